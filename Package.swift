@@ -1,0 +1,43 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "ledger",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "LedgerKit", targets: ["LedgerKit"]),
+        .executable(name: "ledger", targets: ["ledger"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "LedgerKit",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                "CZlib",
+            ]),
+        .executableTarget(
+            name: "ledger",
+            dependencies: [
+                "LedgerKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(
+            name: "LedgerKitTests",
+            dependencies: [
+                "LedgerKit",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        .testTarget(
+            name: "LedgerCLITests",
+            dependencies: ["ledger", "LedgerKit"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,163 @@
+import Foundation
+import GRDB
+
+/// The name, currency and birth date of a new company.
+public struct CompanyProfile: Sendable, Equatable {
+    public var name: String
+    public var currency: String
+    public var createdAt: Date
+
+    public init(name: String, currency: String = "USD", createdAt: Date = Date()) {
+        self.name = name
+        self.currency = currency
+        self.createdAt = createdAt
+    }
+
+    /// Throws `CompanyFileError.invalidCompany` for an empty name or a currency
+    /// that is not three capital letters (ISO 4217).
+    public func validate() throws {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else {
+            throw CompanyFileError.invalidCompany(reason: "The company name is empty. Give one with --name \"Acme Plumbing\".")
+        }
+        guard trimmed.unicodeScalars.allSatisfy({ !CharacterSet.controlCharacters.contains($0) }) else {
+            throw CompanyFileError.invalidCompany(reason: "The company name contains control characters. Type it again as plain text.")
+        }
+        guard currency.utf8.count == 3, currency.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) else {
+            throw CompanyFileError.invalidCompany(reason: "'\(currency)' is not a currency code. Use three capital letters, as in USD, EUR or GBP.")
+        }
+    }
+}
+
+/// An open company file (SPEC §1).
+///
+/// Read-only handles never write to the file. Read-write handles have foreign
+/// keys on (GRDB's default) and wait up to `busyTimeout` for other writers.
+public final class CompanyFile: Sendable {
+    public enum Mode: Sendable { case readOnly, readWrite }
+
+    public let path: String
+    public let mode: Mode
+    /// The file's `user_version`.
+    public let formatVersion: Int
+    /// The connection. `DatabaseQueue` serializes all access to it.
+    public let database: DatabaseQueue
+
+    /// How long an open waits for a lock another program holds.
+    public static let busyTimeout: TimeInterval = 3
+
+    private init(path: String, mode: Mode, formatVersion: Int, database: DatabaseQueue) {
+        self.path = path
+        self.mode = mode
+        self.formatVersion = formatVersion
+        self.database = database
+    }
+
+    /// Opens an existing company file.
+    ///
+    /// - Parameter allowOlderFormat: let a file of an older format version open
+    ///   (for `migrate`); otherwise it is refused with `.olderFormat`.
+    /// - Throws: `CompanyFileError` for a missing, unreadable, foreign, newer,
+    ///   locked or damaged file. Nothing is written while checking.
+    public static func open(_ path: String, mode: Mode = .readOnly, allowOlderFormat: Bool = false) throws -> CompanyFile {
+        let header = try FileHeader.read(path: path)
+        // Ask SQLite itself on a read-only connection: page 1 may be newer in the WAL
+        // than in the main file. Fall back to the raw header when SQLite cannot read.
+        let probe = try connect(path, readOnly: true)
+        let identity: (applicationID: Int32, version: Int)
+        do {
+            identity = try probe.read { db in
+                (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0, try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0)
+            }
+        } catch let error as DatabaseError {
+            let mapped = CompanyFileError(error, path: path)
+            if case .damaged = mapped, !header.isCompanyFile { throw CompanyFileError.notSQLite(path: path) }
+            throw mapped
+        }
+        guard identity.applicationID == Schema.applicationID else { throw CompanyFileError.notCompanyFile(path: path) }
+        guard identity.version <= Schema.formatVersion else {
+            throw CompanyFileError.newerFormat(path: path, version: identity.version)
+        }
+        guard identity.version == Schema.formatVersion || allowOlderFormat else {
+            throw CompanyFileError.olderFormat(path: path, version: identity.version)
+        }
+        if mode == .readOnly {
+            return CompanyFile(path: path, mode: mode, formatVersion: identity.version, database: probe)
+        }
+        try probe.close()
+        return CompanyFile(path: path, mode: mode, formatVersion: identity.version,
+                           database: try connect(path, readOnly: false))
+    }
+
+    /// Creates a new company file with the chart of accounts `chart`.
+    ///
+    /// The file is built under a temporary name and appears at `path` only when
+    /// complete. Throws `CompanyFileError.alreadyExists` rather than overwrite.
+    @discardableResult
+    public static func create(at path: String, profile: CompanyProfile,
+                              chart: [ChartEntry] = DefaultChart.entries) throws -> CompanyFile {
+        try profile.validate()
+        try AtomicFile.create(at: path, replacing: false) { temporary in
+            let queue = try connect(temporary, readOnly: false)
+            try FormatMigrations.migrator.migrate(queue)
+            try queue.write { db in
+                try insertCompany(profile, in: db)
+                try insertChart(chart, in: db)
+            }
+            try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+            try queue.close()
+        }
+        return try open(path, mode: .readWrite)
+    }
+
+    static func insertCompany(_ profile: CompanyProfile, in db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO company (id, name, currency, created_at) VALUES (1, ?, ?, ?)",
+            arguments: [profile.name.trimmingCharacters(in: .whitespacesAndNewlines), profile.currency,
+                        Timestamp.string(from: profile.createdAt)])
+    }
+
+    /// Inserts `chart` and returns the id given to each account number.
+    @discardableResult
+    static func insertChart(_ chart: [ChartEntry], in db: Database) throws -> [String: Int64] {
+        var ids: [String: Int64] = [:]
+        let statement = try db.makeStatement(
+            sql: "INSERT INTO accounts (parent_id, number, name, type) VALUES (?, ?, ?, ?)")
+        for entry in chart {
+            let parent = entry.parentNumber.flatMap { ids[$0] }
+            try statement.execute(arguments: [parent, entry.number, entry.name, entry.type.rawValue])
+            ids[entry.number] = db.lastInsertedRowID
+        }
+        return ids
+    }
+
+    /// A GRDB connection to `path`, with the settings every ledger connection uses.
+    static func connect(_ path: String, readOnly: Bool) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = readOnly
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = "ledger"
+        do {
+            return try DatabaseQueue(path: path, configuration: configuration)
+        } catch let error as DatabaseError {
+            throw CompanyFileError(error, path: path)
+        }
+    }
+}
+
+extension CompanyFileError {
+    /// Names an SQLite failure in a company file's terms.
+    init(_ error: DatabaseError, path: String) {
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            self = .locked(path: path)
+        case .SQLITE_NOTADB:
+            self = .notSQLite(path: path)
+        case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH:
+            self = .unreadable(path: path)
+        default:
+            self = .damaged(path: path, detail: error.message ?? "\(error.resultCode)")
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+
+/// Why a company file could not be opened or created. Each message says what
+/// happened and what to do.
+public enum CompanyFileError: LocalizedError, Equatable, Sendable {
+    case notFound(path: String)
+    case isDirectory(path: String)
+    case unreadable(path: String)
+    case empty(path: String)
+    case notSQLite(path: String)
+    case notCompanyFile(path: String)
+    case newerFormat(path: String, version: Int)
+    case olderFormat(path: String, version: Int)
+    case locked(path: String)
+    case damaged(path: String, detail: String)
+    case alreadyExists(path: String)
+    case cannotCreate(path: String, reason: String)
+    case invalidCompany(reason: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .notFound(let path):
+            return "\(path): no such file. Check the path and the spelling of the file name."
+        case .isDirectory(let path):
+            return "\(path) is a folder, not a company file. Name the .db file inside it."
+        case .unreadable(let path):
+            return "\(path) cannot be read: permission denied. Ask whoever owns the file for read access."
+        case .empty(let path):
+            return "\(path) is empty (0 bytes), not a company file. Restore it from a backup with 'ledger restore'."
+        case .notSQLite(let path):
+            return "\(path) is not a company file (it is not an SQLite database). Check that you named the right file."
+        case .notCompanyFile(let path):
+            return "\(path) is an SQLite database of another program, not a ledger company file; ledger will not touch it."
+        case .newerFormat(let path, let version):
+            return "\(path) has format version \(version), newer than this ledger understands (\(Schema.formatVersion)). Update ledger to open it."
+        case .olderFormat(let path, let version):
+            return "\(path) has the older format version \(version). Run 'ledger migrate \(path)' to bring it to version \(Schema.formatVersion)."
+        case .locked(let path):
+            return "\(path) is locked by another program. Close the program that has it open, then try again."
+        case .damaged(let path, let detail):
+            return "\(path) is damaged (\(detail)). Run 'ledger verify \(path)', then 'ledger rebuild \(path)'."
+        case .alreadyExists(let path):
+            return "\(path) already exists; ledger will not overwrite it. Choose another name or move the old file away."
+        case .cannotCreate(let path, let reason):
+            return "Cannot create \(path): \(reason)."
+        case .invalidCompany(let reason):
+            return reason
+        }
+    }
+}

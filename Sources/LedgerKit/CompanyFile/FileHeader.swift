@@ -1,0 +1,50 @@
+import Foundation
+
+/// What the first 100 bytes of a file say, read without SQLite: enough to refuse
+/// what is not a company file before any library touches it, and to recognise a
+/// damaged company file that SQLite itself can no longer open.
+public struct FileHeader: Sendable, Equatable {
+    public static let sqliteMagic = Array("SQLite format 3\0".utf8)
+
+    public let pageSize: Int
+    public let userVersion: Int
+    public let applicationID: Int32
+    /// The file's size in bytes.
+    public let fileSize: Int64
+
+    /// Reads the header of the file at `path`.
+    ///
+    /// - Throws: `CompanyFileError` for a missing, unreadable, empty or non-SQLite file.
+    ///   A file of another application is returned, not refused: see `isCompanyFile`.
+    public static func read(path: String) throws -> FileHeader {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            if errno == EACCES { throw CompanyFileError.unreadable(path: path) }
+            throw CompanyFileError.notFound(path: path)
+        }
+        if (status.st_mode & S_IFMT) == S_IFDIR { throw CompanyFileError.isDirectory(path: path) }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno == EACCES || errno == EPERM { throw CompanyFileError.unreadable(path: path) }
+            throw CompanyFileError.notFound(path: path)
+        }
+        defer { close(descriptor) }
+        if status.st_size == 0 { throw CompanyFileError.empty(path: path) }
+        var bytes = [UInt8](repeating: 0, count: 100)
+        let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, 100, 0) }
+        guard count >= 100, Array(bytes[0..<16]) == sqliteMagic else {
+            throw CompanyFileError.notSQLite(path: path)
+        }
+        func bigEndian(_ offset: Int, _ length: Int) -> UInt32 {
+            bytes[offset..<offset + length].reduce(0) { $0 << 8 | UInt32($1) }
+        }
+        let rawPageSize = Int(bigEndian(16, 2))
+        return FileHeader(
+            pageSize: rawPageSize == 1 ? 65_536 : rawPageSize,
+            userVersion: Int(Int32(bitPattern: bigEndian(60, 4))),
+            applicationID: Int32(bitPattern: bigEndian(68, 4)),
+            fileSize: Int64(status.st_size))
+    }
+
+    public var isCompanyFile: Bool { applicationID == Schema.applicationID }
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// Writing whole files so that a reader, or a crash, never sees half of one: the
+/// content is built under a hidden temporary name in the destination's folder,
+/// fsynced, moved into place with one `rename` (or `link`, which refuses to
+/// replace), and the folder is fsynced so the new name survives a power cut.
+enum AtomicFile {
+    /// A hidden name beside `path` that no other run picks.
+    static func temporaryPath(beside path: String, purpose: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        let random = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        return folder + "/." + url.lastPathComponent + "." + purpose + "-" + String(getpid()) + "-" + random
+    }
+
+    /// Builds a file with `build` (given the temporary path) and publishes it at `path`.
+    ///
+    /// - Parameter replacing: when false, an existing file at `path` is never
+    ///   overwritten and `CompanyFileError.alreadyExists` is thrown.
+    /// - Throws: whatever `build` throws (the temporary file is removed), or
+    ///   `CompanyFileError.cannotCreate` when the folder refuses the file.
+    static func create(at path: String, replacing: Bool, build: (String) throws -> Void) throws {
+        if !replacing {
+            for candidate in [path, path + "-wal"] where FileManager.default.fileExists(atPath: candidate) {
+                throw CompanyFileError.alreadyExists(path: candidate)
+            }
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw CompanyFileError.cannotCreate(path: path, reason: "the folder \(folder) does not exist")
+        }
+        guard access(folder, W_OK) == 0 else {
+            throw CompanyFileError.cannotCreate(path: path, reason: "the folder \(folder) is not writable")
+        }
+        let temporary = temporaryPath(beside: path, purpose: "creating")
+        defer { removeDatabaseFiles(at: temporary) }
+        try build(temporary)
+        try fsync(path: temporary)
+        if replacing {
+            // A stale WAL beside the old file would be replayed onto the new one.
+            unlink(path + "-wal")
+            unlink(path + "-shm")
+            guard rename(temporary, path) == 0 else {
+                throw CompanyFileError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
+            }
+        } else {
+            guard link(temporary, path) == 0 else {
+                if errno == EEXIST { throw CompanyFileError.alreadyExists(path: path) }
+                throw CompanyFileError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
+            }
+        }
+        try fsync(path: folder)
+    }
+
+    /// Removes a database file and its `-wal`, `-shm` and `-journal` companions, if present.
+    static func removeDatabaseFiles(at path: String) {
+        for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
+    }
+
+    /// Flushes a file's or a folder's content to the disk.
+    static func fsync(path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw CompanyFileError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(descriptor) }
+        guard Glibc.fsync(descriptor) == 0 || errno == EINVAL else {
+            throw CompanyFileError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
+}
