@@ -21,6 +21,7 @@ let package = Package(
             name: "LedgerKit",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 "CZlib",
             ]),
         .executableTarget(

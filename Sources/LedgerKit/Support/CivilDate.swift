@@ -106,8 +106,17 @@ public enum Timestamp {
 
     /// Formats a day and a second of that day (0..<86400) as `YYYY-MM-DDTHH:MM:SSZ`.
     public static func string(day: CivilDate, secondOfDay: Int) -> String {
-        day.description + "T" + CivilDate.pad(secondOfDay / 3600, 2) + ":"
-            + CivilDate.pad(secondOfDay / 60 % 60, 2) + ":" + CivilDate.pad(secondOfDay % 60, 2) + "Z"
+        day.description + timeOfDay(secondOfDay)
+    }
+
+    /// `THH:MM:SSZ` for a second of the day (0..<86400): the part after the date.
+    public static func timeOfDay(_ secondOfDay: Int) -> String {
+        var bytes: [UInt8] = Array("T00:00:00Z".utf8)
+        for (offset, value) in [(1, secondOfDay / 3600), (4, secondOfDay / 60 % 60), (7, secondOfDay % 60)] {
+            bytes[offset] = UInt8(ascii: "0") + UInt8(value / 10)
+            bytes[offset + 1] = UInt8(ascii: "0") + UInt8(value % 10)
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Parses exactly `YYYY-MM-DDTHH:MM:SSZ` naming a real moment; nil otherwise.

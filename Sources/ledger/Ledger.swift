@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct Ledger: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger",
+        abstract: "Keep a small business's company file healthy: verify, rebuild, back up, restore.",
+        discussion: """
+            A company file is one SQLite database holding a business's books. Exit status: \
+            0 success, 1 findings (where a command reports them), 2 the command could not \
+            do its work (the file is untouched), 64 bad usage.
+            """,
+        subcommands: [InitCommand.self, SampleCommand.self, InfoCommand.self])
+}

@@ -1,7 +1,0 @@
-import ArgumentParser
-import LedgerKit
-
-struct Ledger: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ledger", abstract: "x")
-}
-Ledger.main()
