@@ -41,6 +41,11 @@ enum Output {
         return value < 0 ? "-" + text : text
     }
 
+    /// "1 error", "3 errors".
+    static func count(_ value: Int, _ noun: String) -> String {
+        "\(grouped(value)) \(noun)" + (value == 1 ? "" : "s")
+    }
+
     static func bytes(_ count: Int64) -> String {
         if count < 1024 { return "\(count) bytes" }
         let units = ["KiB", "MiB", "GiB", "TiB"]

@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+
+/// Read-only connections to a company file that leave no trace on disk.
+///
+/// A read-only SQLite connection to a WAL file creates `-wal` and `-shm` beside
+/// it and, being read-only, cannot remove them when it closes. When neither
+/// existed before, `close()` removes them the way SQLite's last writer would:
+/// only while holding the lock that proves no other connection has the file open.
+/// On read-only media, where the side files cannot be created, the file is
+/// opened `immutable`, which is safe there because no one can write to it either.
+final class ReadOnlyAccess {
+    let path: String
+    private let hadSideFiles: Bool
+    private var immutable: Bool
+    private var queues: [DatabaseQueue] = []
+
+    init(path: String) {
+        self.path = path
+        hadSideFiles = FileManager.default.fileExists(atPath: path + "-wal")
+            || FileManager.default.fileExists(atPath: path + "-shm")
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        immutable = !hadSideFiles && access(folder, W_OK) != 0
+    }
+
+    /// A new read-only connection; `close()` closes it.
+    func connect() throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(CompanyFile.busyTimeout)
+        configuration.label = "ledger-reader"
+        let location = immutable ? "file:" + Self.uriEscaped(path) + "?immutable=1" : path
+        do {
+            let queue = try DatabaseQueue(path: location, configuration: configuration)
+            queues.append(queue)
+            return queue
+        } catch let error as DatabaseError {
+            throw CompanyFileError(error, path: path)
+        }
+    }
+
+    /// Retries the connections in `immutable` mode when SQLite could not make the
+    /// side files it needs (read-only media); returns false if that does not apply.
+    func switchToImmutableIfUseful(after error: DatabaseError) -> Bool {
+        guard !immutable, !hadSideFiles,
+              [.SQLITE_CANTOPEN, .SQLITE_READONLY].contains(error.resultCode) else { return false }
+        closeConnections()
+        immutable = true
+        return true
+    }
+
+    /// Closes every connection and removes the side files this access made.
+    func close() {
+        closeConnections()
+        guard !hadSideFiles, !immutable else { return }
+        let wal = path + "-wal", shm = path + "-shm"
+        var status = stat()
+        guard stat(wal, &status) != 0 || status.st_size == 0 else { return }
+        guard FileManager.default.fileExists(atPath: wal) || FileManager.default.fileExists(atPath: shm) else { return }
+        // Every open WAL connection holds a SHARED lock on the database file; a
+        // write lock over SQLite's lock bytes is granted only when none is left.
+        let descriptor = open(path, O_RDWR | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        defer { Glibc.close(descriptor) }
+        var lock = flock()
+        lock.l_type = Int16(F_WRLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_start = 0x4000_0000  // SQLite's PENDING_BYTE; RESERVED and SHARED follow
+        lock.l_len = 512
+        guard fcntl(descriptor, F_SETLK, &lock) == 0 else { return }
+        if stat(wal, &status) != 0 || status.st_size == 0 {
+            unlink(wal)
+            unlink(shm)
+        }
+        lock.l_type = Int16(F_UNLCK)
+        _ = fcntl(descriptor, F_SETLK, &lock)
+    }
+
+    private func closeConnections() {
+        for queue in queues { try? queue.close() }
+        queues.removeAll()
+    }
+
+    deinit {
+        close()
+    }
+
+    private static func uriEscaped(_ path: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        return path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path
+    }
+}

@@ -1,0 +1,164 @@
+import GRDB
+
+/// The values each column of SPEC §1 allows, for the `invalid-value` and
+/// `invalid-date` checks. A read-only connection's `integrity_check` does not
+/// evaluate CHECK constraints, and a file written with them off can hold
+/// anything, so Verify tests every value itself.
+enum ValueRule: Sendable {
+    /// NOT NULL.
+    case required
+    /// An integer (money, ids, flags); with `optional`, NULL is allowed too.
+    case integer(optional: Bool)
+    /// One of a fixed set of texts; with `optional`, NULL is allowed too.
+    case oneOf([String], optional: Bool)
+    /// 0 or 1.
+    case flag
+    /// Greater than zero.
+    case positive
+    /// Three capital letters (ISO 4217).
+    case currency
+    /// Exactly 1 (the single company row).
+    case one
+    /// `YYYY-MM-DD` naming a real day, or NULL.
+    case date
+    /// `YYYY-MM-DDTHH:MM:SSZ` naming a real moment, or NULL.
+    case timestamp
+
+    var isDateRule: Bool {
+        switch self {
+        case .date, .timestamp: return true
+        default: return false
+        }
+    }
+
+    /// SQL that is true when the column's value breaks the rule.
+    ///
+    /// These run once per row of the biggest tables, so they avoid function
+    /// calls where an operator does: in an INTEGER column SQLite keeps only
+    /// non-numeric text, fractions and blobs as non-integers, and
+    /// `CAST(x AS INTEGER) IS NOT x` is true exactly for those.
+    func violation(_ column: String) -> String {
+        switch self {
+        case .required:
+            return "\(column) IS NULL"
+        case .integer(let optional):
+            return optional
+                ? "CAST(\(column) AS INTEGER) IS NOT \(column)"
+                : "(\(column) IS NULL OR CAST(\(column) AS INTEGER) IS NOT \(column))"
+        case .oneOf(let values, let optional):
+            let list = values.map { "'\($0)'" }.joined(separator: ", ")
+            return optional
+                ? "\(column) NOT IN (\(list))"
+                : "(\(column) IS NULL OR \(column) NOT IN (\(list)))"
+        case .flag:
+            return "(\(column) IS NULL OR \(column) NOT IN (0, 1) OR CAST(\(column) AS INTEGER) IS NOT \(column))"
+        case .positive:
+            return "\(column) <= 0"
+        case .currency:
+            return "(\(column) IS NULL OR \(column) NOT GLOB '[A-Z][A-Z][A-Z]')"
+        case .one:
+            return "\(column) IS NOT 1"
+        case .date:
+            return "(\(column) IS NOT NULL AND NOT (\(column) GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]' AND \(Self.realDay(column))))"
+        case .timestamp:
+            return "(\(column) IS NOT NULL AND NOT (\(column) GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z' AND substr(\(column), 12, 2) < '24' AND \(Self.realDay(column))))"
+        }
+    }
+
+    /// SQL true when text that matches the date pattern names a real day.
+    /// SQLite's date functions accept 2023-02-30, so only the last days of a
+    /// month go through `julianday`, which rolls such a day into the next month.
+    private static func realDay(_ column: String) -> String {
+        "substr(\(column), 6, 2) BETWEEN '01' AND '12' AND (substr(\(column), 9, 2) BETWEEN '01' AND '28' "
+            + "OR (substr(\(column), 9, 2) BETWEEN '29' AND '31' AND date(julianday(substr(\(column), 1, 10))) = substr(\(column), 1, 10)))"
+    }
+
+    /// Whether `value` breaks the rule, judged in Swift for the message.
+    func isBroken(by value: DatabaseValue) -> Bool {
+        switch (self, value.storage) {
+        case (.required, .null): return true
+        case (.required, _): return false
+        case (.integer(let optional), .null): return !optional
+        case (.integer, .int64): return false
+        case (.integer, _): return true
+        case (.oneOf(_, let optional), .null): return !optional
+        case (.oneOf(let values, _), .string(let text)): return !values.contains(text)
+        case (.oneOf, _): return true
+        case (.flag, .int64(let number)): return number != 0 && number != 1
+        case (.flag, _): return true
+        case (.positive, .int64(let number)): return number <= 0
+        case (.positive, _): return false
+        case (.currency, .string(let text)):
+            return text.utf8.count != 3 || !text.utf8.allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
+        case (.currency, _): return true
+        case (.one, .int64(let number)): return number != 1
+        case (.one, _): return true
+        case (.date, .null), (.timestamp, .null): return false
+        case (.date, .string(let text)): return CivilDate(text) == nil
+        case (.timestamp, .string(let text)): return Timestamp.parse(text) == nil
+        case (.date, _), (.timestamp, _): return true
+        }
+    }
+
+    /// What the column should hold, for the message.
+    var expectation: String {
+        switch self {
+        case .required: return "must not be empty"
+        case .integer: return "must be a whole number"
+        case .oneOf(let values, _): return "must be one of " + values.joined(separator: ", ")
+        case .flag: return "must be 0 or 1"
+        case .positive: return "must be more than 0"
+        case .currency: return "must be three capital letters"
+        case .one: return "must be 1"
+        case .date: return "must be a real date written YYYY-MM-DD"
+        case .timestamp: return "must be a real moment written YYYY-MM-DDTHH:MM:SSZ"
+        }
+    }
+
+    static let accountTypes = AccountType.allCases.map(\.rawValue)
+
+    /// Rules per table, from SPEC §1 (NOT NULL, CHECK, comments, INTEGER money).
+    static let byTable: [String: [(column: String, rule: ValueRule)]] = [
+        "company": [("id", .one), ("name", .required), ("currency", .currency), ("created_at", .required),
+                    ("created_at", .timestamp)],
+        "accounts": [("parent_id", .integer(optional: true)), ("name", .required),
+                     ("type", .oneOf(accountTypes, optional: false)), ("is_active", .flag),
+                     ("balance", .integer(optional: false))],
+        "parties": [("kind", .oneOf(PartyKind.allCases.map(\.rawValue), optional: false)), ("name", .required),
+                    ("is_active", .flag), ("balance", .integer(optional: false))],
+        "items": [("name", .required), ("income_account_id", .integer(optional: true)),
+                  ("expense_account_id", .integer(optional: true)), ("unit_price", .integer(optional: true))],
+        "transactions": [("kind", .oneOf(TransactionKind.allCases.map(\.rawValue), optional: false)),
+                         ("date", .required), ("party_id", .integer(optional: true)),
+                         ("created_at", .required), ("modified_at", .required),
+                         ("date", .date), ("created_at", .timestamp), ("modified_at", .timestamp)],
+        "splits": [("transaction_id", .integer(optional: false)), ("account_id", .integer(optional: false)),
+                   ("party_id", .integer(optional: true)), ("amount", .integer(optional: false)),
+                   ("cleared", .oneOf(["n", "c", "r"], optional: false)),
+                   ("reconciliation_id", .integer(optional: true))],
+        "documents": [("total", .integer(optional: false)), ("balance_due", .integer(optional: false)),
+                      ("due_date", .date)],
+        "document_lines": [("transaction_id", .integer(optional: false)), ("item_id", .integer(optional: true)),
+                           ("amount", .integer(optional: false))],
+        "applications": [("payment_id", .integer(optional: false)), ("document_id", .integer(optional: false)),
+                         ("amount", .integer(optional: false)), ("amount", .positive)],
+        "reconciliations": [("account_id", .integer(optional: false)), ("statement_date", .required),
+                            ("beginning_balance", .integer(optional: false)), ("ending_balance", .integer(optional: false)),
+                            ("reconciled_at", .required), ("statement_date", .date), ("reconciled_at", .timestamp)],
+        "bank_feed": [("account_id", .integer(optional: false)), ("fitid", .required), ("posted_date", .required),
+                      ("amount", .integer(optional: false)),
+                      ("status", .oneOf(["new", "matched", "added", "excluded"], optional: false)),
+                      ("transaction_id", .integer(optional: true)), ("downloaded_at", .required),
+                      ("posted_date", .date), ("downloaded_at", .timestamp)],
+        "maintenance_runs": [("command", .required), ("started_at", .required),
+                             ("outcome", .oneOf(["ok", "findings", "repaired", "failed"], optional: true)),
+                             ("started_at", .timestamp), ("finished_at", .timestamp)],
+        "repair_actions": [("run_id", .integer(optional: false)), ("code", .required), ("table_name", .required),
+                           ("action", .oneOf(["insert", "update", "delete"], optional: false))],
+    ]
+
+    /// The rules of `table` for dates (`dates: true`) or for every other value.
+    static func rules(of table: String, dates: Bool) -> [(column: String, rule: ValueRule)] {
+        (byTable[table] ?? []).filter { $0.rule.isDateRule == dates }
+    }
+}

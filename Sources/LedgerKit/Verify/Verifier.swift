@@ -1,0 +1,310 @@
+import Foundation
+import GRDB
+
+/// How far a verification has come.
+public struct VerifyProgress: Sendable {
+    /// "Checking the file's structure", "Checking the books".
+    public let phase: String
+    /// 0…1 of the logical checks done.
+    public let fraction: Double
+}
+
+/// What `ledger verify` found: SPEC §2's JSON object.
+public struct VerifyReport: Codable, Sendable {
+    public let file: String
+    public let formatVersion: Int
+    public let ok: Bool
+    /// Rows of accounts, transactions and splits (absent for an unreadable table).
+    public let counts: [String: Int]
+    /// In catalog order, then by table and row.
+    public let findings: [Finding]
+    public let elapsedMS: Int
+
+    enum CodingKeys: String, CodingKey {
+        case file, formatVersion = "format_version", ok, counts, findings, elapsedMS = "elapsed_ms"
+    }
+
+    public var errorCount: Int { findings.filter { $0.severity == .error }.count }
+    public var warningCount: Int { findings.filter { $0.severity == .warning }.count }
+    public var repairableCount: Int { findings.filter(\.repairable).count }
+}
+
+/// Verify Data (SPEC §2): every check of the catalog, on read-only connections,
+/// never changing the file.
+public enum Verifier {
+    /// Verifies the company file at `path`.
+    ///
+    /// The structure check (`integrity_check`, or `quick_check` when `quick`) and
+    /// the logical checks run at the same time on two connections.
+    /// - Throws: `CompanyFileError` when the file cannot be verified at all
+    ///   (missing, not a company file, newer format, locked). A damaged company
+    ///   file is not an error: it yields `sqlite-corruption` findings.
+    public static func verify(path: String, quick: Bool = false,
+                              progress: (@Sendable (VerifyProgress) -> Void)? = nil) throws -> VerifyReport {
+        let started = Date()
+        let header = try FileHeader.read(path: path)
+        let access = ReadOnlyAccess(path: path)
+        defer { access.close() }
+
+        var logical = try access.connect()
+        let version: Int
+        do {
+            version = try identify(logical, header: header, path: path)
+        } catch let error as DatabaseError where access.switchToImmutableIfUseful(after: error) {
+            logical = try access.connect()
+            version = try identify(logical, header: header, path: path)
+        }
+
+        let structure = try access.connect()
+        let structural = Outcome<[Finding]>()
+        let structureThread = Thread {
+            structural.set(Result { try structure.inDatabase { db in try StructureCheck.integrity(db, quick: quick) } })
+        }
+        structureThread.stackSize = 1 << 22
+        structureThread.start()
+
+        // The schema decides which checks can run; then the checks run in two
+        // lanes on two more connections, beside the structure check.
+        var findings: [Finding] = []
+        let available: Set<String>
+        do {
+            let schema = try logical.inDatabase(StructureCheck.schema)
+            findings += schema.findings
+            available = schema.wholeTables
+        } catch let error as DatabaseError where StructureCheck.isDamage(error) {
+            findings.append(LogicalRun.damageFinding(nil, "the list of tables", error))
+            available = []
+        }
+        let lanes = WorkUnit.lanes(available: available)
+        let counter = ProgressCounter(total: lanes.0.count + lanes.1.count, report: progress)
+        let second = try access.connect()
+        let secondLane = Outcome<LogicalRun>()
+        let laneThread = Thread {
+            secondLane.set(Result {
+                var run = LogicalRun(available: available, progress: counter)
+                try second.inDatabase { db in try run.perform(lanes.1, db: db) }
+                return run
+            })
+        }
+        laneThread.stackSize = 1 << 22
+        laneThread.start()
+        var run = LogicalRun(available: available, progress: counter)
+        let firstResult = Result { try logical.inDatabase { db in try run.perform(lanes.0, db: db) } }
+        let other = try secondLane.wait().get()
+        try firstResult.get()
+        findings += run.findings + other.findings + (try structural.wait().get())
+
+        let order = Dictionary(uniqueKeysWithValues: FindingCode.allCases.enumerated().map { ($1, $0) })
+        findings = Array(Set(findings)).sorted {
+            (order[$0.code]!, $0.table ?? "", $0.rowID ?? -1, $0.message) < (order[$1.code]!, $1.table ?? "", $1.rowID ?? -1, $1.message)
+        }
+        return VerifyReport(file: path, formatVersion: version, ok: findings.isEmpty,
+                            counts: run.counts.merging(other.counts) { first, _ in first },
+                            findings: findings, elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
+    }
+
+    /// Checks that the file is a company file of a format this build reads, and
+    /// returns its format version. A damaged file whose header says `LEDG` passes.
+    private static func identify(_ queue: DatabaseQueue, header: FileHeader, path: String) throws -> Int {
+        do {
+            let (application, version) = try queue.inDatabase { db in
+                (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0, try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0)
+            }
+            guard application == Schema.applicationID else { throw CompanyFileError.notCompanyFile(path: path) }
+            guard version <= Schema.formatVersion else { throw CompanyFileError.newerFormat(path: path, version: version) }
+            guard version == Schema.formatVersion else { throw CompanyFileError.olderFormat(path: path, version: version) }
+            return version
+        } catch let error as DatabaseError where StructureCheck.isDamage(error) {
+            guard header.isCompanyFile else { throw CompanyFileError.notSQLite(path: path) }
+            guard header.userVersion <= Schema.formatVersion else {
+                throw CompanyFileError.newerFormat(path: path, version: header.userVersion)
+            }
+            return header.userVersion
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+            throw CompanyFileError.locked(path: path)
+        }
+    }
+}
+
+/// A piece of the logical checks, run on one connection.
+enum WorkUnit: Sendable {
+    case staging(Int)
+    case scan(String)
+    case query(Int)
+    case counts
+
+    /// Stagings, scans and queries that go to the first lane; the rest go to the
+    /// second. Each lane builds the staging tables its own checks read (temporary
+    /// tables belong to one connection), and the split keeps the two about even.
+    private static let firstLaneScans: Set<String> = [
+        "transactions", "documents", "document_lines", "company", "maintenance_runs", "repair_actions",
+    ]
+    private static let secondLaneStaging = "temp.v_grp"
+
+    static func lanes(available: Set<String>) -> ([WorkUnit], [WorkUnit]) {
+        var first: [WorkUnit] = [], second: [WorkUnit] = []
+        for (index, staging) in Catalog.staging.enumerated() {
+            if staging.name == secondLaneStaging { second.append(.staging(index)) } else { first.append(.staging(index)) }
+        }
+        for scan in Catalog.scans {
+            if firstLaneScans.contains(scan.table) { first.append(.scan(scan.table)) } else { second.append(.scan(scan.table)) }
+        }
+        for (index, check) in Catalog.checks.enumerated() {
+            guard case .query = check.source else { continue }
+            if check.needs.contains(secondLaneStaging) { second.append(.query(index)) } else { first.append(.query(index)) }
+        }
+        first.append(.counts)
+        return (first, second)
+    }
+}
+
+/// Reports the share of work units done, from either lane.
+final class ProgressCounter: @unchecked Sendable {
+    // `done` is guarded by `lock`; the callback is called with the lock held, one at a time.
+    private let lock = NSLock()
+    private let total: Int
+    private var done = 0
+    private let report: (@Sendable (VerifyProgress) -> Void)?
+
+    init(total: Int, report: (@Sendable (VerifyProgress) -> Void)?) {
+        self.total = max(total, 1)
+        self.report = report
+    }
+
+    func step() {
+        lock.lock()
+        defer { lock.unlock() }
+        done += 1
+        report?(VerifyProgress(phase: "Checking the file's structure and the books", fraction: Double(done) / Double(total)))
+    }
+}
+
+/// The logical checks of one lane, on one connection.
+struct LogicalRun: Sendable {
+    private(set) var available: Set<String>
+    let progress: ProgressCounter
+    private(set) var findings: [Finding] = []
+    private(set) var counts: [String: Int] = [:]
+    private var damagedTables: Set<String> = []
+
+    init(available: Set<String>, progress: ProgressCounter) {
+        self.available = available
+        self.progress = progress
+    }
+
+    mutating func perform(_ units: [WorkUnit], db: Database) throws {
+        // The staging tables spill to a temporary file, so memory stays bounded.
+        try db.execute(sql: "PRAGMA temp_store = FILE; PRAGMA temp.cache_size = -16384")
+        let describer = TransactionDescriber(db: db, hasSplits: available.contains("splits"))
+        for unit in units {
+            defer { progress.step() }
+            switch unit {
+            case .staging(let index):
+                let staging = Catalog.staging[index]
+                guard staging.needs.allSatisfy(available.contains) else { continue }
+                do {
+                    try db.execute(sql: staging.sql)
+                    available.insert(staging.name)
+                } catch let error as DatabaseError where StructureCheck.isDamage(error) {
+                    damaged(staging.needs.first, "the table \(staging.needs.first ?? "")", error)
+                }
+            case .scan(let table):
+                guard available.contains(table) else { continue }
+                try runScan(Catalog.scan(table), describer: describer, db: db)
+            case .query(let index):
+                let check = Catalog.checks[index]
+                guard case .query(let sql) = check.source, check.needs.allSatisfy(available.contains) else { continue }
+                do {
+                    let rows = try Row.fetchCursor(db, sql: sql)
+                    while let row = try rows.next() {
+                        let id: Int64? = row["row_id"]
+                        let found = FindingRow(row: row, rowID: id, describe: describer)
+                        findings.append(Finding(code: check.code, table: check.findingTable, rowID: id,
+                                                message: try check.message(found)))
+                    }
+                } catch let error as DatabaseError where StructureCheck.isDamage(error) {
+                    damaged(check.findingTable, "the table \(check.findingTable ?? "")", error)
+                }
+            case .counts:
+                for table in ["accounts", "transactions", "splits"] where available.contains(table) {
+                    do {
+                        counts[table] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)")
+                    } catch let error as DatabaseError where StructureCheck.isDamage(error) {
+                        damaged(table, "the table \(table)", error)
+                    }
+                }
+            }
+        }
+    }
+
+    /// One query over `scan.table` that evaluates every runnable check of that
+    /// table at once and returns only rows that fail at least one.
+    private mutating func runScan(_ scan: Scan, describer: TransactionDescriber, db: Database) throws {
+        let runnable = Catalog.checks.filter { check in
+            guard case .condition(let table, let uses, _) = check.source, table == scan.table else { return false }
+            return check.needs.allSatisfy(available.contains)
+                && uses.allSatisfy { scan.joins[$0]?.needs.allSatisfy(available.contains) == true }
+        }
+        guard !runnable.isEmpty else { return }
+        var joins: [String] = []
+        for check in runnable {
+            guard case .condition(_, let uses, _) = check.source else { continue }
+            for alias in uses where !joins.contains(alias) { joins.append(alias) }
+        }
+        var select = ["\(scan.alias).*", "\(scan.key) AS row_id"]
+        var conditions: [String] = []
+        for (index, check) in runnable.enumerated() {
+            guard case .condition(_, _, let sql) = check.source else { continue }
+            select.append("COALESCE((\(sql)), 0) AS check_\(index)")
+            select += check.columns
+            conditions.append("check_\(index)")
+        }
+        let sql = "SELECT * FROM (SELECT " + select.joined(separator: ", ") + " FROM \(scan.table) \(scan.alias) "
+            + joins.sorted().map { scan.joins[$0]!.sql }.joined(separator: " ") + ") WHERE "
+            + conditions.joined(separator: " OR ") + " ORDER BY row_id"
+        do {
+            let rows = try Row.fetchCursor(db, sql: sql)
+            while let row = try rows.next() {
+                let id: Int64? = row["row_id"]
+                let found = FindingRow(row: row, rowID: id, describe: describer)
+                for (index, check) in runnable.enumerated() where (row["check_\(index)"] as Int64?) ?? 0 != 0 {
+                    findings.append(Finding(code: check.code, table: check.findingTable ?? scan.table, rowID: id,
+                                            message: try check.message(found)))
+                }
+            }
+        } catch let error as DatabaseError where StructureCheck.isDamage(error) {
+            damaged(scan.table, "the table \(scan.table)", error)
+        }
+    }
+
+    private mutating func damaged(_ table: String?, _ what: String, _ error: DatabaseError) {
+        guard damagedTables.insert(table ?? "").inserted else { return }
+        findings.append(Self.damageFinding(table, what, error))
+    }
+
+    static func damageFinding(_ table: String?, _ what: String, _ error: DatabaseError) -> Finding {
+        Finding(code: .sqliteCorruption, table: table, rowID: nil,
+                message: "Some rows of \(what) cannot be read (SQLite says: \(error.message ?? "damaged")); ledger rebuild salvages every readable row")
+    }
+}
+
+/// A value produced on another thread, waited for once.
+final class Outcome<Value>: @unchecked Sendable {
+    // Guarded by `condition`: set once by the worker, read once by the waiter.
+    private let condition = NSCondition()
+    private var value: Result<Value, any Error>?
+
+    func set(_ result: Result<Value, any Error>) {
+        condition.lock()
+        value = result
+        condition.signal()
+        condition.unlock()
+    }
+
+    func wait() -> Result<Value, any Error> {
+        condition.lock()
+        defer { condition.unlock() }
+        while value == nil { condition.wait() }
+        return value!
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// The plain-text record of verifications that `verify --log FILE` keeps, like
+/// QuickBooks' qbwin.log: one block per run, appended, never rewritten.
+public enum VerifyLog {
+    /// The text of one run's record.
+    public static func record(of report: VerifyReport, quick: Bool, at moment: Date = Date()) -> String {
+        let counts = ["accounts", "transactions", "splits"].compactMap { table in report.counts[table].map { "\(table) \($0)" } }
+        var text = "\(Timestamp.string(from: moment)) verify \(report.file) (format \(report.formatVersion)"
+            + (quick ? ", quick" : "") + "): " + counts.joined(separator: ", ") + "\n"
+        for finding in report.findings {
+            let place = [finding.table, finding.rowID.map(String.init)].compactMap { $0 }.joined(separator: " ")
+            text += "  \(finding.severity.rawValue) \(finding.code.rawValue)" + (place.isEmpty ? "" : " [\(place)]")
+                + ": \(finding.message)\n"
+        }
+        text += "  result: \(report.errorCount) errors, \(report.warningCount) warnings, \(report.repairableCount) repairable, "
+            + String(format: "%.2f s", Double(report.elapsedMS) / 1000) + "\n"
+        return text
+    }
+
+    /// Appends the record of `report` to the log at `path`, creating it (mode 0600) if needed.
+    ///
+    /// - Throws: `CompanyFileError.cannotCreate` when the log cannot be written.
+    public static func append(_ report: VerifyReport, quick: Bool, to path: String, at moment: Date = Date()) throws {
+        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw CompanyFileError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(descriptor) }
+        let bytes = Array(record(of: report, quick: quick, at: moment).utf8)
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            guard count > 0 else {
+                throw CompanyFileError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
+            }
+            written += count
+        }
+    }
+}
