@@ -10,12 +10,15 @@ enum StructureCheck {
         var findings: [Finding] = []
         do {
             let lines = try String.fetchCursor(db, sql: quick ? "PRAGMA quick_check" : "PRAGMA integrity_check")
-            while let line = try lines.next() {
-                if let finding = finding(forIntegrityLine: line, db: db) { findings.append(finding) }
+            // A row may hold several lines ("*** in database main ***" and what follows).
+            while let row = try lines.next() {
+                for line in row.split(separator: "\n").map(String.init) {
+                    if let finding = finding(forIntegrityLine: line, db: db) { findings.append(finding) }
+                }
             }
         } catch let error as DatabaseError where isDamage(error) {
             findings.append(Finding(code: .sqliteCorruption, table: nil, rowID: nil,
-                                    message: "SQLite could not finish checking the file's structure: \(error.message ?? "damaged"); run ledger rebuild to salvage every readable row"))
+                                    message: "SQLite stopped checking the file's structure: \(error.message ?? "damaged"); ledger rebuild salvages every readable row"))
         }
         return findings
     }

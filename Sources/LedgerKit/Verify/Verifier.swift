@@ -43,6 +43,22 @@ public enum Verifier {
                               progress: (@Sendable (VerifyProgress) -> Void)? = nil) throws -> VerifyReport {
         let started = Date()
         let header = try FileHeader.read(path: path)
+        do {
+            return try verify(path: path, header: header, quick: quick, started: started, progress: progress)
+        } catch CompanyFileError.damaged(_, let detail) where header.isCompanyFile {
+            // SQLite cannot even open it, yet it says it is ours: damage for rebuild to salvage.
+            guard header.userVersion <= Schema.formatVersion else {
+                throw CompanyFileError.newerFormat(path: path, version: header.userVersion)
+            }
+            let finding = Finding(code: .sqliteCorruption, table: nil, rowID: nil,
+                                  message: "SQLite cannot read the file's structure (\(detail)); ledger rebuild salvages every readable row")
+            return VerifyReport(file: path, formatVersion: header.userVersion, ok: false, counts: [:], findings: [finding],
+                                elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
+        }
+    }
+
+    private static func verify(path: String, header: FileHeader, quick: Bool, started: Date,
+                               progress: (@Sendable (VerifyProgress) -> Void)?) throws -> VerifyReport {
         let access = ReadOnlyAccess(path: path)
         defer { access.close() }
 
