@@ -121,3 +121,23 @@ import Testing
         #expect(text.contains("  result: 0 errors, 0 warnings, 0 repairable, "))
     }
 }
+
+@Suite struct TrialBalanceCommandTests {
+    let folder = TemporaryDirectory()
+
+    @Test func printsDebitsAndCreditsThatAgree() throws {
+        let path = folder.file("tb.db")
+        #expect(try Ledger.run("sample", path, "--transactions", "300").status == 0)
+        let text = try Ledger.run("report", "trial-balance", path, "--as-of", "2024-06-30")
+        #expect(text.status == 0)
+        #expect(text.stdout.hasPrefix("Trial balance of Sample Company as of 2024-06-30 (USD)\n"))
+        #expect(text.stdout.hasSuffix("Debits equal credits: the books balance.\n"))
+        let json = try Ledger.run("report", "trial-balance", path, "--json")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["total_debits"] as? Int == object["total_credits"] as? Int)
+        #expect((object["lines"] as? [[String: Any]])?.first?["name"] as? String == "Checking")
+        let bad = try Ledger.run("report", "trial-balance", path, "--as-of", "2024-02-30")
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("is not a date"))
+    }
+}

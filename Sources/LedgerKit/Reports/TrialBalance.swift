@@ -1,0 +1,71 @@
+import GRDB
+
+/// Every account's balance summed from its splits (never from the cached
+/// column), as debits and credits: what a bookkeeper reads after a verify to see
+/// that the books still balance.
+public struct TrialBalance: Codable, Sendable {
+    public struct Line: Codable, Sendable, Equatable {
+        public let accountID: Int64
+        public let number: String?
+        /// "Payroll Expenses:Wages"; "Missing account 77" when the split names no account.
+        public let name: String
+        public let type: String?
+        /// The balance as a debit (positive) or nothing.
+        public let debit: Money
+        /// The balance as a credit (shown positive) or nothing.
+        public let credit: Money
+    }
+
+    public let company: String?
+    public let currency: String?
+    /// The last day included, or nil for every transaction.
+    public let asOf: String?
+    public let lines: [Line]
+    public let totalDebits: Money
+    public let totalCredits: Money
+
+    public var isBalanced: Bool { totalDebits == totalCredits }
+
+    /// Sums the splits of the company file at `path`, up to and including `asOf`.
+    ///
+    /// Accounts with no splits and a zero balance are left out.
+    /// - Throws: `CompanyFileError` when the file cannot be opened or read.
+    public static func read(path: String, asOf: CivilDate? = nil) throws -> TrialBalance {
+        let file = try CompanyFile.open(path, mode: .readOnly)
+        do {
+            return try file.database.read { db in
+                let company = try Row.fetchOne(db, sql: "SELECT name, currency FROM company WHERE id = 1")
+                let filter = asOf == nil ? "" : "WHERE s.transaction_id IN (SELECT id FROM transactions WHERE date <= ?)"
+                let arguments: StatementArguments = asOf.map { [$0.description] } ?? []
+                let rows = try Row.fetchCursor(db, sql: """
+                    WITH RECURSIVE path(id, name, parent, depth) AS (
+                      SELECT id, name, parent_id, 0 FROM accounts
+                      UNION ALL
+                      SELECT p.id, a.name || ':' || p.name, a.parent_id, p.depth + 1
+                      FROM path p JOIN accounts a ON a.id = p.parent WHERE p.depth < 32
+                    ),
+                    full AS (SELECT id, name FROM path WHERE parent IS NULL OR depth = 32),
+                    sums AS (SELECT s.account_id, SUM(s.amount) AS total FROM splits s \(filter) GROUP BY s.account_id)
+                    SELECT s.account_id, a.number, f.name, a.type, s.total
+                    FROM sums s LEFT JOIN accounts a ON a.id = s.account_id LEFT JOIN full f ON f.id = s.account_id
+                    WHERE s.total != 0
+                    ORDER BY a.number IS NULL, a.number, f.name, s.account_id
+                    """, arguments: arguments)
+                var lines: [Line] = []
+                var debits = Money.zero, credits = Money.zero
+                while let row = try rows.next() {
+                    let id: Int64 = row["account_id"]
+                    let total = Money(cents: row["total"])
+                    lines.append(Line(accountID: id, number: row["number"], name: row["name"] ?? "Missing account \(id)",
+                                      type: row["type"], debit: total.cents > 0 ? total : .zero,
+                                      credit: total.cents < 0 ? -total : .zero))
+                    if total.cents > 0 { debits += total } else { credits -= total }
+                }
+                return TrialBalance(company: company?["name"], currency: company?["currency"], asOf: asOf?.description,
+                                    lines: lines, totalDebits: debits, totalCredits: credits)
+            }
+        } catch let error as DatabaseError {
+            throw CompanyFileError(error, path: path)
+        }
+    }
+}
