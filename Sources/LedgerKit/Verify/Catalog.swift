@@ -445,7 +445,8 @@ enum Catalog {
             """) { row in
             "Bank feed line \(row.id) (\(row.text("posted_date")), \(row.money("amount"))) is matched to \(try row.transaction("transaction_id")), which moves \(row.money("booked")) in that account"
         },
-        Check(.duplicateFeedLine, table: "bank_feed", needs: ["bank_feed"], query: """
+        // The unique index bank_feed_fitid forbids duplicates while it exists.
+        Check(.duplicateFeedLine, table: "bank_feed", needs: ["bank_feed", "no-index:bank_feed_fitid"], query: """
             SELECT id AS row_id, fitid, keep FROM (
               SELECT id, fitid, FIRST_VALUE(id) OVER w AS keep, ROW_NUMBER() OVER w AS position
               FROM bank_feed WHERE fitid IS NOT NULL
@@ -471,7 +472,7 @@ enum Catalog {
             }
             return "Item \(row.text("name")) (\(row.id)) posts to \(missing.joined(separator: " and ")), which does not exist"
         },
-        Check(.duplicateName, table: "accounts", needs: ["accounts"], query: """
+        Check(.duplicateName, table: "accounts", needs: ["accounts", "no-index:accounts_name"], query: """
             SELECT id AS row_id, name, keep FROM (
               SELECT id, name, FIRST_VALUE(id) OVER w AS keep, ROW_NUMBER() OVER w AS position
               FROM accounts WHERE name IS NOT NULL
@@ -480,7 +481,7 @@ enum Catalog {
             """) { row in
             "Account \(row.id) is named \(row.text("name")), like account \(row.text("keep")) under the same parent"
         },
-        Check(.duplicateName, table: "parties", needs: ["parties"], query: """
+        Check(.duplicateName, table: "parties", needs: ["parties", "no-index:parties_name"], query: """
             SELECT id AS row_id, name, kind, keep FROM (
               SELECT id, name, kind, FIRST_VALUE(id) OVER w AS keep, ROW_NUMBER() OVER w AS position
               FROM parties WHERE name IS NOT NULL

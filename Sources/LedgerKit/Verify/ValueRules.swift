@@ -23,10 +23,13 @@ enum ValueRule: Sendable {
     case date
     /// `YYYY-MM-DDTHH:MM:SSZ` naming a real moment, or NULL.
     case timestamp
+    /// A timestamp that usually equals another column, checked on its own:
+    /// equal values are let through without parsing them twice.
+    case timestampUsuallyLike(String)
 
     var isDateRule: Bool {
         switch self {
-        case .date, .timestamp: return true
+        case .date, .timestamp, .timestampUsuallyLike: return true
         default: return false
         }
     }
@@ -60,6 +63,9 @@ enum ValueRule: Sendable {
             return "\(column) IS NOT 1"
         case .date:
             return "(\(column) IS NOT NULL AND NOT (\(column) GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]' AND \(Self.realDay(column))))"
+        case .timestampUsuallyLike(let other):
+            let prefix = column.contains(".") ? String(column[..<column.firstIndex(of: ".")!]) + "." : ""
+            return "(\(column) IS NOT \(prefix)\(other) AND \(ValueRule.timestamp.violation(column)))"
         case .timestamp:
             return "(\(column) IS NOT NULL AND NOT (\(column) GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z' AND substr(\(column), 12, 2) < '24' AND \(Self.realDay(column))))"
         }
@@ -93,10 +99,10 @@ enum ValueRule: Sendable {
         case (.currency, _): return true
         case (.one, .int64(let number)): return number != 1
         case (.one, _): return true
-        case (.date, .null), (.timestamp, .null): return false
+        case (.date, .null), (.timestamp, .null), (.timestampUsuallyLike, .null): return false
         case (.date, .string(let text)): return CivilDate(text) == nil
-        case (.timestamp, .string(let text)): return Timestamp.parse(text) == nil
-        case (.date, _), (.timestamp, _): return true
+        case (.timestamp, .string(let text)), (.timestampUsuallyLike, .string(let text)): return Timestamp.parse(text) == nil
+        case (.date, _), (.timestamp, _), (.timestampUsuallyLike, _): return true
         }
     }
 
@@ -111,7 +117,7 @@ enum ValueRule: Sendable {
         case .currency: return "must be three capital letters"
         case .one: return "must be 1"
         case .date: return "must be a real date written YYYY-MM-DD"
-        case .timestamp: return "must be a real moment written YYYY-MM-DDTHH:MM:SSZ"
+        case .timestamp, .timestampUsuallyLike: return "must be a real moment written YYYY-MM-DDTHH:MM:SSZ"
         }
     }
 
@@ -131,7 +137,7 @@ enum ValueRule: Sendable {
         "transactions": [("kind", .oneOf(TransactionKind.allCases.map(\.rawValue), optional: false)),
                          ("date", .required), ("party_id", .integer(optional: true)),
                          ("created_at", .required), ("modified_at", .required),
-                         ("date", .date), ("created_at", .timestamp), ("modified_at", .timestamp)],
+                         ("date", .date), ("created_at", .timestamp), ("modified_at", .timestampUsuallyLike("created_at"))],
         "splits": [("transaction_id", .integer(optional: false)), ("account_id", .integer(optional: false)),
                    ("party_id", .integer(optional: true)), ("amount", .integer(optional: false)),
                    ("cleared", .oneOf(["n", "c", "r"], optional: false)),

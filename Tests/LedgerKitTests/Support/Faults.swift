@@ -207,8 +207,13 @@ enum Faults {
 
         case .invalidDate:
             let transaction = try Damage.one(db, "SELECT MIN(id) FROM transactions WHERE kind = 'credit_card_charge'")
+            let edited = try Damage.one(db, "SELECT MAX(id) FROM transactions WHERE kind = 'credit_card_charge'")
+            let line = try Damage.one(db, "SELECT MIN(id) FROM bank_feed")
             try db.execute(sql: "UPDATE transactions SET date = '2024-02-30' WHERE id = ?", arguments: [transaction])
-            return [Expected(code, "transactions", transaction)]
+            try db.execute(sql: "UPDATE transactions SET modified_at = '2024-13-01T09:00:00Z' WHERE id = ?", arguments: [edited])
+            try db.execute(sql: "UPDATE bank_feed SET downloaded_at = '2024-06-01 06:00:00' WHERE id = ?", arguments: [line])
+            return [Expected(code, "transactions", transaction), Expected(code, "transactions", edited),
+                    Expected(code, "bank_feed", line)]
 
         case .invalidValue:
             // A text amount: reported once, and the balance checks step around it.
