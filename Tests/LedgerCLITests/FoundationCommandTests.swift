@@ -94,3 +94,33 @@ import Testing
         #expect(unknown.status == 64)
     }
 }
+
+@Suite struct InfoMaintenanceTests {
+    let folder = TemporaryDirectory()
+
+    @Test func infoListsTheNewestMaintenanceRuns() throws {
+        let path = folder.file("runs.db")
+        #expect(try Ledger.run("init", path, "--name", "Runs Co").status == 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", """
+            import sqlite3, sys
+            c = sqlite3.connect(sys.argv[1])
+            for i in range(1, 8):
+                c.execute("INSERT INTO maintenance_runs (command, started_at, finished_at, outcome) VALUES ('rebuild', ?, ?, 'repaired')",
+                          ('2026-11-%02dT02:00:00Z' % i, '2026-11-%02dT02:01:00Z' % i))
+            c.commit()
+            """, path]
+        try process.run()
+        process.waitUntilExit()
+        let info = try Ledger.run("info", path)
+        #expect(info.stdout.contains("Maintenance (newest first):\n  #7 rebuild 2026-11-07T02:00:00Z repaired\n"))
+        #expect(!info.stdout.contains("#2 rebuild"))
+        let json = try Ledger.run("info", path, "--json")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let runs = try #require(object["last_runs"] as? [[String: Any]])
+        #expect(runs.count == 5)
+        #expect(runs.first?["id"] as? Int == 7)
+        #expect(runs.first?["started_at"] as? String == "2026-11-07T02:00:00Z")
+    }
+}

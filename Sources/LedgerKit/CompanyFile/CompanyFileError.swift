@@ -34,7 +34,7 @@ public enum CompanyFileError: LocalizedError, Equatable, Sendable {
         case .newerFormat(let path, let version):
             return "\(path) has format version \(version), newer than this ledger understands (\(Schema.formatVersion)). Update ledger to open it."
         case .olderFormat(let path, let version):
-            return "\(path) has the older format version \(version). Run 'ledger migrate \(path)' to bring it to version \(Schema.formatVersion)."
+            return "\(path) has format version \(version), older than any this ledger knows (\(Schema.formatVersion)); restore a backup of it or ask for a ledger that migrates it."
         case .locked(let path):
             return "\(path) is locked by another program. Close the program that has it open, then try again."
         case .damaged(let path, let detail):
