@@ -1,0 +1,22 @@
+import Foundation
+
+/// Why a backup, a restore or a check of snapshots could not be done.
+public enum BackupError: LocalizedError, Equatable, Sendable {
+    case compression(String)
+    case damagedSnapshot(String)
+    case cannotWrite(path: String, reason: String)
+    case cannotRead(path: String, reason: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .compression(let reason):
+            return "Compression failed: \(reason). Check that the machine has free memory, then try again."
+        case .damagedSnapshot(let reason):
+            return "The snapshot is damaged: \(reason). Use an older snapshot; 'ledger snapshots DIR' lists them."
+        case .cannotWrite(let path, let reason):
+            return "Cannot write \(path): \(reason). Check the folder exists, is writable and has free space."
+        case .cannotRead(let path, let reason):
+            return "Cannot read \(path): \(reason)."
+        }
+    }
+}

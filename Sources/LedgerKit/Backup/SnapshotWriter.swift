@@ -1,0 +1,131 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// Takes snapshots of company files (SPEC §4).
+public enum SnapshotWriter {
+    /// Takes a snapshot of the company file at `file` into the folder `folder`.
+    ///
+    /// The snapshot is one consistent moment of the file even while other
+    /// programs write to it (SQLite's online backup into a private copy). A file
+    /// SQLite cannot read is kept byte for byte, with `verify` `skipped`. The
+    /// snapshot is written under a hidden temporary name, fsynced, and appears
+    /// under its final name (mode 0600) only when complete.
+    /// - Parameters:
+    ///   - now: the clock, injectable for tests.
+    ///   - level: the deflate level, 1 (fast) to 9 (small).
+    public static func take(of file: String, into folder: String, kind: SnapshotKind, level: Int = 6,
+                            now: Date = Date()) throws -> Snapshot {
+        let header = try FileHeader.read(path: file)
+        guard header.isCompanyFile else { throw CompanyFileError.notCompanyFile(path: file) }
+        try makeFolder(folder)
+        let copy = AtomicFile.temporaryPath(beside: folder + "/" + URL(fileURLWithPath: file).lastPathComponent,
+                                            purpose: "copy.partial")
+        defer { AtomicFile.removeDatabaseFiles(at: copy) }
+
+        var manifest = Manifest(createdAt: Timestamp.string(from: now), kind: kind, company: nil,
+                                source: URL(fileURLWithPath: file).lastPathComponent, formatVersion: header.userVersion,
+                                databaseBytes: 0, databaseSha256: "", verify: "skipped", counts: nil, splitSum: nil)
+        if (try? consistentCopy(of: file, to: copy)) != nil {
+            let report = try Verifier.verify(path: copy, quick: true)
+            manifest.verify = report.ok ? "clean" : "findings"
+            manifest.counts = report.counts
+            // A copy with findings may lack these; the manifest then leaves them out.
+            let opened = try? CompanyFile.open(copy)
+            manifest.company = try? opened?.database.read { try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1") }
+            manifest.splitSum = try? opened?.database.read { db in
+                try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(amount), 0) FROM splits WHERE typeof(amount) = 'integer'")
+            }
+            try? opened?.database.close()
+        } else {
+            // SQLite cannot read it: keep the bytes as they are, for salvage.
+            AtomicFile.removeDatabaseFiles(at: copy)
+            try copyBytes(of: file, to: copy)
+        }
+        let digest = try sha256(of: copy)
+        manifest.databaseBytes = digest.bytes
+        manifest.databaseSha256 = digest.hex
+        return try write(copy, manifest: manifest, into: folder, level: level, now: now)
+    }
+
+    /// An online, consistent copy through SQLite's backup API; the copy is closed
+    /// and checkpointed, so its one file holds everything.
+    static func consistentCopy(of file: String, to copy: String) throws {
+        let access = ReadOnlyAccess(path: file)
+        defer { access.close() }
+        let source = try access.connect()
+        let destination = try DatabaseQueue(path: copy)
+        try source.backup(to: destination)
+        try destination.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        try destination.close()
+    }
+
+    static func copyBytes(of file: String, to copy: String) throws {
+        do {
+            try FileManager.default.copyItem(atPath: file, toPath: copy)
+        } catch {
+            throw BackupError.cannotWrite(path: copy, reason: error.localizedDescription)
+        }
+    }
+
+    /// SHA-256 and size of a file, read in 1 MiB pieces.
+    static func sha256(of path: String) throws -> (hex: String, bytes: Int64) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw BackupError.cannotRead(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var total: Int64 = 0
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            guard count >= 0 else { throw BackupError.cannotRead(path: path, reason: String(cString: strerror(errno))) }
+            if count == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            total += Int64(count)
+        }
+        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), total)
+    }
+
+    /// Compresses `copy` into a hidden partial file and publishes it under the
+    /// first free snapshot name of that second.
+    private static func write(_ copy: String, manifest: Manifest, into folder: String, level: Int, now: Date) throws -> Snapshot {
+        let partial = AtomicFile.temporaryPath(beside: folder + "/" + manifest.source, purpose: "snapshot.partial")
+        defer { unlink(partial) }
+        let descriptor = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw BackupError.cannotWrite(path: partial, reason: String(cString: strerror(errno))) }
+        do {
+            _ = try Gzip.compress(file: copy, to: descriptor, outputPath: partial, comment: try manifest.commentText(),
+                                  modified: now, level: Int32(max(1, min(9, level)))) { _ in }
+            guard fsync(descriptor) == 0 else { throw BackupError.cannotWrite(path: partial, reason: String(cString: strerror(errno))) }
+            close(descriptor)
+        } catch {
+            close(descriptor)
+            throw error
+        }
+        for sequence in 1... {
+            let final = folder + "/" + SnapshotName.make(source: manifest.source, at: now, sequence: sequence)
+            if link(partial, final) == 0 {
+                try AtomicFile.fsync(path: folder)
+                var status = stat()
+                stat(final, &status)
+                return Snapshot(path: final, bytes: Int64(status.st_size), manifest: manifest)
+            }
+            guard errno == EEXIST else { throw BackupError.cannotWrite(path: final, reason: String(cString: strerror(errno))) }
+        }
+        fatalError("unreachable: the sequence of names is endless")
+    }
+
+    static func makeFolder(_ folder: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
+            guard isFolder.boolValue else { throw BackupError.cannotWrite(path: folder, reason: "it is a file, not a folder") }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw BackupError.cannotWrite(path: folder, reason: "the folder cannot be created")
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import GRDB
+import Testing
+@testable import LedgerKit
+
+@Suite struct SnapshotTests {
+    let folder = TemporaryDirectory()
+
+    private func shell(_ command: String) throws -> (Int32, Data) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, data)
+    }
+
+    @Test func roundTripsThroughPlainGzip() throws {
+        let path = try Damage.sample(in: folder, name: "Café Books.db", transactions: 3_000)
+        let moment = Timestamp.parse("2026-11-21T02:00:00Z")!
+        let snapshot = try SnapshotWriter.take(of: path, into: folder.file("backups"), kind: .scheduled, now: moment)
+        #expect(snapshot.path == folder.file("backups/Café Books-20261121T020000Z.db.gz"))
+        let attributes = try FileManager.default.attributesOfItem(atPath: snapshot.path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(try shell("gzip -t '\(snapshot.path)'").0 == 0)
+        let restored = folder.file("restored.db")
+        #expect(try shell("gzip -dc '\(snapshot.path)' > '\(restored)'").0 == 0)
+        let (_, digest) = try shell("sha256sum '\(restored)' | cut -c1-64")
+        #expect(String(decoding: digest, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == snapshot.manifest.databaseSha256)
+        let size = try FileManager.default.attributesOfItem(atPath: restored)[.size] as! Int
+        #expect(Int64(size) == snapshot.manifest.databaseBytes)
+        #expect(try Verifier.verify(path: restored).ok)
+        let original = try CompanyFile.open(path).database.read(Invariants.contentDigest)
+        #expect(try CompanyFile.open(restored).database.read(Invariants.contentDigest) == original)
+
+        let manifest = snapshot.manifest
+        #expect(manifest.createdAt == "2026-11-21T02:00:00Z")
+        #expect(manifest.kind == .scheduled)
+        #expect(manifest.company == "Sample Company")
+        #expect(manifest.source == "Café Books.db")
+        #expect(manifest.formatVersion == 1)
+        #expect(manifest.verify == "clean")
+        #expect(manifest.counts?["transactions"] == 3_000)
+        #expect(manifest.splitSum == 0)
+        #expect(try SnapshotCatalog.read(snapshot.path) == snapshot)
+    }
+
+    @Test func theManifestIsASCIIInTheHeader() throws {
+        let path = try Damage.sample(in: folder, name: "müller.db", transactions: 20)
+        let snapshot = try SnapshotWriter.take(of: path, into: folder.path, kind: .manual)
+        let head = [UInt8](try Data(contentsOf: URL(fileURLWithPath: snapshot.path)).prefix(2_000))
+        #expect(head[3] == 0x10, "FCOMMENT is set")
+        let end = head[10...].firstIndex(of: 0)!
+        #expect(head[10..<end].allSatisfy { $0 < 0x80 })
+        #expect(String(decoding: head[10..<end], as: UTF8.self).contains("\"source\":\"m\\u00fcller.db\""))
+    }
+
+    @Test func twoSnapshotsInOneSecondGetNumbers() throws {
+        let path = try Damage.sample(in: folder, name: "acme.db", transactions: 50)
+        let moment = Timestamp.parse("2026-11-21T02:00:00Z")!
+        let backups = folder.file("b")
+        let names = try (0..<3).map { _ in
+            URL(fileURLWithPath: try SnapshotWriter.take(of: path, into: backups, kind: .manual, now: moment).path).lastPathComponent
+        }
+        #expect(names == ["acme-20261121T020000Z.db.gz", "acme-20261121T020000Z-2.db.gz", "acme-20261121T020000Z-3.db.gz"])
+        let listed = try SnapshotCatalog.list(backups)
+        #expect(listed.snapshots.map { URL(fileURLWithPath: $0.path).lastPathComponent } == names)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: backups).sorted() == names.sorted(), "no partial files left")
+    }
+
+    @Test func aSnapshotIsOneCommittedMomentWhileOthersWrite() throws {
+        let path = try Damage.sample(in: folder, name: "busy.db", transactions: 4_000)
+        let writer = try DatabaseQueue(path: path)
+        let stop = Flag()
+        let thread = Thread {
+            var round: Int64 = 0
+            while !stop.isSet {
+                round += 1
+                // A balanced transfer: both splits commit together or not at all.
+                try? writer.write { db in
+                    try db.execute(sql: """
+                        INSERT INTO transactions (kind, date, created_at, modified_at)
+                        VALUES ('transfer', '2025-12-31', '2025-12-31T12:00:00Z', '2025-12-31T12:00:00Z')
+                        """)
+                    let id = db.lastInsertedRowID
+                    try db.execute(sql: "INSERT INTO splits (transaction_id, account_id, amount) VALUES (?, 1, ?), (?, 2, ?)",
+                                   arguments: [id, round, id, -round])
+                    try db.execute(sql: "UPDATE accounts SET balance = balance + ? WHERE id = 1", arguments: [round])
+                    try db.execute(sql: "UPDATE accounts SET balance = balance - ? WHERE id = 2", arguments: [round])
+                }
+            }
+        }
+        thread.start()
+        for index in 0..<4 {
+            let snapshot = try SnapshotWriter.take(of: path, into: folder.file("online"), kind: .manual)
+            #expect(snapshot.manifest.verify == "clean", "snapshot \(index)")
+            #expect(snapshot.manifest.splitSum == 0)
+        }
+        stop.set()
+        while !thread.isFinished { usleep(1_000) }
+        try writer.close()
+    }
+
+    @Test func aFileSQLiteCannotReadIsKeptAsItIs() throws {
+        let path = try Damage.sample(in: folder, name: "broken.db", transactions: 200)
+        try Damage.scribble(on: path, page: 1, offset: 100, count: 3_996, byte: 0)
+        let snapshot = try SnapshotWriter.take(of: path, into: folder.file("s"), kind: .preRebuild)
+        #expect(snapshot.manifest.verify == "skipped")
+        #expect(snapshot.manifest.kind == .preRebuild)
+        var bytes: [UInt8] = []
+        try Gzip.decompress(path: snapshot.path) { bytes += $0 }
+        #expect(Data(bytes) == (try Data(contentsOf: URL(fileURLWithPath: path))))
+    }
+
+    @Test func damagedSnapshotsAreCaught() throws {
+        let path = try Damage.sample(in: folder, name: "d.db", transactions: 500)
+        let snapshot = try SnapshotWriter.take(of: path, into: folder.file("s"), kind: .manual)
+        var data = try Data(contentsOf: URL(fileURLWithPath: snapshot.path))
+        data[data.count / 2] ^= 0x40
+        let flipped = folder.file("s/flipped.db.gz")
+        try data.write(to: URL(fileURLWithPath: flipped))
+        #expect(throws: BackupError.self) { try Gzip.decompress(path: flipped) { _ in } }
+        let cut = folder.file("s/cut.db.gz")
+        try data.prefix(data.count / 3).write(to: URL(fileURLWithPath: cut))
+        #expect(throws: BackupError.damagedSnapshot("it is cut short")) { try Gzip.decompress(path: cut) { _ in } }
+        let junk = folder.file("s/junk.db.gz")
+        try Data("not gzip at all".utf8).write(to: URL(fileURLWithPath: junk))
+        let listed = try SnapshotCatalog.list(folder.file("s"))
+        #expect(listed.snapshots.count == 3, "the original, the flipped and the cut one: their headers are intact")
+        #expect(listed.unreadable.map(\.path) == [junk])
+    }
+
+    @Test func refusesWhatIsNotACompanyFile() throws {
+        let text = folder.file("notes.db")
+        try Data(String(repeating: "x", count: 200).utf8).write(to: URL(fileURLWithPath: text))
+        #expect(throws: CompanyFileError.notSQLite(path: text)) {
+            try SnapshotWriter.take(of: text, into: folder.file("s"), kind: .manual)
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.file("s")))
+    }
+}
