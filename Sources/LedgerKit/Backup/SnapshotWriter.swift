@@ -31,12 +31,10 @@ public enum SnapshotWriter {
             manifest.verify = report.ok ? "clean" : "findings"
             manifest.counts = report.counts
             // A copy with findings may lack these; the manifest then leaves them out.
-            let opened = try? CompanyFile.open(copy)
-            manifest.company = try? opened?.database.read { try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1") }
-            manifest.splitSum = try? opened?.database.read { db in
+            manifest.company = try? CompanyFile.read(copy) { try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1") }
+            manifest.splitSum = try? CompanyFile.read(copy) { db in
                 try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(amount), 0) FROM splits WHERE typeof(amount) = 'integer'")
             }
-            try? opened?.database.close()
         } else {
             // SQLite cannot read it: keep the bytes as they are, for salvage.
             AtomicFile.removeDatabaseFiles(at: copy)

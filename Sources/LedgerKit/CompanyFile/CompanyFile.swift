@@ -89,6 +89,31 @@ public final class CompanyFile: Sendable {
                            database: try connect(path, readOnly: false))
     }
 
+    /// Opens the file read-only, runs `body` in one read transaction, and closes
+    /// it again, removing the `-wal`/`-shm` the connection made (see
+    /// `ReadOnlyAccess`). Prefer it to `open` for one-off reads.
+    /// - Throws: `CompanyFileError`, or what `body` throws.
+    public static func read<T>(_ path: String, _ body: (Database) throws -> T) throws -> T {
+        let header = try FileHeader.read(path: path)
+        let access = ReadOnlyAccess(path: path)
+        defer { access.close() }
+        let queue = try access.connect()
+        do {
+            let (application, version) = try queue.read { db in
+                (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0, try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0)
+            }
+            guard application == Schema.applicationID else {
+                throw header.isCompanyFile ? CompanyFileError.damaged(path: path, detail: "its header disagrees with itself")
+                                           : CompanyFileError.notCompanyFile(path: path)
+            }
+            guard version <= Schema.formatVersion else { throw CompanyFileError.newerFormat(path: path, version: version) }
+            guard version == Schema.formatVersion else { throw CompanyFileError.olderFormat(path: path, version: version) }
+            return try queue.read(body)
+        } catch let error as DatabaseError {
+            throw CompanyFileError(error, path: path)
+        }
+    }
+
     /// Creates a new company file with the chart of accounts `chart`.
     ///
     /// The file is built under a temporary name and appears at `path` only when

@@ -9,9 +9,11 @@ import GRDB
 /// only while holding the lock that proves no other connection has the file open.
 /// On read-only media, where the side files cannot be created, the file is
 /// opened `immutable`, which is safe there because no one can write to it either.
-final class ReadOnlyAccess {
+final class ReadOnlyAccess: @unchecked Sendable {
+    // `immutable` and `queues` are guarded by `lock`.
     let path: String
     private let hadSideFiles: Bool
+    private let lock = NSRecursiveLock()
     private var immutable: Bool
     private var queues: [DatabaseQueue] = []
 
@@ -25,6 +27,8 @@ final class ReadOnlyAccess {
 
     /// A new read-only connection; `close()` closes it.
     func connect() throws -> DatabaseQueue {
+        lock.lock()
+        defer { lock.unlock() }
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(CompanyFile.busyTimeout)
@@ -42,6 +46,8 @@ final class ReadOnlyAccess {
     /// Retries the connections in `immutable` mode when SQLite could not make the
     /// side files it needs (read-only media); returns false if that does not apply.
     func switchToImmutableIfUseful(after error: DatabaseError) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
         guard !immutable, !hadSideFiles,
               [.SQLITE_CANTOPEN, .SQLITE_READONLY].contains(error.resultCode) else { return false }
         closeConnections()
@@ -51,6 +57,8 @@ final class ReadOnlyAccess {
 
     /// Closes every connection and removes the side files this access made.
     func close() {
+        lock.lock()
+        defer { lock.unlock() }
         closeConnections()
         guard !hadSideFiles, !immutable else { return }
         let wal = path + "-wal", shm = path + "-shm"

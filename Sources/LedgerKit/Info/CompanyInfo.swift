@@ -42,9 +42,8 @@ public struct CompanyInfo: Codable, Sendable, Equatable {
     /// - Parameter runs: how many of the newest maintenance runs to include.
     /// - Throws: `CompanyFileError` when the file cannot be opened as a company file.
     public static func read(path: String, runs: Int = 5) throws -> CompanyInfo {
-        let file = try CompanyFile.open(path, mode: .readOnly)
         do {
-            return try file.database.read { db in
+            return try CompanyFile.read(path) { db in
                 let company = try Row.fetchOne(db, sql: "SELECT name, currency FROM company WHERE id = 1")
                 var counts: [String: Int] = [:]
                 for table in Schema.tableNames where try db.tableExists(table) {
@@ -57,7 +56,7 @@ public struct CompanyInfo: Codable, Sendable, Equatable {
                     file: path,
                     company: company?["name"],
                     currency: company?["currency"],
-                    formatVersion: file.formatVersion,
+                    formatVersion: try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0,
                     fileBytes: fileSize(path),
                     walBytes: fileSize(path + "-wal"),
                     pageSize: try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0,

@@ -31,9 +31,8 @@ public struct TrialBalance: Codable, Sendable {
     /// Accounts with no splits and a zero balance are left out.
     /// - Throws: `CompanyFileError` when the file cannot be opened or read.
     public static func read(path: String, asOf: CivilDate? = nil) throws -> TrialBalance {
-        let file = try CompanyFile.open(path, mode: .readOnly)
         do {
-            return try file.database.read { db in
+            return try CompanyFile.read(path) { db in
                 let company = try Row.fetchOne(db, sql: "SELECT name, currency FROM company WHERE id = 1")
                 let filter = asOf == nil ? "" : "WHERE s.transaction_id IN (SELECT id FROM transactions WHERE date <= ?)"
                 let arguments: StatementArguments = asOf.map { [$0.description] } ?? []

@@ -1,0 +1,46 @@
+import Foundation
+
+/// The moment `restore --at TIME` names (SPEC §4): ISO 8601 with `Z` or an
+/// offset; without a zone, the machine's local time; a date alone, the end of
+/// that local day.
+public enum PointInTime {
+    /// Nil when `text` is none of the accepted forms or names no real moment.
+    public static func parse(_ text: String, timeZone: TimeZone = .current) -> Date? {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        if let day = CivilDate(text) {
+            let (year, month, date) = day.components
+            return calendar.date(from: DateComponents(year: year, month: month, day: date, hour: 23, minute: 59, second: 59))
+        }
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 16, bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " "),
+              let day = CivilDate(String(decoding: bytes[0..<10], as: UTF8.self)) else { return nil }
+        var rest = String(decoding: bytes[11...], as: UTF8.self)
+        var zone: TimeZone = timeZone
+        if rest.hasSuffix("Z") {
+            zone = TimeZone(secondsFromGMT: 0)!
+            rest.removeLast()
+        } else if let sign = rest.lastIndex(where: { $0 == "+" || $0 == "-" }) {
+            let offset = rest[rest.index(after: sign)...].split(separator: ":").compactMap { Int($0) }
+            let compact = rest[rest.index(after: sign)...]
+            let minutes: Int
+            if offset.count == 2, offset[0] < 24, offset[1] < 60 {
+                minutes = offset[0] * 60 + offset[1]
+            } else if offset.count == 1, compact.count == 4, let value = Int(compact), value % 100 < 60 {
+                minutes = value / 100 * 60 + value % 100
+            } else {
+                return nil
+            }
+            zone = TimeZone(secondsFromGMT: (rest[sign] == "-" ? -1 : 1) * minutes * 60)!
+            rest = String(rest[..<sign])
+        }
+        let parts = rest.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2 || parts.count == 3, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isNumber) }),
+              let hour = Int(parts[0]), let minute = Int(parts[1]), hour < 24, minute < 60 else { return nil }
+        let second = parts.count == 3 ? Int(parts[2])! : 0
+        guard second < 60 else { return nil }
+        calendar.timeZone = zone
+        let (year, month, date) = day.components
+        return calendar.date(from: DateComponents(year: year, month: month, day: date, hour: hour, minute: minute, second: second))
+    }
+}

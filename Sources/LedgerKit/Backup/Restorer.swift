@@ -1,0 +1,148 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// What a restore did.
+public struct RestoreResult: Codable, Sendable {
+    public var snapshot: Snapshot
+    public var target: String
+    /// The snapshot of the file that was replaced, if there was one.
+    public var replaced: Snapshot?
+    /// `clean`, `findings` or `skipped` (with `--no-verify`).
+    public var verify: String
+}
+
+/// Why a restore was refused. The target is untouched in every case.
+public enum RestoreError: LocalizedError, Equatable, Sendable {
+    case noSnapshots(folder: String)
+    case beforeOldest(time: String, oldest: String)
+    case checksumMismatch(path: String)
+    case targetInUse(path: String)
+    case otherCompany(target: String, targetCompany: String, snapshotCompany: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .noSnapshots(let folder):
+            return "No snapshots in \(folder). Name the folder that 'ledger backup --to' writes to."
+        case .beforeOldest(let time, let oldest):
+            return "No snapshot was taken at or before \(time); the oldest is from \(oldest). Choose a later time."
+        case .checksumMismatch(let path):
+            return "\(path) does not match its SHA-256: the snapshot is damaged and nothing was restored. Choose an older snapshot."
+        case .targetInUse(let path):
+            return "\(path) is open in another program. Close it everywhere, then restore again."
+        case .otherCompany(let target, let targetCompany, let snapshotCompany):
+            return "\(target) holds \(targetCompany), but the snapshot is of \(snapshotCompany). Add --force to replace it anyway."
+        }
+    }
+}
+
+/// Restores snapshots (SPEC §4): checks the SHA-256 before touching anything,
+/// snapshots the file it replaces (`pre-restore`), replaces it atomically.
+public enum Restorer {
+    /// Picks the snapshot a restore uses: `source` itself if it is a file, else
+    /// the newest in the folder taken at or before `time` (newest of all without),
+    /// preferring snapshots of a file named like `target`.
+    public static func choose(_ source: String, target: String, at time: Date?) throws -> Snapshot {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: source, isDirectory: &isFolder) else {
+            throw BackupError.cannotRead(path: source, reason: "no such file or folder")
+        }
+        guard isFolder.boolValue else { return try SnapshotCatalog.read(source) }
+        var snapshots = try SnapshotCatalog.list(source).snapshots
+        let name = URL(fileURLWithPath: target).lastPathComponent
+        if snapshots.contains(where: { $0.manifest.source == name }) {
+            snapshots = snapshots.filter { $0.manifest.source == name }
+        }
+        guard let oldest = snapshots.first else { throw RestoreError.noSnapshots(folder: source) }
+        guard let time else { return snapshots.last! }
+        let limit = Timestamp.string(from: time)
+        guard let chosen = snapshots.last(where: { $0.manifest.createdAt <= limit }) else {
+            throw RestoreError.beforeOldest(time: limit, oldest: oldest.manifest.createdAt)
+        }
+        return chosen
+    }
+
+    /// Restores `snapshot` to `target`.
+    ///
+    /// - Parameters:
+    ///   - backupFolder: where the `pre-restore` snapshot of the replaced file goes.
+    ///   - force: replace a file of another company.
+    ///   - verify: run a quick verify of the restored content first.
+    public static func restore(_ snapshot: Snapshot, to target: String, backupFolder: String, force: Bool = false,
+                               verify: Bool = true, now: Date = Date()) throws -> RestoreResult {
+        let exists = FileManager.default.fileExists(atPath: target)
+        if exists { try refuseIfInUse(target) }
+        let temporary = AtomicFile.temporaryPath(beside: target, purpose: "restoring")
+        defer { AtomicFile.removeDatabaseFiles(at: temporary) }
+        try decompress(snapshot, to: temporary)
+
+        var status = "skipped"
+        var restoredCompany: String?
+        if verify {
+            let report = try Verifier.verify(path: temporary, quick: true)
+            status = report.ok ? "clean" : "findings"
+        }
+        restoredCompany = try? CompanyFile.read(temporary) {
+            try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1")
+        }
+        var replaced: Snapshot?
+        if exists {
+            let current = try? CompanyFile.read(target) {
+                try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1")
+            }
+            if !force, let current = current ?? nil, let incoming = restoredCompany ?? snapshot.manifest.company, current != incoming {
+                throw RestoreError.otherCompany(target: target, targetCompany: current, snapshotCompany: incoming)
+            }
+            replaced = try SnapshotWriter.take(of: target, into: backupFolder, kind: .preRestore, now: now)
+            try refuseIfInUse(target)
+        }
+        try AtomicFile.fsync(path: temporary)
+        unlink(target + "-wal")
+        unlink(target + "-shm")
+        guard rename(temporary, target) == 0 else {
+            throw BackupError.cannotWrite(path: target, reason: String(cString: strerror(errno)))
+        }
+        try AtomicFile.fsync(path: URL(fileURLWithPath: target).deletingLastPathComponent().path)
+        return RestoreResult(snapshot: snapshot, target: target, replaced: replaced, verify: status)
+    }
+
+    /// Decompresses into `temporary` (mode 0600), checking size and SHA-256.
+    static func decompress(_ snapshot: Snapshot, to temporary: String) throws {
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw BackupError.cannotWrite(path: temporary, reason: String(cString: strerror(errno))) }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        do {
+            try Gzip.decompress(path: snapshot.path) { piece in
+                hasher.update(bufferPointer: piece)
+                size += Int64(piece.count)
+                try Gzip.write(Array(piece), to: descriptor, path: temporary)
+            }
+            guard fsync(descriptor) == 0 else { throw BackupError.cannotWrite(path: temporary, reason: String(cString: strerror(errno))) }
+            close(descriptor)
+        } catch {
+            close(descriptor)
+            throw error
+        }
+        let hex = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        guard hex == snapshot.manifest.databaseSha256, size == snapshot.manifest.databaseBytes else {
+            throw RestoreError.checksumMismatch(path: snapshot.path)
+        }
+    }
+
+    /// Every connection to a WAL file holds a lock on SQLite's lock bytes; a
+    /// write lock over them is granted only when no program has the file open.
+    static func refuseIfInUse(_ target: String) throws {
+        let descriptor = open(target, O_RDWR | O_CLOEXEC)
+        guard descriptor >= 0 else { throw BackupError.cannotWrite(path: target, reason: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        var lock = flock()
+        lock.l_type = Int16(F_WRLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_start = 0x4000_0000
+        lock.l_len = 512
+        guard fcntl(descriptor, F_SETLK, &lock) == 0 else { throw RestoreError.targetInUse(path: target) }
+        lock.l_type = Int16(F_UNLCK)
+        _ = fcntl(descriptor, F_SETLK, &lock)
+    }
+}

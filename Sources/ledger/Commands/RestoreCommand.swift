@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import LedgerKit
+
+struct RestoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Put a company file back as a snapshot has it.",
+        discussion: """
+            SOURCE is a snapshot, or a backup folder: then the newest snapshot (of a file named \
+            like FILE, if there are any) taken at or before --at is used. The snapshot's SHA-256 \
+            is checked while it is decompressed beside FILE; only then is the file it replaces \
+            snapshotted (kind pre-restore, into --backup-dir) and replaced in one step. Refuses, \
+            leaving FILE untouched: a damaged snapshot, a time before the oldest snapshot, FILE \
+            open in another program, a snapshot of another company (unless --force). Exit status \
+            0 restored, 2 refused or failed, 64 bad usage.
+            """)
+
+    @Argument(help: "A snapshot file, or a backup folder.")
+    var source: String
+
+    @Option(help: "The company file to restore to.")
+    var to: String
+
+    @Option(help: "Restore the newest snapshot taken at or before this time: 2026-11-20T23:00:00Z, 2026-11-20T18:00:00-05:00, 2026-11-20T23:00 (local time) or 2026-11-20 (end of that local day).")
+    var at: String?
+
+    @Option(name: .customLong("backup-dir"), help: "Where the snapshot of the replaced file goes (default: a folder 'backups' beside FILE).")
+    var backupDir: String?
+
+    @Flag(help: "Replace a file that holds another company.")
+    var force = false
+
+    @Flag(name: .customLong("no-verify"), help: "Skip the quick verify of the restored content.")
+    var noVerify = false
+
+    @Flag(help: "Print the result as one JSON object on stdout.")
+    var json = false
+
+    func validate() throws {
+        if let at, PointInTime.parse(at) == nil {
+            throw ValidationError("--at '\(at)' is not a time; write it like 2026-11-20T23:00:00Z or 2026-11-20.")
+        }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            let snapshot = try Restorer.choose(source, target: to, at: at.flatMap { PointInTime.parse($0) })
+            let folder = backupDir ?? URL(fileURLWithPath: to).deletingLastPathComponent().appendingPathComponent("backups").path
+            let result = try Restorer.restore(snapshot, to: to, backupFolder: folder, force: force, verify: !noVerify)
+            if json { return try Output.json(result) }
+            Output.line("Restored \(to) from \(snapshot.path) (taken \(snapshot.manifest.createdAt)), verify: \(result.verify)")
+            if let replaced = result.replaced { Output.line("The file it replaced is kept in \(replaced.path)") }
+        }
+    }
+}

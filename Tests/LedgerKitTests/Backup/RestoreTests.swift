@@ -1,0 +1,126 @@
+import Foundation
+import GRDB
+import Testing
+@testable import LedgerKit
+
+@Suite struct RestoreTests {
+    let folder = TemporaryDirectory()
+
+    private func moment(_ text: String) -> Date { Timestamp.parse(text)! }
+
+    /// Three nights of snapshots of acme.db, the books changing between them.
+    private func nights() throws -> (file: String, backups: String, snapshots: [Snapshot]) {
+        let file = try Damage.sample(in: folder, name: "acme.db", transactions: 300)
+        let backups = folder.file("backups")
+        var taken: [Snapshot] = []
+        for (night, name) in ["Monday Co", "Tuesday Co", "Wednesday Co"].enumerated() {
+            try Damage.apply(to: file) { db in try db.execute(sql: "UPDATE company SET name = ?", arguments: [name]) }
+            taken.append(try SnapshotWriter.take(of: file, into: backups, kind: .scheduled,
+                                                 now: moment("2026-11-1\(6 + night)T02:00:00Z")))
+        }
+        return (file, backups, taken)
+    }
+
+    private func company(_ path: String) throws -> String? {
+        try CompanyFile.read(path) { try String.fetchOne($0, sql: "SELECT name FROM company") }
+    }
+
+    @Test func atPicksTheNewestSnapshotAtOrBeforeTheTime() throws {
+        let (file, backups, taken) = try nights()
+        #expect(try Restorer.choose(backups, target: file, at: moment("2026-11-17T02:00:00Z")) == taken[1])
+        #expect(try Restorer.choose(backups, target: file, at: moment("2026-11-17T01:59:59Z")) == taken[0])
+        #expect(try Restorer.choose(backups, target: file, at: nil) == taken[2])
+        #expect(try Restorer.choose(backups, target: file, at: moment("2030-01-01T00:00:00Z")) == taken[2])
+        #expect(throws: RestoreError.beforeOldest(time: "2026-11-16T01:00:00Z", oldest: "2026-11-16T02:00:00Z")) {
+            try Restorer.choose(backups, target: file, at: moment("2026-11-16T01:00:00Z"))
+        }
+    }
+
+    @Test func restoresAndKeepsTheReplacedFile() throws {
+        let (file, backups, taken) = try nights()
+        try Damage.apply(to: file) { db in try db.execute(sql: "DELETE FROM bank_feed") }
+        let result = try Restorer.restore(taken[0], to: file, backupFolder: backups, force: true,
+                                          now: moment("2026-11-20T09:00:00Z"))
+        #expect(result.verify == "clean")
+        #expect(try company(file) == "Monday Co")
+        #expect(try Verifier.verify(path: file).ok)
+        let replaced = try #require(result.replaced)
+        #expect(replaced.manifest.kind == .preRestore)
+        #expect(replaced.manifest.company == "Wednesday Co")
+        #expect(replaced.path.hasSuffix("/acme-20261120T090000Z.db.gz"))
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(names == ["acme.db", "backups"], "no temporary file is left behind")
+    }
+
+    @Test func refusesAnotherCompanyUnlessForced() throws {
+        let (file, _, taken) = try nights()
+        #expect(throws: RestoreError.otherCompany(target: file, targetCompany: "Wednesday Co", snapshotCompany: "Monday Co")) {
+            try Restorer.restore(taken[0], to: file, backupFolder: folder.file("b"))
+        }
+        #expect(try company(file) == "Wednesday Co")
+    }
+
+    @Test func restoresToANewFile() throws {
+        let (_, _, taken) = try nights()
+        let fresh = folder.file("fresh.db")
+        let result = try Restorer.restore(taken[1], to: fresh, backupFolder: folder.file("b"), verify: false)
+        #expect(result.replaced == nil)
+        #expect(result.verify == "skipped")
+        #expect(try company(fresh) == "Tuesday Co")
+    }
+
+    @Test func aDamagedSnapshotLeavesTheTargetUntouched() throws {
+        let (file, backups, taken) = try nights()
+        let before = try Data(contentsOf: URL(fileURLWithPath: file))
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: taken[0].path))
+        bytes[bytes.count - 100] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: taken[0].path))
+        #expect(throws: (any Error).self) { try Restorer.restore(taken[0], to: file, backupFolder: backups, force: true) }
+        // An edited manifest: the content no longer matches its SHA-256.
+        var edited = taken[1]
+        edited.manifest.databaseSha256 = String(repeating: "0", count: 64)
+        #expect(throws: RestoreError.checksumMismatch(path: taken[1].path)) {
+            try Restorer.restore(edited, to: file, backupFolder: backups, force: true)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["acme.db", "backups"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: backups).count == 3, "no pre-restore snapshot was taken")
+    }
+
+    @Test func refusesATargetOpenInAnotherProgram() throws {
+        let (file, backups, taken) = try nights()
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["python3", "-c", """
+            import sqlite3, sys, time
+            c = sqlite3.connect(sys.argv[1]); c.execute('SELECT COUNT(*) FROM accounts').fetchone()
+            print('open', flush=True); time.sleep(30)
+            """, file]
+        let out = Pipe()
+        holder.standardOutput = out
+        try holder.run()
+        defer { holder.terminate() }
+        _ = out.fileHandleForReading.availableData
+        #expect(throws: RestoreError.targetInUse(path: file)) {
+            try Restorer.restore(taken[0], to: file, backupFolder: backups, force: true)
+        }
+    }
+
+    @Test(arguments: [
+        ("2026-11-20T23:00:00Z", "2026-11-20T23:00:00Z"),
+        ("2026-11-20T18:00:00-05:00", "2026-11-20T23:00:00Z"),
+        ("2026-11-21T01:30:00+0230", "2026-11-20T23:00:00Z"),
+        ("2026-11-20T23:00", "2026-11-20T22:00:00Z"),
+        ("2026-11-20", "2026-11-20T22:59:59Z"),
+    ])
+    func parsesTimes(text: String, utc: String) throws {
+        let berlin = TimeZone(identifier: "Europe/Berlin")!
+        let parsed = try #require(PointInTime.parse(text, timeZone: berlin))
+        #expect(Timestamp.string(from: parsed) == utc)
+    }
+
+    @Test(arguments: ["2026-13-01", "2026-11-20T25:00:00Z", "yesterday", "2026-11-20T23:00:00+99:00", ""])
+    func rejectsTimes(text: String) {
+        #expect(PointInTime.parse(text) == nil)
+    }
+}
