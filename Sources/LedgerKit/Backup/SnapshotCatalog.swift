@@ -24,8 +24,13 @@ public enum SnapshotCatalog {
                 unreadable.append(Unreadable(path: path, reason: (error as? LocalizedError)?.errorDescription ?? "\(error)"))
             }
         }
-        snapshots.sort { ($0.manifest.createdAt, sequence($0.path), $0.path) < ($1.manifest.createdAt, sequence($1.path), $1.path) }
+        snapshots.sort(by: isOlder)
         return (snapshots, unreadable)
+    }
+
+    /// Oldest first: by the manifest's time, then by the `-N` of snapshots taken in one second.
+    static func isOlder(_ first: Snapshot, than second: Snapshot) -> Bool {
+        (first.manifest.createdAt, sequence(first.path), first.path) < (second.manifest.createdAt, sequence(second.path), second.path)
     }
 
     /// The `N` of a name `…Z-N.db.gz` (two snapshots in one second), else 1.

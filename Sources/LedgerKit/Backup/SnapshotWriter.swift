@@ -19,6 +19,8 @@ public enum SnapshotWriter {
         let header = try FileHeader.read(path: file)
         guard header.isCompanyFile else { throw CompanyFileError.notCompanyFile(path: file) }
         try makeFolder(folder)
+        let lock = try BackupLock(folder: folder)
+        defer { lock.release() }
         let copy = AtomicFile.temporaryPath(beside: folder + "/" + URL(fileURLWithPath: file).lastPathComponent,
                                             purpose: "copy.partial")
         defer { AtomicFile.removeDatabaseFiles(at: copy) }

@@ -26,6 +26,8 @@ struct BackupCommand: ParsableCommand {
     @Option(help: "Compression level, 1 (fastest) to 9 (smallest).")
     var level = 6
 
+    @OptionGroup var keep: KeepOptions
+
     @Flag(help: "Print the snapshot as one JSON object on stdout.")
     var json = false
 
@@ -37,7 +39,9 @@ struct BackupCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let snapshot = try SnapshotWriter.take(of: file, into: to, kind: SnapshotKind(rawValue: kind)!, level: level)
+            let removed = keep.policy.isEmpty ? [] : try Retention.prune(to, policy: keep.policy, dryRun: false).filter { !$0.keep }
             if json { return try Output.json(SnapshotListing(snapshot)) }
+            for decision in removed { Output.line("Pruned \(decision.snapshot.path)") }
             let manifest = snapshot.manifest
             let ratio = manifest.databaseBytes > 0 ? Double(snapshot.bytes) / Double(manifest.databaseBytes) : 0
             Output.line("Snapshot \(snapshot.path)")
@@ -94,5 +98,144 @@ struct SnapshotListing: Encodable {
         try container.encode(snapshot.path, forKey: .path)
         try container.encode(snapshot.bytes, forKey: .bytes)
         try snapshot.manifest.encode(to: encoder)
+    }
+}
+
+/// The keep rules shared by backup, prune and schedule.
+struct KeepOptions: ParsableArguments {
+    @Option(name: .customLong("keep-last"), help: "Keep the newest N snapshots.")
+    var last = 0
+
+    @Option(name: .customLong("keep-daily"), help: "Keep the newest snapshot of each of the last N days that have one.")
+    var daily = 0
+
+    @Option(name: .customLong("keep-weekly"), help: "Keep the newest snapshot of each of the last N ISO weeks that have one.")
+    var weekly = 0
+
+    @Option(name: .customLong("keep-monthly"), help: "Keep the newest snapshot of each of the last N months that have one.")
+    var monthly = 0
+
+    var policy: RetentionPolicy { RetentionPolicy(last: last, daily: daily, weekly: weekly, monthly: monthly) }
+
+    func validate() throws {
+        guard [last, daily, weekly, monthly].allSatisfy({ $0 >= 0 }) else {
+            throw ValidationError("--keep-… counts must be 0 or more.")
+        }
+    }
+}
+
+struct PruneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune",
+        abstract: "Remove the snapshots no keep rule keeps (restic's forget rules).",
+        discussion: """
+            A snapshot is kept if any rule keeps it; days, ISO weeks and months are those of its \
+            UTC time; the newest snapshot of each company file always stays. Snapshots of each \
+            company file are judged separately. --dry-run says what would go and why each kept \
+            one stays, and removes nothing.
+            """)
+
+    @Argument(help: "The backup folder.")
+    var folder: String
+
+    @OptionGroup var keep: KeepOptions
+
+    @Flag(name: .customLong("dry-run"), help: "Only say what would be removed.")
+    var dryRun = false
+
+    @Flag(help: "Print the decisions as a JSON array.")
+    var json = false
+
+    func validate() throws {
+        guard !keep.policy.isEmpty else {
+            throw ValidationError("Give at least one rule: --keep-last, --keep-daily, --keep-weekly or --keep-monthly.")
+        }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            let decisions = try Retention.prune(folder, policy: keep.policy, dryRun: dryRun)
+            if json { return try Output.json(decisions) }
+            for decision in decisions {
+                let verb = decision.keep ? "keep  " : (dryRun ? "would remove" : "removed")
+                Output.line("\(verb) \(decision.snapshot.path)" + (decision.keep ? " (\(decision.reasons.joined(separator: ", ")))" : ""))
+            }
+            let gone = decisions.filter { !$0.keep }.count
+            Output.line("\(decisions.count - gone) kept, \(gone) \(dryRun ? "would be removed" : "removed").")
+        }
+    }
+}
+
+struct CheckBackupsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-backups",
+        abstract: "Read every snapshot in a backup folder completely: checksum, SHA-256 and a verify of its content.",
+        discussion: "Exit status 0 when every snapshot is whole, 1 when any is not, 2 when the folder cannot be read.")
+
+    @Argument(help: "The backup folder.")
+    var folder: String
+
+    @Flag(help: "Print the results as a JSON array.")
+    var json = false
+
+    func run() throws {
+        var failed = 0
+        try reportingFailures {
+            let results = try SnapshotChecker.check(folder)
+            failed = results.filter { !$0.ok }.count
+            if json { return try Output.json(results) }
+            for result in results {
+                Output.line((result.ok ? "ok      " : "DAMAGED ") + result.path
+                    + (result.ok ? " (verify: \(result.verify))" : ": \(result.problem ?? "")"))
+            }
+            Output.line("\(results.count - failed) of \(results.count) snapshots are whole.")
+        }
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
+
+struct ScheduleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schedule",
+        abstract: "Set up a nightly backup: a systemd user timer, or a crontab line with --cron.",
+        discussion: """
+            Writes <unit>.service and <unit>.timer into ~/.config/systemd/user (or --unit-dir); \
+            the timer is Persistent, so a night the machine was off is caught up at the next \
+            boot. Then run: systemctl --user daemon-reload && systemctl --user enable --now \
+            <unit>.timer. The job runs 'ledger backup --kind scheduled' with the keep flags and \
+            logs to the journal.
+            """)
+
+    @Argument(help: "The company file to back up.")
+    var file: String
+
+    @Option(help: "The backup folder.")
+    var to: String
+
+    @Option(help: "The time of day, HH:MM local time.")
+    var at = "02:00"
+
+    @OptionGroup var keep: KeepOptions
+
+    @Flag(help: "Print a crontab line instead of writing systemd units.")
+    var cron = false
+
+    @Option(name: .customLong("unit-dir"), help: "Where to write the units (default ~/.config/systemd/user).")
+    var unitDir: String?
+
+    func validate() throws {
+        guard BackupSchedule.validTime(at) != nil else { throw ValidationError("--at '\(at)' is not a time of day; write it as HH:MM, like 02:00.") }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            let absolute = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.path }
+            let executable = absolute(CommandLine.arguments[0].contains("/") ? CommandLine.arguments[0] : "/usr/local/bin/ledger")
+            let schedule = BackupSchedule(ledger: executable, file: absolute(file), folder: absolute(to), time: at, policy: keep.policy)
+            if cron { return Output.line(schedule.cronLine) }
+            let folder = unitDir ?? (FileManager.default.homeDirectoryForCurrentUser.path + "/.config/systemd/user")
+            for path in try schedule.writeUnits(into: folder) { Output.line("Wrote \(path)") }
+            Output.line("Now run: systemctl --user daemon-reload && systemctl --user enable --now \(schedule.unitName).timer")
+        }
     }
 }

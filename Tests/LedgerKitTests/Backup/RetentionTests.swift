@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+@testable import LedgerKit
+
+@Suite struct RetentionTests {
+    let folder = TemporaryDirectory()
+
+    private func nightly(_ days: Int, endingOn last: String, source: String = "acme.db") -> [Snapshot] {
+        let end = CivilDate(last)!
+        return (0..<days).map { back in
+            let day = CivilDate(dayNumber: end.dayNumber - back)
+            let manifest = Manifest(createdAt: Timestamp.string(day: day, secondOfDay: 7_200), kind: .scheduled,
+                                    company: "Acme", source: source, formatVersion: 1, databaseBytes: 1,
+                                    databaseSha256: "", verify: "clean", counts: nil, splitSum: nil)
+            return Snapshot(path: "/b/\(source)-\(day).gz", bytes: 1, manifest: manifest)
+        }
+    }
+
+    @Test func fourHundredNightsKeepExactlyWhatTheRulesSay() {
+        let snapshots = nightly(400, endingOn: "2026-11-21")
+        let decisions = Retention.decide(snapshots, policy: RetentionPolicy(last: 3, daily: 7, weekly: 4, monthly: 6))
+        #expect(decisions.count == 400)
+        let kept = Set(decisions.filter(\.keep).map { String($0.snapshot.manifest.createdAt.prefix(10)) })
+        let expected: Set<String> = [
+            "2026-11-15", "2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21",  // 7 days
+            "2026-11-08", "2026-11-01",  // the Sundays ending ISO weeks 45 and 44 (weeks 47 and 46 are in the days)
+            "2026-10-31", "2026-09-30", "2026-08-31", "2026-07-31", "2026-06-30",  // month ends
+        ]
+        #expect(kept == expected)
+        let newest = decisions.last!
+        #expect(newest.reasons.contains("newest") && newest.reasons.contains("last 1") && newest.reasons.contains("weekly 2026-W47"))
+        let october = decisions.first { $0.snapshot.manifest.createdAt.hasPrefix("2026-10-31") }!
+        #expect(october.reasons == ["monthly 2026-10"])
+    }
+
+    @Test func theNewestAlwaysStaysAndFilesAreJudgedApart() {
+        let snapshots = nightly(5, endingOn: "2026-01-10") + nightly(5, endingOn: "2026-01-03", source: "other.db")
+        let decisions = Retention.decide(snapshots, policy: RetentionPolicy(weekly: 0, monthly: 0))
+        let kept = decisions.filter(\.keep).map(\.snapshot.path)
+        #expect(kept == ["/b/other.db-2026-01-03.gz", "/b/acme.db-2026-01-10.gz"])
+    }
+
+    @Test func pruneRemovesFilesAndDryRunDoesNot() throws {
+        let path = try Damage.sample(in: folder, name: "acme.db", transactions: 30)
+        let backups = folder.file("backups")
+        for day in 1...5 {
+            _ = try SnapshotWriter.take(of: path, into: backups, kind: .scheduled,
+                                        now: Timestamp.parse("2026-11-0\(day)T02:00:00Z")!)
+        }
+        let dry = try Retention.prune(backups, policy: RetentionPolicy(last: 2), dryRun: true)
+        #expect(dry.filter { !$0.keep }.count == 3)
+        #expect(try SnapshotCatalog.list(backups).snapshots.count == 5)
+        _ = try Retention.prune(backups, policy: RetentionPolicy(last: 2), dryRun: false)
+        let left = try SnapshotCatalog.list(backups).snapshots.map { URL(fileURLWithPath: $0.path).lastPathComponent }
+        #expect(left == ["acme-20261104T020000Z.db.gz", "acme-20261105T020000Z.db.gz"])
+    }
+
+    @Test func checkBackupsReadsEverything() throws {
+        let path = try Damage.sample(in: folder, name: "acme.db", transactions: 200)
+        let backups = folder.file("backups")
+        let good = try SnapshotWriter.take(of: path, into: backups, kind: .manual, now: Timestamp.parse("2026-11-01T02:00:00Z")!)
+        let bad = try SnapshotWriter.take(of: path, into: backups, kind: .manual, now: Timestamp.parse("2026-11-02T02:00:00Z")!)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: bad.path))
+        bytes[bytes.count - 5000] ^= 0x10
+        try bytes.write(to: URL(fileURLWithPath: bad.path))
+        let results = try SnapshotChecker.check(backups)
+        #expect(results.map(\.path) == [good.path, bad.path])
+        #expect(results[0].ok && results[0].verify == "clean")
+        #expect(!results[1].ok && results[1].problem != nil)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: backups).sorted()
+            == [".ledger.lock", URL(fileURLWithPath: good.path).lastPathComponent, URL(fileURLWithPath: bad.path).lastPathComponent])
+    }
+
+    @Test func scheduleWritesUnitsSystemdAccepts() throws {
+        let schedule = BackupSchedule(ledger: "/usr/bin/env", file: "/srv/books/Acme Plumbing.db", folder: "/srv/backups",
+                                      time: "02:30", policy: RetentionPolicy(daily: 7, weekly: 4))
+        #expect(schedule.unitName == "ledger-backup-Acme-Plumbing")
+        let paths = try schedule.writeUnits(into: folder.file("units"))
+        #expect(paths.map { URL(fileURLWithPath: $0).lastPathComponent } == ["ledger-backup-Acme-Plumbing.service", "ledger-backup-Acme-Plumbing.timer"])
+        let service = try String(contentsOfFile: paths[0], encoding: .utf8)
+        #expect(service.contains("ExecStart=\"/usr/bin/env\" \"backup\" \"/srv/books/Acme Plumbing.db\" \"--to\" \"/srv/backups\" \"--kind\" \"scheduled\" \"--keep-daily\" \"7\" \"--keep-weekly\" \"4\"\n"))
+        let timer = try String(contentsOfFile: paths[1], encoding: .utf8)
+        #expect(timer.contains("OnCalendar=*-*-* 02:30:00\n"))
+        #expect(timer.contains("Persistent=true\n"))
+        #expect(schedule.cronLine == "30 2 * * * '/usr/bin/env' 'backup' '/srv/books/Acme Plumbing.db' '--to' '/srv/backups' '--kind' 'scheduled' '--keep-daily' '7' '--keep-weekly' '4' 2>&1 | logger -t ledger-backup-Acme-Plumbing")
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
+            process.arguments = ["verify"] + paths
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+        }
+        #expect(BackupSchedule.validTime("24:00") == nil)
+        #expect(BackupSchedule.validTime("2:00") == nil)
+    }
+}
