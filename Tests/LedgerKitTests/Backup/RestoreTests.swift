@@ -84,7 +84,7 @@ import Testing
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["acme.db", "backups"])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: backups).count == 3, "no pre-restore snapshot was taken")
+        #expect(try SnapshotCatalog.list(backups).snapshots.count == 3, "no pre-restore snapshot was taken")
     }
 
     @Test func refusesATargetOpenInAnotherProgram() throws {
