@@ -17,6 +17,9 @@ enum Gzip {
     ///   - modified: the header's MTIME.
     ///   - observe: called with each piece of uncompressed input, in order (for a digest).
     /// - Returns: the number of uncompressed bytes.
+    /// The comment field starts right after the 10 fixed bytes of the header.
+    static let commentOffset: off_t = 10
+
     static func compress(file source: String, to output: Int32, outputPath: String, comment: String, modified: Date,
                          level: Int32, observe: (UnsafeRawBufferPointer) -> Void) throws -> Int64 {
         let input = open(source, O_RDONLY | O_CLOEXEC)

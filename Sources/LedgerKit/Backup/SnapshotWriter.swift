@@ -28,24 +28,37 @@ public enum SnapshotWriter {
         var manifest = Manifest(createdAt: Timestamp.string(from: now), kind: kind, company: nil,
                                 source: URL(fileURLWithPath: file).lastPathComponent, formatVersion: header.userVersion,
                                 databaseBytes: 0, databaseSha256: "", verify: "skipped", counts: nil, splitSum: nil)
+        var checking: Outcome<(VerifyReport, Int64?)>?
+        // Never return while the verify thread still reads the copy.
+        defer { _ = checking?.wait() }
         if (try? consistentCopy(of: file, to: copy)) != nil {
-            let report = try Verifier.verify(path: copy, quick: true)
-            manifest.verify = report.ok ? "clean" : "findings"
-            manifest.counts = report.counts
-            // A copy with findings may lack these; the manifest then leaves them out.
             manifest.company = try? CompanyFile.read(copy) { try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1") }
-            manifest.splitSum = try? CompanyFile.read(copy) { db in
-                try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(amount), 0) FROM splits WHERE typeof(amount) = 'integer'")
+            // The quick verify of the copy runs while the copy is compressed.
+            let outcome = Outcome<(VerifyReport, Int64?)>()
+            let verifier = Thread {
+                outcome.set(Result {
+                    let report = try Verifier.verify(path: copy, quick: true)
+                    let sum = try? CompanyFile.read(copy) { db in
+                        try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(amount), 0) FROM splits WHERE typeof(amount) = 'integer'")
+                    }
+                    return (report, sum ?? nil)
+                })
             }
+            verifier.stackSize = 1 << 22
+            verifier.start()
+            checking = outcome
         } else {
             // SQLite cannot read it: keep the bytes as they are, for salvage.
             AtomicFile.removeDatabaseFiles(at: copy)
             try copyBytes(of: file, to: copy)
         }
-        let digest = try sha256(of: copy)
-        manifest.databaseBytes = digest.bytes
-        manifest.databaseSha256 = digest.hex
-        return try write(copy, manifest: manifest, into: folder, level: level, now: now)
+        return try write(copy, manifest: manifest, into: folder, level: level, now: now) { manifest in
+            guard let checking else { return }
+            let (report, sum) = try checking.wait().get()
+            manifest.verify = report.ok ? "clean" : "findings"
+            manifest.counts = report.counts
+            manifest.splitSum = sum
+        }
     }
 
     /// An online, consistent copy through SQLite's backup API; the copy is closed
@@ -68,35 +81,36 @@ public enum SnapshotWriter {
         }
     }
 
-    /// SHA-256 and size of a file, read in 1 MiB pieces.
-    static func sha256(of path: String) throws -> (hex: String, bytes: Int64) {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw BackupError.cannotRead(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(descriptor) }
-        var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var total: Int64 = 0
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            guard count >= 0 else { throw BackupError.cannotRead(path: path, reason: String(cString: strerror(errno))) }
-            if count == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-            total += Int64(count)
-        }
-        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), total)
-    }
-
     /// Compresses `copy` into a hidden partial file and publishes it under the
     /// first free snapshot name of that second.
-    private static func write(_ copy: String, manifest: Manifest, into folder: String, level: Int, now: Date) throws -> Snapshot {
+    ///
+    /// The manifest goes first in the file but is known last (the digest comes
+    /// from the compression pass, the verify runs beside it), so the header's
+    /// comment is reserved with room to spare and written over at the end;
+    /// `finish` completes the manifest once the data is written.
+    private static func write(_ copy: String, manifest: Manifest, into folder: String, level: Int, now: Date,
+                              finish: (inout Manifest) throws -> Void) throws -> Snapshot {
         let partial = AtomicFile.temporaryPath(beside: folder + "/" + manifest.source, purpose: "snapshot.partial")
         defer { unlink(partial) }
         let descriptor = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw BackupError.cannotWrite(path: partial, reason: String(cString: strerror(errno))) }
+        var manifest = manifest
         do {
-            _ = try Gzip.compress(file: copy, to: descriptor, outputPath: partial, comment: try manifest.commentText(),
-                                  modified: now, level: Int32(max(1, min(9, level)))) { _ in }
-            guard fsync(descriptor) == 0 else { throw BackupError.cannotWrite(path: partial, reason: String(cString: strerror(errno))) }
+            // Room for the longest digest, counts and verify word the final text can hold.
+            let placeholder = try manifest.commentText()
+            let reserved = placeholder.utf8.count + 512
+            var hasher = SHA256()
+            manifest.databaseBytes = try Gzip.compress(file: copy, to: descriptor, outputPath: partial,
+                                                       comment: padded(placeholder, to: reserved), modified: now,
+                                                       level: Int32(max(1, min(9, level)))) { hasher.update(bufferPointer: $0) }
+            manifest.databaseSha256 = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            try finish(&manifest)
+            let final = Array(padded(try manifest.commentText(), to: reserved).utf8)
+            guard final.count == reserved else { throw BackupError.compression("the manifest outgrew its room in the header") }
+            let written = final.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, Gzip.commentOffset) }
+            guard written == final.count, fsync(descriptor) == 0 else {
+                throw BackupError.cannotWrite(path: partial, reason: String(cString: strerror(errno)))
+            }
             close(descriptor)
         } catch {
             close(descriptor)
@@ -113,6 +127,11 @@ public enum SnapshotWriter {
             guard errno == EEXIST else { throw BackupError.cannotWrite(path: final, reason: String(cString: strerror(errno))) }
         }
         fatalError("unreachable: the sequence of names is endless")
+    }
+
+    /// JSON followed by spaces (still the same JSON) up to `length` bytes.
+    private static func padded(_ text: String, to length: Int) -> String {
+        text + String(repeating: " ", count: max(0, length - text.utf8.count))
     }
 
     static func makeFolder(_ folder: String) throws {
