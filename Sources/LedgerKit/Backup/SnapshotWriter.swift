@@ -14,8 +14,10 @@ public enum SnapshotWriter {
     /// - Parameters:
     ///   - now: the clock, injectable for tests.
     ///   - level: the deflate level, 1 (fast) to 9 (small).
+    ///   - verify: run a quick verify of the copy (beside the compression); when
+    ///     false the manifest says `skipped`.
     public static func take(of file: String, into folder: String, kind: SnapshotKind, level: Int = 6,
-                            now: Date = Date()) throws -> Snapshot {
+                            verify: Bool = true, now: Date = Date()) throws -> Snapshot {
         let header = try FileHeader.read(path: file)
         guard header.isCompanyFile else { throw CompanyFileError.notCompanyFile(path: file) }
         try makeFolder(folder)
@@ -31,8 +33,11 @@ public enum SnapshotWriter {
         var checking: Outcome<(VerifyReport, Int64?)>?
         // Never return while the verify thread still reads the copy.
         defer { _ = checking?.wait() }
-        if (try? consistentCopy(of: file, to: copy)) != nil {
+        let copied = (try? consistentCopy(of: file, to: copy)) != nil
+        if copied {
             manifest.company = try? CompanyFile.read(copy) { try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1") }
+        }
+        if copied && verify {
             // The quick verify of the copy runs while the copy is compressed.
             let outcome = Outcome<(VerifyReport, Int64?)>()
             let verifier = Thread {
@@ -47,7 +52,8 @@ public enum SnapshotWriter {
             verifier.stackSize = 1 << 22
             verifier.start()
             checking = outcome
-        } else {
+        }
+        if !copied {
             // SQLite cannot read it: keep the bytes as they are, for salvage.
             AtomicFile.removeDatabaseFiles(at: copy)
             try copyBytes(of: file, to: copy)

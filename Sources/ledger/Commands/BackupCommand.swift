@@ -28,6 +28,9 @@ struct BackupCommand: ParsableCommand {
 
     @OptionGroup var keep: KeepOptions
 
+    @Flag(name: .customLong("no-verify"), help: "Skip the quick verify of the copy (the manifest then says skipped); faster.")
+    var noVerify = false
+
     @Flag(help: "Print the snapshot as one JSON object on stdout.")
     var json = false
 
@@ -38,7 +41,8 @@ struct BackupCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let snapshot = try SnapshotWriter.take(of: file, into: to, kind: SnapshotKind(rawValue: kind)!, level: level)
+            let snapshot = try SnapshotWriter.take(of: file, into: to, kind: SnapshotKind(rawValue: kind)!, level: level,
+                                                   verify: !noVerify)
             let removed = keep.policy.isEmpty ? [] : try Retention.prune(to, policy: keep.policy, dryRun: false).filter { !$0.keep }
             if json { return try Output.json(SnapshotListing(snapshot)) }
             for decision in removed { Output.line("Pruned \(decision.snapshot.path)") }

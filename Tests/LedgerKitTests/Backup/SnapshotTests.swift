@@ -105,6 +105,15 @@ import Testing
         try writer.close()
     }
 
+    @Test func withoutVerifyTheManifestSaysSkipped() throws {
+        let path = try Damage.sample(in: folder, name: "fast.db", transactions: 100)
+        let snapshot = try SnapshotWriter.take(of: path, into: folder.file("s"), kind: .manual, verify: false)
+        #expect(snapshot.manifest.verify == "skipped")
+        #expect(snapshot.manifest.company == "Sample Company")
+        #expect(snapshot.manifest.counts == nil)
+        #expect(try SnapshotCatalog.read(snapshot.path).manifest == snapshot.manifest)
+    }
+
     @Test func aFileSQLiteCannotReadIsKeptAsItIs() throws {
         let path = try Damage.sample(in: folder, name: "broken.db", transactions: 200)
         try Damage.scribble(on: path, page: 1, offset: 100, count: 3_996, byte: 0)
