@@ -130,19 +130,11 @@ public enum Restorer {
         }
     }
 
-    /// Every connection to a WAL file holds a lock on SQLite's lock bytes; a
-    /// write lock over them is granted only when no program has the file open.
+    /// Refuses a target another program has open (see `ReadOnlyAccess.whileNoOneElseHasItOpen`).
     static func refuseIfInUse(_ target: String) throws {
-        let descriptor = open(target, O_RDWR | O_CLOEXEC)
-        guard descriptor >= 0 else { throw BackupError.cannotWrite(path: target, reason: String(cString: strerror(errno))) }
-        defer { close(descriptor) }
-        var lock = flock()
-        lock.l_type = Int16(F_WRLCK)
-        lock.l_whence = Int16(SEEK_SET)
-        lock.l_start = 0x4000_0000
-        lock.l_len = 512
-        guard fcntl(descriptor, F_SETLK, &lock) == 0 else { throw RestoreError.targetInUse(path: target) }
-        lock.l_type = Int16(F_UNLCK)
-        _ = fcntl(descriptor, F_SETLK, &lock)
+        guard access(target, R_OK | W_OK) == 0 else {
+            throw BackupError.cannotWrite(path: target, reason: String(cString: strerror(errno)))
+        }
+        guard ReadOnlyAccess.whileNoOneElseHasItOpen(target, {}) else { throw RestoreError.targetInUse(path: target) }
     }
 }

@@ -65,23 +65,38 @@ final class ReadOnlyAccess: @unchecked Sendable {
         var status = stat()
         guard stat(wal, &status) != 0 || status.st_size == 0 else { return }
         guard FileManager.default.fileExists(atPath: wal) || FileManager.default.fileExists(atPath: shm) else { return }
-        // Every open WAL connection holds a SHARED lock on the database file; a
-        // write lock over SQLite's lock bytes is granted only when none is left.
+        _ = Self.whileNoOneElseHasItOpen(path) {
+            if stat(wal, &status) != 0 || status.st_size == 0 {
+                unlink(wal)
+                unlink(shm)
+            }
+        }
+    }
+
+    /// Runs `work` while holding a write lock over SQLite's lock bytes of the
+    /// file at `path`, and returns false without running it if another program
+    /// holds any of them. Every open WAL connection holds a SHARED lock there, so
+    /// the lock is granted only when no other program has the file open.
+    ///
+    /// POSIX locks belong to the process: connections of this very process are
+    /// not seen, and closing the descriptor drops this process's locks on the
+    /// file, so callers close their own connections first.
+    static func whileNoOneElseHasItOpen(_ path: String, _ work: () throws -> Void) rethrows -> Bool {
         let descriptor = open(path, O_RDWR | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
+        guard descriptor >= 0 else { return false }
         defer { Glibc.close(descriptor) }
         var lock = flock()
         lock.l_type = Int16(F_WRLCK)
         lock.l_whence = Int16(SEEK_SET)
         lock.l_start = 0x4000_0000  // SQLite's PENDING_BYTE; RESERVED and SHARED follow
         lock.l_len = 512
-        guard fcntl(descriptor, F_SETLK, &lock) == 0 else { return }
-        if stat(wal, &status) != 0 || status.st_size == 0 {
-            unlink(wal)
-            unlink(shm)
+        guard fcntl(descriptor, F_SETLK, &lock) == 0 else { return false }
+        defer {
+            lock.l_type = Int16(F_UNLCK)
+            _ = fcntl(descriptor, F_SETLK, &lock)
         }
-        lock.l_type = Int16(F_UNLCK)
-        _ = fcntl(descriptor, F_SETLK, &lock)
+        try work()
+        return true
     }
 
     private func closeConnections() {
