@@ -99,7 +99,7 @@ import Testing
         let out = Pipe()
         holder.standardOutput = out
         try holder.run()
-        defer { holder.terminate() }
+        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
         _ = out.fileHandleForReading.availableData
         #expect(throws: RestoreError.targetInUse(path: file)) {
             try Restorer.restore(taken[0], to: file, backupFolder: backups, force: true)
