@@ -290,16 +290,9 @@ struct SampleGenerator {
 
     private mutating func payment() throws {
         guard let customer = openInvoices.randomParty(&random) else { return try invoice() }
-        var open = openInvoices.byParty[customer]!
-        var applied: [(Int64, Int64)] = []
-        let count = random.chance(25) ? random.int(1...min(3, open.count)) : 1
-        for index in 0..<count {
-            let due = open[index].due
-            let amount = random.chance(88) || due < 200 ? due : random.cents(100...(due - 1))
-            applied.append((open[index].id, amount))
-            open[index].due -= amount
-        }
-        openInvoices.set(open.filter { $0.due > 0 }, party: customer)
+        let open = openInvoices.byParty[customer]!.count
+        let count = random.chance(25) ? random.int(1...min(3, open)) : 1
+        let applied = Self.settle(&openInvoices, party: customer, count: count, inFull: 88, random: &random)
         var amount = applied.reduce(0) { $0 + $1.1 }
         if random.chance(4) { amount += random.cents(500...25_000) }  // paid more than billed: a credit
         let intoChecking = random.chance(30)
@@ -307,8 +300,28 @@ struct SampleGenerator {
         add(receivable, -amount, party: customer)
         let id = try post(.payment, number: String(random.int(1001...9999)), party: customer,
                           feed: intoChecking ? .usual : .none)
+        try writeApplications(applied, payment: id)
+    }
+
+    /// Pays the `count` oldest open documents of `party`, each in full with
+    /// probability `inFull` percent, else in part; returns (document, amount) pairs.
+    private static func settle(_ documents: inout OpenDocuments, party: Int64, count: Int, inFull: Int,
+                               random: inout SplitMix64) -> [(Int64, Int64)] {
+        var open = documents.byParty[party]!
+        var applied: [(Int64, Int64)] = []
+        for index in 0..<count {
+            let due = open[index].due
+            let amount = random.chance(inFull) || due < 200 ? due : random.cents(100...(due - 1))
+            applied.append((open[index].id, amount))
+            open[index].due -= amount
+        }
+        documents.set(open.filter { $0.due > 0 }, party: party)
+        return applied
+    }
+
+    private func writeApplications(_ applied: [(Int64, Int64)], payment: Int64) throws {
         for (document, part) in applied {
-            try insertApplication.run(id, document, part)
+            try insertApplication.run(payment, document, part)
             try reduceBalanceDue.run(part, document)
         }
     }
@@ -338,24 +351,15 @@ struct SampleGenerator {
 
     private mutating func billPayment() throws {
         guard let vendor = openBills.randomParty(&random) else { return try bill() }
-        var open = openBills.byParty[vendor]!
-        var applied: [(Int64, Int64)] = []
-        for index in 0..<(random.chance(20) ? min(2, open.count) : 1) {
-            let due = open[index].due
-            let amount = random.chance(92) || due < 200 ? due : random.cents(100...(due - 1))
-            applied.append((open[index].id, amount))
-            open[index].due -= amount
-        }
-        openBills.set(open.filter { $0.due > 0 }, party: vendor)
+        let open = openBills.byParty[vendor]!.count
+        let count = random.chance(20) ? min(2, open) : 1
+        let applied = Self.settle(&openBills, party: vendor, count: count, inFull: 92, random: &random)
         let amount = applied.reduce(0) { $0 + $1.1 }
         add(payable, amount, party: vendor)
         add(checking, -amount)
         checkNumber += 1
         let id = try post(.billPayment, number: String(checkNumber), party: vendor, feed: .usual)
-        for (document, part) in applied {
-            try insertApplication.run(id, document, part)
-            try reduceBalanceDue.run(part, document)
-        }
+        try writeApplications(applied, payment: id)
     }
 
     private mutating func check() throws {

@@ -46,11 +46,8 @@ struct BackupCommand: ParsableCommand {
             let removed = keep.policy.isEmpty ? [] : try Retention.prune(to, policy: keep.policy, dryRun: false).filter { !$0.keep }
             if json { return try Output.json(SnapshotListing(snapshot)) }
             for decision in removed { Output.line("Pruned \(decision.snapshot.path)") }
-            let manifest = snapshot.manifest
-            let ratio = manifest.databaseBytes > 0 ? Double(snapshot.bytes) / Double(manifest.databaseBytes) : 0
             Output.line("Snapshot \(snapshot.path)")
-            Output.line("  \(manifest.company ?? manifest.source), \(Output.bytes(manifest.databaseBytes)) → "
-                + "\(Output.bytes(snapshot.bytes)) (\(String(format: "%.0f", ratio * 100))%), verify: \(manifest.verify)")
+            Output.line("  \(snapshot.manifest.company ?? snapshot.manifest.source), \(sizes(snapshot)), verify: \(snapshot.manifest.verify)")
         }
     }
 }
@@ -75,16 +72,21 @@ struct SnapshotsCommand: ParsableCommand {
             if json { return try Output.json(snapshots.map(SnapshotListing.init)) }
             for snapshot in snapshots {
                 let manifest = snapshot.manifest
-                let ratio = manifest.databaseBytes > 0 ? Double(snapshot.bytes) * 100 / Double(manifest.databaseBytes) : 0
                 Output.line("\(manifest.createdAt)  \(manifest.kind.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) "
-                    + "\(manifest.company ?? manifest.source)  \(Output.bytes(manifest.databaseBytes)) → \(Output.bytes(snapshot.bytes)) "
-                    + "(\(String(format: "%.0f", ratio))%)  verify: \(manifest.verify)  \(snapshot.path)")
+                    + "\(manifest.company ?? manifest.source)  \(sizes(snapshot))  verify: \(manifest.verify)  \(snapshot.path)")
             }
             for file in unreadable { Output.message("ledger: unreadable snapshot \(file.path): \(file.reason)") }
             if snapshots.isEmpty && unreadable.isEmpty { Output.line("No snapshots in \(folder).") }
         }
         if unreadableCount > 0 { throw ExitCode(1) }
     }
+}
+
+/// "1.9 MiB → 631.7 KiB (33%)": the company file's size, the snapshot's, and their ratio.
+func sizes(_ snapshot: Snapshot) -> String {
+    let original = snapshot.manifest.databaseBytes
+    let ratio = original > 0 ? Double(snapshot.bytes) * 100 / Double(original) : 0
+    return "\(Output.bytes(original)) → \(Output.bytes(snapshot.bytes)) (\(String(format: "%.0f", ratio))%)"
 }
 
 /// A snapshot as SPEC §4 lists it: path, bytes and every manifest field, flat.
