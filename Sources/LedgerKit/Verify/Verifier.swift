@@ -92,9 +92,10 @@ public enum Verifier {
             available = []
         }
         let lanes = WorkUnit.lanes(available: available)
-        let counter = ProgressCounter(total: lanes.0.count + lanes.1.count, report: progress)
-        let first = startLane(lanes.0, on: logical, available: available, counter: counter)
-        let second = startLane(lanes.1, on: try access.connect(), available: available, counter: counter)
+        let counter = ProgressCounter(total: lanes.first.count + lanes.second.count + lanes.shared.count, report: progress)
+        let shared = SharedUnits(lanes.shared)
+        let first = startLane(lanes.first, shared: shared, on: logical, available: available, counter: counter)
+        let second = startLane(lanes.second, shared: shared, on: try access.connect(), available: available, counter: counter)
         let run = try first.wait().get(), other = try second.wait().get()
         findings += run.findings + other.findings + (try structural.wait().get())
 
@@ -111,15 +112,15 @@ public enum Verifier {
     ///
     /// The lanes yield to the structure check: it is one long statement that
     /// cannot be split, so the run ends when it does if it never waits for a core.
-    private static func startLane(_ units: [WorkUnit], on queue: DatabaseQueue, available: Set<String>,
-                                  counter: ProgressCounter) -> Outcome<LogicalRun> {
+    private static func startLane(_ units: [WorkUnit], shared: SharedUnits, on queue: DatabaseQueue,
+                                  available: Set<String>, counter: ProgressCounter) -> Outcome<LogicalRun> {
         let outcome = Outcome<LogicalRun>()
         let thread = Thread {
             // On Linux the nice value is per thread: this lowers only the lane's own.
             _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
             outcome.set(Result {
                 var run = LogicalRun(available: available, progress: counter)
-                try queue.inDatabase { db in try run.perform(units, db: db) }
+                try queue.inDatabase { db in try run.perform(units, shared: shared, db: db) }
                 return run
             })
         }
@@ -158,28 +159,55 @@ enum WorkUnit: Sendable {
     case query(Int)
     case counts
 
-    /// Stagings, scans and queries that go to the first lane; the rest go to the
-    /// second. Each lane builds the staging tables its own checks read (temporary
-    /// tables belong to one connection), and the split keeps the two about even.
-    private static let firstLaneScans: Set<String> = [
-        "transactions", "documents", "document_lines", "company", "maintenance_runs", "repair_actions",
-    ]
     private static let secondLaneStaging = "temp.v_grp"
 
-    static func lanes(available: Set<String>) -> ([WorkUnit], [WorkUnit]) {
-        var first: [WorkUnit] = [], second: [WorkUnit] = []
-        for (index, staging) in Catalog.staging.enumerated() {
-            if staging.name == secondLaneStaging { second.append(.staging(index)) } else { first.append(.staging(index)) }
+    /// Splits the units between two lanes. Temporary tables belong to one
+    /// connection, so a staging table and every unit that reads it share a lane
+    /// (v_grp in the second, the others in the first); the units that read no
+    /// staging table go to a shared queue that whichever lane is free takes from,
+    /// biggest tables first, so both lanes end together.
+    static func lanes(available: Set<String>) -> (first: [WorkUnit], second: [WorkUnit], shared: [WorkUnit]) {
+        var first: [WorkUnit] = [], second: [WorkUnit] = [], shared: [WorkUnit] = []
+        func place(_ unit: WorkUnit, staging: [String]) {
+            if staging.isEmpty { shared.append(unit) } else if staging.contains(secondLaneStaging) { second.append(unit) } else { first.append(unit) }
         }
-        for scan in Catalog.scans {
-            if firstLaneScans.contains(scan.table) { first.append(.scan(scan.table)) } else { second.append(.scan(scan.table)) }
+        for (index, staging) in Catalog.staging.enumerated() { place(.staging(index), staging: [staging.name]) }
+        let biggestFirst = ["splits", "bank_feed", "applications", "document_lines"]
+        let scans = Catalog.scans.sorted {
+            (biggestFirst.firstIndex(of: $0.table) ?? biggestFirst.count) < (biggestFirst.firstIndex(of: $1.table) ?? biggestFirst.count)
+        }
+        for scan in scans {
+            var staging: [String] = []
+            for check in Catalog.checks {
+                guard case .condition(let table, let uses, _) = check.source, table == scan.table else { continue }
+                staging += check.needs.filter { $0.hasPrefix("temp.") }
+                staging += uses.flatMap { scan.joins[$0]?.needs ?? [] }.filter { $0.hasPrefix("temp.") }
+            }
+            place(.scan(scan.table), staging: staging)
         }
         for (index, check) in Catalog.checks.enumerated() {
             guard case .query = check.source else { continue }
-            if check.needs.contains(secondLaneStaging) { second.append(.query(index)) } else { first.append(.query(index)) }
+            place(.query(index), staging: check.needs.filter { $0.hasPrefix("temp.") })
         }
-        first.append(.counts)
-        return (first, second)
+        shared.append(.counts)
+        return (first, second, shared)
+    }
+}
+
+/// Units that either lane may run, taken one at a time.
+final class SharedUnits: @unchecked Sendable {
+    // `units` is guarded by `lock`.
+    private let lock = NSLock()
+    private var units: [WorkUnit]
+
+    init(_ units: [WorkUnit]) {
+        self.units = units.reversed()
+    }
+
+    func next() -> WorkUnit? {
+        lock.lock()
+        defer { lock.unlock() }
+        return units.popLast()
     }
 }
 
@@ -217,11 +245,13 @@ struct LogicalRun: Sendable {
         self.progress = progress
     }
 
-    mutating func perform(_ units: [WorkUnit], db: Database) throws {
+    /// Runs this lane's own units, then takes shared ones until none are left.
+    mutating func perform(_ units: [WorkUnit], shared: SharedUnits, db: Database) throws {
         // The staging tables spill to a temporary file, so memory stays bounded.
         try db.execute(sql: "PRAGMA temp_store = FILE; PRAGMA temp.cache_size = -16384")
         let describer = TransactionDescriber(db: db, hasSplits: available.contains("splits"))
-        for unit in units {
+        var own = units.makeIterator()
+        while let unit = own.next() ?? shared.next() {
             defer { progress.step() }
             switch unit {
             case .staging(let index):
