@@ -4,30 +4,13 @@
 #   restore: ledger restore --no-verify   vs  gzip -dc SNAPSHOT > file
 #   Scripts/bench-backup.sh [TRANSACTIONS]     (default 1000000)
 # Installs pigz with apt if it is missing. Prints times, ratios, sizes and peak memory.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-count="${1:-1000000}"
+source "$(dirname "$0")/bench-common.sh"
 if ! command -v pigz >/dev/null; then
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq && $sudo apt-get install -y -qq pigz >/dev/null
 fi
-swift build -c release --product ledger >/dev/null
-ledger="$(swift build -c release --show-bin-path)/ledger"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 db="$work/bench.db"
-echo "Making a sample of $count transactions..."
-"$ledger" sample "$db" --transactions "$count" >/dev/null
-bytes=$(stat -c %s "$db")
-echo "File: $(( bytes / 1048576 )) MiB"
-cat "$db" > /dev/null
-
-timed() { # wall seconds of a shell command; /usr/bin/time's "seconds peak-KiB" in $work/t
-    /usr/bin/time -f "%e %M" -o "$work/t" bash -c "$1" >/dev/null 2>&1
-    cut -d' ' -f1 "$work/t"
-}
-peak() { echo $(( $(cut -d' ' -f2 "$work/t") / 1024 )); }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+make_sample "$db"
 
 ledger_backup=$(timed "'$ledger' backup '$db' --to '$work/snapshots'"); backup_peak=$(peak)
 snapshot=$(ls "$work"/snapshots/*.gz)

@@ -1,13 +1,7 @@
 #!/usr/bin/env bash
 # Times `ledger sample` (release build) and reports its peak memory and the file's size.
 #   Scripts/bench-sample.sh [TRANSACTIONS]     (default 1000000)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-count="${1:-1000000}"
-swift build -c release --product ledger >/dev/null
-ledger="$(swift build -c release --show-bin-path)/ledger"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/bench-common.sh"
 /usr/bin/time -v "$ledger" sample "$work/bench.db" --transactions "$count" 2> "$work/time.txt" >/dev/null
 seconds=$(grep "Elapsed (wall clock)" "$work/time.txt" | awk '{print $NF}')
 peak_kb=$(grep "Maximum resident set size" "$work/time.txt" | awk '{print $NF}')

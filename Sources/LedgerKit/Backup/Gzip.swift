@@ -121,7 +121,6 @@ enum Gzip {
     /// What a gzip header says, and where the compressed data begins.
     struct Header {
         let comment: String?
-        let modified: UInt32
         let dataOffset: Int
     }
 
@@ -129,7 +128,6 @@ enum Gzip {
     static func parseHeader(_ bytes: [UInt8]) -> Header? {
         guard bytes.count >= 10, bytes[0] == 0x1F, bytes[1] == 0x8B, bytes[2] == 8 else { return nil }
         let flags = bytes[3]
-        let modified = UInt32(bytes[4]) | UInt32(bytes[5]) << 8 | UInt32(bytes[6]) << 16 | UInt32(bytes[7]) << 24
         var position = 10
         if flags & 0x04 != 0 {  // FEXTRA
             guard bytes.count >= position + 2 else { return nil }
@@ -148,7 +146,7 @@ enum Gzip {
         }
         if flags & 0x02 != 0 { position += 2 }  // FHCRC
         guard position <= bytes.count else { return nil }
-        return Header(comment: comment, modified: modified, dataOffset: position)
+        return Header(comment: comment, dataOffset: position)
     }
 
     /// Decompresses the gzip file at `path`, checking its CRC-32 and length, and

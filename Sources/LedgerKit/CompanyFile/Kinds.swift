@@ -16,17 +16,6 @@ public enum AccountType: String, CaseIterable, Sendable, Codable {
     case otherIncome = "other_income"
     case otherExpense = "other_expense"
 
-    /// Whether a normal balance of this type is a debit (assets, costs, expenses).
-    public var isDebitNormal: Bool {
-        switch self {
-        case .bank, .accountsReceivable, .otherCurrentAsset, .fixedAsset, .otherAsset,
-             .costOfGoodsSold, .expense, .otherExpense:
-            return true
-        case .accountsPayable, .creditCard, .otherCurrentLiability, .longTermLiability,
-             .equity, .income, .otherIncome:
-            return false
-        }
-    }
 }
 
 /// The `parties.kind` values of SPEC §1.
