@@ -21,22 +21,45 @@ public enum SnapshotWriter {
         let header = try FileHeader.read(path: file)
         guard header.isCompanyFile else { throw CompanyFileError.notCompanyFile(path: file) }
         try makeFolder(folder)
-        let lock = try BackupLock(folder: folder)
-        defer { lock.release() }
         let copy = AtomicFile.temporaryPath(beside: folder + "/" + URL(fileURLWithPath: file).lastPathComponent,
                                             purpose: "copy.partial")
         defer { AtomicFile.removeDatabaseFiles(at: copy) }
+        let readable = try privateCopy(of: file, to: copy)
+        return try take(copyAt: copy, readable: readable, company: readable ? companyName(in: copy) : nil, of: file,
+                        formatVersion: header.userVersion, into: folder, kind: kind, level: level, verify: verify, now: now)
+    }
 
-        var manifest = Manifest(createdAt: Timestamp.string(from: now), kind: kind, company: nil,
-                                source: URL(fileURLWithPath: file).lastPathComponent, formatVersion: header.userVersion,
+    /// Makes the private copy a snapshot is taken from: SQLite's consistent
+    /// copy, or the file's bytes as they are when SQLite cannot read it.
+    /// - Returns: whether SQLite could read the file (the copy is consistent).
+    static func privateCopy(of file: String, to copy: String) throws -> Bool {
+        if (try? consistentCopy(of: file, to: copy)) != nil { return true }
+        // SQLite cannot read it: keep the bytes as they are, for salvage.
+        AtomicFile.removeDatabaseFiles(at: copy)
+        try copyBytes(of: file, to: copy)
+        return false
+    }
+
+    /// The company's name in a readable copy, if it can be read.
+    static func companyName(in copy: String) -> String? {
+        (try? CompanyFile.read(copy) { try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1") }) ?? nil
+    }
+
+    /// Takes a snapshot of `file` from `copy`, a private copy made by
+    /// `privateCopy`, which the caller keeps and removes. Without `verify` the
+    /// copy's bytes are only read, not opened with SQLite, so the caller may
+    /// read it with SQLite meanwhile.
+    static func take(copyAt copy: String, readable copied: Bool, company: String?, of file: String, formatVersion: Int,
+                     into folder: String, kind: SnapshotKind, level: Int = 6, verify: Bool, now: Date) throws -> Snapshot {
+        try makeFolder(folder)
+        let lock = try BackupLock(folder: folder)
+        defer { lock.release() }
+        let manifest = Manifest(createdAt: Timestamp.string(from: now), kind: kind, company: company,
+                                source: URL(fileURLWithPath: file).lastPathComponent, formatVersion: formatVersion,
                                 databaseBytes: 0, databaseSha256: "", verify: "skipped", counts: nil, splitSum: nil)
         var checking: Outcome<(VerifyReport, Int64?)>?
         // Never return while the verify thread still reads the copy.
         defer { _ = checking?.wait() }
-        let copied = (try? consistentCopy(of: file, to: copy)) != nil
-        if copied {
-            manifest.company = try? CompanyFile.read(copy) { try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1") }
-        }
         if copied && verify {
             // The quick verify of the copy runs while the copy is compressed.
             let outcome = Outcome<(VerifyReport, Int64?)>()
@@ -52,11 +75,6 @@ public enum SnapshotWriter {
             verifier.stackSize = 1 << 22
             verifier.start()
             checking = outcome
-        }
-        if !copied {
-            // SQLite cannot read it: keep the bytes as they are, for salvage.
-            AtomicFile.removeDatabaseFiles(at: copy)
-            try copyBytes(of: file, to: copy)
         }
         return try write(copy, manifest: manifest, into: folder, level: level, now: now) { manifest in
             guard let checking else { return }

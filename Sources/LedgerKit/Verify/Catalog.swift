@@ -525,3 +525,25 @@ extension Check {
                      when: sql, message: message)
     }
 }
+
+extension Catalog {
+    /// SQL returning the ids of the rows that the checks of `code` on `table`
+    /// find (`SELECT … AS row_id`), so that a repair changes exactly those rows.
+    /// Staging tables the checks read must exist on the connection.
+    static func rowIDs(of code: FindingCode, in table: String) -> String {
+        let selections = checks.filter { $0.code == code }.compactMap { check -> String? in
+            switch check.source {
+            case .condition(let scanTable, let uses, let sql):
+                guard (check.findingTable ?? scanTable) == table else { return nil }
+                let scan = scan(scanTable)
+                let joins = uses.sorted().map { scan.joins[$0]!.sql }.joined(separator: " ")
+                return "SELECT \(scan.key) AS row_id FROM \(scanTable) \(scan.alias) \(joins) WHERE COALESCE((\(sql)), 0)"
+            case .query(let sql):
+                guard check.findingTable == table else { return nil }
+                return "SELECT row_id FROM (\(sql))"
+            }
+        }
+        precondition(!selections.isEmpty, "the catalog has no check of \(code.rawValue) on \(table)")
+        return selections.joined(separator: " UNION ")
+    }
+}

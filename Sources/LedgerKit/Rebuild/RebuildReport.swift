@@ -1,0 +1,137 @@
+import Foundation
+
+/// The repairs of one finding code in one rebuild.
+public struct RepairGroup: Codable, Sendable, Equatable {
+    public let code: FindingCode
+    /// Rows changed (inserted, updated or deleted).
+    public let count: Int
+    /// The first changes, in the order they were made.
+    public let examples: [RepairAction]
+}
+
+/// What salvage got back from one table of a damaged file.
+public struct SalvagedTable: Codable, Sendable, Equatable {
+    public let table: String
+    /// Rows read from the table itself, whole.
+    public let recovered: Int
+    /// Rows the table had lost, rebuilt from what its indexes still held.
+    public let fromIndexes: Int
+    /// Rows known to be lost: rowids the indexes hold that neither the table nor
+    /// the indexes could give back whole.
+    public let lost: Int
+    /// False when the table had damage but no index to count its lost rows by:
+    /// `lost` is then a lower bound.
+    public let lostIsExact: Bool
+    /// What else a person should know ("the table was missing; created empty").
+    public let note: String?
+
+    enum CodingKeys: String, CodingKey {
+        case table, recovered, fromIndexes = "from_indexes", lost, lostIsExact = "lost_is_exact", note
+    }
+}
+
+/// What `ledger rebuild` did, or with `--dry-run` would do.
+public struct RebuildReport: Codable, Sendable {
+    public let file: String
+    public let dryRun: Bool
+    /// The pre-rebuild snapshot (nil on a dry run).
+    public let snapshot: String?
+    /// Per table, when the file had to be salvaged; nil when SQLite could read it whole.
+    public let salvage: [SalvagedTable]?
+    /// Schema objects made again ("index bank_feed_fitid").
+    public let schemaRepairs: [String]
+    public let repairs: [RepairGroup]
+    /// The findings left for a person, from the verify of the rebuilt copy.
+    public let remaining: [Finding]
+    /// The `maintenance_runs` row of this rebuild (nil on a dry run).
+    public let runID: Int64?
+    public let elapsedMS: Int
+
+    enum CodingKeys: String, CodingKey {
+        case file, dryRun = "dry_run", snapshot, salvage, schemaRepairs = "schema_repairs", repairs, remaining
+        case runID = "run_id", elapsedMS = "elapsed_ms", changedRows = "changed_rows"
+    }
+
+    public init(file: String, dryRun: Bool, snapshot: String?, salvage: [SalvagedTable]?, schemaRepairs: [String],
+                repairs: [RepairGroup], remaining: [Finding], runID: Int64?, elapsedMS: Int) {
+        self.file = file
+        self.dryRun = dryRun
+        self.snapshot = snapshot
+        self.salvage = salvage
+        self.schemaRepairs = schemaRepairs
+        self.repairs = repairs
+        self.remaining = remaining
+        self.runID = runID
+        self.elapsedMS = elapsedMS
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        file = try container.decode(String.self, forKey: .file)
+        dryRun = try container.decode(Bool.self, forKey: .dryRun)
+        snapshot = try container.decodeIfPresent(String.self, forKey: .snapshot)
+        salvage = try container.decodeIfPresent([SalvagedTable].self, forKey: .salvage)
+        schemaRepairs = try container.decode([String].self, forKey: .schemaRepairs)
+        repairs = try container.decode([RepairGroup].self, forKey: .repairs)
+        remaining = try container.decode([Finding].self, forKey: .remaining)
+        runID = try container.decodeIfPresent(Int64.self, forKey: .runID)
+        elapsedMS = try container.decode(Int.self, forKey: .elapsedMS)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(file, forKey: .file)
+        try container.encode(dryRun, forKey: .dryRun)
+        try container.encode(snapshot, forKey: .snapshot)
+        try container.encode(salvage, forKey: .salvage)
+        try container.encode(schemaRepairs, forKey: .schemaRepairs)
+        try container.encode(repairs, forKey: .repairs)
+        try container.encode(changedRows, forKey: .changedRows)
+        try container.encode(remaining, forKey: .remaining)
+        try container.encode(runID, forKey: .runID)
+        try container.encode(elapsedMS, forKey: .elapsedMS)
+    }
+
+    /// Rows inserted, updated or deleted by the repairs.
+    public var changedRows: Int { repairs.reduce(0) { $0 + $1.count } }
+
+    /// Whether the rebuild changed (or would change) anything but its own record.
+    public var changedAnything: Bool { changedRows > 0 || !schemaRepairs.isEmpty || salvage != nil }
+
+    /// SPEC §3's exit status: 0 clean now (dry run: nothing to change), 1 findings
+    /// for a person remain (dry run: changes planned).
+    public var exitStatus: Int32 {
+        if dryRun { return changedAnything ? 1 : 0 }
+        return remaining.isEmpty ? 0 : 1
+    }
+}
+
+/// How far a rebuild has come.
+public struct RebuildProgress: Sendable {
+    /// "Taking a snapshot", "Repairing", …
+    public let phase: String
+}
+
+/// Why a rebuild did not replace the file. The file is untouched in every case.
+public enum RebuildError: LocalizedError, Equatable, Sendable {
+    case inUse(path: String)
+    case changedMeanwhile(path: String)
+    case unsalvageable(path: String, detail: String)
+    case incomplete(path: String, left: Int, first: String)
+    case cannotWrite(path: String, reason: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .inUse(let path):
+            return "\(path) is open in another program; close it there (or wait for it to finish) and run 'ledger rebuild \(path)' again. Nothing was changed."
+        case .changedMeanwhile(let path):
+            return "\(path) was changed by another program while rebuild worked on a copy; nothing was replaced. Run 'ledger rebuild \(path)' again."
+        case .unsalvageable(let path, let detail):
+            return "SQLite cannot read even the list of tables of \(path) (\(detail)), so nothing can be salvaged automatically; the file is untouched. Restore a snapshot with 'ledger restore'."
+        case .incomplete(let path, let left, let first):
+            return "Rebuild could not repair everything in \(path) (\(left) repairable findings left, the first: \(first)); the file is untouched. Please report it with the output of 'ledger verify \(path) --json'."
+        case .cannotWrite(let path, let reason):
+            return "Cannot write beside \(path): \(reason). Rebuild needs room for a copy of the file in its folder; nothing was changed."
+        }
+    }
+}

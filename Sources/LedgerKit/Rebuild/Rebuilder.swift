@@ -1,0 +1,260 @@
+import Foundation
+import GRDB
+
+/// How to rebuild.
+public struct RebuildOptions: Sendable {
+    /// Where the pre-rebuild snapshot goes; nil: a folder `backups` beside the file.
+    public var backupFolder: String?
+    /// Print the plan and change nothing.
+    public var dryRun: Bool
+    /// The clock, injectable for tests.
+    public var now: Date
+
+    public init(backupFolder: String? = nil, dryRun: Bool = false, now: Date = Date()) {
+        self.backupFolder = backupFolder
+        self.dryRun = dryRun
+        self.now = now
+    }
+}
+
+/// Rebuild Data (SPEC §3).
+///
+/// The file itself is only ever read until the last step: a private copy of it
+/// is taken (one consistent moment), the pre-rebuild snapshot is compressed from
+/// that copy while the repairs run on a working copy made from it (`VACUUM
+/// INTO`, or salvage when SQLite cannot read it whole), the working copy is
+/// reindexed, analysed, compacted into its final form and verified, and only
+/// then renamed over the file, while no other program has the file open. A kill
+/// at any moment leaves the file as it was or rebuilt, and at worst a hidden
+/// `.NAME.rebuild…` file beside it.
+public enum Rebuilder {
+    public static func rebuild(path: String, options: RebuildOptions = RebuildOptions(),
+                               progress: (@Sendable (RebuildProgress) -> Void)? = nil) throws -> RebuildReport {
+        let started = Date()
+        let header = try FileHeader.read(path: path)
+        guard header.isCompanyFile else { throw CompanyFileError.notCompanyFile(path: path) }
+        guard header.userVersion <= Schema.formatVersion else {
+            throw CompanyFileError.newerFormat(path: path, version: header.userVersion)
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard access(folder, W_OK) == 0 else { throw RebuildError.cannotWrite(path: path, reason: "its folder is not writable") }
+        if !options.dryRun {
+            try settle(path)
+        }
+        let identity = FileIdentity(path)
+
+        progress?(RebuildProgress(phase: "Copying the company file"))
+        let source = AtomicFile.temporaryPath(beside: path, purpose: "rebuild-source")
+        defer { AtomicFile.removeDatabaseFiles(at: source) }
+        let readable = try SnapshotWriter.privateCopy(of: path, to: source)
+
+        // The snapshot is compressed from the private copy while the repairs run.
+        var snapshotting: Outcome<Snapshot>?
+        defer { _ = snapshotting?.wait() }
+        if !options.dryRun {
+            let company = readable ? SnapshotWriter.companyName(in: source) : nil
+            let backups = options.backupFolder ?? folder + "/backups"
+            let outcome = Outcome<Snapshot>()
+            let thread = Thread {
+                outcome.set(Result {
+                    try SnapshotWriter.take(copyAt: source, readable: readable, company: company, of: path,
+                                            formatVersion: header.userVersion, into: backups, kind: .preRebuild,
+                                            verify: false, now: options.now)
+                })
+            }
+            thread.stackSize = 1 << 22
+            thread.start()
+            snapshotting = outcome
+        }
+
+        let working = AtomicFile.temporaryPath(beside: path, purpose: "rebuild-working")
+        defer { AtomicFile.removeDatabaseFiles(at: working) }
+        let salvage = try workingCopy(of: source, readable: readable, at: working, original: path, now: options.now)
+
+        progress?(RebuildProgress(phase: "Repairing"))
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = false
+        configuration.label = "ledger-rebuild"
+        let queue = try DatabaseQueue(path: working, configuration: configuration)
+        defer { try? queue.close() }
+        let repaired = try queue.writeWithoutTransaction { db in
+            try repair(db, dryRun: options.dryRun, now: options.now, salvaged: salvage != nil)
+        }
+        if options.dryRun {
+            return RebuildReport(file: path, dryRun: true, snapshot: nil, salvage: salvage, schemaRepairs: repaired.schema,
+                                 repairs: repaired.groups, remaining: [], runID: nil,
+                                 elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
+        }
+
+        progress?(RebuildProgress(phase: "Rebuilding the indexes"))
+        let final = AtomicFile.temporaryPath(beside: path, purpose: "rebuild-final")
+        defer { AtomicFile.removeDatabaseFiles(at: final) }
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "REINDEX")
+            try db.execute(sql: "PRAGMA analysis_limit = 1000; ANALYZE")
+            // Compacts, leaving behind the pages the old indexes held.
+            try db.execute(sql: "VACUUM INTO ?", arguments: [final])
+        }
+        try queue.close()
+
+        progress?(RebuildProgress(phase: "Verifying the rebuilt file"))
+        let check = try Verifier.verify(path: final, quick: true)
+        let leftovers = check.findings.filter(\.repairable)
+        if let first = leftovers.first {
+            throw RebuildError.incomplete(path: path, left: leftovers.count, first: first.message)
+        }
+        let snapshot = try snapshotting!.wait().get()
+        let outcome = repaired.changed || salvage != nil ? "repaired" : (check.ok ? "ok" : "findings")
+        try finishRecord(at: final, runID: repaired.runID, outcome: outcome, now: Date(), summary: [
+            "snapshot": snapshot.path, "changed_rows": repaired.groups.reduce(0) { $0 + $1.count },
+            "repairs": Dictionary(uniqueKeysWithValues: repaired.groups.map { ($0.code.rawValue, $0.count) }),
+            "schema_repairs": repaired.schema, "findings_left": check.findings.count,
+            "salvaged": salvage != nil,
+        ])
+        try AtomicFile.fsync(path: final)
+
+        progress?(RebuildProgress(phase: "Replacing the company file"))
+        try replace(path, with: final, identity: identity)
+        return RebuildReport(file: path, dryRun: false, snapshot: snapshot.path, salvage: salvage, schemaRepairs: repaired.schema,
+                             repairs: repaired.groups, remaining: check.findings, runID: repaired.runID,
+                             elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
+    }
+
+    /// Refuses a file another program has open, and folds a leftover WAL into
+    /// the file so that the file alone holds every committed transaction.
+    static func settle(_ path: String) throws {
+        guard ReadOnlyAccess.whileNoOneElseHasItOpen(path, {}) else { throw RebuildError.inUse(path: path) }
+        var status = stat()
+        guard stat(path + "-wal", &status) == 0, status.st_size > 0 else { return }
+        // The last connection to close checkpoints the WAL and removes it.
+        if let queue = try? DatabaseQueue(path: path) {
+            try? queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            try? queue.close()
+        }
+    }
+
+    /// Makes the working copy from the private copy: `VACUUM INTO` when SQLite
+    /// reads every table whole and the schema has every table and column, else
+    /// salvage into a fresh file.
+    /// - Returns: the salvage report, or nil when no salvage was needed.
+    static func workingCopy(of source: String, readable: Bool, at working: String, original: String,
+                            now: Date) throws -> [SalvagedTable]? {
+        if readable {
+            let access = ReadOnlyAccess(path: source)
+            defer { access.close() }
+            do {
+                let queue = try access.connect()
+                let complete = try queue.inDatabase { db -> Bool in
+                    let schema = try StructureCheck.schema(db)
+                    return Schema.tableNames.allSatisfy(schema.wholeTables.contains)
+                }
+                if complete {
+                    try queue.inDatabase { db in try db.execute(sql: "VACUUM INTO ?", arguments: [working]) }
+                    return nil
+                }
+            } catch let error as DatabaseError where StructureCheck.isDamage(error) {
+                AtomicFile.removeDatabaseFiles(at: working)
+            } catch let error as CompanyFileError {
+                guard case .damaged = error else { throw error }
+                AtomicFile.removeDatabaseFiles(at: working)
+            }
+        }
+        return try Salvage.run(from: source, into: working, original: original, now: now)
+    }
+
+    /// Runs every repair in one write transaction, with the run's
+    /// `maintenance_runs` row; rolls back on a dry run.
+    static func repair(_ db: Database, dryRun: Bool, now: Date, salvaged: Bool)
+        throws -> (runID: Int64, groups: [RepairGroup], schema: [String], changed: Bool) {
+        // Staging tables spill to a temporary file, so memory stays bounded.
+        try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA temp_store = FILE; PRAGMA temp.cache_size = -16384")
+        try db.execute(sql: "BEGIN IMMEDIATE")
+        do {
+            try db.execute(sql: "INSERT INTO maintenance_runs (command, started_at) VALUES ('rebuild', ?)",
+                           arguments: [Timestamp.string(from: now)])
+            let runID = db.lastInsertedRowID
+            let context = try RepairContext(db: db, runID: runID, now: now)
+            for repair in Repairs.ordered { try repair.run(context) }
+            var schema: [String] = []
+            // Salvage makes a fresh file without indexes; they are its to build, not a repair.
+            for index in Schema.indexes where try !context.hasIndex(index.name) {
+                try db.execute(sql: index.sql)
+                if !salvaged { schema.append("index \(index.name)") }
+            }
+            let groups = try summarize(db, runID: runID)
+            try db.execute(sql: dryRun ? "ROLLBACK" : "COMMIT")
+            return (runID, groups, schema, !groups.isEmpty || !schema.isEmpty)
+        } catch {
+            try? db.execute(sql: "ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The run's repair actions grouped by code, in the order the repairs ran,
+    /// with the first few of each.
+    static func summarize(_ db: Database, runID: Int64, examples: Int = 5) throws -> [RepairGroup] {
+        let counts = try Row.fetchAll(db, sql: """
+            SELECT code, COUNT(*) AS count, MIN(id) AS first FROM repair_actions WHERE run_id = ? GROUP BY code ORDER BY first
+            """, arguments: [runID])
+        return try counts.compactMap { row in
+            guard let code = FindingCode(rawValue: row["code"]) else { return nil }
+            let actions = try MaintenanceLog.actions(db, runID: runID, code: code, limit: examples)
+            return RepairGroup(code: code, count: row["count"], examples: actions)
+        }
+    }
+
+    static func finishRecord(at path: String, runID: Int64, outcome: String, now: Date, summary: [String: Any]) throws {
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self)
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "UPDATE maintenance_runs SET finished_at = ?, outcome = ?, summary = ? WHERE id = ?",
+                           arguments: [Timestamp.string(from: now), outcome, json, runID])
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+        try queue.close()
+    }
+
+    /// Renames `final` over `path` while no other program has `path` open and
+    /// nothing has changed it since the rebuild began.
+    static func replace(_ path: String, with final: String, identity: FileIdentity) throws {
+        var changed = false
+        let free = try ReadOnlyAccess.whileNoOneElseHasItOpen(path) {
+            guard FileIdentity(path) == identity else {
+                changed = true
+                return
+            }
+            // Empty side files (the WAL was folded in by `settle`): a stale WAL
+            // must never meet the new file.
+            unlink(path + "-wal")
+            unlink(path + "-shm")
+            guard rename(final, path) == 0 else {
+                throw RebuildError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
+            }
+            try AtomicFile.fsync(path: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        }
+        guard free else { throw RebuildError.inUse(path: path) }
+        guard !changed else { throw RebuildError.changedMeanwhile(path: path) }
+    }
+}
+
+/// Enough of a file's and its WAL's metadata to notice that another program
+/// wrote to it.
+struct FileIdentity: Equatable {
+    let file: [Int64]
+    let wal: [Int64]
+
+    init(_ path: String) {
+        file = Self.describe(path)
+        wal = Self.describe(path + "-wal")
+    }
+
+    private static func describe(_ path: String) -> [Int64] {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return [] }
+        // An empty WAL says nothing: readers make and remove one.
+        if path.hasSuffix("-wal") && status.st_size == 0 { return [] }
+        return [Int64(status.st_dev), Int64(status.st_ino), Int64(status.st_size),
+                Int64(status.st_mtim.tv_sec), Int64(status.st_mtim.tv_nsec)]
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import GRDB
+
+/// What one repair did to one row: SPEC §1's `repair_actions` row.
+public struct RepairAction: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case insert, update, delete }
+
+    public let code: FindingCode
+    public let table: String
+    public let rowID: Int64?
+    public let action: Kind
+    /// JSON of the row before; nil for an insert.
+    public let before: String?
+    /// JSON of the row after; nil for a delete.
+    public let after: String?
+
+    enum CodingKeys: String, CodingKey {
+        case code, table, rowID = "row_id", action, before, after
+    }
+
+    /// Always writes every key, `null` when absent, like SPEC's finding object.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(code, forKey: .code)
+        try container.encode(table, forKey: .table)
+        try container.encode(rowID, forKey: .rowID)
+        try container.encode(action, forKey: .action)
+        try container.encode(before, forKey: .before)
+        try container.encode(after, forKey: .after)
+    }
+}
+
+/// The write transaction the repairs run in, on the working copy: it records
+/// every changed row in `repair_actions` and makes the Rebuild Suspense account
+/// when a repair first needs it.
+///
+/// Not Sendable: it wraps a `Database`, which belongs to one connection's queue.
+final class RepairContext {
+    let db: Database
+    let runID: Int64
+    /// The day of the rebuild (UTC), for recovered transactions with no better date.
+    let today: String
+    /// The moment of the rebuild, for created and modified timestamps.
+    let timestamp: String
+    private var suspenseID: Int64?
+
+    init(db: Database, runID: Int64, now: Date) throws {
+        self.db = db
+        self.runID = runID
+        self.timestamp = Timestamp.string(from: now)
+        self.today = String(timestamp.prefix(10))
+        try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS rebuild_rows (id INTEGER PRIMARY KEY)")
+    }
+
+    /// `json_object(…)` of every column of `table` for the row aliased `alias`.
+    static func json(of table: String, alias: String) -> String {
+        let columns = StructureCheck.expectedColumns[table] ?? []
+        return "json_object(" + columns.map { "'\($0)', \(alias).\($0)" }.joined(separator: ", ") + ")"
+    }
+
+    /// Updates or deletes the rows of `table` whose rowids `rows` selects,
+    /// recording each row before and after.
+    ///
+    /// - Parameters:
+    ///   - rows: SQL returning rowids (its first column).
+    ///   - apply: the change, reading the chosen rowids from `temp.rebuild_rows`.
+    /// - Returns: how many rows were changed.
+    @discardableResult
+    func change(_ code: FindingCode, _ table: String, rows: String, arguments: StatementArguments = [],
+                _ action: RepairAction.Kind, apply: String, applyArguments: StatementArguments = []) throws -> Int {
+        try db.execute(sql: "DELETE FROM temp.rebuild_rows")
+        try db.execute(sql: "INSERT OR IGNORE INTO temp.rebuild_rows (id) SELECT * FROM (\(rows)) WHERE 1",
+                       arguments: arguments)
+        let count = db.changesCount
+        guard count > 0 else { return 0 }
+        let first = try nextActionID()
+        try db.execute(sql: """
+            INSERT INTO repair_actions (run_id, code, table_name, row_id, action, before)
+            SELECT ?, ?, ?, t.rowid, ?, \(Self.json(of: table, alias: "t")) FROM \(table) t
+            WHERE t.rowid IN (SELECT id FROM temp.rebuild_rows) ORDER BY t.rowid
+            """, arguments: [runID, code.rawValue, table, action.rawValue])
+        try db.execute(sql: apply, arguments: applyArguments)
+        if action == .update {
+            try recordAfter(table, since: first)
+        }
+        return count
+    }
+
+    /// Inserts rows into `table` with `insert` and records them; the new rows are
+    /// those with a rowid above every rowid present before.
+    @discardableResult
+    func insertNew(_ code: FindingCode, _ table: String, insert: String, arguments: StatementArguments = []) throws -> [Int64] {
+        let highest = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(rowid), 0) FROM \(table)") ?? 0
+        try db.execute(sql: insert, arguments: arguments)
+        guard db.changesCount > 0 else { return [] }
+        try db.execute(sql: """
+            INSERT INTO repair_actions (run_id, code, table_name, row_id, action, after)
+            SELECT ?, ?, ?, t.rowid, 'insert', \(Self.json(of: table, alias: "t")) FROM \(table) t
+            WHERE t.rowid > ? ORDER BY t.rowid
+            """, arguments: [runID, code.rawValue, table, highest])
+        return try Int64.fetchAll(db, sql: "SELECT rowid FROM \(table) WHERE rowid > ? ORDER BY rowid", arguments: [highest])
+    }
+
+    /// Inserts rows whose rowids are known beforehand (`rows` selects them) and records them.
+    @discardableResult
+    func insertKeyed(_ code: FindingCode, _ table: String, rows: String, insert: String,
+                     arguments: StatementArguments = []) throws -> Int {
+        try db.execute(sql: "DELETE FROM temp.rebuild_rows")
+        try db.execute(sql: "INSERT OR IGNORE INTO temp.rebuild_rows (id) SELECT * FROM (\(rows)) WHERE 1")
+        let count = db.changesCount
+        guard count > 0 else { return 0 }
+        try db.execute(sql: insert, arguments: arguments)
+        try db.execute(sql: """
+            INSERT INTO repair_actions (run_id, code, table_name, row_id, action, after)
+            SELECT ?, ?, ?, t.rowid, 'insert', \(Self.json(of: table, alias: "t")) FROM \(table) t
+            WHERE t.rowid IN (SELECT id FROM temp.rebuild_rows) ORDER BY t.rowid
+            """, arguments: [runID, code.rawValue, table])
+        return count
+    }
+
+    /// The id of the Rebuild Suspense account, made (top level,
+    /// `other_current_asset`) the first time a repair of `code` needs it.
+    func suspense(for code: FindingCode) throws -> Int64 {
+        if let suspenseID { return suspenseID }
+        if let existing = try Int64.fetchOne(db, sql: """
+            SELECT id FROM accounts WHERE name = 'Rebuild Suspense' AND parent_id IS NULL AND type = 'other_current_asset'
+            ORDER BY id LIMIT 1
+            """) {
+            suspenseID = existing
+            return existing
+        }
+        let made = try insertNew(code, "accounts", insert: """
+            INSERT INTO accounts (parent_id, number, name, type, is_active, balance)
+            VALUES (NULL, NULL, 'Rebuild Suspense', 'other_current_asset', 1, 0)
+            """)
+        suspenseID = made[0]
+        return made[0]
+    }
+
+    /// Recreates a staging table of the catalog from the rows as they are now,
+    /// since the repairs before may have changed what it summed.
+    func refresh(_ staging: String) throws {
+        guard let entry = Catalog.staging.first(where: { $0.name == staging }) else {
+            preconditionFailure("no staging table \(staging)")
+        }
+        try db.execute(sql: "DROP TABLE IF EXISTS \(staging)")
+        try db.execute(sql: entry.sql)
+        if staging == "temp.v_grp" {
+            try db.execute(sql: "CREATE INDEX temp.v_grp_account ON v_grp(account_id); CREATE INDEX temp.v_grp_party ON v_grp(party_id)")
+        }
+    }
+
+    /// Whether the file holds the index `name`.
+    func hasIndex(_ name: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'index' AND name = ?", arguments: [name]) ?? false
+    }
+
+    private func nextActionID() throws -> Int64 {
+        (try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM repair_actions")) ?? 1
+    }
+
+    private func recordAfter(_ table: String, since first: Int64) throws {
+        try db.execute(sql: """
+            UPDATE repair_actions SET after = (SELECT \(Self.json(of: table, alias: "t")) FROM \(table) t WHERE t.rowid = repair_actions.row_id)
+            WHERE id >= ?
+            """, arguments: [first])
+    }
+
+    /// SQL that writes `cents` (an SQL integer expression) as "-1234.56".
+    static func moneyText(_ cents: String) -> String {
+        "printf('%s%d.%02d', CASE WHEN (\(cents)) < 0 THEN '-' ELSE '' END, ABS(\(cents)) / 100, ABS(\(cents)) % 100)"
+    }
+}

@@ -1,0 +1,262 @@
+import Foundation
+import GRDB
+
+/// Salvage of a company file SQLite cannot read whole (SPEC §2, sqlite-corruption):
+/// a fresh file with the schema of SPEC §1 receives every row that can still be
+/// read, table by table.
+///
+/// A table is read in rowid order from its own b-tree (never through an index,
+/// which may be the damaged part). When a page cannot be read, the reader seeks
+/// past it: it probes ever further rowids until a seek succeeds, then narrows
+/// down to the first rowid it can reach, and goes on from there. The rows in
+/// between are what the damage took; the table's indexes still list their
+/// rowids (so the loss is counted exactly) and some of their columns, from which
+/// whole rows are rebuilt where the schema allows it: a transaction from its
+/// date (and party), a customer or vendor from its kind and name.
+enum Salvage {
+    static func run(from source: String, into destination: String, original: String, now: Date) throws -> [SalvagedTable] {
+        let access = ReadOnlyAccess(path: source)
+        defer { access.close() }
+        let reader: DatabaseQueue
+        let layout: [String: [String]]
+        let indexes: [(name: String, table: String)]
+        do {
+            reader = try access.connect()
+            (layout, indexes) = try reader.inDatabase { db in
+                var layout: [String: [String]] = [:]
+                for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") {
+                    layout[table] = try Row.fetchAll(db, sql: "PRAGMA table_info(\"\(table)\")").map { $0["name"] }
+                }
+                let indexes = try Row.fetchAll(db, sql: "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'")
+                    .map { (name: $0["name"] as String, table: $0["tbl_name"] as String) }
+                return (layout, indexes)
+            }
+        } catch let error as DatabaseError {
+            throw RebuildError.unsalvageable(path: original, detail: error.message ?? "damaged")
+        } catch let error as CompanyFileError {
+            throw RebuildError.unsalvageable(path: original, detail: error.localizedDescription)
+        }
+
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = false
+        configuration.label = "ledger-salvage"
+        let writer = try DatabaseQueue(path: destination, configuration: configuration)
+        defer { try? writer.close() }
+        var report: [SalvagedTable] = []
+        try reader.inDatabase { src in
+            try writer.writeWithoutTransaction { dst in
+                try dst.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA temp_store = FILE")
+                // Values the checks report (invalid-value) are kept as they are.
+                try dst.execute(sql: "PRAGMA ignore_check_constraints = ON")
+                try dst.execute(sql: "BEGIN IMMEDIATE")
+                for table in Schema.tables { try dst.execute(sql: table.sql) }
+                try dst.execute(sql: "PRAGMA application_id = \(Schema.applicationID); PRAGMA user_version = \(Schema.formatVersion)")
+                for table in Schema.tableNames {
+                    guard let columns = layout[table] else {
+                        report.append(SalvagedTable(table: table, recovered: 0, fromIndexes: 0, lost: 0, lostIsExact: false,
+                                                    note: "the table was missing; it was made again, empty"))
+                        continue
+                    }
+                    let own = indexes.filter { $0.table == table }.map(\.name)
+                    report.append(try copy(table, columns: columns, indexes: own, from: src, to: dst, now: now))
+                }
+                // Tables of other tools (GRDB's migrations, a user's own) come along as they are.
+                for (table, columns) in layout.sorted(by: { $0.key < $1.key }) where !Schema.tableNames.contains(table) {
+                    guard let sql = try? String.fetchOne(src, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                                         arguments: [table]),
+                          (try? dst.execute(sql: sql)) != nil else { continue }
+                    _ = try copy(table, columns: columns, indexes: [], from: src, to: dst, now: now)
+                }
+                try FormatMigrations.markApplied(upTo: Schema.formatVersion, in: dst)
+                // The repairs need the lookup indexes; the unique ones are made after them.
+                for index in Schema.indexes where !index.sql.hasPrefix("CREATE UNIQUE") {
+                    try dst.execute(sql: index.sql)
+                }
+                try dst.execute(sql: "COMMIT")
+                try dst.execute(sql: "PRAGMA ignore_check_constraints = OFF")
+            }
+        }
+        return report
+    }
+
+    private enum Probe { case row(Int64), end, damaged }
+
+    /// Copies the readable rows of `table`, stepping over damaged pages, then
+    /// counts (and where it can, rebuilds) the rows its indexes know of that the
+    /// table lost.
+    private static func copy(_ table: String, columns sourceColumns: [String], indexes: [String],
+                             from src: Database, to dst: Database, now: Date) throws -> SalvagedTable {
+        let expected = StructureCheck.expectedColumns[table] ?? sourceColumns
+        let common = expected.filter(sourceColumns.contains)
+        let key = table == "documents" ? "transaction_id" : "id"
+        var targets = common.map { "\"\($0)\"" }
+        var fills: [String] = []
+        if !common.contains(key) && expected.contains(key) {
+            targets.append("\"\(key)\"")
+            fills.append(key)
+        }
+        let missing = expected.filter { !common.contains($0) && $0 != key }
+        let select = "SELECT rowid AS salvage_rowid" + common.map { ", \"\($0)\"" }.joined()
+            + " FROM \"\(table)\" NOT INDEXED WHERE rowid >= ? ORDER BY rowid"
+        let insert = try dst.makeStatement(sql: "INSERT INTO \"\(table)\" (\(targets.joined(separator: ", "))) VALUES ("
+            + Array(repeating: "?", count: targets.count).joined(separator: ", ") + ")")
+
+        var start = Int64.min
+        var recovered = 0, refused = 0
+        var gaps: [ClosedRange<Int64>] = []
+        reading: while true {
+            var last: Int64?
+            do {
+                let rows = try Row.fetchCursor(src, sql: select, arguments: [start])
+                while let row = try rows.next() {
+                    let rowid: Int64 = row["salvage_rowid"]
+                    var values = common.map { row[$0] as DatabaseValue }
+                    if !fills.isEmpty { values.append(rowid.databaseValue) }
+                    do {
+                        try insert.execute(arguments: StatementArguments(values))
+                        recovered += 1
+                    } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                        // A NULL where the schema forbids one, or a second item of one name.
+                        refused += 1
+                    }
+                    last = rowid
+                }
+                break reading
+            } catch let error as DatabaseError where StructureCheck.isDamage(error) {
+                if let last {
+                    guard last < Int64.max else { break reading }
+                    start = last + 1
+                    continue reading
+                }
+                // Nothing could be read from `start` on: find where reading can resume.
+                switch probe(table, at: start, src) {
+                case .end:
+                    gaps.append(start...Int64.max)
+                    break reading
+                case .row(let rowid):
+                    // The seek works but the row itself cannot be read: it is lost.
+                    gaps.append(start...rowid)
+                    guard rowid < Int64.max else { break reading }
+                    start = rowid + 1
+                case .damaged:
+                    guard let resume = resumePoint(table, after: start, src) else {
+                        gaps.append(start...Int64.max)
+                        break reading
+                    }
+                    gaps.append(start...(resume - 1))
+                    start = resume
+                }
+            }
+        }
+        var note: String?
+        if !missing.isEmpty {
+            note = "the columns \(missing.joined(separator: ", ")) were missing and were given their default values"
+        }
+        if refused > 0 {
+            note = [note, "\(refused) rows broke a rule of the schema (a missing required value) and could not be kept"]
+                .compactMap { $0 }.joined(separator: "; ")
+        }
+        guard !gaps.isEmpty else {
+            return SalvagedTable(table: table, recovered: recovered, fromIndexes: 0, lost: refused, lostIsExact: true, note: note)
+        }
+        let (lost, exact, rebuilt) = try fromIndexes(table, indexes: indexes, gaps: gaps, src: src, dst: dst, now: now)
+        return SalvagedTable(table: table, recovered: recovered, fromIndexes: rebuilt, lost: lost - rebuilt + refused,
+                             lostIsExact: exact, note: note)
+    }
+
+    private static func probe(_ table: String, at rowid: Int64, _ src: Database) -> Probe {
+        do {
+            let found = try Int64.fetchOne(src, sql: "SELECT rowid FROM \"\(table)\" NOT INDEXED WHERE rowid >= ? ORDER BY rowid LIMIT 1",
+                                           arguments: [rowid])
+            return found.map(Probe.row) ?? .end
+        } catch {
+            return .damaged
+        }
+    }
+
+    /// The smallest rowid above `damaged` at which a seek into the table works,
+    /// found by doubling the distance, then halving it; nil if none does.
+    private static func resumePoint(_ table: String, after damaged: Int64, _ src: Database) -> Int64? {
+        var low = damaged, step: Int64 = 1
+        var high: Int64
+        while true {
+            let (candidate, overflow) = low.addingReportingOverflow(step)
+            if overflow {
+                guard case .damaged = probe(table, at: Int64.max, src) else { high = Int64.max; break }
+                return nil
+            }
+            if case .damaged = probe(table, at: candidate, src) {
+                low = candidate
+                step = step > Int64.max / 2 ? Int64.max : step * 2
+            } else {
+                high = candidate
+                break
+            }
+        }
+        while high - low > 1 {
+            let middle = low + (high - low) / 2
+            if case .damaged = probe(table, at: middle, src) { low = middle } else { high = middle }
+        }
+        return high
+    }
+
+    /// Reads the indexes of `table` for rowids inside `gaps` that the copy does
+    /// not have, and rebuilds whole rows from them where the schema allows.
+    /// - Returns: the rowids lost, whether that count is exact (an index was read
+    ///   to its end), and how many rows were rebuilt.
+    private static func fromIndexes(_ table: String, indexes: [String], gaps: [ClosedRange<Int64>],
+                                    src: Database, dst: Database, now: Date) throws -> (Int, Bool, Int) {
+        let columns = StructureCheck.expectedColumns[table] ?? []
+        try dst.execute(sql: "DROP TABLE IF EXISTS temp.salvage_lost")
+        try dst.execute(sql: "CREATE TEMP TABLE salvage_lost (salvage_rowid INTEGER PRIMARY KEY"
+            + columns.map { ", \"\($0)\"" }.joined() + ")")
+        var exact = false
+        for index in indexes {
+            // Plain columns only: an expression's value cannot be put back in a column.
+            let covered: [String] = (try? Row.fetchAll(src, sql: "PRAGMA index_info(\"\(index)\")"))?
+                .compactMap { $0["name"] as String? }.filter(columns.contains) ?? []
+            let select = "SELECT rowid AS salvage_rowid" + covered.map { ", \"\($0)\"" }.joined()
+                + " FROM \"\(table)\" INDEXED BY \"\(index)\""
+            let upsert = "INSERT INTO temp.salvage_lost (salvage_rowid" + covered.map { ", \"\($0)\"" }.joined() + ") VALUES (?"
+                + String(repeating: ", ?", count: covered.count) + ") ON CONFLICT (salvage_rowid) DO UPDATE SET "
+                + (covered.isEmpty ? "salvage_rowid = excluded.salvage_rowid" : covered.map { "\"\($0)\" = excluded.\"\($0)\"" }.joined(separator: ", "))
+            let statement = try dst.makeStatement(sql: upsert)
+            let present = try dst.makeStatement(sql: "SELECT 1 FROM \"\(table)\" WHERE rowid = ?")
+            do {
+                let rows = try Row.fetchCursor(src, sql: select)
+                while let row = try rows.next() {
+                    let rowid: Int64 = row["salvage_rowid"]
+                    guard gaps.contains(where: { $0.contains(rowid) }),
+                          try Int.fetchOne(present, arguments: [rowid]) == nil else { continue }
+                    try statement.execute(arguments: StatementArguments([rowid.databaseValue] + covered.map { row[$0] as DatabaseValue }))
+                }
+                exact = true
+            } catch let error as DatabaseError where StructureCheck.isDamage(error) {
+                continue
+            }
+        }
+        let lost = try Int.fetchOne(dst, sql: "SELECT COUNT(*) FROM temp.salvage_lost") ?? 0
+        var rebuilt = 0
+        let stamp = Timestamp.string(from: now)
+        switch table {
+        case "transactions":
+            try dst.execute(sql: """
+                INSERT INTO transactions (id, kind, date, number, party_id, memo, created_at, modified_at)
+                SELECT salvage_rowid, 'journal', date, NULL, party_id,
+                       'Recovered by rebuild from the file''s indexes: its kind, number and memo were lost', ?, ?
+                FROM temp.salvage_lost WHERE date IS NOT NULL
+                """, arguments: [stamp, stamp])
+            rebuilt = dst.changesCount
+        case "parties":
+            try dst.execute(sql: """
+                INSERT INTO parties (id, kind, name, is_active, balance)
+                SELECT salvage_rowid, kind, name, 1, 0 FROM temp.salvage_lost WHERE kind IS NOT NULL AND name IS NOT NULL
+                """)
+            rebuilt = dst.changesCount
+        default:
+            break
+        }
+        try dst.execute(sql: "DROP TABLE temp.salvage_lost")
+        return (lost, exact, rebuilt)
+    }
+}

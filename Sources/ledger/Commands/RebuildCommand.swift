@@ -1,0 +1,149 @@
+import ArgumentParser
+import Foundation
+import LedgerKit
+
+struct RebuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebuild",
+        abstract: "Repair what verify finds, salvage a damaged file, and never lose a cent (Rebuild Data).",
+        discussion: """
+            First writes a snapshot of FILE (kind pre-rebuild) to --backup-dir, by default \
+            a folder 'backups' beside FILE. Then works on a copy: repairs every repairable \
+            finding (money only ever moves into new lines on a 'Rebuild Suspense' account, \
+            each naming the finding), salvages every readable row if SQLite cannot read the \
+            file whole, rebuilds the indexes, refreshes statistics, compacts, verifies the \
+            copy, and only then replaces FILE in one step. Every changed row is recorded in \
+            the file; 'ledger log FILE' shows them. FILE must not be open in another program. \
+            Exit status: 0 the file is clean now; 1 repaired, but findings that need a person \
+            remain (listed); 2 could not rebuild (FILE untouched, reason given); 64 bad usage. \
+            With --dry-run: 0 nothing to change, 1 changes planned.
+            """)
+
+    @Argument(help: "The company file to rebuild.")
+    var file: String
+
+    @Flag(help: "Show what rebuild would change, and change nothing.")
+    var dryRun = false
+
+    @Option(help: "Folder for the pre-rebuild snapshot (default: 'backups' beside the file).")
+    var backupDir: String?
+
+    @Flag(help: "Print one JSON object on stdout instead of text.")
+    var json = false
+
+    @Option(help: "Show at most this many changes of each kind.")
+    var limit = 5
+
+    func validate() throws {
+        guard limit >= 0 else { throw ValidationError("--limit must be 0 or more.") }
+    }
+
+    func run() throws {
+        var report: RebuildReport?
+        try reportingFailures {
+            let meter = PhaseMeter(enabled: Output.stderrIsTerminal && !json)
+            report = try Rebuilder.rebuild(path: file, options: RebuildOptions(backupFolder: backupDir, dryRun: dryRun)) {
+                meter.show($0.phase)
+            }
+            meter.finish()
+        }
+        guard let report else { return }
+        if json {
+            try Output.json(report)
+        } else {
+            printText(report)
+        }
+        if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
+    }
+
+    private func printText(_ report: RebuildReport) {
+        let paint = Paint(enabled: Output.stdoutIsTerminal)
+        if report.dryRun {
+            Output.line(report.changedAnything ? "Rebuild would make these changes (nothing was changed):" : "Rebuild would change nothing: there is nothing to repair.")
+        }
+        if let snapshot = report.snapshot { Output.line("Snapshot of the file as it was: \(snapshot)") }
+        if let salvage = report.salvage {
+            Output.line(paint.bold("Salvaged") + " — SQLite could not read the file whole; every readable row was copied into a fresh file:")
+            for table in salvage {
+                var line = "  \(table.table): \(Output.grouped(table.recovered)) rows recovered"
+                if table.fromIndexes > 0 { line += ", \(Output.grouped(table.fromIndexes)) rebuilt from its indexes" }
+                line += ", " + (table.lostIsExact ? "" : "at least ") + "\(Output.grouped(table.lost)) lost"
+                if let note = table.note { line += " (\(note))" }
+                Output.line(line)
+            }
+        }
+        for object in report.schemaRepairs { Output.line("Made again: \(object)") }
+        for group in report.repairs {
+            Output.line(paint.bold(group.code.rawValue) + " — \(group.code.title): \(Output.count(group.count, "row")) "
+                + (report.dryRun ? "to change" : "changed"))
+            for action in group.examples.prefix(limit) { Output.line("  " + RepairText.describe(action)) }
+            if group.count > min(limit, group.examples.count) {
+                Output.line("  … and \(group.count - min(limit, group.examples.count)) more" + (report.dryRun ? "" : " ('ledger log \(report.file)' lists every one)"))
+            }
+        }
+        guard !report.dryRun else { return }
+        if !report.remaining.isEmpty {
+            Output.line("")
+            Output.line("Left for a person (rebuild does not change these):")
+            for finding in report.remaining.prefix(limit * 4) {
+                Output.line("  \(finding.severity == .error ? paint.red("error") : paint.yellow("warning")) \(finding.code.rawValue): \(finding.message)")
+            }
+            if report.remaining.count > limit * 4 { Output.line("  … and \(report.remaining.count - limit * 4) more ('ledger verify \(report.file)' lists every one)") }
+        }
+        let seconds = String(format: "%.1f", Double(report.elapsedMS) / 1000)
+        let what = report.changedAnything ? "rebuilt: \(Output.count(report.changedRows, "row")) changed" : "rebuilt: nothing needed repair"
+        let state = report.remaining.isEmpty ? "the file is clean" : "\(Output.count(report.remaining.count, "finding")) need a person"
+        Output.line("\(report.file) \(what) in \(seconds) s — \(state)")
+    }
+}
+
+/// The one-line descriptions of repair actions that rebuild and log print.
+enum RepairText {
+    static func describe(_ action: RepairAction) -> String {
+        let row = "\(action.table) \(action.rowID.map(String.init) ?? "?")"
+        switch action.action {
+        case .insert: return "added \(row): \(action.after ?? "")"
+        case .delete: return "deleted \(row): \(action.before ?? "")"
+        case .update: return "changed \(row): \(changes(action.before, action.after))"
+        }
+    }
+
+    /// "memo: null → \"x\"; account_id: 7 → 60" from two JSON objects.
+    static func changes(_ before: String?, _ after: String?) -> String {
+        func object(_ text: String?) -> [String: Any] {
+            guard let data = text?.data(using: .utf8),
+                  let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [String: Any] else { return [:] }
+            return value
+        }
+        func show(_ value: Any?) -> String {
+            guard let value, !(value is NSNull) else { return "null" }
+            if let text = value as? String { return "\"\(text)\"" }
+            return "\(value)"
+        }
+        let old = object(before), new = object(after)
+        let keys = Set(old.keys).union(new.keys).sorted()
+        let changed = keys.filter { show(old[$0]) != show(new[$0]) }
+        return changed.isEmpty ? "no visible change" : changed.map { "\($0) \(show(old[$0])) → \(show(new[$0]))" }.joined(separator: "; ")
+    }
+}
+
+/// The current phase on stderr, only on a terminal.
+final class PhaseMeter: @unchecked Sendable {
+    // Called from the rebuilding thread only, one call at a time.
+    private let enabled: Bool
+    private var shown = false
+
+    init(enabled: Bool) {
+        self.enabled = enabled
+    }
+
+    func show(_ phase: String) {
+        guard enabled else { return }
+        shown = true
+        Output.progress("\(phase)…")
+    }
+
+    func finish() {
+        if shown { Output.endProgress() }
+    }
+}
