@@ -15,6 +15,48 @@ import GRDB
 /// date (and party), a customer or vendor from its kind and name.
 enum Salvage {
     static func run(from source: String, into destination: String, original: String, now: Date) throws -> [SalvagedTable] {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = false
+        configuration.label = "ledger-salvage"
+        let writer = try DatabaseQueue(path: destination, configuration: configuration)
+        defer { try? writer.close() }
+        return try writer.writeWithoutTransaction { dst in
+            try dst.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA temp_store = FILE")
+            // Values the checks report (invalid-value) are kept as they are.
+            try dst.execute(sql: "PRAGMA ignore_check_constraints = ON")
+            var report: [SalvagedTable] = []
+            try dst.inTransaction(.immediate) {
+                for table in Schema.tables { try dst.execute(sql: table.sql) }
+                try dst.execute(sql: "PRAGMA application_id = \(Schema.applicationID); PRAGMA user_version = \(Schema.formatVersion)")
+                do {
+                    report = try throughSQLite(from: source, to: dst, now: now)
+                } catch let error as SchemaUnreadable {
+                    // SQLite refuses the file altogether: read its pages ourselves.
+                    guard let pages = try PageSalvage.run(from: source, into: dst, now: now) else {
+                        throw RebuildError.unsalvageable(path: original, detail: error.detail)
+                    }
+                    report = pages
+                }
+                try FormatMigrations.markApplied(upTo: Schema.formatVersion, in: dst)
+                // The repairs need the lookup indexes; the unique ones are made after them.
+                for index in Schema.indexes where !index.sql.hasPrefix("CREATE UNIQUE") {
+                    try dst.execute(sql: index.sql)
+                }
+                return .commit
+            }
+            try dst.execute(sql: "PRAGMA ignore_check_constraints = OFF")
+            return report
+        }
+    }
+
+    /// SQLite cannot read the list of tables.
+    private struct SchemaUnreadable: Error {
+        let detail: String
+    }
+
+    /// Copies every table SQLite can find through `sqlite_master`.
+    /// - Throws: `SchemaUnreadable` when SQLite cannot read the list of tables.
+    private static func throughSQLite(from source: String, to dst: Database, now: Date) throws -> [SalvagedTable] {
         let access = ReadOnlyAccess(path: source)
         defer { access.close() }
         let reader: DatabaseQueue
@@ -32,48 +74,27 @@ enum Salvage {
                 return (layout, indexes)
             }
         } catch let error as DatabaseError {
-            throw RebuildError.unsalvageable(path: original, detail: error.message ?? "damaged")
+            throw SchemaUnreadable(detail: error.message ?? "damaged")
         } catch let error as CompanyFileError {
-            throw RebuildError.unsalvageable(path: original, detail: error.localizedDescription)
+            throw SchemaUnreadable(detail: error.localizedDescription)
         }
-
-        var configuration = Configuration()
-        configuration.foreignKeysEnabled = false
-        configuration.label = "ledger-salvage"
-        let writer = try DatabaseQueue(path: destination, configuration: configuration)
-        defer { try? writer.close() }
         var report: [SalvagedTable] = []
         try reader.inDatabase { src in
-            try writer.writeWithoutTransaction { dst in
-                try dst.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA temp_store = FILE")
-                // Values the checks report (invalid-value) are kept as they are.
-                try dst.execute(sql: "PRAGMA ignore_check_constraints = ON")
-                try dst.execute(sql: "BEGIN IMMEDIATE")
-                for table in Schema.tables { try dst.execute(sql: table.sql) }
-                try dst.execute(sql: "PRAGMA application_id = \(Schema.applicationID); PRAGMA user_version = \(Schema.formatVersion)")
-                for table in Schema.tableNames {
-                    guard let columns = layout[table] else {
-                        report.append(SalvagedTable(table: table, recovered: 0, fromIndexes: 0, lost: 0, lostIsExact: false,
-                                                    note: "the table was missing; it was made again, empty"))
-                        continue
-                    }
-                    let own = indexes.filter { $0.table == table }.map(\.name)
-                    report.append(try copy(table, columns: columns, indexes: own, from: src, to: dst, now: now))
+            for table in Schema.tableNames {
+                guard let columns = layout[table] else {
+                    report.append(SalvagedTable(table: table, recovered: 0, fromIndexes: 0, lost: 0, lostIsExact: false,
+                                                note: "the table was missing; it was made again, empty"))
+                    continue
                 }
-                // Tables of other tools (GRDB's migrations, a user's own) come along as they are.
-                for (table, columns) in layout.sorted(by: { $0.key < $1.key }) where !Schema.tableNames.contains(table) {
-                    guard let sql = try? String.fetchOne(src, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
-                                                         arguments: [table]),
-                          (try? dst.execute(sql: sql)) != nil else { continue }
-                    _ = try copy(table, columns: columns, indexes: [], from: src, to: dst, now: now)
-                }
-                try FormatMigrations.markApplied(upTo: Schema.formatVersion, in: dst)
-                // The repairs need the lookup indexes; the unique ones are made after them.
-                for index in Schema.indexes where !index.sql.hasPrefix("CREATE UNIQUE") {
-                    try dst.execute(sql: index.sql)
-                }
-                try dst.execute(sql: "COMMIT")
-                try dst.execute(sql: "PRAGMA ignore_check_constraints = OFF")
+                let own = indexes.filter { $0.table == table }.map(\.name)
+                report.append(try copy(table, columns: columns, indexes: own, from: src, to: dst, now: now))
+            }
+            // Tables of other tools (GRDB's migrations, a user's own) come along as they are.
+            for (table, columns) in layout.sorted(by: { $0.key < $1.key }) where !Schema.tableNames.contains(table) {
+                guard let sql = try? String.fetchOne(src, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                                     arguments: [table]),
+                      (try? dst.execute(sql: sql)) != nil else { continue }
+                _ = try copy(table, columns: columns, indexes: [], from: src, to: dst, now: now)
             }
         }
         return report

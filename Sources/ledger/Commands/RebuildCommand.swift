@@ -59,7 +59,8 @@ struct RebuildCommand: ParsableCommand {
     private func printText(_ report: RebuildReport) {
         let paint = Paint(enabled: Output.stdoutIsTerminal)
         if report.dryRun {
-            Output.line(report.changedAnything ? "Rebuild would make these changes (nothing was changed):" : "Rebuild would change nothing: there is nothing to repair.")
+            Output.line(report.changedAnything ? "Rebuild would make these changes (nothing was changed):"
+                : "No row needs repair; rebuild would still rebuild every index and compact the file.")
         }
         if let snapshot = report.snapshot { Output.line("Snapshot of the file as it was: \(snapshot)") }
         if let salvage = report.salvage {
@@ -91,7 +92,8 @@ struct RebuildCommand: ParsableCommand {
             if report.remaining.count > limit * 4 { Output.line("  … and \(report.remaining.count - limit * 4) more ('ledger verify \(report.file)' lists every one)") }
         }
         let seconds = String(format: "%.1f", Double(report.elapsedMS) / 1000)
-        let what = report.changedAnything ? "rebuilt: \(Output.count(report.changedRows, "row")) changed" : "rebuilt: nothing needed repair"
+        let what = report.changedAnything ? "rebuilt: \(Output.count(report.changedRows, "row")) changed"
+            : "rebuilt: no row needed repair; every index was rebuilt and the file compacted"
         let state = report.remaining.isEmpty ? "the file is clean" : "\(Output.count(report.remaining.count, "finding")) need a person"
         Output.line("\(report.file) \(what) in \(seconds) s — \(state)")
     }
