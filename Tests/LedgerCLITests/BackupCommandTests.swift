@@ -141,8 +141,10 @@ struct SeededDelays {
 }
 
 extension Ledger {
-    /// Starts the binary and SIGKILLs it after `seconds` (if it is still running).
-    static func runKilled(after seconds: Double, _ arguments: String...) throws {
+    /// Starts the binary and SIGKILLs it after `seconds` if it is still running.
+    /// - Returns: whether it was still running, so the kill interrupted it.
+    @discardableResult
+    static func runKilled(after seconds: Double, _ arguments: String...) throws -> Bool {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -150,7 +152,9 @@ extension Ledger {
         process.standardError = FileHandle.nullDevice
         try process.run()
         usleep(UInt32(seconds * 1_000_000))
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        let running = process.isRunning
+        if running { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
+        return running && process.terminationReason == .uncaughtSignal
     }
 }

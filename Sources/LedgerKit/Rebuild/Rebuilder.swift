@@ -38,6 +38,7 @@ public enum Rebuilder {
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         guard access(folder, W_OK) == 0 else { throw RebuildError.cannotWrite(path: path, reason: "its folder is not writable") }
+        removeLeftovers(of: path)
         if !options.dryRun {
             try settle(path)
         }
@@ -118,6 +119,22 @@ public enum Rebuilder {
         return RebuildReport(file: path, dryRun: false, snapshot: snapshot.path, salvage: salvage, schemaRepairs: repaired.schema,
                              repairs: repaired.groups, remaining: check.findings, runID: repaired.runID,
                              elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
+    }
+
+    /// Removes the hidden working files that rebuilds of `path` killed before
+    /// they could clean up left beside it; each name carries its process id, so
+    /// a running rebuild's files are left alone.
+    static func removeLeftovers(of path: String) {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        let prefix = "." + url.lastPathComponent + ".rebuild-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            // ".NAME.rebuild-PURPOSE-PID-RANDOM", maybe with -wal or -shm after it.
+            let parts = name.dropFirst(prefix.count).split(separator: "-")
+            guard parts.count >= 3, let pid = Int32(parts[1]), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            unlink(folder + "/" + name)
+        }
     }
 
     /// Refuses a file another program has open, and folds a leftover WAL into
@@ -228,6 +245,12 @@ public enum Rebuilder {
             // must never meet the new file.
             unlink(path + "-wal")
             unlink(path + "-shm")
+            // The rebuilt file keeps the owner and permissions of the one it replaces.
+            var status = stat()
+            if stat(path, &status) == 0 {
+                _ = chown(final, status.st_uid, status.st_gid)
+                _ = chmod(final, status.st_mode & 0o7777)
+            }
             guard rename(final, path) == 0 else {
                 throw RebuildError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
             }

@@ -94,7 +94,7 @@ struct RebuildCommand: ParsableCommand {
         let seconds = String(format: "%.1f", Double(report.elapsedMS) / 1000)
         let what = report.changedAnything ? "rebuilt: \(Output.count(report.changedRows, "row")) changed"
             : "rebuilt: no row needed repair; every index was rebuilt and the file compacted"
-        let state = report.remaining.isEmpty ? "the file is clean" : "\(Output.count(report.remaining.count, "finding")) need a person"
+        let state = report.remaining.isEmpty ? "the file is clean" : "\(Output.count(report.remaining.count, "finding")) " + (report.remaining.count == 1 ? "needs" : "need") + " a person"
         Output.line("\(report.file) \(what) in \(seconds) s — \(state)")
     }
 }
