@@ -18,9 +18,11 @@ make_sample() {
 }
 
 # timed COMMAND: wall seconds of a shell command; "seconds peak-KiB" stays in $work/t for peak.
+# (GNU time puts "Command exited with non-zero status N" first when a command
+# reports findings, so the figures are read from the last line.)
 timed() {
     /usr/bin/time -f "%e %M" -o "$work/t" bash -c "$1" >/dev/null 2>&1 || true
-    cut -d' ' -f1 "$work/t"
+    tail -n 1 "$work/t" | cut -d' ' -f1
 }
-peak() { echo $(( $(cut -d' ' -f2 "$work/t") / 1024 )); }
+peak() { echo $(( $(tail -n 1 "$work/t" | cut -d' ' -f2) / 1024 )); }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }

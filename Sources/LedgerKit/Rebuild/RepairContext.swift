@@ -137,9 +137,14 @@ final class RepairContext {
         return made[0]
     }
 
-    /// Recreates a staging table of the catalog from the rows as they are now,
-    /// since the repairs before may have changed what it summed.
+    /// Staging tables built and still true to the rows they sum.
+    private var fresh: Set<String> = []
+
+    /// Makes a staging table of the catalog ready for the checks that read it:
+    /// built the first time, built again only after `invalidate`, since
+    /// building one reads a whole big table.
     func refresh(_ staging: String) throws {
+        guard !fresh.contains(staging) else { return }
         guard let entry = Catalog.staging.first(where: { $0.name == staging }) else {
             preconditionFailure("no staging table \(staging)")
         }
@@ -148,6 +153,12 @@ final class RepairContext {
         if staging == "temp.v_grp" {
             try db.execute(sql: "CREATE INDEX temp.v_grp_account ON v_grp(account_id); CREATE INDEX temp.v_grp_party ON v_grp(party_id)")
         }
+        fresh.insert(staging)
+    }
+
+    /// Says that a repair changed what `staging` sums, so it is built again when next needed.
+    func invalidate(_ staging: String) {
+        fresh.remove(staging)
     }
 
     /// Whether the file holds the index `name`.

@@ -55,6 +55,7 @@ enum Repairs {
                   memo = COALESCE(memo || ' ', '') || '[split-account-missing: moved to Rebuild Suspense from account ' || account_id || ', which no longer exists]'
                 WHERE id IN (SELECT id FROM temp.rebuild_rows)
                 """, applyArguments: [suspense])
+            context.invalidate("temp.v_tx")
         },
         Repair(code: .orphanSplit) { context in
             let missing = try Int64.fetchAll(context.db, sql: """
@@ -79,6 +80,7 @@ enum Repairs {
                 try balance(journal, context, code: .orphanSplit,
                             memo: "'Rebuild Suspense: balances the lines of missing transaction \(lost), recovered by rebuild (orphan-split)'")
             }
+            if !missing.isEmpty { context.invalidate("temp.v_tx") }
         },
         Repair(code: .emptyTransaction) { context in
             try context.refresh("temp.v_tx")
@@ -124,8 +126,9 @@ enum Repairs {
                 """)
         },
         Repair(code: .applicationInvalid) { context in
-            try context.change(.applicationInvalid, "applications", rows: Catalog.rowIDs(of: .applicationInvalid, in: "applications"),
-                               .delete, apply: "DELETE FROM applications WHERE id IN (SELECT id FROM temp.rebuild_rows)")
+            let deleted = try context.change(.applicationInvalid, "applications", rows: Catalog.rowIDs(of: .applicationInvalid, in: "applications"),
+                                             .delete, apply: "DELETE FROM applications WHERE id IN (SELECT id FROM temp.rebuild_rows)")
+            if deleted > 0 { context.invalidate("temp.v_applied") }
         },
         Repair(code: .reconciliationAccountMissing) { context in
             let statements = Catalog.rowIDs(of: .reconciliationAccountMissing, in: "reconciliations")
@@ -175,14 +178,19 @@ enum Repairs {
             let rows = Catalog.rowIDs(of: .unbalancedTransaction, in: "transactions")
             guard try Bool.fetchOne(context.db, sql: "SELECT EXISTS (\(rows))") == true else { return }
             let suspense = try context.suspense(for: .unbalancedTransaction)
-            try context.insertNew(.unbalancedTransaction, "splits", insert: """
+            let added = try context.insertNew(.unbalancedTransaction, "splits", insert: """
                 INSERT INTO splits (transaction_id, account_id, party_id, amount, memo, cleared, reconciliation_id)
                 SELECT x.id, ?, NULL, -x.total,
                        'Rebuild Suspense: transaction ' || x.id || ' was out of balance by ' || \(RepairContext.moneyText("x.total")) || ' (unbalanced-transaction)',
                        'n', NULL
                 FROM temp.v_tx x WHERE x.id IN (\(rows)) ORDER BY x.id
                 """, arguments: [suspense])
-            try context.refresh("temp.v_tx")
+            // Each balanced transaction gained one integer split outside A/R and A/P:
+            // its sums are patched rather than the whole table summed again.
+            try context.db.execute(sql: """
+                UPDATE temp.v_tx SET n = n + 1, total = 0
+                WHERE id IN (SELECT transaction_id FROM splits WHERE id >= ? AND id <= ?)
+                """, arguments: [added.first, added.last])
         },
         Repair(code: .documentTotalMismatch) { context in
             try context.change(.documentTotalMismatch, "documents", rows: Catalog.rowIDs(of: .documentTotalMismatch, in: "transactions"),
@@ -195,26 +203,27 @@ enum Repairs {
             try context.refresh("temp.v_applied")
             // Keeping the oldest applications whose running sum fits the total is
             // deleting the newest until the rest fits (amounts are positive).
-            try context.change(.documentOverapplied, "applications", rows: """
+            let deleted = try context.change(.documentOverapplied, "applications", rows: """
                 SELECT id FROM (
                   SELECT a.id, SUM(a.amount) OVER (PARTITION BY a.document_id ORDER BY a.id) AS running, d.total
                   FROM applications a JOIN documents d ON d.transaction_id = a.document_id
                   WHERE a.document_id IN (\(Catalog.rowIDs(of: .documentOverapplied, in: "transactions"))))
                 WHERE running > total
                 """, .delete, apply: "DELETE FROM applications WHERE id IN (SELECT id FROM temp.rebuild_rows)")
-            try context.refresh("temp.v_applied")
+            if deleted > 0 { context.invalidate("temp.v_applied") }
         },
         Repair(code: .paymentOverapplied) { context in
-            try context.change(.paymentOverapplied, "applications", rows: """
+            let deleted = try context.change(.paymentOverapplied, "applications", rows: """
                 SELECT id FROM (
                   SELECT a.id, SUM(a.amount) OVER (PARTITION BY a.payment_id ORDER BY a.id) AS running, ABS(x.arap) AS amount
                   FROM applications a JOIN temp.v_tx x ON x.id = a.payment_id
                   WHERE a.payment_id IN (\(Catalog.rowIDs(of: .paymentOverapplied, in: "transactions"))))
                 WHERE running > amount
                 """, .delete, apply: "DELETE FROM applications WHERE id IN (SELECT id FROM temp.rebuild_rows)")
-            try context.refresh("temp.v_applied")
+            if deleted > 0 { context.invalidate("temp.v_applied") }
         },
         Repair(code: .documentBalanceMismatch) { context in
+            try context.refresh("temp.v_applied")
             try context.change(.documentBalanceMismatch, "documents", rows: Catalog.rowIDs(of: .documentBalanceMismatch, in: "transactions"),
                                .update, apply: """
                 UPDATE documents SET balance_due = total - COALESCE((SELECT ap.applied FROM temp.v_applied ap WHERE ap.document_id = documents.transaction_id), 0)

@@ -29,13 +29,16 @@ import Testing
     @Test func aDamagedIndexPageLosesNothing() throws {
         let path = try Damage.sample(in: folder, transactions: 3_000)
         let before = try digest(path)
+        let splitCount = try CompanyFile.read(path) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM splits") }
         let (page, _) = try leafPage(path, of: "splits_account")
         try Damage.scribble(on: path, page: page)
         #expect(try Verifier.verify(path: path).findings.contains { $0.code == .sqliteCorruption })
 
-        // The tables read whole, so no salvage: the copy's indexes are built anew.
+        // Copying the damaged index fails, so the rows are salvaged from the tables: all of them.
         let report = try rebuild(path)
-        #expect(report.salvage == nil)
+        let salvage = try #require(report.salvage)
+        #expect(salvage.allSatisfy { $0.lost == 0 && $0.fromIndexes == 0 && $0.lostIsExact && $0.note == nil })
+        #expect(salvage.first { $0.table == "splits" }?.recovered == splitCount)
         #expect(report.repairs == [])
         #expect(report.remaining == [])
         #expect(try Verifier.verify(path: path).ok)
