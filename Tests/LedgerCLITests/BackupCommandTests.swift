@@ -4,12 +4,6 @@ import Testing
 @Suite struct BackupCommandTests {
     let folder = TemporaryDirectory()
 
-    private func sample(_ name: String, transactions: Int = 400) throws -> String {
-        let path = folder.file(name)
-        #expect(try Ledger.run("sample", path, "--transactions", String(transactions)).status == 0)
-        return path
-    }
-
     private func sha256(_ path: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
@@ -27,7 +21,7 @@ import Testing
     }
 
     @Test func backupSnapshotsRestoreEndToEnd() throws {
-        let file = try sample("acme.db")
+        let file = try folder.sample("acme.db")
         let backups = folder.file("backups")
         let made = try Ledger.run("backup", file, "--to", backups, "--json")
         #expect(made.status == 0, "\(made.stderr)")
@@ -56,7 +50,7 @@ import Testing
     }
 
     @Test func backupWithKeepFlagsPrunes() throws {
-        let file = try sample("acme.db", transactions: 50)
+        let file = try folder.sample("acme.db", transactions: 50)
         let backups = folder.file("b")
         for _ in 0..<3 { #expect(try Ledger.run("backup", file, "--to", backups, "--keep-last", "2").status == 0) }
         #expect(try snapshotNames(backups).count == 2)
@@ -67,7 +61,7 @@ import Testing
     }
 
     @Test func twoBackupsAtOnceDoNotClash() throws {
-        let file = try sample("acme.db", transactions: 2_000)
+        let file = try folder.sample("acme.db", transactions: 2_000)
         let backups = folder.file("b")
         let group = DispatchGroup()
         let results = Results()
@@ -84,7 +78,7 @@ import Testing
     }
 
     @Test func killedBackupsLeaveNoPartialSnapshot() throws {
-        let file = try sample("acme.db", transactions: 6_000)
+        let file = try folder.sample("acme.db", transactions: 6_000)
         let before = try sha256(file)
         let backups = folder.file("b")
         var generator = SeededDelays(seed: 7)
@@ -98,11 +92,11 @@ import Testing
     }
 
     @Test func killedRestoresLeaveTheOldOrTheNewFile() throws {
-        let file = try sample("acme.db", transactions: 6_000)
+        let file = try folder.sample("acme.db", transactions: 6_000)
         let backups = folder.file("b")
         #expect(try Ledger.run("backup", file, "--to", backups).status == 0)
         let snapshot = try #require(try snapshotNames(backups).first)
-        let target = try sample("target.db", transactions: 3_000)
+        let target = try folder.sample("target.db", transactions: 3_000)
         let listed = try Ledger.run("snapshots", backups, "--json")
         let manifest = try #require((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first)
         let old = try sha256(target), new = try #require(manifest["database_sha256"] as? String)

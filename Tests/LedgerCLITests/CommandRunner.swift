@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// What one run of the built `ledger` binary did.
 struct CommandResult {
@@ -49,4 +50,26 @@ final class TemporaryDirectory {
     }
 
     func file(_ name: String) -> String { path + "/" + name }
+
+    /// A sample company of `transactions` made in this folder by the built binary.
+    func sample(_ name: String = "books.db", transactions: Int = 400) throws -> String {
+        let made = try Ledger.run("sample", file(name), "--transactions", String(transactions))
+        #expect(made.status == 0, "\(made.stderr)")
+        return file(name)
+    }
+}
+
+/// Runs SQL on a file with Python's sqlite3 module, as another program would,
+/// with CHECK constraints off, as damage happens.
+func editWithPython(_ path: String, _ sql: String) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", """
+        import sqlite3, sys
+        c = sqlite3.connect(sys.argv[1]); c.execute('PRAGMA ignore_check_constraints = ON')
+        c.executescript(sys.argv[2]); c.commit(); c.close()
+        """, path, sql]
+    try process.run()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
 }

@@ -4,27 +4,6 @@ import Testing
 @Suite struct RebuildCommandTests {
     let folder = TemporaryDirectory()
 
-    private func sample(_ name: String = "books.db", transactions: Int = 400) throws -> String {
-        let path = folder.file(name)
-        let made = try Ledger.run("sample", path, "--transactions", String(transactions))
-        #expect(made.status == 0, "\(made.stderr)")
-        return path
-    }
-
-    /// Damages the file the way another tool would: foreign keys and CHECKs off.
-    private func damage(_ path: String, _ sql: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", """
-            import sqlite3, sys
-            c = sqlite3.connect(sys.argv[1]); c.execute('PRAGMA ignore_check_constraints = ON')
-            c.executescript(sys.argv[2]); c.commit(); c.close()
-            """, path, sql]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-    }
-
     private func contents(_ path: String) throws -> Data {
         try Data(contentsOf: URL(fileURLWithPath: path))
     }
@@ -34,8 +13,8 @@ import Testing
     }
 
     @Test func repairsReportsAndLogs() throws {
-        let path = try sample()
-        try damage(path, """
+        let path = try folder.sample()
+        try editWithPython(path, """
             UPDATE accounts SET balance = balance + 1 WHERE id IN (1, 2, 3);
             INSERT INTO transactions (id, kind, date, created_at, modified_at) VALUES (9001, 'check', '2025-06-01', '2025-06-01T10:00:00Z', '2025-06-01T10:00:00Z');
             DROP INDEX splits_account;
@@ -80,8 +59,8 @@ import Testing
     }
 
     @Test func findingsForAPersonExitOne() throws {
-        let path = try sample()
-        try damage(path, """
+        let path = try folder.sample()
+        try editWithPython(path, """
             UPDATE document_lines SET amount = amount + 1 WHERE id = 1;
             UPDATE parties SET balance = balance + 5 WHERE id = 1;
             """)
@@ -98,8 +77,8 @@ import Testing
     }
 
     @Test func dryRunChangesNothing() throws {
-        let path = try sample()
-        try damage(path, """
+        let path = try folder.sample()
+        try editWithPython(path, """
             UPDATE splits SET amount = amount + 250
             WHERE id = (SELECT MIN(s.id) FROM splits s JOIN accounts a ON a.id = s.account_id WHERE a.type = 'income');
             """)
@@ -123,15 +102,15 @@ import Testing
         #expect(missing.stderr.hasPrefix("ledger: ") && missing.stderr.split(separator: "\n").count == 1)
 
         let foreign = folder.file("other.db")
-        try damage(foreign, "CREATE TABLE notes (x);")
+        try editWithPython(foreign, "CREATE TABLE notes (x);")
         let refused = try Ledger.run("rebuild", foreign)
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("not a ledger company file"))
 
         #expect(try Ledger.run("rebuild").status == 64)
 
-        let path = try sample()
-        try damage(path, "UPDATE accounts SET balance = 7 WHERE id = 1;")
+        let path = try folder.sample()
+        try editWithPython(path, "UPDATE accounts SET balance = 7 WHERE id = 1;")
         let before = try contents(path)
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -152,8 +131,8 @@ import Testing
     }
 
     @Test func killedRebuildsLeaveTheOldOrTheRebuiltFile() throws {
-        let damaged = try sample("damaged.db", transactions: 6_000)
-        try damage(damaged, """
+        let damaged = try folder.sample("damaged.db", transactions: 6_000)
+        try editWithPython(damaged, """
             UPDATE accounts SET balance = balance + 1;
             DELETE FROM transactions WHERE id IN (SELECT id FROM transactions WHERE kind = 'check' LIMIT 20);
             UPDATE splits SET amount = amount + 3 WHERE id % 97 = 0 AND account_id IN (SELECT id FROM accounts WHERE type = 'expense');

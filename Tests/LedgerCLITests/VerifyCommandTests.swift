@@ -4,27 +4,8 @@ import Testing
 @Suite struct VerifyCommandTests {
     let folder = TemporaryDirectory()
 
-    private func sample(_ name: String = "books.db", transactions: Int = 400) throws -> String {
-        let path = folder.file(name)
-        let made = try Ledger.run("sample", path, "--transactions", String(transactions))
-        #expect(made.status == 0, "\(made.stderr)")
-        return path
-    }
-
-    private func damage(_ path: String, _ sql: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", """
-            import sqlite3, sys
-            c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit(); c.close()
-            """, path, sql]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-    }
-
     @Test func cleanFileExitsZero() throws {
-        let path = try sample()
+        let path = try folder.sample()
         let result = try Ledger.run("verify", path)
         #expect(result.status == 0)
         #expect(result.stdout.hasPrefix("0 errors, 0 warnings in "))
@@ -33,8 +14,8 @@ import Testing
     }
 
     @Test func findingsAreGroupedAndExitOne() throws {
-        let path = try sample()
-        try damage(path, """
+        let path = try folder.sample()
+        try editWithPython(path, """
             UPDATE accounts SET balance = balance + 1 WHERE id IN (1, 2, 3);
             UPDATE document_lines SET amount = amount + 1 WHERE id = 1;
             """)
@@ -52,8 +33,8 @@ import Testing
     }
 
     @Test func jsonIsExactlyTheSpecObject() throws {
-        let path = try sample()
-        try damage(path, "UPDATE splits SET amount = amount + 1000 WHERE id = 10;")
+        let path = try folder.sample()
+        try editWithPython(path, "UPDATE splits SET amount = amount + 1000 WHERE id = 10;")
         let result = try Ledger.run("verify", path, "--json")
         #expect(result.status == 1)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -75,8 +56,8 @@ import Testing
     }
 
     @Test func jsonWritesNullTableAndRowForFileDamage() throws {
-        let path = try sample()
-        try damage(path, "DROP INDEX splits_party;")
+        let path = try folder.sample()
+        try editWithPython(path, "DROP INDEX splits_party;")
         let result = try Ledger.run("verify", path, "--json", "--quick")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let finding = try #require((object["findings"] as? [[String: Any]])?.first)
@@ -103,7 +84,7 @@ import Testing
     }
 
     @Test func truncatedCompanyFileIsFindingsNotRefusal() throws {
-        let path = try sample(transactions: 3_000)
+        let path = try folder.sample(transactions: 3_000)
         let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
         #expect(truncate(path, off_t(size / 3)) == 0)
         let result = try Ledger.run("verify", path)
@@ -112,7 +93,7 @@ import Testing
     }
 
     @Test func logAppendsARecord() throws {
-        let path = try sample()
+        let path = try folder.sample()
         let log = folder.file("qbwin.log")
         #expect(try Ledger.run("verify", path, "--log", log).status == 0)
         #expect(try Ledger.run("verify", path, "--log", log, "--quick").status == 0)

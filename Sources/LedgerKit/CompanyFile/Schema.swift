@@ -1,3 +1,5 @@
+import GRDB
+
 /// The company file schema of SPEC §1, format version 1, as an ordered list of
 /// objects so that creation, bulk loading (tables first, indexes last) and the
 /// schema check of Verify all read the one definition.
@@ -173,6 +175,32 @@ public enum Schema {
         index("reconciliations_account", on: "reconciliations", "CREATE INDEX reconciliations_account ON reconciliations(account_id, statement_date)"),
         index("bank_feed_fitid", on: "bank_feed", "CREATE UNIQUE INDEX bank_feed_fitid ON bank_feed(account_id, fitid)"),
     ]
+
+    /// A column of a table, as SQLite describes it.
+    struct Column: Sendable {
+        let name: String
+        let isInteger: Bool
+        let notNull: Bool
+        /// The INTEGER PRIMARY KEY: the rowid, stored in a row as NULL.
+        let isKey: Bool
+    }
+
+    /// The columns of each table, in order, read from the schema built in memory
+    /// (so that they cannot drift from the SQL above).
+    static let columns: [String: [Column]] = {
+        var columns: [String: [Column]] = [:]
+        guard let reference = try? DatabaseQueue() else { return columns }
+        try? reference.write { db in
+            for table in tables {
+                try db.execute(sql: table.sql)
+                columns[table.name] = try Row.fetchAll(db, sql: "PRAGMA table_info(\(table.name))").map { row in
+                    Column(name: row["name"], isInteger: (row["type"] as String) == "INTEGER",
+                           notNull: row["notnull"] as Bool, isKey: (row["pk"] as Int) == 1)
+                }
+            }
+        }
+        return columns
+    }()
 
     /// Every object, tables first, in creation order.
     public static var objects: [Object] { tables + indexes }

@@ -33,7 +33,7 @@ enum PageSalvage {
 
         var report: [SalvagedTable] = []
         for table in Schema.tableNames {
-            let shape = Shape.columns[table] ?? []
+            let shape = Schema.columns[table] ?? []
             let insert = try dst.makeStatement(sql: "INSERT OR IGNORE INTO \(table) (" + shape.map(\.name).joined(separator: ", ")
                 + ") VALUES (" + Array(repeating: "?", count: shape.count).joined(separator: ", ") + ")")
             var recovered = 0
@@ -56,37 +56,14 @@ enum PageSalvage {
         return report
     }
 
-    /// The columns of each table of SPEC §1, with what a stored row holds in them.
+    /// Which table of SPEC §1 rows decoded from a page belong to.
     enum Shape {
-        struct Column {
-            let name: String
-            let isInteger: Bool
-            let notNull: Bool
-            /// The INTEGER PRIMARY KEY, stored as NULL in the row (it is the rowid).
-            let isKey: Bool
-        }
-
-        static let columns: [String: [Column]] = {
-            var columns: [String: [Column]] = [:]
-            guard let reference = try? DatabaseQueue() else { return columns }
-            try? reference.write { db in
-                for table in Schema.tables {
-                    try db.execute(sql: table.sql)
-                    columns[table.name] = try Row.fetchAll(db, sql: "PRAGMA table_info(\(table.name))").map { row in
-                        Column(name: row["name"], isInteger: (row["type"] as String) == "INTEGER",
-                               notNull: row["notnull"] as Bool, isKey: (row["pk"] as Int) == 1)
-                    }
-                }
-            }
-            return columns
-        }()
-
         /// The one table whose columns most of `rows` fit, if there is one.
         static func table(fitting rows: [[DatabaseValue]]) -> String? {
             guard !rows.isEmpty else { return nil }
             var best: (table: String, fits: Int)?
             var tie = false
-            for (table, shape) in columns {
+            for (table, shape) in Schema.columns {
                 let fits = rows.filter { fit($0, shape) }.count
                 guard fits * 5 >= rows.count * 4 else { continue }
                 if fits > best?.fits ?? 0 {
@@ -99,7 +76,7 @@ enum PageSalvage {
             return tie ? nil : best?.table
         }
 
-        private static func fit(_ values: [DatabaseValue], _ shape: [Column]) -> Bool {
+        private static func fit(_ values: [DatabaseValue], _ shape: [Schema.Column]) -> Bool {
             guard values.count == shape.count else { return false }
             for (value, column) in zip(values, shape) {
                 switch value.storage {

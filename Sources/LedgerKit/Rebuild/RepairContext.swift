@@ -86,6 +86,22 @@ final class RepairContext {
         return count
     }
 
+    /// Updates, with `set`, the rows of `table` that the checks of `code` find
+    /// (on the table `found`, by default `table` itself; the two share row ids).
+    @discardableResult
+    func update(_ code: FindingCode, _ table: String, found: String? = nil, set: String,
+                arguments: StatementArguments = []) throws -> Int {
+        try change(code, table, rows: Catalog.rowIDs(of: code, in: found ?? table), .update,
+                   apply: "UPDATE \(table) SET \(set) WHERE rowid IN (SELECT id FROM temp.rebuild_rows)", applyArguments: arguments)
+    }
+
+    /// Deletes the rows of `table` that `rows` selects, by default those the checks of `code` find.
+    @discardableResult
+    func delete(_ code: FindingCode, _ table: String, rows: String? = nil) throws -> Int {
+        try change(code, table, rows: rows ?? Catalog.rowIDs(of: code, in: table), .delete,
+                   apply: "DELETE FROM \(table) WHERE rowid IN (SELECT id FROM temp.rebuild_rows)")
+    }
+
     /// Inserts rows into `table` with `insert` and records them; the new rows are
     /// those with a rowid above every rowid present before.
     @discardableResult

@@ -17,14 +17,11 @@ enum Repairs {
         Repair(code: .accountCycle) { context in
             // Breaking one loop can leave another; repeat until none is left.
             while true {
-                let broken = try context.change(.accountCycle, "accounts", rows: Catalog.rowIDs(of: .accountCycle, in: "accounts"),
-                                                .update, apply: "UPDATE accounts SET parent_id = NULL WHERE id IN (SELECT id FROM temp.rebuild_rows)")
-                if broken == 0 { break }
+                if try context.update(.accountCycle, "accounts", set: "parent_id = NULL") == 0 { break }
             }
         },
         Repair(code: .accountParentMissing) { context in
-            try context.change(.accountParentMissing, "accounts", rows: Catalog.rowIDs(of: .accountParentMissing, in: "accounts"),
-                               .update, apply: "UPDATE accounts SET parent_id = NULL WHERE id IN (SELECT id FROM temp.rebuild_rows)")
+            try context.update(.accountParentMissing, "accounts", set: "parent_id = NULL")
         },
         Repair(code: .partyMissing) { context in
             let missing = try Int64.fetchAll(context.db, sql: """
@@ -50,11 +47,10 @@ enum Repairs {
             let rows = Catalog.rowIDs(of: .splitAccountMissing, in: "splits")
             guard try Bool.fetchOne(context.db, sql: "SELECT EXISTS (\(rows))") == true else { return }
             let suspense = try context.suspense(for: .splitAccountMissing)
-            try context.change(.splitAccountMissing, "splits", rows: rows, .update, apply: """
-                UPDATE splits SET account_id = ?,
-                  memo = COALESCE(memo || ' ', '') || '[split-account-missing: moved to Rebuild Suspense from account ' || account_id || ', which no longer exists]'
-                WHERE id IN (SELECT id FROM temp.rebuild_rows)
-                """, applyArguments: [suspense])
+            try context.update(.splitAccountMissing, "splits", set: """
+                account_id = ?,
+                memo = COALESCE(memo || ' ', '') || '[split-account-missing: moved to Rebuild Suspense from account ' || account_id || ', which no longer exists]'
+                """, arguments: [suspense])
             context.invalidate("temp.v_tx")
         },
         Repair(code: .orphanSplit) { context in
@@ -85,36 +81,26 @@ enum Repairs {
         Repair(code: .emptyTransaction) { context in
             try context.refresh("temp.v_tx")
             let empty = Catalog.rowIDs(of: .emptyTransaction, in: "transactions")
-            try context.change(.emptyTransaction, "document_lines",
-                               rows: "SELECT id FROM document_lines WHERE transaction_id IN (\(empty))",
-                               .delete, apply: "DELETE FROM document_lines WHERE id IN (SELECT id FROM temp.rebuild_rows)")
-            try context.change(.emptyTransaction, "documents",
-                               rows: "SELECT transaction_id FROM documents WHERE transaction_id IN (\(empty))",
-                               .delete, apply: "DELETE FROM documents WHERE transaction_id IN (SELECT id FROM temp.rebuild_rows)")
-            try context.change(.emptyTransaction, "transactions", rows: empty,
-                               .delete, apply: "DELETE FROM transactions WHERE id IN (SELECT id FROM temp.rebuild_rows)")
+            try context.delete(.emptyTransaction, "document_lines", rows: "SELECT id FROM document_lines WHERE transaction_id IN (\(empty))")
+            try context.delete(.emptyTransaction, "documents", rows: "SELECT transaction_id FROM documents WHERE transaction_id IN (\(empty))")
+            try context.delete(.emptyTransaction, "transactions", rows: empty)
         },
         Repair(code: .lineDocumentMissing) { context in
-            try context.change(.lineDocumentMissing, "document_lines", rows: Catalog.rowIDs(of: .lineDocumentMissing, in: "document_lines"),
-                               .delete, apply: "DELETE FROM document_lines WHERE id IN (SELECT id FROM temp.rebuild_rows)")
+            try context.delete(.lineDocumentMissing, "document_lines")
         },
         Repair(code: .lineItemMissing) { context in
-            try context.change(.lineItemMissing, "document_lines", rows: Catalog.rowIDs(of: .lineItemMissing, in: "document_lines"),
-                               .update, apply: "UPDATE document_lines SET item_id = NULL WHERE id IN (SELECT id FROM temp.rebuild_rows)")
+            try context.update(.lineItemMissing, "document_lines", set: "item_id = NULL")
         },
         Repair(code: .itemAccountMissing) { context in
-            try context.change(.itemAccountMissing, "items", rows: Catalog.rowIDs(of: .itemAccountMissing, in: "items"), .update, apply: """
-                UPDATE items SET
-                  income_account_id = CASE WHEN typeof(income_account_id) = 'integer' AND income_account_id NOT IN (SELECT id FROM accounts)
-                                      THEN NULL ELSE income_account_id END,
-                  expense_account_id = CASE WHEN typeof(expense_account_id) = 'integer' AND expense_account_id NOT IN (SELECT id FROM accounts)
-                                       THEN NULL ELSE expense_account_id END
-                WHERE id IN (SELECT id FROM temp.rebuild_rows)
+            try context.update(.itemAccountMissing, "items", set: """
+                income_account_id = CASE WHEN typeof(income_account_id) = 'integer' AND income_account_id NOT IN (SELECT id FROM accounts)
+                                    THEN NULL ELSE income_account_id END,
+                expense_account_id = CASE WHEN typeof(expense_account_id) = 'integer' AND expense_account_id NOT IN (SELECT id FROM accounts)
+                                     THEN NULL ELSE expense_account_id END
                 """)
         },
         Repair(code: .documentRowMissing) { context in
-            try context.change(.documentRowMissing, "documents", rows: Catalog.rowIDs(of: .documentRowMissing, in: "documents"),
-                               .delete, apply: "DELETE FROM documents WHERE transaction_id IN (SELECT id FROM temp.rebuild_rows)")
+            try context.delete(.documentRowMissing, "documents")
             // The header is made from the splits: the total from the receivable or
             // payable line, the balance due less what was applied.
             try context.insertKeyed(.documentRowMissing, "documents", rows: Catalog.rowIDs(of: .documentRowMissing, in: "transactions"),
@@ -126,9 +112,7 @@ enum Repairs {
                 """)
         },
         Repair(code: .applicationInvalid) { context in
-            let deleted = try context.change(.applicationInvalid, "applications", rows: Catalog.rowIDs(of: .applicationInvalid, in: "applications"),
-                                             .delete, apply: "DELETE FROM applications WHERE id IN (SELECT id FROM temp.rebuild_rows)")
-            if deleted > 0 { context.invalidate("temp.v_applied") }
+            if try context.delete(.applicationInvalid, "applications") > 0 { context.invalidate("temp.v_applied") }
         },
         Repair(code: .reconciliationAccountMissing) { context in
             let statements = Catalog.rowIDs(of: .reconciliationAccountMissing, in: "reconciliations")
@@ -136,20 +120,15 @@ enum Repairs {
             try context.change(.reconciliationAccountMissing, "splits",
                                rows: "SELECT id FROM splits WHERE reconciliation_id IN (\(statements))", .update,
                                apply: "UPDATE splits SET cleared = 'c', reconciliation_id = NULL WHERE id IN (SELECT id FROM temp.rebuild_rows)")
-            try context.change(.reconciliationAccountMissing, "reconciliations", rows: statements,
-                               .delete, apply: "DELETE FROM reconciliations WHERE id IN (SELECT id FROM temp.rebuild_rows)")
+            try context.delete(.reconciliationAccountMissing, "reconciliations", rows: statements)
         },
         Repair(code: .reconciliationLinkInvalid) { context in
-            try context.change(.reconciliationLinkInvalid, "splits", rows: Catalog.rowIDs(of: .reconciliationLinkInvalid, in: "splits"),
-                               .update, apply: "UPDATE splits SET cleared = 'c', reconciliation_id = NULL WHERE id IN (SELECT id FROM temp.rebuild_rows)")
+            try context.update(.reconciliationLinkInvalid, "splits", set: "cleared = 'c', reconciliation_id = NULL")
         },
         Repair(code: .duplicateFeedLine) { context in
             // Only possible while the unique index is missing; it is made again afterwards.
             guard try !context.hasIndex("bank_feed_fitid") else { return }
-            try context.change(.duplicateFeedLine, "bank_feed", rows: Catalog.rowIDs(of: .duplicateFeedLine, in: "bank_feed"), .update, apply: """
-                UPDATE bank_feed SET status = 'excluded', transaction_id = NULL, fitid = fitid || '#dup' || id
-                WHERE id IN (SELECT id FROM temp.rebuild_rows)
-                """)
+            try context.update(.duplicateFeedLine, "bank_feed", set: "status = 'excluded', transaction_id = NULL, fitid = fitid || '#dup' || id")
         },
         Repair(code: .feedAccountMissing) { context in
             let lines = try Int64.fetchAll(context.db, sql: Catalog.rowIDs(of: .feedAccountMissing, in: "bank_feed") + " ORDER BY 1")
@@ -166,12 +145,10 @@ enum Repairs {
             }
         },
         Repair(code: .feedLinkInvalid) { context in
-            try context.change(.feedLinkInvalid, "bank_feed", rows: Catalog.rowIDs(of: .feedLinkInvalid, in: "bank_feed"), .update,
-                               apply: "UPDATE bank_feed SET status = 'new', transaction_id = NULL WHERE id IN (SELECT id FROM temp.rebuild_rows)")
+            try context.update(.feedLinkInvalid, "bank_feed", set: "status = 'new', transaction_id = NULL")
         },
         Repair(code: .feedAmountMismatch) { context in
-            try context.change(.feedAmountMismatch, "bank_feed", rows: Catalog.rowIDs(of: .feedAmountMismatch, in: "bank_feed"), .update,
-                               apply: "UPDATE bank_feed SET status = 'new', transaction_id = NULL WHERE id IN (SELECT id FROM temp.rebuild_rows)")
+            try context.update(.feedAmountMismatch, "bank_feed", set: "status = 'new', transaction_id = NULL")
         },
         Repair(code: .unbalancedTransaction) { context in
             try context.refresh("temp.v_tx")
@@ -193,11 +170,8 @@ enum Repairs {
                 """, arguments: [added.first, added.last])
         },
         Repair(code: .documentTotalMismatch) { context in
-            try context.change(.documentTotalMismatch, "documents", rows: Catalog.rowIDs(of: .documentTotalMismatch, in: "transactions"),
-                               .update, apply: """
-                UPDATE documents SET total = (SELECT ABS(x.arap) FROM temp.v_tx x WHERE x.id = documents.transaction_id)
-                WHERE transaction_id IN (SELECT id FROM temp.rebuild_rows)
-                """)
+            try context.update(.documentTotalMismatch, "documents", found: "transactions",
+                               set: "total = (SELECT ABS(x.arap) FROM temp.v_tx x WHERE x.id = documents.transaction_id)")
         },
         Repair(code: .documentOverapplied) { context in
             try context.refresh("temp.v_applied")
@@ -224,26 +198,19 @@ enum Repairs {
         },
         Repair(code: .documentBalanceMismatch) { context in
             try context.refresh("temp.v_applied")
-            try context.change(.documentBalanceMismatch, "documents", rows: Catalog.rowIDs(of: .documentBalanceMismatch, in: "transactions"),
-                               .update, apply: """
-                UPDATE documents SET balance_due = total - COALESCE((SELECT ap.applied FROM temp.v_applied ap WHERE ap.document_id = documents.transaction_id), 0)
-                WHERE transaction_id IN (SELECT id FROM temp.rebuild_rows)
+            try context.update(.documentBalanceMismatch, "documents", found: "transactions", set: """
+                balance_due = total - COALESCE((SELECT ap.applied FROM temp.v_applied ap WHERE ap.document_id = documents.transaction_id), 0)
                 """)
         },
         Repair(code: .accountBalanceMismatch) { context in
             try context.refresh("temp.v_grp")
-            try context.change(.accountBalanceMismatch, "accounts", rows: Catalog.rowIDs(of: .accountBalanceMismatch, in: "accounts"),
-                               .update, apply: """
-                UPDATE accounts SET balance = COALESCE((SELECT SUM(total) FROM temp.v_grp g WHERE g.account_id = accounts.id), 0)
-                WHERE id IN (SELECT id FROM temp.rebuild_rows)
-                """)
+            try context.update(.accountBalanceMismatch, "accounts",
+                               set: "balance = COALESCE((SELECT SUM(total) FROM temp.v_grp g WHERE g.account_id = accounts.id), 0)")
         },
         Repair(code: .partyBalanceMismatch) { context in
-            try context.change(.partyBalanceMismatch, "parties", rows: Catalog.rowIDs(of: .partyBalanceMismatch, in: "parties"),
-                               .update, apply: """
-                UPDATE parties SET balance = COALESCE((SELECT SUM(g.total) FROM temp.v_grp g JOIN accounts a ON a.id = g.account_id
-                                                       WHERE g.party_id = parties.id AND a.type IN \(Catalog.receivablePayable)), 0)
-                WHERE id IN (SELECT id FROM temp.rebuild_rows)
+            try context.update(.partyBalanceMismatch, "parties", set: """
+                balance = COALESCE((SELECT SUM(g.total) FROM temp.v_grp g JOIN accounts a ON a.id = g.account_id
+                                    WHERE g.party_id = parties.id AND a.type IN \(Catalog.receivablePayable)), 0)
                 """)
         },
         Repair(code: .duplicateName) { context in

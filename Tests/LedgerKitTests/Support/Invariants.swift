@@ -1,4 +1,5 @@
 import GRDB
+@testable import LedgerKit
 
 /// The rules of SPEC §1 that a correct company file obeys, each as SQL that
 /// returns the offending rows' ids: an empty result means the rule holds.
@@ -110,6 +111,21 @@ enum Invariants {
         let integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check")
         if integrity != ["ok"] { broken.append("integrity_check: \(integrity)") }
         return broken
+    }
+
+    /// Every split's id and amount as stored, to check later that none was lost or changed.
+    static func splits(in path: String) throws -> [Row] {
+        try CompanyFile.read(path) { try Row.fetchAll($0, sql: "SELECT id, amount FROM splits ORDER BY id") }
+    }
+
+    /// The ids of the splits of `splits` that `db` no longer has with the same amount.
+    static func lostOrChanged(_ splits: [Row], in db: Database) throws -> [Int64] {
+        let statement = try db.makeStatement(sql: "SELECT amount FROM splits WHERE id = ?")
+        return try splits.compactMap { split in
+            let id: Int64 = split["id"]
+            let amount = try DatabaseValue.fetchOne(statement, arguments: [id])
+            return amount == (split["amount"] as DatabaseValue) ? nil : id
+        }
     }
 
     /// A digest of every row of every table, for comparing two files' contents.
