@@ -44,6 +44,14 @@ public enum Rebuilder {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         guard access(folder, W_OK) == 0 else { throw RebuildError.cannotWrite(path: path, reason: "its folder is not writable") }
         removeLeftovers(of: path)
+        // A private copy, a working copy and the final copy sit beside the file at once.
+        var space = statvfs()
+        if statvfs(folder, &space) == 0 {
+            let free = Int64(space.f_bavail) * Int64(space.f_frsize), needed = header.fileSize * 3
+            guard free >= needed else {
+                throw RebuildError.cannotWrite(path: path, reason: "its folder has \(free / 1_048_576) MiB free and rebuild needs about \(needed / 1_048_576) MiB (three copies of the file)")
+            }
+        }
         let backups = options.backupFolder ?? folder + "/backups"
         if !options.dryRun {
             // Refuse before any work when the snapshot could not be written.
