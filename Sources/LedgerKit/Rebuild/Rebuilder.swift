@@ -113,7 +113,7 @@ public enum Rebuilder {
         defer { AtomicFile.removeDatabaseFiles(at: final) }
         try queue.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA analysis_limit = 1000; ANALYZE")
-            // Compacts, leaving behind the pages the old indexes held.
+            // Compacts what the repairs left part-empty into the file to install.
             try db.execute(sql: "VACUUM INTO ?", arguments: [final])
         }
         try queue.close()
