@@ -73,6 +73,8 @@ INSERT INTO accounts VALUES(49,NULL,'6950','Meals','expense',1,553445);
 INSERT INTO accounts VALUES(50,NULL,'7000','Interest Income','other_income',1,-49272);
 INSERT INTO accounts VALUES(51,NULL,'7100','Other Income','other_income',1,0);
 INSERT INTO accounts VALUES(52,NULL,'8000','Interest Expense','other_expense',1,0);
+INSERT INTO accounts VALUES(53,NULL,'4900','Uncategorized Income','income',1,0);
+INSERT INTO accounts VALUES(54,NULL,'6990','Uncategorized Expense','expense',1,0);
 CREATE TABLE parties (
   id        INTEGER PRIMARY KEY,
   kind      TEXT NOT NULL CHECK (kind IN ('customer','vendor','employee','other')),

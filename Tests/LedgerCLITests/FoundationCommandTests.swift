@@ -8,7 +8,7 @@ import Testing
         let path = folder.file("Acme Plumbing ü.db")
         let made = try Ledger.run("init", path, "--name", "Acme Plumbing", "--currency", "CAD")
         #expect(made.status == 0, "\(made.stderr)")
-        #expect(made.stdout == "Created \(path) for Acme Plumbing (CAD) with 52 accounts.\n")
+        #expect(made.stdout == "Created \(path) for Acme Plumbing (CAD) with 54 accounts.\n")
         #expect(made.stderr.isEmpty)
         let again = try Ledger.run("init", path, "--name", "Other")
         #expect(again.status == 2)
@@ -44,7 +44,7 @@ import Testing
         #expect(object["page_size"] as? Int == 4096)
         let counts = try #require(object["row_counts"] as? [String: Int])
         #expect(counts["transactions"] == 800)
-        #expect(counts["accounts"] == 52)
+        #expect(counts["accounts"] == 54)
         #expect(counts.count == 13)
         #expect((object["last_runs"] as? [Any])?.isEmpty == true)
     }
@@ -55,7 +55,7 @@ import Testing
         let info = try Ledger.run("info", path)
         #expect(info.status == 0)
         #expect(info.stdout.contains("Company:        Text Co\n"))
-        #expect(info.stdout.contains("  accounts          52\n"))
+        #expect(info.stdout.contains("  accounts          54\n"))
         #expect(info.stdout.contains("Maintenance:    none recorded\n"))
     }
 

@@ -44,7 +44,7 @@ import Testing
         #expect(object["ok"] as? Bool == false)
         let counts = try #require(object["counts"] as? [String: Int])
         #expect(counts["transactions"] == 400)
-        #expect(counts["accounts"] == 52)
+        #expect(counts["accounts"] == 54)
         let findings = try #require(object["findings"] as? [[String: Any]])
         let unbalanced = try #require(findings.first { $0["code"] as? String == "unbalanced-transaction" })
         #expect(Set(unbalanced.keys) == ["code", "severity", "table", "row_id", "repairable", "message"])

@@ -70,5 +70,8 @@ public enum DefaultChart {
         ChartEntry("7000", "Interest Income", .otherIncome),
         ChartEntry("7100", "Other Income", .otherIncome),
         ChartEntry("8000", "Interest Expense", .otherExpense),
+        // Where `ledger feed match --add-unmatched` books bank lines no one has sorted yet.
+        ChartEntry("4900", "Uncategorized Income", .income),
+        ChartEntry("6990", "Uncategorized Expense", .expense),
     ]
 }

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import LedgerKit
+
+extension ExportFormat: ExpressibleByArgument {}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write the whole book for other tools: an hledger journal, or CSV with one row per split.",
+        discussion: """
+            --format hledger writes account declarations with their types and every transaction \
+            with its postings, in the company's currency, so that 'hledger -f PATH balance' agrees \
+            with 'ledger report trial-balance' to the cent. --format csv writes date, transaction, \
+            kind, number, payee, account, account number, amount, currency, memo and cleared mark \
+            for every split. Read-only. A file whose transactions do not balance is refused: \
+            rebuild it first. Exit status: 0 written, 2 could not (nothing written at --out), 64 bad usage.
+            """)
+
+    @Argument(help: "The company file.")
+    var file: String
+
+    @Option(help: "hledger or csv.")
+    var format: ExportFormat
+
+    @Option(help: "Write here instead of standard output (the file appears only when complete).")
+    var out: String?
+
+    func run() throws {
+        try reportingFailures {
+            let count = try JournalExport.export(file: file, format: format, to: out)
+            if let out { Output.message("Wrote \(Output.count(count, "transaction")) to \(out).") }
+        }
+    }
+}
