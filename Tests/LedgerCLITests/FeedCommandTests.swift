@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+@Suite struct FeedCommandTests {
+    let folder = TemporaryDirectory()
+    static let sampleData = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("SampleData").path
+
+    private func sample() throws -> String {
+        let path = folder.file("books.db")
+        #expect(try Ledger.run("sample", path, "--transactions", "500", "--seed", "1").status == 0)
+        return path
+    }
+
+    @Test func importMatchAddAndExport() throws {
+        let file = try sample()
+        let december = Self.sampleData + "/checking-2025-12.qfx"
+        let first = try Ledger.run("import", file, december, "--account", "Checking")
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout == """
+            checking-2025-12.qfx into Checking: 2 added, 4 already present.
+            The statement says Checking had 119,053.64 on 2025-12-31; the books say 119,065.52 (difference -11.88).
+
+            """)
+        let again = try Ledger.run("import", file, december, "--account", "Checking", "--json")
+        #expect(again.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
+        #expect(object["added"] as? Int == 0)
+        #expect(object["already_present"] as? Int == 6)
+        #expect((object["balance_check"] as? [String: Any])?["statement"] as? Int == 11_905_364)
+
+        let listed = try Ledger.run("feed", file, "--status", "new")
+        #expect(listed.status == 0)
+        #expect(listed.stdout.contains("\t2025-12-31\t-15.00\tnew\tMonthly service fee\tChecking\n"))
+        #expect(listed.stdout.hasSuffix("14 lines\n"))
+
+        let matched = try Ledger.run("feed", "match", file, "--add-unmatched", "--to-account", "Uncategorized Expense")
+        #expect(matched.status == 0, "\(matched.stderr)")
+        #expect(matched.stdout.hasSuffix("12 matched, 2 added, 0 still new.\n"))
+        #expect(try Ledger.run("verify", file).status == 0)
+
+        let journal = try Ledger.run("export", file, "--format", "hledger")
+        #expect(journal.status == 0)
+        #expect(journal.stdout.contains("\naccount Uncategorized Expense  ; type: X\n"))
+        #expect(journal.stdout.contains("\n2025-12-31 Monthly service fee — Service charge\n    Checking  -15.00 USD  ; Monthly service fee\n    Uncategorized Expense  15.00 USD  ; Monthly service fee\n"))
+        let csv = try Ledger.run("export", file, "--format", "csv", "--out", folder.file("books.csv"))
+        #expect(csv.status == 0)
+        #expect(csv.stderr.hasPrefix("Wrote 502 transactions to "))
+    }
+
+    @Test func aBadStatementAddsNothingAndExitsOne() throws {
+        let file = try sample()
+        let statement = folder.file("bad.ofx")
+        let text = try String(contentsOfFile: Self.sampleData + "/checking-2026-01.ofx", encoding: .utf8)
+            .replacingOccurrences(of: "<TRNAMT>1250.00</TRNAMT>", with: "<TRNAMT>1.250,00</TRNAMT>")
+        try text.write(toFile: statement, atomically: true, encoding: .utf8)
+        let result = try Ledger.run("import", file, statement, "--account", "1000")
+        #expect(result.status == 1)
+        #expect(result.stdout.hasPrefix("bad.ofx: nothing was imported; 1 line cannot be read:\n  line 24: transaction 20260109900004: the amount '1.250,00' uses a comma"))
+        #expect(try Ledger.run("feed", file, "--status", "new").stdout.hasSuffix("12 lines\n"))
+    }
+
+    @Test func csvAndRefusals() throws {
+        let file = try sample()
+        let statement = folder.file("bank.csv")
+        try "Posted;Amount;Who\n02.01.2026;-12,50;Kiosk\n03.01.2026;100,00;Refund\n".write(toFile: statement, atomically: true, encoding: .utf8)
+        let imported = try Ledger.run("import", file, statement, "--account", "Checking", "--date-col", "Posted", "--amount-col", "2",
+                                      "--payee-col", "Who", "--date-format", "DD.MM.YYYY", "--delimiter", ";", "--decimal-comma")
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stdout == "bank.csv into Checking: 2 added, 0 already present.\n")
+
+        let noColumns = try Ledger.run("import", file, statement, "--account", "Checking")
+        #expect(noColumns.status == 64)
+        let unknown = try Ledger.run("import", file, statement, "--account", "Nowhere", "--date-col", "1", "--amount-col", "2",
+                                     "--date-format", "DD.MM.YYYY", "--delimiter", ";", "--decimal-comma")
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.hasPrefix("ledger: There is no account 'Nowhere'."))
+        #expect(unknown.stderr.split(separator: "\n").count == 1)
+        let excluded = try Ledger.run("feed", "exclude", file, "99999")
+        #expect(excluded.status == 2)
+        #expect(excluded.stderr == "ledger: There is no bank feed line 99999; 'ledger feed FILE' lists them.\n")
+        #expect(try Ledger.run("feed", "match", file, "--add-unmatched").status == 64)
+        #expect(try Ledger.run("export", file, "--format", "ledger").status == 64)
+    }
+}
