@@ -23,8 +23,9 @@ public struct RebuildOptions: Sendable {
 /// is taken (one consistent moment), the pre-rebuild snapshot is compressed from
 /// that copy while the repairs run on a working copy made from it (`VACUUM
 /// INTO` then `REINDEX`, or salvage when SQLite cannot read it whole), the
-/// working copy is analysed, compacted into its final form (`VACUUM INTO`) and
-/// verified, and only then renamed over the file, while no other program has the file open. A kill
+/// working copy is analysed and verified (on the repairing connection, reusing
+/// its sums) while it is compacted into its final form (`VACUUM INTO`), and
+/// only then renamed over the file, while no other program has the file open. A kill
 /// at any moment leaves the file as it was or rebuilt, and at worst a hidden
 /// `.NAME.rebuild…` file beside it.
 public enum Rebuilder {
@@ -108,29 +109,48 @@ public enum Rebuilder {
                                  elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
         }
 
-        progress?(RebuildProgress(phase: "Compacting"))
+        progress?(RebuildProgress(phase: "Verifying and compacting the rebuilt copy"))
         let final = AtomicFile.temporaryPath(beside: path, purpose: "rebuild-final")
         defer { AtomicFile.removeDatabaseFiles(at: final) }
-        try queue.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA analysis_limit = 1000; ANALYZE")
-            // Compacts what the repairs left part-empty into the file to install.
-            try db.execute(sql: "VACUUM INTO ?", arguments: [final])
+        try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA analysis_limit = 1000; ANALYZE") }
+        // At once, on four connections: the compaction (VACUUM INTO the file to
+        // install, since the repairs left pages part-empty), the structure check,
+        // and the bookkeeping checks in two lanes, one on the repairing
+        // connection, which still holds the sums the repairs made. The file
+        // installed is that verified content, copied by SQLite.
+        let compacting = Outcome<Void>()
+        let readerConfiguration = configuration
+        let compactor = Thread {
+            compacting.set(Result {
+                let reader = try DatabaseQueue(path: working, configuration: readerConfiguration)
+                defer { try? reader.close() }
+                try reader.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [final]) }
+            })
         }
+        compactor.stackSize = 1 << 22
+        compactor.start()
+        let checked = Result {
+            let access = ReadOnlyAccess(path: working)
+            defer { access.close() }
+            let structure = try access.connect(), reader = try access.connect()
+            return try queue.writeWithoutTransaction { db in
+                try Verifier.findings(on: db, staged: repaired.staged, reader: reader, structure: structure)
+            }
+        }
+        try compacting.wait().get()
         try queue.close()
-
-        progress?(RebuildProgress(phase: "Verifying the rebuilt file"))
-        let check = try Verifier.verify(path: final, quick: true)
-        let leftovers = check.findings.filter(\.repairable)
+        let remaining = try checked.get()
+        let leftovers = remaining.filter(\.repairable)
         if let first = leftovers.first {
             throw RebuildError.incomplete(path: path, left: leftovers.count, first: first.message)
         }
         progress?(RebuildProgress(phase: "Finishing the snapshot"))
         let snapshot = try snapshotting!.wait().get()
-        let outcome = repaired.changed || salvage != nil ? "repaired" : (check.ok ? "ok" : "findings")
+        let outcome = repaired.changed || salvage != nil ? "repaired" : (remaining.isEmpty ? "ok" : "findings")
         try finishRecord(at: final, runID: repaired.runID, outcome: outcome, now: Date(), summary: [
             "snapshot": snapshot.path, "changed_rows": repaired.groups.reduce(0) { $0 + $1.count },
             "repairs": Dictionary(uniqueKeysWithValues: repaired.groups.map { ($0.code.rawValue, $0.count) }),
-            "schema_repairs": repaired.schema, "findings_left": check.findings.count,
+            "schema_repairs": repaired.schema, "findings_left": remaining.count,
             "salvaged": salvage != nil,
         ])
         try AtomicFile.fsync(path: final)
@@ -138,7 +158,7 @@ public enum Rebuilder {
         progress?(RebuildProgress(phase: "Replacing the company file"))
         try replace(path, with: final, identity: identity)
         return RebuildReport(file: path, dryRun: false, snapshot: snapshot.path, salvage: salvage, schemaRepairs: repaired.schema,
-                             repairs: repaired.groups, remaining: check.findings, runID: repaired.runID,
+                             repairs: repaired.groups, remaining: remaining, runID: repaired.runID,
                              elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
     }
 
@@ -205,7 +225,7 @@ public enum Rebuilder {
     /// Runs every repair in one write transaction, with the run's
     /// `maintenance_runs` row; rolls back on a dry run.
     static func repair(_ db: Database, dryRun: Bool, now: Date, salvaged: Bool)
-        throws -> (runID: Int64, groups: [RepairGroup], schema: [String], changed: Bool) {
+        throws -> (runID: Int64, groups: [RepairGroup], schema: [String], changed: Bool, staged: Set<String>) {
         // Staging tables spill to a temporary file, so memory stays bounded.
         try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA temp_store = FILE; PRAGMA temp.cache_size = -16384")
         try db.execute(sql: "BEGIN IMMEDIATE")
@@ -223,7 +243,7 @@ public enum Rebuilder {
             }
             let groups = try summarize(db, runID: runID)
             try db.execute(sql: dryRun ? "ROLLBACK" : "COMMIT")
-            return (runID, groups, schema, !groups.isEmpty || !schema.isEmpty)
+            return (runID, groups, schema, !groups.isEmpty || !schema.isEmpty, context.fresh)
         } catch {
             try? db.execute(sql: "ROLLBACK")
             throw error

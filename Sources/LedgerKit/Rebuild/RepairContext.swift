@@ -154,7 +154,7 @@ final class RepairContext {
     }
 
     /// Staging tables built and still true to the rows they sum.
-    private var fresh: Set<String> = []
+    private(set) var fresh: Set<String> = []
 
     /// Makes a staging table of the catalog ready for the checks that read it:
     /// built the first time, built again only after `invalidate`, since

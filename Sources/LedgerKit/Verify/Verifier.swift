@@ -99,13 +99,49 @@ public enum Verifier {
         let run = try first.wait().get(), other = try second.wait().get()
         findings += run.findings + other.findings + (try structural.wait().get())
 
-        let order = Dictionary(uniqueKeysWithValues: FindingCode.allCases.enumerated().map { ($1, $0) })
-        findings = Array(Set(findings)).sorted {
-            (order[$0.code]!, $0.table ?? "", $0.rowID ?? -1, $0.message) < (order[$1.code]!, $1.table ?? "", $1.rowID ?? -1, $1.message)
-        }
+        findings = inCatalogOrder(findings)
         return VerifyReport(file: path, formatVersion: version, ok: findings.isEmpty,
                             counts: run.counts.merging(other.counts) { first, _ in first },
                             findings: findings, elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
+    }
+
+    /// Each finding once, in catalog order, then by table and row.
+    static func inCatalogOrder(_ findings: [Finding]) -> [Finding] {
+        let order = Dictionary(uniqueKeysWithValues: FindingCode.allCases.enumerated().map { ($1, $0) })
+        return Array(Set(findings)).sorted {
+            (order[$0.code]!, $0.table ?? "", $0.rowID ?? -1, $0.message) < (order[$1.code]!, $1.table ?? "", $1.rowID ?? -1, $1.message)
+        }
+    }
+
+    /// Every check of the catalog on `db`, a connection that already holds the
+    /// staging tables `staged` true to the file's rows (rebuild's, after its
+    /// repairs), so they are not summed again. The checks that read no staging
+    /// table are shared with a second lane on `reader`, and the structure check
+    /// (quick) runs meanwhile on `structure`: two more connections to the file.
+    static func findings(on db: Database, staged: Set<String>, reader: DatabaseQueue,
+                         structure: DatabaseQueue) throws -> [Finding] {
+        let structural = Outcome<[Finding]>()
+        let thread = Thread {
+            structural.set(Result { try structure.inDatabase { db in try StructureCheck.integrity(db, quick: true) } })
+        }
+        thread.stackSize = 1 << 22
+        thread.start()
+        defer { _ = structural.wait() }
+        let schema = try StructureCheck.schema(db)
+        let available = schema.wholeTables.union(staged)
+        let lanes = WorkUnit.lanes(available: available)
+        let own = (lanes.first + lanes.second).filter { unit in
+            guard case .staging(let index) = unit else { return true }
+            return !staged.contains(Catalog.staging[index].name)
+        }
+        let shared = SharedUnits(lanes.shared)
+        let counter = ProgressCounter(total: own.count + lanes.shared.count, report: nil)
+        let other = startLane([], shared: shared, on: reader, available: schema.wholeTables, counter: counter)
+        var run = LogicalRun(available: available, progress: counter)
+        let ran = Result { try run.perform(own, shared: shared, db: db) }
+        let second = try other.wait().get()
+        try ran.get()
+        return inCatalogOrder(schema.findings + run.findings + second.findings + (try structural.wait().get()))
     }
 
     /// Runs one lane of logical checks on its own thread.
