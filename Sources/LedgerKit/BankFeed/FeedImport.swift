@@ -8,6 +8,7 @@ public enum FeedError: LocalizedError, Equatable, Sendable {
     case needsRebuild(path: String, reason: String)
     case unknownLines([Int64])
     case lineAdded(line: Int64, transaction: Int64)
+    case currency(statement: String, company: String)
 
     public var errorDescription: String? {
         switch self {
@@ -22,6 +23,8 @@ public enum FeedError: LocalizedError, Equatable, Sendable {
             return "There is no bank feed line \(ids.map(String.init).joined(separator: ", ")); 'ledger feed FILE' lists them."
         case .lineAdded(let line, let transaction):
             return "Bank feed line \(line) was added to the books as transaction \(transaction); excluding it now would leave that transaction behind."
+        case .currency(let statement, let company):
+            return "The statement is in \(statement) and the company's books are in \(company); a company file holds one currency, so nothing was imported."
         }
     }
 }
@@ -105,6 +108,10 @@ public enum FeedImport {
         return try company.database.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'index' AND name = 'bank_feed_fitid'") == true else {
                 throw FeedError.needsRebuild(path: file, reason: "has lost the index that keeps bank lines from being imported twice")
+            }
+            let books = try String.fetchOne(db, sql: "SELECT currency FROM company WHERE id = 1") ?? "USD"
+            if let currency = statement.currency?.uppercased(), currency != books {
+                throw FeedError.currency(statement: currency, company: books)
             }
             let target = try AccountLookup.find(account, in: db, types: [.bank, .creditCard, .otherCurrentAsset],
                                                 wanted: "bank lines go to a bank, credit card or other current asset account")

@@ -64,6 +64,15 @@ import Testing
         #expect(try feedCount(file) == before)
     }
 
+    @Test func aStatementInAnotherCurrencyIsRefused() throws {
+        let file = try sample()
+        var statement = try OFXReader.read(path: Self.december)
+        statement.currency = "EUR"
+        #expect(throws: FeedError.currency(statement: "EUR", company: "USD")) {
+            try FeedImport.run(file: file, statement: statement, from: Self.december, account: "Checking")
+        }
+    }
+
     @Test func accountsAreFoundByNameOrNumberAndMustTakeBankLines() throws {
         let file = try sample()
         let statement = try OFXReader.read(path: Self.december)
