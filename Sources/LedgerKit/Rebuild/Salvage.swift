@@ -94,7 +94,8 @@ enum Salvage {
                 guard let sql = try? String.fetchOne(src, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
                                                      arguments: [table]),
                       (try? dst.execute(sql: sql)) != nil else { continue }
-                _ = try copy(table, columns: columns, indexes: [], from: src, to: dst, now: now)
+                // Best effort: a table of another tool (WITHOUT ROWID, say) is not ours to refuse a salvage over.
+                _ = try? copy(table, columns: columns, indexes: [], from: src, to: dst, now: now)
             }
         }
         return report
