@@ -92,10 +92,11 @@ public enum FeedBook {
                     SELECT id, posted_date, amount, payee, memo FROM bank_feed
                     WHERE account_id = ? AND status = 'new' AND typeof(amount) = 'integer' ORDER BY posted_date, id
                     """, arguments: [accountID])
+                var window = CandidateWindow(account: accountID)
                 for line in lines {
                     let id: Int64 = line["id"], amount: Int64 = line["amount"], posted: String = line["posted_date"]
                     let payee: String? = line["payee"]
-                    if let transaction = try bestMatch(db, account: accountID, amount: amount, posted: posted, payee: payee, taken: taken) {
+                    if let transaction = try window.bestMatch(db, amount: amount, posted: posted, payee: payee, taken: taken) {
                         try db.execute(sql: "UPDATE bank_feed SET status = 'matched', transaction_id = ? WHERE id = ?",
                                        arguments: [transaction, id])
                         taken.insert(transaction)
@@ -121,25 +122,58 @@ public enum FeedBook {
         }
     }
 
-    private static func bestMatch(_ db: Database, account: Int64, amount: Int64, posted: String, payee: String?,
-                                  taken: Set<Int64>) throws -> Int64? {
-        guard let day = CivilDate(posted) else { return nil }
-        let candidates = try Row.fetchAll(db, sql: """
-            SELECT t.id, t.date, COALESCE(p.name, '') || ' ' || COALESCE(t.memo, '') || ' ' || COALESCE(t.number, '') AS words
-            FROM transactions t JOIN splits s ON s.transaction_id = t.id AND +s.account_id = ?
-            LEFT JOIN parties p ON p.id = t.party_id
-            WHERE t.date BETWEEN ? AND ?
-            GROUP BY t.id HAVING SUM(s.amount) = ?
-            """, arguments: [account, (day + -matchWindow).description, (day + matchWindow).description, amount])
-        let payeeWords = words(payee ?? "")
-        return candidates.compactMap { row -> (id: Int64, distance: Int, shared: Int)? in
-            let id: Int64 = row["id"]
-            guard !taken.contains(id), let date = CivilDate(row["date"] as String) else { return nil }
-            return (id, abs(date - day), words(row["words"]).intersection(payeeWords).count)
-        }.min { ($0.distance, -$0.shared, $0.id) < ($1.distance, -$1.shared, $1.id) }?.id
+    /// The transactions of one account near the lines being matched, read a
+    /// month of dates at a time (the lines come oldest first), by what they move
+    /// in the account: one query per month rather than one per line.
+    struct CandidateWindow {
+        let account: Int64
+        private var first: CivilDate?
+        private var last: CivilDate?
+        private var byAmount: [Int64: [(id: Int64, date: CivilDate, words: String)]] = [:]
+        static let span = 31
+
+        init(account: Int64) {
+            self.account = account
+        }
+
+        /// The best transaction for a line, or nil.
+        mutating func bestMatch(_ db: Database, amount: Int64, posted: String, payee: String?, taken: Set<Int64>) throws -> Int64? {
+            guard let day = CivilDate(posted) else { return nil }
+            if first == nil || day + -matchWindow < first! || day + matchWindow > last! { try load(db, from: day) }
+            let payeeWords = FeedBook.words(payee ?? "")
+            return byAmount[amount, default: []].compactMap { candidate -> (id: Int64, distance: Int, shared: Int)? in
+                let distance = abs(candidate.date - day)
+                guard distance <= matchWindow, !taken.contains(candidate.id) else { return nil }
+                return (candidate.id, distance, FeedBook.words(candidate.words).intersection(payeeWords).count)
+            }.min { ($0.distance, -$0.shared, $0.id) < ($1.distance, -$1.shared, $1.id) }?.id
+        }
+
+        /// Reads the transactions dated from `day` less the match window to a month on.
+        private mutating func load(_ db: Database, from day: CivilDate) throws {
+            first = day + -matchWindow
+            last = day + Self.span + matchWindow
+            byAmount = [:]
+            // Walk the dates by their index, and each transaction's splits by theirs.
+            let indexed = try Bool.fetchOne(db, sql: "SELECT COUNT(*) = 2 FROM sqlite_master WHERE name IN ('transactions_date', 'splits_transaction')") ?? false
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT t.id, t.date, COALESCE(p.name, '') || ' ' || COALESCE(t.memo, '') || ' ' || COALESCE(t.number, '') AS words,
+                       SUM(s.amount) AS moved, MAX(typeof(s.amount) != 'integer') AS bad
+                FROM transactions t \(indexed ? "INDEXED BY transactions_date" : "")
+                CROSS JOIN splits s ON s.transaction_id = t.id AND +s.account_id = ?
+                LEFT JOIN parties p ON p.id = t.party_id
+                WHERE t.date BETWEEN ? AND ?
+                GROUP BY t.id
+                """, arguments: [account, first!.description, last!.description])
+            while let row = try rows.next() {
+                // A transaction with an amount that is not an integer (invalid-value) matches nothing.
+                guard (row["bad"] as Int64?) == 0, let date = (row["date"] as String?).flatMap(CivilDate.init),
+                      case .int64(let moved) = (row["moved"] as DatabaseValue).storage else { continue }
+                byAmount[moved, default: []].append((row["id"], date, row["words"]))
+            }
+        }
     }
 
-    private static func words(_ text: String) -> Set<String> {
+    static func words(_ text: String) -> Set<String> {
         Set(text.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init).filter { $0.count > 1 })
     }
 
