@@ -52,7 +52,7 @@ public enum FeedBook {
             let only = try account.map { try AccountLookup.find($0, in: db).id }
             return try Row.fetchAll(db, sql: """
                 SELECT f.id, f.account_id, n.full_name, f.fitid, f.posted_date, f.amount, f.payee, f.memo, f.status, f.transaction_id
-                FROM bank_feed f LEFT JOIN (\(AccountLookup.fullNames)) n ON n.id = f.account_id
+                FROM bank_feed f LEFT JOIN (\(AccountNames.sql)) n ON n.id = f.account_id
                 WHERE (?1 IS NULL OR f.account_id = ?1) AND (?2 IS NULL OR f.status = ?2)
                 ORDER BY f.posted_date, f.id
                 """, arguments: [only, status]).map { row in

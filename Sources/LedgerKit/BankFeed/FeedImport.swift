@@ -37,22 +37,10 @@ struct AccountMatch {
 }
 
 enum AccountLookup {
-    /// Full names ("Payroll Expenses:Wages") of every account, by id.
-    static let fullNames = """
-        WITH RECURSIVE path(id, name, parent, depth) AS (
-          SELECT id, name, parent_id, 0 FROM accounts
-          UNION ALL
-          SELECT p.id, a.name || ':' || p.name, a.parent_id, p.depth + 1
-          FROM path p JOIN accounts a ON a.id = p.parent WHERE p.depth < 32
-        )
-        SELECT p.id, p.name AS full_name, a.number, a.type FROM path p JOIN accounts a ON a.id = p.id
-        WHERE p.parent IS NULL OR p.depth = 32
-        """
-
     /// The account `name` names: its full name, its own name if only one
     /// account has it, or its number; of one of `types` when given.
     static func find(_ name: String, in db: Database, types: Set<AccountType>? = nil, wanted: String = "") throws -> AccountMatch {
-        let rows = try Row.fetchAll(db, sql: fullNames)
+        let rows = try Row.fetchAll(db, sql: AccountNames.sql)
         let wantedName = name.trimmingCharacters(in: .whitespaces)
         func leaf(_ full: String) -> String { String(full.split(separator: ":").last ?? "") }
         var found = rows.filter { ($0["full_name"] as String).caseInsensitiveCompare(wantedName) == .orderedSame }

@@ -47,7 +47,7 @@ public enum OFXReader {
         }
         if let amount = balance["BALAMT"].flatMap({ try? style.cents($0).get() }),
            let date = balance["DTASOF"].flatMap(day) {
-            statement.ledgerBalance = (amount, date)
+            statement.ledgerBalance = BankStatement.Balance(amount: amount, date: date)
         }
         if statement.lines.isEmpty && statement.rejected.isEmpty && !text.contains("STMTRS>") && !text.contains("CCSTMTRS>") {
             throw StatementError.notAStatement(path: path, reason: "it holds no bank or credit-card statement (STMTRS or CCSTMTRS)")

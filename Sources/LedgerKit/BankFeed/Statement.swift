@@ -22,17 +22,19 @@ public struct RejectedLine: Sendable, Equatable, Codable {
 
 /// What a statement file holds.
 public struct BankStatement: Sendable, Equatable {
+    /// A statement's ledger balance (OFX LEDGERBAL) and its day.
+    public struct Balance: Sendable, Equatable {
+        public var amount: Int64
+        /// `YYYY-MM-DD`.
+        public var date: String
+    }
+
     public var lines: [StatementLine] = []
     public var rejected: [RejectedLine] = []
-    /// The statement's ledger balance (OFX LEDGERBAL) and its day, if it gives one.
-    public var ledgerBalance: (amount: Int64, date: String)?
+    /// The statement's ledger balance, if it gives one.
+    public var ledgerBalance: Balance?
     /// ISO 4217 (OFX CURDEF), if given.
     public var currency: String?
-
-    public static func == (lhs: BankStatement, rhs: BankStatement) -> Bool {
-        lhs.lines == rhs.lines && lhs.rejected == rhs.rejected && lhs.currency == rhs.currency
-            && lhs.ledgerBalance?.amount == rhs.ledgerBalance?.amount && lhs.ledgerBalance?.date == rhs.ledgerBalance?.date
-    }
 }
 
 /// How amounts in a statement are written.

@@ -31,9 +31,6 @@ final class ReadOnlyAccess: @unchecked Sendable {
         defer { lock.unlock() }
         var configuration = Configuration()
         configuration.readonly = true
-        // Nothing is written, so nothing to enforce; and with foreign keys on,
-        // `VACUUM INTO` copies row by row instead of page-sized runs.
-        configuration.foreignKeysEnabled = false
         configuration.busyMode = .timeout(CompanyFile.busyTimeout)
         configuration.label = "ledger-reader"
         let location = immutable ? "file:" + Self.uriEscaped(path) + "?immutable=1" : path

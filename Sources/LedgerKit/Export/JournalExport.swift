@@ -64,7 +64,7 @@ public enum JournalExport {
         return try CompanyFile.read(file) { db in
             let currency = try String.fetchOne(db, sql: "SELECT currency FROM company WHERE id = 1") ?? "USD"
             var names: [Int64: (name: String, number: String?, type: String)] = [:]
-            for row in try Row.fetchAll(db, sql: AccountLookup.fullNames) {
+            for row in try Row.fetchAll(db, sql: AccountNames.sql) {
                 names[row["id"]] = (sanitizedAccount(row["full_name"]), row["number"], row["type"])
             }
             if format == .hledger {

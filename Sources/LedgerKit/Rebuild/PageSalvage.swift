@@ -14,46 +14,46 @@ enum PageSalvage {
     static func run(from source: String, into dst: Database, now: Date) throws -> [SalvagedTable]? {
         guard let file = try? PageFile(path: source) else { return nil }
         let free = file.freelist()
-        var claimed: [String: [Int]] = [:]
-        var owned: Set<Int> = free
-        // What sqlite_master still says: the root page of each table.
-        for (name, root) in file.tableRoots() where Schema.tableNames.contains(name) {
-            let leaves = file.leaves(from: root, skipping: free)
-            claimed[name] = leaves
-            owned.formUnion(leaves)
-        }
-        // Table leaves no known root reaches: matched by the shape of their rows.
-        let master = Set(file.leaves(from: 1, skipping: free))
-        for number in 2...max(2, file.pageCount) where !owned.contains(number) && !master.contains(number) {
-            guard let page = file.page(number), page.first == 0x0D, let rows = file.rows(ofLeaf: page),
-                  let table = Shape.table(fitting: rows.map(\.values)) else { continue }
-            claimed[table, default: []].append(number)
-        }
-        guard !claimed.isEmpty else { return nil }
-
-        var report: [SalvagedTable] = []
+        var inserts: [String: Statement] = [:]
         for table in Schema.tableNames {
             let shape = Schema.columns[table] ?? []
-            let insert = try dst.makeStatement(sql: "INSERT OR IGNORE INTO \(table) (" + shape.map(\.name).joined(separator: ", ")
+            inserts[table] = try dst.makeStatement(sql: "INSERT OR IGNORE INTO \(table) (" + shape.map(\.name).joined(separator: ", ")
                 + ") VALUES (" + Array(repeating: "?", count: shape.count).joined(separator: ", ") + ")")
-            var recovered = 0
-            for number in claimed[table] ?? [] {
-                guard let page = file.page(number), let rows = file.rows(ofLeaf: page) else { continue }
-                for row in rows where row.values.count <= shape.count {
-                    var values = row.values + Array(repeating: DatabaseValue.null, count: shape.count - row.values.count)
-                    if let key = shape.firstIndex(where: \.isKey) { values[key] = row.rowid.databaseValue }
-                    do {
-                        try insert.execute(arguments: StatementArguments(values))
-                        recovered += dst.changesCount
-                    } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                        continue
-                    }
+        }
+        var recovered: [String: Int] = [:]
+        /// Inserts a leaf's rows into `table`; a rowid already there (from a page read earlier) is kept.
+        func insert(_ rows: [(rowid: Int64, values: [DatabaseValue])], into table: String) throws {
+            let shape = Schema.columns[table] ?? []
+            for row in rows where row.values.count <= shape.count {
+                var values = row.values + Array(repeating: DatabaseValue.null, count: shape.count - row.values.count)
+                if let key = shape.firstIndex(where: \.isKey) { values[key] = row.rowid.databaseValue }
+                do {
+                    try inserts[table]!.execute(arguments: StatementArguments(values))
+                    recovered[table, default: 0] += dst.changesCount
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                    continue
                 }
             }
-            report.append(SalvagedTable(table: table, recovered: recovered, fromIndexes: 0, lost: 0, lostIsExact: false,
-                                        note: "the file's list of tables was damaged: rows were read page by page, and how many were lost cannot be counted"))
         }
-        return report
+        // What sqlite_master still says: the root page of each table, and the leaves it leads to.
+        var read: Set<Int> = free.union(file.leaves(from: 1, skipping: free))
+        for (name, root) in file.tableRoots() where Schema.tableNames.contains(name) {
+            for number in file.leaves(from: root, skipping: free) where read.insert(number).inserted {
+                guard let page = file.page(number), let rows = file.rows(ofLeaf: page) else { continue }
+                try insert(rows, into: name)
+            }
+        }
+        // Table leaves no known root reaches: matched by the shape of their rows.
+        for number in 2...max(2, file.pageCount) where !read.contains(number) {
+            guard let page = file.page(number), page.first == 0x0D, let rows = file.rows(ofLeaf: page),
+                  let table = Shape.table(fitting: rows.map(\.values)) else { continue }
+            try insert(rows, into: table)
+        }
+        guard !recovered.isEmpty else { return nil }
+        return Schema.tableNames.map { table in
+            SalvagedTable(table: table, recovered: recovered[table] ?? 0, fromIndexes: 0, lost: 0, lostIsExact: false,
+                          note: "the file's list of tables was damaged: rows were read page by page, and how many were lost cannot be counted")
+        }
     }
 
     /// Which table of SPEC §1 rows decoded from a page belong to.

@@ -31,7 +31,7 @@ public struct SalvagedTable: Codable, Sendable, Equatable {
 }
 
 /// What `ledger rebuild` did, or with `--dry-run` would do.
-public struct RebuildReport: Codable, Sendable {
+public struct RebuildReport: Encodable, Sendable {
     public let file: String
     public let dryRun: Bool
     /// The pre-rebuild snapshot (nil on a dry run).
@@ -63,19 +63,6 @@ public struct RebuildReport: Codable, Sendable {
         self.remaining = remaining
         self.runID = runID
         self.elapsedMS = elapsedMS
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        file = try container.decode(String.self, forKey: .file)
-        dryRun = try container.decode(Bool.self, forKey: .dryRun)
-        snapshot = try container.decodeIfPresent(String.self, forKey: .snapshot)
-        salvage = try container.decodeIfPresent([SalvagedTable].self, forKey: .salvage)
-        schemaRepairs = try container.decode([String].self, forKey: .schemaRepairs)
-        repairs = try container.decode([RepairGroup].self, forKey: .repairs)
-        remaining = try container.decode([Finding].self, forKey: .remaining)
-        runID = try container.decodeIfPresent(Int64.self, forKey: .runID)
-        elapsedMS = try container.decode(Int.self, forKey: .elapsedMS)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -68,10 +68,7 @@ final class RepairContext {
     @discardableResult
     func change(_ code: FindingCode, _ table: String, rows: String, arguments: StatementArguments = [],
                 _ action: RepairAction.Kind, apply: String, applyArguments: StatementArguments = []) throws -> Int {
-        try db.execute(sql: "DELETE FROM temp.rebuild_rows")
-        try db.execute(sql: "INSERT OR IGNORE INTO temp.rebuild_rows (id) SELECT * FROM (\(rows)) WHERE 1",
-                       arguments: arguments)
-        let count = db.changesCount
+        let count = try choose(rows, arguments)
         guard count > 0 else { return 0 }
         let first = try nextActionID()
         try db.execute(sql: """
@@ -121,9 +118,7 @@ final class RepairContext {
     @discardableResult
     func insertKeyed(_ code: FindingCode, _ table: String, rows: String, insert: String,
                      arguments: StatementArguments = []) throws -> Int {
-        try db.execute(sql: "DELETE FROM temp.rebuild_rows")
-        try db.execute(sql: "INSERT OR IGNORE INTO temp.rebuild_rows (id) SELECT * FROM (\(rows)) WHERE 1")
-        let count = db.changesCount
+        let count = try choose(rows)
         guard count > 0 else { return 0 }
         try db.execute(sql: insert, arguments: arguments)
         try db.execute(sql: """
@@ -132,6 +127,14 @@ final class RepairContext {
             WHERE t.rowid IN (SELECT id FROM temp.rebuild_rows) ORDER BY t.rowid
             """, arguments: [runID, code.rawValue, table])
         return count
+    }
+
+    /// Puts the rowids `rows` selects into `temp.rebuild_rows`, in place of the
+    /// last repair's, and returns how many there are.
+    private func choose(_ rows: String, _ arguments: StatementArguments = []) throws -> Int {
+        try db.execute(sql: "DELETE FROM temp.rebuild_rows")
+        try db.execute(sql: "INSERT OR IGNORE INTO temp.rebuild_rows (id) SELECT * FROM (\(rows)) WHERE 1", arguments: arguments)
+        return db.changesCount
     }
 
     /// The id of the Rebuild Suspense account, made (top level,

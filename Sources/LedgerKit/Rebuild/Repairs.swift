@@ -218,21 +218,14 @@ enum Repairs {
                 let index = table == "accounts" ? "accounts_name" : "parties_name"
                 guard try !context.hasIndex(index) else { continue }
                 let later = try Int64.fetchAll(context.db, sql: Catalog.rowIDs(of: .duplicateName, in: table) + " ORDER BY 1")
-                var nextNumber: [String: Int] = [:]
                 for id in later {
                     let row = try Row.fetchOne(context.db, sql: "SELECT name, \(scope) AS scope FROM \(table) WHERE id = ?", arguments: [id])!
-                    let name: String = row["name"], scopeValue: DatabaseValue = row["scope"]
-                    let key = "\(scopeValue)/\(name)"
-                    var number = nextNumber[key] ?? 2
-                    var candidate = "\(name) (\(number))"
-                    while try Int.fetchOne(context.db, sql: "SELECT COUNT(*) FROM \(table) WHERE \(scope) IS ? AND name = ?",
-                                           arguments: [scopeValue, candidate])! > 0 {
-                        number += 1
-                        candidate = "\(name) (\(number))"
-                    }
-                    nextNumber[key] = number + 1
+                    let scopeValue: DatabaseValue = row["scope"]
+                    // The row itself still holds the name, so the first free one is "NAME (2)", then "NAME (3)"…
+                    let name = try freeName(row["name"], context.db,
+                                            taken: "SELECT COUNT(*) FROM \(table) WHERE \(scope) IS ? AND name = ?", [scopeValue])
                     try context.change(.duplicateName, table, rows: "SELECT ?", arguments: [id], .update,
-                                       apply: "UPDATE \(table) SET name = ? WHERE id = ?", applyArguments: [candidate, id])
+                                       apply: "UPDATE \(table) SET name = ? WHERE id = ?", applyArguments: [name, id])
                 }
             }
         },

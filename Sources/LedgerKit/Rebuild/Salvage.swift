@@ -112,11 +112,9 @@ enum Salvage {
         let common = expected.filter(sourceColumns.contains)
         let key = table == "documents" ? "transaction_id" : "id"
         var targets = common.map { "\"\($0)\"" }
-        var fills: [String] = []
-        if !common.contains(key) && expected.contains(key) {
-            targets.append("\"\(key)\"")
-            fills.append(key)
-        }
+        // Without its key column the row's key is its rowid.
+        let keyFromRowid = !common.contains(key) && expected.contains(key)
+        if keyFromRowid { targets.append("\"\(key)\"") }
         let missing = expected.filter { !common.contains($0) && $0 != key }
         let select = "SELECT rowid AS salvage_rowid" + common.map { ", \"\($0)\"" }.joined()
             + " FROM \"\(table)\" NOT INDEXED WHERE rowid >= ? ORDER BY rowid"
@@ -133,7 +131,7 @@ enum Salvage {
                 while let row = try rows.next() {
                     let rowid: Int64 = row["salvage_rowid"]
                     var values = common.map { row[$0] as DatabaseValue }
-                    if !fills.isEmpty { values.append(rowid.databaseValue) }
+                    if keyFromRowid { values.append(rowid.databaseValue) }
                     do {
                         try insert.execute(arguments: StatementArguments(values))
                         recovered += 1

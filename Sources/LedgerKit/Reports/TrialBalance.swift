@@ -37,18 +37,11 @@ public struct TrialBalance: Codable, Sendable {
                 let filter = asOf == nil ? "" : "WHERE s.transaction_id IN (SELECT id FROM transactions WHERE date <= ?)"
                 let arguments: StatementArguments = asOf.map { [$0.description] } ?? []
                 let rows = try Row.fetchCursor(db, sql: """
-                    WITH RECURSIVE path(id, name, parent, depth) AS (
-                      SELECT id, name, parent_id, 0 FROM accounts
-                      UNION ALL
-                      SELECT p.id, a.name || ':' || p.name, a.parent_id, p.depth + 1
-                      FROM path p JOIN accounts a ON a.id = p.parent WHERE p.depth < 32
-                    ),
-                    full AS (SELECT id, name FROM path WHERE parent IS NULL OR depth = 32),
-                    sums AS (SELECT s.account_id, SUM(s.amount) AS total FROM splits s \(filter) GROUP BY s.account_id)
-                    SELECT s.account_id, a.number, f.name, a.type, s.total
-                    FROM sums s LEFT JOIN accounts a ON a.id = s.account_id LEFT JOIN full f ON f.id = s.account_id
+                    WITH sums AS (SELECT s.account_id, SUM(s.amount) AS total FROM splits s \(filter) GROUP BY s.account_id)
+                    SELECT s.account_id, a.number, f.full_name AS name, a.type, s.total
+                    FROM sums s LEFT JOIN accounts a ON a.id = s.account_id LEFT JOIN (\(AccountNames.sql)) f ON f.id = s.account_id
                     WHERE s.total != 0
-                    ORDER BY a.number IS NULL, a.number, f.name, s.account_id
+                    ORDER BY a.number IS NULL, a.number, f.full_name, s.account_id
                     """, arguments: arguments)
                 var lines: [Line] = []
                 var debits = Money.zero, credits = Money.zero
