@@ -16,27 +16,51 @@ public enum SnapshotWriter {
     ///   - level: the deflate level, 1 (fast) to 9 (small).
     ///   - verify: run a quick verify of the copy (beside the compression); when
     ///     false the manifest says `skipped`.
+    ///   - wait: how long to wait for another program's lock (a write
+    ///     transaction, `locking_mode=EXCLUSIVE`) before refusing with
+    ///     `CompanyFileError.locked`: busy is never taken for unreadable.
     public static func take(of file: String, into folder: String, kind: SnapshotKind, level: Int = 6,
-                            verify: Bool = true, now: Date = Date()) throws -> Snapshot {
+                            verify: Bool = true, wait: TimeInterval = CompanyFile.lockWait,
+                            now: Date = Date()) throws -> Snapshot {
         let header = try FileHeader.read(path: file)
         guard header.isCompanyFile else { throw CompanyFileError.notCompanyFile(path: file) }
         try makeFolder(folder)
         let copy = AtomicFile.temporaryPath(beside: folder + "/" + URL(fileURLWithPath: file).lastPathComponent,
                                             purpose: "copy.partial")
         defer { AtomicFile.removeDatabaseFiles(at: copy) }
-        let readable = try privateCopy(of: file, to: copy)
+        let readable = try privateCopy(of: file, to: copy, wait: wait)
         return try take(copyAt: copy, readable: readable, company: readable ? companyName(in: copy) : nil, of: file,
                         formatVersion: header.userVersion, into: folder, kind: kind, level: level, verify: verify, now: now)
     }
 
     /// Makes the private copy a snapshot is taken from: SQLite's consistent
-    /// copy, or the file's bytes as they are when SQLite cannot read it.
+    /// copy, or, only when SQLite says the file is damaged, the file's bytes as
+    /// they are with the committed frames of its `-wal` written onto them (SPEC
+    /// §4), as SQLite's own recovery would.
+    /// - Parameter wait: how long to wait for another program's lock.
     /// - Returns: whether SQLite could read the file (the copy is consistent).
-    static func privateCopy(of file: String, to copy: String) throws -> Bool {
-        if (try? consistentCopy(of: file, to: copy)) != nil { return true }
-        // SQLite cannot read it: keep the bytes as they are, for salvage.
+    /// - Throws: `CompanyFileError.locked` when the file stayed locked for
+    ///   `wait` seconds; nothing falls back to raw bytes on an error that is not damage.
+    static func privateCopy(of file: String, to copy: String, wait: TimeInterval) throws -> Bool {
+        do {
+            try consistentCopy(of: file, to: copy, wait: wait)
+            return true
+        } catch let error as DatabaseError where StructureCheck.isDamage(error) {
+            // SQLite cannot read it: keep the bytes, for salvage.
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+            throw CompanyFileError.locked(path: file)
+        } catch CompanyFileError.damaged {
+            // The same, met while opening.
+        } catch CompanyFileError.notSQLite {
+            // SQLITE_NOTADB on a file whose header says SQLite: damage too.
+        }
         AtomicFile.removeDatabaseFiles(at: copy)
         try copyBytes(of: file, to: copy)
+        do {
+            try WriteAheadLog.apply(logAt: file + "-wal", onto: copy)
+        } catch let error as SystemCallError {
+            throw BackupError.cannotWrite(path: copy, reason: error.reason)
+        }
         return false
     }
 
@@ -57,38 +81,31 @@ public enum SnapshotWriter {
         let manifest = Manifest(createdAt: Timestamp.string(from: now), kind: kind, company: company,
                                 source: URL(fileURLWithPath: file).lastPathComponent, formatVersion: formatVersion,
                                 databaseBytes: 0, databaseSha256: "", verify: "skipped", counts: nil, splitSum: nil)
-        var checking: Outcome<(VerifyReport, Int64?)>?
-        // Never return while the verify thread still reads the copy.
-        defer { _ = checking?.wait() }
-        if copied && verify {
-            // The quick verify of the copy runs while the copy is compressed.
-            let outcome = Outcome<(VerifyReport, Int64?)>()
-            let verifier = Thread {
-                outcome.set(Result {
-                    let report = try Verifier.verify(path: copy, quick: true)
-                    let sum = try? CompanyFile.read(copy) { db in
-                        try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(amount), 0) FROM splits WHERE typeof(amount) = 'integer'")
-                    }
-                    return (report, sum ?? nil)
-                })
+        guard copied && verify else {
+            return try write(copy, manifest: manifest, into: folder, level: level, now: now) { _ in }
+        }
+        // The quick verify of the copy runs while the copy is compressed; the
+        // worker is waited for before this returns, so it never outlives the copy.
+        return try Worker<(VerifyReport, Int64?)>.run({
+            let report = try Verifier.verify(path: copy, quick: true)
+            let sum = try? CompanyFile.read(copy) { db in
+                try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(\(ValueRule.summable("amount"))), 0) FROM splits WHERE typeof(amount) = 'integer'")
             }
-            verifier.stackSize = 1 << 22
-            verifier.start()
-            checking = outcome
-        }
-        return try write(copy, manifest: manifest, into: folder, level: level, now: now) { manifest in
-            guard let checking else { return }
-            let (report, sum) = try checking.wait().get()
-            manifest.verify = report.ok ? "clean" : "findings"
-            manifest.counts = report.counts
-            manifest.splitSum = sum
-        }
+            return (report, sum ?? nil)
+        }, during: { checking in
+            try write(copy, manifest: manifest, into: folder, level: level, now: now) { manifest in
+                let (report, sum) = try checking.wait().get()
+                manifest.verify = report.ok ? "clean" : "findings"
+                manifest.counts = report.counts
+                manifest.splitSum = sum
+            }
+        })
     }
 
     /// An online, consistent copy through SQLite's backup API; the copy is closed
     /// and checkpointed, so its one file holds everything.
-    static func consistentCopy(of file: String, to copy: String) throws {
-        let access = ReadOnlyAccess(path: file)
+    static func consistentCopy(of file: String, to copy: String, wait: TimeInterval) throws {
+        let access = ReadOnlyAccess(path: file, busyTimeout: wait)
         defer { access.close() }
         let source = try access.connect()
         let destination = try DatabaseQueue(path: copy)

@@ -45,6 +45,9 @@ public final class CompanyFile: Sendable {
 
     /// How long an open waits for a lock another program holds.
     public static let busyTimeout: TimeInterval = 3
+    /// How long backup, rebuild and restore wait by default for a file another
+    /// program holds locked before they refuse (`--wait`, SPEC §4).
+    public static let lockWait: TimeInterval = 60
 
     private init(path: String, mode: Mode, formatVersion: Int, database: DatabaseQueue) {
         self.path = path

@@ -17,8 +17,12 @@ final class ReadOnlyAccess: @unchecked Sendable {
     private var immutable: Bool
     private var queues: [DatabaseQueue] = []
 
-    init(path: String) {
+    /// How long a connection waits for another program's lock before SQLite says busy.
+    private let busyTimeout: TimeInterval
+
+    init(path: String, busyTimeout: TimeInterval = CompanyFile.busyTimeout) {
         self.path = path
+        self.busyTimeout = busyTimeout
         hadSideFiles = FileManager.default.fileExists(atPath: path + "-wal")
             || FileManager.default.fileExists(atPath: path + "-shm")
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -31,7 +35,7 @@ final class ReadOnlyAccess: @unchecked Sendable {
         defer { lock.unlock() }
         var configuration = Configuration()
         configuration.readonly = true
-        configuration.busyMode = .timeout(CompanyFile.busyTimeout)
+        configuration.busyMode = .timeout(busyTimeout)
         configuration.label = "ledger-reader"
         let location = immutable ? "file:" + Self.uriEscaped(path) + "?immutable=1" : path
         do {

@@ -28,6 +28,10 @@ public struct SalvagedTable: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case table, recovered, fromIndexes = "from_indexes", lost, lostIsExact = "lost_is_exact", note
     }
+
+    /// Whether every row of the table came back as it was: none lost, none
+    /// rebuilt from an index with fields missing, and that known for sure.
+    public var isWhole: Bool { lost == 0 && fromIndexes == 0 && lostIsExact }
 }
 
 /// What `ledger rebuild` did, or with `--dry-run` would do.
@@ -50,6 +54,7 @@ public struct RebuildReport: Encodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case file, dryRun = "dry_run", snapshot, salvage, schemaRepairs = "schema_repairs", repairs, remaining
         case runID = "run_id", elapsedMS = "elapsed_ms", changedRows = "changed_rows"
+        case lostRows = "lost_rows", rebuiltFromIndexes = "rebuilt_from_indexes", lossIsExact = "loss_is_exact", complete
     }
 
     public init(file: String, dryRun: Bool, snapshot: String?, salvage: [SalvagedTable]?, schemaRepairs: [String],
@@ -74,6 +79,10 @@ public struct RebuildReport: Encodable, Sendable {
         try container.encode(schemaRepairs, forKey: .schemaRepairs)
         try container.encode(repairs, forKey: .repairs)
         try container.encode(changedRows, forKey: .changedRows)
+        try container.encode(lostRows, forKey: .lostRows)
+        try container.encode(rebuiltFromIndexes, forKey: .rebuiltFromIndexes)
+        try container.encode(lossIsExact, forKey: .lossIsExact)
+        try container.encode(isComplete, forKey: .complete)
         try container.encode(remaining, forKey: .remaining)
         try container.encode(runID, forKey: .runID)
         try container.encode(elapsedMS, forKey: .elapsedMS)
@@ -85,11 +94,25 @@ public struct RebuildReport: Encodable, Sendable {
     /// Whether the rebuild changed (or would change) anything but its own record.
     public var changedAnything: Bool { changedRows > 0 || !schemaRepairs.isEmpty || salvage != nil }
 
-    /// SPEC §3's exit status: 0 clean now (dry run: nothing to change), 1 findings
-    /// for a person remain (dry run: changes planned).
+    /// Rows a salvage could not bring back, over every table (a lower bound
+    /// when `lossIsExact` is false).
+    public var lostRows: Int { salvage?.reduce(0) { $0 + $1.lost } ?? 0 }
+
+    /// Rows a salvage rebuilt from indexes, with fields missing.
+    public var rebuiltFromIndexes: Int { salvage?.reduce(0) { $0 + $1.fromIndexes } ?? 0 }
+
+    /// False when some table's loss could not be counted (no readable index).
+    public var lossIsExact: Bool { salvage?.allSatisfy(\.lostIsExact) ?? true }
+
+    /// Whether every row of the file came through as it was (always true without a salvage).
+    public var isComplete: Bool { salvage?.allSatisfy(\.isWhole) ?? true }
+
+    /// SPEC §3's exit status: 0 clean now and nothing lost (dry run: nothing to
+    /// change), 1 findings for a person remain or a salvage lost or guessed
+    /// rows (dry run: changes planned).
     public var exitStatus: Int32 {
         if dryRun { return changedAnything ? 1 : 0 }
-        return remaining.isEmpty ? 0 : 1
+        return remaining.isEmpty && isComplete ? 0 : 1
     }
 }
 

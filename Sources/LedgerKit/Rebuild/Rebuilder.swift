@@ -9,11 +9,15 @@ public struct RebuildOptions: Sendable {
     public var dryRun: Bool
     /// The clock, injectable for tests.
     public var now: Date
+    /// How long to wait for another program to let go of the file before refusing.
+    public var wait: TimeInterval
 
-    public init(backupFolder: String? = nil, dryRun: Bool = false, now: Date = Date()) {
+    public init(backupFolder: String? = nil, dryRun: Bool = false, now: Date = Date(),
+                wait: TimeInterval = CompanyFile.lockWait) {
         self.backupFolder = backupFolder
         self.dryRun = dryRun
         self.now = now
+        self.wait = wait
     }
 }
 
@@ -43,7 +47,7 @@ public enum Rebuilder {
             throw CompanyFileError.newerFormat(path: path, version: header.userVersion)
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        guard access(folder, W_OK) == 0 else { throw RebuildError.cannotWrite(path: path, reason: "its folder is not writable") }
+        guard Glibc.access(folder, W_OK) == 0 else { throw RebuildError.cannotWrite(path: path, reason: "its folder is not writable") }
         removeLeftovers(of: path)
         // A private copy, a working copy and the final copy sit beside the file at once.
         var space = statvfs()
@@ -60,36 +64,127 @@ public enum Rebuilder {
             guard access(backups, W_OK) == 0 else {
                 throw BackupError.cannotWrite(path: backups, reason: "the folder is not writable")
             }
-            try settle(path)
+            try settle(path, wait: options.wait)
         }
         let identity = FileIdentity(path)
 
         progress?(RebuildProgress(phase: "Copying the company file"))
         let source = AtomicFile.temporaryPath(beside: path, purpose: "rebuild-source")
         defer { AtomicFile.removeDatabaseFiles(at: source) }
-        let readable = try SnapshotWriter.privateCopy(of: path, to: source)
+        let readable = try SnapshotWriter.privateCopy(of: path, to: source, wait: options.wait)
 
-        // The snapshot is compressed from the private copy while the repairs run.
-        var snapshotting: Outcome<Snapshot>?
-        defer { _ = snapshotting?.wait() }
-        if !options.dryRun {
-            let company = readable ? SnapshotWriter.companyName(in: source) : nil
-            let outcome = Outcome<Snapshot>()
-            let thread = Thread {
-                outcome.set(Result {
-                    try SnapshotWriter.take(copyAt: source, readable: readable, company: company, of: path,
-                                            formatVersion: header.userVersion, into: backups, kind: .preRebuild,
-                                            level: snapshotLevel, verify: false, now: options.now)
-                })
-            }
-            thread.stackSize = 1 << 22
-            thread.start()
-            snapshotting = outcome
+        guard !options.dryRun else {
+            return try rebuildCopy(of: path, source: source, readable: readable, options: options, started: started,
+                                   identity: identity, snapshot: nil, progress: progress)
         }
+        // The snapshot is compressed from the private copy while the repairs run.
+        let company = readable ? SnapshotWriter.companyName(in: source) : nil
+        let formatVersion = header.userVersion
+        return try Worker<Snapshot>.run({
+            try SnapshotWriter.take(copyAt: source, readable: readable, company: company, of: path,
+                                    formatVersion: formatVersion, into: backups, kind: .preRebuild,
+                                    level: snapshotLevel, verify: false, now: options.now)
+        }, during: { snapshotting in
+            try rebuildCopy(of: path, source: source, readable: readable, options: options, started: started,
+                            identity: identity, snapshot: { try snapshotting.wait().get() }, progress: progress)
+        })
+    }
 
+    /// What the repairs made of the private copy: the compacted, verified file
+    /// to install.
+    private struct Rebuilt {
+        let salvage: [SalvagedTable]?
+        let repaired: (runID: Int64, groups: [RepairGroup], schema: [String], changed: Bool, staged: Set<String>)
+        let remaining: [Finding]
+    }
+
+    /// The repairable findings left on a copy after its repairs.
+    private struct Leftovers: Error {
+        let findings: [Finding]
+    }
+
+    /// Repairs the private copy `source` into a verified final copy, salvaging
+    /// when SQLite meets damage anywhere on the way, then (unless a dry run)
+    /// installs it over `path`.
+    private static func rebuildCopy(of path: String, source: String, readable: Bool, options: RebuildOptions,
+                                    started: Date, identity: FileIdentity, snapshot: (() throws -> Snapshot)?,
+                                    progress: (@Sendable (RebuildProgress) -> Void)?) throws -> RebuildReport {
         let working = AtomicFile.temporaryPath(beside: path, purpose: "rebuild-working")
-        defer { AtomicFile.removeDatabaseFiles(at: working) }
-        let salvage = try workingCopy(of: source, readable: readable, at: working, original: path, now: options.now)
+        let final = AtomicFile.temporaryPath(beside: path, purpose: "rebuild-final")
+        defer {
+            AtomicFile.removeDatabaseFiles(at: working)
+            AtomicFile.removeDatabaseFiles(at: final)
+        }
+        var rebuilt: Rebuilt
+        do {
+            rebuilt = try repairCopy(source, readable: readable, salvage: false, working: working, final: final,
+                                     original: path, options: options, progress: progress)
+        } catch let error where salvageMayHelp(error) {
+            // SPEC §3: damage met anywhere on the normal path (the copy, REINDEX,
+            // a repair's query, ANALYZE, the final check, VACUUM INTO) means
+            // salvage, once: it reads every row that can be read into a fresh file.
+            AtomicFile.removeDatabaseFiles(at: working)
+            AtomicFile.removeDatabaseFiles(at: final)
+            do {
+                rebuilt = try repairCopy(source, readable: readable, salvage: true, working: working, final: final,
+                                         original: path, options: options, progress: progress)
+            } catch let leftovers as Leftovers {
+                throw incomplete(path, leftovers)
+            }
+        }
+        let (salvage, repaired, remaining) = (rebuilt.salvage, rebuilt.repaired, rebuilt.remaining)
+        guard let snapshot else {
+            return RebuildReport(file: path, dryRun: true, snapshot: nil, salvage: salvage, schemaRepairs: repaired.schema,
+                                 repairs: repaired.groups, remaining: [], runID: nil,
+                                 elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
+        }
+        progress?(RebuildProgress(phase: "Finishing the snapshot"))
+        let taken = try snapshot()
+        let outcome = repaired.changed || salvage != nil ? "repaired" : (remaining.isEmpty ? "ok" : "findings")
+        let lost = salvage?.reduce(0) { $0 + $1.lost } ?? 0
+        let fromIndexes = salvage?.reduce(0) { $0 + $1.fromIndexes } ?? 0
+        try finishRecord(at: final, runID: repaired.runID, outcome: outcome, now: Date(), summary: [
+            "snapshot": taken.path, "changed_rows": repaired.groups.reduce(0) { $0 + $1.count },
+            "repairs": Dictionary(uniqueKeysWithValues: repaired.groups.map { ($0.code.rawValue, $0.count) }),
+            "schema_repairs": repaired.schema, "findings_left": remaining.count,
+            "salvaged": salvage != nil, "lost_rows": lost, "rebuilt_from_indexes": fromIndexes,
+            "loss_is_exact": salvage?.allSatisfy(\.lostIsExact) ?? true,
+        ])
+        try AtomicFile.fsync(path: final)
+
+        progress?(RebuildProgress(phase: "Replacing the company file"))
+        try replace(path, with: final, identity: identity)
+        return RebuildReport(file: path, dryRun: false, snapshot: taken.path, salvage: salvage, schemaRepairs: repaired.schema,
+                             repairs: repaired.groups, remaining: remaining, runID: repaired.runID,
+                             elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
+    }
+
+    /// Whether an error of the normal path is damage that salvage gets round:
+    /// SQLite calling a page malformed, or the structure check still finding
+    /// damage after the repairs (VACUUM INTO copies values the way a damaged
+    /// page holds them; salvage inserts them again).
+    private static func salvageMayHelp(_ error: any Error) -> Bool {
+        switch error {
+        case let error as DatabaseError: return StructureCheck.isDamage(error)
+        case let error as CompanyFileError:
+            if case .damaged = error { return true }
+            return false
+        case is Leftovers: return true
+        default: return false
+        }
+    }
+
+    private static func incomplete(_ path: String, _ leftovers: Leftovers) -> RebuildError {
+        RebuildError.incomplete(path: path, left: leftovers.findings.count, first: leftovers.findings.first?.message ?? "")
+    }
+
+    /// Makes the working copy (or salvages into it), repairs it, and, unless a
+    /// dry run, analyses, verifies and compacts it into `final`.
+    /// - Throws: `Leftovers` when repairable findings remain; SQLite's errors.
+    private static func repairCopy(_ source: String, readable: Bool, salvage forced: Bool, working: String, final: String,
+                                   original: String, options: RebuildOptions,
+                                   progress: (@Sendable (RebuildProgress) -> Void)?) throws -> Rebuilt {
+        let salvage = try workingCopy(of: source, readable: readable && !forced, at: working, original: original, now: options.now)
 
         progress?(RebuildProgress(phase: "Rebuilding the indexes and repairing"))
         var configuration = Configuration()
@@ -103,63 +198,36 @@ public enum Rebuilder {
             if salvage == nil { try db.execute(sql: "REINDEX") }
             return try repair(db, dryRun: options.dryRun, now: options.now, salvaged: salvage != nil)
         }
-        if options.dryRun {
-            return RebuildReport(file: path, dryRun: true, snapshot: nil, salvage: salvage, schemaRepairs: repaired.schema,
-                                 repairs: repaired.groups, remaining: [], runID: nil,
-                                 elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
-        }
+        guard !options.dryRun else { return Rebuilt(salvage: salvage, repaired: repaired, remaining: []) }
 
         progress?(RebuildProgress(phase: "Verifying and compacting the rebuilt copy"))
-        let final = AtomicFile.temporaryPath(beside: path, purpose: "rebuild-final")
-        defer { AtomicFile.removeDatabaseFiles(at: final) }
         try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA analysis_limit = 1000; ANALYZE") }
         // At once, on four connections: the compaction (VACUUM INTO the file to
         // install, since the repairs left pages part-empty), the structure check,
         // and the bookkeeping checks in two lanes, one on the repairing
         // connection, which still holds the sums the repairs made. The file
         // installed is that verified content, copied by SQLite.
-        let compacting = Outcome<Void>()
         let readerConfiguration = configuration
-        let compactor = Thread {
-            compacting.set(Result {
-                let reader = try DatabaseQueue(path: working, configuration: readerConfiguration)
-                defer { try? reader.close() }
-                try reader.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [final]) }
-            })
-        }
-        compactor.stackSize = 1 << 22
-        compactor.start()
-        let checked = Result {
-            let access = ReadOnlyAccess(path: working)
-            defer { access.close() }
-            let structure = try access.connect(), reader = try access.connect()
-            return try queue.writeWithoutTransaction { db in
-                try Verifier.findings(on: db, staged: repaired.staged, reader: reader, structure: structure)
+        let remaining = try Worker<Void>.run({
+            let reader = try DatabaseQueue(path: working, configuration: readerConfiguration)
+            defer { try? reader.close() }
+            try reader.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [final]) }
+        }, during: { compacting in
+            let checked = Result {
+                let access = ReadOnlyAccess(path: working)
+                defer { access.close() }
+                let structure = try access.connect(), reader = try access.connect()
+                return try queue.writeWithoutTransaction { db in
+                    try Verifier.findings(on: db, staged: repaired.staged, reader: reader, structure: structure)
+                }
             }
-        }
-        try compacting.wait().get()
+            try compacting.wait().get()
+            return try checked.get()
+        })
         try queue.close()
-        let remaining = try checked.get()
         let leftovers = remaining.filter(\.repairable)
-        if let first = leftovers.first {
-            throw RebuildError.incomplete(path: path, left: leftovers.count, first: first.message)
-        }
-        progress?(RebuildProgress(phase: "Finishing the snapshot"))
-        let snapshot = try snapshotting!.wait().get()
-        let outcome = repaired.changed || salvage != nil ? "repaired" : (remaining.isEmpty ? "ok" : "findings")
-        try finishRecord(at: final, runID: repaired.runID, outcome: outcome, now: Date(), summary: [
-            "snapshot": snapshot.path, "changed_rows": repaired.groups.reduce(0) { $0 + $1.count },
-            "repairs": Dictionary(uniqueKeysWithValues: repaired.groups.map { ($0.code.rawValue, $0.count) }),
-            "schema_repairs": repaired.schema, "findings_left": remaining.count,
-            "salvaged": salvage != nil,
-        ])
-        try AtomicFile.fsync(path: final)
-
-        progress?(RebuildProgress(phase: "Replacing the company file"))
-        try replace(path, with: final, identity: identity)
-        return RebuildReport(file: path, dryRun: false, snapshot: snapshot.path, salvage: salvage, schemaRepairs: repaired.schema,
-                             repairs: repaired.groups, remaining: remaining, runID: repaired.runID,
-                             elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
+        guard leftovers.isEmpty else { throw Leftovers(findings: leftovers) }
+        return Rebuilt(salvage: salvage, repaired: repaired, remaining: remaining)
     }
 
     /// Removes the hidden working files that rebuilds of `path` killed before
@@ -180,14 +248,25 @@ public enum Rebuilder {
 
     /// Refuses a file another program has open, and folds a leftover WAL into
     /// the file so that the file alone holds every committed transaction.
-    static func settle(_ path: String) throws {
-        guard ReadOnlyAccess.whileNoOneElseHasItOpen(path, {}) else { throw RebuildError.inUse(path: path) }
+    static func settle(_ path: String, wait: TimeInterval) throws {
+        let deadline = Date().addingTimeInterval(wait)
+        while !ReadOnlyAccess.whileNoOneElseHasItOpen(path, {}) {
+            guard Date() < deadline else { throw RebuildError.inUse(path: path) }
+            usleep(100_000)
+        }
         var status = stat()
         guard stat(path + "-wal", &status) == 0, status.st_size > 0 else { return }
-        // The last connection to close checkpoints the WAL and removes it.
-        if let queue = try? DatabaseQueue(path: path) {
-            try? queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
-            try? queue.close()
+        // The last connection to close checkpoints the WAL and removes it. A
+        // damaged file may refuse: its WAL stays, and the private copy takes the
+        // committed frames from it.
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            try queue.close()
+        } catch let error as DatabaseError where StructureCheck.isDamage(error) {
+            return
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+            throw RebuildError.inUse(path: path)
         }
     }
 

@@ -53,9 +53,14 @@ final class RepairContext {
     }
 
     /// `json_object(…)` of every column of `table` for the row aliased `alias`.
+    /// JSON holds no blob, and any column may hold one (SPEC §2): a blob is
+    /// written as the text `x'…'` of its bytes in hex, as SQL writes it.
     static func json(of table: String, alias: String) -> String {
         let columns = StructureCheck.expectedColumns[table] ?? []
-        return "json_object(" + columns.map { "'\($0)', \(alias).\($0)" }.joined(separator: ", ") + ")"
+        return "json_object(" + columns.map { column in
+            let value = "\(alias).\(column)"
+            return "'\(column)', CASE WHEN typeof(\(value)) = 'blob' THEN 'x''' || hex(\(value)) || '''' ELSE \(value) END"
+        }.joined(separator: ", ") + ")"
     }
 
     /// Updates or deletes the rows of `table` whose rowids `rows` selects,
@@ -99,19 +104,28 @@ final class RepairContext {
                    apply: "DELETE FROM \(table) WHERE rowid IN (SELECT id FROM temp.rebuild_rows)")
     }
 
-    /// Inserts rows into `table` with `insert` and records them; the new rows are
-    /// those with a rowid above every rowid present before.
+    /// Inserts rows into `table` with `insert` and records them.
+    ///
+    /// The new rows are told by a temporary trigger, not by their rowids being
+    /// the highest: when the table holds rowid Int64.max, SQLite picks new
+    /// rowids at random below it.
+    /// - Returns: the new rows' rowids, ascending.
     @discardableResult
     func insertNew(_ code: FindingCode, _ table: String, insert: String, arguments: StatementArguments = []) throws -> [Int64] {
-        let highest = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(rowid), 0) FROM \(table)") ?? 0
+        try db.execute(sql: """
+            CREATE TEMP TABLE IF NOT EXISTS rebuild_new (id INTEGER PRIMARY KEY);
+            CREATE TEMP TRIGGER IF NOT EXISTS rebuild_new_\(table) AFTER INSERT ON main.\(table)
+            BEGIN INSERT OR IGNORE INTO rebuild_new (id) VALUES (NEW.rowid); END;
+            DELETE FROM temp.rebuild_new;
+            """)
         try db.execute(sql: insert, arguments: arguments)
-        guard db.changesCount > 0 else { return [] }
+        try db.execute(sql: "DROP TRIGGER temp.rebuild_new_\(table)")
         try db.execute(sql: """
             INSERT INTO repair_actions (run_id, code, table_name, row_id, action, after)
             SELECT ?, ?, ?, t.rowid, 'insert', \(Self.json(of: table, alias: "t")) FROM \(table) t
-            WHERE t.rowid > ? ORDER BY t.rowid
-            """, arguments: [runID, code.rawValue, table, highest])
-        return try Int64.fetchAll(db, sql: "SELECT rowid FROM \(table) WHERE rowid > ? ORDER BY rowid", arguments: [highest])
+            WHERE t.rowid IN (SELECT id FROM temp.rebuild_new) ORDER BY t.rowid
+            """, arguments: [runID, code.rawValue, table])
+        return try Int64.fetchAll(db, sql: "SELECT id FROM temp.rebuild_new ORDER BY id")
     }
 
     /// Inserts rows whose rowids are known beforehand (`rows` selects them) and records them.
@@ -152,8 +166,9 @@ final class RepairContext {
             INSERT INTO accounts (parent_id, number, name, type, is_active, balance)
             VALUES (NULL, NULL, 'Rebuild Suspense', 'other_current_asset', 1, 0)
             """)
-        suspenseID = made[0]
-        return made[0]
+        guard let id = made.first else { throw RepairFailure.noRowMade("the Rebuild Suspense account") }
+        suspenseID = id
+        return id
     }
 
     /// Staging tables built and still true to the rows they sum.
@@ -199,5 +214,17 @@ final class RepairContext {
     /// SQL that writes `cents` (an SQL integer expression) as "-1234.56".
     static func moneyText(_ cents: String) -> String {
         "printf('%s%d.%02d', CASE WHEN (\(cents)) < 0 THEN '-' ELSE '' END, ABS(\(cents)) / 100, ABS(\(cents)) % 100)"
+    }
+}
+
+/// A repair that could not do what it must; the rebuild stops and the file is untouched.
+enum RepairFailure: LocalizedError {
+    case noRowMade(String)
+
+    var errorDescription: String? {
+        switch self {
+        case .noRowMade(let what):
+            return "Rebuild could not add \(what) to the repaired copy; the file is untouched. Please report it with the output of 'ledger verify FILE --json'."
+        }
     }
 }

@@ -24,6 +24,14 @@ enum Repairs {
             try context.update(.accountParentMissing, "accounts", set: "parent_id = NULL")
         },
         Repair(code: .partyMissing) { context in
+            // A party_id that is not an integer (text, a real, a blob) names no
+            // row and no party can be made with it as id: the link is cleared,
+            // the old value kept in the repair record.
+            for table in ["transactions", "splits"] {
+                try context.change(.partyMissing, table, rows: """
+                    SELECT id FROM \(table) WHERE party_id IS NOT NULL AND typeof(party_id) != 'integer'
+                    """, .update, apply: "UPDATE \(table) SET party_id = NULL WHERE id IN (SELECT id FROM temp.rebuild_rows)")
+            }
             let missing = try Int64.fetchAll(context.db, sql: """
                 SELECT party_id FROM transactions WHERE typeof(party_id) = 'integer' AND party_id NOT IN (SELECT id FROM parties)
                 UNION
@@ -54,9 +62,11 @@ enum Repairs {
             context.invalidate("temp.v_tx")
         },
         Repair(code: .orphanSplit) { context in
-            let missing = try Int64.fetchAll(context.db, sql: """
+            // Any value that names no transaction, an integer or not (a text in
+            // transaction_id is an orphan too): its splits go to one new journal.
+            let missing = try DatabaseValue.fetchAll(context.db, sql: """
                 SELECT DISTINCT s.transaction_id FROM splits s LEFT JOIN transactions t ON t.id = s.transaction_id
-                WHERE typeof(s.transaction_id) = 'integer' AND t.id IS NULL ORDER BY 1
+                WHERE s.transaction_id IS NOT NULL AND t.id IS NULL ORDER BY 1
                 """)
             for lost in missing {
                 let date = try String.fetchOne(context.db, sql: """
@@ -69,12 +79,13 @@ enum Repairs {
                 let journal = try context.insertNew(.orphanSplit, "transactions", insert: """
                     INSERT INTO transactions (kind, date, number, party_id, memo, created_at, modified_at)
                     VALUES ('journal', ?, NULL, NULL, 'Recovered by rebuild', ?, ?)
-                    """, arguments: [date, context.timestamp, context.timestamp])[0]
-                try context.change(.orphanSplit, "splits", rows: "SELECT id FROM splits WHERE transaction_id = ?", arguments: [lost],
+                    """, arguments: [date, context.timestamp, context.timestamp]).first
+                guard let journal else { throw RepairFailure.noRowMade("a transaction for the lines of missing transaction \(lost.described)") }
+                try context.change(.orphanSplit, "splits", rows: "SELECT id FROM splits WHERE transaction_id IS ?", arguments: [lost],
                                    .update, apply: "UPDATE splits SET transaction_id = ? WHERE id IN (SELECT id FROM temp.rebuild_rows)",
                                    applyArguments: [journal])
                 try balance(journal, context, code: .orphanSplit,
-                            memo: "'Rebuild Suspense: balances the lines of missing transaction \(lost), recovered by rebuild (orphan-split)'")
+                            memo: "'Rebuild Suspense: balances the lines of missing transaction ' || \(sqlLiteral(lost.described)) || ', recovered by rebuild (orphan-split)'")
             }
             if !missing.isEmpty { context.invalidate("temp.v_tx") }
         },
@@ -93,9 +104,9 @@ enum Repairs {
         },
         Repair(code: .itemAccountMissing) { context in
             try context.update(.itemAccountMissing, "items", set: """
-                income_account_id = CASE WHEN typeof(income_account_id) = 'integer' AND income_account_id NOT IN (SELECT id FROM accounts)
+                income_account_id = CASE WHEN income_account_id IS NOT NULL AND income_account_id NOT IN (SELECT id FROM accounts)
                                     THEN NULL ELSE income_account_id END,
-                expense_account_id = CASE WHEN typeof(expense_account_id) = 'integer' AND expense_account_id NOT IN (SELECT id FROM accounts)
+                expense_account_id = CASE WHEN expense_account_id IS NOT NULL AND expense_account_id NOT IN (SELECT id FROM accounts)
                                      THEN NULL ELSE expense_account_id END
                 """)
         },
@@ -107,7 +118,7 @@ enum Repairs {
                                     insert: """
                 INSERT INTO documents (transaction_id, due_date, total, balance_due)
                 SELECT r.id, NULL, ABS(COALESCE(x.arap, 0)),
-                       ABS(COALESCE(x.arap, 0)) - COALESCE((SELECT SUM(amount) FROM applications WHERE document_id = r.id), 0)
+                       ABS(COALESCE(x.arap, 0)) - COALESCE((SELECT SUM(\(ValueRule.summable("amount"))) FROM applications WHERE document_id = r.id), 0)
                 FROM temp.rebuild_rows r LEFT JOIN temp.v_tx x ON x.id = r.id
                 """)
         },
@@ -166,8 +177,8 @@ enum Repairs {
             // its sums are patched rather than the whole table summed again.
             try context.db.execute(sql: """
                 UPDATE temp.v_tx SET n = n + 1, total = 0
-                WHERE id IN (SELECT transaction_id FROM splits WHERE id >= ? AND id <= ?)
-                """, arguments: [added.first, added.last])
+                WHERE id IN (SELECT transaction_id FROM splits WHERE id IN (\(added.map(String.init).joined(separator: ","))))
+                """)
         },
         Repair(code: .documentTotalMismatch) { context in
             try context.update(.documentTotalMismatch, "documents", found: "transactions",
@@ -219,10 +230,10 @@ enum Repairs {
                 guard try !context.hasIndex(index) else { continue }
                 let later = try Int64.fetchAll(context.db, sql: Catalog.rowIDs(of: .duplicateName, in: table) + " ORDER BY 1")
                 for id in later {
-                    let row = try Row.fetchOne(context.db, sql: "SELECT name, \(scope) AS scope FROM \(table) WHERE id = ?", arguments: [id])!
-                    let scopeValue: DatabaseValue = row["scope"]
+                    guard let row = try Row.fetchOne(context.db, sql: "SELECT name, \(scope) AS scope FROM \(table) WHERE id = ?", arguments: [id]) else { continue }
+                    let scopeValue = row.stored("scope")
                     // The row itself still holds the name, so the first free one is "NAME (2)", then "NAME (3)"…
-                    let name = try freeName(row["name"], context.db,
+                    let name = try freeName(row.text("name") ?? row.stored("name").described, context.db,
                                             taken: "SELECT COUNT(*) FROM \(table) WHERE \(scope) IS ? AND name = ?", [scopeValue])
                     try context.change(.duplicateName, table, rows: "SELECT ?", arguments: [id], .update,
                                        apply: "UPDATE \(table) SET name = ? WHERE id = ?", applyArguments: [name, id])
@@ -236,9 +247,10 @@ enum Repairs {
     /// an integer is left alone (SPEC §2, invalid-value).
     static func balance(_ transaction: Int64, _ context: RepairContext, code: FindingCode, memo: String) throws {
         let row = try Row.fetchOne(context.db, sql: """
-            SELECT SUM(amount) AS total, MAX(CAST(amount AS INTEGER) IS NOT amount) AS bad FROM splits WHERE transaction_id = ?
+            SELECT SUM(\(ValueRule.summable("amount"))) AS total, MAX(\(ValueRule.isBadAmount("amount"))) AS bad
+            FROM splits WHERE transaction_id = ?
             """, arguments: [transaction])
-        guard let row, (row["bad"] as Int64?) == 0, let total = row["total"] as Int64?, total != 0 else { return }
+        guard let row, row.integer("bad") == 0, let total = row.integer("total"), total != 0 else { return }
         let suspense = try context.suspense(for: code)
         try context.insertNew(code, "splits", insert: """
             INSERT INTO splits (transaction_id, account_id, party_id, amount, memo, cleared, reconciliation_id)
@@ -251,10 +263,15 @@ enum Repairs {
     static func freeName(_ base: String, _ db: Database, taken: String, _ arguments: [DatabaseValueConvertible]) throws -> String {
         var candidate = base
         var number = 2
-        while try Int.fetchOne(db, sql: taken, arguments: StatementArguments(arguments + [candidate]))! > 0 {
+        while try Int.fetchOne(db, sql: taken, arguments: StatementArguments(arguments + [candidate])) ?? 0 > 0 {
             candidate = "\(base) (\(number))"
             number += 1
         }
         return candidate
+    }
+
+    /// `text` as an SQL string literal.
+    static func sqlLiteral(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
     }
 }

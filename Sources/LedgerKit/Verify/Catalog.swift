@@ -59,26 +59,25 @@ struct FindingRow {
     let rowID: Int64?
     let describe: TransactionDescriber
 
-    subscript<T: DatabaseValueConvertible>(_ column: String) -> T? { row[column] }
+    /// The column's value as `T`, or nil when it holds something else: any
+    /// column may hold any value (SPEC §2), and reading one must never trap.
+    subscript<T: DatabaseValueConvertible>(_ column: String) -> T? { row.value(column) }
 
     func money(_ column: String) -> String {
-        (row[column] as Int64?).map { Money(cents: $0).description } ?? "?"
+        row.integer(column).map { Money(cents: $0).description } ?? "?"
     }
 
     func text(_ column: String) -> String {
-        let value: DatabaseValue = row[column] ?? .null
-        switch value.storage {
-        case .null: return "empty"
-        case .string(let string): return "'\(string)'"
-        case .int64(let number): return String(number)
-        case .double(let number): return String(number)
-        case .blob(let data): return "\(data.count) bytes of binary data"
-        }
+        row.stored(column).described
     }
 
     /// "Check 1043 of 2026-03-02 for 250.00 (transaction 812)".
     func transaction(_ column: String) throws -> String {
-        try describe.transaction(row[column])
+        guard let id = row.integer(column) else {
+            let value = row.stored(column)
+            return value.isNull ? "a transaction with no id" : "transaction \(value.described)"
+        }
+        return try describe.transaction(id)
     }
 
     var id: String { rowID.map(String.init) ?? "?" }
@@ -99,15 +98,15 @@ final class TransactionDescriber {
         guard let id else { return "a transaction with no id" }
         if let known = cache[id] { return known }
         let sql = hasSplits
-            ? "SELECT kind, number, date, (SELECT SUM(MAX(amount, 0)) FROM splits WHERE transaction_id = t.id) AS debits FROM transactions t WHERE id = ?"
+            ? "SELECT kind, number, date, (SELECT SUM(CASE WHEN amount BETWEEN 1 AND \(Money.limit) THEN amount END) FROM splits WHERE transaction_id = t.id) AS debits FROM transactions t WHERE id = ?"
             : "SELECT kind, number, date, NULL AS debits FROM transactions WHERE id = ?"
         var text = "Transaction \(id)"
         if let row = try? Row.fetchOne(db, sql: sql, arguments: [id]) {
-            let kind = (row["kind"] as String?).flatMap(TransactionKind.init(rawValue:))?.displayName ?? "Transaction"
-            let number: String? = row["number"]
-            let date: String = row["date"] ?? "an unknown date"
-            text = kind + (number.map { " \($0)" } ?? "") + " of \(date)"
-            if let debits = row["debits"] as Int64?, debits > 0 { text += " for \(Money(cents: debits))" }
+            let kind = row.text("kind").flatMap(TransactionKind.init(rawValue:))?.displayName ?? "Transaction"
+            let number = row.stored("number")
+            let date = row.text("date") ?? "an unknown date"
+            text = kind + (number.isNull ? "" : " " + (row.text("number") ?? number.described)) + " of \(date)"
+            if let debits = row.integer("debits"), debits > 0 { text += " for \(Money(cents: debits))" }
             text += " (transaction \(id))"
         } else {
             text = "Transaction \(id), which no longer exists,"
@@ -128,30 +127,31 @@ enum Catalog {
         ("temp.v_tx", ["splits", "accounts"], """
             CREATE TEMP TABLE v_tx (id INTEGER PRIMARY KEY, n INTEGER, total INTEGER, arap INTEGER, bad INTEGER);
             INSERT INTO v_tx
-            SELECT s.transaction_id, COUNT(*), SUM(s.amount),
+            SELECT s.transaction_id, COUNT(*), SUM(\(ValueRule.summable("s.amount"))),
                    SUM(CASE WHEN s.account_id IN (SELECT id FROM accounts WHERE type IN \(receivablePayable))
-                       THEN s.amount ELSE 0 END),
-                   MAX(CAST(s.amount AS INTEGER) IS NOT s.amount)
+                       THEN \(ValueRule.summable("s.amount")) ELSE 0 END),
+                   MAX(\(ValueRule.isBadAmount("s.amount")))
             FROM splits s
             WHERE s.transaction_id IS NOT NULL AND CAST(s.transaction_id AS INTEGER) IS s.transaction_id
             GROUP BY s.transaction_id;
             """),
         ("temp.v_grp", ["splits"], """
             CREATE TEMP TABLE v_grp AS
-            SELECT account_id, party_id, reconciliation_id, SUM(amount) AS total, MAX(CAST(amount AS INTEGER) IS NOT amount) AS bad
+            SELECT account_id, party_id, reconciliation_id, SUM(\(ValueRule.summable("amount"))) AS total,
+                   MAX(\(ValueRule.isBadAmount("amount"))) AS bad
             FROM splits NOT INDEXED
             GROUP BY account_id, party_id, reconciliation_id;
             """),
         ("temp.v_applied", ["applications"], """
             CREATE TEMP TABLE v_applied (document_id INTEGER PRIMARY KEY, applied INTEGER, bad INTEGER);
             INSERT INTO v_applied
-            SELECT document_id, SUM(amount), MAX(CAST(amount AS INTEGER) IS NOT amount) FROM applications
+            SELECT document_id, SUM(\(ValueRule.summable("amount"))), MAX(\(ValueRule.isBadAmount("amount"))) FROM applications
             WHERE document_id IS NOT NULL AND CAST(document_id AS INTEGER) IS document_id GROUP BY document_id;
             """),
         ("temp.v_lines", ["document_lines"], """
             CREATE TEMP TABLE v_lines (transaction_id INTEGER PRIMARY KEY, total INTEGER, bad INTEGER);
             INSERT INTO v_lines
-            SELECT transaction_id, SUM(amount), MAX(CAST(amount AS INTEGER) IS NOT amount) FROM document_lines
+            SELECT transaction_id, SUM(\(ValueRule.summable("amount"))), MAX(\(ValueRule.isBadAmount("amount"))) FROM document_lines
             WHERE transaction_id IS NOT NULL AND CAST(transaction_id AS INTEGER) IS transaction_id GROUP BY transaction_id;
             """),
     ]
@@ -236,7 +236,7 @@ enum Catalog {
             "Split \(row.id) of \(try row.transaction("transaction_id")) names customer, vendor or other name \(row.text("party_id")), which does not exist"
         },
         Check(.accountParentMissing, scan: "accounts", uses: ["pa"],
-              when: "typeof(a.parent_id) = 'integer' AND pa.id IS NULL") { row in
+              when: "a.parent_id IS NOT NULL AND pa.id IS NULL") { row in
             "Account \(row.text("name")) (\(row.id)) is a sub-account of account \(row.text("parent_id")), which does not exist"
         },
         Check(.accountCycle, table: "accounts", needs: ["accounts"], query: """
@@ -263,7 +263,7 @@ enum Catalog {
                 : "Line \(row.id) (\(row.money("amount"))) belongs to \(try row.transaction("transaction_id")), which is not an invoice or a bill"
         }.with(columns: ["t.id AS owner_exists"]),
         Check(.lineItemMissing, scan: "document_lines", uses: ["i"],
-              when: "typeof(l.item_id) = 'integer' AND i.id IS NULL") { row in
+              when: "l.item_id IS NOT NULL AND i.id IS NULL") { row in
             "Line \(row.id) of \(try row.transaction("transaction_id")) names item \(row.text("item_id")), which does not exist"
         },
         Check(.applicationInvalid, scan: "applications", uses: ["p", "d"], columns: [
@@ -355,7 +355,7 @@ enum Catalog {
         },
         Check(.paymentOverapplied, table: "transactions", needs: ["applications", "transactions", "temp.v_tx"], query: """
             SELECT t.id AS row_id, a.applied, ABS(x.arap) AS amount
-            FROM (SELECT payment_id, SUM(amount) AS applied, MAX(typeof(amount) != 'integer') AS bad
+            FROM (SELECT payment_id, SUM(\(ValueRule.summable("amount"))) AS applied, MAX(\(ValueRule.isBadAmount("amount")) OR amount IS NULL) AS bad
                   FROM applications WHERE typeof(payment_id) = 'integer' GROUP BY payment_id) a
             JOIN transactions t ON t.id = a.payment_id
             JOIN temp.v_tx x ON x.id = t.id
@@ -397,11 +397,15 @@ enum Catalog {
               LEFT JOIN (SELECT reconciliation_id, SUM(total) AS total, MAX(bad) AS bad FROM temp.v_grp
                          WHERE reconciliation_id IS NOT NULL GROUP BY reconciliation_id) g ON g.reconciliation_id = r.id)
             WHERE bad = 0 AND typeof(beginning_balance) = 'integer' AND typeof(ending_balance) = 'integer'
-              AND typeof(previous) = 'integer'
+              AND typeof(previous) = 'integer' AND NOT \(ValueRule.isBadAmount("beginning_balance"))
+              AND NOT \(ValueRule.isBadAmount("ending_balance")) AND NOT \(ValueRule.isBadAmount("previous"))
+              AND typeof(cleared) = 'integer' AND cleared BETWEEN -4000000000000000000 AND 4000000000000000000
               AND (beginning_balance != previous OR ending_balance != beginning_balance + cleared)
             ORDER BY id
             """) { row in
             let name = "The \(row.text("name")) reconciliation \(row.id) of \(row.text("statement_date"))"
+            // The query lets through only amounts within Money.limit, and sums of
+            // them: these differences cannot overflow.
             let beginning: Int64 = row["beginning_balance"] ?? 0, previous: Int64 = row["previous"] ?? 0
             let ending: Int64 = row["ending_balance"] ?? 0, cleared: Int64 = row["cleared"] ?? 0
             var parts: [String] = []
@@ -436,11 +440,13 @@ enum Catalog {
                 : "\(line) is \(status) to transaction \(row.text("transaction_id")), which does not exist"
         },
         Check(.feedAmountMismatch, scan: "bank_feed", uses: ["t"], needs: ["splits", "accounts"], columns: [
-            "(SELECT COALESCE(SUM(sp.amount), 0) FROM splits sp WHERE sp.transaction_id = f.transaction_id AND +sp.account_id = f.account_id) AS booked",
+            "(SELECT COALESCE(SUM(\(ValueRule.summable("sp.amount"))), 0) FROM splits sp WHERE sp.transaction_id = f.transaction_id AND +sp.account_id = f.account_id) AS booked",
         ], when: """
             f.status IN ('matched', 'added') AND t.id IS NOT NULL AND f.account_id IN (SELECT id FROM accounts)
-            AND CAST(f.amount AS INTEGER) IS f.amount
-            AND f.amount != (SELECT COALESCE(SUM(sp.amount), 0) FROM splits sp
+            AND typeof(f.amount) = 'integer' AND NOT \(ValueRule.isBadAmount("f.amount"))
+            AND NOT EXISTS (SELECT 1 FROM splits sp WHERE sp.transaction_id = f.transaction_id AND +sp.account_id = f.account_id
+                            AND \(ValueRule.isBadAmount("sp.amount")))
+            AND f.amount != (SELECT COALESCE(SUM(\(ValueRule.summable("sp.amount"))), 0) FROM splits sp
                              WHERE sp.transaction_id = f.transaction_id AND +sp.account_id = f.account_id)
             """) { row in
             "Bank feed line \(row.id) (\(row.text("posted_date")), \(row.money("amount"))) is matched to \(try row.transaction("transaction_id")), which moves \(row.money("booked")) in that account"
@@ -461,13 +467,13 @@ enum Catalog {
 
     static let names: [Check] = [
         Check(.itemAccountMissing, scan: "items", uses: ["ia", "ea"], columns: ["ia.id AS income_exists", "ea.id AS expense_exists"], when: """
-            (typeof(i.income_account_id) = 'integer' AND ia.id IS NULL) OR (typeof(i.expense_account_id) = 'integer' AND ea.id IS NULL)
+            (i.income_account_id IS NOT NULL AND ia.id IS NULL) OR (i.expense_account_id IS NOT NULL AND ea.id IS NULL)
             """) { row in
             var missing: [String] = []
-            if (row["income_account_id"] as Int64?) != nil && (row["income_exists"] as Int64?) == nil {
+            if !row.row.stored("income_account_id").isNull && row.row.stored("income_exists").isNull {
                 missing.append("income account \(row.text("income_account_id"))")
             }
-            if (row["expense_account_id"] as Int64?) != nil && (row["expense_exists"] as Int64?) == nil {
+            if !row.row.stored("expense_account_id").isNull && row.row.stored("expense_exists").isNull {
                 missing.append("expense account \(row.text("expense_account_id"))")
             }
             return "Item \(row.text("name")) (\(row.id)) posts to \(missing.joined(separator: " and ")), which does not exist"

@@ -71,38 +71,43 @@ public enum Verifier {
             version = try identify(logical, header: header, path: path)
         }
 
-        let structure = try access.connect()
-        let structural = Outcome<[Finding]>()
-        let structureThread = Thread {
-            structural.set(Result { try structure.inDatabase { db in try StructureCheck.integrity(db, quick: quick) } })
-        }
-        structureThread.stackSize = 1 << 22
-        structureThread.start()
+        let structure = try access.connect(), secondLane = try access.connect()
+        return try Worker<[Finding]>.run({
+            try structure.inDatabase { db in try StructureCheck.integrity(db, quick: quick) }
+        }, during: { structural in
+            // The schema decides which checks can run; then the checks run in two
+            // lanes on two more connections, beside the structure check.
+            var findings: [Finding] = []
+            let available: Set<String>
+            do {
+                let schema = try logical.inDatabase(StructureCheck.schema)
+                findings += schema.findings
+                available = schema.wholeTables
+            } catch let error as DatabaseError where StructureCheck.isDamage(error) {
+                findings.append(LogicalRun.damageFinding(nil, "the list of tables", error))
+                available = []
+            }
+            let lanes = WorkUnit.lanes(available: available)
+            let counter = ProgressCounter(total: lanes.first.count + lanes.second.count + lanes.shared.count, report: progress)
+            let shared = SharedUnits(lanes.shared)
+            let (run, other) = try inTwoLanes(
+                lane(lanes.first, shared: shared, on: logical, available: available, counter: counter),
+                lane(lanes.second, shared: shared, on: secondLane, available: available, counter: counter))
+            findings += run.findings + other.findings + (try structural.wait().get())
+            findings = inCatalogOrder(findings)
+            return VerifyReport(file: path, formatVersion: version, ok: findings.isEmpty,
+                                counts: run.counts.merging(other.counts) { first, _ in first },
+                                findings: findings, elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
+        })
+    }
 
-        // The schema decides which checks can run; then the checks run in two
-        // lanes on two more connections, beside the structure check.
-        var findings: [Finding] = []
-        let available: Set<String>
-        do {
-            let schema = try logical.inDatabase(StructureCheck.schema)
-            findings += schema.findings
-            available = schema.wholeTables
-        } catch let error as DatabaseError where StructureCheck.isDamage(error) {
-            findings.append(LogicalRun.damageFinding(nil, "the list of tables", error))
-            available = []
+    /// Runs two lanes side by side and returns both, having waited for both.
+    private static func inTwoLanes(_ first: @escaping @Sendable () throws -> LogicalRun,
+                                   _ second: @escaping @Sendable () throws -> LogicalRun) throws -> (LogicalRun, LogicalRun) {
+        try Worker<LogicalRun>.run(second) { other in
+            let mine = Result { try first() }
+            return (try mine.get(), try other.wait().get())
         }
-        let lanes = WorkUnit.lanes(available: available)
-        let counter = ProgressCounter(total: lanes.first.count + lanes.second.count + lanes.shared.count, report: progress)
-        let shared = SharedUnits(lanes.shared)
-        let first = startLane(lanes.first, shared: shared, on: logical, available: available, counter: counter)
-        let second = startLane(lanes.second, shared: shared, on: try access.connect(), available: available, counter: counter)
-        let run = try first.wait().get(), other = try second.wait().get()
-        findings += run.findings + other.findings + (try structural.wait().get())
-
-        findings = inCatalogOrder(findings)
-        return VerifyReport(file: path, formatVersion: version, ok: findings.isEmpty,
-                            counts: run.counts.merging(other.counts) { first, _ in first },
-                            findings: findings, elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
     }
 
     /// Each finding once, in catalog order, then by table and row.
@@ -120,49 +125,42 @@ public enum Verifier {
     /// (quick) runs meanwhile on `structure`: two more connections to the file.
     static func findings(on db: Database, staged: Set<String>, reader: DatabaseQueue,
                          structure: DatabaseQueue) throws -> [Finding] {
-        let structural = Outcome<[Finding]>()
-        let thread = Thread {
-            structural.set(Result { try structure.inDatabase { db in try StructureCheck.integrity(db, quick: true) } })
-        }
-        thread.stackSize = 1 << 22
-        thread.start()
-        defer { _ = structural.wait() }
-        let schema = try StructureCheck.schema(db)
-        let available = schema.wholeTables.union(staged)
-        let lanes = WorkUnit.lanes(available: available)
-        let own = (lanes.first + lanes.second).filter { unit in
-            guard case .staging(let index) = unit else { return true }
-            return !staged.contains(Catalog.staging[index].name)
-        }
-        let shared = SharedUnits(lanes.shared)
-        let counter = ProgressCounter(total: own.count + lanes.shared.count, report: nil)
-        let other = startLane([], shared: shared, on: reader, available: schema.wholeTables, counter: counter)
-        var run = LogicalRun(available: available, progress: counter)
-        let ran = Result { try run.perform(own, shared: shared, db: db) }
-        let second = try other.wait().get()
-        try ran.get()
-        return inCatalogOrder(schema.findings + run.findings + second.findings + (try structural.wait().get()))
+        try Worker<[Finding]>.run({
+            try structure.inDatabase { db in try StructureCheck.integrity(db, quick: true) }
+        }, during: { structural in
+            let schema = try StructureCheck.schema(db)
+            let available = schema.wholeTables.union(staged)
+            let lanes = WorkUnit.lanes(available: available)
+            let own = (lanes.first + lanes.second).filter { unit in
+                guard case .staging(let index) = unit else { return true }
+                return !staged.contains(Catalog.staging[index].name)
+            }
+            let shared = SharedUnits(lanes.shared)
+            let counter = ProgressCounter(total: own.count + lanes.shared.count, report: nil)
+            let second = try Worker<LogicalRun>.run(lane([], shared: shared, on: reader, available: schema.wholeTables, counter: counter)) { other in
+                var run = LogicalRun(available: available, progress: counter)
+                let ran = Result { try run.perform(own, shared: shared, db: db) }
+                let second = try other.wait().get()
+                try ran.get()
+                return (run, second)
+            }
+            return inCatalogOrder(schema.findings + second.0.findings + second.1.findings + (try structural.wait().get()))
+        })
     }
 
-    /// Runs one lane of logical checks on its own thread.
+    /// One lane of logical checks, to run on its own thread.
     ///
     /// The lanes yield to the structure check: it is one long statement that
     /// cannot be split, so the run ends when it does if it never waits for a core.
-    private static func startLane(_ units: [WorkUnit], shared: SharedUnits, on queue: DatabaseQueue,
-                                  available: Set<String>, counter: ProgressCounter) -> Outcome<LogicalRun> {
-        let outcome = Outcome<LogicalRun>()
-        let thread = Thread {
+    private static func lane(_ units: [WorkUnit], shared: SharedUnits, on queue: DatabaseQueue,
+                             available: Set<String>, counter: ProgressCounter) -> @Sendable () throws -> LogicalRun {
+        {
             // On Linux the nice value is per thread: this lowers only the lane's own.
             _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-            outcome.set(Result {
-                var run = LogicalRun(available: available, progress: counter)
-                try queue.inDatabase { db in try run.perform(units, shared: shared, db: db) }
-                return run
-            })
+            var run = LogicalRun(available: available, progress: counter)
+            try queue.inDatabase { db in try run.perform(units, shared: shared, db: db) }
+            return run
         }
-        thread.stackSize = 1 << 22
-        thread.start()
-        return outcome
     }
 
     /// Checks that the file is a company file of a format this build reads, and
@@ -296,8 +294,8 @@ struct LogicalRun: Sendable {
                 do {
                     try db.execute(sql: staging.sql)
                     available.insert(staging.name)
-                } catch let error as DatabaseError where StructureCheck.isDamage(error) {
-                    damaged(staging.needs.first, "the table \(staging.needs.first ?? "")", error)
+                } catch let error as DatabaseError {
+                    failed(staging.needs.first, error)
                 }
             case .scan(let table):
                 guard available.contains(table) else { continue }
@@ -308,20 +306,20 @@ struct LogicalRun: Sendable {
                 do {
                     let rows = try Row.fetchCursor(db, sql: sql)
                     while let row = try rows.next() {
-                        let id: Int64? = row["row_id"]
+                        let id = row.integer("row_id")
                         let found = FindingRow(row: row, rowID: id, describe: describer)
                         findings.append(Finding(code: check.code, table: check.findingTable, rowID: id,
                                                 message: try check.message(found)))
                     }
-                } catch let error as DatabaseError where StructureCheck.isDamage(error) {
-                    damaged(check.findingTable, "the table \(check.findingTable ?? "")", error)
+                } catch let error as DatabaseError {
+                    failed(check.findingTable, error)
                 }
             case .counts:
                 for table in ["accounts", "transactions", "splits"] where available.contains(table) {
                     do {
                         counts[table] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)")
-                    } catch let error as DatabaseError where StructureCheck.isDamage(error) {
-                        damaged(table, "the table \(table)", error)
+                    } catch let error as DatabaseError {
+                        failed(table, error)
                     }
                 }
             }
@@ -356,46 +354,34 @@ struct LogicalRun: Sendable {
         do {
             let rows = try Row.fetchCursor(db, sql: sql)
             while let row = try rows.next() {
-                let id: Int64? = row["row_id"]
+                let id = row.integer("row_id")
                 let found = FindingRow(row: row, rowID: id, describe: describer)
-                for (index, check) in runnable.enumerated() where (row["check_\(index)"] as Int64?) ?? 0 != 0 {
+                for (index, check) in runnable.enumerated() where row.stored("check_\(index)") != 0.databaseValue {
                     findings.append(Finding(code: check.code, table: check.findingTable ?? scan.table, rowID: id,
                                             message: try check.message(found)))
                 }
             }
-        } catch let error as DatabaseError where StructureCheck.isDamage(error) {
-            damaged(scan.table, "the table \(scan.table)", error)
+        } catch let error as DatabaseError {
+            failed(scan.table, error)
         }
     }
 
-    private mutating func damaged(_ table: String?, _ what: String, _ error: DatabaseError) {
+    /// Turns an error met while checking `table` into a finding, once per table,
+    /// so that every other check still runs: damage is `sqlite-corruption`;
+    /// anything else SQLite refuses on the way (values no query can handle) is
+    /// `invalid-value`. Verify never stops on what a file holds.
+    private mutating func failed(_ table: String?, _ error: DatabaseError) {
         guard damagedTables.insert(table ?? "").inserted else { return }
-        findings.append(Self.damageFinding(table, what, error))
+        if StructureCheck.isDamage(error) {
+            findings.append(Self.damageFinding(table, "the table \(table ?? "")", error))
+        } else {
+            findings.append(Finding(code: .invalidValue, table: table, rowID: nil,
+                                    message: "Some checks of \(table ?? "the file") could not run on the values it holds (SQLite says: \(error.message ?? "error")); a person should look at it"))
+        }
     }
 
     static func damageFinding(_ table: String?, _ what: String, _ error: DatabaseError) -> Finding {
         Finding(code: .sqliteCorruption, table: table, rowID: nil,
                 message: "Some rows of \(what) cannot be read (SQLite says: \(error.message ?? "damaged")); ledger rebuild salvages every readable row")
-    }
-}
-
-/// A value produced on another thread, waited for once.
-final class Outcome<Value>: @unchecked Sendable {
-    // Guarded by `condition`: set once by the worker, read once by the waiter.
-    private let condition = NSCondition()
-    private var value: Result<Value, any Error>?
-
-    func set(_ result: Result<Value, any Error>) {
-        condition.lock()
-        value = result
-        condition.signal()
-        condition.unlock()
-    }
-
-    func wait() -> Result<Value, any Error> {
-        condition.lock()
-        defer { condition.unlock() }
-        while value == nil { condition.wait() }
-        return value!
     }
 }

@@ -14,8 +14,9 @@ struct RebuildCommand: ParsableCommand {
             file whole, rebuilds the indexes, refreshes statistics, compacts, verifies the \
             copy, and only then replaces FILE in one step. Every changed row is recorded in \
             the file; 'ledger log FILE' shows them. FILE must not be open in another program. \
-            Exit status: 0 the file is clean now; 1 repaired, but findings that need a person \
-            remain (listed); 2 could not rebuild (FILE untouched, reason given); 64 bad usage. \
+            Exit status: 0 the file is clean now and nothing was lost; 1 repaired, but findings \
+            that need a person remain (listed), or a salvage could not bring back every row as \
+            it was (the last line says how many per table; the snapshot keeps the original); 2 could not rebuild (FILE untouched, reason given); 64 bad usage. \
             With --dry-run: 0 nothing to change, 1 changes planned.
             """)
 
@@ -94,7 +95,17 @@ struct RebuildCommand: ParsableCommand {
         let seconds = String(format: "%.1f", Double(report.elapsedMS) / 1000)
         let what = report.changedAnything ? "rebuilt: \(Output.count(report.changedRows, "row")) changed"
             : "rebuilt: no row needed repair; every index was rebuilt and the file compacted"
-        let state = report.remaining.isEmpty ? "the file is clean" : "\(Output.count(report.remaining.count, "finding")) " + (report.remaining.count == 1 ? "needs" : "need") + " a person"
+        var state = report.remaining.isEmpty ? "the file is clean" : "\(Output.count(report.remaining.count, "finding")) " + (report.remaining.count == 1 ? "needs" : "need") + " a person"
+        if !report.isComplete, let salvage = report.salvage {
+            // Loss is never silent: the last line says what did not come back, per table.
+            let damaged = salvage.filter { !$0.isWhole }.map { table -> String in
+                var parts = [(table.lostIsExact ? "" : "at least ") + "\(Output.grouped(table.lost)) lost"]
+                if table.fromIndexes > 0 { parts.append("\(Output.grouped(table.fromIndexes)) rebuilt from indexes") }
+                return "\(table.table) " + parts.joined(separator: ", ")
+            }
+            state += "; NOT EVERY ROW CAME BACK: " + damaged.joined(separator: "; ")
+                + (report.snapshot.map { " — the damaged original is kept in \($0)" } ?? "")
+        }
         Output.line("\(report.file) \(what) in \(seconds) s — \(state)")
     }
 }

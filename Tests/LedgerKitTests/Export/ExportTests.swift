@@ -7,22 +7,9 @@ import Testing
 @Suite struct ExportTests {
     let folder = TemporaryDirectory()
 
-    /// Runs hledger, which .ci/run installs; a missing hledger fails the test.
+    /// Runs hledger; a missing hledger fails the test with one line saying how to install it.
     private func hledger(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        guard let path = ["/usr/bin/hledger", "/usr/local/bin/hledger"].first(where: FileManager.default.isExecutableFile) else {
-            Issue.record("hledger is not installed (apt-get install hledger; .ci/run installs it)")
-            return (-1, "")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try ExternalTool.require("hledger", install: "apt-get install hledger").run(arguments)
     }
 
     @Test(arguments: [(500, UInt64(1)), (3_000, UInt64(7))])

@@ -1,0 +1,128 @@
+import Foundation
+
+/// SQLite's write-ahead log (`FILE-wal`) read without SQLite, for a file SQLite
+/// cannot open: the committed transactions it holds are part of the company
+/// file (SPEC §3, §4), and are written onto a raw copy of the main file the way
+/// SQLite's own recovery would.
+///
+/// The format (sqlite.org/fileformat2.html#walformat): a 32-byte header (magic,
+/// version, page size, checkpoint sequence, two salts, a checksum), then frames
+/// of a 24-byte header (page number, the database size in pages on a commit
+/// frame, else 0, the salts, a cumulative checksum) and one page. Frames are
+/// valid while their salts match the header's and the checksum chain holds;
+/// only valid frames up to the last valid commit frame count.
+struct WriteAheadLog {
+    let pageSize: Int
+    /// Where the committed frames end (bytes from the start of the log).
+    let committedEnd: Int64
+    /// The database size in pages after the last committed transaction.
+    let databasePages: Int64
+    /// How many committed frames there are.
+    let committedFrames: Int
+
+    static let headerSize = 32
+    static let frameHeaderSize = 24
+
+    /// Reads the log at `path` and finds its committed frames, one frame in
+    /// memory at a time. Nil when there is no log, or no committed frame in it
+    /// (a torn or garbage log yields what was committed before the tear).
+    static func read(path: String) throws -> WriteAheadLog? {
+        let descriptor: Int32
+        do {
+            descriptor = try SystemCalls.open(path, O_RDONLY)
+        } catch let error as SystemCallError where error.isMissing {
+            return nil
+        }
+        defer { SystemCalls.close(descriptor) }
+        var header = [UInt8](repeating: 0, count: headerSize)
+        let read = try header.withUnsafeMutableBytes { try SystemCalls.pread(descriptor, into: $0, at: 0, path: path) }
+        guard read == headerSize else { return nil }
+        let magic = word(header, 0, bigEndian: true)
+        guard magic == 0x377F_0682 || magic == 0x377F_0683 else { return nil }
+        let bigEndian = magic & 1 == 1
+        let rawSize = Int(word(header, 8, bigEndian: true))
+        let pageSize = rawSize == 1 ? 65_536 : rawSize
+        guard pageSize >= 512, pageSize <= 65_536, pageSize & (pageSize - 1) == 0 else { return nil }
+        var sums = checksum(header[0..<24], bigEndian: bigEndian, seed: (0, 0))
+        guard sums.0 == word(header, 24, bigEndian: true), sums.1 == word(header, 28, bigEndian: true) else { return nil }
+        let salts = (word(header, 16, bigEndian: true), word(header, 20, bigEndian: true))
+
+        var frame = [UInt8](repeating: 0, count: frameHeaderSize + pageSize)
+        var offset = Int64(headerSize)
+        var committedEnd: Int64 = 0, pages: Int64 = 0, frames = 0, count = 0
+        while true {
+            let got = try frame.withUnsafeMutableBytes { try SystemCalls.pread(descriptor, into: $0, at: offset, path: path) }
+            guard got == frame.count else { break }
+            guard word(frame, 8, bigEndian: true) == salts.0, word(frame, 12, bigEndian: true) == salts.1,
+                  word(frame, 0, bigEndian: true) > 0 else { break }
+            sums = checksum(frame[0..<8], bigEndian: bigEndian, seed: sums)
+            sums = checksum(frame[frameHeaderSize...], bigEndian: bigEndian, seed: sums)
+            guard sums.0 == word(frame, 16, bigEndian: true), sums.1 == word(frame, 20, bigEndian: true) else { break }
+            offset += Int64(frame.count)
+            count += 1
+            let size = word(frame, 4, bigEndian: true)
+            if size > 0 {
+                committedEnd = offset
+                pages = Int64(size)
+                frames = count
+            }
+        }
+        guard frames > 0 else { return nil }
+        return WriteAheadLog(pageSize: pageSize, committedEnd: committedEnd, databasePages: pages, committedFrames: frames)
+    }
+
+    /// Writes the committed frames of the log at `path` onto the database file
+    /// at `database` (a private copy), in log order, then sets its size to the
+    /// last commit's, as a checkpoint would.
+    /// - Returns: how many frames were written (0 without a committed frame).
+    @discardableResult
+    static func apply(logAt path: String, onto database: String) throws -> Int {
+        guard let log = try read(path: path) else { return 0 }
+        let source = try SystemCalls.open(path, O_RDONLY)
+        defer { SystemCalls.close(source) }
+        let target = try SystemCalls.open(database, O_RDWR)
+        defer { SystemCalls.close(target) }
+        // A log can add at most one page per frame: a page number or a size past
+        // that is not SQLite's doing, and would make a huge sparse file.
+        let mainPages = try SystemCalls.size(of: target, path: database) / Int64(log.pageSize)
+        let size = min(log.databasePages, mainPages + Int64(log.committedFrames))
+        var frame = [UInt8](repeating: 0, count: frameHeaderSize + log.pageSize)
+        var offset = Int64(headerSize)
+        while offset < log.committedEnd {
+            let got = try frame.withUnsafeMutableBytes { try SystemCalls.pread(source, into: $0, at: offset, path: path) }
+            guard got == frame.count else { break }
+            let page = Int64(word(frame, 0, bigEndian: true))
+            offset += Int64(frame.count)
+            guard page <= size else { continue }
+            try frame.withUnsafeBytes { bytes in
+                try SystemCalls.pwrite(target, UnsafeRawBufferPointer(rebasing: bytes[frameHeaderSize...]),
+                                       at: (page - 1) * Int64(log.pageSize), path: database)
+            }
+        }
+        try SystemCalls.ftruncate(target, to: size * Int64(log.pageSize), path: database)
+        try SystemCalls.fsync(target, path: database)
+        return log.committedFrames
+    }
+
+    private static func word<C: RandomAccessCollection>(_ bytes: C, _ offset: Int, bigEndian: Bool) -> UInt32
+    where C.Element == UInt8, C.Index == Int {
+        let start = bytes.startIndex + offset
+        let b0 = UInt32(bytes[start]), b1 = UInt32(bytes[start + 1]), b2 = UInt32(bytes[start + 2]), b3 = UInt32(bytes[start + 3])
+        return bigEndian ? b0 << 24 | b1 << 16 | b2 << 8 | b3 : b3 << 24 | b2 << 16 | b1 << 8 | b0
+    }
+
+    /// SQLite's WAL checksum over `bytes` (a multiple of 8 long), continuing from `seed`.
+    static func checksum<C: RandomAccessCollection>(_ bytes: C, bigEndian: Bool, seed: (UInt32, UInt32)) -> (UInt32, UInt32)
+    where C.Element == UInt8, C.Index == Int {
+        var (s0, s1) = seed
+        var index = bytes.startIndex
+        while index + 8 <= bytes.endIndex {
+            let x0 = word(bytes, index - bytes.startIndex, bigEndian: bigEndian)
+            let x1 = word(bytes, index - bytes.startIndex + 4, bigEndian: bigEndian)
+            s0 = s0 &+ x0 &+ s1
+            s1 = s1 &+ x1 &+ s0
+            index += 8
+        }
+        return (s0, s1)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+/// A system call that failed, with its `errno`, so a caller can tell a full
+/// disk (`ENOSPC`) from a refused permission (`EACCES`).
+struct SystemCallError: Error, Equatable, CustomStringConvertible {
+    /// The C name of the call: "open", "pwrite", "rename"…
+    let call: String
+    let path: String
+    let code: Int32
+
+    var isNoSpace: Bool { code == ENOSPC || code == EDQUOT }
+    var isPermission: Bool { code == EACCES || code == EPERM || code == EROFS }
+    var isMissing: Bool { code == ENOENT }
+
+    /// "No space left on device" and the like.
+    var reason: String { String(cString: strerror(code)) }
+
+    var description: String { "\(call) \(path): \(reason)" }
+}
+
+/// The raw system calls of the library, in one place: each retries when a
+/// signal interrupts it (EINTR) and throws `SystemCallError` on failure.
+enum SystemCalls {
+    /// Runs `body` until it does not fail with EINTR; a negative result throws.
+    @discardableResult
+    private static func retrying<T: BinaryInteger>(_ call: String, _ path: String, _ body: () -> T) throws -> T {
+        while true {
+            let result = body()
+            if result >= 0 { return result }
+            if errno == EINTR { continue }
+            throw SystemCallError(call: call, path: path, code: errno)
+        }
+    }
+
+    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o600) throws -> Int32 {
+        try retrying("open", path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
+    }
+
+    static func close(_ descriptor: Int32) {
+        _ = Glibc.close(descriptor)
+    }
+
+    /// Reads up to `count` bytes at `offset`; fewer only at the end of the file.
+    static func pread(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64,
+                      path: String) throws -> Int {
+        var done = 0
+        while done < buffer.count {
+            let count = try retrying("pread", path) {
+                Glibc.pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            }
+            if count == 0 { break }
+            done += count
+        }
+        return done
+    }
+
+    /// Writes all of `buffer` at `offset`.
+    static func pwrite(_ descriptor: Int32, _ buffer: UnsafeRawBufferPointer, at offset: Int64, path: String) throws {
+        var done = 0
+        while done < buffer.count {
+            done += try retrying("pwrite", path) {
+                Glibc.pwrite(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            }
+        }
+    }
+
+    static func ftruncate(_ descriptor: Int32, to size: Int64, path: String) throws {
+        try retrying("ftruncate", path) { Glibc.ftruncate(descriptor, off_t(size)) }
+    }
+
+    /// Flushes a descriptor's data; EINVAL (a file system that cannot sync a folder) is not an error.
+    static func fsync(_ descriptor: Int32, path: String) throws {
+        while Glibc.fsync(descriptor) != 0 {
+            if errno == EINTR { continue }
+            if errno == EINVAL { return }
+            throw SystemCallError(call: "fsync", path: path, code: errno)
+        }
+    }
+
+    /// Flushes the file or folder at `path`.
+    static func fsync(path: String) throws {
+        let descriptor = try open(path, O_RDONLY)
+        defer { close(descriptor) }
+        try fsync(descriptor, path: path)
+    }
+
+    static func rename(_ from: String, _ to: String) throws {
+        try retrying("rename", to) { Glibc.rename(from, to) }
+    }
+
+    /// A second name for a file; fails with EEXIST rather than replace one.
+    static func link(_ from: String, _ to: String) throws {
+        try retrying("link", to) { Glibc.link(from, to) }
+    }
+
+    /// The size of the open file, in bytes.
+    static func size(of descriptor: Int32, path: String) throws -> Int64 {
+        var status = stat()
+        try retrying("fstat", path) { fstat(descriptor, &status) }
+        return Int64(status.st_size)
+    }
+}
