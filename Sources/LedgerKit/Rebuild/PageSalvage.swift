@@ -20,16 +20,25 @@ enum PageSalvage {
             inserts[table] = try dst.makeStatement(sql: "INSERT OR IGNORE INTO \(table) (" + shape.map(\.name).joined(separator: ", ")
                 + ") VALUES (" + Array(repeating: "?", count: shape.count).joined(separator: ", ") + ")")
         }
-        var recovered: [String: Int] = [:]
+        var recovered: [String: Int] = [:], altered: [String: Int] = [:]
         /// Inserts a leaf's rows into `table`; a rowid already there (from a page read earlier) is kept.
         func insert(_ rows: [(rowid: Int64, values: [DatabaseValue])], into table: String) throws {
             let shape = Schema.columns[table] ?? []
             for row in rows where row.values.count <= shape.count {
                 var values = row.values + Array(repeating: DatabaseValue.null, count: shape.count - row.values.count)
                 if let key = shape.firstIndex(where: \.isKey) { values[key] = row.rowid.databaseValue }
+                guard let statement = inserts[table] else { continue }
                 do {
-                    try inserts[table]!.execute(arguments: StatementArguments(values))
-                    recovered[table, default: 0] += dst.changesCount
+                    try statement.execute(arguments: StatementArguments(values))
+                    if dst.changesCount > 0 {
+                        recovered[table, default: 0] += 1
+                    } else if let mended = CheckedValues.mended(table, columns: shape.map(\.name), values: values),
+                              try Int.fetchOne(dst, sql: "SELECT 1 FROM \(table) WHERE rowid = ?", arguments: [row.rowid]) == nil {
+                        // OR IGNORE passed over a value a CHECK refuses: kept with a replacement.
+                        try statement.execute(arguments: StatementArguments(mended))
+                        recovered[table, default: 0] += dst.changesCount
+                        altered[table, default: 0] += dst.changesCount
+                    }
                 } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
                     continue
                 }
@@ -52,6 +61,7 @@ enum PageSalvage {
         guard !recovered.isEmpty else { return nil }
         return Schema.tableNames.map { table in
             SalvagedTable(table: table, recovered: recovered[table] ?? 0, fromIndexes: 0, lost: 0, lostIsExact: false,
+                          altered: altered[table] ?? 0,
                           note: "the file's list of tables was damaged: rows were read page by page, and how many were lost cannot be counted")
         }
     }

@@ -22,16 +22,29 @@ public struct SalvagedTable: Codable, Sendable, Equatable {
     /// False when the table had damage but no index to count its lost rows by:
     /// `lost` is then a lower bound.
     public let lostIsExact: Bool
+    /// Rows kept with a value the schema forbids (a CHECK of SPEC §1) replaced.
+    public let altered: Int
     /// What else a person should know ("the table was missing; created empty").
     public let note: String?
 
     enum CodingKeys: String, CodingKey {
-        case table, recovered, fromIndexes = "from_indexes", lost, lostIsExact = "lost_is_exact", note
+        case table, recovered, fromIndexes = "from_indexes", lost, lostIsExact = "lost_is_exact", altered, note
+    }
+
+    public init(table: String, recovered: Int, fromIndexes: Int, lost: Int, lostIsExact: Bool, altered: Int = 0,
+                note: String?) {
+        self.table = table
+        self.recovered = recovered
+        self.fromIndexes = fromIndexes
+        self.lost = lost
+        self.lostIsExact = lostIsExact
+        self.altered = altered
+        self.note = note
     }
 
     /// Whether every row of the table came back as it was: none lost, none
     /// rebuilt from an index with fields missing, and that known for sure.
-    public var isWhole: Bool { lost == 0 && fromIndexes == 0 && lostIsExact }
+    public var isWhole: Bool { lost == 0 && fromIndexes == 0 && altered == 0 && lostIsExact }
 }
 
 /// What `ledger rebuild` did, or with `--dry-run` would do.

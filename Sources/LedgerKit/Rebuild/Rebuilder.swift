@@ -160,12 +160,16 @@ public enum Rebuilder {
     }
 
     /// Whether an error of the normal path is damage that salvage gets round:
-    /// SQLite calling a page malformed, or the structure check still finding
-    /// damage after the repairs (VACUUM INTO copies values the way a damaged
-    /// page holds them; salvage inserts them again).
+    /// SQLite calling a page malformed; a unique index the rows break (REINDEX
+    /// of swapped pages); a damaged page claiming a record larger than the disk
+    /// (SQLITE_FULL from VACUUM INTO: rebuild checked the room it needs first);
+    /// or the structure check still finding damage after the repairs (VACUUM
+    /// INTO copies values the way a damaged page holds them; salvage inserts
+    /// them again). Salvage runs once; if it meets the same, the rebuild stops.
     private static func salvageMayHelp(_ error: any Error) -> Bool {
         switch error {
-        case let error as DatabaseError: return StructureCheck.isDamage(error)
+        case let error as DatabaseError:
+            return StructureCheck.isDamage(error) || error.resultCode == .SQLITE_CONSTRAINT || error.resultCode == .SQLITE_FULL
         case let error as CompanyFileError:
             if case .damaged = error { return true }
             return false

@@ -22,8 +22,8 @@ enum Salvage {
         defer { try? writer.close() }
         return try writer.writeWithoutTransaction { dst in
             try dst.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA temp_store = FILE")
-            // Values the checks report (invalid-value) are kept as they are.
-            try dst.execute(sql: "PRAGMA ignore_check_constraints = ON")
+            // CHECK constraints stay on: a salvaged file is one that integrity_check
+            // calls ok; a value a CHECK refuses is replaced (`CheckedValues`) and counted.
             var report: [SalvagedTable] = []
             try dst.inTransaction(.immediate) {
                 for table in Schema.tables { try dst.execute(sql: table.sql) }
@@ -44,7 +44,6 @@ enum Salvage {
                 }
                 return .commit
             }
-            try dst.execute(sql: "PRAGMA ignore_check_constraints = OFF")
             return report
         }
     }
@@ -122,7 +121,7 @@ enum Salvage {
             + Array(repeating: "?", count: targets.count).joined(separator: ", ") + ")")
 
         var start = Int64.min
-        var recovered = 0, refused = 0
+        var recovered = 0, refused = 0, altered = 0
         var gaps: [ClosedRange<Int64>] = []
         reading: while true {
             var last: Int64?
@@ -136,8 +135,16 @@ enum Salvage {
                         try insert.execute(arguments: StatementArguments(values))
                         recovered += 1
                     } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                        // A NULL where the schema forbids one, or a second item of one name.
-                        refused += 1
+                        // A value a CHECK refuses is replaced; a NULL where the schema
+                        // forbids one, or a second item of one name, cannot be kept.
+                        let targetNames = targets.map { String($0.dropFirst().dropLast()) }
+                        if let mended = CheckedValues.mended(table, columns: targetNames, values: values),
+                           (try? insert.execute(arguments: StatementArguments(mended))) != nil {
+                            recovered += 1
+                            altered += 1
+                        } else {
+                            refused += 1
+                        }
                     }
                     last = rowid
                 }
@@ -176,12 +183,16 @@ enum Salvage {
             note = [note, "\(refused) rows broke a rule of the schema (a missing required value) and could not be kept"]
                 .compactMap { $0 }.joined(separator: "; ")
         }
+        if altered > 0 {
+            note = [note, CheckedValues.note(table, count: altered)].compactMap { $0 }.joined(separator: "; ")
+        }
         guard !gaps.isEmpty else {
-            return SalvagedTable(table: table, recovered: recovered, fromIndexes: 0, lost: refused, lostIsExact: true, note: note)
+            return SalvagedTable(table: table, recovered: recovered, fromIndexes: 0, lost: refused, lostIsExact: true,
+                                 altered: altered, note: note)
         }
         let (lost, exact, rebuilt) = try fromIndexes(table, indexes: indexes, gaps: gaps, src: src, dst: dst, now: now)
         return SalvagedTable(table: table, recovered: recovered, fromIndexes: rebuilt, lost: lost - rebuilt + refused,
-                             lostIsExact: exact, note: note)
+                             lostIsExact: exact, altered: altered, note: note)
     }
 
     private static func probe(_ table: String, at rowid: Int64, _ src: Database) -> Probe {
@@ -278,5 +289,39 @@ enum Salvage {
         }
         try dst.execute(sql: "DROP TABLE temp.salvage_lost")
         return (lost, exact, rebuilt)
+    }
+}
+
+/// The values a CHECK of SPEC §1 refuses, in rows salvage keeps: a salvaged
+/// file is one that `integrity_check` calls ok, so such a value is replaced by
+/// the choice that moves no money and claims the least, and the row is counted
+/// as altered (the rebuild then exits 1, and the snapshot keeps the original).
+enum CheckedValues {
+    static let replacements: [String: [(column: String, allowed: [String], replacement: String)]] = [
+        "accounts": [("type", AccountType.allCases.map(\.rawValue), AccountType.otherCurrentAsset.rawValue)],
+        "parties": [("kind", PartyKind.allCases.map(\.rawValue), PartyKind.other.rawValue)],
+        "transactions": [("kind", TransactionKind.allCases.map(\.rawValue), TransactionKind.journal.rawValue)],
+        "splits": [("cleared", ["n", "c", "r"], "n")],
+        "bank_feed": [("status", ["new", "matched", "added", "excluded"], "new")],
+    ]
+
+    /// `values` (in the order of `columns`) with every value a CHECK refuses
+    /// replaced; nil when there is nothing to replace.
+    static func mended(_ table: String, columns: [String], values: [DatabaseValue]) -> [DatabaseValue]? {
+        guard let rules = replacements[table] else { return nil }
+        var mended = values
+        var changed = false
+        for rule in rules {
+            guard let index = columns.firstIndex(of: rule.column), index < mended.count else { continue }
+            if case .string(let text) = mended[index].storage, rule.allowed.contains(text) { continue }
+            mended[index] = rule.replacement.databaseValue
+            changed = true
+        }
+        return changed ? mended : nil
+    }
+
+    static func note(_ table: String, count: Int) -> String {
+        let what = replacements[table]?.map { "\($0.column) '\($0.replacement)'" }.joined(separator: ", ") ?? "a default"
+        return "\(count) rows held a value the schema forbids and were kept with \(what) in its place"
     }
 }

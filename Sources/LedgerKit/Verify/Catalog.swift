@@ -299,7 +299,7 @@ enum Catalog {
                 : "The invoice or bill header of \(try row.transaction("transaction_id")) belongs to a transaction that is not an invoice or a bill"
         },
         Check(.reconciliationAccountMissing, scan: "reconciliations", uses: ["a"],
-              when: "typeof(r.account_id) = 'integer' AND a.id IS NULL") { row in
+              when: "r.account_id IS NOT NULL AND a.id IS NULL") { row in
             "Reconciliation \(row.id) (statement of \(row.text("statement_date"))) is of account \(row.text("account_id")), which does not exist"
         },
         Check(.reconciliationLinkInvalid, scan: "splits", uses: ["r", "t"], needs: ["accounts"], columns: [

@@ -182,6 +182,7 @@ enum ValueRule: Sendable {
                              ("outcome", .oneOf(["ok", "findings", "repaired", "failed"], optional: true)),
                              ("started_at", .timestamp), ("finished_at", .timestamp)],
         "repair_actions": [("run_id", .integer(optional: false)), ("code", .required), ("table_name", .required),
+                           ("row_id", .integer(optional: true)),
                            ("action", .oneOf(["insert", "update", "delete"], optional: false))],
     ]
 

@@ -101,6 +101,7 @@ struct RebuildCommand: ParsableCommand {
             let damaged = salvage.filter { !$0.isWhole }.map { table -> String in
                 var parts = [(table.lostIsExact ? "" : "at least ") + "\(Output.grouped(table.lost)) lost"]
                 if table.fromIndexes > 0 { parts.append("\(Output.grouped(table.fromIndexes)) rebuilt from indexes") }
+                if table.altered > 0 { parts.append("\(Output.grouped(table.altered)) kept with a forbidden value replaced") }
                 return "\(table.table) " + parts.joined(separator: ", ")
             }
             state += "; NOT EVERY ROW CAME BACK: " + damaged.joined(separator: "; ")
