@@ -124,7 +124,7 @@ import Testing
         try holder.run()
         defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
         _ = out.fileHandleForReading.availableData
-        let busy = try Ledger.run("rebuild", path)
+        let busy = try Ledger.run("rebuild", path, "--wait", "1")
         #expect(busy.status == 2)
         #expect(busy.stderr == "ledger: \(path) is open in another program; close it there (or wait for it to finish) and run 'ledger rebuild \(path)' again. Nothing was changed.\n")
         #expect(try contents(path) == before)

@@ -18,7 +18,7 @@ public enum PointInTime {
         var rest = String(decoding: bytes[11...], as: UTF8.self)
         var zone: TimeZone = timeZone
         if rest.hasSuffix("Z") {
-            zone = TimeZone(secondsFromGMT: 0)!
+            zone = TimeZone(identifier: "UTC") ?? timeZone
             rest.removeLast()
         } else if let sign = rest.lastIndex(where: { $0 == "+" || $0 == "-" }) {
             let offset = rest[rest.index(after: sign)...].split(separator: ":").compactMap { Int($0) }
@@ -31,14 +31,17 @@ public enum PointInTime {
             } else {
                 return nil
             }
-            zone = TimeZone(secondsFromGMT: (rest[sign] == "-" ? -1 : 1) * minutes * 60)!
+            // Foundation takes offsets of at most 18 hours; beyond that names no real zone.
+            guard let offsetZone = TimeZone(secondsFromGMT: (rest[sign] == "-" ? -1 : 1) * minutes * 60) else { return nil }
+            zone = offsetZone
             rest = String(rest[..<sign])
         }
         let parts = rest.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2 || parts.count == 3, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isNumber) }),
-              let hour = Int(parts[0]), let minute = Int(parts[1]), hour < 24, minute < 60 else { return nil }
-        let second = parts.count == 3 ? Int(parts[2])! : 0
-        guard second < 60 else { return nil }
+        // ASCII digits only: `isNumber` also accepts "½" and "٣", which Int() does not read.
+        guard parts.count == 2 || parts.count == 3,
+              parts.allSatisfy({ $0.utf8.count == 2 && $0.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } }),
+              let hour = Int(parts[0]), let minute = Int(parts[1]), hour < 24, minute < 60,
+              let second = parts.count == 3 ? Int(parts[2]) : 0, second < 60 else { return nil }
         calendar.timeZone = zone
         let (year, month, date) = day.components
         return calendar.date(from: DateComponents(year: year, month: month, day: date, hour: hour, minute: minute, second: second))

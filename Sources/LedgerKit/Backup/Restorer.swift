@@ -69,9 +69,10 @@ public enum Restorer {
     ///   - force: replace a file of another company.
     ///   - verify: run a quick verify of the restored content first.
     public static func restore(_ snapshot: Snapshot, to target: String, backupFolder: String, force: Bool = false,
-                               verify: Bool = true, now: Date = Date()) throws -> RestoreResult {
+                               verify: Bool = true, wait: TimeInterval = CompanyFile.lockWait,
+                               now: Date = Date()) throws -> RestoreResult {
         let exists = FileManager.default.fileExists(atPath: target)
-        if exists { try refuseIfInUse(target) }
+        if exists { try refuseIfInUse(target, wait: wait) }
         let temporary = AtomicFile.temporaryPath(beside: target, purpose: "restoring")
         defer { AtomicFile.removeDatabaseFiles(at: temporary) }
         try decompress(snapshot, to: temporary)
@@ -93,16 +94,17 @@ public enum Restorer {
             if !force, let current = current ?? nil, let incoming = restoredCompany ?? snapshot.manifest.company, current != incoming {
                 throw RestoreError.otherCompany(target: target, targetCompany: current, snapshotCompany: incoming)
             }
-            replaced = try SnapshotWriter.take(of: target, into: backupFolder, kind: .preRestore, now: now)
-            try refuseIfInUse(target)
+            replaced = try SnapshotWriter.take(of: target, into: backupFolder, kind: .preRestore, wait: wait, now: now)
         }
-        try AtomicFile.fsync(path: temporary)
-        unlink(target + "-wal")
-        unlink(target + "-shm")
-        guard rename(temporary, target) == 0 else {
-            throw BackupError.cannotWrite(path: target, reason: String(cString: strerror(errno)))
+        // The in-use check is held through the rename, and the restored file keeps
+        // the owner and mode of the file it replaces.
+        do {
+            try AtomicFile.replace(target, with: temporary, database: true)
+        } catch AtomicFile.Refusal.inUse {
+            throw RestoreError.targetInUse(path: target)
+        } catch let error as SystemCallError {
+            throw BackupError.cannotWrite(path: target, reason: error.reason)
         }
-        try AtomicFile.fsync(path: URL(fileURLWithPath: target).deletingLastPathComponent().path)
         return RestoreResult(snapshot: snapshot, target: target, replaced: replaced, verify: status)
     }
 
@@ -130,11 +132,16 @@ public enum Restorer {
         }
     }
 
-    /// Refuses a target another program has open (see `ReadOnlyAccess.whileNoOneElseHasItOpen`).
-    static func refuseIfInUse(_ target: String) throws {
+    /// Waits up to `wait` seconds for no other program to have the target open
+    /// (see `ReadOnlyAccess.whileNoOneElseHasItOpen`), then refuses.
+    static func refuseIfInUse(_ target: String, wait: TimeInterval) throws {
         guard access(target, R_OK | W_OK) == 0 else {
             throw BackupError.cannotWrite(path: target, reason: String(cString: strerror(errno)))
         }
-        guard ReadOnlyAccess.whileNoOneElseHasItOpen(target, {}) else { throw RestoreError.targetInUse(path: target) }
+        let deadline = Date().addingTimeInterval(wait)
+        while !ReadOnlyAccess.whileNoOneElseHasItOpen(target, {}) {
+            guard Date() < deadline else { throw RestoreError.targetInUse(path: target) }
+            usleep(100_000)
+        }
     }
 }

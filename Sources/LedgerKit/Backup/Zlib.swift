@@ -8,8 +8,10 @@ final class Deflater {
 
     /// - Throws: `BackupError.compression` if zlib cannot start (out of memory).
     init(level: Int32) throws {
-        self.level = level
-        stream = .allocate(capacity: 1)
+        // The stream is stored only once zlib has started it: an initializer that
+        // throws after every property is set runs `deinit`, which would end and
+        // free the stream a second time.
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
         // windowBits -15: raw deflate; the gzip header and trailer are ours.
         let status = CZlib_deflateInit2(stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY)
@@ -18,6 +20,8 @@ final class Deflater {
             stream.deallocate()
             throw BackupError.compression("zlib could not start (code \(status))")
         }
+        self.stream = stream
+        self.level = level
     }
 
     deinit {
@@ -58,15 +62,18 @@ final class Inflater {
     private let stream: UnsafeMutablePointer<z_stream>
     private(set) var finished = false
 
-    init() throws {
-        stream = .allocate(capacity: 1)
+    /// - Parameter windowBits: zlib's, negative for raw inflate (-8 to -15).
+    init(windowBits: Int32 = -15) throws {
+        // Stored only once zlib has started it, as in `Deflater`.
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        let status = CZlib_inflateInit2(stream, -15)
+        let status = CZlib_inflateInit2(stream, windowBits)
         guard status == Z_OK else {
             stream.deinitialize(count: 1)
             stream.deallocate()
             throw BackupError.compression("zlib could not start (code \(status))")
         }
+        self.stream = stream
     }
 
     deinit {

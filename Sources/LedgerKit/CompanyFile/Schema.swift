@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The company file schema of SPEC §1, format version 1, as an ordered list of
@@ -177,7 +178,7 @@ public enum Schema {
     ]
 
     /// A column of a table, as SQLite describes it.
-    struct Column: Sendable {
+    struct Column: Sendable, Equatable {
         let name: String
         let isInteger: Bool
         let notNull: Bool
@@ -185,22 +186,25 @@ public enum Schema {
         let isKey: Bool
     }
 
-    /// The columns of each table, in order, read from the schema built in memory
-    /// (so that they cannot drift from the SQL above).
-    static let columns: [String: [Column]] = {
-        var columns: [String: [Column]] = [:]
-        guard let reference = try? DatabaseQueue() else { return columns }
-        try? reference.write { db in
-            for table in tables {
-                try db.execute(sql: table.sql)
-                columns[table.name] = try Row.fetchAll(db, sql: "PRAGMA table_info(\(table.name))").map { row in
-                    Column(name: row["name"], isInteger: (row["type"] as String) == "INTEGER",
-                           notNull: row["notnull"] as Bool, isKey: (row["pk"] as Int) == 1)
-                }
-            }
+    /// The columns of each table, in order, read from the SQL above (so that
+    /// they cannot drift from it). Parsed in Swift rather than asked of SQLite,
+    /// so that nothing can fail: a test holds them equal to `PRAGMA table_info`.
+    static let columns: [String: [Column]] = Dictionary(uniqueKeysWithValues: tables.map { ($0.name, parseColumns($0.sql)) })
+
+    /// The column definitions of a `CREATE TABLE` of this file: one per line,
+    /// a name then a type; lines that continue a CHECK, and comments, are not columns.
+    static func parseColumns(_ sql: String) -> [Column] {
+        guard let open = sql.firstIndex(of: "(") else { return [] }
+        return sql[sql.index(after: open)...].split(separator: "\n").compactMap { line -> Column? in
+            let code = line.components(separatedBy: "--")[0].trimmingCharacters(in: .whitespaces)
+            let words = code.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            guard words.count >= 2, let first = words[0].unicodeScalars.first, CharacterSet.letters.contains(first),
+                  ["INTEGER", "TEXT", "REAL", "BLOB"].contains(words[1].trimmingCharacters(in: CharacterSet(charactersIn: ","))) else { return nil }
+            let upper = code.uppercased()
+            return Column(name: words[0], isInteger: words[1].hasPrefix("INTEGER"),
+                          notNull: upper.contains("NOT NULL"), isKey: upper.contains("PRIMARY KEY"))
         }
-        return columns
-    }()
+    }
 
     /// Every object, tables first, in creation order.
     public static var objects: [Object] { tables + indexes }

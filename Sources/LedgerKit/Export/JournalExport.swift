@@ -53,8 +53,10 @@ public enum JournalExport {
             try? handle.close()
             throw error
         }
-        guard rename(temporary, output) == 0 else {
-            throw ExportError.cannotWrite(path: output, reason: String(cString: strerror(errno)))
+        do {
+            try AtomicFile.replace(output, with: temporary, database: false)
+        } catch let error as SystemCallError {
+            throw ExportError.cannotWrite(path: output, reason: error.reason)
         }
         return count
     }

@@ -361,29 +361,15 @@ public enum Rebuilder {
     /// Renames `final` over `path` while no other program has `path` open and
     /// nothing has changed it since the rebuild began.
     static func replace(_ path: String, with final: String, identity: FileIdentity) throws {
-        var changed = false
-        let free = try ReadOnlyAccess.whileNoOneElseHasItOpen(path) {
-            guard FileIdentity(path) == identity else {
-                changed = true
-                return
-            }
-            // Empty side files (the WAL was folded in by `settle`): a stale WAL
-            // must never meet the new file.
-            unlink(path + "-wal")
-            unlink(path + "-shm")
-            // The rebuilt file keeps the owner and permissions of the one it replaces.
-            var status = stat()
-            if stat(path, &status) == 0 {
-                _ = chown(final, status.st_uid, status.st_gid)
-                _ = chmod(final, status.st_mode & 0o7777)
-            }
-            guard rename(final, path) == 0 else {
-                throw RebuildError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
-            }
-            try AtomicFile.fsync(path: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        do {
+            try AtomicFile.replace(path, with: final, database: true, unchangedSince: identity)
+        } catch AtomicFile.Refusal.inUse {
+            throw RebuildError.inUse(path: path)
+        } catch AtomicFile.Refusal.changedMeanwhile {
+            throw RebuildError.changedMeanwhile(path: path)
+        } catch let error as SystemCallError {
+            throw RebuildError.cannotWrite(path: path, reason: error.reason)
         }
-        guard free else { throw RebuildError.inUse(path: path) }
-        guard !changed else { throw RebuildError.changedMeanwhile(path: path) }
     }
 }
 

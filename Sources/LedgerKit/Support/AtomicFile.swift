@@ -69,4 +69,46 @@ enum AtomicFile {
             throw CompanyFileError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
         }
     }
+
+    /// Why `replace` did not replace.
+    enum Refusal: Error, Equatable {
+        /// Another program has the file open (SQLite's lock bytes are held).
+        case inUse
+        /// The file changed since `unchangedSince` was taken.
+        case changedMeanwhile
+    }
+
+    /// The one way a file is replaced whole (rebuild, restore, export): the new
+    /// content at `temporary` (beside `path`) is fsynced, takes the owner and
+    /// mode of the file it replaces, and is renamed over it; the folder is then
+    /// fsynced, so the new name survives a power cut.
+    ///
+    /// - Parameters:
+    ///   - database: the files are company files: the rename happens while
+    ///     holding the lock that proves no other program has `path` open, and
+    ///     its stale `-wal` and `-shm` are removed under that lock, so that no
+    ///     old log ever meets the new file.
+    ///   - identity: when given, the file must be as it was then.
+    /// - Throws: `Refusal`, or `SystemCallError` (a full disk, a permission).
+    static func replace(_ path: String, with temporary: String, database: Bool, unchangedSince identity: FileIdentity? = nil) throws {
+        try SystemCalls.fsync(path: temporary)
+        let exists = FileManager.default.fileExists(atPath: path)
+        func install() throws {
+            if let identity, FileIdentity(path) != identity { throw Refusal.changedMeanwhile }
+            if database {
+                unlink(path + "-wal")
+                unlink(path + "-shm")
+            }
+            // The new file keeps the owner and permissions of the one it replaces.
+            var status = stat()
+            if exists, stat(path, &status) == 0 {
+                _ = chown(temporary, status.st_uid, status.st_gid)
+                _ = chmod(temporary, status.st_mode & 0o7777)
+            }
+            try SystemCalls.rename(temporary, path)
+            try SystemCalls.fsync(path: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        }
+        guard database && exists else { return try install() }
+        guard try ReadOnlyAccess.whileNoOneElseHasItOpen(path, install) else { throw Refusal.inUse }
+    }
 }

@@ -340,7 +340,8 @@ struct LogicalRun: Sendable {
             guard case .condition(_, let uses, _) = check.source else { continue }
             for alias in uses where !joins.contains(alias) { joins.append(alias) }
         }
-        var select = ["\(scan.alias).*", "\(scan.key) AS row_id"]
+        // The key's alias is one no table of SPEC §1 has (repair_actions has a row_id).
+        var select = ["\(scan.alias).*", "\(scan.key) AS ledger_row_key"]
         var conditions: [String] = []
         for (index, check) in runnable.enumerated() {
             guard case .condition(_, _, let sql) = check.source else { continue }
@@ -350,11 +351,11 @@ struct LogicalRun: Sendable {
         }
         let sql = "SELECT * FROM (SELECT " + select.joined(separator: ", ") + " FROM \(scan.table) \(scan.alias) "
             + joins.sorted().map { scan.joins[$0]!.sql }.joined(separator: " ") + ") WHERE "
-            + conditions.joined(separator: " OR ") + " ORDER BY row_id"
+            + conditions.joined(separator: " OR ") + " ORDER BY ledger_row_key"
         do {
             let rows = try Row.fetchCursor(db, sql: sql)
             while let row = try rows.next() {
-                let id = row.integer("row_id")
+                let id = row.integer("ledger_row_key")
                 let found = FindingRow(row: row, rowID: id, describe: describer)
                 for (index, check) in runnable.enumerated() where row.stored("check_\(index)") != 0.databaseValue {
                     findings.append(Finding(code: check.code, table: check.findingTable ?? scan.table, rowID: id,

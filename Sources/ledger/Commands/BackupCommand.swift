@@ -10,7 +10,8 @@ struct BackupCommand: ParsableCommand {
             Writes one file <name>-<YYYYMMDD>T<HHMMSS>Z.db.gz into DIR (created if missing): an \
             ordinary gzip file ('gzip -dc' gives the company file back) whose header carries a \
             manifest with the time, the company, the SHA-256 of the content and whether a quick \
-            verify found it clean. The snapshot appears only when complete. Exit status 0 on \
+            verify found it clean. The snapshot appears only when complete. A file another \
+            program holds locked is waited for (--wait), never copied half-written. Exit status 0 on \
             success, 2 when it could not be taken (nothing is left behind), 64 bad usage.
             """)
 
@@ -28,6 +29,8 @@ struct BackupCommand: ParsableCommand {
 
     @OptionGroup var keep: KeepOptions
 
+    @OptionGroup var wait: WaitOption
+
     @Flag(name: .customLong("no-verify"), help: "Skip the quick verify of the copy (the manifest then says skipped); faster.")
     var noVerify = false
 
@@ -41,8 +44,8 @@ struct BackupCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let snapshot = try SnapshotWriter.take(of: file, into: to, kind: SnapshotKind(rawValue: kind)!, level: level,
-                                                   verify: !noVerify)
+            let snapshot = try SnapshotWriter.take(of: file, into: to, kind: kind == "scheduled" ? .scheduled : .manual,
+                                                   level: level, verify: !noVerify, wait: wait.seconds)
             let removed = keep.policy.isEmpty ? [] : try Retention.prune(to, policy: keep.policy, dryRun: false).filter { !$0.keep }
             if json { return try Output.json(SnapshotListing(snapshot)) }
             for decision in removed { Output.line("Pruned \(decision.snapshot.path)") }
@@ -104,6 +107,20 @@ struct SnapshotListing: Encodable {
         try container.encode(snapshot.path, forKey: .path)
         try container.encode(snapshot.bytes, forKey: .bytes)
         try snapshot.manifest.encode(to: encoder)
+    }
+}
+
+/// How long backup, rebuild and restore wait for another program to let go of
+/// the company file (a write transaction, `locking_mode=EXCLUSIVE`) before they
+/// refuse with exit 2, writing nothing (SPEC §4).
+struct WaitOption: ParsableArguments {
+    @Option(name: .customLong("wait"), help: ArgumentHelp(
+        "Seconds to wait for another program that holds the company file locked, then give up (exit 2, nothing written).",
+        valueName: "seconds"))
+    var seconds: Double = CompanyFile.lockWait
+
+    func validate() throws {
+        guard seconds >= 0, seconds.isFinite else { throw ValidationError("--wait must be 0 or more seconds.") }
     }
 }
 

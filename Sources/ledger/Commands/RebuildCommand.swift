@@ -32,6 +32,8 @@ struct RebuildCommand: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout instead of text.")
     var json = false
 
+    @OptionGroup var wait: WaitOption
+
     @Option(help: "Show at most this many changes of each kind.")
     var limit = 5
 
@@ -43,7 +45,7 @@ struct RebuildCommand: ParsableCommand {
         var report: RebuildReport?
         try reportingFailures {
             let meter = PhaseMeter(enabled: Output.stderrIsTerminal && !json)
-            report = try Rebuilder.rebuild(path: file, options: RebuildOptions(backupFolder: backupDir, dryRun: dryRun)) {
+            report = try Rebuilder.rebuild(path: file, options: RebuildOptions(backupFolder: backupDir, dryRun: dryRun, wait: wait.seconds)) {
                 meter.show($0.phase)
             }
             meter.finish()

@@ -28,6 +28,8 @@ struct RestoreCommand: ParsableCommand {
     @Option(name: .customLong("backup-dir"), help: "Where the snapshot of the replaced file goes (default: a folder 'backups' beside FILE).")
     var backupDir: String?
 
+    @OptionGroup var wait: WaitOption
+
     @Flag(help: "Replace a file that holds another company.")
     var force = false
 
@@ -47,7 +49,8 @@ struct RestoreCommand: ParsableCommand {
         try reportingFailures {
             let snapshot = try Restorer.choose(source, target: to, at: at.flatMap { PointInTime.parse($0) })
             let folder = backupDir ?? URL(fileURLWithPath: to).deletingLastPathComponent().appendingPathComponent("backups").path
-            let result = try Restorer.restore(snapshot, to: to, backupFolder: folder, force: force, verify: !noVerify)
+            let result = try Restorer.restore(snapshot, to: to, backupFolder: folder, force: force, verify: !noVerify,
+                                              wait: wait.seconds)
             if json { return try Output.json(result) }
             Output.line("Restored \(to) from \(snapshot.path) (taken \(snapshot.manifest.createdAt)), verify: \(result.verify)")
             if let replaced = result.replaced { Output.line("The file it replaced is kept in \(replaced.path)") }

@@ -102,7 +102,7 @@ import Testing
         defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
         _ = out.fileHandleForReading.availableData
         #expect(throws: RestoreError.targetInUse(path: file)) {
-            try Restorer.restore(taken[0], to: file, backupFolder: backups, force: true)
+            try Restorer.restore(taken[0], to: file, backupFolder: backups, force: true, wait: 1)
         }
     }
 
