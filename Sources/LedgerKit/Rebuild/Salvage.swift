@@ -88,6 +88,7 @@ enum Salvage {
                 let own = indexes.filter { $0.table == table }.map(\.name)
                 report.append(try copy(table, columns: columns, indexes: own, from: src, to: dst, now: now))
             }
+            try inferKinds(dst)
             // Tables of other tools (GRDB's migrations, a user's own) come along as they are.
             for (table, columns) in layout.sorted(by: { $0.key < $1.key }) where !Schema.tableNames.contains(table) {
                 guard let sql = try? String.fetchOne(src, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
@@ -98,6 +99,30 @@ enum Salvage {
             }
         }
         return report
+    }
+
+    /// The memo of a transaction rebuilt from the file's indexes.
+    static let fromIndexesMemo = "Recovered by rebuild from the file's indexes: its kind, number and memo were lost"
+
+    /// Gives the transactions rebuilt from indexes back the kind their other
+    /// rows show, once every table is copied: a `documents` row makes an
+    /// invoice (a bill, with a payable line), applications paid from it a
+    /// payment (a bill payment). As journals, the repairs would delete their
+    /// documents, lines and applications as belonging to no invoice or bill.
+    private static func inferKinds(_ dst: Database) throws {
+        let payable = "EXISTS (SELECT 1 FROM splits s JOIN accounts a ON a.id = s.account_id WHERE s.transaction_id = transactions.id AND a.type = 'accounts_payable')"
+        try dst.execute(sql: """
+            UPDATE transactions SET
+              kind = CASE
+                WHEN EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = transactions.id)
+                  THEN CASE WHEN \(payable) THEN 'bill' ELSE 'invoice' END
+                ELSE CASE WHEN \(payable) THEN 'bill_payment' ELSE 'payment' END END,
+              memo = memo || ' (its kind was told by its ' || CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = transactions.id)
+                THEN 'invoice or bill header' ELSE 'payments applied' END || ')'
+            WHERE memo = ? AND kind = 'journal'
+              AND (EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = transactions.id)
+                   OR EXISTS (SELECT 1 FROM applications ap WHERE ap.payment_id = transactions.id))
+            """, arguments: [fromIndexesMemo])
     }
 
     private enum Probe { case row(Int64), end, damaged }
@@ -273,10 +298,9 @@ enum Salvage {
         case "transactions":
             try dst.execute(sql: """
                 INSERT INTO transactions (id, kind, date, number, party_id, memo, created_at, modified_at)
-                SELECT salvage_rowid, 'journal', date, NULL, party_id,
-                       'Recovered by rebuild from the file''s indexes: its kind, number and memo were lost', ?, ?
+                SELECT salvage_rowid, 'journal', date, NULL, party_id, ?, ?, ?
                 FROM temp.salvage_lost WHERE date IS NOT NULL
-                """, arguments: [stamp, stamp])
+                """, arguments: [fromIndexesMemo, stamp, stamp])
             rebuilt = dst.changesCount
         case "parties":
             try dst.execute(sql: """

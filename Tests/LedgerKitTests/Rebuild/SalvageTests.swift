@@ -88,12 +88,24 @@ import Testing
         let onPage = try CompanyFile.read(path) { db in
             try Row.fetchAll(db, sql: "SELECT id, date, party_id FROM transactions ORDER BY id")
         }
+        let related = ["documents", "document_lines", "applications"]
+        let countsBefore = try CompanyFile.read(path) { db in
+            try related.map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? 0 }
+        }
         try Damage.scribble(on: path, page: page, byte: 0xFF)
 
         let report = try rebuild(path)
         let table = try #require(report.salvage?.first { $0.table == "transactions" })
         #expect(table.fromIndexes == cells)
         #expect(table.lost == 0)
+        // Rows rebuilt from indexes lack fields: loud, exit 1.
+        #expect(report.exitStatus == 1)
+        #expect(!report.isComplete && report.rebuiltFromIndexes == cells)
+        // Their invoices' and bills' headers, lines and applications stay: their kinds are told by those rows.
+        let countsAfter = try CompanyFile.read(path) { db in
+            try related.map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? 0 }
+        }
+        #expect(countsAfter == countsBefore)
         try CompanyFile.read(path) { db in
             // Every transaction is there, with its date and party; those rebuilt are journals saying so.
             for row in onPage {
