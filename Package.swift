@@ -32,6 +32,11 @@ let package = Package(
                 "LedgerKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // The fuzzing harness (Scripts/fuzz.sh); built plainly, it replays inputs.
+        .executableTarget(
+            name: "LedgerFuzz",
+            dependencies: ["LedgerKit"],
+            path: "Tests/Fuzz"),
         .testTarget(
             name: "LedgerKitTests",
             dependencies: [

@@ -164,8 +164,12 @@ enum Gzip {
         var size: UInt32 = 0
         var trailer: [UInt8] = []
         while true {
-            let count = chunk.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-            guard count >= 0 else { throw BackupError.cannotRead(path: path, reason: String(cString: strerror(errno))) }
+            let count: Int
+            do {
+                count = try chunk.withUnsafeMutableBytes { try SystemCalls.read(input, into: $0, path: path) }
+            } catch let error as SystemCallError {
+                throw BackupError.cannotRead(path: path, reason: error.reason)
+            }
             if count == 0 { break }
             var data = ArraySlice(chunk[0..<count])
             if header == nil {
@@ -207,8 +211,14 @@ enum Gzip {
         var block = [UInt8](repeating: 0, count: blockSize)
         var filled = 0
         while filled < blockSize {
-            let count = block.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + filled, blockSize - filled) }
-            guard count >= 0 else { throw BackupError.cannotRead(path: path, reason: String(cString: strerror(errno))) }
+            let count: Int
+            do {
+                count = try block.withUnsafeMutableBytes {
+                    try SystemCalls.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]), path: path)
+                }
+            } catch let error as SystemCallError {
+                throw BackupError.cannotRead(path: path, reason: error.reason)
+            }
             if count == 0 { break }
             filled += count
         }
@@ -217,11 +227,10 @@ enum Gzip {
     }
 
     static func write(_ bytes: [UInt8], to descriptor: Int32, path: String) throws {
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + written, bytes.count - written) }
-            guard count > 0 else { throw BackupError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
-            written += count
+        do {
+            try bytes.withUnsafeBytes { try SystemCalls.write(descriptor, $0, path: path) }
+        } catch let error as SystemCallError {
+            throw BackupError.cannotWrite(path: path, reason: error.reason)
         }
     }
 }

@@ -90,20 +90,28 @@ final class BackupLock {
     ///   or another run keeps the lock past the timeout.
     init(folder: String, timeout: TimeInterval = 600) throws {
         let path = folder + "/.ledger.lock"
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw BackupError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        do {
+            descriptor = try SystemCalls.open(path, O_RDWR | O_CREAT)
+        } catch let error as SystemCallError {
+            throw BackupError.cannotWrite(path: path, reason: error.reason)
+        }
         let deadline = Date().addingTimeInterval(timeout)
-        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR, Date() < deadline else {
-                close(descriptor)
-                throw BackupError.cannotWrite(path: folder, reason: "another ledger backup or prune has held it for \(Int(timeout)) s")
+        do {
+            while try !SystemCalls.tryFlock(descriptor, path: path) {
+                guard Date() < deadline else {
+                    throw BackupError.cannotWrite(path: folder, reason: "another ledger backup or prune has held it for \(Int(timeout)) s")
+                }
+                usleep(100_000)
             }
-            usleep(100_000)
+        } catch {
+            SystemCalls.close(descriptor)
+            if let error = error as? SystemCallError { throw BackupError.cannotWrite(path: path, reason: error.reason) }
+            throw error
         }
     }
 
     func release() {
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
+        SystemCalls.unflock(descriptor)
+        SystemCalls.close(descriptor)
     }
 }

@@ -133,8 +133,12 @@ public enum SnapshotWriter {
                               finish: (inout Manifest) throws -> Void) throws -> Snapshot {
         let partial = AtomicFile.temporaryPath(beside: folder + "/" + manifest.source, purpose: "snapshot.partial")
         defer { unlink(partial) }
-        let descriptor = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw BackupError.cannotWrite(path: partial, reason: String(cString: strerror(errno))) }
+        let descriptor: Int32
+        do {
+            descriptor = try SystemCalls.open(partial, O_WRONLY | O_CREAT | O_EXCL)
+        } catch let error as SystemCallError {
+            throw BackupError.cannotWrite(path: partial, reason: error.reason)
+        }
         var manifest = manifest
         do {
             // Room for the longest digest, counts and verify word the final text can hold.
@@ -148,24 +152,27 @@ public enum SnapshotWriter {
             try finish(&manifest)
             let final = Array(padded(try manifest.commentText(), to: reserved).utf8)
             guard final.count == reserved else { throw BackupError.compression("the manifest outgrew its room in the header") }
-            let written = final.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, Gzip.commentOffset) }
-            guard written == final.count, fsync(descriptor) == 0 else {
-                throw BackupError.cannotWrite(path: partial, reason: String(cString: strerror(errno)))
-            }
-            close(descriptor)
+            try final.withUnsafeBytes { try SystemCalls.pwrite(descriptor, $0, at: Int64(Gzip.commentOffset), path: partial) }
+            try SystemCalls.fsync(descriptor, path: partial)
+            SystemCalls.close(descriptor)
         } catch {
-            close(descriptor)
+            SystemCalls.close(descriptor)
+            if let error = error as? SystemCallError { throw BackupError.cannotWrite(path: partial, reason: error.reason) }
             throw error
         }
         for sequence in 1... {
             let final = folder + "/" + SnapshotName.make(source: manifest.source, at: now, sequence: sequence)
-            if link(partial, final) == 0 {
-                try AtomicFile.fsync(path: folder)
-                var status = stat()
-                stat(final, &status)
-                return Snapshot(path: final, bytes: Int64(status.st_size), manifest: manifest)
+            do {
+                try SystemCalls.link(partial, final)
+            } catch let error as SystemCallError where error.code == EEXIST {
+                continue
+            } catch let error as SystemCallError {
+                throw BackupError.cannotWrite(path: final, reason: error.reason)
             }
-            guard errno == EEXIST else { throw BackupError.cannotWrite(path: final, reason: String(cString: strerror(errno))) }
+            try AtomicFile.fsync(path: folder)
+            var status = stat()
+            stat(final, &status)
+            return Snapshot(path: final, bytes: Int64(status.st_size), manifest: manifest)
         }
         fatalError("unreachable: the sequence of names is endless")
     }

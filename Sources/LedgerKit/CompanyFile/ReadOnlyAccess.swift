@@ -86,19 +86,12 @@ final class ReadOnlyAccess: @unchecked Sendable {
     /// not seen, and closing the descriptor drops this process's locks on the
     /// file, so callers close their own connections first.
     static func whileNoOneElseHasItOpen(_ path: String, _ work: () throws -> Void) rethrows -> Bool {
-        let descriptor = open(path, O_RDWR | O_CLOEXEC)
-        guard descriptor >= 0 else { return false }
-        defer { Glibc.close(descriptor) }
-        var lock = flock()
-        lock.l_type = Int16(F_WRLCK)
-        lock.l_whence = Int16(SEEK_SET)
-        lock.l_start = 0x4000_0000  // SQLite's PENDING_BYTE; RESERVED and SHARED follow
-        lock.l_len = 512
-        guard fcntl(descriptor, F_SETLK, &lock) == 0 else { return false }
-        defer {
-            lock.l_type = Int16(F_UNLCK)
-            _ = fcntl(descriptor, F_SETLK, &lock)
-        }
+        guard let descriptor = try? SystemCalls.open(path, O_RDWR) else { return false }
+        defer { SystemCalls.close(descriptor) }
+        // SQLite's PENDING_BYTE; RESERVED and SHARED follow.
+        let start: Int64 = 0x4000_0000, length: Int64 = 512
+        guard (try? SystemCalls.tryLock(descriptor, from: start, length: length, path: path)) == true else { return false }
+        defer { SystemCalls.unlock(descriptor, from: start, length: length) }
         try work()
         return true
     }

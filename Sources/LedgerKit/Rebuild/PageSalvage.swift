@@ -115,25 +115,26 @@ final class PageFile {
 
     init(path: String) throws {
         let header = try FileHeader.read(path: path)
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw CompanyFileError.unreadable(path: path) }
+        guard let descriptor = try? SystemCalls.open(path, O_RDONLY) else { throw CompanyFileError.unreadable(path: path) }
         self.descriptor = descriptor
         pageSize = header.pageSize
         var first = [UInt8](repeating: 0, count: 100)
-        _ = first.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, 100, 0) }
+        _ = try? first.withUnsafeMutableBytes { try SystemCalls.pread(descriptor, into: $0, at: 0, path: path) }
         usable = pageSize - Int(first[20])
         pageCount = Int(header.fileSize / Int64(pageSize))
     }
 
     deinit {
-        close(descriptor)
+        SystemCalls.close(descriptor)
     }
 
     /// Page `number` (1-based), or nil past the end of the file.
     func page(_ number: Int) -> [UInt8]? {
         guard number >= 1, number <= pageCount else { return nil }
         var bytes = [UInt8](repeating: 0, count: pageSize)
-        let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, pageSize, off_t((number - 1) * pageSize)) }
+        let count = try? bytes.withUnsafeMutableBytes {
+            try SystemCalls.pread(descriptor, into: $0, at: Int64(number - 1) * Int64(pageSize), path: "")
+        }
         return count == pageSize ? bytes : nil
     }
 

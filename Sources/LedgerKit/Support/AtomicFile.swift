@@ -36,21 +36,21 @@ enum AtomicFile {
         let temporary = temporaryPath(beside: path, purpose: "creating")
         defer { removeDatabaseFiles(at: temporary) }
         try build(temporary)
-        try fsync(path: temporary)
-        if replacing {
-            // A stale WAL beside the old file would be replayed onto the new one.
-            unlink(path + "-wal")
-            unlink(path + "-shm")
-            guard rename(temporary, path) == 0 else {
-                throw CompanyFileError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
+        do {
+            try SystemCalls.fsync(path: temporary)
+            if replacing {
+                // A stale WAL beside the old file would be replayed onto the new one.
+                unlink(path + "-wal")
+                unlink(path + "-shm")
+                try SystemCalls.rename(temporary, path)
+            } else {
+                try SystemCalls.link(temporary, path)
             }
-        } else {
-            guard link(temporary, path) == 0 else {
-                if errno == EEXIST { throw CompanyFileError.alreadyExists(path: path) }
-                throw CompanyFileError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
-            }
+            try SystemCalls.fsync(path: folder)
+        } catch let error as SystemCallError {
+            if error.code == EEXIST { throw CompanyFileError.alreadyExists(path: path) }
+            throw CompanyFileError.cannotCreate(path: path, reason: error.reason)
         }
-        try fsync(path: folder)
     }
 
     /// Removes a database file and its `-wal`, `-shm` and `-journal` companions, if present.
@@ -60,13 +60,10 @@ enum AtomicFile {
 
     /// Flushes a file's or a folder's content to the disk.
     static func fsync(path: String) throws {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw CompanyFileError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { close(descriptor) }
-        guard Glibc.fsync(descriptor) == 0 || errno == EINVAL else {
-            throw CompanyFileError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
+        do {
+            try SystemCalls.fsync(path: path)
+        } catch let error as SystemCallError {
+            throw CompanyFileError.cannotCreate(path: path, reason: error.reason)
         }
     }
 

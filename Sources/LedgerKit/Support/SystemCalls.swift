@@ -64,6 +64,67 @@ enum SystemCalls {
         }
     }
 
+    /// Reads from the file position until `buffer` is full or the file ends.
+    static func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
+        var done = 0
+        while done < buffer.count {
+            let count = try retrying("read", path) { Glibc.read(descriptor, buffer.baseAddress! + done, buffer.count - done) }
+            if count == 0 { break }
+            done += count
+        }
+        return done
+    }
+
+    /// Writes all of `bytes` at the file position.
+    static func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        var done = 0
+        while done < bytes.count {
+            let count = try retrying("write", path) { Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done) }
+            guard count > 0 else { throw SystemCallError(call: "write", path: path, code: EIO) }
+            done += count
+        }
+    }
+
+    /// Takes a POSIX write lock on `length` bytes from `start` without waiting;
+    /// false when another process holds any of them.
+    static func tryLock(_ descriptor: Int32, from start: Int64, length: Int64, path: String) throws -> Bool {
+        var lock = flock()
+        lock.l_type = Int16(F_WRLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_start = off_t(start)
+        lock.l_len = off_t(length)
+        while fcntl(descriptor, F_SETLK, &lock) != 0 {
+            if errno == EINTR { continue }
+            if errno == EACCES || errno == EAGAIN { return false }
+            throw SystemCallError(call: "fcntl", path: path, code: errno)
+        }
+        return true
+    }
+
+    /// Lets go of a lock `tryLock` took.
+    static func unlock(_ descriptor: Int32, from start: Int64, length: Int64) {
+        var lock = flock()
+        lock.l_type = Int16(F_UNLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_start = off_t(start)
+        lock.l_len = off_t(length)
+        _ = fcntl(descriptor, F_SETLK, &lock)
+    }
+
+    /// Takes the whole-file `flock` without waiting; false when another holds it.
+    static func tryFlock(_ descriptor: Int32, path: String) throws -> Bool {
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            if errno == EWOULDBLOCK { return false }
+            throw SystemCallError(call: "flock", path: path, code: errno)
+        }
+        return true
+    }
+
+    static func unflock(_ descriptor: Int32) {
+        _ = flock(descriptor, LOCK_UN)
+    }
+
     static func ftruncate(_ descriptor: Int32, to size: Int64, path: String) throws {
         try retrying("ftruncate", path) { Glibc.ftruncate(descriptor, off_t(size)) }
     }

@@ -22,19 +22,13 @@ public enum VerifyLog {
     ///
     /// - Throws: `CompanyFileError.cannotCreate` when the log cannot be written.
     public static func append(_ report: VerifyReport, quick: Bool, to path: String, at moment: Date = Date()) throws {
-        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw CompanyFileError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { close(descriptor) }
-        let bytes = Array(record(of: report, quick: quick, at: moment).utf8)
-        var written = 0
-        while written < bytes.count {
-            let count = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard count > 0 else {
-                throw CompanyFileError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
-            }
-            written += count
+        do {
+            let descriptor = try SystemCalls.open(path, O_WRONLY | O_APPEND | O_CREAT)
+            defer { SystemCalls.close(descriptor) }
+            let bytes = Array(record(of: report, quick: quick, at: moment).utf8)
+            try bytes.withUnsafeBytes { try SystemCalls.write(descriptor, $0, path: path) }
+        } catch let error as SystemCallError {
+            throw CompanyFileError.cannotCreate(path: path, reason: error.reason)
         }
     }
 }

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Fuzzes one reader of outside bytes with libFuzzer for SECONDS (not part of
+# the tests): Scripts/fuzz.sh ofx|csv|page|wal|gzip SECONDS
+#
+# Builds the LedgerFuzz harness (Tests/Fuzz) with -sanitize=fuzzer,address in
+# its own build folder (.build-fuzz), seeds a corpus from SampleData and a
+# small company file, and runs. Crashes land in .build-fuzz/crashes/TARGET/;
+# replay one with `swift run LedgerFuzz TARGET FILE` and make it a regression
+# test. The last lines give the executions done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target="${1:-}"
+seconds="${2:-60}"
+case "$target" in
+    ofx|csv|page|wal|gzip) ;;
+    *) echo "usage: Scripts/fuzz.sh ofx|csv|page|wal|gzip SECONDS" >&2; exit 64 ;;
+esac
+
+scratch=.build-fuzz
+swift build --scratch-path "$scratch" --product LedgerFuzz \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DLEDGER_FUZZ >&2
+binary="$scratch/debug/LedgerFuzz"
+
+corpus="$scratch/corpus/$target"
+crashes="$scratch/crashes/$target"
+mkdir -p "$corpus" "$crashes"
+if [ -z "$(ls -A "$corpus")" ]; then
+    # Seeds: real inputs of each kind, small enough for the fuzzer to mutate.
+    seedfolder=$(mktemp -d)
+    trap 'rm -rf "$seedfolder"' EXIT
+    swift build --product ledger >&2
+    .build/debug/ledger sample "$seedfolder/seed.db" --transactions 20 --seed 1 >/dev/null
+    case "$target" in
+        ofx) cp SampleData/*.ofx SampleData/*.qfx "$corpus"/ 2>/dev/null || true ;;
+        csv) cp SampleData/*.csv "$corpus"/ 2>/dev/null || printf 'Date,Amount,Description,Memo\n2026-01-02,-12.50,Coffee,\n' > "$corpus/seed.csv" ;;
+        page) head -c 65536 "$seedfolder/seed.db" > "$corpus/seed.db" ;;
+        wal)
+            python3 - "$seedfolder/seed.db" "$corpus/seed.wal" <<'PY'
+import shutil, sqlite3, sys
+db, out = sys.argv[1], sys.argv[2]
+c = sqlite3.connect(db); c.execute('PRAGMA wal_autocheckpoint = 0')
+c.execute("UPDATE company SET name = 'Fuzz'"); c.commit()
+shutil.copy(db + '-wal', out); c.close()
+PY
+            ;;
+        gzip) .build/debug/ledger backup "$seedfolder/seed.db" --to "$seedfolder/backups" --level 1 >/dev/null
+              cp "$seedfolder"/backups/*.gz "$corpus"/ ;;
+    esac
+fi
+
+echo "fuzzing $target for $seconds s" >&2
+LEDGER_FUZZ_TARGET="$target" "$binary" "$corpus" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 \
+    -artifact_prefix="$crashes/" -print_final_stats=1 2>&1 | tail -n 25

@@ -1,0 +1,87 @@
+import Foundation
+@testable import LedgerKit
+
+/// The readers of bytes from outside, each fed whatever a fuzzer makes: bank
+/// statements (OFX, CSV), the page decoder of page salvage, the -wal frame
+/// reader, and the gzip header and manifest reader of restore. A target may
+/// throw (that is how a reader refuses); it must never crash or hang.
+enum FuzzTarget: String, CaseIterable {
+    case ofx, csv, page, wal, gzip
+
+    /// A scratch folder of this process for the inputs that are read from files.
+    static let scratch: String = {
+        let folder = FileManager.default.temporaryDirectory.path + "/ledger-fuzz-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return folder
+    }()
+
+    private func file(_ name: String, _ data: Data) -> String {
+        let path = Self.scratch + "/" + name
+        FileManager.default.createFile(atPath: path, contents: data)
+        return path
+    }
+
+    func run(_ data: Data) {
+        switch self {
+        case .ofx:
+            _ = try? OFXReader.read(path: file("statement.ofx", data))
+            _ = try? OFXReader.read(path: file("statement.ofx", data), style: AmountStyle(decimalComma: true))
+        case .csv:
+            let path = file("statement.csv", data)
+            _ = try? CSVReader.read(path: path, mapping: CSVMapping(date: "Date", amount: "Amount", payee: "Description", memo: "Memo"))
+            _ = try? CSVReader.read(path: path, mapping: CSVMapping(date: "1", amount: "2", payee: "3", dateFormat: "MM/DD/YYYY",
+                                                                   hasHeader: false, delimiter: ";"))
+        case .page:
+            // The input is a whole file: a page-size header of the fuzzer's, then pages.
+            guard let pages = try? PageFile(path: file("damaged.db", data)) else { return }
+            let free = pages.freelist()
+            for (_, root) in pages.tableRoots() { _ = pages.leaves(from: root, skipping: free) }
+            for number in 1...max(1, min(pages.pageCount, 64)) {
+                guard let page = pages.page(number) else { continue }
+                if let rows = pages.rows(ofLeaf: page, headerAt: number == 1 ? 100 : 0) {
+                    _ = PageSalvage.Shape.table(fitting: rows.map(\.values))
+                }
+            }
+        case .wal:
+            // A log beside an eight-page database file of zeros.
+            let database = Self.scratch + "/log.db"
+            FileManager.default.createFile(atPath: database, contents: Data(count: 8 * 4096))
+            _ = file("log.db-wal", data)
+            _ = try? WriteAheadLog.apply(logAt: database + "-wal", onto: database)
+        case .gzip:
+            _ = Gzip.parseHeader([UInt8](data))
+            let path = file("acme-20261121T020000Z.db.gz", data)
+            _ = try? SnapshotCatalog.read(path)
+            _ = try? Gzip.decompress(path: path) { _ in }
+        }
+    }
+}
+
+#if LEDGER_FUZZ
+/// libFuzzer's entry (`Scripts/fuzz.sh` builds with `-sanitize=fuzzer`); the
+/// target is named by LEDGER_FUZZ_TARGET.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
+    let target = FuzzTarget(rawValue: ProcessInfo.processInfo.environment["LEDGER_FUZZ_TARGET"] ?? "") ?? .ofx
+    target.run(Data(bytes: bytes, count: count))
+    return 0
+}
+#else
+/// Without libFuzzer: replays inputs (a crash the fuzzer found, a corpus) through
+/// a target: `LedgerFuzz TARGET FILE…`.
+@main
+struct Replay {
+    static func main() {
+        let arguments = CommandLine.arguments.dropFirst()
+        guard let name = arguments.first, let target = FuzzTarget(rawValue: name) else {
+            print("usage: LedgerFuzz \(FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")) FILE…")
+            exit(64)
+        }
+        for path in arguments.dropFirst() {
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            target.run(data)
+        }
+        print("\(arguments.count - 1) inputs ran through \(name) without a crash")
+    }
+}
+#endif
