@@ -61,10 +61,24 @@ enum FuzzTarget: String, CaseIterable {
 /// libFuzzer's entry (`Scripts/fuzz.sh` builds with `-sanitize=fuzzer`); the
 /// target is named by LEDGER_FUZZ_TARGET.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
+public func fuzzOneInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let target = FuzzTarget(rawValue: ProcessInfo.processInfo.environment["LEDGER_FUZZ_TARGET"] ?? "") ?? .ofx
-    target.run(Data(bytes: bytes, count: count))
+    target.run(bytes.map { Data(bytes: $0, count: count) } ?? Data())
     return 0
+}
+
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+
+/// SwiftPM names an executable's entry `<Target>_main` and points `main` at it,
+/// so libFuzzer's own `main` is not used: this one hands over to its driver.
+@_cdecl("LedgerFuzz_main")
+public func ledgerFuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments) { bytes, size in fuzzOneInput(bytes, size) }
 }
 #else
 /// Without libFuzzer: replays inputs (a crash the fuzzer found, a corpus) through

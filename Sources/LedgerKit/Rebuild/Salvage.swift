@@ -65,11 +65,13 @@ enum Salvage {
             reader = try access.connect()
             (layout, indexes) = try reader.inDatabase { db in
                 var layout: [String: [String]] = [:]
-                for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") {
-                    layout[table] = try Row.fetchAll(db, sql: "PRAGMA table_info(\"\(table)\")").map { $0["name"] }
+                // A damaged list of tables may hold anything: read it as stored values.
+                let names = try Row.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+                for table in names.compactMap({ $0.text("name") }) {
+                    layout[table] = try Row.fetchAll(db, sql: "PRAGMA table_info(\"\(table)\")").compactMap { $0.text("name") }
                 }
                 let indexes = try Row.fetchAll(db, sql: "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'")
-                    .map { (name: $0["name"] as String, table: $0["tbl_name"] as String) }
+                    .compactMap { row in row.text("name").flatMap { name in row.text("tbl_name").map { (name: name, table: $0) } } }
                 return (layout, indexes)
             }
         } catch let error as DatabaseError {
@@ -90,12 +92,25 @@ enum Salvage {
             }
             try inferKinds(dst)
             // Tables of other tools (GRDB's migrations, a user's own) come along as they are.
+            // Not ours to refuse a salvage over, but never dropped in silence: a
+            // table that cannot be copied (WITHOUT ROWID, say) is reported as lost.
             for (table, columns) in layout.sorted(by: { $0.key < $1.key }) where !Schema.tableNames.contains(table) {
-                guard let sql = try? String.fetchOne(src, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
-                                                     arguments: [table]),
-                      (try? dst.execute(sql: sql)) != nil else { continue }
-                // Best effort: a table of another tool (WITHOUT ROWID, say) is not ours to refuse a salvage over.
-                _ = try? copy(table, columns: columns, indexes: [], from: src, to: dst, now: now)
+                do {
+                    let definition = try Row.fetchOne(src, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                                      arguments: [table])
+                    guard let sql = definition?.text("sql") else {
+                        throw RebuildError.unsalvageable(path: table, detail: "its definition cannot be read")
+                    }
+                    try dst.inSavepoint {
+                        try dst.execute(sql: sql)
+                        report.append(try copy(table, columns: columns, indexes: [], from: src, to: dst, now: now))
+                        return .commit
+                    }
+                } catch {
+                    let reason = (error as? DatabaseError)?.message ?? "\(error)"
+                    report.append(SalvagedTable(table: table, recovered: 0, fromIndexes: 0, lost: 0, lostIsExact: false,
+                                                note: "a table of another program, which could not be copied (\(reason)); the pre-rebuild snapshot keeps it"))
+                }
             }
         }
         return report
@@ -153,7 +168,7 @@ enum Salvage {
             do {
                 let rows = try Row.fetchCursor(src, sql: select, arguments: [start])
                 while let row = try rows.next() {
-                    let rowid: Int64 = row["salvage_rowid"]
+                    guard let rowid = row.integer("salvage_rowid") else { continue }
                     var values = common.map { row[$0] as DatabaseValue }
                     if keyFromRowid { values.append(rowid.databaseValue) }
                     do {
@@ -270,7 +285,7 @@ enum Salvage {
         for index in indexes {
             // Plain columns only: an expression's value cannot be put back in a column.
             let covered: [String] = (try? Row.fetchAll(src, sql: "PRAGMA index_info(\"\(index)\")"))?
-                .compactMap { $0["name"] as String? }.filter(columns.contains) ?? []
+                .compactMap { $0.text("name") }.filter(columns.contains) ?? []
             let select = "SELECT rowid AS salvage_rowid" + covered.map { ", \"\($0)\"" }.joined()
                 + " FROM \"\(table)\" INDEXED BY \"\(index)\""
             let upsert = "INSERT INTO temp.salvage_lost (salvage_rowid" + covered.map { ", \"\($0)\"" }.joined() + ") VALUES (?"
@@ -281,7 +296,7 @@ enum Salvage {
             do {
                 let rows = try Row.fetchCursor(src, sql: select)
                 while let row = try rows.next() {
-                    let rowid: Int64 = row["salvage_rowid"]
+                    guard let rowid = row.integer("salvage_rowid") else { continue }
                     guard gaps.contains(where: { $0.contains(rowid) }),
                           try Int.fetchOne(present, arguments: [rowid]) == nil else { continue }
                     try statement.execute(arguments: StatementArguments([rowid.databaseValue] + covered.map { row[$0] as DatabaseValue }))

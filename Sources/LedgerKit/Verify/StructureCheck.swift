@@ -75,15 +75,16 @@ enum StructureCheck {
         var findings: [Finding] = []
         var whole: Set<String> = []
         let present = try Row.fetchAll(db, sql: "SELECT type, name FROM sqlite_master")
-        let tables = Set(present.filter { $0["type"] == "table" }.map { $0["name"] as String })
-        let indexes = Set(present.filter { $0["type"] == "index" }.map { $0["name"] as String })
+        // A damaged list of tables may hold anything: read it as stored values.
+        let tables = Set(present.filter { $0.text("type") == "table" }.compactMap { $0.text("name") })
+        let indexes = Set(present.filter { $0.text("type") == "index" }.compactMap { $0.text("name") })
         for table in Schema.tables {
             guard tables.contains(table.name) else {
                 findings.append(Finding(code: .schemaObjectMissing, table: table.name, rowID: nil,
                                         message: "The table \(table.name) is missing from the file; ledger rebuild recreates it"))
                 continue
             }
-            let have = Set(try Row.fetchAll(db, sql: "PRAGMA table_info(\"\(table.name)\")").map { $0["name"] as String })
+            let have = Set(try Row.fetchAll(db, sql: "PRAGMA table_info(\"\(table.name)\")").compactMap { $0.text("name") })
             let missing = (expectedColumns[table.name] ?? []).filter { !have.contains($0) }
             for column in missing {
                 findings.append(Finding(code: .schemaObjectMissing, table: table.name, rowID: nil,
