@@ -20,6 +20,33 @@ import Testing
         try FileManager.default.contentsOfDirectory(atPath: backups).filter { !$0.hasPrefix(".") }.sorted()
     }
 
+    @Test func aFileHeldLockedIsWaitedForThenRefusedWithExit2() throws {
+        let file = try folder.sample("acme.db")
+        let backups = folder.file("backups")
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["python3", "-c", """
+            import sqlite3, sys, time
+            c = sqlite3.connect(sys.argv[1], isolation_level=None)
+            c.execute('PRAGMA locking_mode=EXCLUSIVE'); c.execute('BEGIN IMMEDIATE')
+            c.execute("UPDATE company SET name = name")
+            print('held', flush=True); time.sleep(30)
+            """, file]
+        let out = Pipe()
+        holder.standardOutput = out
+        try holder.run()
+        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
+        _ = out.fileHandleForReading.availableData
+
+        let started = Date()
+        let busy = try Ledger.run("backup", file, "--to", backups, "--wait", "1")
+        #expect(busy.status == 2)
+        #expect(Date().timeIntervalSince(started) >= 1)
+        #expect(busy.stderr == "ledger: \(file) is locked by another program. Close the program that has it open, then try again.\n")
+        #expect(try snapshotNames(backups).isEmpty, "nothing is written")
+        #expect(try Ledger.run("backup", file, "--to", backups, "--wait", "-1").status == 64)
+    }
+
     @Test func backupSnapshotsRestoreEndToEnd() throws {
         let file = try folder.sample("acme.db")
         let backups = folder.file("backups")
