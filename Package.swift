@@ -37,15 +37,20 @@ let package = Package(
             name: "LedgerFuzz",
             dependencies: ["LedgerKit"],
             path: "Tests/Fuzz"),
+        // What both test targets use: another program holding a file.
+        .target(
+            name: "LedgerTestSupport",
+            path: "Tests/Support"),
         .testTarget(
             name: "LedgerKitTests",
             dependencies: [
                 "LedgerKit",
+                "LedgerTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "LedgerCLITests",
-            dependencies: ["ledger", "LedgerKit"]),
+            dependencies: ["ledger", "LedgerKit", "LedgerTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

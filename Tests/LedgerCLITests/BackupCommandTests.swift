@@ -1,4 +1,5 @@
 import Foundation
+import LedgerTestSupport
 import Testing
 
 @Suite struct BackupCommandTests {
@@ -23,20 +24,8 @@ import Testing
     @Test func aFileHeldLockedIsWaitedForThenRefusedWithExit2() throws {
         let file = try folder.sample("acme.db")
         let backups = folder.file("backups")
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["python3", "-c", """
-            import sqlite3, sys, time
-            c = sqlite3.connect(sys.argv[1], isolation_level=None)
-            c.execute('PRAGMA locking_mode=EXCLUSIVE'); c.execute('BEGIN IMMEDIATE')
-            c.execute("UPDATE company SET name = name")
-            print('held', flush=True); time.sleep(30)
-            """, file]
-        let out = Pipe()
-        holder.standardOutput = out
-        try holder.run()
-        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
-        _ = out.fileHandleForReading.availableData
+        let holder = try FileHolder(file, .exclusive)
+        defer { holder.release() }
 
         let started = Date()
         let busy = try Ledger.run("backup", file, "--to", backups, "--wait", "1")

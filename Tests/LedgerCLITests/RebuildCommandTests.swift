@@ -1,4 +1,5 @@
 import Foundation
+import LedgerTestSupport
 import Testing
 
 @Suite struct RebuildCommandTests {
@@ -112,18 +113,8 @@ import Testing
         let path = try folder.sample()
         try editWithPython(path, "UPDATE accounts SET balance = 7 WHERE id = 1;")
         let before = try contents(path)
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["python3", "-c", """
-            import sqlite3, sys, time
-            c = sqlite3.connect(sys.argv[1]); c.execute('SELECT COUNT(*) FROM accounts').fetchone()
-            print('open', flush=True); time.sleep(30)
-            """, path]
-        let out = Pipe()
-        holder.standardOutput = out
-        try holder.run()
-        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
-        _ = out.fileHandleForReading.availableData
+        let holder = try FileHolder(path, .open)
+        defer { holder.release() }
         let busy = try Ledger.run("rebuild", path, "--wait", "1")
         #expect(busy.status == 2)
         #expect(busy.stderr == "ledger: \(path) is open in another program; close it there (or wait for it to finish) and run 'ledger rebuild \(path)' again. Nothing was changed.\n")

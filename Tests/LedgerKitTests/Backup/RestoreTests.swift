@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LedgerTestSupport
 import Testing
 @testable import LedgerKit
 
@@ -89,18 +90,8 @@ import Testing
 
     @Test func refusesATargetOpenInAnotherProgram() throws {
         let (file, backups, taken) = try nights()
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["python3", "-c", """
-            import sqlite3, sys, time
-            c = sqlite3.connect(sys.argv[1]); c.execute('SELECT COUNT(*) FROM accounts').fetchone()
-            print('open', flush=True); time.sleep(30)
-            """, file]
-        let out = Pipe()
-        holder.standardOutput = out
-        try holder.run()
-        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
-        _ = out.fileHandleForReading.availableData
+        let holder = try FileHolder(file, .open)
+        defer { holder.release() }
         #expect(throws: RestoreError.targetInUse(path: file)) {
             try Restorer.restore(taken[0], to: file, backupFolder: backups, force: true, wait: 1)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LedgerTestSupport
 import Testing
 @testable import LedgerKit
 
@@ -55,31 +56,13 @@ import Testing
         if mainFileDamaged { #expect(report.exitStatus == 1, "a salvage of a damaged page is loud") }
     }
 
-    /// Starts a Python process that holds `path` the way the issue found it held.
-    private func holdExclusively(_ path: String) throws -> Process {
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["python3", "-c", """
-            import sqlite3, sys, time
-            c = sqlite3.connect(sys.argv[1], isolation_level=None)
-            c.execute('PRAGMA locking_mode=EXCLUSIVE'); c.execute('BEGIN IMMEDIATE')
-            c.execute("UPDATE company SET name = name")
-            print('held', flush=True); time.sleep(30)
-            """, path]
-        let out = Pipe()
-        holder.standardOutput = out
-        try holder.run()
-        _ = out.fileHandleForReading.availableData
-        return holder
-    }
-
     @Test func aLockedFileIsWaitedForThenRefusedAndNothingIsWritten() throws {
         let path = try Damage.sample(in: folder, name: "acme.db", transactions: 100)
         _ = try ForcedShutdown.commitInLogOnly(path, transactions: 20)
         let spare = try SnapshotWriter.take(of: path, into: folder.file("spare"), kind: .manual, wait: 1)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
-        let holder = try holdExclusively(path)
-        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
+        let holder = try FileHolder(path, .exclusive)
+        defer { holder.release() }
 
         let started = Date()
         #expect(throws: CompanyFileError.locked(path: path)) {
