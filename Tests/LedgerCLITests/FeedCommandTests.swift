@@ -18,7 +18,7 @@ import Testing
         let first = try Ledger.run("import", file, december, "--account", "Checking")
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout == """
-            checking-2025-12.qfx into Checking: 2 added, 4 already present.
+            checking-2025-12.qfx: checking 000123456789 at bank 121000358 into Checking: 2 added, 4 already present.
             The statement says Checking had 119,053.64 on 2025-12-31; the books say 119,065.52 (difference -11.88).
 
             """)

@@ -5,27 +5,56 @@ import Foundation
 public struct CSVMapping: Sendable {
     /// A column by its 1-based number or its header's name.
     public var date: String
-    public var amount: String
+    /// One signed amount (deposits positive); or nil with `debit` and `credit`.
+    public var amount: String?
     public var payee: String?
     public var memo: String?
     /// The bank's id of each line; without one, an id is made from the line's
     /// date, amount, payee and memo (and how many such lines came before).
     public var id: String?
-    /// `YYYY-MM-DD`, `MM/DD/YYYY`, `DD.MM.YYYY`…: YYYY, MM and DD where the parts stand.
+    /// Withdrawals and deposits in two columns, each as a positive number.
+    public var debit: String?
+    public var credit: String?
+    /// A column saying whether the amount is a debit or a credit, and its words for each.
+    public var type: String?
+    public var debitWords: [String]
+    public var creditWords: [String]
+    /// `YYYY-MM-DD`, `MM/DD/YYYY`, `M/D/YYYY`, `DD.MM.YYYY`…: YYYY, MM (or M) and DD (or D) where the parts stand.
     public var dateFormat: String
     public var hasHeader: Bool
     public var delimiter: Character
+    /// Leading lines before the header (or the first line) to pass over; nil:
+    /// the header is found among the first lines by its column names.
+    public var skip: Int?
+    /// Leave out trailing lines that are not transactions (a footer), listing them.
+    public var skipFooter: Bool
 
-    public init(date: String, amount: String, payee: String? = nil, memo: String? = nil, id: String? = nil,
-                dateFormat: String = "YYYY-MM-DD", hasHeader: Bool = true, delimiter: Character = ",") {
+    public init(date: String, amount: String? = nil, payee: String? = nil, memo: String? = nil, id: String? = nil,
+                debit: String? = nil, credit: String? = nil, type: String? = nil,
+                debitWords: [String] = ["debit", "dr", "withdrawal", "payment", "dbit"],
+                creditWords: [String] = ["credit", "cr", "deposit", "crdt"],
+                dateFormat: String = "YYYY-MM-DD", hasHeader: Bool = true, delimiter: Character = ",",
+                skip: Int? = nil, skipFooter: Bool = false) {
         self.date = date
         self.amount = amount
         self.payee = payee
         self.memo = memo
         self.id = id
+        self.debit = debit
+        self.credit = credit
+        self.type = type
+        self.debitWords = debitWords
+        self.creditWords = creditWords
         self.dateFormat = dateFormat
         self.hasHeader = hasHeader
         self.delimiter = delimiter
+        self.skip = skip
+        self.skipFooter = skipFooter
+    }
+
+    /// The columns the mapping names by header name.
+    var namedColumns: [String] {
+        [date, amount, payee, memo, id, debit, credit, type].compactMap { $0 }.filter { Int($0) == nil }
     }
 }
 
@@ -33,7 +62,22 @@ public struct CSVMapping: Sendable {
 public enum CSVReader {
     public static func read(path: String, mapping: CSVMapping, style: AmountStyle = AmountStyle()) throws -> BankStatement {
         guard let data = FileManager.default.contents(atPath: path) else { throw StatementError.unreadable(path: path) }
-        let records = rows(of: statementText(data), delimiter: mapping.delimiter)
+        guard DateFormat(mapping.dateFormat) != nil else {
+            throw StatementError.badOption("--date-format '\(mapping.dateFormat)' must hold YYYY, MM (or M) and DD (or D) once each, as in MM/DD/YYYY or M/D/YYYY.")
+        }
+        guard mapping.amount != nil || mapping.debit != nil || mapping.credit != nil else {
+            throw StatementError.badOption("Name the amount column (--amount-col), or the debit and credit columns (--debit-col, --credit-col).")
+        }
+        var records = rows(of: statementText(data), delimiter: mapping.delimiter)
+        // Leading lines (the bank's title, the account, a blank line) before the header.
+        if let skip = mapping.skip {
+            records = Array(records.dropFirst(skip))
+        } else if mapping.hasHeader, !mapping.namedColumns.isEmpty,
+                  let start = records.prefix(30).firstIndex(where: { record in
+                      mapping.namedColumns.allSatisfy { name in record.fields.contains { $0.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare(name) == .orderedSame } }
+                  }) {
+            records = Array(records[start...])
+        }
         guard !records.isEmpty else { throw StatementError.notAStatement(path: path, reason: "it is empty") }
         let header = mapping.hasHeader ? records[0].fields : []
         func column(_ name: String?, _ option: String) throws -> Int? {
@@ -47,52 +91,105 @@ public enum CSVReader {
             }
             return index
         }
-        let dateColumn = try column(mapping.date, "--date-col")!, amountColumn = try column(mapping.amount, "--amount-col")!
+        let dateColumn = try column(mapping.date, "--date-col") ?? 0
+        let amountColumn = try column(mapping.amount, "--amount-col")
+        let debitColumn = try column(mapping.debit, "--debit-col"), creditColumn = try column(mapping.credit, "--credit-col")
+        let typeColumn = try column(mapping.type, "--type-col")
         let payeeColumn = try column(mapping.payee, "--payee-col"), memoColumn = try column(mapping.memo, "--memo-col")
         let idColumn = try column(mapping.id, "--id-col")
-        guard let format = DateFormat(mapping.dateFormat) else {
-            throw StatementError.badOption("--date-format '\(mapping.dateFormat)' must hold YYYY, MM and DD once each, as in MM/DD/YYYY.")
+        guard let format = DateFormat(mapping.dateFormat) else { throw StatementError.badOption("--date-format") }
+        let body = Array(records.dropFirst(mapping.hasHeader ? 1 : 0))
+
+        func field(_ record: Record, _ index: Int?) -> String? {
+            guard let index, index < record.fields.count else { return nil }
+            let value = record.fields[index].trimmingCharacters(in: .whitespaces)
+            return value.isEmpty ? nil : value
         }
+        // The decimal separator is the file's: found from all its amounts first.
+        let style = style.detected(from: body.flatMap { record in [amountColumn, debitColumn, creditColumn].compactMap { field(record, $0) } })
+        let debitWords = Set(mapping.debitWords.map { $0.lowercased() }), creditWords = Set(mapping.creditWords.map { $0.lowercased() })
 
         var statement = BankStatement()
         var seen: [String: Int] = [:]
-        for record in records.dropFirst(mapping.hasHeader ? 1 : 0) {
+        var lastGood = -1
+        var problems: [(index: Int, line: RejectedLine)] = []
+        for (index, record) in body.enumerated() {
             if record.fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
-            func field(_ index: Int?) -> String? {
-                guard let index, index < record.fields.count else { return nil }
-                let value = record.fields[index].trimmingCharacters(in: .whitespaces)
-                return value.isEmpty ? nil : value
-            }
-            func reject(_ reason: String) { statement.rejected.append(RejectedLine(line: record.line, reason: reason)) }
-            guard let dateText = field(dateColumn) else { reject("it has no date in column \(dateColumn + 1)"); continue }
+            func reject(_ reason: String) { problems.append((index, RejectedLine(line: record.line, reason: reason))) }
+            guard let dateText = field(record, dateColumn) else { reject("it has no date in column \(dateColumn + 1)"); continue }
             guard let posted = format.day(dateText) else {
                 reject("the date '\(dateText)' is not a real date written \(mapping.dateFormat)")
                 continue
             }
-            guard let amountText = field(amountColumn) else { reject("it has no amount in column \(amountColumn + 1)"); continue }
-            let amount: Int64
-            switch style.cents(amountText) {
-            case .failure(let error):
-                reject(error.message)
-                continue
-            case .success(let cents):
-                amount = cents
+            var parsed: AmountStyle.Parsed
+            if let amountColumn {
+                guard let text = field(record, amountColumn) else { reject("it has no amount in column \(amountColumn + 1)"); continue }
+                switch style.parse(text) {
+                case .failure(let error): reject(error.message); continue
+                case .success(let value): parsed = value
+                }
+            } else {
+                // Separate columns: a withdrawal in one, a deposit in the other, each written as a positive number.
+                let debit = field(record, debitColumn), credit = field(record, creditColumn)
+                guard (debit == nil) != (credit == nil), let text = debit ?? credit else {
+                    reject(debit == nil ? "it has neither a debit nor a credit amount" : "it has both a debit and a credit amount")
+                    continue
+                }
+                switch style.parse(text) {
+                case .failure(let error): reject(error.message); continue
+                case .success(let value):
+                    parsed = value
+                    parsed.cents = debit != nil ? -abs(value.cents) : abs(value.cents)
+                    parsed.rounding = debit != nil ? -abs(value.rounding) : abs(value.rounding)
+                }
             }
-            let payee = field(payeeColumn), memo = field(memoColumn)
-            var fitid = field(idColumn) ?? ""
+            if let typeColumn {
+                // A type column says which way the money went, whatever the amount's sign.
+                let word = field(record, typeColumn)?.lowercased() ?? ""
+                if debitWords.contains(word) {
+                    parsed.cents = -abs(parsed.cents)
+                } else if creditWords.contains(word) {
+                    parsed.cents = abs(parsed.cents)
+                } else {
+                    reject("its type '\(word)' is neither a debit (\(mapping.debitWords.joined(separator: ", "))) nor a credit (\(mapping.creditWords.joined(separator: ", ")))")
+                    continue
+                }
+            }
+            if parsed.rounding != 0 {
+                statement.rounded.lines += 1
+                statement.rounded.byCents += parsed.rounding
+            }
+            let payee = field(record, payeeColumn), memo = field(record, memoColumn)
+            var fitid = field(record, idColumn) ?? ""
             if idColumn == nil {
                 // The same date, amount, payee and memo twice in one file are two lines: count them.
-                let key = [posted, String(amount), payee ?? "", memo ?? ""].joined(separator: "\u{1F}")
+                let key = [posted, String(parsed.cents), payee ?? "", memo ?? ""].joined(separator: "\u{1F}")
                 let occurrence = seen[key, default: 0]
                 seen[key] = occurrence + 1
-                let digest = SHA256.hash(data: Data((key + "\u{1F}\(occurrence)").utf8))
-                fitid = "csv-" + digest.prefix(12).map { String(format: "%02x", $0) }.joined()
+                fitid = StatementLine.madeID(prefix: "csv", posted: posted, amount: parsed.cents, payee: payee, memo: memo,
+                                             occurrence: occurrence)
             } else if fitid.isEmpty {
-                reject("it has no id in column \(idColumn! + 1)")
+                reject("it has no id in column \((idColumn ?? 0) + 1)")
                 continue
             }
-            statement.lines.append(StatementLine(fitid: fitid, posted: posted, amount: amount, payee: payee, memo: memo, line: record.line))
+            statement.lines.append(StatementLine(fitid: fitid, posted: posted, amount: parsed.cents, payee: payee, memo: memo, line: record.line))
+            lastGood = index
         }
+        // Lines after the last transaction (a total, "***END OF FILE***") are a
+        // footer: left out only when asked, and listed either way.
+        for problem in problems {
+            if problem.index > lastGood && lastGood >= 0 {
+                if mapping.skipFooter {
+                    statement.skipped.append(problem.line)
+                } else {
+                    statement.rejected.append(RejectedLine(line: problem.line.line, reason: problem.line.reason
+                        + " (after the last transaction: if it is the bank's footer, import with --skip-footer)"))
+                }
+            } else {
+                statement.rejected.append(problem.line)
+            }
+        }
+        if idColumn != nil { statement.distinguishRepeatedIDs() } else { statement.madeIDs = statement.lines.count }
         return statement
     }
 
@@ -154,43 +251,64 @@ public enum CSVReader {
         return records
     }
 
-    /// A date layout made of YYYY, MM and DD with any separators.
+    /// A date layout made of YYYY, MM (or M) and DD (or D) with separators
+    /// between them. Months and days may be written with one digit or two
+    /// whatever the layout says, and a time after the date (ISO date-times,
+    /// `2016-03-18T10:22:00`, `2016-03-18 10:22`) is passed over.
     struct DateFormat {
-        let year: Range<Int>, month: Range<Int>, day: Range<Int>
-        let length: Int
-        let separators: [Int: Character]
+        enum Part: Equatable { case year, month, day, separator(Character) }
+        let parts: [Part]
 
         init?(_ format: String) {
-            let characters = Array(format)
-            func find(_ part: String) -> Range<Int>? {
-                guard let range = format.range(of: part), format.components(separatedBy: part).count == 2 else { return nil }
-                let start = format.distance(from: format.startIndex, to: range.lowerBound)
-                return start..<(start + part.count)
+            var parts: [Part] = []
+            var rest = Substring(format)
+            while let first = rest.first {
+                if rest.hasPrefix("YYYY") {
+                    parts.append(.year)
+                    rest = rest.dropFirst(4)
+                } else if first == "M" {
+                    parts.append(.month)
+                    rest = rest.drop { $0 == "M" }
+                } else if first == "D" {
+                    parts.append(.day)
+                    rest = rest.drop { $0 == "D" }
+                } else {
+                    parts.append(.separator(first))
+                    rest = rest.dropFirst()
+                }
             }
-            guard let year = find("YYYY"), let month = find("MM"), let day = find("DD") else { return nil }
-            self.year = year
-            self.month = month
-            self.day = day
-            length = characters.count
-            var separators: [Int: Character] = [:]
-            for (offset, character) in characters.enumerated() where !year.contains(offset) && !month.contains(offset) && !day.contains(offset) {
-                separators[offset] = character
-            }
-            self.separators = separators
+            guard parts.filter({ $0 == .year }).count == 1, parts.filter({ $0 == .month }).count == 1,
+                  parts.filter({ $0 == .day }).count == 1 else { return nil }
+            self.parts = parts
         }
 
         /// `YYYY-MM-DD` of `text`, if it has this layout and is a real day.
         func day(_ text: String) -> String? {
-            let characters = Array(text)
-            guard characters.count == length, separators.allSatisfy({ characters[$0.key] == $0.value }) else { return nil }
-            func number(_ range: Range<Int>) -> Int? {
-                let part = characters[range]
-                return part.allSatisfy(\.isASCIIDigit) ? Int(String(part)) : nil
+            var rest = Substring(text)
+            var year: Int?, month: Int?, date: Int?
+            for part in parts {
+                switch part {
+                case .separator(let character):
+                    guard rest.first == character else { return nil }
+                    rest = rest.dropFirst()
+                case .year, .month, .day:
+                    let digits = rest.prefix { $0.isASCIIDigit }
+                    let allowed = part == .year ? 4...4 : 1...2
+                    guard allowed.contains(digits.count), let number = Int(digits) else { return nil }
+                    rest = rest.dropFirst(digits.count)
+                    switch part {
+                    case .year: year = number
+                    case .month: month = number
+                    default: date = number
+                    }
+                }
             }
-            guard let y = number(year), let m = number(month), let d = number(day), let date = CivilDate(year: y, month: m, day: d) else {
-                return nil
+            // A time of day may follow: "T10:22:00", " 10:22", "T10:22:00Z".
+            if let first = rest.first {
+                guard first == "T" || first == " ", rest.dropFirst().first?.isASCIIDigit == true else { return nil }
             }
-            return date.description
+            guard let year, let month, let date, let day = CivilDate(year: year, month: month, day: date) else { return nil }
+            return day.description
         }
     }
 }

@@ -69,8 +69,9 @@ public enum FeedBook {
     /// the payee and the transaction's name or memo, then the oldest transaction.
     /// With `addTo`, each line left gets a transaction of its own against that
     /// account (status `added`).
-    public static func match(file: String, account: String? = nil, addTo: String? = nil, now: Date = Date()) throws -> MatchReport {
-        let company = try CompanyFile.open(file, mode: .readWrite)
+    public static func match(file: String, account: String? = nil, addTo: String? = nil,
+                             wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> MatchReport {
+        let company = try CompanyFile.open(file, mode: .readWrite, wait: wait)
         defer { try? company.database.close() }
         return try company.database.write { db in
             let only = try account.map { try AccountLookup.find($0, in: db, types: [.bank, .creditCard, .otherCurrentAsset],
@@ -200,8 +201,9 @@ public enum FeedBook {
     /// Sets lines aside (status `excluded`, no transaction): lines the books
     /// should never hold, such as a transfer the other account already shows.
     /// - Throws: `FeedError.unknownLines`, or `.lineAdded` for a line that made a transaction.
-    public static func exclude(file: String, lines ids: [Int64], now: Date = Date()) throws -> [Int64] {
-        let company = try CompanyFile.open(file, mode: .readWrite)
+    public static func exclude(file: String, lines ids: [Int64], wait: TimeInterval = CompanyFile.lockWait,
+                               now: Date = Date()) throws -> [Int64] {
+        let company = try CompanyFile.open(file, mode: .readWrite, wait: wait)
         defer { try? company.database.close() }
         return try company.database.write { db in
             var changed: [Int64] = []

@@ -9,6 +9,10 @@ public enum FeedError: LocalizedError, Equatable, Sendable {
     case unknownLines([Int64])
     case lineAdded(line: Int64, transaction: Int64)
     case currency(statement: String, company: String)
+    case severalStatements(file: String, statements: [String], example: String)
+    case investment(statement: String)
+    case kindMismatch(statement: String, account: String, type: String)
+    case unknownStatement(accountID: String, known: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -25,6 +29,14 @@ public enum FeedError: LocalizedError, Equatable, Sendable {
             return "Bank feed line \(line) was added to the books as transaction \(transaction); excluding it now would leave that transaction behind."
         case .currency(let statement, let company):
             return "The statement is in \(statement) and the company's books are in \(company); a company file holds one currency, so nothing was imported."
+        case .severalStatements(let file, let statements, let example):
+            return "\(file) holds \(statements.count) statements: \(statements.joined(separator: "; ")). Say which account each goes to, as in: \(example). Nothing was imported."
+        case .investment(let statement):
+            return "The \(statement) is a brokerage's investment statement; ledger imports bank and card statements only. Nothing was imported."
+        case .kindMismatch(let statement, let account, let type):
+            return "The \(statement) is not of a \(type.replacingOccurrences(of: "_", with: " ")) account like \(account); check --account, or import with --force if it is right. Nothing was imported."
+        case .unknownStatement(let accountID, let known):
+            return "The file has no statement of account \(accountID); its statements are of \(known.joined(separator: ", ")). Nothing was imported."
         }
     }
 }
@@ -58,18 +70,49 @@ enum AccountLookup {
     }
 }
 
+/// What an import did with one statement of the file.
+public struct StatementImport: Codable, Sendable {
+    /// "checking 1234567 at bank 021000021".
+    public let name: String
+    public let kind: BankStatement.Kind
+    /// The account's number at the bank (ACCTID), when the file gives it.
+    public let accountID: String?
+    /// The ledger account it went to.
+    public let account: String
+    public let added: Int
+    /// Lines whose id the account's feed already had.
+    public let alreadyPresent: Int
+    /// Lines without the bank's id, given one made from their content.
+    public let madeIDs: Int
+    /// Lines with fractions of a cent rounded to whole cents (`--round-cents`).
+    public let rounded: Rounding
+    /// Trailing lines left out as the file's footer (`--skip-footer`).
+    public let skipped: [RejectedLine]
+    /// Lines that cannot be imported; when any statement has some, nothing was added.
+    public let rejected: [RejectedLine]
+    public let balanceCheck: ImportReport.BalanceCheck?
+
+    enum CodingKeys: String, CodingKey {
+        case name, kind, accountID = "account_id", account, added, alreadyPresent = "already_present", madeIDs = "made_ids"
+        case rounded, skipped, rejected, balanceCheck = "balance_check"
+    }
+}
+
 /// What an import did.
 public struct ImportReport: Codable, Sendable {
     public let file: String
     public let statement: String
+    /// The ledger accounts the statements went to, in file order.
     public let account: String
     public let added: Int
-    /// Lines whose FITID the account's feed already had (or that the file repeats).
+    /// Lines whose FITID the account's feed already had.
     public let alreadyPresent: Int
     /// Lines that cannot be imported; when there are any, nothing was added.
     public let rejected: [RejectedLine]
-    /// The statement's ledger balance against the books, when the statement gives one.
+    /// The statement's ledger balance against the books, for a file of one statement.
     public let balanceCheck: BalanceCheck?
+    /// Each statement of the file, in order.
+    public let statements: [StatementImport]
 
     public struct BalanceCheck: Codable, Sendable {
         public let date: String
@@ -79,58 +122,146 @@ public struct ImportReport: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case file, statement, account, added, alreadyPresent = "already_present", rejected, balanceCheck = "balance_check"
+        case file, statement, account, added, alreadyPresent = "already_present", rejected, balanceCheck = "balance_check", statements
+    }
+
+    init(file: String, statement: String, statements: [StatementImport]) {
+        self.file = file
+        self.statement = statement
+        self.statements = statements
+        account = statements.map(\.account).joined(separator: ", ")
+        added = statements.reduce(0) { $0 + $1.added }
+        alreadyPresent = statements.reduce(0) { $0 + $1.alreadyPresent }
+        rejected = statements.flatMap(\.rejected)
+        balanceCheck = statements.count == 1 ? statements[0].balanceCheck : nil
     }
 }
 
-/// Brings a bank's statement into the company file's bank feed (SPEC §1, `bank_feed`).
+/// Which ledger account each statement of a file goes to: `--account NAME`
+/// for a file of one statement, `--account ACCTID=NAME` for each of several.
+public struct AccountChoice: Sendable {
+    public var byAccountID: [String: String] = [:]
+    public var plain: String?
+
+    /// From `--account` values: `ACCTID=NAME` where ACCTID is one of `accountIDs`, else a plain name.
+    public init(_ values: [String], accountIDs: [String]) {
+        for value in values {
+            if let equals = value.firstIndex(of: "="), accountIDs.contains(String(value[..<equals])) {
+                byAccountID[String(value[..<equals])] = String(value[value.index(after: equals)...])
+            } else {
+                plain = value
+            }
+        }
+    }
+
+    public init(account: String) {
+        plain = account
+    }
+}
+
+/// Brings a bank's statements into the company file's bank feed (SPEC §1, `bank_feed`).
 public enum FeedImport {
-    /// Adds the lines of `statement` to the feed of `account`, status `new`, in
-    /// one write transaction: a line whose FITID the account already has is
-    /// counted and skipped, and a statement with a rejected line adds nothing.
-    /// - Throws: `CompanyFileError`, `FeedError`.
+    /// Adds the lines of one statement to the feed of `account`.
     public static func run(file: String, statement: BankStatement, from statementPath: String, account: String,
-                           now: Date = Date()) throws -> ImportReport {
-        let company = try CompanyFile.open(file, mode: .readWrite)
+                           force: Bool = false, wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> ImportReport {
+        try run(file: file, statements: StatementFile(statements: [statement]), from: statementPath,
+                accounts: AccountChoice(account: account), force: force, wait: wait, now: now)
+    }
+
+    /// Adds the lines of every statement of a file to the feed of its account,
+    /// status `new`, in one write transaction: a line whose id the account
+    /// already has is counted and skipped, and a file with a rejected line adds
+    /// nothing.
+    /// - Throws: `CompanyFileError`, `FeedError` (several statements without a
+    ///   mapping, an investment statement, a card statement for a bank account
+    ///   or the reverse without `force`, another currency).
+    public static func run(file: String, statements: StatementFile, from statementPath: String, accounts: AccountChoice,
+                           force: Bool = false, wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> ImportReport {
+        let name = URL(fileURLWithPath: statementPath).lastPathComponent
+        if let investment = statements.statements.first(where: { $0.kind == .investment }) {
+            throw FeedError.investment(statement: investment.name)
+        }
+        let ids = statements.statements.compactMap(\.accountID)
+        for id in accounts.byAccountID.keys where !ids.contains(id) {
+            throw FeedError.unknownStatement(accountID: id, known: ids)
+        }
+        // Each statement's account: by its ACCTID, or the one name for a file of one statement.
+        let targets = try statements.statements.map { statement -> String in
+            if let id = statement.accountID, let mapped = accounts.byAccountID[id] { return mapped }
+            if statements.statements.count == 1, let plain = accounts.plain ?? accounts.byAccountID.values.first { return plain }
+            throw FeedError.severalStatements(
+                file: name,
+                statements: statements.statements.map { "\($0.name), \($0.lines.count) lines" + (dates(of: $0).map { ", \($0)" } ?? "") },
+                example: "ledger import FILE \(name) " + statements.statements.enumerated().map { index, statement in
+                    "--account \(statement.accountID ?? "ACCTID")=\"\(statement.kind == .creditCard ? "Credit Card" : index == 0 ? "Checking" : "Savings")\""
+                }.joined(separator: " "))
+        }
+        let company = try CompanyFile.open(file, mode: .readWrite, wait: wait)
         defer { try? company.database.close() }
         return try company.database.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'index' AND name = 'bank_feed_fitid'") == true else {
                 throw FeedError.needsRebuild(path: file, reason: "has lost the index that keeps bank lines from being imported twice")
             }
             let books = try String.fetchOne(db, sql: "SELECT currency FROM company WHERE id = 1") ?? "USD"
-            if let currency = statement.currency?.uppercased(), currency != books {
-                throw FeedError.currency(statement: currency, company: books)
+            var matches: [AccountMatch] = []
+            for (statement, target) in zip(statements.statements, targets) {
+                if let currency = statement.currency?.uppercased(), currency != books {
+                    throw FeedError.currency(statement: currency, company: books)
+                }
+                let match = try AccountLookup.find(target, in: db, types: [.bank, .creditCard, .otherCurrentAsset],
+                                                   wanted: "bank lines go to a bank, credit card or other current asset account")
+                // A card statement belongs in a card account, a bank statement in a bank account.
+                let fits = switch statement.kind {
+                case .creditCard: match.type == .creditCard
+                case .bank: match.type != .creditCard
+                case .investment, .unknown: true
+                }
+                if !fits && !force {
+                    throw FeedError.kindMismatch(statement: statement.name, account: match.name, type: match.type.rawValue)
+                }
+                matches.append(match)
             }
-            let target = try AccountLookup.find(account, in: db, types: [.bank, .creditCard, .otherCurrentAsset],
-                                                wanted: "bank lines go to a bank, credit card or other current asset account")
-            var balanceCheck: ImportReport.BalanceCheck?
-            if let balance = statement.ledgerBalance {
-                let books = try Int64.fetchOne(db, sql: """
-                    SELECT COALESCE(SUM(s.amount), 0) FROM splits s JOIN transactions t ON t.id = s.transaction_id
-                    WHERE s.account_id = ? AND t.date <= ?
-                    """, arguments: [target.id, balance.date]) ?? 0
-                balanceCheck = ImportReport.BalanceCheck(date: balance.date, statement: balance.amount, books: books)
-            }
-            let name = URL(fileURLWithPath: statementPath).lastPathComponent
-            guard statement.rejected.isEmpty else {
-                return ImportReport(file: file, statement: name, account: target.name, added: 0, alreadyPresent: 0,
-                                    rejected: statement.rejected, balanceCheck: balanceCheck)
-            }
+            let rejectedAny = statements.statements.contains { !$0.rejected.isEmpty }
             let insert = try db.makeStatement(sql: """
                 INSERT INTO bank_feed (account_id, fitid, posted_date, amount, payee, memo, status, transaction_id, downloaded_at)
                 VALUES (?, ?, ?, ?, ?, ?, 'new', NULL, ?) ON CONFLICT (account_id, fitid) DO NOTHING
                 """)
             let stamp = Timestamp.string(from: now)
-            var added = 0
-            for line in statement.lines {
-                try insert.execute(arguments: [target.id, line.fitid, line.posted, line.amount, line.payee, line.memo, stamp])
-                added += db.changesCount
+            var reports: [StatementImport] = []
+            for (statement, target) in zip(statements.statements, matches) {
+                var balanceCheck: ImportReport.BalanceCheck?
+                if let balance = statement.ledgerBalance {
+                    let books = try Int64.fetchOne(db, sql: """
+                        SELECT COALESCE(SUM(\(ValueRule.summable("s.amount"))), 0) FROM splits s JOIN transactions t ON t.id = s.transaction_id
+                        WHERE s.account_id = ? AND t.date <= ?
+                        """, arguments: [target.id, balance.date]) ?? 0
+                    balanceCheck = ImportReport.BalanceCheck(date: balance.date, statement: balance.amount, books: books)
+                }
+                var added = 0
+                if !rejectedAny {
+                    for line in statement.lines {
+                        try insert.execute(arguments: [target.id, line.fitid, line.posted, line.amount, line.payee, line.memo, stamp])
+                        added += db.changesCount
+                    }
+                }
+                reports.append(StatementImport(name: statement.name, kind: statement.kind, accountID: statement.accountID,
+                                               account: target.name, added: added,
+                                               alreadyPresent: rejectedAny ? 0 : statement.lines.count - added,
+                                               madeIDs: statement.madeIDs, rounded: statement.rounded, skipped: statement.skipped,
+                                               rejected: statement.rejected, balanceCheck: balanceCheck))
             }
-            let report = ImportReport(file: file, statement: name, account: target.name, added: added,
-                                      alreadyPresent: statement.lines.count - added, rejected: [], balanceCheck: balanceCheck)
-            try MaintenanceRecord.add("import", startedAt: now, outcome: "ok", summary: report, in: db)
+            let report = ImportReport(file: file, statement: name, statements: reports)
+            if !rejectedAny {
+                try MaintenanceRecord.add("import", startedAt: now, outcome: "ok", summary: report, in: db)
+            }
             return report
         }
+    }
+
+    /// "2026-01-01 to 2026-01-31", from the statement's lines.
+    private static func dates(of statement: BankStatement) -> String? {
+        guard let first = statement.lines.map(\.posted).min(), let last = statement.lines.map(\.posted).max() else { return nil }
+        return first == last ? first : "\(first) to \(last)"
     }
 }
 

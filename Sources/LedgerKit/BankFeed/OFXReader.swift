@@ -1,64 +1,147 @@
 import Foundation
 
 /// Reads OFX 1.x (SGML: leaf elements left unclosed, a colon-separated header,
-/// CRLF, Windows-1252 or Latin-1) and OFX 2.x (XML) bank and credit-card
-/// statements, and the QFX variant (Intuit's extra INTU.* elements are passed
-/// over). Only what a statement line needs is read: STMTTRN's FITID, DTPOSTED,
-/// TRNAMT, NAME or PAYEE and MEMO, LEDGERBAL and CURDEF.
+/// CRLF, Windows-1252 or Latin-1) and OFX 2.x (XML) statement files, and the
+/// QFX and QBO variants (Intuit's extra INTU.* elements are passed over). A
+/// file may hold several statements (checking and savings, two accounts and a
+/// card): each comes back with its account (BANKID, ACCTID, ACCTTYPE) and kind
+/// (bank, card, investment), its lines (STMTTRN's FITID, DTPOSTED, TRNAMT,
+/// NAME or PAYEE and MEMO), LEDGERBAL and CURDEF.
 public enum OFXReader {
-    public static func read(path: String, style: AmountStyle = AmountStyle()) throws -> BankStatement {
+    /// Every statement of the file at `path`.
+    /// - Throws: `StatementError` when the file cannot be read, is not OFX, or
+    ///   is the bank's error reply (its message is given).
+    public static func readFile(path: String, style: AmountStyle = AmountStyle()) throws -> StatementFile {
         guard let data = FileManager.default.contents(atPath: path) else { throw StatementError.unreadable(path: path) }
         return try parse(statementText(data), path: path, style: style)
     }
 
-    static func parse(_ text: String, path: String, style: AmountStyle) throws -> BankStatement {
+    /// The one statement of a file that holds one.
+    public static func read(path: String, style: AmountStyle = AmountStyle()) throws -> BankStatement {
+        let file = try readFile(path: path, style: style)
+        guard file.statements.count == 1, let only = file.statements.first else {
+            throw StatementError.severalStatements(path: path, names: file.statements.map(\.name))
+        }
+        return only
+    }
+
+    static func parse(_ text: String, path: String, style: AmountStyle) throws -> StatementFile {
         guard text.contains("<OFX>") || text.contains("<OFX ") else {
             throw StatementError.notAStatement(path: path, reason: "it has no <OFX> element (is it an OFX, QFX or QBO file?)")
         }
-        var statement = BankStatement()
+        let tokens = tokens(of: text)
+        // The decimal separator is the file's: found from all its amounts first.
+        var amounts: [String] = []
+        var last = ""
+        for token in tokens {
+            switch token.kind {
+            case .open(let name): last = name
+            case .value(let value) where last == "TRNAMT" || last == "BALAMT": amounts.append(value)
+            default: break
+            }
+        }
+        let style = style.detected(from: amounts)
+
+        var statements: [BankStatement] = []
+        var current: BankStatement?
         var open: [String] = []
-        var fields: [String: String] = [:]
+        var fields: [String: String]?
         var transactionLine = 0
         var balance: [String: String] = [:]
-        for token in tokens(of: text) {
+        var status: [String: String] = [:]
+        var errors: [String] = []
+        /// Ends the transaction being read, if any (an end tag, or an SGML file that leaves it out).
+        func endTransaction() {
+            guard let done = fields else { return }
+            fields = nil
+            if current?.kind != .investment { current?.add(done, at: transactionLine, style: style) }
+        }
+        for token in tokens {
             switch token.kind {
             case .open(let name):
-                if name == "STMTTRN" {
+                switch name {
+                case "STMTRS", "CCSTMTRS", "INVSTMTRS":
+                    var statement = BankStatement()
+                    statement.kind = name == "STMTRS" ? .bank : name == "CCSTMTRS" ? .creditCard : .investment
+                    current = statement
+                    balance = [:]
+                case "STMTTRN":
+                    endTransaction()
                     fields = [:]
                     transactionLine = token.line
+                case "STATUS":
+                    status = [:]
+                default:
+                    break
                 }
                 open.append(name)
             case .close(let name):
                 // SGML leaves leaf elements open: closing an aggregate closes them too.
                 if let index = open.lastIndex(of: name) { open.removeSubrange(index...) }
-                if name == "STMTTRN" { statement.add(fields, at: transactionLine, style: style) }
+                switch name {
+                case "STMTTRN", "BANKTRANLIST", "INVTRANLIST":
+                    endTransaction()
+                case "STMTRS", "CCSTMTRS", "INVSTMTRS":
+                    endTransaction()
+                    if var statement = current {
+                        if let amount = balance["BALAMT"].flatMap({ try? style.cents($0).get() }),
+                           let date = balance["DTASOF"].flatMap(day) {
+                            statement.ledgerBalance = BankStatement.Balance(amount: amount, date: date)
+                        }
+                        statement.distinguishRepeatedIDs()
+                        statements.append(statement)
+                    }
+                    current = nil
+                case "STATUS":
+                    if let code = status["CODE"], code != "0", status["SEVERITY"] != "INFO" {
+                        errors.append((status["MESSAGE"].map { "\($0) " } ?? "") + "(code \(code))")
+                    }
+                default:
+                    break
+                }
             case .value(let value):
                 guard let element = open.last else { continue }
-                if open.contains("STMTTRN") {
-                    fields[element] = value
+                if fields != nil && open.contains("STMTTRN") {
+                    fields?[element] = value
                 } else if open.contains("LEDGERBAL") {
                     balance[element] = value
                 } else if element == "CURDEF" {
-                    statement.currency = value
+                    current?.currency = value
+                } else if open.contains("BANKACCTFROM") || open.contains("CCACCTFROM") || open.contains("INVACCTFROM") {
+                    switch element {
+                    case "BANKID", "BROKERID": current?.bankID = value
+                    case "ACCTID": current?.accountID = value
+                    case "ACCTTYPE": current?.accountType = value
+                    default: break
+                    }
+                } else if open.last == element, open.dropLast().last == "STATUS" {
+                    status[element] = value
                 }
                 // A leaf element of SGML has no end tag: its value ends it.
                 if !isAggregate(element) { open.removeLast() }
             }
         }
-        if let amount = balance["BALAMT"].flatMap({ try? style.cents($0).get() }),
-           let date = balance["DTASOF"].flatMap(day) {
-            statement.ledgerBalance = BankStatement.Balance(amount: amount, date: date)
+        if var statement = current {
+            // The file ends inside a statement: a download cut short. Nothing of it is imported.
+            statement.rejected.append(RejectedLine(line: tokens.last?.line ?? 1,
+                                                   reason: "the file ends before the statement does: download it again"))
+            statements.append(statement)
         }
-        if statement.lines.isEmpty && statement.rejected.isEmpty && !text.contains("STMTRS>") && !text.contains("CCSTMTRS>") {
-            throw StatementError.notAStatement(path: path, reason: "it holds no bank or credit-card statement (STMTRS or CCSTMTRS)")
+        if statements.isEmpty {
+            if let error = errors.first {
+                throw StatementError.bankReply(path: path, message: error)
+            }
+            throw StatementError.notAStatement(path: path, reason: "it holds no bank, credit-card or investment statement (STMTRS, CCSTMTRS, INVSTMTRS)")
         }
-        return statement
+        return StatementFile(statements: statements)
     }
 
     private static let aggregates: Set<String> = [
         "OFX", "SIGNONMSGSRSV1", "SONRS", "STATUS", "FI", "BANKMSGSRSV1", "STMTTRNRS", "STMTRS", "BANKACCTFROM",
         "BANKTRANLIST", "STMTTRN", "LEDGERBAL", "AVAILBAL", "CREDITCARDMSGSRSV1", "CCSTMTTRNRS", "CCSTMTRS",
         "CCACCTFROM", "PAYEE", "BANKACCTTO", "CCACCTTO", "CURRENCY", "ORIGCURRENCY", "BALLIST", "BAL", "MKTGINFO",
+        "INVSTMTMSGSRSV1", "INVSTMTTRNRS", "INVSTMTRS", "INVACCTFROM", "INVTRANLIST", "INVBANKTRAN", "INVPOSLIST",
+        "INVBAL", "SECLISTMSGSRSV1", "SECLIST",
     ]
 
     /// Whether `element` holds other elements (and so has an end tag in SGML too).
@@ -126,21 +209,34 @@ extension BankStatement {
     /// Adds one STMTTRN, or the reason it cannot be imported.
     mutating func add(_ fields: [String: String], at line: Int, style: AmountStyle) {
         func reject(_ reason: String) { rejected.append(RejectedLine(line: line, reason: reason)) }
-        guard let fitid = fields["FITID"]?.trimmingCharacters(in: .whitespaces), !fitid.isEmpty else {
-            return reject("the transaction has no FITID (the bank's id of the line)")
-        }
-        guard let postedText = fields["DTPOSTED"] else { return reject("transaction \(fitid) has no DTPOSTED date") }
+        var fitid = fields["FITID"]?.trimmingCharacters(in: .whitespaces) ?? ""
+        let label = fitid.isEmpty ? "of line \(line)" : fitid
+        guard let postedText = fields["DTPOSTED"] else { return reject("transaction \(label) has no DTPOSTED date") }
         guard let posted = OFXReader.day(postedText) else {
-            return reject("transaction \(fitid) is dated '\(postedText)', which is not a real YYYYMMDD date")
+            return reject("transaction \(label) is dated '\(postedText)', which is not a real YYYYMMDD date")
         }
-        guard let amountText = fields["TRNAMT"] else { return reject("transaction \(fitid) has no TRNAMT amount") }
-        switch style.cents(amountText) {
+        guard let amountText = fields["TRNAMT"] else { return reject("transaction \(label) has no TRNAMT amount") }
+        switch style.parse(amountText) {
         case .failure(let error):
-            reject("transaction \(fitid): \(error.message)")
-        case .success(let amount):
+            reject("transaction \(label): \(error.message)")
+        case .success(let parsed):
             let payee = (fields["NAME"] ?? fields["PAYEEID"]).map { $0.trimmingCharacters(in: .whitespaces) }
             let memo = fields["MEMO"].map { $0.trimmingCharacters(in: .whitespaces) }
-            lines.append(StatementLine(fitid: fitid, posted: posted, amount: amount,
+            if parsed.rounding != 0 {
+                rounded.lines += 1
+                rounded.byCents += parsed.rounding
+            }
+            if fitid.isEmpty {
+                // No id from the bank: one made from the content, as for CSV lines.
+                let cleanPayee = payee?.isEmpty == false ? payee : nil, cleanMemo = memo?.isEmpty == false ? memo : nil
+                let occurrence = lines.filter {
+                    $0.fitid.hasPrefix("ofx-") && $0.posted == posted && $0.amount == parsed.cents && $0.payee == cleanPayee && $0.memo == cleanMemo
+                }.count
+                fitid = StatementLine.madeID(prefix: "ofx", posted: posted, amount: parsed.cents, payee: cleanPayee,
+                                             memo: cleanMemo, occurrence: occurrence)
+                madeIDs += 1
+            }
+            lines.append(StatementLine(fitid: fitid, posted: posted, amount: parsed.cents,
                                        payee: payee?.isEmpty == false ? payee : nil, memo: memo?.isEmpty == false ? memo : nil,
                                        line: line))
         }

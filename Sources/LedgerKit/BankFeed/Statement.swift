@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// One line of a bank or card statement, as the ledger sees it.
@@ -14,13 +15,24 @@ public struct StatementLine: Sendable, Equatable, Codable {
     public var line: Int
 }
 
+extension StatementLine {
+    /// An id for a line the bank gave none: a digest of its date, amount, payee
+    /// and memo and how many such lines came before it in the file, so that the
+    /// same file gives the same ids and two equal lines two ids.
+    static func madeID(prefix: String, posted: String, amount: Int64, payee: String?, memo: String?, occurrence: Int) -> String {
+        let key = [posted, String(amount), payee ?? "", memo ?? ""].joined(separator: "\u{1F}")
+        let digest = SHA256.hash(data: Data((key + "\u{1F}\(occurrence)").utf8))
+        return prefix + "-" + digest.prefix(12).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
 /// A line of the statement that cannot be imported, and why.
 public struct RejectedLine: Sendable, Equatable, Codable {
     public var line: Int
     public var reason: String
 }
 
-/// What a statement file holds.
+/// One statement of a statement file: one account's lines.
 public struct BankStatement: Sendable, Equatable {
     /// A statement's ledger balance (OFX LEDGERBAL) and its day.
     public struct Balance: Sendable, Equatable {
@@ -29,54 +41,215 @@ public struct BankStatement: Sendable, Equatable {
         public var date: String
     }
 
+    /// What kind of account the statement is of.
+    public enum Kind: String, Sendable, Codable {
+        /// OFX STMTRS: checking, savings, money market, a line of credit.
+        case bank
+        /// OFX CCSTMTRS.
+        case creditCard = "credit_card"
+        /// OFX INVSTMTRS: a brokerage's, which ledger does not import.
+        case investment
+        /// A CSV export, which does not say.
+        case unknown
+    }
+
+    public var kind: Kind = .unknown
+    /// The bank's routing number (OFX BANKID), for bank statements.
+    public var bankID: String?
+    /// The account's number at the bank (OFX ACCTID).
+    public var accountID: String?
+    /// OFX ACCTTYPE: CHECKING, SAVINGS, MONEYMRKT, CREDITLINE, CD.
+    public var accountType: String?
     public var lines: [StatementLine] = []
     public var rejected: [RejectedLine] = []
     /// The statement's ledger balance, if it gives one.
     public var ledgerBalance: Balance?
     /// ISO 4217 (OFX CURDEF), if given.
     public var currency: String?
+    /// Lines that came without the bank's id, given one made from their content.
+    public var madeIDs = 0
+    /// Lines with fractions of a cent rounded to whole cents (`--round-cents`).
+    public var rounded = Rounding()
+    /// Trailing lines that are not transactions, left out with `--skip-footer`.
+    public var skipped: [RejectedLine] = []
+
+    public init() {}
+
+    /// "checking 1234567 at bank 021000021", "card 4000…1234", "the statement".
+    public var name: String {
+        var words: [String] = []
+        switch kind {
+        case .bank: words.append(accountType?.lowercased() ?? "bank account")
+        case .creditCard: words.append("card")
+        case .investment: words.append("investment account")
+        case .unknown: break
+        }
+        if let accountID { words.append(accountID) }
+        if let bankID, kind == .bank { words.append("at bank \(bankID)") }
+        return words.isEmpty ? "the statement" : words.joined(separator: " ")
+    }
+
+    /// Gives every line a distinct id: the k-th line (k ≥ 2) that repeats a
+    /// FITID of its statement is `FITID#k`, so two lines a bank gave one id are
+    /// two lines, and importing the same file again still adds nothing.
+    mutating func distinguishRepeatedIDs() {
+        var seen: [String: Int] = [:]
+        for index in lines.indices {
+            let id = lines[index].fitid
+            let count = seen[id, default: 0] + 1
+            seen[id] = count
+            if count > 1 { lines[index].fitid = "\(id)#\(count)" }
+        }
+    }
+}
+
+/// How many amounts were rounded to whole cents, and by how much in all.
+public struct Rounding: Sendable, Equatable, Codable {
+    public var lines = 0
+    /// The sum of (rounded − as written), in cents, exactly.
+    public var byCents: Decimal = 0
+
+    enum CodingKeys: String, CodingKey {
+        case lines, byCents = "by_cents"
+    }
+}
+
+/// A statement file: one or more statements (several accounts in one download).
+public struct StatementFile: Sendable, Equatable {
+    public var statements: [BankStatement]
+
+    public init(statements: [BankStatement]) {
+        self.statements = statements
+    }
 }
 
 /// How amounts in a statement are written.
-public struct AmountStyle: Sendable {
-    /// `12,34` means twelve and 34 cents (and `.` is not allowed).
-    public var decimalComma: Bool
-
-    public init(decimalComma: Bool = false) {
-        self.decimalComma = decimalComma
+public struct AmountStyle: Sendable, Equatable {
+    /// The character before the cents.
+    public enum Separator: Character, Sendable {
+        case point = ".", comma = ","
     }
 
-    /// Cents from "-1234.56", "+12", "12.5"; a reason when the text is not an amount.
+    /// Nil: found from the file's own amounts (`detected(from:)`), else a point.
+    public var decimal: Separator?
+    /// Round amounts with fractions of a cent to whole cents, half to even.
+    public var roundCents: Bool
+
+    public init(decimal: Separator? = nil, roundCents: Bool = false) {
+        self.decimal = decimal
+        self.roundCents = roundCents
+    }
+
+    /// `12,34` means twelve and 34 cents.
+    public init(decimalComma: Bool) {
+        self.init(decimal: decimalComma ? .comma : nil)
+    }
+
+    /// What an amount says.
+    struct Parsed {
+        var cents: Int64
+        /// Rounded − as written, in cents (0 unless it had fractions of a cent).
+        var rounding: Decimal
+    }
+
+    /// The same style with the decimal separator the file's amounts show, when
+    /// the style does not say and the amounts agree: a separator followed by
+    /// one or two digits is the decimal one; one that comes twice, or before
+    /// the other, separates thousands. `1,120` alone says nothing.
+    func detected(from texts: [String]) -> AmountStyle {
+        guard decimal == nil else { return self }
+        var votes: Set<Character> = []
+        for text in texts {
+            let body = text.filter { $0.isASCIIDigit || $0 == "." || $0 == "," }
+            guard let last = body.lastIndex(where: { $0 == "." || $0 == "," }) else { continue }
+            let mark = body[last]
+            let other: Character = mark == "." ? "," : "."
+            let digitsAfter = body.distance(from: body.index(after: last), to: body.endIndex)
+            if body.contains(other) {
+                votes.insert(mark)
+            } else if body.filter({ $0 == mark }).count > 1 {
+                votes.insert(other)
+            } else if digitsAfter != 3 {
+                votes.insert(mark)
+            }
+        }
+        var style = self
+        if votes.count == 1, let only = votes.first { style.decimal = Separator(rawValue: only) }
+        return style
+    }
+
+    /// Cents from an amount as banks write it: "-1,234.56", "1.234,56", "(12.00)",
+    /// "12.00-", "$1,120.00", "+ $73.01", "€ 5"; a reason when it is not one.
     func cents(_ text: String) -> Result<Int64, AmountError> {
-        var body = Substring(text.trimmingCharacters(in: .whitespaces))
+        parse(text).map(\.cents)
+    }
+
+    func parse(_ text: String) -> Result<Parsed, AmountError> {
+        func failure(_ reason: String) -> Result<Parsed, AmountError> { .failure(AmountError(text: text, reason: reason)) }
+        // Spaces (also no-break and thin spaces) and apostrophes group digits or pad signs.
+        var body = String(text.unicodeScalars.filter { !$0.properties.isWhitespace && $0 != "'" && $0 != "\u{2019}" })
         var negative = false
-        if let sign = body.first, sign == "-" || sign == "+" {
-            negative = sign == "-"
-            body = body.dropFirst()
+        if body.hasPrefix("("), body.hasSuffix(")") {
+            negative = true
+            body = String(body.dropFirst().dropLast())
         }
-        let separator: Character = decimalComma ? "," : "."
-        let other: Character = decimalComma ? "." : ","
-        if body.contains(other) {
-            return .failure(AmountError(text: text, reason: decimalComma
-                ? "has a '.' but --decimal-comma says ',' separates the cents"
-                : "uses a comma as its decimal separator; if the bank writes 12,34 for twelve and 34 cents, import with --decimal-comma"))
+        var stripping = true
+        while stripping {
+            stripping = false
+            if let first = body.first, first == "-" || first == "+" || first == "\u{2212}" {
+                negative = negative || first != "+"
+                body.removeFirst()
+                stripping = true
+            }
+            if let last = body.last, last == "-" || last == "\u{2212}" {
+                negative = true
+                body.removeLast()
+                stripping = true
+            }
+            for symbol in ["$", "€", "£", "¥", "₹", "USD", "EUR", "GBP", "CAD", "AUD"] {
+                if body.hasPrefix(symbol) { body.removeFirst(symbol.count); stripping = true }
+                if body.hasSuffix(symbol) { body.removeLast(symbol.count); stripping = true }
+            }
         }
+        let separator = (decimal ?? .point).rawValue
+        let thousands: Character = separator == "." ? "," : "."
         let parts = body.split(separator: separator, omittingEmptySubsequences: false)
-        guard parts.count <= 2, let whole = parts.first, !whole.isEmpty || parts.count == 2,
-              whole.allSatisfy(\.isASCIIDigit), whole.count <= 15 else {
-            return .failure(AmountError(text: text, reason: "is not an amount"))
-        }
+        guard parts.count <= 2, let whole = parts.first else { return failure("is not an amount") }
         var fraction = parts.count == 2 ? String(parts[1]) : ""
-        guard fraction.allSatisfy(\.isASCIIDigit), !(parts.count == 2 && fraction.isEmpty && whole.isEmpty) else {
-            return .failure(AmountError(text: text, reason: "is not an amount"))
+        if fraction.contains(thousands) || whole.contains(thousands) && !Self.isGrouped(whole, by: thousands) {
+            if decimal == nil && separator == "." && text.contains(",") {
+                return failure("uses a comma as its decimal separator; if the bank writes 12,34 for twelve and 34 cents, import with --decimal-comma")
+            }
+            return failure("is not an amount")
         }
+        let digits = whole.filter { $0 != thousands }
+        guard !digits.isEmpty || !fraction.isEmpty, digits.allSatisfy(\.isASCIIDigit), fraction.allSatisfy(\.isASCIIDigit),
+              !(parts.count == 2 && fraction.isEmpty && digits.isEmpty) else {
+            return failure("is not an amount")
+        }
+        guard digits.count <= 15 else { return failure("is too large") }
         while fraction.count > 2 && fraction.hasSuffix("0") { fraction.removeLast() }
-        guard fraction.count <= 2 else {
-            return .failure(AmountError(text: text, reason: "has fractions of a cent"))
+        var rounding: Decimal = 0
+        var cents = (Int64(digits.isEmpty ? "0" : digits) ?? 0) * 100 + (Int64((fraction + "00").prefix(2)) ?? 0)
+        if fraction.count > 2 {
+            guard roundCents else {
+                return failure("has fractions of a cent; import with --round-cents to round such amounts to whole cents")
+            }
+            // Half to even on the digits past the cents.
+            let rest = fraction.dropFirst(2)
+            let restValue = Decimal(string: "0." + rest) ?? 0
+            let up = restValue > 0.5 || (restValue == 0.5 && cents % 2 == 1)
+            if up { cents += 1 }
+            rounding = (up ? 1 : 0) - restValue
         }
-        fraction += String(repeating: "0", count: 2 - fraction.count)
-        let cents = (Int64(whole.isEmpty ? "0" : String(whole)) ?? 0) * 100 + (Int64(fraction) ?? 0)
-        return .success(negative ? -cents : cents)
+        return .success(Parsed(cents: negative ? -cents : cents, rounding: negative ? -rounding : rounding))
+    }
+
+    /// Whether `digits` groups by threes with `mark` ("1,234,567").
+    private static func isGrouped(_ digits: Substring, by mark: Character) -> Bool {
+        let groups = digits.split(separator: mark, omittingEmptySubsequences: false)
+        guard let first = groups.first, (1...3).contains(first.count) else { return false }
+        return groups.dropFirst().allSatisfy { $0.count == 3 }
     }
 }
 
@@ -96,6 +269,8 @@ public enum StatementError: LocalizedError, Equatable, Sendable {
     case unreadable(path: String)
     case notAStatement(path: String, reason: String)
     case badOption(String)
+    case bankReply(path: String, message: String)
+    case severalStatements(path: String, names: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -105,13 +280,32 @@ public enum StatementError: LocalizedError, Equatable, Sendable {
             return "\(path) is not a statement ledger can read: \(reason)."
         case .badOption(let reason):
             return reason
+        case .bankReply(let path, let message):
+            return "\(path) is the bank's error reply, not a statement; the bank says: \(message). Download the statement again, or ask the bank."
+        case .severalStatements(let path, let names):
+            return "\(path) holds \(names.count) statements (\(names.joined(separator: "; "))); name each one's account."
         }
     }
 }
 
-/// Bytes of a statement as text: UTF-8 when they are, else Windows-1252 (which
-/// Latin-1 is a part of), the encodings banks' files declare.
+/// Bytes of a statement as text: UTF-16 when a byte-order mark says so,
+/// UTF-8 when they are (a UTF-8 mark dropped), else Windows-1252 (which
+/// Latin-1 is a part of), the encodings banks' files declare. A NUL, which
+/// would end the text where SQLite stores it, becomes a space.
 func statementText(_ data: Data) -> String {
-    if let text = String(data: data, encoding: .utf8) { return text }
-    return String(data: data, encoding: .windowsCP1252) ?? String(decoding: data, as: UTF8.self)
+    let bytes = [UInt8](data.prefix(3))
+    var text: String
+    if bytes.starts(with: [0xFF, 0xFE]) {
+        text = String(data: data.dropFirst(2), encoding: .utf16LittleEndian) ?? ""
+    } else if bytes.starts(with: [0xFE, 0xFF]) {
+        text = String(data: data.dropFirst(2), encoding: .utf16BigEndian) ?? ""
+    } else if bytes.starts(with: [0xEF, 0xBB, 0xBF]), let utf8 = String(data: data.dropFirst(3), encoding: .utf8) {
+        text = utf8
+    } else if let utf8 = String(data: data, encoding: .utf8) {
+        text = utf8
+    } else {
+        text = String(data: data, encoding: .windowsCP1252) ?? String(decoding: data, as: UTF8.self)
+    }
+    if text.contains("\0") { text = text.replacingOccurrences(of: "\0", with: " ") }
+    return text
 }

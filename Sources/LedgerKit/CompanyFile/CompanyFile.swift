@@ -58,15 +58,20 @@ public final class CompanyFile: Sendable {
 
     /// Opens an existing company file.
     ///
-    /// - Parameter allowOlderFormat: let a file of an older format version open
-    ///   (for `migrate`); otherwise it is refused with `.olderFormat`.
+    /// - Parameters:
+    ///   - allowOlderFormat: let a file of an older format version open
+    ///     (for `migrate`); otherwise it is refused with `.olderFormat`.
+    ///   - wait: how long to wait for another program's lock (`--wait`); GRDB
+    ///     begins write transactions IMMEDIATE, so a writer waits for another
+    ///     writer too, rather than fail at once.
     /// - Throws: `CompanyFileError` for a missing, unreadable, foreign, newer,
     ///   locked or damaged file. Nothing is written while checking.
-    public static func open(_ path: String, mode: Mode = .readOnly, allowOlderFormat: Bool = false) throws -> CompanyFile {
+    public static func open(_ path: String, mode: Mode = .readOnly, allowOlderFormat: Bool = false,
+                            wait: TimeInterval = busyTimeout) throws -> CompanyFile {
         let header = try FileHeader.read(path: path)
         // Ask SQLite itself on a read-only connection: page 1 may be newer in the WAL
         // than in the main file. Fall back to the raw header when SQLite cannot read.
-        let probe = try connect(path, readOnly: true)
+        let probe = try connect(path, readOnly: true, wait: wait)
         let identity: (applicationID: Int32, version: Int)
         do {
             identity = try probe.read { db in
@@ -89,7 +94,7 @@ public final class CompanyFile: Sendable {
         }
         try probe.close()
         return CompanyFile(path: path, mode: mode, formatVersion: identity.version,
-                           database: try connect(path, readOnly: false))
+                           database: try connect(path, readOnly: false, wait: wait))
     }
 
     /// Opens the file read-only, runs `body` in one read transaction, and closes
@@ -160,11 +165,11 @@ public final class CompanyFile: Sendable {
     }
 
     /// A GRDB connection to `path`, with the settings every ledger connection uses.
-    static func connect(_ path: String, readOnly: Bool) throws -> DatabaseQueue {
+    static func connect(_ path: String, readOnly: Bool, wait: TimeInterval = busyTimeout) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.readonly = readOnly
         configuration.foreignKeysEnabled = true
-        configuration.busyMode = .timeout(busyTimeout)
+        configuration.busyMode = .timeout(wait)
         configuration.label = "ledger"
         do {
             return try DatabaseQueue(path: path, configuration: configuration)

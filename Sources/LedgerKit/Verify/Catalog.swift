@@ -214,6 +214,9 @@ enum Catalog {
     static let checks: [Check] = structural + documents + balances + feed + names + values
 
     // MARK: Rows that point at nothing
+    //
+    // `x NOT IN (SELECT …)` is true for a NULL x when the table is empty (a new
+    // company has no parties yet): every such check says `x IS NOT NULL` first.
 
     static let structural: [Check] = [
         Check(.orphanSplit, scan: "splits", uses: ["t"],
@@ -221,18 +224,18 @@ enum Catalog {
             "Split \(row.id) of \(row.money("amount")) belongs to transaction \(row.text("transaction_id")), which does not exist"
         },
         Check(.splitAccountMissing, scan: "splits", needs: ["accounts"],
-              when: "s.account_id NOT IN (SELECT id FROM accounts)") { row in
+              when: "s.account_id IS NOT NULL AND s.account_id NOT IN (SELECT id FROM accounts)") { row in
             "Split \(row.id) of \(try row.transaction("transaction_id")) posts \(row.money("amount")) to account \(row.text("account_id")), which does not exist"
         },
         Check(.emptyTransaction, scan: "transactions", uses: ["x"], when: "x.id IS NULL") { row in
             "\(try row.transaction("id")) has no splits"
         },
         Check(.partyMissing, scan: "transactions", needs: ["parties"],
-              when: "t.party_id NOT IN (SELECT id FROM parties)") { row in
+              when: "t.party_id IS NOT NULL AND t.party_id NOT IN (SELECT id FROM parties)") { row in
             "\(try row.transaction("id")) names customer, vendor or other name \(row.text("party_id")), which does not exist"
         },
         Check(.partyMissing, scan: "splits", needs: ["parties"],
-              when: "s.party_id NOT IN (SELECT id FROM parties)") { row in
+              when: "s.party_id IS NOT NULL AND s.party_id NOT IN (SELECT id FROM parties)") { row in
             "Split \(row.id) of \(try row.transaction("transaction_id")) names customer, vendor or other name \(row.text("party_id")), which does not exist"
         },
         Check(.accountParentMissing, scan: "accounts", uses: ["pa"],
@@ -423,7 +426,7 @@ enum Catalog {
 
     static let feed: [Check] = [
         Check(.feedAccountMissing, scan: "bank_feed", needs: ["accounts"],
-              when: "f.account_id NOT IN (SELECT id FROM accounts)") { row in
+              when: "f.account_id IS NOT NULL AND f.account_id NOT IN (SELECT id FROM accounts)") { row in
             "Bank feed line \(row.id) (\(row.text("posted_date")), \(row.money("amount"))) is of account \(row.text("account_id")), which does not exist"
         },
         Check(.feedLinkInvalid, scan: "bank_feed", uses: ["t"], columns: ["t.id AS linked_exists"], when: """

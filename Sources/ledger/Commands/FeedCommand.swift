@@ -73,6 +73,8 @@ struct FeedMatchCommand: ParsableCommand {
     @Option(help: "With --add-unmatched: the account the other side goes to (\"Uncategorized Expense\").")
     var toAccount: String?
 
+    @OptionGroup var wait: WaitOption
+
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
@@ -84,7 +86,7 @@ struct FeedMatchCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let report = try FeedBook.match(file: file, account: account, addTo: toAccount)
+            let report = try FeedBook.match(file: file, account: account, addTo: toAccount, wait: wait.seconds)
             if json {
                 try Output.json(report)
                 return
@@ -115,9 +117,11 @@ struct FeedExcludeCommand: ParsableCommand {
         guard !ids.isEmpty else { throw ValidationError("Name at least one line id.") }
     }
 
+    @OptionGroup var wait: WaitOption
+
     func run() throws {
         try reportingFailures {
-            let changed = try FeedBook.exclude(file: file, lines: ids)
+            let changed = try FeedBook.exclude(file: file, lines: ids, wait: wait.seconds)
             Output.line(changed.isEmpty ? "Nothing to change: those lines were excluded already."
                                         : "Excluded \(Output.count(changed.count, "line")): \(changed.map(String.init).joined(separator: ", ")).")
         }

@@ -7,14 +7,17 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Bring a bank or card statement (OFX, QFX, CSV) into the bank feed, without duplicates.",
         discussion: """
-            Reads OFX 1.x (SGML) and 2.x (XML) statements, QFX (Web Connect) files, and with \
-            --csv a bank's CSV export. Every line goes into the account's bank feed as 'new'; a \
-            line whose bank id (FITID) the account already has is counted and skipped, so \
-            importing the same file twice adds nothing. One write transaction per file: if any \
-            line cannot be read, nothing is added and the lines are listed. When the statement \
-            gives its ledger balance, it is compared with the books. Then 'ledger feed match' \
-            pairs the new lines with transactions. Exit status: 0 imported, 1 lines rejected \
-            (nothing added), 2 could not import (file unchanged), 64 bad usage.
+            Reads OFX 1.x (SGML) and 2.x (XML) statements, QFX (Web Connect) and QBO files, \
+            and with --csv a bank's CSV export. Every line goes into the account's bank feed as \
+            'new'; a line whose bank id (FITID) the account already has is counted and skipped, \
+            so importing the same file twice adds nothing; two lines a bank gave one id are two \
+            lines. A file of several statements (checking and savings, a card) needs \
+            --account ACCTID=NAME for each; investment statements are refused. One write \
+            transaction per file: if any line cannot be read, or the file ends before its \
+            statement does, nothing is added and the lines are listed. When a statement gives \
+            its ledger balance, it is compared with its account's books. Then 'ledger feed \
+            match' pairs the new lines with transactions. Exit status: 0 imported, 1 lines \
+            rejected (nothing added), 2 could not import (file unchanged), 64 bad usage.
             """)
 
     @Argument(help: "The company file.")
@@ -23,8 +26,13 @@ struct ImportCommand: ParsableCommand {
     @Argument(help: "The statement: .ofx, .qfx, .qbo, or .csv with --csv.")
     var statement: String
 
-    @Option(help: "The bank or card account the statement is of, by name or number (\"Checking\", 1000).")
-    var account: String
+    @Option(help: ArgumentHelp(
+        "The bank or card account the statement is of, by name or number (\"Checking\", 1000). For a file of several statements, once per statement as ACCTID=NAME (\"--account 1234567=Checking --account 7654321=Savings\").",
+        valueName: "account"))
+    var account: [String] = []
+
+    @Flag(help: "Import a card statement into a bank account, or a bank statement into a card account.")
+    var force = false
 
     @Flag(help: "The statement is CSV; say which columns hold what with the --*-col options.")
     var csv = false
@@ -35,6 +43,21 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "CSV: the amount column (deposits positive, withdrawals negative).")
     var amountCol: String?
 
+    @Option(help: "CSV: a column of withdrawals, written as positive numbers (with --credit-col instead of --amount-col).")
+    var debitCol: String?
+
+    @Option(help: "CSV: a column of deposits, written as positive numbers (with --debit-col).")
+    var creditCol: String?
+
+    @Option(help: "CSV: a column saying whether each line is a debit or a credit; its words are --debit-words and --credit-words.")
+    var typeCol: String?
+
+    @Option(help: "CSV: the words of --type-col for money out, comma-separated.")
+    var debitWords = "debit,dr,withdrawal,payment,dbit"
+
+    @Option(help: "CSV: the words of --type-col for money in, comma-separated.")
+    var creditWords = "credit,cr,deposit,crdt"
+
     @Option(help: "CSV: the payee column.")
     var payeeCol: String?
 
@@ -44,7 +67,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "CSV: the column with the bank's id of each line; without it ids are made from each line's content.")
     var idCol: String?
 
-    @Option(help: "CSV: how dates are written, with YYYY, MM and DD (\"MM/DD/YYYY\").")
+    @Option(help: "CSV: how dates are written, with YYYY, MM or M, DD or D (\"MM/DD/YYYY\", \"M/D/YYYY\", \"D.M.YYYY\"); a time after the date is passed over.")
     var dateFormat = "YYYY-MM-DD"
 
     @Flag(help: "CSV: the first row is a line, not column names.")
@@ -53,8 +76,22 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "CSV: the character between fields.")
     var delimiter = ","
 
-    @Flag(help: "Amounts use a comma before the cents (12,34).")
+    @Option(help: "CSV: lines to pass over before the header (by default the header is found by its column names).")
+    var skip: Int?
+
+    @Flag(help: "CSV: leave out trailing lines that are not transactions (a total, '***END OF FILE***'); they are listed.")
+    var skipFooter = false
+
+    @Flag(help: "Amounts use a comma before the cents (1.234,56); by default the file's own amounts say, when they agree.")
     var decimalComma = false
+
+    @Flag(help: "Amounts use a point before the cents (1,234.56).")
+    var decimalPoint = false
+
+    @Flag(help: "Round amounts with fractions of a cent (-8.4850) to whole cents, half to even; the summary says how many and by how much.")
+    var roundCents = false
+
+    @OptionGroup var wait: WaitOption
 
     @Flag(help: "Print one JSON object on stdout instead of text.")
     var json = false
@@ -62,42 +99,72 @@ struct ImportCommand: ParsableCommand {
     var isCSV: Bool { csv || statement.lowercased().hasSuffix(".csv") }
 
     func validate() throws {
+        guard !account.isEmpty else { throw ValidationError("Name the account with --account (for several statements, --account ACCTID=NAME for each).") }
+        guard !(decimalComma && decimalPoint) else { throw ValidationError("Give --decimal-comma or --decimal-point, not both.") }
         if isCSV {
-            guard dateCol != nil, amountCol != nil else {
-                throw ValidationError("A CSV statement needs --date-col and --amount-col (numbers from 1, or header names).")
+            guard dateCol != nil, amountCol != nil || debitCol != nil || creditCol != nil else {
+                throw ValidationError("A CSV statement needs --date-col and --amount-col, or --debit-col and --credit-col (numbers from 1, or header names).")
+            }
+            guard amountCol == nil || (debitCol == nil && creditCol == nil) else {
+                throw ValidationError("Give --amount-col, or --debit-col and --credit-col, not both.")
             }
             guard delimiter.count == 1 else { throw ValidationError("--delimiter must be one character, such as , or ;.") }
+            guard (skip ?? 0) >= 0 else { throw ValidationError("--skip must be 0 or more.") }
         }
     }
 
     func run() throws {
         var report: ImportReport?
         try reportingFailures {
-            let style = AmountStyle(decimalComma: decimalComma)
-            let parsed = isCSV
-                ? try CSVReader.read(path: statement, mapping: CSVMapping(date: dateCol!, amount: amountCol!, payee: payeeCol, memo: memoCol,
-                                                                          id: idCol, dateFormat: dateFormat, hasHeader: !noHeader,
-                                                                          delimiter: delimiter.first!), style: style)
-                : try OFXReader.read(path: statement, style: style)
-            report = try FeedImport.run(file: file, statement: parsed, from: statement, account: account)
+            let style = AmountStyle(decimal: decimalComma ? .comma : decimalPoint ? .point : nil, roundCents: roundCents)
+            let parsed: StatementFile
+            if isCSV {
+                let words = { (text: String) in text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+                let mapping = CSVMapping(date: dateCol ?? "1", amount: amountCol, payee: payeeCol, memo: memoCol, id: idCol,
+                                         debit: debitCol, credit: creditCol, type: typeCol,
+                                         debitWords: words(debitWords), creditWords: words(creditWords),
+                                         dateFormat: dateFormat, hasHeader: !noHeader, delimiter: delimiter.first ?? ",",
+                                         skip: skip, skipFooter: skipFooter)
+                parsed = StatementFile(statements: [try CSVReader.read(path: statement, mapping: mapping, style: style)])
+            } else {
+                parsed = try OFXReader.readFile(path: statement, style: style)
+            }
+            let choice = AccountChoice(account, accountIDs: parsed.statements.compactMap(\.accountID))
+            report = try FeedImport.run(file: file, statements: parsed, from: statement, accounts: choice, force: force,
+                                        wait: wait.seconds)
         }
         guard let report else { return }
         if json {
             try Output.json(report)
         } else {
+            printText(report)
+        }
+        if !report.rejected.isEmpty { throw ExitCode(1) }
+    }
+
+    private func printText(_ report: ImportReport) {
+        if !report.rejected.isEmpty {
+            Output.line("\(report.statement): nothing was imported; \(Output.count(report.rejected.count, "line")) cannot be read:")
+            for line in report.rejected { Output.line("  line \(line.line): \(line.reason)") }
+        }
+        for part in report.statements {
+            let what = part.kind == .unknown ? report.statement : "\(report.statement): \(part.name)"
             if report.rejected.isEmpty {
-                Output.line("\(report.statement) into \(report.account): \(report.added) added, \(report.alreadyPresent) already present.")
-            } else {
-                Output.line("\(report.statement): nothing was imported; \(Output.count(report.rejected.count, "line")) cannot be read:")
-                for line in report.rejected { Output.line("  line \(line.line): \(line.reason)") }
+                Output.line("\(what) into \(part.account): \(part.added) added, \(part.alreadyPresent) already present.")
             }
-            if let check = report.balanceCheck {
+            if part.madeIDs > 0 && part.kind != .unknown {
+                Output.line("  \(Output.count(part.madeIDs, "line")) came without the bank's id; ids were made from their date, amount, payee and memo.")
+            }
+            if part.rounded.lines > 0 {
+                Output.line("  \(Output.count(part.rounded.lines, "amount")) rounded to whole cents, by \(part.rounded.byCents) cents in all.")
+            }
+            for line in part.skipped { Output.line("  left out line \(line.line) as the file's footer: \(line.reason)") }
+            if let check = part.balanceCheck {
                 let statement = Money(cents: check.statement), books = Money(cents: check.books)
                 Output.line(check.agrees
                     ? "The statement's balance on \(check.date), \(statement), agrees with the books."
-                    : "The statement says \(report.account) had \(statement) on \(check.date); the books say \(books) (difference \(statement - books)).")
+                    : "The statement says \(part.account) had \(statement) on \(check.date); the books say \(books) (difference \(statement - books)).")
             }
         }
-        if !report.rejected.isEmpty { throw ExitCode(1) }
     }
 }

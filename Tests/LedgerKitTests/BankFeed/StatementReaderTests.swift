@@ -69,7 +69,7 @@ import Testing
             RejectedLine(line: 4, reason: "transaction A2 is dated '20260230', which is not a real YYYYMMDD date"),
             RejectedLine(line: 5, reason: "transaction A3: the amount '12,34' uses a comma as its decimal separator; if the bank writes 12,34 for twelve and 34 cents, import with --decimal-comma"),
             RejectedLine(line: 6, reason: "transaction A4 has no TRNAMT amount"),
-            RejectedLine(line: 7, reason: "the transaction has no FITID (the bank's id of the line)"),
+            RejectedLine(line: 7, reason: "transaction of line 7: the amount '1.005' has fractions of a cent; import with --round-cents to round such amounts to whole cents"),
         ])
         let comma = try OFXReader.read(path: path, style: AmountStyle(decimalComma: true))
         #expect(comma.lines.first { $0.fitid == "A3" }?.amount == 1_234)
@@ -102,7 +102,8 @@ import Testing
         #expect(statement.lines.map(\.payee) == ["Smith, Jones & Co", "Coffee \"Bar\"", "Coffee"])
         #expect(statement.lines.map(\.amount) == [-12_050, -425, -425])
         #expect(statement.lines.map(\.posted) == ["2026-11-03", "2026-11-04", "2026-11-04"])
-        #expect(statement.rejected == [RejectedLine(line: 5, reason: "the date '11/31/2026' is not a real date written MM/DD/YYYY")])
+        // The last line: maybe the bank's footer, so the message says how to leave it out.
+        #expect(statement.rejected == [RejectedLine(line: 5, reason: "the date '11/31/2026' is not a real date written MM/DD/YYYY (after the last transaction: if it is the bank's footer, import with --skip-footer)")])
         // Without an id column, ids come from the content: stable, and distinct for two equal lines.
         let twice = try write("twice.csv", "d,a\n2026-01-02,5.00\n2026-01-02,5.00\n")
         let first = try CSVReader.read(path: twice, mapping: CSVMapping(date: "1", amount: "2"))
