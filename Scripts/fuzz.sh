@@ -50,5 +50,7 @@ PY
 fi
 
 echo "fuzzing $target for $seconds s" >&2
-LEDGER_FUZZ_TARGET="$target" "$binary" "$corpus" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 \
+# Leaks are not looked for: Foundation's FileManager.contents(atPath:) leaks
+# 8 KiB on an empty file, which would end every run at once.
+LEDGER_FUZZ_TARGET="$target" "$binary" "$corpus" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 -detect_leaks=0 \
     -artifact_prefix="$crashes/" -print_final_stats=1 2>&1 | tail -n 25

@@ -24,13 +24,18 @@ enum FuzzTarget: String, CaseIterable {
     func run(_ data: Data) {
         switch self {
         case .ofx:
-            _ = try? OFXReader.read(path: file("statement.ofx", data))
-            _ = try? OFXReader.read(path: file("statement.ofx", data), style: AmountStyle(decimalComma: true))
+            // As OFXReader.read(path:) reads a file's bytes, without the file.
+            let text = statementText(data)
+            _ = try? OFXReader.parse(text, path: "statement.ofx", style: AmountStyle())
+            _ = try? OFXReader.parse(text, path: "statement.ofx", style: AmountStyle(decimal: .comma, roundCents: true))
         case .csv:
-            let path = file("statement.csv", data)
-            _ = try? CSVReader.read(path: path, mapping: CSVMapping(date: "Date", amount: "Amount", payee: "Description", memo: "Memo"))
-            _ = try? CSVReader.read(path: path, mapping: CSVMapping(date: "1", amount: "2", payee: "3", dateFormat: "MM/DD/YYYY",
-                                                                   hasHeader: false, delimiter: ";"))
+            _ = try? CSVReader.read(data, path: "statement.csv",
+                                    mapping: CSVMapping(date: "Date", amount: "Amount", payee: "Description", memo: "Memo"),
+                                    style: AmountStyle())
+            _ = try? CSVReader.read(data, path: "statement.csv",
+                                    mapping: CSVMapping(date: "1", payee: "3", debit: "2", credit: "4", type: "5",
+                                                        dateFormat: "M/D/YYYY", hasHeader: false, delimiter: ";", skipFooter: true),
+                                    style: AmountStyle(roundCents: true))
         case .page:
             // The input is a whole file: a page-size header of the fuzzer's, then pages.
             guard let pages = try? PageFile(path: file("damaged.db", data)) else { return }

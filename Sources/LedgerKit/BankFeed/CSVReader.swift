@@ -62,6 +62,11 @@ public struct CSVMapping: Sendable {
 public enum CSVReader {
     public static func read(path: String, mapping: CSVMapping, style: AmountStyle = AmountStyle()) throws -> BankStatement {
         guard let data = FileManager.default.contents(atPath: path) else { throw StatementError.unreadable(path: path) }
+        return try read(data, path: path, mapping: mapping, style: style)
+    }
+
+    /// Reads the CSV bytes `data` of the file at `path` (named in messages).
+    static func read(_ data: Data, path: String, mapping: CSVMapping, style: AmountStyle) throws -> BankStatement {
         guard DateFormat(mapping.dateFormat) != nil else {
             throw StatementError.badOption("--date-format '\(mapping.dateFormat)' must hold YYYY, MM (or M) and DD (or D) once each, as in MM/DD/YYYY or M/D/YYYY.")
         }
