@@ -1,4 +1,5 @@
 import Foundation
+import LedgerTestSupport
 import Testing
 
 @Suite struct FeedCommandTests {
@@ -81,5 +82,98 @@ import Testing
         #expect(excluded.stderr == "ledger: There is no bank feed line 99999; 'ledger feed FILE' lists them.\n")
         #expect(try Ledger.run("feed", "match", file, "--add-unmatched").status == 64)
         #expect(try Ledger.run("export", file, "--format", "ledger").status == 64)
+    }
+
+    /// An OFX file of one checking statement of account `id` with `count` lines.
+    private func statement(_ name: String, id: String, count: Int, cutAt: Int? = nil) throws -> String {
+        let lines = (1...count).map { "<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>202601\(String(format: "%02d", $0 % 28 + 1))<TRNAMT>-\($0).25<FITID>\(id)-\($0)<NAME>Payee \($0)</STMTTRN>" }
+        var text = """
+            OFXHEADER:100
+            DATA:OFXSGML
+
+            <OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>USD
+            <BANKACCTFROM><BANKID>021000021<ACCTID>\(id)<ACCTTYPE>CHECKING</BANKACCTFROM>
+            <BANKTRANLIST>
+            \(lines.joined(separator: "\n"))
+            </BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>
+            """
+        if let cutAt { text = String(text.prefix(cutAt)) }
+        let path = folder.file(name)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func severalStatementsNeedAnAccountEachAndCutFilesAddNothing() throws {
+        let file = try sample()
+        let first = try String(contentsOfFile: try statement("a.ofx", id: "1111", count: 2), encoding: .utf8)
+        let second = try String(contentsOfFile: try statement("b.ofx", id: "2222", count: 3), encoding: .utf8)
+        // Two statements in one download.
+        let both = first.replacingOccurrences(of: "</BANKMSGSRSV1></OFX>", with: "")
+            + second[second.range(of: "<STMTTRNRS>")!.lowerBound...]
+        let path = folder.file("both.ofx")
+        try both.write(toFile: path, atomically: true, encoding: .utf8)
+        let refused = try Ledger.run("import", file, path, "--account", "Checking")
+        #expect(refused.status == 2)
+        #expect(refused.stderr.hasPrefix("ledger: both.ofx holds 2 statements: checking 1111 at bank 021000021, 2 lines, 2026-01-02 to 2026-01-03; checking 2222 at bank 021000021, 3 lines"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("--account 1111=\"Checking\" --account 2222=\"Savings\""))
+        let imported = try Ledger.run("import", file, path, "--account", "1111=Checking", "--account", "2222=Savings")
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stdout.hasPrefix("""
+            both.ofx: checking 1111 at bank 021000021 into Checking: 2 added, 0 already present.
+            both.ofx: checking 2222 at bank 021000021 into Savings: 3 added, 0 already present.
+            """), "\(imported.stdout)")
+
+        let cut = try statement("cut.ofx", id: "3333", count: 4, cutAt: 400)
+        let partial = try Ledger.run("import", file, cut, "--account", "Checking")
+        #expect(partial.status == 1)
+        #expect(partial.stdout.contains("the file ends before the statement does: download it again"), "\(partial.stdout)")
+        #expect(try Ledger.run("feed", file, "--status", "new", "--json").stdout.contains("3333") == false)
+        #expect(try Ledger.run("verify", file).status == 0)
+    }
+
+    @Test func importsAtOnceWaitForEachOther() throws {
+        let file = try sample()
+        let paths = try (1...4).map { try statement("s\($0).ofx", id: "90\($0)", count: 200) }
+        let results = ResultBox()
+        DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+            let result = try? Ledger.run("import", file, paths[index], "--account", "Checking")
+            results.add(result?.status ?? -1, result?.stderr ?? "could not run")
+        }
+        #expect(results.statuses == [0, 0, 0, 0], "\(results.errors)")
+        let count = try Ledger.run("feed", file, "--status", "new", "--json")
+        let lines = try #require(try JSONSerialization.jsonObject(with: Data(count.stdout.utf8)) as? [[String: Any]])
+        #expect(lines.filter { ($0["fitid"] as? String)?.hasPrefix("90") == true }.count == 800)
+
+        // A file held locked: waited for, then refused with exit 2, nothing added.
+        let holder = try FileHolder(file, .exclusive)
+        defer { holder.release() }
+        let busy = try Ledger.run("import", file, try statement("late.ofx", id: "777", count: 2), "--account", "Checking", "--wait", "1")
+        #expect(busy.status == 2)
+        #expect(busy.stderr.contains("is locked by another program"), "\(busy.stderr)")
+    }
+}
+
+/// Exit statuses and error output gathered from several threads.
+final class ResultBox: @unchecked Sendable {
+    // Both arrays are guarded by `lock`.
+    private let lock = NSLock()
+    private var gathered: [(Int32, String)] = []
+
+    func add(_ status: Int32, _ error: String) {
+        lock.lock()
+        gathered.append((status, error))
+        lock.unlock()
+    }
+
+    var statuses: [Int32] {
+        lock.lock()
+        defer { lock.unlock() }
+        return gathered.map(\.0).sorted()
+    }
+
+    var errors: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return gathered.map(\.1).filter { !$0.isEmpty }
     }
 }
