@@ -91,7 +91,20 @@ import Testing
         #expect(rebuilt.remaining.allSatisfy { !$0.repairable }, "\(context): \(rebuilt.remaining.filter(\.repairable).map(\.message))")
         let after = try ForcedShutdown.rows(of: path)
         Self.tally(kind: kind, verify: report.ok ? 0 : 1, rebuild: rebuilt.exitStatus,
-                   kept: after.values.reduce(0) { $0 + $1.count }, original: original.values.reduce(0) { $0 + $1.count })
+                   kept: original.reduce(0) { $0 + $1.value.intersection(after[$1.key, default: []]).count },
+                   original: original.values.reduce(0) { $0 + $1.count })
+        // Exit 0 says nothing was lost: every row of the original is there, but
+        // for those the repairs deleted, each recorded in repair_actions.
+        if rebuilt.exitStatus == 0 {
+            let deleted = try CompanyFile.read(path) { db in
+                try Row.fetchAll(db, sql: "SELECT table_name, row_id FROM repair_actions WHERE action = 'delete'")
+                    .map { "\($0.text("table_name") ?? "") \($0.integer("row_id") ?? 0)" }
+            }
+            for (table, rows) in original {
+                let missing = rows.subtracting(after[table, default: []]).filter { !deleted.contains("\(table) \($0)") }
+                #expect(missing.isEmpty, "\(context): exit 0, yet \(missing.count) rows of \(table) are gone unrecorded")
+            }
+        }
         // Loss is loud: every split and transaction of the original is there, or the exit status is 1.
         for table in ["splits", "transactions", "accounts", "parties", "documents", "bank_feed"] {
             let missing = original[table, default: []].subtracting(after[table, default: []])
@@ -102,7 +115,8 @@ import Testing
     }
 
     /// With LEDGER_DAMAGE_REPORT naming a file, one line per case is added to
-    /// it (kind, verify's and rebuild's exit, rows kept of rows there), for
+    /// it (kind, verify's and rebuild's exit, rows of the original still there
+    /// after the rebuild, rows of the original), for
     /// the figures of a closing note.
     static func tally(kind: Kind, verify: Int, rebuild: Int32, kept: Int, original: Int) {
         guard let report = ProcessInfo.processInfo.environment["LEDGER_DAMAGE_REPORT"],
