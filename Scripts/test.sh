@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need when it is missing (Debian
-# packages only if absent), then runs `swift test` with any arguments passed
-# through. CI runs exactly this script (.ci/run).
+# and pip packages only if absent), starts the S3 test server (moto) on a free
+# loopback port and stops it after, then runs `swift test` with any arguments
+# passed through. CI runs exactly this script (.ci/run).
 #
 #   Scripts/test.sh                       # everything
 #   Scripts/test.sh --filter DamageTests  # one suite
@@ -9,9 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: the C libraries we link, python3 (tests play "another
-# program" with its sqlite3 module), hledger (the export tests check our
-# journals with it).
-packages=(libsqlite3-dev zlib1g-dev python3 hledger)
+# program" with its sqlite3 module; moto runs on it), hledger (the export tests
+# check our journals with it).
+packages=(libsqlite3-dev zlib1g-dev python3 python3-pip hledger)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -23,6 +24,25 @@ if [ "${#missing[@]}" -gt 0 ]; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# Python packages: moto's S3 API server, which the object-storage tests talk to.
+if ! command -v moto_server >/dev/null 2>&1; then
+    echo "test.sh: installing moto[server]"
+    python3 -m pip install --quiet "moto[server]" 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages "moto[server]"
+fi
+export PATH="$PATH:$HOME/.local/bin"
+hash -r
+# The S3 test server on a free loopback port, named for the tests, stopped after them.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+moto_server -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
+moto=$!
+trap 'kill -9 "$moto" 2>/dev/null; pkill -KILL -f "moto_server -H 127.0.0.1 -p $port" 2>/dev/null || true' EXIT
+for _ in $(seq 1 150); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break
+    sleep 0.2
+done
+export LEDGER_S3_TEST_ENDPOINT="http://127.0.0.1:$port"
 
 started=$(date +%s)
 status=0
