@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -18,8 +19,9 @@ final class S3Client: Sendable {
         let size: Int64
     }
 
-    init(configuration: S3Configuration) {
+    init(configuration: S3Configuration, retries: RetryPolicy = RetryPolicy()) {
         self.configuration = configuration
+        self.retries = retries
         let settings = URLSessionConfiguration.ephemeral
         settings.timeoutIntervalForRequest = 60
         settings.httpMaximumConnectionsPerHost = 4
@@ -43,10 +45,30 @@ final class S3Client: Sendable {
         return (url, host, path)
     }
 
-    /// Sends one signed request and returns the answer and its body (for small
-    /// answers: listings, errors, a snapshot's head).
+    /// How requests are retried.
+    let retries: RetryPolicy
+
+    /// Sends one signed request, again after a pause when the network or the
+    /// server fails in a way worth another try (`RetryPolicy`), and returns the
+    /// last answer and its body (for small answers: listings, errors, a part).
     func send(_ method: String, bucket: String, key: String = "", query: [(String, String?)] = [],
               headers: [(name: String, value: String)] = [], body: Data = Data()) async throws -> (HTTPURLResponse, Data) {
+        var attempt = 0
+        while true {
+            do {
+                let answer = try await once(method, bucket: bucket, key: key, query: query, headers: headers, body: body)
+                guard attempt + 1 < retries.attempts,
+                      RetryPolicy.isRetryable(status: answer.0.statusCode, code: S3ErrorDocument.code(in: answer.1)) else { return answer }
+            } catch let error where attempt + 1 < retries.attempts && RetryPolicy.isRetryable(error) {
+                // Timed out, connection reset or refused: try again after a pause.
+            }
+            try await Task.sleep(nanoseconds: UInt64(retries.delay(afterAttempt: attempt) * 1_000_000_000))
+            attempt += 1
+        }
+    }
+
+    private func once(_ method: String, bucket: String, key: String, query: [(String, String?)],
+                         headers: [(name: String, value: String)], body: Data) async throws -> (HTTPURLResponse, Data) {
         let encodedQuery = SignatureV4.encodeQuery(query)
         let (url, host, path) = try address(bucket: bucket, key: key, query: encodedQuery)
         var request = URLRequest(url: url)
@@ -57,6 +79,9 @@ final class S3Client: Sendable {
                                                     payload: payload, at: Date()) {
             request.setValue(value, forHTTPHeaderField: name)
         }
+        // libcurl under URLSession asks for "100 Continue" before a body and waits a
+        // second for servers that never send it; the body is signed, so send it at once.
+        request.setValue("", forHTTPHeaderField: "Expect")
         let (data, response) = method == "PUT" || method == "POST"
             ? try await session.upload(for: request, from: body)
             : try await session.data(for: request)
@@ -73,6 +98,96 @@ final class S3Client: Sendable {
             throw S3Failure.status(response.statusCode, code: S3ErrorDocument.code(in: data), request: "\(method) \(key.isEmpty ? bucket : key)")
         }
         return (response, data)
+    }
+
+    /// Stores the file at `path` as `key`, only if no object has that name yet
+    /// (`If-None-Match: *`), with `metadata` as `x-amz-meta-…`. A file over
+    /// `partSize` goes up in parts, up to `inFlight` at once, each with a
+    /// SHA-256 the server checks; a failed multipart upload is aborted, so no
+    /// partial object is ever visible. Memory: at most `inFlight` parts.
+    /// - Throws: `S3Failure.exists` when the name is taken; `S3Failure.status` otherwise.
+    func upload(file path: String, bucket: String, key: String, metadata: [String: String] = [:],
+                partSize: Int = 16 << 20, inFlight: Int = 3) async throws {
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+        let headers: [(name: String, value: String)] = metadata.sorted { $0.key < $1.key }.map { ("x-amz-meta-\($0.key)", $0.value) }
+        if size <= partSize {
+            let body = try FilePart.read(path, offset: 0, count: size)
+            try await created(send("PUT", bucket: bucket, key: key,
+                                   headers: headers + [("If-None-Match", "*"), ("x-amz-checksum-sha256", body.sha256Base64)], body: body), key: key)
+            return
+        }
+        let (_, started) = try await expect("POST", bucket: bucket, key: key, query: [("uploads", nil)],
+                                            headers: headers + [("x-amz-checksum-algorithm", "SHA256")])
+        guard let uploadID = ListingParser.element("UploadId", in: String(decoding: started, as: UTF8.self)[...]) else {
+            throw S3Failure.badListing
+        }
+        do {
+            let count = (size + partSize - 1) / partSize
+            var parts: [Int: (etag: String, checksum: String)] = [:]
+            try await withThrowingTaskGroup(of: (Int, String, String).self) { group in
+                var next = 1
+                func start(_ number: Int) {
+                    group.addTask {
+                        let offset = (number - 1) * partSize
+                        let body = try FilePart.read(path, offset: offset, count: min(partSize, size - offset))
+                        let checksum = body.sha256Base64
+                        let (response, _) = try await self.expect("PUT", bucket: bucket, key: key,
+                                                                  query: [("partNumber", String(number)), ("uploadId", uploadID)],
+                                                                  headers: [("x-amz-checksum-sha256", checksum)], body: body)
+                        return (number, response.value(forHTTPHeaderField: "ETag") ?? "", checksum)
+                    }
+                }
+                while next <= min(count, inFlight) { start(next); next += 1 }
+                while let (number, etag, checksum) = try await group.next() {
+                    parts[number] = (etag, checksum)
+                    if next <= count { start(next); next += 1 }
+                }
+            }
+            let document = "<CompleteMultipartUpload>" + (1...count).map { number in
+                "<Part><PartNumber>\(number)</PartNumber><ETag>\(parts[number]?.etag ?? "")</ETag><ChecksumSHA256>\(parts[number]?.checksum ?? "")</ChecksumSHA256></Part>"
+            }.joined() + "</CompleteMultipartUpload>"
+            try await created(send("POST", bucket: bucket, key: key, query: [("uploadId", uploadID)],
+                                   headers: [("If-None-Match", "*")], body: Data(document.utf8)), key: key)
+        } catch {
+            _ = try? await send("DELETE", bucket: bucket, key: key, query: [("uploadId", uploadID)])
+            throw error
+        }
+    }
+
+    /// Checks the answer of a create-only write.
+    private func created(_ answer: (HTTPURLResponse, Data), key: String) throws {
+        let (response, data) = answer
+        if response.statusCode == 412 { throw S3Failure.exists(key: key) }
+        // CompleteMultipartUpload can fail with 200 and an error document.
+        guard (200..<300).contains(response.statusCode), !String(decoding: data.prefix(512), as: UTF8.self).contains("<Error>") else {
+            throw S3Failure.status(response.statusCode, code: S3ErrorDocument.code(in: data), request: "PUT \(key)")
+        }
+    }
+
+    /// Copies the object `key` into a new file at `path`, `chunk` bytes a
+    /// ranged GET, each retried on its own, so a broken connection resumes
+    /// where it broke and memory holds one chunk.
+    /// - Returns: the object's size.
+    @discardableResult
+    func download(bucket: String, key: String, to path: String, chunk: Int = 8 << 20) async throws -> Int64 {
+        let (head, _) = try await expect("HEAD", bucket: bucket, key: key)
+        let size = Int64(head.value(forHTTPHeaderField: "Content-Length") ?? "") ?? 0
+        let descriptor = try SystemCalls.open(path, O_WRONLY | O_CREAT | O_EXCL)
+        defer { SystemCalls.close(descriptor) }
+        var offset: Int64 = 0
+        while offset < size {
+            let last = min(size, offset + Int64(chunk)) - 1
+            let (response, data) = try await expect("GET", bucket: bucket, key: key, headers: [("Range", "bytes=\(offset)-\(last)")])
+            guard response.statusCode == 206 || (response.statusCode == 200 && offset == 0), !data.isEmpty,
+                  Int64(data.count) <= last - offset + 1 || response.statusCode == 200 else {
+                throw S3Failure.status(response.statusCode, code: "ShortRead", request: "GET \(key)")
+            }
+            let piece = response.statusCode == 200 ? data.prefix(Int(last + 1)) : data
+            try piece.withUnsafeBytes { try SystemCalls.pwrite(descriptor, $0, at: offset, path: path) }
+            offset += Int64(piece.count)
+        }
+        try SystemCalls.fsync(descriptor, path: path)
+        return size
     }
 
     /// Every object under `prefix`, following continuation tokens (1,000 a page).
@@ -97,6 +212,50 @@ enum S3Failure: Error, Equatable {
     case notHTTP
     case status(Int, code: String?, request: String)
     case badListing
+    /// A create-only write met an object of that name (412).
+    case exists(key: String)
+}
+
+/// Exponential backoff with full jitter (AWS's advice): the n-th retry waits a
+/// random time up to `base · 2ⁿ`, at most `cap`.
+struct RetryPolicy: Sendable {
+    var attempts = 6
+    var base: TimeInterval = 0.2
+    var cap: TimeInterval = 20
+
+    func delay(afterAttempt attempt: Int) -> TimeInterval {
+        let ceiling = min(cap, base * pow(2, Double(min(attempt, 30))))
+        return Double.random(in: 0...ceiling)
+    }
+
+    /// Server answers worth another try: 5xx, 429, and S3's SlowDown and RequestTimeout.
+    static func isRetryable(status: Int, code: String?) -> Bool {
+        status >= 500 || status == 429 || code == "SlowDown" || code == "RequestTimeout"
+    }
+
+    /// Failures of the connection worth another try: time-outs, resets, refusals.
+    static func isRetryable(_ error: any Error) -> Bool {
+        guard let error = error as? URLError else { return false }
+        return [.timedOut, .networkConnectionLost, .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed,
+                .notConnectedToInternet, .badServerResponse, .secureConnectionFailed].contains(error.code)
+    }
+}
+
+/// Reading a range of a file into memory, for one part or one small object.
+enum FilePart {
+    static func read(_ path: String, offset: Int, count: Int) throws -> Data {
+        let descriptor = try SystemCalls.open(path, O_RDONLY)
+        defer { SystemCalls.close(descriptor) }
+        var data = Data(count: count)
+        let got = try data.withUnsafeMutableBytes { try SystemCalls.pread(descriptor, into: $0, at: Int64(offset), path: path) }
+        guard got == count else { throw SystemCallError(call: "pread", path: path, code: EIO) }
+        return data
+    }
+}
+
+extension Data {
+    /// The SHA-256 in base64, as `x-amz-checksum-sha256` wants it.
+    var sha256Base64: String { Data(SHA256.hash(data: self)).base64EncodedString() }
 }
 
 /// S3's `<Error><Code>…</Code>` document.

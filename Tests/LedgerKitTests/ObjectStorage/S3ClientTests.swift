@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 @testable import LedgerKit
 
@@ -54,5 +57,77 @@ import Testing
         #expect(page.objects == [S3Client.Object(key: "aé<b>", size: 12)])
         #expect(page.truncated && page.nextToken == "1/a&b")
         #expect(ListingParser.parse(Data([0xFF, 0x00, 0x3C])).objects.isEmpty)
+    }
+
+    /// A file of `size` bytes that no two offsets repeat soon.
+    private func file(_ folder: TemporaryDirectory, _ size: Int) throws -> String {
+        let path = folder.file("snapshot-\(size).db.gz")
+        var random = SplitMix64(seed: UInt64(size))
+        var data = Data(count: size)
+        data.withUnsafeMutableBytes { bytes in
+            for offset in stride(from: 0, to: size - 7, by: 8) { bytes.storeBytes(of: random.next(), toByteOffset: offset, as: UInt64.self) }
+        }
+        try data.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func bigFilesGoUpInCheckedPartsAndComeBackWhole() async throws {
+        let (client, bucket) = try client()
+        let folder = TemporaryDirectory()
+        try await client.expect("PUT", bucket: bucket)
+        let path = try file(folder, 12 << 20)
+        try await client.upload(file: path, bucket: bucket, key: "acme/big.db.gz", metadata: ["kind": "scheduled"],
+                                partSize: 5 << 20, inFlight: 3)
+        await #expect(throws: S3Failure.exists(key: "acme/big.db.gz")) {
+            try await client.upload(file: path, bucket: bucket, key: "acme/big.db.gz", partSize: 5 << 20)
+        }
+        let back = folder.file("back.db.gz")
+        let size = try await client.download(bucket: bucket, key: "acme/big.db.gz", to: back, chunk: 4 << 20)
+        #expect(size == 12 << 20)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: back)) == Data(contentsOf: URL(fileURLWithPath: path)))
+        let (head, _) = try await client.expect("HEAD", bucket: bucket, key: "acme/big.db.gz")
+        #expect(head.value(forHTTPHeaderField: "x-amz-meta-kind") == "scheduled")
+
+        // A small file goes up in one request, create-only too.
+        let small = try file(folder, 1_000)
+        try await client.upload(file: small, bucket: bucket, key: "acme/small.db.gz")
+        await #expect(throws: S3Failure.exists(key: "acme/small.db.gz")) {
+            try await client.upload(file: small, bucket: bucket, key: "acme/small.db.gz")
+        }
+    }
+
+    @Test func aFailedMultipartUploadIsAbortedAndLeavesNothing() async throws {
+        let (client, bucket) = try client()
+        let folder = TemporaryDirectory()
+        try await client.expect("PUT", bucket: bucket)
+        // Parts under S3's 5 MiB minimum: completing fails (EntityTooSmall).
+        let path = try file(folder, 3 << 20)
+        await #expect(throws: S3Failure.self) {
+            try await client.upload(file: path, bucket: bucket, key: "acme/partial.db.gz", partSize: 1 << 20)
+        }
+        #expect(try await client.list(bucket: bucket, prefix: "").isEmpty)
+        let (_, uploads) = try await client.expect("GET", bucket: bucket, query: [("uploads", nil)])
+        #expect(!String(decoding: uploads, as: UTF8.self).contains("<UploadId>"), "the upload was not aborted")
+    }
+
+    @Test func retriesBackOffWithJitterOnWhatIsWorthRetrying() {
+        let policy = RetryPolicy(attempts: 6, base: 0.2, cap: 20)
+        for attempt in 0..<40 {
+            let delay = policy.delay(afterAttempt: attempt)
+            #expect(delay >= 0 && delay <= min(20, 0.2 * pow(2, Double(attempt))))
+        }
+        #expect(RetryPolicy.isRetryable(status: 503, code: "SlowDown"))
+        #expect(RetryPolicy.isRetryable(status: 500, code: nil) && RetryPolicy.isRetryable(status: 429, code: nil))
+        #expect(RetryPolicy.isRetryable(status: 400, code: "RequestTimeout"))
+        #expect(!RetryPolicy.isRetryable(status: 403, code: "AccessDenied") && !RetryPolicy.isRetryable(status: 412, code: nil))
+        #expect(RetryPolicy.isRetryable(URLError(.networkConnectionLost)) && RetryPolicy.isRetryable(URLError(.timedOut)))
+        #expect(!RetryPolicy.isRetryable(URLError(.badURL)))
+    }
+
+    @Test func aServerThatIsNotThereFailsAfterItsRetries() async throws {
+        let configuration = try S3Configuration.resolve(environment: ["AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s",
+                                                                  "AWS_ENDPOINT_URL": "http://127.0.0.1:9"], home: "/nonexistent")
+        let client = S3Client(configuration: configuration, retries: RetryPolicy(attempts: 3, base: 0.01, cap: 0.05))
+        await #expect(throws: URLError.self) { try await client.send("GET", bucket: "books") }
     }
 }
