@@ -117,10 +117,15 @@ final class PageFile {
         let header = try FileHeader.read(path: path)
         guard let descriptor = try? SystemCalls.open(path, O_RDONLY) else { throw CompanyFileError.unreadable(path: path) }
         self.descriptor = descriptor
-        pageSize = header.pageSize
+        // A wrecked header may give any page size: one SQLite cannot have is
+        // taken for its default, 4096, the size of nearly every company file.
+        let size = header.pageSize
+        pageSize = (512...65_536).contains(size) && size & (size - 1) == 0 ? size : 4096
         var first = [UInt8](repeating: 0, count: 100)
         _ = try? first.withUnsafeMutableBytes { try SystemCalls.pread(descriptor, into: $0, at: 0, path: path) }
-        usable = pageSize - Int(first[20])
+        // SQLite needs at least 480 usable bytes a page; more reserved bytes than that are damage.
+        let reserved = Int(first[20])
+        usable = pageSize - reserved >= 480 ? pageSize - reserved : pageSize
         pageCount = Int(header.fileSize / Int64(pageSize))
     }
 

@@ -121,6 +121,32 @@ import Testing
     }
 }
 
+/// Inputs the fuzzers found (`Scripts/fuzz.sh`), kept as regression tests.
+@Suite struct FuzzFindingTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("FuzzFindings").path
+
+    @Test func aPageSizeOfZeroIsNotADivisionByZero() throws {
+        // page fuzzer, 149 bytes: "SQLite format 3" and a page size field of 0.
+        let file = try PageFile(path: Self.folder + "/page-size-zero.bin")
+        #expect(file.pageSize == 4096 && file.pageCount == 0)
+        #expect(file.page(1) == nil)
+    }
+
+    @Test func aCompanyFileWhosePageSizeIsWreckedIsSalvagedPageByPage() throws {
+        let folder = TemporaryDirectory()
+        let path = try Damage.sample(in: folder, transactions: 200)
+        // Page 1's page-size field (offset 16) zeroed: SQLite refuses the file altogether.
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        try handle.seek(toOffset: 16)
+        try handle.write(contentsOf: Data([0, 0]))
+        try handle.close()
+        let report = try Rebuilder.rebuild(path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
+        #expect(report.salvage != nil && report.exitStatus == 1)
+        let splits = try CompanyFile.read(path) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM splits") ?? 0 }
+        #expect(splits > 0, "rows are read page by page with SQLite's default page size")
+    }
+}
+
 /// A flag set on one thread and read on another.
 final class DoneFlag: @unchecked Sendable {
     // `value` is guarded by `lock`.
