@@ -116,6 +116,9 @@ final class S3Client: Sendable {
                                    headers: headers + [("If-None-Match", "*"), ("x-amz-checksum-sha256", body.sha256Base64)], body: body), key: key)
             return
         }
+        // A taken name is found before any part goes up (the completion checks again).
+        let (existing, _) = try await send("HEAD", bucket: bucket, key: key)
+        if existing.statusCode == 200 { throw S3Failure.exists(key: key) }
         let (_, started) = try await expect("POST", bucket: bucket, key: key, query: [("uploads", nil)],
                                             headers: headers + [("x-amz-checksum-algorithm", "SHA256")])
         guard let uploadID = ListingParser.element("UploadId", in: String(decoding: started, as: UTF8.self)[...]) else {
@@ -214,6 +217,35 @@ enum S3Failure: Error, Equatable {
     case badListing
     /// A create-only write met an object of that name (412).
     case exists(key: String)
+}
+
+extension ObjectStorageError {
+    /// The one line a person reads for what a request to `location` met.
+    static func explaining(_ error: any Error, at location: String) -> ObjectStorageError {
+        switch error {
+        case S3Failure.status(let status, let code, let request):
+            switch (status, code) {
+            case (_, "InvalidAccessKeyId"), (_, "SignatureDoesNotMatch"), (_, "InvalidToken"), (_, "ExpiredToken"), (401, _):
+                return .refused("\(location) does not accept these credentials (\(code ?? "HTTP \(status)")); check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_PROFILE")
+            case (_, "RequestTimeTooSkewed"):
+                return .refused("\(location) says this machine's clock is wrong; set the clock (timedatectl set-ntp true) and try again")
+            case (_, "NoSuchBucket"):
+                return .refused("the bucket of \(location) does not exist; create it, or check the name and AWS_REGION")
+            case (_, "AccessDenied"), (403, _):
+                return .refused("\(location) denies this request (\(request)); the key needs s3:GetObject, s3:PutObject, s3:ListBucket and s3:DeleteObject there")
+            default:
+                return .refused("\(location) answered \(request) with HTTP \(status)\(code.map { " (\($0))" } ?? ""); nothing was written")
+            }
+        case S3Failure.exists(let key):
+            return .refused("\(location) already holds \(key); nothing was overwritten")
+        case let error as URLError:
+            return .refused("\(location) cannot be reached (\(error.code == .timedOut ? "timed out" : "no connection")); check the network and AWS_ENDPOINT_URL")
+        case let error as ObjectStorageError:
+            return error
+        default:
+            return .refused("\(location): \(error)")
+        }
+    }
 }
 
 /// Exponential backoff with full jitter (AWS's advice): the n-th retry waits a

@@ -135,6 +135,8 @@ public enum ObjectStorageError: LocalizedError, Equatable, Sendable {
     case badLocation(String, reason: String)
     case noCredentials(profile: String)
     case badConfiguration(String)
+    /// The server or the network refused; the reason says what to do.
+    case refused(String)
 
     public var errorDescription: String? {
         switch self {
@@ -144,6 +146,8 @@ public enum ObjectStorageError: LocalizedError, Equatable, Sendable {
             return "No credentials for object storage: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add them to the [\(profile)] profile of ~/.aws/credentials (AWS_PROFILE picks another)."
         case .badConfiguration(let reason):
             return "The object storage configuration is wrong: \(reason). Check AWS_ENDPOINT_URL and ~/.aws/config."
+        case .refused(let reason):
+            return reason + "."
         }
     }
 }

@@ -130,4 +130,23 @@ import Testing
         let client = S3Client(configuration: configuration, retries: RetryPolicy(attempts: 3, base: 0.01, cap: 0.05))
         await #expect(throws: URLError.self) { try await client.send("GET", bucket: "books") }
     }
+
+    @Test(arguments: [
+        (S3Failure.status(403, code: "InvalidAccessKeyId", request: "PUT x"), "does not accept these credentials"),
+        (S3Failure.status(403, code: "RequestTimeTooSkewed", request: "PUT x"), "clock is wrong"),
+        (S3Failure.status(404, code: "NoSuchBucket", request: "GET books"), "does not exist; create it"),
+        (S3Failure.status(403, code: "AccessDenied", request: "DELETE x"), "denies this request (DELETE x)"),
+        (S3Failure.status(500, code: "InternalError", request: "PUT x"), "answered PUT x with HTTP 500 (InternalError)"),
+        (S3Failure.exists(key: "a/b.db.gz"), "already holds a/b.db.gz"),
+    ] as [(S3Failure, String)])
+    func errorsAreOneLineSayingWhatToDo(failure: S3Failure, words: String) {
+        let message = ObjectStorageError.explaining(failure, at: "s3://books/acme").localizedDescription
+        #expect(message.contains(words), "\(message)")
+        #expect(!message.contains("\n") && message.hasSuffix("."))
+    }
+
+    @Test func noServerIsOneLineToo() {
+        let message = ObjectStorageError.explaining(URLError(.cannotConnectToHost), at: "s3://books").localizedDescription
+        #expect(message == "s3://books cannot be reached (no connection); check the network and AWS_ENDPOINT_URL.")
+    }
 }
