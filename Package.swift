@@ -47,7 +47,9 @@ let package = Package(
                 "LedgerKit",
                 "LedgerTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
-            ]),
+            ],
+            // Data the tests read beside their sources (by #filePath), not resources of the bundle.
+            exclude: ["ObjectStorage/Fixtures", "Robustness/FuzzFindings"]),
         .testTarget(
             name: "LedgerCLITests",
             dependencies: ["ledger", "LedgerKit", "LedgerTestSupport"]),
