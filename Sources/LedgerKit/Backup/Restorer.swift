@@ -138,10 +138,6 @@ public enum Restorer {
         guard access(target, R_OK | W_OK) == 0 else {
             throw BackupError.cannotWrite(path: target, reason: String(cString: strerror(errno)))
         }
-        let deadline = Date().addingTimeInterval(wait)
-        while !ReadOnlyAccess.whileNoOneElseHasItOpen(target, {}) {
-            guard Date() < deadline else { throw RestoreError.targetInUse(path: target) }
-            usleep(100_000)
-        }
+        guard ReadOnlyAccess.waitUntilNoOneElseHasItOpen(target, wait: wait) else { throw RestoreError.targetInUse(path: target) }
     }
 }

@@ -115,7 +115,7 @@ public enum CSVReader {
         let debitWords = Set(mapping.debitWords.map { $0.lowercased() }), creditWords = Set(mapping.creditWords.map { $0.lowercased() })
 
         var statement = BankStatement()
-        var seen: [String: Int] = [:]
+        var contentIDs = ContentIDs(prefix: "csv")
         var lastGood = -1
         var problems: [(index: Int, line: RejectedLine)] = []
         for (index, record) in body.enumerated() {
@@ -167,12 +167,8 @@ public enum CSVReader {
             let payee = field(record, payeeColumn), memo = field(record, memoColumn)
             var fitid = field(record, idColumn) ?? ""
             if idColumn == nil {
-                // The same date, amount, payee and memo twice in one file are two lines: count them.
-                let key = [posted, String(parsed.cents), payee ?? "", memo ?? ""].joined(separator: "\u{1F}")
-                let occurrence = seen[key, default: 0]
-                seen[key] = occurrence + 1
-                fitid = StatementLine.madeID(prefix: "csv", posted: posted, amount: parsed.cents, payee: payee, memo: memo,
-                                             occurrence: occurrence)
+                // The same date, amount, payee and memo twice in one file are two lines.
+                fitid = contentIDs.next(posted: posted, amount: parsed.cents, payee: payee, memo: memo)
             } else if fitid.isEmpty {
                 reject("it has no id in column \((idColumn ?? 0) + 1)")
                 continue

@@ -226,18 +226,13 @@ extension BankStatement {
                 rounded.lines += 1
                 rounded.byCents += parsed.rounding
             }
+            let cleanPayee = payee?.isEmpty == false ? payee : nil, cleanMemo = memo?.isEmpty == false ? memo : nil
             if fitid.isEmpty {
                 // No id from the bank: one made from the content, as for CSV lines.
-                let cleanPayee = payee?.isEmpty == false ? payee : nil, cleanMemo = memo?.isEmpty == false ? memo : nil
-                let occurrence = lines.filter {
-                    $0.fitid.hasPrefix("ofx-") && $0.posted == posted && $0.amount == parsed.cents && $0.payee == cleanPayee && $0.memo == cleanMemo
-                }.count
-                fitid = StatementLine.madeID(prefix: "ofx", posted: posted, amount: parsed.cents, payee: cleanPayee,
-                                             memo: cleanMemo, occurrence: occurrence)
+                fitid = contentIDs.next(posted: posted, amount: parsed.cents, payee: cleanPayee, memo: cleanMemo)
                 madeIDs += 1
             }
-            lines.append(StatementLine(fitid: fitid, posted: posted, amount: parsed.cents,
-                                       payee: payee?.isEmpty == false ? payee : nil, memo: memo?.isEmpty == false ? memo : nil,
+            lines.append(StatementLine(fitid: fitid, posted: posted, amount: parsed.cents, payee: cleanPayee, memo: cleanMemo,
                                        line: line))
         }
     }

@@ -15,12 +15,21 @@ public struct StatementLine: Sendable, Equatable, Codable {
     public var line: Int
 }
 
-extension StatementLine {
-    /// An id for a line the bank gave none: a digest of its date, amount, payee
-    /// and memo and how many such lines came before it in the file, so that the
-    /// same file gives the same ids and two equal lines two ids.
-    static func madeID(prefix: String, posted: String, amount: Int64, payee: String?, memo: String?, occurrence: Int) -> String {
+/// Ids for lines the bank gave none: a digest of a line's date, amount, payee
+/// and memo and how many such lines came before it in the file, so that the
+/// same file gives the same ids and two equal lines two ids.
+struct ContentIDs: Sendable, Equatable {
+    let prefix: String
+    private var seen: [String: Int] = [:]
+
+    init(prefix: String) {
+        self.prefix = prefix
+    }
+
+    mutating func next(posted: String, amount: Int64, payee: String?, memo: String?) -> String {
         let key = [posted, String(amount), payee ?? "", memo ?? ""].joined(separator: "\u{1F}")
+        let occurrence = seen[key, default: 0]
+        seen[key] = occurrence + 1
         let digest = SHA256.hash(data: Data((key + "\u{1F}\(occurrence)").utf8))
         return prefix + "-" + digest.prefix(12).map { String(format: "%02x", $0) }.joined()
     }
@@ -68,6 +77,8 @@ public struct BankStatement: Sendable, Equatable {
     public var currency: String?
     /// Lines that came without the bank's id, given one made from their content.
     public var madeIDs = 0
+    /// The maker of those ids for this statement's OFX lines.
+    var contentIDs = ContentIDs(prefix: "ofx")
     /// Lines with fractions of a cent rounded to whole cents (`--round-cents`).
     public var rounded = Rounding()
     /// Trailing lines that are not transactions, left out with `--skip-footer`.

@@ -96,6 +96,17 @@ final class ReadOnlyAccess: @unchecked Sendable {
         return true
     }
 
+    /// Waits up to `wait` seconds, checking ten times a second, until no other
+    /// program has the file at `path` open; false if one still has it then.
+    static func waitUntilNoOneElseHasItOpen(_ path: String, wait: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(wait)
+        while !whileNoOneElseHasItOpen(path, {}) {
+            guard Date() < deadline else { return false }
+            usleep(100_000)
+        }
+        return true
+    }
+
     private func closeConnections() {
         for queue in queues { try? queue.close() }
         queues.removeAll()

@@ -141,22 +141,21 @@ public enum Rebuilder {
         progress?(RebuildProgress(phase: "Finishing the snapshot"))
         let taken = try snapshot()
         let outcome = repaired.changed || salvage != nil ? "repaired" : (remaining.isEmpty ? "ok" : "findings")
-        let lost = salvage?.reduce(0) { $0 + $1.lost } ?? 0
-        let fromIndexes = salvage?.reduce(0) { $0 + $1.fromIndexes } ?? 0
+        let report = RebuildReport(file: path, dryRun: false, snapshot: taken.path, salvage: salvage, schemaRepairs: repaired.schema,
+                                   repairs: repaired.groups, remaining: remaining, runID: repaired.runID,
+                                   elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
         try finishRecord(at: final, runID: repaired.runID, outcome: outcome, now: Date(), summary: [
-            "snapshot": taken.path, "changed_rows": repaired.groups.reduce(0) { $0 + $1.count },
+            "snapshot": taken.path, "changed_rows": report.changedRows,
             "repairs": Dictionary(uniqueKeysWithValues: repaired.groups.map { ($0.code.rawValue, $0.count) }),
             "schema_repairs": repaired.schema, "findings_left": remaining.count,
-            "salvaged": salvage != nil, "lost_rows": lost, "rebuilt_from_indexes": fromIndexes,
-            "loss_is_exact": salvage?.allSatisfy(\.lostIsExact) ?? true,
+            "salvaged": salvage != nil, "lost_rows": report.lostRows, "rebuilt_from_indexes": report.rebuiltFromIndexes,
+            "loss_is_exact": report.lossIsExact,
         ])
         try AtomicFile.fsync(path: final)
 
         progress?(RebuildProgress(phase: "Replacing the company file"))
         try replace(path, with: final, identity: identity)
-        return RebuildReport(file: path, dryRun: false, snapshot: taken.path, salvage: salvage, schemaRepairs: repaired.schema,
-                             repairs: repaired.groups, remaining: remaining, runID: repaired.runID,
-                             elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
+        return report
     }
 
     /// Whether an error of the normal path is damage that salvage gets round:
@@ -253,11 +252,7 @@ public enum Rebuilder {
     /// Refuses a file another program has open, and folds a leftover WAL into
     /// the file so that the file alone holds every committed transaction.
     static func settle(_ path: String, wait: TimeInterval) throws {
-        let deadline = Date().addingTimeInterval(wait)
-        while !ReadOnlyAccess.whileNoOneElseHasItOpen(path, {}) {
-            guard Date() < deadline else { throw RebuildError.inUse(path: path) }
-            usleep(100_000)
-        }
+        guard ReadOnlyAccess.waitUntilNoOneElseHasItOpen(path, wait: wait) else { throw RebuildError.inUse(path: path) }
         var status = stat()
         guard stat(path + "-wal", &status) == 0, status.st_size > 0 else { return }
         // The last connection to close checkpoints the WAL and removes it. A

@@ -157,6 +157,7 @@ enum Salvage {
         let missing = expected.filter { !common.contains($0) && $0 != key }
         let select = "SELECT rowid AS salvage_rowid" + common.map { ", \"\($0)\"" }.joined()
             + " FROM \"\(table)\" NOT INDEXED WHERE rowid >= ? ORDER BY rowid"
+        let targetNames = targets.map { String($0.dropFirst().dropLast()) }
         let insert = try dst.makeStatement(sql: "INSERT INTO \"\(table)\" (\(targets.joined(separator: ", "))) VALUES ("
             + Array(repeating: "?", count: targets.count).joined(separator: ", ") + ")")
 
@@ -177,7 +178,6 @@ enum Salvage {
                     } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
                         // A value a CHECK refuses is replaced; a NULL where the schema
                         // forbids one, or a second item of one name, cannot be kept.
-                        let targetNames = targets.map { String($0.dropFirst().dropLast()) }
                         if let mended = CheckedValues.mended(table, columns: targetNames, values: values),
                            (try? insert.execute(arguments: StatementArguments(mended))) != nil {
                             recovered += 1
@@ -336,13 +336,21 @@ enum Salvage {
 /// the choice that moves no money and claims the least, and the row is counted
 /// as altered (the rebuild then exits 1, and the snapshot keeps the original).
 enum CheckedValues {
-    static let replacements: [String: [(column: String, allowed: [String], replacement: String)]] = [
-        "accounts": [("type", AccountType.allCases.map(\.rawValue), AccountType.otherCurrentAsset.rawValue)],
-        "parties": [("kind", PartyKind.allCases.map(\.rawValue), PartyKind.other.rawValue)],
-        "transactions": [("kind", TransactionKind.allCases.map(\.rawValue), TransactionKind.journal.rawValue)],
-        "splits": [("cleared", ["n", "c", "r"], "n")],
-        "bank_feed": [("status", ["new", "matched", "added", "excluded"], "new")],
-    ]
+    /// The replacement of each CHECKed column; the allowed values are the
+    /// column's `oneOf` rule in `ValueRule.byTable`.
+    static let replacements: [String: [(column: String, allowed: [String], replacement: String)]] = {
+        let chosen: [String: (column: String, replacement: String)] = [
+            "accounts": ("type", AccountType.otherCurrentAsset.rawValue), "parties": ("kind", PartyKind.other.rawValue),
+            "transactions": ("kind", TransactionKind.journal.rawValue), "splits": ("cleared", "n"), "bank_feed": ("status", "new"),
+        ]
+        return Dictionary(uniqueKeysWithValues: chosen.map { table, choice in
+            let allowed = (ValueRule.byTable[table] ?? []).compactMap { entry -> [String]? in
+                guard entry.column == choice.column, case .oneOf(let values, _) = entry.rule else { return nil }
+                return values
+            }.first ?? [choice.replacement]
+            return (table, [(column: choice.column, allowed: allowed, replacement: choice.replacement)])
+        })
+    }()
 
     /// `values` (in the order of `columns`) with every value a CHECK refuses
     /// replaced; nil when there is nothing to replace.

@@ -101,12 +101,16 @@ public enum Verifier {
         })
     }
 
-    /// Runs two lanes side by side and returns both, having waited for both.
+    /// Runs two lanes side by side, each on a thread of its own (a lane lowers
+    /// its thread's priority, which must not stay with the caller's), and
+    /// returns both, having waited for both.
     private static func inTwoLanes(_ first: @escaping @Sendable () throws -> LogicalRun,
                                    _ second: @escaping @Sendable () throws -> LogicalRun) throws -> (LogicalRun, LogicalRun) {
-        try Worker<LogicalRun>.run(second) { other in
-            let mine = Result { try first() }
-            return (try mine.get(), try other.wait().get())
+        try Worker<LogicalRun>.run(first) { one in
+            try Worker<LogicalRun>.run(second) { other in
+                let mine = one.wait(), theirs = other.wait()
+                return (try mine.get(), try theirs.get())
+            }
         }
     }
 
