@@ -5,13 +5,16 @@ import FoundationNetworking
 #endif
 
 /// The S3 requests backups need, signed with `SignatureV4`, over the
-/// toolchain's URLSession (no package to build, and it streams uploads from a
-/// file and downloads to a file, so memory stays bounded).
-///
-/// Not yet behind the backup commands: see the session note of issue 13.
+/// toolchain's URLSession: no package to build (async-http-client would add
+/// minutes to every clean build), and fast enough to fill a disk's bandwidth
+/// on loopback. Every call blocks its caller: the backup commands are plain
+/// threads, and waiting on a semaphore for URLSession's own queue never ties
+/// up Swift's cooperative threads. Memory: one part or one chunk per request.
 final class S3Client: Sendable {
     let configuration: S3Configuration
     private let session: URLSession
+    /// How requests are retried.
+    let retries: RetryPolicy
 
     /// An object in a listing.
     struct Object: Sendable, Equatable {
@@ -19,12 +22,15 @@ final class S3Client: Sendable {
         let size: Int64
     }
 
-    init(configuration: S3Configuration, retries: RetryPolicy = RetryPolicy()) {
+    /// Told the bytes moved so far and the total, after each part or chunk.
+    typealias Progress = @Sendable (_ done: Int64, _ total: Int64) -> Void
+
+    init(configuration: S3Configuration, retries: RetryPolicy = RetryPolicy(), timeout: TimeInterval = 60) {
         self.configuration = configuration
         self.retries = retries
         let settings = URLSessionConfiguration.ephemeral
-        settings.timeoutIntervalForRequest = 60
-        settings.httpMaximumConnectionsPerHost = 4
+        settings.timeoutIntervalForRequest = timeout
+        settings.httpMaximumConnectionsPerHost = 8
         session = URLSession(configuration: settings)
     }
 
@@ -45,30 +51,28 @@ final class S3Client: Sendable {
         return (url, host, path)
     }
 
-    /// How requests are retried.
-    let retries: RetryPolicy
-
     /// Sends one signed request, again after a pause when the network or the
     /// server fails in a way worth another try (`RetryPolicy`), and returns the
     /// last answer and its body (for small answers: listings, errors, a part).
     func send(_ method: String, bucket: String, key: String = "", query: [(String, String?)] = [],
-              headers: [(name: String, value: String)] = [], body: Data = Data()) async throws -> (HTTPURLResponse, Data) {
+              headers: [(name: String, value: String)] = [], body: Data = Data()) throws -> (HTTPURLResponse, Data) {
         var attempt = 0
         while true {
             do {
-                let answer = try await once(method, bucket: bucket, key: key, query: query, headers: headers, body: body)
-                guard attempt + 1 < retries.attempts,
-                      RetryPolicy.isRetryable(status: answer.0.statusCode, code: S3ErrorDocument.code(in: answer.1)) else { return answer }
+                let answer = try once(method, bucket: bucket, key: key, query: query, headers: headers, body: body)
+                let status = answer.0.statusCode
+                guard attempt + 1 < retries.attempts, status >= 300,
+                      RetryPolicy.isRetryable(status: status, code: S3ErrorDocument.code(in: answer.1)) else { return answer }
             } catch let error where attempt + 1 < retries.attempts && RetryPolicy.isRetryable(error) {
                 // Timed out, connection reset or refused: try again after a pause.
             }
-            try await Task.sleep(nanoseconds: UInt64(retries.delay(afterAttempt: attempt) * 1_000_000_000))
+            Thread.sleep(forTimeInterval: retries.delay(afterAttempt: attempt))
             attempt += 1
         }
     }
 
     private func once(_ method: String, bucket: String, key: String, query: [(String, String?)],
-                         headers: [(name: String, value: String)], body: Data) async throws -> (HTTPURLResponse, Data) {
+                      headers: [(name: String, value: String)], body: Data) throws -> (HTTPURLResponse, Data) {
         let encodedQuery = SignatureV4.encodeQuery(query)
         let (url, host, path) = try address(bucket: bucket, key: key, query: encodedQuery)
         var request = URLRequest(url: url)
@@ -82,22 +86,54 @@ final class S3Client: Sendable {
         // libcurl under URLSession asks for "100 Continue" before a body and waits a
         // second for servers that never send it; the body is signed, so send it at once.
         request.setValue("", forHTTPHeaderField: "Expect")
-        let (data, response) = method == "PUT" || method == "POST"
-            ? try await session.upload(for: request, from: body)
-            : try await session.data(for: request)
-        guard let http = response as? HTTPURLResponse else { throw S3Failure.notHTTP }
-        return (http, data)
+        let answer = Answer()
+        let handler: @Sendable (Data?, URLResponse?, (any Error)?) -> Void = { data, response, error in
+            answer.finish(data, response, error)
+        }
+        let task = method == "PUT" || method == "POST"
+            ? session.uploadTask(with: request, from: body, completionHandler: handler)
+            : session.dataTask(with: request, completionHandler: handler)
+        task.resume()
+        return try answer.wait()
+    }
+
+    /// One request's outcome, handed from URLSession's queue to the waiting caller.
+    private final class Answer: @unchecked Sendable {
+        // Written once before `done` is signalled, read only after it is waited for.
+        private var outcome: Result<(HTTPURLResponse, Data), any Error> = .failure(S3Failure.notHTTP)
+        private let done = DispatchSemaphore(value: 0)
+
+        func finish(_ data: Data?, _ response: URLResponse?, _ error: (any Error)?) {
+            if let error {
+                outcome = .failure(error)
+            } else if let http = response as? HTTPURLResponse {
+                outcome = .success((http, data ?? Data()))
+            }
+            done.signal()
+        }
+
+        func wait() throws -> (HTTPURLResponse, Data) {
+            done.wait()
+            return try outcome.get()
+        }
     }
 
     /// Sends a request that must succeed (2xx); S3's error otherwise.
     @discardableResult
     func expect(_ method: String, bucket: String, key: String = "", query: [(String, String?)] = [],
-                headers: [(name: String, value: String)] = [], body: Data = Data()) async throws -> (HTTPURLResponse, Data) {
-        let (response, data) = try await send(method, bucket: bucket, key: key, query: query, headers: headers, body: body)
+                headers: [(name: String, value: String)] = [], body: Data = Data()) throws -> (HTTPURLResponse, Data) {
+        let (response, data) = try send(method, bucket: bucket, key: key, query: query, headers: headers, body: body)
         guard (200..<300).contains(response.statusCode) else {
             throw S3Failure.status(response.statusCode, code: S3ErrorDocument.code(in: data), request: "\(method) \(key.isEmpty ? bucket : key)")
         }
         return (response, data)
+    }
+
+    /// Stores `body` as `key` only if no object has that name yet.
+    /// - Throws: `S3Failure.exists` when the name is taken.
+    func create(bucket: String, key: String, body: Data, headers: [(name: String, value: String)] = []) throws {
+        try created(send("PUT", bucket: bucket, key: key,
+                         headers: headers + [("If-None-Match", "*"), ("x-amz-checksum-sha256", body.sha256Base64)], body: body), key: key)
     }
 
     /// Stores the file at `path` as `key`, only if no object has that name yet
@@ -107,53 +143,70 @@ final class S3Client: Sendable {
     /// partial object is ever visible. Memory: at most `inFlight` parts.
     /// - Throws: `S3Failure.exists` when the name is taken; `S3Failure.status` otherwise.
     func upload(file path: String, bucket: String, key: String, metadata: [String: String] = [:],
-                partSize: Int = 16 << 20, inFlight: Int = 3) async throws {
-        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+                partSize: Int = 8 << 20, inFlight: Int = 4, progress: Progress? = nil) throws {
+        let size = try SystemCalls.size(of: path)
         let headers: [(name: String, value: String)] = metadata.sorted { $0.key < $1.key }.map { ("x-amz-meta-\($0.key)", $0.value) }
-        if size <= partSize {
-            let body = try FilePart.read(path, offset: 0, count: size)
-            try await created(send("PUT", bucket: bucket, key: key,
-                                   headers: headers + [("If-None-Match", "*"), ("x-amz-checksum-sha256", body.sha256Base64)], body: body), key: key)
+        if size <= Int64(partSize) {
+            try create(bucket: bucket, key: key, body: try FilePart.read(path, offset: 0, count: Int(size)), headers: headers)
+            progress?(size, size)
             return
         }
         // A taken name is found before any part goes up (the completion checks again).
-        let (existing, _) = try await send("HEAD", bucket: bucket, key: key)
+        let (existing, _) = try send("HEAD", bucket: bucket, key: key)
         if existing.statusCode == 200 { throw S3Failure.exists(key: key) }
-        let (_, started) = try await expect("POST", bucket: bucket, key: key, query: [("uploads", nil)],
-                                            headers: headers + [("x-amz-checksum-algorithm", "SHA256")])
+        let (_, started) = try expect("POST", bucket: bucket, key: key, query: [("uploads", nil)],
+                                      headers: headers + [("x-amz-checksum-algorithm", "SHA256")])
         guard let uploadID = ListingParser.element("UploadId", in: String(decoding: started, as: UTF8.self)[...]) else {
             throw S3Failure.badListing
         }
         do {
-            let count = (size + partSize - 1) / partSize
-            var parts: [Int: (etag: String, checksum: String)] = [:]
-            try await withThrowingTaskGroup(of: (Int, String, String).self) { group in
-                var next = 1
-                func start(_ number: Int) {
-                    group.addTask {
-                        let offset = (number - 1) * partSize
-                        let body = try FilePart.read(path, offset: offset, count: min(partSize, size - offset))
-                        let checksum = body.sha256Base64
-                        let (response, _) = try await self.expect("PUT", bucket: bucket, key: key,
-                                                                  query: [("partNumber", String(number)), ("uploadId", uploadID)],
-                                                                  headers: [("x-amz-checksum-sha256", checksum)], body: body)
-                        return (number, response.value(forHTTPHeaderField: "ETag") ?? "", checksum)
-                    }
-                }
-                while next <= min(count, inFlight) { start(next); next += 1 }
-                while let (number, etag, checksum) = try await group.next() {
-                    parts[number] = (etag, checksum)
-                    if next <= count { start(next); next += 1 }
-                }
+            let count = Int((size + Int64(partSize) - 1) / Int64(partSize))
+            let parts = PartList(count: count)
+            try Parallel.forEach(count, width: inFlight) { index in
+                let offset = Int64(index) * Int64(partSize)
+                let body = try FilePart.read(path, offset: offset, count: Int(min(Int64(partSize), size - offset)))
+                let checksum = body.sha256Base64
+                let (response, _) = try self.expect("PUT", bucket: bucket, key: key,
+                                                    query: [("partNumber", String(index + 1)), ("uploadId", uploadID)],
+                                                    headers: [("x-amz-checksum-sha256", checksum)], body: body)
+                let done = parts.set(index, etag: response.value(forHTTPHeaderField: "ETag") ?? "", checksum: checksum, bytes: Int64(body.count))
+                progress?(done, size)
             }
-            let document = "<CompleteMultipartUpload>" + (1...count).map { number in
-                "<Part><PartNumber>\(number)</PartNumber><ETag>\(parts[number]?.etag ?? "")</ETag><ChecksumSHA256>\(parts[number]?.checksum ?? "")</ChecksumSHA256></Part>"
+            let document = "<CompleteMultipartUpload>" + parts.all.enumerated().map { index, part in
+                "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(part.etag)</ETag><ChecksumSHA256>\(part.checksum)</ChecksumSHA256></Part>"
             }.joined() + "</CompleteMultipartUpload>"
-            try await created(send("POST", bucket: bucket, key: key, query: [("uploadId", uploadID)],
-                                   headers: [("If-None-Match", "*")], body: Data(document.utf8)), key: key)
+            try created(send("POST", bucket: bucket, key: key, query: [("uploadId", uploadID)],
+                             headers: [("If-None-Match", "*")], body: Data(document.utf8)), key: key)
         } catch {
-            _ = try? await send("DELETE", bucket: bucket, key: key, query: [("uploadId", uploadID)])
+            _ = try? send("DELETE", bucket: bucket, key: key, query: [("uploadId", uploadID)])
             throw error
+        }
+    }
+
+    /// The parts of a multipart upload as they complete, from several threads.
+    private final class PartList: @unchecked Sendable {
+        // Guarded by `lock`.
+        private var parts: [(etag: String, checksum: String)]
+        private var bytes: Int64 = 0
+        private let lock = NSLock()
+
+        init(count: Int) {
+            parts = Array(repeating: ("", ""), count: count)
+        }
+
+        /// Records a part; returns the bytes sent so far.
+        func set(_ index: Int, etag: String, checksum: String, bytes more: Int64) -> Int64 {
+            lock.lock()
+            defer { lock.unlock() }
+            parts[index] = (etag, checksum)
+            bytes += more
+            return bytes
+        }
+
+        var all: [(etag: String, checksum: String)] {
+            lock.lock()
+            defer { lock.unlock() }
+            return parts
         }
     }
 
@@ -167,40 +220,49 @@ final class S3Client: Sendable {
         }
     }
 
+    /// Reads bytes `range` of `key` (a snapshot's head); fewer when the object is shorter.
+    func read(bucket: String, key: String, range: ClosedRange<Int64>) throws -> Data {
+        let (response, data) = try expect("GET", bucket: bucket, key: key, headers: [("Range", "bytes=\(range.lowerBound)-\(range.upperBound)")])
+        guard response.statusCode == 206 || response.statusCode == 200 else {
+            throw S3Failure.status(response.statusCode, code: nil, request: "GET \(key)")
+        }
+        return response.statusCode == 200 ? data.dropFirst(Int(range.lowerBound)).prefix(range.count) : data.prefix(range.count)
+    }
+
     /// Copies the object `key` into a new file at `path`, `chunk` bytes a
     /// ranged GET, each retried on its own, so a broken connection resumes
     /// where it broke and memory holds one chunk.
     /// - Returns: the object's size.
     @discardableResult
-    func download(bucket: String, key: String, to path: String, chunk: Int = 8 << 20) async throws -> Int64 {
-        let (head, _) = try await expect("HEAD", bucket: bucket, key: key)
-        let size = Int64(head.value(forHTTPHeaderField: "Content-Length") ?? "") ?? 0
+    func download(bucket: String, key: String, to path: String, chunk: Int = 8 << 20, progress: Progress? = nil) throws -> Int64 {
+        let (head, _) = try expect("HEAD", bucket: bucket, key: key)
+        guard let size = Int64(head.value(forHTTPHeaderField: "Content-Length") ?? ""), size >= 0 else {
+            throw S3Failure.status(head.statusCode, code: "NoContentLength", request: "HEAD \(key)")
+        }
         let descriptor = try SystemCalls.open(path, O_WRONLY | O_CREAT | O_EXCL)
         defer { SystemCalls.close(descriptor) }
         var offset: Int64 = 0
         while offset < size {
             let last = min(size, offset + Int64(chunk)) - 1
-            let (response, data) = try await expect("GET", bucket: bucket, key: key, headers: [("Range", "bytes=\(offset)-\(last)")])
-            guard response.statusCode == 206 || (response.statusCode == 200 && offset == 0), !data.isEmpty,
-                  Int64(data.count) <= last - offset + 1 || response.statusCode == 200 else {
-                throw S3Failure.status(response.statusCode, code: "ShortRead", request: "GET \(key)")
-            }
-            let piece = response.statusCode == 200 ? data.prefix(Int(last + 1)) : data
+            let piece = try read(bucket: bucket, key: key, range: offset...last)
+            guard !piece.isEmpty else { throw S3Failure.status(206, code: "ShortRead", request: "GET \(key)") }
             try piece.withUnsafeBytes { try SystemCalls.pwrite(descriptor, $0, at: offset, path: path) }
             offset += Int64(piece.count)
+            progress?(offset, size)
         }
         try SystemCalls.fsync(descriptor, path: path)
         return size
     }
 
-    /// Every object under `prefix`, following continuation tokens (1,000 a page).
-    func list(bucket: String, prefix: String) async throws -> [Object] {
+    /// Every object directly under `prefix` (a folder's files: keys with no
+    /// further `/`), following continuation tokens (1,000 a page).
+    func list(bucket: String, prefix: String) throws -> [Object] {
         var objects: [Object] = []
         var token: String?
         repeat {
-            var query: [(String, String?)] = [("list-type", "2"), ("prefix", prefix)]
+            var query: [(String, String?)] = [("delimiter", "/"), ("list-type", "2"), ("prefix", prefix)]
             if let token { query.append(("continuation-token", token)) }
-            let (_, data) = try await expect("GET", bucket: bucket, query: query)
+            let (_, data) = try expect("GET", bucket: bucket, query: query)
             let page = ListingParser.parse(data)
             objects += page.objects
             token = page.truncated ? page.nextToken : nil
@@ -275,7 +337,7 @@ struct RetryPolicy: Sendable {
 
 /// Reading a range of a file into memory, for one part or one small object.
 enum FilePart {
-    static func read(_ path: String, offset: Int, count: Int) throws -> Data {
+    static func read(_ path: String, offset: Int64, count: Int) throws -> Data {
         let descriptor = try SystemCalls.open(path, O_RDONLY)
         defer { SystemCalls.close(descriptor) }
         var data = Data(count: count)

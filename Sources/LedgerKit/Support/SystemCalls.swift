@@ -160,4 +160,11 @@ enum SystemCalls {
         try retrying("fstat", path) { fstat(descriptor, &status) }
         return Int64(status.st_size)
     }
+
+    /// The size of the file at `path`, in bytes.
+    static func size(of path: String) throws -> Int64 {
+        var status = stat()
+        try retrying("stat", path) { stat(path, &status) }
+        return Int64(status.st_size)
+    }
 }

@@ -45,3 +45,63 @@ final class Worker<Value>: @unchecked Sendable {
         }
     }
 }
+
+/// A few threads sharing one list of jobs: the parts of an upload, the heads
+/// of a listing. Blocks until every started job has finished.
+enum Parallel {
+    /// Runs `work(0)` … `work(count - 1)` on up to `width` threads. After the
+    /// first error no new job starts, and that error is rethrown.
+    static func forEach(_ count: Int, width: Int, _ work: @escaping @Sendable (Int) throws -> Void) throws {
+        let queue = JobQueue(count: count)
+        let threads = max(1, min(width, count))
+        let group = DispatchGroup()
+        for _ in 0..<threads {
+            group.enter()
+            let thread = Thread {
+                defer { group.leave() }
+                while let index = queue.next() {
+                    do {
+                        try work(index)
+                    } catch {
+                        queue.fail(error)
+                    }
+                }
+            }
+            thread.start()
+        }
+        group.wait()
+        if let error = queue.error { throw error }
+    }
+
+    private final class JobQueue: @unchecked Sendable {
+        // Guarded by `lock`.
+        private var nextIndex = 0
+        private var firstError: (any Error)?
+        private let count: Int
+        private let lock = NSLock()
+
+        init(count: Int) {
+            self.count = count
+        }
+
+        func next() -> Int? {
+            lock.lock()
+            defer { lock.unlock() }
+            guard firstError == nil, nextIndex < count else { return nil }
+            nextIndex += 1
+            return nextIndex - 1
+        }
+
+        func fail(_ error: any Error) {
+            lock.lock()
+            defer { lock.unlock() }
+            if firstError == nil { firstError = error }
+        }
+
+        var error: (any Error)? {
+            lock.lock()
+            defer { lock.unlock() }
+            return firstError
+        }
+    }
+}

@@ -12,40 +12,40 @@ import Testing
         return (client, "ledger-test-\(UInt32.random(in: 0...UInt32.max))")
     }
 
-    @Test func objectsGoInComeOutAndAreNeverOverwritten() async throws {
+    @Test func objectsGoInComeOutAndAreNeverOverwritten() throws {
         let (client, bucket) = try client()
-        try await client.expect("PUT", bucket: bucket)
+        try client.expect("PUT", bucket: bucket)
         let body = Data((0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         let key = "Café Books/acme-20261121T020000Z.db.gz"
         let metadata: [(name: String, value: String)] = [("If-None-Match", "*"), ("x-amz-meta-kind", "manual")]
-        try await client.expect("PUT", bucket: bucket, key: key, headers: metadata, body: body)
+        try client.expect("PUT", bucket: bucket, key: key, headers: metadata, body: body)
         // A second writer of the same name is refused: snapshots are never overwritten.
-        let (again, answer) = try await client.send("PUT", bucket: bucket, key: key, headers: metadata, body: Data("other".utf8))
+        let (again, answer) = try client.send("PUT", bucket: bucket, key: key, headers: metadata, body: Data("other".utf8))
         #expect(again.statusCode == 412, "\(String(decoding: answer, as: UTF8.self))")
 
-        let (whole, data) = try await client.expect("GET", bucket: bucket, key: key)
+        let (whole, data) = try client.expect("GET", bucket: bucket, key: key)
         #expect(data == body)
         #expect(whole.value(forHTTPHeaderField: "x-amz-meta-kind") == "manual")
-        let (ranged, head) = try await client.expect("GET", bucket: bucket, key: key, headers: [("Range", "bytes=0-65535")])
+        let (ranged, head) = try client.expect("GET", bucket: bucket, key: key, headers: [("Range", "bytes=0-65535")])
         #expect(ranged.statusCode == 206)
         #expect(head == body.prefix(65_536))
 
-        let (missing, error) = try await client.send("GET", bucket: bucket, key: "no such key")
+        let (missing, error) = try client.send("GET", bucket: bucket, key: "no such key")
         #expect(missing.statusCode == 404 && S3ErrorDocument.code(in: error) == "NoSuchKey")
-        try await client.expect("DELETE", bucket: bucket, key: key)
-        #expect(try await client.list(bucket: bucket, prefix: "").isEmpty)
+        try client.expect("DELETE", bucket: bucket, key: key)
+        #expect(try client.list(bucket: bucket, prefix: "").isEmpty)
     }
 
-    @Test func listingsFollowContinuationPastAThousandObjects() async throws {
+    @Test func listingsFollowContinuationPastAThousandObjects() throws {
         let (client, bucket) = try client()
-        try await client.expect("PUT", bucket: bucket)
+        try client.expect("PUT", bucket: bucket)
         let keys = (0..<1_050).map { String(format: "acme/acme-20261121T%06dZ.db.gz", $0) } + ["other/x & <y>.db.gz"]
-        for key in keys { try await client.expect("PUT", bucket: bucket, key: key, body: Data(key.utf8)) }
-        let listed = try await client.list(bucket: bucket, prefix: "acme/")
+        for key in keys { try client.expect("PUT", bucket: bucket, key: key, body: Data(key.utf8)) }
+        let listed = try client.list(bucket: bucket, prefix: "acme/")
         #expect(listed.count == 1_050)
         #expect(listed.map(\.key) == Array(keys.prefix(1_050)))
         #expect(listed.first?.size == Int64(keys[0].utf8.count))
-        #expect(try await client.list(bucket: bucket, prefix: "other/").map(\.key) == ["other/x & <y>.db.gz"])
+        #expect(try client.list(bucket: bucket, prefix: "other/").map(\.key) == ["other/x & <y>.db.gz"])
     }
 
     @Test func listingDocumentsFromOutsideAreReadWithoutTrust() {
@@ -71,42 +71,42 @@ import Testing
         return path
     }
 
-    @Test func bigFilesGoUpInCheckedPartsAndComeBackWhole() async throws {
+    @Test func bigFilesGoUpInCheckedPartsAndComeBackWhole() throws {
         let (client, bucket) = try client()
         let folder = TemporaryDirectory()
-        try await client.expect("PUT", bucket: bucket)
+        try client.expect("PUT", bucket: bucket)
         let path = try file(folder, 12 << 20)
-        try await client.upload(file: path, bucket: bucket, key: "acme/big.db.gz", metadata: ["kind": "scheduled"],
+        try client.upload(file: path, bucket: bucket, key: "acme/big.db.gz", metadata: ["kind": "scheduled"],
                                 partSize: 5 << 20, inFlight: 3)
-        await #expect(throws: S3Failure.exists(key: "acme/big.db.gz")) {
-            try await client.upload(file: path, bucket: bucket, key: "acme/big.db.gz", partSize: 5 << 20)
+        #expect(throws: S3Failure.exists(key: "acme/big.db.gz")) {
+            try client.upload(file: path, bucket: bucket, key: "acme/big.db.gz", partSize: 5 << 20)
         }
         let back = folder.file("back.db.gz")
-        let size = try await client.download(bucket: bucket, key: "acme/big.db.gz", to: back, chunk: 4 << 20)
+        let size = try client.download(bucket: bucket, key: "acme/big.db.gz", to: back, chunk: 4 << 20)
         #expect(size == 12 << 20)
         #expect(try Data(contentsOf: URL(fileURLWithPath: back)) == Data(contentsOf: URL(fileURLWithPath: path)))
-        let (head, _) = try await client.expect("HEAD", bucket: bucket, key: "acme/big.db.gz")
+        let (head, _) = try client.expect("HEAD", bucket: bucket, key: "acme/big.db.gz")
         #expect(head.value(forHTTPHeaderField: "x-amz-meta-kind") == "scheduled")
 
         // A small file goes up in one request, create-only too.
         let small = try file(folder, 1_000)
-        try await client.upload(file: small, bucket: bucket, key: "acme/small.db.gz")
-        await #expect(throws: S3Failure.exists(key: "acme/small.db.gz")) {
-            try await client.upload(file: small, bucket: bucket, key: "acme/small.db.gz")
+        try client.upload(file: small, bucket: bucket, key: "acme/small.db.gz")
+        #expect(throws: S3Failure.exists(key: "acme/small.db.gz")) {
+            try client.upload(file: small, bucket: bucket, key: "acme/small.db.gz")
         }
     }
 
-    @Test func aFailedMultipartUploadIsAbortedAndLeavesNothing() async throws {
+    @Test func aFailedMultipartUploadIsAbortedAndLeavesNothing() throws {
         let (client, bucket) = try client()
         let folder = TemporaryDirectory()
-        try await client.expect("PUT", bucket: bucket)
+        try client.expect("PUT", bucket: bucket)
         // Parts under S3's 5 MiB minimum: completing fails (EntityTooSmall).
         let path = try file(folder, 3 << 20)
-        await #expect(throws: S3Failure.self) {
-            try await client.upload(file: path, bucket: bucket, key: "acme/partial.db.gz", partSize: 1 << 20)
+        #expect(throws: S3Failure.self) {
+            try client.upload(file: path, bucket: bucket, key: "acme/partial.db.gz", partSize: 1 << 20)
         }
-        #expect(try await client.list(bucket: bucket, prefix: "").isEmpty)
-        let (_, uploads) = try await client.expect("GET", bucket: bucket, query: [("uploads", nil)])
+        #expect(try client.list(bucket: bucket, prefix: "").isEmpty)
+        let (_, uploads) = try client.expect("GET", bucket: bucket, query: [("uploads", nil)])
         #expect(!String(decoding: uploads, as: UTF8.self).contains("<UploadId>"), "the upload was not aborted")
     }
 
@@ -124,11 +124,11 @@ import Testing
         #expect(!RetryPolicy.isRetryable(URLError(.badURL)))
     }
 
-    @Test func aServerThatIsNotThereFailsAfterItsRetries() async throws {
+    @Test func aServerThatIsNotThereFailsAfterItsRetries() throws {
         let configuration = try S3Configuration.resolve(environment: ["AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s",
                                                                   "AWS_ENDPOINT_URL": "http://127.0.0.1:9"], home: "/nonexistent")
         let client = S3Client(configuration: configuration, retries: RetryPolicy(attempts: 3, base: 0.01, cap: 0.05))
-        await #expect(throws: URLError.self) { try await client.send("GET", bucket: "books") }
+        #expect(throws: URLError.self) { try client.send("GET", bucket: "books") }
     }
 
     @Test(arguments: [
