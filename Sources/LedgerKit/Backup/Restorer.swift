@@ -43,18 +43,15 @@ public enum Restorer {
     /// the newest in the folder taken at or before `time` (newest of all without),
     /// preferring snapshots of a file named like `target`.
     public static func choose(_ source: String, target: String, at time: Date?) throws -> Snapshot {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: source, isDirectory: &isFolder) else {
-            throw BackupError.cannotRead(path: source, reason: "no such file or folder")
-        }
-        guard isFolder.boolValue else { return try SnapshotCatalog.read(source) }
-        var snapshots = try SnapshotCatalog.list(source).snapshots
+        let (location, named) = try BackupLocation.source(source)
+        if let named { return try location.snapshot(at: named) }
+        var snapshots = try location.list().snapshots
         let name = URL(fileURLWithPath: target).lastPathComponent
         if snapshots.contains(where: { $0.manifest.source == name }) {
             snapshots = snapshots.filter { $0.manifest.source == name }
         }
-        guard let oldest = snapshots.first else { throw RestoreError.noSnapshots(folder: source) }
-        guard let time else { return snapshots.last! }
+        guard let oldest = snapshots.first, let newest = snapshots.last else { throw RestoreError.noSnapshots(folder: source) }
+        guard let time else { return newest }
         let limit = Timestamp.string(from: time)
         guard let chosen = snapshots.last(where: { $0.manifest.createdAt <= limit }) else {
             throw RestoreError.beforeOldest(time: limit, oldest: oldest.manifest.createdAt)
@@ -65,7 +62,8 @@ public enum Restorer {
     /// Restores `snapshot` to `target`.
     ///
     /// - Parameters:
-    ///   - backupFolder: where the `pre-restore` snapshot of the replaced file goes.
+    ///   - backupFolder: where the `pre-restore` snapshot of the replaced file goes
+    ///     (a folder or `s3://BUCKET/PREFIX`).
     ///   - force: replace a file of another company.
     ///   - verify: run a quick verify of the restored content first.
     public static func restore(_ snapshot: Snapshot, to target: String, backupFolder: String, force: Bool = false,
@@ -108,14 +106,21 @@ public enum Restorer {
         return RestoreResult(snapshot: snapshot, target: target, replaced: replaced, verify: status)
     }
 
-    /// Decompresses into `temporary` (mode 0600), checking size and SHA-256.
+    /// Decompresses into `temporary` (mode 0600), checking size and SHA-256;
+    /// a snapshot in object storage is downloaded beside `temporary` first.
     static func decompress(_ snapshot: Snapshot, to temporary: String) throws {
+        try BackupLocation.containing(snapshot).withFile(of: snapshot, near: temporary) { file in
+            try decompress(snapshot, from: file, to: temporary)
+        }
+    }
+
+    private static func decompress(_ snapshot: Snapshot, from file: String, to temporary: String) throws {
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw BackupError.cannotWrite(path: temporary, reason: String(cString: strerror(errno))) }
         var hasher = SHA256()
         var size: Int64 = 0
         do {
-            try Gzip.decompress(path: snapshot.path) { piece in
+            try Gzip.decompress(path: file) { piece in
                 hasher.update(bufferPointer: piece)
                 size += Int64(piece.count)
                 try Gzip.write(Array(piece), to: descriptor, path: temporary)

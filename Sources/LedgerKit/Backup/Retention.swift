@@ -62,21 +62,18 @@ public enum Retention {
         return decisions.sorted { SnapshotCatalog.isOlder($0.snapshot, than: $1.snapshot) }
     }
 
-    /// Applies `policy` to the snapshots in `folder`: removes what no rule keeps
-    /// (unless `dryRun`) and returns every decision, oldest first.
-    public static func prune(_ folder: String, policy: RetentionPolicy, dryRun: Bool) throws -> [RetentionDecision] {
-        let lock = try BackupLock(folder: folder)
-        defer { lock.release() }
-        let decisions = decide(try SnapshotCatalog.list(folder).snapshots, policy: policy)
-        if !dryRun {
-            for decision in decisions where !decision.keep {
-                guard unlink(decision.snapshot.path) == 0 || errno == ENOENT else {
-                    throw BackupError.cannotWrite(path: decision.snapshot.path, reason: String(cString: strerror(errno)))
-                }
-            }
-            try AtomicFile.fsync(path: folder)
+    /// Applies `policy` to the snapshots in the location `text` names (a
+    /// folder or `s3://…`): removes what no rule keeps (unless `dryRun`) and
+    /// returns every decision, oldest first. Removing holds the location's
+    /// lock, so no backup publishes meanwhile.
+    public static func prune(_ text: String, policy: RetentionPolicy, dryRun: Bool) throws -> [RetentionDecision] {
+        let location = try BackupLocation.open(text)
+        guard !dryRun else { return decide(try location.list().snapshots, policy: policy) }
+        return try location.exclusively {
+            let decisions = decide(try location.list().snapshots, policy: policy)
+            for decision in decisions where !decision.keep { try location.remove(decision.snapshot) }
+            return decisions
         }
-        return decisions
     }
 }
 

@@ -9,13 +9,28 @@ public struct BackupSchedule: Sendable, Equatable {
     /// `HH:MM`, local time.
     public var time: String
     public var policy: RetentionPolicy
+    /// Variables the job runs with: for object storage, the AWS settings that
+    /// are not secrets (keys belong in `~/.aws/credentials`, not in a unit file).
+    public var environment: [String: String]
 
-    public init(ledger: String, file: String, folder: String, time: String, policy: RetentionPolicy) {
+    public init(ledger: String, file: String, folder: String, time: String, policy: RetentionPolicy,
+                environment: [String: String] = [:]) {
         self.ledger = ledger
         self.file = file
         self.folder = folder
         self.time = time
         self.policy = policy
+        self.environment = environment
+    }
+
+    /// The variables of `environment` a job writing to `folder` needs kept:
+    /// none for a folder; for `s3://`, the profile, region, endpoint and
+    /// addressing, never a key or token.
+    public static func keptEnvironment(for folder: String, from environment: [String: String]) -> [String: String] {
+        guard folder.lowercased().hasPrefix("s3://") else { return [:] }
+        let kept = ["AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
+                    "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "LEDGER_S3_ADDRESSING"]
+        return environment.filter { kept.contains($0.key) }
     }
 
     /// Nil unless `time` is `HH:MM` of a real time of day.
@@ -42,10 +57,18 @@ public struct BackupSchedule: Sendable, Equatable {
         return words
     }
 
-    /// systemd quoting: every word in double quotes, with \, " and % escaped.
+    /// systemd quoting: a word in double quotes, with \, " and % escaped.
+    private static func systemdQuoted(_ word: String) -> String {
+        "\"" + word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "%", with: "%%") + "\""
+    }
+
     private var execLine: String {
-        arguments.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "%", with: "%%") + "\"" }.joined(separator: " ")
+        arguments.map(Self.systemdQuoted).joined(separator: " ")
+    }
+
+    private var environmentLines: String {
+        environment.sorted { $0.key < $1.key }.map { "Environment=" + Self.systemdQuoted("\($0.key)=\($0.value)") + "\n" }.joined()
     }
 
     public var service: String {
@@ -55,7 +78,7 @@ public struct BackupSchedule: Sendable, Equatable {
 
         [Service]
         Type=oneshot
-        ExecStart=\(execLine)
+        \(environmentLines)ExecStart=\(execLine)
         Nice=10
         IOSchedulingClass=idle
 
@@ -81,8 +104,9 @@ public struct BackupSchedule: Sendable, Equatable {
     /// One crontab line; the job's output goes to syslog through `logger`.
     public var cronLine: String {
         let (hour, minute) = Self.validTime(time) ?? (2, 0)
-        let command = arguments.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-            .replacingOccurrences(of: "%", with: "\\%")
+        let quoted = { (word: String) in "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let variables = environment.sorted { $0.key < $1.key }.map { $0.key + "=" + quoted($0.value) + " " }.joined()
+        let command = (variables + arguments.map(quoted).joined(separator: " ")).replacingOccurrences(of: "%", with: "\\%")
         return "\(minute) \(hour) * * * \(command) 2>&1 | logger -t \(unitName)"
     }
 

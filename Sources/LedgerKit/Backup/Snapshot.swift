@@ -68,4 +68,14 @@ enum SnapshotName {
         let compact = Timestamp.string(from: moment).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
         return stem + "-" + compact + (sequence > 1 ? "-\(sequence)" : "") + ext + ".gz"
     }
+
+    /// Whether a listing shows the entry `name`: hidden and partial files never.
+    static func isListed(_ name: String) -> Bool {
+        !name.hasPrefix(".") && name.hasSuffix(".gz")
+    }
+
+    /// Whether `name` names one snapshot rather than a place holding them.
+    static func looksLikeSnapshot(_ name: String) -> Bool {
+        isListed(name)
+    }
 }

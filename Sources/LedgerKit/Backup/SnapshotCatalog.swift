@@ -8,25 +8,15 @@ public enum SnapshotCatalog {
         public var reason: String
     }
 
-    /// Every snapshot in `folder`, oldest first; hidden and partial files are never listed.
-    public static func list(_ folder: String) throws -> (snapshots: [Snapshot], unreadable: [Unreadable]) {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw BackupError.cannotRead(path: folder, reason: "no such folder")
-        }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        var snapshots: [Snapshot] = [], unreadable: [Unreadable] = []
-        for name in names.sorted() where !name.hasPrefix(".") && name.hasSuffix(".gz") {
-            let path = folder + "/" + name
-            do {
-                snapshots.append(try read(path))
-            } catch {
-                unreadable.append(Unreadable(path: path, reason: (error as? LocalizedError)?.errorDescription ?? "\(error)"))
-            }
-        }
-        snapshots.sort(by: isOlder)
-        return (snapshots, unreadable)
+    /// Every snapshot in the location `text` names (a folder or `s3://…`),
+    /// oldest first; hidden and partial files are never listed.
+    public static func list(_ text: String) throws -> (snapshots: [Snapshot], unreadable: [Unreadable]) {
+        try BackupLocation.open(text).list()
     }
+
+    /// How much of a snapshot's head is read for its manifest: the gzip header
+    /// and its comment (a manifest is under 2 KiB; SPEC §4 sets no limit, so room to spare).
+    static let headBytes = 64 * 1024
 
     /// Oldest first: by the manifest's time, then by the `-N` of snapshots taken in one second.
     static func isOlder(_ first: Snapshot, than second: Snapshot) -> Bool {
@@ -40,20 +30,19 @@ public enum SnapshotCatalog {
         return Int(name[mark.upperBound...].prefix { $0.isNumber }) ?? 1
     }
 
-    /// Reads the manifest of one snapshot from its header.
+    /// Reads the manifest of one snapshot file from its header.
     public static func read(_ path: String) throws -> Snapshot {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw BackupError.cannotRead(path: path, reason: "cannot open it")
-        }
-        defer { try? handle.close() }
-        let head = [UInt8]((try? handle.read(upToCount: 64 * 1024)) ?? Data())
+        try FolderLocation(URL(fileURLWithPath: path).deletingLastPathComponent().path).snapshot(at: path)
+    }
+
+    /// The snapshot whose first bytes are `head`.
+    static func snapshot(head: [UInt8], path: String, bytes: Int64) throws -> Snapshot {
         guard let header = Gzip.parseHeader(head), let comment = header.comment else {
             throw BackupError.damagedSnapshot("\(path) has no readable gzip header with a manifest")
         }
         guard let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(comment.utf8)) else {
             throw BackupError.damagedSnapshot("the manifest of \(path) is not valid")
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int).flatMap { $0 } ?? 0
-        return Snapshot(path: path, bytes: Int64(size), manifest: manifest)
+        return Snapshot(path: path, bytes: bytes, manifest: manifest)
     }
 }

@@ -5,36 +5,56 @@ import Foundation
 public struct SnapshotCheck: Codable, Equatable, Sendable {
     public var path: String
     public var ok: Bool
-    /// `clean`, `findings`, or empty when the content could not be checked.
+    /// `clean`, `findings`, `skipped` (its manifest says no verify was run), or
+    /// empty when the content could not be checked or was not read.
     public var verify: String
     /// What is wrong, for a snapshot that failed.
     public var problem: String?
+    /// Whether every byte was read; false for a snapshot left out of a sample,
+    /// of which only the head (its manifest) was read.
+    public var read: Bool
 }
 
-/// Reads every byte of every snapshot, like `restic check --read-data`.
+/// Reads every byte of every snapshot, like `restic check --read-data`, or
+/// of a random sample of them (`--read-data-subset`).
 public enum SnapshotChecker {
-    /// Decompresses each snapshot in `folder` into a private temporary file,
-    /// checks its gzip CRC, size and SHA-256, and verifies the content (quick).
-    public static func check(_ folder: String) throws -> [SnapshotCheck] {
-        let (snapshots, unreadable) = try SnapshotCatalog.list(folder)
-        var results = unreadable.map { SnapshotCheck(path: $0.path, ok: false, verify: "", problem: $0.reason) }
-        for snapshot in snapshots {
-            let temporary = AtomicFile.temporaryPath(beside: snapshot.path, purpose: "checking")
+    /// Decompresses each snapshot in the location `text` names into a private
+    /// temporary file, checks its gzip CRC, size and SHA-256, and verifies the
+    /// content (quick).
+    /// - Parameter sample: the share of snapshots to read, from 0 (exclusive)
+    ///   to 1; at least one is read. The others' heads were read by the listing.
+    public static func check(_ text: String, sample: Double = 1) throws -> [SnapshotCheck] {
+        let location = try BackupLocation.open(text)
+        let (snapshots, unreadable) = try location.list()
+        var results = unreadable.map { SnapshotCheck(path: $0.path, ok: false, verify: "", problem: $0.reason, read: false) }
+        let chosen = Set(snapshots.indices.shuffled().prefix(max(1, Int((Double(snapshots.count) * sample).rounded(.up)))))
+        for (index, snapshot) in snapshots.enumerated() {
+            guard chosen.contains(index) else {
+                results.append(SnapshotCheck(path: snapshot.path, ok: true, verify: "", problem: nil, read: false))
+                continue
+            }
+            let name = URL(fileURLWithPath: snapshot.path).lastPathComponent
+            let scratch = location.stagingFolder(for: FileManager.default.temporaryDirectory.appendingPathComponent(name).path)
+            let temporary = AtomicFile.temporaryPath(beside: scratch + "/" + name, purpose: "checking")
             defer { AtomicFile.removeDatabaseFiles(at: temporary) }
             do {
                 try Restorer.decompress(snapshot, to: temporary)
                 if snapshot.manifest.verify == "skipped" {
-                    results.append(SnapshotCheck(path: snapshot.path, ok: true, verify: "skipped", problem: nil))
+                    results.append(SnapshotCheck(path: snapshot.path, ok: true, verify: "skipped", problem: nil, read: true))
                     continue
                 }
                 let report = try Verifier.verify(path: temporary, quick: true)
                 let verify = report.ok ? "clean" : "findings"
                 let consistent = verify == snapshot.manifest.verify
                 results.append(SnapshotCheck(path: snapshot.path, ok: consistent, verify: verify,
-                                             problem: consistent ? nil : "its manifest says \(snapshot.manifest.verify), but its content verifies \(verify)"))
+                                             problem: consistent ? nil : "its manifest says \(snapshot.manifest.verify), but its content verifies \(verify)",
+                                             read: true))
+            } catch let error as ObjectStorageError {
+                // The location itself failed (network, credentials): not a verdict on the snapshot.
+                throw error
             } catch {
                 results.append(SnapshotCheck(path: snapshot.path, ok: false, verify: "",
-                                             problem: (error as? LocalizedError)?.errorDescription ?? "\(error)"))
+                                             problem: (error as? LocalizedError)?.errorDescription ?? "\(error)", read: true))
             }
         }
         return results.sorted { $0.path < $1.path }

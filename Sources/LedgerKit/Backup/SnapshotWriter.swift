@@ -4,7 +4,15 @@ import GRDB
 
 /// Takes snapshots of company files (SPEC §4).
 public enum SnapshotWriter {
-    /// Takes a snapshot of the company file at `file` into the folder `folder`.
+    /// Takes a snapshot of the company file at `file` into the location `text`
+    /// names: a folder, or `s3://BUCKET/PREFIX`.
+    public static func take(of file: String, into text: String, kind: SnapshotKind, level: Int = 6,
+                            verify: Bool = true, wait: TimeInterval = CompanyFile.lockWait,
+                            now: Date = Date()) throws -> Snapshot {
+        try take(of: file, into: BackupLocation.open(text), kind: kind, level: level, verify: verify, wait: wait, now: now)
+    }
+
+    /// Takes a snapshot of the company file at `file` into `location`.
     ///
     /// The snapshot is one consistent moment of the file even while other
     /// programs write to it (SQLite's online backup into a private copy). A file
@@ -19,18 +27,18 @@ public enum SnapshotWriter {
     ///   - wait: how long to wait for another program's lock (a write
     ///     transaction, `locking_mode=EXCLUSIVE`) before refusing with
     ///     `CompanyFileError.locked`: busy is never taken for unreadable.
-    public static func take(of file: String, into folder: String, kind: SnapshotKind, level: Int = 6,
+    public static func take(of file: String, into location: any SnapshotLocation, kind: SnapshotKind, level: Int = 6,
                             verify: Bool = true, wait: TimeInterval = CompanyFile.lockWait,
                             now: Date = Date()) throws -> Snapshot {
         let header = try FileHeader.read(path: file)
         guard header.isCompanyFile else { throw CompanyFileError.notCompanyFile(path: file) }
-        try makeFolder(folder)
-        let copy = AtomicFile.temporaryPath(beside: folder + "/" + URL(fileURLWithPath: file).lastPathComponent,
+        try location.prepare()
+        let copy = AtomicFile.temporaryPath(beside: location.stagingFolder(for: file) + "/" + URL(fileURLWithPath: file).lastPathComponent,
                                             purpose: "copy.partial")
         defer { AtomicFile.removeDatabaseFiles(at: copy) }
         let readable = try privateCopy(of: file, to: copy, wait: wait)
         return try take(copyAt: copy, readable: readable, company: readable ? companyName(in: copy) : nil, of: file,
-                        formatVersion: header.userVersion, into: folder, kind: kind, level: level, verify: verify, now: now)
+                        formatVersion: header.userVersion, into: location, kind: kind, level: level, verify: verify, now: now)
     }
 
     /// Makes the private copy a snapshot is taken from: SQLite's consistent
@@ -74,15 +82,23 @@ public enum SnapshotWriter {
     /// copy's bytes are only read, not opened with SQLite, so the caller may
     /// read it with SQLite meanwhile.
     static func take(copyAt copy: String, readable copied: Bool, company: String?, of file: String, formatVersion: Int,
-                     into folder: String, kind: SnapshotKind, level: Int = 6, verify: Bool, now: Date) throws -> Snapshot {
-        try makeFolder(folder)
-        let lock = try BackupLock(folder: folder)
-        defer { lock.release() }
+                     into location: any SnapshotLocation, kind: SnapshotKind, level: Int = 6, verify: Bool,
+                     now: Date) throws -> Snapshot {
+        try location.prepare()
+        return try location.exclusively {
+            try take(copyAt: copy, readable: copied, company: company, of: file, formatVersion: formatVersion,
+                     holding: location, kind: kind, level: level, verify: verify, now: now)
+        }
+    }
+
+    private static func take(copyAt copy: String, readable copied: Bool, company: String?, of file: String, formatVersion: Int,
+                             holding location: any SnapshotLocation, kind: SnapshotKind, level: Int, verify: Bool,
+                             now: Date) throws -> Snapshot {
         let manifest = Manifest(createdAt: Timestamp.string(from: now), kind: kind, company: company,
                                 source: URL(fileURLWithPath: file).lastPathComponent, formatVersion: formatVersion,
                                 databaseBytes: 0, databaseSha256: "", verify: "skipped", counts: nil, splitSum: nil)
         guard copied && verify else {
-            return try write(copy, manifest: manifest, into: folder, level: level, now: now) { _ in }
+            return try write(copy, of: file, manifest: manifest, into: location, level: level, now: now) { _ in }
         }
         // The quick verify of the copy runs while the copy is compressed; the
         // worker is waited for before this returns, so it never outlives the copy.
@@ -93,7 +109,7 @@ public enum SnapshotWriter {
             }
             return (report, sum ?? nil)
         }, during: { checking in
-            try write(copy, manifest: manifest, into: folder, level: level, now: now) { manifest in
+            try write(copy, of: file, manifest: manifest, into: location, level: level, now: now) { manifest in
                 let (report, sum) = try checking.wait().get()
                 manifest.verify = report.ok ? "clean" : "findings"
                 manifest.counts = report.counts
@@ -122,16 +138,17 @@ public enum SnapshotWriter {
         }
     }
 
-    /// Compresses `copy` into a hidden partial file and publishes it under the
-    /// first free snapshot name of that second.
+    /// Compresses `copy` into a hidden partial file in the location's staging
+    /// folder and publishes it under the first free snapshot name of that second.
     ///
     /// The manifest goes first in the file but is known last (the digest comes
     /// from the compression pass, the verify runs beside it), so the header's
     /// comment is reserved with room to spare and written over at the end;
     /// `finish` completes the manifest once the data is written.
-    private static func write(_ copy: String, manifest: Manifest, into folder: String, level: Int, now: Date,
-                              finish: (inout Manifest) throws -> Void) throws -> Snapshot {
-        let partial = AtomicFile.temporaryPath(beside: folder + "/" + manifest.source, purpose: "snapshot.partial")
+    private static func write(_ copy: String, of file: String, manifest: Manifest, into location: any SnapshotLocation,
+                              level: Int, now: Date, finish: (inout Manifest) throws -> Void) throws -> Snapshot {
+        let partial = AtomicFile.temporaryPath(beside: location.stagingFolder(for: file) + "/" + manifest.source,
+                                               purpose: "snapshot.partial")
         defer { unlink(partial) }
         let descriptor: Int32
         do {
@@ -160,39 +177,11 @@ public enum SnapshotWriter {
             if let error = error as? SystemCallError { throw BackupError.cannotWrite(path: partial, reason: error.reason) }
             throw error
         }
-        for sequence in 1... {
-            let final = folder + "/" + SnapshotName.make(source: manifest.source, at: now, sequence: sequence)
-            do {
-                try SystemCalls.link(partial, final)
-            } catch let error as SystemCallError where error.code == EEXIST {
-                continue
-            } catch let error as SystemCallError {
-                throw BackupError.cannotWrite(path: final, reason: error.reason)
-            }
-            try AtomicFile.fsync(path: folder)
-            var status = stat()
-            stat(final, &status)
-            return Snapshot(path: final, bytes: Int64(status.st_size), manifest: manifest)
-        }
-        fatalError("unreachable: the sequence of names is endless")
+        return try location.publish(partial, manifest: manifest, at: now)
     }
 
     /// JSON followed by spaces (still the same JSON) up to `length` bytes.
     private static func padded(_ text: String, to length: Int) -> String {
         text + String(repeating: " ", count: max(0, length - text.utf8.count))
-    }
-
-    static func makeFolder(_ folder: String) throws {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
-            guard isFolder.boolValue else { throw BackupError.cannotWrite(path: folder, reason: "it is a file, not a folder") }
-            return
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw BackupError.cannotWrite(path: folder, reason: "the folder cannot be created")
-        }
     }
 }

@@ -21,6 +21,17 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         prefix = rest.dropFirst(bucket.count).split(separator: "/").joined(separator: "/")
     }
 
+    private init(bucket: String, prefix: String) {
+        self.bucket = bucket
+        self.prefix = prefix
+    }
+
+    /// The last part of the prefix ("" at the bucket's top).
+    var name: String { prefix.split(separator: "/").last.map(String.init) ?? "" }
+
+    /// The place holding this one.
+    var parent: S3Location { S3Location(bucket: bucket, prefix: prefix.split(separator: "/").dropLast().joined(separator: "/")) }
+
     /// The key of an object named `name` at this place.
     public func key(_ name: String) -> String { prefix.isEmpty ? name : prefix + "/" + name }
 

@@ -3,7 +3,8 @@ import GRDB
 
 /// How to rebuild.
 public struct RebuildOptions: Sendable {
-    /// Where the pre-rebuild snapshot goes; nil: a folder `backups` beside the file.
+    /// Where the pre-rebuild snapshot goes (a folder or `s3://BUCKET/PREFIX`);
+    /// nil: a folder `backups` beside the file.
     public var backupFolder: String?
     /// Print the plan and change nothing.
     public var dryRun: Bool
@@ -57,13 +58,10 @@ public enum Rebuilder {
                 throw RebuildError.cannotWrite(path: path, reason: "its folder has \(free / 1_048_576) MiB free and rebuild needs about \(needed / 1_048_576) MiB (three copies of the file)")
             }
         }
-        let backups = options.backupFolder ?? folder + "/backups"
+        let backups = try BackupLocation.open(options.backupFolder ?? folder + "/backups")
         if !options.dryRun {
             // Refuse before any work when the snapshot could not be written.
-            try SnapshotWriter.makeFolder(backups)
-            guard access(backups, W_OK) == 0 else {
-                throw BackupError.cannotWrite(path: backups, reason: "the folder is not writable")
-            }
+            try backups.prepare()
             try settle(path, wait: options.wait)
         }
         let identity = FileIdentity(path)

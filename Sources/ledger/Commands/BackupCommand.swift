@@ -7,7 +7,9 @@ struct BackupCommand: ParsableCommand {
         commandName: "backup",
         abstract: "Take a compressed snapshot of a company file, safely, while others keep working in it.",
         discussion: """
-            Writes one file <name>-<YYYYMMDD>T<HHMMSS>Z.db.gz into DIR (created if missing): an \
+            Writes one file <name>-<YYYYMMDD>T<HHMMSS>Z.db.gz into DIR (created if missing), or \
+            one object of that name under s3://BUCKET/PREFIX in S3-compatible object storage \
+            (configured as the AWS CLI is: AWS_ACCESS_KEY_ID, AWS_PROFILE, AWS_ENDPOINT_URL…): an \
             ordinary gzip file ('gzip -dc' gives the company file back) whose header carries a \
             manifest with the time, the company, the SHA-256 of the content and whether a quick \
             verify found it clean. The snapshot appears only when complete. A file another \
@@ -18,7 +20,7 @@ struct BackupCommand: ParsableCommand {
     @Argument(help: "The company file to back up.")
     var file: String
 
-    @Option(help: "The backup folder.")
+    @Option(help: "The backup folder, or s3://BUCKET/PREFIX in object storage.")
     var to: String
 
     @Option(help: "manual or scheduled.")
@@ -58,10 +60,13 @@ struct BackupCommand: ParsableCommand {
 struct SnapshotsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshots",
-        abstract: "List the snapshots in a backup folder, oldest first.",
-        discussion: "Reads only their headers. Files whose header cannot be read are flagged; exit status 1 if there are any.")
+        abstract: "List the snapshots in a backup folder or object storage, oldest first.",
+        discussion: """
+            Reads only their headers (in object storage, a ranged read of each object's first \
+            bytes). Files whose header cannot be read are flagged; exit status 1 if there are any.
+            """)
 
-    @Argument(help: "The backup folder.")
+    @Argument(help: "The backup folder, or s3://BUCKET/PREFIX.")
     var folder: String
 
     @Flag(help: "Print a JSON array: path, bytes and every manifest field of each snapshot.")
@@ -155,10 +160,11 @@ struct PruneCommand: ParsableCommand {
             A snapshot is kept if any rule keeps it; days, ISO weeks and months are those of its \
             UTC time; the newest snapshot of each company file always stays. Snapshots of each \
             company file are judged separately. --dry-run says what would go and why each kept \
-            one stays, and removes nothing.
+            one stays, and removes nothing. In object storage, a lease object (.ledger-lease) \
+            keeps two prunes, or a prune and a backup, from running at once.
             """)
 
-    @Argument(help: "The backup folder.")
+    @Argument(help: "The backup folder, or s3://BUCKET/PREFIX.")
     var folder: String
 
     @OptionGroup var keep: KeepOptions
@@ -193,25 +199,51 @@ struct CheckBackupsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-backups",
         abstract: "Read every snapshot in a backup folder completely: checksum, SHA-256 and a verify of its content.",
-        discussion: "Exit status 0 when every snapshot is whole, 1 when any is not, 2 when the folder cannot be read.")
+        discussion: """
+            --read-data-subset 10% reads a random tenth of the snapshots (at least one) and only \
+            the headers of the rest, as restic does: a nightly sample that covers everything in \
+            time, without downloading every snapshot every night. Exit status 0 when every \
+            snapshot read is whole, 1 when any is not, 2 when the location cannot be read.
+            """)
 
-    @Argument(help: "The backup folder.")
+    @Argument(help: "The backup folder, or s3://BUCKET/PREFIX.")
     var folder: String
+
+    @Option(name: .customLong("read-data-subset"), help: ArgumentHelp(
+        "Read this share of the snapshots completely, chosen at random; the rest by their headers.", valueName: "N%"))
+    var subset: String?
 
     @Flag(help: "Print the results as a JSON array.")
     var json = false
 
+    /// The share `--read-data-subset` names, from 0 (exclusive) to 1.
+    private var share: Double? {
+        guard let subset else { return 1 }
+        let number = subset.hasSuffix("%") ? subset.dropLast() : subset[...]
+        guard let percent = Double(number), percent > 0, percent <= 100 else { return nil }
+        return percent / 100
+    }
+
+    func validate() throws {
+        guard share != nil else {
+            throw ValidationError("--read-data-subset '\(subset ?? "")' is not a share; write it like 10% (more than 0, at most 100).")
+        }
+    }
+
     func run() throws {
         var failed = 0
         try reportingFailures {
-            let results = try SnapshotChecker.check(folder)
+            let results = try SnapshotChecker.check(folder, sample: share ?? 1)
             failed = results.filter { !$0.ok }.count
             if json { return try Output.json(results) }
             for result in results {
-                Output.line((result.ok ? "ok      " : "DAMAGED ") + result.path
-                    + (result.ok ? " (verify: \(result.verify))" : ": \(result.problem ?? "")"))
+                let status = !result.ok ? "DAMAGED " : result.read ? "ok      " : "listed  "
+                Output.line(status + result.path
+                    + (!result.ok ? ": \(result.problem ?? "")" : result.read ? " (verify: \(result.verify))" : " (header only)"))
             }
-            Output.line("\(results.count - failed) of \(results.count) snapshots are whole.")
+            let read = results.filter(\.read).count
+            Output.line(read == results.count ? "\(read - failed) of \(read) snapshots are whole."
+                : "\(read - failed) of \(read) snapshots read are whole; \(results.count - read) more listed by their headers.")
         }
         if failed > 0 { throw ExitCode(1) }
     }
@@ -226,13 +258,14 @@ struct ScheduleCommand: ParsableCommand {
             the timer is Persistent, so a night the machine was off is caught up at the next \
             boot. Then run: systemctl --user daemon-reload && systemctl --user enable --now \
             <unit>.timer. The job runs 'ledger backup --kind scheduled' with the keep flags and \
-            logs to the journal.
+            logs to the journal. For s3:// it keeps the AWS_ variables set now that are not \
+            secrets (profile, region, endpoint); keys belong in ~/.aws/credentials.
             """)
 
     @Argument(help: "The company file to back up.")
     var file: String
 
-    @Option(help: "The backup folder.")
+    @Option(help: "The backup folder, or s3://BUCKET/PREFIX.")
     var to: String
 
     @Option(help: "The time of day, HH:MM local time.")
@@ -254,7 +287,9 @@ struct ScheduleCommand: ParsableCommand {
         try reportingFailures {
             let absolute = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.path }
             let executable = absolute(CommandLine.arguments[0].contains("/") ? CommandLine.arguments[0] : "/usr/local/bin/ledger")
-            let schedule = BackupSchedule(ledger: executable, file: absolute(file), folder: absolute(to), time: at, policy: keep.policy)
+            let destination = to.lowercased().hasPrefix("s3://") ? to : absolute(to)
+            let schedule = BackupSchedule(ledger: executable, file: absolute(file), folder: destination, time: at, policy: keep.policy,
+                                          environment: BackupSchedule.keptEnvironment(for: destination, from: ProcessInfo.processInfo.environment))
             if cron { return Output.line(schedule.cronLine) }
             let folder = unitDir ?? (FileManager.default.homeDirectoryForCurrentUser.path + "/.config/systemd/user")
             for path in try schedule.writeUnits(into: folder) { Output.line("Wrote \(path)") }

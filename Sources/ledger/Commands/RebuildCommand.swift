@@ -26,7 +26,7 @@ struct RebuildCommand: ParsableCommand {
     @Flag(help: "Show what rebuild would change, and change nothing.")
     var dryRun = false
 
-    @Option(help: "Folder for the pre-rebuild snapshot (default: 'backups' beside the file).")
+    @Option(help: "Where the pre-rebuild snapshot goes: a folder or s3://BUCKET/PREFIX (default: 'backups' beside the file).")
     var backupDir: String?
 
     @Flag(help: "Print one JSON object on stdout instead of text.")

@@ -7,7 +7,8 @@ struct RestoreCommand: ParsableCommand {
         commandName: "restore",
         abstract: "Put a company file back as a snapshot has it.",
         discussion: """
-            SOURCE is a snapshot, or a backup folder: then the newest snapshot (of a file named \
+            SOURCE is a snapshot, or a backup folder (either may be in object storage: \
+            s3://BUCKET/PREFIX or s3://BUCKET/PREFIX/NAME.db.gz): then the newest snapshot (of a file named \
             like FILE, if there are any) taken at or before --at is used. The snapshot's SHA-256 \
             is checked while it is decompressed beside FILE; only then is the file it replaces \
             snapshotted (kind pre-restore, into --backup-dir) and replaced in one step. Refuses, \
@@ -16,7 +17,7 @@ struct RestoreCommand: ParsableCommand {
             0 restored, 2 refused or failed, 64 bad usage.
             """)
 
-    @Argument(help: "A snapshot file, or a backup folder.")
+    @Argument(help: "A snapshot, or a backup folder, on disk or s3://BUCKET/PREFIX.")
     var source: String
 
     @Option(help: "The company file to restore to.")
@@ -25,7 +26,7 @@ struct RestoreCommand: ParsableCommand {
     @Option(help: "Restore the newest snapshot taken at or before this time: 2026-11-20T23:00:00Z, 2026-11-20T18:00:00-05:00, 2026-11-20T23:00 (local time) or 2026-11-20 (end of that local day).")
     var at: String?
 
-    @Option(name: .customLong("backup-dir"), help: "Where the snapshot of the replaced file goes (default: a folder 'backups' beside FILE).")
+    @Option(name: .customLong("backup-dir"), help: "Where the snapshot of the replaced file goes, a folder or s3://BUCKET/PREFIX (default: a folder 'backups' beside FILE).")
     var backupDir: String?
 
     @OptionGroup var wait: WaitOption
