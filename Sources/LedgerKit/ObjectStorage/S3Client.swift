@@ -327,11 +327,14 @@ struct RetryPolicy: Sendable {
         status >= 500 || status == 429 || code == "SlowDown" || code == "RequestTimeout"
     }
 
-    /// Failures of the connection worth another try: time-outs, resets, refusals.
+    /// Failures of the connection worth another try: time-outs, resets,
+    /// refusals, and answers cut short (libcurl reports those as code -1,
+    /// "transfer closed with N bytes remaining"). Not worth one: a URL that
+    /// cannot be, a cancelled request.
     static func isRetryable(_ error: any Error) -> Bool {
         guard let error = error as? URLError else { return false }
-        return [.timedOut, .networkConnectionLost, .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed,
-                .notConnectedToInternet, .badServerResponse, .secureConnectionFailed].contains(error.code)
+        return ![.badURL, .unsupportedURL, .cancelled, .userCancelledAuthentication, .fileDoesNotExist,
+                 .noPermissionsToReadFile].contains(error.code)
     }
 }
 

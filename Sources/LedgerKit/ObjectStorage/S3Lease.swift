@@ -3,8 +3,9 @@ import Foundation
 /// The lock of a location in object storage, where `flock` cannot reach: an
 /// object `PREFIX/.ledger-lease` created with `If-None-Match: *` (so one
 /// creator wins), saying who holds it and until when. The holder renews it
-/// while it works; a lease past its expiry was left by a run that died and is
-/// taken over. Two prunes, or a prune and a backup, never run at once.
+/// while it works; a lease past its expiry, or held by a process of this
+/// machine that is gone (a killed backup), was left by a run that died and is
+/// taken over at once. Two prunes, or a prune and a backup, never run at once.
 ///
 /// Honest limits: a holder stalled longer than `lifetime` (a suspended
 /// laptop) can lose its lease to another run; its renewal then sees another
@@ -22,12 +23,22 @@ final class S3Lease: Sendable {
 
     /// What a lease object holds.
     struct Content: Codable {
+        /// "HOST pid N", for the person reading a refusal.
         var holder: String
+        var host: String
+        var pid: Int32
         var token: String
         var expiresAt: String
 
         enum CodingKeys: String, CodingKey {
-            case holder, token, expiresAt = "expires_at"
+            case holder, host, pid, token, expiresAt = "expires_at"
+        }
+
+        /// Left by a run that is gone: past its expiry, or held by a process
+        /// of this machine that no longer exists.
+        func isStale(now: Date) -> Bool {
+            guard let expiry = Timestamp.parse(expiresAt), expiry >= now else { return true }
+            return host == ProcessInfo.processInfo.hostName && kill(pid, 0) != 0 && errno == ESRCH
         }
     }
 
@@ -40,10 +51,9 @@ final class S3Lease: Sendable {
         bucket = location.bucket
         key = location.key(Self.name)
         token = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        let holder = "\(ProcessInfo.processInfo.hostName) pid \(getpid())"
         let deadline = now().addingTimeInterval(wait)
         while true {
-            let body = try Self.content(holder: holder, token: token, until: now().addingTimeInterval(lifetime))
+            let body = try Self.content(token: token, until: now().addingTimeInterval(lifetime))
             do {
                 try client.create(bucket: bucket, key: key, body: body)
                 break
@@ -52,8 +62,7 @@ final class S3Lease: Sendable {
                 let (response, data) = try client.send("GET", bucket: bucket, key: key)
                 if response.statusCode == 404 { continue }
                 let current = try? JSONDecoder().decode(Content.self, from: data)
-                let expiry = current.flatMap { Timestamp.parse($0.expiresAt) }
-                if expiry.map({ $0 < now() }) ?? true {
+                if current?.isStale(now: now()) ?? true {
                     // Stale, or not a lease this tool can read: remove it and try again.
                     _ = try client.send("DELETE", bucket: bucket, key: key)
                     continue
@@ -69,7 +78,7 @@ final class S3Lease: Sendable {
                 guard let (response, data) = try? self.client.send("GET", bucket: self.bucket, key: self.key),
                       response.statusCode == 200,
                       (try? JSONDecoder().decode(Content.self, from: data))?.token == self.token,
-                      let body = try? Self.content(holder: holder, token: self.token, until: now().addingTimeInterval(lifetime))
+                      let body = try? Self.content(token: self.token, until: now().addingTimeInterval(lifetime))
                 else { break }
                 _ = try? self.client.send("PUT", bucket: self.bucket, key: self.key, body: body)
             }
@@ -78,8 +87,10 @@ final class S3Lease: Sendable {
         renewal.start()
     }
 
-    private static func content(holder: String, token: String, until expiry: Date) throws -> Data {
-        try JSONEncoder().encode(Content(holder: holder, token: token, expiresAt: Timestamp.string(from: expiry)))
+    private static func content(token: String, until expiry: Date) throws -> Data {
+        let host = ProcessInfo.processInfo.hostName
+        return try JSONEncoder().encode(Content(holder: "\(host) pid \(getpid())", host: host, pid: getpid(), token: token,
+                                                expiresAt: Timestamp.string(from: expiry)))
     }
 
     /// Stops renewing and removes the lease, if it is still this one's.

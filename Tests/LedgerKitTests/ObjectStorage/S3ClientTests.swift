@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import LedgerTestSupport
 import Testing
 @testable import LedgerKit
 
@@ -59,23 +60,11 @@ import Testing
         #expect(ListingParser.parse(Data([0xFF, 0x00, 0x3C])).objects.isEmpty)
     }
 
-    /// A file of `size` bytes that no two offsets repeat soon.
-    private func file(_ folder: TemporaryDirectory, _ size: Int) throws -> String {
-        let path = folder.file("snapshot-\(size).db.gz")
-        var random = SplitMix64(seed: UInt64(size))
-        var data = Data(count: size)
-        data.withUnsafeMutableBytes { bytes in
-            for offset in stride(from: 0, to: size - 7, by: 8) { bytes.storeBytes(of: random.next(), toByteOffset: offset, as: UInt64.self) }
-        }
-        try data.write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
     @Test func bigFilesGoUpInCheckedPartsAndComeBackWhole() throws {
         let (client, bucket) = try client()
         let folder = TemporaryDirectory()
         try client.expect("PUT", bucket: bucket)
-        let path = try file(folder, 12 << 20)
+        let path = try folder.randomFile("snapshot.db.gz", size: 12 << 20)
         try client.upload(file: path, bucket: bucket, key: "acme/big.db.gz", metadata: ["kind": "scheduled"],
                                 partSize: 5 << 20, inFlight: 3)
         #expect(throws: S3Failure.exists(key: "acme/big.db.gz")) {
@@ -89,7 +78,7 @@ import Testing
         #expect(head.value(forHTTPHeaderField: "x-amz-meta-kind") == "scheduled")
 
         // A small file goes up in one request, create-only too.
-        let small = try file(folder, 1_000)
+        let small = try folder.randomFile("small.db.gz", size: 1_000)
         try client.upload(file: small, bucket: bucket, key: "acme/small.db.gz")
         #expect(throws: S3Failure.exists(key: "acme/small.db.gz")) {
             try client.upload(file: small, bucket: bucket, key: "acme/small.db.gz")
@@ -101,7 +90,7 @@ import Testing
         let folder = TemporaryDirectory()
         try client.expect("PUT", bucket: bucket)
         // Parts under S3's 5 MiB minimum: completing fails (EntityTooSmall).
-        let path = try file(folder, 3 << 20)
+        let path = try folder.randomFile("snapshot.db.gz", size: 3 << 20)
         #expect(throws: S3Failure.self) {
             try client.upload(file: path, bucket: bucket, key: "acme/partial.db.gz", partSize: 1 << 20)
         }

@@ -1,18 +1,17 @@
 import Foundation
-@testable import LedgerKit
 
 /// The S3 API server the object-storage tests talk to: moto's server on
 /// loopback. `Scripts/test.sh` starts one and names it in
 /// LEDGER_S3_TEST_ENDPOINT; without that, the first test that needs it starts
 /// its own (`moto_server`, installed with `pip install "moto[server]"`), which
 /// is ended when the tests end. A test that needs it fails when it cannot start.
-enum S3TestServer {
-    struct Unavailable: Error, CustomStringConvertible {
-        let description: String
+public enum S3TestServer {
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// The endpoint (`http://127.0.0.1:PORT`), started once per test run.
-    static let endpoint: Result<String, Unavailable> = {
+    public static let endpoint: Result<String, Unavailable> = {
         if let given = ProcessInfo.processInfo.environment["LEDGER_S3_TEST_ENDPOINT"], !given.isEmpty { return .success(given) }
         let folders = ["/usr/local/bin", "/usr/bin", NSHomeDirectory() + "/.local/bin"]
             + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
@@ -58,11 +57,27 @@ enum S3TestServer {
         }
     }
 
-    /// A configuration for the test server (moto takes any key).
-    static func configuration() throws -> S3Configuration {
-        let endpoint = try self.endpoint.get()
-        return try S3Configuration.resolve(environment: ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                                                         "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint],
-                                           home: "/nonexistent")
+    /// The port of `endpoint`.
+    public static func port() throws -> Int {
+        guard let port = URL(string: try endpoint.get())?.port else { throw Unavailable(description: "the test endpoint has no port") }
+        return port
+    }
+
+    /// The environment a program talking to the test server runs with (moto
+    /// takes any key): this process's, with the AWS variables pointing there.
+    public static func environment(endpoint: String? = nil) throws -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["AWS_ACCESS_KEY_ID"] = "testing"
+        environment["AWS_SECRET_ACCESS_KEY"] = "testing"
+        environment["AWS_REGION"] = "us-east-1"
+        environment["AWS_DEFAULT_REGION"] = "us-east-1"
+        environment["AWS_ENDPOINT_URL"] = try endpoint ?? self.endpoint.get()
+        environment["AWS_PROFILE"] = nil
+        return environment
+    }
+
+    /// A bucket of its own for one test.
+    public static func bucketName() -> String {
+        "test-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
     }
 }
