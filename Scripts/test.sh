@@ -25,13 +25,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# Python packages: moto's S3 API server, which the object-storage tests talk to.
-if ! command -v moto_server >/dev/null 2>&1; then
-    echo "test.sh: installing moto[server]"
-    python3 -m pip install --quiet "moto[server]" 2>/dev/null \
-        || python3 -m pip install --quiet --break-system-packages "moto[server]"
-fi
+# Python packages: moto's S3 API server, which the object-storage tests talk
+# to, and the AWS CLI, which reads back what ledger wrote there (and writes
+# what ledger must read).
 export PATH="$PATH:$HOME/.local/bin"
+pip_install() {
+    echo "test.sh: installing $1"
+    python3 -m pip install --quiet "$1" 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages "$1"
+}
+command -v moto_server >/dev/null 2>&1 || pip_install "moto[server]"
+command -v aws >/dev/null 2>&1 || pip_install awscli
 hash -r
 # The S3 test server on a free loopback port, named for the tests, stopped after them.
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

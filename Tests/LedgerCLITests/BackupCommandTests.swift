@@ -155,9 +155,15 @@ extension Ledger {
     /// - Returns: whether it was still running, so the kill interrupted it.
     @discardableResult
     static func runKilled(after seconds: Double, _ arguments: String...) throws -> Bool {
+        try runKilled(after: seconds, arguments)
+    }
+
+    @discardableResult
+    static func runKilled(after seconds: Double, _ arguments: [String], environment: [String: String]? = nil) throws -> Bool {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if let environment { process.environment = environment }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -17,9 +17,15 @@ enum Ledger {
     }()
 
     static func run(_ arguments: String..., in folder: String? = nil) throws -> CommandResult {
+        try run(arguments, in: folder)
+    }
+
+    /// Runs the binary with `environment` instead of this process's, when given.
+    static func run(_ arguments: [String], environment: [String: String]? = nil, in folder: String? = nil) throws -> CommandResult {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if let environment { process.environment = environment }
         if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

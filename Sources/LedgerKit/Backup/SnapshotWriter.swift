@@ -33,8 +33,9 @@ public enum SnapshotWriter {
         let header = try FileHeader.read(path: file)
         guard header.isCompanyFile else { throw CompanyFileError.notCompanyFile(path: file) }
         try location.prepare()
-        let copy = AtomicFile.temporaryPath(beside: location.stagingFolder(for: file) + "/" + URL(fileURLWithPath: file).lastPathComponent,
-                                            purpose: "copy.partial")
+        let staged = location.stagingFolder(for: file) + "/" + URL(fileURLWithPath: file).lastPathComponent
+        AtomicFile.removeLeftovers(beside: staged, purposes: ["copy.partial", "snapshot.partial"])
+        let copy = AtomicFile.temporaryPath(beside: staged, purpose: "copy.partial")
         defer { AtomicFile.removeDatabaseFiles(at: copy) }
         let readable = try privateCopy(of: file, to: copy, wait: wait)
         return try take(copyAt: copy, readable: readable, company: readable ? companyName(in: copy) : nil, of: file,

@@ -235,16 +235,7 @@ public enum Rebuilder {
     /// they could clean up left beside it; each name carries its process id, so
     /// a running rebuild's files are left alone.
     static func removeLeftovers(of path: String) {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        let prefix = "." + url.lastPathComponent + ".rebuild-"
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
-        for name in names where name.hasPrefix(prefix) {
-            // ".NAME.rebuild-PURPOSE-PID-RANDOM", maybe with -wal or -shm after it.
-            let parts = name.dropFirst(prefix.count).split(separator: "-")
-            guard parts.count >= 3, let pid = Int32(parts[1]), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
-            unlink(folder + "/" + name)
-        }
+        AtomicFile.removeLeftovers(beside: path, purposes: ["rebuild-source", "rebuild-working", "rebuild-final"])
     }
 
     /// Refuses a file another program has open, and folds a leftover WAL into

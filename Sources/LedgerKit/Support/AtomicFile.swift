@@ -13,6 +13,23 @@ enum AtomicFile {
         return folder + "/." + url.lastPathComponent + "." + purpose + "-" + String(getpid()) + "-" + random
     }
 
+    /// Removes what killed runs left beside `path`: temporary files made by
+    /// `temporaryPath(beside: path, purpose:)` for one of `purposes` (and their
+    /// `-wal`, `-shm`, `-journal`), whose process no longer exists.
+    static func removeLeftovers(beside path: String, purposes: [String]) {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names {
+            guard let purpose = purposes.first(where: { name.hasPrefix("." + url.lastPathComponent + "." + $0 + "-") }) else { continue }
+            // "-PID-RANDOM", maybe with "-wal" or "-shm" after it.
+            var parts = name.dropFirst(url.lastPathComponent.count + purpose.count + 3).split(separator: "-")
+            if let last = parts.last, ["wal", "shm", "journal"].contains(last) { parts.removeLast() }
+            guard parts.count == 2, let pid = Int32(parts[0]), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            unlink(folder + "/" + name)
+        }
+    }
+
     /// Builds a file with `build` (given the temporary path) and publishes it at `path`.
     ///
     /// - Parameter replacing: when false, an existing file at `path` is never
