@@ -16,6 +16,8 @@ public final class FaultProxy: @unchecked Sendable {
         case dropResponse(afterBytes: Int)
         /// Wait this long, then pass the request on.
         case delay(TimeInterval)
+        /// Answer this status with these bytes as the body, never passing the request on.
+        case answer(Int, body: [UInt8])
     }
 
     /// One request as the proxy saw it.
@@ -133,6 +135,10 @@ public final class FaultProxy: @unchecked Sendable {
             let answer = "HTTP/1.1 \(status) Injected\r\nContent-Type: application/xml\r\nContent-Length: \(document.utf8.count)\r\nConnection: close\r\n\r\n"
                 + (words[0] == "HEAD" ? "" : document)
             send(client, Array(answer.utf8))
+            return
+        case .answer(let status, let bytes):
+            let head = "HTTP/1.1 \(status) Injected\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
+            send(client, Array(head.utf8) + (words[0] == "HEAD" ? [] : bytes))
             return
         case .delay(let seconds):
             Thread.sleep(forTimeInterval: seconds)

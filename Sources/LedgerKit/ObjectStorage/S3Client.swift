@@ -380,8 +380,9 @@ struct ListingParser {
         var rest = text[...]
         while let start = rest.range(of: "<Contents>"), let end = rest.range(of: "</Contents>", range: start.upperBound..<rest.endIndex) {
             let block = rest[start.upperBound..<end.lowerBound]
-            if let key = element("Key", in: block) {
-                listing.objects.append(S3Client.Object(key: key, size: element("Size", in: block).flatMap { Int64($0) } ?? 0))
+            // An entry without a key, or whose size is not a count of bytes, is not to be trusted: it is left out.
+            if let key = element("Key", in: block), let size = element("Size", in: block).flatMap({ Int64($0) }), size >= 0 {
+                listing.objects.append(S3Client.Object(key: key, size: size))
             }
             rest = rest[end.upperBound...]
         }

@@ -60,6 +60,26 @@ import Testing
         #expect(ListingParser.parse(Data([0xFF, 0x00, 0x3C])).objects.isEmpty)
     }
 
+    @Test func randomBytesNeverCrashTheReadersOfAnswers() {
+        var random = SplitMix64(seed: 41)
+        let pieces = ["<Contents>", "</Contents>", "<Key>", "</Key>", "<Size>", "</Size>", "<IsTruncated>true</IsTruncated>",
+                      "<NextContinuationToken>", "</NextContinuationToken>", "&amp;", "&#", "&#x110000;", "&", ";", "<Code>", "</Code>",
+                      "<UploadId>", "</UploadId>", "9999999999999999999999", "-1", "\u{0}", "é", "\u{FFFD}"]
+        for _ in 0..<3_000 {
+            var text = ""
+            for _ in 0..<Int(random.next() % 40) {
+                text += random.next() % 3 == 0 ? String(UnicodeScalar(UInt8(truncatingIfNeeded: random.next() % 128)))
+                    : pieces[Int(random.next() % UInt64(pieces.count))]
+            }
+            let bytes = Data(text.utf8) + Data((0..<Int(random.next() % 8)).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+            let page = ListingParser.parse(bytes)
+            #expect(page.objects.allSatisfy { $0.size >= 0 })
+            _ = S3ErrorDocument.code(in: bytes)
+            _ = try? JSONDecoder().decode(S3Lease.Content.self, from: bytes)
+            _ = try? SnapshotCatalog.snapshot(head: [UInt8](bytes), path: "s3://b/x.db.gz", bytes: Int64(bytes.count))
+        }
+    }
+
     @Test func bigFilesGoUpInCheckedPartsAndComeBackWhole() throws {
         let (client, bucket) = try client()
         let folder = TemporaryDirectory()

@@ -164,4 +164,45 @@ import Testing
             taken.release()
         }
     }
+
+    @Test func hostileAnswersNeverCrashAListingOrARead() throws {
+        let (direct, bucket) = try bucket()
+        let local = try snapshotFile()
+        let place = try #require(try S3Location("s3://\(bucket)/acme"))
+        _ = try S3SnapshotLocation(place, client: direct).publish(local.path, manifest: local.manifest, at: Date(timeIntervalSince1970: 1_800_000_000))
+        let valid = [UInt8](try contents(local.path).prefix(4096))
+        let listing = [UInt8](try direct.expect("GET", bucket: bucket, query: [("list-type", "2"), ("prefix", "acme/")]).1)
+        var random = SplitMix64(seed: 2026)
+        for round in 0..<40 {
+            // Each round mangles either the listing or the heads: random bytes, or a real answer with bytes changed or cut.
+            var body = round % 2 == 0 ? listing : valid
+            switch random.next() % 3 {
+            case 0: body = (0..<Int(random.next() % 3000)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            case 1: for _ in 0..<1 + Int(random.next() % 8) where !body.isEmpty {
+                body[Int(random.next() % UInt64(body.count))] = UInt8(truncatingIfNeeded: random.next())
+            }
+            default: body = Array(body.prefix(Int(random.next() % UInt64(body.count + 1))))
+            }
+            let status = [200, 206, 200, 404, 500][Int(random.next() % 5)]
+            let mangled = body
+            let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in
+                let isListing = request.target.contains("list-type")
+                return request.method == "GET" && isListing == (round % 2 == 0) ? .answer(status, body: mangled) : nil
+            }
+            defer { proxy.stop() }
+            let client = S3Client(configuration: try S3TestServer.configuration(endpoint: proxy.endpoint),
+                                  retries: RetryPolicy(attempts: 2, base: 0.001, cap: 0.002), timeout: 5)
+            let location = S3SnapshotLocation(place, client: client)
+            do {
+                let (snapshots, unreadable) = try location.list()
+                // Whatever came back names only what the bucket could hold.
+                #expect(snapshots.allSatisfy { $0.path.hasPrefix("s3://\(bucket)/acme/") && $0.bytes >= 0 })
+                #expect(unreadable.allSatisfy { $0.path.hasPrefix("s3://\(bucket)/acme/") })
+            } catch let error as ObjectStorageError {
+                #expect(error.errorDescription?.contains("\n") == false)
+            } catch let error as BackupError {
+                #expect(error.errorDescription?.contains("\n") == false)
+            }
+        }
+    }
 }
