@@ -95,6 +95,25 @@ import Testing
         #expect(try keys(bucket, "clients/acme/").count == 1)
     }
 
+    @Test func preRebuildAndPreRestoreSnapshotsCanGoOffSite() throws {
+        let bucket = try bucket()
+        let file = try folder.sample("acme.db")
+        let rebuilt = try ledger("rebuild", file, "--backup-dir", "s3://\(bucket)/safety")
+        #expect(rebuilt.status == 0, "\(rebuilt.stdout)\(rebuilt.stderr)")
+        let first = try ledger("snapshots", "s3://\(bucket)/safety", "--json")
+        let before = try #require(try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [[String: Any]])
+        #expect(before.map { $0["kind"] as? String } == ["pre-rebuild"])
+        let path = try #require(before.first?["path"] as? String)
+
+        let restored = try ledger("restore", path, "--to", file, "--backup-dir", "s3://\(bucket)/safety")
+        #expect(restored.status == 0, "\(restored.stderr)")
+        let second = try ledger("snapshots", "s3://\(bucket)/safety", "--json")
+        let after = try #require(try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [[String: Any]])
+        #expect(Set(after.compactMap { $0["kind"] as? String }) == ["pre-rebuild", "pre-restore"])
+        #expect(String(try shell("sha256sum '\(file)'").output.prefix(64)) == before.first?["database_sha256"] as? String)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".") } == [])
+    }
+
     @Test func everyObjectStorageFailureIsOneLineAndExit2WithNothingWritten() throws {
         let bucket = try bucket()
         let file = try folder.sample("acme.db")

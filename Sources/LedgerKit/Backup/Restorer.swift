@@ -71,9 +71,10 @@ public enum Restorer {
                                now: Date = Date()) throws -> RestoreResult {
         let exists = FileManager.default.fileExists(atPath: target)
         if exists { try refuseIfInUse(target, wait: wait) }
+        AtomicFile.removeLeftovers(beside: target, purposes: ["restoring", "download"])
         let temporary = AtomicFile.temporaryPath(beside: target, purpose: "restoring")
         defer { AtomicFile.removeDatabaseFiles(at: temporary) }
-        try decompress(snapshot, to: temporary)
+        try decompress(snapshot, to: temporary, near: target)
 
         var status = "skipped"
         var restoredCompany: String?
@@ -107,9 +108,10 @@ public enum Restorer {
     }
 
     /// Decompresses into `temporary` (mode 0600), checking size and SHA-256;
-    /// a snapshot in object storage is downloaded beside `temporary` first.
-    static func decompress(_ snapshot: Snapshot, to temporary: String) throws {
-        try BackupLocation.containing(snapshot).withFile(of: snapshot, near: temporary) { file in
+    /// a snapshot in object storage is first downloaded into a hidden file
+    /// beside `near` (by default `temporary`).
+    static func decompress(_ snapshot: Snapshot, to temporary: String, near: String? = nil) throws {
+        try BackupLocation.containing(snapshot).withFile(of: snapshot, near: near ?? temporary) { file in
             try decompress(snapshot, from: file, to: temporary)
         }
     }
