@@ -10,6 +10,9 @@ public struct RestoreResult: Codable, Sendable {
     public var replaced: Snapshot?
     /// `clean`, `findings` or `skipped` (with `--no-verify`).
     public var verify: String
+    /// Whether the restored content was verified now; false when its SHA-256
+    /// matched a snapshot whose manifest says it was verified clean when taken.
+    public var verifiedNow: Bool
 }
 
 /// Why a restore was refused. The target is untouched in every case.
@@ -65,9 +68,12 @@ public enum Restorer {
     ///   - backupFolder: where the `pre-restore` snapshot of the replaced file goes
     ///     (a folder or `s3://BUCKET/PREFIX`).
     ///   - force: replace a file of another company.
-    ///   - verify: run a quick verify of the restored content first.
+    ///   - verify: run a quick verify of the restored content first, unless its
+    ///     SHA-256 matches a manifest that says `clean`: those are the very bytes
+    ///     that were verified when the snapshot was taken.
+    ///   - reverify: verify even then.
     public static func restore(_ snapshot: Snapshot, to target: String, backupFolder: String, force: Bool = false,
-                               verify: Bool = true, wait: TimeInterval = CompanyFile.lockWait,
+                               verify: Bool = true, reverify: Bool = false, wait: TimeInterval = CompanyFile.lockWait,
                                now: Date = Date()) throws -> RestoreResult {
         let exists = FileManager.default.fileExists(atPath: target)
         if exists { try refuseIfInUse(target, wait: wait) }
@@ -76,11 +82,16 @@ public enum Restorer {
         defer { AtomicFile.removeDatabaseFiles(at: temporary) }
         try decompress(snapshot, to: temporary, near: target)
 
+        // The SHA-256 was checked while decompressing.
         var status = "skipped"
+        var verifiedNow = false
         var restoredCompany: String?
-        if verify {
+        if verify && !reverify && snapshot.manifest.verify == "clean" {
+            status = "clean"
+        } else if verify {
             let report = try Verifier.verify(path: temporary, quick: true)
             status = report.ok ? "clean" : "findings"
+            verifiedNow = true
         }
         restoredCompany = try? CompanyFile.read(temporary) {
             try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1")
@@ -104,7 +115,7 @@ public enum Restorer {
         } catch let error as SystemCallError {
             throw BackupError.cannotWrite(path: target, reason: error.reason)
         }
-        return RestoreResult(snapshot: snapshot, target: target, replaced: replaced, verify: status)
+        return RestoreResult(snapshot: snapshot, target: target, replaced: replaced, verify: status, verifiedNow: verifiedNow)
     }
 
     /// Decompresses into `temporary` (mode 0600), checking size and SHA-256;

@@ -143,7 +143,7 @@ final class S3Client: Sendable {
     /// partial object is ever visible. Memory: at most `inFlight` parts.
     /// - Throws: `S3Failure.exists` when the name is taken; `S3Failure.status` otherwise.
     func upload(file path: String, bucket: String, key: String, metadata: [String: String] = [:],
-                partSize: Int = 8 << 20, inFlight: Int = 4, progress: Progress? = nil) throws {
+                partSize: Int = 8 << 20, inFlight: Int = 2, progress: Progress? = nil) throws {
         let size = try SystemCalls.size(of: path)
         let headers: [(name: String, value: String)] = metadata.sorted { $0.key < $1.key }.map { ("x-amz-meta-\($0.key)", $0.value) }
         if size <= Int64(partSize) {

@@ -11,7 +11,9 @@ struct RestoreCommand: ParsableCommand {
             s3://BUCKET/PREFIX or s3://BUCKET/PREFIX/NAME.db.gz): then the newest snapshot (of a file named \
             like FILE, if there are any) taken at or before --at is used. The snapshot's SHA-256 \
             is checked while it is decompressed beside FILE; only then is the file it replaces \
-            snapshotted (kind pre-restore, into --backup-dir) and replaced in one step. Refuses, \
+            snapshotted (kind pre-restore, into --backup-dir) and replaced in one step. Content \
+            whose SHA-256 matches a snapshot verified clean when it was taken is those very \
+            bytes and is not verified again (--verify does; --no-verify never). Refuses, \
             leaving FILE untouched: a damaged snapshot, a time before the oldest snapshot, FILE \
             open in another program, a snapshot of another company (unless --force). Exit status \
             0 restored, 2 refused or failed, 64 bad usage.
@@ -37,6 +39,9 @@ struct RestoreCommand: ParsableCommand {
     @Flag(name: .customLong("no-verify"), help: "Skip the quick verify of the restored content.")
     var noVerify = false
 
+    @Flag(name: .customLong("verify"), help: "Verify the restored content even when its SHA-256 matches a snapshot that was verified clean when taken.")
+    var reverify = false
+
     @Flag(help: "Print the result as one JSON object on stdout.")
     var json = false
 
@@ -44,6 +49,7 @@ struct RestoreCommand: ParsableCommand {
         if let at, PointInTime.parse(at) == nil {
             throw ValidationError("--at '\(at)' is not a time; write it like 2026-11-20T23:00:00Z or 2026-11-20.")
         }
+        guard !(reverify && noVerify) else { throw ValidationError("--verify and --no-verify cannot both be given.") }
     }
 
     func run() throws {
@@ -51,9 +57,10 @@ struct RestoreCommand: ParsableCommand {
             let snapshot = try Restorer.choose(source, target: to, at: at.flatMap { PointInTime.parse($0) })
             let folder = backupDir ?? URL(fileURLWithPath: to).deletingLastPathComponent().appendingPathComponent("backups").path
             let result = try Restorer.restore(snapshot, to: to, backupFolder: folder, force: force, verify: !noVerify,
-                                              wait: wait.seconds)
+                                              reverify: reverify, wait: wait.seconds)
             if json { return try Output.json(result) }
-            Output.line("Restored \(to) from \(snapshot.path) (taken \(snapshot.manifest.createdAt)), verify: \(result.verify)")
+            let how = result.verify == "clean" && !result.verifiedNow ? " (verified when taken; its SHA-256 matches)" : ""
+            Output.line("Restored \(to) from \(snapshot.path) (taken \(snapshot.manifest.createdAt)), verify: \(result.verify)\(how)")
             if let replaced = result.replaced { Output.line("The file it replaced is kept in \(replaced.path)") }
         }
     }

@@ -42,7 +42,7 @@ import Testing
         try Damage.apply(to: file) { db in try db.execute(sql: "DELETE FROM bank_feed") }
         let result = try Restorer.restore(taken[0], to: file, backupFolder: backups, force: true,
                                           now: moment("2026-11-20T09:00:00Z"))
-        #expect(result.verify == "clean")
+        #expect(result.verify == "clean" && !result.verifiedNow, "the very bytes verified when taken are not verified again")
         #expect(try company(file) == "Monday Co")
         #expect(try Verifier.verify(path: file).ok)
         let replaced = try #require(result.replaced)
@@ -51,6 +51,25 @@ import Testing
         #expect(replaced.path.hasSuffix("/acme-20261120T090000Z.db.gz"))
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
         #expect(names == ["acme.db", "backups"], "no temporary file is left behind")
+    }
+
+    @Test func contentIsVerifiedAgainWhenItsSnapshotWasNotVerifiedClean() throws {
+        let file = try Damage.sample(in: folder, name: "acme.db", transactions: 300)
+        // A snapshot taken without verify, then one of books with an unbalanced transaction.
+        let unverified = try SnapshotWriter.take(of: file, into: folder.file("b"), kind: .manual, verify: false,
+                                                 now: moment("2026-11-16T02:00:00Z"))
+        try Damage.apply(to: file) { db in try db.execute(sql: "UPDATE splits SET amount = amount + 1 WHERE id = 1") }
+        let findings = try SnapshotWriter.take(of: file, into: folder.file("b"), kind: .manual, now: moment("2026-11-17T02:00:00Z"))
+        #expect(unverified.manifest.verify == "skipped" && findings.manifest.verify == "findings")
+
+        let first = try Restorer.restore(unverified, to: folder.file("one.db"), backupFolder: folder.file("b"))
+        #expect(first.verify == "clean" && first.verifiedNow)
+        let second = try Restorer.restore(findings, to: folder.file("two.db"), backupFolder: folder.file("b"))
+        #expect(second.verify == "findings" && second.verifiedNow)
+        // --verify verifies a clean one too.
+        let clean = try SnapshotWriter.take(of: folder.file("one.db"), into: folder.file("b"), kind: .manual, now: moment("2026-11-18T02:00:00Z"))
+        let third = try Restorer.restore(clean, to: folder.file("three.db"), backupFolder: folder.file("b"), reverify: true)
+        #expect(third.verify == "clean" && third.verifiedNow)
     }
 
     @Test func refusesAnotherCompanyUnlessForced() throws {
