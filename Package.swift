@@ -11,7 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(
@@ -24,6 +24,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // Scrypt, for age's passphrase recipient.
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 "CZlib",
             ]),
         .executableTarget(
@@ -49,7 +51,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             // Data the tests read beside their sources (by #filePath), not resources of the bundle.
-            exclude: ["ObjectStorage/Fixtures", "Robustness/FuzzFindings"]),
+            exclude: ["ObjectStorage/Fixtures", "Robustness/FuzzFindings", "Encryption/Fixtures"]),
         .testTarget(
             name: "LedgerCLITests",
             dependencies: ["ledger", "LedgerKit", "LedgerTestSupport"]),

@@ -1,0 +1,158 @@
+import Crypto
+import Foundation
+import Testing
+@testable import LedgerKit
+
+/// The age format against the C2SP testkit's vectors, and encryption round
+/// trips, tampering and wrong keys.
+@Suite struct AgeFormatTests {
+    let folder = TemporaryDirectory()
+
+    /// One testkit vector: its header fields and its age file.
+    struct Vector: CustomStringConvertible {
+        let name: String
+        let fields: [(String, String)]
+        let file: [UInt8]
+
+        var description: String { name }
+        func values(_ key: String) -> [String] { fields.filter { $0.0 == key }.map(\.1) }
+    }
+
+    static let vectorFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/age-testkit").path
+
+    static let vectors: [Vector] = {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: vectorFolder)) ?? []).filter { $0 != "SOURCE.md" }.sorted()
+        return names.compactMap { name in
+            guard let data = FileManager.default.contents(atPath: vectorFolder + "/" + name) else { return nil }
+            let bytes = [UInt8](data)
+            guard let blank = (0..<bytes.count - 1).first(where: { bytes[$0] == 10 && bytes[$0 + 1] == 10 }) else { return nil }
+            let fields = String(decoding: bytes[..<blank], as: UTF8.self).split(separator: "\n").compactMap { line -> (String, String)? in
+                guard let colon = line.range(of: ": ") else { return nil }
+                return (String(line[..<colon.lowerBound]), String(line[colon.upperBound...]))
+            }
+            var file = Array(bytes[(blank + 2)...])
+            if fields.contains(where: { $0 == ("compressed", "zlib") }), let inflater = try? Inflater(windowBits: 15) {
+                var out: [UInt8] = []
+                _ = try? file.withUnsafeBytes { try inflater.inflate($0) { out += $0 } }
+                file = out
+            }
+            return Vector(name: name, fields: fields, file: file)
+        }
+    }()
+
+    private static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+    @Test func theTestkitHasItsVectors() {
+        #expect(Self.vectors.count == 92)
+    }
+
+    @Test(arguments: vectors)
+    func testkitVector(_ vector: Vector) throws {
+        let keys = SnapshotIdentities(identities: vector.values("identity").compactMap { AgeIdentity(text: $0) },
+                                      passphrases: vector.values("passphrase"))
+        var released: [UInt8] = []
+        var outcome = "success"
+        do {
+            try AgeFile.decrypt(ByteFeed.bytes(vector.file), with: keys) { released += $0 }
+        } catch let failure as AgeFile.Failure {
+            switch failure {
+            case .header: outcome = "header failure"
+            case .noMatch: outcome = "no match"
+            case .hmac: outcome = "HMAC failure"
+            case .payload: outcome = "payload failure"
+            }
+        }
+        #expect(outcome == vector.values("expect").first)
+        if let payload = vector.values("payload").first {
+            #expect(Self.hex(Array(SHA256.hash(data: released))) == payload, "what was released before any failure")
+        }
+    }
+
+    @Test func keysRoundTripThroughTheirTexts() throws {
+        let identity = AgeIdentity.generate()
+        #expect(identity.recipient.text.hasPrefix("age1") && identity.recipient.text.count == 62)
+        #expect(try AgeRecipient(identity.recipient.text) == identity.recipient)
+        #expect(AgeIdentity(text: identity.secretText)?.recipient == identity.recipient)
+        #expect(identity.secretText.hasPrefix("AGE-SECRET-KEY-1"))
+        #expect(!"\(identity)".contains("AGE-SECRET"), "an identity never prints its secret")
+        let text = identity.recipient.text
+        let lastChanged = String(text.dropLast()) + (text.hasSuffix("q") ? "p" : "q")
+        for bad in ["age1", text.uppercased(), lastChanged, "ssh-ed25519 AAAA", String(text.dropLast())] {
+            #expect(throws: EncryptionError.self) { try AgeRecipient(bad) }
+        }
+    }
+
+    private func encrypted(_ plain: [UInt8], for recipients: SnapshotRecipients) throws -> [UInt8] {
+        let input = folder.file("plain-\(UUID().uuidString)"), output = folder.file("sealed-\(UUID().uuidString)")
+        try Data(plain).write(to: URL(fileURLWithPath: input))
+        try AgeFile.encrypt(file: input, to: output, for: recipients, workFactor: 10)
+        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: output)))
+    }
+
+    private func decrypted(_ sealed: [UInt8], with keys: SnapshotIdentities) throws -> [UInt8] {
+        var out: [UInt8] = []
+        try AgeFile.decrypt(ByteFeed.bytes(sealed), with: keys) { out += $0 }
+        return out
+    }
+
+    @Test(arguments: [0, 1, 65_535, 65_536, 65_537, 200_000])
+    func encryptionRoundTrips(size: Int) throws {
+        var random = SplitMix64(seed: UInt64(size))
+        let plain = (0..<size).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        let alice = AgeIdentity.generate(), bob = AgeIdentity.generate()
+        let sealed = try encrypted(plain, for: SnapshotRecipients(recipients: [alice.recipient, bob.recipient]))
+        #expect(try decrypted(sealed, with: SnapshotIdentities(identities: [bob])) == plain)
+        #expect(try decrypted(sealed, with: SnapshotIdentities(identities: [alice])) == plain)
+        #expect(throws: AgeFile.Failure.noMatch) { try decrypted(sealed, with: SnapshotIdentities(identities: [AgeIdentity.generate()])) }
+        let head = try AgeFile.decryptHead(Array(sealed.prefix(70_000)), size: Int64(sealed.count), with: SnapshotIdentities(identities: [alice]))
+        #expect(head == Array(plain.prefix(65_536)))
+
+        let locked = try encrypted(plain, for: SnapshotRecipients(passphrase: "correct horse"))
+        #expect(try decrypted(locked, with: SnapshotIdentities(passphrases: ["wrong", "correct horse"])) == plain)
+        #expect(throws: AgeFile.Failure.noMatch) { try decrypted(locked, with: SnapshotIdentities(passphrases: ["wrong"])) }
+    }
+
+    @Test func everyChangedByteIsRefusedAndNothingUnauthenticatedIsReleased() throws {
+        let identity = AgeIdentity.generate()
+        var random = SplitMix64(seed: 7)
+        let plain = (0..<150_000).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        let sealed = try encrypted(plain, for: SnapshotRecipients(recipients: [identity.recipient]))
+        let keys = SnapshotIdentities(identities: [identity])
+        for _ in 0..<300 {
+            var changed = sealed
+            let position = Int(random.next() % UInt64(sealed.count))
+            changed[position] ^= UInt8(1 + random.next() % 255)
+            var released: [UInt8] = []
+            #expect(throws: AgeFile.Failure.self, "byte \(position)") {
+                try AgeFile.decrypt(ByteFeed.bytes(changed), with: keys) { released += $0 }
+            }
+            #expect(plain.starts(with: released), "only chunks before the change were released")
+        }
+        // Cut short anywhere, two chunks swapped, another recipient's header.
+        for length in [0, 10, 100, 200, sealed.count - 65_552, sealed.count - 1] {
+            #expect(throws: AgeFile.Failure.self, "cut at \(length)") { try decrypted(Array(sealed.prefix(length)), with: keys) }
+        }
+        let chunk = 65_552
+        let start: Int = sealed.count - (150_000 - 131_072 + 16) - 2 * chunk
+        var swapped: [UInt8] = Array(sealed[..<start])
+        swapped += sealed[(start + chunk)..<(start + 2 * chunk)]
+        swapped += sealed[start..<(start + chunk)]
+        swapped += sealed[(start + 2 * chunk)...]
+        #expect(swapped.count == sealed.count)
+        #expect(throws: AgeFile.Failure.self) { try decrypted(swapped, with: keys) }
+        let other = try encrypted(plain, for: SnapshotRecipients(recipients: [AgeIdentity.generate().recipient]))
+        #expect(throws: AgeFile.Failure.noMatch) { try decrypted(other, with: keys) }
+    }
+
+    @Test func identityFilesAreWrittenPrivateAndRefusedWhenOthersCanReadThem() throws {
+        let path = folder.file("key.txt")
+        let identity = try AgeKeyFiles.writeNewIdentity(to: path)
+        var status = stat()
+        stat(path, &status)
+        #expect(status.st_mode & 0o777 == 0o600)
+        #expect(try AgeKeyFiles.identities(at: path).map(\.recipient) == [identity.recipient])
+        #expect(throws: EncryptionError.keyFileExists(path: path)) { try AgeKeyFiles.writeNewIdentity(to: path) }
+        chmod(path, 0o644)
+        #expect(throws: EncryptionError.identityFileOpen(path: path, mode: "644")) { try AgeKeyFiles.identities(at: path) }
+    }
+}
