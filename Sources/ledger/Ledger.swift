@@ -10,5 +10,5 @@ struct Ledger: ParsableCommand {
             0 success, 1 findings (where a command reports them), 2 the command could not \
             do its work (the file is untouched), 64 bad usage.
             """,
-        subcommands: [InitCommand.self, SampleCommand.self, InfoCommand.self, VerifyCommand.self, RebuildCommand.self, LogCommand.self, ImportCommand.self, FeedCommand.self, ExportCommand.self, ReportCommand.self, BackupCommand.self, SnapshotsCommand.self, RestoreCommand.self, CheckBackupsCommand.self, PruneCommand.self, ScheduleCommand.self])
+        subcommands: [InitCommand.self, SampleCommand.self, InfoCommand.self, VerifyCommand.self, RebuildCommand.self, LogCommand.self, ImportCommand.self, FeedCommand.self, ExportCommand.self, ReportCommand.self, BackupCommand.self, SnapshotsCommand.self, RestoreCommand.self, CheckBackupsCommand.self, PruneCommand.self, ScheduleCommand.self, KeyCommand.self])
 }

@@ -45,19 +45,21 @@ public enum Restorer {
     /// Picks the snapshot a restore uses: `source` itself if it is a file, else
     /// the newest in the folder taken at or before `time` (newest of all without),
     /// preferring snapshots of a file named like `target`.
-    public static func choose(_ source: String, target: String, at time: Date?) throws -> Snapshot {
+    /// Encrypted snapshots are chosen by their names' times, and read with `keys`.
+    public static func choose(_ source: String, target: String, at time: Date?,
+                              with keys: SnapshotIdentities = SnapshotIdentities()) throws -> Snapshot {
         let (location, named) = try BackupLocation.source(source)
-        if let named { return try location.snapshot(at: named) }
-        var snapshots = try location.list().snapshots
+        if let named { return try location.snapshot(at: named, with: keys) }
+        var snapshots = try location.list(with: keys).snapshots
         let name = URL(fileURLWithPath: target).lastPathComponent
-        if snapshots.contains(where: { $0.manifest.source == name }) {
-            snapshots = snapshots.filter { $0.manifest.source == name }
+        if snapshots.contains(where: { $0.source == name }) {
+            snapshots = snapshots.filter { $0.source == name }
         }
         guard let oldest = snapshots.first, let newest = snapshots.last else { throw RestoreError.noSnapshots(folder: source) }
         guard let time else { return newest }
         let limit = Timestamp.string(from: time)
-        guard let chosen = snapshots.last(where: { $0.manifest.createdAt <= limit }) else {
-            throw RestoreError.beforeOldest(time: limit, oldest: oldest.manifest.createdAt)
+        guard let chosen = snapshots.last(where: { $0.createdAt <= limit }) else {
+            throw RestoreError.beforeOldest(time: limit, oldest: oldest.createdAt)
         }
         return chosen
     }
@@ -72,21 +74,24 @@ public enum Restorer {
     ///     SHA-256 matches a manifest that says `clean`: those are the very bytes
     ///     that were verified when the snapshot was taken.
     ///   - reverify: verify even then.
+    ///   - keys: what opens an encrypted snapshot.
     public static func restore(_ snapshot: Snapshot, to target: String, backupFolder: String, force: Bool = false,
-                               verify: Bool = true, reverify: Bool = false, wait: TimeInterval = CompanyFile.lockWait,
-                               now: Date = Date()) throws -> RestoreResult {
+                               verify: Bool = true, reverify: Bool = false, keys: SnapshotIdentities = SnapshotIdentities(),
+                               wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> RestoreResult {
+        // An encrypted snapshot listed without a key is refused before anything is touched.
+        let manifest = try opened(snapshot, with: keys)
         let exists = FileManager.default.fileExists(atPath: target)
         if exists { try refuseIfInUse(target, wait: wait) }
-        AtomicFile.removeLeftovers(beside: target, purposes: ["restoring", "download"])
+        AtomicFile.removeLeftovers(beside: target, purposes: ["restoring", "download", "decrypting"])
         let temporary = AtomicFile.temporaryPath(beside: target, purpose: "restoring")
         defer { AtomicFile.removeDatabaseFiles(at: temporary) }
-        try decompress(snapshot, to: temporary, near: target)
+        try decompress(snapshot, to: temporary, near: target, with: keys)
 
         // The SHA-256 was checked while decompressing.
         var status = "skipped"
         var verifiedNow = false
         var restoredCompany: String?
-        if verify && !reverify && snapshot.manifest.verify == "clean" {
+        if verify && !reverify && manifest.verify == "clean" {
             status = "clean"
         } else if verify {
             let report = try Verifier.verify(path: temporary, quick: true)
@@ -101,7 +106,7 @@ public enum Restorer {
             let current = try? CompanyFile.read(target) {
                 try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1")
             }
-            if !force, let current = current ?? nil, let incoming = restoredCompany ?? snapshot.manifest.company, current != incoming {
+            if !force, let current = current ?? nil, let incoming = restoredCompany ?? manifest.company, current != incoming {
                 throw RestoreError.otherCompany(target: target, targetCompany: current, snapshotCompany: incoming)
             }
             replaced = try SnapshotWriter.take(of: target, into: backupFolder, kind: .preRestore, wait: wait, now: now)
@@ -118,16 +123,32 @@ public enum Restorer {
         return RestoreResult(snapshot: snapshot, target: target, replaced: replaced, verify: status, verifiedNow: verifiedNow)
     }
 
+    /// The manifest of a snapshot that can be read.
+    /// - Throws: `EncryptionError` when it is encrypted and no key given opened it.
+    static func opened(_ snapshot: Snapshot, with keys: SnapshotIdentities) throws -> Manifest {
+        guard let manifest = snapshot.manifest else {
+            throw keys.isEmpty ? EncryptionError.needsIdentity(path: snapshot.path) : EncryptionError.noMatchingKey(path: snapshot.path)
+        }
+        return manifest
+    }
+
     /// Decompresses into `temporary` (mode 0600), checking size and SHA-256;
     /// a snapshot in object storage is first downloaded into a hidden file
-    /// beside `near` (by default `temporary`).
-    static func decompress(_ snapshot: Snapshot, to temporary: String, near: String? = nil) throws {
-        try BackupLocation.containing(snapshot).withFile(of: snapshot, near: near ?? temporary) { file in
-            try decompress(snapshot, from: file, to: temporary)
+    /// beside `near` (by default `temporary`), and an encrypted one decrypted there.
+    static func decompress(_ snapshot: Snapshot, to temporary: String, near: String? = nil,
+                           with keys: SnapshotIdentities = SnapshotIdentities()) throws {
+        let manifest = try opened(snapshot, with: keys)
+        let beside = near ?? temporary
+        try BackupLocation.containing(snapshot).withFile(of: snapshot, near: beside) { file in
+            guard snapshot.encrypted else { return try decompress(manifest, of: snapshot.path, from: file, to: temporary) }
+            let plain = AtomicFile.temporaryPath(beside: beside, purpose: "decrypting")
+            defer { unlink(plain) }
+            try SnapshotSealing.decrypt(file, to: plain, with: keys, path: snapshot.path)
+            try decompress(manifest, of: snapshot.path, from: plain, to: temporary)
         }
     }
 
-    private static func decompress(_ snapshot: Snapshot, from file: String, to temporary: String) throws {
+    private static func decompress(_ manifest: Manifest, of path: String, from file: String, to temporary: String) throws {
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw BackupError.cannotWrite(path: temporary, reason: String(cString: strerror(errno))) }
         var hasher = SHA256()
@@ -145,8 +166,8 @@ public enum Restorer {
             throw error
         }
         let hex = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        guard hex == snapshot.manifest.databaseSha256, size == snapshot.manifest.databaseBytes else {
-            throw RestoreError.checksumMismatch(path: snapshot.path)
+        guard hex == manifest.databaseSha256, size == manifest.databaseBytes else {
+            throw RestoreError.checksumMismatch(path: path)
         }
     }
 

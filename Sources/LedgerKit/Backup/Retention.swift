@@ -34,7 +34,7 @@ public enum Retention {
         var calendar = Calendar(identifier: .iso8601)
         calendar.timeZone = TimeZone(secondsFromGMT: 0)!
         var decisions: [RetentionDecision] = []
-        let groups = Dictionary(grouping: snapshots, by: \.manifest.source)
+        let groups = Dictionary(grouping: snapshots, by: \.source)
         for source in groups.keys.sorted() {
             let newestFirst = groups[source]!.sorted { SnapshotCatalog.isOlder($1, than: $0) }
             var seen: [String: Set<String>] = ["daily": [], "weekly": [], "monthly": []]
@@ -42,7 +42,7 @@ public enum Retention {
                 var reasons: [String] = []
                 if position == 0 { reasons.append("newest") }
                 if position < policy.last { reasons.append("last \(position + 1)") }
-                let time = snapshot.manifest.createdAt
+                let time = snapshot.createdAt
                 let day = String(time.prefix(10)), month = String(time.prefix(7))
                 var week = day
                 if let moment = Timestamp.parse(time) {
@@ -68,9 +68,9 @@ public enum Retention {
     /// lock, so no backup publishes meanwhile.
     public static func prune(_ text: String, policy: RetentionPolicy, dryRun: Bool) throws -> [RetentionDecision] {
         let location = try BackupLocation.open(text)
-        guard !dryRun else { return decide(try location.list().snapshots, policy: policy) }
+        guard !dryRun else { return decide(try location.list(with: SnapshotIdentities()).snapshots, policy: policy) }
         return try location.exclusively {
-            let decisions = decide(try location.list().snapshots, policy: policy)
+            let decisions = decide(try location.list(with: SnapshotIdentities()).snapshots, policy: policy)
             for decision in decisions where !decision.keep { try location.remove(decision.snapshot) }
             return decisions
         }

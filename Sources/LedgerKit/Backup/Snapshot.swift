@@ -50,28 +50,95 @@ public struct Manifest: Codable, Equatable, Sendable {
     }
 }
 
-/// A snapshot file and what its manifest says.
+/// A snapshot and what is known of it: everything its manifest says, or,
+/// for an encrypted snapshot read without a key, what its name (and the
+/// location's metadata) says.
 public struct Snapshot: Codable, Equatable, Sendable {
     public var path: String
     /// The snapshot file's size.
     public var bytes: Int64
-    public var manifest: Manifest
+    /// Its manifest; nil for an encrypted snapshot read without a key.
+    public var manifest: Manifest?
+    /// Whether it is encrypted (age, `….gz.age`).
+    public var encrypted: Bool
+    /// Its time: the manifest's, else its name's.
+    public var createdAt: String
+    /// Its kind: the manifest's, else the location's metadata's; nil when neither says.
+    public var kind: SnapshotKind?
+    /// The name of the company file it is of: the manifest's `source`, else from its name.
+    public var source: String
+
+    /// A snapshot whose manifest was read.
+    public init(path: String, bytes: Int64, manifest: Manifest, encrypted: Bool = false) {
+        self.path = path
+        self.bytes = bytes
+        self.manifest = manifest
+        self.encrypted = encrypted
+        createdAt = manifest.createdAt
+        kind = manifest.kind
+        source = manifest.source
+    }
+
+    /// An encrypted snapshot read without a key: what its name says.
+    init?(sealedAt path: String, bytes: Int64, kind: SnapshotKind?) {
+        guard let (source, createdAt) = SnapshotName.parse(URL(fileURLWithPath: path).lastPathComponent) else { return nil }
+        self.path = path
+        self.bytes = bytes
+        manifest = nil
+        encrypted = true
+        self.createdAt = createdAt
+        self.kind = kind
+        self.source = source
+    }
 }
 
-/// How snapshot files are named: `<stem>-<YYYYMMDD>T<HHMMSS>Z[-N]<ext>.gz`.
+/// How snapshot files are named: `<stem>-<YYYYMMDD>T<HHMMSS>Z[-N]<ext>.gz`,
+/// and `.gz.age` after it when encrypted.
 enum SnapshotName {
-    static func make(source: String, at moment: Date, sequence: Int) -> String {
+    static let encryptedSuffix = ".age"
+
+    static func make(source: String, at moment: Date, sequence: Int, encrypted: Bool = false) -> String {
         let name = URL(fileURLWithPath: source).lastPathComponent
         let dot = name.lastIndex(of: ".").flatMap { $0 == name.startIndex ? nil : $0 }
         let stem = dot.map { String(name[..<$0]) } ?? name
         let ext = dot.map { String(name[$0...]) } ?? ""
         let compact = Timestamp.string(from: moment).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
-        return stem + "-" + compact + (sequence > 1 ? "-\(sequence)" : "") + ext + ".gz"
+        return stem + "-" + compact + (sequence > 1 ? "-\(sequence)" : "") + ext + ".gz" + (encrypted ? encryptedSuffix : "")
+    }
+
+    static func isEncrypted(_ name: String) -> Bool { name.hasSuffix(".gz" + encryptedSuffix) }
+
+    /// The company file's name and the time a snapshot's name says:
+    /// `acme-20261121T020000Z-2.db.gz.age` gives `acme.db` and `2026-11-21T02:00:00Z`.
+    static func parse(_ name: String) -> (source: String, createdAt: String)? {
+        var rest = name
+        if rest.hasSuffix(encryptedSuffix) { rest.removeLast(encryptedSuffix.count) }
+        guard rest.hasSuffix(".gz") else { return nil }
+        rest.removeLast(3)
+        // The last "-YYYYMMDDTHHMMSSZ" in the name, maybe followed by "-N", then the extension.
+        let bytes = Array(rest.utf8)
+        for start in stride(from: bytes.count - 17, through: 1, by: -1) where bytes[start - 1] == UInt8(ascii: "-") {
+            let stamp = bytes[start..<start + 16]
+            guard stamp[start + 8] == UInt8(ascii: "T"), stamp[start + 15] == UInt8(ascii: "Z"),
+                  stamp.enumerated().allSatisfy({ $0.offset == 8 || $0.offset == 15 || (48...57).contains($0.element) }) else { continue }
+            var after = bytes[(start + 16)...]
+            if after.first == UInt8(ascii: "-") {
+                let digits = after.dropFirst().prefix { (48...57).contains($0) }
+                guard !digits.isEmpty else { continue }
+                after = after.dropFirst(1 + digits.count)
+            }
+            let digits = String(decoding: stamp, as: UTF8.self)
+            func part(_ from: Int, _ count: Int) -> String { String(digits.dropFirst(from).prefix(count)) }
+            let time = "\(part(0, 4))-\(part(4, 2))-\(part(6, 2))T\(part(9, 2)):\(part(11, 2)):\(part(13, 2))Z"
+            guard Timestamp.parse(time) != nil else { continue }
+            return (String(decoding: bytes[..<(start - 1)], as: UTF8.self) + String(decoding: after, as: UTF8.self), time)
+        }
+        return nil
     }
 
     /// Whether a listing shows the entry `name`: hidden and partial files never.
     static func isListed(_ name: String) -> Bool {
-        !name.hasPrefix(".") && name.hasSuffix(".gz")
+        !name.hasPrefix(".") && (name.hasSuffix(".gz") || isEncrypted(name))
     }
 
     /// Whether `name` names one snapshot rather than a place holding them.

@@ -10,17 +10,22 @@ public enum SnapshotCatalog {
 
     /// Every snapshot in the location `text` names (a folder or `s3://…`),
     /// oldest first; hidden and partial files are never listed.
-    public static func list(_ text: String) throws -> (snapshots: [Snapshot], unreadable: [Unreadable]) {
-        try BackupLocation.open(text).list()
+    /// Encrypted snapshots are read with `keys`, or listed by their names.
+    public static func list(_ text: String, with keys: SnapshotIdentities = SnapshotIdentities())
+        throws -> (snapshots: [Snapshot], unreadable: [Unreadable]) {
+        try BackupLocation.open(text).list(with: keys)
     }
 
     /// How much of a snapshot's head is read for its manifest: the gzip header
-    /// and its comment (a manifest is under 2 KiB; SPEC §4 sets no limit, so room to spare).
-    static let headBytes = 64 * 1024
+    /// and its comment (a manifest is under 2 KiB; SPEC §4 sets no limit, so
+    /// room to spare); for an encrypted one, its age header and first chunk too.
+    static func headBytes(encrypted: Bool) -> Int {
+        encrypted ? 2 * AgeFile.sealedChunkSize : 64 * 1024
+    }
 
     /// Oldest first: by the manifest's time, then by the `-N` of snapshots taken in one second.
     static func isOlder(_ first: Snapshot, than second: Snapshot) -> Bool {
-        (first.manifest.createdAt, sequence(first.path), first.path) < (second.manifest.createdAt, sequence(second.path), second.path)
+        (first.createdAt, sequence(first.path), first.path) < (second.createdAt, sequence(second.path), second.path)
     }
 
     /// The `N` of a name `…Z-N.db.gz` (two snapshots in one second), else 1.
@@ -31,11 +36,41 @@ public enum SnapshotCatalog {
     }
 
     /// Reads the manifest of one snapshot file from its header.
-    public static func read(_ path: String) throws -> Snapshot {
-        try FolderLocation(URL(fileURLWithPath: path).deletingLastPathComponent().path).snapshot(at: path)
+    public static func read(_ path: String, with keys: SnapshotIdentities = SnapshotIdentities()) throws -> Snapshot {
+        try FolderLocation(URL(fileURLWithPath: path).deletingLastPathComponent().path).snapshot(at: path, with: keys)
     }
 
-    /// The snapshot whose first bytes are `head`.
+    /// The snapshot whose first bytes are `head`: an encrypted one is opened
+    /// with `keys`, or, without any, known by its name (and `kind`, from the
+    /// location's metadata).
+    static func snapshot(head: [UInt8], path: String, bytes: Int64, keys: SnapshotIdentities, kind: SnapshotKind?) throws -> Snapshot {
+        guard SnapshotName.isEncrypted(URL(fileURLWithPath: path).lastPathComponent) else {
+            return try snapshot(head: head, path: path, bytes: bytes)
+        }
+        guard !keys.isEmpty else {
+            guard let sealed = Snapshot(sealedAt: path, bytes: bytes, kind: kind) else {
+                throw BackupError.damagedSnapshot("\(path) is not named like a snapshot")
+            }
+            return sealed
+        }
+        let plain: [UInt8]
+        do {
+            plain = try AgeFile.decryptHead(head, size: bytes, with: keys)
+        } catch AgeFile.Failure.noMatch {
+            // Not for these keys: still listed, by its name.
+            guard let sealed = Snapshot(sealedAt: path, bytes: bytes, kind: kind) else {
+                throw BackupError.damagedSnapshot("\(path) is not named like a snapshot")
+            }
+            return sealed
+        } catch {
+            throw EncryptionError.damaged(path: path, reason: SnapshotSealing.reason(error))
+        }
+        var opened = try snapshot(head: plain, path: path, bytes: bytes)
+        opened.encrypted = true
+        return opened
+    }
+
+    /// The snapshot whose first bytes (decrypted) are `head`.
     static func snapshot(head: [UInt8], path: String, bytes: Int64) throws -> Snapshot {
         guard let header = Gzip.parseHeader(head), let comment = header.comment else {
             throw BackupError.damagedSnapshot("\(path) has no readable gzip header with a manifest")

@@ -11,8 +11,11 @@ public struct SnapshotCheck: Codable, Equatable, Sendable {
     /// What is wrong, for a snapshot that failed.
     public var problem: String?
     /// Whether every byte was read; false for a snapshot left out of a sample,
-    /// of which only the head (its manifest) was read.
+    /// of which only the head (its manifest) was read, and for an encrypted one
+    /// no key given opens.
     public var read: Bool
+    /// Whether it is encrypted.
+    public var encrypted: Bool
 }
 
 /// Reads every byte of every snapshot, like `restic check --read-data`, or
@@ -23,14 +26,19 @@ public enum SnapshotChecker {
     /// content (quick).
     /// - Parameter sample: the share of snapshots to read, from 0 (exclusive)
     ///   to 1; at least one is read. The others' heads were read by the listing.
-    public static func check(_ text: String, sample: Double = 1) throws -> [SnapshotCheck] {
+    ///   Encrypted snapshots are read with `keys`; without one that opens them,
+    ///   only their names are known and they are not read.
+    public static func check(_ text: String, sample: Double = 1, with keys: SnapshotIdentities = SnapshotIdentities()) throws -> [SnapshotCheck] {
         let location = try BackupLocation.open(text)
-        let (snapshots, unreadable) = try location.list()
-        var results = unreadable.map { SnapshotCheck(path: $0.path, ok: false, verify: "", problem: $0.reason, read: false) }
+        let (snapshots, unreadable) = try location.list(with: keys)
+        var results = unreadable.map {
+            SnapshotCheck(path: $0.path, ok: false, verify: "", problem: $0.reason, read: false,
+                          encrypted: SnapshotName.isEncrypted(URL(fileURLWithPath: $0.path).lastPathComponent))
+        }
         let chosen = Set(snapshots.indices.shuffled().prefix(max(1, Int((Double(snapshots.count) * sample).rounded(.up)))))
         for (index, snapshot) in snapshots.enumerated() {
-            guard chosen.contains(index) else {
-                results.append(SnapshotCheck(path: snapshot.path, ok: true, verify: "", problem: nil, read: false))
+            guard chosen.contains(index), let manifest = snapshot.manifest else {
+                results.append(SnapshotCheck(path: snapshot.path, ok: true, verify: "", problem: nil, read: false, encrypted: snapshot.encrypted))
                 continue
             }
             let name = URL(fileURLWithPath: snapshot.path).lastPathComponent
@@ -38,23 +46,25 @@ public enum SnapshotChecker {
             let temporary = AtomicFile.temporaryPath(beside: scratch + "/" + name, purpose: "checking")
             defer { AtomicFile.removeDatabaseFiles(at: temporary) }
             do {
-                try Restorer.decompress(snapshot, to: temporary)
-                if snapshot.manifest.verify == "skipped" {
-                    results.append(SnapshotCheck(path: snapshot.path, ok: true, verify: "skipped", problem: nil, read: true))
+                try Restorer.decompress(snapshot, to: temporary, with: keys)
+                if manifest.verify == "skipped" {
+                    results.append(SnapshotCheck(path: snapshot.path, ok: true, verify: "skipped", problem: nil, read: true,
+                                                 encrypted: snapshot.encrypted))
                     continue
                 }
                 let report = try Verifier.verify(path: temporary, quick: true)
                 let verify = report.ok ? "clean" : "findings"
-                let consistent = verify == snapshot.manifest.verify
+                let consistent = verify == manifest.verify
                 results.append(SnapshotCheck(path: snapshot.path, ok: consistent, verify: verify,
-                                             problem: consistent ? nil : "its manifest says \(snapshot.manifest.verify), but its content verifies \(verify)",
-                                             read: true))
+                                             problem: consistent ? nil : "its manifest says \(manifest.verify), but its content verifies \(verify)",
+                                             read: true, encrypted: snapshot.encrypted))
             } catch let error as ObjectStorageError {
                 // The location itself failed (network, credentials): not a verdict on the snapshot.
                 throw error
             } catch {
                 results.append(SnapshotCheck(path: snapshot.path, ok: false, verify: "",
-                                             problem: (error as? LocalizedError)?.errorDescription ?? "\(error)", read: true))
+                                             problem: (error as? LocalizedError)?.errorDescription ?? "\(error)", read: true,
+                                             encrypted: snapshot.encrypted))
             }
         }
         return results.sorted { $0.path < $1.path }

@@ -13,20 +13,26 @@ public protocol SnapshotLocation: Sendable, CustomStringConvertible {
     func prepare() throws
 
     /// Every snapshot, oldest first, read from their heads only; entries that
-    /// look like snapshots but whose head cannot be read are `unreadable`.
-    func list() throws -> (snapshots: [Snapshot], unreadable: [SnapshotCatalog.Unreadable])
+    /// look like snapshots but whose head cannot be read are `unreadable`. An
+    /// encrypted snapshot's manifest is read when `keys` open it; without them
+    /// it is listed by its name.
+    func list(with keys: SnapshotIdentities) throws -> (snapshots: [Snapshot], unreadable: [SnapshotCatalog.Unreadable])
 
     /// The snapshot at `path` (a path `list` gives), from its head.
-    func snapshot(at path: String) throws -> Snapshot
+    func snapshot(at path: String, with keys: SnapshotIdentities) throws -> Snapshot
+
+    /// A small file of the location's own (`.ledger-recipients`), or nil when it has none.
+    func setting(_ name: String) throws -> Data?
 
     /// A folder on this machine where a snapshot is built before `publish`:
     /// the folder itself, or for object storage the folder of `source`.
     func stagingFolder(for source: String) -> String
 
     /// Publishes the complete, fsynced file `partial` under the first snapshot
-    /// name of `moment` that is free (`-2`, `-3`… after the `Z`), never
-    /// replacing one; `partial` stays the caller's to remove.
-    func publish(_ partial: String, manifest: Manifest, at moment: Date) throws -> Snapshot
+    /// name of `moment` that is free (`-2`, `-3`… after the `Z`; `.age` after
+    /// the name when `encrypted`), never replacing one; `partial` stays the
+    /// caller's to remove.
+    func publish(_ partial: String, manifest: Manifest, at moment: Date, encrypted: Bool) throws -> Snapshot
 
     /// Calls `body` with a file on this machine holding the snapshot's bytes: the
     /// snapshot itself, or a private copy downloaded beside `near` and removed after.
@@ -107,7 +113,7 @@ struct FolderLocation: SnapshotLocation {
         guard access(folder, W_OK) == 0 else { throw BackupError.cannotWrite(path: folder, reason: "the folder is not writable") }
     }
 
-    func list() throws -> (snapshots: [Snapshot], unreadable: [SnapshotCatalog.Unreadable]) {
+    func list(with keys: SnapshotIdentities) throws -> (snapshots: [Snapshot], unreadable: [SnapshotCatalog.Unreadable]) {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
             throw BackupError.cannotRead(path: folder, reason: "no such folder")
@@ -117,7 +123,7 @@ struct FolderLocation: SnapshotLocation {
         for name in names.sorted() where SnapshotName.isListed(name) {
             let path = folder + "/" + name
             do {
-                snapshots.append(try snapshot(at: path))
+                snapshots.append(try snapshot(at: path, with: keys))
             } catch {
                 unreadable.append(.init(path: path, reason: (error as? LocalizedError)?.errorDescription ?? "\(error)"))
             }
@@ -125,21 +131,31 @@ struct FolderLocation: SnapshotLocation {
         return (snapshots.sorted(by: SnapshotCatalog.isOlder), unreadable)
     }
 
-    func snapshot(at path: String) throws -> Snapshot {
+    func snapshot(at path: String, with keys: SnapshotIdentities) throws -> Snapshot {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw BackupError.cannotRead(path: path, reason: "cannot open it")
         }
         defer { try? handle.close() }
-        let head = [UInt8]((try? handle.read(upToCount: SnapshotCatalog.headBytes)) ?? Data())
+        let encrypted = SnapshotName.isEncrypted(URL(fileURLWithPath: path).lastPathComponent)
+        let head = [UInt8]((try? handle.read(upToCount: SnapshotCatalog.headBytes(encrypted: encrypted))) ?? Data())
         let size = (try? SystemCalls.size(of: path)) ?? 0
-        return try SnapshotCatalog.snapshot(head: head, path: path, bytes: size)
+        return try SnapshotCatalog.snapshot(head: head, path: path, bytes: size, keys: keys, kind: nil)
+    }
+
+    func setting(_ name: String) throws -> Data? {
+        let path = folder + "/" + name
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw BackupError.cannotRead(path: path, reason: "cannot open it")
+        }
+        return data
     }
 
     func stagingFolder(for source: String) -> String { folder }
 
-    func publish(_ partial: String, manifest: Manifest, at moment: Date) throws -> Snapshot {
+    func publish(_ partial: String, manifest: Manifest, at moment: Date, encrypted: Bool) throws -> Snapshot {
         for sequence in 1... {
-            let final = folder + "/" + SnapshotName.make(source: manifest.source, at: moment, sequence: sequence)
+            let final = folder + "/" + SnapshotName.make(source: manifest.source, at: moment, sequence: sequence, encrypted: encrypted)
             do {
                 try SystemCalls.link(partial, final)
             } catch let error as SystemCallError where error.code == EEXIST {
@@ -148,7 +164,7 @@ struct FolderLocation: SnapshotLocation {
                 throw BackupError.cannotWrite(path: final, reason: error.reason)
             }
             try AtomicFile.fsync(path: folder)
-            return Snapshot(path: final, bytes: (try? SystemCalls.size(of: final)) ?? 0, manifest: manifest)
+            return Snapshot(path: final, bytes: (try? SystemCalls.size(of: final)) ?? 0, manifest: manifest, encrypted: encrypted)
         }
         fatalError("unreachable: the sequence of names is endless")
     }

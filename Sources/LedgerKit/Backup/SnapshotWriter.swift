@@ -7,9 +7,10 @@ public enum SnapshotWriter {
     /// Takes a snapshot of the company file at `file` into the location `text`
     /// names: a folder, or `s3://BUCKET/PREFIX`.
     public static func take(of file: String, into text: String, kind: SnapshotKind, level: Int = 6,
-                            verify: Bool = true, wait: TimeInterval = CompanyFile.lockWait,
-                            now: Date = Date()) throws -> Snapshot {
-        try take(of: file, into: BackupLocation.open(text), kind: kind, level: level, verify: verify, wait: wait, now: now)
+                            verify: Bool = true, recipients: SnapshotRecipients = SnapshotRecipients(),
+                            wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> Snapshot {
+        try take(of: file, into: BackupLocation.open(text), kind: kind, level: level, verify: verify, recipients: recipients,
+                 wait: wait, now: now)
     }
 
     /// Takes a snapshot of the company file at `file` into `location`.
@@ -24,22 +25,44 @@ public enum SnapshotWriter {
     ///   - level: the deflate level, 1 (fast) to 9 (small).
     ///   - verify: run a quick verify of the copy (beside the compression); when
     ///     false the manifest says `skipped`.
+    ///   - recipients: encrypt the snapshot to these (and to those of the
+    ///     location's `.ledger-recipients`); then nothing readable is ever
+    ///     written to the location, not even for a moment: the copy and the
+    ///     plain snapshot stay beside the company file.
     ///   - wait: how long to wait for another program's lock (a write
     ///     transaction, `locking_mode=EXCLUSIVE`) before refusing with
     ///     `CompanyFileError.locked`: busy is never taken for unreadable.
     public static func take(of file: String, into location: any SnapshotLocation, kind: SnapshotKind, level: Int = 6,
-                            verify: Bool = true, wait: TimeInterval = CompanyFile.lockWait,
-                            now: Date = Date()) throws -> Snapshot {
+                            verify: Bool = true, recipients: SnapshotRecipients = SnapshotRecipients(),
+                            wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> Snapshot {
         let header = try FileHeader.read(path: file)
         guard header.isCompanyFile else { throw CompanyFileError.notCompanyFile(path: file) }
         try location.prepare()
-        let staged = location.stagingFolder(for: file) + "/" + URL(fileURLWithPath: file).lastPathComponent
-        AtomicFile.removeLeftovers(beside: staged, purposes: ["copy.partial", "snapshot.partial"])
+        let sealing = try SnapshotSealing.recipients(recipients, at: location)
+        let staged = privateStaging(for: file, into: location, sealing: sealing)
+        removeLeftovers(of: file, into: location)
         let copy = AtomicFile.temporaryPath(beside: staged, purpose: "copy.partial")
         defer { AtomicFile.removeDatabaseFiles(at: copy) }
         let readable = try privateCopy(of: file, to: copy, wait: wait)
         return try take(copyAt: copy, readable: readable, company: readable ? companyName(in: copy) : nil, of: file,
-                        formatVersion: header.userVersion, into: location, kind: kind, level: level, verify: verify, now: now)
+                        formatVersion: header.userVersion, into: location, kind: kind, level: level, verify: verify,
+                        recipients: sealing, now: now)
+    }
+
+    /// Where the private copy and the plain snapshot of `file` are made: the
+    /// location's staging folder, or, when the snapshot is encrypted, beside
+    /// the company file (a readable copy never touches the backup's disk).
+    private static func privateStaging(for file: String, into location: any SnapshotLocation, sealing: SnapshotRecipients) -> String {
+        let name = URL(fileURLWithPath: file).lastPathComponent
+        return (sealing.isEmpty ? location.stagingFolder(for: file) : URL(fileURLWithPath: file).deletingLastPathComponent().path) + "/" + name
+    }
+
+    /// Removes what killed backups of `file` left in either staging folder.
+    private static func removeLeftovers(of file: String, into location: any SnapshotLocation) {
+        let name = URL(fileURLWithPath: file).lastPathComponent
+        for folder in Set([location.stagingFolder(for: file), URL(fileURLWithPath: file).deletingLastPathComponent().path]) {
+            AtomicFile.removeLeftovers(beside: folder + "/" + name, purposes: ["copy.partial", "snapshot.partial", "sealed.partial"])
+        }
     }
 
     /// Makes the private copy a snapshot is taken from: SQLite's consistent
@@ -84,22 +107,23 @@ public enum SnapshotWriter {
     /// read it with SQLite meanwhile.
     static func take(copyAt copy: String, readable copied: Bool, company: String?, of file: String, formatVersion: Int,
                      into location: any SnapshotLocation, kind: SnapshotKind, level: Int = 6, verify: Bool,
-                     now: Date) throws -> Snapshot {
+                     recipients: SnapshotRecipients? = nil, now: Date) throws -> Snapshot {
         try location.prepare()
+        let sealing = try recipients ?? SnapshotSealing.recipients(SnapshotRecipients(), at: location)
         return try location.exclusively {
             try take(copyAt: copy, readable: copied, company: company, of: file, formatVersion: formatVersion,
-                     holding: location, kind: kind, level: level, verify: verify, now: now)
+                     holding: location, kind: kind, level: level, verify: verify, sealing: sealing, now: now)
         }
     }
 
     private static func take(copyAt copy: String, readable copied: Bool, company: String?, of file: String, formatVersion: Int,
                              holding location: any SnapshotLocation, kind: SnapshotKind, level: Int, verify: Bool,
-                             now: Date) throws -> Snapshot {
+                             sealing: SnapshotRecipients, now: Date) throws -> Snapshot {
         let manifest = Manifest(createdAt: Timestamp.string(from: now), kind: kind, company: company,
                                 source: URL(fileURLWithPath: file).lastPathComponent, formatVersion: formatVersion,
                                 databaseBytes: 0, databaseSha256: "", verify: "skipped", counts: nil, splitSum: nil)
         guard copied && verify else {
-            return try write(copy, of: file, manifest: manifest, into: location, level: level, now: now) { _ in }
+            return try write(copy, of: file, manifest: manifest, into: location, sealing: sealing, level: level, now: now) { _ in }
         }
         // The quick verify of the copy runs while the copy is compressed; the
         // worker is waited for before this returns, so it never outlives the copy.
@@ -110,7 +134,7 @@ public enum SnapshotWriter {
             }
             return (report, sum ?? nil)
         }, during: { checking in
-            try write(copy, of: file, manifest: manifest, into: location, level: level, now: now) { manifest in
+            try write(copy, of: file, manifest: manifest, into: location, sealing: sealing, level: level, now: now) { manifest in
                 let (report, sum) = try checking.wait().get()
                 manifest.verify = report.ok ? "clean" : "findings"
                 manifest.counts = report.counts
@@ -140,15 +164,18 @@ public enum SnapshotWriter {
     }
 
     /// Compresses `copy` into a hidden partial file in the location's staging
-    /// folder and publishes it under the first free snapshot name of that second.
+    /// folder and publishes it under the first free snapshot name of that
+    /// second; or, when `sealing` names anyone, compresses it beside the
+    /// company file, encrypts that into the staging folder and publishes that.
     ///
     /// The manifest goes first in the file but is known last (the digest comes
     /// from the compression pass, the verify runs beside it), so the header's
     /// comment is reserved with room to spare and written over at the end;
     /// `finish` completes the manifest once the data is written.
     private static func write(_ copy: String, of file: String, manifest: Manifest, into location: any SnapshotLocation,
-                              level: Int, now: Date, finish: (inout Manifest) throws -> Void) throws -> Snapshot {
-        let partial = AtomicFile.temporaryPath(beside: location.stagingFolder(for: file) + "/" + manifest.source,
+                              sealing: SnapshotRecipients, level: Int, now: Date,
+                              finish: (inout Manifest) throws -> Void) throws -> Snapshot {
+        let partial = AtomicFile.temporaryPath(beside: privateStaging(for: file, into: location, sealing: sealing),
                                                purpose: "snapshot.partial")
         defer { unlink(partial) }
         let descriptor: Int32
@@ -178,7 +205,15 @@ public enum SnapshotWriter {
             if let error = error as? SystemCallError { throw BackupError.cannotWrite(path: partial, reason: error.reason) }
             throw error
         }
-        return try location.publish(partial, manifest: manifest, at: now)
+        guard !sealing.isEmpty else { return try location.publish(partial, manifest: manifest, at: now, encrypted: false) }
+        let sealed = AtomicFile.temporaryPath(beside: location.stagingFolder(for: file) + "/" + manifest.source, purpose: "sealed.partial")
+        defer { unlink(sealed) }
+        do {
+            try AgeFile.encrypt(file: partial, to: sealed, for: sealing)
+        } catch let error as SystemCallError {
+            throw BackupError.cannotWrite(path: sealed, reason: error.reason)
+        }
+        return try location.publish(sealed, manifest: manifest, at: now, encrypted: true)
     }
 
     /// JSON followed by spaces (still the same JSON) up to `length` bytes.

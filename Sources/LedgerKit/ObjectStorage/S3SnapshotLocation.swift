@@ -45,7 +45,7 @@ final class S3SnapshotLocation: SnapshotLocation {
                                                                                    ("prefix", location.key(""))]) }
     }
 
-    func list() throws -> (snapshots: [Snapshot], unreadable: [SnapshotCatalog.Unreadable]) {
+    func list(with keys: SnapshotIdentities) throws -> (snapshots: [Snapshot], unreadable: [SnapshotCatalog.Unreadable]) {
         let objects = try talking { try client.list(bucket: location.bucket, prefix: location.key("")) }
         let candidates = objects.filter { SnapshotName.isListed(name(of: $0.key)) }
         let heads = HeadList(count: candidates.count)
@@ -55,8 +55,10 @@ final class S3SnapshotLocation: SnapshotLocation {
                 let object = candidates[index]
                 let path = self.path(of: object.key)
                 do {
-                    heads.set(index, .success(try self.snapshot(key: object.key, path: path, size: object.size)))
+                    heads.set(index, .success(try self.snapshot(key: object.key, path: path, size: object.size, keys: keys)))
                 } catch let error as BackupError {
+                    heads.set(index, .failure(.init(path: path, reason: error.errorDescription ?? "\(error)")))
+                } catch let error as EncryptionError {
                     heads.set(index, .failure(.init(path: path, reason: error.errorDescription ?? "\(error)")))
                 }
             }
@@ -72,7 +74,7 @@ final class S3SnapshotLocation: SnapshotLocation {
         return (snapshots.sorted(by: SnapshotCatalog.isOlder), unreadable)
     }
 
-    func snapshot(at path: String) throws -> Snapshot {
+    func snapshot(at path: String, with keys: SnapshotIdentities) throws -> Snapshot {
         guard let named = try S3Location(path), named.bucket == location.bucket else {
             throw BackupError.cannotRead(path: path, reason: "it is not in \(description)")
         }
@@ -83,18 +85,42 @@ final class S3SnapshotLocation: SnapshotLocation {
                 throw S3Failure.status(head.statusCode, code: nil, request: "HEAD \(named.prefix)")
             }
             let size = Int64(head.value(forHTTPHeaderField: "Content-Length") ?? "") ?? 0
-            return try snapshot(key: named.prefix, path: path, size: size)
+            return try snapshot(key: named.prefix, path: path, size: size, keys: keys,
+                                kind: head.value(forHTTPHeaderField: "x-amz-meta-kind").flatMap(SnapshotKind.init(rawValue:)))
+        }
+    }
+
+    func setting(_ name: String) throws -> Data? {
+        try talking {
+            let (response, data) = try client.send("GET", bucket: location.bucket, key: location.key(name))
+            if response.statusCode == 404 { return nil }
+            guard (200..<300).contains(response.statusCode) else {
+                throw S3Failure.status(response.statusCode, code: S3ErrorDocument.code(in: data), request: "GET \(location.key(name))")
+            }
+            return data
         }
     }
 
     /// The snapshot `key`, from a ranged read of its head: 4 KiB holds any
-    /// manifest this tool writes; a longer header is read up to 64 KiB.
-    private func snapshot(key: String, path: String, size: Int64) throws -> Snapshot {
+    /// manifest this tool writes; a longer header is read up to 64 KiB. An
+    /// encrypted one is read with its age header and first chunk when there
+    /// are keys, and known by its name and metadata (one HEAD) when there are none.
+    private func snapshot(key: String, path: String, size: Int64, keys: SnapshotIdentities, kind: SnapshotKind? = nil) throws -> Snapshot {
         guard size > 0 else { throw BackupError.damagedSnapshot("\(path) is empty") }
+        if SnapshotName.isEncrypted(name(of: key)) {
+            var kind = kind
+            if keys.isEmpty && kind == nil {
+                let (head, _) = try client.send("HEAD", bucket: location.bucket, key: key)
+                kind = head.value(forHTTPHeaderField: "x-amz-meta-kind").flatMap(SnapshotKind.init(rawValue:))
+            }
+            let head = keys.isEmpty ? [] : [UInt8](try client.read(bucket: location.bucket, key: key,
+                                                                   range: 0...min(size, Int64(SnapshotCatalog.headBytes(encrypted: true))) - 1))
+            return try SnapshotCatalog.snapshot(head: head, path: path, bytes: size, keys: keys, kind: kind)
+        }
         var head = [UInt8](try client.read(bucket: location.bucket, key: key, range: 0...min(size, 4096) - 1))
         if Gzip.parseHeader(head) == nil && size > 4096 {
             head = [UInt8](try client.read(bucket: location.bucket, key: key,
-                                           range: 0...min(size, Int64(SnapshotCatalog.headBytes)) - 1))
+                                           range: 0...min(size, Int64(SnapshotCatalog.headBytes(encrypted: false))) - 1))
         }
         return try SnapshotCatalog.snapshot(head: head, path: path, bytes: size)
     }
@@ -112,20 +138,22 @@ final class S3SnapshotLocation: SnapshotLocation {
         URL(fileURLWithPath: source).deletingLastPathComponent().path
     }
 
-    func publish(_ partial: String, manifest: Manifest, at moment: Date) throws -> Snapshot {
+    func publish(_ partial: String, manifest: Manifest, at moment: Date, encrypted: Bool) throws -> Snapshot {
         let size = try talking { try SystemCalls.size(of: partial) }
         for sequence in 1... {
-            let name = SnapshotName.make(source: manifest.source, at: moment, sequence: sequence)
+            let name = SnapshotName.make(source: manifest.source, at: moment, sequence: sequence, encrypted: encrypted)
+            // An encrypted snapshot's metadata in the clear is its kind and time only.
+            let metadata = encrypted ? ["kind": manifest.kind.rawValue, "created-at": manifest.createdAt] : manifest.objectMetadata
             do {
                 try client.upload(file: partial, bucket: location.bucket, key: location.key(name),
-                                  metadata: manifest.objectMetadata, progress: TransferProgress.reporter("Uploading \(name)"))
+                                  metadata: metadata, progress: TransferProgress.reporter("Uploading \(name)"))
             } catch S3Failure.exists {
                 // Another machine took this name in the same second.
                 continue
             } catch {
                 throw explained(error)
             }
-            return Snapshot(path: path(of: location.key(name)), bytes: size, manifest: manifest)
+            return Snapshot(path: path(of: location.key(name)), bytes: size, manifest: manifest, encrypted: encrypted)
         }
         fatalError("unreachable: the sequence of names is endless")
     }

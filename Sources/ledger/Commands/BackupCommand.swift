@@ -12,7 +12,10 @@ struct BackupCommand: ParsableCommand {
             (configured as the AWS CLI is: AWS_ACCESS_KEY_ID, AWS_PROFILE, AWS_ENDPOINT_URL…): an \
             ordinary gzip file ('gzip -dc' gives the company file back) whose header carries a \
             manifest with the time, the company, the SHA-256 of the content and whether a quick \
-            verify found it clean. The snapshot appears only when complete. A file another \
+            verify found it clean. With --encrypt-to, --recipients-file or --passphrase, or a \
+            .ledger-recipients file in DIR, the snapshot is that gzip file encrypted with age \
+            (<name>.db.gz.age; 'age -d -i KEY SNAPSHOT | gzip -dc' gives the company file back), and \
+            nothing readable is written to DIR. The snapshot appears only when complete. A file another \
             program holds locked is waited for (--wait), never copied half-written. Exit status 0 on \
             success, 2 when it could not be taken (nothing is left behind), 64 bad usage.
             """)
@@ -36,6 +39,8 @@ struct BackupCommand: ParsableCommand {
     @Flag(name: .customLong("no-verify"), help: "Skip the quick verify of the copy (the manifest then says skipped); faster.")
     var noVerify = false
 
+    @OptionGroup var encryption: EncryptionOptions
+
     @Flag(help: "Print the snapshot as one JSON object on stdout.")
     var json = false
 
@@ -47,12 +52,13 @@ struct BackupCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let snapshot = try SnapshotWriter.take(of: file, into: to, kind: kind == "scheduled" ? .scheduled : .manual,
-                                                   level: level, verify: !noVerify, wait: wait.seconds)
+                                                   level: level, verify: !noVerify, recipients: try encryption.resolve(),
+                                                   wait: wait.seconds)
             let removed = keep.policy.isEmpty ? [] : try Retention.prune(to, policy: keep.policy, dryRun: false).filter { !$0.keep }
             if json { return try Output.json(SnapshotListing(snapshot)) }
             for decision in removed { Output.line("Pruned \(decision.snapshot.path)") }
-            Output.line("Snapshot \(snapshot.path)")
-            Output.line("  \(snapshot.manifest.company ?? snapshot.manifest.source), \(sizes(snapshot)), verify: \(snapshot.manifest.verify)")
+            Output.line("Snapshot \(snapshot.path)" + (snapshot.encrypted ? " (encrypted)" : ""))
+            Output.line("  \(snapshot.manifest?.company ?? snapshot.source), \(sizes(snapshot)), verify: \(snapshot.manifest?.verify ?? "?")")
         }
     }
 }
@@ -69,19 +75,25 @@ struct SnapshotsCommand: ParsableCommand {
     @Argument(help: "The backup folder, or s3://BUCKET/PREFIX.")
     var folder: String
 
+    @OptionGroup var identities: IdentityOptions
+
     @Flag(help: "Print a JSON array: path, bytes and every manifest field of each snapshot.")
     var json = false
 
     func run() throws {
         var unreadableCount = 0
         try reportingFailures {
-            let (snapshots, unreadable) = try SnapshotCatalog.list(folder)
+            let (snapshots, unreadable) = try SnapshotCatalog.list(folder, with: try identities.resolve())
             unreadableCount = unreadable.count
             if json { return try Output.json(snapshots.map(SnapshotListing.init)) }
             for snapshot in snapshots {
-                let manifest = snapshot.manifest
-                Output.line("\(manifest.createdAt)  \(manifest.kind.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) "
-                    + "\(manifest.company ?? manifest.source)  \(sizes(snapshot))  verify: \(manifest.verify)  \(snapshot.path)")
+                let kind = (snapshot.kind?.rawValue ?? "?").padding(toLength: 11, withPad: " ", startingAt: 0)
+                guard let manifest = snapshot.manifest else {
+                    Output.line("\(snapshot.createdAt)  \(kind) \(snapshot.source)  \(Output.bytes(snapshot.bytes))  encrypted  \(snapshot.path)")
+                    continue
+                }
+                Output.line("\(snapshot.createdAt)  \(kind) \(manifest.company ?? manifest.source)  \(sizes(snapshot))  verify: \(manifest.verify)"
+                    + (snapshot.encrypted ? "  encrypted" : "") + "  \(snapshot.path)")
             }
             for file in unreadable { Output.message("ledger: unreadable snapshot \(file.path): \(file.reason)") }
             if snapshots.isEmpty && unreadable.isEmpty { Output.line("No snapshots in \(folder).") }
@@ -92,12 +104,15 @@ struct SnapshotsCommand: ParsableCommand {
 
 /// "1.9 MiB → 631.7 KiB (33%)": the company file's size, the snapshot's, and their ratio.
 func sizes(_ snapshot: Snapshot) -> String {
-    let original = snapshot.manifest.databaseBytes
+    let original = snapshot.manifest?.databaseBytes ?? 0
     let ratio = original > 0 ? Double(snapshot.bytes) * 100 / Double(original) : 0
     return "\(Output.bytes(original)) → \(Output.bytes(snapshot.bytes)) (\(String(format: "%.0f", ratio))%)"
 }
 
-/// A snapshot as SPEC §4 lists it: path, bytes and every manifest field, flat.
+/// A snapshot as SPEC §4 lists it: path, bytes and every manifest field,
+/// flat, and `encrypted: true` for an encrypted one; read without a key, an
+/// encrypted one shows only its path, bytes, time (from its name) and kind
+/// (where the location's metadata keeps it).
 struct SnapshotListing: Encodable {
     let snapshot: Snapshot
 
@@ -105,13 +120,19 @@ struct SnapshotListing: Encodable {
         self.snapshot = snapshot
     }
 
-    enum Keys: String, CodingKey { case path, bytes }
+    enum Keys: String, CodingKey { case path, bytes, encrypted, createdAt, kind }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(snapshot.path, forKey: .path)
         try container.encode(snapshot.bytes, forKey: .bytes)
-        try snapshot.manifest.encode(to: encoder)
+        if snapshot.encrypted { try container.encode(true, forKey: .encrypted) }
+        if let manifest = snapshot.manifest {
+            try manifest.encode(to: encoder)
+        } else {
+            try container.encode(snapshot.createdAt, forKey: .createdAt)
+            try container.encodeIfPresent(snapshot.kind, forKey: .kind)
+        }
     }
 }
 
@@ -209,6 +230,8 @@ struct CheckBackupsCommand: ParsableCommand {
     @Argument(help: "The backup folder, or s3://BUCKET/PREFIX.")
     var folder: String
 
+    @OptionGroup var identities: IdentityOptions
+
     @Option(name: .customLong("read-data-subset"), help: ArgumentHelp(
         "Read this share of the snapshots completely, chosen at random; the rest by their headers.", valueName: "N%"))
     var subset: String?
@@ -233,17 +256,19 @@ struct CheckBackupsCommand: ParsableCommand {
     func run() throws {
         var failed = 0
         try reportingFailures {
-            let results = try SnapshotChecker.check(folder, sample: share ?? 1)
+            let results = try SnapshotChecker.check(folder, sample: share ?? 1, with: try identities.resolve())
             failed = results.filter { !$0.ok }.count
             if json { return try Output.json(results) }
             for result in results {
-                let status = !result.ok ? "DAMAGED " : result.read ? "ok      " : "listed  "
+                let sealed = result.encrypted && !result.read && result.ok
+                let status = !result.ok ? "DAMAGED " : result.read ? "ok      " : sealed ? "sealed  " : "listed  "
                 Output.line(status + result.path
-                    + (!result.ok ? ": \(result.problem ?? "")" : result.read ? " (verify: \(result.verify))" : " (header only)"))
+                    + (!result.ok ? ": \(result.problem ?? "")" : result.read ? " (verify: \(result.verify))"
+                        : sealed ? " (encrypted; not read: give --identity to read it)" : " (header only)"))
             }
             let read = results.filter(\.read).count
             Output.line(read == results.count ? "\(read - failed) of \(read) snapshots are whole."
-                : "\(read - failed) of \(read) snapshots read are whole; \(results.count - read) more listed by their headers.")
+                : "\(read - failed) of \(read) snapshots read are whole; \(results.count - read) more only listed.")
         }
         if failed > 0 { throw ExitCode(1) }
     }

@@ -42,6 +42,8 @@ struct RestoreCommand: ParsableCommand {
     @Flag(name: .customLong("verify"), help: "Verify the restored content even when its SHA-256 matches a snapshot that was verified clean when taken.")
     var reverify = false
 
+    @OptionGroup var identities: IdentityOptions
+
     @Flag(help: "Print the result as one JSON object on stdout.")
     var json = false
 
@@ -54,13 +56,14 @@ struct RestoreCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let snapshot = try Restorer.choose(source, target: to, at: at.flatMap { PointInTime.parse($0) })
+            let keys = try identities.resolve()
+            let snapshot = try Restorer.choose(source, target: to, at: at.flatMap { PointInTime.parse($0) }, with: keys)
             let folder = backupDir ?? URL(fileURLWithPath: to).deletingLastPathComponent().appendingPathComponent("backups").path
             let result = try Restorer.restore(snapshot, to: to, backupFolder: folder, force: force, verify: !noVerify,
-                                              reverify: reverify, wait: wait.seconds)
+                                              reverify: reverify, keys: keys, wait: wait.seconds)
             if json { return try Output.json(result) }
             let how = result.verify == "clean" && !result.verifiedNow ? " (verified when taken; its SHA-256 matches)" : ""
-            Output.line("Restored \(to) from \(snapshot.path) (taken \(snapshot.manifest.createdAt)), verify: \(result.verify)\(how)")
+            Output.line("Restored \(to) from \(snapshot.path) (taken \(snapshot.createdAt)), verify: \(result.verify)\(how)")
             if let replaced = result.replaced { Output.line("The file it replaced is kept in \(replaced.path)") }
         }
     }

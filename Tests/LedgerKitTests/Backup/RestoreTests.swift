@@ -46,8 +46,8 @@ import Testing
         #expect(try company(file) == "Monday Co")
         #expect(try Verifier.verify(path: file).ok)
         let replaced = try #require(result.replaced)
-        #expect(replaced.manifest.kind == .preRestore)
-        #expect(replaced.manifest.company == "Wednesday Co")
+        #expect(replaced.manifest?.kind == .preRestore)
+        #expect(replaced.manifest?.company == "Wednesday Co")
         #expect(replaced.path.hasSuffix("/acme-20261120T090000Z.db.gz"))
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
         #expect(names == ["acme.db", "backups"], "no temporary file is left behind")
@@ -60,7 +60,7 @@ import Testing
                                                  now: moment("2026-11-16T02:00:00Z"))
         try Damage.apply(to: file) { db in try db.execute(sql: "UPDATE splits SET amount = amount + 1 WHERE id = 1") }
         let findings = try SnapshotWriter.take(of: file, into: folder.file("b"), kind: .manual, now: moment("2026-11-17T02:00:00Z"))
-        #expect(unverified.manifest.verify == "skipped" && findings.manifest.verify == "findings")
+        #expect(unverified.manifest?.verify == "skipped" && findings.manifest?.verify == "findings")
 
         let first = try Restorer.restore(unverified, to: folder.file("one.db"), backupFolder: folder.file("b"))
         #expect(first.verify == "clean" && first.verifiedNow)
@@ -98,7 +98,7 @@ import Testing
         #expect(throws: (any Error).self) { try Restorer.restore(taken[0], to: file, backupFolder: backups, force: true) }
         // An edited manifest: the content no longer matches its SHA-256.
         var edited = taken[1]
-        edited.manifest.databaseSha256 = String(repeating: "0", count: 64)
+        edited.manifest?.databaseSha256 = String(repeating: "0", count: 64)
         #expect(throws: RestoreError.checksumMismatch(path: taken[1].path)) {
             try Restorer.restore(edited, to: file, backupFolder: backups, force: true)
         }

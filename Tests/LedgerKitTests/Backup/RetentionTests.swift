@@ -20,7 +20,7 @@ import Testing
         let snapshots = nightly(400, endingOn: "2026-11-21")
         let decisions = Retention.decide(snapshots, policy: RetentionPolicy(last: 3, daily: 7, weekly: 4, monthly: 6))
         #expect(decisions.count == 400)
-        let kept = Set(decisions.filter(\.keep).map { String($0.snapshot.manifest.createdAt.prefix(10)) })
+        let kept = Set(decisions.filter(\.keep).map { String($0.snapshot.createdAt.prefix(10)) })
         let expected: Set<String> = [
             "2026-11-15", "2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21",  // 7 days
             "2026-11-08", "2026-11-01",  // the Sundays ending ISO weeks 45 and 44 (weeks 47 and 46 are in the days)
@@ -29,7 +29,7 @@ import Testing
         #expect(kept == expected)
         let newest = decisions.last!
         #expect(newest.reasons.contains("newest") && newest.reasons.contains("last 1") && newest.reasons.contains("weekly 2026-W47"))
-        let october = decisions.first { $0.snapshot.manifest.createdAt.hasPrefix("2026-10-31") }!
+        let october = decisions.first { $0.snapshot.createdAt.hasPrefix("2026-10-31") }!
         #expect(october.reasons == ["monthly 2026-10"])
     }
 

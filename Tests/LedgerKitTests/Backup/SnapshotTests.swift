@@ -29,14 +29,14 @@ import Testing
         let restored = folder.file("restored.db")
         #expect(try shell("gzip -dc '\(snapshot.path)' > '\(restored)'").0 == 0)
         let (_, digest) = try shell("sha256sum '\(restored)' | cut -c1-64")
-        #expect(String(decoding: digest, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == snapshot.manifest.databaseSha256)
+        #expect(String(decoding: digest, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == snapshot.manifest?.databaseSha256)
         let size = try FileManager.default.attributesOfItem(atPath: restored)[.size] as! Int
-        #expect(Int64(size) == snapshot.manifest.databaseBytes)
+        #expect(Int64(size) == snapshot.manifest?.databaseBytes)
         #expect(try Verifier.verify(path: restored).ok)
         let original = try CompanyFile.open(path).database.read(Invariants.contentDigest)
         #expect(try CompanyFile.open(restored).database.read(Invariants.contentDigest) == original)
 
-        let manifest = snapshot.manifest
+        let manifest = try #require(snapshot.manifest)
         #expect(manifest.createdAt == "2026-11-21T02:00:00Z")
         #expect(manifest.kind == .scheduled)
         #expect(manifest.company == "Sample Company")
@@ -98,9 +98,9 @@ import Testing
         var transactions: [Int] = []
         for index in 0..<20 {
             let snapshot = try SnapshotWriter.take(of: path, into: folder.file("online"), kind: .manual)
-            #expect(snapshot.manifest.verify == "clean", "snapshot \(index)")
-            #expect(snapshot.manifest.splitSum == 0)
-            transactions.append(snapshot.manifest.counts?["transactions"] ?? 0)
+            #expect(snapshot.manifest?.verify == "clean", "snapshot \(index)")
+            #expect(snapshot.manifest?.splitSum == 0)
+            transactions.append(snapshot.manifest?.counts?["transactions"] ?? 0)
         }
         #expect(transactions.last! > 1_500, "the writer was really writing meanwhile")
     }
@@ -108,9 +108,9 @@ import Testing
     @Test func withoutVerifyTheManifestSaysSkipped() throws {
         let path = try Damage.sample(in: folder, name: "fast.db", transactions: 100)
         let snapshot = try SnapshotWriter.take(of: path, into: folder.file("s"), kind: .manual, verify: false)
-        #expect(snapshot.manifest.verify == "skipped")
-        #expect(snapshot.manifest.company == "Sample Company")
-        #expect(snapshot.manifest.counts == nil)
+        #expect(snapshot.manifest?.verify == "skipped")
+        #expect(snapshot.manifest?.company == "Sample Company")
+        #expect(snapshot.manifest?.counts == nil)
         #expect(try SnapshotCatalog.read(snapshot.path).manifest == snapshot.manifest)
     }
 
@@ -118,8 +118,8 @@ import Testing
         let path = try Damage.sample(in: folder, name: "broken.db", transactions: 200)
         try Damage.scribble(on: path, page: 1, offset: 100, count: 3_996, byte: 0)
         let snapshot = try SnapshotWriter.take(of: path, into: folder.file("s"), kind: .preRebuild)
-        #expect(snapshot.manifest.verify == "skipped")
-        #expect(snapshot.manifest.kind == .preRebuild)
+        #expect(snapshot.manifest?.verify == "skipped")
+        #expect(snapshot.manifest?.kind == .preRebuild)
         var bytes: [UInt8] = []
         try Gzip.decompress(path: snapshot.path) { bytes += $0 }
         #expect(Data(bytes) == (try Data(contentsOf: URL(fileURLWithPath: path))))

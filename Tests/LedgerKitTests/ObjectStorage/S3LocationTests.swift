@@ -35,8 +35,9 @@ import Testing
         let local = try snapshotFile()
         let location = S3SnapshotLocation(try #require(try S3Location("s3://\(bucket)/clients/acme")), client: client)
         let moment = Timestamp.parse("2026-11-21T02:00:00Z")!
-        let first = try location.publish(local.path, manifest: local.manifest, at: moment)
-        let second = try location.publish(local.path, manifest: local.manifest, at: moment)
+        let manifest = try #require(local.manifest)
+        let first = try location.publish(local.path, manifest: manifest, at: moment, encrypted: false)
+        let second = try location.publish(local.path, manifest: manifest, at: moment, encrypted: false)
         #expect(first.path == "s3://\(bucket)/clients/acme/books-20261121T020000Z.db.gz")
         #expect(second.path == "s3://\(bucket)/clients/acme/books-20261121T020000Z-2.db.gz")
         #expect(first.bytes == local.bytes)
@@ -45,7 +46,7 @@ import Testing
         try client.create(bucket: bucket, key: "clients/acme/.ledger-lease", body: Data("{}".utf8))
         try client.create(bucket: bucket, key: "clients/acme/old/books-20250101T000000Z.db.gz", body: try contents(local.path))
         try client.create(bucket: bucket, key: "clients/acme/junk.db.gz", body: Data("not gzip".utf8))
-        let (snapshots, unreadable) = try location.list()
+        let (snapshots, unreadable) = try location.list(with: SnapshotIdentities())
         #expect(snapshots.map(\.path) == [first.path, second.path])
         #expect(snapshots.allSatisfy { $0.manifest == local.manifest && $0.bytes == local.bytes })
         #expect(unreadable.map(\.path) == ["s3://\(bucket)/clients/acme/junk.db.gz"])
@@ -54,13 +55,13 @@ import Testing
         let (head, _) = try client.expect("HEAD", bucket: bucket, key: "clients/acme/books-20261121T020000Z.db.gz")
         #expect(head.value(forHTTPHeaderField: "x-amz-meta-kind") == "manual")
         #expect(head.value(forHTTPHeaderField: "x-amz-meta-created-at") == "2026-11-21T02:00:00Z")
-        #expect(head.value(forHTTPHeaderField: "x-amz-meta-database-sha256") == local.manifest.databaseSha256)
+        #expect(head.value(forHTTPHeaderField: "x-amz-meta-database-sha256") == local.manifest?.databaseSha256)
 
         // Reading it back gives the very bytes.
         let back = try location.withFile(of: first, near: folder.file("x")) { try contents($0) }
         #expect(back == (try contents(local.path)))
         try location.remove(first)
-        #expect(try location.list().snapshots.map(\.path) == [second.path])
+        #expect(try location.list(with: SnapshotIdentities()).snapshots.map(\.path) == [second.path])
     }
 
     @Test func listingsReadOnlyTheHeadsOfSnapshots() throws {
@@ -70,10 +71,10 @@ import Testing
         let local = try snapshotFile(transactions: 3_000)
         let location = S3SnapshotLocation(try #require(try S3Location("s3://\(bucket)/acme")), client: client)
         for second in 0..<3 {
-            _ = try location.publish(local.path, manifest: local.manifest, at: Date(timeIntervalSince1970: 1_800_000_000 + Double(second)))
+            _ = try location.publish(local.path, manifest: try #require(local.manifest), at: Date(timeIntervalSince1970: 1_800_000_000 + Double(second)), encrypted: false)
         }
         let before = proxy.requests.count
-        #expect(try location.list().snapshots.count == 3)
+        #expect(try location.list(with: SnapshotIdentities()).snapshots.count == 3)
         let reads = proxy.requests.dropFirst(before).filter { $0.method == "GET" && !$0.target.contains("list-type") }
         #expect(reads.count == 3)
         #expect(reads.allSatisfy { $0.headers["range"] == "bytes=0-4095" }, "\(reads.map(\.headers))")
@@ -169,7 +170,7 @@ import Testing
         let (direct, bucket) = try bucket()
         let local = try snapshotFile()
         let place = try #require(try S3Location("s3://\(bucket)/acme"))
-        _ = try S3SnapshotLocation(place, client: direct).publish(local.path, manifest: local.manifest, at: Date(timeIntervalSince1970: 1_800_000_000))
+        _ = try S3SnapshotLocation(place, client: direct).publish(local.path, manifest: try #require(local.manifest), at: Date(timeIntervalSince1970: 1_800_000_000), encrypted: false)
         let valid = [UInt8](try contents(local.path).prefix(4096))
         let listing = [UInt8](try direct.expect("GET", bucket: bucket, query: [("list-type", "2"), ("prefix", "acme/")]).1)
         var random = SplitMix64(seed: 2026)
@@ -194,7 +195,7 @@ import Testing
                                   retries: RetryPolicy(attempts: 2, base: 0.001, cap: 0.002), timeout: 5)
             let location = S3SnapshotLocation(place, client: client)
             do {
-                let (snapshots, unreadable) = try location.list()
+                let (snapshots, unreadable) = try location.list(with: SnapshotIdentities())
                 // Whatever came back names only what the bucket could hold.
                 #expect(snapshots.allSatisfy { $0.path.hasPrefix("s3://\(bucket)/acme/") && $0.bytes >= 0 })
                 #expect(unreadable.allSatisfy { $0.path.hasPrefix("s3://\(bucket)/acme/") })

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import LedgerKit
+
+struct KeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "key",
+        abstract: "Make the keys encrypted backups use.",
+        subcommands: [NewKey.self])
+
+    struct NewKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "new",
+            abstract: "Write a new age identity (secret key) to a file and print its recipient (public key).",
+            discussion: """
+                The identity file (mode 0600) opens every snapshot encrypted to its recipient: keep \
+                it off the backup host, and keep a copy somewhere safe (a password manager, a \
+                printed copy in a safe): without it no encrypted snapshot can be read. Give the \
+                recipient (age1…) to 'ledger backup --encrypt-to', or put it in a .ledger-recipients \
+                file in the backup folder or bucket prefix. Keys made by age-keygen work the same. \
+                Never overwrites a file.
+                """)
+
+        @Option(help: "Where to write the identity (default: ~/.config/ledger/identity.txt).")
+        var out: String?
+
+        func run() throws {
+            try reportingFailures {
+                let path = out ?? NSHomeDirectory() + "/.config/ledger/identity.txt"
+                let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+                try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                         attributes: [.posixPermissions: 0o700])
+                let identity = try AgeKeyFiles.writeNewIdentity(to: path)
+                Output.message("Wrote a new identity to \(path) (mode 0600). Keep a copy of it safe: without it no snapshot encrypted to it can be read.")
+                Output.line(identity.recipient.text)
+            }
+        }
+    }
+}
+
+/// Who `backup` encrypts to.
+struct EncryptionOptions: ParsableArguments {
+    @Option(name: .customLong("encrypt-to"), help: ArgumentHelp(
+        "Encrypt the snapshot to this age recipient (age1…); repeat for several.", valueName: "recipient"))
+    var recipients: [String] = []
+
+    @Option(name: .customLong("recipients-file"), help: ArgumentHelp(
+        "Encrypt to the recipients in this file (age's format: one age1… a line, # comments).", valueName: "file"))
+    var recipientFiles: [String] = []
+
+    @Flag(name: .customLong("passphrase"), help: "Encrypt with a passphrase instead, asked on the terminal (never on the command line).")
+    var passphrase = false
+
+    func validate() throws {
+        guard !(passphrase && !(recipients.isEmpty && recipientFiles.isEmpty)) else {
+            throw ValidationError("--passphrase cannot be combined with recipients: age allows a passphrase only alone.")
+        }
+    }
+
+    /// The recipients named, reading files and asking for the passphrase.
+    func resolve() throws -> SnapshotRecipients {
+        var all = SnapshotRecipients(recipients: try recipients.map(AgeRecipient.init))
+        for path in recipientFiles {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw BackupError.cannotRead(path: path, reason: "no such recipients file")
+            }
+            all.recipients += try AgeKeyFiles.recipients(in: data, from: path)
+        }
+        if passphrase { all.passphrase = try Terminal.passphrase(confirm: true) }
+        return all
+    }
+}
+
+/// What opens encrypted snapshots, for restore, check-backups and snapshots.
+struct IdentityOptions: ParsableArguments {
+    @Option(name: .customLong("identity"), help: ArgumentHelp(
+        "An age identity file that opens encrypted snapshots (also LEDGER_IDENTITY_FILE); repeat for several.", valueName: "file"))
+    var files: [String] = []
+
+    @Flag(name: .customLong("passphrase"), help: "Open snapshots encrypted with a passphrase, asked on the terminal.")
+    var passphrase = false
+
+    func resolve() throws -> SnapshotIdentities {
+        var paths = files
+        if let fromEnvironment = ProcessInfo.processInfo.environment["LEDGER_IDENTITY_FILE"], !fromEnvironment.isEmpty {
+            paths.append(fromEnvironment)
+        }
+        var keys = SnapshotIdentities(identities: try paths.flatMap(AgeKeyFiles.identities(at:)))
+        if passphrase { keys.passphrases = [try Terminal.passphrase(confirm: false)] }
+        return keys
+    }
+}
