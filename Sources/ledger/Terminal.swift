@@ -15,18 +15,19 @@ enum Terminal {
         guard tty >= 0 else { throw NoTerminal() }
         defer { close(tty) }
         func ask(_ prompt: String) throws -> String {
-            write(tty, prompt, prompt.utf8.count)
+            // Echo goes off before the prompt shows, and nothing typed is flushed.
             var saved = termios()
             let isTerminal = tcgetattr(tty, &saved) == 0
             if isTerminal {
                 var quiet = saved
                 quiet.c_lflag &= ~tcflag_t(ECHO)
-                tcsetattr(tty, TCSAFLUSH, &quiet)
+                tcsetattr(tty, TCSANOW, &quiet)
             }
             defer {
-                if isTerminal { tcsetattr(tty, TCSAFLUSH, &saved) }
+                if isTerminal { tcsetattr(tty, TCSANOW, &saved) }
                 write(tty, "\n", 1)
             }
+            write(tty, prompt, prompt.utf8.count)
             var bytes: [UInt8] = []
             var byte: UInt8 = 0
             while read(tty, &byte, 1) == 1, byte != 10, byte != 13 { bytes.append(byte) }

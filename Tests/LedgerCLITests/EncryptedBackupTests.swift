@@ -1,0 +1,232 @@
+import Foundation
+import LedgerTestSupport
+import Testing
+
+/// Encrypted snapshots from the command line, checked both ways against
+/// Debian's `age` and through object storage.
+@Suite struct EncryptedBackupTests {
+    let folder = TemporaryDirectory()
+
+    private func age(_ name: String = "age") throws -> ExternalTool {
+        try ExternalTool.require(name, install: "apt-get install age")
+    }
+
+    private func shell(_ command: String, environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+        try ExternalTool.require("sh", install: "apt-get install dash").run(["-c", command], environment: environment)
+    }
+
+    private func sha256(_ path: String) throws -> String {
+        String(try shell("sha256sum '\(path)'").output.prefix(64))
+    }
+
+    /// Runs `command` on a pseudo-terminal, typing `passphrase` at each of its
+    /// first `times` passphrase prompts, as a person would.
+    private func typing(_ passphrase: String, times: Int, _ command: [String]) throws -> (status: Int32, output: String) {
+        let script = """
+            import os, pty, signal, sys
+            signal.alarm(120)  # a prompt that never comes fails the test instead of hanging it
+            word, times, command = sys.argv[1].encode(), int(sys.argv[2]), sys.argv[3:]
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execvp(command[0], command)
+            seen, sent = b"", 0
+            while True:
+                try:
+                    data = os.read(fd, 1024)
+                except OSError:
+                    break
+                if not data:
+                    break
+                seen += data
+                while sent < times and seen.lower().count(b"passphrase") > sent:
+                    os.write(fd, word + b"\\n")
+                    sent += 1
+            _, status = os.waitpid(pid, 0)
+            sys.stdout.buffer.write(seen)
+            sys.exit(os.waitstatus_to_exitcode(status))
+            """
+        return try ExternalTool.require("python3", install: "apt-get install python3")
+            .run(["-c", script, passphrase, String(times)] + command)
+    }
+
+    /// A new identity file and its recipient, made by `ledger key new`.
+    private func newKey(_ name: String = "key.txt") throws -> (path: String, recipient: String) {
+        let path = folder.file(name)
+        let made = try Ledger.run("key", "new", "--out", path)
+        #expect(made.status == 0, "\(made.stderr)")
+        return (path, made.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    private func json(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    @Test func keysAreAgesKeysAndArePrivate() throws {
+        let (path, recipient) = try newKey()
+        #expect(recipient.hasPrefix("age1"))
+        var status = stat()
+        stat(path, &status)
+        #expect(status.st_mode & 0o777 == 0o600)
+        let derived = try age("age-keygen").run(["-y", path])
+        #expect(derived.output.trimmingCharacters(in: .whitespacesAndNewlines) == recipient, "age-keygen reads our key")
+        let again = try Ledger.run("key", "new", "--out", path)
+        #expect(again.status == 2 && again.stderr.contains("already exists: nothing was overwritten"))
+        #expect(!again.stdout.contains("AGE-SECRET-KEY") && !again.stderr.contains("AGE-SECRET-KEY"))
+    }
+
+    @Test func anEncryptedSnapshotOpensWithAgeAloneAndLeaksNothing() throws {
+        let file = try folder.sample("acme.db")
+        let (key, recipient) = try newKey()
+        let backups = folder.file("backups")
+        let made = try Ledger.run("backup", file, "--to", backups, "--encrypt-to", recipient, "--json")
+        #expect(made.status == 0, "\(made.stderr)")
+        let snapshot = try json(made.stdout)
+        let path = try #require(snapshot["path"] as? String)
+        #expect(path.hasSuffix("Z.db.gz.age") && snapshot["encrypted"] as? Bool == true)
+        let sha = try #require(snapshot["database_sha256"] as? String)
+        #expect(String(try shell("age -d -i '\(key)' '\(path)' | gzip -dc | sha256sum").output.prefix(64)) == sha)
+
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(bytes.range(of: Data("SQLite format 3".utf8)) == nil)
+        #expect(bytes.range(of: Data("Sample Company".utf8)) == nil && bytes.range(of: Data("database_sha256".utf8)) == nil)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: backups).sorted() == [".ledger.lock", URL(fileURLWithPath: path).lastPathComponent])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".") } == [])
+
+        // Without a key: listed by its name, chosen by time, then refused in one line; with it, restored.
+        let listed = try Ledger.run("snapshots", backups, "--json")
+        let entry = try #require((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first)
+        #expect(Set(entry.keys) == ["path", "bytes", "created_at", "encrypted"])
+        #expect(entry["created_at"] as? String == snapshot["created_at"] as? String)
+        let refused = try Ledger.run("restore", backups, "--to", folder.file("r.db"), "--at", "2099-01-01")
+        #expect(refused.status == 2 && refused.stderr.contains("is encrypted: give the identity file"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("r.db")))
+        let restored = try Ledger.run("restore", backups, "--to", folder.file("r.db"), "--identity", key)
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(try sha256(folder.file("r.db")) == sha)
+        let read = try Ledger.run("snapshots", backups, "--json", "--identity", key)
+        #expect(read.stdout.contains("\"company\" : \"Sample Company\"") && read.stdout.contains("\"encrypted\" : true"))
+    }
+
+    @Test func snapshotsEncryptedByAgeAreRestoredByLedger() throws {
+        let file = try folder.sample("acme.db")
+        let plain = try json(try Ledger.run("backup", file, "--to", folder.file("plain"), "--json").stdout)
+        let plainPath = try #require(plain["path"] as? String)
+        let sha = try #require(plain["database_sha256"] as? String)
+        let (key, recipient) = try newKey()
+        let sealed = folder.file("sealed/" + URL(fileURLWithPath: plainPath).lastPathComponent + ".age")
+        try FileManager.default.createDirectory(atPath: folder.file("sealed"), withIntermediateDirectories: true)
+        #expect(try age().run(["-r", recipient, "-o", sealed, plainPath]).status == 0)
+        let restored = try Ledger.run("restore", sealed, "--to", folder.file("from-age.db"), "--identity", key)
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(try sha256(folder.file("from-age.db")) == sha)
+
+        // And with age's passphrase (scrypt), typed at a terminal for both tools.
+        let locked = folder.file("locked/" + URL(fileURLWithPath: plainPath).lastPathComponent + ".age")
+        try FileManager.default.createDirectory(atPath: folder.file("locked"), withIntermediateDirectories: true)
+        let encrypted = try typing("a long and secret phrase", times: 2, [try age().path, "-p", "-o", locked, plainPath])
+        #expect(encrypted.status == 0, "\(encrypted.output)")
+        let opened = try typing("a long and secret phrase", times: 1,
+                                [Ledger.binary.path, "restore", locked, "--to", folder.file("from-passphrase.db"), "--passphrase"])
+        #expect(opened.status == 0, "\(opened.output)")
+        #expect(try sha256(folder.file("from-passphrase.db")) == sha)
+        let wrong = try typing("not the phrase", times: 1,
+                               [Ledger.binary.path, "restore", locked, "--to", folder.file("wrong.db"), "--passphrase"])
+        #expect(wrong.status == 2 && wrong.output.contains("None of the keys given opens"), "\(wrong.output)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("wrong.db")))
+    }
+
+    @Test func aPassphraseBackupOpensWithAgeAndTheSamePassphrase() throws {
+        let file = try folder.sample("acme.db")
+        let made = try typing("correct horse battery", times: 2,
+                              [Ledger.binary.path, "backup", file, "--to", folder.file("backups"), "--passphrase", "--json"])
+        #expect(made.status == 0, "\(made.output)")
+        let path = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.file("backups")).first { $0.hasSuffix(".age") })
+        let decrypted = try typing("correct horse battery", times: 1,
+                                   [try age().path, "-d", "-o", folder.file("x.db.gz"), folder.file("backups/" + path)])
+        #expect(decrypted.status == 0, "\(decrypted.output)")
+        #expect(try shell("gzip -dc '\(folder.file("x.db.gz"))' | head -c 15").output == "SQLite format 3")
+        // Never from a pipe or an argument: without a terminal it is refused in one line.
+        let piped = try Ledger.run("backup", file, "--to", folder.file("backups"), "--passphrase")
+        #expect(piped.status == 2 && piped.stderr.contains("can only be typed at a terminal"), "\(piped.stderr)")
+    }
+
+    @Test func damageAndWrongKeysAreRefusedAndReported() throws {
+        let file = try folder.sample("acme.db")
+        let (key, recipient) = try newKey()
+        let (otherKey, _) = try newKey("other.txt")
+        let backups = folder.file("backups")
+        let made = try json(try Ledger.run("backup", file, "--to", backups, "--encrypt-to", recipient, "--json").stdout)
+        let path = try #require(made["path"] as? String)
+        let before = try sha256(file)
+
+        let wrong = try Ledger.run("restore", path, "--to", file, "--identity", otherKey, "--force")
+        #expect(wrong.status == 2 && wrong.stderr.split(separator: "\n").count == 1 && wrong.stderr.contains("None of the keys given opens"))
+        chmod(key, 0o644)
+        let open = try Ledger.run("restore", path, "--to", file, "--identity", key, "--force")
+        #expect(open.status == 2 && open.stderr.contains("can be read by other users (mode 644)"), "\(open.stderr)")
+        chmod(key, 0o600)
+
+        // One changed byte in the payload, then a cut: check-backups reports it, restore refuses it.
+        let damaged = folder.file("damaged")
+        try FileManager.default.createDirectory(atPath: damaged, withIntermediateDirectories: true)
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        #expect(try shell("cp '\(path)' '\(damaged)/\(name)' && printf '\\001' | dd of='\(damaged)/\(name)' bs=1 seek=100000 conv=notrunc 2>/dev/null").status == 0)
+        let checked = try Ledger.run("check-backups", damaged, "--identity", key)
+        #expect(checked.status == 1 && checked.stdout.contains("DAMAGED") && checked.stdout.contains("was changed or cut short"), "\(checked.stdout)")
+        let refused = try Ledger.run("restore", damaged, "--to", file, "--identity", key, "--force")
+        #expect(refused.status == 2 && refused.stderr.contains("cannot be decrypted"), "\(refused.stderr)")
+        #expect(try shell("truncate -s 200000 '\(damaged)/\(name)'").status == 0)
+        let cut = try Ledger.run("check-backups", damaged, "--identity", key)
+        #expect(cut.status == 1 && cut.stdout.contains("DAMAGED"), "\(cut.stdout)")
+        #expect(try sha256(file) == before, "the target is untouched")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".") } == [])
+    }
+
+    @Test func aRecipientsFileInTheLocationEncryptsEverySnapshotWrittenThere() throws {
+        let file = try folder.sample("acme.db")
+        let (key, recipient) = try newKey()
+        let backups = folder.file("backups")
+        try FileManager.default.createDirectory(atPath: backups, withIntermediateDirectories: true)
+        try "# the office's key\n\(recipient)\n".write(toFile: backups + "/.ledger-recipients", atomically: true, encoding: .utf8)
+        #expect(try Ledger.run("backup", file, "--to", backups).status == 0)
+        let rebuilt = try Ledger.run("rebuild", file, "--backup-dir", backups)
+        #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: backups).filter { !$0.hasPrefix(".") }
+        #expect(names.count == 2 && names.allSatisfy { $0.hasSuffix(".db.gz.age") }, "\(names)")
+        let listed = try Ledger.run("snapshots", backups, "--identity", key)
+        #expect(listed.stdout.contains("pre-rebuild") && listed.stdout.contains("manual"), "\(listed.stdout)")
+        // prune needs names only.
+        let pruned = try Ledger.run("prune", backups, "--keep-last", "1")
+        #expect(pruned.status == 0, "\(pruned.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: backups).filter { $0.hasSuffix(".age") }.count == 1)
+    }
+
+    @Test func encryptedSnapshotsInObjectStorageKeepOnlyTheirKindAndTimeInTheClear() throws {
+        let environment = try S3TestServer.environment()
+        let bucket = S3TestServer.bucketName()
+        let aws = try ExternalTool.require("aws", install: "pip install awscli")
+        let endpoint = try S3TestServer.endpoint.get()
+        #expect(try aws.run(["--endpoint-url", endpoint, "s3", "mb", "s3://\(bucket)"], environment: environment).status == 0)
+        let file = try folder.sample("acme.db")
+        let (key, recipient) = try newKey()
+        let made = try Ledger.run(["backup", file, "--to", "s3://\(bucket)/acme", "--encrypt-to", recipient, "--kind", "scheduled", "--json"],
+                                  environment: environment)
+        #expect(made.status == 0, "\(made.stderr)")
+        let path = try #require(try json(made.stdout)["path"] as? String)
+        let sha = try #require(try json(made.stdout)["database_sha256"] as? String)
+        let head = try aws.run(["--endpoint-url", endpoint, "s3api", "head-object", "--bucket", bucket,
+                                "--key", String(path.dropFirst("s3://\(bucket)/".count))], environment: environment)
+        let metadata = try #require(try json(head.output)["Metadata"] as? [String: String])
+        #expect(metadata.keys.sorted() == ["created-at", "kind"] && metadata["kind"] == "scheduled")
+
+        let listed = try Ledger.run(["snapshots", "s3://\(bucket)/acme", "--json"], environment: environment)
+        let entry = try #require((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first)
+        #expect(entry["kind"] as? String == "scheduled" && entry["encrypted"] as? Bool == true && entry["company"] == nil)
+        let restored = try Ledger.run(["restore", "s3://\(bucket)/acme", "--to", folder.file("r.db"), "--identity", key],
+                                      environment: environment)
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(try sha256(folder.file("r.db")) == sha)
+        let copied = try shell("aws --endpoint-url \(endpoint) s3 cp '\(path)' - | age -d -i '\(key)' | gzip -dc | sha256sum", environment: environment)
+        #expect(String(copied.output.prefix(64)) == sha)
+    }
+}
