@@ -13,8 +13,8 @@ cd "$(dirname "$0")/.."
 target="${1:-}"
 seconds="${2:-60}"
 case "$target" in
-    ofx|csv|page|wal|gzip) ;;
-    *) echo "usage: Scripts/fuzz.sh ofx|csv|page|wal|gzip SECONDS" >&2; exit 64 ;;
+    ofx|csv|page|wal|gzip|age) ;;
+    *) echo "usage: Scripts/fuzz.sh ofx|csv|page|wal|gzip|age SECONDS" >&2; exit 64 ;;
 esac
 
 scratch=.build-fuzz
@@ -46,6 +46,14 @@ PY
             ;;
         gzip) .build/debug/ledger backup "$seedfolder/seed.db" --to "$seedfolder/backups" --level 1 >/dev/null
               cp "$seedfolder"/backups/*.gz "$corpus"/ ;;
+        age)
+            # Seeds encrypted to the harness's fixed identity (the C2SP testkit's) and to its passphrase.
+            printf 'AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0\n' > "$seedfolder/key.txt"
+            chmod 600 "$seedfolder/key.txt"
+            .build/debug/ledger backup "$seedfolder/seed.db" --to "$seedfolder/backups" --level 1 \
+                --encrypt-to "$(age-keygen -y "$seedfolder/key.txt")" >/dev/null
+            cp "$seedfolder"/backups/*.age "$corpus"/
+            cp Tests/LedgerKitTests/Encryption/Fixtures/age-testkit/x25519 Tests/LedgerKitTests/Encryption/Fixtures/age-testkit/stream_two_chunks "$corpus"/ ;;
     esac
 fi
 

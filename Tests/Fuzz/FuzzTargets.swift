@@ -3,10 +3,14 @@ import Foundation
 
 /// The readers of bytes from outside, each fed whatever a fuzzer makes: bank
 /// statements (OFX, CSV), the page decoder of page salvage, the -wal frame
-/// reader, and the gzip header and manifest reader of restore. A target may
+/// reader, the gzip header and manifest reader of restore, and the age
+/// reader of encrypted snapshots (with a fixed identity). A target may
 /// throw (that is how a reader refuses); it must never crash or hang.
 enum FuzzTarget: String, CaseIterable {
-    case ofx, csv, page, wal, gzip
+    case ofx, csv, page, wal, gzip, age
+
+    /// The identity the `age` target's seeds are encrypted to (Scripts/fuzz.sh writes it).
+    static let ageIdentity = "AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0"
 
     /// A scratch folder of this process for the inputs that are read from files.
     static let scratch: String = {
@@ -58,6 +62,12 @@ enum FuzzTarget: String, CaseIterable {
             let path = file("acme-20261121T020000Z.db.gz", data)
             _ = try? SnapshotCatalog.read(path)
             _ = try? Gzip.decompress(path: path) { _ in }
+        case .age:
+            let keys = SnapshotIdentities(identities: AgeIdentity(text: Self.ageIdentity).map { [$0] } ?? [], passphrases: ["fuzz"])
+            _ = try? AgeFile.decrypt(ByteFeed.bytes([UInt8](data)), with: keys) { _ in }
+            _ = try? AgeFile.decryptHead([UInt8](data.prefix(2 * AgeFile.sealedChunkSize)), size: Int64(data.count), with: keys)
+            let path = file("acme-20261121T020000Z.db.gz.age", data)
+            _ = try? SnapshotCatalog.read(path, with: keys)
         }
     }
 }
