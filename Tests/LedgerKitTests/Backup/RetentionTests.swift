@@ -95,4 +95,35 @@ import Testing
         #expect(BackupSchedule.validTime("24:00") == nil)
         #expect(BackupSchedule.validTime("2:00") == nil)
     }
+
+    @Test func aSampleOfSnapshotsIsReadAndTheRestListed() throws {
+        let path = try Damage.sample(in: folder, name: "acme.db", transactions: 30)
+        let backups = folder.file("backups")
+        for day in 1...4 {
+            _ = try SnapshotWriter.take(of: path, into: backups, kind: .scheduled, now: Timestamp.parse("2026-11-0\(day)T02:00:00Z")!)
+        }
+        for (share, read) in [(0.5, 2), (0.01, 1), (0.26, 2), (1.0, 4)] {
+            let results = try SnapshotChecker.check(backups, sample: share)
+            #expect(results.count == 4 && results.allSatisfy(\.ok))
+            #expect(results.filter(\.read).count == read, "a share of \(share)")
+            #expect(results.filter(\.read).allSatisfy { $0.verify == "clean" } && results.filter { !$0.read }.allSatisfy { $0.verify.isEmpty })
+        }
+    }
+
+    @Test func aScheduleToObjectStorageKeepsTheSettingsThatAreNotSecrets() {
+        let environment = ["AWS_PROFILE": "books", "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "https://minio.lan:9000",
+                           "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "token",
+                           "HOME": "/home/office", "LEDGER_S3_ADDRESSING": "path"]
+        #expect(BackupSchedule.keptEnvironment(for: "/srv/backups", from: environment).isEmpty)
+        let kept = BackupSchedule.keptEnvironment(for: "s3://acme-books/ledger", from: environment)
+        #expect(kept == ["AWS_PROFILE": "books", "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "https://minio.lan:9000",
+                         "LEDGER_S3_ADDRESSING": "path"])
+        let schedule = BackupSchedule(ledger: "/usr/local/bin/ledger", file: "/srv/books/acme.db", folder: "s3://acme-books/ledger",
+                                      time: "02:00", policy: RetentionPolicy(daily: 7), environment: kept)
+        #expect(schedule.service.contains("Environment=\"AWS_ENDPOINT_URL=https://minio.lan:9000\"\nEnvironment=\"AWS_PROFILE=books\"\n"))
+        #expect(schedule.service.contains("\"--to\" \"s3://acme-books/ledger\""))
+        #expect(!schedule.service.contains("secret") && !schedule.cronLine.contains("secret") && !schedule.cronLine.contains("AKIA"))
+        #expect(schedule.cronLine.hasPrefix("0 2 * * * AWS_ENDPOINT_URL='https://minio.lan:9000' AWS_PROFILE='books' AWS_REGION='eu-west-1' LEDGER_S3_ADDRESSING='path' '/usr/local/bin/ledger' 'backup'"),
+                "\(schedule.cronLine)")
+    }
 }
