@@ -8,40 +8,7 @@ source "$(dirname "$0")/bench-common.sh"
 db="$work/bench.db"
 make_sample "$db"
 
-echo "Planting 1,000 faults..."
-sqlite3 "$db" >/dev/null <<'SQL'
-PRAGMA foreign_keys = OFF;
-PRAGMA ignore_check_constraints = ON;
-BEGIN;
--- 200 checks lost: their lines become orphans, their feed links point at nothing.
-DELETE FROM transactions WHERE id IN (SELECT id FROM transactions WHERE kind = 'check' AND id % 7 = 3 ORDER BY id LIMIT 200);
--- 200 expense lines edited out of balance.
-UPDATE splits SET amount = amount + 100 WHERE id IN (
-  SELECT s.id FROM splits s JOIN accounts a ON a.id = s.account_id WHERE a.type = 'expense' AND s.id % 11 = 5 ORDER BY s.id LIMIT 200);
--- 100 open balances of invoices and bills off by a cent.
-UPDATE documents SET balance_due = balance_due + 1 WHERE transaction_id IN (
-  SELECT transaction_id FROM documents WHERE transaction_id % 13 = 1 ORDER BY transaction_id LIMIT 100);
--- 100 applications from a payment that does not exist.
-UPDATE applications SET payment_id = 987654321 WHERE id IN (SELECT id FROM applications WHERE id % 17 = 2 ORDER BY id LIMIT 100);
--- 100 feed lines matched to nothing.
-UPDATE bank_feed SET status = 'matched', transaction_id = NULL WHERE id IN (
-  SELECT id FROM bank_feed WHERE status = 'new' ORDER BY id LIMIT 100);
--- 100 customer and vendor balances off.
-UPDATE parties SET balance = balance + 1 WHERE id IN (SELECT id FROM parties ORDER BY id LIMIT 100);
--- 50 transactions without lines, 50 lines without their invoice.
-INSERT INTO transactions (kind, date, created_at, modified_at)
-  SELECT 'check', '2025-06-01', '2025-06-01T10:00:00Z', '2025-06-01T10:00:00Z' FROM splits LIMIT 50;
-INSERT INTO document_lines (transaction_id, description, amount) SELECT 900000000 + id, 'lost', 100 FROM accounts LIMIT 50;
--- 50 reconciled lines unmarked.
-UPDATE splits SET cleared = 'c' WHERE id IN (SELECT id FROM splits WHERE cleared = 'r' AND id % 5 = 0 ORDER BY id LIMIT 50);
--- 25 account balances off, 25 invoice headers lost.
-UPDATE accounts SET balance = balance + 1 WHERE id IN (SELECT id FROM accounts ORDER BY id LIMIT 25);
-DELETE FROM documents WHERE transaction_id IN (
-  SELECT d.transaction_id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM applications WHERE document_id = d.transaction_id)
-  ORDER BY d.transaction_id LIMIT 25);
-COMMIT;
-PRAGMA wal_checkpoint(TRUNCATE);
-SQL
+plant_faults "$db"
 cp "$db" "$work/rebuild.db"
 cat "$work/rebuild.db" > /dev/null
 
