@@ -18,6 +18,10 @@ let package = Package(
             name: "CZlib",
             path: "Sources/CZlib",
             providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CLibdeflate",
+            path: "Sources/CLibdeflate",
+            providers: [.apt(["libdeflate-dev"])]),
         .target(
             name: "LedgerKit",
             dependencies: [
@@ -27,6 +31,7 @@ let package = Package(
                 // Scrypt, for age's passphrase recipient.
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 "CZlib",
+                "CLibdeflate",
             ]),
         .executableTarget(
             name: "ledger",

@@ -9,10 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: the C libraries we link, python3 (tests play "another
+# Debian packages: the C libraries we link (SQLite, zlib, libdeflate), python3 (tests play "another
 # program" with its sqlite3 module; moto runs on it), hledger (the export tests
 # check our journals with it), age (encrypted snapshots are checked against it).
-packages=(libsqlite3-dev zlib1g-dev python3 python3-pip hledger age)
+packages=(libsqlite3-dev zlib1g-dev libdeflate-dev python3 python3-pip hledger age)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

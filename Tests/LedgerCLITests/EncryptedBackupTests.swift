@@ -170,12 +170,14 @@ import Testing
         let damaged = folder.file("damaged")
         try FileManager.default.createDirectory(atPath: damaged, withIntermediateDirectories: true)
         let name = URL(fileURLWithPath: path).lastPathComponent
-        #expect(try shell("cp '\(path)' '\(damaged)/\(name)' && printf '\\001' | dd of='\(damaged)/\(name)' bs=1 seek=100000 conv=notrunc 2>/dev/null").status == 0)
+        // A byte in the last chunk: past the first chunk (which a listing reads) when the file has two.
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        #expect(try shell("cp '\(path)' '\(damaged)/\(name)' && printf '\\001' | dd of='\(damaged)/\(name)' bs=1 seek=\(size - 100) conv=notrunc 2>/dev/null").status == 0)
         let checked = try Ledger.run("check-backups", damaged, "--identity", key)
         #expect(checked.status == 1 && checked.stdout.contains("DAMAGED") && checked.stdout.contains("was changed or cut short"), "\(checked.stdout)")
         let refused = try Ledger.run("restore", damaged, "--to", file, "--identity", key, "--force")
         #expect(refused.status == 2 && refused.stderr.contains("cannot be decrypted"), "\(refused.stderr)")
-        #expect(try shell("truncate -s 200000 '\(damaged)/\(name)'").status == 0)
+        #expect(try shell("truncate -s \(size / 2) '\(damaged)/\(name)'").status == 0)
         let cut = try Ledger.run("check-backups", damaged, "--identity", key)
         #expect(cut.status == 1 && cut.stdout.contains("DAMAGED"), "\(cut.stdout)")
         #expect(try sha256(file) == before, "the target is untouched")

@@ -1,64 +1,64 @@
 import Dispatch
 import Foundation
 
-/// gzip files (RFC 1952) of one member, written with deflate on every core the
-/// way pigz does: the input is cut into blocks, each block is deflated on its
-/// own, primed with the 32 KiB before it as dictionary and ended with a sync
-/// flush, so the pieces join into one ordinary deflate stream; the CRC-32s of
-/// the blocks are combined. Memory stays bounded: one batch of blocks at a time.
+/// gzip files (RFC 1952) written with deflate on every core: the input is cut
+/// into 1 MiB pieces, each compressed on its own by libdeflate (several times
+/// faster than zlib at the same level, and smaller) into a gzip member of its
+/// own; the members follow one another, as RFC 1952 allows, so `gzip -dc` gives
+/// the whole input back, as it does for bgzip's files. The first member's
+/// header carries the comment (the manifest). Memory stays bounded: one batch
+/// of pieces at a time.
 enum Gzip {
-    static let blockSize = 128 * 1024
-    static let dictionarySize = 32 * 1024
+    static let pieceSize = 1 << 20
 
-    /// Compresses the file at `source` into a gzip member written to `output`
-    /// (an open descriptor) with `comment` in the header's FCOMMENT field.
-    ///
-    /// - Parameters:
-    ///   - modified: the header's MTIME.
-    ///   - observe: called with each piece of uncompressed input, in order (for a digest).
-    /// - Returns: the number of uncompressed bytes.
     /// The comment field starts right after the 10 fixed bytes of the header.
     static let commentOffset: off_t = 10
 
+    /// Compresses the file at `source` into gzip members written to `output`
+    /// (an open descriptor), the first with `comment` in its FCOMMENT field.
+    ///
+    /// - Parameters:
+    ///   - modified: the headers' MTIME.
+    ///   - observe: called with each piece of uncompressed input, in order (for a digest).
+    /// - Returns: the number of uncompressed bytes.
     static func compress(file source: String, to output: Int32, outputPath: String, comment: String, modified: Date,
                          level: Int32, observe: (UnsafeRawBufferPointer) -> Void) throws -> Int64 {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw BackupError.cannotRead(path: source, reason: String(cString: strerror(errno))) }
         defer { close(input) }
 
-        try write(header(comment: comment, modified: modified, level: level), to: output, path: outputPath)
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let batch = workers * 2
-        let work = try Batch(size: batch, level: level)
-        var crc: UInt32 = 0
+        let work = try Batch(size: workers * 2, level: level)
         var total: Int64 = 0
-        var ahead = try readBlock(input, path: source)
-        while !ahead.isEmpty {
+        var first = true
+        repeat {
             var count = 0
-            while count < batch && !ahead.isEmpty {
-                work.inputs[count] = ahead
-                ahead = try readBlock(input, path: source)
+            while count < work.size {
+                let piece = try readPiece(input, path: source)
+                // An empty input still makes one (empty) member.
+                guard !piece.isEmpty || (first && count == 0) else { break }
+                work.inputs[count] = piece
                 count += 1
+                if piece.count < pieceSize { break }
             }
-            try work.compress(count: count, last: ahead.isEmpty)
+            guard count > 0 else { break }
+            try work.compress(count: count)
             for index in 0..<count {
-                work.inputs[index].withUnsafeBytes(observe)
-                crc = CRC32.combine(crc, work.crcs[index], secondLength: work.inputs[index].count)
-                total += Int64(work.inputs[index].count)
-                try write(work.outputs[index], to: output, path: outputPath)
+                let piece = work.inputs[index]
+                piece.withUnsafeBytes(observe)
+                total += Int64(piece.count)
+                let header = first ? self.header(comment: comment, modified: modified, level: level)
+                    : self.header(comment: nil, modified: modified, level: level)
+                first = false
+                try write(header + work.outputs[index] + littleEndian(work.crcs[index]) + littleEndian(UInt32(truncatingIfNeeded: piece.count)),
+                          to: output, path: outputPath)
             }
-            work.dictionary = Array(work.inputs[count - 1].suffix(dictionarySize))
-        }
-        if total == 0 {
-            // An empty input still needs one final (empty) deflate block.
-            let empty = try Deflater(level: level).compress(UnsafeRawBufferPointer(start: nil, count: 0), dictionary: nil, last: true)
-            try write(empty, to: output, path: outputPath)
-        }
-        try write(littleEndian(crc) + littleEndian(UInt32(truncatingIfNeeded: total)), to: output, path: outputPath)
+            if work.inputs[count - 1].count < pieceSize { break }
+        } while true
         return total
     }
 
-    /// One batch of blocks compressed at once. The slots live in buffers
+    /// One batch of pieces compressed at once. The slots live in buffers
     /// allocated once; each worker writes only its own index, and the inputs do
     /// not change while `compress` runs: hence `@unchecked Sendable`.
     private final class Batch: @unchecked Sendable {
@@ -67,12 +67,11 @@ enum Gzip {
         let outputs: UnsafeMutableBufferPointer<[UInt8]>
         let crcs: UnsafeMutableBufferPointer<UInt32>
         let failures: UnsafeMutableBufferPointer<(any Error)?>
-        var dictionary: [UInt8] = []
-        let deflaters: [Deflater]
+        let compressors: [WholeDeflater]
 
         init(size: Int, level: Int32) throws {
             self.size = size
-            deflaters = try (0..<size).map { _ in try Deflater(level: level) }
+            compressors = try (0..<size).map { _ in try WholeDeflater(level: level) }
             inputs = .allocate(capacity: size)
             inputs.initialize(repeating: [])
             outputs = .allocate(capacity: size)
@@ -90,19 +89,11 @@ enum Gzip {
             failures.deinitialize().deallocate()
         }
 
-        func compress(count: Int, last: Bool) throws {
-            let first = dictionary
+        func compress(count: Int) throws {
             DispatchQueue.concurrentPerform(iterations: count) { index in
                 do {
-                    let primer = index == 0 ? first : Array(inputs[index - 1].suffix(dictionarySize))
-                    let compressed = try inputs[index].withUnsafeBytes { bytes in
-                        try primer.withUnsafeBytes { primed in
-                            try deflaters[index].compress(bytes, dictionary: primed.count > 0 ? primed : nil,
-                                                          last: last && index == count - 1)
-                        }
-                    }
-                    outputs[index] = compressed
-                    crcs[index] = inputs[index].withUnsafeBytes { CRC32.of($0) }
+                    outputs[index] = try inputs[index].withUnsafeBytes { try compressors[index].compress($0) }
+                    crcs[index] = inputs[index].withUnsafeBytes { WholeDeflater.crc32($0) }
                     failures[index] = nil
                 } catch {
                     failures[index] = error
@@ -112,9 +103,11 @@ enum Gzip {
         }
     }
 
-    static func header(comment: String, modified: Date, level: Int32) -> [UInt8] {
+    /// A member's header: with FCOMMENT when there is a comment.
+    static func header(comment: String?, modified: Date, level: Int32) -> [UInt8] {
         let seconds = UInt32(clamping: Int64(max(0, modified.timeIntervalSince1970)))
         let extraFlags: UInt8 = level >= 9 ? 2 : (level <= 1 ? 4 : 0)
+        guard let comment else { return [0x1F, 0x8B, 8, 0] + littleEndian(seconds) + [extraFlags, 3] }
         return [0x1F, 0x8B, 8, 0x10] + littleEndian(seconds) + [extraFlags, 3] + Array(comment.utf8) + [0]
     }
 
@@ -149,68 +142,98 @@ enum Gzip {
         return Header(comment: comment, dataOffset: position)
     }
 
-    /// Decompresses the gzip file at `path`, checking its CRC-32 and length, and
-    /// hands every piece of output to `sink`, in order.
+    /// Decompresses the gzip file at `path`, every member of it in turn,
+    /// checking each member's CRC-32 and length, and hands every piece of
+    /// output to `sink`, in order. Anything after the last member that is not
+    /// another member is damage, never ignored.
     /// - Throws: `BackupError.damagedSnapshot` for anything that does not add up.
     static func decompress(path: String, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         let input = open(path, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw BackupError.cannotRead(path: path, reason: String(cString: strerror(errno))) }
         defer { close(input) }
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        var pending: [UInt8] = []
-        var header: Header?
-        let inflater = try Inflater()
-        var crc: UInt32 = 0
-        var size: UInt32 = 0
-        var trailer: [UInt8] = []
+        var reader = PendingBytes(descriptor: input, path: path)
+        var members = 0
         while true {
+            // The member's header.
+            // A header is a few KiB at most: the whole of what is read is tried only when that fails.
+            var header = parseHeader(Array(reader.bytes.prefix(4096))) ?? parseHeader(Array(reader.bytes))
+            while header == nil {
+                guard reader.bytes.count <= 1 << 20, try reader.fill() else {
+                    throw BackupError.damagedSnapshot(members == 0 ? (reader.bytes.isEmpty ? "it is empty" : "it is not a gzip file")
+                                                                    : "what follows its last gzip member is not one")
+                }
+                header = parseHeader(Array(reader.bytes))
+            }
+            reader.consume(header?.dataOffset ?? 0)
+            // Its deflate stream.
+            let inflater = try Inflater()
+            var crc: UInt32 = 0
+            var size: UInt32 = 0
+            while !inflater.finished {
+                if reader.bytes.isEmpty {
+                    guard try reader.fill() else { throw BackupError.damagedSnapshot("it is cut short") }
+                }
+                let used = try reader.bytes.withUnsafeBytes { bytes in
+                    try inflater.inflate(bytes) { piece in
+                        crc = CRC32.of(piece, continuing: crc)
+                        size &+= UInt32(truncatingIfNeeded: piece.count)
+                        try sink(piece)
+                    }
+                }
+                reader.consume(used)
+            }
+            // Its trailer.
+            while reader.bytes.count < 8 {
+                guard try reader.fill() else { throw BackupError.damagedSnapshot("its gzip trailer is missing") }
+            }
+            let trailer = Array(reader.bytes.prefix(8))
+            let storedCRC = UInt32(trailer[0]) | UInt32(trailer[1]) << 8 | UInt32(trailer[2]) << 16 | UInt32(trailer[3]) << 24
+            let storedSize = UInt32(trailer[4]) | UInt32(trailer[5]) << 8 | UInt32(trailer[6]) << 16 | UInt32(trailer[7]) << 24
+            guard storedCRC == crc, storedSize == size else { throw BackupError.damagedSnapshot("its checksum does not match its content") }
+            reader.consume(8)
+            members += 1
+            if reader.bytes.isEmpty, try !reader.fill() { return }
+        }
+    }
+
+    /// Bytes read from a file and not yet used, read 1 MiB at a time.
+    private struct PendingBytes {
+        let descriptor: Int32
+        let path: String
+        private(set) var bytes: ArraySlice<UInt8> = []
+
+        init(descriptor: Int32, path: String) {
+            self.descriptor = descriptor
+            self.path = path
+        }
+
+        /// Reads more; false at the end of the file.
+        mutating func fill() throws -> Bool {
+            var chunk = [UInt8](repeating: 0, count: 1 << 20)
             let count: Int
             do {
-                count = try chunk.withUnsafeMutableBytes { try SystemCalls.read(input, into: $0, path: path) }
+                count = try chunk.withUnsafeMutableBytes { try SystemCalls.read(descriptor, into: $0, path: path) }
             } catch let error as SystemCallError {
                 throw BackupError.cannotRead(path: path, reason: error.reason)
             }
-            if count == 0 { break }
-            var data = ArraySlice(chunk[0..<count])
-            if header == nil {
-                pending += data
-                guard let parsed = parseHeader(pending) else {
-                    if pending.count > 1 << 20 { throw BackupError.damagedSnapshot("its gzip header is unreadable") }
-                    continue
-                }
-                header = parsed
-                data = ArraySlice(pending[parsed.dataOffset...])
-                pending = []
-            }
-            if inflater.finished {
-                trailer += data
-                continue
-            }
-            let used = try data.withUnsafeBytes { bytes in
-                try inflater.inflate(bytes) { piece in
-                    crc = CRC32.of(piece, continuing: crc)
-                    size &+= UInt32(truncatingIfNeeded: piece.count)
-                    try sink(piece)
-                }
-            }
-            if inflater.finished { trailer += data.dropFirst(used) }
+            guard count > 0 else { return false }
+            bytes = ArraySlice(Array(bytes) + chunk[0..<count])
+            return true
         }
-        guard header != nil else { throw BackupError.damagedSnapshot("it is not a gzip file") }
-        guard inflater.finished else { throw BackupError.damagedSnapshot("it is cut short") }
-        guard trailer.count >= 8 else { throw BackupError.damagedSnapshot("its gzip trailer is missing") }
-        let storedCRC = UInt32(trailer[0]) | UInt32(trailer[1]) << 8 | UInt32(trailer[2]) << 16 | UInt32(trailer[3]) << 24
-        let storedSize = UInt32(trailer[4]) | UInt32(trailer[5]) << 8 | UInt32(trailer[6]) << 16 | UInt32(trailer[7]) << 24
-        guard storedCRC == crc, storedSize == size else { throw BackupError.damagedSnapshot("its checksum does not match its content") }
+
+        mutating func consume(_ count: Int) {
+            bytes = bytes.dropFirst(count)
+        }
     }
 
     static func littleEndian(_ value: UInt32) -> [UInt8] {
         [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
     }
 
-    private static func readBlock(_ descriptor: Int32, path: String) throws -> [UInt8] {
-        var block = [UInt8](repeating: 0, count: blockSize)
+    private static func readPiece(_ descriptor: Int32, path: String) throws -> [UInt8] {
+        var block = [UInt8](repeating: 0, count: pieceSize)
         var filled = 0
-        while filled < blockSize {
+        while filled < pieceSize {
             let count: Int
             do {
                 count = try block.withUnsafeMutableBytes {

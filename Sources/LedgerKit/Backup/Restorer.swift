@@ -18,6 +18,8 @@ public struct RestoreResult: Codable, Sendable {
 /// Why a restore was refused. The target is untouched in every case.
 public enum RestoreError: LocalizedError, Equatable, Sendable {
     case noSnapshots(folder: String)
+    /// The place holds snapshots, but none can be read; the reason is the first one's.
+    case noReadableSnapshots(folder: String, reason: String)
     case beforeOldest(time: String, oldest: String)
     case checksumMismatch(path: String)
     case targetInUse(path: String)
@@ -27,6 +29,8 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
         switch self {
         case .noSnapshots(let folder):
             return "No snapshots in \(folder). Name the folder that 'ledger backup --to' writes to."
+        case .noReadableSnapshots(let folder, let reason):
+            return "No snapshot in \(folder) can be read. \(reason)"
         case .beforeOldest(let time, let oldest):
             return "No snapshot was taken at or before \(time); the oldest is from \(oldest). Choose a later time."
         case .checksumMismatch(let path):
@@ -50,12 +54,18 @@ public enum Restorer {
                               with keys: SnapshotIdentities = SnapshotIdentities()) throws -> Snapshot {
         let (location, named) = try BackupLocation.source(source)
         if let named { return try location.snapshot(at: named, with: keys) }
-        var snapshots = try location.list(with: keys).snapshots
+        let listing = try location.list(with: keys)
+        var snapshots = listing.snapshots
         let name = URL(fileURLWithPath: target).lastPathComponent
         if snapshots.contains(where: { $0.source == name }) {
             snapshots = snapshots.filter { $0.source == name }
         }
-        guard let oldest = snapshots.first, let newest = snapshots.last else { throw RestoreError.noSnapshots(folder: source) }
+        guard let oldest = snapshots.first, let newest = snapshots.last else {
+            if let unreadable = listing.unreadable.first {
+                throw RestoreError.noReadableSnapshots(folder: source, reason: unreadable.reason)
+            }
+            throw RestoreError.noSnapshots(folder: source)
+        }
         guard let time else { return newest }
         let limit = Timestamp.string(from: time)
         guard let chosen = snapshots.last(where: { $0.createdAt <= limit }) else {

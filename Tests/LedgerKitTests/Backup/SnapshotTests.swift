@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import Testing
@@ -141,6 +142,32 @@ import Testing
         let listed = try SnapshotCatalog.list(folder.file("s"))
         #expect(listed.snapshots.count == 3, "the original, the flipped and the cut one: their headers are intact")
         #expect(listed.unreadable.map(\.path) == [junk])
+    }
+
+    @Test func bigSnapshotsAreSeveralMembersThatGzipAndRestoreReadWhole() throws {
+        let path = try Damage.sample(in: folder, name: "big.db", transactions: 8_000)
+        let snapshot = try SnapshotWriter.take(of: path, into: folder.file("s"), kind: .manual, verify: false)
+        let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: snapshot.path)))
+        // Members start with 1F 8B 08 00 (no flags) after the first, whose header has the manifest.
+        let starts = (1..<data.count - 4).filter { data[$0] == 0x1F && data[$0 + 1] == 0x8B && data[$0 + 2] == 8 && data[$0 + 3] == 0 }
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+        #expect(starts.count >= (size - 1) / Gzip.pieceSize, "one member a MiB: \(starts.count) for \(size) bytes")
+        let restored = folder.file("restored.db")
+        #expect(try shell("gzip -dc '\(snapshot.path)' > '\(restored)'").0 == 0)
+        let digest = SHA256.hash(data: try Data(contentsOf: URL(fileURLWithPath: restored))).map { String(format: "%02x", $0) }.joined()
+        #expect(digest == snapshot.manifest?.databaseSha256)
+
+        // Whatever follows the last member must be a member: garbage is damage.
+        let tailed = folder.file("s/tailed.db.gz")
+        try Data(data + Array("garbage".utf8)).write(to: URL(fileURLWithPath: tailed))
+        #expect(throws: BackupError.damagedSnapshot("what follows its last gzip member is not one")) { try Gzip.decompress(path: tailed) { _ in } }
+        // Cut exactly between two members, it is valid gzip but not the snapshot: the manifest's size and SHA-256 say so.
+        let boundary = try #require(starts.last)
+        let cut = folder.file("s/cut-at-member.db.gz")
+        try Data(data.prefix(boundary)).write(to: URL(fileURLWithPath: cut))
+        var cutSnapshot = snapshot
+        cutSnapshot.path = cut
+        #expect(throws: RestoreError.checksumMismatch(path: cut)) { try Restorer.decompress(cutSnapshot, to: folder.file("x.db")) }
     }
 
     @Test func refusesWhatIsNotACompanyFile() throws {
