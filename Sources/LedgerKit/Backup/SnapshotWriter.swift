@@ -178,6 +178,8 @@ public enum SnapshotWriter {
         let partial = AtomicFile.temporaryPath(beside: privateStaging(for: file, into: location, sealing: sealing),
                                                purpose: "snapshot.partial")
         defer { unlink(partial) }
+        let sealed = AtomicFile.temporaryPath(beside: location.stagingFolder(for: file) + "/" + manifest.source, purpose: "sealed.partial")
+        defer { unlink(sealed) }
         let descriptor: Int32
         do {
             descriptor = try SystemCalls.open(partial, O_WRONLY | O_CREAT | O_EXCL)
@@ -185,6 +187,7 @@ public enum SnapshotWriter {
             throw BackupError.cannotWrite(path: partial, reason: error.reason)
         }
         var manifest = manifest
+        var writer: AgeFile.Writer?
         do {
             // Room for the longest digest, counts and verify word the final text can hold.
             let placeholder = try manifest.commentText()
@@ -194,25 +197,31 @@ public enum SnapshotWriter {
                                                        comment: padded(placeholder, to: reserved), modified: now,
                                                        level: Int32(max(1, min(9, level)))) { hasher.update(bufferPointer: $0) }
             manifest.databaseSha256 = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            if !sealing.isEmpty {
+                // All but the first 64 KiB are final now: they are encrypted while the verify finishes.
+                guard Int(Gzip.commentOffset) + reserved <= AgeFile.chunkSize else {
+                    throw BackupError.compression("the manifest does not fit in the first encrypted chunk")
+                }
+                writer = try AgeFile.Writer(to: sealed, for: sealing)
+                try writer?.sealTail(of: partial)
+            }
             try finish(&manifest)
             let final = Array(padded(try manifest.commentText(), to: reserved).utf8)
             guard final.count == reserved else { throw BackupError.compression("the manifest outgrew its room in the header") }
             try final.withUnsafeBytes { try SystemCalls.pwrite(descriptor, $0, at: Int64(Gzip.commentOffset), path: partial) }
             try SystemCalls.fsync(descriptor, path: partial)
-            SystemCalls.close(descriptor)
         } catch {
             SystemCalls.close(descriptor)
-            if let error = error as? SystemCallError { throw BackupError.cannotWrite(path: partial, reason: error.reason) }
+            if let error = error as? SystemCallError { throw BackupError.cannotWrite(path: error.path, reason: error.reason) }
             throw error
         }
-        guard !sealing.isEmpty else { return try location.publish(partial, manifest: manifest, at: now, encrypted: false) }
-        let sealed = AtomicFile.temporaryPath(beside: location.stagingFolder(for: file) + "/" + manifest.source, purpose: "sealed.partial")
-        defer { unlink(sealed) }
+        SystemCalls.close(descriptor)
         do {
-            try AgeFile.encrypt(file: partial, to: sealed, for: sealing)
+            try writer?.sealHead(of: partial)
         } catch let error as SystemCallError {
-            throw BackupError.cannotWrite(path: sealed, reason: error.reason)
+            throw BackupError.cannotWrite(path: error.path, reason: error.reason)
         }
+        guard writer != nil else { return try location.publish(partial, manifest: manifest, at: now, encrypted: false) }
         return try location.publish(sealed, manifest: manifest, at: now, encrypted: true)
     }
 

@@ -56,40 +56,74 @@ extension AgeFile {
     /// `recipients`, one 64 KiB chunk in memory at a time.
     static func encrypt(file input: String, to output: String, for recipients: SnapshotRecipients,
                         workFactor: Int = scryptWorkFactor) throws {
-        let fileKey = (0..<16).map { _ in UInt8.random(in: 0...255) }
-        let nonce = (0..<16).map { _ in UInt8.random(in: 0...255) }
-        let key = payloadKey(fileKey: fileKey, nonce: nonce)
-        let source = try SystemCalls.open(input, O_RDONLY)
-        defer { SystemCalls.close(source) }
-        let size = try SystemCalls.size(of: source, path: input)
-        let target = try SystemCalls.open(output, O_WRONLY | O_CREAT | O_EXCL)
-        defer { SystemCalls.close(target) }
-        var written: Int64 = 0
-        func write(_ bytes: [UInt8]) throws {
-            try bytes.withUnsafeBytes { try SystemCalls.pwrite(target, $0, at: written, path: output) }
-            written += Int64(bytes.count)
+        let writer = try Writer(to: output, for: recipients, workFactor: workFactor)
+        try writer.sealTail(of: input)
+        try writer.sealHead(of: input)
+    }
+
+    /// An age file written in two steps: every chunk but the first, then the
+    /// header and the first chunk. A snapshot's first 64 KiB hold its gzip
+    /// header, whose manifest is written last; the rest of it is final earlier
+    /// and is encrypted while the verify finishes.
+    final class Writer {
+        private let output: String
+        private let target: Int32
+        private let header: [UInt8]
+        private let key: SymmetricKey
+
+        /// Chooses the file key and the payload nonce and opens `output` (new, mode 0600).
+        init(to output: String, for recipients: SnapshotRecipients, workFactor: Int = scryptWorkFactor) throws {
+            let fileKey = (0..<16).map { _ in UInt8.random(in: 0...255) }
+            let nonce = (0..<16).map { _ in UInt8.random(in: 0...255) }
+            key = payloadKey(fileKey: fileKey, nonce: nonce)
+            header = AgeFile.header(try stanzas(for: recipients, fileKey: fileKey, workFactor: workFactor), fileKey: fileKey) + nonce
+            self.output = output
+            target = try SystemCalls.open(output, O_WRONLY | O_CREAT | O_EXCL)
         }
-        try write(header(try stanzas(for: recipients, fileKey: fileKey, workFactor: workFactor), fileKey: fileKey) + nonce)
-        var buffer = [UInt8](repeating: 0, count: chunkSize)
-        var offset: Int64 = 0, counter: UInt64 = 0
-        var out: [UInt8] = []
-        repeat {
-            let count = Int(min(Int64(chunkSize), size - offset))
-            let got = try buffer.withUnsafeMutableBytes {
-                try SystemCalls.pread(source, into: UnsafeMutableRawBufferPointer(rebasing: $0.prefix(count)), at: offset, path: input)
+
+        deinit {
+            SystemCalls.close(target)
+        }
+
+        /// Encrypts every chunk of `input` but the first, at their places in the file.
+        func sealTail(of input: String) throws {
+            try seal(input, chunks: 1...)
+        }
+
+        /// Writes the header and the first chunk, and makes the file durable.
+        func sealHead(of input: String) throws {
+            try header.withUnsafeBytes { try SystemCalls.pwrite(target, $0, at: 0, path: output) }
+            try seal(input, chunks: 0...0)
+            try SystemCalls.fsync(target, path: output)
+        }
+
+        private func seal(_ input: String, chunks: some RangeExpression<Int>) throws {
+            let source = try SystemCalls.open(input, O_RDONLY)
+            defer { SystemCalls.close(source) }
+            let size = try SystemCalls.size(of: source, path: input)
+            let count = max(1, Int((size + Int64(chunkSize) - 1) / Int64(chunkSize)))
+            let range = (0..<count).clamped(to: chunks.relative(to: 0..<count))
+            var buffer = [UInt8](repeating: 0, count: chunkSize)
+            var out: [UInt8] = []
+            var outAt: Int64 = -1
+            for index in range {
+                let offset = Int64(index) * Int64(chunkSize)
+                let length = Int(min(Int64(chunkSize), size - offset))
+                let got = try buffer.withUnsafeMutableBytes {
+                    try SystemCalls.pread(source, into: UnsafeMutableRawBufferPointer(rebasing: $0.prefix(length)), at: offset, path: input)
+                }
+                guard got == length else { throw SystemCallError(call: "pread", path: input, code: EIO) }
+                let sealed = try ChaChaPoly.seal(buffer.prefix(got), using: key, nonce: chunkNonce(UInt64(index), last: index == count - 1))
+                if outAt < 0 { outAt = Int64(header.count) + Int64(index) * Int64(sealedChunkSize) }
+                out += sealed.ciphertext
+                out += sealed.tag
+                if out.count >= 1 << 20 || index == range.upperBound - 1 {
+                    try out.withUnsafeBytes { try SystemCalls.pwrite(target, $0, at: outAt, path: output) }
+                    outAt += Int64(out.count)
+                    out.removeAll(keepingCapacity: true)
+                }
             }
-            guard got == count else { throw SystemCallError(call: "pread", path: input, code: EIO) }
-            offset += Int64(got)
-            let sealed = try ChaChaPoly.seal(buffer.prefix(got), using: key, nonce: chunkNonce(counter, last: offset == size))
-            out += sealed.ciphertext
-            out += sealed.tag
-            counter += 1
-            if out.count >= 1 << 20 || offset == size {
-                try write(out)
-                out.removeAll(keepingCapacity: true)
-            }
-        } while offset < size
-        try SystemCalls.fsync(target, path: output)
+        }
     }
 
     /// Decrypts what `feed` holds, giving each chunk to `sink` only once it
