@@ -14,14 +14,14 @@ enum Gzip {
     /// The comment field starts right after the 10 fixed bytes of the header.
     static let commentOffset: off_t = 10
 
-    /// Compresses the file at `source` into gzip members written to `output`
-    /// (an open descriptor), the first with `comment` in its FCOMMENT field.
+    /// Compresses the file at `source` into gzip members handed to `output` in
+    /// order, the first with `comment` in its FCOMMENT field.
     ///
     /// - Parameters:
     ///   - modified: the headers' MTIME.
     ///   - observe: called with each piece of uncompressed input, in order (for a digest).
     /// - Returns: the number of uncompressed bytes.
-    static func compress(file source: String, to output: Int32, outputPath: String, comment: String, modified: Date,
+    static func compress(file source: String, into output: ([UInt8]) throws -> Void, comment: String, modified: Date,
                          level: Int32, observe: (UnsafeRawBufferPointer) -> Void) throws -> Int64 {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw BackupError.cannotRead(path: source, reason: String(cString: strerror(errno))) }
@@ -50,8 +50,7 @@ enum Gzip {
                 let header = first ? self.header(comment: comment, modified: modified, level: level)
                     : self.header(comment: nil, modified: modified, level: level)
                 first = false
-                try write(header + work.outputs[index] + littleEndian(work.crcs[index]) + littleEndian(UInt32(truncatingIfNeeded: piece.count)),
-                          to: output, path: outputPath)
+                try output(header + work.outputs[index] + littleEndian(work.crcs[index]) + littleEndian(UInt32(truncatingIfNeeded: piece.count)))
             }
             if work.inputs[count - 1].count < pieceSize { break }
         } while true

@@ -175,39 +175,46 @@ public enum SnapshotWriter {
     private static func write(_ copy: String, of file: String, manifest: Manifest, into location: any SnapshotLocation,
                               sealing: SnapshotRecipients, level: Int, now: Date,
                               finish: (inout Manifest) throws -> Void) throws -> Snapshot {
-        let partial = AtomicFile.temporaryPath(beside: privateStaging(for: file, into: location, sealing: sealing),
-                                               purpose: "snapshot.partial")
+        // Room in the header for the longest digest, counts and verify word the final manifest can hold.
+        var manifest = manifest
+        let placeholder = try manifest.commentText()
+        let reserved = placeholder.utf8.count + 512
+        var hasher = SHA256()
+        func complete(_ manifest: inout Manifest) throws -> [UInt8] {
+            manifest.databaseSha256 = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            try finish(&manifest)
+            let final = Array(padded(try manifest.commentText(), to: reserved).utf8)
+            guard final.count == reserved else { throw BackupError.compression("the manifest outgrew its room in the header") }
+            return final
+        }
+        guard sealing.isEmpty else {
+            // Encrypted in the compression pipeline: no plain snapshot is ever written anywhere.
+            let sealed = AtomicFile.temporaryPath(beside: location.stagingFolder(for: file) + "/" + manifest.source, purpose: "sealed.partial")
+            defer { unlink(sealed) }
+            do {
+                let writer = try AgeFile.Writer(to: sealed, for: sealing)
+                manifest.databaseBytes = try Gzip.compress(file: copy, into: writer.append, comment: padded(placeholder, to: reserved),
+                                                           modified: now, level: Int32(max(1, min(9, level)))) { hasher.update(bufferPointer: $0) }
+                try writer.overwriteHead(at: Int(Gzip.commentOffset), with: complete(&manifest))
+                try writer.finish()
+            } catch let error as SystemCallError {
+                throw BackupError.cannotWrite(path: error.path, reason: error.reason)
+            }
+            return try location.publish(sealed, manifest: manifest, at: now, encrypted: true)
+        }
+        let partial = AtomicFile.temporaryPath(beside: location.stagingFolder(for: file) + "/" + manifest.source, purpose: "snapshot.partial")
         defer { unlink(partial) }
-        let sealed = AtomicFile.temporaryPath(beside: location.stagingFolder(for: file) + "/" + manifest.source, purpose: "sealed.partial")
-        defer { unlink(sealed) }
         let descriptor: Int32
         do {
             descriptor = try SystemCalls.open(partial, O_WRONLY | O_CREAT | O_EXCL)
         } catch let error as SystemCallError {
             throw BackupError.cannotWrite(path: partial, reason: error.reason)
         }
-        var manifest = manifest
-        var writer: AgeFile.Writer?
         do {
-            // Room for the longest digest, counts and verify word the final text can hold.
-            let placeholder = try manifest.commentText()
-            let reserved = placeholder.utf8.count + 512
-            var hasher = SHA256()
-            manifest.databaseBytes = try Gzip.compress(file: copy, to: descriptor, outputPath: partial,
+            manifest.databaseBytes = try Gzip.compress(file: copy, into: { try Gzip.write($0, to: descriptor, path: partial) },
                                                        comment: padded(placeholder, to: reserved), modified: now,
                                                        level: Int32(max(1, min(9, level)))) { hasher.update(bufferPointer: $0) }
-            manifest.databaseSha256 = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-            if !sealing.isEmpty {
-                // All but the first 64 KiB are final now: they are encrypted while the verify finishes.
-                guard Int(Gzip.commentOffset) + reserved <= AgeFile.chunkSize else {
-                    throw BackupError.compression("the manifest does not fit in the first encrypted chunk")
-                }
-                writer = try AgeFile.Writer(to: sealed, for: sealing)
-                try writer?.sealTail(of: partial)
-            }
-            try finish(&manifest)
-            let final = Array(padded(try manifest.commentText(), to: reserved).utf8)
-            guard final.count == reserved else { throw BackupError.compression("the manifest outgrew its room in the header") }
+            let final = try complete(&manifest)
             try final.withUnsafeBytes { try SystemCalls.pwrite(descriptor, $0, at: Int64(Gzip.commentOffset), path: partial) }
             try SystemCalls.fsync(descriptor, path: partial)
         } catch {
@@ -216,13 +223,7 @@ public enum SnapshotWriter {
             throw error
         }
         SystemCalls.close(descriptor)
-        do {
-            try writer?.sealHead(of: partial)
-        } catch let error as SystemCallError {
-            throw BackupError.cannotWrite(path: error.path, reason: error.reason)
-        }
-        guard writer != nil else { return try location.publish(partial, manifest: manifest, at: now, encrypted: false) }
-        return try location.publish(sealed, manifest: manifest, at: now, encrypted: true)
+        return try location.publish(partial, manifest: manifest, at: now, encrypted: false)
     }
 
     /// JSON followed by spaces (still the same JSON) up to `length` bytes.

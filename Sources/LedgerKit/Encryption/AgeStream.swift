@@ -53,23 +53,32 @@ final class ByteFeed {
 
 extension AgeFile {
     /// Encrypts the file at `input` into the new file `output` (mode 0600) for
-    /// `recipients`, one 64 KiB chunk in memory at a time.
+    /// `recipients`, a megabyte in memory at a time.
     static func encrypt(file input: String, to output: String, for recipients: SnapshotRecipients,
                         workFactor: Int = scryptWorkFactor) throws {
         let writer = try Writer(to: output, for: recipients, workFactor: workFactor)
-        try writer.sealTail(of: input)
-        try writer.sealHead(of: input)
+        let source = try SystemCalls.open(input, O_RDONLY)
+        defer { SystemCalls.close(source) }
+        let feed = ByteFeed.file(source, path: input)
+        while case let piece = try feed.take(1 << 20), !piece.isEmpty { try writer.append(piece) }
+        try writer.finish()
     }
 
-    /// An age file written in two steps: every chunk but the first, then the
-    /// header and the first chunk. A snapshot's first 64 KiB hold its gzip
-    /// header, whose manifest is written last; the rest of it is final earlier
-    /// and is encrypted while the verify finishes.
+    /// An age file written as its plaintext streams in (in the compression
+    /// pipeline of a backup): each 64 KiB chunk is sealed as soon as the next
+    /// byte shows it is not the last, except the first, which stays in memory
+    /// so that a snapshot's manifest (in its first bytes, known last) can be
+    /// written into it; `finish` seals it and writes the header.
     final class Writer {
         private let output: String
         private let target: Int32
         private let header: [UInt8]
         private let key: SymmetricKey
+        /// The plaintext of the first chunk, sealed last.
+        private var head: [UInt8] = []
+        /// The chunk being filled, or a full one not yet known not to be the last.
+        private var pending: [UInt8] = []
+        private var nextIndex = 1
 
         /// Chooses the file key and the payload nonce and opens `output` (new, mode 0600).
         init(to output: String, for recipients: SnapshotRecipients, workFactor: Int = scryptWorkFactor) throws {
@@ -79,49 +88,52 @@ extension AgeFile {
             header = AgeFile.header(try stanzas(for: recipients, fileKey: fileKey, workFactor: workFactor), fileKey: fileKey) + nonce
             self.output = output
             target = try SystemCalls.open(output, O_WRONLY | O_CREAT | O_EXCL)
+            pending.reserveCapacity(chunkSize)
         }
 
         deinit {
             SystemCalls.close(target)
         }
 
-        /// Encrypts every chunk of `input` but the first, at their places in the file.
-        func sealTail(of input: String) throws {
-            try seal(input, chunks: 1...)
+        /// Takes the next plaintext bytes.
+        func append(_ bytes: [UInt8]) throws {
+            var rest = bytes[...]
+            if head.count < chunkSize {
+                let taken = rest.prefix(chunkSize - head.count)
+                head += taken
+                rest = rest.dropFirst(taken.count)
+            }
+            while !rest.isEmpty {
+                if pending.count == chunkSize {
+                    try seal(pending, index: nextIndex, last: false)
+                    nextIndex += 1
+                    pending.removeAll(keepingCapacity: true)
+                }
+                let taken = rest.prefix(chunkSize - pending.count)
+                pending += taken
+                rest = rest.dropFirst(taken.count)
+            }
         }
 
-        /// Writes the header and the first chunk, and makes the file durable.
-        func sealHead(of input: String) throws {
+        /// Writes `bytes` over the plaintext at `offset` of the first chunk (a manifest).
+        func overwriteHead(at offset: Int, with bytes: [UInt8]) throws {
+            guard offset >= 0, offset + bytes.count <= head.count else { throw BackupError.compression("the manifest does not fit in the first encrypted chunk") }
+            head.replaceSubrange(offset..<offset + bytes.count, with: bytes)
+        }
+
+        /// Seals the last chunk and the first, writes the header and makes the file durable.
+        func finish() throws {
+            if !pending.isEmpty { try seal(pending, index: nextIndex, last: true) }
             try header.withUnsafeBytes { try SystemCalls.pwrite(target, $0, at: 0, path: output) }
-            try seal(input, chunks: 0...0)
+            try seal(head, index: 0, last: pending.isEmpty)
             try SystemCalls.fsync(target, path: output)
         }
 
-        private func seal(_ input: String, chunks: some RangeExpression<Int>) throws {
-            let source = try SystemCalls.open(input, O_RDONLY)
-            defer { SystemCalls.close(source) }
-            let size = try SystemCalls.size(of: source, path: input)
-            let count = max(1, Int((size + Int64(chunkSize) - 1) / Int64(chunkSize)))
-            let range = (0..<count).clamped(to: chunks.relative(to: 0..<count))
-            var buffer = [UInt8](repeating: 0, count: chunkSize)
-            var out: [UInt8] = []
-            var outAt: Int64 = -1
-            for index in range {
-                let offset = Int64(index) * Int64(chunkSize)
-                let length = Int(min(Int64(chunkSize), size - offset))
-                let got = try buffer.withUnsafeMutableBytes {
-                    try SystemCalls.pread(source, into: UnsafeMutableRawBufferPointer(rebasing: $0.prefix(length)), at: offset, path: input)
-                }
-                guard got == length else { throw SystemCallError(call: "pread", path: input, code: EIO) }
-                let sealed = try ChaChaPoly.seal(buffer.prefix(got), using: key, nonce: chunkNonce(UInt64(index), last: index == count - 1))
-                if outAt < 0 { outAt = Int64(header.count) + Int64(index) * Int64(sealedChunkSize) }
-                out += sealed.ciphertext
-                out += sealed.tag
-                if out.count >= 1 << 20 || index == range.upperBound - 1 {
-                    try out.withUnsafeBytes { try SystemCalls.pwrite(target, $0, at: outAt, path: output) }
-                    outAt += Int64(out.count)
-                    out.removeAll(keepingCapacity: true)
-                }
+        private func seal(_ plain: [UInt8], index: Int, last: Bool) throws {
+            let sealed = try ChaChaPoly.seal(plain, using: key, nonce: chunkNonce(UInt64(index), last: last))
+            let bytes = Array(sealed.ciphertext + sealed.tag)
+            try bytes.withUnsafeBytes {
+                try SystemCalls.pwrite(target, $0, at: Int64(header.count) + Int64(index) * Int64(sealedChunkSize), path: output)
             }
         }
     }
