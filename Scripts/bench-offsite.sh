@@ -9,23 +9,11 @@
 # times, ratios and peak memory. Loopback has no real network's latency or
 # bandwidth limit: this measures the tool, not the line.
 source "$(dirname "$0")/bench-common.sh"
-export PATH="$PATH:$HOME/.local/bin"
-for tool in moto_server aws; do
-    if ! command -v "$tool" >/dev/null; then
-        package=$([ "$tool" = aws ] && echo awscli || echo "moto[server]")
-        python3 -m pip install --quiet "$package" 2>/dev/null || python3 -m pip install --quiet --break-system-packages "$package"
-    fi
-done
+source "$(dirname "$0")/s3-test-server.sh"
+ensure_s3_tools
 if [ -z "${LEDGER_S3_TEST_ENDPOINT:-}" ]; then
-    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    moto_server -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
-    moto=$!
-    trap 'kill -9 "$moto" 2>/dev/null; rm -rf "$work"' EXIT
-    for _ in $(seq 1 150); do
-        python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break
-        sleep 0.2
-    done
-    LEDGER_S3_TEST_ENDPOINT="http://127.0.0.1:$port"
+    start_s3_test_server
+    trap 'stop_s3_test_server; rm -rf "$work"' EXIT
 fi
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_ENDPOINT_URL="$LEDGER_S3_TEST_ENDPOINT"

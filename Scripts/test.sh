@@ -27,26 +27,12 @@ fi
 
 # Python packages: moto's S3 API server, which the object-storage tests talk
 # to, and the AWS CLI, which reads back what ledger wrote there (and writes
-# what ledger must read).
-export PATH="$PATH:$HOME/.local/bin"
-pip_install() {
-    echo "test.sh: installing $1"
-    python3 -m pip install --quiet "$1" 2>/dev/null \
-        || python3 -m pip install --quiet --break-system-packages "$1"
-}
-command -v moto_server >/dev/null 2>&1 || pip_install "moto[server]"
-command -v aws >/dev/null 2>&1 || pip_install awscli
-hash -r
-# The S3 test server on a free loopback port, named for the tests, stopped after them.
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-moto_server -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
-moto=$!
-trap 'kill -9 "$moto" 2>/dev/null; pkill -KILL -f "moto_server -H 127.0.0.1 -p $port" 2>/dev/null || true' EXIT
-for _ in $(seq 1 150); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break
-    sleep 0.2
-done
-export LEDGER_S3_TEST_ENDPOINT="http://127.0.0.1:$port"
+# what ledger must read). The server runs on a free loopback port, named for
+# the tests, and is stopped after them.
+source Scripts/s3-test-server.sh
+ensure_s3_tools
+start_s3_test_server
+trap stop_s3_test_server EXIT
 
 started=$(date +%s)
 status=0

@@ -141,8 +141,4 @@ enum SnapshotName {
         !name.hasPrefix(".") && (name.hasSuffix(".gz") || isEncrypted(name))
     }
 
-    /// Whether `name` names one snapshot rather than a place holding them.
-    static func looksLikeSnapshot(_ name: String) -> Bool {
-        isListed(name)
-    }
 }

@@ -47,21 +47,19 @@ public enum SnapshotCatalog {
         guard SnapshotName.isEncrypted(URL(fileURLWithPath: path).lastPathComponent) else {
             return try snapshot(head: head, path: path, bytes: bytes)
         }
-        guard !keys.isEmpty else {
+        // Without a key that opens it, it is known by its name.
+        func sealed() throws -> Snapshot {
             guard let sealed = Snapshot(sealedAt: path, bytes: bytes, kind: kind) else {
                 throw BackupError.damagedSnapshot("\(path) is not named like a snapshot")
             }
             return sealed
         }
+        guard !keys.isEmpty else { return try sealed() }
         let plain: [UInt8]
         do {
             plain = try AgeFile.decryptHead(head, size: bytes, with: keys)
         } catch AgeFile.Failure.noMatch {
-            // Not for these keys: still listed, by its name.
-            guard let sealed = Snapshot(sealedAt: path, bytes: bytes, kind: kind) else {
-                throw BackupError.damagedSnapshot("\(path) is not named like a snapshot")
-            }
-            return sealed
+            return try sealed()
         } catch {
             throw EncryptionError.damaged(path: path, reason: SnapshotSealing.reason(error))
         }

@@ -66,7 +66,7 @@ public enum BackupLocation {
         throws -> (location: any SnapshotLocation, snapshot: String?) {
         if let location = try S3Location(text) {
             let configuration = try S3Configuration.resolve(environment: environment)
-            guard SnapshotName.looksLikeSnapshot(location.name) else { return (S3SnapshotLocation(location, configuration: configuration), nil) }
+            guard SnapshotName.isListed(location.name) else { return (S3SnapshotLocation(location, configuration: configuration), nil) }
             return (S3SnapshotLocation(location.parent, configuration: configuration), location.description)
         }
         var isFolder: ObjCBool = false
@@ -154,7 +154,9 @@ struct FolderLocation: SnapshotLocation {
     func stagingFolder(for source: String) -> String { folder }
 
     func publish(_ partial: String, manifest: Manifest, at moment: Date, encrypted: Bool) throws -> Snapshot {
-        for sequence in 1... {
+        var sequence = 0
+        while true {
+            sequence += 1
             let final = folder + "/" + SnapshotName.make(source: manifest.source, at: moment, sequence: sequence, encrypted: encrypted)
             do {
                 try SystemCalls.link(partial, final)
@@ -166,7 +168,6 @@ struct FolderLocation: SnapshotLocation {
             try AtomicFile.fsync(path: folder)
             return Snapshot(path: final, bytes: (try? SystemCalls.size(of: final)) ?? 0, manifest: manifest, encrypted: encrypted)
         }
-        fatalError("unreachable: the sequence of names is endless")
     }
 
     func withFile<T>(of snapshot: Snapshot, near: String, _ body: (String) throws -> T) throws -> T {

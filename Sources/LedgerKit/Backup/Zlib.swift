@@ -62,12 +62,7 @@ final class Inflater {
 enum CRC32 {
     static func of(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
-        return UInt32(crc32(uLong(crc), base.assumingMemoryBound(to: Bytef.self), uInt(bytes.count)))
-    }
-
-    /// The CRC of A followed by B, from the CRCs of each and B's length.
-    static func combine(_ first: UInt32, _ second: UInt32, secondLength: Int) -> UInt32 {
-        UInt32(crc32_combine(uLong(first), uLong(second), off_t(secondLength)))
+        return libdeflate_crc32(crc, base, bytes.count)
     }
 }
 
@@ -97,10 +92,5 @@ final class WholeDeflater {
         guard written > 0 else { throw BackupError.compression("libdeflate had no room for a block") }
         output.removeSubrange(written...)
         return output
-    }
-
-    /// CRC-32 as gzip uses it, libdeflate's (faster than zlib's).
-    static func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        libdeflate_crc32(0, bytes.baseAddress, bytes.count)
     }
 }

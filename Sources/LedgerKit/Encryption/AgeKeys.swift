@@ -42,8 +42,8 @@ public struct AgeRecipient: Sendable, Equatable {
 
     /// - Throws: `EncryptionError.badRecipient` for anything that is not `age1…` of a 32-byte key.
     public init(_ text: String) throws {
-        guard let (hrp, data) = Bech32.decode(text.trimmingCharacters(in: .whitespaces)), hrp == "age", data.count == 32,
-              text.trimmingCharacters(in: .whitespaces) == text.trimmingCharacters(in: .whitespaces).lowercased() else {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard trimmed == trimmed.lowercased(), let (hrp, data) = Bech32.decode(trimmed), hrp == "age", data.count == 32 else {
             throw EncryptionError.badRecipient(text)
         }
         publicKey = data

@@ -4,7 +4,9 @@ import Foundation
 /// Bytes read in order from somewhere (a file, a buffer), fewer than asked only at the end.
 final class ByteFeed {
     private let source: (Int) throws -> [UInt8]
+    /// Read and not yet taken: `pending[start...]`.
     private var pending: [UInt8] = []
+    private var start = 0
     private var ended = false
 
     init(_ source: @escaping (Int) throws -> [UInt8]) {
@@ -34,20 +36,29 @@ final class ByteFeed {
 
     /// Up to `count` bytes; fewer only at the end.
     func take(_ count: Int) throws -> [UInt8] {
-        while pending.count < count && !ended {
+        while pending.count - start < count && !ended {
+            if start > 0 {
+                pending.removeFirst(start)
+                start = 0
+            }
             let more = try source(count - pending.count)
             if more.isEmpty { ended = true } else { pending += more }
         }
-        let piece = Array(pending.prefix(count))
-        pending.removeFirst(piece.count)
+        let end = min(pending.count, start + count)
+        let piece = Array(pending[start..<end])
+        start = end
         return piece
     }
 
-    /// Whether nothing is left.
+    /// Whether nothing is left; takes nothing.
     func atEnd() throws -> Bool {
-        if !pending.isEmpty { return false }
-        pending = try take(1)
-        return pending.isEmpty
+        while pending.count == start && !ended {
+            pending.removeAll(keepingCapacity: true)
+            start = 0
+            let more = try source(1)
+            if more.isEmpty { ended = true } else { pending += more }
+        }
+        return pending.count == start
     }
 }
 

@@ -56,10 +56,15 @@ final class S3Client: Sendable {
     /// last answer and its body (for small answers: listings, errors, a part).
     func send(_ method: String, bucket: String, key: String = "", query: [(String, String?)] = [],
               headers: [(name: String, value: String)] = [], body: Data = Data()) throws -> (HTTPURLResponse, Data) {
+        // The body's SHA-256 is signed; hashed once for every try, and not at all
+        // when the caller already put it in a checksum header.
+        let given = headers.first { $0.name.lowercased() == "x-amz-checksum-sha256" }
+            .flatMap { Data(base64Encoded: $0.value) }.flatMap { $0.count == 32 ? $0 : nil }
+        let payload = SignatureV4.Payload.signed(sha256: given?.hex ?? SignatureV4.Payload.sha256Hex(of: body))
         var attempt = 0
         while true {
             do {
-                let answer = try once(method, bucket: bucket, key: key, query: query, headers: headers, body: body)
+                let answer = try once(method, bucket: bucket, key: key, query: query, headers: headers, body: body, payload: payload)
                 let status = answer.0.statusCode
                 guard attempt + 1 < retries.attempts, status >= 300,
                       RetryPolicy.isRetryable(status: status, code: S3ErrorDocument.code(in: answer.1)) else { return answer }
@@ -72,12 +77,12 @@ final class S3Client: Sendable {
     }
 
     private func once(_ method: String, bucket: String, key: String, query: [(String, String?)],
-                      headers: [(name: String, value: String)], body: Data) throws -> (HTTPURLResponse, Data) {
+                      headers: [(name: String, value: String)], body: Data,
+                      payload: SignatureV4.Payload) throws -> (HTTPURLResponse, Data) {
         let encodedQuery = SignatureV4.encodeQuery(query)
         let (url, host, path) = try address(bucket: bucket, key: key, query: encodedQuery)
         var request = URLRequest(url: url)
         request.httpMethod = method
-        let payload = SignatureV4.Payload.signed(sha256: SignatureV4.Payload.sha256Hex(of: body))
         let signer = SignatureV4(credentials: configuration.credentials, region: configuration.region)
         for (name, value) in headers + signer.sign(method: method, host: host, path: path, query: encodedQuery, headers: headers,
                                                     payload: payload, at: Date()) {

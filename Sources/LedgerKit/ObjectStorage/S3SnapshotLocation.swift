@@ -140,7 +140,9 @@ final class S3SnapshotLocation: SnapshotLocation {
 
     func publish(_ partial: String, manifest: Manifest, at moment: Date, encrypted: Bool) throws -> Snapshot {
         let size = try talking { try SystemCalls.size(of: partial) }
-        for sequence in 1... {
+        var sequence = 0
+        while true {
+            sequence += 1
             let name = SnapshotName.make(source: manifest.source, at: moment, sequence: sequence, encrypted: encrypted)
             // An encrypted snapshot's metadata in the clear is its kind and time only.
             let metadata = encrypted ? ["kind": manifest.kind.rawValue, "created-at": manifest.createdAt] : manifest.objectMetadata
@@ -155,7 +157,6 @@ final class S3SnapshotLocation: SnapshotLocation {
             }
             return Snapshot(path: path(of: location.key(name)), bytes: size, manifest: manifest, encrypted: encrypted)
         }
-        fatalError("unreachable: the sequence of names is endless")
     }
 
     func withFile<T>(of snapshot: Snapshot, near: String, _ body: (String) throws -> T) throws -> T {
