@@ -180,6 +180,8 @@ public enum Schema {
     /// A column of a table, as SQLite describes it.
     struct Column: Sendable, Equatable {
         let name: String
+        /// The declared type, as SPEC §1 writes it (INTEGER, TEXT).
+        let type: String
         let isInteger: Bool
         let notNull: Bool
         /// The INTEGER PRIMARY KEY: the rowid, stored in a row as NULL.
@@ -201,7 +203,8 @@ public enum Schema {
             guard words.count >= 2, let first = words[0].unicodeScalars.first, CharacterSet.letters.contains(first),
                   ["INTEGER", "TEXT", "REAL", "BLOB"].contains(words[1].trimmingCharacters(in: CharacterSet(charactersIn: ","))) else { return nil }
             let upper = code.uppercased()
-            return Column(name: words[0], isInteger: words[1].hasPrefix("INTEGER"),
+            let type = words[1].trimmingCharacters(in: CharacterSet(charactersIn: ","))
+            return Column(name: words[0], type: type, isInteger: type == "INTEGER",
                           notNull: upper.contains("NOT NULL"), isKey: upper.contains("PRIMARY KEY"))
         }
     }

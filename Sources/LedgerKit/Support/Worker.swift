@@ -67,6 +67,7 @@ enum Parallel {
                     }
                 }
             }
+            thread.stackSize = Worker<Void>.stackSize
             thread.start()
         }
         group.wait()

@@ -18,8 +18,10 @@ struct Check: Sendable {
     enum Source: Sendable {
         /// Rows of `scan` for which `condition` is true; `uses` names the joins it reads.
         case condition(scan: String, uses: [String], sql: String)
-        /// A query of its own returning `row_id` and the columns its message reads.
-        case query(String)
+        /// A query of its own returning `row_id` and the columns its message reads;
+        /// with `suspects`, the temporary table of the only rows that can be
+        /// found when the native pass ran (`Suspects`).
+        case query(String, suspects: String?)
     }
 
     let code: FindingCode
@@ -42,10 +44,10 @@ struct Check: Sendable {
         self.message = message
     }
 
-    init(_ code: FindingCode, table: String, needs: [String], query: String,
+    init(_ code: FindingCode, table: String, needs: [String], suspects: String? = nil, query: String,
          message: @escaping @Sendable (FindingRow) throws -> String) {
         self.code = code
-        self.source = .query(query)
+        self.source = .query(query, suspects: suspects)
         self.needs = needs
         self.findingTable = table
         self.columns = []
@@ -122,39 +124,63 @@ final class TransactionDescriber {
 enum Catalog {
     static let receivablePayable = "('accounts_receivable', 'accounts_payable')"
 
-    /// Tables computed once per run from the big tables, shared by many checks.
-    static let staging: [(name: String, needs: [String], sql: String)] = [
-        ("temp.v_tx", ["splits", "accounts"], """
-            CREATE TEMP TABLE v_tx (id INTEGER PRIMARY KEY, n INTEGER, total INTEGER, arap INTEGER, bad INTEGER);
-            INSERT INTO v_tx
-            SELECT s.transaction_id, COUNT(*), SUM(\(ValueRule.summable("s.amount"))),
-                   SUM(CASE WHEN s.account_id IN (SELECT id FROM accounts WHERE type IN \(receivablePayable))
-                       THEN \(ValueRule.summable("s.amount")) ELSE 0 END),
-                   MAX(\(ValueRule.isBadAmount("s.amount")))
-            FROM splits s
-            WHERE s.transaction_id IS NOT NULL AND CAST(s.transaction_id AS INTEGER) IS s.transaction_id
-            GROUP BY s.transaction_id;
-            """),
-        ("temp.v_grp", ["splits"], """
-            CREATE TEMP TABLE v_grp AS
-            SELECT account_id, party_id, reconciliation_id, SUM(\(ValueRule.summable("amount"))) AS total,
-                   MAX(\(ValueRule.isBadAmount("amount"))) AS bad
-            FROM splits NOT INDEXED
-            GROUP BY account_id, party_id, reconciliation_id;
-            """),
-        ("temp.v_applied", ["applications"], """
-            CREATE TEMP TABLE v_applied (document_id INTEGER PRIMARY KEY, applied INTEGER, bad INTEGER);
-            INSERT INTO v_applied
-            SELECT document_id, SUM(\(ValueRule.summable("amount"))), MAX(\(ValueRule.isBadAmount("amount"))) FROM applications
-            WHERE document_id IS NOT NULL AND CAST(document_id AS INTEGER) IS document_id GROUP BY document_id;
-            """),
-        ("temp.v_lines", ["document_lines"], """
-            CREATE TEMP TABLE v_lines (transaction_id INTEGER PRIMARY KEY, total INTEGER, bad INTEGER);
-            INSERT INTO v_lines
-            SELECT transaction_id, SUM(\(ValueRule.summable("amount"))), MAX(\(ValueRule.isBadAmount("amount"))) FROM document_lines
-            WHERE transaction_id IS NOT NULL AND CAST(transaction_id AS INTEGER) IS transaction_id GROUP BY transaction_id;
-            """),
+    /// Tables computed once per run from the big tables, shared by many checks:
+    /// `sql` over every row, `suspectsOnly` over the rows the native pass left
+    /// to the SQL (`Suspects`), whose groups are then whole for every key a
+    /// check of a suspect reads.
+    static let staging: [(name: String, needs: [String], sql: String, suspectsOnly: String)] = [
+        ("temp.v_tx", ["splits", "accounts"], vTx(""), vTx("AND s.transaction_id IN (SELECT id FROM temp.suspect_summed)")),
+        ("temp.v_grp", ["splits"], vGrp("FROM splits NOT INDEXED"), vGrp("""
+            FROM splits WHERE id IN (
+              SELECT id FROM splits WHERE account_id IN (SELECT id FROM temp.suspect_accounts)
+              UNION SELECT id FROM splits WHERE party_id IN (SELECT id FROM temp.suspect_parties)
+              UNION SELECT id FROM splits WHERE reconciliation_id IN (SELECT id FROM temp.suspect_reconciliations))
+            """)),
+        ("temp.v_applied", ["applications"], vApplied(""), vApplied("AND document_id IN (SELECT id FROM temp.suspect_documents)")),
+        ("temp.v_lines", ["document_lines"], vLines(""), vLines("AND transaction_id IN (SELECT id FROM temp.suspect_documents)")),
     ]
+
+    private static func vTx(_ restriction: String) -> String {
+        """
+        CREATE TEMP TABLE v_tx (id INTEGER PRIMARY KEY, n INTEGER, total INTEGER, arap INTEGER, bad INTEGER);
+        INSERT INTO v_tx
+        SELECT s.transaction_id, COUNT(*), SUM(\(ValueRule.summable("s.amount"))),
+               SUM(CASE WHEN s.account_id IN (SELECT id FROM accounts WHERE type IN \(receivablePayable))
+                   THEN \(ValueRule.summable("s.amount")) ELSE 0 END),
+               MAX(\(ValueRule.isBadAmount("s.amount")))
+        FROM splits s
+        WHERE s.transaction_id IS NOT NULL AND CAST(s.transaction_id AS INTEGER) IS s.transaction_id \(restriction)
+        GROUP BY s.transaction_id;
+        """
+    }
+
+    private static func vGrp(_ from: String) -> String {
+        """
+        CREATE TEMP TABLE v_grp AS
+        SELECT account_id, party_id, reconciliation_id, SUM(\(ValueRule.summable("amount"))) AS total,
+               MAX(\(ValueRule.isBadAmount("amount"))) AS bad
+        \(from)
+        GROUP BY account_id, party_id, reconciliation_id;
+        """
+    }
+
+    private static func vApplied(_ restriction: String) -> String {
+        """
+        CREATE TEMP TABLE v_applied (document_id INTEGER PRIMARY KEY, applied INTEGER, bad INTEGER);
+        INSERT INTO v_applied
+        SELECT document_id, SUM(\(ValueRule.summable("amount"))), MAX(\(ValueRule.isBadAmount("amount"))) FROM applications
+        WHERE document_id IS NOT NULL AND CAST(document_id AS INTEGER) IS document_id \(restriction) GROUP BY document_id;
+        """
+    }
+
+    private static func vLines(_ restriction: String) -> String {
+        """
+        CREATE TEMP TABLE v_lines (transaction_id INTEGER PRIMARY KEY, total INTEGER, bad INTEGER);
+        INSERT INTO v_lines
+        SELECT transaction_id, SUM(\(ValueRule.summable("amount"))), MAX(\(ValueRule.isBadAmount("amount"))) FROM document_lines
+        WHERE transaction_id IS NOT NULL AND CAST(transaction_id AS INTEGER) IS transaction_id \(restriction) GROUP BY transaction_id;
+        """
+    }
 
     static let scans: [Scan] = [
         Scan(table: "company", alias: "c", key: "c.id", joins: [:]),
@@ -356,7 +382,8 @@ enum Catalog {
             """) { row in
             "\(try row.transaction("transaction_id")) has \(row.money("applied")) of payments applied to a total of \(row.money("total"))"
         },
-        Check(.paymentOverapplied, table: "transactions", needs: ["applications", "transactions", "temp.v_tx"], query: """
+        Check(.paymentOverapplied, table: "transactions", needs: ["applications", "transactions", "temp.v_tx"],
+              suspects: "temp.suspect_payments", query: """
             SELECT t.id AS row_id, a.applied, ABS(x.arap) AS amount
             FROM (SELECT payment_id, SUM(\(ValueRule.summable("amount"))) AS applied, MAX(\(ValueRule.isBadAmount("amount")) OR amount IS NULL) AS bad
                   FROM applications WHERE typeof(payment_id) = 'integer' GROUP BY payment_id) a
@@ -391,7 +418,8 @@ enum Catalog {
               when: "COALESCE(pb.bad, 0) = 0 AND typeof(p.balance) = 'integer' AND p.balance != COALESCE(pb.total, 0)") { row in
             "\((row["kind"] as String?)?.capitalized ?? "Name") \(row.text("name")) (\(row.id)) shows a balance of \(row.money("balance")), but their receivable and payable lines add up to \(row.money("expected"))"
         },
-        Check(.reconciliationDiscrepancy, table: "reconciliations", needs: ["reconciliations", "accounts", "temp.v_grp"], query: """
+        Check(.reconciliationDiscrepancy, table: "reconciliations", needs: ["reconciliations", "accounts", "temp.v_grp"],
+              suspects: "temp.suspect_reconciliations", query: """
             SELECT id AS row_id, statement_date, beginning_balance, ending_balance, previous, cleared, name FROM (
               SELECT r.id, r.statement_date, r.beginning_balance, r.ending_balance, a.name,
                      LAG(r.ending_balance, 1, 0) OVER (PARTITION BY r.account_id ORDER BY r.statement_date, r.id) AS previous,
@@ -547,7 +575,7 @@ extension Catalog {
                 let scan = scan(scanTable)
                 let joins = uses.sorted().map { scan.joins[$0]!.sql }.joined(separator: " ")
                 return "SELECT \(scan.key) AS row_id FROM \(scanTable) \(scan.alias) \(joins) WHERE COALESCE((\(sql)), 0)"
-            case .query(let sql):
+            case .query(let sql, _):
                 guard check.findingTable == table else { return nil }
                 return "SELECT row_id FROM (\(sql))"
             }

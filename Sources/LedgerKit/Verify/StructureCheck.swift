@@ -1,15 +1,105 @@
+import Foundation
 import GRDB
 
 /// The physical layer of Verify: SQLite's own structure check and the schema
 /// objects of SPEC §1.
 enum StructureCheck {
-    /// Runs `PRAGMA integrity_check` (or `quick_check`) and turns what it reports
+    /// The structure check on two connections at once: SQLite checks one table
+    /// and its indexes at a time (`PRAGMA integrity_check(TABLE)`), so the
+    /// tables are shared between them, biggest first, and what only a check of
+    /// the whole file sees (pages used twice, or never) is checked by
+    /// accounting for every page: each b-tree's pages (`dbstat`) and the
+    /// freelist's (read from the file) must together be every page once.
+    ///
+    /// When the pages do not add up, or the file cannot be checked in parts (a
+    /// log of changes not yet written back, auto-vacuum's pointer pages), the
+    /// whole-file check runs and its findings are the answer: the verdict is
+    /// always `integrity_check`'s (or `quick_check`'s).
+    static func integrity(path: String, connections: [DatabaseQueue], quick: Bool) throws -> [Finding] {
+        guard let first = connections.first else { return [] }
+        guard connections.count > 1, let tables = try? first.inDatabase({ try tablesToCheck($0, path: path) }) else {
+            return try first.inDatabase { try integrity($0, quick: quick) }
+        }
+        enum Job: Sendable { case table(String), pages }
+        // The page accounting goes third, after the two biggest tables have started.
+        let jobs = Array(tables.map(Job.table).prefix(2)) + [.pages] + tables.dropFirst(2).map(Job.table)
+        let pool = ConnectionPool(connections)
+        let results = Results<(findings: [Finding], pagesAddUp: Bool)>(count: jobs.count)
+        try Parallel.forEach(jobs.count, width: connections.count) { index in
+            try pool.with { queue in
+                try queue.inDatabase { db in
+                    switch jobs[index] {
+                    case .table(let name): results.set(index, (try integrity(db, quick: quick, table: name), true))
+                    case .pages: results.set(index, ([], (try? pagesAddUp(db, path: path)) == true))
+                    }
+                }
+            }
+        }
+        let parts = results.values
+        guard parts.allSatisfy(\.pagesAddUp) else {
+            return try first.inDatabase { try integrity($0, quick: quick) }
+        }
+        return parts.flatMap(\.findings)
+    }
+
+    /// The tables to check one by one, biggest first, with `sqlite_master`;
+    /// nil when the file must be checked whole.
+    private static func tablesToCheck(_ db: Database, path: String) throws -> [String]? {
+        var status = stat()
+        if stat(path + "-wal", &status) == 0, status.st_size > 0 { return nil }
+        guard try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") == 0 else { return nil }
+        let names = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rootpage")
+        let biggestFirst = ["splits", "transactions", "document_lines", "bank_feed", "applications", "documents"]
+        return biggestFirst.filter(names.contains) + names.filter { !biggestFirst.contains($0) } + ["sqlite_master"]
+    }
+
+    /// Whether every page of the file is in exactly one b-tree or on the
+    /// freelist, and the freelist is as long as the header says.
+    static func pagesAddUp(_ db: Database, path: String) throws -> Bool {
+        guard let pageCount = try Int.fetchOne(db, sql: "PRAGMA page_count"),
+              let freePages = try Int.fetchOne(db, sql: "PRAGMA freelist_count"),
+              let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size"), pageCount > 0 else { return false }
+        var seen = [UInt64](repeating: 0, count: pageCount / 64 + 1)
+        var marked = 0
+        func mark(_ page: Int) -> Bool {
+            guard page >= 1, page <= pageCount else { return false }
+            let (word, bit) = (page / 64, UInt64(1) << UInt64(page % 64))
+            guard seen[word] & bit == 0 else { return false }
+            seen[word] |= bit
+            marked += 1
+            return true
+        }
+        let pages = try RawRows(db, sql: "SELECT pageno FROM dbstat")
+        while try pages.next() {
+            guard let page = pages.integer(0), mark(Int(page)) else { return false }
+        }
+        // The freelist, from the file: there is no log whose pages would be newer.
+        let file = try PageFile(path: path)
+        guard file.pageSize == pageSize, let header = file.page(1) else { return false }
+        var trunk = Int(PageFile.uint32(header, 32)), listed = 0
+        while trunk != 0 {
+            guard mark(trunk), let bytes = file.page(trunk) else { return false }
+            let leaves = Int(PageFile.uint32(bytes, 4))
+            guard leaves <= (file.usable - 8) / 4 else { return false }
+            for index in 0..<leaves where !mark(Int(PageFile.uint32(bytes, 8 + 4 * index))) { return false }
+            listed += 1 + leaves
+            trunk = Int(PageFile.uint32(bytes, 0))
+        }
+        guard listed == freePages, Int(PageFile.uint32(header, 36)) == freePages else { return false }
+        // The page that holds the lock bytes, past 1 GiB, belongs to no one.
+        let lockPage = 1_073_741_824 / pageSize + 1
+        if lockPage <= pageCount, !mark(lockPage) { return false }
+        return marked == pageCount
+    }
+    /// Runs `PRAGMA integrity_check` (or `quick_check`), of one table and its
+    /// indexes when `table` is given, and turns what it reports
     /// into `sqlite-corruption` findings, leaving out constraint failures, which
     /// the `invalid-value` check reports instead.
-    static func integrity(_ db: Database, quick: Bool) throws -> [Finding] {
+    static func integrity(_ db: Database, quick: Bool, table: String? = nil) throws -> [Finding] {
         var findings: [Finding] = []
+        let pragma = quick ? "PRAGMA quick_check" : "PRAGMA integrity_check"
         do {
-            let lines = try String.fetchCursor(db, sql: quick ? "PRAGMA quick_check" : "PRAGMA integrity_check")
+            let lines = try String.fetchCursor(db, sql: table.map { pragma + "(\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\")" } ?? pragma)
             // A row may hold several lines ("*** in database main ***" and what follows).
             while let row = try lines.next() {
                 for line in row.split(separator: "\n").map(String.init) {
@@ -99,5 +189,54 @@ enum StructureCheck {
             whole.insert("no-index:" + index.name)
         }
         return (findings, whole)
+    }
+}
+
+/// Connections that jobs on several threads take one at a time.
+final class ConnectionPool: @unchecked Sendable {
+    // `free` is guarded by `condition`.
+    private let condition = NSCondition()
+    private var free: [DatabaseQueue]
+
+    init(_ connections: [DatabaseQueue]) {
+        free = connections
+    }
+
+    func with<T>(_ work: (DatabaseQueue) throws -> T) throws -> T {
+        condition.lock()
+        while free.isEmpty { condition.wait() }
+        let queue = free.removeLast()
+        condition.unlock()
+        defer {
+            condition.lock()
+            free.append(queue)
+            condition.signal()
+            condition.unlock()
+        }
+        return try work(queue)
+    }
+}
+
+/// One value per job, set from the jobs' threads.
+final class Results<Value>: @unchecked Sendable {
+    // `slots` is guarded by `lock`.
+    private let lock = NSLock()
+    private var slots: [Value?]
+
+    init(count: Int) {
+        slots = Array(repeating: nil, count: count)
+    }
+
+    func set(_ index: Int, _ value: Value) {
+        lock.lock()
+        defer { lock.unlock() }
+        slots[index] = value
+    }
+
+    /// The values of the jobs that finished, in job order.
+    var values: [Value] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.compactMap { $0 }
     }
 }

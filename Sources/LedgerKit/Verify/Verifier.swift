@@ -32,19 +32,36 @@ public struct VerifyReport: Codable, Sendable {
 /// Verify Data (SPEC §2): every check of the catalog, on read-only connections,
 /// never changing the file.
 public enum Verifier {
+    /// How the logical checks find their rows.
+    enum Engine: Sendable {
+        /// The native pass clears the rows that surely pass; the catalog's SQL
+        /// judges the rest (the default).
+        case native
+        /// The catalog's SQL judges every row: the reference the native engine's
+        /// findings are held equal to in the tests.
+        case sql
+    }
+
     /// Verifies the company file at `path`.
     ///
-    /// The structure check (`integrity_check`, or `quick_check` when `quick`) and
-    /// the logical checks run at the same time on two connections.
+    /// The structure check (`integrity_check`, or `quick_check` when `quick`)
+    /// runs table by table on two connections; beside it, the native pass reads
+    /// the books once and the catalog's SQL judges the rows it could not clear,
+    /// in two lanes on two more connections.
     /// - Throws: `CompanyFileError` when the file cannot be verified at all
     ///   (missing, not a company file, newer format, locked). A damaged company
     ///   file is not an error: it yields `sqlite-corruption` findings.
     public static func verify(path: String, quick: Bool = false,
                               progress: (@Sendable (VerifyProgress) -> Void)? = nil) throws -> VerifyReport {
+        try verify(path: path, quick: quick, engine: .native, progress: progress)
+    }
+
+    static func verify(path: String, quick: Bool = false, engine: Engine,
+                       progress: (@Sendable (VerifyProgress) -> Void)? = nil) throws -> VerifyReport {
         let started = Date()
         let header = try FileHeader.read(path: path)
         do {
-            return try verify(path: path, header: header, quick: quick, started: started, progress: progress)
+            return try verify(path: path, header: header, quick: quick, engine: engine, started: started, progress: progress)
         } catch CompanyFileError.damaged(_, let detail) where header.isCompanyFile {
             // SQLite cannot even open it, yet it says it is ours: damage for rebuild to salvage.
             guard header.userVersion <= Schema.formatVersion else {
@@ -57,7 +74,7 @@ public enum Verifier {
         }
     }
 
-    private static func verify(path: String, header: FileHeader, quick: Bool, started: Date,
+    private static func verify(path: String, header: FileHeader, quick: Bool, engine: Engine, started: Date,
                                progress: (@Sendable (VerifyProgress) -> Void)?) throws -> VerifyReport {
         let access = ReadOnlyAccess(path: path)
         defer { access.close() }
@@ -71,9 +88,9 @@ public enum Verifier {
             version = try identify(logical, header: header, path: path)
         }
 
-        let structure = try access.connect(), secondLane = try access.connect()
+        let structure = [try access.connect(), try access.connect()], secondLane = try access.connect()
         return try Worker<[Finding]>.run({
-            try structure.inDatabase { db in try StructureCheck.integrity(db, quick: quick) }
+            try StructureCheck.integrity(path: path, connections: structure, quick: quick)
         }, during: { structural in
             // The schema decides which checks can run; then the checks run in two
             // lanes on two more connections, beside the structure check.
@@ -87,18 +104,43 @@ public enum Verifier {
                 findings.append(LogicalRun.damageFinding(nil, "the list of tables", error))
                 available = []
             }
+            let suspects = engine == .native && findings.isEmpty ? try logical.inDatabase(nativePass) : nil
             let lanes = WorkUnit.lanes(available: available)
             let counter = ProgressCounter(total: lanes.first.count + lanes.second.count + lanes.shared.count, report: progress)
             let shared = SharedUnits(lanes.shared)
-            let (run, other) = try inTwoLanes(
-                lane(lanes.first, shared: shared, on: logical, available: available, counter: counter),
-                lane(lanes.second, shared: shared, on: secondLane, available: available, counter: counter))
-            findings += run.findings + other.findings + (try structural.wait().get())
+            var (run, other) = try inTwoLanes(
+                lane(lanes.first, shared: shared, on: logical, available: available, suspects: suspects, counter: counter),
+                lane(lanes.second, shared: shared, on: secondLane, available: available, suspects: suspects, counter: counter))
+            let structuralFindings = try structural.wait().get()
+            if suspects != nil, !structuralFindings.isEmpty {
+                // On damaged pages what SQLite can read depends on the way a query
+                // walks the file (a table, or an index), so the rows the native
+                // pass read need not be those the SQL meets: the SQL reads them all.
+                let again = SharedUnits(lanes.shared)
+                (run, other) = try inTwoLanes(
+                    lane(lanes.first, shared: again, on: try access.connect(), available: available, suspects: nil, counter: counter),
+                    lane(lanes.second, shared: again, on: try access.connect(), available: available, suspects: nil, counter: counter))
+            }
+            findings += run.findings + other.findings + structuralFindings
             findings = inCatalogOrder(findings)
             return VerifyReport(file: path, formatVersion: version, ok: findings.isEmpty,
                                 counts: run.counts.merging(other.counts) { first, _ in first },
                                 findings: findings, elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
         })
+    }
+
+    /// The native pass over a file whose schema is whole, or nil when every row
+    /// goes to the SQL: the columns are typed otherwise, the pass cannot vouch
+    /// for its sums, or a table cannot be read (the SQL then says which and how).
+    private static func nativePass(_ db: Database) throws -> Suspects? {
+        do {
+            guard try BookPass.typesAreStandard(db) else { return nil }
+            return try BookPass.suspects(db)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+            throw error
+        } catch is DatabaseError {
+            return nil
+        }
     }
 
     /// Runs two lanes side by side, each on a thread of its own (a lane lowers
@@ -141,8 +183,8 @@ public enum Verifier {
             }
             let shared = SharedUnits(lanes.shared)
             let counter = ProgressCounter(total: own.count + lanes.shared.count, report: nil)
-            let second = try Worker<LogicalRun>.run(lane([], shared: shared, on: reader, available: schema.wholeTables, counter: counter)) { other in
-                var run = LogicalRun(available: available, progress: counter)
+            let second = try Worker<LogicalRun>.run(lane([], shared: shared, on: reader, available: schema.wholeTables, suspects: nil, counter: counter)) { other in
+                var run = LogicalRun(available: available, suspects: nil, progress: counter)
                 let ran = Result { try run.perform(own, shared: shared, db: db) }
                 let second = try other.wait().get()
                 try ran.get()
@@ -156,12 +198,12 @@ public enum Verifier {
     ///
     /// The lanes yield to the structure check: it is one long statement that
     /// cannot be split, so the run ends when it does if it never waits for a core.
-    private static func lane(_ units: [WorkUnit], shared: SharedUnits, on queue: DatabaseQueue,
-                             available: Set<String>, counter: ProgressCounter) -> @Sendable () throws -> LogicalRun {
+    private static func lane(_ units: [WorkUnit], shared: SharedUnits, on queue: DatabaseQueue, available: Set<String>,
+                             suspects: Suspects?, counter: ProgressCounter) -> @Sendable () throws -> LogicalRun {
         {
             // On Linux the nice value is per thread: this lowers only the lane's own.
             _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-            var run = LogicalRun(available: available, progress: counter)
+            var run = LogicalRun(available: available, suspects: suspects, progress: counter)
             try queue.inDatabase { db in try run.perform(units, shared: shared, db: db) }
             return run
         }
@@ -273,13 +315,16 @@ final class ProgressCounter: @unchecked Sendable {
 /// The logical checks of one lane, on one connection.
 struct LogicalRun: Sendable {
     private(set) var available: Set<String>
+    /// The rows left to the SQL by the native pass; nil when the SQL reads every row.
+    let suspects: Suspects?
     let progress: ProgressCounter
     private(set) var findings: [Finding] = []
     private(set) var counts: [String: Int] = [:]
     private var damagedTables: Set<String> = []
 
-    init(available: Set<String>, progress: ProgressCounter) {
+    init(available: Set<String>, suspects: Suspects?, progress: ProgressCounter) {
         self.available = available
+        self.suspects = suspects
         self.progress = progress
     }
 
@@ -287,6 +332,7 @@ struct LogicalRun: Sendable {
     mutating func perform(_ units: [WorkUnit], shared: SharedUnits, db: Database) throws {
         // The staging tables spill to a temporary file, so memory stays bounded.
         try db.execute(sql: "PRAGMA temp_store = FILE; PRAGMA temp.cache_size = -16384")
+        if let suspects { try Self.store(suspects, db: db) }
         let describer = TransactionDescriber(db: db, hasSplits: available.contains("splits"))
         var own = units.makeIterator()
         while let unit = own.next() ?? shared.next() {
@@ -296,7 +342,7 @@ struct LogicalRun: Sendable {
                 let staging = Catalog.staging[index]
                 guard staging.needs.allSatisfy(available.contains) else { continue }
                 do {
-                    try db.execute(sql: staging.sql)
+                    try db.execute(sql: suspects == nil ? staging.sql : staging.suspectsOnly)
                     available.insert(staging.name)
                 } catch let error as DatabaseError {
                     failed(staging.needs.first, error)
@@ -306,7 +352,9 @@ struct LogicalRun: Sendable {
                 try runScan(Catalog.scan(table), describer: describer, db: db)
             case .query(let index):
                 let check = Catalog.checks[index]
-                guard case .query(let sql) = check.source, check.needs.allSatisfy(available.contains) else { continue }
+                guard case .query(let query, let limit) = check.source, check.needs.allSatisfy(available.contains) else { continue }
+                let sql = suspects != nil && limit != nil
+                    ? "SELECT * FROM (\(query)) WHERE row_id IN (SELECT id FROM \(limit ?? ""))" : query
                 do {
                     let rows = try Row.fetchCursor(db, sql: sql)
                     while let row = try rows.next() {
@@ -353,8 +401,10 @@ struct LogicalRun: Sendable {
             select += check.columns
             conditions.append("check_\(index)")
         }
+        let onlySuspects = suspects != nil && Suspects.scannedTables.contains(scan.table)
+            ? " WHERE \(scan.key) IN (SELECT id FROM temp.suspect_\(scan.table))" : ""
         let sql = "SELECT * FROM (SELECT " + select.joined(separator: ", ") + " FROM \(scan.table) \(scan.alias) "
-            + joins.sorted().map { scan.joins[$0]!.sql }.joined(separator: " ") + ") WHERE "
+            + joins.sorted().map { scan.joins[$0]!.sql }.joined(separator: " ") + onlySuspects + ") WHERE "
             + conditions.joined(separator: " OR ") + " ORDER BY ledger_row_key"
         do {
             let rows = try Row.fetchCursor(db, sql: sql)
@@ -368,6 +418,19 @@ struct LogicalRun: Sendable {
             }
         } catch let error as DatabaseError {
             failed(scan.table, error)
+        }
+    }
+
+    /// Puts the suspects in temporary tables of this connection
+    /// (`temp.suspect_TABLE`, `_reconciliations`, `_payments`, `_summed`) for the SQL to read.
+    private static func store(_ suspects: Suspects, db: Database) throws {
+        var lists = Suspects.scannedTables.map { ("suspect_" + $0, suspects.rows[$0] ?? []) }
+        lists += [("suspect_reconciliations", suspects.reconciliations), ("suspect_payments", suspects.payments),
+                  ("suspect_summed", suspects.summed)]
+        for (name, ids) in lists {
+            try db.execute(sql: "CREATE TEMP TABLE \(name) (id INTEGER PRIMARY KEY)")
+            let insert = try BulkStatement(db, sql: "INSERT OR IGNORE INTO temp.\(name) (id) VALUES (?)")
+            for id in ids { try insert.run(id) }
         }
     }
 

@@ -69,6 +69,7 @@ import Testing
             Issue.record("\(context): verify refused: \(error)")
             return
         }
+        #expect(report.findings == (try Verifier.verify(path: path, engine: .sql)).findings, "\(context): the engines differ")
         let sqliteSays = ForcedShutdown.integrityCheck(path, constraintsAside: true)
         if sqliteSays != "ok" {
             #expect(report.findings.contains { $0.code == .sqliteCorruption }, "\(context): integrity_check says \(sqliteSays.prefix(200)), verify: \(report.findings.prefix(3).map(\.message))")
@@ -137,20 +138,20 @@ import Testing
         case .randomBytes:
             let offset = Int(random.next() % UInt64(size - 16))
             let count = Int(random.next() % 16) + 1
-            try write(path, at: (page - 1) * size + offset, bytes(count, &random))
+            try Damage.write(path, at: (page - 1) * size + offset, bytes(count, &random))
             return "page \(page), \(count) bytes at \(offset)"
         case .zeroedPage:
-            try write(path, at: (page - 1) * size, [UInt8](repeating: 0, count: size))
+            try Damage.write(path, at: (page - 1) * size, [UInt8](repeating: 0, count: size))
             return "page \(page)"
         case .garbagePage:
-            try write(path, at: (page - 1) * size, bytes(size, &random))
+            try Damage.write(path, at: (page - 1) * size, bytes(size, &random))
             return "page \(page)"
         case .swappedPages:
             var other = Int(random.next() % UInt64(max(pages - 1, 1))) + 2
             if other == page { other = page == pages ? 2 : page + 1 }
-            let first = try read(path, at: (page - 1) * size, size), second = try read(path, at: (other - 1) * size, size)
-            try write(path, at: (page - 1) * size, second)
-            try write(path, at: (other - 1) * size, first)
+            let first = try Damage.read(path, at: (page - 1) * size, size), second = try Damage.read(path, at: (other - 1) * size, size)
+            try Damage.write(path, at: (page - 1) * size, second)
+            try Damage.write(path, at: (other - 1) * size, first)
             return "pages \(page) and \(other)"
         case .cutAtPage:
             truncate(path, off_t((page - 1) * size))
@@ -162,7 +163,7 @@ import Testing
         case .acrossBoundary:
             let count = Int(random.next() % 200) + 2
             let start = page * size - count / 2
-            try write(path, at: start, bytes(count, &random))
+            try Damage.write(path, at: start, bytes(count, &random))
             return "\(count) bytes from \(start)"
         case .tornLog:
             let log = path + "-wal"
@@ -171,15 +172,15 @@ import Testing
             truncate(log, off_t(cut))
             try ForcedShutdown.keepLogOnlyCopy(of: path)
             // A torn log often meets a damaged main file.
-            if random.next() % 2 == 0 { try write(path, at: (page - 1) * size, bytes(size, &random)) }
+            if random.next() % 2 == 0 { try Damage.write(path, at: (page - 1) * size, bytes(size, &random)) }
             return "-wal cut at \(cut) of \(walSize)"
         case .garbageLog:
             let log = path + "-wal"
             let walSize = (try FileManager.default.attributesOfItem(atPath: log)[.size] as? Int) ?? 0
             let count = Int(random.next() % 9000) + 1
-            try write(log, at: walSize, bytes(count, &random))
+            try Damage.write(log, at: walSize, bytes(count, &random))
             try ForcedShutdown.keepLogOnlyCopy(of: path)
-            if random.next() % 2 == 0 { try write(path, at: (page - 1) * size, bytes(size, &random)) }
+            if random.next() % 2 == 0 { try Damage.write(path, at: (page - 1) * size, bytes(size, &random)) }
             return "\(count) garbage bytes after the -wal's \(walSize)"
         }
     }
@@ -188,17 +189,5 @@ import Testing
         (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }
     }
 
-    private func read(_ path: String, at offset: Int, _ count: Int) throws -> [UInt8] {
-        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        try handle.seek(toOffset: UInt64(offset))
-        return [UInt8](try handle.read(upToCount: count) ?? Data())
-    }
 
-    private func write(_ path: String, at offset: Int, _ bytes: [UInt8]) throws {
-        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        try handle.seek(toOffset: UInt64(offset))
-        try handle.write(contentsOf: Data(bytes))
-    }
 }

@@ -75,6 +75,7 @@ import Testing
                 Issue.record("verify refused \(what): \(error)")
                 continue
             }
+            #expect(report.findings == (try Verifier.verify(path: path, engine: .sql)).findings, "\(what): the engines differ")
             // A wrong storage class in an INTEGER column, or a NULL where one is
             // required, is a finding on that very row.
             let storageIsWrong = definition.isInteger && !definition.isKey && ["text", "real", "blob", "empty", "non-ascii"].contains(value.name)

@@ -25,7 +25,8 @@ import Testing
             for table in Schema.tables {
                 try db.execute(sql: table.sql)
                 let expected = try Row.fetchAll(db, sql: "PRAGMA table_info(\(table.name))").map { row in
-                    Schema.Column(name: row.text("name") ?? "", isInteger: row.text("type") == "INTEGER",
+                    Schema.Column(name: row.text("name") ?? "", type: row.text("type") ?? "",
+                                  isInteger: row.text("type") == "INTEGER",
                                   notNull: row.integer("notnull") == 1, isKey: row.integer("pk") == 1)
                 }
                 #expect(Schema.columns[table.name] == expected, "\(table.name)")

@@ -56,6 +56,22 @@ enum Damage {
         try handle.write(contentsOf: Data(repeating: byte, count: count))
     }
 
+    /// `count` bytes of the file from `offset` (fewer at its end).
+    static func read(_ path: String, at offset: Int, _ count: Int) throws -> [UInt8] {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        return [UInt8](try handle.read(upToCount: count) ?? Data())
+    }
+
+    /// Overwrites the file's bytes from `offset` with `bytes`.
+    static func write(_ path: String, at offset: Int, _ bytes: [UInt8]) throws {
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        try handle.write(contentsOf: Data(bytes))
+    }
+
     static func one(_ db: Database, _ sql: String, _ arguments: StatementArguments = []) throws -> Int64 {
         guard let value = try Int64.fetchOne(db, sql: sql, arguments: arguments) else {
             throw DamageError.noSuchRow(sql)

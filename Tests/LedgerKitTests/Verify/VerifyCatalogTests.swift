@@ -28,6 +28,7 @@ import Testing
         let found = Set(report.findings.map(Expected.init))
         #expect(found == expected, "missing: \(expected.subtracting(found)), unexpected: \(found.subtracting(expected))")
         #expect(report.findings.count == found.count, "one finding per row and code")
+        #expect(report.findings == (try Verifier.verify(path: path, engine: .sql)).findings, "the native engine finds what the SQL finds")
         for finding in report.findings {
             #expect(finding.severity == finding.code.severity)
             #expect(finding.repairable == finding.code.isRepairable)
@@ -55,8 +56,9 @@ import Testing
         let expected = try Damage.apply(to: path) { db in
             try codes.reduce(into: Set<Expected>()) { $0.formUnion(try Faults.inject($1, db)) }
         }
-        let found = Set(try Verifier.verify(path: path).findings.map(Expected.init))
-        #expect(found == expected)
+        let report = try Verifier.verify(path: path)
+        #expect(Set(report.findings.map(Expected.init)) == expected)
+        #expect(report.findings == (try Verifier.verify(path: path, engine: .sql)).findings)
     }
 
     @Test func messagesNameTheTransactionAsABookkeeperWould() throws {

@@ -1,0 +1,654 @@
+import GRDB
+
+/// The rows that the SQL of the finding catalog must still look at, found by
+/// `BookPass`: every row that may fail a check, and no row that surely passes.
+struct Suspects: Sendable, Equatable {
+    /// Row keys of each scanned table whose rows may fail one of its checks
+    /// (for `documents`, transaction ids).
+    var rows: [String: [Int64]]
+    /// Reconciliations that may no longer add up (`reconciliation-discrepancy`).
+    var reconciliations: [Int64]
+    /// Payments that may be applied for more than they were (`payment-overapplied`).
+    var payments: [Int64]
+
+    /// The tables whose scans read only their suspects.
+    static let scannedTables = ["accounts", "parties", "transactions", "splits", "documents", "document_lines",
+                                "applications", "bank_feed"]
+
+    /// Transactions whose sums of splits a check of a suspect reads.
+    var summed: [Int64] {
+        Array(Set((rows["transactions"] ?? []) + (rows["documents"] ?? []) + payments)).sorted()
+    }
+
+    var count: Int { rows.values.reduce(0) { $0 + $1.count } + reconciliations.count + payments.count }
+}
+
+/// The native pass of Verify: each big table read once, in rowid order,
+/// through SQLite's C API, with the sums of SPEC §2's balance checks kept in
+/// arrays indexed by id.
+///
+/// The pass decides nothing on its own. It only clears rows that surely pass
+/// every check (values in their canonical form, references to rows that
+/// exist, sums that agree); the catalog's SQL then runs on every other row, so
+/// the findings, their rows and their messages are the SQL's, whatever the
+/// file holds. Where the pass cannot vouch for its arithmetic (sums that could
+/// overflow) it returns nil and the SQL checks every row.
+enum BookPass {
+    /// The pass met something it does not judge; the SQL checks everything.
+    struct Abandoned: Error {}
+
+    /// Runs the pass on `db`, a connection to a file whose schema is complete
+    /// (every table, column and index of SPEC §1) and typed as SPEC §1 says.
+    ///
+    /// - Returns: the suspects, or nil when every row must go through the SQL.
+    /// - Throws: `DatabaseError` when a table cannot be read (damage).
+    static func suspects(_ db: Database) throws -> Suspects? {
+        // One read transaction, so that every table is read as of one moment.
+        guard !db.isInsideTransaction else { return try pass(db) }
+        var result: Suspects?
+        try db.inTransaction(.deferred) {
+            result = try pass(db)
+            return .commit
+        }
+        return result
+    }
+
+    private static func pass(_ db: Database) throws -> Suspects? {
+        var state = try State(db)
+        do {
+            try state.run(db)
+            return state.suspects()
+        } catch is Abandoned {
+            return nil
+        }
+    }
+
+    /// Whether the columns of every table are declared as SPEC §1 declares them,
+    /// so that SQLite converts values on write as the checks expect (an INTEGER
+    /// column keeps no numeric text); another program's types send every row to SQL.
+    static func typesAreStandard(_ db: Database) throws -> Bool {
+        for table in Schema.tableNames {
+            let declared = try Row.fetchAll(db, sql: "PRAGMA table_info(\"\(table)\")")
+            var types: [String: String] = [:]
+            for row in declared {
+                guard let name = row.text("name") else { return false }
+                types[name] = (row.text("type") ?? "").uppercased()
+            }
+            for column in Schema.columns[table] ?? [] where types[column.name] != column.type {
+                return false
+            }
+        }
+        return true
+    }
+}
+
+/// The slots of a table's rows in the pass's arrays: `id - lowest` when the
+/// ids are dense, a hash map when they are not.
+private struct Slots {
+    private let lowest: Int64
+    private let dense: Bool
+    private var present: [Bool]
+    private var map: [Int64: Int32] = [:]
+    private var ids: [Int64] = []
+    let capacity: Int
+
+    init(_ db: Database, table: String) throws {
+        let row = try Row.fetchOne(db, sql: "SELECT MIN(rowid) AS low, MAX(rowid) AS high, COUNT(*) AS n FROM \(table)")
+        let count = row?.integer("n") ?? 0
+        if let low = row?.integer("low"), let high = row?.integer("high"),
+           case let (span, overflow) = high.subtractingReportingOverflow(low), !overflow, span < 2 * count + 1024 {
+            dense = true
+            lowest = low
+            capacity = Int(span) + 1
+            present = Array(repeating: false, count: capacity)
+        } else {
+            dense = false
+            lowest = 0
+            capacity = Int(count)
+            present = []
+        }
+    }
+
+    /// Gives the row `id` of this table its slot.
+    /// - Throws: `Abandoned` when the table holds more than it did when counted.
+    mutating func add(_ id: Int64) throws -> Int {
+        if dense {
+            guard id >= lowest, id - lowest < Int64(capacity) else { throw BookPass.Abandoned() }
+            present[Int(id - lowest)] = true
+            return Int(id - lowest)
+        }
+        guard ids.count < capacity, map[id] == nil else { throw BookPass.Abandoned() }
+        map[id] = Int32(ids.count)
+        ids.append(id)
+        return ids.count - 1
+    }
+
+    /// The slot of the row whose id is `id`, when that row exists.
+    func slot(_ id: Int64?) -> Int? {
+        guard let id else { return nil }
+        if dense {
+            guard id >= lowest, id - lowest < Int64(capacity), present[Int(id - lowest)] else { return nil }
+            return Int(id - lowest)
+        }
+        return map[id].map(Int.init)
+    }
+
+    /// The id of the row in `slot`, or nil when no row has it.
+    func id(at slot: Int) -> Int64? {
+        if dense { return present[slot] ? lowest + Int64(slot) : nil }
+        return slot < ids.count ? ids[slot] : nil
+    }
+}
+
+/// A sum of amounts as the SQL of the checks makes it: amounts of at most
+/// `Money.limit` cents either way added, NULL skipped, anything else marking
+/// the sum `bad` (the checks then step around it). The pass keeps the sum of
+/// all absolute amounts within an Int64, so no sum overflows.
+private struct Sum {
+    var total: Int64 = 0
+    var bad = false
+
+    mutating func add(_ amount: Amount) {
+        switch amount {
+        case .cents(let cents): total &+= cents
+        case .null: break
+        case .bad: bad = true
+        }
+    }
+}
+
+/// The same sum in one Int64, for the arrays of a million transactions:
+/// `Int64.min` once a bad amount joined it (no sum of amounts whose absolute
+/// values fit an Int64 can reach it).
+private struct CompactSum {
+    private(set) var raw: Int64 = 0
+
+    static let bad = Int64.min
+
+    var isBad: Bool { raw == Self.bad }
+    var total: Int64 { raw }
+
+    mutating func add(_ amount: Amount) {
+        guard raw != Self.bad else { return }
+        switch amount {
+        case .cents(let cents): raw &+= cents
+        case .null: break
+        case .bad: raw = Self.bad
+        }
+    }
+}
+
+/// A stored amount, classified as SPEC §2 classifies it.
+private enum Amount {
+    case cents(Int64)
+    case null
+    case bad
+
+    init(_ rows: RawRows, _ column: Int32) {
+        if let value = rows.integer(column) {
+            self = (-Money.limit...Money.limit).contains(value) ? .cents(value) : .bad
+        } else {
+            self = rows.isNull(column) ? .null : .bad
+        }
+    }
+
+    var cents: Int64? {
+        if case .cents(let value) = self { return value }
+        return nil
+    }
+}
+
+/// What the pass keeps about a transaction's row.
+private struct TransactionFlags: OptionSet {
+    let rawValue: UInt8
+    static let rowIsFine = TransactionFlags(rawValue: 1)
+    static let hasDocument = TransactionFlags(rawValue: 2)
+    static let partyIsNull = TransactionFlags(rawValue: 4)
+    /// party_id is neither NULL nor an integer that fits the party array.
+    static let partyIsOdd = TransactionFlags(rawValue: 8)
+    static let hasApplications = TransactionFlags(rawValue: 16)
+    static let hasSplits = TransactionFlags(rawValue: 32)
+}
+
+private let transactionKinds = Vocabulary(TransactionKind.allCases.map(\.rawValue))
+
+/// The code the pass keeps for a kind: its place in `TransactionKind.allCases`
+/// plus one; 0 is a kind that is none of them.
+private func code(of kind: TransactionKind) -> UInt8 {
+    UInt8((TransactionKind.allCases.firstIndex(of: kind) ?? -1) + 1)
+}
+
+private let kindInvoice = code(of: .invoice), kindBill = code(of: .bill)
+private let kindPayment = code(of: .payment), kindBillPayment = code(of: .billPayment)
+
+/// A reconciliation's row, as the pass keeps it.
+private struct StatementRow {
+    let id: Int64
+    let account: Int64?
+    /// YYYYMMDD, nil when the date is not canonical.
+    let date: Int32?
+    let beginning: Int64?
+    let ending: Int64?
+}
+
+/// A matched or added bank feed line, which the splits of its transaction in
+/// its account must add up to; the lines of one transaction are chained.
+private struct MatchedFeedLine {
+    let id: Int64
+    let amount: Int64
+    var booked = CompactSum()
+    let account: Int32
+    let next: Int32
+}
+
+/// The sums an invoice's or a bill's checks read: its receivable or payable
+/// postings, the payments applied to it and its lines.
+private struct DocumentSums {
+    var receivablePayable: Int64 = 0
+    var applied = CompactSum()
+    var lines = CompactSum()
+}
+
+/// The sums a payment's check reads: its receivable or payable postings and
+/// what it is applied for.
+private struct PaymentSums {
+    var receivablePayable: Int64 = 0
+    var applied = CompactSum()
+}
+
+/// The pass over one file: its arrays, filled table by table.
+private struct State {
+    var accounts: Slots, parties: Slots, items: Slots, reconciliations: Slots, transactions: Slots
+
+    var accountFine: [Bool], accountBalance: [Int64?], accountIsReceivablePayable: [Bool], accountSum: [Sum]
+    var partyFine: [Bool], partyBalance: [Int64?], partySum: [Sum]
+    var statements: [StatementRow?], statementSum: [Sum]
+    var kind: [UInt8], flags: [TransactionFlags], date: [Int32], party: [Int32]
+    var splitSum: [CompactSum]
+    /// For an invoice, bill, payment or bill payment, the place of its sums in
+    /// `documentSums` or `paymentSums` (its kind says which); else -1. Only
+    /// these kinds' sums are read, so only they have them.
+    var sums: [Int32]
+    var documentSums: [DocumentSums] = [], paymentSums: [PaymentSums] = []
+    var feedHead: [Int32]
+    var feedLines: [MatchedFeedLine] = []
+
+    var suspectRows: [String: [Int64]] = [:]
+    /// The sum of every amount's absolute value: while it fits an Int64, no sum
+    /// of the checks, in any order, can overflow.
+    var absoluteTotal: Int64 = 0
+
+    init(_ db: Database) throws {
+        accounts = try Slots(db, table: "accounts")
+        parties = try Slots(db, table: "parties")
+        items = try Slots(db, table: "items")
+        reconciliations = try Slots(db, table: "reconciliations")
+        transactions = try Slots(db, table: "transactions")
+        let a = accounts.capacity, p = parties.capacity, t = transactions.capacity
+        accountFine = Array(repeating: false, count: a)
+        accountBalance = Array(repeating: nil, count: a)
+        accountIsReceivablePayable = Array(repeating: false, count: a)
+        accountSum = Array(repeating: Sum(), count: a)
+        partyFine = Array(repeating: false, count: p)
+        partyBalance = Array(repeating: nil, count: p)
+        partySum = Array(repeating: Sum(), count: p)
+        statements = Array(repeating: nil, count: reconciliations.capacity)
+        statementSum = Array(repeating: Sum(), count: reconciliations.capacity)
+        kind = Array(repeating: 0, count: t)
+        flags = Array(repeating: [], count: t)
+        date = Array(repeating: 0, count: t)
+        party = Array(repeating: 0, count: t)
+        splitSum = Array(repeating: CompactSum(), count: t)
+        sums = Array(repeating: -1, count: t)
+        feedHead = Array(repeating: -1, count: t)
+    }
+
+    /// Reads the tables in the order their sums are needed.
+    mutating func run(_ db: Database) throws {
+        try readAccounts(db)
+        try readParties(db)
+        try readItems(db)
+        try readReconciliations(db)
+        try readTransactions(db)
+        try readBankFeed(db)
+        try readSplits(db)
+        try readDocumentLines(db)
+        try readApplications(db)
+        try readDocuments(db)
+    }
+
+    private func isDocument(_ slot: Int) -> Bool { kind[slot] == kindInvoice || kind[slot] == kindBill }
+    private func isPayment(_ slot: Int) -> Bool { kind[slot] == kindPayment || kind[slot] == kindBillPayment }
+
+    private mutating func count(_ amount: Amount) throws {
+        guard let cents = amount.cents else { return }
+        let (sum, overflow) = absoluteTotal.addingReportingOverflow(abs(cents))
+        guard !overflow else { throw BookPass.Abandoned() }
+        absoluteTotal = sum
+    }
+
+    private mutating func suspect(_ table: String, _ id: Int64) {
+        suspectRows[table, default: []].append(id)
+    }
+
+    // MARK: The tables
+
+    private mutating func readAccounts(_ db: Database) throws {
+        let types = Vocabulary(ValueRule.accountTypes)
+        let receivable = ValueRule.accountTypes.firstIndex(of: AccountType.accountsReceivable.rawValue)
+        let payable = ValueRule.accountTypes.firstIndex(of: AccountType.accountsPayable.rawValue)
+        let rows = try RawRows(db, sql: "SELECT id, parent_id, name, type, is_active, balance FROM accounts ORDER BY rowid")
+        var parents: [(slot: Int, parent: Int64?)] = []
+        while try rows.next() {
+            guard let id = rows.integer(0) else { throw BookPass.Abandoned() }
+            let slot = try accounts.add(id)
+            let type = types.index(of: rows.text(3))
+            let active = rows.integer(4)
+            let balance = Amount(rows, 5).cents
+            accountFine[slot] = !rows.isNull(2) && type != nil && (active == 0 || active == 1) && balance != nil
+            if !rows.isNull(1) { parents.append((slot, rows.integer(1))) }
+            accountBalance[slot] = balance
+            accountIsReceivablePayable[slot] = type != nil && (type == receivable || type == payable)
+        }
+        // A parent is judged once every account has its slot.
+        for (slot, parent) in parents where accounts.slot(parent) == nil {
+            accountFine[slot] = false
+        }
+    }
+
+    private mutating func readParties(_ db: Database) throws {
+        let kinds = Vocabulary(PartyKind.allCases.map(\.rawValue))
+        let rows = try RawRows(db, sql: "SELECT id, kind, name, is_active, balance FROM parties ORDER BY rowid")
+        while try rows.next() {
+            guard let id = rows.integer(0) else { throw BookPass.Abandoned() }
+            let slot = try parties.add(id)
+            let active = rows.integer(3)
+            let balance = Amount(rows, 4).cents
+            partyFine[slot] = kinds.index(of: rows.text(1)) != nil && !rows.isNull(2) && (active == 0 || active == 1)
+                && balance != nil
+            partyBalance[slot] = balance
+        }
+    }
+
+    private mutating func readItems(_ db: Database) throws {
+        let rows = try RawRows(db, sql: "SELECT id FROM items ORDER BY rowid")
+        while try rows.next() {
+            guard let id = rows.integer(0) else { throw BookPass.Abandoned() }
+            _ = try items.add(id)
+        }
+    }
+
+    private mutating func readReconciliations(_ db: Database) throws {
+        let rows = try RawRows(db, sql: """
+            SELECT id, account_id, statement_date, beginning_balance, ending_balance FROM reconciliations ORDER BY rowid
+            """)
+        while try rows.next() {
+            guard let id = rows.integer(0) else { throw BookPass.Abandoned() }
+            let slot = try reconciliations.add(id)
+            statements[slot] = StatementRow(id: id, account: rows.integer(1), date: CanonicalTime.date(rows.text(2)),
+                                         beginning: Amount(rows, 3).cents, ending: Amount(rows, 4).cents)
+        }
+    }
+
+    private mutating func readTransactions(_ db: Database) throws {
+        var documentCount = 0, paymentCount = 0
+        let rows = try RawRows(db, sql: "SELECT id, kind, date, party_id, created_at, modified_at FROM transactions ORDER BY rowid")
+        while try rows.next() {
+            guard let id = rows.integer(0) else { throw BookPass.Abandoned() }
+            let slot = try transactions.add(id)
+            let code = transactionKinds.index(of: rows.text(1)).map { UInt8($0 + 1) } ?? 0
+            kind[slot] = code
+            if code == kindInvoice || code == kindBill {
+                guard let place = Int32(exactly: documentCount) else { throw BookPass.Abandoned() }
+                sums[slot] = place
+                documentCount += 1
+            } else if code == kindPayment || code == kindBillPayment {
+                guard let place = Int32(exactly: paymentCount) else { throw BookPass.Abandoned() }
+                sums[slot] = place
+                paymentCount += 1
+            }
+            let day = CanonicalTime.date(rows.text(2))
+            date[slot] = day ?? 0
+            var mark: TransactionFlags = []
+            if rows.isNull(3) {
+                mark.insert(.partyIsNull)
+            } else if let partyID = rows.integer(3), let small = Int32(exactly: partyID), parties.slot(partyID) != nil {
+                party[slot] = small
+            } else {
+                mark.insert(.partyIsOdd)
+            }
+            let created = rows.text(4), modified = rows.text(5)
+            var modifiedIsFine = CanonicalTime.isTimestamp(modified)
+            if let created, let modified, created.elementsEqual(modified) { modifiedIsFine = true }
+            if code != 0, day != nil, !mark.contains(.partyIsOdd), CanonicalTime.isTimestamp(created), modifiedIsFine {
+                mark.insert(.rowIsFine)
+            }
+            flags[slot] = mark
+        }
+        // Made once counted, so that no array doubles its memory as it grows.
+        documentSums = Array(repeating: DocumentSums(), count: documentCount)
+        paymentSums = Array(repeating: PaymentSums(), count: paymentCount)
+    }
+
+    private mutating func readBankFeed(_ db: Database) throws {
+        let statuses = Vocabulary(["new", "matched", "added", "excluded"])
+        feedLines.reserveCapacity(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bank_feed") ?? 0)
+        let rows = try RawRows(db, sql: """
+            SELECT id, account_id, fitid, posted_date, amount, status, transaction_id, downloaded_at
+            FROM bank_feed ORDER BY rowid
+            """)
+        while try rows.next() {
+            guard let id = rows.integer(0) else { throw BookPass.Abandoned() }
+            let account = rows.integer(1)
+            let amount = Amount(rows, 4)
+            try count(amount)
+            let linked = transactions.slot(rows.integer(6))
+            var fine = accounts.slot(account) != nil && !rows.isNull(2) && CanonicalTime.date(rows.text(3)) != nil
+                && amount.cents != nil && CanonicalTime.isTimestamp(rows.text(7))
+            switch statuses.index(of: rows.text(5)) {
+            case 0, 3: fine = fine && rows.isNull(6)  // new, excluded: linked to nothing
+            case 1, 2: fine = fine && linked != nil  // matched, added: to a transaction
+            default: fine = false
+            }
+            if !fine {
+                suspect("bank_feed", id)
+            } else if let account, let cents = amount.cents, let linked {
+                guard let index = Int32(exactly: feedLines.count), let small = Int32(exactly: account) else {
+                    throw BookPass.Abandoned()
+                }
+                feedLines.append(MatchedFeedLine(id: id, amount: cents, account: small, next: feedHead[linked]))
+                feedHead[linked] = index
+            }
+        }
+    }
+
+    private mutating func readSplits(_ db: Database) throws {
+        let cleared = Vocabulary(["n", "c", "r"])
+        let reconciled = 2
+        let rows = try RawRows(db, sql: """
+            SELECT id, transaction_id, account_id, party_id, amount, cleared, reconciliation_id FROM splits ORDER BY rowid
+            """)
+        while try rows.next() {
+            guard let id = rows.integer(0) else { throw BookPass.Abandoned() }
+            let account = rows.integer(2)
+            let amount = Amount(rows, 4)
+            try count(amount)
+            let t = transactions.slot(rows.integer(1)), a = accounts.slot(account)
+            let partyIsNull = rows.isNull(3), p = parties.slot(rows.integer(3))
+            let mark = cleared.index(of: rows.text(5))
+            let r = reconciliations.slot(rows.integer(6))
+
+            var fine = t != nil && a != nil && amount.cents != nil && mark != nil && (partyIsNull || p != nil)
+            if let a, partyIsNull, accountIsReceivablePayable[a] { fine = false }
+            if rows.isNull(6) {
+                fine = fine && mark != reconciled
+            } else if let r, let t, let statement = statements[r], let statementDate = statement.date {
+                fine = fine && mark == reconciled && statement.account == account && date[t] != 0 && statementDate >= date[t]
+            } else {
+                fine = false
+            }
+            if !fine { suspect("splits", id) }
+
+            // The sums of temp.v_tx, for splits whose transaction_id is an integer
+            // (one of a transaction that does not exist changes no sum a check reads).
+            if let t {
+                splitSum[t].add(amount)
+                flags[t].insert(.hasSplits)
+                if let a, accountIsReceivablePayable[a], let cents = amount.cents, sums[t] >= 0 {
+                    if isDocument(t) {
+                        documentSums[Int(sums[t])].receivablePayable &+= cents
+                    } else {
+                        paymentSums[Int(sums[t])].receivablePayable &+= cents
+                    }
+                }
+                var line = feedHead[t]
+                while line >= 0, Int(line) < feedLines.count {
+                    if Int64(feedLines[Int(line)].account) == account { feedLines[Int(line)].booked.add(amount) }
+                    line = feedLines[Int(line)].next
+                }
+            }
+            // The sums of temp.v_grp: by account, by customer or vendor, by reconciliation.
+            if let a {
+                accountSum[a].add(amount)
+                if let p, accountIsReceivablePayable[a] { partySum[p].add(amount) }
+            }
+            if let r { statementSum[r].add(amount) }
+        }
+    }
+
+    private mutating func readDocumentLines(_ db: Database) throws {
+        let rows = try RawRows(db, sql: "SELECT id, transaction_id, item_id, amount FROM document_lines ORDER BY rowid")
+        while try rows.next() {
+            guard let id = rows.integer(0) else { throw BookPass.Abandoned() }
+            let amount = Amount(rows, 3)
+            try count(amount)
+            let t = transactions.slot(rows.integer(1))
+            let itemIsFine = rows.isNull(2) || items.slot(rows.integer(2)) != nil
+            let ofDocument = t.map(isDocument) ?? false
+            if !(ofDocument && itemIsFine && amount.cents != nil) { suspect("document_lines", id) }
+            if let t, isDocument(t), sums[t] >= 0 { documentSums[Int(sums[t])].lines.add(amount) }
+        }
+    }
+
+    private mutating func readApplications(_ db: Database) throws {
+        let rows = try RawRows(db, sql: "SELECT id, payment_id, document_id, amount FROM applications ORDER BY rowid")
+        while try rows.next() {
+            guard let id = rows.integer(0) else { throw BookPass.Abandoned() }
+            let amount = Amount(rows, 3)
+            try count(amount)
+            let payment = transactions.slot(rows.integer(1)), document = transactions.slot(rows.integer(2))
+            var fine = false
+            if let payment, let document, let cents = amount.cents, cents > 0 {
+                let pairs = (kind[payment] == kindPayment && kind[document] == kindInvoice)
+                    || (kind[payment] == kindBillPayment && kind[document] == kindBill)
+                let one = flags[payment], other = flags[document]
+                let sameParty = !one.contains(.partyIsOdd) && !other.contains(.partyIsOdd)
+                    && (one.contains(.partyIsNull)
+                        ? other.contains(.partyIsNull)
+                        : !other.contains(.partyIsNull) && party[payment] == party[document])
+                fine = pairs && sameParty
+            }
+            if !fine { suspect("applications", id) }
+            if let document, isDocument(document), sums[document] >= 0 {
+                documentSums[Int(sums[document])].applied.add(amount)
+            }
+            if let payment, isPayment(payment), sums[payment] >= 0 {
+                // payment-overapplied counts a missing amount as one it cannot judge.
+                paymentSums[Int(sums[payment])].applied.add(rows.isNull(3) ? .bad : amount)
+                flags[payment].insert(.hasApplications)
+            }
+        }
+    }
+
+    private mutating func readDocuments(_ db: Database) throws {
+        let rows = try RawRows(db, sql: "SELECT transaction_id, due_date, total, balance_due FROM documents ORDER BY rowid")
+        while try rows.next() {
+            guard let id = rows.integer(0) else { throw BookPass.Abandoned() }
+            guard let t = transactions.slot(id) else {
+                suspect("documents", id)
+                continue
+            }
+            flags[t].insert(.hasDocument)
+            var fine = false
+            if isDocument(t), sums[t] >= 0,
+               rows.isNull(1) || CanonicalTime.date(rows.text(1)) != nil,
+               let total = Amount(rows, 2).cents, let due = Amount(rows, 3).cents {
+                let postings = splitSum[t], own = documentSums[Int(sums[t])]
+                fine = !postings.isBad && flags[t].contains(.hasSplits) && total == abs(own.receivablePayable)
+                    && !own.applied.isBad && own.applied.total <= total && due == total - own.applied.total
+                    && !own.lines.isBad && own.lines.total == total
+            }
+            if !fine { suspect("documents", id) }
+        }
+    }
+
+    // MARK: What is left to the SQL
+
+    mutating func suspects() -> Suspects {
+        for slot in 0..<accounts.capacity {
+            guard let id = accounts.id(at: slot) else { continue }
+            let sum = accountSum[slot]
+            if !(accountFine[slot] && !sum.bad && accountBalance[slot] == sum.total) { suspect("accounts", id) }
+        }
+        for slot in 0..<parties.capacity {
+            guard let id = parties.id(at: slot) else { continue }
+            let sum = partySum[slot]
+            if !(partyFine[slot] && !sum.bad && partyBalance[slot] == sum.total) { suspect("parties", id) }
+        }
+        var payments: [Int64] = []
+        for slot in 0..<transactions.capacity {
+            guard let id = transactions.id(at: slot) else { continue }
+            let mark = flags[slot], postings = splitSum[slot]
+            let document = isDocument(slot)
+            if !(mark.contains(.rowIsFine) && mark.contains(.hasSplits) && !postings.isBad && postings.total == 0
+                 && (!document || mark.contains(.hasDocument))) {
+                suspect("transactions", id)
+            }
+            if mark.contains(.hasApplications), isPayment(slot), sums[slot] >= 0 {
+                let own = paymentSums[Int(sums[slot])]
+                if own.applied.isBad || postings.isBad || !mark.contains(.hasSplits)
+                    || own.applied.total > abs(own.receivablePayable) {
+                    payments.append(id)
+                }
+            }
+        }
+        for line in feedLines where line.booked.isBad || line.booked.total != line.amount {
+            suspect("bank_feed", line.id)
+        }
+        var rows = suspectRows
+        for table in rows.keys { rows[table]?.sort() }
+        return Suspects(rows: rows, reconciliations: suspectStatements(), payments: payments)
+    }
+
+    /// Reconciliations that may not follow the statement before them or may not
+    /// add up; all of an account's when any of its dates is not canonical, since
+    /// then their order is the SQL's to decide.
+    private func suspectStatements() -> [Int64] {
+        var byAccount: [Int64: [(statement: StatementRow, date: Int32?, sum: Sum)]] = [:]
+        for slot in 0..<reconciliations.capacity {
+            guard let statement = statements[slot], let account = statement.account, accounts.slot(account) != nil else { continue }
+            byAccount[account, default: []].append((statement, statement.date, statementSum[slot]))
+        }
+        var suspects: [Int64] = []
+        for (_, list) in byAccount {
+            let dated = list.compactMap { entry in entry.date.map { (entry.statement, $0, entry.sum) } }
+            guard dated.count == list.count else {
+                suspects += list.map(\.statement.id)
+                continue
+            }
+            var previous: Int64? = 0
+            for (statement, _, sum) in dated.sorted(by: { ($0.1, $0.0.id) < ($1.1, $1.0.id) }) {
+                var fine = !sum.bad && previous != nil && statement.beginning == previous
+                if let beginning = statement.beginning {
+                    let (reached, overflow) = beginning.addingReportingOverflow(sum.total)
+                    fine = fine && !overflow && statement.ending == reached
+                } else {
+                    fine = false
+                }
+                if !fine { suspects.append(statement.id) }
+                previous = statement.ending
+            }
+        }
+        return suspects.sorted()
+    }
+}
