@@ -79,6 +79,14 @@ enum CanonicalTime {
         return day(bytes) != nil
     }
 
+    /// A canonical date (YYYYMMDD) as a small day number that orders as the
+    /// dates do: 1 for 1970-01-01 on to 2149-06-05; 0 for any other date,
+    /// which the caller then leaves to the SQL.
+    static func day(_ date: Int32) -> UInt16 {
+        guard let civil = CivilDate(year: Int(date / 10_000), month: Int(date / 100 % 100), day: Int(date % 100)) else { return 0 }
+        return UInt16(exactly: civil.dayNumber + 1) ?? 0
+    }
+
     private static func day(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
         guard bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
               let year = number(bytes, 0, 4), let month = number(bytes, 5, 2), let day = number(bytes, 8, 2),

@@ -165,6 +165,10 @@ private struct CompactSum {
 
     static let bad = Int64.min
 
+    init(_ start: Int64 = 0) {
+        raw = start
+    }
+
     var isBad: Bool { raw == Self.bad }
     var total: Int64 { raw }
 
@@ -175,6 +179,10 @@ private struct CompactSum {
         case .null: break
         case .bad: raw = Self.bad
         }
+    }
+
+    mutating func subtract(_ amount: Amount) {
+        if case .cents(let cents) = amount { add(.cents(-cents)) } else { add(amount) }
     }
 }
 
@@ -232,13 +240,15 @@ private struct StatementRow {
 }
 
 /// A matched or added bank feed line, which the splits of its transaction in
-/// its account must add up to; the lines of one transaction are chained.
+/// its account must add up to. The lines are sorted by transaction, and a
+/// split finds its transaction's by binary search.
 private struct MatchedFeedLine {
     let id: Int64
-    let amount: Int64
-    var booked = CompactSum()
+    /// The line's amount less the splits' so far: 0 at the end when they agree.
+    var unbooked: CompactSum
     let account: Int32
-    let next: Int32
+    /// The slot of its transaction.
+    let transaction: Int32
 }
 
 /// The sums an invoice's or a bill's checks read: its receivable or payable
@@ -263,14 +273,14 @@ private struct State {
     var accountFine: [Bool], accountBalance: [Int64?], accountIsReceivablePayable: [Bool], accountSum: [Sum]
     var partyFine: [Bool], partyBalance: [Int64?], partySum: [Sum]
     var statements: [StatementRow?], statementSum: [Sum]
-    var kind: [UInt8], flags: [TransactionFlags], date: [Int32], party: [Int32]
+    /// The day of the transaction's date as `CanonicalTime.day` gives it (0: not canonical).
+    var kind: [UInt8], flags: [TransactionFlags], date: [UInt16], party: [Int32]
     var splitSum: [CompactSum]
     /// For an invoice, bill, payment or bill payment, the place of its sums in
     /// `documentSums` or `paymentSums` (its kind says which); else -1. Only
     /// these kinds' sums are read, so only they have them.
     var sums: [Int32]
     var documentSums: [DocumentSums] = [], paymentSums: [PaymentSums] = []
-    var feedHead: [Int32]
     var feedLines: [MatchedFeedLine] = []
 
     var suspectRows: [String: [Int64]] = [:]
@@ -300,20 +310,23 @@ private struct State {
         party = Array(repeating: 0, count: t)
         splitSum = Array(repeating: CompactSum(), count: t)
         sums = Array(repeating: -1, count: t)
-        feedHead = Array(repeating: -1, count: t)
     }
 
-    /// Reads the tables in the order their sums are needed.
+    /// Reads the tables in the order their sums are needed, letting go of
+    /// each array once no table left needs it, so that the splits, the biggest
+    /// table, are read with the least memory held.
     mutating func run(_ db: Database) throws {
         try readAccounts(db)
         try readParties(db)
         try readItems(db)
         try readReconciliations(db)
         try readTransactions(db)
-        try readBankFeed(db)
-        try readSplits(db)
         try readDocumentLines(db)
         try readApplications(db)
+        party = []
+        try readBankFeed(db)
+        try readSplits(db)
+        date = []
         try readDocuments(db)
     }
 
@@ -408,7 +421,7 @@ private struct State {
                 paymentCount += 1
             }
             let day = CanonicalTime.date(rows.text(2))
-            date[slot] = day ?? 0
+            date[slot] = day.map(CanonicalTime.day) ?? 0
             var mark: TransactionFlags = []
             if rows.isNull(3) {
                 mark.insert(.partyIsNull)
@@ -453,13 +466,21 @@ private struct State {
             if !fine {
                 suspect("bank_feed", id)
             } else if let account, let cents = amount.cents, let linked {
-                guard let index = Int32(exactly: feedLines.count), let small = Int32(exactly: account) else {
-                    throw BookPass.Abandoned()
-                }
-                feedLines.append(MatchedFeedLine(id: id, amount: cents, account: small, next: feedHead[linked]))
-                feedHead[linked] = index
+                guard let small = Int32(exactly: account), let slot = Int32(exactly: linked) else { throw BookPass.Abandoned() }
+                feedLines.append(MatchedFeedLine(id: id, unbooked: CompactSum(cents), account: small, transaction: slot))
             }
         }
+        feedLines.sort { ($0.transaction, $0.id) < ($1.transaction, $1.id) }
+    }
+
+    /// The first of the matched feed lines of the transaction in `slot`, if any.
+    private func firstFeedLine(of slot: Int) -> Int? {
+        var low = 0, high = feedLines.count
+        while low < high {
+            let middle = (low + high) / 2
+            if Int(feedLines[middle].transaction) < slot { low = middle + 1 } else { high = middle }
+        }
+        return low < feedLines.count && Int(feedLines[low].transaction) == slot ? low : nil
     }
 
     private mutating func readSplits(_ db: Database) throws {
@@ -483,7 +504,9 @@ private struct State {
             if rows.isNull(6) {
                 fine = fine && mark != reconciled
             } else if let r, let t, let statement = statements[r], let statementDate = statement.date {
-                fine = fine && mark == reconciled && statement.account == account && date[t] != 0 && statementDate >= date[t]
+                let statementDay = CanonicalTime.day(statementDate)
+                fine = fine && mark == reconciled && statement.account == account && date[t] != 0 && statementDay != 0
+                    && statementDay >= date[t]
             } else {
                 fine = false
             }
@@ -501,10 +524,11 @@ private struct State {
                         paymentSums[Int(sums[t])].receivablePayable &+= cents
                     }
                 }
-                var line = feedHead[t]
-                while line >= 0, Int(line) < feedLines.count {
-                    if Int64(feedLines[Int(line)].account) == account { feedLines[Int(line)].booked.add(amount) }
-                    line = feedLines[Int(line)].next
+                if var line = firstFeedLine(of: t) {
+                    while line < feedLines.count, Int(feedLines[line].transaction) == t {
+                        if Int64(feedLines[line].account) == account { feedLines[line].unbooked.subtract(amount) }
+                        line += 1
+                    }
                 }
             }
             // The sums of temp.v_grp: by account, by customer or vendor, by reconciliation.
@@ -612,7 +636,7 @@ private struct State {
                 }
             }
         }
-        for line in feedLines where line.booked.isBad || line.booked.total != line.amount {
+        for line in feedLines where line.unbooked.isBad || line.unbooked.total != 0 {
             suspect("bank_feed", line.id)
         }
         var rows = suspectRows
