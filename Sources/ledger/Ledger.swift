@@ -1,4 +1,5 @@
 import ArgumentParser
+import LedgerKit
 
 @main
 struct Ledger: ParsableCommand {
@@ -11,4 +12,9 @@ struct Ledger: ParsableCommand {
             do its work (the file is untouched), 64 bad usage.
             """,
         subcommands: [InitCommand.self, SampleCommand.self, InfoCommand.self, VerifyCommand.self, RebuildCommand.self, LogCommand.self, ImportCommand.self, FeedCommand.self, ExportCommand.self, ReportCommand.self, BackupCommand.self, SnapshotsCommand.self, RestoreCommand.self, CheckBackupsCommand.self, PruneCommand.self, ScheduleCommand.self, KeyCommand.self])
+
+    static func main() {
+        ProcessMemory.returnLargeBuffersPromptly()
+        main(nil)
+    }
 }

@@ -202,10 +202,15 @@ public enum Rebuilder {
         guard !options.dryRun else { return Rebuilt(salvage: salvage, repaired: repaired, remaining: []) }
 
         progress?(RebuildProgress(phase: "Verifying and compacting the rebuilt copy"))
-        try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA analysis_limit = 1000; ANALYZE") }
-        // At once, on four connections: the compaction (VACUUM INTO the file to
-        // install, since the repairs left pages part-empty), the structure check,
-        // and the bookkeeping checks in two lanes, one on the repairing
+        // Written back from the log, so that the structure check can take the copy table by table.
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA analysis_limit = 1000; ANALYZE; PRAGMA wal_checkpoint(TRUNCATE)")
+            // The repairs are done with the staging tables' pages: the native pass of the final check needs the memory.
+            try db.execute(sql: "PRAGMA temp.cache_size = -2048")
+        }
+        // At once, on five connections: the compaction (VACUUM INTO the file to
+        // install, since the repairs left pages part-empty), the structure check
+        // on two, and the bookkeeping checks in two lanes, one on the repairing
         // connection, which still holds the sums the repairs made. The file
         // installed is that verified content, copied by SQLite.
         let readerConfiguration = configuration
@@ -217,9 +222,9 @@ public enum Rebuilder {
             let checked = Result {
                 let access = ReadOnlyAccess(path: working)
                 defer { access.close() }
-                let structure = try access.connect(), reader = try access.connect()
+                let structure = [try access.connect(), try access.connect()], reader = try access.connect()
                 return try queue.writeWithoutTransaction { db in
-                    try Verifier.findings(on: db, staged: repaired.staged, reader: reader, structure: structure)
+                    try Verifier.findings(on: db, staged: repaired.staged, reader: reader, structure: structure, path: working)
                 }
             }
             try compacting.wait().get()

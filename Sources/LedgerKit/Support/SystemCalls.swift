@@ -168,3 +168,20 @@ enum SystemCalls {
         return Int64(status.st_size)
     }
 }
+
+/// How the process asks the C library for memory.
+public enum ProcessMemory {
+    /// Keeps every allocation of 128 KiB or more in a mapping of its own, which
+    /// goes back to the system when freed. glibc otherwise raises that threshold
+    /// after the first big buffer is freed, and later big arrays (the native
+    /// pass of verify, a million entries each) stay in the heap after use: on
+    /// the 1,000,000-transaction sample, rebuild's peak fell from 106 to 97 MB.
+    public static func returnLargeBuffersPromptly() {
+        // glibc's mallopt and M_MMAP_THRESHOLD, of <malloc.h>, which the Glibc
+        // module does not bring in: looked up, and left alone where absent.
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+        let mmapThreshold: Int32 = -3
+        _ = unsafeBitCast(symbol, to: Mallopt.self)(mmapThreshold, 128 * 1024)
+    }
+}

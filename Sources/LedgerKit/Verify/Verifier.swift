@@ -166,16 +166,18 @@ public enum Verifier {
 
     /// Every check of the catalog on `db`, a connection that already holds the
     /// staging tables `staged` true to the file's rows (rebuild's, after its
-    /// repairs), so they are not summed again. The checks that read no staging
-    /// table are shared with a second lane on `reader`, and the structure check
-    /// (quick) runs meanwhile on `structure`: two more connections to the file.
+    /// repairs), so they are not summed again. The native pass reads the books
+    /// on `db` first; the checks that read no staging table are shared with a
+    /// second lane on `reader`, and the structure check (quick) runs meanwhile
+    /// on `structure`, table by table: more connections to the file at `path`.
     static func findings(on db: Database, staged: Set<String>, reader: DatabaseQueue,
-                         structure: DatabaseQueue) throws -> [Finding] {
+                         structure: [DatabaseQueue], path: String) throws -> [Finding] {
         try Worker<[Finding]>.run({
-            try structure.inDatabase { db in try StructureCheck.integrity(db, quick: true) }
+            try StructureCheck.integrity(path: path, connections: structure, quick: true)
         }, during: { structural in
             let schema = try StructureCheck.schema(db)
             let available = schema.wholeTables.union(staged)
+            let suspects = schema.findings.isEmpty ? try nativePass(db) : nil
             let lanes = WorkUnit.lanes(available: available)
             let own = (lanes.first + lanes.second).filter { unit in
                 guard case .staging(let index) = unit else { return true }
@@ -183,8 +185,9 @@ public enum Verifier {
             }
             let shared = SharedUnits(lanes.shared)
             let counter = ProgressCounter(total: own.count + lanes.shared.count, report: nil)
-            let second = try Worker<LogicalRun>.run(lane([], shared: shared, on: reader, available: schema.wholeTables, suspects: nil, counter: counter)) { other in
-                var run = LogicalRun(available: available, suspects: nil, progress: counter)
+            let second = try Worker<LogicalRun>.run(lane([], shared: shared, on: reader, available: schema.wholeTables,
+                                                         suspects: suspects, counter: counter)) { other in
+                var run = LogicalRun(available: available, suspects: suspects, progress: counter)
                 let ran = Result { try run.perform(own, shared: shared, db: db) }
                 let second = try other.wait().get()
                 try ran.get()
@@ -428,7 +431,7 @@ struct LogicalRun: Sendable {
         lists += [("suspect_reconciliations", suspects.reconciliations), ("suspect_payments", suspects.payments),
                   ("suspect_summed", suspects.summed)]
         for (name, ids) in lists {
-            try db.execute(sql: "CREATE TEMP TABLE \(name) (id INTEGER PRIMARY KEY)")
+            try db.execute(sql: "DROP TABLE IF EXISTS temp.\(name); CREATE TEMP TABLE \(name) (id INTEGER PRIMARY KEY)")
             let insert = try BulkStatement(db, sql: "INSERT OR IGNORE INTO temp.\(name) (id) VALUES (?)")
             for id in ids { try insert.run(id) }
         }
