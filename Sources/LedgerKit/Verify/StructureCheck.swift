@@ -24,19 +24,26 @@ enum StructureCheck {
         // The page accounting goes third, after the two biggest tables have started.
         let jobs = Array(tables.map(Job.table).prefix(2)) + [.pages] + tables.dropFirst(2).map(Job.table)
         let pool = ConnectionPool(connections)
-        let results = Results<(findings: [Finding], pagesAddUp: Bool)>(count: jobs.count)
+        // Each part says whether it can stand for its share of the whole check.
+        let results = Results<(findings: [Finding], sound: Bool)>(count: jobs.count)
         try Parallel.forEach(jobs.count, width: connections.count) { index in
             try pool.with { queue in
                 try queue.inDatabase { db in
                     switch jobs[index] {
-                    case .table(let name): results.set(index, (try integrity(db, quick: quick, table: name), true))
-                    case .pages: results.set(index, ([], (try? pagesAddUp(db, path: path)) == true))
+                    case .table(let name):
+                        do {
+                            results.set(index, (try integrity(db, quick: quick, table: name), true))
+                        } catch let error as DatabaseError where error.resultCode != .SQLITE_BUSY && error.resultCode != .SQLITE_LOCKED {
+                            results.set(index, ([], false))  // a table SQLite will not check alone
+                        }
+                    case .pages:
+                        results.set(index, ([], (try? pagesAddUp(db, path: path)) == true))
                     }
                 }
             }
         }
         let parts = results.values
-        guard parts.allSatisfy(\.pagesAddUp) else {
+        guard parts.count == jobs.count, parts.allSatisfy(\.sound) else {
             return try first.inDatabase { try integrity($0, quick: quick) }
         }
         return parts.flatMap(\.findings)
@@ -48,7 +55,7 @@ enum StructureCheck {
         var status = stat()
         if stat(path + "-wal", &status) == 0, status.st_size > 0 { return nil }
         guard try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") == 0 else { return nil }
-        let names = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rootpage")
+        let names = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND rootpage > 0 ORDER BY rootpage")
         let biggestFirst = ["splits", "transactions", "document_lines", "bank_feed", "applications", "documents"]
         return biggestFirst.filter(names.contains) + names.filter { !biggestFirst.contains($0) } + ["sqlite_master"]
     }
