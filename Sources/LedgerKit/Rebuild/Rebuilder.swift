@@ -92,7 +92,7 @@ public enum Rebuilder {
     /// to install.
     private struct Rebuilt {
         let salvage: [SalvagedTable]?
-        let repaired: (runID: Int64, groups: [RepairGroup], schema: [String], changed: Bool, staged: Set<String>)
+        let repaired: Repaired
         let remaining: [Finding]
     }
 
@@ -197,7 +197,9 @@ public enum Rebuilder {
             // The copy's indexes are copied, not rebuilt, by VACUUM INTO: rebuilt
             // first, so that the repairs read through sound ones.
             if salvage == nil { try db.execute(sql: "REINDEX") }
-            return try repair(db, dryRun: options.dryRun, now: options.now, salvaged: salvage != nil)
+            let schema = try StructureCheck.schema(db)
+            let suspects = schema.findings.isEmpty ? try Verifier.nativePass(db) : nil
+            return try repair(db, dryRun: options.dryRun, now: options.now, salvaged: salvage != nil, suspects: suspects)
         }
         guard !options.dryRun else { return Rebuilt(salvage: salvage, repaired: repaired, remaining: []) }
 
@@ -208,9 +210,10 @@ public enum Rebuilder {
             // The repairs are done with the staging tables' pages: the native pass of the final check needs the memory.
             try db.execute(sql: "PRAGMA temp.cache_size = -2048")
         }
-        // At once, on five connections: the compaction (VACUUM INTO the file to
-        // install, since the repairs left pages part-empty), the structure check
-        // on two, and the bookkeeping checks in two lanes, one on the repairing
+        // At once: the compaction (VACUUM INTO the file to install, since the
+        // repairs left pages part-empty) and the structure check on two
+        // connections; and, unless the repairs already checked the books before
+        // committing, the bookkeeping checks in two lanes, one on the repairing
         // connection, which still holds the sums the repairs made. The file
         // installed is that verified content, copied by SQLite.
         let readerConfiguration = configuration
@@ -222,7 +225,15 @@ public enum Rebuilder {
             let checked = Result {
                 let access = ReadOnlyAccess(path: working)
                 defer { access.close() }
-                let structure = [try access.connect(), try access.connect()], reader = try access.connect()
+                let structure = [try access.connect(), try access.connect()]
+                if let logical = repaired.checked {
+                    // The books were checked before the repairs were committed: what is
+                    // left is the structure. Quick: every index was made from its table's
+                    // rows by REINDEX and has been kept by SQLite since.
+                    let structural = try StructureCheck.integrity(path: working, connections: structure, quick: true)
+                    return Verifier.inCatalogOrder(logical + structural)
+                }
+                let reader = try access.connect()
                 return try queue.writeWithoutTransaction { db in
                     try Verifier.findings(on: db, staged: repaired.staged, reader: reader, structure: structure, path: working)
                 }
@@ -294,10 +305,30 @@ public enum Rebuilder {
         return try Salvage.run(from: source, into: working, original: original, now: now)
     }
 
+    /// What the repairs did to the working copy.
+    struct Repaired {
+        let runID: Int64
+        let groups: [RepairGroup]
+        /// Schema objects made again ("index NAME").
+        let schema: [String]
+        /// Staging tables on the repairing connection still true to the file's rows.
+        let staged: Set<String>
+        /// Every logical finding of the repaired copy, when they were found
+        /// before the repairs were committed; nil when the final check finds them.
+        let checked: [Finding]?
+
+        var changed: Bool { !groups.isEmpty || !schema.isEmpty }
+    }
+
     /// Runs every repair in one write transaction, with the run's
     /// `maintenance_runs` row; rolls back on a dry run.
-    static func repair(_ db: Database, dryRun: Bool, now: Date, salvaged: Bool)
-        throws -> (runID: Int64, groups: [RepairGroup], schema: [String], changed: Bool, staged: Set<String>) {
+    ///
+    /// With the native pass's `suspects` of the copy, the repairs first look
+    /// at those rows alone (and at every row a repair changes, and what it
+    /// leads to); then, before committing, every logical check runs on the
+    /// whole copy. Anything repairable left undoes that attempt, and the
+    /// repairs look at every row, as without suspects.
+    static func repair(_ db: Database, dryRun: Bool, now: Date, salvaged: Bool, suspects: Suspects?) throws -> Repaired {
         // Staging tables spill to a temporary file, so memory stays bounded.
         try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA temp_store = FILE; PRAGMA temp.cache_size = -16384")
         try db.execute(sql: "BEGIN IMMEDIATE")
@@ -305,21 +336,46 @@ public enum Rebuilder {
             try db.execute(sql: "INSERT INTO maintenance_runs (command, started_at) VALUES ('rebuild', ?)",
                            arguments: [Timestamp.string(from: now)])
             let runID = db.lastInsertedRowID
-            let context = try RepairContext(db: db, runID: runID, now: now)
-            for repair in Repairs.ordered { try repair.run(context) }
-            var schema: [String] = []
-            // Salvage makes a fresh file without indexes; they are its to build, not a repair.
-            for index in Schema.indexes where try !context.hasIndex(index.name) {
-                try db.execute(sql: index.sql)
-                if !salvaged { schema.append("index \(index.name)") }
+            var checked: [Finding]?
+            var done: (context: RepairContext, schema: [String])?
+            if let suspects {
+                try db.execute(sql: "SAVEPOINT among_suspects")
+                try suspects.store(in: db)
+                let attempt = try runRepairs(db, runID: runID, now: now, salvaged: salvaged, onlySuspects: true)
+                let findings = try Verifier.logicalFindings(on: db)
+                if findings.contains(where: \.repairable) {
+                    try db.execute(sql: "ROLLBACK TO among_suspects; RELEASE among_suspects")
+                } else {
+                    try db.execute(sql: "RELEASE among_suspects")
+                    (done, checked) = (attempt, findings)
+                }
             }
+            let (context, schema) = try done ?? runRepairs(db, runID: runID, now: now, salvaged: salvaged, onlySuspects: false)
             let groups = try summarize(db, runID: runID)
             try db.execute(sql: dryRun ? "ROLLBACK" : "COMMIT")
-            return (runID, groups, schema, !groups.isEmpty || !schema.isEmpty, context.fresh)
+            return Repaired(runID: runID, groups: groups, schema: schema, staged: checked == nil ? context.fresh : [],
+                            checked: checked)
         } catch {
             try? db.execute(sql: "ROLLBACK")
             throw error
         }
+    }
+
+    /// The repairs in their order, then the indexes the copy lacks.
+    private static func runRepairs(_ db: Database, runID: Int64, now: Date, salvaged: Bool,
+                                   onlySuspects: Bool) throws -> (context: RepairContext, schema: [String]) {
+        let context = try RepairContext(db: db, runID: runID, now: now, onlySuspects: onlySuspects)
+        for repair in Repairs.ordered {
+            try repair.run(context)
+            try context.grow()
+        }
+        var schema: [String] = []
+        // Salvage makes a fresh file without indexes; they are its to build, not a repair.
+        for index in Schema.indexes where try !context.hasIndex(index.name) {
+            try db.execute(sql: index.sql)
+            if !salvaged { schema.append("index \(index.name)") }
+        }
+        return (context, schema)
     }
 
     /// The run's repair actions grouped by code, in the order the repairs ran,

@@ -42,14 +42,33 @@ final class RepairContext {
     let today: String
     /// The moment of the rebuild, for created and modified timestamps.
     let timestamp: String
+    /// Whether the repairs look only at the suspects of the native pass
+    /// (`temp.suspect_*`, as `Suspects.store` leaves them), which grow with
+    /// every row a repair changes; otherwise they look at every row.
+    let onlySuspects: Bool
     private var suspenseID: Int64?
+    /// The last `repair_actions` row whose rows the suspects already hold.
+    private var grownTo: Int64 = 0
 
-    init(db: Database, runID: Int64, now: Date) throws {
+    init(db: Database, runID: Int64, now: Date, onlySuspects: Bool = false) throws {
         self.db = db
         self.runID = runID
+        self.onlySuspects = onlySuspects
         self.timestamp = Timestamp.string(from: now)
         self.today = String(timestamp.prefix(10))
         try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS rebuild_rows (id INTEGER PRIMARY KEY)")
+    }
+
+    /// SQL returning the ids of the rows the checks of `code` find in `table`:
+    /// among the suspects only, when the repairs look at them alone.
+    func rows(of code: FindingCode, in table: String) -> String {
+        Catalog.rowIDs(of: code, in: table, onlySuspects: onlySuspects)
+    }
+
+    /// `AND key IN (the suspects of table)` when the repairs look at the
+    /// suspects alone, else nothing: for a repair's own selection of rows.
+    func amongSuspects(_ table: String, key: String) -> String {
+        onlySuspects && Suspects.scannedTables.contains(table) ? "AND \(key) IN (SELECT id FROM temp.suspect_\(table))" : ""
     }
 
     /// `json_object(…)` of every column of `table` for the row aliased `alias`.
@@ -93,14 +112,14 @@ final class RepairContext {
     @discardableResult
     func update(_ code: FindingCode, _ table: String, found: String? = nil, set: String,
                 arguments: StatementArguments = []) throws -> Int {
-        try change(code, table, rows: Catalog.rowIDs(of: code, in: found ?? table), .update,
+        try change(code, table, rows: rows(of: code, in: found ?? table), .update,
                    apply: "UPDATE \(table) SET \(set) WHERE rowid IN (SELECT id FROM temp.rebuild_rows)", applyArguments: arguments)
     }
 
     /// Deletes the rows of `table` that `rows` selects, by default those the checks of `code` find.
     @discardableResult
     func delete(_ code: FindingCode, _ table: String, rows: String? = nil) throws -> Int {
-        try change(code, table, rows: rows ?? Catalog.rowIDs(of: code, in: table), .delete,
+        try change(code, table, rows: rows ?? self.rows(of: code, in: table), .delete,
                    apply: "DELETE FROM \(table) WHERE rowid IN (SELECT id FROM temp.rebuild_rows)")
     }
 
@@ -183,7 +202,7 @@ final class RepairContext {
             preconditionFailure("no staging table \(staging)")
         }
         try db.execute(sql: "DROP TABLE IF EXISTS \(staging)")
-        try db.execute(sql: entry.sql)
+        try db.execute(sql: onlySuspects ? entry.suspectsOnly : entry.sql)
         if staging == "temp.v_grp" {
             try db.execute(sql: "CREATE INDEX temp.v_grp_account ON v_grp(account_id); CREATE INDEX temp.v_grp_party ON v_grp(party_id)")
         }
@@ -193,6 +212,69 @@ final class RepairContext {
     /// Says that a repair changed what `staging` sums, so it is built again when next needed.
     func invalidate(_ staging: String) {
         fresh.remove(staging)
+    }
+
+    /// Where a changed row's values lead when the repairs look only at the
+    /// suspects: for each table, its columns (in the row before and after) and
+    /// the suspects their values are (a transaction: see `grow`).
+    private static let reach: [(table: String, column: String, suspects: String)] = [
+        ("splits", "id", "splits"), ("splits", "transaction_id", "transactions"), ("splits", "account_id", "accounts"),
+        ("splits", "party_id", "parties"), ("splits", "reconciliation_id", "reconciliations"),
+        ("transactions", "id", "transactions"), ("transactions", "party_id", "parties"),
+        ("accounts", "id", "accounts"), ("accounts", "parent_id", "accounts"),
+        ("parties", "id", "parties"),
+        ("documents", "transaction_id", "transactions"),
+        ("document_lines", "id", "document_lines"), ("document_lines", "transaction_id", "transactions"),
+        ("applications", "id", "applications"), ("applications", "payment_id", "transactions"),
+        ("applications", "document_id", "transactions"),
+        ("bank_feed", "id", "bank_feed"), ("bank_feed", "transaction_id", "transactions"),
+        ("reconciliations", "id", "reconciliations"),
+    ]
+
+    /// After a repair, when the repairs look only at the suspects: makes every
+    /// row it changed a suspect, with what those rows lead to (the accounts,
+    /// parties and statements of a line before and after; a transaction's
+    /// header, lines, document, applications and bank lines, and every sum it
+    /// is part of), then builds again the staging tables already built, so
+    /// that they sum the suspects' rows as they now are.
+    func grow() throws {
+        guard onlySuspects else { return }
+        let last = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM repair_actions WHERE run_id = ?",
+                                      arguments: [runID]) ?? 0
+        guard last > grownTo else { return }
+        try db.execute(sql: "DROP TABLE IF EXISTS temp.rebuild_touched; CREATE TEMP TABLE rebuild_touched (id INTEGER PRIMARY KEY)")
+        for (table, column, suspects) in Self.reach {
+            let target = suspects == "transactions" ? "temp.rebuild_touched" : "temp.suspect_\(suspects)"
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO \(target) (id)
+                SELECT v FROM (
+                  SELECT json_extract(before, '$.\(column)') AS v FROM repair_actions
+                  WHERE run_id = ?1 AND id > ?2 AND table_name = '\(table)' AND before IS NOT NULL
+                  UNION ALL
+                  SELECT json_extract(after, '$.\(column)') FROM repair_actions
+                  WHERE run_id = ?1 AND id > ?2 AND table_name = '\(table)' AND after IS NOT NULL)
+                WHERE typeof(v) = 'integer'
+                """, arguments: [runID, grownTo])
+        }
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO temp.suspect_transactions (id) SELECT id FROM temp.rebuild_touched;
+            INSERT OR IGNORE INTO temp.suspect_documents (id) SELECT id FROM temp.rebuild_touched;
+            INSERT OR IGNORE INTO temp.suspect_payments (id) SELECT id FROM temp.rebuild_touched;
+            INSERT OR IGNORE INTO temp.suspect_summed (id) SELECT id FROM temp.rebuild_touched;
+            INSERT OR IGNORE INTO temp.suspect_splits (id)
+              SELECT id FROM splits WHERE transaction_id IN (SELECT id FROM temp.rebuild_touched);
+            INSERT OR IGNORE INTO temp.suspect_document_lines (id)
+              SELECT id FROM document_lines WHERE transaction_id IN (SELECT id FROM temp.rebuild_touched);
+            INSERT OR IGNORE INTO temp.suspect_applications (id)
+              SELECT id FROM applications WHERE payment_id IN (SELECT id FROM temp.rebuild_touched)
+              UNION SELECT id FROM applications WHERE document_id IN (SELECT id FROM temp.rebuild_touched);
+            INSERT OR IGNORE INTO temp.suspect_bank_feed (id)
+              SELECT id FROM bank_feed WHERE transaction_id IN (SELECT id FROM temp.rebuild_touched);
+            """)
+        grownTo = last
+        let built = fresh
+        fresh = []
+        for staging in Catalog.staging where built.contains(staging.name) { try refresh(staging.name) }
     }
 
     /// Whether the file holds the index `name`.

@@ -29,13 +29,15 @@ enum Repairs {
             // the old value kept in the repair record.
             for table in ["transactions", "splits"] {
                 try context.change(.partyMissing, table, rows: """
-                    SELECT id FROM \(table) WHERE party_id IS NOT NULL AND typeof(party_id) != 'integer'
+                    SELECT id FROM \(table) WHERE party_id IS NOT NULL AND typeof(party_id) != 'integer' \(context.amongSuspects(table, key: "id"))
                     """, .update, apply: "UPDATE \(table) SET party_id = NULL WHERE id IN (SELECT id FROM temp.rebuild_rows)")
             }
             let missing = try Int64.fetchAll(context.db, sql: """
                 SELECT party_id FROM transactions WHERE typeof(party_id) = 'integer' AND party_id NOT IN (SELECT id FROM parties)
+                  \(context.amongSuspects("transactions", key: "id"))
                 UNION
                 SELECT party_id FROM splits WHERE typeof(party_id) = 'integer' AND party_id NOT IN (SELECT id FROM parties)
+                  \(context.amongSuspects("splits", key: "id"))
                 ORDER BY 1
                 """)
             for party in missing {
@@ -52,7 +54,7 @@ enum Repairs {
             }
         },
         Repair(code: .splitAccountMissing) { context in
-            let rows = Catalog.rowIDs(of: .splitAccountMissing, in: "splits")
+            let rows = context.rows(of: .splitAccountMissing, in: "splits")
             guard try Bool.fetchOne(context.db, sql: "SELECT EXISTS (\(rows))") == true else { return }
             let suspense = try context.suspense(for: .splitAccountMissing)
             try context.update(.splitAccountMissing, "splits", set: """
@@ -66,7 +68,7 @@ enum Repairs {
             // transaction_id is an orphan too): its splits go to one new journal.
             let missing = try DatabaseValue.fetchAll(context.db, sql: """
                 SELECT DISTINCT s.transaction_id FROM splits s LEFT JOIN transactions t ON t.id = s.transaction_id
-                WHERE s.transaction_id IS NOT NULL AND t.id IS NULL ORDER BY 1
+                WHERE s.transaction_id IS NOT NULL AND t.id IS NULL \(context.amongSuspects("splits", key: "s.id")) ORDER BY 1
                 """)
             for lost in missing {
                 let date = try String.fetchOne(context.db, sql: """
@@ -91,7 +93,7 @@ enum Repairs {
         },
         Repair(code: .emptyTransaction) { context in
             try context.refresh("temp.v_tx")
-            let empty = Catalog.rowIDs(of: .emptyTransaction, in: "transactions")
+            let empty = context.rows(of: .emptyTransaction, in: "transactions")
             try context.delete(.emptyTransaction, "document_lines", rows: "SELECT id FROM document_lines WHERE transaction_id IN (\(empty))")
             try context.delete(.emptyTransaction, "documents", rows: "SELECT transaction_id FROM documents WHERE transaction_id IN (\(empty))")
             try context.delete(.emptyTransaction, "transactions", rows: empty)
@@ -114,7 +116,7 @@ enum Repairs {
             try context.delete(.documentRowMissing, "documents")
             // The header is made from the splits: the total from the receivable or
             // payable line, the balance due less what was applied.
-            try context.insertKeyed(.documentRowMissing, "documents", rows: Catalog.rowIDs(of: .documentRowMissing, in: "transactions"),
+            try context.insertKeyed(.documentRowMissing, "documents", rows: context.rows(of: .documentRowMissing, in: "transactions"),
                                     insert: """
                 INSERT INTO documents (transaction_id, due_date, total, balance_due)
                 SELECT r.id, NULL, ABS(COALESCE(x.arap, 0)),
@@ -126,7 +128,7 @@ enum Repairs {
             if try context.delete(.applicationInvalid, "applications") > 0 { context.invalidate("temp.v_applied") }
         },
         Repair(code: .reconciliationAccountMissing) { context in
-            let statements = Catalog.rowIDs(of: .reconciliationAccountMissing, in: "reconciliations")
+            let statements = context.rows(of: .reconciliationAccountMissing, in: "reconciliations")
             guard try Bool.fetchOne(context.db, sql: "SELECT EXISTS (\(statements))") == true else { return }
             try context.change(.reconciliationAccountMissing, "splits",
                                rows: "SELECT id FROM splits WHERE reconciliation_id IN (\(statements))", .update,
@@ -142,7 +144,7 @@ enum Repairs {
             try context.update(.duplicateFeedLine, "bank_feed", set: "status = 'excluded', transaction_id = NULL, fitid = fitid || '#dup' || id")
         },
         Repair(code: .feedAccountMissing) { context in
-            let lines = try Int64.fetchAll(context.db, sql: Catalog.rowIDs(of: .feedAccountMissing, in: "bank_feed") + " ORDER BY 1")
+            let lines = try Int64.fetchAll(context.db, sql: context.rows(of: .feedAccountMissing, in: "bank_feed") + " ORDER BY 1")
             guard !lines.isEmpty else { return }
             let suspense = try context.suspense(for: .feedAccountMissing)
             // One at a time: two lines moving into the suspense account may share a bank id.
@@ -163,7 +165,7 @@ enum Repairs {
         },
         Repair(code: .unbalancedTransaction) { context in
             try context.refresh("temp.v_tx")
-            let rows = Catalog.rowIDs(of: .unbalancedTransaction, in: "transactions")
+            let rows = context.rows(of: .unbalancedTransaction, in: "transactions")
             guard try Bool.fetchOne(context.db, sql: "SELECT EXISTS (\(rows))") == true else { return }
             let suspense = try context.suspense(for: .unbalancedTransaction)
             let added = try context.insertNew(.unbalancedTransaction, "splits", insert: """
@@ -192,7 +194,7 @@ enum Repairs {
                 SELECT id FROM (
                   SELECT a.id, SUM(a.amount) OVER (PARTITION BY a.document_id ORDER BY a.id) AS running, d.total
                   FROM applications a JOIN documents d ON d.transaction_id = a.document_id
-                  WHERE a.document_id IN (\(Catalog.rowIDs(of: .documentOverapplied, in: "transactions"))))
+                  WHERE a.document_id IN (\(context.rows(of: .documentOverapplied, in: "transactions"))))
                 WHERE running > total
                 """, .delete, apply: "DELETE FROM applications WHERE id IN (SELECT id FROM temp.rebuild_rows)")
             if deleted > 0 { context.invalidate("temp.v_applied") }
@@ -202,7 +204,7 @@ enum Repairs {
                 SELECT id FROM (
                   SELECT a.id, SUM(a.amount) OVER (PARTITION BY a.payment_id ORDER BY a.id) AS running, ABS(x.arap) AS amount
                   FROM applications a JOIN temp.v_tx x ON x.id = a.payment_id
-                  WHERE a.payment_id IN (\(Catalog.rowIDs(of: .paymentOverapplied, in: "transactions"))))
+                  WHERE a.payment_id IN (\(context.rows(of: .paymentOverapplied, in: "transactions"))))
                 WHERE running > amount
                 """, .delete, apply: "DELETE FROM applications WHERE id IN (SELECT id FROM temp.rebuild_rows)")
             if deleted > 0 { context.invalidate("temp.v_applied") }
@@ -228,7 +230,7 @@ enum Repairs {
             for (table, scope) in [("accounts", "COALESCE(parent_id, 0)"), ("parties", "kind")] {
                 let index = table == "accounts" ? "accounts_name" : "parties_name"
                 guard try !context.hasIndex(index) else { continue }
-                let later = try Int64.fetchAll(context.db, sql: Catalog.rowIDs(of: .duplicateName, in: table) + " ORDER BY 1")
+                let later = try Int64.fetchAll(context.db, sql: context.rows(of: .duplicateName, in: table) + " ORDER BY 1")
                 for id in later {
                     guard let row = try Row.fetchOne(context.db, sql: "SELECT name, \(scope) AS scope FROM \(table) WHERE id = ?", arguments: [id]) else { continue }
                     let scopeValue = row.stored("scope")

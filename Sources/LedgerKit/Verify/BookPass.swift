@@ -21,6 +21,18 @@ struct Suspects: Sendable, Equatable {
     }
 
     var count: Int { rows.values.reduce(0) { $0 + $1.count } + reconciliations.count + payments.count }
+
+    /// Puts the suspects in temporary tables of the connection
+    /// (`temp.suspect_TABLE`, `_reconciliations`, `_payments`, `_summed`) for the SQL to read.
+    func store(in db: Database) throws {
+        var lists = Self.scannedTables.map { ("suspect_" + $0, rows[$0] ?? []) }
+        lists += [("suspect_reconciliations", reconciliations), ("suspect_payments", payments), ("suspect_summed", summed)]
+        for (name, ids) in lists {
+            try db.execute(sql: "DROP TABLE IF EXISTS temp.\(name); CREATE TEMP TABLE \(name) (id INTEGER PRIMARY KEY)")
+            let insert = try BulkStatement(db, sql: "INSERT OR IGNORE INTO temp.\(name) (id) VALUES (?)")
+            for id in ids { try insert.run(id) }
+        }
+    }
 }
 
 /// The native pass of Verify: each big table read once, in rowid order,

@@ -567,17 +567,23 @@ extension Catalog {
     /// SQL returning the ids of the rows that the checks of `code` on `table`
     /// find (`SELECT … AS row_id`), so that a repair changes exactly those rows.
     /// Staging tables the checks read must exist on the connection.
-    static func rowIDs(of code: FindingCode, in table: String) -> String {
+    ///
+    /// With `onlySuspects`, only among the rows the native pass left to the SQL
+    /// (the temporary tables `Suspects.store` makes), as Verify's SQL reads them.
+    static func rowIDs(of code: FindingCode, in table: String, onlySuspects: Bool = false) -> String {
         let selections = checks.filter { $0.code == code }.compactMap { check -> String? in
             switch check.source {
             case .condition(let scanTable, let uses, let sql):
                 guard (check.findingTable ?? scanTable) == table else { return nil }
                 let scan = scan(scanTable)
                 let joins = uses.sorted().map { scan.joins[$0]!.sql }.joined(separator: " ")
-                return "SELECT \(scan.key) AS row_id FROM \(scanTable) \(scan.alias) \(joins) WHERE COALESCE((\(sql)), 0)"
-            case .query(let sql, _):
+                let among = onlySuspects && Suspects.scannedTables.contains(scanTable)
+                    ? "\(scan.key) IN (SELECT id FROM temp.suspect_\(scanTable)) AND " : ""
+                return "SELECT \(scan.key) AS row_id FROM \(scanTable) \(scan.alias) \(joins) WHERE \(among)COALESCE((\(sql)), 0)"
+            case .query(let sql, let suspects):
                 guard check.findingTable == table else { return nil }
-                return "SELECT row_id FROM (\(sql))"
+                guard onlySuspects, let suspects else { return "SELECT row_id FROM (\(sql))" }
+                return "SELECT row_id FROM (\(sql)) WHERE row_id IN (SELECT id FROM \(suspects))"
             }
         }
         precondition(!selections.isEmpty, "the catalog has no check of \(code.rawValue) on \(table)")

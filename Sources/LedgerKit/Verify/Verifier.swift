@@ -132,7 +132,7 @@ public enum Verifier {
     /// The native pass over a file whose schema is whole, or nil when every row
     /// goes to the SQL: the columns are typed otherwise, the pass cannot vouch
     /// for its sums, or a table cannot be read (the SQL then says which and how).
-    private static func nativePass(_ db: Database) throws -> Suspects? {
+    static func nativePass(_ db: Database) throws -> Suspects? {
         do {
             guard try BookPass.typesAreStandard(db) else { return nil }
             return try BookPass.suspects(db)
@@ -195,6 +195,24 @@ public enum Verifier {
             }
             return inCatalogOrder(schema.findings + second.0.findings + second.1.findings + (try structural.wait().get()))
         })
+    }
+
+    /// Every logical check of the catalog (the schema's, the native pass and
+    /// the SQL on its suspects) on `db` alone, one after another: for a
+    /// connection whose uncommitted changes no other connection sees
+    /// (rebuild's, before it commits its repairs). Leaves no staging table behind.
+    static func logicalFindings(on db: Database) throws -> [Finding] {
+        func dropStaging() throws {
+            for staging in Catalog.staging { try db.execute(sql: "DROP TABLE IF EXISTS \(staging.name)") }
+        }
+        try dropStaging()
+        let schema = try StructureCheck.schema(db)
+        let suspects = schema.findings.isEmpty ? try nativePass(db) : nil
+        let lanes = WorkUnit.lanes(available: schema.wholeTables)
+        var run = LogicalRun(available: schema.wholeTables, suspects: suspects, progress: ProgressCounter(total: 1, report: nil))
+        try run.perform(lanes.first + lanes.second + lanes.shared, shared: SharedUnits([]), db: db)
+        try dropStaging()
+        return inCatalogOrder(schema.findings + run.findings)
     }
 
     /// One lane of logical checks, to run on its own thread.
@@ -335,7 +353,7 @@ struct LogicalRun: Sendable {
     mutating func perform(_ units: [WorkUnit], shared: SharedUnits, db: Database) throws {
         // The staging tables spill to a temporary file, so memory stays bounded.
         try db.execute(sql: "PRAGMA temp_store = FILE; PRAGMA temp.cache_size = -16384")
-        if let suspects { try Self.store(suspects, db: db) }
+        if let suspects { try suspects.store(in: db) }
         let describer = TransactionDescriber(db: db, hasSplits: available.contains("splits"))
         var own = units.makeIterator()
         while let unit = own.next() ?? shared.next() {
@@ -421,19 +439,6 @@ struct LogicalRun: Sendable {
             }
         } catch let error as DatabaseError {
             failed(scan.table, error)
-        }
-    }
-
-    /// Puts the suspects in temporary tables of this connection
-    /// (`temp.suspect_TABLE`, `_reconciliations`, `_payments`, `_summed`) for the SQL to read.
-    private static func store(_ suspects: Suspects, db: Database) throws {
-        var lists = Suspects.scannedTables.map { ("suspect_" + $0, suspects.rows[$0] ?? []) }
-        lists += [("suspect_reconciliations", suspects.reconciliations), ("suspect_payments", suspects.payments),
-                  ("suspect_summed", suspects.summed)]
-        for (name, ids) in lists {
-            try db.execute(sql: "DROP TABLE IF EXISTS temp.\(name); CREATE TEMP TABLE \(name) (id INTEGER PRIMARY KEY)")
-            let insert = try BulkStatement(db, sql: "INSERT OR IGNORE INTO temp.\(name) (id) VALUES (?)")
-            for id in ids { try insert.run(id) }
         }
     }
 
