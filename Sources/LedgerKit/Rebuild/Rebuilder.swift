@@ -196,9 +196,17 @@ public enum Rebuilder {
         let repaired = try queue.writeWithoutTransaction { db in
             // The copy's indexes are copied, not rebuilt, by VACUUM INTO: rebuilt
             // first, so that the repairs read through sound ones.
-            if salvage == nil { try db.execute(sql: "REINDEX") }
+            var found: Suspects?
+            if salvage == nil {
+                // At once: the indexes rebuilt, and the native pass over the
+                // private copy the working copy was made from (the very rows).
+                found = try Worker<Suspects?>.run({ try suspectsOfCopy(source) }, during: { passing in
+                    try db.execute(sql: "REINDEX")
+                    return try passing.wait().get()
+                })
+            }
             let schema = try StructureCheck.schema(db)
-            let suspects = schema.findings.isEmpty ? try Verifier.nativePass(db) : nil
+            let suspects = schema.findings.isEmpty ? found : nil
             return try repair(db, dryRun: options.dryRun, now: options.now, salvaged: salvage != nil, suspects: suspects)
         }
         guard !options.dryRun else { return Rebuilt(salvage: salvage, repaired: repaired, remaining: []) }
@@ -245,6 +253,17 @@ public enum Rebuilder {
         let leftovers = remaining.filter(\.repairable)
         guard leftovers.isEmpty else { throw Leftovers(findings: leftovers) }
         return Rebuilt(salvage: salvage, repaired: repaired, remaining: remaining)
+    }
+
+    /// The native pass's suspects of the private copy; nil when the pass
+    /// cannot judge it (then the repairs read every row).
+    private static func suspectsOfCopy(_ source: String) throws -> Suspects? {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = false
+        configuration.label = "ledger-rebuild-source"
+        let queue = try DatabaseQueue(path: source, configuration: configuration)
+        defer { try? queue.close() }
+        return try queue.inDatabase { db in try Verifier.nativePass(db) }
     }
 
     /// Removes the hidden working files that rebuilds of `path` killed before

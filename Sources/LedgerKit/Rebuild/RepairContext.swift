@@ -202,7 +202,7 @@ final class RepairContext {
             preconditionFailure("no staging table \(staging)")
         }
         try db.execute(sql: "DROP TABLE IF EXISTS \(staging)")
-        try db.execute(sql: onlySuspects ? entry.suspectsOnly : entry.sql)
+        try db.execute(sql: onlySuspects ? try Catalog.suspectsSQL(of: entry, in: db) : entry.sql)
         if staging == "temp.v_grp" {
             try db.execute(sql: "CREATE INDEX temp.v_grp_account ON v_grp(account_id); CREATE INDEX temp.v_grp_party ON v_grp(party_id)")
         }
@@ -235,18 +235,22 @@ final class RepairContext {
     /// row it changed a suspect, with what those rows lead to (the accounts,
     /// parties and statements of a line before and after; a transaction's
     /// header, lines, document, applications and bank lines, and every sum it
-    /// is part of), then builds again the staging tables already built, so
-    /// that they sum the suspects' rows as they now are.
+    /// is part of); a staging table whose suspects grew is built again when
+    /// next needed, so that it sums every suspect's rows.
     func grow() throws {
         guard onlySuspects else { return }
         let last = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM repair_actions WHERE run_id = ?",
                                       arguments: [runID]) ?? 0
         guard last > grownTo else { return }
         try db.execute(sql: "DROP TABLE IF EXISTS temp.rebuild_touched; CREATE TEMP TABLE rebuild_touched (id INTEGER PRIMARY KEY)")
+        // The suspects' tables that gained a row: a staging table restricted to them must be built again.
+        var grew: Set<String> = []
+        func add(_ target: String, _ sql: String, _ arguments: StatementArguments = []) throws {
+            try db.execute(sql: "INSERT OR IGNORE INTO \(target) (id) \(sql)", arguments: arguments)
+            if db.changesCount > 0 { grew.insert(target) }
+        }
         for (table, column, suspects) in Self.reach {
-            let target = suspects == "transactions" ? "temp.rebuild_touched" : "temp.suspect_\(suspects)"
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO \(target) (id)
+            try add(suspects == "transactions" ? "temp.rebuild_touched" : "temp.suspect_\(suspects)", """
                 SELECT v FROM (
                   SELECT json_extract(before, '$.\(column)') AS v FROM repair_actions
                   WHERE run_id = ?1 AND id > ?2 AND table_name = '\(table)' AND before IS NOT NULL
@@ -254,27 +258,21 @@ final class RepairContext {
                   SELECT json_extract(after, '$.\(column)') FROM repair_actions
                   WHERE run_id = ?1 AND id > ?2 AND table_name = '\(table)' AND after IS NOT NULL)
                 WHERE typeof(v) = 'integer'
-                """, arguments: [runID, grownTo])
+                """, [runID, grownTo])
         }
-        try db.execute(sql: """
-            INSERT OR IGNORE INTO temp.suspect_transactions (id) SELECT id FROM temp.rebuild_touched;
-            INSERT OR IGNORE INTO temp.suspect_documents (id) SELECT id FROM temp.rebuild_touched;
-            INSERT OR IGNORE INTO temp.suspect_payments (id) SELECT id FROM temp.rebuild_touched;
-            INSERT OR IGNORE INTO temp.suspect_summed (id) SELECT id FROM temp.rebuild_touched;
-            INSERT OR IGNORE INTO temp.suspect_splits (id)
-              SELECT id FROM splits WHERE transaction_id IN (SELECT id FROM temp.rebuild_touched);
-            INSERT OR IGNORE INTO temp.suspect_document_lines (id)
-              SELECT id FROM document_lines WHERE transaction_id IN (SELECT id FROM temp.rebuild_touched);
-            INSERT OR IGNORE INTO temp.suspect_applications (id)
-              SELECT id FROM applications WHERE payment_id IN (SELECT id FROM temp.rebuild_touched)
-              UNION SELECT id FROM applications WHERE document_id IN (SELECT id FROM temp.rebuild_touched);
-            INSERT OR IGNORE INTO temp.suspect_bank_feed (id)
-              SELECT id FROM bank_feed WHERE transaction_id IN (SELECT id FROM temp.rebuild_touched);
-            """)
+        for suspects in ["transactions", "documents", "payments", "summed"] {
+            try add("temp.suspect_\(suspects)", "SELECT id FROM temp.rebuild_touched")
+        }
+        for (table, column) in [("splits", "transaction_id"), ("document_lines", "transaction_id"),
+                                ("applications", "payment_id"), ("applications", "document_id"),
+                                ("bank_feed", "transaction_id")] {
+            try add("temp.suspect_\(table)", "SELECT id FROM \(table) WHERE \(column) IN (SELECT id FROM temp.rebuild_touched)")
+        }
         grownTo = last
-        let built = fresh
-        fresh = []
-        for staging in Catalog.staging where built.contains(staging.name) { try refresh(staging.name) }
+        // What a repair changed in a staging table's rows it says with `invalidate`.
+        for staging in Catalog.staging where grew.contains(where: { staging.suspectsOnly.contains($0) }) {
+            invalidate(staging.name)
+        }
     }
 
     /// Whether the file holds the index `name`.

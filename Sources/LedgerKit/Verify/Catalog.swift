@@ -140,6 +140,28 @@ enum Catalog {
         ("temp.v_lines", ["document_lines"], vLines(""), vLines("AND transaction_id IN (SELECT id FROM temp.suspect_documents)")),
     ]
 
+    /// The SQL that builds `staging` over the suspects' rows. The sums by
+    /// account, party and statement read the suspects' splits through the
+    /// indexes when they are few, and the whole table in order when they are
+    /// a fifth of it or more: there one read in order beats a lookup a row.
+    /// Rebuild's choice, on a copy whose indexes REINDEX has just made; verify
+    /// keeps `suspectsOnly`, since on a damaged file an index and its table may
+    /// hold different rows, and verify's findings must not depend on the count.
+    static func suspectsSQL(of staging: (name: String, needs: [String], sql: String, suspectsOnly: String),
+                            in db: Database) throws -> String {
+        guard staging.name == "temp.v_grp" else { return staging.suspectsOnly }
+        let many = try Bool.fetchOne(db, sql: """
+            SELECT 5 * ((SELECT COUNT(*) FROM splits WHERE account_id IN (SELECT id FROM temp.suspect_accounts))
+                        + (SELECT COUNT(*) FROM splits WHERE party_id IN (SELECT id FROM temp.suspect_parties)))
+                   >= (SELECT COALESCE(MAX(rowid) - MIN(rowid) + 1, 0) FROM splits)
+            """) ?? false
+        return many ? vGrp("""
+            FROM splits NOT INDEXED WHERE account_id IN (SELECT id FROM temp.suspect_accounts)
+              OR party_id IN (SELECT id FROM temp.suspect_parties)
+              OR reconciliation_id IN (SELECT id FROM temp.suspect_reconciliations)
+            """) : staging.suspectsOnly
+    }
+
     private static func vTx(_ restriction: String) -> String {
         """
         CREATE TEMP TABLE v_tx (id INTEGER PRIMARY KEY, n INTEGER, total INTEGER, arap INTEGER, bad INTEGER);
