@@ -22,6 +22,12 @@ struct Suspects: Sendable, Equatable {
 
     var count: Int { rows.values.reduce(0) { $0 + $1.count } + reconciliations.count + payments.count }
 
+    /// `KEY IN (the suspects of table)`, for SQL that reads `table`'s rows by
+    /// `key`; nil for a table the pass does not leave suspects of.
+    static func restriction(of table: String, key: String) -> String? {
+        scannedTables.contains(table) ? "\(key) IN (SELECT id FROM temp.suspect_\(table))" : nil
+    }
+
     /// Puts the suspects in temporary tables of the connection
     /// (`temp.suspect_TABLE`, `_reconciliations`, `_payments`, `_summed`) for the SQL to read.
     func store(in db: Database) throws {

@@ -128,7 +128,9 @@ enum Catalog {
     /// `sql` over every row, `suspectsOnly` over the rows the native pass left
     /// to the SQL (`Suspects`), whose groups are then whole for every key a
     /// check of a suspect reads.
-    static let staging: [(name: String, needs: [String], sql: String, suspectsOnly: String)] = [
+    typealias Staging = (name: String, needs: [String], sql: String, suspectsOnly: String)
+
+    static let staging: [Staging] = [
         ("temp.v_tx", ["splits", "accounts"], vTx(""), vTx("AND s.transaction_id IN (SELECT id FROM temp.suspect_summed)")),
         ("temp.v_grp", ["splits"], vGrp("FROM splits NOT INDEXED"), vGrp("""
             FROM splits WHERE id IN (
@@ -147,8 +149,7 @@ enum Catalog {
     /// Rebuild's choice, on a copy whose indexes REINDEX has just made; verify
     /// keeps `suspectsOnly`, since on a damaged file an index and its table may
     /// hold different rows, and verify's findings must not depend on the count.
-    static func suspectsSQL(of staging: (name: String, needs: [String], sql: String, suspectsOnly: String),
-                            in db: Database) throws -> String {
+    static func suspectsSQL(of staging: Staging, in db: Database) throws -> String {
         guard staging.name == "temp.v_grp" else { return staging.suspectsOnly }
         let many = try Bool.fetchOne(db, sql: """
             SELECT 5 * ((SELECT COUNT(*) FROM splits WHERE account_id IN (SELECT id FROM temp.suspect_accounts))
@@ -599,8 +600,7 @@ extension Catalog {
                 guard (check.findingTable ?? scanTable) == table else { return nil }
                 let scan = scan(scanTable)
                 let joins = uses.sorted().map { scan.joins[$0]!.sql }.joined(separator: " ")
-                let among = onlySuspects && Suspects.scannedTables.contains(scanTable)
-                    ? "\(scan.key) IN (SELECT id FROM temp.suspect_\(scanTable)) AND " : ""
+                let among = onlySuspects ? Suspects.restriction(of: scanTable, key: scan.key).map { "\($0) AND " } ?? "" : ""
                 return "SELECT \(scan.key) AS row_id FROM \(scanTable) \(scan.alias) \(joins) WHERE \(among)COALESCE((\(sql)), 0)"
             case .query(let sql, let suspects):
                 guard check.findingTable == table else { return nil }
