@@ -114,10 +114,15 @@ enum StructureCheck {
                 }
             }
         } catch let error as DatabaseError where isDamage(error) {
-            findings.append(Finding(code: .sqliteCorruption, table: nil, rowID: nil,
-                                    message: "SQLite stopped checking the file's structure: \(error.message ?? "damaged"); ledger rebuild salvages every readable row"))
+            findings.append(stopped(error.message ?? "damaged"))
         }
         return findings
+    }
+
+    /// The check could not go on: SQLite's words for why.
+    static func stopped(_ reason: String) -> Finding {
+        Finding(code: .sqliteCorruption, table: nil, rowID: nil,
+                message: "SQLite stopped checking the file's structure: \(reason); ledger rebuild salvages every readable row")
     }
 
     static func finding(forIntegrityLine line: String, db: Database) -> Finding? {
@@ -125,6 +130,10 @@ enum StructureCheck {
             || line.hasPrefix("CHECK constraint failed") || line.hasPrefix("NOT NULL constraint failed") {
             return nil
         }
+        // SQLite reports the same failed read either as the statement's error or
+        // as this bare line, and which one varies from run to run on one file
+        // (seen under load, beside the other connections): one fact, one finding.
+        if line == "database disk image is malformed" { return stopped(line) }
         let words = line.split(separator: " ").map(String.init)
         // "row 12 missing from index splits_account"
         if words.count == 6, words[0] == "row", words[2] == "missing", let row = Int64(words[1]) {

@@ -85,6 +85,15 @@ import Testing
         #expect(try Self.partsVerdict(path, quick: false) == false)
     }
 
+    /// SQLite says a failed read either as the check's error or as a bare
+    /// line, varying between runs on one file (seed 303 of the damage tests,
+    /// under load): both must make the same finding, or two verifies differ.
+    @Test func aFailedReadIsOneFindingHoweverSQLiteSaysIt() throws {
+        let line = try DatabaseQueue().read { StructureCheck.finding(forIntegrityLine: "database disk image is malformed", db: $0) }
+        #expect(line == StructureCheck.stopped("database disk image is malformed"))
+        #expect(line?.message == "SQLite stopped checking the file's structure: database disk image is malformed; ledger rebuild salvages every readable row")
+    }
+
     /// Seeded damage of every kind a disk does: the verdicts must agree.
     @Test(arguments: Array(0..<40))
     func theVerdictIsSQLitesOnDamage(seed: Int) throws {
