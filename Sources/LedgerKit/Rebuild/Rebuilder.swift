@@ -34,6 +34,7 @@ public struct RebuildOptions: Sendable {
 /// at any moment leaves the file as it was or rebuilt, and at worst a hidden
 /// `.NAME.rebuild…` file beside it.
 public enum Rebuilder {
+
     /// The deflate level of pre-rebuild snapshots. The snapshot is compressed
     /// while the repairs run and competes with them for the CPU: level 1 takes
     /// a third of level 6's time for files about 8% larger.
@@ -201,6 +202,10 @@ public enum Rebuilder {
                 // At once: the indexes rebuilt, and the native pass over the
                 // private copy the working copy was made from (the very rows).
                 found = try Worker<Suspects?>.run({ try suspectsOfCopy(source) }, during: { passing in
+                    // The working copy is scratch until its final copy is made (and
+                    // synced): no journal to keep, nothing to sync. A REINDEX that
+                    // fails leaves it to be thrown away (salvage starts anew).
+                    try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
                     try db.execute(sql: "REINDEX")
                     return try passing.wait().get()
                 })

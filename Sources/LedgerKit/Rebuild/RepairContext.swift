@@ -202,7 +202,15 @@ final class RepairContext {
             preconditionFailure("no staging table \(staging)")
         }
         try db.execute(sql: "DROP TABLE IF EXISTS \(staging)")
-        try db.execute(sql: onlySuspects ? try Catalog.suspectsSQL(of: entry, in: db) : entry.sql)
+        // The splits' sums read in order and summed natively, when they are to
+        // be read whole or in good part; else (or when the values ask for SQL) the catalog's SQL.
+        var native = false
+        if staging == "temp.v_grp", try !onlySuspects || Catalog.suspectSplitsAreMany(db) {
+            native = try SplitGroups.make(db, onlySuspects: onlySuspects)
+        }
+        if !native {
+            try db.execute(sql: onlySuspects ? try Catalog.suspectsSQL(of: entry, in: db) : entry.sql)
+        }
         if staging == "temp.v_grp" {
             try db.execute(sql: "CREATE INDEX temp.v_grp_account ON v_grp(account_id); CREATE INDEX temp.v_grp_party ON v_grp(party_id)")
         }

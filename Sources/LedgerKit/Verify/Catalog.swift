@@ -151,16 +151,21 @@ enum Catalog {
     /// hold different rows, and verify's findings must not depend on the count.
     static func suspectsSQL(of staging: Staging, in db: Database) throws -> String {
         guard staging.name == "temp.v_grp" else { return staging.suspectsOnly }
-        let many = try Bool.fetchOne(db, sql: """
-            SELECT 5 * ((SELECT COUNT(*) FROM splits WHERE account_id IN (SELECT id FROM temp.suspect_accounts))
-                        + (SELECT COUNT(*) FROM splits WHERE party_id IN (SELECT id FROM temp.suspect_parties)))
-                   >= (SELECT COALESCE(MAX(rowid) - MIN(rowid) + 1, 0) FROM splits)
-            """) ?? false
-        return many ? vGrp("""
+        return try suspectSplitsAreMany(db) ? vGrp("""
             FROM splits NOT INDEXED WHERE account_id IN (SELECT id FROM temp.suspect_accounts)
               OR party_id IN (SELECT id FROM temp.suspect_parties)
               OR reconciliation_id IN (SELECT id FROM temp.suspect_reconciliations)
             """) : staging.suspectsOnly
+    }
+
+    /// Whether the suspect accounts' and parties' splits are a fifth of the
+    /// table or more (counted through the indexes).
+    static func suspectSplitsAreMany(_ db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: """
+            SELECT 5 * ((SELECT COUNT(*) FROM splits WHERE account_id IN (SELECT id FROM temp.suspect_accounts))
+                        + (SELECT COUNT(*) FROM splits WHERE party_id IN (SELECT id FROM temp.suspect_parties)))
+                   >= (SELECT COALESCE(MAX(rowid) - MIN(rowid) + 1, 0) FROM splits)
+            """) ?? false
     }
 
     private static func vTx(_ restriction: String) -> String {
