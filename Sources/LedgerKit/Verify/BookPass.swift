@@ -58,9 +58,11 @@ enum BookPass {
     /// Runs the pass on `db`, a connection to a file whose schema is complete
     /// (every table, column and index of SPEC §1) and typed as SPEC §1 says.
     ///
-    /// - Returns: the suspects, or nil when every row must go through the SQL.
+    /// - Returns: the suspects, or nil when every row must go through the SQL
+    ///   (also while an entry of the catalog has checks the pass does not judge).
     /// - Throws: `DatabaseError` when a table cannot be read (damage).
     static func suspects(_ db: Database) throws -> Suspects? {
+        guard FindingCatalog.nativePassJudgesAll() else { return nil }
         // One read transaction, so that every table is read as of one moment.
         guard !db.isInsideTransaction else { return try pass(db) }
         var result: Suspects?

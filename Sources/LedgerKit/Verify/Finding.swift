@@ -44,64 +44,13 @@ public enum FindingCode: String, CaseIterable, Codable, Sendable {
     case invalidValue = "invalid-value"
 
     /// The severity SPEC §2 gives the code.
-    public var severity: Severity {
-        switch self {
-        case .lineItemMissing, .documentLinesMismatch, .reconciliationDiscrepancy, .feedAmountMismatch,
-             .itemAccountMissing, .receivablePayableWithoutParty:
-            return .warning
-        default:
-            return .error
-        }
-    }
+    public var severity: Severity { FindingCatalog.entry(self).severity }
 
     /// Whether `ledger rebuild` repairs it without a person (SPEC §2).
-    public var isRepairable: Bool {
-        switch self {
-        case .documentLinesMismatch, .reconciliationDiscrepancy, .receivablePayableWithoutParty,
-             .invalidDate, .invalidValue:
-            return false
-        default:
-            return true
-        }
-    }
+    public var isRepairable: Bool { FindingCatalog.entry(self).isRepairable }
 
     /// A heading for the group of findings, in a bookkeeper's words.
-    public var title: String {
-        switch self {
-        case .sqliteCorruption: return "Damaged file structure"
-        case .schemaObjectMissing: return "Missing tables, columns or indexes"
-        case .orphanSplit: return "Lines of transactions that no longer exist"
-        case .splitAccountMissing: return "Lines posted to accounts that no longer exist"
-        case .emptyTransaction: return "Transactions with no lines"
-        case .partyMissing: return "Customers, vendors or other names that no longer exist"
-        case .accountParentMissing: return "Sub-accounts of accounts that no longer exist"
-        case .accountCycle: return "Accounts that are their own parent"
-        case .lineDocumentMissing: return "Invoice or bill lines without their invoice or bill"
-        case .lineItemMissing: return "Invoice or bill lines naming items that no longer exist"
-        case .applicationInvalid: return "Payments applied to the wrong invoice or bill"
-        case .documentRowMissing: return "Invoices and bills without their header, or headers without them"
-        case .reconciliationAccountMissing: return "Reconciliations of accounts that no longer exist"
-        case .reconciliationLinkInvalid: return "Reconciled marks that do not match a reconciliation"
-        case .feedLinkInvalid: return "Bank feed lines with a wrong link to a transaction"
-        case .unbalancedTransaction: return "Transactions out of balance"
-        case .accountBalanceMismatch: return "Account balances that disagree with their transactions"
-        case .partyBalanceMismatch: return "Customer and vendor balances that disagree with their transactions"
-        case .documentTotalMismatch: return "Invoice and bill totals that disagree with their postings"
-        case .documentBalanceMismatch: return "Open balances of invoices and bills that disagree with their payments"
-        case .documentOverapplied: return "Invoices and bills paid more than their total"
-        case .paymentOverapplied: return "Payments applied for more than they were"
-        case .documentLinesMismatch: return "Invoice and bill lines that do not add up to the total"
-        case .reconciliationDiscrepancy: return "Reconciliations that no longer add up"
-        case .feedAmountMismatch: return "Bank feed lines matched to a different amount"
-        case .duplicateFeedLine: return "Bank feed lines downloaded twice"
-        case .feedAccountMissing: return "Bank feed lines of accounts that no longer exist"
-        case .itemAccountMissing: return "Items posting to accounts that no longer exist"
-        case .duplicateName: return "Names used twice"
-        case .receivablePayableWithoutParty: return "Receivable or payable lines without a customer or vendor"
-        case .invalidDate: return "Dates that are not real dates"
-        case .invalidValue: return "Values outside what the field allows"
-        }
-    }
+    public var title: String { FindingCatalog.entry(self).title }
 }
 
 /// One problem Verify found: SPEC §2's finding object.

@@ -281,14 +281,14 @@ enum WorkUnit: Sendable {
             var staging: [String] = []
             for check in Catalog.checks {
                 guard case .condition(let table, let uses, _) = check.source, table == scan.table else { continue }
-                staging += check.needs.filter { $0.hasPrefix("temp.") }
-                staging += uses.flatMap { scan.joins[$0]?.needs ?? [] }.filter { $0.hasPrefix("temp.") }
+                staging += check.needs.compactMap(\.sharedSums)
+                staging += uses.flatMap { scan.joins[$0]?.needs ?? [] }.compactMap(\.sharedSums)
             }
             place(.scan(scan.table), staging: staging)
         }
         for (index, check) in Catalog.checks.enumerated() {
             guard case .query = check.source else { continue }
-            place(.query(index), staging: check.needs.filter { $0.hasPrefix("temp.") })
+            place(.query(index), staging: check.needs.compactMap(\.sharedSums))
         }
         shared.append(.counts)
         return (first, second, shared)
@@ -361,19 +361,19 @@ struct LogicalRun: Sendable {
             switch unit {
             case .staging(let index):
                 let staging = Catalog.staging[index]
-                guard staging.needs.allSatisfy(available.contains) else { continue }
+                guard staging.needs.allSatisfy({ available.contains($0.key) }) else { continue }
                 do {
                     try db.execute(sql: suspects == nil ? staging.sql : staging.suspectsOnly)
                     available.insert(staging.name)
                 } catch let error as DatabaseError {
-                    failed(staging.needs.first, error)
+                    failed(staging.needs.first?.key, error)
                 }
             case .scan(let table):
                 guard available.contains(table) else { continue }
                 try runScan(Catalog.scan(table), describer: describer, db: db)
             case .query(let index):
                 let check = Catalog.checks[index]
-                guard case .query(let query, let limit) = check.source, check.needs.allSatisfy(available.contains) else { continue }
+                guard case .query(let query, let limit) = check.source, check.needs.allSatisfy({ available.contains($0.key) }) else { continue }
                 let sql = suspects != nil && limit != nil
                     ? "SELECT * FROM (\(query)) WHERE row_id IN (SELECT id FROM \(limit ?? ""))" : query
                 do {
@@ -404,8 +404,8 @@ struct LogicalRun: Sendable {
     private mutating func runScan(_ scan: Scan, describer: TransactionDescriber, db: Database) throws {
         let runnable = Catalog.checks.filter { check in
             guard case .condition(let table, let uses, _) = check.source, table == scan.table else { return false }
-            return check.needs.allSatisfy(available.contains)
-                && uses.allSatisfy { scan.joins[$0]?.needs.allSatisfy(available.contains) == true }
+            return check.needs.allSatisfy { available.contains($0.key) }
+                && uses.allSatisfy { scan.joins[$0]?.needs.allSatisfy { available.contains($0.key) } == true }
         }
         guard !runnable.isEmpty else { return }
         var joins: [String] = []
