@@ -34,6 +34,14 @@ public protocol SnapshotLocation: Sendable, CustomStringConvertible {
     /// caller's to remove.
     func publish(_ partial: String, manifest: Manifest, at moment: Date, encrypted: Bool) throws -> Snapshot
 
+    /// Publishes, as `publish` does, the plain snapshot of `source` that
+    /// `write` writes to `partial` (fsynced) and whose manifest it returns;
+    /// a location that can sends the file while it is written, told how far
+    /// through `feed`. Nothing is visible under a snapshot's name before the
+    /// whole file is.
+    func publish(writing partial: String, source: String, at moment: Date,
+                 _ write: (_ feed: any SnapshotFeed) throws -> Manifest) throws -> Snapshot
+
     /// Calls `body` with a file on this machine holding the snapshot's bytes: the
     /// snapshot itself, or a private copy downloaded beside `near` and removed after.
     func withFile<T>(of snapshot: Snapshot, near: String, _ body: (String) throws -> T) throws -> T
@@ -44,6 +52,30 @@ public protocol SnapshotLocation: Sendable, CustomStringConvertible {
     /// Runs `body` while holding the location's lock, so two backups or prunes
     /// of one location never run at once; the second waits.
     func exclusively<T>(_ body: () throws -> T) throws -> T
+}
+
+/// What a snapshot's writer tells the location while it writes.
+public protocol SnapshotFeed: Sendable {
+    /// The file's first `bytes` bytes are written, and final but for the gzip
+    /// header's comment (the manifest, within the first KiBs), written last.
+    func grew(to bytes: Int64)
+    /// The manifest is known (it will not change), before the file is whole.
+    func known(_ manifest: Manifest)
+}
+
+extension SnapshotLocation {
+    /// Writes the whole file, then publishes it.
+    public func publish(writing partial: String, source: String, at moment: Date,
+                        _ write: (_ feed: any SnapshotFeed) throws -> Manifest) throws -> Snapshot {
+        let manifest = try write(UnheardFeed())
+        return try publish(partial, manifest: manifest, at: moment, encrypted: false)
+    }
+}
+
+/// A feed no one listens to.
+struct UnheardFeed: SnapshotFeed {
+    func grew(to bytes: Int64) {}
+    func known(_ manifest: Manifest) {}
 }
 
 /// Opening the location a user named.

@@ -126,21 +126,78 @@ public enum SnapshotWriter {
             return try write(copy, of: file, manifest: manifest, into: location, sealing: sealing, level: level, now: now) { _ in }
         }
         // The quick verify of the copy runs while the copy is compressed; the
-        // worker is waited for before this returns, so it never outlives the copy.
-        return try Worker<(VerifyReport, Int64?)>.run({
+        // worker is waited for before this returns, so it never outlives the
+        // copy. It reads the copy's digest first, so the whole manifest is known
+        // when the verify ends: object storage then sends the snapshot while the
+        // compression goes on. The compression's own digest must agree.
+        let relay = ManifestRelay()
+        return try Worker<Manifest>.run({
+            var checked = manifest
+            (checked.databaseBytes, checked.databaseSha256) = try digest(of: copy)
             let report = try Verifier.verify(path: copy, quick: true)
             let sum = try? CompanyFile.read(copy) { db in
                 try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(\(ValueRule.summable("amount"))), 0) FROM splits WHERE typeof(amount) = 'integer'")
             }
-            return (report, sum ?? nil)
+            checked.verify = report.ok ? "clean" : "findings"
+            checked.counts = report.counts
+            checked.splitSum = sum ?? nil
+            relay.known(checked)
+            return checked
         }, during: { checking in
-            try write(copy, of: file, manifest: manifest, into: location, sealing: sealing, level: level, now: now) { manifest in
-                let (report, sum) = try checking.wait().get()
-                manifest.verify = report.ok ? "clean" : "findings"
-                manifest.counts = report.counts
-                manifest.splitSum = sum
+            try write(copy, of: file, manifest: manifest, into: location, sealing: sealing, level: level, now: now, relay: relay) { manifest in
+                let checked = try checking.wait().get()
+                guard checked.databaseSha256 == manifest.databaseSha256, checked.databaseBytes == manifest.databaseBytes else {
+                    throw BackupError.compression("the private copy changed while it was compressed; try the backup again")
+                }
+                manifest = checked
             }
         })
+    }
+
+    /// The size and SHA-256 (hex) of the file at `path`, read 1 MiB at a time.
+    static func digest(of path: String) throws -> (Int64, String) {
+        let descriptor: Int32
+        do {
+            descriptor = try SystemCalls.open(path, O_RDONLY)
+        } catch let error as SystemCallError {
+            throw BackupError.cannotRead(path: path, reason: error.reason)
+        }
+        defer { SystemCalls.close(descriptor) }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var total: Int64 = 0
+        while true {
+            let got = try buffer.withUnsafeMutableBytes { try SystemCalls.pread(descriptor, into: $0, at: total, path: path) }
+            if got == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.prefix(got))) }
+            total += Int64(got)
+        }
+        return (total, hasher.finalize().map { String(format: "%02x", $0) }.joined())
+    }
+
+    /// Passes the manifest, once the verify has made it whole, to the feed of
+    /// the snapshot being written, whichever of the two comes first.
+    final class ManifestRelay: @unchecked Sendable {
+        // Guarded by `lock`.
+        private let lock = NSLock()
+        private var feed: (any SnapshotFeed)?
+        private var manifest: Manifest?
+
+        func attach(_ feed: any SnapshotFeed) {
+            lock.lock()
+            self.feed = feed
+            let known = manifest
+            lock.unlock()
+            if let known { feed.known(known) }
+        }
+
+        func known(_ manifest: Manifest) {
+            lock.lock()
+            self.manifest = manifest
+            let listener = feed
+            lock.unlock()
+            listener?.known(manifest)
+        }
     }
 
     /// An online, consistent copy through SQLite's backup API; the copy is closed
@@ -173,7 +230,7 @@ public enum SnapshotWriter {
     /// comment is reserved with room to spare and written over at the end;
     /// `finish` completes the manifest once the data is written.
     private static func write(_ copy: String, of file: String, manifest: Manifest, into location: any SnapshotLocation,
-                              sealing: SnapshotRecipients, level: Int, now: Date,
+                              sealing: SnapshotRecipients, level: Int, now: Date, relay: ManifestRelay? = nil,
                               finish: (inout Manifest) throws -> Void) throws -> Snapshot {
         // Room in the header for the longest digest, counts and verify word the final manifest can hold.
         var manifest = manifest
@@ -204,26 +261,32 @@ public enum SnapshotWriter {
         }
         let partial = AtomicFile.temporaryPath(beside: location.stagingFolder(for: file) + "/" + manifest.source, purpose: "snapshot.partial")
         defer { unlink(partial) }
-        let descriptor: Int32
-        do {
-            descriptor = try SystemCalls.open(partial, O_WRONLY | O_CREAT | O_EXCL)
-        } catch let error as SystemCallError {
-            throw BackupError.cannotWrite(path: partial, reason: error.reason)
+        return try location.publish(writing: partial, source: manifest.source, at: now) { feed in
+            relay?.attach(feed)
+            let descriptor: Int32
+            do {
+                descriptor = try SystemCalls.open(partial, O_WRONLY | O_CREAT | O_EXCL)
+            } catch let error as SystemCallError {
+                throw BackupError.cannotWrite(path: partial, reason: error.reason)
+            }
+            defer { SystemCalls.close(descriptor) }
+            do {
+                var written: Int64 = 0
+                manifest.databaseBytes = try Gzip.compress(file: copy, into: { bytes in
+                    try Gzip.write(bytes, to: descriptor, path: partial)
+                    written += Int64(bytes.count)
+                    feed.grew(to: written)
+                }, comment: padded(placeholder, to: reserved), modified: now, level: Int32(max(1, min(9, level)))) {
+                    hasher.update(bufferPointer: $0)
+                }
+                let final = try complete(&manifest)
+                try final.withUnsafeBytes { try SystemCalls.pwrite(descriptor, $0, at: Int64(Gzip.commentOffset), path: partial) }
+                try SystemCalls.fsync(descriptor, path: partial)
+            } catch let error as SystemCallError {
+                throw BackupError.cannotWrite(path: error.path, reason: error.reason)
+            }
+            return manifest
         }
-        do {
-            manifest.databaseBytes = try Gzip.compress(file: copy, into: { try Gzip.write($0, to: descriptor, path: partial) },
-                                                       comment: padded(placeholder, to: reserved), modified: now,
-                                                       level: Int32(max(1, min(9, level)))) { hasher.update(bufferPointer: $0) }
-            let final = try complete(&manifest)
-            try final.withUnsafeBytes { try SystemCalls.pwrite(descriptor, $0, at: Int64(Gzip.commentOffset), path: partial) }
-            try SystemCalls.fsync(descriptor, path: partial)
-        } catch {
-            SystemCalls.close(descriptor)
-            if let error = error as? SystemCallError { throw BackupError.cannotWrite(path: error.path, reason: error.reason) }
-            throw error
-        }
-        SystemCalls.close(descriptor)
-        return try location.publish(partial, manifest: manifest, at: now, encrypted: false)
     }
 
     /// JSON followed by spaces (still the same JSON) up to `length` bytes.

@@ -156,7 +156,27 @@ final class S3Client: Sendable {
             progress?(size, size)
             return
         }
-        // A taken name is found before any part goes up (the completion checks again).
+        let uploadID = try startMultipart(bucket: bucket, key: key, headers: headers)
+        do {
+            let count = Int((size + Int64(partSize) - 1) / Int64(partSize))
+            let parts = PartList()
+            try Parallel.forEach(count, width: inFlight) { index in
+                let sent = try self.sendPart(index, of: path, size: size, partSize: partSize, bucket: bucket, key: key,
+                                             uploadID: uploadID, into: parts)
+                progress?(sent, size)
+            }
+            try completeMultipart(uploadID, parts: parts, bucket: bucket, key: key)
+        } catch {
+            abortMultipart(uploadID, bucket: bucket, key: key)
+            throw error
+        }
+    }
+
+    /// Starts a multipart upload of `key` with `headers` (its metadata), after
+    /// checking no object has the name yet (the completion checks again).
+    /// - Returns: the upload's id.
+    /// - Throws: `S3Failure.exists` when the name is taken.
+    func startMultipart(bucket: String, key: String, headers: [(name: String, value: String)]) throws -> String {
         let (existing, _) = try send("HEAD", bucket: bucket, key: key)
         if existing.statusCode == 200 { throw S3Failure.exists(key: key) }
         let (_, started) = try expect("POST", bucket: bucket, key: key, query: [("uploads", nil)],
@@ -164,42 +184,46 @@ final class S3Client: Sendable {
         guard let uploadID = ListingParser.element("UploadId", in: String(decoding: started, as: UTF8.self)[...]) else {
             throw S3Failure.badListing
         }
-        do {
-            let count = Int((size + Int64(partSize) - 1) / Int64(partSize))
-            let parts = PartList(count: count)
-            try Parallel.forEach(count, width: inFlight) { index in
-                let offset = Int64(index) * Int64(partSize)
-                let body = try FilePart.read(path, offset: offset, count: Int(min(Int64(partSize), size - offset)))
-                let checksum = body.sha256Base64
-                let (response, _) = try self.expect("PUT", bucket: bucket, key: key,
-                                                    query: [("partNumber", String(index + 1)), ("uploadId", uploadID)],
-                                                    headers: [("x-amz-checksum-sha256", checksum)], body: body)
-                let done = parts.set(index, etag: response.value(forHTTPHeaderField: "ETag") ?? "", checksum: checksum, bytes: Int64(body.count))
-                progress?(done, size)
-            }
-            let document = "<CompleteMultipartUpload>" + parts.all.enumerated().map { index, part in
-                "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(part.etag)</ETag><ChecksumSHA256>\(part.checksum)</ChecksumSHA256></Part>"
-            }.joined() + "</CompleteMultipartUpload>"
-            try created(send("POST", bucket: bucket, key: key, query: [("uploadId", uploadID)],
-                             headers: [("If-None-Match", "*")], body: Data(document.utf8)), key: key)
-        } catch {
-            _ = try? send("DELETE", bucket: bucket, key: key, query: [("uploadId", uploadID)])
-            throw error
-        }
+        return uploadID
+    }
+
+    /// Sends part `index` (from 0) of the file at `path`, `size` bytes long
+    /// in all, with a SHA-256 the server checks, and records it in `parts`.
+    /// - Returns: the bytes of the parts recorded so far.
+    func sendPart(_ index: Int, of path: String, size: Int64, partSize: Int, bucket: String, key: String,
+                  uploadID: String, into parts: PartList) throws -> Int64 {
+        let offset = Int64(index) * Int64(partSize)
+        let body = try FilePart.read(path, offset: offset, count: Int(min(Int64(partSize), size - offset)))
+        let checksum = body.sha256Base64
+        let (response, _) = try expect("PUT", bucket: bucket, key: key,
+                                       query: [("partNumber", String(index + 1)), ("uploadId", uploadID)],
+                                       headers: [("x-amz-checksum-sha256", checksum)], body: body)
+        return parts.set(index, etag: response.value(forHTTPHeaderField: "ETag") ?? "", checksum: checksum, bytes: Int64(body.count))
+    }
+
+    /// Completes a multipart upload, only if no object has the name yet.
+    /// - Throws: `S3Failure.exists` when the name was taken meanwhile.
+    func completeMultipart(_ uploadID: String, parts: PartList, bucket: String, key: String) throws {
+        let document = "<CompleteMultipartUpload>" + parts.all.map { part in
+            "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(part.etag)</ETag><ChecksumSHA256>\(part.checksum)</ChecksumSHA256></Part>"
+        }.joined() + "</CompleteMultipartUpload>"
+        try created(send("POST", bucket: bucket, key: key, query: [("uploadId", uploadID)],
+                         headers: [("If-None-Match", "*")], body: Data(document.utf8)), key: key)
+    }
+
+    /// Aborts a multipart upload, so its parts are dropped; best effort.
+    func abortMultipart(_ uploadID: String, bucket: String, key: String) {
+        _ = try? send("DELETE", bucket: bucket, key: key, query: [("uploadId", uploadID)])
     }
 
     /// The parts of a multipart upload as they complete, from several threads.
-    private final class PartList: @unchecked Sendable {
+    final class PartList: @unchecked Sendable {
         // Guarded by `lock`.
-        private var parts: [(etag: String, checksum: String)]
+        private var parts: [Int: (etag: String, checksum: String)] = [:]
         private var bytes: Int64 = 0
         private let lock = NSLock()
 
-        init(count: Int) {
-            parts = Array(repeating: ("", ""), count: count)
-        }
-
-        /// Records a part; returns the bytes sent so far.
+        /// Records part `index` (from 0); returns the bytes sent so far.
         func set(_ index: Int, etag: String, checksum: String, bytes more: Int64) -> Int64 {
             lock.lock()
             defer { lock.unlock() }
@@ -208,10 +232,11 @@ final class S3Client: Sendable {
             return bytes
         }
 
-        var all: [(etag: String, checksum: String)] {
+        /// The parts by number (from 1), in order.
+        var all: [(number: Int, etag: String, checksum: String)] {
             lock.lock()
             defer { lock.unlock() }
-            return parts
+            return parts.sorted { $0.key < $1.key }.map { ($0.key + 1, $0.value.etag, $0.value.checksum) }
         }
     }
 

@@ -159,6 +159,53 @@ final class S3SnapshotLocation: SnapshotLocation {
         }
     }
 
+    /// Sends the snapshot while it is written: parts go up once the manifest
+    /// (and so the object's metadata) is known, which a verified backup knows
+    /// when its verify ends, before the compression does. The object appears
+    /// only when complete, under the first name of the second if free, else
+    /// as `publish` names it.
+    func publish(writing partial: String, source: String, at moment: Date,
+                 _ write: (_ feed: any SnapshotFeed) throws -> Manifest) throws -> Snapshot {
+        let name = SnapshotName.make(source: source, at: moment, sequence: 1, encrypted: false)
+        let key = location.key(name)
+        let upload = GrowingUpload(client: client, bucket: location.bucket, key: key, path: partial,
+                                   progress: TransferProgress.reporter("Uploading \(name)"))
+        let feed = UploadFeed(upload)
+        let manifest: Manifest
+        do {
+            manifest = try Worker<Void>.run({ upload.sendWhileWritten() }, during: { _ in
+                defer { upload.close() }
+                return try write(feed)
+            })
+        } catch {
+            upload.abandon()
+            throw error
+        }
+        do {
+            let size = try SystemCalls.size(of: partial)
+            if try upload.finish(size: size, metadata: manifest.objectMetadata) {
+                return Snapshot(path: path(of: key), bytes: size, manifest: manifest, encrypted: false)
+            }
+        } catch S3Failure.exists {
+            // Another machine took the name meanwhile: the next free one, sent whole.
+        } catch {
+            throw explained(error)
+        }
+        return try publish(partial, manifest: manifest, at: moment, encrypted: false)
+    }
+
+    /// Hands a writer's news to an upload.
+    private struct UploadFeed: SnapshotFeed {
+        let upload: GrowingUpload
+
+        init(_ upload: GrowingUpload) {
+            self.upload = upload
+        }
+
+        func grew(to bytes: Int64) { upload.grew(to: bytes) }
+        func known(_ manifest: Manifest) { upload.begin(metadata: manifest.objectMetadata) }
+    }
+
     func withFile<T>(of snapshot: Snapshot, near: String, _ body: (String) throws -> T) throws -> T {
         guard let named = try S3Location(snapshot.path) else { return try body(snapshot.path) }
         let copy = AtomicFile.temporaryPath(beside: near, purpose: "download")
