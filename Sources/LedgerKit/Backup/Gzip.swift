@@ -20,16 +20,18 @@ enum Gzip {
     ///
     /// - Parameters:
     ///   - modified: the headers' MTIME.
+    ///   - threads: how many threads compress: nil for one per core; 1
+    ///     compresses on the calling thread alone.
     ///   - observe: called with each piece of uncompressed input, in order (for a digest).
     /// - Returns: the number of uncompressed bytes.
     static func compress(file source: String, into output: ([UInt8]) throws -> Void, comment: String, modified: Date,
-                         level: Int32, observe: (UnsafeRawBufferPointer) -> Void) throws -> Int64 {
+                         level: Int32, threads: Int? = nil, observe: (UnsafeRawBufferPointer) -> Void) throws -> Int64 {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw BackupError.cannotRead(path: source, reason: String(cString: strerror(errno))) }
         defer { close(input) }
 
-        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let work = try Batch(size: workers * 2, level: level)
+        let workers = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let work = try Batch(size: workers * 2, level: level, inline: workers == 1)
         var total: Int64 = 0
         var first = true
         repeat {
@@ -68,9 +70,12 @@ enum Gzip {
         let crcs: UnsafeMutableBufferPointer<UInt32>
         let failures: UnsafeMutableBufferPointer<(any Error)?>
         let compressors: [WholeDeflater]
+        /// Compress on the calling thread, one piece after the other.
+        let inline: Bool
 
-        init(size: Int, level: Int32) throws {
+        init(size: Int, level: Int32, inline: Bool) throws {
             self.size = size
+            self.inline = inline
             compressors = try (0..<size).map { _ in try WholeDeflater(level: level) }
             inputs = .allocate(capacity: size)
             inputs.initialize(repeating: [])
@@ -90,14 +95,19 @@ enum Gzip {
         }
 
         func compress(count: Int) throws {
-            DispatchQueue.concurrentPerform(iterations: count) { index in
+            let one: @Sendable (Int) -> Void = { index in
                 do {
-                    outputs[index] = try inputs[index].withUnsafeBytes { try compressors[index].compress($0) }
-                    crcs[index] = inputs[index].withUnsafeBytes { CRC32.of($0) }
-                    failures[index] = nil
+                    self.outputs[index] = try self.inputs[index].withUnsafeBytes { try self.compressors[index].compress($0) }
+                    self.crcs[index] = self.inputs[index].withUnsafeBytes { CRC32.of($0) }
+                    self.failures[index] = nil
                 } catch {
-                    failures[index] = error
+                    self.failures[index] = error
                 }
+            }
+            if inline {
+                for index in 0..<count { one(index) }
+            } else {
+                DispatchQueue.concurrentPerform(iterations: count, execute: one)
             }
             if let failure = failures.prefix(count).compactMap({ $0 }).first { throw failure }
         }

@@ -105,25 +105,27 @@ public enum SnapshotWriter {
     /// `privateCopy`, which the caller keeps and removes. Without `verify` the
     /// copy's bytes are only read, not opened with SQLite, so the caller may
     /// read it with SQLite meanwhile.
+    /// - Parameter threads: how many threads compress (nil: one per core).
     static func take(copyAt copy: String, readable copied: Bool, company: String?, of file: String, formatVersion: Int,
                      into location: any SnapshotLocation, kind: SnapshotKind, level: Int = 6, verify: Bool,
-                     recipients: SnapshotRecipients? = nil, now: Date) throws -> Snapshot {
+                     recipients: SnapshotRecipients? = nil, threads: Int? = nil, now: Date) throws -> Snapshot {
         try location.prepare()
         let sealing = try recipients ?? SnapshotSealing.recipients(SnapshotRecipients(), at: location)
         return try location.exclusively {
             try take(copyAt: copy, readable: copied, company: company, of: file, formatVersion: formatVersion,
-                     holding: location, kind: kind, level: level, verify: verify, sealing: sealing, now: now)
+                     holding: location, kind: kind, level: level, verify: verify, sealing: sealing, threads: threads, now: now)
         }
     }
 
     private static func take(copyAt copy: String, readable copied: Bool, company: String?, of file: String, formatVersion: Int,
                              holding location: any SnapshotLocation, kind: SnapshotKind, level: Int, verify: Bool,
-                             sealing: SnapshotRecipients, now: Date) throws -> Snapshot {
+                             sealing: SnapshotRecipients, threads: Int? = nil, now: Date) throws -> Snapshot {
         let manifest = Manifest(createdAt: Timestamp.string(from: now), kind: kind, company: company,
                                 source: URL(fileURLWithPath: file).lastPathComponent, formatVersion: formatVersion,
                                 databaseBytes: 0, databaseSha256: "", verify: "skipped", counts: nil, splitSum: nil)
         guard copied && verify else {
-            return try write(copy, of: file, manifest: manifest, into: location, sealing: sealing, level: level, now: now) { _ in }
+            return try write(copy, of: file, manifest: manifest, into: location, sealing: sealing, level: level, threads: threads,
+                             now: now) { _ in }
         }
         // The quick verify of the copy runs while the copy is compressed; the
         // worker is waited for before this returns, so it never outlives the
@@ -144,7 +146,8 @@ public enum SnapshotWriter {
             relay.known(checked)
             return checked
         }, during: { checking in
-            try write(copy, of: file, manifest: manifest, into: location, sealing: sealing, level: level, now: now, relay: relay) { manifest in
+            try write(copy, of: file, manifest: manifest, into: location, sealing: sealing, level: level, threads: threads,
+                      now: now, relay: relay) { manifest in
                 let checked = try checking.wait().get()
                 guard checked.databaseSha256 == manifest.databaseSha256, checked.databaseBytes == manifest.databaseBytes else {
                     throw BackupError.compression("the private copy changed while it was compressed; try the backup again")
@@ -230,7 +233,7 @@ public enum SnapshotWriter {
     /// comment is reserved with room to spare and written over at the end;
     /// `finish` completes the manifest once the data is written.
     private static func write(_ copy: String, of file: String, manifest: Manifest, into location: any SnapshotLocation,
-                              sealing: SnapshotRecipients, level: Int, now: Date, relay: ManifestRelay? = nil,
+                              sealing: SnapshotRecipients, level: Int, threads: Int?, now: Date, relay: ManifestRelay? = nil,
                               finish: (inout Manifest) throws -> Void) throws -> Snapshot {
         // Room in the header for the longest digest, counts and verify word the final manifest can hold.
         var manifest = manifest
@@ -251,7 +254,9 @@ public enum SnapshotWriter {
             do {
                 let writer = try AgeFile.Writer(to: sealed, for: sealing)
                 manifest.databaseBytes = try Gzip.compress(file: copy, into: writer.append, comment: padded(placeholder, to: reserved),
-                                                           modified: now, level: Int32(max(1, min(9, level)))) { hasher.update(bufferPointer: $0) }
+                                                           modified: now, level: Int32(max(1, min(9, level))), threads: threads) {
+                    hasher.update(bufferPointer: $0)
+                }
                 try writer.overwriteHead(at: Int(Gzip.commentOffset), with: complete(&manifest))
                 try writer.finish()
             } catch let error as SystemCallError {
@@ -276,7 +281,7 @@ public enum SnapshotWriter {
                     try Gzip.write(bytes, to: descriptor, path: partial)
                     written += Int64(bytes.count)
                     feed.grew(to: written)
-                }, comment: padded(placeholder, to: reserved), modified: now, level: Int32(max(1, min(9, level)))) {
+                }, comment: padded(placeholder, to: reserved), modified: now, level: Int32(max(1, min(9, level))), threads: threads) {
                     hasher.update(bufferPointer: $0)
                 }
                 let final = try complete(&manifest)

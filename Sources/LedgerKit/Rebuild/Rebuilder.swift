@@ -80,9 +80,12 @@ public enum Rebuilder {
         let company = readable ? SnapshotWriter.companyName(in: source) : nil
         let formatVersion = header.userVersion
         return try Worker<Snapshot>.run({
-            try SnapshotWriter.take(copyAt: source, readable: readable, company: company, of: path,
-                                    formatVersion: formatVersion, into: backups, kind: .preRebuild,
-                                    level: snapshotLevel, verify: false, now: options.now)
+            // On one thread behind the rebuild's: the snapshot is needed only at
+            // the end, and fills the time the rebuild leaves a core idle.
+            SystemCalls.lowerThreadPriority()
+            return try SnapshotWriter.take(copyAt: source, readable: readable, company: company, of: path,
+                                           formatVersion: formatVersion, into: backups, kind: .preRebuild,
+                                           level: snapshotLevel, verify: false, threads: 1, now: options.now)
         }, during: { snapshotting in
             try rebuildCopy(of: path, source: source, readable: readable, options: options, started: started,
                             identity: identity, snapshot: { try snapshotting.wait().get() }, progress: progress)

@@ -21,6 +21,13 @@ struct SystemCallError: Error, Equatable, CustomStringConvertible {
 /// The raw system calls of the library, in one place: each retries when a
 /// signal interrupts it (EINTR) and throws `SystemCallError` on failure.
 enum SystemCalls {
+    /// Lowers the calling thread's scheduling priority (nice 10), so its work
+    /// takes only the time of cores the other threads leave idle. Best effort.
+    /// (On Linux the nice value belongs to a thread: `who` 0 is this thread.)
+    static func lowerThreadPriority() {
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+    }
+
     /// Runs `body` until it does not fail with EINTR; a negative result throws.
     @discardableResult
     private static func retrying<T: BinaryInteger>(_ call: String, _ path: String, _ body: () -> T) throws -> T {
