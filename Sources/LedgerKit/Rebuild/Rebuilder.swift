@@ -198,8 +198,8 @@ public enum Rebuilder {
         let queue = try DatabaseQueue(path: working, configuration: configuration)
         defer { try? queue.close() }
         let repaired = try queue.writeWithoutTransaction { db in
-            // The copy's indexes are copied, not rebuilt, by VACUUM INTO: rebuilt
-            // first, so that the repairs read through sound ones.
+            // The copy's indexes are the original's pages: rebuilt first, so that
+            // the repairs read through sound ones.
             var found: Suspects?
             if salvage == nil {
                 // At once: the indexes rebuilt, and the native pass over the
@@ -301,28 +301,29 @@ public enum Rebuilder {
         }
     }
 
-    /// Makes the working copy from the private copy: `VACUUM INTO` when SQLite
-    /// reads every table whole and the schema has every table and column, else
-    /// salvage into a fresh file.
+    /// Makes the working copy from the private copy: its pages as they are
+    /// when the schema has every table and column, else salvage into a fresh
+    /// file. The copy is SQLite's consistent one (the backup API, checkpointed);
+    /// REINDEX then makes every index from its table's rows and the final
+    /// `VACUUM INTO` compacts, so a page SQLite cannot read surfaces there, in
+    /// the repairs or in the final structure check, and sends the rebuild to
+    /// salvage, as SPEC §3 says.
     /// - Returns: the salvage report, or nil when no salvage was needed.
     static func workingCopy(of source: String, readable: Bool, at working: String, original: String,
                             now: Date) throws -> [SalvagedTable]? {
         if readable {
             do {
-                // The private copy is ours alone; a read-write connection copies it
-                // several times faster than a read-only one (SQLite 3.40), and reads
-                // and writes nothing of it.
                 var configuration = Configuration()
                 configuration.foreignKeysEnabled = false
                 configuration.label = "ledger-rebuild-source"
                 let queue = try DatabaseQueue(path: source, configuration: configuration)
-                defer { try? queue.close() }
                 let complete = try queue.inDatabase { db -> Bool in
                     let schema = try StructureCheck.schema(db)
                     return Schema.tableNames.allSatisfy(schema.wholeTables.contains)
                 }
+                try queue.close()
                 if complete {
-                    try queue.inDatabase { db in try db.execute(sql: "VACUUM INTO ?", arguments: [working]) }
+                    try SnapshotWriter.copyBytes(of: source, to: working)
                     return nil
                 }
             } catch let error as DatabaseError where StructureCheck.isDamage(error) {
