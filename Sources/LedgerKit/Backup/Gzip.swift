@@ -22,16 +22,19 @@ enum Gzip {
     ///   - modified: the headers' MTIME.
     ///   - threads: how many threads compress: nil for one per core; 1
     ///     compresses on the calling thread alone.
+    ///   - yielding: compress on threads of lowered priority (nice 10), so that
+    ///     work beside it that others wait for (a backup's verify) goes first.
     ///   - observe: called with each piece of uncompressed input, in order (for a digest).
     /// - Returns: the number of uncompressed bytes.
     static func compress(file source: String, into output: ([UInt8]) throws -> Void, comment: String, modified: Date,
-                         level: Int32, threads: Int? = nil, observe: (UnsafeRawBufferPointer) -> Void) throws -> Int64 {
+                         level: Int32, threads: Int? = nil, yielding: Bool = false,
+                         observe: (UnsafeRawBufferPointer) -> Void) throws -> Int64 {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw BackupError.cannotRead(path: source, reason: String(cString: strerror(errno))) }
         defer { close(input) }
 
         let workers = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        let work = try Batch(size: workers * 2, level: level, inline: workers == 1)
+        let work = try Batch(size: workers * 2, level: level, inline: workers == 1 && !yielding, yielding: yielding)
         var total: Int64 = 0
         var first = true
         repeat {
@@ -72,10 +75,13 @@ enum Gzip {
         let compressors: [WholeDeflater]
         /// Compress on the calling thread, one piece after the other.
         let inline: Bool
+        /// Compress on threads of their own, of lowered priority.
+        let yielding: Bool
 
-        init(size: Int, level: Int32, inline: Bool) throws {
+        init(size: Int, level: Int32, inline: Bool, yielding: Bool) throws {
             self.size = size
             self.inline = inline
+            self.yielding = yielding
             compressors = try (0..<size).map { _ in try WholeDeflater(level: level) }
             inputs = .allocate(capacity: size)
             inputs.initialize(repeating: [])
@@ -106,6 +112,12 @@ enum Gzip {
             }
             if inline {
                 for index in 0..<count { one(index) }
+            } else if yielding {
+                // `one` keeps its failures in `failures`: nothing to rethrow here.
+                try Parallel.forEach(count, width: size / 2) { index in
+                    SystemCalls.lowerThreadPriority()
+                    one(index)
+                }
             } else {
                 DispatchQueue.concurrentPerform(iterations: count, execute: one)
             }

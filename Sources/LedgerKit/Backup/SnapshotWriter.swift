@@ -137,17 +137,21 @@ public enum SnapshotWriter {
             var checked = manifest
             (checked.databaseBytes, checked.databaseSha256) = try digest(of: copy)
             let report = try Verifier.verify(path: copy, quick: true)
-            let sum = try? CompanyFile.read(copy) { db in
+            // The native pass summed the splits; else (another program's column
+            // types, damage) SQLite sums them, and no sum when it cannot.
+            let sum: Int64? = report.splitTotal ?? ((try? CompanyFile.read(copy) { db in
                 try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(\(ValueRule.summable("amount"))), 0) FROM splits WHERE typeof(amount) = 'integer'")
-            }
+            }) ?? nil)
             checked.verify = report.ok ? "clean" : "findings"
             checked.counts = report.counts
-            checked.splitSum = sum ?? nil
+            checked.splitSum = sum
             relay.known(checked)
             return checked
         }, during: { checking in
+            // The compression yields to the verify, whose end completes the
+            // manifest (and starts an upload to object storage).
             try write(copy, of: file, manifest: manifest, into: location, sealing: sealing, level: level, threads: threads,
-                      now: now, relay: relay) { manifest in
+                      now: now, relay: relay, yielding: true) { manifest in
                 let checked = try checking.wait().get()
                 guard checked.databaseSha256 == manifest.databaseSha256, checked.databaseBytes == manifest.databaseBytes else {
                     throw BackupError.compression("the private copy changed while it was compressed; try the backup again")
@@ -234,6 +238,7 @@ public enum SnapshotWriter {
     /// `finish` completes the manifest once the data is written.
     private static func write(_ copy: String, of file: String, manifest: Manifest, into location: any SnapshotLocation,
                               sealing: SnapshotRecipients, level: Int, threads: Int?, now: Date, relay: ManifestRelay? = nil,
+                              yielding: Bool = false,
                               finish: (inout Manifest) throws -> Void) throws -> Snapshot {
         // Room in the header for the longest digest, counts and verify word the final manifest can hold.
         var manifest = manifest
@@ -254,7 +259,8 @@ public enum SnapshotWriter {
             do {
                 let writer = try AgeFile.Writer(to: sealed, for: sealing)
                 manifest.databaseBytes = try Gzip.compress(file: copy, into: writer.append, comment: padded(placeholder, to: reserved),
-                                                           modified: now, level: Int32(max(1, min(9, level))), threads: threads) {
+                                                           modified: now, level: Int32(max(1, min(9, level))), threads: threads,
+                                                           yielding: yielding) {
                     hasher.update(bufferPointer: $0)
                 }
                 try writer.overwriteHead(at: Int(Gzip.commentOffset), with: complete(&manifest))
@@ -281,7 +287,8 @@ public enum SnapshotWriter {
                     try Gzip.write(bytes, to: descriptor, path: partial)
                     written += Int64(bytes.count)
                     feed.grew(to: written)
-                }, comment: padded(placeholder, to: reserved), modified: now, level: Int32(max(1, min(9, level))), threads: threads) {
+                }, comment: padded(placeholder, to: reserved), modified: now, level: Int32(max(1, min(9, level))),
+                   threads: threads, yielding: yielding) {
                     hasher.update(bufferPointer: $0)
                 }
                 let final = try complete(&manifest)

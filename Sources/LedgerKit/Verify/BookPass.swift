@@ -10,6 +10,9 @@ struct Suspects: Sendable, Equatable {
     var reconciliations: [Int64]
     /// Payments that may be applied for more than they were (`payment-overapplied`).
     var payments: [Int64]
+    /// The sum of every split amount that is an integer within `Money.limit`
+    /// (it cannot overflow: the pass gives up before the amounts' absolute sum does).
+    var splitTotal: Int64 = 0
 
     /// The tables whose scans read only their suspects.
     static let scannedTables = ["accounts", "parties", "transactions", "splits", "documents", "document_lines",
@@ -296,6 +299,8 @@ private struct State {
     /// The day of the transaction's date as `CanonicalTime.day` gives it (0: not canonical).
     var kind: [UInt8], flags: [TransactionFlags], date: [UInt16], party: [Int32]
     var splitSum: [CompactSum]
+    /// Every split's amount within the limit, summed (`Suspects.splitTotal`).
+    var splitTotal: Int64 = 0
     /// For an invoice, bill, payment or bill payment, the place of its sums in
     /// `documentSums` or `paymentSums` (its kind says which); else -1. Only
     /// these kinds' sums are read, so only they have them.
@@ -514,6 +519,7 @@ private struct State {
             let account = rows.integer(2)
             let amount = Amount(rows, 4)
             try count(amount)
+            if let cents = amount.cents { splitTotal += cents }
             let t = transactions.slot(rows.integer(1)), a = accounts.slot(account)
             let partyIsNull = rows.isNull(3), p = parties.slot(rows.integer(3))
             let mark = cleared.index(of: rows.text(5))
@@ -661,7 +667,7 @@ private struct State {
         }
         var rows = suspectRows
         for table in rows.keys { rows[table]?.sort() }
-        return Suspects(rows: rows, reconciliations: suspectStatements(), payments: payments)
+        return Suspects(rows: rows, reconciliations: suspectStatements(), payments: payments, splitTotal: splitTotal)
     }
 
     /// Reconciliations that may not follow the statement before them or may not

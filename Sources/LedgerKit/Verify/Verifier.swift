@@ -19,6 +19,10 @@ public struct VerifyReport: Codable, Sendable {
     /// In catalog order, then by table and row.
     public let findings: [Finding]
     public let elapsedMS: Int
+    /// The sum of every split amount that is an integer within the limit, when
+    /// the native pass read a file whose structure is sound (a snapshot's
+    /// `split_sum`); not part of verify's JSON.
+    var splitTotal: Int64?
 
     enum CodingKeys: String, CodingKey {
         case file, formatVersion = "format_version", ok, counts, findings, elapsedMS = "elapsed_ms"
@@ -123,9 +127,11 @@ public enum Verifier {
             }
             findings += run.findings + other.findings + structuralFindings
             findings = inCatalogOrder(findings)
-            return VerifyReport(file: path, formatVersion: version, ok: findings.isEmpty,
-                                counts: run.counts.merging(other.counts) { first, _ in first },
-                                findings: findings, elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
+            var report = VerifyReport(file: path, formatVersion: version, ok: findings.isEmpty,
+                                      counts: run.counts.merging(other.counts) { first, _ in first },
+                                      findings: findings, elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
+            report.splitTotal = structuralFindings.isEmpty ? suspects?.splitTotal : nil
+            return report
         })
     }
 

@@ -19,6 +19,36 @@ import Testing
         return (process.terminationStatus, data)
     }
 
+    /// The manifest's `split_sum` is the sum of the integer amounts within the
+    /// limit, whether the native pass sums them or (with another program's
+    /// column types, which send every row to SQL) SQLite does.
+    @Test(arguments: [false, true])
+    func theSplitSumCountsExactlyTheIntegerAmounts(foreignTypes: Bool) throws {
+        let path = try Damage.sample(in: folder, transactions: 300)
+        // The sample balances: every split's amount sums to 0.
+        let dropped = try Damage.apply(to: path) { db -> Int64 in
+            #expect(try Damage.one(db, "SELECT SUM(amount) FROM splits") == 0)
+            let dropped = try Damage.one(db, "SELECT SUM(amount) FROM splits WHERE id IN (8, 9, 10)")
+            try db.execute(sql: "UPDATE splits SET amount = amount + 12345 WHERE id = 7")
+            try db.execute(sql: "UPDATE splits SET amount = 'twelve' WHERE id = 8")
+            try db.execute(sql: "UPDATE splits SET amount = ? WHERE id = 9", arguments: [Money.limit + 1])
+            try db.execute(sql: "UPDATE splits SET amount = 250.5 WHERE id = 10")
+            if foreignTypes {
+                try db.execute(sql: """
+                    PRAGMA writable_schema = ON;
+                    UPDATE sqlite_master SET sql = replace(sql, 'amount            INTEGER NOT NULL', 'amount            NUMERIC NOT NULL')
+                    WHERE name = 'splits';
+                    PRAGMA writable_schema = OFF;
+                    """)
+            }
+            return dropped
+        }
+        #expect(try DatabaseQueue(path: path).read(BookPass.typesAreStandard) == !foreignTypes)
+        let snapshot = try SnapshotWriter.take(of: path, into: folder.file("backups"), kind: .manual)
+        #expect(snapshot.manifest?.verify == "findings")
+        #expect(snapshot.manifest?.splitSum == 12345 - dropped)
+    }
+
     @Test func roundTripsThroughPlainGzip() throws {
         let path = try Damage.sample(in: folder, name: "Café Books.db", transactions: 3_000)
         let moment = Timestamp.parse("2026-11-21T02:00:00Z")!
