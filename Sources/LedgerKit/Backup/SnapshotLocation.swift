@@ -28,14 +28,19 @@ public protocol SnapshotLocation: Sendable, CustomStringConvertible {
     /// the folder itself, or for object storage the folder of `source`.
     func stagingFolder(for source: String) -> String
 
-    /// Publishes the complete, fsynced file `partial` under the first snapshot
+    /// Whether the file built in the staging folder becomes the snapshot
+    /// itself (so it is fsynced before `publish`), rather than being sent
+    /// elsewhere and removed (object storage: the server keeps it safe).
+    var keepsStagedFile: Bool { get }
+
+    /// Publishes the complete file `partial` (fsynced when `keepsStagedFile`) under the first snapshot
     /// name of `moment` that is free (`-2`, `-3`… after the `Z`; `.age` after
     /// the name when `encrypted`), never replacing one; `partial` stays the
     /// caller's to remove.
     func publish(_ partial: String, manifest: Manifest, at moment: Date, encrypted: Bool) throws -> Snapshot
 
     /// Publishes, as `publish` does, the plain snapshot of `source` that
-    /// `write` writes to `partial` (fsynced) and whose manifest it returns;
+    /// `write` writes to `partial` and whose manifest it returns;
     /// a location that can sends the file while it is written, told how far
     /// through `feed`. Nothing is visible under a snapshot's name before the
     /// whole file is.
@@ -184,6 +189,8 @@ struct FolderLocation: SnapshotLocation {
     }
 
     func stagingFolder(for source: String) -> String { folder }
+
+    var keepsStagedFile: Bool { true }
 
     func publish(_ partial: String, manifest: Manifest, at moment: Date, encrypted: Bool) throws -> Snapshot {
         var sequence = 0

@@ -293,7 +293,7 @@ public enum SnapshotWriter {
                 }
                 let final = try complete(&manifest)
                 try final.withUnsafeBytes { try SystemCalls.pwrite(descriptor, $0, at: Int64(Gzip.commentOffset), path: partial) }
-                try SystemCalls.fsync(descriptor, path: partial)
+                if location.keepsStagedFile { try SystemCalls.fsync(descriptor, path: partial) }
             } catch let error as SystemCallError {
                 throw BackupError.cannotWrite(path: error.path, reason: error.reason)
             }

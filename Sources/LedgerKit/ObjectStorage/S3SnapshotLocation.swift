@@ -138,6 +138,9 @@ final class S3SnapshotLocation: SnapshotLocation {
         URL(fileURLWithPath: source).deletingLastPathComponent().path
     }
 
+    /// The staged file is sent, then removed: its bytes on this disk need no sync.
+    var keepsStagedFile: Bool { false }
+
     func publish(_ partial: String, manifest: Manifest, at moment: Date, encrypted: Bool) throws -> Snapshot {
         let size = try talking { try SystemCalls.size(of: partial) }
         var sequence = 0
