@@ -34,7 +34,8 @@ enum Gzip {
         defer { close(input) }
 
         let workers = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        let work = try Batch(size: workers * 2, level: level, inline: workers == 1 && !yielding, yielding: yielding)
+        let mode: Batch.Mode = yielding ? .yielding : (workers == 1 ? .callingThread : .everyCore)
+        let work = try Batch(size: workers * 2, level: level, mode: mode)
         var total: Int64 = 0
         var first = true
         repeat {
@@ -73,15 +74,20 @@ enum Gzip {
         let crcs: UnsafeMutableBufferPointer<UInt32>
         let failures: UnsafeMutableBufferPointer<(any Error)?>
         let compressors: [WholeDeflater]
-        /// Compress on the calling thread, one piece after the other.
-        let inline: Bool
-        /// Compress on threads of their own, of lowered priority.
-        let yielding: Bool
+        /// Where the pieces are compressed.
+        enum Mode {
+            /// On the calling thread, one after the other.
+            case callingThread
+            /// On GCD's threads, one per core.
+            case everyCore
+            /// On threads of their own, of lowered priority.
+            case yielding
+        }
+        let mode: Mode
 
-        init(size: Int, level: Int32, inline: Bool, yielding: Bool) throws {
+        init(size: Int, level: Int32, mode: Mode) throws {
             self.size = size
-            self.inline = inline
-            self.yielding = yielding
+            self.mode = mode
             compressors = try (0..<size).map { _ in try WholeDeflater(level: level) }
             inputs = .allocate(capacity: size)
             inputs.initialize(repeating: [])
@@ -110,16 +116,17 @@ enum Gzip {
                     self.failures[index] = error
                 }
             }
-            if inline {
+            switch mode {
+            case .callingThread:
                 for index in 0..<count { one(index) }
-            } else if yielding {
+            case .everyCore:
+                DispatchQueue.concurrentPerform(iterations: count, execute: one)
+            case .yielding:
                 // `one` keeps its failures in `failures`: nothing to rethrow here.
                 try Parallel.forEach(count, width: size / 2) { index in
                     SystemCalls.lowerThreadPriority()
                     one(index)
                 }
-            } else {
-                DispatchQueue.concurrentPerform(iterations: count, execute: one)
             }
             if let failure = failures.prefix(count).compactMap({ $0 }).first { throw failure }
         }

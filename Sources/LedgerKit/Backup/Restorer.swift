@@ -175,7 +175,7 @@ public enum Restorer {
             close(descriptor)
             throw error
         }
-        let hex = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let hex = hasher.finalize().hex
         guard hex == manifest.databaseSha256, size == manifest.databaseBytes else {
             throw RestoreError.checksumMismatch(path: path)
         }

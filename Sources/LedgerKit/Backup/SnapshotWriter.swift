@@ -179,7 +179,7 @@ public enum SnapshotWriter {
             buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.prefix(got))) }
             total += Int64(got)
         }
-        return (total, hasher.finalize().map { String(format: "%02x", $0) }.joined())
+        return (total, hasher.finalize().hex)
     }
 
     /// Passes the manifest, once the verify has made it whole, to the feed of
@@ -246,7 +246,7 @@ public enum SnapshotWriter {
         let reserved = placeholder.utf8.count + 512
         var hasher = SHA256()
         func complete(_ manifest: inout Manifest) throws -> [UInt8] {
-            manifest.databaseSha256 = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            manifest.databaseSha256 = hasher.finalize().hex
             try finish(&manifest)
             let final = Array(padded(try manifest.commentText(), to: reserved).utf8)
             guard final.count == reserved else { throw BackupError.compression("the manifest outgrew its room in the header") }

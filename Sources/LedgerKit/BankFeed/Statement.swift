@@ -31,7 +31,7 @@ struct ContentIDs: Sendable, Equatable {
         let occurrence = seen[key, default: 0]
         seen[key] = occurrence + 1
         let digest = SHA256.hash(data: Data((key + "\u{1F}\(occurrence)").utf8))
-        return prefix + "-" + digest.prefix(12).map { String(format: "%02x", $0) }.joined()
+        return prefix + "-" + digest.prefix(12).hex
     }
 }
 

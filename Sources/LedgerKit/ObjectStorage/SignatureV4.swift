@@ -137,11 +137,3 @@ struct SignatureV4: Sendable {
     }
 }
 
-extension Sequence where Element == UInt8 {
-    /// Lower-case hex, two digits a byte.
-    var hex: String { map { String(format: "%02x", $0) }.joined() }
-}
-
-extension Digest {
-    var hex: String { Array(self).hex }
-}

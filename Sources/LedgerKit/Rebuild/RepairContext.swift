@@ -205,7 +205,7 @@ final class RepairContext {
         // The splits' sums read in order and summed natively, when they are to
         // be read whole or in good part; else (or when the values ask for SQL) the catalog's SQL.
         var native = false
-        if staging == "temp.v_grp", try !onlySuspects || Catalog.suspectSplitsAreMany(db) {
+        if staging == SharedSums.byAccountPartyStatement.rawValue, try !onlySuspects || Catalog.suspectSplitsAreMany(db) {
             native = try SplitGroups.make(db, onlySuspects: onlySuspects)
         }
         if !native {
