@@ -26,13 +26,12 @@ public struct RebuildOptions: Sendable {
 ///
 /// The file itself is only ever read until the last step: a private copy of it
 /// is taken (one consistent moment), the pre-rebuild snapshot is compressed from
-/// that copy while the repairs run on a working copy made from it (`VACUUM
-/// INTO` then `REINDEX`, or salvage when SQLite cannot read it whole), the
-/// working copy is analysed and verified (on the repairing connection, reusing
-/// its sums) while it is compacted into its final form (`VACUUM INTO`), and
-/// only then renamed over the file, while no other program has the file open. A kill
-/// at any moment leaves the file as it was or rebuilt, and at worst a hidden
-/// `.NAME.rebuild…` file beside it.
+/// that copy while the repairs run on a working copy made from it (its bytes,
+/// then `REINDEX`, or salvage when SQLite cannot read it whole), the working
+/// copy is analysed and verified on every core while it is compacted into its
+/// final form (`VACUUM INTO`), and only then renamed over the file, while no
+/// other program has the file open. A kill at any moment leaves the file as it
+/// was or rebuilt, and at worst a hidden `.NAME.rebuild…` file beside it.
 public enum Rebuilder {
 
     /// The deflate level of pre-rebuild snapshots. The snapshot is compressed
@@ -94,7 +93,7 @@ public enum Rebuilder {
 
     /// What the repairs made of the private copy: the compacted, verified file
     /// to install.
-    private struct Rebuilt {
+    struct Rebuilt {
         let salvage: [SalvagedTable]?
         let repaired: Repaired
         let remaining: [Finding]
@@ -185,71 +184,126 @@ public enum Rebuilder {
 
     /// Makes the working copy (or salvages into it), repairs it, and, unless a
     /// dry run, analyses, verifies and compacts it into `final`.
+    ///
+    /// The repairs first look among the native pass's suspects alone and
+    /// commit to the working copy (scratch until its final copy is installed),
+    /// so that the check after them runs on every core, beside the compaction.
+    /// Should that check find anything repairable, the working copy is made
+    /// again from the private copy and the repairs look at every row.
+    /// `suspects` finds the native pass's suspects of the private copy (tests
+    /// give fewer, to see the repairs run again).
     /// - Throws: `Leftovers` when repairable findings remain; SQLite's errors.
-    private static func repairCopy(_ source: String, readable: Bool, salvage forced: Bool, working: String, final: String,
-                                   original: String, options: RebuildOptions,
-                                   progress: (@Sendable (RebuildProgress) -> Void)?) throws -> Rebuilt {
+    static func repairCopy(_ source: String, readable: Bool, salvage forced: Bool, working: String, final: String,
+                           original: String, options: RebuildOptions,
+                           progress: (@Sendable (RebuildProgress) -> Void)?,
+                           suspects: @escaping @Sendable (String) throws -> Suspects? = suspectsOfCopy) throws -> Rebuilt {
         let salvage = try workingCopy(of: source, readable: readable && !forced, at: working, original: original, now: options.now)
+        func attempt(suspects: (@Sendable () throws -> Suspects?)?, salvaged: Bool) throws -> (Repaired, remaining: [Finding]) {
+            let attempt = try repairWorkingCopy(working, suspects: suspects, salvaged: salvaged, options: options, progress: progress)
+            defer { try? attempt.queue.close() }
+            return (attempt.repaired, try checkRepairs(attempt, working: working, final: final, options: options, progress: progress))
+        }
+        let leadsTo: (@Sendable () throws -> Suspects?)? = salvage == nil ? { @Sendable in try suspects(source) } : nil
+        var (repaired, remaining) = try attempt(suspects: leadsTo, salvaged: salvage != nil)
+        if repaired.amongSuspects, remaining.contains(where: \.repairable) {
+            // Rare: the suspects did not lead the repairs to every row they had to change.
+            AtomicFile.removeDatabaseFiles(at: working)
+            AtomicFile.removeDatabaseFiles(at: final)
+            try SnapshotWriter.copyBytes(of: source, to: working)
+            (repaired, remaining) = try attempt(suspects: nil, salvaged: false)
+        }
+        let leftovers = remaining.filter(\.repairable)
+        guard leftovers.isEmpty else { throw Leftovers(findings: leftovers) }
+        return Rebuilt(salvage: salvage, repaired: repaired, remaining: options.dryRun ? [] : remaining)
+    }
 
+    /// The repairing connection and what it did.
+    private struct Attempt {
+        let queue: DatabaseQueue
+        let repaired: Repaired
+    }
+
+    /// Rebuilds the working copy's indexes (unless salvage made it, without
+    /// any) and repairs it: among the native pass's `suspects` of the private
+    /// copy the working copy is a byte copy of, when given and there are some,
+    /// else looking at every row.
+    private static func repairWorkingCopy(_ working: String, suspects find: (@Sendable () throws -> Suspects?)?, salvaged: Bool,
+                                          options: RebuildOptions,
+                                          progress: (@Sendable (RebuildProgress) -> Void)?) throws -> Attempt {
         progress?(RebuildProgress(phase: "Rebuilding the indexes and repairing"))
         var configuration = Configuration()
         configuration.foreignKeysEnabled = false
         configuration.label = "ledger-rebuild"
         let queue = try DatabaseQueue(path: working, configuration: configuration)
-        defer { try? queue.close() }
-        let repaired = try queue.writeWithoutTransaction { db in
-            // The copy's indexes are the original's pages: rebuilt first, so that
-            // the repairs read through sound ones.
-            var found: Suspects?
-            if salvage == nil {
-                // At once: the indexes rebuilt, and the native pass over the
-                // private copy the working copy was made from (the very rows).
-                found = try Worker<Suspects?>.run({ try suspectsOfCopy(source) }, during: { passing in
-                    // The working copy is scratch until its final copy is made (and
-                    // synced): no journal to keep, nothing to sync. A REINDEX that
-                    // fails leaves it to be thrown away (salvage starts anew).
+        do {
+            let repaired = try queue.writeWithoutTransaction { db in
+                // The copy's indexes are the original's pages: rebuilt first, so
+                // that the repairs read through sound ones. The working copy is
+                // scratch until its final copy is made (and synced): no journal
+                // to keep, nothing to sync. A REINDEX that fails leaves it to be
+                // thrown away (salvage starts anew).
+                func reindex() throws -> Suspects? {
+                    guard !salvaged else { return nil }
                     try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
                     try db.execute(sql: "REINDEX")
-                    return try passing.wait().get()
-                })
+                    return nil
+                }
+                // At once: the indexes rebuilt, and the native pass over the
+                // private copy the working copy was made from (the very rows).
+                let found = try find.map { find in
+                    try Worker<Suspects?>.run(find, during: { passing in
+                        _ = try reindex()
+                        return try passing.wait().get()
+                    })
+                } ?? reindex()
+                let schema = try StructureCheck.schema(db)
+                return try repair(db, now: options.now, salvaged: salvaged, suspects: schema.findings.isEmpty ? found : nil)
             }
-            let schema = try StructureCheck.schema(db)
-            let suspects = schema.findings.isEmpty ? found : nil
-            return try repair(db, dryRun: options.dryRun, now: options.now, salvaged: salvage != nil, suspects: suspects)
+            return Attempt(queue: queue, repaired: repaired)
+        } catch {
+            try? queue.close()
+            throw error
         }
-        guard !options.dryRun else { return Rebuilt(salvage: salvage, repaired: repaired, remaining: []) }
+    }
 
-        progress?(RebuildProgress(phase: "Verifying and compacting the rebuilt copy"))
+    /// Checks the repaired working copy: the structure (quick, since REINDEX
+    /// made every index from its table's rows) and every logical check, on
+    /// every core, with the repairing connection's sums when they are true to
+    /// every row; and, unless a dry run, compacts it meanwhile into `final`
+    /// (`VACUUM INTO`: the repairs left pages part-empty), the very content
+    /// checked, copied by SQLite. A dry run whose repairs looked at every row
+    /// needs no check. Returns every finding left.
+    private static func checkRepairs(_ attempt: Attempt, working: String, final: String, options: RebuildOptions,
+                                     progress: (@Sendable (RebuildProgress) -> Void)?) throws -> [Finding] {
+        let (queue, repaired) = (attempt.queue, attempt.repaired)
+        guard !options.dryRun || repaired.amongSuspects else { return [] }
+        progress?(RebuildProgress(phase: options.dryRun ? "Verifying the repaired copy" : "Verifying and compacting the rebuilt copy"))
         // Written back from the log, so that the structure check can take the copy table by table.
         try queue.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA analysis_limit = 1000; ANALYZE; PRAGMA wal_checkpoint(TRUNCATE)")
-            // The repairs are done with the staging tables' pages: the native pass of the final check needs the memory.
+            if !options.dryRun { try db.execute(sql: "PRAGMA analysis_limit = 1000; ANALYZE") }
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            // Past the repairs, the staging tables' pages: the native pass of the check needs the memory.
             try db.execute(sql: "PRAGMA temp.cache_size = -2048")
+            // The staging tables of repairs among the suspects hold their sums alone: the check makes its own.
+            for staging in Catalog.staging where !repaired.staged.contains(staging.name) {
+                try db.execute(sql: "DROP TABLE IF EXISTS \(staging.name)")
+            }
         }
-        // At once: the compaction (VACUUM INTO the file to install, since the
-        // repairs left pages part-empty) and the structure check on two
-        // connections; and, unless the repairs already checked the books before
-        // committing, the bookkeeping checks in two lanes, one on the repairing
-        // connection, which still holds the sums the repairs made. The file
-        // installed is that verified content, copied by SQLite.
-        let readerConfiguration = configuration
-        let remaining = try Worker<Void>.run({
-            let reader = try DatabaseQueue(path: working, configuration: readerConfiguration)
+        let dryRun = options.dryRun
+        let compact: @Sendable () throws -> Void = {
+            guard !dryRun else { return }
+            var configuration = Configuration()
+            configuration.foreignKeysEnabled = false
+            configuration.label = "ledger-rebuild-compact"
+            let reader = try DatabaseQueue(path: working, configuration: configuration)
             defer { try? reader.close() }
             try reader.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [final]) }
-        }, during: { compacting in
+        }
+        return try Worker<Void>.run(compact, during: { compacting in
             let checked = Result {
                 let access = ReadOnlyAccess(path: working)
                 defer { access.close() }
-                let structure = [try access.connect(), try access.connect()]
-                if let logical = repaired.checked {
-                    // The books were checked before the repairs were committed: what is
-                    // left is the structure. Quick: every index was made from its table's
-                    // rows by REINDEX and has been kept by SQLite since.
-                    let structural = try StructureCheck.integrity(path: working, connections: structure, quick: true)
-                    return Verifier.inCatalogOrder(logical + structural)
-                }
-                let reader = try access.connect()
+                let structure = [try access.connect(), try access.connect()], reader = try access.connect()
                 return try queue.writeWithoutTransaction { db in
                     try Verifier.findings(on: db, staged: repaired.staged, reader: reader, structure: structure, path: working)
                 }
@@ -257,15 +311,11 @@ public enum Rebuilder {
             try compacting.wait().get()
             return try checked.get()
         })
-        try queue.close()
-        let leftovers = remaining.filter(\.repairable)
-        guard leftovers.isEmpty else { throw Leftovers(findings: leftovers) }
-        return Rebuilt(salvage: salvage, repaired: repaired, remaining: remaining)
     }
 
     /// The native pass's suspects of the private copy; nil when the pass
     /// cannot judge it (then the repairs read every row).
-    private static func suspectsOfCopy(_ source: String) throws -> Suspects? {
+    static func suspectsOfCopy(_ source: String) throws -> Suspects? {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = false
         configuration.label = "ledger-rebuild-source"
@@ -341,22 +391,22 @@ public enum Rebuilder {
         let schema: [String]
         /// Staging tables on the repairing connection still true to the file's rows.
         let staged: Set<String>
-        /// Every logical finding of the repaired copy, when they were found
-        /// before the repairs were committed; nil when the final check finds them.
-        let checked: [Finding]?
+        /// The repairs looked among the native pass's suspects alone: the
+        /// check after them must find nothing repairable, or they run again
+        /// looking at every row.
+        let amongSuspects: Bool
 
         var changed: Bool { !groups.isEmpty || !schema.isEmpty }
     }
 
     /// Runs every repair in one write transaction, with the run's
-    /// `maintenance_runs` row; rolls back on a dry run.
+    /// `maintenance_runs` row, and commits it to the working copy (scratch,
+    /// on a dry run too).
     ///
-    /// With the native pass's `suspects` of the copy, the repairs first look
-    /// at those rows alone (and at every row a repair changes, and what it
-    /// leads to); then, before committing, every logical check runs on the
-    /// whole copy. Anything repairable left undoes that attempt, and the
-    /// repairs look at every row, as without suspects.
-    static func repair(_ db: Database, dryRun: Bool, now: Date, salvaged: Bool, suspects: Suspects?) throws -> Repaired {
+    /// With the native pass's `suspects` of the copy, the repairs look at
+    /// those rows alone (and at every row a repair changes, and what it leads
+    /// to); else at every row.
+    static func repair(_ db: Database, now: Date, salvaged: Bool, suspects: Suspects?) throws -> Repaired {
         // Staging tables spill to a temporary file, so memory stays bounded.
         try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA temp_store = FILE; PRAGMA temp.cache_size = -16384")
         try db.execute(sql: "BEGIN IMMEDIATE")
@@ -364,25 +414,12 @@ public enum Rebuilder {
             try db.execute(sql: "INSERT INTO maintenance_runs (command, started_at) VALUES ('rebuild', ?)",
                            arguments: [Timestamp.string(from: now)])
             let runID = db.lastInsertedRowID
-            var checked: [Finding]?
-            var done: (context: RepairContext, schema: [String])?
-            if let suspects {
-                try db.execute(sql: "SAVEPOINT among_suspects")
-                try suspects.store(in: db)
-                let attempt = try runRepairs(db, runID: runID, now: now, salvaged: salvaged, onlySuspects: true)
-                let findings = try Verifier.logicalFindings(on: db)
-                if findings.contains(where: \.repairable) {
-                    try db.execute(sql: "ROLLBACK TO among_suspects; RELEASE among_suspects")
-                } else {
-                    try db.execute(sql: "RELEASE among_suspects")
-                    (done, checked) = (attempt, findings)
-                }
-            }
-            let (context, schema) = try done ?? runRepairs(db, runID: runID, now: now, salvaged: salvaged, onlySuspects: false)
+            try suspects?.store(in: db)
+            let (context, schema) = try runRepairs(db, runID: runID, now: now, salvaged: salvaged, onlySuspects: suspects != nil)
             let groups = try summarize(db, runID: runID)
-            try db.execute(sql: dryRun ? "ROLLBACK" : "COMMIT")
-            return Repaired(runID: runID, groups: groups, schema: schema, staged: checked == nil ? context.fresh : [],
-                            checked: checked)
+            try db.execute(sql: "COMMIT")
+            return Repaired(runID: runID, groups: groups, schema: schema, staged: suspects == nil ? context.fresh : [],
+                            amongSuspects: suspects != nil)
         } catch {
             try? db.execute(sql: "ROLLBACK")
             throw error

@@ -203,24 +203,6 @@ public enum Verifier {
         })
     }
 
-    /// Every logical check of the catalog (the schema's, the native pass and
-    /// the SQL on its suspects) on `db` alone, one after another: for a
-    /// connection whose uncommitted changes no other connection sees
-    /// (rebuild's, before it commits its repairs). Leaves no staging table behind.
-    static func logicalFindings(on db: Database) throws -> [Finding] {
-        func dropStaging() throws {
-            for staging in Catalog.staging { try db.execute(sql: "DROP TABLE IF EXISTS \(staging.name)") }
-        }
-        try dropStaging()
-        let schema = try StructureCheck.schema(db)
-        let suspects = schema.findings.isEmpty ? try nativePass(db) : nil
-        let lanes = WorkUnit.lanes(available: schema.wholeTables)
-        var run = LogicalRun(available: schema.wholeTables, suspects: suspects, progress: ProgressCounter(total: 1, report: nil))
-        try run.perform(lanes.first + lanes.second + lanes.shared, shared: SharedUnits([]), db: db)
-        try dropStaging()
-        return inCatalogOrder(schema.findings + run.findings)
-    }
-
     /// One lane of logical checks, to run on its own thread.
     ///
     /// The lanes yield to the structure check: it is one long statement that

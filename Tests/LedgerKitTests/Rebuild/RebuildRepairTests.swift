@@ -197,4 +197,44 @@ import Testing
         #expect(try MaintenanceLog.actions(path: path, runID: runs[0].id) { _ in } == 0)
         #expect(try MaintenanceLog.actions(path: path, runID: runs[1].id) { _ in } == first.changedRows)
     }
+
+    /// Should the repairs among the native pass's suspects leave anything
+    /// repairable (here they are given no suspects at all), the working copy is
+    /// made again and the repairs look at every row: the final copy is the
+    /// one the suspects lead to, to the cent.
+    @Test func repairsLookAtEveryRowWhenTheSuspectsFallShort() throws {
+        let path = try Damage.sample(in: folder, transactions: 200)
+        let (account, party) = try Damage.apply(to: path) { db -> (Int64, Int64) in
+            let account = try Damage.one(db, "SELECT MIN(id) FROM accounts WHERE balance != 0")
+            let party = try Damage.one(db, "SELECT MIN(id) FROM parties WHERE balance != 0")
+            try db.execute(sql: "UPDATE accounts SET balance = balance + 7 WHERE id = ?", arguments: [account])
+            try db.execute(sql: "UPDATE parties SET balance = balance - 3 WHERE id = ?", arguments: [party])
+            return (account, party)
+        }
+        let balances = "SELECT (SELECT balance FROM accounts WHERE id = ?) || ' ' || (SELECT balance FROM parties WHERE id = ?)"
+        let damaged = try CompanyFile.read(path) { try String.fetchOne($0, sql: balances, arguments: [account, party]) }
+        let options = RebuildOptions(backupFolder: folder.file("backups"), now: Self.now)
+        func rebuilt(_ name: String, suspects: @escaping @Sendable (String) throws -> Suspects?) throws
+            -> (Rebuilder.Rebuilt, digest: [String: String], balances: String?) {
+            let done = try Rebuilder.repairCopy(path, readable: true, salvage: false, working: folder.file(name + "-working.db"),
+                                                final: folder.file(name + ".db"), original: path, options: options,
+                                                progress: nil, suspects: suspects)
+            return try CompanyFile.read(folder.file(name + ".db")) { db in
+                (done, try Invariants.contentDigest(of: db).filter { $0.key != "maintenance_runs" },
+                 try String.fetchOne(db, sql: balances, arguments: [account, party]))
+            }
+        }
+        let short = try rebuilt("short") { _ in Suspects(rows: [:], reconciliations: [], payments: []) }
+        let led = try rebuilt("led", suspects: Rebuilder.suspectsOfCopy)
+        #expect(!short.0.repaired.amongSuspects)
+        #expect(led.0.repaired.amongSuspects)
+        #expect(short.0.remaining == [] && led.0.remaining == [])
+        #expect(short.0.repaired.groups.map(\.code) == [.accountBalanceMismatch, .partyBalanceMismatch])
+        #expect(short.0.repaired.groups == led.0.repaired.groups)
+        #expect(short.digest == led.digest)
+        let parts = damaged?.split(separator: " ").compactMap { Int64($0) } ?? []
+        try #require(parts.count == 2)
+        #expect(short.balances == "\(parts[0] - 7) \(parts[1] + 3)")
+        #expect(try Verifier.verify(path: folder.file("short.db")).findings == [])
+    }
 }
