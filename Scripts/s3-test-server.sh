@@ -31,4 +31,6 @@ stop_s3_test_server() {
     [ -n "${s3_server_pid:-}" ] || return 0
     kill -9 "$s3_server_pid" 2>/dev/null || true
     pkill -KILL -f "moto_server -H 127.0.0.1 -p $s3_server_port" 2>/dev/null || true
+    # Reaped here, so that the shell does not announce the kill.
+    wait "$s3_server_pid" 2>/dev/null || true
 }
