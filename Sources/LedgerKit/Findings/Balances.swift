@@ -9,7 +9,7 @@ extension FindingCatalog {
                 "\(try row.transaction("id")) is out of balance by \(row.money("difference"))"
             },
         ], remedy: .repair(.money, 1) { context in
-            try context.refresh("temp.v_tx")
+            try context.refresh(.byTransaction)
             let rows = context.rows(of: .unbalancedTransaction, in: "transactions")
             guard try Bool.fetchOne(context.db, sql: "SELECT EXISTS (\(rows))") == true else { return }
             let suspense = try context.suspense(for: .unbalancedTransaction)
@@ -33,7 +33,7 @@ extension FindingCatalog {
                 "Account \(row.text("name")) (\(row.id)) shows a balance of \(row.money("balance")), but its transactions add up to \(row.money("expected"))"
             },
         ], remedy: .repair(.totals, 5) { context in
-            try context.refresh("temp.v_grp")
+            try context.refresh(.byAccountPartyStatement)
             try context.update(.accountBalanceMismatch, "accounts",
                                set: "balance = COALESCE((SELECT SUM(total) FROM temp.v_grp g WHERE g.account_id = accounts.id), 0)")
         }),

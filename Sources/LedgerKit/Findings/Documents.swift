@@ -23,7 +23,7 @@ extension FindingCatalog {
                 "\(try row.transaction("transaction_id")) shows \(row.money("balance_due")) due, but its total less payments applied is \(row.money("expected_due"))"
             },
         ], remedy: .repair(.totals, 4) { context in
-            try context.refresh("temp.v_applied")
+            try context.refresh(.appliedToDocument)
             try context.update(.documentBalanceMismatch, "documents", found: "transactions", set: """
                 balance_due = total - COALESCE((SELECT ap.applied FROM temp.v_applied ap WHERE ap.document_id = documents.transaction_id), 0)
                 """)
@@ -36,7 +36,7 @@ extension FindingCatalog {
                 "\(try row.transaction("transaction_id")) has \(row.money("applied")) of payments applied to a total of \(row.money("total"))"
             },
         ], remedy: .repair(.totals, 2) { context in
-            try context.refresh("temp.v_applied")
+            try context.refresh(.appliedToDocument)
             // Keeping the oldest applications whose running sum fits the total is
             // deleting the newest until the rest fits (amounts are positive).
             let deleted = try context.change(.documentOverapplied, "applications", rows: """
@@ -46,7 +46,7 @@ extension FindingCatalog {
                   WHERE a.document_id IN (\(context.rows(of: .documentOverapplied, in: "transactions"))))
                 WHERE running > total
                 """, .delete, apply: "DELETE FROM applications WHERE id IN (SELECT id FROM temp.rebuild_rows)")
-            if deleted > 0 { context.invalidate("temp.v_applied") }
+            if deleted > 0 { context.invalidate(.appliedToDocument) }
         }),
         FindingEntry(.paymentOverapplied, .error, title: "Payments applied for more than they were", nativePass: .judges, checks: [
             Check(table: "transactions", needs: [.table("applications"), .table("transactions"), .sums(.byTransaction)],
@@ -69,7 +69,7 @@ extension FindingCatalog {
                   WHERE a.payment_id IN (\(context.rows(of: .paymentOverapplied, in: "transactions"))))
                 WHERE running > amount
                 """, .delete, apply: "DELETE FROM applications WHERE id IN (SELECT id FROM temp.rebuild_rows)")
-            if deleted > 0 { context.invalidate("temp.v_applied") }
+            if deleted > 0 { context.invalidate(.appliedToDocument) }
         }),
         FindingEntry(.documentLinesMismatch, .warning, title: "Invoice and bill lines that do not add up to the total", nativePass: .judges, checks: [
             Check(scan: "documents", uses: ["t", "l"], reportAs: "transactions",

@@ -38,7 +38,7 @@ extension FindingCatalog {
                 try Repairs.balance(journal, context, code: .orphanSplit,
                             memo: "'Rebuild Suspense: balances the lines of missing transaction ' || \(Repairs.sqlLiteral(lost.described)) || ', recovered by rebuild (orphan-split)'")
             }
-            if !missing.isEmpty { context.invalidate("temp.v_tx") }
+            if !missing.isEmpty { context.invalidate(.byTransaction) }
         }),
         FindingEntry(.splitAccountMissing, .error, title: "Lines posted to accounts that no longer exist", nativePass: .judges, checks: [
             Check(scan: "splits", needs: [.table("accounts")],
@@ -53,14 +53,14 @@ extension FindingCatalog {
                 account_id = ?,
                 memo = COALESCE(memo || ' ', '') || '[split-account-missing: moved to Rebuild Suspense from account ' || account_id || ', which no longer exists]'
                 """, arguments: [suspense])
-            context.invalidate("temp.v_tx")
+            context.invalidate(.byTransaction)
         }),
         FindingEntry(.emptyTransaction, .error, title: "Transactions with no lines", nativePass: .judges, checks: [
             Check(scan: "transactions", uses: ["x"], when: "x.id IS NULL") { row in
                 "\(try row.transaction("id")) has no splits"
             },
         ], remedy: .repair(.structure, 6) { context in
-            try context.refresh("temp.v_tx")
+            try context.refresh(.byTransaction)
             let empty = context.rows(of: .emptyTransaction, in: "transactions")
             try context.delete(.emptyTransaction, "document_lines", rows: "SELECT id FROM document_lines WHERE transaction_id IN (\(empty))")
             try context.delete(.emptyTransaction, "documents", rows: "SELECT transaction_id FROM documents WHERE transaction_id IN (\(empty))")
@@ -179,7 +179,7 @@ extension FindingCatalog {
                 return "\(what) applies \(payment) to \(document), which it cannot pay"
             },
         ], remedy: .repair(.links, 1) { context in
-            if try context.delete(.applicationInvalid, "applications") > 0 { context.invalidate("temp.v_applied") }
+            if try context.delete(.applicationInvalid, "applications") > 0 { context.invalidate(.appliedToDocument) }
         }),
         FindingEntry(.documentRowMissing, .error, title: "Invoices and bills without their header, or headers without them", nativePass: .judges, checks: [
             Check(scan: "transactions", uses: ["d"],

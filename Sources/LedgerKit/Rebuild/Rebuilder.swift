@@ -285,7 +285,7 @@ public enum Rebuilder {
             // Past the repairs, the staging tables' pages: the native pass of the check needs the memory.
             try db.execute(sql: "PRAGMA temp.cache_size = -2048")
             // The staging tables of repairs among the suspects hold their sums alone: the check makes its own.
-            for staging in Catalog.staging where !repaired.staged.contains(staging.name) {
+            for staging in Catalog.staging where !repaired.staged.contains(staging.sums) {
                 try db.execute(sql: "DROP TABLE IF EXISTS \(staging.name)")
             }
         }
@@ -369,7 +369,7 @@ public enum Rebuilder {
                 let queue = try DatabaseQueue(path: source, configuration: configuration)
                 let complete = try queue.inDatabase { db -> Bool in
                     let schema = try StructureCheck.schema(db)
-                    return Schema.tableNames.allSatisfy(schema.wholeTables.contains)
+                    return Schema.tableNames.allSatisfy { schema.has.contains(.table($0)) }
                 }
                 try queue.close()
                 if complete {
@@ -390,7 +390,7 @@ public enum Rebuilder {
         /// Schema objects made again ("index NAME").
         let schema: [String]
         /// Staging tables on the repairing connection still true to the file's rows.
-        let staged: Set<String>
+        let staged: Set<SharedSums>
         /// The repairs looked among the native pass's suspects alone: the
         /// check after them must find nothing repairable, or they run again
         /// looking at every row.

@@ -191,35 +191,33 @@ final class RepairContext {
     }
 
     /// Staging tables built and still true to the rows they sum.
-    private(set) var fresh: Set<String> = []
+    private(set) var fresh: Set<SharedSums> = []
 
     /// Makes a staging table of the catalog ready for the checks that read it:
     /// built the first time, built again only after `invalidate`, since
     /// building one reads a whole big table.
-    func refresh(_ staging: String) throws {
-        guard !fresh.contains(staging) else { return }
-        guard let entry = Catalog.staging.first(where: { $0.name == staging }) else {
-            preconditionFailure("no staging table \(staging)")
-        }
-        try db.execute(sql: "DROP TABLE IF EXISTS \(staging)")
+    func refresh(_ sums: SharedSums) throws {
+        guard !fresh.contains(sums) else { return }
+        guard let entry = Catalog.staging(sums) else { preconditionFailure("no staging entry makes \(sums.rawValue)") }
+        try db.execute(sql: "DROP TABLE IF EXISTS \(entry.name)")
         // The splits' sums read in order and summed natively, when they are to
         // be read whole or in good part; else (or when the values ask for SQL) the catalog's SQL.
         var native = false
-        if staging == SharedSums.byAccountPartyStatement.rawValue, try !onlySuspects || Catalog.suspectSplitsAreMany(db) {
+        if sums == .byAccountPartyStatement, try !onlySuspects || Catalog.suspectSplitsAreMany(db) {
             native = try SplitGroups.make(db, onlySuspects: onlySuspects)
         }
         if !native {
             try db.execute(sql: onlySuspects ? try Catalog.suspectsSQL(of: entry, in: db) : entry.sql)
         }
-        if staging == "temp.v_grp" {
+        if sums == .byAccountPartyStatement {
             try db.execute(sql: "CREATE INDEX temp.v_grp_account ON v_grp(account_id); CREATE INDEX temp.v_grp_party ON v_grp(party_id)")
         }
-        fresh.insert(staging)
+        fresh.insert(sums)
     }
 
-    /// Says that a repair changed what `staging` sums, so it is built again when next needed.
-    func invalidate(_ staging: String) {
-        fresh.remove(staging)
+    /// Says that a repair changed what `sums` sum, so they are built again when next needed.
+    func invalidate(_ sums: SharedSums) {
+        fresh.remove(sums)
     }
 
     /// Where a changed row's values lead when the repairs look only at the
@@ -279,7 +277,7 @@ final class RepairContext {
         grownTo = last
         // What a repair changed in a staging table's rows it says with `invalidate`.
         for staging in Catalog.staging where grew.contains(where: { staging.suspectsOnly.contains($0) }) {
-            invalidate(staging.name)
+            invalidate(staging.sums)
         }
     }
 

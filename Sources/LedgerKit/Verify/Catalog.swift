@@ -1,8 +1,8 @@
 import GRDB
 
-/// What a check, a join or a shared sum needs before it can run. `key` is
-/// its name among what a run has (`StructureCheck.schema`'s whole tables and
-/// missing indexes, and the shared sums made so far).
+/// What a check, a join or a shared sum needs before it can run; a run has a
+/// set of them (`StructureCheck.schema`'s whole tables and missing indexes,
+/// and the shared sums made so far).
 enum Need: Hashable, Sendable {
     /// A table of SPEC §1, present with every column.
     case table(String)
@@ -11,23 +11,21 @@ enum Need: Hashable, Sendable {
     /// An index that is missing: a check that the index makes impossible.
     case missingIndex(String)
 
-    var key: String {
-        switch self {
-        case .table(let name): return name
-        case .sums(let sums): return sums.rawValue
-        case .missingIndex(let name): return "no-index:" + name
-        }
+    /// The table, when this is one.
+    var table: String? {
+        guard case .table(let name) = self else { return nil }
+        return name
     }
 
-    /// The shared sums' table, when this is one.
-    var sharedSums: String? {
+    /// The shared sums, when these are.
+    var sharedSums: SharedSums? {
         guard case .sums(let sums) = self else { return nil }
-        return sums.rawValue
+        return sums
     }
 }
 
 /// The shared sums, by the temporary table that holds them.
-enum SharedSums: String, Sendable {
+enum SharedSums: String, Hashable, Sendable {
     /// Per transaction: its splits' count, sum, receivable or payable sum.
     case byTransaction = "temp.v_tx"
     /// Per account, party and statement: the splits' sum.
@@ -165,19 +163,35 @@ enum Catalog {
     /// `sql` over every row, `suspectsOnly` over the rows the native pass left
     /// to the SQL (`Suspects`), whose groups are then whole for every key a
     /// check of a suspect reads.
-    typealias Staging = (name: String, needs: [Need], sql: String, suspectsOnly: String)
+    struct Staging: Sendable {
+        let sums: SharedSums
+        let needs: [Need]
+        let sql: String
+        let suspectsOnly: String
+
+        /// The temporary table's name.
+        var name: String { sums.rawValue }
+    }
 
     static let staging: [Staging] = [
-        ("temp.v_tx", [.table("splits"), .table("accounts")], vTx(""), vTx("AND s.transaction_id IN (SELECT id FROM temp.suspect_summed)")),
-        ("temp.v_grp", [.table("splits")], vGrp("FROM splits NOT INDEXED"), vGrp("""
+        Staging(sums: .byTransaction, needs: [.table("splits"), .table("accounts")],
+                sql: vTx(""), suspectsOnly: vTx("AND s.transaction_id IN (SELECT id FROM temp.suspect_summed)")),
+        Staging(sums: .byAccountPartyStatement, needs: [.table("splits")], sql: vGrp("FROM splits NOT INDEXED"), suspectsOnly: vGrp("""
             FROM splits WHERE id IN (
               SELECT id FROM splits WHERE account_id IN (SELECT id FROM temp.suspect_accounts)
               UNION SELECT id FROM splits WHERE party_id IN (SELECT id FROM temp.suspect_parties)
               UNION SELECT id FROM splits WHERE reconciliation_id IN (SELECT id FROM temp.suspect_reconciliations))
             """)),
-        ("temp.v_applied", [.table("applications")], vApplied(""), vApplied("AND document_id IN (SELECT id FROM temp.suspect_documents)")),
-        ("temp.v_lines", [.table("document_lines")], vLines(""), vLines("AND transaction_id IN (SELECT id FROM temp.suspect_documents)")),
+        Staging(sums: .appliedToDocument, needs: [.table("applications")],
+                sql: vApplied(""), suspectsOnly: vApplied("AND document_id IN (SELECT id FROM temp.suspect_documents)")),
+        Staging(sums: .ofDocumentLines, needs: [.table("document_lines")],
+                sql: vLines(""), suspectsOnly: vLines("AND transaction_id IN (SELECT id FROM temp.suspect_documents)")),
     ]
+
+    /// The staging entry that makes `sums`.
+    static func staging(_ sums: SharedSums) -> Staging? {
+        staging.first { $0.sums == sums }
+    }
 
     /// The SQL that builds `staging` over the suspects' rows. The sums by
     /// account, party and statement read the suspects' splits through the
@@ -187,7 +201,7 @@ enum Catalog {
     /// keeps `suspectsOnly`, since on a damaged file an index and its table may
     /// hold different rows, and verify's findings must not depend on the count.
     static func suspectsSQL(of staging: Staging, in db: Database) throws -> String {
-        guard staging.name == "temp.v_grp" else { return staging.suspectsOnly }
+        guard staging.sums == .byAccountPartyStatement else { return staging.suspectsOnly }
         return try suspectSplitsAreMany(db) ? vGrp("""
             FROM splits NOT INDEXED WHERE account_id IN (SELECT id FROM temp.suspect_accounts)
               OR party_id IN (SELECT id FROM temp.suspect_parties)

@@ -174,12 +174,12 @@ enum StructureCheck {
 
     /// Finds missing tables, columns and indexes of SPEC §1.
     ///
-    /// - Returns: the findings, and the tables that are whole (present with every
-    ///   column), which are the only ones the logical checks may read, with a
-    ///   `no-index:NAME` entry for each missing index.
-    static func schema(_ db: Database) throws -> (findings: [Finding], wholeTables: Set<String>) {
+    /// - Returns: the findings, and what the file has for the logical checks:
+    ///   the tables that are whole (present with every column), the only ones
+    ///   they may read, and each missing index.
+    static func schema(_ db: Database) throws -> (findings: [Finding], has: Set<Need>) {
         var findings: [Finding] = []
-        var whole: Set<String> = []
+        var has: Set<Need> = []
         let present = try Row.fetchAll(db, sql: "SELECT type, name FROM sqlite_master")
         // A damaged list of tables may hold anything: read it as stored values.
         let tables = Set(present.filter { $0.text("type") == "table" }.compactMap { $0.text("name") })
@@ -196,15 +196,15 @@ enum StructureCheck {
                 findings.append(Finding(code: .schemaObjectMissing, table: table.name, rowID: nil,
                                         message: "The column \(table.name).\(column) is missing; ledger rebuild recreates it"))
             }
-            if missing.isEmpty { whole.insert(table.name) }
+            if missing.isEmpty { has.insert(.table(table.name)) }
         }
         for index in Schema.indexes where !indexes.contains(index.name) {
             findings.append(Finding(code: .schemaObjectMissing, table: index.table, rowID: nil,
                                     message: "The index \(index.name) of \(index.table) is missing; ledger rebuild recreates it"))
             // A check that a unique index makes impossible runs only without it.
-            whole.insert("no-index:" + index.name)
+            has.insert(.missingIndex(index.name))
         }
-        return (findings, whole)
+        return (findings, has)
     }
 }
 

@@ -99,17 +99,17 @@ public enum Verifier {
             // The schema decides which checks can run; then the checks run in two
             // lanes on two more connections, beside the structure check.
             var findings: [Finding] = []
-            let available: Set<String>
+            let available: Set<Need>
             do {
                 let schema = try logical.inDatabase(StructureCheck.schema)
                 findings += schema.findings
-                available = schema.wholeTables
+                available = schema.has
             } catch let error as DatabaseError where StructureCheck.isDamage(error) {
                 findings.append(LogicalRun.damageFinding(nil, "the list of tables", error))
                 available = []
             }
             let suspects = engine == .native && findings.isEmpty ? try logical.inDatabase(nativePass) : nil
-            let lanes = WorkUnit.lanes(available: available)
+            let lanes = WorkUnit.lanes()
             let counter = ProgressCounter(total: lanes.first.count + lanes.second.count + lanes.shared.count, report: progress)
             let shared = SharedUnits(lanes.shared)
             var (run, other) = try inTwoLanes(
@@ -176,22 +176,22 @@ public enum Verifier {
     /// on `db` first; the checks that read no staging table are shared with a
     /// second lane on `reader`, and the structure check (quick) runs meanwhile
     /// on `structure`, table by table: more connections to the file at `path`.
-    static func findings(on db: Database, staged: Set<String>, reader: DatabaseQueue,
+    static func findings(on db: Database, staged: Set<SharedSums>, reader: DatabaseQueue,
                          structure: [DatabaseQueue], path: String) throws -> [Finding] {
         try Worker<[Finding]>.run({
             try StructureCheck.integrity(path: path, connections: structure, quick: true)
         }, during: { structural in
             let schema = try StructureCheck.schema(db)
-            let available = schema.wholeTables.union(staged)
+            let available = schema.has.union(staged.map(Need.sums))
             let suspects = schema.findings.isEmpty ? try nativePass(db) : nil
-            let lanes = WorkUnit.lanes(available: available)
+            let lanes = WorkUnit.lanes()
             let own = (lanes.first + lanes.second).filter { unit in
                 guard case .staging(let index) = unit else { return true }
-                return !staged.contains(Catalog.staging[index].name)
+                return !staged.contains(Catalog.staging[index].sums)
             }
             let shared = SharedUnits(lanes.shared)
             let counter = ProgressCounter(total: own.count + lanes.shared.count, report: nil)
-            let second = try Worker<LogicalRun>.run(lane([], shared: shared, on: reader, available: schema.wholeTables,
+            let second = try Worker<LogicalRun>.run(lane([], shared: shared, on: reader, available: schema.has,
                                                          suspects: suspects, counter: counter)) { other in
                 var run = LogicalRun(available: available, suspects: suspects, progress: counter)
                 let ran = Result { try run.perform(own, shared: shared, db: db) }
@@ -207,7 +207,7 @@ public enum Verifier {
     ///
     /// The lanes yield to the structure check: it is one long statement that
     /// cannot be split, so the run ends when it does if it never waits for a core.
-    private static func lane(_ units: [WorkUnit], shared: SharedUnits, on queue: DatabaseQueue, available: Set<String>,
+    private static func lane(_ units: [WorkUnit], shared: SharedUnits, on queue: DatabaseQueue, available: Set<Need>,
                              suspects: Suspects?, counter: ProgressCounter) -> @Sendable () throws -> LogicalRun {
         {
             // On Linux the nice value is per thread: this lowers only the lane's own.
@@ -248,25 +248,25 @@ enum WorkUnit: Sendable {
     case query(Int)
     case counts
 
-    private static let secondLaneStaging = "temp.v_grp"
+    private static let secondLaneStaging = SharedSums.byAccountPartyStatement
 
     /// Splits the units between two lanes. Temporary tables belong to one
     /// connection, so a staging table and every unit that reads it share a lane
     /// (v_grp in the second, the others in the first); the units that read no
     /// staging table go to a shared queue that whichever lane is free takes from,
     /// biggest tables first, so both lanes end together.
-    static func lanes(available: Set<String>) -> (first: [WorkUnit], second: [WorkUnit], shared: [WorkUnit]) {
+    static func lanes() -> (first: [WorkUnit], second: [WorkUnit], shared: [WorkUnit]) {
         var first: [WorkUnit] = [], second: [WorkUnit] = [], shared: [WorkUnit] = []
-        func place(_ unit: WorkUnit, staging: [String]) {
+        func place(_ unit: WorkUnit, staging: [SharedSums]) {
             if staging.isEmpty { shared.append(unit) } else if staging.contains(secondLaneStaging) { second.append(unit) } else { first.append(unit) }
         }
-        for (index, staging) in Catalog.staging.enumerated() { place(.staging(index), staging: [staging.name]) }
+        for (index, staging) in Catalog.staging.enumerated() { place(.staging(index), staging: [staging.sums]) }
         let biggestFirst = ["splits", "bank_feed", "applications", "document_lines"]
         let scans = Catalog.scans.sorted {
             (biggestFirst.firstIndex(of: $0.table) ?? biggestFirst.count) < (biggestFirst.firstIndex(of: $1.table) ?? biggestFirst.count)
         }
         for scan in scans {
-            var staging: [String] = []
+            var staging: [SharedSums] = []
             for check in Catalog.checks {
                 guard case .condition(let table, let uses, _) = check.source, table == scan.table else { continue }
                 staging += check.needs.compactMap(\.sharedSums)
@@ -323,7 +323,7 @@ final class ProgressCounter: @unchecked Sendable {
 
 /// The logical checks of one lane, on one connection.
 struct LogicalRun: Sendable {
-    private(set) var available: Set<String>
+    private(set) var available: Set<Need>
     /// The rows left to the SQL by the native pass; nil when the SQL reads every row.
     let suspects: Suspects?
     let progress: ProgressCounter
@@ -331,7 +331,7 @@ struct LogicalRun: Sendable {
     private(set) var counts: [String: Int] = [:]
     private var damagedTables: Set<String> = []
 
-    init(available: Set<String>, suspects: Suspects?, progress: ProgressCounter) {
+    init(available: Set<Need>, suspects: Suspects?, progress: ProgressCounter) {
         self.available = available
         self.suspects = suspects
         self.progress = progress
@@ -342,26 +342,26 @@ struct LogicalRun: Sendable {
         // The staging tables spill to a temporary file, so memory stays bounded.
         try db.execute(sql: "PRAGMA temp_store = FILE; PRAGMA temp.cache_size = -16384")
         if let suspects { try suspects.store(in: db) }
-        let describer = TransactionDescriber(db: db, hasSplits: available.contains("splits"))
+        let describer = TransactionDescriber(db: db, hasSplits: available.contains(.table("splits")))
         var own = units.makeIterator()
         while let unit = own.next() ?? shared.next() {
             defer { progress.step() }
             switch unit {
             case .staging(let index):
                 let staging = Catalog.staging[index]
-                guard staging.needs.allSatisfy({ available.contains($0.key) }) else { continue }
+                guard staging.needs.allSatisfy(available.contains) else { continue }
                 do {
                     try db.execute(sql: suspects == nil ? staging.sql : staging.suspectsOnly)
-                    available.insert(staging.name)
+                    available.insert(.sums(staging.sums))
                 } catch let error as DatabaseError {
-                    failed(staging.needs.first?.key, error)
+                    failed(staging.needs.first?.table, error)
                 }
             case .scan(let table):
-                guard available.contains(table) else { continue }
+                guard available.contains(.table(table)) else { continue }
                 try runScan(Catalog.scan(table), describer: describer, db: db)
             case .query(let index):
                 let check = Catalog.checks[index]
-                guard case .query(let query, let limit) = check.source, check.needs.allSatisfy({ available.contains($0.key) }) else { continue }
+                guard case .query(let query, let limit) = check.source, check.needs.allSatisfy(available.contains) else { continue }
                 let sql = suspects != nil && limit != nil
                     ? "SELECT * FROM (\(query)) WHERE row_id IN (SELECT id FROM \(limit ?? ""))" : query
                 do {
@@ -376,7 +376,7 @@ struct LogicalRun: Sendable {
                     failed(check.findingTable, error)
                 }
             case .counts:
-                for table in ["accounts", "transactions", "splits"] where available.contains(table) {
+                for table in ["accounts", "transactions", "splits"] where available.contains(.table(table)) {
                     do {
                         counts[table] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)")
                     } catch let error as DatabaseError {
@@ -392,8 +392,8 @@ struct LogicalRun: Sendable {
     private mutating func runScan(_ scan: Scan, describer: TransactionDescriber, db: Database) throws {
         let runnable = Catalog.checks.filter { check in
             guard case .condition(let table, let uses, _) = check.source, table == scan.table else { return false }
-            return check.needs.allSatisfy { available.contains($0.key) }
-                && uses.allSatisfy { scan.joins[$0]?.needs.allSatisfy { available.contains($0.key) } == true }
+            return check.needs.allSatisfy(available.contains)
+                && uses.allSatisfy { scan.joins[$0]?.needs.allSatisfy(available.contains) == true }
         }
         guard !runnable.isEmpty else { return }
         var joins: [String] = []

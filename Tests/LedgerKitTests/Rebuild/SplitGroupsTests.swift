@@ -18,7 +18,7 @@ import Testing
 
     static var entry: Catalog.Staging {
         get throws {
-            guard let entry = Catalog.staging.first(where: { $0.name == "temp.v_grp" }) else {
+            guard let entry = Catalog.staging(.byAccountPartyStatement) else {
                 throw DatabaseError(message: "no staging entry for temp.v_grp")
             }
             return entry
