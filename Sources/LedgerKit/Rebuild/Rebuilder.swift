@@ -242,20 +242,22 @@ public enum Rebuilder {
                 // scratch until its final copy is made (and synced): no journal
                 // to keep, nothing to sync. A REINDEX that fails leaves it to be
                 // thrown away (salvage starts anew).
-                func reindex() throws -> Suspects? {
-                    guard !salvaged else { return nil }
+                func reindex() throws {
+                    guard !salvaged else { return }
                     try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
                     try db.execute(sql: "REINDEX")
-                    return nil
                 }
                 // At once: the indexes rebuilt, and the native pass over the
                 // private copy the working copy was made from (the very rows).
-                let found = try find.map { find in
-                    try Worker<Suspects?>.run(find, during: { passing in
-                        _ = try reindex()
+                var found: Suspects?
+                if let find {
+                    found = try Worker<Suspects?>.run(find, during: { passing in
+                        try reindex()
                         return try passing.wait().get()
                     })
-                } ?? reindex()
+                } else {
+                    try reindex()
+                }
                 let schema = try StructureCheck.schema(db)
                 return try repair(db, now: options.now, salvaged: salvaged, suspects: schema.findings.isEmpty ? found : nil)
             }
