@@ -26,6 +26,8 @@ timed() {
 }
 peak() { echo $(( $(tail -n 1 "$work/t" | cut -d' ' -f2) / 1024 )); }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# median N…: the middle figure (the mean of the two middle ones for an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 # plant_faults PATH: 1,000 faults of eleven kinds, planted with the sqlite3 shell
 # as other programs and damage would (foreign keys and CHECKs off).

@@ -9,8 +9,6 @@ db="$work/bench.db"
 make_sample "$db"
 recipient=$("$ledger" key new --out "$work/key.txt" 2>/dev/null)
 
-median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-
 for mode in "" "--no-verify"; do
     plain=(); sealed=(); plain_peak=0; sealed_peak=0
     for pair in $(seq 1 "$pairs"); do

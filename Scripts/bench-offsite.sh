@@ -27,7 +27,6 @@ pairs="${2:-3}"
 db="$work/bench.db"
 make_sample "$db"
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 top() { local m=0; for p in "$@"; do [ "$p" -gt "$m" ] && m=$p; done; echo "$m"; }
 clear_bucket() { aws s3 rm --recursive --only-show-errors "s3://$bucket/run" >/dev/null; rm -f "$work"/g.db "$work"/g.db.gz "$work"/d.db.gz "$work"/z.db "$work"/r.db "$work"/f.db; rm -rf "$work/backups"; }
 

@@ -21,8 +21,6 @@ damaged="$work/damaged.db"
 cp "$db" "$damaged"
 plant_faults "$damaged"
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-
 # row LABEL REFERENCE-LABEL TARGET LEDGER-COMMAND REFERENCE-COMMAND [SETUP-COMMAND]
 # SETUP runs untimed before each timed command (fresh copies for rebuild and restore).
 row() {

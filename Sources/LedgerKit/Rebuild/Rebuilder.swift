@@ -391,7 +391,7 @@ public enum Rebuilder {
         let groups: [RepairGroup]
         /// Schema objects made again ("index NAME").
         let schema: [String]
-        /// Staging tables on the repairing connection still true to the file's rows.
+        /// Shared sums on the repairing connection still true to every row of the file.
         let staged: Set<SharedSums>
         /// The repairs looked among the native pass's suspects alone: the
         /// check after them must find nothing repairable, or they run again

@@ -25,7 +25,7 @@ enum Need: Hashable, Sendable {
 }
 
 /// The shared sums, by the temporary table that holds them.
-enum SharedSums: String, Hashable, Sendable {
+enum SharedSums: String, Sendable {
     /// Per transaction: its splits' count, sum, receivable or payable sum.
     case byTransaction = "temp.v_tx"
     /// Per account, party and statement: the splits' sum.

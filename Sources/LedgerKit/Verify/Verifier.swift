@@ -171,7 +171,7 @@ public enum Verifier {
     }
 
     /// Every check of the catalog on `db`, a connection that already holds the
-    /// staging tables `staged` true to the file's rows (rebuild's, after its
+    /// shared sums `staged` true to the file's rows (rebuild's, after its
     /// repairs), so they are not summed again. The native pass reads the books
     /// on `db` first; the checks that read no staging table are shared with a
     /// second lane on `reader`, and the structure check (quick) runs meanwhile
