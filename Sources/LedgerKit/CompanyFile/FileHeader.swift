@@ -11,6 +11,9 @@ public struct FileHeader: Sendable, Equatable {
     public let applicationID: Int32
     /// The file's size in bytes.
     public let fileSize: Int64
+    /// The page count the header itself gives, when SQLite would trust it (it
+    /// is nonzero and written by the same change as the header's counter).
+    public var headerPageCount: Int? = nil
 
     /// Reads the header of the file at `path`.
     ///
@@ -39,11 +42,22 @@ public struct FileHeader: Sendable, Equatable {
             bytes[offset..<offset + length].reduce(0) { $0 << 8 | UInt32($1) }
         }
         let rawPageSize = Int(bigEndian(16, 2))
+        let counted = bigEndian(28, 4)
         return FileHeader(
             pageSize: rawPageSize == 1 ? 65_536 : rawPageSize,
             userVersion: Int(Int32(bitPattern: bigEndian(60, 4))),
             applicationID: Int32(bitPattern: bigEndian(68, 4)),
-            fileSize: Int64(status.st_size))
+            fileSize: Int64(status.st_size),
+            headerPageCount: counted > 0 && bigEndian(24, 4) == bigEndian(92, 4) ? Int(counted) : nil)
+    }
+
+    /// Pages the header says the file has and its end lacks: the file was cut
+    /// short (a copy stopped half-way, a disk that filled). Nil when it is whole
+    /// or the header's count cannot be trusted.
+    public var missingPages: Int? {
+        guard let headerPageCount, pageSize > 0 else { return nil }
+        let present = Int(fileSize / Int64(pageSize))
+        return headerPageCount > present ? headerPageCount - present : nil
     }
 
     public var isCompanyFile: Bool { applicationID == Schema.applicationID }

@@ -60,9 +60,12 @@ enum PageSalvage {
         }
         guard !recovered.isEmpty else { return nil }
         return Schema.tableNames.map { table in
-            SalvagedTable(table: table, recovered: recovered[table] ?? 0, fromIndexes: 0, lost: 0, lostIsExact: false,
-                          altered: altered[table] ?? 0,
-                          note: "the file's list of tables was damaged: rows were read page by page, and how many were lost cannot be counted")
+            var salvaged = SalvagedTable(table: table, recovered: recovered[table] ?? 0, fromIndexes: 0, lost: 0, lostIsExact: false,
+                                         altered: altered[table] ?? 0,
+                                         note: "the file's list of tables was damaged: rows were read page by page, and how many were lost cannot be counted")
+            // Read without SQLite's b-trees: a lost row may have had any rowid.
+            salvaged.damage = .everything
+            return salvaged
         }
     }
 

@@ -26,6 +26,9 @@ public struct SalvagedTable: Codable, Sendable, Equatable {
     public let altered: Int
     /// What else a person should know ("the table was missing; created empty").
     public let note: String?
+    /// Where the damage lay, for recovery from a snapshot and the count of
+    /// loss; not part of the JSON.
+    var damage = TableDamage()
 
     enum CodingKeys: String, CodingKey {
         case table, recovered, fromIndexes = "from_indexes", lost, lostIsExact = "lost_is_exact", altered, note
@@ -47,6 +50,100 @@ public struct SalvagedTable: Codable, Sendable, Equatable {
     public var isWhole: Bool { lost == 0 && fromIndexes == 0 && altered == 0 && lostIsExact }
 }
 
+/// Where salvage met damage in one table.
+struct TableDamage: Sendable, Equatable {
+    /// Rowid ranges that could not be read: the rows in them are what the
+    /// damage took (every rowid, when the table itself was lost or read
+    /// without SQLite).
+    var gaps: [ClosedRange<Int64>] = []
+    /// Rowids the table's indexes name that salvage could not bring back.
+    var lostIDs: [Int64] = []
+    /// Rowids rebuilt from the indexes, with fields missing.
+    var rebuiltIDs: [Int64] = []
+
+    static let everything = TableDamage(gaps: [Int64.min...Int64.max])
+
+    var isEmpty: Bool { gaps.isEmpty && lostIDs.isEmpty && rebuiltIDs.isEmpty }
+}
+
+/// One table's rows of the damaged original that are not in the rebuilt file.
+public struct TableLoss: Codable, Sendable, Equatable {
+    public let table: String
+    /// Rows removed, by salvage or by a repair, as far as the file's pages, its
+    /// indexes, its header and the last clean snapshot tell.
+    public let lost: Int
+    /// False when more may have been lost than `lost` says; `why` says why.
+    public let exact: Bool
+    public let why: String?
+    /// Rows brought back from the last clean snapshot.
+    public let fromSnapshot: Int
+    /// Rows still rebuilt from the file's indexes, with fields missing.
+    public let fromIndexes: Int
+
+    enum CodingKeys: String, CodingKey {
+        case table, lost, exact, why, fromSnapshot = "from_snapshot", fromIndexes = "from_indexes"
+    }
+}
+
+/// An account's or a name's balance that a rebuild kept as it was before the
+/// damage, through its "Lost in damage" journal.
+public struct KeptBalance: Codable, Sendable, Equatable {
+    /// `accounts` or `parties`.
+    public let table: String
+    public let id: Int64
+    public let name: String
+    /// The balance it showed (cents).
+    public let shown: Int64
+    /// What the lines that survived come to (cents).
+    public let remaining: Int64
+}
+
+/// A row read from a page SQLite calls damaged that no snapshot confirmed:
+/// it may not be what was written.
+public struct DoubtfulRow: Codable, Sendable, Equatable {
+    public let table: String
+    public let rowID: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case table, rowID = "row_id"
+    }
+}
+
+/// What a rebuild did to keep everything after damage (SPEC §3).
+public struct DamageOutcome: Encodable, Sendable {
+    /// Pages the file's header says it has and its end lacked.
+    public var cutShortBy: Int?
+    /// The last clean snapshot rows were brought back from.
+    public var snapshot: String?
+    public var snapshotTakenAt: String?
+    /// Per table, rows brought back from it, and rows read from damaged pages
+    /// or rebuilt from indexes that took its values.
+    public var restored: [String: Int] = [:]
+    public var replaced: [String: Int] = [:]
+    /// Per table, rows the snapshot holds that the damage took but were not
+    /// brought back: their transaction changed after the snapshot.
+    public var changedSince: [String: Int] = [:]
+    /// What the search for a snapshot met ("… could not be read").
+    public var notes: [String] = []
+    public var loss: [TableLoss] = []
+    public var keptBalances: [KeptBalance] = []
+    public var unconfirmed: [DoubtfulRow] = []
+    /// Rows the snapshot holds that the rebuilt file does not: what restoring it would bring back.
+    public var snapshotWouldBringBack = 0
+
+    enum CodingKeys: String, CodingKey {
+        case cutShortBy = "cut_short_by_pages", snapshot = "recovered_from", snapshotTakenAt = "recovered_from_taken_at"
+        case restored = "restored_from_snapshot", replaced = "replaced_from_snapshot", changedSince = "changed_since_snapshot"
+        case notes, loss, keptBalances = "kept_balances", unconfirmed = "read_from_damaged_pages"
+        case snapshotWouldBringBack = "snapshot_would_bring_back"
+    }
+
+    /// Whether every row of the damaged original came back as it was.
+    public var isWhole: Bool {
+        loss.allSatisfy { $0.lost == 0 && $0.exact && $0.fromIndexes == 0 } && unconfirmed.isEmpty && keptBalances.isEmpty
+    }
+}
+
 /// What `ledger rebuild` did, or with `--dry-run` would do.
 public struct RebuildReport: Encodable, Sendable {
     public let file: String
@@ -63,11 +160,13 @@ public struct RebuildReport: Encodable, Sendable {
     /// The `maintenance_runs` row of this rebuild (nil on a dry run).
     public let runID: Int64?
     public let elapsedMS: Int
+    /// After damage: what came back from where, and what did not.
+    public var damage: DamageOutcome?
 
     enum CodingKeys: String, CodingKey {
         case file, dryRun = "dry_run", snapshot, salvage, schemaRepairs = "schema_repairs", repairs, remaining
         case runID = "run_id", elapsedMS = "elapsed_ms", changedRows = "changed_rows"
-        case lostRows = "lost_rows", rebuiltFromIndexes = "rebuilt_from_indexes", lossIsExact = "loss_is_exact", complete
+        case lostRows = "lost_rows", rebuiltFromIndexes = "rebuilt_from_indexes", lossIsExact = "loss_is_exact", complete, damage
     }
 
     public init(file: String, dryRun: Bool, snapshot: String?, salvage: [SalvagedTable]?, schemaRepairs: [String],
@@ -96,6 +195,7 @@ public struct RebuildReport: Encodable, Sendable {
         try container.encode(rebuiltFromIndexes, forKey: .rebuiltFromIndexes)
         try container.encode(lossIsExact, forKey: .lossIsExact)
         try container.encode(isComplete, forKey: .complete)
+        try container.encode(damage, forKey: .damage)
         try container.encode(remaining, forKey: .remaining)
         try container.encode(runID, forKey: .runID)
         try container.encode(elapsedMS, forKey: .elapsedMS)
@@ -107,18 +207,28 @@ public struct RebuildReport: Encodable, Sendable {
     /// Whether the rebuild changed (or would change) anything but its own record.
     public var changedAnything: Bool { changedRows > 0 || !schemaRepairs.isEmpty || salvage != nil }
 
-    /// Rows a salvage could not bring back, over every table (a lower bound
-    /// when `lossIsExact` is false).
-    public var lostRows: Int { salvage?.reduce(0) { $0 + $1.lost } ?? 0 }
+    /// Rows of the damaged original not in the rebuilt file, over every table,
+    /// whether salvage or a repair removed them (a lower bound when
+    /// `lossIsExact` is false).
+    public var lostRows: Int {
+        damage.map { $0.loss.reduce(0) { $0 + $1.lost } } ?? salvage?.reduce(0) { $0 + $1.lost } ?? 0
+    }
 
-    /// Rows a salvage rebuilt from indexes, with fields missing.
-    public var rebuiltFromIndexes: Int { salvage?.reduce(0) { $0 + $1.fromIndexes } ?? 0 }
+    /// Rows rebuilt from indexes, with fields missing, that no snapshot made whole.
+    public var rebuiltFromIndexes: Int {
+        damage.map { $0.loss.reduce(0) { $0 + $1.fromIndexes } } ?? salvage?.reduce(0) { $0 + $1.fromIndexes } ?? 0
+    }
 
-    /// False when some table's loss could not be counted (no readable index).
-    public var lossIsExact: Bool { salvage?.allSatisfy(\.lostIsExact) ?? true }
+    /// False when some table's loss could not be counted.
+    public var lossIsExact: Bool { damage.map { $0.loss.allSatisfy(\.exact) } ?? salvage?.allSatisfy(\.lostIsExact) ?? true }
 
-    /// Whether every row of the file came through as it was (always true without a salvage).
-    public var isComplete: Bool { salvage?.allSatisfy(\.isWhole) ?? true }
+    /// Whether every row of the file came through as it was (always true
+    /// without a salvage): none lost, guessed, altered or left in doubt.
+    public var isComplete: Bool {
+        guard let salvage else { return true }
+        let unaltered = salvage.allSatisfy { $0.altered == 0 }
+        return unaltered && (damage?.isWhole ?? salvage.allSatisfy(\.isWhole))
+    }
 
     /// SPEC §3's exit status: 0 clean now and nothing lost (dry run: nothing to
     /// change), 1 findings for a person remain or a salvage lost or guessed

@@ -12,13 +12,28 @@ public struct RebuildOptions: Sendable {
     public var now: Date
     /// How long to wait for another program to let go of the file before refusing.
     public var wait: TimeInterval
+    /// More places (folders or `s3://BUCKET/PREFIX`) to look in for the last
+    /// clean snapshot after damage, beside the backup folder.
+    public var fromBackups: [String]
+    /// What opens encrypted snapshots there.
+    public var keys: SnapshotIdentities
 
     public init(backupFolder: String? = nil, dryRun: Bool = false, now: Date = Date(),
-                wait: TimeInterval = CompanyFile.lockWait) {
+                wait: TimeInterval = CompanyFile.lockWait, fromBackups: [String] = [],
+                keys: SnapshotIdentities = SnapshotIdentities()) {
         self.backupFolder = backupFolder
         self.dryRun = dryRun
         self.now = now
         self.wait = wait
+        self.fromBackups = fromBackups
+        self.keys = keys
+    }
+
+    /// Where the last clean snapshot is looked for: the backup folder, then each `fromBackups`.
+    func snapshotLocations(beside path: String) -> [String] {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var seen: Set<String> = []
+        return ([backupFolder ?? folder + "/backups"] + fromBackups).filter { seen.insert($0).inserted }
     }
 }
 
@@ -99,6 +114,16 @@ public enum Rebuilder {
         let remaining: [Finding]
     }
 
+    /// What the repairs after a salvage are given to keep everything that can be kept.
+    struct Damage {
+        let salvage: [SalvagedTable]
+        /// Per table, the rowids read from pages the integrity check names.
+        let damagedPages: [String: [Int64]]
+        let copy: LastGoodCopy?
+        let notes: [String]
+        let cutShortBy: Int?
+    }
+
     /// The repairable findings left on a copy after its repairs.
     private struct Leftovers: Error {
         let findings: [Finding]
@@ -135,16 +160,19 @@ public enum Rebuilder {
         }
         let (salvage, repaired, remaining) = (rebuilt.salvage, rebuilt.repaired, rebuilt.remaining)
         guard let snapshot else {
-            return RebuildReport(file: path, dryRun: true, snapshot: nil, salvage: salvage, schemaRepairs: repaired.schema,
-                                 repairs: repaired.groups, remaining: [], runID: nil,
-                                 elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
+            var report = RebuildReport(file: path, dryRun: true, snapshot: nil, salvage: salvage, schemaRepairs: repaired.schema,
+                                       repairs: repaired.groups, remaining: [], runID: nil,
+                                       elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
+            report.damage = repaired.damage
+            return report
         }
         progress?(RebuildProgress(phase: "Finishing the snapshot"))
         let taken = try snapshot()
         let outcome = repaired.changed || salvage != nil ? "repaired" : (remaining.isEmpty ? "ok" : "findings")
-        let report = RebuildReport(file: path, dryRun: false, snapshot: taken.path, salvage: salvage, schemaRepairs: repaired.schema,
+        var report = RebuildReport(file: path, dryRun: false, snapshot: taken.path, salvage: salvage, schemaRepairs: repaired.schema,
                                    repairs: repaired.groups, remaining: remaining, runID: repaired.runID,
                                    elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
+        report.damage = repaired.damage
         try finishRecord(at: final, runID: repaired.runID, outcome: outcome, now: Date(), summary: [
             "snapshot": taken.path, "changed_rows": report.changedRows,
             "repairs": Dictionary(uniqueKeysWithValues: repaired.groups.map { ($0.code.rawValue, $0.count) }),
@@ -198,8 +226,14 @@ public enum Rebuilder {
                            progress: (@Sendable (RebuildProgress) -> Void)?,
                            suspects: @escaping @Sendable (String) throws -> Suspects? = suspectsOfCopy) throws -> Rebuilt {
         let salvage = try workingCopy(of: source, readable: readable && !forced, at: working, original: original, now: options.now)
+        let lastGood = AtomicFile.temporaryPath(beside: original, purpose: "rebuild-snapshot")
+        defer { AtomicFile.removeDatabaseFiles(at: lastGood) }
+        let damage = salvage.map { salvage in
+            Self.damage(of: source, salvage: salvage, original: original, options: options, lastGood: lastGood, progress: progress)
+        }
         func attempt(suspects: (@Sendable () throws -> Suspects?)?, salvaged: Bool) throws -> (Repaired, remaining: [Finding]) {
-            let attempt = try repairWorkingCopy(working, suspects: suspects, salvaged: salvaged, options: options, progress: progress)
+            let attempt = try repairWorkingCopy(working, suspects: suspects, salvaged: salvaged, damage: salvaged ? damage : nil,
+                                                options: options, progress: progress)
             defer { try? attempt.queue.close() }
             return (attempt.repaired, try checkRepairs(attempt, working: working, final: final, options: options, progress: progress))
         }
@@ -217,6 +251,23 @@ public enum Rebuilder {
         return Rebuilt(salvage: salvage, repaired: repaired, remaining: options.dryRun ? [] : remaining)
     }
 
+    /// Where the damage lay and the last clean snapshot to bring rows back
+    /// from, looked for only when salvage could not bring back every row as it
+    /// was (or read rows from damaged pages).
+    private static func damage(of source: String, salvage: [SalvagedTable], original: String, options: RebuildOptions,
+                               lastGood: String, progress: (@Sendable (RebuildProgress) -> Void)?) -> Damage {
+        let pages = DamagedPages.rows(in: source)
+        let cut = (try? FileHeader.read(path: source))?.missingPages
+        guard !salvage.allSatisfy(\.isWhole) || !pages.isEmpty || cut != nil else {
+            return Damage(salvage: salvage, damagedPages: pages, copy: nil, notes: [], cutShortBy: cut)
+        }
+        progress?(RebuildProgress(phase: "Looking for the last clean snapshot"))
+        let search = LastGoodCopy.find(source: URL(fileURLWithPath: original).lastPathComponent,
+                                       in: options.snapshotLocations(beside: original), keys: options.keys,
+                                       now: options.now, destination: lastGood)
+        return Damage(salvage: salvage, damagedPages: pages, copy: search.found, notes: search.notes, cutShortBy: cut)
+    }
+
     /// The repairing connection and what it did.
     private struct Attempt {
         let queue: DatabaseQueue
@@ -228,7 +279,7 @@ public enum Rebuilder {
     /// copy the working copy is a byte copy of, when given and there are some,
     /// else looking at every row.
     private static func repairWorkingCopy(_ working: String, suspects find: (@Sendable () throws -> Suspects?)?, salvaged: Bool,
-                                          options: RebuildOptions,
+                                          damage: Damage?, options: RebuildOptions,
                                           progress: (@Sendable (RebuildProgress) -> Void)?) throws -> Attempt {
         progress?(RebuildProgress(phase: "Rebuilding the indexes and repairing"))
         var configuration = Configuration()
@@ -259,7 +310,8 @@ public enum Rebuilder {
                     try reindex()
                 }
                 let schema = try StructureCheck.schema(db)
-                return try repair(db, now: options.now, salvaged: salvaged, suspects: schema.findings.isEmpty ? found : nil)
+                return try repair(db, now: options.now, salvaged: salvaged, suspects: schema.findings.isEmpty ? found : nil,
+                                  damage: damage)
             }
             return Attempt(queue: queue, repaired: repaired)
         } catch {
@@ -330,7 +382,7 @@ public enum Rebuilder {
     /// they could clean up left beside it; each name carries its process id, so
     /// a running rebuild's files are left alone.
     static func removeLeftovers(of path: String) {
-        AtomicFile.removeLeftovers(beside: path, purposes: ["rebuild-source", "rebuild-working", "rebuild-final"])
+        AtomicFile.removeLeftovers(beside: path, purposes: ["rebuild-source", "rebuild-working", "rebuild-final", "rebuild-snapshot"])
     }
 
     /// Refuses a file another program has open, and folds a leftover WAL into
@@ -397,6 +449,8 @@ public enum Rebuilder {
         /// check after them must find nothing repairable, or they run again
         /// looking at every row.
         let amongSuspects: Bool
+        /// After a salvage: what came back from where, and what did not.
+        var damage: DamageOutcome? = nil
 
         var changed: Bool { !groups.isEmpty || !schema.isEmpty }
     }
@@ -408,20 +462,27 @@ public enum Rebuilder {
     /// With the native pass's `suspects` of the copy, the repairs look at
     /// those rows alone (and at every row a repair changes, and what it leads
     /// to); else at every row.
-    static func repair(_ db: Database, now: Date, salvaged: Bool, suspects: Suspects?) throws -> Repaired {
+    static func repair(_ db: Database, now: Date, salvaged: Bool, suspects: Suspects?, damage: Damage? = nil) throws -> Repaired {
         // Staging tables spill to a temporary file, so memory stays bounded.
         try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA temp_store = FILE; PRAGMA temp.cache_size = -16384")
+        // The last clean snapshot is read beside the working copy (never written).
+        if let copy = damage?.copy { try db.execute(sql: "ATTACH DATABASE ? AS snap", arguments: [copy.path]) }
+        defer { if damage?.copy != nil { try? db.execute(sql: "DETACH DATABASE snap") } }
         try db.execute(sql: "BEGIN IMMEDIATE")
         do {
-            try db.execute(sql: "INSERT INTO maintenance_runs (command, started_at) VALUES ('rebuild', ?)",
+            // After the ids of the runs the snapshot may bring back.
+            let after = damage?.copy == nil ? "SELECT MAX(id) FROM main.maintenance_runs"
+                : "SELECT MAX(m) FROM (SELECT MAX(id) AS m FROM main.maintenance_runs UNION ALL SELECT MAX(id) FROM snap.maintenance_runs WHERE typeof(id) = 'integer')"
+            try db.execute(sql: "INSERT INTO maintenance_runs (id, command, started_at) VALUES (COALESCE((\(after)), 0) + 1, 'rebuild', ?)",
                            arguments: [Timestamp.string(from: now)])
             let runID = db.lastInsertedRowID
             try suspects?.store(in: db)
-            let (context, schema) = try runRepairs(db, runID: runID, now: now, salvaged: salvaged, onlySuspects: suspects != nil)
+            let (context, schema, outcome) = try runRepairs(db, runID: runID, now: now, salvaged: salvaged,
+                                                            onlySuspects: suspects != nil, damage: damage)
             let groups = try summarize(db, runID: runID)
             try db.execute(sql: "COMMIT")
             return Repaired(runID: runID, groups: groups, schema: schema, staged: suspects == nil ? context.fresh : [],
-                            amongSuspects: suspects != nil)
+                            amongSuspects: suspects != nil, damage: outcome)
         } catch {
             try? db.execute(sql: "ROLLBACK")
             throw error
@@ -429,10 +490,21 @@ public enum Rebuilder {
     }
 
     /// The repairs in their order, then the indexes the copy lacks.
-    private static func runRepairs(_ db: Database, runID: Int64, now: Date, salvaged: Bool,
-                                   onlySuspects: Bool) throws -> (context: RepairContext, schema: [String]) {
+    private static func runRepairs(_ db: Database, runID: Int64, now: Date, salvaged: Bool, onlySuspects: Bool,
+                                   damage: Damage?) throws -> (context: RepairContext, schema: [String], outcome: DamageOutcome?) {
         let context = try RepairContext(db: db, runID: runID, now: now, onlySuspects: onlySuspects)
+        let recovery = try damage.map { damage in
+            try DamageRecovery(context: context, salvage: damage.salvage, damagedPages: damage.damagedPages, copy: damage.copy)
+        }
+        try recovery?.restore()
+        var kept: [KeptBalance] = []
+        var balancesWeighed = false
         for repair in Repairs.ordered {
+            // SPEC §3: cached balances are evidence, weighed once every line that can be is back.
+            if let recovery, !balancesWeighed, repair.code == .accountBalanceMismatch || repair.code == .partyBalanceMismatch {
+                balancesWeighed = true
+                if try recovery.splitsLostBeyondRecovery() { kept = try recovery.keepBalances() }
+            }
             try repair.run(context)
             try context.grow()
         }
@@ -442,7 +514,19 @@ public enum Rebuilder {
             try db.execute(sql: index.sql)
             if !salvaged { schema.append("index \(index.name)") }
         }
-        return (context, schema)
+        guard let recovery, let damage else { return (context, schema, nil) }
+        var outcome = DamageOutcome(cutShortBy: damage.cutShortBy, snapshot: damage.copy?.snapshot.path,
+                                    snapshotTakenAt: damage.copy?.snapshot.createdAt, restored: recovery.restored,
+                                    replaced: recovery.replaced, changedSince: recovery.changedSince, notes: damage.notes)
+        for table in Schema.tableNames {
+            let loss = try recovery.count(table)
+            outcome.loss.append(TableLoss(table: table, lost: loss.rows, exact: loss.exact, why: loss.why,
+                                          fromSnapshot: recovery.restored[table] ?? 0, fromIndexes: try recovery.stillFromIndexes(table)))
+        }
+        outcome.keptBalances = kept
+        outcome.unconfirmed = try recovery.unconfirmed()
+        outcome.snapshotWouldBringBack = try recovery.snapshotRowsMissing()
+        return (context, schema, outcome)
     }
 
     /// The run's repair actions grouped by code, in the order the repairs ran,

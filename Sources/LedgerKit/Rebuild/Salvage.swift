@@ -83,8 +83,10 @@ enum Salvage {
         try reader.inDatabase { src in
             for table in Schema.tableNames {
                 guard let columns = layout[table] else {
-                    report.append(SalvagedTable(table: table, recovered: 0, fromIndexes: 0, lost: 0, lostIsExact: false,
-                                                note: "the table was missing; it was made again, empty"))
+                    var missing = SalvagedTable(table: table, recovered: 0, fromIndexes: 0, lost: 0, lostIsExact: false,
+                                                note: "the table was missing; it was made again, empty")
+                    missing.damage = .everything
+                    report.append(missing)
                     continue
                 }
                 let own = indexes.filter { $0.table == table }.map(\.name)
@@ -162,7 +164,8 @@ enum Salvage {
             + Array(repeating: "?", count: targets.count).joined(separator: ", ") + ")")
 
         var start = Int64.min
-        var recovered = 0, refused = 0, altered = 0
+        var recovered = 0, altered = 0
+        var refused: [Int64] = []
         var gaps: [ClosedRange<Int64>] = []
         reading: while true {
             var last: Int64?
@@ -183,7 +186,7 @@ enum Salvage {
                             recovered += 1
                             altered += 1
                         } else {
-                            refused += 1
+                            refused.append(rowid)
                         }
                     }
                     last = rowid
@@ -219,20 +222,25 @@ enum Salvage {
         if !missing.isEmpty {
             note = "the columns \(missing.joined(separator: ", ")) were missing and were given their default values"
         }
-        if refused > 0 {
-            note = [note, "\(refused) rows broke a rule of the schema (a missing required value) and could not be kept"]
+        if !refused.isEmpty {
+            note = [note, "\(refused.count) rows broke a rule of the schema (a missing required value) and could not be kept"]
                 .compactMap { $0 }.joined(separator: "; ")
         }
         if altered > 0 {
             note = [note, CheckedValues.note(table, count: altered)].compactMap { $0 }.joined(separator: "; ")
         }
         guard !gaps.isEmpty else {
-            return SalvagedTable(table: table, recovered: recovered, fromIndexes: 0, lost: refused, lostIsExact: true,
-                                 altered: altered, note: note)
+            var whole = SalvagedTable(table: table, recovered: recovered, fromIndexes: 0, lost: refused.count, lostIsExact: true,
+                                      altered: altered, note: note)
+            whole.damage.lostIDs = refused
+            return whole
         }
-        let (lost, exact, rebuilt) = try fromIndexes(table, indexes: indexes, gaps: gaps, src: src, dst: dst, now: now)
-        return SalvagedTable(table: table, recovered: recovered, fromIndexes: rebuilt, lost: lost - rebuilt + refused,
-                             lostIsExact: exact, altered: altered, note: note)
+        let (damage, exact) = try fromIndexes(table, indexes: indexes, gaps: gaps, src: src, dst: dst, now: now)
+        var salvaged = SalvagedTable(table: table, recovered: recovered, fromIndexes: damage.rebuiltIDs.count,
+                                     lost: damage.lostIDs.count + refused.count, lostIsExact: exact, altered: altered, note: note)
+        salvaged.damage = damage
+        salvaged.damage.lostIDs += refused
+        return salvaged
     }
 
     private static func probe(_ table: String, at rowid: Int64, _ src: Database) -> Probe {
@@ -273,10 +281,10 @@ enum Salvage {
 
     /// Reads the indexes of `table` for rowids inside `gaps` that the copy does
     /// not have, and rebuilds whole rows from them where the schema allows.
-    /// - Returns: the rowids lost, whether that count is exact (an index was read
-    ///   to its end), and how many rows were rebuilt.
+    /// - Returns: the gaps with the rowids lost and rebuilt in them, and
+    ///   whether the lost are all known (an index was read to its end).
     private static func fromIndexes(_ table: String, indexes: [String], gaps: [ClosedRange<Int64>],
-                                    src: Database, dst: Database, now: Date) throws -> (Int, Bool, Int) {
+                                    src: Database, dst: Database, now: Date) throws -> (TableDamage, Bool) {
         let columns = StructureCheck.expectedColumns[table] ?? []
         try dst.execute(sql: "DROP TABLE IF EXISTS temp.salvage_lost")
         try dst.execute(sql: "CREATE TEMP TABLE salvage_lost (salvage_rowid INTEGER PRIMARY KEY"
@@ -306,8 +314,6 @@ enum Salvage {
                 continue
             }
         }
-        let lost = try Int.fetchOne(dst, sql: "SELECT COUNT(*) FROM temp.salvage_lost") ?? 0
-        var rebuilt = 0
         let stamp = Timestamp.string(from: now)
         switch table {
         case "transactions":
@@ -316,18 +322,25 @@ enum Salvage {
                 SELECT salvage_rowid, 'journal', date, NULL, party_id, ?, ?, ?
                 FROM temp.salvage_lost WHERE date IS NOT NULL
                 """, arguments: [fromIndexesMemo, stamp, stamp])
-            rebuilt = dst.changesCount
         case "parties":
             try dst.execute(sql: """
                 INSERT INTO parties (id, kind, name, is_active, balance)
                 SELECT salvage_rowid, kind, name, 1, 0 FROM temp.salvage_lost WHERE kind IS NOT NULL AND name IS NOT NULL
                 """)
-            rebuilt = dst.changesCount
         default:
             break
         }
+        var damage = TableDamage(gaps: gaps)
+        let known = try Row.fetchCursor(dst, sql: """
+            SELECT l.salvage_rowid AS id, t.rowid IS NOT NULL AS present FROM temp.salvage_lost l
+            LEFT JOIN main."\(table)" t ON t.rowid = l.salvage_rowid ORDER BY 1
+            """)
+        while let row = try known.next() {
+            guard let rowid = row.integer("id") else { continue }
+            if row.integer("present") == 1 { damage.rebuiltIDs.append(rowid) } else { damage.lostIDs.append(rowid) }
+        }
         try dst.execute(sql: "DROP TABLE temp.salvage_lost")
-        return (lost, exact, rebuilt)
+        return (damage, exact)
     }
 }
 

@@ -65,7 +65,11 @@ public enum Verifier {
         let started = Date()
         let header = try FileHeader.read(path: path)
         do {
-            return try verify(path: path, header: header, quick: quick, engine: engine, started: started, progress: progress)
+            let report = try verify(path: path, header: header, quick: quick, engine: engine, started: started, progress: progress)
+            guard header.isCompanyFile, let cut = cutShort(header) else { return report }
+            // SQLite may read every page a query reaches and never notice the end is missing.
+            return VerifyReport(file: report.file, formatVersion: report.formatVersion, ok: false, counts: report.counts,
+                                findings: [cut] + report.findings, elapsedMS: report.elapsedMS)
         } catch CompanyFileError.damaged(_, let detail) where header.isCompanyFile {
             // SQLite cannot even open it, yet it says it is ours: damage for rebuild to salvage.
             guard header.userVersion <= Schema.formatVersion else {
@@ -73,9 +77,18 @@ public enum Verifier {
             }
             let finding = Finding(code: .sqliteCorruption, table: nil, rowID: nil,
                                   message: "SQLite cannot read the file's structure (\(detail)); ledger rebuild salvages every readable row")
-            return VerifyReport(file: path, formatVersion: header.userVersion, ok: false, counts: [:], findings: [finding],
+            return VerifyReport(file: path, formatVersion: header.userVersion, ok: false, counts: [:],
+                                findings: (cutShort(header).map { [$0] } ?? []) + [finding],
                                 elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
         }
+    }
+
+    /// The finding of a file shorter than its header says (SPEC §3: verify
+    /// tells a cut-short file too), or nil.
+    static func cutShort(_ header: FileHeader) -> Finding? {
+        guard let missing = header.missingPages, let expected = header.headerPageCount else { return nil }
+        return Finding(code: .sqliteCorruption, table: nil, rowID: nil,
+                       message: "The file is cut short by \(missing) pages: its header says \(expected) pages of \(header.pageSize) bytes, and it ends after \(expected - missing); ledger rebuild salvages every readable row")
     }
 
     private static func verify(path: String, header: FileHeader, quick: Bool, engine: Engine, started: Date,

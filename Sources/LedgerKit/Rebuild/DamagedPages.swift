@@ -1,0 +1,45 @@
+import Foundation
+import GRDB
+
+/// The rows on pages SQLite's integrity check names as damaged: salvage reads
+/// them, but they may not be what was written (SPEC §3: rows read from a
+/// damaged page are checked against the last good snapshot, or listed).
+enum DamagedPages {
+    /// How many of the integrity check's lines are read: past that, the file
+    /// is damaged throughout and the rows it gives are doubtful anyway.
+    static let lineLimit = 2_000
+
+    /// Per table of SPEC §1, the rowids on the table's leaf pages that the
+    /// integrity check of `source` names. Empty when it names none or cannot run.
+    static func rows(in source: String) -> [String: [Int64]] {
+        let pages = named(in: source)
+        guard !pages.isEmpty, let file = try? PageFile(path: source) else { return [:] }
+        let free = file.freelist()
+        var found: [String: [Int64]] = [:]
+        for (table, root) in file.tableRoots() where Schema.tableNames.contains(table) {
+            for leaf in file.leaves(from: root, skipping: free) where pages.contains(leaf) {
+                guard let bytes = file.page(leaf), let rows = file.rows(ofLeaf: bytes) else { continue }
+                found[table, default: []] += rows.map(\.rowid)
+            }
+        }
+        return found
+    }
+
+    /// The page numbers the integrity check's lines name ("Page 38: …",
+    /// "On tree page 38 cell 1: …", "Multiple uses for byte 3611 of page 38").
+    static func named(in source: String) -> Set<Int> {
+        let access = ReadOnlyAccess(path: source)
+        defer { access.close() }
+        guard let queue = try? access.connect(),
+              let lines = try? queue.inDatabase({ db in try String.fetchAll(db, sql: "PRAGMA integrity_check(\(lineLimit))") })
+        else { return [] }
+        var pages: Set<Int> = []
+        for line in lines.flatMap({ $0.split(separator: "\n") }) {
+            let words = line.lowercased().split(whereSeparator: { $0 == " " || $0 == ":" || $0 == "," })
+            for (index, word) in words.enumerated() where word == "page" && index + 1 < words.count {
+                if let number = Int(words[index + 1]), number > 0 { pages.insert(number) }
+            }
+        }
+        return pages
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// The newest snapshot of a company file that verified clean when it was
+/// taken, decompressed beside the file for a rebuild to bring rows back from
+/// (SPEC §3, "Recovery from the last good snapshot").
+struct LastGoodCopy {
+    let snapshot: Snapshot
+    /// The decompressed company file: hidden, mode 0600, removed by the rebuild.
+    let path: String
+
+    /// Where a rebuild looks, and what it met there that a person should know.
+    struct Search {
+        var found: LastGoodCopy?
+        /// "s3://… could not be listed: …", "2 encrypted snapshots need --identity".
+        var notes: [String] = []
+    }
+
+    /// How many clean snapshots, newest first, are tried before giving up
+    /// (one that fails its SHA-256 is passed over for the next).
+    static let tries = 3
+
+    /// Finds the newest clean snapshot of the file named `source` (its name,
+    /// as the manifests keep it) taken at or before `now` in `locations`, and
+    /// decompresses it to `destination`. Snapshots dated after `now` are never
+    /// taken (a clock or a name cannot be trusted past the present).
+    static func find(source: String, in locations: [String], keys: SnapshotIdentities, now: Date,
+                     destination: String) -> Search {
+        var search = Search()
+        var candidates: [Snapshot] = []
+        var sealed = 0
+        let present = Timestamp.string(from: now)
+        for text in locations {
+            do {
+                let listing = try BackupLocation.open(text).list(with: keys)
+                for snapshot in listing.snapshots where snapshot.source == source {
+                    guard let manifest = snapshot.manifest else {
+                        sealed += 1
+                        continue
+                    }
+                    guard manifest.verify == "clean", manifest.createdAt <= present else { continue }
+                    candidates.append(snapshot)
+                }
+            } catch {
+                search.notes.append("\(text) could not be read (\(error.localizedDescription))")
+            }
+        }
+        if sealed > 0 {
+            search.notes.append("\(sealed) encrypted snapshot\(sealed == 1 ? "" : "s") of \(source) could not be opened: give --identity (or --passphrase) to look in \(sealed == 1 ? "it" : "them") too")
+        }
+        candidates.sort { SnapshotCatalog.isOlder($1, than: $0) }
+        for snapshot in candidates.prefix(tries) {
+            AtomicFile.removeDatabaseFiles(at: destination)
+            do {
+                try Restorer.decompress(snapshot, to: destination, near: destination, with: keys)
+                search.found = LastGoodCopy(snapshot: snapshot, path: destination)
+                return search
+            } catch {
+                AtomicFile.removeDatabaseFiles(at: destination)
+                search.notes.append("\(snapshot.path) could not be used (\(error.localizedDescription))")
+            }
+        }
+        return search
+    }
+}
