@@ -46,9 +46,15 @@ enum PageSalvage {
         }
         // What sqlite_master still says: the root page of each table, and the leaves it leads to.
         var read: Set<Int> = free.union(file.leaves(from: 1, skipping: free))
-        for (name, root) in file.tableRoots() where Schema.tableNames.contains(name) {
+        var unread: [String: [ClosedRange<Int64>]] = [:]
+        for (name, root) in file.tableRoots() where Schema.tableNames.contains(name) && unread[name] == nil {
+            // Where the b-tree leads to a page that is not there, its keys bound the rowids lost.
+            unread[name] = file.unreadable(from: root, skipping: free)
             for number in file.leaves(from: root, skipping: free) where read.insert(number).inserted {
-                guard let page = file.page(number), let rows = file.rows(ofLeaf: page) else { continue }
+                guard let page = file.page(number), let rows = file.rows(ofLeaf: page) else {
+                    unread[name, default: []].append(Int64.min...Int64.max)
+                    continue
+                }
                 try insert(rows, into: name)
             }
         }
@@ -60,11 +66,16 @@ enum PageSalvage {
         }
         guard !recovered.isEmpty else { return nil }
         return Schema.tableNames.map { table in
+            // A table whose every page its b-tree leads to was read came back whole.
+            if let gaps = unread[table], gaps.isEmpty {
+                return SalvagedTable(table: table, recovered: recovered[table] ?? 0, fromIndexes: 0, lost: 0, lostIsExact: true,
+                                     altered: altered[table] ?? 0, note: nil)
+            }
             var salvaged = SalvagedTable(table: table, recovered: recovered[table] ?? 0, fromIndexes: 0, lost: 0, lostIsExact: false,
                                          altered: altered[table] ?? 0,
                                          note: "the file's list of tables was damaged: rows were read page by page, and how many were lost cannot be counted")
-            // Read without SQLite's b-trees: a lost row may have had any rowid.
-            salvaged.damage = .everything
+            // The rowids its b-tree's keys bound, or any rowid at all.
+            salvaged.damage = TableDamage(gaps: unread[table] ?? TableDamage.everything.gaps)
             return salvaged
         }
     }
@@ -203,6 +214,51 @@ final class PageFile {
             }
         }
         return leaves
+    }
+
+    /// The rowid ranges of the table b-tree rooted at `root` that lie on pages
+    /// which cannot be read (past the end of a cut file, or not b-tree pages),
+    /// bounded by the keys of the interior pages that lead to them. Empty when
+    /// every page the b-tree leads to is there.
+    func unreadable(from root: Int, skipping free: Set<Int>) -> [ClosedRange<Int64>] {
+        var gaps: [ClosedRange<Int64>] = []
+        var stack: [(page: Int, range: ClosedRange<Int64>)] = [(root, Int64.min...Int64.max)]
+        var seen: Set<Int> = []
+        while let (number, range) = stack.popLast() {
+            guard !free.contains(number), seen.insert(number).inserted, let bytes = page(number) else {
+                gaps.append(range)
+                continue
+            }
+            let header = number == 1 ? 100 : 0
+            switch bytes[header] {
+            case 0x0D:
+                continue
+            case 0x05:
+                let count = Int(Self.uint16(bytes, header + 3))
+                guard header + 12 + 2 * count <= bytes.count else {
+                    gaps.append(range)
+                    continue
+                }
+                var low = range.lowerBound
+                for index in 0..<count {
+                    var offset = Int(Self.uint16(bytes, header + 12 + 2 * index))
+                    guard offset + 4 <= bytes.count else { continue }
+                    let child = Int(Self.uint32(bytes, offset))
+                    offset += 4
+                    guard let key = Self.varint(bytes, &offset), key >= low, key <= range.upperBound else {
+                        gaps.append(range)
+                        break
+                    }
+                    stack.append((child, low...key))
+                    guard key < Int64.max else { break }
+                    low = key + 1
+                }
+                if low <= range.upperBound { stack.append((Int(Self.uint32(bytes, header + 8)), low...range.upperBound)) }
+            default:
+                gaps.append(range)
+            }
+        }
+        return gaps.sorted { $0.lowerBound < $1.lowerBound }
     }
 
     /// The rows of a table leaf page; nil when its header makes no sense. Cells

@@ -30,6 +30,9 @@ public struct SalvagedTable: Codable, Sendable, Equatable {
     /// loss; not part of the JSON.
     var damage = TableDamage()
 
+    /// Whether salvage met pages of the table it could not read.
+    public var metDamage: Bool { !damage.gaps.isEmpty }
+
     enum CodingKeys: String, CodingKey {
         case table, recovered, fromIndexes = "from_indexes", lost, lostIsExact = "lost_is_exact", altered, note
     }

@@ -17,7 +17,13 @@ struct RebuildCommand: ParsableCommand {
             Exit status: 0 the file is clean now and nothing was lost; 1 repaired, but findings \
             that need a person remain (listed), or a salvage could not bring back every row as \
             it was (the last line says how many per table; the snapshot keeps the original); 2 could not rebuild (FILE untouched, reason given); 64 bad usage. \
-            With --dry-run: 0 nothing to change, 1 changes planned.
+            With --dry-run: 0 nothing to change, 1 changes planned. \
+            After damage, rebuild keeps everything that can be kept: rows the damage took come \
+            back from the newest snapshot of FILE that verified clean (in --backup-dir and each \
+            --from-backup place) wherever their transaction has not changed since; transactions \
+            whose lines are gone get lines rebuilt from their invoice, bill, payments or bank line; \
+            balances that can no longer be explained are kept by one 'Lost in damage' journal; and \
+            the last line says exactly what did not come back, per table.
             """)
 
     @Argument(help: "The company file to rebuild.")
@@ -28,6 +34,13 @@ struct RebuildCommand: ParsableCommand {
 
     @Option(help: "Where the pre-rebuild snapshot goes: a folder or s3://BUCKET/PREFIX (default: 'backups' beside the file).")
     var backupDir: String?
+
+    @Option(name: .customLong("from-backup"), help: ArgumentHelp(
+        "Another place to look for the last clean snapshot after damage: a folder or s3://BUCKET/PREFIX; repeat for several.",
+        valueName: "location"))
+    var fromBackups: [String] = []
+
+    @OptionGroup var identities: IdentityOptions
 
     @Flag(help: "Print one JSON object on stdout instead of text.")
     var json = false
@@ -45,7 +58,9 @@ struct RebuildCommand: ParsableCommand {
         var report: RebuildReport?
         try reportingFailures {
             let meter = PhaseMeter(enabled: Output.stderrIsTerminal && !json)
-            report = try Rebuilder.rebuild(path: file, options: RebuildOptions(backupFolder: backupDir, dryRun: dryRun, wait: wait.seconds)) {
+            let options = RebuildOptions(backupFolder: backupDir, dryRun: dryRun, wait: wait.seconds,
+                                         fromBackups: fromBackups, keys: try identities.resolve())
+            report = try Rebuilder.rebuild(path: file, options: options) {
                 meter.show($0.phase)
             }
             meter.finish()
@@ -68,13 +83,23 @@ struct RebuildCommand: ParsableCommand {
         if let snapshot = report.snapshot { Output.line("Snapshot of the file as it was: \(snapshot)") }
         if let salvage = report.salvage {
             Output.line(paint.bold("Salvaged") + " — SQLite could not read the file whole; every readable row was copied into a fresh file:")
+            if let cut = report.damage?.cutShortBy {
+                Output.line("  The file is cut short: \(Output.count(cut, "page")) at its end are missing.")
+            }
             for table in salvage {
-                var line = "  \(table.table): \(Output.grouped(table.recovered)) rows recovered"
+                var line = "  \(table.table): \(Output.count(table.recovered, "row")) read"
                 if table.fromIndexes > 0 { line += ", \(Output.grouped(table.fromIndexes)) rebuilt from its indexes" }
-                line += ", " + (table.lostIsExact ? "" : "at least ") + "\(Output.grouped(table.lost)) lost"
+                if !table.metDamage && table.lost == 0 {
+                    line += ", none lost"
+                } else if table.lostIsExact {
+                    line += ", \(Output.grouped(table.lost)) missing"
+                } else {
+                    line += table.lost > 0 ? ", \(Output.grouped(table.lost)) missing and maybe more" : ", how many were missing is unknown"
+                }
                 if let note = table.note { line += " (\(note))" }
                 Output.line(line)
             }
+            if let damage = report.damage { DamageText.print(damage, paint: paint, limit: limit) }
         }
         for object in report.schemaRepairs { Output.line("Made again: \(object)") }
         for group in report.repairs {
@@ -100,14 +125,15 @@ struct RebuildCommand: ParsableCommand {
         var state = report.remaining.isEmpty ? "the file is clean" : "\(Output.count(report.remaining.count, "finding")) " + (report.remaining.count == 1 ? "needs" : "need") + " a person"
         if !report.isComplete, let salvage = report.salvage {
             // Loss is never silent: the last line says what did not come back, per table.
-            let damaged = salvage.filter { !$0.isWhole }.map { table -> String in
-                var parts = [(table.lostIsExact ? "" : "at least ") + "\(Output.grouped(table.lost)) lost"]
-                if table.fromIndexes > 0 { parts.append("\(Output.grouped(table.fromIndexes)) rebuilt from indexes") }
-                if table.altered > 0 { parts.append("\(Output.grouped(table.altered)) kept with a forbidden value replaced") }
-                return "\(table.table) " + parts.joined(separator: ", ")
-            }
-            state += "; NOT EVERY ROW CAME BACK: " + damaged.joined(separator: "; ")
+            state += "; NOT EVERY ROW CAME BACK: " + DamageText.summary(report, salvage: salvage)
                 + (report.snapshot.map { " — the damaged original is kept in \($0)" } ?? "")
+            if let damage = report.damage, damage.snapshotWouldBringBack > 0, let snapshot = damage.snapshot {
+                state += ". Restoring \(snapshot) (taken \(damage.snapshotTakenAt ?? "?")) would bring back \(Output.count(damage.snapshotWouldBringBack, "more row"))"
+                    + " but lose all work since then: ledger restore \(snapshot) --to \(report.file)"
+            }
+        } else if report.salvage != nil {
+            state += "; every row came back"
+                + (report.damage?.cutShortBy.map { " (the file was cut short by \(Output.count($0, "page")), which held none of its rows)" } ?? "")
         }
         Output.line("\(report.file) \(what) in \(seconds) s — \(state)")
     }
@@ -161,5 +187,63 @@ final class PhaseMeter: @unchecked Sendable {
 
     func finish() {
         if shown { Output.endProgress() }
+    }
+}
+
+/// How rebuild tells, in words, what it kept after damage and what it could not.
+enum DamageText {
+    static func print(_ damage: DamageOutcome, paint: Paint, limit: Int) {
+        if let snapshot = damage.snapshot {
+            let restored = damage.restored.sorted { $0.key < $1.key }.map { "\($0.key) \(Output.grouped($0.value))" }
+            let replaced = damage.replaced.sorted { $0.key < $1.key }.map { "\($0.key) \(Output.grouped($0.value))" }
+            Output.line(paint.bold("Brought back") + " from the last clean snapshot, \(snapshot) (taken \(damage.snapshotTakenAt ?? "?")):")
+            Output.line("  rows the damage took: " + (restored.isEmpty ? "none needed" : restored.joined(separator: ", ")))
+            if !replaced.isEmpty { Output.line("  rows read from damaged pages, set back to the snapshot's values: " + replaced.joined(separator: ", ")) }
+            let changed = damage.changedSince.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+            if !changed.isEmpty {
+                Output.line("  not brought back, because their transaction changed after the snapshot: "
+                    + changed.map { "\($0.key) \(Output.grouped($0.value))" }.joined(separator: ", "))
+            }
+        } else {
+            Output.line("No clean snapshot of this file was found to bring lost rows back from.")
+        }
+        for note in damage.notes { Output.line("  Note: \(note)") }
+        if !damage.keptBalances.isEmpty {
+            Output.line(paint.bold("Lost in damage") + " — these balances were kept as they were before the damage, against Rebuild Suspense; check them against your records:")
+            for kept in damage.keptBalances.prefix(limit * 4) {
+                let what = kept.table == "accounts" ? "Account \(kept.name)" : kept.name
+                Output.line("  \(what) (\(kept.table) \(kept.id)): showed \(Money(cents: kept.shown)); its lines that survived come to \(Money(cents: kept.remaining))")
+            }
+            if damage.keptBalances.count > limit * 4 { Output.line("  … and \(damage.keptBalances.count - limit * 4) more") }
+        }
+        if !damage.unconfirmed.isEmpty {
+            Output.line(paint.bold("Read from a damaged page: check them") + " — no clean snapshot confirmed these rows:")
+            for row in damage.unconfirmed.prefix(limit * 4) { Output.line("  \(row.table) \(row.rowID)") }
+            if damage.unconfirmed.count > limit * 4 { Output.line("  … and \(damage.unconfirmed.count - limit * 4) more") }
+        }
+    }
+
+    /// "splits 147 lost; documents: unknown (why)" for the last line.
+    static func summary(_ report: RebuildReport, salvage: [SalvagedTable]) -> String {
+        guard let damage = report.damage else {
+            return salvage.filter { !$0.isWhole }.map { "\($0.table) \(Output.grouped($0.lost)) lost" }.joined(separator: "; ")
+        }
+        var parts = damage.loss.compactMap { loss -> String? in
+            var words: [String] = []
+            if !loss.exact {
+                words.append(loss.lost > 0 ? "\(Output.grouped(loss.lost)) lost and maybe more (\(loss.why ?? "unknown"))"
+                             : "loss unknown (\(loss.why ?? "unknown"))")
+            } else if loss.lost > 0 {
+                words.append("\(Output.grouped(loss.lost)) lost")
+            }
+            if loss.fromIndexes > 0 { words.append("\(Output.grouped(loss.fromIndexes)) rebuilt from indexes with fields missing") }
+            return words.isEmpty ? nil : "\(loss.table) " + words.joined(separator: ", ")
+        }
+        let altered = salvage.filter { $0.altered > 0 }.map { "\($0.table) \(Output.grouped($0.altered)) kept with a forbidden value replaced" }
+        parts += altered
+        if !damage.unconfirmed.isEmpty { parts.append("\(Output.count(damage.unconfirmed.count, "row")) read from a damaged page: check them") }
+        if !damage.keptBalances.isEmpty { parts.append("\(Output.count(damage.keptBalances.count, "balance")) kept by a 'Lost in damage' journal") }
+        if let cut = damage.cutShortBy { parts.insert("the file was cut short by \(Output.count(cut, "page"))", at: 0) }
+        return parts.joined(separator: "; ")
     }
 }
