@@ -470,11 +470,18 @@ public enum Rebuilder {
         defer { if damage?.copy != nil { try? db.execute(sql: "DETACH DATABASE snap") } }
         try db.execute(sql: "BEGIN IMMEDIATE")
         do {
-            // After the ids of the runs the snapshot may bring back.
-            let after = damage?.copy == nil ? "SELECT MAX(id) FROM main.maintenance_runs"
-                : "SELECT MAX(m) FROM (SELECT MAX(id) AS m FROM main.maintenance_runs UNION ALL SELECT MAX(id) FROM snap.maintenance_runs WHERE typeof(id) = 'integer')"
-            try db.execute(sql: "INSERT INTO maintenance_runs (id, command, started_at) VALUES (COALESCE((\(after)), 0) + 1, 'rebuild', ?)",
-                           arguments: [Timestamp.string(from: now)])
+            // After the ids of the runs the snapshot may bring back (SQLite picks one when the ids run out).
+            let last = damage?.copy == nil ? nil : try Int64.fetchOne(db, sql: """
+                SELECT MAX(m) FROM (SELECT MAX(id) AS m FROM main.maintenance_runs
+                                    UNION ALL SELECT MAX(id) FROM snap.maintenance_runs WHERE typeof(id) = 'integer')
+                """)
+            if let last, last < Int64.max {
+                try db.execute(sql: "INSERT INTO maintenance_runs (id, command, started_at) VALUES (?, 'rebuild', ?)",
+                               arguments: [last + 1, Timestamp.string(from: now)])
+            } else {
+                try db.execute(sql: "INSERT INTO maintenance_runs (command, started_at) VALUES ('rebuild', ?)",
+                               arguments: [Timestamp.string(from: now)])
+            }
             let runID = db.lastInsertedRowID
             try suspects?.store(in: db)
             let (context, schema, outcome) = try runRepairs(db, runID: runID, now: now, salvaged: salvaged,
