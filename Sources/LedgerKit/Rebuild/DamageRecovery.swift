@@ -229,7 +229,10 @@ final class DamageRecovery {
     /// - Returns: what was kept, for a person.
     func keepBalances() throws -> [KeptBalance] {
         try context.refresh(.byAccountPartyStatement)
-        let suspense = try context.suspense(for: .sqliteCorruption)
+        // Made only when a balance needs keeping; it takes the other side, never a line of its own.
+        let existing = try Int64.fetchOne(db, sql: """
+            SELECT id FROM accounts WHERE name = 'Rebuild Suspense' AND parent_id IS NULL AND type = 'other_current_asset' ORDER BY id LIMIT 1
+            """)
         var lines: [(account: Int64, party: Int64?, amount: Int64, memo: String)] = []
         var kept: [KeptBalance] = []
         // Names first: their lines sit in an A/R or A/P account, whose own difference then accounts for them.
@@ -262,8 +265,8 @@ final class DamageRecovery {
                    (SELECT SUM(g.total) FROM temp.v_grp g WHERE g.account_id = a.id) AS lines,
                    (SELECT MAX(g.bad) FROM temp.v_grp g WHERE g.account_id = a.id) AS bad
             FROM temp.recovery_evidence e JOIN main.accounts a ON a.id = e.id
-            WHERE e.tbl = 'accounts' AND a.id != ? ORDER BY a.id
-            """, arguments: [suspense])
+            WHERE e.tbl = 'accounts' AND a.id IS NOT ? ORDER BY a.id
+            """, arguments: [existing])
         for row in accounts {
             guard row.integer("bad") ?? 0 == 0, let id = row.integer("id"), let shown = row.integer("shown") else { continue }
             let have = row.integer("lines") ?? 0
@@ -275,6 +278,7 @@ final class DamageRecovery {
             lines.append((id, nil, difference, "Lost in damage: account \(row.text("name") ?? String(id)) showed a balance of \(Money(cents: shown)); the lines that survived come to \(Money(cents: have))"))
         }
         guard !lines.isEmpty else { return [] }
+        let suspense = try context.suspense(for: .sqliteCorruption)
         let total = lines.reduce(Int64(0)) { $0 &+ $1.amount }
         let journal = try context.insertNew(.sqliteCorruption, "transactions", insert: """
             INSERT INTO transactions (kind, date, number, party_id, memo, created_at, modified_at)
