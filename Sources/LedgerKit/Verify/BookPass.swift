@@ -444,6 +444,10 @@ private struct State {
                 guard let place = Int32(exactly: paymentCount) else { throw BookPass.Abandoned() }
                 sums[slot] = place
                 paymentCount += 1
+            } else {
+                // A damaged b-tree can give one id twice, an invoice and then a journal:
+                // the second kind's place (none) is the one that holds.
+                sums[slot] = -1
             }
             let day = CanonicalTime.date(rows.text(2))
             date[slot] = day.map(CanonicalTime.day) ?? 0
