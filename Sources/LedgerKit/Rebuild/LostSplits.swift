@@ -83,11 +83,11 @@ struct LostSplits {
         let account = try receivableOrPayable(side, of: party)
         let source: String, amount: Int64
         switch (total, lineSum) {
-        case (let total?, let lines):
+        case (let total?, let sum):
             amount = total
-            source = lines == nil ? "\(name.possessive) total" : "\(name.possessive) document and lines"
-        case (nil, let lines?):
-            amount = lines
+            source = sum == nil ? "\(name.possessive) total" : "\(name.possessive) document and lines"
+        case (nil, let sum?):
+            amount = sum
             source = document == nil ? "\(name.possessive) lines" : "\(name.possessive) lines; its total is not a valid amount"
         case (nil, nil):
             // A documents row whose total and lines hold no valid amount: the

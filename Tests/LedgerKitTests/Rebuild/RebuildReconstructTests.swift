@@ -315,4 +315,47 @@ import Testing
         #expect(left.isSuperset(of: [.invalidValue, .receivablePayableWithoutParty, .documentLinesMismatch]))
         #expect(try Self.rebuild(path, folder).changedRows == 0)
     }
+
+    /// A payment whose applications fall short of its feed line: the bank side
+    /// from the line, the receivable from the applications, the rest in suspense.
+    @Test func aPaymentTakesItsBankSideFromItsFeedLine() throws {
+        let path = try Damage.sample(in: folder, transactions: 300, seed: 6)
+        let payment = try Damage.apply(to: path) { db -> Int64 in
+            let payment = try Damage.one(db, """
+                SELECT t.id FROM transactions t JOIN bank_feed f ON f.transaction_id = t.id AND f.status = 'matched'
+                WHERE t.kind = 'payment' AND EXISTS (SELECT 1 FROM applications a WHERE a.payment_id = t.id AND a.amount > 100)
+                ORDER BY t.id LIMIT 1
+                """)
+            try db.execute(sql: "DELETE FROM splits WHERE transaction_id = ?", arguments: [payment])
+            // 1.00 of the payment was never applied: a credit the customer keeps.
+            try db.execute(sql: """
+                UPDATE applications SET amount = amount - 100 WHERE id = (SELECT MIN(id) FROM applications WHERE payment_id = ? AND amount > 100)
+                """, arguments: [payment])
+            return payment
+        }
+        let report = try Self.rebuild(path, folder)
+        #expect(report.remaining.allSatisfy { !$0.repairable })
+        try CompanyFile.read(path) { db in
+            let number = try String.fetchOne(db, sql: "SELECT number FROM transactions WHERE id = ?", arguments: [payment]) ?? "?"
+            let applied = try Self.one(db, "SELECT SUM(amount) FROM applications WHERE payment_id = ?", [payment]) ?? 0
+            let count = try Self.one(db, "SELECT COUNT(*) FROM applications WHERE payment_id = ?", [payment]) ?? 0
+            let line = try #require(try Row.fetchOne(db, sql: "SELECT id, account_id, amount FROM bank_feed WHERE transaction_id = ?",
+                                                     arguments: [payment]))
+            let lineID: Int64 = line["id"], amount: Int64 = line["amount"]
+            #expect(amount - applied == 100)
+            #expect(try Self.postings(db, payment) == [
+                Posting(account: try Self.one(db, "SELECT id FROM accounts WHERE type = 'accounts_receivable' ORDER BY id LIMIT 1"),
+                        party: try Self.one(db, "SELECT party_id FROM transactions WHERE id = ?", [payment]), amount: -applied,
+                        memo: "Rebuilt by rebuild from payment \(number)'s \(count) application\(count == 1 ? "" : "s") (its splits were lost)"),
+                Posting(account: line["account_id"], party: nil, amount: amount,
+                        memo: "Rebuilt by rebuild from bank feed line \(lineID) (its splits were lost)"),
+                Posting(account: try Self.one(db, Self.suspenseSQL), party: nil, amount: -100,
+                        memo: "Rebuilt by rebuild: the part of payment \(number) that its applications and bank feed line \(lineID) do not explain (Rebuild Suspense, empty-transaction)"),
+            ])
+            #expect(try String.fetchOne(db, sql: "SELECT status FROM bank_feed WHERE id = ?", arguments: [lineID]) == "matched")
+            let broken = try Invariants.violations(in: db).filter { !$0.hasPrefix("document lines") && !$0.hasPrefix("reconciliations chain") }
+            #expect(broken == [])
+        }
+        #expect(try Self.rebuild(path, folder).changedRows == 0)
+    }
 }
