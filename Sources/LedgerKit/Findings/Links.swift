@@ -60,11 +60,48 @@ extension FindingCatalog {
                 "\(try row.transaction("id")) has no splits"
             },
         ], remedy: .repair(.structure, 6) { context in
+            // Reconstruct before deleting (SPEC §3): splits lost to damage are
+            // made again from the document, applications or feed lines; only a
+            // transaction with none of those goes, with its document and lines.
             try context.refresh(.byTransaction)
-            let empty = context.rows(of: .emptyTransaction, in: "transactions")
-            try context.delete(.emptyTransaction, "document_lines", rows: "SELECT id FROM document_lines WHERE transaction_id IN (\(empty))")
-            try context.delete(.emptyTransaction, "documents", rows: "SELECT transaction_id FROM documents WHERE transaction_id IN (\(empty))")
-            try context.delete(.emptyTransaction, "transactions", rows: empty)
+            let empty = try Int64.fetchAll(context.db, sql: "SELECT * FROM (\(context.rows(of: .emptyTransaction, in: "transactions"))) ORDER BY 1")
+            guard !empty.isEmpty else { return }
+            var lost = LostSplits(context.db)
+            var rebuilt: [(transaction: Int64, splits: [LostSplits.Split])] = []
+            var unknown: [Int64] = []
+            for transaction in empty {
+                if let splits = try lost.plan(transaction) { rebuilt.append((transaction, splits)) } else { unknown.append(transaction) }
+            }
+            if !unknown.isEmpty {
+                try context.db.execute(sql: "DROP TABLE IF EXISTS temp.rebuild_gone; CREATE TEMP TABLE rebuild_gone (id INTEGER PRIMARY KEY)")
+                let add = try BulkStatement(context.db, sql: "INSERT INTO temp.rebuild_gone (id) VALUES (?)")
+                for transaction in unknown { try add.run(transaction) }
+                let gone = "SELECT id FROM temp.rebuild_gone"
+                try context.delete(.emptyTransaction, "document_lines", rows: "SELECT id FROM document_lines WHERE transaction_id IN (\(gone))")
+                try context.delete(.emptyTransaction, "documents", rows: "SELECT transaction_id FROM documents WHERE transaction_id IN (\(gone))")
+                try context.delete(.emptyTransaction, "transactions", rows: gone)
+                try context.db.execute(sql: "DROP TABLE temp.rebuild_gone")
+            }
+            guard !rebuilt.isEmpty else { return }
+            let suspense = try rebuilt.contains { $0.splits.contains { $0.account == nil } } ? context.suspense(for: .emptyTransaction) : nil
+            try context.db.execute(sql: """
+                DROP TABLE IF EXISTS temp.rebuild_lost;
+                CREATE TEMP TABLE rebuild_lost (seq INTEGER PRIMARY KEY, transaction_id INTEGER, account_id INTEGER,
+                                                party_id INTEGER, amount INTEGER, memo TEXT)
+                """)
+            let plan = try BulkStatement(context.db, sql: """
+                INSERT INTO temp.rebuild_lost (transaction_id, account_id, party_id, amount, memo) VALUES (?, ?, ?, ?, ?)
+                """)
+            for (transaction, splits) in rebuilt {
+                for split in splits { try plan.run(transaction, split.account ?? suspense, split.party, split.amount, split.memo) }
+            }
+            try context.insertNew(.emptyTransaction, "splits", insert: """
+                INSERT INTO splits (transaction_id, account_id, party_id, amount, memo, cleared, reconciliation_id)
+                SELECT transaction_id, account_id, party_id, amount, memo, 'n', NULL FROM temp.rebuild_lost ORDER BY seq
+                """)
+            try context.db.execute(sql: "DROP TABLE temp.rebuild_lost")
+            context.invalidate(.byTransaction)
+            context.invalidate(.byAccountPartyStatement)
         }),
         FindingEntry(.partyMissing, .error, title: "Customers, vendors or other names that no longer exist", nativePass: .judges, checks: [
             Check(scan: "transactions", needs: [.table("parties")],

@@ -97,6 +97,15 @@ import Testing
                 INSERT INTO transactions (kind, date, created_at, modified_at) VALUES (?, '2025-03-01', '2025-03-01T09:00:00Z', '2025-03-01T09:00:00Z')
                 """, arguments: [random.pick(["check", "invoice", "bill", "journal"])])
         }),
+        ("lose a transaction's splits", { db, random in
+            try db.execute(sql: "DELETE FROM splits WHERE transaction_id = ?",
+                           arguments: [try pick(db, "SELECT id FROM transactions", &random)])
+        }),
+        ("lose a page of splits", { db, random in
+            // A zeroed page: a run of splits by rowid, whole transactions and parts of them.
+            let first = try pick(db, "SELECT id FROM splits", &random) ?? 0
+            try db.execute(sql: "DELETE FROM splits WHERE id BETWEEN ? AND ?", arguments: [first, first + Int64(random.int(5...40))])
+        }),
         ("drop an index", { db, random in
             try db.execute(sql: "DROP INDEX IF EXISTS \(random.pick(["splits_account", "transactions_date", "accounts_name"]))")
         }),
