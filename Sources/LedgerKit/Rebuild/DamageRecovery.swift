@@ -50,6 +50,7 @@ final class DamageRecovery {
             CREATE TEMP TABLE recovery_known (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
             CREATE TEMP TABLE recovery_doubt (tbl TEXT NOT NULL, id INTEGER NOT NULL, why TEXT NOT NULL, PRIMARY KEY (tbl, id));
             CREATE TEMP TABLE recovery_changed (id PRIMARY KEY);
+            CREATE TEMP TABLE recovery_restored (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
             CREATE TEMP TABLE recovery_evidence (tbl TEXT NOT NULL, id INTEGER NOT NULL, balance INTEGER NOT NULL, PRIMARY KEY (tbl, id));
             """)
         let gap = try db.makeStatement(sql: "INSERT INTO temp.recovery_gap (tbl, lo, hi) VALUES (?, ?, ?)")
@@ -179,7 +180,11 @@ final class DamageRecovery {
             INSERT OR IGNORE INTO main."\(table)" (\(list))
             SELECT \(list) FROM snap."\(table)" WHERE rowid IN (SELECT id FROM temp.rebuild_rows)
             """)
-        let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM main.\"\(table)\" WHERE rowid IN (SELECT id FROM temp.rebuild_rows)") ?? 0
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO temp.recovery_restored (tbl, id)
+            SELECT ?, rowid FROM main."\(table)" WHERE rowid IN (SELECT id FROM temp.rebuild_rows)
+            """, arguments: [table])
+        let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM temp.recovery_restored WHERE tbl = ?", arguments: [table]) ?? 0
         if count > 0 { restored[table] = count }
     }
 
@@ -301,12 +306,14 @@ final class DamageRecovery {
 
     /// The rows of the damaged original that are not in the working copy now,
     /// whether salvage or a repair removed them, and whether that count is
-    /// exact.
+    /// exact. A row the damage took counts as lost unless the snapshot gave it
+    /// back, even when a repair made a new row with its id.
     func count(_ table: String) throws -> (rows: Int, exact: Bool, why: String?) {
         let salvaged = salvage.first { $0.table == table }
         let gone = try Int.fetchOne(db, sql: """
             SELECT (SELECT COUNT(*) FROM temp.recovery_known k WHERE k.tbl = ?1
-                      AND NOT EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = k.id))
+                      AND NOT EXISTS (SELECT 1 FROM temp.recovery_restored r WHERE r.tbl = ?1 AND r.id = k.id
+                                      AND EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = k.id)))
                  + (SELECT COUNT(DISTINCT r.row_id) FROM repair_actions r WHERE r.run_id = ?2 AND r.table_name = ?1 AND r.action = 'delete'
                       AND NOT EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = r.row_id)
                       AND NOT EXISTS (SELECT 1 FROM temp.recovery_known k WHERE k.tbl = ?1 AND k.id = r.row_id)

@@ -52,6 +52,12 @@ struct LastGoodCopy {
             AtomicFile.removeDatabaseFiles(at: destination)
             do {
                 try Restorer.decompress(snapshot, to: destination, near: destination, with: keys)
+                // Its manifest is the location's word: what it holds must be a sound company file too.
+                if let reason = unsound(destination) {
+                    AtomicFile.removeDatabaseFiles(at: destination)
+                    search.notes.append("\(snapshot.path) was passed over: \(reason)")
+                    continue
+                }
                 search.found = LastGoodCopy(snapshot: snapshot, path: destination)
                 return search
             } catch {
@@ -60,5 +66,15 @@ struct LastGoodCopy {
             }
         }
         return search
+    }
+
+    /// Why the decompressed snapshot at `path` cannot be read rows from, or nil.
+    private static func unsound(_ path: String) -> String? {
+        guard let header = try? FileHeader.read(path: path), header.isCompanyFile else { return "it does not hold a company file" }
+        guard header.userVersion == Schema.formatVersion else { return "it holds a company file of format \(header.userVersion)" }
+        let access = ReadOnlyAccess(path: path)
+        defer { access.close() }
+        let check = try? access.connect().inDatabase { db in try String.fetchOne(db, sql: "PRAGMA quick_check(1)") }
+        return check == "ok" ? nil : "SQLite's check of what it holds failed"
     }
 }

@@ -86,6 +86,16 @@ public struct TableLoss: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case table, lost, exact, why, fromSnapshot = "from_snapshot", fromIndexes = "from_indexes"
     }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(table, forKey: .table)
+        try container.encode(lost, forKey: .lost)
+        try container.encode(exact, forKey: .exact)
+        try container.encode(why, forKey: .why)
+        try container.encode(fromSnapshot, forKey: .fromSnapshot)
+        try container.encode(fromIndexes, forKey: .fromIndexes)
+    }
 }
 
 /// An account's or a name's balance that a rebuild kept as it was before the
@@ -139,6 +149,22 @@ public struct DamageOutcome: Encodable, Sendable {
         case restored = "restored_from_snapshot", replaced = "replaced_from_snapshot", changedSince = "changed_since_snapshot"
         case notes, loss, keptBalances = "kept_balances", unconfirmed = "read_from_damaged_pages"
         case snapshotWouldBringBack = "snapshot_would_bring_back"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        // Scripts read a null, not a missing key, when there is none.
+        try container.encode(cutShortBy, forKey: .cutShortBy)
+        try container.encode(snapshot, forKey: .snapshot)
+        try container.encode(snapshotTakenAt, forKey: .snapshotTakenAt)
+        try container.encode(restored, forKey: .restored)
+        try container.encode(replaced, forKey: .replaced)
+        try container.encode(changedSince, forKey: .changedSince)
+        try container.encode(notes, forKey: .notes)
+        try container.encode(loss, forKey: .loss)
+        try container.encode(keptBalances, forKey: .keptBalances)
+        try container.encode(unconfirmed, forKey: .unconfirmed)
+        try container.encode(snapshotWouldBringBack, forKey: .snapshotWouldBringBack)
     }
 
     /// Whether every row of the damaged original came back as it was.
