@@ -97,10 +97,10 @@ import Testing
         let entry = try #require((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first)
         #expect(Set(entry.keys) == ["path", "bytes", "created_at", "encrypted"])
         #expect(entry["created_at"] as? String == snapshot["created_at"] as? String)
-        let refused = try Ledger.run("restore", backups, "--to", folder.file("r.db"), "--at", "2099-01-01")
+        let refused = try Ledger.run("restore", backups, "--to", folder.file("r.db"), "--stem", "acme", "--at", "2099-01-01")
         #expect(refused.status == 2 && refused.stderr.contains("is encrypted: give the identity file"), "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.file("r.db")))
-        let restored = try Ledger.run("restore", backups, "--to", folder.file("r.db"), "--identity", key)
+        let restored = try Ledger.run("restore", backups, "--to", folder.file("r.db"), "--stem", "acme", "--identity", key)
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(try sha256(folder.file("r.db")) == sha)
         let read = try Ledger.run("snapshots", backups, "--json", "--identity", key)
@@ -243,7 +243,7 @@ import Testing
         let listed = try Ledger.run(["snapshots", "s3://\(bucket)/acme", "--json"], environment: environment)
         let entry = try #require((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first)
         #expect(entry["kind"] as? String == "scheduled" && entry["encrypted"] as? Bool == true && entry["company"] == nil)
-        let restored = try Ledger.run(["restore", "s3://\(bucket)/acme", "--to", folder.file("r.db"), "--identity", key],
+        let restored = try Ledger.run(["restore", "s3://\(bucket)/acme", "--to", folder.file("r.db"), "--stem", "acme", "--identity", key],
                                       environment: environment)
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(try sha256(folder.file("r.db")) == sha)

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// Backups never let the last good copy go: issue 24's reproductions, run
-/// with the built binary.
+/// Backups never let the last good copy go, and restore restores the right
+/// company: issue 24's reproductions, run with the built binary.
 @Suite struct GoodCopyCommandTests {
     let folder = TemporaryDirectory()
 
@@ -220,5 +220,38 @@ import Testing
         // A fresh backup is a good copy again.
         #expect(try Ledger.run("backup", file, "--to", backups).status == 0)
         #expect(try Ledger.run("check-backups", backups).status == 0)
+    }
+
+    @Test func restoreChoosesOnlyAmongSnapshotsOfTheTargetsOwnName() throws {
+        let shared = folder.file("shared")
+        var sha: [String: String] = [:]
+        for (stem, name) in [("baker", "Baker"), ("acme", "Acme"), ("acme-west", "Acme West"), ("zimmer", "Zimmer")] {
+            let file = try sample("\(stem).db", company: name)
+            let made = try json(try Ledger.run("backup", file, "--to", shared, "--json").stdout)
+            sha[stem] = made["database_sha256"] as? String
+            Thread.sleep(forTimeInterval: 1.1)  // Zimmer's is the newest of all.
+        }
+        let copy = folder.file("baker-copy.db")
+        let refused = try Ledger.run("restore", shared, "--to", copy)
+        #expect(refused.status == 2)
+        #expect(refused.stderr == "ledger: \(shared) holds no snapshots of baker-copy; it holds snapshots of acme, acme-west, baker, zimmer; "
+            + "name one with --stem.\n")
+        #expect(!FileManager.default.fileExists(atPath: copy))
+        let other = try Ledger.run("restore", shared, "--to", folder.file("other.db"))
+        #expect(other.status == 2 && other.stderr.hasPrefix("ledger: \(shared) holds no snapshots of other; it holds snapshots of acme,"))
+
+        let named = try Ledger.run("restore", shared, "--to", copy, "--stem", "baker")
+        #expect(named.status == 0, "\(named.stderr)")
+        #expect(try company(copy) == "Baker")
+        try FileManager.default.createDirectory(atPath: folder.file("r"), withIntermediateDirectories: true)
+        for (stem, name) in [("baker", "Baker"), ("acme", "Acme"), ("acme-west", "Acme West")] {
+            let target = folder.file("r/\(stem).db")
+            let restored = try Ledger.run("restore", shared, "--to", target, "--json")
+            #expect(restored.status == 0, "\(restored.stderr)")
+            #expect(try company(target) == name)
+            let snapshot = try #require(try json(restored.stdout)["snapshot"] as? [String: Any])
+            #expect((snapshot["manifest"] as? [String: Any])?["database_sha256"] as? String == sha[stem])
+        }
+        #expect(try Ledger.run("restore", shared, "--to", copy, "--stem", "").status == 64)
     }
 }
