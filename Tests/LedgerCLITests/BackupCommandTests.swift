@@ -55,11 +55,11 @@ import Testing
         #expect(check.stdout.hasSuffix("1 of 1 snapshots are whole.\n"))
 
         let target = folder.file("restored.db")
-        let restored = try Ledger.run("restore", backups, "--to", target, "--at", "2099-01-01")
+        let restored = try Ledger.run("restore", backups, "--to", target, "--stem", "acme", "--at", "2099-01-01")
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(try sha256(target) == snapshot["database_sha256"] as? String)
         #expect(try Ledger.run("verify", target).status == 0)
-        let early = try Ledger.run("restore", backups, "--to", target, "--at", "2001-01-01T00:00:00Z")
+        let early = try Ledger.run("restore", backups, "--to", target, "--stem", "acme", "--at", "2001-01-01T00:00:00Z")
         #expect(early.status == 2)
         #expect(early.stderr.contains("the oldest is from"))
         #expect(try Ledger.run("restore", backups, "--to", target, "--at", "soon").status == 64)

@@ -97,10 +97,10 @@ import Testing
         let entry = try #require((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first)
         #expect(Set(entry.keys) == ["path", "bytes", "created_at", "encrypted"])
         #expect(entry["created_at"] as? String == snapshot["created_at"] as? String)
-        let refused = try Ledger.run("restore", backups, "--to", folder.file("r.db"), "--at", "2099-01-01")
+        let refused = try Ledger.run("restore", backups, "--to", folder.file("r.db"), "--stem", "acme", "--at", "2099-01-01")
         #expect(refused.status == 2 && refused.stderr.contains("is encrypted: give the identity file"), "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.file("r.db")))
-        let restored = try Ledger.run("restore", backups, "--to", folder.file("r.db"), "--identity", key)
+        let restored = try Ledger.run("restore", backups, "--to", folder.file("r.db"), "--stem", "acme", "--identity", key)
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(try sha256(folder.file("r.db")) == sha)
         let read = try Ledger.run("snapshots", backups, "--json", "--identity", key)
@@ -197,10 +197,29 @@ import Testing
         #expect(names.count == 2 && names.allSatisfy { $0.hasSuffix(".db.gz.age") }, "\(names)")
         let listed = try Ledger.run("snapshots", backups, "--identity", key)
         #expect(listed.stdout.contains("pre-rebuild") && listed.stdout.contains("manual"), "\(listed.stdout)")
-        // prune needs names only.
-        let pruned = try Ledger.run("prune", backups, "--keep-last", "1")
+        // Without a key, prune cannot tell which is clean: the older one may be the last good copy, and stays.
+        let sealed = names.map { backups + "/" + $0 }.sorted()
+        let blind = try Ledger.run("prune", backups, "--keep-last", "1")
+        #expect(blind.status == 0, "\(blind.stderr)")
+        let inOrder = try Ledger.run("snapshots", backups, "--json")
+        let order = try #require(try JSONSerialization.jsonObject(with: Data(inOrder.stdout.utf8)) as? [[String: Any]]).compactMap { $0["path"] as? String }
+        #expect(order.count == 2)
+        #expect(blind.stdout == "Kept \(order[0]): encrypted, it may be the newest clean snapshot of acme.db; give --identity to tell "
+            + "(the rules alone would have pruned it)\nkeep   \(order[1]) (newest, last 1, may be newest clean)\n2 kept, 0 removed.\n", "\(blind.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: backups).filter { $0.hasSuffix(".age") }.sorted() == sealed.map { URL(fileURLWithPath: $0).lastPathComponent })
+        // With the key it can: the pre-rebuild snapshot was not verified, so the manual one is the last good copy.
+        let opened = try Ledger.run("prune", backups, "--keep-last", "1", "--identity", key)
+        #expect(opened.status == 0, "\(opened.stderr)")
+        #expect(opened.stdout == "Kept \(order[0]): the newest clean snapshot of acme.db (the rules alone would have pruned it)\n"
+            + "keep   \(order[1]) (newest, last 1)\n2 kept, 0 removed.\n", "\(opened.stdout)")
+        // A newer clean backup is the last good copy; the older two go.
+        let newer = try json(try Ledger.run("backup", file, "--to", backups, "--json").stdout)
+        let newest = try #require(newer["path"] as? String)
+        let pruned = try Ledger.run("prune", backups, "--keep-last", "1", "--identity", key)
         #expect(pruned.status == 0, "\(pruned.stderr)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: backups).filter { $0.hasSuffix(".age") }.count == 1)
+        #expect(pruned.stdout == "removed \(order[0])\nremoved \(order[1])\nkeep   \(newest) (newest, last 1, newest clean)\n1 kept, 2 removed.\n",
+                "\(pruned.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: backups).filter { $0.hasSuffix(".age") } == [URL(fileURLWithPath: newest).lastPathComponent])
     }
 
     @Test func encryptedSnapshotsInObjectStorageKeepOnlyTheirKindAndTimeInTheClear() throws {
@@ -224,7 +243,7 @@ import Testing
         let listed = try Ledger.run(["snapshots", "s3://\(bucket)/acme", "--json"], environment: environment)
         let entry = try #require((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first)
         #expect(entry["kind"] as? String == "scheduled" && entry["encrypted"] as? Bool == true && entry["company"] == nil)
-        let restored = try Ledger.run(["restore", "s3://\(bucket)/acme", "--to", folder.file("r.db"), "--identity", key],
+        let restored = try Ledger.run(["restore", "s3://\(bucket)/acme", "--to", folder.file("r.db"), "--stem", "acme", "--identity", key],
                                       environment: environment)
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(try sha256(folder.file("r.db")) == sha)

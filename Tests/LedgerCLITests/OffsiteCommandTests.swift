@@ -74,11 +74,11 @@ import Testing
         #expect(String(try shell("sha256sum '\(folder.file("from-aws.db"))'").output.prefix(64)) == localSha)
 
         // Restore by time; a time before the oldest is refused in one line.
-        let restored = try ledger("restore", "s3://\(bucket)/clients/acme", "--to", folder.file("restored.db"), "--at", "2099-01-01")
+        let restored = try ledger("restore", "s3://\(bucket)/clients/acme", "--to", folder.file("restored.db"), "--stem", "acme", "--at", "2099-01-01")
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(String(try shell("sha256sum '\(folder.file("restored.db"))'").output.prefix(64)) == sha)
-        let early = try ledger("restore", "s3://\(bucket)/clients/acme", "--to", folder.file("early.db"), "--at", "2000-01-01")
-        #expect(early.status == 2 && early.stderr.split(separator: "\n").count == 1, "\(early.stderr)")
+        let early = try ledger("restore", "s3://\(bucket)/clients/acme", "--to", folder.file("early.db"), "--stem", "acme", "--at", "2000-01-01")
+        #expect(early.status == 2 && early.stderr.split(separator: "\n").count == 1 && early.stderr.contains("the oldest is from"), "\(early.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.file("early.db")))
 
         // check-backups reads every byte: a damaged copy put there is caught.
@@ -93,6 +93,53 @@ import Testing
         let pruned = try ledger("prune", "s3://\(bucket)/clients/acme", "--keep-last", "1")
         #expect(pruned.status == 0, "\(pruned.stderr)")
         #expect(try keys(bucket, "clients/acme/").count == 1)
+    }
+
+    @Test func inObjectStorageTheLastGoodCopyStaysAndRestoreChoosesTheRightCompany() throws {
+        let bucket = try bucket()
+        let file = folder.file("co.db")
+        #expect(try Ledger.run("sample", file, "--transactions", "200", "--seed", "5").status == 0)
+        let place = "s3://\(bucket)/bk"
+        let first = try ledger("backup", file, "--to", place, "--json")
+        #expect(first.status == 0, "\(first.stderr)")
+        let clean = try #require(try json(first.stdout)["path"] as? String)
+        let cleanAt = try #require(try json(first.stdout)["created_at"] as? String)
+        let cleanSha = try #require(try json(first.stdout)["database_sha256"] as? String)
+
+        // A name dated in the future, put there by hand before the next backup, never outranks it:
+        // the time that counts is the earlier of the name's and the object's LastModified.
+        let local = try #require(try json(try Ledger.run("backup", file, "--to", folder.file("local"), "--json").stdout)["path"] as? String)
+        #expect(try aws("s3", "cp", local, "s3://\(bucket)/future/co-20991231T000000Z.db.gz").status == 0)
+        Thread.sleep(forTimeInterval: 1.1)
+        let fresh = try ledger("backup", file, "--to", "s3://\(bucket)/future", "--keep-last", "1", "--json")
+        #expect(fresh.status == 0, "\(fresh.stderr)")
+        let freshPath = try #require(try json(fresh.stdout)["path"] as? String)
+        #expect(try json(fresh.stdout)["pruned"] as? [String] == ["s3://\(bucket)/future/co-20991231T000000Z.db.gz"])
+        #expect(try keys(bucket, "future/") == [String(freshPath.dropFirst("s3://\(bucket)/".count))])
+
+        #expect(try shell("truncate -s 100000 '\(file)'").status == 0)
+        var newest = ""
+        for round in 1...2 {
+            let damaged = try ledger("backup", file, "--to", place, "--keep-last", "1")
+            #expect(damaged.status == 1, "round \(round): \(damaged.stderr)")
+            #expect(damaged.stdout.hasPrefix((round == 2 ? "Pruned \(newest)\n" : "")
+                + "Kept \(clean): the newest clean snapshot of co.db (the rules alone would have pruned it)\n"), "\(damaged.stdout)")
+            #expect(damaged.stderr.contains("not a good copy: the company file cannot be read (verify: skipped). "
+                + "The newest clean snapshot of co is \(clean), taken \(cleanAt) ("), "\(damaged.stderr)")
+            let left = try keys(bucket, "bk/").map { "s3://\(bucket)/\($0)" }
+            #expect(left.count == 2 && left.contains(clean), "round \(round): \(left)")
+            newest = try #require(left.first { $0 != clean })
+        }
+        let checked = try ledger("check-backups", place)
+        #expect(checked.status == 1)
+        #expect(checked.stdout.contains("\nco: NOT SAFE: its newest snapshot is not a good copy (verify: skipped): \(newest)\n"), "\(checked.stdout)")
+
+        let other = try ledger("restore", place, "--to", folder.file("other.db"))
+        #expect(other.status == 2)
+        #expect(other.stderr == "ledger: \(place) holds no snapshots of other; it holds snapshots of co; name one with --stem.\n")
+        let named = try ledger("restore", place, "--to", folder.file("other.db"), "--stem", "co", "--at", cleanAt)
+        #expect(named.status == 0, "\(named.stderr)")
+        #expect(String(try shell("sha256sum '\(folder.file("other.db"))'").output.prefix(64)) == cleanSha)
     }
 
     @Test func preRebuildAndPreRestoreSnapshotsCanGoOffSite() throws {
@@ -162,7 +209,7 @@ import Testing
         let made = try ledger("backup", file, "--to", "s3://\(bucket)/acme", "--json", endpoint: flaky.endpoint)
         #expect(made.status == 0, "\(made.stderr)")
         let sha = try #require(try json(made.stdout)["database_sha256"] as? String)
-        let restored = try ledger("restore", "s3://\(bucket)/acme", "--to", folder.file("restored.db"), endpoint: flaky.endpoint)
+        let restored = try ledger("restore", "s3://\(bucket)/acme", "--to", folder.file("restored.db"), "--stem", "acme", endpoint: flaky.endpoint)
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(String(try shell("sha256sum '\(folder.file("restored.db"))'").output.prefix(64)) == sha)
         #expect(flaky.requests.compactMap(\.fault).count == 4, "\(flaky.requests.compactMap(\.fault))")
@@ -201,13 +248,15 @@ import Testing
         // A request a killed backup had fully sent may still be completing on the server: let it land.
         Thread.sleep(forTimeInterval: 2)
         // Every object under a snapshot's name is whole: gzip-valid, the size and SHA-256 its manifest says.
+        // None was verified (--no-verify), so none is a good copy: that needs a person (exit 1).
         let checked = try ledger("check-backups", "s3://\(bucket)/acme")
-        #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
         let names = try keys(bucket, "acme/").filter { $0.hasSuffix(".gz") }
-        #expect(checked.stdout.hasSuffix("\(names.count) of \(names.count) snapshots are whole.\n") || names.isEmpty, "\(checked.stdout)")
+        #expect(checked.status == (names.isEmpty ? 0 : 1), "\(checked.stdout)\(checked.stderr)")
+        #expect(checked.stdout.hasSuffix("acme: NOT SAFE: none of its \(names.count) snapshot\(names.count == 1 ? "" : "s") is a good copy\n"
+            + "\(names.count) of \(names.count) snapshots are whole.\n") || names.isEmpty, "\(checked.stdout)")
         // A later backup is not held up by the lease a killed one left, and
         // clears the partial files killed ones left beside the company file.
-        let after = try ledger("backup", file, "--to", "s3://\(bucket)/acme", "--no-verify", "--wait", "5")
+        let after = try ledger("backup", file, "--to", "s3://\(bucket)/acme", "--wait", "5")
         #expect(after.status == 0, "\(after.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".") } == [])
     }

@@ -18,6 +18,8 @@ public struct RestoreResult: Codable, Sendable {
 /// Why a restore was refused. The target is untouched in every case.
 public enum RestoreError: LocalizedError, Equatable, Sendable {
     case noSnapshots(folder: String)
+    /// The place holds snapshots, but none of the company file asked for; `held` are the stems it holds.
+    case noSnapshotsOf(stem: String, folder: String, held: [String])
     /// The place holds snapshots, but none can be read; the reason is the first one's.
     case noReadableSnapshots(folder: String, reason: String)
     case beforeOldest(time: String, oldest: String)
@@ -29,6 +31,9 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
         switch self {
         case .noSnapshots(let folder):
             return "No snapshots in \(folder). Name the folder that 'ledger backup --to' writes to."
+        case .noSnapshotsOf(let stem, let folder, let held):
+            let named = held.prefix(10).map(Self.printable).joined(separator: ", ") + (held.count > 10 ? " and \(held.count - 10) more" : "")
+            return "\(folder) holds no snapshots of \(Self.printable(stem)); it holds snapshots of \(named); name one with --stem."
         case .noReadableSnapshots(let folder, let reason):
             return "No snapshot in \(folder) can be read. \(reason)"
         case .beforeOldest(let time, let oldest):
@@ -41,35 +46,46 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
             return "\(target) holds \(targetCompany), but the snapshot is of \(snapshotCompany). Add --force to replace it anyway."
         }
     }
+
+    /// A name from someone else's disk as one line can show it: control characters become `?`.
+    private static func printable(_ name: String) -> String {
+        String(String.UnicodeScalarView(name.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
+    }
 }
 
 /// Restores snapshots (SPEC §4): checks the SHA-256 before touching anything,
 /// snapshots the file it replaces (`pre-restore`), replaces it atomically.
 public enum Restorer {
-    /// Picks the snapshot a restore uses: `source` itself if it is a file, else
-    /// the newest in the folder taken at or before `time` (newest of all without),
-    /// preferring snapshots of a file named like `target`.
-    /// Encrypted snapshots are chosen by their names' times, and read with `keys`.
-    public static func choose(_ source: String, target: String, at time: Date?,
+    /// Picks the snapshot a restore uses: `source` itself if it names one
+    /// snapshot, else, among the snapshots there of `target`'s own stem (or of
+    /// `stem`), never another's, the newest taken at or before `time` (the
+    /// newest of all without), by `Snapshot.takenAt`. Encrypted snapshots no
+    /// key opens are chosen by their names' times, and read with `keys`.
+    /// - Throws: `RestoreError.noSnapshotsOf` when the place holds snapshots,
+    ///   but none of that stem, naming the stems it holds.
+    public static func choose(_ source: String, target: String, stem: String? = nil, at time: Date?,
                               with keys: SnapshotIdentities = SnapshotIdentities()) throws -> Snapshot {
         let (location, named) = try BackupLocation.source(source)
         if let named { return try location.snapshot(at: named, with: keys) }
         let listing = try location.list(with: keys)
-        var snapshots = listing.snapshots
-        let name = URL(fileURLWithPath: target).lastPathComponent
-        if snapshots.contains(where: { $0.source == name }) {
-            snapshots = snapshots.filter { $0.source == name }
-        }
+        let wanted = stem ?? SnapshotName.stem(of: target)
+        let snapshots = listing.snapshots.filter { $0.stem == wanted }
         guard let oldest = snapshots.first, let newest = snapshots.last else {
-            if let unreadable = listing.unreadable.first {
-                throw RestoreError.noReadableSnapshots(folder: source, reason: unreadable.reason)
+            // Files named as this company's snapshots whose head cannot be read say more than the other stems.
+            let unreadable = listing.unreadable.filter {
+                SnapshotName.parse(URL(fileURLWithPath: $0.path).lastPathComponent)?.stem == wanted
             }
+            let held = Set(listing.snapshots.map(\.stem)).sorted()
+            if let first = unreadable.first ?? (held.isEmpty ? listing.unreadable.first : nil) {
+                throw RestoreError.noReadableSnapshots(folder: source, reason: first.reason)
+            }
+            if !held.isEmpty { throw RestoreError.noSnapshotsOf(stem: wanted, folder: source, held: held) }
             throw RestoreError.noSnapshots(folder: source)
         }
         guard let time else { return newest }
-        let limit = Timestamp.string(from: time)
-        guard let chosen = snapshots.last(where: { $0.createdAt <= limit }) else {
-            throw RestoreError.beforeOldest(time: limit, oldest: oldest.createdAt)
+        guard let chosen = snapshots.last(where: { ($0.takenAt ?? .distantPast) <= time }) else {
+            throw RestoreError.beforeOldest(time: Timestamp.string(from: time),
+                                            oldest: oldest.takenAt.map(Timestamp.string(from:)) ?? oldest.createdAt)
         }
         return chosen
     }

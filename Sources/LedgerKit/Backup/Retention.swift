@@ -1,7 +1,7 @@
 import Foundation
 
 /// Which snapshots to keep (restic's `forget` rules): a snapshot stays if any
-/// rule keeps it, and the newest of each company file always stays.
+/// rule keeps it; the newest, and the newest `clean` one, of each company file always stay.
 public struct RetentionPolicy: Codable, Equatable, Sendable {
     public var last: Int = 0
     public var daily: Int = 0
@@ -20,59 +20,95 @@ public struct RetentionPolicy: Codable, Equatable, Sendable {
 
 /// What pruning decides for one snapshot, and why.
 public struct RetentionDecision: Codable, Equatable, Sendable {
+    /// Why a snapshot no rule keeps stays all the same.
+    public enum Safeguard: String, Codable, Sendable {
+        /// It is the newest snapshot of its company file whose verify is `clean`: the last good copy.
+        case newestClean = "newest-clean"
+        /// It is encrypted, no key given opens it, and it is newer than the
+        /// newest known clean one: it may be the last good copy.
+        case mayBeNewestClean = "may-be-newest-clean"
+        /// The backup that prunes has just taken it.
+        case justTaken = "just-taken"
+    }
+
     public var snapshot: Snapshot
     public var keep: Bool
-    /// Why it stays ("last 1", "daily 2026-11-20", "weekly 2026-W47", "monthly 2026-11", "newest").
+    /// Why it stays ("newest", "last 1", "daily 2026-11-20", "weekly 2026-W47",
+    /// "monthly 2026-11", "newest clean", "may be newest clean", "just taken").
     public var reasons: [String]
+    /// Set when it stays though no rule keeps it: the rules alone would have removed it.
+    public var safeguard: Safeguard?
 }
 
 public enum Retention {
-    /// Decides, for snapshots of each source file separately: days, ISO weeks and
-    /// months are those of the snapshot's UTC time; each rule keeps the newest
-    /// snapshot of each of its last N periods that have one.
-    public static func decide(_ snapshots: [Snapshot], policy: RetentionPolicy) -> [RetentionDecision] {
+    /// Decides, for snapshots of each source file separately, newest first by
+    /// `Snapshot.takenAt` (so a name dated in the future never outranks a
+    /// snapshot taken since): days, ISO weeks and months are those of that
+    /// time in UTC; each rule keeps the newest snapshot of each of its last N
+    /// periods that have one. Beyond the rules, the newest snapshot whose
+    /// verify is `clean` stays, and so does every encrypted one newer than it
+    /// that no key opened (any may be the newest clean one), and `taken`.
+    public static func decide(_ snapshots: [Snapshot], policy: RetentionPolicy, taken: Snapshot? = nil) -> [RetentionDecision] {
         var calendar = Calendar(identifier: .iso8601)
-        calendar.timeZone = TimeZone(secondsFromGMT: 0)!
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
         var decisions: [RetentionDecision] = []
-        let groups = Dictionary(grouping: snapshots, by: \.source)
-        for source in groups.keys.sorted() {
-            let newestFirst = groups[source]!.sorted { SnapshotCatalog.isOlder($1, than: $0) }
-            var seen: [String: Set<String>] = ["daily": [], "weekly": [], "monthly": []]
+        for (_, group) in Dictionary(grouping: snapshots, by: \.source).sorted(by: { $0.key < $1.key }) {
+            let newestFirst = group.sorted { SnapshotCatalog.isOlder($1, than: $0) }
+            let (good, unknown) = CompanyStanding.lastGoodCopy(newestFirst: newestFirst)
+            let uncertain = Set(unknown.map(\.path))
+            var seen: [String: Set<String>] = [:]
             for (position, snapshot) in newestFirst.enumerated() {
                 var reasons: [String] = []
                 if position == 0 { reasons.append("newest") }
                 if position < policy.last { reasons.append("last \(position + 1)") }
-                let time = snapshot.createdAt
+                let time = snapshot.takenAt.map(Timestamp.string(from:)) ?? snapshot.createdAt
                 let day = String(time.prefix(10)), month = String(time.prefix(7))
                 var week = day
-                if let moment = Timestamp.parse(time) {
+                if let moment = snapshot.takenAt {
                     let parts = calendar.dateComponents([.yearForWeekOfYear, .weekOfYear], from: moment)
                     week = String(format: "%04d-W%02d", parts.yearForWeekOfYear ?? 0, parts.weekOfYear ?? 0)
                 }
                 for (rule, bucket, limit) in [("daily", day, policy.daily), ("weekly", week, policy.weekly),
                                               ("monthly", month, policy.monthly)] {
-                    if !seen[rule]!.contains(bucket) && seen[rule]!.count < limit {
-                        seen[rule]!.insert(bucket)
+                    let buckets = seen[rule, default: []]
+                    if !buckets.contains(bucket) && buckets.count < limit {
+                        seen[rule, default: []].insert(bucket)
                         reasons.append("\(rule) \(bucket)")
                     }
                 }
-                decisions.append(RetentionDecision(snapshot: snapshot, keep: !reasons.isEmpty, reasons: reasons))
+                let ruled = !reasons.isEmpty
+                var guards: [RetentionDecision.Safeguard] = []
+                if snapshot.path == good?.path { guards.append(.newestClean) }
+                if uncertain.contains(snapshot.path) { guards.append(.mayBeNewestClean) }
+                if snapshot.path == taken?.path { guards.append(.justTaken) }
+                reasons += guards.map { $0.rawValue.replacingOccurrences(of: "-", with: " ") }
+                decisions.append(RetentionDecision(snapshot: snapshot, keep: ruled || !guards.isEmpty, reasons: reasons,
+                                                   safeguard: ruled ? nil : guards.first))
             }
         }
         return decisions.sorted { SnapshotCatalog.isOlder($0.snapshot, than: $1.snapshot) }
     }
 
     /// Applies `policy` to the snapshots in the location `text` names (a
-    /// folder or `s3://…`): removes what no rule keeps (unless `dryRun`) and
+    /// folder or `s3://…`): removes what it does not keep (unless `dryRun`) and
     /// returns every decision, oldest first. Removing holds the location's
     /// lock, so no backup publishes meanwhile.
-    public static func prune(_ text: String, policy: RetentionPolicy, dryRun: Bool) throws -> [RetentionDecision] {
+    /// - Parameters:
+    ///   - keys: open encrypted snapshots, so their verify is known; without
+    ///     them, every encrypted snapshot that may be the newest clean one stays.
+    ///   - taken: the snapshot the calling backup has just taken, whose
+    ///     manifest it knows even when it is encrypted; it always stays.
+    public static func prune(_ text: String, policy: RetentionPolicy, dryRun: Bool,
+                             with keys: SnapshotIdentities = SnapshotIdentities(), taken: Snapshot? = nil) throws -> [RetentionDecision] {
         let location = try BackupLocation.open(text)
-        guard !dryRun else { return decide(try location.list(with: SnapshotIdentities()).snapshots, policy: policy) }
+        func decisions() throws -> [RetentionDecision] {
+            decide(try SnapshotCatalog.list(location, with: keys, knowing: taken), policy: policy, taken: taken)
+        }
+        guard !dryRun else { return try decisions() }
         return try location.exclusively {
-            let decisions = decide(try location.list(with: SnapshotIdentities()).snapshots, policy: policy)
-            for decision in decisions where !decision.keep { try location.remove(decision.snapshot) }
-            return decisions
+            let decided = try decisions()
+            for decision in decided where !decision.keep { try location.remove(decision.snapshot) }
+            return decided
         }
     }
 }

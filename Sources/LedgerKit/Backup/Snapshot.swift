@@ -67,9 +67,13 @@ public struct Snapshot: Codable, Equatable, Sendable {
     public var kind: SnapshotKind?
     /// The name of the company file it is of: the manifest's `source`, else from its name.
     public var source: String
+    /// When its location says it was written (`YYYY-MM-DDTHH:MM:SSZ`): a
+    /// file's modification time, an object's `LastModified`; nil when the
+    /// location did not say.
+    public var listedAt: String?
 
     /// A snapshot whose manifest was read.
-    public init(path: String, bytes: Int64, manifest: Manifest, encrypted: Bool = false) {
+    public init(path: String, bytes: Int64, manifest: Manifest, encrypted: Bool = false, listedAt: String? = nil) {
         self.path = path
         self.bytes = bytes
         self.manifest = manifest
@@ -77,18 +81,43 @@ public struct Snapshot: Codable, Equatable, Sendable {
         createdAt = manifest.createdAt
         kind = manifest.kind
         source = manifest.source
+        self.listedAt = listedAt
     }
 
     /// An encrypted snapshot read without a key: what its name says.
-    init?(sealedAt path: String, bytes: Int64, kind: SnapshotKind?) {
-        guard let (source, createdAt) = SnapshotName.parse(URL(fileURLWithPath: path).lastPathComponent) else { return nil }
+    init?(sealedAt path: String, bytes: Int64, kind: SnapshotKind?, listedAt: String? = nil) {
+        guard let named = SnapshotName.parse(URL(fileURLWithPath: path).lastPathComponent) else { return nil }
         self.path = path
         self.bytes = bytes
         manifest = nil
         encrypted = true
-        self.createdAt = createdAt
+        createdAt = named.createdAt
         self.kind = kind
-        self.source = source
+        source = named.source
+        self.listedAt = listedAt
+    }
+
+    /// When it was taken, as far as can be trusted: the time its manifest (or
+    /// name) says, unless that is later than the time its location lists it
+    /// written, which it cannot honestly be, then the listed time. A copy made
+    /// later (`cp`, `aws s3 cp`) keeps its own time; a name dated in the future
+    /// never outranks a snapshot taken since. Nil when neither time can be read.
+    public var takenAt: Date? {
+        let claimed = Timestamp.parse(createdAt), listed = listedAt.flatMap(Timestamp.parse)
+        guard let claimed, let listed else { return claimed ?? listed }
+        return min(claimed, listed)
+    }
+
+    /// Its verify, when its manifest could be read: nil for an encrypted snapshot read without a key.
+    public var verify: String? { manifest?.verify }
+
+    /// The stem of the company file it is a copy of (`acme-west` for
+    /// `acme-west.db`): its manifest's `source`'s, else its name's
+    /// (`acme-west-20261121T020000Z.db.gz.age`). Stems are matched whole:
+    /// `acme` is not `acme-west`.
+    public var stem: String {
+        if let manifest { return SnapshotName.stem(of: manifest.source) }
+        return SnapshotName.parse(URL(fileURLWithPath: path).lastPathComponent)?.stem ?? SnapshotName.stem(of: source)
     }
 }
 
@@ -98,19 +127,26 @@ enum SnapshotName {
     static let encryptedSuffix = ".age"
 
     static func make(source: String, at moment: Date, sequence: Int, encrypted: Bool = false) -> String {
-        let name = URL(fileURLWithPath: source).lastPathComponent
-        let dot = name.lastIndex(of: ".").flatMap { $0 == name.startIndex ? nil : $0 }
-        let stem = dot.map { String(name[..<$0]) } ?? name
-        let ext = dot.map { String(name[$0...]) } ?? ""
+        let (stem, ext) = split(source)
         let compact = Timestamp.string(from: moment).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
         return stem + "-" + compact + (sequence > 1 ? "-\(sequence)" : "") + ext + ".gz" + (encrypted ? encryptedSuffix : "")
     }
 
+    /// A company file's name without its folder and last extension: `acme` for `/books/acme.db`.
+    static func stem(of file: String) -> String { split(file).stem }
+
+    /// A file's name split before its last dot (a leading dot is part of the stem).
+    private static func split(_ file: String) -> (stem: String, ext: String) {
+        let name = file.split(separator: "/").last.map(String.init) ?? ""
+        let dot = name.lastIndex(of: ".").flatMap { $0 == name.startIndex ? nil : $0 }
+        return (dot.map { String(name[..<$0]) } ?? name, dot.map { String(name[$0...]) } ?? "")
+    }
+
     static func isEncrypted(_ name: String) -> Bool { name.hasSuffix(".gz" + encryptedSuffix) }
 
-    /// The company file's name and the time a snapshot's name says:
-    /// `acme-20261121T020000Z-2.db.gz.age` gives `acme.db` and `2026-11-21T02:00:00Z`.
-    static func parse(_ name: String) -> (source: String, createdAt: String)? {
+    /// The company file's name, its stem and the time a snapshot's name says:
+    /// `acme-20261121T020000Z-2.db.gz.age` gives `acme.db`, `acme` and `2026-11-21T02:00:00Z`.
+    static func parse(_ name: String) -> (source: String, stem: String, createdAt: String)? {
         var rest = name
         if rest.hasSuffix(encryptedSuffix) { rest.removeLast(encryptedSuffix.count) }
         guard rest.hasSuffix(".gz") else { return nil }
@@ -131,7 +167,8 @@ enum SnapshotName {
             func part(_ from: Int, _ count: Int) -> String { String(digits.dropFirst(from).prefix(count)) }
             let time = "\(part(0, 4))-\(part(4, 2))-\(part(6, 2))T\(part(9, 2)):\(part(11, 2)):\(part(13, 2))Z"
             guard Timestamp.parse(time) != nil else { continue }
-            return (String(decoding: bytes[..<(start - 1)], as: UTF8.self) + String(decoding: after, as: UTF8.self), time)
+            let stem = String(decoding: bytes[..<(start - 1)], as: UTF8.self)
+            return (stem + String(decoding: after, as: UTF8.self), stem, time)
         }
         return nil
     }

@@ -16,6 +16,17 @@ public enum SnapshotCatalog {
         try BackupLocation.open(text).list(with: keys)
     }
 
+    /// The snapshots in `location`, oldest first, with `taken` (a snapshot
+    /// just written there) as its writer knows it: with its manifest, even
+    /// when it is encrypted and `keys` do not open it.
+    static func list(_ location: any SnapshotLocation, with keys: SnapshotIdentities, knowing taken: Snapshot?) throws -> [Snapshot] {
+        try location.list(with: keys).snapshots.map { snapshot in
+            guard let taken, taken.path == snapshot.path, snapshot.manifest == nil, let manifest = taken.manifest else { return snapshot }
+            return Snapshot(path: snapshot.path, bytes: snapshot.bytes, manifest: manifest, encrypted: snapshot.encrypted,
+                            listedAt: snapshot.listedAt)
+        }
+    }
+
     /// How much of a snapshot's head is read for its manifest: the gzip header
     /// and its comment (a manifest is under 2 KiB; SPEC §4 sets no limit, so
     /// room to spare); for an encrypted one, its age header and first chunk too.
@@ -23,9 +34,13 @@ public enum SnapshotCatalog {
         encrypted ? 2 * AgeFile.sealedChunkSize : 64 * 1024
     }
 
-    /// Oldest first: by the manifest's time, then by the `-N` of snapshots taken in one second.
+    /// Oldest first: by the time each was taken (`Snapshot.takenAt`: never a
+    /// time later than its location lists it; one with no readable time is
+    /// the oldest), then by the `-N` of snapshots taken in one second.
     static func isOlder(_ first: Snapshot, than second: Snapshot) -> Bool {
-        (first.createdAt, sequence(first.path), first.path) < (second.createdAt, sequence(second.path), second.path)
+        let one = first.takenAt ?? .distantPast, other = second.takenAt ?? .distantPast
+        guard one == other else { return one < other }
+        return (sequence(first.path), first.path) < (sequence(second.path), second.path)
     }
 
     /// The `N` of a name `…Z-N.db.gz` (two snapshots in one second), else 1.
@@ -43,13 +58,15 @@ public enum SnapshotCatalog {
     /// The snapshot whose first bytes are `head`: an encrypted one is opened
     /// with `keys`, or, without any, known by its name (and `kind`, from the
     /// location's metadata).
-    static func snapshot(head: [UInt8], path: String, bytes: Int64, keys: SnapshotIdentities, kind: SnapshotKind?) throws -> Snapshot {
+    /// - Parameter listedAt: when the location says it was written.
+    static func snapshot(head: [UInt8], path: String, bytes: Int64, keys: SnapshotIdentities, kind: SnapshotKind?,
+                         listedAt: String?) throws -> Snapshot {
         guard SnapshotName.isEncrypted(URL(fileURLWithPath: path).lastPathComponent) else {
-            return try snapshot(head: head, path: path, bytes: bytes)
+            return try snapshot(head: head, path: path, bytes: bytes, listedAt: listedAt)
         }
         // Without a key that opens it, it is known by its name.
         func sealed() throws -> Snapshot {
-            guard let sealed = Snapshot(sealedAt: path, bytes: bytes, kind: kind) else {
+            guard let sealed = Snapshot(sealedAt: path, bytes: bytes, kind: kind, listedAt: listedAt) else {
                 throw BackupError.damagedSnapshot("\(path) is not named like a snapshot")
             }
             return sealed
@@ -63,19 +80,19 @@ public enum SnapshotCatalog {
         } catch {
             throw EncryptionError.damaged(path: path, reason: SnapshotSealing.reason(error))
         }
-        var opened = try snapshot(head: plain, path: path, bytes: bytes)
+        var opened = try snapshot(head: plain, path: path, bytes: bytes, listedAt: listedAt)
         opened.encrypted = true
         return opened
     }
 
     /// The snapshot whose first bytes (decrypted) are `head`.
-    static func snapshot(head: [UInt8], path: String, bytes: Int64) throws -> Snapshot {
+    static func snapshot(head: [UInt8], path: String, bytes: Int64, listedAt: String? = nil) throws -> Snapshot {
         guard let header = Gzip.parseHeader(head), let comment = header.comment else {
             throw BackupError.damagedSnapshot("\(path) has no readable gzip header with a manifest")
         }
         guard let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(comment.utf8)) else {
             throw BackupError.damagedSnapshot("the manifest of \(path) is not valid")
         }
-        return Snapshot(path: path, bytes: bytes, manifest: manifest)
+        return Snapshot(path: path, bytes: bytes, manifest: manifest, listedAt: listedAt)
     }
 }

@@ -18,9 +18,37 @@ public struct SnapshotCheck: Codable, Equatable, Sendable {
     public var encrypted: Bool
 }
 
+/// What checking a backup location found: each snapshot, and where each
+/// company file's good copies stand.
+public struct BackupCheck: Codable, Equatable, Sendable {
+    /// Each snapshot read or listed, by path.
+    public var snapshots: [SnapshotCheck]
+    /// Each company file (by stem) the location holds snapshots of.
+    public var companies: [CompanyStanding]
+    /// Whether a person needs to look: a snapshot not whole, or a company
+    /// without a recent good copy.
+    public var ok: Bool { snapshots.allSatisfy(\.ok) && companies.allSatisfy(\.ok) }
+}
+
 /// Reads every byte of every snapshot, like `restic check --read-data`, or
 /// of a random sample of them (`--read-data-subset`).
 public enum SnapshotChecker {
+    /// Checks each snapshot as `check` does, and judges each company file's
+    /// standing from what was found: a snapshot found not whole, or whose
+    /// content does not verify as its manifest says, is not a good copy.
+    /// - Parameter maxAge: the oldest a last good copy may be, in seconds.
+    public static func checkLocation(_ text: String, sample: Double = 1, with keys: SnapshotIdentities = SnapshotIdentities(),
+                                     maxAge: TimeInterval?, now: Date = Date()) throws -> BackupCheck {
+        let location = try BackupLocation.open(text)
+        let listing = try location.list(with: keys)
+        let checks = try check(listing, in: location, sample: sample, with: keys)
+        var verdicts: [String: String] = [:]
+        for result in checks where result.read && !result.ok {
+            verdicts[result.path] = result.verify.isEmpty || result.verify == "clean" ? "damaged" : result.verify
+        }
+        return BackupCheck(snapshots: checks, companies: CompanyStanding.of(listing.snapshots, verdicts: verdicts, maxAge: maxAge, now: now))
+    }
+
     /// Decompresses each snapshot in the location `text` names into a private
     /// temporary file, checks its gzip CRC, size and SHA-256, and verifies the
     /// content (quick).
@@ -30,7 +58,12 @@ public enum SnapshotChecker {
     ///   only their names are known and they are not read.
     public static func check(_ text: String, sample: Double = 1, with keys: SnapshotIdentities = SnapshotIdentities()) throws -> [SnapshotCheck] {
         let location = try BackupLocation.open(text)
-        let (snapshots, unreadable) = try location.list(with: keys)
+        return try check(try location.list(with: keys), in: location, sample: sample, with: keys)
+    }
+
+    private static func check(_ listing: (snapshots: [Snapshot], unreadable: [SnapshotCatalog.Unreadable]), in location: any SnapshotLocation,
+                              sample: Double, with keys: SnapshotIdentities) throws -> [SnapshotCheck] {
+        let (snapshots, unreadable) = listing
         var results = unreadable.map {
             SnapshotCheck(path: $0.path, ok: false, verify: "", problem: $0.reason, read: false,
                           encrypted: SnapshotName.isEncrypted(URL(fileURLWithPath: $0.path).lastPathComponent))

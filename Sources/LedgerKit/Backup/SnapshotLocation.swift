@@ -176,7 +176,12 @@ struct FolderLocation: SnapshotLocation {
         let encrypted = SnapshotName.isEncrypted(URL(fileURLWithPath: path).lastPathComponent)
         let head = [UInt8]((try? handle.read(upToCount: SnapshotCatalog.headBytes(encrypted: encrypted))) ?? Data())
         let size = (try? SystemCalls.size(of: path)) ?? 0
-        return try SnapshotCatalog.snapshot(head: head, path: path, bytes: size, keys: keys, kind: nil)
+        return try SnapshotCatalog.snapshot(head: head, path: path, bytes: size, keys: keys, kind: nil, listedAt: modified(path))
+    }
+
+    /// A file's modification time: when its snapshot was written here (or copied here).
+    private func modified(_ path: String) -> String? {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date).map(Timestamp.string(from:))
     }
 
     func setting(_ name: String) throws -> Data? {
@@ -205,7 +210,8 @@ struct FolderLocation: SnapshotLocation {
                 throw BackupError.cannotWrite(path: final, reason: error.reason)
             }
             try AtomicFile.fsync(path: folder)
-            return Snapshot(path: final, bytes: (try? SystemCalls.size(of: final)) ?? 0, manifest: manifest, encrypted: encrypted)
+            return Snapshot(path: final, bytes: (try? SystemCalls.size(of: final)) ?? 0, manifest: manifest, encrypted: encrypted,
+                            listedAt: modified(final))
         }
     }
 

@@ -20,6 +20,8 @@ final class S3Client: Sendable {
     struct Object: Sendable, Equatable {
         let key: String
         let size: Int64
+        /// When the object was written, as `YYYY-MM-DDTHH:MM:SSZ`; nil when the listing does not say it readably.
+        var lastModified: String? = nil
     }
 
     /// Told the bytes moved so far and the total, after each part or chunk.
@@ -412,13 +414,37 @@ struct ListingParser {
             let block = rest[start.upperBound..<end.lowerBound]
             // An entry without a key, or whose size is not a count of bytes, is not to be trusted: it is left out.
             if let key = element("Key", in: block), let size = element("Size", in: block).flatMap({ Int64($0) }), size >= 0 {
-                listing.objects.append(S3Client.Object(key: key, size: size))
+                listing.objects.append(S3Client.Object(key: key, size: size, lastModified: element("LastModified", in: block).flatMap(isoSeconds)))
             }
             rest = rest[end.upperBound...]
         }
         listing.truncated = element("IsTruncated", in: text[...]) == "true"
         listing.nextToken = element("NextContinuationToken", in: text[...])
         return listing
+    }
+
+    /// `2026-12-04T16:29:53Z` from a listing's `2026-12-04T16:29:53.000Z`
+    /// (fractions of a second dropped); nil for anything else.
+    static func isoSeconds(_ text: String) -> String? {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, bytes.last == UInt8(ascii: "Z") else { return nil }
+        let whole = String(decoding: bytes[0..<19], as: UTF8.self) + "Z"
+        let fraction = bytes[19..<(bytes.count - 1)]
+        guard fraction.isEmpty || (fraction.first == UInt8(ascii: ".") && fraction.count > 1
+                                   && fraction.dropFirst().allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })),
+              Timestamp.parse(whole) != nil else { return nil }
+        return whole
+    }
+
+    /// `2026-12-04T16:29:53Z` from an HTTP date (RFC 9110's IMF-fixdate,
+    /// `Fri, 04 Dec 2026 16:29:53 GMT`, as a `Last-Modified` header has it); nil for anything else.
+    static func httpDateSeconds(_ text: String) -> String? {
+        let parts = text.split(separator: " ")
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard parts.count == 6, parts[5] == "GMT", parts[1].count == 2, parts[3].count == 4,
+              let month = months.firstIndex(of: String(parts[2])) else { return nil }
+        let whole = "\(parts[3])-\(month < 9 ? "0" : "")\(month + 1)-\(parts[1])T\(parts[4])Z"
+        return Timestamp.parse(whole) != nil ? whole : nil
     }
 
     /// The text of the first `<name>…</name>` in `text`, unescaped.

@@ -55,7 +55,8 @@ final class S3SnapshotLocation: SnapshotLocation {
                 let object = candidates[index]
                 let path = self.path(of: object.key)
                 do {
-                    heads.set(index, .success(try self.snapshot(key: object.key, path: path, size: object.size, keys: keys)))
+                    heads.set(index, .success(try self.snapshot(key: object.key, path: path, size: object.size, keys: keys,
+                                                                listedAt: object.lastModified)))
                 } catch let error as BackupError {
                     heads.set(index, .failure(.init(path: path, reason: error.errorDescription ?? "\(error)")))
                 } catch let error as EncryptionError {
@@ -86,7 +87,8 @@ final class S3SnapshotLocation: SnapshotLocation {
             }
             let size = Int64(head.value(forHTTPHeaderField: "Content-Length") ?? "") ?? 0
             return try snapshot(key: named.prefix, path: path, size: size, keys: keys,
-                                kind: head.value(forHTTPHeaderField: "x-amz-meta-kind").flatMap(SnapshotKind.init(rawValue:)))
+                                kind: head.value(forHTTPHeaderField: "x-amz-meta-kind").flatMap(SnapshotKind.init(rawValue:)),
+                                listedAt: head.value(forHTTPHeaderField: "Last-Modified").flatMap(ListingParser.httpDateSeconds))
         }
     }
 
@@ -104,8 +106,10 @@ final class S3SnapshotLocation: SnapshotLocation {
     /// The snapshot `key`, from a ranged read of its head: 4 KiB holds any
     /// manifest this tool writes; a longer header is read up to 64 KiB. An
     /// encrypted one is read with its age header and first chunk when there
-    /// are keys, and known by its name and metadata (one HEAD) when there are none.
-    private func snapshot(key: String, path: String, size: Int64, keys: SnapshotIdentities, kind: SnapshotKind? = nil) throws -> Snapshot {
+    /// are keys, and known by its name and metadata (one HEAD) when there are
+    /// none. `listedAt` is the object's `LastModified`.
+    private func snapshot(key: String, path: String, size: Int64, keys: SnapshotIdentities, kind: SnapshotKind? = nil,
+                          listedAt: String?) throws -> Snapshot {
         guard size > 0 else { throw BackupError.damagedSnapshot("\(path) is empty") }
         if SnapshotName.isEncrypted(name(of: key)) {
             var kind = kind
@@ -115,14 +119,14 @@ final class S3SnapshotLocation: SnapshotLocation {
             }
             let head = keys.isEmpty ? [] : [UInt8](try client.read(bucket: location.bucket, key: key,
                                                                    range: 0...min(size, Int64(SnapshotCatalog.headBytes(encrypted: true))) - 1))
-            return try SnapshotCatalog.snapshot(head: head, path: path, bytes: size, keys: keys, kind: kind)
+            return try SnapshotCatalog.snapshot(head: head, path: path, bytes: size, keys: keys, kind: kind, listedAt: listedAt)
         }
         var head = [UInt8](try client.read(bucket: location.bucket, key: key, range: 0...min(size, 4096) - 1))
         if Gzip.parseHeader(head) == nil && size > 4096 {
             head = [UInt8](try client.read(bucket: location.bucket, key: key,
                                            range: 0...min(size, Int64(SnapshotCatalog.headBytes(encrypted: false))) - 1))
         }
-        return try SnapshotCatalog.snapshot(head: head, path: path, bytes: size)
+        return try SnapshotCatalog.snapshot(head: head, path: path, bytes: size, listedAt: listedAt)
     }
 
     private func name(of key: String) -> String {

@@ -16,8 +16,12 @@ struct BackupCommand: ParsableCommand {
             .ledger-recipients file in DIR, the snapshot is that gzip file encrypted with age \
             (<name>.db.gz.age; 'age -d -i KEY SNAPSHOT | gzip -dc' gives the company file back), and \
             nothing readable is written to DIR. The snapshot appears only when complete. A file another \
-            program holds locked is waited for (--wait), never copied half-written. Exit status 0 on \
-            success, 2 when it could not be taken (nothing is left behind), 64 bad usage.
+            program holds locked is waited for (--wait), never copied half-written. Keep rules \
+            (--keep-…) prune as 'ledger prune' does, and always keep the newest clean snapshot. Exit \
+            status 0 on success; 1 when the snapshot is written but is not a good copy (its verify \
+            is not clean: findings, a file that cannot be read, or --no-verify), saying which \
+            snapshot is the last good copy and its age; 2 when it could not be taken (nothing is left \
+            behind); 64 bad usage.
             """)
 
     @Argument(help: "The company file to back up.")
@@ -36,7 +40,7 @@ struct BackupCommand: ParsableCommand {
 
     @OptionGroup var wait: WaitOption
 
-    @Flag(name: .customLong("no-verify"), help: "Skip the quick verify of the copy (the manifest then says skipped); faster.")
+    @Flag(name: .customLong("no-verify"), help: "Skip the quick verify of the copy (the manifest then says skipped); faster, but the snapshot is then not known to be a good copy (exit 1).")
     var noVerify = false
 
     @OptionGroup var encryption: EncryptionOptions
@@ -50,16 +54,102 @@ struct BackupCommand: ParsableCommand {
     }
 
     func run() throws {
+        var goodCopy = true
         try reportingFailures {
-            let snapshot = try SnapshotWriter.take(of: file, into: to, kind: kind == "scheduled" ? .scheduled : .manual,
-                                                   level: level, verify: !noVerify, recipients: try encryption.resolve(),
-                                                   wait: wait.seconds)
-            let removed = keep.policy.isEmpty ? [] : try Retention.prune(to, policy: keep.policy, dryRun: false).filter { !$0.keep }
-            if json { return try Output.json(SnapshotListing(snapshot)) }
-            for decision in removed { Output.line("Pruned \(decision.snapshot.path)") }
+            let run = try BackupRun.perform(of: file, into: to, kind: kind == "scheduled" ? .scheduled : .manual, level: level,
+                                            verify: !noVerify, recipients: try encryption.resolve(), policy: keep.policy,
+                                            wait: wait.seconds)
+            let snapshot = run.snapshot
+            goodCopy = run.isGoodCopy
+            if json { return try Output.json(BackupListing(run)) }
+            for decision in run.decisions where !decision.keep { Output.line("Pruned \(decision.snapshot.path)") }
+            for decision in run.decisions { keptBeyondRules(decision).map(Output.line) }
             Output.line("Snapshot \(snapshot.path)" + (snapshot.encrypted ? " (encrypted)" : ""))
             Output.line("  \(snapshot.manifest?.company ?? snapshot.source), \(sizes(snapshot)), verify: \(snapshot.manifest?.verify ?? "?")")
+            if !run.isGoodCopy { Output.message("ledger: " + notAGoodCopy(run, of: file, in: to)) }
         }
+        if !goodCopy { throw ExitCode(1) }
+    }
+}
+
+/// "Kept X: the newest clean snapshot of acme.db (the rules alone would have pruned it)", for a
+/// snapshot that stays only because it is the last good copy, may be, or was just taken.
+func keptBeyondRules(_ decision: RetentionDecision) -> String? {
+    let snapshot = decision.snapshot
+    switch decision.safeguard {
+    case .newestClean?:
+        return "Kept \(snapshot.path): the newest clean snapshot of \(snapshot.source) (the rules alone would have pruned it)"
+    case .mayBeNewestClean?:
+        return "Kept \(snapshot.path): encrypted, it may be the newest clean snapshot of \(snapshot.source); "
+            + "give --identity to tell (the rules alone would have pruned it)"
+    case .justTaken?:
+        return "Kept \(snapshot.path): just taken (the rules alone would have pruned it)"
+    case nil:
+        return nil
+    }
+}
+
+/// The one line a backup that is not a good copy ends with: what it is, where
+/// the last good copy is, and what to do.
+func notAGoodCopy(_ run: BackupRun, of file: String, in location: String) -> String {
+    let verify = run.snapshot.verify ?? "?"
+    let why = verify != "skipped" ? "verify: \(verify)"
+        : run.verified ? "the company file cannot be read (verify: skipped)" : "it was not verified (--no-verify)"
+    let stem = run.snapshot.stem
+    var text = "\(run.snapshot.path) keeps the file as it is, but it is not a good copy: \(why). "
+    if let standing = run.standing, let good = standing.lastGoodCopy {
+        text += "The newest clean snapshot of \(stem) is \(good), taken \(standing.lastGoodCopyTakenAt ?? "?")"
+            + (standing.lastGoodCopyAgeSeconds.map { " (\(Age.phrase($0)))" } ?? "") + "; keep rules always keep it."
+    } else if let standing = run.standing, !standing.unknown.isEmpty {
+        text += "No snapshot of \(stem) in \(location) is known to be clean; \(Output.count(standing.unknown.count, "encrypted snapshot")) "
+            + "may be ('ledger snapshots \(location) --identity KEYFILE' tells); keep rules keep them."
+    } else {
+        text += "There is no clean snapshot of \(stem) in \(location)."
+    }
+    return text + " Check the file with 'ledger verify \(file)'."
+}
+
+/// How long ago, in the words a bookkeeper reads: "just now", "5 minutes ago", "3 days ago".
+enum Age {
+    static func phrase(_ seconds: Int) -> String {
+        guard seconds >= 0 else { return "dated \(span(-seconds)) ahead of this machine's clock" }
+        return seconds < 60 ? "just now" : span(seconds) + " ago"
+    }
+
+    private static func span(_ seconds: Int) -> String {
+        switch seconds {
+        case ..<3_600: return Output.count(max(1, seconds / 60), "minute")
+        case ..<172_800: return Output.count(seconds / 3_600, "hour")
+        default: return Output.count(seconds / 86_400, "day")
+        }
+    }
+}
+
+/// `backup --json`: the snapshot as `snapshots --json` lists it, whether it
+/// is a good copy, the company file's standing (its last good copy) when the
+/// location was listed, and what the keep rules removed or kept beyond themselves.
+struct BackupListing: Encodable {
+    let run: BackupRun
+
+    init(_ run: BackupRun) {
+        self.run = run
+    }
+
+    enum Keys: String, CodingKey { case goodCopy, standing, pruned, keptBeyondRules }
+
+    struct Kept: Encodable {
+        let path: String
+        let safeguard: RetentionDecision.Safeguard
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try SnapshotListing(run.snapshot).encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(run.isGoodCopy, forKey: .goodCopy)
+        try container.encodeIfPresent(run.standing, forKey: .standing)
+        try container.encode(run.decisions.filter { !$0.keep }.map(\.snapshot.path), forKey: .pruned)
+        try container.encode(run.decisions.compactMap { decision in decision.safeguard.map { Kept(path: decision.snapshot.path, safeguard: $0) } },
+                             forKey: .keptBeyondRules)
     }
 }
 
@@ -178,10 +268,13 @@ struct PruneCommand: ParsableCommand {
         commandName: "prune",
         abstract: "Remove the snapshots no keep rule keeps (restic's forget rules).",
         discussion: """
-            A snapshot is kept if any rule keeps it; days, ISO weeks and months are those of its \
-            UTC time; the newest snapshot of each company file always stays. Snapshots of each \
-            company file are judged separately. --dry-run says what would go and why each kept \
-            one stays, and removes nothing. In object storage, a lease object (.ledger-lease) \
+            A snapshot is kept if any rule keeps it; days, ISO weeks and months are those of the \
+            UTC time it was taken (never later than the location lists it written). Snapshots of \
+            each company file are judged separately; the newest snapshot of each, and its newest \
+            clean one (its last good copy), always stay. Encrypted snapshots are judged with \
+            --identity; without it, every encrypted one newer than the newest known clean one may \
+            be the last good copy, and stays. --dry-run says what would go and why each kept one \
+            stays, and removes nothing. In object storage, a lease object (.ledger-lease) \
             keeps two prunes, or a prune and a backup, from running at once.
             """)
 
@@ -192,6 +285,8 @@ struct PruneCommand: ParsableCommand {
 
     @Flag(name: .customLong("dry-run"), help: "Only say what would be removed.")
     var dryRun = false
+
+    @OptionGroup var identities: IdentityOptions
 
     @Flag(help: "Print the decisions as a JSON array.")
     var json = false
@@ -204,9 +299,13 @@ struct PruneCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let decisions = try Retention.prune(folder, policy: keep.policy, dryRun: dryRun)
+            let decisions = try Retention.prune(folder, policy: keep.policy, dryRun: dryRun, with: try identities.resolve())
             if json { return try Output.json(decisions) }
             for decision in decisions {
+                if let kept = keptBeyondRules(decision) {
+                    Output.line(kept)
+                    continue
+                }
                 let verb = decision.keep ? "keep  " : (dryRun ? "would remove" : "removed")
                 Output.line("\(verb) \(decision.snapshot.path)" + (decision.keep ? " (\(decision.reasons.joined(separator: ", ")))" : ""))
             }
@@ -219,12 +318,16 @@ struct PruneCommand: ParsableCommand {
 struct CheckBackupsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-backups",
-        abstract: "Read every snapshot in a backup folder completely: checksum, SHA-256 and a verify of its content.",
+        abstract: "Read every snapshot in a backup folder completely, and say when each company file's last good copy was taken.",
         discussion: """
-            --read-data-subset 10% reads a random tenth of the snapshots (at least one) and only \
-            the headers of the rest, as restic does: a nightly sample that covers everything in \
-            time, without downloading every snapshot every night. Exit status 0 when every \
-            snapshot read is whole, 1 when any is not, 2 when the location cannot be read.
+            Each snapshot: checksum, SHA-256 and a verify of its content. Each company file \
+            (by the stem its snapshots are named with): the time of its last good copy (its newest \
+            clean snapshot) and its age. --read-data-subset 10% reads a random tenth of the \
+            snapshots (at least one) and only the headers of the rest, as restic does: a nightly \
+            sample that covers everything in time, without downloading every snapshot every night. \
+            Exit status 0 when every snapshot read is whole and every company's newest snapshot is \
+            clean and its last good copy younger than --max-age; 1 when not (or when encrypted \
+            snapshots no --identity opens leave it unknown); 2 when the location cannot be read.
             """)
 
     @Argument(help: "The backup folder, or s3://BUCKET/PREFIX.")
@@ -236,7 +339,11 @@ struct CheckBackupsCommand: ParsableCommand {
         "Read this share of the snapshots completely, chosen at random; the rest by their headers.", valueName: "N%"))
     var subset: String?
 
-    @Flag(help: "Print the results as a JSON array.")
+    @Option(name: .customLong("max-age"), help: ArgumentHelp(
+        "How old a company's last good copy may be: 90m, 48h, 7d.", valueName: "age"))
+    var maxAge = MaxAge(text: "48h", seconds: 48 * 3_600)
+
+    @Flag(help: "Print the results as one JSON object: snapshots, and companies with their last good copy.")
     var json = false
 
     /// The share `--read-data-subset` names, from 0 (exclusive) to 1.
@@ -254,11 +361,12 @@ struct CheckBackupsCommand: ParsableCommand {
     }
 
     func run() throws {
-        var failed = 0
+        var ok = true
         try reportingFailures {
-            let results = try SnapshotChecker.check(folder, sample: share ?? 1, with: try identities.resolve())
-            failed = results.filter { !$0.ok }.count
-            if json { return try Output.json(results) }
+            let found = try SnapshotChecker.checkLocation(folder, sample: share ?? 1, with: try identities.resolve(), maxAge: maxAge.seconds)
+            ok = found.ok
+            if json { return try Output.json(found) }
+            let results = found.snapshots
             for result in results {
                 let sealed = result.encrypted && !result.read && result.ok
                 let status = !result.ok ? "DAMAGED " : result.read ? "ok      " : sealed ? "sealed  " : "listed  "
@@ -266,12 +374,57 @@ struct CheckBackupsCommand: ParsableCommand {
                     + (!result.ok ? ": \(result.problem ?? "")" : result.read ? " (verify: \(result.verify))"
                         : sealed ? " (encrypted; not read: give --identity to read it)" : " (header only)"))
             }
-            let read = results.filter(\.read).count
+            for company in found.companies { standingLines(company).forEach(Output.line) }
+            let read = results.filter(\.read).count, failed = results.filter { !$0.ok }.count
             Output.line(read == results.count ? "\(read - failed) of \(read) snapshots are whole."
                 : "\(read - failed) of \(read) snapshots read are whole; \(results.count - read) more only listed.")
         }
-        if failed > 0 { throw ExitCode(1) }
+        if !ok { throw ExitCode(1) }
     }
+
+    /// "acme: last good copy 2026-12-01T02:00:00Z (3 days ago), DIR/acme-….db.gz", then a line per problem.
+    private func standingLines(_ company: CompanyStanding) -> [String] {
+        var lines: [String] = []
+        if let good = company.lastGoodCopy {
+            lines.append("\(company.stem): last good copy \(company.lastGoodCopyTakenAt ?? "?")"
+                + (company.lastGoodCopyAgeSeconds.map { " (\(Age.phrase($0)))" } ?? "") + ", \(good)")
+        }
+        for problem in company.problems {
+            switch problem {
+            case .newestNotClean:
+                lines.append("\(company.stem): NOT SAFE: its newest snapshot is not a good copy (verify: \(company.newestVerify ?? "?")): \(company.newest)")
+            case .newestUnknown:
+                lines.append("\(company.stem): NOT KNOWN: its newest snapshot is encrypted; give --identity to tell whether it is clean: \(company.newest)")
+            case .noGoodCopy:
+                lines.append("\(company.stem): NOT SAFE: none of its \(Output.count(company.snapshots, "snapshot")) is a good copy")
+            case .goodCopyUnknown:
+                lines.append("\(company.stem): NOT KNOWN: no snapshot is known to be clean; \(Output.count(company.unknown.count, "encrypted snapshot")) may be: give --identity")
+            case .goodCopyTooOld:
+                lines.append("\(company.stem): NOT SAFE: its last good copy is older than --max-age \(maxAge.text)")
+            }
+        }
+        return lines
+    }
+}
+
+/// A span of time like 90m, 48h or 7d (minutes, hours, days, weeks), more than zero.
+struct MaxAge: ExpressibleByArgument {
+    let text: String
+    let seconds: TimeInterval
+
+    init(text: String, seconds: TimeInterval) {
+        self.text = text
+        self.seconds = seconds
+    }
+
+    init?(argument: String) {
+        let units: [Character: TimeInterval] = ["m": 60, "h": 3_600, "d": 86_400, "w": 604_800]
+        guard let unit = argument.last.flatMap({ units[$0] }), let count = Int(argument.dropLast()), count > 0,
+              count <= Int(Double(Int32.max) * 60 / unit) else { return nil }
+        self.init(text: argument, seconds: Double(count) * unit)
+    }
+
+    var defaultValueDescription: String { text }
 }
 
 struct ScheduleCommand: ParsableCommand {

@@ -8,8 +8,10 @@ struct RestoreCommand: ParsableCommand {
         abstract: "Put a company file back as a snapshot has it.",
         discussion: """
             SOURCE is a snapshot, or a backup folder (either may be in object storage: \
-            s3://BUCKET/PREFIX or s3://BUCKET/PREFIX/NAME.db.gz): then the newest snapshot (of a file named \
-            like FILE, if there are any) taken at or before --at is used. The snapshot's SHA-256 \
+            s3://BUCKET/PREFIX or s3://BUCKET/PREFIX/NAME.db.gz): then only snapshots of FILE's own \
+            name are chosen from (acme.db: those named acme-<time>.db.gz, never acme-west's), or of \
+            --stem NAME, and the newest taken at or before --at is used; a folder with none of those \
+            is refused, naming the ones it holds. The snapshot's SHA-256 \
             is checked while it is decompressed beside FILE; only then is the file it replaces \
             snapshotted (kind pre-restore, into --backup-dir) and replaced in one step. Content \
             whose SHA-256 matches a snapshot verified clean when it was taken is those very \
@@ -27,6 +29,10 @@ struct RestoreCommand: ParsableCommand {
 
     @Option(help: "Restore the newest snapshot taken at or before this time: 2026-11-20T23:00:00Z, 2026-11-20T18:00:00-05:00, 2026-11-20T23:00 (local time) or 2026-11-20 (end of that local day).")
     var at: String?
+
+    @Option(help: ArgumentHelp("From a folder, restore snapshots of this company file's name instead of FILE's: acme for acme-20261121T020000Z.db.gz.",
+                               valueName: "name"))
+    var stem: String?
 
     @Option(name: .customLong("backup-dir"), help: "Where the snapshot of the replaced file goes, a folder or s3://BUCKET/PREFIX (default: a folder 'backups' beside FILE).")
     var backupDir: String?
@@ -51,13 +57,16 @@ struct RestoreCommand: ParsableCommand {
         if let at, PointInTime.parse(at) == nil {
             throw ValidationError("--at '\(at)' is not a time; write it like 2026-11-20T23:00:00Z or 2026-11-20.")
         }
+        if let stem, stem.isEmpty || stem.contains("/") {
+            throw ValidationError("--stem '\(stem)' is not a company file's name; write it like acme (for acme.db).")
+        }
         guard !(reverify && noVerify) else { throw ValidationError("--verify and --no-verify cannot both be given.") }
     }
 
     func run() throws {
         try reportingFailures {
             let keys = try identities.resolve()
-            let snapshot = try Restorer.choose(source, target: to, at: at.flatMap { PointInTime.parse($0) }, with: keys)
+            let snapshot = try Restorer.choose(source, target: to, stem: stem, at: at.flatMap { PointInTime.parse($0) }, with: keys)
             let folder = backupDir ?? URL(fileURLWithPath: to).deletingLastPathComponent().appendingPathComponent("backups").path
             let result = try Restorer.restore(snapshot, to: to, backupFolder: folder, force: force, verify: !noVerify,
                                               reverify: reverify, keys: keys, wait: wait.seconds)

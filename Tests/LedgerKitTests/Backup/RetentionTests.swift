@@ -40,6 +40,79 @@ import Testing
         #expect(kept == ["/b/other.db-2026-01-03.gz", "/b/acme.db-2026-01-10.gz"])
     }
 
+    /// A snapshot named as SPEC §4 names them, taken at `time` (its manifest's
+    /// time) and listed at `listed`; without `verify`, encrypted and read without a key.
+    private func snapshot(_ stem: String, _ time: String, listed: String? = nil, verify: String?) -> Snapshot {
+        let name = "\(stem)-" + time.replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "") + ".db.gz"
+        guard let verify else {
+            return Snapshot(sealedAt: "/b/" + name + ".age", bytes: 1, kind: nil, listedAt: listed ?? time)!
+        }
+        let manifest = Manifest(createdAt: time, kind: .scheduled, company: "Acme", source: "\(stem).db", formatVersion: 1,
+                                databaseBytes: 1, databaseSha256: "", verify: verify, counts: nil, splitSum: nil)
+        return Snapshot(path: "/b/" + name, bytes: 1, manifest: manifest, listedAt: listed ?? time)
+    }
+
+    private func kept(_ decisions: [RetentionDecision]) -> [String: RetentionDecision.Safeguard?] {
+        Dictionary(uniqueKeysWithValues: decisions.filter(\.keep).map { (URL(fileURLWithPath: $0.snapshot.path).lastPathComponent, $0.safeguard) })
+    }
+
+    @Test func theNewestCleanSnapshotStaysBeyondTheRules() {
+        let snapshots = [snapshot("acme", "2026-11-01T02:00:00Z", verify: "clean"), snapshot("acme", "2026-11-02T02:00:00Z", verify: "clean"),
+                         snapshot("acme", "2026-11-03T02:00:00Z", verify: "skipped"), snapshot("acme", "2026-11-04T02:00:00Z", verify: "findings")]
+        let decisions = Retention.decide(snapshots, policy: RetentionPolicy(last: 1))
+        #expect(kept(decisions) == ["acme-20261102T020000Z.db.gz": .newestClean, "acme-20261104T020000Z.db.gz": nil])
+        #expect(decisions.map(\.reasons) == [[], ["newest clean"], [], ["newest", "last 1"]])
+        // A rule that keeps it anyway needs no safeguard.
+        let daily = Retention.decide(snapshots, policy: RetentionPolicy(daily: 3))
+        #expect(kept(daily) == ["acme-20261102T020000Z.db.gz": nil, "acme-20261103T020000Z.db.gz": nil, "acme-20261104T020000Z.db.gz": nil])
+        #expect(daily[1].reasons == ["daily 2026-11-02", "newest clean"])
+    }
+
+    @Test func encryptedSnapshotsNoKeyOpensStayWhileAnyMayBeTheNewestClean() {
+        let snapshots = [snapshot("acme", "2026-11-01T02:00:00Z", verify: nil), snapshot("acme", "2026-11-02T02:00:00Z", verify: "clean"),
+                         snapshot("acme", "2026-11-03T02:00:00Z", verify: nil), snapshot("acme", "2026-11-04T02:00:00Z", verify: nil),
+                         snapshot("acme", "2026-11-05T02:00:00Z", verify: "skipped")]
+        let decisions = Retention.decide(snapshots, policy: RetentionPolicy(last: 1))
+        #expect(kept(decisions) == ["acme-20261102T020000Z.db.gz": .newestClean, "acme-20261103T020000Z.db.gz.age": .mayBeNewestClean,
+                                    "acme-20261104T020000Z.db.gz.age": .mayBeNewestClean, "acme-20261105T020000Z.db.gz": nil])
+        // The snapshot a backup has just taken is known to its writer: when clean, nothing older is in doubt.
+        var taken = snapshot("acme", "2026-11-06T02:00:00Z", verify: "clean")
+        taken.encrypted = true
+        let sealed = snapshot("acme", "2026-11-06T02:00:00Z", verify: nil)
+        taken.path = sealed.path
+        let known = Retention.decide(snapshots + [taken], policy: RetentionPolicy(last: 1), taken: taken)
+        #expect(kept(known) == ["acme-20261106T020000Z.db.gz.age": nil])
+        let standing = CompanyStanding.of(snapshots)
+        #expect(standing.map(\.stem) == ["acme"] && standing[0].lastGoodCopy == "/b/acme-20261102T020000Z.db.gz")
+        #expect(standing[0].unknown == ["/b/acme-20261104T020000Z.db.gz.age", "/b/acme-20261103T020000Z.db.gz.age"])
+        #expect(standing[0].problems == [.newestNotClean])
+    }
+
+    @Test func aNameDatedInTheFutureNeverOutranksOneTakenSince() {
+        let future = snapshot("acme", "2099-12-31T00:00:00Z", listed: "2026-12-01T00:00:00Z", verify: "clean")
+        let taken = snapshot("acme", "2026-12-04T16:00:00Z", verify: "clean")
+        #expect(future.takenAt == Timestamp.parse("2026-12-01T00:00:00Z"))
+        // A copy made later (cp, aws s3 cp) keeps the time its snapshot was taken.
+        let copied = snapshot("acme", "2026-11-01T02:00:00Z", listed: "2026-12-04T17:00:00Z", verify: "clean")
+        #expect(copied.takenAt == Timestamp.parse("2026-11-01T02:00:00Z"))
+        let decisions = Retention.decide([taken, copied, future], policy: RetentionPolicy(last: 1))
+        #expect(decisions.map(\.snapshot) == [copied, future, taken])
+        #expect(kept(decisions) == ["acme-20261204T160000Z.db.gz": nil])
+        #expect(CompanyStanding.of([future, taken]).first?.newest == taken.path)
+    }
+
+    @Test func standingsAreByWholeStemAndJudgeTheAgeOfTheLastGoodCopy() {
+        let now = Timestamp.parse("2026-12-04T12:00:00Z")!
+        let snapshots = [snapshot("acme", "2026-12-01T12:00:00Z", verify: "clean"), snapshot("acme-west", "2026-12-04T11:00:00Z", verify: "clean"),
+                         snapshot("acme-west", "2026-12-04T11:30:00Z", verify: nil), snapshot("acme-2", "2026-12-04T11:00:00Z", verify: "findings")]
+        let standings = CompanyStanding.of(snapshots, maxAge: 48 * 3_600, now: now)
+        #expect(standings.map(\.stem) == ["acme", "acme-2", "acme-west"])
+        #expect(standings.map(\.problems) == [[.goodCopyTooOld], [.newestNotClean, .noGoodCopy], [.newestUnknown]])
+        #expect(standings[0].lastGoodCopyAgeSeconds == 3 * 86_400 && standings[2].lastGoodCopyAgeSeconds == 3_600)
+        let damaged = CompanyStanding.of(snapshots, verdicts: ["/b/acme-20261201T120000Z.db.gz": "damaged"], now: now)
+        #expect(damaged[0].problems == [.newestNotClean, .noGoodCopy] && damaged[0].newestVerify == "damaged")
+    }
+
     @Test func pruneRemovesFilesAndDryRunDoesNot() throws {
         let path = try Damage.sample(in: folder, name: "acme.db", transactions: 30)
         let backups = folder.file("backups")

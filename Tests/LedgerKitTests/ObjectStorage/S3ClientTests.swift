@@ -60,6 +60,24 @@ import Testing
         #expect(ListingParser.parse(Data([0xFF, 0x00, 0x3C])).objects.isEmpty)
     }
 
+    @Test func writeTimesAreReadFromListingsAndHeadersWithoutTrust() {
+        let page = ListingParser.parse(Data("""
+            <Contents><Key>a</Key><Size>1</Size><LastModified>2026-12-04T16:29:53.123Z</LastModified></Contents>
+            <Contents><Key>b</Key><Size>1</Size><LastModified>2026-13-04T16:29:53.000Z</LastModified></Contents>
+            <Contents><Key>c</Key><Size>1</Size></Contents>
+            """.utf8))
+        #expect(page.objects.map(\.lastModified) == ["2026-12-04T16:29:53Z", nil, nil])
+        #expect(ListingParser.isoSeconds("2026-12-04T16:29:53Z") == "2026-12-04T16:29:53Z")
+        for text in ["2026-12-04T16:29:53.Z", "2026-12-04T16:29:53.1x2Z", "2026-12-04 16:29:53Z", "", "Z"] {
+            #expect(ListingParser.isoSeconds(text) == nil, "\(text)")
+        }
+        #expect(ListingParser.httpDateSeconds("Fri, 04 Dec 2026 16:29:53 GMT") == "2026-12-04T16:29:53Z")
+        for text in ["Fri, 04 Dez 2026 16:29:53 GMT", "Fri, 4 Dec 2026 16:29:53 GMT", "Fri, 31 Feb 2026 16:29:53 GMT",
+                     "Fri, 04 Dec 2026 16:29:53 UTC", "Friday, 04-Dec-26 16:29:53 GMT", "", "é é é é é GMT"] {
+            #expect(ListingParser.httpDateSeconds(text) == nil, "\(text)")
+        }
+    }
+
     @Test func randomBytesNeverCrashTheReadersOfAnswers() {
         var random = SplitMix64(seed: 41)
         let pieces = ["<Contents>", "</Contents>", "<Key>", "</Key>", "<Size>", "</Size>", "<IsTruncated>true</IsTruncated>",

@@ -1,0 +1,40 @@
+import Foundation
+
+/// What `ledger backup` did: the snapshot it took, what its keep rules
+/// decided, and where the company file's good copies stand afterwards.
+public struct BackupRun: Sendable {
+    public var snapshot: Snapshot
+    /// Every decision of the keep rules, oldest first; empty without rules.
+    public var decisions: [RetentionDecision]
+    /// The standing of the snapshot's company file (its stem) in the location
+    /// afterwards; nil when the snapshot is a good copy and no rules ran (the
+    /// location was not listed).
+    public var standing: CompanyStanding?
+    /// Whether the copy was verified (false with `--no-verify`: its verify is `skipped`).
+    public var verified: Bool
+
+    /// Whether the snapshot is a good copy: its quick verify found it `clean`.
+    /// A snapshot with findings, of a file that could not be read, or not
+    /// verified (both `skipped`) still keeps the original, but is not known to be one to go back to.
+    public var isGoodCopy: Bool { snapshot.verify == "clean" }
+
+    /// Takes a snapshot of `file` into the location `text` names (as
+    /// `SnapshotWriter.take`), then applies `policy` (as `Retention.prune`,
+    /// which always keeps the snapshot just taken and the newest clean one).
+    /// When the snapshot is not a good copy, the location is listed to find the last one.
+    public static func perform(of file: String, into text: String, kind: SnapshotKind, level: Int = 6, verify: Bool = true,
+                               recipients: SnapshotRecipients = SnapshotRecipients(), policy: RetentionPolicy = RetentionPolicy(),
+                               wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> BackupRun {
+        let snapshot = try SnapshotWriter.take(of: file, into: text, kind: kind, level: level, verify: verify, recipients: recipients,
+                                               wait: wait, now: now)
+        var run = BackupRun(snapshot: snapshot, decisions: [], standing: nil, verified: verify)
+        if !policy.isEmpty {
+            run.decisions = try Retention.prune(text, policy: policy, dryRun: false, taken: snapshot)
+        }
+        guard !policy.isEmpty || !run.isGoodCopy else { return run }
+        let remaining = policy.isEmpty ? try SnapshotCatalog.list(try BackupLocation.open(text), with: SnapshotIdentities(), knowing: snapshot)
+            : run.decisions.filter(\.keep).map(\.snapshot)
+        run.standing = CompanyStanding.of(remaining, now: now).first { $0.stem == snapshot.stem }
+        return run
+    }
+}

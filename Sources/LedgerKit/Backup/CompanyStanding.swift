@@ -1,0 +1,90 @@
+import Foundation
+
+/// Where one company file's snapshots in a location stand: its newest, and
+/// its last good copy (the newest whose verify is `clean`), so a person learns
+/// before the day they need it that the backups no longer hold good books.
+public struct CompanyStanding: Codable, Equatable, Sendable {
+    /// What needs a person.
+    public enum Problem: String, Codable, Sendable {
+        /// Its newest snapshot is not a good copy: verify `findings` or
+        /// `skipped` (the file could not be read), or it is not whole.
+        case newestNotClean = "newest-not-clean"
+        /// Its newest snapshot is encrypted and no key given opens it, so
+        /// whether it is a good copy cannot be told.
+        case newestUnknown = "newest-unknown"
+        /// None of its snapshots is a good copy.
+        case noGoodCopy = "no-good-copy"
+        /// No snapshot is known to be a good copy, but encrypted ones no key
+        /// given opens may be.
+        case goodCopyUnknown = "good-copy-unknown"
+        /// Its last good copy is older than the age allowed.
+        case goodCopyTooOld = "good-copy-too-old"
+    }
+
+    /// The stem its snapshots are named with: `acme` for `acme.db`.
+    public var stem: String
+    /// How many snapshots of it the location holds (whose header can be read).
+    public var snapshots: Int
+    /// Its newest snapshot (`Snapshot.takenAt`).
+    public var newest: String
+    public var newestTakenAt: String?
+    /// `clean`, `findings`, `skipped`, `damaged` (not whole when read), or nil
+    /// when it is encrypted and no key given opens it.
+    public var newestVerify: String?
+    /// Its newest snapshot known to be `clean`; nil when none is.
+    public var lastGoodCopy: String?
+    public var lastGoodCopyTakenAt: String?
+    /// Seconds from the last good copy's time to now (negative when that
+    /// time is ahead of this machine's clock).
+    public var lastGoodCopyAgeSeconds: Int?
+    /// Encrypted snapshots newer than the last good copy that no key given
+    /// opens: any of them may be the newest clean one.
+    public var unknown: [String]
+    public var problems: [Problem]
+    public var ok: Bool
+
+    /// The standing of each company file (by stem, sorted) among `snapshots`.
+    /// - Parameters:
+    ///   - verdicts: what a full read found, by path, over the manifest's word:
+    ///     `damaged` for a snapshot that is not whole.
+    ///   - maxAge: the oldest a last good copy may be, in seconds; nil: any age.
+    public static func of(_ snapshots: [Snapshot], verdicts: [String: String] = [:], maxAge: TimeInterval? = nil,
+                          now: Date = Date()) -> [CompanyStanding] {
+        Dictionary(grouping: snapshots, by: \.stem).sorted { $0.key < $1.key }.compactMap { stem, group in
+            let newestFirst = group.sorted { SnapshotCatalog.isOlder($1, than: $0) }
+            guard let newest = newestFirst.first else { return nil }
+            let verify = { (snapshot: Snapshot) in verdicts[snapshot.path] ?? snapshot.verify }
+            let (good, unknown) = lastGoodCopy(newestFirst: newestFirst, verify: verify)
+            let age = good.flatMap(\.takenAt).map { Int(now.timeIntervalSince($0).rounded(.down)) }
+            var problems: [Problem] = []
+            switch verify(newest) {
+            case "clean": break
+            case nil: problems.append(.newestUnknown)
+            default: problems.append(.newestNotClean)
+            }
+            if good == nil { problems.append(unknown.isEmpty ? .noGoodCopy : .goodCopyUnknown) }
+            if let maxAge, let age, Double(age) > maxAge { problems.append(.goodCopyTooOld) }
+            return CompanyStanding(stem: stem, snapshots: group.count, newest: newest.path,
+                                   newestTakenAt: newest.takenAt.map(Timestamp.string(from:)), newestVerify: verify(newest),
+                                   lastGoodCopy: good?.path, lastGoodCopyTakenAt: good?.takenAt.map(Timestamp.string(from:)),
+                                   lastGoodCopyAgeSeconds: age, unknown: unknown.map(\.path), problems: problems, ok: problems.isEmpty)
+        }
+    }
+
+    /// In `newestFirst` (snapshots of one company file), the newest whose
+    /// verify is `clean`, and the encrypted ones newer than it whose verify
+    /// cannot be read: while they cannot be told apart, each of those may be
+    /// the last good copy.
+    static func lastGoodCopy(newestFirst: [Snapshot], verify: (Snapshot) -> String? = \.verify)
+        -> (good: Snapshot?, unknown: [Snapshot]) {
+        var unknown: [Snapshot] = []
+        for snapshot in newestFirst {
+            switch verify(snapshot) {
+            case "clean": return (snapshot, unknown)
+            case nil: unknown.append(snapshot)
+            default: continue
+            }
+        }
+        return (nil, unknown)
+    }
+}
