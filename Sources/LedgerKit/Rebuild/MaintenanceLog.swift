@@ -21,15 +21,25 @@ public enum MaintenanceLog {
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT code, table_name, row_id, action, before, after FROM repair_actions WHERE run_id = ? ORDER BY id LIMIT ?
                 """, arguments: [runID, limit ?? -1])
-            while let row = try rows.next() { try body(action(row)) }
+            let wording = RepairWording(db: db)
+            while let row = try rows.next() {
+                var action = action(row)
+                action.words = wording.describe(action)
+                try body(action)
+            }
             return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM repair_actions WHERE run_id = ?", arguments: [runID]) ?? 0
         }
     }
 
     static func actions(_ db: Database, runID: Int64, code: FindingCode, limit: Int) throws -> [RepairAction] {
-        try Row.fetchAll(db, sql: """
+        let wording = RepairWording(db: db)
+        return try Row.fetchAll(db, sql: """
             SELECT code, table_name, row_id, action, before, after FROM repair_actions WHERE run_id = ? AND code = ? ORDER BY id LIMIT ?
-            """, arguments: [runID, code.rawValue, limit]).map(action)
+            """, arguments: [runID, code.rawValue, limit]).map { row in
+            var action = action(row)
+            action.words = wording.describe(action)
+            return action
+        }
     }
 
     private static func action(_ row: Row) -> RepairAction {

@@ -53,6 +53,28 @@ public struct SalvagedTable: Codable, Sendable, Equatable {
     public var isWhole: Bool { lost == 0 && fromIndexes == 0 && altered == 0 && lostIsExact }
 }
 
+/// What Rebuild Suspense holds after a rebuild that booked to it: what a
+/// person should review and move to the right accounts.
+public struct SuspenseReview: Codable, Sendable, Equatable {
+    public let account: Int64
+    /// Its balance (cents).
+    public let balance: Int64
+    /// How many transactions hold an amount on it.
+    public let transactionCount: Int
+    /// The largest of them, named, with what each holds there (cents).
+    public let largest: [Held]
+
+    public struct Held: Codable, Sendable, Equatable {
+        public let transaction: Int64
+        public let described: String
+        public let amount: Int64
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case account, balance, transactionCount = "transaction_count", largest
+    }
+}
+
 /// Where salvage met damage in one table.
 struct TableDamage: Sendable, Equatable {
     /// Rowid ranges that could not be read: the rows in them are what the
@@ -191,11 +213,13 @@ public struct RebuildReport: Encodable, Sendable {
     public let elapsedMS: Int
     /// After damage: what came back from where, and what did not.
     public var damage: DamageOutcome?
+    /// When this rebuild booked to Rebuild Suspense: what it holds now.
+    public var suspense: SuspenseReview?
 
     enum CodingKeys: String, CodingKey {
         case file, dryRun = "dry_run", snapshot, salvage, schemaRepairs = "schema_repairs", repairs, remaining
         case runID = "run_id", elapsedMS = "elapsed_ms", changedRows = "changed_rows"
-        case lostRows = "lost_rows", rebuiltFromIndexes = "rebuilt_from_indexes", lossIsExact = "loss_is_exact", complete, damage
+        case lostRows = "lost_rows", rebuiltFromIndexes = "rebuilt_from_indexes", lossIsExact = "loss_is_exact", complete, damage, suspense
     }
 
     public init(file: String, dryRun: Bool, snapshot: String?, salvage: [SalvagedTable]?, schemaRepairs: [String],
@@ -225,6 +249,7 @@ public struct RebuildReport: Encodable, Sendable {
         try container.encode(lossIsExact, forKey: .lossIsExact)
         try container.encode(isComplete, forKey: .complete)
         try container.encode(damage, forKey: .damage)
+        try container.encode(suspense, forKey: .suspense)
         try container.encode(remaining, forKey: .remaining)
         try container.encode(runID, forKey: .runID)
         try container.encode(elapsedMS, forKey: .elapsedMS)

@@ -164,6 +164,7 @@ public enum Rebuilder {
                                        repairs: repaired.groups, remaining: [], runID: nil,
                                        elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
             report.damage = repaired.damage
+            report.suspense = repaired.suspense
             return report
         }
         progress?(RebuildProgress(phase: "Finishing the snapshot"))
@@ -173,6 +174,7 @@ public enum Rebuilder {
                                    repairs: repaired.groups, remaining: remaining, runID: repaired.runID,
                                    elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
         report.damage = repaired.damage
+        report.suspense = repaired.suspense
         try finishRecord(at: final, runID: repaired.runID, outcome: outcome, now: Date(), summary: [
             "snapshot": taken.path, "changed_rows": report.changedRows,
             "repairs": Dictionary(uniqueKeysWithValues: repaired.groups.map { ($0.code.rawValue, $0.count) }),
@@ -451,6 +453,8 @@ public enum Rebuilder {
         let amongSuspects: Bool
         /// After a salvage: what came back from where, and what did not.
         var damage: DamageOutcome? = nil
+        /// What Rebuild Suspense holds, when this run booked to it.
+        var suspense: SuspenseReview? = nil
 
         var changed: Bool { !groups.isEmpty || !schema.isEmpty }
     }
@@ -487,9 +491,10 @@ public enum Rebuilder {
             let (context, schema, outcome) = try runRepairs(db, runID: runID, now: now, salvaged: salvaged,
                                                             onlySuspects: suspects != nil, damage: damage)
             let groups = try summarize(db, runID: runID)
+            let suspense = try review(db, runID: runID)
             try db.execute(sql: "COMMIT")
             return Repaired(runID: runID, groups: groups, schema: schema, staged: suspects == nil ? context.fresh : [],
-                            amongSuspects: suspects != nil, damage: outcome)
+                            amongSuspects: suspects != nil, damage: outcome, suspense: suspense)
         } catch {
             try? db.execute(sql: "ROLLBACK")
             throw error
@@ -547,6 +552,31 @@ public enum Rebuilder {
             let actions = try MaintenanceLog.actions(db, runID: runID, code: code, limit: examples)
             return RepairGroup(code: code, count: row["count"], examples: actions)
         }
+    }
+
+    /// What Rebuild Suspense holds when run `runID` booked a line to it; nil otherwise.
+    static func review(_ db: Database, runID: Int64, largest: Int = 10) throws -> SuspenseReview? {
+        guard let account = try Int64.fetchOne(db, sql: """
+            SELECT id FROM accounts WHERE name = 'Rebuild Suspense' AND parent_id IS NULL AND type = 'other_current_asset'
+              AND EXISTS (SELECT 1 FROM repair_actions r WHERE r.run_id = ? AND r.table_name = 'splits' AND r.action = 'insert'
+                          AND json_extract(r.after, '$.account_id') = accounts.id)
+            ORDER BY id LIMIT 1
+            """, arguments: [runID]) else { return nil }
+        let valid = ValueRule.summable("amount")
+        let totals = try Row.fetchOne(db, sql: """
+            SELECT COALESCE(SUM(\(valid)), 0) AS balance, COUNT(DISTINCT transaction_id) AS held FROM splits WHERE account_id = ?
+            """, arguments: [account])
+        let describer = TransactionDescriber(db: db, hasSplits: true)
+        let held = try Row.fetchAll(db, sql: """
+            SELECT transaction_id AS id, SUM(\(valid)) AS amount FROM splits
+            WHERE account_id = ? AND typeof(transaction_id) = 'integer'
+            GROUP BY transaction_id HAVING SUM(\(valid)) != 0 ORDER BY ABS(SUM(\(valid))) DESC, transaction_id LIMIT ?
+            """, arguments: [account, largest]).compactMap { row -> SuspenseReview.Held? in
+            guard let id = row.integer("id"), let amount = row.integer("amount") else { return nil }
+            return SuspenseReview.Held(transaction: id, described: try describer.transaction(id), amount: amount)
+        }
+        return SuspenseReview(account: account, balance: totals?.integer("balance") ?? 0,
+                              transactionCount: Int(totals?.integer("held") ?? 0), largest: held)
     }
 
     static func finishRecord(at path: String, runID: Int64, outcome: String, now: Date, summary: [String: Any]) throws {

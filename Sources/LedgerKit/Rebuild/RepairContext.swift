@@ -13,9 +13,22 @@ public struct RepairAction: Codable, Sendable, Equatable {
     public let before: String?
     /// JSON of the row after; nil for a delete.
     public let after: String?
+    /// The change in a bookkeeper's words (money in dollars, rows named),
+    /// when read from a company file.
+    public var words: String?
 
     enum CodingKeys: String, CodingKey {
-        case code, table, rowID = "row_id", action, before, after
+        case code, table, rowID = "row_id", action, before, after, words
+    }
+
+    public init(code: FindingCode, table: String, rowID: Int64?, action: Kind, before: String?, after: String?, words: String? = nil) {
+        self.code = code
+        self.table = table
+        self.rowID = rowID
+        self.action = action
+        self.before = before
+        self.after = after
+        self.words = words
     }
 
     /// Always writes every key, `null` when absent, like SPEC's finding object.
@@ -27,6 +40,7 @@ public struct RepairAction: Codable, Sendable, Equatable {
         try container.encode(action, forKey: .action)
         try container.encode(before, forKey: .before)
         try container.encode(after, forKey: .after)
+        try container.encode(words, forKey: .words)
     }
 }
 

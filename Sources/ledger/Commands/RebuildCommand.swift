@@ -119,6 +119,18 @@ struct RebuildCommand: ParsableCommand {
             }
             if report.remaining.count > limit * 4 { Output.line("  … and \(report.remaining.count - limit * 4) more ('ledger verify \(report.file)' lists every one)") }
         }
+        if let suspense = report.suspense {
+            // What a person should review: money only ever waits there.
+            Output.line("")
+            Output.line(paint.bold("To review") + " — Rebuild Suspense holds \(Money(cents: suspense.balance)) from \(Output.count(suspense.transactionCount, "transaction"));"
+                + " move each amount to the account it belongs to:")
+            for held in suspense.largest.prefix(limit * 2) {
+                Output.line("  \(Money(cents: held.amount)) in \(held.described)")
+            }
+            if suspense.transactionCount > min(limit * 2, suspense.largest.count) {
+                Output.line("  … and \(suspense.transactionCount - min(limit * 2, suspense.largest.count)) more ('ledger report trial-balance \(report.file)' shows the account)")
+            }
+        }
         let seconds = String(format: "%.1f", Double(report.elapsedMS) / 1000)
         let what = report.changedAnything ? "rebuilt: \(Output.count(report.changedRows, "row")) changed"
             : "rebuilt: no row needed repair; every index was rebuilt and the file compacted"
@@ -142,6 +154,7 @@ struct RebuildCommand: ParsableCommand {
 /// The one-line descriptions of repair actions that rebuild and log print.
 enum RepairText {
     static func describe(_ action: RepairAction) -> String {
+        if let words = action.words { return words }
         let row = "\(action.table) \(action.rowID.map(String.init) ?? "?")"
         switch action.action {
         case .insert: return "added \(row): \(action.after ?? "")"
