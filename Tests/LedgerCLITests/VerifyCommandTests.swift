@@ -38,7 +38,9 @@ import Testing
         let result = try Ledger.run("verify", path, "--json")
         #expect(result.status == 1)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        #expect(Set(object.keys) == ["file", "format_version", "ok", "counts", "findings", "elapsed_ms"])
+        // SPEC §2's keys, and the company's name beside them.
+        #expect(Set(object.keys) == ["file", "company", "format_version", "ok", "counts", "findings", "elapsed_ms"])
+        #expect(object["company"] as? String == "Sample Company")
         #expect(object["file"] as? String == path)
         #expect(object["format_version"] as? Int == 1)
         #expect(object["ok"] as? Bool == false)
@@ -98,7 +100,10 @@ import Testing
         #expect(try Ledger.run("verify", path, "--log", log).status == 0)
         #expect(try Ledger.run("verify", path, "--log", log, "--quick").status == 0)
         let text = try String(contentsOfFile: log, encoding: .utf8)
-        #expect(text.components(separatedBy: " verify \(path) (format 1").count == 3)
+        #expect(text.components(separatedBy: " verify \(path) of Sample Company (format 1").count == 3)
+        let json = try Ledger.run("verify", path, "--json")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["company"] as? String == "Sample Company")
         #expect(text.contains("  result: 0 errors, 0 warnings, 0 repairable, "))
     }
 }

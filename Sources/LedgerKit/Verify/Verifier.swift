@@ -16,6 +16,8 @@ public struct VerifyReport: Codable, Sendable {
     public let ok: Bool
     /// Rows of accounts, transactions and splits (absent for an unreadable table).
     public let counts: [String: Int]
+    /// The company's name, as its file says (absent when it cannot be read).
+    public var company: String?
     /// In catalog order, then by table and row.
     public let findings: [Finding]
     public let elapsedMS: Int
@@ -25,7 +27,7 @@ public struct VerifyReport: Codable, Sendable {
     var splitTotal: Int64?
 
     enum CodingKeys: String, CodingKey {
-        case file, formatVersion = "format_version", ok, counts, findings, elapsedMS = "elapsed_ms"
+        case file, company, formatVersion = "format_version", ok, counts, findings, elapsedMS = "elapsed_ms"
     }
 
     public var errorCount: Int { findings.filter { $0.severity == .error }.count }
@@ -69,7 +71,7 @@ public enum Verifier {
             guard header.isCompanyFile, let cut = cutShort(header) else { return report }
             // SQLite may read every page a query reaches and never notice the end is missing.
             return VerifyReport(file: report.file, formatVersion: report.formatVersion, ok: false, counts: report.counts,
-                                findings: [cut] + report.findings, elapsedMS: report.elapsedMS)
+                                company: report.company, findings: [cut] + report.findings, elapsedMS: report.elapsedMS)
         } catch CompanyFileError.damaged(_, let detail) where header.isCompanyFile {
             // SQLite cannot even open it, yet it says it is ours: damage for rebuild to salvage.
             guard header.userVersion <= Schema.formatVersion else {
@@ -141,7 +143,7 @@ public enum Verifier {
             findings += run.findings + other.findings + structuralFindings
             findings = inCatalogOrder(findings)
             var report = VerifyReport(file: path, formatVersion: version, ok: findings.isEmpty,
-                                      counts: run.counts.merging(other.counts) { first, _ in first },
+                                      counts: run.counts.merging(other.counts) { first, _ in first }, company: run.company ?? other.company,
                                       findings: findings, elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
             report.splitTotal = structuralFindings.isEmpty ? suspects?.splitTotal : nil
             return report
@@ -342,6 +344,7 @@ struct LogicalRun: Sendable {
     let progress: ProgressCounter
     private(set) var findings: [Finding] = []
     private(set) var counts: [String: Int] = [:]
+    private(set) var company: String?
     private var damagedTables: Set<String> = []
 
     init(available: Set<Need>, suspects: Suspects?, progress: ProgressCounter) {
@@ -389,6 +392,9 @@ struct LogicalRun: Sendable {
                     failed(check.findingTable, error)
                 }
             case .counts:
+                if available.contains(.table("company")) {
+                    company = (try? String.fetchOne(db, sql: "SELECT name FROM company WHERE id = 1 AND typeof(name) = 'text'")) ?? nil
+                }
                 for table in ["accounts", "transactions", "splits"] where available.contains(.table(table)) {
                     do {
                         counts[table] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)")

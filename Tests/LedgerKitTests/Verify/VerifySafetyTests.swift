@@ -117,9 +117,9 @@ import Testing
         let text = try String(contentsOfFile: log, encoding: .utf8)
         let lines = text.split(separator: "\n")
         #expect(lines.count == 6)
-        #expect(lines[0] == "2026-11-18T11:06:40Z verify \(path) (format 1): accounts 54, transactions 100, splits \(report.counts["splits"]!)")
+        #expect(lines[0] == "2026-11-18T11:06:40Z verify \(path) of Sample Company (format 1): accounts 54, transactions 100, splits \(report.counts["splits"]!)")
         #expect(lines[1].hasPrefix("  error account-balance-mismatch [accounts 1]: Account 'Checking' (1) shows a balance of"))
-        #expect(lines[2].hasPrefix("  result: 1 errors, 0 warnings, 1 repairable, "))
+        #expect(lines[2].hasPrefix("  result: 1 error, 0 warnings, 1 repairable, "))
         #expect(lines[3].contains("(format 1, quick)"))
     }
 }
