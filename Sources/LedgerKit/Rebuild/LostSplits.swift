@@ -43,6 +43,47 @@ struct LostSplits {
         return try fromFeed(transaction, name)
     }
 
+    /// The receivable (payable) split that an invoice, bill, payment or bill
+    /// payment lost while other splits of it survived: an invoice's +total
+    /// with its customer, a bill's -total with its vendor (from its stored
+    /// `documents.total`), a payment's -SUM(applications) with its customer, a
+    /// bill payment's +SUM with its vendor. The caller has found the
+    /// transaction out of balance with no receivable, payable or Rebuild
+    /// Suspense split; `gap` is what its splits sum to.
+    ///
+    /// Nil, and the gap left to Rebuild Suspense as before, when the source
+    /// holds no valid amount (a total that is not a positive integer within
+    /// `Money.limit`, no valid application), when the file has no account of
+    /// that type, or when the split would widen the gap rather than close
+    /// it (what is missing is not that split).
+    mutating func lostSide(_ transaction: Int64, gap: Int64) throws -> Split? {
+        guard let (kind, name, party) = try header(transaction), let kind else { return nil }
+        let side: AccountType, amount: Int64, source: String, note: String
+        switch kind {
+        case .invoice, .bill:
+            side = kind == .invoice ? .accountsReceivable : .accountsPayable
+            guard let document = try Row.fetchOne(db.cachedStatement(sql: "SELECT total FROM documents WHERE transaction_id = ?"),
+                                                  arguments: [transaction]),
+                  let total = Self.sane(document.stored("total")), total > 0 else { return nil }
+            amount = kind == .invoice ? total : -total
+            source = "\(name.possessive) total"
+            note = ""
+        case .payment, .billPayment:
+            side = kind == .payment ? .accountsReceivable : .accountsPayable
+            let applied = try applied(transaction, kind, name)
+            guard applied.used > 0 else { return nil }
+            amount = kind == .payment ? -applied.sum : applied.sum
+            source = applied.counted
+            note = applied.leftOut
+        default:
+            return nil
+        }
+        guard (gap < 0) != (amount < 0), let account = try receivableOrPayable(side, of: party) else { return nil }
+        let what = side == .accountsReceivable ? "accounts receivable" : "accounts payable"
+        return Split(account: account, party: party, amount: amount,
+                     memo: "Rebuilt by rebuild from \(source) (its \(what) split was lost\(note))")
+    }
+
     /// The transaction's kind, how a memo names it, and its party when that is
     /// an integer naming an existing party; nil when there is no such transaction.
     private func header(_ transaction: Int64) throws -> (TransactionKind?, Name, Int64?)? {
