@@ -10,9 +10,12 @@ extension FindingCatalog {
             },
         ], remedy: .repair(.money, 1) { context in
             try context.refresh(.byTransaction)
-            try rebuildLostReceivablesAndPayables(context)
             let rows = context.rows(of: .unbalancedTransaction, in: "transactions")
             guard try Bool.fetchOne(context.db, sql: "SELECT EXISTS (\(rows))") == true else { return }
+            // Reconstruct before suspense: the lost receivable or payable split first.
+            if try rebuildLostReceivablesAndPayables(context) {
+                guard try Bool.fetchOne(context.db, sql: "SELECT EXISTS (\(rows))") == true else { return }
+            }
             let suspense = try context.suspense(for: .unbalancedTransaction)
             let added = try context.insertNew(.unbalancedTransaction, "splits", insert: """
                 INSERT INTO splits (transaction_id, account_id, party_id, amount, memo, cleared, reconciliation_id)
@@ -96,7 +99,8 @@ extension FindingCatalog {
     /// split was not lost, something else is wrong), and one with a split in
     /// Rebuild Suspense, which may be that very split moved there by
     /// `split-account-missing`.
-    private static func rebuildLostReceivablesAndPayables(_ context: RepairContext) throws {
+    /// - Returns: whether it added a split.
+    private static func rebuildLostReceivablesAndPayables(_ context: RepairContext) throws -> Bool {
         let found = try Row.fetchAll(context.db, sql: """
             SELECT x.id, x.total FROM temp.v_tx x JOIN transactions t ON t.id = x.id
             WHERE x.id IN (\(context.rows(of: .unbalancedTransaction, in: "transactions")))
@@ -106,7 +110,7 @@ extension FindingCatalog {
                                 OR (a.name = 'Rebuild Suspense' AND a.parent_id IS NULL AND a.type = 'other_current_asset')))
             ORDER BY x.id
             """)
-        guard !found.isEmpty else { return }
+        guard !found.isEmpty else { return false }
         var lost = LostSplits(context.db)
         var rebuilt: [(transaction: Int64, splits: [LostSplits.Split])] = []
         for row in found {
@@ -114,8 +118,9 @@ extension FindingCatalog {
                   let split = try lost.lostSide(transaction, gap: gap) else { continue }
             rebuilt.append((transaction, [split]))
         }
-        guard !rebuilt.isEmpty else { return }
+        guard !rebuilt.isEmpty else { return false }
         try LostSplits.add(rebuilt, as: .unbalancedTransaction, context)
         try context.refresh(.byTransaction)
+        return true
     }
 }

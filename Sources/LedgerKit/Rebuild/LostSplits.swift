@@ -6,7 +6,9 @@ import GRDB
 /// applications (and its bank-feed line, which names the bank side), any
 /// transaction from its matched or added bank-feed lines; whatever stays
 /// unknown goes to Rebuild Suspense. A transaction with none of these gets no
-/// plan, and `empty-transaction` deletes it as before.
+/// plan, and `empty-transaction` deletes it as before. A transaction that lost
+/// only its receivable (payable) split gets that one split again
+/// (`lostSide`, for `unbalanced-transaction`).
 ///
 /// Every plan is read from the file as it is before any split is added, so
 /// the plan of one transaction never depends on another's: the repairs among
