@@ -12,6 +12,10 @@ extension FindingCatalog {
             try context.refresh(.byTransaction)
             let rows = context.rows(of: .unbalancedTransaction, in: "transactions")
             guard try Bool.fetchOne(context.db, sql: "SELECT EXISTS (\(rows))") == true else { return }
+            // Reconstruct before suspense: the lost receivable or payable split first.
+            if try rebuildLostReceivablesAndPayables(context) {
+                guard try Bool.fetchOne(context.db, sql: "SELECT EXISTS (\(rows))") == true else { return }
+            }
             let suspense = try context.suspense(for: .unbalancedTransaction)
             let added = try context.insertNew(.unbalancedTransaction, "splits", insert: """
                 INSERT INTO splits (transaction_id, account_id, party_id, amount, memo, cleared, reconciliation_id)
@@ -81,4 +85,42 @@ extension FindingCatalog {
             },
         ], remedy: .forAPerson),
     ]
+
+    /// Reconstruct before suspense (SPEC §3): an invoice, bill, payment or
+    /// bill payment that is out of balance because damage took its receivable
+    /// (payable) split while other splits survived gets that split again,
+    /// from its document's total or its applications (`LostSplits.lostSide`);
+    /// `unbalanced-transaction` then books only what still does not balance to
+    /// Rebuild Suspense, and `document-total-mismatch` and the overapplied
+    /// repairs find nothing to erase. Every plan is read before any split is
+    /// added, so the repairs among the suspects and over every row agree.
+    ///
+    /// Left alone: a transaction with any receivable or payable split (the
+    /// split was not lost, something else is wrong), and one with a split in
+    /// Rebuild Suspense, which may be that very split moved there by
+    /// `split-account-missing`.
+    /// - Returns: whether it added a split.
+    private static func rebuildLostReceivablesAndPayables(_ context: RepairContext) throws -> Bool {
+        let found = try Row.fetchAll(context.db, sql: """
+            SELECT x.id, x.total FROM temp.v_tx x JOIN transactions t ON t.id = x.id
+            WHERE x.id IN (\(context.rows(of: .unbalancedTransaction, in: "transactions")))
+              AND t.kind IN ('invoice', 'bill', 'payment', 'bill_payment')
+              AND NOT EXISTS (SELECT 1 FROM splits s JOIN accounts a ON a.id = s.account_id
+                              WHERE s.transaction_id = x.id AND (a.type IN \(Catalog.receivablePayable)
+                                OR (a.name = 'Rebuild Suspense' AND a.parent_id IS NULL AND a.type = 'other_current_asset')))
+            ORDER BY x.id
+            """)
+        guard !found.isEmpty else { return false }
+        var lost = LostSplits(context.db)
+        var rebuilt: [(transaction: Int64, splits: [LostSplits.Split])] = []
+        for row in found {
+            guard let transaction = row.integer("id"), let gap = row.integer("total"),
+                  let split = try lost.lostSide(transaction, gap: gap) else { continue }
+            rebuilt.append((transaction, [split]))
+        }
+        guard !rebuilt.isEmpty else { return false }
+        try LostSplits.add(rebuilt, as: .unbalancedTransaction, context)
+        try context.refresh(.byTransaction)
+        return true
+    }
 }

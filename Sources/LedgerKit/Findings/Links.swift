@@ -82,26 +82,7 @@ extension FindingCatalog {
                 try context.delete(.emptyTransaction, "transactions", rows: gone)
                 try context.db.execute(sql: "DROP TABLE temp.rebuild_gone")
             }
-            guard !rebuilt.isEmpty else { return }
-            let suspense = try rebuilt.contains { $0.splits.contains { $0.account == nil } } ? context.suspense(for: .emptyTransaction) : nil
-            try context.db.execute(sql: """
-                DROP TABLE IF EXISTS temp.rebuild_lost;
-                CREATE TEMP TABLE rebuild_lost (seq INTEGER PRIMARY KEY, transaction_id INTEGER, account_id INTEGER,
-                                                party_id INTEGER, amount INTEGER, memo TEXT)
-                """)
-            let plan = try BulkStatement(context.db, sql: """
-                INSERT INTO temp.rebuild_lost (transaction_id, account_id, party_id, amount, memo) VALUES (?, ?, ?, ?, ?)
-                """)
-            for (transaction, splits) in rebuilt {
-                for split in splits { try plan.run(transaction, split.account ?? suspense, split.party, split.amount, split.memo) }
-            }
-            try context.insertNew(.emptyTransaction, "splits", insert: """
-                INSERT INTO splits (transaction_id, account_id, party_id, amount, memo, cleared, reconciliation_id)
-                SELECT transaction_id, account_id, party_id, amount, memo, 'n', NULL FROM temp.rebuild_lost ORDER BY seq
-                """)
-            try context.db.execute(sql: "DROP TABLE temp.rebuild_lost")
-            context.invalidate(.byTransaction)
-            context.invalidate(.byAccountPartyStatement)
+            try LostSplits.add(rebuilt, as: .emptyTransaction, context)
         }),
         FindingEntry(.partyMissing, .error, title: "Customers, vendors or other names that no longer exist", nativePass: .judges, checks: [
             Check(scan: "transactions", needs: [.table("parties")],

@@ -6,7 +6,9 @@ import GRDB
 /// applications (and its bank-feed line, which names the bank side), any
 /// transaction from its matched or added bank-feed lines; whatever stays
 /// unknown goes to Rebuild Suspense. A transaction with none of these gets no
-/// plan, and `empty-transaction` deletes it as before.
+/// plan, and `empty-transaction` deletes it as before. A transaction that lost
+/// only its receivable (payable) split gets that one split again
+/// (`lostSide`, for `unbalanced-transaction`).
 ///
 /// Every plan is read from the file as it is before any split is added, so
 /// the plan of one transaction never depends on another's: the repairs among
@@ -33,15 +35,7 @@ struct LostSplits {
     /// The splits that rebuild `transaction`, balanced to 0 with Rebuild
     /// Suspense, or nil when nothing in the file tells what they were.
     mutating func plan(_ transaction: Int64) throws -> [Split]? {
-        guard let header = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT kind, number,
-                   CASE WHEN typeof(party_id) = 'integer' AND EXISTS (SELECT 1 FROM parties p WHERE p.id = t.party_id)
-                        THEN party_id END AS party
-            FROM transactions t WHERE id = ?
-            """), arguments: [transaction]) else { return nil }
-        let kind = header.text("kind").flatMap(TransactionKind.init(rawValue:))
-        let name = Name(kind: kind, number: header.stored("number"))
-        let party = header.integer("party")
+        guard let (kind, name, party) = try header(transaction) else { return nil }
         if let kind, kind == .invoice || kind == .bill, let splits = try fromDocument(transaction, kind, name, party) {
             return splits
         }
@@ -49,6 +43,60 @@ struct LostSplits {
             return splits
         }
         return try fromFeed(transaction, name)
+    }
+
+    /// The receivable (payable) split that an invoice, bill, payment or bill
+    /// payment lost while other splits of it survived: an invoice's +total
+    /// with its customer, a bill's -total with its vendor (from its stored
+    /// `documents.total`), a payment's -SUM(applications) with its customer, a
+    /// bill payment's +SUM with its vendor. The caller has found the
+    /// transaction out of balance with no receivable, payable or Rebuild
+    /// Suspense split; `gap` is what its splits sum to.
+    ///
+    /// Nil, and the gap left to Rebuild Suspense as before, when the source
+    /// holds no valid amount (a total that is not a positive integer within
+    /// `Money.limit`, no valid application), when the file has no account of
+    /// that type, or when the split would widen the gap rather than close
+    /// it (what is missing is not that split).
+    mutating func lostSide(_ transaction: Int64, gap: Int64) throws -> Split? {
+        guard let (kind, name, party) = try header(transaction), let kind else { return nil }
+        let side: AccountType, amount: Int64, source: String, note: String
+        switch kind {
+        case .invoice, .bill:
+            side = kind == .invoice ? .accountsReceivable : .accountsPayable
+            guard let document = try Row.fetchOne(db.cachedStatement(sql: "SELECT total FROM documents WHERE transaction_id = ?"),
+                                                  arguments: [transaction]),
+                  let total = Self.sane(document.stored("total")), total > 0 else { return nil }
+            amount = kind == .invoice ? total : -total
+            source = "\(name.possessive) total"
+            note = ""
+        case .payment, .billPayment:
+            side = kind == .payment ? .accountsReceivable : .accountsPayable
+            let applied = try applied(transaction, kind, name)
+            guard applied.used > 0 else { return nil }
+            amount = kind == .payment ? -applied.sum : applied.sum
+            source = applied.counted
+            note = applied.leftOut
+        default:
+            return nil
+        }
+        guard (gap < 0) != (amount < 0), let account = try receivableOrPayable(side, of: party) else { return nil }
+        let what = side == .accountsReceivable ? "accounts receivable" : "accounts payable"
+        return Split(account: account, party: party, amount: amount,
+                     memo: "Rebuilt by rebuild from \(source) (its \(what) split was lost\(note))")
+    }
+
+    /// The transaction's kind, how a memo names it, and its party when that is
+    /// an integer naming an existing party; nil when there is no such transaction.
+    private func header(_ transaction: Int64) throws -> (TransactionKind?, Name, Int64?)? {
+        guard let header = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT kind, number,
+                   CASE WHEN typeof(party_id) = 'integer' AND EXISTS (SELECT 1 FROM parties p WHERE p.id = t.party_id)
+                        THEN party_id END AS party
+            FROM transactions t WHERE id = ?
+            """), arguments: [transaction]) else { return nil }
+        let kind = header.text("kind").flatMap(TransactionKind.init(rawValue:))
+        return (kind, Name(kind: kind, number: header.stored("number")), header.integer("party"))
     }
 
     // MARK: Sources
@@ -124,23 +172,8 @@ struct LostSplits {
     /// `application-invalid` keeps count, and only valid amounts; nil when none is left.
     private mutating func fromApplications(_ transaction: Int64, _ kind: TransactionKind, _ name: Name, _ party: Int64?) throws -> [Split]? {
         let payment = kind == .payment
-        let applications = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT a.amount FROM applications a
-            JOIN transactions p ON p.id = a.payment_id JOIN transactions d ON d.id = a.document_id
-            WHERE a.payment_id = ? AND d.kind = ? AND d.party_id IS p.party_id ORDER BY a.id
-            """), arguments: [transaction, payment ? "invoice" : "bill"])
-        var sum: Int64 = 0, used = 0
-        for application in applications {
-            guard let amount = Self.sane(application.stored("amount")), amount > 0 else { continue }
-            let (next, overflow) = sum.addingReportingOverflow(amount)
-            guard !overflow, next <= Money.limit else { continue }
-            sum = next
-            used += 1
-        }
+        let (sum, used, counted, leftOut) = try applied(transaction, kind, name)
         guard used > 0 else { return nil }
-        let left = applications.count - used
-        let counted = "\(name.possessive) \(used) application\(used == 1 ? "" : "s")"
-        let leftOut = left == 0 ? "" : "; \(left) with an amount that is not valid left out"
         let side: AccountType = payment ? .accountsReceivable : .accountsPayable
         let account = try receivableOrPayable(side, of: party)
         let head = Split(account: account, party: account == nil ? nil : party, amount: payment ? -sum : sum,
@@ -152,6 +185,31 @@ struct LostSplits {
             ? "Rebuilt by rebuild from \(counted)\(leftOut); the \(payment ? "deposit account" : "account it was paid from") is unknown"
             : "Rebuilt by rebuild: the part of \(name.text) that its applications and bank feed \(lines) do not explain"
         return Self.balanced(head: [head], detail: feed, memo: why)
+    }
+
+    /// What a payment's (bill payment's) applications to invoices (bills) of
+    /// its own party add up to, counting only the applications that
+    /// `application-invalid` keeps and only valid amounts (positive integers,
+    /// the sum within `Money.limit`); how a memo names those it counted, and
+    /// those it left out.
+    private func applied(_ transaction: Int64, _ kind: TransactionKind, _ name: Name)
+        throws -> (sum: Int64, used: Int, counted: String, leftOut: String) {
+        let applications = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT a.amount FROM applications a
+            JOIN transactions p ON p.id = a.payment_id JOIN transactions d ON d.id = a.document_id
+            WHERE a.payment_id = ? AND d.kind = ? AND d.party_id IS p.party_id ORDER BY a.id
+            """), arguments: [transaction, kind == .payment ? "invoice" : "bill"])
+        var sum: Int64 = 0, used = 0
+        for application in applications {
+            guard let amount = Self.sane(application.stored("amount")), amount > 0 else { continue }
+            let (next, overflow) = sum.addingReportingOverflow(amount)
+            guard !overflow, next <= Money.limit else { continue }
+            sum = next
+            used += 1
+        }
+        let left = applications.count - used
+        return (sum, used, "\(name.possessive) \(used) application\(used == 1 ? "" : "s")",
+                left == 0 ? "" : "; \(left) with an amount that is not valid left out")
     }
 
     /// A split of each matched or added feed line's amount in its account, the
@@ -189,6 +247,33 @@ struct LostSplits {
     }
 
     // MARK: Helpers
+
+    /// Adds the planned splits, in order, each recorded under `code` in
+    /// `repair_actions`; a split with no account goes to Rebuild Suspense
+    /// (made, under `code`, when first needed). The sums over transactions
+    /// and over accounts and names are built again when next needed.
+    static func add(_ plans: [(transaction: Int64, splits: [Split])], as code: FindingCode, _ context: RepairContext) throws {
+        guard plans.contains(where: { !$0.splits.isEmpty }) else { return }
+        let suspense = try plans.contains { $0.splits.contains { $0.account == nil } } ? context.suspense(for: code) : nil
+        try context.db.execute(sql: """
+            DROP TABLE IF EXISTS temp.rebuild_lost;
+            CREATE TEMP TABLE rebuild_lost (seq INTEGER PRIMARY KEY, transaction_id INTEGER, account_id INTEGER,
+                                            party_id INTEGER, amount INTEGER, memo TEXT)
+            """)
+        let plan = try BulkStatement(context.db, sql: """
+            INSERT INTO temp.rebuild_lost (transaction_id, account_id, party_id, amount, memo) VALUES (?, ?, ?, ?, ?)
+            """)
+        for (transaction, splits) in plans {
+            for split in splits { try plan.run(transaction, split.account ?? suspense, split.party, split.amount, split.memo) }
+        }
+        try context.insertNew(code, "splits", insert: """
+            INSERT INTO splits (transaction_id, account_id, party_id, amount, memo, cleared, reconciliation_id)
+            SELECT transaction_id, account_id, party_id, amount, memo, 'n', NULL FROM temp.rebuild_lost ORDER BY seq
+            """)
+        try context.db.execute(sql: "DROP TABLE temp.rebuild_lost")
+        context.invalidate(.byTransaction)
+        context.invalidate(.byAccountPartyStatement)
+    }
 
     /// The receivable (payable) account this party's other splits of that type
     /// use most, else the lowest-id one; nil when the file has none.

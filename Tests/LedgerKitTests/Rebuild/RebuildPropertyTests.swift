@@ -106,6 +106,18 @@ import Testing
             let first = try pick(db, "SELECT id FROM splits", &random) ?? 0
             try db.execute(sql: "DELETE FROM splits WHERE id BETWEEN ? AND ?", arguments: [first, first + Int64(random.int(5...40))])
         }),
+        ("lose a receivable or payable split", { db, random in
+            // A zeroed page that took an invoice's, bill's or payment's receivable
+            // (payable) line, and sometimes one more of its lines, but not all.
+            let transaction = try pick(db, "SELECT id FROM transactions WHERE kind IN ('invoice', 'bill', 'payment', 'bill_payment')", &random)
+            try db.execute(sql: """
+                DELETE FROM splits WHERE transaction_id = ?
+                  AND account_id IN (SELECT id FROM accounts WHERE type IN ('accounts_receivable', 'accounts_payable'))
+                """, arguments: [transaction])
+            if random.chance(30) {
+                try db.execute(sql: "DELETE FROM splits WHERE id = (SELECT MIN(id) FROM splits WHERE transaction_id = ?)", arguments: [transaction])
+            }
+        }),
         ("drop an index", { db, random in
             try db.execute(sql: "DROP INDEX IF EXISTS \(random.pick(["splits_account", "transactions_date", "accounts_name"]))")
         }),
