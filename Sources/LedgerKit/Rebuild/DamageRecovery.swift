@@ -255,14 +255,18 @@ final class DamageRecovery {
             WHERE e.tbl = 'parties' ORDER BY p.id
             """)
         var movedIn: [Int64: Int64] = [:]
+        var unsummable: Set<Int64> = []
         for row in parties {
             guard row.integer("bad") ?? 0 == 0, let id = row.integer("id"), let shown = row.integer("shown") else { continue }
             let have = row.integer("lines") ?? 0
             guard shown != have, let account = row.integer("used") ?? row.integer("fallback") else { continue }
+            // Sums past the money limit are the invalid-value repairs' to judge, not this journal's.
+            guard have >= -Money.limit, have <= Money.limit else { continue }
             let difference = shown - have
             let name = row.text("name") ?? "name \(id)"
             lines.append((account, id, difference, "Lost in damage: \(name) showed a balance of \(Money(cents: shown)); the lines that survived come to \(Money(cents: have))"))
-            movedIn[account, default: 0] += difference
+            let (sum, over) = (movedIn[account] ?? 0).addingReportingOverflow(difference)
+            if over { unsummable.insert(account) } else { movedIn[account] = sum }
             kept.append(KeptBalance(table: "parties", id: id, name: name, shown: shown, remaining: have))
         }
         let accounts = try Row.fetchAll(db, sql: """
@@ -275,7 +279,9 @@ final class DamageRecovery {
         for row in accounts {
             guard row.integer("bad") ?? 0 == 0, let id = row.integer("id"), let shown = row.integer("shown") else { continue }
             let have = row.integer("lines") ?? 0
-            let difference = shown - have - (movedIn[id] ?? 0)
+            guard have >= -Money.limit, have <= Money.limit, !unsummable.contains(id) else { continue }
+            let (difference, overflow) = (shown - have).subtractingReportingOverflow(movedIn[id] ?? 0)
+            guard !overflow, difference >= -Money.limit * 8, difference <= Money.limit * 8 else { continue }
             if shown != have {
                 kept.append(KeptBalance(table: "accounts", id: id, name: row.text("name") ?? "account \(id)", shown: shown, remaining: have))
             }
@@ -284,7 +290,12 @@ final class DamageRecovery {
         }
         guard !lines.isEmpty else { return [] }
         let suspense = try context.suspense(for: .sqliteCorruption)
-        let total = lines.reduce(Int64(0)) { $0 &+ $1.amount }
+        // Past Int64 nothing is booked: the balances are left to the ordinary repairs.
+        let (total, overflow) = lines.reduce((Int64(0), false)) { sum, line in
+            let (next, over) = sum.0.addingReportingOverflow(line.amount)
+            return (next, sum.1 || over)
+        }
+        guard !overflow else { return [] }
         let journal = try context.insertNew(.sqliteCorruption, "transactions", insert: """
             INSERT INTO transactions (kind, date, number, party_id, memo, created_at, modified_at)
             VALUES ('journal', ?, NULL, NULL, ?, ?, ?)

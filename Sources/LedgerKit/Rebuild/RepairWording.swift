@@ -105,7 +105,7 @@ final class RepairWording {
         case .null:
             return "none"
         case .integer(let number):
-            if Self.money.contains(column), abs(number) <= Money.limit { return Money(cents: number).description }
+            if Self.money.contains(column), number >= -Money.limit, number <= Money.limit { return Money(cents: number).description }
             switch column {
             case "account_id", "income_account_id", "expense_account_id", "parent_id": return account(value)
             case "party_id": return party(value)
