@@ -334,7 +334,8 @@ final class DamageRecovery {
         guard let salvaged, !salvaged.damage.gaps.isEmpty, !salvaged.lostIsExact else { return (gone, true, nil) }
         // Rows past the snapshot's last could have been on the lost pages, unseen.
         if copy != nil, !unusable.contains(table) {
-            let last = snapshotMax[table] ?? Int64.min
+            // The company table holds one row, id 1 (a CHECK of SPEC §1): nothing lies past it.
+            let last = table == "company" ? Int64.max : snapshotMax[table] ?? Int64.min
             if salvaged.damage.gaps.allSatisfy({ $0.upperBound <= last }) { return (gone, true, nil) }
             return (gone, false, "rows added after the snapshot could have been on the pages that were lost")
         }

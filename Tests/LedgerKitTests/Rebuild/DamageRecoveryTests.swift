@@ -26,9 +26,9 @@ import Testing
         return (number, rows.map(\.rowid))
     }
 
-    private func digest(_ path: String) throws -> [String: String] {
+    private func digest(_ path: String, keepingLog: Bool = false) throws -> [String: String] {
         try CompanyFile.read(path) { try Invariants.contentDigest(of: $0) }
-            .filter { !["maintenance_runs", "repair_actions", "sqlite_stat1"].contains($0.key) }
+            .filter { !(keepingLog ? ["sqlite_stat1"] : ["maintenance_runs", "repair_actions", "sqlite_stat1"]).contains($0.key) }
     }
 
     private func balances(_ path: String, of table: String) throws -> [Int64: Int64] {
@@ -39,23 +39,47 @@ import Testing
         }
     }
 
-    @Test(arguments: ["splits", "transactions", "document_lines", "applications", "bank_feed", "parties"])
+    /// Every table of SPEC §1 (the maintenance log filled by an earlier rebuild).
+    @Test(arguments: Schema.tableNames)
     func aCleanSnapshotJustBeforeTheDamageGivesBackEveryRow(table: String) throws {
         let path = try Damage.sample(in: folder, transactions: 1_500)
+        try Damage.apply(to: path) { db in try db.execute(sql: "UPDATE accounts SET balance = balance + 1 WHERE id = 1") }
+        _ = try rebuild(path)
         _ = try SnapshotWriter.take(of: path, into: backups, kind: .manual)
-        let before = try digest(path)
+        let before = try digest(path, keepingLog: true)
         let accounts = try balances(path, of: "accounts")
-        let (page, rows) = try leaf(path, of: table, offset: table == "parties" ? 0 : 1)
+        let leaves = try DatabaseQueue(path: path).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dbstat WHERE name = ? AND pagetype = 'leaf'", arguments: [table]) ?? 0
+        }
+        let (page, rows) = try leaf(path, of: table, offset: min(1, leaves - 1))
+        #expect(!rows.isEmpty)
         try Damage.scribble(on: path, page: page, byte: 0x00)
 
         let report = try rebuild(path)
         let damage = try #require(report.damage)
         // Rows rebuilt from an index may already equal the snapshot's: those need no change.
         #expect((damage.restored[table] ?? 0) + (damage.replaced[table] ?? 0) > 0)
-        #expect(damage.loss.allSatisfy { $0.lost == 0 && $0.exact && $0.fromIndexes == 0 }, "\(damage.loss)")
-        #expect(report.isComplete)
-        #expect(report.exitStatus == 0)
-        #expect(try digest(path) == before)
+        if table == "maintenance_runs" || table == "repair_actions" {
+            // The log has no index and its only page was lost: rows written after
+            // the snapshot cannot be ruled out, and the rebuild says so.
+            #expect(damage.loss.filter { !($0.lost == 0 && $0.exact && $0.fromIndexes == 0) }
+                    == [TableLoss(table: table, lost: 0, exact: false, why: "rows added after the snapshot could have been on the pages that were lost",
+                                  fromSnapshot: rows.count, fromIndexes: 0)])
+            #expect(report.exitStatus == 1)
+        } else {
+            #expect(damage.loss.allSatisfy { $0.lost == 0 && $0.exact && $0.fromIndexes == 0 }, "\(damage.loss)")
+            #expect(report.isComplete)
+            #expect(report.exitStatus == 0)
+        }
+        #expect(try digest(path, keepingLog: true).filter { $0.key != "maintenance_runs" && $0.key != "repair_actions" }
+                == before.filter { $0.key != "maintenance_runs" && $0.key != "repair_actions" })
+        if table == "maintenance_runs" || table == "repair_actions" {
+            // The log of the earlier rebuild is back, row for row, beside this run's own.
+            try CompanyFile.read(path) { db in
+                let back = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE rowid IN (\(rows.map(String.init).joined(separator: ",")))")
+                #expect(back == rows.count)
+            }
+        }
         #expect(try balances(path, of: "accounts") == accounts)
         #expect(try Verifier.verify(path: path).ok)
     }
