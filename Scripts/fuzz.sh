@@ -13,8 +13,8 @@ cd "$(dirname "$0")/.."
 target="${1:-}"
 seconds="${2:-60}"
 case "$target" in
-    ofx|csv|page|wal|gzip|age) ;;
-    *) echo "usage: Scripts/fuzz.sh ofx|csv|page|wal|gzip|age SECONDS" >&2; exit 64 ;;
+    ofx|csv|page|wal|gzip|age|listing) ;;
+    *) echo "usage: Scripts/fuzz.sh ofx|csv|page|wal|gzip|age|listing SECONDS" >&2; exit 64 ;;
 esac
 
 scratch=.build-fuzz
@@ -54,6 +54,11 @@ PY
                 --encrypt-to "$(age-keygen -y "$seedfolder/key.txt")" >/dev/null
             cp "$seedfolder"/backups/*.age "$corpus"/
             cp Tests/LedgerKitTests/Encryption/Fixtures/age-testkit/x25519 Tests/LedgerKitTests/Encryption/Fixtures/age-testkit/stream_two_chunks "$corpus"/ ;;
+        listing)
+            # A ListObjectsV2 page as S3 writes it, truncated, and an error document.
+            printf '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult><Name>books</Name><Prefix>acme/</Prefix><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated><NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken><Contents><Key>acme/acme-20261121T020000Z.db.gz</Key><LastModified>2026-11-21T02:00:04.000Z</LastModified><Size>646144</Size></Contents><Contents><Key>acme/caf&amp;#233; &amp;lt;x&amp;gt;.db.gz</Key><Size>12</Size></Contents></ListBucketResult>\n' > "$corpus/page.xml"
+            printf '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>\n' > "$corpus/error.xml"
+            printf 'bytes 0-4095/646144' > "$corpus/range.txt" ;;
     esac
 fi
 

@@ -18,6 +18,10 @@ public final class FaultProxy: @unchecked Sendable {
         case delay(TimeInterval)
         /// Answer this status with these bytes as the body, never passing the request on.
         case answer(Int, body: [UInt8])
+        /// Answer this status with these headers and body, never passing the request on.
+        case respond(Int, headers: [String: String], body: [UInt8])
+        /// Pass the request on without this header (a server that ignores `Range`, or `If-Match`).
+        case dropHeader(String)
     }
 
     /// One request as the proxy saw it.
@@ -42,6 +46,7 @@ public final class FaultProxy: @unchecked Sendable {
     private let listener: Int32
     // Guarded by `lock`.
     private var seen: [Request] = []
+    private var served = 0
     private let lock = NSLock()
 
     /// Starts listening on a free loopback port, passing requests to `upstream`.
@@ -71,6 +76,13 @@ public final class FaultProxy: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return seen
+    }
+
+    /// Every byte of every answer sent back to clients so far, heads included.
+    public var bytesServed: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return served
     }
 
     /// Stops accepting connections.
@@ -134,11 +146,16 @@ public final class FaultProxy: @unchecked Sendable {
             let document = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>\(code)</Code><Message>injected</Message></Error>"
             let answer = "HTTP/1.1 \(status) Injected\r\nContent-Type: application/xml\r\nContent-Length: \(document.utf8.count)\r\nConnection: close\r\n\r\n"
                 + (words[0] == "HEAD" ? "" : document)
-            send(client, Array(answer.utf8))
+            self.answer(client, Array(answer.utf8))
             return
         case .answer(let status, let bytes):
             let head = "HTTP/1.1 \(status) Injected\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
-            send(client, Array(head.utf8) + (words[0] == "HEAD" ? [] : bytes))
+            answer(client, Array(head.utf8) + (words[0] == "HEAD" ? [] : bytes))
+            return
+        case .respond(let status, let extra, let bytes):
+            let lines = extra.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)\r\n" }.joined()
+            let head = "HTTP/1.1 \(status) Injected\r\n\(lines)Content-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
+            answer(client, Array(head.utf8) + (words[0] == "HEAD" ? [] : bytes))
             return
         case .delay(let seconds):
             Thread.sleep(forTimeInterval: seconds)
@@ -153,7 +170,9 @@ public final class FaultProxy: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { return }
-        let kept = lines.filter { !$0.lowercased().hasPrefix("connection:") && !$0.isEmpty }
+        var dropped = ["connection:"]
+        if case .dropHeader(let name) = fault { dropped.append(name.lowercased() + ":") }
+        let kept = lines.filter { line in !line.isEmpty && !dropped.contains { line.lowercased().hasPrefix($0) } }
         send(server, Array((kept.joined(separator: "\r\n") + "\r\nConnection: close\r\n\r\n").utf8) + body)
         var limit = Int.max
         if case .dropResponse(let bytes) = fault { limit = bytes }
@@ -163,7 +182,7 @@ public final class FaultProxy: @unchecked Sendable {
             let got = chunk.withUnsafeMutableBytes { recv(server, $0.baseAddress, $0.count, 0) }
             guard got > 0 else { break }
             let count = min(got, limit - relayed)
-            send(client, Array(chunk[..<count]))
+            answer(client, Array(chunk[..<count]))
             relayed += count
         }
     }
@@ -189,6 +208,14 @@ public final class FaultProxy: @unchecked Sendable {
             body += chunk[..<got]
         }
         return true
+    }
+
+    /// Sends bytes of an answer to a client, counted in `bytesServed`.
+    private func answer(_ client: Int32, _ bytes: [UInt8]) {
+        lock.lock()
+        served += bytes.count
+        lock.unlock()
+        send(client, bytes)
     }
 
     private func send(_ socket: Int32, _ bytes: [UInt8]) {

@@ -13,6 +13,7 @@ import FoundationNetworking
 final class S3Client: Sendable {
     let configuration: S3Configuration
     private let session: URLSession
+    private let exchanges = S3Exchanges()
     /// How requests are retried.
     let retries: RetryPolicy
 
@@ -27,13 +28,21 @@ final class S3Client: Sendable {
     /// Told the bytes moved so far and the total, after each part or chunk.
     typealias Progress = @Sendable (_ done: Int64, _ total: Int64) -> Void
 
+    /// The most of an answer kept in memory (a listing page, a lease, a
+    /// location's setting): a page of 1,000 keys of S3's longest, escaped, is under 8 MiB.
+    static let answerBytes = 16 << 20
+
     init(configuration: S3Configuration, retries: RetryPolicy = RetryPolicy(), timeout: TimeInterval = 60) {
         self.configuration = configuration
         self.retries = retries
         let settings = URLSessionConfiguration.ephemeral
         settings.timeoutIntervalForRequest = timeout
         settings.httpMaximumConnectionsPerHost = 8
-        session = URLSession(configuration: settings)
+        session = URLSession(configuration: settings, delegate: exchanges, delegateQueue: nil)
+    }
+
+    deinit {
+        session.finishTasksAndInvalidate()
     }
 
     /// The URL and `Host` header of `key` in `bucket`, path-style or virtual-hosted.
@@ -55,9 +64,12 @@ final class S3Client: Sendable {
 
     /// Sends one signed request, again after a pause when the network or the
     /// server fails in a way worth another try (`RetryPolicy`), and returns the
-    /// last answer and its body (for small answers: listings, errors, a part).
+    /// last answer and its body: in memory up to `answerBytes` unless `plan`
+    /// says otherwise (chosen anew for each try); an error's first 64 KiB.
+    /// - Throws: `S3Failure.tooLarge` for a body past its bound.
     func send(_ method: String, bucket: String, key: String = "", query: [(String, String?)] = [],
-              headers: [(name: String, value: String)] = [], body: Data = Data()) throws -> (HTTPURLResponse, Data) {
+              headers: [(name: String, value: String)] = [], body: Data = Data(),
+              plan: AnswerBody.Plan? = nil) throws -> (HTTPURLResponse, Data) {
         // The body's SHA-256 is signed; hashed once for every try, and not at all
         // when the caller already put it in a checksum header.
         let given = headers.first { $0.name.lowercased() == "x-amz-checksum-sha256" }
@@ -66,7 +78,8 @@ final class S3Client: Sendable {
         var attempt = 0
         while true {
             do {
-                let answer = try once(method, bucket: bucket, key: key, query: query, headers: headers, body: body, payload: payload)
+                let answer = try once(method, bucket: bucket, key: key, query: query, headers: headers, body: body, payload: payload,
+                                      plan: plan ?? { _ in .memory(limit: Self.answerBytes) })
                 let status = answer.0.statusCode
                 guard attempt + 1 < retries.attempts, status >= 300,
                       RetryPolicy.isRetryable(status: status, code: S3ErrorDocument.code(in: answer.1)) else { return answer }
@@ -80,7 +93,7 @@ final class S3Client: Sendable {
 
     private func once(_ method: String, bucket: String, key: String, query: [(String, String?)],
                       headers: [(name: String, value: String)], body: Data,
-                      payload: SignatureV4.Payload) throws -> (HTTPURLResponse, Data) {
+                      payload: SignatureV4.Payload, plan: @escaping AnswerBody.Plan) throws -> (HTTPURLResponse, Data) {
         let encodedQuery = SignatureV4.encodeQuery(query)
         let (url, host, path) = try address(bucket: bucket, key: key, query: encodedQuery)
         var request = URLRequest(url: url)
@@ -93,43 +106,16 @@ final class S3Client: Sendable {
         // libcurl under URLSession asks for "100 Continue" before a body and waits a
         // second for servers that never send it; the body is signed, so send it at once.
         request.setValue("", forHTTPHeaderField: "Expect")
-        let answer = Answer()
-        let handler: @Sendable (Data?, URLResponse?, (any Error)?) -> Void = { data, response, error in
-            answer.finish(data, response, error)
-        }
-        let task = method == "PUT" || method == "POST"
-            ? session.uploadTask(with: request, from: body, completionHandler: handler)
-            : session.dataTask(with: request, completionHandler: handler)
-        task.resume()
-        return try answer.wait()
-    }
-
-    /// One request's outcome, handed from URLSession's queue to the waiting caller.
-    private final class Answer: @unchecked Sendable {
-        // Written once before `done` is signalled, read only after it is waited for.
-        private var outcome: Result<(HTTPURLResponse, Data), any Error> = .failure(S3Failure.notHTTP)
-        private let done = DispatchSemaphore(value: 0)
-
-        func finish(_ data: Data?, _ response: URLResponse?, _ error: (any Error)?) {
-            if let error {
-                outcome = .failure(error)
-            } else if let http = response as? HTTPURLResponse {
-                outcome = .success((http, data ?? Data()))
-            }
-            done.signal()
-        }
-
-        func wait() throws -> (HTTPURLResponse, Data) {
-            done.wait()
-            return try outcome.get()
-        }
+        let task = method == "PUT" || method == "POST" ? session.uploadTask(with: request, from: body) : session.dataTask(with: request)
+        return try exchanges.run(task, plan: plan)
     }
 
     /// Sends a request that must succeed (2xx); S3's error otherwise.
     @discardableResult
     func expect(_ method: String, bucket: String, key: String = "", query: [(String, String?)] = [],
-                headers: [(name: String, value: String)] = [], body: Data = Data()) throws -> (HTTPURLResponse, Data) {
-        let (response, data) = try send(method, bucket: bucket, key: key, query: query, headers: headers, body: body)
+                headers: [(name: String, value: String)] = [], body: Data = Data(),
+                plan: AnswerBody.Plan? = nil) throws -> (HTTPURLResponse, Data) {
+        let (response, data) = try send(method, bucket: bucket, key: key, query: query, headers: headers, body: body, plan: plan)
         guard (200..<300).contains(response.statusCode) else {
             throw S3Failure.status(response.statusCode, code: S3ErrorDocument.code(in: data), request: "\(method) \(key.isEmpty ? bucket : key)")
         }
@@ -252,19 +238,34 @@ final class S3Client: Sendable {
         }
     }
 
-    /// Reads bytes `range` of `key` (a snapshot's head); fewer when the object is shorter.
+    /// Reads bytes `range` of `key` (a snapshot's head); fewer when the object
+    /// is shorter. A server that ignores `Range` and sends the whole object is
+    /// read only up to the range's end; a `206` must say it holds what was asked.
+    /// - Throws: `S3Failure.badRange` for a `206` of other bytes.
     func read(bucket: String, key: String, range: ClosedRange<Int64>) throws -> Data {
-        let (response, data) = try expect("GET", bucket: bucket, key: key, headers: [("Range", "bytes=\(range.lowerBound)-\(range.upperBound)")])
-        guard response.statusCode == 206 || response.statusCode == 200 else {
-            throw S3Failure.status(response.statusCode, code: nil, request: "GET \(key)")
+        let (response, data) = try expect("GET", bucket: bucket, key: key, headers: [("Range", Self.rangeHeader(range))]) { response in
+            switch response.statusCode {
+            case 206:
+                let held = try Self.heldRange(response, asked: range, size: nil, key: key)
+                return .memory(limit: Int(held.upperBound - held.lowerBound + 1))
+            case 200:
+                return .first(Int(range.upperBound) + 1)
+            default:
+                throw S3Failure.status(response.statusCode, code: nil, request: "GET \(key)")
+            }
         }
-        return response.statusCode == 200 ? data.dropFirst(Int(range.lowerBound)).prefix(range.count) : data.prefix(range.count)
+        return response.statusCode == 200 ? data.dropFirst(Int(range.lowerBound)) : data
     }
 
     /// Copies the object `key` into a new file at `path`, `chunk` bytes a
     /// ranged GET, each retried on its own, so a broken connection resumes
-    /// where it broke and memory holds one chunk.
+    /// where it broke and memory holds one piece of an answer at a time. A
+    /// server that ignores `Range` (`200`, the whole object) is read once, as
+    /// it streams, for every chunk: the bytes fetched are the object's size,
+    /// not a chunk count times it. Never more than the object's size is written.
     /// - Returns: the object's size.
+    /// - Throws: `S3Failure.badRange` for a `206` of other bytes than asked;
+    ///   `S3Failure.tooLarge` for an answer longer than the object.
     @discardableResult
     func download(bucket: String, key: String, to path: String, chunk: Int = 8 << 20, progress: Progress? = nil) throws -> Int64 {
         let (head, _) = try expect("HEAD", bucket: bucket, key: key)
@@ -275,32 +276,104 @@ final class S3Client: Sendable {
         defer { SystemCalls.close(descriptor) }
         var offset: Int64 = 0
         while offset < size {
-            let last = min(size, offset + Int64(chunk)) - 1
-            let piece = try read(bucket: bucket, key: key, range: offset...last)
-            guard !piece.isEmpty else { throw S3Failure.status(206, code: "ShortRead", request: "GET \(key)") }
-            try piece.withUnsafeBytes { try SystemCalls.pwrite(descriptor, $0, at: offset, path: path) }
-            offset += Int64(piece.count)
+            let asked = offset...(min(size, offset + Int64(chunk)) - 1)
+            let used = LastSink()
+            try expect("GET", bucket: bucket, key: key, headers: [("Range", Self.rangeHeader(asked))]) { response in
+                let sink: FileSink
+                switch response.statusCode {
+                case 206:
+                    let held = try Self.heldRange(response, asked: asked, size: size, key: key)
+                    sink = FileSink(descriptor: descriptor, path: path, from: held.lowerBound, end: held.upperBound + 1)
+                case 200:
+                    // The whole object from its first byte: written once, in place, for all the chunks.
+                    sink = FileSink(descriptor: descriptor, path: path, from: 0, end: size)
+                default:
+                    throw S3Failure.status(response.statusCode, code: nil, request: "GET \(key)")
+                }
+                used.set(sink)
+                return .file(sink)
+            }
+            guard let sink = used.sink, sink.position > offset else {
+                throw S3Failure.status(206, code: "ShortRead", request: "GET \(key)")
+            }
+            offset = sink.position
             progress?(offset, size)
         }
         try SystemCalls.fsync(descriptor, path: path)
         return size
     }
 
+    /// `bytes=FIRST-LAST`.
+    static func rangeHeader(_ range: ClosedRange<Int64>) -> String {
+        "bytes=\(range.lowerBound)-\(range.upperBound)"
+    }
+
+    /// The bytes a `206` holds, from its `Content-Range` (`bytes 0-4095/70000`):
+    /// they must start where asked and end no later (earlier only at the
+    /// object's end), and the total, when said, must be `size` when known.
+    /// - Throws: `S3Failure.badRange` otherwise.
+    static func heldRange(_ response: HTTPURLResponse, asked: ClosedRange<Int64>, size: Int64?, key: String) throws -> ClosedRange<Int64> {
+        let text = response.value(forHTTPHeaderField: "Content-Range") ?? ""
+        let held = contentRange(text)
+        let total = held?.total ?? size
+        guard let held, held.first == asked.lowerBound, held.last <= asked.upperBound,
+              size == nil || held.total == nil || held.total == size, total.map({ held.last < $0 }) ?? true,
+              held.last == asked.upperBound || held.last == (total ?? 0) - 1 else {
+            throw S3Failure.badRange(asked: rangeHeader(asked), got: String(text.prefix(100)), request: "GET \(key)")
+        }
+        return held.first...held.last
+    }
+
+    /// `bytes FIRST-LAST/TOTAL` (TOTAL may be `*`), read without trust; nil for anything else.
+    static func contentRange(_ text: String) -> (first: Int64, last: Int64, total: Int64?)? {
+        guard text.hasPrefix("bytes "), text.utf8.count <= 100 else { return nil }
+        let parts = text.dropFirst(6).split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        let bounds = parts[0].split(separator: "-", omittingEmptySubsequences: false)
+        guard bounds.count == 2, bounds.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+              let first = Int64(bounds[0]), let last = Int64(bounds[1]), first <= last else { return nil }
+        if parts[1] == "*" { return (first, last, nil) }
+        guard parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), let total = Int64(parts[1]) else { return nil }
+        return (first, last, total)
+    }
+
+    /// The sink of a download's last try, handed from the delegate queue.
+    private final class LastSink: @unchecked Sendable {
+        // Guarded by `lock`.
+        private var last: FileSink?
+        private let lock = NSLock()
+
+        func set(_ sink: FileSink) {
+            lock.lock()
+            defer { lock.unlock() }
+            last = sink
+        }
+
+        var sink: FileSink? {
+            lock.lock()
+            defer { lock.unlock() }
+            return last
+        }
+    }
+
     /// Every object directly under `prefix` (a folder's files: keys with no
-    /// further `/`), following continuation tokens (1,000 a page).
-    func list(bucket: String, prefix: String) throws -> [Object] {
+    /// further `/`), following continuation tokens (1,000 a page), within
+    /// `ListingBound`: a server whose listing never ends is stopped.
+    /// - Throws: `S3Failure.endlessListing` saying which bound was met.
+    func list(bucket: String, prefix: String, maxObjects: Int = ListingBound.maxObjects) throws -> [Object] {
         var objects: [Object] = []
+        var bound = ListingBound(maxObjects: maxObjects)
         var token: String?
-        repeat {
+        while true {
             var query: [(String, String?)] = [("delimiter", "/"), ("list-type", "2"), ("prefix", prefix)]
             if let token { query.append(("continuation-token", token)) }
             let (_, data) = try expect("GET", bucket: bucket, query: query)
             let page = ListingParser.parse(data)
             objects += page.objects
-            token = page.truncated ? page.nextToken : nil
-            if page.truncated && token == nil { throw S3Failure.badListing }
-        } while token != nil
-        return objects
+            try bound.count(page, bytes: data.count, objects: objects.count)
+            guard page.truncated else { return objects }
+            token = page.nextToken
+        }
     }
 }
 
@@ -308,9 +381,16 @@ final class S3Client: Sendable {
 enum S3Failure: Error, Equatable {
     case notHTTP
     case status(Int, code: String?, request: String)
+    /// An answer that is not the document expected (no upload id).
     case badListing
+    /// A listing that does not end: why, and how far it was followed.
+    case endlessListing(ListingBound.Stop, objects: Int, pages: Int)
     /// A create-only write met an object of that name (412).
     case exists(key: String)
+    /// An answer longer than it may be (`bytes`): a page, a setting, or more than the object.
+    case tooLarge(bytes: Int64)
+    /// A `206` holding other bytes than the `Range` asked (its `Content-Range`).
+    case badRange(asked: String, got: String, request: String)
 }
 
 extension ObjectStorageError {
@@ -332,6 +412,13 @@ extension ObjectStorageError {
             }
         case S3Failure.exists(let key):
             return .refused("\(location) already holds \(key); nothing was overwritten")
+        case S3Failure.endlessListing(let stop, let objects, let pages):
+            return .refused("\(location) gives a listing that does not end (\(stop.reason)); stopped after \(objects) objects in \(pages) pages. "
+                + "Check that AWS_ENDPOINT_URL names your object storage, or give --max-objects a larger count if the place holds more")
+        case S3Failure.tooLarge(let bytes):
+            return .refused("\(location) sent an answer longer than \(bytes) bytes, more than any it should; stopped reading it. Check that AWS_ENDPOINT_URL names your object storage")
+        case S3Failure.badRange(let asked, let got, let request):
+            return .refused("\(location) answered \(request) for \(asked) with other bytes (Content-Range: \(got.isEmpty ? "none" : got)); nothing was used. Check that AWS_ENDPOINT_URL names your object storage")
         case let error as URLError:
             return .refused("\(location) cannot be reached (\(error.code == .timedOut ? "timed out" : "no connection")); check the network and AWS_ENDPOINT_URL")
         case let error as ObjectStorageError:

@@ -1,23 +1,40 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// The lock of a location in object storage, where `flock` cannot reach: an
-/// object `PREFIX/.ledger-lease` created with `If-None-Match: *` (so one
-/// creator wins), saying who holds it and until when. The holder renews it
-/// while it works; a lease past its expiry, or held by a process of this
-/// machine that is gone (a killed backup), was left by a run that died and is
-/// taken over at once. Two prunes, or a prune and a backup, never run at once.
+/// object `PREFIX/.ledger-lease` saying who holds it and until when. Every
+/// write to it is conditional, so that two runs never both hold it:
+/// - taking it is a create (`If-None-Match: *`): one creator wins;
+/// - renewing it, taking over a lease left by a run that died (past its
+///   expiry, or held by a process of this machine that is gone), and
+///   releasing it are each one request on the ETag last seen (`If-Match`):
+///   a lease that changed meanwhile answers 412 and is not touched.
+/// A takeover never deletes first: a delayed request can only fail, never
+/// remove a lease that another run has taken since.
+///
+/// Storage that ignores `If-Match` (told by a probe right after taking, one
+/// request) could let two runs take over one dead lease: there, a lease left
+/// by a dead run is never taken over, and the person is told to remove it.
 ///
 /// Honest limits: a holder stalled longer than `lifetime` (a suspended
 /// laptop) can lose its lease to another run; its renewal then sees another
-/// holder and stops, but the work in hand finishes. Snapshots stay safe even
-/// then: they are never overwritten, and prune only removes what it listed.
+/// holder and stops (`isHeld` turns false), but the work in hand finishes.
+/// Snapshots stay safe even then: they are never overwritten, and prune only
+/// removes what it listed.
 final class S3Lease: Sendable {
     static let name = ".ledger-lease"
+    /// The most of a lease object read: this tool writes under 300 bytes.
+    static let bytes = 64 << 10
 
     private let client: S3Client
     private let bucket: String
     private let key: String
     private let token: String
+    private let lifetime: TimeInterval
+    private let now: @Sendable () -> Date
+    private let state: State
     private let stop = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
 
@@ -42,49 +59,133 @@ final class S3Lease: Sendable {
         }
     }
 
+    /// The lease as this holder last wrote it.
+    private final class State: @unchecked Sendable {
+        // Guarded by `lock`.
+        private var tag: String
+        private var held = true
+        private let lock = NSLock()
+
+        init(etag: String) {
+            tag = etag
+        }
+
+        var etag: String {
+            lock.lock()
+            defer { lock.unlock() }
+            return tag
+        }
+
+        var isHeld: Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            return held
+        }
+
+        func renewed(_ etag: String) {
+            lock.lock()
+            defer { lock.unlock() }
+            tag = etag
+        }
+
+        func lost() {
+            lock.lock()
+            defer { lock.unlock() }
+            held = false
+        }
+    }
+
     /// Takes the lease of `location`, waiting up to `wait` seconds for another holder.
     /// - Parameter lifetime: how long the lease lasts unrenewed; renewed every third of it.
-    /// - Throws: `ObjectStorageError.refused` naming the holder when the wait ran out.
+    /// - Throws: `ObjectStorageError.refused` naming the holder when the wait ran out,
+    ///   or a lease left by a dead run on storage that ignores `If-Match`.
     init(client: S3Client, at location: S3Location, wait: TimeInterval = 600, lifetime: TimeInterval = 300,
          now: @escaping @Sendable () -> Date = Date.init) throws {
         self.client = client
         bucket = location.bucket
         key = location.key(Self.name)
         token = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        self.lifetime = lifetime
+        self.now = now
         let deadline = now().addingTimeInterval(wait)
-        while true {
+        // Whether the storage refuses a write on a stale ETag; asked once, when first needed.
+        var honoursIfMatch: Bool?
+        var etag: String?
+        while etag == nil {
             let body = try Self.content(token: token, until: now().addingTimeInterval(lifetime))
-            do {
-                try client.create(bucket: bucket, key: key, body: body)
+            let created = try client.send("PUT", bucket: bucket, key: key, headers: [("If-None-Match", "*")], body: body)
+            if let tag = try Self.written(created, key: key) {
+                etag = tag
+                if honoursIfMatch == nil { honoursIfMatch = try Self.probe(client, bucket: bucket, key: key, body: body) }
                 break
-            } catch S3Failure.exists {
-                // Held: by a live run (wait) or by one that died (take it over).
-                let (response, data) = try client.send("GET", bucket: bucket, key: key)
-                if response.statusCode == 404 { continue }
-                let current = try? JSONDecoder().decode(Content.self, from: data)
-                if current?.isStale(now: now()) ?? true {
-                    // Stale, or not a lease this tool can read: remove it and try again.
-                    _ = try client.send("DELETE", bucket: bucket, key: key)
-                    continue
-                }
-                guard now() < deadline else {
-                    throw ObjectStorageError.refused("another ledger backup or prune (\(current?.holder ?? "unknown")) holds s3://\(bucket)/\(key) until \(current?.expiresAt ?? "?"); try again later, or delete that object if that run is gone")
-                }
-                Thread.sleep(forTimeInterval: Double.random(in: 0.5...2))
             }
+            // Held: by a live run (wait) or by one that died (take it over, on the ETag read).
+            let (response, data) = try client.send("GET", bucket: bucket, key: key) { _ in .memory(limit: Self.bytes) }
+            if response.statusCode == 404 { continue }
+            guard response.statusCode == 200 else {
+                throw S3Failure.status(response.statusCode, code: S3ErrorDocument.code(in: data), request: "GET \(key)")
+            }
+            let current = try? JSONDecoder().decode(Content.self, from: data)
+            // Stale, or not a lease this tool can read: replaced only as it was read.
+            if current?.isStale(now: now()) ?? true {
+                guard let seen = response.value(forHTTPHeaderField: "ETag"), !seen.isEmpty else {
+                    throw Self.cannotTakeOver(current, at: "s3://\(bucket)/\(key)", why: "gave no ETag for it")
+                }
+                if honoursIfMatch == nil { honoursIfMatch = try Self.probe(client, bucket: bucket, key: key, body: data) }
+                guard honoursIfMatch == true else { throw Self.cannotTakeOver(current, at: "s3://\(bucket)/\(key)", why: "ignores If-Match") }
+                let replaced = try client.send("PUT", bucket: bucket, key: key, headers: [("If-Match", seen)], body: body)
+                // Refused: another run took it over first, or it is gone: look again.
+                etag = try Self.written(replaced, key: key)
+                continue
+            }
+            guard now() < deadline else {
+                throw ObjectStorageError.refused("another ledger backup or prune (\(current?.holder ?? "unknown")) holds s3://\(bucket)/\(key) until \(current?.expiresAt ?? "?"); try again later, or delete that object if that run is gone")
+            }
+            Thread.sleep(forTimeInterval: Double.random(in: 0.5...2))
         }
+        state = State(etag: etag ?? "")
+        // Without If-Match a renewal could overwrite another's lease: there, the lease is not renewed.
+        let renews = honoursIfMatch == true
         let renewal = Thread { [self] in
             while self.stop.wait(timeout: .now() + lifetime / 3) == .timedOut {
-                guard let (response, data) = try? self.client.send("GET", bucket: self.bucket, key: self.key),
-                      response.statusCode == 200,
-                      (try? JSONDecoder().decode(Content.self, from: data))?.token == self.token,
-                      let body = try? Self.content(token: self.token, until: now().addingTimeInterval(lifetime))
-                else { break }
-                _ = try? self.client.send("PUT", bucket: self.bucket, key: self.key, body: body)
+                guard renews, self.renew() else { break }
             }
             self.stopped.signal()
         }
         renewal.start()
+    }
+
+    /// The refusal to take over a lease that looks left by a dead run.
+    private static func cannotTakeOver(_ current: Content?, at place: String, why: String) -> ObjectStorageError {
+        .refused("\(place) is held by \(current?.holder ?? "an unreadable lease") until \(current?.expiresAt ?? "?"), which looks gone, "
+            + "but this storage \(why), so ledger cannot take it over without risking two runs at once; delete that object if no backup or prune runs there now")
+    }
+
+    /// Whether this run still holds the lease, as far as its last renewal knows.
+    var isHeld: Bool { state.isHeld }
+
+    /// The ETag of a conditional write's answer; nil when its condition failed
+    /// (412, or 409 for a write that raced another, or 404 for `If-Match` on a lease now gone).
+    /// - Throws: `S3Failure.status` for any other failure, or a success without an ETag.
+    private static func written(_ answer: (HTTPURLResponse, Data), key: String) throws -> String? {
+        let (response, data) = answer
+        if [412, 409, 404].contains(response.statusCode) { return nil }
+        guard (200..<300).contains(response.statusCode), let etag = response.value(forHTTPHeaderField: "ETag"), !etag.isEmpty else {
+            throw S3Failure.status(response.statusCode, code: S3ErrorDocument.code(in: data) ?? "NoETag", request: "PUT \(key)")
+        }
+        return etag
+    }
+
+    /// Whether the storage refuses a write on an ETag the lease does not
+    /// have (412): one write of the lease's bytes as just written or read
+    /// (`body`), which changes nothing where it is wrongly let through.
+    /// - Throws: `S3Failure.status` for an answer that says neither.
+    private static func probe(_ client: S3Client, bucket: String, key: String, body: Data) throws -> Bool {
+        let (response, data) = try client.send("PUT", bucket: bucket, key: key, headers: [("If-Match", "\"ledger-probe\"")], body: body)
+        // 409: the storage weighed the condition against a write racing it.
+        if response.statusCode == 412 || response.statusCode == 409 { return true }
+        if (200..<300).contains(response.statusCode) { return false }
+        throw S3Failure.status(response.statusCode, code: S3ErrorDocument.code(in: data), request: "PUT \(key)")
     }
 
     private static func content(token: String, until expiry: Date) throws -> Data {
@@ -93,13 +194,53 @@ final class S3Lease: Sendable {
                                                 expiresAt: Timestamp.string(from: expiry)))
     }
 
-    /// Stops renewing and removes the lease, if it is still this one's.
+    /// The ETag of the lease when it is still this one's (its token), read
+    /// afresh: after a write whose answer was lost, the ETag in hand is old.
+    private func currentEtag() -> String? {
+        guard let (response, data) = try? client.send("GET", bucket: bucket, key: key, plan: { _ in .memory(limit: Self.bytes) }),
+              response.statusCode == 200, (try? JSONDecoder().decode(Content.self, from: data))?.token == token,
+              let etag = response.value(forHTTPHeaderField: "ETag"), !etag.isEmpty else { return nil }
+        return etag
+    }
+
+    /// Pushes the expiry on, on the ETag last written; false when the lease is no longer this one's.
+    private func renew() -> Bool {
+        guard let body = try? Self.content(token: token, until: now().addingTimeInterval(lifetime)) else { return false }
+        var etag = state.etag
+        for _ in 0..<2 {
+            if let answer = try? client.send("PUT", bucket: bucket, key: key, headers: [("If-Match", etag)], body: body),
+               let written = try? Self.written(answer, key: key) {
+                state.renewed(written)
+                return true
+            }
+            // Refused, or failed: the lease may still be this one's under another ETag.
+            guard let fresh = currentEtag() else { break }
+            etag = fresh
+        }
+        state.lost()
+        return false
+    }
+
+    /// Stops renewing and removes the lease, only if it is still this one's:
+    /// a DELETE on the ETag last written. Best effort: a lease left behind
+    /// expires, and the next run takes it over.
     func release() {
         stop.signal()
         stopped.wait()
-        if let (response, data) = try? client.send("GET", bucket: bucket, key: key), response.statusCode == 200,
-           (try? JSONDecoder().decode(Content.self, from: data))?.token == token {
-            _ = try? client.send("DELETE", bucket: bucket, key: key)
+        guard state.isHeld else { return }
+        var etag = state.etag
+        for _ in 0..<2 {
+            guard let (response, _) = try? client.send("DELETE", bucket: bucket, key: key, headers: [("If-Match", etag)]) else { return }
+            if (200..<300).contains(response.statusCode) || response.statusCode == 404 { return }
+            if response.statusCode != 412 && response.statusCode != 409 {
+                // A DELETE with If-Match the storage does not take: mark the lease expired instead, on its ETag.
+                if let body = try? Self.content(token: token, until: Date(timeIntervalSince1970: 0)) {
+                    _ = try? client.send("PUT", bucket: bucket, key: key, headers: [("If-Match", etag)], body: body)
+                }
+                return
+            }
+            guard let fresh = currentEtag() else { return }
+            etag = fresh
         }
     }
 }

@@ -45,6 +45,8 @@ struct BackupCommand: ParsableCommand {
 
     @OptionGroup var encryption: EncryptionOptions
 
+    @OptionGroup var listing: ListingOptions
+
     @Flag(help: "Print the snapshot as one JSON object on stdout.")
     var json = false
 
@@ -55,6 +57,7 @@ struct BackupCommand: ParsableCommand {
 
     func run() throws {
         var goodCopy = true
+        listing.apply()
         try reportingFailures {
             let run = try BackupRun.perform(of: file, into: to, kind: kind == "scheduled" ? .scheduled : .manual, level: level,
                                             verify: !noVerify, recipients: try encryption.resolve(), policy: keep.policy,
@@ -167,11 +170,14 @@ struct SnapshotsCommand: ParsableCommand {
 
     @OptionGroup var identities: IdentityOptions
 
+    @OptionGroup var listing: ListingOptions
+
     @Flag(help: "Print a JSON array: path, bytes and every manifest field of each snapshot.")
     var json = false
 
     func run() throws {
         var unreadableCount = 0
+        listing.apply()
         try reportingFailures {
             let (snapshots, unreadable) = try SnapshotCatalog.list(folder, with: try identities.resolve())
             unreadableCount = unreadable.count
@@ -288,6 +294,8 @@ struct PruneCommand: ParsableCommand {
 
     @OptionGroup var identities: IdentityOptions
 
+    @OptionGroup var listing: ListingOptions
+
     @Flag(help: "Print the decisions as a JSON array.")
     var json = false
 
@@ -298,6 +306,7 @@ struct PruneCommand: ParsableCommand {
     }
 
     func run() throws {
+        listing.apply()
         try reportingFailures {
             let decisions = try Retention.prune(folder, policy: keep.policy, dryRun: dryRun, with: try identities.resolve())
             if json { return try Output.json(decisions) }
@@ -343,6 +352,8 @@ struct CheckBackupsCommand: ParsableCommand {
         "How old a company's last good copy may be: 90m, 48h, 7d.", valueName: "age"))
     var maxAge = MaxAge(text: "48h", seconds: 48 * 3_600)
 
+    @OptionGroup var listing: ListingOptions
+
     @Flag(help: "Print the results as one JSON object: snapshots, and companies with their last good copy.")
     var json = false
 
@@ -362,6 +373,7 @@ struct CheckBackupsCommand: ParsableCommand {
 
     func run() throws {
         var ok = true
+        listing.apply()
         try reportingFailures {
             let found = try SnapshotChecker.checkLocation(folder, sample: share ?? 1, with: try identities.resolve(), maxAge: maxAge.seconds)
             ok = found.ok

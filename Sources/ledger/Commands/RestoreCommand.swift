@@ -50,6 +50,8 @@ struct RestoreCommand: ParsableCommand {
 
     @OptionGroup var identities: IdentityOptions
 
+    @OptionGroup var listing: ListingOptions
+
     @Flag(help: "Print the result as one JSON object on stdout.")
     var json = false
 
@@ -64,6 +66,7 @@ struct RestoreCommand: ParsableCommand {
     }
 
     func run() throws {
+        listing.apply()
         try reportingFailures {
             let keys = try identities.resolve()
             let snapshot = try Restorer.choose(source, target: to, stem: stem, at: at.flatMap { PointInTime.parse($0) }, with: keys)

@@ -73,7 +73,7 @@ import Testing
         })
         #expect(upload.partsSentEarly == 2)
         #expect(try upload.finish(size: Int64(size), metadata: ["verify": "clean", "kind": "scheduled"]))
-        let (head, object) = try client.expect("GET", bucket: bucket, key: "acme/a.db.gz")
+        let (head, object) = try client.expect("GET", bucket: bucket, key: "acme/a.db.gz") { _ in .memory(limit: 64 << 20) }
         #expect(object == written)
         #expect(head.value(forHTTPHeaderField: "x-amz-meta-verify") == "clean")
         #expect(try !pendingUploads(client, bucket))
@@ -132,8 +132,8 @@ import Testing
             manifest.databaseBytes += 1
         }
         #expect(paths == ["s3://\(bucket)/acme/acme-20261118T110640Z.db.gz", "s3://\(bucket)/acme/acme-20261118T110640Z-2.db.gz"])
-        #expect(try client.expect("GET", bucket: bucket, key: "acme/acme-20261118T110640Z.db.gz").1 == objects[0])
-        #expect(try client.expect("GET", bucket: bucket, key: "acme/acme-20261118T110640Z-2.db.gz").1 == objects[1])
+        #expect(try client.expect("GET", bucket: bucket, key: "acme/acme-20261118T110640Z.db.gz") { _ in .memory(limit: 64 << 20) }.1 == objects[0])
+        #expect(try client.expect("GET", bucket: bucket, key: "acme/acme-20261118T110640Z-2.db.gz") { _ in .memory(limit: 64 << 20) }.1 == objects[1])
         #expect(try !pendingUploads(client, bucket))
     }
 }

@@ -93,6 +93,7 @@ import Testing
             let page = ListingParser.parse(bytes)
             #expect(page.objects.allSatisfy { $0.size >= 0 })
             _ = S3ErrorDocument.code(in: bytes)
+            _ = S3Client.contentRange(String(decoding: bytes, as: UTF8.self))
             _ = try? JSONDecoder().decode(S3Lease.Content.self, from: bytes)
             _ = try? SnapshotCatalog.snapshot(head: [UInt8](bytes), path: "s3://b/x.db.gz", bytes: Int64(bytes.count))
         }

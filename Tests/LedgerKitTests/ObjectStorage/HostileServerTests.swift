@@ -1,0 +1,327 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LedgerTestSupport
+import Testing
+@testable import LedgerKit
+
+/// Object storage that misbehaves on purpose, on loopback: a lease raced by
+/// two runs with one's request held back, listings that never end, and
+/// servers that ignore `Range` or answer other bytes than asked.
+@Suite struct HostileServerTests {
+    let folder = TemporaryDirectory()
+
+    /// A new bucket on the test server, and a client for `endpoint` (the server itself by default).
+    private func bucket(through endpoint: String? = nil) throws -> (S3Client, String) {
+        let bucket = S3TestServer.bucketName()
+        try S3Client(configuration: try S3TestServer.configuration()).expect("PUT", bucket: bucket)
+        return (S3Client(configuration: try S3TestServer.configuration(endpoint: endpoint),
+                         retries: RetryPolicy(attempts: 3, base: 0.01, cap: 0.05), timeout: 10), bucket)
+    }
+
+    private func client(_ endpoint: String) throws -> S3Client {
+        S3Client(configuration: try S3TestServer.configuration(endpoint: endpoint), retries: RetryPolicy(attempts: 3, base: 0.01, cap: 0.05),
+                 timeout: 10)
+    }
+
+    private static let deadLease = Data(#"{"holder":"elsewhere pid 1","host":"elsewhere","pid":1,"token":"dead","expires_at":"2020-01-01T00:00:00Z"}"#.utf8)
+
+    // MARK: The lease
+
+    /// Who holds the lease, counted from the moment a run knows it holds it
+    /// until its release is done.
+    private final class Holders: @unchecked Sendable {
+        // Guarded by `lock`.
+        private var now = 0
+        private(set) var most = 0
+        private(set) var order: [String] = []
+        private(set) var failures: [String] = []
+        private let lock = NSLock()
+
+        func enter(_ name: String) {
+            lock.lock()
+            defer { lock.unlock() }
+            now += 1
+            most = max(most, now)
+            order.append(name)
+        }
+
+        func leave() {
+            lock.lock()
+            defer { lock.unlock() }
+            now -= 1
+        }
+
+        func fail(_ error: any Error) {
+            lock.lock()
+            defer { lock.unlock() }
+            failures.append("\(error)")
+        }
+
+        var summary: (most: Int, order: [String], failures: [String]) {
+            lock.lock()
+            defer { lock.unlock() }
+            return (most, order, failures)
+        }
+    }
+
+    @Test func twoRunsRacingForADeadLeaseNeverBothHoldIt() throws {
+        let (direct, bucket) = try bucket()
+        let place = try #require(try S3Location("s3://\(bucket)/acme"))
+        try direct.create(bucket: bucket, key: "acme/.ledger-lease", body: Self.deadLease)
+        // Run A's first request that replaces or removes the lease it read arrives 1.5 s late.
+        let tally = Tally()
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in
+            let replaces = request.method == "DELETE"
+                || (request.method == "PUT" && request.headers["if-match"].map { $0 != "\"ledger-probe\"" } == true)
+            return replaces && tally.next("replace") == 1 ? .delay(1.5) : nil
+        }
+        defer { proxy.stop() }
+        let holders = Holders()
+        let done = DispatchSemaphore(value: 0)
+        let slow = try client(proxy.endpoint)
+        Thread {
+            do {
+                let lease = try S3Lease(client: slow, at: place, wait: 30)
+                holders.enter("A")
+                Thread.sleep(forTimeInterval: 0.3)
+                lease.release()
+                holders.leave()
+            } catch {
+                holders.fail(error)
+            }
+            done.signal()
+        }.start()
+        // B starts once A's takeover is on its way, held back by the proxy.
+        for _ in 0..<250 where !proxy.requests.contains(where: { $0.fault != nil }) { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(proxy.requests.contains { $0.fault == .delay(1.5) })
+        let lease = try S3Lease(client: direct, at: place, wait: 30)
+        holders.enter("B")
+        Thread.sleep(forTimeInterval: 2.5)
+        lease.release()
+        holders.leave()
+        done.wait()
+
+        let (most, order, failures) = holders.summary
+        #expect(failures.isEmpty)
+        #expect(most == 1, "two runs held the lease at once")
+        #expect(order == ["B", "A"], "A's late takeover was refused (412); A took the lease only once B let it go")
+        #expect(try direct.send("HEAD", bucket: bucket, key: "acme/.ledger-lease").0.statusCode == 404)
+    }
+
+    @Test func aLeaseTakenOverMeanwhileIsNeitherRenewedNorRemovedByItsOldHolder() throws {
+        let (direct, bucket) = try bucket()
+        let place = try #require(try S3Location("s3://\(bucket)/acme"))
+        let lease = try S3Lease(client: direct, at: place, wait: 0, lifetime: 0.6)
+        #expect(lease.isHeld)
+        // As if this run stalled past its lifetime and another took the lease over.
+        let theirs = Data(#"{"holder":"other pid 7","host":"other","pid":7,"token":"theirs","expires_at":"2999-01-01T00:00:00Z"}"#.utf8)
+        try direct.expect("PUT", bucket: bucket, key: "acme/.ledger-lease", body: theirs)
+        for _ in 0..<100 where lease.isHeld { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(!lease.isHeld, "the next renewal found another holder")
+        lease.release()
+        #expect(try direct.expect("GET", bucket: bucket, key: "acme/.ledger-lease").1 == theirs, "release left the other's lease alone")
+    }
+
+    @Test func storageThatIgnoresIfMatchNeverHasADeadLeaseTakenOver() throws {
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { _ in .dropHeader("If-Match") }
+        defer { proxy.stop() }
+        let (direct, bucket) = try bucket()
+        let careless = try client(proxy.endpoint)
+        let place = try #require(try S3Location("s3://\(bucket)/acme"))
+        try direct.create(bucket: bucket, key: "acme/.ledger-lease", body: Self.deadLease)
+        #expect {
+            _ = try S3Lease(client: careless, at: place, wait: 0)
+        } throws: { error in
+            let text = (error as? LocalizedError)?.errorDescription ?? ""
+            return text == "s3://\(bucket)/acme/.ledger-lease is held by elsewhere pid 1 until 2020-01-01T00:00:00Z, which looks gone, "
+                + "but this storage ignores If-Match, so ledger cannot take it over without risking two runs at once; "
+                + "delete that object if no backup or prune runs there now."
+        }
+        #expect(try direct.expect("GET", bucket: bucket, key: "acme/.ledger-lease").1 == Self.deadLease)
+
+        // A free place is still taken and let go there.
+        try direct.expect("DELETE", bucket: bucket, key: "acme/.ledger-lease")
+        let lease = try S3Lease(client: careless, at: place, wait: 0)
+        lease.release()
+        #expect(try direct.send("HEAD", bucket: bucket, key: "acme/.ledger-lease").0.statusCode == 404)
+    }
+
+    @Test func aLeaseAnswerPastItsBoundIsNotRead() throws {
+        let (direct, bucket) = try bucket()
+        let huge = [UInt8](repeating: 0x20, count: 1 << 20)
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in
+            request.method == "GET" && request.target.contains(".ledger-lease") ? .answer(200, body: huge) : nil
+        }
+        defer { proxy.stop() }
+        try direct.create(bucket: bucket, key: "acme/.ledger-lease", body: Self.deadLease)
+        #expect(throws: S3Failure.tooLarge(bytes: Int64(S3Lease.bytes))) {
+            _ = try S3Lease(client: try client(proxy.endpoint), at: try #require(try S3Location("s3://\(bucket)/acme")), wait: 0)
+        }
+    }
+
+    // MARK: Listings
+
+    /// A ListObjectsV2 page that says there is more: `count` keys from `first`, and `token` as given.
+    static func page(_ count: Int, from first: Int, token: String?) -> [UInt8] {
+        let contents = (first..<first + count).map { "<Contents><Key>acme/acme-\($0).db.gz</Key><Size>9</Size></Contents>" }.joined()
+        let next = token.map { "<NextContinuationToken>\($0)</NextContinuationToken>" } ?? ""
+        return Array("<ListBucketResult><IsTruncated>true</IsTruncated>\(next)\(contents)</ListBucketResult>".utf8)
+    }
+
+    /// A server whose listing never ends, in one of the ways it can: each page's keys and its token.
+    static func endless(_ kind: String, tally: Tally) -> FaultProxy.Rule {
+        { request in
+            guard request.method == "GET", request.target.contains("list-type") else { return nil }
+            let number = tally.next("page")
+            guard number <= 200 else { return .answer(500, body: []) }
+            switch kind {
+            case "same token": return .answer(200, body: page(1, from: number, token: "again"))
+            case "new tokens": return .answer(200, body: page(20, from: number * 20, token: "t\(number)"))
+            case "empty pages": return .answer(200, body: page(0, from: 0, token: "t\(number)"))
+            case "empty token": return .answer(200, body: page(1, from: number, token: ""))
+            default: return .answer(200, body: page(1, from: number, token: nil))
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ("same token", S3Failure.endlessListing(.repeatedToken, objects: 2, pages: 2)),
+        ("new tokens", S3Failure.endlessListing(.tooManyObjects(50), objects: 60, pages: 3)),
+        ("empty pages", S3Failure.endlessListing(.tooManyPages(10), objects: 0, pages: 10)),
+        ("empty token", S3Failure.endlessListing(.missingToken, objects: 1, pages: 1)),
+        ("no token", S3Failure.endlessListing(.missingToken, objects: 1, pages: 1)),
+    ])
+    func aListingThatNeverEndsIsStopped(kind: String, stop: S3Failure) throws {
+        let tally = Tally()
+        let proxy = try FaultProxy(upstream: try S3TestServer.port(), rule: Self.endless(kind, tally: tally))
+        defer { proxy.stop() }
+        let (client, bucket) = try bucket(through: proxy.endpoint)
+        #expect(throws: stop) { try client.list(bucket: bucket, prefix: "acme/", maxObjects: 50) }
+        guard case .endlessListing(_, _, let pages) = stop else { return }
+        #expect(proxy.requests.filter { $0.target.contains("list-type") }.count == pages, "no page past the bound was asked for")
+
+        // Through a location (whose bound is the process's), the one line a person reads.
+        guard !["new tokens", "empty pages"].contains(kind) else { return }
+        let location = S3SnapshotLocation(try #require(try S3Location("s3://\(bucket)/acme")), client: client)
+        #expect {
+            _ = try location.list(with: SnapshotIdentities())
+        } throws: { error in
+            let text = (error as? LocalizedError)?.errorDescription ?? ""
+            return text.hasPrefix("s3://\(bucket)/acme gives a listing that does not end (") && !text.contains("\n")
+                && text.hasSuffix("or give --max-objects a larger count if the place holds more.")
+        }
+    }
+
+    @Test func aListingPagePastItsBoundIsNotRead() throws {
+        let huge = Self.page(1, from: 0, token: "t") + [UInt8](repeating: 0x20, count: S3Client.answerBytes)
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in
+            request.target.contains("list-type") ? .answer(200, body: huge) : nil
+        }
+        defer { proxy.stop() }
+        let (client, bucket) = try bucket(through: proxy.endpoint)
+        #expect(throws: S3Failure.tooLarge(bytes: Int64(S3Client.answerBytes))) { try client.list(bucket: bucket, prefix: "acme/") }
+    }
+
+    // MARK: Ranged reads
+
+    @Test func aServerThatIgnoresRangeIsReadOnceForAllTheChunks() throws {
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in
+            request.method == "GET" ? .dropHeader("Range") : nil
+        }
+        defer { proxy.stop() }
+        let (direct, bucket) = try bucket()
+        let path = try folder.randomFile("snapshot.db.gz", size: 12 << 20)
+        try direct.upload(file: path, bucket: bucket, key: "acme/big.db.gz", partSize: 5 << 20)
+        let client = try client(proxy.endpoint)
+        let back = folder.file("back")
+        #expect(try client.download(bucket: bucket, key: "acme/big.db.gz", to: back, chunk: 1 << 20) == 12 << 20)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: back)) == Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(proxy.requests.filter { $0.method == "GET" }.count == 1, "one whole answer served every chunk")
+        #expect(proxy.bytesServed <= (12 << 20) + 16_384, "\(proxy.bytesServed) bytes served")
+
+        // A head read keeps only what it asked for.
+        let head = try client.read(bucket: bucket, key: "acme/big.db.gz", range: 100...4195)
+        #expect(head == (try Data(contentsOf: URL(fileURLWithPath: path))).subdata(in: 100..<4196))
+    }
+
+    @Test(arguments: [
+        // Other bytes than asked, another total, no Content-Range, a body longer than it says.
+        ("bytes 4096-8191/12582912", 4096, "range"),
+        ("bytes 0-4095/99", 4096, "range"),
+        ("", 4096, "range"),
+        ("bytes 0-4095/12582912", 5000, "long"),
+    ])
+    func aPartialAnswerOfOtherBytesIsRefused(contentRange: String, bytes: Int, expected: String) throws {
+        let (direct, bucket) = try bucket()
+        let path = try folder.randomFile("snapshot.db.gz", size: 12 << 20)
+        try direct.upload(file: path, bucket: bucket, key: "acme/big.db.gz", partSize: 5 << 20)
+        let headers = contentRange.isEmpty ? [:] : ["Content-Range": contentRange]
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in
+            request.method == "GET" ? .respond(206, headers: headers, body: [UInt8](repeating: 7, count: bytes)) : nil
+        }
+        defer { proxy.stop() }
+        let client = try client(proxy.endpoint)
+        let failure = expected == "range"
+            ? S3Failure.badRange(asked: "bytes=0-4095", got: contentRange, request: "GET acme/big.db.gz")
+            : S3Failure.tooLarge(bytes: 4096)
+        #expect(throws: failure) { try client.read(bucket: bucket, key: "acme/big.db.gz", range: 0...4095) }
+        #expect(throws: (any Error).self) { try client.download(bucket: bucket, key: "acme/big.db.gz", to: folder.file("back"), chunk: 4096) }
+    }
+
+    @Test func aWholeAnswerLongerThanTheObjectIsRefused() throws {
+        let (direct, bucket) = try bucket()
+        try direct.create(bucket: bucket, key: "acme/small.db.gz", body: Data(repeating: 1, count: 1_000))
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in
+            request.method == "GET" ? .answer(200, body: [UInt8](repeating: 1, count: 5_000)) : nil
+        }
+        defer { proxy.stop() }
+        #expect(throws: S3Failure.tooLarge(bytes: 1_000)) {
+            try client(proxy.endpoint).download(bucket: bucket, key: "acme/small.db.gz", to: folder.file("back"))
+        }
+    }
+
+    @Test func randomContentRangesNeverCrashAndNeverWidenWhatWasAsked() {
+        var random = SplitMix64(seed: 2_025)
+        let pieces = ["bytes ", "bytes=", "-", "/", "*", "0", "4095", "4096", "99", "9223372036854775807", "99999999999999999999", " ", "é", "+1", ""]
+        let asked: ClosedRange<Int64> = 0...4095
+        for _ in 0..<5_000 {
+            let text = (0..<Int(random.next() % 8)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()
+            if let held = S3Client.contentRange(text) {
+                #expect(held.first <= held.last && held.first >= 0)
+            }
+            let response = HTTPURLResponse(url: URL(string: "http://127.0.0.1/b/k")!, statusCode: 206, httpVersion: "HTTP/1.1",
+                                           headerFields: ["Content-Range": text])!
+            if let held = try? S3Client.heldRange(response, asked: asked, size: random.next() % 2 == 0 ? nil : 12_582_912, key: "k") {
+                #expect(held.lowerBound == asked.lowerBound && held.upperBound <= asked.upperBound)
+            }
+        }
+        #expect(S3Client.contentRange("bytes 0-4095/12582912")! == (0, 4095, 12_582_912))
+        #expect(S3Client.contentRange("bytes 0-4095/*")! == (0, 4095, nil))
+    }
+
+    @Test func randomListingPagesAlwaysMeetABound() throws {
+        var random = SplitMix64(seed: 77)
+        for _ in 0..<300 {
+            var bound = ListingBound(maxObjects: 1 + Int(random.next() % 500))
+            var objects = 0
+            var stopped = false
+            for _ in 0..<10_000 {
+                let count = Int(random.next() % 40)
+                let token: String? = [nil, "", "a", "b", "t\(random.next() % 1_000)"][Int(random.next() % 5)]
+                var page = ListingParser.parse(Data(Self.page(count, from: objects, token: token)))
+                if random.next() % 50 == 0 { page = ListingParser.parse(Data("<IsTruncated>false</IsTruncated>".utf8)) }
+                objects += page.objects.count
+                do {
+                    try bound.count(page, bytes: 100 * count, objects: objects)
+                } catch {
+                    stopped = true
+                    break
+                }
+                if !page.truncated { stopped = true; break }
+            }
+            #expect(stopped, "a listing was followed past every bound")
+        }
+    }
+}
