@@ -129,8 +129,11 @@ public enum BackupLocation {
 struct FolderLocation: SnapshotLocation {
     let folder: String
 
+    /// `folder` as given, less trailing slashes (`backups/` names `backups`; `/` stays `/`).
     init(_ folder: String) {
-        self.folder = folder
+        var trimmed = Substring(folder)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        self.folder = String(trimmed)
     }
 
     var description: String { folder }

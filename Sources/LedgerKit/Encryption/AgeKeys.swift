@@ -88,6 +88,15 @@ public struct AgeIdentity: Sendable, CustomStringConvertible {
 
 /// Key files in age's formats.
 public enum AgeKeyFiles {
+    /// Where `ledger key new` keeps the owner's identity, and where commands
+    /// that read snapshots look when no `--identity` is given:
+    /// `$XDG_CONFIG_HOME/ledger/identity.txt`, else `~/.config/ledger/identity.txt`.
+    public static var defaultIdentityPath: String {
+        let environment = ProcessInfo.processInfo.environment
+        let config = environment["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? NSHomeDirectory() + "/.config"
+        return config + "/ledger/identity.txt"
+    }
+
     /// Writes a new identity to `path` (mode 0600, never over an existing
     /// file), as age-keygen does, and returns it.
     public static func writeNewIdentity(to path: String, now: Date = Date()) throws -> AgeIdentity {

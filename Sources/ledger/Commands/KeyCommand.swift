@@ -21,12 +21,12 @@ struct KeyCommand: ParsableCommand {
                 Never overwrites a file.
                 """)
 
-        @Option(help: "Where to write the identity (default: ~/.config/ledger/identity.txt).")
+        @Option(help: "Where to write the identity (default: ~/.config/ledger/identity.txt, or under $XDG_CONFIG_HOME; restore, snapshots, check-backups and rebuild read it from there when no --identity is given).")
         var out: String?
 
         func run() throws {
             try reportingFailures {
-                let path = out ?? NSHomeDirectory() + "/.config/ledger/identity.txt"
+                let path = out ?? AgeKeyFiles.defaultIdentityPath
                 let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
                 try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
                                                          attributes: [.posixPermissions: 0o700])
@@ -84,6 +84,10 @@ struct IdentityOptions: ParsableArguments {
         var paths = files
         if let fromEnvironment = ProcessInfo.processInfo.environment["LEDGER_IDENTITY_FILE"], !fromEnvironment.isEmpty {
             paths.append(fromEnvironment)
+        }
+        // The key 'ledger key new' saved, when none is named.
+        if paths.isEmpty, !passphrase, FileManager.default.fileExists(atPath: AgeKeyFiles.defaultIdentityPath) {
+            paths.append(AgeKeyFiles.defaultIdentityPath)
         }
         var keys = SnapshotIdentities(identities: try paths.flatMap(AgeKeyFiles.identities(at:)))
         if passphrase { keys.passphrases = [try Terminal.passphrase(confirm: false)] }
