@@ -9,9 +9,14 @@ import GRDB
 /// only while holding the lock that proves no other connection has the file open.
 /// On read-only media, where the side files cannot be created, the file is
 /// opened `immutable`, which is safe there because no one can write to it either.
+/// A path that is a symbolic link is resolved once: SQLite puts the side files
+/// beside the file the link names, and they are looked for and removed there.
 final class ReadOnlyAccess: @unchecked Sendable {
     // `immutable` and `queues` are guarded by `lock`.
+    /// The path as given, for messages.
     let path: String
+    /// The file it names (`path` itself unless it is a symbolic link).
+    private let file: String
     private let hadSideFiles: Bool
     private let lock = NSRecursiveLock()
     private var immutable: Bool
@@ -22,10 +27,11 @@ final class ReadOnlyAccess: @unchecked Sendable {
 
     init(path: String, busyTimeout: TimeInterval = CompanyFile.busyTimeout) {
         self.path = path
+        file = AtomicFile.resolvedTarget(of: path)
         self.busyTimeout = busyTimeout
-        hadSideFiles = FileManager.default.fileExists(atPath: path + "-wal")
-            || FileManager.default.fileExists(atPath: path + "-shm")
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        hadSideFiles = FileManager.default.fileExists(atPath: file + "-wal")
+            || FileManager.default.fileExists(atPath: file + "-shm")
+        let folder = URL(fileURLWithPath: file).deletingLastPathComponent().path
         immutable = !hadSideFiles && access(folder, W_OK) != 0
     }
 
@@ -37,7 +43,7 @@ final class ReadOnlyAccess: @unchecked Sendable {
         configuration.readonly = true
         configuration.busyMode = .timeout(busyTimeout)
         configuration.label = "ledger-reader"
-        let location = immutable ? "file:" + Self.uriEscaped(path) + "?immutable=1" : path
+        let location = immutable ? "file:" + Self.uriEscaped(file) + "?immutable=1" : file
         do {
             let queue = try DatabaseQueue(path: location, configuration: configuration)
             queues.append(queue)
@@ -65,11 +71,11 @@ final class ReadOnlyAccess: @unchecked Sendable {
         defer { lock.unlock() }
         closeConnections()
         guard !hadSideFiles, !immutable else { return }
-        let wal = path + "-wal", shm = path + "-shm"
+        let wal = file + "-wal", shm = file + "-shm"
         var status = stat()
         guard stat(wal, &status) != 0 || status.st_size == 0 else { return }
         guard FileManager.default.fileExists(atPath: wal) || FileManager.default.fileExists(atPath: shm) else { return }
-        _ = Self.whileNoOneElseHasItOpen(path) {
+        _ = Self.whileNoOneElseHasItOpen(file) {
             if stat(wal, &status) != 0 || status.st_size == 0 {
                 unlink(wal)
                 unlink(shm)
