@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes one reader of outside bytes with libFuzzer for SECONDS (not part of
-# the tests): Scripts/fuzz.sh ofx|csv|page|wal|gzip SECONDS
+# the tests): Scripts/fuzz.sh ofx|csv|page|wal|gzip|manifest|age|listing SECONDS
 #
 # Builds the LedgerFuzz harness (Tests/Fuzz) with -sanitize=fuzzer,address in
 # its own build folder (.build-fuzz), seeds a corpus from SampleData and a
@@ -13,8 +13,8 @@ cd "$(dirname "$0")/.."
 target="${1:-}"
 seconds="${2:-60}"
 case "$target" in
-    ofx|csv|page|wal|gzip|age|listing) ;;
-    *) echo "usage: Scripts/fuzz.sh ofx|csv|page|wal|gzip|age|listing SECONDS" >&2; exit 64 ;;
+    ofx|csv|page|wal|gzip|manifest|age|listing) ;;
+    *) echo "usage: Scripts/fuzz.sh ofx|csv|page|wal|gzip|manifest|age|listing SECONDS" >&2; exit 64 ;;
 esac
 
 scratch=.build-fuzz
@@ -46,6 +46,15 @@ PY
             ;;
         gzip) .build/debug/ledger backup "$seedfolder/seed.db" --to "$seedfolder/backups" --level 1 >/dev/null
               cp "$seedfolder"/backups/*.gz "$corpus"/ ;;
+        manifest)
+            # A real manifest (signed by a throwaway key), as the text of a gzip header's comment.
+            XDG_CONFIG_HOME="$seedfolder/config" .build/debug/ledger backup "$seedfolder/seed.db" --to "$seedfolder/backups" --level 1 >/dev/null
+            python3 - "$seedfolder"/backups/*.gz "$corpus/seed.json" <<'PY'
+import sys
+head = open(sys.argv[1], 'rb').read(65536)
+open(sys.argv[2], 'wb').write(head[10:head.index(b'\0', 10)].rstrip())
+PY
+            ;;
         age)
             # Seeds encrypted to the harness's fixed identity (the C2SP testkit's) and to its passphrase.
             printf 'AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0\n' > "$seedfolder/key.txt"

@@ -3,12 +3,17 @@ import Foundation
 
 /// The readers of bytes from outside, each fed whatever a fuzzer makes: bank
 /// statements (OFX, CSV), the page decoder of page salvage, the -wal frame
-/// reader, the gzip header and manifest reader of restore, the age
-/// reader of encrypted snapshots (with a fixed identity), and the readers of
-/// object storage's answers (a listing page and its bound, a Content-Range). A target may
-/// throw (that is how a reader refuses); it must never crash or hang.
+/// reader, the gzip header and manifest reader of restore, the manifest's
+/// own text (its signature check and the bounded decompression it drives),
+/// the age reader of encrypted snapshots (with a fixed identity), and the
+/// readers of object storage's answers (a listing page and its bound, a
+/// Content-Range). A target may throw (that is how a reader refuses); it must
+/// never crash or hang.
 enum FuzzTarget: String, CaseIterable {
-    case ofx, csv, page, wal, gzip, age, listing
+    case ofx, csv, page, wal, gzip, manifest, age, listing
+
+    /// The key the `manifest` target checks signatures with.
+    static let manifestKey = ManifestKey(bytes: Array(repeating: 7, count: 32))
 
     /// The identity the `age` target's seeds are encrypted to (Scripts/fuzz.sh writes it).
     static let ageIdentity = "AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0"
@@ -63,6 +68,21 @@ enum FuzzTarget: String, CaseIterable {
             let path = file("acme-20261121T020000Z.db.gz", data)
             _ = try? SnapshotCatalog.read(path)
             _ = try? Gzip.decompress(path: path) { _ in }
+        case .manifest:
+            // The input is a manifest's text, in the header of a snapshot of 16 bytes.
+            let content = Array("SQLite format 3\0".utf8)
+            let deflated = (try? content.withUnsafeBytes { try WholeDeflater(level: 1).compress($0) }) ?? []
+            let header: [UInt8] = [0x1F, 0x8B, 8, 0x10, 0, 0, 0, 0, 0, 3]
+            let snapshot = header + [UInt8](data).filter { $0 != 0 } + [0] + deflated
+                + Gzip.littleEndian(content.withUnsafeBytes { CRC32.of($0) }) + Gzip.littleEndian(UInt32(content.count))
+            let path = file("acme-20261121T020000Z.db.gz", Data(snapshot))
+            guard let read = try? SnapshotCatalog.read(path), let manifest = read.manifest else { return }
+            _ = Self.manifestKey.signed(manifest)
+            _ = try? Self.manifestKey.signature(of: manifest)
+            let restored = Self.scratch + "/restored.db"
+            unlink(restored)
+            _ = try? Restorer.decompress(read, to: restored)
+            unlink(restored)
         case .age:
             let keys = SnapshotIdentities(identities: AgeIdentity(text: Self.ageIdentity).map { [$0] } ?? [], passphrases: ["fuzz"])
             _ = try? AgeFile.decrypt(ByteFeed.bytes([UInt8](data)), with: keys) { _ in }

@@ -20,13 +20,15 @@ public struct BackupRun: Sendable {
 
     /// Takes a snapshot of `file` into the location `text` names (as
     /// `SnapshotWriter.take`), then applies `policy` (as `Retention.prune`,
-    /// which always keeps the snapshot just taken and the newest clean one).
+    /// which always keeps the snapshot just taken and the newest clean one);
+    /// `key` signs its manifest (see `ManifestKey`).
     /// When the snapshot is not a good copy, the location is listed to find the last one.
     public static func perform(of file: String, into text: String, kind: SnapshotKind, level: Int = 6, verify: Bool = true,
                                recipients: SnapshotRecipients = SnapshotRecipients(), policy: RetentionPolicy = RetentionPolicy(),
+                               signing key: ManifestKey? = nil,
                                wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> BackupRun {
         let snapshot = try SnapshotWriter.take(of: file, into: text, kind: kind, level: level, verify: verify, recipients: recipients,
-                                               wait: wait, now: now)
+                                               signing: key, wait: wait, now: now)
         var run = BackupRun(snapshot: snapshot, decisions: [], standing: nil, verified: verify)
         if !policy.isEmpty {
             run.decisions = try Retention.prune(text, policy: policy, dryRun: false, taken: snapshot)

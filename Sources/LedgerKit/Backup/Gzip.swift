@@ -175,13 +175,20 @@ enum Gzip {
     /// checking each member's CRC-32 and length, and hands every piece of
     /// output to `sink`, in order. Anything after the last member that is not
     /// another member is damage, never ignored.
+    ///
+    /// - Parameter limit: the most output there may be (a manifest's
+    ///   `database_bytes`). A piece that would pass it is refused before `sink`
+    ///   sees it, and once the output has reached it, anything more in the file
+    ///   (another member, even an empty one) is refused too: a snapshot's
+    ///   members end where its database does.
     /// - Throws: `BackupError.damagedSnapshot` for anything that does not add up.
-    static func decompress(path: String, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    static func decompress(path: String, limit: Int64? = nil, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         let input = open(path, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw BackupError.cannotRead(path: path, reason: String(cString: strerror(errno))) }
         defer { close(input) }
         var reader = PendingBytes(descriptor: input, path: path)
         var members = 0
+        var total: Int64 = 0
         while true {
             // The member's header.
             // A header is a few KiB at most: the whole of what is read is tried only when that fails.
@@ -204,6 +211,10 @@ enum Gzip {
                 }
                 let used = try reader.bytes.withUnsafeBytes { bytes in
                     try inflater.inflate(bytes) { piece in
+                        total += Int64(piece.count)
+                        if let limit, total > limit {
+                            throw BackupError.damagedSnapshot("it holds more than the \(limit) bytes its manifest gives")
+                        }
                         crc = CRC32.of(piece, continuing: crc)
                         size &+= UInt32(truncatingIfNeeded: piece.count)
                         try sink(piece)
@@ -222,6 +233,9 @@ enum Gzip {
             reader.consume(8)
             members += 1
             if reader.bytes.isEmpty, try !reader.fill() { return }
+            if let limit, total >= limit {
+                throw BackupError.damagedSnapshot("it goes on past the \(limit) bytes its manifest gives")
+            }
         }
     }
 

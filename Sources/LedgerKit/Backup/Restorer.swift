@@ -11,8 +11,11 @@ public struct RestoreResult: Codable, Sendable {
     /// `clean`, `findings` or `skipped` (with `--no-verify`).
     public var verify: String
     /// Whether the restored content was verified now; false when its SHA-256
-    /// matched a snapshot whose manifest says it was verified clean when taken.
+    /// matched a snapshot whose manifest says it was verified clean when taken
+    /// and carries this machine's signature (`ManifestKey`).
     public var verifiedNow: Bool
+    /// How many findings the verify of the restored content made (0 unless `verify` is `findings`).
+    public var findings: Int = 0
 }
 
 /// Why a restore was refused. The target is untouched in every case.
@@ -26,6 +29,14 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
     case checksumMismatch(path: String)
     case targetInUse(path: String)
     case otherCompany(target: String, targetCompany: String, snapshotCompany: String)
+    /// What the snapshot holds is not a company file of SPEC §1, whatever its manifest says.
+    case notCompanyFile(path: String)
+    /// What the snapshot holds is a company file of a format newer than this tool's.
+    case newerFormat(path: String, version: Int)
+    /// What the snapshot holds fails SQLite's `quick_check`.
+    case failsCheck(path: String)
+    /// The target's folder has no room for the restored file.
+    case noRoom(folder: String, needed: Int64, free: Int64)
 
     public var errorDescription: String? {
         switch self {
@@ -44,7 +55,19 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
             return "\(path) is open in another program. Close it everywhere, then restore again."
         case .otherCompany(let target, let targetCompany, let snapshotCompany):
             return "\(target) holds \(targetCompany), but the snapshot is of \(snapshotCompany). Add --force to replace it anyway."
+        case .notCompanyFile(let path):
+            return "\(path) does not hold a company file, whatever its manifest says: nothing was restored. Choose another snapshot."
+        case .newerFormat(let path, let version):
+            return "\(path) holds a company file of format \(version), newer than this ledger knows (\(Schema.formatVersion)): nothing was restored. Update ledger, then restore again."
+        case .failsCheck(let path):
+            return "\(path) holds a company file that fails SQLite's check: nothing was restored. Choose another snapshot, or unpack this one by hand (gzip -dc) and run 'ledger rebuild' on that copy."
+        case .noRoom(let folder, let needed, let free):
+            return "\(folder) has \(Self.mebibytes(free)) free and the restored file needs \(Self.mebibytes(needed)): nothing was restored. Free some space there, then restore again."
         }
+    }
+
+    private static func mebibytes(_ bytes: Int64) -> String {
+        String(format: "%.1f MiB", Double(bytes) / 1_048_576)
     }
 
     /// A name from someone else's disk as one line can show it: control characters become `?`.
@@ -92,61 +115,127 @@ public enum Restorer {
 
     /// Restores `snapshot` to `target`.
     ///
+    /// Whatever the manifest says, the restored bytes are installed only when
+    /// they are a company file of SPEC §1 (SQLite, `application_id` LEDG, a
+    /// format this tool knows) that passes SQLite's `quick_check`; a snapshot
+    /// with findings is installed, and says so.
+    ///
+    /// A `target` that is a symbolic link stays one: the file it names is
+    /// replaced (the restored bytes are made beside that file).
+    ///
     /// - Parameters:
     ///   - backupFolder: where the `pre-restore` snapshot of the replaced file goes
     ///     (a folder or `s3://BUCKET/PREFIX`).
     ///   - force: replace a file of another company.
     ///   - verify: run a quick verify of the restored content first, unless its
-    ///     SHA-256 matches a manifest that says `clean`: those are the very bytes
-    ///     that were verified when the snapshot was taken.
+    ///     manifest says `clean` and carries `manifestKey`'s signature: then
+    ///     this machine verified those very bytes when it took the snapshot.
     ///   - reverify: verify even then.
     ///   - keys: what opens an encrypted snapshot.
+    ///   - manifestKey: this machine's key, which tells its own manifests, and
+    ///     signs the `pre-restore` snapshot's; nil: every snapshot is verified.
+    /// - Throws: `RestoreError` (`.notCompanyFile`, `.newerFormat`,
+    ///   `.failsCheck`, `.noRoom`…), `BackupError.damagedSnapshot`; the
+    ///   target is untouched in every case.
     public static func restore(_ snapshot: Snapshot, to target: String, backupFolder: String, force: Bool = false,
                                verify: Bool = true, reverify: Bool = false, keys: SnapshotIdentities = SnapshotIdentities(),
+                               manifestKey: ManifestKey? = nil,
                                wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> RestoreResult {
         // An encrypted snapshot listed without a key is refused before anything is touched.
         let manifest = try opened(snapshot, with: keys)
-        let exists = FileManager.default.fileExists(atPath: target)
-        if exists { try refuseIfInUse(target, wait: wait) }
-        AtomicFile.removeLeftovers(beside: target, purposes: ["restoring", "download", "decrypting"])
-        let temporary = AtomicFile.temporaryPath(beside: target, purpose: "restoring")
+        // Resolved once: the rename replaces the file a link names, and keeps the link.
+        let file = AtomicFile.resolvedTarget(of: target)
+        let exists = FileManager.default.fileExists(atPath: file)
+        if exists { try refuseIfInUse(file, wait: wait) }
+        AtomicFile.removeLeftovers(beside: file, purposes: ["restoring", "download", "decrypting"])
+        let temporary = AtomicFile.temporaryPath(beside: file, purpose: "restoring")
         defer { AtomicFile.removeDatabaseFiles(at: temporary) }
-        try decompress(snapshot, to: temporary, near: target, with: keys)
+        try ensureRoom(for: manifest, beside: temporary)
+        try decompress(snapshot, to: temporary, near: file, with: keys)
+        // The SHA-256 and the size were checked while decompressing; what they
+        // vouch for is only what the manifest says, and anyone may write one.
+        try refuseUnlessInstallable(temporary, from: snapshot.path)
 
-        // The SHA-256 was checked while decompressing.
         var status = "skipped"
         var verifiedNow = false
-        var restoredCompany: String?
-        if verify && !reverify && manifest.verify == "clean" {
+        var findings = 0
+        if verify && !reverify && manifest.verify == "clean" && manifestKey?.signed(manifest) == true {
             status = "clean"
         } else if verify {
             let report = try Verifier.verify(path: temporary, quick: true)
             status = report.ok ? "clean" : "findings"
+            findings = report.findings.count
             verifiedNow = true
         }
-        restoredCompany = try? CompanyFile.read(temporary) {
+        let restoredCompany = try? CompanyFile.read(temporary) {
             try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1")
         }
         var replaced: Snapshot?
         if exists {
-            let current = try? CompanyFile.read(target) {
+            let current = try? CompanyFile.read(file) {
                 try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1")
             }
             if !force, let current = current ?? nil, let incoming = restoredCompany ?? manifest.company, current != incoming {
                 throw RestoreError.otherCompany(target: target, targetCompany: current, snapshotCompany: incoming)
             }
-            replaced = try SnapshotWriter.take(of: target, into: backupFolder, kind: .preRestore, wait: wait, now: now)
+            replaced = try SnapshotWriter.take(of: target, into: backupFolder, kind: .preRestore, signing: manifestKey,
+                                               wait: wait, now: now)
         }
         // The in-use check is held through the rename, and the restored file keeps
         // the owner and mode of the file it replaces.
         do {
-            try AtomicFile.replace(target, with: temporary, database: true)
+            try AtomicFile.replace(file, with: temporary, database: true)
         } catch AtomicFile.Refusal.inUse {
             throw RestoreError.targetInUse(path: target)
         } catch let error as SystemCallError {
             throw BackupError.cannotWrite(path: target, reason: error.reason)
         }
-        return RestoreResult(snapshot: snapshot, target: target, replaced: replaced, verify: status, verifiedNow: verifiedNow)
+        return RestoreResult(snapshot: snapshot, target: target, replaced: replaced, verify: status, verifiedNow: verifiedNow,
+                             findings: findings)
+    }
+
+    /// What a decompressed snapshot holds, judged without its manifest.
+    enum Content: Equatable {
+        /// A company file of SPEC §1 that passes `quick_check`, of format `version`.
+        case companyFile(version: Int)
+        /// Not SQLite, or SQLite of another application (or of format 0 or below).
+        case notCompanyFile
+        /// A company file of a newer format than this tool's.
+        case newerFormat(Int)
+        /// A company file SQLite's `quick_check` finds damaged.
+        case failsCheck
+    }
+
+    /// Judges the file at `path` by its own bytes: its header, then SQLite's
+    /// `quick_check` through a read-only connection that leaves nothing behind.
+    static func content(of path: String) -> Content {
+        guard let header = try? FileHeader.read(path: path), header.isCompanyFile, header.userVersion >= 1 else { return .notCompanyFile }
+        guard header.userVersion <= Schema.formatVersion else { return .newerFormat(header.userVersion) }
+        let access = ReadOnlyAccess(path: path)
+        defer { access.close() }
+        let check = try? access.connect().inDatabase { db in try String.fetchOne(db, sql: "PRAGMA quick_check(1)") }
+        return check == "ok" ? .companyFile(version: header.userVersion) : .failsCheck
+    }
+
+    /// Refuses restored bytes at `path` (of the snapshot at `snapshot`) that
+    /// are not a company file this tool may install.
+    static func refuseUnlessInstallable(_ path: String, from snapshot: String) throws {
+        switch content(of: path) {
+        case .companyFile: return
+        case .notCompanyFile: throw RestoreError.notCompanyFile(path: snapshot)
+        case .newerFormat(let version): throw RestoreError.newerFormat(path: snapshot, version: version)
+        case .failsCheck: throw RestoreError.failsCheck(path: snapshot)
+        }
+    }
+
+    /// Refuses, before anything is written, a snapshot whose database would
+    /// not fit in the free space of the folder of `temporary`.
+    static func ensureRoom(for manifest: Manifest, beside temporary: String) throws {
+        guard manifest.databaseBytes >= 0 else { throw BackupError.damagedSnapshot("its manifest gives a size below zero") }
+        let folder = URL(fileURLWithPath: temporary).deletingLastPathComponent().path
+        if let free = SystemCalls.freeBytes(in: folder), free < manifest.databaseBytes {
+            throw RestoreError.noRoom(folder: folder, needed: manifest.databaseBytes, free: free)
+        }
     }
 
     /// The manifest of a snapshot that can be read.
@@ -158,7 +247,8 @@ public enum Restorer {
         return manifest
     }
 
-    /// Decompresses into `temporary` (mode 0600), checking size and SHA-256;
+    /// Decompresses into `temporary` (mode 0600), checking size and SHA-256,
+    /// and never writing past the manifest's `database_bytes` or the free space;
     /// a snapshot in object storage is first downloaded into a hidden file
     /// beside `near` (by default `temporary`), and an encrypted one decrypted there.
     static func decompress(_ snapshot: Snapshot, to temporary: String, near: String? = nil,
@@ -175,12 +265,13 @@ public enum Restorer {
     }
 
     private static func decompress(_ manifest: Manifest, of path: String, from file: String, to temporary: String) throws {
+        try ensureRoom(for: manifest, beside: temporary)
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw BackupError.cannotWrite(path: temporary, reason: String(cString: strerror(errno))) }
         var hasher = SHA256()
         var size: Int64 = 0
         do {
-            try Gzip.decompress(path: file) { piece in
+            try Gzip.decompress(path: file, limit: manifest.databaseBytes) { piece in
                 hasher.update(bufferPointer: piece)
                 size += Int64(piece.count)
                 try Gzip.write(Array(piece), to: descriptor, path: temporary)

@@ -25,11 +25,15 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var counts: [String: Int]?
     /// The sum of every split amount in cents: 0 when the books balance.
     public var splitSum: Int64?
+    /// HMAC-SHA256 (hex) of the rest of the manifest under this machine's
+    /// `ManifestKey`; nil when written without one. Only a manifest that
+    /// carries a valid one is believed when it says `verify: clean`.
+    public var hmac: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case createdAt = "created_at", kind, company, source, formatVersion = "format_version"
         case databaseBytes = "database_bytes", databaseSha256 = "database_sha256", verify, counts
-        case splitSum = "split_sum"
+        case splitSum = "split_sum", hmac
     }
 
     /// The manifest as one line of ASCII JSON (RFC 1952 comments are Latin-1, so

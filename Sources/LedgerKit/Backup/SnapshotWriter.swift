@@ -7,10 +7,10 @@ public enum SnapshotWriter {
     /// Takes a snapshot of the company file at `file` into the location `text`
     /// names: a folder, or `s3://BUCKET/PREFIX`.
     public static func take(of file: String, into text: String, kind: SnapshotKind, level: Int = 6,
-                            verify: Bool = true, recipients: SnapshotRecipients = SnapshotRecipients(),
+                            verify: Bool = true, recipients: SnapshotRecipients = SnapshotRecipients(), signing key: ManifestKey? = nil,
                             wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> Snapshot {
         try take(of: file, into: BackupLocation.open(text), kind: kind, level: level, verify: verify, recipients: recipients,
-                 wait: wait, now: now)
+                 signing: key, wait: wait, now: now)
     }
 
     /// Takes a snapshot of the company file at `file` into `location`.
@@ -29,11 +29,13 @@ public enum SnapshotWriter {
     ///     location's `.ledger-recipients`); then nothing readable is ever
     ///     written to the location, not even for a moment: the copy and the
     ///     plain snapshot stay beside the company file.
+    ///   - key: this machine's `ManifestKey`, whose HMAC of the manifest goes
+    ///     in its `hmac` field (restore believes no other's `verify: clean`).
     ///   - wait: how long to wait for another program's lock (a write
     ///     transaction, `locking_mode=EXCLUSIVE`) before refusing with
     ///     `CompanyFileError.locked`: busy is never taken for unreadable.
     public static func take(of file: String, into location: any SnapshotLocation, kind: SnapshotKind, level: Int = 6,
-                            verify: Bool = true, recipients: SnapshotRecipients = SnapshotRecipients(),
+                            verify: Bool = true, recipients: SnapshotRecipients = SnapshotRecipients(), signing key: ManifestKey? = nil,
                             wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> Snapshot {
         let header = try FileHeader.read(path: file)
         guard header.isCompanyFile else { throw CompanyFileError.notCompanyFile(path: file) }
@@ -46,7 +48,7 @@ public enum SnapshotWriter {
         let readable = try privateCopy(of: file, to: copy, wait: wait)
         return try take(copyAt: copy, readable: readable, company: readable ? companyName(in: copy) : nil, of: file,
                         formatVersion: header.userVersion, into: location, kind: kind, level: level, verify: verify,
-                        recipients: sealing, now: now)
+                        recipients: sealing, signing: key, now: now)
     }
 
     /// Where the private copy and the plain snapshot of `file` are made: the
@@ -68,32 +70,47 @@ public enum SnapshotWriter {
     /// Makes the private copy a snapshot is taken from: SQLite's consistent
     /// copy, or, only when SQLite says the file is damaged, the file's bytes as
     /// they are with the committed frames of its `-wal` written onto them (SPEC
-    /// §4), as SQLite's own recovery would.
+    /// §4), as SQLite's own recovery would. A `-wal` whose page size is not the
+    /// file's is not its log (`WriteAheadLog.isForeign`): SQLite would read
+    /// its pages as the file's, so the file is copied by its bytes, without it.
     /// - Parameter wait: how long to wait for another program's lock.
     /// - Returns: whether SQLite could read the file (the copy is consistent).
     /// - Throws: `CompanyFileError.locked` when the file stayed locked for
     ///   `wait` seconds; nothing falls back to raw bytes on an error that is not damage.
     static func privateCopy(of file: String, to copy: String, wait: TimeInterval) throws -> Bool {
-        do {
-            try consistentCopy(of: file, to: copy, wait: wait)
-            return true
-        } catch let error as DatabaseError where StructureCheck.isDamage(error) {
-            // SQLite cannot read it: keep the bytes, for salvage.
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
-            throw CompanyFileError.locked(path: file)
-        } catch CompanyFileError.damaged {
-            // The same, met while opening.
-        } catch CompanyFileError.notSQLite {
-            // SQLITE_NOTADB on a file whose header says SQLite: damage too.
+        // The bytes and the -wal of the file a link names, not the link's.
+        let target = AtomicFile.resolvedTarget(of: file)
+        if try !hasForeignLog(target) {
+            do {
+                try consistentCopy(of: file, to: copy, wait: wait)
+                return true
+            } catch let error as DatabaseError where StructureCheck.isDamage(error) {
+                // SQLite cannot read it: keep the bytes, for salvage.
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+                throw CompanyFileError.locked(path: file)
+            } catch CompanyFileError.damaged {
+                // The same, met while opening.
+            } catch CompanyFileError.notSQLite {
+                // SQLITE_NOTADB on a file whose header says SQLite: damage too.
+            }
         }
         AtomicFile.removeDatabaseFiles(at: copy)
-        try copyBytes(of: file, to: copy)
+        try copyBytes(of: target, to: copy)
         do {
-            try WriteAheadLog.apply(logAt: file + "-wal", onto: copy)
+            try WriteAheadLog.apply(logAt: target + "-wal", onto: copy)
         } catch let error as SystemCallError {
             throw BackupError.cannotWrite(path: copy, reason: error.reason)
         }
         return false
+    }
+
+    /// Whether the `-wal` beside `file` is not its log (see `WriteAheadLog.isForeign`).
+    static func hasForeignLog(_ file: String) throws -> Bool {
+        do {
+            return try WriteAheadLog.isForeign(logAt: file + "-wal", database: file)
+        } catch let error as SystemCallError {
+            throw BackupError.cannotRead(path: error.path, reason: error.reason)
+        }
     }
 
     /// The company's name in a readable copy, if it can be read.
@@ -108,24 +125,27 @@ public enum SnapshotWriter {
     /// - Parameter threads: how many threads compress (nil: one per core).
     static func take(copyAt copy: String, readable copied: Bool, company: String?, of file: String, formatVersion: Int,
                      into location: any SnapshotLocation, kind: SnapshotKind, level: Int = 6, verify: Bool,
-                     recipients: SnapshotRecipients? = nil, threads: Int? = nil, now: Date) throws -> Snapshot {
+                     recipients: SnapshotRecipients? = nil, signing key: ManifestKey? = nil, threads: Int? = nil,
+                     now: Date) throws -> Snapshot {
         try location.prepare()
         let sealing = try recipients ?? SnapshotSealing.recipients(SnapshotRecipients(), at: location)
         return try location.exclusively {
             try take(copyAt: copy, readable: copied, company: company, of: file, formatVersion: formatVersion,
-                     holding: location, kind: kind, level: level, verify: verify, sealing: sealing, threads: threads, now: now)
+                     holding: location, kind: kind, level: level, verify: verify, sealing: sealing, signing: key,
+                     threads: threads, now: now)
         }
     }
 
     private static func take(copyAt copy: String, readable copied: Bool, company: String?, of file: String, formatVersion: Int,
                              holding location: any SnapshotLocation, kind: SnapshotKind, level: Int, verify: Bool,
-                             sealing: SnapshotRecipients, threads: Int? = nil, now: Date) throws -> Snapshot {
+                             sealing: SnapshotRecipients, signing key: ManifestKey?, threads: Int? = nil,
+                             now: Date) throws -> Snapshot {
         let manifest = Manifest(createdAt: Timestamp.string(from: now), kind: kind, company: company,
                                 source: URL(fileURLWithPath: file).lastPathComponent, formatVersion: formatVersion,
                                 databaseBytes: 0, databaseSha256: "", verify: "skipped", counts: nil, splitSum: nil)
         guard copied && verify else {
-            return try write(copy, of: file, manifest: manifest, into: location, sealing: sealing, level: level, threads: threads,
-                             now: now) { _ in }
+            return try write(copy, of: file, manifest: manifest, into: location, sealing: sealing, signing: key, level: level,
+                             threads: threads, now: now) { _ in }
         }
         // The quick verify of the copy runs while the copy is compressed; the
         // worker is waited for before this returns, so it never outlives the
@@ -150,8 +170,8 @@ public enum SnapshotWriter {
         }, during: { checking in
             // The compression yields to the verify, whose end completes the
             // manifest (and starts an upload to object storage).
-            try write(copy, of: file, manifest: manifest, into: location, sealing: sealing, level: level, threads: threads,
-                      now: now, relay: relay, yielding: true) { manifest in
+            try write(copy, of: file, manifest: manifest, into: location, sealing: sealing, signing: key, level: level,
+                      threads: threads, now: now, relay: relay, yielding: true) { manifest in
                 let checked = try checking.wait().get()
                 guard checked.databaseSha256 == manifest.databaseSha256, checked.databaseBytes == manifest.databaseBytes else {
                     throw BackupError.compression("the private copy changed while it was compressed; try the backup again")
@@ -237,7 +257,8 @@ public enum SnapshotWriter {
     /// comment is reserved with room to spare and written over at the end;
     /// `finish` completes the manifest once the data is written.
     private static func write(_ copy: String, of file: String, manifest: Manifest, into location: any SnapshotLocation,
-                              sealing: SnapshotRecipients, level: Int, threads: Int?, now: Date, relay: ManifestRelay? = nil,
+                              sealing: SnapshotRecipients, signing key: ManifestKey?, level: Int, threads: Int?, now: Date,
+                              relay: ManifestRelay? = nil,
                               yielding: Bool = false,
                               finish: (inout Manifest) throws -> Void) throws -> Snapshot {
         // Room in the header for the longest digest, counts and verify word the final manifest can hold.
@@ -248,6 +269,7 @@ public enum SnapshotWriter {
         func complete(_ manifest: inout Manifest) throws -> [UInt8] {
             manifest.databaseSha256 = hasher.finalize().hex
             try finish(&manifest)
+            manifest.hmac = try key?.signature(of: manifest)
             let final = Array(padded(try manifest.commentText(), to: reserved).utf8)
             guard final.count == reserved else { throw BackupError.compression("the manifest outgrew its room in the header") }
             return final

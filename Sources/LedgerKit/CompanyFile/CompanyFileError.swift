@@ -17,6 +17,34 @@ public enum CompanyFileError: LocalizedError, Equatable, Sendable {
     case cannotCreate(path: String, reason: String)
     case invalidCompany(reason: String)
 
+    /// The file the error is about, when it names one.
+    public var path: String? {
+        switch self {
+        case .notFound(let path), .isDirectory(let path), .unreadable(let path), .empty(let path), .notSQLite(let path),
+             .notCompanyFile(let path), .newerFormat(let path, _), .olderFormat(let path, _), .locked(let path),
+             .damaged(let path, _), .alreadyExists(let path), .cannotCreate(let path, _):
+            return path
+        case .invalidCompany:
+            return nil
+        }
+    }
+
+    /// What is wrong, without the file's name, to follow "its copy of acme.db".
+    public var problem: String {
+        switch self {
+        case .notFound: return "could not be found"
+        case .isDirectory: return "is a folder"
+        case .unreadable: return "could not be read"
+        case .empty, .notSQLite, .notCompanyFile: return "is not a company file as SQLite reads it"
+        case .newerFormat(_, let version), .olderFormat(_, let version): return "has format version \(version)"
+        case .locked: return "was locked by another program"
+        case .damaged(_, let detail): return "is damaged (\(detail))"
+        case .alreadyExists: return "already existed"
+        case .cannotCreate(_, let reason): return "could not be made (\(reason))"
+        case .invalidCompany(let reason): return "is not valid (\(reason))"
+        }
+    }
+
     public var errorDescription: String? {
         switch self {
         case .notFound(let path):

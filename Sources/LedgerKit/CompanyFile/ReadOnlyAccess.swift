@@ -4,15 +4,23 @@ import GRDB
 /// Read-only connections to a company file that leave no trace on disk.
 ///
 /// A read-only SQLite connection to a WAL file creates `-wal` and `-shm` beside
-/// it and, being read-only, cannot remove them when it closes. When neither
-/// existed before, `close()` removes them the way SQLite's last writer would:
-/// only while holding the lock that proves no other connection has the file open.
+/// it and, being read-only, cannot remove them when it closes. `close()`
+/// removes the ones that did not exist before (a `-wal` only while empty) the
+/// way SQLite's last writer would: only while holding the lock that proves no
+/// other connection has the file open. A `-wal` that was there stays: it may
+/// hold committed transactions.
 /// On read-only media, where the side files cannot be created, the file is
 /// opened `immutable`, which is safe there because no one can write to it either.
+/// A path that is a symbolic link is resolved once: SQLite puts the side files
+/// beside the file the link names, and they are looked for and removed there.
 final class ReadOnlyAccess: @unchecked Sendable {
     // `immutable` and `queues` are guarded by `lock`.
+    /// The path as given, for messages.
     let path: String
-    private let hadSideFiles: Bool
+    /// The file it names (`path` itself unless it is a symbolic link).
+    private let file: String
+    private let hadLog: Bool
+    private let hadIndex: Bool
     private let lock = NSRecursiveLock()
     private var immutable: Bool
     private var queues: [DatabaseQueue] = []
@@ -22,11 +30,12 @@ final class ReadOnlyAccess: @unchecked Sendable {
 
     init(path: String, busyTimeout: TimeInterval = CompanyFile.busyTimeout) {
         self.path = path
+        file = AtomicFile.resolvedTarget(of: path)
         self.busyTimeout = busyTimeout
-        hadSideFiles = FileManager.default.fileExists(atPath: path + "-wal")
-            || FileManager.default.fileExists(atPath: path + "-shm")
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        immutable = !hadSideFiles && access(folder, W_OK) != 0
+        hadLog = FileManager.default.fileExists(atPath: file + "-wal")
+        hadIndex = FileManager.default.fileExists(atPath: file + "-shm")
+        let folder = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        immutable = !hadLog && !hadIndex && access(folder, W_OK) != 0
     }
 
     /// A new read-only connection; `close()` closes it.
@@ -37,7 +46,7 @@ final class ReadOnlyAccess: @unchecked Sendable {
         configuration.readonly = true
         configuration.busyMode = .timeout(busyTimeout)
         configuration.label = "ledger-reader"
-        let location = immutable ? "file:" + Self.uriEscaped(path) + "?immutable=1" : path
+        let location = immutable ? "file:" + Self.uriEscaped(file) + "?immutable=1" : file
         do {
             let queue = try DatabaseQueue(path: location, configuration: configuration)
             queues.append(queue)
@@ -52,7 +61,7 @@ final class ReadOnlyAccess: @unchecked Sendable {
     func switchToImmutableIfUseful(after error: DatabaseError) -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        guard !immutable, !hadSideFiles,
+        guard !immutable, !hadLog, !hadIndex,
               [.SQLITE_CANTOPEN, .SQLITE_READONLY].contains(error.resultCode) else { return false }
         closeConnections()
         immutable = true
@@ -64,16 +73,17 @@ final class ReadOnlyAccess: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         closeConnections()
-        guard !hadSideFiles, !immutable else { return }
-        let wal = path + "-wal", shm = path + "-shm"
+        guard !immutable else { return }
+        let wal = file + "-wal", shm = file + "-shm"
         var status = stat()
-        guard stat(wal, &status) != 0 || status.st_size == 0 else { return }
-        guard FileManager.default.fileExists(atPath: wal) || FileManager.default.fileExists(atPath: shm) else { return }
-        _ = Self.whileNoOneElseHasItOpen(path) {
-            if stat(wal, &status) != 0 || status.st_size == 0 {
-                unlink(wal)
-                unlink(shm)
-            }
+        let madeLog = !hadLog && FileManager.default.fileExists(atPath: wal)
+        let madeIndex = !hadIndex && FileManager.default.fileExists(atPath: shm)
+        guard madeLog || madeIndex else { return }
+        _ = Self.whileNoOneElseHasItOpen(file) {
+            // A log another program wrote meanwhile is not ours to remove.
+            if madeLog, stat(wal, &status) == 0, status.st_size > 0 { return }
+            if madeLog { unlink(wal) }
+            if madeIndex { unlink(shm) }
         }
     }
 

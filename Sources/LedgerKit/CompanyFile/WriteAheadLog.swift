@@ -8,9 +8,14 @@ import Foundation
 /// The format (sqlite.org/fileformat2.html#walformat): a 32-byte header (magic,
 /// version, page size, checkpoint sequence, two salts, a checksum), then frames
 /// of a 24-byte header (page number, the database size in pages on a commit
-/// frame, else 0, the salts, a cumulative checksum) and one page. Frames are
-/// valid while their salts match the header's and the checksum chain holds;
-/// only valid frames up to the last valid commit frame count.
+/// frame, else 0, the salts, a cumulative checksum) and one page. Read as
+/// SQLite's recovery (`walIndexRecover`) reads it: a log is ignored whole unless
+/// its magic is one of the two, its format version 3,007,000, its page size a
+/// power of two from 512 to 65,536 and its header checksum right; frames are
+/// valid while their page number is not 0, their salts are the header's and
+/// the checksum chain holds; only valid frames up to the last valid commit
+/// frame count. A log is also ignored whole when its page size is not the
+/// database's (`apply`): SQLite calls such a pair malformed.
 struct WriteAheadLog {
     let pageSize: Int
     /// Where the committed frames end (bytes from the start of the log).
@@ -19,9 +24,13 @@ struct WriteAheadLog {
     let databasePages: Int64
     /// How many committed frames there are.
     let committedFrames: Int
+    /// Where the page of the last committed frame of page 1 begins, if any.
+    let pageOneOffset: Int64?
 
     static let headerSize = 32
     static let frameHeaderSize = 24
+    /// The only format version of the log SQLite writes or reads (`WAL_MAX_VERSION`).
+    static let formatVersion: UInt32 = 3_007_000
 
     /// Reads the log at `path` and finds its committed frames, one frame in
     /// memory at a time. Nil when there is no log, or no committed frame in it
@@ -38,10 +47,10 @@ struct WriteAheadLog {
         let read = try header.withUnsafeMutableBytes { try SystemCalls.pread(descriptor, into: $0, at: 0, path: path) }
         guard read == headerSize else { return nil }
         let magic = word(header, 0, bigEndian: true)
-        guard magic == 0x377F_0682 || magic == 0x377F_0683 else { return nil }
+        guard magic == 0x377F_0682 || magic == 0x377F_0683, word(header, 4, bigEndian: true) == formatVersion else { return nil }
         let bigEndian = magic & 1 == 1
-        let rawSize = Int(word(header, 8, bigEndian: true))
-        let pageSize = rawSize == 1 ? 65_536 : rawSize
+        // The log writes 65,536 as it is (a database header writes it as 1).
+        let pageSize = Int(word(header, 8, bigEndian: true))
         guard pageSize >= 512, pageSize <= 65_536, pageSize & (pageSize - 1) == 0 else { return nil }
         var sums = checksum(header[0..<24], bigEndian: bigEndian, seed: (0, 0))
         guard sums.0 == word(header, 24, bigEndian: true), sums.1 == word(header, 28, bigEndian: true) else { return nil }
@@ -50,6 +59,7 @@ struct WriteAheadLog {
         var frame = [UInt8](repeating: 0, count: frameHeaderSize + pageSize)
         var offset = Int64(headerSize)
         var committedEnd: Int64 = 0, pages: Int64 = 0, frames = 0, count = 0
+        var pageOne: Int64?, committedPageOne: Int64?
         while true {
             let got = try frame.withUnsafeMutableBytes { try SystemCalls.pread(descriptor, into: $0, at: offset, path: path) }
             guard got == frame.count else { break }
@@ -58,6 +68,7 @@ struct WriteAheadLog {
             sums = checksum(frame[0..<8], bigEndian: bigEndian, seed: sums)
             sums = checksum(frame[frameHeaderSize...], bigEndian: bigEndian, seed: sums)
             guard sums.0 == word(frame, 16, bigEndian: true), sums.1 == word(frame, 20, bigEndian: true) else { break }
+            if word(frame, 0, bigEndian: true) == 1 { pageOne = offset + Int64(frameHeaderSize) }
             offset += Int64(frame.count)
             count += 1
             let size = word(frame, 4, bigEndian: true)
@@ -65,15 +76,55 @@ struct WriteAheadLog {
                 committedEnd = offset
                 pages = Int64(size)
                 frames = count
+                committedPageOne = pageOne
             }
         }
         guard frames > 0 else { return nil }
-        return WriteAheadLog(pageSize: pageSize, committedEnd: committedEnd, databasePages: pages, committedFrames: frames)
+        return WriteAheadLog(pageSize: pageSize, committedEnd: committedEnd, databasePages: pages, committedFrames: frames,
+                             pageOneOffset: committedPageOne)
+    }
+
+    /// Whether the log's page size is not the database's: what the main
+    /// file's header says, and what the log's own last committed page 1 says
+    /// (SQLite reads that one instead). A header that is not SQLite's (damage)
+    /// says nothing either way.
+    private static func pageSizeDiffers(_ log: WriteAheadLog, logAt source: Int32, path: String,
+                                        database: Int32, databasePath: String) throws -> Bool {
+        func pageSize(inHeader bytes: [UInt8]) -> Int? {
+            guard Array(bytes[0..<16]) == FileHeader.sqliteMagic else { return nil }
+            let raw = Int(bytes[16]) << 8 | Int(bytes[17])
+            return raw == 1 ? 65_536 : raw
+        }
+        var header = [UInt8](repeating: 0, count: 18)
+        var sizes: [Int] = []
+        if try header.withUnsafeMutableBytes({ try SystemCalls.pread(database, into: $0, at: 0, path: databasePath) }) == header.count {
+            sizes += [pageSize(inHeader: header)].compactMap { $0 }
+        }
+        if let pageOne = log.pageOneOffset,
+           try header.withUnsafeMutableBytes({ try SystemCalls.pread(source, into: $0, at: pageOne, path: path) }) == header.count {
+            sizes += [pageSize(inHeader: header)].compactMap { $0 }
+        }
+        return sizes.contains { $0 != log.pageSize }
+    }
+
+    /// Whether the log at `path` holds committed frames whose page size is
+    /// not the database's at `database`: then it is not SQLite's log of that
+    /// file (SQLite calls such a pair malformed, and a checkpoint would write
+    /// pages of the wrong size over the file), and it is never applied or
+    /// checkpointed. False when there is no log or nothing committed in it.
+    static func isForeign(logAt path: String, database: String) throws -> Bool {
+        guard let log = try read(path: path) else { return false }
+        let source = try SystemCalls.open(path, O_RDONLY)
+        defer { SystemCalls.close(source) }
+        let target = try SystemCalls.open(database, O_RDONLY)
+        defer { SystemCalls.close(target) }
+        return try pageSizeDiffers(log, logAt: source, path: path, database: target, databasePath: database)
     }
 
     /// Writes the committed frames of the log at `path` onto the database file
     /// at `database` (a private copy), in log order, then sets its size to the
-    /// last commit's, as a checkpoint would.
+    /// last commit's, as a checkpoint would. A log whose page size is not the
+    /// database's (`isForeign`) is not this file's: nothing is written.
     /// - Returns: how many frames were written (0 without a committed frame).
     @discardableResult
     static func apply(logAt path: String, onto database: String) throws -> Int {
@@ -82,6 +133,7 @@ struct WriteAheadLog {
         defer { SystemCalls.close(source) }
         let target = try SystemCalls.open(database, O_RDWR)
         defer { SystemCalls.close(target) }
+        guard try !pageSizeDiffers(log, logAt: source, path: path, database: target, databasePath: database) else { return 0 }
         // A log can add at most one page per frame: a page number or a size past
         // that is not SQLite's doing, and would make a huge sparse file.
         let mainPages = try SystemCalls.size(of: target, path: database) / Int64(log.pageSize)

@@ -70,11 +70,11 @@ struct LastGoodCopy {
 
     /// Why the decompressed snapshot at `path` cannot be read rows from, or nil.
     private static func unsound(_ path: String) -> String? {
-        guard let header = try? FileHeader.read(path: path), header.isCompanyFile else { return "it does not hold a company file" }
-        guard header.userVersion == Schema.formatVersion else { return "it holds a company file of format \(header.userVersion)" }
-        let access = ReadOnlyAccess(path: path)
-        defer { access.close() }
-        let check = try? access.connect().inDatabase { db in try String.fetchOne(db, sql: "PRAGMA quick_check(1)") }
-        return check == "ok" ? nil : "SQLite's check of what it holds failed"
+        switch Restorer.content(of: path) {
+        case .companyFile(let version) where version == Schema.formatVersion: return nil
+        case .companyFile(let version), .newerFormat(let version): return "it holds a company file of format \(version)"
+        case .notCompanyFile: return "it does not hold a company file"
+        case .failsCheck: return "SQLite's check of what it holds failed"
+        }
     }
 }

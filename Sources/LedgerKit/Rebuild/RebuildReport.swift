@@ -306,6 +306,8 @@ public enum RebuildError: LocalizedError, Equatable, Sendable {
     case unsalvageable(path: String, detail: String)
     case incomplete(path: String, left: Int, first: String)
     case cannotWrite(path: String, reason: String)
+    /// SQLite refused one of the rebuild's own copies of the file (removed since).
+    case copyUnusable(path: String, reason: String)
 
     public var errorDescription: String? {
         switch self {
@@ -319,6 +321,8 @@ public enum RebuildError: LocalizedError, Equatable, Sendable {
             return "Rebuild could not repair everything in \(path) (\(left) repairable findings left, the first: \(first)); the file is untouched. Please report it with the output of 'ledger verify \(path) --json'."
         case .cannotWrite(let path, let reason):
             return "Cannot write beside \(path): \(reason). Rebuild needs room for a copy of the file in its folder; nothing was changed."
+        case .copyUnusable(let path, let reason):
+            return "Rebuild stopped: its copy of \(path) \(reason); \(path) is untouched. Run 'ledger verify \(path)', and if it finds the file sound, please report this with the output of 'ledger verify \(path) --json'."
         }
     }
 }

@@ -54,17 +54,35 @@ public enum Rebuilder {
     /// a third of level 6's time for files about 8% larger.
     static let snapshotLevel = 1
 
+    /// Rebuilds the company file at `path`. A `path` that is a symbolic link
+    /// is resolved once: the file it names is copied, rebuilt beside itself
+    /// and replaced, and the link stays a link; snapshots keep the name `path`
+    /// gives, in the `backups` folder beside `path` by default.
+    /// - Throws: `RebuildError`, `CompanyFileError` about `path`, never about a
+    ///   working file of the rebuild (those are removed by then).
     public static func rebuild(path: String, options: RebuildOptions = RebuildOptions(),
                                progress: (@Sendable (RebuildProgress) -> Void)? = nil) throws -> RebuildReport {
+        let file = AtomicFile.resolvedTarget(of: path)
+        do {
+            return try rebuild(path: path, file: file, options: options, progress: progress)
+        } catch let error as CompanyFileError {
+            // SQLite's word on one of the rebuild's own copies, which are gone by now.
+            guard let copy = error.path, AtomicFile.isTemporary(copy, of: file) else { throw error }
+            throw RebuildError.copyUnusable(path: path, reason: error.problem)
+        }
+    }
+
+    private static func rebuild(path: String, file: String, options: RebuildOptions,
+                                progress: (@Sendable (RebuildProgress) -> Void)?) throws -> RebuildReport {
         let started = Date()
-        let header = try FileHeader.read(path: path)
+        let header = try FileHeader.read(path: file)
         guard header.isCompanyFile else { throw CompanyFileError.notCompanyFile(path: path) }
         guard header.userVersion <= Schema.formatVersion else {
             throw CompanyFileError.newerFormat(path: path, version: header.userVersion)
         }
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let folder = URL(fileURLWithPath: file).deletingLastPathComponent().path
         guard Glibc.access(folder, W_OK) == 0 else { throw RebuildError.cannotWrite(path: path, reason: "its folder is not writable") }
-        removeLeftovers(of: path)
+        removeLeftovers(of: file)
         // A private copy, a working copy and the final copy sit beside the file at once.
         var space = statvfs()
         if statvfs(folder, &space) == 0 {
@@ -73,21 +91,21 @@ public enum Rebuilder {
                 throw RebuildError.cannotWrite(path: path, reason: "its folder has \(free / 1_048_576) MiB free and rebuild needs about \(needed / 1_048_576) MiB (three copies of the file)")
             }
         }
-        let backups = try BackupLocation.open(options.backupFolder ?? folder + "/backups")
+        let backups = try BackupLocation.open(options.snapshotLocations(beside: path)[0])
         if !options.dryRun {
             // Refuse before any work when the snapshot could not be written.
             try backups.prepare()
-            try settle(path, wait: options.wait)
+            try settle(file, wait: options.wait)
         }
-        let identity = FileIdentity(path)
+        let identity = FileIdentity(file)
 
         progress?(RebuildProgress(phase: "Copying the company file"))
-        let source = AtomicFile.temporaryPath(beside: path, purpose: "rebuild-source")
+        let source = AtomicFile.temporaryPath(beside: file, purpose: "rebuild-source")
         defer { AtomicFile.removeDatabaseFiles(at: source) }
-        let readable = try SnapshotWriter.privateCopy(of: path, to: source, wait: options.wait)
+        let readable = try SnapshotWriter.privateCopy(of: file, to: source, wait: options.wait)
 
         guard !options.dryRun else {
-            return try rebuildCopy(of: path, source: source, readable: readable, options: options, started: started,
+            return try rebuildCopy(of: path, file: file, source: source, readable: readable, options: options, started: started,
                                    identity: identity, snapshot: nil, progress: progress)
         }
         // The snapshot is compressed from the private copy while the repairs run.
@@ -101,7 +119,7 @@ public enum Rebuilder {
                                            formatVersion: formatVersion, into: backups, kind: .preRebuild,
                                            level: snapshotLevel, verify: false, threads: 1, now: options.now)
         }, during: { snapshotting in
-            try rebuildCopy(of: path, source: source, readable: readable, options: options, started: started,
+            try rebuildCopy(of: path, file: file, source: source, readable: readable, options: options, started: started,
                             identity: identity, snapshot: { try snapshotting.wait().get() }, progress: progress)
         })
     }
@@ -131,12 +149,12 @@ public enum Rebuilder {
 
     /// Repairs the private copy `source` into a verified final copy, salvaging
     /// when SQLite meets damage anywhere on the way, then (unless a dry run)
-    /// installs it over `path`.
-    private static func rebuildCopy(of path: String, source: String, readable: Bool, options: RebuildOptions,
+    /// installs it over `file`, the file `path` names.
+    private static func rebuildCopy(of path: String, file: String, source: String, readable: Bool, options: RebuildOptions,
                                     started: Date, identity: FileIdentity, snapshot: (() throws -> Snapshot)?,
                                     progress: (@Sendable (RebuildProgress) -> Void)?) throws -> RebuildReport {
-        let working = AtomicFile.temporaryPath(beside: path, purpose: "rebuild-working")
-        let final = AtomicFile.temporaryPath(beside: path, purpose: "rebuild-final")
+        let working = AtomicFile.temporaryPath(beside: file, purpose: "rebuild-working")
+        let final = AtomicFile.temporaryPath(beside: file, purpose: "rebuild-final")
         defer {
             AtomicFile.removeDatabaseFiles(at: working)
             AtomicFile.removeDatabaseFiles(at: final)
@@ -144,7 +162,7 @@ public enum Rebuilder {
         var rebuilt: Rebuilt
         do {
             rebuilt = try repairCopy(source, readable: readable, salvage: false, working: working, final: final,
-                                     original: path, options: options, progress: progress)
+                                     original: path, file: file, options: options, progress: progress)
         } catch let error where salvageMayHelp(error) {
             // SPEC §3: damage met anywhere on the normal path (the copy, REINDEX,
             // a repair's query, ANALYZE, the final check, VACUUM INTO) means
@@ -153,7 +171,7 @@ public enum Rebuilder {
             AtomicFile.removeDatabaseFiles(at: final)
             do {
                 rebuilt = try repairCopy(source, readable: readable, salvage: true, working: working, final: final,
-                                         original: path, options: options, progress: progress)
+                                         original: path, file: file, options: options, progress: progress)
             } catch let leftovers as Leftovers {
                 throw incomplete(path, leftovers)
             }
@@ -185,7 +203,7 @@ public enum Rebuilder {
         try AtomicFile.fsync(path: final)
 
         progress?(RebuildProgress(phase: "Replacing the company file"))
-        try replace(path, with: final, identity: identity)
+        try replace(file, with: final, identity: identity, shown: path)
         return report
     }
 
@@ -221,14 +239,15 @@ public enum Rebuilder {
     /// Should that check find anything repairable, the working copy is made
     /// again from the private copy and the repairs look at every row.
     /// `suspects` finds the native pass's suspects of the private copy (tests
-    /// give fewer, to see the repairs run again).
+    /// give fewer, to see the repairs run again). `file` is the file `original`
+    /// names (when it is a symbolic link), beside which the work is done.
     /// - Throws: `Leftovers` when repairable findings remain; SQLite's errors.
     static func repairCopy(_ source: String, readable: Bool, salvage forced: Bool, working: String, final: String,
-                           original: String, options: RebuildOptions,
+                           original: String, file: String? = nil, options: RebuildOptions,
                            progress: (@Sendable (RebuildProgress) -> Void)?,
                            suspects: @escaping @Sendable (String) throws -> Suspects? = suspectsOfCopy) throws -> Rebuilt {
         let salvage = try workingCopy(of: source, readable: readable && !forced, at: working, original: original, now: options.now)
-        let lastGood = AtomicFile.temporaryPath(beside: original, purpose: "rebuild-snapshot")
+        let lastGood = AtomicFile.temporaryPath(beside: file ?? original, purpose: "rebuild-snapshot")
         defer { AtomicFile.removeDatabaseFiles(at: lastGood) }
         let damage = salvage.map { salvage in
             Self.damage(of: source, salvage: salvage, original: original, options: options, lastGood: lastGood, progress: progress)
@@ -389,10 +408,12 @@ public enum Rebuilder {
 
     /// Refuses a file another program has open, and folds a leftover WAL into
     /// the file so that the file alone holds every committed transaction.
+    /// A `-wal` that is not the file's log (another page size) is never
+    /// checkpointed: that would write its pages over the file.
     static func settle(_ path: String, wait: TimeInterval) throws {
         guard ReadOnlyAccess.waitUntilNoOneElseHasItOpen(path, wait: wait) else { throw RebuildError.inUse(path: path) }
         var status = stat()
-        guard stat(path + "-wal", &status) == 0, status.st_size > 0 else { return }
+        guard stat(path + "-wal", &status) == 0, status.st_size > 0, try !SnapshotWriter.hasForeignLog(path) else { return }
         // The last connection to close checkpoints the WAL and removes it. A
         // damaged file may refuse: its WAL stays, and the private copy takes the
         // committed frames from it.
@@ -592,16 +613,16 @@ public enum Rebuilder {
     }
 
     /// Renames `final` over `path` while no other program has `path` open and
-    /// nothing has changed it since the rebuild began.
-    static func replace(_ path: String, with final: String, identity: FileIdentity) throws {
+    /// nothing has changed it since the rebuild began; errors name `shown`.
+    static func replace(_ path: String, with final: String, identity: FileIdentity, shown: String? = nil) throws {
         do {
             try AtomicFile.replace(path, with: final, database: true, unchangedSince: identity)
         } catch AtomicFile.Refusal.inUse {
-            throw RebuildError.inUse(path: path)
+            throw RebuildError.inUse(path: shown ?? path)
         } catch AtomicFile.Refusal.changedMeanwhile {
-            throw RebuildError.changedMeanwhile(path: path)
+            throw RebuildError.changedMeanwhile(path: shown ?? path)
         } catch let error as SystemCallError {
-            throw RebuildError.cannotWrite(path: path, reason: error.reason)
+            throw RebuildError.cannotWrite(path: shown ?? path, reason: error.reason)
         }
     }
 }

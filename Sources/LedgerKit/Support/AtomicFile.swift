@@ -13,6 +13,38 @@ enum AtomicFile {
         return folder + "/." + url.lastPathComponent + "." + purpose + "-" + String(getpid()) + "-" + random
     }
 
+    /// The file a path finally names: `path` itself, or, when it is a
+    /// symbolic link (`home/acme.db -> ../nas/acme.db`), what the chain of
+    /// links ends at, even if that does not exist yet. Work that replaces a
+    /// file resolves it once and works beside the result, so that the rename
+    /// replaces the file the link names and the link stays a link. A chain
+    /// longer than 40 links (a loop) is returned as it is: the work then
+    /// meets SQLite's or the kernel's own refusal (ELOOP).
+    static func resolvedTarget(of path: String) -> String {
+        var current = path
+        for _ in 0..<40 {
+            var status = stat()
+            guard lstat(current, &status) == 0, status.st_mode & S_IFMT == S_IFLNK else { return current }
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let count = readlink(current, &buffer, buffer.count - 1)
+            guard count > 0 else { return current }
+            let destination = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            current = destination.hasPrefix("/") ? destination
+                : URL(fileURLWithPath: current).deletingLastPathComponent().path + "/" + destination
+        }
+        return path
+    }
+
+    /// Whether `candidate` is a temporary file of this process made by
+    /// `temporaryPath(beside: path, purpose:)` (or its `-wal`, `-shm`, `-journal`).
+    static func isTemporary(_ candidate: String, of path: String) -> Bool {
+        let url = URL(fileURLWithPath: path), other = URL(fileURLWithPath: candidate)
+        guard other.deletingLastPathComponent().path == url.deletingLastPathComponent().path else { return false }
+        let name = other.lastPathComponent, prefix = "." + url.lastPathComponent + "."
+        guard name.hasPrefix(prefix) else { return false }
+        return name.dropFirst(prefix.count).contains("-" + String(getpid()) + "-")
+    }
+
     /// Removes what killed runs left beside `path`: temporary files made by
     /// `temporaryPath(beside: path, purpose:)` for one of `purposes` (and their
     /// `-wal`, `-shm`, `-journal`), whose process no longer exists.

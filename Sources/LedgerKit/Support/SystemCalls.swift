@@ -161,6 +161,15 @@ enum SystemCalls {
         try retrying("link", to) { Glibc.link(from, to) }
     }
 
+    /// The bytes an unprivileged user may still write in the file system that
+    /// holds `folder`; nil when the system does not say.
+    static func freeBytes(in folder: String) -> Int64? {
+        var space = statvfs()
+        guard statvfs(folder, &space) == 0 else { return nil }
+        let (free, overflow) = Int64(space.f_bavail).multipliedReportingOverflow(by: Int64(space.f_frsize))
+        return overflow ? Int64.max : free
+    }
+
     /// The size of the open file, in bytes.
     static func size(of descriptor: Int32, path: String) throws -> Int64 {
         var status = stat()

@@ -61,7 +61,7 @@ struct BackupCommand: ParsableCommand {
         try reportingFailures {
             let run = try BackupRun.perform(of: file, into: to, kind: kind == "scheduled" ? .scheduled : .manual, level: level,
                                             verify: !noVerify, recipients: try encryption.resolve(), policy: keep.policy,
-                                            wait: wait.seconds)
+                                            signing: ManifestKey.forThisMachine(), wait: wait.seconds)
             let snapshot = run.snapshot
             goodCopy = run.isGoodCopy
             if json { return try Output.json(BackupListing(run)) }

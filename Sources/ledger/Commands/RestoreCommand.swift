@@ -12,13 +12,19 @@ struct RestoreCommand: ParsableCommand {
             name are chosen from (acme.db: those named acme-<time>.db.gz, never acme-west's), or of \
             --stem NAME, and the newest taken at or before --at is used; a folder with none of those \
             is refused, naming the ones it holds. The snapshot's SHA-256 \
-            is checked while it is decompressed beside FILE; only then is the file it replaces \
-            snapshotted (kind pre-restore, into --backup-dir) and replaced in one step. Content \
-            whose SHA-256 matches a snapshot verified clean when it was taken is those very \
-            bytes and is not verified again (--verify does; --no-verify never). Refuses, \
-            leaving FILE untouched: a damaged snapshot, a time before the oldest snapshot, FILE \
-            open in another program, a snapshot of another company (unless --force). Exit status \
-            0 restored, 2 refused or failed, 64 bad usage.
+            is checked while it is decompressed beside FILE (beside the file it names, when FILE is \
+            a symbolic link: that file is replaced and the link kept), never past the size its \
+            manifest gives; then, whatever the manifest says, the content must be a company file \
+            of a format this ledger knows that passes SQLite's quick_check. Only then is the file \
+            it replaces snapshotted (kind pre-restore, into --backup-dir) and replaced in one \
+            step. A snapshot this machine took and verified clean (its manifest carries this \
+            machine's signature, kept in ~/.config/ledger/manifest.key) is not verified again \
+            (--verify does); every other snapshot is verified first (--no-verify skips that \
+            verify, never the company-file check). Refuses, leaving FILE untouched: a damaged \
+            snapshot or one that does not hold a company file, one that does not fit in the free \
+            space, a time before the oldest snapshot, FILE open in another program, a snapshot of \
+            another company (unless --force). Exit status 0 restored, 1 restored but its verify \
+            found something (run 'ledger verify FILE'), 2 refused or failed, 64 bad usage.
             """)
 
     @Argument(help: "A snapshot, or a backup folder, on disk or s3://BUCKET/PREFIX.")
@@ -42,10 +48,10 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Replace a file that holds another company.")
     var force = false
 
-    @Flag(name: .customLong("no-verify"), help: "Skip the quick verify of the restored content.")
+    @Flag(name: .customLong("no-verify"), help: "Skip the quick verify of the restored content (never the check that it is a company file SQLite finds sound).")
     var noVerify = false
 
-    @Flag(name: .customLong("verify"), help: "Verify the restored content even when its SHA-256 matches a snapshot that was verified clean when taken.")
+    @Flag(name: .customLong("verify"), help: "Verify the restored content even when it is a snapshot this machine took and verified clean.")
     var reverify = false
 
     @OptionGroup var identities: IdentityOptions
@@ -67,16 +73,25 @@ struct RestoreCommand: ParsableCommand {
 
     func run() throws {
         listing.apply()
+        var findings = 0
         try reportingFailures {
             let keys = try identities.resolve()
             let snapshot = try Restorer.choose(source, target: to, stem: stem, at: at.flatMap { PointInTime.parse($0) }, with: keys)
             let folder = backupDir ?? URL(fileURLWithPath: to).deletingLastPathComponent().appendingPathComponent("backups").path
             let result = try Restorer.restore(snapshot, to: to, backupFolder: folder, force: force, verify: !noVerify,
-                                              reverify: reverify, keys: keys, wait: wait.seconds)
+                                              reverify: reverify, keys: keys, manifestKey: ManifestKey.forThisMachine(),
+                                              wait: wait.seconds)
+            findings = result.findings
             if json { return try Output.json(result) }
-            let how = result.verify == "clean" && !result.verifiedNow ? " (verified when taken; its SHA-256 matches)" : ""
+            let how = result.verify == "clean" && !result.verifiedNow
+                ? " (verified when this machine took it; its signature and SHA-256 match)" : ""
             Output.line("Restored \(to) from \(snapshot.path) (taken \(snapshot.createdAt)), verify: \(result.verify)\(how)")
             if let replaced = result.replaced { Output.line("The file it replaced is kept in \(replaced.path)") }
+            if result.findings > 0 {
+                Output.message("ledger: the restored file has \(result.findings) finding\(result.findings == 1 ? "" : "s"): "
+                               + "run 'ledger verify \(to)' to see them, 'ledger rebuild \(to)' to repair them.")
+            }
         }
+        if findings > 0 { throw ExitCode(1) }
     }
 }

@@ -6,6 +6,8 @@ import Testing
 
 @Suite struct RestoreTests {
     let folder = TemporaryDirectory()
+    /// This machine's key, as the CLI's backups sign with.
+    let key = ManifestKey.random()
 
     private func moment(_ text: String) -> Date { Timestamp.parse(text)! }
 
@@ -16,7 +18,7 @@ import Testing
         var taken: [Snapshot] = []
         for (night, name) in ["Monday Co", "Tuesday Co", "Wednesday Co"].enumerated() {
             try Damage.apply(to: file) { db in try db.execute(sql: "UPDATE company SET name = ?", arguments: [name]) }
-            taken.append(try SnapshotWriter.take(of: file, into: backups, kind: .scheduled,
+            taken.append(try SnapshotWriter.take(of: file, into: backups, kind: .scheduled, signing: key,
                                                  now: moment("2026-11-1\(6 + night)T02:00:00Z")))
         }
         return (file, backups, taken)
@@ -40,9 +42,10 @@ import Testing
     @Test func restoresAndKeepsTheReplacedFile() throws {
         let (file, backups, taken) = try nights()
         try Damage.apply(to: file) { db in try db.execute(sql: "DELETE FROM bank_feed") }
-        let result = try Restorer.restore(taken[0], to: file, backupFolder: backups, force: true,
+        let result = try Restorer.restore(taken[0], to: file, backupFolder: backups, force: true, manifestKey: key,
                                           now: moment("2026-11-20T09:00:00Z"))
-        #expect(result.verify == "clean" && !result.verifiedNow, "the very bytes verified when taken are not verified again")
+        #expect(result.verify == "clean" && !result.verifiedNow, "the very bytes this machine verified when taken are not verified again")
+        #expect(result.replaced?.manifest.map(key.signed) == true, "the pre-restore snapshot is signed too")
         #expect(try company(file) == "Monday Co")
         #expect(try Verifier.verify(path: file).ok)
         let replaced = try #require(result.replaced)

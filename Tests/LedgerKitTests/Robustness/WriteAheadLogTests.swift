@@ -1,0 +1,215 @@
+import Foundation
+import GRDB
+import Testing
+@testable import LedgerKit
+
+/// The -wal reader against logs SQLite wrote, and against seeded random and
+/// adversarial ones: it never crashes, and writes exactly the frames SQLite's
+/// recovery would take, onto a database of the log's page size only.
+@Suite struct WriteAheadLogTests {
+    static let pageSize = 4096
+    static let databasePages = 8
+
+    /// A log written frame by frame as SQLite writes one, and what SQLite's
+    /// recovery takes from it, kept beside it by construction.
+    struct Log {
+        var bigEndian: Bool
+        var pageSize: Int
+        var bytes: [UInt8] = []
+        private var sums: (UInt32, UInt32) = (0, 0)
+        let salts: (UInt32, UInt32)
+        /// The frames recovery takes, in order, until the first it would not.
+        var valid: [(page: Int, commit: Int, data: [UInt8])] = []
+        /// False once a frame recovery stops at has been written.
+        var intact = true
+
+        init(bigEndian: Bool, pageSize: Int, salts: (UInt32, UInt32), version: UInt32 = WriteAheadLog.formatVersion,
+             magic: UInt32? = nil, breakChecksum: Bool = false) {
+            self.bigEndian = bigEndian
+            self.pageSize = pageSize
+            self.salts = salts
+            bytes = Self.big(magic ?? (bigEndian ? 0x377F_0683 : 0x377F_0682)) + Self.big(version) + Self.big(UInt32(truncatingIfNeeded: pageSize))
+                + Self.big(0) + Self.big(salts.0) + Self.big(salts.1)
+            sums = WriteAheadLog.checksum(bytes, bigEndian: bigEndian, seed: (0, 0))
+            bytes += Self.big(sums.0 &+ (breakChecksum ? 1 : 0)) + Self.big(sums.1)
+        }
+
+        static func big(_ value: UInt32) -> [UInt8] {
+            [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
+        }
+
+        /// Appends a frame; `salts`, `page` 0 or a broken checksum make one
+        /// recovery stops at (its checksum is otherwise the chain's, so only
+        /// the rule broken tells it apart).
+        mutating func frame(page: Int, commit: Int, data: [UInt8], salts other: (UInt32, UInt32)? = nil, breakChecksum: Bool = false,
+                            flipAfterChecksum: Bool = false) {
+            let header = Self.big(UInt32(page)) + Self.big(UInt32(commit)) + Self.big((other ?? salts).0) + Self.big((other ?? salts).1)
+            sums = WriteAheadLog.checksum(header[0..<8], bigEndian: bigEndian, seed: sums)
+            sums = WriteAheadLog.checksum(data, bigEndian: bigEndian, seed: sums)
+            var stored = data
+            if flipAfterChecksum { stored[stored.count / 2] ^= 0x40 }
+            bytes += header + Self.big(sums.0 &+ (breakChecksum ? 1 : 0)) + Self.big(sums.1) + stored
+            let taken = other == nil && !breakChecksum && !flipAfterChecksum && page != 0
+            if intact && taken { valid.append((page, commit, data)) } else { intact = false }
+        }
+    }
+
+    /// A page 1 that says SQLite and `pageSize`, the rest random.
+    static func pageOne(_ pageSize: Int, _ random: inout SplitMix64, length: Int) -> [UInt8] {
+        var page = FileHeader.sqliteMagic + [UInt8(pageSize >> 8 & 0xFF), UInt8(pageSize == 65_536 ? 1 : pageSize & 0xFF)]
+        page += (page.count..<length).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        return page
+    }
+
+    static func randomPage(_ length: Int, _ random: inout SplitMix64) -> [UInt8] {
+        (0..<length).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+    }
+
+    /// The database after the log's committed frames, as SQLite's checkpoint
+    /// writes them (its size bounded to one page per frame past the file's).
+    static func expected(_ database: [UInt8], _ log: Log) -> (bytes: [UInt8], frames: Int) {
+        guard let last = log.valid.lastIndex(where: { $0.commit > 0 }) else { return (database, 0) }
+        let committed = log.valid[...last]
+        let size = min(committed[last].commit, database.count / log.pageSize + committed.count)
+        var bytes = database + [UInt8](repeating: 0, count: max(0, size * log.pageSize - database.count))
+        for frame in committed where frame.page <= size {
+            bytes.replaceSubrange((frame.page - 1) * log.pageSize..<frame.page * log.pageSize, with: frame.data)
+        }
+        return (Array(bytes.prefix(size * log.pageSize)), committed.count)
+    }
+
+    enum Kind: CaseIterable {
+        case genuine, badMagic, badVersion, invalidPageSize, otherPageSize, badHeaderChecksum
+        case otherSalt1, otherSalt2, pageZero, badFrameChecksum, flippedByte, cutInsideFrame, garbageTail, allGarbage
+        case pageOneOfOtherSize, damagedMainHeader
+    }
+
+    /// One seeded case: a database of 4096-byte pages, a log made as `kind`
+    /// says, applied; the result must be exactly what recovery takes.
+    func check(seed: Int) throws {
+        let kind = Kind.allCases[seed % Kind.allCases.count]
+        var random = SplitMix64(seed: UInt64(seed) &* 7_919 &+ 3)
+        let folder = TemporaryDirectory()
+        let path = folder.file("books.db")
+        var database = Self.pageOne(Self.pageSize, &random, length: Self.pageSize)
+            + Self.randomPage((Self.databasePages - 1) * Self.pageSize, &random)
+        if kind == .damagedMainHeader { database.replaceSubrange(0..<100, with: Self.randomPage(100, &random)) }
+        let logPageSize: Int
+        switch kind {
+        case .otherPageSize: logPageSize = [512, 1024, 8192, 65_536][Int(random.next() % 4)]
+        case .invalidPageSize: logPageSize = [1, 256, 3000, 131_072, 0][Int(random.next() % 5)]
+        default: logPageSize = Self.pageSize
+        }
+        let salts = (UInt32(truncatingIfNeeded: random.next()), UInt32(truncatingIfNeeded: random.next()))
+        var log = Log(bigEndian: random.next() % 2 == 0, pageSize: logPageSize, salts: salts,
+                      version: kind == .badVersion ? 3_007_001 : WriteAheadLog.formatVersion,
+                      magic: kind == .badMagic ? 0x377F_0684 : nil, breakChecksum: kind == .badHeaderChecksum)
+        let frames = 3 + Int(random.next() % 10)
+        let broken = Int(random.next() % UInt64(frames))
+        var highest = 0
+        for index in 0..<frames {
+            let framePageSize = max(512, min(logPageSize, 65_536))
+            var page = 1 + Int(random.next() % 12)
+            if kind == .pageOneOfOtherSize && index == 0 { page = 1 }
+            highest = max(highest, page)
+            let commit = index == frames - 1 || random.next() % 3 == 0
+                ? (random.next() % 8 == 0 ? Int(random.next() % 100_000) + highest : highest + Int(random.next() % 3)) : 0
+            let data = page == 1 ? Self.pageOne(kind == .pageOneOfOtherSize ? 1024 : logPageSize, &random, length: framePageSize)
+                : Self.randomPage(framePageSize, &random)
+            let here = index == broken
+            switch kind {
+            case .otherSalt1 where here: log.frame(page: page, commit: commit, data: data, salts: (salts.0 &+ 1, salts.1))
+            case .otherSalt2 where here: log.frame(page: page, commit: commit, data: data, salts: (salts.0, salts.1 ^ 0x8000_0000))
+            case .pageZero where here: log.frame(page: 0, commit: commit, data: data)
+            case .badFrameChecksum where here: log.frame(page: page, commit: commit, data: data, breakChecksum: true)
+            case .flippedByte where here: log.frame(page: page, commit: commit, data: data, flipAfterChecksum: true)
+            case .cutInsideFrame where here:
+                log.frame(page: page, commit: commit, data: data)
+                log.bytes.removeLast(1 + Int(random.next() % UInt64(framePageSize + 23)))
+                log.valid.removeLast()
+                log.intact = false
+            default: log.frame(page: page, commit: commit, data: data)
+            }
+            if kind == .cutInsideFrame && here { break }
+        }
+        if kind == .garbageTail { log.bytes += Self.randomPage(Int(random.next() % 9000), &random) }
+        if kind == .allGarbage { log.bytes = Self.randomPage(Int(random.next() % 20_000), &random) }
+
+        try Data(database).write(to: URL(fileURLWithPath: path))
+        try Data(log.bytes).write(to: URL(fileURLWithPath: path + "-wal"))
+        let written = try WriteAheadLog.apply(logAt: path + "-wal", onto: path)
+        let after = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+
+        let refusedWhole: Set<Kind> = [.badMagic, .badVersion, .invalidPageSize, .otherPageSize, .badHeaderChecksum, .allGarbage]
+        // The last committed page 1 is what SQLite reads the page size from.
+        let committed = log.valid.prefix((log.valid.lastIndex { $0.commit > 0 } ?? -1) + 1)
+        let foreignPageOne = committed.last { $0.page == 1 }.map { Array($0.data[16..<18]) != [0x10, 0x00] } ?? false
+        if refusedWhole.contains(kind) || foreignPageOne {
+            #expect(written == 0 && after == database, "seed \(seed) (\(kind)): a log SQLite would not take changed the file")
+        } else {
+            let want = Self.expected(database, log)
+            #expect(written == want.frames, "seed \(seed) (\(kind)): \(written) frames written, recovery takes \(want.frames)")
+            #expect(after == want.bytes, "seed \(seed) (\(kind)): the file is not what recovery makes of it")
+        }
+    }
+
+    /// Seeds 0..<320: each kind 20 times.
+    @Test func randomAndAdversarialLogsApplyOnlyWhatRecoveryTakes() throws {
+        for seed in 0..<320 { try check(seed: seed) }
+    }
+
+    /// Logs SQLite itself wrote, whole and torn at a random byte: applying
+    /// them gives byte for byte what SQLite's own checkpoint gives.
+    @Test func logsSQLiteWroteApplyAsItsCheckpointDoes() throws {
+        let folder = TemporaryDirectory()
+        let path = try Damage.sample(in: folder, name: "books.db", transactions: 80)
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0; PRAGMA wal_checkpoint(TRUNCATE)") }
+        for step in 0..<6 {
+            try queue.write { db in
+                try db.execute(sql: "UPDATE company SET name = ?", arguments: ["Step \(step)"])
+                try db.execute(sql: "UPDATE splits SET memo = ? WHERE id % 7 = ?", arguments: ["memo \(step)", step])
+            }
+        }
+        // The log as it stands while the writer is open.
+        let database = try Data(contentsOf: URL(fileURLWithPath: path)), whole = try Data(contentsOf: URL(fileURLWithPath: path + "-wal"))
+        try queue.close()
+        var random = SplitMix64(seed: 25)
+        for trial in 0..<12 {
+            let log = trial == 0 ? whole : whole.prefix(Int(random.next() % UInt64(whole.count)))
+            let ours = folder.file("ours-\(trial).db"), theirs = folder.file("theirs-\(trial).db")
+            for copy in [ours, theirs] {
+                try database.write(to: URL(fileURLWithPath: copy))
+                try log.write(to: URL(fileURLWithPath: copy + "-wal"))
+            }
+            try WriteAheadLog.apply(logAt: ours + "-wal", onto: ours)
+            let checkpointer = try DatabaseQueue(path: theirs)
+            try checkpointer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            try checkpointer.close()
+            #expect(try Data(contentsOf: URL(fileURLWithPath: ours)) == Data(contentsOf: URL(fileURLWithPath: theirs)),
+                    "trial \(trial): a log of \(log.count) bytes")
+        }
+    }
+
+    /// A 224 KiB company file with a committed -wal of 1024-byte pages beside
+    /// it (SQLite calls the pair malformed): the log is not the file's, and
+    /// neither the backup nor the rebuild takes its pages.
+    @Test func aLogOfAnotherPageSizeIsNotTheFilesLog() throws {
+        let folder = TemporaryDirectory()
+        let path = try Damage.sample(in: folder, name: "acme.db", transactions: 300)
+        let other = folder.file("other.db")
+        let queue = try DatabaseQueue(path: other)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA page_size = 1024; PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0")
+            try db.execute(sql: "CREATE TABLE t (x); INSERT INTO t VALUES (1)")
+        }
+        try FileManager.default.copyItem(atPath: other + "-wal", toPath: path + "-wal")
+        try queue.close()
+        #expect(try WriteAheadLog.isForeign(logAt: path + "-wal", database: path))
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let copy = folder.file("copy.db")
+        #expect(try SnapshotWriter.privateCopy(of: path, to: copy, wait: 1) == false, "the file is copied by its bytes")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == before, "without a page of the log")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+}
