@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Builds ledger, makes the bundled sample company (the same 500 transactions as
 # SampleData/sample-company.sql) in demo/, looks at it, verifies it, prints
-# its trial balance, then damages a copy and rebuilds it.
+# its trial balance, then damages a copy and rebuilds it. Installs what it needs
+# when it is missing, as Scripts/test.sh does: the C libraries the build links
+# and the sqlite3 shell that damages the copy (Debian packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source Scripts/debian-packages.sh
+ensure_debian_packages "${build_packages[@]}" sqlite3
 swift build --product ledger
 ledger="$(swift build --show-bin-path)/ledger"
 mkdir -p demo

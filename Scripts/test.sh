@@ -12,18 +12,8 @@ cd "$(dirname "$0")/.."
 # Debian packages: the C libraries we link (SQLite, zlib, libdeflate), python3 (tests play "another
 # program" with its sqlite3 module; moto runs on it), hledger (the export tests
 # check our journals with it), age (encrypted snapshots are checked against it).
-packages=(libsqlite3-dev zlib1g-dev libdeflate-dev python3 python3-pip hledger age)
-missing=()
-for package in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-    echo "test.sh: installing ${missing[*]}"
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+source Scripts/debian-packages.sh
+ensure_debian_packages "${build_packages[@]}" python3 python3-pip hledger age
 
 # Python packages: moto's S3 API server, which the object-storage tests talk
 # to, and the AWS CLI, which reads back what ledger wrote there (and writes

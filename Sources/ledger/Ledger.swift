@@ -11,7 +11,11 @@ struct Ledger: ParsableCommand {
             0 success, 1 findings (where a command reports them), 2 the command could not \
             do its work (the file is untouched), 64 bad usage.
             """,
-        subcommands: [InitCommand.self, SampleCommand.self, InfoCommand.self, VerifyCommand.self, RebuildCommand.self, LogCommand.self, ImportCommand.self, FeedCommand.self, ExportCommand.self, ReportCommand.self, BackupCommand.self, SnapshotsCommand.self, RestoreCommand.self, CheckBackupsCommand.self, PruneCommand.self, ScheduleCommand.self, KeyCommand.self])
+        version: "ledger \(version) (company file format \(Schema.formatVersion))",
+        subcommands: [InitCommand.self, SampleCommand.self, InfoCommand.self, VerifyCommand.self, RebuildCommand.self, LogCommand.self, ImportCommand.self, FeedCommand.self, AccountsCommand.self, ExportCommand.self, ReportCommand.self, BackupCommand.self, SnapshotsCommand.self, RestoreCommand.self, CheckBackupsCommand.self, PruneCommand.self, ScheduleCommand.self, KeyCommand.self])
+
+    /// This release of the tool (`ledger --version`).
+    static let version = "0.9.0"
 
     static func main() {
         ProcessMemory.returnLargeBuffersPromptly()

@@ -47,6 +47,16 @@ enum Output {
         "\(grouped(value)) \(noun)" + (value == 1 ? "" : "s")
     }
 
+    /// `text` and spaces to `width` characters; longer text is kept whole.
+    static func padded(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+
+    /// Spaces and `text` to `width` characters, for amounts; longer text is kept whole.
+    static func rightAligned(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+    }
+
     static func bytes(_ count: Int64) -> String {
         if count < 1024 { return "\(count) bytes" }
         let units = ["KiB", "MiB", "GiB", "TiB"]

@@ -12,6 +12,8 @@ public struct CSVMapping: Sendable {
     /// The bank's id of each line; without one, an id is made from the line's
     /// date, amount, payee and memo (and how many such lines came before).
     public var id: String?
+    /// The check number of lines that are checks (`--check-col`).
+    public var check: String?
     /// Withdrawals and deposits in two columns, each as a positive number.
     public var debit: String?
     public var credit: String?
@@ -30,7 +32,7 @@ public struct CSVMapping: Sendable {
     public var skipFooter: Bool
 
     public init(date: String, amount: String? = nil, payee: String? = nil, memo: String? = nil, id: String? = nil,
-                debit: String? = nil, credit: String? = nil, type: String? = nil,
+                check: String? = nil, debit: String? = nil, credit: String? = nil, type: String? = nil,
                 debitWords: [String] = ["debit", "dr", "withdrawal", "payment", "dbit"],
                 creditWords: [String] = ["credit", "cr", "deposit", "crdt"],
                 dateFormat: String = "YYYY-MM-DD", hasHeader: Bool = true, delimiter: Character = ",",
@@ -40,6 +42,7 @@ public struct CSVMapping: Sendable {
         self.payee = payee
         self.memo = memo
         self.id = id
+        self.check = check
         self.debit = debit
         self.credit = credit
         self.type = type
@@ -54,7 +57,7 @@ public struct CSVMapping: Sendable {
 
     /// The columns the mapping names by header name.
     var namedColumns: [String] {
-        [date, amount, payee, memo, id, debit, credit, type].compactMap { $0 }.filter { Int($0) == nil }
+        [date, amount, payee, memo, id, check, debit, credit, type].compactMap { $0 }.filter { Int($0) == nil }
     }
 }
 
@@ -73,6 +76,7 @@ public enum CSVReader {
         guard mapping.amount != nil || mapping.debit != nil || mapping.credit != nil else {
             throw StatementError.badOption("Name the amount column (--amount-col), or the debit and credit columns (--debit-col, --credit-col).")
         }
+        guard let format = DateFormat(mapping.dateFormat) else { throw StatementError.badOption("--date-format") }
         var records = rows(of: statementText(data), delimiter: mapping.delimiter)
         // Leading lines (the bank's title, the account, a blank line) before the header.
         if let skip = mapping.skip {
@@ -82,6 +86,12 @@ public enum CSVReader {
                       mapping.namedColumns.allSatisfy { name in record.fields.contains { $0.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare(name) == .orderedSame } }
                   }) {
             records = Array(records[start...])
+        } else if mapping.hasHeader, let number = Int(mapping.date), number >= 1,
+                  let firstDated = records.prefix(30).firstIndex(where: { record in
+                      number <= record.fields.count && format.day(record.fields[number - 1].trimmingCharacters(in: .whitespaces)) != nil
+                  }), firstDated >= 1 {
+            // Columns by number and lines before the header (a bank's summary): the header is the row before the first dated one.
+            records = Array(records[(firstDated - 1)...])
         }
         guard !records.isEmpty else { throw StatementError.notAStatement(path: path, reason: "it is empty") }
         let header = mapping.hasHeader ? records[0].fields : []
@@ -101,8 +111,7 @@ public enum CSVReader {
         let debitColumn = try column(mapping.debit, "--debit-col"), creditColumn = try column(mapping.credit, "--credit-col")
         let typeColumn = try column(mapping.type, "--type-col")
         let payeeColumn = try column(mapping.payee, "--payee-col"), memoColumn = try column(mapping.memo, "--memo-col")
-        let idColumn = try column(mapping.id, "--id-col")
-        guard let format = DateFormat(mapping.dateFormat) else { throw StatementError.badOption("--date-format") }
+        let idColumn = try column(mapping.id, "--id-col"), checkColumn = try column(mapping.check, "--check-col")
         let body = Array(records.dropFirst(mapping.hasHeader ? 1 : 0))
 
         func field(_ record: Record, _ index: Int?) -> String? {
@@ -118,17 +127,33 @@ public enum CSVReader {
         var contentIDs = ContentIDs(prefix: "csv")
         var lastGood = -1
         var problems: [(index: Int, line: RejectedLine)] = []
+        var fileDates: [String]?
         for (index, record) in body.enumerated() {
             if record.fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
             func reject(_ reason: String) { problems.append((index, RejectedLine(line: record.line, reason: reason))) }
-            guard let dateText = field(record, dateColumn) else { reject("it has no date in column \(dateColumn + 1)"); continue }
+            // A row with no date or no amount that speaks of a balance or a total is the bank's summary.
+            func passOver() -> Bool {
+                guard let words = summaryWords(record) else { return false }
+                statement.summaries.append(RejectedLine(line: record.line, reason: words))
+                return true
+            }
+            guard let dateText = field(record, dateColumn) else {
+                if !passOver() { reject("it has no date in column \(dateColumn + 1)") }
+                continue
+            }
             guard let posted = format.day(dateText) else {
-                reject("the date '\(dateText)' is not a real date written \(mapping.dateFormat)")
+                if passOver() { continue }
+                if fileDates == nil { fileDates = body.compactMap { field($0, dateColumn) } }
+                reject("the date '\(dateText)' is not a real date written \(mapping.dateFormat)"
+                    + DateFormat.suggestion(for: dateText, among: fileDates ?? [], instead: format))
                 continue
             }
             var parsed: AmountStyle.Parsed
             if let amountColumn {
-                guard let text = field(record, amountColumn) else { reject("it has no amount in column \(amountColumn + 1)"); continue }
+                guard let text = field(record, amountColumn) else {
+                    if !passOver() { reject("it has no amount in column \(amountColumn + 1)") }
+                    continue
+                }
                 switch style.parse(text) {
                 case .failure(let error): reject(error.message); continue
                 case .success(let value): parsed = value
@@ -137,6 +162,7 @@ public enum CSVReader {
                 // Separate columns: a withdrawal in one, a deposit in the other, each written as a positive number.
                 let debit = field(record, debitColumn), credit = field(record, creditColumn)
                 guard (debit == nil) != (credit == nil), let text = debit ?? credit else {
+                    if debit == nil && passOver() { continue }
                     reject(debit == nil ? "it has neither a debit nor a credit amount" : "it has both a debit and a credit amount")
                     continue
                 }
@@ -173,7 +199,8 @@ public enum CSVReader {
                 reject("it has no id in column \((idColumn ?? 0) + 1)")
                 continue
             }
-            statement.lines.append(StatementLine(fitid: fitid, posted: posted, amount: parsed.cents, payee: payee, memo: memo, line: record.line))
+            statement.lines.append(StatementLine(fitid: fitid, posted: posted, amount: parsed.cents, payee: payee, memo: memo, line: record.line,
+                                                 checkNumber: field(record, checkColumn)))
             lastGood = index
         }
         // Lines after the last transaction (a total, "***END OF FILE***") are a
@@ -197,6 +224,17 @@ public enum CSVReader {
     struct Record {
         let fields: [String]
         let line: Int
+    }
+
+    /// The words of a row that gives a balance or a total rather than a
+    /// transaction ("Beginning balance as of 01/01/2026", "Total credits"), or nil.
+    static func summaryWords(_ record: Record) -> String? {
+        for field in record.fields {
+            let text = field.trimmingCharacters(in: .whitespaces)
+            let lower = text.lowercased()
+            if lower.contains("balance") || lower.hasPrefix("total") { return text }
+        }
+        return nil
     }
 
     /// The records of CSV text, with the line each starts on; quoted fields may
@@ -281,6 +319,22 @@ public enum CSVReader {
             guard parts.filter({ $0 == .year }).count == 1, parts.filter({ $0 == .month }).count == 1,
                   parts.filter({ $0 == .day }).count == 1 else { return nil }
             self.parts = parts
+        }
+
+        /// What to say after "is not a real date written …": the `--date-format`
+        /// that reads `text`, preferring one that reads every date of the file
+        /// (`dates`); "" when no usual layout reads it.
+        static func suggestion(for text: String, among dates: [String], instead current: DateFormat) -> String {
+            guard let separator = text.first(where: { !$0.isASCIIDigit }), !separator.isLetter else { return "" }
+            let candidates = ["YYYY\(separator)MM\(separator)DD", "MM\(separator)DD\(separator)YYYY", "DD\(separator)MM\(separator)YYYY"]
+                .compactMap { name in DateFormat(name).map { (name, $0) } }
+                .filter { $0.1.parts != current.parts && $0.1.day(text) != nil }
+            let dated = dates.filter { date in candidates.contains { $0.1.day(date) != nil } }
+            let readingAll = candidates.filter { candidate in dated.allSatisfy { candidate.1.day($0) != nil } }
+            let names = (readingAll.isEmpty ? candidates : readingAll).map(\.0)
+            guard let first = names.first else { return "" }
+            if names.count == 1 { return "; import with --date-format \(first), which reads it" }
+            return "; import with --date-format \(first), or --date-format \(names[1]) if the bank writes the day first"
         }
 
         /// `YYYY-MM-DD` of `text`, if it has this layout and is a real day.

@@ -3,11 +3,18 @@ import GRDB
 
 /// Why a bank-feed command could not do its work. The file is unchanged in every case.
 public enum FeedError: LocalizedError, Equatable, Sendable {
-    case unknownAccount(name: String, known: [String])
+    case unknownAccount(name: String, file: String, known: [String])
     case wrongAccountType(name: String, type: String, wanted: String)
     case needsRebuild(path: String, reason: String)
     case unknownLines([Int64])
-    case lineAdded(line: Int64, transaction: Int64)
+    case lineAdded(line: Int64, transaction: String, file: String)
+    /// `feed add` of a line that is not new; `transaction` names the one it is linked to.
+    case lineNotNew(line: Int64, status: String, file: String, transaction: String?)
+    case sameAccount(line: Int64, account: String)
+    /// `feed unmatch` of a line that is neither matched nor added.
+    case notLinked(line: Int64, status: String)
+    /// `feed include` of a line that is matched or added.
+    case notExcluded(line: Int64, status: String)
     case currency(statement: String, company: String)
     case severalStatements(file: String, statements: [String], example: String)
     case investment(statement: String)
@@ -16,8 +23,8 @@ public enum FeedError: LocalizedError, Equatable, Sendable {
 
     public var errorDescription: String? {
         switch self {
-        case .unknownAccount(let name, let known):
-            return "There is no account '\(name)'. Give its name as the trial balance shows it, or its number"
+        case .unknownAccount(let name, let file, let known):
+            return "There is no account '\(name)'. Give its full name or its number as 'ledger accounts \(file)' lists them"
                 + (known.isEmpty ? "." : "; accounts of the kind needed: \(known.joined(separator: ", ")).")
         case .wrongAccountType(let name, let type, let wanted):
             return "'\(name)' is a \(type.replacingOccurrences(of: "_", with: " ")) account; \(wanted)."
@@ -25,8 +32,25 @@ public enum FeedError: LocalizedError, Equatable, Sendable {
             return "\(path) \(reason). Run 'ledger verify \(path)', then 'ledger rebuild \(path)', and try again."
         case .unknownLines(let ids):
             return "There is no bank feed line \(ids.map(String.init).joined(separator: ", ")); 'ledger feed FILE' lists them."
-        case .lineAdded(let line, let transaction):
-            return "Bank feed line \(line) was added to the books as transaction \(transaction); excluding it now would leave that transaction behind."
+        case .lineAdded(let line, let transaction, let file):
+            return "Bank feed line \(line) was added to the books as \(transaction); excluding it now would leave that transaction behind. Undo the add first with 'ledger feed unmatch \(file) \(line)'."
+        case .lineNotNew(let line, let status, let file, let transaction):
+            switch status {
+            case "matched":
+                return "Bank feed line \(line) is matched to \(transaction ?? "a transaction"); undo that first with 'ledger feed unmatch \(file) \(line)'."
+            case "added":
+                return "Bank feed line \(line) was added to the books already, as \(transaction ?? "a transaction"); nothing was changed."
+            case "excluded":
+                return "Bank feed line \(line) is excluded; take it back first with 'ledger feed include \(file) \(line)'."
+            default:
+                return "Bank feed line \(line) has the status '\(status)', which is not one of new, matched, added, excluded. Run 'ledger verify \(file)'."
+            }
+        case .sameAccount(let line, let account):
+            return "Bank feed line \(line) is a line of \(account) itself; name the account its other side goes to, such as \"Uncategorized Expense\"."
+        case .notLinked(let line, let status):
+            return "Bank feed line \(line) is \(status), not matched or added, so there is nothing to undo; nothing was changed."
+        case .notExcluded(let line, let status):
+            return "Bank feed line \(line) is \(status), not excluded; 'ledger feed unmatch' makes a matched or added line new again. Nothing was changed."
         case .currency(let statement, let company):
             return "The statement is in \(statement) and the company's books are in \(company); a company file holds one currency, so nothing was imported."
         case .severalStatements(let file, let statements, let example):
@@ -51,7 +75,7 @@ struct AccountMatch {
 enum AccountLookup {
     /// The account `name` names: its full name, its own name if only one
     /// account has it, or its number; of one of `types` when given.
-    static func find(_ name: String, in db: Database, types: Set<AccountType>? = nil, wanted: String = "") throws -> AccountMatch {
+    static func find(_ name: String, in db: Database, file: String, types: Set<AccountType>? = nil, wanted: String = "") throws -> AccountMatch {
         let rows = try Row.fetchAll(db, sql: AccountNames.sql)
         let wantedName = name.trimmingCharacters(in: .whitespaces)
         func leaf(_ full: String) -> String { String(full.split(separator: ":").last ?? "") }
@@ -61,7 +85,7 @@ enum AccountLookup {
         let candidates = rows.filter { types?.contains(AccountType(rawValue: $0["type"]) ?? .expense) ?? true }
             .map { $0["full_name"] as String }.sorted()
         guard found.count == 1, let row = found.first, let type = AccountType(rawValue: row["type"]) else {
-            throw FeedError.unknownAccount(name: wantedName, known: Array(candidates.prefix(12)))
+            throw FeedError.unknownAccount(name: wantedName, file: file, known: Array(candidates.prefix(12)))
         }
         if let types, !types.contains(type) {
             throw FeedError.wrongAccountType(name: row["full_name"], type: type.rawValue, wanted: wanted)
@@ -79,9 +103,14 @@ public struct StatementImport: Codable, Sendable {
     public let accountID: String?
     /// The ledger account it went to.
     public let account: String
+    /// Lines added to the feed as `new`.
     public let added: Int
     /// Lines whose id the account's feed already had.
     public let alreadyPresent: Int
+    /// Lines that repeat a line the feed had from another file: set aside as `excluded`.
+    public let probableDuplicates: [ProbableDuplicate]
+    /// CSV rows that give a balance or a total, passed over.
+    public let summaries: [RejectedLine]
     /// Lines without the bank's id, given one made from their content.
     public let madeIDs: Int
     /// Lines with fractions of a cent rounded to whole cents (`--round-cents`).
@@ -94,7 +123,7 @@ public struct StatementImport: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case name, kind, accountID = "account_id", account, added, alreadyPresent = "already_present", madeIDs = "made_ids"
-        case rounded, skipped, rejected, balanceCheck = "balance_check"
+        case rounded, skipped, rejected, balanceCheck = "balance_check", probableDuplicates = "probable_duplicates", summaries
     }
 }
 
@@ -104,9 +133,12 @@ public struct ImportReport: Codable, Sendable {
     public let statement: String
     /// The ledger accounts the statements went to, in file order.
     public let account: String
+    /// Lines added to the feed as `new`.
     public let added: Int
     /// Lines whose FITID the account's feed already had.
     public let alreadyPresent: Int
+    /// Lines set aside as `excluded`: each repeats a line the feed had from another file.
+    public let probableDuplicates: [ProbableDuplicate]
     /// Lines that cannot be imported; when there are any, nothing was added.
     public let rejected: [RejectedLine]
     /// The statement's ledger balance against the books, for a file of one statement.
@@ -123,6 +155,7 @@ public struct ImportReport: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case file, statement, account, added, alreadyPresent = "already_present", rejected, balanceCheck = "balance_check", statements
+        case probableDuplicates = "probable_duplicates"
     }
 
     init(file: String, statement: String, statements: [StatementImport]) {
@@ -132,6 +165,7 @@ public struct ImportReport: Codable, Sendable {
         account = statements.map(\.account).joined(separator: ", ")
         added = statements.reduce(0) { $0 + $1.added }
         alreadyPresent = statements.reduce(0) { $0 + $1.alreadyPresent }
+        probableDuplicates = statements.flatMap(\.probableDuplicates)
         rejected = statements.flatMap(\.rejected)
         balanceCheck = statements.count == 1 ? statements[0].balanceCheck : nil
     }
@@ -170,8 +204,10 @@ public enum FeedImport {
 
     /// Adds the lines of every statement of a file to the feed of its account,
     /// status `new`, in one write transaction: a line whose id the account
-    /// already has is counted and skipped, and a file with a rejected line adds
-    /// nothing.
+    /// already has is counted and skipped; a line that agrees on day and amount
+    /// with a line the account had before this import is added `excluded` as a
+    /// `ProbableDuplicate`; a file with a rejected line adds nothing. A check
+    /// number is kept in the line's memo (`CheckNumber`).
     /// - Throws: `CompanyFileError`, `FeedError` (several statements without a
     ///   mapping, an investment statement, a card statement for a bank account
     ///   or the reverse without `force`, another currency).
@@ -208,7 +244,7 @@ public enum FeedImport {
                 if let currency = statement.currency?.uppercased(), currency != books {
                     throw FeedError.currency(statement: currency, company: books)
                 }
-                let match = try AccountLookup.find(target, in: db, types: [.bank, .creditCard, .otherCurrentAsset],
+                let match = try AccountLookup.find(target, in: db, file: file, types: FeedBook.feedAccountTypes,
                                                    wanted: "bank lines go to a bank, credit card or other current asset account")
                 // A card statement belongs in a card account, a bank statement in a bank account.
                 let fits = switch statement.kind {
@@ -224,8 +260,11 @@ public enum FeedImport {
             let rejectedAny = statements.statements.contains { !$0.rejected.isEmpty }
             let insert = try db.makeStatement(sql: """
                 INSERT INTO bank_feed (account_id, fitid, posted_date, amount, payee, memo, status, transaction_id, downloaded_at)
-                VALUES (?, ?, ?, ?, ?, ?, 'new', NULL, ?) ON CONFLICT (account_id, fitid) DO NOTHING
+                VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (account_id, fitid) DO NOTHING
                 """)
+            let present = try db.makeStatement(sql: "SELECT EXISTS (SELECT 1 FROM bank_feed WHERE account_id = ? AND fitid = ?)")
+            // Lines up to this id were there before this import: only they can be another file's.
+            let lastBefore = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM bank_feed") ?? 0
             let stamp = Timestamp.string(from: now)
             var reports: [StatementImport] = []
             for (statement, target) in zip(statements.statements, matches) {
@@ -234,19 +273,34 @@ public enum FeedImport {
                     let books = try Int64.fetchOne(db, sql: """
                         SELECT COALESCE(SUM(\(ValueRule.summable("s.amount"))), 0) FROM splits s JOIN transactions t ON t.id = s.transaction_id
                         WHERE s.account_id = ? AND t.date <= ?
-                        """, arguments: [target.id, balance.date]) ?? 0
+                        """, arguments: [target.id, balance.date])
+                        ?? 0
                     balanceCheck = ImportReport.BalanceCheck(date: balance.date, statement: balance.amount, books: books)
                 }
-                var added = 0
+                var added = 0, alreadyPresent = 0
+                var duplicates: [ProbableDuplicate] = []
                 if !rejectedAny {
+                    var originals = try FeedOriginals(db, account: target.id, lastID: lastBefore, lines: statement.lines)
                     for line in statement.lines {
-                        try insert.execute(arguments: [target.id, line.fitid, line.posted, line.amount, line.payee, line.memo, stamp])
-                        added += db.changesCount
+                        if try Bool.fetchOne(present, arguments: [target.id, line.fitid]) == true {
+                            alreadyPresent += 1
+                            continue
+                        }
+                        let memo = CheckNumber.memo(line.memo, payee: line.payee, number: line.checkNumber)
+                        if let original = originals.take(posted: line.posted, amount: line.amount) {
+                            try insert.execute(arguments: [target.id, line.fitid, line.posted, line.amount, line.payee,
+                                                           ProbableDuplicate.memo(memo, original: original), "excluded", stamp])
+                            duplicates.append(ProbableDuplicate(line: db.lastInsertedRowID, original: original, posted: line.posted,
+                                                                amount: line.amount, payee: line.payee))
+                        } else {
+                            try insert.execute(arguments: [target.id, line.fitid, line.posted, line.amount, line.payee, memo, "new", stamp])
+                            added += db.changesCount
+                        }
                     }
                 }
                 reports.append(StatementImport(name: statement.name, kind: statement.kind, accountID: statement.accountID,
-                                               account: target.name, added: added,
-                                               alreadyPresent: rejectedAny ? 0 : statement.lines.count - added,
+                                               account: target.name, added: added, alreadyPresent: alreadyPresent,
+                                               probableDuplicates: duplicates, summaries: statement.summaries,
                                                madeIDs: statement.madeIDs, rounded: statement.rounded, skipped: statement.skipped,
                                                rejected: statement.rejected, balanceCheck: balanceCheck))
             }
@@ -270,9 +324,13 @@ enum MaintenanceRecord {
     static func add<T: Encodable>(_ command: String, startedAt: Date, outcome: String, summary: T, in db: Database) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        try add(command, startedAt: startedAt, outcome: outcome, summaryJSON: String(decoding: try encoder.encode(summary), as: UTF8.self), in: db)
+    }
+
+    /// With the summary already JSON text.
+    static func add(_ command: String, startedAt: Date, outcome: String, summaryJSON: String, in db: Database) throws {
         try db.execute(sql: """
             INSERT INTO maintenance_runs (command, started_at, finished_at, outcome, summary) VALUES (?, ?, ?, ?, ?)
-            """, arguments: [command, Timestamp.string(from: startedAt), Timestamp.string(from: Date()), outcome,
-                             String(decoding: try encoder.encode(summary), as: UTF8.self)])
+            """, arguments: [command, Timestamp.string(from: startedAt), Timestamp.string(from: Date()), outcome, summaryJSON])
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 /// file may hold several statements (checking and savings, two accounts and a
 /// card): each comes back with its account (BANKID, ACCTID, ACCTTYPE) and kind
 /// (bank, card, investment), its lines (STMTTRN's FITID, DTPOSTED, TRNAMT,
-/// NAME or PAYEE and MEMO), LEDGERBAL and CURDEF.
+/// NAME or PAYEE, MEMO and CHECKNUM), LEDGERBAL and CURDEF.
 public enum OFXReader {
     /// Every statement of the file at `path`.
     /// - Throws: `StatementError` when the file cannot be read, is not OFX, or
@@ -232,8 +232,9 @@ extension BankStatement {
                 fitid = contentIDs.next(posted: posted, amount: parsed.cents, payee: cleanPayee, memo: cleanMemo)
                 madeIDs += 1
             }
+            let check = fields["CHECKNUM"]?.trimmingCharacters(in: .whitespaces)
             lines.append(StatementLine(fitid: fitid, posted: posted, amount: parsed.cents, payee: cleanPayee, memo: cleanMemo,
-                                       line: line))
+                                       line: line, checkNumber: check?.isEmpty == false ? check : nil))
         }
     }
 }

@@ -13,6 +13,8 @@ public struct StatementLine: Sendable, Equatable, Codable {
     public var memo: String?
     /// Where it starts in the statement file (1-based), for messages.
     public var line: Int
+    /// The check's number (OFX CHECKNUM, a CSV's `--check-col`), when the line is a check.
+    public var checkNumber: String? = nil
 }
 
 /// Ids for lines the bank gave none: a digest of a line's date, amount, payee
@@ -83,6 +85,9 @@ public struct BankStatement: Sendable, Equatable {
     public var rounded = Rounding()
     /// Trailing lines that are not transactions, left out with `--skip-footer`.
     public var skipped: [RejectedLine] = []
+    /// Rows of a CSV export that give a balance or a total ("Beginning balance as
+    /// of 01/01/2026"), not a transaction: passed over and counted; the reason is the row's words.
+    public var summaries: [RejectedLine] = []
 
     public init() {}
 

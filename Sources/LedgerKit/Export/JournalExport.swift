@@ -108,8 +108,12 @@ public enum JournalExport {
                     let memo = (row["split_memo"] as String?).map { "  ; " + oneLine($0) } ?? ""
                     try out.write("    \(account.name)  \(money) \(currency)\(memo)\n")
                 case .csv:
-                    let fields: [String?] = [row["date"], String(id), row["kind"], row["number"], row["payee"] ?? row["transaction_memo"],
-                                             account.name, account.number, money, currency, row["split_memo"], row["cleared"]]
+                    // A transaction without a party names its payee in its memo (as the bank feed books
+                    // them); with a party, its memo is the memo of splits that have none of their own.
+                    let payee = row.value("payee", as: String.self), memo = row.value("transaction_memo", as: String.self)
+                    let fields: [String?] = [row["date"], String(id), row["kind"], row["number"], payee ?? memo,
+                                             account.name, account.number, money, currency,
+                                             row.value("split_memo", as: String.self) ?? (payee == nil ? nil : memo), row["cleared"]]
                     try out.write(fields.map { csvField($0 ?? "") }.joined(separator: ",") + "\n")
                 }
             }

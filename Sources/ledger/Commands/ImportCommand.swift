@@ -11,7 +11,11 @@ struct ImportCommand: ParsableCommand {
             and with --csv a bank's CSV export. Every line goes into the account's bank feed as \
             'new'; a line whose bank id (FITID) the account already has is counted and skipped, \
             so importing the same file twice adds nothing; two lines a bank gave one id are two \
-            lines. A file of several statements (checking and savings, a card) needs \
+            lines. A line with the day and amount of a line imported before from another file \
+            (an OFX statement and an overlapping CSV export) is set aside as a probable \
+            duplicate ('excluded'; 'ledger feed include' takes it in). A check number (OFX \
+            CHECKNUM, --check-col) is kept in the line's memo as "Check 1043". CSV rows that give \
+            a balance or a total are passed over and counted. A file of several statements (checking and savings, a card) needs \
             --account ACCTID=NAME for each; investment statements are refused. One write \
             transaction per file: if any line cannot be read, or the file ends before its \
             statement does, nothing is added and the lines are listed. When a statement gives \
@@ -67,6 +71,10 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "CSV: the column with the bank's id of each line; without it ids are made from each line's content.")
     var idCol: String?
 
+    @Option(name: [.customLong("check-col"), .customLong("check-column")],
+            help: "CSV: the check number column; a check's number becomes the transaction's number when the line is added.")
+    var checkCol: String?
+
     @Option(help: "CSV: how dates are written, with YYYY, MM or M, DD or D (\"MM/DD/YYYY\", \"M/D/YYYY\", \"D.M.YYYY\"); a time after the date is passed over.")
     var dateFormat = "YYYY-MM-DD"
 
@@ -120,7 +128,7 @@ struct ImportCommand: ParsableCommand {
             let parsed: StatementFile
             if isCSV {
                 let words = { (text: String) in text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-                let mapping = CSVMapping(date: dateCol ?? "1", amount: amountCol, payee: payeeCol, memo: memoCol, id: idCol,
+                let mapping = CSVMapping(date: dateCol ?? "1", amount: amountCol, payee: payeeCol, memo: memoCol, id: idCol, check: checkCol,
                                          debit: debitCol, credit: creditCol, type: typeCol,
                                          debitWords: words(debitWords), creditWords: words(creditWords),
                                          dateFormat: dateFormat, hasHeader: !noHeader, delimiter: delimiter.first ?? ",",
@@ -150,7 +158,20 @@ struct ImportCommand: ParsableCommand {
         for part in report.statements {
             let what = part.kind == .unknown ? report.statement : "\(report.statement): \(part.name)"
             if report.rejected.isEmpty {
-                Output.line("\(what) into \(part.account): \(part.added) added, \(part.alreadyPresent) already present.")
+                let set = part.probableDuplicates.count
+                Output.line("\(what) into \(part.account): \(part.added) added, \(part.alreadyPresent) already present"
+                    + (set == 0 ? "." : ", \(set) set aside as probable \(set == 1 ? "duplicate" : "duplicates")."))
+                for duplicate in part.probableDuplicates {
+                    let words = [duplicate.posted, Money(cents: duplicate.amount).description, duplicate.payee].compactMap { $0 }
+                    Output.line("  line \(duplicate.line) (\(words.joined(separator: ", "))) has the day and amount of line \(duplicate.original), imported before from another file: set aside as excluded.")
+                }
+                if !part.probableDuplicates.isEmpty {
+                    Output.line("  If \(part.probableDuplicates.count == 1 ? "it is a real line" : "one is a real line") of its own: ledger feed include \(file) \(part.probableDuplicates.map { String($0.line) }.joined(separator: " "))")
+                }
+            }
+            if !part.summaries.isEmpty {
+                Output.line("  \(Output.count(part.summaries.count, "balance or summary row")) passed over: "
+                    + part.summaries.map { "line \($0.line) (\($0.reason))" }.joined(separator: ", ") + ".")
             }
             if part.madeIDs > 0 && part.kind != .unknown {
                 Output.line("  \(Output.count(part.madeIDs, "line")) came without the bank's id; ids were made from their date, amount, payee and memo.")

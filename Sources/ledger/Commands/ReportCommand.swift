@@ -44,13 +44,15 @@ struct TrialBalanceCommand: ParsableCommand {
             let title = "Trial balance of \(report.company ?? file)" + (report.asOf.map { " as of \($0)" } ?? "")
                 + (report.currency.map { " (\($0))" } ?? "")
             Output.line(title)
-            Output.line(pad("Account", 50) + left("Debit", 18) + left("Credit", 18))
-            for line in report.lines {
-                let name = [line.number, line.name].compactMap { $0 }.joined(separator: " ")
-                Output.line(pad(name, 50) + left(line.debit.cents == 0 ? "" : line.debit.description, 18)
+            let names = report.lines.map { [$0.number, $0.name].compactMap { $0 }.joined(separator: " ") }
+            // The name column is as wide as the longest name: a name is never cut.
+            let width = max(50, (names.map(\.count).max() ?? 0) + 2)
+            Output.line(pad("Account", width) + left("Debit", 18) + left("Credit", 18))
+            for (line, name) in zip(report.lines, names) {
+                Output.line(pad(name, width) + left(line.debit.cents == 0 ? "" : line.debit.description, 18)
                     + left(line.credit.cents == 0 ? "" : line.credit.description, 18))
             }
-            Output.line(pad("Total", 50) + left(report.totalDebits.description, 18) + left(report.totalCredits.description, 18))
+            Output.line(pad("Total", width) + left(report.totalDebits.description, 18) + left(report.totalCredits.description, 18))
             Output.line(report.isBalanced
                 ? "Debits equal credits: the books balance."
                 : "Debits and credits differ by \((report.totalDebits - report.totalCredits).magnitude): the books do not balance; run ledger verify.")
@@ -58,11 +60,7 @@ struct TrialBalanceCommand: ParsableCommand {
         if !report.isBalanced { throw ExitCode(1) }
     }
 
-    private func pad(_ text: String, _ width: Int) -> String {
-        text.count >= width ? String(text.prefix(width - 1)) + " " : text + String(repeating: " ", count: width - text.count)
-    }
+    private func pad(_ text: String, _ width: Int) -> String { Output.padded(text, width) }
 
-    private func left(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
-    }
+    private func left(_ text: String, _ width: Int) -> String { Output.rightAligned(text, width) }
 }

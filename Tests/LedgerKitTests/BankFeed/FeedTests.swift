@@ -80,7 +80,7 @@ import Testing
         #expect {
             try FeedImport.run(file: file, statement: statement, from: Self.december, account: "Chequing")
         } throws: { error in
-            guard case FeedError.unknownAccount(let name, let known) = error else { return false }
+            guard case FeedError.unknownAccount(let name, file, let known) = error else { return false }
             return name == "Chequing" && known.contains("Checking") && known.contains("Business Credit Card")
         }
         #expect(throws: FeedError.wrongAccountType(name: "Rent Expense", type: "expense",
@@ -118,7 +118,10 @@ import Testing
             let transaction = try Row.fetchOne(db, sql: "SELECT kind, date, memo FROM transactions WHERE id = ?", arguments: [staples.transactionID])
             #expect(transaction?["kind"] == "check")
             #expect(transaction?["date"] == "2026-01-05")
-            #expect(transaction?["memo"] == "Staples — Office supplies")
+            #expect(transaction?["memo"] == "Staples")
+            // The bank's payee stands as the transaction's memo, its memo as the splits'.
+            #expect(try String.fetchAll(db, sql: "SELECT memo FROM splits WHERE transaction_id = ?", arguments: [staples.transactionID])
+                == ["Office supplies", "Office supplies"])
         }
         // Nothing is left to match, and a second run changes nothing.
         let again = try FeedBook.match(file: file, addTo: "Uncategorized Expense")
@@ -161,7 +164,7 @@ import Testing
         #expect(throws: FeedError.unknownLines([987_654])) { try FeedBook.exclude(file: file, lines: [fee.id, 987_654]) }
         let added = try FeedBook.match(file: file, addTo: "Uncategorized Income").added
         let interest = try #require(added.first)
-        #expect(throws: FeedError.lineAdded(line: interest.line, transaction: interest.transactionID)) {
+        #expect(throws: FeedError.lineAdded(line: interest.line, transaction: interest.transaction, file: file)) {
             try FeedBook.exclude(file: file, lines: [interest.line])
         }
         #expect(try FeedBook.lines(file: file).first { $0.id == fee.id }?.status == "excluded")
