@@ -20,12 +20,25 @@ enum Ledger {
         try run(arguments, in: folder)
     }
 
-    /// Runs the binary with `environment` instead of this process's, when given.
+    /// A config folder of the tests' own, so that no run reads or writes the
+    /// keys of whoever runs the tests (~/.config/ledger).
+    static let configFolder: String = {
+        let folder = FileManager.default.temporaryDirectory.path + "/ledger-test-config-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        return folder
+    }()
+
+    /// Runs the binary with `environment` instead of this process's, when
+    /// given; either way with the tests' own config folder unless it names one.
     static func run(_ arguments: [String], environment: [String: String]? = nil, in folder: String? = nil) throws -> CommandResult {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
-        if let environment { process.environment = environment }
+        var environment = environment ?? ProcessInfo.processInfo.environment
+        if environment["XDG_CONFIG_HOME"] == nil || environment["XDG_CONFIG_HOME"] == ProcessInfo.processInfo.environment["XDG_CONFIG_HOME"] {
+            environment["XDG_CONFIG_HOME"] = configFolder
+        }
+        process.environment = environment
         if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
