@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes one reader of outside bytes with libFuzzer for SECONDS (not part of
-# the tests): Scripts/fuzz.sh ofx|csv|page|wal|gzip SECONDS
+# the tests): Scripts/fuzz.sh ofx|csv|page|wal|gzip|age|recipients SECONDS
 #
 # Builds the LedgerFuzz harness (Tests/Fuzz) with -sanitize=fuzzer,address in
 # its own build folder (.build-fuzz), seeds a corpus from SampleData and a
@@ -13,8 +13,8 @@ cd "$(dirname "$0")/.."
 target="${1:-}"
 seconds="${2:-60}"
 case "$target" in
-    ofx|csv|page|wal|gzip|age) ;;
-    *) echo "usage: Scripts/fuzz.sh ofx|csv|page|wal|gzip|age SECONDS" >&2; exit 64 ;;
+    ofx|csv|page|wal|gzip|age|recipients) ;;
+    *) echo "usage: Scripts/fuzz.sh ofx|csv|page|wal|gzip|age|recipients SECONDS" >&2; exit 64 ;;
 esac
 
 scratch=.build-fuzz
@@ -54,6 +54,10 @@ PY
                 --encrypt-to "$(age-keygen -y "$seedfolder/key.txt")" >/dev/null
             cp "$seedfolder"/backups/*.age "$corpus"/
             cp Tests/LedgerKitTests/Encryption/Fixtures/age-testkit/x25519 Tests/LedgerKitTests/Encryption/Fixtures/age-testkit/stream_two_chunks "$corpus"/ ;;
+        recipients)
+            recipient=$(.build/debug/ledger key new --out "$seedfolder/key.txt" 2>/dev/null)
+            printf '# LOCATION RECIPIENT...\n/srv/backups %s %s # two\n"/media/USB Drive/books" %s\ns3://acme-books/ledger %s\n~/books %s\n' \
+                "$recipient" "$recipient" "$recipient" "$recipient" "$recipient" > "$corpus/seed" ;;
     esac
 fi
 

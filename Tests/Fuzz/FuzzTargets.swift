@@ -3,11 +3,12 @@ import Foundation
 
 /// The readers of bytes from outside, each fed whatever a fuzzer makes: bank
 /// statements (OFX, CSV), the page decoder of page salvage, the -wal frame
-/// reader, the gzip header and manifest reader of restore, and the age
-/// reader of encrypted snapshots (with a fixed identity). A target may
+/// reader, the gzip header and manifest reader of restore, the age reader of
+/// encrypted snapshots (with a fixed identity), and the owner's recipients
+/// file (`~/.config/ledger/recipients`). A target may
 /// throw (that is how a reader refuses); it must never crash or hang.
 enum FuzzTarget: String, CaseIterable {
-    case ofx, csv, page, wal, gzip, age
+    case ofx, csv, page, wal, gzip, age, recipients
 
     /// The identity the `age` target's seeds are encrypted to (Scripts/fuzz.sh writes it).
     static let ageIdentity = "AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0"
@@ -68,6 +69,11 @@ enum FuzzTarget: String, CaseIterable {
             _ = try? AgeFile.decryptHead([UInt8](data.prefix(2 * AgeFile.sealedChunkSize)), size: Int64(data.count), with: keys)
             let path = file("acme-20261121T020000Z.db.gz.age", data)
             _ = try? SnapshotCatalog.read(path, with: keys)
+        case .recipients:
+            guard let config = try? RecipientsConfig.parse(data, path: "recipients", home: "/home/office") else { return }
+            for location in ["/srv/backups", "~/books", "s3://acme-books/ledger", "relative", "s3://"] {
+                _ = config.recipients(for: location)
+            }
         }
     }
 }
