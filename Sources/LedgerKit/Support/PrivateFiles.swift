@@ -50,10 +50,10 @@ enum PrivateFile {
 /// exists but is a link, another user's, or open to others is refused rather
 /// than used. Each file in it carries its process's id; a run removes the
 /// files of runs that no longer exist (killed before they could clean up).
-public enum ScratchFolder {
+enum ScratchFolder {
     /// The folder, made or checked, with what killed runs left in it removed.
     /// - Throws: `BackupError.cannotWrite` when it cannot be made or is not private.
-    public static func path(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+    static func path(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
         let base = environment["TMPDIR"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "/tmp"
         let folder = (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/ledger-\(getuid())"
         if mkdir(folder, 0o700) != 0 && errno != EEXIST {
@@ -72,7 +72,7 @@ public enum ScratchFolder {
 
     /// A new name in the scratch folder for a file made from `name` for
     /// `purpose`: `.NAME.PURPOSE-PID-RANDOM`, as `AtomicFile.temporaryPath` names them.
-    public static func temporaryPath(for name: String, purpose: String,
+    static func temporaryPath(for name: String, purpose: String,
                                      environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
         let base = URL(fileURLWithPath: name).lastPathComponent
         return AtomicFile.temporaryPath(beside: try path(environment: environment) + "/" + base, purpose: purpose)
