@@ -7,17 +7,55 @@ enum Output {
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
     static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
 
+    /// Prints one line on stdout; control characters in it are escaped
+    /// (`printable`), but for tabs (columns) and `Paint`'s own colours.
     static func line(_ text: String) {
-        print(text)
+        print(text.split(separator: "\t", omittingEmptySubsequences: false)
+            .map { printable(String($0), keepingColours: true) }.joined(separator: "\t"))
     }
 
+    /// Prints one line on stderr, control characters escaped (`printable`).
     static func message(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileHandle.standardError.write(Data((printable(text) + "\n").utf8))
+    }
+
+    /// Text from a file or a server (a manifest's company, an object's name,
+    /// a server's error, a company file's names) as a terminal can show it
+    /// without obeying it: every control character (C0, DEL, C1: escape
+    /// sequences, newlines, carriage returns, bells), bidirectional override
+    /// and line or paragraph separator is written as its code point in Swift's
+    /// form, `\u{1B}` for ESC, `\u{0A}` for a newline, so one line stays one
+    /// line, nothing clears the screen or retitles the terminal, and what was
+    /// there can still be read. Everything else is left as it is.
+    /// - Parameter keepingColours: leave the four colour codes `Paint` writes
+    ///   (bold, red, yellow, reset); colour is all they can do.
+    static func printable(_ text: String, keepingColours: Bool = false) -> String {
+        guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
+        var result = ""
+        var scalars = text.unicodeScalars[...]
+        while let scalar = scalars.first {
+            if keepingColours, scalar == "\u{1B}", let colour = Paint.codes.first(where: { scalars.starts(with: $0.unicodeScalars) }) {
+                result += colour
+                scalars = scalars.dropFirst(colour.unicodeScalars.count)
+                continue
+            }
+            result += isUnsafe(scalar) ? "\\u{" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 2) + "}" : String(scalar)
+            scalars = scalars.dropFirst()
+        }
+        return result
+    }
+
+    /// Control characters, bidirectional controls, and the line and paragraph separators.
+    private static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: return true
+        default: return false
+        }
     }
 
     /// Rewrites the current stderr line; only call when stderr is a terminal.
     static func progress(_ text: String) {
-        FileHandle.standardError.write(Data(("\r\u{1B}[2K" + text).utf8))
+        FileHandle.standardError.write(Data(("\r\u{1B}[2K" + printable(text)).utf8))
     }
 
     static func endProgress() {
@@ -67,6 +105,12 @@ enum Output {
             unit += 1
         }
         return String(format: "%.1f %@", value, units[unit])
+    }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: max(0, width - count)) + self
     }
 }
 

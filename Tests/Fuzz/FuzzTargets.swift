@@ -5,12 +5,13 @@ import Foundation
 /// statements (OFX, CSV), the page decoder of page salvage, the -wal frame
 /// reader, the gzip header and manifest reader of restore, the manifest's
 /// own text (its signature check and the bounded decompression it drives),
-/// the age reader of encrypted snapshots (with a fixed identity), and the
+/// the age reader of encrypted snapshots (with a fixed identity), the
 /// readers of object storage's answers (a listing page and its bound, a
-/// Content-Range). A target may throw (that is how a reader refuses); it must
-/// never crash or hang.
+/// Content-Range), and the owner's recipients file
+/// (`~/.config/ledger/recipients`). A target may throw (that is how a reader
+/// refuses); it must never crash or hang.
 enum FuzzTarget: String, CaseIterable {
-    case ofx, csv, page, wal, gzip, manifest, age, listing
+    case ofx, csv, page, wal, gzip, manifest, age, listing, recipients
 
     /// The key the `manifest` target checks signatures with.
     static let manifestKey = ManifestKey(bytes: Array(repeating: 7, count: 32))
@@ -100,6 +101,11 @@ enum FuzzTarget: String, CaseIterable {
             }
             _ = S3ErrorDocument.code(in: data)
             _ = S3Client.contentRange(String(decoding: data.prefix(200), as: UTF8.self))
+        case .recipients:
+            guard let config = try? RecipientsConfig.parse(data, path: "recipients", home: "/home/office") else { return }
+            for location in ["/srv/backups", "~/books", "s3://acme-books/ledger", "relative", "s3://"] {
+                _ = config.recipients(for: location)
+            }
         }
     }
 }

@@ -184,14 +184,16 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".") } == [])
     }
 
-    @Test func aRecipientsFileInTheLocationEncryptsEverySnapshotWrittenThere() throws {
+    @Test func recipientsSetForTheLocationOnThisMachineEncryptEverySnapshotWrittenThere() throws {
         let file = try folder.sample("acme.db")
         let (key, recipient) = try newKey()
         let backups = folder.file("backups")
-        try FileManager.default.createDirectory(atPath: backups, withIntermediateDirectories: true)
-        try "# the office's key\n\(recipient)\n".write(toFile: backups + "/.ledger-recipients", atomically: true, encoding: .utf8)
-        #expect(try Ledger.run("backup", file, "--to", backups).status == 0)
-        let rebuilt = try Ledger.run("rebuild", file, "--backup-dir", backups)
+        try FileManager.default.createDirectory(atPath: folder.file("config/ledger"), withIntermediateDirectories: true)
+        try "# the office's key\n\(backups) \(recipient)\n".write(toFile: folder.file("config/ledger/recipients"), atomically: true, encoding: .utf8)
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_CONFIG_HOME"] = folder.file("config")
+        #expect(try Ledger.run(["backup", file, "--to", backups], environment: environment).status == 0)
+        let rebuilt = try Ledger.run(["rebuild", file, "--backup-dir", backups], environment: environment)
         #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
         let names = try FileManager.default.contentsOfDirectory(atPath: backups).filter { !$0.hasPrefix(".") }
         #expect(names.count == 2 && names.allSatisfy { $0.hasSuffix(".db.gz.age") }, "\(names)")
@@ -213,7 +215,7 @@ import Testing
         #expect(opened.stdout == "Kept \(order[0]): the newest clean snapshot of acme.db (the rules alone would have pruned it)\n"
             + "keep   \(order[1]) (newest, last 1)\n2 kept, 0 removed.\n", "\(opened.stdout)")
         // A newer clean backup is the last good copy; the older two go.
-        let newer = try json(try Ledger.run("backup", file, "--to", backups, "--json").stdout)
+        let newer = try json(try Ledger.run(["backup", file, "--to", backups, "--json"], environment: environment).stdout)
         let newest = try #require(newer["path"] as? String)
         let pruned = try Ledger.run("prune", backups, "--keep-last", "1", "--identity", key)
         #expect(pruned.status == 0, "\(pruned.stderr)")

@@ -250,14 +250,16 @@ public enum Restorer {
     /// Decompresses into `temporary` (mode 0600), checking size and SHA-256,
     /// and never writing past the manifest's `database_bytes` or the free space;
     /// a snapshot in object storage is first downloaded into a hidden file
-    /// beside `near` (by default `temporary`), and an encrypted one decrypted there.
+    /// beside `near` (by default `temporary`), and an encrypted one is
+    /// decrypted into this machine's private scratch folder (`ScratchFolder`),
+    /// never beside the snapshot.
     static func decompress(_ snapshot: Snapshot, to temporary: String, near: String? = nil,
                            with keys: SnapshotIdentities = SnapshotIdentities()) throws {
         let manifest = try opened(snapshot, with: keys)
         let beside = near ?? temporary
         try BackupLocation.containing(snapshot).withFile(of: snapshot, near: beside) { file in
             guard snapshot.encrypted else { return try decompress(manifest, of: snapshot.path, from: file, to: temporary) }
-            let plain = AtomicFile.temporaryPath(beside: beside, purpose: "decrypting")
+            let plain = try ScratchFolder.temporaryPath(for: snapshot.path, purpose: "decrypting")
             defer { unlink(plain) }
             try SnapshotSealing.decrypt(file, to: plain, with: keys, path: snapshot.path)
             try decompress(manifest, of: snapshot.path, from: plain, to: temporary)

@@ -9,28 +9,53 @@ public struct BackupSchedule: Sendable, Equatable {
     /// `HH:MM`, local time.
     public var time: String
     public var policy: RetentionPolicy
-    /// Variables the job runs with: for object storage, the AWS settings that
-    /// are not secrets (keys belong in `~/.aws/credentials`, not in a unit file).
+    /// Variables the job runs with: where this machine's recipients file is
+    /// (`XDG_CONFIG_HOME`, when set), and for object storage the AWS settings
+    /// that are not secrets (keys belong in `~/.aws/credentials`, not in a unit file).
     public var environment: [String: String]
+    /// Recipients (`age1…`) every snapshot is encrypted to (`--encrypt-to`).
+    public var recipients: [AgeRecipient]
+    /// Full paths of recipients files (`--recipients-file`), read at each run.
+    public var recipientFiles: [String]
 
     public init(ledger: String, file: String, folder: String, time: String, policy: RetentionPolicy,
-                environment: [String: String] = [:]) {
+                environment: [String: String] = [:], recipients: [AgeRecipient] = [], recipientFiles: [String] = []) {
         self.ledger = ledger
         self.file = file
         self.folder = folder
         self.time = time
         self.policy = policy
         self.environment = environment
+        self.recipients = recipients
+        self.recipientFiles = recipientFiles
     }
 
     /// The variables of `environment` a job writing to `folder` needs kept:
-    /// none for a folder; for `s3://`, the profile, region, endpoint and
+    /// `XDG_CONFIG_HOME` (the job reads the same recipients file as this
+    /// shell); for `s3://`, also the profile, region, endpoint and
     /// addressing, never a key or token.
     public static func keptEnvironment(for folder: String, from environment: [String: String]) -> [String: String] {
-        guard folder.lowercased().hasPrefix("s3://") else { return [:] }
-        let kept = ["AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
-                    "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "LEDGER_S3_ADDRESSING"]
-        return environment.filter { kept.contains($0.key) }
+        var kept = ["XDG_CONFIG_HOME"]
+        if folder.lowercased().hasPrefix("s3://") {
+            kept += ["AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
+                     "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "LEDGER_S3_ADDRESSING"]
+        }
+        return environment.filter { kept.contains($0.key) && !$0.value.isEmpty }
+    }
+
+    /// The full path of the running `ledger` program, as the kernel knows it
+    /// (`/proc/self/exe`): a job at night has no PATH of the shell it was set
+    /// up from, and a bare name or a relative path there names nothing.
+    /// - Throws: `BackupError.cannotRead` when the system does not say, or the
+    ///   program was removed since it started.
+    public static func runningProgram(link: String = "/proc/self/exe") throws -> String {
+        guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: link), path.hasPrefix("/") else {
+            throw BackupError.cannotRead(path: link, reason: "this system does not say where the running ledger program is, and a schedule needs its full path")
+        }
+        guard !path.hasSuffix(" (deleted)") else {
+            throw BackupError.cannotRead(path: link, reason: "the running ledger program was removed or replaced since it started; run the schedule command again")
+        }
+        return path
     }
 
     /// Nil unless `time` is `HH:MM` of a real time of day.
@@ -54,6 +79,8 @@ public struct BackupSchedule: Sendable, Equatable {
                               ("--keep-weekly", policy.weekly), ("--keep-monthly", policy.monthly)] where value > 0 {
             words += [flag, String(value)]
         }
+        for recipient in recipients { words += ["--encrypt-to", recipient.text] }
+        for path in recipientFiles { words += ["--recipients-file", path] }
         return words
     }
 
@@ -101,13 +128,18 @@ public struct BackupSchedule: Sendable, Equatable {
         """
     }
 
-    /// One crontab line; the job's output goes to syslog through `logger`.
+    /// One crontab line, for the `/bin/sh` cron runs it with: what the job
+    /// prints on stdout goes to syslog through `logger`; its stderr (the one
+    /// line saying why a backup failed or is not a good copy) stays cron's,
+    /// which mails it; and the line exits with the job's own status (a plain
+    /// `| logger` would give logger's), which the shell carries out of the
+    /// pipe on descriptor 3.
     public var cronLine: String {
         let (hour, minute) = Self.validTime(time) ?? (2, 0)
         let quoted = { (word: String) in "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         let variables = environment.sorted { $0.key < $1.key }.map { $0.key + "=" + quoted($0.value) + " " }.joined()
         let command = (variables + arguments.map(quoted).joined(separator: " ")).replacingOccurrences(of: "%", with: "\\%")
-        return "\(minute) \(hour) * * * \(command) 2>&1 | logger -t \(unitName)"
+        return "\(minute) \(hour) * * * status=$( { { \(command); echo $? >&3; } | logger -t \(unitName); } 3>&1 ); exit \"${status:-1}\""
     }
 
     /// Writes `<unit>.service` and `<unit>.timer` into `folder` (created if

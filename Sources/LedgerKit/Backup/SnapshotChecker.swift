@@ -50,8 +50,9 @@ public enum SnapshotChecker {
     }
 
     /// Decompresses each snapshot in the location `text` names into a private
-    /// temporary file, checks its gzip CRC, size and SHA-256, and verifies the
-    /// content (quick).
+    /// temporary file of this machine (`ScratchFolder`: never in the location,
+    /// which is someone else's disk), checks its gzip CRC, size and SHA-256,
+    /// and verifies the content (quick).
     /// - Parameter sample: the share of snapshots to read, from 0 (exclusive)
     ///   to 1; at least one is read. The others' heads were read by the listing.
     ///   Encrypted snapshots are read with `keys`; without one that opens them,
@@ -64,6 +65,7 @@ public enum SnapshotChecker {
     private static func check(_ listing: (snapshots: [Snapshot], unreadable: [SnapshotCatalog.Unreadable]), in location: any SnapshotLocation,
                               sample: Double, with keys: SnapshotIdentities) throws -> [SnapshotCheck] {
         let (snapshots, unreadable) = listing
+        removeOldPlaintext(in: location)
         var results = unreadable.map {
             SnapshotCheck(path: $0.path, ok: false, verify: "", problem: $0.reason, read: false,
                           encrypted: SnapshotName.isEncrypted(URL(fileURLWithPath: $0.path).lastPathComponent))
@@ -74,9 +76,7 @@ public enum SnapshotChecker {
                 results.append(SnapshotCheck(path: snapshot.path, ok: true, verify: "", problem: nil, read: false, encrypted: snapshot.encrypted))
                 continue
             }
-            let name = URL(fileURLWithPath: snapshot.path).lastPathComponent
-            let scratch = location.stagingFolder(for: FileManager.default.temporaryDirectory.appendingPathComponent(name).path)
-            let temporary = AtomicFile.temporaryPath(beside: scratch + "/" + name, purpose: "checking")
+            let temporary = try ScratchFolder.temporaryPath(for: snapshot.path, purpose: "checking")
             defer { AtomicFile.removeDatabaseFiles(at: temporary) }
             do {
                 try Restorer.decompress(snapshot, to: temporary, with: keys)
@@ -101,5 +101,14 @@ public enum SnapshotChecker {
             }
         }
         return results.sorted { $0.path < $1.path }
+    }
+
+    /// Removes what checks by earlier versions, killed before they could clean
+    /// up, left in a backup folder: decompressed and decrypted snapshots
+    /// (`.NAME.checking-PID-RANDOM`, `..NAME.checking-….decrypting-PID-RANDOM`,
+    /// with their `-wal`, `-shm`, `-journal`) of processes that no longer exist.
+    static func removeOldPlaintext(in location: any SnapshotLocation) {
+        guard let folder = location as? FolderLocation else { return }
+        ScratchFolder.removeLeftovers(in: folder.folder, purposes: ["checking", "decrypting"])
     }
 }

@@ -21,6 +21,10 @@ public protocol SnapshotLocation: Sendable, CustomStringConvertible {
     /// The snapshot at `path` (a path `list` gives), from its head.
     func snapshot(at path: String, with keys: SnapshotIdentities) throws -> Snapshot
 
+    /// The names of the entries `list` would read (`SnapshotName.isListed`),
+    /// from the listing alone: no snapshot is opened.
+    func listedNames() throws -> [String]
+
     /// A small file of the location's own (`.ledger-recipients`), or nil when it has none.
     func setting(_ name: String) throws -> Data?
 
@@ -74,6 +78,14 @@ extension SnapshotLocation {
                         _ write: (_ feed: any SnapshotFeed) throws -> Manifest) throws -> Snapshot {
         let manifest = try write(UnheardFeed())
         return try publish(partial, manifest: manifest, at: moment, encrypted: false)
+    }
+}
+
+extension SnapshotLocation {
+    /// From `list`, for a location that has no cheaper way.
+    public func listedNames() throws -> [String] {
+        let listing = try list(with: SnapshotIdentities())
+        return (listing.snapshots.map(\.path) + listing.unreadable.map(\.path)).map { URL(fileURLWithPath: $0).lastPathComponent }
     }
 }
 
@@ -169,6 +181,16 @@ struct FolderLocation: SnapshotLocation {
             }
         }
         return (snapshots.sorted(by: SnapshotCatalog.isOlder), unreadable)
+    }
+
+    func listedNames() throws -> [String] {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else { return [] }
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: folder).filter(SnapshotName.isListed).sorted()
+        } catch {
+            throw BackupError.cannotRead(path: folder, reason: "its names cannot be listed")
+        }
     }
 
     func snapshot(at path: String, with keys: SnapshotIdentities) throws -> Snapshot {

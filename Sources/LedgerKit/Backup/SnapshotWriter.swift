@@ -7,10 +7,11 @@ public enum SnapshotWriter {
     /// Takes a snapshot of the company file at `file` into the location `text`
     /// names: a folder, or `s3://BUCKET/PREFIX`.
     public static func take(of file: String, into text: String, kind: SnapshotKind, level: Int = 6,
-                            verify: Bool = true, recipients: SnapshotRecipients = SnapshotRecipients(), signing key: ManifestKey? = nil,
+                            verify: Bool = true, recipients: SnapshotRecipients = SnapshotRecipients(),
+                            config: RecipientsConfig? = nil, signing key: ManifestKey? = nil,
                             wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> Snapshot {
         try take(of: file, into: BackupLocation.open(text), kind: kind, level: level, verify: verify, recipients: recipients,
-                 signing: key, wait: wait, now: now)
+                 config: config, signing: key, wait: wait, now: now)
     }
 
     /// Takes a snapshot of the company file at `file` into `location`.
@@ -25,22 +26,31 @@ public enum SnapshotWriter {
     ///   - level: the deflate level, 1 (fast) to 9 (small).
     ///   - verify: run a quick verify of the copy (beside the compression); when
     ///     false the manifest says `skipped`.
-    ///   - recipients: encrypt the snapshot to these (and to those of the
-    ///     location's `.ledger-recipients`); then nothing readable is ever
-    ///     written to the location, not even for a moment: the copy and the
-    ///     plain snapshot stay beside the company file.
+    ///   - recipients: encrypt the snapshot to these, and to those `config`
+    ///     sets for the location (`SnapshotSealing.sealing`); then nothing
+    ///     readable is ever written to the location, not even for a moment:
+    ///     the copy and the plain snapshot stay beside the company file.
+    ///   - config: the owner's recipients per location; nil reads this
+    ///     machine's (`RecipientsConfig.load`).
     ///   - key: this machine's `ManifestKey`, whose HMAC of the manifest goes
     ///     in its `hmac` field (restore believes no other's `verify: clean`).
     ///   - wait: how long to wait for another program's lock (a write
     ///     transaction, `locking_mode=EXCLUSIVE`) before refusing with
     ///     `CompanyFileError.locked`: busy is never taken for unreadable.
+    /// - Throws: `RecipientsError` before any work when the location's
+    ///   `.ledger-recipients` differs from the owner's recipients, or when the
+    ///   snapshot would be plain in a location holding encrypted ones.
     public static func take(of file: String, into location: any SnapshotLocation, kind: SnapshotKind, level: Int = 6,
-                            verify: Bool = true, recipients: SnapshotRecipients = SnapshotRecipients(), signing key: ManifestKey? = nil,
+                            verify: Bool = true, recipients: SnapshotRecipients = SnapshotRecipients(),
+                            config: RecipientsConfig? = nil, signing key: ManifestKey? = nil,
                             wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> Snapshot {
         let header = try FileHeader.read(path: file)
         guard header.isCompanyFile else { throw CompanyFileError.notCompanyFile(path: file) }
         try location.prepare()
-        let sealing = try SnapshotSealing.recipients(recipients, at: location)
+        let config = try config ?? RecipientsConfig.load()
+        let sealing = try SnapshotSealing.sealing(given: recipients, at: location, config: config)
+        // Before the work; checked again under the location's lock, where it counts.
+        try SnapshotSealing.refusePlain(sealing, into: location, configPath: config.path)
         let staged = privateStaging(for: file, into: location, sealing: sealing)
         removeLeftovers(of: file, into: location)
         let copy = AtomicFile.temporaryPath(beside: staged, purpose: "copy.partial")
@@ -48,7 +58,18 @@ public enum SnapshotWriter {
         let readable = try privateCopy(of: file, to: copy, wait: wait)
         return try take(copyAt: copy, readable: readable, company: readable ? companyName(in: copy) : nil, of: file,
                         formatVersion: header.userVersion, into: location, kind: kind, level: level, verify: verify,
-                        recipients: sealing, signing: key, now: now)
+                        sealing: sealing, config: config, signing: key, now: now)
+    }
+
+    /// What a snapshot into `location` is encrypted to (`SnapshotSealing.sealing`),
+    /// for a caller that takes one from its own private copy (`take(copyAt:…)`)
+    /// and would refuse before its work.
+    static func sealing(for location: any SnapshotLocation, given: SnapshotRecipients = SnapshotRecipients(),
+                        config: RecipientsConfig? = nil) throws -> SnapshotRecipients {
+        let config = try config ?? RecipientsConfig.load()
+        let sealing = try SnapshotSealing.sealing(given: given, at: location, config: config)
+        try SnapshotSealing.refusePlain(sealing, into: location, configPath: config.path)
+        return sealing
     }
 
     /// Where the private copy and the plain snapshot of `file` are made: the
@@ -123,14 +144,18 @@ public enum SnapshotWriter {
     /// copy's bytes are only read, not opened with SQLite, so the caller may
     /// read it with SQLite meanwhile.
     /// - Parameter threads: how many threads compress (nil: one per core).
+    /// - Parameter sealing: what `sealing(for:)` gave; nil works it out here.
     static func take(copyAt copy: String, readable copied: Bool, company: String?, of file: String, formatVersion: Int,
                      into location: any SnapshotLocation, kind: SnapshotKind, level: Int = 6, verify: Bool,
-                     recipients: SnapshotRecipients? = nil, signing key: ManifestKey? = nil, threads: Int? = nil,
+                     sealing resolved: SnapshotRecipients? = nil, config: RecipientsConfig? = nil, signing key: ManifestKey? = nil,
+                     threads: Int? = nil,
                      now: Date) throws -> Snapshot {
         try location.prepare()
-        let sealing = try recipients ?? SnapshotSealing.recipients(SnapshotRecipients(), at: location)
+        let sealing = try resolved ?? Self.sealing(for: location, config: config)
         return try location.exclusively {
-            try take(copyAt: copy, readable: copied, company: company, of: file, formatVersion: formatVersion,
+            // Under the lock: no encrypted snapshot can appear between this look and the plain one's publishing.
+            try SnapshotSealing.refusePlain(sealing, into: location, configPath: config?.path ?? RecipientsConfig.path())
+            return try take(copyAt: copy, readable: copied, company: company, of: file, formatVersion: formatVersion,
                      holding: location, kind: kind, level: level, verify: verify, sealing: sealing, signing: key,
                      threads: threads, now: now)
         }
@@ -233,17 +258,23 @@ public enum SnapshotWriter {
         let access = ReadOnlyAccess(path: file, busyTimeout: wait)
         defer { access.close() }
         let source = try access.connect()
+        do {
+            try PrivateFile.create(at: copy)
+        } catch let error as SystemCallError {
+            throw BackupError.cannotWrite(path: copy, reason: error.reason)
+        }
         let destination = try DatabaseQueue(path: copy)
         try source.backup(to: destination)
         try destination.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
         try destination.close()
     }
 
+    /// Copies the file's bytes into the new private file `copy` (mode 0600).
     static func copyBytes(of file: String, to copy: String) throws {
         do {
-            try FileManager.default.copyItem(atPath: file, toPath: copy)
-        } catch {
-            throw BackupError.cannotWrite(path: copy, reason: error.localizedDescription)
+            try PrivateFile.copy(file, to: copy)
+        } catch let error as SystemCallError {
+            throw BackupError.cannotWrite(path: error.path, reason: error.reason)
         }
     }
 

@@ -131,6 +131,8 @@ public final class CompanyFile: Sendable {
                               chart: [ChartEntry] = DefaultChart.entries) throws -> CompanyFile {
         try profile.validate()
         try AtomicFile.create(at: path, replacing: false) { temporary in
+            // The books are private from the first byte: SQLite's -wal and -shm follow the file's mode.
+            try PrivateFile.create(at: temporary)
             let queue = try connect(temporary, readOnly: false)
             try FormatMigrations.migrator.migrate(queue)
             try queue.write { db in

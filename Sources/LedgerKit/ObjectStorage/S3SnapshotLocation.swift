@@ -75,6 +75,10 @@ final class S3SnapshotLocation: SnapshotLocation {
         return (snapshots.sorted(by: SnapshotCatalog.isOlder), unreadable)
     }
 
+    func listedNames() throws -> [String] {
+        try talking { try client.list(bucket: location.bucket, prefix: location.key("")) }.map { name(of: $0.key) }.filter(SnapshotName.isListed)
+    }
+
     func snapshot(at path: String, with keys: SnapshotIdentities) throws -> Snapshot {
         guard let named = try S3Location(path), named.bucket == location.bucket else {
             throw BackupError.cannotRead(path: path, reason: "it is not in \(description)")

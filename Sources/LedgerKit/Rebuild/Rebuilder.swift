@@ -92,9 +92,11 @@ public enum Rebuilder {
             }
         }
         let backups = try BackupLocation.open(options.snapshotLocations(beside: path)[0])
+        // Refuse before any work when the snapshot could not be written (or not
+        // to the recipients the owner set for its location).
+        if !options.dryRun { try backups.prepare() }
+        let sealing = options.dryRun ? SnapshotRecipients() : try SnapshotWriter.sealing(for: backups)
         if !options.dryRun {
-            // Refuse before any work when the snapshot could not be written.
-            try backups.prepare()
             try settle(file, wait: options.wait)
         }
         let identity = FileIdentity(file)
@@ -117,7 +119,7 @@ public enum Rebuilder {
             SystemCalls.lowerThreadPriority()
             return try SnapshotWriter.take(copyAt: source, readable: readable, company: company, of: path,
                                            formatVersion: formatVersion, into: backups, kind: .preRebuild,
-                                           level: snapshotLevel, verify: false, threads: 1, now: options.now)
+                                           level: snapshotLevel, verify: false, sealing: sealing, threads: 1, now: options.now)
         }, during: { snapshotting in
             try rebuildCopy(of: path, file: file, source: source, readable: readable, options: options, started: started,
                             identity: identity, snapshot: { try snapshotting.wait().get() }, progress: progress)
@@ -372,6 +374,8 @@ public enum Rebuilder {
             configuration.label = "ledger-rebuild-compact"
             let reader = try DatabaseQueue(path: working, configuration: configuration)
             defer { try? reader.close() }
+            // VACUUM INTO fills an empty file: made private first, whatever the umask.
+            try PrivateFile.create(at: final)
             try reader.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [final]) }
         }
         return try Worker<Void>.run(compact, during: { compacting in

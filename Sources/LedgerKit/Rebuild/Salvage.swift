@@ -18,6 +18,9 @@ enum Salvage {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = false
         configuration.label = "ledger-salvage"
+        // Made private first: the salvaged rows, and SQLite's -wal and -shm, are the books.
+        AtomicFile.removeDatabaseFiles(at: destination)
+        try PrivateFile.create(at: destination)
         let writer = try DatabaseQueue(path: destination, configuration: configuration)
         defer { try? writer.close() }
         return try writer.writeWithoutTransaction { dst in

@@ -58,6 +58,7 @@ public enum SampleCompany {
         try profile.validate()
         var summary: SampleSummary?
         try AtomicFile.create(at: path, replacing: replacing) { temporary in
+            try PrivateFile.create(at: temporary)
             let queue = try CompanyFile.connect(temporary, readOnly: false)
             // The file is private until renamed into place: a crash leaves only a
             // temporary file behind, so the journal buys nothing during the load.

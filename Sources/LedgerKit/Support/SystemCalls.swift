@@ -132,6 +132,11 @@ enum SystemCalls {
         _ = flock(descriptor, LOCK_UN)
     }
 
+    /// Sets the open file's permission bits to exactly `mode`, whatever the umask made of them.
+    static func fchmod(_ descriptor: Int32, _ mode: mode_t, path: String) throws {
+        try retrying("fchmod", path) { Glibc.fchmod(descriptor, mode) }
+    }
+
     static func ftruncate(_ descriptor: Int32, to size: Int64, path: String) throws {
         try retrying("ftruncate", path) { Glibc.ftruncate(descriptor, off_t(size)) }
     }

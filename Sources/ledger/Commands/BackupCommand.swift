@@ -12,10 +12,13 @@ struct BackupCommand: ParsableCommand {
             (configured as the AWS CLI is: AWS_ACCESS_KEY_ID, AWS_PROFILE, AWS_ENDPOINT_URL…): an \
             ordinary gzip file ('gzip -dc' gives the company file back) whose header carries a \
             manifest with the time, the company, the SHA-256 of the content and whether a quick \
-            verify found it clean. With --encrypt-to, --recipients-file or --passphrase, or a \
-            .ledger-recipients file in DIR, the snapshot is that gzip file encrypted with age \
+            verify found it clean. With --encrypt-to, --recipients-file or --passphrase, or recipients \
+            set for DIR in this machine's recipients file (~/.config/ledger/recipients: one line \
+            'LOCATION age1… [age1…]' per location), the snapshot is that gzip file encrypted with age \
             (<name>.db.gz.age; 'age -d -i KEY SNAPSHOT | gzip -dc' gives the company file back), and \
-            nothing readable is written to DIR. The snapshot appears only when complete. A file another \
+            nothing readable is written to DIR. Recipients come from this machine only: a \
+            .ledger-recipients file in DIR is compared with them, and a difference is refused (exit \
+            2); so is a plain snapshot into a DIR that holds encrypted ones. The snapshot appears only when complete. A file another \
             program holds locked is waited for (--wait), never copied half-written. Keep rules \
             (--keep-…) prune as 'ledger prune' does, and always keep the newest clean snapshot. Exit \
             status 0 on success; 1 when the snapshot is written but is not a good copy (its verify \
@@ -447,9 +450,12 @@ struct ScheduleCommand: ParsableCommand {
             Writes <unit>.service and <unit>.timer into ~/.config/systemd/user (or --unit-dir); \
             the timer is Persistent, so a night the machine was off is caught up at the next \
             boot. Then run: systemctl --user daemon-reload && systemctl --user enable --now \
-            <unit>.timer. The job runs 'ledger backup --kind scheduled' with the keep flags and \
-            logs to the journal. For s3:// it keeps the AWS_ variables set now that are not \
-            secrets (profile, region, endpoint); keys belong in ~/.aws/credentials.
+            <unit>.timer. The job runs this very ledger program, by its full path, as 'ledger \
+            backup --kind scheduled' with the keep flags and recipients, and logs to the journal. \
+            The crontab line (--cron) sends what the job prints to syslog (logger), leaves its \
+            error line to cron, which mails it, and exits with the job's status. For s3:// it keeps \
+            the AWS_ variables set now that are not secrets (profile, region, endpoint); keys \
+            belong in ~/.aws/credentials.
             """)
 
     @Argument(help: "The company file to back up.")
@@ -469,6 +475,8 @@ struct ScheduleCommand: ParsableCommand {
     @Option(name: .customLong("unit-dir"), help: "Where to write the units (default ~/.config/systemd/user).")
     var unitDir: String?
 
+    @OptionGroup var named: RecipientOptions
+
     func validate() throws {
         guard BackupSchedule.validTime(at) != nil else { throw ValidationError("--at '\(at)' is not a time of day; write it as HH:MM, like 02:00.") }
     }
@@ -476,10 +484,15 @@ struct ScheduleCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let absolute = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.path }
-            let executable = absolute(CommandLine.arguments[0].contains("/") ? CommandLine.arguments[0] : "/usr/local/bin/ledger")
             let destination = to.lowercased().hasPrefix("s3://") ? to : absolute(to)
-            let schedule = BackupSchedule(ledger: executable, file: absolute(file), folder: destination, time: at, policy: keep.policy,
-                                          environment: BackupSchedule.keptEnvironment(for: destination, from: ProcessInfo.processInfo.environment))
+            let files = named.recipientFiles.map(absolute)
+            for path in files where !FileManager.default.isReadableFile(atPath: path) {
+                throw BackupError.cannotRead(path: path, reason: "no such recipients file")
+            }
+            let schedule = BackupSchedule(ledger: try BackupSchedule.runningProgram(), file: absolute(file), folder: destination,
+                                          time: at, policy: keep.policy,
+                                          environment: BackupSchedule.keptEnvironment(for: destination, from: ProcessInfo.processInfo.environment),
+                                          recipients: try named.recipients.map(AgeRecipient.init), recipientFiles: files)
             if cron { return Output.line(schedule.cronLine) }
             let folder = unitDir ?? (FileManager.default.homeDirectoryForCurrentUser.path + "/.config/systemd/user")
             for path in try schedule.writeUnits(into: folder) { Output.line("Wrote \(path)") }

@@ -16,9 +16,10 @@ struct KeyCommand: ParsableCommand {
                 The identity file (mode 0600) opens every snapshot encrypted to its recipient: keep \
                 it off the backup host, and keep a copy somewhere safe (a password manager, a \
                 printed copy in a safe): without it no encrypted snapshot can be read. Give the \
-                recipient (age1…) to 'ledger backup --encrypt-to', or put it in a .ledger-recipients \
-                file in the backup folder or bucket prefix. Keys made by age-keygen work the same. \
-                Never overwrites a file.
+                recipient (age1…) to 'ledger backup --encrypt-to' or 'ledger schedule --encrypt-to', \
+                or name it for the backup folder or bucket prefix in this machine's recipients file \
+                (~/.config/ledger/recipients, one line 'LOCATION age1…'). Keys made by age-keygen \
+                work the same. Never overwrites a file.
                 """)
 
         @Option(help: "Where to write the identity (default: ~/.config/ledger/identity.txt, or under $XDG_CONFIG_HOME; restore, snapshots, check-backups and rebuild read it from there when no --identity is given).")
@@ -38,29 +39,36 @@ struct KeyCommand: ParsableCommand {
     }
 }
 
-/// Who `backup` encrypts to.
-struct EncryptionOptions: ParsableArguments {
+/// The recipients named on the command line, for `backup` and `schedule`.
+struct RecipientOptions: ParsableArguments {
     @Option(name: .customLong("encrypt-to"), help: ArgumentHelp(
-        "Encrypt the snapshot to this age recipient (age1…); repeat for several.", valueName: "recipient"))
+        "Encrypt snapshots to this age recipient (age1…); repeat for several.", valueName: "recipient"))
     var recipients: [String] = []
 
     @Option(name: .customLong("recipients-file"), help: ArgumentHelp(
         "Encrypt to the recipients in this file (age's format: one age1… a line, # comments).", valueName: "file"))
     var recipientFiles: [String] = []
 
+    var isEmpty: Bool { recipients.isEmpty && recipientFiles.isEmpty }
+}
+
+/// Who `backup` encrypts to.
+struct EncryptionOptions: ParsableArguments {
+    @OptionGroup var named: RecipientOptions
+
     @Flag(name: .customLong("passphrase"), help: "Encrypt with a passphrase instead, asked on the terminal (never on the command line).")
     var passphrase = false
 
     func validate() throws {
-        guard !(passphrase && !(recipients.isEmpty && recipientFiles.isEmpty)) else {
+        guard !(passphrase && !named.isEmpty) else {
             throw ValidationError("--passphrase cannot be combined with recipients: age allows a passphrase only alone.")
         }
     }
 
     /// The recipients named, reading files and asking for the passphrase.
     func resolve() throws -> SnapshotRecipients {
-        var all = SnapshotRecipients(recipients: try recipients.map(AgeRecipient.init))
-        for path in recipientFiles {
+        var all = SnapshotRecipients(recipients: try named.recipients.map(AgeRecipient.init))
+        for path in named.recipientFiles {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw BackupError.cannotRead(path: path, reason: "no such recipients file")
             }

@@ -1,0 +1,212 @@
+import Foundation
+
+/// Why a backup was refused over who its snapshot would be readable by.
+/// Each says what differs and what to do; nothing was written.
+public enum RecipientsError: LocalizedError, Equatable, Sendable {
+    /// A line of this machine's recipients file that cannot be read.
+    case badConfigLine(path: String, line: Int, reason: String)
+    /// This machine's recipients file can be changed by others, who could add themselves.
+    case configOpen(path: String, reason: String)
+    /// The location's `.ledger-recipients` names recipients this machine does
+    /// not (`added`), or lacks some of this machine's (`missing`).
+    case locationDiffers(location: String, added: [String], missing: [String], configPath: String)
+    /// The location has a `.ledger-recipients`, but no recipients are set for it here.
+    case locationAsksForEncryption(location: String, configPath: String)
+    /// The location's `.ledger-recipients` does not read as recipients.
+    case badLocationFile(location: String, reason: String)
+    /// The location holds encrypted snapshots (`example` is one), and no recipients are set for it here.
+    case plainAmongEncrypted(location: String, example: String, configPath: String)
+    /// `--passphrase` for a location this machine's recipients file sets recipients for.
+    case passphraseWithRecipients(location: String, configPath: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .badConfigLine(let path, let line, let reason):
+            return "\(path) line \(line): \(reason). Write each line as 'LOCATION age1… [age1…]' (a full path or s3://BUCKET/PREFIX); # starts a comment."
+        case .configOpen(let path, let reason):
+            return "\(path) \(reason), so someone else could add their own recipient: make it yours alone with 'chmod 600 \(path)', then try again."
+        case .locationDiffers(let location, let added, let missing, let configPath):
+            var differences: [String] = []
+            if !added.isEmpty { differences.append("names \(Self.listed(added)), which this machine does not") }
+            if !missing.isEmpty { differences.append("lacks \(Self.listed(missing)), which this machine sets") }
+            return "\(location)/\(SnapshotSealing.recipientsFile) \(differences.joined(separator: " and ")); nothing was written. "
+                + "If the location's list is right, set the same recipients here (--encrypt-to, or its line in \(configPath)); "
+                + "if not, someone changed it: correct or remove it."
+        case .locationAsksForEncryption(let location, let configPath):
+            return "\(location)/\(SnapshotSealing.recipientsFile) asks for encrypted snapshots, but no recipients are set for \(location) "
+                + "on this machine; nothing was written. Give --encrypt-to, or add the line '\(location) age1…' to \(configPath)."
+        case .badLocationFile(let location, let reason):
+            return "\(location)/\(SnapshotSealing.recipientsFile) is not a list of recipients (\(reason)); nothing was written. "
+                + "Correct or remove it: the recipients that count are set on this machine."
+        case .plainAmongEncrypted(let location, let example, let configPath):
+            return "\(location) holds encrypted snapshots (\(example)) and no recipients are set for it on this machine, so this "
+                + "snapshot would be readable there by anyone; nothing was written. Give --encrypt-to, or add the line "
+                + "'\(location) age1…' to \(configPath)."
+        case .passphraseWithRecipients(let location, let configPath):
+            return "--passphrase cannot be combined with the recipients \(configPath) sets for \(location): age allows a passphrase "
+                + "only alone. Leave out --passphrase to encrypt to them."
+        }
+    }
+
+    /// Up to three recipients in full, then how many more.
+    private static func listed(_ recipients: [String]) -> String {
+        recipients.prefix(3).joined(separator: ", ") + (recipients.count > 3 ? " and \(recipients.count - 3) more" : "")
+    }
+}
+
+/// The recipients the company file's owner keeps on this machine, per backup
+/// location: the file `$XDG_CONFIG_HOME/ledger/recipients` (else
+/// `~/.config/ledger/recipients`). A location's own `.ledger-recipients` is
+/// only compared with them (SPEC §4): whoever can write to the location
+/// cannot add a reader, nor turn encryption off.
+///
+/// The format, one location a line:
+///
+///     # LOCATION            RECIPIENT [RECIPIENT…]
+///     /mnt/nas/books        age1…  age1…
+///     s3://acme-backups/books age1…
+///     "/media/USB Drive/books" age1…
+///
+/// LOCATION is a full path (`/…`, or `~/…` for the home folder) or
+/// `s3://BUCKET/PREFIX`, in double quotes when it holds spaces; the
+/// recipients (`age1…`) follow it, separated by spaces. A `#` starts a
+/// comment (a whole line, or after the recipients); blank lines are ignored.
+/// Lines for one location add up. Folders are matched after following
+/// symbolic links, so `--to` may name a folder by another path.
+public struct RecipientsConfig: Sendable, Equatable {
+    /// Where it was read from (or would be), for messages.
+    public let path: String
+    /// The recipients of each location as written, in the order of the file.
+    let entries: [(location: String, recipients: [AgeRecipient])]
+    /// The home folder `~/` stands for.
+    let home: String
+
+    public static func == (lhs: RecipientsConfig, rhs: RecipientsConfig) -> Bool {
+        lhs.path == rhs.path && lhs.home == rhs.home && lhs.entries.elementsEqual(rhs.entries) {
+            $0.location == $1.location && $0.recipients == $1.recipients
+        }
+    }
+
+    /// The largest recipients file read: far beyond any list of locations.
+    static let maximumBytes = 1 << 20
+
+    /// Where this machine's recipients file is: `$XDG_CONFIG_HOME/ledger/recipients`
+    /// when that variable holds a full path (as the XDG spec says), else
+    /// `$HOME/.config/ledger/recipients`.
+    public static func path(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let base = environment["XDG_CONFIG_HOME"], base.hasPrefix("/") { return base + "/ledger/recipients" }
+        return home(environment) + "/.config/ledger/recipients"
+    }
+
+    private static func home(_ environment: [String: String]) -> String {
+        environment["HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? NSHomeDirectory()
+    }
+
+    /// No recipients for any location.
+    public static func none(environment: [String: String] = ProcessInfo.processInfo.environment) -> RecipientsConfig {
+        RecipientsConfig(path: path(environment: environment), entries: [], home: home(environment))
+    }
+
+    /// This machine's recipients file; none when it does not exist.
+    /// - Throws: `RecipientsError.configOpen` when others can change it (as
+    ///   ssh refuses an `authorized_keys` others can write), `.badConfigLine`
+    ///   for a line that does not read.
+    public static func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RecipientsConfig {
+        let path = path(environment: environment)
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { return none(environment: environment) }
+            throw RecipientsError.configOpen(path: path, reason: "cannot be read (\(String(cString: strerror(errno))))")
+        }
+        guard status.st_mode & S_IFMT == S_IFREG, status.st_size <= maximumBytes else {
+            throw RecipientsError.badConfigLine(path: path, line: 0, reason: "it is not a recipients file (a plain file under 1 MiB)")
+        }
+        guard status.st_uid == getuid() || status.st_uid == 0 else {
+            throw RecipientsError.configOpen(path: path, reason: "belongs to another user")
+        }
+        guard status.st_mode & 0o022 == 0 else {
+            throw RecipientsError.configOpen(path: path, reason: "can be changed by other users (mode \(String(status.st_mode & 0o777, radix: 8)))")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RecipientsError.configOpen(path: path, reason: "cannot be read")
+        }
+        return try parse(data, path: path, home: home(environment))
+    }
+
+    /// Reads the recipients file's bytes (see the type's comment for the format).
+    /// - Throws: `RecipientsError.badConfigLine` naming the first line that does not read.
+    public static func parse(_ data: Data, path: String, home: String) throws -> RecipientsConfig {
+        guard data.count <= maximumBytes else {
+            throw RecipientsError.badConfigLine(path: path, line: 0, reason: "it is larger than 1 MiB")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw RecipientsError.badConfigLine(path: path, line: 0, reason: "it is not UTF-8 text")
+        }
+        var entries: [(location: String, recipients: [AgeRecipient])] = []
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
+            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+            func refuse(_ reason: String) -> RecipientsError { .badConfigLine(path: path, line: index + 1, reason: reason) }
+            var rest = line.drop { $0 == " " || $0 == "\t" }
+            if rest.isEmpty || rest.hasPrefix("#") { continue }
+            let location: String
+            if rest.hasPrefix("\"") {
+                guard let end = rest.dropFirst().firstIndex(of: "\"") else { throw refuse("its location's quote is not closed") }
+                location = String(rest[rest.index(after: rest.startIndex)..<end])
+                rest = rest[rest.index(after: end)...]
+                guard rest.isEmpty || rest.first == " " || rest.first == "\t" else { throw refuse("a space must follow its quoted location") }
+            } else {
+                location = String(rest.prefix { $0 != " " && $0 != "\t" })
+                rest = rest.dropFirst(location.count)
+            }
+            guard location.hasPrefix("/") || location.hasPrefix("~/") || location.lowercased().hasPrefix("s3://") else {
+                throw refuse("'\(Self.shown(location))' is not a full path (/…, ~/…) or s3://BUCKET/PREFIX")
+            }
+            if location.lowercased().hasPrefix("s3://") {
+                do {
+                    _ = try S3Location(location)
+                } catch {
+                    throw refuse("'\(Self.shown(location))' is not an s3://BUCKET/PREFIX location")
+                }
+            }
+            var recipients: [AgeRecipient] = []
+            for word in rest.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
+                if word.hasPrefix("#") { break }
+                guard let recipient = try? AgeRecipient(String(word)) else {
+                    throw refuse("'\(Self.shown(String(word)))' is not an age1… recipient")
+                }
+                recipients.append(recipient)
+            }
+            guard !recipients.isEmpty else { throw refuse("it names no recipient for \(Self.shown(location))") }
+            entries.append((location, recipients))
+        }
+        return RecipientsConfig(path: path, entries: entries, home: home)
+    }
+
+    /// A piece of a line, short and on one line, for a message.
+    private static func shown(_ text: String) -> String {
+        let short = text.count > 40 ? String(text.prefix(40)) + "…" : text
+        return String(String.UnicodeScalarView(short.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
+    }
+
+    /// The recipients set for the location `text` names (a folder, relative
+    /// to the current folder, or `s3://…`): those of every line naming it,
+    /// each once, in the file's order.
+    public func recipients(for text: String) -> [AgeRecipient] {
+        guard let wanted = Self.canonical(text, home: home) else { return [] }
+        var found: [AgeRecipient] = []
+        for entry in entries where Self.canonical(entry.location, home: home) == wanted {
+            for recipient in entry.recipients where !found.contains(recipient) { found.append(recipient) }
+        }
+        return found
+    }
+
+    /// One spelling per place: `s3://bucket/prefix` without a trailing `/`;
+    /// a folder as a full path with `.`, `..` and symbolic links resolved
+    /// (as far as it exists). Nil for an `s3://` text that is not a location.
+    static func canonical(_ text: String, home: String) -> String? {
+        if text.lowercased().hasPrefix("s3://") { return (try? S3Location(text))?.description }
+        let expanded = text == "~" ? home : text.hasPrefix("~/") ? home + text.dropFirst(1) : text
+        let url = URL(fileURLWithPath: expanded).standardizedFileURL
+        return url.resolvingSymlinksInPath().path
+    }
+}
