@@ -156,4 +156,26 @@ import Testing
         let after = try python(path, "for r in c.execute('SELECT id, fitid, amount FROM bank_feed ORDER BY id'): print(r)")
         #expect(after.split(separator: "\n").count == feed.split(separator: "\n").count)
     }
+
+    @Test func aSnapshotAnotherComputerWroteElsewhereIsUsedOnlyWhenTrusted() throws {
+        let path = try sample()
+        // Another computer's backup (another signing key) on a shared disk.
+        var elsewhere = ProcessInfo.processInfo.environment
+        elsewhere["XDG_CONFIG_HOME"] = folder.file("other-computer")
+        #expect(try Ledger.run(["backup", path, "--to", folder.file("nas")], environment: elsewhere).status == 0)
+        let before = try books(path)
+        let page = try #require(try leaves(path, of: "splits").dropFirst(3).first)
+        try zero(path, page: page)
+        let damaged = try Data(contentsOf: URL(fileURLWithPath: path))
+
+        let refused = try Ledger.run("rebuild", path, "--from-backup", folder.file("nas"), "--dry-run")
+        #expect(refused.stdout.contains("  Note: 1 clean snapshot of h.db in \(folder.file("nas")) is not signed by this computer and was passed over: give --trust-unsigned if you trust that place"))
+        #expect(refused.stdout.contains("No clean snapshot of this file was found to bring lost rows back from."))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == damaged)
+
+        let trusted = try Ledger.run("rebuild", path, "--from-backup", folder.file("nas"), "--trust-unsigned")
+        #expect(trusted.status == 0, "\(trusted.stdout)")
+        #expect(trusted.stdout.contains("Brought back from the last clean snapshot, \(folder.file("nas/h-"))"))
+        #expect(try books(path) == before)
+    }
 }

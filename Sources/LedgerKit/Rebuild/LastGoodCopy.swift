@@ -23,11 +23,17 @@ struct LastGoodCopy {
     /// as the manifests keep it) taken at or before `now` in `locations`, and
     /// decompresses it to `destination`. Snapshots dated after `now` are never
     /// taken (a clock or a name cannot be trusted past the present).
+    ///
+    /// A backup location is someone else's disk: what it holds could plant
+    /// rows in the books. So a snapshot is used when this machine signed its
+    /// manifest (`key`), or when it lies in one of `unsigned`, the places
+    /// trusted without a signature (nil: every place).
     static func find(source: String, in locations: [String], keys: SnapshotIdentities, now: Date,
-                     destination: String) -> Search {
+                     key: ManifestKey? = nil, unsigned: Set<String>? = nil, destination: String) -> Search {
         var search = Search()
         var candidates: [Snapshot] = []
         var sealed = 0
+        var untrusted: [String: Int] = [:]
         let present = Timestamp.string(from: now)
         for text in locations {
             do {
@@ -38,11 +44,18 @@ struct LastGoodCopy {
                         continue
                     }
                     guard manifest.verify == "clean", manifest.createdAt <= present else { continue }
+                    guard unsigned?.contains(text) ?? true || key?.signed(manifest) == true else {
+                        untrusted[text, default: 0] += 1
+                        continue
+                    }
                     candidates.append(snapshot)
                 }
             } catch {
                 search.notes.append("\(text) could not be read (\(error.localizedDescription))")
             }
+        }
+        for (place, count) in untrusted.sorted(by: { $0.key < $1.key }) {
+            search.notes.append("\(count) clean snapshot\(count == 1 ? "" : "s") of \(source) in \(place) \(count == 1 ? "is" : "are") not signed by this computer and \(count == 1 ? "was" : "were") passed over: give --trust-unsigned if you trust that place")
         }
         if sealed > 0 {
             search.notes.append("\(sealed) encrypted snapshot\(sealed == 1 ? "" : "s") of \(source) could not be opened: give --identity (or --passphrase) to look in \(sealed == 1 ? "it" : "them") too")

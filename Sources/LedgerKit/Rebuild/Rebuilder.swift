@@ -17,16 +17,23 @@ public struct RebuildOptions: Sendable {
     public var fromBackups: [String]
     /// What opens encrypted snapshots there.
     public var keys: SnapshotIdentities
+    /// This machine's key: a snapshot it signed is trusted wherever it lies.
+    public var manifestKey: ManifestKey?
+    /// Use snapshots this machine did not sign from any place; otherwise only
+    /// from the `backups` folder beside the file (the books' own disk).
+    public var trustUnsigned: Bool
 
     public init(backupFolder: String? = nil, dryRun: Bool = false, now: Date = Date(),
                 wait: TimeInterval = CompanyFile.lockWait, fromBackups: [String] = [],
-                keys: SnapshotIdentities = SnapshotIdentities()) {
+                keys: SnapshotIdentities = SnapshotIdentities(), manifestKey: ManifestKey? = nil, trustUnsigned: Bool = true) {
         self.backupFolder = backupFolder
         self.dryRun = dryRun
         self.now = now
         self.wait = wait
         self.fromBackups = fromBackups
         self.keys = keys
+        self.manifestKey = manifestKey
+        self.trustUnsigned = trustUnsigned
     }
 
     /// Where the last clean snapshot is looked for: the backup folder, then each `fromBackups`.
@@ -285,9 +292,12 @@ public enum Rebuilder {
             return Damage(salvage: salvage, damagedPages: pages, copy: nil, notes: [], cutShortBy: cut)
         }
         progress?(RebuildProgress(phase: "Looking for the last clean snapshot"))
-        let search = LastGoodCopy.find(source: URL(fileURLWithPath: original).lastPathComponent,
-                                       in: options.snapshotLocations(beside: original), keys: options.keys,
-                                       now: options.now, destination: lastGood)
+        let locations = options.snapshotLocations(beside: original)
+        // The folder beside the file is the books' own disk; elsewhere, what this computer signed (or the user trusts).
+        let beside = URL(fileURLWithPath: original).deletingLastPathComponent().path + "/backups"
+        let search = LastGoodCopy.find(source: URL(fileURLWithPath: original).lastPathComponent, in: locations, keys: options.keys,
+                                       now: options.now, key: options.manifestKey,
+                                       unsigned: options.trustUnsigned ? nil : [beside], destination: lastGood)
         return Damage(salvage: salvage, damagedPages: pages, copy: search.found, notes: search.notes, cutShortBy: cut)
     }
 

@@ -42,6 +42,9 @@ struct RebuildCommand: ParsableCommand {
 
     @OptionGroup var identities: IdentityOptions
 
+    @Flag(help: "Bring rows back from clean snapshots this computer did not sign, wherever they are (by default only those beside the file, in 'backups', or signed here).")
+    var trustUnsigned = false
+
     @Flag(help: "Print one JSON object on stdout instead of text.")
     var json = false
 
@@ -59,7 +62,8 @@ struct RebuildCommand: ParsableCommand {
         try reportingFailures {
             let meter = PhaseMeter(enabled: Output.stderrIsTerminal && !json)
             let options = RebuildOptions(backupFolder: backupDir, dryRun: dryRun, wait: wait.seconds,
-                                         fromBackups: fromBackups, keys: try identities.resolve())
+                                         fromBackups: fromBackups, keys: try identities.resolve(),
+                                         manifestKey: ManifestKey.forThisMachine(), trustUnsigned: trustUnsigned)
             report = try Rebuilder.rebuild(path: file, options: options) {
                 meter.show($0.phase)
             }
