@@ -31,7 +31,7 @@ import Testing
         let busy = try Ledger.run("backup", file, "--to", backups, "--wait", "1")
         #expect(busy.status == 2)
         #expect(Date().timeIntervalSince(started) >= 1)
-        #expect(busy.stderr == "ledger: \(file) is locked by another program. Close the program that has it open, then try again.\n")
+        #expect(busy.stderr == "ledger: \(file) is open in another program; close it there (or wait for it to finish) and run the command again. Nothing was changed.\n")
         #expect(try snapshotNames(backups).isEmpty, "nothing is written")
         #expect(try Ledger.run("backup", file, "--to", backups, "--wait", "-1").status == 64)
     }

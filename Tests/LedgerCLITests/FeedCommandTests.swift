@@ -154,7 +154,7 @@ import Testing
         defer { holder.release() }
         let busy = try Ledger.run("import", file, try statement("late.ofx", id: "777", count: 2), "--account", "Checking", "--wait", "1")
         #expect(busy.status == 2)
-        #expect(busy.stderr.contains("is locked by another program"), "\(busy.stderr)")
+        #expect(busy.stderr == "ledger: \(file) is open in another program; close it there (or wait for it to finish) and run the command again. Nothing was changed.\n")
     }
 }
 
@@ -180,5 +180,28 @@ final class ResultBox: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return gathered.map(\.1).filter { !$0.isEmpty }
+    }
+}
+
+@Suite struct FeedListWordsTests {
+    let folder = TemporaryDirectory()
+
+    /// `feed FILE` names the transaction a line is matched to or added as, as
+    /// `feed match` does, never "→ transaction 90".
+    @Test func theListNamesEachLinesTransaction() throws {
+        let file = folder.file("books.db")
+        #expect(try Ledger.run("sample", file, "--transactions", "500", "--seed", "1").status == 0)
+        let listed = try Ledger.run("feed", file)
+        #expect(listed.status == 0)
+        let lines = listed.stdout.split(separator: "\n").map(String.init)
+        #expect(Array(lines.prefix(2)) == [
+            "1\t2023-01-05\t40.83\tmatched → Deposit of 2023-01-03 for 40.83 (Interest)\tInterest\tChecking",
+            "2\t2023-01-11\t-34.69\tadded → Check of 2023-01-11 for 34.69 (Monthly service fee)\tMonthly service fee\tChecking",
+        ])
+        #expect(lines.contains("36\t2023-07-15\t-227.98\tnew\tOffice Depot\tChecking"))
+        #expect(!listed.stdout.contains("→ transaction"))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(try Ledger.run("feed", file, "--json").stdout.utf8)) as? [[String: Any]])
+        #expect(json.first?["transaction"] as? String == "Deposit of 2023-01-03 for 40.83 (Interest)")
+        #expect(json.first?["transaction_id"] as? Int == 2)
     }
 }

@@ -9,15 +9,20 @@ public final class FileHolder {
         case open
         /// `locking_mode=EXCLUSIVE` and an open write transaction.
         case exclusive
+        /// An open write transaction (`BEGIN IMMEDIATE`) in the usual locking
+        /// mode: others still read the file, but no one else may write it.
+        case writing
     }
 
     private let process = Process()
 
     /// Starts holding `path` and returns once the hold is in place.
     public init(_ path: String, _ hold: Hold) throws {
-        let statements = hold == .open
-            ? "c.execute('SELECT COUNT(*) FROM accounts').fetchone()"
-            : "c.execute('PRAGMA locking_mode=EXCLUSIVE'); c.execute('BEGIN IMMEDIATE'); c.execute('UPDATE company SET name = name')"
+        let statements = switch hold {
+        case .open: "c.execute('SELECT COUNT(*) FROM accounts').fetchone()"
+        case .exclusive: "c.execute('PRAGMA locking_mode=EXCLUSIVE'); c.execute('BEGIN IMMEDIATE'); c.execute('UPDATE company SET name = name')"
+        case .writing: "c.execute('BEGIN IMMEDIATE'); c.execute('UPDATE company SET name = name')"
+        }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", """
             import sqlite3, sys, time

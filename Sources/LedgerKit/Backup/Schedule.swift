@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The nightly job `ledger schedule` sets up: a systemd user service and timer
@@ -66,11 +67,29 @@ public struct BackupSchedule: Sendable, Equatable {
         return (hour, minute)
     }
 
-    /// The unit names, from the company file's name: `ledger-backup-acme`.
+    /// The unit names (and a crontab line's `logger` tag), from the company
+    /// file's name and its full path: `ledger-backup-acme-1f3a9c2e`. The name
+    /// alone is not enough: `clientA/books.db` and `clientB/books.db` would
+    /// share units, and scheduling the second would silently replace the
+    /// first. The 8 hex digits (SHA-256 of `file`) tell them apart and stay the
+    /// same for the same file, so scheduling it again replaces its own units.
     public var unitName: String {
         let stem = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let safe = String(stem.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) && $0.isASCII ? Character($0) : "-" })
-        return "ledger-backup-" + safe
+        return Self.unitPrefix + safe + "-" + Array(SHA256.hash(data: Data(file.utf8))).prefix(4).hex
+    }
+
+    /// What every unit and `logger` tag ledger writes begins with.
+    public static let unitPrefix = "ledger-backup-"
+
+    /// Refuses, before anything is written, a `file` that is not there or not
+    /// a company file (`CompanyFileError`), so a schedule never backs up nothing
+    /// night after night. Reads only the file's header.
+    public static func checkCompanyFile(_ file: String) throws {
+        let header = try FileHeader.read(path: file)
+        guard header.isCompanyFile else {
+            throw CompanyFileError.notCompanyFile(path: file)
+        }
     }
 
     var arguments: [String] {

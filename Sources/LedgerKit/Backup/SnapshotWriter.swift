@@ -107,7 +107,7 @@ public enum SnapshotWriter {
                 return true
             } catch let error as DatabaseError where StructureCheck.isDamage(error) {
                 // SQLite cannot read it: keep the bytes, for salvage.
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+            } catch let error as DatabaseError where CompanyFileError.isLock(error) {
                 throw CompanyFileError.locked(path: file)
             } catch CompanyFileError.damaged {
                 // The same, met while opening.

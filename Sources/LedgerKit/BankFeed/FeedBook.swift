@@ -12,9 +12,12 @@ public struct FeedLine: Codable, Sendable, Equatable {
     public let memo: String?
     public let status: String
     public let transactionID: Int64?
+    /// The transaction the line is matched to or was added as, as a bookkeeper
+    /// names it: "Check 1043 of 2026-01-04 to Acme Supply for 45.00".
+    public let transaction: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, account, fitid, posted, amount, payee, memo, status, transactionID = "transaction_id"
+        case id, account, fitid, posted, amount, payee, memo, status, transactionID = "transaction_id", transaction
     }
 }
 
@@ -98,9 +101,12 @@ public enum FeedBook {
                 WHERE (?1 IS NULL OR f.account_id = ?1) AND (?2 IS NULL OR f.status = ?2)
                 ORDER BY f.posted_date, f.id
                 """, arguments: [only, status]).map { row in
-                FeedLine(id: row["id"], account: row["full_name"] ?? "account \(row["account_id"] as Int64? ?? 0)",
-                         fitid: row["fitid"], posted: row["posted_date"], amount: row["amount"], payee: row["payee"],
-                         memo: row["memo"], status: row["status"], transactionID: row["transaction_id"])
+                let transactionID: Int64? = row["transaction_id"]
+                let amount: Int64 = row["amount"]
+                return FeedLine(id: row["id"], account: row["full_name"] ?? "account \(row["account_id"] as Int64? ?? 0)",
+                                fitid: row["fitid"], posted: row["posted_date"], amount: amount, payee: row["payee"],
+                                memo: row["memo"], status: row["status"], transactionID: transactionID,
+                                transaction: try transactionID.map { try TransactionTitle.of($0, amount: amount, in: db) })
             }
         }
     }
@@ -324,7 +330,7 @@ public enum FeedBook {
     private static func writing<T>(_ file: String, wait: TimeInterval, _ body: (Database) throws -> T) throws -> T {
         let company = try CompanyFile.open(file, mode: .readWrite, wait: wait)
         defer { try? company.database.close() }
-        return try company.database.write(body)
+        return try company.write(body)
     }
 
     /// `columns` of the feed lines `ids`, in that order.

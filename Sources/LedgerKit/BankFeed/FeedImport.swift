@@ -234,7 +234,7 @@ public enum FeedImport {
         }
         let company = try CompanyFile.open(file, mode: .readWrite, wait: wait)
         defer { try? company.database.close() }
-        return try company.database.write { db in
+        return try company.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'index' AND name = 'bank_feed_fitid'") == true else {
                 throw FeedError.needsRebuild(path: file, reason: "has lost the index that keeps bank lines from being imported twice")
             }

@@ -97,6 +97,18 @@ public final class CompanyFile: Sendable {
                            database: try connect(path, readOnly: false, wait: wait))
     }
 
+    /// Runs `body` in one write transaction, begun IMMEDIATE after waiting for
+    /// another program's lock as long as the file was opened to (`wait`).
+    /// - Throws: `CompanyFileError.locked` when another program still holds
+    ///   the file (never SQLite's bare "database is locked"), or what `body` throws.
+    public func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try database.write(body)
+        } catch let error as DatabaseError where CompanyFileError.isLock(error) {
+            throw CompanyFileError(error, path: path)
+        }
+    }
+
     /// Opens the file read-only, runs `body` in one read transaction, and closes
     /// it again, removing the `-wal`/`-shm` the connection made (see
     /// `ReadOnlyAccess`). Prefer it to `open` for one-off reads.
@@ -182,6 +194,12 @@ public final class CompanyFile: Sendable {
 }
 
 extension CompanyFileError {
+    /// Whether SQLite failed because another connection holds the file
+    /// (`SQLITE_BUSY`, `SQLITE_LOCKED`), not because of the file itself.
+    static func isLock(_ error: DatabaseError) -> Bool {
+        error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+    }
+
     /// Names an SQLite failure in a company file's terms.
     init(_ error: DatabaseError, path: String) {
         switch error.resultCode {

@@ -64,7 +64,7 @@ public enum CompanyFileError: LocalizedError, Equatable, Sendable {
         case .olderFormat(let path, let version):
             return "\(path) has format version \(version), older than any this ledger knows (\(Schema.formatVersion)); restore a backup of it or ask for a ledger that migrates it."
         case .locked(let path):
-            return "\(path) is locked by another program. Close the program that has it open, then try again."
+            return "\(path) is open in another program; close it there (or wait for it to finish) and run the command again. Nothing was changed."
         case .damaged(let path, let detail):
             return "\(path) is damaged (\(detail)). Run 'ledger verify \(path)', then 'ledger rebuild \(path)'."
         case .alreadyExists(let path):

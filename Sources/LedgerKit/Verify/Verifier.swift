@@ -250,7 +250,7 @@ public enum Verifier {
                 throw CompanyFileError.newerFormat(path: path, version: header.userVersion)
             }
             return header.userVersion
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+        } catch let error as DatabaseError where CompanyFileError.isLock(error) {
             throw CompanyFileError.locked(path: path)
         }
     }

@@ -42,7 +42,7 @@ struct FeedListCommand: ParsableCommand {
                 return
             }
             for line in lines {
-                let link = line.transactionID.map { " → transaction \($0)" } ?? ""
+                let link = line.transaction.map { " → \($0)" } ?? ""
                 Output.line("\(line.id)\t\(line.posted)\t\(Money(cents: line.amount))\t\(line.status)\(link)\t\(line.payee ?? line.memo ?? "")\t\(line.account)")
             }
             Output.line("\(Output.count(lines.count, "line"))")

@@ -147,15 +147,15 @@ import Testing
     @Test func scheduleWritesUnitsSystemdAccepts() throws {
         let schedule = BackupSchedule(ledger: "/usr/bin/env", file: "/srv/books/Acme Plumbing.db", folder: "/srv/backups",
                                       time: "02:30", policy: RetentionPolicy(daily: 7, weekly: 4))
-        #expect(schedule.unitName == "ledger-backup-Acme-Plumbing")
+        #expect(schedule.unitName == "ledger-backup-Acme-Plumbing-6c03288e")
         let paths = try schedule.writeUnits(into: folder.file("units"))
-        #expect(paths.map { URL(fileURLWithPath: $0).lastPathComponent } == ["ledger-backup-Acme-Plumbing.service", "ledger-backup-Acme-Plumbing.timer"])
+        #expect(paths.map { URL(fileURLWithPath: $0).lastPathComponent } == ["ledger-backup-Acme-Plumbing-6c03288e.service", "ledger-backup-Acme-Plumbing-6c03288e.timer"])
         let service = try String(contentsOfFile: paths[0], encoding: .utf8)
         #expect(service.contains("ExecStart=\"/usr/bin/env\" \"backup\" \"/srv/books/Acme Plumbing.db\" \"--to\" \"/srv/backups\" \"--kind\" \"scheduled\" \"--keep-daily\" \"7\" \"--keep-weekly\" \"4\"\n"))
         let timer = try String(contentsOfFile: paths[1], encoding: .utf8)
         #expect(timer.contains("OnCalendar=*-*-* 02:30:00\n"))
         #expect(timer.contains("Persistent=true\n"))
-        #expect(schedule.cronLine == "30 2 * * * status=$( { { '/usr/bin/env' 'backup' '/srv/books/Acme Plumbing.db' '--to' '/srv/backups' '--kind' 'scheduled' '--keep-daily' '7' '--keep-weekly' '4'; echo $? >&3; } | logger -t ledger-backup-Acme-Plumbing; } 3>&1 ); exit \"${status:-1}\"")
+        #expect(schedule.cronLine == "30 2 * * * status=$( { { '/usr/bin/env' 'backup' '/srv/books/Acme Plumbing.db' '--to' '/srv/backups' '--kind' 'scheduled' '--keep-daily' '7' '--keep-weekly' '4'; echo $? >&3; } | logger -t ledger-backup-Acme-Plumbing-6c03288e; } 3>&1 ); exit \"${status:-1}\"")
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")

@@ -1,0 +1,177 @@
+import Foundation
+
+/// A nightly backup that exists (`ledger schedule --list`): a systemd user timer
+/// ledger wrote, or a crontab line it printed that was installed.
+public struct ScheduledBackup: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        /// `<unit>.timer` and `<unit>.service` in the unit folder.
+        case systemd
+        /// A line of the user's crontab, told by its `logger -t ledger-backup-…`.
+        case cron
+    }
+
+    public let kind: Kind
+    /// The unit's name, or the crontab line's `logger` tag.
+    public let unit: String
+    /// The company file it backs up; nil when the job's command could not be read.
+    public let file: String?
+    /// The backup folder or `s3://` place; nil when it could not be read.
+    public let folder: String?
+    /// `HH:MM`, local time; nil when it could not be read.
+    public let time: String?
+    /// The timer file, for systemd.
+    public let path: String?
+
+    public init(kind: Kind, unit: String, file: String?, folder: String?, time: String?, path: String?) {
+        self.kind = kind
+        self.unit = unit
+        self.file = file
+        self.folder = folder
+        self.time = time
+        self.path = path
+    }
+}
+
+extension BackupSchedule {
+    /// The schedules ledger wrote: every `ledger-backup-*.timer` in
+    /// `unitFolder` (with what its `.service` runs) and every line of `crontab`
+    /// that logs as `ledger-backup-…`, by unit name. A unit or line that cannot
+    /// be read is listed with what could be read; a missing folder or crontab
+    /// is no schedules.
+    public static func existing(unitFolder: String, crontab: String?) -> [ScheduledBackup] {
+        var found: [ScheduledBackup] = []
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: unitFolder)) ?? []
+        for name in names.sorted() where name.hasPrefix(unitPrefix) && name.hasSuffix(".timer") {
+            let unit = String(name.dropLast(".timer".count))
+            let timer = smallText(unitFolder + "/" + name) ?? ""
+            let service = smallText(unitFolder + "/" + unit + ".service") ?? ""
+            let calendar = value(of: "OnCalendar", in: timer)?.split(separator: " ").last.map(String.init)
+            let time = calendar.map { String($0.prefix(5)) }.flatMap { validTime($0) == nil ? nil : $0 }
+            let words = value(of: "ExecStart", in: service).map(systemdWords) ?? []
+            let job = backupJob(in: words)
+            found.append(ScheduledBackup(kind: .systemd, unit: unit, file: job?.file, folder: job?.folder, time: time,
+                                         path: unitFolder + "/" + name))
+        }
+        for line in (crontab ?? "").split(whereSeparator: \.isNewline).map(String.init) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.hasPrefix("#"), let tag = loggerTag(in: trimmed) else { continue }
+            let fields = trimmed.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
+            var time: String?
+            if fields.count == 3, let minute = Int(fields[0]), let hour = Int(fields[1]), (0..<24).contains(hour), (0..<60).contains(minute) {
+                time = String(format: "%02d:%02d", hour, minute)
+            }
+            let job = backupJob(in: shellWords(trimmed.replacingOccurrences(of: "\\%", with: "%")))
+            found.append(ScheduledBackup(kind: .cron, unit: tag, file: job?.file, folder: job?.folder, time: time, path: nil))
+        }
+        return found
+    }
+
+    /// The user's crontab (`crontab -l`), or nil when there is none or no cron
+    /// on this machine.
+    public static func currentCrontab() -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["crontab", "-l"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The text of a unit file, when it is a small regular file (a unit is a
+    /// few hundred bytes; anything else is not one ledger wrote).
+    private static func smallText(_ path: String) -> String? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              attributes[.type] as? FileAttributeType == .typeRegular,
+              let size = attributes[.size] as? NSNumber, size.intValue <= 65_536,
+              let data = FileManager.default.contents(atPath: path) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The value of the first `key=` line of a unit file.
+    private static func value(of key: String, in text: String) -> String? {
+        text.split(whereSeparator: \.isNewline).first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+    }
+
+    /// `ledger-backup-…` after `logger -t ` in a crontab line.
+    private static func loggerTag(in line: String) -> String? {
+        guard let range = line.range(of: "logger -t " + unitPrefix) else { return nil }
+        let tag = line[range.upperBound...].prefix { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        return unitPrefix + tag
+    }
+
+    /// The company file and destination of `… backup FILE --to FOLDER …`.
+    private static func backupJob(in words: [String]) -> (file: String, folder: String)? {
+        guard words.count >= 4 else { return nil }
+        for index in 0..<(words.count - 3) where words[index] == "backup" && words[index + 2] == "--to" {
+            return (words[index + 1], words[index + 3])
+        }
+        return nil
+    }
+
+    /// The words of an `ExecStart=` line as `execLine` writes them: each in
+    /// double quotes, with `\` escapes and `%%` for `%`.
+    static func systemdWords(_ line: String) -> [String] {
+        var words: [String] = []
+        var current: String?
+        var escaped = false
+        for character in line {
+            if var word = current {
+                if escaped {
+                    word.append(character)
+                    escaped = false
+                } else if character == "\\" {
+                    escaped = true
+                } else if character == "\"" {
+                    words.append(word.replacingOccurrences(of: "%%", with: "%"))
+                    current = nil
+                    continue
+                } else {
+                    word.append(character)
+                }
+                current = word
+            } else if character == "\"" {
+                current = ""
+            }
+        }
+        return words
+    }
+
+    /// The words of a `/bin/sh` line as `cronLine` writes them: single-quoted
+    /// pieces (`'\''` for a quote inside) and bare text, split at blanks.
+    static func shellWords(_ line: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var started = false
+        var quoted = false
+        var escaped = false
+        for character in line {
+            if quoted {
+                if character == "'" { quoted = false } else { current.append(character) }
+            } else if escaped {
+                current.append(character)
+                escaped = false
+            } else if character == "'" {
+                quoted = true
+                started = true
+            } else if character == "\\" {
+                escaped = true
+                started = true
+            } else if character == " " || character == "\t" {
+                if started { words.append(current) }
+                current = ""
+                started = false
+            } else {
+                current.append(character)
+                started = true
+            }
+        }
+        if started { words.append(current) }
+        return words
+    }
+}
