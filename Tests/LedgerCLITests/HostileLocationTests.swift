@@ -262,7 +262,11 @@ import Testing
             ["-c", "cd '\(folder.path)' && ledger schedule acme.db --to backups --at 01:30 --keep-daily 7 --encrypt-to \(office) --unit-dir units"],
             environment: environment)
         #expect(scheduled.status == 0, "\(scheduled.output)")
-        let service = try String(contentsOfFile: folder.file("units/ledger-backup-acme.service"), encoding: .utf8)
+        // Named after the file and a mark of its full path (two books.db never collide).
+        let unit = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.file("units"))
+            .first { $0.hasPrefix("ledger-backup-acme-") && $0.hasSuffix(".service") })
+        let name = String(unit.dropLast(".service".count))
+        let service = try String(contentsOfFile: folder.file("units/\(unit)"), encoding: .utf8)
         #expect(service == """
             [Unit]
             Description=Nightly ledger backup of \(file)
@@ -282,7 +286,7 @@ import Testing
         #expect(cron.status == 0)
         let line = cron.output.trimmingCharacters(in: .newlines)
         let command = "'\(program)' 'backup' '\(file)' '--to' '\(backups)' '--kind' 'scheduled' '--encrypt-to' '\(office)'"
-        #expect(line == "0 2 * * * status=$( { { \(command); echo $? >&3; } | logger -t ledger-backup-acme; } 3>&1 ); exit \"${status:-1}\"")
+        #expect(line == "0 2 * * * status=$( { { \(command); echo $? >&3; } | logger -t \(name); } 3>&1 ); exit \"${status:-1}\"")
 
         // As cron runs it (/bin/sh, a PATH without ledger): the job's output goes to
         // logger, its error to cron, and its status is the line's.
