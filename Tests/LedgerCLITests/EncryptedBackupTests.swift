@@ -252,4 +252,70 @@ import Testing
         let copied = try shell("aws --endpoint-url \(endpoint) s3 cp '\(path)' - | age -d -i '\(key)' | gzip -dc | sha256sum", environment: environment)
         #expect(String(copied.output.prefix(64)) == sha)
     }
+
+    /// `snapshots` in local time (here New York, set for the binary only), what is
+    /// known of an encrypted snapshot without a key and one line counting those,
+    /// `check-backups` exit 1 for them, `--at today` and `--at yesterday`.
+    @Test func snapshotsSayLocalTimeAndWhatNoKeyCouldRead() throws {
+        let file = try folder.sample("acme.db")
+        let (key, recipient) = try newKey()
+        var environment = ProcessInfo.processInfo.environment
+        environment["TZ"] = "America/New_York"
+        let backups = folder.file("backups")
+        let taken = try json(try Ledger.run("backup", file, "--to", backups, "--encrypt-to", recipient, "--json").stdout)
+        let takenPath = try #require(taken["path"] as? String)
+        // Named as if taken at noon on a summer day in New York.
+        let path = backups + "/acme-20260701T160000Z.db.gz.age"
+        try FileManager.default.moveItem(atPath: takenPath, toPath: path)
+
+        let listed = try Ledger.run(["snapshots", backups], environment: environment)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let lines = listed.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2, "\(listed.stdout)")
+        #expect(lines.first?.hasPrefix("2026-07-01 12:00:00 -04:00  acme.db  ") == true, "\(listed.stdout)")
+        #expect(lines.first?.hasSuffix("  encrypted, kind unknown without --identity  \(path)") == true, "\(listed.stdout)")
+        #expect(lines.last == "1 encrypted snapshot could not be read without a key: give --identity KEYFILE to see its company, kind and verify.")
+        let asJSON = try Ledger.run(["snapshots", backups, "--json"], environment: environment)
+        #expect(asJSON.status == 0 && asJSON.stdout.contains("\"created_at\" : \"2026-07-01T16:00:00Z\""), "\(asJSON.stdout)")
+
+        let checked = try Ledger.run(["check-backups", backups], environment: environment)
+        #expect(checked.status == 1, "\(checked.stdout)")
+        #expect(checked.stdout.hasSuffix("\n0 of 0 snapshots read are whole; 1 encrypted snapshot could not be read without a key: give --identity KEYFILE.\n"),
+                "\(checked.stdout)")
+
+        // With the key: the manifest's time, in New York, and its kind.
+        let opened = try Ledger.run(["snapshots", backups, "--identity", key], environment: environment)
+        #expect(opened.status == 0, "\(opened.stderr)")
+        let format = DateFormatter()
+        format.locale = Locale(identifier: "en_US_POSIX")
+        format.timeZone = TimeZone(identifier: "America/New_York")
+        format.dateFormat = "yyyy-MM-dd HH:mm:ss xxx"
+        let createdText = try #require(taken["created_at"] as? String)
+        let createdAt = try #require(ISO8601DateFormatter().date(from: createdText))
+        #expect(opened.stdout.hasPrefix(format.string(from: createdAt) + "  manual      "), "\(opened.stdout)")
+        #expect(opened.stdout.split(separator: "\n").count == 1, "\(opened.stdout)")
+
+        // --at today and yesterday: local days, the end of each.
+        let plain = folder.file("plain")
+        #expect(try Ledger.run(["backup", file, "--to", plain], environment: environment).status == 0)
+        let early = try Ledger.run(["restore", plain, "--to", folder.file("r.db"), "--stem", "acme", "--at", "yesterday"], environment: environment)
+        #expect(early.status == 2 && !FileManager.default.fileExists(atPath: folder.file("r.db")), "\(early.stderr)")
+        let today = try Ledger.run(["restore", plain, "--to", folder.file("r.db"), "--stem", "acme", "--at", "today"], environment: environment)
+        #expect(today.status == 0, "\(today.stderr)")
+        let refused = try Ledger.run(["restore", plain, "--to", folder.file("r.db"), "--at", "tomorrow"], environment: environment)
+        #expect(refused.status == 64 && refused.stderr.contains(
+            "--at 'tomorrow' is not a time; write it like 2026-11-20 18:00 (local time), 2026-11-20T23:00:00Z, 2026-11-20, today or yesterday."),
+                "\(refused.stderr)")
+    }
+
+    @Test func aSecretKeyGivenAsRecipientsIsRefusedSayingWhatItIs() throws {
+        let file = try folder.sample("acme.db")
+        let (key, recipient) = try newKey()
+        let refused = try Ledger.run("backup", file, "--to", folder.file("backups"), "--recipients-file", key)
+        #expect(refused.status == 2)
+        #expect(refused.stderr == "ledger: \(key) is a secret key (AGE-SECRET-KEY-1…), not a recipients file: a recipients file holds "
+            + "age1… public keys. Never give a secret key to backup; give its public key instead: --encrypt-to \(recipient), "
+            + "or a recipients file holding that line ('age-keygen -y \(key)' prints it too).\n", "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("backups")))
+    }
 }

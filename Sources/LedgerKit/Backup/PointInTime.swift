@@ -2,15 +2,28 @@ import Foundation
 
 /// The moment `restore --at TIME` names (SPEC §4): ISO 8601 with `Z` or an
 /// offset; without a zone, the machine's local time; a date alone, the end of
-/// that local day.
+/// that local day; `today` and `yesterday`, the end of that local day too.
+/// And the other way: a moment as a person reads it, in local time with its offset.
 public enum PointInTime {
     /// Nil when `text` is none of the accepted forms or names no real moment.
-    public static func parse(_ text: String, timeZone: TimeZone = .current) -> Date? {
+    /// - Parameters:
+    ///   - timeZone: the machine's, for a time without a zone, a date alone, `today` and `yesterday`.
+    ///   - now: the moment `today` and `yesterday` count from.
+    public static func parse(_ text: String, timeZone: TimeZone = .current, now: Date = Date()) -> Date? {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
+        func endOfDay(_ year: Int?, _ month: Int?, _ day: Int?) -> Date? {
+            calendar.date(from: DateComponents(year: year, month: month, day: day, hour: 23, minute: 59, second: 59))
+        }
         if let day = CivilDate(text) {
             let (year, month, date) = day.components
-            return calendar.date(from: DateComponents(year: year, month: month, day: date, hour: 23, minute: 59, second: 59))
+            return endOfDay(year, month, date)
+        }
+        if let back = ["today": 0, "yesterday": -1][text.lowercased()] {
+            // Counted in calendar days, not 86,400 seconds: a day of a DST change is 23 or 25 hours.
+            guard let day = calendar.date(byAdding: .day, value: back, to: calendar.startOfDay(for: now)) else { return nil }
+            let parts = calendar.dateComponents([.year, .month, .day], from: day)
+            return endOfDay(parts.year, parts.month, parts.day)
         }
         let bytes = Array(text.utf8)
         guard bytes.count >= 16, bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " "),
@@ -35,6 +48,8 @@ public enum PointInTime {
             guard let offsetZone = TimeZone(secondsFromGMT: (rest[sign] == "-" ? -1 : 1) * minutes * 60) else { return nil }
             zone = offsetZone
             rest = String(rest[..<sign])
+            // "2026-11-20 18:00:00 -05:00", as `snapshots` shows a time.
+            if rest.hasSuffix(" ") { rest.removeLast() }
         }
         let parts = rest.split(separator: ":", omittingEmptySubsequences: false)
         // ASCII digits only: `isNumber` also accepts "½" and "٣", which Int() does not read.
@@ -45,5 +60,19 @@ public enum PointInTime {
         calendar.timeZone = zone
         let (year, month, date) = day.components
         return calendar.date(from: DateComponents(year: year, month: month, day: date, hour: hour, minute: minute, second: second))
+    }
+
+    /// `2026-11-20 18:00:00 -05:00`: the moment in `timeZone`, with that zone's
+    /// offset at that moment (so a summer time shows -04:00, a winter one -05:00).
+    /// `parse` reads it back.
+    public static func localText(_ moment: Date, timeZone: TimeZone = .current) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: moment)
+        let offset = timeZone.secondsFromGMT(for: moment) / 60
+        func two(_ value: Int?) -> String { String(format: "%02d", value ?? 0) }
+        return String(format: "%04d", parts.year ?? 0) + "-\(two(parts.month))-\(two(parts.day)) "
+            + "\(two(parts.hour)):\(two(parts.minute)):\(two(parts.second)) "
+            + (offset < 0 ? "-" : "+") + "\(two(abs(offset) / 60)):\(two(abs(offset) % 60))"
     }
 }

@@ -44,13 +44,16 @@ public enum Retention {
     /// Decides, for snapshots of each source file separately, newest first by
     /// `Snapshot.takenAt` (so a name dated in the future never outranks a
     /// snapshot taken since): days, ISO weeks and months are those of that
-    /// time in UTC; each rule keeps the newest snapshot of each of its last N
+    /// time in `timeZone`, the machine's (a snapshot at 21:00 in New York is
+    /// of that evening's day, not of the next UTC day; a day of a DST change
+    /// is one day); each rule keeps the newest snapshot of each of its last N
     /// periods that have one. Beyond the rules, the newest snapshot whose
     /// verify is `clean` stays, and so does every encrypted one newer than it
     /// that no key opened (any may be the newest clean one), and `taken`.
-    public static func decide(_ snapshots: [Snapshot], policy: RetentionPolicy, taken: Snapshot? = nil) -> [RetentionDecision] {
+    public static func decide(_ snapshots: [Snapshot], policy: RetentionPolicy, taken: Snapshot? = nil,
+                              timeZone: TimeZone = .current) -> [RetentionDecision] {
         var calendar = Calendar(identifier: .iso8601)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
+        calendar.timeZone = timeZone
         var decisions: [RetentionDecision] = []
         for (_, group) in Dictionary(grouping: snapshots, by: \.source).sorted(by: { $0.key < $1.key }) {
             let newestFirst = group.sorted { SnapshotCatalog.isOlder($1, than: $0) }
@@ -61,11 +64,12 @@ public enum Retention {
                 var reasons: [String] = []
                 if position == 0 { reasons.append("newest") }
                 if position < policy.last { reasons.append("last \(position + 1)") }
-                let time = snapshot.takenAt.map(Timestamp.string(from:)) ?? snapshot.createdAt
-                let day = String(time.prefix(10)), month = String(time.prefix(7))
-                var week = day
+                // A time that cannot be read keeps its own text as its day, week and month.
+                var day = String(snapshot.createdAt.prefix(10)), month = String(snapshot.createdAt.prefix(7)), week = day
                 if let moment = snapshot.takenAt {
-                    let parts = calendar.dateComponents([.yearForWeekOfYear, .weekOfYear], from: moment)
+                    let parts = calendar.dateComponents([.year, .month, .day, .yearForWeekOfYear, .weekOfYear], from: moment)
+                    month = String(format: "%04d-%02d", parts.year ?? 0, parts.month ?? 0)
+                    day = month + String(format: "-%02d", parts.day ?? 0)
                     week = String(format: "%04d-W%02d", parts.yearForWeekOfYear ?? 0, parts.weekOfYear ?? 0)
                 }
                 for (rule, bucket, limit) in [("daily", day, policy.daily), ("weekly", week, policy.weekly),
@@ -98,11 +102,13 @@ public enum Retention {
     ///     them, every encrypted snapshot that may be the newest clean one stays.
     ///   - taken: the snapshot the calling backup has just taken, whose
     ///     manifest it knows even when it is encrypted; it always stays.
+    ///   - timeZone: the one whose days, weeks and months the rules count (the machine's).
     public static func prune(_ text: String, policy: RetentionPolicy, dryRun: Bool,
-                             with keys: SnapshotIdentities = SnapshotIdentities(), taken: Snapshot? = nil) throws -> [RetentionDecision] {
+                             with keys: SnapshotIdentities = SnapshotIdentities(), taken: Snapshot? = nil,
+                             timeZone: TimeZone = .current) throws -> [RetentionDecision] {
         let location = try BackupLocation.open(text)
         func decisions() throws -> [RetentionDecision] {
-            decide(try SnapshotCatalog.list(location, with: keys, knowing: taken), policy: policy, taken: taken)
+            decide(try SnapshotCatalog.list(location, with: keys, knowing: taken), policy: policy, taken: taken, timeZone: timeZone)
         }
         guard !dryRun else { return try decisions() }
         return try location.exclusively {

@@ -6,6 +6,11 @@ import Foundation
 public enum EncryptionError: LocalizedError, Equatable, Sendable {
     case badRecipient(String)
     case badIdentityFile(path: String, reason: String)
+    /// A file given as recipients (public keys) that is not a list of them.
+    case badRecipientsFile(path: String, reason: String)
+    /// A secret key given where recipients (public keys) belong; `publicKeys`
+    /// are the recipients of the identities it holds that could be read.
+    case secretKeyAsRecipients(path: String, publicKeys: [String])
     case identityFileOpen(path: String, mode: String)
     case keyFileExists(path: String)
     /// The header names no recipient any of the keys given can open.
@@ -22,6 +27,18 @@ public enum EncryptionError: LocalizedError, Equatable, Sendable {
             return "'\(shown)' is not an age recipient: write it as age1… (from 'ledger key new' or age-keygen)."
         case .badIdentityFile(let path, let reason):
             return "\(path) holds no usable age identity: \(reason). It should hold an AGE-SECRET-KEY-1… line, as 'ledger key new' or age-keygen write."
+        case .badRecipientsFile(let path, let reason):
+            return "\(path) is not a recipients file: \(reason). A recipients file holds age1… public keys, one a line "
+                + "(as 'ledger key new' prints them; # comments)."
+        case .secretKeyAsRecipients(let path, let publicKeys):
+            let what = "\(path) is a secret key (AGE-SECRET-KEY-1…), not a recipients file: a recipients file holds age1… public keys. "
+                + "Never give a secret key to backup; give its public key instead"
+            guard !publicKeys.isEmpty else {
+                return what + " (the '# public key: age1…' line above it, or what 'age-keygen -y \(path)' prints)."
+            }
+            let one = publicKeys.count == 1
+            return what + ": --encrypt-to " + publicKeys.joined(separator: " --encrypt-to ")
+                + ", or a recipients file holding \(one ? "that line" : "those lines") ('age-keygen -y \(path)' prints \(one ? "it" : "them") too)."
         case .identityFileOpen(let path, let mode):
             return "\(path) can be read by other users (mode \(mode)): keep identity files private with 'chmod 600 \(path)', then try again."
         case .keyFileExists(let path):
@@ -138,7 +155,10 @@ public enum AgeKeyFiles {
         var identities: [AgeIdentity] = []
         for (number, line) in lines(of: data).enumerated() {
             guard let identity = AgeIdentity(text: line) else {
-                throw EncryptionError.badIdentityFile(path: path, reason: "line \(number + 1) is not an AGE-SECRET-KEY-1… key")
+                let what = (try? AgeRecipient(line)) != nil
+                    ? "line \(number + 1) is a recipient (age1…, a public key): it encrypts, but opens nothing"
+                    : "line \(number + 1) is not an AGE-SECRET-KEY-1… key"
+                throw EncryptionError.badIdentityFile(path: path, reason: what)
             }
             identities.append(identity)
         }
@@ -148,12 +168,19 @@ public enum AgeKeyFiles {
 
     /// The recipients in a recipients file (age's `-R` format): `age1…` lines,
     /// `#` comments and blank lines.
+    /// - Throws: `EncryptionError.secretKeyAsRecipients` for a file that holds
+    ///   a secret key (an identity file), naming its public keys, never the
+    ///   secret; `EncryptionError.badRecipientsFile` for any other line.
     public static func recipients(in data: Data, from path: String) throws -> [AgeRecipient] {
-        try lines(of: data).map { line in
+        let all = lines(of: data)
+        if all.contains(where: { $0.uppercased().hasPrefix("AGE-SECRET-KEY-") }) {
+            throw EncryptionError.secretKeyAsRecipients(path: path, publicKeys: all.compactMap { AgeIdentity(text: $0)?.recipient.text })
+        }
+        return try all.enumerated().map { number, line in
             do {
                 return try AgeRecipient(line)
             } catch {
-                throw EncryptionError.badIdentityFile(path: path, reason: "'\(line.prefix(12))…' is not an age1… recipient")
+                throw EncryptionError.badRecipientsFile(path: path, reason: "line \(number + 1) is not an age1… recipient")
             }
         }
     }

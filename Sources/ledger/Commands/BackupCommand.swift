@@ -165,7 +165,12 @@ struct SnapshotsCommand: ParsableCommand {
         abstract: "List the snapshots in a backup folder or object storage, oldest first.",
         discussion: """
             Reads only their headers (in object storage, a ranged read of each object's first \
-            bytes). Files whose header cannot be read are flagged; exit status 1 if there are any.
+            bytes). Times are shown in this machine's time zone with their offset \
+            (2026-11-20 21:00:00 -05:00); --json gives them in UTC as the manifests hold them. \
+            Encrypted snapshots no key opens are listed by their name's time, their size and the \
+            kind the location keeps (in object storage), with one line counting them; that alone \
+            is not a failure (check-backups judges them). Files whose header cannot be read are \
+            flagged; exit status 1 if there are any.
             """)
 
     @Argument(help: "The backup folder, or s3://BUCKET/PREFIX.")
@@ -182,17 +187,27 @@ struct SnapshotsCommand: ParsableCommand {
         var unreadableCount = 0
         listing.apply()
         try reportingFailures {
-            let (snapshots, unreadable) = try SnapshotCatalog.list(folder, with: try identities.resolve())
+            let keys = try identities.resolve()
+            let (snapshots, unreadable) = try SnapshotCatalog.list(folder, with: keys)
             unreadableCount = unreadable.count
             if json { return try Output.json(snapshots.map(SnapshotListing.init)) }
             for snapshot in snapshots {
-                let kind = (snapshot.kind?.rawValue ?? "?").padding(toLength: 11, withPad: " ", startingAt: 0)
+                // Local time with its offset, for a person; a time that is not one is shown as written.
+                let time = Timestamp.parse(snapshot.createdAt).map { PointInTime.localText($0) } ?? snapshot.createdAt
                 guard let manifest = snapshot.manifest else {
-                    Output.line("\(snapshot.createdAt)  \(kind) \(snapshot.source)  \(Output.bytes(snapshot.bytes))  encrypted  \(snapshot.path)")
+                    let kind = snapshot.kind.map { "encrypted, \($0.rawValue)" } ?? "encrypted, kind unknown without --identity"
+                    Output.line("\(time)  \(snapshot.source)  \(Output.bytes(snapshot.bytes))  \(kind)  \(snapshot.path)")
                     continue
                 }
-                Output.line("\(snapshot.createdAt)  \(kind) \(manifest.company ?? manifest.source)  \(sizes(snapshot))  verify: \(manifest.verify)"
+                let kind = manifest.kind.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+                Output.line("\(time)  \(kind) \(manifest.company ?? manifest.source)  \(sizes(snapshot))  verify: \(manifest.verify)"
                     + (snapshot.encrypted ? "  encrypted" : "") + "  \(snapshot.path)")
+            }
+            let sealed = snapshots.filter { $0.manifest == nil }.count
+            if sealed > 0 {
+                Output.line("\(Output.count(sealed, "encrypted snapshot")) could not be read "
+                    + (keys.isEmpty ? "without a key: give --identity KEYFILE" : "with the keys given: give the identity file that opens them (--identity)")
+                    + " to see \(sealed == 1 ? "its" : "their") company, kind and verify.")
             }
             for file in unreadable { Output.message("ledger: unreadable snapshot \(file.path): \(file.reason)") }
             if snapshots.isEmpty && unreadable.isEmpty { Output.line("No snapshots in \(folder).") }
@@ -254,7 +269,7 @@ struct KeepOptions: ParsableArguments {
     @Option(name: .customLong("keep-last"), help: "Keep the newest N snapshots.")
     var last = 0
 
-    @Option(name: .customLong("keep-daily"), help: "Keep the newest snapshot of each of the last N days that have one.")
+    @Option(name: .customLong("keep-daily"), help: "Keep the newest snapshot of each of the last N days (this machine's local days) that have one.")
     var daily = 0
 
     @Option(name: .customLong("keep-weekly"), help: "Keep the newest snapshot of each of the last N ISO weeks that have one.")
@@ -277,8 +292,9 @@ struct PruneCommand: ParsableCommand {
         commandName: "prune",
         abstract: "Remove the snapshots no keep rule keeps (restic's forget rules).",
         discussion: """
-            A snapshot is kept if any rule keeps it; days, ISO weeks and months are those of the \
-            UTC time it was taken (never later than the location lists it written). Snapshots of \
+            A snapshot is kept if any rule keeps it; days, ISO weeks and months are those of this \
+            machine's time zone at the time it was taken (never later than the location lists it \
+            written): a snapshot at 21:00 in New York counts for that evening's day. Snapshots of \
             each company file are judged separately; the newest snapshot of each, and its newest \
             clean one (its last good copy), always stay. Encrypted snapshots are judged with \
             --identity; without it, every encrypted one newer than the newest known clean one may \
@@ -378,7 +394,8 @@ struct CheckBackupsCommand: ParsableCommand {
         var ok = true
         listing.apply()
         try reportingFailures {
-            let found = try SnapshotChecker.checkLocation(folder, sample: share ?? 1, with: try identities.resolve(), maxAge: maxAge.seconds)
+            let keys = try identities.resolve()
+            let found = try SnapshotChecker.checkLocation(folder, sample: share ?? 1, with: keys, maxAge: maxAge.seconds)
             ok = found.ok
             if json { return try Output.json(found) }
             let results = found.snapshots
@@ -391,8 +408,15 @@ struct CheckBackupsCommand: ParsableCommand {
             }
             for company in found.companies { standingLines(company).forEach(Output.line) }
             let read = results.filter(\.read).count, failed = results.filter { !$0.ok }.count
-            Output.line(read == results.count ? "\(read - failed) of \(read) snapshots are whole."
-                : "\(read - failed) of \(read) snapshots read are whole; \(results.count - read) more only listed.")
+            let sealed = results.filter { $0.encrypted && !$0.read && $0.ok }.count
+            var summary = read == results.count ? "\(read - failed) of \(read) snapshots are whole"
+                : "\(read - failed) of \(read) snapshots read are whole"
+            if results.count - read - sealed > 0 { summary += "; \(results.count - read - sealed) more only listed" }
+            if sealed > 0 {
+                summary += "; \(Output.count(sealed, "encrypted snapshot")) could not be read "
+                    + (keys.isEmpty ? "without a key: give --identity KEYFILE" : "with the keys given: give the identity file that opens them (--identity)")
+            }
+            Output.line(summary + ".")
         }
         if !ok { throw ExitCode(1) }
     }

@@ -33,7 +33,7 @@ struct RestoreCommand: ParsableCommand {
     @Option(help: "The company file to restore to.")
     var to: String
 
-    @Option(help: "Restore the newest snapshot taken at or before this time: 2026-11-20T23:00:00Z, 2026-11-20T18:00:00-05:00, 2026-11-20T23:00 (local time) or 2026-11-20 (end of that local day).")
+    @Option(help: "Restore the newest snapshot taken at or before this time: 2026-11-20T23:00:00Z, 2026-11-20T18:00:00-05:00, 2026-11-20 18:00 (local time), 2026-11-20, today or yesterday (the end of that local day).")
     var at: String?
 
     @Option(help: ArgumentHelp("From a folder, restore snapshots of this company file's name instead of FILE's: acme for acme-20261121T020000Z.db.gz.",
@@ -63,7 +63,7 @@ struct RestoreCommand: ParsableCommand {
 
     func validate() throws {
         if let at, PointInTime.parse(at) == nil {
-            throw ValidationError("--at '\(at)' is not a time; write it like 2026-11-20T23:00:00Z or 2026-11-20.")
+            throw ValidationError("--at '\(at)' is not a time; write it like 2026-11-20 18:00 (local time), 2026-11-20T23:00:00Z, 2026-11-20, today or yesterday.")
         }
         if let stem, stem.isEmpty || stem.contains("/") {
             throw ValidationError("--stem '\(stem)' is not a company file's name; write it like acme (for acme.db).")

@@ -125,6 +125,8 @@ import Testing
         ("2026-11-21T01:30:00+0230", "2026-11-20T23:00:00Z"),
         ("2026-11-20T23:00", "2026-11-20T22:00:00Z"),
         ("2026-11-20", "2026-11-20T22:59:59Z"),
+        ("2026-11-20 23:00", "2026-11-20T22:00:00Z"),
+        ("2026-11-20 18:00:00 -05:00", "2026-11-20T23:00:00Z"),
     ])
     func parsesTimes(text: String, utc: String) throws {
         let berlin = TimeZone(identifier: "Europe/Berlin")!
@@ -132,7 +134,37 @@ import Testing
         #expect(Timestamp.string(from: parsed) == utc)
     }
 
-    @Test(arguments: ["2026-13-01", "2026-11-20T25:00:00Z", "yesterday", "2026-11-20T23:00:00+99:00", ""])
+    /// `today` and `yesterday` are local calendar days, counted from an injected
+    /// now in New York on the day its clocks go back (a 25-hour day).
+    @Test(arguments: [
+        ("2026-11-02T03:00:00Z", "today", "2026-11-02T04:59:59Z"),       // 22:00 EST on Nov 1: its end is EST
+        ("2026-11-02T03:00:00Z", "yesterday", "2026-11-01T03:59:59Z"),   // Oct 31 ended in EDT
+        ("2026-11-02T03:00:00Z", "Yesterday", "2026-11-01T03:59:59Z"),
+        ("2026-11-01T04:30:00Z", "today", "2026-11-02T04:59:59Z"),       // 00:30 EDT, the same long day
+        ("2026-11-01T03:30:00Z", "today", "2026-11-01T03:59:59Z"),       // 23:30 EDT on Oct 31; 03:30 of Nov 1 in UTC
+    ])
+    func todayAndYesterdayAreLocalDays(now: String, text: String, utc: String) throws {
+        let newYork = try #require(TimeZone(identifier: "America/New_York"))
+        let moment = try #require(Timestamp.parse(now))
+        let parsed = try #require(PointInTime.parse(text, timeZone: newYork, now: moment))
+        #expect(Timestamp.string(from: parsed) == utc)
+    }
+
+    @Test(arguments: [
+        ("2026-11-20T23:00:00Z", "America/New_York", "2026-11-20 18:00:00 -05:00"),
+        ("2026-07-01T16:00:00Z", "America/New_York", "2026-07-01 12:00:00 -04:00"),
+        ("2026-11-21T02:00:00Z", "America/New_York", "2026-11-20 21:00:00 -05:00"),
+        ("2026-11-20T23:00:00Z", "Asia/Kolkata", "2026-11-21 04:30:00 +05:30"),
+        ("2026-11-20T23:00:00Z", "UTC", "2026-11-20 23:00:00 +00:00"),
+    ])
+    func momentsAreShownInLocalTimeWithTheirOffsetAndReadBack(utc: String, zone: String, shown: String) throws {
+        let timeZone = try #require(TimeZone(identifier: zone))
+        let moment = try #require(Timestamp.parse(utc))
+        #expect(PointInTime.localText(moment, timeZone: timeZone) == shown)
+        #expect(PointInTime.parse(shown, timeZone: timeZone) == moment)
+    }
+
+    @Test(arguments: ["2026-13-01", "2026-11-20T25:00:00Z", "tomorrow", "yesterday 18:00", "2026-11-20T23:00:00+99:00", ""])
     func rejectsTimes(text: String) {
         #expect(PointInTime.parse(text) == nil)
     }

@@ -4,6 +4,8 @@ import Testing
 
 @Suite struct RetentionTests {
     let folder = TemporaryDirectory()
+    /// Days counted in UTC, whatever the machine's zone: the tests of the rules themselves.
+    let utc = TimeZone(identifier: "UTC")!
 
     private func nightly(_ days: Int, endingOn last: String, source: String = "acme.db") -> [Snapshot] {
         let end = CivilDate(last)!
@@ -18,7 +20,7 @@ import Testing
 
     @Test func fourHundredNightsKeepExactlyWhatTheRulesSay() {
         let snapshots = nightly(400, endingOn: "2026-11-21")
-        let decisions = Retention.decide(snapshots, policy: RetentionPolicy(last: 3, daily: 7, weekly: 4, monthly: 6))
+        let decisions = Retention.decide(snapshots, policy: RetentionPolicy(last: 3, daily: 7, weekly: 4, monthly: 6), timeZone: utc)
         #expect(decisions.count == 400)
         let kept = Set(decisions.filter(\.keep).map { String($0.snapshot.createdAt.prefix(10)) })
         let expected: Set<String> = [
@@ -33,9 +35,38 @@ import Testing
         #expect(october.reasons == ["monthly 2026-10"])
     }
 
+    /// Clean snapshots taken at these UTC times.
+    private func taken(_ times: [String]) -> [Snapshot] {
+        times.map { snapshot("acme", $0, verify: "clean") }
+    }
+
+    @Test func daysAreTheMachinesLocalDays() throws {
+        // 21:00 and 23:30 on Nov 20 in New York are Nov 21 in UTC.
+        let snapshots = taken(["2026-11-21T02:00:00Z", "2026-11-21T04:30:00Z", "2026-11-21T13:00:00Z"])
+        let newYork = try #require(TimeZone(identifier: "America/New_York"))
+        let local = Retention.decide(snapshots, policy: RetentionPolicy(daily: 2), timeZone: newYork)
+        #expect(local.map(\.reasons) == [[], ["daily 2026-11-20"], ["newest", "daily 2026-11-21", "newest clean"]])
+        let inUTC = Retention.decide(snapshots, policy: RetentionPolicy(daily: 2), timeZone: utc)
+        #expect(inUTC.map(\.reasons) == [[], [], ["newest", "daily 2026-11-21", "newest clean"]])
+    }
+
+    @Test func theDayTheClocksGoBackIsOneDayAndWeeksAndMonthsAreLocalToo() throws {
+        // New York, 2026-11-01 (a Sunday) is 25 hours long: 00:30 EDT and 23:30 EST are
+        // the same day; 23:30 EDT on Oct 31 is the day before. A fixed -05:00 would put
+        // 00:30 EDT on Oct 31.
+        let snapshots = taken(["2026-11-01T03:30:00Z", "2026-11-01T04:30:00Z", "2026-11-02T04:30:00Z"])
+        let newYork = try #require(TimeZone(identifier: "America/New_York"))
+        let decisions = Retention.decide(snapshots, policy: RetentionPolicy(daily: 2, weekly: 2, monthly: 2), timeZone: newYork)
+        #expect(decisions.map(\.reasons) == [
+            ["daily 2026-10-31", "monthly 2026-10"],
+            [],
+            ["newest", "daily 2026-11-01", "weekly 2026-W44", "monthly 2026-11", "newest clean"],
+        ])
+    }
+
     @Test func theNewestAlwaysStaysAndFilesAreJudgedApart() {
         let snapshots = nightly(5, endingOn: "2026-01-10") + nightly(5, endingOn: "2026-01-03", source: "other.db")
-        let decisions = Retention.decide(snapshots, policy: RetentionPolicy(weekly: 0, monthly: 0))
+        let decisions = Retention.decide(snapshots, policy: RetentionPolicy(weekly: 0, monthly: 0), timeZone: utc)
         let kept = decisions.filter(\.keep).map(\.snapshot.path)
         #expect(kept == ["/b/other.db-2026-01-03.gz", "/b/acme.db-2026-01-10.gz"])
     }
@@ -59,11 +90,11 @@ import Testing
     @Test func theNewestCleanSnapshotStaysBeyondTheRules() {
         let snapshots = [snapshot("acme", "2026-11-01T02:00:00Z", verify: "clean"), snapshot("acme", "2026-11-02T02:00:00Z", verify: "clean"),
                          snapshot("acme", "2026-11-03T02:00:00Z", verify: "skipped"), snapshot("acme", "2026-11-04T02:00:00Z", verify: "findings")]
-        let decisions = Retention.decide(snapshots, policy: RetentionPolicy(last: 1))
+        let decisions = Retention.decide(snapshots, policy: RetentionPolicy(last: 1), timeZone: utc)
         #expect(kept(decisions) == ["acme-20261102T020000Z.db.gz": .newestClean, "acme-20261104T020000Z.db.gz": nil])
         #expect(decisions.map(\.reasons) == [[], ["newest clean"], [], ["newest", "last 1"]])
         // A rule that keeps it anyway needs no safeguard.
-        let daily = Retention.decide(snapshots, policy: RetentionPolicy(daily: 3))
+        let daily = Retention.decide(snapshots, policy: RetentionPolicy(daily: 3), timeZone: utc)
         #expect(kept(daily) == ["acme-20261102T020000Z.db.gz": nil, "acme-20261103T020000Z.db.gz": nil, "acme-20261104T020000Z.db.gz": nil])
         #expect(daily[1].reasons == ["daily 2026-11-02", "newest clean"])
     }
@@ -72,7 +103,7 @@ import Testing
         let snapshots = [snapshot("acme", "2026-11-01T02:00:00Z", verify: nil), snapshot("acme", "2026-11-02T02:00:00Z", verify: "clean"),
                          snapshot("acme", "2026-11-03T02:00:00Z", verify: nil), snapshot("acme", "2026-11-04T02:00:00Z", verify: nil),
                          snapshot("acme", "2026-11-05T02:00:00Z", verify: "skipped")]
-        let decisions = Retention.decide(snapshots, policy: RetentionPolicy(last: 1))
+        let decisions = Retention.decide(snapshots, policy: RetentionPolicy(last: 1), timeZone: utc)
         #expect(kept(decisions) == ["acme-20261102T020000Z.db.gz": .newestClean, "acme-20261103T020000Z.db.gz.age": .mayBeNewestClean,
                                     "acme-20261104T020000Z.db.gz.age": .mayBeNewestClean, "acme-20261105T020000Z.db.gz": nil])
         // The snapshot a backup has just taken is known to its writer: when clean, nothing older is in doubt.
@@ -80,7 +111,7 @@ import Testing
         taken.encrypted = true
         let sealed = snapshot("acme", "2026-11-06T02:00:00Z", verify: nil)
         taken.path = sealed.path
-        let known = Retention.decide(snapshots + [taken], policy: RetentionPolicy(last: 1), taken: taken)
+        let known = Retention.decide(snapshots + [taken], policy: RetentionPolicy(last: 1), taken: taken, timeZone: utc)
         #expect(kept(known) == ["acme-20261106T020000Z.db.gz.age": nil])
         let standing = CompanyStanding.of(snapshots)
         #expect(standing.map(\.stem) == ["acme"] && standing[0].lastGoodCopy == "/b/acme-20261102T020000Z.db.gz")
@@ -95,7 +126,7 @@ import Testing
         // A copy made later (cp, aws s3 cp) keeps the time its snapshot was taken.
         let copied = snapshot("acme", "2026-11-01T02:00:00Z", listed: "2026-12-04T17:00:00Z", verify: "clean")
         #expect(copied.takenAt == Timestamp.parse("2026-11-01T02:00:00Z"))
-        let decisions = Retention.decide([taken, copied, future], policy: RetentionPolicy(last: 1))
+        let decisions = Retention.decide([taken, copied, future], policy: RetentionPolicy(last: 1), timeZone: utc)
         #expect(decisions.map(\.snapshot) == [copied, future, taken])
         #expect(kept(decisions) == ["acme-20261204T160000Z.db.gz": nil])
         #expect(CompanyStanding.of([future, taken]).first?.newest == taken.path)

@@ -155,4 +155,28 @@ import Testing
         chmod(path, 0o644)
         #expect(throws: EncryptionError.identityFileOpen(path: path, mode: "644")) { try AgeKeyFiles.identities(at: path) }
     }
+
+    @Test func aSecretKeyGivenAsRecipientsIsNamedAsOneAndItsPublicKeyOffered() throws {
+        let path = folder.file("id.txt")
+        let identity = try AgeKeyFiles.writeNewIdentity(to: path)
+        let data = try #require(FileManager.default.contents(atPath: path))
+        let expected = EncryptionError.secretKeyAsRecipients(path: path, publicKeys: [identity.recipient.text])
+        #expect(throws: expected) { try AgeKeyFiles.recipients(in: data, from: path) }
+        #expect(expected.errorDescription == "\(path) is a secret key (AGE-SECRET-KEY-1…), not a recipients file: a recipients file "
+            + "holds age1… public keys. Never give a secret key to backup; give its public key instead: --encrypt-to "
+            + "\(identity.recipient.text), or a recipients file holding that line ('age-keygen -y \(path)' prints it too).")
+        let secret = try #require(String(data: data, encoding: .utf8)?.split(separator: "\n").last.map(String.init))
+        #expect(!(expected.errorDescription ?? "").contains(String(secret.dropFirst(15))), "never the secret")
+        // Neither a secret nor a public key: said as a recipients file, by line.
+        #expect(throws: EncryptionError.badRecipientsFile(path: path, reason: "line 2 is not an age1… recipient")) {
+            try AgeKeyFiles.recipients(in: Data("# office\n\(identity.recipient.text)\nage1notakey\n".utf8), from: path)
+        }
+        // And the other way: a public key given as an identity.
+        let recipients = folder.file("recipients.txt")
+        try "\(identity.recipient.text)\n".write(toFile: recipients, atomically: true, encoding: .utf8)
+        chmod(recipients, 0o600)
+        #expect(throws: EncryptionError.badIdentityFile(path: recipients, reason: "line 1 is a recipient (age1…, a public key): it encrypts, but opens nothing")) {
+            try AgeKeyFiles.identities(at: recipients)
+        }
+    }
 }
