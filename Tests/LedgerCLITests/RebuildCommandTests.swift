@@ -134,12 +134,16 @@ import Testing
         let path = folder.file("books.db")
         try FileManager.default.copyItem(atPath: damaged, toPath: path)
         let old = try contents(path)
-        // How long one whole rebuild takes, so that the kills spread over it.
-        let started = Date()
-        #expect(try Ledger.run("rebuild", path, "--backup-dir", folder.file("timing")).status == 0)
-        let length = Date().timeIntervalSince(started)
-        try FileManager.default.removeItem(atPath: path)
-        try FileManager.default.copyItem(atPath: damaged, toPath: path)
+        // How long one whole rebuild takes, so that the kills spread over it: the
+        // shorter of two, since a busy machine can stretch one run far past the next.
+        var length = Double.infinity
+        for _ in 0..<2 {
+            let started = Date()
+            #expect(try Ledger.run("rebuild", path, "--backup-dir", folder.file("timing")).status == 0)
+            length = min(length, Date().timeIntervalSince(started))
+            try FileManager.default.removeItem(atPath: path)
+            try FileManager.default.copyItem(atPath: damaged, toPath: path)
+        }
 
         var delays = SeededDelays(seed: 23)
         var interrupted = 0, rebuilt = 0
