@@ -235,9 +235,7 @@ final class DamageRecovery {
     func keepBalances() throws -> [KeptBalance] {
         try context.refresh(.byAccountPartyStatement)
         // Made only when a balance needs keeping; it takes the other side, never a line of its own.
-        let existing = try Int64.fetchOne(db, sql: """
-            SELECT id FROM accounts WHERE name = 'Rebuild Suspense' AND parent_id IS NULL AND type = 'other_current_asset' ORDER BY id LIMIT 1
-            """)
+        let existing = try context.existingSuspense()
         var lines: [(account: Int64, party: Int64?, amount: Int64, memo: String)] = []
         var kept: [KeptBalance] = []
         // Names first: their lines sit in an A/R or A/P account, whose own difference then accounts for them.

@@ -592,7 +592,7 @@ public enum Rebuilder {
     /// What Rebuild Suspense holds when run `runID` booked a line to it; nil otherwise.
     static func review(_ db: Database, runID: Int64, largest: Int = 10) throws -> SuspenseReview? {
         guard let account = try Int64.fetchOne(db, sql: """
-            SELECT id FROM accounts WHERE name = 'Rebuild Suspense' AND parent_id IS NULL AND type = 'other_current_asset'
+            SELECT id FROM accounts WHERE \(RepairContext.isSuspense)
               AND EXISTS (SELECT 1 FROM repair_actions r WHERE r.run_id = ? AND r.table_name = 'splits' AND r.action = 'insert'
                           AND json_extract(r.after, '$.account_id') = accounts.id)
             ORDER BY id LIMIT 1

@@ -184,14 +184,19 @@ final class RepairContext {
         return db.changesCount
     }
 
+    /// What tells the Rebuild Suspense account among `accounts`.
+    static let isSuspense = "name = 'Rebuild Suspense' AND parent_id IS NULL AND type = 'other_current_asset'"
+
+    /// The id of the Rebuild Suspense account when the file has one.
+    func existingSuspense() throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT id FROM accounts WHERE \(Self.isSuspense) ORDER BY id LIMIT 1")
+    }
+
     /// The id of the Rebuild Suspense account, made (top level,
     /// `other_current_asset`) the first time a repair of `code` needs it.
     func suspense(for code: FindingCode) throws -> Int64 {
         if let suspenseID { return suspenseID }
-        if let existing = try Int64.fetchOne(db, sql: """
-            SELECT id FROM accounts WHERE name = 'Rebuild Suspense' AND parent_id IS NULL AND type = 'other_current_asset'
-            ORDER BY id LIMIT 1
-            """) {
+        if let existing = try existingSuspense() {
             suspenseID = existing
             return existing
         }

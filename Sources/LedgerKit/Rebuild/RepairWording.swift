@@ -10,8 +10,8 @@ import GRDB
 final class RepairWording {
     private let db: Database
     private let transactions: TransactionDescriber
-    private var accountNames: [Int64: String] = [:]
-    private var partyNames: [Int64: String] = [:]
+    private var accountNames: [Int64: String?] = [:]
+    private var partyNames: [Int64: String?] = [:]
 
     /// Columns that hold money (cents).
     static let money: Set<String> = ["amount", "balance", "total", "balance_due", "unit_price", "beginning_balance", "ending_balance"]
@@ -121,22 +121,20 @@ final class RepairWording {
 
     private func account(_ value: Value?) -> String {
         guard case .integer(let id)? = value else { return "account \(value?.plain ?? "none")" }
-        if let known = accountNames[id] { return known }
-        let name = (try? String.fetchOne(db, sql: "SELECT name FROM accounts WHERE id = ? AND typeof(name) = 'text'", arguments: [id]))
-            .flatMap { $0 }
-        let text = name.map { "\($0) (account \(id))" } ?? "account \(id)"
-        accountNames[id] = text
-        return text
+        return named("accounts", id, cache: &accountNames).map { "\($0) (account \(id))" } ?? "account \(id)"
     }
 
     private func party(_ value: Value?) -> String {
         guard case .integer(let id)? = value else { return "name \(value?.plain ?? "none")" }
-        if let known = partyNames[id] { return known }
-        let name = (try? String.fetchOne(db, sql: "SELECT name FROM parties WHERE id = ? AND typeof(name) = 'text'", arguments: [id]))
-            .flatMap { $0 }
-        let text = name ?? "name \(id)"
-        partyNames[id] = text
-        return text
+        return named("parties", id, cache: &partyNames) ?? "name \(id)"
+    }
+
+    /// The text name of row `id` of `table` (accounts or parties), looked up once.
+    private func named(_ table: String, _ id: Int64, cache: inout [Int64: String?]) -> String? {
+        if let known = cache[id] { return known }
+        let name = (try? String.fetchOne(db, sql: "SELECT name FROM \(table) WHERE id = ? AND typeof(name) = 'text'", arguments: [id])) ?? nil
+        cache[id] = name
+        return name
     }
 
     private func transaction(_ value: Value?) -> String {
