@@ -1,0 +1,202 @@
+import Foundation
+
+/// What one client's company file last showed, kept as `ledger-status.json`
+/// beside that client's snapshots in the backup location, so that any machine
+/// sharing the location can build the fleet report (docs/fleet.md).
+///
+/// A record is read back from someone else's disk: every field is optional
+/// and a record that does not decode is reported as unreadable, never trusted.
+public struct ClientStatus: Codable, Equatable, Sendable {
+    /// Always `ledger-client-status`; anything else is not ours.
+    public var format: String = ClientStatus.formatName
+    /// The layout of this record; readers skip records of a later version.
+    public var version: Int = ClientStatus.currentVersion
+    /// The client's name as the firm gave it (list file), else the file's stem.
+    public var client: String
+    /// The client's folder or prefix in the location: made safe and unique.
+    public var slug: String
+    /// The company file's path on the machine that last wrote this record.
+    public var file: String?
+    /// The machine that last wrote this record.
+    public var host: String?
+    /// When this record was last written, UTC, ISO 8601 (`2026-12-04T21:00:00Z`).
+    public var updatedAt: String
+    public var verify: VerifyStep?
+    public var backup: BackupStep?
+    public var drill: DrillStep?
+    public var size: FileSize?
+    /// One entry a night, newest last, at most `historyLimit` entries.
+    public var history: [Night]?
+
+    public static let formatName = "ledger-client-status"
+    public static let currentVersion = 1
+    /// The record's object name inside the client's folder or prefix.
+    public static let objectName = "ledger-status.json"
+    /// Nights kept in `history`: enough for the report's 30-day strip and chart.
+    public static let historyLimit = 60
+    /// A record larger than this is refused unread (a hostile location).
+    public static let maximumBytes = 256 * 1024
+
+    public init(client: String, slug: String, updatedAt: String) {
+        self.client = client
+        self.slug = slug
+        self.updatedAt = updatedAt
+    }
+
+    /// The last `ledger verify` of the file.
+    public struct VerifyStep: Codable, Equatable, Sendable {
+        public var at: String
+        /// `clean`, `findings`, `damaged` (the file could not be read whole) or `failed` (verify could not run).
+        public var outcome: StepOutcome
+        /// Findings by severity (`error`, `warning`).
+        public var bySeverity: [String: Int] = [:]
+        /// Findings by code (docs/findings.md).
+        public var byCode: [String: Int] = [:]
+        /// The first findings, for the report's details (at most 50).
+        public var findings: [FindingLine] = []
+        /// Why the step failed, one line, when it did.
+        public var problem: String?
+
+        enum CodingKeys: String, CodingKey {
+            case at, outcome, bySeverity = "by_severity", byCode = "by_code", findings, problem
+        }
+
+        public init(at: String, outcome: StepOutcome) {
+            self.at = at
+            self.outcome = outcome
+        }
+    }
+
+    /// One finding as the report shows it.
+    public struct FindingLine: Codable, Equatable, Sendable {
+        public var code: String
+        public var severity: String
+        public var message: String
+
+        public init(code: String, severity: String, message: String) {
+            self.code = code
+            self.severity = severity
+            self.message = message
+        }
+    }
+
+    /// The last `ledger backup` of the file, and the last one that was good.
+    public struct BackupStep: Codable, Equatable, Sendable {
+        public var at: String
+        /// `clean` (a snapshot whose verify was clean), `findings`, or `failed` (no snapshot written).
+        public var outcome: StepOutcome
+        /// The snapshot written, when one was.
+        public var snapshot: String?
+        /// Its size in the location, in bytes.
+        public var bytes: Int64?
+        /// The newest snapshot whose verify was clean: when it was taken, its name and size.
+        public var lastGoodAt: String?
+        public var lastGoodSnapshot: String?
+        public var lastGoodBytes: Int64?
+        public var problem: String?
+
+        enum CodingKeys: String, CodingKey {
+            case at, outcome, snapshot, bytes, lastGoodAt = "last_good_at"
+            case lastGoodSnapshot = "last_good_snapshot", lastGoodBytes = "last_good_bytes", problem
+        }
+
+        public init(at: String, outcome: StepOutcome) {
+            self.at = at
+            self.outcome = outcome
+        }
+    }
+
+    /// The last restore drill: the newest snapshot restored into scratch, verified in full and
+    /// compared with what its manifest recorded.
+    public struct DrillStep: Codable, Equatable, Sendable {
+        public var at: String
+        /// `clean` when the restored copy verified clean and matched its manifest, else `failed`.
+        public var outcome: StepOutcome
+        public var snapshot: String?
+        /// When a drill last passed: "last proven restorable".
+        public var lastProvenAt: String?
+        public var lastProvenSnapshot: String?
+        public var problem: String?
+
+        enum CodingKeys: String, CodingKey {
+            case at, outcome, snapshot, lastProvenAt = "last_proven_at", lastProvenSnapshot = "last_proven_snapshot"
+            case problem
+        }
+
+        public init(at: String, outcome: StepOutcome) {
+            self.at = at
+            self.outcome = outcome
+        }
+    }
+
+    /// The company file's size when a step last looked at it.
+    public struct FileSize: Codable, Equatable, Sendable {
+        public var at: String
+        public var bytes: Int64
+        public var pageSize: Int
+        public var freePages: Int
+
+        enum CodingKeys: String, CodingKey {
+            case at, bytes, pageSize = "page_size", freePages = "free_pages"
+        }
+
+        public init(at: String, bytes: Int64, pageSize: Int, freePages: Int) {
+            self.at = at
+            self.bytes = bytes
+            self.pageSize = pageSize
+            self.freePages = freePages
+        }
+    }
+
+    /// One night of the 30-day strip: the worst outcome of that local day's steps.
+    public struct Night: Codable, Equatable, Sendable {
+        /// The local calendar day, `YYYY-MM-DD`.
+        public var day: String
+        public var outcome: StepOutcome
+        public var fileBytes: Int64?
+        public var snapshotBytes: Int64?
+
+        enum CodingKeys: String, CodingKey {
+            case day, outcome, fileBytes = "file_bytes", snapshotBytes = "snapshot_bytes"
+        }
+
+        public init(day: String, outcome: StepOutcome, fileBytes: Int64? = nil, snapshotBytes: Int64? = nil) {
+            self.day = day
+            self.outcome = outcome
+            self.fileBytes = fileBytes
+            self.snapshotBytes = snapshotBytes
+        }
+    }
+
+    /// How a step ended. A value this version does not know decodes as `unknown`, which
+    /// the report ranks as a failure: nothing is green that was not checked.
+    public enum StepOutcome: String, Codable, Equatable, Sendable, CaseIterable {
+        case clean, findings, damaged, failed, unknown
+
+        public init(from decoder: Decoder) throws {
+            let text = try decoder.singleValueContainer().decode(String.self)
+            self = StepOutcome(rawValue: text) ?? .unknown
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case format, version, client, slug, file, host, updatedAt = "updated_at"
+        case verify, backup, drill, size, history
+    }
+
+    /// The record as compact JSON with sorted keys.
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// A record read from a location: nil when it is too large, not JSON of this shape, not
+    /// ours, or of a later version. Never traps, whatever the bytes.
+    public static func decoded(_ data: Data) -> ClientStatus? {
+        guard data.count <= maximumBytes else { return nil }
+        guard let status = try? JSONDecoder().decode(ClientStatus.self, from: data),
+              status.format == formatName, status.version <= currentVersion else { return nil }
+        return status
+    }
+}
