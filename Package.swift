@@ -1,6 +1,10 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Linux only (Debian/Ubuntu): the C modules name apt packages, the scripts install
+// with apt, and `schedule` writes systemd timers. The macOS line below only sets
+// the API availability floor for editors; nobody builds or tests there
+// (docs/ARCHITECTURE.md).
 let package = Package(
     name: "ledger",
     platforms: [.macOS(.v13)],
