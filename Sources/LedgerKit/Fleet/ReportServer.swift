@@ -43,6 +43,7 @@ public final class ReportServer {
 
     /// Answers connections one at a time until the process is stopped; `log` hears one line a request.
     public func serve(log: (String) -> Void = { _ in }) throws {
+        LoopbackListener.allowTerminationSignals()
         while true {
             let connection = try listener.accept(timeout: 5)
             let head = connection.read(until: Array("\r\n\r\n".utf8), limit: Self.headLimit)

@@ -44,6 +44,16 @@ final class LoopbackListener {
 
     deinit { Glibc.close(descriptor) }
 
+    /// Lets SIGINT, SIGTERM and SIGHUP end the process again: a server runs until it is stopped,
+    /// and a parent that blocked those signals before starting it (some test runners and
+    /// supervisors do, and the mask is inherited) must still be able to stop it.
+    static func allowTerminationSignals() {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for signal in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, signal) }
+        _ = pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+    }
+
     /// Waits for the next connection; its reads and writes give up after `timeout` seconds.
     func accept(timeout: Int) throws -> LoopbackConnection {
         while true {
