@@ -252,7 +252,7 @@ struct FolderLocation: SnapshotLocation {
     }
 
     func exclusively<T>(_ body: () throws -> T) throws -> T {
-        let lock = try BackupLock(folder: folder)
+        let lock = try FolderLock(folder: folder)
         defer { lock.release() }
         return try body()
     }

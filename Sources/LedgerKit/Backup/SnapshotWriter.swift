@@ -27,7 +27,7 @@ public enum SnapshotWriter {
     ///   - verify: run a quick verify of the copy (beside the compression); when
     ///     false the manifest says `skipped`.
     ///   - recipients: encrypt the snapshot to these, and to those `config`
-    ///     sets for the location (`SnapshotSealing.sealing`); then nothing
+    ///     sets for the location (`LocationRecipients.sealing`); then nothing
     ///     readable is ever written to the location, not even for a moment:
     ///     the copy and the plain snapshot stay beside the company file.
     ///   - config: the owner's recipients per location; nil reads this
@@ -48,27 +48,27 @@ public enum SnapshotWriter {
         guard header.isCompanyFile else { throw CompanyFileError.notCompanyFile(path: file) }
         try location.prepare()
         let config = try config ?? RecipientsConfig.load()
-        let sealing = try SnapshotSealing.sealing(given: recipients, at: location, config: config)
+        let sealing = try LocationRecipients.sealing(given: recipients, at: location, config: config)
         // Before the work; checked again under the location's lock, where it counts.
-        try SnapshotSealing.refusePlain(sealing, into: location, configPath: config.path)
+        try LocationRecipients.refusePlain(sealing, into: location, configPath: config.path)
         let staged = privateStaging(for: file, into: location, sealing: sealing)
         removeLeftovers(of: file, into: location)
         let copy = AtomicFile.temporaryPath(beside: staged, purpose: "copy.partial")
         defer { AtomicFile.removeDatabaseFiles(at: copy) }
-        let readable = try privateCopy(of: file, to: copy, wait: wait)
-        return try take(copyAt: copy, readable: readable, company: readable ? companyName(in: copy) : nil, of: file,
+        let readable = try PrivateCopy.make(of: file, to: copy, wait: wait)
+        return try take(copyAt: copy, readable: readable, company: readable ? PrivateCopy.companyName(in: copy) : nil, of: file,
                         formatVersion: header.userVersion, into: location, kind: kind, level: level, verify: verify,
                         sealing: sealing, config: config, signing: key, now: now)
     }
 
-    /// What a snapshot into `location` is encrypted to (`SnapshotSealing.sealing`),
+    /// What a snapshot into `location` is encrypted to (`LocationRecipients.sealing`),
     /// for a caller that takes one from its own private copy (`take(copyAt:…)`)
     /// and would refuse before its work.
     static func sealing(for location: any SnapshotLocation, given: SnapshotRecipients = SnapshotRecipients(),
                         config: RecipientsConfig? = nil) throws -> SnapshotRecipients {
         let config = try config ?? RecipientsConfig.load()
-        let sealing = try SnapshotSealing.sealing(given: given, at: location, config: config)
-        try SnapshotSealing.refusePlain(sealing, into: location, configPath: config.path)
+        let sealing = try LocationRecipients.sealing(given: given, at: location, config: config)
+        try LocationRecipients.refusePlain(sealing, into: location, configPath: config.path)
         return sealing
     }
 
@@ -88,59 +88,8 @@ public enum SnapshotWriter {
         }
     }
 
-    /// Makes the private copy a snapshot is taken from: SQLite's consistent
-    /// copy, or, only when SQLite says the file is damaged, the file's bytes as
-    /// they are with the committed frames of its `-wal` written onto them (SPEC
-    /// §4), as SQLite's own recovery would. A `-wal` whose page size is not the
-    /// file's is not its log (`WriteAheadLog.isForeign`): SQLite would read
-    /// its pages as the file's, so the file is copied by its bytes, without it.
-    /// - Parameter wait: how long to wait for another program's lock.
-    /// - Returns: whether SQLite could read the file (the copy is consistent).
-    /// - Throws: `CompanyFileError.locked` when the file stayed locked for
-    ///   `wait` seconds; nothing falls back to raw bytes on an error that is not damage.
-    static func privateCopy(of file: String, to copy: String, wait: TimeInterval) throws -> Bool {
-        // The bytes and the -wal of the file a link names, not the link's.
-        let target = AtomicFile.resolvedTarget(of: file)
-        if try !hasForeignLog(target) {
-            do {
-                try consistentCopy(of: file, to: copy, wait: wait)
-                return true
-            } catch let error as DatabaseError where StructureCheck.isDamage(error) {
-                // SQLite cannot read it: keep the bytes, for salvage.
-            } catch let error as DatabaseError where CompanyFileError.isLock(error) {
-                throw CompanyFileError.locked(path: file)
-            } catch CompanyFileError.damaged {
-                // The same, met while opening.
-            } catch CompanyFileError.notSQLite {
-                // SQLITE_NOTADB on a file whose header says SQLite: damage too.
-            }
-        }
-        AtomicFile.removeDatabaseFiles(at: copy)
-        try copyBytes(of: target, to: copy)
-        do {
-            try WriteAheadLog.apply(logAt: target + "-wal", onto: copy)
-        } catch let error as SystemCallError {
-            throw BackupError.cannotWrite(path: copy, reason: error.reason)
-        }
-        return false
-    }
-
-    /// Whether the `-wal` beside `file` is not its log (see `WriteAheadLog.isForeign`).
-    static func hasForeignLog(_ file: String) throws -> Bool {
-        do {
-            return try WriteAheadLog.isForeign(logAt: file + "-wal", database: file)
-        } catch let error as SystemCallError {
-            throw BackupError.cannotRead(path: error.path, reason: error.reason)
-        }
-    }
-
-    /// The company's name in a readable copy, if it can be read.
-    static func companyName(in copy: String) -> String? {
-        (try? CompanyFile.read(copy) { try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1") }) ?? nil
-    }
-
     /// Takes a snapshot of `file` from `copy`, a private copy made by
-    /// `privateCopy`, which the caller keeps and removes. Without `verify` the
+    /// `PrivateCopy.make`, which the caller keeps and removes. Without `verify` the
     /// copy's bytes are only read, not opened with SQLite, so the caller may
     /// read it with SQLite meanwhile.
     /// - Parameter threads: how many threads compress (nil: one per core).
@@ -154,7 +103,7 @@ public enum SnapshotWriter {
         let sealing = try resolved ?? Self.sealing(for: location, config: config)
         return try location.exclusively {
             // Under the lock: no encrypted snapshot can appear between this look and the plain one's publishing.
-            try SnapshotSealing.refusePlain(sealing, into: location, configPath: config?.path ?? RecipientsConfig.path())
+            try LocationRecipients.refusePlain(sealing, into: location, configPath: config?.path ?? RecipientsConfig.path())
             return try take(copyAt: copy, readable: copied, company: company, of: file, formatVersion: formatVersion,
                      holding: location, kind: kind, level: level, verify: verify, sealing: sealing, signing: key,
                      threads: threads, now: now)
@@ -180,7 +129,7 @@ public enum SnapshotWriter {
         let relay = ManifestRelay()
         return try Worker<Manifest>.run({
             var checked = manifest
-            (checked.databaseBytes, checked.databaseSha256) = try digest(of: copy)
+            (checked.databaseBytes, checked.databaseSha256) = try FileDigest.of(copy)
             let report = try Verifier.verify(path: copy, quick: true)
             // The native pass summed the splits; else (another program's column
             // types, damage) SQLite sums them, and no sum when it cannot.
@@ -206,27 +155,6 @@ public enum SnapshotWriter {
         })
     }
 
-    /// The size and SHA-256 (hex) of the file at `path`, read 1 MiB at a time.
-    static func digest(of path: String) throws -> (Int64, String) {
-        let descriptor: Int32
-        do {
-            descriptor = try SystemCalls.open(path, O_RDONLY)
-        } catch let error as SystemCallError {
-            throw BackupError.cannotRead(path: path, reason: error.reason)
-        }
-        defer { SystemCalls.close(descriptor) }
-        var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var total: Int64 = 0
-        while true {
-            let got = try buffer.withUnsafeMutableBytes { try SystemCalls.pread(descriptor, into: $0, at: total, path: path) }
-            if got == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.prefix(got))) }
-            total += Int64(got)
-        }
-        return (total, hasher.finalize().hex)
-    }
-
     /// Passes the manifest, once the verify has made it whole, to the feed of
     /// the snapshot being written, whichever of the two comes first.
     final class ManifestRelay: @unchecked Sendable {
@@ -249,32 +177,6 @@ public enum SnapshotWriter {
             let listener = feed
             lock.unlock()
             listener?.known(manifest)
-        }
-    }
-
-    /// An online, consistent copy through SQLite's backup API; the copy is closed
-    /// and checkpointed, so its one file holds everything.
-    static func consistentCopy(of file: String, to copy: String, wait: TimeInterval) throws {
-        let access = ReadOnlyAccess(path: file, busyTimeout: wait)
-        defer { access.close() }
-        let source = try access.connect()
-        do {
-            try PrivateFile.create(at: copy)
-        } catch let error as SystemCallError {
-            throw BackupError.cannotWrite(path: copy, reason: error.reason)
-        }
-        let destination = try DatabaseQueue(path: copy)
-        try source.backup(to: destination)
-        try destination.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
-        try destination.close()
-    }
-
-    /// Copies the file's bytes into the new private file `copy` (mode 0600).
-    static func copyBytes(of file: String, to copy: String) throws {
-        do {
-            try PrivateFile.copy(file, to: copy)
-        } catch let error as SystemCallError {
-            throw BackupError.cannotWrite(path: error.path, reason: error.reason)
         }
     }
 
@@ -316,7 +218,11 @@ public enum SnapshotWriter {
                                                            yielding: yielding) {
                     hasher.update(bufferPointer: $0)
                 }
-                try writer.overwriteHead(at: Int(Gzip.commentOffset), with: complete(&manifest))
+                let final = try complete(&manifest)
+                guard writer.headHolds(final.count, at: Int(Gzip.commentOffset)) else {
+                    throw BackupError.compression("the manifest does not fit in the first encrypted chunk")
+                }
+                try writer.overwriteHead(at: Int(Gzip.commentOffset), with: final)
                 try writer.finish()
             } catch let error as SystemCallError {
                 throw BackupError.cannotWrite(path: error.path, reason: error.reason)

@@ -20,7 +20,7 @@ import Testing
     /// that says `clean` over its exact size and SHA-256, as `edit` leaves it.
     private func craft(_ content: String, named name: String = "acme-20261121T020000Z.db.gz",
                        _ edit: (inout Manifest) -> Void = { _ in }) throws -> Snapshot {
-        let (bytes, sha) = try SnapshotWriter.digest(of: content)
+        let (bytes, sha) = try FileDigest.of(content)
         var manifest = Manifest(createdAt: "2026-11-21T02:00:00Z", kind: .scheduled, company: "Sample Company", source: "acme.db",
                                 formatVersion: 1, databaseBytes: bytes, databaseSha256: sha, verify: "clean", counts: nil, splitSum: nil)
         edit(&manifest)
@@ -35,7 +35,7 @@ import Testing
     /// A single-file copy of the company file at `path` (its -wal folded in), edited by `edit`.
     private func companyCopy(of path: String, named name: String, _ edit: (Database) throws -> Void = { _ in }) throws -> String {
         let copy = folder.file(name)
-        try SnapshotWriter.consistentCopy(of: path, to: copy, wait: 1)
+        try PrivateCopy.consistent(of: path, to: copy, wait: 1)
         try Damage.apply(to: copy, edit)
         return copy
     }

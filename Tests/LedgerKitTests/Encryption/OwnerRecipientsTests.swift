@@ -88,26 +88,26 @@ import Testing
         let owner = try config("\(backups) \(office.text) \(laptop.text)\n")
         let given = SnapshotRecipients(recipients: [laptop])
         // No list there: the owner's recipients, those given first, each once.
-        #expect(try SnapshotSealing.sealing(given: given, at: location, config: owner).recipients == [laptop, office])
-        #expect(try SnapshotSealing.sealing(given: SnapshotRecipients(), at: location, config: try config("")).isEmpty)
+        #expect(try LocationRecipients.sealing(given: given, at: location, config: owner).recipients == [laptop, office])
+        #expect(try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: try config("")).isEmpty)
 
         // The same list, in any order: accepted. One more, one fewer: refused, saying which.
         let list = backups + "/.ledger-recipients"
         try "# the office\n\(laptop.text)\n\(office.text)\n".write(toFile: list, atomically: true, encoding: .utf8)
-        #expect(try SnapshotSealing.sealing(given: SnapshotRecipients(), at: location, config: owner).recipients == [office, laptop])
+        #expect(try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: owner).recipients == [office, laptop])
         try "\(laptop.text)\n\(office.text)\n\(intruder.text)\n".write(toFile: list, atomically: true, encoding: .utf8)
-        #expect(refusal { _ = try SnapshotSealing.sealing(given: SnapshotRecipients(), at: location, config: owner) }
+        #expect(refusal { _ = try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: owner) }
             == .locationDiffers(location: backups, added: [intruder.text], missing: [], configPath: owner.path))
         try "\(office.text)\n".write(toFile: list, atomically: true, encoding: .utf8)
-        #expect(refusal { _ = try SnapshotSealing.sealing(given: SnapshotRecipients(), at: location, config: owner) }
+        #expect(refusal { _ = try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: owner) }
             == .locationDiffers(location: backups, added: [], missing: [laptop.text], configPath: owner.path))
         // A list where the owner set no one asks for encryption the owner did not configure here.
-        #expect(refusal { _ = try SnapshotSealing.sealing(given: SnapshotRecipients(), at: location, config: try config("")) }
+        #expect(refusal { _ = try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: try config("")) }
             == .locationAsksForEncryption(location: backups, configPath: owner.path))
         try "not a key\n".write(toFile: list, atomically: true, encoding: .utf8)
-        #expect(refusal { _ = try SnapshotSealing.sealing(given: SnapshotRecipients(recipients: [office]), at: location, config: try config("")) }
+        #expect(refusal { _ = try LocationRecipients.sealing(given: SnapshotRecipients(recipients: [office]), at: location, config: try config("")) }
             == .badLocationFile(location: backups, reason: "a line is not an age1… recipient"))
-        #expect(refusal { _ = try SnapshotSealing.sealing(given: SnapshotRecipients(passphrase: "words"), at: location, config: owner) }
+        #expect(refusal { _ = try LocationRecipients.sealing(given: SnapshotRecipients(passphrase: "words"), at: location, config: owner) }
             == .passphraseWithRecipients(location: backups, configPath: owner.path))
     }
 

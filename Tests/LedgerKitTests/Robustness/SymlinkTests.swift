@@ -46,7 +46,7 @@ import Testing
         #expect(result.target == link && result.replaced?.manifest?.company == "Changed since")
         try expectLinkKept(link)
         #expect(try company(target) == "Sample Company")
-        #expect(try SnapshotWriter.digest(of: target).1 == snapshot.manifest?.databaseSha256)
+        #expect(try FileDigest.of(target).1 == snapshot.manifest?.databaseSha256)
     }
 
     @Test func rebuildReplacesTheFileTheLinkNames() throws {
