@@ -3,7 +3,7 @@ import Foundation
 /// An exclusive lock on a folder (`.ledger.lock` inside it, held with
 /// `flock(2)`), so two backups or prunes of one folder never run at once; the
 /// second waits.
-final class FolderLock {
+final class FolderLock: StoreLock {
     private let descriptor: Int32
 
     /// Waits up to `timeout` seconds for the lock.
