@@ -34,7 +34,7 @@ public struct BackupRun: Sendable {
             run.decisions = try Retention.prune(text, policy: policy, dryRun: false, taken: snapshot)
         }
         guard !policy.isEmpty || !run.isGoodCopy else { return run }
-        let remaining = policy.isEmpty ? try SnapshotCatalog.list(try BackupLocation.open(text), with: SnapshotIdentities(), knowing: snapshot)
+        let remaining = policy.isEmpty ? try SnapshotCatalog.list(try SnapshotStore.open(text), with: SnapshotIdentities(), knowing: snapshot)
             : run.decisions.filter(\.keep).map(\.snapshot)
         run.standing = CompanyStanding.of(remaining, now: now).first { $0.stem == snapshot.stem }
         return run

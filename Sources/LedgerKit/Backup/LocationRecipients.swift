@@ -20,7 +20,7 @@ public enum LocationRecipients {
     /// - Throws: `RecipientsError` when the location's `.ledger-recipients`
     ///   differs from them, or exists while they name no one; nothing is
     ///   written then.
-    static func sealing(given: SnapshotRecipients, at location: any SnapshotLocation,
+    static func sealing(given: SnapshotRecipients, at location: SnapshotStore,
                         config: RecipientsConfig) throws -> SnapshotRecipients {
         var owner = SnapshotRecipients(passphrase: given.passphrase)
         let configured = config.recipients(for: location.description)
@@ -55,7 +55,7 @@ public enum LocationRecipients {
     /// Refuses to write a plain snapshot (`sealing` names no one) to a
     /// location that holds an encrypted one: the owner encrypted there once,
     /// and a plain snapshot would open the books to whoever reads it.
-    static func refusePlain(_ sealing: SnapshotRecipients, into location: any SnapshotLocation, configPath: String) throws {
+    static func refusePlain(_ sealing: SnapshotRecipients, into location: SnapshotStore, configPath: String) throws {
         guard sealing.isEmpty else { return }
         if let sealed = try location.listedNames().first(where: SnapshotName.isEncrypted) {
             throw RecipientsError.plainAmongEncrypted(location: location.description, example: sealed, configPath: configPath)

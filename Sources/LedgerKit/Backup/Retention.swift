@@ -106,7 +106,7 @@ public enum Retention {
     public static func prune(_ text: String, policy: RetentionPolicy, dryRun: Bool,
                              with keys: SnapshotIdentities = SnapshotIdentities(), taken: Snapshot? = nil,
                              timeZone: TimeZone = .current) throws -> [RetentionDecision] {
-        let location = try BackupLocation.open(text)
+        let location = try SnapshotStore.open(text)
         func decisions() throws -> [RetentionDecision] {
             decide(try SnapshotCatalog.list(location, with: keys, knowing: taken), policy: policy, taken: taken, timeZone: timeZone)
         }

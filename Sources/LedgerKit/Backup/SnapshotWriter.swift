@@ -10,7 +10,7 @@ public enum SnapshotWriter {
                             verify: Bool = true, recipients: SnapshotRecipients = SnapshotRecipients(),
                             config: RecipientsConfig? = nil, signing key: ManifestKey? = nil,
                             wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> Snapshot {
-        try take(of: file, into: BackupLocation.open(text), kind: kind, level: level, verify: verify, recipients: recipients,
+        try take(of: file, into: SnapshotStore.open(text), kind: kind, level: level, verify: verify, recipients: recipients,
                  config: config, signing: key, wait: wait, now: now)
     }
 
@@ -40,7 +40,7 @@ public enum SnapshotWriter {
     /// - Throws: `RecipientsError` before any work when the location's
     ///   `.ledger-recipients` differs from the owner's recipients, or when the
     ///   snapshot would be plain in a location holding encrypted ones.
-    public static func take(of file: String, into location: any SnapshotLocation, kind: SnapshotKind, level: Int = 6,
+    public static func take(of file: String, into location: SnapshotStore, kind: SnapshotKind, level: Int = 6,
                             verify: Bool = true, recipients: SnapshotRecipients = SnapshotRecipients(),
                             config: RecipientsConfig? = nil, signing key: ManifestKey? = nil,
                             wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> Snapshot {
@@ -64,7 +64,7 @@ public enum SnapshotWriter {
     /// What a snapshot into `location` is encrypted to (`LocationRecipients.sealing`),
     /// for a caller that takes one from its own private copy (`take(copyAt:…)`)
     /// and would refuse before its work.
-    static func sealing(for location: any SnapshotLocation, given: SnapshotRecipients = SnapshotRecipients(),
+    static func sealing(for location: SnapshotStore, given: SnapshotRecipients = SnapshotRecipients(),
                         config: RecipientsConfig? = nil) throws -> SnapshotRecipients {
         let config = try config ?? RecipientsConfig.load()
         let sealing = try LocationRecipients.sealing(given: given, at: location, config: config)
@@ -75,13 +75,13 @@ public enum SnapshotWriter {
     /// Where the private copy and the plain snapshot of `file` are made: the
     /// location's staging folder, or, when the snapshot is encrypted, beside
     /// the company file (a readable copy never touches the backup's disk).
-    private static func privateStaging(for file: String, into location: any SnapshotLocation, sealing: SnapshotRecipients) -> String {
+    private static func privateStaging(for file: String, into location: SnapshotStore, sealing: SnapshotRecipients) -> String {
         let name = URL(fileURLWithPath: file).lastPathComponent
         return (sealing.isEmpty ? location.stagingFolder(for: file) : URL(fileURLWithPath: file).deletingLastPathComponent().path) + "/" + name
     }
 
     /// Removes what killed backups of `file` left in either staging folder.
-    private static func removeLeftovers(of file: String, into location: any SnapshotLocation) {
+    private static func removeLeftovers(of file: String, into location: SnapshotStore) {
         let name = URL(fileURLWithPath: file).lastPathComponent
         for folder in Set([location.stagingFolder(for: file), URL(fileURLWithPath: file).deletingLastPathComponent().path]) {
             AtomicFile.removeLeftovers(beside: folder + "/" + name, purposes: ["copy.partial", "snapshot.partial", "sealed.partial"])
@@ -95,7 +95,7 @@ public enum SnapshotWriter {
     /// - Parameter threads: how many threads compress (nil: one per core).
     /// - Parameter sealing: what `sealing(for:)` gave; nil works it out here.
     static func take(copyAt copy: String, readable copied: Bool, company: String?, of file: String, formatVersion: Int,
-                     into location: any SnapshotLocation, kind: SnapshotKind, level: Int = 6, verify: Bool,
+                     into location: SnapshotStore, kind: SnapshotKind, level: Int = 6, verify: Bool,
                      sealing resolved: SnapshotRecipients? = nil, config: RecipientsConfig? = nil, signing key: ManifestKey? = nil,
                      threads: Int? = nil,
                      now: Date) throws -> Snapshot {
@@ -111,7 +111,7 @@ public enum SnapshotWriter {
     }
 
     private static func take(copyAt copy: String, readable copied: Bool, company: String?, of file: String, formatVersion: Int,
-                             holding location: any SnapshotLocation, kind: SnapshotKind, level: Int, verify: Bool,
+                             holding location: SnapshotStore, kind: SnapshotKind, level: Int, verify: Bool,
                              sealing: SnapshotRecipients, signing key: ManifestKey?, threads: Int? = nil,
                              now: Date) throws -> Snapshot {
         let manifest = Manifest(createdAt: Timestamp.string(from: now), kind: kind, company: company,
@@ -160,15 +160,15 @@ public enum SnapshotWriter {
     final class ManifestRelay: @unchecked Sendable {
         // Guarded by `lock`.
         private let lock = NSLock()
-        private var feed: (any SnapshotFeed)?
+        private var feed: (any GrowthFeed)?
         private var manifest: Manifest?
 
-        func attach(_ feed: any SnapshotFeed) {
+        func attach(_ feed: any GrowthFeed) {
             lock.lock()
             self.feed = feed
             let known = manifest
             lock.unlock()
-            if let known { feed.known(known) }
+            if let known { feed.settled(known.objectMetadata) }
         }
 
         func known(_ manifest: Manifest) {
@@ -176,7 +176,7 @@ public enum SnapshotWriter {
             self.manifest = manifest
             let listener = feed
             lock.unlock()
-            listener?.known(manifest)
+            listener?.settled(manifest.objectMetadata)
         }
     }
 
@@ -189,7 +189,7 @@ public enum SnapshotWriter {
     /// from the compression pass, the verify runs beside it), so the header's
     /// comment is reserved with room to spare and written over at the end;
     /// `finish` completes the manifest once the data is written.
-    private static func write(_ copy: String, of file: String, manifest: Manifest, into location: any SnapshotLocation,
+    private static func write(_ copy: String, of file: String, manifest: Manifest, into location: SnapshotStore,
                               sealing: SnapshotRecipients, signing key: ManifestKey?, level: Int, threads: Int?, now: Date,
                               relay: ManifestRelay? = nil,
                               yielding: Bool = false,
@@ -252,7 +252,6 @@ public enum SnapshotWriter {
                 }
                 let final = try complete(&manifest)
                 try final.withUnsafeBytes { try SystemCalls.pwrite(descriptor, $0, at: Int64(Gzip.commentOffset), path: partial) }
-                if location.keepsStagedFile { try SystemCalls.fsync(descriptor, path: partial) }
             } catch let error as SystemCallError {
                 throw BackupError.cannotWrite(path: error.path, reason: error.reason)
             }

@@ -98,7 +98,7 @@ public enum Rebuilder {
                 throw RebuildError.cannotWrite(path: path, reason: "its folder has \(free / 1_048_576) MiB free and rebuild needs about \(needed / 1_048_576) MiB (three copies of the file)")
             }
         }
-        let backups = try BackupLocation.open(options.snapshotLocations(beside: path)[0])
+        let backups = try SnapshotStore.open(options.snapshotLocations(beside: path)[0])
         // Refuse before any work when the snapshot could not be written (or not
         // to the recipients the owner set for its location).
         if !options.dryRun { try backups.prepare() }

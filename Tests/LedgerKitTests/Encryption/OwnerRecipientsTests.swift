@@ -83,7 +83,7 @@ import Testing
 
     @Test func aLocationsListIsOnlyComparedWithTheOwners() throws {
         let backups = folder.file("backups")
-        let location = try BackupLocation.open(backups, environment: [:])
+        let location = try SnapshotStore.open(backups, environment: [:])
         try location.prepare()
         let owner = try config("\(backups) \(office.text) \(laptop.text)\n")
         let given = SnapshotRecipients(recipients: [laptop])
