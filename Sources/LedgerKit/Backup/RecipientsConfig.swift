@@ -3,7 +3,7 @@ import Foundation
 /// The recipients the company file's owner keeps on this machine, per backup
 /// location: the file `$XDG_CONFIG_HOME/ledger/recipients` (else
 /// `~/.config/ledger/recipients`). A location's own `.ledger-recipients` is
-/// only compared with them (SPEC §4): whoever can write to the location
+/// only compared with them (docs/snapshots.md): whoever can write to the location
 /// cannot add a reader, nor turn encryption off.
 ///
 /// The format, one location a line:

@@ -178,8 +178,8 @@ public enum Restorer {
             if !force, let current = current ?? nil, let incoming = restoredCompany ?? manifest.company, current != incoming {
                 throw RestoreError.otherCompany(target: target, targetCompany: current, snapshotCompany: incoming)
             }
-            replaced = try SnapshotWriter.take(of: target, into: backupFolder, kind: .preRestore, signing: manifestKey,
-                                               wait: wait, now: now)
+            replaced = try SnapshotWriter.take(SnapshotRequest(of: target, kind: .preRestore, signing: manifestKey, wait: wait,
+                                                               now: now), into: SnapshotStore.open(backupFolder))
         }
         // The in-use check is held through the rename, and the restored file keeps
         // the owner and mode of the file it replaces.

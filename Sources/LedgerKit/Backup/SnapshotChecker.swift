@@ -62,7 +62,8 @@ public enum SnapshotChecker {
         return try check(try location.list(with: keys), in: location, sample: sample, with: keys)
     }
 
-    private static func check(_ listing: (snapshots: [Snapshot], unreadable: [SnapshotCatalog.Unreadable]), in location: SnapshotStore,
+    private static func check(_ listing: (snapshots: [Snapshot], unreadable: [SnapshotCatalog.Unreadable]),
+                              in location: SnapshotStore,
                               sample: Double, with keys: SnapshotIdentities) throws -> [SnapshotCheck] {
         let (snapshots, unreadable) = listing
         removeOldPlaintext(in: location)

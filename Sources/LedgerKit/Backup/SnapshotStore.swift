@@ -20,8 +20,8 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
     public var description: String { store.description }
 
     /// The store `text` names (`StoreRegistry.open`).
-    public static func open(_ text: String,
-                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SnapshotStore {
+    public static func open(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws -> SnapshotStore {
         SnapshotStore(try StoreRegistry.open(text, environment: environment))
     }
 
@@ -31,7 +31,8 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
         throws -> (store: SnapshotStore, snapshot: String?) {
         if let location = try S3Location(text) {
             guard SnapshotName.isListed(location.name) else { return (try open(text, environment: environment), nil) }
-            return (SnapshotStore(try StoreRegistry.holder(of: text, environment: environment).store), location.description)
+            let holder = try StoreRegistry.holder(of: text, environment: environment)
+            return (SnapshotStore(holder.store), location.description)
         }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: text, isDirectory: &isFolder) else {
@@ -42,8 +43,8 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
     }
 
     /// The store a snapshot was listed from, told by its path.
-    public static func containing(_ snapshot: Snapshot,
-                                  environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SnapshotStore {
+    public static func containing(_ snapshot: Snapshot, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws -> SnapshotStore {
         SnapshotStore(try StoreRegistry.holder(of: snapshot.path, environment: environment).store)
     }
 
@@ -57,7 +58,8 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
     /// once, to hide round trips); entries that look like snapshots but whose
     /// head cannot be read are `unreadable`. An encrypted snapshot's manifest
     /// is read when `keys` open it; without them it is listed by its name.
-    func list(with keys: SnapshotIdentities) throws -> (snapshots: [Snapshot], unreadable: [SnapshotCatalog.Unreadable]) {
+    func list(with keys: SnapshotIdentities)
+        throws -> (snapshots: [Snapshot], unreadable: [SnapshotCatalog.Unreadable]) {
         guard try store.exists() else { throw BackupError.cannotRead(path: description, reason: "no such folder") }
         let candidates = try store.list(prefix: "").filter { SnapshotName.isListed($0.name) }
         let heads = HeadList(count: candidates.count)
@@ -90,7 +92,9 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
         guard let name = try store.name(at: path) else {
             throw BackupError.cannotRead(path: path, reason: "it is not in \(description)")
         }
-        guard let object = try store.entry(name) else { throw BackupError.cannotRead(path: path, reason: "no such snapshot") }
+        guard let object = try store.entry(name) else {
+            throw BackupError.cannotRead(path: path, reason: "no such snapshot")
+        }
         return try snapshot(of: object, at: path, with: keys)
     }
 
@@ -103,14 +107,19 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
         guard size > 0 else { throw BackupError.damagedSnapshot("\(path) is empty") }
         if SnapshotName.isEncrypted(object.name) {
             var attributes = object.attributes
-            if keys.isEmpty && attributes["kind"] == nil { attributes = try store.entry(object.name)?.attributes ?? [:] }
-            let head = keys.isEmpty ? [] : [UInt8](try store.read(object.name, range: 0...min(size, Int64(SnapshotCatalog.headBytes(encrypted: true))) - 1))
+            if keys.isEmpty && attributes["kind"] == nil {
+                attributes = try store.entry(object.name)?.attributes ?? [:]
+            }
+            let sealedHead = Int64(SnapshotCatalog.headBytes(encrypted: true))
+            let head = keys.isEmpty ? [] : [UInt8](try store.read(object.name, range: 0...min(size, sealedHead) - 1))
             return try SnapshotCatalog.snapshot(head: head, path: path, bytes: size, keys: keys,
-                                                kind: attributes["kind"].flatMap(SnapshotKind.init(rawValue:)), listedAt: object.modified)
+                                                kind: attributes["kind"].flatMap(SnapshotKind.init(rawValue:)),
+                                                listedAt: object.modified)
         }
         var head = [UInt8](try store.read(object.name, range: 0...min(size, 4096) - 1))
         if Gzip.parseHeader(head) == nil && size > 4096 {
-            head = [UInt8](try store.read(object.name, range: 0...min(size, Int64(SnapshotCatalog.headBytes(encrypted: false))) - 1))
+            let plainHead = Int64(SnapshotCatalog.headBytes(encrypted: false))
+            head = [UInt8](try store.read(object.name, range: 0...min(size, plainHead) - 1))
         }
         return try SnapshotCatalog.snapshot(head: head, path: path, bytes: size, listedAt: object.modified)
     }
@@ -147,7 +156,8 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
         } catch let error as SystemCallError {
             throw BackupError.cannotWrite(path: error.path, reason: error.reason)
         }
-        let attributes = encrypted ? ["kind": manifest.kind.rawValue, "created-at": manifest.createdAt] : manifest.objectMetadata
+        let attributes = encrypted ? ["kind": manifest.kind.rawValue, "created-at": manifest.createdAt]
+            : manifest.objectMetadata
         var sequence = 0
         while true {
             sequence += 1
@@ -159,7 +169,8 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
                 // Another backup took this name in the same second.
                 continue
             }
-            return Snapshot(path: store.path(of: name), bytes: size, manifest: manifest, encrypted: encrypted, listedAt: written)
+            return Snapshot(path: store.path(of: name), bytes: size, manifest: manifest, encrypted: encrypted,
+                            listedAt: written)
         }
     }
 
@@ -179,8 +190,8 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
         }
         guard let manifest = written else { throw BackupError.compression("the snapshot was not written") }
         guard created else { return try publish(partial, manifest: manifest, at: moment, encrypted: false) }
-        return Snapshot(path: store.path(of: name), bytes: (try? SystemCalls.size(of: partial)) ?? 0, manifest: manifest,
-                        encrypted: false)
+        let size = (try? SystemCalls.size(of: partial)) ?? 0
+        return Snapshot(path: store.path(of: name), bytes: size, manifest: manifest, encrypted: false)
     }
 
     /// Calls `body` with a file on this machine holding the snapshot's bytes:

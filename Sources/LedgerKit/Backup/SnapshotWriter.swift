@@ -2,124 +2,96 @@ import Crypto
 import Foundation
 import GRDB
 
-/// Takes snapshots of company files (SPEC §4).
+/// Takes snapshots of company files (docs/snapshots.md).
 public enum SnapshotWriter {
-    /// Takes a snapshot of the company file at `file` into the location `text`
-    /// names: a folder, or `s3://BUCKET/PREFIX`.
-    public static func take(of file: String, into text: String, kind: SnapshotKind, level: Int = 6,
-                            verify: Bool = true, recipients: SnapshotRecipients = SnapshotRecipients(),
-                            config: RecipientsConfig? = nil, signing key: ManifestKey? = nil,
-                            wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> Snapshot {
-        try take(of: file, into: SnapshotStore.open(text), kind: kind, level: level, verify: verify, recipients: recipients,
-                 config: config, signing: key, wait: wait, now: now)
-    }
-
-    /// Takes a snapshot of the company file at `file` into `location`.
+    /// Takes the snapshot `request` asks for into `store`.
     ///
     /// The snapshot is one consistent moment of the file even while other
     /// programs write to it (SQLite's online backup into a private copy). A file
     /// SQLite cannot read is kept byte for byte, with `verify` `skipped`. The
     /// snapshot is written under a hidden temporary name, fsynced, and appears
     /// under its final name (mode 0600) only when complete.
-    /// - Parameters:
-    ///   - now: the clock, injectable for tests.
-    ///   - level: the deflate level, 1 (fast) to 9 (small).
-    ///   - verify: run a quick verify of the copy (beside the compression); when
-    ///     false the manifest says `skipped`.
-    ///   - recipients: encrypt the snapshot to these, and to those `config`
-    ///     sets for the location (`LocationRecipients.sealing`); then nothing
-    ///     readable is ever written to the location, not even for a moment:
-    ///     the copy and the plain snapshot stay beside the company file.
-    ///   - config: the owner's recipients per location; nil reads this
-    ///     machine's (`RecipientsConfig.load`).
-    ///   - key: this machine's `ManifestKey`, whose HMAC of the manifest goes
-    ///     in its `hmac` field (restore believes no other's `verify: clean`).
-    ///   - wait: how long to wait for another program's lock (a write
-    ///     transaction, `locking_mode=EXCLUSIVE`) before refusing with
-    ///     `CompanyFileError.locked`: busy is never taken for unreadable.
-    /// - Throws: `RecipientsError` before any work when the location's
+    /// - Throws: `RecipientsError` before any work when the store's
     ///   `.ledger-recipients` differs from the owner's recipients, or when the
-    ///   snapshot would be plain in a location holding encrypted ones.
-    public static func take(of file: String, into location: SnapshotStore, kind: SnapshotKind, level: Int = 6,
-                            verify: Bool = true, recipients: SnapshotRecipients = SnapshotRecipients(),
-                            config: RecipientsConfig? = nil, signing key: ManifestKey? = nil,
-                            wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> Snapshot {
+    ///   snapshot would be plain in a store holding encrypted ones.
+    public static func take(_ request: SnapshotRequest, into store: SnapshotStore) throws -> Snapshot {
+        if let copy = request.copy { return try take(from: copy, request, into: store) }
+        let file = request.file
         let header = try FileHeader.read(path: file)
         guard header.isCompanyFile else { throw CompanyFileError.notCompanyFile(path: file) }
-        try location.prepare()
-        let config = try config ?? RecipientsConfig.load()
-        let sealing = try LocationRecipients.sealing(given: recipients, at: location, config: config)
-        // Before the work; checked again under the location's lock, where it counts.
-        try LocationRecipients.refusePlain(sealing, into: location, configPath: config.path)
-        let staged = privateStaging(for: file, into: location, sealing: sealing)
-        removeLeftovers(of: file, into: location)
+        try store.prepare()
+        let config = try request.config ?? RecipientsConfig.load()
+        let sealing = try LocationRecipients.sealing(given: request.recipients, at: store, config: config)
+        // Before the work; checked again under the store's lock, where it counts.
+        try LocationRecipients.refusePlain(sealing, into: store, configPath: config.path)
+        let staged = privateStaging(for: file, into: store, sealing: sealing)
+        removeLeftovers(of: file, into: store)
         let copy = AtomicFile.temporaryPath(beside: staged, purpose: "copy.partial")
         defer { AtomicFile.removeDatabaseFiles(at: copy) }
-        let readable = try PrivateCopy.make(of: file, to: copy, wait: wait)
-        return try take(copyAt: copy, readable: readable, company: readable ? PrivateCopy.companyName(in: copy) : nil, of: file,
-                        formatVersion: header.userVersion, into: location, kind: kind, level: level, verify: verify,
-                        sealing: sealing, config: config, signing: key, now: now)
+        let readable = try PrivateCopy.make(of: file, to: copy, wait: request.wait)
+        var resolved = request
+        resolved.config = config
+        resolved.sealing = sealing
+        let made = SnapshotRequest.Copy(path: copy, readable: readable,
+                                        company: readable ? PrivateCopy.companyName(in: copy) : nil,
+                                        formatVersion: header.userVersion)
+        return try take(from: made, resolved, into: store)
     }
 
-    /// What a snapshot into `location` is encrypted to (`LocationRecipients.sealing`),
-    /// for a caller that takes one from its own private copy (`take(copyAt:…)`)
+    /// What a snapshot into `store` is encrypted to (`LocationRecipients.sealing`),
+    /// for a caller that takes one from its own private copy (`SnapshotRequest.copy`)
     /// and would refuse before its work.
-    static func sealing(for location: SnapshotStore, given: SnapshotRecipients = SnapshotRecipients(),
+    static func sealing(for store: SnapshotStore, given: SnapshotRecipients = SnapshotRecipients(),
                         config: RecipientsConfig? = nil) throws -> SnapshotRecipients {
         let config = try config ?? RecipientsConfig.load()
-        let sealing = try LocationRecipients.sealing(given: given, at: location, config: config)
-        try LocationRecipients.refusePlain(sealing, into: location, configPath: config.path)
+        let sealing = try LocationRecipients.sealing(given: given, at: store, config: config)
+        try LocationRecipients.refusePlain(sealing, into: store, configPath: config.path)
         return sealing
     }
 
     /// Where the private copy and the plain snapshot of `file` are made: the
-    /// location's staging folder, or, when the snapshot is encrypted, beside
+    /// store's staging folder, or, when the snapshot is encrypted, beside
     /// the company file (a readable copy never touches the backup's disk).
-    private static func privateStaging(for file: String, into location: SnapshotStore, sealing: SnapshotRecipients) -> String {
+    private static func privateStaging(for file: String, into store: SnapshotStore,
+                                       sealing: SnapshotRecipients) -> String {
         let name = URL(fileURLWithPath: file).lastPathComponent
-        return (sealing.isEmpty ? location.stagingFolder(for: file) : URL(fileURLWithPath: file).deletingLastPathComponent().path) + "/" + name
+        let beside = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        let folder = sealing.isEmpty ? store.stagingFolder(for: file) : beside
+        return folder + "/" + name
     }
 
     /// Removes what killed backups of `file` left in either staging folder.
-    private static func removeLeftovers(of file: String, into location: SnapshotStore) {
+    private static func removeLeftovers(of file: String, into store: SnapshotStore) {
         let name = URL(fileURLWithPath: file).lastPathComponent
-        for folder in Set([location.stagingFolder(for: file), URL(fileURLWithPath: file).deletingLastPathComponent().path]) {
+        for folder in Set([store.stagingFolder(for: file), URL(fileURLWithPath: file).deletingLastPathComponent().path]) {
             AtomicFile.removeLeftovers(beside: folder + "/" + name, purposes: ["copy.partial", "snapshot.partial", "sealed.partial"])
         }
     }
 
-    /// Takes a snapshot of `file` from `copy`, a private copy made by
-    /// `PrivateCopy.make`, which the caller keeps and removes. Without `verify` the
-    /// copy's bytes are only read, not opened with SQLite, so the caller may
-    /// read it with SQLite meanwhile.
-    /// - Parameter threads: how many threads compress (nil: one per core).
-    /// - Parameter sealing: what `sealing(for:)` gave; nil works it out here.
-    static func take(copyAt copy: String, readable copied: Bool, company: String?, of file: String, formatVersion: Int,
-                     into location: SnapshotStore, kind: SnapshotKind, level: Int = 6, verify: Bool,
-                     sealing resolved: SnapshotRecipients? = nil, config: RecipientsConfig? = nil, signing key: ManifestKey? = nil,
-                     threads: Int? = nil,
-                     now: Date) throws -> Snapshot {
-        try location.prepare()
-        let sealing = try resolved ?? Self.sealing(for: location, config: config)
-        return try location.exclusively {
+    /// Takes the snapshot from `copy`, under the store's lock.
+    private static func take(from copy: SnapshotRequest.Copy, _ request: SnapshotRequest,
+                             into store: SnapshotStore) throws -> Snapshot {
+        try store.prepare()
+        let sealing = try request.sealing ?? Self.sealing(for: store, config: request.config)
+        return try store.exclusively {
             // Under the lock: no encrypted snapshot can appear between this look and the plain one's publishing.
-            try LocationRecipients.refusePlain(sealing, into: location, configPath: config?.path ?? RecipientsConfig.path())
-            return try take(copyAt: copy, readable: copied, company: company, of: file, formatVersion: formatVersion,
-                     holding: location, kind: kind, level: level, verify: verify, sealing: sealing, signing: key,
-                     threads: threads, now: now)
+            try LocationRecipients.refusePlain(sealing, into: store,
+                                               configPath: request.config?.path ?? RecipientsConfig.path())
+            return try compress(copy, request, sealing: sealing, holding: store)
         }
     }
 
-    private static func take(copyAt copy: String, readable copied: Bool, company: String?, of file: String, formatVersion: Int,
-                             holding location: SnapshotStore, kind: SnapshotKind, level: Int, verify: Bool,
-                             sealing: SnapshotRecipients, signing key: ManifestKey?, threads: Int? = nil,
-                             now: Date) throws -> Snapshot {
-        let manifest = Manifest(createdAt: Timestamp.string(from: now), kind: kind, company: company,
-                                source: URL(fileURLWithPath: file).lastPathComponent, formatVersion: formatVersion,
-                                databaseBytes: 0, databaseSha256: "", verify: "skipped", counts: nil, splitSum: nil)
-        guard copied && verify else {
-            return try write(copy, of: file, manifest: manifest, into: location, sealing: sealing, signing: key, level: level,
-                             threads: threads, now: now) { _ in }
+    /// Compresses `copy` into a snapshot in `store`, whose lock is held,
+    /// verifying the copy meanwhile when `request` asks and SQLite can read it.
+    private static func compress(_ made: SnapshotRequest.Copy, _ request: SnapshotRequest, sealing: SnapshotRecipients,
+                                 holding store: SnapshotStore) throws -> Snapshot {
+        let copy = made.path
+        let manifest = Manifest(createdAt: Timestamp.string(from: request.now), kind: request.kind,
+                                company: made.company, source: URL(fileURLWithPath: request.file).lastPathComponent,
+                                formatVersion: made.formatVersion, databaseBytes: 0, databaseSha256: "",
+                                verify: "skipped", counts: nil, splitSum: nil)
+        guard made.readable && request.verify else {
+            return try write(copy, manifest: manifest, request, sealing: sealing, into: store) { _ in }
         }
         // The quick verify of the copy runs while the copy is compressed; the
         // worker is waited for before this returns, so it never outlives the
@@ -144,8 +116,8 @@ public enum SnapshotWriter {
         }, during: { checking in
             // The compression yields to the verify, whose end completes the
             // manifest (and starts an upload to object storage).
-            try write(copy, of: file, manifest: manifest, into: location, sealing: sealing, signing: key, level: level,
-                      threads: threads, now: now, relay: relay, yielding: true) { manifest in
+            try write(copy, manifest: manifest, request, sealing: sealing, into: store, relay: relay,
+                      yielding: true) { manifest in
                 let checked = try checking.wait().get()
                 guard checked.databaseSha256 == manifest.databaseSha256, checked.databaseBytes == manifest.databaseBytes else {
                     throw BackupError.compression("the private copy changed while it was compressed; try the backup again")
@@ -189,11 +161,12 @@ public enum SnapshotWriter {
     /// from the compression pass, the verify runs beside it), so the header's
     /// comment is reserved with room to spare and written over at the end;
     /// `finish` completes the manifest once the data is written.
-    private static func write(_ copy: String, of file: String, manifest: Manifest, into location: SnapshotStore,
-                              sealing: SnapshotRecipients, signing key: ManifestKey?, level: Int, threads: Int?, now: Date,
-                              relay: ManifestRelay? = nil,
-                              yielding: Bool = false,
+    private static func write(_ copy: String, manifest: Manifest, _ request: SnapshotRequest,
+                              sealing: SnapshotRecipients, into store: SnapshotStore,
+                              relay: ManifestRelay? = nil, yielding: Bool = false,
                               finish: (inout Manifest) throws -> Void) throws -> Snapshot {
+        let (file, key, now, threads) = (request.file, request.signing, request.now, request.threads)
+        let level = request.level
         // Room in the header for the longest digest, counts and verify word the final manifest can hold.
         var manifest = manifest
         let placeholder = try manifest.commentText()
@@ -209,7 +182,7 @@ public enum SnapshotWriter {
         }
         guard sealing.isEmpty else {
             // Encrypted in the compression pipeline: no plain snapshot is ever written anywhere.
-            let sealed = AtomicFile.temporaryPath(beside: location.stagingFolder(for: file) + "/" + manifest.source, purpose: "sealed.partial")
+            let sealed = AtomicFile.temporaryPath(beside: store.stagingFolder(for: file) + "/" + manifest.source, purpose: "sealed.partial")
             defer { unlink(sealed) }
             do {
                 let writer = try AgeFile.Writer(to: sealed, for: sealing)
@@ -227,11 +200,11 @@ public enum SnapshotWriter {
             } catch let error as SystemCallError {
                 throw BackupError.cannotWrite(path: error.path, reason: error.reason)
             }
-            return try location.publish(sealed, manifest: manifest, at: now, encrypted: true)
+            return try store.publish(sealed, manifest: manifest, at: now, encrypted: true)
         }
-        let partial = AtomicFile.temporaryPath(beside: location.stagingFolder(for: file) + "/" + manifest.source, purpose: "snapshot.partial")
+        let partial = AtomicFile.temporaryPath(beside: store.stagingFolder(for: file) + "/" + manifest.source, purpose: "snapshot.partial")
         defer { unlink(partial) }
-        return try location.publish(writing: partial, source: manifest.source, at: now) { feed in
+        return try store.publish(writing: partial, source: manifest.source, at: now) { feed in
             relay?.attach(feed)
             let descriptor: Int32
             do {

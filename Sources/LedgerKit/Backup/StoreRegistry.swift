@@ -8,8 +8,8 @@ public enum StoreRegistry {
     /// The store `text` names.
     /// - Parameter environment: where object storage's configuration comes
     ///   from (docs/snapshots.md: the AWS CLI's variables and files).
-    public static func open(_ text: String,
-                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any ByteStore {
+    public static func open(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws -> any ByteStore {
         if let location = try S3Location(text) {
             return S3Store(location, configuration: try S3Configuration.resolve(environment: environment))
         }
@@ -21,7 +21,8 @@ public enum StoreRegistry {
     public static func holder(of path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws -> (store: any ByteStore, name: String) {
         if let location = try S3Location(path) {
-            return (S3Store(location.parent, configuration: try S3Configuration.resolve(environment: environment)), location.name)
+            let configuration = try S3Configuration.resolve(environment: environment)
+            return (S3Store(location.parent, configuration: configuration), location.name)
         }
         let url = URL(fileURLWithPath: path)
         return (FolderStore(url.deletingLastPathComponent().path), url.lastPathComponent)

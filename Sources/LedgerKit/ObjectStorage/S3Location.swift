@@ -1,6 +1,6 @@
 import Foundation
 
-/// A place in S3-compatible object storage: `s3://BUCKET/PREFIX` (SPEC §4).
+/// A place in S3-compatible object storage: `s3://BUCKET/PREFIX` (docs/snapshots.md).
 public struct S3Location: Sendable, Equatable, CustomStringConvertible {
     public let bucket: String
     /// The key prefix of the snapshots, without a trailing `/` ("" for the bucket's top).

@@ -124,9 +124,11 @@ public enum Rebuilder {
             // On one thread behind the rebuild's: the snapshot is needed only at
             // the end, and fills the time the rebuild leaves a core idle.
             SystemCalls.lowerThreadPriority()
-            return try SnapshotWriter.take(copyAt: source, readable: readable, company: company, of: path,
-                                           formatVersion: formatVersion, into: backups, kind: .preRebuild,
-                                           level: snapshotLevel, verify: false, sealing: sealing, threads: 1, now: options.now)
+            var request = SnapshotRequest(of: path, kind: .preRebuild, level: snapshotLevel, verify: false, now: options.now)
+            request.copy = SnapshotRequest.Copy(path: source, readable: readable, company: company, formatVersion: formatVersion)
+            request.sealing = sealing
+            request.threads = 1
+            return try SnapshotWriter.take(request, into: backups)
         }, during: { snapshotting in
             try rebuildCopy(of: path, file: file, source: source, readable: readable, options: options, started: started,
                             identity: identity, snapshot: { try snapshotting.wait().get() }, progress: progress)

@@ -2,7 +2,7 @@ import Foundation
 
 /// Files that hold the books (private copies, working files, staging and
 /// decrypted files): mode 0600 whatever the umask, so that no other user of
-/// the machine reads a company's books from a file the tool made (SPEC §4).
+/// the machine reads a company's books from a file the tool made (docs/snapshots.md).
 enum PrivateFile {
     /// Creates the empty file `path`, mode exactly 0600, never over an
     /// existing file nor through a symbolic link. SQLite gives a database's

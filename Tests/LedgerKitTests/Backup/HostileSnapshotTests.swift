@@ -91,8 +91,8 @@ import Testing
     @Test func onlyThisMachinesSignatureSkipsTheVerify() throws {
         let (path, _) = try target()
         let key = ManifestKey.random()
-        let signed = try SnapshotWriter.take(of: path, into: folder.file("b"), kind: .manual, signing: key,
-                                             now: Timestamp.parse("2026-11-21T02:00:00Z")!)
+        let signed = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, signing: key,
+                                             now: Timestamp.parse("2026-11-21T02:00:00Z")!), into: SnapshotStore.open(folder.file("b")))
         #expect(signed.manifest.map(key.signed) == true)
         let trusted = try restoring(signed, to: folder.file("one.db"), key: key)
         #expect(trusted.verify == "clean" && !trusted.verifiedNow)
@@ -106,8 +106,8 @@ import Testing
         let (path, _) = try target()
         let key = ManifestKey.random()
         try Damage.apply(to: path) { db in try db.execute(sql: "UPDATE splits SET amount = amount + 1 WHERE id = 1") }
-        let genuine = try SnapshotWriter.take(of: path, into: folder.file("b"), kind: .manual, signing: key,
-                                              now: Timestamp.parse("2026-11-21T02:00:00Z")!)
+        let genuine = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, signing: key,
+                                              now: Timestamp.parse("2026-11-21T02:00:00Z")!), into: SnapshotStore.open(folder.file("b")))
         let manifest = try #require(genuine.manifest)
         #expect(manifest.verify == "findings" && key.signed(manifest))
         var forged = manifest

@@ -128,11 +128,11 @@ import Testing
         let path = try Damage.sample(in: folder, name: "acme.db", transactions: 20)
         let backups = folder.file("backups")
         let none = try config("")
-        _ = try SnapshotWriter.take(of: path, into: backups, kind: .manual, config: none)
-        let sealed = try SnapshotWriter.take(of: path, into: backups, kind: .manual, recipients: SnapshotRecipients(recipients: [office]),
-                                             config: none)
+        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, config: none), into: SnapshotStore.open(backups))
+        let sealed = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, recipients: SnapshotRecipients(recipients: [office]),
+                                             config: none), into: SnapshotStore.open(backups))
         let before = try FileManager.default.contentsOfDirectory(atPath: backups).sorted()
-        #expect(refusal { _ = try SnapshotWriter.take(of: path, into: backups, kind: .manual, config: none) }
+        #expect(refusal { _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, config: none), into: SnapshotStore.open(backups)) }
             == .plainAmongEncrypted(location: backups, example: URL(fileURLWithPath: sealed.path).lastPathComponent, configPath: none.path))
         // Nor a pre-rebuild one: refused before any work, the file untouched.
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -141,7 +141,7 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: backups).sorted() == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".") } == [])
         // With the owner's recipients, it is encrypted there.
-        let again = try SnapshotWriter.take(of: path, into: backups, kind: .manual, config: try config("\(backups) \(office.text)"))
+        let again = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, config: try config("\(backups) \(office.text)")), into: SnapshotStore.open(backups))
         #expect(again.encrypted)
     }
 

@@ -22,8 +22,8 @@ import Testing
     /// A real snapshot file of a sample company, taken into a local folder.
     private func snapshotFile(transactions: Int = 1_500) throws -> Snapshot {
         let path = try Damage.sample(in: folder, transactions: transactions)
-        return try SnapshotWriter.take(of: path, into: folder.file("local"), kind: .manual,
-                                       now: Timestamp.parse("2026-11-21T02:00:00Z")!)
+        return try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual,
+                                       now: Timestamp.parse("2026-11-21T02:00:00Z")!), into: SnapshotStore.open(folder.file("local")))
     }
 
     private func contents(_ path: String) throws -> Data {

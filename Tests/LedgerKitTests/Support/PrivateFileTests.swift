@@ -96,9 +96,9 @@ import Testing
             #expect(mode(salvaged) == 0o600)
 
             let identity = AgeIdentity.generate()
-            let sealed = try SnapshotWriter.take(of: path, into: folder.file("sealed"), kind: .manual,
+            let sealed = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual,
                                                  recipients: SnapshotRecipients(recipients: [identity.recipient]),
-                                                 config: RecipientsConfig.none(environment: [:]))
+                                                 config: RecipientsConfig.none(environment: [:])), into: SnapshotStore.open(folder.file("sealed")))
             let plain = folder.file("plain.gz")
             try SnapshotSealing.decrypt(sealed.path, to: plain, with: SnapshotIdentities(identities: [identity]), path: sealed.path)
             #expect(mode(plain) == 0o600 && mode(sealed.path) == 0o600)
