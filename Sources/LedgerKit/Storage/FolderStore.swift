@@ -45,9 +45,10 @@ public struct FolderStore: ByteStore {
         } catch {
             throw FileError.cannotRead(path: folder, reason: "its names cannot be listed")
         }
-        return names.filter { $0.hasPrefix(prefix) }.sorted().compactMap { name in
-            // A file gone since the listing is not listed.
-            try? entry(name)
+        // A name whose file cannot be looked at (a dangling link, a file gone
+        // since) is listed with no bytes: the caller says it cannot be read.
+        return names.filter { $0.hasPrefix(prefix) }.sorted().map { name in
+            ((try? entry(name)) ?? nil) ?? StoredObject(name: name, size: 0)
         }
     }
 

@@ -39,6 +39,14 @@ import Testing
         #expect(try store.read("a", range: 20...30).isEmpty)
     }
 
+    @Test func aNameThatCannotBeLookedAtIsListedWithNoBytes() throws {
+        let store = FolderStore(folder.file("store"))
+        try store.prepare()
+        #expect(symlink(folder.file("nowhere"), store.path(of: "dangling")) == 0)
+        #expect(try store.list(prefix: "") == [StoredObject(name: "dangling", size: 0)])
+        #expect(try store.entry("dangling") == nil)
+    }
+
     @Test func namesOutsideTheFolderAreNotItsObjects() throws {
         let store = FolderStore(folder.file("store"))
         #expect(try store.name(at: folder.file("elsewhere/a")) == nil)
