@@ -82,7 +82,7 @@ final class RepairContext {
     /// `AND key IN (the suspects of table)` when the repairs look at the
     /// suspects alone, else nothing: for a repair's own selection of rows.
     func amongSuspects(_ table: String, key: String) -> String {
-        onlySuspects ? Suspects.restriction(of: table, key: key).map { "AND \($0)" } ?? "" : ""
+        onlySuspects ? Catalog.suspectRestriction(of: table, key: key).map { "AND \($0)" } ?? "" : ""
     }
 
     /// `json_object(…)` of every column of `table` for the row aliased `alias`.

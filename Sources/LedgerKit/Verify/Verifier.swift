@@ -429,7 +429,7 @@ struct LogicalRun: Sendable {
             select += check.columns
             conditions.append("check_\(index)")
         }
-        let onlySuspects = suspects != nil && Suspects.scannedTables.contains(scan.table)
+        let onlySuspects = suspects != nil && Catalog.suspectTables.contains(scan.table)
             ? " WHERE \(scan.key) IN (SELECT id FROM temp.suspect_\(scan.table))" : ""
         let sql = "SELECT * FROM (SELECT " + select.joined(separator: ", ") + " FROM \(scan.table) \(scan.alias) "
             + joins.sorted().map { scan.joins[$0]!.sql }.joined(separator: " ") + onlySuspects + ") WHERE "

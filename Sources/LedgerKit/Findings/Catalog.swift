@@ -159,6 +159,17 @@ final class TransactionDescriber {
 enum Catalog {
     static let receivablePayable = "('accounts_receivable', 'accounts_payable')"
 
+    /// The tables whose scans read only their suspects when the native pass
+    /// ran: it leaves their ids in `temp.suspect_TABLE` (`Suspects.store`).
+    static let suspectTables = ["accounts", "parties", "transactions", "splits", "documents", "document_lines",
+                                "applications", "bank_feed"]
+
+    /// `KEY IN (the suspects of table)`, for SQL that reads `table`'s rows by
+    /// `key`; nil for a table the pass does not leave suspects of.
+    static func suspectRestriction(of table: String, key: String) -> String? {
+        suspectTables.contains(table) ? "\(key) IN (SELECT id FROM temp.suspect_\(table))" : nil
+    }
+
     /// Tables computed once per run from the big tables, shared by many checks:
     /// `sql` over every row, `suspectsOnly` over the rows the native pass left
     /// to the SQL (`Suspects`), whose groups are then whole for every key a
@@ -354,7 +365,7 @@ extension Catalog {
                 guard (check.findingTable ?? scanTable) == table else { return nil }
                 let scan = scan(scanTable)
                 let joins = uses.sorted().map { scan.joins[$0]!.sql }.joined(separator: " ")
-                let among = onlySuspects ? Suspects.restriction(of: scanTable, key: scan.key).map { "\($0) AND " } ?? "" : ""
+                let among = onlySuspects ? Catalog.suspectRestriction(of: scanTable, key: scan.key).map { "\($0) AND " } ?? "" : ""
                 return "SELECT \(scan.key) AS row_id FROM \(scanTable) \(scan.alias) \(joins) WHERE \(among)COALESCE((\(sql)), 0)"
             case .query(let sql, let suspects):
                 guard check.findingTable == table else { return nil }
