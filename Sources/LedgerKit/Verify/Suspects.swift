@@ -1,7 +1,7 @@
 import GRDB
 
 /// The rows that the SQL of the finding catalog must still look at, found by
-/// `BookPass`: every row that may fail a check, and no row that surely passes.
+/// `NativePass`: every row that may fail a check, and no row that surely passes.
 struct Suspects: Sendable, Equatable {
     /// Row keys of each scanned table whose rows may fail one of its checks
     /// (for `documents`, transaction ids).
