@@ -45,6 +45,7 @@ public enum CompanyFileError: LocalizedError, Equatable, Sendable {
         }
     }
 
+    /// The whole message: the file's path and what is wrong with it.
     public var errorDescription: String? {
         switch self {
         case .notFound(let path):
