@@ -5,6 +5,7 @@ public enum Severity: String, Codable, Sendable, Comparable {
     /// Suspicious; a person should look.
     case warning
 
+    /// Errors come before warnings.
     public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs == .error && rhs == .warning }
 }
 
@@ -55,16 +56,20 @@ public enum FindingCode: String, CaseIterable, Codable, Sendable {
 
 /// One problem Verify found: SPEC §2's finding object.
 public struct Finding: Codable, Sendable, Equatable, Hashable {
+    /// The catalog code of the problem.
     public let code: FindingCode
+    /// The code's severity, from the catalog.
     public let severity: Severity
     /// The table the row belongs to; nil when SQLite names no table.
     public let table: String?
     /// The primary key of the row in `table`; nil when no single row is meant.
     public let rowID: Int64?
+    /// Whether `ledger rebuild` repairs it without a person, from the catalog.
     public let repairable: Bool
     /// One line a bookkeeper understands.
     public let message: String
 
+    /// A finding of `code`; its severity and whether it is repairable come from the catalog.
     public init(code: FindingCode, table: String?, rowID: Int64?, message: String) {
         self.code = code
         self.severity = code.severity

@@ -2,11 +2,16 @@ import Foundation
 
 /// What one repair did to one row: SPEC §1's `repair_actions` row.
 public struct RepairAction: Codable, Sendable, Equatable {
+    /// What the repair did to the row: added it, changed it or removed it.
     public enum Kind: String, Codable, Sendable { case insert, update, delete }
 
+    /// The finding code whose repair made the change.
     public let code: FindingCode
+    /// The table of the row.
     public let table: String
+    /// The row's rowid; nil when the record names none.
     public let rowID: Int64?
+    /// Whether the row was inserted, updated or deleted.
     public let action: Kind
     /// JSON of the row before; nil for an insert.
     public let before: String?
@@ -20,6 +25,7 @@ public struct RepairAction: Codable, Sendable, Equatable {
         case code, table, rowID = "row_id", action, before, after, words
     }
 
+    /// A record of one change; `words` is filled in when read back from a file.
     public init(code: FindingCode, table: String, rowID: Int64?, action: Kind, before: String?, after: String?, words: String? = nil) {
         self.code = code
         self.table = table
