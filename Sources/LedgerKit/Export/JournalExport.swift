@@ -15,6 +15,7 @@ public enum ExportError: LocalizedError, Equatable, Sendable {
     case unbalanced(path: String, transaction: Int64)
     case cannotWrite(path: String, reason: String)
 
+    /// What went wrong, in a sentence for the person who asked for the export.
     public var errorDescription: String? {
         switch self {
         case .unbalanced(let path, let transaction):
