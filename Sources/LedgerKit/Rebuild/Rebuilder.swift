@@ -23,6 +23,7 @@ public struct RebuildOptions: Sendable {
     /// from the `backups` folder beside the file (the books' own disk).
     public var trustUnsigned: Bool
 
+    /// Options for a plain rebuild: snapshots in the backup folder beside the file, unsigned ones trusted.
     public init(backupFolder: String? = nil, dryRun: Bool = false, now: Date = Date(),
                 wait: TimeInterval = CompanyFile.lockWait, fromBackups: [String] = [],
                 keys: SnapshotIdentities = SnapshotIdentities(), manifestKey: ManifestKey? = nil, trustUnsigned: Bool = true) {
