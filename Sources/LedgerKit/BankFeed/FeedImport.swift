@@ -21,6 +21,7 @@ public enum FeedError: LocalizedError, Equatable, Sendable {
     case kindMismatch(statement: String, account: String, type: String)
     case unknownStatement(accountID: String, known: [String])
 
+    /// What is wrong and how to put it right, in a bookkeeper's words.
     public var errorDescription: String? {
         switch self {
         case .unknownAccount(let name, let file, let known):
@@ -98,6 +99,7 @@ enum AccountLookup {
 public struct StatementImport: Codable, Sendable {
     /// "checking 1234567 at bank 021000021".
     public let name: String
+    /// Bank, credit card or unknown (a CSV export).
     public let kind: BankStatement.Kind
     /// The account's number at the bank (ACCTID), when the file gives it.
     public let accountID: String?
@@ -119,6 +121,7 @@ public struct StatementImport: Codable, Sendable {
     public let skipped: [RejectedLine]
     /// Lines that cannot be imported; when any statement has some, nothing was added.
     public let rejected: [RejectedLine]
+    /// The statement's ledger balance against the books, when it gives one.
     public let balanceCheck: ImportReport.BalanceCheck?
 
     enum CodingKeys: String, CodingKey {
@@ -129,7 +132,9 @@ public struct StatementImport: Codable, Sendable {
 
 /// What an import did.
 public struct ImportReport: Codable, Sendable {
+    /// The company file imported into, as given.
     public let file: String
+    /// The statement file's name, without its folder.
     public let statement: String
     /// The ledger accounts the statements went to, in file order.
     public let account: String
@@ -146,10 +151,15 @@ public struct ImportReport: Codable, Sendable {
     /// Each statement of the file, in order.
     public let statements: [StatementImport]
 
+    /// A statement's ledger balance against the books' balance on its day.
     public struct BalanceCheck: Codable, Sendable {
+        /// The statement's day, `YYYY-MM-DD`.
         public let date: String
+        /// The balance the statement gives, in cents.
         public let statement: Int64
+        /// The account's balance in the books on that day, in cents.
         public let books: Int64
+        /// Whether the books agree with the bank.
         public var agrees: Bool { statement == books }
     }
 
@@ -174,7 +184,9 @@ public struct ImportReport: Codable, Sendable {
 /// Which ledger account each statement of a file goes to: `--account NAME`
 /// for a file of one statement, `--account ACCTID=NAME` for each of several.
 public struct AccountChoice: Sendable {
+    /// Ledger account names by the bank's account number (ACCTID).
     public var byAccountID: [String: String] = [:]
+    /// The account for a statement no `ACCTID=` names.
     public var plain: String?
 
     /// From `--account` values: `ACCTID=NAME` where ACCTID is one of `accountIDs`, else a plain name.
@@ -188,6 +200,7 @@ public struct AccountChoice: Sendable {
         }
     }
 
+    /// Every statement of the file to `account`.
     public init(account: String) {
         plain = account
     }
