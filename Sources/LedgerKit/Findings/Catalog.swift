@@ -47,6 +47,13 @@ struct Scan: Sendable {
     let key: String
     /// The joins checks can use, by alias: the tables they need and their SQL.
     let joins: [String: (needs: [Need], sql: String)]
+
+    /// The SQL of the join `alias`; a check that uses a join its scan lacks
+    /// is a mistake in the catalog.
+    func joinSQL(_ alias: String) -> String {
+        guard let join = joins[alias] else { preconditionFailure("the scan of \(table) has no join \(alias)") }
+        return join.sql
+    }
 }
 
 /// How to find the rows of one finding code in one table (a `FindingEntry`
@@ -325,7 +332,13 @@ enum Catalog {
         Scan(table: "repair_actions", alias: "ra", key: "ra.id", joins: [:]),
     ]
 
-    static func scan(_ table: String) -> Scan { scans.first { $0.table == table }! }
+    /// The scan of `table`; every table a check scans has one.
+    static func scan(_ table: String) -> Scan {
+        guard let scan = scans.first(where: { $0.table == table }) else {
+            preconditionFailure("the catalog has no scan of \(table)")
+        }
+        return scan
+    }
 
     /// Every check of the finding catalog with its code, in the entries' order.
     static let checks: [CatalogCheck] = FindingCatalog.entries.flatMap { entry in
@@ -364,7 +377,7 @@ extension Catalog {
             case .condition(let scanTable, let uses, let sql):
                 guard (check.findingTable ?? scanTable) == table else { return nil }
                 let scan = scan(scanTable)
-                let joins = uses.sorted().map { scan.joins[$0]!.sql }.joined(separator: " ")
+                let joins = uses.sorted().map(scan.joinSQL).joined(separator: " ")
                 let among = onlySuspects ? Catalog.suspectRestriction(of: scanTable, key: scan.key).map { "\($0) AND " } ?? "" : ""
                 return "SELECT \(scan.key) AS row_id FROM \(scanTable) \(scan.alias) \(joins) WHERE \(among)COALESCE((\(sql)), 0)"
             case .query(let sql, let suspects):

@@ -97,7 +97,7 @@ struct LogicalRun: Sendable {
         let onlySuspects = suspects != nil && Catalog.suspectTables.contains(scan.table)
             ? " WHERE \(scan.key) IN (SELECT id FROM temp.suspect_\(scan.table))" : ""
         let sql = "SELECT * FROM (SELECT " + select.joined(separator: ", ") + " FROM \(scan.table) \(scan.alias) "
-            + joins.sorted().map { scan.joins[$0]!.sql }.joined(separator: " ") + onlySuspects + ") WHERE "
+            + joins.sorted().map(scan.joinSQL).joined(separator: " ") + onlySuspects + ") WHERE "
             + conditions.joined(separator: " OR ") + " ORDER BY ledger_row_key"
         do {
             let rows = try Row.fetchCursor(db, sql: sql)

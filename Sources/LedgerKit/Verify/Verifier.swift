@@ -145,9 +145,11 @@ public enum Verifier {
 
     /// Each finding once, in catalog order, then by table and row.
     static func inCatalogOrder(_ findings: [Finding]) -> [Finding] {
+        // Every code is in `allCases`: the default is never used.
         let order = Dictionary(uniqueKeysWithValues: FindingCode.allCases.enumerated().map { ($1, $0) })
         return Array(Set(findings)).sorted {
-            (order[$0.code]!, $0.table ?? "", $0.rowID ?? -1, $0.message) < (order[$1.code]!, $1.table ?? "", $1.rowID ?? -1, $1.message)
+            (order[$0.code, default: 0], $0.table ?? "", $0.rowID ?? -1, $0.message)
+                < (order[$1.code, default: 0], $1.table ?? "", $1.rowID ?? -1, $1.message)
         }
     }
 
