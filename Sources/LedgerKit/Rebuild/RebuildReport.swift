@@ -325,10 +325,15 @@ public struct RebuildProgress: Sendable {
 
 /// Why a rebuild did not replace the file. The file is untouched in every case.
 public enum RebuildError: LocalizedError, Equatable, Sendable {
+    /// Another program has the file open.
     case inUse(path: String)
+    /// Another program changed the file while rebuild worked on its copy.
     case changedMeanwhile(path: String)
+    /// SQLite cannot read even the list of tables: nothing can be salvaged.
     case unsalvageable(path: String, detail: String)
+    /// Repairable findings were left after the repairs: a defect to report.
     case incomplete(path: String, left: Int, first: String)
+    /// There is no room, or no permission, for a copy beside the file.
     case cannotWrite(path: String, reason: String)
     /// SQLite refused one of the rebuild's own copies of the file (removed since).
     case copyUnusable(path: String, reason: String)
