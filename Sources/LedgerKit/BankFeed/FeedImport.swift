@@ -3,22 +3,33 @@ import GRDB
 
 /// Why a bank-feed command could not do its work. The file is unchanged in every case.
 public enum FeedError: LocalizedError, Equatable, Sendable {
+    /// No account has the name or number a person gave; `known` lists those of the kind needed.
     case unknownAccount(name: String, file: String, known: [String])
+    /// The account named is of a type the command cannot use; `wanted` says which it needs.
     case wrongAccountType(name: String, type: String, wanted: String)
+    /// The file has damage the command cannot work around (`reason` says what): rebuild it first.
     case needsRebuild(path: String, reason: String)
+    /// No bank feed line has these ids.
     case unknownLines([Int64])
+    /// `feed exclude` of a line added to the books, whose transaction would be left behind.
     case lineAdded(line: Int64, transaction: String, file: String)
     /// `feed add` of a line that is not new; `transaction` names the one it is linked to.
     case lineNotNew(line: Int64, status: String, file: String, transaction: String?)
+    /// `feed add` told to book a line's other side to the line's own account.
     case sameAccount(line: Int64, account: String)
     /// `feed unmatch` of a line that is neither matched nor added.
     case notLinked(line: Int64, status: String)
     /// `feed include` of a line that is matched or added.
     case notExcluded(line: Int64, status: String)
+    /// The statement's currency is not the books'.
     case currency(statement: String, company: String)
+    /// A file of several statements without an account for each.
     case severalStatements(file: String, statements: [String], example: String)
+    /// A brokerage's investment statement, which ledger does not import.
     case investment(statement: String)
+    /// A card statement for a bank account or the reverse, without `--force`.
     case kindMismatch(statement: String, account: String, type: String)
+    /// An `ACCTID=NAME` for an account number the file has no statement of.
     case unknownStatement(accountID: String, known: [String])
 
     /// What is wrong and how to put it right, in a bookkeeper's words.

@@ -155,6 +155,7 @@ public struct StatementFile: Sendable, Equatable {
 public struct AmountStyle: Sendable, Equatable {
     /// The character before the cents.
     public enum Separator: Character, Sendable {
+        /// A point (`12.34`) or a comma (`12,34`).
         case point = ".", comma = ","
     }
 
@@ -295,10 +296,15 @@ extension Character {
 
 /// Why a statement could not be read at all.
 public enum StatementError: LocalizedError, Equatable, Sendable {
+    /// The statement file cannot be read.
     case unreadable(path: String)
+    /// The file is not a statement ledger reads; `reason` says why.
     case notAStatement(path: String, reason: String)
+    /// An option does not fit the file (a CSV column that is not there, say); the text is the whole message.
     case badOption(String)
+    /// The file is the bank's error reply, not a statement.
     case bankReply(path: String, message: String)
+    /// A file of several statements where one was expected.
     case severalStatements(path: String, names: [String])
 
     /// What is wrong with the statement file and what to do, in a bookkeeper's words.
