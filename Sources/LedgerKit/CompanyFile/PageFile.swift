@@ -11,7 +11,9 @@ final class PageFile {
 
     init(path: String) throws {
         let header = try FileHeader.read(path: path)
-        guard let descriptor = try? SystemCalls.open(path, O_RDONLY) else { throw CompanyFileError.unreadable(path: path) }
+        guard let descriptor = try? SystemCalls.open(path, O_RDONLY) else {
+            throw CompanyFileError.unreadable(path: path)
+        }
         self.descriptor = descriptor
         // A wrecked header may give any page size: one SQLite cannot have is
         // taken for its default, 4096, the size of nearly every company file.
@@ -58,7 +60,9 @@ final class PageFile {
     func tableRoots() -> [(String, Int)] {
         var roots: [(String, Int)] = []
         for number in leaves(from: 1, skipping: []) {
-            guard let bytes = page(number), let rows = rows(ofLeaf: bytes, headerAt: number == 1 ? 100 : 0) else { continue }
+            guard let bytes = page(number), let rows = rows(ofLeaf: bytes, headerAt: number == 1 ? 100 : 0) else {
+                continue
+            }
             for row in rows where row.values.count == 5 {
                 guard case .string("table") = row.values[0].storage, case .string(let name) = row.values[1].storage,
                       case .int64(let root) = row.values[3].storage else { continue }
@@ -135,7 +139,9 @@ final class PageFile {
                     guard key < Int64.max else { break }
                     low = key + 1
                 }
-                if low <= range.upperBound { stack.append((Int(Self.uint32(bytes, header + 8)), low...range.upperBound)) }
+                if low <= range.upperBound {
+                    stack.append((Int(Self.uint32(bytes, header + 8)), low...range.upperBound))
+                }
             default:
                 gaps.append(range)
             }
@@ -188,7 +194,9 @@ final class PageFile {
     /// The values of a record (SQLite's record format, §2.1).
     static func record(_ payload: [UInt8]) -> [DatabaseValue]? {
         var offset = 0
-        guard let headerSize = varint(payload, &offset), headerSize >= 1, Int(headerSize) <= payload.count else { return nil }
+        guard let headerSize = varint(payload, &offset), headerSize >= 1, Int(headerSize) <= payload.count else {
+            return nil
+        }
         var types: [Int64] = []
         while offset < Int(headerSize) {
             guard let type = varint(payload, &offset) else { return nil }

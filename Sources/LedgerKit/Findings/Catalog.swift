@@ -59,6 +59,7 @@ struct Scan: Sendable {
 /// How to find the rows of one finding code in one table (a `FindingEntry`
 /// holds its code's checks).
 struct Check: Sendable {
+    /// Where a check's rows come from.
     enum Source: Sendable {
         /// Rows of `scan` for which `condition` is true; `uses` names the joins it reads.
         case condition(scan: String, uses: [String], sql: String)
@@ -378,7 +379,8 @@ extension Catalog {
                 guard (check.findingTable ?? scanTable) == table else { return nil }
                 let scan = scan(scanTable)
                 let joins = uses.sorted().map(scan.joinSQL).joined(separator: " ")
-                let among = onlySuspects ? Catalog.suspectRestriction(of: scanTable, key: scan.key).map { "\($0) AND " } ?? "" : ""
+                let restriction = onlySuspects ? Catalog.suspectRestriction(of: scanTable, key: scan.key) : nil
+                let among = restriction.map { "\($0) AND " } ?? ""
                 return "SELECT \(scan.key) AS row_id FROM \(scanTable) \(scan.alias) \(joins) WHERE \(among)COALESCE((\(sql)), 0)"
             case .query(let sql, let suspects):
                 guard check.findingTable == table else { return nil }

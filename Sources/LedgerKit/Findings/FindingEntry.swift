@@ -39,7 +39,8 @@ struct FindingEntry: Sendable {
     let checks: [Check]
     let remedy: Remedy
 
-    init(_ code: FindingCode, _ severity: Severity, title: String, nativePass: NativePassCoverage, checks: [Check], remedy: Remedy) {
+    init(_ code: FindingCode, _ severity: Severity, title: String, nativePass: NativePassCoverage, checks: [Check],
+         remedy: Remedy) {
         self.code = code
         self.severity = severity
         self.title = title

@@ -26,7 +26,8 @@ public struct RepairAction: Codable, Sendable, Equatable {
     }
 
     /// A record of one change; `words` is filled in when read back from a file.
-    public init(code: FindingCode, table: String, rowID: Int64?, action: Kind, before: String?, after: String?, words: String? = nil) {
+    public init(code: FindingCode, table: String, rowID: Int64?, action: Kind, before: String?, after: String?,
+                words: String? = nil) {
         self.code = code
         self.table = table
         self.rowID = rowID

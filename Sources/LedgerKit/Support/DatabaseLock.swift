@@ -17,7 +17,8 @@ enum DatabaseLock {
         defer { SystemCalls.close(descriptor) }
         // SQLite's PENDING_BYTE; RESERVED and SHARED follow.
         let start: Int64 = 0x4000_0000, length: Int64 = 512
-        guard (try? SystemCalls.tryLock(descriptor, from: start, length: length, path: path)) == true else { return false }
+        let locked = try? SystemCalls.tryLock(descriptor, from: start, length: length, path: path)
+        guard locked == true else { return false }
         defer { SystemCalls.unlock(descriptor, from: start, length: length) }
         try work()
         return true

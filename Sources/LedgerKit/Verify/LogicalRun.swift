@@ -42,7 +42,9 @@ struct LogicalRun: Sendable {
                 try runScan(Catalog.scan(table), describer: describer, db: db)
             case .query(let index):
                 let check = Catalog.checks[index]
-                guard case .query(let query, let limit) = check.source, check.needs.allSatisfy(available.contains) else { continue }
+                guard case .query(let query, let limit) = check.source, check.needs.allSatisfy(available.contains) else {
+                    continue
+                }
                 let sql = suspects != nil && limit != nil
                     ? "SELECT * FROM (\(query)) WHERE row_id IN (SELECT id FROM \(limit ?? ""))" : query
                 do {
@@ -58,7 +60,8 @@ struct LogicalRun: Sendable {
                 }
             case .counts:
                 if available.contains(.table("company")) {
-                    company = (try? String.fetchOne(db, sql: "SELECT name FROM company WHERE id = 1 AND typeof(name) = 'text'")) ?? nil
+                    let sql = "SELECT name FROM company WHERE id = 1 AND typeof(name) = 'text'"
+                    company = (try? String.fetchOne(db, sql: sql)) ?? nil
                 }
                 for table in ["accounts", "transactions", "splits"] where available.contains(.table(table)) {
                     do {

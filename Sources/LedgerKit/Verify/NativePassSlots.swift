@@ -1,5 +1,6 @@
 import GRDB
 
+/// Where the pass keeps each row of a table in its arrays.
 extension NativePass {
     /// The slots of a table's rows in the pass's arrays: `id - lowest` when the
     /// ids are dense, a hash map when they are not.

@@ -11,6 +11,7 @@ private func code(of kind: TransactionKind) -> UInt8 {
 private let kindInvoice = code(of: .invoice), kindBill = code(of: .bill)
 private let kindPayment = code(of: .payment), kindBillPayment = code(of: .billPayment)
 
+/// The pass over one file, and the records of rows it keeps.
 extension NativePass {
     /// What the pass keeps about a transaction's row.
     struct TransactionFlags: OptionSet {

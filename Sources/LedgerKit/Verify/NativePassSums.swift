@@ -1,5 +1,6 @@
 import GRDB
 
+/// The sums the pass adds up, as the checks' SQL adds them.
 extension NativePass {
     /// A sum of amounts as the SQL of the checks makes it: amounts of at most
     /// `Money.limit` cents either way added, NULL skipped, anything else marking

@@ -18,12 +18,19 @@ enum WorkUnit: Sendable {
     static func lanes() -> (first: [WorkUnit], second: [WorkUnit], shared: [WorkUnit]) {
         var first: [WorkUnit] = [], second: [WorkUnit] = [], shared: [WorkUnit] = []
         func place(_ unit: WorkUnit, staging: [SharedSums]) {
-            if staging.isEmpty { shared.append(unit) } else if staging.contains(secondLaneStaging) { second.append(unit) } else { first.append(unit) }
+            if staging.isEmpty {
+                shared.append(unit)
+            } else if staging.contains(secondLaneStaging) {
+                second.append(unit)
+            } else {
+                first.append(unit)
+            }
         }
         for (index, staging) in Catalog.staging.enumerated() { place(.staging(index), staging: [staging.sums]) }
         let biggestFirst = ["splits", "bank_feed", "applications", "document_lines"]
         let scans = Catalog.scans.sorted {
-            (biggestFirst.firstIndex(of: $0.table) ?? biggestFirst.count) < (biggestFirst.firstIndex(of: $1.table) ?? biggestFirst.count)
+            (biggestFirst.firstIndex(of: $0.table) ?? biggestFirst.count)
+                < (biggestFirst.firstIndex(of: $1.table) ?? biggestFirst.count)
         }
         for scan in scans {
             var staging: [SharedSums] = []
