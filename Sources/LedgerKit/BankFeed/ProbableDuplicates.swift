@@ -11,8 +11,11 @@ public struct ProbableDuplicate: Codable, Sendable, Equatable {
     public let line: Int64
     /// The line already there that it repeats.
     public let original: Int64
+    /// The lines' day, `YYYY-MM-DD`.
     public let posted: String
+    /// The lines' amount in cents.
     public let amount: Int64
+    /// The new line's payee.
     public let payee: String?
 
     static let prefix = "Probable duplicate of line "

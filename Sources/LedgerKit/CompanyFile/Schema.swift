@@ -13,14 +13,19 @@ public enum Schema {
 
     /// One table or index of the schema.
     public struct Object: Sendable, Hashable {
+        /// Whether the object is a table or an index.
         public enum Kind: String, Sendable { case table, index }
+        /// Whether the object is a table or an index.
         public let kind: Kind
+        /// The object's name in `sqlite_master`.
         public let name: String
         /// The table the object belongs to (the table itself for a table).
         public let table: String
+        /// The `CREATE` statement that makes it.
         public let sql: String
     }
 
+    /// Every table of the format, in the order they are created.
     public static let tables: [Object] = [
         table("company", """
             CREATE TABLE company (

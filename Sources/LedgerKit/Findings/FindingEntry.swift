@@ -16,8 +16,8 @@ struct FindingEntry: Sendable {
         case repair(RepairPhase, Int, run: @Sendable (RepairContext) throws -> Void)
     }
 
-    /// Whether the native pass (`BookPass`) judges the rows the code's checks read.
-    enum NativePass: Sendable, Equatable {
+    /// Whether the native pass (`NativePass`) judges the rows the code's checks read.
+    enum NativePassCoverage: Sendable, Equatable {
         /// The pass leaves as suspects every row that may fail these checks;
         /// the SQL then reads only the suspects.
         case judges
@@ -33,13 +33,14 @@ struct FindingEntry: Sendable {
     let severity: Severity
     /// A heading for the group of findings, in a bookkeeper's words.
     let title: String
-    let nativePass: NativePass
+    let nativePass: NativePassCoverage
     /// The checks of the finding catalog that find the code's rows; none when
     /// the structure check (`StructureCheck`) finds them.
     let checks: [Check]
     let remedy: Remedy
 
-    init(_ code: FindingCode, _ severity: Severity, title: String, nativePass: NativePass, checks: [Check], remedy: Remedy) {
+    init(_ code: FindingCode, _ severity: Severity, title: String, nativePass: NativePassCoverage, checks: [Check],
+         remedy: Remedy) {
         self.code = code
         self.severity = severity
         self.title = title

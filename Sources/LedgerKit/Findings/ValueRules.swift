@@ -71,7 +71,7 @@ enum ValueRule: Sendable {
         case .date:
             return "(\(column) IS NOT NULL AND NOT (\(column) GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]' AND \(Self.realDay(column))))"
         case .timestampUsuallyLike(let other):
-            let prefix = column.contains(".") ? String(column[..<column.firstIndex(of: ".")!]) + "." : ""
+            let prefix = column.firstIndex(of: ".").map { String(column[..<$0]) + "." } ?? ""
             return "(\(column) IS NOT \(prefix)\(other) AND \(ValueRule.timestamp.violation(column)))"
         case .timestamp:
             return "(\(column) IS NOT NULL AND NOT (\(column) GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z' AND substr(\(column), 12, 2) < '24' AND \(Self.realDay(column))))"
