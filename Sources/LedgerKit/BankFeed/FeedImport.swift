@@ -217,7 +217,7 @@ public struct AccountChoice: Sendable {
     }
 }
 
-/// Brings a bank's statements into the company file's bank feed (SPEC §1, `bank_feed`).
+/// Brings a bank's statements into the company file's bank feed (docs/company-file.md, `bank_feed`).
 public enum FeedImport {
     /// Adds the lines of one statement to the feed of `account`.
     public static func run(file: String, statement: BankStatement, from statementPath: String, account: String,

@@ -33,7 +33,7 @@ public struct CompanyProfile: Sendable, Equatable {
     }
 }
 
-/// An open company file (SPEC §1).
+/// An open company file (docs/company-file.md).
 ///
 /// Read-only handles never write to the file. Read-write handles have foreign
 /// keys on (GRDB's default) and wait up to `busyTimeout` for other writers.
@@ -53,7 +53,7 @@ public final class CompanyFile: Sendable {
     /// How long an open waits for a lock another program holds.
     public static let busyTimeout: TimeInterval = 3
     /// How long backup, rebuild and restore wait by default for a file another
-    /// program holds locked before they refuse (`--wait`, SPEC §4).
+    /// program holds locked before they refuse (`--wait`, docs/snapshots.md).
     public static let lockWait: TimeInterval = 60
 
     private init(path: String, mode: Mode, formatVersion: Int, database: DatabaseQueue) {

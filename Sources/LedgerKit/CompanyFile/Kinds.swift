@@ -1,4 +1,4 @@
-/// The `accounts.type` values of SPEC §1.
+/// The `accounts.type` values of docs/company-file.md.
 public enum AccountType: String, CaseIterable, Sendable, Codable {
     /// A checking, savings or money market account.
     case bank
@@ -33,13 +33,13 @@ public enum AccountType: String, CaseIterable, Sendable, Codable {
 
 }
 
-/// The `parties.kind` values of SPEC §1.
+/// The `parties.kind` values of docs/company-file.md.
 public enum PartyKind: String, CaseIterable, Sendable, Codable {
     /// Who a name is to the company: someone it sells to, buys from, pays wages to, or none of these.
     case customer, vendor, employee, other
 }
 
-/// The `transactions.kind` values of SPEC §1.
+/// The `transactions.kind` values of docs/company-file.md.
 public enum TransactionKind: String, CaseIterable, Sendable, Codable {
     /// A journal entry, an invoice to a customer, a customer's payment, a bill from a vendor.
     case journal, invoice, payment, bill

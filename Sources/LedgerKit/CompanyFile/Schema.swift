@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// The company file schema of SPEC §1, format version 1, as an ordered list of
+/// The company file schema of docs/company-file.md, format version 1, as an ordered list of
 /// objects so that creation, bulk loading (tables first, indexes last) and the
 /// schema check of Verify all read the one definition.
 public enum Schema {
@@ -185,7 +185,7 @@ public enum Schema {
     /// A column of a table, as SQLite describes it.
     struct Column: Sendable, Equatable {
         let name: String
-        /// The declared type, as SPEC §1 writes it (INTEGER, TEXT).
+        /// The declared type, as docs/company-file.md writes it (INTEGER, TEXT).
         let type: String
         let isInteger: Bool
         let notNull: Bool

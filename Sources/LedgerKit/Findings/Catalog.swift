@@ -4,7 +4,7 @@ import GRDB
 /// set of them (`StructureCheck.schema`'s whole tables and missing indexes,
 /// and the shared sums made so far).
 enum Need: Hashable, Sendable {
-    /// A table of SPEC §1, present with every column.
+    /// A table of docs/company-file.md, present with every column.
     case table(String)
     /// A table of sums computed once per run and shared by many checks.
     case sums(SharedSums)
@@ -104,7 +104,7 @@ struct FindingRow {
     let describe: TransactionDescriber
 
     /// The column's value as `T`, or nil when it holds something else: any
-    /// column may hold any value (SPEC §2), and reading one must never trap.
+    /// column may hold any value (docs/findings.md), and reading one must never trap.
     subscript<T: DatabaseValueConvertible>(_ column: String) -> T? { row.value(column) }
 
     func money(_ column: String) -> String {

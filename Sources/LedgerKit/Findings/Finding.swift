@@ -9,7 +9,7 @@ public enum Severity: String, Codable, Sendable, Comparable {
     public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs == .error && rhs == .warning }
 }
 
-/// The stable codes of SPEC §2's finding catalog, in the catalog's order.
+/// The stable codes of docs/findings.md's finding catalog, in the catalog's order.
 public enum FindingCode: String, CaseIterable, Codable, Sendable {
     /// Damaged file structure.
     case sqliteCorruption = "sqlite-corruption"
@@ -76,17 +76,17 @@ public enum FindingCode: String, CaseIterable, Codable, Sendable {
     /// Values outside what the field allows.
     case invalidValue = "invalid-value"
 
-    /// The severity SPEC §2 gives the code.
+    /// The severity docs/findings.md gives the code.
     public var severity: Severity { FindingCatalog.entry(self).severity }
 
-    /// Whether `ledger rebuild` repairs it without a person (SPEC §2).
+    /// Whether `ledger rebuild` repairs it without a person (docs/findings.md).
     public var isRepairable: Bool { FindingCatalog.entry(self).isRepairable }
 
     /// A heading for the group of findings, in a bookkeeper's words.
     public var title: String { FindingCatalog.entry(self).title }
 }
 
-/// One problem Verify found: SPEC §2's finding object.
+/// One problem Verify found: docs/findings.md's finding object.
 public struct Finding: Codable, Sendable, Equatable, Hashable {
     /// The catalog code of the problem.
     public let code: FindingCode
@@ -115,7 +115,7 @@ public struct Finding: Codable, Sendable, Equatable, Hashable {
         case code, severity, table, rowID = "row_id", repairable, message
     }
 
-    /// Always writes `table` and `row_id`, as `null` when absent (SPEC §2).
+    /// Always writes `table` and `row_id`, as `null` when absent (docs/findings.md).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(code, forKey: .code)

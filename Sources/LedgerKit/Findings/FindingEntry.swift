@@ -1,4 +1,4 @@
-/// Everything the project knows of one finding code, in one place: SPEC §2's
+/// Everything the project knows of one finding code, in one place: docs/findings.md's
 /// catalog row (severity, repairable, a title), how Verify finds its rows (the
 /// checks, or the structure check), what Rebuild does about them (the repair
 /// and when it runs), and whether the native pass judges its rows. Adding a
@@ -7,7 +7,7 @@
 struct FindingEntry: Sendable {
     /// What Rebuild does about a finding.
     enum Remedy: Sendable {
-        /// Nothing: a person decides (SPEC §2, not repairable).
+        /// Nothing: a person decides (docs/findings.md, not repairable).
         case forAPerson
         /// Rebuild's own work on the whole file: salvage of a damaged file,
         /// the schema's missing objects made again.
@@ -65,7 +65,7 @@ enum RepairPhase: Int, Sendable, Comparable {
     static func < (lhs: RepairPhase, rhs: RepairPhase) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
-/// The finding catalog of SPEC §2: one entry per code, grouped by what they are about.
+/// The finding catalog of docs/findings.md: one entry per code, grouped by what they are about.
 enum FindingCatalog {
     static let entries: [FindingEntry] = structure + links + documents + balances + bankFeed + names + values
 

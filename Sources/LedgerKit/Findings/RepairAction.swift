@@ -1,6 +1,6 @@
 import Foundation
 
-/// What one repair did to one row: SPEC §1's `repair_actions` row.
+/// What one repair did to one row: docs/company-file.md's `repair_actions` row.
 public struct RepairAction: Codable, Sendable, Equatable {
     /// What the repair did to the row: added it, changed it or removed it.
     public enum Kind: String, Codable, Sendable { case insert, update, delete }
@@ -37,7 +37,7 @@ public struct RepairAction: Codable, Sendable, Equatable {
         self.words = words
     }
 
-    /// Always writes every key, `null` when absent, like SPEC's finding object.
+    /// Always writes every key, `null` when absent, like a finding's object in docs/findings.md.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(code, forKey: .code)

@@ -43,7 +43,7 @@ final class RepairContext {
     }
 
     /// `json_object(…)` of every column of `table` for the row aliased `alias`.
-    /// JSON holds no blob, and any column may hold one (SPEC §2): a blob is
+    /// JSON holds no blob, and any column may hold one (docs/findings.md): a blob is
     /// written as the text `x'…'` of its bytes in hex, as SQL writes it.
     static func json(of table: String, alias: String) -> String {
         let columns = (Schema.columns[table] ?? []).map(\.name)

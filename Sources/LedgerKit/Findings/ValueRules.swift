@@ -1,6 +1,6 @@
 import GRDB
 
-/// The values each column of SPEC §1 allows, for the `invalid-value` and
+/// The values each column of docs/company-file.md allows, for the `invalid-value` and
 /// `invalid-date` checks. A read-only connection's `integrity_check` does not
 /// evaluate CHECK constraints, and a file written with them off can hold
 /// anything, so Verify tests every value itself.
@@ -79,7 +79,7 @@ enum ValueRule: Sendable {
     }
 
     /// SQL true when a non-NULL amount is not an integer or exceeds
-    /// `Money.limit` cents either way (SPEC §2): such an amount is left out of
+    /// `Money.limit` cents either way (docs/findings.md): such an amount is left out of
     /// every sum, so that no sum overflows.
     static func isBadAmount(_ column: String) -> String {
         "(CAST(\(column) AS INTEGER) IS NOT \(column) OR (\(column) NOT BETWEEN -\(Money.limit) AND \(Money.limit)) IS 1)"
@@ -146,10 +146,10 @@ enum ValueRule: Sendable {
 
     static let accountTypes = AccountType.allCases.map(\.rawValue)
 
-    /// Rules per table, from SPEC §1 (NOT NULL, CHECK, comments, INTEGER money).
+    /// Rules per table, from docs/company-file.md (NOT NULL, CHECK, comments, INTEGER money).
     /// A reference column (an id of another row) has no integer rule: a value
     /// of another storage class names no row, which is the finding of that
-    /// reference (SPEC §2), not `invalid-value`.
+    /// reference (docs/findings.md), not `invalid-value`.
     static let byTable: [String: [(column: String, rule: ValueRule)]] = [
         "company": [("id", .one), ("name", .required), ("currency", .currency), ("created_at", .required),
                     ("created_at", .timestamp)],

@@ -47,7 +47,7 @@ public struct CompanyInfo: Codable, Sendable, Equatable {
     public var pageCount: Int
     /// SQLite's journal mode (`wal` for a company file).
     public var journalMode: String
-    /// Rows per table of SPEC §1; a table that is missing has no entry.
+    /// Rows per table of docs/company-file.md; a table that is missing has no entry.
     public var rowCounts: [String: Int]
     /// The newest maintenance runs, newest first.
     public var lastRuns: [MaintenanceRun]

@@ -15,7 +15,7 @@ public struct Money: Hashable, Comparable, Sendable, Codable, CustomStringConver
     public static let zero = Money(cents: 0)
 
     /// The largest amount, either way, that one stored value may hold: 10^15
-    /// cents (SPEC §2). Anything larger is `invalid-value` and left out of every
+    /// cents (docs/findings.md). Anything larger is `invalid-value` and left out of every
     /// sum, so no sum of a file's amounts overflows.
     public static let limit: Int64 = 1_000_000_000_000_000
 

@@ -7,7 +7,7 @@ import GRDB
 ///
 /// A leaf belongs to a table when a table's root, found in what can still be
 /// read of `sqlite_master`, leads to it; otherwise its rows are matched to the
-/// table of SPEC §1 whose columns they fit. Pages on the freelist hold deleted
+/// table of docs/company-file.md whose columns they fit. Pages on the freelist hold deleted
 /// rows and are never read. With the indexes unreadable too, how many rows were
 /// lost cannot be counted.
 enum PageSalvage {
@@ -80,7 +80,7 @@ enum PageSalvage {
         }
     }
 
-    /// Which table of SPEC §1 rows decoded from a page belong to.
+    /// Which table of docs/company-file.md rows decoded from a page belong to.
     enum Shape {
         /// The one table whose columns most of `rows` fit, if there is one.
         static func table(fitting rows: [[DatabaseValue]]) -> String? {

@@ -24,7 +24,7 @@ public struct SalvagedTable: Codable, Sendable, Equatable {
     /// False when the table had damage but no index to count its lost rows by:
     /// `lost` is then a lower bound.
     public let lostIsExact: Bool
-    /// Rows kept with a value the schema forbids (a CHECK of SPEC §1) replaced.
+    /// Rows kept with a value the schema forbids (a CHECK of docs/company-file.md) replaced.
     public let altered: Int
     /// What else a person should know ("the table was missing; created empty").
     public let note: String?
@@ -158,7 +158,7 @@ public struct DoubtfulRow: Codable, Sendable, Equatable {
     }
 }
 
-/// What a rebuild did to keep everything after damage (SPEC §3).
+/// What a rebuild did to keep everything after damage (docs/rebuild.md).
 public struct DamageOutcome: Encodable, Sendable {
     /// Pages the file's header says it has and its end lacked.
     public var cutShortBy: Int?
@@ -308,7 +308,7 @@ public struct RebuildReport: Encodable, Sendable {
         return unaltered && (damage?.isWhole ?? salvage.allSatisfy(\.isWhole))
     }
 
-    /// SPEC §3's exit status: 0 clean now and nothing lost (dry run: nothing to
+    /// docs/rebuild.md's exit status: 0 clean now and nothing lost (dry run: nothing to
     /// change), 1 findings for a person remain or a salvage lost or guessed
     /// rows (dry run: changes planned).
     public var exitStatus: Int32 {

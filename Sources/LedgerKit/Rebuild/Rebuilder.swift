@@ -45,7 +45,7 @@ public struct RebuildOptions: Sendable {
     }
 }
 
-/// Rebuild Data (SPEC §3).
+/// Rebuild Data (docs/rebuild.md).
 ///
 /// The file itself is only ever read until the last step: a private copy of it
 /// is taken (one consistent moment), the pre-rebuild snapshot is compressed from
@@ -176,7 +176,7 @@ public enum Rebuilder {
             rebuilt = try repairCopy(source, readable: readable, salvage: false, working: working, final: final,
                                      original: path, file: file, options: options, progress: progress)
         } catch let error where salvageMayHelp(error) {
-            // SPEC §3: damage met anywhere on the normal path (the copy, REINDEX,
+            // docs/rebuild.md: damage met anywhere on the normal path (the copy, REINDEX,
             // a repair's query, ANALYZE, the final check, VACUUM INTO) means
             // salvage, once: it reads every row that can be read into a fresh file.
             AtomicFile.removeDatabaseFiles(at: working)
@@ -451,7 +451,7 @@ public enum Rebuilder {
     /// REINDEX then makes every index from its table's rows and the final
     /// `VACUUM INTO` compacts, so a page SQLite cannot read surfaces there, in
     /// the repairs or in the final structure check, and sends the rebuild to
-    /// salvage, as SPEC §3 says.
+    /// salvage, as docs/rebuild.md says.
     /// - Returns: the salvage report, or nil when no salvage was needed.
     static func workingCopy(of source: String, readable: Bool, at working: String, original: String,
                             now: Date) throws -> [SalvagedTable]? {
@@ -550,7 +550,7 @@ public enum Rebuilder {
         var kept: [KeptBalance] = []
         var balancesWeighed = false
         for repair in Repairs.ordered {
-            // SPEC §3: cached balances are evidence, weighed once every line that can be is back.
+            // docs/rebuild.md: cached balances are evidence, weighed once every line that can be is back.
             if let recovery, !balancesWeighed, repair.code == .accountBalanceMismatch || repair.code == .partyBalanceMismatch {
                 balancesWeighed = true
                 if try recovery.splitsLostBeyondRecovery() { kept = try recovery.keepBalances() }

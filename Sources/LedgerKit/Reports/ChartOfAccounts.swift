@@ -12,7 +12,7 @@ public struct ChartOfAccounts: Codable, Sendable {
         public let number: String?
         /// "Payroll Liabilities:Federal Withholding": every parent's name, then its own.
         public let name: String
-        /// The `accounts.type` of SPEC §1; nil when the stored value is none of them.
+        /// The `accounts.type` of docs/company-file.md; nil when the stored value is none of them.
         public let type: AccountType?
         /// Whether the account is still in use.
         public let isActive: Bool

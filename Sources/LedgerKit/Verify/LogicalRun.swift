@@ -88,7 +88,7 @@ struct LogicalRun: Sendable {
             guard case .condition(_, let uses, _) = check.source else { continue }
             for alias in uses where !joins.contains(alias) { joins.append(alias) }
         }
-        // The key's alias is one no table of SPEC §1 has (repair_actions has a row_id).
+        // The key's alias is one no table of docs/company-file.md has (repair_actions has a row_id).
         var select = ["\(scan.alias).*", "\(scan.key) AS ledger_row_key"]
         var conditions: [String] = []
         for (index, check) in runnable.enumerated() {

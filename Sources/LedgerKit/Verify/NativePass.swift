@@ -1,7 +1,7 @@
 import GRDB
 
 /// The native pass of Verify: each big table read once, in rowid order,
-/// through SQLite's C API, with the sums of SPEC §2's balance checks kept in
+/// through SQLite's C API, with the sums of docs/findings.md's balance checks kept in
 /// arrays indexed by id.
 ///
 /// The pass decides nothing on its own. It only clears rows that surely pass
@@ -15,7 +15,7 @@ enum NativePass {
     struct Abandoned: Error {}
 
     /// Runs the pass on `db`, a connection to a file whose schema is complete
-    /// (every table, column and index of SPEC §1) and typed as SPEC §1 says.
+    /// (every table, column and index of docs/company-file.md) and typed as docs/company-file.md says.
     ///
     /// - Returns: the suspects, or nil when every row must go through the SQL
     ///   (also while an entry of the catalog has checks the pass does not judge).
@@ -42,7 +42,7 @@ enum NativePass {
         }
     }
 
-    /// Whether the columns of every table are declared as SPEC §1 declares them,
+    /// Whether the columns of every table are declared as docs/company-file.md declares them,
     /// so that SQLite converts values on write as the checks expect (an INTEGER
     /// column keeps no numeric text); another program's types send every row to SQL.
     static func typesAreStandard(_ db: Database) throws -> Bool {

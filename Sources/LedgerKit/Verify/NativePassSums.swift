@@ -48,7 +48,7 @@ extension NativePass {
         }
     }
 
-    /// A stored amount, classified as SPEC §2 classifies it.
+    /// A stored amount, classified as docs/findings.md classifies it.
     enum Amount {
         case cents(Int64)
         case null

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// The physical layer of Verify: SQLite's own structure check and the schema
-/// objects of SPEC §1.
+/// objects of docs/company-file.md.
 enum StructureCheck {
     /// The structure check on two connections at once: SQLite checks one table
     /// and its indexes at a time (`PRAGMA integrity_check(TABLE)`), so the
@@ -168,10 +168,10 @@ enum StructureCheck {
         CompanyFileError.isDamage(error)
     }
 
-    /// The column names of each table of SPEC §1.
+    /// The column names of each table of docs/company-file.md.
     static let expectedColumns: [String: [String]] = Schema.columns.mapValues { $0.map(\.name) }
 
-    /// Finds missing tables, columns and indexes of SPEC §1.
+    /// Finds missing tables, columns and indexes of docs/company-file.md.
     ///
     /// - Returns: the findings, and what the file has for the logical checks:
     ///   the tables that are whole (present with every column), the only ones

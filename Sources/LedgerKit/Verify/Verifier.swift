@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// Verify Data (SPEC §2): every check of the catalog, on read-only connections,
+/// Verify Data (docs/findings.md): every check of the catalog, on read-only connections,
 /// never changing the file.
 public enum Verifier {
     /// How the logical checks find their rows.
@@ -51,7 +51,7 @@ public enum Verifier {
         }
     }
 
-    /// The finding of a file shorter than its header says (SPEC §3: verify
+    /// The finding of a file shorter than its header says (docs/rebuild.md: verify
     /// tells a cut-short file too), or nil.
     static func cutShort(_ header: FileHeader) -> Finding? {
         guard let missing = header.missingPages, let expected = header.headerPageCount else { return nil }

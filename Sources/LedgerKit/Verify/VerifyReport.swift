@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// What `ledger verify` found: SPEC §2's JSON object.
+/// What `ledger verify` found: docs/findings.md's JSON object.
 public struct VerifyReport: Codable, Sendable {
     /// The path verified, as given.
     public let file: String

@@ -17,7 +17,7 @@ struct VerifyCommand: ParsableCommand {
     @Argument(help: "The company file to check.")
     var file: String
 
-    @Flag(help: "Print one JSON object on stdout (SPEC §2) instead of text.")
+    @Flag(help: "Print one JSON object on stdout (docs/findings.md) instead of text.")
     var json = false
 
     @Flag(help: "Run SQLite's quick_check instead of the full integrity_check; every bookkeeping check still runs.")
