@@ -64,6 +64,14 @@ public final class S3Store: ByteStore {
             .map { StoredObject(name: String($0.key.dropFirst(top.count)), size: $0.size, modified: $0.lastModified) }
     }
 
+    public func folders() throws -> [String] {
+        let top = key("")
+        return try explainingFailures { try client.folders(bucket: location.bucket, prefix: top) }
+            .filter { $0.hasPrefix(top) && $0.hasSuffix("/") && $0.count > top.count + 1 }
+            .map { String($0.dropFirst(top.count).dropLast()) }
+            .filter { !$0.contains("/") }
+    }
+
     public func entry(_ name: String) throws -> StoredObject? {
         try explainingFailures {
             let (head, _) = try client.send("HEAD", bucket: location.bucket, key: key(name))

@@ -52,6 +52,21 @@ public struct FolderStore: ByteStore {
         }
     }
 
+    public func folders() throws -> [String] {
+        guard try exists() else { throw ByteStoreError.noPlace(folder) }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: folder)
+        } catch {
+            throw FileError.cannotRead(path: folder, reason: "its names cannot be listed")
+        }
+        // A folder itself, not a link to one: a link could lead anywhere on this machine.
+        return names.sorted().filter { name in
+            var status = stat()
+            return lstat(path(of: name), &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR
+        }
+    }
+
     public func entry(_ name: String) throws -> StoredObject? {
         var status = stat()
         guard stat(path(of: name), &status) == 0 else {

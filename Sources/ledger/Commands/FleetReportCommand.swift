@@ -18,7 +18,7 @@ struct FleetReportCommand: ParsableCommand {
             when the location could not be read.
             """)
 
-    @Argument(help: "The fleet's backup location (a folder), as given to fleet backup --to.")
+    @Argument(help: "The fleet's backup location (a folder or s3://BUCKET/PREFIX), as given to fleet backup --to.")
     var location: String
 
     @Flag(help: "Print the report as one JSON object on stdout.")
@@ -77,7 +77,7 @@ struct ReportPolicyOptions: ParsableArguments {
         settings.grace = grace.seconds
         settings.drillEvery = drillEvery.seconds
         var report = FleetReport(generatedAt: Date(), policy: settings)
-        try StatusRecords.forEach(inFolder: location) { slug, data in report.add(slug: slug, data: data) }
+        try StatusRecords.forEach(in: location) { slug, data in report.add(slug: slug, data: data) }
         report.rank()
         return report
     }
