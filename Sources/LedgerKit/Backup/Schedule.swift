@@ -104,7 +104,7 @@ public struct BackupSchedule: Sendable, Equatable {
     }
 
     /// systemd quoting: a word in double quotes, with \, " and % escaped.
-    private static func systemdQuoted(_ word: String) -> String {
+    static func systemdQuoted(_ word: String) -> String {
         "\"" + word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "%", with: "%%") + "\""
     }
@@ -164,6 +164,11 @@ public struct BackupSchedule: Sendable, Equatable {
     /// Writes `<unit>.service` and `<unit>.timer` into `folder` (created if
     /// missing) and returns their paths.
     public func writeUnits(into folder: String) throws -> [String] {
+        try Self.writeUnits(named: unitName, service: service, timer: timer, into: folder)
+    }
+
+    /// Writes `<name>.service` and `<name>.timer` into `folder` (created if missing); returns their paths.
+    static func writeUnits(named unitName: String, service: String, timer: String, into folder: String) throws -> [String] {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             var paths: [String] = []
