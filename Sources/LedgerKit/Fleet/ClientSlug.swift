@@ -10,7 +10,8 @@ public enum ClientSlug {
     /// The longest slug made from a name, before any hash is added.
     static let maximumLength = 48
 
-    /// The safe form of `name`: `Smith & Sons, Ltd.` gives `smith-sons-ltd`; a name with no letter or digit gives `client`.
+    /// The safe form of `name`: `Smith & Sons, Ltd.` gives `smith-sons-ltd`;
+    /// a name with no letter or digit gives `client`.
     public static func safe(_ name: String) -> String {
         var slug = ""
         for scalar in name.lowercased().unicodeScalars {

@@ -52,9 +52,12 @@ public enum FleetDiscovery {
     /// Every company file in `folder` and its subfolders, sorted; hidden entries and links are passed over.
     static func companyFiles(under folder: String) -> [String] {
         let root = absolute(folder)
-        guard let walker = FileManager.default.enumerator(at: URL(fileURLWithPath: root),
-                                                          includingPropertiesForKeys: [.isRegularFileKey],
-                                                          options: [.skipsHiddenFiles]) else { return [] }
+        guard
+            let walker = FileManager.default.enumerator(
+                at: URL(fileURLWithPath: root),
+                includingPropertiesForKeys: [.isRegularFileKey],
+                options: [.skipsHiddenFiles])
+        else { return [] }
         var found: [String] = []
         for case let url as URL in walker {
             guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }

@@ -13,7 +13,9 @@ public enum FleetError: LocalizedError, Equatable, Sendable {
             return "No company file found in \(sources.joined(separator: ", ")). Name folders holding company files, "
                 + "patterns like 'clients/*.db', or a list file (--list)."
         case .listUnreadable(let path):
-            return "The list of clients \(path) cannot be read. Write one company file a line, optionally followed by a tab "
+            return
+                "The list of clients \(path) cannot be read. Write one company file a line, "
+                + "optionally followed by a tab "
                 + "and the client's name."
         case .noRunToResume(let place):
             return "There is no run to resume in \(place). Run the command again without --resume."
@@ -21,5 +23,10 @@ public enum FleetError: LocalizedError, Equatable, Sendable {
             return "The run's journal in \(place) cannot be kept (\(reason)); --resume needs it. Give --state FILE, "
                 + "or check the location."
         }
+    }
+
+    /// The one line a person reads for any error: its description when it has one.
+    public static func describe(_ error: any Error) -> String {
+        (error as? LocalizedError)?.errorDescription ?? "\(error)"
     }
 }

@@ -21,7 +21,8 @@ public struct FleetShard: Codable, Equatable, Sendable, CustomStringConvertible 
     public init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]),
-              (1...1_000).contains(count), (1...count).contains(index) else { return nil }
+            (1...1_000).contains(count), (1...count).contains(index)
+        else { return nil }
         self.init(index: index, count: count)
     }
 

@@ -1,12 +1,15 @@
 import Foundation
 import Testing
+
 @testable import LedgerKit
 
 @Suite struct FleetDiscoveryTests {
     let folder = TemporaryDirectory()
 
-    @Test(arguments: [("Smith & Sons, Ltd.", "smith-sons-ltd"), ("", "client"), ("---", "client"),
-                      ("ACME  West", "acme-west"), ("Café Müller", "caf-m-ller"), ("a/../../etc", "a-etc")])
+    @Test(arguments: [
+        ("Smith & Sons, Ltd.", "smith-sons-ltd"), ("", "client"), ("---", "client"),
+        ("ACME  West", "acme-west"), ("Café Müller", "caf-m-ller"), ("a/../../etc", "a-etc")
+    ])
     func namesBecomeSafeSlugs(name: String, slug: String) {
         #expect(ClientSlug.safe(name) == slug)
     }
@@ -17,8 +20,12 @@ import Testing
 
     /// Two `books.db` never share a folder, and each keeps its own whatever order they come in.
     @Test func twoFilesOfOneNameGetTwoStableSlugs() {
-        let one = ClientSlug.assign([("/clients/a/books.db", "books"), ("/clients/b/books.db", "books"), ("/x/acme.db", "acme")])
-        let other = ClientSlug.assign([("/x/acme.db", "acme"), ("/clients/b/books.db", "books"), ("/clients/a/books.db", "books")])
+        let one = ClientSlug.assign([
+            ("/clients/a/books.db", "books"), ("/clients/b/books.db", "books"), ("/x/acme.db", "acme")
+        ])
+        let other = ClientSlug.assign([
+            ("/x/acme.db", "acme"), ("/clients/b/books.db", "books"), ("/clients/a/books.db", "books")
+        ])
         #expect(Set(one.map(\.slug)).count == 3)
         #expect(one.first { $0.slug == "acme" } != nil)
         for client in one {
@@ -56,9 +63,12 @@ import Testing
     /// Folders are searched by what files' headers say: a company file named `.txt`
     /// is found, another program's SQLite file and a stray `.db` are not.
     @Test func foldersAreSearchedByApplicationID() throws {
-        try FileManager.default.createDirectory(atPath: folder.file("clients/deep/er"), withIntermediateDirectories: true)
-        _ = try SampleCompany.generate(at: folder.file("clients/acme.db"), options: SampleOptions(transactions: 20, seed: 1))
-        _ = try SampleCompany.generate(at: folder.file("clients/deep/er/west.txt"), options: SampleOptions(transactions: 20, seed: 2))
+        try FileManager.default.createDirectory(
+            atPath: folder.file("clients/deep/er"), withIntermediateDirectories: true)
+        _ = try SampleCompany.generate(
+            at: folder.file("clients/acme.db"), options: SampleOptions(transactions: 20, seed: 1))
+        _ = try SampleCompany.generate(
+            at: folder.file("clients/deep/er/west.txt"), options: SampleOptions(transactions: 20, seed: 2))
         try Data("not a database".utf8).write(to: URL(fileURLWithPath: folder.file("clients/stray.db")))
         try Damage.apply(to: folder.file("clients/deep/other.db")) { db in
             try db.execute(sql: "CREATE TABLE t (x)")
@@ -73,13 +83,15 @@ import Testing
     @Test func aListFileNamesClients() throws {
         try FileManager.default.createDirectory(atPath: folder.file("c"), withIntermediateDirectories: true)
         _ = try SampleCompany.generate(at: folder.file("c/books.db"), options: SampleOptions(transactions: 20, seed: 1))
-        try Data("""
+        try Data(
+            """
             # our clients
             c/books.db\tSmith & Sons
 
             /nowhere/gone.db  Gone Ltd
             \(folder.file("c/books.db"))
-            """.utf8).write(to: URL(fileURLWithPath: folder.file("list.txt")))
+            """.utf8
+        ).write(to: URL(fileURLWithPath: folder.file("list.txt")))
         let clients = try FleetDiscovery.clients(from: [folder.file("c")], list: folder.file("list.txt"))
         #expect(clients.map(\.name) == ["Smith & Sons", "Gone Ltd"])
         #expect(clients.map(\.slug) == ["smith-sons", "gone-ltd"])
