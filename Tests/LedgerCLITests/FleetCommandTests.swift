@@ -269,4 +269,21 @@ import Testing
             contentsOfFile: units + "/" + (names.first { $0.hasSuffix(".timer") } ?? ""), encoding: .utf8)
         #expect(timer.contains("OnCalendar=*-*-* 01:30:00"))
     }
+
+    /// `check-backups --drill` proves one file's newest snapshot, and tells a forged one.
+    @Test func checkBackupsDrillsOneLocation() throws {
+        let file = try folder.sample("acme.db", transactions: 120)
+        let location = folder.file("backups")
+        #expect(try Ledger.run("backup", file, "--to", location).status == 0)
+        let good = try Ledger.run("check-backups", location, "--drill")
+        #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+        #expect(good.stdout.contains("acme: last proven restorable: "))
+        try forgeTrialBalance(in: location)
+        let forged = try Ledger.run("check-backups", location, "--drill", "--json")
+        #expect(forged.status == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(forged.stdout.utf8)) as? [String: Any])
+        let drills = try #require(object["drills"] as? [[String: Any]])
+        #expect((drills.first?["result"] as? [String: Any])?["outcome"] as? String == "failed")
+        #expect(object["snapshots"] != nil)
+    }
 }

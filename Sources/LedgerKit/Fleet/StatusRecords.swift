@@ -27,15 +27,35 @@ public enum StatusRecords {
             var status = try load(client, root: root, now: now)
             change(&status)
             status.file = client.file
-            status.host = ProcessInfo.processInfo.hostName
-            status.updatedAt = Timestamp.string(from: now)
-            try FleetStorage.write(
-                try status.encoded(), as: ClientStatus.objectName,
-                in: FleetStorage.clientLocation(root, slug: client.slug))
+            try save(status, in: FleetStorage.clientLocation(root, slug: client.slug), now: now)
             return nil
         } catch {
             return FleetError.describe(error)
         }
+    }
+
+    /// Updates the record already in `location` (a fleet client's folder or prefix) with `change`;
+    /// a location without one is left as it is.
+    /// - Returns: whether there was a record, and why it could not be read or written.
+    public static func updateExisting(
+        in location: String, now: Date, _ change: (inout ClientStatus) -> Void
+    ) -> (found: Bool, problem: String?) {
+        do {
+            guard var status = try FleetStorage.read(ClientStatus.objectName, in: location).flatMap(ClientStatus.decoded)
+            else { return (false, nil) }
+            change(&status)
+            try save(status, in: location, now: now)
+            return (true, nil)
+        } catch {
+            return (true, FleetError.describe(error))
+        }
+    }
+
+    private static func save(_ status: ClientStatus, in location: String, now: Date) throws {
+        var status = status
+        status.host = ProcessInfo.processInfo.hostName
+        status.updatedAt = Timestamp.string(from: now)
+        try FleetStorage.write(try status.encoded(), as: ClientStatus.objectName, in: location)
     }
 
     /// Tonight's entry of `status`'s history made no better than `outcome`, with the sizes
