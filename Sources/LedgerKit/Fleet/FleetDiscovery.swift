@@ -41,12 +41,26 @@ public enum FleetDiscovery {
     private static func entries(for source: String) -> [(file: String, name: String)] {
         if source.contains(where: { "*?[".contains($0) }) {
             return matches(of: source).flatMap { path -> [(file: String, name: String)] in
-                if isFolder(path) { return companyFiles(under: path).map { ($0, stem(of: $0)) } }
+                if isFolder(path) { return named(companyFiles(under: path), under: path) }
                 return isCompanyFile(path) ? [(absolute(path), stem(of: path))] : []
             }
         }
-        if isFolder(source) { return companyFiles(under: source).map { ($0, stem(of: $0)) } }
+        if isFolder(source) { return named(companyFiles(under: source), under: source) }
         return [(absolute(source), stem(of: source))]
+    }
+
+    /// Files found in `folder`, named by their path inside it without the extension
+    /// (`acme/books` for `folder/acme/books.db`): two `books.db` in two client folders get two
+    /// names, which stay the same whatever other files come and go.
+    private static func named(_ files: [String], under folder: String) -> [(file: String, name: String)] {
+        let root = absolute(folder)
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        return files.map { file in
+            let inside = file.hasPrefix(prefix) ? String(file.dropFirst(prefix.count)) : URL(fileURLWithPath: file).lastPathComponent
+            let url = URL(fileURLWithPath: inside)
+            let parent = url.deletingLastPathComponent().relativePath
+            return (file, (parent == "." || parent.isEmpty ? "" : parent + "/") + stem(of: inside))
+        }
     }
 
     /// Every company file in `folder` and its subfolders, sorted; hidden entries and links are passed over.

@@ -36,7 +36,7 @@ public enum FleetRunner {
                 }
             }
             // Verify and compression use threads of their own; these mostly wait on them and on disks.
-            thread.stackSize = 1 << 20
+            thread.stackSize = Worker<Void>.stackSize
             thread.start()
         }
         group.wait()

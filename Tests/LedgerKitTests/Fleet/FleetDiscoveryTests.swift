@@ -74,8 +74,8 @@ import Testing
             try db.execute(sql: "CREATE TABLE t (x)")
         }
         let clients = try FleetDiscovery.clients(from: [folder.file("clients")])
-        #expect(clients.map(\.name) == ["acme", "west"])
-        #expect(clients.map(\.slug) == ["acme", "west"])
+        #expect(clients.map(\.name) == ["acme", "deep/er/west"])
+        #expect(clients.map(\.slug) == ["acme", "deep-er-west"])
     }
 
     /// A list names files with an optional name after a tab or two spaces; comments and blank lines are skipped,
@@ -96,6 +96,18 @@ import Testing
         #expect(clients.map(\.name) == ["Smith & Sons", "Gone Ltd"])
         #expect(clients.map(\.slug) == ["smith-sons", "gone-ltd"])
         #expect(clients[0].file == folder.file("c/books.db"))
+    }
+
+    /// Two `books.db` in two client folders are named by their folders, and keep their names
+    /// when another client's file comes.
+    @Test func filesInClientFoldersAreNamedByTheirFolders() throws {
+        for name in ["acme", "west"] {
+            try FileManager.default.createDirectory(atPath: folder.file("c/" + name), withIntermediateDirectories: true)
+            _ = try SampleCompany.generate(at: folder.file("c/\(name)/books.db"), options: SampleOptions(transactions: 20, seed: 1))
+        }
+        #expect(try FleetDiscovery.clients(from: [folder.file("c")]).map(\.slug) == ["acme-books", "west-books"])
+        _ = try SampleCompany.generate(at: folder.file("c/books.db"), options: SampleOptions(transactions: 20, seed: 1))
+        #expect(try FleetDiscovery.clients(from: [folder.file("c")]).map(\.slug) == ["acme-books", "books", "west-books"])
     }
 
     @Test func patternsFindCompanyFiles() throws {
