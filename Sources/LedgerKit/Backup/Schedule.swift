@@ -132,9 +132,14 @@ public struct BackupSchedule: Sendable, Equatable {
     }
 
     public var timer: String {
+        Self.timer(describing: "Nightly ledger backup of \(file) at \(time)", at: time)
+    }
+
+    /// A nightly, persistent timer at `time` (`HH:MM`, local).
+    static func timer(describing description: String, at time: String) -> String {
         """
         [Unit]
-        Description=Nightly ledger backup of \(file) at \(time)
+        Description=\(description)
 
         [Timer]
         OnCalendar=*-*-* \(time):00

@@ -86,19 +86,7 @@ public struct FleetSchedule: Sendable, Equatable {
     }
 
     public var timer: String {
-        """
-        [Unit]
-        Description=Nightly ledger fleet run into \(location) at \(time)
-
-        [Timer]
-        OnCalendar=*-*-* \(time):00
-        Persistent=true
-        RandomizedDelaySec=60
-
-        [Install]
-        WantedBy=timers.target
-
-        """
+        BackupSchedule.timer(describing: "Nightly ledger fleet run into \(location) at \(time)", at: time)
     }
 
     /// Writes `<unit>.service` and `<unit>.timer` into `folder` (made when missing); returns their paths.
