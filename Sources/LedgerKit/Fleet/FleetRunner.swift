@@ -23,7 +23,9 @@ public enum FleetRunner {
     ) -> [ClientResult] {
         let skipped = journal?.done ?? []
         let pending = clients.filter { !skipped.contains($0.slug) }
-        let board = Board(count: pending.count)
+        // The biggest files first: the run then ends with small ones on every thread, not one big one on one.
+        let sizes = pending.map { (try? SystemCalls.size(of: $0.file)) ?? 0 }
+        let board = Board(order: pending.indices.sorted { (sizes[$0], $1) > (sizes[$1], $0) })
         let group = DispatchGroup()
         for _ in 0..<max(1, min(jobs, pending.count)) {
             group.enter()
@@ -49,21 +51,24 @@ public enum FleetRunner {
         // Every field is guarded by `lock`.
         private let lock = NSLock()
         private var nextIndex = 0
+        /// The indexes of the clients in the order they are started.
+        private let order: [Int]
         private var failed = 0
         private var finished = 0
         private let started = Date()
         private(set) var results: [ClientResult?]
 
-        init(count: Int) {
-            results = Array(repeating: nil, count: count)
+        init(order: [Int]) {
+            self.order = order
+            results = Array(repeating: nil, count: order.count)
         }
 
         func next() -> Int? {
             lock.lock()
             defer { lock.unlock() }
-            guard nextIndex < results.count else { return nil }
+            guard nextIndex < order.count else { return nil }
             nextIndex += 1
-            return nextIndex - 1
+            return order[nextIndex - 1]
         }
 
         func finish(_ index: Int, _ result: ClientResult) -> FleetProgress {
