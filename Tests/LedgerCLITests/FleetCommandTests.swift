@@ -293,11 +293,15 @@ import Testing
         let file = try folder.sample("acme.db", transactions: 120)
         let location = folder.file("backups")
         #expect(try Ledger.run("backup", file, "--to", location).status == 0)
-        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: location).first { $0.hasSuffix(".gz") })
+        let name = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: location).first { $0.hasSuffix(".gz") })
         let path = location + "/" + name
         var text = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        for (old, new) in [("\"table_counts\"", "\"table_countz\""), ("\"trial_balance_sha256\"", "\"trial_balance_sha25x\"")] {
-            let from = Array(old.utf8), to = Array(new.utf8)
+        for (old, new) in [
+            ("\"table_counts\"", "\"table_countz\""), ("\"trial_balance_sha256\"", "\"trial_balance_sha25x\"")
+        ] {
+            let from = Array(old.utf8)
+            let to = Array(new.utf8)
             let at = try #require((0..<(text.count - from.count)).first { Array(text[$0..<$0 + from.count]) == from })
             text.replaceSubrange(at..<at + from.count, with: to)
         }

@@ -173,7 +173,8 @@ public struct BackupSchedule: Sendable, Equatable {
     }
 
     /// Writes `<name>.service` and `<name>.timer` into `folder` (created if missing); returns their paths.
-    static func writeUnits(named unitName: String, service: String, timer: String, into folder: String) throws -> [String] {
+    static func writeUnits(named unitName: String, service: String, timer: String,
+                           into folder: String) throws -> [String] {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             var paths: [String] = []

@@ -56,7 +56,9 @@ public enum FleetDiscovery {
         let root = absolute(folder)
         let prefix = root.hasSuffix("/") ? root : root + "/"
         return files.map { file in
-            let inside = file.hasPrefix(prefix) ? String(file.dropFirst(prefix.count)) : URL(fileURLWithPath: file).lastPathComponent
+            let inside =
+                file.hasPrefix(prefix)
+                ? String(file.dropFirst(prefix.count)) : URL(fileURLWithPath: file).lastPathComponent
             let url = URL(fileURLWithPath: inside)
             let parent = url.deletingLastPathComponent().relativePath
             return (file, (parent == "." || parent.isEmpty ? "" : parent + "/") + stem(of: inside))

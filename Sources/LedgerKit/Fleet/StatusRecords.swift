@@ -41,7 +41,8 @@ public enum StatusRecords {
         in location: String, now: Date, _ change: (inout ClientStatus) -> Void
     ) -> (found: Bool, problem: String?) {
         do {
-            guard var status = try FleetStorage.read(ClientStatus.objectName, in: location).flatMap(ClientStatus.decoded)
+            guard
+                var status = try FleetStorage.read(ClientStatus.objectName, in: location).flatMap(ClientStatus.decoded)
             else { return (false, nil) }
             change(&status)
             try save(status, in: location, now: now)

@@ -402,7 +402,9 @@ struct CheckBackupsCommand: ParsableCommand {
             let found = try SnapshotChecker.checkLocation(folder, sample: share ?? 1, with: keys, maxAge: maxAge.seconds)
             let drills = drill ? try FleetLocationDrill(location: folder, keys: keys) : nil
             ok = found.ok && drills?.ok != false
-            if json { return try drills.map { try Output.json(CheckWithDrills(check: found, drills: $0)) } ?? Output.json(found) }
+            if json {
+                return try drills.map { try Output.json(CheckWithDrills(check: found, drills: $0)) } ?? Output.json(found)
+            }
             let results = found.snapshots
             for result in results {
                 let sealed = result.encrypted && !result.read && result.ok

@@ -18,8 +18,12 @@ struct FleetLocationDrill: Encodable {
         }
         let now = Date()
         for (_, result) in drills {
-            let recorded = StatusRecords.updateExisting(in: location, now: now) { FleetDrill.record(result, in: &$0, now: now) }
-            if let problem = recorded.problem { Output.message("ledger: the status record could not be updated: \(problem)") }
+            let recorded = StatusRecords.updateExisting(in: location, now: now) {
+                FleetDrill.record(result, in: &$0, now: now)
+            }
+            if let problem = recorded.problem {
+                Output.message("ledger: the status record could not be updated: \(problem)")
+            }
         }
     }
 

@@ -103,11 +103,13 @@ import Testing
     @Test func filesInClientFoldersAreNamedByTheirFolders() throws {
         for name in ["acme", "west"] {
             try FileManager.default.createDirectory(atPath: folder.file("c/" + name), withIntermediateDirectories: true)
-            _ = try SampleCompany.generate(at: folder.file("c/\(name)/books.db"), options: SampleOptions(transactions: 20, seed: 1))
+            _ = try SampleCompany.generate(
+                at: folder.file("c/\(name)/books.db"), options: SampleOptions(transactions: 20, seed: 1))
         }
         #expect(try FleetDiscovery.clients(from: [folder.file("c")]).map(\.slug) == ["acme-books", "west-books"])
         _ = try SampleCompany.generate(at: folder.file("c/books.db"), options: SampleOptions(transactions: 20, seed: 1))
-        #expect(try FleetDiscovery.clients(from: [folder.file("c")]).map(\.slug) == ["acme-books", "books", "west-books"])
+        #expect(
+            try FleetDiscovery.clients(from: [folder.file("c")]).map(\.slug) == ["acme-books", "books", "west-books"])
     }
 
     @Test func patternsFindCompanyFiles() throws {
