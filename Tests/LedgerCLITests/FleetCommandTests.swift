@@ -114,6 +114,8 @@ import Testing
         }
         #expect(verified["damaged-ltd"]?["outcome"] as? String == "damaged")
         #expect(verified["missing-client"]?["outcome"] as? String == "failed")
+        #expect(verified["locked-inc"]?["outcome"] as? String == "failed")
+        #expect((verified["locked-inc"]?["summary"] as? String ?? "").contains("open in another program"))
 
         // The records say the same, client by client.
         let good = try status(location, "good-books")
@@ -137,6 +139,7 @@ import Testing
                 && outcome(missing, "drill") == "failed")
         let locked = try status(location, "locked-inc")
         #expect(outcome(locked, "backup") == "failed" && outcome(locked, "drill") == "failed")
+        #expect(outcome(locked, "verify") == "failed")
         #expect(try status(location, "second-co")["client"] as? String == "Second & Co")
     }
 
