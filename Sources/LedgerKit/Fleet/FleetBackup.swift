@@ -37,8 +37,8 @@ public enum FleetBackup {
             summary = "could not back up: " + (step.problem ?? "")
         }
         var result = ClientResult(client: client, outcome: step.outcome, summary: summary)
-        let size = StatusRecords.size(of: client.file, now: now())
-        result.statusProblem = StatusRecords.update(client, root: root, now: now()) { status in
+        let size = StatusUpdates.size(of: client.file, now: now())
+        result.statusProblem = StatusUpdates.update(client, root: root, now: now()) { status in
             // A failed backup keeps the last good one the record knew.
             if step.lastGoodAt == nil, let previous = status.backup {
                 step.lastGoodAt = previous.lastGoodAt
@@ -47,7 +47,7 @@ public enum FleetBackup {
             }
             status.backup = step
             if let size { status.size = size }
-            StatusRecords.night(
+            StatusUpdates.night(
                 &status, outcome: step.outcome, now: now(), fileBytes: size?.bytes, snapshotBytes: step.bytes)
         }
         return result

@@ -35,19 +35,19 @@ public enum FleetCheck {
         if drill {
             let result = RestoreDrill.newest(in: location, keys: keys)
             drilled = result
-            outcome = StatusRecords.worse(outcome, result.outcome)
+            outcome = StatusUpdates.worse(outcome, result.outcome)
             summary += "; " + result.summary
         }
         var result = ClientResult(client: client, outcome: outcome, summary: summary)
         let checked = outcome
-        result.statusProblem = StatusRecords.update(client, root: root, now: now()) { status in
+        result.statusProblem = StatusUpdates.update(client, root: root, now: now()) { status in
             if let at = good.at, var backup = status.backup {
                 backup.lastGoodAt = at
                 backup.lastGoodSnapshot = good.path
                 status.backup = backup
             }
             if let drilled { FleetDrill.record(drilled, in: &status, now: now()) }
-            StatusRecords.night(&status, outcome: checked, now: now())
+            StatusUpdates.night(&status, outcome: checked, now: now())
         }
         return result
     }

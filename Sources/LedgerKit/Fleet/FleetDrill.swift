@@ -11,7 +11,7 @@ public enum FleetDrill {
         let drilled = RestoreDrill.newest(in: FleetStorage.clientLocation(root, slug: client.slug), keys: keys)
         var result = ClientResult(client: client, outcome: drilled.outcome, summary: drilled.summary)
         var lastProven: String?
-        result.statusProblem = StatusRecords.update(client, root: root, now: now()) { status in
+        result.statusProblem = StatusUpdates.update(client, root: root, now: now()) { status in
             record(drilled, in: &status, now: now())
             lastProven = status.drill?.lastProvenAt
         }
@@ -33,13 +33,13 @@ public enum FleetDrill {
             step.problem = drilled.problems.joined(separator: "; ")
         }
         status.drill = step
-        StatusRecords.night(&status, outcome: drilled.outcome, now: now)
+        StatusUpdates.night(&status, outcome: drilled.outcome, now: now)
     }
 
     /// Whether tonight is `slug`'s night of the week for a drill (`--one-in-seven`): each
     /// client has one fixed night in seven, by its slug's hash, so every client is proven weekly.
     public static func isTonight(_ slug: String, now: Date = Date()) -> Bool {
-        let day = StatusRecords.localDay(now).dayNumber
+        let day = StatusUpdates.localDay(now).dayNumber
         return Int(FleetShard.hash(slug) % 7) == ((day % 7) + 7) % 7
     }
 }

@@ -14,11 +14,11 @@ public enum FleetVerify {
         let step = verify(client.file, quick: quick, at: now())
         var result = ClientResult(client: client, outcome: step.outcome, summary: summary(of: step))
         if let root {
-            let size = StatusRecords.size(of: client.file, now: now())
-            result.statusProblem = StatusRecords.update(client, root: root, now: now()) { status in
+            let size = StatusUpdates.size(of: client.file, now: now())
+            result.statusProblem = StatusUpdates.update(client, root: root, now: now()) { status in
                 status.verify = step
                 if let size { status.size = size }
-                StatusRecords.night(&status, outcome: step.outcome, now: now(), fileBytes: size?.bytes)
+                StatusUpdates.night(&status, outcome: step.outcome, now: now(), fileBytes: size?.bytes)
             }
         }
         return result

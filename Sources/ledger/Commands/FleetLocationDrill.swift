@@ -18,7 +18,7 @@ struct FleetLocationDrill: Encodable {
         }
         let now = Date()
         for (_, result) in drills {
-            let recorded = StatusRecords.updateExisting(in: location, now: now) {
+            let recorded = StatusUpdates.updateExisting(in: location, now: now) {
                 FleetDrill.record(result, in: &$0, now: now)
             }
             if let problem = recorded.problem {

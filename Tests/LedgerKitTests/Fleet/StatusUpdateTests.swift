@@ -3,7 +3,7 @@ import Testing
 
 @testable import LedgerKit
 
-@Suite struct StatusRecordTests {
+@Suite struct StatusUpdateTests {
     let folder = TemporaryDirectory()
 
     /// One entry a night, the worst of its steps; at most `historyLimit` nights.
@@ -12,9 +12,9 @@ import Testing
         let start = Date(timeIntervalSince1970: 1_790_000_000)
         for night in 0..<(ClientStatus.historyLimit + 5) {
             let moment = start + Double(night) * 86_400
-            StatusRecords.night(&status, outcome: .clean, now: moment, fileBytes: 10)
-            StatusRecords.night(&status, outcome: night == 3 ? .failed : .clean, now: moment + 60)
-            StatusRecords.night(&status, outcome: .findings, now: moment + 120, snapshotBytes: 5)
+            StatusUpdates.night(&status, outcome: .clean, now: moment, fileBytes: 10)
+            StatusUpdates.night(&status, outcome: night == 3 ? .failed : .clean, now: moment + 60)
+            StatusUpdates.night(&status, outcome: .findings, now: moment + 120, snapshotBytes: 5)
         }
         let history = status.history ?? []
         #expect(history.count == ClientStatus.historyLimit)
@@ -26,17 +26,17 @@ import Testing
     @Test func aRecordRoundTripsThroughAFolderLocation() throws {
         let client = FleetClient(name: "Smith & Sons", slug: "smith-sons", file: "/books/smith.db")
         let now = Date(timeIntervalSince1970: 1_790_000_000)
-        let problem = StatusRecords.update(client, root: folder.path, now: now) { status in
+        let problem = StatusUpdates.update(client, root: folder.path, now: now) { status in
             status.verify = ClientStatus.VerifyStep(at: "2026-12-01T00:00:00Z", outcome: .damaged)
         }
         #expect(problem == nil)
-        let read = try StatusRecords.load(client, root: folder.path, now: now)
+        let read = try StatusUpdates.load(client, root: folder.path, now: now)
         #expect(read.verify?.outcome == .damaged)
         #expect(read.file == "/books/smith.db")
         let path = folder.file("smith-sons/" + ClientStatus.objectName)
         try Data(#"{"format":"someone-else","client":"x","slug":"y","updated_at":"z"}"#.utf8).write(
             to: URL(fileURLWithPath: path))
-        #expect(try StatusRecords.load(client, root: folder.path, now: now).verify == nil)
+        #expect(try StatusUpdates.load(client, root: folder.path, now: now).verify == nil)
     }
 
     /// A manifest written before the drill's fields were added still decodes, without them.

@@ -3,7 +3,7 @@ import Foundation
 /// Reading and writing clients' status records (`ClientStatus`) in a backup
 /// location, and folding a step into one: its own field, the file's size, and
 /// tonight's entry of the history.
-public enum StatusRecords {
+public enum StatusUpdates {
     /// The record of `client` under `root`: the one there, or a new one when there is none or it cannot be believed.
     /// - Throws: when the location cannot be read.
     public static func load(_ client: FleetClient, root: String, now: Date) throws -> ClientStatus {
