@@ -11,9 +11,10 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: the C libraries we link (SQLite, zlib, libdeflate), python3 (tests play "another
 # program" with its sqlite3 module; moto runs on it), hledger (the export tests
-# check our journals with it), age (encrypted snapshots are checked against it).
+# check our journals with it), age (encrypted snapshots are checked against it),
+# chromium and chromium-driver (the fleet report page is checked in a real headless browser).
 source Scripts/debian-packages.sh
-ensure_debian_packages "${build_packages[@]}" python3 python3-pip hledger age
+ensure_debian_packages "${build_packages[@]}" python3 python3-pip hledger age chromium chromium-driver
 
 # Python packages: moto's S3 API server, which the object-storage tests talk
 # to, and the AWS CLI, which reads back what ledger wrote there (and writes

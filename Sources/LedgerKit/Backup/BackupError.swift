@@ -14,9 +14,9 @@ public enum BackupError: LocalizedError, Equatable, Sendable {
         case .damagedSnapshot(let reason):
             return "The snapshot is damaged: \(reason). Use an older snapshot; 'ledger snapshots DIR' lists them."
         case .cannotWrite(let path, let reason):
-            return "Cannot write \(path): \(reason). Check the folder exists, is writable and has free space."
+            return FileError.cannotWrite(path: path, reason: reason).errorDescription
         case .cannotRead(let path, let reason):
-            return "Cannot read \(path): \(reason)."
+            return FileError.cannotRead(path: path, reason: reason).errorDescription
         }
     }
 }

@@ -27,14 +27,16 @@ public struct BackupRun: Sendable {
                                recipients: SnapshotRecipients = SnapshotRecipients(), policy: RetentionPolicy = RetentionPolicy(),
                                signing key: ManifestKey? = nil,
                                wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> BackupRun {
-        let snapshot = try SnapshotWriter.take(of: file, into: text, kind: kind, level: level, verify: verify, recipients: recipients,
-                                               signing: key, wait: wait, now: now)
+        let request = SnapshotRequest(of: file, kind: kind, level: level, verify: verify, recipients: recipients,
+                                      signing: key, wait: wait, now: now)
+        let snapshot = try SnapshotWriter.take(request, into: SnapshotStore.open(text))
         var run = BackupRun(snapshot: snapshot, decisions: [], standing: nil, verified: verify)
         if !policy.isEmpty {
             run.decisions = try Retention.prune(text, policy: policy, dryRun: false, taken: snapshot)
         }
         guard !policy.isEmpty || !run.isGoodCopy else { return run }
-        let remaining = policy.isEmpty ? try SnapshotCatalog.list(try BackupLocation.open(text), with: SnapshotIdentities(), knowing: snapshot)
+        let remaining = policy.isEmpty
+            ? try SnapshotCatalog.list(try SnapshotStore.open(text), with: SnapshotIdentities(), knowing: snapshot)
             : run.decisions.filter(\.keep).map(\.snapshot)
         run.standing = CompanyStanding.of(remaining, now: now).first { $0.stem == snapshot.stem }
         return run

@@ -88,7 +88,7 @@ public enum Restorer {
     ///   but none of that stem, naming the stems it holds.
     public static func choose(_ source: String, target: String, stem: String? = nil, at time: Date?,
                               with keys: SnapshotIdentities = SnapshotIdentities()) throws -> Snapshot {
-        let (location, named) = try BackupLocation.source(source)
+        let (location, named) = try SnapshotStore.source(source)
         if let named { return try location.snapshot(at: named, with: keys) }
         let listing = try location.list(with: keys)
         let wanted = stem ?? SnapshotName.stem(of: target)
@@ -178,8 +178,8 @@ public enum Restorer {
             if !force, let current = current ?? nil, let incoming = restoredCompany ?? manifest.company, current != incoming {
                 throw RestoreError.otherCompany(target: target, targetCompany: current, snapshotCompany: incoming)
             }
-            replaced = try SnapshotWriter.take(of: target, into: backupFolder, kind: .preRestore, signing: manifestKey,
-                                               wait: wait, now: now)
+            replaced = try SnapshotWriter.take(SnapshotRequest(of: target, kind: .preRestore, signing: manifestKey, wait: wait,
+                                                               now: now), into: SnapshotStore.open(backupFolder))
         }
         // The in-use check is held through the rename, and the restored file keeps
         // the owner and mode of the file it replaces.
@@ -257,7 +257,7 @@ public enum Restorer {
                            with keys: SnapshotIdentities = SnapshotIdentities()) throws {
         let manifest = try opened(snapshot, with: keys)
         let beside = near ?? temporary
-        try BackupLocation.containing(snapshot).withFile(of: snapshot, near: beside) { file in
+        try SnapshotStore.containing(snapshot).withFile(of: snapshot, near: beside) { file in
             guard snapshot.encrypted else { return try decompress(manifest, of: snapshot.path, from: file, to: temporary) }
             let plain = try ScratchFolder.temporaryPath(for: snapshot.path, purpose: "decrypting")
             defer { unlink(plain) }

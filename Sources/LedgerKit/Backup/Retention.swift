@@ -106,7 +106,7 @@ public enum Retention {
     public static func prune(_ text: String, policy: RetentionPolicy, dryRun: Bool,
                              with keys: SnapshotIdentities = SnapshotIdentities(), taken: Snapshot? = nil,
                              timeZone: TimeZone = .current) throws -> [RetentionDecision] {
-        let location = try BackupLocation.open(text)
+        let location = try SnapshotStore.open(text)
         func decisions() throws -> [RetentionDecision] {
             decide(try SnapshotCatalog.list(location, with: keys, knowing: taken), policy: policy, taken: taken, timeZone: timeZone)
         }
@@ -116,41 +116,5 @@ public enum Retention {
             for decision in decided where !decision.keep { try location.remove(decision.snapshot) }
             return decided
         }
-    }
-}
-
-/// An exclusive lock on a backup folder (`.ledger.lock` inside it), so two
-/// backups or prunes of one folder never run at once; the second waits.
-final class BackupLock {
-    private let descriptor: Int32
-
-    /// Waits up to `timeout` seconds for the lock.
-    /// - Throws: `BackupError.cannotWrite` if the folder cannot hold the lock file
-    ///   or another run keeps the lock past the timeout.
-    init(folder: String, timeout: TimeInterval = 600) throws {
-        let path = folder + "/.ledger.lock"
-        do {
-            descriptor = try SystemCalls.open(path, O_RDWR | O_CREAT)
-        } catch let error as SystemCallError {
-            throw BackupError.cannotWrite(path: path, reason: error.reason)
-        }
-        let deadline = Date().addingTimeInterval(timeout)
-        do {
-            while try !SystemCalls.tryFlock(descriptor, path: path) {
-                guard Date() < deadline else {
-                    throw BackupError.cannotWrite(path: folder, reason: "another ledger backup or prune has held it for \(Int(timeout)) s")
-                }
-                usleep(100_000)
-            }
-        } catch {
-            SystemCalls.close(descriptor)
-            if let error = error as? SystemCallError { throw BackupError.cannotWrite(path: path, reason: error.reason) }
-            throw error
-        }
-    }
-
-    func release() {
-        SystemCalls.unflock(descriptor)
-        SystemCalls.close(descriptor)
     }
 }

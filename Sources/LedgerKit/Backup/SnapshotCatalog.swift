@@ -13,13 +13,14 @@ public enum SnapshotCatalog {
     /// Encrypted snapshots are read with `keys`, or listed by their names.
     public static func list(_ text: String, with keys: SnapshotIdentities = SnapshotIdentities())
         throws -> (snapshots: [Snapshot], unreadable: [Unreadable]) {
-        try BackupLocation.open(text).list(with: keys)
+        try SnapshotStore.open(text).list(with: keys)
     }
 
     /// The snapshots in `location`, oldest first, with `taken` (a snapshot
     /// just written there) as its writer knows it: with its manifest, even
     /// when it is encrypted and `keys` do not open it.
-    static func list(_ location: any SnapshotLocation, with keys: SnapshotIdentities, knowing taken: Snapshot?) throws -> [Snapshot] {
+    static func list(_ location: SnapshotStore, with keys: SnapshotIdentities,
+                     knowing taken: Snapshot?) throws -> [Snapshot] {
         try location.list(with: keys).snapshots.map { snapshot in
             guard let taken, taken.path == snapshot.path, snapshot.manifest == nil, let manifest = taken.manifest else { return snapshot }
             return Snapshot(path: snapshot.path, bytes: snapshot.bytes, manifest: manifest, encrypted: snapshot.encrypted,
@@ -52,7 +53,8 @@ public enum SnapshotCatalog {
 
     /// Reads the manifest of one snapshot file from its header.
     public static func read(_ path: String, with keys: SnapshotIdentities = SnapshotIdentities()) throws -> Snapshot {
-        try FolderLocation(URL(fileURLWithPath: path).deletingLastPathComponent().path).snapshot(at: path, with: keys)
+        let folder = FolderStore(URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        return try SnapshotStore(folder).snapshot(at: path, with: keys)
     }
 
     /// The snapshot whose first bytes are `head`: an encrypted one is opened

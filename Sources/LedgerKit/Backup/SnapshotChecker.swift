@@ -39,7 +39,7 @@ public enum SnapshotChecker {
     /// - Parameter maxAge: the oldest a last good copy may be, in seconds.
     public static func checkLocation(_ text: String, sample: Double = 1, with keys: SnapshotIdentities = SnapshotIdentities(),
                                      maxAge: TimeInterval?, now: Date = Date()) throws -> BackupCheck {
-        let location = try BackupLocation.open(text)
+        let location = try SnapshotStore.open(text)
         let listing = try location.list(with: keys)
         let checks = try check(listing, in: location, sample: sample, with: keys)
         var verdicts: [String: String] = [:]
@@ -58,11 +58,12 @@ public enum SnapshotChecker {
     ///   Encrypted snapshots are read with `keys`; without one that opens them,
     ///   only their names are known and they are not read.
     public static func check(_ text: String, sample: Double = 1, with keys: SnapshotIdentities = SnapshotIdentities()) throws -> [SnapshotCheck] {
-        let location = try BackupLocation.open(text)
+        let location = try SnapshotStore.open(text)
         return try check(try location.list(with: keys), in: location, sample: sample, with: keys)
     }
 
-    private static func check(_ listing: (snapshots: [Snapshot], unreadable: [SnapshotCatalog.Unreadable]), in location: any SnapshotLocation,
+    private static func check(_ listing: (snapshots: [Snapshot], unreadable: [SnapshotCatalog.Unreadable]),
+                              in location: SnapshotStore,
                               sample: Double, with keys: SnapshotIdentities) throws -> [SnapshotCheck] {
         let (snapshots, unreadable) = listing
         removeOldPlaintext(in: location)
@@ -107,8 +108,8 @@ public enum SnapshotChecker {
     /// up, left in a backup folder: decompressed and decrypted snapshots
     /// (`.NAME.checking-PID-RANDOM`, `..NAME.checking-….decrypting-PID-RANDOM`,
     /// with their `-wal`, `-shm`, `-journal`) of processes that no longer exist.
-    static func removeOldPlaintext(in location: any SnapshotLocation) {
-        guard let folder = location as? FolderLocation else { return }
+    static func removeOldPlaintext(in location: SnapshotStore) {
+        guard let folder = location.store as? FolderStore else { return }
         ScratchFolder.removeLeftovers(in: folder.folder, purposes: ["checking", "decrypting"])
     }
 }

@@ -2,175 +2,96 @@ import Crypto
 import Foundation
 import GRDB
 
-/// Takes snapshots of company files (SPEC §4).
+/// Takes snapshots of company files (docs/snapshots.md).
 public enum SnapshotWriter {
-    /// Takes a snapshot of the company file at `file` into the location `text`
-    /// names: a folder, or `s3://BUCKET/PREFIX`.
-    public static func take(of file: String, into text: String, kind: SnapshotKind, level: Int = 6,
-                            verify: Bool = true, recipients: SnapshotRecipients = SnapshotRecipients(),
-                            config: RecipientsConfig? = nil, signing key: ManifestKey? = nil,
-                            wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> Snapshot {
-        try take(of: file, into: BackupLocation.open(text), kind: kind, level: level, verify: verify, recipients: recipients,
-                 config: config, signing: key, wait: wait, now: now)
-    }
-
-    /// Takes a snapshot of the company file at `file` into `location`.
+    /// Takes the snapshot `request` asks for into `store`.
     ///
     /// The snapshot is one consistent moment of the file even while other
     /// programs write to it (SQLite's online backup into a private copy). A file
     /// SQLite cannot read is kept byte for byte, with `verify` `skipped`. The
     /// snapshot is written under a hidden temporary name, fsynced, and appears
     /// under its final name (mode 0600) only when complete.
-    /// - Parameters:
-    ///   - now: the clock, injectable for tests.
-    ///   - level: the deflate level, 1 (fast) to 9 (small).
-    ///   - verify: run a quick verify of the copy (beside the compression); when
-    ///     false the manifest says `skipped`.
-    ///   - recipients: encrypt the snapshot to these, and to those `config`
-    ///     sets for the location (`SnapshotSealing.sealing`); then nothing
-    ///     readable is ever written to the location, not even for a moment:
-    ///     the copy and the plain snapshot stay beside the company file.
-    ///   - config: the owner's recipients per location; nil reads this
-    ///     machine's (`RecipientsConfig.load`).
-    ///   - key: this machine's `ManifestKey`, whose HMAC of the manifest goes
-    ///     in its `hmac` field (restore believes no other's `verify: clean`).
-    ///   - wait: how long to wait for another program's lock (a write
-    ///     transaction, `locking_mode=EXCLUSIVE`) before refusing with
-    ///     `CompanyFileError.locked`: busy is never taken for unreadable.
-    /// - Throws: `RecipientsError` before any work when the location's
+    /// - Throws: `RecipientsError` before any work when the store's
     ///   `.ledger-recipients` differs from the owner's recipients, or when the
-    ///   snapshot would be plain in a location holding encrypted ones.
-    public static func take(of file: String, into location: any SnapshotLocation, kind: SnapshotKind, level: Int = 6,
-                            verify: Bool = true, recipients: SnapshotRecipients = SnapshotRecipients(),
-                            config: RecipientsConfig? = nil, signing key: ManifestKey? = nil,
-                            wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> Snapshot {
+    ///   snapshot would be plain in a store holding encrypted ones.
+    public static func take(_ request: SnapshotRequest, into store: SnapshotStore) throws -> Snapshot {
+        if let copy = request.copy { return try take(from: copy, request, into: store) }
+        let file = request.file
         let header = try FileHeader.read(path: file)
         guard header.isCompanyFile else { throw CompanyFileError.notCompanyFile(path: file) }
-        try location.prepare()
-        let config = try config ?? RecipientsConfig.load()
-        let sealing = try SnapshotSealing.sealing(given: recipients, at: location, config: config)
-        // Before the work; checked again under the location's lock, where it counts.
-        try SnapshotSealing.refusePlain(sealing, into: location, configPath: config.path)
-        let staged = privateStaging(for: file, into: location, sealing: sealing)
-        removeLeftovers(of: file, into: location)
+        try store.prepare()
+        let config = try request.config ?? RecipientsConfig.load()
+        let sealing = try LocationRecipients.sealing(given: request.recipients, at: store, config: config)
+        // Before the work; checked again under the store's lock, where it counts.
+        try LocationRecipients.refusePlain(sealing, into: store, configPath: config.path)
+        let staged = privateStaging(for: file, into: store, sealing: sealing)
+        removeLeftovers(of: file, into: store)
         let copy = AtomicFile.temporaryPath(beside: staged, purpose: "copy.partial")
         defer { AtomicFile.removeDatabaseFiles(at: copy) }
-        let readable = try privateCopy(of: file, to: copy, wait: wait)
-        return try take(copyAt: copy, readable: readable, company: readable ? companyName(in: copy) : nil, of: file,
-                        formatVersion: header.userVersion, into: location, kind: kind, level: level, verify: verify,
-                        sealing: sealing, config: config, signing: key, now: now)
+        let readable = try PrivateCopy.make(of: file, to: copy, wait: request.wait)
+        var resolved = request
+        resolved.config = config
+        resolved.sealing = sealing
+        let made = SnapshotRequest.Copy(path: copy, readable: readable,
+                                        company: readable ? PrivateCopy.companyName(in: copy) : nil,
+                                        formatVersion: header.userVersion)
+        return try take(from: made, resolved, into: store)
     }
 
-    /// What a snapshot into `location` is encrypted to (`SnapshotSealing.sealing`),
-    /// for a caller that takes one from its own private copy (`take(copyAt:…)`)
+    /// What a snapshot into `store` is encrypted to (`LocationRecipients.sealing`),
+    /// for a caller that takes one from its own private copy (`SnapshotRequest.copy`)
     /// and would refuse before its work.
-    static func sealing(for location: any SnapshotLocation, given: SnapshotRecipients = SnapshotRecipients(),
+    static func sealing(for store: SnapshotStore, given: SnapshotRecipients = SnapshotRecipients(),
                         config: RecipientsConfig? = nil) throws -> SnapshotRecipients {
         let config = try config ?? RecipientsConfig.load()
-        let sealing = try SnapshotSealing.sealing(given: given, at: location, config: config)
-        try SnapshotSealing.refusePlain(sealing, into: location, configPath: config.path)
+        let sealing = try LocationRecipients.sealing(given: given, at: store, config: config)
+        try LocationRecipients.refusePlain(sealing, into: store, configPath: config.path)
         return sealing
     }
 
     /// Where the private copy and the plain snapshot of `file` are made: the
-    /// location's staging folder, or, when the snapshot is encrypted, beside
+    /// store's staging folder, or, when the snapshot is encrypted, beside
     /// the company file (a readable copy never touches the backup's disk).
-    private static func privateStaging(for file: String, into location: any SnapshotLocation, sealing: SnapshotRecipients) -> String {
+    private static func privateStaging(for file: String, into store: SnapshotStore,
+                                       sealing: SnapshotRecipients) -> String {
         let name = URL(fileURLWithPath: file).lastPathComponent
-        return (sealing.isEmpty ? location.stagingFolder(for: file) : URL(fileURLWithPath: file).deletingLastPathComponent().path) + "/" + name
+        let beside = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        let folder = sealing.isEmpty ? store.stagingFolder(for: file) : beside
+        return folder + "/" + name
     }
 
     /// Removes what killed backups of `file` left in either staging folder.
-    private static func removeLeftovers(of file: String, into location: any SnapshotLocation) {
+    private static func removeLeftovers(of file: String, into store: SnapshotStore) {
         let name = URL(fileURLWithPath: file).lastPathComponent
-        for folder in Set([location.stagingFolder(for: file), URL(fileURLWithPath: file).deletingLastPathComponent().path]) {
+        for folder in Set([store.stagingFolder(for: file), URL(fileURLWithPath: file).deletingLastPathComponent().path]) {
             AtomicFile.removeLeftovers(beside: folder + "/" + name, purposes: ["copy.partial", "snapshot.partial", "sealed.partial"])
         }
     }
 
-    /// Makes the private copy a snapshot is taken from: SQLite's consistent
-    /// copy, or, only when SQLite says the file is damaged, the file's bytes as
-    /// they are with the committed frames of its `-wal` written onto them (SPEC
-    /// §4), as SQLite's own recovery would. A `-wal` whose page size is not the
-    /// file's is not its log (`WriteAheadLog.isForeign`): SQLite would read
-    /// its pages as the file's, so the file is copied by its bytes, without it.
-    /// - Parameter wait: how long to wait for another program's lock.
-    /// - Returns: whether SQLite could read the file (the copy is consistent).
-    /// - Throws: `CompanyFileError.locked` when the file stayed locked for
-    ///   `wait` seconds; nothing falls back to raw bytes on an error that is not damage.
-    static func privateCopy(of file: String, to copy: String, wait: TimeInterval) throws -> Bool {
-        // The bytes and the -wal of the file a link names, not the link's.
-        let target = AtomicFile.resolvedTarget(of: file)
-        if try !hasForeignLog(target) {
-            do {
-                try consistentCopy(of: file, to: copy, wait: wait)
-                return true
-            } catch let error as DatabaseError where StructureCheck.isDamage(error) {
-                // SQLite cannot read it: keep the bytes, for salvage.
-            } catch let error as DatabaseError where CompanyFileError.isLock(error) {
-                throw CompanyFileError.locked(path: file)
-            } catch CompanyFileError.damaged {
-                // The same, met while opening.
-            } catch CompanyFileError.notSQLite {
-                // SQLITE_NOTADB on a file whose header says SQLite: damage too.
-            }
-        }
-        AtomicFile.removeDatabaseFiles(at: copy)
-        try copyBytes(of: target, to: copy)
-        do {
-            try WriteAheadLog.apply(logAt: target + "-wal", onto: copy)
-        } catch let error as SystemCallError {
-            throw BackupError.cannotWrite(path: copy, reason: error.reason)
-        }
-        return false
-    }
-
-    /// Whether the `-wal` beside `file` is not its log (see `WriteAheadLog.isForeign`).
-    static func hasForeignLog(_ file: String) throws -> Bool {
-        do {
-            return try WriteAheadLog.isForeign(logAt: file + "-wal", database: file)
-        } catch let error as SystemCallError {
-            throw BackupError.cannotRead(path: error.path, reason: error.reason)
-        }
-    }
-
-    /// The company's name in a readable copy, if it can be read.
-    static func companyName(in copy: String) -> String? {
-        (try? CompanyFile.read(copy) { try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1") }) ?? nil
-    }
-
-    /// Takes a snapshot of `file` from `copy`, a private copy made by
-    /// `privateCopy`, which the caller keeps and removes. Without `verify` the
-    /// copy's bytes are only read, not opened with SQLite, so the caller may
-    /// read it with SQLite meanwhile.
-    /// - Parameter threads: how many threads compress (nil: one per core).
-    /// - Parameter sealing: what `sealing(for:)` gave; nil works it out here.
-    static func take(copyAt copy: String, readable copied: Bool, company: String?, of file: String, formatVersion: Int,
-                     into location: any SnapshotLocation, kind: SnapshotKind, level: Int = 6, verify: Bool,
-                     sealing resolved: SnapshotRecipients? = nil, config: RecipientsConfig? = nil, signing key: ManifestKey? = nil,
-                     threads: Int? = nil,
-                     now: Date) throws -> Snapshot {
-        try location.prepare()
-        let sealing = try resolved ?? Self.sealing(for: location, config: config)
-        return try location.exclusively {
+    /// Takes the snapshot from `copy`, under the store's lock.
+    private static func take(from copy: SnapshotRequest.Copy, _ request: SnapshotRequest,
+                             into store: SnapshotStore) throws -> Snapshot {
+        try store.prepare()
+        let sealing = try request.sealing ?? Self.sealing(for: store, config: request.config)
+        return try store.exclusively {
             // Under the lock: no encrypted snapshot can appear between this look and the plain one's publishing.
-            try SnapshotSealing.refusePlain(sealing, into: location, configPath: config?.path ?? RecipientsConfig.path())
-            return try take(copyAt: copy, readable: copied, company: company, of: file, formatVersion: formatVersion,
-                     holding: location, kind: kind, level: level, verify: verify, sealing: sealing, signing: key,
-                     threads: threads, now: now)
+            try LocationRecipients.refusePlain(sealing, into: store,
+                                               configPath: request.config?.path ?? RecipientsConfig.path())
+            return try compress(copy, request, sealing: sealing, holding: store)
         }
     }
 
-    private static func take(copyAt copy: String, readable copied: Bool, company: String?, of file: String, formatVersion: Int,
-                             holding location: any SnapshotLocation, kind: SnapshotKind, level: Int, verify: Bool,
-                             sealing: SnapshotRecipients, signing key: ManifestKey?, threads: Int? = nil,
-                             now: Date) throws -> Snapshot {
-        let manifest = Manifest(createdAt: Timestamp.string(from: now), kind: kind, company: company,
-                                source: URL(fileURLWithPath: file).lastPathComponent, formatVersion: formatVersion,
-                                databaseBytes: 0, databaseSha256: "", verify: "skipped", counts: nil, splitSum: nil)
-        guard copied && verify else {
-            return try write(copy, of: file, manifest: manifest, into: location, sealing: sealing, signing: key, level: level,
-                             threads: threads, now: now) { _ in }
+    /// Compresses `copy` into a snapshot in `store`, whose lock is held,
+    /// verifying the copy meanwhile when `request` asks and SQLite can read it.
+    private static func compress(_ made: SnapshotRequest.Copy, _ request: SnapshotRequest, sealing: SnapshotRecipients,
+                                 holding store: SnapshotStore) throws -> Snapshot {
+        let copy = made.path
+        let manifest = Manifest(createdAt: Timestamp.string(from: request.now), kind: request.kind,
+                                company: made.company, source: URL(fileURLWithPath: request.file).lastPathComponent,
+                                formatVersion: made.formatVersion, databaseBytes: 0, databaseSha256: "",
+                                verify: "skipped", counts: nil, splitSum: nil)
+        guard made.readable && request.verify else {
+            return try write(copy, manifest: manifest, request, sealing: sealing, into: store) { _ in }
         }
         // The quick verify of the copy runs while the copy is compressed; the
         // worker is waited for before this returns, so it never outlives the
@@ -180,7 +101,7 @@ public enum SnapshotWriter {
         let relay = ManifestRelay()
         return try Worker<Manifest>.run({
             var checked = manifest
-            (checked.databaseBytes, checked.databaseSha256) = try digest(of: copy)
+            (checked.databaseBytes, checked.databaseSha256) = try FileDigest.of(copy)
             let report = try Verifier.verify(path: copy, quick: true)
             // The native pass summed the splits; else (another program's column
             // types, damage) SQLite sums them, and no sum when it cannot.
@@ -199,8 +120,8 @@ public enum SnapshotWriter {
         }, during: { checking in
             // The compression yields to the verify, whose end completes the
             // manifest (and starts an upload to object storage).
-            try write(copy, of: file, manifest: manifest, into: location, sealing: sealing, signing: key, level: level,
-                      threads: threads, now: now, relay: relay, yielding: true) { manifest in
+            try write(copy, manifest: manifest, request, sealing: sealing, into: store, relay: relay,
+                      yielding: true) { manifest in
                 let checked = try checking.wait().get()
                 guard checked.databaseSha256 == manifest.databaseSha256, checked.databaseBytes == manifest.databaseBytes else {
                     throw BackupError.compression("the private copy changed while it was compressed; try the backup again")
@@ -210,41 +131,20 @@ public enum SnapshotWriter {
         })
     }
 
-    /// The size and SHA-256 (hex) of the file at `path`, read 1 MiB at a time.
-    static func digest(of path: String) throws -> (Int64, String) {
-        let descriptor: Int32
-        do {
-            descriptor = try SystemCalls.open(path, O_RDONLY)
-        } catch let error as SystemCallError {
-            throw BackupError.cannotRead(path: path, reason: error.reason)
-        }
-        defer { SystemCalls.close(descriptor) }
-        var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var total: Int64 = 0
-        while true {
-            let got = try buffer.withUnsafeMutableBytes { try SystemCalls.pread(descriptor, into: $0, at: total, path: path) }
-            if got == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.prefix(got))) }
-            total += Int64(got)
-        }
-        return (total, hasher.finalize().hex)
-    }
-
     /// Passes the manifest, once the verify has made it whole, to the feed of
     /// the snapshot being written, whichever of the two comes first.
     final class ManifestRelay: @unchecked Sendable {
         // Guarded by `lock`.
         private let lock = NSLock()
-        private var feed: (any SnapshotFeed)?
+        private var feed: (any GrowthFeed)?
         private var manifest: Manifest?
 
-        func attach(_ feed: any SnapshotFeed) {
+        func attach(_ feed: any GrowthFeed) {
             lock.lock()
             self.feed = feed
             let known = manifest
             lock.unlock()
-            if let known { feed.known(known) }
+            if let known { feed.settled(known.objectMetadata) }
         }
 
         func known(_ manifest: Manifest) {
@@ -252,33 +152,7 @@ public enum SnapshotWriter {
             self.manifest = manifest
             let listener = feed
             lock.unlock()
-            listener?.known(manifest)
-        }
-    }
-
-    /// An online, consistent copy through SQLite's backup API; the copy is closed
-    /// and checkpointed, so its one file holds everything.
-    static func consistentCopy(of file: String, to copy: String, wait: TimeInterval) throws {
-        let access = ReadOnlyAccess(path: file, busyTimeout: wait)
-        defer { access.close() }
-        let source = try access.connect()
-        do {
-            try PrivateFile.create(at: copy)
-        } catch let error as SystemCallError {
-            throw BackupError.cannotWrite(path: copy, reason: error.reason)
-        }
-        let destination = try DatabaseQueue(path: copy)
-        try source.backup(to: destination)
-        try destination.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
-        try destination.close()
-    }
-
-    /// Copies the file's bytes into the new private file `copy` (mode 0600).
-    static func copyBytes(of file: String, to copy: String) throws {
-        do {
-            try PrivateFile.copy(file, to: copy)
-        } catch let error as SystemCallError {
-            throw BackupError.cannotWrite(path: error.path, reason: error.reason)
+            listener?.settled(manifest.objectMetadata)
         }
     }
 
@@ -291,11 +165,12 @@ public enum SnapshotWriter {
     /// from the compression pass, the verify runs beside it), so the header's
     /// comment is reserved with room to spare and written over at the end;
     /// `finish` completes the manifest once the data is written.
-    private static func write(_ copy: String, of file: String, manifest: Manifest, into location: any SnapshotLocation,
-                              sealing: SnapshotRecipients, signing key: ManifestKey?, level: Int, threads: Int?, now: Date,
-                              relay: ManifestRelay? = nil,
-                              yielding: Bool = false,
+    private static func write(_ copy: String, manifest: Manifest, _ request: SnapshotRequest,
+                              sealing: SnapshotRecipients, into store: SnapshotStore,
+                              relay: ManifestRelay? = nil, yielding: Bool = false,
                               finish: (inout Manifest) throws -> Void) throws -> Snapshot {
+        let (file, key, now, threads) = (request.file, request.signing, request.now, request.threads)
+        let level = request.level
         // Room in the header for the longest digest, counts and verify word the final manifest can hold,
         // and the row counts of every table and the trial balance's digest (`BookFigures`).
         var manifest = manifest
@@ -312,7 +187,7 @@ public enum SnapshotWriter {
         }
         guard sealing.isEmpty else {
             // Encrypted in the compression pipeline: no plain snapshot is ever written anywhere.
-            let sealed = AtomicFile.temporaryPath(beside: location.stagingFolder(for: file) + "/" + manifest.source, purpose: "sealed.partial")
+            let sealed = AtomicFile.temporaryPath(beside: store.stagingFolder(for: file) + "/" + manifest.source, purpose: "sealed.partial")
             defer { unlink(sealed) }
             do {
                 let writer = try AgeFile.Writer(to: sealed, for: sealing)
@@ -321,16 +196,20 @@ public enum SnapshotWriter {
                                                            yielding: yielding) {
                     hasher.update(bufferPointer: $0)
                 }
-                try writer.overwriteHead(at: Int(Gzip.commentOffset), with: complete(&manifest))
+                let final = try complete(&manifest)
+                guard writer.headHolds(final.count, at: Int(Gzip.commentOffset)) else {
+                    throw BackupError.compression("the manifest does not fit in the first encrypted chunk")
+                }
+                try writer.overwriteHead(at: Int(Gzip.commentOffset), with: final)
                 try writer.finish()
             } catch let error as SystemCallError {
                 throw BackupError.cannotWrite(path: error.path, reason: error.reason)
             }
-            return try location.publish(sealed, manifest: manifest, at: now, encrypted: true)
+            return try store.publish(sealed, manifest: manifest, at: now, encrypted: true)
         }
-        let partial = AtomicFile.temporaryPath(beside: location.stagingFolder(for: file) + "/" + manifest.source, purpose: "snapshot.partial")
+        let partial = AtomicFile.temporaryPath(beside: store.stagingFolder(for: file) + "/" + manifest.source, purpose: "snapshot.partial")
         defer { unlink(partial) }
-        return try location.publish(writing: partial, source: manifest.source, at: now) { feed in
+        return try store.publish(writing: partial, source: manifest.source, at: now) { feed in
             relay?.attach(feed)
             let descriptor: Int32
             do {
@@ -351,7 +230,6 @@ public enum SnapshotWriter {
                 }
                 let final = try complete(&manifest)
                 try final.withUnsafeBytes { try SystemCalls.pwrite(descriptor, $0, at: Int64(Gzip.commentOffset), path: partial) }
-                if location.keepsStagedFile { try SystemCalls.fsync(descriptor, path: partial) }
             } catch let error as SystemCallError {
                 throw BackupError.cannotWrite(path: error.path, reason: error.reason)
             }

@@ -200,6 +200,12 @@ extension CompanyFileError {
         error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
     }
 
+    /// Whether SQLite failed because the file's bytes are damaged, not for a lock or a full disk.
+    static func isDamage(_ error: DatabaseError) -> Bool {
+        [.SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_IOERR, .SQLITE_FORMAT, .SQLITE_RANGE, .SQLITE_MISMATCH]
+            .contains(error.resultCode)
+    }
+
     /// Names an SQLite failure in a company file's terms.
     init(_ error: DatabaseError, path: String) {
         switch error.resultCode {

@@ -125,7 +125,7 @@ public enum AgeKeyFiles {
         } catch let error as SystemCallError where error.code == EEXIST {
             throw EncryptionError.keyFileExists(path: path)
         } catch let error as SystemCallError {
-            throw BackupError.cannotWrite(path: path, reason: error.reason)
+            throw FileError.cannotWrite(path: path, reason: error.reason)
         }
         defer { SystemCalls.close(descriptor) }
         do {
@@ -133,7 +133,7 @@ public enum AgeKeyFiles {
             try SystemCalls.fsync(descriptor, path: path)
         } catch let error as SystemCallError {
             unlink(path)
-            throw BackupError.cannotWrite(path: path, reason: error.reason)
+            throw FileError.cannotWrite(path: path, reason: error.reason)
         }
         return identity
     }

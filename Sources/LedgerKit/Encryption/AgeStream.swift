@@ -126,9 +126,15 @@ extension AgeFile {
             }
         }
 
-        /// Writes `bytes` over the plaintext at `offset` of the first chunk (a manifest).
+        /// Whether `count` bytes at `offset` lie within the plaintext of the first chunk.
+        func headHolds(_ count: Int, at offset: Int) -> Bool {
+            offset >= 0 && offset + count <= head.count
+        }
+
+        /// Writes `bytes` over the plaintext at `offset` of the first chunk (a
+        /// manifest); `headHolds` tells beforehand whether they fit.
         func overwriteHead(at offset: Int, with bytes: [UInt8]) throws {
-            guard offset >= 0, offset + bytes.count <= head.count else { throw BackupError.compression("the manifest does not fit in the first encrypted chunk") }
+            guard headHolds(bytes.count, at: offset) else { throw Failure.payload("the bytes do not fit in the first chunk") }
             head.replaceSubrange(offset..<offset + bytes.count, with: bytes)
         }
 

@@ -65,6 +65,17 @@ public struct ClientStatus: Codable, Equatable, Sendable {
             self.at = at
             self.outcome = outcome
         }
+
+        /// Counts and findings are optional in a stored record: a record without them has none.
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            at = try container.decode(String.self, forKey: .at)
+            outcome = try container.decode(StepOutcome.self, forKey: .outcome)
+            bySeverity = try container.decodeIfPresent([String: Int].self, forKey: .bySeverity) ?? [:]
+            byCode = try container.decodeIfPresent([String: Int].self, forKey: .byCode) ?? [:]
+            findings = try container.decodeIfPresent([FindingLine].self, forKey: .findings) ?? []
+            problem = try container.decodeIfPresent(String.self, forKey: .problem)
+        }
     }
 
     /// One finding as the report shows it.

@@ -26,13 +26,13 @@ enum FleetStorage {
     /// (of any, when nil); nil when there is none.
     /// - Throws: when the location cannot be listed.
     static func newest(in location: String, stem: String?, keys: SnapshotIdentities) throws -> Snapshot? {
-        let listing = try BackupLocation.open(location).list(with: keys)
+        let listing = try SnapshotStore.open(location).list(with: keys)
         return listing.snapshots.last { stem == nil || $0.stem == stem }
     }
 
     /// The stems of the company files `location` holds snapshots of, sorted.
     static func stems(in location: String, keys: SnapshotIdentities) throws -> [String] {
-        Set(try BackupLocation.open(location).list(with: keys).snapshots.map(\.stem)).sorted()
+        Set(try SnapshotStore.open(location).list(with: keys).snapshots.map(\.stem)).sorted()
     }
 
     /// Unpacks `snapshot` into the new file `target` (0600), checking its size and SHA-256,
@@ -42,18 +42,21 @@ enum FleetStorage {
         try Restorer.refuseUnlessInstallable(target, from: snapshot.path)
     }
 
+    /// The largest object `read` takes: a run journal of thousands of clients, a status record.
+    static let objectLimit = 16 << 20
+
     /// The bytes of the object `name` in `location`; nil when it has none.
     /// - Throws: when the location cannot be read.
     static func read(_ name: String, in location: String) throws -> Data? {
-        try BackupLocation.open(location).setting(name)
+        try StoreRegistry.open(location).contents(of: name, limit: objectLimit)
     }
 
     /// Writes `data` as the object `name` in `location`, replacing it whole: a
     /// folder (made, private, when missing) gets it by an atomic rename; object
     /// storage by one PUT.
     static func write(_ data: Data, as name: String, in location: String) throws {
-        let opened = try BackupLocation.open(location)
-        if let bucket = opened as? S3SnapshotLocation {
+        let opened = try StoreRegistry.open(location)
+        if let bucket = opened as? S3Store {
             let key = bucket.location.key(name)
             do {
                 try bucket.client.expect(
@@ -65,7 +68,7 @@ enum FleetStorage {
             return
         }
         try opened.prepare()
-        let path = clientLocation(opened.description, slug: name)
+        let path = opened.path(of: name)
         do {
             try AtomicFile.create(at: path, replacing: true) { temporary in
                 try data.write(to: URL(fileURLWithPath: temporary))

@@ -23,7 +23,7 @@ import FoundationNetworking
 /// holder and stops (`isHeld` turns false), but the work in hand finishes.
 /// Snapshots stay safe even then: they are never overwritten, and prune only
 /// removes what it listed.
-final class S3Lease: Sendable {
+final class S3Lease: StoreLock {
     static let name = ".ledger-lease"
     /// The most of a lease object read: this tool writes under 300 bytes.
     static let bytes = 64 << 10

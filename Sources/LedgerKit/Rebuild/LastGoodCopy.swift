@@ -37,7 +37,7 @@ struct LastGoodCopy {
         let present = Timestamp.string(from: now)
         for text in locations {
             do {
-                let listing = try BackupLocation.open(text).list(with: keys)
+                let listing = try SnapshotStore.open(text).list(with: keys)
                 for snapshot in listing.snapshots where snapshot.source == source {
                     guard let manifest = snapshot.manifest else {
                         sealed += 1

@@ -98,7 +98,7 @@ public enum Rebuilder {
                 throw RebuildError.cannotWrite(path: path, reason: "its folder has \(free / 1_048_576) MiB free and rebuild needs about \(needed / 1_048_576) MiB (three copies of the file)")
             }
         }
-        let backups = try BackupLocation.open(options.snapshotLocations(beside: path)[0])
+        let backups = try SnapshotStore.open(options.snapshotLocations(beside: path)[0])
         // Refuse before any work when the snapshot could not be written (or not
         // to the recipients the owner set for its location).
         if !options.dryRun { try backups.prepare() }
@@ -111,22 +111,24 @@ public enum Rebuilder {
         progress?(RebuildProgress(phase: "Copying the company file"))
         let source = AtomicFile.temporaryPath(beside: file, purpose: "rebuild-source")
         defer { AtomicFile.removeDatabaseFiles(at: source) }
-        let readable = try SnapshotWriter.privateCopy(of: file, to: source, wait: options.wait)
+        let readable = try PrivateCopy.make(of: file, to: source, wait: options.wait)
 
         guard !options.dryRun else {
             return try rebuildCopy(of: path, file: file, source: source, readable: readable, options: options, started: started,
                                    identity: identity, snapshot: nil, progress: progress)
         }
         // The snapshot is compressed from the private copy while the repairs run.
-        let company = readable ? SnapshotWriter.companyName(in: source) : nil
+        let company = readable ? PrivateCopy.companyName(in: source) : nil
         let formatVersion = header.userVersion
         return try Worker<Snapshot>.run({
             // On one thread behind the rebuild's: the snapshot is needed only at
             // the end, and fills the time the rebuild leaves a core idle.
             SystemCalls.lowerThreadPriority()
-            return try SnapshotWriter.take(copyAt: source, readable: readable, company: company, of: path,
-                                           formatVersion: formatVersion, into: backups, kind: .preRebuild,
-                                           level: snapshotLevel, verify: false, sealing: sealing, threads: 1, now: options.now)
+            var request = SnapshotRequest(of: path, kind: .preRebuild, level: snapshotLevel, verify: false, now: options.now)
+            request.copy = SnapshotRequest.Copy(path: source, readable: readable, company: company, formatVersion: formatVersion)
+            request.sealing = sealing
+            request.threads = 1
+            return try SnapshotWriter.take(request, into: backups)
         }, during: { snapshotting in
             try rebuildCopy(of: path, file: file, source: source, readable: readable, options: options, started: started,
                             identity: identity, snapshot: { try snapshotting.wait().get() }, progress: progress)
@@ -273,7 +275,7 @@ public enum Rebuilder {
             // Rare: the suspects did not lead the repairs to every row they had to change.
             AtomicFile.removeDatabaseFiles(at: working)
             AtomicFile.removeDatabaseFiles(at: final)
-            try SnapshotWriter.copyBytes(of: source, to: working)
+            try PrivateCopy.copyBytes(of: source, to: working)
             (repaired, remaining) = try attempt(suspects: nil, salvaged: false)
         }
         let leftovers = remaining.filter(\.repairable)
@@ -427,7 +429,7 @@ public enum Rebuilder {
     static func settle(_ path: String, wait: TimeInterval) throws {
         guard ReadOnlyAccess.waitUntilNoOneElseHasItOpen(path, wait: wait) else { throw RebuildError.inUse(path: path) }
         var status = stat()
-        guard stat(path + "-wal", &status) == 0, status.st_size > 0, try !SnapshotWriter.hasForeignLog(path) else { return }
+        guard stat(path + "-wal", &status) == 0, status.st_size > 0, try !PrivateCopy.hasForeignLog(path) else { return }
         // The last connection to close checkpoints the WAL and removes it. A
         // damaged file may refuse: its WAL stays, and the private copy takes the
         // committed frames from it.
@@ -464,7 +466,7 @@ public enum Rebuilder {
                 }
                 try queue.close()
                 if complete {
-                    try SnapshotWriter.copyBytes(of: source, to: working)
+                    try PrivateCopy.copyBytes(of: source, to: working)
                     return nil
                 }
             } catch let error as DatabaseError where StructureCheck.isDamage(error) {

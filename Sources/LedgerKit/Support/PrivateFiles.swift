@@ -2,7 +2,7 @@ import Foundation
 
 /// Files that hold the books (private copies, working files, staging and
 /// decrypted files): mode 0600 whatever the umask, so that no other user of
-/// the machine reads a company's books from a file the tool made (SPEC §4).
+/// the machine reads a company's books from a file the tool made (docs/snapshots.md).
 enum PrivateFile {
     /// Creates the empty file `path`, mode exactly 0600, never over an
     /// existing file nor through a symbolic link. SQLite gives a database's
@@ -52,19 +52,19 @@ enum PrivateFile {
 /// files of runs that no longer exist (killed before they could clean up).
 enum ScratchFolder {
     /// The folder, made or checked, with what killed runs left in it removed.
-    /// - Throws: `BackupError.cannotWrite` when it cannot be made or is not private.
+    /// - Throws: `FileError.cannotWrite` when it cannot be made or is not private.
     static func path(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
         let base = environment["TMPDIR"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "/tmp"
         let folder = (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/ledger-\(getuid())"
         if mkdir(folder, 0o700) != 0 && errno != EEXIST {
-            throw BackupError.cannotWrite(path: folder, reason: "the private scratch folder cannot be made (\(String(cString: strerror(errno)))); set TMPDIR to a folder of your own")
+            throw FileError.cannotWrite(path: folder, reason: "the private scratch folder cannot be made (\(String(cString: strerror(errno)))); set TMPDIR to a folder of your own")
         }
         var status = stat()
         guard lstat(folder, &status) == 0, status.st_mode & S_IFMT == S_IFDIR, status.st_uid == getuid() else {
-            throw BackupError.cannotWrite(path: folder, reason: "the private scratch folder is not a folder of this user's; remove it, or set TMPDIR to a folder of your own")
+            throw FileError.cannotWrite(path: folder, reason: "the private scratch folder is not a folder of this user's; remove it, or set TMPDIR to a folder of your own")
         }
         guard status.st_mode & 0o077 == 0 else {
-            throw BackupError.cannotWrite(path: folder, reason: "the private scratch folder can be opened by other users (mode \(String(status.st_mode & 0o777, radix: 8))); make it private with 'chmod 700 \(folder)'")
+            throw FileError.cannotWrite(path: folder, reason: "the private scratch folder can be opened by other users (mode \(String(status.st_mode & 0o777, radix: 8))); make it private with 'chmod 700 \(folder)'")
         }
         removeLeftovers(in: folder, purposes: nil)
         return folder

@@ -165,8 +165,7 @@ enum StructureCheck {
 
     /// Whether an SQLite error means the file itself is damaged (rather than busy or refused).
     static func isDamage(_ error: DatabaseError) -> Bool {
-        [.SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_IOERR, .SQLITE_FORMAT, .SQLITE_RANGE, .SQLITE_MISMATCH]
-            .contains(error.resultCode)
+        CompanyFileError.isDamage(error)
     }
 
     /// The column names of each table of SPEC §1.

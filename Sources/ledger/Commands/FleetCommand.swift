@@ -4,7 +4,8 @@ import ArgumentParser
 struct FleetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fleet",
-        abstract: "Look after many clients' company files at once: verify, back up, check backups, drill restores.",
+        abstract: "Look after many clients' company files at once: verify, back up, check backups, drill restores, "
+            + "report.",
         discussion: """
             Clients are company files named by folders (searched for company files by what their \
             header says, not by their names), patterns like 'clients/*.db', or a list file \
@@ -16,6 +17,6 @@ struct FleetCommand: ParsableCommand {
             """,
         subcommands: [
             FleetVerifyCommand.self, FleetBackupCommand.self, FleetCheckBackupsCommand.self, FleetDrillCommand.self,
-            FleetScheduleCommand.self
+            FleetScheduleCommand.self, FleetReportCommand.self, FleetServeCommand.self
         ])
 }

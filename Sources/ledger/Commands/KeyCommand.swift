@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LedgerKit
 
+/// `ledger key new`: the keys encrypted backups use.
 struct KeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "key",
@@ -36,69 +37,5 @@ struct KeyCommand: ParsableCommand {
                 Output.line(identity.recipient.text)
             }
         }
-    }
-}
-
-/// The recipients named on the command line, for `backup` and `schedule`.
-struct RecipientOptions: ParsableArguments {
-    @Option(name: .customLong("encrypt-to"), help: ArgumentHelp(
-        "Encrypt snapshots to this age recipient (age1…); repeat for several.", valueName: "recipient"))
-    var recipients: [String] = []
-
-    @Option(name: .customLong("recipients-file"), help: ArgumentHelp(
-        "Encrypt to the recipients in this file (age's format: one age1… a line, # comments).", valueName: "file"))
-    var recipientFiles: [String] = []
-
-    var isEmpty: Bool { recipients.isEmpty && recipientFiles.isEmpty }
-}
-
-/// Who `backup` encrypts to.
-struct EncryptionOptions: ParsableArguments {
-    @OptionGroup var named: RecipientOptions
-
-    @Flag(name: .customLong("passphrase"), help: "Encrypt with a passphrase instead, asked on the terminal (never on the command line).")
-    var passphrase = false
-
-    func validate() throws {
-        guard !(passphrase && !named.isEmpty) else {
-            throw ValidationError("--passphrase cannot be combined with recipients: age allows a passphrase only alone.")
-        }
-    }
-
-    /// The recipients named, reading files and asking for the passphrase.
-    func resolve() throws -> SnapshotRecipients {
-        var all = SnapshotRecipients(recipients: try named.recipients.map(AgeRecipient.init))
-        for path in named.recipientFiles {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw BackupError.cannotRead(path: path, reason: "no such recipients file")
-            }
-            all.recipients += try AgeKeyFiles.recipients(in: data, from: path)
-        }
-        if passphrase { all.passphrase = try Terminal.passphrase(confirm: true) }
-        return all
-    }
-}
-
-/// What opens encrypted snapshots, for restore, check-backups and snapshots.
-struct IdentityOptions: ParsableArguments {
-    @Option(name: .customLong("identity"), help: ArgumentHelp(
-        "An age identity file that opens encrypted snapshots (also LEDGER_IDENTITY_FILE); repeat for several.", valueName: "file"))
-    var files: [String] = []
-
-    @Flag(name: .customLong("passphrase"), help: "Open snapshots encrypted with a passphrase, asked on the terminal.")
-    var passphrase = false
-
-    func resolve() throws -> SnapshotIdentities {
-        var paths = files
-        if let fromEnvironment = ProcessInfo.processInfo.environment["LEDGER_IDENTITY_FILE"], !fromEnvironment.isEmpty {
-            paths.append(fromEnvironment)
-        }
-        // The key 'ledger key new' saved, when none is named.
-        if paths.isEmpty, !passphrase, FileManager.default.fileExists(atPath: AgeKeyFiles.defaultIdentityPath) {
-            paths.append(AgeKeyFiles.defaultIdentityPath)
-        }
-        var keys = SnapshotIdentities(identities: try paths.flatMap(AgeKeyFiles.identities(at:)))
-        if passphrase { keys.passphrases = [try Terminal.passphrase(confirm: false)] }
-        return keys
     }
 }

@@ -20,7 +20,7 @@ import Testing
     /// that says `clean` over its exact size and SHA-256, as `edit` leaves it.
     private func craft(_ content: String, named name: String = "acme-20261121T020000Z.db.gz",
                        _ edit: (inout Manifest) -> Void = { _ in }) throws -> Snapshot {
-        let (bytes, sha) = try SnapshotWriter.digest(of: content)
+        let (bytes, sha) = try FileDigest.of(content)
         var manifest = Manifest(createdAt: "2026-11-21T02:00:00Z", kind: .scheduled, company: "Sample Company", source: "acme.db",
                                 formatVersion: 1, databaseBytes: bytes, databaseSha256: sha, verify: "clean", counts: nil, splitSum: nil)
         edit(&manifest)
@@ -35,7 +35,7 @@ import Testing
     /// A single-file copy of the company file at `path` (its -wal folded in), edited by `edit`.
     private func companyCopy(of path: String, named name: String, _ edit: (Database) throws -> Void = { _ in }) throws -> String {
         let copy = folder.file(name)
-        try SnapshotWriter.consistentCopy(of: path, to: copy, wait: 1)
+        try PrivateCopy.consistent(of: path, to: copy, wait: 1)
         try Damage.apply(to: copy, edit)
         return copy
     }
@@ -91,8 +91,8 @@ import Testing
     @Test func onlyThisMachinesSignatureSkipsTheVerify() throws {
         let (path, _) = try target()
         let key = ManifestKey.random()
-        let signed = try SnapshotWriter.take(of: path, into: folder.file("b"), kind: .manual, signing: key,
-                                             now: Timestamp.parse("2026-11-21T02:00:00Z")!)
+        let signed = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, signing: key,
+                                             now: Timestamp.parse("2026-11-21T02:00:00Z")!), into: SnapshotStore.open(folder.file("b")))
         #expect(signed.manifest.map(key.signed) == true)
         let trusted = try restoring(signed, to: folder.file("one.db"), key: key)
         #expect(trusted.verify == "clean" && !trusted.verifiedNow)
@@ -106,8 +106,8 @@ import Testing
         let (path, _) = try target()
         let key = ManifestKey.random()
         try Damage.apply(to: path) { db in try db.execute(sql: "UPDATE splits SET amount = amount + 1 WHERE id = 1") }
-        let genuine = try SnapshotWriter.take(of: path, into: folder.file("b"), kind: .manual, signing: key,
-                                              now: Timestamp.parse("2026-11-21T02:00:00Z")!)
+        let genuine = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, signing: key,
+                                              now: Timestamp.parse("2026-11-21T02:00:00Z")!), into: SnapshotStore.open(folder.file("b")))
         let manifest = try #require(genuine.manifest)
         #expect(manifest.verify == "findings" && key.signed(manifest))
         var forged = manifest

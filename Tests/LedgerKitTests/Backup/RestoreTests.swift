@@ -18,8 +18,8 @@ import Testing
         var taken: [Snapshot] = []
         for (night, name) in ["Monday Co", "Tuesday Co", "Wednesday Co"].enumerated() {
             try Damage.apply(to: file) { db in try db.execute(sql: "UPDATE company SET name = ?", arguments: [name]) }
-            taken.append(try SnapshotWriter.take(of: file, into: backups, kind: .scheduled, signing: key,
-                                                 now: moment("2026-11-1\(6 + night)T02:00:00Z")))
+            taken.append(try SnapshotWriter.take(SnapshotRequest(of: file, kind: .scheduled, signing: key,
+                                                 now: moment("2026-11-1\(6 + night)T02:00:00Z")), into: SnapshotStore.open(backups)))
         }
         return (file, backups, taken)
     }
@@ -59,10 +59,10 @@ import Testing
     @Test func contentIsVerifiedAgainWhenItsSnapshotWasNotVerifiedClean() throws {
         let file = try Damage.sample(in: folder, name: "acme.db", transactions: 300)
         // A snapshot taken without verify, then one of books with an unbalanced transaction.
-        let unverified = try SnapshotWriter.take(of: file, into: folder.file("b"), kind: .manual, verify: false,
-                                                 now: moment("2026-11-16T02:00:00Z"))
+        let unverified = try SnapshotWriter.take(SnapshotRequest(of: file, kind: .manual, verify: false,
+                                                 now: moment("2026-11-16T02:00:00Z")), into: SnapshotStore.open(folder.file("b")))
         try Damage.apply(to: file) { db in try db.execute(sql: "UPDATE splits SET amount = amount + 1 WHERE id = 1") }
-        let findings = try SnapshotWriter.take(of: file, into: folder.file("b"), kind: .manual, now: moment("2026-11-17T02:00:00Z"))
+        let findings = try SnapshotWriter.take(SnapshotRequest(of: file, kind: .manual, now: moment("2026-11-17T02:00:00Z")), into: SnapshotStore.open(folder.file("b")))
         #expect(unverified.manifest?.verify == "skipped" && findings.manifest?.verify == "findings")
 
         let first = try Restorer.restore(unverified, to: folder.file("one.db"), backupFolder: folder.file("b"))
@@ -70,7 +70,7 @@ import Testing
         let second = try Restorer.restore(findings, to: folder.file("two.db"), backupFolder: folder.file("b"))
         #expect(second.verify == "findings" && second.verifiedNow)
         // --verify verifies a clean one too.
-        let clean = try SnapshotWriter.take(of: folder.file("one.db"), into: folder.file("b"), kind: .manual, now: moment("2026-11-18T02:00:00Z"))
+        let clean = try SnapshotWriter.take(SnapshotRequest(of: folder.file("one.db"), kind: .manual, now: moment("2026-11-18T02:00:00Z")), into: SnapshotStore.open(folder.file("b")))
         let third = try Restorer.restore(clean, to: folder.file("three.db"), backupFolder: folder.file("b"), reverify: true)
         #expect(third.verify == "clean" && third.verifiedNow)
     }

@@ -148,8 +148,8 @@ import Testing
         let path = try Damage.sample(in: folder, name: "acme.db", transactions: 30)
         let backups = folder.file("backups")
         for day in 1...5 {
-            _ = try SnapshotWriter.take(of: path, into: backups, kind: .scheduled,
-                                        now: Timestamp.parse("2026-11-0\(day)T02:00:00Z")!)
+            _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .scheduled,
+                                        now: Timestamp.parse("2026-11-0\(day)T02:00:00Z")!), into: SnapshotStore.open(backups))
         }
         let dry = try Retention.prune(backups, policy: RetentionPolicy(last: 2), dryRun: true)
         #expect(dry.filter { !$0.keep }.count == 3)
@@ -162,8 +162,8 @@ import Testing
     @Test func checkBackupsReadsEverything() throws {
         let path = try Damage.sample(in: folder, name: "acme.db", transactions: 200)
         let backups = folder.file("backups")
-        let good = try SnapshotWriter.take(of: path, into: backups, kind: .manual, now: Timestamp.parse("2026-11-01T02:00:00Z")!)
-        let bad = try SnapshotWriter.take(of: path, into: backups, kind: .manual, now: Timestamp.parse("2026-11-02T02:00:00Z")!)
+        let good = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, now: Timestamp.parse("2026-11-01T02:00:00Z")!), into: SnapshotStore.open(backups))
+        let bad = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, now: Timestamp.parse("2026-11-02T02:00:00Z")!), into: SnapshotStore.open(backups))
         var bytes = try Data(contentsOf: URL(fileURLWithPath: bad.path))
         bytes[bytes.count - 5000] ^= 0x10
         try bytes.write(to: URL(fileURLWithPath: bad.path))
@@ -204,7 +204,7 @@ import Testing
         let path = try Damage.sample(in: folder, name: "acme.db", transactions: 30)
         let backups = folder.file("backups")
         for day in 1...4 {
-            _ = try SnapshotWriter.take(of: path, into: backups, kind: .scheduled, now: Timestamp.parse("2026-11-0\(day)T02:00:00Z")!)
+            _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .scheduled, now: Timestamp.parse("2026-11-0\(day)T02:00:00Z")!), into: SnapshotStore.open(backups))
         }
         for (share, read) in [(0.5, 2), (0.01, 1), (0.26, 2), (1.0, 4)] {
             let results = try SnapshotChecker.check(backups, sample: share)

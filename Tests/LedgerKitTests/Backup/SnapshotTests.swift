@@ -44,7 +44,7 @@ import Testing
             return dropped
         }
         #expect(try DatabaseQueue(path: path).read(BookPass.typesAreStandard) == !foreignTypes)
-        let snapshot = try SnapshotWriter.take(of: path, into: folder.file("backups"), kind: .manual)
+        let snapshot = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(folder.file("backups")))
         #expect(snapshot.manifest?.verify == "findings")
         #expect(snapshot.manifest?.splitSum == 12345 - dropped)
     }
@@ -52,7 +52,7 @@ import Testing
     @Test func roundTripsThroughPlainGzip() throws {
         let path = try Damage.sample(in: folder, name: "Café Books.db", transactions: 3_000)
         let moment = Timestamp.parse("2026-11-21T02:00:00Z")!
-        let snapshot = try SnapshotWriter.take(of: path, into: folder.file("backups"), kind: .scheduled, now: moment)
+        let snapshot = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .scheduled, now: moment), into: SnapshotStore.open(folder.file("backups")))
         #expect(snapshot.path == folder.file("backups/Café Books-20261121T020000Z.db.gz"))
         let attributes = try FileManager.default.attributesOfItem(atPath: snapshot.path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
@@ -81,7 +81,7 @@ import Testing
 
     @Test func theManifestIsASCIIInTheHeader() throws {
         let path = try Damage.sample(in: folder, name: "müller.db", transactions: 20)
-        let snapshot = try SnapshotWriter.take(of: path, into: folder.path, kind: .manual)
+        let snapshot = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(folder.path))
         let head = [UInt8](try Data(contentsOf: URL(fileURLWithPath: snapshot.path)).prefix(2_000))
         #expect(head[3] == 0x10, "FCOMMENT is set")
         let end = head[10...].firstIndex(of: 0)!
@@ -94,7 +94,7 @@ import Testing
         let moment = Timestamp.parse("2026-11-21T02:00:00Z")!
         let backups = folder.file("b")
         let names = try (0..<3).map { _ in
-            URL(fileURLWithPath: try SnapshotWriter.take(of: path, into: backups, kind: .manual, now: moment).path).lastPathComponent
+            URL(fileURLWithPath: try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, now: moment), into: SnapshotStore.open(backups)).path).lastPathComponent
         }
         #expect(names == ["acme-20261121T020000Z.db.gz", "acme-20261121T020000Z-2.db.gz", "acme-20261121T020000Z-3.db.gz"])
         let listed = try SnapshotCatalog.list(backups)
@@ -128,7 +128,7 @@ import Testing
         _ = out.fileHandleForReading.availableData
         var transactions: [Int] = []
         for index in 0..<20 {
-            let snapshot = try SnapshotWriter.take(of: path, into: folder.file("online"), kind: .manual)
+            let snapshot = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(folder.file("online")))
             #expect(snapshot.manifest?.verify == "clean", "snapshot \(index)")
             #expect(snapshot.manifest?.splitSum == 0)
             transactions.append(snapshot.manifest?.counts?["transactions"] ?? 0)
@@ -138,7 +138,7 @@ import Testing
 
     @Test func withoutVerifyTheManifestSaysSkipped() throws {
         let path = try Damage.sample(in: folder, name: "fast.db", transactions: 100)
-        let snapshot = try SnapshotWriter.take(of: path, into: folder.file("s"), kind: .manual, verify: false)
+        let snapshot = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, verify: false), into: SnapshotStore.open(folder.file("s")))
         #expect(snapshot.manifest?.verify == "skipped")
         #expect(snapshot.manifest?.company == "Sample Company")
         #expect(snapshot.manifest?.counts == nil)
@@ -148,7 +148,7 @@ import Testing
     @Test func aFileSQLiteCannotReadIsKeptAsItIs() throws {
         let path = try Damage.sample(in: folder, name: "broken.db", transactions: 200)
         try Damage.scribble(on: path, page: 1, offset: 100, count: 3_996, byte: 0)
-        let snapshot = try SnapshotWriter.take(of: path, into: folder.file("s"), kind: .preRebuild)
+        let snapshot = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .preRebuild), into: SnapshotStore.open(folder.file("s")))
         #expect(snapshot.manifest?.verify == "skipped")
         #expect(snapshot.manifest?.kind == .preRebuild)
         var bytes: [UInt8] = []
@@ -158,7 +158,7 @@ import Testing
 
     @Test func damagedSnapshotsAreCaught() throws {
         let path = try Damage.sample(in: folder, name: "d.db", transactions: 500)
-        let snapshot = try SnapshotWriter.take(of: path, into: folder.file("s"), kind: .manual)
+        let snapshot = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(folder.file("s")))
         var data = try Data(contentsOf: URL(fileURLWithPath: snapshot.path))
         data[data.count / 2] ^= 0x40
         let flipped = folder.file("s/flipped.db.gz")
@@ -176,7 +176,7 @@ import Testing
 
     @Test func bigSnapshotsAreSeveralMembersThatGzipAndRestoreReadWhole() throws {
         let path = try Damage.sample(in: folder, name: "big.db", transactions: 8_000)
-        let snapshot = try SnapshotWriter.take(of: path, into: folder.file("s"), kind: .manual, verify: false)
+        let snapshot = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, verify: false), into: SnapshotStore.open(folder.file("s")))
         let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: snapshot.path)))
         // Members start with 1F 8B 08 00 (no flags) after the first, whose header has the manifest.
         let starts = (1..<data.count - 4).filter { data[$0] == 0x1F && data[$0 + 1] == 0x8B && data[$0 + 2] == 8 && data[$0 + 3] == 0 }
@@ -204,7 +204,7 @@ import Testing
         let text = folder.file("notes.db")
         try Data(String(repeating: "x", count: 200).utf8).write(to: URL(fileURLWithPath: text))
         #expect(throws: CompanyFileError.notSQLite(path: text)) {
-            try SnapshotWriter.take(of: text, into: folder.file("s"), kind: .manual)
+            try SnapshotWriter.take(SnapshotRequest(of: text, kind: .manual), into: SnapshotStore.open(folder.file("s")))
         }
         #expect(!FileManager.default.fileExists(atPath: folder.file("s")))
     }

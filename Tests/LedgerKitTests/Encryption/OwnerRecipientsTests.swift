@@ -83,31 +83,31 @@ import Testing
 
     @Test func aLocationsListIsOnlyComparedWithTheOwners() throws {
         let backups = folder.file("backups")
-        let location = try BackupLocation.open(backups, environment: [:])
+        let location = try SnapshotStore.open(backups, environment: [:])
         try location.prepare()
         let owner = try config("\(backups) \(office.text) \(laptop.text)\n")
         let given = SnapshotRecipients(recipients: [laptop])
         // No list there: the owner's recipients, those given first, each once.
-        #expect(try SnapshotSealing.sealing(given: given, at: location, config: owner).recipients == [laptop, office])
-        #expect(try SnapshotSealing.sealing(given: SnapshotRecipients(), at: location, config: try config("")).isEmpty)
+        #expect(try LocationRecipients.sealing(given: given, at: location, config: owner).recipients == [laptop, office])
+        #expect(try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: try config("")).isEmpty)
 
         // The same list, in any order: accepted. One more, one fewer: refused, saying which.
         let list = backups + "/.ledger-recipients"
         try "# the office\n\(laptop.text)\n\(office.text)\n".write(toFile: list, atomically: true, encoding: .utf8)
-        #expect(try SnapshotSealing.sealing(given: SnapshotRecipients(), at: location, config: owner).recipients == [office, laptop])
+        #expect(try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: owner).recipients == [office, laptop])
         try "\(laptop.text)\n\(office.text)\n\(intruder.text)\n".write(toFile: list, atomically: true, encoding: .utf8)
-        #expect(refusal { _ = try SnapshotSealing.sealing(given: SnapshotRecipients(), at: location, config: owner) }
+        #expect(refusal { _ = try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: owner) }
             == .locationDiffers(location: backups, added: [intruder.text], missing: [], configPath: owner.path))
         try "\(office.text)\n".write(toFile: list, atomically: true, encoding: .utf8)
-        #expect(refusal { _ = try SnapshotSealing.sealing(given: SnapshotRecipients(), at: location, config: owner) }
+        #expect(refusal { _ = try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: owner) }
             == .locationDiffers(location: backups, added: [], missing: [laptop.text], configPath: owner.path))
         // A list where the owner set no one asks for encryption the owner did not configure here.
-        #expect(refusal { _ = try SnapshotSealing.sealing(given: SnapshotRecipients(), at: location, config: try config("")) }
+        #expect(refusal { _ = try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: try config("")) }
             == .locationAsksForEncryption(location: backups, configPath: owner.path))
         try "not a key\n".write(toFile: list, atomically: true, encoding: .utf8)
-        #expect(refusal { _ = try SnapshotSealing.sealing(given: SnapshotRecipients(recipients: [office]), at: location, config: try config("")) }
+        #expect(refusal { _ = try LocationRecipients.sealing(given: SnapshotRecipients(recipients: [office]), at: location, config: try config("")) }
             == .badLocationFile(location: backups, reason: "a line is not an age1… recipient"))
-        #expect(refusal { _ = try SnapshotSealing.sealing(given: SnapshotRecipients(passphrase: "words"), at: location, config: owner) }
+        #expect(refusal { _ = try LocationRecipients.sealing(given: SnapshotRecipients(passphrase: "words"), at: location, config: owner) }
             == .passphraseWithRecipients(location: backups, configPath: owner.path))
     }
 
@@ -128,11 +128,11 @@ import Testing
         let path = try Damage.sample(in: folder, name: "acme.db", transactions: 20)
         let backups = folder.file("backups")
         let none = try config("")
-        _ = try SnapshotWriter.take(of: path, into: backups, kind: .manual, config: none)
-        let sealed = try SnapshotWriter.take(of: path, into: backups, kind: .manual, recipients: SnapshotRecipients(recipients: [office]),
-                                             config: none)
+        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, config: none), into: SnapshotStore.open(backups))
+        let sealed = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, recipients: SnapshotRecipients(recipients: [office]),
+                                             config: none), into: SnapshotStore.open(backups))
         let before = try FileManager.default.contentsOfDirectory(atPath: backups).sorted()
-        #expect(refusal { _ = try SnapshotWriter.take(of: path, into: backups, kind: .manual, config: none) }
+        #expect(refusal { _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, config: none), into: SnapshotStore.open(backups)) }
             == .plainAmongEncrypted(location: backups, example: URL(fileURLWithPath: sealed.path).lastPathComponent, configPath: none.path))
         // Nor a pre-rebuild one: refused before any work, the file untouched.
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -141,7 +141,7 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: backups).sorted() == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".") } == [])
         // With the owner's recipients, it is encrypted there.
-        let again = try SnapshotWriter.take(of: path, into: backups, kind: .manual, config: try config("\(backups) \(office.text)"))
+        let again = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, config: try config("\(backups) \(office.text)")), into: SnapshotStore.open(backups))
         #expect(again.encrypted)
     }
 

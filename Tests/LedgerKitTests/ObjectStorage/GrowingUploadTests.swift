@@ -107,11 +107,11 @@ import Testing
         #expect(try !pendingUploads(client, bucket))
     }
 
-    /// Through the location: the first name of the second, sent while written;
+    /// Through the snapshot store: the first name of the second, sent while written;
     /// a second snapshot of the same second finds the name taken and takes `-2`.
     @Test func theLocationPublishesWhileWritingAndNeverOverAName() throws {
         let (client, bucket) = try bucket()
-        let location = S3SnapshotLocation(try #require(try S3Location("s3://\(bucket)/acme")), client: client)
+        let location = SnapshotStore(S3Store(try #require(try S3Location("s3://\(bucket)/acme")), client: client))
         let moment = Date(timeIntervalSince1970: 1_795_000_000)
         var manifest = Manifest(createdAt: Timestamp.string(from: moment), kind: .scheduled, company: "Acme", source: "acme.db",
                                 formatVersion: 1, databaseBytes: 1, databaseSha256: String(repeating: "0", count: 64),
@@ -121,7 +121,7 @@ import Testing
         for round in 0..<2 {
             let partial = folder.file("partial-\(round)")
             let snapshot = try location.publish(writing: partial, source: "acme.db", at: moment) { feed in
-                feed.known(manifest)
+                feed.settled(manifest.objectMetadata)
                 let data = try Data(contentsOf: URL(fileURLWithPath: try folder.randomFile("r\(round)", size: (18 << 20) + round)))
                 try data.write(to: URL(fileURLWithPath: partial))
                 feed.grew(to: Int64(data.count))

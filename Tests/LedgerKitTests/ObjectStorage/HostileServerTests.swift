@@ -204,7 +204,7 @@ import Testing
 
         // Through a location (whose bound is the process's), the one line a person reads.
         guard !["new tokens", "empty pages"].contains(kind) else { return }
-        let location = S3SnapshotLocation(try #require(try S3Location("s3://\(bucket)/acme")), client: client)
+        let location = SnapshotStore(S3Store(try #require(try S3Location("s3://\(bucket)/acme")), client: client))
         #expect {
             _ = try location.list(with: SnapshotIdentities())
         } throws: { error in

@@ -6,7 +6,7 @@ import LedgerTestSupport
 import Testing
 @testable import LedgerKit
 
-/// Snapshots in object storage through `S3SnapshotLocation`, against the S3
+/// Snapshots in object storage through a `SnapshotStore` over an `S3Store`, against the S3
 /// test server, directly or through a proxy that misbehaves.
 @Suite struct S3LocationTests {
     let folder = TemporaryDirectory()
@@ -22,8 +22,8 @@ import Testing
     /// A real snapshot file of a sample company, taken into a local folder.
     private func snapshotFile(transactions: Int = 1_500) throws -> Snapshot {
         let path = try Damage.sample(in: folder, transactions: transactions)
-        return try SnapshotWriter.take(of: path, into: folder.file("local"), kind: .manual,
-                                       now: Timestamp.parse("2026-11-21T02:00:00Z")!)
+        return try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual,
+                                       now: Timestamp.parse("2026-11-21T02:00:00Z")!), into: SnapshotStore.open(folder.file("local")))
     }
 
     private func contents(_ path: String) throws -> Data {
@@ -33,7 +33,7 @@ import Testing
     @Test func snapshotsArePublishedUnderFreeNamesOnlyAndListedFromTheirHeads() throws {
         let (client, bucket) = try bucket()
         let local = try snapshotFile()
-        let location = S3SnapshotLocation(try #require(try S3Location("s3://\(bucket)/clients/acme")), client: client)
+        let location = SnapshotStore(S3Store(try #require(try S3Location("s3://\(bucket)/clients/acme")), client: client))
         let moment = Timestamp.parse("2026-11-21T02:00:00Z")!
         let manifest = try #require(local.manifest)
         let first = try location.publish(local.path, manifest: manifest, at: moment, encrypted: false)
@@ -69,7 +69,7 @@ import Testing
         defer { proxy.stop() }
         let (client, bucket) = try bucket(through: proxy.endpoint)
         let local = try snapshotFile(transactions: 3_000)
-        let location = S3SnapshotLocation(try #require(try S3Location("s3://\(bucket)/acme")), client: client)
+        let location = SnapshotStore(S3Store(try #require(try S3Location("s3://\(bucket)/acme")), client: client))
         for second in 0..<3 {
             _ = try location.publish(local.path, manifest: try #require(local.manifest), at: Date(timeIntervalSince1970: 1_800_000_000 + Double(second)), encrypted: false)
         }
@@ -170,7 +170,7 @@ import Testing
         let (direct, bucket) = try bucket()
         let local = try snapshotFile()
         let place = try #require(try S3Location("s3://\(bucket)/acme"))
-        _ = try S3SnapshotLocation(place, client: direct).publish(local.path, manifest: try #require(local.manifest), at: Date(timeIntervalSince1970: 1_800_000_000), encrypted: false)
+        _ = try SnapshotStore(S3Store(place, client: direct)).publish(local.path, manifest: try #require(local.manifest), at: Date(timeIntervalSince1970: 1_800_000_000), encrypted: false)
         let valid = [UInt8](try contents(local.path).prefix(4096))
         let listing = [UInt8](try direct.expect("GET", bucket: bucket, query: [("list-type", "2"), ("prefix", "acme/")]).1)
         var random = SplitMix64(seed: 2026)
@@ -193,7 +193,7 @@ import Testing
             defer { proxy.stop() }
             let client = S3Client(configuration: try S3TestServer.configuration(endpoint: proxy.endpoint),
                                   retries: RetryPolicy(attempts: 2, base: 0.001, cap: 0.002), timeout: 5)
-            let location = S3SnapshotLocation(place, client: client)
+            let location = SnapshotStore(S3Store(place, client: client))
             do {
                 let (snapshots, unreadable) = try location.list(with: SnapshotIdentities())
                 // Whatever came back names only what the bucket could hold.

@@ -45,7 +45,7 @@ import Testing
         let path = try Damage.sample(in: folder, transactions: 1_500)
         try Damage.apply(to: path) { db in try db.execute(sql: "UPDATE accounts SET balance = balance + 1 WHERE id = 1") }
         _ = try rebuild(path)
-        _ = try SnapshotWriter.take(of: path, into: backups, kind: .manual)
+        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
         let before = try digest(path, keepingLog: true)
         let accounts = try balances(path, of: "accounts")
         let leaves = try DatabaseQueue(path: path).read { db in
@@ -86,7 +86,7 @@ import Testing
 
     @Test func aCutFileComesBackFromTheSnapshotButTheCountStaysHonest() throws {
         let path = try Damage.sample(in: folder, transactions: 1_500)
-        _ = try SnapshotWriter.take(of: path, into: backups, kind: .manual)
+        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
         let before = try digest(path)
         let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
         #expect(truncate(path, off_t(size / 2 / 4096 * 4096)) == 0)
@@ -106,7 +106,7 @@ import Testing
 
     @Test func rowsOfTransactionsChangedSinceTheSnapshotAreNotPatchedFromIt() throws {
         let path = try Damage.sample(in: folder, transactions: 1_500)
-        _ = try SnapshotWriter.take(of: path, into: backups, kind: .manual)
+        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
         let (page, rows) = try leaf(path, of: "splits", offset: 2)
         // Work after the snapshot: a transaction with lines on the page gets a new memo.
         let edited = try Damage.apply(to: path) { db -> Int64 in
@@ -166,7 +166,7 @@ import Testing
         for withSnapshot in [false, true] {
             let name = withSnapshot ? "with.db" : "without.db"
             let path = try Damage.sample(in: folder, name: name, transactions: 800)
-            if withSnapshot { _ = try SnapshotWriter.take(of: path, into: backups, kind: .manual) }
+            if withSnapshot { _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups)) }
             let (page, rows) = try leaf(path, of: "splits", offset: 2)
             let amount = try CompanyFile.read(path) { try Int64.fetchOne($0, sql: "SELECT amount FROM splits WHERE id = ?", arguments: [rows[0]]) }
             // The page's free-space pointer is wrecked (SQLite's check names the page) and a value on it changed.
@@ -195,10 +195,10 @@ import Testing
         let other = try Damage.sample(in: folder, name: "zimmer.db", transactions: 600, seed: 9)
         let now = Date()
         // Another company's, a future-dated one, one with findings: none of them is the last good copy.
-        _ = try SnapshotWriter.take(of: other, into: backups, kind: .manual, now: now.addingTimeInterval(-60))
-        _ = try SnapshotWriter.take(of: path, into: backups, kind: .manual, now: now.addingTimeInterval(86_400))
+        _ = try SnapshotWriter.take(SnapshotRequest(of: other, kind: .manual, now: now.addingTimeInterval(-60)), into: SnapshotStore.open(backups))
+        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, now: now.addingTimeInterval(86_400)), into: SnapshotStore.open(backups))
         try Damage.apply(to: path) { db in try db.execute(sql: "UPDATE accounts SET balance = balance + 1 WHERE id = 1") }
-        _ = try SnapshotWriter.take(of: path, into: backups, kind: .manual, now: now.addingTimeInterval(-30))
+        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, now: now.addingTimeInterval(-30)), into: SnapshotStore.open(backups))
         let (page, _) = try leaf(path, of: "splits", offset: 1)
         try Damage.scribble(on: path, page: page, byte: 0x00)
 
@@ -236,7 +236,7 @@ import Testing
         let harm = Harm.allCases[seed % Harm.allCases.count]
         var random = SplitMix64(seed: UInt64(seed) &* 7_919 &+ 3)
         let path = try Damage.sample(in: folder, transactions: 300, seed: UInt64(seed % 4 + 1))
-        _ = try SnapshotWriter.take(of: path, into: backups, kind: .manual)
+        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
         let before = try rows(path)
         let size = 4096, pages = Int(try FileHeader.read(path: path).fileSize) / size
         let page = Int(random.next() % UInt64(pages - 1)) + 2

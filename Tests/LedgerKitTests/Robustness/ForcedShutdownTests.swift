@@ -40,7 +40,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: path + "-wal"))
         if mainFileDamaged { try Damage.scribble(on: path, page: page, byte: 0xFF) }
 
-        let backup = try SnapshotWriter.take(of: path, into: folder.file("offsite"), kind: .manual, wait: 1)
+        let backup = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, wait: 1), into: SnapshotStore.open(folder.file("offsite")))
         #expect(try present(ids, in: try unpacked(backup)) == ids, "the backup lacks committed transactions")
 
         let report = try Rebuilder.rebuild(path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
@@ -59,14 +59,14 @@ import Testing
     @Test func aLockedFileIsWaitedForThenRefusedAndNothingIsWritten() throws {
         let path = try Damage.sample(in: folder, name: "acme.db", transactions: 100)
         _ = try ForcedShutdown.commitInLogOnly(path, transactions: 20)
-        let spare = try SnapshotWriter.take(of: path, into: folder.file("spare"), kind: .manual, wait: 1)
+        let spare = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, wait: 1), into: SnapshotStore.open(folder.file("spare")))
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         let holder = try FileHolder(path, .exclusive)
         defer { holder.release() }
 
         let started = Date()
         #expect(throws: CompanyFileError.locked(path: path)) {
-            try SnapshotWriter.take(of: path, into: folder.file("backups"), kind: .manual, wait: 1)
+            try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, wait: 1), into: SnapshotStore.open(folder.file("backups")))
         }
         #expect(Date().timeIntervalSince(started) >= 1, "backup did not wait")
         #expect(try SnapshotCatalog.list(folder.file("backups")).snapshots.isEmpty)

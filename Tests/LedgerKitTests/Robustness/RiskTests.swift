@@ -65,7 +65,7 @@ import Testing
     @Test func aRestoredFileKeepsTheModeOfTheFileItReplaces() throws {
         let folder = TemporaryDirectory()
         let file = try Damage.sample(in: folder, name: "acme.db", transactions: 50)
-        let snapshot = try SnapshotWriter.take(of: file, into: folder.file("backups"), kind: .manual)
+        let snapshot = try SnapshotWriter.take(SnapshotRequest(of: file, kind: .manual), into: SnapshotStore.open(folder.file("backups")))
         #expect(chmod(file, 0o640) == 0)
         _ = try Restorer.restore(snapshot, to: file, backupFolder: folder.file("backups"), wait: 1)
         let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int

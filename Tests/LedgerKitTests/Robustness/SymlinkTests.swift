@@ -37,8 +37,8 @@ import Testing
     @Test func restoreReplacesTheFileTheLinkNames() throws {
         let (link, target) = try linked()
         let key = ManifestKey.random()
-        let snapshot = try SnapshotWriter.take(of: link, into: folder.file("b"), kind: .manual, signing: key,
-                                               now: Timestamp.parse("2026-11-21T02:00:00Z")!)
+        let snapshot = try SnapshotWriter.take(SnapshotRequest(of: link, kind: .manual, signing: key,
+                                               now: Timestamp.parse("2026-11-21T02:00:00Z")!), into: SnapshotStore.open(folder.file("b")))
         #expect(snapshot.source == "acme.db")
         try Damage.apply(to: target) { db in try db.execute(sql: "UPDATE company SET name = 'Changed since'") }
         let result = try Restorer.restore(snapshot, to: link, backupFolder: folder.file("b"), force: true, manifestKey: key,
@@ -46,7 +46,7 @@ import Testing
         #expect(result.target == link && result.replaced?.manifest?.company == "Changed since")
         try expectLinkKept(link)
         #expect(try company(target) == "Sample Company")
-        #expect(try SnapshotWriter.digest(of: target).1 == snapshot.manifest?.databaseSha256)
+        #expect(try FileDigest.of(target).1 == snapshot.manifest?.databaseSha256)
     }
 
     @Test func rebuildReplacesTheFileTheLinkNames() throws {

@@ -208,7 +208,7 @@ import Testing
         #expect(try WriteAheadLog.isForeign(logAt: path + "-wal", database: path))
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         let copy = folder.file("copy.db")
-        #expect(try SnapshotWriter.privateCopy(of: path, to: copy, wait: 1) == false, "the file is copied by its bytes")
+        #expect(try PrivateCopy.make(of: path, to: copy, wait: 1) == false, "the file is copied by its bytes")
         #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == before, "without a page of the log")
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
     }

@@ -33,7 +33,7 @@ import Testing
         let path = try openCompanyFile()
         try underUsualUmask {
             let copy = folder.file(".acme.db.copy.partial-1-a")
-            #expect(try SnapshotWriter.privateCopy(of: path, to: copy, wait: 1))
+            #expect(try PrivateCopy.make(of: path, to: copy, wait: 1))
             #expect(mode(copy) == 0o600)
             // SQLite gives its companions the main file's mode: each while it exists.
             let queue = try DatabaseQueue(path: copy)
@@ -51,10 +51,10 @@ import Testing
 
             // A file SQLite cannot read is copied byte for byte, private too.
             let bytes = folder.file(".acme.db.copy.partial-1-b")
-            try SnapshotWriter.copyBytes(of: path, to: bytes)
+            try PrivateCopy.copyBytes(of: path, to: bytes)
             #expect(mode(bytes) == 0o600)
             #expect(try Data(contentsOf: URL(fileURLWithPath: bytes)) == Data(contentsOf: URL(fileURLWithPath: path)))
-            #expect(throws: BackupError.self) { try SnapshotWriter.copyBytes(of: path, to: bytes) }
+            #expect(throws: FileError.self) { try PrivateCopy.copyBytes(of: path, to: bytes) }
         }
     }
 
@@ -96,9 +96,9 @@ import Testing
             #expect(mode(salvaged) == 0o600)
 
             let identity = AgeIdentity.generate()
-            let sealed = try SnapshotWriter.take(of: path, into: folder.file("sealed"), kind: .manual,
+            let sealed = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual,
                                                  recipients: SnapshotRecipients(recipients: [identity.recipient]),
-                                                 config: RecipientsConfig.none(environment: [:]))
+                                                 config: RecipientsConfig.none(environment: [:])), into: SnapshotStore.open(folder.file("sealed")))
             let plain = folder.file("plain.gz")
             try SnapshotSealing.decrypt(sealed.path, to: plain, with: SnapshotIdentities(identities: [identity]), path: sealed.path)
             #expect(mode(plain) == 0o600 && mode(sealed.path) == 0o600)
@@ -125,13 +125,13 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch) == [URL(fileURLWithPath: temporary).lastPathComponent])
 
         chmod(scratch, 0o755)
-        #expect(throws: BackupError.cannotWrite(path: scratch, reason: "the private scratch folder can be opened by other users (mode 755); make it private with 'chmod 700 \(scratch)'")) {
+        #expect(throws: FileError.cannotWrite(path: scratch, reason: "the private scratch folder can be opened by other users (mode 755); make it private with 'chmod 700 \(scratch)'")) {
             _ = try ScratchFolder.path(environment: environment)
         }
         chmod(scratch, 0o700)
         let linked = folder.file("linked")
         try FileManager.default.createDirectory(atPath: linked, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: linked + "/ledger-\(getuid())", withDestinationPath: scratch)
-        #expect(throws: BackupError.self) { _ = try ScratchFolder.path(environment: ["TMPDIR": linked]) }
+        #expect(throws: FileError.self) { _ = try ScratchFolder.path(environment: ["TMPDIR": linked]) }
     }
 }

@@ -1,0 +1,84 @@
+import Foundation
+import GRDB
+
+/// The private copy (mode 0600) a snapshot or a rebuild starts from: one
+/// consistent moment of a company file even while other programs write to it,
+/// or, when SQLite says the file is damaged, its bytes as they are.
+enum PrivateCopy {
+    /// Makes the private copy `copy` of `file`: SQLite's consistent copy, or,
+    /// only when SQLite says the file is damaged, the file's bytes as they are
+    /// with the committed frames of its `-wal` written onto them (docs/snapshots.md),
+    /// as SQLite's own recovery would. A `-wal` whose page size is not the
+    /// file's is not its log (`WriteAheadLog.isForeign`): SQLite would read
+    /// its pages as the file's, so the file is copied by its bytes, without it.
+    /// - Parameter wait: how long to wait for another program's lock.
+    /// - Returns: whether SQLite could read the file (the copy is consistent).
+    /// - Throws: `CompanyFileError.locked` when the file stayed locked for
+    ///   `wait` seconds; nothing falls back to raw bytes on an error that is not damage.
+    static func make(of file: String, to copy: String, wait: TimeInterval) throws -> Bool {
+        // The bytes and the -wal of the file a link names, not the link's.
+        let target = AtomicFile.resolvedTarget(of: file)
+        if try !hasForeignLog(target) {
+            do {
+                try consistent(of: file, to: copy, wait: wait)
+                return true
+            } catch let error as DatabaseError where CompanyFileError.isDamage(error) {
+                // SQLite cannot read it: keep the bytes, for salvage.
+            } catch let error as DatabaseError where CompanyFileError.isLock(error) {
+                throw CompanyFileError.locked(path: file)
+            } catch CompanyFileError.damaged {
+                // The same, met while opening.
+            } catch CompanyFileError.notSQLite {
+                // SQLITE_NOTADB on a file whose header says SQLite: damage too.
+            }
+        }
+        AtomicFile.removeDatabaseFiles(at: copy)
+        try copyBytes(of: target, to: copy)
+        do {
+            try WriteAheadLog.apply(logAt: target + "-wal", onto: copy)
+        } catch let error as SystemCallError {
+            throw FileError.cannotWrite(path: copy, reason: error.reason)
+        }
+        return false
+    }
+
+    /// Whether the `-wal` beside `file` is not its log (see `WriteAheadLog.isForeign`).
+    static func hasForeignLog(_ file: String) throws -> Bool {
+        do {
+            return try WriteAheadLog.isForeign(logAt: file + "-wal", database: file)
+        } catch let error as SystemCallError {
+            throw FileError.cannotRead(path: error.path, reason: error.reason)
+        }
+    }
+
+    /// The company's name in a readable copy, if it can be read.
+    static func companyName(in copy: String) -> String? {
+        (try? CompanyFile.read(copy) { try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1") }) ?? nil
+    }
+
+    /// An online, consistent copy through SQLite's backup API; the copy is closed
+    /// and checkpointed, so its one file holds everything.
+    static func consistent(of file: String, to copy: String, wait: TimeInterval) throws {
+        let access = ReadOnlyAccess(path: file, busyTimeout: wait)
+        defer { access.close() }
+        let source = try access.connect()
+        do {
+            try PrivateFile.create(at: copy)
+        } catch let error as SystemCallError {
+            throw FileError.cannotWrite(path: copy, reason: error.reason)
+        }
+        let destination = try DatabaseQueue(path: copy)
+        try source.backup(to: destination)
+        try destination.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        try destination.close()
+    }
+
+    /// Copies the file's bytes into the new private file `copy` (mode 0600).
+    static func copyBytes(of file: String, to copy: String) throws {
+        do {
+            try PrivateFile.copy(file, to: copy)
+        } catch let error as SystemCallError {
+            throw FileError.cannotWrite(path: error.path, reason: error.reason)
+        }
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+
+/// The fleet report: every client's status record judged by one policy and ranked by
+/// risk, worst first (docs/fleet-report.md). Built one record at a time, so memory
+/// grows with the rows kept, never with the records' bytes.
+public struct FleetReport: Sendable {
+    /// Always `ledger-fleet-report`.
+    public static let formatName = "ledger-fleet-report"
+    /// Nights shown in each row's strip.
+    public static let nightsShown = 30
+
+    public let generatedAt: Date
+    public let policy: ReportPolicy
+    /// The clients, most at risk first.
+    public private(set) var rows: [ReportRow] = []
+    private var sorted = true
+
+    public init(generatedAt: Date, policy: ReportPolicy = ReportPolicy()) {
+        self.generatedAt = generatedAt
+        self.policy = policy
+    }
+
+    /// Adds the record found under `slug` in the location: `data` is its bytes, or nil
+    /// when the client's folder has no readable record.
+    public mutating func add(slug: String, data: Data?) {
+        if let data, let status = ClientStatus.decoded(data) {
+            add(status, slug: slug)
+        } else {
+            add(unreadable: slug, why: data == nil ? "no status record could be read" : "the status record is not one ledger wrote")
+        }
+    }
+
+    /// Adds one client's record. `slug` is the folder the record was found in; the record's own
+    /// slug is not trusted to name it.
+    public mutating func add(_ status: ClientStatus, slug: String) {
+        rows.append(judge(status, slug: slug))
+        sorted = false
+    }
+
+    /// Adds a row for a client whose record could not be used.
+    public mutating func add(unreadable slug: String, why: String) {
+        let strip = [ReportRow.NightMark](repeating: .missed, count: Self.nightsShown)
+        rows.append(ReportRow(
+            rank: 0, client: slug, slug: slug, level: .attention, risk: Concern.unreadableRecord.weight,
+            concerns: [.init(concern: .unreadableRecord, detail: why)], errors: 0, warnings: 0, findings: [],
+            nights: strip, sizes: []))
+        sorted = false
+    }
+
+    /// Sorts the rows by risk and numbers them; call once all records are added.
+    public mutating func rank() {
+        guard !sorted else { return }
+        rows.sort { a, b in
+            if a.risk != b.risk { return a.risk > b.risk }
+            let aWeight = a.concerns.reduce(0) { $0 + $1.concern.weight }
+            let bWeight = b.concerns.reduce(0) { $0 + $1.concern.weight }
+            if aWeight != bWeight { return aWeight > bWeight }
+            if a.client != b.client { return a.client < b.client }
+            return a.slug < b.slug
+        }
+        for index in rows.indices { rows[index].rank = index + 1 }
+        sorted = true
+    }
+
+    /// How many clients are at each level.
+    public var counts: [ReportLevel: Int] {
+        rows.reduce(into: [:]) { $0[$1.level, default: 0] += 1 }
+    }
+
+    // MARK: - Judging one record
+
+    private func judge(_ status: ClientStatus, slug: String) -> ReportRow {
+        var concerns: [ReportRow.Noted] = []
+        func note(_ concern: Concern, _ detail: String) { concerns.append(.init(concern: concern, detail: detail)) }
+        let late = policy.every + policy.grace
+
+        let verify = status.verify
+        let errors = verify?.bySeverity["error"] ?? 0
+        let warnings = verify?.bySeverity["warning"] ?? 0
+        switch verify?.outcome {
+        case nil: note(.notVerified, "never verified")
+        case .damaged?: note(.damaged, verify?.problem ?? "the file is damaged: run ledger rebuild")
+        case .failed?, .unknown?: note(.notVerified, "verify could not run: " + (verify?.problem ?? "no reason recorded"))
+        case .findings?:
+            if errors > 0 { note(.errors, "\(errors) error\(errors == 1 ? "" : "s") found") }
+            if warnings > 0 { note(.warnings, "\(warnings) warning\(warnings == 1 ? "" : "s") found") }
+            if errors == 0 && warnings == 0 { note(.warnings, "findings of unknown severity") }
+        case .clean?: break
+        }
+        if let verify, verify.outcome != .failed, verify.outcome != .unknown {
+            if let age = self.age(verify.at) {
+                if age > late { note(.notVerified, "last verified \(Self.span(age)) ago") }
+            } else {
+                note(.notVerified, "the last verify's time is unreadable")
+            }
+        }
+
+        let backup = status.backup
+        let goodAge = backup?.lastGoodAt.flatMap(age)
+        if let goodAge {
+            if goodAge > late { note(.backupOverdue, "last good backup \(Self.span(goodAge)) ago") }
+        } else {
+            note(.backupOverdue, backup?.problem.map { "no good backup: " + $0 } ?? "no good backup")
+        }
+        if let backup, backup.outcome == .failed || backup.outcome == .unknown, goodAge.map({ $0 <= late }) ?? false {
+            note(.backupOverdue, "the last backup failed: " + (backup.problem ?? "no reason recorded"))
+        }
+
+        let drill = status.drill
+        if let drill, drill.outcome != .clean {
+            note(.drillFailed, "the last restore drill failed: " + (drill.problem ?? "no reason recorded"))
+        }
+        if let provenAge = drill?.lastProvenAt.flatMap(age) {
+            if provenAge > policy.drillEvery + policy.grace { note(.notProven, "last proven restorable \(Self.span(provenAge)) ago") }
+        } else {
+            note(.notProven, "never proven restorable")
+        }
+
+        var freePercent: Int?
+        if let size = status.size, size.bytes > 0, size.pageSize > 0, size.freePages >= 0 {
+            let free = Double(size.freePages) * Double(size.pageSize) / Double(size.bytes)
+            freePercent = Int((min(free, 1) * 100).rounded())
+            if size.bytes >= policy.sizeFloor, free > policy.freePageLimit {
+                note(.freePages, "\(freePercent ?? 0)% of the file is free pages")
+            }
+        }
+        if let growth = weeklyGrowth(status.history ?? []), growth > policy.growthLimit {
+            note(.growingFast, "grew \(Int((growth * 100).rounded()))% in a week")
+        }
+
+        concerns.sort { $0.concern.weight > $1.concern.weight }
+        let worst = concerns.first?.concern
+        return ReportRow(
+            rank: 0, client: status.client, slug: slug, level: worst?.level ?? .good, risk: worst?.weight ?? 0,
+            concerns: concerns, lastVerifyAt: verify?.at, verifyOutcome: verify?.outcome, errors: errors,
+            warnings: warnings, findings: Array((verify?.findings ?? []).prefix(50)),
+            lastGoodBackupAt: backup?.lastGoodAt, lastGoodBackupAgeHours: goodAge.map { Int(($0 / 3_600).rounded(.down)) },
+            lastGoodBackupBytes: backup?.lastGoodBytes, lastProvenAt: drill?.lastProvenAt, drillOutcome: drill?.outcome,
+            fileBytes: status.size?.bytes, freePagesPercent: freePercent,
+            nights: strip(status.history ?? []), sizes: sizes(status.history ?? []))
+    }
+
+    /// Seconds from a record's timestamp to the report's time; nil when unreadable.
+    /// A time in the future counts as now: a clock ahead must not make a step look late.
+    private func age(_ timestamp: String) -> TimeInterval? {
+        Timestamp.parse(timestamp).map { max(0, generatedAt.timeIntervalSince($0)) }
+    }
+
+    /// The last `nightsShown` days ending on the report's day, oldest first.
+    private func strip(_ history: [ClientStatus.Night]) -> [ReportRow.NightMark] {
+        let today = CivilDate(generatedAt)
+        var byDay: [Int: ClientStatus.StepOutcome] = [:]
+        for night in history {
+            guard let day = CivilDate(night.day) else { continue }
+            byDay[day.dayNumber] = night.outcome
+        }
+        return (0..<Self.nightsShown).reversed().map { back in
+            switch byDay[today.dayNumber - back] {
+            case nil: return .missed
+            case .clean?: return .good
+            case .findings?: return .warning
+            case .damaged?, .failed?, .unknown?: return .failed
+            }
+        }
+    }
+
+    private func sizes(_ history: [ClientStatus.Night]) -> [ReportRow.SizePoint] {
+        history.suffix(ClientStatus.historyLimit).compactMap { night in
+            guard CivilDate(night.day) != nil, night.fileBytes != nil || night.snapshotBytes != nil else { return nil }
+            return .init(day: night.day, fileBytes: night.fileBytes, snapshotBytes: night.snapshotBytes)
+        }
+    }
+
+    /// The file's growth from the newest size a week or more before the newest night to the newest
+    /// night, as a fraction; nil without two such sizes or under the size floor.
+    private func weeklyGrowth(_ history: [ClientStatus.Night]) -> Double? {
+        let known = history.compactMap { night -> (day: Int, bytes: Int64)? in
+            guard let day = CivilDate(night.day), let bytes = night.fileBytes, bytes > 0 else { return nil }
+            return (day.dayNumber, bytes)
+        }
+        guard let newest = known.max(by: { $0.day < $1.day }), newest.bytes >= policy.sizeFloor,
+              let before = known.filter({ $0.day <= newest.day - 7 }).max(by: { $0.day < $1.day })
+        else { return nil }
+        return Double(newest.bytes - before.bytes) / Double(before.bytes)
+    }
+
+    /// "3 days", "5 hours", "40 minutes".
+    static func span(_ seconds: TimeInterval) -> String {
+        let minutes = Int(seconds / 60)
+        if minutes < 120 { return "\(minutes) minute\(minutes == 1 ? "" : "s")" }
+        let hours = minutes / 60
+        if hours < 48 { return "\(hours) hours" }
+        return "\(hours / 24) days"
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+
+/// `ledger fleet serve`: the fleet report's page over HTTP on 127.0.0.1 only
+/// (docs/fleet-report.md). It answers GET and HEAD of `/TOKEN/` and nothing else:
+/// a request without the random token, or whose Host header is not this loopback
+/// address and port (a DNS-rebinding page), is refused; it sends no CORS header,
+/// so no other site's script may read the page, and it runs nothing: each request
+/// reads the status records and builds the page anew.
+public final class ReportServer {
+    /// The random token, 32 hex digits, that the URL must carry.
+    public let token: String
+    /// The port the server listens on.
+    public var port: Int { listener.port }
+    /// The address to open: `http://127.0.0.1:PORT/TOKEN/`.
+    public var url: String { "http://127.0.0.1:\(port)/\(token)/" }
+
+    private let listener: LoopbackListener
+    private let page: () throws -> String
+
+    /// Request heads larger than this are refused.
+    static let headLimit = 16 * 1024
+
+    /// Listens on 127.0.0.1:`port` (0: any free port); `page` builds the HTML for each request.
+    public init(port: Int, token: String = ReportServer.newToken(), page: @escaping () throws -> String) throws {
+        do {
+            listener = try LoopbackListener(port: port)
+        } catch let error as SystemCallError {
+            throw ReportError.cannotListen(port, error.reason)
+        }
+        self.token = token
+        self.page = page
+    }
+
+    /// 128 random bits as 32 hex digits.
+    public static func newToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in
+            let value = generator.next() as UInt64
+            let digits = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }.joined()
+    }
+
+    /// Answers connections one at a time until the process is stopped; `log` hears one line a request.
+    public func serve(log: (String) -> Void = { _ in }) throws {
+        LoopbackListener.allowTerminationSignals()
+        while true {
+            let connection = try listener.accept(timeout: 5)
+            let head = connection.read(until: Array("\r\n\r\n".utf8), limit: Self.headLimit)
+            let answer = respond(to: head)
+            connection.write(answer.bytes)
+            log(answer.summary)
+        }
+    }
+
+    /// An HTTP answer and the line the log shows for it.
+    struct Answer {
+        let bytes: [UInt8]
+        let summary: String
+    }
+
+    /// The answer to one request head (the bytes up to the blank line).
+    func respond(to head: [UInt8]) -> Answer {
+        guard let request = Request(head) else { return answer(400, "Bad request", "the request could not be read") }
+        guard request.method == "GET" || request.method == "HEAD" else {
+            return answer(405, "Method not allowed", "\(request.method): only GET is served", allow: true)
+        }
+        let allowed = ["127.0.0.1:\(port)", "localhost:\(port)"]
+        guard let host = request.host, allowed.contains(host.lowercased()) else {
+            return answer(403, "Forbidden", "wrong Host header: open the URL that ledger fleet serve printed")
+        }
+        guard Self.sameBytes(request.target, "/\(token)/") || Self.sameBytes(request.target, "/\(token)") else {
+            return answer(404, "Not found", "this page needs the token that ledger fleet serve printed")
+        }
+        do {
+            let html = try page()
+            return answer(200, "OK", html, type: "text/html; charset=utf-8", bodyless: request.method == "HEAD")
+        } catch {
+            let why = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            return answer(500, "Internal server error", "the report could not be built: " + why)
+        }
+    }
+
+    private func answer(_ status: Int, _ reason: String, _ body: String, type: String = "text/plain; charset=utf-8",
+                        bodyless: Bool = false, allow: Bool = false) -> Answer {
+        let content = Array(body.utf8)
+        var head = "HTTP/1.1 \(status) \(reason)\r\n"
+        head += "Content-Type: \(type)\r\nContent-Length: \(content.count)\r\n"
+        head += "Content-Security-Policy: \(FleetReport.contentSecurityPolicy); frame-ancestors 'none'\r\n"
+        head += "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n"
+        head += "Cache-Control: no-store\r\nCross-Origin-Resource-Policy: same-origin\r\n"
+        if allow { head += "Allow: GET, HEAD\r\n" }
+        head += "Connection: close\r\n\r\n"
+        return Answer(bytes: Array(head.utf8) + (bodyless ? [] : content), summary: "\(status) \(reason)")
+    }
+
+    /// Compares two texts in time that depends on their lengths only, not on where they differ.
+    static func sameBytes(_ a: String, _ b: String) -> Bool {
+        let left = Array(a.utf8), right = Array(b.utf8)
+        guard left.count == right.count else { return false }
+        return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// The parts of a request head the server looks at.
+    struct Request {
+        let method: String
+        let target: String
+        /// The Host header, when there is exactly one.
+        let host: String?
+
+        init?(_ head: [UInt8]) {
+            guard let end = Self.range(of: Array("\r\n\r\n".utf8), in: head) else { return nil }
+            let text = String(decoding: head[0..<end], as: UTF8.self)
+            let lines = text.components(separatedBy: "\r\n")
+            let parts = lines.first?.split(separator: " ", omittingEmptySubsequences: false) ?? []
+            guard parts.count == 3, parts[2].hasPrefix("HTTP/1.") else { return nil }
+            method = String(parts[0])
+            target = String(parts[1])
+            let hosts = lines.dropFirst().compactMap { line -> String? in
+                guard let colon = line.firstIndex(of: ":"),
+                      line[..<colon].lowercased() == "host" else { return nil }
+                return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+            host = hosts.count == 1 ? hosts[0] : nil
+        }
+
+        private static func range(of needle: [UInt8], in bytes: [UInt8]) -> Int? {
+            guard bytes.count >= needle.count else { return nil }
+            for start in 0...(bytes.count - needle.count) where bytes[start..<start + needle.count].elementsEqual(needle) {
+                return start
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+
+/// A ListObjectsV2 answer: its keys and sizes, and where the next page
+/// starts. The document is flat and small (a page is 1,000 keys), so it is
+/// read by its tags, with XML's five entities and numeric references undone.
+struct ListingParser {
+    private(set) var objects: [S3Client.Object] = []
+    private(set) var truncated = false
+    private(set) var nextToken: String?
+
+    static func parse(_ data: Data) -> ListingParser {
+        let text = String(decoding: data, as: UTF8.self)
+        var listing = ListingParser()
+        var rest = text[...]
+        while let start = rest.range(of: "<Contents>"), let end = rest.range(of: "</Contents>", range: start.upperBound..<rest.endIndex) {
+            let block = rest[start.upperBound..<end.lowerBound]
+            // An entry without a key, or whose size is not a count of bytes, is not to be trusted: it is left out.
+            if let key = element("Key", in: block), let size = element("Size", in: block).flatMap({ Int64($0) }), size >= 0 {
+                listing.objects.append(S3Client.Object(key: key, size: size, lastModified: element("LastModified", in: block).flatMap(isoSeconds)))
+            }
+            rest = rest[end.upperBound...]
+        }
+        listing.truncated = element("IsTruncated", in: text[...]) == "true"
+        listing.nextToken = element("NextContinuationToken", in: text[...])
+        return listing
+    }
+
+    /// `2026-12-04T16:29:53Z` from a listing's `2026-12-04T16:29:53.000Z`
+    /// (fractions of a second dropped); nil for anything else.
+    static func isoSeconds(_ text: String) -> String? {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, bytes.last == UInt8(ascii: "Z") else { return nil }
+        let whole = String(decoding: bytes[0..<19], as: UTF8.self) + "Z"
+        let fraction = bytes[19..<(bytes.count - 1)]
+        guard fraction.isEmpty || (fraction.first == UInt8(ascii: ".") && fraction.count > 1
+                                   && fraction.dropFirst().allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })),
+              Timestamp.parse(whole) != nil else { return nil }
+        return whole
+    }
+
+    /// `2026-12-04T16:29:53Z` from an HTTP date (RFC 9110's IMF-fixdate,
+    /// `Fri, 04 Dec 2026 16:29:53 GMT`, as a `Last-Modified` header has it); nil for anything else.
+    static func httpDateSeconds(_ text: String) -> String? {
+        let parts = text.split(separator: " ")
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard parts.count == 6, parts[5] == "GMT", parts[1].count == 2, parts[3].count == 4,
+              let month = months.firstIndex(of: String(parts[2])) else { return nil }
+        let whole = "\(parts[3])-\(month < 9 ? "0" : "")\(month + 1)-\(parts[1])T\(parts[4])Z"
+        return Timestamp.parse(whole) != nil ? whole : nil
+    }
+
+    /// The text of the first `<name>…</name>` in `text`, unescaped.
+    static func element(_ name: String, in text: Substring) -> String? {
+        guard let start = text.range(of: "<\(name)>"), let end = text.range(of: "</\(name)>", range: start.upperBound..<text.endIndex) else {
+            return nil
+        }
+        return unescape(String(text[start.upperBound..<end.lowerBound]))
+    }
+
+    static func unescape(_ text: String) -> String {
+        guard text.contains("&") else { return text }
+        var out = ""
+        var rest = text[...]
+        while let amp = rest.firstIndex(of: "&") {
+            out += rest[..<amp]
+            guard let semi = rest[amp...].firstIndex(of: ";"), rest.distance(from: amp, to: semi) <= 10 else {
+                out += "&"
+                rest = rest[rest.index(after: amp)...]
+                continue
+            }
+            let entity = rest[rest.index(after: amp)..<semi]
+            switch entity {
+            case "amp": out += "&"
+            case "lt": out += "<"
+            case "gt": out += ">"
+            case "quot": out += "\""
+            case "apos": out += "'"
+            default:
+                let number = entity.hasPrefix("#x") ? UInt32(entity.dropFirst(2), radix: 16)
+                    : entity.hasPrefix("#") ? UInt32(entity.dropFirst()) : nil
+                if let scalar = number.flatMap(Unicode.Scalar.init) { out.unicodeScalars.append(scalar) } else { out += "&\(entity);" }
+            }
+            rest = rest[rest.index(after: semi)...]
+        }
+        return out + rest
+    }
+}

@@ -1,0 +1,20 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// What went wrong with a request.
+enum S3Failure: Error, Equatable {
+    case notHTTP
+    case status(Int, code: String?, request: String)
+    /// An answer that is not the document expected (no upload id).
+    case badListing
+    /// A listing that does not end: why, and how far it was followed.
+    case endlessListing(ListingBound.Stop, objects: Int, pages: Int)
+    /// A create-only write met an object of that name (412).
+    case exists(key: String)
+    /// An answer longer than it may be (`bytes`): a page, a setting, or more than the object.
+    case tooLarge(bytes: Int64)
+    /// A `206` holding other bytes than the `Range` asked (its `Content-Range`).
+    case badRange(asked: String, got: String, request: String)
+}

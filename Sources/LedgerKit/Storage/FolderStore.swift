@@ -1,0 +1,151 @@
+import Foundation
+
+/// A `ByteStore` that is a folder on this machine: each object a file of it.
+/// Objects appear with `link(2)`, which never replaces a name, from a file
+/// already whole and flushed; files made here are private (mode 0600). The
+/// lock is `flock(2)` on `.ledger.lock` (`FolderLock`).
+public struct FolderStore: ByteStore {
+    /// The folder, as given, less trailing slashes.
+    public let folder: String
+
+    /// `folder` as given, less trailing slashes (`backups/` names `backups`; `/` stays `/`).
+    public init(_ folder: String) {
+        var trimmed = Substring(folder)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        self.folder = String(trimmed)
+    }
+
+    public var description: String { folder }
+
+    public func prepare() throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
+            guard isFolder.boolValue else { throw FileError.cannotWrite(path: folder, reason: "it is a file, not a folder") }
+        } else {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw FileError.cannotWrite(path: folder, reason: "the folder cannot be created")
+            }
+        }
+        guard access(folder, W_OK) == 0 else { throw FileError.cannotWrite(path: folder, reason: "the folder is not writable") }
+    }
+
+    public func exists() throws -> Bool {
+        var isFolder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue
+    }
+
+    public func list(prefix: String) throws -> [StoredObject] {
+        guard try exists() else { throw ByteStoreError.noPlace(folder) }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: folder)
+        } catch {
+            throw FileError.cannotRead(path: folder, reason: "its names cannot be listed")
+        }
+        // A name whose file cannot be looked at (a dangling link, a file gone
+        // since) is listed with no bytes: the caller says it cannot be read.
+        return names.filter { $0.hasPrefix(prefix) }.sorted().map { name in
+            ((try? entry(name)) ?? nil) ?? StoredObject(name: name, size: 0)
+        }
+    }
+
+    public func entry(_ name: String) throws -> StoredObject? {
+        var status = stat()
+        guard stat(path(of: name), &status) == 0 else {
+            if errno == ENOENT { return nil }
+            throw FileError.cannotRead(path: path(of: name), reason: String(cString: strerror(errno)))
+        }
+        let modified = Date(timeIntervalSince1970: TimeInterval(status.st_mtim.tv_sec))
+        return StoredObject(name: name, size: Int64(status.st_size), modified: Timestamp.string(from: modified))
+    }
+
+    public func read(_ name: String, range: ClosedRange<Int64>) throws -> Data {
+        let path = path(of: name)
+        let descriptor: Int32
+        do {
+            descriptor = try SystemCalls.open(path, O_RDONLY)
+        } catch {
+            throw FileError.cannotRead(path: path, reason: "cannot open it")
+        }
+        defer { SystemCalls.close(descriptor) }
+        var data = Data(count: Int(range.upperBound - range.lowerBound + 1))
+        var got = 0
+        do {
+            while got < data.count {
+                let count = try data.withUnsafeMutableBytes {
+                    try SystemCalls.pread(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: $0[got...]),
+                                          at: range.lowerBound + Int64(got), path: path)
+                }
+                if count == 0 { break }
+                got += count
+            }
+        } catch let error as SystemCallError {
+            throw FileError.cannotRead(path: path, reason: error.reason)
+        }
+        return data.prefix(got)
+    }
+
+    public func contents(of name: String, limit: Int) throws -> Data? {
+        guard let entry = try entry(name) else { return nil }
+        guard entry.size <= limit else { throw ByteStoreError.tooLarge(path: path(of: name), limit: limit) }
+        let data = try read(name, range: 0...Int64(limit))
+        guard data.count <= limit else { throw ByteStoreError.tooLarge(path: path(of: name), limit: limit) }
+        return data
+    }
+
+    public func withLocalFile<T>(of name: String, near: String, _ body: (String) throws -> T) throws -> T {
+        try body(path(of: name))
+    }
+
+    public var stagingFolder: String? { folder }
+
+    @discardableResult
+    public func create(_ name: String, from source: String, attributes: [String: String]) throws -> String? {
+        let final = path(of: name)
+        do {
+            try SystemCalls.fsync(path: source)
+            do {
+                try SystemCalls.link(source, final)
+            } catch let error as SystemCallError where error.code == EXDEV {
+                // Another file system: a private copy here, whole and flushed, takes the name.
+                let copy = AtomicFile.temporaryPath(beside: final, purpose: "store.partial")
+                defer { unlink(copy) }
+                try PrivateFile.copy(source, to: copy)
+                try SystemCalls.fsync(path: copy)
+                try SystemCalls.link(copy, final)
+            }
+        } catch let error as SystemCallError where error.code == EEXIST {
+            throw ByteStoreError.exists(store: description, name: name)
+        } catch let error as SystemCallError {
+            throw FileError.cannotWrite(path: final, reason: error.reason)
+        }
+        try AtomicFile.fsync(path: folder)
+        return (try? entry(name))??.modified
+    }
+
+    public func remove(_ name: String) throws {
+        let path = path(of: name)
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw FileError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
+        }
+        try AtomicFile.fsync(path: folder)
+    }
+
+    public func lock() throws -> any StoreLock {
+        try FolderLock(folder: folder)
+    }
+
+    public func path(of name: String) -> String {
+        folder + "/" + name
+    }
+
+    public func name(at path: String) throws -> String? {
+        let url = URL(fileURLWithPath: path)
+        guard url.deletingLastPathComponent().standardizedFileURL.path == URL(fileURLWithPath: folder).standardizedFileURL.path
+        else { return nil }
+        return url.lastPathComponent
+    }
+}

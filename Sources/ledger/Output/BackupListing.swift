@@ -1,0 +1,30 @@
+import Foundation
+import LedgerKit
+
+/// `backup --json`: the snapshot as `snapshots --json` lists it, whether it
+/// is a good copy, the company file's standing (its last good copy) when the
+/// location was listed, and what the keep rules removed or kept beyond themselves.
+struct BackupListing: Encodable {
+    let run: BackupRun
+
+    init(_ run: BackupRun) {
+        self.run = run
+    }
+
+    enum Keys: String, CodingKey { case goodCopy, standing, pruned, keptBeyondRules }
+
+    struct Kept: Encodable {
+        let path: String
+        let safeguard: RetentionDecision.Safeguard
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try SnapshotListing(run.snapshot).encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(run.isGoodCopy, forKey: .goodCopy)
+        try container.encodeIfPresent(run.standing, forKey: .standing)
+        try container.encode(run.decisions.filter { !$0.keep }.map(\.snapshot.path), forKey: .pruned)
+        try container.encode(run.decisions.compactMap { decision in decision.safeguard.map { Kept(path: decision.snapshot.path, safeguard: $0) } },
+                             forKey: .keptBeyondRules)
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import LedgerKit
+
+/// The lines backup, snapshots and prune print about snapshots, in the words a bookkeeper reads.
+enum BackupText {
+    /// "Kept X: the newest clean snapshot of acme.db (the rules alone would have pruned it)", for a
+    /// snapshot that stays only because it is the last good copy, may be, or was just taken.
+    static func keptBeyondRules(_ decision: RetentionDecision) -> String? {
+        let snapshot = decision.snapshot
+        switch decision.safeguard {
+        case .newestClean?:
+            return "Kept \(snapshot.path): the newest clean snapshot of \(snapshot.source) (the rules alone would have pruned it)"
+        case .mayBeNewestClean?:
+            return "Kept \(snapshot.path): encrypted, it may be the newest clean snapshot of \(snapshot.source); "
+                + "give --identity to tell (the rules alone would have pruned it)"
+        case .justTaken?:
+            return "Kept \(snapshot.path): just taken (the rules alone would have pruned it)"
+        case nil:
+            return nil
+        }
+    }
+
+    /// The one line a backup that is not a good copy ends with: what it is, where
+    /// the last good copy is, and what to do.
+    static func notAGoodCopy(_ run: BackupRun, of file: String, in location: String) -> String {
+        let verify = run.snapshot.verify ?? "?"
+        let why = verify != "skipped" ? "verify: \(verify)"
+            : run.verified ? "the company file cannot be read (verify: skipped)" : "it was not verified (--no-verify)"
+        let stem = run.snapshot.stem
+        var text = "\(run.snapshot.path) keeps the file as it is, but it is not a good copy: \(why). "
+        if let standing = run.standing, let good = standing.lastGoodCopy {
+            text += "The newest clean snapshot of \(stem) is \(good), taken \(standing.lastGoodCopyTakenAt ?? "?")"
+                + (standing.lastGoodCopyAgeSeconds.map { " (\(Age.phrase($0)))" } ?? "") + "; keep rules always keep it."
+        } else if let standing = run.standing, !standing.unknown.isEmpty {
+            text += "No snapshot of \(stem) in \(location) is known to be clean; \(Output.count(standing.unknown.count, "encrypted snapshot")) "
+                + "may be ('ledger snapshots \(location) --identity KEYFILE' tells); keep rules keep them."
+        } else {
+            text += "There is no clean snapshot of \(stem) in \(location)."
+        }
+        return text + " Check the file with 'ledger verify \(file)'."
+    }
+
+    /// "1.9 MiB → 631.7 KiB (33%)": the company file's size, the snapshot's, and their ratio.
+    static func sizes(_ snapshot: Snapshot) -> String {
+        let original = snapshot.manifest?.databaseBytes ?? 0
+        let ratio = original > 0 ? Double(snapshot.bytes) * 100 / Double(original) : 0
+        return "\(Output.bytes(original)) → \(Output.bytes(snapshot.bytes)) (\(String(format: "%.0f", ratio))%)"
+    }
+}

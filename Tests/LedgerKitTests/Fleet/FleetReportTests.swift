@@ -1,0 +1,182 @@
+import Foundation
+import Testing
+@testable import LedgerKit
+
+/// The fleet report's judgement: exact concerns, exact ranks, hostile records and texts.
+@Suite struct FleetReportTests {
+    static let now = Date(timeIntervalSince1970: 1_796_472_000) // 2026-12-05T12:00:00Z
+
+    static func at(hoursAgo hours: Double) -> String {
+        Timestamp.string(from: now.addingTimeInterval(-hours * 3_600))
+    }
+
+    /// A client verified clean, backed up and proven an hour ago.
+    static func healthy(_ name: String) -> ClientStatus {
+        var status = ClientStatus(client: name, slug: name.lowercased(), updatedAt: at(hoursAgo: 1))
+        status.verify = .init(at: at(hoursAgo: 1), outcome: .clean)
+        var backup = ClientStatus.BackupStep(at: at(hoursAgo: 1), outcome: .clean)
+        backup.lastGoodAt = at(hoursAgo: 1)
+        backup.lastGoodBytes = 1_000
+        status.backup = backup
+        var drill = ClientStatus.DrillStep(at: at(hoursAgo: 1), outcome: .clean)
+        drill.lastProvenAt = at(hoursAgo: 1)
+        status.drill = drill
+        return status
+    }
+
+    static func report(_ statuses: [ClientStatus]) -> FleetReport {
+        var report = FleetReport(generatedAt: now)
+        for status in statuses { report.add(status, slug: status.slug) }
+        report.rank()
+        return report
+    }
+
+    @Test func ranksWorstFirstWithExactConcerns() throws {
+        var damaged = Self.healthy("Damaged")
+        damaged.verify = .init(at: Self.at(hoursAgo: 2), outcome: .damaged)
+        var errors = Self.healthy("Errors")
+        var found = ClientStatus.VerifyStep(at: Self.at(hoursAgo: 2), outcome: .findings)
+        found.bySeverity = ["error": 3, "warning": 1]
+        errors.verify = found
+        var stale = Self.healthy("Stale")
+        stale.backup?.lastGoodAt = Self.at(hoursAgo: 31)
+        var unproven = Self.healthy("Unproven")
+        unproven.drill = nil
+        var failedDrill = Self.healthy("FailedDrill")
+        failedDrill.drill?.outcome = .failed
+        failedDrill.drill?.problem = "row counts differ"
+        let report = Self.report([Self.healthy("Good"), unproven, stale, errors, failedDrill, damaged])
+
+        #expect(report.rows.map(\.client) == ["Damaged", "Errors", "Stale", "FailedDrill", "Unproven", "Good"])
+        #expect(report.rows.map(\.rank) == [1, 2, 3, 4, 5, 6])
+        #expect(report.rows.map(\.level) == [.attention, .attention, .attention, .attention, .watch, .good])
+        #expect(report.rows[1].concerns.map(\.concern) == [.errors, .warnings])
+        #expect(report.rows[1].concerns.map(\.detail) == ["3 errors found", "1 warning found"])
+        #expect(report.rows[2].concerns.map(\.detail) == ["last good backup 31 hours ago"])
+        #expect(report.rows[2].lastGoodBackupAgeHours == 31)
+        #expect(report.rows[3].concerns.map(\.detail) == ["the last restore drill failed: row counts differ"])
+        #expect(report.rows[4].concerns.map(\.concern) == [.notProven])
+        #expect(report.rows[5].concerns.isEmpty && report.rows[5].risk == 0)
+    }
+
+    @Test func nothingIsGreenThatWasNotChecked() {
+        var unverified = Self.healthy("Unverified")
+        unverified.verify = nil
+        var stale = Self.healthy("OldVerify")
+        stale.verify = .init(at: Self.at(hoursAgo: 40), outcome: .clean)
+        var unknown = Self.healthy("Unknown")
+        unknown.verify = .init(at: Self.at(hoursAgo: 1), outcome: .unknown)
+        let report = Self.report([unverified, stale, unknown])
+        for row in report.rows {
+            #expect(row.level == .attention, "\(row.client)")
+            #expect(row.concerns.first?.concern == .notVerified, "\(row.client)")
+        }
+    }
+
+    @Test func aFailedCheckOutranksAGoodBackup() {
+        var failedVerify = Self.healthy("A")
+        failedVerify.verify = .init(at: Self.at(hoursAgo: 1), outcome: .failed)
+        var noBackup = Self.healthy("B")
+        noBackup.backup = nil
+        let report = Self.report([noBackup, failedVerify])
+        #expect(report.rows.map(\.client) == ["A", "B"])
+        #expect(report.rows[1].concerns.map(\.detail) == ["no good backup"])
+    }
+
+    @Test func nightsAndGrowthAndFreePages() {
+        var status = Self.healthy("Growing")
+        let today = CivilDate(Self.now)
+        status.history = [
+            .init(day: (today + -8).description, outcome: .clean, fileBytes: 10_000_000, snapshotBytes: 3_000_000),
+            .init(day: (today + -1).description, outcome: .findings, fileBytes: 12_000_000),
+            .init(day: today.description, outcome: .failed, fileBytes: 14_000_000, snapshotBytes: 4_000_000),
+        ]
+        status.size = .init(at: Self.at(hoursAgo: 1), bytes: 14_000_000, pageSize: 4_096, freePages: 1_000)
+        let row = Self.report([status]).rows[0]
+        #expect(row.nights.count == 30)
+        #expect(row.nights.suffix(3) == [.missed, .warning, .failed])
+        #expect(row.nights[21] == .good)
+        #expect(row.nights.filter { $0 == .missed }.count == 27)
+        #expect(row.concerns.map(\.detail) == ["grew 40% in a week", "29% of the file is free pages"])
+        #expect(row.freePagesPercent == 29)
+        #expect(row.sizes.map(\.fileBytes) == [10_000_000, 12_000_000, 14_000_000])
+    }
+
+    @Test func unreadableRecordsStillMakeARow() {
+        var report = FleetReport(generatedAt: Self.now)
+        report.add(slug: "missing", data: nil)
+        report.add(slug: "foreign", data: Data(#"{"format":"other","version":1}"#.utf8))
+        report.add(slug: "later", data: Data(#"{"format":"ledger-client-status","version":99,"client":"x","slug":"x","updated_at":"x"}"#.utf8))
+        report.add(slug: "huge", data: Data(repeating: 0x20, count: ClientStatus.maximumBytes + 1))
+        report.rank()
+        #expect(report.rows.map(\.slug) == ["foreign", "huge", "later", "missing"])
+        #expect(report.rows.allSatisfy { $0.concerns.map(\.concern) == [.unreadableRecord] && $0.level == .attention })
+    }
+
+    @Test func hostileTextsAreEscapedInHTMLAndCSV() throws {
+        var status = Self.healthy("<script>alert(1)</script>")
+        var found = ClientStatus.VerifyStep(at: Self.at(hoursAgo: 1), outcome: .findings)
+        found.bySeverity = ["warning": 1]
+        found.findings = [.init(code: "x\"><img src=x>", severity: "warning", message: "</td><script>")]
+        status.verify = found
+        var formula = Self.healthy("=HYPERLINK(\"http://evil\")")
+        formula.slug = "formula"
+        let report = Self.report([status, formula])
+        let html = report.html()
+        #expect(!html.contains("<script"))
+        #expect(!html.contains("<img"))
+        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        #expect(!html.contains("href=\"http"))
+        let csv = report.csv()
+        #expect(csv.contains(",\"'=HYPERLINK(\"\"http://evil\"\")\","))
+        #expect(FleetReport.csvField("-12") == "-12")
+        #expect(FleetReport.csvField("-x") == "'-x")
+    }
+
+    @Test func jsonCarriesTheRanking() throws {
+        var damaged = Self.healthy("Damaged")
+        damaged.verify = .init(at: Self.at(hoursAgo: 2), outcome: .damaged)
+        let data = try Self.report([Self.healthy("Good"), damaged]).json()
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["format"] as? String == "ledger-fleet-report")
+        #expect(object["attention"] as? Int == 1 && object["good"] as? Int == 1)
+        let clients = try #require(object["clients"] as? [[String: Any]])
+        #expect(clients.map { $0["client"] as? String } == ["Damaged", "Good"])
+        #expect(clients[0]["last_verify_at"] as? String == Self.at(hoursAgo: 2))
+    }
+
+    /// Seeded: mutated and random records never trap, always make exactly one row each,
+    /// and never put a raw tag of theirs into the page.
+    @Test(arguments: 0..<8) func hostileRecordsNeverTrap(seed: Int) throws {
+        var random = SplitMix64(seed: UInt64(seed) &* 7_919 &+ 3)
+        var template = Self.healthy("Template")
+        template.history = [.init(day: "2026-12-01", outcome: .clean, fileBytes: 5, snapshotBytes: 2)]
+        let valid = try template.encoded()
+        var report = FleetReport(generatedAt: Self.now)
+        let count = 200
+        for index in 0..<count {
+            var bytes = [UInt8](valid)
+            switch random.next() % 3 {
+            case 0:
+                for _ in 0..<(1 + Int(random.next() % 8)) {
+                    bytes[Int(random.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: random.next())
+                }
+            case 1:
+                bytes = (0..<Int(random.next() % 300)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            default:
+                let text = String(decoding: bytes, as: UTF8.self)
+                    .replacingOccurrences(of: "Template", with: "<b>\(index)</b>")
+                    .replacingOccurrences(of: "2026-12-01", with: ["9999-99-99", "", "2026-02-30", "x"][index % 4])
+                bytes = Array(text.utf8)
+            }
+            report.add(slug: "client-\(index)", data: Data(bytes))
+        }
+        report.rank()
+        #expect(report.rows.count == count)
+        #expect(Set(report.rows.map(\.slug)).count == count)
+        let html = report.html()
+        #expect(!html.contains("<b>"))
+        _ = report.csv()
+        _ = try report.json()
+    }
+}

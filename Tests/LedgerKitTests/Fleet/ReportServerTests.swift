@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+@testable import LedgerKit
+
+/// `fleet serve`'s answers to requests, without a socket: the token, the Host check, the methods,
+/// the headers, and hostile request heads.
+@Suite struct ReportServerTests {
+    static func server() throws -> ReportServer {
+        try ReportServer(port: 0, token: "0123456789abcdef0123456789abcdef") { "<p>page</p>" }
+    }
+
+    static func answer(_ server: ReportServer, _ head: String) -> (status: String, text: String) {
+        let text = String(decoding: server.respond(to: Array(head.utf8)).bytes, as: UTF8.self)
+        return (text.components(separatedBy: "\r\n").first ?? "", text)
+    }
+
+    @Test func servesThePageOnlyWithTheTokenAndOurHost() throws {
+        let server = try Self.server()
+        let host = "127.0.0.1:\(server.port)"
+        let good = Self.answer(server, "GET /\(server.token)/ HTTP/1.1\r\nHost: \(host)\r\n\r\n")
+        #expect(good.status == "HTTP/1.1 200 OK")
+        #expect(good.text.hasSuffix("<p>page</p>"))
+        #expect(good.text.contains("Content-Security-Policy: default-src 'none'"))
+        #expect(!good.text.lowercased().contains("access-control-"))
+        #expect(Self.answer(server, "GET /\(server.token)/ HTTP/1.1\r\nHost: localhost:\(server.port)\r\n\r\n").status
+            == "HTTP/1.1 200 OK")
+        #expect(Self.answer(server, "GET / HTTP/1.1\r\nHost: \(host)\r\n\r\n").status == "HTTP/1.1 404 Not found")
+        #expect(Self.answer(server, "GET /0123456789abcdef0123456789abcdee/ HTTP/1.1\r\nHost: \(host)\r\n\r\n").status
+            == "HTTP/1.1 404 Not found")
+        #expect(Self.answer(server, "GET /\(server.token)/ HTTP/1.1\r\nHost: evil.example:\(server.port)\r\n\r\n").status
+            == "HTTP/1.1 403 Forbidden")
+        #expect(Self.answer(server, "GET /\(server.token)/ HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n").status
+            == "HTTP/1.1 403 Forbidden")
+        #expect(Self.answer(server, "GET /\(server.token)/ HTTP/1.1\r\n\r\n").status == "HTTP/1.1 403 Forbidden")
+        #expect(Self.answer(server, "GET /\(server.token)/ HTTP/1.1\r\nHost: \(host)\r\nHost: evil\r\n\r\n").status
+            == "HTTP/1.1 403 Forbidden")
+        #expect(Self.answer(server, "POST /\(server.token)/ HTTP/1.1\r\nHost: \(host)\r\n\r\n").status
+            == "HTTP/1.1 405 Method not allowed")
+        let head = Self.answer(server, "HEAD /\(server.token)/ HTTP/1.1\r\nHost: \(host)\r\n\r\n")
+        #expect(head.status == "HTTP/1.1 200 OK" && !head.text.contains("<p>"))
+    }
+
+    @Test func newTokensAreLongAndDiffer() {
+        let tokens = (0..<20).map { _ in ReportServer.newToken() }
+        #expect(Set(tokens).count == 20)
+        #expect(tokens.allSatisfy { $0.count == 32 && $0.allSatisfy(\.isHexDigit) })
+    }
+
+    @Test(arguments: 0..<4) func hostileHeadsAreRefused(seed: Int) throws {
+        let server = try Self.server()
+        var random = SplitMix64(seed: UInt64(seed) &+ 99)
+        for _ in 0..<300 {
+            let bytes = (0..<Int(random.next() % 400)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            let status = Self.answer(server, String(decoding: bytes, as: UTF8.self) + "\r\n\r\n").status
+            #expect(status != "HTTP/1.1 200 OK")
+        }
+        #expect(Self.answer(server, "garbage").status == "HTTP/1.1 400 Bad request")
+    }
+}
