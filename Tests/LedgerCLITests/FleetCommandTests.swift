@@ -77,7 +77,7 @@ import Testing
         defer { holder.release() }
 
         let backup = try ledger([
-            "fleet", "backup", "--list", list, "--to", location, "--wait", "1", "--jobs", "3", "--json"
+            "fleet", "backup", "--list", list, "--to", location, "--wait", "1", "--jobs", "3", "--json",
         ])
         #expect(backup.status == 1, "\(backup.stderr)")
         let backedUp = try clients(backup)
@@ -172,7 +172,7 @@ import Testing
             .run(
                 [
                     "--endpoint-url", try S3TestServer.endpoint.get(), "s3", "cp", "\(place)/fine/ledger-status.json",
-                    "-"
+                    "-",
                 ],
                 environment: try S3TestServer.environment())
         #expect(record.output.contains("\"last_proven_at\""))
@@ -226,7 +226,7 @@ import Testing
             let process = Process()
             process.executableURL = Ledger.binary
             process.arguments = [
-                "fleet", "verify", folder.file("c"), "--to", location, "--shard", "\(index)/2", "--json"
+                "fleet", "verify", folder.file("c"), "--to", location, "--shard", "\(index)/2", "--json",
             ]
             process.environment = ["XDG_CONFIG_HOME": Ledger.configFolder, "PATH": "/usr/bin:/bin"]
             FileManager.default.createFile(atPath: folder.file("out\(index).json"), contents: nil)
@@ -256,7 +256,7 @@ import Testing
         let units = folder.file("units")
         let made = try Ledger.run([
             "fleet", "schedule", folder.path, "--to", folder.file("backups"), "--unit-dir", units,
-            "--keep-daily", "7", "--at", "01:30"
+            "--keep-daily", "7", "--at", "01:30",
         ])
         #expect(made.status == 0, "\(made.stderr)")
         let names = try FileManager.default.contentsOfDirectory(atPath: units).sorted()
@@ -301,7 +301,7 @@ import Testing
         let path = location + "/" + name
         var text = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         for (old, new) in [
-            ("\"table_counts\"", "\"table_countz\""), ("\"trial_balance_sha256\"", "\"trial_balance_sha25x\"")
+            ("\"table_counts\"", "\"table_countz\""), ("\"trial_balance_sha256\"", "\"trial_balance_sha25x\""),
         ] {
             let from = Array(old.utf8)
             let to = Array(new.utf8)

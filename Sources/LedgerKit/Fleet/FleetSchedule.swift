@@ -44,7 +44,8 @@ public struct FleetSchedule: Sendable, Equatable {
     }
 
     private var clientWords: [String] {
-        sources + (list.map { ["--list", $0] } ?? []) + ["--to", location] + (jobs.map { ["--jobs", String($0)] } ?? [])
+        sources + (list.map { ["--list", $0] } ?? []) + ["--to", location]
+            + (jobs.map { ["--jobs", String($0)] } ?? [])
     }
 
     /// The three commands, in order.
@@ -52,14 +53,15 @@ public struct FleetSchedule: Sendable, Equatable {
         var backup = [ledger, "fleet", "backup"] + clientWords + ["--kind", "scheduled"]
         for (flag, value) in [
             ("--keep-last", policy.last), ("--keep-daily", policy.daily),
-            ("--keep-weekly", policy.weekly), ("--keep-monthly", policy.monthly)
+            ("--keep-weekly", policy.weekly), ("--keep-monthly", policy.monthly),
         ] where value > 0 {
             backup += [flag, String(value)]
         }
         for recipient in recipients { backup += ["--encrypt-to", recipient.text] }
         for path in recipientFiles { backup += ["--recipients-file", path] }
         return [
-            backup, [ledger, "fleet", "drill"] + clientWords + ["--one-in-seven"], [ledger, "fleet", "report", location]
+            backup, [ledger, "fleet", "drill"] + clientWords + ["--one-in-seven"],
+            [ledger, "fleet", "report", location],
         ]
     }
 

@@ -50,7 +50,7 @@ public enum FleetVerify {
         let warnings = step.bySeverity["warning"] ?? 0
         let counted = [
             errors > 0 ? "\(errors) error" + (errors == 1 ? "" : "s") : nil,
-            warnings > 0 ? "\(warnings) warning" + (warnings == 1 ? "" : "s") : nil
+            warnings > 0 ? "\(warnings) warning" + (warnings == 1 ? "" : "s") : nil,
         ].compactMap { $0 }
         switch step.outcome {
         case .clean: return "clean"

@@ -8,7 +8,7 @@ import Testing
 
     @Test(arguments: [
         ("Smith & Sons, Ltd.", "smith-sons-ltd"), ("", "client"), ("---", "client"),
-        ("ACME  West", "acme-west"), ("Café Müller", "caf-m-ller"), ("a/../../etc", "a-etc")
+        ("ACME  West", "acme-west"), ("Café Müller", "caf-m-ller"), ("a/../../etc", "a-etc"),
     ])
     func namesBecomeSafeSlugs(name: String, slug: String) {
         #expect(ClientSlug.safe(name) == slug)
@@ -21,10 +21,10 @@ import Testing
     /// Two `books.db` never share a folder, and each keeps its own whatever order they come in.
     @Test func twoFilesOfOneNameGetTwoStableSlugs() {
         let one = ClientSlug.assign([
-            ("/clients/a/books.db", "books"), ("/clients/b/books.db", "books"), ("/x/acme.db", "acme")
+            ("/clients/a/books.db", "books"), ("/clients/b/books.db", "books"), ("/x/acme.db", "acme"),
         ])
         let other = ClientSlug.assign([
-            ("/x/acme.db", "acme"), ("/clients/b/books.db", "books"), ("/clients/a/books.db", "books")
+            ("/x/acme.db", "acme"), ("/clients/b/books.db", "books"), ("/clients/a/books.db", "books"),
         ])
         #expect(Set(one.map(\.slug)).count == 3)
         #expect(one.first { $0.slug == "acme" } != nil)
