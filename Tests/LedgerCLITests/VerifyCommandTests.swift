@@ -38,7 +38,7 @@ import Testing
         let result = try Ledger.run("verify", path, "--json")
         #expect(result.status == 1)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        // SPEC §2's keys, and the company's name beside them.
+        // docs/findings.md's keys, and the company's name beside them.
         #expect(Set(object.keys) == ["file", "company", "format_version", "ok", "counts", "findings", "elapsed_ms"])
         #expect(object["company"] as? String == "Sample Company")
         #expect(object["file"] as? String == path)

@@ -5,7 +5,7 @@ import Foundation
 /// of the manifest (its `database_sha256` inside) kept in the manifest's
 /// `hmac` field. A backup location is somebody else's disk, and anyone who can
 /// write there can write a manifest saying `verify: clean`; only a manifest
-/// whose `hmac` this key makes is taken at its word by restore (SPEC §4), and
+/// whose `hmac` this key makes is taken at its word by restore (docs/snapshots.md), and
 /// every other snapshot is verified in full before it is installed.
 ///
 /// The key is 32 random bytes, written as 64 hex digits and a newline to

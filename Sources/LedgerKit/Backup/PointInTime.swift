@@ -1,6 +1,6 @@
 import Foundation
 
-/// The moment `restore --at TIME` names (SPEC §4): ISO 8601 with `Z` or an
+/// The moment `restore --at TIME` names (docs/snapshots.md): ISO 8601 with `Z` or an
 /// offset; without a zone, the machine's local time; a date alone, the end of
 /// that local day; `today` and `yesterday`, the end of that local day too.
 /// And the other way: a moment as a person reads it, in local time with its offset.

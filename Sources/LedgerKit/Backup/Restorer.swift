@@ -29,7 +29,7 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
     case checksumMismatch(path: String)
     case targetInUse(path: String)
     case otherCompany(target: String, targetCompany: String, snapshotCompany: String)
-    /// What the snapshot holds is not a company file of SPEC §1, whatever its manifest says.
+    /// What the snapshot holds is not a company file of docs/company-file.md, whatever its manifest says.
     case notCompanyFile(path: String)
     /// What the snapshot holds is a company file of a format newer than this tool's.
     case newerFormat(path: String, version: Int)
@@ -76,7 +76,7 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
     }
 }
 
-/// Restores snapshots (SPEC §4): checks the SHA-256 before touching anything,
+/// Restores snapshots (docs/snapshots.md): checks the SHA-256 before touching anything,
 /// snapshots the file it replaces (`pre-restore`), replaces it atomically.
 public enum Restorer {
     /// Picks the snapshot a restore uses: `source` itself if it names one
@@ -116,7 +116,7 @@ public enum Restorer {
     /// Restores `snapshot` to `target`.
     ///
     /// Whatever the manifest says, the restored bytes are installed only when
-    /// they are a company file of SPEC §1 (SQLite, `application_id` LEDG, a
+    /// they are a company file of docs/company-file.md (SQLite, `application_id` LEDG, a
     /// format this tool knows) that passes SQLite's `quick_check`; a snapshot
     /// with findings is installed, and says so.
     ///
@@ -196,7 +196,7 @@ public enum Restorer {
 
     /// What a decompressed snapshot holds, judged without its manifest.
     enum Content: Equatable {
-        /// A company file of SPEC §1 that passes `quick_check`, of format `version`.
+        /// A company file of docs/company-file.md that passes `quick_check`, of format `version`.
         case companyFile(version: Int)
         /// Not SQLite, or SQLite of another application (or of format 0 or below).
         case notCompanyFile

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Why a snapshot was taken (SPEC §4).
+/// Why a snapshot was taken (docs/snapshots.md).
 public enum SnapshotKind: String, Codable, CaseIterable, Sendable {
     case manual, scheduled
     case preRebuild = "pre-rebuild"

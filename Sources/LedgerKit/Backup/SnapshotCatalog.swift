@@ -29,7 +29,7 @@ public enum SnapshotCatalog {
     }
 
     /// How much of a snapshot's head is read for its manifest: the gzip header
-    /// and its comment (a manifest is under 2 KiB; SPEC §4 sets no limit, so
+    /// and its comment (a manifest is under 2 KiB; docs/snapshots.md sets no limit, so
     /// room to spare); for an encrypted one, its age header and first chunk too.
     static func headBytes(encrypted: Bool) -> Int {
         encrypted ? 2 * AgeFile.sealedChunkSize : 64 * 1024

@@ -7,7 +7,9 @@ public struct CSVMapping: Sendable {
     public var date: String
     /// One signed amount (deposits positive); or nil with `debit` and `credit`.
     public var amount: String?
+    /// The column of the payee, if the export has one.
     public var payee: String?
+    /// The column of the memo, if the export has one.
     public var memo: String?
     /// The bank's id of each line; without one, an id is made from the line's
     /// date, amount, payee and memo (and how many such lines came before).
@@ -16,14 +18,19 @@ public struct CSVMapping: Sendable {
     public var check: String?
     /// Withdrawals and deposits in two columns, each as a positive number.
     public var debit: String?
+    /// With `debit`: the column of deposits.
     public var credit: String?
     /// A column saying whether the amount is a debit or a credit, and its words for each.
     public var type: String?
+    /// The `type` column's words for a withdrawal, matched without case.
     public var debitWords: [String]
+    /// The `type` column's words for a deposit, matched without case.
     public var creditWords: [String]
     /// `YYYY-MM-DD`, `MM/DD/YYYY`, `M/D/YYYY`, `DD.MM.YYYY`…: YYYY, MM (or M) and DD (or D) where the parts stand.
     public var dateFormat: String
+    /// Whether the first line (after `skip`) names the columns.
     public var hasHeader: Bool
+    /// What separates the fields: a comma unless told.
     public var delimiter: Character
     /// Leading lines before the header (or the first line) to pass over; nil:
     /// the header is found among the first lines by its column names.
@@ -31,6 +38,7 @@ public struct CSVMapping: Sendable {
     /// Leave out trailing lines that are not transactions (a footer), listing them.
     public var skipFooter: Bool
 
+    /// A mapping with the common banks' words for debit and credit and ISO dates unless told.
     public init(date: String, amount: String? = nil, payee: String? = nil, memo: String? = nil, id: String? = nil,
                 check: String? = nil, debit: String? = nil, credit: String? = nil, type: String? = nil,
                 debitWords: [String] = ["debit", "dr", "withdrawal", "payment", "dbit"],
@@ -63,6 +71,8 @@ public struct CSVMapping: Sendable {
 
 /// Reads a bank's CSV export (RFC 4180 quoting) into statement lines.
 public enum CSVReader {
+    /// Reads the CSV file at `path`: a line that cannot be imported is rejected with its reason.
+    /// - Throws: `StatementError` for an unreadable file or a mapping that does not fit it.
     public static func read(path: String, mapping: CSVMapping, style: AmountStyle = AmountStyle()) throws -> BankStatement {
         guard let data = FileManager.default.contents(atPath: path) else { throw StatementError.unreadable(path: path) }
         return try read(data, path: path, mapping: mapping, style: style)

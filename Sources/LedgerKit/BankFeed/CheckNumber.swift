@@ -1,6 +1,6 @@
 /// Where a bank line's check number lives.
 ///
-/// `bank_feed` (SPEC §1, format version 1) has no column for it, and a new column
+/// `bank_feed` (docs/company-file.md, format version 1) has no column for it, and a new column
 /// would change the format every other program writes; so the number is kept in
 /// the line's memo as "Check 1043" ("Check 1043; Rent" before the bank's own memo),
 /// unless the payee or memo already says it. When the line is added to the books

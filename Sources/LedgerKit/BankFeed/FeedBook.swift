@@ -3,14 +3,23 @@ import GRDB
 
 /// One line of the bank feed, as `ledger feed` lists it.
 public struct FeedLine: Codable, Sendable, Equatable {
+    /// The line's id in `bank_feed`.
     public let id: Int64
+    /// The full name of the ledger account the line belongs to.
     public let account: String
+    /// The bank's id of the line (OFX FITID, or one made from its content).
     public let fitid: String
+    /// `YYYY-MM-DD`.
     public let posted: String
+    /// Cents: deposits positive, withdrawals negative.
     public let amount: Int64
+    /// The payee, as the bank wrote it.
     public let payee: String?
+    /// The memo, as the bank wrote it.
     public let memo: String?
+    /// `new`, `matched`, `added` or `excluded`.
     public let status: String
+    /// The transaction the line is matched to or was added as.
     public let transactionID: Int64?
     /// The transaction the line is matched to or was added as, as a bookkeeper
     /// names it: "Check 1043 of 2026-01-04 to Acme Supply for 45.00".
@@ -23,12 +32,17 @@ public struct FeedLine: Codable, Sendable, Equatable {
 
 /// A feed line joined to a transaction by `match` or `add`.
 public struct FeedLink: Codable, Sendable, Equatable {
+    /// The feed line's id.
     public let line: Int64
+    /// The id of the transaction it is joined to.
     public let transactionID: Int64
     /// The transaction as a bookkeeper names it: "Check 1043 of 2026-01-04 to Acme Supply for 45.00".
     public let transaction: String
+    /// The line's date, `YYYY-MM-DD`.
     public let posted: String
+    /// The line's amount in cents.
     public let amount: Int64
+    /// The line's payee.
     public let payee: String?
     /// For a line added to the books: the account the other side went to.
     public let account: String?
@@ -40,7 +54,9 @@ public struct FeedLink: Codable, Sendable, Equatable {
 
 /// What `ledger feed match` did.
 public struct MatchReport: Codable, Sendable {
+    /// Lines matched to transactions already in the books.
     public let matched: [FeedLink]
+    /// Lines booked as new transactions (`--add-unmatched`).
     public let added: [FeedLink]
     /// New lines left as they were.
     public let unmatched: Int
@@ -48,9 +64,11 @@ public struct MatchReport: Codable, Sendable {
 
 /// A line `ledger feed unmatch` made new again.
 public struct UnmatchedLine: Codable, Sendable, Equatable {
+    /// The feed line's id.
     public let line: Int64
     /// `matched` or `added`: what the line was.
     public let was: String
+    /// The id of the transaction it was joined to.
     public let transactionID: Int64
     /// "Check of 2025-12-31 for 15.00 (Monthly service fee)".
     public let transaction: String
@@ -72,6 +90,7 @@ public struct AddTargets: Sendable, Equatable {
     /// The other side of withdrawals and charges; nil leaves them new.
     public var withdrawals: String?
 
+    /// Deposits to one account and withdrawals to another; nil leaves that side new.
     public init(deposits: String?, withdrawals: String?) {
         self.deposits = deposits
         self.withdrawals = withdrawals

@@ -3,24 +3,36 @@ import GRDB
 
 /// Why a bank-feed command could not do its work. The file is unchanged in every case.
 public enum FeedError: LocalizedError, Equatable, Sendable {
+    /// No account has the name or number a person gave; `known` lists those of the kind needed.
     case unknownAccount(name: String, file: String, known: [String])
+    /// The account named is of a type the command cannot use; `wanted` says which it needs.
     case wrongAccountType(name: String, type: String, wanted: String)
+    /// The file has damage the command cannot work around (`reason` says what): rebuild it first.
     case needsRebuild(path: String, reason: String)
+    /// No bank feed line has these ids.
     case unknownLines([Int64])
+    /// `feed exclude` of a line added to the books, whose transaction would be left behind.
     case lineAdded(line: Int64, transaction: String, file: String)
     /// `feed add` of a line that is not new; `transaction` names the one it is linked to.
     case lineNotNew(line: Int64, status: String, file: String, transaction: String?)
+    /// `feed add` told to book a line's other side to the line's own account.
     case sameAccount(line: Int64, account: String)
     /// `feed unmatch` of a line that is neither matched nor added.
     case notLinked(line: Int64, status: String)
     /// `feed include` of a line that is matched or added.
     case notExcluded(line: Int64, status: String)
+    /// The statement's currency is not the books'.
     case currency(statement: String, company: String)
+    /// A file of several statements without an account for each.
     case severalStatements(file: String, statements: [String], example: String)
+    /// A brokerage's investment statement, which ledger does not import.
     case investment(statement: String)
+    /// A card statement for a bank account or the reverse, without `--force`.
     case kindMismatch(statement: String, account: String, type: String)
+    /// An `ACCTID=NAME` for an account number the file has no statement of.
     case unknownStatement(accountID: String, known: [String])
 
+    /// What is wrong and how to put it right, in a bookkeeper's words.
     public var errorDescription: String? {
         switch self {
         case .unknownAccount(let name, let file, let known):
@@ -98,6 +110,7 @@ enum AccountLookup {
 public struct StatementImport: Codable, Sendable {
     /// "checking 1234567 at bank 021000021".
     public let name: String
+    /// Bank, credit card or unknown (a CSV export).
     public let kind: BankStatement.Kind
     /// The account's number at the bank (ACCTID), when the file gives it.
     public let accountID: String?
@@ -119,6 +132,7 @@ public struct StatementImport: Codable, Sendable {
     public let skipped: [RejectedLine]
     /// Lines that cannot be imported; when any statement has some, nothing was added.
     public let rejected: [RejectedLine]
+    /// The statement's ledger balance against the books, when it gives one.
     public let balanceCheck: ImportReport.BalanceCheck?
 
     enum CodingKeys: String, CodingKey {
@@ -129,7 +143,9 @@ public struct StatementImport: Codable, Sendable {
 
 /// What an import did.
 public struct ImportReport: Codable, Sendable {
+    /// The company file imported into, as given.
     public let file: String
+    /// The statement file's name, without its folder.
     public let statement: String
     /// The ledger accounts the statements went to, in file order.
     public let account: String
@@ -146,10 +162,15 @@ public struct ImportReport: Codable, Sendable {
     /// Each statement of the file, in order.
     public let statements: [StatementImport]
 
+    /// A statement's ledger balance against the books' balance on its day.
     public struct BalanceCheck: Codable, Sendable {
+        /// The statement's day, `YYYY-MM-DD`.
         public let date: String
+        /// The balance the statement gives, in cents.
         public let statement: Int64
+        /// The account's balance in the books on that day, in cents.
         public let books: Int64
+        /// Whether the books agree with the bank.
         public var agrees: Bool { statement == books }
     }
 
@@ -174,7 +195,9 @@ public struct ImportReport: Codable, Sendable {
 /// Which ledger account each statement of a file goes to: `--account NAME`
 /// for a file of one statement, `--account ACCTID=NAME` for each of several.
 public struct AccountChoice: Sendable {
+    /// Ledger account names by the bank's account number (ACCTID).
     public var byAccountID: [String: String] = [:]
+    /// The account for a statement no `ACCTID=` names.
     public var plain: String?
 
     /// From `--account` values: `ACCTID=NAME` where ACCTID is one of `accountIDs`, else a plain name.
@@ -188,12 +211,13 @@ public struct AccountChoice: Sendable {
         }
     }
 
+    /// Every statement of the file to `account`.
     public init(account: String) {
         plain = account
     }
 }
 
-/// Brings a bank's statements into the company file's bank feed (SPEC §1, `bank_feed`).
+/// Brings a bank's statements into the company file's bank feed (docs/company-file.md, `bank_feed`).
 public enum FeedImport {
     /// Adds the lines of one statement to the feed of `account`.
     public static func run(file: String, statement: BankStatement, from statementPath: String, account: String,

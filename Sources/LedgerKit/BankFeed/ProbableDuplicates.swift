@@ -3,7 +3,7 @@ import GRDB
 /// A line of a statement that agrees on account, date and amount with a line
 /// the feed already had from another file, under another id: most likely the
 /// same line, downloaded twice in two formats (an OFX statement and an
-/// overlapping CSV export). It is imported `excluded` (the status set of SPEC §1
+/// overlapping CSV export). It is imported `excluded` (the status set of docs/company-file.md
 /// is closed), its memo beginning "Probable duplicate of line N", so that match
 /// and add leave it alone until a person takes it in with `ledger feed include`.
 public struct ProbableDuplicate: Codable, Sendable, Equatable {
@@ -11,8 +11,11 @@ public struct ProbableDuplicate: Codable, Sendable, Equatable {
     public let line: Int64
     /// The line already there that it repeats.
     public let original: Int64
+    /// The lines' day, `YYYY-MM-DD`.
     public let posted: String
+    /// The lines' amount in cents.
     public let amount: Int64
+    /// The new line's payee.
     public let payee: String?
 
     static let prefix = "Probable duplicate of line "

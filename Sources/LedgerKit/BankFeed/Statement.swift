@@ -9,7 +9,9 @@ public struct StatementLine: Sendable, Equatable, Codable {
     public var posted: String
     /// Cents: deposits and card payments > 0, withdrawals and charges < 0.
     public var amount: Int64
+    /// The payee (OFX NAME or PAYEE), if given.
     public var payee: String?
+    /// The memo (OFX MEMO), if given.
     public var memo: String?
     /// Where it starts in the statement file (1-based), for messages.
     public var line: Int
@@ -39,7 +41,9 @@ struct ContentIDs: Sendable, Equatable {
 
 /// A line of the statement that cannot be imported, and why.
 public struct RejectedLine: Sendable, Equatable, Codable {
+    /// Where the line starts in the file (1-based).
     public var line: Int
+    /// Why it cannot be imported, in a bookkeeper's words.
     public var reason: String
 }
 
@@ -47,6 +51,7 @@ public struct RejectedLine: Sendable, Equatable, Codable {
 public struct BankStatement: Sendable, Equatable {
     /// A statement's ledger balance (OFX LEDGERBAL) and its day.
     public struct Balance: Sendable, Equatable {
+        /// Cents, as the bank states it.
         public var amount: Int64
         /// `YYYY-MM-DD`.
         public var date: String
@@ -64,6 +69,7 @@ public struct BankStatement: Sendable, Equatable {
         case unknown
     }
 
+    /// What kind of account the statement is of; `unknown` for a CSV export.
     public var kind: Kind = .unknown
     /// The bank's routing number (OFX BANKID), for bank statements.
     public var bankID: String?
@@ -71,7 +77,9 @@ public struct BankStatement: Sendable, Equatable {
     public var accountID: String?
     /// OFX ACCTTYPE: CHECKING, SAVINGS, MONEYMRKT, CREDITLINE, CD.
     public var accountType: String?
+    /// The lines that can be imported, in file order.
     public var lines: [StatementLine] = []
+    /// The lines that cannot, and why.
     public var rejected: [RejectedLine] = []
     /// The statement's ledger balance, if it gives one.
     public var ledgerBalance: Balance?
@@ -89,6 +97,7 @@ public struct BankStatement: Sendable, Equatable {
     /// of 01/01/2026"), not a transaction: passed over and counted; the reason is the row's words.
     public var summaries: [RejectedLine] = []
 
+    /// An empty statement of unknown kind.
     public init() {}
 
     /// "checking 1234567 at bank 021000021", "card 4000…1234", "the statement".
@@ -121,6 +130,7 @@ public struct BankStatement: Sendable, Equatable {
 
 /// How many amounts were rounded to whole cents, and by how much in all.
 public struct Rounding: Sendable, Equatable, Codable {
+    /// How many amounts were rounded.
     public var lines = 0
     /// The sum of (rounded − as written), in cents, exactly.
     public var byCents: Decimal = 0
@@ -132,8 +142,10 @@ public struct Rounding: Sendable, Equatable, Codable {
 
 /// A statement file: one or more statements (several accounts in one download).
 public struct StatementFile: Sendable, Equatable {
+    /// The statements, in file order.
     public var statements: [BankStatement]
 
+    /// A file of these statements.
     public init(statements: [BankStatement]) {
         self.statements = statements
     }
@@ -143,6 +155,7 @@ public struct StatementFile: Sendable, Equatable {
 public struct AmountStyle: Sendable, Equatable {
     /// The character before the cents.
     public enum Separator: Character, Sendable {
+        /// A point (`12.34`) or a comma (`12,34`).
         case point = ".", comma = ","
     }
 
@@ -151,6 +164,7 @@ public struct AmountStyle: Sendable, Equatable {
     /// Round amounts with fractions of a cent to whole cents, half to even.
     public var roundCents: Bool
 
+    /// Amounts with `decimal` before the cents (found from the file when nil), rounded to cents only if told.
     public init(decimal: Separator? = nil, roundCents: Bool = false) {
         self.decimal = decimal
         self.roundCents = roundCents
@@ -282,12 +296,18 @@ extension Character {
 
 /// Why a statement could not be read at all.
 public enum StatementError: LocalizedError, Equatable, Sendable {
+    /// The statement file cannot be read.
     case unreadable(path: String)
+    /// The file is not a statement ledger reads; `reason` says why.
     case notAStatement(path: String, reason: String)
+    /// An option does not fit the file (a CSV column that is not there, say); the text is the whole message.
     case badOption(String)
+    /// The file is the bank's error reply, not a statement.
     case bankReply(path: String, message: String)
+    /// A file of several statements where one was expected.
     case severalStatements(path: String, names: [String])
 
+    /// What is wrong with the statement file and what to do, in a bookkeeper's words.
     public var errorDescription: String? {
         switch self {
         case .unreadable(let path):

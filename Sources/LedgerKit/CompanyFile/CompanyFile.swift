@@ -3,10 +3,14 @@ import GRDB
 
 /// The name, currency and birth date of a new company.
 public struct CompanyProfile: Sendable, Equatable {
+    /// What the company calls itself, as its reports show it.
     public var name: String
+    /// The ISO 4217 code of the books' money, `USD` unless told.
     public var currency: String
+    /// When the company file was made.
     public var createdAt: Date
 
+    /// A profile to check with `validate()` before a file is made from it.
     public init(name: String, currency: String = "USD", createdAt: Date = Date()) {
         self.name = name
         self.currency = currency
@@ -29,14 +33,17 @@ public struct CompanyProfile: Sendable, Equatable {
     }
 }
 
-/// An open company file (SPEC §1).
+/// An open company file (docs/company-file.md).
 ///
 /// Read-only handles never write to the file. Read-write handles have foreign
 /// keys on (GRDB's default) and wait up to `busyTimeout` for other writers.
 public final class CompanyFile: Sendable {
+    /// Whether a handle may write: read-only handles never change the file.
     public enum Mode: Sendable { case readOnly, readWrite }
 
+    /// The path the file was opened at, for messages.
     public let path: String
+    /// How the file was opened.
     public let mode: Mode
     /// The file's `user_version`.
     public let formatVersion: Int
@@ -46,7 +53,7 @@ public final class CompanyFile: Sendable {
     /// How long an open waits for a lock another program holds.
     public static let busyTimeout: TimeInterval = 3
     /// How long backup, rebuild and restore wait by default for a file another
-    /// program holds locked before they refuse (`--wait`, SPEC §4).
+    /// program holds locked before they refuse (`--wait`, docs/snapshots.md).
     public static let lockWait: TimeInterval = 60
 
     private init(path: String, mode: Mode, formatVersion: Int, database: DatabaseQueue) {

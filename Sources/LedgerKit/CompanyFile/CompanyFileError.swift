@@ -3,18 +3,31 @@ import Foundation
 /// Why a company file could not be opened or created. Each message says what
 /// happened and what to do.
 public enum CompanyFileError: LocalizedError, Equatable, Sendable {
+    /// Nothing is at the path.
     case notFound(path: String)
+    /// The path names a folder.
     case isDirectory(path: String)
+    /// The file cannot be read (permissions, or a read error).
     case unreadable(path: String)
+    /// The file holds no bytes.
     case empty(path: String)
+    /// The file is not an SQLite database.
     case notSQLite(path: String)
+    /// An SQLite database of another program.
     case notCompanyFile(path: String)
+    /// A format version newer than this build reads.
     case newerFormat(path: String, version: Int)
+    /// A format version older than any this build knows.
     case olderFormat(path: String, version: Int)
+    /// Another program holds the file open.
     case locked(path: String)
+    /// SQLite says the file is damaged; `detail` is its words.
     case damaged(path: String, detail: String)
+    /// A file is already at the path, and creating never overwrites.
     case alreadyExists(path: String)
+    /// The file could not be made; `reason` says why.
     case cannotCreate(path: String, reason: String)
+    /// The profile of a new company is not valid; `reason` is the whole message.
     case invalidCompany(reason: String)
 
     /// The file the error is about, when it names one.
@@ -45,6 +58,7 @@ public enum CompanyFileError: LocalizedError, Equatable, Sendable {
         }
     }
 
+    /// The whole message: the file's path and what is wrong with it.
     public var errorDescription: String? {
         switch self {
         case .notFound(let path):

@@ -1,11 +1,15 @@
 /// One account of a chart of accounts, before it has an id.
 public struct ChartEntry: Sendable, Hashable {
+    /// The account number, unique within the chart.
     public let number: String
+    /// The account's name.
     public let name: String
+    /// The account's type, which says where it sits on the reports.
     public let type: AccountType
     /// The account number of the parent, nil for a top-level account.
     public let parentNumber: String?
 
+    /// An entry under the account numbered `parent`, or at the top level.
     public init(_ number: String, _ name: String, _ type: AccountType, parent: String? = nil) {
         self.number = number
         self.name = name

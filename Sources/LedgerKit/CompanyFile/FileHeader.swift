@@ -4,10 +4,14 @@ import Foundation
 /// what is not a company file before any library touches it, and to recognise a
 /// damaged company file that SQLite itself can no longer open.
 public struct FileHeader: Sendable, Equatable {
+    /// The 16 bytes every SQLite database begins with.
     public static let sqliteMagic = Array("SQLite format 3\0".utf8)
 
+    /// The size of a page in bytes, as the header gives it (65536 for the stored 1).
     public let pageSize: Int
+    /// `PRAGMA user_version`: the company file's format version.
     public let userVersion: Int
+    /// `PRAGMA application_id`: `Schema.applicationID` in a company file.
     public let applicationID: Int32
     /// The file's size in bytes.
     public let fileSize: Int64
@@ -60,5 +64,6 @@ public struct FileHeader: Sendable, Equatable {
         return headerPageCount > present ? headerPageCount - present : nil
     }
 
+    /// Whether the header carries the company file's application id.
     public var isCompanyFile: Bool { applicationID == Schema.applicationID }
 }

@@ -4,7 +4,7 @@ import GRDB
 ///
 /// Each format version is one migration of GRDB's `DatabaseMigrator`, named
 /// `v<N>`, that ends by setting `PRAGMA user_version = N`. `user_version` stays
-/// the contract (SPEC §1); the migrator's own table only records which steps ran.
+/// the contract (docs/company-file.md); the migrator's own table only records which steps ran.
 /// Version 2 comes by registering `v2` here.
 enum FormatMigrations {
     static var migrator: DatabaseMigrator {

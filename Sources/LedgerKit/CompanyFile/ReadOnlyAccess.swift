@@ -79,7 +79,7 @@ final class ReadOnlyAccess: @unchecked Sendable {
         let madeLog = !hadLog && FileManager.default.fileExists(atPath: wal)
         let madeIndex = !hadIndex && FileManager.default.fileExists(atPath: shm)
         guard madeLog || madeIndex else { return }
-        _ = Self.whileNoOneElseHasItOpen(file) {
+        _ = DatabaseLock.whileNoOneElseHasItOpen(file) {
             // A log another program wrote meanwhile is not ours to remove.
             if madeLog, stat(wal, &status) == 0, status.st_size > 0 { return }
             if madeLog { unlink(wal) }
@@ -87,30 +87,11 @@ final class ReadOnlyAccess: @unchecked Sendable {
         }
     }
 
-    /// Runs `work` while holding a write lock over SQLite's lock bytes of the
-    /// file at `path`, and returns false without running it if another program
-    /// holds any of them. Every open WAL connection holds a SHARED lock there, so
-    /// the lock is granted only when no other program has the file open.
-    ///
-    /// POSIX locks belong to the process: connections of this very process are
-    /// not seen, and closing the descriptor drops this process's locks on the
-    /// file, so callers close their own connections first.
-    static func whileNoOneElseHasItOpen(_ path: String, _ work: () throws -> Void) rethrows -> Bool {
-        guard let descriptor = try? SystemCalls.open(path, O_RDWR) else { return false }
-        defer { SystemCalls.close(descriptor) }
-        // SQLite's PENDING_BYTE; RESERVED and SHARED follow.
-        let start: Int64 = 0x4000_0000, length: Int64 = 512
-        guard (try? SystemCalls.tryLock(descriptor, from: start, length: length, path: path)) == true else { return false }
-        defer { SystemCalls.unlock(descriptor, from: start, length: length) }
-        try work()
-        return true
-    }
-
     /// Waits up to `wait` seconds, checking ten times a second, until no other
     /// program has the file at `path` open; false if one still has it then.
     static func waitUntilNoOneElseHasItOpen(_ path: String, wait: TimeInterval) -> Bool {
         let deadline = Date().addingTimeInterval(wait)
-        while !whileNoOneElseHasItOpen(path, {}) {
+        while !DatabaseLock.whileNoOneElseHasItOpen(path, {}) {
             guard Date() < deadline else { return false }
             usleep(100_000)
         }

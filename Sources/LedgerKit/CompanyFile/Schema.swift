@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// The company file schema of SPEC §1, format version 1, as an ordered list of
+/// The company file schema of docs/company-file.md, format version 1, as an ordered list of
 /// objects so that creation, bulk loading (tables first, indexes last) and the
 /// schema check of Verify all read the one definition.
 public enum Schema {
@@ -13,14 +13,19 @@ public enum Schema {
 
     /// One table or index of the schema.
     public struct Object: Sendable, Hashable {
+        /// Whether the object is a table or an index.
         public enum Kind: String, Sendable { case table, index }
+        /// Whether the object is a table or an index.
         public let kind: Kind
+        /// The object's name in `sqlite_master`.
         public let name: String
         /// The table the object belongs to (the table itself for a table).
         public let table: String
+        /// The `CREATE` statement that makes it.
         public let sql: String
     }
 
+    /// Every table of the format, in the order they are created.
     public static let tables: [Object] = [
         table("company", """
             CREATE TABLE company (
@@ -180,7 +185,7 @@ public enum Schema {
     /// A column of a table, as SQLite describes it.
     struct Column: Sendable, Equatable {
         let name: String
-        /// The declared type, as SPEC §1 writes it (INTEGER, TEXT).
+        /// The declared type, as docs/company-file.md writes it (INTEGER, TEXT).
         let type: String
         let isInteger: Bool
         let notNull: Bool

@@ -2,7 +2,7 @@ import Foundation
 
 /// SQLite's write-ahead log (`FILE-wal`) read without SQLite, for a file SQLite
 /// cannot open: the committed transactions it holds are part of the company
-/// file (SPEC §3, §4), and are written onto a raw copy of the main file the way
+/// file (docs/rebuild.md, §4), and are written onto a raw copy of the main file the way
 /// SQLite's own recovery would.
 ///
 /// The format (sqlite.org/fileformat2.html#walformat): a 32-byte header (magic,

@@ -86,7 +86,7 @@ extension FindingCatalog {
         ], remedy: .forAPerson),
     ]
 
-    /// Reconstruct before suspense (SPEC §3): an invoice, bill, payment or
+    /// Reconstruct before suspense (docs/rebuild.md): an invoice, bill, payment or
     /// bill payment that is out of balance because damage took its receivable
     /// (payable) split while other splits survived gets that split again,
     /// from its document's total or its applications (`LostSplits.lostSide`);

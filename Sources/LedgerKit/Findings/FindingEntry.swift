@@ -1,4 +1,4 @@
-/// Everything the project knows of one finding code, in one place: SPEC §2's
+/// Everything the project knows of one finding code, in one place: docs/findings.md's
 /// catalog row (severity, repairable, a title), how Verify finds its rows (the
 /// checks, or the structure check), what Rebuild does about them (the repair
 /// and when it runs), and whether the native pass judges its rows. Adding a
@@ -7,7 +7,7 @@
 struct FindingEntry: Sendable {
     /// What Rebuild does about a finding.
     enum Remedy: Sendable {
-        /// Nothing: a person decides (SPEC §2, not repairable).
+        /// Nothing: a person decides (docs/findings.md, not repairable).
         case forAPerson
         /// Rebuild's own work on the whole file: salvage of a damaged file,
         /// the schema's missing objects made again.
@@ -16,8 +16,8 @@ struct FindingEntry: Sendable {
         case repair(RepairPhase, Int, run: @Sendable (RepairContext) throws -> Void)
     }
 
-    /// Whether the native pass (`BookPass`) judges the rows the code's checks read.
-    enum NativePass: Sendable, Equatable {
+    /// Whether the native pass (`NativePass`) judges the rows the code's checks read.
+    enum NativePassCoverage: Sendable, Equatable {
         /// The pass leaves as suspects every row that may fail these checks;
         /// the SQL then reads only the suspects.
         case judges
@@ -33,13 +33,14 @@ struct FindingEntry: Sendable {
     let severity: Severity
     /// A heading for the group of findings, in a bookkeeper's words.
     let title: String
-    let nativePass: NativePass
+    let nativePass: NativePassCoverage
     /// The checks of the finding catalog that find the code's rows; none when
     /// the structure check (`StructureCheck`) finds them.
     let checks: [Check]
     let remedy: Remedy
 
-    init(_ code: FindingCode, _ severity: Severity, title: String, nativePass: NativePass, checks: [Check], remedy: Remedy) {
+    init(_ code: FindingCode, _ severity: Severity, title: String, nativePass: NativePassCoverage, checks: [Check],
+         remedy: Remedy) {
         self.code = code
         self.severity = severity
         self.title = title
@@ -64,7 +65,7 @@ enum RepairPhase: Int, Sendable, Comparable {
     static func < (lhs: RepairPhase, rhs: RepairPhase) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
-/// The finding catalog of SPEC §2: one entry per code, grouped by what they are about.
+/// The finding catalog of docs/findings.md: one entry per code, grouped by what they are about.
 enum FindingCatalog {
     static let entries: [FindingEntry] = structure + links + documents + balances + bankFeed + names + values
 

@@ -60,7 +60,7 @@ extension FindingCatalog {
                 "\(try row.transaction("id")) has no splits"
             },
         ], remedy: .repair(.structure, 6) { context in
-            // Reconstruct before deleting (SPEC §3): splits lost to damage are
+            // Reconstruct before deleting (docs/rebuild.md): splits lost to damage are
             // made again from the document, applications or feed lines; only a
             // transaction with none of those goes, with its document and lines.
             try context.refresh(.byTransaction)

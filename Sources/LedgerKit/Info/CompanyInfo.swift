@@ -3,13 +3,20 @@ import GRDB
 
 /// One row of `maintenance_runs`: what rebuild, restore, import or migrate did.
 public struct MaintenanceRun: Codable, Sendable, Equatable, FetchableRecord {
+    /// The run's id.
     public var id: Int64
+    /// The command that ran: `rebuild`, `restore`, `import` or `migrate`.
     public var command: String
+    /// When it began (UTC timestamp).
     public var startedAt: String
+    /// When it ended; nil for a run that never finished (killed, or still going).
     public var finishedAt: String?
+    /// How it ended, in the command's own word.
     public var outcome: String?
+    /// What it did, as JSON the command wrote.
     public var summary: String?
 
+    /// Reads a `maintenance_runs` row.
     public init(row: Row) throws {
         id = row["id"]
         command = row["command"]
@@ -22,17 +29,25 @@ public struct MaintenanceRun: Codable, Sendable, Equatable, FetchableRecord {
 
 /// What `ledger info` shows about a company file.
 public struct CompanyInfo: Codable, Sendable, Equatable {
+    /// The path as given.
     public var file: String
+    /// The company's name; nil when the file does not say.
     public var company: String?
+    /// The company's currency code; nil when the file does not say.
     public var currency: String?
+    /// The file's format version (`PRAGMA user_version`).
     public var formatVersion: Int
     /// Size of the database file itself, without its `-wal`.
     public var fileBytes: Int64
+    /// Size of the `-wal` beside the file; 0 when there is none.
     public var walBytes: Int64
+    /// SQLite's page size, in bytes.
     public var pageSize: Int
+    /// How many pages the file has.
     public var pageCount: Int
+    /// SQLite's journal mode (`wal` for a company file).
     public var journalMode: String
-    /// Rows per table of SPEC §1; a table that is missing has no entry.
+    /// Rows per table of docs/company-file.md; a table that is missing has no entry.
     public var rowCounts: [String: Int]
     /// The newest maintenance runs, newest first.
     public var lastRuns: [MaintenanceRun]

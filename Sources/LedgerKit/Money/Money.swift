@@ -6,14 +6,16 @@ public struct Money: Hashable, Comparable, Sendable, Codable, CustomStringConver
     /// The amount in minor units (cents).
     public var cents: Int64
 
+    /// An amount of `cents` minor units.
     public init(cents: Int64) {
         self.cents = cents
     }
 
+    /// No money at all.
     public static let zero = Money(cents: 0)
 
     /// The largest amount, either way, that one stored value may hold: 10^15
-    /// cents (SPEC §2). Anything larger is `invalid-value` and left out of every
+    /// cents (docs/findings.md). Anything larger is `invalid-value` and left out of every
     /// sum, so no sum of a file's amounts overflows.
     public static let limit: Int64 = 1_000_000_000_000_000
 
@@ -42,11 +44,17 @@ public struct Money: Hashable, Comparable, Sendable, Codable, CustomStringConver
     /// The absolute amount.
     public var magnitude: Money { Money(cents: cents < 0 ? -cents : cents) }
 
+    /// Orders amounts by their cents: credits before debits.
     public static func < (lhs: Money, rhs: Money) -> Bool { lhs.cents < rhs.cents }
+    /// The sum; traps on overflow, which `limit` keeps sums of stored amounts from reaching.
     public static func + (lhs: Money, rhs: Money) -> Money { Money(cents: lhs.cents + rhs.cents) }
+    /// The difference; traps on overflow, like `+`.
     public static func - (lhs: Money, rhs: Money) -> Money { Money(cents: lhs.cents - rhs.cents) }
+    /// The same amount the other way: a debit for a credit.
     public static prefix func - (value: Money) -> Money { Money(cents: -value.cents) }
+    /// Adds `rhs` to `lhs`.
     public static func += (lhs: inout Money, rhs: Money) { lhs.cents += rhs.cents }
+    /// Takes `rhs` from `lhs`.
     public static func -= (lhs: inout Money, rhs: Money) { lhs.cents -= rhs.cents }
 
     public init(from decoder: any Decoder) throws {

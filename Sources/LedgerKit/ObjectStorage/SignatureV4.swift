@@ -105,7 +105,7 @@ struct SignatureV4: Sendable {
         }.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
     }
 
-    /// `20261121T020000Z`: SPEC's timestamp without its separators.
+    /// `20261121T020000Z`: the company file's timestamp (docs/company-file.md) without its separators.
     static func timestamp(_ moment: Date) -> String {
         Timestamp.string(from: moment).filter { $0 != "-" && $0 != ":" }
     }

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// What a rebuild keeps after damage (SPEC §3, "After damage, rebuild keeps
+/// What a rebuild keeps after damage (docs/rebuild.md, "After damage, rebuild keeps
 /// everything that can be kept"), inside the repairs' write transaction on the
 /// salvaged working copy:
 /// - rows the damage took are brought back from the last good snapshot
@@ -332,7 +332,7 @@ final class DamageRecovery {
         guard let salvaged, !salvaged.damage.gaps.isEmpty, !salvaged.lostIsExact else { return (gone, true, nil) }
         // Rows past the snapshot's last could have been on the lost pages, unseen.
         if copy != nil, !unusable.contains(table) {
-            // The company table holds one row, id 1 (a CHECK of SPEC §1): nothing lies past it.
+            // The company table holds one row, id 1 (a CHECK of docs/company-file.md): nothing lies past it.
             let last = table == "company" ? Int64.max : snapshotMax[table] ?? Int64.min
             if salvaged.damage.gaps.allSatisfy({ $0.upperBound <= last }) { return (gone, true, nil) }
             return (gone, false, "rows added after the snapshot could have been on the pages that were lost")

@@ -2,14 +2,14 @@ import Foundation
 import GRDB
 
 /// The rows on pages SQLite's integrity check names as damaged: salvage reads
-/// them, but they may not be what was written (SPEC §3: rows read from a
+/// them, but they may not be what was written (docs/rebuild.md: rows read from a
 /// damaged page are checked against the last good snapshot, or listed).
 enum DamagedPages {
     /// How many of the integrity check's lines are read: past that, the file
     /// is damaged throughout and the rows it gives are doubtful anyway.
     static let lineLimit = 2_000
 
-    /// Per table of SPEC §1, the rowids on the table's leaf pages that the
+    /// Per table of docs/company-file.md, the rowids on the table's leaf pages that the
     /// integrity check of `source` names. Empty when it names none or cannot run.
     static func rows(in source: String) -> [String: [Int64]] {
         let pages = named(in: source)

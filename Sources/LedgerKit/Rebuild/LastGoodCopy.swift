@@ -2,7 +2,7 @@ import Foundation
 
 /// The newest snapshot of a company file that verified clean when it was
 /// taken, decompressed beside the file for a rebuild to bring rows back from
-/// (SPEC §3, "Recovery from the last good snapshot").
+/// (docs/rebuild.md, "Recovery from the last good snapshot").
 struct LastGoodCopy {
     let snapshot: Snapshot
     /// The decompressed company file: hidden, mode 0600, removed by the rebuild.

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// Reads the record rebuild keeps inside the company file (SPEC §3.3).
+/// Reads the record rebuild keeps inside the company file (docs/rebuild.md).
 public enum MaintenanceLog {
     /// Every run, newest first.
     /// - Throws: `CompanyFileError` when the file cannot be read.

@@ -2,6 +2,7 @@ import Foundation
 
 /// The repairs of one finding code in one rebuild.
 public struct RepairGroup: Codable, Sendable, Equatable {
+    /// The finding code the repairs answered.
     public let code: FindingCode
     /// Rows changed (inserted, updated or deleted).
     public let count: Int
@@ -11,6 +12,7 @@ public struct RepairGroup: Codable, Sendable, Equatable {
 
 /// What salvage got back from one table of a damaged file.
 public struct SalvagedTable: Codable, Sendable, Equatable {
+    /// The table salvaged.
     public let table: String
     /// Rows read from the table itself, whole.
     public let recovered: Int
@@ -22,7 +24,7 @@ public struct SalvagedTable: Codable, Sendable, Equatable {
     /// False when the table had damage but no index to count its lost rows by:
     /// `lost` is then a lower bound.
     public let lostIsExact: Bool
-    /// Rows kept with a value the schema forbids (a CHECK of SPEC §1) replaced.
+    /// Rows kept with a value the schema forbids (a CHECK of docs/company-file.md) replaced.
     public let altered: Int
     /// What else a person should know ("the table was missing; created empty").
     public let note: String?
@@ -37,6 +39,7 @@ public struct SalvagedTable: Codable, Sendable, Equatable {
         case table, recovered, fromIndexes = "from_indexes", lost, lostIsExact = "lost_is_exact", altered, note
     }
 
+    /// What salvage got back from `table`; `damage` starts empty.
     public init(table: String, recovered: Int, fromIndexes: Int, lost: Int, lostIsExact: Bool, altered: Int = 0,
                 note: String?) {
         self.table = table
@@ -56,6 +59,7 @@ public struct SalvagedTable: Codable, Sendable, Equatable {
 /// What Rebuild Suspense holds after a rebuild that booked to it: what a
 /// person should review and move to the right accounts.
 public struct SuspenseReview: Codable, Sendable, Equatable {
+    /// The id of the Rebuild Suspense account.
     public let account: Int64
     /// Its balance (cents).
     public let balance: Int64
@@ -64,9 +68,13 @@ public struct SuspenseReview: Codable, Sendable, Equatable {
     /// The largest of them, named, with what each holds there (cents).
     public let largest: [Held]
 
+    /// One transaction's amount on Rebuild Suspense.
     public struct Held: Codable, Sendable, Equatable {
+        /// The transaction's id.
         public let transaction: Int64
+        /// The transaction as a bookkeeper names it ("Check 1043 of 2026-03-02 …").
         public let described: String
+        /// What it holds on Rebuild Suspense (cents).
         public let amount: Int64
     }
 
@@ -93,12 +101,14 @@ struct TableDamage: Sendable, Equatable {
 
 /// One table's rows of the damaged original that are not in the rebuilt file.
 public struct TableLoss: Codable, Sendable, Equatable {
+    /// The table that lost rows.
     public let table: String
     /// Rows removed, by salvage or by a repair, as far as the file's pages, its
     /// indexes, its header and the last clean snapshot tell.
     public let lost: Int
     /// False when more may have been lost than `lost` says; `why` says why.
     public let exact: Bool
+    /// Why `lost` may be short of the truth; nil when it is exact.
     public let why: String?
     /// Rows brought back from the last clean snapshot.
     public let fromSnapshot: Int
@@ -125,7 +135,9 @@ public struct TableLoss: Codable, Sendable, Equatable {
 public struct KeptBalance: Codable, Sendable, Equatable {
     /// `accounts` or `parties`.
     public let table: String
+    /// The account's or the name's id.
     public let id: Int64
+    /// The account's or the name's name.
     public let name: String
     /// The balance it showed (cents).
     public let shown: Int64
@@ -136,7 +148,9 @@ public struct KeptBalance: Codable, Sendable, Equatable {
 /// A row read from a page SQLite calls damaged that no snapshot confirmed:
 /// it may not be what was written.
 public struct DoubtfulRow: Codable, Sendable, Equatable {
+    /// The table of the row.
     public let table: String
+    /// The row's rowid.
     public let rowID: Int64
 
     enum CodingKeys: String, CodingKey {
@@ -144,24 +158,29 @@ public struct DoubtfulRow: Codable, Sendable, Equatable {
     }
 }
 
-/// What a rebuild did to keep everything after damage (SPEC §3).
+/// What a rebuild did to keep everything after damage (docs/rebuild.md).
 public struct DamageOutcome: Encodable, Sendable {
     /// Pages the file's header says it has and its end lacked.
     public var cutShortBy: Int?
     /// The last clean snapshot rows were brought back from.
     public var snapshot: String?
+    /// When that snapshot was taken (UTC timestamp).
     public var snapshotTakenAt: String?
     /// Per table, rows brought back from it, and rows read from damaged pages
     /// or rebuilt from indexes that took its values.
     public var restored: [String: Int] = [:]
+    /// Per table, rows read from damaged pages or rebuilt from indexes whose values the snapshot replaced.
     public var replaced: [String: Int] = [:]
     /// Per table, rows the snapshot holds that the damage took but were not
     /// brought back: their transaction changed after the snapshot.
     public var changedSince: [String: Int] = [:]
     /// What the search for a snapshot met ("… could not be read").
     public var notes: [String] = []
+    /// Per table, the rows not in the rebuilt file and how sure that count is.
     public var loss: [TableLoss] = []
+    /// Balances kept as they were through a "Lost in damage" journal.
     public var keptBalances: [KeptBalance] = []
+    /// Rows read from damaged pages that no snapshot confirmed.
     public var unconfirmed: [DoubtfulRow] = []
     /// Rows the snapshot holds that the rebuilt file does not: what restoring it would bring back.
     public var snapshotWouldBringBack = 0
@@ -197,7 +216,9 @@ public struct DamageOutcome: Encodable, Sendable {
 
 /// What `ledger rebuild` did, or with `--dry-run` would do.
 public struct RebuildReport: Encodable, Sendable {
+    /// The path rebuilt, as given.
     public let file: String
+    /// Whether this was `--dry-run`: nothing was changed.
     public let dryRun: Bool
     /// The pre-rebuild snapshot (nil on a dry run).
     public let snapshot: String?
@@ -205,11 +226,13 @@ public struct RebuildReport: Encodable, Sendable {
     public let salvage: [SalvagedTable]?
     /// Schema objects made again ("index bank_feed_fitid").
     public let schemaRepairs: [String]
+    /// What the repairs changed, by finding code, in the order they ran.
     public let repairs: [RepairGroup]
     /// The findings left for a person, from the verify of the rebuilt copy.
     public let remaining: [Finding]
     /// The `maintenance_runs` row of this rebuild (nil on a dry run).
     public let runID: Int64?
+    /// How long the rebuild took, in milliseconds.
     public let elapsedMS: Int
     /// After damage: what came back from where, and what did not.
     public var damage: DamageOutcome?
@@ -222,6 +245,7 @@ public struct RebuildReport: Encodable, Sendable {
         case lostRows = "lost_rows", rebuiltFromIndexes = "rebuilt_from_indexes", lossIsExact = "loss_is_exact", complete, damage, suspense
     }
 
+    /// A report of what a rebuild did; `damage` and `suspense` are set after.
     public init(file: String, dryRun: Bool, snapshot: String?, salvage: [SalvagedTable]?, schemaRepairs: [String],
                 repairs: [RepairGroup], remaining: [Finding], runID: Int64?, elapsedMS: Int) {
         self.file = file
@@ -284,7 +308,7 @@ public struct RebuildReport: Encodable, Sendable {
         return unaltered && (damage?.isWhole ?? salvage.allSatisfy(\.isWhole))
     }
 
-    /// SPEC §3's exit status: 0 clean now and nothing lost (dry run: nothing to
+    /// docs/rebuild.md's exit status: 0 clean now and nothing lost (dry run: nothing to
     /// change), 1 findings for a person remain or a salvage lost or guessed
     /// rows (dry run: changes planned).
     public var exitStatus: Int32 {
@@ -301,14 +325,20 @@ public struct RebuildProgress: Sendable {
 
 /// Why a rebuild did not replace the file. The file is untouched in every case.
 public enum RebuildError: LocalizedError, Equatable, Sendable {
+    /// Another program has the file open.
     case inUse(path: String)
+    /// Another program changed the file while rebuild worked on its copy.
     case changedMeanwhile(path: String)
+    /// SQLite cannot read even the list of tables: nothing can be salvaged.
     case unsalvageable(path: String, detail: String)
+    /// Repairable findings were left after the repairs: a defect to report.
     case incomplete(path: String, left: Int, first: String)
+    /// There is no room, or no permission, for a copy beside the file.
     case cannotWrite(path: String, reason: String)
     /// SQLite refused one of the rebuild's own copies of the file (removed since).
     case copyUnusable(path: String, reason: String)
 
+    /// What stopped the rebuild and what to do next; the file is untouched.
     public var errorDescription: String? {
         switch self {
         case .inUse(let path):

@@ -23,6 +23,7 @@ public struct RebuildOptions: Sendable {
     /// from the `backups` folder beside the file (the books' own disk).
     public var trustUnsigned: Bool
 
+    /// Options for a plain rebuild: snapshots in the backup folder beside the file, unsigned ones trusted.
     public init(backupFolder: String? = nil, dryRun: Bool = false, now: Date = Date(),
                 wait: TimeInterval = CompanyFile.lockWait, fromBackups: [String] = [],
                 keys: SnapshotIdentities = SnapshotIdentities(), manifestKey: ManifestKey? = nil, trustUnsigned: Bool = true) {
@@ -44,7 +45,7 @@ public struct RebuildOptions: Sendable {
     }
 }
 
-/// Rebuild Data (SPEC §3).
+/// Rebuild Data (docs/rebuild.md).
 ///
 /// The file itself is only ever read until the last step: a private copy of it
 /// is taken (one consistent moment), the pre-rebuild snapshot is compressed from
@@ -175,7 +176,7 @@ public enum Rebuilder {
             rebuilt = try repairCopy(source, readable: readable, salvage: false, working: working, final: final,
                                      original: path, file: file, options: options, progress: progress)
         } catch let error where salvageMayHelp(error) {
-            // SPEC §3: damage met anywhere on the normal path (the copy, REINDEX,
+            // docs/rebuild.md: damage met anywhere on the normal path (the copy, REINDEX,
             // a repair's query, ANALYZE, the final check, VACUUM INTO) means
             // salvage, once: it reads every row that can be read into a fresh file.
             AtomicFile.removeDatabaseFiles(at: working)
@@ -450,7 +451,7 @@ public enum Rebuilder {
     /// REINDEX then makes every index from its table's rows and the final
     /// `VACUUM INTO` compacts, so a page SQLite cannot read surfaces there, in
     /// the repairs or in the final structure check, and sends the rebuild to
-    /// salvage, as SPEC §3 says.
+    /// salvage, as docs/rebuild.md says.
     /// - Returns: the salvage report, or nil when no salvage was needed.
     static func workingCopy(of source: String, readable: Bool, at working: String, original: String,
                             now: Date) throws -> [SalvagedTable]? {
@@ -549,7 +550,7 @@ public enum Rebuilder {
         var kept: [KeptBalance] = []
         var balancesWeighed = false
         for repair in Repairs.ordered {
-            // SPEC §3: cached balances are evidence, weighed once every line that can be is back.
+            // docs/rebuild.md: cached balances are evidence, weighed once every line that can be is back.
             if let recovery, !balancesWeighed, repair.code == .accountBalanceMismatch || repair.code == .partyBalanceMismatch {
                 balancesWeighed = true
                 if try recovery.splitsLostBeyondRecovery() { kept = try recovery.keepBalances() }
@@ -640,26 +641,5 @@ public enum Rebuilder {
         } catch let error as SystemCallError {
             throw RebuildError.cannotWrite(path: shown ?? path, reason: error.reason)
         }
-    }
-}
-
-/// Enough of a file's and its WAL's metadata to notice that another program
-/// wrote to it.
-struct FileIdentity: Equatable {
-    let file: [Int64]
-    let wal: [Int64]
-
-    init(_ path: String) {
-        file = Self.describe(path)
-        wal = Self.describe(path + "-wal")
-    }
-
-    private static func describe(_ path: String) -> [Int64] {
-        var status = stat()
-        guard stat(path, &status) == 0 else { return [] }
-        // An empty WAL says nothing: readers make and remove one.
-        if path.hasSuffix("-wal") && status.st_size == 0 { return [] }
-        return [Int64(status.st_dev), Int64(status.st_ino), Int64(status.st_size),
-                Int64(status.st_mtim.tv_sec), Int64(status.st_mtim.tv_nsec)]
     }
 }

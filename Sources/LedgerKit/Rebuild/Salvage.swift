@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 
-/// Salvage of a company file SQLite cannot read whole (SPEC §2, sqlite-corruption):
-/// a fresh file with the schema of SPEC §1 receives every row that can still be
+/// Salvage of a company file SQLite cannot read whole (docs/findings.md, sqlite-corruption):
+/// a fresh file with the schema of docs/company-file.md receives every row that can still be
 /// read, table by table.
 ///
 /// A table is read in rowid order from its own b-tree (never through an index,
@@ -347,7 +347,7 @@ enum Salvage {
     }
 }
 
-/// The values a CHECK of SPEC §1 refuses, in rows salvage keeps: a salvaged
+/// The values a CHECK of docs/company-file.md refuses, in rows salvage keeps: a salvaged
 /// file is one that `integrity_check` calls ok, so such a value is replaced by
 /// the choice that moves no money and claims the least, and the row is counted
 /// as altered (the rebuild then exits 1, and the snapshot keeps the original).

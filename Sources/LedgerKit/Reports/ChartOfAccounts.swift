@@ -4,13 +4,17 @@ import GRDB
 /// and its balance summed from its splits (never from the cached column). What
 /// `--account`, `--to-account` and the other account options take.
 public struct ChartOfAccounts: Codable, Sendable {
+    /// One account of the chart.
     public struct Account: Codable, Sendable, Equatable {
+        /// The account's id in the company file.
         public let id: Int64
+        /// The account number; nil for an account without one.
         public let number: String?
         /// "Payroll Liabilities:Federal Withholding": every parent's name, then its own.
         public let name: String
-        /// The `accounts.type` of SPEC §1; nil when the stored value is none of them.
+        /// The `accounts.type` of docs/company-file.md; nil when the stored value is none of them.
         public let type: AccountType?
+        /// Whether the account is still in use.
         public let isActive: Bool
         /// The sum of its splits, debits positive, as the company file keeps money.
         public let balance: Money
@@ -27,7 +31,9 @@ public struct ChartOfAccounts: Codable, Sendable {
         }
     }
 
+    /// The company's name, when the file says.
     public let company: String?
+    /// The company's currency code, when the file says.
     public let currency: String?
     /// By number (accounts without one last), then by full name.
     public let accounts: [Account]

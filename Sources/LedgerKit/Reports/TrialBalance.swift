@@ -4,11 +4,15 @@ import GRDB
 /// column), as debits and credits: what a bookkeeper reads after a verify to see
 /// that the books still balance.
 public struct TrialBalance: Codable, Sendable {
+    /// One account's line: its balance as a debit or a credit.
     public struct Line: Codable, Sendable, Equatable {
+        /// The account's id (the id the splits name, for a missing account).
         public let accountID: Int64
+        /// The account number; nil for an account without one.
         public let number: String?
         /// "Payroll Expenses:Wages"; "Missing account 77" when the split names no account.
         public let name: String
+        /// The account's `accounts.type`; nil for a missing account.
         public let type: String?
         /// The balance as a debit (positive) or nothing.
         public let debit: Money
@@ -16,14 +20,20 @@ public struct TrialBalance: Codable, Sendable {
         public let credit: Money
     }
 
+    /// The company's name, when the file says.
     public let company: String?
+    /// The company's currency code, when the file says.
     public let currency: String?
     /// The last day included, or nil for every transaction.
     public let asOf: String?
+    /// Every account with splits, by number (accounts without one last), then by name.
     public let lines: [Line]
+    /// The sum of the debit column.
     public let totalDebits: Money
+    /// The sum of the credit column.
     public let totalCredits: Money
 
+    /// Whether the debits equal the credits, as double entry requires.
     public var isBalanced: Bool { totalDebits == totalCredits }
 
     /// Sums the splits of the company file at `path`, up to and including `asOf`.

@@ -5,11 +5,14 @@ import GRDB
 public struct SampleOptions: Sendable, Equatable {
     /// How many transactions, opening entry included (at least 1).
     public var transactions: Int
+    /// The seed of the random choices: the same seed gives the same file.
     public var seed: UInt64
+    /// The company's name.
     public var name: String
     /// The first day of the books; the sample covers three years from it.
     public var firstDay: CivilDate
 
+    /// Options for `transactions` transactions from 2023-01-01 unless told.
     public init(transactions: Int, seed: UInt64 = 1, name: String = "Sample Company",
                 firstDay: CivilDate = CivilDate(year: 2023, month: 1, day: 1)!) {
         self.transactions = transactions
@@ -28,11 +31,17 @@ public struct SampleOptions: Sendable, Equatable {
 
 /// What a generation made.
 public struct SampleSummary: Sendable, Equatable, Codable {
+    /// Transactions made, opening entry included.
     public var transactions: Int
+    /// Splits made across them.
     public var splits: Int
+    /// Customers made.
     public var customers: Int
+    /// Vendors made.
     public var vendors: Int
+    /// Bank statements reconciled.
     public var reconciliations: Int
+    /// Bank feed lines made.
     public var feedLines: Int
 }
 

@@ -9,6 +9,7 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Days since 1970-01-01.
     public var dayNumber: Int
 
+    /// The day `dayNumber` days after 1970-01-01 (before it when negative).
     public init(dayNumber: Int) {
         self.dayNumber = dayNumber
     }
@@ -41,6 +42,7 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         dayNumber = Int((date.timeIntervalSince1970 / 86_400).rounded(.down))
     }
 
+    /// The year, month (1–12) and day of the month.
     public var components: (year: Int, month: Int, day: Int) {
         let z = dayNumber + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
@@ -68,10 +70,14 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         return CivilDate(year: year, month: month, day: CivilDate.daysIn(month: month, year: year))!
     }
 
+    /// The day `days` days later (earlier when negative).
     public static func + (lhs: CivilDate, days: Int) -> CivilDate { CivilDate(dayNumber: lhs.dayNumber + days) }
+    /// How many days `rhs` is before `lhs`.
     public static func - (lhs: CivilDate, rhs: CivilDate) -> Int { lhs.dayNumber - rhs.dayNumber }
+    /// Whether `lhs` is the earlier day.
     public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool { lhs.dayNumber < rhs.dayNumber }
 
+    /// How many days `month` (1–12) has in `year`, leap years counted.
     public static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28

@@ -6,7 +6,7 @@ import GRDBSQLite
 ///
 /// GRDB's `Statement` owns the handle and finalizes it; this type only steps it
 /// and reads the current row's columns. Every reader says what it found
-/// without trapping: any column may hold any storage class (SPEC §2).
+/// without trapping: any column may hold any storage class (docs/findings.md).
 final class RawRows {
     private let statement: Statement
     private let handle: OpaquePointer
@@ -58,7 +58,7 @@ struct Vocabulary {
     }
 }
 
-/// Dates and moments as SPEC §1 writes them, judged from stored bytes.
+/// Dates and moments as docs/company-file.md writes them, judged from stored bytes.
 ///
 /// Only the canonical form passes: a date that passes here passes the SQL of
 /// `ValueRule.date` too, so the native pass may skip its row; anything else is

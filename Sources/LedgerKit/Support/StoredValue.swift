@@ -4,7 +4,7 @@ import GRDB
 ///
 /// GRDB's typed subscript (`let n: Int64 = row["x"]`) is `try! decode(…)`: a
 /// text where an integer was expected ends the process. These read the stored
-/// value as it is and never trap (SPEC §2, "Values of any type").
+/// value as it is and never trap (docs/findings.md, "Values of any type").
 extension Row {
     /// The value stored in `column`, of whatever storage class; `.null` when the
     /// row has no such column.

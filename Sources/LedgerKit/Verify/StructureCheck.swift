@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// The physical layer of Verify: SQLite's own structure check and the schema
-/// objects of SPEC §1.
+/// objects of docs/company-file.md.
 enum StructureCheck {
     /// The structure check on two connections at once: SQLite checks one table
     /// and its indexes at a time (`PRAGMA integrity_check(TABLE)`), so the
@@ -168,10 +168,10 @@ enum StructureCheck {
         CompanyFileError.isDamage(error)
     }
 
-    /// The column names of each table of SPEC §1.
+    /// The column names of each table of docs/company-file.md.
     static let expectedColumns: [String: [String]] = Schema.columns.mapValues { $0.map(\.name) }
 
-    /// Finds missing tables, columns and indexes of SPEC §1.
+    /// Finds missing tables, columns and indexes of docs/company-file.md.
     ///
     /// - Returns: the findings, and what the file has for the logical checks:
     ///   the tables that are whole (present with every column), the only ones
@@ -204,54 +204,5 @@ enum StructureCheck {
             has.insert(.missingIndex(index.name))
         }
         return (findings, has)
-    }
-}
-
-/// Connections that jobs on several threads take one at a time.
-final class ConnectionPool: @unchecked Sendable {
-    // `free` is guarded by `condition`.
-    private let condition = NSCondition()
-    private var free: [DatabaseQueue]
-
-    init(_ connections: [DatabaseQueue]) {
-        free = connections
-    }
-
-    func with<T>(_ work: (DatabaseQueue) throws -> T) throws -> T {
-        condition.lock()
-        while free.isEmpty { condition.wait() }
-        let queue = free.removeLast()
-        condition.unlock()
-        defer {
-            condition.lock()
-            free.append(queue)
-            condition.signal()
-            condition.unlock()
-        }
-        return try work(queue)
-    }
-}
-
-/// One value per job, set from the jobs' threads.
-final class Results<Value>: @unchecked Sendable {
-    // `slots` is guarded by `lock`.
-    private let lock = NSLock()
-    private var slots: [Value?]
-
-    init(count: Int) {
-        slots = Array(repeating: nil, count: count)
-    }
-
-    func set(_ index: Int, _ value: Value) {
-        lock.lock()
-        defer { lock.unlock() }
-        slots[index] = value
-    }
-
-    /// The values of the jobs that finished, in job order.
-    var values: [Value] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.compactMap { $0 }
     }
 }

@@ -1,41 +1,7 @@
 import Foundation
 import GRDB
 
-/// How far a verification has come.
-public struct VerifyProgress: Sendable {
-    /// "Checking the file's structure", "Checking the books".
-    public let phase: String
-    /// 0…1 of the logical checks done.
-    public let fraction: Double
-}
-
-/// What `ledger verify` found: SPEC §2's JSON object.
-public struct VerifyReport: Codable, Sendable {
-    public let file: String
-    public let formatVersion: Int
-    public let ok: Bool
-    /// Rows of accounts, transactions and splits (absent for an unreadable table).
-    public let counts: [String: Int]
-    /// The company's name, as its file says (absent when it cannot be read).
-    public var company: String?
-    /// In catalog order, then by table and row.
-    public let findings: [Finding]
-    public let elapsedMS: Int
-    /// The sum of every split amount that is an integer within the limit, when
-    /// the native pass read a file whose structure is sound (a snapshot's
-    /// `split_sum`); not part of verify's JSON.
-    var splitTotal: Int64?
-
-    enum CodingKeys: String, CodingKey {
-        case file, company, formatVersion = "format_version", ok, counts, findings, elapsedMS = "elapsed_ms"
-    }
-
-    public var errorCount: Int { findings.filter { $0.severity == .error }.count }
-    public var warningCount: Int { findings.filter { $0.severity == .warning }.count }
-    public var repairableCount: Int { findings.filter(\.repairable).count }
-}
-
-/// Verify Data (SPEC §2): every check of the catalog, on read-only connections,
+/// Verify Data (docs/findings.md): every check of the catalog, on read-only connections,
 /// never changing the file.
 public enum Verifier {
     /// How the logical checks find their rows.
@@ -43,7 +9,7 @@ public enum Verifier {
         /// The native pass clears the rows that surely pass; the catalog's SQL
         /// judges the rest (the default).
         case native
-        /// The catalog's SQL judges every row: the reference the native engine's
+        /// The catalog's SQL judges every row: the reference the native pass's
         /// findings are held equal to in the tests.
         case sql
     }
@@ -85,7 +51,7 @@ public enum Verifier {
         }
     }
 
-    /// The finding of a file shorter than its header says (SPEC §3: verify
+    /// The finding of a file shorter than its header says (docs/rebuild.md: verify
     /// tells a cut-short file too), or nil.
     static func cutShort(_ header: FileHeader) -> Finding? {
         guard let missing = header.missingPages, let expected = header.headerPageCount else { return nil }
@@ -155,8 +121,8 @@ public enum Verifier {
     /// for its sums, or a table cannot be read (the SQL then says which and how).
     static func nativePass(_ db: Database) throws -> Suspects? {
         do {
-            guard try BookPass.typesAreStandard(db) else { return nil }
-            return try BookPass.suspects(db)
+            guard try NativePass.typesAreStandard(db) else { return nil }
+            return try NativePass.suspects(db)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
             throw error
         } catch is DatabaseError {
@@ -179,9 +145,11 @@ public enum Verifier {
 
     /// Each finding once, in catalog order, then by table and row.
     static func inCatalogOrder(_ findings: [Finding]) -> [Finding] {
+        // Every code is in `allCases`: the default is never used.
         let order = Dictionary(uniqueKeysWithValues: FindingCode.allCases.enumerated().map { ($1, $0) })
         return Array(Set(findings)).sorted {
-            (order[$0.code]!, $0.table ?? "", $0.rowID ?? -1, $0.message) < (order[$1.code]!, $1.table ?? "", $1.rowID ?? -1, $1.message)
+            (order[$0.code, default: 0], $0.table ?? "", $0.rowID ?? -1, $0.message)
+                < (order[$1.code, default: 0], $1.table ?? "", $1.rowID ?? -1, $1.message)
         }
     }
 
@@ -253,218 +221,5 @@ public enum Verifier {
         } catch let error as DatabaseError where CompanyFileError.isLock(error) {
             throw CompanyFileError.locked(path: path)
         }
-    }
-}
-
-/// A piece of the logical checks, run on one connection.
-enum WorkUnit: Sendable {
-    case staging(Int)
-    case scan(String)
-    case query(Int)
-    case counts
-
-    private static let secondLaneStaging = SharedSums.byAccountPartyStatement
-
-    /// Splits the units between two lanes. Temporary tables belong to one
-    /// connection, so a staging table and every unit that reads it share a lane
-    /// (v_grp in the second, the others in the first); the units that read no
-    /// staging table go to a shared queue that whichever lane is free takes from,
-    /// biggest tables first, so both lanes end together.
-    static func lanes() -> (first: [WorkUnit], second: [WorkUnit], shared: [WorkUnit]) {
-        var first: [WorkUnit] = [], second: [WorkUnit] = [], shared: [WorkUnit] = []
-        func place(_ unit: WorkUnit, staging: [SharedSums]) {
-            if staging.isEmpty { shared.append(unit) } else if staging.contains(secondLaneStaging) { second.append(unit) } else { first.append(unit) }
-        }
-        for (index, staging) in Catalog.staging.enumerated() { place(.staging(index), staging: [staging.sums]) }
-        let biggestFirst = ["splits", "bank_feed", "applications", "document_lines"]
-        let scans = Catalog.scans.sorted {
-            (biggestFirst.firstIndex(of: $0.table) ?? biggestFirst.count) < (biggestFirst.firstIndex(of: $1.table) ?? biggestFirst.count)
-        }
-        for scan in scans {
-            var staging: [SharedSums] = []
-            for check in Catalog.checks {
-                guard case .condition(let table, let uses, _) = check.source, table == scan.table else { continue }
-                staging += check.needs.compactMap(\.sharedSums)
-                staging += uses.flatMap { scan.joins[$0]?.needs ?? [] }.compactMap(\.sharedSums)
-            }
-            place(.scan(scan.table), staging: staging)
-        }
-        for (index, check) in Catalog.checks.enumerated() {
-            guard case .query = check.source else { continue }
-            place(.query(index), staging: check.needs.compactMap(\.sharedSums))
-        }
-        shared.append(.counts)
-        return (first, second, shared)
-    }
-}
-
-/// Units that either lane may run, taken one at a time.
-final class SharedUnits: @unchecked Sendable {
-    // `units` is guarded by `lock`.
-    private let lock = NSLock()
-    private var units: [WorkUnit]
-
-    init(_ units: [WorkUnit]) {
-        self.units = units.reversed()
-    }
-
-    func next() -> WorkUnit? {
-        lock.lock()
-        defer { lock.unlock() }
-        return units.popLast()
-    }
-}
-
-/// Reports the share of work units done, from either lane.
-final class ProgressCounter: @unchecked Sendable {
-    // `done` is guarded by `lock`; the callback is called with the lock held, one at a time.
-    private let lock = NSLock()
-    private let total: Int
-    private var done = 0
-    private let report: (@Sendable (VerifyProgress) -> Void)?
-
-    init(total: Int, report: (@Sendable (VerifyProgress) -> Void)?) {
-        self.total = max(total, 1)
-        self.report = report
-    }
-
-    func step() {
-        lock.lock()
-        defer { lock.unlock() }
-        done += 1
-        report?(VerifyProgress(phase: "Checking the file's structure and the books", fraction: Double(done) / Double(total)))
-    }
-}
-
-/// The logical checks of one lane, on one connection.
-struct LogicalRun: Sendable {
-    private(set) var available: Set<Need>
-    /// The rows left to the SQL by the native pass; nil when the SQL reads every row.
-    let suspects: Suspects?
-    let progress: ProgressCounter
-    private(set) var findings: [Finding] = []
-    private(set) var counts: [String: Int] = [:]
-    private(set) var company: String?
-    private var damagedTables: Set<String> = []
-
-    init(available: Set<Need>, suspects: Suspects?, progress: ProgressCounter) {
-        self.available = available
-        self.suspects = suspects
-        self.progress = progress
-    }
-
-    /// Runs this lane's own units, then takes shared ones until none are left.
-    mutating func perform(_ units: [WorkUnit], shared: SharedUnits, db: Database) throws {
-        // The staging tables spill to a temporary file, so memory stays bounded.
-        try db.execute(sql: "PRAGMA temp_store = FILE; PRAGMA temp.cache_size = -16384")
-        if let suspects { try suspects.store(in: db) }
-        let describer = TransactionDescriber(db: db, hasSplits: available.contains(.table("splits")))
-        var own = units.makeIterator()
-        while let unit = own.next() ?? shared.next() {
-            defer { progress.step() }
-            switch unit {
-            case .staging(let index):
-                let staging = Catalog.staging[index]
-                guard staging.needs.allSatisfy(available.contains) else { continue }
-                do {
-                    try db.execute(sql: suspects == nil ? staging.sql : staging.suspectsOnly)
-                    available.insert(.sums(staging.sums))
-                } catch let error as DatabaseError {
-                    failed(staging.needs.first?.table, error)
-                }
-            case .scan(let table):
-                guard available.contains(.table(table)) else { continue }
-                try runScan(Catalog.scan(table), describer: describer, db: db)
-            case .query(let index):
-                let check = Catalog.checks[index]
-                guard case .query(let query, let limit) = check.source, check.needs.allSatisfy(available.contains) else { continue }
-                let sql = suspects != nil && limit != nil
-                    ? "SELECT * FROM (\(query)) WHERE row_id IN (SELECT id FROM \(limit ?? ""))" : query
-                do {
-                    let rows = try Row.fetchCursor(db, sql: sql)
-                    while let row = try rows.next() {
-                        let id = row.integer("row_id")
-                        let found = FindingRow(row: row, rowID: id, describe: describer)
-                        findings.append(Finding(code: check.code, table: check.findingTable, rowID: id,
-                                                message: try check.message(found)))
-                    }
-                } catch let error as DatabaseError {
-                    failed(check.findingTable, error)
-                }
-            case .counts:
-                if available.contains(.table("company")) {
-                    company = (try? String.fetchOne(db, sql: "SELECT name FROM company WHERE id = 1 AND typeof(name) = 'text'")) ?? nil
-                }
-                for table in ["accounts", "transactions", "splits"] where available.contains(.table(table)) {
-                    do {
-                        counts[table] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)")
-                    } catch let error as DatabaseError {
-                        failed(table, error)
-                    }
-                }
-            }
-        }
-    }
-
-    /// One query over `scan.table` that evaluates every runnable check of that
-    /// table at once and returns only rows that fail at least one.
-    private mutating func runScan(_ scan: Scan, describer: TransactionDescriber, db: Database) throws {
-        let runnable = Catalog.checks.filter { check in
-            guard case .condition(let table, let uses, _) = check.source, table == scan.table else { return false }
-            return check.needs.allSatisfy(available.contains)
-                && uses.allSatisfy { scan.joins[$0]?.needs.allSatisfy(available.contains) == true }
-        }
-        guard !runnable.isEmpty else { return }
-        var joins: [String] = []
-        for check in runnable {
-            guard case .condition(_, let uses, _) = check.source else { continue }
-            for alias in uses where !joins.contains(alias) { joins.append(alias) }
-        }
-        // The key's alias is one no table of SPEC §1 has (repair_actions has a row_id).
-        var select = ["\(scan.alias).*", "\(scan.key) AS ledger_row_key"]
-        var conditions: [String] = []
-        for (index, check) in runnable.enumerated() {
-            guard case .condition(_, _, let sql) = check.source else { continue }
-            select.append("COALESCE((\(sql)), 0) AS check_\(index)")
-            select += check.columns
-            conditions.append("check_\(index)")
-        }
-        let onlySuspects = suspects != nil && Suspects.scannedTables.contains(scan.table)
-            ? " WHERE \(scan.key) IN (SELECT id FROM temp.suspect_\(scan.table))" : ""
-        let sql = "SELECT * FROM (SELECT " + select.joined(separator: ", ") + " FROM \(scan.table) \(scan.alias) "
-            + joins.sorted().map { scan.joins[$0]!.sql }.joined(separator: " ") + onlySuspects + ") WHERE "
-            + conditions.joined(separator: " OR ") + " ORDER BY ledger_row_key"
-        do {
-            let rows = try Row.fetchCursor(db, sql: sql)
-            while let row = try rows.next() {
-                let id = row.integer("ledger_row_key")
-                let found = FindingRow(row: row, rowID: id, describe: describer)
-                for (index, check) in runnable.enumerated() where row.stored("check_\(index)") != 0.databaseValue {
-                    findings.append(Finding(code: check.code, table: check.findingTable ?? scan.table, rowID: id,
-                                            message: try check.message(found)))
-                }
-            }
-        } catch let error as DatabaseError {
-            failed(scan.table, error)
-        }
-    }
-
-    /// Turns an error met while checking `table` into a finding, once per table,
-    /// so that every other check still runs: damage is `sqlite-corruption`;
-    /// anything else SQLite refuses on the way (values no query can handle) is
-    /// `invalid-value`. Verify never stops on what a file holds.
-    private mutating func failed(_ table: String?, _ error: DatabaseError) {
-        guard damagedTables.insert(table ?? "").inserted else { return }
-        if StructureCheck.isDamage(error) {
-            findings.append(Self.damageFinding(table, "the table \(table ?? "")", error))
-        } else {
-            findings.append(Finding(code: .invalidValue, table: table, rowID: nil,
-                                    message: "Some checks of \(table ?? "the file") could not run on the values it holds (SQLite says: \(error.message ?? "error")); a person should look at it"))
-        }
-    }
-
-    static func damageFinding(_ table: String?, _ what: String, _ error: DatabaseError) -> Finding {
-        Finding(code: .sqliteCorruption, table: table, rowID: nil,
-                message: "Some rows of \(what) cannot be read (SQLite says: \(error.message ?? "damaged")); ledger rebuild salvages every readable row")
     }
 }

@@ -2,8 +2,7 @@ import ArgumentParser
 import Foundation
 import LedgerKit
 
-extension ExportFormat: ExpressibleByArgument {}
-
+/// `ledger export`: the whole book as an hledger journal or CSV.
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LedgerKit
 
+/// `ledger rebuild`: repairs what verify finds and salvages a damaged file.
 struct RebuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rebuild",
@@ -152,115 +153,5 @@ struct RebuildCommand: ParsableCommand {
                 + (report.damage?.cutShortBy.map { " (the file was cut short by \(Output.count($0, "page")), which held none of its rows)" } ?? "")
         }
         Output.line("\(report.file) \(what) in \(seconds) s — \(state)")
-    }
-}
-
-/// The one-line descriptions of repair actions that rebuild and log print.
-enum RepairText {
-    static func describe(_ action: RepairAction) -> String {
-        if let words = action.words { return words }
-        let row = "\(action.table) \(action.rowID.map(String.init) ?? "?")"
-        switch action.action {
-        case .insert: return "added \(row): \(action.after ?? "")"
-        case .delete: return "deleted \(row): \(action.before ?? "")"
-        case .update: return "changed \(row): \(changes(action.before, action.after))"
-        }
-    }
-
-    /// "memo: null → \"x\"; account_id: 7 → 60" from two JSON objects.
-    static func changes(_ before: String?, _ after: String?) -> String {
-        func object(_ text: String?) -> [String: Any] {
-            guard let data = text?.data(using: .utf8),
-                  let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [String: Any] else { return [:] }
-            return value
-        }
-        func show(_ value: Any?) -> String {
-            guard let value, !(value is NSNull) else { return "null" }
-            if let text = value as? String { return "\"\(text)\"" }
-            return "\(value)"
-        }
-        let old = object(before), new = object(after)
-        let keys = Set(old.keys).union(new.keys).sorted()
-        let changed = keys.filter { show(old[$0]) != show(new[$0]) }
-        return changed.isEmpty ? "no visible change" : changed.map { "\($0) \(show(old[$0])) → \(show(new[$0]))" }.joined(separator: "; ")
-    }
-}
-
-/// The current phase on stderr, only on a terminal.
-final class PhaseMeter: @unchecked Sendable {
-    // Called from the rebuilding thread only, one call at a time.
-    private let enabled: Bool
-    private var shown = false
-
-    init(enabled: Bool) {
-        self.enabled = enabled
-    }
-
-    func show(_ phase: String) {
-        guard enabled else { return }
-        shown = true
-        Output.progress("\(phase)…")
-    }
-
-    func finish() {
-        if shown { Output.endProgress() }
-    }
-}
-
-/// How rebuild tells, in words, what it kept after damage and what it could not.
-enum DamageText {
-    static func print(_ damage: DamageOutcome, paint: Paint, limit: Int) {
-        if let snapshot = damage.snapshot {
-            let restored = damage.restored.sorted { $0.key < $1.key }.map { "\($0.key) \(Output.grouped($0.value))" }
-            let replaced = damage.replaced.sorted { $0.key < $1.key }.map { "\($0.key) \(Output.grouped($0.value))" }
-            Output.line(paint.bold("Brought back") + " from the last clean snapshot, \(snapshot) (taken \(damage.snapshotTakenAt ?? "?")):")
-            Output.line("  rows the damage took: " + (restored.isEmpty ? "none needed" : restored.joined(separator: ", ")))
-            if !replaced.isEmpty { Output.line("  rows read from damaged pages, set back to the snapshot's values: " + replaced.joined(separator: ", ")) }
-            let changed = damage.changedSince.filter { $0.value > 0 }.sorted { $0.key < $1.key }
-            if !changed.isEmpty {
-                Output.line("  not brought back, because their transaction changed after the snapshot: "
-                    + changed.map { "\($0.key) \(Output.grouped($0.value))" }.joined(separator: ", "))
-            }
-        } else {
-            Output.line("No clean snapshot of this file was found to bring lost rows back from.")
-        }
-        for note in damage.notes { Output.line("  Note: \(note)") }
-        if !damage.keptBalances.isEmpty {
-            Output.line(paint.bold("Lost in damage") + " — these balances were kept as they were before the damage, against Rebuild Suspense; check them against your records:")
-            for kept in damage.keptBalances.prefix(limit * 4) {
-                let what = kept.table == "accounts" ? "Account \(kept.name)" : kept.name
-                Output.line("  \(what) (\(kept.table) \(kept.id)): showed \(Money(cents: kept.shown)); its lines that survived come to \(Money(cents: kept.remaining))")
-            }
-            if damage.keptBalances.count > limit * 4 { Output.line("  … and \(damage.keptBalances.count - limit * 4) more") }
-        }
-        if !damage.unconfirmed.isEmpty {
-            Output.line(paint.bold("Read from a damaged page: check them") + " — no clean snapshot confirmed these rows:")
-            for row in damage.unconfirmed.prefix(limit * 4) { Output.line("  \(row.table) \(row.rowID)") }
-            if damage.unconfirmed.count > limit * 4 { Output.line("  … and \(damage.unconfirmed.count - limit * 4) more") }
-        }
-    }
-
-    /// "splits 147 lost; documents: unknown (why)" for the last line.
-    static func summary(_ report: RebuildReport, salvage: [SalvagedTable]) -> String {
-        guard let damage = report.damage else {
-            return salvage.filter { !$0.isWhole }.map { "\($0.table) \(Output.grouped($0.lost)) lost" }.joined(separator: "; ")
-        }
-        var parts = damage.loss.compactMap { loss -> String? in
-            var words: [String] = []
-            if !loss.exact {
-                words.append(loss.lost > 0 ? "\(Output.grouped(loss.lost)) lost and maybe more (\(loss.why ?? "unknown"))"
-                             : "loss unknown (\(loss.why ?? "unknown"))")
-            } else if loss.lost > 0 {
-                words.append("\(Output.grouped(loss.lost)) lost")
-            }
-            if loss.fromIndexes > 0 { words.append("\(Output.grouped(loss.fromIndexes)) rebuilt from indexes with fields missing") }
-            return words.isEmpty ? nil : "\(loss.table) " + words.joined(separator: ", ")
-        }
-        let altered = salvage.filter { $0.altered > 0 }.map { "\($0.table) \(Output.grouped($0.altered)) kept with a forbidden value replaced" }
-        parts += altered
-        if !damage.unconfirmed.isEmpty { parts.append("\(Output.count(damage.unconfirmed.count, "row")) read from a damaged page: check them") }
-        if !damage.keptBalances.isEmpty { parts.append("\(Output.count(damage.keptBalances.count, "balance")) kept by a 'Lost in damage' journal") }
-        if let cut = damage.cutShortBy { parts.insert("the file was cut short by \(Output.count(cut, "page"))", at: 0) }
-        return parts.joined(separator: "; ")
     }
 }

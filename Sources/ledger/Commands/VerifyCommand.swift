@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LedgerKit
 
+/// `ledger verify`: checks a company file and prints what it finds.
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
@@ -16,7 +17,7 @@ struct VerifyCommand: ParsableCommand {
     @Argument(help: "The company file to check.")
     var file: String
 
-    @Flag(help: "Print one JSON object on stdout (SPEC §2) instead of text.")
+    @Flag(help: "Print one JSON object on stdout (docs/findings.md) instead of text.")
     var json = false
 
     @Flag(help: "Run SQLite's quick_check instead of the full integrity_check; every bookkeeping check still runs.")
@@ -73,36 +74,4 @@ struct VerifyCommand: ParsableCommand {
         if !report.findings.isEmpty { Output.line("") }
         Output.line("\(Output.count(report.errorCount, "error")), \(Output.count(report.warningCount, "warning")) in \(seconds) s — \(tail)")
     }
-}
-
-/// Phase and percent on stderr, only on a terminal and only once a run has taken a second.
-final class ProgressMeter: @unchecked Sendable {
-    // Touched from the verifying thread only, one call at a time.
-    private let enabled: Bool
-    private let started = Date()
-    private var shown = false
-
-    init(enabled: Bool) {
-        self.enabled = enabled
-    }
-
-    func show(_ phase: String, _ fraction: Double) {
-        guard enabled, Date().timeIntervalSince(started) > 1 else { return }
-        shown = true
-        Output.progress("\(phase)… \(Int(fraction * 100))%")
-    }
-
-    func finish() {
-        if shown { Output.endProgress() }
-    }
-}
-
-/// ANSI colors, only when writing to a terminal.
-struct Paint {
-    let enabled: Bool
-    /// Every code it writes: `Output.line` lets these through and escapes any other.
-    static let codes = ["\u{1B}[31m", "\u{1B}[33m", "\u{1B}[1m", "\u{1B}[0m"]
-    func red(_ text: String) -> String { enabled ? "\u{1B}[31m\(text)\u{1B}[0m" : text }
-    func yellow(_ text: String) -> String { enabled ? "\u{1B}[33m\(text)\u{1B}[0m" : text }
-    func bold(_ text: String) -> String { enabled ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
 }

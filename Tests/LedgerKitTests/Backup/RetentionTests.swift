@@ -71,7 +71,7 @@ import Testing
         #expect(kept == ["/b/other.db-2026-01-03.gz", "/b/acme.db-2026-01-10.gz"])
     }
 
-    /// A snapshot named as SPEC §4 names them, taken at `time` (its manifest's
+    /// A snapshot named as docs/snapshots.md names them, taken at `time` (its manifest's
     /// time) and listed at `listed`; without `verify`, encrypted and read without a key.
     private func snapshot(_ stem: String, _ time: String, listed: String? = nil, verify: String?) -> Snapshot {
         let name = "\(stem)-" + time.replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "") + ".db.gz"

@@ -43,7 +43,7 @@ import Testing
             }
             return dropped
         }
-        #expect(try DatabaseQueue(path: path).read(BookPass.typesAreStandard) == !foreignTypes)
+        #expect(try DatabaseQueue(path: path).read(NativePass.typesAreStandard) == !foreignTypes)
         let snapshot = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(folder.file("backups")))
         #expect(snapshot.manifest?.verify == "findings")
         #expect(snapshot.manifest?.splitSum == 12345 - dropped)

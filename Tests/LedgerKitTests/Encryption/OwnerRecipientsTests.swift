@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import LedgerKit
 
-/// Recipients belong to the company file's owner (SPEC §4): this machine's
+/// Recipients belong to the company file's owner (docs/snapshots.md): this machine's
 /// recipients file and the recipients given; a location's `.ledger-recipients`
 /// is only compared with them.
 @Suite struct OwnerRecipientsTests {

@@ -3,7 +3,7 @@ import GRDB
 import Testing
 @testable import LedgerKit
 
-/// SPEC §3 "After damage, rebuild keeps everything that can be kept": rows
+/// docs/rebuild.md "After damage, rebuild keeps everything that can be kept": rows
 /// back from the last clean snapshot, balances kept, loss told exactly.
 @Suite struct DamageRecoveryTests {
     let folder = TemporaryDirectory()
@@ -39,7 +39,7 @@ import Testing
         }
     }
 
-    /// Every table of SPEC §1 (the maintenance log filled by an earlier rebuild).
+    /// Every table of docs/company-file.md (the maintenance log filled by an earlier rebuild).
     @Test(arguments: Schema.tableNames)
     func aCleanSnapshotJustBeforeTheDamageGivesBackEveryRow(table: String) throws {
         let path = try Damage.sample(in: folder, transactions: 1_500)

@@ -4,7 +4,7 @@ import Testing
 @testable import LedgerKit
 
 /// `empty-transaction` rebuilds lost splits from what the file still says
-/// (SPEC §3, "Reconstruct before deleting") and deletes only a transaction
+/// (docs/rebuild.md, "Reconstruct before deleting") and deletes only a transaction
 /// with nothing to rebuild from.
 @Suite struct RebuildReconstructTests {
     let folder = TemporaryDirectory()

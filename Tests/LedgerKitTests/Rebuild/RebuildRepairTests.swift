@@ -3,12 +3,12 @@ import GRDB
 import Testing
 @testable import LedgerKit
 
-/// Rebuild repairs each repairable finding exactly as SPEC §2 says.
+/// Rebuild repairs each repairable finding exactly as docs/findings.md says.
 @Suite struct RebuildRepairTests {
     let folder = TemporaryDirectory()
     static let now = Timestamp.parse("2026-11-21T10:00:00Z")!
 
-    /// What a repair necessarily leaves for a person, by the SPEC's own rules.
+    /// What a repair necessarily leaves for a person, by docs/findings.md's own rules.
     static let leftFor: [FindingCode: Set<FindingCode>] = [
         // Unlinking a reconciled line changes what its reconciliation adds up to.
         .reconciliationLinkInvalid: [.reconciliationDiscrepancy],

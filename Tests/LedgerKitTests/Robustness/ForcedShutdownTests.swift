@@ -5,7 +5,7 @@ import Testing
 @testable import LedgerKit
 
 /// A forced shutdown leaves committed transactions in the -wal only; they are
-/// part of the file (SPEC §3, §4), damaged main file or not. A file another
+/// part of the file (docs/rebuild.md, §4), damaged main file or not. A file another
 /// program holds locked is waited for, then refused: busy is not unreadable.
 @Suite struct ForcedShutdownTests {
     let folder = TemporaryDirectory()

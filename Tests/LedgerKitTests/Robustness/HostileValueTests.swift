@@ -3,7 +3,7 @@ import GRDB
 import Testing
 @testable import LedgerKit
 
-/// SPEC §2 "Values of any type": any column of any table may hold any value,
+/// docs/findings.md "Values of any type": any column of any table may hold any value,
 /// since other programs write company files. Verify and rebuild must report,
 /// never crash, never refuse.
 @Suite struct HostileValueTests {
@@ -14,7 +14,7 @@ import Testing
         ("empty", "''"), ("non-ascii", "'Café – 東京 🙂'"),
     ]
 
-    /// Every column of every table of SPEC §1.
+    /// Every column of every table of docs/company-file.md.
     static let columns: [String] = Schema.tableNames.flatMap { table in
         (Schema.columns[table] ?? []).map { "\(table).\($0.name)" }
     }

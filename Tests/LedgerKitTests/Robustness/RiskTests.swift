@@ -145,7 +145,7 @@ import Testing
         try handle.close()
         let report = try Rebuilder.rebuild(path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
         // Read page by page with SQLite's default page size, every b-tree is whole:
-        // every row came back, and the rebuild says so (SPEC §3: no claim of loss).
+        // every row came back, and the rebuild says so (docs/rebuild.md: no claim of loss).
         #expect(report.salvage != nil && report.isComplete && report.exitStatus == 0)
         let after = try CompanyFile.read(path) { try Invariants.contentDigest(of: $0) }
         for table in Schema.tableNames where !["maintenance_runs", "repair_actions"].contains(table) {

@@ -50,7 +50,7 @@ enum ForcedShutdown {
         return ids
     }
 
-    /// The rowids of every table of SPEC §1, read from a throwaway copy (with
+    /// The rowids of every table of docs/company-file.md, read from a throwaway copy (with
     /// its -wal), so that the file itself is not checkpointed.
     static func rows(of path: String) throws -> [String: Set<Int64>] {
         let folder = TemporaryDirectory()
@@ -79,7 +79,7 @@ enum ForcedShutdown {
 
     /// What `PRAGMA integrity_check` (read-write, so CHECKs count) says of the
     /// file, or SQLite's error; with `constraintsAside`, without the lines of
-    /// NULL, NOT NULL and CHECK failures, as SPEC §2's sqlite-corruption. The
+    /// NULL, NOT NULL and CHECK failures, as docs/findings.md's sqlite-corruption. The
     /// file itself is left alone: the check runs on a copy.
     static func integrityCheck(_ path: String, constraintsAside: Bool = false) -> String {
         let folder = TemporaryDirectory()

@@ -1,7 +1,7 @@
 import GRDB
 @testable import LedgerKit
 
-/// The rules of SPEC §1 that a correct company file obeys, each as SQL that
+/// The rules of docs/company-file.md that a correct company file obeys, each as SQL that
 /// returns the offending rows' ids: an empty result means the rule holds.
 enum Invariants {
     static let rules: [(name: String, sql: String)] = [

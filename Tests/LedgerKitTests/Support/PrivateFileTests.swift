@@ -4,7 +4,7 @@ import Testing
 @testable import LedgerKit
 
 /// Every file holding books that the tool creates is mode 0600 whatever the
-/// umask (SPEC §4), and snapshots are read in a private scratch folder.
+/// umask (docs/snapshots.md), and snapshots are read in a private scratch folder.
 @Suite struct PrivateFileTests {
     let folder = TemporaryDirectory()
 

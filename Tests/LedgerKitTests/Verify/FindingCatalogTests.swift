@@ -7,7 +7,7 @@ import Testing
     /// Whether the native pass's suspects narrow this check's SQL.
     static func isNarrowed(_ check: Check) -> Bool {
         switch check.source {
-        case .condition(let scan, _, _): return Suspects.scannedTables.contains(scan)
+        case .condition(let scan, _, _): return Catalog.suspectTables.contains(scan)
         case .query(_, let suspects): return suspects != nil
         }
     }

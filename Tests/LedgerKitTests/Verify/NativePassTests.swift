@@ -10,14 +10,14 @@ import Testing
     let folder = TemporaryDirectory()
 
     static func suspects(of path: String) throws -> Suspects? {
-        try DatabaseQueue(path: path).read { db in try BookPass.suspects(db) }
+        try DatabaseQueue(path: path).read { db in try NativePass.suspects(db) }
     }
 
     @Test func aCleanFileLeavesNothingToTheSQL() throws {
         let path = try Damage.sample(in: folder, transactions: 2_000, seed: 9)
         let suspects = try #require(try Self.suspects(of: path))
         #expect(suspects.count == 0, "\(suspects)")
-        #expect(try DatabaseQueue(path: path).read(BookPass.typesAreStandard))
+        #expect(try DatabaseQueue(path: path).read(NativePass.typesAreStandard))
     }
 
     @Test func oneWrongCentMakesExactlyItsRowsSuspects() throws {
@@ -51,7 +51,7 @@ import Testing
                 PRAGMA writable_schema = OFF;
                 """)
         }
-        #expect(try DatabaseQueue(path: path).read(BookPass.typesAreStandard) == false)
+        #expect(try DatabaseQueue(path: path).read(NativePass.typesAreStandard) == false)
         #expect(try Verifier.verify(path: path).findings == (try Verifier.verify(path: path, engine: .sql)).findings)
     }
 

@@ -28,7 +28,8 @@ import Testing
         let found = Set(report.findings.map(Expected.init))
         #expect(found == expected, "missing: \(expected.subtracting(found)), unexpected: \(found.subtracting(expected))")
         #expect(report.findings.count == found.count, "one finding per row and code")
-        #expect(report.findings == (try Verifier.verify(path: path, engine: .sql)).findings, "the native engine finds what the SQL finds")
+        #expect(report.findings == (try Verifier.verify(path: path, engine: .sql)).findings,
+                "the native pass finds what the SQL finds")
         for finding in report.findings {
             #expect(finding.severity == finding.code.severity)
             #expect(finding.repairable == finding.code.isRepairable)

@@ -1,49 +1,6 @@
 import Foundation
 import GRDB
 
-/// What one repair did to one row: SPEC §1's `repair_actions` row.
-public struct RepairAction: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case insert, update, delete }
-
-    public let code: FindingCode
-    public let table: String
-    public let rowID: Int64?
-    public let action: Kind
-    /// JSON of the row before; nil for an insert.
-    public let before: String?
-    /// JSON of the row after; nil for a delete.
-    public let after: String?
-    /// The change in a bookkeeper's words (money in dollars, rows named),
-    /// when read from a company file.
-    public var words: String?
-
-    enum CodingKeys: String, CodingKey {
-        case code, table, rowID = "row_id", action, before, after, words
-    }
-
-    public init(code: FindingCode, table: String, rowID: Int64?, action: Kind, before: String?, after: String?, words: String? = nil) {
-        self.code = code
-        self.table = table
-        self.rowID = rowID
-        self.action = action
-        self.before = before
-        self.after = after
-        self.words = words
-    }
-
-    /// Always writes every key, `null` when absent, like SPEC's finding object.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(code, forKey: .code)
-        try container.encode(table, forKey: .table)
-        try container.encode(rowID, forKey: .rowID)
-        try container.encode(action, forKey: .action)
-        try container.encode(before, forKey: .before)
-        try container.encode(after, forKey: .after)
-        try container.encode(words, forKey: .words)
-    }
-}
-
 /// The write transaction the repairs run in, on the working copy: it records
 /// every changed row in `repair_actions` and makes the Rebuild Suspense account
 /// when a repair first needs it.
@@ -82,14 +39,14 @@ final class RepairContext {
     /// `AND key IN (the suspects of table)` when the repairs look at the
     /// suspects alone, else nothing: for a repair's own selection of rows.
     func amongSuspects(_ table: String, key: String) -> String {
-        onlySuspects ? Suspects.restriction(of: table, key: key).map { "AND \($0)" } ?? "" : ""
+        onlySuspects ? Catalog.suspectRestriction(of: table, key: key).map { "AND \($0)" } ?? "" : ""
     }
 
     /// `json_object(…)` of every column of `table` for the row aliased `alias`.
-    /// JSON holds no blob, and any column may hold one (SPEC §2): a blob is
+    /// JSON holds no blob, and any column may hold one (docs/findings.md): a blob is
     /// written as the text `x'…'` of its bytes in hex, as SQL writes it.
     static func json(of table: String, alias: String) -> String {
-        let columns = StructureCheck.expectedColumns[table] ?? []
+        let columns = (Schema.columns[table] ?? []).map(\.name)
         return "json_object(" + columns.map { column in
             let value = "\(alias).\(column)"
             return "'\(column)', CASE WHEN typeof(\(value)) = 'blob' THEN 'x''' || hex(\(value)) || '''' ELSE \(value) END"
@@ -319,17 +276,5 @@ final class RepairContext {
     /// SQL that writes `cents` (an SQL integer expression) as "-1234.56".
     static func moneyText(_ cents: String) -> String {
         "printf('%s%d.%02d', CASE WHEN (\(cents)) < 0 THEN '-' ELSE '' END, ABS(\(cents)) / 100, ABS(\(cents)) % 100)"
-    }
-}
-
-/// A repair that could not do what it must; the rebuild stops and the file is untouched.
-enum RepairFailure: LocalizedError {
-    case noRowMade(String)
-
-    var errorDescription: String? {
-        switch self {
-        case .noRowMade(let what):
-            return "Rebuild could not add \(what) to the repaired copy; the file is untouched. Please report it with the output of 'ledger verify FILE --json'."
-        }
     }
 }

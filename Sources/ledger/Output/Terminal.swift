@@ -3,6 +3,7 @@ import LedgerKit
 
 /// Asking a person at the terminal, never through arguments or the environment.
 enum Terminal {
+    /// The command has no terminal to ask at (run from a script or a timer).
     struct NoTerminal: LocalizedError {
         var errorDescription: String? {
             "A passphrase can only be typed at a terminal, and this command has none. Use an identity file instead (ledger key new)."
@@ -39,6 +40,7 @@ enum Terminal {
         return first
     }
 
+    /// A passphrase typed that cannot be used: empty, or not the same twice.
     struct ValidationFailure: LocalizedError {
         let reason: String
         init(_ reason: String) { self.reason = reason }

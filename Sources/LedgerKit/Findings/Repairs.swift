@@ -1,6 +1,6 @@
 import GRDB
 
-/// The repair of SPEC §2's "what rebuild does" column for one finding code
+/// The repair of docs/findings.md's "what rebuild does" column for one finding code
 /// (from its `FindingEntry`). Each selects its rows with the very SQL its
 /// code's checks use, so it changes exactly what Verify reports.
 struct Repair: Sendable {
@@ -19,7 +19,7 @@ enum Repairs {
 
     /// Adds a Rebuild Suspense split for whatever the integer amounts of
     /// `transaction` lack to sum to 0; a transaction with an amount that is not
-    /// an integer is left alone (SPEC §2, invalid-value).
+    /// an integer is left alone (docs/findings.md, invalid-value).
     static func balance(_ transaction: Int64, _ context: RepairContext, code: FindingCode, memo: String) throws {
         let row = try Row.fetchOne(context.db, sql: """
             SELECT SUM(\(ValueRule.summable("amount"))) AS total, MAX(\(ValueRule.isBadAmount("amount"))) AS bad

@@ -4,7 +4,7 @@ import GRDB
 /// set of them (`StructureCheck.schema`'s whole tables and missing indexes,
 /// and the shared sums made so far).
 enum Need: Hashable, Sendable {
-    /// A table of SPEC §1, present with every column.
+    /// A table of docs/company-file.md, present with every column.
     case table(String)
     /// A table of sums computed once per run and shared by many checks.
     case sums(SharedSums)
@@ -47,11 +47,19 @@ struct Scan: Sendable {
     let key: String
     /// The joins checks can use, by alias: the tables they need and their SQL.
     let joins: [String: (needs: [Need], sql: String)]
+
+    /// The SQL of the join `alias`; a check that uses a join its scan lacks
+    /// is a mistake in the catalog.
+    func joinSQL(_ alias: String) -> String {
+        guard let join = joins[alias] else { preconditionFailure("the scan of \(table) has no join \(alias)") }
+        return join.sql
+    }
 }
 
 /// How to find the rows of one finding code in one table (a `FindingEntry`
 /// holds its code's checks).
 struct Check: Sendable {
+    /// Where a check's rows come from.
     enum Source: Sendable {
         /// Rows of `scan` for which `condition` is true; `uses` names the joins it reads.
         case condition(scan: String, uses: [String], sql: String)
@@ -96,7 +104,7 @@ struct FindingRow {
     let describe: TransactionDescriber
 
     /// The column's value as `T`, or nil when it holds something else: any
-    /// column may hold any value (SPEC §2), and reading one must never trap.
+    /// column may hold any value (docs/findings.md), and reading one must never trap.
     subscript<T: DatabaseValueConvertible>(_ column: String) -> T? { row.value(column) }
 
     func money(_ column: String) -> String {
@@ -158,6 +166,17 @@ final class TransactionDescriber {
 /// with its code in one list.
 enum Catalog {
     static let receivablePayable = "('accounts_receivable', 'accounts_payable')"
+
+    /// The tables whose scans read only their suspects when the native pass
+    /// ran: it leaves their ids in `temp.suspect_TABLE` (`Suspects.store`).
+    static let suspectTables = ["accounts", "parties", "transactions", "splits", "documents", "document_lines",
+                                "applications", "bank_feed"]
+
+    /// `KEY IN (the suspects of table)`, for SQL that reads `table`'s rows by
+    /// `key`; nil for a table the pass does not leave suspects of.
+    static func suspectRestriction(of table: String, key: String) -> String? {
+        suspectTables.contains(table) ? "\(key) IN (SELECT id FROM temp.suspect_\(table))" : nil
+    }
 
     /// Tables computed once per run from the big tables, shared by many checks:
     /// `sql` over every row, `suspectsOnly` over the rows the native pass left
@@ -314,7 +333,13 @@ enum Catalog {
         Scan(table: "repair_actions", alias: "ra", key: "ra.id", joins: [:]),
     ]
 
-    static func scan(_ table: String) -> Scan { scans.first { $0.table == table }! }
+    /// The scan of `table`; every table a check scans has one.
+    static func scan(_ table: String) -> Scan {
+        guard let scan = scans.first(where: { $0.table == table }) else {
+            preconditionFailure("the catalog has no scan of \(table)")
+        }
+        return scan
+    }
 
     /// Every check of the finding catalog with its code, in the entries' order.
     static let checks: [CatalogCheck] = FindingCatalog.entries.flatMap { entry in
@@ -353,8 +378,9 @@ extension Catalog {
             case .condition(let scanTable, let uses, let sql):
                 guard (check.findingTable ?? scanTable) == table else { return nil }
                 let scan = scan(scanTable)
-                let joins = uses.sorted().map { scan.joins[$0]!.sql }.joined(separator: " ")
-                let among = onlySuspects ? Suspects.restriction(of: scanTable, key: scan.key).map { "\($0) AND " } ?? "" : ""
+                let joins = uses.sorted().map(scan.joinSQL).joined(separator: " ")
+                let restriction = onlySuspects ? Catalog.suspectRestriction(of: scanTable, key: scan.key) : nil
+                let among = restriction.map { "\($0) AND " } ?? ""
                 return "SELECT \(scan.key) AS row_id FROM \(scanTable) \(scan.alias) \(joins) WHERE \(among)COALESCE((\(sql)), 0)"
             case .query(let sql, let suspects):
                 guard check.findingTable == table else { return nil }

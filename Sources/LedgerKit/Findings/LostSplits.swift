@@ -1,7 +1,7 @@
 import GRDB
 
 /// The splits of a transaction that lost them, made again from what the file
-/// still says about it (SPEC §3, "Reconstruct before deleting"): an invoice or
+/// still says about it (docs/rebuild.md, "Reconstruct before deleting"): an invoice or
 /// bill from its document and lines, a payment or bill payment from its
 /// applications (and its bank-feed line, which names the bank side), any
 /// transaction from its matched or added bank-feed lines; whatever stays
@@ -322,10 +322,10 @@ struct LostSplits {
         return splits
     }
 
-    /// Says that a split went to Rebuild Suspense and which repair put it there (SPEC §3).
+    /// Says that a split went to Rebuild Suspense and which repair put it there (docs/rebuild.md).
     static let suspenseMark = "(Rebuild Suspense, empty-transaction)"
 
-    /// The amount when it is an integer within `Money.limit`, else nil (SPEC §2, invalid-value).
+    /// The amount when it is an integer within `Money.limit`, else nil (docs/findings.md, invalid-value).
     static func sane(_ value: DatabaseValue) -> Int64? {
         guard case .int64(let amount) = value.storage, (-Money.limit...Money.limit).contains(amount) else { return nil }
         return amount

@@ -1,6 +1,6 @@
 import GRDB
 
-/// The values each column of SPEC §1 allows, for the `invalid-value` and
+/// The values each column of docs/company-file.md allows, for the `invalid-value` and
 /// `invalid-date` checks. A read-only connection's `integrity_check` does not
 /// evaluate CHECK constraints, and a file written with them off can hold
 /// anything, so Verify tests every value itself.
@@ -71,7 +71,7 @@ enum ValueRule: Sendable {
         case .date:
             return "(\(column) IS NOT NULL AND NOT (\(column) GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]' AND \(Self.realDay(column))))"
         case .timestampUsuallyLike(let other):
-            let prefix = column.contains(".") ? String(column[..<column.firstIndex(of: ".")!]) + "." : ""
+            let prefix = column.firstIndex(of: ".").map { String(column[..<$0]) + "." } ?? ""
             return "(\(column) IS NOT \(prefix)\(other) AND \(ValueRule.timestamp.violation(column)))"
         case .timestamp:
             return "(\(column) IS NOT NULL AND NOT (\(column) GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z' AND substr(\(column), 12, 2) < '24' AND \(Self.realDay(column))))"
@@ -79,7 +79,7 @@ enum ValueRule: Sendable {
     }
 
     /// SQL true when a non-NULL amount is not an integer or exceeds
-    /// `Money.limit` cents either way (SPEC §2): such an amount is left out of
+    /// `Money.limit` cents either way (docs/findings.md): such an amount is left out of
     /// every sum, so that no sum overflows.
     static func isBadAmount(_ column: String) -> String {
         "(CAST(\(column) AS INTEGER) IS NOT \(column) OR (\(column) NOT BETWEEN -\(Money.limit) AND \(Money.limit)) IS 1)"
@@ -146,10 +146,10 @@ enum ValueRule: Sendable {
 
     static let accountTypes = AccountType.allCases.map(\.rawValue)
 
-    /// Rules per table, from SPEC §1 (NOT NULL, CHECK, comments, INTEGER money).
+    /// Rules per table, from docs/company-file.md (NOT NULL, CHECK, comments, INTEGER money).
     /// A reference column (an id of another row) has no integer rule: a value
     /// of another storage class names no row, which is the finding of that
-    /// reference (SPEC §2), not `invalid-value`.
+    /// reference (docs/findings.md), not `invalid-value`.
     static let byTable: [String: [(column: String, rule: ValueRule)]] = [
         "company": [("id", .one), ("name", .required), ("currency", .currency), ("created_at", .required),
                     ("created_at", .timestamp)],
