@@ -10,6 +10,7 @@ public struct FleetClient: Codable, Equatable, Sendable {
     /// The company file's path, as named or found.
     public var file: String
 
+    /// A client of `name`, under `slug`, whose company file is `file`.
     public init(name: String, slug: String, file: String) {
         self.name = name
         self.slug = slug

@@ -7,6 +7,7 @@ public enum FleetError: LocalizedError, Equatable, Sendable {
     case noRunToResume(place: String)
     case journalUnusable(place: String, reason: String)
 
+    /// The one line a person reads: what happened and what to do.
     public var errorDescription: String? {
         switch self {
         case .noClients(let sources):

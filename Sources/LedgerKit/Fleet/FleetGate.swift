@@ -9,6 +9,7 @@ public final class FleetGate: @unchecked Sendable {
     /// Backups at once, whatever `--jobs` says.
     public static let backupsAtOnce = 2
 
+    /// A gate that lets `count` through at once (at least one).
     public init(_ count: Int) {
         semaphore = DispatchSemaphore(value: max(1, count))
     }

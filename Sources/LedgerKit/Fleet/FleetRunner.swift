@@ -2,9 +2,11 @@ import Foundation
 
 /// How far a fleet run has come, for a progress line.
 public struct FleetProgress: Sendable {
+    /// Clients done so far.
     public var done: Int
     /// Clients done that need attention.
     public var failed: Int
+    /// Clients this run does (those a resumed run left alone not counted).
     public var total: Int
     /// The time left, estimated from the clients done so far; nil before the first.
     public var secondsLeft: Double?

@@ -7,20 +7,28 @@ import Foundation
 /// Times, the program's path and the kept environment are a single schedule's
 /// (`BackupSchedule`).
 public struct FleetSchedule: Sendable, Equatable {
+    /// The full path of the `ledger` program the job runs.
     public var ledger: String
     /// Full paths of folders and list files, and patterns, as `fleet` takes them.
     public var sources: [String]
     /// A list file (`--list`), full path.
     public var list: String?
+    /// The backup location: a full folder path, or `s3://BUCKET/PREFIX`.
     public var location: String
     /// `HH:MM`, local time.
     public var time: String
+    /// The keep rules of each client's backups.
     public var policy: RetentionPolicy
+    /// How many clients at once; nil: the cores of the machine the job runs on.
     public var jobs: Int?
+    /// Variables the job runs with (`BackupSchedule.keptEnvironment`): never a key.
     public var environment: [String: String]
+    /// Recipients (`age1…`) every snapshot is encrypted to.
     public var recipients: [AgeRecipient]
+    /// Full paths of recipients files, read at each run.
     public var recipientFiles: [String]
 
+    /// A fleet's nightly job; paths given in full.
     public init(
         ledger: String, sources: [String], list: String?, location: String, time: String, policy: RetentionPolicy,
         jobs: Int? = nil, environment: [String: String] = [:], recipients: [AgeRecipient] = [],
@@ -87,6 +95,7 @@ public struct FleetSchedule: Sendable, Equatable {
             """
     }
 
+    /// The timer: every night at `time`, caught up after a night the machine was off.
     public var timer: String {
         BackupSchedule.timer(describing: "Nightly ledger fleet run into \(location) at \(time)", at: time)
     }

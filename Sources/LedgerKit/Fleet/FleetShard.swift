@@ -7,11 +7,13 @@ import Foundation
 public struct FleetShard: Codable, Equatable, Sendable, CustomStringConvertible {
     /// 1…count.
     public let index: Int
+    /// How many shares the fleet is cut into.
     public let count: Int
 
     /// The whole fleet.
     public static let all = FleetShard(index: 1, count: 1)
 
+    /// Share `index` (1…`count`) of `count`.
     public init(index: Int, count: Int) {
         self.index = index
         self.count = count
@@ -26,6 +28,7 @@ public struct FleetShard: Codable, Equatable, Sendable, CustomStringConvertible 
         self.init(index: index, count: count)
     }
 
+    /// `I/N`, as `--shard` takes it.
     public var description: String { "\(index)/\(count)" }
 
     /// Whether the client of `slug` is this share's.

@@ -16,6 +16,7 @@ public struct DrillResult: Codable, Equatable, Sendable {
     /// What failed, one line each.
     public var problems: [String] = []
 
+    /// A drill of `snapshot` (nil: none found) that ran at `drilledAt`; no problems yet.
     public init(snapshot: String?, takenAt: String?, outcome: ClientStatus.StepOutcome, drilledAt: Date = Date()) {
         self.drilledAt = Timestamp.string(from: drilledAt)
         self.snapshot = snapshot

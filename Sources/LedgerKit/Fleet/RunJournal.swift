@@ -4,10 +4,13 @@ import Foundation
 /// state file) after each client, so that a run that is killed can be resumed
 /// (`--resume`) with the clients it had not done.
 public struct RunJournal: Codable, Equatable, Sendable {
+    /// Always `ledger-fleet-run`; anything else is not a journal of ours.
     public var format = "ledger-fleet-run"
     /// `verify`, `backup`, `check-backups` or `drill`.
     public var command: String
+    /// The share of the run (`I/N`): a journal resumes only the same share.
     public var shard: String
+    /// When the run started, UTC.
     public var startedAt: String
     /// Each client done: its slug and outcome.
     public var done: [String: ClientStatus.StepOutcome] = [:]
@@ -20,6 +23,7 @@ public struct RunJournal: Codable, Equatable, Sendable {
         case done, finished
     }
 
+    /// A new journal of `command` over `shard`, started at `startedAt`.
     public init(command: String, shard: FleetShard, startedAt: Date) {
         self.command = command
         self.shard = shard.description
