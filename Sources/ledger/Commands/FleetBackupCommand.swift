@@ -21,11 +21,7 @@ struct FleetBackupCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The backup folder, or s3://BUCKET/PREFIX.", valueName: "location"))
     var to: String
 
-    @Option(help: "manual or scheduled.")
-    var kind: String = "manual"
-
-    @Option(help: "Compression level, 1 (fastest) to 9 (smallest).")
-    var level = 6
+    @OptionGroup var snapshotOptions: SnapshotOptions
 
     @OptionGroup var keep: KeepOptions
 
@@ -33,18 +29,11 @@ struct FleetBackupCommand: ParsableCommand {
 
     @OptionGroup var encryption: EncryptionOptions
 
-    func validate() throws {
-        guard ["manual", "scheduled"].contains(kind) else {
-            throw ValidationError("--kind must be manual or scheduled.")
-        }
-        guard (1...9).contains(level) else { throw ValidationError("--level must be from 1 to 9.") }
-    }
-
     func run() throws {
         var options: FleetBackupOptions?
         try reportingFailures {
             options = FleetBackupOptions(
-                kind: kind == "scheduled" ? .scheduled : .manual, level: level,
+                kind: snapshotOptions.snapshotKind, level: snapshotOptions.level,
                 recipients: try encryption.resolve(), policy: keep.policy,
                 signing: ManifestKey.forThisMachine(), wait: wait.seconds)
         }
