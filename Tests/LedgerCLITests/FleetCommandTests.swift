@@ -117,6 +117,16 @@ import Testing
         #expect(verified["locked-inc"]?["outcome"] as? String == "failed")
         #expect((verified["locked-inc"]?["summary"] as? String ?? "").contains("open in another program"))
 
+        let check = try ledger(["fleet", "check-backups", "--list", list, "--to", location, "--json"])
+        #expect(check.status == 1, "\(check.stderr)")
+        let checked = try clients(check)
+        for slug in ["good-books", "second-co", "drill-bad"] {
+            #expect(checked[slug]?["outcome"] as? String == "clean", "\(slug)")
+        }
+        for slug in ["locked-inc", "missing-client"] {
+            #expect(checked[slug]?["outcome"] as? String == "failed", "\(slug)")
+        }
+
         // The records say the same, client by client.
         let good = try status(location, "good-books")
         #expect(
