@@ -36,10 +36,10 @@ struct FleetReportCommand: ParsableCommand {
         var attention = false
         try reportingFailures {
             let report = try policy.build(location: location)
-            if let csv { try FleetReport.write(Data(report.csv().utf8), to: csv) }
-            if let html { try FleetReport.write(Data(report.html().utf8), to: html) }
+            if let csv { try FleetReport.write(to: csv) { try report.csv($0) } }
+            if let html { try FleetReport.write(to: html) { try report.html($0) } }
             if json {
-                print(String(decoding: try report.json(), as: UTF8.self))
+                try report.json { FileHandle.standardOutput.write($0) }
             } else {
                 printTable(report)
             }
