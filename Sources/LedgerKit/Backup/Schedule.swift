@@ -104,7 +104,7 @@ public struct BackupSchedule: Sendable, Equatable {
     }
 
     /// systemd quoting: a word in double quotes, with \, " and % escaped.
-    private static func systemdQuoted(_ word: String) -> String {
+    static func systemdQuoted(_ word: String) -> String {
         "\"" + word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "%", with: "%%") + "\""
     }
@@ -132,9 +132,14 @@ public struct BackupSchedule: Sendable, Equatable {
     }
 
     public var timer: String {
+        Self.timer(describing: "Nightly ledger backup of \(file) at \(time)", at: time)
+    }
+
+    /// A nightly, persistent timer at `time` (`HH:MM`, local).
+    static func timer(describing description: String, at time: String) -> String {
         """
         [Unit]
-        Description=Nightly ledger backup of \(file) at \(time)
+        Description=\(description)
 
         [Timer]
         OnCalendar=*-*-* \(time):00
@@ -164,6 +169,12 @@ public struct BackupSchedule: Sendable, Equatable {
     /// Writes `<unit>.service` and `<unit>.timer` into `folder` (created if
     /// missing) and returns their paths.
     public func writeUnits(into folder: String) throws -> [String] {
+        try Self.writeUnits(named: unitName, service: service, timer: timer, into: folder)
+    }
+
+    /// Writes `<name>.service` and `<name>.timer` into `folder` (created if missing); returns their paths.
+    static func writeUnits(named unitName: String, service: String, timer: String,
+                           into folder: String) throws -> [String] {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             var paths: [String] = []

@@ -29,11 +29,17 @@ public struct Manifest: Codable, Equatable, Sendable {
     /// `ManifestKey`; nil when written without one. Only a manifest that
     /// carries a valid one is believed when it says `verify: clean`.
     public var hmac: String? = nil
+    /// Rows of every table of the copy (`BookFigures`), when it verified clean;
+    /// absent in older manifests. A restore drill compares them.
+    public var tableCounts: [String: Int]? = nil
+    /// SHA-256 (hex) of the copy's trial balance (`BookFigures`), when it verified clean;
+    /// absent in older manifests. A restore drill compares it.
+    public var trialBalanceSha256: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case createdAt = "created_at", kind, company, source, formatVersion = "format_version"
         case databaseBytes = "database_bytes", databaseSha256 = "database_sha256", verify, counts
-        case splitSum = "split_sum", hmac
+        case splitSum = "split_sum", hmac, tableCounts = "table_counts", trialBalanceSha256 = "trial_balance_sha256"
     }
 
     /// The manifest as one line of ASCII JSON (RFC 1952 comments are Latin-1, so
