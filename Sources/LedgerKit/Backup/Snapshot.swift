@@ -10,12 +10,17 @@ public enum SnapshotKind: String, Codable, CaseIterable, Sendable {
 /// The JSON manifest a snapshot carries in its gzip header's comment field:
 /// enough to judge a snapshot without restoring it.
 public struct Manifest: Codable, Equatable, Sendable {
+    /// When the snapshot was taken, UTC, `YYYY-MM-DDTHH:MM:SSZ`.
     public var createdAt: String
+    /// Why it was taken (`manual`, `scheduled`, `pre-rebuild`, `pre-restore`).
     public var kind: SnapshotKind
+    /// The company's name from the file's company row, when it has one.
     public var company: String?
     /// The company file's name, without its folder.
     public var source: String
+    /// The company file's format version (`user_version`).
     public var formatVersion: Int
+    /// The size of the company file inside, in bytes.
     public var databaseBytes: Int64
     /// SHA-256 of the decompressed bytes, lowercase hex.
     public var databaseSha256: String
@@ -64,6 +69,7 @@ public struct Manifest: Codable, Equatable, Sendable {
 /// for an encrypted snapshot read without a key, what its name (and the
 /// location's metadata) says.
 public struct Snapshot: Codable, Equatable, Sendable {
+    /// Where the snapshot is: a file's path or `s3://BUCKET/KEY`.
     public var path: String
     /// The snapshot file's size.
     public var bytes: Int64
