@@ -15,6 +15,7 @@ public struct BookFigures: Codable, Equatable, Sendable {
     /// Room a manifest keeps for the two fields: every table name with a ten-digit count, and the digest.
     static let manifestRoom = 1_024
 
+    /// The figures as read from a file or a manifest.
     public init(tableCounts: [String: Int], trialBalanceSha256: String) {
         self.tableCounts = tableCounts
         self.trialBalanceSha256 = trialBalanceSha256
