@@ -44,13 +44,7 @@ public struct FolderStore: ByteStore {
     /// The folder's files whose names start with `prefix`, sorted by name; one
     /// that cannot be looked at is listed with size 0.
     public func list(prefix: String) throws -> [StoredObject] {
-        guard try exists() else { throw ByteStoreError.noPlace(folder) }
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: folder)
-        } catch {
-            throw FileError.cannotRead(path: folder, reason: "its names cannot be listed")
-        }
+        let names = try entryNames()
         // A name whose file cannot be looked at (a dangling link, a file gone
         // since) is listed with no bytes: the caller says it cannot be read.
         return names.filter { $0.hasPrefix(prefix) }.sorted().map { name in
@@ -58,18 +52,21 @@ public struct FolderStore: ByteStore {
         }
     }
 
-    /// The real sub-folders, sorted; links to folders are left out, as they could
-    /// lead anywhere on this machine.
-    public func folders() throws -> [String] {
+    /// Every name in the folder, unsorted.
+    private func entryNames() throws -> [String] {
         guard try exists() else { throw ByteStoreError.noPlace(folder) }
-        let names: [String]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: folder)
+            return try FileManager.default.contentsOfDirectory(atPath: folder)
         } catch {
             throw FileError.cannotRead(path: folder, reason: "its names cannot be listed")
         }
+    }
+
+    /// The real sub-folders, sorted; links to folders are left out, as they could
+    /// lead anywhere on this machine.
+    public func folders() throws -> [String] {
         // A folder itself, not a link to one: a link could lead anywhere on this machine.
-        return names.sorted().filter { name in
+        return try entryNames().sorted().filter { name in
             var status = stat()
             return lstat(path(of: name), &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR
         }
