@@ -29,11 +29,13 @@ public struct Manifest: Codable, Equatable, Sendable {
     /// `ManifestKey`; nil when written without one. Only a manifest that
     /// carries a valid one is believed when it says `verify: clean`.
     public var hmac: String? = nil
+    /// Set for an incremental snapshot (docs/incremental.md): its pages are in packs.
+    public var incremental: IncrementalLayout? = nil
 
     enum CodingKeys: String, CodingKey {
         case createdAt = "created_at", kind, company, source, formatVersion = "format_version"
         case databaseBytes = "database_bytes", databaseSha256 = "database_sha256", verify, counts
-        case splitSum = "split_sum", hmac
+        case splitSum = "split_sum", hmac, incremental
     }
 
     /// The manifest as one line of ASCII JSON (RFC 1952 comments are Latin-1, so

@@ -39,9 +39,17 @@ public struct FolderStore: ByteStore {
 
     public func list(prefix: String) throws -> [StoredObject] {
         guard try exists() else { throw ByteStoreError.noPlace(folder) }
-        let names: [String]
+        var names: [String]
+        // A prefix naming a subfolder (`packs/`) lists that folder's files.
+        let sub = prefix.range(of: "/", options: .backwards).map { String(prefix[..<$0.upperBound]) } ?? ""
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: folder)
+            if sub.isEmpty {
+                names = try FileManager.default.contentsOfDirectory(atPath: folder)
+            } else if FileManager.default.fileExists(atPath: path(of: sub)) {
+                names = try FileManager.default.contentsOfDirectory(atPath: path(of: sub)).map { sub + $0 }
+            } else {
+                names = []
+            }
         } catch {
             throw FileError.cannotRead(path: folder, reason: "its names cannot be listed")
         }
@@ -105,6 +113,12 @@ public struct FolderStore: ByteStore {
     @discardableResult
     public func create(_ name: String, from source: String, attributes: [String: String]) throws -> String? {
         let final = path(of: name)
+        if let slash = name.lastIndex(of: "/") {
+            // A name in a subfolder (`packs/…`): the subfolder is made first.
+            try? FileManager.default.createDirectory(atPath: path(of: String(name[..<slash])),
+                                                     withIntermediateDirectories: true,
+                                                     attributes: [.posixPermissions: 0o700])
+        }
         do {
             try SystemCalls.fsync(path: source)
             do {
