@@ -216,4 +216,42 @@ import Testing
             })
         #expect(Set(try store.store.list(prefix: "packs/").map(\.name)) == needed)
     }
+
+    /// The packs the incremental snapshots in `store` need.
+    private func needed(in store: SnapshotStore) throws -> Set<String> {
+        let snapshots = try store.list(with: SnapshotIdentities()).snapshots.filter { $0.manifest?.incremental != nil }
+        return Set(
+            try snapshots.flatMap {
+                try IncrementalReader.table(of: $0, in: store, with: SnapshotIdentities()).packs.map { "packs/" + $0 }
+            })
+    }
+
+    @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
+    func aPruneKilledAtAnyMomentLeavesEveryNeededPack(seed: UInt64) throws {
+        let (store, backups, _) = try threeIncrementals(seed: 40 + seed)
+        // An orphan, as a backup killed before its snapshot object would leave.
+        try Data("orphan".utf8).write(
+            to: URL(fileURLWithPath: backups + "/packs/" + String(repeating: "cd", count: 32)))
+        var random = SplitMix64(seed: seed)
+        // The prune is killed after `cut` of its steps: the snapshots it removes, then the orphans.
+        let removed = Retention.decide(
+            try store.list(with: SnapshotIdentities()).snapshots, policy: RetentionPolicy(last: 1)
+        )
+        .filter { !$0.keep }.map(\.snapshot)
+        let cut = Int(random.next() % UInt64(removed.count + 2))
+        for snapshot in removed.prefix(cut) { try store.remove(snapshot) }
+        if cut > removed.count {
+            let orphans = Set(try store.store.list(prefix: "packs/").map(\.name)).subtracting(try needed(in: store))
+            for name in orphans where random.next() % 2 == 0 { try store.store.remove(name) }
+        }
+        // Nothing needed is gone: every snapshot left rebuilds.
+        for (index, snapshot) in try store.list(with: SnapshotIdentities()).snapshots.enumerated()
+        where snapshot.manifest?.incremental != nil {
+            try IncrementalReader.rebuild(
+                snapshot, in: store, to: folder.file("killed-\(index).db"), with: SnapshotIdentities())
+        }
+        // And the next prune leaves no orphan behind.
+        _ = try Retention.prune(backups, policy: RetentionPolicy(last: 1), dryRun: false)
+        #expect(Set(try store.store.list(prefix: "packs/").map(\.name)) == (try needed(in: store)))
+    }
 }
