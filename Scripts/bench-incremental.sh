@@ -34,7 +34,7 @@ full_restore=$(timed "'$ledger' restore '$full_snapshot' --to '$work/restored-fu
 # objects_since MARK: "bytes objects" of the files in the location newer than MARK.
 objects_since() {
     find "$work/inc" -type f -newer "$1" ! -name '.ledger.lock' -printf '%s\n' \
-        | awk '{ bytes += $1; count += 1 } END { printf "%d %d", bytes, count }'
+        | awk '{ bytes += $1; count += 1 } END { printf "%d %d\n", bytes, count }'
 }
 
 # incremental LABEL: one incremental backup after a change, beside restic's backup of the same file.
