@@ -60,38 +60,14 @@ enum IncrementalReader {
             throw BackupError.cannotWrite(path: temporary, reason: error.reason)
         }
         defer { SystemCalls.close(descriptor) }
-        let blobs = try PackBlobs(level: 1)
-        var page = [UInt8](repeating: 0, count: layout.pageSize)
-        for pack in table.packs {
-            let plain = try read(pack, of: snapshot, in: store, with: keys)
-            for index in byPack[pack] ?? [] {
-                let place = places[index]
-                guard place.offset + place.length <= plain.count else {
-                    throw IncrementalError.packDamaged(
-                        pack: "packs/" + pack, snapshot: snapshot.path, reason: "it is cut short")
-                }
-                let whole = plain[place.offset..<place.offset + place.length].withUnsafeBytes { blob in
-                    page.withUnsafeMutableBytes { blobs.inflate(blob, into: $0) }
-                }
-                let matches =
-                    whole
-                    && (hashes.map { hashes in
-                        page.withUnsafeBytes { key?.pageHash($0) == hashes[index] }
-                    } ?? true)
-                guard matches else {
-                    throw IncrementalError.packDamaged(
-                        pack: "packs/" + pack, snapshot: snapshot.path,
-                        reason: "a page in it does not inflate to its hash")
-                }
-                do {
-                    try page.withUnsafeBytes {
-                        try SystemCalls.pwrite(
-                            descriptor, $0, at: Int64(index) * Int64(layout.pageSize), path: temporary)
-                    }
-                } catch let error as SystemCallError {
-                    throw BackupError.cannotWrite(path: temporary, reason: error.reason)
-                }
-            }
+        let job = Job(
+            snapshot: snapshot, store: store, keys: keys, key: key, hashes: hashes, places: places,
+            descriptor: descriptor, path: temporary, pageSize: layout.pageSize)
+        let packs = table.packs
+        let pagesOf = byPack
+        // Two packs at once: each is inflated while the other is read.
+        try Parallel.forEach(packs.count, width: 2) { number in
+            try job.restore(packs[number], pages: pagesOf[packs[number]] ?? [])
         }
         do {
             try SystemCalls.ftruncate(descriptor, to: manifest.databaseBytes, path: temporary)
@@ -125,6 +101,51 @@ enum IncrementalReader {
         } catch let error as EncryptionError {
             throw IncrementalError.packDamaged(
                 pack: name, snapshot: snapshot.path, reason: error.errorDescription ?? "\(error)")
+        }
+    }
+
+    /// What restoring the pages of each pack shares.
+    private struct Job: Sendable {
+        let snapshot: Snapshot
+        let store: SnapshotStore
+        let keys: SnapshotIdentities
+        let key: IncrementalKey?
+        let hashes: [Data]?
+        let places: [IncrementalTable.Place]
+        let descriptor: Int32
+        let path: String
+        let pageSize: Int
+
+        /// Reads `pack` and writes its blobs for `pages` (indexes into `places`) to the file.
+        func restore(_ pack: String, pages: [Int]) throws {
+            let plain = try read(pack, of: snapshot, in: store, with: keys)
+            let blobs = try PackBlobs(level: 1)
+            var page = [UInt8](repeating: 0, count: pageSize)
+            for index in pages {
+                let place = places[index]
+                guard place.offset + place.length <= plain.count else {
+                    throw IncrementalError.packDamaged(
+                        pack: "packs/" + pack, snapshot: snapshot.path, reason: "it is cut short")
+                }
+                let whole = plain[place.offset..<place.offset + place.length].withUnsafeBytes { blob in
+                    page.withUnsafeMutableBytes { blobs.inflate(blob, into: $0) }
+                }
+                let matches =
+                    whole
+                    && (hashes.map { hashes in page.withUnsafeBytes { key?.pageHash($0) == hashes[index] } } ?? true)
+                guard matches else {
+                    throw IncrementalError.packDamaged(
+                        pack: "packs/" + pack, snapshot: snapshot.path,
+                        reason: "a page in it does not inflate to its hash")
+                }
+                do {
+                    try page.withUnsafeBytes {
+                        try SystemCalls.pwrite(descriptor, $0, at: Int64(index) * Int64(pageSize), path: path)
+                    }
+                } catch let error as SystemCallError {
+                    throw BackupError.cannotWrite(path: path, reason: error.reason)
+                }
+            }
         }
     }
 }

@@ -48,52 +48,64 @@ public enum IncrementalWriter {
                 snapshot: snapshot, fullBecause: reason, packsCreated: 0, bytesWritten: snapshot.bytes,
                 pages: 0, newPages: 0)
         }
-        var manifest = Manifest(
+        let unchecked = Manifest(
             createdAt: Timestamp.string(from: request.now), kind: request.kind,
             company: resolved.copy?.company, source: URL(fileURLWithPath: file).lastPathComponent,
             formatVersion: header.userVersion, databaseBytes: 0, databaseSha256: "",
             verify: "skipped", counts: nil, splitSum: nil)
-        if readable && request.verify {
-            manifest = try SnapshotWriter.verified(manifest, copy: copy)
-        } else {
-            (manifest.databaseBytes, manifest.databaseSha256) = try FileDigest.of(copy)
-        }
-        let near = store.stagingFolder(for: file) + "/" + manifest.source
-        return try store.exclusively {
-            try LocationRecipients.refusePlain(sealing, into: store, configPath: config.path)
-            let key = try IncrementalKey.load(from: store, sealing: sealing, keys: keys, near: near)
-            // The newest incremental of this file is the index: its table names every page it holds.
-            // Listed again under the lock: a prune since the first listing may have removed it.
-            var index: [Data: IncrementalTable.Place] = [:]
-            let current = try store.list(with: keys).snapshots.filter { $0.stem == stem }
-            if let previous = current.last(where: { $0.manifest?.incremental != nil }),
-                let layout = previous.manifest?.incremental,
-                let table = try? IncrementalReader.table(of: previous, in: store, with: keys),
-                let places = try? table.places(pageCount: layout.pageCount),
-                let hashes = try? table.pageHashes(pageCount: layout.pageCount)
+        let verify = readable && request.verify
+        let near = store.stagingFolder(for: file) + "/" + unchecked.source
+        // The quick verify of the copy runs while its pages are split and sent;
+        // the snapshot object, last, waits for it.
+        return try Worker<Manifest>.run(
             {
-                for (hash, place) in zip(hashes, places) { index[hash] = place }
-            }
-            let packs = PackWriter(store: store, key: key, sealing: sealing, near: near)
-            let (places, hashes, newPages) = try split(
-                copy, pageSize: pageSize, key: key, level: request.level,
-                index: &index, into: packs)
-            try packs.close()
-            let table = IncrementalTable(places: places.map(packs.named), pageHashes: hashes)
-            let tableBytes = try table.encoded()
-            manifest.incremental = IncrementalLayout(
-                pageSize: pageSize, pageCount: places.count, tableBytes: tableBytes.count)
-            manifest.hmac = try request.signing?.signature(of: manifest)
-            let object = try IncrementalObjects.gzip(
-                tableBytes, comment: try manifest.commentText(), modified: request.now,
-                level: request.level)
-            let staged = try IncrementalObjects.stage(object, sealing: sealing, near: near, purpose: "snapshot.partial")
-            defer { unlink(staged) }
-            let snapshot = try store.publish(staged, manifest: manifest, at: request.now, encrypted: !sealing.isEmpty)
-            return IncrementalRun(
-                snapshot: snapshot, fullBecause: nil, packsCreated: packs.created,
-                bytesWritten: packs.bytesWritten + snapshot.bytes, pages: places.count, newPages: newPages)
-        }
+                guard verify else {
+                    var digested = unchecked
+                    (digested.databaseBytes, digested.databaseSha256) = try FileDigest.of(copy)
+                    return digested
+                }
+                return try SnapshotWriter.verified(unchecked, copy: copy)
+            },
+            during: { checking in
+                try store.exclusively {
+                    try LocationRecipients.refusePlain(sealing, into: store, configPath: config.path)
+                    let key = try IncrementalKey.load(from: store, sealing: sealing, keys: keys, near: near)
+                    // The newest incremental of this file is the index: its table names every page it holds.
+                    // Listed again under the lock: a prune since the first listing may have removed it.
+                    var index: [Data: IncrementalTable.Place] = [:]
+                    let current = try store.list(with: keys).snapshots.filter { $0.stem == stem }
+                    if let previous = current.last(where: { $0.manifest?.incremental != nil }),
+                        let layout = previous.manifest?.incremental,
+                        let table = try? IncrementalReader.table(of: previous, in: store, with: keys),
+                        let places = try? table.places(pageCount: layout.pageCount),
+                        let hashes = try? table.pageHashes(pageCount: layout.pageCount)
+                    {
+                        for (hash, place) in zip(hashes, places) { index[hash] = place }
+                    }
+                    let packs = PackWriter(store: store, key: key, sealing: sealing, near: near)
+                    let (places, hashes, newPages) = try split(
+                        copy, pageSize: pageSize, key: key, level: request.level,
+                        index: &index, into: packs)
+                    try packs.close()
+                    var manifest = try checking.wait().get()
+                    let table = IncrementalTable(places: places.map(packs.named), pageHashes: hashes)
+                    let tableBytes = try table.encoded()
+                    manifest.incremental = IncrementalLayout(
+                        pageSize: pageSize, pageCount: places.count, tableBytes: tableBytes.count)
+                    manifest.hmac = try request.signing?.signature(of: manifest)
+                    let object = try IncrementalObjects.gzip(
+                        tableBytes, comment: try manifest.commentText(), modified: request.now,
+                        level: request.level)
+                    let staged = try IncrementalObjects.stage(
+                        object, sealing: sealing, near: near, purpose: "snapshot.partial")
+                    defer { unlink(staged) }
+                    let snapshot = try store.publish(
+                        staged, manifest: manifest, at: request.now, encrypted: !sealing.isEmpty)
+                    return IncrementalRun(
+                        snapshot: snapshot, fullBecause: nil, packsCreated: packs.created,
+                        bytesWritten: packs.bytesWritten + snapshot.bytes, pages: places.count, newPages: newPages)
+                }
+            })
     }
 
     /// Why the next snapshot of a file must be full, given its `earlier`
