@@ -78,8 +78,8 @@ for round in $(seq "$rounds"); do
     sqlite3 "$db" "UPDATE transactions SET memo = 'round $round' WHERE id IN (SELECT id FROM transactions ORDER BY random() LIMIT 5)"
     "$ledger" backup "$db" --to "$work/inc" --incremental >/dev/null
 done
-mkdir -p "$work/restored-inc"
-inc_restore=$(timed "'$ledger' restore '$work/inc' --to '$work/restored-inc/bench.db' --no-verify"); inc_peak=$(peak)
+newest=$("$ledger" snapshots "$work/inc" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)[-1]["path"])')
+inc_restore=$(timed "'$ledger' restore '$newest' --to '$work/restored-inc.db' --no-verify"); inc_peak=$(peak)
 printf '%-34s %9ss  peak %4s MiB\n' "full ledger backup" "$full_backup" "$full_peak"
 printf '%-34s %9ss\n' "restore of the full snapshot" "$full_restore"
 printf '%-34s %9ss  peak %4s MiB\n' "restore of incremental $rounds" "$inc_restore" "$inc_peak"
