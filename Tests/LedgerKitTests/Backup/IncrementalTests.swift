@@ -254,4 +254,12 @@ import Testing
         _ = try Retention.prune(backups, policy: RetentionPolicy(last: 1), dryRun: false)
         #expect(Set(try store.store.list(prefix: "packs/").map(\.name)) == (try needed(in: store)))
     }
+
+    @Test func aSubsetCheckStillRebuildsTheNewestIncremental() throws {
+        let (_, backups, snapshots) = try threeIncrementals(seed: 50)
+        let checks = try SnapshotChecker.check(backups, sample: 0.01)
+        let newest = try #require(checks.first { $0.path == snapshots[3].path })
+        #expect(newest.read && newest.ok)
+        #expect(checks.filter(\.read).count <= 2)
+    }
 }
