@@ -7,6 +7,7 @@ public enum BackupError: LocalizedError, Equatable, Sendable {
     case cannotWrite(path: String, reason: String)
     case cannotRead(path: String, reason: String)
 
+    /// One line for the person: what is wrong and what to do.
     public var errorDescription: String? {
         switch self {
         case .compression(let reason):

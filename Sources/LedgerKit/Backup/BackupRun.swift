@@ -3,6 +3,7 @@ import Foundation
 /// What `ledger backup` did: the snapshot it took, what its keep rules
 /// decided, and where the company file's good copies stand afterwards.
 public struct BackupRun: Sendable {
+    /// The snapshot the backup took.
     public var snapshot: Snapshot
     /// Every decision of the keep rules, oldest first; empty without rules.
     public var decisions: [RetentionDecision]

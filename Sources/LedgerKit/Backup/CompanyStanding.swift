@@ -27,12 +27,14 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
     public var snapshots: Int
     /// Its newest snapshot (`Snapshot.takenAt`).
     public var newest: String
+    /// When the newest snapshot was taken.
     public var newestTakenAt: String?
     /// `clean`, `findings`, `skipped`, `damaged` (not whole when read), or nil
     /// when it is encrypted and no key given opens it.
     public var newestVerify: String?
     /// Its newest snapshot known to be `clean`; nil when none is.
     public var lastGoodCopy: String?
+    /// When the last good copy was taken.
     public var lastGoodCopyTakenAt: String?
     /// Seconds from the last good copy's time to now (negative when that
     /// time is ahead of this machine's clock).
@@ -40,7 +42,9 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
     /// Encrypted snapshots newer than the last good copy that no key given
     /// opens: any of them may be the newest clean one.
     public var unknown: [String]
+    /// What makes this company file's backups not safe, if anything.
     public var problems: [Problem]
+    /// Whether its backups are safe: a recent good copy and no problem.
     public var ok: Bool
 
     /// The standing of each company file (by stem, sorted) among `snapshots`.

@@ -27,6 +27,7 @@ public struct RecipientsConfig: Sendable, Equatable {
     /// The home folder `~/` stands for.
     let home: String
 
+    /// Equal when read from the same file, with the same home, naming the same recipients location by location.
     public static func == (lhs: RecipientsConfig, rhs: RecipientsConfig) -> Bool {
         lhs.path == rhs.path && lhs.home == rhs.home && lhs.entries.elementsEqual(rhs.entries) {
             $0.location == $1.location && $0.recipients == $1.recipients

@@ -19,6 +19,7 @@ public enum RecipientsError: LocalizedError, Equatable, Sendable {
     /// `--passphrase` for a location this machine's recipients file sets recipients for.
     case passphraseWithRecipients(location: String, configPath: String)
 
+    /// One line for the person: what is wrong and what to do.
     public var errorDescription: String? {
         switch self {
         case .badConfigLine(let path, let line, let reason):

@@ -4,7 +4,9 @@ import GRDB
 
 /// What a restore did.
 public struct RestoreResult: Codable, Sendable {
+    /// The snapshot restored.
     public var snapshot: Snapshot
+    /// The company file it was restored to.
     public var target: String
     /// The snapshot of the file that was replaced, if there was one.
     public var replaced: Snapshot?
@@ -38,6 +40,7 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
     /// The target's folder has no room for the restored file.
     case noRoom(folder: String, needed: Int64, free: Int64)
 
+    /// One line for the person: what is wrong and what to do.
     public var errorDescription: String? {
         switch self {
         case .noSnapshots(let folder):

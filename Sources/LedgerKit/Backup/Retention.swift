@@ -3,11 +3,16 @@ import Foundation
 /// Which snapshots to keep (restic's `forget` rules): a snapshot stays if any
 /// rule keeps it; the newest, and the newest `clean` one, of each company file always stay.
 public struct RetentionPolicy: Codable, Equatable, Sendable {
+    /// Keep the newest this many snapshots.
     public var last: Int = 0
+    /// Keep the newest snapshot of each of this many days.
     public var daily: Int = 0
+    /// Keep the newest snapshot of each of this many ISO weeks.
     public var weekly: Int = 0
+    /// Keep the newest snapshot of each of this many months.
     public var monthly: Int = 0
 
+    /// Keep rules; a count of 0 keeps nothing by that rule.
     public init(last: Int = 0, daily: Int = 0, weekly: Int = 0, monthly: Int = 0) {
         self.last = last
         self.daily = daily
@@ -15,6 +20,7 @@ public struct RetentionPolicy: Codable, Equatable, Sendable {
         self.monthly = monthly
     }
 
+    /// Whether no rule keeps anything: then nothing is pruned.
     public var isEmpty: Bool { last == 0 && daily == 0 && weekly == 0 && monthly == 0 }
 }
 
@@ -31,7 +37,9 @@ public struct RetentionDecision: Codable, Equatable, Sendable {
         case justTaken = "just-taken"
     }
 
+    /// The snapshot decided on.
     public var snapshot: Snapshot
+    /// Whether it stays; false means prune removes it.
     public var keep: Bool
     /// Why it stays ("newest", "last 1", "daily 2026-11-20", "weekly 2026-W47",
     /// "monthly 2026-11", "newest clean", "may be newest clean", "just taken").
@@ -40,6 +48,7 @@ public struct RetentionDecision: Codable, Equatable, Sendable {
     public var safeguard: Safeguard?
 }
 
+/// The keep rules applied to a location's snapshots (docs/snapshots.md, keep rules).
 public enum Retention {
     /// Decides, for snapshots of each source file separately, newest first by
     /// `Snapshot.takenAt` (so a name dated in the future never outranks a

@@ -4,11 +4,15 @@ import Foundation
 /// The nightly job `ledger schedule` sets up: a systemd user service and timer
 /// (or a crontab line) that run `ledger backup --kind scheduled` with the keep flags.
 public struct BackupSchedule: Sendable, Equatable {
+    /// The full path of the ledger program the job runs.
     public var ledger: String
+    /// The company file to back up.
     public var file: String
+    /// Where the snapshots go: a folder or `s3://BUCKET/PREFIX`.
     public var folder: String
     /// `HH:MM`, local time.
     public var time: String
+    /// The keep rules each night's backup applies.
     public var policy: RetentionPolicy
     /// Variables the job runs with: where this machine's recipients file is
     /// (`XDG_CONFIG_HOME`, when set), and for object storage the AWS settings
@@ -19,6 +23,7 @@ public struct BackupSchedule: Sendable, Equatable {
     /// Full paths of recipients files (`--recipients-file`), read at each run.
     public var recipientFiles: [String]
 
+    /// A nightly backup of `file` into `folder` at `time` (`HH:MM`, local).
     public init(ledger: String, file: String, folder: String, time: String, policy: RetentionPolicy,
                 environment: [String: String] = [:], recipients: [AgeRecipient] = [], recipientFiles: [String] = []) {
         self.ledger = ledger
@@ -104,7 +109,7 @@ public struct BackupSchedule: Sendable, Equatable {
     }
 
     /// systemd quoting: a word in double quotes, with \, " and % escaped.
-    private static func systemdQuoted(_ word: String) -> String {
+    static func systemdQuoted(_ word: String) -> String {
         "\"" + word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "%", with: "%%") + "\""
     }
@@ -117,6 +122,7 @@ public struct BackupSchedule: Sendable, Equatable {
         environment.sorted { $0.key < $1.key }.map { "Environment=" + Self.systemdQuoted("\($0.key)=\($0.value)") + "\n" }.joined()
     }
 
+    /// The text of the systemd `.service` unit that runs the backup.
     public var service: String {
         """
         [Unit]
@@ -131,10 +137,16 @@ public struct BackupSchedule: Sendable, Equatable {
         """
     }
 
+    /// The text of the systemd `.timer` unit that starts the service each night.
     public var timer: String {
+        Self.timer(describing: "Nightly ledger backup of \(file) at \(time)", at: time)
+    }
+
+    /// A nightly, persistent timer at `time` (`HH:MM`, local).
+    static func timer(describing description: String, at time: String) -> String {
         """
         [Unit]
-        Description=Nightly ledger backup of \(file) at \(time)
+        Description=\(description)
 
         [Timer]
         OnCalendar=*-*-* \(time):00
@@ -164,6 +176,12 @@ public struct BackupSchedule: Sendable, Equatable {
     /// Writes `<unit>.service` and `<unit>.timer` into `folder` (created if
     /// missing) and returns their paths.
     public func writeUnits(into folder: String) throws -> [String] {
+        try Self.writeUnits(named: unitName, service: service, timer: timer, into: folder)
+    }
+
+    /// Writes `<name>.service` and `<name>.timer` into `folder` (created if missing); returns their paths.
+    static func writeUnits(named unitName: String, service: String, timer: String,
+                           into folder: String) throws -> [String] {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             var paths: [String] = []

@@ -3,6 +3,7 @@ import Foundation
 /// A nightly backup that exists (`ledger schedule --list`): a systemd user timer
 /// ledger wrote, or a crontab line it printed that was installed.
 public struct ScheduledBackup: Codable, Sendable, Equatable {
+    /// How the backup is scheduled.
     public enum Kind: String, Codable, Sendable {
         /// `<unit>.timer` and `<unit>.service` in the unit folder.
         case systemd
@@ -10,6 +11,7 @@ public struct ScheduledBackup: Codable, Sendable, Equatable {
         case cron
     }
 
+    /// A systemd timer or a crontab line.
     public let kind: Kind
     /// The unit's name, or the crontab line's `logger` tag.
     public let unit: String
@@ -22,6 +24,7 @@ public struct ScheduledBackup: Codable, Sendable, Equatable {
     /// The timer file, for systemd.
     public let path: String?
 
+    /// A scheduled backup as `ledger schedule --list` shows it; nil where the schedule does not say.
     public init(kind: Kind, unit: String, file: String?, folder: String?, time: String?, path: String?) {
         self.kind = kind
         self.unit = unit

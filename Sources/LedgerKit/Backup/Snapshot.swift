@@ -10,12 +10,17 @@ public enum SnapshotKind: String, Codable, CaseIterable, Sendable {
 /// The JSON manifest a snapshot carries in its gzip header's comment field:
 /// enough to judge a snapshot without restoring it.
 public struct Manifest: Codable, Equatable, Sendable {
+    /// When the snapshot was taken, UTC, `YYYY-MM-DDTHH:MM:SSZ`.
     public var createdAt: String
+    /// Why it was taken (`manual`, `scheduled`, `pre-rebuild`, `pre-restore`).
     public var kind: SnapshotKind
+    /// The company's name from the file's company row, when it has one.
     public var company: String?
     /// The company file's name, without its folder.
     public var source: String
+    /// The company file's format version (`user_version`).
     public var formatVersion: Int
+    /// The size of the company file inside, in bytes.
     public var databaseBytes: Int64
     /// SHA-256 of the decompressed bytes, lowercase hex.
     public var databaseSha256: String
@@ -29,13 +34,20 @@ public struct Manifest: Codable, Equatable, Sendable {
     /// `ManifestKey`; nil when written without one. Only a manifest that
     /// carries a valid one is believed when it says `verify: clean`.
     public var hmac: String? = nil
+    /// Rows of every table of the copy (`BookFigures`), when it verified clean;
+    /// absent in older manifests. A restore drill compares them.
+    public var tableCounts: [String: Int]? = nil
+    /// SHA-256 (hex) of the copy's trial balance (`BookFigures`), when it verified clean;
+    /// absent in older manifests. A restore drill compares it.
+    public var trialBalanceSha256: String? = nil
     /// Set for an incremental snapshot (docs/incremental.md): its pages are in packs.
     public var incremental: IncrementalLayout? = nil
 
     enum CodingKeys: String, CodingKey {
         case createdAt = "created_at", kind, company, source, formatVersion = "format_version"
         case databaseBytes = "database_bytes", databaseSha256 = "database_sha256", verify, counts
-        case splitSum = "split_sum", hmac, incremental
+        case splitSum = "split_sum", hmac, tableCounts = "table_counts", trialBalanceSha256 = "trial_balance_sha256"
+        case incremental
     }
 
     /// The manifest as one line of ASCII JSON (RFC 1952 comments are Latin-1, so
@@ -60,6 +72,7 @@ public struct Manifest: Codable, Equatable, Sendable {
 /// for an encrypted snapshot read without a key, what its name (and the
 /// location's metadata) says.
 public struct Snapshot: Codable, Equatable, Sendable {
+    /// Where the snapshot is: a file's path or `s3://BUCKET/KEY`.
     public var path: String
     /// The snapshot file's size.
     public var bytes: Int64

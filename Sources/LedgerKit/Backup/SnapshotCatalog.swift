@@ -4,7 +4,9 @@ import Foundation
 public enum SnapshotCatalog {
     /// A file in the folder that looks like a snapshot but whose header cannot be read.
     public struct Unreadable: Codable, Equatable, Sendable {
+        /// Where the unreadable snapshot is.
         public var path: String
+        /// Why it could not be read.
         public var reason: String
     }
 

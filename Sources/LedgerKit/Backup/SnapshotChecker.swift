@@ -3,7 +3,9 @@ import Foundation
 
 /// What checking one snapshot found.
 public struct SnapshotCheck: Codable, Equatable, Sendable {
+    /// Where the snapshot is: a file's path or `s3://BUCKET/KEY`.
     public var path: String
+    /// Whether the snapshot passed every check.
     public var ok: Bool
     /// `clean`, `findings`, `skipped` (its manifest says no verify was run), or
     /// empty when the content could not be checked or was not read.

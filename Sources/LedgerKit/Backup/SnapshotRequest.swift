@@ -18,6 +18,7 @@ public struct SnapshotRequest: Sendable {
 
     /// The company file.
     public var file: String
+    /// Why the snapshot is taken: it becomes part of its name (`manual`, `scheduled`, `pre-rebuild`, `pre-restore`).
     public var kind: SnapshotKind
     /// The deflate level, 1 (fast) to 9 (small).
     public var level: Int
@@ -48,6 +49,7 @@ public struct SnapshotRequest: Sendable {
     /// How many threads compress (nil: one per core).
     var threads: Int?
 
+    /// A request to snapshot `file`, with the gzip level, whether to verify the copy first, and the rest as `ledger backup` sets them.
     public init(of file: String, kind: SnapshotKind, level: Int = 6, verify: Bool = true,
                 recipients: SnapshotRecipients = SnapshotRecipients(), config: RecipientsConfig? = nil,
                 signing: ManifestKey? = nil, wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) {

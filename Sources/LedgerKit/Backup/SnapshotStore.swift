@@ -13,10 +13,12 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
     /// The bytes underneath.
     public let store: any ByteStore
 
+    /// Snapshots kept in `store`.
     public init(_ store: any ByteStore) {
         self.store = store
     }
 
+    /// The store as a person names it: a folder's path or `s3://BUCKET/PREFIX`.
     public var description: String { store.description }
 
     /// The store `text` names (`StoreRegistry.open`).

@@ -132,6 +132,10 @@ public enum SnapshotWriter {
         checked.verify = report.ok ? "clean" : "findings"
         checked.counts = report.counts
         checked.splitSum = sum
+        if report.ok, let figures = try? BookFigures.read(path: copy) {
+            checked.tableCounts = figures.tableCounts
+            checked.trialBalanceSha256 = figures.trialBalanceSha256
+        }
         return checked
     }
 
@@ -175,10 +179,11 @@ public enum SnapshotWriter {
                               finish: (inout Manifest) throws -> Void) throws -> Snapshot {
         let (file, key, now, threads) = (request.file, request.signing, request.now, request.threads)
         let level = request.level
-        // Room in the header for the longest digest, counts and verify word the final manifest can hold.
+        // Room in the header for the longest digest, counts and verify word the final manifest can hold,
+        // and the row counts of every table and the trial balance's digest (`BookFigures`).
         var manifest = manifest
         let placeholder = try manifest.commentText()
-        let reserved = placeholder.utf8.count + 512
+        let reserved = placeholder.utf8.count + 512 + BookFigures.manifestRoom
         var hasher = SHA256()
         func complete(_ manifest: inout Manifest) throws -> [UInt8] {
             manifest.databaseSha256 = hasher.finalize().hex

@@ -33,13 +33,15 @@ final class Inflater {
     /// output; returns how many input bytes were used (less than all only at the
     /// end of the deflate stream, where the gzip trailer begins).
     func inflate(_ input: UnsafeRawBufferPointer, sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
-        guard !finished, input.count > 0 else { return 0 }
-        stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: Bytef.self))
+        // An empty buffer may have no base address: nothing to inflate.
+        guard !finished, input.count > 0, let inputBase = input.baseAddress else { return 0 }
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: inputBase.assumingMemoryBound(to: Bytef.self))
         stream.pointee.avail_in = uInt(input.count)
         var buffer = [UInt8](repeating: 0, count: 256 * 1024)
         while stream.pointee.avail_in > 0 && !finished {
             let produced = try buffer.withUnsafeMutableBytes { out -> Int in
-                stream.pointee.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                guard let outBase = out.baseAddress else { return 0 }
+                stream.pointee.next_out = outBase.assumingMemoryBound(to: Bytef.self)
                 stream.pointee.avail_out = uInt(out.count)
                 let status = CZlib.inflate(stream, Z_NO_FLUSH)
                 switch status {

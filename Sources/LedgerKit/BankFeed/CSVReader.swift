@@ -305,7 +305,17 @@ public enum CSVReader {
     /// whatever the layout says, and a time after the date (ISO date-times,
     /// `2016-03-18T10:22:00`, `2016-03-18 10:22`) is passed over.
     struct DateFormat {
-        enum Part: Equatable { case year, month, day, separator(Character) }
+        /// One piece of the layout.
+        enum Part: Equatable {
+            /// The year, four digits.
+            case year
+            /// The month, one or two digits.
+            case month
+            /// The day of the month, one or two digits.
+            case day
+            /// A character written between the numbers, as it is.
+            case separator(Character)
+        }
         let parts: [Part]
 
         init?(_ format: String) {

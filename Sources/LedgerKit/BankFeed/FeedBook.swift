@@ -406,7 +406,7 @@ public enum FeedBook {
         /// The best transaction for a line, or nil.
         mutating func bestMatch(_ db: Database, amount: Int64, posted: String, payee: String?, taken: Set<Int64>) throws -> Int64? {
             guard let day = CivilDate(posted) else { return nil }
-            if first == nil || day + -matchWindow < first! || day + matchWindow > last! { try load(db, from: day) }
+            if !covers(day) { try load(db, from: day) }
             let payeeWords = FeedBook.words(payee ?? "")
             return byAmount[amount, default: []].compactMap { candidate -> (id: Int64, distance: Int, shared: Int)? in
                 let distance = abs(candidate.date - day)
@@ -415,10 +415,18 @@ public enum FeedBook {
             }.min { ($0.distance, -$0.shared, $0.id) < ($1.distance, -$1.shared, $1.id) }?.id
         }
 
+        /// Whether the loaded transactions cover the match window around `day`.
+        private func covers(_ day: CivilDate) -> Bool {
+            guard let first, let last else { return false }
+            return day + -matchWindow >= first && day + matchWindow <= last
+        }
+
         /// Reads the transactions dated from `day` less the match window to a month on.
         private mutating func load(_ db: Database, from day: CivilDate) throws {
-            first = day + -matchWindow
-            last = day + Self.span + matchWindow
+            let first = day + -matchWindow
+            let last = day + Self.span + matchWindow
+            self.first = first
+            self.last = last
             byAmount = [:]
             // Walk the dates by their index, and each transaction's splits by theirs.
             let indexed = try Bool.fetchOne(db, sql: "SELECT COUNT(*) = 2 FROM sqlite_master WHERE name IN ('transactions_date', 'splits_transaction')") ?? false
@@ -430,7 +438,7 @@ public enum FeedBook {
                 LEFT JOIN parties p ON p.id = t.party_id
                 WHERE t.date BETWEEN ? AND ?
                 GROUP BY t.id
-                """, arguments: [account, first!.description, last!.description])
+                """, arguments: [account, first.description, last.description])
             while let row = try rows.next() {
                 // A transaction with an amount that is not an integer (invalid-value) matches nothing.
                 guard (row["bad"] as Int64?) == 0, let date = (row["date"] as String?).flatMap(CivilDate.init),

@@ -156,7 +156,15 @@ public enum OFXReader {
     }
 
     struct Token {
-        enum Kind { case open(String), close(String), value(String) }
+        /// What the token is.
+        enum Kind {
+            /// An opening tag, `<NAME>`, its name in capitals.
+            case open(String)
+            /// A closing tag, `</NAME>`, its name in capitals.
+            case close(String)
+            /// The text after a tag, unescaped.
+            case value(String)
+        }
         let kind: Kind
         let line: Int
     }

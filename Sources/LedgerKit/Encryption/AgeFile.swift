@@ -5,27 +5,35 @@ import Foundation
 /// Who can open what `backup` encrypts: age X25519 recipients, and/or one
 /// passphrase (age's scrypt recipient, which must then be the only one).
 public struct SnapshotRecipients: Sendable {
+    /// The age public keys (`age1…`) a snapshot is encrypted to.
     public var recipients: [AgeRecipient]
+    /// A passphrase to encrypt with instead; age allows no other recipient with it.
     public var passphrase: String?
 
+    /// Who can open what `backup` encrypts; empty means no encryption.
     public init(recipients: [AgeRecipient] = [], passphrase: String? = nil) {
         self.recipients = recipients
         self.passphrase = passphrase
     }
 
+    /// True when nobody is named: the snapshot is not encrypted.
     public var isEmpty: Bool { recipients.isEmpty && passphrase == nil }
 }
 
 /// What can open encrypted snapshots: identities and passphrases.
 public struct SnapshotIdentities: Sendable {
+    /// Secret keys that may open an encrypted snapshot.
     public var identities: [AgeIdentity]
+    /// Passphrases that may open an encrypted snapshot.
     public var passphrases: [String]
 
+    /// What to try when opening encrypted snapshots.
     public init(identities: [AgeIdentity] = [], passphrases: [String] = []) {
         self.identities = identities
         self.passphrases = passphrases
     }
 
+    /// True when there is nothing to open an encrypted snapshot with.
     public var isEmpty: Bool { identities.isEmpty && passphrases.isEmpty }
 }
 

@@ -20,6 +20,7 @@ public enum EncryptionError: LocalizedError, Equatable, Sendable {
     /// The file is not a well-formed age file, or was changed.
     case damaged(path: String, reason: String)
 
+    /// The one line a person reads; a key given is never shown past its start.
     public var errorDescription: String? {
         switch self {
         case .badRecipient(let text):
@@ -80,6 +81,7 @@ public struct AgeRecipient: Sendable, Equatable {
 public struct AgeIdentity: Sendable, CustomStringConvertible {
     let secret: Curve25519.KeyAgreement.PrivateKey
 
+    /// A new random identity, as `ledger key new` makes.
     public static func generate() -> AgeIdentity {
         AgeIdentity(secret: Curve25519.KeyAgreement.PrivateKey())
     }
@@ -98,8 +100,10 @@ public struct AgeIdentity: Sendable, CustomStringConvertible {
     /// `AGE-SECRET-KEY-1…`: for the key file only.
     var secretText: String { Bech32.encode(hrp: "age-secret-key-", data: Array(secret.rawRepresentation)).uppercased() }
 
+    /// The public half: whom to encrypt to so this identity can open it.
     public var recipient: AgeRecipient { AgeRecipient(publicKey: Array(secret.publicKey.rawRepresentation)) }
 
+    /// Shows only the recipient, never the secret key.
     public var description: String { "identity of \(recipient.text)" }
 }
 

@@ -21,14 +21,20 @@ public struct ClientStatus: Codable, Equatable, Sendable {
     public var host: String?
     /// When this record was last written, UTC, ISO 8601 (`2026-12-04T21:00:00Z`).
     public var updatedAt: String
+    /// The last `ledger verify` of the file; nil when none was recorded.
     public var verify: VerifyStep?
+    /// The last `ledger backup` of the file; nil when none was recorded.
     public var backup: BackupStep?
+    /// The last restore drill; nil when none was recorded.
     public var drill: DrillStep?
+    /// The file's size when a step last looked at it.
     public var size: FileSize?
     /// One entry a night, newest last, at most `historyLimit` entries.
     public var history: [Night]?
 
+    /// The value of `format` in every record of ours.
     public static let formatName = "ledger-client-status"
+    /// The record layout this version writes, and the latest it reads.
     public static let currentVersion = 1
     /// The record's object name inside the client's folder or prefix.
     public static let objectName = "ledger-status.json"
@@ -37,6 +43,7 @@ public struct ClientStatus: Codable, Equatable, Sendable {
     /// A record larger than this is refused unread (a hostile location).
     public static let maximumBytes = 256 * 1024
 
+    /// A record with no steps yet.
     public init(client: String, slug: String, updatedAt: String) {
         self.client = client
         self.slug = slug
@@ -45,6 +52,7 @@ public struct ClientStatus: Codable, Equatable, Sendable {
 
     /// The last `ledger verify` of the file.
     public struct VerifyStep: Codable, Equatable, Sendable {
+        /// When verify ran, UTC, ISO 8601.
         public var at: String
         /// `clean`, `findings`, `damaged` (the file could not be read whole) or `failed` (verify could not run).
         public var outcome: StepOutcome
@@ -61,6 +69,7 @@ public struct ClientStatus: Codable, Equatable, Sendable {
             case at, outcome, bySeverity = "by_severity", byCode = "by_code", findings, problem
         }
 
+        /// A verify step with no findings yet.
         public init(at: String, outcome: StepOutcome) {
             self.at = at
             self.outcome = outcome
@@ -80,10 +89,14 @@ public struct ClientStatus: Codable, Equatable, Sendable {
 
     /// One finding as the report shows it.
     public struct FindingLine: Codable, Equatable, Sendable {
+        /// The finding's code (docs/findings.md).
         public var code: String
+        /// `error` or `warning`.
         public var severity: String
+        /// What the finding says, in plain words.
         public var message: String
 
+        /// A finding line from its three parts.
         public init(code: String, severity: String, message: String) {
             self.code = code
             self.severity = severity
@@ -93,6 +106,7 @@ public struct ClientStatus: Codable, Equatable, Sendable {
 
     /// The last `ledger backup` of the file, and the last one that was good.
     public struct BackupStep: Codable, Equatable, Sendable {
+        /// When the backup ran, UTC, ISO 8601.
         public var at: String
         /// `clean` (a snapshot whose verify was clean), `findings`, or `failed` (no snapshot written).
         public var outcome: StepOutcome
@@ -102,8 +116,11 @@ public struct ClientStatus: Codable, Equatable, Sendable {
         public var bytes: Int64?
         /// The newest snapshot whose verify was clean: when it was taken, its name and size.
         public var lastGoodAt: String?
+        /// The name of the newest clean snapshot.
         public var lastGoodSnapshot: String?
+        /// The size of the newest clean snapshot in the location, in bytes.
         public var lastGoodBytes: Int64?
+        /// Why the step failed, one line, when it did.
         public var problem: String?
 
         enum CodingKeys: String, CodingKey {
@@ -111,6 +128,7 @@ public struct ClientStatus: Codable, Equatable, Sendable {
             case lastGoodSnapshot = "last_good_snapshot", lastGoodBytes = "last_good_bytes", problem
         }
 
+        /// A backup step with no snapshot recorded yet.
         public init(at: String, outcome: StepOutcome) {
             self.at = at
             self.outcome = outcome
@@ -120,13 +138,17 @@ public struct ClientStatus: Codable, Equatable, Sendable {
     /// The last restore drill: the newest snapshot restored into scratch, verified in full and
     /// compared with what its manifest recorded.
     public struct DrillStep: Codable, Equatable, Sendable {
+        /// When the drill ran, UTC, ISO 8601.
         public var at: String
         /// `clean` when the restored copy verified clean and matched its manifest, else `failed`.
         public var outcome: StepOutcome
+        /// The snapshot the drill restored.
         public var snapshot: String?
         /// When a drill last passed: "last proven restorable".
         public var lastProvenAt: String?
+        /// The snapshot the last passing drill restored.
         public var lastProvenSnapshot: String?
+        /// Why the drill failed, one line, when it did.
         public var problem: String?
 
         enum CodingKeys: String, CodingKey {
@@ -134,6 +156,7 @@ public struct ClientStatus: Codable, Equatable, Sendable {
             case problem
         }
 
+        /// A drill step with no snapshot recorded yet.
         public init(at: String, outcome: StepOutcome) {
             self.at = at
             self.outcome = outcome
@@ -142,15 +165,20 @@ public struct ClientStatus: Codable, Equatable, Sendable {
 
     /// The company file's size when a step last looked at it.
     public struct FileSize: Codable, Equatable, Sendable {
+        /// When the size was taken, UTC, ISO 8601.
         public var at: String
+        /// The file's size in bytes.
         public var bytes: Int64
+        /// The file's SQLite page size in bytes.
         public var pageSize: Int
+        /// Pages the file holds but no longer uses: room a `VACUUM` would give back.
         public var freePages: Int
 
         enum CodingKeys: String, CodingKey {
             case at, bytes, pageSize = "page_size", freePages = "free_pages"
         }
 
+        /// A size reading from its four parts.
         public init(at: String, bytes: Int64, pageSize: Int, freePages: Int) {
             self.at = at
             self.bytes = bytes
@@ -163,14 +191,18 @@ public struct ClientStatus: Codable, Equatable, Sendable {
     public struct Night: Codable, Equatable, Sendable {
         /// The local calendar day, `YYYY-MM-DD`.
         public var day: String
+        /// The worst outcome of that day's steps.
         public var outcome: StepOutcome
+        /// The company file's size that day, in bytes, when known.
         public var fileBytes: Int64?
+        /// The size of that day's snapshot, in bytes, when known.
         public var snapshotBytes: Int64?
 
         enum CodingKeys: String, CodingKey {
             case day, outcome, fileBytes = "file_bytes", snapshotBytes = "snapshot_bytes"
         }
 
+        /// One night's entry; sizes are optional.
         public init(day: String, outcome: StepOutcome, fileBytes: Int64? = nil, snapshotBytes: Int64? = nil) {
             self.day = day
             self.outcome = outcome
@@ -184,6 +216,7 @@ public struct ClientStatus: Codable, Equatable, Sendable {
     public enum StepOutcome: String, Codable, Equatable, Sendable, CaseIterable {
         case clean, findings, damaged, failed, unknown
 
+        /// Reads any text: a value this version does not know becomes `unknown`.
         public init(from decoder: Decoder) throws {
             let text = try decoder.singleValueContainer().decode(String.self)
             self = StepOutcome(rawValue: text) ?? .unknown

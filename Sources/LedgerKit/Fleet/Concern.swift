@@ -67,6 +67,7 @@ public enum ReportLevel: String, Codable, Sendable, Comparable {
         }
     }
 
+    /// Orders levels worst first: `attention` sorts before `watch`, then `good`.
     public static func < (lhs: ReportLevel, rhs: ReportLevel) -> Bool { lhs.order < rhs.order }
 
     private var order: Int {

@@ -9,12 +9,15 @@ public struct FleetReport: Sendable {
     /// Nights shown in each row's strip.
     public static let nightsShown = 30
 
+    /// When the report was made: ages and overdue backups are measured from it.
     public let generatedAt: Date
+    /// The thresholds the rows are judged by.
     public let policy: ReportPolicy
     /// The clients, most at risk first.
     public private(set) var rows: [ReportRow] = []
     private var sorted = true
 
+    /// An empty report, made at `generatedAt`, judged by `policy`.
     public init(generatedAt: Date, policy: ReportPolicy = ReportPolicy()) {
         self.generatedAt = generatedAt
         self.policy = policy

@@ -8,6 +8,7 @@ public enum ReportError: LocalizedError, Equatable, Sendable {
     case cannotListen(Int, String)
     case cannotWrite(String, String)
 
+    /// The one line a person reads: what happened and what to do.
     public var errorDescription: String? {
         switch self {
         case .locationMissing(let location):

@@ -5,22 +5,32 @@ extension FleetReport {
     /// The report as one JSON object: `format`, `version`, `generated_at`, counts by level and
     /// the ranked `clients`. Keys are snake_case and sorted.
     public func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return try encoder.encode(Envelope(
-            format: Self.formatName, version: 1, generatedAt: Timestamp.string(from: generatedAt),
-            attention: counts[.attention] ?? 0, watch: counts[.watch] ?? 0, good: counts[.good] ?? 0, clients: rows))
+        var data = Data()
+        try json { data.append($0) }
+        return data
     }
 
-    private struct Envelope: Encodable {
-        let format: String
-        let version: Int
-        let generatedAt: String
-        let attention: Int
-        let watch: Int
-        let good: Int
-        let clients: [ReportRow]
+    /// The JSON in pieces, a client at a time (one client a line), so a large fleet's report is
+    /// never held whole: each row is encoded on its own.
+    public func json(_ emit: (Data) throws -> Void) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let counts = self.counts
+        // The envelope's keys in sorted order, as the rows' are: attention, clients, format,
+        // generated_at, good, version, watch.
+        try emit(Data("{\"attention\":\(counts[.attention] ?? 0),\"clients\":[".utf8))
+        for (index, row) in rows.enumerated() {
+            try emit(Data((index == 0 ? "\n" : ",\n").utf8) + encoder.encode(row))
+        }
+        let tail = "\n],\"format\":\(try encoded(Self.formatName, encoder)),"
+            + "\"generated_at\":\(try encoded(Timestamp.string(from: generatedAt), encoder)),"
+            + "\"good\":\(counts[.good] ?? 0),\"version\":1,\"watch\":\(counts[.watch] ?? 0)}\n"
+        try emit(Data(tail.utf8))
+    }
+
+    private func encoded(_ text: String, _ encoder: JSONEncoder) throws -> String {
+        String(decoding: try encoder.encode(text), as: UTF8.self)
     }
 
     /// The CSV header, one column a field of `csvRecord`.
@@ -32,7 +42,14 @@ extension FleetReport {
 
     /// The report as CSV (RFC 4180, CRLF line ends), one line a client in rank order.
     public func csv() -> String {
-        var text = Self.csvColumns.joined(separator: ",") + "\r\n"
+        var text = ""
+        csv { text += $0 }
+        return text
+    }
+
+    /// The CSV in pieces, a line at a time.
+    public func csv(_ emit: (String) throws -> Void) rethrows {
+        try emit(Self.csvColumns.joined(separator: ",") + "\r\n")
         for row in rows {
             let fields: [String] = [
                 String(row.rank), row.client, row.slug, row.level.rawValue, String(row.risk),
@@ -42,9 +59,8 @@ extension FleetReport {
                 row.lastGoodBackupBytes.map(String.init) ?? "", row.lastProvenAt ?? "", row.drillOutcome?.rawValue ?? "",
                 row.fileBytes.map(String.init) ?? "", row.freePagesPercent.map(String.init) ?? "",
             ]
-            text += fields.map(Self.csvField).joined(separator: ",") + "\r\n"
+            try emit(fields.map(Self.csvField).joined(separator: ",") + "\r\n")
         }
-        return text
     }
 
     /// One CSV field: quoted when it holds a comma, quote or line end; a text a spreadsheet
@@ -62,18 +78,32 @@ extension FleetReport {
 
 extension FleetReport {
     /// Writes one of the report's outputs to `path`: a new file, 0600, made whole beside
-    /// it and renamed over it, so a reader never sees half a report.
-    public static func write(_ bytes: Data, to path: String) throws {
+    /// it and renamed over it, so a reader never sees half a report. `produce` is given a
+    /// function that appends text to the file, so a large report is never held whole.
+    public static func write(to path: String, _ produce: ((String) throws -> Void) throws -> Void) throws {
         let temporary = AtomicFile.temporaryPath(beside: path, purpose: "report")
         do {
             let descriptor = try SystemCalls.open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
             defer { SystemCalls.close(descriptor) }
-            try bytes.withUnsafeBytes { try SystemCalls.write(descriptor, $0, path: temporary) }
+            var pending: [UInt8] = []
+            pending.reserveCapacity(1 << 16)
+            func flush() throws {
+                try pending.withUnsafeBytes { try SystemCalls.write(descriptor, $0, path: temporary) }
+                pending.removeAll(keepingCapacity: true)
+            }
+            try produce { text in
+                pending.append(contentsOf: text.utf8)
+                if pending.count >= 1 << 16 { try flush() }
+            }
+            if !pending.isEmpty { try flush() }
             try SystemCalls.fsync(descriptor, path: temporary)
             try SystemCalls.rename(temporary, path)
         } catch let error as SystemCallError {
             unlink(temporary)
             throw ReportError.cannotWrite(path, error.reason)
+        } catch {
+            unlink(temporary)
+            throw error
         }
     }
 }

@@ -9,10 +9,17 @@ extension FleetReport {
     public static let contentSecurityPolicy =
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
-    /// The whole page.
+    /// The whole page as one text.
     public func html() -> String {
+        var page = ""
+        html { page += $0 }
+        return page
+    }
+
+    /// The page in pieces, a row at a time, for writing a large fleet's page without holding it whole.
+    public func html(_ emit: (String) throws -> Void) rethrows {
         let counts = self.counts
-        var page = """
+        try emit("""
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
             <meta http-equiv="Content-Security-Policy" content="\(Self.contentSecurityPolicy)">
@@ -32,17 +39,16 @@ extension FleetReport {
             <th>Last good backup</th><th>Last proven restore</th><th>Last \(Self.nightsShown) nights</th>\
             <th>Size</th></tr></thead><tbody>
 
-            """
-        for row in rows { page += html(row) }
-        page += """
+            """)
+        for row in rows { try emit(html(row)) }
+        try emit("""
             </tbody></table></main>
             <footer><p>Nights: <span class="key good"></span> good <span class="key warning"></span> findings \
             <span class="key failed"></span> failed <span class="key missed"></span> missed. Sizes: \
             <span class="line file"></span> company file <span class="line snap"></span> snapshot.</p></footer>
             </body></html>
 
-            """
-        return page
+            """)
     }
 
     private func html(_ row: ReportRow) -> String {

@@ -15,5 +15,6 @@ public struct ReportPolicy: Sendable, Equatable {
     /// Files smaller than this are never judged on growth or free pages.
     public var sizeFloor: Int64 = 1 << 20
 
+    /// The default thresholds.
     public init() {}
 }

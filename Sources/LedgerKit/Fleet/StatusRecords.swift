@@ -1,43 +1,38 @@
 import Foundation
 
 /// Reads the clients' status records of a fleet location for the report: every
-/// `<slug>/ledger-status.json` one level down, one at a time. The location is someone
-/// else's disk: links are not followed, a record is read to at most
-/// `ClientStatus.maximumBytes` plus one byte, and a folder without a readable record
-/// still makes a row (unreadable), so a client never drops out of the report silently.
+/// `<slug>/ledger-status.json` one level down, one at a time, from a folder or an
+/// `s3://` prefix alike. The location is someone else's storage: a record is read
+/// to at most `ClientStatus.maximumBytes`, and a client folder without a readable
+/// record still makes a row (unreadable), so a client never drops out of the report
+/// silently.
 public enum StatusRecords {
-    /// Calls `body` with each client folder's slug and its record's bytes (nil when the
+    /// Calls `body` with each client's slug and its record's bytes (nil when the client's
     /// folder holds no readable record), in slug order.
-    public static func forEach(inFolder folder: String, _ body: (_ slug: String, _ data: Data?) throws -> Void) throws {
-        let manager = FileManager.default
-        var isFolder: ObjCBool = false
-        guard manager.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw ReportError.locationMissing(folder)
-        }
-        let names: [String]
+    /// - Parameter location: a folder or `s3://BUCKET/PREFIX`, as given to `fleet backup --to`.
+    public static func forEach(
+        in location: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        _ body: (_ slug: String, _ data: Data?) throws -> Void
+    ) throws {
+        let root = try StoreRegistry.open(location, environment: environment)
+        guard try root.exists() else { throw ReportError.locationMissing(location) }
+        let slugs: [String]
         do {
-            names = try manager.contentsOfDirectory(atPath: folder)
+            slugs = try root.folders()
         } catch {
-            throw ReportError.locationUnreadable(folder, error.localizedDescription)
+            throw ReportError.locationUnreadable(location, (error as? LocalizedError)?.errorDescription ?? "\(error)")
         }
-        for name in names.sorted() where !name.hasPrefix(".") {
-            let path = folder + "/" + name
-            guard let type = try? manager.attributesOfItem(atPath: path)[.type] as? FileAttributeType,
-                  type == .typeDirectory else { continue }
-            let record = path + "/" + ClientStatus.objectName
-            guard let attributes = try? manager.attributesOfItem(atPath: record),
-                  attributes[.type] as? FileAttributeType == .typeRegular else {
-                try body(name, nil)
-                continue
-            }
-            try body(name, boundedRead(record))
+        for slug in slugs.sorted() where !slug.hasPrefix(".") {
+            let client = try StoreRegistry.open(clientLocation(location, slug), environment: environment)
+            let data = try? client.contents(of: ClientStatus.objectName, limit: ClientStatus.maximumBytes)
+            try body(slug, data ?? nil)
         }
     }
 
-    /// At most `maximumBytes + 1` bytes of a file, or nil when it cannot be opened.
-    private static func boundedRead(_ path: String) -> Data? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        return (try? handle.read(upToCount: ClientStatus.maximumBytes + 1)) ?? Data()
+    /// The folder or prefix of the client `slug` under `location`.
+    static func clientLocation(_ location: String, _ slug: String) -> String {
+        var trimmed = Substring(location)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        return trimmed + "/" + slug
     }
 }

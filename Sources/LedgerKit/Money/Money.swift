@@ -57,10 +57,12 @@ public struct Money: Hashable, Comparable, Sendable, Codable, CustomStringConver
     /// Takes `rhs` from `lhs`.
     public static func -= (lhs: inout Money, rhs: Money) { lhs.cents -= rhs.cents }
 
+    /// Reads an amount stored as a whole number of cents.
     public init(from decoder: any Decoder) throws {
         cents = try decoder.singleValueContainer().decode(Int64.self)
     }
 
+    /// Stores the amount as a whole number of cents, never as a decimal.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(cents)

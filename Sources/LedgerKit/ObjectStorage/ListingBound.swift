@@ -22,7 +22,16 @@ public struct ListingBound: Sendable {
 
     /// Why a listing was stopped.
     public enum Stop: Equatable, Sendable {
-        case repeatedToken, missingToken, tooManyObjects(Int), tooManyPages(Int), tooManyBytes(Int64)
+        /// The server gave a continuation token it had given before: the listing would loop.
+        case repeatedToken
+        /// The server said there is more but gave no token to ask for it.
+        case missingToken
+        /// More objects than this, the most `--max-objects` allows.
+        case tooManyObjects(Int)
+        /// More pages than this, more than the objects allowed would need.
+        case tooManyPages(Int)
+        /// More bytes of listing than this.
+        case tooManyBytes(Int64)
 
         var reason: String {
             switch self {

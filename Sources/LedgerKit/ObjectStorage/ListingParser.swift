@@ -5,6 +5,8 @@ import Foundation
 /// read by its tags, with XML's five entities and numeric references undone.
 struct ListingParser {
     private(set) var objects: [S3Client.Object] = []
+    /// The folders one level down (`CommonPrefixes`), when listed with a delimiter.
+    private(set) var prefixes: [String] = []
     private(set) var truncated = false
     private(set) var nextToken: String?
 
@@ -18,6 +20,12 @@ struct ListingParser {
             if let key = element("Key", in: block), let size = element("Size", in: block).flatMap({ Int64($0) }), size >= 0 {
                 listing.objects.append(S3Client.Object(key: key, size: size, lastModified: element("LastModified", in: block).flatMap(isoSeconds)))
             }
+            rest = rest[end.upperBound...]
+        }
+        rest = text[...]
+        while let start = rest.range(of: "<CommonPrefixes>"),
+              let end = rest.range(of: "</CommonPrefixes>", range: start.upperBound..<rest.endIndex) {
+            if let prefix = element("Prefix", in: rest[start.upperBound..<end.lowerBound]) { listing.prefixes.append(prefix) }
             rest = rest[end.upperBound...]
         }
         listing.truncated = element("IsTruncated", in: text[...]) == "true"

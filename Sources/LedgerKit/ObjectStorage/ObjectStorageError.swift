@@ -11,6 +11,7 @@ public enum ObjectStorageError: LocalizedError, Equatable, Sendable {
     /// The server or the network refused; the reason says what to do.
     case refused(String)
 
+    /// The one line a person reads: what happened and what to do.
     public var errorDescription: String? {
         switch self {
         case .badLocation(let text, let reason):

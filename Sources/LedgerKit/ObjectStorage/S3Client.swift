@@ -361,7 +361,19 @@ final class S3Client: Sendable {
     /// `ListingBound`: a server whose listing never ends is stopped.
     /// - Throws: `S3Failure.endlessListing` saying which bound was met.
     func list(bucket: String, prefix: String, maxObjects: Int = ListingBound.maxObjects) throws -> [Object] {
+        try listing(bucket: bucket, prefix: prefix, maxObjects: maxObjects).objects
+    }
+
+    /// The "folders" one level under `prefix` (keys up to the next `/`, as the listing's
+    /// `CommonPrefixes` give them), bounded as `list` is.
+    func folders(bucket: String, prefix: String, maxObjects: Int = ListingBound.maxObjects) throws -> [String] {
+        try listing(bucket: bucket, prefix: prefix, maxObjects: maxObjects).prefixes
+    }
+
+    private func listing(bucket: String, prefix: String, maxObjects: Int) throws
+        -> (objects: [Object], prefixes: [String]) {
         var objects: [Object] = []
+        var prefixes: [String] = []
         var bound = ListingBound(maxObjects: maxObjects)
         var token: String?
         while true {
@@ -370,8 +382,9 @@ final class S3Client: Sendable {
             let (_, data) = try expect("GET", bucket: bucket, query: query)
             let page = ListingParser.parse(data)
             objects += page.objects
-            try bound.count(page, bytes: data.count, objects: objects.count)
-            guard page.truncated else { return objects }
+            prefixes += page.prefixes
+            try bound.count(page, bytes: data.count, objects: objects.count + prefixes.count)
+            guard page.truncated else { return (objects, prefixes) }
             token = page.nextToken
         }
     }

@@ -5,6 +5,8 @@ import Foundation
 /// `~/.aws/config`.
 public struct S3Configuration: Sendable, Equatable {
     var credentials: SignatureV4.Credentials
+    /// The region requests are signed for: `AWS_REGION`, `AWS_DEFAULT_REGION` or
+    /// the profile's `region`, else `us-east-1`.
     public let region: String
     /// `https://s3.REGION.amazonaws.com`, or `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` / the profile's `endpoint_url`.
     public let endpoint: URL

@@ -2,6 +2,7 @@ import Foundation
 
 /// A place in S3-compatible object storage: `s3://BUCKET/PREFIX` (docs/snapshots.md).
 public struct S3Location: Sendable, Equatable, CustomStringConvertible {
+    /// The bucket's name.
     public let bucket: String
     /// The key prefix of the snapshots, without a trailing `/` ("" for the bucket's top).
     public let prefix: String
@@ -35,5 +36,6 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
     /// The key of an object named `name` at this place.
     public func key(_ name: String) -> String { prefix.isEmpty ? name : prefix + "/" + name }
 
+    /// The location as written: `s3://BUCKET/PREFIX`, or `s3://BUCKET` at the top.
     public var description: String { "s3://\(bucket)" + (prefix.isEmpty ? "" : "/\(prefix)") }
 }

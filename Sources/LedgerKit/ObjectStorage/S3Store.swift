@@ -23,6 +23,7 @@ public final class S3Store: ByteStore {
         self.client = client
     }
 
+    /// The location, as `s3://BUCKET/PREFIX`.
     public var description: String { location.description }
 
     /// Runs `body`, turning any failure of a request into the one line a person reads.
@@ -53,6 +54,7 @@ public final class S3Store: ByteStore {
         }
     }
 
+    /// Always true: object storage has no place to make, and asking costs a request.
     public func exists() throws -> Bool { true }
 
     /// The listing's keys under the store's prefix; a key the server lists
@@ -64,6 +66,18 @@ public final class S3Store: ByteStore {
             .map { StoredObject(name: String($0.key.dropFirst(top.count)), size: $0.size, modified: $0.lastModified) }
     }
 
+    /// The prefixes one level down that hold objects, without their trailing `/`;
+    /// any the server lists outside the store's prefix are left out.
+    public func folders() throws -> [String] {
+        let top = key("")
+        return try explainingFailures { try client.folders(bucket: location.bucket, prefix: top) }
+            .filter { $0.hasPrefix(top) && $0.hasSuffix("/") && $0.count > top.count + 1 }
+            .map { String($0.dropFirst(top.count).dropLast()) }
+            .filter { !$0.contains("/") }
+    }
+
+    /// The object `name` with its size, time and user metadata (one HEAD request),
+    /// or nil when there is none.
     public func entry(_ name: String) throws -> StoredObject? {
         try explainingFailures {
             let (head, _) = try client.send("HEAD", bucket: location.bucket, key: key(name))
@@ -83,10 +97,13 @@ public final class S3Store: ByteStore {
         }
     }
 
+    /// Bytes `range` of the object `name` (a ranged GET): fewer only where it ends.
     public func read(_ name: String, range: ClosedRange<Int64>) throws -> Data {
         try explainingFailures { try client.read(bucket: location.bucket, key: key(name), range: range) }
     }
 
+    /// The whole object `name` when it is at most `limit` bytes, or nil when there
+    /// is none; a longer one throws `ByteStoreError.tooLarge`.
     public func contents(of name: String, limit: Int) throws -> Data? {
         let data: Data? = try explainingFailures {
             let (response, data) = try client.send("GET", bucket: location.bucket, key: key(name))
@@ -100,6 +117,8 @@ public final class S3Store: ByteStore {
         return data
     }
 
+    /// Downloads the object to a private file beside `near`, calls `body` with its
+    /// path, and removes the file after.
     public func withLocalFile<T>(of name: String, near: String, _ body: (String) throws -> T) throws -> T {
         let copy = AtomicFile.temporaryPath(beside: near, purpose: "download")
         defer { unlink(copy) }
@@ -166,18 +185,23 @@ public final class S3Store: ByteStore {
         func settled(_ attributes: [String: String]) { upload.begin(metadata: attributes) }
     }
 
+    /// Deletes the object `name`; one already gone is no error.
     public func remove(_ name: String) throws {
         try explainingFailures { _ = try client.expect("DELETE", bucket: location.bucket, key: key(name)) }
     }
 
+    /// Waits for and takes the store's lease object (`S3Lease`).
     public func lock() throws -> any StoreLock {
         try explainingFailures { try S3Lease(client: client, at: location) }
     }
 
+    /// The object's full address, `s3://BUCKET/PREFIX/name`, for messages.
     public func path(of name: String) -> String {
         "s3://\(location.bucket)/\(key(name))"
     }
 
+    /// The name of the object at the `s3://` address `path` when it is under this
+    /// store's prefix in the same bucket, else nil.
     public func name(at path: String) throws -> String? {
         guard let named = try S3Location(path), named.bucket == location.bucket, named.prefix.hasPrefix(key("")) else {
             return nil

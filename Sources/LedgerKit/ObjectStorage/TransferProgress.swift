@@ -5,7 +5,9 @@ import Foundation
 public struct TransferProgress: Sendable {
     /// What is moving: "Uploading acme-20261121T020000Z.db.gz".
     public let label: String
+    /// Bytes moved so far.
     public let bytes: Int64
+    /// Bytes to move in all.
     public let total: Int64
     /// Bytes a second since the transfer began.
     public let rate: Double

@@ -119,6 +119,8 @@ public struct TableLoss: Codable, Sendable, Equatable {
         case table, lost, exact, why, fromSnapshot = "from_snapshot", fromIndexes = "from_indexes"
     }
 
+    /// Writes the JSON scripts read (docs/rebuild.md), with a null for each field
+    /// that has no value.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(table, forKey: .table)
@@ -192,6 +194,7 @@ public struct DamageOutcome: Encodable, Sendable {
         case snapshotWouldBringBack = "snapshot_would_bring_back"
     }
 
+    /// Writes the JSON scripts read, with a null for each field that has no value.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         // Scripts read a null, not a missing key, when there is none.
@@ -259,6 +262,7 @@ public struct RebuildReport: Encodable, Sendable {
         self.elapsedMS = elapsedMS
     }
 
+    /// Writes the JSON scripts read, with a null for each field that has no value.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(file, forKey: .file)

@@ -158,7 +158,14 @@ final class RepairWording {
 
     /// A column's value as the repair record's JSON holds it.
     enum Value: Equatable {
-        case null, integer(Int64), text(String), other(String)
+        /// No value (JSON null).
+        case null
+        /// A whole number.
+        case integer(Int64)
+        /// Text.
+        case text(String)
+        /// Anything else (a real number, say), as written.
+        case other(String)
 
         var text: String? {
             if case .text(let text) = self { return text }

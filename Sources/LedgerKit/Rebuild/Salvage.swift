@@ -145,7 +145,15 @@ enum Salvage {
             """, arguments: [fromIndexesMemo])
     }
 
-    private enum Probe { case row(Int64), end, damaged }
+    /// What looking for the next row of a table found.
+    private enum Probe {
+        /// A row with this rowid or the next one above it.
+        case row(Int64)
+        /// No row at or above the rowid asked for.
+        case end
+        /// The read hit a damaged page.
+        case damaged
+    }
 
     /// Copies the readable rows of `table`, stepping over damaged pages, then
     /// counts (and where it can, rebuilds) the rows its indexes know of that the

@@ -14,7 +14,7 @@ public struct SampleOptions: Sendable, Equatable {
 
     /// Options for `transactions` transactions from 2023-01-01 unless told.
     public init(transactions: Int, seed: UInt64 = 1, name: String = "Sample Company",
-                firstDay: CivilDate = CivilDate(year: 2023, month: 1, day: 1)!) {
+                firstDay: CivilDate = CivilDate(dayNumber: 19_358)) {  // 2023-01-01
         self.transactions = transactions
         self.seed = seed
         self.name = name
@@ -24,7 +24,8 @@ public struct SampleOptions: Sendable, Equatable {
     /// The last day of the books: three years after the first, less a day.
     public var lastDay: CivilDate {
         let (year, month, day) = firstDay.components
-        let sameDayThreeYearsOn = CivilDate(year: year + 3, month: month, day: min(day, 28))!
+        let sameDayThreeYearsOn = CivilDate(dayNumber: CivilDate.dayNumber(year: year + 3, month: month,
+                                                                           day: min(day, 28)))
         return CivilDate(dayNumber: sameDayThreeYearsOn.dayNumber - 1)
     }
 }
@@ -88,6 +89,9 @@ public enum SampleCompany {
             try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
             try queue.close()
         }
-        return summary!
+        guard let summary else {
+            throw CompanyFileError.invalidCompany(reason: "The sample generator finished without a summary.")
+        }
+        return summary
     }
 }

@@ -157,17 +157,19 @@ struct SampleGenerator {
 
         let ids = try CompanyFile.insertChart(DefaultChart.entries, in: db)
         accountID = ids
-        checking = ids["1000"]!
-        savings = ids["1010"]!
-        receivable = ids["1200"]!
-        undeposited = ids["1300"]!
-        payable = ids["2000"]!
-        creditCard = ids["2100"]!
-        openingEquity = ids["3000"]!
-        payrollAccounts = ["2210", "2220", "2230"].map { ids[$0]! }
-        expenseAccounts = ["6000", "6110", "6120", "6310", "6320", "6400", "6600", "6700", "6800", "6850", "6950", "5100"]
-            .map { ids[$0]! }
-        accountBalance = Array(repeating: 0, count: Int(ids.values.max()!) + 1)
+        checking = try Self.account("1000", in: ids)
+        savings = try Self.account("1010", in: ids)
+        receivable = try Self.account("1200", in: ids)
+        undeposited = try Self.account("1300", in: ids)
+        payable = try Self.account("2000", in: ids)
+        creditCard = try Self.account("2100", in: ids)
+        openingEquity = try Self.account("3000", in: ids)
+        payrollAccounts = try ["2210", "2220", "2230"].map { try Self.account($0, in: ids) }
+        let expenseNumbers = ["6000", "6110", "6120", "6310", "6320", "6400",
+                              "6600", "6700", "6800", "6850", "6950", "5100"]
+        expenseAccounts = try expenseNumbers.map { try Self.account($0, in: ids) }
+        guard let highestAccount = ids.values.max() else { throw Self.broken("the accounts of its chart") }
+        accountBalance = Array(repeating: 0, count: Int(highestAccount) + 1)
 
         try insertParties()
         try insertItems()
@@ -195,14 +197,30 @@ struct SampleGenerator {
             INSERT INTO items (name, income_account_id, expense_account_id, unit_price) VALUES (?, ?, ?, ?)
             """)
         for item in SampleNames.items {
-            let income = item.incomeAccount.map { accountID[$0]! }
-            let expense = item.expenseAccount.map { accountID[$0]! }
+            let income = try item.incomeAccount.map { try account($0) }
+            let expense = try item.expenseAccount.map { try account($0) }
             try statement.execute(arguments: [item.name, income, expense, item.unitPrice])
             let made = Item(id: db.lastInsertedRowID, name: item.name, unitPrice: item.unitPrice,
                             incomeAccount: income, expenseAccount: expense)
             if income != nil { saleItems.append(made) }
             if expense != nil { purchaseItems.append(made) }
         }
+    }
+
+    /// The id of account `number` of the sample's fixed chart.
+    private func account(_ number: String) throws -> Int64 {
+        try Self.account(number, in: accountID)
+    }
+
+    /// The id of account `number` in `ids`, the chart as inserted.
+    private static func account(_ number: String, in ids: [String: Int64]) throws -> Int64 {
+        guard let id = ids[number] else { throw broken("account \(number) of its chart") }
+        return id
+    }
+
+    /// The error for bookkeeping the generator relies on and lost: a bug in the generator.
+    private static func broken(_ what: String) -> CompanyFileError {
+        .invalidCompany(reason: "The sample generator lost \(what).")
     }
 
     // MARK: The run
@@ -264,7 +282,7 @@ struct SampleGenerator {
         let cash: Int64 = 4_500_000, reserve: Int64 = 12_000_000, equipment: Int64 = 1_850_000
         add(checking, cash)
         add(savings, reserve)
-        add(accountID["1500"]!, equipment)
+        try add(account("1500"), equipment)
         add(openingEquity, -(cash + reserve + equipment))
         try post(.journal, memo: "Opening balances", feed: .none)
     }
@@ -279,7 +297,10 @@ struct SampleGenerator {
         }
         let total = lines.reduce(0) { $0 + $1.2 }
         add(receivable, total, party: customer)
-        for (item, description, amount) in lines { add(item.incomeAccount!, -amount, memo: description) }
+        for (item, description, amount) in lines {
+            guard let income = item.incomeAccount else { throw Self.broken("the income account of \(item.name)") }
+            add(income, -amount, memo: description)
+        }
         invoiceNumber += 1
         let id = try post(.invoice, number: String(invoiceNumber), party: customer, feed: .none)
         try insertDocument.run(id, (today + 30).description, total, total)
@@ -290,9 +311,9 @@ struct SampleGenerator {
 
     private mutating func payment() throws {
         guard let customer = openInvoices.randomParty(&random) else { return try invoice() }
-        let open = openInvoices.byParty[customer]!.count
+        guard let open = openInvoices.byParty[customer]?.count else { throw Self.broken("a customer's invoices") }
         let count = random.chance(25) ? random.int(1...min(3, open)) : 1
-        let applied = Self.settle(&openInvoices, party: customer, count: count, inFull: 88, random: &random)
+        let applied = try Self.settle(&openInvoices, party: customer, count: count, inFull: 88, random: &random)
         var amount = applied.reduce(0) { $0 + $1.1 }
         if random.chance(4) { amount += random.cents(500...25_000) }  // paid more than billed: a credit
         let intoChecking = random.chance(30)
@@ -306,8 +327,8 @@ struct SampleGenerator {
     /// Pays the `count` oldest open documents of `party`, each in full with
     /// probability `inFull` percent, else in part; returns (document, amount) pairs.
     private static func settle(_ documents: inout OpenDocuments, party: Int64, count: Int, inFull: Int,
-                               random: inout SplitMix64) -> [(Int64, Int64)] {
-        var open = documents.byParty[party]!
+                               random: inout SplitMix64) throws -> [(Int64, Int64)] {
+        guard var open = documents.byParty[party] else { throw broken("the open documents of a party") }
         var applied: [(Int64, Int64)] = []
         for index in 0..<count {
             let due = open[index].due
@@ -334,7 +355,10 @@ struct SampleGenerator {
                 let item = random.pick(purchaseItems)
                 let quantity = Int64(random.int(1...10))
                 let cost = item.unitPrice * quantity * 6 / 10
-                lines.append((item.id, item.expenseAccount!, "\(item.name) × \(quantity)", cost))
+                guard let expense = item.expenseAccount else {
+                    throw Self.broken("the expense account of \(item.name)")
+                }
+                lines.append((item.id, expense, "\(item.name) × \(quantity)", cost))
             } else {
                 let account = random.pick(expenseAccounts)
                 lines.append((nil, account, "Services and supplies", random.cents(2_500...120_000)))
@@ -351,9 +375,9 @@ struct SampleGenerator {
 
     private mutating func billPayment() throws {
         guard let vendor = openBills.randomParty(&random) else { return try bill() }
-        let open = openBills.byParty[vendor]!.count
+        guard let open = openBills.byParty[vendor]?.count else { throw Self.broken("a vendor's bills") }
         let count = random.chance(20) ? min(2, open) : 1
-        let applied = Self.settle(&openBills, party: vendor, count: count, inFull: 92, random: &random)
+        let applied = try Self.settle(&openBills, party: vendor, count: count, inFull: 92, random: &random)
         let amount = applied.reduce(0) { $0 + $1.1 }
         add(payable, amount, party: vendor)
         add(checking, -amount)
@@ -368,7 +392,7 @@ struct SampleGenerator {
         if roll < 20 {
             let gross = random.cents(150_000...450_000)
             let federal = gross * 12 / 100, state = gross * 4 / 100, social = gross * 765 / 10_000
-            add(accountID["6510"]!, gross, memo: "Gross wages")
+            try add(account("6510"), gross, memo: "Gross wages")
             add(payrollAccounts[0], -federal)
             add(payrollAccounts[1], -state)
             add(payrollAccounts[2], -social)
@@ -383,7 +407,7 @@ struct SampleGenerator {
             try post(.check, number: "EFTPS", memo: "Payroll tax deposit", feed: .usual)
         } else if roll < 38 {
             let fee = random.cents(1_500...4_500)
-            add(accountID["6200"]!, fee)
+            try add(account("6200"), fee)
             add(checking, -fee)
             try post(.check, memo: "Monthly service fee", feed: .added)
         } else {
@@ -430,7 +454,7 @@ struct SampleGenerator {
         } else {
             let interest = random.cents(150...9_000)
             add(checking, interest)
-            add(accountID["7000"]!, -interest)
+            try add(account("7000"), -interest)
             try post(.deposit, memo: "Interest", feed: .usual)
         }
     }
@@ -439,19 +463,19 @@ struct SampleGenerator {
         let roll = random.int(0...99)
         if roll < 50 {
             let amount = random.cents(20_000...90_000)
-            add(accountID["6900"]!, amount)
-            add(accountID["1590"]!, -amount)
+            try add(account("6900"), amount)
+            try add(account("1590"), -amount)
             try post(.journal, memo: "Monthly depreciation", feed: .none)
         } else if roll < 75 {
             let amount = random.cents(50_000...400_000)
-            add(accountID["3120"]!, amount)
+            try add(account("3120"), amount)
             add(checking, -amount)
             try post(.journal, memo: "Owner's draw", feed: .usual)
         } else {
             let amount = random.cents(500...50_000)
             let from = random.pick(expenseAccounts)
             var to = random.pick(expenseAccounts)
-            if to == from { to = accountID["6400"]! == from ? accountID["6600"]! : accountID["6400"]! }
+            if to == from { to = try account("6400") == from ? account("6600") : account("6400") }
             add(to, amount)
             add(from, -amount)
             try post(.journal, memo: "Reclassification", feed: .none)
@@ -571,6 +595,6 @@ extension CivilDate {
     func monthEnd(adding months: Int) -> CivilDate {
         let (year, month, _) = components
         let index = year * 12 + (month - 1) + months
-        return CivilDate(year: index / 12, month: index % 12 + 1, day: 1)!.endOfMonth
+        return CivilDate(dayNumber: CivilDate.dayNumber(year: index / 12, month: index % 12 + 1, day: 1)).endOfMonth
     }
 }

@@ -24,6 +24,11 @@ public protocol ByteStore: Sendable, CustomStringConvertible {
     /// (no object is opened); no attributes.
     func list(prefix: String) throws -> [StoredObject]
 
+    /// The names one level down that hold objects of their own: a folder's
+    /// sub-folders, object storage's prefixes up to the next `/`. Each names
+    /// a store of its own at `path(of: name)`.
+    func folders() throws -> [String]
+
     /// The object `name`, with its attributes, or nil when there is none.
     func entry(_ name: String) throws -> StoredObject?
 

@@ -10,6 +10,7 @@ public enum ByteStoreError: LocalizedError, Equatable, Sendable {
     /// An object longer than the most that may be read of it whole.
     case tooLarge(path: String, limit: Int)
 
+    /// The one line a person reads: what happened and what to do.
     public var errorDescription: String? {
         switch self {
         case .exists(let store, let name):

@@ -15,8 +15,11 @@ public struct FolderStore: ByteStore {
         self.folder = String(trimmed)
     }
 
+    /// The folder, less trailing slashes: how messages name this store.
     public var description: String { folder }
 
+    /// Creates the folder (private, mode 0700) when missing, and refuses a file
+    /// in its place or a folder this user cannot write.
     public func prepare() throws {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
@@ -32,11 +35,14 @@ public struct FolderStore: ByteStore {
         guard access(folder, W_OK) == 0 else { throw FileError.cannotWrite(path: folder, reason: "the folder is not writable") }
     }
 
+    /// Whether the folder is there and is a folder.
     public func exists() throws -> Bool {
         var isFolder: ObjCBool = false
         return FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue
     }
 
+    /// The folder's files whose names start with `prefix`, sorted by name; one
+    /// that cannot be looked at is listed with size 0.
     public func list(prefix: String) throws -> [StoredObject] {
         guard try exists() else { throw ByteStoreError.noPlace(folder) }
         var names: [String]
@@ -60,6 +66,24 @@ public struct FolderStore: ByteStore {
         }
     }
 
+    /// The real sub-folders, sorted; links to folders are left out, as they could
+    /// lead anywhere on this machine.
+    public func folders() throws -> [String] {
+        guard try exists() else { throw ByteStoreError.noPlace(folder) }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: folder)
+        } catch {
+            throw FileError.cannotRead(path: folder, reason: "its names cannot be listed")
+        }
+        // A folder itself, not a link to one: a link could lead anywhere on this machine.
+        return names.sorted().filter { name in
+            var status = stat()
+            return lstat(path(of: name), &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR
+        }
+    }
+
+    /// The file `name` with its size and time, or nil when there is none.
     public func entry(_ name: String) throws -> StoredObject? {
         var status = stat()
         guard stat(path(of: name), &status) == 0 else {
@@ -70,6 +94,7 @@ public struct FolderStore: ByteStore {
         return StoredObject(name: name, size: Int64(status.st_size), modified: Timestamp.string(from: modified))
     }
 
+    /// Bytes `range` of the file `name`: fewer only where the file ends.
     public func read(_ name: String, range: ClosedRange<Int64>) throws -> Data {
         let path = path(of: name)
         let descriptor: Int32
@@ -96,6 +121,8 @@ public struct FolderStore: ByteStore {
         return data.prefix(got)
     }
 
+    /// The whole file `name` when it is at most `limit` bytes, or nil when there
+    /// is none; a longer one throws `ByteStoreError.tooLarge`.
     public func contents(of name: String, limit: Int) throws -> Data? {
         guard let entry = try entry(name) else { return nil }
         guard entry.size <= limit else { throw ByteStoreError.tooLarge(path: path(of: name), limit: limit) }
@@ -104,12 +131,17 @@ public struct FolderStore: ByteStore {
         return data
     }
 
+    /// Calls `body` with the file itself: no copy is made, so `near` is unused.
     public func withLocalFile<T>(of name: String, near: String, _ body: (String) throws -> T) throws -> T {
         try body(path(of: name))
     }
 
+    /// The folder itself: a file built here becomes an object by a link, not a copy.
     public var stagingFolder: String? { folder }
 
+    /// Links the flushed file at `source` under `name` (a private copy first when it
+    /// is on another file system), never over an existing name; attributes are not kept.
+    /// - Returns: when the file was written, as its modification time gives it.
     @discardableResult
     public func create(_ name: String, from source: String, attributes: [String: String]) throws -> String? {
         let final = path(of: name)
@@ -140,6 +172,7 @@ public struct FolderStore: ByteStore {
         return (try? entry(name))??.modified
     }
 
+    /// Removes the file `name`; one already gone is no error.
     public func remove(_ name: String) throws {
         let path = path(of: name)
         guard unlink(path) == 0 || errno == ENOENT else {
@@ -148,14 +181,18 @@ public struct FolderStore: ByteStore {
         try AtomicFile.fsync(path: folder)
     }
 
+    /// Waits for and takes the folder's lock (`flock(2)` on `.ledger.lock`).
     public func lock() throws -> any StoreLock {
         try FolderLock(folder: folder)
     }
 
+    /// The path of `name` in this folder, for messages and for opening it.
     public func path(of name: String) -> String {
         folder + "/" + name
     }
 
+    /// The name of the object at `path` when that file is directly in this folder,
+    /// else nil.
     public func name(at path: String) throws -> String? {
         let url = URL(fileURLWithPath: path)
         guard url.deletingLastPathComponent().standardizedFileURL.path == URL(fileURLWithPath: folder).standardizedFileURL.path

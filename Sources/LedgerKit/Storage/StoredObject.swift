@@ -12,6 +12,7 @@ public struct StoredObject: Sendable, Equatable {
     /// Its attributes (object storage's user metadata), when read with it.
     public let attributes: [String: String]
 
+    /// An object as a store reported it; nothing is checked here.
     public init(name: String, size: Int64, modified: String? = nil, attributes: [String: String] = [:]) {
         self.name = name
         self.size = size

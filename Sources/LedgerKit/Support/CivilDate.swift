@@ -17,13 +17,18 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Nil when the parts are not a real calendar day.
     public init?(year: Int, month: Int, day: Int) {
         guard (1...12).contains(month), day >= 1, day <= CivilDate.daysIn(month: month, year: year) else { return nil }
+        dayNumber = CivilDate.dayNumber(year: year, month: month, day: day)
+    }
+
+    /// The day number of parts already known to name a real calendar day.
+    static func dayNumber(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
         let monthIndex = month > 2 ? month - 3 : month + 9
         let dayOfYear = (153 * monthIndex + 2) / 5 + day - 1
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        dayNumber = era * 146_097 + dayOfEra - 719_468
+        return era * 146_097 + dayOfEra - 719_468
     }
 
     /// Parses exactly `YYYY-MM-DD` naming a real day; nil otherwise.
@@ -67,7 +72,8 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     /// The last day of this day's month.
     public var endOfMonth: CivilDate {
         let (year, month, _) = components
-        return CivilDate(year: year, month: month, day: CivilDate.daysIn(month: month, year: year))!
+        return CivilDate(dayNumber: CivilDate.dayNumber(year: year, month: month,
+                                                        day: CivilDate.daysIn(month: month, year: year)))
     }
 
     /// The day `days` days later (earlier when negative).

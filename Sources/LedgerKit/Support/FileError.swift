@@ -7,6 +7,7 @@ public enum FileError: LocalizedError, Equatable, Sendable {
     case cannotWrite(path: String, reason: String)
     case cannotRead(path: String, reason: String)
 
+    /// The one line a person reads: what happened and what to do.
     public var errorDescription: String? {
         switch self {
         case .cannotWrite(let path, let reason):

@@ -50,10 +50,11 @@ enum SystemCalls {
     /// Reads up to `count` bytes at `offset`; fewer only at the end of the file.
     static func pread(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64,
                       path: String) throws -> Int {
+        guard let base = buffer.baseAddress else { return 0 }  // an empty buffer: nothing to read
         var done = 0
         while done < buffer.count {
             let count = try retrying("pread", path) {
-                Glibc.pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+                Glibc.pread(descriptor, base + done, buffer.count - done, off_t(offset) + off_t(done))
             }
             if count == 0 { break }
             done += count
@@ -63,19 +64,21 @@ enum SystemCalls {
 
     /// Writes all of `buffer` at `offset`.
     static func pwrite(_ descriptor: Int32, _ buffer: UnsafeRawBufferPointer, at offset: Int64, path: String) throws {
+        guard let base = buffer.baseAddress else { return }  // an empty buffer: nothing to write
         var done = 0
         while done < buffer.count {
             done += try retrying("pwrite", path) {
-                Glibc.pwrite(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+                Glibc.pwrite(descriptor, base + done, buffer.count - done, off_t(offset) + off_t(done))
             }
         }
     }
 
     /// Reads from the file position until `buffer` is full or the file ends.
     static func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
+        guard let base = buffer.baseAddress else { return 0 }  // an empty buffer: nothing to read
         var done = 0
         while done < buffer.count {
-            let count = try retrying("read", path) { Glibc.read(descriptor, buffer.baseAddress! + done, buffer.count - done) }
+            let count = try retrying("read", path) { Glibc.read(descriptor, base + done, buffer.count - done) }
             if count == 0 { break }
             done += count
         }
@@ -84,9 +87,10 @@ enum SystemCalls {
 
     /// Writes all of `bytes` at the file position.
     static func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        guard let base = bytes.baseAddress else { return }  // an empty buffer: nothing to write
         var done = 0
         while done < bytes.count {
-            let count = try retrying("write", path) { Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done) }
+            let count = try retrying("write", path) { Glibc.write(descriptor, base + done, bytes.count - done) }
             guard count > 0 else { throw SystemCallError(call: "write", path: path, code: EIO) }
             done += count
         }

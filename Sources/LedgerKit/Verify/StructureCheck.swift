@@ -20,7 +20,13 @@ enum StructureCheck {
         guard connections.count > 1, let tables = try? first.inDatabase({ try tablesToCheck($0, path: path) }) else {
             return try first.inDatabase { try integrity($0, quick: quick) }
         }
-        enum Job: Sendable { case table(String), pages }
+        /// One part of the split check.
+        enum Job: Sendable {
+            /// Check this one table (and its indexes) alone.
+            case table(String)
+            /// Check that the file's pages add up: every page used once.
+            case pages
+        }
         // The page accounting goes third, after the two biggest tables have started.
         let jobs = Array(tables.map(Job.table).prefix(2)) + [.pages] + tables.dropFirst(2).map(Job.table)
         let pool = ConnectionPool(connections)

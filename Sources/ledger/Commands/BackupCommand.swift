@@ -34,11 +34,7 @@ struct BackupCommand: ParsableCommand {
     @Option(help: "The backup folder, or s3://BUCKET/PREFIX in object storage.")
     var to: String
 
-    @Option(help: "manual or scheduled.")
-    var kind: String = "manual"
-
-    @Option(help: "Compression level, 1 (fastest) to 9 (smallest).")
-    var level = 6
+    @OptionGroup var snapshotOptions: SnapshotOptions
 
     @OptionGroup var keep: KeepOptions
 
@@ -56,16 +52,11 @@ struct BackupCommand: ParsableCommand {
     @Flag(help: "Print the snapshot as one JSON object on stdout.")
     var json = false
 
-    func validate() throws {
-        guard ["manual", "scheduled"].contains(kind) else { throw ValidationError("--kind must be manual or scheduled.") }
-        guard (1...9).contains(level) else { throw ValidationError("--level must be from 1 to 9.") }
-    }
-
     func run() throws {
         var goodCopy = true
         listing.apply()
         try reportingFailures {
-            let run = try BackupRun.perform(of: file, into: to, kind: kind == "scheduled" ? .scheduled : .manual, level: level,
+            let run = try BackupRun.perform(of: file, into: to, kind: snapshotOptions.snapshotKind, level: snapshotOptions.level,
                                             verify: !noVerify, recipients: try encryption.resolve(), policy: keep.policy,
                                             signing: ManifestKey.forThisMachine(), wait: wait.seconds,
                                             incremental: try pages.resolve())

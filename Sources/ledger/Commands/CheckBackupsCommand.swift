@@ -36,6 +36,10 @@ struct CheckBackupsCommand: ParsableCommand {
     @Flag(help: "Print the results as one JSON object: snapshots, and companies with their last good copy.")
     var json = false
 
+    @Flag(help: ArgumentHelp("Also restore each company file's newest snapshot into a private scratch folder, verify "
+        + "it in full and compare it with its manifest (a drill): 'last proven restorable: TIME' or what failed."))
+    var drill = false
+
     /// The share `--read-data-subset` names, from 0 (exclusive) to 1.
     private var share: Double? {
         guard let subset else { return 1 }
@@ -56,8 +60,11 @@ struct CheckBackupsCommand: ParsableCommand {
         try reportingFailures {
             let keys = try identities.resolve()
             let found = try SnapshotChecker.checkLocation(folder, sample: share ?? 1, with: keys, maxAge: maxAge.seconds)
-            ok = found.ok
-            if json { return try Output.json(found) }
+            let drills = drill ? try FleetLocationDrill(location: folder, keys: keys) : nil
+            ok = found.ok && drills?.ok != false
+            if json {
+                return try drills.map { try Output.json(CheckWithDrills(check: found, drills: $0)) } ?? Output.json(found)
+            }
             let results = found.snapshots
             for result in results {
                 let sealed = result.encrypted && !result.read && result.ok
@@ -77,6 +84,7 @@ struct CheckBackupsCommand: ParsableCommand {
                     + (keys.isEmpty ? "without a key: give --identity KEYFILE" : "with the keys given: give the identity file that opens them (--identity)")
             }
             Output.line(summary + ".")
+            drills?.lines().forEach(Output.line)
         }
         if !ok { throw ExitCode(1) }
     }

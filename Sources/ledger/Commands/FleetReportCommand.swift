@@ -18,7 +18,7 @@ struct FleetReportCommand: ParsableCommand {
             when the location could not be read.
             """)
 
-    @Argument(help: "The fleet's backup location (a folder), as given to fleet backup --to.")
+    @Argument(help: "The fleet's backup location (a folder or s3://BUCKET/PREFIX), as given to fleet backup --to.")
     var location: String
 
     @Flag(help: "Print the report as one JSON object on stdout.")
@@ -36,10 +36,10 @@ struct FleetReportCommand: ParsableCommand {
         var attention = false
         try reportingFailures {
             let report = try policy.build(location: location)
-            if let csv { try FleetReport.write(Data(report.csv().utf8), to: csv) }
-            if let html { try FleetReport.write(Data(report.html().utf8), to: html) }
+            if let csv { try FleetReport.write(to: csv) { try report.csv($0) } }
+            if let html { try FleetReport.write(to: html) { try report.html($0) } }
             if json {
-                print(String(decoding: try report.json(), as: UTF8.self))
+                try report.json { FileHandle.standardOutput.write($0) }
             } else {
                 printTable(report)
             }
@@ -77,7 +77,7 @@ struct ReportPolicyOptions: ParsableArguments {
         settings.grace = grace.seconds
         settings.drillEvery = drillEvery.seconds
         var report = FleetReport(generatedAt: Date(), policy: settings)
-        try StatusRecords.forEach(inFolder: location) { slug, data in report.add(slug: slug, data: data) }
+        try StatusRecords.forEach(in: location) { slug, data in report.add(slug: slug, data: data) }
         report.rank()
         return report
     }

@@ -14,7 +14,7 @@ struct FleetServeCommand: ParsableCommand {
             Stop it with Ctrl-C.
             """)
 
-    @Argument(help: "The fleet's backup location (a folder), as given to fleet backup --to.")
+    @Argument(help: "The fleet's backup location (a folder or s3://BUCKET/PREFIX), as given to fleet backup --to.")
     var location: String
 
     @Option(help: "The port to listen on; 0 picks a free one.")

@@ -40,9 +40,10 @@ struct VerifyCommand: ParsableCommand {
         var report: VerifyReport?
         try reportingFailures {
             let meter = ProgressMeter(enabled: Output.stderrIsTerminal && !json)
-            report = try Verifier.verify(path: file, quick: quick) { meter.show($0.phase, $0.fraction) }
+            let made = try Verifier.verify(path: file, quick: quick) { meter.show($0.phase, $0.fraction) }
+            report = made
             meter.finish()
-            if let log { try VerifyLog.append(report!, quick: quick, to: log) }
+            if let log { try VerifyLog.append(made, quick: quick, to: log) }
         }
         guard let report else { return }
         if json {

@@ -28,7 +28,8 @@ import Testing
         let descriptor = try SystemCalls.open(path, O_WRONLY | O_CREAT | O_EXCL)
         defer { SystemCalls.close(descriptor) }
         _ = try Gzip.compress(file: content, into: { try Gzip.write($0, to: descriptor, path: path) },
-                              comment: try manifest.commentText(), modified: Date(), level: 6, threads: 1) { _ in }
+                              comment: try manifest.commentText(), modified: Date(), level: 6, threads: 1,
+                              observe: { _ in })
         return try SnapshotCatalog.read(path)
     }
 

@@ -62,6 +62,26 @@ import Testing
         }
     }
 
+    @Test func emptyBuffersAreReadWrittenAndCompressedWithoutTrapping() throws {
+        // An empty buffer may have no base address; the calls used to force-unwrap it.
+        let folder = TemporaryDirectory()
+        let path = folder.file("empty")
+        let descriptor = try SystemCalls.open(path, O_RDWR | O_CREAT | O_EXCL)
+        defer { SystemCalls.close(descriptor) }
+        let empty = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        try SystemCalls.write(descriptor, UnsafeRawBufferPointer(empty), path: path)
+        try SystemCalls.pwrite(descriptor, UnsafeRawBufferPointer(empty), at: 0, path: path)
+        #expect(try SystemCalls.read(descriptor, into: empty, path: path) == 0)
+        #expect(try SystemCalls.pread(descriptor, into: empty, at: 0, path: path) == 0)
+
+        let deflated = try WholeDeflater(level: 6).compress(UnsafeRawBufferPointer(empty))
+        let inflater = try Inflater(windowBits: -15)
+        #expect(try inflater.inflate(UnsafeRawBufferPointer(empty)) { _ in Issue.record("output from nothing") } == 0)
+        var inflated: [UInt8] = []
+        _ = try deflated.withUnsafeBytes { bytes in try inflater.inflate(bytes) { inflated += $0 } }
+        #expect(inflated.isEmpty)
+    }
+
     @Test func aRestoredFileKeepsTheModeOfTheFileItReplaces() throws {
         let folder = TemporaryDirectory()
         let file = try Damage.sample(in: folder, name: "acme.db", transactions: 50)

@@ -1,0 +1,44 @@
+import Crypto
+import Foundation
+
+/// Client names made into folder and prefix names: lower-case ASCII letters,
+/// digits and single hyphens, at most 48 characters, never empty; two clients
+/// whose names make the same slug both get the first 8 hex digits of the
+/// SHA-256 of their file's full path after it, so two `books.db` never share a
+/// folder and each keeps its own from run to run.
+public enum ClientSlug {
+    /// The longest slug made from a name, before any hash is added.
+    static let maximumLength = 48
+
+    /// The safe form of `name`: `Smith & Sons, Ltd.` gives `smith-sons-ltd`;
+    /// a name with no letter or digit gives `client`.
+    public static func safe(_ name: String) -> String {
+        var slug = ""
+        for scalar in name.lowercased().unicodeScalars {
+            if scalar.isASCII, CharacterSet.alphanumerics.contains(scalar) {
+                slug.unicodeScalars.append(scalar)
+            } else if !slug.isEmpty, !slug.hasSuffix("-") {
+                slug += "-"
+            }
+        }
+        slug = String(slug.prefix(maximumLength))
+        while slug.hasSuffix("-") { slug.removeLast() }
+        return slug.isEmpty ? "client" : slug
+    }
+
+    /// Gives each named file a slug, unique among them (see the type's summary).
+    /// - Parameter named: each company file's full path and the name it goes by.
+    public static func assign(_ named: [(file: String, name: String)]) -> [FleetClient] {
+        var seen: [String: Int] = [:]
+        for entry in named { seen[safe(entry.name), default: 0] += 1 }
+        var taken = Set<String>()
+        return named.map { entry in
+            var slug = safe(entry.name)
+            if seen[slug, default: 0] > 1 || taken.contains(slug) {
+                slug += "-" + Array(SHA256.hash(data: Data(entry.file.utf8))).prefix(4).hex
+            }
+            taken.insert(slug)
+            return FleetClient(name: entry.name, slug: slug, file: entry.file)
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// `fleet backup`: one client's snapshot into its own folder or prefix of the
+/// location, with the keep rules and encryption of a single backup, folded into
+/// its status record.
+public enum FleetBackup {
+    /// Backs up `client` into `<root>/<slug>/`; `gate` bounds how many backups run at once.
+    public static func run(
+        _ client: FleetClient, root: String, options: FleetBackupOptions, gate: FleetGate,
+        now: @Sendable () -> Date = Date.init
+    ) -> ClientResult {
+        let location = FleetStorage.clientLocation(root, slug: client.slug)
+        var step = ClientStatus.BackupStep(at: Timestamp.string(from: now()), outcome: .failed)
+        var summary: String
+        do {
+            let run = try gate.passing {
+                try FleetStorage.backUp(client.file, into: location, options: options, now: now())
+            }
+            let verify = run.snapshot.verify ?? "skipped"
+            step.outcome = run.isGoodCopy ? .clean : verify == "findings" ? .findings : .damaged
+            step.snapshot = run.snapshot.path
+            step.bytes = run.snapshot.bytes
+            summary = "\(run.snapshot.path) (verify: \(verify))"
+            if run.isGoodCopy {
+                step.lastGoodAt = run.snapshot.createdAt
+                step.lastGoodSnapshot = run.snapshot.path
+                step.lastGoodBytes = run.snapshot.bytes
+            } else if let standing = run.standing, let good = standing.lastGoodCopy {
+                step.lastGoodAt = standing.lastGoodCopyTakenAt
+                step.lastGoodSnapshot = good
+                summary += "; not a good copy, the last good one is \(good)"
+            } else {
+                summary += "; not a good copy, and there is no good one"
+            }
+        } catch {
+            step.problem = FleetError.describe(error)
+            summary = "could not back up: " + (step.problem ?? "")
+        }
+        var result = ClientResult(client: client, outcome: step.outcome, summary: summary)
+        let size = StatusUpdates.size(of: client.file, now: now())
+        result.statusProblem = StatusUpdates.update(client, root: root, now: now()) { status in
+            // A failed backup keeps the last good one the record knew.
+            if step.lastGoodAt == nil, let previous = status.backup {
+                step.lastGoodAt = previous.lastGoodAt
+                step.lastGoodSnapshot = previous.lastGoodSnapshot
+                step.lastGoodBytes = previous.lastGoodBytes
+            }
+            status.backup = step
+            if let size { status.size = size }
+            StatusUpdates.night(
+                &status, outcome: step.outcome, now: now(), fileBytes: size?.bytes, snapshotBytes: step.bytes)
+        }
+        return result
+    }
+}

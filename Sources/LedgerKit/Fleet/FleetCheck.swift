@@ -1,0 +1,54 @@
+import Foundation
+
+/// `fleet check-backups`: reads one client's snapshots (as `ledger check-backups`), optionally
+/// drills its newest, and folds both into its status record.
+public enum FleetCheck {
+    /// Checks the snapshots under `<root>/<slug>/`; a location that cannot be read is a failure of this client only.
+    public static func run(
+        _ client: FleetClient, root: String, sample: Double, maxAge: TimeInterval?, drill: Bool,
+        keys: SnapshotIdentities, now: @Sendable () -> Date = Date.init
+    ) -> ClientResult {
+        let location = FleetStorage.clientLocation(root, slug: client.slug)
+        var outcome = ClientStatus.StepOutcome.failed
+        var summary: String
+        var good: (at: String?, path: String?)
+        do {
+            let found = try SnapshotChecker.checkLocation(
+                location, sample: sample, with: keys, maxAge: maxAge, now: now())
+            let broken = found.snapshots.filter { !$0.ok }.count
+            outcome = found.ok ? .clean : .failed
+            let standing = found.companies.first
+            good = (standing?.lastGoodCopyTakenAt, standing?.lastGoodCopy)
+            summary =
+                "\(found.snapshots.count - broken) of \(found.snapshots.count) snapshots whole"
+                + (good.at.map { "; last good copy \($0)" } ?? "; no good copy")
+            if found.snapshots.isEmpty {
+                outcome = .failed
+                summary = "no snapshots in \(location)"
+            }
+            let problems = found.companies.flatMap(\.problems)
+            if !problems.isEmpty { summary += "; " + problems.map { "\($0)" }.joined(separator: ", ") }
+        } catch {
+            summary = "could not check: " + FleetError.describe(error)
+        }
+        var drilled: DrillResult?
+        if drill {
+            let result = RestoreDrill.newest(in: location, keys: keys)
+            drilled = result
+            outcome = StatusUpdates.worse(outcome, result.outcome)
+            summary += "; " + result.summary
+        }
+        var result = ClientResult(client: client, outcome: outcome, summary: summary)
+        let checked = outcome
+        result.statusProblem = StatusUpdates.update(client, root: root, now: now()) { status in
+            if let at = good.at, var backup = status.backup {
+                backup.lastGoodAt = at
+                backup.lastGoodSnapshot = good.path
+                status.backup = backup
+            }
+            if let drilled { FleetDrill.record(drilled, in: &status, now: now()) }
+            StatusUpdates.night(&status, outcome: checked, now: now())
+        }
+        return result
+    }
+}

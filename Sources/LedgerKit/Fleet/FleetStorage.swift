@@ -1,0 +1,82 @@
+import Foundation
+
+/// Every use the fleet makes of backup locations, in one place: where a
+/// client's snapshots go, taking one, finding the newest, unpacking it, and
+/// reading and writing the small JSON objects (status records, run journals)
+/// kept beside them. Nothing else in `Fleet/` names a location type.
+enum FleetStorage {
+    /// The client's own folder or prefix under the location `root` names.
+    static func clientLocation(_ root: String, slug: String) -> String {
+        var trimmed = Substring(root)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        return trimmed + "/" + slug
+    }
+
+    /// Takes a snapshot of `file` into `location` and applies the keep rules (`BackupRun.perform`).
+    static func backUp(
+        _ file: String, into location: String, options: FleetBackupOptions, now: Date
+    ) throws -> BackupRun {
+        try BackupRun.perform(
+            of: file, into: location, kind: options.kind, level: options.level, verify: true,
+            recipients: options.recipients, policy: options.policy, signing: options.signing,
+            wait: options.wait, now: now)
+    }
+
+    /// The newest snapshot of the company file named by `stem` in `location`
+    /// (of any, when nil); nil when there is none.
+    /// - Throws: when the location cannot be listed.
+    static func newest(in location: String, stem: String?, keys: SnapshotIdentities) throws -> Snapshot? {
+        let listing = try SnapshotStore.open(location).list(with: keys)
+        return listing.snapshots.last { stem == nil || $0.stem == stem }
+    }
+
+    /// The stems of the company files `location` holds snapshots of, sorted.
+    static func stems(in location: String, keys: SnapshotIdentities) throws -> [String] {
+        Set(try SnapshotStore.open(location).list(with: keys).snapshots.map(\.stem)).sorted()
+    }
+
+    /// Unpacks `snapshot` into the new file `target` (0600), checking its size and SHA-256,
+    /// and refusing what is not a company file that passes SQLite's check (`Restorer`).
+    static func unpack(_ snapshot: Snapshot, to target: String, keys: SnapshotIdentities) throws {
+        try Restorer.decompress(snapshot, to: target, near: target, with: keys)
+        try Restorer.refuseUnlessInstallable(target, from: snapshot.path)
+    }
+
+    /// The largest object `read` takes: a run journal of thousands of clients, a status record.
+    static let objectLimit = 16 << 20
+
+    /// The bytes of the object `name` in `location`; nil when it has none.
+    /// - Throws: when the location cannot be read.
+    static func read(_ name: String, in location: String) throws -> Data? {
+        try StoreRegistry.open(location).contents(of: name, limit: objectLimit)
+    }
+
+    /// Writes `data` as the object `name` in `location`, replacing it whole: a
+    /// folder (made, private, when missing) gets it by an atomic rename; object
+    /// storage by one PUT.
+    static func write(_ data: Data, as name: String, in location: String) throws {
+        let opened = try StoreRegistry.open(location)
+        if let bucket = opened as? S3Store {
+            let key = bucket.location.key(name)
+            do {
+                try bucket.client.expect(
+                    "PUT", bucket: bucket.location.bucket, key: key,
+                    headers: [("Content-Type", "application/json")], body: data)
+            } catch {
+                throw ObjectStorageError.explaining(error, at: bucket.description)
+            }
+            return
+        }
+        try opened.prepare()
+        let path = opened.path(of: name)
+        do {
+            try AtomicFile.create(at: path, replacing: true) { temporary in
+                try data.write(to: URL(fileURLWithPath: temporary))
+            }
+        } catch let error as BackupError {
+            throw error
+        } catch {
+            throw BackupError.cannotWrite(path: path, reason: FleetError.describe(error))
+        }
+    }
+}

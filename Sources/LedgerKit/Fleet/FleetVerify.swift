@@ -1,0 +1,61 @@
+import Foundation
+
+/// `fleet verify`: Verify Data of one client's company file, folded into its status record.
+public enum FleetVerify {
+    /// Findings kept in a record for the report's details.
+    static let findingsKept = 50
+
+    /// Verifies `client`'s file (read-only); with `root`, records the result in its status record there.
+    public static func run(
+        _ client: FleetClient, root: String?, quick: Bool = false, now: @Sendable () -> Date = Date.init
+    )
+        -> ClientResult
+    {
+        let step = verify(client.file, quick: quick, at: now())
+        var result = ClientResult(client: client, outcome: step.outcome, summary: summary(of: step))
+        if let root {
+            let size = StatusUpdates.size(of: client.file, now: now())
+            result.statusProblem = StatusUpdates.update(client, root: root, now: now()) { status in
+                status.verify = step
+                if let size { status.size = size }
+                StatusUpdates.night(&status, outcome: step.outcome, now: now(), fileBytes: size?.bytes)
+            }
+        }
+        return result
+    }
+
+    /// The record's verify step for the file at `file`: never throws; a file that cannot be verified is `failed`.
+    public static func verify(_ file: String, quick: Bool, at moment: Date) -> ClientStatus.VerifyStep {
+        var step = ClientStatus.VerifyStep(at: Timestamp.string(from: moment), outcome: .failed)
+        do {
+            let report = try Verifier.verify(path: file, quick: quick)
+            let damaged = report.findings.contains { $0.code == .sqliteCorruption }
+            step.outcome = report.ok ? .clean : damaged ? .damaged : .findings
+            for finding in report.findings {
+                step.bySeverity[finding.severity.rawValue, default: 0] += 1
+                step.byCode[finding.code.rawValue, default: 0] += 1
+            }
+            step.findings = report.findings.prefix(findingsKept).map {
+                ClientStatus.FindingLine(code: $0.code.rawValue, severity: $0.severity.rawValue, message: $0.message)
+            }
+        } catch {
+            step.problem = FleetError.describe(error)
+        }
+        return step
+    }
+
+    /// "clean", "damaged: 2 errors", "findings: 1 error, 3 warnings", or the problem.
+    static func summary(of step: ClientStatus.VerifyStep) -> String {
+        let errors = step.bySeverity["error"] ?? 0
+        let warnings = step.bySeverity["warning"] ?? 0
+        let counted = [
+            errors > 0 ? "\(errors) error" + (errors == 1 ? "" : "s") : nil,
+            warnings > 0 ? "\(warnings) warning" + (warnings == 1 ? "" : "s") : nil,
+        ].compactMap { $0 }
+        switch step.outcome {
+        case .clean: return "clean"
+        case .damaged, .findings: return "\(step.outcome.rawValue): " + counted.joined(separator: ", ")
+        case .failed, .unknown: return "could not verify: " + (step.problem ?? "unknown")
+        }
+    }
+}

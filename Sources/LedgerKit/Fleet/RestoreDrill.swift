@@ -1,0 +1,155 @@
+import Foundation
+
+/// What a restore drill found: the snapshot restored, and whether the copy
+/// came back whole, verified clean and matched what its manifest recorded.
+public struct DrillResult: Codable, Equatable, Sendable {
+    /// When the drill ran.
+    public var drilledAt: String
+    /// The snapshot drilled; nil when there was none.
+    public var snapshot: String?
+    /// When the snapshot was taken.
+    public var takenAt: String?
+    /// `clean` (proven restorable), `findings` (restores, but was taken with findings), or `failed`.
+    public var outcome: ClientStatus.StepOutcome
+    /// What was compared with the manifest: `sha256`, `verify`, `counts`, `split_sum`, `table_counts`, `trial_balance`.
+    public var compared: [String] = []
+    /// What failed, one line each.
+    public var problems: [String] = []
+
+    /// A drill of `snapshot` (nil: none found) that ran at `drilledAt`; no problems yet.
+    public init(snapshot: String?, takenAt: String?, outcome: ClientStatus.StepOutcome, drilledAt: Date = Date()) {
+        self.drilledAt = Timestamp.string(from: drilledAt)
+        self.snapshot = snapshot
+        self.takenAt = takenAt
+        self.outcome = outcome
+    }
+
+    /// "last proven restorable: TIME", or what failed.
+    public var summary: String {
+        switch outcome {
+        case .clean:
+            return "last proven restorable: \(drilledAt) (the snapshot of \(takenAt ?? "?"), \(snapshot ?? "?"))"
+        case .findings: return "restores, but its copy has findings: " + problems.joined(separator: "; ")
+        default: return "drill failed: " + problems.joined(separator: "; ")
+        }
+    }
+}
+
+/// Restore drills: the newest snapshot restored into a private scratch folder
+/// (0700, on this machine), verified in full, compared with its manifest (row
+/// counts, split sum, and where the manifest has them the rows of every table
+/// and the trial balance's digest), then removed.
+public enum RestoreDrill {
+    /// Drills the newest snapshot of `stem` (of any, when nil) in the location `location` names.
+    /// Never throws: a location that cannot be listed is a failed drill.
+    public static func newest(
+        in location: String, stem: String? = nil, keys: SnapshotIdentities = SnapshotIdentities()
+    )
+        -> DrillResult
+    {
+        let snapshot: Snapshot?
+        do {
+            snapshot = try FleetStorage.newest(in: location, stem: stem, keys: keys)
+        } catch {
+            var result = DrillResult(snapshot: nil, takenAt: nil, outcome: .failed)
+            result.problems = ["the snapshots cannot be listed: " + FleetError.describe(error)]
+            return result
+        }
+        guard let snapshot else {
+            var result = DrillResult(snapshot: nil, takenAt: nil, outcome: .failed)
+            result.problems = ["there is no snapshot to restore in \(location)"]
+            return result
+        }
+        return drill(snapshot, keys: keys)
+    }
+
+    /// The stems of the company files `location` holds snapshots of (`check-backups --drill` drills each).
+    public static func stems(in location: String, keys: SnapshotIdentities = SnapshotIdentities()) throws -> [String] {
+        try FleetStorage.stems(in: location, keys: keys)
+    }
+
+    /// Drills `snapshot`: never throws; what goes wrong is in the result's problems.
+    public static func drill(_ snapshot: Snapshot, keys: SnapshotIdentities = SnapshotIdentities()) -> DrillResult {
+        var result = DrillResult(
+            snapshot: snapshot.path, takenAt: snapshot.takenAt.map(Timestamp.string(from:)) ?? snapshot.createdAt,
+            outcome: .failed)
+        do {
+            let scratch = try privateFolder()
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            let restored = scratch + "/" + (snapshot.manifest?.source ?? "restored.db")
+            try FleetStorage.unpack(snapshot, to: restored, keys: keys)
+            result.compared.append("sha256")
+            guard let manifest = snapshot.manifest else { throw EncryptionError.needsIdentity(path: snapshot.path) }
+            compare(restored, with: manifest, into: &result)
+        } catch {
+            result.problems.append(FleetError.describe(error))
+            result.outcome = .failed
+        }
+        return result
+    }
+
+    /// Verifies the restored copy in full and compares it with `manifest`.
+    private static func compare(_ restored: String, with manifest: Manifest, into result: inout DrillResult) {
+        let report: VerifyReport
+        do {
+            report = try Verifier.verify(path: restored, quick: false)
+        } catch {
+            result.problems.append("the restored copy cannot be verified: " + FleetError.describe(error))
+            return
+        }
+        result.compared.append("verify")
+        var problems: [String] = []
+        if !report.ok && manifest.verify == "clean" {
+            problems.append(
+                "the restored copy has \(report.findings.count) findings, and its manifest says it was clean")
+        }
+        if let counts = manifest.counts {
+            result.compared.append("counts")
+            for (table, rows) in counts.sorted(by: { $0.key < $1.key }) where report.counts[table] != rows {
+                problems.append(
+                    "\(table): \(report.counts[table].map(String.init) ?? "no") rows restored, \(rows) recorded")
+            }
+        }
+        if let recorded = manifest.splitSum, let sum = report.splitTotal {
+            result.compared.append("split_sum")
+            if sum != recorded { problems.append("the splits sum to \(sum) cents restored, \(recorded) recorded") }
+        }
+        if manifest.tableCounts != nil || manifest.trialBalanceSha256 != nil {
+            do {
+                let figures = try BookFigures.read(path: restored)
+                if let recorded = manifest.tableCounts {
+                    result.compared.append("table_counts")
+                    for (table, rows) in recorded.sorted(by: { $0.key < $1.key })
+                    where figures.tableCounts[table] != rows {
+                        problems.append(
+                            "\(table): \(figures.tableCounts[table].map(String.init) ?? "no") rows restored, "
+                                + "\(rows) recorded"
+                        )
+                    }
+                }
+                if let recorded = manifest.trialBalanceSha256 {
+                    result.compared.append("trial_balance")
+                    if figures.trialBalanceSha256 != recorded {
+                        problems.append("the trial balance differs from the one recorded")
+                    }
+                }
+            } catch {
+                problems.append("the restored books cannot be read: " + FleetError.describe(error))
+            }
+        }
+        result.problems += problems
+        result.outcome = !problems.isEmpty ? .failed : report.ok ? .clean : .findings
+        if result.outcome == .findings {
+            result.problems.append("\(report.findings.count) findings, as when it was taken")
+        }
+    }
+
+    /// A new private folder (0700) in this machine's scratch folder; the caller removes it.
+    private static func privateFolder() throws -> String {
+        let base = try ScratchFolder.path()
+        var template = Array((base + "/.drill-XXXXXX").utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
+        guard let made else { throw BackupError.cannotWrite(path: base, reason: String(cString: strerror(errno))) }
+        return String(cString: made)
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+
+/// Reading and writing clients' status records (`ClientStatus`) in a backup
+/// location, and folding a step into one: its own field, the file's size, and
+/// tonight's entry of the history.
+public enum StatusUpdates {
+    /// The record of `client` under `root`: the one there, or a new one when there is none or it cannot be believed.
+    /// - Throws: when the location cannot be read.
+    public static func load(_ client: FleetClient, root: String, now: Date) throws -> ClientStatus {
+        let location = FleetStorage.clientLocation(root, slug: client.slug)
+        let stored = try FleetStorage.read(ClientStatus.objectName, in: location).flatMap(ClientStatus.decoded)
+        var status =
+            stored ?? ClientStatus(client: client.name, slug: client.slug, updatedAt: Timestamp.string(from: now))
+        status.client = client.name
+        status.slug = client.slug
+        return status
+    }
+
+    /// Updates the record of `client` under `root` with `change`, stamps it and writes it back.
+    /// - Returns: why it could not be read or written, or nil when it was.
+    @discardableResult
+    public static func update(
+        _ client: FleetClient, root: String, now: Date,
+        _ change: (inout ClientStatus) -> Void
+    ) -> String? {
+        do {
+            var status = try load(client, root: root, now: now)
+            change(&status)
+            status.file = client.file
+            try save(status, in: FleetStorage.clientLocation(root, slug: client.slug), now: now)
+            return nil
+        } catch {
+            return FleetError.describe(error)
+        }
+    }
+
+    /// Updates the record already in `location` (a fleet client's folder or prefix) with `change`;
+    /// a location without one is left as it is.
+    /// - Returns: whether there was a record, and why it could not be read or written.
+    public static func updateExisting(
+        in location: String, now: Date, _ change: (inout ClientStatus) -> Void
+    ) -> (found: Bool, problem: String?) {
+        do {
+            guard
+                var status = try FleetStorage.read(ClientStatus.objectName, in: location).flatMap(ClientStatus.decoded)
+            else { return (false, nil) }
+            change(&status)
+            try save(status, in: location, now: now)
+            return (true, nil)
+        } catch {
+            return (true, FleetError.describe(error))
+        }
+    }
+
+    private static func save(_ status: ClientStatus, in location: String, now: Date) throws {
+        var status = status
+        status.host = ProcessInfo.processInfo.hostName
+        status.updatedAt = Timestamp.string(from: now)
+        try FleetStorage.write(try status.encoded(), as: ClientStatus.objectName, in: location)
+    }
+
+    /// Tonight's entry of `status`'s history made no better than `outcome`, with the sizes
+    /// given; the oldest entries beyond `ClientStatus.historyLimit` are dropped.
+    public static func night(
+        _ status: inout ClientStatus, outcome: ClientStatus.StepOutcome, now: Date,
+        fileBytes: Int64? = nil, snapshotBytes: Int64? = nil
+    ) {
+        let day = localDay(now).description
+        var history = status.history ?? []
+        if let last = history.last, last.day == day {
+            history[history.count - 1].outcome = worse(last.outcome, outcome)
+            if let fileBytes { history[history.count - 1].fileBytes = fileBytes }
+            if let snapshotBytes { history[history.count - 1].snapshotBytes = snapshotBytes }
+        } else {
+            history.append(
+                ClientStatus.Night(day: day, outcome: outcome, fileBytes: fileBytes, snapshotBytes: snapshotBytes))
+        }
+        status.history = Array(history.suffix(ClientStatus.historyLimit))
+    }
+
+    /// This machine's local calendar day at `now`: a night's day.
+    public static func localDay(_ now: Date) -> CivilDate {
+        CivilDate(now + TimeInterval(TimeZone.current.secondsFromGMT(for: now)))
+    }
+
+    /// The worse of two outcomes: clean, then findings, then damaged, then failed or unknown.
+    public static func worse(
+        _ one: ClientStatus.StepOutcome, _ other: ClientStatus.StepOutcome
+    ) -> ClientStatus.StepOutcome {
+        rank(one) >= rank(other) ? one : other
+    }
+
+    private static func rank(_ outcome: ClientStatus.StepOutcome) -> Int {
+        switch outcome {
+        case .clean: 0
+        case .findings: 1
+        case .damaged: 2
+        case .failed: 3
+        case .unknown: 4
+        }
+    }
+
+    /// The company file's size and free pages now, from its header; nil when it cannot be read.
+    public static func size(of file: String, now: Date) -> ClientStatus.FileSize? {
+        guard let header = try? FileHeader.read(path: file) else { return nil }
+        return ClientStatus.FileSize(
+            at: Timestamp.string(from: now), bytes: header.fileSize, pageSize: header.pageSize,
+            freePages: freePages(of: file))
+    }
+
+    /// The header's count of free pages (offset 36, big-endian); 0 when it cannot be read.
+    private static func freePages(of file: String) -> Int {
+        guard let handle = FileHandle(forReadingAtPath: file) else { return 0 }
+        defer { try? handle.close() }
+        guard let head = try? handle.read(upToCount: 40), head.count == 40 else { return 0 }
+        return Int(head[36..<40].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+    }
+}

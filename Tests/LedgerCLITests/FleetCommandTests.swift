@@ -1,0 +1,329 @@
+import Foundation
+import LedgerTestSupport
+import Testing
+
+/// `ledger fleet`: a fleet of seeded company files, each with its own trouble,
+/// each client's exact status, and no client's trouble reaching another's.
+@Suite struct FleetCommandTests {
+    let folder = TemporaryDirectory()
+
+    private func ledger(_ arguments: [String], endpoint: String? = nil) throws -> CommandResult {
+        try Ledger.run(arguments, environment: try S3TestServer.environment(endpoint: endpoint))
+    }
+
+    /// The clients of a `--json` run, by slug.
+    private func clients(_ result: CommandResult) throws -> [String: [String: Any]] {
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+            "\(result.stdout)\n\(result.stderr)")
+        let list = try #require(object["clients"] as? [[String: Any]])
+        return Dictionary(
+            uniqueKeysWithValues: list.compactMap { client in (client["slug"] as? String).map { ($0, client) } })
+    }
+
+    private func status(_ location: String, _ slug: String) throws -> [String: Any] {
+        let data = try #require(
+            FileManager.default.contents(atPath: location + "/" + slug + "/ledger-status.json"), "\(slug)")
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    private func outcome(_ record: [String: Any], _ step: String) -> String? {
+        (record[step] as? [String: Any])?["outcome"] as? String
+    }
+
+    /// Overwrites a page in the middle of the file, as a failing disk would.
+    private func scribble(_ path: String, page: Int) throws {
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64((page - 1) * 4096))
+        try handle.write(contentsOf: Data(repeating: 0xA5, count: 4096))
+    }
+
+    /// Makes the newest snapshot's manifest record another trial balance, keeping its
+    /// bytes' digest right: only a drill that compares the books can tell.
+    private func forgeTrialBalance(in folder: String) throws {
+        let name = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".gz") }.sorted().last)
+        let path = folder + "/" + name
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let marker = Array("\"trial_balance_sha256\":\"".utf8)
+        let start = try #require(
+            (0..<(bytes.count - marker.count)).first { Array(bytes[$0..<$0 + marker.count]) == marker })
+        let at = start + marker.count
+        bytes[at] = bytes[at] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    @Test func eachClientGetsItsOwnStatusAndTheOthersAreUnaffected() throws {
+        for (name, seed) in [("good", 1), ("second", 2), ("damaged", 3), ("locked", 4), ("drillbad", 5)] {
+            let made = try Ledger.run(
+                "sample", folder.file(name + ".db"), "--transactions", "300", "--seed", String(seed))
+            #expect(made.status == 0, "\(made.stderr)")
+        }
+        try scribble(folder.file("damaged.db"), page: 12)
+        let list = folder.file("clients.txt")
+        try Data(
+            """
+            good.db\tGood Books
+            second.db\tSecond & Co
+            damaged.db\tDamaged Ltd
+            locked.db\tLocked Inc
+            /nonexistent/missing.db  Missing Client
+            drillbad.db\tDrill Bad
+            """.utf8
+        ).write(to: URL(fileURLWithPath: list))
+        let location = folder.file("backups")
+        let holder = try FileHolder(folder.file("locked.db"), .exclusive)
+        defer { holder.release() }
+
+        let backup = try ledger([
+            "fleet", "backup", "--list", list, "--to", location, "--wait", "1", "--jobs", "3", "--json",
+        ])
+        #expect(backup.status == 1, "\(backup.stderr)")
+        let backedUp = try clients(backup)
+        #expect(backedUp.count == 6)
+        for slug in ["good-books", "second-co", "drill-bad"] {
+            #expect(backedUp[slug]?["outcome"] as? String == "clean", "\(slug)")
+        }
+        #expect(["damaged", "findings"].contains(backedUp["damaged-ltd"]?["outcome"] as? String ?? ""))
+        #expect(backedUp["locked-inc"]?["outcome"] as? String == "failed")
+        #expect((backedUp["locked-inc"]?["summary"] as? String ?? "").contains("locked"))
+        #expect(backedUp["missing-client"]?["outcome"] as? String == "failed")
+        #expect((backedUp["missing-client"]?["summary"] as? String ?? "").contains("no such file"))
+
+        try forgeTrialBalance(in: location + "/drill-bad")
+        let drill = try ledger(["fleet", "drill", "--list", list, "--to", location, "--json"])
+        #expect(drill.status == 1, "\(drill.stderr)")
+        let drilled = try clients(drill)
+        for slug in ["good-books", "second-co"] {
+            #expect(drilled[slug]?["outcome"] as? String == "clean", "\(slug)")
+            #expect((drilled[slug]?["summary"] as? String ?? "").hasPrefix("last proven restorable: "))
+        }
+        #expect(drilled["drill-bad"]?["outcome"] as? String == "failed")
+        #expect((drilled["drill-bad"]?["summary"] as? String ?? "").contains("trial balance differs"))
+        for slug in ["damaged-ltd", "locked-inc", "missing-client"] {
+            #expect(drilled[slug]?["outcome"] as? String == "failed", "\(slug)")
+        }
+        #expect((drilled["locked-inc"]?["summary"] as? String ?? "").contains("no snapshot"))
+
+        let verify = try ledger(["fleet", "verify", "--list", list, "--to", location, "--json", "--jobs", "2"])
+        #expect(verify.status == 1, "\(verify.stderr)")
+        let verified = try clients(verify)
+        for slug in ["good-books", "second-co", "drill-bad"] {
+            #expect(verified[slug]?["outcome"] as? String == "clean", "\(slug)")
+        }
+        #expect(verified["damaged-ltd"]?["outcome"] as? String == "damaged")
+        #expect(verified["missing-client"]?["outcome"] as? String == "failed")
+        #expect(verified["locked-inc"]?["outcome"] as? String == "failed")
+        #expect((verified["locked-inc"]?["summary"] as? String ?? "").contains("open in another program"))
+
+        let check = try ledger(["fleet", "check-backups", "--list", list, "--to", location, "--json"])
+        #expect(check.status == 1, "\(check.stderr)")
+        let checked = try clients(check)
+        for slug in ["good-books", "second-co", "drill-bad"] {
+            #expect(checked[slug]?["outcome"] as? String == "clean", "\(slug)")
+        }
+        for slug in ["locked-inc", "missing-client"] {
+            #expect(checked[slug]?["outcome"] as? String == "failed", "\(slug)")
+        }
+
+        // The records say the same, client by client.
+        let good = try status(location, "good-books")
+        #expect(
+            outcome(good, "backup") == "clean" && outcome(good, "drill") == "clean"
+                && outcome(good, "verify") == "clean")
+        #expect((good["drill"] as? [String: Any])?["last_proven_at"] is String)
+        #expect((good["history"] as? [[String: Any]])?.last?["outcome"] as? String == "clean")
+        let bad = try status(location, "drill-bad")
+        #expect(
+            outcome(bad, "backup") == "clean" && outcome(bad, "drill") == "failed" && outcome(bad, "verify") == "clean")
+        #expect((bad["drill"] as? [String: Any])?["last_proven_at"] == nil)
+        #expect((bad["history"] as? [[String: Any]])?.last?["outcome"] as? String == "failed")
+        let damaged = try status(location, "damaged-ltd")
+        #expect(outcome(damaged, "verify") == "damaged" && outcome(damaged, "drill") == "failed")
+        let damagedCodes = (damaged["verify"] as? [String: Any])?["by_code"] as? [String: Int]
+        #expect(damagedCodes?["sqlite-corruption"] ?? 0 > 0)
+        let missing = try status(location, "missing-client")
+        #expect(
+            outcome(missing, "backup") == "failed" && outcome(missing, "verify") == "failed"
+                && outcome(missing, "drill") == "failed")
+        let locked = try status(location, "locked-inc")
+        #expect(outcome(locked, "backup") == "failed" && outcome(locked, "drill") == "failed")
+        #expect(outcome(locked, "verify") == "failed")
+        #expect(try status(location, "second-co")["client"] as? String == "Second & Co")
+    }
+
+    /// A client whose prefix the store refuses fails alone; the others' snapshots and records are written.
+    @Test func aFailingPrefixFailsOnlyItsClient() throws {
+        let bucket = S3TestServer.bucketName()
+        let made = try ExternalTool.require("aws", install: "pip install awscli")
+            .run(
+                ["--endpoint-url", try S3TestServer.endpoint.get(), "s3", "mb", "s3://\(bucket)"],
+                environment: try S3TestServer.environment())
+        #expect(made.status == 0, "\(made.output)")
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in
+            request.target.contains("/broken") || request.target.contains("prefix=fleet%2Fbroken")
+                ? .status(403, code: "AccessDenied") : nil
+        }
+        defer { proxy.stop() }
+        for name in ["fine", "broken", "also-fine"] { _ = try folder.sample(name + ".db", transactions: 100) }
+        let place = "s3://\(bucket)/fleet"
+        let backup = try ledger(["fleet", "backup", folder.path, "--to", place, "--json"], endpoint: proxy.endpoint)
+        #expect(backup.status == 1, "\(backup.stderr)")
+        let results = try clients(backup)
+        #expect(results["fine"]?["outcome"] as? String == "clean")
+        #expect(results["also-fine"]?["outcome"] as? String == "clean")
+        #expect(results["broken"]?["outcome"] as? String == "failed")
+        let drill = try ledger(["fleet", "drill", folder.path, "--to", place, "--json"], endpoint: proxy.endpoint)
+        let drilled = try clients(drill)
+        #expect(drilled["fine"]?["outcome"] as? String == "clean")
+        #expect(drilled["broken"]?["outcome"] as? String == "failed")
+        let record = try ExternalTool.require("aws", install: "pip install awscli")
+            .run(
+                [
+                    "--endpoint-url", try S3TestServer.endpoint.get(), "s3", "cp", "\(place)/fine/ledger-status.json",
+                    "-",
+                ],
+                environment: try S3TestServer.environment())
+        #expect(record.output.contains("\"last_proven_at\""))
+    }
+
+    /// Ten clients; the run is killed once `killAfter` are done; --resume does the rest, and only the rest.
+    @Test(arguments: [2, 6])
+    func aKilledRunResumesWithTheClientsNotDone(killAfter: Int) throws {
+        try FileManager.default.createDirectory(atPath: folder.file("c"), withIntermediateDirectories: true)
+        for index in 0..<10 { _ = try folder.sample("c/client\(index).db", transactions: 150) }
+        let state = folder.file("run.json")
+        let process = Process()
+        process.executableURL = Ledger.binary
+        process.arguments = ["fleet", "verify", folder.file("c"), "--state", state, "--jobs", "1"]
+        process.environment = ["XDG_CONFIG_HOME": Ledger.configFolder, "PATH": "/usr/bin:/bin"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        func done() -> [String] {
+            guard let data = FileManager.default.contents(atPath: state),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let done = object["done"] as? [String: Any]
+            else { return [] }
+            return Array(done.keys)
+        }
+        for _ in 0..<1_500 where done().count < killAfter && process.isRunning { usleep(5_000) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let before = Set(done())
+        #expect(before.count >= killAfter && before.count < 10)
+
+        let resumed = try ledger(["fleet", "verify", folder.file("c"), "--state", state, "--resume", "--json"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let after = Set(try clients(resumed).keys)
+        #expect(after.isDisjoint(with: before))
+        #expect(after.union(before) == Set((0..<10).map { "client\($0)" }))
+        #expect(resumed.stdout.contains("\"resumed_past\" : \(before.count)"))
+
+        let again = try ledger(["fleet", "verify", folder.file("c"), "--state", state, "--resume"])
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("no run to resume"))
+    }
+
+    /// Two machines (two processes at once), one share each: every client once, every record written.
+    @Test func twoShardsCoverEveryClientExactlyOnce() throws {
+        try FileManager.default.createDirectory(atPath: folder.file("c"), withIntermediateDirectories: true)
+        for index in 0..<12 { _ = try folder.sample("c/firm\(index).db", transactions: 60) }
+        let location = folder.file("shared")
+        // Two processes at once, as two machines would run them; each writes its JSON to a file.
+        let runs = try (1...2).map { index -> Process in
+            let process = Process()
+            process.executableURL = Ledger.binary
+            process.arguments = [
+                "fleet", "verify", folder.file("c"), "--to", location, "--shard", "\(index)/2", "--json",
+            ]
+            process.environment = ["XDG_CONFIG_HOME": Ledger.configFolder, "PATH": "/usr/bin:/bin"]
+            FileManager.default.createFile(atPath: folder.file("out\(index).json"), contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: folder.file("out\(index).json")))
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        for process in runs { process.waitUntilExit() }
+        #expect(runs.allSatisfy { $0.terminationStatus == 0 })
+        let read = { (index: Int) in
+            CommandResult(
+                status: 0,
+                stdout: (try? String(contentsOfFile: self.folder.file("out\(index).json"), encoding: .utf8)) ?? "",
+                stderr: "")
+        }
+        let first = try clients(read(1))
+        let second = try clients(read(2))
+        #expect(Set(first.keys).isDisjoint(with: Set(second.keys)))
+        #expect(Set(first.keys).union(second.keys) == Set((0..<12).map { "firm\($0)" }))
+        #expect(!first.isEmpty && !second.isEmpty)
+        for index in 0..<12 { #expect(try outcome(status(location, "firm\(index)"), "verify") == "clean") }
+    }
+
+    @Test func oneTimerRunsBackupThenDrillsThenTheReport() throws {
+        _ = try folder.sample("acme.db", transactions: 50)
+        let units = folder.file("units")
+        let made = try Ledger.run([
+            "fleet", "schedule", folder.path, "--to", folder.file("backups"), "--unit-dir", units,
+            "--keep-daily", "7", "--at", "01:30",
+        ])
+        #expect(made.status == 0, "\(made.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: units).sorted()
+        #expect(names.count == 2 && names.allSatisfy { $0.hasPrefix("ledger-fleet-") })
+        let service = try String(
+            contentsOfFile: units + "/" + (names.first { $0.hasSuffix(".service") } ?? ""), encoding: .utf8)
+        let lines = service.split(separator: "\n").filter { $0.hasPrefix("ExecStart=") }
+        #expect(lines.count == 3)
+        #expect(lines[0].contains("\"fleet\" \"backup\"") && lines[0].contains("\"--keep-daily\" \"7\""))
+        #expect(lines[1].contains("\"fleet\" \"drill\"") && lines[1].contains("\"--one-in-seven\""))
+        #expect(lines[2].contains("\"fleet\" \"report\""))
+        let timer = try String(
+            contentsOfFile: units + "/" + (names.first { $0.hasSuffix(".timer") } ?? ""), encoding: .utf8)
+        #expect(timer.contains("OnCalendar=*-*-* 01:30:00"))
+    }
+
+    /// `check-backups --drill` proves one file's newest snapshot, and tells a forged one.
+    @Test func checkBackupsDrillsOneLocation() throws {
+        let file = try folder.sample("acme.db", transactions: 120)
+        let location = folder.file("backups")
+        #expect(try Ledger.run("backup", file, "--to", location).status == 0)
+        let good = try Ledger.run("check-backups", location, "--drill")
+        #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+        #expect(good.stdout.contains("acme: last proven restorable: "))
+        try forgeTrialBalance(in: location)
+        let forged = try Ledger.run("check-backups", location, "--drill", "--json")
+        #expect(forged.status == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(forged.stdout.utf8)) as? [String: Any])
+        let drills = try #require(object["drills"] as? [[String: Any]])
+        #expect((drills.first?["result"] as? [String: Any])?["outcome"] as? String == "failed")
+        #expect(object["snapshots"] != nil)
+    }
+
+    /// A manifest from before the drill's fields (here: their names changed in place, so the bytes'
+    /// digest still holds) drills on what it has, and passes.
+    @Test func anOldManifestDrillsOnWhatItHas() throws {
+        let file = try folder.sample("acme.db", transactions: 120)
+        let location = folder.file("backups")
+        #expect(try Ledger.run("backup", file, "--to", location).status == 0)
+        let name = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: location).first { $0.hasSuffix(".gz") })
+        let path = location + "/" + name
+        var text = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        for (old, new) in [
+            ("\"table_counts\"", "\"table_countz\""), ("\"trial_balance_sha256\"", "\"trial_balance_sha25x\""),
+        ] {
+            let from = Array(old.utf8)
+            let to = Array(new.utf8)
+            let at = try #require((0..<(text.count - from.count)).first { Array(text[$0..<$0 + from.count]) == from })
+            text.replaceSubrange(at..<at + from.count, with: to)
+        }
+        try Data(text).write(to: URL(fileURLWithPath: path))
+        let drilled = try Ledger.run("check-backups", location, "--drill", "--json")
+        #expect(drilled.status == 0, "\(drilled.stdout)\(drilled.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(drilled.stdout.utf8)) as? [String: Any])
+        let result = try #require((object["drills"] as? [[String: Any]])?.first?["result"] as? [String: Any])
+        #expect(result["outcome"] as? String == "clean")
+        #expect(result["compared"] as? [String] == ["sha256", "verify", "counts", "split_sum"])
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+@testable import LedgerKit
+
+@Suite struct FleetDiscoveryTests {
+    let folder = TemporaryDirectory()
+
+    @Test(arguments: [
+        ("Smith & Sons, Ltd.", "smith-sons-ltd"), ("", "client"), ("---", "client"),
+        ("ACME  West", "acme-west"), ("Café Müller", "caf-m-ller"), ("a/../../etc", "a-etc"),
+    ])
+    func namesBecomeSafeSlugs(name: String, slug: String) {
+        #expect(ClientSlug.safe(name) == slug)
+    }
+
+    @Test func aSlugIsNeverLongerThanTheLimit() {
+        #expect(ClientSlug.safe(String(repeating: "ab-", count: 40)).count <= ClientSlug.maximumLength)
+    }
+
+    /// Two `books.db` never share a folder, and each keeps its own whatever order they come in.
+    @Test func twoFilesOfOneNameGetTwoStableSlugs() {
+        let one = ClientSlug.assign([
+            ("/clients/a/books.db", "books"), ("/clients/b/books.db", "books"), ("/x/acme.db", "acme"),
+        ])
+        let other = ClientSlug.assign([
+            ("/x/acme.db", "acme"), ("/clients/b/books.db", "books"), ("/clients/a/books.db", "books"),
+        ])
+        #expect(Set(one.map(\.slug)).count == 3)
+        #expect(one.first { $0.slug == "acme" } != nil)
+        for client in one {
+            #expect(other.first { $0.file == client.file }?.slug == client.slug)
+        }
+        #expect(one[0].slug.hasPrefix("books-") && one[0].slug.count == "books-".count + 8)
+    }
+
+    /// A seeded fleet: every client is in exactly one share of N, the same one each time.
+    @Test(arguments: [2, 3, 7])
+    func everyClientIsInExactlyOneShard(count: Int) {
+        var random = SplitMix64(seed: 28)
+        let slugs = (0..<500).map { _ in "client-" + String(random.next(), radix: 36) }
+        var sizes = Array(repeating: 0, count: count)
+        for slug in slugs {
+            let holders = (1...count).filter { FleetShard(index: $0, count: count).contains(slug) }
+            #expect(holders.count == 1)
+            if let holder = holders.first { sizes[holder - 1] += 1 }
+            #expect(FleetShard(index: holders.first ?? 1, count: count).contains(slug))
+        }
+        // A fair share each, give or take: the hash spreads them.
+        #expect(sizes.allSatisfy { $0 > 500 / count / 2 })
+    }
+
+    @Test(arguments: ["1/2", "2/2", "1/1", "7/10"])
+    func sharesParse(text: String) {
+        #expect(FleetShard(text)?.description == text)
+    }
+
+    @Test(arguments: ["0/2", "3/2", "1/0", "1", "a/b", "1/2/3", "-1/2"])
+    func badSharesAreRefused(text: String) {
+        #expect(FleetShard(text) == nil)
+    }
+
+    /// Folders are searched by what files' headers say: a company file named `.txt`
+    /// is found, another program's SQLite file and a stray `.db` are not.
+    @Test func foldersAreSearchedByApplicationID() throws {
+        try FileManager.default.createDirectory(
+            atPath: folder.file("clients/deep/er"), withIntermediateDirectories: true)
+        _ = try SampleCompany.generate(
+            at: folder.file("clients/acme.db"), options: SampleOptions(transactions: 20, seed: 1))
+        _ = try SampleCompany.generate(
+            at: folder.file("clients/deep/er/west.txt"), options: SampleOptions(transactions: 20, seed: 2))
+        try Data("not a database".utf8).write(to: URL(fileURLWithPath: folder.file("clients/stray.db")))
+        try Damage.apply(to: folder.file("clients/deep/other.db")) { db in
+            try db.execute(sql: "CREATE TABLE t (x)")
+        }
+        let clients = try FleetDiscovery.clients(from: [folder.file("clients")])
+        #expect(clients.map(\.name) == ["acme", "deep/er/west"])
+        #expect(clients.map(\.slug) == ["acme", "deep-er-west"])
+    }
+
+    /// A list names files with an optional name after a tab or two spaces; comments and blank lines are skipped,
+    /// relative paths are the list's folder's, and a name from the list wins over the stem a folder search gives.
+    @Test func aListFileNamesClients() throws {
+        try FileManager.default.createDirectory(atPath: folder.file("c"), withIntermediateDirectories: true)
+        _ = try SampleCompany.generate(at: folder.file("c/books.db"), options: SampleOptions(transactions: 20, seed: 1))
+        try Data(
+            """
+            # our clients
+            c/books.db\tSmith & Sons
+
+            /nowhere/gone.db  Gone Ltd
+            \(folder.file("c/books.db"))
+            """.utf8
+        ).write(to: URL(fileURLWithPath: folder.file("list.txt")))
+        let clients = try FleetDiscovery.clients(from: [folder.file("c")], list: folder.file("list.txt"))
+        #expect(clients.map(\.name) == ["Smith & Sons", "Gone Ltd"])
+        #expect(clients.map(\.slug) == ["smith-sons", "gone-ltd"])
+        #expect(clients[0].file == folder.file("c/books.db"))
+    }
+
+    /// Two `books.db` in two client folders are named by their folders, and keep their names
+    /// when another client's file comes.
+    @Test func filesInClientFoldersAreNamedByTheirFolders() throws {
+        for name in ["acme", "west"] {
+            try FileManager.default.createDirectory(atPath: folder.file("c/" + name), withIntermediateDirectories: true)
+            _ = try SampleCompany.generate(
+                at: folder.file("c/\(name)/books.db"), options: SampleOptions(transactions: 20, seed: 1))
+        }
+        #expect(try FleetDiscovery.clients(from: [folder.file("c")]).map(\.slug) == ["acme-books", "west-books"])
+        _ = try SampleCompany.generate(at: folder.file("c/books.db"), options: SampleOptions(transactions: 20, seed: 1))
+        #expect(
+            try FleetDiscovery.clients(from: [folder.file("c")]).map(\.slug) == ["acme-books", "books", "west-books"])
+    }
+
+    @Test func patternsFindCompanyFiles() throws {
+        for name in ["a.db", "b.db"] {
+            _ = try SampleCompany.generate(at: folder.file(name), options: SampleOptions(transactions: 20, seed: 1))
+        }
+        try Data("x".utf8).write(to: URL(fileURLWithPath: folder.file("c.db")))
+        #expect(try FleetDiscovery.clients(from: [folder.file("*.db")]).map(\.name) == ["a", "b"])
+    }
+
+    @Test func nothingFoundIsTheRunsFailure() throws {
+        #expect(throws: FleetError.self) { try FleetDiscovery.clients(from: [folder.path]) }
+        #expect(throws: FleetError.listUnreadable(path: folder.file("none.txt"))) {
+            try FleetDiscovery.clients(from: [], list: folder.file("none.txt"))
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import LedgerTestSupport
+import Testing
+@testable import LedgerKit
+
+/// The report's reading of a location: every client folder makes exactly one row, from a
+/// folder and from object storage alike, whatever the folder holds.
+@Suite struct StatusRecordsTests {
+    static func record(_ name: String, _ slug: String) throws -> Data {
+        var status = ClientStatus(client: name, slug: slug, updatedAt: "2026-12-05T10:00:00Z")
+        status.verify = .init(at: "2026-12-05T10:00:00Z", outcome: .clean)
+        return try status.encoded()
+    }
+
+    /// Each client's name from its record, or "-" when its record could not be used.
+    static func read(_ location: String, environment: [String: String]) throws -> [String: String] {
+        var seen: [String: String] = [:]
+        try StatusRecords.forEach(in: location, environment: environment) { slug, data in
+            seen[slug] = data.flatMap(ClientStatus.decoded)?.client ?? "-"
+        }
+        return seen
+    }
+
+    @Test func readsEveryClientFolderOfAFolder() throws {
+        let folder = TemporaryDirectory()
+        let root = folder.file("fleet")
+        for (slug, data) in [("acme", try Self.record("Acme", "acme")), ("bobs", Data("{not json".utf8)),
+                             ("big", Data(repeating: 0x20, count: ClientStatus.maximumBytes + 10))] {
+            try FileManager.default.createDirectory(atPath: root + "/" + slug, withIntermediateDirectories: true)
+            try data.write(to: URL(fileURLWithPath: root + "/" + slug + "/" + ClientStatus.objectName))
+        }
+        try FileManager.default.createDirectory(atPath: root + "/empty", withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: root + "/fleet-journal.json"))
+        try FileManager.default.createDirectory(atPath: root + "/.hidden", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: root + "/acme")
+        let seen = try Self.read(root, environment: [:])
+        #expect(seen == ["acme": "Acme", "bobs": "-", "big": "-", "empty": "-"])
+        #expect(throws: ReportError.locationMissing(folder.file("nowhere"))) {
+            try Self.read(folder.file("nowhere"), environment: [:])
+        }
+    }
+
+    @Test func readsEveryClientPrefixOfObjectStorage() throws {
+        let bucket = S3TestServer.bucketName()
+        let environment = try S3TestServer.environment()
+        let client = S3Client(configuration: try S3TestServer.configuration())
+        try client.expect("PUT", bucket: bucket)
+        try client.create(bucket: bucket, key: "fleet/acme/\(ClientStatus.objectName)", body: try Self.record("Acme", "acme"))
+        try client.create(bucket: bucket, key: "fleet/acme/acme-2026-12-05T100000Z-manual.db.gz", body: Data("gz".utf8))
+        try client.create(bucket: bucket, key: "fleet/nostatus/books-2026-12-05T100000Z-manual.db.gz", body: Data("gz".utf8))
+        try client.create(bucket: bucket, key: "fleet/bad/\(ClientStatus.objectName)", body: Data("[]".utf8))
+        try client.create(bucket: bucket, key: "fleetish/other/\(ClientStatus.objectName)", body: try Self.record("No", "no"))
+        let seen = try Self.read("s3://\(bucket)/fleet", environment: environment)
+        #expect(seen == ["acme": "Acme", "nostatus": "-", "bad": "-"])
+    }
+}

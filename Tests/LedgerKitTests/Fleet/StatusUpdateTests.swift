@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+@testable import LedgerKit
+
+@Suite struct StatusUpdateTests {
+    let folder = TemporaryDirectory()
+
+    /// One entry a night, the worst of its steps; at most `historyLimit` nights.
+    @Test func nightsKeepTheWorstOutcomeAndAreBounded() {
+        var status = ClientStatus(client: "Acme", slug: "acme", updatedAt: "2026-12-01T00:00:00Z")
+        let start = Date(timeIntervalSince1970: 1_790_000_000)
+        for night in 0..<(ClientStatus.historyLimit + 5) {
+            let moment = start + Double(night) * 86_400
+            StatusUpdates.night(&status, outcome: .clean, now: moment, fileBytes: 10)
+            StatusUpdates.night(&status, outcome: night == 3 ? .failed : .clean, now: moment + 60)
+            StatusUpdates.night(&status, outcome: .findings, now: moment + 120, snapshotBytes: 5)
+        }
+        let history = status.history ?? []
+        #expect(history.count == ClientStatus.historyLimit)
+        #expect(history.allSatisfy { $0.outcome == .findings && $0.fileBytes == 10 && $0.snapshotBytes == 5 })
+        #expect(Set(history.map(\.day)).count == history.count)
+    }
+
+    /// A record written and read back through a location is the same record; one that is not ours is not read.
+    @Test func aRecordRoundTripsThroughAFolderLocation() throws {
+        let client = FleetClient(name: "Smith & Sons", slug: "smith-sons", file: "/books/smith.db")
+        let now = Date(timeIntervalSince1970: 1_790_000_000)
+        let problem = StatusUpdates.update(client, root: folder.path, now: now) { status in
+            status.verify = ClientStatus.VerifyStep(at: "2026-12-01T00:00:00Z", outcome: .damaged)
+        }
+        #expect(problem == nil)
+        let read = try StatusUpdates.load(client, root: folder.path, now: now)
+        #expect(read.verify?.outcome == .damaged)
+        #expect(read.file == "/books/smith.db")
+        let path = folder.file("smith-sons/" + ClientStatus.objectName)
+        try Data(#"{"format":"someone-else","client":"x","slug":"y","updated_at":"z"}"#.utf8).write(
+            to: URL(fileURLWithPath: path))
+        #expect(try StatusUpdates.load(client, root: folder.path, now: now).verify == nil)
+    }
+
+    /// A manifest written before the drill's fields were added still decodes, without them.
+    @Test func anOldManifestStillDecodes() throws {
+        let old =
+            #"{"created_at":"2026-11-21T02:00:00Z","kind":"manual","source":"acme.db","format_version":1,"#
+            + #""database_bytes":4096,"#
+            + #""database_sha256":"00","verify":"clean","counts":{"accounts":3}}"#
+        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(old.utf8))
+        #expect(manifest.tableCounts == nil && manifest.trialBalanceSha256 == nil)
+        #expect(manifest.counts == ["accounts": 3])
+    }
+
+    /// The trial balance's digest changes when an amount moves between accounts, not when nothing does.
+    @Test func theTrialBalanceDigestSeesAMovedAmount() throws {
+        let path = try Damage.sample(in: folder, transactions: 200)
+        let before = try BookFigures.read(path: path)
+        #expect(try BookFigures.read(path: path) == before)
+        #expect(before.tableCounts["transactions"] == 200)
+        try Damage.apply(to: path) { db in
+            try db.execute(
+                sql: """
+                    UPDATE splits SET account_id = CASE WHEN account_id = (SELECT MIN(id) FROM accounts)
+                    THEN (SELECT MAX(id) FROM accounts) ELSE (SELECT MIN(id) FROM accounts) END
+                    WHERE id = (SELECT MIN(id) FROM splits WHERE amount != 0)
+                    """)
+        }
+        let after = try BookFigures.read(path: path)
+        #expect(after.trialBalanceSha256 != before.trialBalanceSha256)
+        #expect(after.tableCounts == before.tableCounts)
+    }
+}
