@@ -13,6 +13,8 @@ public struct BackupRun: Sendable {
     public var standing: CompanyStanding?
     /// Whether the copy was verified (false with `--no-verify`: its verify is `skipped`).
     public var verified: Bool
+    /// What an incremental backup (`--incremental`) did; nil for a full one asked for.
+    public var incremental: IncrementalRun? = nil
 
     /// Whether the snapshot is a good copy: its quick verify found it `clean`.
     /// A snapshot with findings, of a file that could not be read, or not
@@ -27,13 +29,21 @@ public struct BackupRun: Sendable {
     public static func perform(of file: String, into text: String, kind: SnapshotKind, level: Int = 6, verify: Bool = true,
                                recipients: SnapshotRecipients = SnapshotRecipients(), policy: RetentionPolicy = RetentionPolicy(),
                                signing key: ManifestKey? = nil,
-                               wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> BackupRun {
+                               wait: TimeInterval = CompanyFile.lockWait, now: Date = Date(),
+                               incremental: IncrementalOptions? = nil) throws -> BackupRun {
         let request = SnapshotRequest(of: file, kind: kind, level: level, verify: verify, recipients: recipients,
                                       signing: key, wait: wait, now: now)
-        let snapshot = try SnapshotWriter.take(request, into: SnapshotStore.open(text))
-        var run = BackupRun(snapshot: snapshot, decisions: [], standing: nil, verified: verify)
+        var pages: IncrementalRun?
+        if let incremental {
+            pages = try IncrementalWriter.take(request, into: SnapshotStore.open(text), keys: incremental.keys,
+                                               fullEvery: incremental.fullEvery)
+        }
+        let snapshot = try pages?.snapshot ?? SnapshotWriter.take(request, into: SnapshotStore.open(text))
+        var run = BackupRun(snapshot: snapshot, decisions: [], standing: nil, verified: verify, incremental: pages)
         if !policy.isEmpty {
-            run.decisions = try Retention.prune(text, policy: policy, dryRun: false, taken: snapshot)
+            run.decisions = try Retention.prune(text, policy: policy, dryRun: false,
+                                                with: incremental?.keys ?? SnapshotIdentities(),
+                                                taken: snapshot)
         }
         guard !policy.isEmpty || !run.isGoodCopy else { return run }
         let remaining = policy.isEmpty

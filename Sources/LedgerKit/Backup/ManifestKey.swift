@@ -110,7 +110,7 @@ public struct ManifestKey: Sendable {
         return HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: Self.context + Array(unsignedText.utf8), using: key)
     }
 
-    private static func bytes(hex: String) -> [UInt8]? {
+    static func bytes(hex: String) -> [UInt8]? {
         let digits = Array(hex.utf8)
         guard digits.count % 2 == 0 else { return nil }
         func value(_ digit: UInt8) -> UInt8? {

@@ -259,6 +259,7 @@ public enum Restorer {
     static func decompress(_ snapshot: Snapshot, to temporary: String, near: String? = nil,
                            with keys: SnapshotIdentities = SnapshotIdentities()) throws {
         let manifest = try opened(snapshot, with: keys)
+        if manifest.incremental != nil { return try IncrementalReader.rebuild(snapshot, to: temporary, with: keys) }
         let beside = near ?? temporary
         try SnapshotStore.containing(snapshot).withFile(of: snapshot, near: beside) { file in
             guard snapshot.encrypted else { return try decompress(manifest, of: snapshot.path, from: file, to: temporary) }

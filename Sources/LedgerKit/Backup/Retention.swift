@@ -123,6 +123,8 @@ public enum Retention {
         return try location.exclusively {
             let decided = try decisions()
             for decision in decided where !decision.keep { try location.remove(decision.snapshot) }
+            // Then the packs no remaining snapshot needs (docs/incremental.md).
+            try PackPrune.removeUnneeded(in: location, with: keys)
             return decided
         }
     }

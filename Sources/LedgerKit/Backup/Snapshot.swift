@@ -40,11 +40,14 @@ public struct Manifest: Codable, Equatable, Sendable {
     /// SHA-256 (hex) of the copy's trial balance (`BookFigures`), when it verified clean;
     /// absent in older manifests. A restore drill compares it.
     public var trialBalanceSha256: String? = nil
+    /// Set for an incremental snapshot (docs/incremental.md): its pages are in packs.
+    public var incremental: IncrementalLayout? = nil
 
     enum CodingKeys: String, CodingKey {
         case createdAt = "created_at", kind, company, source, formatVersion = "format_version"
         case databaseBytes = "database_bytes", databaseSha256 = "database_sha256", verify, counts
         case splitSum = "split_sum", hmac, tableCounts = "table_counts", trialBalanceSha256 = "trial_balance_sha256"
+        case incremental
     }
 
     /// The manifest as one line of ASCII JSON (RFC 1952 comments are Latin-1, so

@@ -73,7 +73,12 @@ public enum SnapshotChecker {
             SnapshotCheck(path: $0.path, ok: false, verify: "", problem: $0.reason, read: false,
                           encrypted: SnapshotName.isEncrypted(URL(fileURLWithPath: $0.path).lastPathComponent))
         }
-        let chosen = Set(snapshots.indices.shuffled().prefix(max(1, Int((Double(snapshots.count) * sample).rounded(.up)))))
+        let sampled = max(1, Int((Double(snapshots.count) * sample).rounded(.up)))
+        var chosen = Set(snapshots.indices.shuffled().prefix(sampled))
+        // The newest incremental of each file is always read whole (docs/incremental.md).
+        for stem in Set(snapshots.map(\.stem)) {
+            snapshots.lastIndex { $0.stem == stem && $0.manifest?.incremental != nil }.map { _ = chosen.insert($0) }
+        }
         for (index, snapshot) in snapshots.enumerated() {
             guard chosen.contains(index), let manifest = snapshot.manifest else {
                 results.append(SnapshotCheck(path: snapshot.path, ok: true, verify: "", problem: nil, read: false, encrypted: snapshot.encrypted))

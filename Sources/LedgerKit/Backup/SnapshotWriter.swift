@@ -52,7 +52,7 @@ public enum SnapshotWriter {
     /// Where the private copy and the plain snapshot of `file` are made: the
     /// store's staging folder, or, when the snapshot is encrypted, beside
     /// the company file (a readable copy never touches the backup's disk).
-    private static func privateStaging(for file: String, into store: SnapshotStore,
+    static func privateStaging(for file: String, into store: SnapshotStore,
                                        sealing: SnapshotRecipients) -> String {
         let name = URL(fileURLWithPath: file).lastPathComponent
         let beside = URL(fileURLWithPath: file).deletingLastPathComponent().path
@@ -100,21 +100,7 @@ public enum SnapshotWriter {
         // compression goes on. The compression's own digest must agree.
         let relay = ManifestRelay()
         return try Worker<Manifest>.run({
-            var checked = manifest
-            (checked.databaseBytes, checked.databaseSha256) = try FileDigest.of(copy)
-            let report = try Verifier.verify(path: copy, quick: true)
-            // The native pass summed the splits; else (another program's column
-            // types, damage) SQLite sums them, and no sum when it cannot.
-            let sum: Int64? = report.splitTotal ?? ((try? CompanyFile.read(copy) { db in
-                try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(\(ValueRule.summable("amount"))), 0) FROM splits WHERE typeof(amount) = 'integer'")
-            }) ?? nil)
-            checked.verify = report.ok ? "clean" : "findings"
-            checked.counts = report.counts
-            checked.splitSum = sum
-            if report.ok, let figures = try? BookFigures.read(path: copy) {
-                checked.tableCounts = figures.tableCounts
-                checked.trialBalanceSha256 = figures.trialBalanceSha256
-            }
+            let checked = try verified(manifest, copy: copy)
             relay.known(checked)
             return checked
         }, during: { checking in
@@ -129,6 +115,28 @@ public enum SnapshotWriter {
                 manifest = checked
             }
         })
+    }
+
+    /// `manifest` completed from a quick verify of the private copy `copy`:
+    /// its size and digest, `verify`, the counts and the split sum.
+    static func verified(_ manifest: Manifest, copy: String) throws -> Manifest {
+        var checked = manifest
+        (checked.databaseBytes, checked.databaseSha256) = try FileDigest.of(copy)
+        let report = try Verifier.verify(path: copy, quick: true)
+        // The native pass summed the splits; else (another program's column
+        // types, damage) SQLite sums them, and no sum when it cannot.
+        let sum: Int64? = report.splitTotal ?? ((try? CompanyFile.read(copy) { db in
+            try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(\(ValueRule.summable("amount"))), 0) FROM splits "
+                                   + "WHERE typeof(amount) = 'integer'")
+        }) ?? nil)
+        checked.verify = report.ok ? "clean" : "findings"
+        checked.counts = report.counts
+        checked.splitSum = sum
+        if report.ok, let figures = try? BookFigures.read(path: copy) {
+            checked.tableCounts = figures.tableCounts
+            checked.trialBalanceSha256 = figures.trialBalanceSha256
+        }
+        return checked
     }
 
     /// Passes the manifest, once the verify has made it whole, to the feed of

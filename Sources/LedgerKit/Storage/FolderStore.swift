@@ -44,7 +44,15 @@ public struct FolderStore: ByteStore {
     /// The folder's files whose names start with `prefix`, sorted by name; one
     /// that cannot be looked at is listed with size 0.
     public func list(prefix: String) throws -> [StoredObject] {
-        let names = try entryNames()
+        // A prefix naming a subfolder (`packs/`) lists that folder's files.
+        let sub = prefix.range(of: "/", options: .backwards).map { String(prefix[..<$0.upperBound]) } ?? ""
+        let names: [String]
+        if sub.isEmpty {
+            names = try entryNames()
+        } else {
+            guard try exists() else { throw ByteStoreError.noPlace(folder) }
+            names = try FolderStore(path(of: String(sub.dropLast()))).entryNamesIfPresent().map { sub + $0 }
+        }
         // A name whose file cannot be looked at (a dangling link, a file gone
         // since) is listed with no bytes: the caller says it cannot be read.
         return names.filter { $0.hasPrefix(prefix) }.sorted().map { name in
@@ -55,6 +63,12 @@ public struct FolderStore: ByteStore {
     /// Every name in the folder, unsorted.
     private func entryNames() throws -> [String] {
         guard try exists() else { throw ByteStoreError.noPlace(folder) }
+        return try entryNamesIfPresent()
+    }
+
+    /// Every name in the folder, unsorted; none when there is no folder.
+    private func entryNamesIfPresent() throws -> [String] {
+        guard FileManager.default.fileExists(atPath: folder) else { return [] }
         do {
             return try FileManager.default.contentsOfDirectory(atPath: folder)
         } catch {
@@ -134,6 +148,12 @@ public struct FolderStore: ByteStore {
     @discardableResult
     public func create(_ name: String, from source: String, attributes: [String: String]) throws -> String? {
         let final = path(of: name)
+        if let slash = name.lastIndex(of: "/") {
+            // A name in a subfolder (`packs/…`): the subfolder is made first.
+            try? FileManager.default.createDirectory(atPath: path(of: String(name[..<slash])),
+                                                     withIntermediateDirectories: true,
+                                                     attributes: [.posixPermissions: 0o700])
+        }
         do {
             try SystemCalls.fsync(path: source)
             do {

@@ -47,6 +47,8 @@ struct BackupCommand: ParsableCommand {
 
     @OptionGroup var listing: ListingOptions
 
+    @OptionGroup var pages: IncrementalFlags
+
     @Flag(help: "Print the snapshot as one JSON object on stdout.")
     var json = false
 
@@ -56,12 +58,14 @@ struct BackupCommand: ParsableCommand {
         try reportingFailures {
             let run = try BackupRun.perform(of: file, into: to, kind: snapshotOptions.snapshotKind, level: snapshotOptions.level,
                                             verify: !noVerify, recipients: try encryption.resolve(), policy: keep.policy,
-                                            signing: ManifestKey.forThisMachine(), wait: wait.seconds)
+                                            signing: ManifestKey.forThisMachine(), wait: wait.seconds,
+                                            incremental: try pages.resolve())
             let snapshot = run.snapshot
             goodCopy = run.isGoodCopy
             if json { return try Output.json(BackupListing(run)) }
             for decision in run.decisions where !decision.keep { Output.line("Pruned \(decision.snapshot.path)") }
             for decision in run.decisions { BackupText.keptBeyondRules(decision).map(Output.line) }
+            run.incremental.map { BackupText.incremental($0).forEach(Output.line) }
             Output.line("Snapshot \(snapshot.path)" + (snapshot.encrypted ? " (encrypted)" : ""))
             Output.line("  \(snapshot.manifest?.company ?? snapshot.source), \(BackupText.sizes(snapshot)), verify: \(snapshot.manifest?.verify ?? "?")")
             if !run.isGoodCopy { Output.message("ledger: " + BackupText.notAGoodCopy(run, of: file, in: to)) }

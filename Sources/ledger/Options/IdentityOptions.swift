@@ -12,6 +12,11 @@ struct IdentityOptions: ParsableArguments {
     var passphrase = false
 
     func resolve() throws -> SnapshotIdentities {
+        try Self.keys(files: files, passphrase: passphrase)
+    }
+
+    /// The identities in `files`, LEDGER_IDENTITY_FILE's, else the saved key; and the passphrase, asked.
+    static func keys(files: [String], passphrase: Bool) throws -> SnapshotIdentities {
         var paths = files
         if let fromEnvironment = ProcessInfo.processInfo.environment["LEDGER_IDENTITY_FILE"], !fromEnvironment.isEmpty {
             paths.append(fromEnvironment)

@@ -20,6 +20,14 @@ enum BackupText {
         }
     }
 
+    /// What an incremental backup did: a full snapshot and why, or the pages it stored.
+    static func incremental(_ run: IncrementalRun) -> [String] {
+        if let why = run.fullBecause { return ["Full snapshot instead of an incremental one: \(why)."] }
+        let mebibytes = String(format: "%.1f MiB", Double(run.bytesWritten) / 1_048_576)
+        return ["Incremental: \(run.newPages) of \(run.pages) pages new, \(run.packsCreated) pack"
+                + (run.packsCreated == 1 ? "" : "s") + " created, \(mebibytes) written."]
+    }
+
     /// The one line a backup that is not a good copy ends with: what it is, where
     /// the last good copy is, and what to do.
     static func notAGoodCopy(_ run: BackupRun, of file: String, in location: String) -> String {

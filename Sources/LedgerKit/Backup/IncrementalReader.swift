@@ -1,0 +1,151 @@
+import Foundation
+
+/// Reads incremental snapshots (docs/incremental.md): the page table from the
+/// snapshot object, the pages from the packs it names, no listing needed.
+enum IncrementalReader {
+    /// The largest snapshot object or pack read whole.
+    static let objectLimit = 64 << 20
+
+    /// The page table of `snapshot` (whose manifest is incremental), from `store`.
+    static func table(of snapshot: Snapshot, in store: SnapshotStore, with keys: SnapshotIdentities) throws
+        -> IncrementalTable
+    {
+        guard let manifest = snapshot.manifest, let layout = manifest.incremental else {
+            throw IncrementalError.tableDamaged(snapshot: snapshot.path, reason: "it is not an incremental snapshot")
+        }
+        guard let name = try store.store.name(at: snapshot.path),
+            let stored = try store.store.contents(of: name, limit: objectLimit)
+        else {
+            throw IncrementalError.tableDamaged(snapshot: snapshot.path, reason: "it is gone")
+        }
+        do {
+            let plain = try IncrementalObjects.open(stored, sealed: snapshot.encrypted, with: keys, path: snapshot.path)
+            let table = try IncrementalTable.decode(try IncrementalObjects.gunzip(plain, limit: layout.tableBytes))
+            _ = try table.places(pageCount: layout.pageCount)
+            return table
+        } catch let error as BackupError {
+            throw IncrementalError.tableDamaged(snapshot: snapshot.path, reason: error.errorDescription ?? "\(error)")
+        }
+    }
+
+    /// Rebuilds the file of `snapshot` into the new file `temporary` (mode
+    /// 0600), reading each pack it needs once, and checks its size and SHA-256.
+    /// - Throws: `IncrementalError` naming a pack missing or damaged;
+    ///   `RestoreError.checksumMismatch` when the rebuilt file is not the one the manifest describes.
+    /// - Parameter given: the store it is in; nil finds it by the snapshot's path.
+    static func rebuild(
+        _ snapshot: Snapshot, in given: SnapshotStore? = nil, to temporary: String,
+        with keys: SnapshotIdentities
+    ) throws {
+        let manifest = try Restorer.opened(snapshot, with: keys)
+        guard let layout = manifest.incremental, layout.pageSize >= 512, layout.pageSize <= 65536,
+            Int64(layout.pageSize) * Int64(layout.pageCount) == manifest.databaseBytes
+        else {
+            throw IncrementalError.tableDamaged(snapshot: snapshot.path, reason: "its manifest does not add up")
+        }
+        try Restorer.ensureRoom(for: manifest, beside: temporary)
+        let store = try given ?? SnapshotStore.containing(snapshot)
+        let table = try table(of: snapshot, in: store, with: keys)
+        let places = try table.places(pageCount: layout.pageCount)
+        // Each page is checked against its keyed hash when the key can be read:
+        // damage is then named by its pack, not only by the file's SHA-256.
+        let key = try? IncrementalKey.existing(in: store, sealed: snapshot.encrypted, keys: keys)
+        let hashes = key == nil ? nil : try? table.pageHashes(pageCount: layout.pageCount)
+        var byPack: [String: [Int]] = [:]
+        for (index, place) in places.enumerated() { byPack[place.pack, default: []].append(index) }
+        let descriptor: Int32
+        do {
+            descriptor = try SystemCalls.open(temporary, O_WRONLY | O_CREAT | O_EXCL)
+        } catch let error as SystemCallError {
+            throw BackupError.cannotWrite(path: temporary, reason: error.reason)
+        }
+        defer { SystemCalls.close(descriptor) }
+        let job = Job(
+            snapshot: snapshot, store: store, keys: keys, key: key, hashes: hashes, places: places,
+            descriptor: descriptor, path: temporary, pageSize: layout.pageSize)
+        let packs = table.packs
+        let pagesOf = byPack
+        // Two packs at once: each is inflated while the other is read.
+        try Parallel.forEach(packs.count, width: 2) { number in
+            try job.restore(packs[number], pages: pagesOf[packs[number]] ?? [])
+        }
+        do {
+            try SystemCalls.ftruncate(descriptor, to: manifest.databaseBytes, path: temporary)
+            try SystemCalls.fsync(descriptor, path: temporary)
+        } catch let error as SystemCallError {
+            throw BackupError.cannotWrite(path: temporary, reason: error.reason)
+        }
+        let (bytes, sha256) = try FileDigest.of(temporary)
+        guard bytes == manifest.databaseBytes, sha256 == manifest.databaseSha256 else {
+            throw RestoreError.checksumMismatch(path: snapshot.path)
+        }
+    }
+
+    /// The plain bytes of `pack`, which `snapshot` needs.
+    private static func read(
+        _ pack: String, of snapshot: Snapshot, in store: SnapshotStore,
+        with keys: SnapshotIdentities
+    ) throws -> [UInt8] {
+        let name = "packs/" + pack
+        let stored: Data?
+        do {
+            stored = try store.store.contents(of: name, limit: objectLimit)
+        } catch let error as ByteStoreError {
+            throw IncrementalError.packDamaged(
+                pack: name, snapshot: snapshot.path, reason: error.errorDescription ?? "\(error)")
+        }
+        guard let stored else { throw IncrementalError.packMissing(pack: name, snapshot: snapshot.path) }
+        do {
+            return try IncrementalObjects.open(
+                stored, sealed: snapshot.encrypted, with: keys, path: store.store.path(of: name))
+        } catch let error as EncryptionError {
+            throw IncrementalError.packDamaged(
+                pack: name, snapshot: snapshot.path, reason: error.errorDescription ?? "\(error)")
+        }
+    }
+
+    /// What restoring the pages of each pack shares.
+    private struct Job: Sendable {
+        let snapshot: Snapshot
+        let store: SnapshotStore
+        let keys: SnapshotIdentities
+        let key: IncrementalKey?
+        let hashes: [Data]?
+        let places: [IncrementalTable.Place]
+        let descriptor: Int32
+        let path: String
+        let pageSize: Int
+
+        /// Reads `pack` and writes its blobs for `pages` (indexes into `places`) to the file.
+        func restore(_ pack: String, pages: [Int]) throws {
+            let plain = try read(pack, of: snapshot, in: store, with: keys)
+            let blobs = try PackBlobs(level: 1)
+            var page = [UInt8](repeating: 0, count: pageSize)
+            for index in pages {
+                let place = places[index]
+                guard place.offset + place.length <= plain.count else {
+                    throw IncrementalError.packDamaged(
+                        pack: "packs/" + pack, snapshot: snapshot.path, reason: "it is cut short")
+                }
+                let whole = plain[place.offset..<place.offset + place.length].withUnsafeBytes { blob in
+                    page.withUnsafeMutableBytes { blobs.inflate(blob, into: $0) }
+                }
+                let matches =
+                    whole
+                    && (hashes.map { hashes in page.withUnsafeBytes { key?.pageHash($0) == hashes[index] } } ?? true)
+                guard matches else {
+                    throw IncrementalError.packDamaged(
+                        pack: "packs/" + pack, snapshot: snapshot.path,
+                        reason: "a page in it does not inflate to its hash")
+                }
+                do {
+                    try page.withUnsafeBytes {
+                        try SystemCalls.pwrite(descriptor, $0, at: Int64(index) * Int64(pageSize), path: path)
+                    }
+                } catch let error as SystemCallError {
+                    throw BackupError.cannotWrite(path: path, reason: error.reason)
+                }
+            }
+        }
+    }
+}

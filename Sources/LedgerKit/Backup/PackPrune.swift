@@ -1,0 +1,28 @@
+import Foundation
+
+/// Removes the packs no remaining snapshot needs (docs/incremental.md), run
+/// by `prune` under the location's lock after the snapshots it removes.
+enum PackPrune {
+    /// Removes every pack no incremental snapshot left in `location` names,
+    /// and returns their names. Removes none when any remaining snapshot's
+    /// page table cannot be read (an encrypted one without a key, a damaged
+    /// one): a pack still needed is never removed.
+    @discardableResult
+    static func removeUnneeded(in location: SnapshotStore, with keys: SnapshotIdentities) throws -> [String] {
+        guard try location.store.exists() else { return [] }
+        let packs = try location.store.list(prefix: "packs/").map(\.name)
+        guard !packs.isEmpty else { return [] }
+        let listing = try location.list(with: keys)
+        guard listing.unreadable.isEmpty else { return [] }
+        var needed = Set<String>()
+        for snapshot in listing.snapshots {
+            guard let manifest = snapshot.manifest else { return [] }
+            guard manifest.incremental != nil else { continue }
+            guard let table = try? IncrementalReader.table(of: snapshot, in: location, with: keys) else { return [] }
+            needed.formUnion(table.packs.map { "packs/" + $0 })
+        }
+        let orphans = packs.filter { !needed.contains($0) }
+        for name in orphans { try location.store.remove(name) }
+        return orphans
+    }
+}

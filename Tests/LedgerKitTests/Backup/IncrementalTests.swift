@@ -1,0 +1,265 @@
+import Crypto
+import Foundation
+import GRDB
+import LedgerTestSupport
+import Testing
+
+@testable import LedgerKit
+
+/// Page-level incremental snapshots (docs/incremental.md).
+@Suite struct IncrementalTests {
+    let folder = TemporaryDirectory()
+    let start = Date(timeIntervalSince1970: 1_700_000_000)
+
+    /// Changes a few rows chosen by `random`, so a few pages change.
+    private func change(_ path: String, _ random: inout SplitMix64, rows: Int = 8) throws {
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM transactions") ?? 1
+            for _ in 0..<rows {
+                let id = Int(random.next() % UInt64(count)) + 1
+                try db.execute(
+                    sql: "UPDATE transactions SET memo = ? WHERE id = ?",
+                    arguments: ["changed \(random.next())", id])
+            }
+        }
+    }
+
+    private func request(_ path: String, at step: Int, sealing: SnapshotRecipients) -> SnapshotRequest {
+        SnapshotRequest(
+            of: path, kind: .scheduled, recipients: sealing, config: RecipientsConfig.none(environment: [:]),
+            now: start.addingTimeInterval(Double(step) * 900))
+    }
+
+    private func sha256(_ path: String) throws -> String {
+        try FileDigest.of(path).sha256
+    }
+
+    /// What the books hold, as a digest: every transaction's memo and every split's amount.
+    private func books(_ path: String) throws -> String {
+        let text = try DatabaseQueue(path: path).read { db in
+            try String.fetchOne(
+                db,
+                sql: """
+                    SELECT (SELECT group_concat(id || ':' || ifnull(memo, ''), ',') FROM (SELECT * FROM transactions ORDER BY id))
+                        || '|' || (SELECT group_concat(amount, ',') FROM (SELECT * FROM splits ORDER BY id))
+                    """) ?? ""
+        }
+        return SHA256.hash(data: Data(text.utf8)).hex
+    }
+
+    /// Takes `count` snapshots of a file changed at random between them; each rebuilds to its SHA-256.
+    private func roundTrips(into store: SnapshotStore, sealed: Bool, count: Int, seed: UInt64) throws {
+        let path = try Damage.sample(in: folder, transactions: 1_500, seed: seed)
+        let identity = AgeIdentity.generate()
+        let sealing = sealed ? SnapshotRecipients(recipients: [identity.recipient]) : SnapshotRecipients()
+        let keys = SnapshotIdentities(identities: sealed ? [identity] : [])
+        var random = SplitMix64(seed: seed)
+        var taken: [(Snapshot, String)] = []
+        for step in 0..<count {
+            if step > 0 { try change(path, &random) }
+            let run = try IncrementalWriter.take(request(path, at: step, sealing: sealing), into: store, keys: keys)
+            #expect((run.fullBecause != nil) == (step == 0))
+            if step > 1 {
+                #expect(run.newPages < run.pages / 4, "step \(step): \(run.newPages) of \(run.pages) pages new")
+            }
+            taken.append((run.snapshot, try books(path)))
+        }
+        let listed = try store.list(with: keys).snapshots
+        #expect(listed.count == count)
+        #expect(listed.filter { $0.manifest?.incremental != nil }.count == count - 1)
+        for (index, (snapshot, digest)) in taken.enumerated() where index > 0 {
+            let rebuilt = folder.file("rebuilt-\(index).db")
+            try IncrementalReader.rebuild(snapshot, in: store, to: rebuilt, with: keys)
+            #expect(try sha256(rebuilt) == snapshot.manifest?.databaseSha256)
+            #expect(try books(rebuilt) == digest)
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func manyIncrementalsInAFolderEachRestoreToTheirSHA256(sealed: Bool) throws {
+        try roundTrips(
+            into: SnapshotStore.open(folder.file("backups")), sealed: sealed, count: 12, seed: sealed ? 7 : 3)
+    }
+
+    @Test(arguments: [false, true])
+    func manyIncrementalsInObjectStorageEachRestoreToTheirSHA256(sealed: Bool) throws {
+        let bucket = S3TestServer.bucketName()
+        let client = S3Client(
+            configuration: try S3TestServer.configuration(),
+            retries: RetryPolicy(attempts: 6, base: 0.05, cap: 0.5))
+        try client.expect("PUT", bucket: bucket)
+        let store = SnapshotStore(S3Store(try #require(try S3Location("s3://\(bucket)/acme")), client: client))
+        try roundTrips(into: store, sealed: sealed, count: 6, seed: sealed ? 11 : 5)
+    }
+
+    @Test func restoreInstallsTheNewestIncrementalAndAtPicksAnOlderOne() throws {
+        let path = try Damage.sample(in: folder, transactions: 1_500, seed: 2)
+        let backups = folder.file("backups")
+        var random = SplitMix64(seed: 2)
+        var digests: [String] = []
+        for step in 0..<4 {
+            if step > 0 { try change(path, &random) }
+            _ = try IncrementalWriter.take(
+                request(path, at: step, sealing: SnapshotRecipients()),
+                into: SnapshotStore.open(backups), keys: SnapshotIdentities())
+            digests.append(try books(path))
+        }
+        let target = folder.file("target/books.db")
+        try FileManager.default.createDirectory(atPath: folder.file("target"), withIntermediateDirectories: true)
+        let newest = try Restorer.choose(backups, target: target, at: nil)
+        #expect(newest.manifest?.incremental != nil)
+        _ = try Restorer.restore(newest, to: target, backupFolder: folder.file("pre"), force: true, verify: true)
+        #expect(try books(target) == digests[3])
+        let older = try Restorer.choose(backups, target: target, at: start.addingTimeInterval(2 * 900 + 10))
+        _ = try Restorer.restore(older, to: target, backupFolder: folder.file("pre"), force: true, verify: true)
+        #expect(try books(target) == digests[2])
+    }
+
+    @Test func aFullSnapshotIsTakenEveryFullEvery() throws {
+        let path = try Damage.sample(in: folder, transactions: 300, seed: 4)
+        let store = try SnapshotStore.open(folder.file("backups"))
+        let day: TimeInterval = 86_400
+        func take(after days: Double) throws -> IncrementalRun {
+            var request = request(path, at: 0, sealing: SnapshotRecipients())
+            request.now = start.addingTimeInterval(days * day)
+            return try IncrementalWriter.take(request, into: store, keys: SnapshotIdentities(), fullEvery: 7 * day)
+        }
+        #expect(try take(after: 0).fullBecause != nil)
+        #expect(try take(after: 1).fullBecause == nil)
+        #expect(try take(after: 6.9).fullBecause == nil)
+        let late = try take(after: 7.5)
+        #expect(late.fullBecause?.contains("older than --full-every") == true)
+        #expect(late.snapshot.manifest?.incremental == nil)
+        #expect(try take(after: 8).fullBecause == nil)
+    }
+
+    @Test func aVacuumMakesACorrectIncremental() throws {
+        let path = try Damage.sample(in: folder, transactions: 1_500, seed: 9)
+        let store = try SnapshotStore.open(folder.file("backups"))
+        _ = try IncrementalWriter.take(
+            request(path, at: 0, sealing: SnapshotRecipients()), into: store, keys: SnapshotIdentities())
+        _ = try IncrementalWriter.take(
+            request(path, at: 1, sealing: SnapshotRecipients()), into: store, keys: SnapshotIdentities())
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { try $0.execute(sql: "DELETE FROM splits WHERE id % 3 = 0") }
+        try queue.writeWithoutTransaction { try $0.execute(sql: "VACUUM") }
+        try queue.close()
+        let run = try IncrementalWriter.take(
+            request(path, at: 2, sealing: SnapshotRecipients()), into: store,
+            keys: SnapshotIdentities())
+        #expect(run.fullBecause == nil)
+        let rebuilt = folder.file("vacuumed.db")
+        try IncrementalReader.rebuild(run.snapshot, in: store, to: rebuilt, with: SnapshotIdentities())
+        #expect(try books(rebuilt) == (try books(path)))
+    }
+
+    /// Three incrementals; returns the store, its folder and the snapshots.
+    private func threeIncrementals(seed: UInt64) throws -> (SnapshotStore, String, [Snapshot]) {
+        let path = try Damage.sample(in: folder, transactions: 1_500, seed: seed)
+        let backups = folder.file("backups")
+        let store = try SnapshotStore.open(backups)
+        var random = SplitMix64(seed: seed)
+        var snapshots: [Snapshot] = []
+        for step in 0..<4 {
+            if step > 0 { try change(path, &random) }
+            snapshots.append(
+                try IncrementalWriter.take(
+                    request(path, at: step, sealing: SnapshotRecipients()), into: store,
+                    keys: SnapshotIdentities()
+                ).snapshot)
+        }
+        return (store, backups, snapshots)
+    }
+
+    @Test(arguments: ["missing", "damaged"])
+    func aBrokenPackIsFoundByCheckBackupsAndRefusedByRestore(how: String) throws {
+        let (store, backups, snapshots) = try threeIncrementals(seed: 13)
+        // The first incremental's first pack holds most pages: every incremental needs it.
+        let table = try IncrementalReader.table(of: snapshots[1], in: store, with: SnapshotIdentities())
+        let pack = "packs/" + table.packs[0]
+        let packPath = backups + "/" + pack
+        if how == "missing" {
+            try FileManager.default.removeItem(atPath: packPath)
+        } else {
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: packPath))
+            for offset in stride(from: 100, to: bytes.count, by: 997) { bytes[offset] ^= 0x5A }
+            try bytes.write(to: URL(fileURLWithPath: packPath))
+        }
+        let checks = try SnapshotChecker.check(backups)
+        let broken = checks.filter { !$0.ok }.map(\.path)
+        #expect(Set(broken) == Set(snapshots[1...].map(\.path)))
+        #expect(checks.filter { !$0.ok }.allSatisfy { $0.problem?.contains(pack) == true })
+        let target = folder.file("restored.db")
+        #expect {
+            try Restorer.decompress(snapshots[3], to: target)
+        } throws: { error in
+            (error as? IncrementalError)?.errorDescription?.contains(pack) == true
+        }
+    }
+
+    @Test func pruneRemovesOrphanPacksAndKeepsNeededOnes() throws {
+        let (store, backups, snapshots) = try threeIncrementals(seed: 17)
+        // An orphan, as a backup killed before its snapshot object would leave.
+        let orphan = backups + "/packs/" + String(repeating: "ab", count: 32)
+        try Data("orphan".utf8).write(to: URL(fileURLWithPath: orphan))
+        let decisions = try Retention.prune(backups, policy: RetentionPolicy(last: 1), dryRun: false)
+        let kept = decisions.filter(\.keep).map(\.snapshot)
+        #expect(kept.map(\.path).contains(snapshots[3].path))
+        #expect(!FileManager.default.fileExists(atPath: orphan))
+        let rebuilt = folder.file("after-prune.db")
+        try IncrementalReader.rebuild(snapshots[3], in: store, to: rebuilt, with: SnapshotIdentities())
+        #expect(try sha256(rebuilt) == snapshots[3].manifest?.databaseSha256)
+        let needed = Set(
+            try kept.filter { $0.manifest?.incremental != nil }.flatMap {
+                try IncrementalReader.table(of: $0, in: store, with: SnapshotIdentities()).packs.map { "packs/" + $0 }
+            })
+        #expect(Set(try store.store.list(prefix: "packs/").map(\.name)) == needed)
+    }
+
+    /// The packs the incremental snapshots in `store` need.
+    private func needed(in store: SnapshotStore) throws -> Set<String> {
+        let snapshots = try store.list(with: SnapshotIdentities()).snapshots.filter { $0.manifest?.incremental != nil }
+        return Set(
+            try snapshots.flatMap {
+                try IncrementalReader.table(of: $0, in: store, with: SnapshotIdentities()).packs.map { "packs/" + $0 }
+            })
+    }
+
+    @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
+    func aPruneKilledAtAnyMomentLeavesEveryNeededPack(seed: UInt64) throws {
+        let (store, backups, _) = try threeIncrementals(seed: 40 + seed)
+        // An orphan, as a backup killed before its snapshot object would leave.
+        try Data("orphan".utf8).write(
+            to: URL(fileURLWithPath: backups + "/packs/" + String(repeating: "cd", count: 32)))
+        var random = SplitMix64(seed: seed)
+        // The prune is killed after `cut` of its steps: the snapshots it removes, then the orphans.
+        let removed = Retention.decide(
+            try store.list(with: SnapshotIdentities()).snapshots, policy: RetentionPolicy(last: 1)
+        )
+        .filter { !$0.keep }.map(\.snapshot)
+        let cut = Int(random.next() % UInt64(removed.count + 2))
+        for snapshot in removed.prefix(cut) { try store.remove(snapshot) }
+        if cut > removed.count {
+            let orphans = Set(try store.store.list(prefix: "packs/").map(\.name)).subtracting(try needed(in: store))
+            for name in orphans where random.next() % 2 == 0 { try store.store.remove(name) }
+        }
+        // Nothing needed is gone: every snapshot left rebuilds.
+        for (index, snapshot) in try store.list(with: SnapshotIdentities()).snapshots.enumerated()
+        where snapshot.manifest?.incremental != nil {
+            try IncrementalReader.rebuild(
+                snapshot, in: store, to: folder.file("killed-\(index).db"), with: SnapshotIdentities())
+        }
+        // And the next prune leaves no orphan behind.
+        _ = try Retention.prune(backups, policy: RetentionPolicy(last: 1), dryRun: false)
+        #expect(Set(try store.store.list(prefix: "packs/").map(\.name)) == (try needed(in: store)))
+    }
+
+    @Test func aSubsetCheckStillRebuildsTheNewestIncremental() throws {
+        let (_, backups, snapshots) = try threeIncrementals(seed: 50)
+        let checks = try SnapshotChecker.check(backups, sample: 0.01)
+        let newest = try #require(checks.first { $0.path == snapshots[3].path })
+        #expect(newest.read && newest.ok)
+        #expect(checks.filter(\.read).count <= 2)
+    }
+}
