@@ -25,6 +25,11 @@ ensure_s3_tools
 start_s3_test_server
 trap stop_s3_test_server EXIT
 
+# The formatter's lint, configured by .swift-format and Tests/.swift-format (CONTRIBUTING.md,
+# "Format"): any warning fails the run before the tests start.
+echo "test.sh: swift format lint --strict"
+swift format lint --strict --recursive Sources Tests Package.swift
+
 started=$(date +%s)
 status=0
 swift test "$@" || status=$?

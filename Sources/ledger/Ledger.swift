@@ -12,7 +12,12 @@ struct Ledger: ParsableCommand {
             do its work (the file is untouched), 64 bad usage.
             """,
         version: "ledger \(version) (company file format \(Schema.formatVersion))",
-        subcommands: [InitCommand.self, SampleCommand.self, InfoCommand.self, VerifyCommand.self, RebuildCommand.self, LogCommand.self, ImportCommand.self, FeedCommand.self, AccountsCommand.self, ExportCommand.self, ReportCommand.self, BackupCommand.self, SnapshotsCommand.self, RestoreCommand.self, CheckBackupsCommand.self, PruneCommand.self, ScheduleCommand.self, KeyCommand.self, FleetCommand.self])
+        subcommands: [
+            InitCommand.self, SampleCommand.self, InfoCommand.self, VerifyCommand.self, RebuildCommand.self,
+            LogCommand.self, ImportCommand.self, FeedCommand.self, AccountsCommand.self, ExportCommand.self,
+            ReportCommand.self, BackupCommand.self, SnapshotsCommand.self, RestoreCommand.self,
+            CheckBackupsCommand.self, PruneCommand.self, ScheduleCommand.self, KeyCommand.self, FleetCommand.self,
+        ])
 
     /// This release of the tool (`ledger --version`).
     static let version = "0.9.0"

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import LedgerKit
 
 /// The readers of bytes from outside, each fed whatever a fuzzer makes: bank
@@ -40,13 +41,16 @@ enum FuzzTarget: String, CaseIterable {
             _ = try? OFXReader.parse(text, path: "statement.ofx", style: AmountStyle())
             _ = try? OFXReader.parse(text, path: "statement.ofx", style: AmountStyle(decimal: .comma, roundCents: true))
         case .csv:
-            _ = try? CSVReader.read(data, path: "statement.csv",
-                                    mapping: CSVMapping(date: "Date", amount: "Amount", payee: "Description", memo: "Memo"),
-                                    style: AmountStyle())
-            _ = try? CSVReader.read(data, path: "statement.csv",
-                                    mapping: CSVMapping(date: "1", payee: "3", debit: "2", credit: "4", type: "5",
-                                                        dateFormat: "M/D/YYYY", hasHeader: false, delimiter: ";", skipFooter: true),
-                                    style: AmountStyle(roundCents: true))
+            _ = try? CSVReader.read(
+                data, path: "statement.csv",
+                mapping: CSVMapping(date: "Date", amount: "Amount", payee: "Description", memo: "Memo"),
+                style: AmountStyle())
+            _ = try? CSVReader.read(
+                data, path: "statement.csv",
+                mapping: CSVMapping(
+                    date: "1", payee: "3", debit: "2", credit: "4", type: "5",
+                    dateFormat: "M/D/YYYY", hasHeader: false, delimiter: ";", skipFooter: true),
+                style: AmountStyle(roundCents: true))
         case .page:
             // The input is a whole file: a page-size header of the fuzzer's, then pages.
             guard let pages = try? PageFile(path: file("damaged.db", data)) else { return }
@@ -74,7 +78,8 @@ enum FuzzTarget: String, CaseIterable {
             let content = Array("SQLite format 3\0".utf8)
             let deflated = (try? content.withUnsafeBytes { try WholeDeflater(level: 1).compress($0) }) ?? []
             let header: [UInt8] = [0x1F, 0x8B, 8, 0x10, 0, 0, 0, 0, 0, 3]
-            let snapshot = header + [UInt8](data).filter { $0 != 0 } + [0] + deflated
+            let snapshot =
+                header + [UInt8](data).filter { $0 != 0 } + [0] + deflated
                 + Gzip.littleEndian(content.withUnsafeBytes { CRC32.of($0) }) + Gzip.littleEndian(UInt32(content.count))
             let path = file("acme-20261121T020000Z.db.gz", Data(snapshot))
             guard let read = try? SnapshotCatalog.read(path), let manifest = read.manifest else { return }
@@ -85,9 +90,11 @@ enum FuzzTarget: String, CaseIterable {
             _ = try? Restorer.decompress(read, to: restored)
             unlink(restored)
         case .age:
-            let keys = SnapshotIdentities(identities: AgeIdentity(text: Self.ageIdentity).map { [$0] } ?? [], passphrases: ["fuzz"])
+            let keys = SnapshotIdentities(
+                identities: AgeIdentity(text: Self.ageIdentity).map { [$0] } ?? [], passphrases: ["fuzz"])
             _ = try? AgeFile.decrypt(ByteFeed.bytes([UInt8](data)), with: keys) { _ in }
-            _ = try? AgeFile.decryptHead([UInt8](data.prefix(2 * AgeFile.sealedChunkSize)), size: Int64(data.count), with: keys)
+            _ = try? AgeFile.decryptHead(
+                [UInt8](data.prefix(2 * AgeFile.sealedChunkSize)), size: Int64(data.count), with: keys)
             let path = file("acme-20261121T020000Z.db.gz.age", data)
             _ = try? SnapshotCatalog.read(path, with: keys)
         case .listing:
@@ -97,12 +104,16 @@ enum FuzzTarget: String, CaseIterable {
             var objects = 0
             for _ in 0..<2_000 {
                 objects += page.objects.count
-                guard (try? bound.count(page, bytes: data.count, objects: objects)) != nil, page.truncated else { break }
+                guard (try? bound.count(page, bytes: data.count, objects: objects)) != nil, page.truncated else {
+                    break
+                }
             }
             _ = S3ErrorDocument.code(in: data)
             _ = S3Client.contentRange(String(decoding: data.prefix(200), as: UTF8.self))
         case .recipients:
-            guard let config = try? RecipientsConfig.parse(data, path: "recipients", home: "/home/office") else { return }
+            guard let config = try? RecipientsConfig.parse(data, path: "recipients", home: "/home/office") else {
+                return
+            }
             for location in ["/srv/backups", "~/books", "s3://acme-books/ledger", "relative", "s3://"] {
                 _ = config.recipients(for: location)
             }
@@ -111,45 +122,47 @@ enum FuzzTarget: String, CaseIterable {
 }
 
 #if LEDGER_FUZZ
-/// libFuzzer's entry (`Scripts/fuzz.sh` builds with `-sanitize=fuzzer`); the
-/// target is named by LEDGER_FUZZ_TARGET.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
-    let target = FuzzTarget(rawValue: ProcessInfo.processInfo.environment["LEDGER_FUZZ_TARGET"] ?? "") ?? .ofx
-    target.run(bytes.map { Data(bytes: $0, count: count) } ?? Data())
-    return 0
-}
-
-// swift-format-ignore: AlwaysUseLowerCamelCase
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
-
-/// SwiftPM names an executable's entry `<Target>_main` and points `main` at it,
-/// so libFuzzer's own `main` is not used: this one hands over to its driver.
-@_cdecl("LedgerFuzz_main")
-public func ledgerFuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var count = argc
-    var arguments = argv
-    return LLVMFuzzerRunDriver(&count, &arguments) { bytes, size in fuzzOneInput(bytes, size) }
-}
-#else
-/// Without libFuzzer: replays inputs (a crash the fuzzer found, a corpus) through
-/// a target: `LedgerFuzz TARGET FILE…`.
-@main
-struct Replay {
-    static func main() {
-        let arguments = CommandLine.arguments.dropFirst()
-        guard let name = arguments.first, let target = FuzzTarget(rawValue: name) else {
-            print("usage: LedgerFuzz \(FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")) FILE…")
-            exit(64)
-        }
-        for path in arguments.dropFirst() {
-            guard let data = FileManager.default.contents(atPath: path) else { continue }
-            target.run(data)
-        }
-        print("\(arguments.count - 1) inputs ran through \(name) without a crash")
+    /// libFuzzer's entry (`Scripts/fuzz.sh` builds with `-sanitize=fuzzer`); the
+    /// target is named by LEDGER_FUZZ_TARGET.
+    @_cdecl("LLVMFuzzerTestOneInput")
+    public func fuzzOneInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+        let target = FuzzTarget(rawValue: ProcessInfo.processInfo.environment["LEDGER_FUZZ_TARGET"] ?? "") ?? .ofx
+        target.run(bytes.map { Data(bytes: $0, count: count) } ?? Data())
+        return 0
     }
-}
+
+    // swift-format-ignore: AlwaysUseLowerCamelCase
+    @_silgen_name("LLVMFuzzerRunDriver")
+    func LLVMFuzzerRunDriver(
+        _ argc: UnsafeMutablePointer<CInt>,
+        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+    ) -> CInt
+
+    /// SwiftPM names an executable's entry `<Target>_main` and points `main` at it,
+    /// so libFuzzer's own `main` is not used: this one hands over to its driver.
+    @_cdecl("LedgerFuzz_main")
+    public func ledgerFuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+        var count = argc
+        var arguments = argv
+        return LLVMFuzzerRunDriver(&count, &arguments) { bytes, size in fuzzOneInput(bytes, size) }
+    }
+#else
+    /// Without libFuzzer: replays inputs (a crash the fuzzer found, a corpus) through
+    /// a target: `LedgerFuzz TARGET FILE…`.
+    @main
+    struct Replay {
+        static func main() {
+            let arguments = CommandLine.arguments.dropFirst()
+            guard let name = arguments.first, let target = FuzzTarget(rawValue: name) else {
+                print("usage: LedgerFuzz \(FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")) FILE…")
+                exit(64)
+            }
+            for path in arguments.dropFirst() {
+                guard let data = FileManager.default.contents(atPath: path) else { continue }
+                target.run(data)
+            }
+            print("\(arguments.count - 1) inputs ran through \(name) without a crash")
+        }
+    }
 #endif

@@ -31,7 +31,10 @@ import Testing
         let busy = try Ledger.run("backup", file, "--to", backups, "--wait", "1")
         #expect(busy.status == 2)
         #expect(Date().timeIntervalSince(started) >= 1)
-        #expect(busy.stderr == "ledger: \(file) is open in another program; close it there (or wait for it to finish) and run the command again. Nothing was changed.\n")
+        #expect(
+            busy.stderr
+                == "ledger: \(file) is open in another program; close it there (or wait for it to finish) and run the command again. Nothing was changed.\n"
+        )
         #expect(try snapshotNames(backups).isEmpty, "nothing is written")
         #expect(try Ledger.run("backup", file, "--to", backups, "--wait", "-1").status == 64)
     }
@@ -48,8 +51,11 @@ import Testing
         let listed = try Ledger.run("snapshots", backups, "--json")
         let array = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
         #expect(array.count == 1)
-        #expect(Set(array[0].keys).isSuperset(of: ["path", "bytes", "created_at", "kind", "company", "source", "format_version",
-                                                   "database_bytes", "database_sha256", "verify"]))
+        #expect(
+            Set(array[0].keys).isSuperset(of: [
+                "path", "bytes", "created_at", "kind", "company", "source", "format_version",
+                "database_bytes", "database_sha256", "verify",
+            ]))
         let check = try Ledger.run("check-backups", backups)
         #expect(check.status == 0)
         #expect(check.stdout.hasSuffix("1 of 1 snapshots are whole.\n"))
@@ -114,12 +120,15 @@ import Testing
         let snapshot = try #require(try snapshotNames(backups).first)
         let target = try folder.sample("target.db", transactions: 3_000)
         let listed = try Ledger.run("snapshots", backups, "--json")
-        let manifest = try #require((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first)
-        let old = try sha256(target), new = try #require(manifest["database_sha256"] as? String)
+        let manifest = try #require(
+            (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first)
+        let old = try sha256(target)
+        let new = try #require(manifest["database_sha256"] as? String)
         var generator = SeededDelays(seed: 11)
         for trial in 0..<20 {
-            try Ledger.runKilled(after: generator.next(upTo: 0.8), "restore", backups + "/" + snapshot, "--to", target,
-                                 "--force", "--backup-dir", folder.file("pre"))
+            try Ledger.runKilled(
+                after: generator.next(upTo: 0.8), "restore", backups + "/" + snapshot, "--to", target,
+                "--force", "--backup-dir", folder.file("pre"))
             let now = try sha256(target)
             #expect(now == old || now == new, "trial \(trial): the target is whole")
             if now == new {
@@ -136,8 +145,16 @@ final class Results: @unchecked Sendable {
     // Guarded by `lock`.
     private let lock = NSLock()
     private var stored: [Int32] = []
-    var values: [Int32] { lock.lock(); defer { lock.unlock() }; return stored }
-    func add(_ value: Int32) { lock.lock(); stored.append(value); lock.unlock() }
+    var values: [Int32] {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
+    }
+    func add(_ value: Int32) {
+        lock.lock()
+        stored.append(value)
+        lock.unlock()
+    }
 }
 
 /// Deterministic delays for kill trials.
@@ -145,7 +162,7 @@ struct SeededDelays {
     private var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next(upTo limit: Double) -> Double {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         return Double(state >> 11) / Double(1 << 53) * limit
     }
 }
@@ -159,7 +176,9 @@ extension Ledger {
     }
 
     @discardableResult
-    static func runKilled(after seconds: Double, _ arguments: [String], environment: [String: String]? = nil) throws -> Bool {
+    static func runKilled(after seconds: Double, _ arguments: [String], environment: [String: String]? = nil) throws
+        -> Bool
+    {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments

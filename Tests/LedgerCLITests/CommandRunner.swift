@@ -24,23 +24,29 @@ enum Ledger {
     /// keys of whoever runs the tests (~/.config/ledger).
     static let configFolder: String = {
         let folder = FileManager.default.temporaryDirectory.path + "/ledger-test-config-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try? FileManager.default.createDirectory(
+            atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         return folder
     }()
 
     /// Runs the binary with `environment` instead of this process's, when
     /// given; either way with the tests' own config folder unless it names one.
-    static func run(_ arguments: [String], environment: [String: String]? = nil, in folder: String? = nil) throws -> CommandResult {
+    static func run(_ arguments: [String], environment: [String: String]? = nil, in folder: String? = nil) throws
+        -> CommandResult
+    {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         var environment = environment ?? ProcessInfo.processInfo.environment
-        if environment["XDG_CONFIG_HOME"] == nil || environment["XDG_CONFIG_HOME"] == ProcessInfo.processInfo.environment["XDG_CONFIG_HOME"] {
+        if environment["XDG_CONFIG_HOME"] == nil
+            || environment["XDG_CONFIG_HOME"] == ProcessInfo.processInfo.environment["XDG_CONFIG_HOME"]
+        {
             environment["XDG_CONFIG_HOME"] = configFolder
         }
         process.environment = environment
         if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
@@ -49,9 +55,10 @@ enum Ledger {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus,
-                             stdout: String(decoding: stdout, as: UTF8.self),
-                             stderr: String(decoding: stderr, as: UTF8.self))
+        return CommandResult(
+            status: process.terminationStatus,
+            stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
     }
 }
 
@@ -83,11 +90,14 @@ final class TemporaryDirectory {
 func editWithPython(_ path: String, _ sql: String) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", """
+    process.arguments = [
+        "python3", "-c",
+        """
         import sqlite3, sys
         c = sqlite3.connect(sys.argv[1]); c.execute('PRAGMA ignore_check_constraints = ON')
         c.executescript(sys.argv[2]); c.commit(); c.close()
-        """, path, sql]
+        """, path, sql,
+    ]
     try process.run()
     process.waitUntilExit()
     #expect(process.terminationStatus == 0)

@@ -24,7 +24,9 @@ import Testing
 
     /// Every row of the books' tables, one line each, in order.
     private func books(_ path: String) throws -> String {
-        try python(path, """
+        try python(
+            path,
+            """
             for t in ['company','accounts','parties','items','transactions','splits','documents','document_lines',
                       'applications','reconciliations','bank_feed']:
                 for r in c.execute('SELECT * FROM ' + t + ' ORDER BY rowid'): print(t, r)
@@ -33,8 +35,11 @@ import Testing
 
     /// The page numbers of the leaves of `table`, in order.
     private func leaves(_ path: String, of table: String) throws -> [Int] {
-        try python(path, "for (p,) in c.execute(\"SELECT pageno FROM dbstat WHERE name = '\(table)' AND pagetype = 'leaf' ORDER BY pageno\"): print(p)")
-            .split(separator: "\n").compactMap { Int($0) }
+        try python(
+            path,
+            "for (p,) in c.execute(\"SELECT pageno FROM dbstat WHERE name = '\(table)' AND pagetype = 'leaf' ORDER BY pageno\"): print(p)"
+        )
+        .split(separator: "\n").compactMap { Int($0) }
     }
 
     private func zero(_ path: String, page: Int) throws {
@@ -64,7 +69,8 @@ import Testing
         let result = try Ledger.run("rebuild", path)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.hasPrefix("Brought back from the last clean snapshot, \(folder.file("backups/h-"))") })
+        #expect(
+            lines.contains { $0.hasPrefix("Brought back from the last clean snapshot, \(folder.file("backups/h-"))") })
         #expect(lines.contains { $0.hasPrefix("  rows the damage took: splits ") })
         #expect(try #require(lines.last).hasSuffix(" — the file is clean; every row came back"))
         #expect(!result.stdout.contains("at least"))
@@ -86,17 +92,27 @@ import Testing
         #expect(damage["recovered_from"] is NSNull)
         let loss = try #require(damage["loss"] as? [[String: Any]])
         let splits = try #require(loss.first { $0["table"] as? String == "splits" })
-        let salvaged = try #require((report["salvage"] as? [[String: Any]])?.first { $0["table"] as? String == "splits" })
+        let salvaged = try #require(
+            (report["salvage"] as? [[String: Any]])?.first { $0["table"] as? String == "splits" })
         #expect(splits["lost"] as? Int == salvaged["lost"] as? Int && splits["exact"] as? Bool == true)
         #expect((damage["kept_balances"] as? [Any])?.isEmpty == false)
         #expect(report["lost_rows"] as? Int == loss.reduce(0) { $0 + ($1["lost"] as? Int ?? 0) })
         // The invoices, bills and payments whose lines were lost keep their headers;
         // every customer and vendor shows the balance they showed.
-        let survivors = try python(path, "print(c.execute(\"SELECT COUNT(*) FROM transactions WHERE memo IS NULL OR memo NOT LIKE 'Lost in damage%'\").fetchone()[0])")
-        let deleted = try python(path, "print(c.execute(\"SELECT COUNT(*) FROM repair_actions WHERE table_name = 'transactions' AND action = 'delete'\").fetchone()[0])")
-        #expect(Int(survivors.trimmingCharacters(in: .whitespacesAndNewlines))! + Int(deleted.trimmingCharacters(in: .whitespacesAndNewlines))!
+        let survivors = try python(
+            path,
+            "print(c.execute(\"SELECT COUNT(*) FROM transactions WHERE memo IS NULL OR memo NOT LIKE 'Lost in damage%'\").fetchone()[0])"
+        )
+        let deleted = try python(
+            path,
+            "print(c.execute(\"SELECT COUNT(*) FROM repair_actions WHERE table_name = 'transactions' AND action = 'delete'\").fetchone()[0])"
+        )
+        #expect(
+            Int(survivors.trimmingCharacters(in: .whitespacesAndNewlines))! + Int(
+                deleted.trimmingCharacters(in: .whitespacesAndNewlines))!
                 == Int(headers.trimmingCharacters(in: .whitespacesAndNewlines))!)
-        #expect(try python(path, "for r in c.execute('SELECT id, balance FROM parties ORDER BY id'): print(r)") == balances)
+        #expect(
+            try python(path, "for r in c.execute('SELECT id, balance FROM parties ORDER BY id'): print(r)") == balances)
 
         let text = try Ledger.run("rebuild", folder.file("none.db"))
         #expect(text.status == 2)
@@ -105,7 +121,8 @@ import Testing
     @Test func aCutFileSaysWhatItCannotCountAndAWholeOneSaysSo() throws {
         let path = try sample()
         let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
-        let cut = folder.file("cut.db"), whole = folder.file("whole.db")
+        let cut = folder.file("cut.db")
+        let whole = folder.file("whole.db")
         try FileManager.default.copyItem(atPath: path, toPath: cut)
         try FileManager.default.copyItem(atPath: path, toPath: whole)
         #expect(truncate(cut, 60_000) == 0)
@@ -120,12 +137,18 @@ import Testing
         #expect(!lost.stdout.contains("at least 0"))
         let last = try #require(lost.stdout.split(separator: "\n").last)
         #expect(last.contains("NOT EVERY ROW CAME BACK: the file was cut short by "))
-        #expect(last.contains("transactions loss unknown (pages of the table could not be read and no index or snapshot lists what they held)"))
+        #expect(
+            last.contains(
+                "transactions loss unknown (pages of the table could not be read and no index or snapshot lists what they held)"
+            ))
 
         let kept = try Ledger.run("rebuild", whole, "--backup-dir", folder.file("b2"))
         #expect(kept.status == 0, "\(kept.stdout)")
         #expect(!kept.stdout.contains("NOT EVERY ROW"))
-        #expect(try #require(kept.stdout.split(separator: "\n").last).hasSuffix("every row came back (the file was cut short by \((size - size * 2 / 3 / 4096 * 4096) / 4096) pages, which held none of its rows)"))
+        #expect(
+            try #require(kept.stdout.split(separator: "\n").last).hasSuffix(
+                "every row came back (the file was cut short by \((size - size * 2 / 3 / 4096 * 4096) / 4096) pages, which held none of its rows)"
+            ))
         #expect(try books(whole) == (try books(path)))
     }
 
@@ -133,8 +156,12 @@ import Testing
         let path = try sample()
         #expect(try Ledger.run("backup", path, "--to", folder.file("backups")).status == 0)
         // The day's work after last night's backup: a statement imported and its lines added.
-        #expect(try Ledger.run("import", path, Self.sampleData + "/checking-2026-01.ofx", "--account", "Checking").status == 0)
-        #expect(try Ledger.run("feed", "match", path, "--add-unmatched", "--to-account", "Uncategorized Expense").status == 0)
+        #expect(
+            try Ledger.run("import", path, Self.sampleData + "/checking-2026-01.ofx", "--account", "Checking").status
+                == 0)
+        #expect(
+            try Ledger.run("feed", "match", path, "--add-unmatched", "--to-account", "Uncategorized Expense").status
+                == 0)
         let feed = try python(path, "for r in c.execute('SELECT * FROM bank_feed ORDER BY id'): print(r)")
         // The last page of lines holds the day's new ones, which no backup has.
         let page = try #require(try leaves(path, of: "splits").last)
@@ -147,13 +174,15 @@ import Testing
         let loss = try #require(damage["loss"] as? [[String: Any]])
         let splits = try #require(loss.first { $0["table"] as? String == "splits" })
         let restored = (damage["restored_from_snapshot"] as? [String: Int])?["splits"] ?? 0
-        let salvaged = try #require((report["salvage"] as? [[String: Any]])?.first { $0["table"] as? String == "splits" })
+        let salvaged = try #require(
+            (report["salvage"] as? [[String: Any]])?.first { $0["table"] as? String == "splits" })
         // What the backup had came back; what only the day's work had is lost, and counted.
         #expect(restored + (splits["lost"] as? Int ?? -1) == salvaged["lost"] as? Int)
         #expect((splits["lost"] as? Int ?? 0) > 0 && splits["exact"] as? Bool == true)
         #expect(result.status == 1)
         // The imported statement's lines survive (their page was not the damaged one).
-        let after = try python(path, "for r in c.execute('SELECT id, fitid, amount FROM bank_feed ORDER BY id'): print(r)")
+        let after = try python(
+            path, "for r in c.execute('SELECT id, fitid, amount FROM bank_feed ORDER BY id'): print(r)")
         #expect(after.split(separator: "\n").count == feed.split(separator: "\n").count)
     }
 
@@ -169,7 +198,10 @@ import Testing
         let damaged = try Data(contentsOf: URL(fileURLWithPath: path))
 
         let refused = try Ledger.run("rebuild", path, "--from-backup", folder.file("nas"), "--dry-run")
-        #expect(refused.stdout.contains("  Note: 1 clean snapshot of h.db in \(folder.file("nas")) is not signed by this computer and was passed over: give --trust-unsigned if you trust that place"))
+        #expect(
+            refused.stdout.contains(
+                "  Note: 1 clean snapshot of h.db in \(folder.file("nas")) is not signed by this computer and was passed over: give --trust-unsigned if you trust that place"
+            ))
         #expect(refused.stdout.contains("No clean snapshot of this file was found to bring lost rows back from."))
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == damaged)
 

@@ -11,7 +11,9 @@ import Testing
         try ExternalTool.require(name, install: "apt-get install age")
     }
 
-    private func shell(_ command: String, environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+    private func shell(_ command: String, environment: [String: String]? = nil) throws -> (
+        status: Int32, output: String
+    ) {
         try ExternalTool.require("sh", install: "apt-get install dash").run(["-c", command], environment: environment)
     }
 
@@ -21,7 +23,8 @@ import Testing
 
     /// Runs `command` on a pseudo-terminal, typing `passphrase` at each of its
     /// first `times` passphrase prompts, as a person would.
-    private func typing(_ passphrase: String, times: Int, _ command: [String]) throws -> (status: Int32, output: String) {
+    private func typing(_ passphrase: String, times: Int, _ command: [String]) throws -> (status: Int32, output: String)
+    {
         let script = """
             import os, pty, signal, sys
             signal.alarm(120)  # a prompt that never comes fails the test instead of hanging it
@@ -88,23 +91,32 @@ import Testing
 
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(bytes.range(of: Data("SQLite format 3".utf8)) == nil)
-        #expect(bytes.range(of: Data("Sample Company".utf8)) == nil && bytes.range(of: Data("database_sha256".utf8)) == nil)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: backups).sorted() == [".ledger.lock", URL(fileURLWithPath: path).lastPathComponent])
+        #expect(
+            bytes.range(of: Data("Sample Company".utf8)) == nil && bytes.range(of: Data("database_sha256".utf8)) == nil)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: backups).sorted() == [
+                ".ledger.lock", URL(fileURLWithPath: path).lastPathComponent,
+            ])
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".") } == [])
 
         // Without a key: listed by its name, chosen by time, then refused in one line; with it, restored.
         let listed = try Ledger.run("snapshots", backups, "--json")
-        let entry = try #require((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first)
+        let entry = try #require(
+            (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first)
         #expect(Set(entry.keys) == ["path", "bytes", "created_at", "encrypted"])
         #expect(entry["created_at"] as? String == snapshot["created_at"] as? String)
-        let refused = try Ledger.run("restore", backups, "--to", folder.file("r.db"), "--stem", "acme", "--at", "2099-01-01")
-        #expect(refused.status == 2 && refused.stderr.contains("is encrypted: give the identity file"), "\(refused.stderr)")
+        let refused = try Ledger.run(
+            "restore", backups, "--to", folder.file("r.db"), "--stem", "acme", "--at", "2099-01-01")
+        #expect(
+            refused.status == 2 && refused.stderr.contains("is encrypted: give the identity file"), "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.file("r.db")))
-        let restored = try Ledger.run("restore", backups, "--to", folder.file("r.db"), "--stem", "acme", "--identity", key)
+        let restored = try Ledger.run(
+            "restore", backups, "--to", folder.file("r.db"), "--stem", "acme", "--identity", key)
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(try sha256(folder.file("r.db")) == sha)
         let read = try Ledger.run("snapshots", backups, "--json", "--identity", key)
-        #expect(read.stdout.contains("\"company\" : \"Sample Company\"") && read.stdout.contains("\"encrypted\" : true"))
+        #expect(
+            read.stdout.contains("\"company\" : \"Sample Company\"") && read.stdout.contains("\"encrypted\" : true"))
     }
 
     @Test func snapshotsEncryptedByAgeAreRestoredByLedger() throws {
@@ -123,26 +135,32 @@ import Testing
         // And with age's passphrase (scrypt), typed at a terminal for both tools.
         let locked = folder.file("locked/" + URL(fileURLWithPath: plainPath).lastPathComponent + ".age")
         try FileManager.default.createDirectory(atPath: folder.file("locked"), withIntermediateDirectories: true)
-        let encrypted = try typing("a long and secret phrase", times: 2, [try age().path, "-p", "-o", locked, plainPath])
+        let encrypted = try typing(
+            "a long and secret phrase", times: 2, [try age().path, "-p", "-o", locked, plainPath])
         #expect(encrypted.status == 0, "\(encrypted.output)")
-        let opened = try typing("a long and secret phrase", times: 1,
-                                [Ledger.binary.path, "restore", locked, "--to", folder.file("from-passphrase.db"), "--passphrase"])
+        let opened = try typing(
+            "a long and secret phrase", times: 1,
+            [Ledger.binary.path, "restore", locked, "--to", folder.file("from-passphrase.db"), "--passphrase"])
         #expect(opened.status == 0, "\(opened.output)")
         #expect(try sha256(folder.file("from-passphrase.db")) == sha)
-        let wrong = try typing("not the phrase", times: 1,
-                               [Ledger.binary.path, "restore", locked, "--to", folder.file("wrong.db"), "--passphrase"])
+        let wrong = try typing(
+            "not the phrase", times: 1,
+            [Ledger.binary.path, "restore", locked, "--to", folder.file("wrong.db"), "--passphrase"])
         #expect(wrong.status == 2 && wrong.output.contains("None of the keys given opens"), "\(wrong.output)")
         #expect(!FileManager.default.fileExists(atPath: folder.file("wrong.db")))
     }
 
     @Test func aPassphraseBackupOpensWithAgeAndTheSamePassphrase() throws {
         let file = try folder.sample("acme.db")
-        let made = try typing("correct horse battery", times: 2,
-                              [Ledger.binary.path, "backup", file, "--to", folder.file("backups"), "--passphrase", "--json"])
+        let made = try typing(
+            "correct horse battery", times: 2,
+            [Ledger.binary.path, "backup", file, "--to", folder.file("backups"), "--passphrase", "--json"])
         #expect(made.status == 0, "\(made.output)")
-        let path = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.file("backups")).first { $0.hasSuffix(".age") })
-        let decrypted = try typing("correct horse battery", times: 1,
-                                   [try age().path, "-d", "-o", folder.file("x.db.gz"), folder.file("backups/" + path)])
+        let path = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: folder.file("backups")).first { $0.hasSuffix(".age") })
+        let decrypted = try typing(
+            "correct horse battery", times: 1,
+            [try age().path, "-d", "-o", folder.file("x.db.gz"), folder.file("backups/" + path)])
         #expect(decrypted.status == 0, "\(decrypted.output)")
         #expect(try shell("gzip -dc '\(folder.file("x.db.gz"))' | head -c 15").output == "SQLite format 3")
         // Never from a pipe or an argument: without a terminal it is refused in one line.
@@ -160,7 +178,9 @@ import Testing
         let before = try sha256(file)
 
         let wrong = try Ledger.run("restore", path, "--to", file, "--identity", otherKey, "--force")
-        #expect(wrong.status == 2 && wrong.stderr.split(separator: "\n").count == 1 && wrong.stderr.contains("None of the keys given opens"))
+        #expect(
+            wrong.status == 2 && wrong.stderr.split(separator: "\n").count == 1
+                && wrong.stderr.contains("None of the keys given opens"))
         chmod(key, 0o644)
         let open = try Ledger.run("restore", path, "--to", file, "--identity", key, "--force")
         #expect(open.status == 2 && open.stderr.contains("can be read by other users (mode 644)"), "\(open.stderr)")
@@ -172,9 +192,14 @@ import Testing
         let name = URL(fileURLWithPath: path).lastPathComponent
         // A byte in the last chunk: past the first chunk (which a listing reads) when the file has two.
         let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
-        #expect(try shell("cp '\(path)' '\(damaged)/\(name)' && printf '\\001' | dd of='\(damaged)/\(name)' bs=1 seek=\(size - 100) conv=notrunc 2>/dev/null").status == 0)
+        #expect(
+            try shell(
+                "cp '\(path)' '\(damaged)/\(name)' && printf '\\001' | dd of='\(damaged)/\(name)' bs=1 seek=\(size - 100) conv=notrunc 2>/dev/null"
+            ).status == 0)
         let checked = try Ledger.run("check-backups", damaged, "--identity", key)
-        #expect(checked.status == 1 && checked.stdout.contains("DAMAGED") && checked.stdout.contains("was changed or cut short"), "\(checked.stdout)")
+        #expect(
+            checked.status == 1 && checked.stdout.contains("DAMAGED")
+                && checked.stdout.contains("was changed or cut short"), "\(checked.stdout)")
         let refused = try Ledger.run("restore", damaged, "--to", file, "--identity", key, "--force")
         #expect(refused.status == 2 && refused.stderr.contains("cannot be decrypted"), "\(refused.stderr)")
         #expect(try shell("truncate -s \(size / 2) '\(damaged)/\(name)'").status == 0)
@@ -189,7 +214,8 @@ import Testing
         let (key, recipient) = try newKey()
         let backups = folder.file("backups")
         try FileManager.default.createDirectory(atPath: folder.file("config/ledger"), withIntermediateDirectories: true)
-        try "# the office's key\n\(backups) \(recipient)\n".write(toFile: folder.file("config/ledger/recipients"), atomically: true, encoding: .utf8)
+        try "# the office's key\n\(backups) \(recipient)\n".write(
+            toFile: folder.file("config/ledger/recipients"), atomically: true, encoding: .utf8)
         var environment = ProcessInfo.processInfo.environment
         environment["XDG_CONFIG_HOME"] = folder.file("config")
         #expect(try Ledger.run(["backup", file, "--to", backups], environment: environment).status == 0)
@@ -204,24 +230,38 @@ import Testing
         let blind = try Ledger.run("prune", backups, "--keep-last", "1")
         #expect(blind.status == 0, "\(blind.stderr)")
         let inOrder = try Ledger.run("snapshots", backups, "--json")
-        let order = try #require(try JSONSerialization.jsonObject(with: Data(inOrder.stdout.utf8)) as? [[String: Any]]).compactMap { $0["path"] as? String }
+        let order = try #require(try JSONSerialization.jsonObject(with: Data(inOrder.stdout.utf8)) as? [[String: Any]])
+            .compactMap { $0["path"] as? String }
         #expect(order.count == 2)
-        #expect(blind.stdout == "Kept \(order[0]): encrypted, it may be the newest clean snapshot of acme.db; give --identity to tell "
-            + "(the rules alone would have pruned it)\nkeep   \(order[1]) (newest, last 1, may be newest clean)\n2 kept, 0 removed.\n", "\(blind.stdout)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: backups).filter { $0.hasSuffix(".age") }.sorted() == sealed.map { URL(fileURLWithPath: $0).lastPathComponent })
+        #expect(
+            blind.stdout
+                == "Kept \(order[0]): encrypted, it may be the newest clean snapshot of acme.db; give --identity to tell "
+                + "(the rules alone would have pruned it)\nkeep   \(order[1]) (newest, last 1, may be newest clean)\n2 kept, 0 removed.\n",
+            "\(blind.stdout)")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: backups).filter { $0.hasSuffix(".age") }.sorted()
+                == sealed.map { URL(fileURLWithPath: $0).lastPathComponent })
         // With the key it can: the pre-rebuild snapshot was not verified, so the manual one is the last good copy.
         let opened = try Ledger.run("prune", backups, "--keep-last", "1", "--identity", key)
         #expect(opened.status == 0, "\(opened.stderr)")
-        #expect(opened.stdout == "Kept \(order[0]): the newest clean snapshot of acme.db (the rules alone would have pruned it)\n"
-            + "keep   \(order[1]) (newest, last 1)\n2 kept, 0 removed.\n", "\(opened.stdout)")
+        #expect(
+            opened.stdout
+                == "Kept \(order[0]): the newest clean snapshot of acme.db (the rules alone would have pruned it)\n"
+                + "keep   \(order[1]) (newest, last 1)\n2 kept, 0 removed.\n", "\(opened.stdout)")
         // A newer clean backup is the last good copy; the older two go.
-        let newer = try json(try Ledger.run(["backup", file, "--to", backups, "--json"], environment: environment).stdout)
+        let newer = try json(
+            try Ledger.run(["backup", file, "--to", backups, "--json"], environment: environment).stdout)
         let newest = try #require(newer["path"] as? String)
         let pruned = try Ledger.run("prune", backups, "--keep-last", "1", "--identity", key)
         #expect(pruned.status == 0, "\(pruned.stderr)")
-        #expect(pruned.stdout == "removed \(order[0])\nremoved \(order[1])\nkeep   \(newest) (newest, last 1, newest clean)\n1 kept, 2 removed.\n",
-                "\(pruned.stdout)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: backups).filter { $0.hasSuffix(".age") } == [URL(fileURLWithPath: newest).lastPathComponent])
+        #expect(
+            pruned.stdout
+                == "removed \(order[0])\nremoved \(order[1])\nkeep   \(newest) (newest, last 1, newest clean)\n1 kept, 2 removed.\n",
+            "\(pruned.stdout)")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: backups).filter { $0.hasSuffix(".age") } == [
+                URL(fileURLWithPath: newest).lastPathComponent
+            ])
     }
 
     @Test func encryptedSnapshotsInObjectStorageKeepOnlyTheirKindAndTimeInTheClear() throws {
@@ -229,27 +269,41 @@ import Testing
         let bucket = S3TestServer.bucketName()
         let aws = try ExternalTool.require("aws", install: "pip install awscli")
         let endpoint = try S3TestServer.endpoint.get()
-        #expect(try aws.run(["--endpoint-url", endpoint, "s3", "mb", "s3://\(bucket)"], environment: environment).status == 0)
+        #expect(
+            try aws.run(["--endpoint-url", endpoint, "s3", "mb", "s3://\(bucket)"], environment: environment).status
+                == 0)
         let file = try folder.sample("acme.db")
         let (key, recipient) = try newKey()
-        let made = try Ledger.run(["backup", file, "--to", "s3://\(bucket)/acme", "--encrypt-to", recipient, "--kind", "scheduled", "--json"],
-                                  environment: environment)
+        let made = try Ledger.run(
+            [
+                "backup", file, "--to", "s3://\(bucket)/acme", "--encrypt-to", recipient, "--kind", "scheduled",
+                "--json",
+            ],
+            environment: environment)
         #expect(made.status == 0, "\(made.stderr)")
         let path = try #require(try json(made.stdout)["path"] as? String)
         let sha = try #require(try json(made.stdout)["database_sha256"] as? String)
-        let head = try aws.run(["--endpoint-url", endpoint, "s3api", "head-object", "--bucket", bucket,
-                                "--key", String(path.dropFirst("s3://\(bucket)/".count))], environment: environment)
+        let head = try aws.run(
+            [
+                "--endpoint-url", endpoint, "s3api", "head-object", "--bucket", bucket,
+                "--key", String(path.dropFirst("s3://\(bucket)/".count)),
+            ], environment: environment)
         let metadata = try #require(try json(head.output)["Metadata"] as? [String: String])
         #expect(metadata.keys.sorted() == ["created-at", "kind"] && metadata["kind"] == "scheduled")
 
         let listed = try Ledger.run(["snapshots", "s3://\(bucket)/acme", "--json"], environment: environment)
-        let entry = try #require((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first)
-        #expect(entry["kind"] as? String == "scheduled" && entry["encrypted"] as? Bool == true && entry["company"] == nil)
-        let restored = try Ledger.run(["restore", "s3://\(bucket)/acme", "--to", folder.file("r.db"), "--stem", "acme", "--identity", key],
-                                      environment: environment)
+        let entry = try #require(
+            (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first)
+        #expect(
+            entry["kind"] as? String == "scheduled" && entry["encrypted"] as? Bool == true && entry["company"] == nil)
+        let restored = try Ledger.run(
+            ["restore", "s3://\(bucket)/acme", "--to", folder.file("r.db"), "--stem", "acme", "--identity", key],
+            environment: environment)
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(try sha256(folder.file("r.db")) == sha)
-        let copied = try shell("aws --endpoint-url \(endpoint) s3 cp '\(path)' - | age -d -i '\(key)' | gzip -dc | sha256sum", environment: environment)
+        let copied = try shell(
+            "aws --endpoint-url \(endpoint) s3 cp '\(path)' - | age -d -i '\(key)' | gzip -dc | sha256sum",
+            environment: environment)
         #expect(String(copied.output.prefix(64)) == sha)
     }
 
@@ -262,7 +316,8 @@ import Testing
         var environment = ProcessInfo.processInfo.environment
         environment["TZ"] = "America/New_York"
         let backups = folder.file("backups")
-        let taken = try json(try Ledger.run("backup", file, "--to", backups, "--encrypt-to", recipient, "--json").stdout)
+        let taken = try json(
+            try Ledger.run("backup", file, "--to", backups, "--encrypt-to", recipient, "--json").stdout)
         let takenPath = try #require(taken["path"] as? String)
         // Named as if taken at noon on a summer day in New York.
         let path = backups + "/acme-20260701T160000Z.db.gz.age"
@@ -273,15 +328,24 @@ import Testing
         let lines = listed.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 2, "\(listed.stdout)")
         #expect(lines.first?.hasPrefix("2026-07-01 12:00:00 -04:00  acme.db  ") == true, "\(listed.stdout)")
-        #expect(lines.first?.hasSuffix("  encrypted, kind unknown without --identity  \(path)") == true, "\(listed.stdout)")
-        #expect(lines.last == "1 encrypted snapshot could not be read without a key: give --identity KEYFILE to see its company, kind and verify.")
+        #expect(
+            lines.first?.hasSuffix("  encrypted, kind unknown without --identity  \(path)") == true, "\(listed.stdout)")
+        #expect(
+            lines.last
+                == "1 encrypted snapshot could not be read without a key: give --identity KEYFILE to see its company, kind and verify."
+        )
         let asJSON = try Ledger.run(["snapshots", backups, "--json"], environment: environment)
-        #expect(asJSON.status == 0 && asJSON.stdout.contains("\"created_at\" : \"2026-07-01T16:00:00Z\""), "\(asJSON.stdout)")
+        #expect(
+            asJSON.status == 0 && asJSON.stdout.contains("\"created_at\" : \"2026-07-01T16:00:00Z\""),
+            "\(asJSON.stdout)")
 
         let checked = try Ledger.run(["check-backups", backups], environment: environment)
         #expect(checked.status == 1, "\(checked.stdout)")
-        #expect(checked.stdout.hasSuffix("\n0 of 0 snapshots read are whole; 1 encrypted snapshot could not be read without a key: give --identity KEYFILE.\n"),
-                "\(checked.stdout)")
+        #expect(
+            checked.stdout.hasSuffix(
+                "\n0 of 0 snapshots read are whole; 1 encrypted snapshot could not be read without a key: give --identity KEYFILE.\n"
+            ),
+            "\(checked.stdout)")
 
         // With the key: the manifest's time, in New York, and its kind.
         let opened = try Ledger.run(["snapshots", backups, "--identity", key], environment: environment)
@@ -298,14 +362,22 @@ import Testing
         // --at today and yesterday: local days, the end of each.
         let plain = folder.file("plain")
         #expect(try Ledger.run(["backup", file, "--to", plain], environment: environment).status == 0)
-        let early = try Ledger.run(["restore", plain, "--to", folder.file("r.db"), "--stem", "acme", "--at", "yesterday"], environment: environment)
+        let early = try Ledger.run(
+            ["restore", plain, "--to", folder.file("r.db"), "--stem", "acme", "--at", "yesterday"],
+            environment: environment)
         #expect(early.status == 2 && !FileManager.default.fileExists(atPath: folder.file("r.db")), "\(early.stderr)")
-        let today = try Ledger.run(["restore", plain, "--to", folder.file("r.db"), "--stem", "acme", "--at", "today"], environment: environment)
+        let today = try Ledger.run(
+            ["restore", plain, "--to", folder.file("r.db"), "--stem", "acme", "--at", "today"], environment: environment
+        )
         #expect(today.status == 0, "\(today.stderr)")
-        let refused = try Ledger.run(["restore", plain, "--to", folder.file("r.db"), "--at", "tomorrow"], environment: environment)
-        #expect(refused.status == 64 && refused.stderr.contains(
-            "--at 'tomorrow' is not a time; write it like 2026-11-20 18:00 (local time), 2026-11-20T23:00:00Z, 2026-11-20, today or yesterday."),
-                "\(refused.stderr)")
+        let refused = try Ledger.run(
+            ["restore", plain, "--to", folder.file("r.db"), "--at", "tomorrow"], environment: environment)
+        #expect(
+            refused.status == 64
+                && refused.stderr.contains(
+                    "--at 'tomorrow' is not a time; write it like 2026-11-20 18:00 (local time), 2026-11-20T23:00:00Z, 2026-11-20, today or yesterday."
+                ),
+            "\(refused.stderr)")
     }
 
     @Test func aSecretKeyGivenAsRecipientsIsRefusedSayingWhatItIs() throws {
@@ -313,9 +385,12 @@ import Testing
         let (key, recipient) = try newKey()
         let refused = try Ledger.run("backup", file, "--to", folder.file("backups"), "--recipients-file", key)
         #expect(refused.status == 2)
-        #expect(refused.stderr == "ledger: \(key) is a secret key (AGE-SECRET-KEY-1…), not a recipients file: a recipients file holds "
-            + "age1… public keys. Never give a secret key to backup; give its public key instead: --encrypt-to \(recipient), "
-            + "or a recipients file holding that line ('age-keygen -y \(key)' prints it too).\n", "\(refused.stderr)")
+        #expect(
+            refused.stderr
+                == "ledger: \(key) is a secret key (AGE-SECRET-KEY-1…), not a recipients file: a recipients file holds "
+                + "age1… public keys. Never give a secret key to backup; give its public key instead: --encrypt-to \(recipient), "
+                + "or a recipients file holding that line ('age-keygen -y \(key)' prints it too).\n",
+            "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.file("backups")))
     }
 }

@@ -18,11 +18,12 @@ import Testing
         let december = Self.sampleData + "/checking-2025-12.qfx"
         let first = try Ledger.run("import", file, december, "--account", "Checking")
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout == """
-            checking-2025-12.qfx: checking 000123456789 at bank 121000358 into Checking: 2 added, 4 already present.
-            The statement says Checking had 119,053.64 on 2025-12-31; the books say 119,065.52 (difference -11.88).
+        #expect(
+            first.stdout == """
+                checking-2025-12.qfx: checking 000123456789 at bank 121000358 into Checking: 2 added, 4 already present.
+                The statement says Checking had 119,053.64 on 2025-12-31; the books say 119,065.52 (difference -11.88).
 
-            """)
+                """)
         let again = try Ledger.run("import", file, december, "--account", "Checking", "--json")
         #expect(again.status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
@@ -43,7 +44,10 @@ import Testing
         let journal = try Ledger.run("export", file, "--format", "hledger")
         #expect(journal.status == 0)
         #expect(journal.stdout.contains("\naccount Uncategorized Expense  ; type: X\n"))
-        #expect(journal.stdout.contains("\n2025-12-31 Monthly service fee\n    Checking  -15.00 USD  ; Service charge\n    Uncategorized Expense  15.00 USD  ; Service charge\n"))
+        #expect(
+            journal.stdout.contains(
+                "\n2025-12-31 Monthly service fee\n    Checking  -15.00 USD  ; Service charge\n    Uncategorized Expense  15.00 USD  ; Service charge\n"
+            ))
         let csv = try Ledger.run("export", file, "--format", "csv", "--out", folder.file("books.csv"))
         #expect(csv.status == 0)
         #expect(csv.stderr.hasPrefix("Wrote 502 transactions to "))
@@ -57,23 +61,29 @@ import Testing
         try text.write(toFile: statement, atomically: true, encoding: .utf8)
         let result = try Ledger.run("import", file, statement, "--account", "1000")
         #expect(result.status == 1)
-        #expect(result.stdout.hasPrefix("bad.ofx: nothing was imported; 1 line cannot be read:\n  line 24: transaction 20260109900004: the amount '1.250,00' uses a comma"))
+        #expect(
+            result.stdout.hasPrefix(
+                "bad.ofx: nothing was imported; 1 line cannot be read:\n  line 24: transaction 20260109900004: the amount '1.250,00' uses a comma"
+            ))
         #expect(try Ledger.run("feed", file, "--status", "new").stdout.hasSuffix("12 lines\n"))
     }
 
     @Test func csvAndRefusals() throws {
         let file = try sample()
         let statement = folder.file("bank.csv")
-        try "Posted;Amount;Who\n02.01.2026;-12,50;Kiosk\n03.01.2026;100,00;Refund\n".write(toFile: statement, atomically: true, encoding: .utf8)
-        let imported = try Ledger.run("import", file, statement, "--account", "Checking", "--date-col", "Posted", "--amount-col", "2",
-                                      "--payee-col", "Who", "--date-format", "DD.MM.YYYY", "--delimiter", ";", "--decimal-comma")
+        try "Posted;Amount;Who\n02.01.2026;-12,50;Kiosk\n03.01.2026;100,00;Refund\n".write(
+            toFile: statement, atomically: true, encoding: .utf8)
+        let imported = try Ledger.run(
+            "import", file, statement, "--account", "Checking", "--date-col", "Posted", "--amount-col", "2",
+            "--payee-col", "Who", "--date-format", "DD.MM.YYYY", "--delimiter", ";", "--decimal-comma")
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(imported.stdout == "bank.csv into Checking: 2 added, 0 already present.\n")
 
         let noColumns = try Ledger.run("import", file, statement, "--account", "Checking")
         #expect(noColumns.status == 64)
-        let unknown = try Ledger.run("import", file, statement, "--account", "Nowhere", "--date-col", "1", "--amount-col", "2",
-                                     "--date-format", "DD.MM.YYYY", "--delimiter", ";", "--decimal-comma")
+        let unknown = try Ledger.run(
+            "import", file, statement, "--account", "Nowhere", "--date-col", "1", "--amount-col", "2",
+            "--date-format", "DD.MM.YYYY", "--delimiter", ";", "--decimal-comma")
         #expect(unknown.status == 2)
         #expect(unknown.stderr.hasPrefix("ledger: There is no account 'Nowhere'."))
         #expect(unknown.stderr.split(separator: "\n").count == 1)
@@ -86,7 +96,9 @@ import Testing
 
     /// An OFX file of one checking statement of account `id` with `count` lines.
     private func statement(_ name: String, id: String, count: Int, cutAt: Int? = nil) throws -> String {
-        let lines = (1...count).map { "<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>202601\(String(format: "%02d", $0 % 28 + 1))<TRNAMT>-\($0).25<FITID>\(id)-\($0)<NAME>Payee \($0)</STMTTRN>" }
+        let lines = (1...count).map {
+            "<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>202601\(String(format: "%02d", $0 % 28 + 1))<TRNAMT>-\($0).25<FITID>\(id)-\($0)<NAME>Payee \($0)</STMTTRN>"
+        }
         var text = """
             OFXHEADER:100
             DATA:OFXSGML
@@ -108,25 +120,32 @@ import Testing
         let first = try String(contentsOfFile: try statement("a.ofx", id: "1111", count: 2), encoding: .utf8)
         let second = try String(contentsOfFile: try statement("b.ofx", id: "2222", count: 3), encoding: .utf8)
         // Two statements in one download.
-        let both = first.replacingOccurrences(of: "</BANKMSGSRSV1></OFX>", with: "")
+        let both =
+            first.replacingOccurrences(of: "</BANKMSGSRSV1></OFX>", with: "")
             + second[second.range(of: "<STMTTRNRS>")!.lowerBound...]
         let path = folder.file("both.ofx")
         try both.write(toFile: path, atomically: true, encoding: .utf8)
         let refused = try Ledger.run("import", file, path, "--account", "Checking")
         #expect(refused.status == 2)
-        #expect(refused.stderr.hasPrefix("ledger: both.ofx holds 2 statements: checking 1111 at bank 021000021, 2 lines, 2026-01-02 to 2026-01-03; checking 2222 at bank 021000021, 3 lines"), "\(refused.stderr)")
+        #expect(
+            refused.stderr.hasPrefix(
+                "ledger: both.ofx holds 2 statements: checking 1111 at bank 021000021, 2 lines, 2026-01-02 to 2026-01-03; checking 2222 at bank 021000021, 3 lines"
+            ), "\(refused.stderr)")
         #expect(refused.stderr.contains("--account 1111=\"Checking\" --account 2222=\"Savings\""))
         let imported = try Ledger.run("import", file, path, "--account", "1111=Checking", "--account", "2222=Savings")
         #expect(imported.status == 0, "\(imported.stderr)")
-        #expect(imported.stdout.hasPrefix("""
-            both.ofx: checking 1111 at bank 021000021 into Checking: 2 added, 0 already present.
-            both.ofx: checking 2222 at bank 021000021 into Savings: 3 added, 0 already present.
-            """), "\(imported.stdout)")
+        #expect(
+            imported.stdout.hasPrefix(
+                """
+                both.ofx: checking 1111 at bank 021000021 into Checking: 2 added, 0 already present.
+                both.ofx: checking 2222 at bank 021000021 into Savings: 3 added, 0 already present.
+                """), "\(imported.stdout)")
 
         let cut = try statement("cut.ofx", id: "3333", count: 4, cutAt: 400)
         let partial = try Ledger.run("import", file, cut, "--account", "Checking")
         #expect(partial.status == 1)
-        #expect(partial.stdout.contains("the file ends before the statement does: download it again"), "\(partial.stdout)")
+        #expect(
+            partial.stdout.contains("the file ends before the statement does: download it again"), "\(partial.stdout)")
         #expect(try Ledger.run("feed", file, "--status", "new", "--json").stdout.contains("3333") == false)
         #expect(try Ledger.run("verify", file).status == 0)
     }
@@ -152,9 +171,13 @@ import Testing
         // A file held locked: waited for, then refused with exit 2, nothing added.
         let holder = try FileHolder(file, .exclusive)
         defer { holder.release() }
-        let busy = try Ledger.run("import", file, try statement("late.ofx", id: "777", count: 2), "--account", "Checking", "--wait", "1")
+        let busy = try Ledger.run(
+            "import", file, try statement("late.ofx", id: "777", count: 2), "--account", "Checking", "--wait", "1")
         #expect(busy.status == 2)
-        #expect(busy.stderr == "ledger: \(file) is open in another program; close it there (or wait for it to finish) and run the command again. Nothing was changed.\n")
+        #expect(
+            busy.stderr
+                == "ledger: \(file) is open in another program; close it there (or wait for it to finish) and run the command again. Nothing was changed.\n"
+        )
     }
 }
 
@@ -194,13 +217,16 @@ final class ResultBox: @unchecked Sendable {
         let listed = try Ledger.run("feed", file)
         #expect(listed.status == 0)
         let lines = listed.stdout.split(separator: "\n").map(String.init)
-        #expect(Array(lines.prefix(2)) == [
-            "1\t2023-01-05\t40.83\tmatched → Deposit of 2023-01-03 for 40.83 (Interest)\tInterest\tChecking",
-            "2\t2023-01-11\t-34.69\tadded → Check of 2023-01-11 for 34.69 (Monthly service fee)\tMonthly service fee\tChecking",
-        ])
+        #expect(
+            Array(lines.prefix(2)) == [
+                "1\t2023-01-05\t40.83\tmatched → Deposit of 2023-01-03 for 40.83 (Interest)\tInterest\tChecking",
+                "2\t2023-01-11\t-34.69\tadded → Check of 2023-01-11 for 34.69 (Monthly service fee)\tMonthly service fee\tChecking",
+            ])
         #expect(lines.contains("36\t2023-07-15\t-227.98\tnew\tOffice Depot\tChecking"))
         #expect(!listed.stdout.contains("→ transaction"))
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(try Ledger.run("feed", file, "--json").stdout.utf8)) as? [[String: Any]])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(try Ledger.run("feed", file, "--json").stdout.utf8))
+                as? [[String: Any]])
         #expect(json.first?["transaction"] as? String == "Deposit of 2023-01-03 for 40.83 (Interest)")
         #expect(json.first?["transaction_id"] as? Int == 2)
     }

@@ -26,9 +26,11 @@ import Testing
             for back in (0..<30).reversed() {
                 let grown = Int64(30 - back)
                 let outcome: ClientStatus.StepOutcome = back == 3 ? .findings : .clean
-                nights.append(ClientStatus.Night(day: (today + -back).description, outcome: outcome,
-                                                 fileBytes: 8_000_000 + grown * 20_000,
-                                                 snapshotBytes: 2_400_000 + grown * 5_000))
+                nights.append(
+                    ClientStatus.Night(
+                        day: (today + -back).description, outcome: outcome,
+                        fileBytes: 8_000_000 + grown * 20_000,
+                        snapshotBytes: 2_400_000 + grown * 5_000))
             }
             status.history = nights
             status.size = .init(at: at(1), bytes: 8_600_000, pageSize: 4_096, freePages: 12)
@@ -37,7 +39,9 @@ import Testing
         var damaged = healthy("Damaged & Sons", "damaged-sons")
         var verify = ClientStatus.VerifyStep(at: at(1), outcome: .damaged)
         verify.bySeverity = ["error": 1]
-        verify.findings = [.init(code: "damaged-page", severity: "error", message: "Page 412 of the file cannot be read.")]
+        verify.findings = [
+            .init(code: "damaged-page", severity: "error", message: "Page 412 of the file cannot be read.")
+        ]
         verify.problem = "page 412 cannot be read: run ledger rebuild"
         damaged.verify = verify
         var warned = healthy("Warned Ltd", "warned")
@@ -47,8 +51,10 @@ import Testing
         var unproven = healthy("Unproven Inc", "unproven")
         unproven.drill = nil
         for status in [healthy("Good Co", "good"), unproven, warned, damaged] {
-            try FileManager.default.createDirectory(atPath: location + "/" + status.slug, withIntermediateDirectories: true)
-            try status.encoded().write(to: URL(fileURLWithPath: location + "/" + status.slug + "/" + ClientStatus.objectName))
+            try FileManager.default.createDirectory(
+                atPath: location + "/" + status.slug, withIntermediateDirectories: true)
+            try status.encoded().write(
+                to: URL(fileURLWithPath: location + "/" + status.slug + "/" + ClientStatus.objectName))
         }
         return location
     }
@@ -56,10 +62,12 @@ import Testing
     @Test func reportRanksWritesFilesAndSaysSoInItsStatus() throws {
         let folder = TemporaryDirectory()
         let location = try Self.fleet(in: folder)
-        let run = try Ledger.run("fleet", "report", location, "--csv", folder.file("r.csv"), "--html", folder.file("r.html"))
+        let run = try Ledger.run(
+            "fleet", "report", location, "--csv", folder.file("r.csv"), "--html", folder.file("r.html"))
         #expect(run.status == 1, "\(run.stderr)")
-        #expect(run.stdout.components(separatedBy: "\n").dropFirst().prefix(4).map { $0.components(separatedBy: "\t")[1] }
-            == ["Damaged & Sons", "Warned Ltd", "Unproven Inc", "Good Co"])
+        #expect(
+            run.stdout.components(separatedBy: "\n").dropFirst().prefix(4).map { $0.components(separatedBy: "\t")[1] }
+                == ["Damaged & Sons", "Warned Ltd", "Unproven Inc", "Good Co"])
         #expect(run.stdout.hasPrefix("4 clients: 1 need attention, 2 to keep an eye on, 1 good"))
         for file in ["r.csv", "r.html"] {
             let mode = try FileManager.default.attributesOfItem(atPath: folder.file(file))[.posixPermissions] as? Int
@@ -77,8 +85,9 @@ import Testing
         #expect(try Ledger.run("fleet", "report", location).status == 0)
         let missing = try Ledger.run("fleet", "report", folder.file("nowhere"))
         #expect(missing.status == 2)
-        #expect(missing.stderr == "ledger: \(folder.file("nowhere")) is not a folder of client status records. "
-            + "Name the location fleet backup writes to.\n")
+        #expect(
+            missing.stderr == "ledger: \(folder.file("nowhere")) is not a folder of client status records. "
+                + "Name the location fleet backup writes to.\n")
     }
 
     @Test func serveRefusesWithoutTokenOrWithAForeignHostAndListensOnLoopbackOnly() throws {
@@ -93,9 +102,11 @@ import Testing
         #expect(!page.lowercased().contains("access-control-allow"))
         #expect(try RawHTTP.get(port: port, target: "/", host: "127.0.0.1:\(port)").hasPrefix("HTTP/1.1 404 "))
         #expect(try RawHTTP.get(port: port, target: "/wrong/", host: "127.0.0.1:\(port)").hasPrefix("HTTP/1.1 404 "))
-        #expect(try RawHTTP.get(port: port, target: server.path, host: "rebind.example:\(port)").hasPrefix("HTTP/1.1 403 "))
-        #expect(try RawHTTP.get(port: port, target: server.path, host: "127.0.0.1:\(port)", method: "DELETE")
-            .hasPrefix("HTTP/1.1 405 "))
+        #expect(
+            try RawHTTP.get(port: port, target: server.path, host: "rebind.example:\(port)").hasPrefix("HTTP/1.1 403 "))
+        #expect(
+            try RawHTTP.get(port: port, target: server.path, host: "127.0.0.1:\(port)", method: "DELETE")
+                .hasPrefix("HTTP/1.1 405 "))
         // The kernel's own table of listening sockets: bound to 127.0.0.1 (0100007F), never 0.0.0.0.
         let table = try String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)
         let portHex = String(format: "%04X", port)
@@ -137,9 +148,10 @@ import Testing
         #expect(console.isEmpty, "\(console)")
         let requests = try driver.log("performance").compactMap { entry -> String? in
             guard let message = entry["message"] as? String,
-                  let object = try? JSONSerialization.jsonObject(with: Data(message.utf8)) as? [String: Any],
-                  let inner = object["message"] as? [String: Any], inner["method"] as? String == "Network.requestWillBeSent",
-                  let params = inner["params"] as? [String: Any], let request = params["request"] as? [String: Any]
+                let object = try? JSONSerialization.jsonObject(with: Data(message.utf8)) as? [String: Any],
+                let inner = object["message"] as? [String: Any],
+                inner["method"] as? String == "Network.requestWillBeSent",
+                let params = inner["params"] as? [String: Any], let request = params["request"] as? [String: Any]
             else { return nil }
             return request["url"] as? String
         }
@@ -168,8 +180,9 @@ final class ServedReport {
         }
         let text = String(decoding: line, as: UTF8.self)
         guard let start = text.range(of: "http://127.0.0.1:"),
-              let url = URL(string: String(text[start.lowerBound...]).trimmingCharacters(in: .whitespacesAndNewlines)),
-              let port = url.port else {
+            let url = URL(string: String(text[start.lowerBound...]).trimmingCharacters(in: .whitespacesAndNewlines)),
+            let port = url.port
+        else {
             process.terminate()
             throw ServeFailed(printed: text)
         }

@@ -13,7 +13,10 @@ import Testing
         let again = try Ledger.run("init", path, "--name", "Other")
         #expect(again.status == 2)
         #expect(again.stdout.isEmpty)
-        #expect(again.stderr == "ledger: \(path) already exists; ledger will not overwrite it. Choose another name or move the old file away.\n")
+        #expect(
+            again.stderr
+                == "ledger: \(path) already exists; ledger will not overwrite it. Choose another name or move the old file away.\n"
+        )
     }
 
     @Test func initChecksItsArguments() throws {
@@ -24,7 +27,9 @@ import Testing
         #expect(blank.status == 64)
         let currency = try Ledger.run("init", folder.file("a.db"), "--name", "A", "--currency", "dollars")
         #expect(currency.status == 2)
-        #expect(currency.stderr == "ledger: 'dollars' is not a currency code. Use three capital letters, as in USD, EUR or GBP.\n")
+        #expect(
+            currency.stderr
+                == "ledger: 'dollars' is not a currency code. Use three capital letters, as in USD, EUR or GBP.\n")
         #expect(!FileManager.default.fileExists(atPath: folder.file("a.db")))
     }
 
@@ -103,14 +108,17 @@ import Testing
         #expect(try Ledger.run("init", path, "--name", "Runs Co").status == 0)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", """
+        process.arguments = [
+            "python3", "-c",
+            """
             import sqlite3, sys
             c = sqlite3.connect(sys.argv[1])
             for i in range(1, 8):
                 c.execute("INSERT INTO maintenance_runs (command, started_at, finished_at, outcome) VALUES ('rebuild', ?, ?, 'repaired')",
                           ('2026-11-%02dT02:00:00Z' % i, '2026-11-%02dT02:01:00Z' % i))
             c.commit()
-            """, path]
+            """, path,
+        ]
         try process.run()
         process.waitUntilExit()
         let info = try Ledger.run("info", path)

@@ -31,7 +31,8 @@ import Testing
     /// The sample of the issue: 200 transactions, seed 5.
     private func sample(_ name: String = "co.db", company: String? = nil) throws -> String {
         let file = folder.file(name)
-        let made = try Ledger.run(["sample", file, "--transactions", "200", "--seed", "5"] + (company.map { ["--name", $0] } ?? []))
+        let made = try Ledger.run(
+            ["sample", file, "--transactions", "200", "--seed", "5"] + (company.map { ["--name", $0] } ?? []))
         #expect(made.status == 0, "\(made.stderr)")
         return file
     }
@@ -67,11 +68,13 @@ import Testing
             let taken = try #require(left.first { $0 != clean })
             let lines = damaged.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             let pruned = previous.map { ["Pruned \($0)"] } ?? []
-            #expect(Array(lines.prefix(pruned.count + 2)) == pruned + [
-                "Kept \(clean): the newest clean snapshot of co.db (the rules alone would have pruned it)",
-                "Snapshot \(taken)",
-            ], "round \(round): \(damaged.stdout)")
-            #expect(lines.count == pruned.count + 4 && lines[pruned.count + 2].hasPrefix("  co.db, 97.7 KiB → ")
+            #expect(
+                Array(lines.prefix(pruned.count + 2)) == pruned + [
+                    "Kept \(clean): the newest clean snapshot of co.db (the rules alone would have pruned it)",
+                    "Snapshot \(taken)",
+                ], "round \(round): \(damaged.stdout)")
+            #expect(
+                lines.count == pruned.count + 4 && lines[pruned.count + 2].hasPrefix("  co.db, 97.7 KiB → ")
                     && lines[pruned.count + 2].hasSuffix(", verify: skipped") && lines.last == "", "\(damaged.stdout)")
             let said = ["just now", "1 minute ago"].map { age in
                 "ledger: \(taken) keeps the file as it is, but it is not a good copy: the company file cannot be read (verify: skipped). "
@@ -85,7 +88,9 @@ import Testing
         let newest = try #require(previous)
         let checked = try Ledger.run("check-backups", backups)
         #expect(checked.status == 1)
-        let snapshotLines = [clean, newest].sorted().map { $0 == clean ? "ok      \(clean) (verify: clean)" : "ok      \(newest) (verify: skipped)" }
+        let snapshotLines = [clean, newest].sorted().map {
+            $0 == clean ? "ok      \(clean) (verify: clean)" : "ok      \(newest) (verify: skipped)"
+        }
         let expected = ["just now", "1 minute ago"].map { age in
             (snapshotLines + [
                 "co: last good copy \(cleanAt) (\(age)), \(clean)",
@@ -98,8 +103,10 @@ import Testing
         let listed = try json(try Ledger.run("check-backups", backups, "--json").stdout)
         let companies = try #require(listed["companies"] as? [[String: Any]])
         #expect(companies.count == 1)
-        #expect(companies.first?["stem"] as? String == "co" && companies.first?["last_good_copy"] as? String == clean
-                && companies.first?["newest"] as? String == newest && companies.first?["problems"] as? [String] == ["newest-not-clean"]
+        #expect(
+            companies.first?["stem"] as? String == "co" && companies.first?["last_good_copy"] as? String == clean
+                && companies.first?["newest"] as? String == newest
+                && companies.first?["problems"] as? [String] == ["newest-not-clean"]
                 && companies.first?["ok"] as? Bool == false)
     }
 
@@ -119,15 +126,19 @@ import Testing
         #expect(result["pruned"] as? [String] == [])
         #expect(result["kept_beyond_rules"] as? [[String: String]] == [["path": clean, "safeguard": "newest-clean"]])
         let standing = try #require(result["standing"] as? [String: Any])
-        #expect(standing["last_good_copy"] as? String == clean && standing["last_good_copy_taken_at"] as? String == cleanAt)
+        #expect(
+            standing["last_good_copy"] as? String == clean && standing["last_good_copy_taken_at"] as? String == cleanAt)
         let age = try #require(standing["last_good_copy_age_seconds"] as? Int)
         #expect((3 * 86_400 + 60)..<(3 * 86_400 + 600) ~= age)
 
         // Without keep rules the last good copy is named too, with its age in words.
         let again = try Ledger.run("backup", file, "--to", backups)
         #expect(again.status == 1)
-        #expect(again.stderr.contains("The newest clean snapshot of co is \(clean), taken \(cleanAt) (3 days ago); keep rules always keep it."),
-                "\(again.stderr)")
+        #expect(
+            again.stderr.contains(
+                "The newest clean snapshot of co is \(clean), taken \(cleanAt) (3 days ago); keep rules always keep it."
+            ),
+            "\(again.stderr)")
     }
 
     @Test func withNoCleanSnapshotTheBackupSaysSo() throws {
@@ -137,19 +148,25 @@ import Testing
         let made = try Ledger.run("backup", file, "--to", backups)
         #expect(made.status == 1)
         let taken = backups + "/" + (try #require(try names(backups).first))
-        #expect(made.stderr == "ledger: \(taken) keeps the file as it is, but it is not a good copy: the company file cannot be read "
-            + "(verify: skipped). There is no clean snapshot of co in \(backups). Check the file with 'ledger verify \(file)'.\n")
+        #expect(
+            made.stderr
+                == "ledger: \(taken) keeps the file as it is, but it is not a good copy: the company file cannot be read "
+                + "(verify: skipped). There is no clean snapshot of co in \(backups). Check the file with 'ledger verify \(file)'.\n"
+        )
         let checked = try Ledger.run("check-backups", backups)
         #expect(checked.status == 1)
-        #expect(checked.stdout == "ok      \(taken) (verify: skipped)\n"
-            + "co: NOT SAFE: its newest snapshot is not a good copy (verify: skipped): \(taken)\n"
-            + "co: NOT SAFE: none of its 1 snapshot is a good copy\n1 of 1 snapshots are whole.\n", "\(checked.stdout)")
+        #expect(
+            checked.stdout == "ok      \(taken) (verify: skipped)\n"
+                + "co: NOT SAFE: its newest snapshot is not a good copy (verify: skipped): \(taken)\n"
+                + "co: NOT SAFE: none of its 1 snapshot is a good copy\n1 of 1 snapshots are whole.\n",
+            "\(checked.stdout)")
     }
 
     @Test func aNightlyKeepDailyNeverPrunesTheLastGoodCopy() throws {
         let file = try sample()
         let backups = folder.file("bk")
-        let clean = try #require(try json(try Ledger.run("backup", file, "--to", backups, "--json").stdout)["path"] as? String)
+        let clean = try #require(
+            try json(try Ledger.run("backup", file, "--to", backups, "--json").stdout)["path"] as? String)
         try touch(clean, back: 20 * 86_400)
         try cut(file)
         // Fifteen nights of snapshots of the damaged file, one a day.
@@ -164,7 +181,8 @@ import Testing
         let pruned = try Ledger.run("prune", backups, "--keep-daily", "14")
         #expect(pruned.status == 0, "\(pruned.stderr)")
         let lines = pruned.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.first == "Kept \(clean): the newest clean snapshot of co.db (the rules alone would have pruned it)")
+        #expect(
+            lines.first == "Kept \(clean): the newest clean snapshot of co.db (the rules alone would have pruned it)")
         #expect(lines.dropFirst().first == "removed \(nights[0])")
         #expect(lines.last == "15 kept, 1 removed.")
         #expect(try names(backups).map { backups + "/" + $0 }.sorted() == ([clean] + nights.dropFirst()).sorted())
@@ -173,7 +191,8 @@ import Testing
     @Test func aNameDatedInTheFutureNeverOutranksTheSnapshotJustTaken() throws {
         let file = try sample()
         let backups = folder.file("bk")
-        let old = try #require(try json(try Ledger.run("backup", file, "--to", backups, "--json").stdout)["path"] as? String)
+        let old = try #require(
+            try json(try Ledger.run("backup", file, "--to", backups, "--json").stdout)["path"] as? String)
         let future = backups + "/co-20991231T000000Z.db.gz"
         try FileManager.default.moveItem(atPath: old, toPath: future)
         try touch(future, back: 3_600)
@@ -182,7 +201,9 @@ import Testing
         let made = try Ledger.run("backup", file, "--to", backups)
         #expect(made.status == 0, "\(made.stderr)")
         let taken = try #require(try names(backups).map { backups + "/" + $0 }.first { $0 != future })
-        let listed = try #require(try JSONSerialization.jsonObject(with: Data(try Ledger.run("snapshots", backups, "--json").stdout.utf8)) as? [[String: Any]])
+        let listed = try #require(
+            try JSONSerialization.jsonObject(with: Data(try Ledger.run("snapshots", backups, "--json").stdout.utf8))
+                as? [[String: Any]])
         #expect(listed.map { $0["path"] as? String } == [future, taken], "oldest first")
         let restored = folder.file("r/co.db")
         try FileManager.default.createDirectory(atPath: folder.file("r"), withIntermediateDirectories: true)
@@ -199,20 +220,28 @@ import Testing
     @Test func checkBackupsSaysWhenTheLastGoodCopyIsTooOld() throws {
         let file = try sample()
         let backups = folder.file("bk")
-        let clean = try #require(try json(try Ledger.run("backup", file, "--to", backups, "--json").stdout)["path"] as? String)
+        let clean = try #require(
+            try json(try Ledger.run("backup", file, "--to", backups, "--json").stdout)["path"] as? String)
         let at = try touch(clean, back: 3 * 86_400 + 60)
 
         let checked = try Ledger.run("check-backups", backups)
         #expect(checked.status == 1)
-        #expect(checked.stdout == "ok      \(clean) (verify: clean)\nco: last good copy \(at) (3 days ago), \(clean)\n"
-            + "co: NOT SAFE: its last good copy is older than --max-age 48h\n1 of 1 snapshots are whole.\n", "\(checked.stdout)")
+        #expect(
+            checked.stdout == "ok      \(clean) (verify: clean)\nco: last good copy \(at) (3 days ago), \(clean)\n"
+                + "co: NOT SAFE: its last good copy is older than --max-age 48h\n1 of 1 snapshots are whole.\n",
+            "\(checked.stdout)")
         let week = try Ledger.run("check-backups", backups, "--max-age", "7d")
         #expect(week.status == 0)
-        #expect(week.stdout == "ok      \(clean) (verify: clean)\nco: last good copy \(at) (3 days ago), \(clean)\n1 of 1 snapshots are whole.\n")
+        #expect(
+            week.stdout
+                == "ok      \(clean) (verify: clean)\nco: last good copy \(at) (3 days ago), \(clean)\n1 of 1 snapshots are whole.\n"
+        )
         let minutes = try Ledger.run("check-backups", backups, "--max-age", "90m", "--json")
         #expect(minutes.status == 1)
         let company = try #require((try json(minutes.stdout)["companies"] as? [[String: Any]])?.first)
-        #expect(company["problems"] as? [String] == ["good-copy-too-old"] && company["last_good_copy_taken_at"] as? String == at)
+        #expect(
+            company["problems"] as? [String] == ["good-copy-too-old"]
+                && company["last_good_copy_taken_at"] as? String == at)
         for bad in ["48", "0h", "2x", "-1d", "h"] {
             let refused = try Ledger.run("check-backups", backups, "--max-age", bad)
             #expect(refused.status == 64, "--max-age \(bad)")
@@ -234,11 +263,15 @@ import Testing
         let copy = folder.file("baker-copy.db")
         let refused = try Ledger.run("restore", shared, "--to", copy)
         #expect(refused.status == 2)
-        #expect(refused.stderr == "ledger: \(shared) holds no snapshots of baker-copy; it holds snapshots of acme, acme-west, baker, zimmer; "
-            + "name one with --stem.\n")
+        #expect(
+            refused.stderr
+                == "ledger: \(shared) holds no snapshots of baker-copy; it holds snapshots of acme, acme-west, baker, zimmer; "
+                + "name one with --stem.\n")
         #expect(!FileManager.default.fileExists(atPath: copy))
         let other = try Ledger.run("restore", shared, "--to", folder.file("other.db"))
-        #expect(other.status == 2 && other.stderr.hasPrefix("ledger: \(shared) holds no snapshots of other; it holds snapshots of acme,"))
+        #expect(
+            other.status == 2
+                && other.stderr.hasPrefix("ledger: \(shared) holds no snapshots of other; it holds snapshots of acme,"))
 
         let named = try Ledger.run("restore", shared, "--to", copy, "--stem", "baker")
         #expect(named.status == 0, "\(named.stderr)")

@@ -50,15 +50,19 @@ import Testing
         // The location asks for encryption this machine did not set up: refused, nothing written.
         let unset = try run("backup", file, "--to", backups)
         #expect(unset.status == 2 && unset.stdout.isEmpty)
-        #expect(unset.stderr == "ledger: \(backups)/.ledger-recipients asks for encrypted snapshots, but no recipients are set for "
-            + "\(backups) on this machine; nothing was written. Give --encrypt-to, or add the line '\(backups) age1…' to \(config).\n")
+        #expect(
+            unset.stderr
+                == "ledger: \(backups)/.ledger-recipients asks for encrypted snapshots, but no recipients are set for "
+                + "\(backups) on this machine; nothing was written. Give --encrypt-to, or add the line '\(backups) age1…' to \(config).\n"
+        )
         #expect(try names(backups) == [".ledger-recipients"])
 
         // Set here, the same: encrypted to them.
         try configure("# the office's key\n\(backups) \(office)\n")
         let sealed = try run("backup", file, "--to", backups)
         #expect(sealed.status == 0, "\(sealed.stderr)")
-        #expect(sealed.stdout.hasPrefix("Snapshot \(backups)/acme-") && sealed.stdout.contains(".db.gz.age (encrypted)\n"))
+        #expect(
+            sealed.stdout.hasPrefix("Snapshot \(backups)/acme-") && sealed.stdout.contains(".db.gz.age (encrypted)\n"))
         let first = try names(backups).filter { $0.hasSuffix(".age") }
         #expect(first.count == 1)
 
@@ -66,17 +70,21 @@ import Testing
         try "\(office)\n\(intruder)\n".write(toFile: backups + "/.ledger-recipients", atomically: true, encoding: .utf8)
         let added = try run("backup", file, "--to", backups)
         #expect(added.status == 2)
-        #expect(added.stderr == "ledger: \(backups)/.ledger-recipients names \(intruder), which this machine does not; nothing was "
-            + "written. If the location's list is right, set the same recipients here (--encrypt-to, or its line in \(config)); "
-            + "if not, someone changed it: correct or remove it.\n")
+        #expect(
+            added.stderr
+                == "ledger: \(backups)/.ledger-recipients names \(intruder), which this machine does not; nothing was "
+                + "written. If the location's list is right, set the same recipients here (--encrypt-to, or its line in \(config)); "
+                + "if not, someone changed it: correct or remove it.\n")
         // Or removes the list and the owner's line goes missing too: never a plain snapshot beside the encrypted one.
         try FileManager.default.removeItem(atPath: backups + "/.ledger-recipients")
         try FileManager.default.removeItem(atPath: config)
         let plain = try run("backup", file, "--to", backups, "--kind", "scheduled")
         #expect(plain.status == 2)
-        #expect(plain.stderr == "ledger: \(backups) holds encrypted snapshots (\(first[0])) and no recipients are set for it on this "
-            + "machine, so this snapshot would be readable there by anyone; nothing was written. Give --encrypt-to, or add the "
-            + "line '\(backups) age1…' to \(config).\n")
+        #expect(
+            plain.stderr
+                == "ledger: \(backups) holds encrypted snapshots (\(first[0])) and no recipients are set for it on this "
+                + "machine, so this snapshot would be readable there by anyone; nothing was written. Give --encrypt-to, or add the "
+                + "line '\(backups) age1…' to \(config).\n")
         let rebuilt = try run("rebuild", file, "--backup-dir", backups)
         #expect(rebuilt.status == 2 && rebuilt.stderr.contains("holds encrypted snapshots"), "\(rebuilt.stderr)")
         #expect(try names(backups) == [".ledger.lock"] + first)
@@ -101,7 +109,9 @@ import Testing
         let bucket = S3TestServer.bucketName()
         let aws = try ExternalTool.require("aws", install: "pip install awscli")
         let endpoint = try S3TestServer.endpoint.get()
-        #expect(try aws.run(["--endpoint-url", endpoint, "s3", "mb", "s3://\(bucket)"], environment: environment).status == 0)
+        #expect(
+            try aws.run(["--endpoint-url", endpoint, "s3", "mb", "s3://\(bucket)"], environment: environment).status
+                == 0)
         let file = try folder.sample("acme.db")
         let (_, office) = try newKey("office.txt")
         let (_, intruder) = try newKey("intruder.txt")
@@ -112,16 +122,25 @@ import Testing
 
         // Whoever holds the bucket adds a reader to the prefix's list: refused.
         try "\(office)\n\(intruder)\n".write(toFile: folder.file("list"), atomically: true, encoding: .utf8)
-        #expect(try aws.run(["--endpoint-url", endpoint, "s3", "cp", folder.file("list"), "\(prefix)/.ledger-recipients"],
-                            environment: environment).status == 0)
+        #expect(
+            try aws.run(
+                ["--endpoint-url", endpoint, "s3", "cp", folder.file("list"), "\(prefix)/.ledger-recipients"],
+                environment: environment
+            ).status == 0)
         let added = try Ledger.run(["backup", file, "--to", prefix], environment: environment)
-        #expect(added.status == 2 && added.stderr.contains("\(prefix)/.ledger-recipients names \(intruder), which this machine does not;"),
-                "\(added.stderr)")
+        #expect(
+            added.status == 2
+                && added.stderr.contains("\(prefix)/.ledger-recipients names \(intruder), which this machine does not;"),
+            "\(added.stderr)")
         // Removes the list, and the owner's line is gone: never a plain snapshot beside the encrypted one.
-        #expect(try aws.run(["--endpoint-url", endpoint, "s3", "rm", "\(prefix)/.ledger-recipients"], environment: environment).status == 0)
+        #expect(
+            try aws.run(
+                ["--endpoint-url", endpoint, "s3", "rm", "\(prefix)/.ledger-recipients"], environment: environment
+            ).status == 0)
         try configure("")
         let plain = try Ledger.run(["backup", file, "--to", prefix], environment: environment)
-        #expect(plain.status == 2 && plain.stderr.contains("\(prefix) holds encrypted snapshots (acme-"), "\(plain.stderr)")
+        #expect(
+            plain.status == 2 && plain.stderr.contains("\(prefix) holds encrypted snapshots (acme-"), "\(plain.stderr)")
         let listed = try aws.run(["--endpoint-url", endpoint, "s3", "ls", "\(prefix)/"], environment: environment)
         let objects = listed.output.split(separator: "\n").map { String($0.split(separator: " ").last ?? "") }
         #expect(objects.count == 1 && objects.allSatisfy { $0.hasSuffix(".db.gz.age") }, "\(listed.output)")
@@ -150,7 +169,8 @@ import Testing
         let snapshot = try #require(try names(backups).first { $0.hasSuffix(".age") })
         let old = backups + "/..\(snapshot).checking-2147483646-zz.decrypting-2147483646-zy"
         try Data([0x1F, 0x8B, 8, 0]).write(to: URL(fileURLWithPath: old))
-        try Data("SQLite format 3\0".utf8).write(to: URL(fileURLWithPath: backups + "/.\(snapshot).checking-2147483646-zz"))
+        try Data("SQLite format 3\0".utf8).write(
+            to: URL(fileURLWithPath: backups + "/.\(snapshot).checking-2147483646-zz"))
 
         // Killed as soon as it has something in the scratch folder.
         let scratch = folder.file("tmp/ledger-\(getuid())")
@@ -170,7 +190,9 @@ import Testing
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(!seen.isEmpty, "the check was caught with its files in the scratch folder")
-        #expect(seen.allSatisfy { $0.hasPrefix(".\(snapshot).") && $0.contains("-\(process.processIdentifier)-") }, "\(seen)")
+        #expect(
+            seen.allSatisfy { $0.hasPrefix(".\(snapshot).") && $0.contains("-\(process.processIdentifier)-") },
+            "\(seen)")
         var status = stat()
         #expect(lstat(scratch, &status) == 0 && status.st_mode & 0o777 == 0o700)
         // Nothing in clear there: not its own files, nor (removed first) the earlier version's.
@@ -199,14 +221,16 @@ import Testing
     /// content and SHA-256 left as they are), as anyone with the location can make.
     private func crafted(from file: String, createdAt: String, into location: String) throws -> String {
         let made = try run("backup", file, "--to", folder.file("honest"), "--json")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: Any], "\(made.stderr)")
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: Any], "\(made.stderr)")
         let path = try #require(json["path"] as? String)
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         #expect(bytes[3] == 0x10, "the header has a comment and nothing else")
         let end = try #require(bytes[10...].firstIndex(of: 0))
         var manifest = try #require(try JSONSerialization.jsonObject(with: Data(bytes[10..<end])) as? [String: Any])
         manifest["created_at"] = createdAt
-        let text = String(decoding: try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys]), as: UTF8.self)
+        let text = String(
+            decoding: try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys]), as: UTF8.self)
         // ASCII, as RFC 1952 wants a comment: anything past it as \u escapes.
         let comment = text.unicodeScalars.map { $0.isASCII ? String($0) : String(format: "\\u%04x", $0.value) }.joined()
         #expect(!comment.utf8.contains(0x1B), "JSON carries ESC as \\u001b")
@@ -219,8 +243,10 @@ import Testing
 
     @Test func escapeSequencesFromAManifestArePrintedEscaped() throws {
         let file = try folder.sample("acme.db")
-        try editWithPython(file, "UPDATE company SET name = 'Acme' || char(27) || ']0;pwned' || char(7) || char(27) || '[2J' "
-            + "|| char(155) || '1m' || char(10) || 'ledger: all good'")
+        try editWithPython(
+            file,
+            "UPDATE company SET name = 'Acme' || char(27) || ']0;pwned' || char(7) || char(27) || '[2J' "
+                + "|| char(155) || '1m' || char(10) || 'ledger: all good'")
         let createdAt = "2026-11-21T02:00:00Z\u{1B}[8m"
         let snapshot = try crafted(from: file, createdAt: createdAt, into: folder.file("crafted"))
         let shownCompany = "Acme\\u{1B}]0;pwned\\u{07}\\u{1B}[2J\\u{9B}1m\\u{0A}ledger: all good"
@@ -232,7 +258,10 @@ import Testing
         #expect(lines.count == 2 && lines[1].isEmpty, "one line, and no line of the manifest's own")
         #expect(lines[0].hasPrefix("\(shownTime)  manual      \(shownCompany)  "), "\(listed.stdout)")
         #expect(lines[0].hasSuffix("  verify: clean  \(snapshot)"), "\(listed.stdout)")
-        #expect(!listed.stdout.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) })
+        #expect(
+            !listed.stdout.unicodeScalars.contains {
+                ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value)
+            })
 
         // Restored over another company's file: refused, the name shown escaped in one line.
         let other = try folder.sample("other.db")
@@ -241,12 +270,17 @@ import Testing
         #expect(refused.status == 2)
         #expect(refused.stderr.hasSuffix("\n") && refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
         #expect(refused.stderr.contains("the snapshot is of \(shownCompany)"), "\(refused.stderr)")
-        #expect(!refused.stderr.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) })
+        #expect(
+            !refused.stderr.unicodeScalars.contains {
+                ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value)
+            })
         // Restored to a new file: its time shown escaped.
         let restored = try run("restore", snapshot, "--to", folder.file("restored.db"))
         #expect(restored.status == 0, "\(restored.stderr)")
-        #expect(restored.stdout.hasPrefix("Restored \(folder.file("restored.db")) from \(snapshot) (taken \(shownTime)), verify: "),
-                "\(restored.stdout)")
+        #expect(
+            restored.stdout.hasPrefix(
+                "Restored \(folder.file("restored.db")) from \(snapshot) (taken \(shownTime)), verify: "),
+            "\(restored.stdout)")
         #expect(!restored.stdout.contains("\u{1B}") && restored.stdout.split(separator: "\n").count == 1)
     }
 
@@ -255,44 +289,57 @@ import Testing
         let (_, office) = try newKey("office.txt")
         let program = Ledger.binary.resolvingSymlinksInPath().path
         // Run by its bare name from PATH, in another folder, as a person types it.
-        var environment = ["PATH": Ledger.binary.deletingLastPathComponent().path + ":/usr/bin:/bin", "HOME": folder.path,
-                           "XDG_CONFIG_HOME": folder.file("config")]
+        var environment = [
+            "PATH": Ledger.binary.deletingLastPathComponent().path + ":/usr/bin:/bin", "HOME": folder.path,
+            "XDG_CONFIG_HOME": folder.file("config"),
+        ]
         let backups = folder.file("backups")
         let scheduled = try ExternalTool.require("sh", install: "apt-get install dash").run(
-            ["-c", "cd '\(folder.path)' && ledger schedule acme.db --to backups --at 01:30 --keep-daily 7 --encrypt-to \(office) --unit-dir units"],
+            [
+                "-c",
+                "cd '\(folder.path)' && ledger schedule acme.db --to backups --at 01:30 --keep-daily 7 --encrypt-to \(office) --unit-dir units",
+            ],
             environment: environment)
         #expect(scheduled.status == 0, "\(scheduled.output)")
         // Named after the file and a mark of its full path (two books.db never collide).
-        let unit = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.file("units"))
-            .first { $0.hasPrefix("ledger-backup-acme-") && $0.hasSuffix(".service") })
+        let unit = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: folder.file("units"))
+                .first { $0.hasPrefix("ledger-backup-acme-") && $0.hasSuffix(".service") })
         let name = String(unit.dropLast(".service".count))
         let service = try String(contentsOfFile: folder.file("units/\(unit)"), encoding: .utf8)
-        #expect(service == """
-            [Unit]
-            Description=Nightly ledger backup of \(file)
+        #expect(
+            service == """
+                [Unit]
+                Description=Nightly ledger backup of \(file)
 
-            [Service]
-            Type=oneshot
-            Environment="XDG_CONFIG_HOME=\(folder.file("config"))"
-            ExecStart="\(program)" "backup" "\(file)" "--to" "\(backups)" "--kind" "scheduled" "--keep-daily" "7" "--encrypt-to" "\(office)"
-            Nice=10
-            IOSchedulingClass=idle
+                [Service]
+                Type=oneshot
+                Environment="XDG_CONFIG_HOME=\(folder.file("config"))"
+                ExecStart="\(program)" "backup" "\(file)" "--to" "\(backups)" "--kind" "scheduled" "--keep-daily" "7" "--encrypt-to" "\(office)"
+                Nice=10
+                IOSchedulingClass=idle
 
-            """)
+                """)
 
         environment["XDG_CONFIG_HOME"] = nil
         let cron = try ExternalTool.require("sh", install: "apt-get install dash").run(
-            ["-c", "cd '\(folder.path)' && ledger schedule acme.db --to backups --cron --encrypt-to \(office)"], environment: environment)
+            ["-c", "cd '\(folder.path)' && ledger schedule acme.db --to backups --cron --encrypt-to \(office)"],
+            environment: environment)
         #expect(cron.status == 0)
         let line = cron.output.trimmingCharacters(in: .newlines)
-        let command = "'\(program)' 'backup' '\(file)' '--to' '\(backups)' '--kind' 'scheduled' '--encrypt-to' '\(office)'"
-        #expect(line == "0 2 * * * status=$( { { \(command); echo $? >&3; } | logger -t \(name); } 3>&1 ); exit \"${status:-1}\"")
+        let command =
+            "'\(program)' 'backup' '\(file)' '--to' '\(backups)' '--kind' 'scheduled' '--encrypt-to' '\(office)'"
+        #expect(
+            line
+                == "0 2 * * * status=$( { { \(command); echo $? >&3; } | logger -t \(name); } 3>&1 ); exit \"${status:-1}\""
+        )
 
         // As cron runs it (/bin/sh, a PATH without ledger): the job's output goes to
         // logger, its error to cron, and its status is the line's.
         let bin = folder.file("bin")
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-        try "#!/bin/sh\ncat >> '\(folder.file("logged"))'\n".write(toFile: bin + "/logger", atomically: true, encoding: .utf8)
+        try "#!/bin/sh\ncat >> '\(folder.file("logged"))'\n".write(
+            toFile: bin + "/logger", atomically: true, encoding: .utf8)
         chmod(bin + "/logger", 0o755)
         let job = String(line.split(separator: " ", maxSplits: 5)[5])
         func cronRuns(_ job: String) throws -> CommandResult {
@@ -300,22 +347,27 @@ import Testing
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = ["-c", job]
             process.environment = ["PATH": bin + ":/usr/bin:/bin", "HOME": folder.path, "TMPDIR": folder.file("tmp")]
-            let out = Pipe(), err = Pipe()
+            let out = Pipe()
+            let err = Pipe()
             process.standardOutput = out
             process.standardError = err
             try process.run()
-            let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+            let stdout = out.fileHandleForReading.readDataToEndOfFile()
+            let stderr = err.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
-            return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                                 stderr: String(decoding: stderr, as: UTF8.self))
+            return CommandResult(
+                status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                stderr: String(decoding: stderr, as: UTF8.self))
         }
         let good = try cronRuns(job)
         #expect(good.status == 0 && good.stdout.isEmpty && good.stderr.isEmpty, "\(good)")
         let logged = try String(contentsOfFile: folder.file("logged"), encoding: .utf8)
-        #expect(logged.hasPrefix("Snapshot \(backups)/acme-") && logged.contains(".db.gz.age (encrypted)\n"), "\(logged)")
+        #expect(
+            logged.hasPrefix("Snapshot \(backups)/acme-") && logged.contains(".db.gz.age (encrypted)\n"), "\(logged)")
         try FileManager.default.removeItem(atPath: file)
         let failed = try cronRuns(job)
         #expect(failed.status == 2 && failed.stdout.isEmpty, "\(failed)")
-        #expect(failed.stderr.hasPrefix("ledger: ") && failed.stderr.split(separator: "\n").count == 1, "\(failed.stderr)")
+        #expect(
+            failed.stderr.hasPrefix("ledger: ") && failed.stderr.split(separator: "\n").count == 1, "\(failed.stderr)")
     }
 }

@@ -32,7 +32,8 @@ import Testing
     /// `content` under a manifest that says `verify: clean` over its exact size
     /// and SHA-256, or over `claimedBytes` when given.
     private func craft(_ snapshot: String, holding content: String, claimedBytes: Int? = nil) throws {
-        try python("""
+        try python(
+            """
             import hashlib, json, struct, sys, zlib
             snapshot, content, claimed = sys.argv[1], open(sys.argv[2], 'rb').read(), int(sys.argv[3])
             manifest = {'created_at': '2026-11-21T02:00:00Z', 'kind': 'scheduled', 'company': 'Sample Company',
@@ -51,7 +52,9 @@ import Testing
 
     /// A file `name` of `size` random bytes.
     private func randomFile(_ name: String, size: Int) throws -> String {
-        try python("import os, sys\nopen(sys.argv[1], 'wb').write(os.urandom(int(sys.argv[2])))", folder.file(name), String(size))
+        try python(
+            "import os, sys\nopen(sys.argv[1], 'wb').write(os.urandom(int(sys.argv[2])))", folder.file(name),
+            String(size))
         return folder.file(name)
     }
 
@@ -61,14 +64,17 @@ import Testing
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3"] + arguments
         process.environment = environment()
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                             stderr: String(decoding: stderr, as: UTF8.self))
+        return CommandResult(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     private func names(_ sub: String = "") throws -> [String] {
@@ -83,10 +89,15 @@ import Testing
         try craft(snapshot, holding: noise)
         let refused = try ledger("restore", snapshot, "--to", target)
         #expect(refused.status == 2)
-        #expect(refused.stderr == "ledger: \(snapshot) does not hold a company file, whatever its manifest says: nothing was restored. Choose another snapshot.\n")
+        #expect(
+            refused.stderr
+                == "ledger: \(snapshot) does not hold a company file, whatever its manifest says: nothing was restored. Choose another snapshot.\n"
+        )
         #expect(refused.stdout == "")
         #expect(try bytes(target) == before)
-        #expect(try names() == ["acme-20261121T020000Z.db.gz", "acme.db", "config", "noise"], "config holds the manifest key")
+        #expect(
+            try names() == ["acme-20261121T020000Z.db.gz", "acme.db", "config", "noise"],
+            "config holds the manifest key")
     }
 
     /// A 2 MB stream whose manifest says 229,376 bytes, restored by a process
@@ -98,13 +109,19 @@ import Testing
         let long = try randomFile("long", size: 2_000_000)
         let snapshot = folder.file("acme-20261121T020000Z.db.gz")
         try craft(snapshot, holding: long, claimedBytes: 229_376)
-        let bounded = try underPython(["-c", """
+        let bounded = try underPython([
+            "-c",
+            """
             import os, resource, sys
             resource.setrlimit(resource.RLIMIT_FSIZE, (229376, 229376))
             os.execv(sys.argv[1], sys.argv[1:])
-            """, Ledger.binary.path, "restore", snapshot, "--to", target])
+            """, Ledger.binary.path, "restore", snapshot, "--to", target,
+        ])
         #expect(bounded.status == 2, "killed by SIGXFSZ (status \(bounded.status)) means it wrote past 229,376 bytes")
-        #expect(bounded.stderr == "ledger: The snapshot is damaged: it holds more than the 229376 bytes its manifest gives. Use an older snapshot; 'ledger snapshots DIR' lists them.\n")
+        #expect(
+            bounded.stderr
+                == "ledger: The snapshot is damaged: it holds more than the 229376 bytes its manifest gives. Use an older snapshot; 'ledger snapshots DIR' lists them.\n"
+        )
         #expect(try bytes(target) == before)
         #expect(try names() == ["acme-20261121T020000Z.db.gz", "acme.db", "config", "long"])
     }
@@ -118,9 +135,12 @@ import Testing
         let snapshot = try #require(try names("b").first { $0.hasSuffix(".db.gz") })
         let mine = try ledger("restore", folder.file("b/" + snapshot), "--to", folder.file("mine.db"))
         #expect(mine.status == 0)
-        #expect(mine.stdout.hasSuffix("verify: clean (verified when this machine took it; its signature and SHA-256 match)\n"))
+        #expect(
+            mine.stdout.hasSuffix(
+                "verify: clean (verified when this machine took it; its signature and SHA-256 match)\n"))
         // Another machine (another key) verifies it first.
-        let theirs = try ledger("restore", folder.file("b/" + snapshot), "--to", folder.file("theirs.db"), config: "elsewhere")
+        let theirs = try ledger(
+            "restore", folder.file("b/" + snapshot), "--to", folder.file("theirs.db"), config: "elsewhere")
         #expect(theirs.status == 0)
         #expect(theirs.stdout.hasSuffix("verify: clean\n"))
         #expect(try bytes(folder.file("mine.db")) == bytes(folder.file("theirs.db")))
@@ -136,19 +156,25 @@ import Testing
         let result = try ledger("restore", folder.file("b/" + snapshot), "--to", restored)
         #expect(result.status == 1)
         #expect(result.stdout.contains("verify: findings\n"))
-        #expect(result.stderr == "ledger: the restored file has 1 finding: run 'ledger verify \(restored)' to see them, 'ledger rebuild \(restored)' to repair them.\n")
+        #expect(
+            result.stderr
+                == "ledger: the restored file has 1 finding: run 'ledger verify \(restored)' to see them, 'ledger rebuild \(restored)' to repair them.\n"
+        )
         #expect(try bytes(restored).count > 0)
     }
 
     @Test func restoreThroughALinkKeepsTheLink() throws {
-        for name in ["home", "nas"] { try FileManager.default.createDirectory(atPath: folder.file(name), withIntermediateDirectories: true) }
+        for name in ["home", "nas"] {
+            try FileManager.default.createDirectory(atPath: folder.file(name), withIntermediateDirectories: true)
+        }
         let target = try folder.sample("nas/acme.db", transactions: 60)
         let link = folder.file("home/acme.db")
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "../nas/acme.db")
         #expect(try ledger("backup", link, "--to", folder.file("b")).status == 0)
         try editWithPython(target, "UPDATE company SET name = 'Changed since'")
         let snapshot = try #require(try names("b").first { $0.hasSuffix(".db.gz") })
-        let restored = try ledger("restore", folder.file("b/" + snapshot), "--to", link, "--backup-dir", folder.file("safety"), "--force")
+        let restored = try ledger(
+            "restore", folder.file("b/" + snapshot), "--to", link, "--backup-dir", folder.file("safety"), "--force")
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "../nas/acme.db")
         #expect(try names("home") == ["acme.db"])
@@ -163,7 +189,8 @@ import Testing
     /// "snapshot"), and rebuild keeps every row, naming no file of its own.
     @Test func aLogOfAnotherPageSizeNeitherShrinksTheBackupNorEmptiesTheRebuild() throws {
         let file = try folder.sample("acme.db", transactions: 300)
-        try python("""
+        try python(
+            """
             import shutil, sqlite3, sys
             c = sqlite3.connect(sys.argv[1]); c.execute('PRAGMA page_size = 1024'); c.execute('PRAGMA journal_mode = WAL')
             c.execute('PRAGMA wal_autocheckpoint = 0'); c.execute('CREATE TABLE t (x)'); c.execute('INSERT INTO t VALUES (1)'); c.commit()
@@ -175,14 +202,17 @@ import Testing
         #expect(backup.stdout.hasSuffix("verify: skipped\n"))
         let snapshot = try #require(try names("b").first { $0.hasSuffix(".db.gz") })
         let unpacked = folder.file("unpacked.db")
-        try python("import gzip, shutil, sys\nshutil.copyfileobj(gzip.open(sys.argv[1]), open(sys.argv[2], 'wb'))", folder.file("b/" + snapshot), unpacked)
+        try python(
+            "import gzip, shutil, sys\nshutil.copyfileobj(gzip.open(sys.argv[1]), open(sys.argv[2], 'wb'))",
+            folder.file("b/" + snapshot), unpacked)
         #expect(try bytes(unpacked) == before, "the file's 228 KiB as they are")
         let rebuilt = try ledger("rebuild", file, "--backup-dir", folder.file("safety"))
         #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
         #expect(rebuilt.stdout.contains("every row came back"))
         let same = try ledger("verify", file)
         #expect(same.status == 0)
-        try python("""
+        try python(
+            """
             import sqlite3, sys
             a, b = sqlite3.connect(sys.argv[1]), sqlite3.connect(sys.argv[2])
             for t in ['accounts', 'transactions', 'splits', 'bank_feed']:

@@ -15,7 +15,9 @@ import Testing
     private func bucket() throws -> String {
         let bucket = S3TestServer.bucketName()
         let made = try ExternalTool.require("aws", install: "pip install awscli")
-            .run(["--endpoint-url", try S3TestServer.endpoint.get(), "s3", "mb", "s3://\(bucket)"], environment: try S3TestServer.environment())
+            .run(
+                ["--endpoint-url", try S3TestServer.endpoint.get(), "s3", "mb", "s3://\(bucket)"],
+                environment: try S3TestServer.environment())
         #expect(made.status == 0, "\(made.output)")
         return bucket
     }
@@ -35,9 +37,14 @@ import Testing
             guard request.method == "GET", request.target.contains("list-type") else { return nil }
             let number = tally.next("page")
             guard number <= 200 else { return .answer(500, body: []) }
-            let keys = (0..<20).map { "<Contents><Key>acme/acme-\(number * 20 + $0).db.gz</Key><Size>9</Size></Contents>" }.joined()
-            return .answer(200, body: Array(("<ListBucketResult><IsTruncated>true</IsTruncated>"
-                + "<NextContinuationToken>t\(number)</NextContinuationToken>\(keys)</ListBucketResult>").utf8))
+            let keys = (0..<20).map {
+                "<Contents><Key>acme/acme-\(number * 20 + $0).db.gz</Key><Size>9</Size></Contents>"
+            }.joined()
+            return .answer(
+                200,
+                body: Array(
+                    ("<ListBucketResult><IsTruncated>true</IsTruncated>"
+                        + "<NextContinuationToken>t\(number)</NextContinuationToken>\(keys)</ListBucketResult>").utf8))
         }
     }
 
@@ -58,10 +65,14 @@ import Testing
         }
         let result = try ledger(arguments + ["--max-objects", "50"], endpoint: proxy.endpoint)
         #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
-        #expect(result.stderr == "ledger: \(place) gives a listing that does not end (more than 50 objects, the most --max-objects allows); "
-            + "stopped after 60 objects in 3 pages. Check that AWS_ENDPOINT_URL names your object storage, "
-            + "or give --max-objects a larger count if the place holds more.\n")
-        #expect(proxy.requests.filter { $0.target.contains("list-type") && $0.target.contains("continuation-token") }.count == 2)
+        #expect(
+            result.stderr
+                == "ledger: \(place) gives a listing that does not end (more than 50 objects, the most --max-objects allows); "
+                + "stopped after 60 objects in 3 pages. Check that AWS_ENDPOINT_URL names your object storage, "
+                + "or give --max-objects a larger count if the place holds more.\n")
+        #expect(
+            proxy.requests.filter { $0.target.contains("list-type") && $0.target.contains("continuation-token") }.count
+                == 2)
         #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == before, "the company file is untouched")
     }
 
@@ -82,10 +93,15 @@ import Testing
         #expect(restored.status == 0, "\(restored.stderr)")
         let (_, shaOut) = try ExternalTool.require("sha256sum", install: "apt-get install coreutils").run([target])
         #expect(String(shaOut.prefix(64)) == sha)
-        let listed = try ledger(["snapshots", path.components(separatedBy: "/").dropLast().joined(separator: "/"), "--json"])
-        let bytes = try #require((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first?["bytes"] as? Int)
+        let listed = try ledger([
+            "snapshots", path.components(separatedBy: "/").dropLast().joined(separator: "/"), "--json",
+        ])
+        let bytes = try #require(
+            (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first?["bytes"]
+                as? Int)
         let whole = proxy.requests.filter { $0.fault == .dropHeader("Range") }
         #expect(whole.count == 2, "the head read and the download, each answered whole once")
-        #expect(proxy.bytesServed <= 2 * bytes + 16_384, "\(proxy.bytesServed) bytes served for a \(bytes)-byte snapshot")
+        #expect(
+            proxy.bytesServed <= 2 * bytes + 16_384, "\(proxy.bytesServed) bytes served for a \(bytes)-byte snapshot")
     }
 }

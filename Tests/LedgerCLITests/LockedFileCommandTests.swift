@@ -17,15 +17,15 @@ import Testing
     private func statement() throws -> String {
         let path = folder.file("late.ofx")
         try """
-            OFXHEADER:100
-            DATA:OFXSGML
+        OFXHEADER:100
+        DATA:OFXSGML
 
-            <OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>USD
-            <BANKACCTFROM><BANKID>021000021<ACCTID>777<ACCTTYPE>CHECKING</BANKACCTFROM>
-            <BANKTRANLIST>
-            <STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20260105<TRNAMT>-12.25<FITID>777-1<NAME>Payee 1</STMTTRN>
-            </BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        <OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>USD
+        <BANKACCTFROM><BANKID>021000021<ACCTID>777<ACCTTYPE>CHECKING</BANKACCTFROM>
+        <BANKTRANLIST>
+        <STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20260105<TRNAMT>-12.25<FITID>777-1<NAME>Payee 1</STMTTRN>
+        </BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
@@ -36,7 +36,8 @@ import Testing
         // Another program in the middle of a write: readers go on, writers wait.
         let holder = try FileHolder(file, .writing)
         defer { holder.release() }
-        let sentence = "ledger: \(file) is open in another program; close it there (or wait for it to finish) and run the command again. Nothing was changed.\n"
+        let sentence =
+            "ledger: \(file) is open in another program; close it there (or wait for it to finish) and run the command again. Nothing was changed.\n"
         let commands: [[String]] = [
             ["import", file, ofx, "--account", "Checking", "--wait", "1"],
             ["feed", "match", file, "--wait", "1"],

@@ -15,7 +15,9 @@ import Testing
 
     @Test func repairsReportsAndLogs() throws {
         let path = try folder.sample()
-        try editWithPython(path, """
+        try editWithPython(
+            path,
+            """
             UPDATE accounts SET balance = balance + 1 WHERE id IN (1, 2, 3);
             INSERT INTO transactions (id, kind, date, created_at, modified_at) VALUES (9001, 'check', '2025-06-01', '2025-06-01T10:00:00Z', '2025-06-01T10:00:00Z');
             DROP INDEX splits_account;
@@ -29,10 +31,15 @@ import Testing
         #expect(lines.contains("Made again: index splits_account"))
         #expect(lines.contains("empty-transaction — Transactions with no lines: 1 row changed"))
         #expect(lines.contains("  deleted Check of 2025-06-01 (transaction 9001)"))
-        #expect(lines.contains("account-balance-mismatch — Account balances that disagree with their transactions: 3 rows changed"))
+        #expect(
+            lines.contains(
+                "account-balance-mismatch — Account balances that disagree with their transactions: 3 rows changed"))
         // Money in dollars, rows by name: one cent more than its lines.
         let checking = try #require(lines.first { $0.hasPrefix("  changed account Checking (1): balance ") })
-        #expect(checking.range(of: #"^  changed account Checking \(1\): balance [0-9,]+\.[0-9]{2} → [0-9,]+\.[0-9]{2}$"#, options: .regularExpression) != nil)
+        #expect(
+            checking.range(
+                of: #"^  changed account Checking \(1\): balance [0-9,]+\.[0-9]{2} → [0-9,]+\.[0-9]{2}$"#,
+                options: .regularExpression) != nil)
         #expect(lines.last!.hasPrefix("\(path) rebuilt: 4 rows changed in "))
         #expect(lines.last!.hasSuffix(" — the file is clean"))
         #expect(try Ledger.run("verify", path).status == 0)
@@ -49,9 +56,12 @@ import Testing
         #expect(runs[0]["outcome"] as? String == "repaired")
         #expect(runs[0]["action_count"] as? Int == 4)
         let actions = try #require(runs[0]["actions"] as? [[String: Any]])
-        let balance = try #require(actions.first { $0["code"] as? String == "account-balance-mismatch" && $0["row_id"] as? Int == 1 })
-        let before = try #require(try JSONSerialization.jsonObject(with: Data((balance["before"] as! String).utf8)) as? [String: Any])
-        let after = try #require(try JSONSerialization.jsonObject(with: Data((balance["after"] as! String).utf8)) as? [String: Any])
+        let balance = try #require(
+            actions.first { $0["code"] as? String == "account-balance-mismatch" && $0["row_id"] as? Int == 1 })
+        let before = try #require(
+            try JSONSerialization.jsonObject(with: Data((balance["before"] as! String).utf8)) as? [String: Any])
+        let after = try #require(
+            try JSONSerialization.jsonObject(with: Data((balance["after"] as! String).utf8)) as? [String: Any])
         #expect((before["balance"] as! Int) - (after["balance"] as! Int) == 1)
 
         // A second rebuild has nothing to do, and says so.
@@ -63,7 +73,9 @@ import Testing
 
     @Test func findingsForAPersonExitOne() throws {
         let path = try folder.sample()
-        try editWithPython(path, """
+        try editWithPython(
+            path,
+            """
             UPDATE document_lines SET amount = amount + 1 WHERE id = 1;
             UPDATE parties SET balance = balance + 5 WHERE id = 1;
             """)
@@ -76,12 +88,16 @@ import Testing
         #expect(remaining.map { $0["code"] as? String } == ["document-lines-mismatch"])
         let text = try Ledger.run("rebuild", path)
         #expect(text.status == 1)
-        #expect(text.stdout.contains("Left for a person (rebuild does not change these):\n  warning document-lines-mismatch: The lines of "))
+        #expect(
+            text.stdout.contains(
+                "Left for a person (rebuild does not change these):\n  warning document-lines-mismatch: The lines of "))
     }
 
     @Test func dryRunChangesNothing() throws {
         let path = try folder.sample()
-        try editWithPython(path, """
+        try editWithPython(
+            path,
+            """
             UPDATE splits SET amount = amount + 250
             WHERE id = (SELECT MIN(s.id) FROM splits s JOIN accounts a ON a.id = s.account_id WHERE a.type = 'income');
             """)
@@ -119,13 +135,18 @@ import Testing
         defer { holder.release() }
         let busy = try Ledger.run("rebuild", path, "--wait", "1")
         #expect(busy.status == 2)
-        #expect(busy.stderr == "ledger: \(path) is open in another program; close it there (or wait for it to finish) and run 'ledger rebuild \(path)' again. Nothing was changed.\n")
+        #expect(
+            busy.stderr
+                == "ledger: \(path) is open in another program; close it there (or wait for it to finish) and run 'ledger rebuild \(path)' again. Nothing was changed.\n"
+        )
         #expect(try contents(path) == before)
     }
 
     @Test func killedRebuildsLeaveTheOldOrTheRebuiltFile() throws {
         let damaged = try folder.sample("damaged.db", transactions: 6_000)
-        try editWithPython(damaged, """
+        try editWithPython(
+            damaged,
+            """
             UPDATE accounts SET balance = balance + 1;
             DELETE FROM transactions WHERE id IN (SELECT id FROM transactions WHERE kind = 'check' LIMIT 20);
             UPDATE splits SET amount = amount + 3 WHERE id % 97 = 0 AND account_id IN (SELECT id FROM accounts WHERE type = 'expense');
@@ -146,9 +167,11 @@ import Testing
         }
 
         var delays = SeededDelays(seed: 23)
-        var interrupted = 0, rebuilt = 0
+        var interrupted = 0
+        var rebuilt = 0
         for trial in 0..<20 {
-            let wasRunning = try Ledger.runKilled(after: delays.next(upTo: length * 1.1), "rebuild", path, "--backup-dir", folder.file("b"))
+            let wasRunning = try Ledger.runKilled(
+                after: delays.next(upTo: length * 1.1), "rebuild", path, "--backup-dir", folder.file("b"))
             // A kill that came after the rebuild ended means the machine is faster now than
             // when it was timed (another job finished): aim the next kills earlier.
             if wasRunning { interrupted += 1 } else { length *= 0.7 }

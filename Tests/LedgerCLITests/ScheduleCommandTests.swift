@@ -18,7 +18,8 @@ import Testing
         let bin = folder.file("bin")
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
         let script = bin + "/crontab"
-        let body = crontab.map { "cat <<'LEDGER_END'\n\($0)\nLEDGER_END\n" } ?? "echo 'no crontab for you' >&2; exit 1\n"
+        let body =
+            crontab.map { "cat <<'LEDGER_END'\n\($0)\nLEDGER_END\n" } ?? "echo 'no crontab for you' >&2; exit 1\n"
         try ("#!/bin/sh\n" + body).write(toFile: script, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
@@ -34,49 +35,74 @@ import Testing
         let units = folder.file("units")
         let env = try environment(crontab: nil)
 
-        let a = try Ledger.run(["schedule", first, "--to", folder.file("backups"), "--unit-dir", units], environment: env)
+        let a = try Ledger.run(
+            ["schedule", first, "--to", folder.file("backups"), "--unit-dir", units], environment: env)
         #expect(a.status == 0, "\(a.stderr)")
         let unitA = unit(of: first)
         #expect(unitA.hasPrefix("ledger-backup-books-") && unitA.count == "ledger-backup-books-".count + 8)
-        #expect(a.stdout == """
-            Wrote \(units)/\(unitA).service
-            Wrote \(units)/\(unitA).timer
-            Now run: systemctl --user daemon-reload && systemctl --user enable --now \(unitA).timer
-            The timer runs only while you are logged in unless you run once: loginctl enable-linger \(NSUserName())
+        #expect(
+            a.stdout == """
+                Wrote \(units)/\(unitA).service
+                Wrote \(units)/\(unitA).timer
+                Now run: systemctl --user daemon-reload && systemctl --user enable --now \(unitA).timer
+                The timer runs only while you are logged in unless you run once: loginctl enable-linger \(NSUserName())
 
-            """)
-        let b = try Ledger.run(["schedule", second, "--to", folder.file("backups"), "--at", "03:15", "--unit-dir", units], environment: env)
+                """)
+        let b = try Ledger.run(
+            ["schedule", second, "--to", folder.file("backups"), "--at", "03:15", "--unit-dir", units], environment: env
+        )
         #expect(b.status == 0, "\(b.stderr)")
         let unitB = unit(of: second)
         #expect(unitA != unitB)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: units).sorted()
-            == ["\(unitA).service", "\(unitA).timer", "\(unitB).service", "\(unitB).timer"].sorted(), "neither replaced the other")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: units).sorted()
+                == ["\(unitA).service", "\(unitA).timer", "\(unitB).service", "\(unitB).timer"].sorted(),
+            "neither replaced the other")
 
         // Scheduling a file again replaces its own units, never adds a third.
-        #expect(try Ledger.run(["schedule", first, "--to", folder.file("backups"), "--at", "01:45", "--unit-dir", units], environment: env).status == 0)
+        #expect(
+            try Ledger.run(
+                ["schedule", first, "--to", folder.file("backups"), "--at", "01:45", "--unit-dir", units],
+                environment: env
+            ).status == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: units).count == 4)
 
         // A crontab line ledger printed, installed, and a line of someone else's.
-        let cron = try Ledger.run(["schedule", first, "--to", "s3://acme-books/ledger", "--at", "23:05", "--cron"], environment: env)
+        let cron = try Ledger.run(
+            ["schedule", first, "--to", "s3://acme-books/ledger", "--at", "23:05", "--cron"], environment: env)
         #expect(cron.status == 0)
-        #expect(cron.stderr == "AWS keys set in this shell are not written into the line: the job reads them from ~/.aws/credentials (chmod 600).\n")
+        #expect(
+            cron.stderr
+                == "AWS keys set in this shell are not written into the line: the job reads them from ~/.aws/credentials (chmod 600).\n"
+        )
         let crontab = "MAILTO=me@example.com\n15 4 * * * /usr/bin/backup-photos\n" + cron.stdout
-        let listed = try Ledger.run(["schedule", "--list", "--unit-dir", units], environment: try environment(crontab: crontab))
+        let listed = try Ledger.run(
+            ["schedule", "--list", "--unit-dir", units], environment: try environment(crontab: crontab))
         #expect(listed.status == 0, "\(listed.stderr)")
         let systemd = [(unitA, first, "01:45"), (unitB, second, "03:15")].sorted { $0.0 < $1.0 }.map {
             "\($0.0): \($0.1) to \(folder.file("backups")) at \($0.2) (systemd timer \(units)/\($0.0).timer)"
         }
-        #expect(listed.stdout.split(separator: "\n").map(String.init) == systemd + [
-            "\(unitA): \(first) to s3://acme-books/ledger at 23:05 (crontab line)",
-            "3 schedules",
-        ])
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(try Ledger.run(
-            ["schedule", "--list", "--json", "--unit-dir", units], environment: try environment(crontab: crontab)).stdout.utf8)) as? [[String: Any]])
+        #expect(
+            listed.stdout.split(separator: "\n").map(String.init) == systemd + [
+                "\(unitA): \(first) to s3://acme-books/ledger at 23:05 (crontab line)",
+                "3 schedules",
+            ])
+        let json = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(
+                    try Ledger.run(
+                        ["schedule", "--list", "--json", "--unit-dir", units],
+                        environment: try environment(crontab: crontab)
+                    ).stdout.utf8)) as? [[String: Any]])
         #expect(json.map { $0["kind"] as? String } == ["systemd", "systemd", "cron"])
 
-        let none = try Ledger.run(["schedule", "--list", "--unit-dir", folder.file("empty")], environment: try environment(crontab: nil))
+        let none = try Ledger.run(
+            ["schedule", "--list", "--unit-dir", folder.file("empty")], environment: try environment(crontab: nil))
         #expect(none.status == 0)
-        #expect(none.stdout == "No nightly backups: no ledger timer in \(folder.file("empty")) and no ledger line in your crontab.\n")
+        #expect(
+            none.stdout
+                == "No nightly backups: no ledger timer in \(folder.file("empty")) and no ledger line in your crontab.\n"
+        )
         #expect(try Ledger.run(["schedule", "--list", first], environment: env).status == 64)
         #expect(try Ledger.run(["schedule", first], environment: env).status == 64)
     }
@@ -84,31 +110,50 @@ import Testing
     @Test func aMissingFileOrAnotherProgramsFileIsRefused() throws {
         let units = folder.file("units")
         let env = try environment(crontab: nil)
-        let missing = try Ledger.run(["schedule", "nosuch.db", "--to", folder.file("backups"), "--unit-dir", units], environment: env, in: folder.path)
+        let missing = try Ledger.run(
+            ["schedule", "nosuch.db", "--to", folder.file("backups"), "--unit-dir", units], environment: env,
+            in: folder.path)
         #expect(missing.status == 2)
-        #expect(missing.stderr == "ledger: nosuch.db: no such file. Check the path and the spelling of the file name.\n")
+        #expect(
+            missing.stderr == "ledger: nosuch.db: no such file. Check the path and the spelling of the file name.\n")
         #expect(missing.stdout == "")
-        let cron = try Ledger.run(["schedule", "nosuch.db", "--to", folder.file("backups"), "--cron"], environment: env, in: folder.path)
+        let cron = try Ledger.run(
+            ["schedule", "nosuch.db", "--to", folder.file("backups"), "--cron"], environment: env, in: folder.path)
         #expect(cron.status == 2 && cron.stdout == "")
 
         let other = folder.file("photos.db")
         try editWithPython(other, "CREATE TABLE photos (id INTEGER PRIMARY KEY);")
-        let foreign = try Ledger.run(["schedule", other, "--to", folder.file("backups"), "--unit-dir", units], environment: env)
+        let foreign = try Ledger.run(
+            ["schedule", other, "--to", folder.file("backups"), "--unit-dir", units], environment: env)
         #expect(foreign.status == 2)
-        #expect(foreign.stderr == "ledger: \(other) is an SQLite database of another program, not a ledger company file; ledger will not touch it.\n")
+        #expect(
+            foreign.stderr
+                == "ledger: \(other) is an SQLite database of another program, not a ledger company file; ledger will not touch it.\n"
+        )
         #expect(!FileManager.default.fileExists(atPath: units), "nothing written")
     }
 
     @Test func awsKeysStayOutOfTheUnitAndTheOutputSaysWhere() throws {
         let file = try folder.sample("acme.db", transactions: 50)
         let units = folder.file("units")
-        let env = try environment(crontab: nil, extra: ["AWS_ACCESS_KEY_ID": "AKIAEXAMPLEKEY", "AWS_SECRET_ACCESS_KEY": "secret-of-acme",
-                                                       "AWS_REGION": "eu-west-1"])
-        let made = try Ledger.run(["schedule", file, "--to", "s3://acme-books/ledger", "--unit-dir", units], environment: env)
+        let env = try environment(
+            crontab: nil,
+            extra: [
+                "AWS_ACCESS_KEY_ID": "AKIAEXAMPLEKEY", "AWS_SECRET_ACCESS_KEY": "secret-of-acme",
+                "AWS_REGION": "eu-west-1",
+            ])
+        let made = try Ledger.run(
+            ["schedule", file, "--to", "s3://acme-books/ledger", "--unit-dir", units], environment: env)
         #expect(made.status == 0, "\(made.stderr)")
         let lines = made.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.last == "AWS keys set in this shell are not written into the unit: put them in ~/.aws/credentials, or in a file only you can read (chmod 600) named by EnvironmentFile= in the .service.")
-        #expect(lines.contains("The timer runs only while you are logged in unless you run once: loginctl enable-linger \(NSUserName())"))
+        #expect(
+            lines.last
+                == "AWS keys set in this shell are not written into the unit: put them in ~/.aws/credentials, or in a file only you can read (chmod 600) named by EnvironmentFile= in the .service."
+        )
+        #expect(
+            lines.contains(
+                "The timer runs only while you are logged in unless you run once: loginctl enable-linger \(NSUserName())"
+            ))
         let service = try String(contentsOfFile: "\(units)/\(unit(of: file)).service", encoding: .utf8)
         #expect(service.contains("Environment=\"AWS_REGION=eu-west-1\"\n"))
         #expect(!service.contains("AKIA") && !service.contains("secret-of-acme"))

@@ -15,17 +15,25 @@ import Testing
 
     @Test func findingsAreGroupedAndExitOne() throws {
         let path = try folder.sample()
-        try editWithPython(path, """
+        try editWithPython(
+            path,
+            """
             UPDATE accounts SET balance = balance + 1 WHERE id IN (1, 2, 3);
             UPDATE document_lines SET amount = amount + 1 WHERE id = 1;
             """)
         let result = try Ledger.run("verify", path, "--limit", "2")
         #expect(result.status == 1)
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        #expect(lines[0] == "account-balance-mismatch — Account balances that disagree with their transactions: 3 (error, rebuild repairs)")
+        #expect(
+            lines[0]
+                == "account-balance-mismatch — Account balances that disagree with their transactions: 3 (error, rebuild repairs)"
+        )
         #expect(lines[1].hasPrefix("  Account 'Checking' (1) shows a balance of "))
         #expect(lines[3] == "  … and 1 more (--all shows every one)")
-        #expect(lines[4] == "document-lines-mismatch — Invoice and bill lines that do not add up to the total: 1 (warning, needs a person)")
+        #expect(
+            lines[4]
+                == "document-lines-mismatch — Invoice and bill lines that do not add up to the total: 1 (warning, needs a person)"
+        )
         #expect(lines.last(where: { !$0.isEmpty })!.hasPrefix("3 errors, 1 warning in "))
         #expect(lines.last(where: { !$0.isEmpty })!.hasSuffix(" — ledger rebuild \(path) repairs 3"))
         let all = try Ledger.run("verify", path, "--all")
@@ -73,8 +81,10 @@ import Testing
         try Data("hello".utf8).write(to: URL(fileURLWithPath: text))
         let empty = folder.file("empty.db")
         #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
-        for (path, words) in [(folder.file("nope.db"), "no such file"), (folder.path, "is a folder"),
-                              (text, "not a company file"), (empty, "is empty")] {
+        for (path, words) in [
+            (folder.file("nope.db"), "no such file"), (folder.path, "is a folder"),
+            (text, "not a company file"), (empty, "is empty"),
+        ] {
             let result = try Ledger.run("verify", path, "--json")
             #expect(result.status == 2, "\(path)")
             #expect(result.stdout.isEmpty, "nothing on stdout for \(path)")

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 @Suite struct CompanyFileTests {
@@ -9,7 +10,8 @@ import Testing
     @Test func createThenOpenRoundTrip() throws {
         let path = folder.file("acme.db")
         let created = Date(timeIntervalSince1970: 1_700_000_000)
-        try CompanyFile.create(at: path, profile: CompanyProfile(name: "  Acme Plumbing ", currency: "EUR", createdAt: created))
+        try CompanyFile.create(
+            at: path, profile: CompanyProfile(name: "  Acme Plumbing ", currency: "EUR", createdAt: created))
         let file = try CompanyFile.open(path)
         try file.database.read { db throws in
             let company = try #require(try Row.fetchOne(db, sql: "SELECT * FROM company"))
@@ -20,7 +22,8 @@ import Testing
             #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == 1)
             #expect(try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal")
             for object in Schema.objects {
-                let found = try String.fetchOne(db, sql: "SELECT type FROM sqlite_master WHERE name = ?", arguments: [object.name])
+                let found = try String.fetchOne(
+                    db, sql: "SELECT type FROM sqlite_master WHERE name = ?", arguments: [object.name])
                 #expect(found == object.kind.rawValue, "\(object.name)")
             }
         }
@@ -35,14 +38,20 @@ import Testing
             #expect(try Int.fetchOne(db, sql: "SELECT SUM(balance) FROM accounts") == 0)
             let types = try Set(String.fetchAll(db, sql: "SELECT DISTINCT type FROM accounts"))
             #expect(types == Set(AccountType.allCases.map(\.rawValue)))
-            let wages = try Row.fetchOne(db, sql: """
-                SELECT c.name AS child, p.name AS parent FROM accounts c JOIN accounts p ON p.id = c.parent_id WHERE c.number = '6510'
-                """)
+            let wages = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT c.name AS child, p.name AS parent FROM accounts c JOIN accounts p ON p.id = c.parent_id WHERE c.number = '6510'
+                    """)
             #expect(wages?["child"] as String? == "Wages")
             #expect(wages?["parent"] as String? == "Payroll Expenses")
-            for name in ["Checking", "Savings", "Undeposited Funds", "Accounts Receivable", "Accounts Payable",
-                         "Business Credit Card", "Opening Balance Equity", "Retained Earnings", "Payroll Liabilities"] {
-                #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accounts WHERE name = ?", arguments: [name]) == 1, "\(name)")
+            for name in [
+                "Checking", "Savings", "Undeposited Funds", "Accounts Receivable", "Accounts Payable",
+                "Business Credit Card", "Opening Balance Equity", "Retained Earnings", "Payroll Liabilities",
+            ] {
+                #expect(
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accounts WHERE name = ?", arguments: [name]) == 1,
+                    "\(name)")
             }
         }
     }
@@ -81,9 +90,15 @@ import Testing
     }
 
     @Test func createRefusesBadProfiles() throws {
-        #expect(throws: CompanyFileError.self) { try CompanyFile.create(at: folder.file("a.db"), profile: CompanyProfile(name: "  ")) }
-        #expect(throws: CompanyFileError.self) { try CompanyFile.create(at: folder.file("b.db"), profile: CompanyProfile(name: "B", currency: "usd")) }
-        #expect(throws: CompanyFileError.self) { try CompanyFile.create(at: folder.file("c.db"), profile: CompanyProfile(name: "C", currency: "EURO")) }
+        #expect(throws: CompanyFileError.self) {
+            try CompanyFile.create(at: folder.file("a.db"), profile: CompanyProfile(name: "  "))
+        }
+        #expect(throws: CompanyFileError.self) {
+            try CompanyFile.create(at: folder.file("b.db"), profile: CompanyProfile(name: "B", currency: "usd"))
+        }
+        #expect(throws: CompanyFileError.self) {
+            try CompanyFile.create(at: folder.file("c.db"), profile: CompanyProfile(name: "C", currency: "EURO"))
+        }
         #expect(throws: CompanyFileError.self) {
             try CompanyFile.create(at: folder.path + "/no/such/folder/d.db", profile: CompanyProfile(name: "D"))
         }
@@ -108,7 +123,8 @@ import Testing
 
     @Test func refusesTextFile() throws {
         let path = folder.file("notes.db")
-        try Data(String(repeating: "Dear diary, today the books balanced.\n", count: 10).utf8).write(to: URL(fileURLWithPath: path))
+        try Data(String(repeating: "Dear diary, today the books balanced.\n", count: 10).utf8).write(
+            to: URL(fileURLWithPath: path))
         #expect(throws: CompanyFileError.notSQLite(path: path)) { try CompanyFile.open(path) }
     }
 
@@ -116,7 +132,8 @@ import Testing
         let path = folder.file("photos.db")
         let other = try DatabaseQueue(path: path)
         try other.write { db in
-            try db.execute(sql: "CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO photos VALUES (1, 'cat')")
+            try db.execute(
+                sql: "CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO photos VALUES (1, 'cat')")
         }
         try other.close()
         let before = try Data(contentsOf: URL(fileURLWithPath: path))

@@ -41,8 +41,9 @@ import Testing
     @Test func everyFolderHasALayer() throws {
         let placed = Set(try Self.layers().joined())
         for folder in Self.folders {
-            #expect(placed.contains(folder),
-                    "Sources/LedgerKit/\(folder) is missing from the layers block of docs/ARCHITECTURE.md")
+            #expect(
+                placed.contains(folder),
+                "Sources/LedgerKit/\(folder) is missing from the layers block of docs/ARCHITECTURE.md")
         }
     }
 
@@ -60,8 +61,9 @@ import Testing
     @Test func findsAPlantedUpwardUse() throws {
         let sources = [
             Layering.Source(path: "Low/A.swift", folder: "Low", text: "struct A {\n    let b: B\n}\n"),
-            Layering.Source(path: "High/B.swift", folder: "High",
-                            text: "/// Uses A, which is allowed.\nstruct B { let a: A }\n"),
+            Layering.Source(
+                path: "High/B.swift", folder: "High",
+                text: "/// Uses A, which is allowed.\nstruct B { let a: A }\n"),
         ]
         let found = Layering.violations(layers: [["Low"], ["High"]], sources: sources)
         #expect(found.map(\.description) == ["Low/A.swift:2: Low uses B, which High declares, a layer above it"])
@@ -88,8 +90,9 @@ import Testing
     @Test func privateAndNestedNamesAreNotDeclarations() {
         let sources = [
             Layering.Source(path: "Low/A.swift", folder: "Low", text: "struct A { let p: Helper; let s: A.Kind }\n"),
-            Layering.Source(path: "High/B.swift", folder: "High",
-                            text: "private struct Helper {}\nstruct B {\n    enum Kind {}\n}\n"),
+            Layering.Source(
+                path: "High/B.swift", folder: "High",
+                text: "private struct Helper {}\nstruct B {\n    enum Kind {}\n}\n"),
         ]
         #expect(Layering.violations(layers: [["Low"], ["High"]], sources: sources).isEmpty)
     }
@@ -121,7 +124,6 @@ enum Layering {
         let folder: String
         let type: String
         let declaredIn: String
-
 
         var description: String {
             "\(path):\(line): \(folder) uses \(type), which \(declaredIn) declares, a layer above it"
@@ -173,9 +175,12 @@ enum Layering {
                 var reported: Set<String> = []
                 for name in typeNames(in: line) where !(ownNames[source.folder]?.contains(name) ?? false) {
                     guard let folder = declaredIn[name], let used = level[folder], used > user,
-                          reported.insert(name).inserted else { continue }
-                    found.append(Violation(path: source.path, line: number + 1, folder: source.folder, type: name,
-                                           declaredIn: folder))
+                        reported.insert(name).inserted
+                    else { continue }
+                    found.append(
+                        Violation(
+                            path: source.path, line: number + 1, folder: source.folder, type: name,
+                            declaredIn: folder))
                 }
             }
         }
@@ -194,7 +199,8 @@ enum Layering {
         for line in text.components(separatedBy: "\n") {
             let range = NSRange(line.startIndex..., in: line)
             if let match = expression.firstMatch(in: line, range: range),
-               let modifiers = Range(match.range(at: 1), in: line), let name = Range(match.range(at: 2), in: line) {
+                let modifiers = Range(match.range(at: 1), in: line), let name = Range(match.range(at: 2), in: line)
+            {
                 let hidden = line[modifiers].contains("private")
                 result.append((String(line[name]), depth == 0, hidden))
             }

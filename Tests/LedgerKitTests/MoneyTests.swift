@@ -1,4 +1,5 @@
 import Testing
+
 @testable import LedgerKit
 
 @Suite struct MoneyTests {
@@ -33,7 +34,10 @@ import Testing
         #expect(CivilDate(dayNumber: day.dayNumber).description == text)
     }
 
-    @Test(arguments: ["2023-02-29", "2100-02-29", "2023-13-01", "2023-00-10", "2023-04-31", "2023-1-01", "20230101", "2023-01-01 ", "abcd-ef-gh", ""])
+    @Test(arguments: [
+        "2023-02-29", "2100-02-29", "2023-13-01", "2023-00-10", "2023-04-31", "2023-1-01", "20230101", "2023-01-01 ",
+        "abcd-ef-gh", "",
+    ])
     func rejects(text: String) {
         #expect(CivilDate(text) == nil)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 @Suite struct SampleCompanyTests {
@@ -9,7 +10,8 @@ import Testing
     @Test(arguments: [(1, UInt64(1)), (2, 5), (40, 2), (500, 1), (3_000, 42), (12_000, 7)])
     func holdsEveryInvariant(transactions: Int, seed: UInt64) throws {
         let path = folder.file("sample-\(transactions).db")
-        let summary = try SampleCompany.generate(at: path, options: SampleOptions(transactions: transactions, seed: seed))
+        let summary = try SampleCompany.generate(
+            at: path, options: SampleOptions(transactions: transactions, seed: seed))
         #expect(summary.transactions == transactions)
         let file = try CompanyFile.open(path)
         try file.database.read { db throws in
@@ -35,26 +37,33 @@ import Testing
             #expect(span["last"] as String == "2025-12-31")
             #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reconciliations") == 35)
             // Invoices have one to five lines; some stay open, some are paid in part.
-            let lines = try Row.fetchOne(db, sql: """
-                SELECT MIN(n) AS fewest, MAX(n) AS most FROM
-                  (SELECT COUNT(*) AS n FROM document_lines l JOIN transactions t ON t.id = l.transaction_id
-                   WHERE t.kind = 'invoice' GROUP BY l.transaction_id)
-                """)!
+            let lines = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT MIN(n) AS fewest, MAX(n) AS most FROM
+                      (SELECT COUNT(*) AS n FROM document_lines l JOIN transactions t ON t.id = l.transaction_id
+                       WHERE t.kind = 'invoice' GROUP BY l.transaction_id)
+                    """)!
             #expect(lines["fewest"] as Int == 1)
             #expect(lines["most"] as Int == 5)
-            let open = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM documents d JOIN transactions t ON t.id = d.transaction_id
-                WHERE t.kind = 'invoice' AND d.balance_due > 0
-                """)!
-            let partly = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM documents WHERE balance_due > 0 AND balance_due < total")!
+            let open = try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM documents d JOIN transactions t ON t.id = d.transaction_id
+                    WHERE t.kind = 'invoice' AND d.balance_due > 0
+                    """)!
+            let partly = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM documents WHERE balance_due > 0 AND balance_due < total")!
             #expect(open > 0)
             #expect(partly > 0)
             // Some payments carry money not applied to any invoice.
-            let unapplied = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM transactions t
-                JOIN splits s ON s.transaction_id = t.id JOIN accounts a ON a.id = s.account_id AND a.type = 'accounts_receivable'
-                WHERE t.kind = 'payment' AND -s.amount > (SELECT COALESCE(SUM(amount), 0) FROM applications WHERE payment_id = t.id)
-                """)!
+            let unapplied = try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM transactions t
+                    JOIN splits s ON s.transaction_id = t.id JOIN accounts a ON a.id = s.account_id AND a.type = 'accounts_receivable'
+                    WHERE t.kind = 'payment' AND -s.amount > (SELECT COALESCE(SUM(amount), 0) FROM applications WHERE payment_id = t.id)
+                    """)!
             #expect(unapplied > 0)
             // Most checking lines are matched in the feed, and the checking account is reconciled.
             let matched = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bank_feed WHERE status = 'matched'")!
@@ -66,7 +75,9 @@ import Testing
     }
 
     @Test func sameSeedGivesTheSameFile() throws {
-        let first = folder.file("first.db"), second = folder.file("second.db"), other = folder.file("other.db")
+        let first = folder.file("first.db")
+        let second = folder.file("second.db")
+        let other = folder.file("other.db")
         _ = try SampleCompany.generate(at: first, options: SampleOptions(transactions: 2_500, seed: 11))
         _ = try SampleCompany.generate(at: second, options: SampleOptions(transactions: 2_500, seed: 11))
         _ = try SampleCompany.generate(at: other, options: SampleOptions(transactions: 2_500, seed: 12))
@@ -85,7 +96,9 @@ import Testing
         }
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "keep me")
         _ = try SampleCompany.generate(at: path, options: SampleOptions(transactions: 10), replacing: true)
-        #expect(try CompanyFile.open(path).database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM transactions") } == 10)
+        #expect(
+            try CompanyFile.open(path).database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM transactions") }
+                == 10)
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
         #expect(names.filter { !$0.hasPrefix("taken.db") } == [], "no temporary file is left behind")
     }
@@ -102,14 +115,16 @@ import Testing
 
     @Test func theCommittedSampleDataIsCurrent() throws {
         // SampleData/sample-company.sql must be what Scripts/make-sample.sh makes today.
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let dump = try String(contentsOf: root.appendingPathComponent("SampleData/sample-company.sql"), encoding: .utf8)
         let loaded = folder.file("loaded.db")
         let queue = try DatabaseQueue(path: loaded)
         try queue.writeWithoutTransaction { db in try db.execute(sql: dump) }
         try queue.close()
         let fresh = folder.file("fresh.db")
-        _ = try SampleCompany.generate(at: fresh, options: SampleOptions(transactions: 500, seed: 1, name: "Sample Company"))
+        _ = try SampleCompany.generate(
+            at: fresh, options: SampleOptions(transactions: 500, seed: 1, name: "Sample Company"))
         let loadedFile = try CompanyFile.open(loaded)
         try loadedFile.database.read { db throws in #expect(try Invariants.violations(in: db) == []) }
         let expected = try CompanyFile.open(fresh).database.read(Invariants.contentDigest)

@@ -17,7 +17,8 @@ public struct ExternalTool: Sendable {
     /// Finds `name` in the usual places, or throws `Missing`, which fails the
     /// test with one line.
     public static func require(_ name: String, install: String) throws -> ExternalTool {
-        let folders = ["/usr/bin", "/usr/local/bin", "/bin"]
+        let folders =
+            ["/usr/bin", "/usr/local/bin", "/bin"]
             + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
         guard let path = folders.map({ $0 + "/" + name }).first(where: FileManager.default.isExecutableFile) else {
             throw Missing(name: name, install: install)
@@ -26,7 +27,9 @@ public struct ExternalTool: Sendable {
     }
 
     /// Runs the tool and returns its exit status and what it printed (stdout and stderr).
-    public func run(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+    public func run(_ arguments: [String], environment: [String: String]? = nil) throws -> (
+        status: Int32, output: String
+    ) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments

@@ -59,7 +59,9 @@ public final class FaultProxy: @unchecked Sendable {
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var address = Self.loopback(port: 0)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(listener, 64) == 0 else { throw POSIXError(.EADDRINUSE) }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -143,8 +145,10 @@ public final class FaultProxy: @unchecked Sendable {
         guard readBody(client, have: &body, upTo: length) else { return }
         switch fault {
         case .status(let status, let code):
-            let document = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>\(code)</Code><Message>injected</Message></Error>"
-            let answer = "HTTP/1.1 \(status) Injected\r\nContent-Type: application/xml\r\nContent-Length: \(document.utf8.count)\r\nConnection: close\r\n\r\n"
+            let document =
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>\(code)</Code><Message>injected</Message></Error>"
+            let answer =
+                "HTTP/1.1 \(status) Injected\r\nContent-Type: application/xml\r\nContent-Length: \(document.utf8.count)\r\nConnection: close\r\n\r\n"
                 + (words[0] == "HEAD" ? "" : document)
             self.answer(client, Array(answer.utf8))
             return
@@ -154,7 +158,8 @@ public final class FaultProxy: @unchecked Sendable {
             return
         case .respond(let status, let extra, let bytes):
             let lines = extra.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)\r\n" }.joined()
-            let head = "HTTP/1.1 \(status) Injected\r\n\(lines)Content-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
+            let head =
+                "HTTP/1.1 \(status) Injected\r\n\(lines)Content-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
             answer(client, Array(head.utf8) + (words[0] == "HEAD" ? [] : bytes))
             return
         case .delay(let seconds):
@@ -167,7 +172,9 @@ public final class FaultProxy: @unchecked Sendable {
         defer { close(server) }
         var address = Self.loopback(port: upstream)
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else { return }
         var dropped = ["connection:"]
@@ -203,7 +210,9 @@ public final class FaultProxy: @unchecked Sendable {
     private func readBody(_ client: Int32, have body: inout [UInt8], upTo count: Int) -> Bool {
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while body.count < count {
-            let got = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, min($0.count, count - body.count), 0) }
+            let got = chunk.withUnsafeMutableBytes {
+                recv(client, $0.baseAddress, min($0.count, count - body.count), 0)
+            }
             guard got > 0 else { return false }
             body += chunk[..<got]
         }
@@ -221,7 +230,9 @@ public final class FaultProxy: @unchecked Sendable {
     private func send(_ socket: Int32, _ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes[offset...].withUnsafeBytes {
+                Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             guard sent > 0 else { return }
             offset += sent
         }

@@ -18,18 +18,23 @@ public final class FileHolder {
 
     /// Starts holding `path` and returns once the hold is in place.
     public init(_ path: String, _ hold: Hold) throws {
-        let statements = switch hold {
-        case .open: "c.execute('SELECT COUNT(*) FROM accounts').fetchone()"
-        case .exclusive: "c.execute('PRAGMA locking_mode=EXCLUSIVE'); c.execute('BEGIN IMMEDIATE'); c.execute('UPDATE company SET name = name')"
-        case .writing: "c.execute('BEGIN IMMEDIATE'); c.execute('UPDATE company SET name = name')"
-        }
+        let statements =
+            switch hold {
+            case .open: "c.execute('SELECT COUNT(*) FROM accounts').fetchone()"
+            case .exclusive:
+                "c.execute('PRAGMA locking_mode=EXCLUSIVE'); c.execute('BEGIN IMMEDIATE'); c.execute('UPDATE company SET name = name')"
+            case .writing: "c.execute('BEGIN IMMEDIATE'); c.execute('UPDATE company SET name = name')"
+            }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", """
+        process.arguments = [
+            "python3", "-c",
+            """
             import sqlite3, sys, time
             c = sqlite3.connect(sys.argv[1], isolation_level=None)
             \(statements)
             print('held', flush=True); time.sleep(30)
-            """, path]
+            """, path,
+        ]
         let out = Pipe()
         process.standardOutput = out
         try process.run()

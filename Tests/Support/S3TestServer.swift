@@ -12,22 +12,31 @@ public enum S3TestServer {
 
     /// The endpoint (`http://127.0.0.1:PORT`), started once per test run.
     public static let endpoint: Result<String, Unavailable> = {
-        if let given = ProcessInfo.processInfo.environment["LEDGER_S3_TEST_ENDPOINT"], !given.isEmpty { return .success(given) }
-        let folders = ["/usr/local/bin", "/usr/bin", NSHomeDirectory() + "/.local/bin"]
+        if let given = ProcessInfo.processInfo.environment["LEDGER_S3_TEST_ENDPOINT"], !given.isEmpty {
+            return .success(given)
+        }
+        let folders =
+            ["/usr/local/bin", "/usr/bin", NSHomeDirectory() + "/.local/bin"]
             + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
-        guard let server = folders.map({ $0 + "/moto_server" }).first(where: FileManager.default.isExecutableFile) else {
-            return .failure(Unavailable(description: "moto_server is not installed: run Scripts/test.sh, or pip install \"moto[server]\""))
+        guard let server = folders.map({ $0 + "/moto_server" }).first(where: FileManager.default.isExecutableFile)
+        else {
+            return .failure(
+                Unavailable(
+                    description: "moto_server is not installed: run Scripts/test.sh, or pip install \"moto[server]\""))
         }
         let port = 20_000 + Int(getpid() % 20_000)
         // A watchdog shell ends the server when this test process is gone, however it
         // ends (with SIGKILL: children of the test runner inherit a mask blocking SIGTERM).
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", """
+        process.arguments = [
+            "-c",
+            """
             "$0" -H 127.0.0.1 -p \(port) >/dev/null 2>&1 &
             while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done
             pkill -KILL -f "moto_server -H 127.0.0.1 -p \(port)"
-            """, server]
+            """, server,
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         do {
@@ -53,13 +62,17 @@ public enum S3TestServer {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
         }
     }
 
     /// The port of `endpoint`.
     public static func port() throws -> Int {
-        guard let port = URL(string: try endpoint.get())?.port else { throw Unavailable(description: "the test endpoint has no port") }
+        guard let port = URL(string: try endpoint.get())?.port else {
+            throw Unavailable(description: "the test endpoint has no port")
+        }
         return port
     }
 

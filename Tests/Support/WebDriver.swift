@@ -32,13 +32,17 @@ public final class WebDriver {
         }
         let options: [String: Any] = [
             "binary": chromium,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1300,700", "--no-first-run", "--disable-extensions"],
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1300,700", "--no-first-run", "--disable-extensions",
+            ],
         ]
-        let capabilities: [String: Any] = ["alwaysMatch": [
-            "browserName": "chrome", "goog:chromeOptions": options,
-            "goog:loggingPrefs": ["browser": "ALL", "performance": "ALL"],
-        ]]
+        let capabilities: [String: Any] = [
+            "alwaysMatch": [
+                "browserName": "chrome", "goog:chromeOptions": options,
+                "goog:loggingPrefs": ["browser": "ALL", "performance": "ALL"],
+            ]
+        ]
         let answer = try call("POST", "/session", ["capabilities": capabilities])
         guard let value = answer as? [String: Any], let id = value["sessionId"] as? String else {
             kill(driver.processIdentifier, SIGKILL)
@@ -88,7 +92,8 @@ public final class WebDriver {
     /// The page as a PNG.
     public func screenshot() throws -> Data {
         guard let text = try call("GET", "/session/\(session)/screenshot") as? String,
-              let data = Data(base64Encoded: text) else { throw Failure(what: "no screenshot") }
+            let data = Data(base64Encoded: text)
+        else { throw Failure(what: "no screenshot") }
         return data
     }
 
@@ -107,7 +112,8 @@ public final class WebDriver {
         head += "Content-Length: \(content.count)\r\n\r\n"
         let answer = try Self.exchange(port: port, Data(head.utf8) + content)
         guard let split = answer.range(of: Data("\r\n\r\n".utf8)),
-              let object = try JSONSerialization.jsonObject(with: answer[split.upperBound...]) as? [String: Any] else {
+            let object = try JSONSerialization.jsonObject(with: answer[split.upperBound...]) as? [String: Any]
+        else {
             throw Failure(what: "\(method) \(path): no JSON answer")
         }
         let value = object["value"]
@@ -137,7 +143,9 @@ public final class WebDriver {
         let bytes = [UInt8](request)
         var sent = 0
         while sent < bytes.count {
-            let count = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress.map { $0 + sent }, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            let count = bytes.withUnsafeBytes {
+                send(descriptor, $0.baseAddress.map { $0 + sent }, $0.count - sent, Int32(MSG_NOSIGNAL))
+            }
             guard count > 0 else { throw Failure(what: "send to port \(port)") }
             sent += count
         }
@@ -157,7 +165,7 @@ public final class WebDriver {
         guard let split = answer.range(of: Data("\r\n\r\n".utf8)) else { return false }
         let head = String(decoding: answer[..<split.lowerBound], as: UTF8.self).lowercased()
         guard let line = head.components(separatedBy: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
-              let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+            let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
         else { return false }
         return answer.count - split.upperBound >= length
     }

@@ -26,27 +26,33 @@ public struct BackupRun: Sendable {
     /// which always keeps the snapshot just taken and the newest clean one);
     /// `key` signs its manifest (see `ManifestKey`).
     /// When the snapshot is not a good copy, the location is listed to find the last one.
-    public static func perform(of file: String, into text: String, kind: SnapshotKind, level: Int = 6, verify: Bool = true,
-                               recipients: SnapshotRecipients = SnapshotRecipients(), policy: RetentionPolicy = RetentionPolicy(),
-                               signing key: ManifestKey? = nil,
-                               wait: TimeInterval = CompanyFile.lockWait, now: Date = Date(),
-                               incremental: IncrementalOptions? = nil) throws -> BackupRun {
-        let request = SnapshotRequest(of: file, kind: kind, level: level, verify: verify, recipients: recipients,
-                                      signing: key, wait: wait, now: now)
+    public static func perform(
+        of file: String, into text: String, kind: SnapshotKind, level: Int = 6, verify: Bool = true,
+        recipients: SnapshotRecipients = SnapshotRecipients(), policy: RetentionPolicy = RetentionPolicy(),
+        signing key: ManifestKey? = nil,
+        wait: TimeInterval = CompanyFile.lockWait, now: Date = Date(),
+        incremental: IncrementalOptions? = nil
+    ) throws -> BackupRun {
+        let request = SnapshotRequest(
+            of: file, kind: kind, level: level, verify: verify, recipients: recipients,
+            signing: key, wait: wait, now: now)
         var pages: IncrementalRun?
         if let incremental {
-            pages = try IncrementalWriter.take(request, into: SnapshotStore.open(text), keys: incremental.keys,
-                                               fullEvery: incremental.fullEvery)
+            pages = try IncrementalWriter.take(
+                request, into: SnapshotStore.open(text), keys: incremental.keys,
+                fullEvery: incremental.fullEvery)
         }
         let snapshot = try pages?.snapshot ?? SnapshotWriter.take(request, into: SnapshotStore.open(text))
         var run = BackupRun(snapshot: snapshot, decisions: [], standing: nil, verified: verify, incremental: pages)
         if !policy.isEmpty {
-            run.decisions = try Retention.prune(text, policy: policy, dryRun: false,
-                                                with: incremental?.keys ?? SnapshotIdentities(),
-                                                taken: snapshot)
+            run.decisions = try Retention.prune(
+                text, policy: policy, dryRun: false,
+                with: incremental?.keys ?? SnapshotIdentities(),
+                taken: snapshot)
         }
         guard !policy.isEmpty || !run.isGoodCopy else { return run }
-        let remaining = policy.isEmpty
+        let remaining =
+            policy.isEmpty
             ? try SnapshotCatalog.list(try SnapshotStore.open(text), with: SnapshotIdentities(), knowing: snapshot)
             : run.decisions.filter(\.keep).map(\.snapshot)
         run.standing = CompanyStanding.of(remaining, now: now).first { $0.stem == snapshot.stem }

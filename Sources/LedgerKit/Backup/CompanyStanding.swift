@@ -52,8 +52,10 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
     ///   - verdicts: what a full read found, by path, over the manifest's word:
     ///     `damaged` for a snapshot that is not whole.
     ///   - maxAge: the oldest a last good copy may be, in seconds; nil: any age.
-    public static func of(_ snapshots: [Snapshot], verdicts: [String: String] = [:], maxAge: TimeInterval? = nil,
-                          now: Date = Date()) -> [CompanyStanding] {
+    public static func of(
+        _ snapshots: [Snapshot], verdicts: [String: String] = [:], maxAge: TimeInterval? = nil,
+        now: Date = Date()
+    ) -> [CompanyStanding] {
         Dictionary(grouping: snapshots, by: \.stem).sorted { $0.key < $1.key }.compactMap { stem, group in
             let newestFirst = group.sorted { SnapshotCatalog.isOlder($1, than: $0) }
             guard let newest = newestFirst.first else { return nil }
@@ -68,10 +70,11 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
             }
             if good == nil { problems.append(unknown.isEmpty ? .noGoodCopy : .goodCopyUnknown) }
             if let maxAge, let age, Double(age) > maxAge { problems.append(.goodCopyTooOld) }
-            return CompanyStanding(stem: stem, snapshots: group.count, newest: newest.path,
-                                   newestTakenAt: newest.takenAt.map(Timestamp.string(from:)), newestVerify: verify(newest),
-                                   lastGoodCopy: good?.path, lastGoodCopyTakenAt: good?.takenAt.map(Timestamp.string(from:)),
-                                   lastGoodCopyAgeSeconds: age, unknown: unknown.map(\.path), problems: problems, ok: problems.isEmpty)
+            return CompanyStanding(
+                stem: stem, snapshots: group.count, newest: newest.path,
+                newestTakenAt: newest.takenAt.map(Timestamp.string(from:)), newestVerify: verify(newest),
+                lastGoodCopy: good?.path, lastGoodCopyTakenAt: good?.takenAt.map(Timestamp.string(from:)),
+                lastGoodCopyAgeSeconds: age, unknown: unknown.map(\.path), problems: problems, ok: problems.isEmpty)
         }
     }
 
@@ -80,7 +83,8 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
     /// cannot be read: while they cannot be told apart, each of those may be
     /// the last good copy.
     static func lastGoodCopy(newestFirst: [Snapshot], verify: (Snapshot) -> String? = \.verify)
-        -> (good: Snapshot?, unknown: [Snapshot]) {
+        -> (good: Snapshot?, unknown: [Snapshot])
+    {
         var unknown: [Snapshot] = []
         for snapshot in newestFirst {
             switch verify(snapshot) {

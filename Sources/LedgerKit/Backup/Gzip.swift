@@ -26,9 +26,11 @@ enum Gzip {
     ///     work beside it that others wait for (a backup's verify) goes first.
     ///   - observe: called with each piece of uncompressed input, in order (for a digest).
     /// - Returns: the number of uncompressed bytes.
-    static func compress(file source: String, into output: ([UInt8]) throws -> Void, comment: String, modified: Date,
-                         level: Int32, threads: Int? = nil, yielding: Bool = false,
-                         observe: (UnsafeRawBufferPointer) -> Void) throws -> Int64 {
+    static func compress(
+        file source: String, into output: ([UInt8]) throws -> Void, comment: String, modified: Date,
+        level: Int32, threads: Int? = nil, yielding: Bool = false,
+        observe: (UnsafeRawBufferPointer) -> Void
+    ) throws -> Int64 {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw BackupError.cannotRead(path: source, reason: String(cString: strerror(errno))) }
         defer { close(input) }
@@ -54,10 +56,14 @@ enum Gzip {
                 let piece = work.inputs[index]
                 piece.withUnsafeBytes(observe)
                 total += Int64(piece.count)
-                let header = first ? self.header(comment: comment, modified: modified, level: level)
+                let header =
+                    first
+                    ? self.header(comment: comment, modified: modified, level: level)
                     : self.header(comment: nil, modified: modified, level: level)
                 first = false
-                try output(header + work.outputs[index] + littleEndian(work.crcs[index]) + littleEndian(UInt32(truncatingIfNeeded: piece.count)))
+                try output(
+                    header + work.outputs[index] + littleEndian(work.crcs[index])
+                        + littleEndian(UInt32(truncatingIfNeeded: piece.count)))
             }
             if work.inputs[count - 1].count < pieceSize { break }
         } while true
@@ -109,7 +115,9 @@ enum Gzip {
         func compress(count: Int) throws {
             let one: @Sendable (Int) -> Void = { index in
                 do {
-                    self.outputs[index] = try self.inputs[index].withUnsafeBytes { try self.compressors[index].compress($0) }
+                    self.outputs[index] = try self.inputs[index].withUnsafeBytes {
+                        try self.compressors[index].compress($0)
+                    }
                     self.crcs[index] = self.inputs[index].withUnsafeBytes { CRC32.of($0) }
                     self.failures[index] = nil
                 } catch {
@@ -195,8 +203,10 @@ enum Gzip {
             var header = parseHeader(Array(reader.bytes.prefix(4096))) ?? parseHeader(Array(reader.bytes))
             while header == nil {
                 guard reader.bytes.count <= 1 << 20, try reader.fill() else {
-                    throw BackupError.damagedSnapshot(members == 0 ? (reader.bytes.isEmpty ? "it is empty" : "it is not a gzip file")
-                                                                    : "what follows its last gzip member is not one")
+                    throw BackupError.damagedSnapshot(
+                        members == 0
+                            ? (reader.bytes.isEmpty ? "it is empty" : "it is not a gzip file")
+                            : "what follows its last gzip member is not one")
                 }
                 header = parseHeader(Array(reader.bytes))
             }
@@ -213,7 +223,8 @@ enum Gzip {
                     try inflater.inflate(bytes) { piece in
                         total += Int64(piece.count)
                         if let limit, total > limit {
-                            throw BackupError.damagedSnapshot("it holds more than the \(limit) bytes its manifest gives")
+                            throw BackupError.damagedSnapshot(
+                                "it holds more than the \(limit) bytes its manifest gives")
                         }
                         crc = CRC32.of(piece, continuing: crc)
                         size &+= UInt32(truncatingIfNeeded: piece.count)
@@ -227,9 +238,13 @@ enum Gzip {
                 guard try reader.fill() else { throw BackupError.damagedSnapshot("its gzip trailer is missing") }
             }
             let trailer = Array(reader.bytes.prefix(8))
-            let storedCRC = UInt32(trailer[0]) | UInt32(trailer[1]) << 8 | UInt32(trailer[2]) << 16 | UInt32(trailer[3]) << 24
-            let storedSize = UInt32(trailer[4]) | UInt32(trailer[5]) << 8 | UInt32(trailer[6]) << 16 | UInt32(trailer[7]) << 24
-            guard storedCRC == crc, storedSize == size else { throw BackupError.damagedSnapshot("its checksum does not match its content") }
+            let storedCRC =
+                UInt32(trailer[0]) | UInt32(trailer[1]) << 8 | UInt32(trailer[2]) << 16 | UInt32(trailer[3]) << 24
+            let storedSize =
+                UInt32(trailer[4]) | UInt32(trailer[5]) << 8 | UInt32(trailer[6]) << 16 | UInt32(trailer[7]) << 24
+            guard storedCRC == crc, storedSize == size else {
+                throw BackupError.damagedSnapshot("its checksum does not match its content")
+            }
             reader.consume(8)
             members += 1
             if reader.bytes.isEmpty, try !reader.fill() { return }
@@ -280,7 +295,8 @@ enum Gzip {
             let count: Int
             do {
                 count = try block.withUnsafeMutableBytes {
-                    try SystemCalls.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]), path: path)
+                    try SystemCalls.read(
+                        descriptor, into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]), path: path)
                 }
             } catch let error as SystemCallError {
                 throw BackupError.cannotRead(path: path, reason: error.reason)

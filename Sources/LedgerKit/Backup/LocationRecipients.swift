@@ -20,8 +20,10 @@ public enum LocationRecipients {
     /// - Throws: `RecipientsError` when the location's `.ledger-recipients`
     ///   differs from them, or exists while they name no one; nothing is
     ///   written then.
-    static func sealing(given: SnapshotRecipients, at location: SnapshotStore,
-                        config: RecipientsConfig) throws -> SnapshotRecipients {
+    static func sealing(
+        given: SnapshotRecipients, at location: SnapshotStore,
+        config: RecipientsConfig
+    ) throws -> SnapshotRecipients {
         var owner = SnapshotRecipients(passphrase: given.passphrase)
         let configured = config.recipients(for: location.description)
         if given.passphrase != nil && !configured.isEmpty {
@@ -41,13 +43,15 @@ public enum LocationRecipients {
         do {
             listed = try AgeKeyFiles.recipients(in: data, from: location.description + "/" + fileName)
         } catch {
-            throw RecipientsError.badLocationFile(location: location.description, reason: "a line is not an age1… recipient")
+            throw RecipientsError.badLocationFile(
+                location: location.description, reason: "a line is not an age1… recipient")
         }
         let added = listed.filter { !owner.recipients.contains($0) }.map(\.text)
         let missing = owner.recipients.filter { !listed.contains($0) }.map(\.text)
         guard added.isEmpty && missing.isEmpty else {
-            throw RecipientsError.locationDiffers(location: location.description, added: Array(Set(added)).sorted(),
-                                                  missing: missing, configPath: config.path)
+            throw RecipientsError.locationDiffers(
+                location: location.description, added: Array(Set(added)).sorted(),
+                missing: missing, configPath: config.path)
         }
         return owner
     }
@@ -58,7 +62,8 @@ public enum LocationRecipients {
     static func refusePlain(_ sealing: SnapshotRecipients, into location: SnapshotStore, configPath: String) throws {
         guard sealing.isEmpty else { return }
         if let sealed = try location.listedNames().first(where: SnapshotName.isEncrypted) {
-            throw RecipientsError.plainAmongEncrypted(location: location.description, example: sealed, configPath: configPath)
+            throw RecipientsError.plainAmongEncrypted(
+                location: location.description, example: sealed, configPath: configPath)
         }
     }
 }

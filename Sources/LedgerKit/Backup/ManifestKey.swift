@@ -42,7 +42,9 @@ public struct ManifestKey: Sendable {
     /// when it can be neither read nor made (no home folder, a read-only one,
     /// a key file others may read): snapshots are then written unsigned and
     /// every restore verifies in full.
-    public static func forThisMachine(environment: [String: String] = ProcessInfo.processInfo.environment) -> ManifestKey? {
+    public static func forThisMachine(environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> ManifestKey?
+    {
         defaultPath(environment: environment).flatMap { try? loadOrCreate(at: $0) }
     }
 
@@ -52,8 +54,9 @@ public struct ManifestKey: Sendable {
     public static func load(at path: String) -> ManifestKey? {
         var status = stat()
         guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_uid == geteuid(),
-              status.st_mode & 0o077 == 0, status.st_size <= 256,
-              let text = FileManager.default.contents(atPath: path) else { return nil }
+            status.st_mode & 0o077 == 0, status.st_size <= 256,
+            let text = FileManager.default.contents(atPath: path)
+        else { return nil }
         let digits = String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard digits.utf8.count == 64, let bytes = bytes(hex: digits) else { return nil }
         return ManifestKey(bytes: bytes)
@@ -68,8 +71,9 @@ public struct ManifestKey: Sendable {
         if let key = load(at: path) { return key }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: folder, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         } catch {
             throw BackupError.cannotWrite(path: path, reason: error.localizedDescription)
         }
@@ -89,7 +93,8 @@ public struct ManifestKey: Sendable {
             throw BackupError.cannotWrite(path: path, reason: error.reason)
         }
         guard let key = load(at: path) else {
-            throw BackupError.cannotWrite(path: path, reason: "the key there is not one of this user's, private to them")
+            throw BackupError.cannotWrite(
+                path: path, reason: "the key there is not one of this user's, private to them")
         }
         return key
     }
@@ -106,8 +111,14 @@ public struct ManifestKey: Sendable {
     /// machine wrote it, and its `verify` and `database_sha256` are its own word.
     public func signed(_ manifest: Manifest) -> Bool {
         guard let claimed = manifest.hmac, claimed.utf8.count == 64, let code = Self.bytes(hex: claimed),
-              let unsignedText = try? { var unsigned = manifest; unsigned.hmac = nil; return try unsigned.commentText() }() else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: Self.context + Array(unsignedText.utf8), using: key)
+            let unsignedText = try? {
+                var unsigned = manifest
+                unsigned.hmac = nil
+                return try unsigned.commentText()
+            }()
+        else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(
+            code, authenticating: Self.context + Array(unsignedText.utf8), using: key)
     }
 
     static func bytes(hex: String) -> [UInt8]? {

@@ -21,13 +21,16 @@ public enum PointInTime {
         }
         if let back = ["today": 0, "yesterday": -1][text.lowercased()] {
             // Counted in calendar days, not 86,400 seconds: a day of a DST change is 23 or 25 hours.
-            guard let day = calendar.date(byAdding: .day, value: back, to: calendar.startOfDay(for: now)) else { return nil }
+            guard let day = calendar.date(byAdding: .day, value: back, to: calendar.startOfDay(for: now)) else {
+                return nil
+            }
             let parts = calendar.dateComponents([.year, .month, .day], from: day)
             return endOfDay(parts.year, parts.month, parts.day)
         }
         let bytes = Array(text.utf8)
         guard bytes.count >= 16, bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " "),
-              let day = CivilDate(String(decoding: bytes[0..<10], as: UTF8.self)) else { return nil }
+            let day = CivilDate(String(decoding: bytes[0..<10], as: UTF8.self))
+        else { return nil }
         var rest = String(decoding: bytes[11...], as: UTF8.self)
         var zone: TimeZone = timeZone
         if rest.hasSuffix("Z") {
@@ -45,7 +48,9 @@ public enum PointInTime {
                 return nil
             }
             // Foundation takes offsets of at most 18 hours; beyond that names no real zone.
-            guard let offsetZone = TimeZone(secondsFromGMT: (rest[sign] == "-" ? -1 : 1) * minutes * 60) else { return nil }
+            guard let offsetZone = TimeZone(secondsFromGMT: (rest[sign] == "-" ? -1 : 1) * minutes * 60) else {
+                return nil
+            }
             zone = offsetZone
             rest = String(rest[..<sign])
             // "2026-11-20 18:00:00 -05:00", as `snapshots` shows a time.
@@ -54,12 +59,16 @@ public enum PointInTime {
         let parts = rest.split(separator: ":", omittingEmptySubsequences: false)
         // ASCII digits only: `isNumber` also accepts "½" and "٣", which Int() does not read.
         guard parts.count == 2 || parts.count == 3,
-              parts.allSatisfy({ $0.utf8.count == 2 && $0.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } }),
-              let hour = Int(parts[0]), let minute = Int(parts[1]), hour < 24, minute < 60,
-              let second = parts.count == 3 ? Int(parts[2]) : 0, second < 60 else { return nil }
+            parts.allSatisfy({
+                $0.utf8.count == 2 && $0.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+            }),
+            let hour = Int(parts[0]), let minute = Int(parts[1]), hour < 24, minute < 60,
+            let second = parts.count == 3 ? Int(parts[2]) : 0, second < 60
+        else { return nil }
         calendar.timeZone = zone
         let (year, month, date) = day.components
-        return calendar.date(from: DateComponents(year: year, month: month, day: date, hour: hour, minute: minute, second: second))
+        return calendar.date(
+            from: DateComponents(year: year, month: month, day: date, hour: hour, minute: minute, second: second))
     }
 
     /// `2026-11-20 18:00:00 -05:00`: the moment in `timeZone`, with that zone's

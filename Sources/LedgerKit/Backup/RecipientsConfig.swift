@@ -29,9 +29,10 @@ public struct RecipientsConfig: Sendable, Equatable {
 
     /// Equal when read from the same file, with the same home, naming the same recipients location by location.
     public static func == (lhs: RecipientsConfig, rhs: RecipientsConfig) -> Bool {
-        lhs.path == rhs.path && lhs.home == rhs.home && lhs.entries.elementsEqual(rhs.entries) {
-            $0.location == $1.location && $0.recipients == $1.recipients
-        }
+        lhs.path == rhs.path && lhs.home == rhs.home
+            && lhs.entries.elementsEqual(rhs.entries) {
+                $0.location == $1.location && $0.recipients == $1.recipients
+            }
     }
 
     /// The largest recipients file read: far beyond any list of locations.
@@ -58,7 +59,9 @@ public struct RecipientsConfig: Sendable, Equatable {
     /// - Throws: `RecipientsError.configOpen` when others can change it (as
     ///   ssh refuses an `authorized_keys` others can write), `.badConfigLine`
     ///   for a line that does not read.
-    public static func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RecipientsConfig {
+    public static func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> RecipientsConfig
+    {
         let path = path(environment: environment)
         var status = stat()
         guard stat(path, &status) == 0 else {
@@ -66,13 +69,15 @@ public struct RecipientsConfig: Sendable, Equatable {
             throw RecipientsError.configOpen(path: path, reason: "cannot be read (\(String(cString: strerror(errno))))")
         }
         guard status.st_mode & S_IFMT == S_IFREG, status.st_size <= maximumBytes else {
-            throw RecipientsError.badConfigLine(path: path, line: 0, reason: "it is not a recipients file (a plain file under 1 MiB)")
+            throw RecipientsError.badConfigLine(
+                path: path, line: 0, reason: "it is not a recipients file (a plain file under 1 MiB)")
         }
         guard status.st_uid == getuid() || status.st_uid == 0 else {
             throw RecipientsError.configOpen(path: path, reason: "belongs to another user")
         }
         guard status.st_mode & 0o022 == 0 else {
-            throw RecipientsError.configOpen(path: path, reason: "can be changed by other users (mode \(String(status.st_mode & 0o777, radix: 8)))")
+            throw RecipientsError.configOpen(
+                path: path, reason: "can be changed by other users (mode \(String(status.st_mode & 0o777, radix: 8)))")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RecipientsError.configOpen(path: path, reason: "cannot be read")
@@ -90,17 +95,25 @@ public struct RecipientsConfig: Sendable, Equatable {
             throw RecipientsError.badConfigLine(path: path, line: 0, reason: "it is not UTF-8 text")
         }
         var entries: [(location: String, recipients: [AgeRecipient])] = []
-        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            .enumerated()
+        {
             let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
-            func refuse(_ reason: String) -> RecipientsError { .badConfigLine(path: path, line: index + 1, reason: reason) }
+            func refuse(_ reason: String) -> RecipientsError {
+                .badConfigLine(path: path, line: index + 1, reason: reason)
+            }
             var rest = line.drop { $0 == " " || $0 == "\t" }
             if rest.isEmpty || rest.hasPrefix("#") { continue }
             let location: String
             if rest.hasPrefix("\"") {
-                guard let end = rest.dropFirst().firstIndex(of: "\"") else { throw refuse("its location's quote is not closed") }
+                guard let end = rest.dropFirst().firstIndex(of: "\"") else {
+                    throw refuse("its location's quote is not closed")
+                }
                 location = String(rest[rest.index(after: rest.startIndex)..<end])
                 rest = rest[rest.index(after: end)...]
-                guard rest.isEmpty || rest.first == " " || rest.first == "\t" else { throw refuse("a space must follow its quoted location") }
+                guard rest.isEmpty || rest.first == " " || rest.first == "\t" else {
+                    throw refuse("a space must follow its quoted location")
+                }
             } else {
                 location = String(rest.prefix { $0 != " " && $0 != "\t" })
                 rest = rest.dropFirst(location.count)
@@ -132,7 +145,8 @@ public struct RecipientsConfig: Sendable, Equatable {
     /// A piece of a line, short and on one line, for a message.
     private static func shown(_ text: String) -> String {
         let short = text.count > 40 ? String(text.prefix(40)) + "…" : text
-        return String(String.UnicodeScalarView(short.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
+        return String(
+            String.UnicodeScalarView(short.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
     }
 
     /// The recipients set for the location `text` names (a folder, relative

@@ -46,26 +46,35 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
         case .noSnapshots(let folder):
             return "No snapshots in \(folder). Name the folder that 'ledger backup --to' writes to."
         case .noSnapshotsOf(let stem, let folder, let held):
-            let named = held.prefix(10).map(Self.printable).joined(separator: ", ") + (held.count > 10 ? " and \(held.count - 10) more" : "")
-            return "\(folder) holds no snapshots of \(Self.printable(stem)); it holds snapshots of \(named); name one with --stem."
+            let named =
+                held.prefix(10).map(Self.printable).joined(separator: ", ")
+                + (held.count > 10 ? " and \(held.count - 10) more" : "")
+            return
+                "\(folder) holds no snapshots of \(Self.printable(stem)); it holds snapshots of \(named); name one with --stem."
         case .noReadableSnapshots(let folder, let reason):
             return "No snapshot in \(folder) can be read. \(reason)"
         case .beforeOldest(let time, let oldest):
             return "No snapshot was taken at or before \(time); the oldest is from \(oldest). Choose a later time."
         case .checksumMismatch(let path):
-            return "\(path) does not match its SHA-256: the snapshot is damaged and nothing was restored. Choose an older snapshot."
+            return
+                "\(path) does not match its SHA-256: the snapshot is damaged and nothing was restored. Choose an older snapshot."
         case .targetInUse(let path):
             return "\(path) is open in another program. Close it everywhere, then restore again."
         case .otherCompany(let target, let targetCompany, let snapshotCompany):
-            return "\(target) holds \(targetCompany), but the snapshot is of \(snapshotCompany). Add --force to replace it anyway."
+            return
+                "\(target) holds \(targetCompany), but the snapshot is of \(snapshotCompany). Add --force to replace it anyway."
         case .notCompanyFile(let path):
-            return "\(path) does not hold a company file, whatever its manifest says: nothing was restored. Choose another snapshot."
+            return
+                "\(path) does not hold a company file, whatever its manifest says: nothing was restored. Choose another snapshot."
         case .newerFormat(let path, let version):
-            return "\(path) holds a company file of format \(version), newer than this ledger knows (\(Schema.formatVersion)): nothing was restored. Update ledger, then restore again."
+            return
+                "\(path) holds a company file of format \(version), newer than this ledger knows (\(Schema.formatVersion)): nothing was restored. Update ledger, then restore again."
         case .failsCheck(let path):
-            return "\(path) holds a company file that fails SQLite's check: nothing was restored. Choose another snapshot, or unpack this one by hand (gzip -dc) and run 'ledger rebuild' on that copy."
+            return
+                "\(path) holds a company file that fails SQLite's check: nothing was restored. Choose another snapshot, or unpack this one by hand (gzip -dc) and run 'ledger rebuild' on that copy."
         case .noRoom(let folder, let needed, let free):
-            return "\(folder) has \(Self.mebibytes(free)) free and the restored file needs \(Self.mebibytes(needed)): nothing was restored. Free some space there, then restore again."
+            return
+                "\(folder) has \(Self.mebibytes(free)) free and the restored file needs \(Self.mebibytes(needed)): nothing was restored. Free some space there, then restore again."
         }
     }
 
@@ -75,7 +84,8 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
 
     /// A name from someone else's disk as one line can show it: control characters become `?`.
     private static func printable(_ name: String) -> String {
-        String(String.UnicodeScalarView(name.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
+        String(
+            String.UnicodeScalarView(name.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
     }
 }
 
@@ -89,8 +99,10 @@ public enum Restorer {
     /// key opens are chosen by their names' times, and read with `keys`.
     /// - Throws: `RestoreError.noSnapshotsOf` when the place holds snapshots,
     ///   but none of that stem, naming the stems it holds.
-    public static func choose(_ source: String, target: String, stem: String? = nil, at time: Date?,
-                              with keys: SnapshotIdentities = SnapshotIdentities()) throws -> Snapshot {
+    public static func choose(
+        _ source: String, target: String, stem: String? = nil, at time: Date?,
+        with keys: SnapshotIdentities = SnapshotIdentities()
+    ) throws -> Snapshot {
         let (location, named) = try SnapshotStore.source(source)
         if let named { return try location.snapshot(at: named, with: keys) }
         let listing = try location.list(with: keys)
@@ -110,8 +122,9 @@ public enum Restorer {
         }
         guard let time else { return newest }
         guard let chosen = snapshots.last(where: { ($0.takenAt ?? .distantPast) <= time }) else {
-            throw RestoreError.beforeOldest(time: Timestamp.string(from: time),
-                                            oldest: oldest.takenAt.map(Timestamp.string(from:)) ?? oldest.createdAt)
+            throw RestoreError.beforeOldest(
+                time: Timestamp.string(from: time),
+                oldest: oldest.takenAt.map(Timestamp.string(from:)) ?? oldest.createdAt)
         }
         return chosen
     }
@@ -140,10 +153,12 @@ public enum Restorer {
     /// - Throws: `RestoreError` (`.notCompanyFile`, `.newerFormat`,
     ///   `.failsCheck`, `.noRoom`…), `BackupError.damagedSnapshot`; the
     ///   target is untouched in every case.
-    public static func restore(_ snapshot: Snapshot, to target: String, backupFolder: String, force: Bool = false,
-                               verify: Bool = true, reverify: Bool = false, keys: SnapshotIdentities = SnapshotIdentities(),
-                               manifestKey: ManifestKey? = nil,
-                               wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> RestoreResult {
+    public static func restore(
+        _ snapshot: Snapshot, to target: String, backupFolder: String, force: Bool = false,
+        verify: Bool = true, reverify: Bool = false, keys: SnapshotIdentities = SnapshotIdentities(),
+        manifestKey: ManifestKey? = nil,
+        wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()
+    ) throws -> RestoreResult {
         // An encrypted snapshot listed without a key is refused before anything is touched.
         let manifest = try opened(snapshot, with: keys)
         // Resolved once: the rename replaces the file a link names, and keeps the link.
@@ -178,11 +193,15 @@ public enum Restorer {
             let current = try? CompanyFile.read(file) {
                 try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1")
             }
-            if !force, let current = current ?? nil, let incoming = restoredCompany ?? manifest.company, current != incoming {
+            if !force, let current = current ?? nil, let incoming = restoredCompany ?? manifest.company,
+                current != incoming
+            {
                 throw RestoreError.otherCompany(target: target, targetCompany: current, snapshotCompany: incoming)
             }
-            replaced = try SnapshotWriter.take(SnapshotRequest(of: target, kind: .preRestore, signing: manifestKey, wait: wait,
-                                                               now: now), into: SnapshotStore.open(backupFolder))
+            replaced = try SnapshotWriter.take(
+                SnapshotRequest(
+                    of: target, kind: .preRestore, signing: manifestKey, wait: wait,
+                    now: now), into: SnapshotStore.open(backupFolder))
         }
         // The in-use check is held through the rename, and the restored file keeps
         // the owner and mode of the file it replaces.
@@ -193,8 +212,9 @@ public enum Restorer {
         } catch let error as SystemCallError {
             throw BackupError.cannotWrite(path: target, reason: error.reason)
         }
-        return RestoreResult(snapshot: snapshot, target: target, replaced: replaced, verify: status, verifiedNow: verifiedNow,
-                             findings: findings)
+        return RestoreResult(
+            snapshot: snapshot, target: target, replaced: replaced, verify: status, verifiedNow: verifiedNow,
+            findings: findings)
     }
 
     /// What a decompressed snapshot holds, judged without its manifest.
@@ -212,7 +232,9 @@ public enum Restorer {
     /// Judges the file at `path` by its own bytes: its header, then SQLite's
     /// `quick_check` through a read-only connection that leaves nothing behind.
     static func content(of path: String) -> Content {
-        guard let header = try? FileHeader.read(path: path), header.isCompanyFile, header.userVersion >= 1 else { return .notCompanyFile }
+        guard let header = try? FileHeader.read(path: path), header.isCompanyFile, header.userVersion >= 1 else {
+            return .notCompanyFile
+        }
         guard header.userVersion <= Schema.formatVersion else { return .newerFormat(header.userVersion) }
         let access = ReadOnlyAccess(path: path)
         defer { access.close() }
@@ -234,7 +256,9 @@ public enum Restorer {
     /// Refuses, before anything is written, a snapshot whose database would
     /// not fit in the free space of the folder of `temporary`.
     static func ensureRoom(for manifest: Manifest, beside temporary: String) throws {
-        guard manifest.databaseBytes >= 0 else { throw BackupError.damagedSnapshot("its manifest gives a size below zero") }
+        guard manifest.databaseBytes >= 0 else {
+            throw BackupError.damagedSnapshot("its manifest gives a size below zero")
+        }
         let folder = URL(fileURLWithPath: temporary).deletingLastPathComponent().path
         if let free = SystemCalls.freeBytes(in: folder), free < manifest.databaseBytes {
             throw RestoreError.noRoom(folder: folder, needed: manifest.databaseBytes, free: free)
@@ -245,7 +269,9 @@ public enum Restorer {
     /// - Throws: `EncryptionError` when it is encrypted and no key given opened it.
     static func opened(_ snapshot: Snapshot, with keys: SnapshotIdentities) throws -> Manifest {
         guard let manifest = snapshot.manifest else {
-            throw keys.isEmpty ? EncryptionError.needsIdentity(path: snapshot.path) : EncryptionError.noMatchingKey(path: snapshot.path)
+            throw keys.isEmpty
+                ? EncryptionError.needsIdentity(path: snapshot.path)
+                : EncryptionError.noMatchingKey(path: snapshot.path)
         }
         return manifest
     }
@@ -256,13 +282,17 @@ public enum Restorer {
     /// beside `near` (by default `temporary`), and an encrypted one is
     /// decrypted into this machine's private scratch folder (`ScratchFolder`),
     /// never beside the snapshot.
-    static func decompress(_ snapshot: Snapshot, to temporary: String, near: String? = nil,
-                           with keys: SnapshotIdentities = SnapshotIdentities()) throws {
+    static func decompress(
+        _ snapshot: Snapshot, to temporary: String, near: String? = nil,
+        with keys: SnapshotIdentities = SnapshotIdentities()
+    ) throws {
         let manifest = try opened(snapshot, with: keys)
         if manifest.incremental != nil { return try IncrementalReader.rebuild(snapshot, to: temporary, with: keys) }
         let beside = near ?? temporary
         try SnapshotStore.containing(snapshot).withFile(of: snapshot, near: beside) { file in
-            guard snapshot.encrypted else { return try decompress(manifest, of: snapshot.path, from: file, to: temporary) }
+            guard snapshot.encrypted else {
+                return try decompress(manifest, of: snapshot.path, from: file, to: temporary)
+            }
             let plain = try ScratchFolder.temporaryPath(for: snapshot.path, purpose: "decrypting")
             defer { unlink(plain) }
             try SnapshotSealing.decrypt(file, to: plain, with: keys, path: snapshot.path)
@@ -270,10 +300,14 @@ public enum Restorer {
         }
     }
 
-    private static func decompress(_ manifest: Manifest, of path: String, from file: String, to temporary: String) throws {
+    private static func decompress(_ manifest: Manifest, of path: String, from file: String, to temporary: String)
+        throws
+    {
         try ensureRoom(for: manifest, beside: temporary)
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw BackupError.cannotWrite(path: temporary, reason: String(cString: strerror(errno))) }
+        guard descriptor >= 0 else {
+            throw BackupError.cannotWrite(path: temporary, reason: String(cString: strerror(errno)))
+        }
         var hasher = SHA256()
         var size: Int64 = 0
         do {
@@ -282,7 +316,9 @@ public enum Restorer {
                 size += Int64(piece.count)
                 try Gzip.write(Array(piece), to: descriptor, path: temporary)
             }
-            guard fsync(descriptor) == 0 else { throw BackupError.cannotWrite(path: temporary, reason: String(cString: strerror(errno))) }
+            guard fsync(descriptor) == 0 else {
+                throw BackupError.cannotWrite(path: temporary, reason: String(cString: strerror(errno)))
+            }
             close(descriptor)
         } catch {
             close(descriptor)
@@ -300,6 +336,8 @@ public enum Restorer {
         guard access(target, R_OK | W_OK) == 0 else {
             throw BackupError.cannotWrite(path: target, reason: String(cString: strerror(errno)))
         }
-        guard ReadOnlyAccess.waitUntilNoOneElseHasItOpen(target, wait: wait) else { throw RestoreError.targetInUse(path: target) }
+        guard ReadOnlyAccess.waitUntilNoOneElseHasItOpen(target, wait: wait) else {
+            throw RestoreError.targetInUse(path: target)
+        }
     }
 }

@@ -59,8 +59,10 @@ public enum Retention {
     /// periods that have one. Beyond the rules, the newest snapshot whose
     /// verify is `clean` stays, and so does every encrypted one newer than it
     /// that no key opened (any may be the newest clean one), and `taken`.
-    public static func decide(_ snapshots: [Snapshot], policy: RetentionPolicy, taken: Snapshot? = nil,
-                              timeZone: TimeZone = .current) -> [RetentionDecision] {
+    public static func decide(
+        _ snapshots: [Snapshot], policy: RetentionPolicy, taken: Snapshot? = nil,
+        timeZone: TimeZone = .current
+    ) -> [RetentionDecision] {
         var calendar = Calendar(identifier: .iso8601)
         calendar.timeZone = timeZone
         var decisions: [RetentionDecision] = []
@@ -74,15 +76,20 @@ public enum Retention {
                 if position == 0 { reasons.append("newest") }
                 if position < policy.last { reasons.append("last \(position + 1)") }
                 // A time that cannot be read keeps its own text as its day, week and month.
-                var day = String(snapshot.createdAt.prefix(10)), month = String(snapshot.createdAt.prefix(7)), week = day
+                var day = String(snapshot.createdAt.prefix(10))
+                var month = String(snapshot.createdAt.prefix(7))
+                var week = day
                 if let moment = snapshot.takenAt {
-                    let parts = calendar.dateComponents([.year, .month, .day, .yearForWeekOfYear, .weekOfYear], from: moment)
+                    let parts = calendar.dateComponents(
+                        [.year, .month, .day, .yearForWeekOfYear, .weekOfYear], from: moment)
                     month = String(format: "%04d-%02d", parts.year ?? 0, parts.month ?? 0)
                     day = month + String(format: "-%02d", parts.day ?? 0)
                     week = String(format: "%04d-W%02d", parts.yearForWeekOfYear ?? 0, parts.weekOfYear ?? 0)
                 }
-                for (rule, bucket, limit) in [("daily", day, policy.daily), ("weekly", week, policy.weekly),
-                                              ("monthly", month, policy.monthly)] {
+                for (rule, bucket, limit) in [
+                    ("daily", day, policy.daily), ("weekly", week, policy.weekly),
+                    ("monthly", month, policy.monthly),
+                ] {
                     let buckets = seen[rule, default: []]
                     if !buckets.contains(bucket) && buckets.count < limit {
                         seen[rule, default: []].insert(bucket)
@@ -95,8 +102,10 @@ public enum Retention {
                 if uncertain.contains(snapshot.path) { guards.append(.mayBeNewestClean) }
                 if snapshot.path == taken?.path { guards.append(.justTaken) }
                 reasons += guards.map { $0.rawValue.replacingOccurrences(of: "-", with: " ") }
-                decisions.append(RetentionDecision(snapshot: snapshot, keep: ruled || !guards.isEmpty, reasons: reasons,
-                                                   safeguard: ruled ? nil : guards.first))
+                decisions.append(
+                    RetentionDecision(
+                        snapshot: snapshot, keep: ruled || !guards.isEmpty, reasons: reasons,
+                        safeguard: ruled ? nil : guards.first))
             }
         }
         return decisions.sorted { SnapshotCatalog.isOlder($0.snapshot, than: $1.snapshot) }
@@ -112,12 +121,16 @@ public enum Retention {
     ///   - taken: the snapshot the calling backup has just taken, whose
     ///     manifest it knows even when it is encrypted; it always stays.
     ///   - timeZone: the one whose days, weeks and months the rules count (the machine's).
-    public static func prune(_ text: String, policy: RetentionPolicy, dryRun: Bool,
-                             with keys: SnapshotIdentities = SnapshotIdentities(), taken: Snapshot? = nil,
-                             timeZone: TimeZone = .current) throws -> [RetentionDecision] {
+    public static func prune(
+        _ text: String, policy: RetentionPolicy, dryRun: Bool,
+        with keys: SnapshotIdentities = SnapshotIdentities(), taken: Snapshot? = nil,
+        timeZone: TimeZone = .current
+    ) throws -> [RetentionDecision] {
         let location = try SnapshotStore.open(text)
         func decisions() throws -> [RetentionDecision] {
-            decide(try SnapshotCatalog.list(location, with: keys, knowing: taken), policy: policy, taken: taken, timeZone: timeZone)
+            decide(
+                try SnapshotCatalog.list(location, with: keys, knowing: taken), policy: policy, taken: taken,
+                timeZone: timeZone)
         }
         guard !dryRun else { return try decisions() }
         return try location.exclusively {

@@ -24,8 +24,10 @@ public struct BackupSchedule: Sendable, Equatable {
     public var recipientFiles: [String]
 
     /// A nightly backup of `file` into `folder` at `time` (`HH:MM`, local).
-    public init(ledger: String, file: String, folder: String, time: String, policy: RetentionPolicy,
-                environment: [String: String] = [:], recipients: [AgeRecipient] = [], recipientFiles: [String] = []) {
+    public init(
+        ledger: String, file: String, folder: String, time: String, policy: RetentionPolicy,
+        environment: [String: String] = [:], recipients: [AgeRecipient] = [], recipientFiles: [String] = []
+    ) {
         self.ledger = ledger
         self.file = file
         self.folder = folder
@@ -43,8 +45,10 @@ public struct BackupSchedule: Sendable, Equatable {
     public static func keptEnvironment(for folder: String, from environment: [String: String]) -> [String: String] {
         var kept = ["XDG_CONFIG_HOME"]
         if folder.lowercased().hasPrefix("s3://") {
-            kept += ["AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
-                     "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "LEDGER_S3_ADDRESSING"]
+            kept += [
+                "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
+                "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "LEDGER_S3_ADDRESSING",
+            ]
         }
         return environment.filter { kept.contains($0.key) && !$0.value.isEmpty }
     }
@@ -56,10 +60,17 @@ public struct BackupSchedule: Sendable, Equatable {
     ///   program was removed since it started.
     public static func runningProgram(link: String = "/proc/self/exe") throws -> String {
         guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: link), path.hasPrefix("/") else {
-            throw BackupError.cannotRead(path: link, reason: "this system does not say where the running ledger program is, and a schedule needs its full path")
+            throw BackupError.cannotRead(
+                path: link,
+                reason:
+                    "this system does not say where the running ledger program is, and a schedule needs its full path")
         }
         guard !path.hasSuffix(" (deleted)") else {
-            throw BackupError.cannotRead(path: link, reason: "the running ledger program was removed or replaced since it started; run the schedule command again")
+            throw BackupError.cannotRead(
+                path: link,
+                reason:
+                    "the running ledger program was removed or replaced since it started; run the schedule command again"
+            )
         }
         return path
     }
@@ -68,7 +79,8 @@ public struct BackupSchedule: Sendable, Equatable {
     public static func validTime(_ time: String) -> (hour: Int, minute: Int)? {
         let parts = time.split(separator: ":")
         guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isNumber) }),
-              let hour = Int(parts[0]), let minute = Int(parts[1]), hour < 24, minute < 60 else { return nil }
+            let hour = Int(parts[0]), let minute = Int(parts[1]), hour < 24, minute < 60
+        else { return nil }
         return (hour, minute)
     }
 
@@ -80,7 +92,8 @@ public struct BackupSchedule: Sendable, Equatable {
     /// same for the same file, so scheduling it again replaces its own units.
     public var unitName: String {
         let stem = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-        let safe = String(stem.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) && $0.isASCII ? Character($0) : "-" })
+        let safe = String(
+            stem.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) && $0.isASCII ? Character($0) : "-" })
         return Self.unitPrefix + safe + "-" + Array(SHA256.hash(data: Data(file.utf8))).prefix(4).hex
     }
 
@@ -99,8 +112,10 @@ public struct BackupSchedule: Sendable, Equatable {
 
     var arguments: [String] {
         var words = [ledger, "backup", file, "--to", folder, "--kind", "scheduled"]
-        for (flag, value) in [("--keep-last", policy.last), ("--keep-daily", policy.daily),
-                              ("--keep-weekly", policy.weekly), ("--keep-monthly", policy.monthly)] where value > 0 {
+        for (flag, value) in [
+            ("--keep-last", policy.last), ("--keep-daily", policy.daily),
+            ("--keep-weekly", policy.weekly), ("--keep-monthly", policy.monthly),
+        ] where value > 0 {
             words += [flag, String(value)]
         }
         for recipient in recipients { words += ["--encrypt-to", recipient.text] }
@@ -110,7 +125,8 @@ public struct BackupSchedule: Sendable, Equatable {
 
     /// systemd quoting: a word in double quotes, with \, " and % escaped.
     static func systemdQuoted(_ word: String) -> String {
-        "\"" + word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        "\""
+            + word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "%", with: "%%") + "\""
     }
 
@@ -119,7 +135,9 @@ public struct BackupSchedule: Sendable, Equatable {
     }
 
     private var environmentLines: String {
-        environment.sorted { $0.key < $1.key }.map { "Environment=" + Self.systemdQuoted("\($0.key)=\($0.value)") + "\n" }.joined()
+        environment.sorted { $0.key < $1.key }.map {
+            "Environment=" + Self.systemdQuoted("\($0.key)=\($0.value)") + "\n"
+        }.joined()
     }
 
     /// The text of the systemd `.service` unit that runs the backup.
@@ -169,8 +187,10 @@ public struct BackupSchedule: Sendable, Equatable {
         let (hour, minute) = Self.validTime(time) ?? (2, 0)
         let quoted = { (word: String) in "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         let variables = environment.sorted { $0.key < $1.key }.map { $0.key + "=" + quoted($0.value) + " " }.joined()
-        let command = (variables + arguments.map(quoted).joined(separator: " ")).replacingOccurrences(of: "%", with: "\\%")
-        return "\(minute) \(hour) * * * status=$( { { \(command); echo $? >&3; } | logger -t \(unitName); } 3>&1 ); exit \"${status:-1}\""
+        let command = (variables + arguments.map(quoted).joined(separator: " ")).replacingOccurrences(
+            of: "%", with: "\\%")
+        return
+            "\(minute) \(hour) * * * status=$( { { \(command); echo $? >&3; } | logger -t \(unitName); } 3>&1 ); exit \"${status:-1}\""
     }
 
     /// Writes `<unit>.service` and `<unit>.timer` into `folder` (created if
@@ -180,8 +200,10 @@ public struct BackupSchedule: Sendable, Equatable {
     }
 
     /// Writes `<name>.service` and `<name>.timer` into `folder` (created if missing); returns their paths.
-    static func writeUnits(named unitName: String, service: String, timer: String,
-                           into folder: String) throws -> [String] {
+    static func writeUnits(
+        named unitName: String, service: String, timer: String,
+        into folder: String
+    ) throws -> [String] {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             var paths: [String] = []

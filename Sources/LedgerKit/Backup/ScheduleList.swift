@@ -52,19 +52,24 @@ extension BackupSchedule {
             let time = calendar.map { String($0.prefix(5)) }.flatMap { validTime($0) == nil ? nil : $0 }
             let words = value(of: "ExecStart", in: service).map(systemdWords) ?? []
             let job = backupJob(in: words)
-            found.append(ScheduledBackup(kind: .systemd, unit: unit, file: job?.file, folder: job?.folder, time: time,
-                                         path: unitFolder + "/" + name))
+            found.append(
+                ScheduledBackup(
+                    kind: .systemd, unit: unit, file: job?.file, folder: job?.folder, time: time,
+                    path: unitFolder + "/" + name))
         }
         for line in (crontab ?? "").split(whereSeparator: \.isNewline).map(String.init) {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             guard !trimmed.hasPrefix("#"), let tag = loggerTag(in: trimmed) else { continue }
             let fields = trimmed.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
             var time: String?
-            if fields.count == 3, let minute = Int(fields[0]), let hour = Int(fields[1]), (0..<24).contains(hour), (0..<60).contains(minute) {
+            if fields.count == 3, let minute = Int(fields[0]), let hour = Int(fields[1]), (0..<24).contains(hour),
+                (0..<60).contains(minute)
+            {
                 time = String(format: "%02d:%02d", hour, minute)
             }
             let job = backupJob(in: shellWords(trimmed.replacingOccurrences(of: "\\%", with: "%")))
-            found.append(ScheduledBackup(kind: .cron, unit: tag, file: job?.file, folder: job?.folder, time: time, path: nil))
+            found.append(
+                ScheduledBackup(kind: .cron, unit: tag, file: job?.file, folder: job?.folder, time: time, path: nil))
         }
         return found
     }
@@ -90,15 +95,18 @@ extension BackupSchedule {
     /// few hundred bytes; anything else is not one ledger wrote).
     private static func smallText(_ path: String) -> String? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              attributes[.type] as? FileAttributeType == .typeRegular,
-              let size = attributes[.size] as? NSNumber, size.intValue <= 65_536,
-              let data = FileManager.default.contents(atPath: path) else { return nil }
+            attributes[.type] as? FileAttributeType == .typeRegular,
+            let size = attributes[.size] as? NSNumber, size.intValue <= 65_536,
+            let data = FileManager.default.contents(atPath: path)
+        else { return nil }
         return String(decoding: data, as: UTF8.self)
     }
 
     /// The value of the first `key=` line of a unit file.
     private static func value(of key: String, in text: String) -> String? {
-        text.split(whereSeparator: \.isNewline).first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+        text.split(whereSeparator: \.isNewline).first { $0.hasPrefix(key + "=") }.map {
+            String($0.dropFirst(key.count + 1))
+        }
     }
 
     /// `ledger-backup-…` after `logger -t ` in a crontab line.

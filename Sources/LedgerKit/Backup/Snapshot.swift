@@ -44,9 +44,16 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var incremental: IncrementalLayout? = nil
 
     enum CodingKeys: String, CodingKey {
-        case createdAt = "created_at", kind, company, source, formatVersion = "format_version"
-        case databaseBytes = "database_bytes", databaseSha256 = "database_sha256", verify, counts
-        case splitSum = "split_sum", hmac, tableCounts = "table_counts", trialBalanceSha256 = "trial_balance_sha256"
+        case createdAt = "created_at"
+        case kind, company, source
+        case formatVersion = "format_version"
+        case databaseBytes = "database_bytes"
+        case databaseSha256 = "database_sha256"
+        case verify, counts
+        case splitSum = "split_sum"
+        case hmac
+        case tableCounts = "table_counts"
+        case trialBalanceSha256 = "trial_balance_sha256"
         case incremental
     }
 
@@ -61,7 +68,8 @@ public struct Manifest: Codable, Equatable, Sendable {
             if unit < 0x80 {
                 text.unicodeScalars.append(Unicode.Scalar(UInt8(unit)))
             } else {
-                text += "\\u" + String(repeating: "0", count: 4 - String(unit, radix: 16).count) + String(unit, radix: 16)
+                text +=
+                    "\\u" + String(repeating: "0", count: 4 - String(unit, radix: 16).count) + String(unit, radix: 16)
             }
         }
         return text
@@ -122,7 +130,8 @@ public struct Snapshot: Codable, Equatable, Sendable {
     /// later (`cp`, `aws s3 cp`) keeps its own time; a name dated in the future
     /// never outranks a snapshot taken since. Nil when neither time can be read.
     public var takenAt: Date? {
-        let claimed = Timestamp.parse(createdAt), listed = listedAt.flatMap(Timestamp.parse)
+        let claimed = Timestamp.parse(createdAt)
+        let listed = listedAt.flatMap(Timestamp.parse)
         guard let claimed, let listed else { return claimed ?? listed }
         return min(claimed, listed)
     }
@@ -147,8 +156,10 @@ enum SnapshotName {
 
     static func make(source: String, at moment: Date, sequence: Int, encrypted: Bool = false) -> String {
         let (stem, ext) = split(source)
-        let compact = Timestamp.string(from: moment).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
-        return stem + "-" + compact + (sequence > 1 ? "-\(sequence)" : "") + ext + ".gz" + (encrypted ? encryptedSuffix : "")
+        let compact = Timestamp.string(from: moment).replacingOccurrences(of: "-", with: "").replacingOccurrences(
+            of: ":", with: "")
+        return stem + "-" + compact + (sequence > 1 ? "-\(sequence)" : "") + ext + ".gz"
+            + (encrypted ? encryptedSuffix : "")
     }
 
     /// A company file's name without its folder and last extension: `acme` for `/books/acme.db`.
@@ -175,7 +186,8 @@ enum SnapshotName {
         for start in stride(from: bytes.count - 17, through: 1, by: -1) where bytes[start - 1] == UInt8(ascii: "-") {
             let stamp = bytes[start..<start + 16]
             guard stamp[start + 8] == UInt8(ascii: "T"), stamp[start + 15] == UInt8(ascii: "Z"),
-                  stamp.enumerated().allSatisfy({ $0.offset == 8 || $0.offset == 15 || (48...57).contains($0.element) }) else { continue }
+                stamp.enumerated().allSatisfy({ $0.offset == 8 || $0.offset == 15 || (48...57).contains($0.element) })
+            else { continue }
             var after = bytes[(start + 16)...]
             if after.first == UInt8(ascii: "-") {
                 let digits = after.dropFirst().prefix { (48...57).contains($0) }

@@ -14,19 +14,25 @@ public enum SnapshotCatalog {
     /// oldest first; hidden and partial files are never listed.
     /// Encrypted snapshots are read with `keys`, or listed by their names.
     public static func list(_ text: String, with keys: SnapshotIdentities = SnapshotIdentities())
-        throws -> (snapshots: [Snapshot], unreadable: [Unreadable]) {
+        throws -> (snapshots: [Snapshot], unreadable: [Unreadable])
+    {
         try SnapshotStore.open(text).list(with: keys)
     }
 
     /// The snapshots in `location`, oldest first, with `taken` (a snapshot
     /// just written there) as its writer knows it: with its manifest, even
     /// when it is encrypted and `keys` do not open it.
-    static func list(_ location: SnapshotStore, with keys: SnapshotIdentities,
-                     knowing taken: Snapshot?) throws -> [Snapshot] {
+    static func list(
+        _ location: SnapshotStore, with keys: SnapshotIdentities,
+        knowing taken: Snapshot?
+    ) throws -> [Snapshot] {
         try location.list(with: keys).snapshots.map { snapshot in
-            guard let taken, taken.path == snapshot.path, snapshot.manifest == nil, let manifest = taken.manifest else { return snapshot }
-            return Snapshot(path: snapshot.path, bytes: snapshot.bytes, manifest: manifest, encrypted: snapshot.encrypted,
-                            listedAt: snapshot.listedAt)
+            guard let taken, taken.path == snapshot.path, snapshot.manifest == nil, let manifest = taken.manifest else {
+                return snapshot
+            }
+            return Snapshot(
+                path: snapshot.path, bytes: snapshot.bytes, manifest: manifest, encrypted: snapshot.encrypted,
+                listedAt: snapshot.listedAt)
         }
     }
 
@@ -41,7 +47,8 @@ public enum SnapshotCatalog {
     /// time later than its location lists it; one with no readable time is
     /// the oldest), then by the `-N` of snapshots taken in one second.
     static func isOlder(_ first: Snapshot, than second: Snapshot) -> Bool {
-        let one = first.takenAt ?? .distantPast, other = second.takenAt ?? .distantPast
+        let one = first.takenAt ?? .distantPast
+        let other = second.takenAt ?? .distantPast
         guard one == other else { return one < other }
         return (sequence(first.path), first.path) < (sequence(second.path), second.path)
     }
@@ -63,8 +70,10 @@ public enum SnapshotCatalog {
     /// with `keys`, or, without any, known by its name (and `kind`, from the
     /// location's metadata).
     /// - Parameter listedAt: when the location says it was written.
-    static func snapshot(head: [UInt8], path: String, bytes: Int64, keys: SnapshotIdentities, kind: SnapshotKind?,
-                         listedAt: String?) throws -> Snapshot {
+    static func snapshot(
+        head: [UInt8], path: String, bytes: Int64, keys: SnapshotIdentities, kind: SnapshotKind?,
+        listedAt: String?
+    ) throws -> Snapshot {
         guard SnapshotName.isEncrypted(URL(fileURLWithPath: path).lastPathComponent) else {
             return try snapshot(head: head, path: path, bytes: bytes, listedAt: listedAt)
         }

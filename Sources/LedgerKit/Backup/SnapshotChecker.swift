@@ -39,8 +39,10 @@ public enum SnapshotChecker {
     /// standing from what was found: a snapshot found not whole, or whose
     /// content does not verify as its manifest says, is not a good copy.
     /// - Parameter maxAge: the oldest a last good copy may be, in seconds.
-    public static func checkLocation(_ text: String, sample: Double = 1, with keys: SnapshotIdentities = SnapshotIdentities(),
-                                     maxAge: TimeInterval?, now: Date = Date()) throws -> BackupCheck {
+    public static func checkLocation(
+        _ text: String, sample: Double = 1, with keys: SnapshotIdentities = SnapshotIdentities(),
+        maxAge: TimeInterval?, now: Date = Date()
+    ) throws -> BackupCheck {
         let location = try SnapshotStore.open(text)
         let listing = try location.list(with: keys)
         let checks = try check(listing, in: location, sample: sample, with: keys)
@@ -48,7 +50,9 @@ public enum SnapshotChecker {
         for result in checks where result.read && !result.ok {
             verdicts[result.path] = result.verify.isEmpty || result.verify == "clean" ? "damaged" : result.verify
         }
-        return BackupCheck(snapshots: checks, companies: CompanyStanding.of(listing.snapshots, verdicts: verdicts, maxAge: maxAge, now: now))
+        return BackupCheck(
+            snapshots: checks,
+            companies: CompanyStanding.of(listing.snapshots, verdicts: verdicts, maxAge: maxAge, now: now))
     }
 
     /// Decompresses each snapshot in the location `text` names into a private
@@ -59,19 +63,24 @@ public enum SnapshotChecker {
     ///   to 1; at least one is read. The others' heads were read by the listing.
     ///   Encrypted snapshots are read with `keys`; without one that opens them,
     ///   only their names are known and they are not read.
-    public static func check(_ text: String, sample: Double = 1, with keys: SnapshotIdentities = SnapshotIdentities()) throws -> [SnapshotCheck] {
+    public static func check(_ text: String, sample: Double = 1, with keys: SnapshotIdentities = SnapshotIdentities())
+        throws -> [SnapshotCheck]
+    {
         let location = try SnapshotStore.open(text)
         return try check(try location.list(with: keys), in: location, sample: sample, with: keys)
     }
 
-    private static func check(_ listing: (snapshots: [Snapshot], unreadable: [SnapshotCatalog.Unreadable]),
-                              in location: SnapshotStore,
-                              sample: Double, with keys: SnapshotIdentities) throws -> [SnapshotCheck] {
+    private static func check(
+        _ listing: (snapshots: [Snapshot], unreadable: [SnapshotCatalog.Unreadable]),
+        in location: SnapshotStore,
+        sample: Double, with keys: SnapshotIdentities
+    ) throws -> [SnapshotCheck] {
         let (snapshots, unreadable) = listing
         removeOldPlaintext(in: location)
         var results = unreadable.map {
-            SnapshotCheck(path: $0.path, ok: false, verify: "", problem: $0.reason, read: false,
-                          encrypted: SnapshotName.isEncrypted(URL(fileURLWithPath: $0.path).lastPathComponent))
+            SnapshotCheck(
+                path: $0.path, ok: false, verify: "", problem: $0.reason, read: false,
+                encrypted: SnapshotName.isEncrypted(URL(fileURLWithPath: $0.path).lastPathComponent))
         }
         let sampled = max(1, Int((Double(snapshots.count) * sample).rounded(.up)))
         var chosen = Set(snapshots.indices.shuffled().prefix(sampled))
@@ -81,7 +90,10 @@ public enum SnapshotChecker {
         }
         for (index, snapshot) in snapshots.enumerated() {
             guard chosen.contains(index), let manifest = snapshot.manifest else {
-                results.append(SnapshotCheck(path: snapshot.path, ok: true, verify: "", problem: nil, read: false, encrypted: snapshot.encrypted))
+                results.append(
+                    SnapshotCheck(
+                        path: snapshot.path, ok: true, verify: "", problem: nil, read: false,
+                        encrypted: snapshot.encrypted))
                 continue
             }
             let temporary = try ScratchFolder.temporaryPath(for: snapshot.path, purpose: "checking")
@@ -89,23 +101,30 @@ public enum SnapshotChecker {
             do {
                 try Restorer.decompress(snapshot, to: temporary, with: keys)
                 if manifest.verify == "skipped" {
-                    results.append(SnapshotCheck(path: snapshot.path, ok: true, verify: "skipped", problem: nil, read: true,
-                                                 encrypted: snapshot.encrypted))
+                    results.append(
+                        SnapshotCheck(
+                            path: snapshot.path, ok: true, verify: "skipped", problem: nil, read: true,
+                            encrypted: snapshot.encrypted))
                     continue
                 }
                 let report = try Verifier.verify(path: temporary, quick: true)
                 let verify = report.ok ? "clean" : "findings"
                 let consistent = verify == manifest.verify
-                results.append(SnapshotCheck(path: snapshot.path, ok: consistent, verify: verify,
-                                             problem: consistent ? nil : "its manifest says \(manifest.verify), but its content verifies \(verify)",
-                                             read: true, encrypted: snapshot.encrypted))
+                results.append(
+                    SnapshotCheck(
+                        path: snapshot.path, ok: consistent, verify: verify,
+                        problem: consistent
+                            ? nil : "its manifest says \(manifest.verify), but its content verifies \(verify)",
+                        read: true, encrypted: snapshot.encrypted))
             } catch let error as ObjectStorageError {
                 // The location itself failed (network, credentials): not a verdict on the snapshot.
                 throw error
             } catch {
-                results.append(SnapshotCheck(path: snapshot.path, ok: false, verify: "",
-                                             problem: (error as? LocalizedError)?.errorDescription ?? "\(error)", read: true,
-                                             encrypted: snapshot.encrypted))
+                results.append(
+                    SnapshotCheck(
+                        path: snapshot.path, ok: false, verify: "",
+                        problem: (error as? LocalizedError)?.errorDescription ?? "\(error)", read: true,
+                        encrypted: snapshot.encrypted))
             }
         }
         return results.sorted { $0.path < $1.path }

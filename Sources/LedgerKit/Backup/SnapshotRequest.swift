@@ -50,9 +50,11 @@ public struct SnapshotRequest: Sendable {
     var threads: Int?
 
     /// A request to snapshot `file`, with the gzip level, whether to verify the copy first, and the rest as `ledger backup` sets them.
-    public init(of file: String, kind: SnapshotKind, level: Int = 6, verify: Bool = true,
-                recipients: SnapshotRecipients = SnapshotRecipients(), config: RecipientsConfig? = nil,
-                signing: ManifestKey? = nil, wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) {
+    public init(
+        of file: String, kind: SnapshotKind, level: Int = 6, verify: Bool = true,
+        recipients: SnapshotRecipients = SnapshotRecipients(), config: RecipientsConfig? = nil,
+        signing: ManifestKey? = nil, wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()
+    ) {
         self.file = file
         self.kind = kind
         self.level = level

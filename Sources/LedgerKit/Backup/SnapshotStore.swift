@@ -23,14 +23,16 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
 
     /// The store `text` names (`StoreRegistry.open`).
     public static func open(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment)
-        throws -> SnapshotStore {
+        throws -> SnapshotStore
+    {
         SnapshotStore(try StoreRegistry.open(text, environment: environment))
     }
 
     /// What `restore SNAPSHOT|DIR` names: a store, and the snapshot in it
     /// when the text names one snapshot (a file, or an object `….gz`).
     public static func source(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment)
-        throws -> (store: SnapshotStore, snapshot: String?) {
+        throws -> (store: SnapshotStore, snapshot: String?)
+    {
         if let location = try S3Location(text) {
             guard SnapshotName.isListed(location.name) else { return (try open(text, environment: environment), nil) }
             let holder = try StoreRegistry.holder(of: text, environment: environment)
@@ -45,8 +47,11 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
     }
 
     /// The store a snapshot was listed from, told by its path.
-    public static func containing(_ snapshot: Snapshot, environment: [String: String] = ProcessInfo.processInfo.environment)
-        throws -> SnapshotStore {
+    public static func containing(
+        _ snapshot: Snapshot, environment: [String: String] = ProcessInfo.processInfo.environment
+    )
+        throws -> SnapshotStore
+    {
         SnapshotStore(try StoreRegistry.holder(of: snapshot.path, environment: environment).store)
     }
 
@@ -61,7 +66,8 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
     /// head cannot be read are `unreadable`. An encrypted snapshot's manifest
     /// is read when `keys` open it; without them it is listed by its name.
     func list(with keys: SnapshotIdentities)
-        throws -> (snapshots: [Snapshot], unreadable: [SnapshotCatalog.Unreadable]) {
+        throws -> (snapshots: [Snapshot], unreadable: [SnapshotCatalog.Unreadable])
+    {
         guard try store.exists() else { throw BackupError.cannotRead(path: description, reason: "no such folder") }
         let candidates = try store.list(prefix: "").filter { SnapshotName.isListed($0.name) }
         let heads = HeadList(count: candidates.count)
@@ -78,7 +84,8 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
                 heads.set(index, .failure(.init(path: path, reason: error.errorDescription ?? "\(error)")))
             }
         }
-        var snapshots: [Snapshot] = [], unreadable: [SnapshotCatalog.Unreadable] = []
+        var snapshots: [Snapshot] = []
+        var unreadable: [SnapshotCatalog.Unreadable] = []
         for head in heads.all {
             switch head {
             case .success(let snapshot): snapshots.append(snapshot)
@@ -114,9 +121,10 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
             }
             let sealedHead = Int64(SnapshotCatalog.headBytes(encrypted: true))
             let head = keys.isEmpty ? [] : [UInt8](try store.read(object.name, range: 0...min(size, sealedHead) - 1))
-            return try SnapshotCatalog.snapshot(head: head, path: path, bytes: size, keys: keys,
-                                                kind: attributes["kind"].flatMap(SnapshotKind.init(rawValue:)),
-                                                listedAt: object.modified)
+            return try SnapshotCatalog.snapshot(
+                head: head, path: path, bytes: size, keys: keys,
+                kind: attributes["kind"].flatMap(SnapshotKind.init(rawValue:)),
+                listedAt: object.modified)
         }
         var head = [UInt8](try store.read(object.name, range: 0...min(size, 4096) - 1))
         if Gzip.parseHeader(head) == nil && size > 4096 {
@@ -158,7 +166,9 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
         } catch let error as SystemCallError {
             throw BackupError.cannotWrite(path: error.path, reason: error.reason)
         }
-        let attributes = encrypted ? ["kind": manifest.kind.rawValue, "created-at": manifest.createdAt]
+        let attributes =
+            encrypted
+            ? ["kind": manifest.kind.rawValue, "created-at": manifest.createdAt]
             : manifest.objectMetadata
         var sequence = 0
         while true {
@@ -171,8 +181,9 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
                 // Another backup took this name in the same second.
                 continue
             }
-            return Snapshot(path: store.path(of: name), bytes: size, manifest: manifest, encrypted: encrypted,
-                            listedAt: written)
+            return Snapshot(
+                path: store.path(of: name), bytes: size, manifest: manifest, encrypted: encrypted,
+                listedAt: written)
         }
     }
 
@@ -181,8 +192,10 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
     /// can sends the file while it is written, told how far through `feed`,
     /// under the first name of the second if free. Nothing is visible under a
     /// snapshot's name before the whole file is.
-    func publish(writing partial: String, source: String, at moment: Date,
-                 _ write: (_ feed: any GrowthFeed) throws -> Manifest) throws -> Snapshot {
+    func publish(
+        writing partial: String, source: String, at moment: Date,
+        _ write: (_ feed: any GrowthFeed) throws -> Manifest
+    ) throws -> Snapshot {
         let name = SnapshotName.make(source: source, at: moment, sequence: 1, encrypted: false)
         var written: Manifest?
         let created = try store.create(name, writing: partial) { feed in
@@ -248,8 +261,10 @@ extension Manifest {
     /// HTTP servers drop header names holding `_` (nginx by default, moto's),
     /// so `created_at` would be lost.
     var objectMetadata: [String: String] {
-        ["kind": kind.rawValue, "created-at": createdAt, "source": SignatureV4.percentEncode(source),
-         "format-version": String(formatVersion), "database-bytes": String(databaseBytes),
-         "database-sha256": databaseSha256, "verify": verify]
+        [
+            "kind": kind.rawValue, "created-at": createdAt, "source": SignatureV4.percentEncode(source),
+            "format-version": String(formatVersion), "database-bytes": String(databaseBytes),
+            "database-sha256": databaseSha256, "verify": verify,
+        ]
     }
 }

@@ -32,17 +32,20 @@ public enum SnapshotWriter {
         var resolved = request
         resolved.config = config
         resolved.sealing = sealing
-        let made = SnapshotRequest.Copy(path: copy, readable: readable,
-                                        company: readable ? PrivateCopy.companyName(in: copy) : nil,
-                                        formatVersion: header.userVersion)
+        let made = SnapshotRequest.Copy(
+            path: copy, readable: readable,
+            company: readable ? PrivateCopy.companyName(in: copy) : nil,
+            formatVersion: header.userVersion)
         return try take(from: made, resolved, into: store)
     }
 
     /// What a snapshot into `store` is encrypted to (`LocationRecipients.sealing`),
     /// for a caller that takes one from its own private copy (`SnapshotRequest.copy`)
     /// and would refuse before its work.
-    static func sealing(for store: SnapshotStore, given: SnapshotRecipients = SnapshotRecipients(),
-                        config: RecipientsConfig? = nil) throws -> SnapshotRecipients {
+    static func sealing(
+        for store: SnapshotStore, given: SnapshotRecipients = SnapshotRecipients(),
+        config: RecipientsConfig? = nil
+    ) throws -> SnapshotRecipients {
         let config = try config ?? RecipientsConfig.load()
         let sealing = try LocationRecipients.sealing(given: given, at: store, config: config)
         try LocationRecipients.refusePlain(sealing, into: store, configPath: config.path)
@@ -52,8 +55,10 @@ public enum SnapshotWriter {
     /// Where the private copy and the plain snapshot of `file` are made: the
     /// store's staging folder, or, when the snapshot is encrypted, beside
     /// the company file (a readable copy never touches the backup's disk).
-    static func privateStaging(for file: String, into store: SnapshotStore,
-                                       sealing: SnapshotRecipients) -> String {
+    static func privateStaging(
+        for file: String, into store: SnapshotStore,
+        sealing: SnapshotRecipients
+    ) -> String {
         let name = URL(fileURLWithPath: file).lastPathComponent
         let beside = URL(fileURLWithPath: file).deletingLastPathComponent().path
         let folder = sealing.isEmpty ? store.stagingFolder(for: file) : beside
@@ -63,33 +68,41 @@ public enum SnapshotWriter {
     /// Removes what killed backups of `file` left in either staging folder.
     private static func removeLeftovers(of file: String, into store: SnapshotStore) {
         let name = URL(fileURLWithPath: file).lastPathComponent
-        for folder in Set([store.stagingFolder(for: file), URL(fileURLWithPath: file).deletingLastPathComponent().path]) {
-            AtomicFile.removeLeftovers(beside: folder + "/" + name, purposes: ["copy.partial", "snapshot.partial", "sealed.partial"])
+        for folder in Set([store.stagingFolder(for: file), URL(fileURLWithPath: file).deletingLastPathComponent().path])
+        {
+            AtomicFile.removeLeftovers(
+                beside: folder + "/" + name, purposes: ["copy.partial", "snapshot.partial", "sealed.partial"])
         }
     }
 
     /// Takes the snapshot from `copy`, under the store's lock.
-    private static func take(from copy: SnapshotRequest.Copy, _ request: SnapshotRequest,
-                             into store: SnapshotStore) throws -> Snapshot {
+    private static func take(
+        from copy: SnapshotRequest.Copy, _ request: SnapshotRequest,
+        into store: SnapshotStore
+    ) throws -> Snapshot {
         try store.prepare()
         let sealing = try request.sealing ?? Self.sealing(for: store, config: request.config)
         return try store.exclusively {
             // Under the lock: no encrypted snapshot can appear between this look and the plain one's publishing.
-            try LocationRecipients.refusePlain(sealing, into: store,
-                                               configPath: request.config?.path ?? RecipientsConfig.path())
+            try LocationRecipients.refusePlain(
+                sealing, into: store,
+                configPath: request.config?.path ?? RecipientsConfig.path())
             return try compress(copy, request, sealing: sealing, holding: store)
         }
     }
 
     /// Compresses `copy` into a snapshot in `store`, whose lock is held,
     /// verifying the copy meanwhile when `request` asks and SQLite can read it.
-    private static func compress(_ made: SnapshotRequest.Copy, _ request: SnapshotRequest, sealing: SnapshotRecipients,
-                                 holding store: SnapshotStore) throws -> Snapshot {
+    private static func compress(
+        _ made: SnapshotRequest.Copy, _ request: SnapshotRequest, sealing: SnapshotRecipients,
+        holding store: SnapshotStore
+    ) throws -> Snapshot {
         let copy = made.path
-        let manifest = Manifest(createdAt: Timestamp.string(from: request.now), kind: request.kind,
-                                company: made.company, source: URL(fileURLWithPath: request.file).lastPathComponent,
-                                formatVersion: made.formatVersion, databaseBytes: 0, databaseSha256: "",
-                                verify: "skipped", counts: nil, splitSum: nil)
+        let manifest = Manifest(
+            createdAt: Timestamp.string(from: request.now), kind: request.kind,
+            company: made.company, source: URL(fileURLWithPath: request.file).lastPathComponent,
+            formatVersion: made.formatVersion, databaseBytes: 0, databaseSha256: "",
+            verify: "skipped", counts: nil, splitSum: nil)
         guard made.readable && request.verify else {
             return try write(copy, manifest: manifest, request, sealing: sealing, into: store) { _ in }
         }
@@ -99,22 +112,29 @@ public enum SnapshotWriter {
         // when the verify ends: object storage then sends the snapshot while the
         // compression goes on. The compression's own digest must agree.
         let relay = ManifestRelay()
-        return try Worker<Manifest>.run({
-            let checked = try verified(manifest, copy: copy)
-            relay.known(checked)
-            return checked
-        }, during: { checking in
-            // The compression yields to the verify, whose end completes the
-            // manifest (and starts an upload to object storage).
-            try write(copy, manifest: manifest, request, sealing: sealing, into: store, relay: relay,
-                      yielding: true) { manifest in
-                let checked = try checking.wait().get()
-                guard checked.databaseSha256 == manifest.databaseSha256, checked.databaseBytes == manifest.databaseBytes else {
-                    throw BackupError.compression("the private copy changed while it was compressed; try the backup again")
+        return try Worker<Manifest>.run(
+            {
+                let checked = try verified(manifest, copy: copy)
+                relay.known(checked)
+                return checked
+            },
+            during: { checking in
+                // The compression yields to the verify, whose end completes the
+                // manifest (and starts an upload to object storage).
+                try write(
+                    copy, manifest: manifest, request, sealing: sealing, into: store, relay: relay,
+                    yielding: true
+                ) { manifest in
+                    let checked = try checking.wait().get()
+                    guard checked.databaseSha256 == manifest.databaseSha256,
+                        checked.databaseBytes == manifest.databaseBytes
+                    else {
+                        throw BackupError.compression(
+                            "the private copy changed while it was compressed; try the backup again")
+                    }
+                    manifest = checked
                 }
-                manifest = checked
-            }
-        })
+            })
     }
 
     /// `manifest` completed from a quick verify of the private copy `copy`:
@@ -125,10 +145,14 @@ public enum SnapshotWriter {
         let report = try Verifier.verify(path: copy, quick: true)
         // The native pass summed the splits; else (another program's column
         // types, damage) SQLite sums them, and no sum when it cannot.
-        let sum: Int64? = report.splitTotal ?? ((try? CompanyFile.read(copy) { db in
-            try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(\(ValueRule.summable("amount"))), 0) FROM splits "
-                                   + "WHERE typeof(amount) = 'integer'")
-        }) ?? nil)
+        let sum: Int64? =
+            report.splitTotal
+            ?? ((try? CompanyFile.read(copy) { db in
+                try Int64.fetchOne(
+                    db,
+                    sql: "SELECT COALESCE(SUM(\(ValueRule.summable("amount"))), 0) FROM splits "
+                        + "WHERE typeof(amount) = 'integer'")
+            }) ?? nil)
         checked.verify = report.ok ? "clean" : "findings"
         checked.counts = report.counts
         checked.splitSum = sum
@@ -173,10 +197,12 @@ public enum SnapshotWriter {
     /// from the compression pass, the verify runs beside it), so the header's
     /// comment is reserved with room to spare and written over at the end;
     /// `finish` completes the manifest once the data is written.
-    private static func write(_ copy: String, manifest: Manifest, _ request: SnapshotRequest,
-                              sealing: SnapshotRecipients, into store: SnapshotStore,
-                              relay: ManifestRelay? = nil, yielding: Bool = false,
-                              finish: (inout Manifest) throws -> Void) throws -> Snapshot {
+    private static func write(
+        _ copy: String, manifest: Manifest, _ request: SnapshotRequest,
+        sealing: SnapshotRecipients, into store: SnapshotStore,
+        relay: ManifestRelay? = nil, yielding: Bool = false,
+        finish: (inout Manifest) throws -> Void
+    ) throws -> Snapshot {
         let (file, key, now, threads) = (request.file, request.signing, request.now, request.threads)
         let level = request.level
         // Room in the header for the longest digest, counts and verify word the final manifest can hold,
@@ -190,18 +216,23 @@ public enum SnapshotWriter {
             try finish(&manifest)
             manifest.hmac = try key?.signature(of: manifest)
             let final = Array(padded(try manifest.commentText(), to: reserved).utf8)
-            guard final.count == reserved else { throw BackupError.compression("the manifest outgrew its room in the header") }
+            guard final.count == reserved else {
+                throw BackupError.compression("the manifest outgrew its room in the header")
+            }
             return final
         }
         guard sealing.isEmpty else {
             // Encrypted in the compression pipeline: no plain snapshot is ever written anywhere.
-            let sealed = AtomicFile.temporaryPath(beside: store.stagingFolder(for: file) + "/" + manifest.source, purpose: "sealed.partial")
+            let sealed = AtomicFile.temporaryPath(
+                beside: store.stagingFolder(for: file) + "/" + manifest.source, purpose: "sealed.partial")
             defer { unlink(sealed) }
             do {
                 let writer = try AgeFile.Writer(to: sealed, for: sealing)
-                manifest.databaseBytes = try Gzip.compress(file: copy, into: writer.append, comment: padded(placeholder, to: reserved),
-                                                           modified: now, level: Int32(max(1, min(9, level))), threads: threads,
-                                                           yielding: yielding) {
+                manifest.databaseBytes = try Gzip.compress(
+                    file: copy, into: writer.append, comment: padded(placeholder, to: reserved),
+                    modified: now, level: Int32(max(1, min(9, level))), threads: threads,
+                    yielding: yielding
+                ) {
                     hasher.update(bufferPointer: $0)
                 }
                 let final = try complete(&manifest)
@@ -215,7 +246,8 @@ public enum SnapshotWriter {
             }
             return try store.publish(sealed, manifest: manifest, at: now, encrypted: true)
         }
-        let partial = AtomicFile.temporaryPath(beside: store.stagingFolder(for: file) + "/" + manifest.source, purpose: "snapshot.partial")
+        let partial = AtomicFile.temporaryPath(
+            beside: store.stagingFolder(for: file) + "/" + manifest.source, purpose: "snapshot.partial")
         defer { unlink(partial) }
         return try store.publish(writing: partial, source: manifest.source, at: now) { feed in
             relay?.attach(feed)
@@ -228,16 +260,21 @@ public enum SnapshotWriter {
             defer { SystemCalls.close(descriptor) }
             do {
                 var written: Int64 = 0
-                manifest.databaseBytes = try Gzip.compress(file: copy, into: { bytes in
-                    try Gzip.write(bytes, to: descriptor, path: partial)
-                    written += Int64(bytes.count)
-                    feed.grew(to: written)
-                }, comment: padded(placeholder, to: reserved), modified: now, level: Int32(max(1, min(9, level))),
-                   threads: threads, yielding: yielding) {
+                manifest.databaseBytes = try Gzip.compress(
+                    file: copy,
+                    into: { bytes in
+                        try Gzip.write(bytes, to: descriptor, path: partial)
+                        written += Int64(bytes.count)
+                        feed.grew(to: written)
+                    }, comment: padded(placeholder, to: reserved), modified: now, level: Int32(max(1, min(9, level))),
+                    threads: threads, yielding: yielding
+                ) {
                     hasher.update(bufferPointer: $0)
                 }
                 let final = try complete(&manifest)
-                try final.withUnsafeBytes { try SystemCalls.pwrite(descriptor, $0, at: Int64(Gzip.commentOffset), path: partial) }
+                try final.withUnsafeBytes {
+                    try SystemCalls.pwrite(descriptor, $0, at: Int64(Gzip.commentOffset), path: partial)
+                }
             } catch let error as SystemCallError {
                 throw BackupError.cannotWrite(path: error.path, reason: error.reason)
             }

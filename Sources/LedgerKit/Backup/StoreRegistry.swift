@@ -9,7 +9,8 @@ public enum StoreRegistry {
     /// - Parameter environment: where object storage's configuration comes
     ///   from (docs/snapshots.md: the AWS CLI's variables and files).
     public static func open(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment)
-        throws -> any ByteStore {
+        throws -> any ByteStore
+    {
         if let location = try S3Location(text) {
             return S3Store(location, configuration: try S3Configuration.resolve(environment: environment))
         }
@@ -19,7 +20,8 @@ public enum StoreRegistry {
     /// The store holding the object `path` names (`s3://BUCKET/KEY`, or a
     /// file's path), and the object's name in it.
     public static func holder(of path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
-        throws -> (store: any ByteStore, name: String) {
+        throws -> (store: any ByteStore, name: String)
+    {
         if let location = try S3Location(path) {
             let configuration = try S3Configuration.resolve(environment: environment)
             return (S3Store(location.parent, configuration: configuration), location.name)

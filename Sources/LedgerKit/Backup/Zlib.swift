@@ -51,7 +51,9 @@ final class Inflater {
                 }
                 return out.count - Int(stream.pointee.avail_out)
             }
-            if produced > 0 { try buffer.withUnsafeBytes { try sink(UnsafeRawBufferPointer(rebasing: $0[0..<produced])) } }
+            if produced > 0 {
+                try buffer.withUnsafeBytes { try sink(UnsafeRawBufferPointer(rebasing: $0[0..<produced])) }
+            }
             if produced == 0 && !finished && stream.pointee.avail_in > 0 {
                 throw BackupError.damagedSnapshot("the compressed data stops making progress")
             }

@@ -39,12 +39,14 @@ public struct CSVMapping: Sendable {
     public var skipFooter: Bool
 
     /// A mapping with the common banks' words for debit and credit and ISO dates unless told.
-    public init(date: String, amount: String? = nil, payee: String? = nil, memo: String? = nil, id: String? = nil,
-                check: String? = nil, debit: String? = nil, credit: String? = nil, type: String? = nil,
-                debitWords: [String] = ["debit", "dr", "withdrawal", "payment", "dbit"],
-                creditWords: [String] = ["credit", "cr", "deposit", "crdt"],
-                dateFormat: String = "YYYY-MM-DD", hasHeader: Bool = true, delimiter: Character = ",",
-                skip: Int? = nil, skipFooter: Bool = false) {
+    public init(
+        date: String, amount: String? = nil, payee: String? = nil, memo: String? = nil, id: String? = nil,
+        check: String? = nil, debit: String? = nil, credit: String? = nil, type: String? = nil,
+        debitWords: [String] = ["debit", "dr", "withdrawal", "payment", "dbit"],
+        creditWords: [String] = ["credit", "cr", "deposit", "crdt"],
+        dateFormat: String = "YYYY-MM-DD", hasHeader: Bool = true, delimiter: Character = ",",
+        skip: Int? = nil, skipFooter: Bool = false
+    ) {
         self.date = date
         self.amount = amount
         self.payee = payee
@@ -73,7 +75,9 @@ public struct CSVMapping: Sendable {
 public enum CSVReader {
     /// Reads the CSV file at `path`: a line that cannot be imported is rejected with its reason.
     /// - Throws: `StatementError` for an unreadable file or a mapping that does not fit it.
-    public static func read(path: String, mapping: CSVMapping, style: AmountStyle = AmountStyle()) throws -> BankStatement {
+    public static func read(path: String, mapping: CSVMapping, style: AmountStyle = AmountStyle()) throws
+        -> BankStatement
+    {
         guard let data = FileManager.default.contents(atPath: path) else { throw StatementError.unreadable(path: path) }
         return try read(data, path: path, mapping: mapping, style: style)
     }
@@ -81,10 +85,13 @@ public enum CSVReader {
     /// Reads the CSV bytes `data` of the file at `path` (named in messages).
     static func read(_ data: Data, path: String, mapping: CSVMapping, style: AmountStyle) throws -> BankStatement {
         guard DateFormat(mapping.dateFormat) != nil else {
-            throw StatementError.badOption("--date-format '\(mapping.dateFormat)' must hold YYYY, MM (or M) and DD (or D) once each, as in MM/DD/YYYY or M/D/YYYY.")
+            throw StatementError.badOption(
+                "--date-format '\(mapping.dateFormat)' must hold YYYY, MM (or M) and DD (or D) once each, as in MM/DD/YYYY or M/D/YYYY."
+            )
         }
         guard mapping.amount != nil || mapping.debit != nil || mapping.credit != nil else {
-            throw StatementError.badOption("Name the amount column (--amount-col), or the debit and credit columns (--debit-col, --credit-col).")
+            throw StatementError.badOption(
+                "Name the amount column (--amount-col), or the debit and credit columns (--debit-col, --credit-col).")
         }
         guard let format = DateFormat(mapping.dateFormat) else { throw StatementError.badOption("--date-format") }
         var records = rows(of: statementText(data), delimiter: mapping.delimiter)
@@ -92,14 +99,21 @@ public enum CSVReader {
         if let skip = mapping.skip {
             records = Array(records.dropFirst(skip))
         } else if mapping.hasHeader, !mapping.namedColumns.isEmpty,
-                  let start = records.prefix(30).firstIndex(where: { record in
-                      mapping.namedColumns.allSatisfy { name in record.fields.contains { $0.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare(name) == .orderedSame } }
-                  }) {
+            let start = records.prefix(30).firstIndex(where: { record in
+                mapping.namedColumns.allSatisfy { name in
+                    record.fields.contains {
+                        $0.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare(name) == .orderedSame
+                    }
+                }
+            })
+        {
             records = Array(records[start...])
         } else if mapping.hasHeader, let number = Int(mapping.date), number >= 1,
-                  let firstDated = records.prefix(30).firstIndex(where: { record in
-                      number <= record.fields.count && format.day(record.fields[number - 1].trimmingCharacters(in: .whitespaces)) != nil
-                  }), firstDated >= 1 {
+            let firstDated = records.prefix(30).firstIndex(where: { record in
+                number <= record.fields.count
+                    && format.day(record.fields[number - 1].trimmingCharacters(in: .whitespaces)) != nil
+            }), firstDated >= 1
+        {
             // Columns by number and lines before the header (a bank's summary): the header is the row before the first dated one.
             records = Array(records[(firstDated - 1)...])
         }
@@ -108,20 +122,31 @@ public enum CSVReader {
         func column(_ name: String?, _ option: String) throws -> Int? {
             guard let name else { return nil }
             if let number = Int(name) {
-                guard number >= 1 else { throw StatementError.badOption("\(option) \(name): columns are numbered from 1.") }
+                guard number >= 1 else {
+                    throw StatementError.badOption("\(option) \(name): columns are numbered from 1.")
+                }
                 return number - 1
             }
-            guard let index = header.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare(name) == .orderedSame }) else {
-                throw StatementError.badOption("\(option) '\(name)': the file has no such column; its columns are \(header.map { "'\($0)'" }.joined(separator: ", ")).")
+            guard
+                let index = header.firstIndex(where: {
+                    $0.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare(name) == .orderedSame
+                })
+            else {
+                throw StatementError.badOption(
+                    "\(option) '\(name)': the file has no such column; its columns are \(header.map { "'\($0)'" }.joined(separator: ", "))."
+                )
             }
             return index
         }
         let dateColumn = try column(mapping.date, "--date-col") ?? 0
         let amountColumn = try column(mapping.amount, "--amount-col")
-        let debitColumn = try column(mapping.debit, "--debit-col"), creditColumn = try column(mapping.credit, "--credit-col")
+        let debitColumn = try column(mapping.debit, "--debit-col")
+        let creditColumn = try column(mapping.credit, "--credit-col")
         let typeColumn = try column(mapping.type, "--type-col")
-        let payeeColumn = try column(mapping.payee, "--payee-col"), memoColumn = try column(mapping.memo, "--memo-col")
-        let idColumn = try column(mapping.id, "--id-col"), checkColumn = try column(mapping.check, "--check-col")
+        let payeeColumn = try column(mapping.payee, "--payee-col")
+        let memoColumn = try column(mapping.memo, "--memo-col")
+        let idColumn = try column(mapping.id, "--id-col")
+        let checkColumn = try column(mapping.check, "--check-col")
         let body = Array(records.dropFirst(mapping.hasHeader ? 1 : 0))
 
         func field(_ record: Record, _ index: Int?) -> String? {
@@ -130,8 +155,10 @@ public enum CSVReader {
             return value.isEmpty ? nil : value
         }
         // The decimal separator is the file's: found from all its amounts first.
-        let style = style.detected(from: body.flatMap { record in [amountColumn, debitColumn, creditColumn].compactMap { field(record, $0) } })
-        let debitWords = Set(mapping.debitWords.map { $0.lowercased() }), creditWords = Set(mapping.creditWords.map { $0.lowercased() })
+        let style = style.detected(
+            from: body.flatMap { record in [amountColumn, debitColumn, creditColumn].compactMap { field(record, $0) } })
+        let debitWords = Set(mapping.debitWords.map { $0.lowercased() })
+        let creditWords = Set(mapping.creditWords.map { $0.lowercased() })
 
         var statement = BankStatement()
         var contentIDs = ContentIDs(prefix: "csv")
@@ -154,8 +181,9 @@ public enum CSVReader {
             guard let posted = format.day(dateText) else {
                 if passOver() { continue }
                 if fileDates == nil { fileDates = body.compactMap { field($0, dateColumn) } }
-                reject("the date '\(dateText)' is not a real date written \(mapping.dateFormat)"
-                    + DateFormat.suggestion(for: dateText, among: fileDates ?? [], instead: format))
+                reject(
+                    "the date '\(dateText)' is not a real date written \(mapping.dateFormat)"
+                        + DateFormat.suggestion(for: dateText, among: fileDates ?? [], instead: format))
                 continue
             }
             var parsed: AmountStyle.Parsed
@@ -165,19 +193,26 @@ public enum CSVReader {
                     continue
                 }
                 switch style.parse(text) {
-                case .failure(let error): reject(error.message); continue
+                case .failure(let error):
+                    reject(error.message)
+                    continue
                 case .success(let value): parsed = value
                 }
             } else {
                 // Separate columns: a withdrawal in one, a deposit in the other, each written as a positive number.
-                let debit = field(record, debitColumn), credit = field(record, creditColumn)
+                let debit = field(record, debitColumn)
+                let credit = field(record, creditColumn)
                 guard (debit == nil) != (credit == nil), let text = debit ?? credit else {
                     if debit == nil && passOver() { continue }
-                    reject(debit == nil ? "it has neither a debit nor a credit amount" : "it has both a debit and a credit amount")
+                    reject(
+                        debit == nil
+                            ? "it has neither a debit nor a credit amount" : "it has both a debit and a credit amount")
                     continue
                 }
                 switch style.parse(text) {
-                case .failure(let error): reject(error.message); continue
+                case .failure(let error):
+                    reject(error.message)
+                    continue
                 case .success(let value):
                     parsed = value
                     parsed.cents = debit != nil ? -abs(value.cents) : abs(value.cents)
@@ -192,7 +227,9 @@ public enum CSVReader {
                 } else if creditWords.contains(word) {
                     parsed.cents = abs(parsed.cents)
                 } else {
-                    reject("its type '\(word)' is neither a debit (\(mapping.debitWords.joined(separator: ", "))) nor a credit (\(mapping.creditWords.joined(separator: ", ")))")
+                    reject(
+                        "its type '\(word)' is neither a debit (\(mapping.debitWords.joined(separator: ", "))) nor a credit (\(mapping.creditWords.joined(separator: ", ")))"
+                    )
                     continue
                 }
             }
@@ -200,7 +237,8 @@ public enum CSVReader {
                 statement.rounded.lines += 1
                 statement.rounded.byCents += parsed.rounding
             }
-            let payee = field(record, payeeColumn), memo = field(record, memoColumn)
+            let payee = field(record, payeeColumn)
+            let memo = field(record, memoColumn)
             var fitid = field(record, idColumn) ?? ""
             if idColumn == nil {
                 // The same date, amount, payee and memo twice in one file are two lines.
@@ -209,8 +247,10 @@ public enum CSVReader {
                 reject("it has no id in column \((idColumn ?? 0) + 1)")
                 continue
             }
-            statement.lines.append(StatementLine(fitid: fitid, posted: posted, amount: parsed.cents, payee: payee, memo: memo, line: record.line,
-                                                 checkNumber: field(record, checkColumn)))
+            statement.lines.append(
+                StatementLine(
+                    fitid: fitid, posted: posted, amount: parsed.cents, payee: payee, memo: memo, line: record.line,
+                    checkNumber: field(record, checkColumn)))
             lastGood = index
         }
         // Lines after the last transaction (a total, "***END OF FILE***") are a
@@ -220,8 +260,12 @@ public enum CSVReader {
                 if mapping.skipFooter {
                     statement.skipped.append(problem.line)
                 } else {
-                    statement.rejected.append(RejectedLine(line: problem.line.line, reason: problem.line.reason
-                        + " (after the last transaction: if it is the bank's footer, import with --skip-footer)"))
+                    statement.rejected.append(
+                        RejectedLine(
+                            line: problem.line.line,
+                            reason: problem.line.reason
+                                + " (after the last transaction: if it is the bank's footer, import with --skip-footer)"
+                        ))
                 }
             } else {
                 statement.rejected.append(problem.line)
@@ -253,8 +297,10 @@ public enum CSVReader {
         var records: [Record] = []
         var fields: [String] = []
         var field = ""
-        var quoted = false, wasQuoted = false
-        var line = 1, start = 1
+        var quoted = false
+        var wasQuoted = false
+        var line = 1
+        var start = 1
         var characters = text.makeIterator()
         var pending: Character? = characters.next()
         while let character = pending {
@@ -337,7 +383,8 @@ public enum CSVReader {
                 }
             }
             guard parts.filter({ $0 == .year }).count == 1, parts.filter({ $0 == .month }).count == 1,
-                  parts.filter({ $0 == .day }).count == 1 else { return nil }
+                parts.filter({ $0 == .day }).count == 1
+            else { return nil }
             self.parts = parts
         }
 
@@ -346,9 +393,12 @@ public enum CSVReader {
         /// (`dates`); "" when no usual layout reads it.
         static func suggestion(for text: String, among dates: [String], instead current: DateFormat) -> String {
             guard let separator = text.first(where: { !$0.isASCIIDigit }), !separator.isLetter else { return "" }
-            let candidates = ["YYYY\(separator)MM\(separator)DD", "MM\(separator)DD\(separator)YYYY", "DD\(separator)MM\(separator)YYYY"]
-                .compactMap { name in DateFormat(name).map { (name, $0) } }
-                .filter { $0.1.parts != current.parts && $0.1.day(text) != nil }
+            let candidates = [
+                "YYYY\(separator)MM\(separator)DD", "MM\(separator)DD\(separator)YYYY",
+                "DD\(separator)MM\(separator)YYYY",
+            ]
+            .compactMap { name in DateFormat(name).map { (name, $0) } }
+            .filter { $0.1.parts != current.parts && $0.1.day(text) != nil }
             let dated = dates.filter { date in candidates.contains { $0.1.day(date) != nil } }
             let readingAll = candidates.filter { candidate in dated.allSatisfy { candidate.1.day($0) != nil } }
             let names = (readingAll.isEmpty ? candidates : readingAll).map(\.0)
@@ -360,7 +410,9 @@ public enum CSVReader {
         /// `YYYY-MM-DD` of `text`, if it has this layout and is a real day.
         func day(_ text: String) -> String? {
             var rest = Substring(text)
-            var year: Int?, month: Int?, date: Int?
+            var year: Int?
+            var month: Int?
+            var date: Int?
             for part in parts {
                 switch part {
                 case .separator(let character):
@@ -382,7 +434,9 @@ public enum CSVReader {
             if let first = rest.first {
                 guard first == "T" || first == " ", rest.dropFirst().first?.isASCIIDigit == true else { return nil }
             }
-            guard let year, let month, let date, let day = CivilDate(year: year, month: month, day: date) else { return nil }
+            guard let year, let month, let date, let day = CivilDate(year: year, month: month, day: date) else {
+                return nil
+            }
             return day.description
         }
     }

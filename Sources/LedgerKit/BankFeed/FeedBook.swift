@@ -26,7 +26,9 @@ public struct FeedLine: Codable, Sendable, Equatable {
     public let transaction: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, account, fitid, posted, amount, payee, memo, status, transactionID = "transaction_id", transaction
+        case id, account, fitid, posted, amount, payee, memo, status
+        case transactionID = "transaction_id"
+        case transaction
     }
 }
 
@@ -48,7 +50,9 @@ public struct FeedLink: Codable, Sendable, Equatable {
     public let account: String?
 
     enum CodingKeys: String, CodingKey {
-        case line, transactionID = "transaction_id", transaction, posted, amount, payee, account
+        case line
+        case transactionID = "transaction_id"
+        case transaction, posted, amount, payee, account
     }
 }
 
@@ -79,7 +83,10 @@ public struct UnmatchedLine: Codable, Sendable, Equatable {
     public let keptBecause: String?
 
     enum CodingKeys: String, CodingKey {
-        case line, was, transactionID = "transaction_id", transaction, removed, keptBecause = "kept_because"
+        case line, was
+        case transactionID = "transaction_id"
+        case transaction, removed
+        case keptBecause = "kept_because"
     }
 }
 
@@ -114,25 +121,31 @@ public enum FeedBook {
     public static func lines(file: String, account: String? = nil, status: String? = nil) throws -> [FeedLine] {
         try CompanyFile.read(file) { db in
             let only = try account.map { try AccountLookup.find($0, in: db, file: file).id }
-            return try Row.fetchAll(db, sql: """
-                SELECT f.id, f.account_id, n.full_name, f.fitid, f.posted_date, f.amount, f.payee, f.memo, f.status, f.transaction_id
-                FROM bank_feed f LEFT JOIN (\(AccountNames.sql)) n ON n.id = f.account_id
-                WHERE (?1 IS NULL OR f.account_id = ?1) AND (?2 IS NULL OR f.status = ?2)
-                ORDER BY f.posted_date, f.id
-                """, arguments: [only, status]).map { row in
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT f.id, f.account_id, n.full_name, f.fitid, f.posted_date, f.amount, f.payee, f.memo, f.status, f.transaction_id
+                    FROM bank_feed f LEFT JOIN (\(AccountNames.sql)) n ON n.id = f.account_id
+                    WHERE (?1 IS NULL OR f.account_id = ?1) AND (?2 IS NULL OR f.status = ?2)
+                    ORDER BY f.posted_date, f.id
+                    """, arguments: [only, status]
+            ).map { row in
                 let transactionID: Int64? = row["transaction_id"]
                 let amount: Int64 = row["amount"]
-                return FeedLine(id: row["id"], account: row["full_name"] ?? "account \(row["account_id"] as Int64? ?? 0)",
-                                fitid: row["fitid"], posted: row["posted_date"], amount: amount, payee: row["payee"],
-                                memo: row["memo"], status: row["status"], transactionID: transactionID,
-                                transaction: try transactionID.map { try TransactionTitle.of($0, amount: amount, in: db) })
+                return FeedLine(
+                    id: row["id"], account: row["full_name"] ?? "account \(row["account_id"] as Int64? ?? 0)",
+                    fitid: row["fitid"], posted: row["posted_date"], amount: amount, payee: row["payee"],
+                    memo: row["memo"], status: row["status"], transactionID: transactionID,
+                    transaction: try transactionID.map { try TransactionTitle.of($0, amount: amount, in: db) })
             }
         }
     }
 
     /// Matches with every line left added to one account (see the other `match`).
-    public static func match(file: String, account: String? = nil, addTo: String?,
-                             wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> MatchReport {
+    public static func match(
+        file: String, account: String? = nil, addTo: String?,
+        wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()
+    ) throws -> MatchReport {
         try match(file: file, account: account, adding: addTo.map(AddTargets.init), wait: wait, now: now)
     }
 
@@ -143,51 +156,80 @@ public enum FeedBook {
     /// then the oldest transaction. With `adding`, each deposit left gets a
     /// transaction of its own against `deposits`, each withdrawal one against
     /// `withdrawals` (status `added`).
-    public static func match(file: String, account: String? = nil, adding: AddTargets? = nil,
-                             wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> MatchReport {
+    public static func match(
+        file: String, account: String? = nil, adding: AddTargets? = nil,
+        wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()
+    ) throws -> MatchReport {
         try writing(file, wait: wait) { db in
-            let only = try account.map { try AccountLookup.find($0, in: db, file: file, types: feedAccountTypes,
-                                                              wanted: "bank lines belong to a bank, credit card or other current asset account").id }
+            let only = try account.map {
+                try AccountLookup.find(
+                    $0, in: db, file: file, types: feedAccountTypes,
+                    wanted: "bank lines belong to a bank, credit card or other current asset account"
+                ).id
+            }
             let deposits = try adding?.deposits.map { try otherSide($0, in: db, file: file) }
             let withdrawals = try adding?.withdrawals.map { try otherSide($0, in: db, file: file) }
-            var matched: [FeedLink] = [], added: [FeedLink] = []
-            let accounts = try Int64.fetchAll(db, sql: """
-                SELECT DISTINCT account_id FROM bank_feed WHERE status = 'new' AND (?1 IS NULL OR account_id = ?1)
-                  AND account_id IN (SELECT id FROM accounts) ORDER BY account_id
-                """, arguments: [only])
+            var matched: [FeedLink] = []
+            var added: [FeedLink] = []
+            let accounts = try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT account_id FROM bank_feed WHERE status = 'new' AND (?1 IS NULL OR account_id = ?1)
+                      AND account_id IN (SELECT id FROM accounts) ORDER BY account_id
+                    """, arguments: [only])
             for accountID in accounts {
-                var taken = Set(try Int64.fetchAll(db, sql: """
-                    SELECT transaction_id FROM bank_feed WHERE account_id = ? AND status IN ('matched', 'added') AND transaction_id IS NOT NULL
-                    """, arguments: [accountID]))
-                let lines = try Row.fetchAll(db, sql: """
-                    SELECT id, posted_date, amount, payee, memo FROM bank_feed
-                    WHERE account_id = ? AND status = 'new' AND typeof(amount) = 'integer' ORDER BY posted_date, id
-                    """, arguments: [accountID])
+                var taken = Set(
+                    try Int64.fetchAll(
+                        db,
+                        sql: """
+                            SELECT transaction_id FROM bank_feed WHERE account_id = ? AND status IN ('matched', 'added') AND transaction_id IS NOT NULL
+                            """, arguments: [accountID]))
+                let lines = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id, posted_date, amount, payee, memo FROM bank_feed
+                        WHERE account_id = ? AND status = 'new' AND typeof(amount) = 'integer' ORDER BY posted_date, id
+                        """, arguments: [accountID])
                 var window = CandidateWindow(account: accountID)
                 for line in lines {
-                    let id: Int64 = line["id"], amount: Int64 = line["amount"], posted: String = line["posted_date"]
-                    let payee = line.value("payee", as: String.self), memo = line.value("memo", as: String.self)
-                    let words = [payee, CheckNumber.found(payee: payee, memo: memo)].compactMap { $0 }.joined(separator: " ")
-                    if let transaction = try window.bestMatch(db, amount: amount, posted: posted, payee: words, taken: taken) {
-                        try db.execute(sql: "UPDATE bank_feed SET status = 'matched', transaction_id = ? WHERE id = ?",
-                                       arguments: [transaction, id])
+                    let id: Int64 = line["id"]
+                    let amount: Int64 = line["amount"]
+                    let posted: String = line["posted_date"]
+                    let payee = line.value("payee", as: String.self)
+                    let memo = line.value("memo", as: String.self)
+                    let words = [payee, CheckNumber.found(payee: payee, memo: memo)].compactMap { $0 }.joined(
+                        separator: " ")
+                    if let transaction = try window.bestMatch(
+                        db, amount: amount, posted: posted, payee: words, taken: taken)
+                    {
+                        try db.execute(
+                            sql: "UPDATE bank_feed SET status = 'matched', transaction_id = ? WHERE id = ?",
+                            arguments: [transaction, id])
                         taken.insert(transaction)
-                        matched.append(FeedLink(line: id, transactionID: transaction,
-                                                transaction: try TransactionTitle.of(transaction, amount: amount, in: db),
-                                                posted: posted, amount: amount, payee: payee, account: nil))
+                        matched.append(
+                            FeedLink(
+                                line: id, transactionID: transaction,
+                                transaction: try TransactionTitle.of(transaction, amount: amount, in: db),
+                                posted: posted, amount: amount, payee: payee, account: nil))
                     } else if let other = amount >= 0 ? deposits : withdrawals, other.id != accountID {
-                        added.append(try add(db, line: id, account: accountID, against: other, amount: amount, posted: posted,
-                                             payee: payee, memo: memo, now: now))
+                        added.append(
+                            try add(
+                                db, line: id, account: accountID, against: other, amount: amount, posted: posted,
+                                payee: payee, memo: memo, now: now))
                     }
                 }
             }
-            let left = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bank_feed WHERE status = 'new' AND (?1 IS NULL OR account_id = ?1)",
-                                        arguments: [only]) ?? 0
+            let left =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM bank_feed WHERE status = 'new' AND (?1 IS NULL OR account_id = ?1)",
+                    arguments: [only]) ?? 0
             let report = MatchReport(matched: matched, added: added, unmatched: left)
             if !matched.isEmpty || !added.isEmpty {
-                try MaintenanceRecord.add("feed match", startedAt: now, outcome: "ok", summary: [
-                    "matched": matched.count, "added": added.count, "unmatched": left,
-                ], in: db)
+                try MaintenanceRecord.add(
+                    "feed match", startedAt: now, outcome: "ok",
+                    summary: [
+                        "matched": matched.count, "added": added.count, "unmatched": left,
+                    ], in: db)
             }
             return report
         }
@@ -197,27 +239,38 @@ public enum FeedBook {
     /// amount in its account, the opposite in `account` (status `added`).
     /// - Throws: `FeedError.unknownLines`, `.lineNotNew` (matched, added or
     ///   excluded: what to do is in the message), `.unknownAccount`, `.wrongAccountType`.
-    public static func add(file: String, line id: Int64, to account: String,
-                           wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> FeedLink {
+    public static func add(
+        file: String, line id: Int64, to account: String,
+        wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()
+    ) throws -> FeedLink {
         try writing(file, wait: wait) { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT f.account_id, f.posted_date, f.amount, f.payee, f.memo, f.status, f.transaction_id, a.type
-                FROM bank_feed f LEFT JOIN accounts a ON a.id = f.account_id WHERE f.id = ?
-                """, arguments: [id]) else { throw FeedError.unknownLines([id]) }
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT f.account_id, f.posted_date, f.amount, f.payee, f.memo, f.status, f.transaction_id, a.type
+                        FROM bank_feed f LEFT JOIN accounts a ON a.id = f.account_id WHERE f.id = ?
+                        """, arguments: [id])
+            else { throw FeedError.unknownLines([id]) }
             guard let status = row.text("status"), status == "new" else {
-                throw FeedError.lineNotNew(line: id, status: row.text("status") ?? "unreadable", file: file,
-                                           transaction: try linkedTitle(row, in: db))
+                throw FeedError.lineNotNew(
+                    line: id, status: row.text("status") ?? "unreadable", file: file,
+                    transaction: try linkedTitle(row, in: db))
             }
             guard let accountID = row.integer("account_id"), row.text("type") != nil else {
-                throw FeedError.needsRebuild(path: file, reason: "has bank line \(id) in an account that does not exist")
+                throw FeedError.needsRebuild(
+                    path: file, reason: "has bank line \(id) in an account that does not exist")
             }
-            guard let amount = row.integer("amount"), let posted = row.text("posted_date"), CivilDate(posted) != nil else {
-                throw FeedError.needsRebuild(path: file, reason: "has bank line \(id) with an amount or date that cannot be read")
+            guard let amount = row.integer("amount"), let posted = row.text("posted_date"), CivilDate(posted) != nil
+            else {
+                throw FeedError.needsRebuild(
+                    path: file, reason: "has bank line \(id) with an amount or date that cannot be read")
             }
             let other = try otherSide(account, in: db, file: file)
             guard other.id != accountID else { throw FeedError.sameAccount(line: id, account: other.name) }
-            let link = try add(db, line: id, account: accountID, against: other, amount: amount, posted: posted,
-                               payee: row.value("payee", as: String.self), memo: row.value("memo", as: String.self), now: now)
+            let link = try add(
+                db, line: id, account: accountID, against: other, amount: amount, posted: posted,
+                payee: row.value("payee", as: String.self), memo: row.value("memo", as: String.self), now: now)
             try MaintenanceRecord.add("feed add", startedAt: now, outcome: "ok", summary: link, in: db)
             return link
         }
@@ -232,12 +285,16 @@ public enum FeedBook {
     /// `maintenance_runs` row of the command.
     /// - Throws: `FeedError.unknownLines`, `.notLinked` for a line that is new or
     ///   excluded; nothing changes then.
-    public static func unmatch(file: String, lines ids: [Int64], wait: TimeInterval = CompanyFile.lockWait,
-                               now: Date = Date()) throws -> [UnmatchedLine] {
+    public static func unmatch(
+        file: String, lines ids: [Int64], wait: TimeInterval = CompanyFile.lockWait,
+        now: Date = Date()
+    ) throws -> [UnmatchedLine] {
         try writing(file, wait: wait) { db in
             let rows = try feedRows(ids, columns: "account_id, amount, status, transaction_id", in: db)
             for (id, row) in rows {
-                guard let status = row.text("status"), status == "matched" || status == "added", row.integer("transaction_id") != nil else {
+                guard let status = row.text("status"), status == "matched" || status == "added",
+                    row.integer("transaction_id") != nil
+                else {
                     throw FeedError.notLinked(line: id, status: row.text("status") ?? "unreadable")
                 }
             }
@@ -247,67 +304,94 @@ public enum FeedBook {
                 guard let transaction = row.integer("transaction_id") else { continue }
                 let amount = row.integer("amount") ?? 0
                 let title = try TransactionTitle.of(transaction, amount: amount, in: db)
-                try db.execute(sql: "UPDATE bank_feed SET status = 'new', transaction_id = NULL WHERE id = ?", arguments: [id])
+                try db.execute(
+                    sql: "UPDATE bank_feed SET status = 'new', transaction_id = NULL WHERE id = ?", arguments: [id])
                 guard row.text("status") == "added" else {
-                    done.append(UnmatchedLine(line: id, was: "matched", transactionID: transaction, transaction: title,
-                                              removed: false, keptBecause: nil))
+                    done.append(
+                        UnmatchedLine(
+                            line: id, was: "matched", transactionID: transaction, transaction: title,
+                            removed: false, keptBecause: nil))
                     continue
                 }
-                if let reason = try keptReason(db, transaction: transaction, account: row.integer("account_id"), amount: amount) {
-                    done.append(UnmatchedLine(line: id, was: "added", transactionID: transaction, transaction: title,
-                                              removed: false, keptBecause: reason))
+                if let reason = try keptReason(
+                    db, transaction: transaction, account: row.integer("account_id"), amount: amount)
+                {
+                    done.append(
+                        UnmatchedLine(
+                            line: id, was: "added", transactionID: transaction, transaction: title,
+                            removed: false, keptBecause: reason))
                     continue
                 }
-                removedJSON.append(try String.fetchOne(db, sql: """
-                    SELECT json_object('transaction', (SELECT json_object('id', id, 'kind', kind, 'date', date, 'number', number,
-                             'party_id', party_id, 'memo', memo, 'created_at', created_at, 'modified_at', modified_at)
-                             FROM transactions WHERE id = ?1),
-                           'splits', (SELECT json_group_array(json_object('id', id, 'transaction_id', transaction_id,
-                             'account_id', account_id, 'party_id', party_id, 'amount', amount, 'memo', memo, 'cleared', cleared,
-                             'reconciliation_id', reconciliation_id)) FROM splits WHERE transaction_id = ?1))
-                    """, arguments: [transaction]) ?? "null")
-                try db.execute(sql: """
-                    UPDATE accounts SET balance = balance - (SELECT SUM(s.amount) FROM splits s
-                      WHERE s.transaction_id = ?1 AND s.account_id = accounts.id)
-                    WHERE id IN (SELECT account_id FROM splits WHERE transaction_id = ?1)
-                    """, arguments: [transaction])
+                removedJSON.append(
+                    try String.fetchOne(
+                        db,
+                        sql: """
+                            SELECT json_object('transaction', (SELECT json_object('id', id, 'kind', kind, 'date', date, 'number', number,
+                                     'party_id', party_id, 'memo', memo, 'created_at', created_at, 'modified_at', modified_at)
+                                     FROM transactions WHERE id = ?1),
+                                   'splits', (SELECT json_group_array(json_object('id', id, 'transaction_id', transaction_id,
+                                     'account_id', account_id, 'party_id', party_id, 'amount', amount, 'memo', memo, 'cleared', cleared,
+                                     'reconciliation_id', reconciliation_id)) FROM splits WHERE transaction_id = ?1))
+                            """, arguments: [transaction]) ?? "null")
+                try db.execute(
+                    sql: """
+                        UPDATE accounts SET balance = balance - (SELECT SUM(s.amount) FROM splits s
+                          WHERE s.transaction_id = ?1 AND s.account_id = accounts.id)
+                        WHERE id IN (SELECT account_id FROM splits WHERE transaction_id = ?1)
+                        """, arguments: [transaction])
                 try db.execute(sql: "DELETE FROM splits WHERE transaction_id = ?", arguments: [transaction])
                 try db.execute(sql: "DELETE FROM transactions WHERE id = ?", arguments: [transaction])
-                done.append(UnmatchedLine(line: id, was: "added", transactionID: transaction, transaction: title,
-                                          removed: true, keptBecause: nil))
+                done.append(
+                    UnmatchedLine(
+                        line: id, was: "added", transactionID: transaction, transaction: title,
+                        removed: true, keptBecause: nil))
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let lines = String(decoding: try encoder.encode(done), as: UTF8.self)
-            try MaintenanceRecord.add("feed unmatch", startedAt: now, outcome: "ok",
-                                      summaryJSON: "{\"lines\":\(lines),\"removed\":[\(removedJSON.joined(separator: ","))]}", in: db)
+            try MaintenanceRecord.add(
+                "feed unmatch", startedAt: now, outcome: "ok",
+                summaryJSON: "{\"lines\":\(lines),\"removed\":[\(removedJSON.joined(separator: ","))]}", in: db)
             return done
         }
     }
 
     /// Why the transaction an added line made must stay in the books, or nil
     /// when the line alone made it and nothing else refers to it.
-    private static func keptReason(_ db: Database, transaction: Int64, account: Int64?, amount: Int64) throws -> String? {
-        guard let header = try Row.fetchOne(db, sql: "SELECT party_id, created_at, modified_at FROM transactions WHERE id = ?",
-                                            arguments: [transaction]) else { return "it could not be read" }
-        let splits = try Row.fetchAll(db, sql: """
-            SELECT account_id, party_id, amount, cleared, reconciliation_id FROM splits WHERE transaction_id = ? ORDER BY id
-            """, arguments: [transaction])
+    private static func keptReason(_ db: Database, transaction: Int64, account: Int64?, amount: Int64) throws -> String?
+    {
+        guard
+            let header = try Row.fetchOne(
+                db, sql: "SELECT party_id, created_at, modified_at FROM transactions WHERE id = ?",
+                arguments: [transaction])
+        else { return "it could not be read" }
+        let splits = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT account_id, party_id, amount, cleared, reconciliation_id FROM splits WHERE transaction_id = ? ORDER BY id
+                """, arguments: [transaction])
         if splits.contains(where: { $0.text("cleared") == "r" || !$0.stored("reconciliation_id").isNull }) {
             return "it is reconciled"
         }
         if splits.contains(where: { $0.text("cleared") != "n" }) { return "it is marked cleared" }
-        if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM bank_feed WHERE transaction_id = ? AND status IN ('matched', 'added'))",
-                             arguments: [transaction]) == true {
+        if try Bool.fetchOne(
+            db,
+            sql: "SELECT EXISTS (SELECT 1 FROM bank_feed WHERE transaction_id = ? AND status IN ('matched', 'added'))",
+            arguments: [transaction]) == true
+        {
             return "another bank line is matched to it"
         }
-        if try Bool.fetchOne(db, sql: """
-            SELECT EXISTS (SELECT 1 FROM documents WHERE transaction_id = ?1) OR EXISTS (SELECT 1 FROM document_lines WHERE transaction_id = ?1)
-                OR EXISTS (SELECT 1 FROM applications WHERE payment_id = ?1 OR document_id = ?1)
-            """, arguments: [transaction]) == true {
+        if try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT EXISTS (SELECT 1 FROM documents WHERE transaction_id = ?1) OR EXISTS (SELECT 1 FROM document_lines WHERE transaction_id = ?1)
+                    OR EXISTS (SELECT 1 FROM applications WHERE payment_id = ?1 OR document_id = ?1)
+                """, arguments: [transaction]) == true
+        {
             return "a document or a payment refers to it"
         }
-        let asBooked = splits.count == 2 && header.stored("party_id").isNull
+        let asBooked =
+            splits.count == 2 && header.stored("party_id").isNull
             && splits.allSatisfy { $0.stored("party_id").isNull }
             && splits.contains { $0.integer("account_id") == account && $0.integer("amount") == amount }
             && splits.contains { $0.integer("account_id") != account && $0.integer("amount") == -amount }
@@ -321,8 +405,10 @@ public enum FeedBook {
     /// "Probable duplicate of line N" words.
     /// - Returns: the lines changed (lines already new are left as they are).
     /// - Throws: `FeedError.unknownLines`, `.notExcluded` for a matched or added line.
-    public static func include(file: String, lines ids: [Int64], wait: TimeInterval = CompanyFile.lockWait,
-                               now: Date = Date()) throws -> [Int64] {
+    public static func include(
+        file: String, lines ids: [Int64], wait: TimeInterval = CompanyFile.lockWait,
+        now: Date = Date()
+    ) throws -> [Int64] {
         try writing(file, wait: wait) { db in
             var changed: [(Int64, String?)] = []
             for (id, row) in try feedRows(ids, columns: "status, memo", in: db) {
@@ -333,11 +419,13 @@ public enum FeedBook {
                 }
             }
             for (id, memo) in changed {
-                try db.execute(sql: "UPDATE bank_feed SET status = 'new', transaction_id = NULL, memo = ? WHERE id = ?",
-                               arguments: [memo, id])
+                try db.execute(
+                    sql: "UPDATE bank_feed SET status = 'new', transaction_id = NULL, memo = ? WHERE id = ?",
+                    arguments: [memo, id])
             }
             if !changed.isEmpty {
-                try MaintenanceRecord.add("feed include", startedAt: now, outcome: "ok", summary: ["included": changed.map(\.0)], in: db)
+                try MaintenanceRecord.add(
+                    "feed include", startedAt: now, outcome: "ok", summary: ["included": changed.map(\.0)], in: db)
             }
             return changed.map(\.0)
         }
@@ -370,8 +458,10 @@ public enum FeedBook {
 
     /// The account the other side of an added line goes to.
     private static func otherSide(_ name: String, in db: Database, file: String) throws -> AccountMatch {
-        try AccountLookup.find(name, in: db, file: file, types: Set(AccountType.allCases).subtracting([.accountsReceivable, .accountsPayable]),
-                               wanted: "lines cannot be added against receivables or payables, which need a customer or vendor")
+        try AccountLookup.find(
+            name, in: db, file: file,
+            types: Set(AccountType.allCases).subtracting([.accountsReceivable, .accountsPayable]),
+            wanted: "lines cannot be added against receivables or payables, which need a customer or vendor")
     }
 
     /// "Check 1043 of …" for a line's transaction, when it has one.
@@ -381,12 +471,18 @@ public enum FeedBook {
     }
 
     /// Books line `id` as a transaction of its own and marks it `added`.
-    private static func add(_ db: Database, line id: Int64, account: Int64, against other: AccountMatch, amount: Int64,
-                            posted: String, payee: String?, memo: String?, now: Date) throws -> FeedLink {
-        let transaction = try book(db, account: account, against: other, amount: amount, posted: posted, payee: payee, memo: memo, now: now)
-        try db.execute(sql: "UPDATE bank_feed SET status = 'added', transaction_id = ? WHERE id = ?", arguments: [transaction, id])
-        return FeedLink(line: id, transactionID: transaction, transaction: try TransactionTitle.of(transaction, amount: amount, in: db),
-                        posted: posted, amount: amount, payee: payee, account: other.name)
+    private static func add(
+        _ db: Database, line id: Int64, account: Int64, against other: AccountMatch, amount: Int64,
+        posted: String, payee: String?, memo: String?, now: Date
+    ) throws -> FeedLink {
+        let transaction = try book(
+            db, account: account, against: other, amount: amount, posted: posted, payee: payee, memo: memo, now: now)
+        try db.execute(
+            sql: "UPDATE bank_feed SET status = 'added', transaction_id = ? WHERE id = ?", arguments: [transaction, id])
+        return FeedLink(
+            line: id, transactionID: transaction,
+            transaction: try TransactionTitle.of(transaction, amount: amount, in: db),
+            posted: posted, amount: amount, payee: payee, account: other.name)
     }
 
     /// The transactions of one account near the lines being matched, read a
@@ -404,7 +500,9 @@ public enum FeedBook {
         }
 
         /// The best transaction for a line, or nil.
-        mutating func bestMatch(_ db: Database, amount: Int64, posted: String, payee: String?, taken: Set<Int64>) throws -> Int64? {
+        mutating func bestMatch(_ db: Database, amount: Int64, posted: String, payee: String?, taken: Set<Int64>) throws
+            -> Int64?
+        {
             guard let day = CivilDate(posted) else { return nil }
             if !covers(day) { try load(db, from: day) }
             let payeeWords = FeedBook.words(payee ?? "")
@@ -429,20 +527,28 @@ public enum FeedBook {
             self.last = last
             byAmount = [:]
             // Walk the dates by their index, and each transaction's splits by theirs.
-            let indexed = try Bool.fetchOne(db, sql: "SELECT COUNT(*) = 2 FROM sqlite_master WHERE name IN ('transactions_date', 'splits_transaction')") ?? false
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT t.id, t.date, COALESCE(p.name, '') || ' ' || COALESCE(t.memo, '') || ' ' || COALESCE(t.number, '') AS words,
-                       SUM(s.amount) AS moved, MAX(typeof(s.amount) != 'integer') AS bad
-                FROM transactions t \(indexed ? "INDEXED BY transactions_date" : "")
-                CROSS JOIN splits s ON s.transaction_id = t.id AND +s.account_id = ?
-                LEFT JOIN parties p ON p.id = t.party_id
-                WHERE t.date BETWEEN ? AND ?
-                GROUP BY t.id
-                """, arguments: [account, first.description, last.description])
+            let indexed =
+                try Bool.fetchOne(
+                    db,
+                    sql:
+                        "SELECT COUNT(*) = 2 FROM sqlite_master WHERE name IN ('transactions_date', 'splits_transaction')"
+                ) ?? false
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT t.id, t.date, COALESCE(p.name, '') || ' ' || COALESCE(t.memo, '') || ' ' || COALESCE(t.number, '') AS words,
+                           SUM(s.amount) AS moved, MAX(typeof(s.amount) != 'integer') AS bad
+                    FROM transactions t \(indexed ? "INDEXED BY transactions_date" : "")
+                    CROSS JOIN splits s ON s.transaction_id = t.id AND +s.account_id = ?
+                    LEFT JOIN parties p ON p.id = t.party_id
+                    WHERE t.date BETWEEN ? AND ?
+                    GROUP BY t.id
+                    """, arguments: [account, first.description, last.description])
             while let row = try rows.next() {
                 // A transaction with an amount that is not an integer (invalid-value) matches nothing.
                 guard (row["bad"] as Int64?) == 0, let date = (row["date"] as String?).flatMap(CivilDate.init),
-                      case .int64(let moved) = (row["moved"] as DatabaseValue).storage else { continue }
+                    case .int64(let moved) = (row["moved"] as DatabaseValue).storage
+                else { continue }
                 byAmount[moved, default: []].append((row["id"], date, row["words"]))
             }
         }
@@ -457,20 +563,24 @@ public enum FeedBook {
     /// bank's payee stands as the transaction's memo (it has no party, so exports
     /// show it as the payee), the bank's memo as each split's, and a check
     /// number as the transaction's number.
-    private static func book(_ db: Database, account: Int64, against other: AccountMatch, amount: Int64, posted: String,
-                             payee: String?, memo: String?, now: Date) throws -> Int64 {
+    private static func book(
+        _ db: Database, account: Int64, against other: AccountMatch, amount: Int64, posted: String,
+        payee: String?, memo: String?, now: Date
+    ) throws -> Int64 {
         let type = try String.fetchOne(db, sql: "SELECT type FROM accounts WHERE id = ?", arguments: [account])
         let kind = amount >= 0 ? "deposit" : (type == AccountType.creditCard.rawValue ? "credit_card_charge" : "check")
         let stamp = Timestamp.string(from: now)
         let number = CheckNumber.found(payee: payee, memo: memo)
         let memo = CheckNumber.memoWithout(memo, number: number)
-        try db.execute(sql: """
-            INSERT INTO transactions (kind, date, number, party_id, memo, created_at, modified_at) VALUES (?, ?, ?, NULL, ?, ?, ?)
-            """, arguments: [kind, posted, number, payee ?? memo ?? "Added from the bank feed", stamp, stamp])
+        try db.execute(
+            sql: """
+                INSERT INTO transactions (kind, date, number, party_id, memo, created_at, modified_at) VALUES (?, ?, ?, NULL, ?, ?, ?)
+                """, arguments: [kind, posted, number, payee ?? memo ?? "Added from the bank feed", stamp, stamp])
         let transaction = db.lastInsertedRowID
         for (id, cents) in [(account, amount), (other.id, -amount)] {
-            try db.execute(sql: "INSERT INTO splits (transaction_id, account_id, amount, memo, cleared) VALUES (?, ?, ?, ?, 'n')",
-                           arguments: [transaction, id, cents, memo])
+            try db.execute(
+                sql: "INSERT INTO splits (transaction_id, account_id, amount, memo, cleared) VALUES (?, ?, ?, ?, 'n')",
+                arguments: [transaction, id, cents, memo])
             try db.execute(sql: "UPDATE accounts SET balance = balance + ? WHERE id = ?", arguments: [cents, id])
         }
         return transaction
@@ -479,22 +589,29 @@ public enum FeedBook {
     /// Sets lines aside (status `excluded`, no transaction): lines the books
     /// should never hold, such as a transfer the other account already shows.
     /// - Throws: `FeedError.unknownLines`, or `.lineAdded` for a line that made a transaction.
-    public static func exclude(file: String, lines ids: [Int64], wait: TimeInterval = CompanyFile.lockWait,
-                               now: Date = Date()) throws -> [Int64] {
+    public static func exclude(
+        file: String, lines ids: [Int64], wait: TimeInterval = CompanyFile.lockWait,
+        now: Date = Date()
+    ) throws -> [Int64] {
         try writing(file, wait: wait) { db in
             var changed: [Int64] = []
             for (id, row) in try feedRows(ids, columns: "status, transaction_id, amount", in: db) {
                 if row.text("status") == "added", let transaction = row.integer("transaction_id") {
-                    throw FeedError.lineAdded(line: id, transaction: try TransactionTitle.of(transaction, amount: row.integer("amount") ?? 0, in: db),
-                                              file: file)
+                    throw FeedError.lineAdded(
+                        line: id,
+                        transaction: try TransactionTitle.of(transaction, amount: row.integer("amount") ?? 0, in: db),
+                        file: file)
                 }
                 if row.text("status") != "excluded" { changed.append(id) }
             }
             for id in changed {
-                try db.execute(sql: "UPDATE bank_feed SET status = 'excluded', transaction_id = NULL WHERE id = ?", arguments: [id])
+                try db.execute(
+                    sql: "UPDATE bank_feed SET status = 'excluded', transaction_id = NULL WHERE id = ?", arguments: [id]
+                )
             }
             if !changed.isEmpty {
-                try MaintenanceRecord.add("feed exclude", startedAt: now, outcome: "ok", summary: ["excluded": changed], in: db)
+                try MaintenanceRecord.add(
+                    "feed exclude", startedAt: now, outcome: "ok", summary: ["excluded": changed], in: db)
             }
             return changed
         }

@@ -36,43 +36,58 @@ public enum FeedError: LocalizedError, Equatable, Sendable {
     public var errorDescription: String? {
         switch self {
         case .unknownAccount(let name, let file, let known):
-            return "There is no account '\(name)'. Give its full name or its number as 'ledger accounts \(file)' lists them"
+            return
+                "There is no account '\(name)'. Give its full name or its number as 'ledger accounts \(file)' lists them"
                 + (known.isEmpty ? "." : "; accounts of the kind needed: \(known.joined(separator: ", ")).")
         case .wrongAccountType(let name, let type, let wanted):
             return "'\(name)' is a \(type.replacingOccurrences(of: "_", with: " ")) account; \(wanted)."
         case .needsRebuild(let path, let reason):
             return "\(path) \(reason). Run 'ledger verify \(path)', then 'ledger rebuild \(path)', and try again."
         case .unknownLines(let ids):
-            return "There is no bank feed line \(ids.map(String.init).joined(separator: ", ")); 'ledger feed FILE' lists them."
+            return
+                "There is no bank feed line \(ids.map(String.init).joined(separator: ", ")); 'ledger feed FILE' lists them."
         case .lineAdded(let line, let transaction, let file):
-            return "Bank feed line \(line) was added to the books as \(transaction); excluding it now would leave that transaction behind. Undo the add first with 'ledger feed unmatch \(file) \(line)'."
+            return
+                "Bank feed line \(line) was added to the books as \(transaction); excluding it now would leave that transaction behind. Undo the add first with 'ledger feed unmatch \(file) \(line)'."
         case .lineNotNew(let line, let status, let file, let transaction):
             switch status {
             case "matched":
-                return "Bank feed line \(line) is matched to \(transaction ?? "a transaction"); undo that first with 'ledger feed unmatch \(file) \(line)'."
+                return
+                    "Bank feed line \(line) is matched to \(transaction ?? "a transaction"); undo that first with 'ledger feed unmatch \(file) \(line)'."
             case "added":
-                return "Bank feed line \(line) was added to the books already, as \(transaction ?? "a transaction"); nothing was changed."
+                return
+                    "Bank feed line \(line) was added to the books already, as \(transaction ?? "a transaction"); nothing was changed."
             case "excluded":
-                return "Bank feed line \(line) is excluded; take it back first with 'ledger feed include \(file) \(line)'."
+                return
+                    "Bank feed line \(line) is excluded; take it back first with 'ledger feed include \(file) \(line)'."
             default:
-                return "Bank feed line \(line) has the status '\(status)', which is not one of new, matched, added, excluded. Run 'ledger verify \(file)'."
+                return
+                    "Bank feed line \(line) has the status '\(status)', which is not one of new, matched, added, excluded. Run 'ledger verify \(file)'."
             }
         case .sameAccount(let line, let account):
-            return "Bank feed line \(line) is a line of \(account) itself; name the account its other side goes to, such as \"Uncategorized Expense\"."
+            return
+                "Bank feed line \(line) is a line of \(account) itself; name the account its other side goes to, such as \"Uncategorized Expense\"."
         case .notLinked(let line, let status):
-            return "Bank feed line \(line) is \(status), not matched or added, so there is nothing to undo; nothing was changed."
+            return
+                "Bank feed line \(line) is \(status), not matched or added, so there is nothing to undo; nothing was changed."
         case .notExcluded(let line, let status):
-            return "Bank feed line \(line) is \(status), not excluded; 'ledger feed unmatch' makes a matched or added line new again. Nothing was changed."
+            return
+                "Bank feed line \(line) is \(status), not excluded; 'ledger feed unmatch' makes a matched or added line new again. Nothing was changed."
         case .currency(let statement, let company):
-            return "The statement is in \(statement) and the company's books are in \(company); a company file holds one currency, so nothing was imported."
+            return
+                "The statement is in \(statement) and the company's books are in \(company); a company file holds one currency, so nothing was imported."
         case .severalStatements(let file, let statements, let example):
-            return "\(file) holds \(statements.count) statements: \(statements.joined(separator: "; ")). Say which account each goes to, as in: \(example). Nothing was imported."
+            return
+                "\(file) holds \(statements.count) statements: \(statements.joined(separator: "; ")). Say which account each goes to, as in: \(example). Nothing was imported."
         case .investment(let statement):
-            return "The \(statement) is a brokerage's investment statement; ledger imports bank and card statements only. Nothing was imported."
+            return
+                "The \(statement) is a brokerage's investment statement; ledger imports bank and card statements only. Nothing was imported."
         case .kindMismatch(let statement, let account, let type):
-            return "The \(statement) is not of a \(type.replacingOccurrences(of: "_", with: " ")) account like \(account); check --account, or import with --force if it is right. Nothing was imported."
+            return
+                "The \(statement) is not of a \(type.replacingOccurrences(of: "_", with: " ")) account like \(account); check --account, or import with --force if it is right. Nothing was imported."
         case .unknownStatement(let accountID, let known):
-            return "The file has no statement of account \(accountID); its statements are of \(known.joined(separator: ", ")). Nothing was imported."
+            return
+                "The file has no statement of account \(accountID); its statements are of \(known.joined(separator: ", ")). Nothing was imported."
         }
     }
 }
@@ -87,13 +102,17 @@ struct AccountMatch {
 enum AccountLookup {
     /// The account `name` names: its full name, its own name if only one
     /// account has it, or its number; of one of `types` when given.
-    static func find(_ name: String, in db: Database, file: String, types: Set<AccountType>? = nil, wanted: String = "") throws -> AccountMatch {
+    static func find(_ name: String, in db: Database, file: String, types: Set<AccountType>? = nil, wanted: String = "")
+        throws -> AccountMatch
+    {
         let rows = try Row.fetchAll(db, sql: AccountNames.sql)
         let wantedName = name.trimmingCharacters(in: .whitespaces)
         func leaf(_ full: String) -> String { String(full.split(separator: ":").last ?? "") }
         var found = rows.filter { ($0["full_name"] as String).caseInsensitiveCompare(wantedName) == .orderedSame }
         if found.isEmpty { found = rows.filter { ($0["number"] as String?) == wantedName } }
-        if found.isEmpty { found = rows.filter { leaf($0["full_name"]).caseInsensitiveCompare(wantedName) == .orderedSame } }
+        if found.isEmpty {
+            found = rows.filter { leaf($0["full_name"]).caseInsensitiveCompare(wantedName) == .orderedSame }
+        }
         let candidates = rows.filter { types?.contains(AccountType(rawValue: $0["type"]) ?? .expense) ?? true }
             .map { $0["full_name"] as String }.sorted()
         guard found.count == 1, let row = found.first, let type = AccountType(rawValue: row["type"]) else {
@@ -136,8 +155,15 @@ public struct StatementImport: Codable, Sendable {
     public let balanceCheck: ImportReport.BalanceCheck?
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, accountID = "account_id", account, added, alreadyPresent = "already_present", madeIDs = "made_ids"
-        case rounded, skipped, rejected, balanceCheck = "balance_check", probableDuplicates = "probable_duplicates", summaries
+        case name, kind
+        case accountID = "account_id"
+        case account, added
+        case alreadyPresent = "already_present"
+        case madeIDs = "made_ids"
+        case rounded, skipped, rejected
+        case balanceCheck = "balance_check"
+        case probableDuplicates = "probable_duplicates"
+        case summaries
     }
 }
 
@@ -175,7 +201,11 @@ public struct ImportReport: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case file, statement, account, added, alreadyPresent = "already_present", rejected, balanceCheck = "balance_check", statements
+        case file, statement, account, added
+        case alreadyPresent = "already_present"
+        case rejected
+        case balanceCheck = "balance_check"
+        case statements
         case probableDuplicates = "probable_duplicates"
     }
 
@@ -220,10 +250,13 @@ public struct AccountChoice: Sendable {
 /// Brings a bank's statements into the company file's bank feed (docs/company-file.md, `bank_feed`).
 public enum FeedImport {
     /// Adds the lines of one statement to the feed of `account`.
-    public static func run(file: String, statement: BankStatement, from statementPath: String, account: String,
-                           force: Bool = false, wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> ImportReport {
-        try run(file: file, statements: StatementFile(statements: [statement]), from: statementPath,
-                accounts: AccountChoice(account: account), force: force, wait: wait, now: now)
+    public static func run(
+        file: String, statement: BankStatement, from statementPath: String, account: String,
+        force: Bool = false, wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()
+    ) throws -> ImportReport {
+        try run(
+            file: file, statements: StatementFile(statements: [statement]), from: statementPath,
+            accounts: AccountChoice(account: account), force: force, wait: wait, now: now)
     }
 
     /// Adds the lines of every statement of a file to the feed of its account,
@@ -235,8 +268,10 @@ public enum FeedImport {
     /// - Throws: `CompanyFileError`, `FeedError` (several statements without a
     ///   mapping, an investment statement, a card statement for a bank account
     ///   or the reverse without `force`, another currency).
-    public static func run(file: String, statements: StatementFile, from statementPath: String, accounts: AccountChoice,
-                           force: Bool = false, wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()) throws -> ImportReport {
+    public static func run(
+        file: String, statements: StatementFile, from statementPath: String, accounts: AccountChoice,
+        force: Bool = false, wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()
+    ) throws -> ImportReport {
         let name = URL(fileURLWithPath: statementPath).lastPathComponent
         if let investment = statements.statements.first(where: { $0.kind == .investment }) {
             throw FeedError.investment(statement: investment.name)
@@ -248,19 +283,29 @@ public enum FeedImport {
         // Each statement's account: by its ACCTID, or the one name for a file of one statement.
         let targets = try statements.statements.map { statement -> String in
             if let id = statement.accountID, let mapped = accounts.byAccountID[id] { return mapped }
-            if statements.statements.count == 1, let plain = accounts.plain ?? accounts.byAccountID.values.first { return plain }
+            if statements.statements.count == 1, let plain = accounts.plain ?? accounts.byAccountID.values.first {
+                return plain
+            }
             throw FeedError.severalStatements(
                 file: name,
-                statements: statements.statements.map { "\($0.name), \($0.lines.count) lines" + (dates(of: $0).map { ", \($0)" } ?? "") },
-                example: "ledger import FILE \(name) " + statements.statements.enumerated().map { index, statement in
-                    "--account \(statement.accountID ?? "ACCTID")=\"\(statement.kind == .creditCard ? "Credit Card" : index == 0 ? "Checking" : "Savings")\""
-                }.joined(separator: " "))
+                statements: statements.statements.map {
+                    "\($0.name), \($0.lines.count) lines" + (dates(of: $0).map { ", \($0)" } ?? "")
+                },
+                example: "ledger import FILE \(name) "
+                    + statements.statements.enumerated().map { index, statement in
+                        "--account \(statement.accountID ?? "ACCTID")=\"\(statement.kind == .creditCard ? "Credit Card" : index == 0 ? "Checking" : "Savings")\""
+                    }.joined(separator: " "))
         }
         let company = try CompanyFile.open(file, mode: .readWrite, wait: wait)
         defer { try? company.database.close() }
         return try company.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'index' AND name = 'bank_feed_fitid'") == true else {
-                throw FeedError.needsRebuild(path: file, reason: "has lost the index that keeps bank lines from being imported twice")
+            guard
+                try Bool.fetchOne(
+                    db, sql: "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'index' AND name = 'bank_feed_fitid'")
+                    == true
+            else {
+                throw FeedError.needsRebuild(
+                    path: file, reason: "has lost the index that keeps bank lines from being imported twice")
             }
             let books = try String.fetchOne(db, sql: "SELECT currency FROM company WHERE id = 1") ?? "USD"
             var matches: [AccountMatch] = []
@@ -268,25 +313,30 @@ public enum FeedImport {
                 if let currency = statement.currency?.uppercased(), currency != books {
                     throw FeedError.currency(statement: currency, company: books)
                 }
-                let match = try AccountLookup.find(target, in: db, file: file, types: FeedBook.feedAccountTypes,
-                                                   wanted: "bank lines go to a bank, credit card or other current asset account")
+                let match = try AccountLookup.find(
+                    target, in: db, file: file, types: FeedBook.feedAccountTypes,
+                    wanted: "bank lines go to a bank, credit card or other current asset account")
                 // A card statement belongs in a card account, a bank statement in a bank account.
-                let fits = switch statement.kind {
-                case .creditCard: match.type == .creditCard
-                case .bank: match.type != .creditCard
-                case .investment, .unknown: true
-                }
+                let fits =
+                    switch statement.kind {
+                    case .creditCard: match.type == .creditCard
+                    case .bank: match.type != .creditCard
+                    case .investment, .unknown: true
+                    }
                 if !fits && !force {
-                    throw FeedError.kindMismatch(statement: statement.name, account: match.name, type: match.type.rawValue)
+                    throw FeedError.kindMismatch(
+                        statement: statement.name, account: match.name, type: match.type.rawValue)
                 }
                 matches.append(match)
             }
             let rejectedAny = statements.statements.contains { !$0.rejected.isEmpty }
-            let insert = try db.makeStatement(sql: """
-                INSERT INTO bank_feed (account_id, fitid, posted_date, amount, payee, memo, status, transaction_id, downloaded_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (account_id, fitid) DO NOTHING
-                """)
-            let present = try db.makeStatement(sql: "SELECT EXISTS (SELECT 1 FROM bank_feed WHERE account_id = ? AND fitid = ?)")
+            let insert = try db.makeStatement(
+                sql: """
+                    INSERT INTO bank_feed (account_id, fitid, posted_date, amount, payee, memo, status, transaction_id, downloaded_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (account_id, fitid) DO NOTHING
+                    """)
+            let present = try db.makeStatement(
+                sql: "SELECT EXISTS (SELECT 1 FROM bank_feed WHERE account_id = ? AND fitid = ?)")
             // Lines up to this id were there before this import: only they can be another file's.
             let lastBefore = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM bank_feed") ?? 0
             let stamp = Timestamp.string(from: now)
@@ -294,17 +344,23 @@ public enum FeedImport {
             for (statement, target) in zip(statements.statements, matches) {
                 var balanceCheck: ImportReport.BalanceCheck?
                 if let balance = statement.ledgerBalance {
-                    let books = try Int64.fetchOne(db, sql: """
-                        SELECT COALESCE(SUM(\(ValueRule.summable("s.amount"))), 0) FROM splits s JOIN transactions t ON t.id = s.transaction_id
-                        WHERE s.account_id = ? AND t.date <= ?
-                        """, arguments: [target.id, balance.date])
+                    let books =
+                        try Int64.fetchOne(
+                            db,
+                            sql: """
+                                SELECT COALESCE(SUM(\(ValueRule.summable("s.amount"))), 0) FROM splits s JOIN transactions t ON t.id = s.transaction_id
+                                WHERE s.account_id = ? AND t.date <= ?
+                                """, arguments: [target.id, balance.date])
                         ?? 0
-                    balanceCheck = ImportReport.BalanceCheck(date: balance.date, statement: balance.amount, books: books)
+                    balanceCheck = ImportReport.BalanceCheck(
+                        date: balance.date, statement: balance.amount, books: books)
                 }
-                var added = 0, alreadyPresent = 0
+                var added = 0
+                var alreadyPresent = 0
                 var duplicates: [ProbableDuplicate] = []
                 if !rejectedAny {
-                    var originals = try FeedOriginals(db, account: target.id, lastID: lastBefore, lines: statement.lines)
+                    var originals = try FeedOriginals(
+                        db, account: target.id, lastID: lastBefore, lines: statement.lines)
                     for line in statement.lines {
                         if try Bool.fetchOne(present, arguments: [target.id, line.fitid]) == true {
                             alreadyPresent += 1
@@ -312,21 +368,29 @@ public enum FeedImport {
                         }
                         let memo = CheckNumber.memo(line.memo, payee: line.payee, number: line.checkNumber)
                         if let original = originals.take(posted: line.posted, amount: line.amount) {
-                            try insert.execute(arguments: [target.id, line.fitid, line.posted, line.amount, line.payee,
-                                                           ProbableDuplicate.memo(memo, original: original), "excluded", stamp])
-                            duplicates.append(ProbableDuplicate(line: db.lastInsertedRowID, original: original, posted: line.posted,
-                                                                amount: line.amount, payee: line.payee))
+                            try insert.execute(arguments: [
+                                target.id, line.fitid, line.posted, line.amount, line.payee,
+                                ProbableDuplicate.memo(memo, original: original), "excluded", stamp,
+                            ])
+                            duplicates.append(
+                                ProbableDuplicate(
+                                    line: db.lastInsertedRowID, original: original, posted: line.posted,
+                                    amount: line.amount, payee: line.payee))
                         } else {
-                            try insert.execute(arguments: [target.id, line.fitid, line.posted, line.amount, line.payee, memo, "new", stamp])
+                            try insert.execute(arguments: [
+                                target.id, line.fitid, line.posted, line.amount, line.payee, memo, "new", stamp,
+                            ])
                             added += db.changesCount
                         }
                     }
                 }
-                reports.append(StatementImport(name: statement.name, kind: statement.kind, accountID: statement.accountID,
-                                               account: target.name, added: added, alreadyPresent: alreadyPresent,
-                                               probableDuplicates: duplicates, summaries: statement.summaries,
-                                               madeIDs: statement.madeIDs, rounded: statement.rounded, skipped: statement.skipped,
-                                               rejected: statement.rejected, balanceCheck: balanceCheck))
+                reports.append(
+                    StatementImport(
+                        name: statement.name, kind: statement.kind, accountID: statement.accountID,
+                        account: target.name, added: added, alreadyPresent: alreadyPresent,
+                        probableDuplicates: duplicates, summaries: statement.summaries,
+                        madeIDs: statement.madeIDs, rounded: statement.rounded, skipped: statement.skipped,
+                        rejected: statement.rejected, balanceCheck: balanceCheck))
             }
             let report = ImportReport(file: file, statement: name, statements: reports)
             if !rejectedAny {
@@ -338,23 +402,33 @@ public enum FeedImport {
 
     /// "2026-01-01 to 2026-01-31", from the statement's lines.
     private static func dates(of statement: BankStatement) -> String? {
-        guard let first = statement.lines.map(\.posted).min(), let last = statement.lines.map(\.posted).max() else { return nil }
+        guard let first = statement.lines.map(\.posted).min(), let last = statement.lines.map(\.posted).max() else {
+            return nil
+        }
         return first == last ? first : "\(first) to \(last)"
     }
 }
 
 /// Rows of `maintenance_runs` for commands other than rebuild.
 enum MaintenanceRecord {
-    static func add<T: Encodable>(_ command: String, startedAt: Date, outcome: String, summary: T, in db: Database) throws {
+    static func add<T: Encodable>(_ command: String, startedAt: Date, outcome: String, summary: T, in db: Database)
+        throws
+    {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        try add(command, startedAt: startedAt, outcome: outcome, summaryJSON: String(decoding: try encoder.encode(summary), as: UTF8.self), in: db)
+        try add(
+            command, startedAt: startedAt, outcome: outcome,
+            summaryJSON: String(decoding: try encoder.encode(summary), as: UTF8.self), in: db)
     }
 
     /// With the summary already JSON text.
     static func add(_ command: String, startedAt: Date, outcome: String, summaryJSON: String, in db: Database) throws {
-        try db.execute(sql: """
-            INSERT INTO maintenance_runs (command, started_at, finished_at, outcome, summary) VALUES (?, ?, ?, ?, ?)
-            """, arguments: [command, Timestamp.string(from: startedAt), Timestamp.string(from: Date()), outcome, summaryJSON])
+        try db.execute(
+            sql: """
+                INSERT INTO maintenance_runs (command, started_at, finished_at, outcome, summary) VALUES (?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                command, Timestamp.string(from: startedAt), Timestamp.string(from: Date()), outcome, summaryJSON,
+            ])
     }
 }

@@ -27,7 +27,8 @@ public enum OFXReader {
 
     static func parse(_ text: String, path: String, style: AmountStyle) throws -> StatementFile {
         guard text.contains("<OFX>") || text.contains("<OFX ") else {
-            throw StatementError.notAStatement(path: path, reason: "it has no <OFX> element (is it an OFX, QFX or QBO file?)")
+            throw StatementError.notAStatement(
+                path: path, reason: "it has no <OFX> element (is it an OFX, QFX or QBO file?)")
         }
         let tokens = tokens(of: text)
         // The decimal separator is the file's: found from all its amounts first.
@@ -85,7 +86,8 @@ public enum OFXReader {
                     endTransaction()
                     if var statement = current {
                         if let amount = balance["BALAMT"].flatMap({ try? style.cents($0).get() }),
-                           let date = balance["DTASOF"].flatMap(day) {
+                            let date = balance["DTASOF"].flatMap(day)
+                        {
                             statement.ledgerBalance = BankStatement.Balance(amount: amount, date: date)
                         }
                         statement.distinguishRepeatedIDs()
@@ -123,15 +125,19 @@ public enum OFXReader {
         }
         if var statement = current {
             // The file ends inside a statement: a download cut short. Nothing of it is imported.
-            statement.rejected.append(RejectedLine(line: tokens.last?.line ?? 1,
-                                                   reason: "the file ends before the statement does: download it again"))
+            statement.rejected.append(
+                RejectedLine(
+                    line: tokens.last?.line ?? 1,
+                    reason: "the file ends before the statement does: download it again"))
             statements.append(statement)
         }
         if statements.isEmpty {
             if let error = errors.first {
                 throw StatementError.bankReply(path: path, message: error)
             }
-            throw StatementError.notAStatement(path: path, reason: "it holds no bank, credit-card or investment statement (STMTRS, CCSTMTRS, INVSTMTRS)")
+            throw StatementError.notAStatement(
+                path: path,
+                reason: "it holds no bank, credit-card or investment statement (STMTRS, CCSTMTRS, INVSTMTRS)")
         }
         return StatementFile(statements: statements)
     }
@@ -184,7 +190,9 @@ public enum OFXReader {
             let inside = text[text.index(after: open)..<close]
             line += inside.reduce(0) { $1 == "\n" || $1 == "\r\n" ? $0 + 1 : $0 }
             if inside.hasPrefix("/") {
-                tokens.append(Token(kind: .close(inside.dropFirst().trimmingCharacters(in: .whitespaces).uppercased()), line: line))
+                tokens.append(
+                    Token(
+                        kind: .close(inside.dropFirst().trimmingCharacters(in: .whitespaces).uppercased()), line: line))
             } else if !inside.hasPrefix("?") && !inside.hasPrefix("!") {
                 let name = inside.split(separator: " ").first.map(String.init)?.uppercased() ?? ""
                 if inside.hasSuffix("/") {
@@ -234,15 +242,18 @@ extension BankStatement {
                 rounded.lines += 1
                 rounded.byCents += parsed.rounding
             }
-            let cleanPayee = payee?.isEmpty == false ? payee : nil, cleanMemo = memo?.isEmpty == false ? memo : nil
+            let cleanPayee = payee?.isEmpty == false ? payee : nil
+            let cleanMemo = memo?.isEmpty == false ? memo : nil
             if fitid.isEmpty {
                 // No id from the bank: one made from the content, as for CSV lines.
                 fitid = contentIDs.next(posted: posted, amount: parsed.cents, payee: cleanPayee, memo: cleanMemo)
                 madeIDs += 1
             }
             let check = fields["CHECKNUM"]?.trimmingCharacters(in: .whitespaces)
-            lines.append(StatementLine(fitid: fitid, posted: posted, amount: parsed.cents, payee: cleanPayee, memo: cleanMemo,
-                                       line: line, checkNumber: check?.isEmpty == false ? check : nil))
+            lines.append(
+                StatementLine(
+                    fitid: fitid, posted: posted, amount: parsed.cents, payee: cleanPayee, memo: cleanMemo,
+                    line: line, checkNumber: check?.isEmpty == false ? check : nil))
         }
     }
 }

@@ -44,14 +44,18 @@ struct FeedOriginals {
     /// that were themselves set aside as probable duplicates.
     init(_ db: Database, account: Int64, lastID: Int64, lines: [StatementLine]) throws {
         guard let first = lines.map(\.posted).min(), let last = lines.map(\.posted).max() else { return }
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT id, posted_date, amount FROM bank_feed
-            WHERE account_id = ? AND id <= ? AND posted_date BETWEEN ? AND ? AND typeof(amount) = 'integer'
-              AND NOT (status = 'excluded' AND substr(COALESCE(memo, ''), 1, ?) = ?)
-            ORDER BY id
-            """, arguments: [account, lastID, first, last, ProbableDuplicate.prefix.count, ProbableDuplicate.prefix])
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT id, posted_date, amount FROM bank_feed
+                WHERE account_id = ? AND id <= ? AND posted_date BETWEEN ? AND ? AND typeof(amount) = 'integer'
+                  AND NOT (status = 'excluded' AND substr(COALESCE(memo, ''), 1, ?) = ?)
+                ORDER BY id
+                """,
+            arguments: [account, lastID, first, last, ProbableDuplicate.prefix.count, ProbableDuplicate.prefix])
         while let row = try rows.next() {
-            guard let id = row.integer("id"), let posted = row.text("posted_date"), let amount = row.integer("amount") else { continue }
+            guard let id = row.integer("id"), let posted = row.text("posted_date"), let amount = row.integer("amount")
+            else { continue }
             byKey[Self.key(posted, amount), default: []].append(id)
         }
     }

@@ -136,7 +136,8 @@ public struct Rounding: Sendable, Equatable, Codable {
     public var byCents: Decimal = 0
 
     enum CodingKeys: String, CodingKey {
-        case lines, byCents = "by_cents"
+        case lines
+        case byCents = "by_cents"
     }
 }
 
@@ -156,7 +157,8 @@ public struct AmountStyle: Sendable, Equatable {
     /// The character before the cents.
     public enum Separator: Character, Sendable {
         /// A point (`12.34`) or a comma (`12,34`).
-        case point = ".", comma = ","
+        case point = "."
+        case comma = ","
     }
 
     /// Nil: found from the file's own amounts (`detected(from:)`), else a point.
@@ -215,7 +217,9 @@ public struct AmountStyle: Sendable, Equatable {
     }
 
     func parse(_ text: String) -> Result<Parsed, AmountError> {
-        func failure(_ reason: String) -> Result<Parsed, AmountError> { .failure(AmountError(text: text, reason: reason)) }
+        func failure(_ reason: String) -> Result<Parsed, AmountError> {
+            .failure(AmountError(text: text, reason: reason))
+        }
         // Spaces (also no-break and thin spaces) and apostrophes group digits or pad signs.
         var body = String(text.unicodeScalars.filter { !$0.properties.isWhitespace && $0 != "'" && $0 != "\u{2019}" })
         var negative = false
@@ -237,8 +241,14 @@ public struct AmountStyle: Sendable, Equatable {
                 stripping = true
             }
             for symbol in ["$", "€", "£", "¥", "₹", "USD", "EUR", "GBP", "CAD", "AUD"] {
-                if body.hasPrefix(symbol) { body.removeFirst(symbol.count); stripping = true }
-                if body.hasSuffix(symbol) { body.removeLast(symbol.count); stripping = true }
+                if body.hasPrefix(symbol) {
+                    body.removeFirst(symbol.count)
+                    stripping = true
+                }
+                if body.hasSuffix(symbol) {
+                    body.removeLast(symbol.count)
+                    stripping = true
+                }
             }
         }
         let separator = (decimal ?? .point).rawValue
@@ -248,13 +258,17 @@ public struct AmountStyle: Sendable, Equatable {
         var fraction = parts.count == 2 ? String(parts[1]) : ""
         if fraction.contains(thousands) || whole.contains(thousands) && !Self.isGrouped(whole, by: thousands) {
             if decimal == nil && separator == "." && text.contains(",") {
-                return failure("uses a comma as its decimal separator; if the bank writes 12,34 for twelve and 34 cents, import with --decimal-comma")
+                return failure(
+                    "uses a comma as its decimal separator; if the bank writes 12,34 for twelve and 34 cents, import with --decimal-comma"
+                )
             }
             return failure("is not an amount")
         }
         let digits = whole.filter { $0 != thousands }
-        guard !digits.isEmpty || !fraction.isEmpty, digits.allSatisfy(\.isASCIIDigit), fraction.allSatisfy(\.isASCIIDigit),
-              !(parts.count == 2 && fraction.isEmpty && digits.isEmpty) else {
+        guard !digits.isEmpty || !fraction.isEmpty, digits.allSatisfy(\.isASCIIDigit),
+            fraction.allSatisfy(\.isASCIIDigit),
+            !(parts.count == 2 && fraction.isEmpty && digits.isEmpty)
+        else {
             return failure("is not an amount")
         }
         guard digits.count <= 15 else { return failure("is too large") }
@@ -263,7 +277,8 @@ public struct AmountStyle: Sendable, Equatable {
         var cents = (Int64(digits.isEmpty ? "0" : digits) ?? 0) * 100 + (Int64((fraction + "00").prefix(2)) ?? 0)
         if fraction.count > 2 {
             guard roundCents else {
-                return failure("has fractions of a cent; import with --round-cents to round such amounts to whole cents")
+                return failure(
+                    "has fractions of a cent; import with --round-cents to round such amounts to whole cents")
             }
             // Half to even on the digits past the cents.
             let rest = fraction.dropFirst(2)
@@ -317,9 +332,11 @@ public enum StatementError: LocalizedError, Equatable, Sendable {
         case .badOption(let reason):
             return reason
         case .bankReply(let path, let message):
-            return "\(path) is the bank's error reply, not a statement; the bank says: \(message). Download the statement again, or ask the bank."
+            return
+                "\(path) is the bank's error reply, not a statement; the bank says: \(message). Download the statement again, or ask the bank."
         case .severalStatements(let path, let names):
-            return "\(path) holds \(names.count) statements (\(names.joined(separator: "; "))); name each one's account."
+            return
+                "\(path) holds \(names.count) statements (\(names.joined(separator: "; "))); name each one's account."
         }
     }
 }

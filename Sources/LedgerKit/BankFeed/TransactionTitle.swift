@@ -7,10 +7,14 @@ enum TransactionTitle {
     /// The name of transaction `id`, `amount` being what it moves in the account at
     /// hand (its sign is dropped); "transaction 90" when the row cannot be read.
     static func of(_ id: Int64, amount: Int64, in db: Database) throws -> String {
-        guard let row = try Row.fetchOne(db, sql: """
-            SELECT t.kind, t.number, t.date, t.memo, p.name FROM transactions t LEFT JOIN parties p ON p.id = t.party_id
-            WHERE t.id = ?
-            """, arguments: [id]) else { return "transaction \(id)" }
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT t.kind, t.number, t.date, t.memo, p.name FROM transactions t LEFT JOIN parties p ON p.id = t.party_id
+                    WHERE t.id = ?
+                    """, arguments: [id])
+        else { return "transaction \(id)" }
         let kind = row.text("kind").flatMap(TransactionKind.init(rawValue:))
         var words = kind?.displayName ?? "Transaction"
         if let number = row.value("number", as: String.self), !number.isEmpty { words += " " + number }

@@ -22,13 +22,18 @@ public struct CompanyProfile: Sendable, Equatable {
     public func validate() throws {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else {
-            throw CompanyFileError.invalidCompany(reason: "The company name is empty. Give one with --name \"Acme Plumbing\".")
+            throw CompanyFileError.invalidCompany(
+                reason: "The company name is empty. Give one with --name \"Acme Plumbing\".")
         }
         guard trimmed.unicodeScalars.allSatisfy({ !CharacterSet.controlCharacters.contains($0) }) else {
-            throw CompanyFileError.invalidCompany(reason: "The company name contains control characters. Type it again as plain text.")
+            throw CompanyFileError.invalidCompany(
+                reason: "The company name contains control characters. Type it again as plain text.")
         }
-        guard currency.utf8.count == 3, currency.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) else {
-            throw CompanyFileError.invalidCompany(reason: "'\(currency)' is not a currency code. Use three capital letters, as in USD, EUR or GBP.")
+        guard currency.utf8.count == 3,
+            currency.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) })
+        else {
+            throw CompanyFileError.invalidCompany(
+                reason: "'\(currency)' is not a currency code. Use three capital letters, as in USD, EUR or GBP.")
         }
     }
 }
@@ -73,8 +78,10 @@ public final class CompanyFile: Sendable {
     ///     writer too, rather than fail at once.
     /// - Throws: `CompanyFileError` for a missing, unreadable, foreign, newer,
     ///   locked or damaged file. Nothing is written while checking.
-    public static func open(_ path: String, mode: Mode = .readOnly, allowOlderFormat: Bool = false,
-                            wait: TimeInterval = busyTimeout) throws -> CompanyFile {
+    public static func open(
+        _ path: String, mode: Mode = .readOnly, allowOlderFormat: Bool = false,
+        wait: TimeInterval = busyTimeout
+    ) throws -> CompanyFile {
         let header = try FileHeader.read(path: path)
         // Ask SQLite itself on a read-only connection: page 1 may be newer in the WAL
         // than in the main file. Fall back to the raw header when SQLite cannot read.
@@ -82,7 +89,10 @@ public final class CompanyFile: Sendable {
         let identity: (applicationID: Int32, version: Int)
         do {
             identity = try probe.read { db in
-                (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0, try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0)
+                (
+                    try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
+                    try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                )
             }
         } catch let error as DatabaseError {
             let mapped = CompanyFileError(error, path: path)
@@ -100,8 +110,9 @@ public final class CompanyFile: Sendable {
             return CompanyFile(path: path, mode: mode, formatVersion: identity.version, database: probe)
         }
         try probe.close()
-        return CompanyFile(path: path, mode: mode, formatVersion: identity.version,
-                           database: try connect(path, readOnly: false, wait: wait))
+        return CompanyFile(
+            path: path, mode: mode, formatVersion: identity.version,
+            database: try connect(path, readOnly: false, wait: wait))
     }
 
     /// Runs `body` in one write transaction, begun IMMEDIATE after waiting for
@@ -127,14 +138,22 @@ public final class CompanyFile: Sendable {
         let queue = try access.connect()
         do {
             let (application, version) = try queue.read { db in
-                (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0, try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0)
+                (
+                    try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
+                    try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                )
             }
             guard application == Schema.applicationID else {
-                throw header.isCompanyFile ? CompanyFileError.damaged(path: path, detail: "its header disagrees with itself")
-                                           : CompanyFileError.notCompanyFile(path: path)
+                throw header.isCompanyFile
+                    ? CompanyFileError.damaged(path: path, detail: "its header disagrees with itself")
+                    : CompanyFileError.notCompanyFile(path: path)
             }
-            guard version <= Schema.formatVersion else { throw CompanyFileError.newerFormat(path: path, version: version) }
-            guard version == Schema.formatVersion else { throw CompanyFileError.olderFormat(path: path, version: version) }
+            guard version <= Schema.formatVersion else {
+                throw CompanyFileError.newerFormat(path: path, version: version)
+            }
+            guard version == Schema.formatVersion else {
+                throw CompanyFileError.olderFormat(path: path, version: version)
+            }
             return try queue.read(body)
         } catch let error as DatabaseError {
             throw CompanyFileError(error, path: path)
@@ -146,8 +165,10 @@ public final class CompanyFile: Sendable {
     /// The file is built under a temporary name and appears at `path` only when
     /// complete. Throws `CompanyFileError.alreadyExists` rather than overwrite.
     @discardableResult
-    public static func create(at path: String, profile: CompanyProfile,
-                              chart: [ChartEntry] = DefaultChart.entries) throws -> CompanyFile {
+    public static func create(
+        at path: String, profile: CompanyProfile,
+        chart: [ChartEntry] = DefaultChart.entries
+    ) throws -> CompanyFile {
         try profile.validate()
         try AtomicFile.create(at: path, replacing: false) { temporary in
             // The books are private from the first byte: SQLite's -wal and -shm follow the file's mode.
@@ -167,8 +188,10 @@ public final class CompanyFile: Sendable {
     static func insertCompany(_ profile: CompanyProfile, in db: Database) throws {
         try db.execute(
             sql: "INSERT INTO company (id, name, currency, created_at) VALUES (1, ?, ?, ?)",
-            arguments: [profile.name.trimmingCharacters(in: .whitespacesAndNewlines), profile.currency,
-                        Timestamp.string(from: profile.createdAt)])
+            arguments: [
+                profile.name.trimmingCharacters(in: .whitespacesAndNewlines), profile.currency,
+                Timestamp.string(from: profile.createdAt),
+            ])
     }
 
     /// Inserts `chart` and returns the id given to each account number.

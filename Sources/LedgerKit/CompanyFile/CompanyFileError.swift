@@ -34,8 +34,8 @@ public enum CompanyFileError: LocalizedError, Equatable, Sendable {
     public var path: String? {
         switch self {
         case .notFound(let path), .isDirectory(let path), .unreadable(let path), .empty(let path), .notSQLite(let path),
-             .notCompanyFile(let path), .newerFormat(let path, _), .olderFormat(let path, _), .locked(let path),
-             .damaged(let path, _), .alreadyExists(let path), .cannotCreate(let path, _):
+            .notCompanyFile(let path), .newerFormat(let path, _), .olderFormat(let path, _), .locked(let path),
+            .damaged(let path, _), .alreadyExists(let path), .cannotCreate(let path, _):
             return path
         case .invalidCompany:
             return nil
@@ -72,17 +72,22 @@ public enum CompanyFileError: LocalizedError, Equatable, Sendable {
         case .notSQLite(let path):
             return "\(path) is not a company file (it is not an SQLite database). Check that you named the right file."
         case .notCompanyFile(let path):
-            return "\(path) is an SQLite database of another program, not a ledger company file; ledger will not touch it."
+            return
+                "\(path) is an SQLite database of another program, not a ledger company file; ledger will not touch it."
         case .newerFormat(let path, let version):
-            return "\(path) has format version \(version), newer than this ledger understands (\(Schema.formatVersion)). Update ledger to open it."
+            return
+                "\(path) has format version \(version), newer than this ledger understands (\(Schema.formatVersion)). Update ledger to open it."
         case .olderFormat(let path, let version):
-            return "\(path) has format version \(version), older than any this ledger knows (\(Schema.formatVersion)); restore a backup of it or ask for a ledger that migrates it."
+            return
+                "\(path) has format version \(version), older than any this ledger knows (\(Schema.formatVersion)); restore a backup of it or ask for a ledger that migrates it."
         case .locked(let path):
-            return "\(path) is open in another program; close it there (or wait for it to finish) and run the command again. Nothing was changed."
+            return
+                "\(path) is open in another program; close it there (or wait for it to finish) and run the command again. Nothing was changed."
         case .damaged(let path, let detail):
             return "\(path) is damaged (\(detail)). Run 'ledger verify \(path)', then 'ledger rebuild \(path)'."
         case .alreadyExists(let path):
-            return "\(path) already exists; ledger will not overwrite it. Choose another name or move the old file away."
+            return
+                "\(path) already exists; ledger will not overwrite it. Choose another name or move the old file away."
         case .cannotCreate(let path, let reason):
             return "Cannot create \(path): \(reason)."
         case .invalidCompany(let reason):

@@ -17,7 +17,9 @@ enum FileDigest {
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var total: Int64 = 0
         while true {
-            let got = try buffer.withUnsafeMutableBytes { try SystemCalls.pread(descriptor, into: $0, at: total, path: path) }
+            let got = try buffer.withUnsafeMutableBytes {
+                try SystemCalls.pread(descriptor, into: $0, at: total, path: path)
+            }
             if got == 0 { break }
             buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.prefix(got))) }
             total += Int64(got)

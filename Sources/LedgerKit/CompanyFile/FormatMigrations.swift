@@ -23,7 +23,8 @@ enum FormatMigrations {
     static func markApplied(upTo version: Int, in db: Database) throws {
         try db.execute(sql: "CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
         for step in 1...max(version, 1) {
-            try db.execute(sql: "INSERT OR IGNORE INTO grdb_migrations (identifier) VALUES (?)", arguments: ["v\(step)"])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO grdb_migrations (identifier) VALUES (?)", arguments: ["v\(step)"])
         }
     }
 }

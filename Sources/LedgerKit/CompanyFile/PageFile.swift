@@ -65,7 +65,8 @@ final class PageFile {
             }
             for row in rows where row.values.count == 5 {
                 guard case .string("table") = row.values[0].storage, case .string(let name) = row.values[1].storage,
-                      case .int64(let root) = row.values[3].storage else { continue }
+                    case .int64(let root) = row.values[3].storage
+                else { continue }
                 roots.append((name, Int(root)))
             }
         }
@@ -159,9 +160,10 @@ final class PageFile {
         for index in 0..<count {
             var offset = Int(Self.uint16(bytes, header + 8 + 2 * index))
             guard offset < usable,
-                  let size = Self.varint(bytes, &offset), let rowid = Self.varint(bytes, &offset),
-                  size >= 0, size < 1 << 30, let payload = payload(bytes, at: offset, size: Int(size)),
-                  let values = Self.record(payload) else { continue }
+                let size = Self.varint(bytes, &offset), let rowid = Self.varint(bytes, &offset),
+                size >= 0, size < 1 << 30, let payload = payload(bytes, at: offset, size: Int(size)),
+                let values = Self.record(payload)
+            else { continue }
             rows.append((rowid, values))
         }
         return rows

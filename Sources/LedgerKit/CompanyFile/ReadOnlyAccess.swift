@@ -62,7 +62,8 @@ final class ReadOnlyAccess: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard !immutable, !hadLog, !hadIndex,
-              [.SQLITE_CANTOPEN, .SQLITE_READONLY].contains(error.resultCode) else { return false }
+            [.SQLITE_CANTOPEN, .SQLITE_READONLY].contains(error.resultCode)
+        else { return false }
         closeConnections()
         immutable = true
         return true
@@ -74,7 +75,8 @@ final class ReadOnlyAccess: @unchecked Sendable {
         defer { lock.unlock() }
         closeConnections()
         guard !immutable else { return }
-        let wal = file + "-wal", shm = file + "-shm"
+        let wal = file + "-wal"
+        let shm = file + "-shm"
         var status = stat()
         let madeLog = !hadLog && FileManager.default.fileExists(atPath: wal)
         let madeIndex = !hadIndex && FileManager.default.fileExists(atPath: shm)

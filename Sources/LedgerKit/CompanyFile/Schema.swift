@@ -27,7 +27,9 @@ public enum Schema {
 
     /// Every table of the format, in the order they are created.
     public static let tables: [Object] = [
-        table("company", """
+        table(
+            "company",
+            """
             CREATE TABLE company (
               id         INTEGER PRIMARY KEY CHECK (id = 1),
               name       TEXT NOT NULL,
@@ -35,7 +37,9 @@ public enum Schema {
               created_at TEXT NOT NULL
             )
             """),
-        table("accounts", """
+        table(
+            "accounts",
+            """
             CREATE TABLE accounts (
               id        INTEGER PRIMARY KEY,
               parent_id INTEGER REFERENCES accounts(id),
@@ -49,7 +53,9 @@ public enum Schema {
               balance   INTEGER NOT NULL DEFAULT 0
             )
             """),
-        table("parties", """
+        table(
+            "parties",
+            """
             CREATE TABLE parties (
               id        INTEGER PRIMARY KEY,
               kind      TEXT NOT NULL CHECK (kind IN ('customer','vendor','employee','other')),
@@ -58,7 +64,9 @@ public enum Schema {
               balance   INTEGER NOT NULL DEFAULT 0
             )
             """),
-        table("items", """
+        table(
+            "items",
+            """
             CREATE TABLE items (
               id                 INTEGER PRIMARY KEY,
               name               TEXT NOT NULL UNIQUE,
@@ -67,7 +75,9 @@ public enum Schema {
               unit_price         INTEGER
             )
             """),
-        table("transactions", """
+        table(
+            "transactions",
+            """
             CREATE TABLE transactions (
               id          INTEGER PRIMARY KEY,
               kind        TEXT NOT NULL CHECK (kind IN ('journal','invoice','payment','bill','bill_payment',
@@ -80,7 +90,9 @@ public enum Schema {
               modified_at TEXT NOT NULL
             )
             """),
-        table("splits", """
+        table(
+            "splits",
+            """
             CREATE TABLE splits (
               id                INTEGER PRIMARY KEY,
               transaction_id    INTEGER NOT NULL REFERENCES transactions(id),
@@ -92,7 +104,9 @@ public enum Schema {
               reconciliation_id INTEGER REFERENCES reconciliations(id)
             )
             """),
-        table("documents", """
+        table(
+            "documents",
+            """
             CREATE TABLE documents (
               transaction_id INTEGER PRIMARY KEY REFERENCES transactions(id),
               due_date       TEXT,
@@ -100,7 +114,9 @@ public enum Schema {
               balance_due    INTEGER NOT NULL
             )
             """),
-        table("document_lines", """
+        table(
+            "document_lines",
+            """
             CREATE TABLE document_lines (
               id             INTEGER PRIMARY KEY,
               transaction_id INTEGER NOT NULL REFERENCES transactions(id),
@@ -109,7 +125,9 @@ public enum Schema {
               amount         INTEGER NOT NULL
             )
             """),
-        table("applications", """
+        table(
+            "applications",
+            """
             CREATE TABLE applications (
               id          INTEGER PRIMARY KEY,
               payment_id  INTEGER NOT NULL REFERENCES transactions(id),
@@ -117,7 +135,9 @@ public enum Schema {
               amount      INTEGER NOT NULL CHECK (amount > 0)
             )
             """),
-        table("reconciliations", """
+        table(
+            "reconciliations",
+            """
             CREATE TABLE reconciliations (
               id                INTEGER PRIMARY KEY,
               account_id        INTEGER NOT NULL REFERENCES accounts(id),
@@ -127,7 +147,9 @@ public enum Schema {
               reconciled_at     TEXT NOT NULL
             )
             """),
-        table("bank_feed", """
+        table(
+            "bank_feed",
+            """
             CREATE TABLE bank_feed (
               id             INTEGER PRIMARY KEY,
               account_id     INTEGER NOT NULL REFERENCES accounts(id),
@@ -141,7 +163,9 @@ public enum Schema {
               downloaded_at  TEXT NOT NULL
             )
             """),
-        table("maintenance_runs", """
+        table(
+            "maintenance_runs",
+            """
             CREATE TABLE maintenance_runs (
               id          INTEGER PRIMARY KEY,
               command     TEXT NOT NULL,
@@ -151,7 +175,9 @@ public enum Schema {
               summary     TEXT
             )
             """),
-        table("repair_actions", """
+        table(
+            "repair_actions",
+            """
             CREATE TABLE repair_actions (
               id         INTEGER PRIMARY KEY,
               run_id     INTEGER NOT NULL REFERENCES maintenance_runs(id),
@@ -168,18 +194,28 @@ public enum Schema {
     /// Indexes. Those on the small name lists are unique and guard data entry; the
     /// rest serve lookups and can be built after a bulk load.
     public static let indexes: [Object] = [
-        index("accounts_name", on: "accounts", "CREATE UNIQUE INDEX accounts_name ON accounts(COALESCE(parent_id, 0), name)"),
+        index(
+            "accounts_name", on: "accounts",
+            "CREATE UNIQUE INDEX accounts_name ON accounts(COALESCE(parent_id, 0), name)"),
         index("parties_name", on: "parties", "CREATE UNIQUE INDEX parties_name ON parties(kind, name)"),
         index("transactions_date", on: "transactions", "CREATE INDEX transactions_date ON transactions(date)"),
         index("transactions_party", on: "transactions", "CREATE INDEX transactions_party ON transactions(party_id)"),
         index("splits_transaction", on: "splits", "CREATE INDEX splits_transaction ON splits(transaction_id)"),
         index("splits_account", on: "splits", "CREATE INDEX splits_account ON splits(account_id)"),
         index("splits_party", on: "splits", "CREATE INDEX splits_party ON splits(party_id)"),
-        index("document_lines_transaction", on: "document_lines", "CREATE INDEX document_lines_transaction ON document_lines(transaction_id)"),
-        index("applications_payment", on: "applications", "CREATE INDEX applications_payment ON applications(payment_id)"),
-        index("applications_document", on: "applications", "CREATE INDEX applications_document ON applications(document_id)"),
-        index("reconciliations_account", on: "reconciliations", "CREATE INDEX reconciliations_account ON reconciliations(account_id, statement_date)"),
-        index("bank_feed_fitid", on: "bank_feed", "CREATE UNIQUE INDEX bank_feed_fitid ON bank_feed(account_id, fitid)"),
+        index(
+            "document_lines_transaction", on: "document_lines",
+            "CREATE INDEX document_lines_transaction ON document_lines(transaction_id)"),
+        index(
+            "applications_payment", on: "applications", "CREATE INDEX applications_payment ON applications(payment_id)"),
+        index(
+            "applications_document", on: "applications",
+            "CREATE INDEX applications_document ON applications(document_id)"),
+        index(
+            "reconciliations_account", on: "reconciliations",
+            "CREATE INDEX reconciliations_account ON reconciliations(account_id, statement_date)"),
+        index(
+            "bank_feed_fitid", on: "bank_feed", "CREATE UNIQUE INDEX bank_feed_fitid ON bank_feed(account_id, fitid)"),
     ]
 
     /// A column of a table, as SQLite describes it.
@@ -196,7 +232,8 @@ public enum Schema {
     /// The columns of each table, in order, read from the SQL above (so that
     /// they cannot drift from it). Parsed in Swift rather than asked of SQLite,
     /// so that nothing can fail: a test holds them equal to `PRAGMA table_info`.
-    static let columns: [String: [Column]] = Dictionary(uniqueKeysWithValues: tables.map { ($0.name, parseColumns($0.sql)) })
+    static let columns: [String: [Column]] = Dictionary(
+        uniqueKeysWithValues: tables.map { ($0.name, parseColumns($0.sql)) })
 
     /// The column definitions of a `CREATE TABLE` of this file: one per line,
     /// a name then a type; lines that continue a CHECK, and comments, are not columns.
@@ -206,11 +243,14 @@ public enum Schema {
             let code = line.components(separatedBy: "--")[0].trimmingCharacters(in: .whitespaces)
             let words = code.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
             guard words.count >= 2, let first = words[0].unicodeScalars.first, CharacterSet.letters.contains(first),
-                  ["INTEGER", "TEXT", "REAL", "BLOB"].contains(words[1].trimmingCharacters(in: CharacterSet(charactersIn: ","))) else { return nil }
+                ["INTEGER", "TEXT", "REAL", "BLOB"].contains(
+                    words[1].trimmingCharacters(in: CharacterSet(charactersIn: ",")))
+            else { return nil }
             let upper = code.uppercased()
             let type = words[1].trimmingCharacters(in: CharacterSet(charactersIn: ","))
-            return Column(name: words[0], type: type, isInteger: type == "INTEGER",
-                          notNull: upper.contains("NOT NULL"), isKey: upper.contains("PRIMARY KEY"))
+            return Column(
+                name: words[0], type: type, isInteger: type == "INTEGER",
+                notNull: upper.contains("NOT NULL"), isKey: upper.contains("PRIMARY KEY"))
         }
     }
 

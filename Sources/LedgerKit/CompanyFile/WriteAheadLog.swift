@@ -47,24 +47,35 @@ struct WriteAheadLog {
         let read = try header.withUnsafeMutableBytes { try SystemCalls.pread(descriptor, into: $0, at: 0, path: path) }
         guard read == headerSize else { return nil }
         let magic = word(header, 0, bigEndian: true)
-        guard magic == 0x377F_0682 || magic == 0x377F_0683, word(header, 4, bigEndian: true) == formatVersion else { return nil }
+        guard magic == 0x377F_0682 || magic == 0x377F_0683, word(header, 4, bigEndian: true) == formatVersion else {
+            return nil
+        }
         let bigEndian = magic & 1 == 1
         // The log writes 65,536 as it is (a database header writes it as 1).
         let pageSize = Int(word(header, 8, bigEndian: true))
         guard pageSize >= 512, pageSize <= 65_536, pageSize & (pageSize - 1) == 0 else { return nil }
         var sums = checksum(header[0..<24], bigEndian: bigEndian, seed: (0, 0))
-        guard sums.0 == word(header, 24, bigEndian: true), sums.1 == word(header, 28, bigEndian: true) else { return nil }
+        guard sums.0 == word(header, 24, bigEndian: true), sums.1 == word(header, 28, bigEndian: true) else {
+            return nil
+        }
         let salts = (word(header, 16, bigEndian: true), word(header, 20, bigEndian: true))
 
         var frame = [UInt8](repeating: 0, count: frameHeaderSize + pageSize)
         var offset = Int64(headerSize)
-        var committedEnd: Int64 = 0, pages: Int64 = 0, frames = 0, count = 0
-        var pageOne: Int64?, committedPageOne: Int64?
+        var committedEnd: Int64 = 0
+        var pages: Int64 = 0
+        var frames = 0
+        var count = 0
+        var pageOne: Int64?
+        var committedPageOne: Int64?
         while true {
-            let got = try frame.withUnsafeMutableBytes { try SystemCalls.pread(descriptor, into: $0, at: offset, path: path) }
+            let got = try frame.withUnsafeMutableBytes {
+                try SystemCalls.pread(descriptor, into: $0, at: offset, path: path)
+            }
             guard got == frame.count else { break }
             guard word(frame, 8, bigEndian: true) == salts.0, word(frame, 12, bigEndian: true) == salts.1,
-                  word(frame, 0, bigEndian: true) > 0 else { break }
+                word(frame, 0, bigEndian: true) > 0
+            else { break }
             sums = checksum(frame[0..<8], bigEndian: bigEndian, seed: sums)
             sums = checksum(frame[frameHeaderSize...], bigEndian: bigEndian, seed: sums)
             guard sums.0 == word(frame, 16, bigEndian: true), sums.1 == word(frame, 20, bigEndian: true) else { break }
@@ -80,16 +91,19 @@ struct WriteAheadLog {
             }
         }
         guard frames > 0 else { return nil }
-        return WriteAheadLog(pageSize: pageSize, committedEnd: committedEnd, databasePages: pages, committedFrames: frames,
-                             pageOneOffset: committedPageOne)
+        return WriteAheadLog(
+            pageSize: pageSize, committedEnd: committedEnd, databasePages: pages, committedFrames: frames,
+            pageOneOffset: committedPageOne)
     }
 
     /// Whether the log's page size is not the database's: what the main
     /// file's header says, and what the log's own last committed page 1 says
     /// (SQLite reads that one instead). A header that is not SQLite's (damage)
     /// says nothing either way.
-    private static func pageSizeDiffers(_ log: WriteAheadLog, logAt source: Int32, path: String,
-                                        database: Int32, databasePath: String) throws -> Bool {
+    private static func pageSizeDiffers(
+        _ log: WriteAheadLog, logAt source: Int32, path: String,
+        database: Int32, databasePath: String
+    ) throws -> Bool {
         func pageSize(inHeader bytes: [UInt8]) -> Int? {
             guard Array(bytes[0..<16]) == FileHeader.sqliteMagic else { return nil }
             let raw = Int(bytes[16]) << 8 | Int(bytes[17])
@@ -97,11 +111,15 @@ struct WriteAheadLog {
         }
         var header = [UInt8](repeating: 0, count: 18)
         var sizes: [Int] = []
-        if try header.withUnsafeMutableBytes({ try SystemCalls.pread(database, into: $0, at: 0, path: databasePath) }) == header.count {
+        if try header.withUnsafeMutableBytes({ try SystemCalls.pread(database, into: $0, at: 0, path: databasePath) })
+            == header.count
+        {
             sizes += [pageSize(inHeader: header)].compactMap { $0 }
         }
         if let pageOne = log.pageOneOffset,
-           try header.withUnsafeMutableBytes({ try SystemCalls.pread(source, into: $0, at: pageOne, path: path) }) == header.count {
+            try header.withUnsafeMutableBytes({ try SystemCalls.pread(source, into: $0, at: pageOne, path: path) })
+                == header.count
+        {
             sizes += [pageSize(inHeader: header)].compactMap { $0 }
         }
         return sizes.contains { $0 != log.pageSize }
@@ -133,7 +151,9 @@ struct WriteAheadLog {
         defer { SystemCalls.close(source) }
         let target = try SystemCalls.open(database, O_RDWR)
         defer { SystemCalls.close(target) }
-        guard try !pageSizeDiffers(log, logAt: source, path: path, database: target, databasePath: database) else { return 0 }
+        guard try !pageSizeDiffers(log, logAt: source, path: path, database: target, databasePath: database) else {
+            return 0
+        }
         // A log can add at most one page per frame: a page number or a size past
         // that is not SQLite's doing, and would make a huge sparse file.
         let mainPages = try SystemCalls.size(of: target, path: database) / Int64(log.pageSize)
@@ -141,14 +161,17 @@ struct WriteAheadLog {
         var frame = [UInt8](repeating: 0, count: frameHeaderSize + log.pageSize)
         var offset = Int64(headerSize)
         while offset < log.committedEnd {
-            let got = try frame.withUnsafeMutableBytes { try SystemCalls.pread(source, into: $0, at: offset, path: path) }
+            let got = try frame.withUnsafeMutableBytes {
+                try SystemCalls.pread(source, into: $0, at: offset, path: path)
+            }
             guard got == frame.count else { break }
             let page = Int64(word(frame, 0, bigEndian: true))
             offset += Int64(frame.count)
             guard page <= size else { continue }
             try frame.withUnsafeBytes { bytes in
-                try SystemCalls.pwrite(target, UnsafeRawBufferPointer(rebasing: bytes[frameHeaderSize...]),
-                                       at: (page - 1) * Int64(log.pageSize), path: database)
+                try SystemCalls.pwrite(
+                    target, UnsafeRawBufferPointer(rebasing: bytes[frameHeaderSize...]),
+                    at: (page - 1) * Int64(log.pageSize), path: database)
             }
         }
         try SystemCalls.ftruncate(target, to: size * Int64(log.pageSize), path: database)
@@ -159,12 +182,17 @@ struct WriteAheadLog {
     private static func word<C: RandomAccessCollection>(_ bytes: C, _ offset: Int, bigEndian: Bool) -> UInt32
     where C.Element == UInt8, C.Index == Int {
         let start = bytes.startIndex + offset
-        let b0 = UInt32(bytes[start]), b1 = UInt32(bytes[start + 1]), b2 = UInt32(bytes[start + 2]), b3 = UInt32(bytes[start + 3])
+        let b0 = UInt32(bytes[start])
+        let b1 = UInt32(bytes[start + 1])
+        let b2 = UInt32(bytes[start + 2])
+        let b3 = UInt32(bytes[start + 3])
         return bigEndian ? b0 << 24 | b1 << 16 | b2 << 8 | b3 : b3 << 24 | b2 << 16 | b1 << 8 | b0
     }
 
     /// SQLite's WAL checksum over `bytes` (a multiple of 8 long), continuing from `seed`.
-    static func checksum<C: RandomAccessCollection>(_ bytes: C, bigEndian: Bool, seed: (UInt32, UInt32)) -> (UInt32, UInt32)
+    static func checksum<C: RandomAccessCollection>(_ bytes: C, bigEndian: Bool, seed: (UInt32, UInt32)) -> (
+        UInt32, UInt32
+    )
     where C.Element == UInt8, C.Index == Int {
         var (s0, s1) = seed
         var index = bytes.startIndex

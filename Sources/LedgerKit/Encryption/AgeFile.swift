@@ -83,7 +83,8 @@ enum AgeFile {
         var position = 0
         func line() throws(Failure) -> ArraySlice<UInt8> {
             guard position < bytes.count, position < maxHeaderBytes,
-                  let end = bytes[position...].firstIndex(of: 10) else { throw .header(cutShort) }
+                let end = bytes[position...].firstIndex(of: 10)
+            else { throw .header(cutShort) }
             let text = bytes[position..<end]
             position = end + 1
             return text
@@ -95,7 +96,8 @@ enum AgeFile {
             let text = try line()
             if text.starts(with: Array("---".utf8)) {
                 guard text.count == 4 + 43, text[text.startIndex + 3] == 32,
-                      let mac = RawBase64.decode(text.dropFirst(4)), mac.count == 32 else { throw .header("its MAC line is malformed") }
+                    let mac = RawBase64.decode(text.dropFirst(4)), mac.count == 32
+                else { throw .header("its MAC line is malformed") }
                 return Header(stanzas: stanzas, macInput: Array(bytes[0..<start + 3]), mac: mac, length: position)
             }
             guard text.starts(with: Array("-> ".utf8)) else { throw .header("a line is neither a stanza nor the MAC") }
@@ -135,8 +137,9 @@ enum AgeFile {
     }
 
     private static func headerKey(_ fileKey: [UInt8]) -> SymmetricKey {
-        HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: fileKey), salt: [UInt8](), info: Array("header".utf8),
-                               outputByteCount: 32)
+        HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: fileKey), salt: [UInt8](), info: Array("header".utf8),
+            outputByteCount: 32)
     }
 
     // MARK: Recipients
@@ -146,33 +149,41 @@ enum AgeFile {
     private static let zeroNonce: ChaChaPoly.Nonce? = try? ChaChaPoly.Nonce(data: [UInt8](repeating: 0, count: 12))
 
     /// A new random file key wrapped for each recipient.
-    static func stanzas(for recipients: SnapshotRecipients, fileKey: [UInt8],
-                        workFactor: Int = scryptWorkFactor) throws -> [Stanza] {
+    static func stanzas(
+        for recipients: SnapshotRecipients, fileKey: [UInt8],
+        workFactor: Int = scryptWorkFactor
+    ) throws -> [Stanza] {
         guard let nonce = zeroNonce else { throw Failure.header("no nonce") }
         var stanzas: [Stanza] = []
         for recipient in recipients.recipients {
             let ephemeral = Curve25519.KeyAgreement.PrivateKey()
             let share = Array(ephemeral.publicKey.rawRepresentation)
             let secret = try ephemeral.sharedSecretFromKeyAgreement(with: .init(rawRepresentation: recipient.publicKey))
-            let key = secret.hkdfDerivedSymmetricKey(using: SHA256.self, salt: share + recipient.publicKey, sharedInfo: x25519Label,
-                                                     outputByteCount: 32)
+            let key = secret.hkdfDerivedSymmetricKey(
+                using: SHA256.self, salt: share + recipient.publicKey, sharedInfo: x25519Label,
+                outputByteCount: 32)
             let sealed = try ChaChaPoly.seal(fileKey, using: key, nonce: nonce)
-            stanzas.append(Stanza(type: "X25519", arguments: [RawBase64.encode(share)], body: Array(sealed.ciphertext + sealed.tag)))
+            stanzas.append(
+                Stanza(
+                    type: "X25519", arguments: [RawBase64.encode(share)], body: Array(sealed.ciphertext + sealed.tag)))
         }
         if let passphrase = recipients.passphrase {
             let salt = (0..<16).map { _ in UInt8.random(in: 0...255) }
             let key = try scryptKey(passphrase, salt: salt, workFactor: workFactor)
             let sealed = try ChaChaPoly.seal(fileKey, using: key, nonce: nonce)
-            stanzas.append(Stanza(type: "scrypt", arguments: [RawBase64.encode(salt), String(workFactor)],
-                                  body: Array(sealed.ciphertext + sealed.tag)))
+            stanzas.append(
+                Stanza(
+                    type: "scrypt", arguments: [RawBase64.encode(salt), String(workFactor)],
+                    body: Array(sealed.ciphertext + sealed.tag)))
         }
         return stanzas
     }
 
     private static func scryptKey(_ passphrase: String, salt: [UInt8], workFactor: Int) throws -> SymmetricKey {
-        try KDF.Scrypt.deriveKey(from: Array(passphrase.utf8), salt: scryptLabel + salt, outputByteCount: 32,
-                                 rounds: 1 << workFactor, blockSize: 8, parallelism: 1,
-                                 maxMemory: 128 * 8 * (1 << workFactor) + (1 << 20))
+        try KDF.Scrypt.deriveKey(
+            from: Array(passphrase.utf8), salt: scryptLabel + salt, outputByteCount: 32,
+            rounds: 1 << workFactor, blockSize: 8, parallelism: 1,
+            maxMemory: 128 * 8 * (1 << workFactor) + (1 << 20))
     }
 
     /// The file key, unwrapped by one of `keys` and checked against the header's MAC.
@@ -194,31 +205,40 @@ enum AgeFile {
     }
 
     private static func unwrapX25519(_ stanza: Stanza, _ identities: [AgeIdentity]) throws(Failure) -> [UInt8]? {
-        guard stanza.arguments.count == 1, let share = RawBase64.decode(Array(stanza.arguments[0].utf8)), share.count == 32 else {
+        guard stanza.arguments.count == 1, let share = RawBase64.decode(Array(stanza.arguments[0].utf8)),
+            share.count == 32
+        else {
             throw .header("an X25519 stanza's share is malformed")
         }
         guard stanza.body.count == 32 else { throw .header("an X25519 stanza's body is not a wrapped 16-byte key") }
-        guard let theirs = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: share) else { throw .header("bad share") }
+        guard let theirs = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: share) else {
+            throw .header("bad share")
+        }
         for identity in identities {
             // An all-zero shared secret (a low-order share) is refused, as age refuses it.
             guard let secret = try? identity.secret.sharedSecretFromKeyAgreement(with: theirs),
-                  !secret.withUnsafeBytes({ $0.allSatisfy { $0 == 0 } }) else {
+                !secret.withUnsafeBytes({ $0.allSatisfy { $0 == 0 } })
+            else {
                 throw .header("the X25519 share is a low-order point")
             }
             let ours = Array(identity.secret.publicKey.rawRepresentation)
-            let key = secret.hkdfDerivedSymmetricKey(using: SHA256.self, salt: share + ours, sharedInfo: x25519Label, outputByteCount: 32)
+            let key = secret.hkdfDerivedSymmetricKey(
+                using: SHA256.self, salt: share + ours, sharedInfo: x25519Label, outputByteCount: 32)
             if let fileKey = open(stanza.body, with: key) { return fileKey }
         }
         return nil
     }
 
     private static func unwrapScrypt(_ stanza: Stanza, _ passphrases: [String]) throws(Failure) -> [UInt8]? {
-        guard stanza.arguments.count == 2, let salt = RawBase64.decode(Array(stanza.arguments[0].utf8)), salt.count == 16 else {
+        guard stanza.arguments.count == 2, let salt = RawBase64.decode(Array(stanza.arguments[0].utf8)),
+            salt.count == 16
+        else {
             throw .header("an scrypt stanza's salt is malformed")
         }
         let factor = stanza.arguments[1]
         guard factor.utf8.allSatisfy({ (48...57).contains($0) }), !factor.hasPrefix("0"), let workFactor = Int(factor),
-              (1...maxScryptWorkFactor).contains(workFactor) else {
+            (1...maxScryptWorkFactor).contains(workFactor)
+        else {
             throw .header("an scrypt stanza's work factor is malformed or above \(maxScryptWorkFactor)")
         }
         guard stanza.body.count == 32 else { throw .header("an scrypt stanza's body is not a wrapped 16-byte key") }
@@ -231,16 +251,18 @@ enum AgeFile {
 
     private static func open(_ body: [UInt8], with key: SymmetricKey) -> [UInt8]? {
         guard let nonce = zeroNonce,
-              let box = try? ChaChaPoly.SealedBox(nonce: nonce, ciphertext: body.prefix(16), tag: body.suffix(16)),
-              let opened = try? ChaChaPoly.open(box, using: key) else { return nil }
+            let box = try? ChaChaPoly.SealedBox(nonce: nonce, ciphertext: body.prefix(16), tag: body.suffix(16)),
+            let opened = try? ChaChaPoly.open(box, using: key)
+        else { return nil }
         return Array(opened)
     }
 
     // MARK: Payload
 
     static func payloadKey(fileKey: [UInt8], nonce: [UInt8]) -> SymmetricKey {
-        HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: fileKey), salt: nonce, info: Array("payload".utf8),
-                               outputByteCount: 32)
+        HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: fileKey), salt: nonce, info: Array("payload".utf8),
+            outputByteCount: 32)
     }
 
     /// The nonce of chunk `counter`: an 11-byte big-endian counter and a last-chunk flag.
@@ -253,7 +275,9 @@ enum AgeFile {
 
     /// Opens one sealed chunk, as age does: a short chunk is the last one; a
     /// full one is tried as a middle chunk, then as the last.
-    static func openChunk(_ sealed: ArraySlice<UInt8>, key: SymmetricKey, counter: UInt64) throws(Failure) -> (plain: [UInt8], last: Bool) {
+    static func openChunk(_ sealed: ArraySlice<UInt8>, key: SymmetricKey, counter: UInt64) throws(Failure) -> (
+        plain: [UInt8], last: Bool
+    ) {
         let short = sealed.count < sealedChunkSize
         if let plain = open(sealed, key: key, counter: counter, last: short) { return (plain, short) }
         if !short, let plain = open(sealed, key: key, counter: counter, last: true) { return (plain, true) }
@@ -262,8 +286,9 @@ enum AgeFile {
 
     private static func open(_ sealed: ArraySlice<UInt8>, key: SymmetricKey, counter: UInt64, last: Bool) -> [UInt8]? {
         guard sealed.count >= 16, let nonce = try? chunkNonce(counter, last: last),
-              let box = try? ChaChaPoly.SealedBox(nonce: nonce, ciphertext: sealed.dropLast(16), tag: sealed.suffix(16)),
-              let plain = try? ChaChaPoly.open(box, using: key) else { return nil }
+            let box = try? ChaChaPoly.SealedBox(nonce: nonce, ciphertext: sealed.dropLast(16), tag: sealed.suffix(16)),
+            let plain = try? ChaChaPoly.open(box, using: key)
+        else { return nil }
         return Array(plain)
     }
 }

@@ -27,12 +27,14 @@ public enum EncryptionError: LocalizedError, Equatable, Sendable {
             let shown = text.count > 12 ? String(text.prefix(12)) + "…" : text
             return "'\(shown)' is not an age recipient: write it as age1… (from 'ledger key new' or age-keygen)."
         case .badIdentityFile(let path, let reason):
-            return "\(path) holds no usable age identity: \(reason). It should hold an AGE-SECRET-KEY-1… line, as 'ledger key new' or age-keygen write."
+            return
+                "\(path) holds no usable age identity: \(reason). It should hold an AGE-SECRET-KEY-1… line, as 'ledger key new' or age-keygen write."
         case .badRecipientsFile(let path, let reason):
             return "\(path) is not a recipients file: \(reason). A recipients file holds age1… public keys, one a line "
                 + "(as 'ledger key new' prints them; # comments)."
         case .secretKeyAsRecipients(let path, let publicKeys):
-            let what = "\(path) is a secret key (AGE-SECRET-KEY-1…), not a recipients file: a recipients file holds age1… public keys. "
+            let what =
+                "\(path) is a secret key (AGE-SECRET-KEY-1…), not a recipients file: a recipients file holds age1… public keys. "
                 + "Never give a secret key to backup; give its public key instead"
             guard !publicKeys.isEmpty else {
                 return what + " (the '# public key: age1…' line above it, or what 'age-keygen -y \(path)' prints)."
@@ -41,13 +43,17 @@ public enum EncryptionError: LocalizedError, Equatable, Sendable {
             return what + ": --encrypt-to " + publicKeys.joined(separator: " --encrypt-to ")
                 + ", or a recipients file holding \(one ? "that line" : "those lines") ('age-keygen -y \(path)' prints \(one ? "it" : "them") too)."
         case .identityFileOpen(let path, let mode):
-            return "\(path) can be read by other users (mode \(mode)): keep identity files private with 'chmod 600 \(path)', then try again."
+            return
+                "\(path) can be read by other users (mode \(mode)): keep identity files private with 'chmod 600 \(path)', then try again."
         case .keyFileExists(let path):
-            return "\(path) already exists: nothing was overwritten. Choose another --out, or remove the old key only if no snapshot needs it."
+            return
+                "\(path) already exists: nothing was overwritten. Choose another --out, or remove the old key only if no snapshot needs it."
         case .noMatchingKey(let path):
-            return "None of the keys given opens \(path): it was encrypted to other recipients or another passphrase. Give the identity file it was made for (--identity)."
+            return
+                "None of the keys given opens \(path): it was encrypted to other recipients or another passphrase. Give the identity file it was made for (--identity)."
         case .needsIdentity(let path):
-            return "\(path) is encrypted: give the identity file that opens it with --identity (or LEDGER_IDENTITY_FILE)."
+            return
+                "\(path) is encrypted: give the identity file that opens it with --identity (or LEDGER_IDENTITY_FILE)."
         case .damaged(let path, let reason):
             return "\(path) cannot be decrypted: \(reason). It was changed or cut short; use another snapshot."
         }
@@ -61,7 +67,8 @@ public struct AgeRecipient: Sendable, Equatable {
     /// - Throws: `EncryptionError.badRecipient` for anything that is not `age1…` of a 32-byte key.
     public init(_ text: String) throws {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard trimmed == trimmed.lowercased(), let (hrp, data) = Bech32.decode(trimmed), hrp == "age", data.count == 32 else {
+        guard trimmed == trimmed.lowercased(), let (hrp, data) = Bech32.decode(trimmed), hrp == "age", data.count == 32
+        else {
             throw EncryptionError.badRecipient(text)
         }
         publicKey = data
@@ -93,7 +100,8 @@ public struct AgeIdentity: Sendable, CustomStringConvertible {
     /// Reads `AGE-SECRET-KEY-1…`; nil for anything else.
     init?(text: String) {
         guard let (hrp, data) = Bech32.decode(text), hrp == "age-secret-key-", data.count == 32,
-              let secret = try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: data) else { return nil }
+            let secret = try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: data)
+        else { return nil }
         self.secret = secret
     }
 
@@ -114,7 +122,8 @@ public enum AgeKeyFiles {
     /// `$XDG_CONFIG_HOME/ledger/identity.txt`, else `~/.config/ledger/identity.txt`.
     public static var defaultIdentityPath: String {
         let environment = ProcessInfo.processInfo.environment
-        let config = environment["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? NSHomeDirectory() + "/.config"
+        let config =
+            environment["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? NSHomeDirectory() + "/.config"
         return config + "/ledger/identity.txt"
     }
 
@@ -122,7 +131,8 @@ public enum AgeKeyFiles {
     /// file), as age-keygen does, and returns it.
     public static func writeNewIdentity(to path: String, now: Date = Date()) throws -> AgeIdentity {
         let identity = AgeIdentity.generate()
-        let text = "# created: \(Timestamp.string(from: now))\n# public key: \(identity.recipient.text)\n\(identity.secretText)\n"
+        let text =
+            "# created: \(Timestamp.string(from: now))\n# public key: \(identity.recipient.text)\n\(identity.secretText)\n"
         let descriptor: Int32
         do {
             descriptor = try SystemCalls.open(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
@@ -159,7 +169,8 @@ public enum AgeKeyFiles {
         var identities: [AgeIdentity] = []
         for (number, line) in lines(of: data).enumerated() {
             guard let identity = AgeIdentity(text: line) else {
-                let what = (try? AgeRecipient(line)) != nil
+                let what =
+                    (try? AgeRecipient(line)) != nil
                     ? "line \(number + 1) is a recipient (age1…, a public key): it encrypts, but opens nothing"
                     : "line \(number + 1) is not an AGE-SECRET-KEY-1… key"
                 throw EncryptionError.badIdentityFile(path: path, reason: what)
@@ -178,13 +189,15 @@ public enum AgeKeyFiles {
     public static func recipients(in data: Data, from path: String) throws -> [AgeRecipient] {
         let all = lines(of: data)
         if all.contains(where: { $0.uppercased().hasPrefix("AGE-SECRET-KEY-") }) {
-            throw EncryptionError.secretKeyAsRecipients(path: path, publicKeys: all.compactMap { AgeIdentity(text: $0)?.recipient.text })
+            throw EncryptionError.secretKeyAsRecipients(
+                path: path, publicKeys: all.compactMap { AgeIdentity(text: $0)?.recipient.text })
         }
         return try all.enumerated().map { number, line in
             do {
                 return try AgeRecipient(line)
             } catch {
-                throw EncryptionError.badRecipientsFile(path: path, reason: "line \(number + 1) is not an age1… recipient")
+                throw EncryptionError.badRecipientsFile(
+                    path: path, reason: "line \(number + 1) is not an age1… recipient")
             }
         }
     }

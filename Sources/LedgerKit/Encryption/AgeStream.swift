@@ -18,7 +18,9 @@ final class ByteFeed {
         var offset: Int64 = 0
         return ByteFeed { count in
             var buffer = [UInt8](repeating: 0, count: max(count, 1 << 20))
-            let got = try buffer.withUnsafeMutableBytes { try SystemCalls.pread(descriptor, into: $0, at: offset, path: path) }
+            let got = try buffer.withUnsafeMutableBytes {
+                try SystemCalls.pread(descriptor, into: $0, at: offset, path: path)
+            }
             offset += Int64(got)
             return Array(buffer.prefix(got))
         }
@@ -65,8 +67,10 @@ final class ByteFeed {
 extension AgeFile {
     /// Encrypts the file at `input` into the new file `output` (mode 0600) for
     /// `recipients`, a megabyte in memory at a time.
-    static func encrypt(file input: String, to output: String, for recipients: SnapshotRecipients,
-                        workFactor: Int = scryptWorkFactor) throws {
+    static func encrypt(
+        file input: String, to output: String, for recipients: SnapshotRecipients,
+        workFactor: Int = scryptWorkFactor
+    ) throws {
         let writer = try Writer(to: output, for: recipients, workFactor: workFactor)
         let source = try SystemCalls.open(input, O_RDONLY)
         defer { SystemCalls.close(source) }
@@ -96,7 +100,9 @@ extension AgeFile {
             let fileKey = (0..<16).map { _ in UInt8.random(in: 0...255) }
             let nonce = (0..<16).map { _ in UInt8.random(in: 0...255) }
             key = payloadKey(fileKey: fileKey, nonce: nonce)
-            header = AgeFile.header(try stanzas(for: recipients, fileKey: fileKey, workFactor: workFactor), fileKey: fileKey) + nonce
+            header =
+                AgeFile.header(try stanzas(for: recipients, fileKey: fileKey, workFactor: workFactor), fileKey: fileKey)
+                + nonce
             self.output = output
             target = try SystemCalls.open(output, O_WRONLY | O_CREAT | O_EXCL)
             pending.reserveCapacity(chunkSize)
@@ -134,7 +140,9 @@ extension AgeFile {
         /// Writes `bytes` over the plaintext at `offset` of the first chunk (a
         /// manifest); `headHolds` tells beforehand whether they fit.
         func overwriteHead(at offset: Int, with bytes: [UInt8]) throws {
-            guard headHolds(bytes.count, at: offset) else { throw Failure.payload("the bytes do not fit in the first chunk") }
+            guard headHolds(bytes.count, at: offset) else {
+                throw Failure.payload("the bytes do not fit in the first chunk")
+            }
             head.replaceSubrange(offset..<offset + bytes.count, with: bytes)
         }
 
@@ -150,7 +158,8 @@ extension AgeFile {
             let sealed = try ChaChaPoly.seal(plain, using: key, nonce: chunkNonce(UInt64(index), last: last))
             let bytes = Array(sealed.ciphertext + sealed.tag)
             try bytes.withUnsafeBytes {
-                try SystemCalls.pwrite(target, $0, at: Int64(header.count) + Int64(index) * Int64(sealedChunkSize), path: output)
+                try SystemCalls.pwrite(
+                    target, $0, at: Int64(header.count) + Int64(index) * Int64(sealedChunkSize), path: output)
             }
         }
     }
@@ -214,7 +223,9 @@ extension AgeFile {
         guard head.count >= start else { throw Failure.header("the payload's nonce is cut short") }
         let key = payloadKey(fileKey: fileKey, nonce: Array(head[header.length..<start]))
         let end = min(head.count, start + sealedChunkSize)
-        guard end - start == sealedChunkSize || Int64(end) == size else { throw Failure.payload("the first chunk is cut short") }
+        guard end - start == sealedChunkSize || Int64(end) == size else {
+            throw Failure.payload("the first chunk is cut short")
+        }
         return try openChunk(head[start..<end], key: key, counter: 0).plain
     }
 }

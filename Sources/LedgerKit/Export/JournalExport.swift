@@ -21,7 +21,8 @@ public enum ExportError: LocalizedError, Equatable, Sendable {
     public var errorDescription: String? {
         switch self {
         case .unbalanced(let path, let transaction):
-            return "Transaction \(transaction) of \(path) does not balance, so no other tool would accept the export. Run 'ledger rebuild \(path)' first."
+            return
+                "Transaction \(transaction) of \(path) does not balance, so no other tool would accept the export. Run 'ledger rebuild \(path)' first."
         case .cannotWrite(let path, let reason):
             return "Cannot write \(path): \(reason). Check that the folder exists and is writable."
         }
@@ -37,13 +38,15 @@ public enum JournalExport {
     /// - Returns: how many transactions were written.
     /// - Throws: `CompanyFileError`, `ExportError` (nothing is left at `output`).
     @discardableResult
-    public static func export(file: String, format: ExportFormat, to output: String?, now: Date = Date()) throws -> Int {
+    public static func export(file: String, format: ExportFormat, to output: String?, now: Date = Date()) throws -> Int
+    {
         guard let output else {
             return try write(file: file, format: format, into: FileHandle.standardOutput, now: now)
         }
         let temporary = AtomicFile.temporaryPath(beside: output, purpose: "export")
         guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]),
-              let handle = FileHandle(forWritingAtPath: temporary) else {
+            let handle = FileHandle(forWritingAtPath: temporary)
+        else {
             throw ExportError.cannotWrite(path: output, reason: "the file cannot be created")
         }
         defer { unlink(temporary) }
@@ -73,20 +76,25 @@ public enum JournalExport {
                 names[row["id"]] = (sanitizedAccount(row["full_name"]), row["number"], row["type"])
             }
             if format == .hledger {
-                try out.write("; The books of \(URL(fileURLWithPath: file).lastPathComponent), exported by ledger on \(Timestamp.string(from: now)).\n")
+                try out.write(
+                    "; The books of \(URL(fileURLWithPath: file).lastPathComponent), exported by ledger on \(Timestamp.string(from: now)).\n"
+                )
                 try out.write("commodity 1000.00 \(currency)\n\n")
                 for (_, account) in names.sorted(by: { $0.value.name < $1.value.name }) {
                     try out.write("account \(account.name)  ; type: \(hledgerType(account.type))\n")
                 }
             } else {
-                try out.write("date,transaction_id,kind,number,payee,account,account_number,amount,currency,memo,cleared\n")
+                try out.write(
+                    "date,transaction_id,kind,number,payee,account,account_number,amount,currency,memo,cleared\n")
             }
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT t.id, t.date, t.kind, t.number, t.memo AS transaction_memo, p.name AS payee,
-                       s.account_id, s.amount, s.memo AS split_memo, s.cleared
-                FROM transactions t JOIN splits s ON s.transaction_id = t.id LEFT JOIN parties p ON p.id = t.party_id
-                ORDER BY t.date, t.id, s.id
-                """)
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT t.id, t.date, t.kind, t.number, t.memo AS transaction_memo, p.name AS payee,
+                           s.account_id, s.amount, s.memo AS split_memo, s.cleared
+                    FROM transactions t JOIN splits s ON s.transaction_id = t.id LEFT JOIN parties p ON p.id = t.party_id
+                    ORDER BY t.date, t.id, s.id
+                    """)
             var current: Int64?
             var sum: Int64 = 0
             var count = 0
@@ -94,7 +102,9 @@ public enum JournalExport {
                 let id: Int64 = row["id"]
                 // An amount that is not an integer (invalid-value) cannot be exported.
                 let value: DatabaseValue = row["amount"]
-                guard case .int64(let amount) = value.storage else { throw ExportError.unbalanced(path: file, transaction: id) }
+                guard case .int64(let amount) = value.storage else {
+                    throw ExportError.unbalanced(path: file, transaction: id)
+                }
                 if id != current {
                     if let current, sum != 0 { throw ExportError.unbalanced(path: file, transaction: current) }
                     current = id
@@ -113,10 +123,13 @@ public enum JournalExport {
                 case .csv:
                     // A transaction without a party names its payee in its memo (as the bank feed books
                     // them); with a party, its memo is the memo of splits that have none of their own.
-                    let payee = row.value("payee", as: String.self), memo = row.value("transaction_memo", as: String.self)
-                    let fields: [String?] = [row["date"], String(id), row["kind"], row["number"], payee ?? memo,
-                                             account.name, account.number, money, currency,
-                                             row.value("split_memo", as: String.self) ?? (payee == nil ? nil : memo), row["cleared"]]
+                    let payee = row.value("payee", as: String.self)
+                    let memo = row.value("transaction_memo", as: String.self)
+                    let fields: [String?] = [
+                        row["date"], String(id), row["kind"], row["number"], payee ?? memo,
+                        account.name, account.number, money, currency,
+                        row.value("split_memo", as: String.self) ?? (payee == nil ? nil : memo), row["cleared"],
+                    ]
                     try out.write(fields.map { csvField($0 ?? "") }.joined(separator: ",") + "\n")
                 }
             }
@@ -129,8 +142,10 @@ public enum JournalExport {
     /// "2025-01-02 (1043) Acme Supply  ; memo".
     private static func hledgerHeader(_ row: Row) -> String {
         let kind = (row["kind"] as String?).flatMap(TransactionKind.init(rawValue:))?.displayName ?? "Transaction"
-        let code = (row["number"] as String?).map { " (" + oneLine($0).replacingOccurrences(of: ")", with: "]") + ")" } ?? ""
-        let payee: String? = row["payee"], memo: String? = row["transaction_memo"]
+        let code =
+            (row["number"] as String?).map { " (" + oneLine($0).replacingOccurrences(of: ")", with: "]") + ")" } ?? ""
+        let payee: String? = row["payee"]
+        let memo: String? = row["transaction_memo"]
         let description = oneLine(payee ?? memo ?? kind).replacingOccurrences(of: ";", with: ",")
         let comment = memo.map { payee == nil ? "" : "  ; " + oneLine($0) } ?? ""
         return "\n\(row["date"] as String)\(code) \(description)\(comment)\n"

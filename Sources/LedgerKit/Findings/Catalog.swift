@@ -78,8 +78,10 @@ struct Check: Sendable {
     let columns: [String]
     let message: @Sendable (FindingRow) throws -> String
 
-    init(scan: String, uses: [String] = [], needs: [Need] = [], reportAs: String? = nil,
-         columns: [String] = [], when condition: String, message: @escaping @Sendable (FindingRow) throws -> String) {
+    init(
+        scan: String, uses: [String] = [], needs: [Need] = [], reportAs: String? = nil,
+        columns: [String] = [], when condition: String, message: @escaping @Sendable (FindingRow) throws -> String
+    ) {
         self.source = .condition(scan: scan, uses: uses, sql: condition)
         self.needs = needs
         self.findingTable = reportAs
@@ -87,8 +89,10 @@ struct Check: Sendable {
         self.message = message
     }
 
-    init(table: String, needs: [Need], suspects: String? = nil, query: String,
-         message: @escaping @Sendable (FindingRow) throws -> String) {
+    init(
+        table: String, needs: [Need], suspects: String? = nil, query: String,
+        message: @escaping @Sendable (FindingRow) throws -> String
+    ) {
         self.source = .query(query, suspects: suspects)
         self.needs = needs
         self.findingTable = table
@@ -141,7 +145,8 @@ final class TransactionDescriber {
     func transaction(_ id: Int64?) throws -> String {
         guard let id else { return "a transaction with no id" }
         if let known = cache[id] { return known }
-        let sql = hasSplits
+        let sql =
+            hasSplits
             ? "SELECT kind, number, date, (SELECT SUM(CASE WHEN amount BETWEEN 1 AND \(Money.limit) THEN amount END) FROM splits WHERE transaction_id = t.id) AS debits FROM transactions t WHERE id = ?"
             : "SELECT kind, number, date, NULL AS debits FROM transactions WHERE id = ?"
         var text = "Transaction \(id)"
@@ -169,8 +174,10 @@ enum Catalog {
 
     /// The tables whose scans read only their suspects when the native pass
     /// ran: it leaves their ids in `temp.suspect_TABLE` (`Suspects.store`).
-    static let suspectTables = ["accounts", "parties", "transactions", "splits", "documents", "document_lines",
-                                "applications", "bank_feed"]
+    static let suspectTables = [
+        "accounts", "parties", "transactions", "splits", "documents", "document_lines",
+        "applications", "bank_feed",
+    ]
 
     /// `KEY IN (the suspects of table)`, for SQL that reads `table`'s rows by
     /// `key`; nil for a table the pass does not leave suspects of.
@@ -193,18 +200,24 @@ enum Catalog {
     }
 
     static let staging: [Staging] = [
-        Staging(sums: .byTransaction, needs: [.table("splits"), .table("accounts")],
-                sql: vTx(""), suspectsOnly: vTx("AND s.transaction_id IN (SELECT id FROM temp.suspect_summed)")),
-        Staging(sums: .byAccountPartyStatement, needs: [.table("splits")], sql: vGrp("FROM splits NOT INDEXED"), suspectsOnly: vGrp("""
-            FROM splits WHERE id IN (
-              SELECT id FROM splits WHERE account_id IN (SELECT id FROM temp.suspect_accounts)
-              UNION SELECT id FROM splits WHERE party_id IN (SELECT id FROM temp.suspect_parties)
-              UNION SELECT id FROM splits WHERE reconciliation_id IN (SELECT id FROM temp.suspect_reconciliations))
-            """)),
-        Staging(sums: .appliedToDocument, needs: [.table("applications")],
-                sql: vApplied(""), suspectsOnly: vApplied("AND document_id IN (SELECT id FROM temp.suspect_documents)")),
-        Staging(sums: .ofDocumentLines, needs: [.table("document_lines")],
-                sql: vLines(""), suspectsOnly: vLines("AND transaction_id IN (SELECT id FROM temp.suspect_documents)")),
+        Staging(
+            sums: .byTransaction, needs: [.table("splits"), .table("accounts")],
+            sql: vTx(""), suspectsOnly: vTx("AND s.transaction_id IN (SELECT id FROM temp.suspect_summed)")),
+        Staging(
+            sums: .byAccountPartyStatement, needs: [.table("splits")], sql: vGrp("FROM splits NOT INDEXED"),
+            suspectsOnly: vGrp(
+                """
+                FROM splits WHERE id IN (
+                  SELECT id FROM splits WHERE account_id IN (SELECT id FROM temp.suspect_accounts)
+                  UNION SELECT id FROM splits WHERE party_id IN (SELECT id FROM temp.suspect_parties)
+                  UNION SELECT id FROM splits WHERE reconciliation_id IN (SELECT id FROM temp.suspect_reconciliations))
+                """)),
+        Staging(
+            sums: .appliedToDocument, needs: [.table("applications")],
+            sql: vApplied(""), suspectsOnly: vApplied("AND document_id IN (SELECT id FROM temp.suspect_documents)")),
+        Staging(
+            sums: .ofDocumentLines, needs: [.table("document_lines")],
+            sql: vLines(""), suspectsOnly: vLines("AND transaction_id IN (SELECT id FROM temp.suspect_documents)")),
     ]
 
     /// The staging entry that makes `sums`.
@@ -221,21 +234,25 @@ enum Catalog {
     /// hold different rows, and verify's findings must not depend on the count.
     static func suspectsSQL(of staging: Staging, in db: Database) throws -> String {
         guard staging.sums == .byAccountPartyStatement else { return staging.suspectsOnly }
-        return try suspectSplitsAreMany(db) ? vGrp("""
-            FROM splits NOT INDEXED WHERE account_id IN (SELECT id FROM temp.suspect_accounts)
-              OR party_id IN (SELECT id FROM temp.suspect_parties)
-              OR reconciliation_id IN (SELECT id FROM temp.suspect_reconciliations)
-            """) : staging.suspectsOnly
+        return try suspectSplitsAreMany(db)
+            ? vGrp(
+                """
+                FROM splits NOT INDEXED WHERE account_id IN (SELECT id FROM temp.suspect_accounts)
+                  OR party_id IN (SELECT id FROM temp.suspect_parties)
+                  OR reconciliation_id IN (SELECT id FROM temp.suspect_reconciliations)
+                """) : staging.suspectsOnly
     }
 
     /// Whether the suspect accounts' and parties' splits are a fifth of the
     /// table or more (counted through the indexes).
     static func suspectSplitsAreMany(_ db: Database) throws -> Bool {
-        try Bool.fetchOne(db, sql: """
-            SELECT 5 * ((SELECT COUNT(*) FROM splits WHERE account_id IN (SELECT id FROM temp.suspect_accounts))
-                        + (SELECT COUNT(*) FROM splits WHERE party_id IN (SELECT id FROM temp.suspect_parties)))
-                   >= (SELECT COALESCE(MAX(rowid) - MIN(rowid) + 1, 0) FROM splits)
-            """) ?? false
+        try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT 5 * ((SELECT COUNT(*) FROM splits WHERE account_id IN (SELECT id FROM temp.suspect_accounts))
+                            + (SELECT COUNT(*) FROM splits WHERE party_id IN (SELECT id FROM temp.suspect_parties)))
+                       >= (SELECT COALESCE(MAX(rowid) - MIN(rowid) + 1, 0) FROM splits)
+                """) ?? false
     }
 
     private static func vTx(_ restriction: String) -> String {
@@ -282,53 +299,79 @@ enum Catalog {
 
     static let scans: [Scan] = [
         Scan(table: "company", alias: "c", key: "c.id", joins: [:]),
-        Scan(table: "accounts", alias: "a", key: "a.id", joins: [
-            "pa": ([.table("accounts")], "LEFT JOIN accounts pa ON pa.id = a.parent_id"),
-            "ab": ([.sums(.byAccountPartyStatement)], """
-                LEFT JOIN (SELECT account_id, SUM(total) AS total, MAX(bad) AS bad FROM temp.v_grp GROUP BY account_id) ab
-                  ON ab.account_id = a.id
-                """),
-        ]),
-        Scan(table: "parties", alias: "p", key: "p.id", joins: [
-            "pb": ([.sums(.byAccountPartyStatement), .table("accounts")], """
-                LEFT JOIN (SELECT g.party_id, SUM(g.total) AS total, MAX(g.bad) AS bad FROM temp.v_grp g
-                           JOIN accounts ga ON ga.id = g.account_id
-                           WHERE ga.type IN \(receivablePayable) AND g.party_id IS NOT NULL GROUP BY g.party_id) pb
-                  ON pb.party_id = p.id
-                """),
-        ]),
-        Scan(table: "items", alias: "i", key: "i.id", joins: [
-            "ia": ([.table("accounts")], "LEFT JOIN accounts ia ON ia.id = i.income_account_id"),
-            "ea": ([.table("accounts")], "LEFT JOIN accounts ea ON ea.id = i.expense_account_id"),
-        ]),
-        Scan(table: "transactions", alias: "t", key: "t.id", joins: [
-            "x": ([.sums(.byTransaction)], "LEFT JOIN temp.v_tx x ON x.id = t.id"),
-            "d": ([.table("documents")], "LEFT JOIN documents d ON d.transaction_id = t.id"),
-        ]),
-        Scan(table: "splits", alias: "s", key: "s.id", joins: [
-            "t": ([.table("transactions")], "LEFT JOIN transactions t ON t.id = s.transaction_id"),
-            "r": ([.table("reconciliations")], "LEFT JOIN reconciliations r ON r.id = s.reconciliation_id"),
-        ]),
-        Scan(table: "documents", alias: "d", key: "d.transaction_id", joins: [
-            "t": ([.table("transactions")], "LEFT JOIN transactions t ON t.id = d.transaction_id"),
-            "x": ([.sums(.byTransaction)], "LEFT JOIN temp.v_tx x ON x.id = d.transaction_id"),
-            "ap": ([.sums(.appliedToDocument)], "LEFT JOIN temp.v_applied ap ON ap.document_id = d.transaction_id"),
-            "l": ([.sums(.ofDocumentLines)], "LEFT JOIN temp.v_lines l ON l.transaction_id = d.transaction_id"),
-        ]),
-        Scan(table: "document_lines", alias: "l", key: "l.id", joins: [
-            "t": ([.table("transactions")], "LEFT JOIN transactions t ON t.id = l.transaction_id"),
-            "i": ([.table("items")], "LEFT JOIN items i ON i.id = l.item_id"),
-        ]),
-        Scan(table: "applications", alias: "ap", key: "ap.id", joins: [
-            "p": ([.table("transactions")], "LEFT JOIN transactions p ON p.id = ap.payment_id"),
-            "d": ([.table("transactions")], "LEFT JOIN transactions d ON d.id = ap.document_id"),
-        ]),
-        Scan(table: "reconciliations", alias: "r", key: "r.id", joins: [
-            "a": ([.table("accounts")], "LEFT JOIN accounts a ON a.id = r.account_id"),
-        ]),
-        Scan(table: "bank_feed", alias: "f", key: "f.id", joins: [
-            "t": ([.table("transactions")], "LEFT JOIN transactions t ON t.id = f.transaction_id"),
-        ]),
+        Scan(
+            table: "accounts", alias: "a", key: "a.id",
+            joins: [
+                "pa": ([.table("accounts")], "LEFT JOIN accounts pa ON pa.id = a.parent_id"),
+                "ab": (
+                    [.sums(.byAccountPartyStatement)],
+                    """
+                    LEFT JOIN (SELECT account_id, SUM(total) AS total, MAX(bad) AS bad FROM temp.v_grp GROUP BY account_id) ab
+                      ON ab.account_id = a.id
+                    """
+                ),
+            ]),
+        Scan(
+            table: "parties", alias: "p", key: "p.id",
+            joins: [
+                "pb": (
+                    [.sums(.byAccountPartyStatement), .table("accounts")],
+                    """
+                    LEFT JOIN (SELECT g.party_id, SUM(g.total) AS total, MAX(g.bad) AS bad FROM temp.v_grp g
+                               JOIN accounts ga ON ga.id = g.account_id
+                               WHERE ga.type IN \(receivablePayable) AND g.party_id IS NOT NULL GROUP BY g.party_id) pb
+                      ON pb.party_id = p.id
+                    """
+                )
+            ]),
+        Scan(
+            table: "items", alias: "i", key: "i.id",
+            joins: [
+                "ia": ([.table("accounts")], "LEFT JOIN accounts ia ON ia.id = i.income_account_id"),
+                "ea": ([.table("accounts")], "LEFT JOIN accounts ea ON ea.id = i.expense_account_id"),
+            ]),
+        Scan(
+            table: "transactions", alias: "t", key: "t.id",
+            joins: [
+                "x": ([.sums(.byTransaction)], "LEFT JOIN temp.v_tx x ON x.id = t.id"),
+                "d": ([.table("documents")], "LEFT JOIN documents d ON d.transaction_id = t.id"),
+            ]),
+        Scan(
+            table: "splits", alias: "s", key: "s.id",
+            joins: [
+                "t": ([.table("transactions")], "LEFT JOIN transactions t ON t.id = s.transaction_id"),
+                "r": ([.table("reconciliations")], "LEFT JOIN reconciliations r ON r.id = s.reconciliation_id"),
+            ]),
+        Scan(
+            table: "documents", alias: "d", key: "d.transaction_id",
+            joins: [
+                "t": ([.table("transactions")], "LEFT JOIN transactions t ON t.id = d.transaction_id"),
+                "x": ([.sums(.byTransaction)], "LEFT JOIN temp.v_tx x ON x.id = d.transaction_id"),
+                "ap": ([.sums(.appliedToDocument)], "LEFT JOIN temp.v_applied ap ON ap.document_id = d.transaction_id"),
+                "l": ([.sums(.ofDocumentLines)], "LEFT JOIN temp.v_lines l ON l.transaction_id = d.transaction_id"),
+            ]),
+        Scan(
+            table: "document_lines", alias: "l", key: "l.id",
+            joins: [
+                "t": ([.table("transactions")], "LEFT JOIN transactions t ON t.id = l.transaction_id"),
+                "i": ([.table("items")], "LEFT JOIN items i ON i.id = l.item_id"),
+            ]),
+        Scan(
+            table: "applications", alias: "ap", key: "ap.id",
+            joins: [
+                "p": ([.table("transactions")], "LEFT JOIN transactions p ON p.id = ap.payment_id"),
+                "d": ([.table("transactions")], "LEFT JOIN transactions d ON d.id = ap.document_id"),
+            ]),
+        Scan(
+            table: "reconciliations", alias: "r", key: "r.id",
+            joins: [
+                "a": ([.table("accounts")], "LEFT JOIN accounts a ON a.id = r.account_id")
+            ]),
+        Scan(
+            table: "bank_feed", alias: "f", key: "f.id",
+            joins: [
+                "t": ([.table("transactions")], "LEFT JOIN transactions t ON t.id = f.transaction_id")
+            ]),
         Scan(table: "maintenance_runs", alias: "m", key: "m.id", joins: [:]),
         Scan(table: "repair_actions", alias: "ra", key: "ra.id", joins: [:]),
     ]
@@ -360,8 +403,9 @@ extension Check {
     /// The same check with more SELECT columns for its message.
     func with(columns more: [String]) -> Check {
         guard case .condition(let scan, let uses, let sql) = source else { return self }
-        return Check(scan: scan, uses: uses, needs: needs, reportAs: findingTable, columns: columns + more,
-                     when: sql, message: message)
+        return Check(
+            scan: scan, uses: uses, needs: needs, reportAs: findingTable, columns: columns + more,
+            when: sql, message: message)
     }
 }
 
@@ -381,7 +425,8 @@ extension Catalog {
                 let joins = uses.sorted().map(scan.joinSQL).joined(separator: " ")
                 let restriction = onlySuspects ? Catalog.suspectRestriction(of: scanTable, key: scan.key) : nil
                 let among = restriction.map { "\($0) AND " } ?? ""
-                return "SELECT \(scan.key) AS row_id FROM \(scanTable) \(scan.alias) \(joins) WHERE \(among)COALESCE((\(sql)), 0)"
+                return
+                    "SELECT \(scan.key) AS row_id FROM \(scanTable) \(scan.alias) \(joins) WHERE \(among)COALESCE((\(sql)), 0)"
             case .query(let sql, let suspects):
                 guard check.findingTable == table else { return nil }
                 guard onlySuspects, let suspects else { return "SELECT row_id FROM (\(sql))" }

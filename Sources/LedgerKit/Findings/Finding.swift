@@ -112,7 +112,9 @@ public struct Finding: Codable, Sendable, Equatable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case code, severity, table, rowID = "row_id", repairable, message
+        case code, severity, table
+        case rowID = "row_id"
+        case repairable, message
     }
 
     /// Always writes `table` and `row_id`, as `null` when absent (docs/findings.md).

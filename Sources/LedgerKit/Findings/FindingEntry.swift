@@ -39,8 +39,10 @@ struct FindingEntry: Sendable {
     let checks: [Check]
     let remedy: Remedy
 
-    init(_ code: FindingCode, _ severity: Severity, title: String, nativePass: NativePassCoverage, checks: [Check],
-         remedy: Remedy) {
+    init(
+        _ code: FindingCode, _ severity: Severity, title: String, nativePass: NativePassCoverage, checks: [Check],
+        remedy: Remedy
+    ) {
         self.code = code
         self.severity = severity
         self.title = title
@@ -69,11 +71,15 @@ enum RepairPhase: Int, Sendable, Comparable {
 enum FindingCatalog {
     static let entries: [FindingEntry] = structure + links + documents + balances + bankFeed + names + values
 
-    private static let byCode: [FindingCode: FindingEntry] = Dictionary(entries.map { ($0.code, $0) }) { first, _ in first }
+    private static let byCode: [FindingCode: FindingEntry] = Dictionary(entries.map { ($0.code, $0) }) { first, _ in
+        first
+    }
 
     /// The entry of `code`. Every code has one (a test holds it so).
     static func entry(_ code: FindingCode) -> FindingEntry {
-        guard let entry = byCode[code] else { preconditionFailure("the finding catalog has no entry for \(code.rawValue)") }
+        guard let entry = byCode[code] else {
+            preconditionFailure("the finding catalog has no entry for \(code.rawValue)")
+        }
         return entry
     }
 
@@ -86,9 +92,11 @@ enum FindingCatalog {
     /// The structure's findings: made by the structure check, answered by
     /// rebuilding the file.
     static let structure: [FindingEntry] = [
-        FindingEntry(.sqliteCorruption, .error, title: "Damaged file structure", nativePass: .readsEveryRow,
-                     checks: [], remedy: .remakesTheFile),
-        FindingEntry(.schemaObjectMissing, .error, title: "Missing tables, columns or indexes", nativePass: .readsEveryRow,
-                     checks: [], remedy: .remakesTheFile),
+        FindingEntry(
+            .sqliteCorruption, .error, title: "Damaged file structure", nativePass: .readsEveryRow,
+            checks: [], remedy: .remakesTheFile),
+        FindingEntry(
+            .schemaObjectMissing, .error, title: "Missing tables, columns or indexes", nativePass: .readsEveryRow,
+            checks: [], remedy: .remakesTheFile),
     ]
 }

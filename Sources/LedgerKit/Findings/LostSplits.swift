@@ -39,7 +39,9 @@ struct LostSplits {
         if let kind, kind == .invoice || kind == .bill, let splits = try fromDocument(transaction, kind, name, party) {
             return splits
         }
-        if let kind, kind == .payment || kind == .billPayment, let splits = try fromApplications(transaction, kind, name, party) {
+        if let kind, kind == .payment || kind == .billPayment,
+            let splits = try fromApplications(transaction, kind, name, party)
+        {
             return splits
         }
         return try fromFeed(transaction, name)
@@ -60,13 +62,19 @@ struct LostSplits {
     /// it (what is missing is not that split).
     mutating func lostSide(_ transaction: Int64, gap: Int64) throws -> Split? {
         guard let (kind, name, party) = try header(transaction), let kind else { return nil }
-        let side: AccountType, amount: Int64, source: String, note: String
+        let side: AccountType
+        let amount: Int64
+        let source: String
+        let note: String
         switch kind {
         case .invoice, .bill:
             side = kind == .invoice ? .accountsReceivable : .accountsPayable
-            guard let document = try Row.fetchOne(db.cachedStatement(sql: "SELECT total FROM documents WHERE transaction_id = ?"),
-                                                  arguments: [transaction]),
-                  let total = Self.sane(document.stored("total")), total > 0 else { return nil }
+            guard
+                let document = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT total FROM documents WHERE transaction_id = ?"),
+                    arguments: [transaction]),
+                let total = Self.sane(document.stored("total")), total > 0
+            else { return nil }
             amount = kind == .invoice ? total : -total
             source = "\(name.possessive) total"
             note = ""
@@ -82,19 +90,24 @@ struct LostSplits {
         }
         guard (gap < 0) != (amount < 0), let account = try receivableOrPayable(side, of: party) else { return nil }
         let what = side == .accountsReceivable ? "accounts receivable" : "accounts payable"
-        return Split(account: account, party: party, amount: amount,
-                     memo: "Rebuilt by rebuild from \(source) (its \(what) split was lost\(note))")
+        return Split(
+            account: account, party: party, amount: amount,
+            memo: "Rebuilt by rebuild from \(source) (its \(what) split was lost\(note))")
     }
 
     /// The transaction's kind, how a memo names it, and its party when that is
     /// an integer naming an existing party; nil when there is no such transaction.
     private func header(_ transaction: Int64) throws -> (TransactionKind?, Name, Int64?)? {
-        guard let header = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT kind, number,
-                   CASE WHEN typeof(party_id) = 'integer' AND EXISTS (SELECT 1 FROM parties p WHERE p.id = t.party_id)
-                        THEN party_id END AS party
-            FROM transactions t WHERE id = ?
-            """), arguments: [transaction]) else { return nil }
+        guard
+            let header = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT kind, number,
+                               CASE WHEN typeof(party_id) = 'integer' AND EXISTS (SELECT 1 FROM parties p WHERE p.id = t.party_id)
+                                    THEN party_id END AS party
+                        FROM transactions t WHERE id = ?
+                        """), arguments: [transaction])
+        else { return nil }
         let kind = header.text("kind").flatMap(TransactionKind.init(rawValue:))
         return (kind, Name(kind: kind, number: header.stored("number")), header.integer("party"))
     }
@@ -104,22 +117,30 @@ struct LostSplits {
     /// An invoice's receivable split of +total with its customer and an income
     /// split per line (a bill: payable -total, expense +line); nil when it has
     /// neither a `documents` row nor lines whose amounts are all valid.
-    private mutating func fromDocument(_ transaction: Int64, _ kind: TransactionKind, _ name: Name, _ party: Int64?) throws -> [Split]? {
+    private mutating func fromDocument(_ transaction: Int64, _ kind: TransactionKind, _ name: Name, _ party: Int64?)
+        throws -> [Split]?
+    {
         let invoice = kind == .invoice
-        let document = try Row.fetchOne(db.cachedStatement(sql: "SELECT total FROM documents WHERE transaction_id = ?"),
-                                        arguments: [transaction])
+        let document = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT total FROM documents WHERE transaction_id = ?"),
+            arguments: [transaction])
         let itemAccount = invoice ? "income_account_id" : "expense_account_id"
         // A line's account: its item's, when that account exists and is not
         // receivable or payable (a line there would change the document's total).
-        let lines = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT l.id, l.amount, a.id AS account FROM document_lines l
-            LEFT JOIN items i ON i.id = l.item_id
-            LEFT JOIN accounts a ON a.id = i.\(itemAccount) AND a.type NOT IN \(Catalog.receivablePayable)
-            WHERE l.transaction_id = ? ORDER BY l.id
-            """), arguments: [transaction])
+        let lines = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT l.id, l.amount, a.id AS account FROM document_lines l
+                    LEFT JOIN items i ON i.id = l.item_id
+                    LEFT JOIN accounts a ON a.id = i.\(itemAccount) AND a.type NOT IN \(Catalog.receivablePayable)
+                    WHERE l.transaction_id = ? ORDER BY l.id
+                    """), arguments: [transaction])
         var lineSum: Int64? = lines.isEmpty ? nil : 0
         for line in lines {
-            guard let sum = lineSum, let amount = Self.sane(line.stored("amount")) else { lineSum = nil; break }
+            guard let sum = lineSum, let amount = Self.sane(line.stored("amount")) else {
+                lineSum = nil
+                break
+            }
             let (next, overflow) = sum.addingReportingOverflow(amount)
             lineSum = overflow || !(-Money.limit...Money.limit).contains(next) ? nil : next
         }
@@ -129,39 +150,51 @@ struct LostSplits {
         let sign: Int64 = invoice ? 1 : -1
         let side: AccountType = invoice ? .accountsReceivable : .accountsPayable
         let account = try receivableOrPayable(side, of: party)
-        let source: String, amount: Int64
+        let source: String
+        let amount: Int64
         switch (total, lineSum) {
         case (let total?, let sum):
             amount = total
             source = sum == nil ? "\(name.possessive) total" : "\(name.possessive) document and lines"
         case (nil, let sum?):
             amount = sum
-            source = document == nil ? "\(name.possessive) lines" : "\(name.possessive) lines; its total is not a valid amount"
+            source =
+                document == nil
+                ? "\(name.possessive) lines" : "\(name.possessive) lines; its total is not a valid amount"
         case (nil, nil):
             // A documents row whose total and lines hold no valid amount: the
             // transaction is kept, its amount left for a person.
             amount = 0
             source = "\(name.possessive) document; its total and lines are not valid amounts: enter the amount by hand"
         }
-        let head = Split(account: account, party: account == nil ? nil : party, amount: sign * amount,
-                         memo: account == nil
-                            ? "Rebuilt by rebuild from \(source); the file has no \(side == .accountsReceivable ? "accounts receivable" : "accounts payable") account \(Self.suspenseMark)"
-                            : "Rebuilt by rebuild from \(source) (its splits were lost)")
+        let head = Split(
+            account: account, party: account == nil ? nil : party, amount: sign * amount,
+            memo: account == nil
+                ? "Rebuilt by rebuild from \(source); the file has no \(side == .accountsReceivable ? "accounts receivable" : "accounts payable") account \(Self.suspenseMark)"
+                : "Rebuilt by rebuild from \(source) (its splits were lost)")
         var detail: [Split] = []
         if lineSum != nil {
             for line in lines {
-                guard let lineAmount = Self.sane(line.stored("amount")), lineAmount != 0, let id = line.integer("id") else { continue }
+                guard let lineAmount = Self.sane(line.stored("amount")), lineAmount != 0, let id = line.integer("id")
+                else { continue }
                 let known = line.integer("account")
-                detail.append(Split(account: known, party: nil, amount: -sign * lineAmount, memo: known == nil
-                    ? "Rebuilt by rebuild from \(name.possessive) line \(id); its \(invoice ? "income" : "expense") account is unknown \(Self.suspenseMark)"
-                    : "Rebuilt by rebuild from \(name.possessive) line \(id) (its splits were lost)"))
+                detail.append(
+                    Split(
+                        account: known, party: nil, amount: -sign * lineAmount,
+                        memo: known == nil
+                            ? "Rebuilt by rebuild from \(name.possessive) line \(id); its \(invoice ? "income" : "expense") account is unknown \(Self.suspenseMark)"
+                            : "Rebuilt by rebuild from \(name.possessive) line \(id) (its splits were lost)"))
             }
         }
         let why: String
         switch (lineSum, lines.isEmpty) {
         case (_?, _): why = "Rebuilt by rebuild: the difference between \(name.possessive) total and its lines"
-        case (nil, true): why = "Rebuilt by rebuild from \(name.possessive) total; it has no lines, so the \(invoice ? "income" : "expense") account is unknown"
-        case (nil, false): why = "Rebuilt by rebuild from \(name.possessive) total; its lines hold an amount that is not valid, so the \(invoice ? "income" : "expense") accounts are unknown"
+        case (nil, true):
+            why =
+                "Rebuilt by rebuild from \(name.possessive) total; it has no lines, so the \(invoice ? "income" : "expense") account is unknown"
+        case (nil, false):
+            why =
+                "Rebuilt by rebuild from \(name.possessive) total; its lines hold an amount that is not valid, so the \(invoice ? "income" : "expense") accounts are unknown"
         }
         return Self.balanced(head: [head], detail: detail, memo: why)
     }
@@ -170,18 +203,22 @@ struct LostSplits {
     /// bill payment: payable +SUM with its vendor), the bank side from its
     /// matched feed lines or else Rebuild Suspense. Only the applications that
     /// `application-invalid` keeps count, and only valid amounts; nil when none is left.
-    private mutating func fromApplications(_ transaction: Int64, _ kind: TransactionKind, _ name: Name, _ party: Int64?) throws -> [Split]? {
+    private mutating func fromApplications(_ transaction: Int64, _ kind: TransactionKind, _ name: Name, _ party: Int64?)
+        throws -> [Split]?
+    {
         let payment = kind == .payment
         let (sum, used, counted, leftOut) = try applied(transaction, kind, name)
         guard used > 0 else { return nil }
         let side: AccountType = payment ? .accountsReceivable : .accountsPayable
         let account = try receivableOrPayable(side, of: party)
-        let head = Split(account: account, party: account == nil ? nil : party, amount: payment ? -sum : sum,
-                         memo: account == nil
-                            ? "Rebuilt by rebuild from \(counted)\(leftOut); the file has no \(payment ? "accounts receivable" : "accounts payable") account \(Self.suspenseMark)"
-                            : "Rebuilt by rebuild from \(counted) (its splits were lost\(leftOut))")
+        let head = Split(
+            account: account, party: account == nil ? nil : party, amount: payment ? -sum : sum,
+            memo: account == nil
+                ? "Rebuilt by rebuild from \(counted)\(leftOut); the file has no \(payment ? "accounts receivable" : "accounts payable") account \(Self.suspenseMark)"
+                : "Rebuilt by rebuild from \(counted) (its splits were lost\(leftOut))")
         let (feed, lines) = try feedSplits(transaction)
-        let why = feed.isEmpty
+        let why =
+            feed.isEmpty
             ? "Rebuilt by rebuild from \(counted)\(leftOut); the \(payment ? "deposit account" : "account it was paid from") is unknown"
             : "Rebuilt by rebuild: the part of \(name.text) that its applications and bank feed \(lines) do not explain"
         return Self.balanced(head: [head], detail: feed, memo: why)
@@ -193,13 +230,17 @@ struct LostSplits {
     /// the sum within `Money.limit`); how a memo names those it counted, and
     /// those it left out.
     private func applied(_ transaction: Int64, _ kind: TransactionKind, _ name: Name)
-        throws -> (sum: Int64, used: Int, counted: String, leftOut: String) {
-        let applications = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT a.amount FROM applications a
-            JOIN transactions p ON p.id = a.payment_id JOIN transactions d ON d.id = a.document_id
-            WHERE a.payment_id = ? AND d.kind = ? AND d.party_id IS p.party_id ORDER BY a.id
-            """), arguments: [transaction, kind == .payment ? "invoice" : "bill"])
-        var sum: Int64 = 0, used = 0
+        throws -> (sum: Int64, used: Int, counted: String, leftOut: String)
+    {
+        let applications = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT a.amount FROM applications a
+                    JOIN transactions p ON p.id = a.payment_id JOIN transactions d ON d.id = a.document_id
+                    WHERE a.payment_id = ? AND d.kind = ? AND d.party_id IS p.party_id ORDER BY a.id
+                    """), arguments: [transaction, kind == .payment ? "invoice" : "bill"])
+        var sum: Int64 = 0
+        var used = 0
         for application in applications {
             guard let amount = Self.sane(application.stored("amount")), amount > 0 else { continue }
             let (next, overflow) = sum.addingReportingOverflow(amount)
@@ -208,8 +249,10 @@ struct LostSplits {
             used += 1
         }
         let left = applications.count - used
-        return (sum, used, "\(name.possessive) \(used) application\(used == 1 ? "" : "s")",
-                left == 0 ? "" : "; \(left) with an amount that is not valid left out")
+        return (
+            sum, used, "\(name.possessive) \(used) application\(used == 1 ? "" : "s")",
+            left == 0 ? "" : "; \(left) with an amount that is not valid left out"
+        )
     }
 
     /// A split of each matched or added feed line's amount in its account, the
@@ -217,8 +260,9 @@ struct LostSplits {
     private func fromFeed(_ transaction: Int64, _ name: Name) throws -> [Split]? {
         let (feed, lines) = try feedSplits(transaction)
         guard let first = feed.first else { return nil }
-        return Self.balanced(head: [first], detail: Array(feed.dropFirst()),
-                             memo: "Rebuilt by rebuild from bank feed \(lines); the other account is unknown")
+        return Self.balanced(
+            head: [first], detail: Array(feed.dropFirst()),
+            memo: "Rebuilt by rebuild from bank feed \(lines); the other account is unknown")
     }
 
     /// One split per account of the transaction's matched or added feed lines,
@@ -227,20 +271,27 @@ struct LostSplits {
     /// Lines of receivable, payable or Rebuild Suspense accounts are left out:
     /// a split there would change a document's total or cancel itself.
     private func feedSplits(_ transaction: Int64) throws -> ([Split], String) {
-        let lines = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT f.id, f.account_id AS account, f.amount FROM bank_feed f JOIN accounts a ON a.id = f.account_id
-            WHERE f.transaction_id = ? AND f.status IN ('matched', 'added') AND a.type NOT IN \(Catalog.receivablePayable)
-              AND NOT (a.name = 'Rebuild Suspense' AND a.parent_id IS NULL AND a.type = 'other_current_asset')
-            ORDER BY f.id
-            """), arguments: [transaction])
-        var splits: [Split] = [], ids: [Int64] = [], accounts: Set<Int64> = []
+        let lines = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT f.id, f.account_id AS account, f.amount FROM bank_feed f JOIN accounts a ON a.id = f.account_id
+                    WHERE f.transaction_id = ? AND f.status IN ('matched', 'added') AND a.type NOT IN \(Catalog.receivablePayable)
+                      AND NOT (a.name = 'Rebuild Suspense' AND a.parent_id IS NULL AND a.type = 'other_current_asset')
+                    ORDER BY f.id
+                    """), arguments: [transaction])
+        var splits: [Split] = []
+        var ids: [Int64] = []
+        var accounts: Set<Int64> = []
         for line in lines {
             guard let id = line.integer("id"), let account = line.integer("account"), !accounts.contains(account),
-                  let amount = Self.sane(line.stored("amount")), amount != 0 else { continue }
+                let amount = Self.sane(line.stored("amount")), amount != 0
+            else { continue }
             accounts.insert(account)
             ids.append(id)
-            splits.append(Split(account: account, party: nil, amount: amount,
-                                memo: "Rebuilt by rebuild from bank feed line \(id) (its splits were lost)"))
+            splits.append(
+                Split(
+                    account: account, party: nil, amount: amount,
+                    memo: "Rebuilt by rebuild from bank feed line \(id) (its splits were lost)"))
         }
         let named = ids.count == 1 ? "line \(ids[0])" : "lines " + ids.map(String.init).joined(separator: ", ")
         return (splits, named)
@@ -252,24 +303,34 @@ struct LostSplits {
     /// `repair_actions`; a split with no account goes to Rebuild Suspense
     /// (made, under `code`, when first needed). The sums over transactions
     /// and over accounts and names are built again when next needed.
-    static func add(_ plans: [(transaction: Int64, splits: [Split])], as code: FindingCode, _ context: RepairContext) throws {
+    static func add(_ plans: [(transaction: Int64, splits: [Split])], as code: FindingCode, _ context: RepairContext)
+        throws
+    {
         guard plans.contains(where: { !$0.splits.isEmpty }) else { return }
-        let suspense = try plans.contains { $0.splits.contains { $0.account == nil } } ? context.suspense(for: code) : nil
-        try context.db.execute(sql: """
-            DROP TABLE IF EXISTS temp.rebuild_lost;
-            CREATE TEMP TABLE rebuild_lost (seq INTEGER PRIMARY KEY, transaction_id INTEGER, account_id INTEGER,
-                                            party_id INTEGER, amount INTEGER, memo TEXT)
-            """)
-        let plan = try BulkStatement(context.db, sql: """
-            INSERT INTO temp.rebuild_lost (transaction_id, account_id, party_id, amount, memo) VALUES (?, ?, ?, ?, ?)
-            """)
+        let suspense =
+            try plans.contains { $0.splits.contains { $0.account == nil } } ? context.suspense(for: code) : nil
+        try context.db.execute(
+            sql: """
+                DROP TABLE IF EXISTS temp.rebuild_lost;
+                CREATE TEMP TABLE rebuild_lost (seq INTEGER PRIMARY KEY, transaction_id INTEGER, account_id INTEGER,
+                                                party_id INTEGER, amount INTEGER, memo TEXT)
+                """)
+        let plan = try BulkStatement(
+            context.db,
+            sql: """
+                INSERT INTO temp.rebuild_lost (transaction_id, account_id, party_id, amount, memo) VALUES (?, ?, ?, ?, ?)
+                """)
         for (transaction, splits) in plans {
-            for split in splits { try plan.run(transaction, split.account ?? suspense, split.party, split.amount, split.memo) }
+            for split in splits {
+                try plan.run(transaction, split.account ?? suspense, split.party, split.amount, split.memo)
+            }
         }
-        try context.insertNew(code, "splits", insert: """
-            INSERT INTO splits (transaction_id, account_id, party_id, amount, memo, cleared, reconciliation_id)
-            SELECT transaction_id, account_id, party_id, amount, memo, 'n', NULL FROM temp.rebuild_lost ORDER BY seq
-            """)
+        try context.insertNew(
+            code, "splits",
+            insert: """
+                INSERT INTO splits (transaction_id, account_id, party_id, amount, memo, cleared, reconciliation_id)
+                SELECT transaction_id, account_id, party_id, amount, memo, 'n', NULL FROM temp.rebuild_lost ORDER BY seq
+                """)
         try context.db.execute(sql: "DROP TABLE temp.rebuild_lost")
         context.invalidate(.byTransaction)
         context.invalidate(.byAccountPartyStatement)
@@ -282,14 +343,17 @@ struct LostSplits {
         if let known = mostUsed[key] { return known }
         var found: Int64?
         if let party {
-            found = try Int64.fetchOne(db.cachedStatement(sql: """
-                SELECT s.account_id FROM splits s JOIN accounts a ON a.id = s.account_id
-                WHERE s.party_id = ? AND a.type = ? GROUP BY s.account_id ORDER BY COUNT(*) DESC, s.account_id LIMIT 1
-                """), arguments: [party, type.rawValue])
+            found = try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT s.account_id FROM splits s JOIN accounts a ON a.id = s.account_id
+                        WHERE s.party_id = ? AND a.type = ? GROUP BY s.account_id ORDER BY COUNT(*) DESC, s.account_id LIMIT 1
+                        """), arguments: [party, type.rawValue])
         }
         if found == nil {
-            found = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM accounts WHERE type = ? ORDER BY id LIMIT 1"),
-                                       arguments: [type.rawValue])
+            found = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT id FROM accounts WHERE type = ? ORDER BY id LIMIT 1"),
+                arguments: [type.rawValue])
         }
         mostUsed[key] = .some(found)
         return found
@@ -342,7 +406,8 @@ struct LostSplits {
             var shown: String?
             switch number.storage {
             case .int64(let value): shown = String(value)
-            case .string(let value) where !value.isEmpty && value.count <= 30
+            case .string(let value)
+            where !value.isEmpty && value.count <= 30
                 && value.unicodeScalars.allSatisfy({ !$0.properties.generalCategory.isControl }):
                 shown = value
             default: shown = nil
@@ -352,6 +417,8 @@ struct LostSplits {
     }
 }
 
-private extension Unicode.GeneralCategory {
-    var isControl: Bool { self == .control || self == .format || self == .lineSeparator || self == .paragraphSeparator }
+extension Unicode.GeneralCategory {
+    fileprivate var isControl: Bool {
+        self == .control || self == .format || self == .lineSeparator || self == .paragraphSeparator
+    }
 }

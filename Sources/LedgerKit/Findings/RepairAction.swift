@@ -22,12 +22,16 @@ public struct RepairAction: Codable, Sendable, Equatable {
     public var words: String?
 
     enum CodingKeys: String, CodingKey {
-        case code, table, rowID = "row_id", action, before, after, words
+        case code, table
+        case rowID = "row_id"
+        case action, before, after, words
     }
 
     /// A record of one change; `words` is filled in when read back from a file.
-    public init(code: FindingCode, table: String, rowID: Int64?, action: Kind, before: String?, after: String?,
-                words: String? = nil) {
+    public init(
+        code: FindingCode, table: String, rowID: Int64?, action: Kind, before: String?, after: String?,
+        words: String? = nil
+    ) {
         self.code = code
         self.table = table
         self.rowID = rowID

@@ -47,10 +47,12 @@ final class RepairContext {
     /// written as the text `x'…'` of its bytes in hex, as SQL writes it.
     static func json(of table: String, alias: String) -> String {
         let columns = (Schema.columns[table] ?? []).map(\.name)
-        return "json_object(" + columns.map { column in
-            let value = "\(alias).\(column)"
-            return "'\(column)', CASE WHEN typeof(\(value)) = 'blob' THEN 'x''' || hex(\(value)) || '''' ELSE \(value) END"
-        }.joined(separator: ", ") + ")"
+        return "json_object("
+            + columns.map { column in
+                let value = "\(alias).\(column)"
+                return
+                    "'\(column)', CASE WHEN typeof(\(value)) = 'blob' THEN 'x''' || hex(\(value)) || '''' ELSE \(value) END"
+            }.joined(separator: ", ") + ")"
     }
 
     /// Updates or deletes the rows of `table` whose rowids `rows` selects,
@@ -61,16 +63,19 @@ final class RepairContext {
     ///   - apply: the change, reading the chosen rowids from `temp.rebuild_rows`.
     /// - Returns: how many rows were changed.
     @discardableResult
-    func change(_ code: FindingCode, _ table: String, rows: String, arguments: StatementArguments = [],
-                _ action: RepairAction.Kind, apply: String, applyArguments: StatementArguments = []) throws -> Int {
+    func change(
+        _ code: FindingCode, _ table: String, rows: String, arguments: StatementArguments = [],
+        _ action: RepairAction.Kind, apply: String, applyArguments: StatementArguments = []
+    ) throws -> Int {
         let count = try choose(rows, arguments)
         guard count > 0 else { return 0 }
         let first = try nextActionID()
-        try db.execute(sql: """
-            INSERT INTO repair_actions (run_id, code, table_name, row_id, action, before)
-            SELECT ?, ?, ?, t.rowid, ?, \(Self.json(of: table, alias: "t")) FROM \(table) t
-            WHERE t.rowid IN (SELECT id FROM temp.rebuild_rows) ORDER BY t.rowid
-            """, arguments: [runID, code.rawValue, table, action.rawValue])
+        try db.execute(
+            sql: """
+                INSERT INTO repair_actions (run_id, code, table_name, row_id, action, before)
+                SELECT ?, ?, ?, t.rowid, ?, \(Self.json(of: table, alias: "t")) FROM \(table) t
+                WHERE t.rowid IN (SELECT id FROM temp.rebuild_rows) ORDER BY t.rowid
+                """, arguments: [runID, code.rawValue, table, action.rawValue])
         try db.execute(sql: apply, arguments: applyArguments)
         if action == .update {
             try recordAfter(table, since: first)
@@ -81,17 +86,22 @@ final class RepairContext {
     /// Updates, with `set`, the rows of `table` that the checks of `code` find
     /// (on the table `found`, by default `table` itself; the two share row ids).
     @discardableResult
-    func update(_ code: FindingCode, _ table: String, found: String? = nil, set: String,
-                arguments: StatementArguments = []) throws -> Int {
-        try change(code, table, rows: rows(of: code, in: found ?? table), .update,
-                   apply: "UPDATE \(table) SET \(set) WHERE rowid IN (SELECT id FROM temp.rebuild_rows)", applyArguments: arguments)
+    func update(
+        _ code: FindingCode, _ table: String, found: String? = nil, set: String,
+        arguments: StatementArguments = []
+    ) throws -> Int {
+        try change(
+            code, table, rows: rows(of: code, in: found ?? table), .update,
+            apply: "UPDATE \(table) SET \(set) WHERE rowid IN (SELECT id FROM temp.rebuild_rows)",
+            applyArguments: arguments)
     }
 
     /// Deletes the rows of `table` that `rows` selects, by default those the checks of `code` find.
     @discardableResult
     func delete(_ code: FindingCode, _ table: String, rows: String? = nil) throws -> Int {
-        try change(code, table, rows: rows ?? self.rows(of: code, in: table), .delete,
-                   apply: "DELETE FROM \(table) WHERE rowid IN (SELECT id FROM temp.rebuild_rows)")
+        try change(
+            code, table, rows: rows ?? self.rows(of: code, in: table), .delete,
+            apply: "DELETE FROM \(table) WHERE rowid IN (SELECT id FROM temp.rebuild_rows)")
     }
 
     /// Inserts rows into `table` with `insert` and records them.
@@ -101,35 +111,42 @@ final class RepairContext {
     /// rowids at random below it.
     /// - Returns: the new rows' rowids, ascending.
     @discardableResult
-    func insertNew(_ code: FindingCode, _ table: String, insert: String, arguments: StatementArguments = []) throws -> [Int64] {
-        try db.execute(sql: """
-            CREATE TEMP TABLE IF NOT EXISTS rebuild_new (id INTEGER PRIMARY KEY);
-            CREATE TEMP TRIGGER IF NOT EXISTS rebuild_new_\(table) AFTER INSERT ON main.\(table)
-            BEGIN INSERT OR IGNORE INTO rebuild_new (id) VALUES (NEW.rowid); END;
-            DELETE FROM temp.rebuild_new;
-            """)
+    func insertNew(_ code: FindingCode, _ table: String, insert: String, arguments: StatementArguments = []) throws
+        -> [Int64]
+    {
+        try db.execute(
+            sql: """
+                CREATE TEMP TABLE IF NOT EXISTS rebuild_new (id INTEGER PRIMARY KEY);
+                CREATE TEMP TRIGGER IF NOT EXISTS rebuild_new_\(table) AFTER INSERT ON main.\(table)
+                BEGIN INSERT OR IGNORE INTO rebuild_new (id) VALUES (NEW.rowid); END;
+                DELETE FROM temp.rebuild_new;
+                """)
         try db.execute(sql: insert, arguments: arguments)
         try db.execute(sql: "DROP TRIGGER temp.rebuild_new_\(table)")
-        try db.execute(sql: """
-            INSERT INTO repair_actions (run_id, code, table_name, row_id, action, after)
-            SELECT ?, ?, ?, t.rowid, 'insert', \(Self.json(of: table, alias: "t")) FROM \(table) t
-            WHERE t.rowid IN (SELECT id FROM temp.rebuild_new) ORDER BY t.rowid
-            """, arguments: [runID, code.rawValue, table])
+        try db.execute(
+            sql: """
+                INSERT INTO repair_actions (run_id, code, table_name, row_id, action, after)
+                SELECT ?, ?, ?, t.rowid, 'insert', \(Self.json(of: table, alias: "t")) FROM \(table) t
+                WHERE t.rowid IN (SELECT id FROM temp.rebuild_new) ORDER BY t.rowid
+                """, arguments: [runID, code.rawValue, table])
         return try Int64.fetchAll(db, sql: "SELECT id FROM temp.rebuild_new ORDER BY id")
     }
 
     /// Inserts rows whose rowids are known beforehand (`rows` selects them) and records them.
     @discardableResult
-    func insertKeyed(_ code: FindingCode, _ table: String, rows: String, insert: String,
-                     arguments: StatementArguments = []) throws -> Int {
+    func insertKeyed(
+        _ code: FindingCode, _ table: String, rows: String, insert: String,
+        arguments: StatementArguments = []
+    ) throws -> Int {
         let count = try choose(rows)
         guard count > 0 else { return 0 }
         try db.execute(sql: insert, arguments: arguments)
-        try db.execute(sql: """
-            INSERT INTO repair_actions (run_id, code, table_name, row_id, action, after)
-            SELECT ?, ?, ?, t.rowid, 'insert', \(Self.json(of: table, alias: "t")) FROM \(table) t
-            WHERE t.rowid IN (SELECT id FROM temp.rebuild_rows) ORDER BY t.rowid
-            """, arguments: [runID, code.rawValue, table])
+        try db.execute(
+            sql: """
+                INSERT INTO repair_actions (run_id, code, table_name, row_id, action, after)
+                SELECT ?, ?, ?, t.rowid, 'insert', \(Self.json(of: table, alias: "t")) FROM \(table) t
+                WHERE t.rowid IN (SELECT id FROM temp.rebuild_rows) ORDER BY t.rowid
+                """, arguments: [runID, code.rawValue, table])
         return count
     }
 
@@ -137,7 +154,8 @@ final class RepairContext {
     /// last repair's, and returns how many there are.
     private func choose(_ rows: String, _ arguments: StatementArguments = []) throws -> Int {
         try db.execute(sql: "DELETE FROM temp.rebuild_rows")
-        try db.execute(sql: "INSERT OR IGNORE INTO temp.rebuild_rows (id) SELECT * FROM (\(rows)) WHERE 1", arguments: arguments)
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO temp.rebuild_rows (id) SELECT * FROM (\(rows)) WHERE 1", arguments: arguments)
         return db.changesCount
     }
 
@@ -157,10 +175,12 @@ final class RepairContext {
             suspenseID = existing
             return existing
         }
-        let made = try insertNew(code, "accounts", insert: """
-            INSERT INTO accounts (parent_id, number, name, type, is_active, balance)
-            VALUES (NULL, NULL, 'Rebuild Suspense', 'other_current_asset', 1, 0)
-            """)
+        let made = try insertNew(
+            code, "accounts",
+            insert: """
+                INSERT INTO accounts (parent_id, number, name, type, is_active, balance)
+                VALUES (NULL, NULL, 'Rebuild Suspense', 'other_current_asset', 1, 0)
+                """)
         guard let id = made.first else { throw RepairFailure.noRowMade("the Rebuild Suspense account") }
         suspenseID = id
         return id
@@ -186,7 +206,10 @@ final class RepairContext {
             try db.execute(sql: onlySuspects ? try Catalog.suspectsSQL(of: entry, in: db) : entry.sql)
         }
         if sums == .byAccountPartyStatement {
-            try db.execute(sql: "CREATE INDEX temp.v_grp_account ON v_grp(account_id); CREATE INDEX temp.v_grp_party ON v_grp(party_id)")
+            try db.execute(
+                sql:
+                    "CREATE INDEX temp.v_grp_account ON v_grp(account_id); CREATE INDEX temp.v_grp_party ON v_grp(party_id)"
+            )
         }
         fresh.insert(sums)
     }
@@ -221,10 +244,14 @@ final class RepairContext {
     /// next needed, so that it sums every suspect's rows.
     func grow() throws {
         guard onlySuspects else { return }
-        let last = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM repair_actions WHERE run_id = ?",
-                                      arguments: [runID]) ?? 0
+        let last =
+            try Int64.fetchOne(
+                db, sql: "SELECT COALESCE(MAX(id), 0) FROM repair_actions WHERE run_id = ?",
+                arguments: [runID]) ?? 0
         guard last > grownTo else { return }
-        try db.execute(sql: "DROP TABLE IF EXISTS temp.rebuild_touched; CREATE TEMP TABLE rebuild_touched (id INTEGER PRIMARY KEY)")
+        try db.execute(
+            sql: "DROP TABLE IF EXISTS temp.rebuild_touched; CREATE TEMP TABLE rebuild_touched (id INTEGER PRIMARY KEY)"
+        )
         // The suspects' tables that gained a row: a staging table restricted to them must be built again.
         var grew: Set<String> = []
         func add(_ target: String, _ sql: String, _ arguments: StatementArguments = []) throws {
@@ -232,7 +259,9 @@ final class RepairContext {
             if db.changesCount > 0 { grew.insert(target) }
         }
         for (table, column, suspects) in Self.reach {
-            try add(suspects == "transactions" ? "temp.rebuild_touched" : "temp.suspect_\(suspects)", """
+            try add(
+                suspects == "transactions" ? "temp.rebuild_touched" : "temp.suspect_\(suspects)",
+                """
                 SELECT v FROM (
                   SELECT json_extract(before, '$.\(column)') AS v FROM repair_actions
                   WHERE run_id = ?1 AND id > ?2 AND table_name = '\(table)' AND before IS NOT NULL
@@ -245,10 +274,14 @@ final class RepairContext {
         for suspects in ["transactions", "documents", "payments", "summed"] {
             try add("temp.suspect_\(suspects)", "SELECT id FROM temp.rebuild_touched")
         }
-        for (table, column) in [("splits", "transaction_id"), ("document_lines", "transaction_id"),
-                                ("applications", "payment_id"), ("applications", "document_id"),
-                                ("bank_feed", "transaction_id")] {
-            try add("temp.suspect_\(table)", "SELECT id FROM \(table) WHERE \(column) IN (SELECT id FROM temp.rebuild_touched)")
+        for (table, column) in [
+            ("splits", "transaction_id"), ("document_lines", "transaction_id"),
+            ("applications", "payment_id"), ("applications", "document_id"),
+            ("bank_feed", "transaction_id"),
+        ] {
+            try add(
+                "temp.suspect_\(table)",
+                "SELECT id FROM \(table) WHERE \(column) IN (SELECT id FROM temp.rebuild_touched)")
         }
         grownTo = last
         // What a repair changed in a staging table's rows it says with `invalidate`.
@@ -259,7 +292,9 @@ final class RepairContext {
 
     /// Whether the file holds the index `name`.
     func hasIndex(_ name: String) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'index' AND name = ?", arguments: [name]) ?? false
+        try Bool.fetchOne(
+            db, sql: "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'index' AND name = ?", arguments: [name])
+            ?? false
     }
 
     private func nextActionID() throws -> Int64 {
@@ -267,10 +302,11 @@ final class RepairContext {
     }
 
     private func recordAfter(_ table: String, since first: Int64) throws {
-        try db.execute(sql: """
-            UPDATE repair_actions SET after = (SELECT \(Self.json(of: table, alias: "t")) FROM \(table) t WHERE t.rowid = repair_actions.row_id)
-            WHERE id >= ?
-            """, arguments: [first])
+        try db.execute(
+            sql: """
+                UPDATE repair_actions SET after = (SELECT \(Self.json(of: table, alias: "t")) FROM \(table) t WHERE t.rowid = repair_actions.row_id)
+                WHERE id >= ?
+                """, arguments: [first])
     }
 
     /// SQL that writes `cents` (an SQL integer expression) as "-1234.56".

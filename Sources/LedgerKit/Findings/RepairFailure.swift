@@ -7,7 +7,8 @@ enum RepairFailure: LocalizedError {
     var errorDescription: String? {
         switch self {
         case .noRowMade(let what):
-            return "Rebuild could not add \(what) to the repaired copy; the file is untouched. Please report it with the output of 'ledger verify FILE --json'."
+            return
+                "Rebuild could not add \(what) to the repaired copy; the file is untouched. Please report it with the output of 'ledger verify FILE --json'."
         }
     }
 }

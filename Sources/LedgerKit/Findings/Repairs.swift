@@ -21,21 +21,27 @@ enum Repairs {
     /// `transaction` lack to sum to 0; a transaction with an amount that is not
     /// an integer is left alone (docs/findings.md, invalid-value).
     static func balance(_ transaction: Int64, _ context: RepairContext, code: FindingCode, memo: String) throws {
-        let row = try Row.fetchOne(context.db, sql: """
-            SELECT SUM(\(ValueRule.summable("amount"))) AS total, MAX(\(ValueRule.isBadAmount("amount"))) AS bad
-            FROM splits WHERE transaction_id = ?
-            """, arguments: [transaction])
+        let row = try Row.fetchOne(
+            context.db,
+            sql: """
+                SELECT SUM(\(ValueRule.summable("amount"))) AS total, MAX(\(ValueRule.isBadAmount("amount"))) AS bad
+                FROM splits WHERE transaction_id = ?
+                """, arguments: [transaction])
         guard let row, row.integer("bad") == 0, let total = row.integer("total"), total != 0 else { return }
         let suspense = try context.suspense(for: code)
-        try context.insertNew(code, "splits", insert: """
-            INSERT INTO splits (transaction_id, account_id, party_id, amount, memo, cleared, reconciliation_id)
-            VALUES (?, ?, NULL, ?, \(memo), 'n', NULL)
-            """, arguments: [transaction, suspense, -total])
+        try context.insertNew(
+            code, "splits",
+            insert: """
+                INSERT INTO splits (transaction_id, account_id, party_id, amount, memo, cleared, reconciliation_id)
+                VALUES (?, ?, NULL, ?, \(memo), 'n', NULL)
+                """, arguments: [transaction, suspense, -total])
     }
 
     /// `base`, or `base (2)`, `base (3)`… whichever `taken` (given the extra
     /// arguments and the name) counts no row for.
-    static func freeName(_ base: String, _ db: Database, taken: String, _ arguments: [DatabaseValueConvertible]) throws -> String {
+    static func freeName(_ base: String, _ db: Database, taken: String, _ arguments: [DatabaseValueConvertible]) throws
+        -> String
+    {
         var candidate = base
         var number = 2
         while try Int.fetchOne(db, sql: taken, arguments: StatementArguments(arguments + [candidate])) ?? 0 > 0 {

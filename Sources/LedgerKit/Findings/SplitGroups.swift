@@ -35,18 +35,23 @@ enum SplitGroups {
     static func make(_ db: Database, onlySuspects: Bool) throws -> Bool {
         var suspects: (accounts: Set<Int64>, parties: Set<Int64>, statements: Set<Int64>)?
         if onlySuspects {
-            suspects = (try Set(Int64.fetchAll(db, sql: "SELECT id FROM temp.suspect_accounts")),
-                        try Set(Int64.fetchAll(db, sql: "SELECT id FROM temp.suspect_parties")),
-                        try Set(Int64.fetchAll(db, sql: "SELECT id FROM temp.suspect_reconciliations")))
+            suspects = (
+                try Set(Int64.fetchAll(db, sql: "SELECT id FROM temp.suspect_accounts")),
+                try Set(Int64.fetchAll(db, sql: "SELECT id FROM temp.suspect_parties")),
+                try Set(Int64.fetchAll(db, sql: "SELECT id FROM temp.suspect_reconciliations"))
+            )
         }
         var groups: [Key: Sum] = [:]
-        let rows = try RawRows(db, sql: "SELECT account_id, party_id, reconciliation_id, amount FROM splits NOT INDEXED")
+        let rows = try RawRows(
+            db, sql: "SELECT account_id, party_id, reconciliation_id, amount FROM splits NOT INDEXED")
         while try rows.next() {
             guard let account = integerOrNull(rows, 0), let party = integerOrNull(rows, 1),
-                  let statement = integerOrNull(rows, 2), let amount = integerOrNull(rows, 3) else { return false }
+                let statement = integerOrNull(rows, 2), let amount = integerOrNull(rows, 3)
+            else { return false }
             let key = Key(account: account, party: party, statement: statement)
             if let suspects {
-                let wanted = key.account.map(suspects.accounts.contains) == true
+                let wanted =
+                    key.account.map(suspects.accounts.contains) == true
                     || key.party.map(suspects.parties.contains) == true
                     || key.statement.map(suspects.statements.contains) == true
                 guard wanted else { continue }
@@ -63,10 +68,11 @@ enum SplitGroups {
             }
             groups[key] = sum
         }
-        try db.execute(sql: """
-            DROP TABLE IF EXISTS temp.v_grp;
-            CREATE TEMP TABLE v_grp (account_id INT, party_id INT, reconciliation_id INT, total, bad)
-            """)
+        try db.execute(
+            sql: """
+                DROP TABLE IF EXISTS temp.v_grp;
+                CREATE TEMP TABLE v_grp (account_id INT, party_id INT, reconciliation_id INT, total, bad)
+                """)
         let insert = try BulkStatement(db, sql: "INSERT INTO temp.v_grp VALUES (?, ?, ?, ?, ?)")
         for key in groups.keys.sorted() {
             guard let sum = groups[key] else { continue }

@@ -69,12 +69,14 @@ enum ValueRule: Sendable {
         case .one:
             return "\(column) IS NOT 1"
         case .date:
-            return "(\(column) IS NOT NULL AND NOT (\(column) GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]' AND \(Self.realDay(column))))"
+            return
+                "(\(column) IS NOT NULL AND NOT (\(column) GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]' AND \(Self.realDay(column))))"
         case .timestampUsuallyLike(let other):
             let prefix = column.firstIndex(of: ".").map { String(column[..<$0]) + "." } ?? ""
             return "(\(column) IS NOT \(prefix)\(other) AND \(ValueRule.timestamp.violation(column)))"
         case .timestamp:
-            return "(\(column) IS NOT NULL AND NOT (\(column) GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z' AND substr(\(column), 12, 2) < '24' AND \(Self.realDay(column))))"
+            return
+                "(\(column) IS NOT NULL AND NOT (\(column) GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z' AND substr(\(column), 12, 2) < '24' AND \(Self.realDay(column))))"
         }
     }
 
@@ -117,13 +119,15 @@ enum ValueRule: Sendable {
         case (.positive, .int64(let number)): return number <= 0
         case (.positive, _): return false
         case (.currency, .string(let text)):
-            return text.utf8.count != 3 || !text.utf8.allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
+            return text.utf8.count != 3
+                || !text.utf8.allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
         case (.currency, _): return true
         case (.one, .int64(let number)): return number != 1
         case (.one, _): return true
         case (.date, .null), (.timestamp, .null), (.timestampUsuallyLike, .null): return false
         case (.date, .string(let text)): return CivilDate(text) == nil
-        case (.timestamp, .string(let text)), (.timestampUsuallyLike, .string(let text)): return Timestamp.parse(text) == nil
+        case (.timestamp, .string(let text)), (.timestampUsuallyLike, .string(let text)):
+            return Timestamp.parse(text) == nil
         case (.date, _), (.timestamp, _), (.timestampUsuallyLike, _): return true
         }
     }
@@ -151,39 +155,61 @@ enum ValueRule: Sendable {
     /// of another storage class names no row, which is the finding of that
     /// reference (docs/findings.md), not `invalid-value`.
     static let byTable: [String: [(column: String, rule: ValueRule)]] = [
-        "company": [("id", .one), ("name", .required), ("currency", .currency), ("created_at", .required),
-                    ("created_at", .timestamp)],
-        "accounts": [("name", .required),
-                     ("type", .oneOf(accountTypes, optional: false)), ("is_active", .flag),
-                     ("balance", .amount(optional: false))],
-        "parties": [("kind", .oneOf(PartyKind.allCases.map(\.rawValue), optional: false)), ("name", .required),
-                    ("is_active", .flag), ("balance", .amount(optional: false))],
+        "company": [
+            ("id", .one), ("name", .required), ("currency", .currency), ("created_at", .required),
+            ("created_at", .timestamp),
+        ],
+        "accounts": [
+            ("name", .required),
+            ("type", .oneOf(accountTypes, optional: false)), ("is_active", .flag),
+            ("balance", .amount(optional: false)),
+        ],
+        "parties": [
+            ("kind", .oneOf(PartyKind.allCases.map(\.rawValue), optional: false)), ("name", .required),
+            ("is_active", .flag), ("balance", .amount(optional: false)),
+        ],
         "items": [("name", .required), ("unit_price", .amount(optional: true))],
-        "transactions": [("kind", .oneOf(TransactionKind.allCases.map(\.rawValue), optional: false)),
-                         ("date", .required),
-                         ("created_at", .required), ("modified_at", .required),
-                         ("date", .date), ("created_at", .timestamp), ("modified_at", .timestampUsuallyLike("created_at"))],
-        "splits": [("transaction_id", .required), ("account_id", .required), ("amount", .amount(optional: false)),
-                   ("cleared", .oneOf(["n", "c", "r"], optional: false))],
-        "documents": [("total", .amount(optional: false)), ("balance_due", .amount(optional: false)),
-                      ("due_date", .date)],
+        "transactions": [
+            ("kind", .oneOf(TransactionKind.allCases.map(\.rawValue), optional: false)),
+            ("date", .required),
+            ("created_at", .required), ("modified_at", .required),
+            ("date", .date), ("created_at", .timestamp), ("modified_at", .timestampUsuallyLike("created_at")),
+        ],
+        "splits": [
+            ("transaction_id", .required), ("account_id", .required), ("amount", .amount(optional: false)),
+            ("cleared", .oneOf(["n", "c", "r"], optional: false)),
+        ],
+        "documents": [
+            ("total", .amount(optional: false)), ("balance_due", .amount(optional: false)),
+            ("due_date", .date),
+        ],
         "document_lines": [("transaction_id", .required), ("amount", .amount(optional: false))],
-        "applications": [("payment_id", .required), ("document_id", .required),
-                         ("amount", .amount(optional: false)), ("amount", .positive)],
-        "reconciliations": [("account_id", .required), ("statement_date", .required),
-                            ("beginning_balance", .amount(optional: false)), ("ending_balance", .amount(optional: false)),
-                            ("reconciled_at", .required), ("statement_date", .date), ("reconciled_at", .timestamp)],
-        "bank_feed": [("account_id", .required), ("fitid", .required), ("posted_date", .required),
-                      ("amount", .amount(optional: false)),
-                      ("status", .oneOf(["new", "matched", "added", "excluded"], optional: false)),
-                      ("downloaded_at", .required),
-                      ("posted_date", .date), ("downloaded_at", .timestamp)],
-        "maintenance_runs": [("command", .required), ("started_at", .required),
-                             ("outcome", .oneOf(["ok", "findings", "repaired", "failed"], optional: true)),
-                             ("started_at", .timestamp), ("finished_at", .timestamp)],
-        "repair_actions": [("run_id", .integer(optional: false)), ("code", .required), ("table_name", .required),
-                           ("row_id", .integer(optional: true)),
-                           ("action", .oneOf(["insert", "update", "delete"], optional: false))],
+        "applications": [
+            ("payment_id", .required), ("document_id", .required),
+            ("amount", .amount(optional: false)), ("amount", .positive),
+        ],
+        "reconciliations": [
+            ("account_id", .required), ("statement_date", .required),
+            ("beginning_balance", .amount(optional: false)), ("ending_balance", .amount(optional: false)),
+            ("reconciled_at", .required), ("statement_date", .date), ("reconciled_at", .timestamp),
+        ],
+        "bank_feed": [
+            ("account_id", .required), ("fitid", .required), ("posted_date", .required),
+            ("amount", .amount(optional: false)),
+            ("status", .oneOf(["new", "matched", "added", "excluded"], optional: false)),
+            ("downloaded_at", .required),
+            ("posted_date", .date), ("downloaded_at", .timestamp),
+        ],
+        "maintenance_runs": [
+            ("command", .required), ("started_at", .required),
+            ("outcome", .oneOf(["ok", "findings", "repaired", "failed"], optional: true)),
+            ("started_at", .timestamp), ("finished_at", .timestamp),
+        ],
+        "repair_actions": [
+            ("run_id", .integer(optional: false)), ("code", .required), ("table_name", .required),
+            ("row_id", .integer(optional: true)),
+            ("action", .oneOf(["insert", "update", "delete"], optional: false)),
+        ],
     ]
 
     /// The rules of `table` for dates (`dates: true`) or for every other value.

@@ -66,7 +66,10 @@ public struct ClientStatus: Codable, Equatable, Sendable {
         public var problem: String?
 
         enum CodingKeys: String, CodingKey {
-            case at, outcome, bySeverity = "by_severity", byCode = "by_code", findings, problem
+            case at, outcome
+            case bySeverity = "by_severity"
+            case byCode = "by_code"
+            case findings, problem
         }
 
         /// A verify step with no findings yet.
@@ -124,8 +127,11 @@ public struct ClientStatus: Codable, Equatable, Sendable {
         public var problem: String?
 
         enum CodingKeys: String, CodingKey {
-            case at, outcome, snapshot, bytes, lastGoodAt = "last_good_at"
-            case lastGoodSnapshot = "last_good_snapshot", lastGoodBytes = "last_good_bytes", problem
+            case at, outcome, snapshot, bytes
+            case lastGoodAt = "last_good_at"
+            case lastGoodSnapshot = "last_good_snapshot"
+            case lastGoodBytes = "last_good_bytes"
+            case problem
         }
 
         /// A backup step with no snapshot recorded yet.
@@ -152,7 +158,9 @@ public struct ClientStatus: Codable, Equatable, Sendable {
         public var problem: String?
 
         enum CodingKeys: String, CodingKey {
-            case at, outcome, snapshot, lastProvenAt = "last_proven_at", lastProvenSnapshot = "last_proven_snapshot"
+            case at, outcome, snapshot
+            case lastProvenAt = "last_proven_at"
+            case lastProvenSnapshot = "last_proven_snapshot"
             case problem
         }
 
@@ -175,7 +183,9 @@ public struct ClientStatus: Codable, Equatable, Sendable {
         public var freePages: Int
 
         enum CodingKeys: String, CodingKey {
-            case at, bytes, pageSize = "page_size", freePages = "free_pages"
+            case at, bytes
+            case pageSize = "page_size"
+            case freePages = "free_pages"
         }
 
         /// A size reading from its four parts.
@@ -199,7 +209,9 @@ public struct ClientStatus: Codable, Equatable, Sendable {
         public var snapshotBytes: Int64?
 
         enum CodingKeys: String, CodingKey {
-            case day, outcome, fileBytes = "file_bytes", snapshotBytes = "snapshot_bytes"
+            case day, outcome
+            case fileBytes = "file_bytes"
+            case snapshotBytes = "snapshot_bytes"
         }
 
         /// One night's entry; sizes are optional.
@@ -224,7 +236,8 @@ public struct ClientStatus: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, version, client, slug, file, host, updatedAt = "updated_at"
+        case format, version, client, slug, file, host
+        case updatedAt = "updated_at"
         case verify, backup, drill, size, history
     }
 
@@ -240,7 +253,8 @@ public struct ClientStatus: Codable, Equatable, Sendable {
     public static func decoded(_ data: Data) -> ClientStatus? {
         guard data.count <= maximumBytes else { return nil }
         guard let status = try? JSONDecoder().decode(ClientStatus.self, from: data),
-              status.format == formatName, status.version <= currentVersion else { return nil }
+            status.format == formatName, status.version <= currentVersion
+        else { return nil }
         return status
     }
 }

@@ -29,7 +29,9 @@ public struct FleetReport: Sendable {
         if let data, let status = ClientStatus.decoded(data) {
             add(status, slug: slug)
         } else {
-            add(unreadable: slug, why: data == nil ? "no status record could be read" : "the status record is not one ledger wrote")
+            add(
+                unreadable: slug,
+                why: data == nil ? "no status record could be read" : "the status record is not one ledger wrote")
         }
     }
 
@@ -43,10 +45,11 @@ public struct FleetReport: Sendable {
     /// Adds a row for a client whose record could not be used.
     public mutating func add(unreadable slug: String, why: String) {
         let strip = [ReportRow.NightMark](repeating: .missed, count: Self.nightsShown)
-        rows.append(ReportRow(
-            rank: 0, client: slug, slug: slug, level: .attention, risk: Concern.unreadableRecord.weight,
-            concerns: [.init(concern: .unreadableRecord, detail: why)], errors: 0, warnings: 0, findings: [],
-            nights: strip, sizes: []))
+        rows.append(
+            ReportRow(
+                rank: 0, client: slug, slug: slug, level: .attention, risk: Concern.unreadableRecord.weight,
+                concerns: [.init(concern: .unreadableRecord, detail: why)], errors: 0, warnings: 0, findings: [],
+                nights: strip, sizes: []))
         sorted = false
     }
 
@@ -83,7 +86,8 @@ public struct FleetReport: Sendable {
         switch verify?.outcome {
         case nil: note(.notVerified, "never verified")
         case .damaged?: note(.damaged, verify?.problem ?? "the file is damaged: run ledger rebuild")
-        case .failed?, .unknown?: note(.notVerified, "verify could not run: " + (verify?.problem ?? "no reason recorded"))
+        case .failed?, .unknown?:
+            note(.notVerified, "verify could not run: " + (verify?.problem ?? "no reason recorded"))
         case .findings?:
             if errors > 0 { note(.errors, "\(errors) error\(errors == 1 ? "" : "s") found") }
             if warnings > 0 { note(.warnings, "\(warnings) warning\(warnings == 1 ? "" : "s") found") }
@@ -114,7 +118,9 @@ public struct FleetReport: Sendable {
             note(.drillFailed, "the last restore drill failed: " + (drill.problem ?? "no reason recorded"))
         }
         if let provenAge = drill?.lastProvenAt.flatMap(age) {
-            if provenAge > policy.drillEvery + policy.grace { note(.notProven, "last proven restorable \(Self.span(provenAge)) ago") }
+            if provenAge > policy.drillEvery + policy.grace {
+                note(.notProven, "last proven restorable \(Self.span(provenAge)) ago")
+            }
         } else {
             note(.notProven, "never proven restorable")
         }
@@ -137,7 +143,8 @@ public struct FleetReport: Sendable {
             rank: 0, client: status.client, slug: slug, level: worst?.level ?? .good, risk: worst?.weight ?? 0,
             concerns: concerns, lastVerifyAt: verify?.at, verifyOutcome: verify?.outcome, errors: errors,
             warnings: warnings, findings: Array((verify?.findings ?? []).prefix(50)),
-            lastGoodBackupAt: backup?.lastGoodAt, lastGoodBackupAgeHours: goodAge.map { Int(($0 / 3_600).rounded(.down)) },
+            lastGoodBackupAt: backup?.lastGoodAt,
+            lastGoodBackupAgeHours: goodAge.map { Int(($0 / 3_600).rounded(.down)) },
             lastGoodBackupBytes: backup?.lastGoodBytes, lastProvenAt: drill?.lastProvenAt, drillOutcome: drill?.outcome,
             fileBytes: status.size?.bytes, freePagesPercent: freePercent,
             nights: strip(status.history ?? []), sizes: sizes(status.history ?? []))
@@ -182,7 +189,7 @@ public struct FleetReport: Sendable {
             return (day.dayNumber, bytes)
         }
         guard let newest = known.max(by: { $0.day < $1.day }), newest.bytes >= policy.sizeFloor,
-              let before = known.filter({ $0.day <= newest.day - 7 }).max(by: { $0.day < $1.day })
+            let before = known.filter({ $0.day <= newest.day - 7 }).max(by: { $0.day < $1.day })
         else { return nil }
         return Double(newest.bytes - before.bytes) / Double(before.bytes)
     }

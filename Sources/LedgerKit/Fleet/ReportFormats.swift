@@ -23,7 +23,8 @@ extension FleetReport {
         for (index, row) in rows.enumerated() {
             try emit(Data((index == 0 ? "\n" : ",\n").utf8) + encoder.encode(row))
         }
-        let tail = "\n],\"format\":\(try encoded(Self.formatName, encoder)),"
+        let tail =
+            "\n],\"format\":\(try encoded(Self.formatName, encoder)),"
             + "\"generated_at\":\(try encoded(Timestamp.string(from: generatedAt), encoder)),"
             + "\"good\":\(counts[.good] ?? 0),\"version\":1,\"watch\":\(counts[.watch] ?? 0)}\n"
         try emit(Data(tail.utf8))
@@ -56,7 +57,8 @@ extension FleetReport {
                 row.concerns.map { $0.concern.rawValue + ": " + $0.detail }.joined(separator: "; "),
                 row.lastVerifyAt ?? "", row.verifyOutcome?.rawValue ?? "", String(row.errors), String(row.warnings),
                 row.lastGoodBackupAt ?? "", row.lastGoodBackupAgeHours.map(String.init) ?? "",
-                row.lastGoodBackupBytes.map(String.init) ?? "", row.lastProvenAt ?? "", row.drillOutcome?.rawValue ?? "",
+                row.lastGoodBackupBytes.map(String.init) ?? "", row.lastProvenAt ?? "",
+                row.drillOutcome?.rawValue ?? "",
                 row.fileBytes.map(String.init) ?? "", row.freePagesPercent.map(String.init) ?? "",
             ]
             try emit(fields.map(Self.csvField).joined(separator: ",") + "\r\n")

@@ -19,7 +19,8 @@ extension FleetReport {
     /// The page in pieces, a row at a time, for writing a large fleet's page without holding it whole.
     public func html(_ emit: (String) throws -> Void) rethrows {
         let counts = self.counts
-        try emit("""
+        try emit(
+            """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
             <meta http-equiv="Content-Security-Policy" content="\(Self.contentSecurityPolicy)">
@@ -41,7 +42,8 @@ extension FleetReport {
 
             """)
         for row in rows { try emit(html(row)) }
-        try emit("""
+        try emit(
+            """
             </tbody></table></main>
             <footer><p>Nights: <span class="key good"></span> good <span class="key warning"></span> findings \
             <span class="key failed"></span> failed <span class="key missed"></span> missed. Sizes: \
@@ -93,12 +95,14 @@ extension FleetReport {
         } else {
             text += "<table class=\"found\"><tr><th>Code</th><th>Severity</th><th>Finding</th></tr>"
             for finding in row.findings {
-                text += "<tr><td><code>\(Self.escaped(finding.code))</code></td><td>\(Self.escaped(finding.severity))</td>"
+                text +=
+                    "<tr><td><code>\(Self.escaped(finding.code))</code></td><td>\(Self.escaped(finding.severity))</td>"
                 text += "<td>\(Self.escaped(finding.message))</td></tr>"
             }
             text += "</table>"
             if row.errors + row.warnings > row.findings.count {
-                text += "<p>The first \(row.findings.count) of \(row.errors + row.warnings): run <code>ledger verify</code> for all.</p>"
+                text +=
+                    "<p>The first \(row.findings.count) of \(row.errors + row.warnings): run <code>ledger verify</code> for all.</p>"
             }
         }
         if let bytes = row.fileBytes {
@@ -111,7 +115,8 @@ extension FleetReport {
 
     /// Thirty small squares, oldest on the left, each titled with its day and what happened.
     private func strip(_ row: ReportRow) -> String {
-        let width = 6, gap = 2
+        let width = 6
+        let gap = 2
         let total = row.nights.count * (width + gap)
         var svg = "<svg class=\"strip\" width=\"\(total)\" height=\"16\" viewBox=\"0 0 \(total) 16\" role=\"img\" "
         svg += "aria-label=\"last \(row.nights.count) nights\">"
@@ -128,7 +133,8 @@ extension FleetReport {
     private func chart(_ row: ReportRow) -> String {
         let points = row.sizes
         let largest = points.reduce(Int64(1)) { max($0, $1.fileBytes ?? 0, $1.snapshotBytes ?? 0) }
-        let width = 120.0, height = 28.0
+        let width = 120.0
+        let height = 28.0
         func line(_ value: (ReportRow.SizePoint) -> Int64?, _ kind: String) -> String {
             guard points.count > 1 else { return "" }
             let step = width / Double(points.count - 1)
@@ -144,7 +150,9 @@ extension FleetReport {
         svg += "aria-label=\"sizes over time\">"
         svg += line({ $0.fileBytes }, "file") + line({ $0.snapshotBytes }, "snap")
         if let last = points.last {
-            let words = [last.fileBytes.map { "file " + Self.size($0) }, last.snapshotBytes.map { "snapshot " + Self.size($0) }]
+            let words = [
+                last.fileBytes.map { "file " + Self.size($0) }, last.snapshotBytes.map { "snapshot " + Self.size($0) },
+            ]
             svg += "<title>\(Self.escaped(last.day)): \(words.compactMap { $0 }.joined(separator: ", "))</title>"
         }
         return svg + "</svg>"
@@ -154,7 +162,8 @@ extension FleetReport {
     private static func moment(_ timestamp: String?) -> String {
         guard let timestamp else { return "<span class=\"never\">never</span>" }
         guard Timestamp.parse(timestamp) != nil else { return "<span class=\"never\">unreadable</span>" }
-        return "<time datetime=\"\(escaped(timestamp))\">\(escaped(timestamp.replacingOccurrences(of: "T", with: " ")))</time>"
+        return
+            "<time datetime=\"\(escaped(timestamp))\">\(escaped(timestamp.replacingOccurrences(of: "T", with: " ")))</time>"
     }
 
     /// Bytes in the units people read: "1.2 MB".

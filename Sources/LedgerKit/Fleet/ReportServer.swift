@@ -81,8 +81,10 @@ public final class ReportServer {
         }
     }
 
-    private func answer(_ status: Int, _ reason: String, _ body: String, type: String = "text/plain; charset=utf-8",
-                        bodyless: Bool = false, allow: Bool = false) -> Answer {
+    private func answer(
+        _ status: Int, _ reason: String, _ body: String, type: String = "text/plain; charset=utf-8",
+        bodyless: Bool = false, allow: Bool = false
+    ) -> Answer {
         let content = Array(body.utf8)
         var head = "HTTP/1.1 \(status) \(reason)\r\n"
         head += "Content-Type: \(type)\r\nContent-Length: \(content.count)\r\n"
@@ -96,7 +98,8 @@ public final class ReportServer {
 
     /// Compares two texts in time that depends on their lengths only, not on where they differ.
     static func sameBytes(_ a: String, _ b: String) -> Bool {
-        let left = Array(a.utf8), right = Array(b.utf8)
+        let left = Array(a.utf8)
+        let right = Array(b.utf8)
         guard left.count == right.count else { return false }
         return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
@@ -118,7 +121,8 @@ public final class ReportServer {
             target = String(parts[1])
             let hosts = lines.dropFirst().compactMap { line -> String? in
                 guard let colon = line.firstIndex(of: ":"),
-                      line[..<colon].lowercased() == "host" else { return nil }
+                    line[..<colon].lowercased() == "host"
+                else { return nil }
                 return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             }
             host = hosts.count == 1 ? hosts[0] : nil
@@ -126,7 +130,8 @@ public final class ReportServer {
 
         private static func range(of needle: [UInt8], in bytes: [UInt8]) -> Int? {
             guard bytes.count >= needle.count else { return nil }
-            for start in 0...(bytes.count - needle.count) where bytes[start..<start + needle.count].elementsEqual(needle) {
+            for start in 0...(bytes.count - needle.count)
+            where bytes[start..<start + needle.count].elementsEqual(needle) {
                 return start
             }
             return nil

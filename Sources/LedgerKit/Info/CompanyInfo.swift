@@ -64,8 +64,10 @@ public struct CompanyInfo: Codable, Sendable, Equatable {
                 for table in Schema.tableNames where try db.tableExists(table) {
                     counts[table] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"\(table)\"") ?? 0
                 }
-                let lastRuns = try db.tableExists("maintenance_runs")
-                    ? try MaintenanceRun.fetchAll(db, sql: "SELECT * FROM maintenance_runs ORDER BY id DESC LIMIT ?", arguments: [runs])
+                let lastRuns =
+                    try db.tableExists("maintenance_runs")
+                    ? try MaintenanceRun.fetchAll(
+                        db, sql: "SELECT * FROM maintenance_runs ORDER BY id DESC LIMIT ?", arguments: [runs])
                     : []
                 return CompanyInfo(
                     file: path,

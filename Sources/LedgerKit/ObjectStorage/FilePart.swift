@@ -7,7 +7,9 @@ enum FilePart {
         let descriptor = try SystemCalls.open(path, O_RDONLY)
         defer { SystemCalls.close(descriptor) }
         var data = Data(count: count)
-        let got = try data.withUnsafeMutableBytes { try SystemCalls.pread(descriptor, into: $0, at: Int64(offset), path: path) }
+        let got = try data.withUnsafeMutableBytes {
+            try SystemCalls.pread(descriptor, into: $0, at: Int64(offset), path: path)
+        }
         guard got == count else { throw SystemCallError(call: "pread", path: path, code: EIO) }
         return data
     }

@@ -30,7 +30,10 @@ final class GrowingUpload: @unchecked Sendable {
 
     private let parts = S3Client.PartList()
 
-    init(client: S3Client, bucket: String, key: String, path: String, partSize: Int = 8 << 20, progress: S3Client.Progress? = nil) {
+    init(
+        client: S3Client, bucket: String, key: String, path: String, partSize: Int = 8 << 20,
+        progress: S3Client.Progress? = nil
+    ) {
         self.client = client
         self.bucket = bucket
         self.key = key
@@ -86,8 +89,9 @@ final class GrowingUpload: @unchecked Sendable {
                     condition.unlock()
                 case .part(let index, let id, let sofar):
                     // The part is whole, so its size is known without the file's.
-                    let sent = try client.sendPart(index, of: path, size: Int64(index + 1) * Int64(partSize), partSize: partSize,
-                                                   bucket: bucket, key: key, uploadID: id, into: parts)
+                    let sent = try client.sendPart(
+                        index, of: path, size: Int64(index + 1) * Int64(partSize), partSize: partSize,
+                        bucket: bucket, key: key, uploadID: id, into: parts)
                     progress?(sent, max(sent, sofar))
                     condition.lock()
                     sentThrough = index + 1
@@ -118,7 +122,9 @@ final class GrowingUpload: @unchecked Sendable {
                 continue
             }
             guard let uploadID else { return .start(metadata) }
-            if Int64(sentThrough + 1) * Int64(partSize) <= written { return .part(sentThrough, uploadID: uploadID, written: written) }
+            if Int64(sentThrough + 1) * Int64(partSize) <= written {
+                return .part(sentThrough, uploadID: uploadID, written: written)
+            }
             if closed { return nil }
             condition.wait()
         }
@@ -156,8 +162,9 @@ final class GrowingUpload: @unchecked Sendable {
             }
             let remaining = [0] + Array(min(through, count)..<count)
             try Parallel.forEach(remaining.count, width: inFlight) { job in
-                let done = try self.client.sendPart(remaining[job], of: self.path, size: size, partSize: self.partSize,
-                                                    bucket: self.bucket, key: self.key, uploadID: id, into: self.parts)
+                let done = try self.client.sendPart(
+                    remaining[job], of: self.path, size: size, partSize: self.partSize,
+                    bucket: self.bucket, key: self.key, uploadID: id, into: self.parts)
                 self.progress?(done, size)
             }
             try client.completeMultipart(id, parts: parts, bucket: bucket, key: key)

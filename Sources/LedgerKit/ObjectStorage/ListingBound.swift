@@ -38,7 +38,8 @@ public struct ListingBound: Sendable {
             case .repeatedToken: return "it gave a continuation token it had given before"
             case .missingToken: return "it said there is more but gave no continuation token"
             case .tooManyObjects(let most): return "more than \(most) objects, the most --max-objects allows"
-            case .tooManyPages(let most): return "more than \(most) pages, more than \(Self.objectsPerPage) objects a page would need"
+            case .tooManyPages(let most):
+                return "more than \(most) pages, more than \(Self.objectsPerPage) objects a page would need"
             case .tooManyBytes(let most): return "more than \(most) bytes of listing"
             }
         }

@@ -14,18 +14,27 @@ struct ListingParser {
         let text = String(decoding: data, as: UTF8.self)
         var listing = ListingParser()
         var rest = text[...]
-        while let start = rest.range(of: "<Contents>"), let end = rest.range(of: "</Contents>", range: start.upperBound..<rest.endIndex) {
+        while let start = rest.range(of: "<Contents>"),
+            let end = rest.range(of: "</Contents>", range: start.upperBound..<rest.endIndex)
+        {
             let block = rest[start.upperBound..<end.lowerBound]
             // An entry without a key, or whose size is not a count of bytes, is not to be trusted: it is left out.
-            if let key = element("Key", in: block), let size = element("Size", in: block).flatMap({ Int64($0) }), size >= 0 {
-                listing.objects.append(S3Client.Object(key: key, size: size, lastModified: element("LastModified", in: block).flatMap(isoSeconds)))
+            if let key = element("Key", in: block), let size = element("Size", in: block).flatMap({ Int64($0) }),
+                size >= 0
+            {
+                listing.objects.append(
+                    S3Client.Object(
+                        key: key, size: size, lastModified: element("LastModified", in: block).flatMap(isoSeconds)))
             }
             rest = rest[end.upperBound...]
         }
         rest = text[...]
         while let start = rest.range(of: "<CommonPrefixes>"),
-              let end = rest.range(of: "</CommonPrefixes>", range: start.upperBound..<rest.endIndex) {
-            if let prefix = element("Prefix", in: rest[start.upperBound..<end.lowerBound]) { listing.prefixes.append(prefix) }
+            let end = rest.range(of: "</CommonPrefixes>", range: start.upperBound..<rest.endIndex)
+        {
+            if let prefix = element("Prefix", in: rest[start.upperBound..<end.lowerBound]) {
+                listing.prefixes.append(prefix)
+            }
             rest = rest[end.upperBound...]
         }
         listing.truncated = element("IsTruncated", in: text[...]) == "true"
@@ -40,9 +49,12 @@ struct ListingParser {
         guard bytes.count >= 20, bytes.last == UInt8(ascii: "Z") else { return nil }
         let whole = String(decoding: bytes[0..<19], as: UTF8.self) + "Z"
         let fraction = bytes[19..<(bytes.count - 1)]
-        guard fraction.isEmpty || (fraction.first == UInt8(ascii: ".") && fraction.count > 1
-                                   && fraction.dropFirst().allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })),
-              Timestamp.parse(whole) != nil else { return nil }
+        guard
+            fraction.isEmpty
+                || (fraction.first == UInt8(ascii: ".") && fraction.count > 1
+                    && fraction.dropFirst().allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })),
+            Timestamp.parse(whole) != nil
+        else { return nil }
         return whole
     }
 
@@ -52,14 +64,17 @@ struct ListingParser {
         let parts = text.split(separator: " ")
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         guard parts.count == 6, parts[5] == "GMT", parts[1].count == 2, parts[3].count == 4,
-              let month = months.firstIndex(of: String(parts[2])) else { return nil }
+            let month = months.firstIndex(of: String(parts[2]))
+        else { return nil }
         let whole = "\(parts[3])-\(month < 9 ? "0" : "")\(month + 1)-\(parts[1])T\(parts[4])Z"
         return Timestamp.parse(whole) != nil ? whole : nil
     }
 
     /// The text of the first `<name>…</name>` in `text`, unescaped.
     static func element(_ name: String, in text: Substring) -> String? {
-        guard let start = text.range(of: "<\(name)>"), let end = text.range(of: "</\(name)>", range: start.upperBound..<text.endIndex) else {
+        guard let start = text.range(of: "<\(name)>"),
+            let end = text.range(of: "</\(name)>", range: start.upperBound..<text.endIndex)
+        else {
             return nil
         }
         return unescape(String(text[start.upperBound..<end.lowerBound]))
@@ -84,9 +99,15 @@ struct ListingParser {
             case "quot": out += "\""
             case "apos": out += "'"
             default:
-                let number = entity.hasPrefix("#x") ? UInt32(entity.dropFirst(2), radix: 16)
+                let number =
+                    entity.hasPrefix("#x")
+                    ? UInt32(entity.dropFirst(2), radix: 16)
                     : entity.hasPrefix("#") ? UInt32(entity.dropFirst()) : nil
-                if let scalar = number.flatMap(Unicode.Scalar.init) { out.unicodeScalars.append(scalar) } else { out += "&\(entity);" }
+                if let scalar = number.flatMap(Unicode.Scalar.init) {
+                    out.unicodeScalars.append(scalar)
+                } else {
+                    out += "&\(entity);"
+                }
             }
             rest = rest[rest.index(after: semi)...]
         }

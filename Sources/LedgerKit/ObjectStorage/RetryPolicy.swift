@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Exponential backoff with full jitter (AWS's advice): the n-th retry waits a
@@ -26,7 +27,9 @@ struct RetryPolicy: Sendable {
     /// cannot be, a cancelled request.
     static func isRetryable(_ error: any Error) -> Bool {
         guard let error = error as? URLError else { return false }
-        return ![.badURL, .unsupportedURL, .cancelled, .userCancelledAuthentication, .fileDoesNotExist,
-                 .noPermissionsToReadFile].contains(error.code)
+        return ![
+            .badURL, .unsupportedURL, .cancelled, .userCancelledAuthentication, .fileDoesNotExist,
+            .noPermissionsToReadFile,
+        ].contains(error.code)
     }
 }

@@ -1,7 +1,8 @@
 import Crypto
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The S3 requests backups need, signed with `SignatureV4`, over the
@@ -53,7 +54,8 @@ final class S3Client: Sendable {
         }
         let defaultPort = scheme == "https" ? 443 : 80
         let port = endpoint.port.flatMap { $0 == defaultPort ? nil : $0 }
-        let host = (configuration.pathStyle ? endpointHost : "\(bucket).\(endpointHost)") + (port.map { ":\($0)" } ?? "")
+        let host =
+            (configuration.pathStyle ? endpointHost : "\(bucket).\(endpointHost)") + (port.map { ":\($0)" } ?? "")
         let base = endpoint.path.hasSuffix("/") ? String(endpoint.path.dropLast()) : endpoint.path
         let path = SignatureV4.encodePath(base + (configuration.pathStyle ? "/\(bucket)" : "") + "/\(key)")
         guard let url = URL(string: "\(scheme)://\(host)\(path)" + (query.isEmpty ? "" : "?\(query)")) else {
@@ -67,9 +69,11 @@ final class S3Client: Sendable {
     /// last answer and its body: in memory up to `answerBytes` unless `plan`
     /// says otherwise (chosen anew for each try); an error's first 64 KiB.
     /// - Throws: `S3Failure.tooLarge` for a body past its bound.
-    func send(_ method: String, bucket: String, key: String = "", query: [(String, String?)] = [],
-              headers: [(name: String, value: String)] = [], body: Data = Data(),
-              plan: AnswerBody.Plan? = nil) throws -> (HTTPURLResponse, Data) {
+    func send(
+        _ method: String, bucket: String, key: String = "", query: [(String, String?)] = [],
+        headers: [(name: String, value: String)] = [], body: Data = Data(),
+        plan: AnswerBody.Plan? = nil
+    ) throws -> (HTTPURLResponse, Data) {
         // The body's SHA-256 is signed; hashed once for every try, and not at all
         // when the caller already put it in a checksum header.
         let given = headers.first { $0.name.lowercased() == "x-amz-checksum-sha256" }
@@ -78,11 +82,13 @@ final class S3Client: Sendable {
         var attempt = 0
         while true {
             do {
-                let answer = try once(method, bucket: bucket, key: key, query: query, headers: headers, body: body, payload: payload,
-                                      plan: plan ?? { _ in .memory(limit: Self.answerBytes) })
+                let answer = try once(
+                    method, bucket: bucket, key: key, query: query, headers: headers, body: body, payload: payload,
+                    plan: plan ?? { _ in .memory(limit: Self.answerBytes) })
                 let status = answer.0.statusCode
                 guard attempt + 1 < retries.attempts, status >= 300,
-                      RetryPolicy.isRetryable(status: status, code: S3ErrorDocument.code(in: answer.1)) else { return answer }
+                    RetryPolicy.isRetryable(status: status, code: S3ErrorDocument.code(in: answer.1))
+                else { return answer }
             } catch let error where attempt + 1 < retries.attempts && RetryPolicy.isRetryable(error) {
                 // Timed out, connection reset or refused: try again after a pause.
             }
@@ -91,33 +97,45 @@ final class S3Client: Sendable {
         }
     }
 
-    private func once(_ method: String, bucket: String, key: String, query: [(String, String?)],
-                      headers: [(name: String, value: String)], body: Data,
-                      payload: SignatureV4.Payload, plan: @escaping AnswerBody.Plan) throws -> (HTTPURLResponse, Data) {
+    private func once(
+        _ method: String, bucket: String, key: String, query: [(String, String?)],
+        headers: [(name: String, value: String)], body: Data,
+        payload: SignatureV4.Payload, plan: @escaping AnswerBody.Plan
+    ) throws -> (HTTPURLResponse, Data) {
         let encodedQuery = SignatureV4.encodeQuery(query)
         let (url, host, path) = try address(bucket: bucket, key: key, query: encodedQuery)
         var request = URLRequest(url: url)
         request.httpMethod = method
         let signer = SignatureV4(credentials: configuration.credentials, region: configuration.region)
-        for (name, value) in headers + signer.sign(method: method, host: host, path: path, query: encodedQuery, headers: headers,
-                                                    payload: payload, at: Date()) {
+        for (name, value) in headers
+            + signer.sign(
+                method: method, host: host, path: path, query: encodedQuery, headers: headers,
+                payload: payload, at: Date())
+        {
             request.setValue(value, forHTTPHeaderField: name)
         }
         // libcurl under URLSession asks for "100 Continue" before a body and waits a
         // second for servers that never send it; the body is signed, so send it at once.
         request.setValue("", forHTTPHeaderField: "Expect")
-        let task = method == "PUT" || method == "POST" ? session.uploadTask(with: request, from: body) : session.dataTask(with: request)
+        let task =
+            method == "PUT" || method == "POST"
+            ? session.uploadTask(with: request, from: body) : session.dataTask(with: request)
         return try exchanges.run(task, plan: plan)
     }
 
     /// Sends a request that must succeed (2xx); S3's error otherwise.
     @discardableResult
-    func expect(_ method: String, bucket: String, key: String = "", query: [(String, String?)] = [],
-                headers: [(name: String, value: String)] = [], body: Data = Data(),
-                plan: AnswerBody.Plan? = nil) throws -> (HTTPURLResponse, Data) {
-        let (response, data) = try send(method, bucket: bucket, key: key, query: query, headers: headers, body: body, plan: plan)
+    func expect(
+        _ method: String, bucket: String, key: String = "", query: [(String, String?)] = [],
+        headers: [(name: String, value: String)] = [], body: Data = Data(),
+        plan: AnswerBody.Plan? = nil
+    ) throws -> (HTTPURLResponse, Data) {
+        let (response, data) = try send(
+            method, bucket: bucket, key: key, query: query, headers: headers, body: body, plan: plan)
         guard (200..<300).contains(response.statusCode) else {
-            throw S3Failure.status(response.statusCode, code: S3ErrorDocument.code(in: data), request: "\(method) \(key.isEmpty ? bucket : key)")
+            throw S3Failure.status(
+                response.statusCode, code: S3ErrorDocument.code(in: data),
+                request: "\(method) \(key.isEmpty ? bucket : key)")
         }
         return (response, data)
     }
@@ -125,8 +143,11 @@ final class S3Client: Sendable {
     /// Stores `body` as `key` only if no object has that name yet.
     /// - Throws: `S3Failure.exists` when the name is taken.
     func create(bucket: String, key: String, body: Data, headers: [(name: String, value: String)] = []) throws {
-        try created(send("PUT", bucket: bucket, key: key,
-                         headers: headers + [("If-None-Match", "*"), ("x-amz-checksum-sha256", body.sha256Base64)], body: body), key: key)
+        try created(
+            send(
+                "PUT", bucket: bucket, key: key,
+                headers: headers + [("If-None-Match", "*"), ("x-amz-checksum-sha256", body.sha256Base64)], body: body),
+            key: key)
     }
 
     /// Stores the file at `path` as `key`, only if no object has that name yet
@@ -135,12 +156,17 @@ final class S3Client: Sendable {
     /// SHA-256 the server checks; a failed multipart upload is aborted, so no
     /// partial object is ever visible. Memory: at most `inFlight` parts.
     /// - Throws: `S3Failure.exists` when the name is taken; `S3Failure.status` otherwise.
-    func upload(file path: String, bucket: String, key: String, metadata: [String: String] = [:],
-                partSize: Int = 8 << 20, inFlight: Int = 2, progress: Progress? = nil) throws {
+    func upload(
+        file path: String, bucket: String, key: String, metadata: [String: String] = [:],
+        partSize: Int = 8 << 20, inFlight: Int = 2, progress: Progress? = nil
+    ) throws {
         let size = try SystemCalls.size(of: path)
-        let headers: [(name: String, value: String)] = metadata.sorted { $0.key < $1.key }.map { ("x-amz-meta-\($0.key)", $0.value) }
+        let headers: [(name: String, value: String)] = metadata.sorted { $0.key < $1.key }.map {
+            ("x-amz-meta-\($0.key)", $0.value)
+        }
         if size <= Int64(partSize) {
-            try create(bucket: bucket, key: key, body: try FilePart.read(path, offset: 0, count: Int(size)), headers: headers)
+            try create(
+                bucket: bucket, key: key, body: try FilePart.read(path, offset: 0, count: Int(size)), headers: headers)
             progress?(size, size)
             return
         }
@@ -149,8 +175,9 @@ final class S3Client: Sendable {
             let count = Int((size + Int64(partSize) - 1) / Int64(partSize))
             let parts = PartList()
             try Parallel.forEach(count, width: inFlight) { index in
-                let sent = try self.sendPart(index, of: path, size: size, partSize: partSize, bucket: bucket, key: key,
-                                             uploadID: uploadID, into: parts)
+                let sent = try self.sendPart(
+                    index, of: path, size: size, partSize: partSize, bucket: bucket, key: key,
+                    uploadID: uploadID, into: parts)
                 progress?(sent, size)
             }
             try completeMultipart(uploadID, parts: parts, bucket: bucket, key: key)
@@ -167,8 +194,9 @@ final class S3Client: Sendable {
     func startMultipart(bucket: String, key: String, headers: [(name: String, value: String)]) throws -> String {
         let (existing, _) = try send("HEAD", bucket: bucket, key: key)
         if existing.statusCode == 200 { throw S3Failure.exists(key: key) }
-        let (_, started) = try expect("POST", bucket: bucket, key: key, query: [("uploads", nil)],
-                                      headers: headers + [("x-amz-checksum-algorithm", "SHA256")])
+        let (_, started) = try expect(
+            "POST", bucket: bucket, key: key, query: [("uploads", nil)],
+            headers: headers + [("x-amz-checksum-algorithm", "SHA256")])
         guard let uploadID = ListingParser.element("UploadId", in: String(decoding: started, as: UTF8.self)[...]) else {
             throw S3Failure.badListing
         }
@@ -178,25 +206,33 @@ final class S3Client: Sendable {
     /// Sends part `index` (from 0) of the file at `path`, `size` bytes long
     /// in all, with a SHA-256 the server checks, and records it in `parts`.
     /// - Returns: the bytes of the parts recorded so far.
-    func sendPart(_ index: Int, of path: String, size: Int64, partSize: Int, bucket: String, key: String,
-                  uploadID: String, into parts: PartList) throws -> Int64 {
+    func sendPart(
+        _ index: Int, of path: String, size: Int64, partSize: Int, bucket: String, key: String,
+        uploadID: String, into parts: PartList
+    ) throws -> Int64 {
         let offset = Int64(index) * Int64(partSize)
         let body = try FilePart.read(path, offset: offset, count: Int(min(Int64(partSize), size - offset)))
         let checksum = body.sha256Base64
-        let (response, _) = try expect("PUT", bucket: bucket, key: key,
-                                       query: [("partNumber", String(index + 1)), ("uploadId", uploadID)],
-                                       headers: [("x-amz-checksum-sha256", checksum)], body: body)
-        return parts.set(index, etag: response.value(forHTTPHeaderField: "ETag") ?? "", checksum: checksum, bytes: Int64(body.count))
+        let (response, _) = try expect(
+            "PUT", bucket: bucket, key: key,
+            query: [("partNumber", String(index + 1)), ("uploadId", uploadID)],
+            headers: [("x-amz-checksum-sha256", checksum)], body: body)
+        return parts.set(
+            index, etag: response.value(forHTTPHeaderField: "ETag") ?? "", checksum: checksum, bytes: Int64(body.count))
     }
 
     /// Completes a multipart upload, only if no object has the name yet.
     /// - Throws: `S3Failure.exists` when the name was taken meanwhile.
     func completeMultipart(_ uploadID: String, parts: PartList, bucket: String, key: String) throws {
-        let document = "<CompleteMultipartUpload>" + parts.all.map { part in
-            "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(part.etag)</ETag><ChecksumSHA256>\(part.checksum)</ChecksumSHA256></Part>"
-        }.joined() + "</CompleteMultipartUpload>"
-        try created(send("POST", bucket: bucket, key: key, query: [("uploadId", uploadID)],
-                         headers: [("If-None-Match", "*")], body: Data(document.utf8)), key: key)
+        let document =
+            "<CompleteMultipartUpload>"
+            + parts.all.map { part in
+                "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(part.etag)</ETag><ChecksumSHA256>\(part.checksum)</ChecksumSHA256></Part>"
+            }.joined() + "</CompleteMultipartUpload>"
+        try created(
+            send(
+                "POST", bucket: bucket, key: key, query: [("uploadId", uploadID)],
+                headers: [("If-None-Match", "*")], body: Data(document.utf8)), key: key)
     }
 
     /// Aborts a multipart upload, so its parts are dropped; best effort.
@@ -233,7 +269,9 @@ final class S3Client: Sendable {
         let (response, data) = answer
         if response.statusCode == 412 { throw S3Failure.exists(key: key) }
         // CompleteMultipartUpload can fail with 200 and an error document.
-        guard (200..<300).contains(response.statusCode), !String(decoding: data.prefix(512), as: UTF8.self).contains("<Error>") else {
+        guard (200..<300).contains(response.statusCode),
+            !String(decoding: data.prefix(512), as: UTF8.self).contains("<Error>")
+        else {
             throw S3Failure.status(response.statusCode, code: S3ErrorDocument.code(in: data), request: "PUT \(key)")
         }
     }
@@ -243,7 +281,9 @@ final class S3Client: Sendable {
     /// read only up to the range's end; a `206` must say it holds what was asked.
     /// - Throws: `S3Failure.badRange` for a `206` of other bytes.
     func read(bucket: String, key: String, range: ClosedRange<Int64>) throws -> Data {
-        let (response, data) = try expect("GET", bucket: bucket, key: key, headers: [("Range", Self.rangeHeader(range))]) { response in
+        let (response, data) = try expect(
+            "GET", bucket: bucket, key: key, headers: [("Range", Self.rangeHeader(range))]
+        ) { response in
             switch response.statusCode {
             case 206:
                 let held = try Self.heldRange(response, asked: range, size: nil, key: key)
@@ -267,7 +307,9 @@ final class S3Client: Sendable {
     /// - Throws: `S3Failure.badRange` for a `206` of other bytes than asked;
     ///   `S3Failure.tooLarge` for an answer longer than the object.
     @discardableResult
-    func download(bucket: String, key: String, to path: String, chunk: Int = 8 << 20, progress: Progress? = nil) throws -> Int64 {
+    func download(bucket: String, key: String, to path: String, chunk: Int = 8 << 20, progress: Progress? = nil) throws
+        -> Int64
+    {
         let (head, _) = try expect("HEAD", bucket: bucket, key: key)
         guard let size = Int64(head.value(forHTTPHeaderField: "Content-Length") ?? ""), size >= 0 else {
             throw S3Failure.status(head.statusCode, code: "NoContentLength", request: "HEAD \(key)")
@@ -312,13 +354,16 @@ final class S3Client: Sendable {
     /// they must start where asked and end no later (earlier only at the
     /// object's end), and the total, when said, must be `size` when known.
     /// - Throws: `S3Failure.badRange` otherwise.
-    static func heldRange(_ response: HTTPURLResponse, asked: ClosedRange<Int64>, size: Int64?, key: String) throws -> ClosedRange<Int64> {
+    static func heldRange(_ response: HTTPURLResponse, asked: ClosedRange<Int64>, size: Int64?, key: String) throws
+        -> ClosedRange<Int64>
+    {
         let text = response.value(forHTTPHeaderField: "Content-Range") ?? ""
         let held = contentRange(text)
         let total = held?.total ?? size
         guard let held, held.first == asked.lowerBound, held.last <= asked.upperBound,
-              size == nil || held.total == nil || held.total == size, total.map({ held.last < $0 }) ?? true,
-              held.last == asked.upperBound || held.last == (total ?? 0) - 1 else {
+            size == nil || held.total == nil || held.total == size, total.map({ held.last < $0 }) ?? true,
+            held.last == asked.upperBound || held.last == (total ?? 0) - 1
+        else {
             throw S3Failure.badRange(asked: rangeHeader(asked), got: String(text.prefix(100)), request: "GET \(key)")
         }
         return held.first...held.last
@@ -330,8 +375,10 @@ final class S3Client: Sendable {
         let parts = text.dropFirst(6).split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 else { return nil }
         let bounds = parts[0].split(separator: "-", omittingEmptySubsequences: false)
-        guard bounds.count == 2, bounds.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-              let first = Int64(bounds[0]), let last = Int64(bounds[1]), first <= last else { return nil }
+        guard bounds.count == 2,
+            bounds.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+            let first = Int64(bounds[0]), let last = Int64(bounds[1]), first <= last
+        else { return nil }
         if parts[1] == "*" { return (first, last, nil) }
         guard parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), let total = Int64(parts[1]) else { return nil }
         return (first, last, total)
@@ -371,7 +418,8 @@ final class S3Client: Sendable {
     }
 
     private func listing(bucket: String, prefix: String, maxObjects: Int) throws
-        -> (objects: [Object], prefixes: [String]) {
+        -> (objects: [Object], prefixes: [String])
+    {
         var objects: [Object] = []
         var prefixes: [String] = []
         var bound = ListingBound(maxObjects: maxObjects)

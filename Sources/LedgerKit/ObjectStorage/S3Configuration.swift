@@ -20,8 +20,10 @@ public struct S3Configuration: Sendable, Equatable {
     /// Resolves the configuration from `environment` and the files under `home`.
     /// - Throws: `ObjectStorageError.noCredentials` (one line saying where they go),
     ///   `.badConfiguration` for an endpoint that is not a URL.
-    public static func resolve(environment: [String: String] = ProcessInfo.processInfo.environment,
-                               home: String = NSHomeDirectory()) throws -> S3Configuration {
+    public static func resolve(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        home: String = NSHomeDirectory()
+    ) throws -> S3Configuration {
         let profile = environment["AWS_PROFILE"] ?? environment["AWS_DEFAULT_PROFILE"] ?? "default"
         let credentialsFile = environment["AWS_SHARED_CREDENTIALS_FILE"] ?? home + "/.aws/credentials"
         let configFile = environment["AWS_CONFIG_FILE"] ?? home + "/.aws/config"
@@ -29,24 +31,34 @@ public struct S3Configuration: Sendable, Equatable {
         let configSections = INIFile.read(configFile)
         // ~/.aws/credentials names sections by profile; ~/.aws/config says "profile NAME", but "default".
         let fromCredentials = credentialSections[profile] ?? [:]
-        let fromConfig = configSections[profile == "default" ? "default" : "profile \(profile)"] ?? configSections["profile \(profile)"] ?? [:]
+        let fromConfig =
+            configSections[profile == "default" ? "default" : "profile \(profile)"] ?? configSections[
+                "profile \(profile)"] ?? [:]
         func setting(_ name: String) -> String? { fromCredentials[name] ?? fromConfig[name] }
 
         let credentials: SignatureV4.Credentials
-        if let key = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"], !key.isEmpty, !secret.isEmpty {
-            credentials = .init(accessKey: key, secretKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
+        if let key = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"], !key.isEmpty,
+            !secret.isEmpty
+        {
+            credentials = .init(
+                accessKey: key, secretKey: secret,
+                sessionToken: environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
         } else if let key = setting("aws_access_key_id"), let secret = setting("aws_secret_access_key") {
             credentials = .init(accessKey: key, secretKey: secret, sessionToken: setting("aws_session_token"))
         } else {
             throw ObjectStorageError.noCredentials(profile: profile)
         }
-        let region = environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? fromConfig["region"] ?? "us-east-1"
-        let custom = environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"] ?? fromConfig["s3.endpoint_url"]
+        let region =
+            environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? fromConfig["region"] ?? "us-east-1"
+        let custom =
+            environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"] ?? fromConfig["s3.endpoint_url"]
             ?? fromConfig["endpoint_url"]
         let endpoint: URL
         if let custom {
-            guard let url = URL(string: custom), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
-                  url.host != nil else {
+            guard let url = URL(string: custom), let scheme = url.scheme?.lowercased(),
+                ["http", "https"].contains(scheme),
+                url.host != nil
+            else {
                 throw ObjectStorageError.badConfiguration("the endpoint '\(custom)' is not an http:// or https:// URL")
             }
             endpoint = url
@@ -63,6 +75,7 @@ public struct S3Configuration: Sendable, Equatable {
         case "virtual": pathStyle = false
         default: pathStyle = custom != nil
         }
-        return S3Configuration(credentials: credentials, region: region, endpoint: endpoint, pathStyle: pathStyle, profile: profile)
+        return S3Configuration(
+            credentials: credentials, region: region, endpoint: endpoint, pathStyle: pathStyle, profile: profile)
     }
 }

@@ -4,7 +4,9 @@ import Foundation
 enum S3ErrorDocument {
     static func code(in data: Data) -> String? {
         let text = String(decoding: data, as: UTF8.self)
-        guard let start = text.range(of: "<Code>"), let end = text.range(of: "</Code>", range: start.upperBound..<text.endIndex) else {
+        guard let start = text.range(of: "<Code>"),
+            let end = text.range(of: "</Code>", range: start.upperBound..<text.endIndex)
+        else {
             return nil
         }
         return String(text[start.upperBound..<end.lowerBound])

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Where the body of a successful (2xx) answer goes, chosen once its head is
@@ -75,8 +76,10 @@ final class S3Exchanges: NSObject, URLSessionDataDelegate, @unchecked Sendable {
         return running[task.taskIdentifier]
     }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @Sendable @escaping (URLSession.ResponseDisposition) -> Void) {
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @Sendable @escaping (URLSession.ResponseDisposition) -> Void
+    ) {
         // FoundationNetworking ignores the disposition: a transfer is stopped by cancelling it.
         if let exchange = exchange(dataTask), !exchange.begin(response) { dataTask.cancel() }
         completionHandler(.allow)
@@ -86,8 +89,10 @@ final class S3Exchanges: NSObject, URLSessionDataDelegate, @unchecked Sendable {
         if let exchange = exchange(dataTask), !exchange.take(data) { dataTask.cancel() }
     }
 
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @Sendable @escaping (URLRequest?) -> Void) {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @Sendable @escaping (URLRequest?) -> Void
+    ) {
         completionHandler(nil)
     }
 

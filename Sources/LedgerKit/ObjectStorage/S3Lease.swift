@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The lock of a location in object storage, where `flock` cannot reach: an
@@ -48,7 +49,8 @@ final class S3Lease: StoreLock {
         var expiresAt: String
 
         enum CodingKeys: String, CodingKey {
-            case holder, host, pid, token, expiresAt = "expires_at"
+            case holder, host, pid, token
+            case expiresAt = "expires_at"
         }
 
         /// Left by a run that is gone: past its expiry, or held by a process
@@ -99,8 +101,10 @@ final class S3Lease: StoreLock {
     /// - Parameter lifetime: how long the lease lasts unrenewed; renewed every third of it.
     /// - Throws: `ObjectStorageError.refused` naming the holder when the wait ran out,
     ///   or a lease left by a dead run on storage that ignores `If-Match`.
-    init(client: S3Client, at location: S3Location, wait: TimeInterval = 600, lifetime: TimeInterval = 300,
-         now: @escaping @Sendable () -> Date = Date.init) throws {
+    init(
+        client: S3Client, at location: S3Location, wait: TimeInterval = 600, lifetime: TimeInterval = 300,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) throws {
         self.client = client
         bucket = location.bucket
         key = location.key(Self.name)
@@ -113,10 +117,13 @@ final class S3Lease: StoreLock {
         var etag: String?
         while etag == nil {
             let body = try Self.content(token: token, until: now().addingTimeInterval(lifetime))
-            let created = try client.send("PUT", bucket: bucket, key: key, headers: [("If-None-Match", "*")], body: body)
+            let created = try client.send(
+                "PUT", bucket: bucket, key: key, headers: [("If-None-Match", "*")], body: body)
             if let tag = try Self.written(created, key: key) {
                 etag = tag
-                if honoursIfMatch == nil { honoursIfMatch = try Self.probe(client, bucket: bucket, key: key, body: body) }
+                if honoursIfMatch == nil {
+                    honoursIfMatch = try Self.probe(client, bucket: bucket, key: key, body: body)
+                }
                 break
             }
             // Held: by a live run (wait) or by one that died (take it over, on the ETag read).
@@ -131,15 +138,22 @@ final class S3Lease: StoreLock {
                 guard let seen = response.value(forHTTPHeaderField: "ETag"), !seen.isEmpty else {
                     throw Self.cannotTakeOver(current, at: "s3://\(bucket)/\(key)", why: "gave no ETag for it")
                 }
-                if honoursIfMatch == nil { honoursIfMatch = try Self.probe(client, bucket: bucket, key: key, body: data) }
-                guard honoursIfMatch == true else { throw Self.cannotTakeOver(current, at: "s3://\(bucket)/\(key)", why: "ignores If-Match") }
-                let replaced = try client.send("PUT", bucket: bucket, key: key, headers: [("If-Match", seen)], body: body)
+                if honoursIfMatch == nil {
+                    honoursIfMatch = try Self.probe(client, bucket: bucket, key: key, body: data)
+                }
+                guard honoursIfMatch == true else {
+                    throw Self.cannotTakeOver(current, at: "s3://\(bucket)/\(key)", why: "ignores If-Match")
+                }
+                let replaced = try client.send(
+                    "PUT", bucket: bucket, key: key, headers: [("If-Match", seen)], body: body)
                 // Refused: another run took it over first, or it is gone: look again.
                 etag = try Self.written(replaced, key: key)
                 continue
             }
             guard now() < deadline else {
-                throw ObjectStorageError.refused("another ledger backup or prune (\(current?.holder ?? "unknown")) holds s3://\(bucket)/\(key) until \(current?.expiresAt ?? "?"); try again later, or delete that object if that run is gone")
+                throw ObjectStorageError.refused(
+                    "another ledger backup or prune (\(current?.holder ?? "unknown")) holds s3://\(bucket)/\(key) until \(current?.expiresAt ?? "?"); try again later, or delete that object if that run is gone"
+                )
             }
             Thread.sleep(forTimeInterval: Double.random(in: 0.5...2))
         }
@@ -157,8 +171,10 @@ final class S3Lease: StoreLock {
 
     /// The refusal to take over a lease that looks left by a dead run.
     private static func cannotTakeOver(_ current: Content?, at place: String, why: String) -> ObjectStorageError {
-        .refused("\(place) is held by \(current?.holder ?? "an unreadable lease") until \(current?.expiresAt ?? "?"), which looks gone, "
-            + "but this storage \(why), so ledger cannot take it over without risking two runs at once; delete that object if no backup or prune runs there now")
+        .refused(
+            "\(place) is held by \(current?.holder ?? "an unreadable lease") until \(current?.expiresAt ?? "?"), which looks gone, "
+                + "but this storage \(why), so ledger cannot take it over without risking two runs at once; delete that object if no backup or prune runs there now"
+        )
     }
 
     /// Whether this run still holds the lease, as far as its last renewal knows.
@@ -170,8 +186,11 @@ final class S3Lease: StoreLock {
     private static func written(_ answer: (HTTPURLResponse, Data), key: String) throws -> String? {
         let (response, data) = answer
         if [412, 409, 404].contains(response.statusCode) { return nil }
-        guard (200..<300).contains(response.statusCode), let etag = response.value(forHTTPHeaderField: "ETag"), !etag.isEmpty else {
-            throw S3Failure.status(response.statusCode, code: S3ErrorDocument.code(in: data) ?? "NoETag", request: "PUT \(key)")
+        guard (200..<300).contains(response.statusCode), let etag = response.value(forHTTPHeaderField: "ETag"),
+            !etag.isEmpty
+        else {
+            throw S3Failure.status(
+                response.statusCode, code: S3ErrorDocument.code(in: data) ?? "NoETag", request: "PUT \(key)")
         }
         return etag
     }
@@ -181,7 +200,8 @@ final class S3Lease: StoreLock {
     /// (`body`), which changes nothing where it is wrongly let through.
     /// - Throws: `S3Failure.status` for an answer that says neither.
     private static func probe(_ client: S3Client, bucket: String, key: String, body: Data) throws -> Bool {
-        let (response, data) = try client.send("PUT", bucket: bucket, key: key, headers: [("If-Match", "\"ledger-probe\"")], body: body)
+        let (response, data) = try client.send(
+            "PUT", bucket: bucket, key: key, headers: [("If-Match", "\"ledger-probe\"")], body: body)
         // 409: the storage weighed the condition against a write racing it.
         if response.statusCode == 412 || response.statusCode == 409 { return true }
         if (200..<300).contains(response.statusCode) { return false }
@@ -190,26 +210,35 @@ final class S3Lease: StoreLock {
 
     private static func content(token: String, until expiry: Date) throws -> Data {
         let host = ProcessInfo.processInfo.hostName
-        return try JSONEncoder().encode(Content(holder: "\(host) pid \(getpid())", host: host, pid: getpid(), token: token,
-                                                expiresAt: Timestamp.string(from: expiry)))
+        return try JSONEncoder().encode(
+            Content(
+                holder: "\(host) pid \(getpid())", host: host, pid: getpid(), token: token,
+                expiresAt: Timestamp.string(from: expiry)))
     }
 
     /// The ETag of the lease when it is still this one's (its token), read
     /// afresh: after a write whose answer was lost, the ETag in hand is old.
     private func currentEtag() -> String? {
-        guard let (response, data) = try? client.send("GET", bucket: bucket, key: key, plan: { _ in .memory(limit: Self.bytes) }),
-              response.statusCode == 200, (try? JSONDecoder().decode(Content.self, from: data))?.token == token,
-              let etag = response.value(forHTTPHeaderField: "ETag"), !etag.isEmpty else { return nil }
+        guard
+            let (response, data) = try? client.send(
+                "GET", bucket: bucket, key: key, plan: { _ in .memory(limit: Self.bytes) }),
+            response.statusCode == 200, (try? JSONDecoder().decode(Content.self, from: data))?.token == token,
+            let etag = response.value(forHTTPHeaderField: "ETag"), !etag.isEmpty
+        else { return nil }
         return etag
     }
 
     /// Pushes the expiry on, on the ETag last written; false when the lease is no longer this one's.
     private func renew() -> Bool {
-        guard let body = try? Self.content(token: token, until: now().addingTimeInterval(lifetime)) else { return false }
+        guard let body = try? Self.content(token: token, until: now().addingTimeInterval(lifetime)) else {
+            return false
+        }
         var etag = state.etag
         for _ in 0..<2 {
-            if let answer = try? client.send("PUT", bucket: bucket, key: key, headers: [("If-Match", etag)], body: body),
-               let written = try? Self.written(answer, key: key) {
+            if let answer = try? client.send(
+                "PUT", bucket: bucket, key: key, headers: [("If-Match", etag)], body: body),
+                let written = try? Self.written(answer, key: key)
+            {
                 state.renewed(written)
                 return true
             }
@@ -230,7 +259,9 @@ final class S3Lease: StoreLock {
         guard state.isHeld else { return }
         var etag = state.etag
         for _ in 0..<2 {
-            guard let (response, _) = try? client.send("DELETE", bucket: bucket, key: key, headers: [("If-Match", etag)]) else { return }
+            guard
+                let (response, _) = try? client.send("DELETE", bucket: bucket, key: key, headers: [("If-Match", etag)])
+            else { return }
             if (200..<300).contains(response.statusCode) || response.statusCode == 404 { return }
             if response.statusCode != 412 && response.statusCode != 409 {
                 // A DELETE with If-Match the storage does not take: mark the lease expired instead, on its ETag.

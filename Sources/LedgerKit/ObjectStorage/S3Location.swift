@@ -14,9 +14,14 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         let bucket = String(rest.prefix { $0 != "/" })
         // S3's bucket names: 3 to 63 lower-case letters, digits, dots and hyphens.
         guard (3...63).contains(bucket.count),
-              bucket.utf8.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") })
+            bucket.utf8.allSatisfy({
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: ".")
+                    || $0 == UInt8(ascii: "-")
+            })
         else {
-            throw ObjectStorageError.badLocation(text, reason: "'\(bucket)' is not a bucket name (3 to 63 lower-case letters, digits, dots and hyphens)")
+            throw ObjectStorageError.badLocation(
+                text, reason: "'\(bucket)' is not a bucket name (3 to 63 lower-case letters, digits, dots and hyphens)")
         }
         self.bucket = bucket
         prefix = rest.dropFirst(bucket.count).split(separator: "/").joined(separator: "/")
@@ -31,7 +36,9 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
     var name: String { prefix.split(separator: "/").last.map(String.init) ?? "" }
 
     /// The place holding this one.
-    var parent: S3Location { S3Location(bucket: bucket, prefix: prefix.split(separator: "/").dropLast().joined(separator: "/")) }
+    var parent: S3Location {
+        S3Location(bucket: bucket, prefix: prefix.split(separator: "/").dropLast().joined(separator: "/"))
+    }
 
     /// The key of an object named `name` at this place.
     public func key(_ name: String) -> String { prefix.isEmpty ? name : prefix + "/" + name }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A `ByteStore` under a prefix in S3-compatible object storage
@@ -49,8 +50,12 @@ public final class S3Store: ByteStore {
     /// Checks the bucket answers with these credentials: one listing request.
     public func prepare() throws {
         try explainingFailures {
-            _ = try client.expect("GET", bucket: location.bucket, query: [("list-type", "2"), ("max-keys", "1"),
-                                                                         ("prefix", key(""))])
+            _ = try client.expect(
+                "GET", bucket: location.bucket,
+                query: [
+                    ("list-type", "2"), ("max-keys", "1"),
+                    ("prefix", key("")),
+                ])
         }
     }
 
@@ -88,12 +93,14 @@ public final class S3Store: ByteStore {
             var attributes: [String: String] = [:]
             for (field, value) in head.allHeaderFields {
                 guard let field = (field as? String)?.lowercased(), field.hasPrefix("x-amz-meta-"),
-                      let value = value as? String else { continue }
+                    let value = value as? String
+                else { continue }
                 attributes[String(field.dropFirst("x-amz-meta-".count))] = value
             }
-            return StoredObject(name: name, size: Int64(head.value(forHTTPHeaderField: "Content-Length") ?? "") ?? 0,
-                                modified: head.value(forHTTPHeaderField: "Last-Modified").flatMap(ListingParser.httpDateSeconds),
-                                attributes: attributes)
+            return StoredObject(
+                name: name, size: Int64(head.value(forHTTPHeaderField: "Content-Length") ?? "") ?? 0,
+                modified: head.value(forHTTPHeaderField: "Last-Modified").flatMap(ListingParser.httpDateSeconds),
+                attributes: attributes)
         }
     }
 
@@ -109,7 +116,8 @@ public final class S3Store: ByteStore {
             let (response, data) = try client.send("GET", bucket: location.bucket, key: key(name))
             if response.statusCode == 404 { return nil }
             guard (200..<300).contains(response.statusCode) else {
-                throw S3Failure.status(response.statusCode, code: S3ErrorDocument.code(in: data), request: "GET \(key(name))")
+                throw S3Failure.status(
+                    response.statusCode, code: S3ErrorDocument.code(in: data), request: "GET \(key(name))")
             }
             return data
         }
@@ -123,8 +131,9 @@ public final class S3Store: ByteStore {
         let copy = AtomicFile.temporaryPath(beside: near, purpose: "download")
         defer { unlink(copy) }
         try explainingFailures {
-            _ = try client.download(bucket: location.bucket, key: key(name), to: copy,
-                                    progress: TransferProgress.reporter("Downloading \(name)"))
+            _ = try client.download(
+                bucket: location.bucket, key: key(name), to: copy,
+                progress: TransferProgress.reporter("Downloading \(name)"))
         }
         return try body(copy)
     }
@@ -136,8 +145,9 @@ public final class S3Store: ByteStore {
     @discardableResult
     public func create(_ name: String, from path: String, attributes: [String: String]) throws -> String? {
         do {
-            try client.upload(file: path, bucket: location.bucket, key: key(name), metadata: attributes,
-                              progress: TransferProgress.reporter("Uploading \(name)"))
+            try client.upload(
+                file: path, bucket: location.bucket, key: key(name), metadata: attributes,
+                progress: TransferProgress.reporter("Uploading \(name)"))
             return nil
         } catch S3Failure.exists {
             throw ByteStoreError.exists(store: description, name: name)
@@ -149,16 +159,21 @@ public final class S3Store: ByteStore {
     /// Sends the file while it is written: parts go up once the attributes
     /// (the object's metadata) are settled, and the object appears only
     /// when complete.
-    public func create(_ name: String, writing path: String,
-                       _ write: (_ feed: any GrowthFeed) throws -> [String: String]) throws -> Bool {
-        let upload = GrowingUpload(client: client, bucket: location.bucket, key: key(name), path: path,
-                                   progress: TransferProgress.reporter("Uploading \(name)"))
+    public func create(
+        _ name: String, writing path: String,
+        _ write: (_ feed: any GrowthFeed) throws -> [String: String]
+    ) throws -> Bool {
+        let upload = GrowingUpload(
+            client: client, bucket: location.bucket, key: key(name), path: path,
+            progress: TransferProgress.reporter("Uploading \(name)"))
         let attributes: [String: String]
         do {
-            attributes = try Worker<Void>.run({ upload.sendWhileWritten() }, during: { _ in
-                defer { upload.close() }
-                return try write(UploadFeed(upload))
-            })
+            attributes = try Worker<Void>.run(
+                { upload.sendWhileWritten() },
+                during: { _ in
+                    defer { upload.close() }
+                    return try write(UploadFeed(upload))
+                })
         } catch {
             upload.abandon()
             throw error

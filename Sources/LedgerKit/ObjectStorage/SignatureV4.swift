@@ -56,11 +56,15 @@ struct SignatureV4: Sendable {
     ///   - query: the query as sent, already percent-encoded (`encodeQuery`), without `?`.
     ///   - host: the `Host` header's value (with the port when it is not the scheme's).
     ///   - headers: the request's other headers.
-    func sign(method: String, host: String, path: String, query: String, headers: [(name: String, value: String)],
-              payload: Payload, at moment: Date) -> [(name: String, value: String)] {
+    func sign(
+        method: String, host: String, path: String, query: String, headers: [(name: String, value: String)],
+        payload: Payload, at moment: Date
+    ) -> [(name: String, value: String)] {
         let stamp = Self.timestamp(moment)
         let day = String(stamp.prefix(8))
-        var added: [(name: String, value: String)] = [("X-Amz-Date", stamp), ("X-Amz-Content-SHA256", payload.headerValue)]
+        var added: [(name: String, value: String)] = [
+            ("X-Amz-Date", stamp), ("X-Amz-Content-SHA256", payload.headerValue),
+        ]
         if let token = credentials.sessionToken { added.append(("X-Amz-Security-Token", token)) }
 
         // Canonical headers: lower-case names, values trimmed with inner runs of
@@ -76,8 +80,10 @@ struct SignatureV4: Sendable {
         let canonicalHeaders = names.map { "\($0):\(byName[$0, default: []].joined(separator: ","))\n" }.joined()
         let signedHeaders = names.joined(separator: ";")
 
-        let canonicalRequest = [method.uppercased(), path.isEmpty ? "/" : path, Self.canonicalQuery(query), canonicalHeaders,
-                                signedHeaders, payload.headerValue].joined(separator: "\n")
+        let canonicalRequest = [
+            method.uppercased(), path.isEmpty ? "/" : path, Self.canonicalQuery(query), canonicalHeaders,
+            signedHeaders, payload.headerValue,
+        ].joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
         let stringToSign = ["AWS4-HMAC-SHA256", stamp, scope, SHA256.hash(data: Data(canonicalRequest.utf8)).hex]
             .joined(separator: "\n")
@@ -86,8 +92,12 @@ struct SignatureV4: Sendable {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
         }
         let signature = Data(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key)).hex
-        added.append(("Authorization", "AWS4-HMAC-SHA256 Credential=\(credentials.accessKey)/\(scope), "
-            + "SignedHeaders=\(signedHeaders), Signature=\(signature)"))
+        added.append(
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=\(credentials.accessKey)/\(scope), "
+                    + "SignedHeaders=\(signedHeaders), Signature=\(signature)"
+            ))
         return added
     }
 
@@ -100,7 +110,8 @@ struct SignatureV4: Sendable {
             return (String(pair[..<equals]), String(pair[pair.index(after: equals)...]))
         }
         return pairs.sorted { first, second in
-            first.0 == second.0 ? Array(first.1.utf8).lexicographicallyPrecedes(Array(second.1.utf8))
+            first.0 == second.0
+                ? Array(first.1.utf8).lexicographicallyPrecedes(Array(second.1.utf8))
                 : Array(first.0.utf8).lexicographicallyPrecedes(Array(second.0.utf8))
         }.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
     }
@@ -133,7 +144,7 @@ struct SignatureV4: Sendable {
 
     /// A query string from pairs (a nil value: the key alone, as in `?uploads`).
     static func encodeQuery(_ pairs: [(String, String?)]) -> String {
-        pairs.map { key, value in percentEncode(key) + (value.map { "=" + percentEncode($0) } ?? "") }.joined(separator: "&")
+        pairs.map { key, value in percentEncode(key) + (value.map { "=" + percentEncode($0) } ?? "") }.joined(
+            separator: "&")
     }
 }
-

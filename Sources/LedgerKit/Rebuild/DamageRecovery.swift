@@ -22,8 +22,10 @@ final class DamageRecovery {
     ]
     /// The order rows are brought back in: the log of changes first, so that
     /// the rows recording this run's own changes come after the ones it restores.
-    static let order = ["repair_actions", "maintenance_runs", "company", "accounts", "parties", "items", "reconciliations",
-                        "transactions", "documents", "splits", "document_lines", "applications", "bank_feed"]
+    static let order = [
+        "repair_actions", "maintenance_runs", "company", "accounts", "parties", "items", "reconciliations",
+        "transactions", "documents", "splits", "document_lines", "applications", "bank_feed",
+    ]
 
     let context: RepairContext
     let salvage: [SalvagedTable]
@@ -41,27 +43,34 @@ final class DamageRecovery {
     /// and the balances the surviving accounts and names show, before any repair.
     /// - Parameter damagedPages: per table, rowids salvage read from pages that
     ///   SQLite's integrity check named.
-    init(context: RepairContext, salvage: [SalvagedTable], damagedPages: [String: [Int64]], copy: LastGoodCopy?) throws {
+    init(context: RepairContext, salvage: [SalvagedTable], damagedPages: [String: [Int64]], copy: LastGoodCopy?) throws
+    {
         self.context = context
         self.salvage = salvage
         self.copy = copy
-        try db.execute(sql: """
-            CREATE TEMP TABLE recovery_gap (tbl TEXT NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL);
-            CREATE TEMP TABLE recovery_known (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
-            CREATE TEMP TABLE recovery_doubt (tbl TEXT NOT NULL, id INTEGER NOT NULL, why TEXT NOT NULL, PRIMARY KEY (tbl, id));
-            CREATE TEMP TABLE recovery_changed (id PRIMARY KEY);
-            CREATE TEMP TABLE recovery_restored (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
-            CREATE TEMP TABLE recovery_evidence (tbl TEXT NOT NULL, id INTEGER NOT NULL, balance INTEGER NOT NULL, PRIMARY KEY (tbl, id));
-            """)
+        try db.execute(
+            sql: """
+                CREATE TEMP TABLE recovery_gap (tbl TEXT NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL);
+                CREATE TEMP TABLE recovery_known (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
+                CREATE TEMP TABLE recovery_doubt (tbl TEXT NOT NULL, id INTEGER NOT NULL, why TEXT NOT NULL, PRIMARY KEY (tbl, id));
+                CREATE TEMP TABLE recovery_changed (id PRIMARY KEY);
+                CREATE TEMP TABLE recovery_restored (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
+                CREATE TEMP TABLE recovery_evidence (tbl TEXT NOT NULL, id INTEGER NOT NULL, balance INTEGER NOT NULL, PRIMARY KEY (tbl, id));
+                """)
         let gap = try db.makeStatement(sql: "INSERT INTO temp.recovery_gap (tbl, lo, hi) VALUES (?, ?, ?)")
         let known = try db.makeStatement(sql: "INSERT OR IGNORE INTO temp.recovery_known (tbl, id) VALUES (?, ?)")
-        let doubt = try db.makeStatement(sql: "INSERT OR IGNORE INTO temp.recovery_doubt (tbl, id, why) VALUES (?, ?, ?)")
+        let doubt = try db.makeStatement(
+            sql: "INSERT OR IGNORE INTO temp.recovery_doubt (tbl, id, why) VALUES (?, ?, ?)")
         for table in salvage where Schema.tableNames.contains(table.table) {
-            for range in table.damage.gaps { try gap.execute(arguments: [table.table, range.lowerBound, range.upperBound]) }
+            for range in table.damage.gaps {
+                try gap.execute(arguments: [table.table, range.lowerBound, range.upperBound])
+            }
             for id in table.damage.lostIDs {
                 try known.execute(arguments: [table.table, id])
                 // A row read whole but refused by the schema lies outside every gap.
-                if !table.damage.gaps.contains(where: { $0.contains(id) }) { try gap.execute(arguments: [table.table, id, id]) }
+                if !table.damage.gaps.contains(where: { $0.contains(id) }) {
+                    try gap.execute(arguments: [table.table, id, id])
+                }
             }
             for id in table.damage.rebuiltIDs { try doubt.execute(arguments: [table.table, id, "index"]) }
         }
@@ -70,16 +79,19 @@ final class DamageRecovery {
         }
         // Rows that were not there to read (the damaged page held them) are no doubt.
         for table in Schema.tableNames {
-            try db.execute(sql: "DELETE FROM temp.recovery_doubt WHERE tbl = ? AND id NOT IN (SELECT rowid FROM main.\"\(table)\")",
-                           arguments: [table])
+            try db.execute(
+                sql:
+                    "DELETE FROM temp.recovery_doubt WHERE tbl = ? AND id NOT IN (SELECT rowid FROM main.\"\(table)\")",
+                arguments: [table])
         }
         for table in ["accounts", "parties"] {
-            try db.execute(sql: """
-                INSERT INTO temp.recovery_evidence (tbl, id, balance)
-                SELECT ?, id, balance FROM main.\(table)
-                WHERE typeof(id) = 'integer' AND typeof(balance) = 'integer' AND NOT \(ValueRule.isBadAmount("balance"))
-                  AND id NOT IN (SELECT id FROM temp.recovery_doubt WHERE tbl = ?)
-                """, arguments: [table, table])
+            try db.execute(
+                sql: """
+                    INSERT INTO temp.recovery_evidence (tbl, id, balance)
+                    SELECT ?, id, balance FROM main.\(table)
+                    WHERE typeof(id) = 'integer' AND typeof(balance) = 'integer' AND NOT \(ValueRule.isBadAmount("balance"))
+                      AND id NOT IN (SELECT id FROM temp.recovery_doubt WHERE tbl = ?)
+                    """, arguments: [table, table])
         }
     }
 
@@ -95,11 +107,12 @@ final class DamageRecovery {
         for table in Self.order where !unusable.contains(table) {
             snapshotMax[table] = try Int64.fetchOne(db, sql: "SELECT MAX(rowid) FROM snap.\"\(table)\"")
             // What the snapshot knows the damage took (rows in the gaps, not read).
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO temp.recovery_known (tbl, id)
-                SELECT ?, s.rowid FROM temp.recovery_gap g JOIN snap."\(table)" s ON s.rowid BETWEEN g.lo AND g.hi
-                WHERE g.tbl = ? AND NOT EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = s.rowid)
-                """, arguments: [table, table])
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO temp.recovery_known (tbl, id)
+                    SELECT ?, s.rowid FROM temp.recovery_gap g JOIN snap."\(table)" s ON s.rowid BETWEEN g.lo AND g.hi
+                    WHERE g.tbl = ? AND NOT EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = s.rowid)
+                    """, arguments: [table, table])
         }
         try markChangedTransactions()
         for table in Self.order where !unusable.contains(table) {
@@ -137,17 +150,18 @@ final class DamageRecovery {
     /// could be read (deleted since).
     private func markChangedTransactions() throws {
         for (table, key) in Self.transactionKey.sorted(by: { $0.key < $1.key }) where !unusable.contains(table) {
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO temp.recovery_changed (id)
-                SELECT m."\(key)" FROM main."\(table)" m LEFT JOIN snap."\(table)" s ON s.rowid = m.rowid
-                WHERE (s.rowid IS NULL OR \(differs(table, "m", "s"))) AND NOT \(doubted(table, "m.rowid"))
-                UNION ALL
-                SELECT s."\(key)" FROM main."\(table)" m JOIN snap."\(table)" s ON s.rowid = m.rowid
-                WHERE \(differs(table, "m", "s")) AND NOT \(doubted(table, "m.rowid"))
-                UNION ALL
-                SELECT s."\(key)" FROM snap."\(table)" s
-                WHERE NOT EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = s.rowid) AND NOT \(inGap(table, "s.rowid"))
-                """)
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO temp.recovery_changed (id)
+                    SELECT m."\(key)" FROM main."\(table)" m LEFT JOIN snap."\(table)" s ON s.rowid = m.rowid
+                    WHERE (s.rowid IS NULL OR \(differs(table, "m", "s"))) AND NOT \(doubted(table, "m.rowid"))
+                    UNION ALL
+                    SELECT s."\(key)" FROM main."\(table)" m JOIN snap."\(table)" s ON s.rowid = m.rowid
+                    WHERE \(differs(table, "m", "s")) AND NOT \(doubted(table, "m.rowid"))
+                    UNION ALL
+                    SELECT s."\(key)" FROM snap."\(table)" s
+                    WHERE NOT EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = s.rowid) AND NOT \(inGap(table, "s.rowid"))
+                    """)
         }
     }
 
@@ -170,21 +184,30 @@ final class DamageRecovery {
             WHERE g.tbl = '\(table)' AND NOT EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = s.rowid)
             """
         if Self.transactionKey[table] != nil {
-            changedSince[table] = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM snap."\(table)" s WHERE s.rowid IN (\(candidates)) AND NOT (\(unchanged(table, "s")))
-                """) ?? 0
+            changedSince[table] =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) FROM snap."\(table)" s WHERE s.rowid IN (\(candidates)) AND NOT (\(unchanged(table, "s")))
+                        """) ?? 0
         }
-        let chosen = "SELECT s.rowid FROM snap.\"\(table)\" s WHERE s.rowid IN (\(candidates)) AND \(unchanged(table, "s"))"
+        let chosen =
+            "SELECT s.rowid FROM snap.\"\(table)\" s WHERE s.rowid IN (\(candidates)) AND \(unchanged(table, "s"))"
         // A row whose name another row took meanwhile stays out (OR IGNORE) and is counted as lost.
-        try context.insertKeyed(.sqliteCorruption, table, rows: chosen, insert: """
-            INSERT OR IGNORE INTO main."\(table)" (\(list))
-            SELECT \(list) FROM snap."\(table)" WHERE rowid IN (SELECT id FROM temp.rebuild_rows)
-            """)
-        try db.execute(sql: """
-            INSERT OR IGNORE INTO temp.recovery_restored (tbl, id)
-            SELECT ?, rowid FROM main."\(table)" WHERE rowid IN (SELECT id FROM temp.rebuild_rows)
-            """, arguments: [table])
-        let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM temp.recovery_restored WHERE tbl = ?", arguments: [table]) ?? 0
+        try context.insertKeyed(
+            .sqliteCorruption, table, rows: chosen,
+            insert: """
+                INSERT OR IGNORE INTO main."\(table)" (\(list))
+                SELECT \(list) FROM snap."\(table)" WHERE rowid IN (SELECT id FROM temp.rebuild_rows)
+                """)
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO temp.recovery_restored (tbl, id)
+                SELECT ?, rowid FROM main."\(table)" WHERE rowid IN (SELECT id FROM temp.rebuild_rows)
+                """, arguments: [table])
+        let count =
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM temp.recovery_restored WHERE tbl = ?", arguments: [table])
+            ?? 0
         if count > 0 { restored[table] = count }
     }
 
@@ -202,20 +225,24 @@ final class DamageRecovery {
             return
         }
         let list = columns(table).joined(separator: ", ")
-        let count = try context.change(.sqliteCorruption, table, rows: """
-            SELECT m.rowid FROM temp.recovery_doubt d JOIN main."\(table)" m ON m.rowid = d.id JOIN snap."\(table)" s ON s.rowid = m.rowid
-            WHERE d.tbl = '\(table)' AND \(differs(table, "m", "s")) AND \(condition)
-            """, .update, apply: """
-            UPDATE main."\(table)" SET (\(list)) = (SELECT \(list) FROM snap."\(table)" s WHERE s.rowid = main."\(table)".rowid)
-            WHERE rowid IN (SELECT id FROM temp.rebuild_rows)
-            """)
+        let count = try context.change(
+            .sqliteCorruption, table,
+            rows: """
+                SELECT m.rowid FROM temp.recovery_doubt d JOIN main."\(table)" m ON m.rowid = d.id JOIN snap."\(table)" s ON s.rowid = m.rowid
+                WHERE d.tbl = '\(table)' AND \(differs(table, "m", "s")) AND \(condition)
+                """, .update,
+            apply: """
+                UPDATE main."\(table)" SET (\(list)) = (SELECT \(list) FROM snap."\(table)" s WHERE s.rowid = main."\(table)".rowid)
+                WHERE rowid IN (SELECT id FROM temp.rebuild_rows)
+                """)
         if count > 0 { replaced[table] = count }
         // Whatever now equals the snapshot is confirmed.
-        try db.execute(sql: """
-            DELETE FROM temp.recovery_doubt WHERE tbl = ? AND id IN (
-              SELECT m.rowid FROM main."\(table)" m JOIN snap."\(table)" s ON s.rowid = m.rowid
-              WHERE m.rowid IN (SELECT id FROM temp.recovery_doubt WHERE tbl = ?) AND NOT \(differs(table, "m", "s")))
-            """, arguments: [table, table])
+        try db.execute(
+            sql: """
+                DELETE FROM temp.recovery_doubt WHERE tbl = ? AND id IN (
+                  SELECT m.rowid FROM main."\(table)" m JOIN snap."\(table)" s ON s.rowid = m.rowid
+                  WHERE m.rowid IN (SELECT id FROM temp.recovery_doubt WHERE tbl = ?) AND NOT \(differs(table, "m", "s")))
+                """, arguments: [table, table])
     }
 
     // MARK: Cached balances as evidence
@@ -223,7 +250,9 @@ final class DamageRecovery {
     /// Whether splits were lost that neither the snapshot nor a reconstruction
     /// gave back (or could be, where the count is unknown).
     func splitsLostBeyondRecovery() throws -> Bool {
-        guard let splits = salvage.first(where: { $0.table == "splits" }), !splits.damage.gaps.isEmpty else { return false }
+        guard let splits = salvage.first(where: { $0.table == "splits" }), !splits.damage.gaps.isEmpty else {
+            return false
+        }
         let loss = try count("splits")
         return loss.rows > 0 || !loss.exact
     }
@@ -239,52 +268,71 @@ final class DamageRecovery {
         var lines: [(account: Int64, party: Int64?, amount: Int64, memo: String)] = []
         var kept: [KeptBalance] = []
         // Names first: their lines sit in an A/R or A/P account, whose own difference then accounts for them.
-        let parties = try Row.fetchAll(db, sql: """
-            SELECT p.id, p.kind, p.name, e.balance AS shown,
-                   (SELECT SUM(g.total) FROM temp.v_grp g JOIN accounts a ON a.id = g.account_id
-                    WHERE g.party_id = p.id AND a.type IN \(Catalog.receivablePayable)) AS lines,
-                   (SELECT MAX(g.bad) FROM temp.v_grp g WHERE g.party_id = p.id) AS bad,
-                   (SELECT g.account_id FROM temp.v_grp g JOIN accounts a ON a.id = g.account_id
-                    WHERE g.party_id = p.id AND a.type IN \(Catalog.receivablePayable)
-                    GROUP BY g.account_id ORDER BY COUNT(*) DESC, g.account_id LIMIT 1) AS used,
-                   (SELECT a.id FROM accounts a WHERE a.type = CASE p.kind WHEN 'vendor' THEN 'accounts_payable' ELSE 'accounts_receivable' END
-                    AND typeof(a.id) = 'integer' ORDER BY a.id LIMIT 1) AS fallback
-            FROM temp.recovery_evidence e JOIN main.parties p ON p.id = e.id
-            WHERE e.tbl = 'parties' ORDER BY p.id
-            """)
+        let parties = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT p.id, p.kind, p.name, e.balance AS shown,
+                       (SELECT SUM(g.total) FROM temp.v_grp g JOIN accounts a ON a.id = g.account_id
+                        WHERE g.party_id = p.id AND a.type IN \(Catalog.receivablePayable)) AS lines,
+                       (SELECT MAX(g.bad) FROM temp.v_grp g WHERE g.party_id = p.id) AS bad,
+                       (SELECT g.account_id FROM temp.v_grp g JOIN accounts a ON a.id = g.account_id
+                        WHERE g.party_id = p.id AND a.type IN \(Catalog.receivablePayable)
+                        GROUP BY g.account_id ORDER BY COUNT(*) DESC, g.account_id LIMIT 1) AS used,
+                       (SELECT a.id FROM accounts a WHERE a.type = CASE p.kind WHEN 'vendor' THEN 'accounts_payable' ELSE 'accounts_receivable' END
+                        AND typeof(a.id) = 'integer' ORDER BY a.id LIMIT 1) AS fallback
+                FROM temp.recovery_evidence e JOIN main.parties p ON p.id = e.id
+                WHERE e.tbl = 'parties' ORDER BY p.id
+                """)
         var movedIn: [Int64: Int64] = [:]
         var unsummable: Set<Int64> = []
         for row in parties {
-            guard row.integer("bad") ?? 0 == 0, let id = row.integer("id"), let shown = row.integer("shown") else { continue }
+            guard row.integer("bad") ?? 0 == 0, let id = row.integer("id"), let shown = row.integer("shown") else {
+                continue
+            }
             let have = row.integer("lines") ?? 0
             guard shown != have, let account = row.integer("used") ?? row.integer("fallback") else { continue }
             // Sums past the money limit are the invalid-value repairs' to judge, not this journal's.
             guard have >= -Money.limit, have <= Money.limit else { continue }
             let difference = shown - have
             let name = row.text("name") ?? "name \(id)"
-            lines.append((account, id, difference, "Lost in damage: \(name) showed a balance of \(Money(cents: shown)); the lines that survived come to \(Money(cents: have))"))
+            lines.append(
+                (
+                    account, id, difference,
+                    "Lost in damage: \(name) showed a balance of \(Money(cents: shown)); the lines that survived come to \(Money(cents: have))"
+                ))
             let (sum, over) = (movedIn[account] ?? 0).addingReportingOverflow(difference)
             if over { unsummable.insert(account) } else { movedIn[account] = sum }
             kept.append(KeptBalance(table: "parties", id: id, name: name, shown: shown, remaining: have))
         }
-        let accounts = try Row.fetchAll(db, sql: """
-            SELECT a.id, a.name, e.balance AS shown,
-                   (SELECT SUM(g.total) FROM temp.v_grp g WHERE g.account_id = a.id) AS lines,
-                   (SELECT MAX(g.bad) FROM temp.v_grp g WHERE g.account_id = a.id) AS bad
-            FROM temp.recovery_evidence e JOIN main.accounts a ON a.id = e.id
-            WHERE e.tbl = 'accounts' AND a.id IS NOT ? ORDER BY a.id
-            """, arguments: [existing])
+        let accounts = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT a.id, a.name, e.balance AS shown,
+                       (SELECT SUM(g.total) FROM temp.v_grp g WHERE g.account_id = a.id) AS lines,
+                       (SELECT MAX(g.bad) FROM temp.v_grp g WHERE g.account_id = a.id) AS bad
+                FROM temp.recovery_evidence e JOIN main.accounts a ON a.id = e.id
+                WHERE e.tbl = 'accounts' AND a.id IS NOT ? ORDER BY a.id
+                """, arguments: [existing])
         for row in accounts {
-            guard row.integer("bad") ?? 0 == 0, let id = row.integer("id"), let shown = row.integer("shown") else { continue }
+            guard row.integer("bad") ?? 0 == 0, let id = row.integer("id"), let shown = row.integer("shown") else {
+                continue
+            }
             let have = row.integer("lines") ?? 0
             guard have >= -Money.limit, have <= Money.limit, !unsummable.contains(id) else { continue }
             let (difference, overflow) = (shown - have).subtractingReportingOverflow(movedIn[id] ?? 0)
             guard !overflow, difference >= -Money.limit * 8, difference <= Money.limit * 8 else { continue }
             if shown != have {
-                kept.append(KeptBalance(table: "accounts", id: id, name: row.text("name") ?? "account \(id)", shown: shown, remaining: have))
+                kept.append(
+                    KeptBalance(
+                        table: "accounts", id: id, name: row.text("name") ?? "account \(id)", shown: shown,
+                        remaining: have))
             }
             guard difference != 0 else { continue }
-            lines.append((id, nil, difference, "Lost in damage: account \(row.text("name") ?? String(id)) showed a balance of \(Money(cents: shown)); the lines that survived come to \(Money(cents: have))"))
+            lines.append(
+                (
+                    id, nil, difference,
+                    "Lost in damage: account \(row.text("name") ?? String(id)) showed a balance of \(Money(cents: shown)); the lines that survived come to \(Money(cents: have))"
+                ))
         }
         guard !lines.isEmpty else { return [] }
         let suspense = try context.suspense(for: .sqliteCorruption)
@@ -294,17 +342,31 @@ final class DamageRecovery {
             return (next, sum.1 || over)
         }
         guard !overflow else { return [] }
-        let journal = try context.insertNew(.sqliteCorruption, "transactions", insert: """
-            INSERT INTO transactions (kind, date, number, party_id, memo, created_at, modified_at)
-            VALUES ('journal', ?, NULL, NULL, ?, ?, ?)
-            """, arguments: [context.today, "Lost in damage (rebuild run \(context.runID)): the balances accounts and names showed before the damage, kept against Rebuild Suspense; check them against your records",
-                             context.timestamp, context.timestamp]).first
+        let journal = try context.insertNew(
+            .sqliteCorruption, "transactions",
+            insert: """
+                INSERT INTO transactions (kind, date, number, party_id, memo, created_at, modified_at)
+                VALUES ('journal', ?, NULL, NULL, ?, ?, ?)
+                """,
+            arguments: [
+                context.today,
+                "Lost in damage (rebuild run \(context.runID)): the balances accounts and names showed before the damage, kept against Rebuild Suspense; check them against your records",
+                context.timestamp, context.timestamp,
+            ]
+        ).first
         guard let journal else { throw RepairFailure.noRowMade("the journal of balances lost in damage") }
-        for line in lines + [(suspense, nil, -total, "Lost in damage: the other side of what the lost lines held (rebuild run \(context.runID))")] {
-            try context.insertNew(.sqliteCorruption, "splits", insert: """
-                INSERT INTO splits (transaction_id, account_id, party_id, amount, memo, cleared, reconciliation_id)
-                VALUES (?, ?, ?, ?, ?, 'n', NULL)
-                """, arguments: [journal, line.account, line.party, line.amount, line.memo])
+        for line in lines + [
+            (
+                suspense, nil, -total,
+                "Lost in damage: the other side of what the lost lines held (rebuild run \(context.runID))"
+            )
+        ] {
+            try context.insertNew(
+                .sqliteCorruption, "splits",
+                insert: """
+                    INSERT INTO splits (transaction_id, account_id, party_id, amount, memo, cleared, reconciliation_id)
+                    VALUES (?, ?, ?, ?, ?, 'n', NULL)
+                    """, arguments: [journal, line.account, line.party, line.amount, line.memo])
         }
         context.invalidate(.byTransaction)
         context.invalidate(.byAccountPartyStatement)
@@ -319,16 +381,19 @@ final class DamageRecovery {
     /// back, even when a repair made a new row with its id.
     func count(_ table: String) throws -> (rows: Int, exact: Bool, why: String?) {
         let salvaged = salvage.first { $0.table == table }
-        let gone = try Int.fetchOne(db, sql: """
-            SELECT (SELECT COUNT(*) FROM temp.recovery_known k WHERE k.tbl = ?1
-                      AND NOT EXISTS (SELECT 1 FROM temp.recovery_restored r WHERE r.tbl = ?1 AND r.id = k.id
-                                      AND EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = k.id)))
-                 + (SELECT COUNT(DISTINCT r.row_id) FROM repair_actions r WHERE r.run_id = ?2 AND r.table_name = ?1 AND r.action = 'delete'
-                      AND NOT EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = r.row_id)
-                      AND NOT EXISTS (SELECT 1 FROM temp.recovery_known k WHERE k.tbl = ?1 AND k.id = r.row_id)
-                      AND NOT EXISTS (SELECT 1 FROM repair_actions i WHERE i.run_id = ?2 AND i.table_name = ?1
-                                      AND i.action = 'insert' AND i.row_id = r.row_id))
-            """, arguments: [table, context.runID]) ?? 0
+        let gone =
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT (SELECT COUNT(*) FROM temp.recovery_known k WHERE k.tbl = ?1
+                              AND NOT EXISTS (SELECT 1 FROM temp.recovery_restored r WHERE r.tbl = ?1 AND r.id = k.id
+                                              AND EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = k.id)))
+                         + (SELECT COUNT(DISTINCT r.row_id) FROM repair_actions r WHERE r.run_id = ?2 AND r.table_name = ?1 AND r.action = 'delete'
+                              AND NOT EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = r.row_id)
+                              AND NOT EXISTS (SELECT 1 FROM temp.recovery_known k WHERE k.tbl = ?1 AND k.id = r.row_id)
+                              AND NOT EXISTS (SELECT 1 FROM repair_actions i WHERE i.run_id = ?2 AND i.table_name = ?1
+                                              AND i.action = 'insert' AND i.row_id = r.row_id))
+                    """, arguments: [table, context.runID]) ?? 0
         guard let salvaged, !salvaged.damage.gaps.isEmpty, !salvaged.lostIsExact else { return (gone, true, nil) }
         // Rows past the snapshot's last could have been on the lost pages, unseen.
         if copy != nil, !unusable.contains(table) {
@@ -342,18 +407,21 @@ final class DamageRecovery {
 
     /// Rows read from damaged pages that no snapshot confirmed.
     func unconfirmed() throws -> [DoubtfulRow] {
-        try Row.fetchAll(db, sql: "SELECT tbl, id FROM temp.recovery_doubt WHERE why = 'page' ORDER BY tbl, id").compactMap { row in
-            guard let id = row.integer("id"), let table = row.text("tbl") else { return nil }
-            return DoubtfulRow(table: table, rowID: id)
-        }
+        try Row.fetchAll(db, sql: "SELECT tbl, id FROM temp.recovery_doubt WHERE why = 'page' ORDER BY tbl, id")
+            .compactMap { row in
+                guard let id = row.integer("id"), let table = row.text("tbl") else { return nil }
+                return DoubtfulRow(table: table, rowID: id)
+            }
     }
 
     /// Rows rebuilt from indexes that the snapshot did not make whole again.
     func stillFromIndexes(_ table: String) throws -> Int {
-        try Int.fetchOne(db, sql: """
-            SELECT COUNT(*) FROM temp.recovery_doubt d WHERE d.tbl = ? AND d.why = 'index'
-              AND EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = d.id)
-            """, arguments: [table]) ?? 0
+        try Int.fetchOne(
+            db,
+            sql: """
+                SELECT COUNT(*) FROM temp.recovery_doubt d WHERE d.tbl = ? AND d.why = 'index'
+                  AND EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = d.id)
+                """, arguments: [table]) ?? 0
     }
 
     /// Rows the snapshot holds that the rebuilt file lacks: what restoring it would bring back.
@@ -361,11 +429,14 @@ final class DamageRecovery {
         guard copy != nil else { return 0 }
         var missing = 0
         for table in Self.order where !unusable.contains(table) {
-            missing += try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM temp.recovery_known k WHERE k.tbl = ?
-                  AND EXISTS (SELECT 1 FROM snap."\(table)" s WHERE s.rowid = k.id)
-                  AND NOT EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = k.id)
-                """, arguments: [table]) ?? 0
+            missing +=
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) FROM temp.recovery_known k WHERE k.tbl = ?
+                          AND EXISTS (SELECT 1 FROM snap."\(table)" s WHERE s.rowid = k.id)
+                          AND NOT EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = k.id)
+                        """, arguments: [table]) ?? 0
         }
         return missing
     }

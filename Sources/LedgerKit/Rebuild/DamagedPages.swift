@@ -31,7 +31,9 @@ enum DamagedPages {
         let access = ReadOnlyAccess(path: source)
         defer { access.close() }
         guard let queue = try? access.connect(),
-              let lines = try? queue.inDatabase({ db in try String.fetchAll(db, sql: "PRAGMA integrity_check(\(lineLimit))") })
+            let lines = try? queue.inDatabase({ db in
+                try String.fetchAll(db, sql: "PRAGMA integrity_check(\(lineLimit))")
+            })
         else { return [] }
         var pages: Set<Int> = []
         for line in lines.flatMap({ $0.split(separator: "\n") }) {

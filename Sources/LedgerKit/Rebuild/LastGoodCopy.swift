@@ -28,8 +28,10 @@ struct LastGoodCopy {
     /// rows in the books. So a snapshot is used when this machine signed its
     /// manifest (`key`), or when it lies in one of `unsigned`, the places
     /// trusted without a signature (nil: every place).
-    static func find(source: String, in locations: [String], keys: SnapshotIdentities, now: Date,
-                     key: ManifestKey? = nil, unsigned: Set<String>? = nil, destination: String) -> Search {
+    static func find(
+        source: String, in locations: [String], keys: SnapshotIdentities, now: Date,
+        key: ManifestKey? = nil, unsigned: Set<String>? = nil, destination: String
+    ) -> Search {
         var search = Search()
         var candidates: [Snapshot] = []
         var sealed = 0
@@ -55,10 +57,14 @@ struct LastGoodCopy {
             }
         }
         for (place, count) in untrusted.sorted(by: { $0.key < $1.key }) {
-            search.notes.append("\(count) clean snapshot\(count == 1 ? "" : "s") of \(source) in \(place) \(count == 1 ? "is" : "are") not signed by this computer and \(count == 1 ? "was" : "were") passed over: give --trust-unsigned if you trust that place")
+            search.notes.append(
+                "\(count) clean snapshot\(count == 1 ? "" : "s") of \(source) in \(place) \(count == 1 ? "is" : "are") not signed by this computer and \(count == 1 ? "was" : "were") passed over: give --trust-unsigned if you trust that place"
+            )
         }
         if sealed > 0 {
-            search.notes.append("\(sealed) encrypted snapshot\(sealed == 1 ? "" : "s") of \(source) could not be opened: give --identity (or --passphrase) to look in \(sealed == 1 ? "it" : "them") too")
+            search.notes.append(
+                "\(sealed) encrypted snapshot\(sealed == 1 ? "" : "s") of \(source) could not be opened: give --identity (or --passphrase) to look in \(sealed == 1 ? "it" : "them") too"
+            )
         }
         candidates.sort { SnapshotCatalog.isOlder($1, than: $0) }
         for snapshot in candidates.prefix(tries) {

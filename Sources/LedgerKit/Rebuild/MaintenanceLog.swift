@@ -16,26 +16,34 @@ public enum MaintenanceLog {
     /// Streams the repair actions of run `runID`, in the order they were made,
     /// at most `limit` of them; returns how many there are in all.
     @discardableResult
-    public static func actions(path: String, runID: Int64, limit: Int? = nil, _ body: (RepairAction) throws -> Void) throws -> Int {
+    public static func actions(path: String, runID: Int64, limit: Int? = nil, _ body: (RepairAction) throws -> Void)
+        throws -> Int
+    {
         try CompanyFile.read(path) { db in
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT code, table_name, row_id, action, before, after FROM repair_actions WHERE run_id = ? ORDER BY id LIMIT ?
-                """, arguments: [runID, limit ?? -1])
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT code, table_name, row_id, action, before, after FROM repair_actions WHERE run_id = ? ORDER BY id LIMIT ?
+                    """, arguments: [runID, limit ?? -1])
             let wording = RepairWording(db: db)
             while let row = try rows.next() {
                 var action = action(row)
                 action.words = wording.describe(action)
                 try body(action)
             }
-            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM repair_actions WHERE run_id = ?", arguments: [runID]) ?? 0
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM repair_actions WHERE run_id = ?", arguments: [runID])
+                ?? 0
         }
     }
 
     static func actions(_ db: Database, runID: Int64, code: FindingCode, limit: Int) throws -> [RepairAction] {
         let wording = RepairWording(db: db)
-        return try Row.fetchAll(db, sql: """
-            SELECT code, table_name, row_id, action, before, after FROM repair_actions WHERE run_id = ? AND code = ? ORDER BY id LIMIT ?
-            """, arguments: [runID, code.rawValue, limit]).map { row in
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT code, table_name, row_id, action, before, after FROM repair_actions WHERE run_id = ? AND code = ? ORDER BY id LIMIT ?
+                """, arguments: [runID, code.rawValue, limit]
+        ).map { row in
             var action = action(row)
             action.words = wording.describe(action)
             return action
@@ -43,8 +51,9 @@ public enum MaintenanceLog {
     }
 
     private static func action(_ row: Row) -> RepairAction {
-        RepairAction(code: FindingCode(rawValue: row["code"] ?? "") ?? .sqliteCorruption, table: row["table_name"] ?? "?",
-                     rowID: row["row_id"], action: RepairAction.Kind(rawValue: row["action"] ?? "") ?? .update,
-                     before: row["before"], after: row["after"])
+        RepairAction(
+            code: FindingCode(rawValue: row["code"] ?? "") ?? .sqliteCorruption, table: row["table_name"] ?? "?",
+            rowID: row["row_id"], action: RepairAction.Kind(rawValue: row["action"] ?? "") ?? .update,
+            before: row["before"], after: row["after"])
     }
 }

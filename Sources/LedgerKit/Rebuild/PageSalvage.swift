@@ -17,10 +17,12 @@ enum PageSalvage {
         var inserts: [String: Statement] = [:]
         for table in Schema.tableNames {
             let shape = Schema.columns[table] ?? []
-            inserts[table] = try dst.makeStatement(sql: "INSERT OR IGNORE INTO \(table) (" + shape.map(\.name).joined(separator: ", ")
-                + ") VALUES (" + Array(repeating: "?", count: shape.count).joined(separator: ", ") + ")")
+            inserts[table] = try dst.makeStatement(
+                sql: "INSERT OR IGNORE INTO \(table) (" + shape.map(\.name).joined(separator: ", ")
+                    + ") VALUES (" + Array(repeating: "?", count: shape.count).joined(separator: ", ") + ")")
         }
-        var recovered: [String: Int] = [:], altered: [String: Int] = [:]
+        var recovered: [String: Int] = [:]
+        var altered: [String: Int] = [:]
         /// Inserts a leaf's rows into `table`; a rowid already there (from a page read earlier) is kept.
         func insert(_ rows: [(rowid: Int64, values: [DatabaseValue])], into table: String) throws {
             let shape = Schema.columns[table] ?? []
@@ -33,7 +35,9 @@ enum PageSalvage {
                     if dst.changesCount > 0 {
                         recovered[table, default: 0] += 1
                     } else if let mended = CheckedValues.mended(table, columns: shape.map(\.name), values: values),
-                              try Int.fetchOne(dst, sql: "SELECT 1 FROM \(table) WHERE rowid = ?", arguments: [row.rowid]) == nil {
+                        try Int.fetchOne(dst, sql: "SELECT 1 FROM \(table) WHERE rowid = ?", arguments: [row.rowid])
+                            == nil
+                    {
                         // OR IGNORE passed over a value a CHECK refuses: kept with a replacement.
                         try statement.execute(arguments: StatementArguments(mended))
                         recovered[table, default: 0] += dst.changesCount
@@ -61,19 +65,24 @@ enum PageSalvage {
         // Table leaves no known root reaches: matched by the shape of their rows.
         for number in 2...max(2, file.pageCount) where !read.contains(number) {
             guard let page = file.page(number), page.first == 0x0D, let rows = file.rows(ofLeaf: page),
-                  let table = Shape.table(fitting: rows.map(\.values)) else { continue }
+                let table = Shape.table(fitting: rows.map(\.values))
+            else { continue }
             try insert(rows, into: table)
         }
         guard !recovered.isEmpty else { return nil }
         return Schema.tableNames.map { table in
             // A table whose every page its b-tree leads to was read came back whole.
             if let gaps = unread[table], gaps.isEmpty {
-                return SalvagedTable(table: table, recovered: recovered[table] ?? 0, fromIndexes: 0, lost: 0, lostIsExact: true,
-                                     altered: altered[table] ?? 0, note: nil)
+                return SalvagedTable(
+                    table: table, recovered: recovered[table] ?? 0, fromIndexes: 0, lost: 0, lostIsExact: true,
+                    altered: altered[table] ?? 0, note: nil)
             }
-            var salvaged = SalvagedTable(table: table, recovered: recovered[table] ?? 0, fromIndexes: 0, lost: 0, lostIsExact: false,
-                                         altered: altered[table] ?? 0,
-                                         note: "the file's list of tables was damaged: rows were read page by page, and how many were lost cannot be counted")
+            var salvaged = SalvagedTable(
+                table: table, recovered: recovered[table] ?? 0, fromIndexes: 0, lost: 0, lostIsExact: false,
+                altered: altered[table] ?? 0,
+                note:
+                    "the file's list of tables was damaged: rows were read page by page, and how many were lost cannot be counted"
+            )
             // The rowids its b-tree's keys bound, or any rowid at all.
             salvaged.damage = TableDamage(gaps: unread[table] ?? TableDamage.everything.gaps)
             return salvaged

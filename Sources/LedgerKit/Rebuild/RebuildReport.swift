@@ -36,12 +36,18 @@ public struct SalvagedTable: Codable, Sendable, Equatable {
     public var metDamage: Bool { !damage.gaps.isEmpty }
 
     enum CodingKeys: String, CodingKey {
-        case table, recovered, fromIndexes = "from_indexes", lost, lostIsExact = "lost_is_exact", altered, note
+        case table, recovered
+        case fromIndexes = "from_indexes"
+        case lost
+        case lostIsExact = "lost_is_exact"
+        case altered, note
     }
 
     /// What salvage got back from `table`; `damage` starts empty.
-    public init(table: String, recovered: Int, fromIndexes: Int, lost: Int, lostIsExact: Bool, altered: Int = 0,
-                note: String?) {
+    public init(
+        table: String, recovered: Int, fromIndexes: Int, lost: Int, lostIsExact: Bool, altered: Int = 0,
+        note: String?
+    ) {
         self.table = table
         self.recovered = recovered
         self.fromIndexes = fromIndexes
@@ -79,7 +85,9 @@ public struct SuspenseReview: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case account, balance, transactionCount = "transaction_count", largest
+        case account, balance
+        case transactionCount = "transaction_count"
+        case largest
     }
 }
 
@@ -116,7 +124,9 @@ public struct TableLoss: Codable, Sendable, Equatable {
     public let fromIndexes: Int
 
     enum CodingKeys: String, CodingKey {
-        case table, lost, exact, why, fromSnapshot = "from_snapshot", fromIndexes = "from_indexes"
+        case table, lost, exact, why
+        case fromSnapshot = "from_snapshot"
+        case fromIndexes = "from_indexes"
     }
 
     /// Writes the JSON scripts read (docs/rebuild.md), with a null for each field
@@ -156,7 +166,8 @@ public struct DoubtfulRow: Codable, Sendable, Equatable {
     public let rowID: Int64
 
     enum CodingKeys: String, CodingKey {
-        case table, rowID = "row_id"
+        case table
+        case rowID = "row_id"
     }
 }
 
@@ -188,9 +199,15 @@ public struct DamageOutcome: Encodable, Sendable {
     public var snapshotWouldBringBack = 0
 
     enum CodingKeys: String, CodingKey {
-        case cutShortBy = "cut_short_by_pages", snapshot = "recovered_from", snapshotTakenAt = "recovered_from_taken_at"
-        case restored = "restored_from_snapshot", replaced = "replaced_from_snapshot", changedSince = "changed_since_snapshot"
-        case notes, loss, keptBalances = "kept_balances", unconfirmed = "read_from_damaged_pages"
+        case cutShortBy = "cut_short_by_pages"
+        case snapshot = "recovered_from"
+        case snapshotTakenAt = "recovered_from_taken_at"
+        case restored = "restored_from_snapshot"
+        case replaced = "replaced_from_snapshot"
+        case changedSince = "changed_since_snapshot"
+        case notes, loss
+        case keptBalances = "kept_balances"
+        case unconfirmed = "read_from_damaged_pages"
         case snapshotWouldBringBack = "snapshot_would_bring_back"
     }
 
@@ -213,7 +230,8 @@ public struct DamageOutcome: Encodable, Sendable {
 
     /// Whether every row of the damaged original came back as it was.
     public var isWhole: Bool {
-        loss.allSatisfy { $0.lost == 0 && $0.exact && $0.fromIndexes == 0 } && unconfirmed.isEmpty && keptBalances.isEmpty
+        loss.allSatisfy { $0.lost == 0 && $0.exact && $0.fromIndexes == 0 } && unconfirmed.isEmpty
+            && keptBalances.isEmpty
     }
 }
 
@@ -243,14 +261,25 @@ public struct RebuildReport: Encodable, Sendable {
     public var suspense: SuspenseReview?
 
     enum CodingKeys: String, CodingKey {
-        case file, dryRun = "dry_run", snapshot, salvage, schemaRepairs = "schema_repairs", repairs, remaining
-        case runID = "run_id", elapsedMS = "elapsed_ms", changedRows = "changed_rows"
-        case lostRows = "lost_rows", rebuiltFromIndexes = "rebuilt_from_indexes", lossIsExact = "loss_is_exact", complete, damage, suspense
+        case file
+        case dryRun = "dry_run"
+        case snapshot, salvage
+        case schemaRepairs = "schema_repairs"
+        case repairs, remaining
+        case runID = "run_id"
+        case elapsedMS = "elapsed_ms"
+        case changedRows = "changed_rows"
+        case lostRows = "lost_rows"
+        case rebuiltFromIndexes = "rebuilt_from_indexes"
+        case lossIsExact = "loss_is_exact"
+        case complete, damage, suspense
     }
 
     /// A report of what a rebuild did; `damage` and `suspense` are set after.
-    public init(file: String, dryRun: Bool, snapshot: String?, salvage: [SalvagedTable]?, schemaRepairs: [String],
-                repairs: [RepairGroup], remaining: [Finding], runID: Int64?, elapsedMS: Int) {
+    public init(
+        file: String, dryRun: Bool, snapshot: String?, salvage: [SalvagedTable]?, schemaRepairs: [String],
+        repairs: [RepairGroup], remaining: [Finding], runID: Int64?, elapsedMS: Int
+    ) {
         self.file = file
         self.dryRun = dryRun
         self.snapshot = snapshot
@@ -302,7 +331,9 @@ public struct RebuildReport: Encodable, Sendable {
     }
 
     /// False when some table's loss could not be counted.
-    public var lossIsExact: Bool { damage.map { $0.loss.allSatisfy(\.exact) } ?? salvage?.allSatisfy(\.lostIsExact) ?? true }
+    public var lossIsExact: Bool {
+        damage.map { $0.loss.allSatisfy(\.exact) } ?? salvage?.allSatisfy(\.lostIsExact) ?? true
+    }
 
     /// Whether every row of the file came through as it was (always true
     /// without a salvage): none lost, guessed, altered or left in doubt.
@@ -346,17 +377,23 @@ public enum RebuildError: LocalizedError, Equatable, Sendable {
     public var errorDescription: String? {
         switch self {
         case .inUse(let path):
-            return "\(path) is open in another program; close it there (or wait for it to finish) and run 'ledger rebuild \(path)' again. Nothing was changed."
+            return
+                "\(path) is open in another program; close it there (or wait for it to finish) and run 'ledger rebuild \(path)' again. Nothing was changed."
         case .changedMeanwhile(let path):
-            return "\(path) was changed by another program while rebuild worked on a copy; nothing was replaced. Run 'ledger rebuild \(path)' again."
+            return
+                "\(path) was changed by another program while rebuild worked on a copy; nothing was replaced. Run 'ledger rebuild \(path)' again."
         case .unsalvageable(let path, let detail):
-            return "SQLite cannot read even the list of tables of \(path) (\(detail)), so nothing can be salvaged automatically; the file is untouched. Restore a snapshot with 'ledger restore'."
+            return
+                "SQLite cannot read even the list of tables of \(path) (\(detail)), so nothing can be salvaged automatically; the file is untouched. Restore a snapshot with 'ledger restore'."
         case .incomplete(let path, let left, let first):
-            return "Rebuild could not repair everything in \(path) (\(left) repairable findings left, the first: \(first)); the file is untouched. Please report it with the output of 'ledger verify \(path) --json'."
+            return
+                "Rebuild could not repair everything in \(path) (\(left) repairable findings left, the first: \(first)); the file is untouched. Please report it with the output of 'ledger verify \(path) --json'."
         case .cannotWrite(let path, let reason):
-            return "Cannot write beside \(path): \(reason). Rebuild needs room for a copy of the file in its folder; nothing was changed."
+            return
+                "Cannot write beside \(path): \(reason). Rebuild needs room for a copy of the file in its folder; nothing was changed."
         case .copyUnusable(let path, let reason):
-            return "Rebuild stopped: its copy of \(path) \(reason); \(path) is untouched. Run 'ledger verify \(path)', and if it finds the file sound, please report this with the output of 'ledger verify \(path) --json'."
+            return
+                "Rebuild stopped: its copy of \(path) \(reason); \(path) is untouched. Run 'ledger verify \(path)', and if it finds the file sound, please report this with the output of 'ledger verify \(path) --json'."
         }
     }
 }

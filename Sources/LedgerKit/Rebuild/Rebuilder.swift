@@ -24,9 +24,11 @@ public struct RebuildOptions: Sendable {
     public var trustUnsigned: Bool
 
     /// Options for a plain rebuild: snapshots in the backup folder beside the file, unsigned ones trusted.
-    public init(backupFolder: String? = nil, dryRun: Bool = false, now: Date = Date(),
-                wait: TimeInterval = CompanyFile.lockWait, fromBackups: [String] = [],
-                keys: SnapshotIdentities = SnapshotIdentities(), manifestKey: ManifestKey? = nil, trustUnsigned: Bool = true) {
+    public init(
+        backupFolder: String? = nil, dryRun: Bool = false, now: Date = Date(),
+        wait: TimeInterval = CompanyFile.lockWait, fromBackups: [String] = [],
+        keys: SnapshotIdentities = SnapshotIdentities(), manifestKey: ManifestKey? = nil, trustUnsigned: Bool = true
+    ) {
         self.backupFolder = backupFolder
         self.dryRun = dryRun
         self.now = now
@@ -68,8 +70,10 @@ public enum Rebuilder {
     /// gives, in the `backups` folder beside `path` by default.
     /// - Throws: `RebuildError`, `CompanyFileError` about `path`, never about a
     ///   working file of the rebuild (those are removed by then).
-    public static func rebuild(path: String, options: RebuildOptions = RebuildOptions(),
-                               progress: (@Sendable (RebuildProgress) -> Void)? = nil) throws -> RebuildReport {
+    public static func rebuild(
+        path: String, options: RebuildOptions = RebuildOptions(),
+        progress: (@Sendable (RebuildProgress) -> Void)? = nil
+    ) throws -> RebuildReport {
         let file = AtomicFile.resolvedTarget(of: path)
         do {
             return try rebuild(path: path, file: file, options: options, progress: progress)
@@ -80,8 +84,10 @@ public enum Rebuilder {
         }
     }
 
-    private static func rebuild(path: String, file: String, options: RebuildOptions,
-                                progress: (@Sendable (RebuildProgress) -> Void)?) throws -> RebuildReport {
+    private static func rebuild(
+        path: String, file: String, options: RebuildOptions,
+        progress: (@Sendable (RebuildProgress) -> Void)?
+    ) throws -> RebuildReport {
         let started = Date()
         let header = try FileHeader.read(path: file)
         guard header.isCompanyFile else { throw CompanyFileError.notCompanyFile(path: path) }
@@ -89,14 +95,21 @@ public enum Rebuilder {
             throw CompanyFileError.newerFormat(path: path, version: header.userVersion)
         }
         let folder = URL(fileURLWithPath: file).deletingLastPathComponent().path
-        guard Glibc.access(folder, W_OK) == 0 else { throw RebuildError.cannotWrite(path: path, reason: "its folder is not writable") }
+        guard Glibc.access(folder, W_OK) == 0 else {
+            throw RebuildError.cannotWrite(path: path, reason: "its folder is not writable")
+        }
         removeLeftovers(of: file)
         // A private copy, a working copy and the final copy sit beside the file at once.
         var space = statvfs()
         if statvfs(folder, &space) == 0 {
-            let free = Int64(space.f_bavail) * Int64(space.f_frsize), needed = header.fileSize * 3
+            let free = Int64(space.f_bavail) * Int64(space.f_frsize)
+            let needed = header.fileSize * 3
             guard free >= needed else {
-                throw RebuildError.cannotWrite(path: path, reason: "its folder has \(free / 1_048_576) MiB free and rebuild needs about \(needed / 1_048_576) MiB (three copies of the file)")
+                throw RebuildError.cannotWrite(
+                    path: path,
+                    reason:
+                        "its folder has \(free / 1_048_576) MiB free and rebuild needs about \(needed / 1_048_576) MiB (three copies of the file)"
+                )
             }
         }
         let backups = try SnapshotStore.open(options.snapshotLocations(beside: path)[0])
@@ -115,25 +128,31 @@ public enum Rebuilder {
         let readable = try PrivateCopy.make(of: file, to: source, wait: options.wait)
 
         guard !options.dryRun else {
-            return try rebuildCopy(of: path, file: file, source: source, readable: readable, options: options, started: started,
-                                   identity: identity, snapshot: nil, progress: progress)
+            return try rebuildCopy(
+                of: path, file: file, source: source, readable: readable, options: options, started: started,
+                identity: identity, snapshot: nil, progress: progress)
         }
         // The snapshot is compressed from the private copy while the repairs run.
         let company = readable ? PrivateCopy.companyName(in: source) : nil
         let formatVersion = header.userVersion
-        return try Worker<Snapshot>.run({
-            // On one thread behind the rebuild's: the snapshot is needed only at
-            // the end, and fills the time the rebuild leaves a core idle.
-            SystemCalls.lowerThreadPriority()
-            var request = SnapshotRequest(of: path, kind: .preRebuild, level: snapshotLevel, verify: false, now: options.now)
-            request.copy = SnapshotRequest.Copy(path: source, readable: readable, company: company, formatVersion: formatVersion)
-            request.sealing = sealing
-            request.threads = 1
-            return try SnapshotWriter.take(request, into: backups)
-        }, during: { snapshotting in
-            try rebuildCopy(of: path, file: file, source: source, readable: readable, options: options, started: started,
-                            identity: identity, snapshot: { try snapshotting.wait().get() }, progress: progress)
-        })
+        return try Worker<Snapshot>.run(
+            {
+                // On one thread behind the rebuild's: the snapshot is needed only at
+                // the end, and fills the time the rebuild leaves a core idle.
+                SystemCalls.lowerThreadPriority()
+                var request = SnapshotRequest(
+                    of: path, kind: .preRebuild, level: snapshotLevel, verify: false, now: options.now)
+                request.copy = SnapshotRequest.Copy(
+                    path: source, readable: readable, company: company, formatVersion: formatVersion)
+                request.sealing = sealing
+                request.threads = 1
+                return try SnapshotWriter.take(request, into: backups)
+            },
+            during: { snapshotting in
+                try rebuildCopy(
+                    of: path, file: file, source: source, readable: readable, options: options, started: started,
+                    identity: identity, snapshot: { try snapshotting.wait().get() }, progress: progress)
+            })
     }
 
     /// What the repairs made of the private copy: the compacted, verified file
@@ -162,9 +181,11 @@ public enum Rebuilder {
     /// Repairs the private copy `source` into a verified final copy, salvaging
     /// when SQLite meets damage anywhere on the way, then (unless a dry run)
     /// installs it over `file`, the file `path` names.
-    private static func rebuildCopy(of path: String, file: String, source: String, readable: Bool, options: RebuildOptions,
-                                    started: Date, identity: FileIdentity, snapshot: (() throws -> Snapshot)?,
-                                    progress: (@Sendable (RebuildProgress) -> Void)?) throws -> RebuildReport {
+    private static func rebuildCopy(
+        of path: String, file: String, source: String, readable: Bool, options: RebuildOptions,
+        started: Date, identity: FileIdentity, snapshot: (() throws -> Snapshot)?,
+        progress: (@Sendable (RebuildProgress) -> Void)?
+    ) throws -> RebuildReport {
         let working = AtomicFile.temporaryPath(beside: file, purpose: "rebuild-working")
         let final = AtomicFile.temporaryPath(beside: file, purpose: "rebuild-final")
         defer {
@@ -173,8 +194,9 @@ public enum Rebuilder {
         }
         var rebuilt: Rebuilt
         do {
-            rebuilt = try repairCopy(source, readable: readable, salvage: false, working: working, final: final,
-                                     original: path, file: file, options: options, progress: progress)
+            rebuilt = try repairCopy(
+                source, readable: readable, salvage: false, working: working, final: final,
+                original: path, file: file, options: options, progress: progress)
         } catch let error where salvageMayHelp(error) {
             // docs/rebuild.md: damage met anywhere on the normal path (the copy, REINDEX,
             // a repair's query, ANALYZE, the final check, VACUUM INTO) means
@@ -182,17 +204,19 @@ public enum Rebuilder {
             AtomicFile.removeDatabaseFiles(at: working)
             AtomicFile.removeDatabaseFiles(at: final)
             do {
-                rebuilt = try repairCopy(source, readable: readable, salvage: true, working: working, final: final,
-                                         original: path, file: file, options: options, progress: progress)
+                rebuilt = try repairCopy(
+                    source, readable: readable, salvage: true, working: working, final: final,
+                    original: path, file: file, options: options, progress: progress)
             } catch let leftovers as Leftovers {
                 throw incomplete(path, leftovers)
             }
         }
         let (salvage, repaired, remaining) = (rebuilt.salvage, rebuilt.repaired, rebuilt.remaining)
         guard let snapshot else {
-            var report = RebuildReport(file: path, dryRun: true, snapshot: nil, salvage: salvage, schemaRepairs: repaired.schema,
-                                       repairs: repaired.groups, remaining: [], runID: nil,
-                                       elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
+            var report = RebuildReport(
+                file: path, dryRun: true, snapshot: nil, salvage: salvage, schemaRepairs: repaired.schema,
+                repairs: repaired.groups, remaining: [], runID: nil,
+                elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
             report.damage = repaired.damage
             report.suspense = repaired.suspense
             return report
@@ -200,18 +224,22 @@ public enum Rebuilder {
         progress?(RebuildProgress(phase: "Finishing the snapshot"))
         let taken = try snapshot()
         let outcome = repaired.changed || salvage != nil ? "repaired" : (remaining.isEmpty ? "ok" : "findings")
-        var report = RebuildReport(file: path, dryRun: false, snapshot: taken.path, salvage: salvage, schemaRepairs: repaired.schema,
-                                   repairs: repaired.groups, remaining: remaining, runID: repaired.runID,
-                                   elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
+        var report = RebuildReport(
+            file: path, dryRun: false, snapshot: taken.path, salvage: salvage, schemaRepairs: repaired.schema,
+            repairs: repaired.groups, remaining: remaining, runID: repaired.runID,
+            elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
         report.damage = repaired.damage
         report.suspense = repaired.suspense
-        try finishRecord(at: final, runID: repaired.runID, outcome: outcome, now: Date(), summary: [
-            "snapshot": taken.path, "changed_rows": report.changedRows,
-            "repairs": Dictionary(uniqueKeysWithValues: repaired.groups.map { ($0.code.rawValue, $0.count) }),
-            "schema_repairs": repaired.schema, "findings_left": remaining.count,
-            "salvaged": salvage != nil, "lost_rows": report.lostRows, "rebuilt_from_indexes": report.rebuiltFromIndexes,
-            "loss_is_exact": report.lossIsExact,
-        ])
+        try finishRecord(
+            at: final, runID: repaired.runID, outcome: outcome, now: Date(),
+            summary: [
+                "snapshot": taken.path, "changed_rows": report.changedRows,
+                "repairs": Dictionary(uniqueKeysWithValues: repaired.groups.map { ($0.code.rawValue, $0.count) }),
+                "schema_repairs": repaired.schema, "findings_left": remaining.count,
+                "salvaged": salvage != nil, "lost_rows": report.lostRows,
+                "rebuilt_from_indexes": report.rebuiltFromIndexes,
+                "loss_is_exact": report.lossIsExact,
+            ])
         try AtomicFile.fsync(path: final)
 
         progress?(RebuildProgress(phase: "Replacing the company file"))
@@ -229,7 +257,8 @@ public enum Rebuilder {
     private static func salvageMayHelp(_ error: any Error) -> Bool {
         switch error {
         case let error as DatabaseError:
-            return StructureCheck.isDamage(error) || error.resultCode == .SQLITE_CONSTRAINT || error.resultCode == .SQLITE_FULL
+            return StructureCheck.isDamage(error) || error.resultCode == .SQLITE_CONSTRAINT
+                || error.resultCode == .SQLITE_FULL
         case let error as CompanyFileError:
             if case .damaged = error { return true }
             return false
@@ -239,7 +268,8 @@ public enum Rebuilder {
     }
 
     private static func incomplete(_ path: String, _ leftovers: Leftovers) -> RebuildError {
-        RebuildError.incomplete(path: path, left: leftovers.findings.count, first: leftovers.findings.first?.message ?? "")
+        RebuildError.incomplete(
+            path: path, left: leftovers.findings.count, first: leftovers.findings.first?.message ?? "")
     }
 
     /// Makes the working copy (or salvages into it), repairs it, and, unless a
@@ -254,21 +284,32 @@ public enum Rebuilder {
     /// give fewer, to see the repairs run again). `file` is the file `original`
     /// names (when it is a symbolic link), beside which the work is done.
     /// - Throws: `Leftovers` when repairable findings remain; SQLite's errors.
-    static func repairCopy(_ source: String, readable: Bool, salvage forced: Bool, working: String, final: String,
-                           original: String, file: String? = nil, options: RebuildOptions,
-                           progress: (@Sendable (RebuildProgress) -> Void)?,
-                           suspects: @escaping @Sendable (String) throws -> Suspects? = suspectsOfCopy) throws -> Rebuilt {
-        let salvage = try workingCopy(of: source, readable: readable && !forced, at: working, original: original, now: options.now)
+    static func repairCopy(
+        _ source: String, readable: Bool, salvage forced: Bool, working: String, final: String,
+        original: String, file: String? = nil, options: RebuildOptions,
+        progress: (@Sendable (RebuildProgress) -> Void)?,
+        suspects: @escaping @Sendable (String) throws -> Suspects? = suspectsOfCopy
+    ) throws -> Rebuilt {
+        let salvage = try workingCopy(
+            of: source, readable: readable && !forced, at: working, original: original, now: options.now)
         let lastGood = AtomicFile.temporaryPath(beside: file ?? original, purpose: "rebuild-snapshot")
         defer { AtomicFile.removeDatabaseFiles(at: lastGood) }
         let damage = salvage.map { salvage in
-            Self.damage(of: source, salvage: salvage, original: original, options: options, lastGood: lastGood, progress: progress)
+            Self.damage(
+                of: source, salvage: salvage, original: original, options: options, lastGood: lastGood,
+                progress: progress)
         }
-        func attempt(suspects: (@Sendable () throws -> Suspects?)?, salvaged: Bool) throws -> (Repaired, remaining: [Finding]) {
-            let attempt = try repairWorkingCopy(working, suspects: suspects, salvaged: salvaged, damage: salvaged ? damage : nil,
-                                                options: options, progress: progress)
+        func attempt(suspects: (@Sendable () throws -> Suspects?)?, salvaged: Bool) throws -> (
+            Repaired, remaining: [Finding]
+        ) {
+            let attempt = try repairWorkingCopy(
+                working, suspects: suspects, salvaged: salvaged, damage: salvaged ? damage : nil,
+                options: options, progress: progress)
             defer { try? attempt.queue.close() }
-            return (attempt.repaired, try checkRepairs(attempt, working: working, final: final, options: options, progress: progress))
+            return (
+                attempt.repaired,
+                try checkRepairs(attempt, working: working, final: final, options: options, progress: progress)
+            )
         }
         let leadsTo: (@Sendable () throws -> Suspects?)? = salvage == nil ? { @Sendable in try suspects(source) } : nil
         var (repaired, remaining) = try attempt(suspects: leadsTo, salvaged: salvage != nil)
@@ -287,8 +328,10 @@ public enum Rebuilder {
     /// Where the damage lay and the last clean snapshot to bring rows back
     /// from, looked for only when salvage could not bring back every row as it
     /// was (or read rows from damaged pages).
-    private static func damage(of source: String, salvage: [SalvagedTable], original: String, options: RebuildOptions,
-                               lastGood: String, progress: (@Sendable (RebuildProgress) -> Void)?) -> Damage {
+    private static func damage(
+        of source: String, salvage: [SalvagedTable], original: String, options: RebuildOptions,
+        lastGood: String, progress: (@Sendable (RebuildProgress) -> Void)?
+    ) -> Damage {
         let pages = DamagedPages.rows(in: source)
         let cut = (try? FileHeader.read(path: source))?.missingPages
         guard !salvage.allSatisfy(\.isWhole) || !pages.isEmpty || cut != nil else {
@@ -298,9 +341,10 @@ public enum Rebuilder {
         let locations = options.snapshotLocations(beside: original)
         // The folder beside the file is the books' own disk; elsewhere, what this computer signed (or the user trusts).
         let beside = URL(fileURLWithPath: original).deletingLastPathComponent().path + "/backups"
-        let search = LastGoodCopy.find(source: URL(fileURLWithPath: original).lastPathComponent, in: locations, keys: options.keys,
-                                       now: options.now, key: options.manifestKey,
-                                       unsigned: options.trustUnsigned ? nil : [beside], destination: lastGood)
+        let search = LastGoodCopy.find(
+            source: URL(fileURLWithPath: original).lastPathComponent, in: locations, keys: options.keys,
+            now: options.now, key: options.manifestKey,
+            unsigned: options.trustUnsigned ? nil : [beside], destination: lastGood)
         return Damage(salvage: salvage, damagedPages: pages, copy: search.found, notes: search.notes, cutShortBy: cut)
     }
 
@@ -314,9 +358,11 @@ public enum Rebuilder {
     /// any) and repairs it: among the native pass's `suspects` of the private
     /// copy the working copy is a byte copy of, when given and there are some,
     /// else looking at every row.
-    private static func repairWorkingCopy(_ working: String, suspects find: (@Sendable () throws -> Suspects?)?, salvaged: Bool,
-                                          damage: Damage?, options: RebuildOptions,
-                                          progress: (@Sendable (RebuildProgress) -> Void)?) throws -> Attempt {
+    private static func repairWorkingCopy(
+        _ working: String, suspects find: (@Sendable () throws -> Suspects?)?, salvaged: Bool,
+        damage: Damage?, options: RebuildOptions,
+        progress: (@Sendable (RebuildProgress) -> Void)?
+    ) throws -> Attempt {
         progress?(RebuildProgress(phase: "Rebuilding the indexes and repairing"))
         var configuration = Configuration()
         configuration.foreignKeysEnabled = false
@@ -338,16 +384,19 @@ public enum Rebuilder {
                 // private copy the working copy was made from (the very rows).
                 var found: Suspects?
                 if let find {
-                    found = try Worker<Suspects?>.run(find, during: { passing in
-                        try reindex()
-                        return try passing.wait().get()
-                    })
+                    found = try Worker<Suspects?>.run(
+                        find,
+                        during: { passing in
+                            try reindex()
+                            return try passing.wait().get()
+                        })
                 } else {
                     try reindex()
                 }
                 let schema = try StructureCheck.schema(db)
-                return try repair(db, now: options.now, salvaged: salvaged, suspects: schema.findings.isEmpty ? found : nil,
-                                  damage: damage)
+                return try repair(
+                    db, now: options.now, salvaged: salvaged, suspects: schema.findings.isEmpty ? found : nil,
+                    damage: damage)
             }
             return Attempt(queue: queue, repaired: repaired)
         } catch {
@@ -363,11 +412,15 @@ public enum Rebuilder {
     /// (`VACUUM INTO`: the repairs left pages part-empty), the very content
     /// checked, copied by SQLite. A dry run whose repairs looked at every row
     /// needs no check. Returns every finding left.
-    private static func checkRepairs(_ attempt: Attempt, working: String, final: String, options: RebuildOptions,
-                                     progress: (@Sendable (RebuildProgress) -> Void)?) throws -> [Finding] {
+    private static func checkRepairs(
+        _ attempt: Attempt, working: String, final: String, options: RebuildOptions,
+        progress: (@Sendable (RebuildProgress) -> Void)?
+    ) throws -> [Finding] {
         let (queue, repaired) = (attempt.queue, attempt.repaired)
         guard !options.dryRun || repaired.amongSuspects else { return [] }
-        progress?(RebuildProgress(phase: options.dryRun ? "Verifying the repaired copy" : "Verifying and compacting the rebuilt copy"))
+        progress?(
+            RebuildProgress(
+                phase: options.dryRun ? "Verifying the repaired copy" : "Verifying and compacting the rebuilt copy"))
         // Written back from the log, so that the structure check can take the copy table by table.
         try queue.writeWithoutTransaction { db in
             if !options.dryRun { try db.execute(sql: "PRAGMA analysis_limit = 1000; ANALYZE") }
@@ -391,18 +444,22 @@ public enum Rebuilder {
             try PrivateFile.create(at: final)
             try reader.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [final]) }
         }
-        return try Worker<Void>.run(compact, during: { compacting in
-            let checked = Result {
-                let access = ReadOnlyAccess(path: working)
-                defer { access.close() }
-                let structure = [try access.connect(), try access.connect()], reader = try access.connect()
-                return try queue.writeWithoutTransaction { db in
-                    try Verifier.findings(on: db, staged: repaired.staged, reader: reader, structure: structure, path: working)
+        return try Worker<Void>.run(
+            compact,
+            during: { compacting in
+                let checked = Result {
+                    let access = ReadOnlyAccess(path: working)
+                    defer { access.close() }
+                    let structure = [try access.connect(), try access.connect()]
+                    let reader = try access.connect()
+                    return try queue.writeWithoutTransaction { db in
+                        try Verifier.findings(
+                            on: db, staged: repaired.staged, reader: reader, structure: structure, path: working)
+                    }
                 }
-            }
-            try compacting.wait().get()
-            return try checked.get()
-        })
+                try compacting.wait().get()
+                return try checked.get()
+            })
     }
 
     /// The native pass's suspects of the private copy; nil when the pass
@@ -420,7 +477,8 @@ public enum Rebuilder {
     /// they could clean up left beside it; each name carries its process id, so
     /// a running rebuild's files are left alone.
     static func removeLeftovers(of path: String) {
-        AtomicFile.removeLeftovers(beside: path, purposes: ["rebuild-source", "rebuild-working", "rebuild-final", "rebuild-snapshot"])
+        AtomicFile.removeLeftovers(
+            beside: path, purposes: ["rebuild-source", "rebuild-working", "rebuild-final", "rebuild-snapshot"])
     }
 
     /// Refuses a file another program has open, and folds a leftover WAL into
@@ -430,7 +488,9 @@ public enum Rebuilder {
     static func settle(_ path: String, wait: TimeInterval) throws {
         guard ReadOnlyAccess.waitUntilNoOneElseHasItOpen(path, wait: wait) else { throw RebuildError.inUse(path: path) }
         var status = stat()
-        guard stat(path + "-wal", &status) == 0, status.st_size > 0, try !PrivateCopy.hasForeignLog(path) else { return }
+        guard stat(path + "-wal", &status) == 0, status.st_size > 0, try !PrivateCopy.hasForeignLog(path) else {
+            return
+        }
         // The last connection to close checkpoints the WAL and removes it. A
         // damaged file may refuse: its WAL stays, and the private copy takes the
         // committed frames from it.
@@ -440,7 +500,8 @@ public enum Rebuilder {
             try queue.close()
         } catch let error as DatabaseError where StructureCheck.isDamage(error) {
             return
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+        {
             throw RebuildError.inUse(path: path)
         }
     }
@@ -453,8 +514,10 @@ public enum Rebuilder {
     /// the repairs or in the final structure check, and sends the rebuild to
     /// salvage, as docs/rebuild.md says.
     /// - Returns: the salvage report, or nil when no salvage was needed.
-    static func workingCopy(of source: String, readable: Bool, at working: String, original: String,
-                            now: Date) throws -> [SalvagedTable]? {
+    static func workingCopy(
+        of source: String, readable: Bool, at working: String, original: String,
+        now: Date
+    ) throws -> [SalvagedTable]? {
         if readable {
             do {
                 var configuration = Configuration()
@@ -504,7 +567,9 @@ public enum Rebuilder {
     /// With the native pass's `suspects` of the copy, the repairs look at
     /// those rows alone (and at every row a repair changes, and what it leads
     /// to); else at every row.
-    static func repair(_ db: Database, now: Date, salvaged: Bool, suspects: Suspects?, damage: Damage? = nil) throws -> Repaired {
+    static func repair(_ db: Database, now: Date, salvaged: Bool, suspects: Suspects?, damage: Damage? = nil) throws
+        -> Repaired
+    {
         // Staging tables spill to a temporary file, so memory stays bounded.
         try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA temp_store = FILE; PRAGMA temp.cache_size = -16384")
         // The last clean snapshot is read beside the working copy (never written).
@@ -513,26 +578,35 @@ public enum Rebuilder {
         try db.execute(sql: "BEGIN IMMEDIATE")
         do {
             // After the ids of the runs the snapshot may bring back (SQLite picks one when the ids run out).
-            let last = damage?.copy == nil ? nil : try Int64.fetchOne(db, sql: """
-                SELECT MAX(m) FROM (SELECT MAX(id) AS m FROM main.maintenance_runs
-                                    UNION ALL SELECT MAX(id) FROM snap.maintenance_runs WHERE typeof(id) = 'integer')
-                """)
+            let last =
+                damage?.copy == nil
+                ? nil
+                : try Int64.fetchOne(
+                    db,
+                    sql: """
+                        SELECT MAX(m) FROM (SELECT MAX(id) AS m FROM main.maintenance_runs
+                                            UNION ALL SELECT MAX(id) FROM snap.maintenance_runs WHERE typeof(id) = 'integer')
+                        """)
             if let last, last < Int64.max {
-                try db.execute(sql: "INSERT INTO maintenance_runs (id, command, started_at) VALUES (?, 'rebuild', ?)",
-                               arguments: [last + 1, Timestamp.string(from: now)])
+                try db.execute(
+                    sql: "INSERT INTO maintenance_runs (id, command, started_at) VALUES (?, 'rebuild', ?)",
+                    arguments: [last + 1, Timestamp.string(from: now)])
             } else {
-                try db.execute(sql: "INSERT INTO maintenance_runs (command, started_at) VALUES ('rebuild', ?)",
-                               arguments: [Timestamp.string(from: now)])
+                try db.execute(
+                    sql: "INSERT INTO maintenance_runs (command, started_at) VALUES ('rebuild', ?)",
+                    arguments: [Timestamp.string(from: now)])
             }
             let runID = db.lastInsertedRowID
             try suspects?.store(in: db)
-            let (context, schema, outcome) = try runRepairs(db, runID: runID, now: now, salvaged: salvaged,
-                                                            onlySuspects: suspects != nil, damage: damage)
+            let (context, schema, outcome) = try runRepairs(
+                db, runID: runID, now: now, salvaged: salvaged,
+                onlySuspects: suspects != nil, damage: damage)
             let groups = try summarize(db, runID: runID)
             let suspense = try review(db, runID: runID)
             try db.execute(sql: "COMMIT")
-            return Repaired(runID: runID, groups: groups, schema: schema, staged: suspects == nil ? context.fresh : [],
-                            amongSuspects: suspects != nil, damage: outcome, suspense: suspense)
+            return Repaired(
+                runID: runID, groups: groups, schema: schema, staged: suspects == nil ? context.fresh : [],
+                amongSuspects: suspects != nil, damage: outcome, suspense: suspense)
         } catch {
             try? db.execute(sql: "ROLLBACK")
             throw error
@@ -540,18 +614,23 @@ public enum Rebuilder {
     }
 
     /// The repairs in their order, then the indexes the copy lacks.
-    private static func runRepairs(_ db: Database, runID: Int64, now: Date, salvaged: Bool, onlySuspects: Bool,
-                                   damage: Damage?) throws -> (context: RepairContext, schema: [String], outcome: DamageOutcome?) {
+    private static func runRepairs(
+        _ db: Database, runID: Int64, now: Date, salvaged: Bool, onlySuspects: Bool,
+        damage: Damage?
+    ) throws -> (context: RepairContext, schema: [String], outcome: DamageOutcome?) {
         let context = try RepairContext(db: db, runID: runID, now: now, onlySuspects: onlySuspects)
         let recovery = try damage.map { damage in
-            try DamageRecovery(context: context, salvage: damage.salvage, damagedPages: damage.damagedPages, copy: damage.copy)
+            try DamageRecovery(
+                context: context, salvage: damage.salvage, damagedPages: damage.damagedPages, copy: damage.copy)
         }
         try recovery?.restore()
         var kept: [KeptBalance] = []
         var balancesWeighed = false
         for repair in Repairs.ordered {
             // docs/rebuild.md: cached balances are evidence, weighed once every line that can be is back.
-            if let recovery, !balancesWeighed, repair.code == .accountBalanceMismatch || repair.code == .partyBalanceMismatch {
+            if let recovery, !balancesWeighed,
+                repair.code == .accountBalanceMismatch || repair.code == .partyBalanceMismatch
+            {
                 balancesWeighed = true
                 if try recovery.splitsLostBeyondRecovery() { kept = try recovery.keepBalances() }
             }
@@ -565,13 +644,16 @@ public enum Rebuilder {
             if !salvaged { schema.append("index \(index.name)") }
         }
         guard let recovery, let damage else { return (context, schema, nil) }
-        var outcome = DamageOutcome(cutShortBy: damage.cutShortBy, snapshot: damage.copy?.snapshot.path,
-                                    snapshotTakenAt: damage.copy?.snapshot.createdAt, restored: recovery.restored,
-                                    replaced: recovery.replaced, changedSince: recovery.changedSince, notes: damage.notes)
+        var outcome = DamageOutcome(
+            cutShortBy: damage.cutShortBy, snapshot: damage.copy?.snapshot.path,
+            snapshotTakenAt: damage.copy?.snapshot.createdAt, restored: recovery.restored,
+            replaced: recovery.replaced, changedSince: recovery.changedSince, notes: damage.notes)
         for table in Schema.tableNames {
             let loss = try recovery.count(table)
-            outcome.loss.append(TableLoss(table: table, lost: loss.rows, exact: loss.exact, why: loss.why,
-                                          fromSnapshot: recovery.restored[table] ?? 0, fromIndexes: try recovery.stillFromIndexes(table)))
+            outcome.loss.append(
+                TableLoss(
+                    table: table, lost: loss.rows, exact: loss.exact, why: loss.why,
+                    fromSnapshot: recovery.restored[table] ?? 0, fromIndexes: try recovery.stillFromIndexes(table)))
         }
         outcome.keptBalances = kept
         outcome.unconfirmed = try recovery.unconfirmed()
@@ -582,9 +664,11 @@ public enum Rebuilder {
     /// The run's repair actions grouped by code, in the order the repairs ran,
     /// with the first few of each.
     static func summarize(_ db: Database, runID: Int64, examples: Int = 5) throws -> [RepairGroup] {
-        let counts = try Row.fetchAll(db, sql: """
-            SELECT code, COUNT(*) AS count, MIN(id) AS first FROM repair_actions WHERE run_id = ? GROUP BY code ORDER BY first
-            """, arguments: [runID])
+        let counts = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT code, COUNT(*) AS count, MIN(id) AS first FROM repair_actions WHERE run_id = ? GROUP BY code ORDER BY first
+                """, arguments: [runID])
         return try counts.compactMap { row in
             guard let code = FindingCode(rawValue: row["code"]) else { return nil }
             let actions = try MaintenanceLog.actions(db, runID: runID, code: code, limit: examples)
@@ -594,36 +678,48 @@ public enum Rebuilder {
 
     /// What Rebuild Suspense holds when run `runID` booked a line to it; nil otherwise.
     static func review(_ db: Database, runID: Int64, largest: Int = 10) throws -> SuspenseReview? {
-        guard let account = try Int64.fetchOne(db, sql: """
-            SELECT id FROM accounts WHERE \(RepairContext.isSuspense)
-              AND EXISTS (SELECT 1 FROM repair_actions r WHERE r.run_id = ? AND r.table_name = 'splits' AND r.action = 'insert'
-                          AND json_extract(r.after, '$.account_id') = accounts.id)
-            ORDER BY id LIMIT 1
-            """, arguments: [runID]) else { return nil }
+        guard
+            let account = try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT id FROM accounts WHERE \(RepairContext.isSuspense)
+                      AND EXISTS (SELECT 1 FROM repair_actions r WHERE r.run_id = ? AND r.table_name = 'splits' AND r.action = 'insert'
+                                  AND json_extract(r.after, '$.account_id') = accounts.id)
+                    ORDER BY id LIMIT 1
+                    """, arguments: [runID])
+        else { return nil }
         let valid = ValueRule.summable("amount")
-        let totals = try Row.fetchOne(db, sql: """
-            SELECT COALESCE(SUM(\(valid)), 0) AS balance, COUNT(DISTINCT transaction_id) AS held FROM splits WHERE account_id = ?
-            """, arguments: [account])
+        let totals = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT COALESCE(SUM(\(valid)), 0) AS balance, COUNT(DISTINCT transaction_id) AS held FROM splits WHERE account_id = ?
+                """, arguments: [account])
         let describer = TransactionDescriber(db: db, hasSplits: true)
-        let held = try Row.fetchAll(db, sql: """
-            SELECT transaction_id AS id, SUM(\(valid)) AS amount FROM splits
-            WHERE account_id = ? AND typeof(transaction_id) = 'integer'
-            GROUP BY transaction_id HAVING SUM(\(valid)) != 0 ORDER BY ABS(SUM(\(valid))) DESC, transaction_id LIMIT ?
-            """, arguments: [account, largest]).compactMap { row -> SuspenseReview.Held? in
+        let held = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT transaction_id AS id, SUM(\(valid)) AS amount FROM splits
+                WHERE account_id = ? AND typeof(transaction_id) = 'integer'
+                GROUP BY transaction_id HAVING SUM(\(valid)) != 0 ORDER BY ABS(SUM(\(valid))) DESC, transaction_id LIMIT ?
+                """, arguments: [account, largest]
+        ).compactMap { row -> SuspenseReview.Held? in
             guard let id = row.integer("id"), let amount = row.integer("amount") else { return nil }
             return SuspenseReview.Held(transaction: id, described: try describer.transaction(id), amount: amount)
         }
-        return SuspenseReview(account: account, balance: totals?.integer("balance") ?? 0,
-                              transactionCount: Int(totals?.integer("held") ?? 0), largest: held)
+        return SuspenseReview(
+            account: account, balance: totals?.integer("balance") ?? 0,
+            transactionCount: Int(totals?.integer("held") ?? 0), largest: held)
     }
 
     static func finishRecord(at path: String, runID: Int64, outcome: String, now: Date, summary: [String: Any]) throws {
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self)
+        let json = String(
+            decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self)
         let queue = try DatabaseQueue(path: path)
         try queue.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: "UPDATE maintenance_runs SET finished_at = ?, outcome = ?, summary = ? WHERE id = ?",
-                           arguments: [Timestamp.string(from: now), outcome, json, runID])
+            try db.execute(
+                sql: "UPDATE maintenance_runs SET finished_at = ?, outcome = ?, summary = ? WHERE id = ?",
+                arguments: [Timestamp.string(from: now), outcome, json, runID])
             try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
         }
         try queue.close()

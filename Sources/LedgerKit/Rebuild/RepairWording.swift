@@ -14,7 +14,9 @@ final class RepairWording {
     private var partyNames: [Int64: String?] = [:]
 
     /// Columns that hold money (cents).
-    static let money: Set<String> = ["amount", "balance", "total", "balance_due", "unit_price", "beginning_balance", "ending_balance"]
+    static let money: Set<String> = [
+        "amount", "balance", "total", "balance_due", "unit_price", "beginning_balance", "ending_balance",
+    ]
 
     init(db: Database) {
         self.db = db
@@ -23,7 +25,8 @@ final class RepairWording {
 
     /// One line: "added line 1345 of …: 10.00 to Rebuild Suspense (memo …)".
     func describe(_ action: RepairAction) -> String {
-        let before = Self.object(action.before), after = Self.object(action.after)
+        let before = Self.object(action.before)
+        let after = Self.object(action.after)
         let row = after.isEmpty ? before : after
         let title = self.title(action.table, rowID: action.rowID, row)
         switch action.action {
@@ -36,7 +39,8 @@ final class RepairWording {
         case .update:
             let keys = Set(before.keys).union(after.keys).sorted()
             let changes = keys.compactMap { key -> String? in
-                let old = before[key] ?? .null, new = after[key] ?? .null
+                let old = before[key] ?? .null
+                let new = after[key] ?? .null
                 guard old != new else { return nil }
                 return "\(Self.words(key)) \(value(key, old)) → \(value(key, new))"
             }
@@ -52,7 +56,8 @@ final class RepairWording {
         case "accounts":
             return "account \(row["name"]?.text ?? "?") (\(id))"
         case "parties":
-            let kind = row["kind"]?.text.flatMap { ["customer", "vendor", "employee"].contains($0) ? $0 : nil } ?? "name"
+            let kind =
+                row["kind"]?.text.flatMap { ["customer", "vendor", "employee"].contains($0) ? $0 : nil } ?? "name"
             return "\(kind) \(row["name"]?.text ?? "?") (\(id))"
         case "items":
             return "item \(row["name"]?.text ?? "?") (\(id))"
@@ -88,9 +93,11 @@ final class RepairWording {
         case "document_lines", "applications":
             return value("amount", row["amount"] ?? .null)
         case "documents":
-            return "total \(value("total", row["total"] ?? .null)), open \(value("balance_due", row["balance_due"] ?? .null))"
+            return
+                "total \(value("total", row["total"] ?? .null)), open \(value("balance_due", row["balance_due"] ?? .null))"
         case "bank_feed":
-            return "\(value("amount", row["amount"] ?? .null)) \(row["payee"]?.text ?? "")".trimmingCharacters(in: .whitespaces)
+            return "\(value("amount", row["amount"] ?? .null)) \(row["payee"]?.text ?? "")".trimmingCharacters(
+                in: .whitespaces)
         case "transactions":
             return row["memo"]?.text.map { "\"\($0)\"" } ?? ""
         default:
@@ -105,7 +112,9 @@ final class RepairWording {
         case .null:
             return "none"
         case .integer(let number):
-            if Self.money.contains(column), number >= -Money.limit, number <= Money.limit { return Money(cents: number).description }
+            if Self.money.contains(column), number >= -Money.limit, number <= Money.limit {
+                return Money(cents: number).description
+            }
             switch column {
             case "account_id", "income_account_id", "expense_account_id", "parent_id": return account(value)
             case "party_id": return party(value)
@@ -132,7 +141,9 @@ final class RepairWording {
     /// The text name of row `id` of `table` (accounts or parties), looked up once.
     private func named(_ table: String, _ id: Int64, cache: inout [Int64: String?]) -> String? {
         if let known = cache[id] { return known }
-        let name = (try? String.fetchOne(db, sql: "SELECT name FROM \(table) WHERE id = ? AND typeof(name) = 'text'", arguments: [id])) ?? nil
+        let name =
+            (try? String.fetchOne(
+                db, sql: "SELECT name FROM \(table) WHERE id = ? AND typeof(name) = 'text'", arguments: [id])) ?? nil
         cache[id] = name
         return name
     }
@@ -184,7 +195,8 @@ final class RepairWording {
 
     static func object(_ text: String?) -> [String: Value] {
         guard let data = text?.data(using: .utf8),
-              let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [String: Any] else { return [:] }
+            let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [String: Any]
+        else { return [:] }
         return object.mapValues { value in
             switch value {
             case is NSNull: return .null

@@ -14,7 +14,9 @@ import GRDB
 /// whole rows are rebuilt where the schema allows it: a transaction from its
 /// date (and party), a customer or vendor from its kind and name.
 enum Salvage {
-    static func run(from source: String, into destination: String, original: String, now: Date) throws -> [SalvagedTable] {
+    static func run(from source: String, into destination: String, original: String, now: Date) throws
+        -> [SalvagedTable]
+    {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = false
         configuration.label = "ledger-salvage"
@@ -30,7 +32,10 @@ enum Salvage {
             var report: [SalvagedTable] = []
             try dst.inTransaction(.immediate) {
                 for table in Schema.tables { try dst.execute(sql: table.sql) }
-                try dst.execute(sql: "PRAGMA application_id = \(Schema.applicationID); PRAGMA user_version = \(Schema.formatVersion)")
+                try dst.execute(
+                    sql:
+                        "PRAGMA application_id = \(Schema.applicationID); PRAGMA user_version = \(Schema.formatVersion)"
+                )
                 do {
                     report = try throughSQLite(from: source, to: dst, now: now)
                 } catch let error as SchemaUnreadable {
@@ -69,12 +74,17 @@ enum Salvage {
             (layout, indexes) = try reader.inDatabase { db in
                 var layout: [String: [String]] = [:]
                 // A damaged list of tables may hold anything: read it as stored values.
-                let names = try Row.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+                let names = try Row.fetchAll(
+                    db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
                 for table in names.compactMap({ $0.text("name") }) {
-                    layout[table] = try Row.fetchAll(db, sql: "PRAGMA table_info(\"\(table)\")").compactMap { $0.text("name") }
+                    layout[table] = try Row.fetchAll(db, sql: "PRAGMA table_info(\"\(table)\")").compactMap {
+                        $0.text("name")
+                    }
                 }
                 let indexes = try Row.fetchAll(db, sql: "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'")
-                    .compactMap { row in row.text("name").flatMap { name in row.text("tbl_name").map { (name: name, table: $0) } } }
+                    .compactMap { row in
+                        row.text("name").flatMap { name in row.text("tbl_name").map { (name: name, table: $0) } }
+                    }
                 return (layout, indexes)
             }
         } catch let error as DatabaseError {
@@ -86,8 +96,9 @@ enum Salvage {
         try reader.inDatabase { src in
             for table in Schema.tableNames {
                 guard let columns = layout[table] else {
-                    var missing = SalvagedTable(table: table, recovered: 0, fromIndexes: 0, lost: 0, lostIsExact: false,
-                                                note: "the table was missing; it was made again, empty")
+                    var missing = SalvagedTable(
+                        table: table, recovered: 0, fromIndexes: 0, lost: 0, lostIsExact: false,
+                        note: "the table was missing; it was made again, empty")
                     missing.damage = .everything
                     report.append(missing)
                     continue
@@ -101,8 +112,9 @@ enum Salvage {
             // table that cannot be copied (WITHOUT ROWID, say) is reported as lost.
             for (table, columns) in layout.sorted(by: { $0.key < $1.key }) where !Schema.tableNames.contains(table) {
                 do {
-                    let definition = try Row.fetchOne(src, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
-                                                      arguments: [table])
+                    let definition = try Row.fetchOne(
+                        src, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                        arguments: [table])
                     guard let sql = definition?.text("sql") else {
                         throw RebuildError.unsalvageable(path: table, detail: "its definition cannot be read")
                     }
@@ -113,8 +125,12 @@ enum Salvage {
                     }
                 } catch {
                     let reason = (error as? DatabaseError)?.message ?? "\(error)"
-                    report.append(SalvagedTable(table: table, recovered: 0, fromIndexes: 0, lost: 0, lostIsExact: false,
-                                                note: "a table of another program, which could not be copied (\(reason)); the pre-rebuild snapshot keeps it"))
+                    report.append(
+                        SalvagedTable(
+                            table: table, recovered: 0, fromIndexes: 0, lost: 0, lostIsExact: false,
+                            note:
+                                "a table of another program, which could not be copied (\(reason)); the pre-rebuild snapshot keeps it"
+                        ))
                 }
             }
         }
@@ -130,19 +146,21 @@ enum Salvage {
     /// payment (a bill payment). As journals, the repairs would delete their
     /// documents, lines and applications as belonging to no invoice or bill.
     private static func inferKinds(_ dst: Database) throws {
-        let payable = "EXISTS (SELECT 1 FROM splits s JOIN accounts a ON a.id = s.account_id WHERE s.transaction_id = transactions.id AND a.type = 'accounts_payable')"
-        try dst.execute(sql: """
-            UPDATE transactions SET
-              kind = CASE
-                WHEN EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = transactions.id)
-                  THEN CASE WHEN \(payable) THEN 'bill' ELSE 'invoice' END
-                ELSE CASE WHEN \(payable) THEN 'bill_payment' ELSE 'payment' END END,
-              memo = memo || ' (its kind was told by its ' || CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = transactions.id)
-                THEN 'invoice or bill header' ELSE 'payments applied' END || ')'
-            WHERE memo = ? AND kind = 'journal'
-              AND (EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = transactions.id)
-                   OR EXISTS (SELECT 1 FROM applications ap WHERE ap.payment_id = transactions.id))
-            """, arguments: [fromIndexesMemo])
+        let payable =
+            "EXISTS (SELECT 1 FROM splits s JOIN accounts a ON a.id = s.account_id WHERE s.transaction_id = transactions.id AND a.type = 'accounts_payable')"
+        try dst.execute(
+            sql: """
+                UPDATE transactions SET
+                  kind = CASE
+                    WHEN EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = transactions.id)
+                      THEN CASE WHEN \(payable) THEN 'bill' ELSE 'invoice' END
+                    ELSE CASE WHEN \(payable) THEN 'bill_payment' ELSE 'payment' END END,
+                  memo = memo || ' (its kind was told by its ' || CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = transactions.id)
+                    THEN 'invoice or bill header' ELSE 'payments applied' END || ')'
+                WHERE memo = ? AND kind = 'journal'
+                  AND (EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = transactions.id)
+                       OR EXISTS (SELECT 1 FROM applications ap WHERE ap.payment_id = transactions.id))
+                """, arguments: [fromIndexesMemo])
     }
 
     /// What looking for the next row of a table found.
@@ -158,8 +176,10 @@ enum Salvage {
     /// Copies the readable rows of `table`, stepping over damaged pages, then
     /// counts (and where it can, rebuilds) the rows its indexes know of that the
     /// table lost.
-    private static func copy(_ table: String, columns sourceColumns: [String], indexes: [String],
-                             from src: Database, to dst: Database, now: Date) throws -> SalvagedTable {
+    private static func copy(
+        _ table: String, columns sourceColumns: [String], indexes: [String],
+        from src: Database, to dst: Database, now: Date
+    ) throws -> SalvagedTable {
         let expected = StructureCheck.expectedColumns[table] ?? sourceColumns
         let common = expected.filter(sourceColumns.contains)
         let key = table == "documents" ? "transaction_id" : "id"
@@ -168,14 +188,17 @@ enum Salvage {
         let keyFromRowid = !common.contains(key) && expected.contains(key)
         if keyFromRowid { targets.append("\"\(key)\"") }
         let missing = expected.filter { !common.contains($0) && $0 != key }
-        let select = "SELECT rowid AS salvage_rowid" + common.map { ", \"\($0)\"" }.joined()
+        let select =
+            "SELECT rowid AS salvage_rowid" + common.map { ", \"\($0)\"" }.joined()
             + " FROM \"\(table)\" NOT INDEXED WHERE rowid >= ? ORDER BY rowid"
         let targetNames = targets.map { String($0.dropFirst().dropLast()) }
-        let insert = try dst.makeStatement(sql: "INSERT INTO \"\(table)\" (\(targets.joined(separator: ", "))) VALUES ("
-            + Array(repeating: "?", count: targets.count).joined(separator: ", ") + ")")
+        let insert = try dst.makeStatement(
+            sql: "INSERT INTO \"\(table)\" (\(targets.joined(separator: ", "))) VALUES ("
+                + Array(repeating: "?", count: targets.count).joined(separator: ", ") + ")")
 
         var start = Int64.min
-        var recovered = 0, altered = 0
+        var recovered = 0
+        var altered = 0
         var refused: [Int64] = []
         var gaps: [ClosedRange<Int64>] = []
         reading: while true {
@@ -193,7 +216,8 @@ enum Salvage {
                         // A value a CHECK refuses is replaced; a NULL where the schema
                         // forbids one, or a second item of one name, cannot be kept.
                         if let mended = CheckedValues.mended(table, columns: targetNames, values: values),
-                           (try? insert.execute(arguments: StatementArguments(mended))) != nil {
+                            (try? insert.execute(arguments: StatementArguments(mended))) != nil
+                        {
                             recovered += 1
                             altered += 1
                         } else {
@@ -234,21 +258,26 @@ enum Salvage {
             note = "the columns \(missing.joined(separator: ", ")) were missing and were given their default values"
         }
         if !refused.isEmpty {
-            note = [note, "\(refused.count) rows broke a rule of the schema (a missing required value) and could not be kept"]
-                .compactMap { $0 }.joined(separator: "; ")
+            note = [
+                note,
+                "\(refused.count) rows broke a rule of the schema (a missing required value) and could not be kept",
+            ]
+            .compactMap { $0 }.joined(separator: "; ")
         }
         if altered > 0 {
             note = [note, CheckedValues.note(table, count: altered)].compactMap { $0 }.joined(separator: "; ")
         }
         guard !gaps.isEmpty else {
-            var whole = SalvagedTable(table: table, recovered: recovered, fromIndexes: 0, lost: refused.count, lostIsExact: true,
-                                      altered: altered, note: note)
+            var whole = SalvagedTable(
+                table: table, recovered: recovered, fromIndexes: 0, lost: refused.count, lostIsExact: true,
+                altered: altered, note: note)
             whole.damage.lostIDs = refused
             return whole
         }
         let (damage, exact) = try fromIndexes(table, indexes: indexes, gaps: gaps, src: src, dst: dst, now: now)
-        var salvaged = SalvagedTable(table: table, recovered: recovered, fromIndexes: damage.rebuiltIDs.count,
-                                     lost: damage.lostIDs.count + refused.count, lostIsExact: exact, altered: altered, note: note)
+        var salvaged = SalvagedTable(
+            table: table, recovered: recovered, fromIndexes: damage.rebuiltIDs.count,
+            lost: damage.lostIDs.count + refused.count, lostIsExact: exact, altered: altered, note: note)
         salvaged.damage = damage
         salvaged.damage.lostIDs += refused
         return salvaged
@@ -256,8 +285,9 @@ enum Salvage {
 
     private static func probe(_ table: String, at rowid: Int64, _ src: Database) -> Probe {
         do {
-            let found = try Int64.fetchOne(src, sql: "SELECT rowid FROM \"\(table)\" NOT INDEXED WHERE rowid >= ? ORDER BY rowid LIMIT 1",
-                                           arguments: [rowid])
+            let found = try Int64.fetchOne(
+                src, sql: "SELECT rowid FROM \"\(table)\" NOT INDEXED WHERE rowid >= ? ORDER BY rowid LIMIT 1",
+                arguments: [rowid])
             return found.map(Probe.row) ?? .end
         } catch {
             return .damaged
@@ -267,12 +297,16 @@ enum Salvage {
     /// The smallest rowid above `damaged` at which a seek into the table works,
     /// found by doubling the distance, then halving it; nil if none does.
     private static func resumePoint(_ table: String, after damaged: Int64, _ src: Database) -> Int64? {
-        var low = damaged, step: Int64 = 1
+        var low = damaged
+        var step: Int64 = 1
         var high: Int64
         while true {
             let (candidate, overflow) = low.addingReportingOverflow(step)
             if overflow {
-                guard case .damaged = probe(table, at: Int64.max, src) else { high = Int64.max; break }
+                guard case .damaged = probe(table, at: Int64.max, src) else {
+                    high = Int64.max
+                    break
+                }
                 return nil
             }
             if case .damaged = probe(table, at: candidate, src) {
@@ -294,22 +328,30 @@ enum Salvage {
     /// not have, and rebuilds whole rows from them where the schema allows.
     /// - Returns: the gaps with the rowids lost and rebuilt in them, and
     ///   whether the lost are all known (an index was read to its end).
-    private static func fromIndexes(_ table: String, indexes: [String], gaps: [ClosedRange<Int64>],
-                                    src: Database, dst: Database, now: Date) throws -> (TableDamage, Bool) {
+    private static func fromIndexes(
+        _ table: String, indexes: [String], gaps: [ClosedRange<Int64>],
+        src: Database, dst: Database, now: Date
+    ) throws -> (TableDamage, Bool) {
         let columns = StructureCheck.expectedColumns[table] ?? []
         try dst.execute(sql: "DROP TABLE IF EXISTS temp.salvage_lost")
-        try dst.execute(sql: "CREATE TEMP TABLE salvage_lost (salvage_rowid INTEGER PRIMARY KEY"
-            + columns.map { ", \"\($0)\"" }.joined() + ")")
+        try dst.execute(
+            sql: "CREATE TEMP TABLE salvage_lost (salvage_rowid INTEGER PRIMARY KEY"
+                + columns.map { ", \"\($0)\"" }.joined() + ")")
         var exact = false
         for index in indexes {
             // Plain columns only: an expression's value cannot be put back in a column.
-            let covered: [String] = (try? Row.fetchAll(src, sql: "PRAGMA index_info(\"\(index)\")"))?
+            let covered: [String] =
+                (try? Row.fetchAll(src, sql: "PRAGMA index_info(\"\(index)\")"))?
                 .compactMap { $0.text("name") }.filter(columns.contains) ?? []
-            let select = "SELECT rowid AS salvage_rowid" + covered.map { ", \"\($0)\"" }.joined()
+            let select =
+                "SELECT rowid AS salvage_rowid" + covered.map { ", \"\($0)\"" }.joined()
                 + " FROM \"\(table)\" INDEXED BY \"\(index)\""
-            let upsert = "INSERT INTO temp.salvage_lost (salvage_rowid" + covered.map { ", \"\($0)\"" }.joined() + ") VALUES (?"
+            let upsert =
+                "INSERT INTO temp.salvage_lost (salvage_rowid" + covered.map { ", \"\($0)\"" }.joined() + ") VALUES (?"
                 + String(repeating: ", ?", count: covered.count) + ") ON CONFLICT (salvage_rowid) DO UPDATE SET "
-                + (covered.isEmpty ? "salvage_rowid = excluded.salvage_rowid" : covered.map { "\"\($0)\" = excluded.\"\($0)\"" }.joined(separator: ", "))
+                + (covered.isEmpty
+                    ? "salvage_rowid = excluded.salvage_rowid"
+                    : covered.map { "\"\($0)\" = excluded.\"\($0)\"" }.joined(separator: ", "))
             let statement = try dst.makeStatement(sql: upsert)
             let present = try dst.makeStatement(sql: "SELECT 1 FROM \"\(table)\" WHERE rowid = ?")
             do {
@@ -317,8 +359,10 @@ enum Salvage {
                 while let row = try rows.next() {
                     guard let rowid = row.integer("salvage_rowid") else { continue }
                     guard gaps.contains(where: { $0.contains(rowid) }),
-                          try Int.fetchOne(present, arguments: [rowid]) == nil else { continue }
-                    try statement.execute(arguments: StatementArguments([rowid.databaseValue] + covered.map { row[$0] as DatabaseValue }))
+                        try Int.fetchOne(present, arguments: [rowid]) == nil
+                    else { continue }
+                    try statement.execute(
+                        arguments: StatementArguments([rowid.databaseValue] + covered.map { row[$0] as DatabaseValue }))
                 }
                 exact = true
             } catch let error as DatabaseError where StructureCheck.isDamage(error) {
@@ -328,24 +372,28 @@ enum Salvage {
         let stamp = Timestamp.string(from: now)
         switch table {
         case "transactions":
-            try dst.execute(sql: """
-                INSERT INTO transactions (id, kind, date, number, party_id, memo, created_at, modified_at)
-                SELECT salvage_rowid, 'journal', date, NULL, party_id, ?, ?, ?
-                FROM temp.salvage_lost WHERE date IS NOT NULL
-                """, arguments: [fromIndexesMemo, stamp, stamp])
+            try dst.execute(
+                sql: """
+                    INSERT INTO transactions (id, kind, date, number, party_id, memo, created_at, modified_at)
+                    SELECT salvage_rowid, 'journal', date, NULL, party_id, ?, ?, ?
+                    FROM temp.salvage_lost WHERE date IS NOT NULL
+                    """, arguments: [fromIndexesMemo, stamp, stamp])
         case "parties":
-            try dst.execute(sql: """
-                INSERT INTO parties (id, kind, name, is_active, balance)
-                SELECT salvage_rowid, kind, name, 1, 0 FROM temp.salvage_lost WHERE kind IS NOT NULL AND name IS NOT NULL
-                """)
+            try dst.execute(
+                sql: """
+                    INSERT INTO parties (id, kind, name, is_active, balance)
+                    SELECT salvage_rowid, kind, name, 1, 0 FROM temp.salvage_lost WHERE kind IS NOT NULL AND name IS NOT NULL
+                    """)
         default:
             break
         }
         var damage = TableDamage(gaps: gaps)
-        let known = try Row.fetchCursor(dst, sql: """
-            SELECT l.salvage_rowid AS id, t.rowid IS NOT NULL AS present FROM temp.salvage_lost l
-            LEFT JOIN main."\(table)" t ON t.rowid = l.salvage_rowid ORDER BY 1
-            """)
+        let known = try Row.fetchCursor(
+            dst,
+            sql: """
+                SELECT l.salvage_rowid AS id, t.rowid IS NOT NULL AS present FROM temp.salvage_lost l
+                LEFT JOIN main."\(table)" t ON t.rowid = l.salvage_rowid ORDER BY 1
+                """)
         while let row = try known.next() {
             guard let rowid = row.integer("id") else { continue }
             if row.integer("present") == 1 { damage.rebuiltIDs.append(rowid) } else { damage.lostIDs.append(rowid) }
@@ -365,15 +413,18 @@ enum CheckedValues {
     static let replacements: [String: [(column: String, allowed: [String], replacement: String)]] = {
         let chosen: [String: (column: String, replacement: String)] = [
             "accounts": ("type", AccountType.otherCurrentAsset.rawValue), "parties": ("kind", PartyKind.other.rawValue),
-            "transactions": ("kind", TransactionKind.journal.rawValue), "splits": ("cleared", "n"), "bank_feed": ("status", "new"),
+            "transactions": ("kind", TransactionKind.journal.rawValue), "splits": ("cleared", "n"),
+            "bank_feed": ("status", "new"),
         ]
-        return Dictionary(uniqueKeysWithValues: chosen.map { table, choice in
-            let allowed = (ValueRule.byTable[table] ?? []).compactMap { entry -> [String]? in
-                guard entry.column == choice.column, case .oneOf(let values, _) = entry.rule else { return nil }
-                return values
-            }.first ?? [choice.replacement]
-            return (table, [(column: choice.column, allowed: allowed, replacement: choice.replacement)])
-        })
+        return Dictionary(
+            uniqueKeysWithValues: chosen.map { table, choice in
+                let allowed =
+                    (ValueRule.byTable[table] ?? []).compactMap { entry -> [String]? in
+                        guard entry.column == choice.column, case .oneOf(let values, _) = entry.rule else { return nil }
+                        return values
+                    }.first ?? [choice.replacement]
+                return (table, [(column: choice.column, allowed: allowed, replacement: choice.replacement)])
+            })
     }()
 
     /// `values` (in the order of `columns`) with every value a CHECK refuses
@@ -392,7 +443,8 @@ enum CheckedValues {
     }
 
     static func note(_ table: String, count: Int) -> String {
-        let what = replacements[table]?.map { "\($0.column) '\($0.replacement)'" }.joined(separator: ", ") ?? "a default"
+        let what =
+            replacements[table]?.map { "\($0.column) '\($0.replacement)'" }.joined(separator: ", ") ?? "a default"
         return "\(count) rows held a value the schema forbids and were kept with \(what) in its place"
     }
 }

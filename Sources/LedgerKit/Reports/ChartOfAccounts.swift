@@ -23,7 +23,8 @@ public struct ChartOfAccounts: Codable, Sendable {
         /// income's credit balance positive, as a chart of accounts shows it.
         public var naturalBalance: Money {
             switch type {
-            case .accountsPayable, .creditCard, .otherCurrentLiability, .longTermLiability, .equity, .income, .otherIncome:
+            case .accountsPayable, .creditCard, .otherCurrentLiability, .longTermLiability, .equity, .income,
+                .otherIncome:
                 return -balance
             default:
                 return balance
@@ -44,20 +45,27 @@ public struct ChartOfAccounts: Codable, Sendable {
         do {
             return try CompanyFile.read(path) { db in
                 let company = try Row.fetchOne(db, sql: "SELECT name, currency FROM company WHERE id = 1")
-                let rows = try Row.fetchAll(db, sql: """
-                    WITH sums AS (SELECT account_id, SUM(\(ValueRule.summable("amount"))) AS total FROM splits GROUP BY account_id)
-                    SELECT n.id, n.number, n.full_name, n.type, a.is_active, COALESCE(s.total, 0) AS total
-                    FROM (\(AccountNames.sql)) n JOIN accounts a ON a.id = n.id LEFT JOIN sums s ON s.account_id = n.id
-                    ORDER BY n.number IS NULL, n.number, n.full_name, n.id
-                    """)
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        WITH sums AS (SELECT account_id, SUM(\(ValueRule.summable("amount"))) AS total FROM splits GROUP BY account_id)
+                        SELECT n.id, n.number, n.full_name, n.type, a.is_active, COALESCE(s.total, 0) AS total
+                        FROM (\(AccountNames.sql)) n JOIN accounts a ON a.id = n.id LEFT JOIN sums s ON s.account_id = n.id
+                        ORDER BY n.number IS NULL, n.number, n.full_name, n.id
+                        """)
                 let accounts = rows.compactMap { row -> Account? in
                     guard let id = row.integer("id") else { return nil }
-                    return Account(id: id, number: row.value("number", as: String.self), name: row.value("full_name", as: String.self) ?? "Account \(id)",
-                                   type: row.text("type").flatMap(AccountType.init(rawValue:)), isActive: row.integer("is_active") != 0,
-                                   balance: Money(cents: row.integer("total") ?? 0))
+                    return Account(
+                        id: id, number: row.value("number", as: String.self),
+                        name: row.value("full_name", as: String.self) ?? "Account \(id)",
+                        type: row.text("type").flatMap(AccountType.init(rawValue:)),
+                        isActive: row.integer("is_active") != 0,
+                        balance: Money(cents: row.integer("total") ?? 0))
                 }
-                return ChartOfAccounts(company: company?.value("name", as: String.self), currency: company?.value("currency", as: String.self),
-                                       accounts: accounts)
+                return ChartOfAccounts(
+                    company: company?.value("name", as: String.self),
+                    currency: company?.value("currency", as: String.self),
+                    accounts: accounts)
             }
         } catch let error as DatabaseError {
             throw CompanyFileError(error, path: path)

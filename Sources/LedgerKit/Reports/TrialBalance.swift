@@ -44,27 +44,34 @@ public struct TrialBalance: Codable, Sendable {
         do {
             return try CompanyFile.read(path) { db in
                 let company = try Row.fetchOne(db, sql: "SELECT name, currency FROM company WHERE id = 1")
-                let filter = asOf == nil ? "" : "WHERE s.transaction_id IN (SELECT id FROM transactions WHERE date <= ?)"
+                let filter =
+                    asOf == nil ? "" : "WHERE s.transaction_id IN (SELECT id FROM transactions WHERE date <= ?)"
                 let arguments: StatementArguments = asOf.map { [$0.description] } ?? []
-                let rows = try Row.fetchCursor(db, sql: """
-                    WITH sums AS (SELECT s.account_id, SUM(s.amount) AS total FROM splits s \(filter) GROUP BY s.account_id)
-                    SELECT s.account_id, a.number, f.full_name AS name, a.type, s.total
-                    FROM sums s LEFT JOIN accounts a ON a.id = s.account_id LEFT JOIN (\(AccountNames.sql)) f ON f.id = s.account_id
-                    WHERE s.total != 0
-                    ORDER BY a.number IS NULL, a.number, f.full_name, s.account_id
-                    """, arguments: arguments)
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        WITH sums AS (SELECT s.account_id, SUM(s.amount) AS total FROM splits s \(filter) GROUP BY s.account_id)
+                        SELECT s.account_id, a.number, f.full_name AS name, a.type, s.total
+                        FROM sums s LEFT JOIN accounts a ON a.id = s.account_id LEFT JOIN (\(AccountNames.sql)) f ON f.id = s.account_id
+                        WHERE s.total != 0
+                        ORDER BY a.number IS NULL, a.number, f.full_name, s.account_id
+                        """, arguments: arguments)
                 var lines: [Line] = []
-                var debits = Money.zero, credits = Money.zero
+                var debits = Money.zero
+                var credits = Money.zero
                 while let row = try rows.next() {
                     let id: Int64 = row["account_id"]
                     let total = Money(cents: row["total"])
-                    lines.append(Line(accountID: id, number: row["number"], name: row["name"] ?? "Missing account \(id)",
-                                      type: row["type"], debit: total.cents > 0 ? total : .zero,
-                                      credit: total.cents < 0 ? -total : .zero))
+                    lines.append(
+                        Line(
+                            accountID: id, number: row["number"], name: row["name"] ?? "Missing account \(id)",
+                            type: row["type"], debit: total.cents > 0 ? total : .zero,
+                            credit: total.cents < 0 ? -total : .zero))
                     if total.cents > 0 { debits += total } else { credits -= total }
                 }
-                return TrialBalance(company: company?["name"], currency: company?["currency"], asOf: asOf?.description,
-                                    lines: lines, totalDebits: debits, totalCredits: credits)
+                return TrialBalance(
+                    company: company?["name"], currency: company?["currency"], asOf: asOf?.description,
+                    lines: lines, totalDebits: debits, totalCredits: credits)
             }
         } catch let error as DatabaseError {
             throw CompanyFileError(error, path: path)

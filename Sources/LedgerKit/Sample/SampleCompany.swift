@@ -13,8 +13,10 @@ public struct SampleOptions: Sendable, Equatable {
     public var firstDay: CivilDate
 
     /// Options for `transactions` transactions from 2023-01-01 unless told.
-    public init(transactions: Int, seed: UInt64 = 1, name: String = "Sample Company",
-                firstDay: CivilDate = CivilDate(dayNumber: 19_358)) {  // 2023-01-01
+    public init(
+        transactions: Int, seed: UInt64 = 1, name: String = "Sample Company",
+        firstDay: CivilDate = CivilDate(dayNumber: 19_358)
+    ) {  // 2023-01-01
         self.transactions = transactions
         self.seed = seed
         self.name = name
@@ -24,8 +26,10 @@ public struct SampleOptions: Sendable, Equatable {
     /// The last day of the books: three years after the first, less a day.
     public var lastDay: CivilDate {
         let (year, month, day) = firstDay.components
-        let sameDayThreeYearsOn = CivilDate(dayNumber: CivilDate.dayNumber(year: year + 3, month: month,
-                                                                           day: min(day, 28)))
+        let sameDayThreeYearsOn = CivilDate(
+            dayNumber: CivilDate.dayNumber(
+                year: year + 3, month: month,
+                day: min(day, 28)))
         return CivilDate(dayNumber: sameDayThreeYearsOn.dayNumber - 1)
     }
 }
@@ -57,10 +61,13 @@ public enum SampleCompany {
     /// - Parameters:
     ///   - replacing: overwrite an existing file at `path`; otherwise refuse.
     ///   - progress: called now and then with (transactions made, transactions asked).
-    public static func generate(at path: String, options: SampleOptions, replacing: Bool = false,
-                                progress: ((Int, Int) -> Void)? = nil) throws -> SampleSummary {
+    public static func generate(
+        at path: String, options: SampleOptions, replacing: Bool = false,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> SampleSummary {
         guard options.transactions >= 1 else {
-            throw CompanyFileError.invalidCompany(reason: "A sample needs at least 1 transaction; ask for more with --transactions.")
+            throw CompanyFileError.invalidCompany(
+                reason: "A sample needs at least 1 transaction; ask for more with --transactions.")
         }
         let profile = CompanyProfile(
             name: options.name, currency: "USD",

@@ -123,37 +123,55 @@ struct SampleGenerator {
         todayText = options.firstDay.description
         lastReconciledMonth = SampleGenerator.month(of: options.lastDay, from: options.firstDay) - 1
 
-        insertTransaction = try BulkStatement(db, sql: """
-            INSERT INTO transactions (id, kind, date, number, party_id, memo, created_at, modified_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        insertSplit = try BulkStatement(db, sql: """
-            INSERT INTO splits (transaction_id, account_id, party_id, amount, memo, cleared, reconciliation_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """)
-        insertDocument = try BulkStatement(db, sql: """
-            INSERT INTO documents (transaction_id, due_date, total, balance_due) VALUES (?, ?, ?, ?)
-            """)
-        insertLine = try BulkStatement(db, sql: """
-            INSERT INTO document_lines (transaction_id, item_id, description, amount) VALUES (?, ?, ?, ?)
-            """)
-        insertApplication = try BulkStatement(db, sql: """
-            INSERT INTO applications (payment_id, document_id, amount) VALUES (?, ?, ?)
-            """)
-        reduceBalanceDue = try BulkStatement(db, sql: """
-            UPDATE documents SET balance_due = balance_due - ? WHERE transaction_id = ?
-            """)
-        insertFeed = try BulkStatement(db, sql: """
-            INSERT INTO bank_feed (account_id, fitid, posted_date, amount, payee, memo, status, transaction_id, downloaded_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        insertReconciliation = try BulkStatement(db, sql: """
-            INSERT INTO reconciliations (account_id, statement_date, beginning_balance, ending_balance, reconciled_at)
-            VALUES (?, ?, 0, 0, ?)
-            """)
-        finishReconciliation = try BulkStatement(db, sql: """
-            UPDATE reconciliations SET beginning_balance = ?, ending_balance = ? WHERE id = ?
-            """)
+        insertTransaction = try BulkStatement(
+            db,
+            sql: """
+                INSERT INTO transactions (id, kind, date, number, party_id, memo, created_at, modified_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        insertSplit = try BulkStatement(
+            db,
+            sql: """
+                INSERT INTO splits (transaction_id, account_id, party_id, amount, memo, cleared, reconciliation_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+        insertDocument = try BulkStatement(
+            db,
+            sql: """
+                INSERT INTO documents (transaction_id, due_date, total, balance_due) VALUES (?, ?, ?, ?)
+                """)
+        insertLine = try BulkStatement(
+            db,
+            sql: """
+                INSERT INTO document_lines (transaction_id, item_id, description, amount) VALUES (?, ?, ?, ?)
+                """)
+        insertApplication = try BulkStatement(
+            db,
+            sql: """
+                INSERT INTO applications (payment_id, document_id, amount) VALUES (?, ?, ?)
+                """)
+        reduceBalanceDue = try BulkStatement(
+            db,
+            sql: """
+                UPDATE documents SET balance_due = balance_due - ? WHERE transaction_id = ?
+                """)
+        insertFeed = try BulkStatement(
+            db,
+            sql: """
+                INSERT INTO bank_feed (account_id, fitid, posted_date, amount, payee, memo, status, transaction_id, downloaded_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        insertReconciliation = try BulkStatement(
+            db,
+            sql: """
+                INSERT INTO reconciliations (account_id, statement_date, beginning_balance, ending_balance, reconciled_at)
+                VALUES (?, ?, 0, 0, ?)
+                """)
+        finishReconciliation = try BulkStatement(
+            db,
+            sql: """
+                UPDATE reconciliations SET beginning_balance = ?, ending_balance = ? WHERE id = ?
+                """)
 
         let ids = try CompanyFile.insertChart(DefaultChart.entries, in: db)
         accountID = ids
@@ -165,8 +183,10 @@ struct SampleGenerator {
         creditCard = try Self.account("2100", in: ids)
         openingEquity = try Self.account("3000", in: ids)
         payrollAccounts = try ["2210", "2220", "2230"].map { try Self.account($0, in: ids) }
-        let expenseNumbers = ["6000", "6110", "6120", "6310", "6320", "6400",
-                              "6600", "6700", "6800", "6850", "6950", "5100"]
+        let expenseNumbers = [
+            "6000", "6110", "6120", "6310", "6320", "6400",
+            "6600", "6700", "6800", "6850", "6950", "5100",
+        ]
         expenseAccounts = try expenseNumbers.map { try Self.account($0, in: ids) }
         guard let highestAccount = ids.values.max() else { throw Self.broken("the accounts of its chart") }
         accountBalance = Array(repeating: 0, count: Int(highestAccount) + 1)
@@ -188,20 +208,24 @@ struct SampleGenerator {
         }
         for index in 0..<max(8, count / 60) { customers.append(try add(.customer, SampleNames.customer(index))) }
         for index in 0..<max(5, count / 400) { vendors.append(try add(.vendor, SampleNames.vendor(index))) }
-        for index in 0..<min(24, max(2, count / 20_000 + 2)) { employees.append(try add(.employee, SampleNames.employee(index))) }
+        for index in 0..<min(24, max(2, count / 20_000 + 2)) {
+            employees.append(try add(.employee, SampleNames.employee(index)))
+        }
         _ = try add(.other, "State Department of Revenue")
     }
 
     private mutating func insertItems() throws {
-        let statement = try db.makeStatement(sql: """
-            INSERT INTO items (name, income_account_id, expense_account_id, unit_price) VALUES (?, ?, ?, ?)
-            """)
+        let statement = try db.makeStatement(
+            sql: """
+                INSERT INTO items (name, income_account_id, expense_account_id, unit_price) VALUES (?, ?, ?, ?)
+                """)
         for item in SampleNames.items {
             let income = try item.incomeAccount.map { try account($0) }
             let expense = try item.expenseAccount.map { try account($0) }
             try statement.execute(arguments: [item.name, income, expense, item.unitPrice])
-            let made = Item(id: db.lastInsertedRowID, name: item.name, unitPrice: item.unitPrice,
-                            incomeAccount: income, expenseAccount: expense)
+            let made = Item(
+                id: db.lastInsertedRowID, name: item.name, unitPrice: item.unitPrice,
+                incomeAccount: income, expenseAccount: expense)
             if income != nil { saleItems.append(made) }
             if expense != nil { purchaseItems.append(made) }
         }
@@ -237,9 +261,10 @@ struct SampleGenerator {
         try finishReconciliations(through: reconciliationID.count - 1)
         try storeCachedBalances()
         progress?(total, total)
-        return SampleSummary(transactions: Int(nextTransactionID - 1), splits: splitCount,
-                             customers: customers.count, vendors: vendors.count,
-                             reconciliations: reconciliationID.count, feedLines: feedCount)
+        return SampleSummary(
+            transactions: Int(nextTransactionID - 1), splits: splitCount,
+            customers: customers.count, vendors: vendors.count,
+            reconciliations: reconciliationID.count, feedLines: feedCount)
     }
 
     private mutating func setDay(_ day: CivilDate) throws {
@@ -279,7 +304,9 @@ struct SampleGenerator {
     // MARK: Kinds
 
     private mutating func openingBalances() throws {
-        let cash: Int64 = 4_500_000, reserve: Int64 = 12_000_000, equipment: Int64 = 1_850_000
+        let cash: Int64 = 4_500_000
+        let reserve: Int64 = 12_000_000
+        let equipment: Int64 = 1_850_000
         add(checking, cash)
         add(savings, reserve)
         try add(account("1500"), equipment)
@@ -319,15 +346,18 @@ struct SampleGenerator {
         let intoChecking = random.chance(30)
         add(intoChecking ? checking : undeposited, amount)
         add(receivable, -amount, party: customer)
-        let id = try post(.payment, number: String(random.int(1001...9999)), party: customer,
-                          feed: intoChecking ? .usual : .none)
+        let id = try post(
+            .payment, number: String(random.int(1001...9999)), party: customer,
+            feed: intoChecking ? .usual : .none)
         try writeApplications(applied, payment: id)
     }
 
     /// Pays the `count` oldest open documents of `party`, each in full with
     /// probability `inFull` percent, else in part; returns (document, amount) pairs.
-    private static func settle(_ documents: inout OpenDocuments, party: Int64, count: Int, inFull: Int,
-                               random: inout SplitMix64) throws -> [(Int64, Int64)] {
+    private static func settle(
+        _ documents: inout OpenDocuments, party: Int64, count: Int, inFull: Int,
+        random: inout SplitMix64
+    ) throws -> [(Int64, Int64)] {
         guard var open = documents.byParty[party] else { throw broken("the open documents of a party") }
         var applied: [(Int64, Int64)] = []
         for index in 0..<count {
@@ -391,7 +421,9 @@ struct SampleGenerator {
         let withheld = payrollAccounts.reduce(0) { $0 + accountBalance[Int($1)] }
         if roll < 20 {
             let gross = random.cents(150_000...450_000)
-            let federal = gross * 12 / 100, state = gross * 4 / 100, social = gross * 765 / 10_000
+            let federal = gross * 12 / 100
+            let state = gross * 4 / 100
+            let social = gross * 765 / 10_000
             try add(account("6510"), gross, memo: "Gross wages")
             add(payrollAccounts[0], -federal)
             add(payrollAccounts[1], -state)
@@ -491,12 +523,15 @@ struct SampleGenerator {
     /// Writes the transaction made of the pending splits, with its checking
     /// account's reconciliation and feed line, and returns its id.
     @discardableResult
-    private mutating func post(_ kind: TransactionKind, number: String? = nil, party: Int64? = nil,
-                               memo: String? = nil, feed: FeedPlan) throws -> Int64 {
+    private mutating func post(
+        _ kind: TransactionKind, number: String? = nil, party: Int64? = nil,
+        memo: String? = nil, feed: FeedPlan
+    ) throws -> Int64 {
         let id = nextTransactionID
         nextTransactionID += 1
         let created = todayText + Timestamp.timeOfDay(random.int(8 * 3600...18 * 3600))
-        let modified = random.chance(5)
+        let modified =
+            random.chance(5)
             ? Timestamp.string(day: today + random.int(1...20), secondOfDay: random.int(8 * 3600...18 * 3600))
             : created
         try insertTransaction.run(id, kind.rawValue, todayText, number, party, memo, created, modified)
@@ -509,8 +544,9 @@ struct SampleGenerator {
                 bankAmount += split.amount
                 (cleared, reconciliation) = try reconcile(split.amount)
             }
-            try insertSplit.run(id, split.account, split.party, split.amount, split.memo,
-                                                cleared, reconciliation)
+            try insertSplit.run(
+                id, split.account, split.party, split.amount, split.memo,
+                cleared, reconciliation)
             accountBalance[Int(split.account)] += split.amount
             if let party = split.party { partyBalance[party, default: 0] += split.amount }
         }
@@ -569,7 +605,8 @@ struct SampleGenerator {
     private mutating func writeFeed(amount: Int64, payee: String?, status: String, transaction: Int64?) throws {
         feedCounter += 1
         let posted = today + random.int(0...3)
-        let fitid = String(posted.components.year * 10_000 + posted.components.month * 100 + posted.components.day)
+        let fitid =
+            String(posted.components.year * 10_000 + posted.components.month * 100 + posted.components.day)
             + String(100_000 + feedCounter)
         try insertFeed.run(
             checking, fitid, posted.description, amount, payee, nil as String?, status, transaction,

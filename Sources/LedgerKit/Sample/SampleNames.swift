@@ -40,7 +40,8 @@ enum SampleNames {
     static func vendor(_ index: Int) -> String {
         if index < vendors.count { return vendors[index] }
         let rest = index - vendors.count
-        return "\(surnames[rest % surnames.count]) Supply" + (rest >= surnames.count ? " \(rest / surnames.count + 1)" : "")
+        return "\(surnames[rest % surnames.count]) Supply"
+            + (rest >= surnames.count ? " \(rest / surnames.count + 1)" : "")
     }
 
     static func employee(_ index: Int) -> String {

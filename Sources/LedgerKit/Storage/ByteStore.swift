@@ -66,8 +66,10 @@ public protocol ByteStore: Sendable, CustomStringConvertible {
     /// - Returns: whether the object was created; when false (the store sends
     ///   nothing while written, the name was taken, or the attributes changed)
     ///   the file is whole and the caller creates an object from it.
-    func create(_ name: String, writing path: String,
-                _ write: (_ feed: any GrowthFeed) throws -> [String: String]) throws -> Bool
+    func create(
+        _ name: String, writing path: String,
+        _ write: (_ feed: any GrowthFeed) throws -> [String: String]
+    ) throws -> Bool
 
     /// Removes the object `name`; one already gone is no error.
     func remove(_ name: String) throws
@@ -108,8 +110,10 @@ extension ByteStore {
     }
 
     /// Writes the whole file, then leaves creating the object to the caller.
-    public func create(_ name: String, writing path: String,
-                       _ write: (_ feed: any GrowthFeed) throws -> [String: String]) throws -> Bool {
+    public func create(
+        _ name: String, writing path: String,
+        _ write: (_ feed: any GrowthFeed) throws -> [String: String]
+    ) throws -> Bool {
         _ = try write(SilentFeed())
         return false
     }

@@ -20,7 +20,8 @@ final class FolderLock: StoreLock {
         do {
             while try !SystemCalls.tryFlock(descriptor, path: path) {
                 guard Date() < deadline else {
-                    throw FileError.cannotWrite(path: folder, reason: "another ledger backup or prune has held it for \(Int(timeout)) s")
+                    throw FileError.cannotWrite(
+                        path: folder, reason: "another ledger backup or prune has held it for \(Int(timeout)) s")
                 }
                 usleep(100_000)
             }

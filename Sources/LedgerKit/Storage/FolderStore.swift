@@ -23,16 +23,21 @@ public struct FolderStore: ByteStore {
     public func prepare() throws {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
-            guard isFolder.boolValue else { throw FileError.cannotWrite(path: folder, reason: "it is a file, not a folder") }
+            guard isFolder.boolValue else {
+                throw FileError.cannotWrite(path: folder, reason: "it is a file, not a folder")
+            }
         } else {
             do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
+                try FileManager.default.createDirectory(
+                    atPath: folder, withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700])
             } catch {
                 throw FileError.cannotWrite(path: folder, reason: "the folder cannot be created")
             }
         }
-        guard access(folder, W_OK) == 0 else { throw FileError.cannotWrite(path: folder, reason: "the folder is not writable") }
+        guard access(folder, W_OK) == 0 else {
+            throw FileError.cannotWrite(path: folder, reason: "the folder is not writable")
+        }
     }
 
     /// Whether the folder is there and is a folder.
@@ -112,8 +117,9 @@ public struct FolderStore: ByteStore {
         do {
             while got < data.count {
                 let count = try data.withUnsafeMutableBytes {
-                    try SystemCalls.pread(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: $0[got...]),
-                                          at: range.lowerBound + Int64(got), path: path)
+                    try SystemCalls.pread(
+                        descriptor, into: UnsafeMutableRawBufferPointer(rebasing: $0[got...]),
+                        at: range.lowerBound + Int64(got), path: path)
                 }
                 if count == 0 { break }
                 got += count
@@ -150,9 +156,10 @@ public struct FolderStore: ByteStore {
         let final = path(of: name)
         if let slash = name.lastIndex(of: "/") {
             // A name in a subfolder (`packs/…`): the subfolder is made first.
-            try? FileManager.default.createDirectory(atPath: path(of: String(name[..<slash])),
-                                                     withIntermediateDirectories: true,
-                                                     attributes: [.posixPermissions: 0o700])
+            try? FileManager.default.createDirectory(
+                atPath: path(of: String(name[..<slash])),
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         }
         do {
             try SystemCalls.fsync(path: source)
@@ -198,7 +205,9 @@ public struct FolderStore: ByteStore {
     /// else nil.
     public func name(at path: String) throws -> String? {
         let url = URL(fileURLWithPath: path)
-        guard url.deletingLastPathComponent().standardizedFileURL.path == URL(fileURLWithPath: folder).standardizedFileURL.path
+        guard
+            url.deletingLastPathComponent().standardizedFileURL.path
+                == URL(fileURLWithPath: folder).standardizedFileURL.path
         else { return nil }
         return url.lastPathComponent
     }

@@ -29,7 +29,9 @@ enum AtomicFile {
             let count = readlink(current, &buffer, buffer.count - 1)
             guard count > 0 else { return current }
             let destination = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            current = destination.hasPrefix("/") ? destination
+            current =
+                destination.hasPrefix("/")
+                ? destination
                 : URL(fileURLWithPath: current).deletingLastPathComponent().path + "/" + destination
         }
         return path
@@ -38,9 +40,11 @@ enum AtomicFile {
     /// Whether `candidate` is a temporary file of this process made by
     /// `temporaryPath(beside: path, purpose:)` (or its `-wal`, `-shm`, `-journal`).
     static func isTemporary(_ candidate: String, of path: String) -> Bool {
-        let url = URL(fileURLWithPath: path), other = URL(fileURLWithPath: candidate)
+        let url = URL(fileURLWithPath: path)
+        let other = URL(fileURLWithPath: candidate)
         guard other.deletingLastPathComponent().path == url.deletingLastPathComponent().path else { return false }
-        let name = other.lastPathComponent, prefix = "." + url.lastPathComponent + "."
+        let name = other.lastPathComponent
+        let prefix = "." + url.lastPathComponent + "."
         guard name.hasPrefix(prefix) else { return false }
         return name.dropFirst(prefix.count).contains("-" + String(getpid()) + "-")
     }
@@ -53,11 +57,14 @@ enum AtomicFile {
         let folder = url.deletingLastPathComponent().path
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
         for name in names {
-            guard let purpose = purposes.first(where: { name.hasPrefix("." + url.lastPathComponent + "." + $0 + "-") }) else { continue }
+            guard let purpose = purposes.first(where: { name.hasPrefix("." + url.lastPathComponent + "." + $0 + "-") })
+            else { continue }
             // "-PID-RANDOM", maybe with "-wal" or "-shm" after it.
             var parts = name.dropFirst(url.lastPathComponent.count + purpose.count + 3).split(separator: "-")
             if let last = parts.last, ["wal", "shm", "journal"].contains(last) { parts.removeLast() }
-            guard parts.count == 2, let pid = Int32(parts[0]), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            guard parts.count == 2, let pid = Int32(parts[0]), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else {
+                continue
+            }
             unlink(folder + "/" + name)
         }
     }
@@ -87,7 +94,9 @@ enum AtomicFile {
     ///     old log ever meets the new file.
     ///   - identity: when given, the file must be as it was then.
     /// - Throws: `Refusal`, or `SystemCallError` (a full disk, a permission).
-    static func replace(_ path: String, with temporary: String, database: Bool, unchangedSince identity: FileIdentity? = nil) throws {
+    static func replace(
+        _ path: String, with temporary: String, database: Bool, unchangedSince identity: FileIdentity? = nil
+    ) throws {
         try SystemCalls.fsync(path: temporary)
         let exists = FileManager.default.fileExists(atPath: path)
         func install() throws {

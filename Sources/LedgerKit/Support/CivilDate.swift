@@ -35,9 +35,9 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     public init?(_ text: String) {
         let bytes = Array(text.utf8)
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-              let year = CivilDate.digits(bytes[0..<4]),
-              let month = CivilDate.digits(bytes[5..<7]),
-              let day = CivilDate.digits(bytes[8..<10])
+            let year = CivilDate.digits(bytes[0..<4]),
+            let month = CivilDate.digits(bytes[5..<7]),
+            let day = CivilDate.digits(bytes[8..<10])
         else { return nil }
         self.init(year: year, month: month, day: day)
     }
@@ -72,8 +72,10 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     /// The last day of this day's month.
     public var endOfMonth: CivilDate {
         let (year, month, _) = components
-        return CivilDate(dayNumber: CivilDate.dayNumber(year: year, month: month,
-                                                        day: CivilDate.daysIn(month: month, year: year)))
+        return CivilDate(
+            dayNumber: CivilDate.dayNumber(
+                year: year, month: month,
+                day: CivilDate.daysIn(month: month, year: year)))
     }
 
     /// The day `days` days later (earlier when negative).
@@ -112,8 +114,9 @@ public enum Timestamp {
     /// Formats a moment as `YYYY-MM-DDTHH:MM:SSZ`.
     public static func string(from date: Date) -> String {
         let seconds = Int(date.timeIntervalSince1970.rounded(.down))
-        return string(day: CivilDate(dayNumber: Int((Double(seconds) / 86_400).rounded(.down))),
-                      secondOfDay: ((seconds % 86_400) + 86_400) % 86_400)
+        return string(
+            day: CivilDate(dayNumber: Int((Double(seconds) / 86_400).rounded(.down))),
+            secondOfDay: ((seconds % 86_400) + 86_400) % 86_400)
     }
 
     /// Formats a day and a second of that day (0..<86400) as `YYYY-MM-DDTHH:MM:SSZ`.
@@ -135,13 +138,15 @@ public enum Timestamp {
     public static func parse(_ text: String) -> Date? {
         let bytes = Array(text.utf8)
         guard bytes.count == 20, bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"),
-              bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "Z"),
-              let day = CivilDate(String(decoding: bytes[0..<10], as: UTF8.self)),
-              let hour = Int(String(decoding: bytes[11..<13], as: UTF8.self)),
-              let minute = Int(String(decoding: bytes[14..<16], as: UTF8.self)),
-              let second = Int(String(decoding: bytes[17..<19], as: UTF8.self)),
-              bytes[11...18].allSatisfy({ $0 == UInt8(ascii: ":") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
-              hour < 24, minute < 60, second < 60
+            bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "Z"),
+            let day = CivilDate(String(decoding: bytes[0..<10], as: UTF8.self)),
+            let hour = Int(String(decoding: bytes[11..<13], as: UTF8.self)),
+            let minute = Int(String(decoding: bytes[14..<16], as: UTF8.self)),
+            let second = Int(String(decoding: bytes[17..<19], as: UTF8.self)),
+            bytes[11...18].allSatisfy({
+                $0 == UInt8(ascii: ":") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+            }),
+            hour < 24, minute < 60, second < 60
         else { return nil }
         return Date(timeIntervalSince1970: TimeInterval(day.dayNumber * 86_400 + hour * 3600 + minute * 60 + second))
     }

@@ -16,7 +16,8 @@ enum DatabaseLock {
         guard let descriptor = try? SystemCalls.open(path, O_RDWR) else { return false }
         defer { SystemCalls.close(descriptor) }
         // SQLite's PENDING_BYTE; RESERVED and SHARED follow.
-        let start: Int64 = 0x4000_0000, length: Int64 = 512
+        let start: Int64 = 0x4000_0000
+        let length: Int64 = 512
         let locked = try? SystemCalls.tryLock(descriptor, from: start, length: length, path: path)
         guard locked == true else { return false }
         defer { SystemCalls.unlock(descriptor, from: start, length: length) }

@@ -16,7 +16,9 @@ struct FileIdentity: Equatable {
         guard stat(path, &status) == 0 else { return [] }
         // An empty WAL says nothing: readers make and remove one.
         if path.hasSuffix("-wal") && status.st_size == 0 { return [] }
-        return [Int64(status.st_dev), Int64(status.st_ino), Int64(status.st_size),
-                Int64(status.st_mtim.tv_sec), Int64(status.st_mtim.tv_nsec)]
+        return [
+            Int64(status.st_dev), Int64(status.st_ino), Int64(status.st_size),
+            Int64(status.st_mtim.tv_sec), Int64(status.st_mtim.tv_nsec),
+        ]
     }
 }

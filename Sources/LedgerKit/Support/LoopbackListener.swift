@@ -115,7 +115,8 @@ final class LoopbackConnection {
         var offset = 0
         while offset < bytes.count {
             let count = bytes.withUnsafeBytes { buffer in
-                Glibc.send(descriptor, buffer.baseAddress.map { $0 + offset }, buffer.count - offset, Int32(MSG_NOSIGNAL))
+                Glibc.send(
+                    descriptor, buffer.baseAddress.map { $0 + offset }, buffer.count - offset, Int32(MSG_NOSIGNAL))
             }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { return }

@@ -31,9 +31,14 @@ enum PrivateFile {
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var offset: Int64 = 0
         while true {
-            let count = try buffer.withUnsafeMutableBytes { try SystemCalls.pread(input, into: $0, at: offset, path: source) }
+            let count = try buffer.withUnsafeMutableBytes {
+                try SystemCalls.pread(input, into: $0, at: offset, path: source)
+            }
             if count == 0 { break }
-            try buffer.withUnsafeBytes { try SystemCalls.pwrite(output, UnsafeRawBufferPointer(rebasing: $0.prefix(count)), at: offset, path: destination) }
+            try buffer.withUnsafeBytes {
+                try SystemCalls.pwrite(
+                    output, UnsafeRawBufferPointer(rebasing: $0.prefix(count)), at: offset, path: destination)
+            }
             offset += Int64(count)
         }
     }
@@ -57,14 +62,26 @@ enum ScratchFolder {
         let base = environment["TMPDIR"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "/tmp"
         let folder = (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/ledger-\(getuid())"
         if mkdir(folder, 0o700) != 0 && errno != EEXIST {
-            throw FileError.cannotWrite(path: folder, reason: "the private scratch folder cannot be made (\(String(cString: strerror(errno)))); set TMPDIR to a folder of your own")
+            throw FileError.cannotWrite(
+                path: folder,
+                reason:
+                    "the private scratch folder cannot be made (\(String(cString: strerror(errno)))); set TMPDIR to a folder of your own"
+            )
         }
         var status = stat()
         guard lstat(folder, &status) == 0, status.st_mode & S_IFMT == S_IFDIR, status.st_uid == getuid() else {
-            throw FileError.cannotWrite(path: folder, reason: "the private scratch folder is not a folder of this user's; remove it, or set TMPDIR to a folder of your own")
+            throw FileError.cannotWrite(
+                path: folder,
+                reason:
+                    "the private scratch folder is not a folder of this user's; remove it, or set TMPDIR to a folder of your own"
+            )
         }
         guard status.st_mode & 0o077 == 0 else {
-            throw FileError.cannotWrite(path: folder, reason: "the private scratch folder can be opened by other users (mode \(String(status.st_mode & 0o777, radix: 8))); make it private with 'chmod 700 \(folder)'")
+            throw FileError.cannotWrite(
+                path: folder,
+                reason:
+                    "the private scratch folder can be opened by other users (mode \(String(status.st_mode & 0o777, radix: 8))); make it private with 'chmod 700 \(folder)'"
+            )
         }
         removeLeftovers(in: folder, purposes: nil)
         return folder
@@ -72,8 +89,10 @@ enum ScratchFolder {
 
     /// A new name in the scratch folder for a file made from `name` for
     /// `purpose`: `.NAME.PURPOSE-PID-RANDOM`, as `AtomicFile.temporaryPath` names them.
-    static func temporaryPath(for name: String, purpose: String,
-                                     environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+    static func temporaryPath(
+        for name: String, purpose: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> String {
         let base = URL(fileURLWithPath: name).lastPathComponent
         return AtomicFile.temporaryPath(beside: try path(environment: environment) + "/" + base, purpose: purpose)
     }
@@ -88,7 +107,8 @@ enum ScratchFolder {
             var parts = name.split(separator: "-", omittingEmptySubsequences: false)
             if let last = parts.last, ["wal", "shm", "journal"].contains(last) { parts.removeLast() }
             guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]), pid > 0, pid != getpid(),
-                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+                kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
             unlink(folder + "/" + name)
         }
     }

@@ -38,7 +38,8 @@ final class RawRows {
     /// The column's bytes when it is stored as text, else nil; valid until `next()`.
     func text(_ column: Int32) -> UnsafeBufferPointer<UInt8>? {
         guard sqlite3_column_type(handle, column) == SQLITE_TEXT,
-              let start = sqlite3_column_text(handle, column) else { return nil }
+            let start = sqlite3_column_text(handle, column)
+        else { return nil }
         return UnsafeBufferPointer(start: start, count: Int(sqlite3_column_bytes(handle, column)))
     }
 }
@@ -73,9 +74,10 @@ enum CanonicalTime {
     /// `YYYY-MM-DDTHH:MM:SSZ` naming a real moment; else false.
     static func isTimestamp(_ bytes: UnsafeBufferPointer<UInt8>?) -> Bool {
         guard let bytes, bytes.count == 20, bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"),
-              bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "Z"),
-              let hour = number(bytes, 11, 2), let minute = number(bytes, 14, 2), let second = number(bytes, 17, 2),
-              hour < 24, minute < 60, second < 60 else { return false }
+            bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "Z"),
+            let hour = number(bytes, 11, 2), let minute = number(bytes, 14, 2), let second = number(bytes, 17, 2),
+            hour < 24, minute < 60, second < 60
+        else { return false }
         return day(bytes) != nil
     }
 
@@ -83,14 +85,17 @@ enum CanonicalTime {
     /// dates do: 1 for 1970-01-01 on to 2149-06-05; 0 for any other date,
     /// which the caller then leaves to the SQL.
     static func day(_ date: Int32) -> UInt16 {
-        guard let civil = CivilDate(year: Int(date / 10_000), month: Int(date / 100 % 100), day: Int(date % 100)) else { return 0 }
+        guard let civil = CivilDate(year: Int(date / 10_000), month: Int(date / 100 % 100), day: Int(date % 100)) else {
+            return 0
+        }
         return UInt16(exactly: civil.dayNumber + 1) ?? 0
     }
 
     private static func day(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
         guard bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-              let year = number(bytes, 0, 4), let month = number(bytes, 5, 2), let day = number(bytes, 8, 2),
-              year >= 1, (1...12).contains(month), day >= 1, Int(day) <= CivilDate.daysIn(month: Int(month), year: Int(year))
+            let year = number(bytes, 0, 4), let month = number(bytes, 5, 2), let day = number(bytes, 8, 2),
+            year >= 1, (1...12).contains(month), day >= 1,
+            Int(day) <= CivilDate.daysIn(month: Int(month), year: Int(year))
         else { return nil }
         return year * 10_000 + month * 100 + day
     }

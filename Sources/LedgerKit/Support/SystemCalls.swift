@@ -48,8 +48,10 @@ enum SystemCalls {
     }
 
     /// Reads up to `count` bytes at `offset`; fewer only at the end of the file.
-    static func pread(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64,
-                      path: String) throws -> Int {
+    static func pread(
+        _ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64,
+        path: String
+    ) throws -> Int {
         guard let base = buffer.baseAddress else { return 0 }  // an empty buffer: nothing to read
         var done = 0
         while done < buffer.count {

@@ -20,7 +20,9 @@ final class Worker<Value>: @unchecked Sendable {
 
     /// Starts `work` on a new thread, lets `body` use the worker (to wait for
     /// its value when it needs it), and waits for the thread before returning.
-    static func run<R>(_ work: @escaping @Sendable () throws -> Value, during body: (Worker<Value>) throws -> R) rethrows -> R {
+    static func run<R>(_ work: @escaping @Sendable () throws -> Value, during body: (Worker<Value>) throws -> R)
+        rethrows -> R
+    {
         let worker = Worker<Value>()
         let thread = Thread {
             let outcome = Result { try work() }

@@ -42,18 +42,22 @@ struct LogicalRun: Sendable {
                 try runScan(Catalog.scan(table), describer: describer, db: db)
             case .query(let index):
                 let check = Catalog.checks[index]
-                guard case .query(let query, let limit) = check.source, check.needs.allSatisfy(available.contains) else {
+                guard case .query(let query, let limit) = check.source, check.needs.allSatisfy(available.contains)
+                else {
                     continue
                 }
-                let sql = suspects != nil && limit != nil
+                let sql =
+                    suspects != nil && limit != nil
                     ? "SELECT * FROM (\(query)) WHERE row_id IN (SELECT id FROM \(limit ?? ""))" : query
                 do {
                     let rows = try Row.fetchCursor(db, sql: sql)
                     while let row = try rows.next() {
                         let id = row.integer("row_id")
                         let found = FindingRow(row: row, rowID: id, describe: describer)
-                        findings.append(Finding(code: check.code, table: check.findingTable, rowID: id,
-                                                message: try check.message(found)))
+                        findings.append(
+                            Finding(
+                                code: check.code, table: check.findingTable, rowID: id,
+                                message: try check.message(found)))
                     }
                 } catch let error as DatabaseError {
                     failed(check.findingTable, error)
@@ -97,9 +101,11 @@ struct LogicalRun: Sendable {
             select += check.columns
             conditions.append("check_\(index)")
         }
-        let onlySuspects = suspects != nil && Catalog.suspectTables.contains(scan.table)
+        let onlySuspects =
+            suspects != nil && Catalog.suspectTables.contains(scan.table)
             ? " WHERE \(scan.key) IN (SELECT id FROM temp.suspect_\(scan.table))" : ""
-        let sql = "SELECT * FROM (SELECT " + select.joined(separator: ", ") + " FROM \(scan.table) \(scan.alias) "
+        let sql =
+            "SELECT * FROM (SELECT " + select.joined(separator: ", ") + " FROM \(scan.table) \(scan.alias) "
             + joins.sorted().map(scan.joinSQL).joined(separator: " ") + onlySuspects + ") WHERE "
             + conditions.joined(separator: " OR ") + " ORDER BY ledger_row_key"
         do {
@@ -108,8 +114,10 @@ struct LogicalRun: Sendable {
                 let id = row.integer("ledger_row_key")
                 let found = FindingRow(row: row, rowID: id, describe: describer)
                 for (index, check) in runnable.enumerated() where row.stored("check_\(index)") != 0.databaseValue {
-                    findings.append(Finding(code: check.code, table: check.findingTable ?? scan.table, rowID: id,
-                                            message: try check.message(found)))
+                    findings.append(
+                        Finding(
+                            code: check.code, table: check.findingTable ?? scan.table, rowID: id,
+                            message: try check.message(found)))
                 }
             }
         } catch let error as DatabaseError {
@@ -126,13 +134,20 @@ struct LogicalRun: Sendable {
         if StructureCheck.isDamage(error) {
             findings.append(Self.damageFinding(table, "the table \(table ?? "")", error))
         } else {
-            findings.append(Finding(code: .invalidValue, table: table, rowID: nil,
-                                    message: "Some checks of \(table ?? "the file") could not run on the values it holds (SQLite says: \(error.message ?? "error")); a person should look at it"))
+            findings.append(
+                Finding(
+                    code: .invalidValue, table: table, rowID: nil,
+                    message:
+                        "Some checks of \(table ?? "the file") could not run on the values it holds (SQLite says: \(error.message ?? "error")); a person should look at it"
+                ))
         }
     }
 
     static func damageFinding(_ table: String?, _ what: String, _ error: DatabaseError) -> Finding {
-        Finding(code: .sqliteCorruption, table: table, rowID: nil,
-                message: "Some rows of \(what) cannot be read (SQLite says: \(error.message ?? "damaged")); ledger rebuild salvages every readable row")
+        Finding(
+            code: .sqliteCorruption, table: table, rowID: nil,
+            message:
+                "Some rows of \(what) cannot be read (SQLite says: \(error.message ?? "damaged")); ledger rebuild salvages every readable row"
+        )
     }
 }

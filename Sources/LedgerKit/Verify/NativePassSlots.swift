@@ -13,12 +13,16 @@ extension NativePass {
         let capacity: Int
 
         init(_ db: Database, table: String) throws {
-            let row = try Row.fetchOne(db, sql: """
-                SELECT MIN(rowid) AS low, MAX(rowid) AS high, COUNT(*) AS n FROM \(table)
-                """)
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT MIN(rowid) AS low, MAX(rowid) AS high, COUNT(*) AS n FROM \(table)
+                    """)
             let count = row?.integer("n") ?? 0
             if let low = row?.integer("low"), let high = row?.integer("high"),
-               case let (span, overflow) = high.subtractingReportingOverflow(low), !overflow, span < 2 * count + 1024 {
+                case (let span, let overflow) = high.subtractingReportingOverflow(low), !overflow,
+                span < 2 * count + 1024
+            {
                 dense = true
                 lowest = low
                 capacity = Int(span) + 1

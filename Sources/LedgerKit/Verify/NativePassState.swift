@@ -8,8 +8,10 @@ private func code(of kind: TransactionKind) -> UInt8 {
     UInt8((TransactionKind.allCases.firstIndex(of: kind) ?? -1) + 1)
 }
 
-private let kindInvoice = code(of: .invoice), kindBill = code(of: .bill)
-private let kindPayment = code(of: .payment), kindBillPayment = code(of: .billPayment)
+private let kindInvoice = code(of: .invoice)
+private let kindBill = code(of: .bill)
+private let kindPayment = code(of: .payment)
+private let kindBillPayment = code(of: .billPayment)
 
 /// The pass over one file, and the records of rows it keeps.
 extension NativePass {
@@ -92,7 +94,9 @@ extension NativePass {
             items = try Slots(db, table: "items")
             reconciliations = try Slots(db, table: "reconciliations")
             transactions = try Slots(db, table: "transactions")
-            let a = accounts.capacity, p = parties.capacity, t = transactions.capacity
+            let a = accounts.capacity
+            let p = parties.capacity
+            let t = transactions.capacity
             accountFine = Array(repeating: false, count: a)
             accountBalance = Array(repeating: nil, count: a)
             accountIsReceivablePayable = Array(repeating: false, count: a)
@@ -148,9 +152,11 @@ extension NativePass {
             let types = Vocabulary(ValueRule.accountTypes)
             let receivable = ValueRule.accountTypes.firstIndex(of: AccountType.accountsReceivable.rawValue)
             let payable = ValueRule.accountTypes.firstIndex(of: AccountType.accountsPayable.rawValue)
-            let rows = try RawRows(db, sql: """
-                SELECT id, parent_id, name, type, is_active, balance FROM accounts ORDER BY rowid
-                """)
+            let rows = try RawRows(
+                db,
+                sql: """
+                    SELECT id, parent_id, name, type, is_active, balance FROM accounts ORDER BY rowid
+                    """)
             var parents: [(slot: Int, parent: Int64?)] = []
             while try rows.next() {
                 guard let id = rows.integer(0) else { throw NativePass.Abandoned() }
@@ -177,7 +183,8 @@ extension NativePass {
                 let slot = try parties.add(id)
                 let active = rows.integer(3)
                 let balance = Amount(rows, 4).cents
-                partyFine[slot] = kinds.index(of: rows.text(1)) != nil && !rows.isNull(2)
+                partyFine[slot] =
+                    kinds.index(of: rows.text(1)) != nil && !rows.isNull(2)
                     && (active == 0 || active == 1)
                     && balance != nil
                 partyBalance[slot] = balance
@@ -193,24 +200,30 @@ extension NativePass {
         }
 
         private mutating func readReconciliations(_ db: Database) throws {
-            let rows = try RawRows(db, sql: """
-                SELECT id, account_id, statement_date, beginning_balance, ending_balance
-                FROM reconciliations ORDER BY rowid
-                """)
+            let rows = try RawRows(
+                db,
+                sql: """
+                    SELECT id, account_id, statement_date, beginning_balance, ending_balance
+                    FROM reconciliations ORDER BY rowid
+                    """)
             while try rows.next() {
                 guard let id = rows.integer(0) else { throw NativePass.Abandoned() }
                 let slot = try reconciliations.add(id)
-                statements[slot] = StatementRow(id: id, account: rows.integer(1),
-                                                date: CanonicalTime.date(rows.text(2)),
-                                                beginning: Amount(rows, 3).cents, ending: Amount(rows, 4).cents)
+                statements[slot] = StatementRow(
+                    id: id, account: rows.integer(1),
+                    date: CanonicalTime.date(rows.text(2)),
+                    beginning: Amount(rows, 3).cents, ending: Amount(rows, 4).cents)
             }
         }
 
         private mutating func readTransactions(_ db: Database) throws {
-            var documentCount = 0, paymentCount = 0
-            let rows = try RawRows(db, sql: """
-                SELECT id, kind, date, party_id, created_at, modified_at FROM transactions ORDER BY rowid
-                """)
+            var documentCount = 0
+            var paymentCount = 0
+            let rows = try RawRows(
+                db,
+                sql: """
+                    SELECT id, kind, date, party_id, created_at, modified_at FROM transactions ORDER BY rowid
+                    """)
             while try rows.next() {
                 guard let id = rows.integer(0) else { throw NativePass.Abandoned() }
                 let slot = try transactions.add(id)
@@ -235,16 +248,19 @@ extension NativePass {
                 if rows.isNull(3) {
                     mark.insert(.partyIsNull)
                 } else if let partyID = rows.integer(3), let small = Int32(exactly: partyID),
-                          parties.slot(partyID) != nil {
+                    parties.slot(partyID) != nil
+                {
                     party[slot] = small
                 } else {
                     mark.insert(.partyIsOdd)
                 }
-                let created = rows.text(4), modified = rows.text(5)
+                let created = rows.text(4)
+                let modified = rows.text(5)
                 var modifiedIsFine = CanonicalTime.isTimestamp(modified)
                 if let created, let modified, created.elementsEqual(modified) { modifiedIsFine = true }
                 if code != 0, day != nil, !mark.contains(.partyIsOdd), CanonicalTime.isTimestamp(created),
-                   modifiedIsFine {
+                    modifiedIsFine
+                {
                     mark.insert(.rowIsFine)
                 }
                 flags[slot] = mark
@@ -257,17 +273,20 @@ extension NativePass {
         private mutating func readBankFeed(_ db: Database) throws {
             let statuses = Vocabulary(["new", "matched", "added", "excluded"])
             feedLines.reserveCapacity(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bank_feed") ?? 0)
-            let rows = try RawRows(db, sql: """
-                SELECT id, account_id, fitid, posted_date, amount, status, transaction_id, downloaded_at
-                FROM bank_feed ORDER BY rowid
-                """)
+            let rows = try RawRows(
+                db,
+                sql: """
+                    SELECT id, account_id, fitid, posted_date, amount, status, transaction_id, downloaded_at
+                    FROM bank_feed ORDER BY rowid
+                    """)
             while try rows.next() {
                 guard let id = rows.integer(0) else { throw NativePass.Abandoned() }
                 let account = rows.integer(1)
                 let amount = Amount(rows, 4)
                 try count(amount)
                 let linked = transactions.slot(rows.integer(6))
-                var fine = accounts.slot(account) != nil && !rows.isNull(2) && CanonicalTime.date(rows.text(3)) != nil
+                var fine =
+                    accounts.slot(account) != nil && !rows.isNull(2) && CanonicalTime.date(rows.text(3)) != nil
                     && amount.cents != nil && CanonicalTime.isTimestamp(rows.text(7))
                 switch statuses.index(of: rows.text(5)) {
                 case 0, 3: fine = fine && rows.isNull(6)  // new, excluded: linked to nothing
@@ -280,8 +299,10 @@ extension NativePass {
                     guard let small = Int32(exactly: account), let slot = Int32(exactly: linked) else {
                         throw NativePass.Abandoned()
                     }
-                    feedLines.append(MatchedFeedLine(id: id, unbooked: CompactSum(cents), account: small,
-                                                     transaction: slot))
+                    feedLines.append(
+                        MatchedFeedLine(
+                            id: id, unbooked: CompactSum(cents), account: small,
+                            transaction: slot))
                 }
             }
             feedLines.sort { ($0.transaction, $0.id) < ($1.transaction, $1.id) }
@@ -289,7 +310,8 @@ extension NativePass {
 
         /// The first of the matched feed lines of the transaction in `slot`, if any.
         private func firstFeedLine(of slot: Int) -> Int? {
-            var low = 0, high = feedLines.count
+            var low = 0
+            var high = feedLines.count
             while low < high {
                 let middle = (low + high) / 2
                 if Int(feedLines[middle].transaction) < slot { low = middle + 1 } else { high = middle }
@@ -300,18 +322,22 @@ extension NativePass {
         private mutating func readSplits(_ db: Database) throws {
             let cleared = Vocabulary(["n", "c", "r"])
             let reconciled = 2
-            let rows = try RawRows(db, sql: """
-                SELECT id, transaction_id, account_id, party_id, amount, cleared, reconciliation_id
-                FROM splits ORDER BY rowid
-                """)
+            let rows = try RawRows(
+                db,
+                sql: """
+                    SELECT id, transaction_id, account_id, party_id, amount, cleared, reconciliation_id
+                    FROM splits ORDER BY rowid
+                    """)
             while try rows.next() {
                 guard let id = rows.integer(0) else { throw NativePass.Abandoned() }
                 let account = rows.integer(2)
                 let amount = Amount(rows, 4)
                 try count(amount)
                 if let cents = amount.cents { splitTotal += cents }
-                let t = transactions.slot(rows.integer(1)), a = accounts.slot(account)
-                let partyIsNull = rows.isNull(3), p = parties.slot(rows.integer(3))
+                let t = transactions.slot(rows.integer(1))
+                let a = accounts.slot(account)
+                let partyIsNull = rows.isNull(3)
+                let p = parties.slot(rows.integer(3))
                 let mark = cleared.index(of: rows.text(5))
                 let r = reconciliations.slot(rows.integer(6))
 
@@ -321,7 +347,8 @@ extension NativePass {
                     fine = fine && mark != reconciled
                 } else if let r, let t, let statement = statements[r], let statementDate = statement.date {
                     let statementDay = CanonicalTime.day(statementDate)
-                    fine = fine && mark == reconciled && statement.account == account && date[t] != 0
+                    fine =
+                        fine && mark == reconciled && statement.account == account && date[t] != 0
                         && statementDay != 0 && statementDay >= date[t]
                 } else {
                     fine = false
@@ -357,9 +384,11 @@ extension NativePass {
         }
 
         private mutating func readDocumentLines(_ db: Database) throws {
-            let rows = try RawRows(db, sql: """
-                SELECT id, transaction_id, item_id, amount FROM document_lines ORDER BY rowid
-                """)
+            let rows = try RawRows(
+                db,
+                sql: """
+                    SELECT id, transaction_id, item_id, amount FROM document_lines ORDER BY rowid
+                    """)
             while try rows.next() {
                 guard let id = rows.integer(0) else { throw NativePass.Abandoned() }
                 let amount = Amount(rows, 3)
@@ -373,20 +402,26 @@ extension NativePass {
         }
 
         private mutating func readApplications(_ db: Database) throws {
-            let rows = try RawRows(db, sql: """
-                SELECT id, payment_id, document_id, amount FROM applications ORDER BY rowid
-                """)
+            let rows = try RawRows(
+                db,
+                sql: """
+                    SELECT id, payment_id, document_id, amount FROM applications ORDER BY rowid
+                    """)
             while try rows.next() {
                 guard let id = rows.integer(0) else { throw NativePass.Abandoned() }
                 let amount = Amount(rows, 3)
                 try count(amount)
-                let payment = transactions.slot(rows.integer(1)), document = transactions.slot(rows.integer(2))
+                let payment = transactions.slot(rows.integer(1))
+                let document = transactions.slot(rows.integer(2))
                 var fine = false
                 if let payment, let document, let cents = amount.cents, cents > 0 {
-                    let pairs = (kind[payment] == kindPayment && kind[document] == kindInvoice)
+                    let pairs =
+                        (kind[payment] == kindPayment && kind[document] == kindInvoice)
                         || (kind[payment] == kindBillPayment && kind[document] == kindBill)
-                    let one = flags[payment], other = flags[document]
-                    let sameParty = !one.contains(.partyIsOdd) && !other.contains(.partyIsOdd)
+                    let one = flags[payment]
+                    let other = flags[document]
+                    let sameParty =
+                        !one.contains(.partyIsOdd) && !other.contains(.partyIsOdd)
                         && (one.contains(.partyIsNull)
                             ? other.contains(.partyIsNull)
                             : !other.contains(.partyIsNull) && party[payment] == party[document])
@@ -405,9 +440,11 @@ extension NativePass {
         }
 
         private mutating func readDocuments(_ db: Database) throws {
-            let rows = try RawRows(db, sql: """
-                SELECT transaction_id, due_date, total, balance_due FROM documents ORDER BY rowid
-                """)
+            let rows = try RawRows(
+                db,
+                sql: """
+                    SELECT transaction_id, due_date, total, balance_due FROM documents ORDER BY rowid
+                    """)
             while try rows.next() {
                 guard let id = rows.integer(0) else { throw NativePass.Abandoned() }
                 guard let t = transactions.slot(id) else {
@@ -417,10 +454,13 @@ extension NativePass {
                 flags[t].insert(.hasDocument)
                 var fine = false
                 if isDocument(t), sums[t] >= 0,
-                   rows.isNull(1) || CanonicalTime.date(rows.text(1)) != nil,
-                   let total = Amount(rows, 2).cents, let due = Amount(rows, 3).cents {
-                    let postings = splitSum[t], own = documentSums[Int(sums[t])]
-                    fine = !postings.isBad && flags[t].contains(.hasSplits) && total == abs(own.receivablePayable)
+                    rows.isNull(1) || CanonicalTime.date(rows.text(1)) != nil,
+                    let total = Amount(rows, 2).cents, let due = Amount(rows, 3).cents
+                {
+                    let postings = splitSum[t]
+                    let own = documentSums[Int(sums[t])]
+                    fine =
+                        !postings.isBad && flags[t].contains(.hasSplits) && total == abs(own.receivablePayable)
                         && !own.applied.isBad && own.applied.total <= total && due == total - own.applied.total
                         && !own.lines.isBad && own.lines.total == total
                 }
@@ -444,16 +484,19 @@ extension NativePass {
             var payments: [Int64] = []
             for slot in 0..<transactions.capacity {
                 guard let id = transactions.id(at: slot) else { continue }
-                let mark = flags[slot], postings = splitSum[slot]
+                let mark = flags[slot]
+                let postings = splitSum[slot]
                 let document = isDocument(slot)
                 if !(mark.contains(.rowIsFine) && mark.contains(.hasSplits) && !postings.isBad && postings.total == 0
-                     && (!document || mark.contains(.hasDocument))) {
+                    && (!document || mark.contains(.hasDocument)))
+                {
                     suspect("transactions", id)
                 }
                 if mark.contains(.hasApplications), isPayment(slot), sums[slot] >= 0 {
                     let own = paymentSums[Int(sums[slot])]
                     if own.applied.isBad || postings.isBad || !mark.contains(.hasSplits)
-                        || own.applied.total > abs(own.receivablePayable) {
+                        || own.applied.total > abs(own.receivablePayable)
+                    {
                         payments.append(id)
                     }
                 }
@@ -463,8 +506,9 @@ extension NativePass {
             }
             var rows = suspectRows
             for table in rows.keys { rows[table]?.sort() }
-            return Suspects(rows: rows, reconciliations: suspectStatements(), payments: payments,
-                            splitTotal: splitTotal)
+            return Suspects(
+                rows: rows, reconciliations: suspectStatements(), payments: payments,
+                splitTotal: splitTotal)
         }
 
         /// Reconciliations that may not follow the statement before them or may not
@@ -474,7 +518,8 @@ extension NativePass {
             var byAccount: [Int64: [(statement: StatementRow, date: Int32?, sum: Sum)]] = [:]
             for slot in 0..<reconciliations.capacity {
                 guard let statement = statements[slot], let account = statement.account,
-                      accounts.slot(account) != nil else { continue }
+                    accounts.slot(account) != nil
+                else { continue }
                 byAccount[account, default: []].append((statement, statement.date, statementSum[slot]))
             }
             var suspects: [Int64] = []

@@ -18,7 +18,9 @@ final class ProgressCounter: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         done += 1
-        report?(VerifyProgress(phase: "Checking the file's structure and the books",
-                               fraction: Double(done) / Double(total)))
+        report?(
+            VerifyProgress(
+                phase: "Checking the file's structure and the books",
+                fraction: Double(done) / Double(total)))
     }
 }

@@ -39,7 +39,9 @@ enum StructureCheck {
                     case .table(let name):
                         do {
                             results.set(index, (try integrity(db, quick: quick, table: name), true))
-                        } catch let error as DatabaseError where error.resultCode != .SQLITE_BUSY && error.resultCode != .SQLITE_LOCKED {
+                        } catch let error as DatabaseError
+                            where error.resultCode != .SQLITE_BUSY && error.resultCode != .SQLITE_LOCKED
+                        {
                             results.set(index, ([], false))  // a table SQLite will not check alone
                         }
                     case .pages:
@@ -61,7 +63,8 @@ enum StructureCheck {
         var status = stat()
         if stat(path + "-wal", &status) == 0, status.st_size > 0 { return nil }
         guard try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") == 0 else { return nil }
-        let names = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND rootpage > 0 ORDER BY rootpage")
+        let names = try String.fetchAll(
+            db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND rootpage > 0 ORDER BY rootpage")
         let biggestFirst = ["splits", "transactions", "document_lines", "bank_feed", "applications", "documents"]
         return biggestFirst.filter(names.contains) + names.filter { !biggestFirst.contains($0) } + ["sqlite_master"]
     }
@@ -70,8 +73,9 @@ enum StructureCheck {
     /// freelist, and the freelist is as long as the header says.
     static func pagesAddUp(_ db: Database, path: String) throws -> Bool {
         guard let pageCount = try Int.fetchOne(db, sql: "PRAGMA page_count"),
-              let freePages = try Int.fetchOne(db, sql: "PRAGMA freelist_count"),
-              let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size"), pageCount > 0 else { return false }
+            let freePages = try Int.fetchOne(db, sql: "PRAGMA freelist_count"),
+            let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size"), pageCount > 0
+        else { return false }
         var seen = [UInt64](repeating: 0, count: pageCount / 64 + 1)
         var marked = 0
         func mark(_ page: Int) -> Bool {
@@ -89,7 +93,8 @@ enum StructureCheck {
         // The freelist, from the file: there is no log whose pages would be newer.
         let file = try PageFile(path: path)
         guard file.pageSize == pageSize, let header = file.page(1) else { return false }
-        var trunk = Int(PageFile.uint32(header, 32)), listed = 0
+        var trunk = Int(PageFile.uint32(header, 32))
+        var listed = 0
         while trunk != 0 {
             guard mark(trunk), let bytes = file.page(trunk) else { return false }
             let leaves = Int(PageFile.uint32(bytes, 4))
@@ -112,7 +117,9 @@ enum StructureCheck {
         var findings: [Finding] = []
         let pragma = quick ? "PRAGMA quick_check" : "PRAGMA integrity_check"
         do {
-            let lines = try String.fetchCursor(db, sql: table.map { pragma + "(\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\")" } ?? pragma)
+            let lines = try String.fetchCursor(
+                db,
+                sql: table.map { pragma + "(\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\")" } ?? pragma)
             // A row may hold several lines ("*** in database main ***" and what follows).
             while let row = try lines.next() {
                 for line in row.split(separator: "\n").map(String.init) {
@@ -127,13 +134,16 @@ enum StructureCheck {
 
     /// The check could not go on: SQLite's words for why.
     static func stopped(_ reason: String) -> Finding {
-        Finding(code: .sqliteCorruption, table: nil, rowID: nil,
-                message: "SQLite stopped checking the file's structure: \(reason); ledger rebuild salvages every readable row")
+        Finding(
+            code: .sqliteCorruption, table: nil, rowID: nil,
+            message:
+                "SQLite stopped checking the file's structure: \(reason); ledger rebuild salvages every readable row")
     }
 
     static func finding(forIntegrityLine line: String, db: Database) -> Finding? {
         if line == "ok" || line.hasPrefix("*** in database") || line.hasPrefix("NULL value in ")
-            || line.hasPrefix("CHECK constraint failed") || line.hasPrefix("NOT NULL constraint failed") {
+            || line.hasPrefix("CHECK constraint failed") || line.hasPrefix("NOT NULL constraint failed")
+        {
             return nil
         }
         // SQLite reports the same failed read either as the statement's error or
@@ -145,28 +155,36 @@ enum StructureCheck {
         if words.count == 6, words[0] == "row", words[2] == "missing", let row = Int64(words[1]) {
             let index = words[5]
             let table = tableOf(index: index, db: db)
-            return Finding(code: .sqliteCorruption, table: table, rowID: row,
-                           message: "The index \(index) has lost row \(row) of \(table ?? "its table"); ledger rebuild rebuilds the index")
+            return Finding(
+                code: .sqliteCorruption, table: table, rowID: row,
+                message:
+                    "The index \(index) has lost row \(row) of \(table ?? "its table"); ledger rebuild rebuilds the index"
+            )
         }
         // "wrong # of entries in index splits_account"
         if line.hasPrefix("wrong # of entries in index "), let index = words.last {
             let table = tableOf(index: index, db: db)
-            return Finding(code: .sqliteCorruption, table: table, rowID: nil,
-                           message: "The index \(index) has the wrong number of entries; ledger rebuild rebuilds the index")
+            return Finding(
+                code: .sqliteCorruption, table: table, rowID: nil,
+                message: "The index \(index) has the wrong number of entries; ledger rebuild rebuilds the index")
         }
         // "Tree 5 page 7 cell 0: ..." names the b-tree by its root page.
         var table: String?
         if words.count > 1, words[0] == "Tree", let root = Int(words[1]) {
-            table = try? String.fetchOne(db, sql: "SELECT tbl_name FROM sqlite_master WHERE rootpage = ?", arguments: [root])
+            table = try? String.fetchOne(
+                db, sql: "SELECT tbl_name FROM sqlite_master WHERE rootpage = ?", arguments: [root])
         }
-        return Finding(code: .sqliteCorruption, table: table, rowID: nil,
-                       message: "The file's structure is damaged (SQLite says: \(line)); ledger rebuild salvages every readable row")
+        return Finding(
+            code: .sqliteCorruption, table: table, rowID: nil,
+            message:
+                "The file's structure is damaged (SQLite says: \(line)); ledger rebuild salvages every readable row")
     }
 
     private static func tableOf(index: String, db: Database) -> String? {
         if let known = Schema.indexes.first(where: { $0.name == index }) { return known.table }
-        return try? String.fetchOne(db, sql: "SELECT tbl_name FROM sqlite_master WHERE type = 'index' AND name = ?",
-                                    arguments: [index])
+        return try? String.fetchOne(
+            db, sql: "SELECT tbl_name FROM sqlite_master WHERE type = 'index' AND name = ?",
+            arguments: [index])
     }
 
     /// Whether an SQLite error means the file itself is damaged (rather than busy or refused).
@@ -191,21 +209,28 @@ enum StructureCheck {
         let indexes = Set(present.filter { $0.text("type") == "index" }.compactMap { $0.text("name") })
         for table in Schema.tables {
             guard tables.contains(table.name) else {
-                findings.append(Finding(code: .schemaObjectMissing, table: table.name, rowID: nil,
-                                        message: "The table \(table.name) is missing from the file; ledger rebuild recreates it"))
+                findings.append(
+                    Finding(
+                        code: .schemaObjectMissing, table: table.name, rowID: nil,
+                        message: "The table \(table.name) is missing from the file; ledger rebuild recreates it"))
                 continue
             }
-            let have = Set(try Row.fetchAll(db, sql: "PRAGMA table_info(\"\(table.name)\")").compactMap { $0.text("name") })
+            let have = Set(
+                try Row.fetchAll(db, sql: "PRAGMA table_info(\"\(table.name)\")").compactMap { $0.text("name") })
             let missing = (expectedColumns[table.name] ?? []).filter { !have.contains($0) }
             for column in missing {
-                findings.append(Finding(code: .schemaObjectMissing, table: table.name, rowID: nil,
-                                        message: "The column \(table.name).\(column) is missing; ledger rebuild recreates it"))
+                findings.append(
+                    Finding(
+                        code: .schemaObjectMissing, table: table.name, rowID: nil,
+                        message: "The column \(table.name).\(column) is missing; ledger rebuild recreates it"))
             }
             if missing.isEmpty { has.insert(.table(table.name)) }
         }
         for index in Schema.indexes where !indexes.contains(index.name) {
-            findings.append(Finding(code: .schemaObjectMissing, table: index.table, rowID: nil,
-                                    message: "The index \(index.name) of \(index.table) is missing; ledger rebuild recreates it"))
+            findings.append(
+                Finding(
+                    code: .schemaObjectMissing, table: index.table, rowID: nil,
+                    message: "The index \(index.name) of \(index.table) is missing; ledger rebuild recreates it"))
             // A check that a unique index makes impossible runs only without it.
             has.insert(.missingIndex(index.name))
         }

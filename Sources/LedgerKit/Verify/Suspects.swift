@@ -25,7 +25,9 @@ struct Suspects: Sendable, Equatable {
     /// (`temp.suspect_TABLE`, `_reconciliations`, `_payments`, `_summed`) for the SQL to read.
     func store(in db: Database) throws {
         var lists = Catalog.suspectTables.map { ("suspect_" + $0, rows[$0] ?? []) }
-        lists += [("suspect_reconciliations", reconciliations), ("suspect_payments", payments), ("suspect_summed", summed)]
+        lists += [
+            ("suspect_reconciliations", reconciliations), ("suspect_payments", payments), ("suspect_summed", summed),
+        ]
         for (name, ids) in lists {
             try db.execute(sql: "DROP TABLE IF EXISTS temp.\(name); CREATE TEMP TABLE \(name) (id INTEGER PRIMARY KEY)")
             let insert = try BulkStatement(db, sql: "INSERT OR IGNORE INTO temp.\(name) (id) VALUES (?)")

@@ -5,17 +5,22 @@ import Foundation
 public enum VerifyLog {
     /// The text of one run's record.
     public static func record(of report: VerifyReport, quick: Bool, at moment: Date = Date()) -> String {
-        let counts = ["accounts", "transactions", "splits"].compactMap { table in report.counts[table].map { "\(table) \($0)" } }
-        var text = "\(Timestamp.string(from: moment)) verify \(report.file)" + (report.company.map { " of \($0)" } ?? "")
+        let counts = ["accounts", "transactions", "splits"].compactMap { table in
+            report.counts[table].map { "\(table) \($0)" }
+        }
+        var text =
+            "\(Timestamp.string(from: moment)) verify \(report.file)" + (report.company.map { " of \($0)" } ?? "")
             + " (format \(report.formatVersion)"
             + (quick ? ", quick" : "") + "): " + counts.joined(separator: ", ") + "\n"
         for finding in report.findings {
             let place = [finding.table, finding.rowID.map(String.init)].compactMap { $0 }.joined(separator: " ")
-            text += "  \(finding.severity.rawValue) \(finding.code.rawValue)" + (place.isEmpty ? "" : " [\(place)]")
+            text +=
+                "  \(finding.severity.rawValue) \(finding.code.rawValue)" + (place.isEmpty ? "" : " [\(place)]")
                 + ": \(finding.message)\n"
         }
         func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)" + (number == 1 ? "" : "s") }
-        text += "  result: \(count(report.errorCount, "error")), \(count(report.warningCount, "warning")), \(report.repairableCount) repairable, "
+        text +=
+            "  result: \(count(report.errorCount, "error")), \(count(report.warningCount, "warning")), \(report.repairableCount) repairable, "
             + String(format: "%.2f s", Double(report.elapsedMS) / 1000) + "\n"
         return text
     }

@@ -23,7 +23,10 @@ public struct VerifyReport: Codable, Sendable {
     var splitTotal: Int64?
 
     enum CodingKeys: String, CodingKey {
-        case file, company, formatVersion = "format_version", ok, counts, findings, elapsedMS = "elapsed_ms"
+        case file, company
+        case formatVersion = "format_version"
+        case ok, counts, findings
+        case elapsedMS = "elapsed_ms"
     }
 
     /// How many findings are errors.

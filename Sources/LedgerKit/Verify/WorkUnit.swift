@@ -16,7 +16,9 @@ enum WorkUnit: Sendable {
     /// staging table go to a shared queue that whichever lane is free takes from,
     /// biggest tables first, so both lanes end together.
     static func lanes() -> (first: [WorkUnit], second: [WorkUnit], shared: [WorkUnit]) {
-        var first: [WorkUnit] = [], second: [WorkUnit] = [], shared: [WorkUnit] = []
+        var first: [WorkUnit] = []
+        var second: [WorkUnit] = []
+        var shared: [WorkUnit] = []
         func place(_ unit: WorkUnit, staging: [SharedSums]) {
             if staging.isEmpty {
                 shared.append(unit)

@@ -35,12 +35,15 @@ struct AccountsCommand: ParsableCommand {
         let numberWidth = max(8, (chart.accounts.map { ($0.number ?? "").count }.max() ?? 0) + 2)
         let nameWidth = max(30, (names.map(\.count).max() ?? 0) + 2)
         let typeWidth = max(26, (chart.accounts.map { ($0.type?.displayName ?? "unknown").count }.max() ?? 0) + 2)
-        Output.line(Output.padded("Number", numberWidth) + Output.padded("Account", nameWidth) + Output.padded("Type", typeWidth)
-            + Output.rightAligned("Balance", 16))
+        Output.line(
+            Output.padded("Number", numberWidth) + Output.padded("Account", nameWidth)
+                + Output.padded("Type", typeWidth)
+                + Output.rightAligned("Balance", 16))
         for (account, name) in zip(chart.accounts, names) {
-            Output.line(Output.padded(account.number ?? "", numberWidth) + Output.padded(name, nameWidth)
-                + Output.padded(account.type?.displayName ?? "unknown", typeWidth)
-                + Output.rightAligned(account.naturalBalance.description, 16))
+            Output.line(
+                Output.padded(account.number ?? "", numberWidth) + Output.padded(name, nameWidth)
+                    + Output.padded(account.type?.displayName ?? "unknown", typeWidth)
+                    + Output.rightAligned(account.naturalBalance.description, 16))
         }
         Output.line(Output.count(chart.accounts.count, "account"))
     }

@@ -40,7 +40,11 @@ struct BackupCommand: ParsableCommand {
 
     @OptionGroup var wait: WaitOption
 
-    @Flag(name: .customLong("no-verify"), help: "Skip the quick verify of the copy (the manifest then says skipped); faster, but the snapshot is then not known to be a good copy (exit 1).")
+    @Flag(
+        name: .customLong("no-verify"),
+        help:
+            "Skip the quick verify of the copy (the manifest then says skipped); faster, but the snapshot is then not known to be a good copy (exit 1)."
+    )
     var noVerify = false
 
     @OptionGroup var encryption: EncryptionOptions
@@ -56,10 +60,11 @@ struct BackupCommand: ParsableCommand {
         var goodCopy = true
         listing.apply()
         try reportingFailures {
-            let run = try BackupRun.perform(of: file, into: to, kind: snapshotOptions.snapshotKind, level: snapshotOptions.level,
-                                            verify: !noVerify, recipients: try encryption.resolve(), policy: keep.policy,
-                                            signing: ManifestKey.forThisMachine(), wait: wait.seconds,
-                                            incremental: try pages.resolve())
+            let run = try BackupRun.perform(
+                of: file, into: to, kind: snapshotOptions.snapshotKind, level: snapshotOptions.level,
+                verify: !noVerify, recipients: try encryption.resolve(), policy: keep.policy,
+                signing: ManifestKey.forThisMachine(), wait: wait.seconds,
+                incremental: try pages.resolve())
             let snapshot = run.snapshot
             goodCopy = run.isGoodCopy
             if json { return try Output.json(BackupListing(run)) }
@@ -67,7 +72,9 @@ struct BackupCommand: ParsableCommand {
             for decision in run.decisions { BackupText.keptBeyondRules(decision).map(Output.line) }
             run.incremental.map { BackupText.incremental($0).forEach(Output.line) }
             Output.line("Snapshot \(snapshot.path)" + (snapshot.encrypted ? " (encrypted)" : ""))
-            Output.line("  \(snapshot.manifest?.company ?? snapshot.source), \(BackupText.sizes(snapshot)), verify: \(snapshot.manifest?.verify ?? "?")")
+            Output.line(
+                "  \(snapshot.manifest?.company ?? snapshot.source), \(BackupText.sizes(snapshot)), verify: \(snapshot.manifest?.verify ?? "?")"
+            )
             if !run.isGoodCopy { Output.message("ledger: " + BackupText.notAGoodCopy(run, of: file, in: to)) }
         }
         if !goodCopy { throw ExitCode(1) }

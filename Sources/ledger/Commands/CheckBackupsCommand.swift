@@ -6,7 +6,8 @@ import LedgerKit
 struct CheckBackupsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-backups",
-        abstract: "Read every snapshot in a backup folder completely, and say when each company file's last good copy was taken.",
+        abstract:
+            "Read every snapshot in a backup folder completely, and say when each company file's last good copy was taken.",
         discussion: """
             Each snapshot: checksum, SHA-256 and a verify of its content. Each company file \
             (by the stem its snapshots are named with): the time of its last good copy (its newest \
@@ -23,12 +24,17 @@ struct CheckBackupsCommand: ParsableCommand {
 
     @OptionGroup var identities: IdentityOptions
 
-    @Option(name: .customLong("read-data-subset"), help: ArgumentHelp(
-        "Read this share of the snapshots completely, chosen at random; the rest by their headers.", valueName: "N%"))
+    @Option(
+        name: .customLong("read-data-subset"),
+        help: ArgumentHelp(
+            "Read this share of the snapshots completely, chosen at random; the rest by their headers.", valueName: "N%"
+        ))
     var subset: String?
 
-    @Option(name: .customLong("max-age"), help: ArgumentHelp(
-        "How old a company's last good copy may be: 90m, 48h, 7d.", valueName: "age"))
+    @Option(
+        name: .customLong("max-age"),
+        help: ArgumentHelp(
+            "How old a company's last good copy may be: 90m, 48h, 7d.", valueName: "age"))
     var maxAge = MaxAge(text: "48h", seconds: 48 * 3_600)
 
     @OptionGroup var listing: ListingOptions
@@ -36,8 +42,11 @@ struct CheckBackupsCommand: ParsableCommand {
     @Flag(help: "Print the results as one JSON object: snapshots, and companies with their last good copy.")
     var json = false
 
-    @Flag(help: ArgumentHelp("Also restore each company file's newest snapshot into a private scratch folder, verify "
-        + "it in full and compare it with its manifest (a drill): 'last proven restorable: TIME' or what failed."))
+    @Flag(
+        help: ArgumentHelp(
+            "Also restore each company file's newest snapshot into a private scratch folder, verify "
+                + "it in full and compare it with its manifest (a drill): 'last proven restorable: TIME' or what failed."
+        ))
     var drill = false
 
     /// The share `--read-data-subset` names, from 0 (exclusive) to 1.
@@ -50,7 +59,8 @@ struct CheckBackupsCommand: ParsableCommand {
 
     func validate() throws {
         guard share != nil else {
-            throw ValidationError("--read-data-subset '\(subset ?? "")' is not a share; write it like 10% (more than 0, at most 100).")
+            throw ValidationError(
+                "--read-data-subset '\(subset ?? "")' is not a share; write it like 10% (more than 0, at most 100).")
         }
     }
 
@@ -59,29 +69,41 @@ struct CheckBackupsCommand: ParsableCommand {
         listing.apply()
         try reportingFailures {
             let keys = try identities.resolve()
-            let found = try SnapshotChecker.checkLocation(folder, sample: share ?? 1, with: keys, maxAge: maxAge.seconds)
+            let found = try SnapshotChecker.checkLocation(
+                folder, sample: share ?? 1, with: keys, maxAge: maxAge.seconds)
             let drills = drill ? try FleetLocationDrill(location: folder, keys: keys) : nil
             ok = found.ok && drills?.ok != false
             if json {
-                return try drills.map { try Output.json(CheckWithDrills(check: found, drills: $0)) } ?? Output.json(found)
+                return try drills.map { try Output.json(CheckWithDrills(check: found, drills: $0)) }
+                    ?? Output.json(found)
             }
             let results = found.snapshots
             for result in results {
                 let sealed = result.encrypted && !result.read && result.ok
                 let status = !result.ok ? "DAMAGED " : result.read ? "ok      " : sealed ? "sealed  " : "listed  "
-                Output.line(status + result.path
-                    + (!result.ok ? ": \(result.problem ?? "")" : result.read ? " (verify: \(result.verify))"
-                        : sealed ? " (encrypted; not read: give --identity to read it)" : " (header only)"))
+                Output.line(
+                    status + result.path
+                        + (!result.ok
+                            ? ": \(result.problem ?? "")"
+                            : result.read
+                                ? " (verify: \(result.verify))"
+                                : sealed ? " (encrypted; not read: give --identity to read it)" : " (header only)"))
             }
             for company in found.companies { standingLines(company).forEach(Output.line) }
-            let read = results.filter(\.read).count, failed = results.filter { !$0.ok }.count
+            let read = results.filter(\.read).count
+            let failed = results.filter { !$0.ok }.count
             let sealed = results.filter { $0.encrypted && !$0.read && $0.ok }.count
-            var summary = read == results.count ? "\(read - failed) of \(read) snapshots are whole"
+            var summary =
+                read == results.count
+                ? "\(read - failed) of \(read) snapshots are whole"
                 : "\(read - failed) of \(read) snapshots read are whole"
             if results.count - read - sealed > 0 { summary += "; \(results.count - read - sealed) more only listed" }
             if sealed > 0 {
-                summary += "; \(Output.count(sealed, "encrypted snapshot")) could not be read "
-                    + (keys.isEmpty ? "without a key: give --identity KEYFILE" : "with the keys given: give the identity file that opens them (--identity)")
+                summary +=
+                    "; \(Output.count(sealed, "encrypted snapshot")) could not be read "
+                    + (keys.isEmpty
+                        ? "without a key: give --identity KEYFILE"
+                        : "with the keys given: give the identity file that opens them (--identity)")
             }
             Output.line(summary + ".")
             drills?.lines().forEach(Output.line)
@@ -93,19 +115,28 @@ struct CheckBackupsCommand: ParsableCommand {
     private func standingLines(_ company: CompanyStanding) -> [String] {
         var lines: [String] = []
         if let good = company.lastGoodCopy {
-            lines.append("\(company.stem): last good copy \(company.lastGoodCopyTakenAt ?? "?")"
-                + (company.lastGoodCopyAgeSeconds.map { " (\(Age.phrase($0)))" } ?? "") + ", \(good)")
+            lines.append(
+                "\(company.stem): last good copy \(company.lastGoodCopyTakenAt ?? "?")"
+                    + (company.lastGoodCopyAgeSeconds.map { " (\(Age.phrase($0)))" } ?? "") + ", \(good)")
         }
         for problem in company.problems {
             switch problem {
             case .newestNotClean:
-                lines.append("\(company.stem): NOT SAFE: its newest snapshot is not a good copy (verify: \(company.newestVerify ?? "?")): \(company.newest)")
+                lines.append(
+                    "\(company.stem): NOT SAFE: its newest snapshot is not a good copy (verify: \(company.newestVerify ?? "?")): \(company.newest)"
+                )
             case .newestUnknown:
-                lines.append("\(company.stem): NOT KNOWN: its newest snapshot is encrypted; give --identity to tell whether it is clean: \(company.newest)")
+                lines.append(
+                    "\(company.stem): NOT KNOWN: its newest snapshot is encrypted; give --identity to tell whether it is clean: \(company.newest)"
+                )
             case .noGoodCopy:
-                lines.append("\(company.stem): NOT SAFE: none of its \(Output.count(company.snapshots, "snapshot")) is a good copy")
+                lines.append(
+                    "\(company.stem): NOT SAFE: none of its \(Output.count(company.snapshots, "snapshot")) is a good copy"
+                )
             case .goodCopyUnknown:
-                lines.append("\(company.stem): NOT KNOWN: no snapshot is known to be clean; \(Output.count(company.unknown.count, "encrypted snapshot")) may be: give --identity")
+                lines.append(
+                    "\(company.stem): NOT KNOWN: no snapshot is known to be clean; \(Output.count(company.unknown.count, "encrypted snapshot")) may be: give --identity"
+                )
             case .goodCopyTooOld:
                 lines.append("\(company.stem): NOT SAFE: its last good copy is older than --max-age \(maxAge.text)")
             }

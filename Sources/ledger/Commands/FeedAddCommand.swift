@@ -37,7 +37,9 @@ struct FeedAddCommand: ParsableCommand {
                 try Output.json(link)
                 return
             }
-            Output.line("added line \(link.line) (\(FeedText.line(link))) as \(link.transaction), against \(link.account ?? toAccount)")
+            Output.line(
+                "added line \(link.line) (\(FeedText.line(link))) as \(link.transaction), against \(link.account ?? toAccount)"
+            )
         }
     }
 }

@@ -23,8 +23,11 @@ struct FeedExcludeCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let changed = try FeedBook.exclude(file: file, lines: ids, wait: wait.seconds)
-            Output.line(changed.isEmpty ? "Nothing to change: those lines were excluded already."
-                                        : "Excluded \(Output.count(changed.count, "line")): \(changed.map(String.init).joined(separator: ", ")).")
+            Output.line(
+                changed.isEmpty
+                    ? "Nothing to change: those lines were excluded already."
+                    : "Excluded \(Output.count(changed.count, "line")): \(changed.map(String.init).joined(separator: ", "))."
+            )
         }
     }
 }

@@ -6,7 +6,8 @@ import LedgerKit
 struct FeedIncludeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "include",
-        abstract: "Take excluded bank lines back as new: a probable duplicate that is a real line, or one excluded by mistake.",
+        abstract:
+            "Take excluded bank lines back as new: a probable duplicate that is a real line, or one excluded by mistake.",
         discussion: """
             An import sets aside, as excluded, a line that agrees on account, day and amount with \
             a line already imported from another file ("Probable duplicate of line N" in its memo). \
@@ -29,8 +30,11 @@ struct FeedIncludeCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let changed = try FeedBook.include(file: file, lines: ids, wait: wait.seconds)
-            Output.line(changed.isEmpty ? "Nothing to change: those lines were new already."
-                                        : "Included \(Output.count(changed.count, "line")) as new: \(changed.map(String.init).joined(separator: ", ")).")
+            Output.line(
+                changed.isEmpty
+                    ? "Nothing to change: those lines were new already."
+                    : "Included \(Output.count(changed.count, "line")) as new: \(changed.map(String.init).joined(separator: ", "))."
+            )
         }
     }
 }

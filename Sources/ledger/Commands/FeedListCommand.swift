@@ -35,7 +35,9 @@ struct FeedListCommand: ParsableCommand {
             }
             for line in lines {
                 let link = line.transaction.map { " → \($0)" } ?? ""
-                Output.line("\(line.id)\t\(line.posted)\t\(Money(cents: line.amount))\t\(line.status)\(link)\t\(line.payee ?? line.memo ?? "")\t\(line.account)")
+                Output.line(
+                    "\(line.id)\t\(line.posted)\t\(Money(cents: line.amount))\t\(line.status)\(link)\t\(line.payee ?? line.memo ?? "")\t\(line.account)"
+                )
             }
             Output.line("\(Output.count(lines.count, "line"))")
         }

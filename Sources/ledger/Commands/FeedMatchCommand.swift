@@ -27,13 +27,19 @@ struct FeedMatchCommand: ParsableCommand {
     @Flag(help: "Make a transaction for each line that matches none.")
     var addUnmatched = false
 
-    @Option(help: "With --add-unmatched: the account the other side of deposits and withdrawals goes to (\"Uncategorized Expense\").")
+    @Option(
+        help:
+            "With --add-unmatched: the account the other side of deposits and withdrawals goes to (\"Uncategorized Expense\")."
+    )
     var toAccount: String?
 
     @Option(help: "With --add-unmatched: the account the other side of deposits goes to (\"Uncategorized Income\").")
     var depositsTo: String?
 
-    @Option(help: "With --add-unmatched: the account the other side of withdrawals and charges goes to (\"Uncategorized Expense\").")
+    @Option(
+        help:
+            "With --add-unmatched: the account the other side of withdrawals and charges goes to (\"Uncategorized Expense\")."
+    )
     var withdrawalsTo: String?
 
     @OptionGroup var wait: WaitOption
@@ -49,9 +55,10 @@ struct FeedMatchCommand: ParsableCommand {
     func validate() throws {
         let named = toAccount != nil || depositsTo != nil || withdrawalsTo != nil
         guard addUnmatched == named else {
-            throw ValidationError(addUnmatched
-                ? "--add-unmatched needs the accounts the lines go to: --deposits-to \"Uncategorized Income\" --withdrawals-to \"Uncategorized Expense\", or --to-account for both."
-                : "--to-account, --deposits-to and --withdrawals-to go with --add-unmatched.")
+            throw ValidationError(
+                addUnmatched
+                    ? "--add-unmatched needs the accounts the lines go to: --deposits-to \"Uncategorized Income\" --withdrawals-to \"Uncategorized Expense\", or --to-account for both."
+                    : "--to-account, --deposits-to and --withdrawals-to go with --add-unmatched.")
         }
     }
 
@@ -66,7 +73,9 @@ struct FeedMatchCommand: ParsableCommand {
                 Output.line("matched line \(link.line) (\(FeedText.line(link))) to \(link.transaction)")
             }
             for link in report.added {
-                Output.line("added line \(link.line) (\(FeedText.line(link))) as \(link.transaction), against \(link.account ?? "")")
+                Output.line(
+                    "added line \(link.line) (\(FeedText.line(link))) as \(link.transaction), against \(link.account ?? "")"
+                )
             }
             Output.line("\(report.matched.count) matched, \(report.added.count) added, \(report.unmatched) still new.")
         }

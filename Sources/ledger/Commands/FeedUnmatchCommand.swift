@@ -40,11 +40,17 @@ struct FeedUnmatchCommand: ParsableCommand {
             }
             for line in lines {
                 if line.was == "matched" {
-                    Output.line("line \(line.line) is new again; \(line.transaction), which it was matched to, stays in the books.")
+                    Output.line(
+                        "line \(line.line) is new again; \(line.transaction), which it was matched to, stays in the books."
+                    )
                 } else if line.removed {
-                    Output.line("line \(line.line) is new again; \(line.transaction), which the feed had added, was taken out of the books.")
+                    Output.line(
+                        "line \(line.line) is new again; \(line.transaction), which the feed had added, was taken out of the books."
+                    )
                 } else {
-                    Output.line("line \(line.line) is new again; \(line.transaction), which the feed had added, stays in the books: \(line.keptBecause ?? "it has changed").")
+                    Output.line(
+                        "line \(line.line) is new again; \(line.transaction), which the feed had added, stays in the books: \(line.keptBecause ?? "it has changed")."
+                    )
                 }
             }
         }

@@ -50,8 +50,9 @@ struct FleetReportCommand: ParsableCommand {
 
     private func printTable(_ report: FleetReport) {
         let counts = report.counts
-        Output.line("\(Output.count(report.rows.count, "client")): \(counts[.attention] ?? 0) need attention, "
-            + "\(counts[.watch] ?? 0) to keep an eye on, \(counts[.good] ?? 0) good")
+        Output.line(
+            "\(Output.count(report.rows.count, "client")): \(counts[.attention] ?? 0) need attention, "
+                + "\(counts[.watch] ?? 0) to keep an eye on, \(counts[.good] ?? 0) good")
         for row in report.rows {
             let worst = row.concerns.first.map { ": " + $0.detail } ?? ""
             Output.line("\(row.rank)\t\(row.client)\t\(row.level.words)\(worst)")

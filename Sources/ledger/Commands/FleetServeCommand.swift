@@ -29,7 +29,8 @@ struct FleetServeCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             _ = try policy.build(location: location)
-            let location = self.location, policy = self.policy
+            let location = self.location
+            let policy = self.policy
             let server = try ReportServer(port: port) { try policy.build(location: location).html() }
             // Written straight to the descriptor: a script waiting for the address must not wait on a buffer.
             FileHandle.standardOutput.write(Data("Fleet report: \(server.url)\n".utf8))

@@ -30,9 +30,10 @@ struct ImportCommand: ParsableCommand {
     @Argument(help: "The statement: .ofx, .qfx, .qbo, or .csv with --csv.")
     var statement: String
 
-    @Option(help: ArgumentHelp(
-        "The bank or card account the statement is of, by name or number (\"Checking\", 1000). For a file of several statements, once per statement as ACCTID=NAME (\"--account 1234567=Checking --account 7654321=Savings\").",
-        valueName: "account"))
+    @Option(
+        help: ArgumentHelp(
+            "The bank or card account the statement is of, by name or number (\"Checking\", 1000). For a file of several statements, once per statement as ACCTID=NAME (\"--account 1234567=Checking --account 7654321=Savings\").",
+            valueName: "account"))
     var account: [String] = []
 
     @Flag(help: "Import a card statement into a bank account, or a bank statement into a card account.")
@@ -47,13 +48,17 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "CSV: the amount column (deposits positive, withdrawals negative).")
     var amountCol: String?
 
-    @Option(help: "CSV: a column of withdrawals, written as positive numbers (with --credit-col instead of --amount-col).")
+    @Option(
+        help: "CSV: a column of withdrawals, written as positive numbers (with --credit-col instead of --amount-col).")
     var debitCol: String?
 
     @Option(help: "CSV: a column of deposits, written as positive numbers (with --debit-col).")
     var creditCol: String?
 
-    @Option(help: "CSV: a column saying whether each line is a debit or a credit; its words are --debit-words and --credit-words.")
+    @Option(
+        help:
+            "CSV: a column saying whether each line is a debit or a credit; its words are --debit-words and --credit-words."
+    )
     var typeCol: String?
 
     @Option(help: "CSV: the words of --type-col for money out, comma-separated.")
@@ -71,11 +76,15 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "CSV: the column with the bank's id of each line; without it ids are made from each line's content.")
     var idCol: String?
 
-    @Option(name: [.customLong("check-col"), .customLong("check-column")],
-            help: "CSV: the check number column; a check's number becomes the transaction's number when the line is added.")
+    @Option(
+        name: [.customLong("check-col"), .customLong("check-column")],
+        help: "CSV: the check number column; a check's number becomes the transaction's number when the line is added.")
     var checkCol: String?
 
-    @Option(help: "CSV: how dates are written, with YYYY, MM or M, DD or D (\"MM/DD/YYYY\", \"M/D/YYYY\", \"D.M.YYYY\"); a time after the date is passed over.")
+    @Option(
+        help:
+            "CSV: how dates are written, with YYYY, MM or M, DD or D (\"MM/DD/YYYY\", \"M/D/YYYY\", \"D.M.YYYY\"); a time after the date is passed over."
+    )
     var dateFormat = "YYYY-MM-DD"
 
     @Flag(help: "CSV: the first row is a line, not column names.")
@@ -87,16 +96,23 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "CSV: lines to pass over before the header (by default the header is found by its column names).")
     var skip: Int?
 
-    @Flag(help: "CSV: leave out trailing lines that are not transactions (a total, '***END OF FILE***'); they are listed.")
+    @Flag(
+        help: "CSV: leave out trailing lines that are not transactions (a total, '***END OF FILE***'); they are listed."
+    )
     var skipFooter = false
 
-    @Flag(help: "Amounts use a comma before the cents (1.234,56); by default the file's own amounts say, when they agree.")
+    @Flag(
+        help: "Amounts use a comma before the cents (1.234,56); by default the file's own amounts say, when they agree."
+    )
     var decimalComma = false
 
     @Flag(help: "Amounts use a point before the cents (1,234.56).")
     var decimalPoint = false
 
-    @Flag(help: "Round amounts with fractions of a cent (-8.4850) to whole cents, half to even; the summary says how many and by how much.")
+    @Flag(
+        help:
+            "Round amounts with fractions of a cent (-8.4850) to whole cents, half to even; the summary says how many and by how much."
+    )
     var roundCents = false
 
     @OptionGroup var wait: WaitOption
@@ -107,16 +123,25 @@ struct ImportCommand: ParsableCommand {
     var isCSV: Bool { csv || statement.lowercased().hasSuffix(".csv") }
 
     func validate() throws {
-        guard !account.isEmpty else { throw ValidationError("Name the account with --account (for several statements, --account ACCTID=NAME for each).") }
-        guard !(decimalComma && decimalPoint) else { throw ValidationError("Give --decimal-comma or --decimal-point, not both.") }
+        guard !account.isEmpty else {
+            throw ValidationError(
+                "Name the account with --account (for several statements, --account ACCTID=NAME for each).")
+        }
+        guard !(decimalComma && decimalPoint) else {
+            throw ValidationError("Give --decimal-comma or --decimal-point, not both.")
+        }
         if isCSV {
             guard dateCol != nil, amountCol != nil || debitCol != nil || creditCol != nil else {
-                throw ValidationError("A CSV statement needs --date-col and --amount-col, or --debit-col and --credit-col (numbers from 1, or header names).")
+                throw ValidationError(
+                    "A CSV statement needs --date-col and --amount-col, or --debit-col and --credit-col (numbers from 1, or header names)."
+                )
             }
             guard amountCol == nil || (debitCol == nil && creditCol == nil) else {
                 throw ValidationError("Give --amount-col, or --debit-col and --credit-col, not both.")
             }
-            guard delimiter.count == 1 else { throw ValidationError("--delimiter must be one character, such as , or ;.") }
+            guard delimiter.count == 1 else {
+                throw ValidationError("--delimiter must be one character, such as , or ;.")
+            }
             guard (skip ?? 0) >= 0 else { throw ValidationError("--skip must be 0 or more.") }
         }
     }
@@ -124,22 +149,28 @@ struct ImportCommand: ParsableCommand {
     func run() throws {
         var report: ImportReport?
         try reportingFailures {
-            let style = AmountStyle(decimal: decimalComma ? .comma : decimalPoint ? .point : nil, roundCents: roundCents)
+            let style = AmountStyle(
+                decimal: decimalComma ? .comma : decimalPoint ? .point : nil, roundCents: roundCents)
             let parsed: StatementFile
             if isCSV {
-                let words = { (text: String) in text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-                let mapping = CSVMapping(date: dateCol ?? "1", amount: amountCol, payee: payeeCol, memo: memoCol, id: idCol, check: checkCol,
-                                         debit: debitCol, credit: creditCol, type: typeCol,
-                                         debitWords: words(debitWords), creditWords: words(creditWords),
-                                         dateFormat: dateFormat, hasHeader: !noHeader, delimiter: delimiter.first ?? ",",
-                                         skip: skip, skipFooter: skipFooter)
-                parsed = StatementFile(statements: [try CSVReader.read(path: statement, mapping: mapping, style: style)])
+                let words = { (text: String) in
+                    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                }
+                let mapping = CSVMapping(
+                    date: dateCol ?? "1", amount: amountCol, payee: payeeCol, memo: memoCol, id: idCol, check: checkCol,
+                    debit: debitCol, credit: creditCol, type: typeCol,
+                    debitWords: words(debitWords), creditWords: words(creditWords),
+                    dateFormat: dateFormat, hasHeader: !noHeader, delimiter: delimiter.first ?? ",",
+                    skip: skip, skipFooter: skipFooter)
+                parsed = StatementFile(statements: [try CSVReader.read(path: statement, mapping: mapping, style: style)]
+                )
             } else {
                 parsed = try OFXReader.readFile(path: statement, style: style)
             }
             let choice = AccountChoice(account, accountIDs: parsed.statements.compactMap(\.accountID))
-            report = try FeedImport.run(file: file, statements: parsed, from: statement, accounts: choice, force: force,
-                                        wait: wait.seconds)
+            report = try FeedImport.run(
+                file: file, statements: parsed, from: statement, accounts: choice, force: force,
+                wait: wait.seconds)
         }
         guard let report else { return }
         if json {
@@ -152,39 +183,57 @@ struct ImportCommand: ParsableCommand {
 
     private func printText(_ report: ImportReport) {
         if !report.rejected.isEmpty {
-            Output.line("\(report.statement): nothing was imported; \(Output.count(report.rejected.count, "line")) cannot be read:")
+            Output.line(
+                "\(report.statement): nothing was imported; \(Output.count(report.rejected.count, "line")) cannot be read:"
+            )
             for line in report.rejected { Output.line("  line \(line.line): \(line.reason)") }
         }
         for part in report.statements {
             let what = part.kind == .unknown ? report.statement : "\(report.statement): \(part.name)"
             if report.rejected.isEmpty {
                 let set = part.probableDuplicates.count
-                Output.line("\(what) into \(part.account): \(part.added) added, \(part.alreadyPresent) already present"
-                    + (set == 0 ? "." : ", \(set) set aside as probable \(set == 1 ? "duplicate" : "duplicates")."))
+                Output.line(
+                    "\(what) into \(part.account): \(part.added) added, \(part.alreadyPresent) already present"
+                        + (set == 0 ? "." : ", \(set) set aside as probable \(set == 1 ? "duplicate" : "duplicates")."))
                 for duplicate in part.probableDuplicates {
-                    let words = [duplicate.posted, Money(cents: duplicate.amount).description, duplicate.payee].compactMap { $0 }
-                    Output.line("  line \(duplicate.line) (\(words.joined(separator: ", "))) has the day and amount of line \(duplicate.original), imported before from another file: set aside as excluded.")
+                    let words = [duplicate.posted, Money(cents: duplicate.amount).description, duplicate.payee]
+                        .compactMap { $0 }
+                    Output.line(
+                        "  line \(duplicate.line) (\(words.joined(separator: ", "))) has the day and amount of line \(duplicate.original), imported before from another file: set aside as excluded."
+                    )
                 }
                 if !part.probableDuplicates.isEmpty {
-                    Output.line("  If \(part.probableDuplicates.count == 1 ? "it is a real line" : "one is a real line") of its own: ledger feed include \(file) \(part.probableDuplicates.map { String($0.line) }.joined(separator: " "))")
+                    Output.line(
+                        "  If \(part.probableDuplicates.count == 1 ? "it is a real line" : "one is a real line") of its own: ledger feed include \(file) \(part.probableDuplicates.map { String($0.line) }.joined(separator: " "))"
+                    )
                 }
             }
             if !part.summaries.isEmpty {
-                Output.line("  \(Output.count(part.summaries.count, "balance or summary row")) passed over: "
-                    + part.summaries.map { "line \($0.line) (\($0.reason))" }.joined(separator: ", ") + ".")
+                Output.line(
+                    "  \(Output.count(part.summaries.count, "balance or summary row")) passed over: "
+                        + part.summaries.map { "line \($0.line) (\($0.reason))" }.joined(separator: ", ") + ".")
             }
             if part.madeIDs > 0 && part.kind != .unknown {
-                Output.line("  \(Output.count(part.madeIDs, "line")) came without the bank's id; ids were made from their date, amount, payee and memo.")
+                Output.line(
+                    "  \(Output.count(part.madeIDs, "line")) came without the bank's id; ids were made from their date, amount, payee and memo."
+                )
             }
             if part.rounded.lines > 0 {
-                Output.line("  \(Output.count(part.rounded.lines, "amount")) rounded to whole cents, by \(part.rounded.byCents) cents in all.")
+                Output.line(
+                    "  \(Output.count(part.rounded.lines, "amount")) rounded to whole cents, by \(part.rounded.byCents) cents in all."
+                )
             }
-            for line in part.skipped { Output.line("  left out line \(line.line) as the file's footer: \(line.reason)") }
+            for line in part.skipped {
+                Output.line("  left out line \(line.line) as the file's footer: \(line.reason)")
+            }
             if let check = part.balanceCheck {
-                let statement = Money(cents: check.statement), books = Money(cents: check.books)
-                Output.line(check.agrees
-                    ? "The statement's balance on \(check.date), \(statement), agrees with the books."
-                    : "The statement says \(part.account) had \(statement) on \(check.date); the books say \(books) (difference \(statement - books)).")
+                let statement = Money(cents: check.statement)
+                let books = Money(cents: check.books)
+                Output.line(
+                    check.agrees
+                        ? "The statement's balance on \(check.date), \(statement), agrees with the books."
+                        : "The statement says \(part.account) had \(statement) on \(check.date); the books say \(books) (difference \(statement - books))."
+                )
             }
         }
     }

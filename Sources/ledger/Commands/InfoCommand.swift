@@ -21,8 +21,9 @@ struct InfoCommand: ParsableCommand {
             Output.line("Currency:       \(info.currency ?? "?")")
             Output.line("File:           \(info.file)")
             Output.line("Format version: \(info.formatVersion)")
-            Output.line("Size:           \(Output.bytes(info.fileBytes))"
-                + (info.walBytes > 0 ? " (+ \(Output.bytes(info.walBytes)) in the write-ahead log)" : ""))
+            Output.line(
+                "Size:           \(Output.bytes(info.fileBytes))"
+                    + (info.walBytes > 0 ? " (+ \(Output.bytes(info.walBytes)) in the write-ahead log)" : ""))
             Output.line("Pages:          \(Output.grouped(info.pageCount)) of \(info.pageSize) bytes")
             Output.line("Journal mode:   \(info.journalMode)")
             Output.line("Rows:")

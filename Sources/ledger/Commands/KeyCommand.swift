@@ -23,17 +23,23 @@ struct KeyCommand: ParsableCommand {
                 work the same. Never overwrites a file.
                 """)
 
-        @Option(help: "Where to write the identity (default: ~/.config/ledger/identity.txt, or under $XDG_CONFIG_HOME; restore, snapshots, check-backups and rebuild read it from there when no --identity is given).")
+        @Option(
+            help:
+                "Where to write the identity (default: ~/.config/ledger/identity.txt, or under $XDG_CONFIG_HOME; restore, snapshots, check-backups and rebuild read it from there when no --identity is given)."
+        )
         var out: String?
 
         func run() throws {
             try reportingFailures {
                 let path = out ?? AgeKeyFiles.defaultIdentityPath
                 let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-                try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
-                                                         attributes: [.posixPermissions: 0o700])
+                try? FileManager.default.createDirectory(
+                    atPath: folder, withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700])
                 let identity = try AgeKeyFiles.writeNewIdentity(to: path)
-                Output.message("Wrote a new identity to \(path) (mode 0600). Keep a copy of it safe: without it no snapshot encrypted to it can be read.")
+                Output.message(
+                    "Wrote a new identity to \(path) (mode 0600). Keep a copy of it safe: without it no snapshot encrypted to it can be read."
+                )
                 Output.line(identity.recipient.text)
             }
         }

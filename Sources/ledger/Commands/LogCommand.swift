@@ -38,8 +38,12 @@ struct LogCommand: ParsableCommand {
         let actions: [RepairAction]
 
         enum CodingKeys: String, CodingKey {
-            case id, command, startedAt = "started_at", finishedAt = "finished_at", outcome, summary
-            case actionCount = "action_count", actions
+            case id, command
+            case startedAt = "started_at"
+            case finishedAt = "finished_at"
+            case outcome, summary
+            case actionCount = "action_count"
+            case actions
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -70,7 +74,9 @@ struct LogCommand: ParsableCommand {
                     let total = try MaintenanceLog.actions(path: file, runID: entry.id) { actions.append($0) }
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                    let text = String(decoding: try encoder.encode(Entry(run: entry, actionCount: total, actions: actions)), as: UTF8.self)
+                    let text = String(
+                        decoding: try encoder.encode(Entry(run: entry, actionCount: total, actions: actions)),
+                        as: UTF8.self)
                     print((index == 0 ? "\n  " : ",\n  ") + text, terminator: "")
                 }
                 print(runs.isEmpty ? "]" : "\n]")
@@ -82,7 +88,9 @@ struct LogCommand: ParsableCommand {
             }
             for entry in runs {
                 let finished = entry.finishedAt.map { " → \($0)" } ?? ""
-                Output.line("Run \(entry.id): \(entry.command), \(entry.startedAt)\(finished), \(entry.outcome ?? "unfinished")")
+                Output.line(
+                    "Run \(entry.id): \(entry.command), \(entry.startedAt)\(finished), \(entry.outcome ?? "unfinished")"
+                )
                 let total = try MaintenanceLog.actions(path: file, runID: entry.id, limit: shown) { action in
                     Output.line("  \(action.code.rawValue): " + RepairText.describe(action))
                 }

@@ -43,7 +43,8 @@ struct PruneCommand: ParsableCommand {
     func run() throws {
         listing.apply()
         try reportingFailures {
-            let decisions = try Retention.prune(folder, policy: keep.policy, dryRun: dryRun, with: try identities.resolve())
+            let decisions = try Retention.prune(
+                folder, policy: keep.policy, dryRun: dryRun, with: try identities.resolve())
             if json { return try Output.json(decisions) }
             for decision in decisions {
                 if let kept = BackupText.keptBeyondRules(decision) {
@@ -51,7 +52,9 @@ struct PruneCommand: ParsableCommand {
                     continue
                 }
                 let verb = decision.keep ? "keep  " : (dryRun ? "would remove" : "removed")
-                Output.line("\(verb) \(decision.snapshot.path)" + (decision.keep ? " (\(decision.reasons.joined(separator: ", ")))" : ""))
+                Output.line(
+                    "\(verb) \(decision.snapshot.path)"
+                        + (decision.keep ? " (\(decision.reasons.joined(separator: ", ")))" : ""))
             }
             let gone = decisions.filter { !$0.keep }.count
             Output.line("\(decisions.count - gone) kept, \(gone) \(dryRun ? "would be removed" : "removed").")

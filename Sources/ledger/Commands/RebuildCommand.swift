@@ -33,17 +33,24 @@ struct RebuildCommand: ParsableCommand {
     @Flag(help: "Show what rebuild would change, and change nothing.")
     var dryRun = false
 
-    @Option(help: "Where the pre-rebuild snapshot goes: a folder or s3://BUCKET/PREFIX (default: 'backups' beside the file).")
+    @Option(
+        help:
+            "Where the pre-rebuild snapshot goes: a folder or s3://BUCKET/PREFIX (default: 'backups' beside the file).")
     var backupDir: String?
 
-    @Option(name: .customLong("from-backup"), help: ArgumentHelp(
-        "Another place to look for the last clean snapshot after damage: a folder or s3://BUCKET/PREFIX; repeat for several.",
-        valueName: "location"))
+    @Option(
+        name: .customLong("from-backup"),
+        help: ArgumentHelp(
+            "Another place to look for the last clean snapshot after damage: a folder or s3://BUCKET/PREFIX; repeat for several.",
+            valueName: "location"))
     var fromBackups: [String] = []
 
     @OptionGroup var identities: IdentityOptions
 
-    @Flag(help: "Bring rows back from clean snapshots this computer did not sign, wherever they are (by default only those beside the file, in 'backups', or signed here).")
+    @Flag(
+        help:
+            "Bring rows back from clean snapshots this computer did not sign, wherever they are (by default only those beside the file, in 'backups', or signed here)."
+    )
     var trustUnsigned = false
 
     @Flag(help: "Print one JSON object on stdout instead of text.")
@@ -62,9 +69,10 @@ struct RebuildCommand: ParsableCommand {
         var report: RebuildReport?
         try reportingFailures {
             let meter = PhaseMeter(enabled: Output.stderrIsTerminal && !json)
-            let options = RebuildOptions(backupFolder: backupDir, dryRun: dryRun, wait: wait.seconds,
-                                         fromBackups: fromBackups, keys: try identities.resolve(),
-                                         manifestKey: ManifestKey.forThisMachine(), trustUnsigned: trustUnsigned)
+            let options = RebuildOptions(
+                backupFolder: backupDir, dryRun: dryRun, wait: wait.seconds,
+                fromBackups: fromBackups, keys: try identities.resolve(),
+                manifestKey: ManifestKey.forThisMachine(), trustUnsigned: trustUnsigned)
             report = try Rebuilder.rebuild(path: file, options: options) {
                 meter.show($0.phase)
             }
@@ -82,12 +90,16 @@ struct RebuildCommand: ParsableCommand {
     private func printText(_ report: RebuildReport) {
         let paint = Paint(enabled: Output.stdoutIsTerminal)
         if report.dryRun {
-            Output.line(report.changedAnything ? "Rebuild would make these changes (nothing was changed):"
-                : "No row needs repair; rebuild would still rebuild every index and compact the file.")
+            Output.line(
+                report.changedAnything
+                    ? "Rebuild would make these changes (nothing was changed):"
+                    : "No row needs repair; rebuild would still rebuild every index and compact the file.")
         }
         if let snapshot = report.snapshot { Output.line("Snapshot of the file as it was: \(snapshot)") }
         if let salvage = report.salvage {
-            Output.line(paint.bold("Salvaged") + " — SQLite could not read the file whole; every readable row was copied into a fresh file:")
+            Output.line(
+                paint.bold("Salvaged")
+                    + " — SQLite could not read the file whole; every readable row was copied into a fresh file:")
             if let cut = report.damage?.cutShortBy {
                 Output.line("  The file is cut short: \(Output.count(cut, "page")) at its end are missing.")
             }
@@ -99,7 +111,10 @@ struct RebuildCommand: ParsableCommand {
                 } else if table.lostIsExact {
                     line += ", \(Output.grouped(table.lost)) missing"
                 } else {
-                    line += table.lost > 0 ? ", \(Output.grouped(table.lost)) missing and maybe more" : ", how many were missing is unknown"
+                    line +=
+                        table.lost > 0
+                        ? ", \(Output.grouped(table.lost)) missing and maybe more"
+                        : ", how many were missing is unknown"
                 }
                 if let note = table.note { line += " (\(note))" }
                 Output.line(line)
@@ -108,11 +123,14 @@ struct RebuildCommand: ParsableCommand {
         }
         for object in report.schemaRepairs { Output.line("Made again: \(object)") }
         for group in report.repairs {
-            Output.line(paint.bold(group.code.rawValue) + " — \(group.code.title): \(Output.count(group.count, "row")) "
-                + (report.dryRun ? "to change" : "changed"))
+            Output.line(
+                paint.bold(group.code.rawValue) + " — \(group.code.title): \(Output.count(group.count, "row")) "
+                    + (report.dryRun ? "to change" : "changed"))
             for action in group.examples.prefix(limit) { Output.line("  " + RepairText.describe(action)) }
             if group.count > min(limit, group.examples.count) {
-                Output.line("  … and \(group.count - min(limit, group.examples.count)) more" + (report.dryRun ? "" : " ('ledger log \(report.file)' lists every one)"))
+                Output.line(
+                    "  … and \(group.count - min(limit, group.examples.count)) more"
+                        + (report.dryRun ? "" : " ('ledger log \(report.file)' lists every one)"))
             }
         }
         guard !report.dryRun else { return }
@@ -120,37 +138,58 @@ struct RebuildCommand: ParsableCommand {
             Output.line("")
             Output.line("Left for a person (rebuild does not change these):")
             for finding in report.remaining.prefix(limit * 4) {
-                Output.line("  \(finding.severity == .error ? paint.red("error") : paint.yellow("warning")) \(finding.code.rawValue): \(finding.message)")
+                Output.line(
+                    "  \(finding.severity == .error ? paint.red("error") : paint.yellow("warning")) \(finding.code.rawValue): \(finding.message)"
+                )
             }
-            if report.remaining.count > limit * 4 { Output.line("  … and \(report.remaining.count - limit * 4) more ('ledger verify \(report.file)' lists every one)") }
+            if report.remaining.count > limit * 4 {
+                Output.line(
+                    "  … and \(report.remaining.count - limit * 4) more ('ledger verify \(report.file)' lists every one)"
+                )
+            }
         }
         if let suspense = report.suspense {
             // What a person should review: money only ever waits there.
             Output.line("")
-            Output.line(paint.bold("To review") + " — Rebuild Suspense holds \(Money(cents: suspense.balance)) from \(Output.count(suspense.transactionCount, "transaction"));"
-                + " move each amount to the account it belongs to:")
+            Output.line(
+                paint.bold("To review")
+                    + " — Rebuild Suspense holds \(Money(cents: suspense.balance)) from \(Output.count(suspense.transactionCount, "transaction"));"
+                    + " move each amount to the account it belongs to:")
             for held in suspense.largest.prefix(limit * 2) {
                 Output.line("  \(Money(cents: held.amount)) in \(held.described)")
             }
             if suspense.transactionCount > min(limit * 2, suspense.largest.count) {
-                Output.line("  … and \(suspense.transactionCount - min(limit * 2, suspense.largest.count)) more ('ledger report trial-balance \(report.file)' shows the account)")
+                Output.line(
+                    "  … and \(suspense.transactionCount - min(limit * 2, suspense.largest.count)) more ('ledger report trial-balance \(report.file)' shows the account)"
+                )
             }
         }
         let seconds = String(format: "%.1f", Double(report.elapsedMS) / 1000)
-        let what = report.changedAnything ? "rebuilt: \(Output.count(report.changedRows, "row")) changed"
+        let what =
+            report.changedAnything
+            ? "rebuilt: \(Output.count(report.changedRows, "row")) changed"
             : "rebuilt: no row needed repair; every index was rebuilt and the file compacted"
-        var state = report.remaining.isEmpty ? "the file is clean" : "\(Output.count(report.remaining.count, "finding")) " + (report.remaining.count == 1 ? "needs" : "need") + " a person"
+        var state =
+            report.remaining.isEmpty
+            ? "the file is clean"
+            : "\(Output.count(report.remaining.count, "finding")) " + (report.remaining.count == 1 ? "needs" : "need")
+                + " a person"
         if !report.isComplete, let salvage = report.salvage {
             // Loss is never silent: the last line says what did not come back, per table.
-            state += "; NOT EVERY ROW CAME BACK: " + DamageText.summary(report, salvage: salvage)
+            state +=
+                "; NOT EVERY ROW CAME BACK: " + DamageText.summary(report, salvage: salvage)
                 + (report.snapshot.map { " — the damaged original is kept in \($0)" } ?? "")
             if let damage = report.damage, damage.snapshotWouldBringBack > 0, let snapshot = damage.snapshot {
-                state += ". Restoring \(snapshot) (taken \(damage.snapshotTakenAt ?? "?")) would bring back \(Output.count(damage.snapshotWouldBringBack, "more row"))"
+                state +=
+                    ". Restoring \(snapshot) (taken \(damage.snapshotTakenAt ?? "?")) would bring back \(Output.count(damage.snapshotWouldBringBack, "more row"))"
                     + " but lose all work since then: ledger restore \(snapshot) --to \(report.file)"
             }
         } else if report.salvage != nil {
-            state += "; every row came back"
-                + (report.damage?.cutShortBy.map { " (the file was cut short by \(Output.count($0, "page")), which held none of its rows)" } ?? "")
+            state +=
+                "; every row came back"
+                + (report.damage?.cutShortBy.map {
+                    " (the file was cut short by \(Output.count($0, "page")), which held none of its rows)"
+                } ?? "")
         }
         Output.line("\(report.file) \(what) in \(seconds) s — \(state)")
     }

@@ -33,14 +33,23 @@ struct RestoreCommand: ParsableCommand {
     @Option(help: "The company file to restore to.")
     var to: String
 
-    @Option(help: "Restore the newest snapshot taken at or before this time: 2026-11-20T23:00:00Z, 2026-11-20T18:00:00-05:00, 2026-11-20 18:00 (local time), 2026-11-20, today or yesterday (the end of that local day).")
+    @Option(
+        help:
+            "Restore the newest snapshot taken at or before this time: 2026-11-20T23:00:00Z, 2026-11-20T18:00:00-05:00, 2026-11-20 18:00 (local time), 2026-11-20, today or yesterday (the end of that local day)."
+    )
     var at: String?
 
-    @Option(help: ArgumentHelp("From a folder, restore snapshots of this company file's name instead of FILE's: acme for acme-20261121T020000Z.db.gz.",
-                               valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "From a folder, restore snapshots of this company file's name instead of FILE's: acme for acme-20261121T020000Z.db.gz.",
+            valueName: "name"))
     var stem: String?
 
-    @Option(name: .customLong("backup-dir"), help: "Where the snapshot of the replaced file goes, a folder or s3://BUCKET/PREFIX (default: a folder 'backups' beside FILE).")
+    @Option(
+        name: .customLong("backup-dir"),
+        help:
+            "Where the snapshot of the replaced file goes, a folder or s3://BUCKET/PREFIX (default: a folder 'backups' beside FILE)."
+    )
     var backupDir: String?
 
     @OptionGroup var wait: WaitOption
@@ -48,10 +57,16 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Replace a file that holds another company.")
     var force = false
 
-    @Flag(name: .customLong("no-verify"), help: "Skip the quick verify of the restored content (never the check that it is a company file SQLite finds sound).")
+    @Flag(
+        name: .customLong("no-verify"),
+        help:
+            "Skip the quick verify of the restored content (never the check that it is a company file SQLite finds sound)."
+    )
     var noVerify = false
 
-    @Flag(name: .customLong("verify"), help: "Verify the restored content even when it is a snapshot this machine took and verified clean.")
+    @Flag(
+        name: .customLong("verify"),
+        help: "Verify the restored content even when it is a snapshot this machine took and verified clean.")
     var reverify = false
 
     @OptionGroup var identities: IdentityOptions
@@ -63,7 +78,9 @@ struct RestoreCommand: ParsableCommand {
 
     func validate() throws {
         if let at, PointInTime.parse(at) == nil {
-            throw ValidationError("--at '\(at)' is not a time; write it like 2026-11-20 18:00 (local time), 2026-11-20T23:00:00Z, 2026-11-20, today or yesterday.")
+            throw ValidationError(
+                "--at '\(at)' is not a time; write it like 2026-11-20 18:00 (local time), 2026-11-20T23:00:00Z, 2026-11-20, today or yesterday."
+            )
         }
         if let stem, stem.isEmpty || stem.contains("/") {
             throw ValidationError("--stem '\(stem)' is not a company file's name; write it like acme (for acme.db).")
@@ -76,20 +93,26 @@ struct RestoreCommand: ParsableCommand {
         var findings = 0
         try reportingFailures {
             let keys = try identities.resolve()
-            let snapshot = try Restorer.choose(source, target: to, stem: stem, at: at.flatMap { PointInTime.parse($0) }, with: keys)
-            let folder = backupDir ?? URL(fileURLWithPath: to).deletingLastPathComponent().appendingPathComponent("backups").path
-            let result = try Restorer.restore(snapshot, to: to, backupFolder: folder, force: force, verify: !noVerify,
-                                              reverify: reverify, keys: keys, manifestKey: ManifestKey.forThisMachine(),
-                                              wait: wait.seconds)
+            let snapshot = try Restorer.choose(
+                source, target: to, stem: stem, at: at.flatMap { PointInTime.parse($0) }, with: keys)
+            let folder =
+                backupDir ?? URL(fileURLWithPath: to).deletingLastPathComponent().appendingPathComponent("backups").path
+            let result = try Restorer.restore(
+                snapshot, to: to, backupFolder: folder, force: force, verify: !noVerify,
+                reverify: reverify, keys: keys, manifestKey: ManifestKey.forThisMachine(),
+                wait: wait.seconds)
             findings = result.findings
             if json { return try Output.json(result) }
-            let how = result.verify == "clean" && !result.verifiedNow
+            let how =
+                result.verify == "clean" && !result.verifiedNow
                 ? " (verified when this machine took it; its signature and SHA-256 match)" : ""
-            Output.line("Restored \(to) from \(snapshot.path) (taken \(snapshot.createdAt)), verify: \(result.verify)\(how)")
+            Output.line(
+                "Restored \(to) from \(snapshot.path) (taken \(snapshot.createdAt)), verify: \(result.verify)\(how)")
             if let replaced = result.replaced { Output.line("The file it replaced is kept in \(replaced.path)") }
             if result.findings > 0 {
-                Output.message("ledger: the restored file has \(result.findings) finding\(result.findings == 1 ? "" : "s"): "
-                               + "run 'ledger verify \(to)' to see them, 'ledger rebuild \(to)' to repair them.")
+                Output.message(
+                    "ledger: the restored file has \(result.findings) finding\(result.findings == 1 ? "" : "s"): "
+                        + "run 'ledger verify \(to)' to see them, 'ledger rebuild \(to)' to repair them.")
             }
         }
         if findings > 0 { throw ExitCode(1) }

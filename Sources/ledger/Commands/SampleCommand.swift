@@ -39,15 +39,19 @@ struct SampleCommand: ParsableCommand {
             let summary = try SampleCompany.generate(
                 at: file, options: SampleOptions(transactions: transactions, seed: seed, name: name),
                 replacing: force,
-                progress: showProgress ? { done, total in
-                    Output.progress("Making transactions: \(Output.grouped(done)) of \(Output.grouped(total)) (\(done * 100 / total)%)")
-                } : nil)
+                progress: showProgress
+                    ? { done, total in
+                        Output.progress(
+                            "Making transactions: \(Output.grouped(done)) of \(Output.grouped(total)) (\(done * 100 / total)%)"
+                        )
+                    } : nil)
             if showProgress { Output.endProgress() }
             let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
-            Output.line("Created \(file): \(Output.grouped(summary.transactions)) transactions, "
-                + "\(Output.grouped(summary.splits)) splits, \(Output.grouped(summary.customers)) customers, "
-                + "\(Output.grouped(summary.vendors)) vendors, \(summary.reconciliations) reconciliations, "
-                + "\(Output.grouped(summary.feedLines)) bank-feed lines in \(seconds) s.")
+            Output.line(
+                "Created \(file): \(Output.grouped(summary.transactions)) transactions, "
+                    + "\(Output.grouped(summary.splits)) splits, \(Output.grouped(summary.customers)) customers, "
+                    + "\(Output.grouped(summary.vendors)) vendors, \(summary.reconciliations) reconciliations, "
+                    + "\(Output.grouped(summary.feedLines)) bank-feed lines in \(seconds) s.")
         }
     }
 }

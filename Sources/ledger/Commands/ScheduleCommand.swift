@@ -53,12 +53,19 @@ struct ScheduleCommand: ParsableCommand {
 
     func validate() throws {
         if list {
-            guard file == nil, to == nil, !cron else { throw ValidationError("--list takes no FILE, --to or --cron: ledger schedule --list [--unit-dir DIR].") }
+            guard file == nil, to == nil, !cron else {
+                throw ValidationError("--list takes no FILE, --to or --cron: ledger schedule --list [--unit-dir DIR].")
+            }
             return
         }
-        guard file != nil, to != nil else { throw ValidationError("Name the company file and where to back it up: ledger schedule FILE --to DIR (or --list).") }
+        guard file != nil, to != nil else {
+            throw ValidationError(
+                "Name the company file and where to back it up: ledger schedule FILE --to DIR (or --list).")
+        }
         guard !json else { throw ValidationError("--json goes with --list.") }
-        guard BackupSchedule.validTime(at) != nil else { throw ValidationError("--at '\(at)' is not a time of day; write it as HH:MM, like 02:00.") }
+        guard BackupSchedule.validTime(at) != nil else {
+            throw ValidationError("--at '\(at)' is not a time of day; write it as HH:MM, like 02:00.")
+        }
     }
 
     private var folder: String {
@@ -76,24 +83,33 @@ struct ScheduleCommand: ParsableCommand {
             for path in files where !FileManager.default.isReadableFile(atPath: path) {
                 throw BackupError.cannotRead(path: path, reason: "no such recipients file")
             }
-            let schedule = BackupSchedule(ledger: try BackupSchedule.runningProgram(), file: absolute(file), folder: destination,
-                                          time: at, policy: keep.policy,
-                                          environment: BackupSchedule.keptEnvironment(for: destination, from: ProcessInfo.processInfo.environment),
-                                          recipients: try named.recipients.map(AgeRecipient.init), recipientFiles: files)
+            let schedule = BackupSchedule(
+                ledger: try BackupSchedule.runningProgram(), file: absolute(file), folder: destination,
+                time: at, policy: keep.policy,
+                environment: BackupSchedule.keptEnvironment(
+                    for: destination, from: ProcessInfo.processInfo.environment),
+                recipients: try named.recipients.map(AgeRecipient.init), recipientFiles: files)
             let offsite = destination.lowercased().hasPrefix("s3://")
             if cron {
                 // stdout is the line alone, for the crontab; what to know goes to stderr.
                 Output.line(schedule.cronLine)
                 if offsite {
-                    Output.message("AWS keys set in this shell are not written into the line: the job reads them from ~/.aws/credentials (chmod 600).")
+                    Output.message(
+                        "AWS keys set in this shell are not written into the line: the job reads them from ~/.aws/credentials (chmod 600)."
+                    )
                 }
                 return
             }
             for path in try schedule.writeUnits(into: folder) { Output.line("Wrote \(path)") }
-            Output.line("Now run: systemctl --user daemon-reload && systemctl --user enable --now \(schedule.unitName).timer")
-            Output.line("The timer runs only while you are logged in unless you run once: loginctl enable-linger \(NSUserName())")
+            Output.line(
+                "Now run: systemctl --user daemon-reload && systemctl --user enable --now \(schedule.unitName).timer")
+            Output.line(
+                "The timer runs only while you are logged in unless you run once: loginctl enable-linger \(NSUserName())"
+            )
             if offsite {
-                Output.line("AWS keys set in this shell are not written into the unit: put them in ~/.aws/credentials, or in a file only you can read (chmod 600) named by EnvironmentFile= in the .service.")
+                Output.line(
+                    "AWS keys set in this shell are not written into the unit: put them in ~/.aws/credentials, or in a file only you can read (chmod 600) named by EnvironmentFile= in the .service."
+                )
             }
         }
     }
@@ -106,7 +122,9 @@ struct ScheduleCommand: ParsableCommand {
         }
         for schedule in schedules {
             let place = schedule.kind == .systemd ? "systemd timer \(schedule.path ?? schedule.unit)" : "crontab line"
-            Output.line("\(schedule.unit): \(schedule.file ?? "(unreadable)") to \(schedule.folder ?? "(unreadable)") at \(schedule.time ?? "(unreadable)") (\(place))")
+            Output.line(
+                "\(schedule.unit): \(schedule.file ?? "(unreadable)") to \(schedule.folder ?? "(unreadable)") at \(schedule.time ?? "(unreadable)") (\(place))"
+            )
         }
         Output.line(Output.count(schedules.count, "schedule"))
     }

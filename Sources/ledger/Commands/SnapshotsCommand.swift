@@ -39,19 +39,26 @@ struct SnapshotsCommand: ParsableCommand {
                 // Local time with its offset, for a person; a time that is not one is shown as written.
                 let time = Timestamp.parse(snapshot.createdAt).map { PointInTime.localText($0) } ?? snapshot.createdAt
                 guard let manifest = snapshot.manifest else {
-                    let kind = snapshot.kind.map { "encrypted, \($0.rawValue)" } ?? "encrypted, kind unknown without --identity"
-                    Output.line("\(time)  \(snapshot.source)  \(Output.bytes(snapshot.bytes))  \(kind)  \(snapshot.path)")
+                    let kind =
+                        snapshot.kind.map { "encrypted, \($0.rawValue)" }
+                        ?? "encrypted, kind unknown without --identity"
+                    Output.line(
+                        "\(time)  \(snapshot.source)  \(Output.bytes(snapshot.bytes))  \(kind)  \(snapshot.path)")
                     continue
                 }
                 let kind = manifest.kind.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
-                Output.line("\(time)  \(kind) \(manifest.company ?? manifest.source)  \(BackupText.sizes(snapshot))  verify: \(manifest.verify)"
-                    + (snapshot.encrypted ? "  encrypted" : "") + "  \(snapshot.path)")
+                Output.line(
+                    "\(time)  \(kind) \(manifest.company ?? manifest.source)  \(BackupText.sizes(snapshot))  verify: \(manifest.verify)"
+                        + (snapshot.encrypted ? "  encrypted" : "") + "  \(snapshot.path)")
             }
             let sealed = snapshots.filter { $0.manifest == nil }.count
             if sealed > 0 {
-                Output.line("\(Output.count(sealed, "encrypted snapshot")) could not be read "
-                    + (keys.isEmpty ? "without a key: give --identity KEYFILE" : "with the keys given: give the identity file that opens them (--identity)")
-                    + " to see \(sealed == 1 ? "its" : "their") company, kind and verify.")
+                Output.line(
+                    "\(Output.count(sealed, "encrypted snapshot")) could not be read "
+                        + (keys.isEmpty
+                            ? "without a key: give --identity KEYFILE"
+                            : "with the keys given: give the identity file that opens them (--identity)")
+                        + " to see \(sealed == 1 ? "its" : "their") company, kind and verify.")
             }
             for file in unreadable { Output.message("ledger: unreadable snapshot \(file.path): \(file.reason)") }
             if snapshots.isEmpty && unreadable.isEmpty { Output.line("No snapshots in \(folder).") }

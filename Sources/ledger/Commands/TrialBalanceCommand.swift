@@ -35,7 +35,8 @@ struct TrialBalanceCommand: ParsableCommand {
         if json {
             try Output.json(report)
         } else {
-            let title = "Trial balance of \(report.company ?? file)" + (report.asOf.map { " as of \($0)" } ?? "")
+            let title =
+                "Trial balance of \(report.company ?? file)" + (report.asOf.map { " as of \($0)" } ?? "")
                 + (report.currency.map { " (\($0))" } ?? "")
             Output.line(title)
             let names = report.lines.map { [$0.number, $0.name].compactMap { $0 }.joined(separator: " ") }
@@ -43,13 +44,18 @@ struct TrialBalanceCommand: ParsableCommand {
             let width = max(50, (names.map(\.count).max() ?? 0) + 2)
             Output.line(pad("Account", width) + left("Debit", 18) + left("Credit", 18))
             for (line, name) in zip(report.lines, names) {
-                Output.line(pad(name, width) + left(line.debit.cents == 0 ? "" : line.debit.description, 18)
-                    + left(line.credit.cents == 0 ? "" : line.credit.description, 18))
+                Output.line(
+                    pad(name, width) + left(line.debit.cents == 0 ? "" : line.debit.description, 18)
+                        + left(line.credit.cents == 0 ? "" : line.credit.description, 18))
             }
-            Output.line(pad("Total", width) + left(report.totalDebits.description, 18) + left(report.totalCredits.description, 18))
-            Output.line(report.isBalanced
-                ? "Debits equal credits: the books balance."
-                : "Debits and credits differ by \((report.totalDebits - report.totalCredits).magnitude): the books do not balance; run ledger verify.")
+            Output.line(
+                pad("Total", width) + left(report.totalDebits.description, 18)
+                    + left(report.totalCredits.description, 18))
+            Output.line(
+                report.isBalanced
+                    ? "Debits equal credits: the books balance."
+                    : "Debits and credits differ by \((report.totalDebits - report.totalCredits).magnitude): the books do not balance; run ledger verify."
+            )
         }
         if !report.isBalanced { throw ExitCode(1) }
     }

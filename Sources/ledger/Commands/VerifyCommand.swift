@@ -69,10 +69,13 @@ struct VerifyCommand: ParsableCommand {
             }
         }
         let seconds = String(format: "%.1f", Double(report.elapsedMS) / 1000)
-        let tail = report.repairableCount > 0
+        let tail =
+            report.repairableCount > 0
             ? "ledger rebuild \(report.file) repairs \(report.repairableCount)"
             : (report.ok ? "the file is in order" : "nothing for rebuild to repair")
         if !report.findings.isEmpty { Output.line("") }
-        Output.line("\(Output.count(report.errorCount, "error")), \(Output.count(report.warningCount, "warning")) in \(seconds) s — \(tail)")
+        Output.line(
+            "\(Output.count(report.errorCount, "error")), \(Output.count(report.warningCount, "warning")) in \(seconds) s — \(tail)"
+        )
     }
 }

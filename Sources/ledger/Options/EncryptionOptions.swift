@@ -6,12 +6,15 @@ import LedgerKit
 struct EncryptionOptions: ParsableArguments {
     @OptionGroup var named: RecipientOptions
 
-    @Flag(name: .customLong("passphrase"), help: "Encrypt with a passphrase instead, asked on the terminal (never on the command line).")
+    @Flag(
+        name: .customLong("passphrase"),
+        help: "Encrypt with a passphrase instead, asked on the terminal (never on the command line).")
     var passphrase = false
 
     func validate() throws {
         guard !(passphrase && !named.isEmpty) else {
-            throw ValidationError("--passphrase cannot be combined with recipients: age allows a passphrase only alone.")
+            throw ValidationError(
+                "--passphrase cannot be combined with recipients: age allows a passphrase only alone.")
         }
     }
 

@@ -4,8 +4,11 @@ import LedgerKit
 
 /// What opens encrypted snapshots, for restore, check-backups and snapshots.
 struct IdentityOptions: ParsableArguments {
-    @Option(name: .customLong("identity"), help: ArgumentHelp(
-        "An age identity file that opens encrypted snapshots (also LEDGER_IDENTITY_FILE); repeat for several.", valueName: "file"))
+    @Option(
+        name: .customLong("identity"),
+        help: ArgumentHelp(
+            "An age identity file that opens encrypted snapshots (also LEDGER_IDENTITY_FILE); repeat for several.",
+            valueName: "file"))
     var files: [String] = []
 
     @Flag(name: .customLong("passphrase"), help: "Open snapshots encrypted with a passphrase, asked on the terminal.")

@@ -5,9 +5,11 @@ import LedgerKit
 /// server that never ends one (exit 2): shared by every command that lists a
 /// location (snapshots, check-backups, prune, restore, backup).
 struct ListingOptions: ParsableArguments {
-    @Option(name: .customLong("max-objects"), help: ArgumentHelp(
-        "In object storage, the most objects a listing of the place may hold; a listing that goes on past it, or repeats itself, is stopped (exit 2).",
-        valueName: "count"))
+    @Option(
+        name: .customLong("max-objects"),
+        help: ArgumentHelp(
+            "In object storage, the most objects a listing of the place may hold; a listing that goes on past it, or repeats itself, is stopped (exit 2).",
+            valueName: "count"))
     var maxObjects = ListingBound.defaultMaxObjects
 
     func validate() throws {

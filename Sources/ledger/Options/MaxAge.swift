@@ -15,7 +15,8 @@ struct MaxAge: ExpressibleByArgument {
     init?(argument: String) {
         let units: [Character: TimeInterval] = ["m": 60, "h": 3_600, "d": 86_400, "w": 604_800]
         guard let unit = argument.last.flatMap({ units[$0] }), let count = Int(argument.dropLast()), count > 0,
-              count <= Int(Double(Int32.max) * 60 / unit) else { return nil }
+            count <= Int(Double(Int32.max) * 60 / unit)
+        else { return nil }
         self.init(text: argument, seconds: Double(count) * unit)
     }
 

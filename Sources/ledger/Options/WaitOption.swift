@@ -6,9 +6,11 @@ import LedgerKit
 /// the company file (a write transaction, `locking_mode=EXCLUSIVE`) before they
 /// refuse with exit 2, writing nothing (docs/snapshots.md).
 struct WaitOption: ParsableArguments {
-    @Option(name: .customLong("wait"), help: ArgumentHelp(
-        "Seconds to wait for another program that holds the company file locked, then give up (exit 2, nothing written).",
-        valueName: "seconds"))
+    @Option(
+        name: .customLong("wait"),
+        help: ArgumentHelp(
+            "Seconds to wait for another program that holds the company file locked, then give up (exit 2, nothing written).",
+            valueName: "seconds"))
     var seconds: Double = CompanyFile.lockWait
 
     func validate() throws {

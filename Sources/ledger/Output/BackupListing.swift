@@ -24,7 +24,10 @@ struct BackupListing: Encodable {
         try container.encode(run.isGoodCopy, forKey: .goodCopy)
         try container.encodeIfPresent(run.standing, forKey: .standing)
         try container.encode(run.decisions.filter { !$0.keep }.map(\.snapshot.path), forKey: .pruned)
-        try container.encode(run.decisions.compactMap { decision in decision.safeguard.map { Kept(path: decision.snapshot.path, safeguard: $0) } },
-                             forKey: .keptBeyondRules)
+        try container.encode(
+            run.decisions.compactMap { decision in
+                decision.safeguard.map { Kept(path: decision.snapshot.path, safeguard: $0) }
+            },
+            forKey: .keptBeyondRules)
     }
 }

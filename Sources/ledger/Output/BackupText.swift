@@ -9,7 +9,8 @@ enum BackupText {
         let snapshot = decision.snapshot
         switch decision.safeguard {
         case .newestClean?:
-            return "Kept \(snapshot.path): the newest clean snapshot of \(snapshot.source) (the rules alone would have pruned it)"
+            return
+                "Kept \(snapshot.path): the newest clean snapshot of \(snapshot.source) (the rules alone would have pruned it)"
         case .mayBeNewestClean?:
             return "Kept \(snapshot.path): encrypted, it may be the newest clean snapshot of \(snapshot.source); "
                 + "give --identity to tell (the rules alone would have pruned it)"
@@ -24,23 +25,30 @@ enum BackupText {
     static func incremental(_ run: IncrementalRun) -> [String] {
         if let why = run.fullBecause { return ["Full snapshot instead of an incremental one: \(why)."] }
         let mebibytes = String(format: "%.1f MiB", Double(run.bytesWritten) / 1_048_576)
-        return ["Incremental: \(run.newPages) of \(run.pages) pages new, \(run.packsCreated) pack"
-                + (run.packsCreated == 1 ? "" : "s") + " created, \(mebibytes) written."]
+        return [
+            "Incremental: \(run.newPages) of \(run.pages) pages new, \(run.packsCreated) pack"
+                + (run.packsCreated == 1 ? "" : "s") + " created, \(mebibytes) written."
+        ]
     }
 
     /// The one line a backup that is not a good copy ends with: what it is, where
     /// the last good copy is, and what to do.
     static func notAGoodCopy(_ run: BackupRun, of file: String, in location: String) -> String {
         let verify = run.snapshot.verify ?? "?"
-        let why = verify != "skipped" ? "verify: \(verify)"
+        let why =
+            verify != "skipped"
+            ? "verify: \(verify)"
             : run.verified ? "the company file cannot be read (verify: skipped)" : "it was not verified (--no-verify)"
         let stem = run.snapshot.stem
         var text = "\(run.snapshot.path) keeps the file as it is, but it is not a good copy: \(why). "
         if let standing = run.standing, let good = standing.lastGoodCopy {
-            text += "The newest clean snapshot of \(stem) is \(good), taken \(standing.lastGoodCopyTakenAt ?? "?")"
-                + (standing.lastGoodCopyAgeSeconds.map { " (\(Age.phrase($0)))" } ?? "") + "; keep rules always keep it."
+            text +=
+                "The newest clean snapshot of \(stem) is \(good), taken \(standing.lastGoodCopyTakenAt ?? "?")"
+                + (standing.lastGoodCopyAgeSeconds.map { " (\(Age.phrase($0)))" } ?? "")
+                + "; keep rules always keep it."
         } else if let standing = run.standing, !standing.unknown.isEmpty {
-            text += "No snapshot of \(stem) in \(location) is known to be clean; \(Output.count(standing.unknown.count, "encrypted snapshot")) "
+            text +=
+                "No snapshot of \(stem) in \(location) is known to be clean; \(Output.count(standing.unknown.count, "encrypted snapshot")) "
                 + "may be ('ledger snapshots \(location) --identity KEYFILE' tells); keep rules keep them."
         } else {
             text += "There is no clean snapshot of \(stem) in \(location)."

@@ -8,53 +8,82 @@ enum DamageText {
         if let snapshot = damage.snapshot {
             let restored = damage.restored.sorted { $0.key < $1.key }.map { "\($0.key) \(Output.grouped($0.value))" }
             let replaced = damage.replaced.sorted { $0.key < $1.key }.map { "\($0.key) \(Output.grouped($0.value))" }
-            Output.line(paint.bold("Brought back") + " from the last clean snapshot, \(snapshot) (taken \(damage.snapshotTakenAt ?? "?")):")
-            Output.line("  rows the damage took: " + (restored.isEmpty ? "none needed" : restored.joined(separator: ", ")))
-            if !replaced.isEmpty { Output.line("  rows read from damaged pages, set back to the snapshot's values: " + replaced.joined(separator: ", ")) }
+            Output.line(
+                paint.bold("Brought back")
+                    + " from the last clean snapshot, \(snapshot) (taken \(damage.snapshotTakenAt ?? "?")):")
+            Output.line(
+                "  rows the damage took: " + (restored.isEmpty ? "none needed" : restored.joined(separator: ", ")))
+            if !replaced.isEmpty {
+                Output.line(
+                    "  rows read from damaged pages, set back to the snapshot's values: "
+                        + replaced.joined(separator: ", "))
+            }
             let changed = damage.changedSince.filter { $0.value > 0 }.sorted { $0.key < $1.key }
             if !changed.isEmpty {
-                Output.line("  not brought back, because their transaction changed after the snapshot: "
-                    + changed.map { "\($0.key) \(Output.grouped($0.value))" }.joined(separator: ", "))
+                Output.line(
+                    "  not brought back, because their transaction changed after the snapshot: "
+                        + changed.map { "\($0.key) \(Output.grouped($0.value))" }.joined(separator: ", "))
             }
         } else {
             Output.line("No clean snapshot of this file was found to bring lost rows back from.")
         }
         for note in damage.notes { Output.line("  Note: \(note)") }
         if !damage.keptBalances.isEmpty {
-            Output.line(paint.bold("Lost in damage") + " — these balances were kept as they were before the damage, against Rebuild Suspense; check them against your records:")
+            Output.line(
+                paint.bold("Lost in damage")
+                    + " — these balances were kept as they were before the damage, against Rebuild Suspense; check them against your records:"
+            )
             for kept in damage.keptBalances.prefix(limit * 4) {
                 let what = kept.table == "accounts" ? "Account \(kept.name)" : kept.name
-                Output.line("  \(what) (\(kept.table) \(kept.id)): showed \(Money(cents: kept.shown)); its lines that survived come to \(Money(cents: kept.remaining))")
+                Output.line(
+                    "  \(what) (\(kept.table) \(kept.id)): showed \(Money(cents: kept.shown)); its lines that survived come to \(Money(cents: kept.remaining))"
+                )
             }
-            if damage.keptBalances.count > limit * 4 { Output.line("  … and \(damage.keptBalances.count - limit * 4) more") }
+            if damage.keptBalances.count > limit * 4 {
+                Output.line("  … and \(damage.keptBalances.count - limit * 4) more")
+            }
         }
         if !damage.unconfirmed.isEmpty {
-            Output.line(paint.bold("Read from a damaged page: check them") + " — no clean snapshot confirmed these rows:")
+            Output.line(
+                paint.bold("Read from a damaged page: check them") + " — no clean snapshot confirmed these rows:")
             for row in damage.unconfirmed.prefix(limit * 4) { Output.line("  \(row.table) \(row.rowID)") }
-            if damage.unconfirmed.count > limit * 4 { Output.line("  … and \(damage.unconfirmed.count - limit * 4) more") }
+            if damage.unconfirmed.count > limit * 4 {
+                Output.line("  … and \(damage.unconfirmed.count - limit * 4) more")
+            }
         }
     }
 
     /// "splits 147 lost; documents: unknown (why)" for the last line.
     static func summary(_ report: RebuildReport, salvage: [SalvagedTable]) -> String {
         guard let damage = report.damage else {
-            return salvage.filter { !$0.isWhole }.map { "\($0.table) \(Output.grouped($0.lost)) lost" }.joined(separator: "; ")
+            return salvage.filter { !$0.isWhole }.map { "\($0.table) \(Output.grouped($0.lost)) lost" }.joined(
+                separator: "; ")
         }
         var parts = damage.loss.compactMap { loss -> String? in
             var words: [String] = []
             if !loss.exact {
-                words.append(loss.lost > 0 ? "\(Output.grouped(loss.lost)) lost and maybe more (\(loss.why ?? "unknown"))"
-                             : "loss unknown (\(loss.why ?? "unknown"))")
+                words.append(
+                    loss.lost > 0
+                        ? "\(Output.grouped(loss.lost)) lost and maybe more (\(loss.why ?? "unknown"))"
+                        : "loss unknown (\(loss.why ?? "unknown"))")
             } else if loss.lost > 0 {
                 words.append("\(Output.grouped(loss.lost)) lost")
             }
-            if loss.fromIndexes > 0 { words.append("\(Output.grouped(loss.fromIndexes)) rebuilt from indexes with fields missing") }
+            if loss.fromIndexes > 0 {
+                words.append("\(Output.grouped(loss.fromIndexes)) rebuilt from indexes with fields missing")
+            }
             return words.isEmpty ? nil : "\(loss.table) " + words.joined(separator: ", ")
         }
-        let altered = salvage.filter { $0.altered > 0 }.map { "\($0.table) \(Output.grouped($0.altered)) kept with a forbidden value replaced" }
+        let altered = salvage.filter { $0.altered > 0 }.map {
+            "\($0.table) \(Output.grouped($0.altered)) kept with a forbidden value replaced"
+        }
         parts += altered
-        if !damage.unconfirmed.isEmpty { parts.append("\(Output.count(damage.unconfirmed.count, "row")) read from a damaged page: check them") }
-        if !damage.keptBalances.isEmpty { parts.append("\(Output.count(damage.keptBalances.count, "balance")) kept by a 'Lost in damage' journal") }
+        if !damage.unconfirmed.isEmpty {
+            parts.append("\(Output.count(damage.unconfirmed.count, "row")) read from a damaged page: check them")
+        }
+        if !damage.keptBalances.isEmpty {
+            parts.append("\(Output.count(damage.keptBalances.count, "balance")) kept by a 'Lost in damage' journal")
+        }
         if let cut = damage.cutShortBy { parts.insert("the file was cut short by \(Output.count(cut, "page"))", at: 0) }
         return parts.joined(separator: "; ")
     }

@@ -10,8 +10,9 @@ enum Output {
     /// Prints one line on stdout; control characters in it are escaped
     /// (`printable`), but for tabs (columns) and `Paint`'s own colours.
     static func line(_ text: String) {
-        print(text.split(separator: "\t", omittingEmptySubsequences: false)
-            .map { printable(String($0), keepingColours: true) }.joined(separator: "\t"))
+        print(
+            text.split(separator: "\t", omittingEmptySubsequences: false)
+                .map { printable(String($0), keepingColours: true) }.joined(separator: "\t"))
     }
 
     /// Prints one line on stderr, control characters escaped (`printable`).
@@ -34,12 +35,16 @@ enum Output {
         var result = ""
         var scalars = text.unicodeScalars[...]
         while let scalar = scalars.first {
-            if keepingColours, scalar == "\u{1B}", let colour = Paint.codes.first(where: { scalars.starts(with: $0.unicodeScalars) }) {
+            if keepingColours, scalar == "\u{1B}",
+                let colour = Paint.codes.first(where: { scalars.starts(with: $0.unicodeScalars) })
+            {
                 result += colour
                 scalars = scalars.dropFirst(colour.unicodeScalars.count)
                 continue
             }
-            result += isUnsafe(scalar) ? "\\u{" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 2) + "}" : String(scalar)
+            result +=
+                isUnsafe(scalar)
+                ? "\\u{" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 2) + "}" : String(scalar)
             scalars = scalars.dropFirst()
         }
         return result
@@ -108,8 +113,8 @@ enum Output {
     }
 }
 
-private extension String {
-    func leftPadded(to width: Int) -> String {
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
         String(repeating: "0", count: max(0, width - count)) + self
     }
 }

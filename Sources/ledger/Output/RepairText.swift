@@ -18,7 +18,9 @@ enum RepairText {
     static func changes(_ before: String?, _ after: String?) -> String {
         func object(_ text: String?) -> [String: Any] {
             guard let data = text?.data(using: .utf8),
-                  let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [String: Any] else { return [:] }
+                let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+                    as? [String: Any]
+            else { return [:] }
             return value
         }
         func show(_ value: Any?) -> String {
@@ -26,9 +28,11 @@ enum RepairText {
             if let text = value as? String { return "\"\(text)\"" }
             return "\(value)"
         }
-        let old = object(before), new = object(after)
+        let old = object(before)
+        let new = object(after)
         let keys = Set(old.keys).union(new.keys).sorted()
         let changed = keys.filter { show(old[$0]) != show(new[$0]) }
-        return changed.isEmpty ? "no visible change" : changed.map { "\($0) \(show(old[$0])) → \(show(new[$0]))" }.joined(separator: "; ")
+        return changed.isEmpty
+            ? "no visible change" : changed.map { "\($0) \(show(old[$0])) → \(show(new[$0]))" }.joined(separator: "; ")
     }
 }

@@ -36,7 +36,9 @@ enum Terminal {
         }
         let first = try ask("Passphrase: ")
         guard !first.isEmpty else { throw ValidationFailure("the passphrase is empty; nothing was encrypted") }
-        if confirm, try ask("Passphrase again: ") != first { throw ValidationFailure("the two passphrases differ; nothing was written") }
+        if confirm, try ask("Passphrase again: ") != first {
+            throw ValidationFailure("the two passphrases differ; nothing was written")
+        }
         return first
     }
 

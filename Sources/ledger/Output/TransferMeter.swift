@@ -17,7 +17,9 @@ final class TransferMeter: @unchecked Sendable {
         guard progress.bytes == progress.total || now.timeIntervalSince(last) >= 0.25 else { return }
         last = now
         shown = true
-        Output.progress("\(progress.label)  \(Output.bytes(progress.bytes)) of \(Output.bytes(progress.total))  \(Output.bytes(Int64(progress.rate)))/s")
+        Output.progress(
+            "\(progress.label)  \(Output.bytes(progress.bytes)) of \(Output.bytes(progress.total))  \(Output.bytes(Int64(progress.rate)))/s"
+        )
     }
 
     func end() {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 /// Snapshots written by whoever can write the backup location: a manifest
@@ -18,23 +19,29 @@ import Testing
 
     /// A snapshot named `name` holding the file `content`, with a manifest
     /// that says `clean` over its exact size and SHA-256, as `edit` leaves it.
-    private func craft(_ content: String, named name: String = "acme-20261121T020000Z.db.gz",
-                       _ edit: (inout Manifest) -> Void = { _ in }) throws -> Snapshot {
+    private func craft(
+        _ content: String, named name: String = "acme-20261121T020000Z.db.gz",
+        _ edit: (inout Manifest) -> Void = { _ in }
+    ) throws -> Snapshot {
         let (bytes, sha) = try FileDigest.of(content)
-        var manifest = Manifest(createdAt: "2026-11-21T02:00:00Z", kind: .scheduled, company: "Sample Company", source: "acme.db",
-                                formatVersion: 1, databaseBytes: bytes, databaseSha256: sha, verify: "clean", counts: nil, splitSum: nil)
+        var manifest = Manifest(
+            createdAt: "2026-11-21T02:00:00Z", kind: .scheduled, company: "Sample Company", source: "acme.db",
+            formatVersion: 1, databaseBytes: bytes, databaseSha256: sha, verify: "clean", counts: nil, splitSum: nil)
         edit(&manifest)
         let path = folder.file(name)
         let descriptor = try SystemCalls.open(path, O_WRONLY | O_CREAT | O_EXCL)
         defer { SystemCalls.close(descriptor) }
-        _ = try Gzip.compress(file: content, into: { try Gzip.write($0, to: descriptor, path: path) },
-                              comment: try manifest.commentText(), modified: Date(), level: 6, threads: 1,
-                              observe: { _ in })
+        _ = try Gzip.compress(
+            file: content, into: { try Gzip.write($0, to: descriptor, path: path) },
+            comment: try manifest.commentText(), modified: Date(), level: 6, threads: 1,
+            observe: { _ in })
         return try SnapshotCatalog.read(path)
     }
 
     /// A single-file copy of the company file at `path` (its -wal folded in), edited by `edit`.
-    private func companyCopy(of path: String, named name: String, _ edit: (Database) throws -> Void = { _ in }) throws -> String {
+    private func companyCopy(of path: String, named name: String, _ edit: (Database) throws -> Void = { _ in }) throws
+        -> String
+    {
         let copy = folder.file(name)
         try PrivateCopy.consistent(of: path, to: copy, wait: 1)
         try Damage.apply(to: copy, edit)
@@ -54,16 +61,21 @@ import Testing
         let noise = try folder.randomFile("noise", size: 229 * 1024)
         let snapshot = try craft(noise)
         #expect(snapshot.manifest?.verify == "clean" && snapshot.manifest?.databaseBytes == 234_496)
-        #expect(throws: RestoreError.notCompanyFile(path: snapshot.path)) { try restoring(snapshot, to: path, key: .random()) }
+        #expect(throws: RestoreError.notCompanyFile(path: snapshot.path)) {
+            try restoring(snapshot, to: path, key: .random())
+        }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
-        #expect(try names() == ["acme-20261121T020000Z.db.gz", "acme.db", "noise"], "no backups folder, no temporary file")
+        #expect(
+            try names() == ["acme-20261121T020000Z.db.gz", "acme.db", "noise"], "no backups folder, no temporary file")
     }
 
     @Test func anSQLiteFileOfAnotherProgramIsRefused() throws {
         let (path, before) = try target()
         let other = folder.file("other.db")
         let queue = try DatabaseQueue(path: other)
-        try queue.write { db in try db.execute(sql: "CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('hello')") }
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('hello')")
+        }
         try queue.close()
         let snapshot = try craft(other)
         #expect(throws: RestoreError.notCompanyFile(path: snapshot.path)) { try restoring(snapshot, to: path) }
@@ -73,7 +85,8 @@ import Testing
 
     @Test func aCompanyFileOfANewerFormatIsRefused() throws {
         let (path, before) = try target()
-        let newer = try companyCopy(of: path, named: "newer.db") { db in try db.execute(sql: "PRAGMA user_version = 2") }
+        let newer = try companyCopy(of: path, named: "newer.db") { db in try db.execute(sql: "PRAGMA user_version = 2")
+        }
         let snapshot = try craft(newer) { $0.formatVersion = 1 }
         #expect(throws: RestoreError.newerFormat(path: snapshot.path, version: 2)) { try restoring(snapshot, to: path) }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
@@ -92,8 +105,10 @@ import Testing
     @Test func onlyThisMachinesSignatureSkipsTheVerify() throws {
         let (path, _) = try target()
         let key = ManifestKey.random()
-        let signed = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, signing: key,
-                                             now: Timestamp.parse("2026-11-21T02:00:00Z")!), into: SnapshotStore.open(folder.file("b")))
+        let signed = try SnapshotWriter.take(
+            SnapshotRequest(
+                of: path, kind: .manual, signing: key,
+                now: Timestamp.parse("2026-11-21T02:00:00Z")!), into: SnapshotStore.open(folder.file("b")))
         #expect(signed.manifest.map(key.signed) == true)
         let trusted = try restoring(signed, to: folder.file("one.db"), key: key)
         #expect(trusted.verify == "clean" && !trusted.verifiedNow)
@@ -107,8 +122,10 @@ import Testing
         let (path, _) = try target()
         let key = ManifestKey.random()
         try Damage.apply(to: path) { db in try db.execute(sql: "UPDATE splits SET amount = amount + 1 WHERE id = 1") }
-        let genuine = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, signing: key,
-                                              now: Timestamp.parse("2026-11-21T02:00:00Z")!), into: SnapshotStore.open(folder.file("b")))
+        let genuine = try SnapshotWriter.take(
+            SnapshotRequest(
+                of: path, kind: .manual, signing: key,
+                now: Timestamp.parse("2026-11-21T02:00:00Z")!), into: SnapshotStore.open(folder.file("b")))
         let manifest = try #require(genuine.manifest)
         #expect(manifest.verify == "findings" && key.signed(manifest))
         var forged = manifest
@@ -119,8 +136,10 @@ import Testing
         let snapshot = try craft(content) { $0 = forged }
         let result = try restoring(snapshot, to: folder.file("restored.db"), key: key)
         #expect(result.verify == "findings" && result.verifiedNow && result.findings >= 1)
-        #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("restored.db"))) == Data(contentsOf: URL(fileURLWithPath: content)),
-                "a genuine snapshot with findings is still installed")
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: folder.file("restored.db")))
+                == Data(contentsOf: URL(fileURLWithPath: content)),
+            "a genuine snapshot with findings is still installed")
     }
 
     @Test func aStreamLongerThanItsManifestIsRefusedBeforeWritingPastIt() throws {
@@ -147,7 +166,8 @@ import Testing
         // Another member after the last, as `cat a.gz b.gz` makes.
         let extra: [UInt8] = empty ? [] : Array("SQLite format 3\0".utf8)
         let deflated = try extra.withUnsafeBytes { try WholeDeflater(level: 6).compress($0) }
-        let member = Gzip.header(comment: nil, modified: Date(), level: 6) + deflated
+        let member =
+            Gzip.header(comment: nil, modified: Date(), level: 6) + deflated
             + Gzip.littleEndian(extra.withUnsafeBytes { CRC32.of($0) }) + Gzip.littleEndian(UInt32(extra.count))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: snapshot.path))
         try handle.seekToEnd()
@@ -169,10 +189,14 @@ import Testing
         } throws: { error in
             guard case .noRoom(let place, let needed, let free)? = error as? RestoreError else { return false }
             return place == folder.path && needed == 1 << 62 && free < needed
-                && error.localizedDescription.hasSuffix("free and the restored file needs 4398046511104.0 MiB: nothing was restored. Free some space there, then restore again.")
+                && error.localizedDescription.hasSuffix(
+                    "free and the restored file needs 4398046511104.0 MiB: nothing was restored. Free some space there, then restore again."
+                )
         }
         let negative = try craft(content, named: "acme-20261122T020000Z.db.gz") { $0.databaseBytes = -1 }
-        #expect(throws: BackupError.damagedSnapshot("its manifest gives a size below zero")) { try restoring(negative, to: path) }
+        #expect(throws: BackupError.damagedSnapshot("its manifest gives a size below zero")) {
+            try restoring(negative, to: path)
+        }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
         #expect(try names() == ["acme-20261121T020000Z.db.gz", "acme-20261122T020000Z.db.gz", "acme.db", "content.db"])
     }
@@ -193,9 +217,10 @@ import Testing
         #expect(try mode(folder.file("config/ledger")) == 0o700)
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.utf8.count == 65 && text.hasSuffix("\n"))
-        let manifest = Manifest(createdAt: "2026-11-21T02:00:00Z", kind: .manual, company: "Acme", source: "acme.db", formatVersion: 1,
-                                databaseBytes: 4096, databaseSha256: String(repeating: "a", count: 64), verify: "clean",
-                                counts: ["splits": 3], splitSum: 0)
+        let manifest = Manifest(
+            createdAt: "2026-11-21T02:00:00Z", kind: .manual, company: "Acme", source: "acme.db", formatVersion: 1,
+            databaseBytes: 4096, databaseSha256: String(repeating: "a", count: 64), verify: "clean",
+            counts: ["splits": 3], splitSum: 0)
         let again = try #require(ManifestKey.load(at: path))
         #expect(try again.signature(of: manifest) == made.signature(of: manifest))
         #expect(try ManifestKey.loadOrCreate(at: path).signature(of: manifest) == made.signature(of: manifest))
@@ -206,15 +231,19 @@ import Testing
 
     @Test func theSignatureCoversEveryField() throws {
         let key = ManifestKey.random()
-        var manifest = Manifest(createdAt: "2026-11-21T02:00:00Z", kind: .manual, company: "Acme", source: "acme.db", formatVersion: 1,
-                                databaseBytes: 4096, databaseSha256: String(repeating: "a", count: 64), verify: "clean",
-                                counts: ["splits": 3], splitSum: 0)
+        var manifest = Manifest(
+            createdAt: "2026-11-21T02:00:00Z", kind: .manual, company: "Acme", source: "acme.db", formatVersion: 1,
+            databaseBytes: 4096, databaseSha256: String(repeating: "a", count: 64), verify: "clean",
+            counts: ["splits": 3], splitSum: 0)
         manifest.hmac = try key.signature(of: manifest)
         #expect(key.signed(manifest))
         let edits: [(inout Manifest) -> Void] = [
-            { $0.createdAt = "2026-11-21T02:00:01Z" }, { $0.kind = .scheduled }, { $0.company = "Acme2" }, { $0.source = "b.db" },
-            { $0.formatVersion = 2 }, { $0.databaseBytes = 4097 }, { $0.databaseSha256 = String(repeating: "b", count: 64) },
-            { $0.verify = "findings" }, { $0.counts = ["splits": 4] }, { $0.splitSum = 1 }, { $0.hmac = String(repeating: "0", count: 64) },
+            { $0.createdAt = "2026-11-21T02:00:01Z" }, { $0.kind = .scheduled }, { $0.company = "Acme2" },
+            { $0.source = "b.db" },
+            { $0.formatVersion = 2 }, { $0.databaseBytes = 4097 },
+            { $0.databaseSha256 = String(repeating: "b", count: 64) },
+            { $0.verify = "findings" }, { $0.counts = ["splits": 4] }, { $0.splitSum = 1 },
+            { $0.hmac = String(repeating: "0", count: 64) },
             { $0.hmac = nil }, { $0.hmac = "zz" },
         ]
         for edit in edits {
@@ -222,8 +251,11 @@ import Testing
             edit(&changed)
             #expect(!key.signed(changed))
         }
-        #expect(ManifestKey.defaultPath(environment: ["XDG_CONFIG_HOME": "/x", "HOME": "/h"]) == "/x/ledger/manifest.key")
-        #expect(ManifestKey.defaultPath(environment: ["XDG_CONFIG_HOME": "relative", "HOME": "/h"]) == "/h/.config/ledger/manifest.key")
+        #expect(
+            ManifestKey.defaultPath(environment: ["XDG_CONFIG_HOME": "/x", "HOME": "/h"]) == "/x/ledger/manifest.key")
+        #expect(
+            ManifestKey.defaultPath(environment: ["XDG_CONFIG_HOME": "relative", "HOME": "/h"])
+                == "/h/.config/ledger/manifest.key")
         #expect(ManifestKey.defaultPath(environment: [:]) == nil)
     }
 }

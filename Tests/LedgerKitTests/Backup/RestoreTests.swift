@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LedgerTestSupport
 import Testing
+
 @testable import LedgerKit
 
 @Suite struct RestoreTests {
@@ -18,8 +19,11 @@ import Testing
         var taken: [Snapshot] = []
         for (night, name) in ["Monday Co", "Tuesday Co", "Wednesday Co"].enumerated() {
             try Damage.apply(to: file) { db in try db.execute(sql: "UPDATE company SET name = ?", arguments: [name]) }
-            taken.append(try SnapshotWriter.take(SnapshotRequest(of: file, kind: .scheduled, signing: key,
-                                                 now: moment("2026-11-1\(6 + night)T02:00:00Z")), into: SnapshotStore.open(backups)))
+            taken.append(
+                try SnapshotWriter.take(
+                    SnapshotRequest(
+                        of: file, kind: .scheduled, signing: key,
+                        now: moment("2026-11-1\(6 + night)T02:00:00Z")), into: SnapshotStore.open(backups)))
         }
         return (file, backups, taken)
     }
@@ -42,9 +46,12 @@ import Testing
     @Test func restoresAndKeepsTheReplacedFile() throws {
         let (file, backups, taken) = try nights()
         try Damage.apply(to: file) { db in try db.execute(sql: "DELETE FROM bank_feed") }
-        let result = try Restorer.restore(taken[0], to: file, backupFolder: backups, force: true, manifestKey: key,
-                                          now: moment("2026-11-20T09:00:00Z"))
-        #expect(result.verify == "clean" && !result.verifiedNow, "the very bytes this machine verified when taken are not verified again")
+        let result = try Restorer.restore(
+            taken[0], to: file, backupFolder: backups, force: true, manifestKey: key,
+            now: moment("2026-11-20T09:00:00Z"))
+        #expect(
+            result.verify == "clean" && !result.verifiedNow,
+            "the very bytes this machine verified when taken are not verified again")
         #expect(result.replaced?.manifest.map(key.signed) == true, "the pre-restore snapshot is signed too")
         #expect(try company(file) == "Monday Co")
         #expect(try Verifier.verify(path: file).ok)
@@ -59,10 +66,14 @@ import Testing
     @Test func contentIsVerifiedAgainWhenItsSnapshotWasNotVerifiedClean() throws {
         let file = try Damage.sample(in: folder, name: "acme.db", transactions: 300)
         // A snapshot taken without verify, then one of books with an unbalanced transaction.
-        let unverified = try SnapshotWriter.take(SnapshotRequest(of: file, kind: .manual, verify: false,
-                                                 now: moment("2026-11-16T02:00:00Z")), into: SnapshotStore.open(folder.file("b")))
+        let unverified = try SnapshotWriter.take(
+            SnapshotRequest(
+                of: file, kind: .manual, verify: false,
+                now: moment("2026-11-16T02:00:00Z")), into: SnapshotStore.open(folder.file("b")))
         try Damage.apply(to: file) { db in try db.execute(sql: "UPDATE splits SET amount = amount + 1 WHERE id = 1") }
-        let findings = try SnapshotWriter.take(SnapshotRequest(of: file, kind: .manual, now: moment("2026-11-17T02:00:00Z")), into: SnapshotStore.open(folder.file("b")))
+        let findings = try SnapshotWriter.take(
+            SnapshotRequest(of: file, kind: .manual, now: moment("2026-11-17T02:00:00Z")),
+            into: SnapshotStore.open(folder.file("b")))
         #expect(unverified.manifest?.verify == "skipped" && findings.manifest?.verify == "findings")
 
         let first = try Restorer.restore(unverified, to: folder.file("one.db"), backupFolder: folder.file("b"))
@@ -70,14 +81,19 @@ import Testing
         let second = try Restorer.restore(findings, to: folder.file("two.db"), backupFolder: folder.file("b"))
         #expect(second.verify == "findings" && second.verifiedNow)
         // --verify verifies a clean one too.
-        let clean = try SnapshotWriter.take(SnapshotRequest(of: folder.file("one.db"), kind: .manual, now: moment("2026-11-18T02:00:00Z")), into: SnapshotStore.open(folder.file("b")))
-        let third = try Restorer.restore(clean, to: folder.file("three.db"), backupFolder: folder.file("b"), reverify: true)
+        let clean = try SnapshotWriter.take(
+            SnapshotRequest(of: folder.file("one.db"), kind: .manual, now: moment("2026-11-18T02:00:00Z")),
+            into: SnapshotStore.open(folder.file("b")))
+        let third = try Restorer.restore(
+            clean, to: folder.file("three.db"), backupFolder: folder.file("b"), reverify: true)
         #expect(third.verify == "clean" && third.verifiedNow)
     }
 
     @Test func refusesAnotherCompanyUnlessForced() throws {
         let (file, _, taken) = try nights()
-        #expect(throws: RestoreError.otherCompany(target: file, targetCompany: "Wednesday Co", snapshotCompany: "Monday Co")) {
+        #expect(
+            throws: RestoreError.otherCompany(target: file, targetCompany: "Wednesday Co", snapshotCompany: "Monday Co")
+        ) {
             try Restorer.restore(taken[0], to: file, backupFolder: folder.file("b"))
         }
         #expect(try company(file) == "Wednesday Co")
@@ -98,7 +114,9 @@ import Testing
         var bytes = try Data(contentsOf: URL(fileURLWithPath: taken[0].path))
         bytes[bytes.count - 100] ^= 0x01
         try bytes.write(to: URL(fileURLWithPath: taken[0].path))
-        #expect(throws: (any Error).self) { try Restorer.restore(taken[0], to: file, backupFolder: backups, force: true) }
+        #expect(throws: (any Error).self) {
+            try Restorer.restore(taken[0], to: file, backupFolder: backups, force: true)
+        }
         // An edited manifest: the content no longer matches its SHA-256.
         var edited = taken[1]
         edited.manifest?.databaseSha256 = String(repeating: "0", count: 64)
@@ -137,11 +155,11 @@ import Testing
     /// `today` and `yesterday` are local calendar days, counted from an injected
     /// now in New York on the day its clocks go back (a 25-hour day).
     @Test(arguments: [
-        ("2026-11-02T03:00:00Z", "today", "2026-11-02T04:59:59Z"),       // 22:00 EST on Nov 1: its end is EST
-        ("2026-11-02T03:00:00Z", "yesterday", "2026-11-01T03:59:59Z"),   // Oct 31 ended in EDT
+        ("2026-11-02T03:00:00Z", "today", "2026-11-02T04:59:59Z"),  // 22:00 EST on Nov 1: its end is EST
+        ("2026-11-02T03:00:00Z", "yesterday", "2026-11-01T03:59:59Z"),  // Oct 31 ended in EDT
         ("2026-11-02T03:00:00Z", "Yesterday", "2026-11-01T03:59:59Z"),
-        ("2026-11-01T04:30:00Z", "today", "2026-11-02T04:59:59Z"),       // 00:30 EDT, the same long day
-        ("2026-11-01T03:30:00Z", "today", "2026-11-01T03:59:59Z"),       // 23:30 EDT on Oct 31; 03:30 of Nov 1 in UTC
+        ("2026-11-01T04:30:00Z", "today", "2026-11-02T04:59:59Z"),  // 00:30 EDT, the same long day
+        ("2026-11-01T03:30:00Z", "today", "2026-11-01T03:59:59Z"),  // 23:30 EDT on Oct 31; 03:30 of Nov 1 in UTC
     ])
     func todayAndYesterdayAreLocalDays(now: String, text: String, utc: String) throws {
         let newYork = try #require(TimeZone(identifier: "America/New_York"))
@@ -164,7 +182,9 @@ import Testing
         #expect(PointInTime.parse(shown, timeZone: timeZone) == moment)
     }
 
-    @Test(arguments: ["2026-13-01", "2026-11-20T25:00:00Z", "tomorrow", "yesterday 18:00", "2026-11-20T23:00:00+99:00", ""])
+    @Test(arguments: [
+        "2026-13-01", "2026-11-20T25:00:00Z", "tomorrow", "yesterday 18:00", "2026-11-20T23:00:00+99:00", "",
+    ])
     func rejectsTimes(text: String) {
         #expect(PointInTime.parse(text) == nil)
     }

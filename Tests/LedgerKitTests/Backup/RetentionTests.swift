@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import LedgerKit
 
 @Suite struct RetentionTests {
@@ -11,16 +12,18 @@ import Testing
         let end = CivilDate(last)!
         return (0..<days).map { back in
             let day = CivilDate(dayNumber: end.dayNumber - back)
-            let manifest = Manifest(createdAt: Timestamp.string(day: day, secondOfDay: 7_200), kind: .scheduled,
-                                    company: "Acme", source: source, formatVersion: 1, databaseBytes: 1,
-                                    databaseSha256: "", verify: "clean", counts: nil, splitSum: nil)
+            let manifest = Manifest(
+                createdAt: Timestamp.string(day: day, secondOfDay: 7_200), kind: .scheduled,
+                company: "Acme", source: source, formatVersion: 1, databaseBytes: 1,
+                databaseSha256: "", verify: "clean", counts: nil, splitSum: nil)
             return Snapshot(path: "/b/\(source)-\(day).gz", bytes: 1, manifest: manifest)
         }
     }
 
     @Test func fourHundredNightsKeepExactlyWhatTheRulesSay() {
         let snapshots = nightly(400, endingOn: "2026-11-21")
-        let decisions = Retention.decide(snapshots, policy: RetentionPolicy(last: 3, daily: 7, weekly: 4, monthly: 6), timeZone: utc)
+        let decisions = Retention.decide(
+            snapshots, policy: RetentionPolicy(last: 3, daily: 7, weekly: 4, monthly: 6), timeZone: utc)
         #expect(decisions.count == 400)
         let kept = Set(decisions.filter(\.keep).map { String($0.snapshot.createdAt.prefix(10)) })
         let expected: Set<String> = [
@@ -30,7 +33,9 @@ import Testing
         ]
         #expect(kept == expected)
         let newest = decisions.last!
-        #expect(newest.reasons.contains("newest") && newest.reasons.contains("last 1") && newest.reasons.contains("weekly 2026-W47"))
+        #expect(
+            newest.reasons.contains("newest") && newest.reasons.contains("last 1")
+                && newest.reasons.contains("weekly 2026-W47"))
         let october = decisions.first { $0.snapshot.createdAt.hasPrefix("2026-10-31") }!
         #expect(october.reasons == ["monthly 2026-10"])
     }
@@ -56,12 +61,14 @@ import Testing
         // 00:30 EDT on Oct 31.
         let snapshots = taken(["2026-11-01T03:30:00Z", "2026-11-01T04:30:00Z", "2026-11-02T04:30:00Z"])
         let newYork = try #require(TimeZone(identifier: "America/New_York"))
-        let decisions = Retention.decide(snapshots, policy: RetentionPolicy(daily: 2, weekly: 2, monthly: 2), timeZone: newYork)
-        #expect(decisions.map(\.reasons) == [
-            ["daily 2026-10-31", "monthly 2026-10"],
-            [],
-            ["newest", "daily 2026-11-01", "weekly 2026-W44", "monthly 2026-11", "newest clean"],
-        ])
+        let decisions = Retention.decide(
+            snapshots, policy: RetentionPolicy(daily: 2, weekly: 2, monthly: 2), timeZone: newYork)
+        #expect(
+            decisions.map(\.reasons) == [
+                ["daily 2026-10-31", "monthly 2026-10"],
+                [],
+                ["newest", "daily 2026-11-01", "weekly 2026-W44", "monthly 2026-11", "newest clean"],
+            ])
     }
 
     @Test func theNewestAlwaysStaysAndFilesAreJudgedApart() {
@@ -74,38 +81,58 @@ import Testing
     /// A snapshot named as docs/snapshots.md names them, taken at `time` (its manifest's
     /// time) and listed at `listed`; without `verify`, encrypted and read without a key.
     private func snapshot(_ stem: String, _ time: String, listed: String? = nil, verify: String?) -> Snapshot {
-        let name = "\(stem)-" + time.replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "") + ".db.gz"
+        let name =
+            "\(stem)-" + time.replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "") + ".db.gz"
         guard let verify else {
             return Snapshot(sealedAt: "/b/" + name + ".age", bytes: 1, kind: nil, listedAt: listed ?? time)!
         }
-        let manifest = Manifest(createdAt: time, kind: .scheduled, company: "Acme", source: "\(stem).db", formatVersion: 1,
-                                databaseBytes: 1, databaseSha256: "", verify: verify, counts: nil, splitSum: nil)
+        let manifest = Manifest(
+            createdAt: time, kind: .scheduled, company: "Acme", source: "\(stem).db", formatVersion: 1,
+            databaseBytes: 1, databaseSha256: "", verify: verify, counts: nil, splitSum: nil)
         return Snapshot(path: "/b/" + name, bytes: 1, manifest: manifest, listedAt: listed ?? time)
     }
 
     private func kept(_ decisions: [RetentionDecision]) -> [String: RetentionDecision.Safeguard?] {
-        Dictionary(uniqueKeysWithValues: decisions.filter(\.keep).map { (URL(fileURLWithPath: $0.snapshot.path).lastPathComponent, $0.safeguard) })
+        Dictionary(
+            uniqueKeysWithValues: decisions.filter(\.keep).map {
+                (URL(fileURLWithPath: $0.snapshot.path).lastPathComponent, $0.safeguard)
+            })
     }
 
     @Test func theNewestCleanSnapshotStaysBeyondTheRules() {
-        let snapshots = [snapshot("acme", "2026-11-01T02:00:00Z", verify: "clean"), snapshot("acme", "2026-11-02T02:00:00Z", verify: "clean"),
-                         snapshot("acme", "2026-11-03T02:00:00Z", verify: "skipped"), snapshot("acme", "2026-11-04T02:00:00Z", verify: "findings")]
+        let snapshots = [
+            snapshot("acme", "2026-11-01T02:00:00Z", verify: "clean"),
+            snapshot("acme", "2026-11-02T02:00:00Z", verify: "clean"),
+            snapshot("acme", "2026-11-03T02:00:00Z", verify: "skipped"),
+            snapshot("acme", "2026-11-04T02:00:00Z", verify: "findings"),
+        ]
         let decisions = Retention.decide(snapshots, policy: RetentionPolicy(last: 1), timeZone: utc)
         #expect(kept(decisions) == ["acme-20261102T020000Z.db.gz": .newestClean, "acme-20261104T020000Z.db.gz": nil])
         #expect(decisions.map(\.reasons) == [[], ["newest clean"], [], ["newest", "last 1"]])
         // A rule that keeps it anyway needs no safeguard.
         let daily = Retention.decide(snapshots, policy: RetentionPolicy(daily: 3), timeZone: utc)
-        #expect(kept(daily) == ["acme-20261102T020000Z.db.gz": nil, "acme-20261103T020000Z.db.gz": nil, "acme-20261104T020000Z.db.gz": nil])
+        #expect(
+            kept(daily) == [
+                "acme-20261102T020000Z.db.gz": nil, "acme-20261103T020000Z.db.gz": nil,
+                "acme-20261104T020000Z.db.gz": nil,
+            ])
         #expect(daily[1].reasons == ["daily 2026-11-02", "newest clean"])
     }
 
     @Test func encryptedSnapshotsNoKeyOpensStayWhileAnyMayBeTheNewestClean() {
-        let snapshots = [snapshot("acme", "2026-11-01T02:00:00Z", verify: nil), snapshot("acme", "2026-11-02T02:00:00Z", verify: "clean"),
-                         snapshot("acme", "2026-11-03T02:00:00Z", verify: nil), snapshot("acme", "2026-11-04T02:00:00Z", verify: nil),
-                         snapshot("acme", "2026-11-05T02:00:00Z", verify: "skipped")]
+        let snapshots = [
+            snapshot("acme", "2026-11-01T02:00:00Z", verify: nil),
+            snapshot("acme", "2026-11-02T02:00:00Z", verify: "clean"),
+            snapshot("acme", "2026-11-03T02:00:00Z", verify: nil),
+            snapshot("acme", "2026-11-04T02:00:00Z", verify: nil),
+            snapshot("acme", "2026-11-05T02:00:00Z", verify: "skipped"),
+        ]
         let decisions = Retention.decide(snapshots, policy: RetentionPolicy(last: 1), timeZone: utc)
-        #expect(kept(decisions) == ["acme-20261102T020000Z.db.gz": .newestClean, "acme-20261103T020000Z.db.gz.age": .mayBeNewestClean,
-                                    "acme-20261104T020000Z.db.gz.age": .mayBeNewestClean, "acme-20261105T020000Z.db.gz": nil])
+        #expect(
+            kept(decisions) == [
+                "acme-20261102T020000Z.db.gz": .newestClean, "acme-20261103T020000Z.db.gz.age": .mayBeNewestClean,
+                "acme-20261104T020000Z.db.gz.age": .mayBeNewestClean, "acme-20261105T020000Z.db.gz": nil,
+            ])
         // The snapshot a backup has just taken is known to its writer: when clean, nothing older is in doubt.
         var taken = snapshot("acme", "2026-11-06T02:00:00Z", verify: "clean")
         taken.encrypted = true
@@ -134,8 +161,12 @@ import Testing
 
     @Test func standingsAreByWholeStemAndJudgeTheAgeOfTheLastGoodCopy() {
         let now = Timestamp.parse("2026-12-04T12:00:00Z")!
-        let snapshots = [snapshot("acme", "2026-12-01T12:00:00Z", verify: "clean"), snapshot("acme-west", "2026-12-04T11:00:00Z", verify: "clean"),
-                         snapshot("acme-west", "2026-12-04T11:30:00Z", verify: nil), snapshot("acme-2", "2026-12-04T11:00:00Z", verify: "findings")]
+        let snapshots = [
+            snapshot("acme", "2026-12-01T12:00:00Z", verify: "clean"),
+            snapshot("acme-west", "2026-12-04T11:00:00Z", verify: "clean"),
+            snapshot("acme-west", "2026-12-04T11:30:00Z", verify: nil),
+            snapshot("acme-2", "2026-12-04T11:00:00Z", verify: "findings"),
+        ]
         let standings = CompanyStanding.of(snapshots, maxAge: 48 * 3_600, now: now)
         #expect(standings.map(\.stem) == ["acme", "acme-2", "acme-west"])
         #expect(standings.map(\.problems) == [[.goodCopyTooOld], [.newestNotClean, .noGoodCopy], [.newestUnknown]])
@@ -148,8 +179,10 @@ import Testing
         let path = try Damage.sample(in: folder, name: "acme.db", transactions: 30)
         let backups = folder.file("backups")
         for day in 1...5 {
-            _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .scheduled,
-                                        now: Timestamp.parse("2026-11-0\(day)T02:00:00Z")!), into: SnapshotStore.open(backups))
+            _ = try SnapshotWriter.take(
+                SnapshotRequest(
+                    of: path, kind: .scheduled,
+                    now: Timestamp.parse("2026-11-0\(day)T02:00:00Z")!), into: SnapshotStore.open(backups))
         }
         let dry = try Retention.prune(backups, policy: RetentionPolicy(last: 2), dryRun: true)
         #expect(dry.filter { !$0.keep }.count == 3)
@@ -162,8 +195,12 @@ import Testing
     @Test func checkBackupsReadsEverything() throws {
         let path = try Damage.sample(in: folder, name: "acme.db", transactions: 200)
         let backups = folder.file("backups")
-        let good = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, now: Timestamp.parse("2026-11-01T02:00:00Z")!), into: SnapshotStore.open(backups))
-        let bad = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, now: Timestamp.parse("2026-11-02T02:00:00Z")!), into: SnapshotStore.open(backups))
+        let good = try SnapshotWriter.take(
+            SnapshotRequest(of: path, kind: .manual, now: Timestamp.parse("2026-11-01T02:00:00Z")!),
+            into: SnapshotStore.open(backups))
+        let bad = try SnapshotWriter.take(
+            SnapshotRequest(of: path, kind: .manual, now: Timestamp.parse("2026-11-02T02:00:00Z")!),
+            into: SnapshotStore.open(backups))
         var bytes = try Data(contentsOf: URL(fileURLWithPath: bad.path))
         bytes[bytes.count - 5000] ^= 0x10
         try bytes.write(to: URL(fileURLWithPath: bad.path))
@@ -171,22 +208,36 @@ import Testing
         #expect(results.map(\.path) == [good.path, bad.path])
         #expect(results[0].ok && results[0].verify == "clean")
         #expect(!results[1].ok && results[1].problem != nil)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: backups).sorted()
-            == [".ledger.lock", URL(fileURLWithPath: good.path).lastPathComponent, URL(fileURLWithPath: bad.path).lastPathComponent])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: backups).sorted()
+                == [
+                    ".ledger.lock", URL(fileURLWithPath: good.path).lastPathComponent,
+                    URL(fileURLWithPath: bad.path).lastPathComponent,
+                ])
     }
 
     @Test func scheduleWritesUnitsSystemdAccepts() throws {
-        let schedule = BackupSchedule(ledger: "/usr/bin/env", file: "/srv/books/Acme Plumbing.db", folder: "/srv/backups",
-                                      time: "02:30", policy: RetentionPolicy(daily: 7, weekly: 4))
+        let schedule = BackupSchedule(
+            ledger: "/usr/bin/env", file: "/srv/books/Acme Plumbing.db", folder: "/srv/backups",
+            time: "02:30", policy: RetentionPolicy(daily: 7, weekly: 4))
         #expect(schedule.unitName == "ledger-backup-Acme-Plumbing-6c03288e")
         let paths = try schedule.writeUnits(into: folder.file("units"))
-        #expect(paths.map { URL(fileURLWithPath: $0).lastPathComponent } == ["ledger-backup-Acme-Plumbing-6c03288e.service", "ledger-backup-Acme-Plumbing-6c03288e.timer"])
+        #expect(
+            paths.map { URL(fileURLWithPath: $0).lastPathComponent } == [
+                "ledger-backup-Acme-Plumbing-6c03288e.service", "ledger-backup-Acme-Plumbing-6c03288e.timer",
+            ])
         let service = try String(contentsOfFile: paths[0], encoding: .utf8)
-        #expect(service.contains("ExecStart=\"/usr/bin/env\" \"backup\" \"/srv/books/Acme Plumbing.db\" \"--to\" \"/srv/backups\" \"--kind\" \"scheduled\" \"--keep-daily\" \"7\" \"--keep-weekly\" \"4\"\n"))
+        #expect(
+            service.contains(
+                "ExecStart=\"/usr/bin/env\" \"backup\" \"/srv/books/Acme Plumbing.db\" \"--to\" \"/srv/backups\" \"--kind\" \"scheduled\" \"--keep-daily\" \"7\" \"--keep-weekly\" \"4\"\n"
+            ))
         let timer = try String(contentsOfFile: paths[1], encoding: .utf8)
         #expect(timer.contains("OnCalendar=*-*-* 02:30:00\n"))
         #expect(timer.contains("Persistent=true\n"))
-        #expect(schedule.cronLine == "30 2 * * * status=$( { { '/usr/bin/env' 'backup' '/srv/books/Acme Plumbing.db' '--to' '/srv/backups' '--kind' 'scheduled' '--keep-daily' '7' '--keep-weekly' '4'; echo $? >&3; } | logger -t ledger-backup-Acme-Plumbing-6c03288e; } 3>&1 ); exit \"${status:-1}\"")
+        #expect(
+            schedule.cronLine
+                == "30 2 * * * status=$( { { '/usr/bin/env' 'backup' '/srv/books/Acme Plumbing.db' '--to' '/srv/backups' '--kind' 'scheduled' '--keep-daily' '7' '--keep-weekly' '4'; echo $? >&3; } | logger -t ledger-backup-Acme-Plumbing-6c03288e; } 3>&1 ); exit \"${status:-1}\""
+        )
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
@@ -204,30 +255,47 @@ import Testing
         let path = try Damage.sample(in: folder, name: "acme.db", transactions: 30)
         let backups = folder.file("backups")
         for day in 1...4 {
-            _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .scheduled, now: Timestamp.parse("2026-11-0\(day)T02:00:00Z")!), into: SnapshotStore.open(backups))
+            _ = try SnapshotWriter.take(
+                SnapshotRequest(of: path, kind: .scheduled, now: Timestamp.parse("2026-11-0\(day)T02:00:00Z")!),
+                into: SnapshotStore.open(backups))
         }
         for (share, read) in [(0.5, 2), (0.01, 1), (0.26, 2), (1.0, 4)] {
             let results = try SnapshotChecker.check(backups, sample: share)
             #expect(results.count == 4 && results.allSatisfy(\.ok))
             #expect(results.filter(\.read).count == read, "a share of \(share)")
-            #expect(results.filter(\.read).allSatisfy { $0.verify == "clean" } && results.filter { !$0.read }.allSatisfy { $0.verify.isEmpty })
+            #expect(
+                results.filter(\.read).allSatisfy { $0.verify == "clean" }
+                    && results.filter { !$0.read }.allSatisfy { $0.verify.isEmpty })
         }
     }
 
     @Test func aScheduleToObjectStorageKeepsTheSettingsThatAreNotSecrets() {
-        let environment = ["AWS_PROFILE": "books", "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "https://minio.lan:9000",
-                           "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "token",
-                           "HOME": "/home/office", "LEDGER_S3_ADDRESSING": "path"]
+        let environment = [
+            "AWS_PROFILE": "books", "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "https://minio.lan:9000",
+            "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "token",
+            "HOME": "/home/office", "LEDGER_S3_ADDRESSING": "path",
+        ]
         #expect(BackupSchedule.keptEnvironment(for: "/srv/backups", from: environment).isEmpty)
         let kept = BackupSchedule.keptEnvironment(for: "s3://acme-books/ledger", from: environment)
-        #expect(kept == ["AWS_PROFILE": "books", "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "https://minio.lan:9000",
-                         "LEDGER_S3_ADDRESSING": "path"])
-        let schedule = BackupSchedule(ledger: "/usr/local/bin/ledger", file: "/srv/books/acme.db", folder: "s3://acme-books/ledger",
-                                      time: "02:00", policy: RetentionPolicy(daily: 7), environment: kept)
-        #expect(schedule.service.contains("Environment=\"AWS_ENDPOINT_URL=https://minio.lan:9000\"\nEnvironment=\"AWS_PROFILE=books\"\n"))
+        #expect(
+            kept == [
+                "AWS_PROFILE": "books", "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "https://minio.lan:9000",
+                "LEDGER_S3_ADDRESSING": "path",
+            ])
+        let schedule = BackupSchedule(
+            ledger: "/usr/local/bin/ledger", file: "/srv/books/acme.db", folder: "s3://acme-books/ledger",
+            time: "02:00", policy: RetentionPolicy(daily: 7), environment: kept)
+        #expect(
+            schedule.service.contains(
+                "Environment=\"AWS_ENDPOINT_URL=https://minio.lan:9000\"\nEnvironment=\"AWS_PROFILE=books\"\n"))
         #expect(schedule.service.contains("\"--to\" \"s3://acme-books/ledger\""))
-        #expect(!schedule.service.contains("secret") && !schedule.cronLine.contains("secret") && !schedule.cronLine.contains("AKIA"))
-        #expect(schedule.cronLine.hasPrefix("0 2 * * * status=$( { { AWS_ENDPOINT_URL='https://minio.lan:9000' AWS_PROFILE='books' AWS_REGION='eu-west-1' LEDGER_S3_ADDRESSING='path' '/usr/local/bin/ledger' 'backup'"),
-                "\(schedule.cronLine)")
+        #expect(
+            !schedule.service.contains("secret") && !schedule.cronLine.contains("secret")
+                && !schedule.cronLine.contains("AKIA"))
+        #expect(
+            schedule.cronLine.hasPrefix(
+                "0 2 * * * status=$( { { AWS_ENDPOINT_URL='https://minio.lan:9000' AWS_PROFILE='books' AWS_REGION='eu-west-1' LEDGER_S3_ADDRESSING='path' '/usr/local/bin/ledger' 'backup'"
+            ),
+            "\(schedule.cronLine)")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 /// Import, match, add and exclude on the sample company, with the bundled statements.
@@ -14,7 +15,8 @@ import Testing
     }
 
     private func importStatement(_ file: String, _ statement: String) throws -> ImportReport {
-        try FeedImport.run(file: file, statement: try OFXReader.read(path: statement), from: statement, account: "Checking")
+        try FeedImport.run(
+            file: file, statement: try OFXReader.read(path: statement), from: statement, account: "Checking")
     }
 
     private func feedCount(_ file: String) throws -> Int {
@@ -39,7 +41,11 @@ import Testing
         #expect(overlapping.alreadyPresent == 2)
         #expect(try feedCount(file) == before + 5)
         try CompanyFile.read(file) { db in
-            let line = try Row.fetchOne(db, sql: "SELECT account_id, posted_date, amount, payee, status, transaction_id FROM bank_feed WHERE fitid = '20260105900003'")
+            let line = try Row.fetchOne(
+                db,
+                sql:
+                    "SELECT account_id, posted_date, amount, payee, status, transaction_id FROM bank_feed WHERE fitid = '20260105900003'"
+            )
             #expect(line?["account_id"] == 1 as Int64)
             #expect(line?["posted_date"] == "2026-01-05")
             #expect(line?["amount"] == -24_999 as Int64)
@@ -55,9 +61,11 @@ import Testing
         let file = try sample()
         let before = try feedCount(file)
         let path = folder.file("bad.ofx")
-        let text = try String(contentsOfFile: Self.january, encoding: .utf8).replacingOccurrences(of: "<TRNAMT>-249.99</TRNAMT>", with: "<TRNAMT>-249,99</TRNAMT>")
+        let text = try String(contentsOfFile: Self.january, encoding: .utf8).replacingOccurrences(
+            of: "<TRNAMT>-249.99</TRNAMT>", with: "<TRNAMT>-249,99</TRNAMT>")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
-        let report = try FeedImport.run(file: file, statement: try OFXReader.read(path: path), from: path, account: "Checking")
+        let report = try FeedImport.run(
+            file: file, statement: try OFXReader.read(path: path), from: path, account: "Checking")
         #expect(report.added == 0)
         #expect(report.rejected.map(\.line) == [23])
         #expect(report.rejected.first?.reason.contains("--decimal-comma") == true)
@@ -83,8 +91,11 @@ import Testing
             guard case FeedError.unknownAccount(let name, file, let known) = error else { return false }
             return name == "Chequing" && known.contains("Checking") && known.contains("Business Credit Card")
         }
-        #expect(throws: FeedError.wrongAccountType(name: "Rent Expense", type: "expense",
-                                                   wanted: "bank lines go to a bank, credit card or other current asset account")) {
+        #expect(
+            throws: FeedError.wrongAccountType(
+                name: "Rent Expense", type: "expense",
+                wanted: "bank lines go to a bank, credit card or other current asset account")
+        ) {
             try FeedImport.run(file: file, statement: statement, from: Self.december, account: "Rent Expense")
         }
     }
@@ -105,23 +116,29 @@ import Testing
         try CompanyFile.read(file) { db in
             // Every matched line's transaction moves exactly the line's amount in Checking.
             for link in report.matched {
-                let moved = try Int64.fetchOne(db, sql: "SELECT SUM(amount) FROM splits WHERE transaction_id = ? AND account_id = 1",
-                                               arguments: [link.transactionID])
+                let moved = try Int64.fetchOne(
+                    db, sql: "SELECT SUM(amount) FROM splits WHERE transaction_id = ? AND account_id = 1",
+                    arguments: [link.transactionID])
                 #expect(moved == link.amount)
             }
             let staples = try #require(report.added.first { $0.payee == "Staples" })
-            let splits = try Row.fetchAll(db, sql: """
-                SELECT a.name, s.amount FROM splits s JOIN accounts a ON a.id = s.account_id WHERE s.transaction_id = ? ORDER BY s.id
-                """, arguments: [staples.transactionID])
+            let splits = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.name, s.amount FROM splits s JOIN accounts a ON a.id = s.account_id WHERE s.transaction_id = ? ORDER BY s.id
+                    """, arguments: [staples.transactionID])
             #expect(splits.map { $0["name"] as String } == ["Checking", "Uncategorized Expense"])
             #expect(splits.map { $0["amount"] as Int64 } == [-24_999, 24_999])
-            let transaction = try Row.fetchOne(db, sql: "SELECT kind, date, memo FROM transactions WHERE id = ?", arguments: [staples.transactionID])
+            let transaction = try Row.fetchOne(
+                db, sql: "SELECT kind, date, memo FROM transactions WHERE id = ?", arguments: [staples.transactionID])
             #expect(transaction?["kind"] == "check")
             #expect(transaction?["date"] == "2026-01-05")
             #expect(transaction?["memo"] == "Staples")
             // The bank's payee stands as the transaction's memo, its memo as the splits'.
-            #expect(try String.fetchAll(db, sql: "SELECT memo FROM splits WHERE transaction_id = ?", arguments: [staples.transactionID])
-                == ["Office supplies", "Office supplies"])
+            #expect(
+                try String.fetchAll(
+                    db, sql: "SELECT memo FROM splits WHERE transaction_id = ?", arguments: [staples.transactionID])
+                    == ["Office supplies", "Office supplies"])
         }
         // Nothing is left to match, and a second run changes nothing.
         let again = try FeedBook.match(file: file, addTo: "Uncategorized Expense")
@@ -132,19 +149,27 @@ import Testing
         let file = try sample()
         try Damage.apply(to: file) { db in
             // Two checks of the same amount from Checking, 1 and 3 days from the line.
-            for (id, date, memo) in [(9001, "2026-02-04", "Rent"), (9002, "2026-02-02", "Other")] as [(Int64, String, String)] {
-                try db.execute(sql: "INSERT INTO transactions (id, kind, date, memo, created_at, modified_at) VALUES (?, 'check', ?, ?, '2026-02-01T00:00:00Z', '2026-02-01T00:00:00Z')",
-                               arguments: [id, date, memo])
-                try db.execute(sql: "INSERT INTO splits (transaction_id, account_id, amount) VALUES (?, 1, -77700), (?, 45, 77700)", arguments: [id, id])
+            for (id, date, memo) in [(9001, "2026-02-04", "Rent"), (9002, "2026-02-02", "Other")]
+                as [(Int64, String, String)]
+            {
+                try db.execute(
+                    sql:
+                        "INSERT INTO transactions (id, kind, date, memo, created_at, modified_at) VALUES (?, 'check', ?, ?, '2026-02-01T00:00:00Z', '2026-02-01T00:00:00Z')",
+                    arguments: [id, date, memo])
+                try db.execute(
+                    sql:
+                        "INSERT INTO splits (transaction_id, account_id, amount) VALUES (?, 1, -77700), (?, 45, 77700)",
+                    arguments: [id, id])
             }
             try db.execute(sql: "UPDATE accounts SET balance = balance - 155400 WHERE id = 1")
             try db.execute(sql: "UPDATE accounts SET balance = balance + 155400 WHERE id = 45")
-            try db.execute(sql: """
-                INSERT INTO bank_feed (id, account_id, fitid, posted_date, amount, payee, status, downloaded_at) VALUES
-                (7001, 1, 'X1', '2026-02-03', -77700, 'Rent', 'new', '2026-02-05T00:00:00Z'),
-                (7002, 1, 'X2', '2026-02-03', -77700, 'Something', 'new', '2026-02-05T00:00:00Z'),
-                (7003, 1, 'X3', '2026-02-03', -77700, 'Third', 'new', '2026-02-05T00:00:00Z')
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO bank_feed (id, account_id, fitid, posted_date, amount, payee, status, downloaded_at) VALUES
+                    (7001, 1, 'X1', '2026-02-03', -77700, 'Rent', 'new', '2026-02-05T00:00:00Z'),
+                    (7002, 1, 'X2', '2026-02-03', -77700, 'Something', 'new', '2026-02-05T00:00:00Z'),
+                    (7003, 1, 'X3', '2026-02-03', -77700, 'Third', 'new', '2026-02-05T00:00:00Z')
+                    """)
         }
         let report = try FeedBook.match(file: file)
         let links = Dictionary(uniqueKeysWithValues: report.matched.map { ($0.line, $0.transactionID) })
@@ -161,7 +186,9 @@ import Testing
         let fee = try #require(try FeedBook.lines(file: file, status: "new").first { $0.fitid == "20251231900001" })
         #expect(try FeedBook.exclude(file: file, lines: [fee.id]) == [fee.id])
         #expect(try FeedBook.exclude(file: file, lines: [fee.id]) == [])
-        #expect(throws: FeedError.unknownLines([987_654])) { try FeedBook.exclude(file: file, lines: [fee.id, 987_654]) }
+        #expect(throws: FeedError.unknownLines([987_654])) {
+            try FeedBook.exclude(file: file, lines: [fee.id, 987_654])
+        }
         let added = try FeedBook.match(file: file, addTo: "Uncategorized Income").added
         let interest = try #require(added.first)
         #expect(throws: FeedError.lineAdded(line: interest.line, transaction: interest.transaction, file: file)) {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 /// Statements as banks really write them (fixtures of our own, one per shape):
@@ -27,10 +28,13 @@ import Testing
     /// (account name, fitid, posted, amount, payee) of every feed line, in id order.
     private func feed(_ path: String) throws -> [String] {
         try CompanyFile.read(path) { db in
-            try Row.fetchAll(db, sql: """
-                SELECT a.name, f.fitid, f.posted_date, f.amount, COALESCE(f.payee, '-') AS payee
-                FROM bank_feed f JOIN accounts a ON a.id = f.account_id ORDER BY f.id
-                """).map { row in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.name, f.fitid, f.posted_date, f.amount, COALESCE(f.payee, '-') AS payee
+                    FROM bank_feed f JOIN accounts a ON a.id = f.account_id ORDER BY f.id
+                    """
+            ).map { row in
                 "\(row.text("name") ?? "") \(row.text("fitid") ?? "") \(row.text("posted_date") ?? "") \(row.integer("amount") ?? 0) \(row.text("payee") ?? "")"
             }
         }
@@ -69,7 +73,10 @@ import Testing
         let books = try company()
         let path = try write("three.qbo", Self.severalStatements)
         let file = try OFXReader.readFile(path: path)
-        #expect(file.statements.map(\.name) == ["checking 1111 at bank 021000021", "savings 2222 at bank 021000021", "card 4000123412341234"])
+        #expect(
+            file.statements.map(\.name) == [
+                "checking 1111 at bank 021000021", "savings 2222 at bank 021000021", "card 4000123412341234",
+            ])
         #expect(file.statements.map(\.kind) == [.bank, .bank, .creditCard])
 
         // Without a mapping: refused, with the statements and the command to use.
@@ -78,23 +85,32 @@ import Testing
         }
         #expect(try feed(books).isEmpty)
         do {
-            _ = try FeedImport.run(file: books, statements: file, from: path, accounts: AccountChoice(account: "Checking"))
+            _ = try FeedImport.run(
+                file: books, statements: file, from: path, accounts: AccountChoice(account: "Checking"))
         } catch let error as FeedError {
             let message = error.localizedDescription
-            #expect(message.contains("3 statements: checking 1111 at bank 021000021, 2 lines, 2026-01-05 to 2026-01-10;"), "\(message)")
-            #expect(message.contains("--account 1111=\"Checking\" --account 2222=\"Savings\" --account 4000123412341234=\"Credit Card\""), "\(message)")
+            #expect(
+                message.contains("3 statements: checking 1111 at bank 021000021, 2 lines, 2026-01-05 to 2026-01-10;"),
+                "\(message)")
+            #expect(
+                message.contains(
+                    "--account 1111=\"Checking\" --account 2222=\"Savings\" --account 4000123412341234=\"Credit Card\""),
+                "\(message)")
         }
 
-        let choice = AccountChoice(["1111=Checking", "2222=Savings", "4000123412341234=Business Credit Card"], accountIDs: ["1111", "2222", "4000123412341234"])
+        let choice = AccountChoice(
+            ["1111=Checking", "2222=Savings", "4000123412341234=Business Credit Card"],
+            accountIDs: ["1111", "2222", "4000123412341234"])
         let report = try FeedImport.run(file: books, statements: file, from: path, accounts: choice)
         #expect(report.statements.map(\.added) == [2, 1, 1])
         #expect(report.statements.map(\.account) == ["Checking", "Savings", "Business Credit Card"])
         // Each statement's balance against its own account.
         #expect(report.statements.map { $0.balanceCheck?.statement } == [115_490, 801_289, nil])
-        #expect(try feed(books) == [
-            "Checking A1 2026-01-05 -4510 Shell", "Checking A2 2026-01-10 120000 Deposit",
-            "Savings A1 2026-01-31 312 Interest", "Business Credit Card C1 2026-01-12 -2999 Books",
-        ])
+        #expect(
+            try feed(books) == [
+                "Checking A1 2026-01-05 -4510 Shell", "Checking A2 2026-01-10 120000 Deposit",
+                "Savings A1 2026-01-31 312 Interest", "Business Credit Card C1 2026-01-12 -2999 Books",
+            ])
         let again = try FeedImport.run(file: books, statements: file, from: path, accounts: choice)
         #expect(again.added == 0 && again.alreadyPresent == 4)
         _ = try FeedBook.match(file: books, addTo: "Uncategorized Expense")
@@ -103,7 +119,9 @@ import Testing
 
     @Test func investmentStatementsAreRefused() throws {
         let books = try company()
-        let path = try write("brokerage.ofx", """
+        let path = try write(
+            "brokerage.ofx",
+            """
             <OFX><INVSTMTMSGSRSV1><INVSTMTTRNRS><INVSTMTRS><DTASOF>20260131<CURDEF>USD
             <INVACCTFROM><BROKERID>fidelity.com<ACCTID>X123</INVACCTFROM>
             <INVTRANLIST><INVBANKTRAN><STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20260115<TRNAMT>-8.4850<FITID>I1<NAME>Cash</STMTTRN>
@@ -119,7 +137,9 @@ import Testing
 
     @Test func aCardStatementIsNotImportedIntoABankAccountUnlessForced() throws {
         let books = try company()
-        let path = try write("card.ofx", """
+        let path = try write(
+            "card.ofx",
+            """
             <OFX><CREDITCARDMSGSRSV1><CCSTMTTRNRS><CCSTMTRS><CURDEF>USD<CCACCTFROM><ACCTID>9999</CCACCTFROM>
             <BANKTRANLIST><STMTTRN><DTPOSTED>20260112<TRNAMT>-29.99<FITID>C1<NAME>Books</STMTTRN></BANKTRANLIST>
             </CCSTMTRS></CCSTMTTRNRS></CREDITCARDMSGSRSV1></OFX>
@@ -129,13 +149,19 @@ import Testing
             try FeedImport.run(file: books, statement: statement, from: path, account: "Checking")
         }
         #expect(try feed(books).isEmpty)
-        #expect(try FeedImport.run(file: books, statement: statement, from: path, account: "Checking", force: true).added == 1)
-        #expect(try FeedImport.run(file: books, statement: statement, from: path, account: "Business Credit Card").added == 1)
+        #expect(
+            try FeedImport.run(file: books, statement: statement, from: path, account: "Checking", force: true).added
+                == 1)
+        #expect(
+            try FeedImport.run(file: books, statement: statement, from: path, account: "Business Credit Card").added
+                == 1)
     }
 
     @Test func repeatedAndMissingIDsAreDistinctLines() throws {
         let books = try company()
-        let path = try write("zeros.ofx", """
+        let path = try write(
+            "zeros.ofx",
+            """
             <OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>USD
             <BANKACCTFROM><BANKID>1<ACCTID>1111<ACCTTYPE>CHECKING</BANKACCTFROM><BANKTRANLIST>
             <STMTTRN><DTPOSTED>20260105<TRNAMT>-10.00<FITID>0000000000<NAME>Coffee</STMTTRN>
@@ -152,7 +178,9 @@ import Testing
         let report = try FeedImport.run(file: books, statement: statement, from: path, account: "Checking")
         #expect(report.added == 5)
         #expect(report.statements[0].madeIDs == 2)
-        #expect(try FeedImport.run(file: books, statement: try OFXReader.read(path: path), from: path, account: "Checking").added == 0)
+        #expect(
+            try FeedImport.run(file: books, statement: try OFXReader.read(path: path), from: path, account: "Checking")
+                .added == 0)
         #expect(try feed(books).map { $0.split(separator: " ")[3] } == ["-1000", "-1000", "-725", "-300", "-300"])
     }
 
@@ -192,7 +220,9 @@ import Testing
         #expect(try FeedImport.run(file: books, statement: read, from: path, account: "Checking").added == 1)
         #expect(try feed(books) == ["Checking A1 2026-01-05 -1000 Café Joe s Diner"])
 
-        let reply = try write("error.ofx", """
+        let reply = try write(
+            "error.ofx",
+            """
             <OFX><SIGNONMSGSRSV1><SONRS><STATUS><CODE>15500<SEVERITY>ERROR<MESSAGE>Invalid user ID or password</STATUS>
             </SONRS></SIGNONMSGSRSV1></OFX>
             """)
@@ -221,7 +251,9 @@ import Testing
         #expect(AmountStyle().detected(from: ["-45.10", "12,34"]).decimal == nil)
 
         let books = try company()
-        let path = try write("cash.ofx", """
+        let path = try write(
+            "cash.ofx",
+            """
             <OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>USD<BANKTRANLIST>
             <STMTTRN><DTPOSTED>20260105<TRNAMT>-8.4850<FITID>A1</STMTTRN>
             <STMTTRN><DTPOSTED>20260106<TRNAMT>-8.4950<FITID>A2</STMTTRN>
@@ -235,13 +267,17 @@ import Testing
         #expect(rounded.lines.map(\.amount) == [-848, -850, 201])
         #expect(rounded.rounded.lines == 3)
         #expect(rounded.rounded.byCents == Decimal(string: "0.49"))
-        #expect(try FeedImport.run(file: books, statement: rounded, from: path, account: "Checking").statements[0].rounded.lines == 3)
+        #expect(
+            try FeedImport.run(file: books, statement: rounded, from: path, account: "Checking").statements[0].rounded
+                .lines == 3)
     }
 
     @Test func csvExportsAsBanksWriteThem() throws {
         let books = try company()
         // A title line before the header, US dates, $ signs, parentheses, a footer.
-        let us = try write("us.csv", """
+        let us = try write(
+            "us.csv",
+            """
             Account: Business Checking ****1234
             Date,Description,Amount,Running Bal.
             3/18/2016,"GROCERY, INC",($12.00),"$1,108.00"
@@ -261,28 +297,39 @@ import Testing
         #expect(read.lines.map(\.posted) == ["2016-03-18", "2016-03-19", "2016-03-20"])
         #expect(read.lines.map(\.payee) == ["GROCERY, INC", "PAYROLL", "Transfer"])
         #expect(try FeedImport.run(file: books, statement: read, from: us, account: "Checking").added == 3)
-        #expect(try FeedImport.run(file: books, statement: try CSVReader.read(path: us, mapping: footerless), from: us,
-                                   account: "Checking").added == 0)
+        #expect(
+            try FeedImport.run(
+                file: books, statement: try CSVReader.read(path: us, mapping: footerless), from: us,
+                account: "Checking"
+            ).added == 0)
 
         // Debit and credit columns, ISO date-times.
-        let columns = try write("columns.csv", """
+        let columns = try write(
+            "columns.csv",
+            """
             Posted,Payee,Debit,Credit
             2026-02-01T09:30:00,Card fee,29.99,
             2026-02-02 10:00,Refund,,15.00
             """)
-        let split = try CSVReader.read(path: columns, mapping: CSVMapping(date: "Posted", payee: "Payee", debit: "Debit", credit: "Credit"))
+        let split = try CSVReader.read(
+            path: columns, mapping: CSVMapping(date: "Posted", payee: "Payee", debit: "Debit", credit: "Credit"))
         #expect(split.rejected == [] && split.lines.map(\.amount) == [-2_999, 1_500])
         #expect(split.lines.map(\.posted) == ["2026-02-01", "2026-02-02"])
 
         // A type column: a 29.99 debit is money out, whatever the sign says.
-        let typed = try write("typed.csv", """
+        let typed = try write(
+            "typed.csv",
+            """
             Date;Type;Amount;Text
             1.2.2026;DEBIT;29,99;Books
             2.2.2026;CREDIT;1.234,56;Client
             3.2.2026;Other;1,00;?
             """)
-        let byType = try CSVReader.read(path: typed, mapping: CSVMapping(date: "Date", amount: "Amount", payee: "Text", type: "Type",
-                                                                        dateFormat: "D.M.YYYY", delimiter: ";"))
+        let byType = try CSVReader.read(
+            path: typed,
+            mapping: CSVMapping(
+                date: "Date", amount: "Amount", payee: "Text", type: "Type",
+                dateFormat: "D.M.YYYY", delimiter: ";"))
         #expect(byType.lines.map(\.amount) == [-2_999, 123_456])
         #expect(byType.rejected.map(\.line) == [4])
         try expectClean(books)
@@ -290,12 +337,16 @@ import Testing
 
     @Test func addingALineWithoutAPayeeLeavesVerifyClean() throws {
         let books = try company()
-        let path = try write("nameless.ofx", """
+        let path = try write(
+            "nameless.ofx",
+            """
             <OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>USD<BANKTRANLIST>
             <STMTTRN><DTPOSTED>20260105<TRNAMT>-45.10<FITID>A1<NAME></STMTTRN>
             </BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>
             """)
-        #expect(try FeedImport.run(file: books, statement: try OFXReader.read(path: path), from: path, account: "Checking").added == 1)
+        #expect(
+            try FeedImport.run(file: books, statement: try OFXReader.read(path: path), from: path, account: "Checking")
+                .added == 1)
         let report = try FeedBook.match(file: books, addTo: "Uncategorized Expense")
         #expect(report.added.count == 1)
         let named = try CompanyFile.read(books) { db in

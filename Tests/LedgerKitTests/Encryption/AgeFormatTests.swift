@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+
 @testable import LedgerKit
 
 /// The age format against the C2SP testkit's vectors, and encryption round
@@ -18,15 +19,22 @@ import Testing
         func values(_ key: String) -> [String] { fields.filter { $0.0 == key }.map(\.1) }
     }
 
-    static let vectorFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/age-testkit").path
+    static let vectorFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Fixtures/age-testkit"
+    ).path
 
     static let vectors: [Vector] = {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: vectorFolder)) ?? []).filter { $0 != "SOURCE.md" }.sorted()
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: vectorFolder)) ?? []).filter {
+            $0 != "SOURCE.md"
+        }.sorted()
         return names.compactMap { name in
             guard let data = FileManager.default.contents(atPath: vectorFolder + "/" + name) else { return nil }
             let bytes = [UInt8](data)
-            guard let blank = (0..<bytes.count - 1).first(where: { bytes[$0] == 10 && bytes[$0 + 1] == 10 }) else { return nil }
-            let fields = String(decoding: bytes[..<blank], as: UTF8.self).split(separator: "\n").compactMap { line -> (String, String)? in
+            guard let blank = (0..<bytes.count - 1).first(where: { bytes[$0] == 10 && bytes[$0 + 1] == 10 }) else {
+                return nil
+            }
+            let fields = String(decoding: bytes[..<blank], as: UTF8.self).split(separator: "\n").compactMap {
+                line -> (String, String)? in
                 guard let colon = line.range(of: ": ") else { return nil }
                 return (String(line[..<colon.lowerBound]), String(line[colon.upperBound...]))
             }
@@ -48,8 +56,9 @@ import Testing
 
     @Test(arguments: vectors)
     func testkitVector(_ vector: Vector) throws {
-        let keys = SnapshotIdentities(identities: vector.values("identity").compactMap { AgeIdentity(text: $0) },
-                                      passphrases: vector.values("passphrase"))
+        let keys = SnapshotIdentities(
+            identities: vector.values("identity").compactMap { AgeIdentity(text: $0) },
+            passphrases: vector.values("passphrase"))
         var released: [UInt8] = []
         var outcome = "success"
         do {
@@ -83,7 +92,8 @@ import Testing
     }
 
     private func encrypted(_ plain: [UInt8], for recipients: SnapshotRecipients) throws -> [UInt8] {
-        let input = folder.file("plain-\(UUID().uuidString)"), output = folder.file("sealed-\(UUID().uuidString)")
+        let input = folder.file("plain-\(UUID().uuidString)")
+        let output = folder.file("sealed-\(UUID().uuidString)")
         try Data(plain).write(to: URL(fileURLWithPath: input))
         try AgeFile.encrypt(file: input, to: output, for: recipients, workFactor: 10)
         return [UInt8](try Data(contentsOf: URL(fileURLWithPath: output)))
@@ -99,17 +109,23 @@ import Testing
     func encryptionRoundTrips(size: Int) throws {
         var random = SplitMix64(seed: UInt64(size))
         let plain = (0..<size).map { _ in UInt8(truncatingIfNeeded: random.next()) }
-        let alice = AgeIdentity.generate(), bob = AgeIdentity.generate()
+        let alice = AgeIdentity.generate()
+        let bob = AgeIdentity.generate()
         let sealed = try encrypted(plain, for: SnapshotRecipients(recipients: [alice.recipient, bob.recipient]))
         #expect(try decrypted(sealed, with: SnapshotIdentities(identities: [bob])) == plain)
         #expect(try decrypted(sealed, with: SnapshotIdentities(identities: [alice])) == plain)
-        #expect(throws: AgeFile.Failure.noMatch) { try decrypted(sealed, with: SnapshotIdentities(identities: [AgeIdentity.generate()])) }
-        let head = try AgeFile.decryptHead(Array(sealed.prefix(70_000)), size: Int64(sealed.count), with: SnapshotIdentities(identities: [alice]))
+        #expect(throws: AgeFile.Failure.noMatch) {
+            try decrypted(sealed, with: SnapshotIdentities(identities: [AgeIdentity.generate()]))
+        }
+        let head = try AgeFile.decryptHead(
+            Array(sealed.prefix(70_000)), size: Int64(sealed.count), with: SnapshotIdentities(identities: [alice]))
         #expect(head == Array(plain.prefix(65_536)))
 
         let locked = try encrypted(plain, for: SnapshotRecipients(passphrase: "correct horse"))
         #expect(try decrypted(locked, with: SnapshotIdentities(passphrases: ["wrong", "correct horse"])) == plain)
-        #expect(throws: AgeFile.Failure.noMatch) { try decrypted(locked, with: SnapshotIdentities(passphrases: ["wrong"])) }
+        #expect(throws: AgeFile.Failure.noMatch) {
+            try decrypted(locked, with: SnapshotIdentities(passphrases: ["wrong"]))
+        }
     }
 
     @Test func everyChangedByteIsRefusedAndNothingUnauthenticatedIsReleased() throws {
@@ -130,7 +146,9 @@ import Testing
         }
         // Cut short anywhere, two chunks swapped, another recipient's header.
         for length in [0, 10, 100, 200, sealed.count - 65_552, sealed.count - 1] {
-            #expect(throws: AgeFile.Failure.self, "cut at \(length)") { try decrypted(Array(sealed.prefix(length)), with: keys) }
+            #expect(throws: AgeFile.Failure.self, "cut at \(length)") {
+                try decrypted(Array(sealed.prefix(length)), with: keys)
+            }
         }
         let chunk = 65_552
         let start: Int = sealed.count - (150_000 - 131_072 + 16) - 2 * chunk
@@ -153,7 +171,9 @@ import Testing
         #expect(try AgeKeyFiles.identities(at: path).map(\.recipient) == [identity.recipient])
         #expect(throws: EncryptionError.keyFileExists(path: path)) { try AgeKeyFiles.writeNewIdentity(to: path) }
         chmod(path, 0o644)
-        #expect(throws: EncryptionError.identityFileOpen(path: path, mode: "644")) { try AgeKeyFiles.identities(at: path) }
+        #expect(throws: EncryptionError.identityFileOpen(path: path, mode: "644")) {
+            try AgeKeyFiles.identities(at: path)
+        }
     }
 
     @Test func aSecretKeyGivenAsRecipientsIsNamedAsOneAndItsPublicKeyOffered() throws {
@@ -162,9 +182,12 @@ import Testing
         let data = try #require(FileManager.default.contents(atPath: path))
         let expected = EncryptionError.secretKeyAsRecipients(path: path, publicKeys: [identity.recipient.text])
         #expect(throws: expected) { try AgeKeyFiles.recipients(in: data, from: path) }
-        #expect(expected.errorDescription == "\(path) is a secret key (AGE-SECRET-KEY-1…), not a recipients file: a recipients file "
-            + "holds age1… public keys. Never give a secret key to backup; give its public key instead: --encrypt-to "
-            + "\(identity.recipient.text), or a recipients file holding that line ('age-keygen -y \(path)' prints it too).")
+        #expect(
+            expected.errorDescription
+                == "\(path) is a secret key (AGE-SECRET-KEY-1…), not a recipients file: a recipients file "
+                + "holds age1… public keys. Never give a secret key to backup; give its public key instead: --encrypt-to "
+                + "\(identity.recipient.text), or a recipients file holding that line ('age-keygen -y \(path)' prints it too)."
+        )
         let secret = try #require(String(data: data, encoding: .utf8)?.split(separator: "\n").last.map(String.init))
         #expect(!(expected.errorDescription ?? "").contains(String(secret.dropFirst(15))), "never the secret")
         // Neither a secret nor a public key: said as a recipients file, by line.
@@ -175,7 +198,10 @@ import Testing
         let recipients = folder.file("recipients.txt")
         try "\(identity.recipient.text)\n".write(toFile: recipients, atomically: true, encoding: .utf8)
         chmod(recipients, 0o600)
-        #expect(throws: EncryptionError.badIdentityFile(path: recipients, reason: "line 1 is a recipient (age1…, a public key): it encrypts, but opens nothing")) {
+        #expect(
+            throws: EncryptionError.badIdentityFile(
+                path: recipients, reason: "line 1 is a recipient (age1…, a public key): it encrypts, but opens nothing")
+        ) {
             try AgeKeyFiles.identities(at: recipients)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import LedgerKit
 
 /// Recipients belong to the company file's owner (docs/snapshots.md): this machine's
@@ -12,7 +13,8 @@ import Testing
     let intruder = AgeIdentity.generate().recipient
 
     private func config(_ text: String) throws -> RecipientsConfig {
-        try RecipientsConfig.parse(Data(text.utf8), path: "/home/office/.config/ledger/recipients", home: "/home/office")
+        try RecipientsConfig.parse(
+            Data(text.utf8), path: "/home/office/.config/ledger/recipients", home: "/home/office")
     }
 
     private func refusal(_ body: () throws -> Void) -> RecipientsError? {
@@ -31,7 +33,8 @@ import Testing
         let backups = folder.file("backups")
         try FileManager.default.createDirectory(atPath: backups, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: folder.file("nas"), withDestinationPath: backups)
-        let read = try config("""
+        let read = try config(
+            """
             # the office's books
             \(backups) \(office.text)\t\(laptop.text)   # both machines
             \r
@@ -41,7 +44,9 @@ import Testing
             \(backups)/ \(office.text) \(intruder.text)
             """)
         #expect(read.recipients(for: backups) == [office, laptop, intruder])
-        #expect(read.recipients(for: folder.file("nas")) == [office, laptop, intruder], "a link to the folder is the folder")
+        #expect(
+            read.recipients(for: folder.file("nas")) == [office, laptop, intruder], "a link to the folder is the folder"
+        )
         #expect(read.recipients(for: folder.file("backups/../backups/.")) == [office, laptop, intruder])
         #expect(read.recipients(for: folder.file("USB Drive")) == [office])
         #expect(read.recipients(for: "s3://acme-books/ledger") == [office])
@@ -52,7 +57,10 @@ import Testing
     }
 
     @Test(arguments: [
-        ("backups \(AgeIdentity.generate().recipient.text)", 1, "'backups' is not a full path (/…, ~/…) or s3://BUCKET/PREFIX"),
+        (
+            "backups \(AgeIdentity.generate().recipient.text)", 1,
+            "'backups' is not a full path (/…, ~/…) or s3://BUCKET/PREFIX"
+        ),
         ("# fine\n/srv/backups", 2, "it names no recipient for /srv/backups"),
         ("/srv/backups age1notakey", 1, "'age1notakey' is not an age1… recipient"),
         ("\"/srv/USB Drive age1", 1, "its location's quote is not closed"),
@@ -66,8 +74,12 @@ import Testing
     }
 
     @Test func theFileIsFoundWhereXDGSaysAndMustBeTheOwnersAlone() throws {
-        #expect(RecipientsConfig.path(environment: ["XDG_CONFIG_HOME": "/x/config", "HOME": "/home/a"]) == "/x/config/ledger/recipients")
-        #expect(RecipientsConfig.path(environment: ["XDG_CONFIG_HOME": "relative", "HOME": "/home/a"]) == "/home/a/.config/ledger/recipients")
+        #expect(
+            RecipientsConfig.path(environment: ["XDG_CONFIG_HOME": "/x/config", "HOME": "/home/a"])
+                == "/x/config/ledger/recipients")
+        #expect(
+            RecipientsConfig.path(environment: ["XDG_CONFIG_HOME": "relative", "HOME": "/home/a"])
+                == "/home/a/.config/ledger/recipients")
         #expect(RecipientsConfig.path(environment: ["HOME": "/home/a"]) == "/home/a/.config/ledger/recipients")
         let environment = ["XDG_CONFIG_HOME": folder.file("config"), "HOME": folder.path]
         #expect(try RecipientsConfig.load(environment: environment) == RecipientsConfig.none(environment: environment))
@@ -75,8 +87,9 @@ import Testing
         let path = folder.file("config/ledger/recipients")
         try "/srv/backups \(office.text)\n".write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o664)
-        #expect(refusal { _ = try RecipientsConfig.load(environment: environment) }
-            == .configOpen(path: path, reason: "can be changed by other users (mode 664)"))
+        #expect(
+            refusal { _ = try RecipientsConfig.load(environment: environment) }
+                == .configOpen(path: path, reason: "can be changed by other users (mode 664)"))
         chmod(path, 0o644)
         #expect(try RecipientsConfig.load(environment: environment).recipients(for: "/srv/backups") == [office])
     }
@@ -88,60 +101,99 @@ import Testing
         let owner = try config("\(backups) \(office.text) \(laptop.text)\n")
         let given = SnapshotRecipients(recipients: [laptop])
         // No list there: the owner's recipients, those given first, each once.
-        #expect(try LocationRecipients.sealing(given: given, at: location, config: owner).recipients == [laptop, office])
-        #expect(try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: try config("")).isEmpty)
+        #expect(
+            try LocationRecipients.sealing(given: given, at: location, config: owner).recipients == [laptop, office])
+        #expect(
+            try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: try config("")).isEmpty)
 
         // The same list, in any order: accepted. One more, one fewer: refused, saying which.
         let list = backups + "/.ledger-recipients"
         try "# the office\n\(laptop.text)\n\(office.text)\n".write(toFile: list, atomically: true, encoding: .utf8)
-        #expect(try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: owner).recipients == [office, laptop])
+        #expect(
+            try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: owner).recipients == [
+                office, laptop,
+            ])
         try "\(laptop.text)\n\(office.text)\n\(intruder.text)\n".write(toFile: list, atomically: true, encoding: .utf8)
-        #expect(refusal { _ = try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: owner) }
-            == .locationDiffers(location: backups, added: [intruder.text], missing: [], configPath: owner.path))
+        #expect(
+            refusal { _ = try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: owner) }
+                == .locationDiffers(location: backups, added: [intruder.text], missing: [], configPath: owner.path))
         try "\(office.text)\n".write(toFile: list, atomically: true, encoding: .utf8)
-        #expect(refusal { _ = try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: owner) }
-            == .locationDiffers(location: backups, added: [], missing: [laptop.text], configPath: owner.path))
+        #expect(
+            refusal { _ = try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: owner) }
+                == .locationDiffers(location: backups, added: [], missing: [laptop.text], configPath: owner.path))
         // A list where the owner set no one asks for encryption the owner did not configure here.
-        #expect(refusal { _ = try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: try config("")) }
-            == .locationAsksForEncryption(location: backups, configPath: owner.path))
+        #expect(
+            refusal {
+                _ = try LocationRecipients.sealing(given: SnapshotRecipients(), at: location, config: try config(""))
+            }
+                == .locationAsksForEncryption(location: backups, configPath: owner.path))
         try "not a key\n".write(toFile: list, atomically: true, encoding: .utf8)
-        #expect(refusal { _ = try LocationRecipients.sealing(given: SnapshotRecipients(recipients: [office]), at: location, config: try config("")) }
-            == .badLocationFile(location: backups, reason: "a line is not an age1… recipient"))
-        #expect(refusal { _ = try LocationRecipients.sealing(given: SnapshotRecipients(passphrase: "words"), at: location, config: owner) }
-            == .passphraseWithRecipients(location: backups, configPath: owner.path))
+        #expect(
+            refusal {
+                _ = try LocationRecipients.sealing(
+                    given: SnapshotRecipients(recipients: [office]), at: location, config: try config(""))
+            }
+                == .badLocationFile(location: backups, reason: "a line is not an age1… recipient"))
+        #expect(
+            refusal {
+                _ = try LocationRecipients.sealing(
+                    given: SnapshotRecipients(passphrase: "words"), at: location, config: owner)
+            }
+                == .passphraseWithRecipients(location: backups, configPath: owner.path))
     }
 
     @Test func theMessagesSayWhatDiffersAndWhatToDo() {
-        let differs = RecipientsError.locationDiffers(location: "/mnt/nas/books", added: ["age1aaa"], missing: ["age1bbb"],
-                                                      configPath: "/home/office/.config/ledger/recipients")
-        #expect(differs.errorDescription == "/mnt/nas/books/.ledger-recipients names age1aaa, which this machine does not and lacks "
-            + "age1bbb, which this machine sets; nothing was written. If the location's list is right, set the same recipients here "
-            + "(--encrypt-to, or its line in /home/office/.config/ledger/recipients); if not, someone changed it: correct or remove it.")
-        let plain = RecipientsError.plainAmongEncrypted(location: "/mnt/nas/books", example: "acme-20261121T020000Z.db.gz.age",
-                                                        configPath: "/home/office/.config/ledger/recipients")
-        #expect(plain.errorDescription == "/mnt/nas/books holds encrypted snapshots (acme-20261121T020000Z.db.gz.age) and no "
-            + "recipients are set for it on this machine, so this snapshot would be readable there by anyone; nothing was written. "
-            + "Give --encrypt-to, or add the line '/mnt/nas/books age1…' to /home/office/.config/ledger/recipients.")
+        let differs = RecipientsError.locationDiffers(
+            location: "/mnt/nas/books", added: ["age1aaa"], missing: ["age1bbb"],
+            configPath: "/home/office/.config/ledger/recipients")
+        #expect(
+            differs.errorDescription
+                == "/mnt/nas/books/.ledger-recipients names age1aaa, which this machine does not and lacks "
+                + "age1bbb, which this machine sets; nothing was written. If the location's list is right, set the same recipients here "
+                + "(--encrypt-to, or its line in /home/office/.config/ledger/recipients); if not, someone changed it: correct or remove it."
+        )
+        let plain = RecipientsError.plainAmongEncrypted(
+            location: "/mnt/nas/books", example: "acme-20261121T020000Z.db.gz.age",
+            configPath: "/home/office/.config/ledger/recipients")
+        #expect(
+            plain.errorDescription
+                == "/mnt/nas/books holds encrypted snapshots (acme-20261121T020000Z.db.gz.age) and no "
+                + "recipients are set for it on this machine, so this snapshot would be readable there by anyone; nothing was written. "
+                + "Give --encrypt-to, or add the line '/mnt/nas/books age1…' to /home/office/.config/ledger/recipients."
+        )
     }
 
     @Test func aLocationHoldingAnEncryptedSnapshotNeverReceivesAPlainOne() throws {
         let path = try Damage.sample(in: folder, name: "acme.db", transactions: 20)
         let backups = folder.file("backups")
         let none = try config("")
-        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, config: none), into: SnapshotStore.open(backups))
-        let sealed = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, recipients: SnapshotRecipients(recipients: [office]),
-                                             config: none), into: SnapshotStore.open(backups))
+        _ = try SnapshotWriter.take(
+            SnapshotRequest(of: path, kind: .manual, config: none), into: SnapshotStore.open(backups))
+        let sealed = try SnapshotWriter.take(
+            SnapshotRequest(
+                of: path, kind: .manual, recipients: SnapshotRecipients(recipients: [office]),
+                config: none), into: SnapshotStore.open(backups))
         let before = try FileManager.default.contentsOfDirectory(atPath: backups).sorted()
-        #expect(refusal { _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, config: none), into: SnapshotStore.open(backups)) }
-            == .plainAmongEncrypted(location: backups, example: URL(fileURLWithPath: sealed.path).lastPathComponent, configPath: none.path))
+        #expect(
+            refusal {
+                _ = try SnapshotWriter.take(
+                    SnapshotRequest(of: path, kind: .manual, config: none), into: SnapshotStore.open(backups))
+            }
+                == .plainAmongEncrypted(
+                    location: backups, example: URL(fileURLWithPath: sealed.path).lastPathComponent,
+                    configPath: none.path))
         // Nor a pre-rebuild one: refused before any work, the file untouched.
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        #expect(throws: RecipientsError.self) { _ = try Rebuilder.rebuild(path: path, options: RebuildOptions(backupFolder: backups)) }
+        #expect(throws: RecipientsError.self) {
+            _ = try Rebuilder.rebuild(path: path, options: RebuildOptions(backupFolder: backups))
+        }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
         #expect(try FileManager.default.contentsOfDirectory(atPath: backups).sorted() == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".") } == [])
         // With the owner's recipients, it is encrypted there.
-        let again = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, config: try config("\(backups) \(office.text)")), into: SnapshotStore.open(backups))
+        let again = try SnapshotWriter.take(
+            SnapshotRequest(of: path, kind: .manual, config: try config("\(backups) \(office.text)")),
+            into: SnapshotStore.open(backups))
         #expect(again.encrypted)
     }
 
@@ -149,17 +201,25 @@ import Testing
     /// file of well-formed lines is read back whole.
     @Test func anyBytesAreReadOrRefusedAndWellFormedLinesRoundTrip() throws {
         var random = SplitMix64(seed: 25)
-        let pieces = ["/srv/b", "\"/srv/a b\"", "s3://acme-books/x", "~/b", "#", " ", "\t", "\n", "\r\n", "\"", "age1", office.text,
-                      "\u{1B}", "\u{0}", "s3://", "é", "/"]
+        let pieces = [
+            "/srv/b", "\"/srv/a b\"", "s3://acme-books/x", "~/b", "#", " ", "\t", "\n", "\r\n", "\"", "age1",
+            office.text,
+            "\u{1B}", "\u{0}", "s3://", "é", "/",
+        ]
         for _ in 0..<2_000 {
             let count = Int(random.next() % 24)
             let text = (0..<count).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()
             var bytes = Array(text.utf8)
-            if random.next() % 4 == 0, !bytes.isEmpty { bytes[Int(random.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: random.next()) }
+            if random.next() % 4 == 0, !bytes.isEmpty {
+                bytes[Int(random.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: random.next())
+            }
             do {
                 _ = try RecipientsConfig.parse(Data(bytes), path: "p", home: "/h")
             } catch let error as RecipientsError {
-                guard case .badConfigLine = error else { Issue.record("\(error)"); continue }
+                guard case .badConfigLine = error else {
+                    Issue.record("\(error)")
+                    continue
+                }
             }
         }
         for _ in 0..<200 {
@@ -170,7 +230,9 @@ import Testing
             for location in locations {
                 let chosen = (0..<Int(random.next() % 3 + 1)).map { _ in keys[Int(random.next() % 3)] }
                 text += location + " " + chosen.map(\.text).joined(separator: " ") + "\n"
-                for key in chosen where !(expected[location] ?? []).contains(key) { expected[location, default: []].append(key) }
+                for key in chosen where !(expected[location] ?? []).contains(key) {
+                    expected[location, default: []].append(key)
+                }
             }
             let read = try RecipientsConfig.parse(Data(text.utf8), path: "p", home: "/h")
             for (location, keys) in expected { #expect(read.recipients(for: location) == keys) }

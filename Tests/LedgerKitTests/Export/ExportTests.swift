@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LedgerTestSupport
 import Testing
+
 @testable import LedgerKit
 
 /// The hledger journal passes hledger's own checks and agrees with the trial balance.
@@ -18,7 +19,10 @@ import Testing
         let file = try Damage.sample(in: folder, transactions: transactions, seed: seed)
         // A party name with characters a journal must escape.
         try Damage.apply(to: file) { db in
-            try db.execute(sql: "UPDATE parties SET name = 'Smith; Jones (Holdings)' WHERE id = (SELECT MIN(party_id) FROM transactions)")
+            try db.execute(
+                sql:
+                    "UPDATE parties SET name = 'Smith; Jones (Holdings)' WHERE id = (SELECT MIN(party_id) FROM transactions)"
+            )
         }
         let journal = folder.file("books.journal")
         let count = try JournalExport.export(file: file, format: .hledger, to: journal)
@@ -36,7 +40,8 @@ import Testing
             fromHledger[fields[0]] = try AmountStyle().cents(amount).get()
         }
         let trial = try TrialBalance.read(path: file)
-        let fromLedger = Dictionary(uniqueKeysWithValues: trial.lines.map { ($0.name, $0.debit.cents - $0.credit.cents) })
+        let fromLedger = Dictionary(
+            uniqueKeysWithValues: trial.lines.map { ($0.name, $0.debit.cents - $0.credit.cents) })
         #expect(fromHledger == fromLedger)
         #expect(!fromLedger.isEmpty)
     }
@@ -51,7 +56,11 @@ import Testing
         let rows = CSVReader.rows(of: try String(contentsOfFile: path, encoding: .utf8), delimiter: ",")
         let splits = try CompanyFile.read(file) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM splits") }
         #expect(rows.count == splits! + 1)
-        #expect(rows[0].fields == ["date", "transaction_id", "kind", "number", "payee", "account", "account_number", "amount", "currency", "memo", "cleared"])
+        #expect(
+            rows[0].fields == [
+                "date", "transaction_id", "kind", "number", "payee", "account", "account_number", "amount", "currency",
+                "memo", "cleared",
+            ])
         let total = try rows.dropFirst().reduce(Int64(0)) { $0 + (try AmountStyle().cents($1.fields[7]).get()) }
         #expect(total == 0)
         #expect(rows.contains { $0.fields[9] == "Lunch, \"team\"" })
@@ -60,7 +69,9 @@ import Testing
     @Test func unbalancedBooksAreRefusedAndNothingIsWritten() throws {
         let file = try Damage.sample(in: folder, transactions: 100)
         try Damage.apply(to: file) { db in try db.execute(sql: "UPDATE splits SET amount = amount + 1 WHERE id = 40") }
-        let transaction = try CompanyFile.read(file) { try Int64.fetchOne($0, sql: "SELECT transaction_id FROM splits WHERE id = 40")! }
+        let transaction = try CompanyFile.read(file) {
+            try Int64.fetchOne($0, sql: "SELECT transaction_id FROM splits WHERE id = 40")!
+        }
         let path = folder.file("books.journal")
         #expect(throws: ExportError.unbalanced(path: file, transaction: transaction)) {
             try JournalExport.export(file: file, format: .hledger, to: path)

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+
 @testable import LedgerKit
 
 /// The fleet report's judgement: exact concerns, exact ranks, hostile records and texts.
 @Suite struct FleetReportTests {
-    static let now = Date(timeIntervalSince1970: 1_796_472_000) // 2026-12-05T12:00:00Z
+    static let now = Date(timeIntervalSince1970: 1_796_472_000)  // 2026-12-05T12:00:00Z
 
     static func at(hoursAgo hours: Double) -> String {
         Timestamp.string(from: now.addingTimeInterval(-hours * 3_600))
@@ -106,7 +107,10 @@ import Testing
         var report = FleetReport(generatedAt: Self.now)
         report.add(slug: "missing", data: nil)
         report.add(slug: "foreign", data: Data(#"{"format":"other","version":1}"#.utf8))
-        report.add(slug: "later", data: Data(#"{"format":"ledger-client-status","version":99,"client":"x","slug":"x","updated_at":"x"}"#.utf8))
+        report.add(
+            slug: "later",
+            data: Data(#"{"format":"ledger-client-status","version":99,"client":"x","slug":"x","updated_at":"x"}"#.utf8)
+        )
         report.add(slug: "huge", data: Data(repeating: 0x20, count: ClientStatus.maximumBytes + 1))
         report.rank()
         #expect(report.rows.map(\.slug) == ["foreign", "huge", "later", "missing"])

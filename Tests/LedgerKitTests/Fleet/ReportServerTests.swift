@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import LedgerKit
 
 /// `fleet serve`'s answers to requests, without a socket: the token, the Host check, the methods,
@@ -22,20 +23,26 @@ import Testing
         #expect(good.text.hasSuffix("<p>page</p>"))
         #expect(good.text.contains("Content-Security-Policy: default-src 'none'"))
         #expect(!good.text.lowercased().contains("access-control-"))
-        #expect(Self.answer(server, "GET /\(server.token)/ HTTP/1.1\r\nHost: localhost:\(server.port)\r\n\r\n").status
-            == "HTTP/1.1 200 OK")
+        #expect(
+            Self.answer(server, "GET /\(server.token)/ HTTP/1.1\r\nHost: localhost:\(server.port)\r\n\r\n").status
+                == "HTTP/1.1 200 OK")
         #expect(Self.answer(server, "GET / HTTP/1.1\r\nHost: \(host)\r\n\r\n").status == "HTTP/1.1 404 Not found")
-        #expect(Self.answer(server, "GET /0123456789abcdef0123456789abcdee/ HTTP/1.1\r\nHost: \(host)\r\n\r\n").status
-            == "HTTP/1.1 404 Not found")
-        #expect(Self.answer(server, "GET /\(server.token)/ HTTP/1.1\r\nHost: evil.example:\(server.port)\r\n\r\n").status
-            == "HTTP/1.1 403 Forbidden")
-        #expect(Self.answer(server, "GET /\(server.token)/ HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n").status
-            == "HTTP/1.1 403 Forbidden")
+        #expect(
+            Self.answer(server, "GET /0123456789abcdef0123456789abcdee/ HTTP/1.1\r\nHost: \(host)\r\n\r\n").status
+                == "HTTP/1.1 404 Not found")
+        #expect(
+            Self.answer(server, "GET /\(server.token)/ HTTP/1.1\r\nHost: evil.example:\(server.port)\r\n\r\n").status
+                == "HTTP/1.1 403 Forbidden")
+        #expect(
+            Self.answer(server, "GET /\(server.token)/ HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n").status
+                == "HTTP/1.1 403 Forbidden")
         #expect(Self.answer(server, "GET /\(server.token)/ HTTP/1.1\r\n\r\n").status == "HTTP/1.1 403 Forbidden")
-        #expect(Self.answer(server, "GET /\(server.token)/ HTTP/1.1\r\nHost: \(host)\r\nHost: evil\r\n\r\n").status
-            == "HTTP/1.1 403 Forbidden")
-        #expect(Self.answer(server, "POST /\(server.token)/ HTTP/1.1\r\nHost: \(host)\r\n\r\n").status
-            == "HTTP/1.1 405 Method not allowed")
+        #expect(
+            Self.answer(server, "GET /\(server.token)/ HTTP/1.1\r\nHost: \(host)\r\nHost: evil\r\n\r\n").status
+                == "HTTP/1.1 403 Forbidden")
+        #expect(
+            Self.answer(server, "POST /\(server.token)/ HTTP/1.1\r\nHost: \(host)\r\n\r\n").status
+                == "HTTP/1.1 405 Method not allowed")
         let head = Self.answer(server, "HEAD /\(server.token)/ HTTP/1.1\r\nHost: \(host)\r\n\r\n")
         #expect(head.status == "HTTP/1.1 200 OK" && !head.text.contains("<p>"))
     }

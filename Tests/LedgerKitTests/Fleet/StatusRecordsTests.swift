@@ -1,6 +1,7 @@
 import Foundation
 import LedgerTestSupport
 import Testing
+
 @testable import LedgerKit
 
 /// The report's reading of a location: every client folder makes exactly one row, from a
@@ -24,8 +25,10 @@ import Testing
     @Test func readsEveryClientFolderOfAFolder() throws {
         let folder = TemporaryDirectory()
         let root = folder.file("fleet")
-        for (slug, data) in [("acme", try Self.record("Acme", "acme")), ("bobs", Data("{not json".utf8)),
-                             ("big", Data(repeating: 0x20, count: ClientStatus.maximumBytes + 10))] {
+        for (slug, data) in [
+            ("acme", try Self.record("Acme", "acme")), ("bobs", Data("{not json".utf8)),
+            ("big", Data(repeating: 0x20, count: ClientStatus.maximumBytes + 10)),
+        ] {
             try FileManager.default.createDirectory(atPath: root + "/" + slug, withIntermediateDirectories: true)
             try data.write(to: URL(fileURLWithPath: root + "/" + slug + "/" + ClientStatus.objectName))
         }
@@ -45,11 +48,14 @@ import Testing
         let environment = try S3TestServer.environment()
         let client = S3Client(configuration: try S3TestServer.configuration())
         try client.expect("PUT", bucket: bucket)
-        try client.create(bucket: bucket, key: "fleet/acme/\(ClientStatus.objectName)", body: try Self.record("Acme", "acme"))
+        try client.create(
+            bucket: bucket, key: "fleet/acme/\(ClientStatus.objectName)", body: try Self.record("Acme", "acme"))
         try client.create(bucket: bucket, key: "fleet/acme/acme-2026-12-05T100000Z-manual.db.gz", body: Data("gz".utf8))
-        try client.create(bucket: bucket, key: "fleet/nostatus/books-2026-12-05T100000Z-manual.db.gz", body: Data("gz".utf8))
+        try client.create(
+            bucket: bucket, key: "fleet/nostatus/books-2026-12-05T100000Z-manual.db.gz", body: Data("gz".utf8))
         try client.create(bucket: bucket, key: "fleet/bad/\(ClientStatus.objectName)", body: Data("[]".utf8))
-        try client.create(bucket: bucket, key: "fleetish/other/\(ClientStatus.objectName)", body: try Self.record("No", "no"))
+        try client.create(
+            bucket: bucket, key: "fleetish/other/\(ClientStatus.objectName)", body: try Self.record("No", "no"))
         let seen = try Self.read("s3://\(bucket)/fleet", environment: environment)
         #expect(seen == ["acme": "Acme", "nostatus": "-", "bad": "-"])
     }

@@ -1,6 +1,7 @@
 import Foundation
 import LedgerTestSupport
 import Testing
+
 @testable import LedgerKit
 
 /// A snapshot goes up to object storage while it is still written, against a
@@ -20,8 +21,10 @@ import Testing
     /// (and starting it after `beginAfter` bytes), then writes the first KiB over
     /// (the header a snapshot writes last) and waits until the thread has sent
     /// every whole part but the first.
-    private func write(_ path: String, size: Int, into upload: GrowingUpload, metadata: [String: String],
-                       beginAfter: Int = 2 << 20) throws -> Data {
+    private func write(
+        _ path: String, size: Int, into upload: GrowingUpload, metadata: [String: String],
+        beginAfter: Int = 2 << 20
+    ) throws -> Data {
         let source = try Data(contentsOf: URL(fileURLWithPath: try folder.randomFile("random-\(size)", size: size)))
         FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
@@ -44,13 +47,17 @@ import Testing
     }
 
     /// An upload of `acme/a.db.gz` sent while an 11 MiB file was written, not finished.
-    private func sentWhileWritten(_ client: S3Client, _ bucket: String, metadata: [String: String]) throws -> GrowingUpload {
+    private func sentWhileWritten(_ client: S3Client, _ bucket: String, metadata: [String: String]) throws
+        -> GrowingUpload
+    {
         let path = folder.file("growing.db.gz")
         let upload = GrowingUpload(client: client, bucket: bucket, key: "acme/a.db.gz", path: path, partSize: 5 << 20)
-        try Worker<Void>.run({ upload.sendWhileWritten() }, during: { _ in
-            defer { upload.close() }
-            _ = try write(path, size: 11 << 20, into: upload, metadata: metadata)
-        })
+        try Worker<Void>.run(
+            { upload.sendWhileWritten() },
+            during: { _ in
+                defer { upload.close() }
+                _ = try write(path, size: 11 << 20, into: upload, metadata: metadata)
+            })
         return upload
     }
 
@@ -64,16 +71,21 @@ import Testing
         let path = folder.file("growing.db.gz")
         let upload = GrowingUpload(client: client, bucket: bucket, key: "acme/a.db.gz", path: path, partSize: 5 << 20)
         let size = (17 << 20) + 12_345
-        let written = try Worker<Void>.run({ upload.sendWhileWritten() }, during: { _ -> Data in
-            defer { upload.close() }
-            let bytes = try write(path, size: size, into: upload, metadata: ["kind": "scheduled", "verify": "clean"])
-            // The thread sends the two whole parts after the first before the writer is done.
-            for _ in 0..<200 where upload.partsSentEarly < 2 { Thread.sleep(forTimeInterval: 0.05) }
-            return bytes
-        })
+        let written = try Worker<Void>.run(
+            { upload.sendWhileWritten() },
+            during: { _ -> Data in
+                defer { upload.close() }
+                let bytes = try write(
+                    path, size: size, into: upload, metadata: ["kind": "scheduled", "verify": "clean"])
+                // The thread sends the two whole parts after the first before the writer is done.
+                for _ in 0..<200 where upload.partsSentEarly < 2 { Thread.sleep(forTimeInterval: 0.05) }
+                return bytes
+            })
         #expect(upload.partsSentEarly == 2)
         #expect(try upload.finish(size: Int64(size), metadata: ["verify": "clean", "kind": "scheduled"]))
-        let (head, object) = try client.expect("GET", bucket: bucket, key: "acme/a.db.gz") { _ in .memory(limit: 64 << 20) }
+        let (head, object) = try client.expect("GET", bucket: bucket, key: "acme/a.db.gz") { _ in
+            .memory(limit: 64 << 20)
+        }
         #expect(object == written)
         #expect(head.value(forHTTPHeaderField: "x-amz-meta-verify") == "clean")
         #expect(try !pendingUploads(client, bucket))
@@ -83,7 +95,9 @@ import Testing
         let (client, bucket) = try bucket()
         try client.expect("PUT", bucket: bucket, key: "acme/a.db.gz", body: Data("theirs".utf8))
         let upload = try sentWhileWritten(client, bucket, metadata: ["kind": "scheduled"])
-        #expect(throws: S3Failure.exists(key: "acme/a.db.gz")) { try upload.finish(size: 11 << 20, metadata: ["kind": "scheduled"]) }
+        #expect(throws: S3Failure.exists(key: "acme/a.db.gz")) {
+            try upload.finish(size: 11 << 20, metadata: ["kind": "scheduled"])
+        }
         #expect(try client.expect("GET", bucket: bucket, key: "acme/a.db.gz").1 == Data("theirs".utf8))
         #expect(try !pendingUploads(client, bucket))
     }
@@ -113,16 +127,18 @@ import Testing
         let (client, bucket) = try bucket()
         let location = SnapshotStore(S3Store(try #require(try S3Location("s3://\(bucket)/acme")), client: client))
         let moment = Date(timeIntervalSince1970: 1_795_000_000)
-        var manifest = Manifest(createdAt: Timestamp.string(from: moment), kind: .scheduled, company: "Acme", source: "acme.db",
-                                formatVersion: 1, databaseBytes: 1, databaseSha256: String(repeating: "0", count: 64),
-                                verify: "clean", counts: nil, splitSum: nil)
+        var manifest = Manifest(
+            createdAt: Timestamp.string(from: moment), kind: .scheduled, company: "Acme", source: "acme.db",
+            formatVersion: 1, databaseBytes: 1, databaseSha256: String(repeating: "0", count: 64),
+            verify: "clean", counts: nil, splitSum: nil)
         var objects: [Data] = []
         var paths: [String] = []
         for round in 0..<2 {
             let partial = folder.file("partial-\(round)")
             let snapshot = try location.publish(writing: partial, source: "acme.db", at: moment) { feed in
                 feed.settled(manifest.objectMetadata)
-                let data = try Data(contentsOf: URL(fileURLWithPath: try folder.randomFile("r\(round)", size: (18 << 20) + round)))
+                let data = try Data(
+                    contentsOf: URL(fileURLWithPath: try folder.randomFile("r\(round)", size: (18 << 20) + round)))
                 try data.write(to: URL(fileURLWithPath: partial))
                 feed.grew(to: Int64(data.count))
                 objects.append(data)
@@ -131,9 +147,18 @@ import Testing
             paths.append(snapshot.path)
             manifest.databaseBytes += 1
         }
-        #expect(paths == ["s3://\(bucket)/acme/acme-20261118T110640Z.db.gz", "s3://\(bucket)/acme/acme-20261118T110640Z-2.db.gz"])
-        #expect(try client.expect("GET", bucket: bucket, key: "acme/acme-20261118T110640Z.db.gz") { _ in .memory(limit: 64 << 20) }.1 == objects[0])
-        #expect(try client.expect("GET", bucket: bucket, key: "acme/acme-20261118T110640Z-2.db.gz") { _ in .memory(limit: 64 << 20) }.1 == objects[1])
+        #expect(
+            paths == [
+                "s3://\(bucket)/acme/acme-20261118T110640Z.db.gz", "s3://\(bucket)/acme/acme-20261118T110640Z-2.db.gz",
+            ])
+        #expect(
+            try client.expect("GET", bucket: bucket, key: "acme/acme-20261118T110640Z.db.gz") { _ in
+                .memory(limit: 64 << 20)
+            }.1 == objects[0])
+        #expect(
+            try client.expect("GET", bucket: bucket, key: "acme/acme-20261118T110640Z-2.db.gz") { _ in
+                .memory(limit: 64 << 20)
+            }.1 == objects[1])
         #expect(try !pendingUploads(client, bucket))
     }
 }

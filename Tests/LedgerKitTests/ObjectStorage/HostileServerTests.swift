@@ -1,10 +1,12 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import LedgerTestSupport
 import Testing
+
 @testable import LedgerKit
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Object storage that misbehaves on purpose, on loopback: a lease raced by
 /// two runs with one's request held back, listings that never end, and
@@ -16,16 +18,23 @@ import Testing
     private func bucket(through endpoint: String? = nil) throws -> (S3Client, String) {
         let bucket = S3TestServer.bucketName()
         try S3Client(configuration: try S3TestServer.configuration()).expect("PUT", bucket: bucket)
-        return (S3Client(configuration: try S3TestServer.configuration(endpoint: endpoint),
-                         retries: RetryPolicy(attempts: 3, base: 0.01, cap: 0.05), timeout: 10), bucket)
+        return (
+            S3Client(
+                configuration: try S3TestServer.configuration(endpoint: endpoint),
+                retries: RetryPolicy(attempts: 3, base: 0.01, cap: 0.05), timeout: 10), bucket
+        )
     }
 
     private func client(_ endpoint: String) throws -> S3Client {
-        S3Client(configuration: try S3TestServer.configuration(endpoint: endpoint), retries: RetryPolicy(attempts: 3, base: 0.01, cap: 0.05),
-                 timeout: 10)
+        S3Client(
+            configuration: try S3TestServer.configuration(endpoint: endpoint),
+            retries: RetryPolicy(attempts: 3, base: 0.01, cap: 0.05),
+            timeout: 10)
     }
 
-    private static let deadLease = Data(#"{"holder":"elsewhere pid 1","host":"elsewhere","pid":1,"token":"dead","expires_at":"2020-01-01T00:00:00Z"}"#.utf8)
+    private static let deadLease = Data(
+        #"{"holder":"elsewhere pid 1","host":"elsewhere","pid":1,"token":"dead","expires_at":"2020-01-01T00:00:00Z"}"#
+            .utf8)
 
     // MARK: The lease
 
@@ -73,7 +82,8 @@ import Testing
         // Run A's first request that replaces or removes the lease it read arrives 1.5 s late.
         let tally = Tally()
         let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in
-            let replaces = request.method == "DELETE"
+            let replaces =
+                request.method == "DELETE"
                 || (request.method == "PUT" && request.headers["if-match"].map { $0 != "\"ledger-probe\"" } == true)
             return replaces && tally.next("replace") == 1 ? .delay(1.5) : nil
         }
@@ -94,7 +104,9 @@ import Testing
             done.signal()
         }.start()
         // B starts once A's takeover is on its way, held back by the proxy.
-        for _ in 0..<250 where !proxy.requests.contains(where: { $0.fault != nil }) { Thread.sleep(forTimeInterval: 0.02) }
+        for _ in 0..<250 where !proxy.requests.contains(where: { $0.fault != nil }) {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
         #expect(proxy.requests.contains { $0.fault == .delay(1.5) })
         let lease = try S3Lease(client: direct, at: place, wait: 30)
         holders.enter("B")
@@ -116,12 +128,16 @@ import Testing
         let lease = try S3Lease(client: direct, at: place, wait: 0, lifetime: 0.6)
         #expect(lease.isHeld)
         // As if this run stalled past its lifetime and another took the lease over.
-        let theirs = Data(#"{"holder":"other pid 7","host":"other","pid":7,"token":"theirs","expires_at":"2999-01-01T00:00:00Z"}"#.utf8)
+        let theirs = Data(
+            #"{"holder":"other pid 7","host":"other","pid":7,"token":"theirs","expires_at":"2999-01-01T00:00:00Z"}"#
+                .utf8)
         try direct.expect("PUT", bucket: bucket, key: "acme/.ledger-lease", body: theirs)
         for _ in 0..<100 where lease.isHeld { Thread.sleep(forTimeInterval: 0.05) }
         #expect(!lease.isHeld, "the next renewal found another holder")
         lease.release()
-        #expect(try direct.expect("GET", bucket: bucket, key: "acme/.ledger-lease").1 == theirs, "release left the other's lease alone")
+        #expect(
+            try direct.expect("GET", bucket: bucket, key: "acme/.ledger-lease").1 == theirs,
+            "release left the other's lease alone")
     }
 
     @Test func storageThatIgnoresIfMatchNeverHasADeadLeaseTakenOver() throws {
@@ -135,7 +151,8 @@ import Testing
             _ = try S3Lease(client: careless, at: place, wait: 0)
         } throws: { error in
             let text = (error as? LocalizedError)?.errorDescription ?? ""
-            return text == "s3://\(bucket)/acme/.ledger-lease is held by elsewhere pid 1 until 2020-01-01T00:00:00Z, which looks gone, "
+            return text
+                == "s3://\(bucket)/acme/.ledger-lease is held by elsewhere pid 1 until 2020-01-01T00:00:00Z, which looks gone, "
                 + "but this storage ignores If-Match, so ledger cannot take it over without risking two runs at once; "
                 + "delete that object if no backup or prune runs there now."
         }
@@ -157,7 +174,8 @@ import Testing
         defer { proxy.stop() }
         try direct.create(bucket: bucket, key: "acme/.ledger-lease", body: Self.deadLease)
         #expect(throws: S3Failure.tooLarge(bytes: Int64(S3Lease.bytes))) {
-            _ = try S3Lease(client: try client(proxy.endpoint), at: try #require(try S3Location("s3://\(bucket)/acme")), wait: 0)
+            _ = try S3Lease(
+                client: try client(proxy.endpoint), at: try #require(try S3Location("s3://\(bucket)/acme")), wait: 0)
         }
     }
 
@@ -165,7 +183,9 @@ import Testing
 
     /// A ListObjectsV2 page that says there is more: `count` keys from `first`, and `token` as given.
     static func page(_ count: Int, from first: Int, token: String?) -> [UInt8] {
-        let contents = (first..<first + count).map { "<Contents><Key>acme/acme-\($0).db.gz</Key><Size>9</Size></Contents>" }.joined()
+        let contents = (first..<first + count).map {
+            "<Contents><Key>acme/acme-\($0).db.gz</Key><Size>9</Size></Contents>"
+        }.joined()
         let next = token.map { "<NextContinuationToken>\($0)</NextContinuationToken>" } ?? ""
         return Array("<ListBucketResult><IsTruncated>true</IsTruncated>\(next)\(contents)</ListBucketResult>".utf8)
     }
@@ -200,7 +220,9 @@ import Testing
         let (client, bucket) = try bucket(through: proxy.endpoint)
         #expect(throws: stop) { try client.list(bucket: bucket, prefix: "acme/", maxObjects: 50) }
         guard case .endlessListing(_, _, let pages) = stop else { return }
-        #expect(proxy.requests.filter { $0.target.contains("list-type") }.count == pages, "no page past the bound was asked for")
+        #expect(
+            proxy.requests.filter { $0.target.contains("list-type") }.count == pages,
+            "no page past the bound was asked for")
 
         // Through a location (whose bound is the process's), the one line a person reads.
         guard !["new tokens", "empty pages"].contains(kind) else { return }
@@ -221,7 +243,9 @@ import Testing
         }
         defer { proxy.stop() }
         let (client, bucket) = try bucket(through: proxy.endpoint)
-        #expect(throws: S3Failure.tooLarge(bytes: Int64(S3Client.answerBytes))) { try client.list(bucket: bucket, prefix: "acme/") }
+        #expect(throws: S3Failure.tooLarge(bytes: Int64(S3Client.answerBytes))) {
+            try client.list(bucket: bucket, prefix: "acme/")
+        }
     }
 
     // MARK: Ranged reads
@@ -263,11 +287,14 @@ import Testing
         }
         defer { proxy.stop() }
         let client = try client(proxy.endpoint)
-        let failure = expected == "range"
+        let failure =
+            expected == "range"
             ? S3Failure.badRange(asked: "bytes=0-4095", got: contentRange, request: "GET acme/big.db.gz")
             : S3Failure.tooLarge(bytes: 4096)
         #expect(throws: failure) { try client.read(bucket: bucket, key: "acme/big.db.gz", range: 0...4095) }
-        #expect(throws: (any Error).self) { try client.download(bucket: bucket, key: "acme/big.db.gz", to: folder.file("back"), chunk: 4096) }
+        #expect(throws: (any Error).self) {
+            try client.download(bucket: bucket, key: "acme/big.db.gz", to: folder.file("back"), chunk: 4096)
+        }
     }
 
     @Test func aWholeAnswerLongerThanTheObjectIsRefused() throws {
@@ -284,16 +311,23 @@ import Testing
 
     @Test func randomContentRangesNeverCrashAndNeverWidenWhatWasAsked() {
         var random = SplitMix64(seed: 2_025)
-        let pieces = ["bytes ", "bytes=", "-", "/", "*", "0", "4095", "4096", "99", "9223372036854775807", "99999999999999999999", " ", "é", "+1", ""]
+        let pieces = [
+            "bytes ", "bytes=", "-", "/", "*", "0", "4095", "4096", "99", "9223372036854775807", "99999999999999999999",
+            " ", "é", "+1", "",
+        ]
         let asked: ClosedRange<Int64> = 0...4095
         for _ in 0..<5_000 {
-            let text = (0..<Int(random.next() % 8)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()
+            let text = (0..<Int(random.next() % 8)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }
+                .joined()
             if let held = S3Client.contentRange(text) {
                 #expect(held.first <= held.last && held.first >= 0)
             }
-            let response = HTTPURLResponse(url: URL(string: "http://127.0.0.1/b/k")!, statusCode: 206, httpVersion: "HTTP/1.1",
-                                           headerFields: ["Content-Range": text])!
-            if let held = try? S3Client.heldRange(response, asked: asked, size: random.next() % 2 == 0 ? nil : 12_582_912, key: "k") {
+            let response = HTTPURLResponse(
+                url: URL(string: "http://127.0.0.1/b/k")!, statusCode: 206, httpVersion: "HTTP/1.1",
+                headerFields: ["Content-Range": text])!
+            if let held = try? S3Client.heldRange(
+                response, asked: asked, size: random.next() % 2 == 0 ? nil : 12_582_912, key: "k")
+            {
                 #expect(held.lowerBound == asked.lowerBound && held.upperBound <= asked.upperBound)
             }
         }
@@ -319,7 +353,10 @@ import Testing
                     stopped = true
                     break
                 }
-                if !page.truncated { stopped = true; break }
+                if !page.truncated {
+                    stopped = true
+                    break
+                }
             }
             #expect(stopped, "a listing was followed past every bound")
         }

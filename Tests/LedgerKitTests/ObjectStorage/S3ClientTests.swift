@@ -1,10 +1,12 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import LedgerTestSupport
 import Testing
+
 @testable import LedgerKit
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Signed requests against a real S3 API server on loopback (moto).
 @Suite struct S3ClientTests {
@@ -21,7 +23,8 @@ import Testing
         let metadata: [(name: String, value: String)] = [("If-None-Match", "*"), ("x-amz-meta-kind", "manual")]
         try client.expect("PUT", bucket: bucket, key: key, headers: metadata, body: body)
         // A second writer of the same name is refused: snapshots are never overwritten.
-        let (again, answer) = try client.send("PUT", bucket: bucket, key: key, headers: metadata, body: Data("other".utf8))
+        let (again, answer) = try client.send(
+            "PUT", bucket: bucket, key: key, headers: metadata, body: Data("other".utf8))
         #expect(again.statusCode == 412, "\(String(decoding: answer, as: UTF8.self))")
 
         let (whole, data) = try client.expect("GET", bucket: bucket, key: key)
@@ -50,46 +53,59 @@ import Testing
     }
 
     @Test func listingDocumentsFromOutsideAreReadWithoutTrust() {
-        let page = ListingParser.parse(Data("""
-            <ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>1/a&amp;b</NextContinuationToken>
-            <Contents><Key>a&#233;&lt;b&gt;</Key><Size>12</Size></Contents><Contents><Size>x</Size></Contents>
-            <Contents><Key>c
-            """.utf8))
+        let page = ListingParser.parse(
+            Data(
+                """
+                <ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>1/a&amp;b</NextContinuationToken>
+                <Contents><Key>a&#233;&lt;b&gt;</Key><Size>12</Size></Contents><Contents><Size>x</Size></Contents>
+                <Contents><Key>c
+                """.utf8))
         #expect(page.objects == [S3Client.Object(key: "aé<b>", size: 12)])
         #expect(page.truncated && page.nextToken == "1/a&b")
         #expect(ListingParser.parse(Data([0xFF, 0x00, 0x3C])).objects.isEmpty)
     }
 
     @Test func writeTimesAreReadFromListingsAndHeadersWithoutTrust() {
-        let page = ListingParser.parse(Data("""
-            <Contents><Key>a</Key><Size>1</Size><LastModified>2026-12-04T16:29:53.123Z</LastModified></Contents>
-            <Contents><Key>b</Key><Size>1</Size><LastModified>2026-13-04T16:29:53.000Z</LastModified></Contents>
-            <Contents><Key>c</Key><Size>1</Size></Contents>
-            """.utf8))
+        let page = ListingParser.parse(
+            Data(
+                """
+                <Contents><Key>a</Key><Size>1</Size><LastModified>2026-12-04T16:29:53.123Z</LastModified></Contents>
+                <Contents><Key>b</Key><Size>1</Size><LastModified>2026-13-04T16:29:53.000Z</LastModified></Contents>
+                <Contents><Key>c</Key><Size>1</Size></Contents>
+                """.utf8))
         #expect(page.objects.map(\.lastModified) == ["2026-12-04T16:29:53Z", nil, nil])
         #expect(ListingParser.isoSeconds("2026-12-04T16:29:53Z") == "2026-12-04T16:29:53Z")
         for text in ["2026-12-04T16:29:53.Z", "2026-12-04T16:29:53.1x2Z", "2026-12-04 16:29:53Z", "", "Z"] {
             #expect(ListingParser.isoSeconds(text) == nil, "\(text)")
         }
         #expect(ListingParser.httpDateSeconds("Fri, 04 Dec 2026 16:29:53 GMT") == "2026-12-04T16:29:53Z")
-        for text in ["Fri, 04 Dez 2026 16:29:53 GMT", "Fri, 4 Dec 2026 16:29:53 GMT", "Fri, 31 Feb 2026 16:29:53 GMT",
-                     "Fri, 04 Dec 2026 16:29:53 UTC", "Friday, 04-Dec-26 16:29:53 GMT", "", "é é é é é GMT"] {
+        for text in [
+            "Fri, 04 Dez 2026 16:29:53 GMT", "Fri, 4 Dec 2026 16:29:53 GMT", "Fri, 31 Feb 2026 16:29:53 GMT",
+            "Fri, 04 Dec 2026 16:29:53 UTC", "Friday, 04-Dec-26 16:29:53 GMT", "", "é é é é é GMT",
+        ] {
             #expect(ListingParser.httpDateSeconds(text) == nil, "\(text)")
         }
     }
 
     @Test func randomBytesNeverCrashTheReadersOfAnswers() {
         var random = SplitMix64(seed: 41)
-        let pieces = ["<Contents>", "</Contents>", "<Key>", "</Key>", "<Size>", "</Size>", "<IsTruncated>true</IsTruncated>",
-                      "<NextContinuationToken>", "</NextContinuationToken>", "&amp;", "&#", "&#x110000;", "&", ";", "<Code>", "</Code>",
-                      "<UploadId>", "</UploadId>", "9999999999999999999999", "-1", "\u{0}", "é", "\u{FFFD}"]
+        let pieces = [
+            "<Contents>", "</Contents>", "<Key>", "</Key>", "<Size>", "</Size>", "<IsTruncated>true</IsTruncated>",
+            "<NextContinuationToken>", "</NextContinuationToken>", "&amp;", "&#", "&#x110000;", "&", ";", "<Code>",
+            "</Code>",
+            "<UploadId>", "</UploadId>", "9999999999999999999999", "-1", "\u{0}", "é", "\u{FFFD}",
+        ]
         for _ in 0..<3_000 {
             var text = ""
             for _ in 0..<Int(random.next() % 40) {
-                text += random.next() % 3 == 0 ? String(UnicodeScalar(UInt8(truncatingIfNeeded: random.next() % 128)))
+                text +=
+                    random.next() % 3 == 0
+                    ? String(UnicodeScalar(UInt8(truncatingIfNeeded: random.next() % 128)))
                     : pieces[Int(random.next() % UInt64(pieces.count))]
             }
-            let bytes = Data(text.utf8) + Data((0..<Int(random.next() % 8)).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+            let bytes =
+                Data(text.utf8)
+                + Data((0..<Int(random.next() % 8)).map { _ in UInt8(truncatingIfNeeded: random.next()) })
             let page = ListingParser.parse(bytes)
             #expect(page.objects.allSatisfy { $0.size >= 0 })
             _ = S3ErrorDocument.code(in: bytes)
@@ -104,8 +120,9 @@ import Testing
         let folder = TemporaryDirectory()
         try client.expect("PUT", bucket: bucket)
         let path = try folder.randomFile("snapshot.db.gz", size: 12 << 20)
-        try client.upload(file: path, bucket: bucket, key: "acme/big.db.gz", metadata: ["kind": "scheduled"],
-                                partSize: 5 << 20, inFlight: 3)
+        try client.upload(
+            file: path, bucket: bucket, key: "acme/big.db.gz", metadata: ["kind": "scheduled"],
+            partSize: 5 << 20, inFlight: 3)
         #expect(throws: S3Failure.exists(key: "acme/big.db.gz")) {
             try client.upload(file: path, bucket: bucket, key: "acme/big.db.gz", partSize: 5 << 20)
         }
@@ -147,26 +164,36 @@ import Testing
         #expect(RetryPolicy.isRetryable(status: 503, code: "SlowDown"))
         #expect(RetryPolicy.isRetryable(status: 500, code: nil) && RetryPolicy.isRetryable(status: 429, code: nil))
         #expect(RetryPolicy.isRetryable(status: 400, code: "RequestTimeout"))
-        #expect(!RetryPolicy.isRetryable(status: 403, code: "AccessDenied") && !RetryPolicy.isRetryable(status: 412, code: nil))
-        #expect(RetryPolicy.isRetryable(URLError(.networkConnectionLost)) && RetryPolicy.isRetryable(URLError(.timedOut)))
+        #expect(
+            !RetryPolicy.isRetryable(status: 403, code: "AccessDenied")
+                && !RetryPolicy.isRetryable(status: 412, code: nil))
+        #expect(
+            RetryPolicy.isRetryable(URLError(.networkConnectionLost)) && RetryPolicy.isRetryable(URLError(.timedOut)))
         #expect(!RetryPolicy.isRetryable(URLError(.badURL)))
     }
 
     @Test func aServerThatIsNotThereFailsAfterItsRetries() throws {
-        let configuration = try S3Configuration.resolve(environment: ["AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s",
-                                                                  "AWS_ENDPOINT_URL": "http://127.0.0.1:9"], home: "/nonexistent")
+        let configuration = try S3Configuration.resolve(
+            environment: [
+                "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s",
+                "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+            ], home: "/nonexistent")
         let client = S3Client(configuration: configuration, retries: RetryPolicy(attempts: 3, base: 0.01, cap: 0.05))
         #expect(throws: URLError.self) { try client.send("GET", bucket: "books") }
     }
 
-    @Test(arguments: [
-        (S3Failure.status(403, code: "InvalidAccessKeyId", request: "PUT x"), "does not accept these credentials"),
-        (S3Failure.status(403, code: "RequestTimeTooSkewed", request: "PUT x"), "clock is wrong"),
-        (S3Failure.status(404, code: "NoSuchBucket", request: "GET books"), "does not exist; create it"),
-        (S3Failure.status(403, code: "AccessDenied", request: "DELETE x"), "denies this request (DELETE x)"),
-        (S3Failure.status(500, code: "InternalError", request: "PUT x"), "answered PUT x with HTTP 500 (InternalError)"),
-        (S3Failure.exists(key: "a/b.db.gz"), "already holds a/b.db.gz"),
-    ] as [(S3Failure, String)])
+    @Test(
+        arguments: [
+            (S3Failure.status(403, code: "InvalidAccessKeyId", request: "PUT x"), "does not accept these credentials"),
+            (S3Failure.status(403, code: "RequestTimeTooSkewed", request: "PUT x"), "clock is wrong"),
+            (S3Failure.status(404, code: "NoSuchBucket", request: "GET books"), "does not exist; create it"),
+            (S3Failure.status(403, code: "AccessDenied", request: "DELETE x"), "denies this request (DELETE x)"),
+            (
+                S3Failure.status(500, code: "InternalError", request: "PUT x"),
+                "answered PUT x with HTTP 500 (InternalError)"
+            ),
+            (S3Failure.exists(key: "a/b.db.gz"), "already holds a/b.db.gz"),
+        ] as [(S3Failure, String)])
     func errorsAreOneLineSayingWhatToDo(failure: S3Failure, words: String) {
         let message = ObjectStorageError.explaining(failure, at: "s3://books/acme").localizedDescription
         #expect(message.contains(words), "\(message)")
@@ -174,7 +201,8 @@ import Testing
     }
 
     @Test func noServerIsOneLineToo() {
-        let message = ObjectStorageError.explaining(URLError(.cannotConnectToHost), at: "s3://books").localizedDescription
+        let message = ObjectStorageError.explaining(URLError(.cannotConnectToHost), at: "s3://books")
+            .localizedDescription
         #expect(message == "s3://books cannot be reached (no connection); check the network and AWS_ENDPOINT_URL.")
     }
 }

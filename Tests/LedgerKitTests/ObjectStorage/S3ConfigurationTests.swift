@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import LedgerKit
 
 /// Configuration the AWS CLI's way: the environment, then the profile in
@@ -25,46 +26,51 @@ import Testing
     }
 
     @Test func theEnvironmentComesFirst() throws {
-        let home = try home(credentials: """
-            [default]
-            aws_access_key_id = FILEKEY
-            aws_secret_access_key = filesecret
-            """, config: "[default]\nregion = eu-west-1\n")
-        let configuration = try S3Configuration.resolve(environment: [
-            "AWS_ACCESS_KEY_ID": "ENVKEY", "AWS_SECRET_ACCESS_KEY": "envsecret", "AWS_SESSION_TOKEN": "token",
-            "AWS_REGION": "us-west-2", "AWS_ENDPOINT_URL": "http://127.0.0.1:9000",
-        ], home: home)
+        let home = try home(
+            credentials: """
+                [default]
+                aws_access_key_id = FILEKEY
+                aws_secret_access_key = filesecret
+                """, config: "[default]\nregion = eu-west-1\n")
+        let configuration = try S3Configuration.resolve(
+            environment: [
+                "AWS_ACCESS_KEY_ID": "ENVKEY", "AWS_SECRET_ACCESS_KEY": "envsecret", "AWS_SESSION_TOKEN": "token",
+                "AWS_REGION": "us-west-2", "AWS_ENDPOINT_URL": "http://127.0.0.1:9000",
+            ], home: home)
         #expect(configuration.credentials == .init(accessKey: "ENVKEY", secretKey: "envsecret", sessionToken: "token"))
         #expect(configuration.region == "us-west-2")
         #expect(configuration.endpoint.absoluteString == "http://127.0.0.1:9000")
         #expect(configuration.pathStyle, "a custom endpoint (MinIO, moto) is addressed by path")
-        let s3Only = try S3Configuration.resolve(environment: [
-            "AWS_ACCESS_KEY_ID": "K", "AWS_SECRET_ACCESS_KEY": "S", "AWS_ENDPOINT_URL": "http://a:1",
-            "AWS_ENDPOINT_URL_S3": "http://b:2", "LEDGER_S3_ADDRESSING": "virtual",
-        ], home: home)
+        let s3Only = try S3Configuration.resolve(
+            environment: [
+                "AWS_ACCESS_KEY_ID": "K", "AWS_SECRET_ACCESS_KEY": "S", "AWS_ENDPOINT_URL": "http://a:1",
+                "AWS_ENDPOINT_URL_S3": "http://b:2", "LEDGER_S3_ADDRESSING": "virtual",
+            ], home: home)
         #expect(s3Only.endpoint.absoluteString == "http://b:2" && !s3Only.pathStyle)
     }
 
     @Test func profilesFromTheFiles() throws {
-        let home = try home(credentials: """
-            # ledger's off-site key
-            [default]
-            aws_access_key_id = DEFAULTKEY
-            aws_secret_access_key = defaultsecret
+        let home = try home(
+            credentials: """
+                # ledger's off-site key
+                [default]
+                aws_access_key_id = DEFAULTKEY
+                aws_secret_access_key = defaultsecret
 
-            [b2]
-            aws_access_key_id = B2KEY
-            aws_secret_access_key = b2secret
-            """, config: """
-            [default]
-            region = eu-central-1
+                [b2]
+                aws_access_key_id = B2KEY
+                aws_secret_access_key = b2secret
+                """,
+            config: """
+                [default]
+                region = eu-central-1
 
-            [profile b2]
-            region = us-west-004
-            endpoint_url = https://s3.us-west-004.backblazeb2.com
-            s3 =
-              addressing_style = virtual
-            """)
+                [profile b2]
+                region = us-west-004
+                endpoint_url = https://s3.us-west-004.backblazeb2.com
+                s3 =
+                  addressing_style = virtual
+                """)
         let standard = try S3Configuration.resolve(environment: [:], home: home)
         #expect(standard.credentials.accessKey == "DEFAULTKEY" && standard.region == "eu-central-1")
         #expect(standard.endpoint.absoluteString == "https://s3.eu-central-1.amazonaws.com" && !standard.pathStyle)
@@ -80,10 +86,16 @@ import Testing
             try S3Configuration.resolve(environment: ["AWS_PROFILE": "nightly"], home: home)
         }
         #expect(throws: ObjectStorageError.self) {
-            try S3Configuration.resolve(environment: ["AWS_ACCESS_KEY_ID": "K", "AWS_SECRET_ACCESS_KEY": "S",
-                                                      "AWS_ENDPOINT_URL": "ftp://example"], home: home)
+            try S3Configuration.resolve(
+                environment: [
+                    "AWS_ACCESS_KEY_ID": "K", "AWS_SECRET_ACCESS_KEY": "S",
+                    "AWS_ENDPOINT_URL": "ftp://example",
+                ], home: home)
         }
         let message = ObjectStorageError.noCredentials(profile: "default").localizedDescription
-        #expect(message == "No credentials for object storage: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add them to the [default] profile of ~/.aws/credentials (AWS_PROFILE picks another).")
+        #expect(
+            message
+                == "No credentials for object storage: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add them to the [default] profile of ~/.aws/credentials (AWS_PROFILE picks another)."
+        )
     }
 }

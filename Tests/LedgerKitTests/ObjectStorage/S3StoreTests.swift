@@ -1,6 +1,7 @@
 import Foundation
 import LedgerTestSupport
 import Testing
+
 @testable import LedgerKit
 
 /// A prefix of object storage as a `ByteStore`, against the S3 test server.
@@ -10,8 +11,9 @@ import Testing
     /// A store under `prefix` of a new bucket on the test server, and a client for the bucket.
     private func store(prefix: String = "clients/acme") throws -> (S3Store, S3Client, String) {
         let bucket = S3TestServer.bucketName()
-        let client = S3Client(configuration: try S3TestServer.configuration(),
-                              retries: RetryPolicy(attempts: 6, base: 0.05, cap: 0.5))
+        let client = S3Client(
+            configuration: try S3TestServer.configuration(),
+            retries: RetryPolicy(attempts: 6, base: 0.05, cap: 0.5))
         try client.expect("PUT", bucket: bucket)
         return (S3Store(try #require(try S3Location("s3://\(bucket)/\(prefix)")), client: client), client, bucket)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 /// docs/rebuild.md "After damage, rebuild keeps everything that can be kept": rows
@@ -17,8 +18,10 @@ import Testing
     /// The `offset`-th leaf page of `table` and the rowids on it.
     private func leaf(_ path: String, of table: String, offset: Int = 3) throws -> (page: Int, rows: [Int64]) {
         let page = try DatabaseQueue(path: path).read { db in
-            try Int.fetchOne(db, sql: "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno LIMIT 1 OFFSET ?",
-                             arguments: [table, offset])
+            try Int.fetchOne(
+                db,
+                sql: "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno LIMIT 1 OFFSET ?",
+                arguments: [table, offset])
         }
         let number = try #require(page)
         let file = try PageFile(path: path)
@@ -28,14 +31,18 @@ import Testing
 
     private func digest(_ path: String, keepingLog: Bool = false) throws -> [String: String] {
         try CompanyFile.read(path) { try Invariants.contentDigest(of: $0) }
-            .filter { !(keepingLog ? ["sqlite_stat1"] : ["maintenance_runs", "repair_actions", "sqlite_stat1"]).contains($0.key) }
+            .filter {
+                !(keepingLog ? ["sqlite_stat1"] : ["maintenance_runs", "repair_actions", "sqlite_stat1"]).contains(
+                    $0.key)
+            }
     }
 
     private func balances(_ path: String, of table: String) throws -> [Int64: Int64] {
         try CompanyFile.read(path) { db in
-            try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, balance FROM \(table)").map {
-                ($0["id"] as Int64, $0["balance"] as Int64)
-            })
+            try Dictionary(
+                uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, balance FROM \(table)").map {
+                    ($0["id"] as Int64, $0["balance"] as Int64)
+                })
         }
     }
 
@@ -43,13 +50,15 @@ import Testing
     @Test(arguments: Schema.tableNames)
     func aCleanSnapshotJustBeforeTheDamageGivesBackEveryRow(table: String) throws {
         let path = try Damage.sample(in: folder, transactions: 1_500)
-        try Damage.apply(to: path) { db in try db.execute(sql: "UPDATE accounts SET balance = balance + 1 WHERE id = 1") }
+        try Damage.apply(to: path) { db in try db.execute(sql: "UPDATE accounts SET balance = balance + 1 WHERE id = 1")
+        }
         _ = try rebuild(path)
         _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
         let before = try digest(path, keepingLog: true)
         let accounts = try balances(path, of: "accounts")
         let leaves = try DatabaseQueue(path: path).read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dbstat WHERE name = ? AND pagetype = 'leaf'", arguments: [table]) ?? 0
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM dbstat WHERE name = ? AND pagetype = 'leaf'", arguments: [table]) ?? 0
         }
         let (page, rows) = try leaf(path, of: table, offset: min(1, leaves - 1))
         #expect(!rows.isEmpty)
@@ -62,21 +71,31 @@ import Testing
         if table == "maintenance_runs" || table == "repair_actions" {
             // The log has no index and its only page was lost: rows written after
             // the snapshot cannot be ruled out, and the rebuild says so.
-            #expect(damage.loss.filter { !($0.lost == 0 && $0.exact && $0.fromIndexes == 0) }
-                    == [TableLoss(table: table, lost: 0, exact: false, why: "rows added after the snapshot could have been on the pages that were lost",
-                                  fromSnapshot: rows.count, fromIndexes: 0)])
+            #expect(
+                damage.loss.filter { !($0.lost == 0 && $0.exact && $0.fromIndexes == 0) }
+                    == [
+                        TableLoss(
+                            table: table, lost: 0, exact: false,
+                            why: "rows added after the snapshot could have been on the pages that were lost",
+                            fromSnapshot: rows.count, fromIndexes: 0)
+                    ])
             #expect(report.exitStatus == 1)
         } else {
             #expect(damage.loss.allSatisfy { $0.lost == 0 && $0.exact && $0.fromIndexes == 0 }, "\(damage.loss)")
             #expect(report.isComplete)
             #expect(report.exitStatus == 0)
         }
-        #expect(try digest(path, keepingLog: true).filter { $0.key != "maintenance_runs" && $0.key != "repair_actions" }
+        #expect(
+            try digest(path, keepingLog: true).filter { $0.key != "maintenance_runs" && $0.key != "repair_actions" }
                 == before.filter { $0.key != "maintenance_runs" && $0.key != "repair_actions" })
         if table == "maintenance_runs" || table == "repair_actions" {
             // The log of the earlier rebuild is back, row for row, beside this run's own.
             try CompanyFile.read(path) { db in
-                let back = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE rowid IN (\(rows.map(String.init).joined(separator: ",")))")
+                let back = try Int.fetchOne(
+                    db,
+                    sql:
+                        "SELECT COUNT(*) FROM \(table) WHERE rowid IN (\(rows.map(String.init).joined(separator: ",")))"
+                )
                 #expect(back == rows.count)
             }
         }
@@ -100,7 +119,10 @@ import Testing
         // Rows added after the snapshot would have had higher ids, on the pages that are gone: unknown, said so.
         let unknown = damage.loss.filter { !$0.exact }
         #expect(!unknown.isEmpty)
-        #expect(unknown.allSatisfy { $0.lost == 0 && $0.why == "rows added after the snapshot could have been on the pages that were lost" })
+        #expect(
+            unknown.allSatisfy {
+                $0.lost == 0 && $0.why == "rows added after the snapshot could have been on the pages that were lost"
+            })
         #expect(report.exitStatus == 1)
     }
 
@@ -111,12 +133,15 @@ import Testing
         // Work after the snapshot: a transaction with lines on the page gets a new memo.
         let edited = try Damage.apply(to: path) { db -> Int64 in
             let first = try Damage.one(db, "SELECT transaction_id FROM splits WHERE id = ?", [rows[0]])
-            try db.execute(sql: "UPDATE transactions SET memo = 'changed', modified_at = '2026-12-01T00:00:00Z' WHERE id = ?", arguments: [first])
+            try db.execute(
+                sql: "UPDATE transactions SET memo = 'changed', modified_at = '2026-12-01T00:00:00Z' WHERE id = ?",
+                arguments: [first])
             return first
         }
         let lostOfEdited = try CompanyFile.read(path) { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM splits WHERE transaction_id = ? AND id BETWEEN ? AND ?",
-                             arguments: [edited, rows.first, rows.last]) ?? 0
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM splits WHERE transaction_id = ? AND id BETWEEN ? AND ?",
+                arguments: [edited, rows.first, rows.last]) ?? 0
         }
         try Damage.scribble(on: path, page: page, byte: 0x00)
 
@@ -129,8 +154,11 @@ import Testing
         #expect(damage.snapshotWouldBringBack == lostOfEdited)
         try CompanyFile.read(path) { db in
             // The edited transaction keeps its new memo; the page's other lines all came back.
-            #expect(try String.fetchOne(db, sql: "SELECT memo FROM transactions WHERE id = ?", arguments: [edited]) == "changed")
-            let back = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM splits WHERE id BETWEEN ? AND ?", arguments: [rows.first, rows.last])
+            #expect(
+                try String.fetchOne(db, sql: "SELECT memo FROM transactions WHERE id = ?", arguments: [edited])
+                    == "changed")
+            let back = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM splits WHERE id BETWEEN ? AND ?", arguments: [rows.first, rows.last])
             #expect(back == rows.count - lostOfEdited)
         }
         #expect(report.exitStatus == 1)
@@ -146,8 +174,11 @@ import Testing
         let report = try rebuild(path)
         let damage = try #require(report.damage)
         #expect(damage.snapshot == nil)
-        #expect(damage.loss.first { $0.table == "splits" } == TableLoss(table: "splits", lost: rows.count, exact: true, why: nil,
-                                                                        fromSnapshot: 0, fromIndexes: 0))
+        #expect(
+            damage.loss.first { $0.table == "splits" }
+                == TableLoss(
+                    table: "splits", lost: rows.count, exact: true, why: nil,
+                    fromSnapshot: 0, fromIndexes: 0))
         #expect(!damage.keptBalances.isEmpty)
         #expect(report.exitStatus == 1)
         // Every account and name shows, to the cent, what it showed before the damage (Rebuild Suspense aside).
@@ -155,7 +186,8 @@ import Testing
         for (id, balance) in accounts { #expect(after[id] == balance, "account \(id)") }
         #expect(try balances(path, of: "parties") == parties)
         try CompanyFile.read(path) { db in
-            let journals = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM transactions WHERE memo LIKE 'Lost in damage (rebuild run %'")
+            let journals = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM transactions WHERE memo LIKE 'Lost in damage (rebuild run %'")
             #expect(journals == 1)
             #expect(try Int64.fetchOne(db, sql: "SELECT SUM(amount) FROM splits") == 0)
         }
@@ -166,9 +198,13 @@ import Testing
         for withSnapshot in [false, true] {
             let name = withSnapshot ? "with.db" : "without.db"
             let path = try Damage.sample(in: folder, name: name, transactions: 800)
-            if withSnapshot { _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups)) }
+            if withSnapshot {
+                _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
+            }
             let (page, rows) = try leaf(path, of: "splits", offset: 2)
-            let amount = try CompanyFile.read(path) { try Int64.fetchOne($0, sql: "SELECT amount FROM splits WHERE id = ?", arguments: [rows[0]]) }
+            let amount = try CompanyFile.read(path) {
+                try Int64.fetchOne($0, sql: "SELECT amount FROM splits WHERE id = ?", arguments: [rows[0]])
+            }
             // The page's free-space pointer is wrecked (SQLite's check names the page) and a value on it changed.
             try Damage.apply(to: path) { db in
                 try db.execute(sql: "UPDATE splits SET amount = amount + 1 WHERE id = ?", arguments: [rows[0]])
@@ -182,7 +218,10 @@ import Testing
             if withSnapshot {
                 #expect(damage.unconfirmed == [])
                 #expect(damage.replaced["splits"] == 1)
-                #expect(try CompanyFile.read(path) { try Int64.fetchOne($0, sql: "SELECT amount FROM splits WHERE id = ?", arguments: [rows[0]]) } == amount)
+                #expect(
+                    try CompanyFile.read(path) {
+                        try Int64.fetchOne($0, sql: "SELECT amount FROM splits WHERE id = ?", arguments: [rows[0]])
+                    } == amount)
             } else {
                 #expect(Set(damage.unconfirmed.map(\.rowID)) == Set(rows))
                 #expect(report.exitStatus == 1)
@@ -195,10 +234,17 @@ import Testing
         let other = try Damage.sample(in: folder, name: "zimmer.db", transactions: 600, seed: 9)
         let now = Date()
         // Another company's, a future-dated one, one with findings: none of them is the last good copy.
-        _ = try SnapshotWriter.take(SnapshotRequest(of: other, kind: .manual, now: now.addingTimeInterval(-60)), into: SnapshotStore.open(backups))
-        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, now: now.addingTimeInterval(86_400)), into: SnapshotStore.open(backups))
-        try Damage.apply(to: path) { db in try db.execute(sql: "UPDATE accounts SET balance = balance + 1 WHERE id = 1") }
-        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, now: now.addingTimeInterval(-30)), into: SnapshotStore.open(backups))
+        _ = try SnapshotWriter.take(
+            SnapshotRequest(of: other, kind: .manual, now: now.addingTimeInterval(-60)),
+            into: SnapshotStore.open(backups))
+        _ = try SnapshotWriter.take(
+            SnapshotRequest(of: path, kind: .manual, now: now.addingTimeInterval(86_400)),
+            into: SnapshotStore.open(backups))
+        try Damage.apply(to: path) { db in try db.execute(sql: "UPDATE accounts SET balance = balance + 1 WHERE id = 1")
+        }
+        _ = try SnapshotWriter.take(
+            SnapshotRequest(of: path, kind: .manual, now: now.addingTimeInterval(-30)),
+            into: SnapshotStore.open(backups))
         let (page, _) = try leaf(path, of: "splits", offset: 1)
         try Damage.scribble(on: path, page: page, byte: 0x00)
 
@@ -213,7 +259,8 @@ import Testing
         try CompanyFile.read(path) { db in
             var all: [String: [Int64: String]] = [:]
             for table in Schema.tableNames where !["maintenance_runs", "repair_actions"].contains(table) {
-                let columns = (StructureCheck.expectedColumns[table] ?? []).map { "quote(\"\($0)\")" }.joined(separator: " || ',' || ")
+                let columns = (StructureCheck.expectedColumns[table] ?? []).map { "quote(\"\($0)\")" }.joined(
+                    separator: " || ',' || ")
                 for row in try Row.fetchAll(db, sql: "SELECT rowid AS id, \(columns) AS content FROM \(table)") {
                     guard let id = row.integer("id") else { continue }
                     all[table, default: [:]][id] = row.text("content")
@@ -224,8 +271,11 @@ import Testing
     }
 
     enum Harm: String, CaseIterable {
-        case zeroed = "a zeroed page", garbage = "a page of random bytes", bytes = "random bytes in a page"
-        case swapped = "two pages swapped", cut = "the file cut at a page"
+        case zeroed = "a zeroed page"
+        case garbage = "a page of random bytes"
+        case bytes = "random bytes in a page"
+        case swapped = "two pages swapped"
+        case cut = "the file cut at a page"
     }
 
     /// Seeded damage of every kind, each with a clean snapshot of exactly the
@@ -238,16 +288,20 @@ import Testing
         let path = try Damage.sample(in: folder, transactions: 300, seed: UInt64(seed % 4 + 1))
         _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
         let before = try rows(path)
-        let size = 4096, pages = Int(try FileHeader.read(path: path).fileSize) / size
+        let size = 4096
+        let pages = Int(try FileHeader.read(path: path).fileSize) / size
         let page = Int(random.next() % UInt64(pages - 1)) + 2
         func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) } }
         switch harm {
         case .zeroed: try Damage.write(path, at: (page - 1) * size, [UInt8](repeating: 0, count: size))
         case .garbage: try Damage.write(path, at: (page - 1) * size, bytes(size))
-        case .bytes: try Damage.write(path, at: (page - 1) * size + Int(random.next() % 4000), bytes(Int(random.next() % 16) + 1))
+        case .bytes:
+            try Damage.write(
+                path, at: (page - 1) * size + Int(random.next() % 4000), bytes(Int(random.next() % 16) + 1))
         case .swapped:
             let other = page == pages ? 2 : page + 1
-            let first = try Damage.read(path, at: (page - 1) * size, size), second = try Damage.read(path, at: (other - 1) * size, size)
+            let first = try Damage.read(path, at: (page - 1) * size, size)
+            let second = try Damage.read(path, at: (other - 1) * size, size)
             try Damage.write(path, at: (page - 1) * size, second)
             try Damage.write(path, at: (other - 1) * size, first)
         case .cut: #expect(truncate(path, off_t((page - 1) * size)) == 0)
@@ -268,7 +322,9 @@ import Testing
                 // Not as it was: only with exit 1, and counted or listed.
                 #expect(report.exitStatus == 1, "\(context): \(table) \(id) differs, yet exit 0")
                 let loss = report.damage?.loss.first { $0.table == table }
-                let told = doubted.contains("\(table) \(id)") || (loss.map { $0.lost > 0 || !$0.exact || $0.fromIndexes > 0 } ?? false)
+                let told =
+                    doubted.contains("\(table) \(id)")
+                    || (loss.map { $0.lost > 0 || !$0.exact || $0.fromIndexes > 0 } ?? false)
                     || report.remaining.contains { $0.table == table || $0.table == "transactions" }
                 #expect(told, "\(context): \(table) \(id) differs and nothing says so")
             }

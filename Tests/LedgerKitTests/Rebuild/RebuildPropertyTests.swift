@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 /// A random small sample plus a random mix of faults, 200 times over: rebuild
@@ -9,118 +10,233 @@ import Testing
 @Suite struct RebuildPropertyTests {
     /// Random damage of the kinds real damage has, on rows picked by `random`.
     static let faults: [(String, @Sendable (Database, inout SplitMix64) throws -> Void)] = [
-        ("delete a transaction", { db, random in
-            try db.execute(sql: "DELETE FROM transactions WHERE id = ?", arguments: [try pick(db, "SELECT id FROM transactions", &random)])
-        }),
-        ("delete an account", { db, random in
-            try db.execute(sql: "DELETE FROM accounts WHERE id = ?", arguments: [try pick(db, "SELECT id FROM accounts", &random)])
-        }),
-        ("delete a party", { db, random in
-            try db.execute(sql: "DELETE FROM parties WHERE id = ?", arguments: [try pick(db, "SELECT id FROM parties", &random)])
-        }),
-        ("change a split's amount", { db, random in
-            try db.execute(sql: "UPDATE splits SET amount = amount + ? WHERE id = ?",
-                           arguments: [random.cents(-50_000...50_000), try pick(db, "SELECT id FROM splits", &random)])
-        }),
-        ("add a stray split", { db, random in
-            try db.execute(sql: "INSERT INTO splits (transaction_id, account_id, amount) VALUES (?, ?, ?)",
-                           arguments: [try pick(db, "SELECT id FROM transactions", &random), try pick(db, "SELECT id FROM accounts", &random),
-                                       random.cents(-9_999...9_999)])
-        }),
-        ("wrong cached balances", { db, random in
-            try db.execute(sql: "UPDATE accounts SET balance = balance + ? WHERE id = ?",
-                           arguments: [random.cents(1...999), try pick(db, "SELECT id FROM accounts", &random)])
-            try db.execute(sql: "UPDATE parties SET balance = balance - ? WHERE id = ?",
-                           arguments: [random.cents(1...999), try pick(db, "SELECT id FROM parties", &random)])
-        }),
-        ("wrong document header", { db, random in
-            try db.execute(sql: "UPDATE documents SET total = total + ?, balance_due = balance_due - ? WHERE transaction_id = ?",
-                           arguments: [random.cents(0...500), random.cents(0...500), try pick(db, "SELECT transaction_id FROM documents", &random)])
-        }),
-        ("delete a document header", { db, random in
-            try db.execute(sql: "DELETE FROM documents WHERE transaction_id = ?", arguments: [try pick(db, "SELECT transaction_id FROM documents", &random)])
-        }),
-        ("random application", { db, random in
-            try db.execute(sql: "INSERT INTO applications (payment_id, document_id, amount) VALUES (?, ?, ?)",
-                           arguments: [try pick(db, "SELECT id FROM transactions WHERE kind IN ('payment', 'bill_payment')", &random),
-                                       try pick(db, "SELECT id FROM transactions WHERE kind IN ('invoice', 'bill', 'check')", &random),
-                                       random.cents(1...90_000)])
-        }),
-        ("break a reconciled mark", { db, random in
-            let split = try pick(db, "SELECT id FROM splits", &random)
-            if random.chance(50) {
-                try db.execute(sql: "UPDATE splits SET cleared = 'r' WHERE id = ?", arguments: [split])
-            } else {
-                try db.execute(sql: "UPDATE splits SET reconciliation_id = ? WHERE id = ?",
-                               arguments: [random.int(1...40), split])
+        (
+            "delete a transaction",
+            { db, random in
+                try db.execute(
+                    sql: "DELETE FROM transactions WHERE id = ?",
+                    arguments: [try pick(db, "SELECT id FROM transactions", &random)])
             }
-        }),
-        ("move a reconciliation", { db, random in
-            try db.execute(sql: "UPDATE reconciliations SET account_id = ? WHERE id = ?",
-                           arguments: [random.int(1...90), try pick(db, "SELECT id FROM reconciliations", &random)])
-        }),
-        ("relink a feed line", { db, random in
-            try db.execute(sql: "UPDATE bank_feed SET status = ?, transaction_id = ? WHERE id = ?",
-                           arguments: [random.pick(["new", "matched", "added", "excluded"]), random.chance(30) ? nil : random.int(1...400),
-                                       try pick(db, "SELECT id FROM bank_feed", &random)])
-        }),
-        ("move a feed line", { db, random in
-            try db.execute(sql: "UPDATE bank_feed SET account_id = ? WHERE id = ?",
-                           arguments: [random.int(1...90), try pick(db, "SELECT id FROM bank_feed", &random)])
-        }),
-        ("download a feed line twice", { db, random in
-            try db.execute(sql: "DROP INDEX IF EXISTS bank_feed_fitid")
-            try db.execute(sql: """
-                INSERT INTO bank_feed (account_id, fitid, posted_date, amount, payee, status, transaction_id, downloaded_at)
-                SELECT account_id, fitid, posted_date, amount, payee, status, transaction_id, '2026-01-05T06:00:00Z' FROM bank_feed WHERE id = ?
-                """, arguments: [try pick(db, "SELECT id FROM bank_feed", &random)])
-        }),
-        ("name a party twice", { db, random in
-            try db.execute(sql: "DROP INDEX IF EXISTS parties_name")
-            try db.execute(sql: "INSERT INTO parties (kind, name) SELECT kind, name FROM parties WHERE id = ?",
-                           arguments: [try pick(db, "SELECT id FROM parties", &random)])
-        }),
-        ("loop two accounts", { db, random in
-            let first = try pick(db, "SELECT id FROM accounts", &random), second = try pick(db, "SELECT id FROM accounts", &random)
-            try db.execute(sql: "UPDATE accounts SET parent_id = ? WHERE id = ?", arguments: [second, first])
-            try db.execute(sql: "UPDATE accounts SET parent_id = ? WHERE id = ?", arguments: [first, second])
-        }),
-        ("lose an item", { db, random in
-            try db.execute(sql: "DELETE FROM items WHERE id = ?", arguments: [try pick(db, "SELECT id FROM items", &random)])
-        }),
-        ("stray document line", { db, random in
-            try db.execute(sql: "INSERT INTO document_lines (transaction_id, description, amount) VALUES (?, 'stray', ?)",
-                           arguments: [random.int(1...500), random.cents(1...9_999)])
-        }),
-        ("transaction without splits", { db, random in
-            try db.execute(sql: """
-                INSERT INTO transactions (kind, date, created_at, modified_at) VALUES (?, '2025-03-01', '2025-03-01T09:00:00Z', '2025-03-01T09:00:00Z')
-                """, arguments: [random.pick(["check", "invoice", "bill", "journal"])])
-        }),
-        ("lose a transaction's splits", { db, random in
-            try db.execute(sql: "DELETE FROM splits WHERE transaction_id = ?",
-                           arguments: [try pick(db, "SELECT id FROM transactions", &random)])
-        }),
-        ("lose a page of splits", { db, random in
-            // A zeroed page: a run of splits by rowid, whole transactions and parts of them.
-            let first = try pick(db, "SELECT id FROM splits", &random) ?? 0
-            try db.execute(sql: "DELETE FROM splits WHERE id BETWEEN ? AND ?", arguments: [first, first + Int64(random.int(5...40))])
-        }),
-        ("lose a receivable or payable split", { db, random in
-            // A zeroed page that took an invoice's, bill's or payment's receivable
-            // (payable) line, and sometimes one more of its lines, but not all.
-            let transaction = try pick(db, "SELECT id FROM transactions WHERE kind IN ('invoice', 'bill', 'payment', 'bill_payment')", &random)
-            try db.execute(sql: """
-                DELETE FROM splits WHERE transaction_id = ?
-                  AND account_id IN (SELECT id FROM accounts WHERE type IN ('accounts_receivable', 'accounts_payable'))
-                """, arguments: [transaction])
-            if random.chance(30) {
-                try db.execute(sql: "DELETE FROM splits WHERE id = (SELECT MIN(id) FROM splits WHERE transaction_id = ?)", arguments: [transaction])
+        ),
+        (
+            "delete an account",
+            { db, random in
+                try db.execute(
+                    sql: "DELETE FROM accounts WHERE id = ?",
+                    arguments: [try pick(db, "SELECT id FROM accounts", &random)])
             }
-        }),
-        ("drop an index", { db, random in
-            try db.execute(sql: "DROP INDEX IF EXISTS \(random.pick(["splits_account", "transactions_date", "accounts_name"]))")
-        }),
+        ),
+        (
+            "delete a party",
+            { db, random in
+                try db.execute(
+                    sql: "DELETE FROM parties WHERE id = ?",
+                    arguments: [try pick(db, "SELECT id FROM parties", &random)])
+            }
+        ),
+        (
+            "change a split's amount",
+            { db, random in
+                try db.execute(
+                    sql: "UPDATE splits SET amount = amount + ? WHERE id = ?",
+                    arguments: [random.cents(-50_000...50_000), try pick(db, "SELECT id FROM splits", &random)])
+            }
+        ),
+        (
+            "add a stray split",
+            { db, random in
+                try db.execute(
+                    sql: "INSERT INTO splits (transaction_id, account_id, amount) VALUES (?, ?, ?)",
+                    arguments: [
+                        try pick(db, "SELECT id FROM transactions", &random),
+                        try pick(db, "SELECT id FROM accounts", &random),
+                        random.cents(-9_999...9_999),
+                    ])
+            }
+        ),
+        (
+            "wrong cached balances",
+            { db, random in
+                try db.execute(
+                    sql: "UPDATE accounts SET balance = balance + ? WHERE id = ?",
+                    arguments: [random.cents(1...999), try pick(db, "SELECT id FROM accounts", &random)])
+                try db.execute(
+                    sql: "UPDATE parties SET balance = balance - ? WHERE id = ?",
+                    arguments: [random.cents(1...999), try pick(db, "SELECT id FROM parties", &random)])
+            }
+        ),
+        (
+            "wrong document header",
+            { db, random in
+                try db.execute(
+                    sql:
+                        "UPDATE documents SET total = total + ?, balance_due = balance_due - ? WHERE transaction_id = ?",
+                    arguments: [
+                        random.cents(0...500), random.cents(0...500),
+                        try pick(db, "SELECT transaction_id FROM documents", &random),
+                    ])
+            }
+        ),
+        (
+            "delete a document header",
+            { db, random in
+                try db.execute(
+                    sql: "DELETE FROM documents WHERE transaction_id = ?",
+                    arguments: [try pick(db, "SELECT transaction_id FROM documents", &random)])
+            }
+        ),
+        (
+            "random application",
+            { db, random in
+                try db.execute(
+                    sql: "INSERT INTO applications (payment_id, document_id, amount) VALUES (?, ?, ?)",
+                    arguments: [
+                        try pick(db, "SELECT id FROM transactions WHERE kind IN ('payment', 'bill_payment')", &random),
+                        try pick(db, "SELECT id FROM transactions WHERE kind IN ('invoice', 'bill', 'check')", &random),
+                        random.cents(1...90_000),
+                    ])
+            }
+        ),
+        (
+            "break a reconciled mark",
+            { db, random in
+                let split = try pick(db, "SELECT id FROM splits", &random)
+                if random.chance(50) {
+                    try db.execute(sql: "UPDATE splits SET cleared = 'r' WHERE id = ?", arguments: [split])
+                } else {
+                    try db.execute(
+                        sql: "UPDATE splits SET reconciliation_id = ? WHERE id = ?",
+                        arguments: [random.int(1...40), split])
+                }
+            }
+        ),
+        (
+            "move a reconciliation",
+            { db, random in
+                try db.execute(
+                    sql: "UPDATE reconciliations SET account_id = ? WHERE id = ?",
+                    arguments: [random.int(1...90), try pick(db, "SELECT id FROM reconciliations", &random)])
+            }
+        ),
+        (
+            "relink a feed line",
+            { db, random in
+                try db.execute(
+                    sql: "UPDATE bank_feed SET status = ?, transaction_id = ? WHERE id = ?",
+                    arguments: [
+                        random.pick(["new", "matched", "added", "excluded"]),
+                        random.chance(30) ? nil : random.int(1...400),
+                        try pick(db, "SELECT id FROM bank_feed", &random),
+                    ])
+            }
+        ),
+        (
+            "move a feed line",
+            { db, random in
+                try db.execute(
+                    sql: "UPDATE bank_feed SET account_id = ? WHERE id = ?",
+                    arguments: [random.int(1...90), try pick(db, "SELECT id FROM bank_feed", &random)])
+            }
+        ),
+        (
+            "download a feed line twice",
+            { db, random in
+                try db.execute(sql: "DROP INDEX IF EXISTS bank_feed_fitid")
+                try db.execute(
+                    sql: """
+                        INSERT INTO bank_feed (account_id, fitid, posted_date, amount, payee, status, transaction_id, downloaded_at)
+                        SELECT account_id, fitid, posted_date, amount, payee, status, transaction_id, '2026-01-05T06:00:00Z' FROM bank_feed WHERE id = ?
+                        """, arguments: [try pick(db, "SELECT id FROM bank_feed", &random)])
+            }
+        ),
+        (
+            "name a party twice",
+            { db, random in
+                try db.execute(sql: "DROP INDEX IF EXISTS parties_name")
+                try db.execute(
+                    sql: "INSERT INTO parties (kind, name) SELECT kind, name FROM parties WHERE id = ?",
+                    arguments: [try pick(db, "SELECT id FROM parties", &random)])
+            }
+        ),
+        (
+            "loop two accounts",
+            { db, random in
+                let first = try pick(db, "SELECT id FROM accounts", &random)
+                let second = try pick(db, "SELECT id FROM accounts", &random)
+                try db.execute(sql: "UPDATE accounts SET parent_id = ? WHERE id = ?", arguments: [second, first])
+                try db.execute(sql: "UPDATE accounts SET parent_id = ? WHERE id = ?", arguments: [first, second])
+            }
+        ),
+        (
+            "lose an item",
+            { db, random in
+                try db.execute(
+                    sql: "DELETE FROM items WHERE id = ?", arguments: [try pick(db, "SELECT id FROM items", &random)])
+            }
+        ),
+        (
+            "stray document line",
+            { db, random in
+                try db.execute(
+                    sql: "INSERT INTO document_lines (transaction_id, description, amount) VALUES (?, 'stray', ?)",
+                    arguments: [random.int(1...500), random.cents(1...9_999)])
+            }
+        ),
+        (
+            "transaction without splits",
+            { db, random in
+                try db.execute(
+                    sql: """
+                        INSERT INTO transactions (kind, date, created_at, modified_at) VALUES (?, '2025-03-01', '2025-03-01T09:00:00Z', '2025-03-01T09:00:00Z')
+                        """, arguments: [random.pick(["check", "invoice", "bill", "journal"])])
+            }
+        ),
+        (
+            "lose a transaction's splits",
+            { db, random in
+                try db.execute(
+                    sql: "DELETE FROM splits WHERE transaction_id = ?",
+                    arguments: [try pick(db, "SELECT id FROM transactions", &random)])
+            }
+        ),
+        (
+            "lose a page of splits",
+            { db, random in
+                // A zeroed page: a run of splits by rowid, whole transactions and parts of them.
+                let first = try pick(db, "SELECT id FROM splits", &random) ?? 0
+                try db.execute(
+                    sql: "DELETE FROM splits WHERE id BETWEEN ? AND ?",
+                    arguments: [first, first + Int64(random.int(5...40))])
+            }
+        ),
+        (
+            "lose a receivable or payable split",
+            { db, random in
+                // A zeroed page that took an invoice's, bill's or payment's receivable
+                // (payable) line, and sometimes one more of its lines, but not all.
+                let transaction = try pick(
+                    db, "SELECT id FROM transactions WHERE kind IN ('invoice', 'bill', 'payment', 'bill_payment')",
+                    &random)
+                try db.execute(
+                    sql: """
+                        DELETE FROM splits WHERE transaction_id = ?
+                          AND account_id IN (SELECT id FROM accounts WHERE type IN ('accounts_receivable', 'accounts_payable'))
+                        """, arguments: [transaction])
+                if random.chance(30) {
+                    try db.execute(
+                        sql: "DELETE FROM splits WHERE id = (SELECT MIN(id) FROM splits WHERE transaction_id = ?)",
+                        arguments: [transaction])
+                }
+            }
+        ),
+        (
+            "drop an index",
+            { db, random in
+                try db.execute(
+                    sql: "DROP INDEX IF EXISTS \(random.pick(["splits_account", "transactions_date", "accounts_name"]))"
+                )
+            }
+        ),
     ]
 
     static func pick(_ db: Database, _ sql: String, _ random: inout SplitMix64) throws -> Int64? {
@@ -149,14 +265,16 @@ import Testing
         let after = try Verifier.verify(path: path)
         #expect(after.findings.filter(\.repairable) == [], "\(context)")
         // Rebuild changes something exactly when verify found something to repair.
-        #expect(report.changedAnything == before.findings.contains(where: \.repairable), "\(context): \(before.findings)")
+        #expect(
+            report.changedAnything == before.findings.contains(where: \.repairable), "\(context): \(before.findings)")
         try CompanyFile.read(path) { db throws in
             #expect(try Invariants.lostOrChanged(splits, in: db) == [], "\(context)")
             #expect(try Int64.fetchOne(db, sql: "SELECT SUM(amount) FROM splits") == 0, "\(context)")
         }
         let digest = try CompanyFile.read(path) { try Invariants.contentDigest(of: $0) }
         let again = try Rebuilder.rebuild(path: path, options: RebuildOptions(backupFolder: folder.file("backups")))
-        #expect(again.changedRows == 0 && again.schemaRepairs == [] && again.salvage == nil, "\(context): \(again.repairs)")
+        #expect(
+            again.changedRows == 0 && again.schemaRepairs == [] && again.salvage == nil, "\(context): \(again.repairs)")
         let second = try CompanyFile.read(path) { try Invariants.contentDigest(of: $0) }
         for table in digest.keys where table != "maintenance_runs" && table != "sqlite_stat1" {
             #expect(second[table] == digest[table], "\(table) changed on the second rebuild, \(context)")
@@ -200,12 +318,14 @@ import Testing
                 let suspects = suspectsFirst && schema.findings.isEmpty ? try Verifier.nativePass(db) : nil
                 if suspects != nil { restricted = true }
                 let done = try Rebuilder.repair(db, now: now, salvaged: false, suspects: suspects)
-                let actions = try Row.fetchAll(db, sql: "SELECT code, table_name, row_id, action, before, after FROM repair_actions ORDER BY id")
+                let actions = try Row.fetchAll(
+                    db, sql: "SELECT code, table_name, row_id, action, before, after FROM repair_actions ORDER BY id")
                 let digest = try Invariants.contentDigest(of: db).filter { $0.key != "maintenance_runs" }
                 return (done, actions, digest)
             }
         }
-        let among = try repaired(suspectsFirst: true), every = try repaired(suspectsFirst: false)
+        let among = try repaired(suspectsFirst: true)
+        let every = try repaired(suspectsFirst: false)
         #expect(among.actions == every.actions, "\(context)")
         #expect(among.digest == every.digest, "\(context)")
         #expect(among.0.groups == every.0.groups, "\(context)")

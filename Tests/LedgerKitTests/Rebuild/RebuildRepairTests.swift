@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 /// Rebuild repairs each repairable finding exactly as docs/findings.md says.
@@ -17,7 +18,8 @@ import Testing
     ]
 
     static func rebuild(_ path: String, in folder: TemporaryDirectory, dryRun: Bool = false) throws -> RebuildReport {
-        try Rebuilder.rebuild(path: path, options: RebuildOptions(backupFolder: folder.file("backups"), dryRun: dryRun, now: now))
+        try Rebuilder.rebuild(
+            path: path, options: RebuildOptions(backupFolder: folder.file("backups"), dryRun: dryRun, now: now))
     }
 
     @Test(arguments: FindingCode.allCases.filter { $0.isRepairable && $0 != .sqliteCorruption })
@@ -41,19 +43,27 @@ import Testing
         try CompanyFile.read(path) { db in
             // No split was deleted or changed its amount.
             #expect(try Invariants.lostOrChanged(splitsBefore, in: db) == [])
-            let broken = try Invariants.violations(in: db).filter { !$0.hasPrefix("document lines") && !$0.hasPrefix("reconciliations chain") }
+            let broken = try Invariants.violations(in: db).filter {
+                !$0.hasPrefix("document lines") && !$0.hasPrefix("reconciliations chain")
+            }
             #expect(broken == [])
             // Every changed row is recorded against the code that changed it.
-            let recorded = try Row.fetchAll(db, sql: "SELECT code, table_name, row_id, action FROM repair_actions WHERE run_id = ?",
-                                            arguments: [report.runID])
+            let recorded = try Row.fetchAll(
+                db, sql: "SELECT code, table_name, row_id, action FROM repair_actions WHERE run_id = ?",
+                arguments: [report.runID])
             #expect(recorded.count == report.changedRows)
             for finding in injected where finding.code == code && finding.table != nil && finding.row != nil {
                 // Where the finding names one row and the repair changes another, checkRepair looks.
-                if [.documentOverapplied, .paymentOverapplied, .partyMissing, .unbalancedTransaction].contains(code) { continue }
-                let table = finding.table == "transactions"
-                    && [.documentTotalMismatch, .documentBalanceMismatch, .documentRowMissing].contains(code) ? "documents" : finding.table!
+                if [.documentOverapplied, .paymentOverapplied, .partyMissing, .unbalancedTransaction].contains(code) {
+                    continue
+                }
+                let table =
+                    finding.table == "transactions"
+                        && [.documentTotalMismatch, .documentBalanceMismatch, .documentRowMissing].contains(code)
+                    ? "documents" : finding.table!
                 let found = recorded.contains { row in
-                    (row["code"] as String?) == code.rawValue && (row["table_name"] as String?) == table && (row["row_id"] as Int64?) == finding.row
+                    (row["code"] as String?) == code.rawValue && (row["table_name"] as String?) == table
+                        && (row["row_id"] as Int64?) == finding.row
                 }
                 #expect(found, "no action recorded for \(finding)")
             }
@@ -63,9 +73,11 @@ import Testing
 
     /// The exact repair of each code, beyond "the finding is gone".
     static func checkRepair(_ code: FindingCode, injected: Set<Expected>, report: RebuildReport, db: Database) throws {
-        let suspense = try Int64.fetchOne(db, sql: """
-            SELECT id FROM accounts WHERE name = 'Rebuild Suspense' AND type = 'other_current_asset' AND parent_id IS NULL
-            """)
+        let suspense = try Int64.fetchOne(
+            db,
+            sql: """
+                SELECT id FROM accounts WHERE name = 'Rebuild Suspense' AND type = 'other_current_asset' AND parent_id IS NULL
+                """)
         let rows = injected.filter { $0.code == code }.compactMap(\.row)
         func one<T: DatabaseValueConvertible>(_ sql: String, _ arguments: StatementArguments = []) throws -> T? {
             try T.fetchOne(db, sql: sql, arguments: arguments)
@@ -73,46 +85,64 @@ import Testing
         switch code {
         case .unbalancedTransaction:
             let charge = rows[0]
-            let added = try Row.fetchAll(db, sql: "SELECT account_id, amount, memo FROM splits WHERE transaction_id = ? AND account_id = ?",
-                                         arguments: [charge, suspense])
+            let added = try Row.fetchAll(
+                db, sql: "SELECT account_id, amount, memo FROM splits WHERE transaction_id = ? AND account_id = ?",
+                arguments: [charge, suspense])
             #expect(added.count == 1)
             #expect(added.first?["amount"] == -1000 as Int64)
-            #expect((added.first?["memo"] as String?) == "Rebuild Suspense: transaction \(charge) was out of balance by 10.00 (unbalanced-transaction)")
+            #expect(
+                (added.first?["memo"] as String?)
+                    == "Rebuild Suspense: transaction \(charge) was out of balance by 10.00 (unbalanced-transaction)")
             #expect(try one("SELECT balance FROM accounts WHERE id = ?", [suspense]) == -1000 as Int64)
         case .orphanSplit:
-            let journal: Row? = try Row.fetchOne(db, sql: """
-                SELECT t.id, t.kind, t.date, t.memo FROM transactions t JOIN splits s ON s.transaction_id = t.id WHERE s.id = ?
-                """, arguments: [rows.min()!])
+            let journal: Row? = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT t.id, t.kind, t.date, t.memo FROM transactions t JOIN splits s ON s.transaction_id = t.id WHERE s.id = ?
+                    """, arguments: [rows.min()!])
             #expect(journal?["kind"] == "journal")
             #expect(journal?["memo"] == "Recovered by rebuild")
             #expect(journal?["date"] == "2026-11-21")
-            #expect(try one("SELECT COUNT(*) FROM splits WHERE transaction_id = ?", [journal?["id"] as Int64?]) == rows.count)
+            #expect(
+                try one("SELECT COUNT(*) FROM splits WHERE transaction_id = ?", [journal?["id"] as Int64?])
+                    == rows.count)
         case .splitAccountMissing:
             for split in rows {
                 #expect(try one("SELECT account_id FROM splits WHERE id = ?", [split]) == suspense)
-                #expect((try one("SELECT memo FROM splits WHERE id = ?", [split]) as String?)?.contains("split-account-missing") == true)
+                #expect(
+                    (try one("SELECT memo FROM splits WHERE id = ?", [split]) as String?)?.contains(
+                        "split-account-missing") == true)
             }
         case .partyMissing:
-            let party = try Int64.fetchOne(db, sql: "SELECT party_id FROM transactions WHERE id = ?",
-                                           arguments: [injected.first { $0.table == "transactions" }!.row])!
+            let party = try Int64.fetchOne(
+                db, sql: "SELECT party_id FROM transactions WHERE id = ?",
+                arguments: [injected.first { $0.table == "transactions" }!.row])!
             let recreated = try Row.fetchOne(db, sql: "SELECT kind, name FROM parties WHERE id = ?", arguments: [party])
             #expect(recreated?["kind"] == "customer")
             #expect(recreated?["name"] == "Recovered name \(party)")
         case .accountCycle, .accountParentMissing:
-            for account in rows { #expect(try one("SELECT parent_id FROM accounts WHERE id = ?", [account]) == nil as Int64?) }
+            for account in rows {
+                #expect(try one("SELECT parent_id FROM accounts WHERE id = ?", [account]) == nil as Int64?)
+            }
         case .emptyTransaction, .lineDocumentMissing, .applicationInvalid:
-            let table = code == .emptyTransaction ? "transactions" : code == .lineDocumentMissing ? "document_lines" : "applications"
+            let table =
+                code == .emptyTransaction
+                ? "transactions" : code == .lineDocumentMissing ? "document_lines" : "applications"
             for row in rows { #expect(try one("SELECT COUNT(*) FROM \(table) WHERE id = ?", [row]) == 0) }
         case .lineItemMissing:
-            for line in rows { #expect(try one("SELECT item_id FROM document_lines WHERE id = ?", [line]) == nil as Int64?) }
+            for line in rows {
+                #expect(try one("SELECT item_id FROM document_lines WHERE id = ?", [line]) == nil as Int64?)
+            }
         case .itemAccountMissing:
             #expect(try one("SELECT income_account_id FROM items WHERE id = ?", [rows[0]]) == nil as Int64?)
         case .documentRowMissing:
             let invoice = injected.first { $0.table == "transactions" }!.row!
             let stray = injected.first { $0.table == "documents" }!.row!
             #expect(try one("SELECT COUNT(*) FROM documents WHERE transaction_id = ?", [stray]) == 0)
-            let header = try Row.fetchOne(db, sql: "SELECT total, balance_due FROM documents WHERE transaction_id = ?", arguments: [invoice])
-            let receivable: Int64? = try one("""
+            let header = try Row.fetchOne(
+                db, sql: "SELECT total, balance_due FROM documents WHERE transaction_id = ?", arguments: [invoice])
+            let receivable: Int64? = try one(
+                """
                 SELECT SUM(amount) FROM splits WHERE transaction_id = ? AND account_id IN (SELECT id FROM accounts WHERE type = 'accounts_receivable')
                 """, [invoice])
             #expect(header?["total"] == receivable)
@@ -121,15 +151,18 @@ import Testing
             #expect(try one("SELECT COUNT(*) FROM reconciliations WHERE id = ?", [rows[0]]) == 0)
             #expect(try one("SELECT COUNT(*) FROM splits WHERE reconciliation_id = ?", [rows[0]]) == 0)
         case .reconciliationLinkInvalid:
-            let split = try Row.fetchOne(db, sql: "SELECT cleared, reconciliation_id FROM splits WHERE id = ?", arguments: [rows[0]])
+            let split = try Row.fetchOne(
+                db, sql: "SELECT cleared, reconciliation_id FROM splits WHERE id = ?", arguments: [rows[0]])
             #expect(split?["cleared"] == "c")
             #expect(split?["reconciliation_id"] == nil as Int64?)
         case .feedLinkInvalid, .feedAmountMismatch:
-            let line = try Row.fetchOne(db, sql: "SELECT status, transaction_id FROM bank_feed WHERE id = ?", arguments: [rows[0]])
+            let line = try Row.fetchOne(
+                db, sql: "SELECT status, transaction_id FROM bank_feed WHERE id = ?", arguments: [rows[0]])
             #expect(line?["status"] == "new")
             #expect(line?["transaction_id"] == nil as Int64?)
         case .feedAccountMissing:
-            let line = try Row.fetchOne(db, sql: "SELECT account_id, status, transaction_id FROM bank_feed WHERE id = ?", arguments: [rows[0]])
+            let line = try Row.fetchOne(
+                db, sql: "SELECT account_id, status, transaction_id FROM bank_feed WHERE id = ?", arguments: [rows[0]])
             #expect(line?["account_id"] == suspense)
             #expect(line?["status"] == "excluded")
             #expect(line?["transaction_id"] == nil as Int64?)
@@ -148,7 +181,9 @@ import Testing
             #expect(try one("SELECT balance_due FROM documents WHERE transaction_id = ?", [rows[0]]) == 0 as Int64)
             #expect(report.repairs.first { $0.code == code }?.count == 1)
         case .paymentOverapplied:
-            #expect(report.repairs.first { $0.code == code }.map { $0.examples.allSatisfy { $0.action == .delete } } == true)
+            #expect(
+                report.repairs.first { $0.code == code }.map { $0.examples.allSatisfy { $0.action == .delete } } == true
+            )
         case .accountBalanceMismatch, .partyBalanceMismatch, .documentBalanceMismatch, .documentTotalMismatch:
             // The invariants checked by the caller hold: the caches equal their sources.
             #expect(report.repairs.first { $0.code == code }?.count == rows.count)
@@ -160,7 +195,9 @@ import Testing
     @Test func dryRunChangesNothingAndPlansTheSame() throws {
         let path = try Damage.sample(in: folder)
         try Damage.apply(to: path) { db in
-            for code: FindingCode in [.unbalancedTransaction, .orphanSplit, .feedLinkInvalid] { _ = try Faults.inject(code, db) }
+            for code: FindingCode in [.unbalancedTransaction, .orphanSplit, .feedLinkInvalid] {
+                _ = try Faults.inject(code, db)
+            }
         }
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         let plan = try Self.rebuild(path, in: folder, dryRun: true)
@@ -211,17 +248,24 @@ import Testing
             try db.execute(sql: "UPDATE parties SET balance = balance - 3 WHERE id = ?", arguments: [party])
             return (account, party)
         }
-        let balances = "SELECT (SELECT balance FROM accounts WHERE id = ?) || ' ' || (SELECT balance FROM parties WHERE id = ?)"
-        let damaged = try CompanyFile.read(path) { try String.fetchOne($0, sql: balances, arguments: [account, party]) }
+        let balances =
+            "SELECT (SELECT balance FROM accounts WHERE id = ?) || ' ' || (SELECT balance FROM parties WHERE id = ?)"
+        let damaged = try CompanyFile.read(path) {
+            try String.fetchOne($0, sql: balances, arguments: [account, party])
+        }
         let options = RebuildOptions(backupFolder: folder.file("backups"), now: Self.now)
         func rebuilt(_ name: String, suspects: @escaping @Sendable (String) throws -> Suspects?) throws
-            -> (Rebuilder.Rebuilt, digest: [String: String], balances: String?) {
-            let done = try Rebuilder.repairCopy(path, readable: true, salvage: false, working: folder.file(name + "-working.db"),
-                                                final: folder.file(name + ".db"), original: path, options: options,
-                                                progress: nil, suspects: suspects)
+            -> (Rebuilder.Rebuilt, digest: [String: String], balances: String?)
+        {
+            let done = try Rebuilder.repairCopy(
+                path, readable: true, salvage: false, working: folder.file(name + "-working.db"),
+                final: folder.file(name + ".db"), original: path, options: options,
+                progress: nil, suspects: suspects)
             return try CompanyFile.read(folder.file(name + ".db")) { db in
-                (done, try Invariants.contentDigest(of: db).filter { $0.key != "maintenance_runs" },
-                 try String.fetchOne(db, sql: balances, arguments: [account, party]))
+                (
+                    done, try Invariants.contentDigest(of: db).filter { $0.key != "maintenance_runs" },
+                    try String.fetchOne(db, sql: balances, arguments: [account, party])
+                )
             }
         }
         let short = try rebuilt("short") { _ in Suspects(rows: [:], reconciliations: [], payments: []) }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 /// Rebuild of files SQLite itself calls malformed.
@@ -10,9 +11,11 @@ import Testing
     /// A leaf page of `table` (or index) and how many rows (cells) it holds.
     private func leafPage(_ path: String, of table: String, offset: Int = 3) throws -> (page: Int, cells: Int) {
         try DatabaseQueue(path: path).read { db in
-            let row = try Row.fetchOne(db, sql: """
-                SELECT pageno, ncell FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno LIMIT 1 OFFSET ?
-                """, arguments: [table, offset])!
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT pageno, ncell FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno LIMIT 1 OFFSET ?
+                    """, arguments: [table, offset])!
             return (row["pageno"], row["ncell"])
         }
     }
@@ -48,7 +51,10 @@ import Testing
     @Test func aDamagedSplitsPageLosesExactlyItsRowsAndRebuildHoldsTheirMoney() throws {
         let path = try Damage.sample(in: folder, transactions: 3_000)
         let splits = try CompanyFile.read(path) { db in
-            try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, amount FROM splits").map { ($0["id"] as Int64, $0["amount"] as Int64) })
+            try Dictionary(
+                uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, amount FROM splits").map {
+                    ($0["id"] as Int64, $0["amount"] as Int64)
+                })
         }
         let (page, cells) = try leafPage(path, of: "splits")
         try Damage.scribble(on: path, page: page, byte: 0xFF)
@@ -63,7 +69,8 @@ import Testing
         let after = try Verifier.verify(path: path)
         #expect(after.findings.filter(\.repairable) == [])
         try CompanyFile.read(path) { db in
-            var lostSum: Int64 = 0, lostCount = 0
+            var lostSum: Int64 = 0
+            var lostCount = 0
             for (id, amount) in splits {
                 if let now = try Int64.fetchOne(db, sql: "SELECT amount FROM splits WHERE id = ?", arguments: [id]) {
                     #expect(now == amount, "split \(id)")
@@ -76,25 +83,34 @@ import Testing
             // What the lost lines carried is held, to the cent, by the lines rebuild
             // added: Rebuild Suspense, and the splits made again from documents,
             // applications and feed lines.
-            let added = try Int64.fetchOne(db, sql: """
-                SELECT COALESCE(SUM(s.amount), 0) FROM splits s
-                WHERE s.id IN (SELECT row_id FROM repair_actions WHERE table_name = 'splits' AND action = 'insert')
-                """)
+            let added = try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT COALESCE(SUM(s.amount), 0) FROM splits s
+                    WHERE s.id IN (SELECT row_id FROM repair_actions WHERE table_name = 'splits' AND action = 'insert')
+                    """)
             #expect(added == lostSum)
-            #expect(try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM repair_actions WHERE code = 'empty-transaction' AND table_name = 'splits' AND action = 'insert'
-                """) ?? 0 > 0)
+            #expect(
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) FROM repair_actions WHERE code = 'empty-transaction' AND table_name = 'splits' AND action = 'insert'
+                        """) ?? 0 > 0)
             // Only a transaction with nothing to rebuild from was deleted: no
             // invoice, bill or payment of the sample, whose every feed line
             // stays linked.
-            let deleted = try Row.fetchAll(db, sql: """
-                SELECT row_id, json_extract(before, '$.kind') AS kind FROM repair_actions
-                WHERE code = 'empty-transaction' AND table_name = 'transactions' AND action = 'delete'
-                """)
+            let deleted = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT row_id, json_extract(before, '$.kind') AS kind FROM repair_actions
+                    WHERE code = 'empty-transaction' AND table_name = 'transactions' AND action = 'delete'
+                    """)
             for header in deleted {
-                #expect(!["invoice", "bill", "payment", "bill_payment"].contains(header.text("kind") ?? ""), "\(header)")
+                #expect(
+                    !["invoice", "bill", "payment", "bill_payment"].contains(header.text("kind") ?? ""), "\(header)")
             }
-            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM repair_actions WHERE code = 'feed-link-invalid'") == 0)
+            #expect(
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM repair_actions WHERE code = 'feed-link-invalid'") == 0)
             #expect(try Int64.fetchOne(db, sql: "SELECT SUM(amount) FROM splits") == 0)
         }
     }
@@ -126,11 +142,17 @@ import Testing
         try CompanyFile.read(path) { db in
             // Every transaction is there, with its date and party; those rebuilt are journals saying so.
             for row in onPage {
-                let now = try Row.fetchOne(db, sql: "SELECT date, party_id, kind, memo FROM transactions WHERE id = ?", arguments: [row["id"] as Int64])
+                let now = try Row.fetchOne(
+                    db, sql: "SELECT date, party_id, kind, memo FROM transactions WHERE id = ?",
+                    arguments: [row["id"] as Int64])
                 #expect(now?["date"] == row["date"] as String)
                 #expect(now?["party_id"] == row["party_id"] as Int64?)
             }
-            let rebuilt = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM transactions WHERE memo LIKE 'Recovered by rebuild from the file''s indexes%'")
+            let rebuilt = try Int.fetchOne(
+                db,
+                sql:
+                    "SELECT COUNT(*) FROM transactions WHERE memo LIKE 'Recovered by rebuild from the file''s indexes%'"
+            )
             #expect(rebuilt == cells)
             #expect(try Int64.fetchOne(db, sql: "SELECT SUM(amount) FROM splits") == 0)
         }
@@ -161,8 +183,9 @@ import Testing
         #expect(splits.recovered == before.count)
         #expect(!splits.lostIsExact)
         try CompanyFile.read(path) { db in
-            let after = try Row.fetchAll(db, sql: "SELECT id, transaction_id, account_id, amount FROM splits ORDER BY id LIMIT ?",
-                                         arguments: [before.count])
+            let after = try Row.fetchAll(
+                db, sql: "SELECT id, transaction_id, account_id, amount FROM splits ORDER BY id LIMIT ?",
+                arguments: [before.count])
             #expect(after == before)
         }
         #expect(try Verifier.verify(path: path).findings.filter(\.repairable) == [])

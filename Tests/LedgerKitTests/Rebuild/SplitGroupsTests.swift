@@ -1,5 +1,6 @@
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 /// Rebuild's native sums of the splits (`SplitGroups`) make the very table the
@@ -9,11 +10,13 @@ import Testing
 
     /// Every row of `temp.v_grp` with its rowid and each value's storage class.
     static func table(_ db: Database) throws -> [String] {
-        try String.fetchAll(db, sql: """
-            SELECT rowid || ':' || quote(account_id) || ',' || quote(party_id) || ',' || quote(reconciliation_id)
-                   || ',' || quote(total) || ',' || quote(bad) || ',' || typeof(total) || typeof(bad)
-            FROM temp.v_grp ORDER BY rowid
-            """)
+        try String.fetchAll(
+            db,
+            sql: """
+                SELECT rowid || ':' || quote(account_id) || ',' || quote(party_id) || ',' || quote(reconciliation_id)
+                       || ',' || quote(total) || ',' || quote(bad) || ',' || typeof(total) || typeof(bad)
+                FROM temp.v_grp ORDER BY rowid
+                """)
     }
 
     static var entry: Catalog.Staging {
@@ -36,7 +39,10 @@ import Testing
 
     static func suspects(_ db: Database, accounts: [Int64], parties: [Int64], statements: [Int64]) throws {
         for (name, ids) in [("accounts", accounts), ("parties", parties), ("reconciliations", statements)] {
-            try db.execute(sql: "DROP TABLE IF EXISTS temp.suspect_\(name); CREATE TEMP TABLE suspect_\(name) (id INTEGER PRIMARY KEY)")
+            try db.execute(
+                sql:
+                    "DROP TABLE IF EXISTS temp.suspect_\(name); CREATE TEMP TABLE suspect_\(name) (id INTEGER PRIMARY KEY)"
+            )
             for id in ids { try db.execute(sql: "INSERT INTO temp.suspect_\(name) VALUES (?)", arguments: [id]) }
         }
     }
@@ -65,12 +71,18 @@ import Testing
             try db.execute(sql: "UPDATE splits SET amount = ? WHERE id = 4", arguments: [-beyond])
             try db.execute(sql: "UPDATE splits SET amount = ? WHERE id = 5", arguments: [Int64.min])
             try db.execute(sql: "UPDATE splits SET party_id = NULL, reconciliation_id = NULL WHERE id IN (6, 7, 8)")
-            try db.execute(sql: "UPDATE splits SET party_id = NULL, reconciliation_id = NULL, amount = ? WHERE id = 9", arguments: [beyond])
-            try db.execute(sql: "UPDATE splits SET account_id = 99999, reconciliation_id = 7, amount = ? WHERE id = 10", arguments: [-beyond])
+            try db.execute(
+                sql: "UPDATE splits SET party_id = NULL, reconciliation_id = NULL, amount = ? WHERE id = 9",
+                arguments: [beyond])
+            try db.execute(
+                sql: "UPDATE splits SET account_id = 99999, reconciliation_id = 7, amount = ? WHERE id = 10",
+                arguments: [-beyond])
             // Text that is an integer is stored as one by the column's affinity.
             try db.execute(sql: "UPDATE splits SET party_id = '2' WHERE id = 11")
             let whole = try Self.both(db, onlySuspects: false)
-            #expect(whole.sql.contains { $0.contains(":99999,") && $0.hasSuffix(",NULL,1,nullinteger") }, "\(whole.sql.suffix(3))")
+            #expect(
+                whole.sql.contains { $0.contains(":99999,") && $0.hasSuffix(",NULL,1,nullinteger") },
+                "\(whole.sql.suffix(3))")
             #expect(whole.sql.contains { $0.hasSuffix(",1,integerinteger") }, "\(whole.sql.prefix(3))")
             #expect(whole.native == whole.sql)
 
@@ -102,10 +114,11 @@ import Testing
         let path = try Damage.sample(in: folder, transactions: 100)
         try Damage.apply(to: path) { db in
             // 9,300 amounts at the limit (10^15) in one group: beyond Int64.max.
-            try db.execute(sql: """
-                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 9300)
-                INSERT INTO splits (transaction_id, account_id, amount) SELECT 1, 1, ? FROM n
-                """, arguments: [Money.limit])
+            try db.execute(
+                sql: """
+                    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 9300)
+                    INSERT INTO splits (transaction_id, account_id, amount) SELECT 1, 1, ? FROM n
+                    """, arguments: [Money.limit])
             try db.execute(sql: "DROP TABLE IF EXISTS temp.v_grp")
             #expect(try SplitGroups.make(db, onlySuspects: false) == false)
             #expect(throws: DatabaseError.self) { try db.execute(sql: try Self.entry.sql) }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 @Suite struct TrialBalanceTests {
@@ -15,7 +16,10 @@ import Testing
         #expect(report.totalDebits.cents > 0)
         #expect(report.company == "Sample Company")
         let sums = try DatabaseQueue(path: path).read { db in
-            try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT account_id, SUM(amount) AS total FROM splits GROUP BY account_id HAVING total != 0")
+            try Dictionary(
+                uniqueKeysWithValues: Row.fetchAll(
+                    db, sql: "SELECT account_id, SUM(amount) AS total FROM splits GROUP BY account_id HAVING total != 0"
+                )
                 .map { ($0["account_id"] as Int64, $0["total"] as Int64) })
         }
         #expect(report.lines.count == sums.count)
@@ -36,10 +40,12 @@ import Testing
         #expect(report.asOf == "2023-03-31")
         #expect(report.isBalanced)
         let checking = try DatabaseQueue(path: path).read { db in
-            try Int64.fetchOne(db, sql: """
-                SELECT SUM(s.amount) FROM splits s JOIN transactions t ON t.id = s.transaction_id
-                WHERE s.account_id = 1 AND t.date <= '2023-03-31'
-                """)
+            try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT SUM(s.amount) FROM splits s JOIN transactions t ON t.id = s.transaction_id
+                    WHERE s.account_id = 1 AND t.date <= '2023-03-31'
+                    """)
         }
         let line = try #require(report.lines.first { $0.accountID == 1 })
         #expect(line.debit.cents - line.credit.cents == checking)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 /// Files torn by forced shutdowns, bad disks and sync tools: at least 300
@@ -57,7 +58,9 @@ import Testing
         // What SQLite's own recovery makes of the files is what must come back:
         // the frames a torn log lost were never there to keep.
         let described = try damage(path, kind, pages: Self.template.pages, &random)
-        let original = [.tornLog, .garbageLog].contains(kind) ? try ForcedShutdown.rows(of: path + ".log-only")
+        let original =
+            [.tornLog, .garbageLog].contains(kind)
+            ? try ForcedShutdown.rows(of: path + ".log-only")
             : Self.template.rows
         let context = "seed \(seed): \(kind.rawValue) (\(described))"
 
@@ -70,21 +73,29 @@ import Testing
             return
         }
         let reference = try Verifier.verify(path: path, engine: .sql).findings
-        #expect(report.findings == reference, """
+        #expect(
+            report.findings == reference,
+            """
             \(context): the engines differ; native only: \(report.findings.filter { !reference.contains($0) }.prefix(4).map(\.message)), \
             SQL only: \(reference.filter { !report.findings.contains($0) }.prefix(4).map(\.message))
             """)
         let sqliteSays = ForcedShutdown.integrityCheck(path, constraintsAside: true)
         if sqliteSays != "ok" {
-            #expect(report.findings.contains { $0.code == .sqliteCorruption }, "\(context): integrity_check says \(sqliteSays.prefix(200)), verify: \(report.findings.prefix(3).map(\.message))")
+            #expect(
+                report.findings.contains { $0.code == .sqliteCorruption },
+                "\(context): integrity_check says \(sqliteSays.prefix(200)), verify: \(report.findings.prefix(3).map(\.message))"
+            )
         }
 
         // Rebuild: exit 0 or 1 with a sound file, or 2 only when not one row can be read.
         let rebuilt: RebuildReport
         do {
-            rebuilt = try Rebuilder.rebuild(path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
+            rebuilt = try Rebuilder.rebuild(
+                path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
         } catch RebuildError.unsalvageable {
-            Self.tally(kind: kind, verify: report.ok ? 0 : 1, rebuild: 2, kept: 0, original: original.values.reduce(0) { $0 + $1.count })
+            Self.tally(
+                kind: kind, verify: report.ok ? 0 : 1, rebuild: 2, kept: 0,
+                original: original.values.reduce(0) { $0 + $1.count })
             return
         } catch {
             Issue.record("\(context): rebuild refused: \(error)")
@@ -93,11 +104,14 @@ import Testing
         // A salvaged file is one integrity_check calls ok, constraints and all;
         // a repaired one may keep values a person must look at (invalid-value).
         #expect(ForcedShutdown.integrityCheck(path, constraintsAside: rebuilt.salvage == nil) == "ok", "\(context)")
-        #expect(rebuilt.remaining.allSatisfy { !$0.repairable }, "\(context): \(rebuilt.remaining.filter(\.repairable).map(\.message))")
+        #expect(
+            rebuilt.remaining.allSatisfy { !$0.repairable },
+            "\(context): \(rebuilt.remaining.filter(\.repairable).map(\.message))")
         let after = try ForcedShutdown.rows(of: path)
-        Self.tally(kind: kind, verify: report.ok ? 0 : 1, rebuild: rebuilt.exitStatus,
-                   kept: original.reduce(0) { $0 + $1.value.intersection(after[$1.key, default: []]).count },
-                   original: original.values.reduce(0) { $0 + $1.count })
+        Self.tally(
+            kind: kind, verify: report.ok ? 0 : 1, rebuild: rebuilt.exitStatus,
+            kept: original.reduce(0) { $0 + $1.value.intersection(after[$1.key, default: []]).count },
+            original: original.values.reduce(0) { $0 + $1.count })
         // Exit 0 says nothing was lost: every row of the original is there, but
         // for those the repairs deleted, each recorded in repair_actions.
         if rebuilt.exitStatus == 0 {
@@ -107,14 +121,17 @@ import Testing
             }
             for (table, rows) in original {
                 let missing = rows.subtracting(after[table, default: []]).filter { !deleted.contains("\(table) \($0)") }
-                #expect(missing.isEmpty, "\(context): exit 0, yet \(missing.count) rows of \(table) are gone unrecorded")
+                #expect(
+                    missing.isEmpty, "\(context): exit 0, yet \(missing.count) rows of \(table) are gone unrecorded")
             }
         }
         // Loss is loud: every split and transaction of the original is there, or the exit status is 1.
         for table in ["splits", "transactions", "accounts", "parties", "documents", "bank_feed"] {
             let missing = original[table, default: []].subtracting(after[table, default: []])
             if !missing.isEmpty {
-                #expect(rebuilt.exitStatus == 1, "\(context): \(missing.count) rows of \(table) lost, yet exit \(rebuilt.exitStatus)")
+                #expect(
+                    rebuilt.exitStatus == 1,
+                    "\(context): \(missing.count) rows of \(table) lost, yet exit \(rebuilt.exitStatus)")
             }
         }
     }
@@ -125,10 +142,12 @@ import Testing
     /// the figures of a closing note.
     static func tally(kind: Kind, verify: Int, rebuild: Int32, kept: Int, original: Int) {
         guard let report = ProcessInfo.processInfo.environment["LEDGER_DAMAGE_REPORT"],
-              let handle = FileHandle(forWritingAtPath: report) ?? {
-                  FileManager.default.createFile(atPath: report, contents: nil)
-                  return FileHandle(forWritingAtPath: report)
-              }() else { return }
+            let handle = FileHandle(forWritingAtPath: report)
+                ?? {
+                    FileManager.default.createFile(atPath: report, contents: nil)
+                    return FileHandle(forWritingAtPath: report)
+                }()
+        else { return }
         defer { try? handle.close() }
         _ = try? handle.seekToEnd()
         try? handle.write(contentsOf: Data("\(kind.rawValue)\t\(verify)\t\(rebuild)\t\(kept)\t\(original)\n".utf8))
@@ -153,7 +172,8 @@ import Testing
         case .swappedPages:
             var other = Int(random.next() % UInt64(max(pages - 1, 1))) + 2
             if other == page { other = page == pages ? 2 : page + 1 }
-            let first = try Damage.read(path, at: (page - 1) * size, size), second = try Damage.read(path, at: (other - 1) * size, size)
+            let first = try Damage.read(path, at: (page - 1) * size, size)
+            let second = try Damage.read(path, at: (other - 1) * size, size)
             try Damage.write(path, at: (page - 1) * size, second)
             try Damage.write(path, at: (other - 1) * size, first)
             return "pages \(page) and \(other)"
@@ -192,6 +212,5 @@ import Testing
     private func bytes(_ count: Int, _ random: inout SplitMix64) -> [UInt8] {
         (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }
     }
-
 
 }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LedgerTestSupport
 import Testing
+
 @testable import LedgerKit
 
 /// A forced shutdown leaves committed transactions in the -wal only; they are
@@ -13,7 +14,11 @@ import Testing
     /// The ids of `transactions` found in the company file at `path`.
     private func present(_ ids: [Int64], in path: String) throws -> [Int64] {
         try CompanyFile.read(path) { db in
-            try Int64.fetchAll(db, sql: "SELECT id FROM transactions WHERE id IN (\(ids.map(String.init).joined(separator: ","))) ORDER BY id")
+            try Int64.fetchAll(
+                db,
+                sql:
+                    "SELECT id FROM transactions WHERE id IN (\(ids.map(String.init).joined(separator: ","))) ORDER BY id"
+            )
         }
     }
 
@@ -27,8 +32,9 @@ import Testing
     /// A leaf page of `table`, found before the log is written.
     private func leafPage(_ path: String, of table: String) throws -> Int {
         try DatabaseQueue(path: path).read { db in
-            try Int.fetchOne(db, sql: "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno LIMIT 1",
-                             arguments: [table]) ?? 0
+            try Int.fetchOne(
+                db, sql: "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno LIMIT 1",
+                arguments: [table]) ?? 0
         }
     }
 
@@ -40,17 +46,25 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: path + "-wal"))
         if mainFileDamaged { try Damage.scribble(on: path, page: page, byte: 0xFF) }
 
-        let backup = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, wait: 1), into: SnapshotStore.open(folder.file("offsite")))
+        let backup = try SnapshotWriter.take(
+            SnapshotRequest(of: path, kind: .manual, wait: 1), into: SnapshotStore.open(folder.file("offsite")))
         #expect(try present(ids, in: try unpacked(backup)) == ids, "the backup lacks committed transactions")
 
-        let report = try Rebuilder.rebuild(path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
+        let report = try Rebuilder.rebuild(
+            path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
         #expect((report.salvage != nil) == mainFileDamaged)
         #expect(try present(ids, in: path) == ids, "the rebuilt file lacks committed transactions")
         let snapshot = try #require(try SnapshotCatalog.list(folder.file("backups")).snapshots.first)
-        #expect(try present(ids, in: try unpacked(snapshot)) == ids, "the pre-rebuild snapshot lacks committed transactions")
+        #expect(
+            try present(ids, in: try unpacked(snapshot)) == ids, "the pre-rebuild snapshot lacks committed transactions"
+        )
         // Their money came along to the cent.
         let moved = try CompanyFile.read(path) { db in
-            try Int64.fetchOne(db, sql: "SELECT SUM(amount) FROM splits WHERE amount > 0 AND transaction_id IN (\(ids.map(String.init).joined(separator: ",")))")
+            try Int64.fetchOne(
+                db,
+                sql:
+                    "SELECT SUM(amount) FROM splits WHERE amount > 0 AND transaction_id IN (\(ids.map(String.init).joined(separator: ",")))"
+            )
         }
         #expect(moved == (0..<20).reduce(Int64(0)) { $0 + 12_345 + Int64($1) })
         if mainFileDamaged { #expect(report.exitStatus == 1, "a salvage of a damaged page is loud") }
@@ -59,14 +73,16 @@ import Testing
     @Test func aLockedFileIsWaitedForThenRefusedAndNothingIsWritten() throws {
         let path = try Damage.sample(in: folder, name: "acme.db", transactions: 100)
         _ = try ForcedShutdown.commitInLogOnly(path, transactions: 20)
-        let spare = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, wait: 1), into: SnapshotStore.open(folder.file("spare")))
+        let spare = try SnapshotWriter.take(
+            SnapshotRequest(of: path, kind: .manual, wait: 1), into: SnapshotStore.open(folder.file("spare")))
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         let holder = try FileHolder(path, .exclusive)
         defer { holder.release() }
 
         let started = Date()
         #expect(throws: CompanyFileError.locked(path: path)) {
-            try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual, wait: 1), into: SnapshotStore.open(folder.file("backups")))
+            try SnapshotWriter.take(
+                SnapshotRequest(of: path, kind: .manual, wait: 1), into: SnapshotStore.open(folder.file("backups")))
         }
         #expect(Date().timeIntervalSince(started) >= 1, "backup did not wait")
         #expect(try SnapshotCatalog.list(folder.file("backups")).snapshots.isEmpty)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 /// The risks a read of the code found (issue 10, item 7), each with a test that
@@ -25,9 +26,10 @@ import Testing
             for table in Schema.tables {
                 try db.execute(sql: table.sql)
                 let expected = try Row.fetchAll(db, sql: "PRAGMA table_info(\(table.name))").map { row in
-                    Schema.Column(name: row.text("name") ?? "", type: row.text("type") ?? "",
-                                  isInteger: row.text("type") == "INTEGER",
-                                  notNull: row.integer("notnull") == 1, isKey: row.integer("pk") == 1)
+                    Schema.Column(
+                        name: row.text("name") ?? "", type: row.text("type") ?? "",
+                        isInteger: row.text("type") == "INTEGER",
+                        notNull: row.integer("notnull") == 1, isKey: row.integer("pk") == 1)
                 }
                 #expect(Schema.columns[table.name] == expected, "\(table.name)")
             }
@@ -38,10 +40,11 @@ import Testing
         struct Stop: Error {}
         let finished = DoneFlag()
         #expect(throws: Stop.self) {
-            try Worker<Void>.run({
-                usleep(200_000)
-                finished.set()
-            }, during: { _ in throw Stop() })
+            try Worker<Void>.run(
+                {
+                    usleep(200_000)
+                    finished.set()
+                }, during: { _ in throw Stop() })
         }
         #expect(finished.isSet, "the worker outlived the call that started it")
     }
@@ -85,7 +88,8 @@ import Testing
     @Test func aRestoredFileKeepsTheModeOfTheFileItReplaces() throws {
         let folder = TemporaryDirectory()
         let file = try Damage.sample(in: folder, name: "acme.db", transactions: 50)
-        let snapshot = try SnapshotWriter.take(SnapshotRequest(of: file, kind: .manual), into: SnapshotStore.open(folder.file("backups")))
+        let snapshot = try SnapshotWriter.take(
+            SnapshotRequest(of: file, kind: .manual), into: SnapshotStore.open(folder.file("backups")))
         #expect(chmod(file, 0o640) == 0)
         _ = try Restorer.restore(snapshot, to: file, backupFolder: folder.file("backups"), wait: 1)
         let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
@@ -100,8 +104,10 @@ import Testing
             try db.execute(sql: "UPDATE splits SET account_id = x'00ff' WHERE id = ?", arguments: [id])
             return id
         }
-        let report = try Rebuilder.rebuild(path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
-        let moved = try #require(report.repairs.first { $0.code == .splitAccountMissing }?.examples.first { $0.table == "splits" })
+        let report = try Rebuilder.rebuild(
+            path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
+        let moved = try #require(
+            report.repairs.first { $0.code == .splitAccountMissing }?.examples.first { $0.table == "splits" })
         #expect(moved.rowID == split)
         #expect(moved.before?.contains("\"account_id\":\"x'00FF'\"") == true, "\(moved.before ?? "")")
     }
@@ -111,15 +117,22 @@ import Testing
         let path = try Damage.sample(in: folder, transactions: 300, seed: 3)
         let ids = try Damage.apply(to: path) { db -> [Int64] in
             let ids = try Damage.all(db, "SELECT id FROM reconciliations ORDER BY id LIMIT 2")
-            try db.execute(sql: "UPDATE reconciliations SET beginning_balance = 9223372036854775807 WHERE id = ?", arguments: [ids[0]])
-            try db.execute(sql: "UPDATE reconciliations SET ending_balance = -9223372036854775808 WHERE id = ?", arguments: [ids[1]])
+            try db.execute(
+                sql: "UPDATE reconciliations SET beginning_balance = 9223372036854775807 WHERE id = ?",
+                arguments: [ids[0]])
+            try db.execute(
+                sql: "UPDATE reconciliations SET ending_balance = -9223372036854775808 WHERE id = ?",
+                arguments: [ids[1]])
             return ids
         }
         let report = try Verifier.verify(path: path)
         for id in ids {
-            #expect(report.findings.contains { $0.code == .invalidValue && $0.table == "reconciliations" && $0.rowID == id })
+            #expect(
+                report.findings.contains { $0.code == .invalidValue && $0.table == "reconciliations" && $0.rowID == id }
+            )
         }
-        let rebuilt = try Rebuilder.rebuild(path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
+        let rebuilt = try Rebuilder.rebuild(
+            path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
         #expect(rebuilt.exitStatus == 1)
         #expect(rebuilt.remaining.allSatisfy { !$0.repairable })
     }
@@ -136,16 +149,21 @@ import Testing
         #expect(report.findings.contains { $0.code == .invalidValue && $0.table == "splits" && $0.rowID == split })
         // Left out of the sums: its transaction is not called unbalanced for it.
         #expect(!report.findings.contains { $0.code == .unbalancedTransaction && $0.rowID == transaction })
-        let rebuilt = try Rebuilder.rebuild(path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
+        let rebuilt = try Rebuilder.rebuild(
+            path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
         #expect(rebuilt.exitStatus == 1)
-        let amount = try CompanyFile.read(path) { try Int64.fetchOne($0, sql: "SELECT amount FROM splits WHERE id = ?", arguments: [split]) }
+        let amount = try CompanyFile.read(path) {
+            try Int64.fetchOne($0, sql: "SELECT amount FROM splits WHERE id = ?", arguments: [split])
+        }
         #expect(amount == 9_223_372_036_854_775_000, "rebuild never changes an amount")
     }
 }
 
 /// Inputs the fuzzers found (`Scripts/fuzz.sh`), kept as regression tests.
 @Suite struct FuzzFindingTests {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("FuzzFindings").path
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "FuzzFindings"
+    ).path
 
     @Test func aPageSizeOfZeroIsNotADivisionByZero() throws {
         // page fuzzer, 149 bytes: "SQLite format 3" and a page size field of 0.
@@ -163,7 +181,8 @@ import Testing
         try handle.seek(toOffset: 16)
         try handle.write(contentsOf: Data([0, 0]))
         try handle.close()
-        let report = try Rebuilder.rebuild(path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
+        let report = try Rebuilder.rebuild(
+            path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
         // Read page by page with SQLite's default page size, every b-tree is whole:
         // every row came back, and the rebuild says so (docs/rebuild.md: no claim of loss).
         #expect(report.salvage != nil && report.isComplete && report.exitStatus == 0)

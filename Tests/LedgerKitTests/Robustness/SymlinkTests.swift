@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 /// A company file reached through a symbolic link (`home/acme.db ->
@@ -16,7 +17,8 @@ import Testing
         }
         let target = folder.file("nas/acme.db")
         _ = try SampleCompany.generate(at: target, options: SampleOptions(transactions: 60, seed: 3))
-        try FileManager.default.createSymbolicLink(atPath: folder.file("home/acme.db"), withDestinationPath: "../nas/acme.db")
+        try FileManager.default.createSymbolicLink(
+            atPath: folder.file("home/acme.db"), withDestinationPath: "../nas/acme.db")
         return (folder.file("home/acme.db"), target)
     }
 
@@ -37,12 +39,15 @@ import Testing
     @Test func restoreReplacesTheFileTheLinkNames() throws {
         let (link, target) = try linked()
         let key = ManifestKey.random()
-        let snapshot = try SnapshotWriter.take(SnapshotRequest(of: link, kind: .manual, signing: key,
-                                               now: Timestamp.parse("2026-11-21T02:00:00Z")!), into: SnapshotStore.open(folder.file("b")))
+        let snapshot = try SnapshotWriter.take(
+            SnapshotRequest(
+                of: link, kind: .manual, signing: key,
+                now: Timestamp.parse("2026-11-21T02:00:00Z")!), into: SnapshotStore.open(folder.file("b")))
         #expect(snapshot.source == "acme.db")
         try Damage.apply(to: target) { db in try db.execute(sql: "UPDATE company SET name = 'Changed since'") }
-        let result = try Restorer.restore(snapshot, to: link, backupFolder: folder.file("b"), force: true, manifestKey: key,
-                                          now: Timestamp.parse("2026-11-22T02:00:00Z")!)
+        let result = try Restorer.restore(
+            snapshot, to: link, backupFolder: folder.file("b"), force: true, manifestKey: key,
+            now: Timestamp.parse("2026-11-22T02:00:00Z")!)
         #expect(result.target == link && result.replaced?.manifest?.company == "Changed since")
         try expectLinkKept(link)
         #expect(try company(target) == "Sample Company")
@@ -51,12 +56,15 @@ import Testing
 
     @Test func rebuildReplacesTheFileTheLinkNames() throws {
         let (link, target) = try linked()
-        try Damage.apply(to: target) { db in try db.execute(sql: "UPDATE accounts SET balance = balance + 7 WHERE id = 1") }
+        try Damage.apply(to: target) { db in
+            try db.execute(sql: "UPDATE accounts SET balance = balance + 7 WHERE id = 1")
+        }
         let report = try Rebuilder.rebuild(path: link, options: RebuildOptions(backupFolder: folder.file("b")))
         #expect(report.file == link && report.repairs.map(\.code) == [.accountBalanceMismatch])
         try expectLinkKept(link)
         #expect(try Verifier.verify(path: target).ok)
-        #expect(try names("b") == [".ledger.lock", URL(fileURLWithPath: try #require(report.snapshot)).lastPathComponent])
+        #expect(
+            try names("b") == [".ledger.lock", URL(fileURLWithPath: try #require(report.snapshot)).lastPathComponent])
     }
 
     @Test func verifyThroughALinkLeavesNothingBesideEither() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 /// The -wal reader against logs SQLite wrote, and against seeded random and
@@ -23,12 +24,16 @@ import Testing
         /// False once a frame recovery stops at has been written.
         var intact = true
 
-        init(bigEndian: Bool, pageSize: Int, salts: (UInt32, UInt32), version: UInt32 = WriteAheadLog.formatVersion,
-             magic: UInt32? = nil, breakChecksum: Bool = false) {
+        init(
+            bigEndian: Bool, pageSize: Int, salts: (UInt32, UInt32), version: UInt32 = WriteAheadLog.formatVersion,
+            magic: UInt32? = nil, breakChecksum: Bool = false
+        ) {
             self.bigEndian = bigEndian
             self.pageSize = pageSize
             self.salts = salts
-            bytes = Self.big(magic ?? (bigEndian ? 0x377F_0683 : 0x377F_0682)) + Self.big(version) + Self.big(UInt32(truncatingIfNeeded: pageSize))
+            bytes =
+                Self.big(magic ?? (bigEndian ? 0x377F_0683 : 0x377F_0682)) + Self.big(version)
+                + Self.big(UInt32(truncatingIfNeeded: pageSize))
                 + Self.big(0) + Self.big(salts.0) + Self.big(salts.1)
             sums = WriteAheadLog.checksum(bytes, bigEndian: bigEndian, seed: (0, 0))
             bytes += Self.big(sums.0 &+ (breakChecksum ? 1 : 0)) + Self.big(sums.1)
@@ -41,9 +46,13 @@ import Testing
         /// Appends a frame; `salts`, `page` 0 or a broken checksum make one
         /// recovery stops at (its checksum is otherwise the chain's, so only
         /// the rule broken tells it apart).
-        mutating func frame(page: Int, commit: Int, data: [UInt8], salts other: (UInt32, UInt32)? = nil, breakChecksum: Bool = false,
-                            flipAfterChecksum: Bool = false) {
-            let header = Self.big(UInt32(page)) + Self.big(UInt32(commit)) + Self.big((other ?? salts).0) + Self.big((other ?? salts).1)
+        mutating func frame(
+            page: Int, commit: Int, data: [UInt8], salts other: (UInt32, UInt32)? = nil, breakChecksum: Bool = false,
+            flipAfterChecksum: Bool = false
+        ) {
+            let header =
+                Self.big(UInt32(page)) + Self.big(UInt32(commit)) + Self.big((other ?? salts).0)
+                + Self.big((other ?? salts).1)
             sums = WriteAheadLog.checksum(header[0..<8], bigEndian: bigEndian, seed: sums)
             sums = WriteAheadLog.checksum(data, bigEndian: bigEndian, seed: sums)
             var stored = data
@@ -56,7 +65,8 @@ import Testing
 
     /// A page 1 that says SQLite and `pageSize`, the rest random.
     static func pageOne(_ pageSize: Int, _ random: inout SplitMix64, length: Int) -> [UInt8] {
-        var page = FileHeader.sqliteMagic + [UInt8(pageSize >> 8 & 0xFF), UInt8(pageSize == 65_536 ? 1 : pageSize & 0xFF)]
+        var page =
+            FileHeader.sqliteMagic + [UInt8(pageSize >> 8 & 0xFF), UInt8(pageSize == 65_536 ? 1 : pageSize & 0xFF)]
         page += (page.count..<length).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         return page
     }
@@ -91,7 +101,8 @@ import Testing
         var random = SplitMix64(seed: UInt64(seed) &* 7_919 &+ 3)
         let folder = TemporaryDirectory()
         let path = folder.file("books.db")
-        var database = Self.pageOne(Self.pageSize, &random, length: Self.pageSize)
+        var database =
+            Self.pageOne(Self.pageSize, &random, length: Self.pageSize)
             + Self.randomPage((Self.databasePages - 1) * Self.pageSize, &random)
         if kind == .damagedMainHeader { database.replaceSubrange(0..<100, with: Self.randomPage(100, &random)) }
         let logPageSize: Int
@@ -101,9 +112,10 @@ import Testing
         default: logPageSize = Self.pageSize
         }
         let salts = (UInt32(truncatingIfNeeded: random.next()), UInt32(truncatingIfNeeded: random.next()))
-        var log = Log(bigEndian: random.next() % 2 == 0, pageSize: logPageSize, salts: salts,
-                      version: kind == .badVersion ? 3_007_001 : WriteAheadLog.formatVersion,
-                      magic: kind == .badMagic ? 0x377F_0684 : nil, breakChecksum: kind == .badHeaderChecksum)
+        var log = Log(
+            bigEndian: random.next() % 2 == 0, pageSize: logPageSize, salts: salts,
+            version: kind == .badVersion ? 3_007_001 : WriteAheadLog.formatVersion,
+            magic: kind == .badMagic ? 0x377F_0684 : nil, breakChecksum: kind == .badHeaderChecksum)
         let frames = 3 + Int(random.next() % 10)
         let broken = Int(random.next() % UInt64(frames))
         var highest = 0
@@ -112,14 +124,20 @@ import Testing
             var page = 1 + Int(random.next() % 12)
             if kind == .pageOneOfOtherSize && index == 0 { page = 1 }
             highest = max(highest, page)
-            let commit = index == frames - 1 || random.next() % 3 == 0
-                ? (random.next() % 8 == 0 ? Int(random.next() % 100_000) + highest : highest + Int(random.next() % 3)) : 0
-            let data = page == 1 ? Self.pageOne(kind == .pageOneOfOtherSize ? 1024 : logPageSize, &random, length: framePageSize)
+            let commit =
+                index == frames - 1 || random.next() % 3 == 0
+                ? (random.next() % 8 == 0 ? Int(random.next() % 100_000) + highest : highest + Int(random.next() % 3))
+                : 0
+            let data =
+                page == 1
+                ? Self.pageOne(kind == .pageOneOfOtherSize ? 1024 : logPageSize, &random, length: framePageSize)
                 : Self.randomPage(framePageSize, &random)
             let here = index == broken
             switch kind {
-            case .otherSalt1 where here: log.frame(page: page, commit: commit, data: data, salts: (salts.0 &+ 1, salts.1))
-            case .otherSalt2 where here: log.frame(page: page, commit: commit, data: data, salts: (salts.0, salts.1 ^ 0x8000_0000))
+            case .otherSalt1 where here:
+                log.frame(page: page, commit: commit, data: data, salts: (salts.0 &+ 1, salts.1))
+            case .otherSalt2 where here:
+                log.frame(page: page, commit: commit, data: data, salts: (salts.0, salts.1 ^ 0x8000_0000))
             case .pageZero where here: log.frame(page: 0, commit: commit, data: data)
             case .badFrameChecksum where here: log.frame(page: page, commit: commit, data: data, breakChecksum: true)
             case .flippedByte where here: log.frame(page: page, commit: commit, data: data, flipAfterChecksum: true)
@@ -140,15 +158,21 @@ import Testing
         let written = try WriteAheadLog.apply(logAt: path + "-wal", onto: path)
         let after = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
 
-        let refusedWhole: Set<Kind> = [.badMagic, .badVersion, .invalidPageSize, .otherPageSize, .badHeaderChecksum, .allGarbage]
+        let refusedWhole: Set<Kind> = [
+            .badMagic, .badVersion, .invalidPageSize, .otherPageSize, .badHeaderChecksum, .allGarbage,
+        ]
         // The last committed page 1 is what SQLite reads the page size from.
         let committed = log.valid.prefix((log.valid.lastIndex { $0.commit > 0 } ?? -1) + 1)
         let foreignPageOne = committed.last { $0.page == 1 }.map { Array($0.data[16..<18]) != [0x10, 0x00] } ?? false
         if refusedWhole.contains(kind) || foreignPageOne {
-            #expect(written == 0 && after == database, "seed \(seed) (\(kind)): a log SQLite would not take changed the file")
+            #expect(
+                written == 0 && after == database,
+                "seed \(seed) (\(kind)): a log SQLite would not take changed the file")
         } else {
             let want = Self.expected(database, log)
-            #expect(written == want.frames, "seed \(seed) (\(kind)): \(written) frames written, recovery takes \(want.frames)")
+            #expect(
+                written == want.frames,
+                "seed \(seed) (\(kind)): \(written) frames written, recovery takes \(want.frames)")
             #expect(after == want.bytes, "seed \(seed) (\(kind)): the file is not what recovery makes of it")
         }
     }
@@ -164,7 +188,9 @@ import Testing
         let folder = TemporaryDirectory()
         let path = try Damage.sample(in: folder, name: "books.db", transactions: 80)
         let queue = try DatabaseQueue(path: path)
-        try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0; PRAGMA wal_checkpoint(TRUNCATE)") }
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0; PRAGMA wal_checkpoint(TRUNCATE)")
+        }
         for step in 0..<6 {
             try queue.write { db in
                 try db.execute(sql: "UPDATE company SET name = ?", arguments: ["Step \(step)"])
@@ -172,12 +198,14 @@ import Testing
             }
         }
         // The log as it stands while the writer is open.
-        let database = try Data(contentsOf: URL(fileURLWithPath: path)), whole = try Data(contentsOf: URL(fileURLWithPath: path + "-wal"))
+        let database = try Data(contentsOf: URL(fileURLWithPath: path))
+        let whole = try Data(contentsOf: URL(fileURLWithPath: path + "-wal"))
         try queue.close()
         var random = SplitMix64(seed: 25)
         for trial in 0..<12 {
             let log = trial == 0 ? whole : whole.prefix(Int(random.next() % UInt64(whole.count)))
-            let ours = folder.file("ours-\(trial).db"), theirs = folder.file("theirs-\(trial).db")
+            let ours = folder.file("ours-\(trial).db")
+            let theirs = folder.file("theirs-\(trial).db")
             for copy in [ours, theirs] {
                 try database.write(to: URL(fileURLWithPath: copy))
                 try log.write(to: URL(fileURLWithPath: copy + "-wal"))
@@ -186,8 +214,9 @@ import Testing
             let checkpointer = try DatabaseQueue(path: theirs)
             try checkpointer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
             try checkpointer.close()
-            #expect(try Data(contentsOf: URL(fileURLWithPath: ours)) == Data(contentsOf: URL(fileURLWithPath: theirs)),
-                    "trial \(trial): a log of \(log.count) bytes")
+            #expect(
+                try Data(contentsOf: URL(fileURLWithPath: ours)) == Data(contentsOf: URL(fileURLWithPath: theirs)),
+                "trial \(trial): a log of \(log.count) bytes")
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import LedgerKit
 
 /// What every `ByteStore` must do, run against each one: names are created

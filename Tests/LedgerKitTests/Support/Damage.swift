@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+
 @testable import LedgerKit
 
 /// What a test expects Verify to name: a code, a table and a row.
@@ -25,8 +26,10 @@ struct Expected: Hashable, CustomStringConvertible {
 /// foreign keys and CHECK constraints off, as a crash or an older tool would.
 enum Damage {
     /// A fresh sample company in `folder`.
-    static func sample(in folder: TemporaryDirectory, name: String = "books.db", transactions: Int = 1_500,
-                       seed: UInt64 = 1) throws -> String {
+    static func sample(
+        in folder: TemporaryDirectory, name: String = "books.db", transactions: Int = 1_500,
+        seed: UInt64 = 1
+    ) throws -> String {
         let path = folder.file(name)
         _ = try SampleCompany.generate(at: path, options: SampleOptions(transactions: transactions, seed: seed))
         return path

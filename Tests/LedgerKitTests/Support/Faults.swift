@@ -1,4 +1,5 @@
 import GRDB
+
 @testable import LedgerKit
 
 /// One realistic way to cause each finding of the catalog, and exactly what
@@ -33,10 +34,11 @@ enum Faults {
 
         case .emptyTransaction:
             // A crash between writing a transaction and its splits.
-            try db.execute(sql: """
-                INSERT INTO transactions (id, kind, date, created_at, modified_at)
-                VALUES (900001, 'check', '2025-06-01', '2025-06-01T10:00:00Z', '2025-06-01T10:00:00Z')
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO transactions (id, kind, date, created_at, modified_at)
+                    VALUES (900001, 'check', '2025-06-01', '2025-06-01T10:00:00Z', '2025-06-01T10:00:00Z')
+                    """)
             return [Expected(code, "transactions", 900_001)]
 
         case .partyMissing:
@@ -44,7 +46,8 @@ enum Faults {
             let transactions = try Damage.all(db, "SELECT id FROM transactions WHERE party_id = ?", [customer])
             let splits = try Damage.all(db, "SELECT id FROM splits WHERE party_id = ?", [customer])
             try db.execute(sql: "DELETE FROM parties WHERE id = ?", arguments: [customer])
-            return Set(transactions.map { Expected(code, "transactions", $0) } + splits.map { Expected(code, "splits", $0) })
+            return Set(
+                transactions.map { Expected(code, "transactions", $0) } + splits.map { Expected(code, "splits", $0) })
 
         case .accountParentMissing:
             let parent = try Damage.one(db, "SELECT id FROM accounts WHERE name = 'Automobile Expense'")
@@ -59,11 +62,17 @@ enum Faults {
             return [Expected(code, "accounts", min(parent, child))]
 
         case .lineDocumentMissing:
-            try db.execute(sql: "INSERT INTO document_lines (id, transaction_id, description, amount) VALUES (900002, 987654, 'Lost line', 1200)")
+            try db.execute(
+                sql:
+                    "INSERT INTO document_lines (id, transaction_id, description, amount) VALUES (900002, 987654, 'Lost line', 1200)"
+            )
             return [Expected(code, "document_lines", 900_002)]
 
         case .lineItemMissing:
-            let item = try Damage.one(db, "SELECT item_id FROM document_lines WHERE item_id IS NOT NULL GROUP BY item_id ORDER BY COUNT(*) LIMIT 1")
+            let item = try Damage.one(
+                db,
+                "SELECT item_id FROM document_lines WHERE item_id IS NOT NULL GROUP BY item_id ORDER BY COUNT(*) LIMIT 1"
+            )
             let lines = try Damage.all(db, "SELECT id FROM document_lines WHERE item_id = ?", [item])
             try db.execute(sql: "DELETE FROM items WHERE id = ?", arguments: [item])
             return Set(lines.map { Expected(code, "document_lines", $0) })
@@ -74,13 +83,16 @@ enum Faults {
             return [Expected(code, "applications", application)]
 
         case .documentRowMissing:
-            let invoice = try Damage.one(db, """
+            let invoice = try Damage.one(
+                db,
+                """
                 SELECT MIN(t.id) FROM transactions t WHERE t.kind = 'invoice'
                 AND NOT EXISTS (SELECT 1 FROM applications WHERE document_id = t.id)
                 """)
             let check = try Damage.one(db, "SELECT MIN(id) FROM transactions WHERE kind = 'check'")
             try db.execute(sql: "DELETE FROM documents WHERE transaction_id = ?", arguments: [invoice])
-            try db.execute(sql: "INSERT INTO documents (transaction_id, total, balance_due) VALUES (?, 0, 0)", arguments: [check])
+            try db.execute(
+                sql: "INSERT INTO documents (transaction_id, total, balance_due) VALUES (?, 0, 0)", arguments: [check])
             return [Expected(code, "transactions", invoice), Expected(code, "documents", check)]
 
         case .reconciliationAccountMissing:
@@ -100,7 +112,8 @@ enum Faults {
 
         case .unbalancedTransaction:
             let charge = try Damage.one(db, "SELECT MIN(id) FROM transactions WHERE kind = 'credit_card_charge'")
-            let split = try Damage.one(db, "SELECT MIN(id) FROM splits WHERE transaction_id = ? AND amount > 0", [charge])
+            let split = try Damage.one(
+                db, "SELECT MIN(id) FROM splits WHERE transaction_id = ? AND amount > 0", [charge])
             let account = try Damage.one(db, "SELECT account_id FROM splits WHERE id = ?", [split])
             try db.execute(sql: "UPDATE splits SET amount = amount + 1000 WHERE id = ?", arguments: [split])
             return [Expected(code, "transactions", charge), Expected(.accountBalanceMismatch, "accounts", account)]
@@ -118,44 +131,61 @@ enum Faults {
             // The header's total is wrong while its balance due and lines agree with it.
             let invoice = try Damage.one(db, "SELECT MIN(transaction_id) FROM documents WHERE balance_due = total")
             let line = try Damage.one(db, "SELECT MIN(id) FROM document_lines WHERE transaction_id = ?", [invoice])
-            try db.execute(sql: "UPDATE documents SET total = total + 100, balance_due = balance_due + 100 WHERE transaction_id = ?", arguments: [invoice])
+            try db.execute(
+                sql:
+                    "UPDATE documents SET total = total + 100, balance_due = balance_due + 100 WHERE transaction_id = ?",
+                arguments: [invoice])
             try db.execute(sql: "UPDATE document_lines SET amount = amount + 100 WHERE id = ?", arguments: [line])
             return [Expected(code, "transactions", invoice)]
 
         case .documentBalanceMismatch:
             let invoice = try Damage.one(db, "SELECT MIN(transaction_id) FROM documents")
-            try db.execute(sql: "UPDATE documents SET balance_due = balance_due + 1 WHERE transaction_id = ?", arguments: [invoice])
+            try db.execute(
+                sql: "UPDATE documents SET balance_due = balance_due + 1 WHERE transaction_id = ?", arguments: [invoice]
+            )
             return [Expected(code, "transactions", invoice)]
 
         case .documentOverapplied:
             // A payment with money to spare is applied once more to an invoice already paid.
-            let pair = try Row.fetchOne(db, sql: """
-                SELECT p.id AS payment, i.id AS invoice FROM transactions p
-                JOIN splits s ON s.transaction_id = p.id AND s.account_id IN \(ar)
-                JOIN transactions i ON i.party_id = p.party_id AND i.kind = 'invoice' AND i.date <= p.date
-                JOIN documents d ON d.transaction_id = i.id AND d.balance_due = 0
-                WHERE p.kind = 'payment'
-                  AND -s.amount - (SELECT COALESCE(SUM(amount), 0) FROM applications WHERE payment_id = p.id) >= 100
-                ORDER BY p.id, i.id LIMIT 1
-                """)!
-            let payment: Int64 = pair["payment"], invoice: Int64 = pair["invoice"]
-            try db.execute(sql: "INSERT INTO applications (payment_id, document_id, amount) VALUES (?, ?, 100)", arguments: [payment, invoice])
-            try db.execute(sql: "UPDATE documents SET balance_due = -100 WHERE transaction_id = ?", arguments: [invoice])
+            let pair = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT p.id AS payment, i.id AS invoice FROM transactions p
+                    JOIN splits s ON s.transaction_id = p.id AND s.account_id IN \(ar)
+                    JOIN transactions i ON i.party_id = p.party_id AND i.kind = 'invoice' AND i.date <= p.date
+                    JOIN documents d ON d.transaction_id = i.id AND d.balance_due = 0
+                    WHERE p.kind = 'payment'
+                      AND -s.amount - (SELECT COALESCE(SUM(amount), 0) FROM applications WHERE payment_id = p.id) >= 100
+                    ORDER BY p.id, i.id LIMIT 1
+                    """)!
+            let payment: Int64 = pair["payment"]
+            let invoice: Int64 = pair["invoice"]
+            try db.execute(
+                sql: "INSERT INTO applications (payment_id, document_id, amount) VALUES (?, ?, 100)",
+                arguments: [payment, invoice])
+            try db.execute(
+                sql: "UPDATE documents SET balance_due = -100 WHERE transaction_id = ?", arguments: [invoice])
             return [Expected(code, "transactions", invoice)]
 
         case .paymentOverapplied:
             // An application grows past what its payment brought, and the invoice's balance follows it.
-            let row = try Row.fetchOne(db, sql: """
-                SELECT a.id, a.payment_id, a.document_id FROM applications a
-                JOIN transactions p ON p.id = a.payment_id AND p.kind = 'payment'
-                JOIN documents d ON d.transaction_id = a.document_id AND d.balance_due >= 1000
-                JOIN splits s ON s.transaction_id = p.id AND s.account_id IN \(ar)
-                WHERE -s.amount = (SELECT SUM(amount) FROM applications WHERE payment_id = p.id)
-                ORDER BY a.id LIMIT 1
-                """)!
-            let application: Int64 = row["id"], payment: Int64 = row["payment_id"], invoice: Int64 = row["document_id"]
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT a.id, a.payment_id, a.document_id FROM applications a
+                    JOIN transactions p ON p.id = a.payment_id AND p.kind = 'payment'
+                    JOIN documents d ON d.transaction_id = a.document_id AND d.balance_due >= 1000
+                    JOIN splits s ON s.transaction_id = p.id AND s.account_id IN \(ar)
+                    WHERE -s.amount = (SELECT SUM(amount) FROM applications WHERE payment_id = p.id)
+                    ORDER BY a.id LIMIT 1
+                    """)!
+            let application: Int64 = row["id"]
+            let payment: Int64 = row["payment_id"]
+            let invoice: Int64 = row["document_id"]
             try db.execute(sql: "UPDATE applications SET amount = amount + 100 WHERE id = ?", arguments: [application])
-            try db.execute(sql: "UPDATE documents SET balance_due = balance_due - 100 WHERE transaction_id = ?", arguments: [invoice])
+            try db.execute(
+                sql: "UPDATE documents SET balance_due = balance_due - 100 WHERE transaction_id = ?",
+                arguments: [invoice])
             return [Expected(code, "transactions", payment)]
 
         case .documentLinesMismatch:
@@ -166,7 +196,8 @@ enum Faults {
 
         case .reconciliationDiscrepancy:
             let last = try Damage.one(db, "SELECT id FROM reconciliations ORDER BY statement_date DESC LIMIT 1")
-            try db.execute(sql: "UPDATE reconciliations SET ending_balance = ending_balance + 100 WHERE id = ?", arguments: [last])
+            try db.execute(
+                sql: "UPDATE reconciliations SET ending_balance = ending_balance + 100 WHERE id = ?", arguments: [last])
             return [Expected(code, "reconciliations", last)]
 
         case .feedAmountMismatch:
@@ -177,11 +208,12 @@ enum Faults {
         case .duplicateFeedLine:
             // An older importer without the unique index downloaded a line again.
             try db.execute(sql: "DROP INDEX bank_feed_fitid")
-            try db.execute(sql: """
-                INSERT INTO bank_feed (id, account_id, fitid, posted_date, amount, payee, status, downloaded_at)
-                SELECT 900003, account_id, fitid, posted_date, amount, payee, 'new', '2026-01-05T06:00:00Z'
-                FROM bank_feed WHERE id = (SELECT MIN(id) FROM bank_feed)
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO bank_feed (id, account_id, fitid, posted_date, amount, payee, status, downloaded_at)
+                    SELECT 900003, account_id, fitid, posted_date, amount, payee, 'new', '2026-01-05T06:00:00Z'
+                    FROM bank_feed WHERE id = (SELECT MIN(id) FROM bank_feed)
+                    """)
             return [Expected(code, "bank_feed", 900_003), Expected(.schemaObjectMissing, "bank_feed", nil)]
 
         case .feedAccountMissing:
@@ -196,7 +228,10 @@ enum Faults {
 
         case .duplicateName:
             try db.execute(sql: "DROP INDEX parties_name")
-            try db.execute(sql: "INSERT INTO parties (id, kind, name) SELECT 900004, kind, name FROM parties WHERE id = (SELECT MIN(id) FROM parties)")
+            try db.execute(
+                sql:
+                    "INSERT INTO parties (id, kind, name) SELECT 900004, kind, name FROM parties WHERE id = (SELECT MIN(id) FROM parties)"
+            )
             return [Expected(code, "parties", 900_004), Expected(.schemaObjectMissing, "parties", nil)]
 
         case .receivablePayableWithoutParty:
@@ -210,14 +245,20 @@ enum Faults {
             let edited = try Damage.one(db, "SELECT MAX(id) FROM transactions WHERE kind = 'credit_card_charge'")
             let line = try Damage.one(db, "SELECT MIN(id) FROM bank_feed")
             try db.execute(sql: "UPDATE transactions SET date = '2024-02-30' WHERE id = ?", arguments: [transaction])
-            try db.execute(sql: "UPDATE transactions SET modified_at = '2024-13-01T09:00:00Z' WHERE id = ?", arguments: [edited])
-            try db.execute(sql: "UPDATE bank_feed SET downloaded_at = '2024-06-01 06:00:00' WHERE id = ?", arguments: [line])
-            return [Expected(code, "transactions", transaction), Expected(code, "transactions", edited),
-                    Expected(code, "bank_feed", line)]
+            try db.execute(
+                sql: "UPDATE transactions SET modified_at = '2024-13-01T09:00:00Z' WHERE id = ?", arguments: [edited])
+            try db.execute(
+                sql: "UPDATE bank_feed SET downloaded_at = '2024-06-01 06:00:00' WHERE id = ?", arguments: [line])
+            return [
+                Expected(code, "transactions", transaction), Expected(code, "transactions", edited),
+                Expected(code, "bank_feed", line),
+            ]
 
         case .invalidValue:
             // A text amount: reported once, and the balance checks step around it.
-            let split = try Damage.one(db, """
+            let split = try Damage.one(
+                db,
+                """
                 SELECT MIN(s.id) FROM splits s JOIN transactions t ON t.id = s.transaction_id
                 WHERE t.kind = 'credit_card_charge' AND s.amount > 0
                 """)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+
 @testable import LedgerKit
 
 /// Company files as a forced shutdown leaves them: committed transactions in
@@ -18,21 +19,27 @@ enum ForcedShutdown {
         var ids: [Int64] = []
         try queue.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
-            let accounts = try Int64.fetchAll(db, sql: "SELECT id FROM accounts WHERE type IN ('bank', 'expense') ORDER BY type, id LIMIT 2")
+            let accounts = try Int64.fetchAll(
+                db, sql: "SELECT id FROM accounts WHERE type IN ('bank', 'expense') ORDER BY type, id LIMIT 2")
             for number in 0..<transactions {
                 try db.inTransaction {
-                    try db.execute(sql: """
-                        INSERT INTO transactions (kind, date, number, party_id, memo, created_at, modified_at)
-                        VALUES ('journal', '2026-11-30', NULL, NULL, 'committed before the power cut', '2026-11-30T23:00:00Z', '2026-11-30T23:00:00Z')
-                        """)
+                    try db.execute(
+                        sql: """
+                            INSERT INTO transactions (kind, date, number, party_id, memo, created_at, modified_at)
+                            VALUES ('journal', '2026-11-30', NULL, NULL, 'committed before the power cut', '2026-11-30T23:00:00Z', '2026-11-30T23:00:00Z')
+                            """)
                     let id = db.lastInsertedRowID
                     ids.append(id)
                     let cents = amount + Int64(number)
-                    try db.execute(sql: """
-                        INSERT INTO splits (transaction_id, account_id, amount, cleared) VALUES (?, ?, ?, 'n'), (?, ?, ?, 'n');
-                        UPDATE accounts SET balance = balance + ? WHERE id = ?;
-                        UPDATE accounts SET balance = balance - ? WHERE id = ?;
-                        """, arguments: [id, accounts[0], -cents, id, accounts[1], cents, -cents, accounts[0], -cents, accounts[1]])
+                    try db.execute(
+                        sql: """
+                            INSERT INTO splits (transaction_id, account_id, amount, cleared) VALUES (?, ?, ?, 'n'), (?, ?, ?, 'n');
+                            UPDATE accounts SET balance = balance + ? WHERE id = ?;
+                            UPDATE accounts SET balance = balance - ? WHERE id = ?;
+                            """,
+                        arguments: [
+                            id, accounts[0], -cents, id, accounts[1], cents, -cents, accounts[0], -cents, accounts[1],
+                        ])
                     return .commit
                 }
             }
@@ -91,11 +98,14 @@ enum ForcedShutdown {
             let queue = try DatabaseQueue(path: copy)
             defer { try? queue.close() }
             let lines = try queue.read { db in
-                try String.fetchAll(db, sql: "PRAGMA integrity_check").flatMap { $0.split(separator: "\n").map(String.init) }
+                try String.fetchAll(db, sql: "PRAGMA integrity_check").flatMap {
+                    $0.split(separator: "\n").map(String.init)
+                }
             }
             let kept = lines.filter { line in
-                !constraintsAside || !(line.hasPrefix("NULL value in ") || line.hasPrefix("CHECK constraint failed")
-                    || line.hasPrefix("NOT NULL constraint failed"))
+                !constraintsAside
+                    || !(line.hasPrefix("NULL value in ") || line.hasPrefix("CHECK constraint failed")
+                        || line.hasPrefix("NOT NULL constraint failed"))
             }
             return kept.isEmpty ? "ok" : kept.joined(separator: "\n")
         } catch {

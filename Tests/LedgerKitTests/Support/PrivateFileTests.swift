@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 /// Every file holding books that the tool creates is mode 0600 whatever the
@@ -78,13 +79,16 @@ import Testing
                 }
             }
         }
-        let purposes = Set(seen.modes.keys.compactMap { name in
-            ["rebuild-source", "rebuild-working", "rebuild-final"].first { name.hasPrefix(".acme.db.\($0)-") }
-        })
+        let purposes = Set(
+            seen.modes.keys.compactMap { name in
+                ["rebuild-source", "rebuild-working", "rebuild-final"].first { name.hasPrefix(".acme.db.\($0)-") }
+            })
         #expect(purposes == ["rebuild-source", "rebuild-working", "rebuild-final"], "\(seen.modes)")
         #expect(seen.modes.values.allSatisfy { $0 == 0o600 }, "\(seen.modes)")
         #expect(mode(path) == 0o644, "the rebuilt file keeps the mode of the file it replaced")
-        let snapshots = try FileManager.default.contentsOfDirectory(atPath: folder.file("backups")).filter { $0.hasSuffix(".gz") }
+        let snapshots = try FileManager.default.contentsOfDirectory(atPath: folder.file("backups")).filter {
+            $0.hasSuffix(".gz")
+        }
         #expect(snapshots.count == 1 && snapshots.allSatisfy { mode(folder.file("backups/" + $0)) == 0o600 })
     }
 
@@ -96,11 +100,14 @@ import Testing
             #expect(mode(salvaged) == 0o600)
 
             let identity = AgeIdentity.generate()
-            let sealed = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual,
-                                                 recipients: SnapshotRecipients(recipients: [identity.recipient]),
-                                                 config: RecipientsConfig.none(environment: [:])), into: SnapshotStore.open(folder.file("sealed")))
+            let sealed = try SnapshotWriter.take(
+                SnapshotRequest(
+                    of: path, kind: .manual,
+                    recipients: SnapshotRecipients(recipients: [identity.recipient]),
+                    config: RecipientsConfig.none(environment: [:])), into: SnapshotStore.open(folder.file("sealed")))
             let plain = folder.file("plain.gz")
-            try SnapshotSealing.decrypt(sealed.path, to: plain, with: SnapshotIdentities(identities: [identity]), path: sealed.path)
+            try SnapshotSealing.decrypt(
+                sealed.path, to: plain, with: SnapshotIdentities(identities: [identity]), path: sealed.path)
             #expect(mode(plain) == 0o600 && mode(sealed.path) == 0o600)
 
             let made = folder.file("new.db")
@@ -114,18 +121,30 @@ import Testing
         let scratch = try ScratchFolder.path(environment: environment)
         #expect(scratch == folder.path + "/ledger-\(getuid())")
         #expect(mode(scratch) == 0o700)
-        let temporary = try ScratchFolder.temporaryPath(for: "/mnt/nas/acme-20261121T020000Z.db.gz.age", purpose: "checking",
-                                                        environment: environment)
+        let temporary = try ScratchFolder.temporaryPath(
+            for: "/mnt/nas/acme-20261121T020000Z.db.gz.age", purpose: "checking",
+            environment: environment)
         #expect(temporary.hasPrefix(scratch + "/.acme-20261121T020000Z.db.gz.age.checking-\(getpid())-"))
 
         // A process that no longer exists: its files go; this one's stay.
         let gone = scratch + "/.acme.db.gz.checking-2147483646-zz"
-        for file in [gone, gone + "-wal", temporary] { FileManager.default.createFile(atPath: file, contents: Data("SQLite format 3".utf8)) }
+        for file in [gone, gone + "-wal", temporary] {
+            FileManager.default.createFile(atPath: file, contents: Data("SQLite format 3".utf8))
+        }
         _ = try ScratchFolder.path(environment: environment)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch) == [URL(fileURLWithPath: temporary).lastPathComponent])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: scratch) == [
+                URL(fileURLWithPath: temporary).lastPathComponent
+            ])
 
         chmod(scratch, 0o755)
-        #expect(throws: FileError.cannotWrite(path: scratch, reason: "the private scratch folder can be opened by other users (mode 755); make it private with 'chmod 700 \(scratch)'")) {
+        #expect(
+            throws: FileError.cannotWrite(
+                path: scratch,
+                reason:
+                    "the private scratch folder can be opened by other users (mode 755); make it private with 'chmod 700 \(scratch)'"
+            )
+        ) {
             _ = try ScratchFolder.path(environment: environment)
         }
         chmod(scratch, 0o700)

@@ -1,6 +1,7 @@
 import Foundation
-@testable import LedgerKit
 import LedgerTestSupport
+
+@testable import LedgerKit
 
 extension S3TestServer {
     /// A configuration for the test server, or for `endpoint` (a fault proxy in front of it).

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import LedgerKit
 
 /// A fresh folder for one test, removed when the value goes away.
@@ -24,7 +25,9 @@ final class TemporaryDirectory {
         var random = SplitMix64(seed: UInt64(size))
         var data = Data(count: size)
         data.withUnsafeMutableBytes { bytes in
-            for offset in stride(from: 0, to: size - 7, by: 8) { bytes.storeBytes(of: random.next(), toByteOffset: offset, as: UInt64.self) }
+            for offset in stride(from: 0, to: size - 7, by: 8) {
+                bytes.storeBytes(of: random.next(), toByteOffset: offset, as: UInt64.self)
+            }
         }
         try data.write(to: URL(fileURLWithPath: path))
         return path

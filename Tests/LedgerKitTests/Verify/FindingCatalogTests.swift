@@ -1,4 +1,5 @@
 import Testing
+
 @testable import LedgerKit
 
 /// One entry per finding code holds all that is known of it (issue 15):
@@ -34,7 +35,9 @@ import Testing
             }
         }
         // The codes found in more than one table have a check for each.
-        let tables = { (code: FindingCode) in FindingCatalog.entry(code).checks.map { $0.findingTable ?? Self.scanned($0) } }
+        let tables = { (code: FindingCode) in
+            FindingCatalog.entry(code).checks.map { $0.findingTable ?? Self.scanned($0) }
+        }
         #expect(tables(.partyMissing) == ["transactions", "splits"])
         #expect(tables(.documentRowMissing) == ["transactions", "documents"])
         #expect(tables(.duplicateName) == ["accounts", "parties"])
@@ -68,7 +71,8 @@ import Testing
             let narrowed = entry.checks.contains(where: Self.isNarrowed)
             switch entry.nativePass {
             case .judges: #expect(narrowed, "\(entry.code) says the pass judges checks it does not narrow")
-            case .readsEveryRow: #expect(!narrowed, "\(entry.code) says its checks read every row, but the pass narrows them")
+            case .readsEveryRow:
+                #expect(!narrowed, "\(entry.code) says its checks read every row, but the pass narrows them")
             case .doesNotJudge: break
             }
         }
@@ -77,8 +81,9 @@ import Testing
 
     /// A check the native pass does not know turns the pass off: the SQL reads every row.
     @Test func anEntryThePassDoesNotJudgeTurnsItOff() {
-        let unknown = FindingEntry(.invalidValue, .error, title: "A new check", nativePass: .doesNotJudge,
-                                   checks: [Check(scan: "splits", when: "s.memo = 'x'") { _ in "x" }], remedy: .forAPerson)
+        let unknown = FindingEntry(
+            .invalidValue, .error, title: "A new check", nativePass: .doesNotJudge,
+            checks: [Check(scan: "splits", when: "s.memo = 'x'") { _ in "x" }], remedy: .forAPerson)
         #expect(!FindingCatalog.nativePassJudgesAll(FindingCatalog.entries + [unknown]))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 /// The native pass of Verify (issue 15): it may only send fewer rows to the
@@ -28,8 +29,10 @@ import Testing
             return id
         }
         let (transaction, account) = try DatabaseQueue(path: path).read { db in
-            (try Damage.one(db, "SELECT transaction_id FROM splits WHERE id = ?", [split]),
-             try Damage.one(db, "SELECT account_id FROM splits WHERE id = ?", [split]))
+            (
+                try Damage.one(db, "SELECT transaction_id FROM splits WHERE id = ?", [split]),
+                try Damage.one(db, "SELECT account_id FROM splits WHERE id = ?", [split])
+            )
         }
         let suspects = try #require(try Self.suspects(of: path))
         #expect(suspects.rows["transactions"]?.contains(transaction) == true)
@@ -44,12 +47,13 @@ import Testing
     @Test func anotherProgramsColumnTypesSendEveryRowToTheSQL() throws {
         let path = try Damage.sample(in: folder, transactions: 50, seed: 4)
         try Damage.apply(to: path) { db in
-            try db.execute(sql: """
-                PRAGMA writable_schema = ON;
-                UPDATE sqlite_master SET sql = replace(sql, 'amount            INTEGER NOT NULL', 'amount            NUMERIC NOT NULL')
-                WHERE name = 'splits';
-                PRAGMA writable_schema = OFF;
-                """)
+            try db.execute(
+                sql: """
+                    PRAGMA writable_schema = ON;
+                    UPDATE sqlite_master SET sql = replace(sql, 'amount            INTEGER NOT NULL', 'amount            NUMERIC NOT NULL')
+                    WHERE name = 'splits';
+                    PRAGMA writable_schema = OFF;
+                    """)
         }
         #expect(try DatabaseQueue(path: path).read(NativePass.typesAreStandard) == false)
         #expect(try Verifier.verify(path: path).findings == (try Verifier.verify(path: path, engine: .sql)).findings)
@@ -77,7 +81,8 @@ import Testing
                 let table = Schema.tableNames[Int(random.next() % UInt64(Schema.tableNames.count))]
                 let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
                 guard count > 0 else { continue }
-                let row = try Damage.one(db, "SELECT rowid FROM \(table) LIMIT 1 OFFSET ?", [Int(random.next() % UInt64(count))])
+                let row = try Damage.one(
+                    db, "SELECT rowid FROM \(table) LIMIT 1 OFFSET ?", [Int(random.next() % UInt64(count))])
                 let columns = (Schema.columns[table] ?? []).filter { !$0.isKey }
                 if random.next() % 10 == 0 || columns.isEmpty {
                     try db.execute(sql: "DELETE FROM \(table) WHERE rowid = ?", arguments: [row])
@@ -100,7 +105,9 @@ import Testing
                 do {
                     try db.execute(sql: "UPDATE \(table) SET \(column) = \(value) WHERE rowid = ?", arguments: [row])
                     done.append("\(table).\(column) = \(value) at \(row)")
-                } catch let error as DatabaseError where [.SQLITE_CONSTRAINT, .SQLITE_MISMATCH].contains(error.resultCode) {
+                } catch let error as DatabaseError
+                    where [.SQLITE_CONSTRAINT, .SQLITE_MISMATCH].contains(error.resultCode)
+                {
                     continue
                 }
             }
@@ -108,8 +115,10 @@ import Testing
         for quick in [false, true] {
             let native = try Verifier.verify(path: path, quick: quick, engine: .native)
             let reference = try Verifier.verify(path: path, quick: quick, engine: .sql)
-            #expect(native.findings == reference.findings,
-                    "seed \(seed) \(done): native only \(Set(native.findings).subtracting(reference.findings).map(\.message)), SQL only \(Set(reference.findings).subtracting(native.findings).map(\.message))")
+            #expect(
+                native.findings == reference.findings,
+                "seed \(seed) \(done): native only \(Set(native.findings).subtracting(reference.findings).map(\.message)), SQL only \(Set(reference.findings).subtracting(native.findings).map(\.message))"
+            )
             #expect(native.counts == reference.counts)
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 /// The structure check in parts (issue 15): tables checked one by one on two
@@ -40,8 +41,9 @@ import Testing
         let access = ReadOnlyAccess(path: path)
         defer { access.close() }
         do {
-            let findings = try StructureCheck.integrity(path: path, connections: [try access.connect(), try access.connect()],
-                                                        quick: quick)
+            let findings = try StructureCheck.integrity(
+                path: path, connections: [try access.connect(), try access.connect()],
+                quick: quick)
             return findings.isEmpty
         } catch CompanyFileError.damaged {
             return false  // SQLite cannot open it: what Verify reports as sqlite-corruption.
@@ -76,11 +78,15 @@ import Testing
         let folder = TemporaryDirectory()
         let path = folder.file("books.db")
         try FileManager.default.copyItem(atPath: Self.template.path, toPath: path)
-        let root = try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'items'") ?? 0 }
+        let root = try DatabaseQueue(path: path).read {
+            try Int.fetchOne($0, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'items'") ?? 0
+        }
         let trunk = Int(try Damage.read(path, at: 32, 4).reduce(0) { $0 << 8 | UInt32($1) })
         #expect(trunk > 0)
         let offset = (trunk - 1) * 4096 + 8
-        try Damage.write(path, at: offset, [UInt8(root >> 24 & 0xFF), UInt8(root >> 16 & 0xFF), UInt8(root >> 8 & 0xFF), UInt8(root & 0xFF)])
+        try Damage.write(
+            path, at: offset,
+            [UInt8(root >> 24 & 0xFF), UInt8(root >> 16 & 0xFF), UInt8(root >> 8 & 0xFF), UInt8(root & 0xFF)])
         #expect(!Self.sqliteVerdict(path, quick: false))
         #expect(try Self.partsVerdict(path, quick: false) == false)
     }
@@ -89,9 +95,14 @@ import Testing
     /// line, varying between runs on one file (seed 303 of the damage tests,
     /// under load): both must make the same finding, or two verifies differ.
     @Test func aFailedReadIsOneFindingHoweverSQLiteSaysIt() throws {
-        let line = try DatabaseQueue().read { StructureCheck.finding(forIntegrityLine: "database disk image is malformed", db: $0) }
+        let line = try DatabaseQueue().read {
+            StructureCheck.finding(forIntegrityLine: "database disk image is malformed", db: $0)
+        }
         #expect(line == StructureCheck.stopped("database disk image is malformed"))
-        #expect(line?.message == "SQLite stopped checking the file's structure: database disk image is malformed; ledger rebuild salvages every readable row")
+        #expect(
+            line?.message
+                == "SQLite stopped checking the file's structure: database disk image is malformed; ledger rebuild salvages every readable row"
+        )
     }
 
     /// Seeded damage of every kind a disk does: the verdicts must agree.
@@ -106,19 +117,26 @@ import Testing
         var done = ""
         switch seed % 4 {
         case 0:  // bytes of a page overwritten
-            let page = 2 + Int(random.next() % UInt64(pages - 1)), offset = Int(random.next() % 4000)
+            let page = 2 + Int(random.next() % UInt64(pages - 1))
+            let offset = Int(random.next() % 4000)
             let bytes = (0..<(1 + Int(random.next() % 96))).map { _ in UInt8(truncatingIfNeeded: random.next()) }
             try Damage.write(path, at: (page - 1) * 4096 + offset, bytes)
             done = "page \(page) at \(offset): \(bytes.count) bytes"
         case 1:  // one page copied over another
-            let from = 2 + Int(random.next() % UInt64(pages - 1)), to = 2 + Int(random.next() % UInt64(pages - 1))
+            let from = 2 + Int(random.next() % UInt64(pages - 1))
+            let to = 2 + Int(random.next() % UInt64(pages - 1))
             try Damage.write(path, at: (to - 1) * 4096, try Damage.read(path, at: (from - 1) * 4096, 4096))
             done = "page \(from) copied over \(to)"
         case 2:  // a child or freelist pointer changed
-            let page = 2 + Int(random.next() % UInt64(pages - 1)), slot = Int(random.next() % 12)
+            let page = 2 + Int(random.next() % UInt64(pages - 1))
+            let slot = Int(random.next() % 12)
             let target = 1 + Int(random.next() % UInt64(pages))
-            try Damage.write(path, at: (page - 1) * 4096 + 8 + 4 * slot,
-                           [UInt8(target >> 24 & 0xFF), UInt8(target >> 16 & 0xFF), UInt8(target >> 8 & 0xFF), UInt8(target & 0xFF)])
+            try Damage.write(
+                path, at: (page - 1) * 4096 + 8 + 4 * slot,
+                [
+                    UInt8(target >> 24 & 0xFF), UInt8(target >> 16 & 0xFF), UInt8(target >> 8 & 0xFF),
+                    UInt8(target & 0xFF),
+                ])
             done = "page \(page) word \(slot) = \(target)"
         default:  // a page zeroed
             let page = 2 + Int(random.next() % UInt64(pages - 1))
@@ -127,7 +145,9 @@ import Testing
         }
         for quick in [false, true] {
             let sqlite = Self.sqliteVerdict(path, quick: quick)
-            #expect(try Self.partsVerdict(path, quick: quick) == sqlite, "seed \(seed), \(done), quick \(quick): SQLite says ok: \(sqlite)")
+            #expect(
+                try Self.partsVerdict(path, quick: quick) == sqlite,
+                "seed \(seed), \(done), quick \(quick): SQLite says ok: \(sqlite)")
         }
     }
 }

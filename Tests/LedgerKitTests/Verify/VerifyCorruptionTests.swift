@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 @Suite struct VerifyCorruptionTests {
@@ -8,14 +9,17 @@ import Testing
 
     private func leafPage(_ path: String, of table: String) throws -> Int {
         try DatabaseQueue(path: path).read { db in
-            try Int.fetchOne(db, sql: "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno LIMIT 1 OFFSET 3",
-                             arguments: [table])!
+            try Int.fetchOne(
+                db,
+                sql: "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno LIMIT 1 OFFSET 3",
+                arguments: [table])!
         }
     }
 
     @Test func aDamagedIndexPageIsReportedAndTheBooksStillChecked() throws {
         let path = try Damage.sample(in: folder, transactions: 3_000)
-        try Damage.apply(to: path) { db in try db.execute(sql: "UPDATE accounts SET balance = balance + 7 WHERE id = 2") }
+        try Damage.apply(to: path) { db in try db.execute(sql: "UPDATE accounts SET balance = balance + 7 WHERE id = 2")
+        }
         let page = try leafPage(path, of: "splits_account")
         try Damage.scribble(on: path, page: page)
         let report = try Verifier.verify(path: path)

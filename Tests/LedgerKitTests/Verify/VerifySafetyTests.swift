@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LedgerKit
 
 @Suite struct VerifySafetyTests {
@@ -14,7 +15,8 @@ import Testing
 
     @Test func neverChangesTheFileNorLeavesSideFiles() throws {
         let path = try Damage.sample(in: folder, transactions: 800)
-        try Damage.apply(to: path) { db in try db.execute(sql: "UPDATE accounts SET balance = balance + 1 WHERE id = 1") }
+        try Damage.apply(to: path) { db in try db.execute(sql: "UPDATE accounts SET balance = balance + 1 WHERE id = 1")
+        }
         let before = try fingerprint(path)
         #expect(before.2 == ["books.db"])
         _ = try Verifier.verify(path: path)
@@ -108,7 +110,8 @@ import Testing
 
     @Test func writesALogRecord() throws {
         let path = try Damage.sample(in: folder, transactions: 100)
-        try Damage.apply(to: path) { db in try db.execute(sql: "UPDATE accounts SET balance = balance + 1 WHERE id = 1") }
+        try Damage.apply(to: path) { db in try db.execute(sql: "UPDATE accounts SET balance = balance + 1 WHERE id = 1")
+        }
         let report = try Verifier.verify(path: path)
         let log = folder.file("verify.log")
         let moment = Date(timeIntervalSince1970: 1_795_000_000)
@@ -117,8 +120,13 @@ import Testing
         let text = try String(contentsOfFile: log, encoding: .utf8)
         let lines = text.split(separator: "\n")
         #expect(lines.count == 6)
-        #expect(lines[0] == "2026-11-18T11:06:40Z verify \(path) of Sample Company (format 1): accounts 54, transactions 100, splits \(report.counts["splits"]!)")
-        #expect(lines[1].hasPrefix("  error account-balance-mismatch [accounts 1]: Account 'Checking' (1) shows a balance of"))
+        #expect(
+            lines[0]
+                == "2026-11-18T11:06:40Z verify \(path) of Sample Company (format 1): accounts 54, transactions 100, splits \(report.counts["splits"]!)"
+        )
+        #expect(
+            lines[1].hasPrefix(
+                "  error account-balance-mismatch [accounts 1]: Account 'Checking' (1) shows a balance of"))
         #expect(lines[2].hasPrefix("  result: 1 error, 0 warnings, 1 repairable, "))
         #expect(lines[3].contains("(format 1, quick)"))
     }
@@ -129,6 +137,14 @@ final class Flag: @unchecked Sendable {
     // Guarded by `lock`.
     private let lock = NSLock()
     private var value = false
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+    func set() {
+        lock.lock()
+        value = true
+        lock.unlock()
+    }
 }
