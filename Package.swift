@@ -26,6 +26,11 @@ let package = Package(
             name: "CLibdeflate",
             path: "Sources/CLibdeflate",
             providers: [.apt(["libdeflate-dev"])]),
+        // sqlite3_config, which GRDB has no door to (Support/SQLiteSettings.swift).
+        .systemLibrary(
+            name: "CSQLiteSettings",
+            path: "Sources/CSQLiteSettings",
+            providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "LedgerKit",
             dependencies: [
@@ -36,6 +41,7 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 "CZlib",
                 "CLibdeflate",
+                "CSQLiteSettings",
             ]),
         .executableTarget(
             name: "ledger",

@@ -24,6 +24,7 @@ struct Ledger: ParsableCommand {
 
     static func main() {
         ProcessMemory.returnLargeBuffersPromptly()
+        SQLiteSettings.apply()
         main(nil)
     }
 }

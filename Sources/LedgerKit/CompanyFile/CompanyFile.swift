@@ -210,6 +210,7 @@ public final class CompanyFile: Sendable {
 
     /// A GRDB connection to `path`, with the settings every ledger connection uses.
     static func connect(_ path: String, readOnly: Bool, wait: TimeInterval = busyTimeout) throws -> DatabaseQueue {
+        SQLiteSettings.apply()
         var configuration = Configuration()
         configuration.readonly = readOnly
         configuration.foreignKeysEnabled = true

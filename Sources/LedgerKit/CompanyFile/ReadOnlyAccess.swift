@@ -42,6 +42,7 @@ final class ReadOnlyAccess: @unchecked Sendable {
     func connect() throws -> DatabaseQueue {
         lock.lock()
         defer { lock.unlock() }
+        SQLiteSettings.apply()
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(busyTimeout)
