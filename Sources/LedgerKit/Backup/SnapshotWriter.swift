@@ -156,7 +156,7 @@ public enum SnapshotWriter {
         checked.verify = report.ok ? "clean" : "findings"
         checked.counts = report.counts
         checked.splitSum = sum
-        if report.ok, let figures = try? BookFigures.read(path: copy) {
+        if report.ok, let figures = try? BookFigures.read(path: copy, accountTotals: report.accountTotals) {
             checked.tableCounts = figures.tableCounts
             checked.trialBalanceSha256 = figures.trialBalanceSha256
         }

@@ -76,6 +76,8 @@ extension NativePass {
         var splitSum: [CompactSum]
         /// Every split's amount within the limit, summed (`Suspects.splitTotal`).
         var splitTotal: Int64 = 0
+        /// Splits whose account is not a row of `accounts`: the sums by account then miss them.
+        var splitsWithoutAccount = 0
         /// For an invoice, bill, payment or bill payment, the place of its sums in
         /// `documentSums` or `paymentSums` (its kind says which); else -1. Only
         /// these kinds' sums are read, so only they have them.
@@ -378,6 +380,8 @@ extension NativePass {
                 if let a {
                     accountSum[a].add(amount)
                     if let p, accountIsReceivablePayable[a] { partySum[p].add(amount) }
+                } else {
+                    splitsWithoutAccount += 1
                 }
                 if let r { statementSum[r].add(amount) }
             }
@@ -508,7 +512,22 @@ extension NativePass {
             for table in rows.keys { rows[table]?.sort() }
             return Suspects(
                 rows: rows, reconciliations: suspectStatements(), payments: payments,
-                splitTotal: splitTotal)
+                splitTotal: splitTotal, accountTotals: accountTotals())
+        }
+
+        /// Each account's sum of split amounts, as the trial balance's SQL sums
+        /// them; nil when a split's account is not a row or an amount is not an
+        /// integer within the limit (that SQL then decides).
+        private func accountTotals() -> [Int64: Int64]? {
+            guard splitsWithoutAccount == 0 else { return nil }
+            var totals: [Int64: Int64] = [:]
+            for slot in 0..<accounts.capacity {
+                guard let id = accounts.id(at: slot) else { continue }
+                let sum = accountSum[slot]
+                guard !sum.bad else { return nil }
+                totals[id] = sum.total
+            }
+            return totals
         }
 
         /// Reconciliations that may not follow the statement before them or may not

@@ -13,6 +13,10 @@ struct Suspects: Sendable, Equatable {
     /// The sum of every split amount that is an integer within `Money.limit`
     /// (it cannot overflow: the pass gives up before the amounts' absolute sum does).
     var splitTotal: Int64 = 0
+    /// Each account's sum of split amounts (docs/snapshots.md, `trial_balance_sha256`),
+    /// or nil when the pass cannot vouch for them: a split's account is not a
+    /// row, or an amount is not an integer within the limit.
+    var accountTotals: [Int64: Int64]?
 
     /// Transactions whose sums of splits a check of a suspect reads.
     var summed: [Int64] {

@@ -140,6 +140,7 @@ public enum Verifier {
                     company: run.company ?? other.company,
                     findings: findings, elapsedMS: Int(Date().timeIntervalSince(started) * 1000))
                 report.splitTotal = structuralFindings.isEmpty ? suspects?.splitTotal : nil
+                report.accountTotals = structuralFindings.isEmpty ? suspects?.accountTotals : nil
                 return report
             })
     }

@@ -21,6 +21,10 @@ public struct VerifyReport: Codable, Sendable {
     /// the native pass read a file whose structure is sound (a snapshot's
     /// `split_sum`); not part of verify's JSON.
     var splitTotal: Int64?
+    /// Each account's sum of split amounts, from the same pass under the same
+    /// conditions as `splitTotal` (a snapshot's trial balance digest); not part
+    /// of verify's JSON.
+    var accountTotals: [Int64: Int64]?
 
     enum CodingKeys: String, CodingKey {
         case file, company
