@@ -107,6 +107,90 @@ import Testing
         #expect(try Ledger.run(["schedule", first], environment: env).status == 64)
     }
 
+    /// `--every 15m --incremental`: written, listed, and the job it runs takes incremental snapshots.
+    @Test func aBackupEveryFifteenMinutesIsIncrementalAndListed() throws {
+        let file = try folder.sample("books.db", transactions: 200)
+        let units = folder.file("units")
+        let backups = folder.file("backups")
+        let env = try environment(crontab: nil)
+        let made = try Ledger.run(
+            [
+                "schedule", file, "--to", backups, "--every", "15m", "--incremental", "--keep-last", "96", "--unit-dir",
+                units,
+            ],
+            environment: env)
+        #expect(made.status == 0, "\(made.stderr)")
+        let name = unit(of: file)
+        let timer = try String(contentsOfFile: "\(units)/\(name).timer", encoding: .utf8)
+        #expect(timer.contains("OnCalendar=*-*-* *:00/15:00\n"))
+        let service = try String(contentsOfFile: "\(units)/\(name).service", encoding: .utf8)
+        #expect(
+            service.contains(
+                "\"--kind\" \"scheduled\" \"--keep-last\" \"96\" \"--incremental\" \"--full-every\" \"7d\"\n"))
+
+        let cron = try Ledger.run(
+            ["schedule", file, "--to", backups, "--every", "30m", "--incremental", "--cron"], environment: env)
+        #expect(cron.status == 0 && cron.stdout.hasPrefix("*/30 * * * * status=$("), "\(cron.stdout)")
+        let listed = try Ledger.run(
+            ["schedule", "--list", "--unit-dir", units], environment: try environment(crontab: cron.stdout))
+        #expect(
+            listed.stdout.split(separator: "\n").map(String.init) == [
+                "\(name): \(file) to \(backups) every 15m, incremental (systemd timer \(units)/\(name).timer)",
+                "\(name): \(file) to \(backups) every 30m, incremental (crontab line)", "2 schedules",
+            ])
+        let json = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(
+                    try Ledger.run(["schedule", "--list", "--json", "--unit-dir", units], environment: env).stdout.utf8)
+            )
+                as? [[String: Any]])
+        // The crontab answers the line printed above.
+        #expect(json.map { $0["every"] as? String } == ["15m", "30m"])
+        #expect(json.allSatisfy { $0["incremental"] as? Bool == true && $0["time"] == nil })
+
+        // What the job runs, twice: a full snapshot first (the location has none), then an incremental one.
+        let job = ["backup", file, "--to", backups, "--kind", "scheduled", "--incremental", "--full-every", "7d"]
+        let first = try Ledger.run(job, environment: env)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.hasPrefix("Full snapshot instead of an incremental one: this file has no full snapshot"))
+        try editWithPython(file, "UPDATE transactions SET memo = 'changed' WHERE id = 7;")
+        let second = try Ledger.run(job, environment: env)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.hasPrefix("Incremental: "), "\(second.stdout)")
+        let restored = folder.file("restored.db")
+        // The newest snapshot as `snapshots` orders them (two taken in one second differ by a suffix).
+        let listing = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(try Ledger.run(["snapshots", backups, "--json"], environment: env).stdout.utf8))
+                as? [[String: Any]])
+        #expect(listing.count == 2)
+        let newest = try #require(listing.last?["path"] as? String)
+        let restore = try Ledger.run(["restore", newest, "--to", restored], environment: env)
+        #expect(restore.status == 0, "\(restore.stderr)")
+        let memo = Process()
+        memo.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        memo.arguments = [
+            "python3", "-c",
+            "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT memo FROM transactions WHERE id = 7').fetchone()[0])",
+            restored,
+        ]
+        let out = Pipe()
+        memo.standardOutput = out
+        try memo.run()
+        memo.waitUntilExit()
+        #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "changed\n")
+
+        for (words, said) in [
+            (["--every", "7m"], "--every '7m' is not an interval a schedule takes"),
+            (["--every", "15m", "--at", "02:00"], "--at and --every do not go together"),
+            (["--identity", "key.txt"], "--identity goes with --incremental"),
+        ] {
+            let refused = try Ledger.run(
+                ["schedule", file, "--to", backups, "--unit-dir", units] + words, environment: env)
+            #expect(refused.status == 64 && refused.stderr.contains(said), "\(words): \(refused.stderr)")
+        }
+    }
+
     @Test func aMissingFileOrAnotherProgramsFileIsRefused() throws {
         let units = folder.file("units")
         let env = try environment(crontab: nil)

@@ -1,8 +1,9 @@
 import Crypto
 import Foundation
 
-/// The nightly job `ledger schedule` sets up: a systemd user service and timer
-/// (or a crontab line) that run `ledger backup --kind scheduled` with the keep flags.
+/// The job `ledger schedule` sets up: a systemd user service and timer (or a
+/// crontab line) that run `ledger backup --kind scheduled` with the keep flags,
+/// each night or every `--every` (then usually `--incremental`).
 public struct BackupSchedule: Sendable, Equatable {
     /// The full path of the ledger program the job runs.
     public var ledger: String
@@ -22,6 +23,10 @@ public struct BackupSchedule: Sendable, Equatable {
     public var recipients: [AgeRecipient]
     /// Full paths of recipients files (`--recipients-file`), read at each run.
     public var recipientFiles: [String]
+    /// How often the job runs (`--every`); nil for once a night at `time`.
+    public var every: ScheduleInterval?
+    /// The flags of an incremental backup (`--incremental`); nil for full snapshots.
+    public var incremental: IncrementalJob?
 
     /// A nightly backup of `file` into `folder` at `time` (`HH:MM`, local).
     public init(
@@ -36,6 +41,11 @@ public struct BackupSchedule: Sendable, Equatable {
         self.environment = environment
         self.recipients = recipients
         self.recipientFiles = recipientFiles
+    }
+
+    /// When the job runs, as people read it: `at 02:00`, `every 15m`.
+    public var when: String {
+        every.map { "every \($0.text)" } ?? "at \(time)"
     }
 
     /// The variables of `environment` a job writing to `folder` needs kept:
@@ -120,6 +130,7 @@ public struct BackupSchedule: Sendable, Equatable {
         }
         for recipient in recipients { words += ["--encrypt-to", recipient.text] }
         for path in recipientFiles { words += ["--recipients-file", path] }
+        if let incremental { words += incremental.arguments }
         return words
     }
 
@@ -144,7 +155,7 @@ public struct BackupSchedule: Sendable, Equatable {
     public var service: String {
         """
         [Unit]
-        Description=Nightly ledger backup of \(file)
+        Description=\(every == nil ? "Nightly ledger" : "Repeating ledger") backup of \(file)
 
         [Service]
         Type=oneshot
@@ -155,9 +166,22 @@ public struct BackupSchedule: Sendable, Equatable {
         """
     }
 
-    /// The text of the systemd `.timer` unit that starts the service each night.
+    /// The text of the systemd `.timer` unit that starts the service each night, or every `every`.
     public var timer: String {
-        Self.timer(describing: "Nightly ledger backup of \(file) at \(time)", at: time)
+        guard let every else { return Self.timer(describing: "Nightly ledger backup of \(file) at \(time)", at: time) }
+        return """
+            [Unit]
+            Description=Ledger backup of \(file) every \(every.text)
+
+            [Timer]
+            OnCalendar=\(every.onCalendar)
+            Persistent=true
+            AccuracySec=1s
+
+            [Install]
+            WantedBy=timers.target
+
+            """
     }
 
     /// A nightly, persistent timer at `time` (`HH:MM`, local).
@@ -185,12 +209,13 @@ public struct BackupSchedule: Sendable, Equatable {
     /// pipe on descriptor 3.
     public var cronLine: String {
         let (hour, minute) = Self.validTime(time) ?? (2, 0)
+        let fields = every?.cronFields ?? "\(minute) \(hour) * * *"
         let quoted = { (word: String) in "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         let variables = environment.sorted { $0.key < $1.key }.map { $0.key + "=" + quoted($0.value) + " " }.joined()
         let command = (variables + arguments.map(quoted).joined(separator: " ")).replacingOccurrences(
             of: "%", with: "\\%")
         return
-            "\(minute) \(hour) * * * status=$( { { \(command); echo $? >&3; } | logger -t \(unitName); } 3>&1 ); exit \"${status:-1}\""
+            "\(fields) status=$( { { \(command); echo $? >&3; } | logger -t \(unitName); } 3>&1 ); exit \"${status:-1}\""
     }
 
     /// Writes `<unit>.service` and `<unit>.timer` into `folder` (created if

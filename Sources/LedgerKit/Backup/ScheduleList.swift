@@ -1,6 +1,6 @@
 import Foundation
 
-/// A nightly backup that exists (`ledger schedule --list`): a systemd user timer
+/// A scheduled backup that exists (`ledger schedule --list`): a systemd user timer
 /// ledger wrote, or a crontab line it printed that was installed.
 public struct ScheduledBackup: Codable, Sendable, Equatable {
     /// How the backup is scheduled.
@@ -19,19 +19,33 @@ public struct ScheduledBackup: Codable, Sendable, Equatable {
     public let file: String?
     /// The backup folder or `s3://` place; nil when it could not be read.
     public let folder: String?
-    /// `HH:MM`, local time; nil when it could not be read.
+    /// `HH:MM`, local time, of a nightly backup; nil when it could not be read or the backup repeats.
     public let time: String?
+    /// How often a repeating backup runs (`15m`, `2h`); nil for a nightly one.
+    public let every: String?
+    /// Whether the job takes incremental snapshots (`--incremental`).
+    public let incremental: Bool
     /// The timer file, for systemd.
     public let path: String?
 
     /// A scheduled backup as `ledger schedule --list` shows it; nil where the schedule does not say.
-    public init(kind: Kind, unit: String, file: String?, folder: String?, time: String?, path: String?) {
+    public init(
+        kind: Kind, unit: String, file: String?, folder: String?, time: String?, every: String? = nil,
+        incremental: Bool = false, path: String?
+    ) {
         self.kind = kind
         self.unit = unit
         self.file = file
         self.folder = folder
         self.time = time
+        self.every = every
+        self.incremental = incremental
         self.path = path
+    }
+
+    /// When it runs, as people read it: `at 02:00`, `every 15m`, or `at (unreadable)`.
+    public var when: String {
+        every.map { "every " + $0 } ?? "at " + (time ?? "(unreadable)")
     }
 }
 
@@ -48,13 +62,16 @@ extension BackupSchedule {
             let unit = String(name.dropLast(".timer".count))
             let timer = smallText(unitFolder + "/" + name) ?? ""
             let service = smallText(unitFolder + "/" + unit + ".service") ?? ""
-            let calendar = value(of: "OnCalendar", in: timer)?.split(separator: " ").last.map(String.init)
+            let onCalendar = value(of: "OnCalendar", in: timer)
+            let calendar = onCalendar?.split(separator: " ").last.map(String.init)
+            let every = onCalendar.flatMap(ScheduleInterval.parse(onCalendar:))
             let time = calendar.map { String($0.prefix(5)) }.flatMap { validTime($0) == nil ? nil : $0 }
             let words = value(of: "ExecStart", in: service).map(systemdWords) ?? []
             let job = backupJob(in: words)
             found.append(
                 ScheduledBackup(
-                    kind: .systemd, unit: unit, file: job?.file, folder: job?.folder, time: time,
+                    kind: .systemd, unit: unit, file: job?.file, folder: job?.folder,
+                    time: every == nil ? time : nil, every: every?.text, incremental: words.contains("--incremental"),
                     path: unitFolder + "/" + name))
         }
         for line in (crontab ?? "").split(whereSeparator: \.isNewline).map(String.init) {
@@ -67,9 +84,14 @@ extension BackupSchedule {
             {
                 time = String(format: "%02d:%02d", hour, minute)
             }
-            let job = backupJob(in: shellWords(trimmed.replacingOccurrences(of: "\\%", with: "%")))
+            let every =
+                fields.count == 3 ? ScheduleInterval.parse(cronMinute: String(fields[0]), hour: String(fields[1])) : nil
+            let words = shellWords(trimmed.replacingOccurrences(of: "\\%", with: "%"))
+            let job = backupJob(in: words)
             found.append(
-                ScheduledBackup(kind: .cron, unit: tag, file: job?.file, folder: job?.folder, time: time, path: nil))
+                ScheduledBackup(
+                    kind: .cron, unit: tag, file: job?.file, folder: job?.folder, time: every == nil ? time : nil,
+                    every: every?.text, incremental: words.contains("--incremental"), path: nil))
         }
         return found
     }

@@ -2,11 +2,13 @@ import ArgumentParser
 import Foundation
 import LedgerKit
 
-/// `ledger schedule FILE --to DIR`: a nightly backup as a systemd user timer or a crontab line.
+/// `ledger schedule FILE --to DIR`: a nightly (or `--every`) backup as a systemd user timer or a crontab line.
 struct ScheduleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedule",
-        abstract: "Set up a nightly backup: a systemd user timer, or a crontab line with --cron; --list shows them.",
+        abstract:
+            "Set up a nightly backup, or one every 15m with --every 15m --incremental: a systemd user timer, or a "
+            + "crontab line with --cron; --list shows them.",
         discussion: """
             Writes <unit>.service and <unit>.timer into ~/.config/systemd/user (or --unit-dir); \
             the timer is Persistent, so a night the machine was off is caught up at the next \
@@ -16,7 +18,11 @@ struct ScheduleCommand: ParsableCommand {
             (ledger-backup-acme-1f3a9c2e), so two files of one name in two folders get two \
             schedules; scheduling a file again replaces its own. The job runs this very ledger \
             program, by its full path, as 'ledger backup --kind scheduled' with the keep flags \
-            and recipients, and logs to the journal. The crontab line (--cron) sends what the \
+            and recipients, and logs to the journal. With --every (5m to 24h: minutes that divide \
+            an hour, or hours that divide a day) it runs at those clock times instead of nightly; \
+            add --incremental so each run stores only the pages that changed \
+            (docs/incremental.md), with a full snapshot every --full-every, and --identity for a \
+            location with recipients. The crontab line (--cron) sends what the \
             job prints to syslog (logger), leaves its error line to cron, which mails it, and \
             exits with the job's status. For s3:// it keeps the AWS_ variables set now that are \
             not secrets (profile, region, endpoint); AWS keys set in this shell are never written \
@@ -32,8 +38,16 @@ struct ScheduleCommand: ParsableCommand {
     @Option(help: "The backup folder, or s3://BUCKET/PREFIX.")
     var to: String?
 
-    @Option(help: "The time of day, HH:MM local time.")
-    var at = "02:00"
+    @Option(help: "The time of day, HH:MM local time (default 02:00).")
+    var at: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Back up every this long instead of nightly: 5m, 10m, 15m, 20m, 30m, 1h, 2h, 3h, 4h, 6h, 8h, 12h.",
+            valueName: "interval"))
+    var every: String?
+
+    @OptionGroup var pages: IncrementalFlags
 
     @OptionGroup var keep: KeepOptions
 
@@ -63,8 +77,22 @@ struct ScheduleCommand: ParsableCommand {
                 "Name the company file and where to back it up: ledger schedule FILE --to DIR (or --list).")
         }
         guard !json else { throw ValidationError("--json goes with --list.") }
-        guard BackupSchedule.validTime(at) != nil else {
+        if let at, BackupSchedule.validTime(at) == nil {
             throw ValidationError("--at '\(at)' is not a time of day; write it as HH:MM, like 02:00.")
+        }
+        if let every {
+            guard at == nil else {
+                throw ValidationError(
+                    "--at and --every do not go together: a nightly backup at a time, or one every so often.")
+            }
+            guard ScheduleInterval(every) != nil else {
+                throw ValidationError(
+                    "--every '\(every)' is not an interval a schedule takes; use 5m, 10m, 15m, 20m, 30m, 1h, 2h, 3h, 4h, "
+                        + "6h, 8h or 12h (minutes that divide an hour, hours that divide a day).")
+            }
+        }
+        guard pages.incremental || pages.identityFiles.isEmpty else {
+            throw ValidationError("--identity goes with --incremental.")
         }
     }
 
@@ -83,12 +111,20 @@ struct ScheduleCommand: ParsableCommand {
             for path in files where !FileManager.default.isReadableFile(atPath: path) {
                 throw BackupError.cannotRead(path: path, reason: "no such recipients file")
             }
-            let schedule = BackupSchedule(
+            let identities = pages.identityFiles.map(absolute)
+            for path in identities where !FileManager.default.isReadableFile(atPath: path) {
+                throw BackupError.cannotRead(path: path, reason: "no such identity file")
+            }
+            var schedule = BackupSchedule(
                 ledger: try BackupSchedule.runningProgram(), file: absolute(file), folder: destination,
-                time: at, policy: keep.policy,
+                time: at ?? "02:00", policy: keep.policy,
                 environment: BackupSchedule.keptEnvironment(
                     for: destination, from: ProcessInfo.processInfo.environment),
                 recipients: try named.recipients.map(AgeRecipient.init), recipientFiles: files)
+            schedule.every = every.flatMap(ScheduleInterval.init)
+            if pages.incremental {
+                schedule.incremental = IncrementalJob(fullEvery: pages.fullEvery.text, identityFiles: identities)
+            }
             let offsite = destination.lowercased().hasPrefix("s3://")
             if cron {
                 // stdout is the line alone, for the crontab; what to know goes to stderr.
@@ -122,8 +158,9 @@ struct ScheduleCommand: ParsableCommand {
         }
         for schedule in schedules {
             let place = schedule.kind == .systemd ? "systemd timer \(schedule.path ?? schedule.unit)" : "crontab line"
+            let pages = schedule.incremental ? ", incremental" : ""
             Output.line(
-                "\(schedule.unit): \(schedule.file ?? "(unreadable)") to \(schedule.folder ?? "(unreadable)") at \(schedule.time ?? "(unreadable)") (\(place))"
+                "\(schedule.unit): \(schedule.file ?? "(unreadable)") to \(schedule.folder ?? "(unreadable)") \(schedule.when)\(pages) (\(place))"
             )
         }
         Output.line(Output.count(schedules.count, "schedule"))

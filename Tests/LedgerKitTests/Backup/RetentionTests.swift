@@ -251,6 +251,62 @@ import Testing
         #expect(BackupSchedule.validTime("2:00") == nil)
     }
 
+    /// `schedule --every 15m --incremental`: a timer (and a crontab line) at every quarter hour running an
+    /// incremental backup, which `--list` reads back.
+    @Test func aScheduleEveryFifteenMinutesRunsIncrementalBackups() throws {
+        var schedule = BackupSchedule(
+            ledger: "/usr/bin/env", file: "/srv/books/acme.db", folder: "/srv/backups", time: "02:00",
+            policy: RetentionPolicy(last: 96, daily: 7))
+        schedule.every = try #require(ScheduleInterval("15m"))
+        schedule.incremental = IncrementalJob(fullEvery: "1d", identityFiles: ["/home/office/key.txt"])
+        #expect(schedule.when == "every 15m")
+        let units = folder.file("units")
+        let paths = try schedule.writeUnits(into: units)
+        let service = try String(contentsOfFile: paths[0], encoding: .utf8)
+        #expect(
+            service.contains(
+                "ExecStart=\"/usr/bin/env\" \"backup\" \"/srv/books/acme.db\" \"--to\" \"/srv/backups\" \"--kind\" \"scheduled\" \"--keep-last\" \"96\" \"--keep-daily\" \"7\" \"--incremental\" \"--full-every\" \"1d\" \"--identity\" \"/home/office/key.txt\"\n"
+            ))
+        let timer = try String(contentsOfFile: paths[1], encoding: .utf8)
+        #expect(timer.contains("OnCalendar=*-*-* *:00/15:00\n"))
+        #expect(!timer.contains("RandomizedDelaySec"), "a delay of a minute is a fifteenth of the interval")
+        #expect(schedule.cronLine.hasPrefix("*/15 * * * * status=$( { { '/usr/bin/env' 'backup'"))
+        #expect(schedule.cronLine.contains("'--incremental' '--full-every' '1d' '--identity' '/home/office/key.txt'"))
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
+            process.arguments = ["verify"] + paths
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+        }
+        let listed = BackupSchedule.existing(unitFolder: units, crontab: schedule.cronLine)
+        #expect(listed.count == 2)
+        #expect(listed.allSatisfy { $0.every == "15m" && $0.time == nil && $0.incremental })
+        #expect(listed.allSatisfy { $0.file == "/srv/books/acme.db" && $0.folder == "/srv/backups" })
+        #expect(listed.first?.when == "every 15m")
+    }
+
+    /// Every interval a schedule takes says the same in systemd's calendar and in cron's fields, and reads back.
+    @Test func scheduleIntervalsAreClockTimesBothWays() throws {
+        for text in ["5m", "10m", "15m", "30min", "1h", "60m", "2h", "3h", "12h"] {
+            let interval = try #require(ScheduleInterval(text), "\(text)")
+            #expect(ScheduleInterval.parse(onCalendar: interval.onCalendar) == interval, "\(text)")
+            let fields = interval.cronFields.split(separator: " ").map(String.init)
+            #expect(ScheduleInterval.parse(cronMinute: fields[0], hour: fields[1]) == interval, "\(text)")
+        }
+        #expect(ScheduleInterval("15m")?.onCalendar == "*-*-* *:00/15:00")
+        #expect(ScheduleInterval("1h")?.onCalendar == "*-*-* *:00:00")
+        #expect(ScheduleInterval("2h")?.onCalendar == "*-*-* 00/2:00:00")
+        #expect(ScheduleInterval("2h")?.cronFields == "0 */2 * * *")
+        #expect(ScheduleInterval("120m")?.text == "2h")
+        // Not a divisor of an hour or a day, too short, not a number, or no unit.
+        for text in ["7m", "45m", "5h", "1m", "0m", "", "m", "15", "15s", "-15m", "99999m", "1.5h", "15 m"] {
+            #expect(ScheduleInterval(text) == nil, "\(text)")
+        }
+    }
+
     @Test func aSampleOfSnapshotsIsReadAndTheRestListed() throws {
         let path = try Damage.sample(in: folder, name: "acme.db", transactions: 30)
         let backups = folder.file("backups")
