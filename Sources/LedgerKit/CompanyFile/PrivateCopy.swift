@@ -68,6 +68,10 @@ enum PrivateCopy {
             throw FileError.cannotWrite(path: copy, reason: error.reason)
         }
         let destination = try DatabaseQueue(path: copy)
+        // The copy is read and removed, never kept: what is kept (a snapshot, a rebuilt file) is
+        // fsynced where it is written. Syncing the copy's pages to the disk first only waits:
+        // 0.83 s against 0.47 s for the 382 MiB sample.
+        try destination.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = OFF") }
         try source.backup(to: destination)
         try destination.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
         try destination.close()
