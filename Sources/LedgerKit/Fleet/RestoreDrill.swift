@@ -144,10 +144,12 @@ public enum RestoreDrill {
         }
     }
 
-    /// A new private folder (0700) in this machine's scratch folder; the caller removes it.
+    /// A new private folder (0700) in this machine's scratch folder, `.restore.drill-PID-RANDOM`;
+    /// the caller removes it, and if this process is killed first the next use of the scratch
+    /// folder does (`ScratchFolder.removeLeftovers`): no restored books stay behind.
     private static func privateFolder() throws -> String {
         let base = try ScratchFolder.path()
-        var template = Array((base + "/.drill-XXXXXX").utf8CString)
+        var template = Array((base + "/.restore.drill-\(getpid())-XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
         guard let made else { throw BackupError.cannotWrite(path: base, reason: String(cString: strerror(errno))) }
         return String(cString: made)

@@ -97,9 +97,10 @@ enum ScratchFolder {
         return AtomicFile.temporaryPath(beside: try path(environment: environment) + "/" + base, purpose: purpose)
     }
 
-    /// Removes the hidden files (and their `-wal`, `-shm`, `-journal`) of
-    /// `folder` whose names end in `.PURPOSE-PID-RANDOM` (any purpose when
-    /// nil) of a process that no longer exists.
+    /// Removes the hidden files (and their `-wal`, `-shm`, `-journal`) and
+    /// folders (a restore drill's, with what is in them) of `folder` whose names
+    /// end in `.PURPOSE-PID-RANDOM` (any purpose when nil) of a process that no
+    /// longer exists.
     static func removeLeftovers(in folder: String, purposes: [String]?) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
         for name in names where name.hasPrefix(".") {
@@ -109,7 +110,14 @@ enum ScratchFolder {
             guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]), pid > 0, pid != getpid(),
                 kill(pid, 0) != 0, errno == ESRCH
             else { continue }
-            unlink(folder + "/" + name)
+            var status = stat()
+            let path = folder + "/" + name
+            // A folder is removed with what is in it; a link (to a folder) only as a link.
+            if lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+                try? FileManager.default.removeItem(atPath: path)
+            } else {
+                unlink(path)
+            }
         }
     }
 }

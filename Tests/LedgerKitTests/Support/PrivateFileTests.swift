@@ -126,11 +126,15 @@ import Testing
             environment: environment)
         #expect(temporary.hasPrefix(scratch + "/.acme-20261121T020000Z.db.gz.age.checking-\(getpid())-"))
 
-        // A process that no longer exists: its files go; this one's stay.
+        // A process that no longer exists: its files go, and the folder of a drill it was
+        // running, with the books restored in it; this one's stay.
         let gone = scratch + "/.acme.db.gz.checking-2147483646-zz"
         for file in [gone, gone + "-wal", temporary] {
             FileManager.default.createFile(atPath: file, contents: Data("SQLite format 3".utf8))
         }
+        let drill = scratch + "/.restore.drill-2147483646-Ab12Cd"
+        try FileManager.default.createDirectory(atPath: drill, withIntermediateDirectories: false)
+        FileManager.default.createFile(atPath: drill + "/books.db", contents: Data("SQLite format 3".utf8))
         _ = try ScratchFolder.path(environment: environment)
         #expect(
             try FileManager.default.contentsOfDirectory(atPath: scratch) == [
