@@ -40,9 +40,12 @@ public enum FleetDiscovery {
 
     private static func entries(for source: String) -> [(file: String, name: String)] {
         if source.contains(where: { "*?[".contains($0) }) {
+            // Named by their paths inside the pattern's own folder, as a folder's files are inside it:
+            // 'clients/*/books.db' names acme/books and west/books, whatever else matches.
+            let base = literalFolder(of: source)
             return matches(of: source).flatMap { path -> [(file: String, name: String)] in
-                if isFolder(path) { return named(companyFiles(under: path), under: path) }
-                return isCompanyFile(path) ? [(absolute(path), stem(of: path))] : []
+                if isFolder(path) { return named(companyFiles(under: path), under: base) }
+                return isCompanyFile(path) ? named([absolute(path)], under: base) : []
             }
         }
         if isFolder(source) { return named(companyFiles(under: source), under: source) }
@@ -66,6 +69,16 @@ public enum FleetDiscovery {
     }
 
     /// Every company file in `folder` and its subfolders, sorted; hidden entries and links are passed over.
+    /// The folder a pattern's matches lie in before its first wildcard: `clients` for
+    /// `clients/*/books.db`, `.` for `*.db`.
+    static func literalFolder(of pattern: String) -> String {
+        let parts = pattern.split(separator: "/", omittingEmptySubsequences: false)
+        let literal = parts.prefix { !$0.contains(where: { "*?[".contains($0) }) }
+        guard literal.count < parts.count else { return URL(fileURLWithPath: pattern).deletingLastPathComponent().path }
+        let joined = literal.joined(separator: "/")
+        return literal.isEmpty ? "." : joined.isEmpty ? "/" : joined
+    }
+
     static func companyFiles(under folder: String) -> [String] {
         let root = absolute(folder)
         guard

@@ -120,6 +120,27 @@ import Testing
         #expect(try FleetDiscovery.clients(from: [folder.file("*.db")]).map(\.name) == ["a", "b"])
     }
 
+    /// Files a pattern matches are named by their paths inside the pattern's folder, so two
+    /// `books.db` keep their names (and slugs) whether or not the other is there.
+    @Test func patternsNameFilesByTheirFolders() throws {
+        for name in ["acme", "west"] {
+            try FileManager.default.createDirectory(atPath: folder.file("c/" + name), withIntermediateDirectories: true)
+            _ = try SampleCompany.generate(
+                at: folder.file("c/\(name)/books.db"), options: SampleOptions(transactions: 20, seed: 1))
+        }
+        let both = try FleetDiscovery.clients(from: [folder.file("c/*/books.db")])
+        #expect(both.map(\.name) == ["acme/books", "west/books"])
+        #expect(both.map(\.slug) == ["acme-books", "west-books"])
+        #expect(try FleetDiscovery.clients(from: [folder.file("c/*")]).map(\.slug) == ["acme-books", "west-books"])
+        try FileManager.default.removeItem(atPath: folder.file("c/west"))
+        #expect(try FleetDiscovery.clients(from: [folder.file("c/*/books.db")]).map(\.slug) == ["acme-books"])
+
+        #expect(FleetDiscovery.literalFolder(of: "clients/*/books.db") == "clients")
+        #expect(FleetDiscovery.literalFolder(of: "*.db") == ".")
+        #expect(FleetDiscovery.literalFolder(of: "/srv/c[ab]/*.db") == "/srv")
+        #expect(FleetDiscovery.literalFolder(of: "/*.db") == "/")
+    }
+
     @Test func nothingFoundIsTheRunsFailure() throws {
         #expect(throws: FleetError.self) { try FleetDiscovery.clients(from: [folder.path]) }
         #expect(throws: FleetError.listUnreadable(path: folder.file("none.txt"))) {
