@@ -210,19 +210,17 @@ import Testing
         let rebuilt = folder.file("after-prune.db")
         try IncrementalReader.rebuild(snapshots[3], in: store, to: rebuilt, with: SnapshotIdentities())
         #expect(try sha256(rebuilt) == snapshots[3].manifest?.databaseSha256)
-        let needed = Set(
-            try kept.filter { $0.manifest?.incremental != nil }.flatMap {
-                try IncrementalReader.table(of: $0, in: store, with: SnapshotIdentities()).packs.map { "packs/" + $0 }
-            })
-        #expect(Set(try store.store.list(prefix: "packs/").map(\.name)) == needed)
+        #expect(Set(try store.store.list(prefix: "packs/").map(\.name)) == (try needed(in: store)))
     }
 
-    /// The packs the incremental snapshots in `store` need.
+    /// The packs the incremental snapshots in `store` need, and their index objects.
     private func needed(in store: SnapshotStore) throws -> Set<String> {
         let snapshots = try store.list(with: SnapshotIdentities()).snapshots.filter { $0.manifest?.incremental != nil }
         return Set(
             try snapshots.flatMap {
-                try IncrementalReader.table(of: $0, in: store, with: SnapshotIdentities()).packs.map { "packs/" + $0 }
+                try IncrementalReader.table(of: $0, in: store, with: SnapshotIdentities()).packs.flatMap {
+                    ["packs/" + $0, PackIndex.objectName(of: $0)]
+                }
             })
     }
 
