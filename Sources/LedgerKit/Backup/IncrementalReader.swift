@@ -92,7 +92,7 @@ enum IncrementalReader {
     ) throws -> PackIndex {
         let name = PackIndex.objectName(of: pack)
         do {
-            return try PackIndex.decode(try read(name, of: snapshot, in: store, with: keys))
+            return try PackIndex.decode(try read(name, of: snapshot, in: store, with: keys), for: pack)
         } catch let error as BackupError {
             throw IncrementalError.packDamaged(
                 pack: name, snapshot: snapshot.path, reason: error.errorDescription ?? "\(error)")

@@ -79,6 +79,10 @@ struct IncrementalTable: Codable, Equatable, Sendable {
         guard pageCount >= 0, pageCount <= Int(UInt32.max), namesBlobs || hashes != nil else {
             throw BackupError.damagedSnapshot("its page table does not add up")
         }
+        // A name becomes an object's name: nothing but a pack's name may reach the store.
+        guard packs.allSatisfy(PackIndex.isPackName) else {
+            throw BackupError.damagedSnapshot("its page table names a pack wrongly")
+        }
         var covered = 0
         for run in runs {
             let shaped = namesBlobs ? run.count == 4 : run.count >= 5 && run.count - 4 == run[1]

@@ -5,12 +5,13 @@ import Foundation
 /// the pack as `packs/<pack>.index`, so that page tables need neither.
 ///
 /// Its bytes, all integers little-endian: the 8 ASCII bytes `LDGPKIDX`, the
-/// version (4 bytes, 1), the number of blobs N (4 bytes), then N entries of
-/// 20 bytes: the blob's 16-byte page hash, then its length (4 bytes).
+/// version (4 bytes, 1), the number of blobs N (4 bytes), the pack's name (its
+/// 32-byte keyed hash, so an index copied over another's is known), then N
+/// entries of 20 bytes: the blob's 16-byte page hash, then its length (4 bytes).
 struct PackIndex: Equatable, Sendable {
     static let magic = Array("LDGPKIDX".utf8)
     static let version: UInt32 = 1
-    static let headerBytes = 16
+    static let headerBytes = 48
     static let entryBytes = IncrementalTable.hashBytes + 4
 
     /// The page hashes, 16 bytes each, blob 0 first.
@@ -41,9 +42,15 @@ struct PackIndex: Equatable, Sendable {
     /// The range of blob `number` in the pack's plain bytes.
     func range(_ number: Int) -> Range<Int> { offsets[number]..<offsets[number + 1] }
 
-    /// The index object's plain bytes.
-    func encoded() -> [UInt8] {
+    /// Whether `name` is a pack's name: 64 lowercase hex digits, the keyed hash of its bytes.
+    static func isPackName(_ name: String) -> Bool {
+        name.utf8.count == 64 && name.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    /// The index object's plain bytes, for the pack `pack` (a pack's name).
+    func encoded(for pack: String) -> [UInt8] {
         var bytes = Self.magic + Gzip.littleEndian(Self.version) + Gzip.littleEndian(UInt32(count))
+        bytes += ManifestKey.bytes(hex: pack) ?? []
         bytes.reserveCapacity(Self.headerBytes + count * Self.entryBytes)
         for number in 0..<count {
             bytes += hashes[number * IncrementalTable.hashBytes..<(number + 1) * IncrementalTable.hashBytes]
@@ -52,13 +59,16 @@ struct PackIndex: Equatable, Sendable {
         return bytes
     }
 
-    /// The index whose plain bytes are `bytes`.
+    /// The index of the pack `pack` (a pack's name) whose plain bytes are `bytes`.
     /// - Throws: `BackupError.damagedSnapshot` unless the magic and version
-    ///   are right, the count is at least 1 and matches the object's size, and
-    ///   every length is between 1 and `IncrementalTable.largestBlob`.
-    static func decode(_ bytes: [UInt8]) throws -> PackIndex {
+    ///   are right, the count is at least 1 and matches the object's size, the
+    ///   pack named is `pack`, and every length is between 1 and `IncrementalTable.largestBlob`.
+    static func decode(_ bytes: [UInt8], for pack: String) throws -> PackIndex {
         guard bytes.count >= headerBytes, Array(bytes[0..<8]) == magic else {
             throw BackupError.damagedSnapshot("a pack index does not start as one")
+        }
+        guard isPackName(pack), ManifestKey.bytes(hex: pack) == Array(bytes[16..<48]) else {
+            throw BackupError.damagedSnapshot("a pack index is another pack's")
         }
         guard integer(bytes, at: 8) == version else {
             throw BackupError.damagedSnapshot("a pack index has a version this ledger does not read")

@@ -74,7 +74,7 @@ final class PackWriter {
         near: String
     ) throws -> Int64 {
         let staged = try IncrementalObjects.stage(
-            index.encoded(), sealing: sealing, near: near, purpose: "index.partial")
+            index.encoded(for: pack), sealing: sealing, near: near, purpose: "index.partial")
         defer { unlink(staged) }
         do {
             try store.store.create(PackIndex.objectName(of: pack), from: staged, attributes: [:])
