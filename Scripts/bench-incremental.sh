@@ -51,6 +51,7 @@ incremental() {
         "$(awk -v b="$bytes" 'BEGIN { print b / 1048576 }')" "$objects" "$seconds" "$memory" "$added" \
         "$(ratio "$restic_bytes" "$(( bytes > 0 ? bytes : 1 ))")"
     echo "  written: $(awk -v b="$bytes" -v f="$file_bytes" 'BEGIN { printf "%.2f", 100 * b / f }')% of the file (target <= 2%, <= 16 objects); time vs full backup: $(ratio "$seconds" "$full_backup") (target <= 0.35)"
+    echo "  snapshot object: $(stat -c %s "$(ls -t "$work"/inc/*.gz | head -n 1)") bytes; pack indexes: $(find "$work/inc/packs" -name '*.index' -newer "$work/mark" -printf '%s\n' | awk '{ b += $1; n += 1 } END { printf "%d bytes in %d", b, n }')"
 }
 
 # (a) A realistic day.
@@ -74,11 +75,13 @@ sqlite3 "$db" "UPDATE transactions SET memo = hex(randomblob(6)) WHERE id IN (SE
 incremental "(b) 1% of pages changed"
 
 # A day at 15 minutes: $rounds incrementals of a few edits each, then restore the newest.
+touch "$work/mark"; sleep 1
 for round in $(seq "$rounds"); do
     sqlite3 "$db" "UPDATE transactions SET memo = 'round $round' WHERE id IN (SELECT id FROM transactions ORDER BY random() LIMIT 5)"
     "$ledger" backup "$db" --to "$work/inc" --incremental >/dev/null
 done
 newest=$("$ledger" snapshots "$work/inc" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)[-1]["path"])')
+echo "$rounds incrementals: snapshot objects $(find "$work/inc" -maxdepth 1 -name '*.gz' -newer "$work/mark" -printf '%s\n' | awk '{ b += $1 } END { printf "%d", b }') bytes, all objects $(objects_since "$work/mark" | awk '{ printf "%d bytes in %d", $1, $2 }')"
 inc_restore=$(timed "'$ledger' restore '$newest' --to '$work/restored-inc.db' --no-verify"); inc_peak=$(peak)
 printf '%-34s %9ss  peak %4s MiB\n' "full ledger backup" "$full_backup" "$full_peak"
 printf '%-34s %9ss\n' "restore of the full snapshot" "$full_restore"

@@ -2,9 +2,9 @@ import Foundation
 
 /// Why an incremental snapshot could not be taken or read (docs/incremental.md).
 public enum IncrementalError: LocalizedError, Equatable, Sendable {
-    /// A pack the snapshot needs is not in the location.
+    /// A pack the snapshot needs, or a pack's index object (`packs/<pack>.index`), is not in the location.
     case packMissing(pack: String, snapshot: String)
-    /// A pack the snapshot needs does not give its pages back.
+    /// A pack the snapshot needs does not give its pages back, or its index object cannot be read.
     case packDamaged(pack: String, snapshot: String, reason: String)
     /// The snapshot's page table cannot be read.
     case tableDamaged(snapshot: String, reason: String)

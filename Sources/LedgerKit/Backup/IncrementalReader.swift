@@ -21,7 +21,7 @@ enum IncrementalReader {
         do {
             let plain = try IncrementalObjects.open(stored, sealed: snapshot.encrypted, with: keys, path: snapshot.path)
             let table = try IncrementalTable.decode(try IncrementalObjects.gunzip(plain, limit: layout.tableBytes))
-            _ = try table.places(pageCount: layout.pageCount)
+            try table.checkRuns(pageCount: layout.pageCount)
             return table
         } catch let error as BackupError {
             throw IncrementalError.tableDamaged(snapshot: snapshot.path, reason: error.errorDescription ?? "\(error)")
@@ -29,8 +29,8 @@ enum IncrementalReader {
     }
 
     /// Rebuilds the file of `snapshot` into the new file `temporary` (mode
-    /// 0600), reading each pack it needs once, and checks its size and SHA-256.
-    /// - Throws: `IncrementalError` naming a pack missing or damaged;
+    /// 0600), reading each pack it needs (and its index) once, and checks its size and SHA-256.
+    /// - Throws: `IncrementalError` naming a pack or pack index missing or damaged;
     ///   `RestoreError.checksumMismatch` when the rebuilt file is not the one the manifest describes.
     /// - Parameter given: the store it is in; nil finds it by the snapshot's path.
     static func rebuild(
@@ -38,8 +38,11 @@ enum IncrementalReader {
         with keys: SnapshotIdentities
     ) throws {
         let manifest = try Restorer.opened(snapshot, with: keys)
+        let size = manifest.incremental.map {
+            Int64($0.pageSize).multipliedReportingOverflow(by: Int64(clamping: $0.pageCount))
+        }
         guard let layout = manifest.incremental, layout.pageSize >= 512, layout.pageSize <= 65536,
-            Int64(layout.pageSize) * Int64(layout.pageCount) == manifest.databaseBytes
+            let size, !size.overflow, size.partialValue == manifest.databaseBytes
         else {
             throw IncrementalError.tableDamaged(snapshot: snapshot.path, reason: "its manifest does not add up")
         }
@@ -51,8 +54,8 @@ enum IncrementalReader {
         // damage is then named by its pack, not only by the file's SHA-256.
         let key = try? IncrementalKey.existing(in: store, sealed: snapshot.encrypted, keys: keys)
         let hashes = key == nil ? nil : try? table.pageHashes(pageCount: layout.pageCount)
-        var byPack: [String: [Int]] = [:]
-        for (index, place) in places.enumerated() { byPack[place.pack, default: []].append(index) }
+        var byPack = [[Int]](repeating: [], count: table.packs.count)
+        for (index, place) in places.enumerated() { byPack[place.pack].append(index) }
         let descriptor: Int32
         do {
             descriptor = try SystemCalls.open(temporary, O_WRONLY | O_CREAT | O_EXCL)
@@ -65,9 +68,10 @@ enum IncrementalReader {
             descriptor: descriptor, path: temporary, pageSize: layout.pageSize)
         let packs = table.packs
         let pagesOf = byPack
+        let indexed = table.namesBlobs
         // Two packs at once: each is inflated while the other is read.
         try Parallel.forEach(packs.count, width: 2) { number in
-            try job.restore(packs[number], pages: pagesOf[packs[number]] ?? [])
+            try job.restore(packs[number], indexed: indexed, pages: pagesOf[number])
         }
         do {
             try SystemCalls.ftruncate(descriptor, to: manifest.databaseBytes, path: temporary)
@@ -81,12 +85,25 @@ enum IncrementalReader {
         }
     }
 
-    /// The plain bytes of `pack`, which `snapshot` needs.
-    private static func read(
-        _ pack: String, of snapshot: Snapshot, in store: SnapshotStore,
+    /// The index of `pack` (a name without `packs/`), which `snapshot` needs.
+    /// - Throws: `IncrementalError` naming the index object when it is missing or damaged.
+    static func packIndex(
+        of pack: String, for snapshot: Snapshot, in store: SnapshotStore, with keys: SnapshotIdentities
+    ) throws -> PackIndex {
+        let name = PackIndex.objectName(of: pack)
+        do {
+            return try PackIndex.decode(try read(name, of: snapshot, in: store, with: keys), for: pack)
+        } catch let error as BackupError {
+            throw IncrementalError.packDamaged(
+                pack: name, snapshot: snapshot.path, reason: error.errorDescription ?? "\(error)")
+        }
+    }
+
+    /// The plain bytes of the object `name` (a pack or a pack index), which `snapshot` needs.
+    static func read(
+        _ name: String, of snapshot: Snapshot, in store: SnapshotStore,
         with keys: SnapshotIdentities
     ) throws -> [UInt8] {
-        let name = "packs/" + pack
         let stored: Data?
         do {
             stored = try store.store.contents(of: name, limit: objectLimit)
@@ -110,37 +127,51 @@ enum IncrementalReader {
         let store: SnapshotStore
         let keys: SnapshotIdentities
         let key: IncrementalKey?
+        /// Version 1: each page's hash, from the table.
         let hashes: [Data]?
         let places: [IncrementalTable.Place]
         let descriptor: Int32
         let path: String
         let pageSize: Int
 
-        /// Reads `pack` and writes its blobs for `pages` (indexes into `places`) to the file.
-        func restore(_ pack: String, pages: [Int]) throws {
-            let plain = try read(pack, of: snapshot, in: store, with: keys)
+        /// Reads `pack` (and its index when the table is `indexed`) and writes
+        /// its blobs for `pages` (indexes into `places`) to the file.
+        func restore(_ pack: String, indexed: Bool, pages: [Int]) throws {
+            let name = "packs/" + pack
+            let index = indexed ? try packIndex(of: pack, for: snapshot, in: store, with: keys) : nil
+            let plain = try read(name, of: snapshot, in: store, with: keys)
+            func damaged(_ object: String, _ reason: String) -> IncrementalError {
+                .packDamaged(pack: object, snapshot: snapshot.path, reason: reason)
+            }
+            if let index, index.plainBytes != plain.count {
+                throw damaged(name, "it does not hold the bytes its index gives")
+            }
             let blobs = try PackBlobs(level: 1)
             var page = [UInt8](repeating: 0, count: pageSize)
-            for index in pages {
-                let place = places[index]
-                guard place.offset + place.length <= plain.count else {
-                    throw IncrementalError.packDamaged(
-                        pack: "packs/" + pack, snapshot: snapshot.path, reason: "it is cut short")
+            for number in pages {
+                let range: Range<Int>
+                let expected: Data?
+                switch places[number] {
+                case .blob(_, let blob):
+                    guard let index, blob < index.count else {
+                        throw damaged(PackIndex.objectName(of: pack), "it has fewer blobs than the page table names")
+                    }
+                    (range, expected) = (index.range(blob), index.hash(blob))
+                case .range(_, let offset, let length):
+                    guard offset <= plain.count, length <= plain.count - offset else {
+                        throw damaged(name, "it is cut short")
+                    }
+                    (range, expected) = (offset..<offset + length, hashes?[number])
                 }
-                let whole = plain[place.offset..<place.offset + place.length].withUnsafeBytes { blob in
+                let whole = plain[range].withUnsafeBytes { blob in
                     page.withUnsafeMutableBytes { blobs.inflate(blob, into: $0) }
                 }
                 let matches =
-                    whole
-                    && (hashes.map { hashes in page.withUnsafeBytes { key?.pageHash($0) == hashes[index] } } ?? true)
-                guard matches else {
-                    throw IncrementalError.packDamaged(
-                        pack: "packs/" + pack, snapshot: snapshot.path,
-                        reason: "a page in it does not inflate to its hash")
-                }
+                    whole && (key.flatMap { key in expected.map { page.withUnsafeBytes(key.pageHash) == $0 } } ?? true)
+                guard matches else { throw damaged(name, "a page in it does not inflate to its hash") }
                 do {
                     try page.withUnsafeBytes {
-                        try SystemCalls.pwrite(descriptor, $0, at: Int64(index) * Int64(pageSize), path: path)
+                        try SystemCalls.pwrite(descriptor, $0, at: Int64(number) * Int64(pageSize), path: path)
                     }
                 } catch let error as SystemCallError {
                     throw BackupError.cannotWrite(path: path, reason: error.reason)

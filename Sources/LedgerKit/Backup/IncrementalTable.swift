@@ -1,83 +1,125 @@
 import Foundation
 
 /// The page table of an incremental snapshot (docs/incremental.md): the packs
-/// it needs, where each page's blob lies in them, and each page's keyed hash.
+/// it needs and where each page's blob lies in them.
+///
+/// Version 2 (written now) names each blob by its number in its pack's index
+/// object (`PackIndex`), which holds the hashes and lengths. Version 1 (no
+/// `version` key, written before index objects) gives each blob's offset and
+/// length and every page's hash in the table itself; it is still read.
 struct IncrementalTable: Codable, Equatable, Sendable {
-    /// Where one page's blob lies.
-    struct Place: Equatable, Sendable {
+    /// A blob as the writer knows it: its pack's name and its number in the pack.
+    struct Blob: Equatable, Sendable {
         var pack: String
-        var offset: Int
-        var length: Int
+        var number: Int
     }
 
+    /// Where one page's blob lies, `pack` being an index into `packs`.
+    enum Place: Equatable, Sendable {
+        /// Version 2: blob `number` of the pack's index.
+        case blob(pack: Int, number: Int)
+        /// Version 1: bytes `offset ..< offset + length` of the pack's plain bytes.
+        case range(pack: Int, offset: Int, length: Int)
+
+        var pack: Int {
+            switch self {
+            case .blob(let pack, _), .range(let pack, _, _): return pack
+            }
+        }
+    }
+
+    /// 2 for a table of blob numbers; nil (or 1) for a table of version 1.
+    var version: Int?
     /// The packs' names, without `packs/`.
     var packs: [String]
-    /// `[first_page, count, pack, offset, length_1 … length_count]`.
+    /// Version 2: `[first_page, count, pack, first_blob]`;
+    /// version 1: `[first_page, count, pack, offset, length_1 … length_count]`.
     var runs: [[Int]]
-    /// Base64 of the 16-byte page hashes, page 1 first.
-    var hashes: String
+    /// Version 1 only: base64 of the 16-byte page hashes, page 1 first.
+    var hashes: String?
 
     static let hashBytes = 16
 
-    /// The table of `places` (page 1 first) and `pageHashes` (16 bytes each).
-    init(places: [Place], pageHashes: [Data]) {
-        var packs: [String] = []
-        var index: [String: Int] = [:]
-        var runs: [[Int]] = []
-        var previous: Place?
-        for (number, place) in places.enumerated() {
-            let packIndex = index[place.pack] ?? packs.count
-            if index[place.pack] == nil {
-                index[place.pack] = packIndex
-                packs.append(place.pack)
-            }
-            if let previous, previous.pack == place.pack, previous.offset + previous.length == place.offset {
-                runs[runs.count - 1][1] += 1
-                runs[runs.count - 1].append(place.length)
-            } else {
-                runs.append([number + 1, 1, packIndex, place.offset, place.length])
-            }
-            previous = place
-        }
-        self.packs = packs
-        self.runs = runs
-        hashes = pageHashes.reduce(into: Data()) { $0.append($1) }.base64EncodedString()
-    }
+    /// The longest blob a page of 64 KiB can compress to.
+    static let largestBlob = 1 << 17
+
+    /// Whether this table names blobs by number (version 2) rather than by range (version 1).
+    var namesBlobs: Bool { version == 2 }
 
     /// Every page's place, page 1 first.
     /// - Throws: `BackupError.damagedSnapshot` unless the runs cover pages 1 to `pageCount` once each, in order.
     func places(pageCount: Int) throws -> [Place] {
+        try checkRuns(pageCount: pageCount)
         var places: [Place] = []
         places.reserveCapacity(pageCount)
         for run in runs {
-            guard run.count >= 5, run[0] == places.count + 1, run[1] >= 1, run.count == 4 + run[1],
+            if namesBlobs {
+                for step in 0..<run[1] { places.append(.blob(pack: run[2], number: run[3] + step)) }
+            } else {
+                // Version 1: each blob starts where the one before ends.
+                var offset = run[3]
+                for length in run[4...] {
+                    places.append(.range(pack: run[2], offset: offset, length: length))
+                    offset += length
+                }
+            }
+        }
+        return places
+    }
+
+    /// Checks the runs without making a place for each page, so that no count
+    /// a table claims makes memory be taken: every number is in bounds and no
+    /// sum overflows.
+    /// - Throws: `BackupError.damagedSnapshot` naming what does not add up.
+    func checkRuns(pageCount: Int) throws {
+        guard version == nil || version == 1 || version == 2 else {
+            throw BackupError.damagedSnapshot("its page table has a version this ledger does not read")
+        }
+        // No SQLite file has more pages than 2^32 - 2.
+        guard pageCount >= 0, pageCount <= Int(UInt32.max), namesBlobs || hashes != nil else {
+            throw BackupError.damagedSnapshot("its page table does not add up")
+        }
+        // A name becomes an object's name: nothing but a pack's name may reach the store.
+        guard packs.allSatisfy(PackIndex.isPackName) else {
+            throw BackupError.damagedSnapshot("its page table names a pack wrongly")
+        }
+        var covered = 0
+        for run in runs {
+            let shaped = namesBlobs ? run.count == 4 : run.count >= 5 && run.count - 4 == run[1]
+            guard shaped, run[0] >= 1, run[0] - 1 == covered, run[1] >= 1, run[1] <= pageCount - covered,
                 packs.indices.contains(run[2]), run[3] >= 0
             else {
                 throw BackupError.damagedSnapshot("a run of its page table does not add up")
             }
-            var offset = run[3]
-            for length in run[4...] {
-                guard length > 0, length <= Self.largestBlob else {
-                    throw BackupError.damagedSnapshot("a blob length is wrong")
+            if namesBlobs {
+                // The blob numbers must stay below any count a pack index can give (2^32).
+                guard run[3] <= Int(UInt32.max) - run[1] else {
+                    throw BackupError.damagedSnapshot("a run of its page table does not add up")
                 }
-                places.append(Place(pack: packs[run[2]], offset: offset, length: length))
-                offset += length
+            } else {
+                var end = run[3]
+                for length in run[4...] {
+                    guard length > 0, length <= Self.largestBlob, end <= Int.max - length else {
+                        throw BackupError.damagedSnapshot("a blob length is wrong")
+                    }
+                    end += length
+                }
             }
+            covered += run[1]
         }
-        guard places.count == pageCount else { throw BackupError.damagedSnapshot("its page table misses pages") }
-        return places
+        guard covered == pageCount else { throw BackupError.damagedSnapshot("its page table misses pages") }
     }
 
-    /// The page hashes, page 1 first.
-    func pageHashes(pageCount: Int) throws -> [Data] {
-        guard let all = Data(base64Encoded: hashes), all.count == pageCount * Self.hashBytes else {
+    /// Version 1: the page hashes, page 1 first; nil for a table of version 2, whose hashes are in the pack indexes.
+    func pageHashes(pageCount: Int) throws -> [Data]? {
+        guard !namesBlobs, let hashes else { return nil }
+        guard let all = Data(base64Encoded: hashes), all.count / Self.hashBytes == pageCount,
+            all.count % Self.hashBytes == 0
+        else {
             throw BackupError.damagedSnapshot("its page hashes do not add up")
         }
         return (0..<pageCount).map { all.subdata(in: $0 * Self.hashBytes..<($0 + 1) * Self.hashBytes) }
     }
-
-    /// The longest blob a page of 64 KiB can compress to.
-    static let largestBlob = 1 << 17
 
     func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
@@ -91,5 +133,30 @@ struct IncrementalTable: Codable, Equatable, Sendable {
         } catch {
             throw BackupError.damagedSnapshot("its page table is not the JSON it should be")
         }
+    }
+}
+
+extension IncrementalTable {
+    /// The version 2 table of `blobs` (page 1 first): a run for each stretch
+    /// of pages whose blobs follow one another in one pack.
+    init(blobs: [Blob]) {
+        var packs: [String] = []
+        var numbers: [String: Int] = [:]
+        var runs: [[Int]] = []
+        var previous: Blob?
+        for (page, blob) in blobs.enumerated() {
+            let pack = numbers[blob.pack] ?? packs.count
+            if numbers[blob.pack] == nil {
+                numbers[blob.pack] = pack
+                packs.append(blob.pack)
+            }
+            if let previous, previous.pack == blob.pack, previous.number + 1 == blob.number {
+                runs[runs.count - 1][1] += 1
+            } else {
+                runs.append([page + 1, 1, pack, blob.number])
+            }
+            previous = blob
+        }
+        self.init(version: 2, packs: packs, runs: runs, hashes: nil)
     }
 }

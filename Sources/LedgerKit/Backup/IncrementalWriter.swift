@@ -70,28 +70,23 @@ public enum IncrementalWriter {
                 try store.exclusively {
                     try LocationRecipients.refusePlain(sealing, into: store, configPath: config.path)
                     let key = try IncrementalKey.load(from: store, sealing: sealing, keys: keys, near: near)
-                    // The newest incremental of this file is the index: its table names every page it holds.
-                    // Listed again under the lock: a prune since the first listing may have removed it.
-                    var index: [Data: IncrementalTable.Place] = [:]
+                    // The newest incremental of this file and the indexes of the packs it
+                    // names are the index of pages the location holds. Listed again under the
+                    // lock: a prune since the first listing may have removed it.
                     let current = try store.list(with: keys).snapshots.filter { $0.stem == stem }
-                    if let previous = current.last(where: { $0.manifest?.incremental != nil }),
-                        let layout = previous.manifest?.incremental,
-                        let table = try? IncrementalReader.table(of: previous, in: store, with: keys),
-                        let places = try? table.places(pageCount: layout.pageCount),
-                        let hashes = try? table.pageHashes(pageCount: layout.pageCount)
-                    {
-                        for (hash, place) in zip(hashes, places) { index[hash] = place }
-                    }
+                    var index = dedupeIndex(
+                        after: current.last(where: { $0.manifest?.incremental != nil }), in: store,
+                        keys: keys, key: key, sealing: sealing, near: near)
                     let packs = PackWriter(store: store, key: key, sealing: sealing, near: near)
-                    let (places, hashes, newPages) = try split(
+                    let (blobs, newPages) = try split(
                         copy, pageSize: pageSize, key: key, level: request.level,
                         index: &index, into: packs)
                     try packs.close()
                     var manifest = try checking.wait().get()
-                    let table = IncrementalTable(places: places.map(packs.named), pageHashes: hashes)
+                    let table = IncrementalTable(blobs: blobs.map(packs.named))
                     let tableBytes = try table.encoded()
                     manifest.incremental = IncrementalLayout(
-                        pageSize: pageSize, pageCount: places.count, tableBytes: tableBytes.count)
+                        pageSize: pageSize, pageCount: blobs.count, tableBytes: tableBytes.count)
                     manifest.hmac = try request.signing?.signature(of: manifest)
                     let object = try IncrementalObjects.gzip(
                         tableBytes, comment: try manifest.commentText(), modified: request.now,
@@ -103,7 +98,8 @@ public enum IncrementalWriter {
                         staged, manifest: manifest, at: request.now, encrypted: !sealing.isEmpty)
                     return IncrementalRun(
                         snapshot: snapshot, fullBecause: nil, packsCreated: packs.created,
-                        bytesWritten: packs.bytesWritten + snapshot.bytes, pages: places.count, newPages: newPages)
+                        bytesWritten: packs.bytesWritten + index.bytesWritten + snapshot.bytes,
+                        pages: blobs.count, newPages: newPages)
                 }
             })
     }
@@ -124,13 +120,54 @@ public enum IncrementalWriter {
         return nil
     }
 
+    /// The pages the location holds, by keyed hash: every blob of every pack
+    /// the page table of `previous` names, from the packs' index objects.
+    /// A pack whose index cannot be read is left out (its pages are written
+    /// again). A pack of a version 1 table has no index object yet: its index
+    /// is made from the pack's bytes and created, before the snapshot object
+    /// that will need it.
+    private static func dedupeIndex(
+        after previous: Snapshot?, in store: SnapshotStore, keys: SnapshotIdentities, key: IncrementalKey,
+        sealing: SnapshotRecipients, near: String
+    ) -> DedupeIndex {
+        var index = DedupeIndex()
+        guard let previous, let layout = previous.manifest?.incremental,
+            let table = try? IncrementalReader.table(of: previous, in: store, with: keys)
+        else { return index }
+        for pack in table.packs {
+            let found: PackIndex
+            if let read = try? IncrementalReader.packIndex(of: pack, for: previous, in: store, with: keys) {
+                found = read
+            } else if !table.namesBlobs,
+                let plain = try? IncrementalReader.read("packs/" + pack, of: previous, in: store, with: keys),
+                let built = try? PackIndex.build(fromPack: plain, pageSize: layout.pageSize, key: key),
+                let sent = try? PackWriter.createIndex(built, of: pack, in: store, sealing: sealing, near: near)
+            {
+                found = built
+                index.bytesWritten += sent
+            } else {
+                continue
+            }
+            for number in 0..<found.count where index.blobs[found.hash(number)] == nil {
+                index.blobs[found.hash(number)] = IncrementalTable.Blob(pack: pack, number: number)
+            }
+        }
+        return index
+    }
+
+    /// The blobs a location holds by their page's keyed hash, and the bytes sent to make it.
+    struct DedupeIndex {
+        var blobs: [Data: IncrementalTable.Blob] = [:]
+        var bytesWritten: Int64 = 0
+    }
+
     /// Reads `copy` page by page: a page whose keyed hash `index` knows is
     /// pointed at, any other compressed into `packs` (and added to `index`).
     private static func split(
         _ copy: String, pageSize: Int, key: IncrementalKey, level: Int,
-        index: inout [Data: IncrementalTable.Place],
+        index: inout DedupeIndex,
         into packs: PackWriter
-    ) throws -> (places: [IncrementalTable.Place], hashes: [Data], new: Int) {
+    ) throws -> (blobs: [IncrementalTable.Blob], new: Int) {
         let descriptor: Int32
         do {
             descriptor = try SystemCalls.open(copy, O_RDONLY)
@@ -138,9 +175,8 @@ public enum IncrementalWriter {
             throw BackupError.cannotRead(path: copy, reason: error.reason)
         }
         defer { SystemCalls.close(descriptor) }
-        let blobs = try PackBlobs(level: level)
-        var places: [IncrementalTable.Place] = []
-        var hashes: [Data] = []
+        let compressor = try PackBlobs(level: level)
+        var blobs: [IncrementalTable.Blob] = []
         var new = 0
         let perRead = max(1, (1 << 20) / pageSize)
         var buffer = [UInt8](repeating: 0, count: perRead * pageSize)
@@ -160,19 +196,18 @@ public enum IncrementalWriter {
                 for start in stride(from: 0, to: got, by: pageSize) {
                     let page = UnsafeRawBufferPointer(rebasing: all[start..<start + pageSize])
                     let hash = key.pageHash(page)
-                    hashes.append(hash)
-                    if let known = index[hash] {
-                        places.append(known)
+                    if let known = index.blobs[hash] {
+                        blobs.append(known)
                         continue
                     }
-                    let place = try packs.add(try blobs.blob(of: page))
-                    index[hash] = place
-                    places.append(place)
+                    let blob = try packs.add(try compressor.blob(of: page), hash: hash)
+                    index.blobs[hash] = blob
+                    blobs.append(blob)
                     new += 1
                 }
             }
             offset += Int64(got)
         }
-        return (places, hashes, new)
+        return (blobs, new)
     }
 }

@@ -32,4 +32,16 @@ final class PackBlobs {
         let result = libdeflate_deflate_decompress(decompressor, input, blob.count, output, page.count, &produced)
         return result == LIBDEFLATE_SUCCESS && produced == page.count
     }
+
+    /// Inflates the blob at the start of `bytes` into `page`, which it must fill exactly.
+    /// - Returns: the blob's length, or nil when `bytes` does not start with one deflate stream of `page.count` bytes.
+    func inflateFirst(of bytes: UnsafeRawBufferPointer, into page: UnsafeMutableRawBufferPointer) -> Int? {
+        guard let input = bytes.baseAddress, let output = page.baseAddress else { return nil }
+        var used = 0
+        var produced = 0
+        let result = libdeflate_deflate_decompress_ex(
+            decompressor, input, bytes.count, output, page.count, &used, &produced)
+        guard result == LIBDEFLATE_SUCCESS, produced == page.count, used > 0 else { return nil }
+        return used
+    }
 }

@@ -4,7 +4,8 @@ import Foundation
 /// by `prune` under the location's lock after the snapshots it removes.
 enum PackPrune {
     /// Removes every pack no incremental snapshot left in `location` names,
-    /// and returns their names. Removes none when any remaining snapshot's
+    /// with its index object, and every index object whose pack is not
+    /// needed, and returns their names. Removes none when any remaining snapshot's
     /// page table cannot be read (an encrypted one without a key, a damaged
     /// one): a pack still needed is never removed.
     @discardableResult
@@ -19,7 +20,8 @@ enum PackPrune {
             guard let manifest = snapshot.manifest else { return [] }
             guard manifest.incremental != nil else { continue }
             guard let table = try? IncrementalReader.table(of: snapshot, in: location, with: keys) else { return [] }
-            needed.formUnion(table.packs.map { "packs/" + $0 })
+            // A pack and its index object go together (a version 1 table's packs may have one too).
+            for pack in table.packs { needed.formUnion(["packs/" + pack, PackIndex.objectName(of: pack)]) }
         }
         let orphans = packs.filter { !needed.contains($0) }
         for name in orphans { try location.store.remove(name) }

@@ -210,19 +210,17 @@ import Testing
         let rebuilt = folder.file("after-prune.db")
         try IncrementalReader.rebuild(snapshots[3], in: store, to: rebuilt, with: SnapshotIdentities())
         #expect(try sha256(rebuilt) == snapshots[3].manifest?.databaseSha256)
-        let needed = Set(
-            try kept.filter { $0.manifest?.incremental != nil }.flatMap {
-                try IncrementalReader.table(of: $0, in: store, with: SnapshotIdentities()).packs.map { "packs/" + $0 }
-            })
-        #expect(Set(try store.store.list(prefix: "packs/").map(\.name)) == needed)
+        #expect(Set(try store.store.list(prefix: "packs/").map(\.name)) == (try needed(in: store)))
     }
 
-    /// The packs the incremental snapshots in `store` need.
+    /// The packs the incremental snapshots in `store` need, and their index objects.
     private func needed(in store: SnapshotStore) throws -> Set<String> {
         let snapshots = try store.list(with: SnapshotIdentities()).snapshots.filter { $0.manifest?.incremental != nil }
         return Set(
             try snapshots.flatMap {
-                try IncrementalReader.table(of: $0, in: store, with: SnapshotIdentities()).packs.map { "packs/" + $0 }
+                try IncrementalReader.table(of: $0, in: store, with: SnapshotIdentities()).packs.flatMap {
+                    ["packs/" + $0, PackIndex.objectName(of: $0)]
+                }
             })
     }
 
@@ -261,5 +259,176 @@ import Testing
         let newest = try #require(checks.first { $0.path == snapshots[3].path })
         #expect(newest.read && newest.ok)
         #expect(checks.filter(\.read).count <= 2)
+    }
+
+    @Test func aSnapshotOfFewChangedPagesHasASmallObject() throws {
+        let (store, _, snapshots) = try threeIncrementals(seed: 60)
+        for snapshot in snapshots[1...] {
+            let layout = try #require(snapshot.manifest?.incremental)
+            let table = try IncrementalReader.table(of: snapshot, in: store, with: SnapshotIdentities())
+            #expect(table.version == 2 && table.hashes == nil)
+            // A run per stretch of pages: less than half what the pages' hashes alone took in version 1.
+            #expect(
+                layout.tableBytes < layout.pageCount * IncrementalTable.hashBytes * 4 / 3 / 2,
+                "\(layout.tableBytes) bytes for \(layout.pageCount) pages")
+            #expect(snapshot.bytes < 4096, "\(snapshot.bytes) bytes")
+        }
+        // Every pack has its index object, and nothing else is under packs/.
+        let names = Set(try store.store.list(prefix: "packs/").map(\.name))
+        #expect(names == (try needed(in: store)))
+    }
+
+    /// Rewrites the incremental `snapshot` of a folder as the code before pack
+    /// indexes wrote it: a table of version 1 (offsets, lengths and every
+    /// page's hash). The caller then removes the index objects.
+    private func downgrade(_ snapshot: Snapshot, in store: SnapshotStore) throws {
+        let keys = SnapshotIdentities()
+        let table = try IncrementalReader.table(of: snapshot, in: store, with: keys)
+        var manifest = try #require(snapshot.manifest)
+        let layout = try #require(manifest.incremental)
+        let indexes = try table.packs.map {
+            try IncrementalReader.packIndex(of: $0, for: snapshot, in: store, with: keys)
+        }
+        var runs: [[Int]] = []
+        var hashes = Data()
+        var previous: (pack: Int, end: Int)?
+        for (page, place) in try table.places(pageCount: layout.pageCount).enumerated() {
+            guard case .blob(let pack, let number) = place else { throw BackupError.damagedSnapshot("not version 2") }
+            let range = indexes[pack].range(number)
+            hashes.append(indexes[pack].hash(number))
+            if let previous, previous.pack == pack, previous.end == range.lowerBound {
+                runs[runs.count - 1][1] += 1
+                runs[runs.count - 1].append(range.count)
+            } else {
+                runs.append([page + 1, 1, pack, range.lowerBound, range.count])
+            }
+            previous = (pack, range.upperBound)
+        }
+        let old = IncrementalTable(version: nil, packs: table.packs, runs: runs, hashes: hashes.base64EncodedString())
+        let bytes = try old.encoded()
+        #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("{\"hashes\":"))
+        manifest.incremental?.tableBytes = bytes.count
+        let object = try IncrementalObjects.gzip(
+            bytes, comment: try manifest.commentText(), modified: start, level: 6)
+        try Data(object).write(to: URL(fileURLWithPath: snapshot.path))
+    }
+
+    @Test func version1TablesStillRestoreCheckPruneAndServeTheNextIncremental() throws {
+        let path = try Damage.sample(in: folder, transactions: 1_500, seed: 70)
+        let backups = folder.file("backups")
+        let store = try SnapshotStore.open(backups)
+        let keys = SnapshotIdentities()
+        var random = SplitMix64(seed: 70)
+        var snapshots: [Snapshot] = []
+        for step in 0..<4 {
+            if step > 0 { try change(path, &random) }
+            snapshots.append(
+                try IncrementalWriter.take(
+                    request(path, at: step, sealing: SnapshotRecipients()), into: store, keys: keys
+                )
+                .snapshot)
+        }
+        for snapshot in snapshots[1...] { try downgrade(snapshot, in: store) }
+        for name in try store.store.list(prefix: "packs/").map(\.name) where name.hasSuffix(".index") {
+            try store.store.remove(name)
+        }
+        let old = try store.list(with: keys).snapshots.filter { $0.manifest?.incremental != nil }
+        #expect(old.count == 3)
+        #expect(try store.store.list(prefix: "packs/").allSatisfy { !$0.name.hasSuffix(".index") })
+        for (index, snapshot) in old.enumerated() {
+            #expect(try IncrementalReader.table(of: snapshot, in: store, with: keys).version == nil)
+            let rebuilt = folder.file("v1-\(index).db")
+            try IncrementalReader.rebuild(snapshot, in: store, to: rebuilt, with: keys)
+            #expect(try sha256(rebuilt) == snapshot.manifest?.databaseSha256)
+        }
+        #expect(try SnapshotChecker.check(backups).allSatisfy(\.ok))
+
+        // The newest version 1 table is the next incremental's dedupe index:
+        // few pages are new, and the packs it points into get index objects.
+        try change(path, &random)
+        let next = try IncrementalWriter.take(
+            request(path, at: 4, sealing: SnapshotRecipients()), into: store, keys: keys)
+        #expect(next.fullBecause == nil)
+        #expect(next.newPages < next.pages / 4, "\(next.newPages) of \(next.pages) pages new")
+        let table = try IncrementalReader.table(of: next.snapshot, in: store, with: keys)
+        #expect(table.version == 2)
+        let names = Set(try store.store.list(prefix: "packs/").map(\.name))
+        #expect(table.packs.allSatisfy { names.contains(PackIndex.objectName(of: $0)) })
+        let rebuilt = folder.file("v2-after-v1.db")
+        try IncrementalReader.rebuild(next.snapshot, in: store, to: rebuilt, with: keys)
+        #expect(try books(rebuilt) == (try books(path)))
+
+        // A prune keeps what both versions need, and both still rebuild.
+        let orphan = backups + "/packs/" + String(repeating: "ef", count: 32)
+        try Data("orphan".utf8).write(to: URL(fileURLWithPath: orphan + ".index"))
+        _ = try Retention.prune(backups, policy: RetentionPolicy(last: 2), dryRun: false)
+        #expect(!FileManager.default.fileExists(atPath: orphan + ".index"))
+        let kept = try store.list(with: keys).snapshots.filter { $0.manifest?.incremental != nil }
+        #expect(kept.map(\.path) == [snapshots[3].path, next.snapshot.path])
+        for (index, snapshot) in kept.enumerated() {
+            try IncrementalReader.rebuild(snapshot, in: store, to: folder.file("pruned-\(index).db"), with: keys)
+        }
+        #expect(try SnapshotChecker.check(backups).allSatisfy(\.ok))
+    }
+
+    @Test(arguments: ["missing", "damaged", "cut short", "another pack's"])
+    func aBrokenPackIndexIsFoundByCheckBackupsAndRefusedByRestore(how: String) throws {
+        let (store, backups, snapshots) = try threeIncrementals(seed: 80)
+        let packs = try IncrementalReader.table(of: snapshots[3], in: store, with: SnapshotIdentities()).packs
+        // The first incremental's first pack holds most pages: every incremental needs it.
+        let pack = try IncrementalReader.table(of: snapshots[1], in: store, with: SnapshotIdentities()).packs[0]
+        let indexPath = backups + "/" + PackIndex.objectName(of: pack)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: indexPath))
+        switch how {
+        case "missing":
+            try FileManager.default.removeItem(atPath: indexPath)
+        case "damaged":
+            for offset in stride(from: 3, to: bytes.count, by: 97) { bytes[offset] ^= 0x5A }
+        case "cut short":
+            bytes = bytes.prefix(bytes.count - 20)
+        default:
+            let other = try #require(packs.last { $0 != pack })
+            bytes = try Data(contentsOf: URL(fileURLWithPath: backups + "/" + PackIndex.objectName(of: other)))
+        }
+        if how != "missing" { try bytes.write(to: URL(fileURLWithPath: indexPath)) }
+        let checks = try SnapshotChecker.check(backups)
+        let broken = checks.filter { !$0.ok }
+        #expect(Set(broken.map(\.path)) == Set(snapshots[1...].map(\.path)))
+        #expect(broken.allSatisfy { $0.problem?.contains("packs/" + pack) == true }, "\(broken.map(\.problem))")
+        #expect {
+            try Restorer.decompress(snapshots[3], to: folder.file("restored.db"))
+        } throws: { error in
+            (error as? IncrementalError)?.errorDescription?.contains("packs/" + pack) == true
+        }
+        // The next backup does not point into a pack whose index it cannot read: it restores.
+        let path = folder.file("books.db")
+        var random = SplitMix64(seed: 81)
+        try change(path, &random)
+        let next = try IncrementalWriter.take(
+            request(path, at: 4, sealing: SnapshotRecipients()), into: store, keys: SnapshotIdentities())
+        #expect(
+            try !IncrementalReader.table(of: next.snapshot, in: store, with: SnapshotIdentities()).packs.contains(pack))
+        try IncrementalReader.rebuild(next.snapshot, in: store, to: folder.file("next.db"), with: SnapshotIdentities())
+        #expect(try books(folder.file("next.db")) == (try books(path)))
+    }
+
+    @Test(arguments: 0..<12 as Range<UInt64>)
+    func hostileIndexObjectsAreRefusedByRestore(seed: UInt64) throws {
+        let (store, backups, snapshots) = try threeIncrementals(seed: 90 + seed % 3)
+        let packs = try IncrementalReader.table(of: snapshots[3], in: store, with: SnapshotIdentities()).packs
+        var random = SplitMix64(seed: seed)
+        let pack = packs[Int(random.next() % UInt64(packs.count))]
+        let indexPath = backups + "/" + PackIndex.objectName(of: pack)
+        let valid = [UInt8](try Data(contentsOf: URL(fileURLWithPath: indexPath)))
+        let hostile = IncrementalHostileTests.hostileIndex(from: valid, &random)
+        try Data(hostile).write(to: URL(fileURLWithPath: indexPath))
+        let rebuilt = folder.file("hostile.db")
+        do {
+            try IncrementalReader.rebuild(snapshots[3], in: store, to: rebuilt, with: SnapshotIdentities())
+            // Only bytes that change nothing the snapshot reads may restore.
+            #expect(try sha256(rebuilt) == snapshots[3].manifest?.databaseSha256)
+        } catch let error as IncrementalError {
+            #expect(error.errorDescription?.contains("packs/" + pack) == true, "\(error)")
+        }
     }
 }

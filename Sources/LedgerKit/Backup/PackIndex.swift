@@ -1,0 +1,122 @@
+import Foundation
+
+/// The index of one pack (docs/incremental.md, "Pack index objects"): each
+/// blob's page hash and stored length, in blob order, written once beside
+/// the pack as `packs/<pack>.index`, so that page tables need neither.
+///
+/// Its bytes, all integers little-endian: the 8 ASCII bytes `LDGPKIDX`, the
+/// version (4 bytes, 1), the number of blobs N (4 bytes), the pack's name (its
+/// 32-byte keyed hash, so an index copied over another's is known), then N
+/// entries of 20 bytes: the blob's 16-byte page hash, then its length (4 bytes).
+struct PackIndex: Equatable, Sendable {
+    static let magic = Array("LDGPKIDX".utf8)
+    static let version: UInt32 = 1
+    static let headerBytes = 48
+    static let entryBytes = IncrementalTable.hashBytes + 4
+
+    /// The page hashes, 16 bytes each, blob 0 first.
+    private(set) var hashes: [UInt8] = []
+    /// Where each blob starts in the pack's plain bytes, and last where the
+    /// last one ends: one more than the blobs.
+    private(set) var offsets: [Int] = [0]
+
+    /// How many blobs the pack holds.
+    var count: Int { offsets.count - 1 }
+    /// How many plain bytes the pack holds: where its last blob ends.
+    var plainBytes: Int { offsets[offsets.count - 1] }
+
+    /// The name of the index object of `pack` (a pack's name without `packs/`).
+    static func objectName(of pack: String) -> String { "packs/" + pack + ".index" }
+
+    /// Adds a blob of `length` bytes (at most `IncrementalTable.largestBlob`) whose page hash is `hash` (16 bytes).
+    mutating func append(hash: Data, length: Int) {
+        hashes += hash
+        offsets.append(plainBytes + length)
+    }
+
+    /// The page hash of blob `number`.
+    func hash(_ number: Int) -> Data {
+        Data(hashes[number * IncrementalTable.hashBytes..<(number + 1) * IncrementalTable.hashBytes])
+    }
+
+    /// The range of blob `number` in the pack's plain bytes.
+    func range(_ number: Int) -> Range<Int> { offsets[number]..<offsets[number + 1] }
+
+    /// Whether `name` is a pack's name: 64 lowercase hex digits, the keyed hash of its bytes.
+    static func isPackName(_ name: String) -> Bool {
+        name.utf8.count == 64 && name.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    /// The index object's plain bytes, for the pack `pack` (a pack's name).
+    func encoded(for pack: String) -> [UInt8] {
+        var bytes = Self.magic + Gzip.littleEndian(Self.version) + Gzip.littleEndian(UInt32(count))
+        bytes += ManifestKey.bytes(hex: pack) ?? []
+        bytes.reserveCapacity(Self.headerBytes + count * Self.entryBytes)
+        for number in 0..<count {
+            bytes += hashes[number * IncrementalTable.hashBytes..<(number + 1) * IncrementalTable.hashBytes]
+            bytes += Gzip.littleEndian(UInt32(range(number).count))
+        }
+        return bytes
+    }
+
+    /// The index of the pack `pack` (a pack's name) whose plain bytes are `bytes`.
+    /// - Throws: `BackupError.damagedSnapshot` unless the magic and version
+    ///   are right, the count is at least 1 and matches the object's size, the
+    ///   pack named is `pack`, and every length is between 1 and `IncrementalTable.largestBlob`.
+    static func decode(_ bytes: [UInt8], for pack: String) throws -> PackIndex {
+        guard bytes.count >= headerBytes, Array(bytes[0..<8]) == magic else {
+            throw BackupError.damagedSnapshot("a pack index does not start as one")
+        }
+        guard isPackName(pack), ManifestKey.bytes(hex: pack) == Array(bytes[16..<48]) else {
+            throw BackupError.damagedSnapshot("a pack index is another pack's")
+        }
+        guard integer(bytes, at: 8) == version else {
+            throw BackupError.damagedSnapshot("a pack index has a version this ledger does not read")
+        }
+        let count = Int(integer(bytes, at: 12))
+        let (entries, remainder) = (bytes.count - headerBytes).quotientAndRemainder(dividingBy: entryBytes)
+        guard count >= 1, remainder == 0, entries == count else {
+            throw BackupError.damagedSnapshot("a pack index's count does not match its size")
+        }
+        var index = PackIndex()
+        index.hashes.reserveCapacity(count * IncrementalTable.hashBytes)
+        index.offsets.reserveCapacity(count + 1)
+        for number in 0..<count {
+            let start = headerBytes + number * entryBytes
+            let length = Int(integer(bytes, at: start + IncrementalTable.hashBytes))
+            // Lengths are at most `largestBlob` and the count at most the bytes read, so no sum overflows.
+            guard length > 0, length <= IncrementalTable.largestBlob else {
+                throw BackupError.damagedSnapshot("a pack index gives a blob a wrong length")
+            }
+            index.hashes += bytes[start..<start + IncrementalTable.hashBytes]
+            index.offsets.append(index.plainBytes + length)
+        }
+        return index
+    }
+
+    /// The index of a pack written before index objects (docs/incremental.md,
+    /// "Version 1"), from its plain bytes: each blob inflated to a page of
+    /// `pageSize` bytes and hashed under `key`.
+    /// - Throws: `BackupError.damagedSnapshot` when the bytes are not whole blobs.
+    static func build(fromPack plain: [UInt8], pageSize: Int, key: IncrementalKey) throws -> PackIndex {
+        let blobs = try PackBlobs(level: 1)
+        var page = [UInt8](repeating: 0, count: pageSize)
+        var index = PackIndex()
+        while index.plainBytes < plain.count {
+            let used = plain[index.plainBytes...].withUnsafeBytes { rest in
+                page.withUnsafeMutableBytes { blobs.inflateFirst(of: rest, into: $0) }
+            }
+            guard let used, used <= IncrementalTable.largestBlob else {
+                throw BackupError.damagedSnapshot("a pack does not hold whole page blobs")
+            }
+            index.append(hash: page.withUnsafeBytes { key.pageHash($0) }, length: used)
+        }
+        guard index.count > 0 else { throw BackupError.damagedSnapshot("a pack is empty") }
+        return index
+    }
+
+    /// The 4-byte little-endian integer at `offset` (which the caller has checked is within `bytes`).
+    private static func integer(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+        (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[offset + $1]) << (8 * $1) }
+    }
+}
