@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Takes incremental snapshots (docs/incremental.md): the consistent private
@@ -55,16 +56,12 @@ public enum IncrementalWriter {
             verify: "skipped", counts: nil, splitSum: nil)
         let verify = readable && request.verify
         let near = store.stagingFolder(for: file) + "/" + unchecked.source
-        // The quick verify of the copy runs while its pages are split and sent;
-        // the snapshot object, last, waits for it.
+        // The quick verify of the copy runs while its pages are split, digested
+        // and sent; the snapshot object, last, waits for it.
         return try Worker<Manifest>.run(
             {
-                guard verify else {
-                    var digested = unchecked
-                    (digested.databaseBytes, digested.databaseSha256) = try FileDigest.of(copy)
-                    return digested
-                }
-                return try SnapshotWriter.verified(unchecked, copy: copy)
+                guard verify else { return unchecked }
+                return try SnapshotWriter.verified(unchecked, copy: copy, digest: false)
             },
             during: { checking in
                 try store.exclusively {
@@ -78,11 +75,12 @@ public enum IncrementalWriter {
                         after: current.last(where: { $0.manifest?.incremental != nil }), in: store,
                         keys: keys, key: key, sealing: sealing, near: near)
                     let packs = PackWriter(store: store, key: key, sealing: sealing, near: near)
-                    let (blobs, newPages) = try split(
+                    let (blobs, newPages, digest) = try split(
                         copy, pageSize: pageSize, key: key, level: request.level,
                         index: &index, into: packs)
                     try packs.close()
                     var manifest = try checking.wait().get()
+                    (manifest.databaseBytes, manifest.databaseSha256) = digest
                     let table = IncrementalTable(blobs: blobs.map(packs.named))
                     let tableBytes = try table.encoded()
                     manifest.incremental = IncrementalLayout(
@@ -162,12 +160,13 @@ public enum IncrementalWriter {
     }
 
     /// Reads `copy` page by page: a page whose keyed hash `index` knows is
-    /// pointed at, any other compressed into `packs` (and added to `index`).
+    /// pointed at, any other compressed into `packs` (and added to `index`);
+    /// also the copy's size and SHA-256 (hex), for the manifest.
     private static func split(
         _ copy: String, pageSize: Int, key: IncrementalKey, level: Int,
         index: inout DedupeIndex,
         into packs: PackWriter
-    ) throws -> (blobs: [IncrementalTable.Blob], new: Int) {
+    ) throws -> (blobs: [IncrementalTable.Blob], new: Int, digest: (bytes: Int64, sha256: String)) {
         let descriptor: Int32
         do {
             descriptor = try SystemCalls.open(copy, O_RDONLY)
@@ -178,6 +177,7 @@ public enum IncrementalWriter {
         let compressor = try PackBlobs(level: level)
         var blobs: [IncrementalTable.Blob] = []
         var new = 0
+        var hasher = SHA256()
         let perRead = max(1, (1 << 20) / pageSize)
         var buffer = [UInt8](repeating: 0, count: perRead * pageSize)
         var offset: Int64 = 0
@@ -193,6 +193,7 @@ public enum IncrementalWriter {
             guard got > 0 else { break }
             guard got % pageSize == 0 else { throw BackupError.cannotRead(path: copy, reason: "it ends within a page") }
             try buffer.withUnsafeBytes { all in
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: all.prefix(got)))
                 for start in stride(from: 0, to: got, by: pageSize) {
                     let page = UnsafeRawBufferPointer(rebasing: all[start..<start + pageSize])
                     let hash = key.pageHash(page)
@@ -208,6 +209,6 @@ public enum IncrementalWriter {
             }
             offset += Int64(got)
         }
-        return (blobs, new)
+        return (blobs, new, (offset, hasher.finalize().hex))
     }
 }

@@ -138,10 +138,11 @@ public enum SnapshotWriter {
     }
 
     /// `manifest` completed from a quick verify of the private copy `copy`:
-    /// its size and digest, `verify`, the counts and the split sum.
-    static func verified(_ manifest: Manifest, copy: String) throws -> Manifest {
+    /// its size and digest (unless `digest` is false: the caller reads the
+    /// bytes anyway and digests them there), `verify`, the counts and the split sum.
+    static func verified(_ manifest: Manifest, copy: String, digest: Bool = true) throws -> Manifest {
         var checked = manifest
-        (checked.databaseBytes, checked.databaseSha256) = try FileDigest.of(copy)
+        if digest { (checked.databaseBytes, checked.databaseSha256) = try FileDigest.of(copy) }
         let report = try Verifier.verify(path: copy, quick: true)
         // The native pass summed the splits; else (another program's column
         // types, damage) SQLite sums them, and no sum when it cannot.
