@@ -184,6 +184,7 @@ import Testing
             (["--every", "7m"], "--every '7m' is not an interval a schedule takes"),
             (["--every", "15m", "--at", "02:00"], "--at and --every do not go together"),
             (["--identity", "key.txt"], "--identity goes with --incremental"),
+            (["--recipients-file", "r.txt\n[Service]\nExecStartPre=/bin/sh"], "has a line break or another control"),
         ] {
             let refused = try Ledger.run(
                 ["schedule", file, "--to", backups, "--unit-dir", units] + words, environment: env)

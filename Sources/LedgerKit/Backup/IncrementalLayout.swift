@@ -10,6 +10,17 @@ public struct IncrementalLayout: Codable, Equatable, Sendable {
     /// How many bytes the snapshot's data inflates to (its page table).
     public var tableBytes: Int
 
+    /// Whether the layout can be a SQLite file's: a page size that is a power
+    /// of two from 512 to 65,536, and a page count SQLite allows. Stored
+    /// layouts are read from someone else's disk: check before using them.
+    var isSound: Bool {
+        pageSize >= 512 && pageSize <= 65_536 && pageSize & (pageSize - 1) == 0 && pageCount >= 0
+            && pageCount <= Self.largestPageCount && tableBytes >= 0
+    }
+
+    /// The most pages a SQLite file can have (2^32 - 2).
+    static let largestPageCount = 4_294_967_294
+
     enum CodingKeys: String, CodingKey {
         case pageSize = "page_size"
         case pageCount = "page_count"

@@ -6,6 +6,10 @@ enum IncrementalReader {
     /// The largest snapshot object or pack read whole.
     static let objectLimit = 64 << 20
 
+    /// The largest page table inflated, whatever a manifest claims: a table of
+    /// runs takes a few bytes a page at worst, so this is a file of tens of GB.
+    static let tableLimit = 256 << 20
+
     /// The page table of `snapshot` (whose manifest is incremental), from `store`.
     static func table(of snapshot: Snapshot, in store: SnapshotStore, with keys: SnapshotIdentities) throws
         -> IncrementalTable
@@ -20,7 +24,8 @@ enum IncrementalReader {
         }
         do {
             let plain = try IncrementalObjects.open(stored, sealed: snapshot.encrypted, with: keys, path: snapshot.path)
-            let table = try IncrementalTable.decode(try IncrementalObjects.gunzip(plain, limit: layout.tableBytes))
+            let table = try IncrementalTable.decode(
+                try IncrementalObjects.gunzip(plain, limit: min(layout.tableBytes, tableLimit)))
             try table.checkRuns(pageCount: layout.pageCount)
             return table
         } catch let error as BackupError {
@@ -41,7 +46,7 @@ enum IncrementalReader {
         let size = manifest.incremental.map {
             Int64($0.pageSize).multipliedReportingOverflow(by: Int64(clamping: $0.pageCount))
         }
-        guard let layout = manifest.incremental, layout.pageSize >= 512, layout.pageSize <= 65536,
+        guard let layout = manifest.incremental, layout.isSound,
             let size, !size.overflow, size.partialValue == manifest.databaseBytes
         else {
             throw IncrementalError.tableDamaged(snapshot: snapshot.path, reason: "its manifest does not add up")
@@ -49,13 +54,12 @@ enum IncrementalReader {
         try Restorer.ensureRoom(for: manifest, beside: temporary)
         let store = try given ?? SnapshotStore.containing(snapshot)
         let table = try table(of: snapshot, in: store, with: keys)
-        let places = try table.places(pageCount: layout.pageCount)
+        // Pack by pack, run by run: memory follows the table's size, never a count it claims.
+        let runsByPack = try table.runsByPack(pageCount: layout.pageCount)
         // Each page is checked against its keyed hash when the key can be read:
         // damage is then named by its pack, not only by the file's SHA-256.
         let key = try? IncrementalKey.existing(in: store, sealed: snapshot.encrypted, keys: keys)
         let hashes = key == nil ? nil : try? table.pageHashes(pageCount: layout.pageCount)
-        var byPack = [[Int]](repeating: [], count: table.packs.count)
-        for (index, place) in places.enumerated() { byPack[place.pack].append(index) }
         let descriptor: Int32
         do {
             descriptor = try SystemCalls.open(temporary, O_WRONLY | O_CREAT | O_EXCL)
@@ -64,14 +68,13 @@ enum IncrementalReader {
         }
         defer { SystemCalls.close(descriptor) }
         let job = Job(
-            snapshot: snapshot, store: store, keys: keys, key: key, hashes: hashes, places: places,
+            snapshot: snapshot, store: store, keys: keys, key: key, hashes: hashes,
             descriptor: descriptor, path: temporary, pageSize: layout.pageSize)
         let packs = table.packs
-        let pagesOf = byPack
         let indexed = table.namesBlobs
         // Two packs at once: each is inflated while the other is read.
         try Parallel.forEach(packs.count, width: 2) { number in
-            try job.restore(packs[number], indexed: indexed, pages: pagesOf[number])
+            try job.restore(packs[number], indexed: indexed, runs: runsByPack[number])
         }
         do {
             try SystemCalls.ftruncate(descriptor, to: manifest.databaseBytes, path: temporary)
@@ -129,14 +132,13 @@ enum IncrementalReader {
         let key: IncrementalKey?
         /// Version 1: each page's hash, from the table.
         let hashes: [Data]?
-        let places: [IncrementalTable.Place]
         let descriptor: Int32
         let path: String
         let pageSize: Int
 
         /// Reads `pack` (and its index when the table is `indexed`) and writes
-        /// its blobs for `pages` (indexes into `places`) to the file.
-        func restore(_ pack: String, indexed: Bool, pages: [Int]) throws {
+        /// its blobs for the pages of `runs` (the table's runs in this pack) to the file.
+        func restore(_ pack: String, indexed: Bool, runs: [[Int]]) throws {
             let name = "packs/" + pack
             let index = indexed ? try packIndex(of: pack, for: snapshot, in: store, with: keys) : nil
             let plain = try read(name, of: snapshot, in: store, with: keys)
@@ -148,21 +150,7 @@ enum IncrementalReader {
             }
             let blobs = try PackBlobs(level: 1)
             var page = [UInt8](repeating: 0, count: pageSize)
-            for number in pages {
-                let range: Range<Int>
-                let expected: Data?
-                switch places[number] {
-                case .blob(_, let blob):
-                    guard let index, blob < index.count else {
-                        throw damaged(PackIndex.objectName(of: pack), "it has fewer blobs than the page table names")
-                    }
-                    (range, expected) = (index.range(blob), index.hash(blob))
-                case .range(_, let offset, let length):
-                    guard offset <= plain.count, length <= plain.count - offset else {
-                        throw damaged(name, "it is cut short")
-                    }
-                    (range, expected) = (offset..<offset + length, hashes?[number])
-                }
+            func write(page number: Int, from range: Range<Int>, expected: Data?) throws {
                 let whole = plain[range].withUnsafeBytes { blob in
                     page.withUnsafeMutableBytes { blobs.inflate(blob, into: $0) }
                 }
@@ -175,6 +163,29 @@ enum IncrementalReader {
                     }
                 } catch let error as SystemCallError {
                     throw BackupError.cannotWrite(path: path, reason: error.reason)
+                }
+            }
+            // checkRuns has bounded every number: no sum below overflows.
+            for run in runs {
+                if let index, run[3] + run[1] > index.count {
+                    throw damaged(PackIndex.objectName(of: pack), "it has fewer blobs than the page table names")
+                }
+                var offset = run[3]
+                for step in 0..<run[1] {
+                    let number = run[0] - 1 + step
+                    let range: Range<Int>
+                    let expected: Data?
+                    if let index {
+                        (range, expected) = (index.range(run[3] + step), index.hash(run[3] + step))
+                    } else {
+                        let length = run[4 + step]
+                        guard offset <= plain.count, length <= plain.count - offset else {
+                            throw damaged(name, "it is cut short")
+                        }
+                        (range, expected) = (offset..<offset + length, hashes?[number])
+                        offset += length
+                    }
+                    try write(page: number, from: range, expected: expected)
                 }
             }
         }

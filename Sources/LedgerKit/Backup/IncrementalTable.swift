@@ -46,7 +46,19 @@ struct IncrementalTable: Codable, Equatable, Sendable {
     /// Whether this table names blobs by number (version 2) rather than by range (version 1).
     var namesBlobs: Bool { version == 2 }
 
-    /// Every page's place, page 1 first.
+    /// The runs of each pack (in the order of `packs`), for reading pack by
+    /// pack without a place for every page: memory follows the table's own
+    /// size, never a count it claims.
+    /// - Throws: `BackupError.damagedSnapshot` unless the runs cover pages 1 to `pageCount` once each, in order.
+    func runsByPack(pageCount: Int) throws -> [[[Int]]] {
+        try checkRuns(pageCount: pageCount)
+        var byPack = [[[Int]]](repeating: [], count: packs.count)
+        for run in runs { byPack[run[2]].append(run) }
+        return byPack
+    }
+
+    /// Every page's place, page 1 first: a place for each page, so only for
+    /// tables whose page count is known to be small (restore reads `runsByPack`).
     /// - Throws: `BackupError.damagedSnapshot` unless the runs cover pages 1 to `pageCount` once each, in order.
     func places(pageCount: Int) throws -> [Place] {
         try checkRuns(pageCount: pageCount)

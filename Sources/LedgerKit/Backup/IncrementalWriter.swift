@@ -73,7 +73,7 @@ public enum IncrementalWriter {
                     let current = try store.list(with: keys).snapshots.filter { $0.stem == stem }
                     var index = dedupeIndex(
                         after: current.last(where: { $0.manifest?.incremental != nil }), in: store,
-                        keys: keys, key: key, sealing: sealing, near: near)
+                        keys: keys, key: key, pageSize: pageSize, sealing: sealing, near: near)
                     let packs = PackWriter(store: store, key: key, sealing: sealing, near: near)
                     let (blobs, newPages, digest) = try split(
                         copy, pageSize: pageSize, key: key, level: request.level,
@@ -123,13 +123,15 @@ public enum IncrementalWriter {
     /// A pack whose index cannot be read is left out (its pages are written
     /// again). A pack of a version 1 table has no index object yet: its index
     /// is made from the pack's bytes and created, before the snapshot object
-    /// that will need it.
+    /// that will need it. A `previous` whose pages are not `pageSize` bytes
+    /// (a hostile or another file's layout) gives no index.
     private static func dedupeIndex(
         after previous: Snapshot?, in store: SnapshotStore, keys: SnapshotIdentities, key: IncrementalKey,
-        sealing: SnapshotRecipients, near: String
+        pageSize: Int, sealing: SnapshotRecipients, near: String
     ) -> DedupeIndex {
         var index = DedupeIndex()
-        guard let previous, let layout = previous.manifest?.incremental,
+        guard let previous, let layout = previous.manifest?.incremental, layout.isSound,
+            layout.pageSize == pageSize,
             let table = try? IncrementalReader.table(of: previous, in: store, with: keys)
         else { return index }
         for pack in table.packs {
@@ -139,7 +141,10 @@ public enum IncrementalWriter {
             } else if !table.namesBlobs,
                 let plain = try? IncrementalReader.read("packs/" + pack, of: previous, in: store, with: keys),
                 let built = try? PackIndex.build(fromPack: plain, pageSize: layout.pageSize, key: key),
-                let sent = try? PackWriter.createIndex(built, of: pack, in: store, sealing: sealing, near: near)
+                let sent = try? PackWriter.createIndex(built, of: pack, in: store, sealing: sealing, near: near),
+                // Nothing sent: an index object was there already, one that could not be read. The
+                // new snapshot would need that one, not this: the pack is left out instead.
+                sent > 0
             {
                 found = built
                 index.bytesWritten += sent

@@ -23,8 +23,17 @@ enum PackPrune {
             // A pack and its index object go together (a version 1 table's packs may have one too).
             for pack in table.packs { needed.formUnion(["packs/" + pack, PackIndex.objectName(of: pack)]) }
         }
-        let orphans = packs.filter { !needed.contains($0) }
+        // Only names ledger writes there: anything else under packs/ is not ours to remove.
+        let orphans = packs.filter { !needed.contains($0) && isPackObjectName($0) }
         for name in orphans { try location.store.remove(name) }
         return orphans
+    }
+
+    /// `packs/` and 64 lowercase hex digits, with `.index` or not.
+    static func isPackObjectName(_ name: String) -> Bool {
+        guard name.hasPrefix("packs/") else { return false }
+        var hex = name.dropFirst("packs/".count)
+        if hex.hasSuffix(".index") { hex = hex.dropLast(".index".count) }
+        return hex.count == 64 && hex.allSatisfy { ("0"..."9").contains($0) || ("a"..."f").contains($0) }
     }
 }

@@ -60,7 +60,11 @@ public struct BackupSchedule: Sendable, Equatable {
                 "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "LEDGER_S3_ADDRESSING",
             ]
         }
-        return environment.filter { kept.contains($0.key) && !$0.value.isEmpty }
+        // A value with a line break could start a new line of the unit or the crontab: left out.
+        return environment.filter {
+            kept.contains($0.key) && !$0.value.isEmpty
+                && !$0.value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f })
+        }
     }
 
     /// The full path of the running `ledger` program, as the kernel knows it
@@ -134,6 +138,11 @@ public struct BackupSchedule: Sendable, Equatable {
         return words
     }
 
+    /// `text` with systemd's `%` specifiers escaped (`%%`), for a setting that is not quoted.
+    static func specifiersEscaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "%", with: "%%")
+    }
+
     /// systemd quoting: a word in double quotes, with \, " and % escaped.
     static func systemdQuoted(_ word: String) -> String {
         "\""
@@ -155,7 +164,7 @@ public struct BackupSchedule: Sendable, Equatable {
     public var service: String {
         """
         [Unit]
-        Description=\(every == nil ? "Nightly ledger" : "Repeating ledger") backup of \(file)
+        Description=\(every == nil ? "Nightly ledger" : "Repeating ledger") backup of \(Self.specifiersEscaped(file))
 
         [Service]
         Type=oneshot
@@ -168,10 +177,13 @@ public struct BackupSchedule: Sendable, Equatable {
 
     /// The text of the systemd `.timer` unit that starts the service each night, or every `every`.
     public var timer: String {
-        guard let every else { return Self.timer(describing: "Nightly ledger backup of \(file) at \(time)", at: time) }
+        guard let every else {
+            return Self.timer(
+                describing: "Nightly ledger backup of \(Self.specifiersEscaped(file)) at \(time)", at: time)
+        }
         return """
             [Unit]
-            Description=Ledger backup of \(file) every \(every.text)
+            Description=Ledger backup of \(Self.specifiersEscaped(file)) every \(every.text)
 
             [Timer]
             OnCalendar=\(every.onCalendar)

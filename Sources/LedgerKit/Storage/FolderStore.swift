@@ -56,6 +56,7 @@ public struct FolderStore: ByteStore {
             names = try entryNames()
         } else {
             guard try exists() else { throw ByteStoreError.noPlace(folder) }
+            try refuseLinkedFolders(in: sub)
             names = try FolderStore(path(of: String(sub.dropLast()))).entryNamesIfPresent().map { sub + $0 }
         }
         // A name whose file cannot be looked at (a dangling link, a file gone
@@ -182,13 +183,41 @@ public struct FolderStore: ByteStore {
         return (try? entry(name))??.modified
     }
 
-    /// Removes the file `name`; one already gone is no error.
+    /// Removes the file `name`; one already gone is no error. A name under a
+    /// sub-folder that is a link, or a name that is a folder, is refused: a
+    /// location is someone else's disk, and a link planted there must not
+    /// turn a prune into removing files elsewhere on this machine.
     public func remove(_ name: String) throws {
         let path = path(of: name)
+        if let slash = name.range(of: "/", options: .backwards) {
+            try refuseLinkedFolders(in: String(name[..<slash.upperBound]))
+        }
+        var status = stat()
+        if lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            throw FileError.cannotWrite(path: path, reason: "it is a folder, not a file the location holds")
+        }
         guard unlink(path) == 0 || errno == ENOENT else {
             throw FileError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
         }
         try AtomicFile.fsync(path: folder)
+    }
+
+    /// Throws unless every folder of `sub` (`packs/`) that exists is a folder
+    /// itself, not a link to one, which could lead anywhere on this machine.
+    private func refuseLinkedFolders(in sub: String) throws {
+        var walked = folder
+        for part in sub.split(separator: "/") {
+            walked += "/" + part
+            var status = stat()
+            guard lstat(walked, &status) == 0 else { return }
+            guard status.st_mode & S_IFMT == S_IFDIR else {
+                throw FileError.cannotRead(
+                    path: walked,
+                    reason:
+                        "it is a link or not a folder; in a backup location it must be a folder itself (remove the link, then run the command again)"
+                )
+            }
+        }
     }
 
     /// Waits for and takes the folder's lock (`flock(2)` on `.ledger.lock`).

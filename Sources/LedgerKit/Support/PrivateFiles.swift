@@ -83,7 +83,7 @@ enum ScratchFolder {
                     "the private scratch folder can be opened by other users (mode \(String(status.st_mode & 0o777, radix: 8))); make it private with 'chmod 700 \(folder)'"
             )
         }
-        removeLeftovers(in: folder, purposes: nil)
+        removeLeftovers(in: folder, purposes: nil, folders: true)
         return folder
     }
 
@@ -97,11 +97,13 @@ enum ScratchFolder {
         return AtomicFile.temporaryPath(beside: try path(environment: environment) + "/" + base, purpose: purpose)
     }
 
-    /// Removes the hidden files (and their `-wal`, `-shm`, `-journal`) and
-    /// folders (a restore drill's, with what is in them) of `folder` whose names
-    /// end in `.PURPOSE-PID-RANDOM` (any purpose when nil) of a process that no
-    /// longer exists.
-    static func removeLeftovers(in folder: String, purposes: [String]?) {
+    /// Removes the hidden files (and their `-wal`, `-shm`, `-journal`) of
+    /// `folder` whose names end in `.PURPOSE-PID-RANDOM` (any purpose when
+    /// nil) of a process that no longer exists; with `folders`, also such
+    /// folders of this user (a restore drill's, with what is in them). Only
+    /// the private scratch folder asks for folders: in a backup location,
+    /// someone else's disk, a folder is never removed.
+    static func removeLeftovers(in folder: String, purposes: [String]?, folders: Bool = false) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
         for name in names where name.hasPrefix(".") {
             if let purposes, !purposes.contains(where: { name.contains("." + $0 + "-") }) { continue }
@@ -114,7 +116,7 @@ enum ScratchFolder {
             let path = folder + "/" + name
             // A folder is removed with what is in it; a link (to a folder) only as a link.
             if lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
-                try? FileManager.default.removeItem(atPath: path)
+                if folders, status.st_uid == getuid() { try? FileManager.default.removeItem(atPath: path) }
             } else {
                 unlink(path)
             }

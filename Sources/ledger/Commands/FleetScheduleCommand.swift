@@ -51,6 +51,7 @@ struct FleetScheduleCommand: ParsableCommand {
             throw ValidationError("--at '\(at)' is not a time of day; write it as HH:MM.")
         }
         guard (jobs ?? 1) >= 1 else { throw ValidationError("--jobs must be 1 or more.") }
+        try JobWords.check(sources + [list, to, unitDir].compactMap { $0 } + named.recipientFiles + named.recipients)
     }
 
     func run() throws {

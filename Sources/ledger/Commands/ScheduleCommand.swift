@@ -43,7 +43,8 @@ struct ScheduleCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Back up every this long instead of nightly: 5m, 10m, 15m, 20m, 30m, 1h, 2h, 3h, 4h, 6h, 8h, 12h.",
+            "Back up every this long instead of nightly: 5m, 6m, 10m, 12m, 15m, 20m, 30m, 1h, 2h, 3h, 4h, 6h, 8h, "
+                + "12h or 24h.",
             valueName: "interval"))
     var every: String?
 
@@ -87,13 +88,15 @@ struct ScheduleCommand: ParsableCommand {
             }
             guard ScheduleInterval(every) != nil else {
                 throw ValidationError(
-                    "--every '\(every)' is not an interval a schedule takes; use 5m, 10m, 15m, 20m, 30m, 1h, 2h, 3h, 4h, "
-                        + "6h, 8h or 12h (minutes that divide an hour, hours that divide a day).")
+                    "--every '\(every)' is not an interval a schedule takes; use 5m, 6m, 10m, 12m, 15m, 20m, 30m, 1h, 2h, "
+                        + "3h, 4h, 6h, 8h, 12h or 24h (minutes that divide an hour, hours that divide a day).")
             }
         }
         guard pages.incremental || pages.identityFiles.isEmpty else {
             throw ValidationError("--identity goes with --incremental.")
         }
+        try JobWords.check(
+            [file, to, unitDir].compactMap { $0 } + named.recipientFiles + named.recipients + pages.identityFiles)
     }
 
     private var folder: String {

@@ -21,6 +21,38 @@ import Testing
         #expect(try store.read("a", range: 0...99) == Data("books".utf8))
     }
 
+    /// A location is someone else's disk: a `packs` planted there as a link to another folder
+    /// of this machine is neither listed through nor removed in, so no prune empties it, and
+    /// prune removes only the names ledger writes under `packs/`.
+    @Test func aPlantedLinkNeverLeadsAPruneOutOfTheLocation() throws {
+        let store = FolderStore(folder.file("store"))
+        try store.prepare()
+        let elsewhere = folder.file("documents")
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        let precious = elsewhere + "/" + String(repeating: "a", count: 64)
+        try Data("letters".utf8).write(to: URL(fileURLWithPath: precious))
+        try FileManager.default.createSymbolicLink(atPath: store.folder + "/packs", withDestinationPath: elsewhere)
+        #expect(throws: FileError.self) { _ = try store.list(prefix: "packs/") }
+        #expect(throws: FileError.self) { try store.remove("packs/" + String(repeating: "a", count: 64)) }
+        #expect(throws: FileError.self) {
+            try PackPrune.removeUnneeded(in: SnapshotStore(store), with: SnapshotIdentities())
+        }
+        #expect(FileManager.default.fileExists(atPath: precious))
+
+        // A real packs folder: a folder in it is refused, not walked, and only ledger's names go.
+        try FileManager.default.removeItem(atPath: store.folder + "/packs")
+        try FileManager.default.createDirectory(
+            atPath: store.folder + "/packs/sub", withIntermediateDirectories: true)
+        #expect(throws: FileError.self) { try store.remove("packs/sub") }
+        #expect(PackPrune.isPackObjectName("packs/" + String(repeating: "0f", count: 32)))
+        #expect(PackPrune.isPackObjectName("packs/" + String(repeating: "0f", count: 32) + ".index"))
+        #expect(!PackPrune.isPackObjectName("packs/sub"))
+        #expect(!PackPrune.isPackObjectName("packs/" + String(repeating: "0F", count: 32)))
+        #expect(!PackPrune.isPackObjectName("packs/../" + String(repeating: "0f", count: 32)))
+        #expect(try PackPrune.removeUnneeded(in: SnapshotStore(store), with: SnapshotIdentities()).isEmpty)
+        #expect(FileManager.default.fileExists(atPath: store.folder + "/packs/sub"))
+    }
+
     @Test func aMissingFolderHasNoListingButIsMadeWhenPrepared() throws {
         let store = FolderStore(folder.file("later"))
         #expect(try !store.exists())

@@ -135,6 +135,9 @@ import Testing
         let drill = scratch + "/.restore.drill-2147483646-Ab12Cd"
         try FileManager.default.createDirectory(atPath: drill, withIntermediateDirectories: false)
         FileManager.default.createFile(atPath: drill + "/books.db", contents: Data("SQLite format 3".utf8))
+        // In any other folder (a backup location is someone else's disk) a folder is never removed.
+        ScratchFolder.removeLeftovers(in: scratch, purposes: nil)
+        #expect(FileManager.default.fileExists(atPath: drill + "/books.db"))
         _ = try ScratchFolder.path(environment: environment)
         #expect(
             try FileManager.default.contentsOfDirectory(atPath: scratch) == [
