@@ -120,7 +120,8 @@ public enum IncrementalWriter {
 
     /// The pages the location holds, by keyed hash: every blob of every pack
     /// the page table of `previous` names, from the packs' index objects.
-    /// A pack whose index cannot be read is left out (its pages are written
+    /// A pack whose index cannot be read, or that is gone or not the size its
+    /// index gives (in a plain location), is left out (its pages are written
     /// again). A pack of a version 1 table has no index object yet: its index
     /// is made from the pack's bytes and created, before the snapshot object
     /// that will need it. A `previous` whose pages are not `pageSize` bytes
@@ -151,6 +152,11 @@ public enum IncrementalWriter {
             } else {
                 continue
             }
+            // A pack gone or cut short (lost to damage, or removed by someone else) is not pointed
+            // at again: its pages are written anew, so no new snapshot silently needs a lost pack.
+            guard let stored = (try? store.store.entry("packs/" + pack)) ?? nil, stored.size > 0,
+                previous.encrypted || stored.size == Int64(found.plainBytes)
+            else { continue }
             for number in 0..<found.count where index.blobs[found.hash(number)] == nil {
                 index.blobs[found.hash(number)] = IncrementalTable.Blob(pack: pack, number: number)
             }

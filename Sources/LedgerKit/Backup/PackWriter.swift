@@ -53,12 +53,9 @@ final class PackWriter {
         }
         let name = key.packName(of: stored)
         bytesWritten += try Self.createIndex(pendingIndex, of: name, in: store, sealing: sealing, near: near)
-        do {
-            try store.store.create("packs/" + name, from: staged, attributes: [:])
+        if try Self.create("packs/" + name, from: staged, bytes: stored, in: store) {
             bytesWritten += Int64(stored.count)
             created += 1
-        } catch ByteStoreError.exists {
-            // The same bytes are there already.
         }
         names.append(name)
         pending.removeAll(keepingCapacity: true)
@@ -67,8 +64,8 @@ final class PackWriter {
 
     /// Creates the index object of `pack` (a pack's name without `packs/`)
     /// holding `index`, encrypted to `sealing` when it names anyone, only if
-    /// absent (one there already describes the same pack).
-    /// - Returns: the bytes sent, 0 when it was there already.
+    /// absent or other bytes than these (see `create`).
+    /// - Returns: the bytes sent, 0 when the same bytes were there already.
     static func createIndex(
         _ index: PackIndex, of pack: String, in store: SnapshotStore, sealing: SnapshotRecipients,
         near: String
@@ -76,11 +73,32 @@ final class PackWriter {
         let staged = try IncrementalObjects.stage(
             index.encoded(for: pack), sealing: sealing, near: near, purpose: "index.partial")
         defer { unlink(staged) }
+        let bytes: [UInt8]
         do {
-            try store.store.create(PackIndex.objectName(of: pack), from: staged, attributes: [:])
-            return (try? SystemCalls.size(of: staged)) ?? 0
+            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: staged)))
+        } catch {
+            throw BackupError.cannotRead(path: staged, reason: "the pack index just written cannot be read back")
+        }
+        guard try create(PackIndex.objectName(of: pack), from: staged, bytes: bytes, in: store) else { return 0 }
+        return Int64(bytes.count)
+    }
+
+    /// Creates `name` from the file `staged`, whose bytes are `bytes`, unless
+    /// the same bytes are there already (names are keyed hashes of what they
+    /// hold). Other bytes under the name (an object cut short or changed since
+    /// it was written) are replaced: a new snapshot never points at them.
+    /// Runs under the location's lock.
+    /// - Returns: whether anything was sent.
+    static func create(_ name: String, from staged: String, bytes: [UInt8], in store: SnapshotStore) throws -> Bool {
+        do {
+            try store.store.create(name, from: staged, attributes: [:])
+            return true
         } catch ByteStoreError.exists {
-            return 0
+            let there = (try? store.store.contents(of: name, limit: IncrementalReader.objectLimit)) ?? nil
+            if let there, there.count == bytes.count, there.elementsEqual(bytes) { return false }
+            try store.store.remove(name)
+            try store.store.create(name, from: staged, attributes: [:])
+            return true
         }
     }
 

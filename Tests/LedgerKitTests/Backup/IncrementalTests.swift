@@ -198,6 +198,39 @@ import Testing
         }
     }
 
+    /// A pack lost after it was written (gone, or cut short) is not pointed at by the next
+    /// incremental: its pages are written again (into a pack of the same bytes, so of the
+    /// same name, which replaces what was cut), and the new snapshot restores.
+    @Test(arguments: ["missing", "cut short"])
+    func aLostPackIsWrittenAgainByTheNextIncremental(how: String) throws {
+        let path = try Damage.sample(in: folder, transactions: 1_500, seed: 21)
+        let backups = folder.file("backups")
+        let store = try SnapshotStore.open(backups)
+        let keys = SnapshotIdentities()
+        var runs: [IncrementalRun] = []
+        for step in 0..<2 {
+            runs.append(
+                try IncrementalWriter.take(
+                    request(path, at: step, sealing: SnapshotRecipients()), into: store, keys: keys))
+        }
+        let table = try IncrementalReader.table(of: runs[1].snapshot, in: store, with: keys)
+        let packPath = backups + "/packs/" + table.packs[0]
+        if how == "missing" {
+            try FileManager.default.removeItem(atPath: packPath)
+        } else {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: packPath))
+            try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: packPath))
+        }
+        let next = try IncrementalWriter.take(
+            request(path, at: 2, sealing: SnapshotRecipients()), into: store, keys: keys)
+        #expect(next.fullBecause == nil)
+        #expect(next.newPages > 0, "the lost pack's pages are stored again")
+        #expect(try SnapshotChecker.check(backups).allSatisfy(\.ok), "the earlier snapshots are whole again too")
+        let rebuilt = folder.file("rebuilt.db")
+        try IncrementalReader.rebuild(next.snapshot, in: store, to: rebuilt, with: keys)
+        #expect(try books(rebuilt) == (try books(path)))
+    }
+
     @Test func pruneRemovesOrphanPacksAndKeepsNeededOnes() throws {
         let (store, backups, snapshots) = try threeIncrementals(seed: 17)
         // An orphan, as a backup killed before its snapshot object would leave.
