@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes one reader of outside bytes with libFuzzer for SECONDS (not part of
-# the tests): Scripts/fuzz.sh ofx|csv|page|wal|gzip|manifest|age|listing|recipients SECONDS
+# the tests): Scripts/fuzz.sh ofx|csv|page|wal|gzip|manifest|age|listing|recipients|packs SECONDS
 #
 # Builds the LedgerFuzz harness (Tests/Fuzz) with -sanitize=fuzzer,address in
 # its own build folder (.build-fuzz), seeds a corpus from SampleData and a
@@ -13,8 +13,8 @@ cd "$(dirname "$0")/.."
 target="${1:-}"
 seconds="${2:-60}"
 case "$target" in
-    ofx|csv|page|wal|gzip|manifest|age|listing|recipients) ;;
-    *) echo "usage: Scripts/fuzz.sh ofx|csv|page|wal|gzip|manifest|age|listing|recipients SECONDS" >&2; exit 64 ;;
+    ofx|csv|page|wal|gzip|manifest|age|listing|recipients|packs) ;;
+    *) echo "usage: Scripts/fuzz.sh ofx|csv|page|wal|gzip|manifest|age|listing|recipients|packs SECONDS" >&2; exit 64 ;;
 esac
 
 scratch=.build-fuzz
@@ -68,6 +68,12 @@ PY
             printf '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult><Name>books</Name><Prefix>acme/</Prefix><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated><NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken><Contents><Key>acme/acme-20261121T020000Z.db.gz</Key><LastModified>2026-11-21T02:00:04.000Z</LastModified><Size>646144</Size></Contents><Contents><Key>acme/caf&amp;#233; &amp;lt;x&amp;gt;.db.gz</Key><Size>12</Size></Contents></ListBucketResult>\n' > "$corpus/page.xml"
             printf '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>\n' > "$corpus/error.xml"
             printf 'bytes 0-4095/646144' > "$corpus/range.txt" ;;
+        packs)
+            # A real incremental: its first pack's index object and its snapshot object (a gzip page table).
+            .build/debug/ledger backup "$seedfolder/seed.db" --to "$seedfolder/backups" --incremental >/dev/null
+            .build/debug/ledger backup "$seedfolder/seed.db" --to "$seedfolder/backups" --incremental >/dev/null
+            cp "$(ls "$seedfolder"/backups/packs/*.index | head -n 1)" "$corpus/seed.index"
+            cp "$(ls "$seedfolder"/backups/*.gz | tail -n 1)" "$corpus/seed-table.gz" ;;
         recipients)
             recipient=$(.build/debug/ledger key new --out "$seedfolder/key.txt" 2>/dev/null)
             printf '# LOCATION RECIPIENT...\n/srv/backups %s %s # two\n"/media/USB Drive/books" %s\ns3://acme-books/ledger %s\n~/books %s\n' \

@@ -8,11 +8,12 @@ import Foundation
 /// own text (its signature check and the bounded decompression it drives),
 /// the age reader of encrypted snapshots (with a fixed identity), the
 /// readers of object storage's answers (a listing page and its bound, a
-/// Content-Range), and the owner's recipients file
-/// (`~/.config/ledger/recipients`). A target may throw (that is how a reader
-/// refuses); it must never crash or hang.
+/// Content-Range), the owner's recipients file
+/// (`~/.config/ledger/recipients`), and an incremental snapshot's pack index
+/// object and page table (docs/incremental.md). A target may throw (that is
+/// how a reader refuses); it must never crash or hang.
 enum FuzzTarget: String, CaseIterable {
-    case ofx, csv, page, wal, gzip, manifest, age, listing, recipients
+    case ofx, csv, page, wal, gzip, manifest, age, listing, recipients, packs
 
     /// The key the `manifest` target checks signatures with.
     static let manifestKey = ManifestKey(bytes: Array(repeating: 7, count: 32))
@@ -110,6 +111,26 @@ enum FuzzTarget: String, CaseIterable {
             }
             _ = S3ErrorDocument.code(in: data)
             _ = S3Client.contentRange(String(decoding: data.prefix(200), as: UTF8.self))
+        case .packs:
+            // The same bytes as a pack index object, a page table, and a gzip member holding one,
+            // read as a backup and a restore read them.
+            let bytes = [UInt8](data)
+            if let index = try? PackIndex.decode(bytes, for: String(repeating: "ab", count: 32)) {
+                for number in 0..<min(index.count, 4_096) {
+                    _ = index.range(number)
+                    _ = index.hash(number)
+                }
+            }
+            let inflated = try? IncrementalObjects.gunzip(bytes, limit: 1 << 20)
+            for candidate in [bytes, inflated].compactMap({ $0 }) {
+                guard let table = try? IncrementalTable.decode(candidate) else { continue }
+                // The page count a manifest would claim: the runs' own, and a wrong one.
+                let claimed = table.runs.reduce(0) { $0 &+ (($1.count > 1 ? $1[1] : 0) & 0xFFFF_FFFF) }
+                for pageCount in [claimed, claimed &+ 1, 0] {
+                    _ = try? table.runsByPack(pageCount: pageCount)
+                    _ = try? table.pageHashes(pageCount: pageCount)
+                }
+            }
         case .recipients:
             guard let config = try? RecipientsConfig.parse(data, path: "recipients", home: "/home/office") else {
                 return
