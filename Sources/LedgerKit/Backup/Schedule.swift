@@ -189,6 +189,7 @@ public struct BackupSchedule: Sendable, Equatable {
             OnCalendar=\(every.onCalendar)
             Persistent=true
             AccuracySec=1s
+            RandomizedDelaySec=\(every.randomDelay)
 
             [Install]
             WantedBy=timers.target

@@ -31,6 +31,13 @@ public struct ScheduleInterval: Sendable, Equatable {
         minutes % 60 == 0 ? "\(minutes / 60)h" : "\(minutes)m"
     }
 
+    /// Seconds a timer may start late at random, so that many machines (a
+    /// fleet, an office) do not all reach one location at the same second: a
+    /// fifteenth of the interval, at most a minute (20 s at 5m, 60 s at 15m).
+    var randomDelay: Int {
+        min(60, minutes * 4)
+    }
+
     /// The timer's calendar: `*-*-* *:00/15:00` (every quarter hour), `*-*-* 00/2:00:00` (every two hours).
     var onCalendar: String {
         switch minutes {

@@ -269,7 +269,8 @@ import Testing
             ))
         let timer = try String(contentsOfFile: paths[1], encoding: .utf8)
         #expect(timer.contains("OnCalendar=*-*-* *:00/15:00\n"))
-        #expect(!timer.contains("RandomizedDelaySec"), "a delay of a minute is a fifteenth of the interval")
+        #expect(timer.contains("RandomizedDelaySec=60\n"), "a fifteenth of the interval, at most a minute")
+        #expect(ScheduleInterval("5m")?.randomDelay == 20)
         #expect(schedule.cronLine.hasPrefix("*/15 * * * * status=$( { { '/usr/bin/env' 'backup'"))
         #expect(schedule.cronLine.contains("'--incremental' '--full-every' '1d' '--identity' '/home/office/key.txt'"))
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") {
