@@ -14,20 +14,6 @@ struct IncrementalTable: Codable, Equatable, Sendable {
         var number: Int
     }
 
-    /// Where one page's blob lies, `pack` being an index into `packs`.
-    enum Place: Equatable, Sendable {
-        /// Version 2: blob `number` of the pack's index.
-        case blob(pack: Int, number: Int)
-        /// Version 1: bytes `offset ..< offset + length` of the pack's plain bytes.
-        case range(pack: Int, offset: Int, length: Int)
-
-        var pack: Int {
-            switch self {
-            case .blob(let pack, _), .range(let pack, _, _): return pack
-            }
-        }
-    }
-
     /// 2 for a table of blob numbers; nil (or 1) for a table of version 1.
     var version: Int?
     /// The packs' names, without `packs/`.
@@ -55,28 +41,6 @@ struct IncrementalTable: Codable, Equatable, Sendable {
         var byPack = [[[Int]]](repeating: [], count: packs.count)
         for run in runs { byPack[run[2]].append(run) }
         return byPack
-    }
-
-    /// Every page's place, page 1 first: a place for each page, so only for
-    /// tables whose page count is known to be small (restore reads `runsByPack`).
-    /// - Throws: `BackupError.damagedSnapshot` unless the runs cover pages 1 to `pageCount` once each, in order.
-    func places(pageCount: Int) throws -> [Place] {
-        try checkRuns(pageCount: pageCount)
-        var places: [Place] = []
-        places.reserveCapacity(pageCount)
-        for run in runs {
-            if namesBlobs {
-                for step in 0..<run[1] { places.append(.blob(pack: run[2], number: run[3] + step)) }
-            } else {
-                // Version 1: each blob starts where the one before ends.
-                var offset = run[3]
-                for length in run[4...] {
-                    places.append(.range(pack: run[2], offset: offset, length: length))
-                    offset += length
-                }
-            }
-        }
-        return places
     }
 
     /// Checks the runs without making a place for each page, so that no count

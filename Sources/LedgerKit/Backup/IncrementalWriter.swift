@@ -30,14 +30,8 @@ public enum IncrementalWriter {
         let staged = SnapshotWriter.privateStaging(for: file, into: store, sealing: sealing)
         let copy = AtomicFile.temporaryPath(beside: staged, purpose: "copy.partial")
         defer { AtomicFile.removeDatabaseFiles(at: copy) }
-        let readable = try PrivateCopy.make(of: file, to: copy, wait: request.wait)
-        var resolved = request
-        resolved.config = config
-        resolved.sealing = sealing
-        resolved.copy = SnapshotRequest.Copy(
-            path: copy, readable: readable,
-            company: readable ? PrivateCopy.companyName(in: copy) : nil,
-            formatVersion: header.userVersion)
+        let resolved = try SnapshotWriter.copying(request, header: header, to: copy, config: config, sealing: sealing)
+        let readable = resolved.copy?.readable ?? false
         let pageSize = (try? FileHeader.read(path: copy).pageSize) ?? 0
         let size = (try? SystemCalls.size(of: copy)) ?? 0
         let reason =

@@ -45,12 +45,7 @@ final class PackWriter {
         guard !pending.isEmpty else { return }
         let staged = try IncrementalObjects.stage(pending, sealing: sealing, near: near, purpose: "pack.partial")
         defer { unlink(staged) }
-        let stored: [UInt8]
-        do {
-            stored = [UInt8](try Data(contentsOf: URL(fileURLWithPath: staged)))
-        } catch {
-            throw BackupError.cannotRead(path: staged, reason: "the pack just written cannot be read back")
-        }
+        let stored = try Self.readBack(staged, "the pack")
         let name = key.packName(of: stored)
         bytesWritten += try Self.createIndex(pendingIndex, of: name, in: store, sealing: sealing, near: near)
         if try Self.create("packs/" + name, from: staged, bytes: stored, in: store) {
@@ -73,14 +68,18 @@ final class PackWriter {
         let staged = try IncrementalObjects.stage(
             index.encoded(for: pack), sealing: sealing, near: near, purpose: "index.partial")
         defer { unlink(staged) }
-        let bytes: [UInt8]
-        do {
-            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: staged)))
-        } catch {
-            throw BackupError.cannotRead(path: staged, reason: "the pack index just written cannot be read back")
-        }
+        let bytes = try readBack(staged, "the pack index")
         guard try create(PackIndex.objectName(of: pack), from: staged, bytes: bytes, in: store) else { return 0 }
         return Int64(bytes.count)
+    }
+
+    /// The bytes of `staged`, the object `what` just staged (as they will be stored).
+    private static func readBack(_ staged: String, _ what: String) throws -> [UInt8] {
+        do {
+            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: staged)))
+        } catch {
+            throw BackupError.cannotRead(path: staged, reason: "\(what) just written cannot be read back")
+        }
     }
 
     /// Creates `name` from the file `staged`, whose bytes are `bytes`, unless

@@ -61,10 +61,14 @@ public struct BackupSchedule: Sendable, Equatable {
             ]
         }
         // A value with a line break could start a new line of the unit or the crontab: left out.
-        return environment.filter {
-            kept.contains($0.key) && !$0.value.isEmpty
-                && !$0.value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f })
-        }
+        return environment.filter { kept.contains($0.key) && !$0.value.isEmpty && !holdsControlCharacters($0.value) }
+    }
+
+    /// Whether `word` has a line break or another control character, which a
+    /// unit file or a crontab line cannot hold safely: a line break there starts
+    /// a new setting or a new crontab entry.
+    public static func holdsControlCharacters(_ word: String) -> Bool {
+        word.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }
     }
 
     /// The full path of the running `ledger` program, as the kernel knows it

@@ -28,15 +28,26 @@ public enum SnapshotWriter {
         removeLeftovers(of: file, into: store)
         let copy = AtomicFile.temporaryPath(beside: staged, purpose: "copy.partial")
         defer { AtomicFile.removeDatabaseFiles(at: copy) }
-        let readable = try PrivateCopy.make(of: file, to: copy, wait: request.wait)
+        return try take(
+            copying(request, header: header, to: copy, config: config, sealing: sealing), into: store)
+    }
+
+    /// Makes the private copy of `request`'s file (whose header is `header`)
+    /// at `copy`, and returns the request resolved to take its snapshot from
+    /// that copy with `config` and `sealing`. The caller removes the copy.
+    static func copying(
+        _ request: SnapshotRequest, header: FileHeader, to copy: String, config: RecipientsConfig,
+        sealing: SnapshotRecipients
+    ) throws -> SnapshotRequest {
+        let readable = try PrivateCopy.make(of: request.file, to: copy, wait: request.wait)
         var resolved = request
         resolved.config = config
         resolved.sealing = sealing
-        let made = SnapshotRequest.Copy(
+        resolved.copy = SnapshotRequest.Copy(
             path: copy, readable: readable,
             company: readable ? PrivateCopy.companyName(in: copy) : nil,
             formatVersion: header.userVersion)
-        return try take(from: made, resolved, into: store)
+        return resolved
     }
 
     /// What a snapshot into `store` is encrypted to (`LocationRecipients.sealing`),

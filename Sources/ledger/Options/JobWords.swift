@@ -1,4 +1,5 @@
 import ArgumentParser
+import LedgerKit
 
 /// What a scheduled job's command line may hold: the words go into a systemd
 /// unit file and a crontab line, where a line break starts a new setting or
@@ -7,7 +8,7 @@ import ArgumentParser
 enum JobWords {
     /// Throws a usage error naming the first of `words` with a control character.
     static func check(_ words: [String]) throws {
-        for word in words where word.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+        for word in words where BackupSchedule.holdsControlCharacters(word) {
             throw ValidationError(
                 "'\(word.debugDescription.dropFirst().dropLast())' has a line break or another control character, "
                     + "which a unit file or a crontab line cannot hold safely; rename it, then schedule again.")

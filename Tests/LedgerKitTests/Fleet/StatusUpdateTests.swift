@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @testable import LedgerKit
@@ -73,22 +74,25 @@ import Testing
     /// be the digest the SQL gives, which a drill recomputes on the restored file.
     @Test func theVerifysAccountTotalsGiveTheSQLsDigest() throws {
         let path = try Damage.sample(in: folder, transactions: 300)
-        // An account whose splits cancel out has no line in the trial balance.
-        try Damage.apply(to: path) { db in
+        // An account with no lines gets two that cancel out: it has no line in the trial balance.
+        let cancelled = try Damage.apply(to: path) { db -> Int64 in
+            let id = try #require(
+                try Int64.fetchOne(
+                    db, sql: "SELECT MIN(id) FROM accounts WHERE id NOT IN (SELECT account_id FROM splits)"))
             try db.execute(
                 sql: """
                     INSERT INTO splits (transaction_id, account_id, amount, cleared)
-                    SELECT transaction_id, (SELECT MAX(id) FROM accounts), amount, 'n' FROM splits
-                    WHERE id = (SELECT MIN(id) FROM splits WHERE amount > 0);
+                    SELECT transaction_id, ?, amount, 'n' FROM splits WHERE id = (SELECT MIN(id) FROM splits WHERE amount > 0);
                     INSERT INTO splits (transaction_id, account_id, amount, cleared)
-                    SELECT transaction_id, (SELECT MAX(id) FROM accounts), -amount, 'n' FROM splits
-                    WHERE id = (SELECT MIN(id) FROM splits WHERE amount > 0)
-                    """)
+                    SELECT transaction_id, ?, -amount, 'n' FROM splits WHERE id = (SELECT MIN(id) FROM splits WHERE amount > 0)
+                    """, arguments: [id, id])
+            return id
         }
         let report = try Verifier.verify(path: path, quick: true)
         let totals = try #require(report.accountTotals)
         #expect(totals.values.contains { $0 < 0 } && totals.values.contains { $0 > 0 })
         #expect(totals.values.contains(0))
+        #expect(totals[cancelled] == 0)
         let bySQL = try BookFigures.read(path: path)
         #expect(try BookFigures.read(path: path, accountTotals: totals) == bySQL)
 
