@@ -5,10 +5,7 @@
 #   Scripts/bench-backup.sh [TRANSACTIONS]     (default 1000000)
 # Installs pigz with apt if it is missing. Prints times, ratios, sizes and peak memory.
 source "$(dirname "$0")/bench-common.sh"
-if ! command -v pigz >/dev/null; then
-    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -qq && $sudo apt-get install -y -qq pigz >/dev/null
-fi
+ensure_debian_packages pigz
 db="$work/bench.db"
 make_sample "$db"
 

@@ -3,6 +3,8 @@
 # Sets: count (the first argument, default 1000000), ledger, work.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ensure_debian_packages PKG…: what a benchmark's reference needs, installed only when absent.
+source Scripts/debian-packages.sh
 count="${1:-1000000}"
 swift build -c release --product ledger >/dev/null
 ledger="$(swift build -c release --show-bin-path)/ledger"

@@ -10,10 +10,7 @@
 # written, times, ratios and peak memory.
 source "$(dirname "$0")/bench-common.sh"
 rounds="${2:-96}"
-if ! command -v restic >/dev/null; then
-    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -qq && $sudo apt-get install -y -qq restic >/dev/null
-fi
+ensure_debian_packages restic
 db="$work/bench.db"
 make_sample "$db"
 file_bytes=$(stat -c %s "$db")

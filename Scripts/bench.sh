@@ -9,10 +9,7 @@
 # figures of one run.
 source "$(dirname "$0")/bench-common.sh"
 pairs="${2:-3}"
-if ! command -v pigz >/dev/null; then
-    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -qq && $sudo apt-get install -y -qq pigz >/dev/null
-fi
+ensure_debian_packages pigz
 db="$work/bench.db"
 make_sample "$db"
 "$ledger" backup "$db" --to "$work/snapshot" --level 6 >/dev/null
