@@ -9,7 +9,8 @@ import GRDBSQLite
 /// without trapping: any column may hold any storage class (docs/findings.md).
 final class RawRows {
     private let statement: Statement
-    private let handle: OpaquePointer
+    /// The prepared statement, for readers of a column's raw value.
+    let handle: OpaquePointer
 
     init(_ db: Database, sql: String) throws {
         statement = try db.makeStatement(sql: sql)

@@ -38,7 +38,7 @@ enum StructureCheck {
                     switch jobs[index] {
                     case .table(let name):
                         do {
-                            results.set(index, (try integrity(db, quick: quick, table: name), true))
+                            results.set(index, (try check(db, quick: quick, table: name), true))
                         } catch let error as DatabaseError
                             where error.resultCode != .SQLITE_BUSY && error.resultCode != .SQLITE_LOCKED
                         {
@@ -55,6 +55,19 @@ enum StructureCheck {
             return try first.inDatabase { try integrity($0, quick: quick) }
         }
         return parts.flatMap(\.findings)
+    }
+
+    /// One table and its indexes checked: `quick_check` of the table, and,
+    /// for the full check, the indexes' agreement with the rows
+    /// (`IndexAgreement`), which is what `integrity_check` adds, read in order.
+    /// When either finds anything or cannot tell, `integrity_check` of the
+    /// table runs and its findings are the answer, so findings are always
+    /// SQLite's.
+    static func check(_ db: Database, quick: Bool, table: String) throws -> [Finding] {
+        let found = try integrity(db, quick: true, table: table)
+        if quick { return found }
+        if found.isEmpty, IndexAgreement.holds(db, table: table) == true { return [] }
+        return try integrity(db, quick: false, table: table)
     }
 
     /// The tables to check one by one, biggest first, with `sqlite_master`;
