@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 
@@ -11,8 +12,8 @@ import GRDBSQLite
 /// transaction sample that is 8.4 s against 3.1 s for `quick_check`. One scan
 /// of the table and one of each index (covering, so the values are the
 /// index's own) take under 1.5 s. Each side is summed as a multiset: the sum,
-/// modulo 2⁶⁴, of a keyed hash (the process's random `Hasher` seed) of every
-/// pair, and the count. A file cannot be made to agree by chance or by design.
+/// modulo 2⁶⁴, of a keyed hash of every pair (keys drawn at random for each
+/// run), and the count.
 ///
 /// The check only ever says "agrees" or "cannot tell": whenever it cannot tell
 /// (an index on an expression, a partial index, a collation other than
@@ -28,15 +29,6 @@ enum IndexAgreement {
         /// Whether each key column sorts descending.
         let descending: [Bool]
         let unique: Bool
-    }
-
-    /// A stored value, kept to compare one index entry with the next.
-    private enum Value {
-        case null
-        case integer(Int64)
-        case real(Double)
-        case text([UInt8])
-        case blob([UInt8])
     }
 
     /// Whether every index of `table` agrees with its rows (true), or nil when
@@ -91,6 +83,7 @@ enum IndexAgreement {
     }
 
     /// Each index's multiset of (key values, rowid) as the table's rows make it.
+    /// Each index's multiset of (key values, rowid) as the table's rows make it.
     private static func tableSide(
         _ db: Database, table: String, indexes: [Index]
     ) throws -> [(count: Int, sum: UInt64)]? {
@@ -103,12 +96,10 @@ enum IndexAgreement {
         while try rows.next() {
             guard let rowid = rows.integer(0) else { return nil }
             for number in indexes.indices {
-                var hasher = Hasher()
-                hasher.combine(number)
-                for column in positions[number] { combine(rows.handle, column, into: &hasher) }
-                hasher.combine(rowid)
+                var hash = EntryHash(index: number)
+                for column in positions[number] { hash.add(rows.handle, column) }
                 sides[number].count += 1
-                sides[number].sum &+= UInt64(bitPattern: Int64(hasher.finalize()))
+                sides[number].sum &+= hash.finish(rowid: rowid)
             }
         }
         return sides
@@ -127,70 +118,39 @@ enum IndexAgreement {
         let entries = try RawRows(db, sql: sql)
         let keyCount = Int32(index.columns.count)
         var side = (count: 0, sum: UInt64(0))
-        var previous: [Value] = []
-        var entry: [Value] = []
-        entry.reserveCapacity(index.columns.count + 1)
+        var lastRowid = Int64.min
+        var previous = [Slot](repeating: Slot(), count: index.columns.count)
+        var first = true
         while try entries.next() {
             guard let rowid = entries.integer(keyCount) else { return nil }
-            var hasher = Hasher()
-            hasher.combine(number)
-            entry.removeAll(keepingCapacity: true)
-            for column in 0..<keyCount {
-                combine(entries.handle, column, into: &hasher)
-                entry.append(value(entries.handle, column))
+            var hash = EntryHash(index: number)
+            // -1 or 1 once a key column tells the two entries apart; 0 while equal.
+            var order = first ? 1 : 0
+            var holdsNull = false
+            for column in 0..<Int(keyCount) {
+                let type = hash.add(entries.handle, Int32(column))
+                holdsNull = holdsNull || type == SQLITE_NULL
+                if order == 0 {
+                    let step = previous[column].compare(toColumn: Int32(column), of: entries.handle, type: type)
+                    if step != 0 { order = index.descending[column] ? -step : step }
+                }
+                previous[column].hold(Int32(column), of: entries.handle, type: type)
             }
-            hasher.combine(rowid)
-            entry.append(.integer(rowid))
-            if !previous.isEmpty {
-                guard inOrder(previous, entry, index: index) else { return nil }
+            if order == 0 {
+                // Equal keys: a UNIQUE index may not repeat one without a NULL; rowids ascend.
+                guard !index.unique || holdsNull, rowid > lastRowid else { return nil }
+            } else if order < 0 {
+                return nil
             }
-            swap(&previous, &entry)
+            first = false
+            lastRowid = rowid
             side.count += 1
-            side.sum &+= UInt64(bitPattern: Int64(hasher.finalize()))
+            side.sum &+= hash.finish(rowid: rowid)
         }
-        return side
+        return (side.count, side.sum)
     }
 
-    /// Whether `next` follows `previous` in the index (keys ascending, or
-    /// descending where the index says so, then rowids ascending), and, in a
-    /// UNIQUE index, does not repeat a key that holds no NULL.
-    private static func inOrder(_ previous: [Value], _ next: [Value], index: Index) -> Bool {
-        for column in index.columns.indices {
-            let order = compare(previous[column], next[column])
-            if order != 0 { return index.descending[column] ? order > 0 : order < 0 }
-        }
-        if index.unique,
-            !next.prefix(index.columns.count).contains(where: { if case .null = $0 { true } else { false } })
-        {
-            return false
-        }
-        return compare(previous[index.columns.count], next[index.columns.count]) < 0
-    }
-
-    /// SQLite's order of stored values under BINARY: NULL, numbers (by
-    /// value), text, blobs (bytewise); -1, 0 or 1.
-    private static func compare(_ left: Value, _ right: Value) -> Int {
-        func rank(_ value: Value) -> Int {
-            switch value {
-            case .null: 0
-            case .integer, .real: 1
-            case .text: 2
-            case .blob: 3
-            }
-        }
-        let (leftRank, rightRank) = (rank(left), rank(right))
-        if leftRank != rightRank { return leftRank < rightRank ? -1 : 1 }
-        switch (left, right) {
-        case (.integer(let a), .integer(let b)): return a == b ? 0 : (a < b ? -1 : 1)
-        case (.real(let a), .real(let b)): return a == b ? 0 : (a < b ? -1 : 1)
-        case (.integer(let a), .real(let b)): return -compareReal(b, a)
-        case (.real(let a), .integer(let b)): return compareReal(a, b)
-        case (.text(let a), .text(let b)), (.blob(let a), .blob(let b)): return bytewise(a, b)
-        default: return 0
-        }
-    }
-
-    /// A real against an integer, exactly (no rounding of either).
+    /// SQLite's order of a real against an integer, exactly (no rounding of either): -1, 0 or 1.
     private static func compareReal(_ real: Double, _ integer: Int64) -> Int {
         if real < -9.223_372_036_854_775_808e18 { return -1 }
         if real >= 9.223_372_036_854_775_808e18 { return 1 }
@@ -199,53 +159,133 @@ enum IndexAgreement {
         return real > Double(whole) ? 1 : 0
     }
 
-    private static func bytewise(_ left: [UInt8], _ right: [UInt8]) -> Int {
-        for (a, b) in zip(left, right) where a != b { return a < b ? -1 : 1 }
-        return left.count == right.count ? 0 : (left.count < right.count ? -1 : 1)
-    }
-
-    private static func combine(_ handle: OpaquePointer, _ column: Int32, into hasher: inout Hasher) {
-        switch sqlite3_column_type(handle, column) {
-        case SQLITE_INTEGER:
-            hasher.combine(UInt8(1))
-            hasher.combine(sqlite3_column_int64(handle, column))
-        case SQLITE_FLOAT:
-            hasher.combine(UInt8(2))
-            hasher.combine(sqlite3_column_double(handle, column).bitPattern)
-        case SQLITE_TEXT:
-            hasher.combine(UInt8(3))
-            let count = Int(sqlite3_column_bytes(handle, column))
-            hasher.combine(count)
-            if let start = sqlite3_column_text(handle, column) {
-                hasher.combine(bytes: UnsafeRawBufferPointer(start: start, count: count))
-            }
-        case SQLITE_BLOB:
-            hasher.combine(UInt8(4))
-            let start = sqlite3_column_blob(handle, column)
-            let count = Int(sqlite3_column_bytes(handle, column))
-            hasher.combine(count)
-            if let start { hasher.combine(bytes: UnsafeRawBufferPointer(start: start, count: count)) }
-        default:
-            hasher.combine(UInt8(0))
+    /// The place of a storage class in SQLite's order: NULL, numbers, text, blobs.
+    private static func rank(_ type: Int32) -> Int {
+        switch type {
+        case SQLITE_NULL: 0
+        case SQLITE_INTEGER, SQLITE_FLOAT: 1
+        case SQLITE_TEXT: 2
+        default: 3
         }
     }
 
-    private static func value(_ handle: OpaquePointer, _ column: Int32) -> Value {
-        switch sqlite3_column_type(handle, column) {
-        case SQLITE_INTEGER:
-            return .integer(sqlite3_column_int64(handle, column))
-        case SQLITE_FLOAT:
-            return .real(sqlite3_column_double(handle, column))
-        case SQLITE_TEXT:
-            let count = Int(sqlite3_column_bytes(handle, column))
-            guard let start = sqlite3_column_text(handle, column) else { return .text([]) }
-            return .text(Array(UnsafeBufferPointer(start: start, count: count)))
-        case SQLITE_BLOB:
-            let count = Int(sqlite3_column_bytes(handle, column))
-            guard let start = sqlite3_column_blob(handle, column) else { return .blob([]) }
-            return .blob(Array(UnsafeRawBufferPointer(start: start, count: count)))
-        default:
-            return .null
+    /// The bytes of a text or blob column of the current row.
+    private static func bytes(_ handle: OpaquePointer, _ column: Int32, type: Int32) -> UnsafeRawBufferPointer {
+        let start: UnsafeRawPointer? =
+            type == SQLITE_TEXT
+            ? sqlite3_column_text(handle, column).map(UnsafeRawPointer.init) : sqlite3_column_blob(handle, column)
+        guard let start else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: start, count: Int(sqlite3_column_bytes(handle, column)))
+    }
+
+    /// One key column of the entry before, kept to order the next entry
+    /// against it (BINARY: numbers by value, text and blobs bytewise).
+    private struct Slot {
+        var type = SQLITE_NULL
+        var integer: Int64 = 0
+        var real: Double = 0
+        var bytes: [UInt8] = []
+
+        /// How the column's value in the current row sorts after this one: 1
+        /// after, -1 before, 0 equal.
+        func compare(toColumn column: Int32, of handle: OpaquePointer, type: Int32) -> Int {
+            let (mine, theirs) = (IndexAgreement.rank(self.type), IndexAgreement.rank(type))
+            if mine != theirs { return theirs > mine ? 1 : -1 }
+            switch (self.type, type) {
+            case (SQLITE_NULL, _):
+                return 0
+            case (SQLITE_INTEGER, SQLITE_INTEGER):
+                let value = sqlite3_column_int64(handle, column)
+                return value == integer ? 0 : (value > integer ? 1 : -1)
+            case (SQLITE_FLOAT, SQLITE_FLOAT):
+                let value = sqlite3_column_double(handle, column)
+                return value == real ? 0 : (value > real ? 1 : -1)
+            case (SQLITE_FLOAT, SQLITE_INTEGER):
+                return -IndexAgreement.compareReal(real, sqlite3_column_int64(handle, column))
+            case (SQLITE_INTEGER, SQLITE_FLOAT):
+                return IndexAgreement.compareReal(sqlite3_column_double(handle, column), integer)
+            default:
+                let value = IndexAgreement.bytes(handle, column, type: type)
+                let common = min(value.count, bytes.count)
+                let order = bytes.withUnsafeBytes { mine -> Int32 in
+                    guard common > 0, let theirs = value.baseAddress, let ours = mine.baseAddress else { return 0 }
+                    return memcmp(theirs, ours, common)
+                }
+                if order != 0 { return order > 0 ? 1 : -1 }
+                return value.count == bytes.count ? 0 : (value.count > bytes.count ? 1 : -1)
+            }
+        }
+
+        /// Keeps the column's value in the current row.
+        mutating func hold(_ column: Int32, of handle: OpaquePointer, type: Int32) {
+            self.type = type
+            switch type {
+            case SQLITE_INTEGER: integer = sqlite3_column_int64(handle, column)
+            case SQLITE_FLOAT: real = sqlite3_column_double(handle, column)
+            case SQLITE_NULL: break
+            default:
+                bytes.removeAll(keepingCapacity: true)
+                bytes.append(contentsOf: IndexAgreement.bytes(handle, column, type: type))
+            }
+        }
+    }
+
+    /// A keyed 64-bit hash of one entry (the index's number, its key values
+    /// with their storage classes, the rowid): wyhash's multiply-and-fold
+    /// under keys drawn at random for each run, so which entries collide is
+    /// unknown to whoever made the file.
+    private struct EntryHash {
+        /// The run's keys.
+        static let keys: (UInt64, UInt64, UInt64) = {
+            var random = SystemRandomNumberGenerator()
+            return (random.next(), random.next(), random.next())
+        }()
+
+        private var state: UInt64
+
+        init(index: Int) {
+            state = Self.keys.0 ^ UInt64(truncatingIfNeeded: index)
+        }
+
+        @inline(__always) private static func fold(_ left: UInt64, _ right: UInt64) -> UInt64 {
+            let product = left.multipliedFullWidth(by: right)
+            return product.high ^ product.low
+        }
+
+        @inline(__always) private mutating func mix(_ value: UInt64, tag: Int32) {
+            state = Self.fold(state ^ Self.keys.1, value ^ Self.keys.2) ^ UInt64(UInt32(bitPattern: tag)) &* Self.keys.0
+        }
+
+        /// Adds the column's value in the current row; returns its storage class.
+        @discardableResult
+        mutating func add(_ handle: OpaquePointer, _ column: Int32) -> Int32 {
+            let type = sqlite3_column_type(handle, column)
+            switch type {
+            case SQLITE_INTEGER:
+                mix(UInt64(bitPattern: sqlite3_column_int64(handle, column)), tag: type)
+            case SQLITE_FLOAT:
+                mix(sqlite3_column_double(handle, column).bitPattern, tag: type)
+            case SQLITE_NULL:
+                mix(0, tag: type)
+            default:
+                let bytes = IndexAgreement.bytes(handle, column, type: type)
+                mix(UInt64(bytes.count), tag: type)
+                var offset = 0
+                while offset < bytes.count {
+                    var word: UInt64 = 0
+                    let take = min(8, bytes.count - offset)
+                    for byte in 0..<take { word |= UInt64(bytes[offset + byte]) << UInt64(8 * byte) }
+                    mix(word, tag: 0)
+                    offset += take
+                }
+            }
+            return type
+        }
+
+        /// The hash, once the rowid is added.
+        mutating func finish(rowid: Int64) -> UInt64 {
+            mix(UInt64(bitPattern: rowid), tag: 7)
+            return Self.fold(state, Self.keys.0 | 1)
         }
     }
 }
