@@ -9,8 +9,7 @@ import GRDBSQLite
 /// without trapping: any column may hold any storage class (docs/findings.md).
 final class RawRows {
     private let statement: Statement
-    /// The prepared statement, for readers of a column's raw value.
-    let handle: OpaquePointer
+    private let handle: OpaquePointer
 
     init(_ db: Database, sql: String) throws {
         statement = try db.makeStatement(sql: sql)
@@ -27,21 +26,32 @@ final class RawRows {
         throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
     }
 
+    /// The column's value in the current row, valid until `next()`.
+    ///
+    /// One call into SQLite per value, where `sqlite3_column_type` and then
+    /// `sqlite3_column_int64` make two: the `sqlite3_value_*` readers of the
+    /// value do not pass through the statement again. SQLite calls such a
+    /// value unprotected, which matters only to a connection shared between
+    /// threads at once; GRDB runs each connection on one queue.
+    func value(_ column: Int32) -> OpaquePointer? {
+        sqlite3_column_value(handle, column)
+    }
+
     func isNull(_ column: Int32) -> Bool {
-        sqlite3_column_type(handle, column) == SQLITE_NULL
+        sqlite3_value_type(value(column)) == SQLITE_NULL
     }
 
     /// The column's value when it is stored as an integer, else nil.
     func integer(_ column: Int32) -> Int64? {
-        sqlite3_column_type(handle, column) == SQLITE_INTEGER ? sqlite3_column_int64(handle, column) : nil
+        let value = value(column)
+        return sqlite3_value_type(value) == SQLITE_INTEGER ? sqlite3_value_int64(value) : nil
     }
 
     /// The column's bytes when it is stored as text, else nil; valid until `next()`.
     func text(_ column: Int32) -> UnsafeBufferPointer<UInt8>? {
-        guard sqlite3_column_type(handle, column) == SQLITE_TEXT,
-            let start = sqlite3_column_text(handle, column)
-        else { return nil }
-        return UnsafeBufferPointer(start: start, count: Int(sqlite3_column_bytes(handle, column)))
+        let value = value(column)
+        guard sqlite3_value_type(value) == SQLITE_TEXT, let start = sqlite3_value_text(value) else { return nil }
+        return UnsafeBufferPointer(start: start, count: Int(sqlite3_value_bytes(value)))
     }
 }
 

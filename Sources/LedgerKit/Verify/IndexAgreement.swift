@@ -93,11 +93,12 @@ enum IndexAgreement {
         let rows = try RawRows(
             db, sql: "SELECT rowid, \(names.map(quoted).joined(separator: ", ")) FROM \(quoted(table)) NOT INDEXED")
         var sides = [(count: Int, sum: UInt64)](repeating: (0, 0), count: indexes.count)
+        let keys = EntryHash.keys
         while try rows.next() {
             guard let rowid = rows.integer(0) else { return nil }
             for number in indexes.indices {
-                var hash = EntryHash(index: number)
-                for column in positions[number] { hash.add(rows.handle, column) }
+                var hash = EntryHash(index: number, keys: keys)
+                for column in positions[number] { hash.add(rows.value(column)) }
                 sides[number].count += 1
                 sides[number].sum &+= hash.finish(rowid: rowid)
             }
@@ -121,20 +122,22 @@ enum IndexAgreement {
         var lastRowid = Int64.min
         var previous = [Slot](repeating: Slot(), count: index.columns.count)
         var first = true
+        let keys = EntryHash.keys
         while try entries.next() {
             guard let rowid = entries.integer(keyCount) else { return nil }
-            var hash = EntryHash(index: number)
+            var hash = EntryHash(index: number, keys: keys)
             // -1 or 1 once a key column tells the two entries apart; 0 while equal.
             var order = first ? 1 : 0
             var holdsNull = false
             for column in 0..<Int(keyCount) {
-                let type = hash.add(entries.handle, Int32(column))
+                let value = entries.value(Int32(column))
+                let type = hash.add(value)
                 holdsNull = holdsNull || type == SQLITE_NULL
                 if order == 0 {
-                    let step = previous[column].compare(toColumn: Int32(column), of: entries.handle, type: type)
+                    let step = previous[column].compare(to: value, type: type)
                     if step != 0 { order = index.descending[column] ? -step : step }
                 }
-                previous[column].hold(Int32(column), of: entries.handle, type: type)
+                previous[column].hold(value, type: type)
             }
             if order == 0 {
                 // Equal keys: a UNIQUE index may not repeat one without a NULL; rowids ascend.
@@ -169,13 +172,12 @@ enum IndexAgreement {
         }
     }
 
-    /// The bytes of a text or blob column of the current row.
-    private static func bytes(_ handle: OpaquePointer, _ column: Int32, type: Int32) -> UnsafeRawBufferPointer {
+    /// The bytes of a text or blob value of the current row.
+    private static func bytes(_ value: OpaquePointer?, type: Int32) -> UnsafeRawBufferPointer {
         let start: UnsafeRawPointer? =
-            type == SQLITE_TEXT
-            ? sqlite3_column_text(handle, column).map(UnsafeRawPointer.init) : sqlite3_column_blob(handle, column)
+            type == SQLITE_TEXT ? sqlite3_value_text(value).map(UnsafeRawPointer.init) : sqlite3_value_blob(value)
         guard let start else { return UnsafeRawBufferPointer(start: nil, count: 0) }
-        return UnsafeRawBufferPointer(start: start, count: Int(sqlite3_column_bytes(handle, column)))
+        return UnsafeRawBufferPointer(start: start, count: Int(sqlite3_value_bytes(value)))
     }
 
     /// One key column of the entry before, kept to order the next entry
@@ -186,46 +188,46 @@ enum IndexAgreement {
         var real: Double = 0
         var bytes: [UInt8] = []
 
-        /// How the column's value in the current row sorts after this one: 1
-        /// after, -1 before, 0 equal.
-        func compare(toColumn column: Int32, of handle: OpaquePointer, type: Int32) -> Int {
+        /// How `value`, a column's value in the current row, sorts after this
+        /// one: 1 after, -1 before, 0 equal.
+        func compare(to value: OpaquePointer?, type: Int32) -> Int {
             let (mine, theirs) = (IndexAgreement.rank(self.type), IndexAgreement.rank(type))
             if mine != theirs { return theirs > mine ? 1 : -1 }
             switch (self.type, type) {
             case (SQLITE_NULL, _):
                 return 0
             case (SQLITE_INTEGER, SQLITE_INTEGER):
-                let value = sqlite3_column_int64(handle, column)
-                return value == integer ? 0 : (value > integer ? 1 : -1)
+                let number = sqlite3_value_int64(value)
+                return number == integer ? 0 : (number > integer ? 1 : -1)
             case (SQLITE_FLOAT, SQLITE_FLOAT):
-                let value = sqlite3_column_double(handle, column)
-                return value == real ? 0 : (value > real ? 1 : -1)
+                let number = sqlite3_value_double(value)
+                return number == real ? 0 : (number > real ? 1 : -1)
             case (SQLITE_FLOAT, SQLITE_INTEGER):
-                return -IndexAgreement.compareReal(real, sqlite3_column_int64(handle, column))
+                return -IndexAgreement.compareReal(real, sqlite3_value_int64(value))
             case (SQLITE_INTEGER, SQLITE_FLOAT):
-                return IndexAgreement.compareReal(sqlite3_column_double(handle, column), integer)
+                return IndexAgreement.compareReal(sqlite3_value_double(value), integer)
             default:
-                let value = IndexAgreement.bytes(handle, column, type: type)
-                let common = min(value.count, bytes.count)
+                let other = IndexAgreement.bytes(value, type: type)
+                let common = min(other.count, bytes.count)
                 let order = bytes.withUnsafeBytes { mine -> Int32 in
-                    guard common > 0, let theirs = value.baseAddress, let ours = mine.baseAddress else { return 0 }
+                    guard common > 0, let theirs = other.baseAddress, let ours = mine.baseAddress else { return 0 }
                     return memcmp(theirs, ours, common)
                 }
                 if order != 0 { return order > 0 ? 1 : -1 }
-                return value.count == bytes.count ? 0 : (value.count > bytes.count ? 1 : -1)
+                return other.count == bytes.count ? 0 : (other.count > bytes.count ? 1 : -1)
             }
         }
 
-        /// Keeps the column's value in the current row.
-        mutating func hold(_ column: Int32, of handle: OpaquePointer, type: Int32) {
+        /// Keeps `value`, a column's value in the current row.
+        mutating func hold(_ value: OpaquePointer?, type: Int32) {
             self.type = type
             switch type {
-            case SQLITE_INTEGER: integer = sqlite3_column_int64(handle, column)
-            case SQLITE_FLOAT: real = sqlite3_column_double(handle, column)
+            case SQLITE_INTEGER: integer = sqlite3_value_int64(value)
+            case SQLITE_FLOAT: real = sqlite3_value_double(value)
             case SQLITE_NULL: break
             default:
                 bytes.removeAll(keepingCapacity: true)
-                bytes.append(contentsOf: IndexAgreement.bytes(handle, column, type: type))
+                bytes.append(contentsOf: IndexAgreement.bytes(value, type: type))
             }
         }
     }
@@ -235,16 +237,23 @@ enum IndexAgreement {
     /// under keys drawn at random for each run, so which entries collide is
     /// unknown to whoever made the file.
     private struct EntryHash {
-        /// The run's keys.
-        static let keys: (UInt64, UInt64, UInt64) = {
+        /// The keys of one hash.
+        struct Keys {
+            fileprivate let first: UInt64, second: UInt64, third: UInt64
+        }
+
+        /// The run's keys, drawn once; a scan reads them once, not per value.
+        static let keys: Keys = {
             var random = SystemRandomNumberGenerator()
-            return (random.next(), random.next(), random.next())
+            return Keys(first: random.next(), second: random.next(), third: random.next())
         }()
 
+        private let keys: Keys
         private var state: UInt64
 
-        init(index: Int) {
-            state = Self.keys.0 ^ UInt64(truncatingIfNeeded: index)
+        init(index: Int, keys: Keys) {
+            self.keys = keys
+            state = keys.first ^ UInt64(truncatingIfNeeded: index)
         }
 
         @inline(__always) private static func fold(_ left: UInt64, _ right: UInt64) -> UInt64 {
@@ -253,22 +262,22 @@ enum IndexAgreement {
         }
 
         @inline(__always) private mutating func mix(_ value: UInt64, tag: Int32) {
-            state = Self.fold(state ^ Self.keys.1, value ^ Self.keys.2) ^ UInt64(UInt32(bitPattern: tag)) &* Self.keys.0
+            state = Self.fold(state ^ keys.second, value ^ keys.third) ^ UInt64(UInt32(bitPattern: tag)) &* keys.first
         }
 
-        /// Adds the column's value in the current row; returns its storage class.
+        /// Adds `value`, a column's value in the current row; returns its storage class.
         @discardableResult
-        mutating func add(_ handle: OpaquePointer, _ column: Int32) -> Int32 {
-            let type = sqlite3_column_type(handle, column)
+        mutating func add(_ value: OpaquePointer?) -> Int32 {
+            let type = sqlite3_value_type(value)
             switch type {
             case SQLITE_INTEGER:
-                mix(UInt64(bitPattern: sqlite3_column_int64(handle, column)), tag: type)
+                mix(UInt64(bitPattern: sqlite3_value_int64(value)), tag: type)
             case SQLITE_FLOAT:
-                mix(sqlite3_column_double(handle, column).bitPattern, tag: type)
+                mix(sqlite3_value_double(value).bitPattern, tag: type)
             case SQLITE_NULL:
                 mix(0, tag: type)
             default:
-                let bytes = IndexAgreement.bytes(handle, column, type: type)
+                let bytes = IndexAgreement.bytes(value, type: type)
                 mix(UInt64(bytes.count), tag: type)
                 var offset = 0
                 while offset < bytes.count {
@@ -285,7 +294,7 @@ enum IndexAgreement {
         /// The hash, once the rowid is added.
         mutating func finish(rowid: Int64) -> UInt64 {
             mix(UInt64(bitPattern: rowid), tag: 7)
-            return Self.fold(state, Self.keys.0 | 1)
+            return Self.fold(state, keys.first | 1)
         }
     }
 }

@@ -399,7 +399,9 @@ extension NativePass {
                 try count(amount)
                 let t = transactions.slot(rows.integer(1))
                 let itemIsFine = rows.isNull(2) || items.slot(rows.integer(2)) != nil
-                let ofDocument = t.map(isDocument) ?? false
+                // Not `t.map(isDocument)`: a method as a closure copies the whole state, each row.
+                var ofDocument = false
+                if let t { ofDocument = isDocument(t) }
                 if !(ofDocument && itemIsFine && amount.cents != nil) { suspect("document_lines", id) }
                 if let t, isDocument(t), sums[t] >= 0 { documentSums[Int(sums[t])].lines.add(amount) }
             }
