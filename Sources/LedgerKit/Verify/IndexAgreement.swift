@@ -22,7 +22,7 @@ import GRDBSQLite
 /// SQLite's own `integrity_check` of the table, whose findings are the answer.
 enum IndexAgreement {
     /// One index of the table, as this check reads it.
-    private struct Index {
+    struct Index: Equatable, Sendable {
         let name: String
         /// The key columns, in index order.
         let columns: [String]
@@ -31,22 +31,73 @@ enum IndexAgreement {
         let unique: Bool
     }
 
+    /// A multiset of (key values, rowid) pairs: how many, and the sum of their hashes.
+    struct Multiset: Equatable, Sendable {
+        var count = 0
+        var sum: UInt64 = 0
+    }
+
+    /// What a table's indexes hold, as read from their entries: the half of
+    /// the check that needs no read of the table.
+    struct Entries: Sendable {
+        let table: String
+        let indexes: [Index]
+        let sets: [Multiset]
+    }
+
     /// Whether every index of `table` agrees with its rows (true), or nil when
     /// this check cannot tell and `integrity_check` must.
     static func holds(_ db: Database, table: String) -> Bool? {
+        guard let entries = entries(db, table: table) else { return nil }
+        return holds(entries, rows: rows(db, entries: entries))
+    }
+
+    /// Whether the indexes' entries are the rows' own: true, or nil when this
+    /// check cannot tell (`rows` is nil, or read other indexes, or anything differs).
+    static func holds(_ entries: Entries, rows: TableSide?) -> Bool? {
+        if entries.indexes.isEmpty { return true }
+        guard let rows, rows.table == entries.table, rows.indexes == entries.indexes, rows.sets == entries.sets
+        else { return nil }
+        return true
+    }
+
+    /// Each index's entries of `table`, read in order (each in key order, no
+    /// key twice in a UNIQUE index), or nil when this check cannot tell.
+    static func entries(_ db: Database, table: String) -> Entries? {
         do {
             guard let indexes = try indexes(db, table: table) else { return nil }
-            if indexes.isEmpty { return true }
-            guard let rows = try tableSide(db, table: table, indexes: indexes) else { return nil }
+            var sets: [Multiset] = []
             for (number, index) in indexes.enumerated() {
-                guard let entries = try indexSide(db, table: table, index: index, number: number),
-                    entries.count == rows[number].count, entries.sum == rows[number].sum
-                else { return nil }
+                guard let set = try indexSide(db, table: table, index: index, number: number) else { return nil }
+                sets.append(set)
             }
-            return true
+            return Entries(table: table, indexes: indexes, sets: sets)
         } catch {
             return nil
         }
+    }
+
+    /// The rows' side of `entries`' indexes, from a scan of the table of its
+    /// own; nil when it cannot be read.
+    static func rows(_ db: Database, entries: Entries) -> TableSide? {
+        var names: [String] = []
+        for index in entries.indexes {
+            for column in index.columns where !names.contains(column) { names.append(column) }
+        }
+        guard !names.isEmpty,
+            var side = TableSide(table: entries.table, indexes: entries.indexes, columns: names),
+            let rows = try? RawRows(
+                db,
+                sql:
+                    "SELECT \(names.map(quoted).joined(separator: ", ")), rowid FROM \(quoted(entries.table)) NOT INDEXED"
+            )
+        else { return nil }
+        do {
+            while try rows.next() { side.add(rows) }
+        } catch {
+            return nil
+        }
+        return side
     }
 
     private static func quoted(_ name: String) -> String {
@@ -54,7 +105,7 @@ enum IndexAgreement {
     }
 
     /// The table's indexes, or nil when one is outside what this check reads.
-    private static func indexes(_ db: Database, table: String) throws -> [Index]? {
+    static func indexes(_ db: Database, table: String) throws -> [Index]? {
         // BINARY is bytewise on UTF-8 only.
         guard try String.fetchOne(db, sql: "PRAGMA encoding") == "UTF-8" else { return nil }
         let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(\(quoted(table)))").compactMap { $0.text("name") }
@@ -82,28 +133,65 @@ enum IndexAgreement {
         return indexes
     }
 
-    /// Each index's multiset of (key values, rowid) as the table's rows make it.
-    /// Each index's multiset of (key values, rowid) as the table's rows make it.
-    private static func tableSide(
-        _ db: Database, table: String, indexes: [Index]
-    ) throws -> [(count: Int, sum: UInt64)]? {
-        var names: [String] = []
-        for index in indexes { for column in index.columns where !names.contains(column) { names.append(column) } }
-        let positions = indexes.map { $0.columns.compactMap { names.firstIndex(of: $0).map { Int32($0 + 1) } } }
-        let rows = try RawRows(
-            db, sql: "SELECT rowid, \(names.map(quoted).joined(separator: ", ")) FROM \(quoted(table)) NOT INDEXED")
-        var sides = [(count: Int, sum: UInt64)](repeating: (0, 0), count: indexes.count)
-        let keys = EntryHash.keys
-        while try rows.next() {
-            guard let rowid = rows.integer(0) else { return nil }
+    /// Each index's multiset of (key values, rowid) as a table's rows make
+    /// them, summed as the rows are read: by a scan of the table here, or by
+    /// another reader of the table (the native pass) that selects the index
+    /// columns, then the rowid.
+    struct TableSide: Sendable {
+        let table: String
+        let indexes: [Index]
+        /// The position of each index's key columns in the query's row.
+        private let positions: [[Int32]]
+        /// The position of the rowid, after the columns.
+        private let rowid: Int32
+        private let keys = EntryHash.keys
+        /// False once a row's rowid was not an integer: the sets then stand for nothing.
+        private var readable = true
+        private var summed: [Multiset]
+
+        /// The sides of `indexes` for a query whose row is `columns`, then the
+        /// rowid; nil when an index reads a column the query does not select.
+        init?(table: String, indexes: [Index], columns: [String]) {
+            var positions: [[Int32]] = []
+            for index in indexes {
+                var places: [Int32] = []
+                for column in index.columns {
+                    guard let place = columns.firstIndex(of: column) else { return nil }
+                    places.append(Int32(place))
+                }
+                positions.append(places)
+            }
+            self.table = table
+            self.indexes = indexes
+            self.positions = positions
+            rowid = Int32(columns.count)
+            summed = Array(repeating: Multiset(), count: indexes.count)
+        }
+
+        /// The sides of every index of `table` for a query on `db` whose row is
+        /// `columns`, then the rowid; nil when this check does not read an
+        /// index of the table, or the query does not select its columns.
+        init?(_ db: Database, table: String, columns: [String]) {
+            guard let indexes = try? IndexAgreement.indexes(db, table: table) else { return nil }
+            self.init(table: table, indexes: indexes, columns: columns)
+        }
+
+        /// The sets, or nil when a row could not be read as one.
+        var sets: [Multiset]? { readable ? summed : nil }
+
+        /// Adds the current row of `rows`.
+        mutating func add(_ rows: RawRows) {
+            guard let rowid = rows.integer(rowid) else {
+                readable = false
+                return
+            }
             for number in indexes.indices {
                 var hash = EntryHash(index: number, keys: keys)
                 for column in positions[number] { hash.add(rows.value(column)) }
-                sides[number].count += 1
-                sides[number].sum &+= hash.finish(rowid: rowid)
+                summed[number].count += 1
+                summed[number].sum &+= hash.finish(rowid: rowid)
             }
         }
-        return sides
     }
 
     /// The index's multiset of (key values, rowid) as its own entries hold
@@ -111,14 +199,14 @@ enum IndexAgreement {
     /// when two entries are out of order or a UNIQUE index holds a key twice.
     private static func indexSide(
         _ db: Database, table: String, index: Index, number: Int
-    ) throws -> (count: Int, sum: UInt64)? {
+    ) throws -> Multiset? {
         let sql =
             "SELECT \(index.columns.map(quoted).joined(separator: ", ")), rowid FROM \(quoted(table)) INDEXED BY \(quoted(index.name))"
         let plan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).compactMap { $0.text("detail") }
         guard plan.count == 1, plan[0].hasSuffix("USING COVERING INDEX \(index.name)") else { return nil }
         let entries = try RawRows(db, sql: sql)
         let keyCount = Int32(index.columns.count)
-        var side = (count: 0, sum: UInt64(0))
+        var side = Multiset()
         var lastRowid = Int64.min
         var previous = [Slot](repeating: Slot(), count: index.columns.count)
         var first = true
@@ -150,7 +238,7 @@ enum IndexAgreement {
             side.count += 1
             side.sum &+= hash.finish(rowid: rowid)
         }
-        return (side.count, side.sum)
+        return side
     }
 
     /// SQLite's order of a real against an integer, exactly (no rounding of either): -1, 0 or 1.
@@ -236,7 +324,7 @@ enum IndexAgreement {
     /// with their storage classes, the rowid): wyhash's multiply-and-fold
     /// under keys drawn at random for each run, so which entries collide is
     /// unknown to whoever made the file.
-    private struct EntryHash {
+    fileprivate struct EntryHash {
         /// The keys of one hash.
         struct Keys {
             fileprivate let first: UInt64, second: UInt64, third: UInt64

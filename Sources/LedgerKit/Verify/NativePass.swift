@@ -19,21 +19,22 @@ enum NativePass {
     ///
     /// - Returns: the suspects, or nil when every row must go through the SQL
     ///   (also while an entry of the catalog has checks the pass does not judge).
+    /// The rows' sides of the index check go to `sides` as the tables are read.
     /// - Throws: `DatabaseError` when a table cannot be read (damage).
-    static func suspects(_ db: Database) throws -> Suspects? {
+    static func suspects(_ db: Database, sides: RowSides? = nil) throws -> Suspects? {
         guard FindingCatalog.nativePassJudgesAll() else { return nil }
         // One read transaction, so that every table is read as of one moment.
-        guard !db.isInsideTransaction else { return try pass(db) }
+        guard !db.isInsideTransaction else { return try pass(db, sides: sides) }
         var result: Suspects?
         try db.inTransaction(.deferred) {
-            result = try pass(db)
+            result = try pass(db, sides: sides)
             return .commit
         }
         return result
     }
 
-    private static func pass(_ db: Database) throws -> Suspects? {
-        var state = try State(db)
+    private static func pass(_ db: Database, sides: RowSides?) throws -> Suspects? {
+        var state = try State(db, sides: sides)
         do {
             try state.run(db)
             return state.suspects()

@@ -86,11 +86,14 @@ extension NativePass {
         var feedLines: [MatchedFeedLine] = []
 
         var suspectRows: [String: [Int64]] = [:]
+        /// Where the rows' sides of the index check go, when the structure check waits for them.
+        let sides: RowSides?
         /// The sum of every amount's absolute value: while it fits an Int64, no sum
         /// of the checks, in any order, can overflow.
         var absoluteTotal: Int64 = 0
 
-        init(_ db: Database) throws {
+        init(_ db: Database, sides: RowSides?) throws {
+            self.sides = sides
             accounts = try Slots(db, table: "accounts")
             parties = try Slots(db, table: "parties")
             items = try Slots(db, table: "items")
@@ -132,6 +135,30 @@ extension NativePass {
             try readSplits(db)
             date = []
             try readDocuments(db)
+        }
+
+        /// `columns` of `table`, then the rowid, in rowid order; with the rows'
+        /// side of the index check when the structure check waits for it.
+        /// The table itself is read (NOT INDEXED): the side must come from the
+        /// rows, never from an index it is to be compared with.
+        private func select(
+            _ db: Database, _ columns: [String], from table: String, side: inout IndexAgreement.TableSide?
+        ) throws -> RawRows {
+            let rows = try RawRows(
+                db, sql: "SELECT \(columns.joined(separator: ", ")), rowid FROM \(table) NOT INDEXED ORDER BY rowid")
+            side = sides == nil ? nil : IndexAgreement.TableSide(db, table: table, columns: columns)
+            return rows
+        }
+
+        /// Steps `rows`, adding each row to `side`; after the last, hands
+        /// `side` (nil when it could not be summed) to the structure check.
+        private func more(_ rows: RawRows, _ side: inout IndexAgreement.TableSide?, of table: String) throws -> Bool {
+            guard try rows.next() else {
+                sides?.hand(table, side)
+                return false
+            }
+            side?.add(rows)
+            return true
         }
 
         private func isDocument(_ slot: Int) -> Bool { kind[slot] == kindInvoice || kind[slot] == kindBill }
@@ -179,8 +206,9 @@ extension NativePass {
 
         private mutating func readParties(_ db: Database) throws {
             let kinds = Vocabulary(PartyKind.allCases.map(\.rawValue))
-            let rows = try RawRows(db, sql: "SELECT id, kind, name, is_active, balance FROM parties ORDER BY rowid")
-            while try rows.next() {
+            var side: IndexAgreement.TableSide?
+            let rows = try select(db, ["id", "kind", "name", "is_active", "balance"], from: "parties", side: &side)
+            while try more(rows, &side, of: "parties") {
                 guard let id = rows.integer(0) else { throw NativePass.Abandoned() }
                 let slot = try parties.add(id)
                 let active = rows.integer(3)
@@ -202,13 +230,11 @@ extension NativePass {
         }
 
         private mutating func readReconciliations(_ db: Database) throws {
-            let rows = try RawRows(
-                db,
-                sql: """
-                    SELECT id, account_id, statement_date, beginning_balance, ending_balance
-                    FROM reconciliations ORDER BY rowid
-                    """)
-            while try rows.next() {
+            var side: IndexAgreement.TableSide?
+            let rows = try select(
+                db, ["id", "account_id", "statement_date", "beginning_balance", "ending_balance"],
+                from: "reconciliations", side: &side)
+            while try more(rows, &side, of: "reconciliations") {
                 guard let id = rows.integer(0) else { throw NativePass.Abandoned() }
                 let slot = try reconciliations.add(id)
                 statements[slot] = StatementRow(
@@ -221,12 +247,10 @@ extension NativePass {
         private mutating func readTransactions(_ db: Database) throws {
             var documentCount = 0
             var paymentCount = 0
-            let rows = try RawRows(
-                db,
-                sql: """
-                    SELECT id, kind, date, party_id, created_at, modified_at FROM transactions ORDER BY rowid
-                    """)
-            while try rows.next() {
+            var side: IndexAgreement.TableSide?
+            let rows = try select(
+                db, ["id", "kind", "date", "party_id", "created_at", "modified_at"], from: "transactions", side: &side)
+            while try more(rows, &side, of: "transactions") {
                 guard let id = rows.integer(0) else { throw NativePass.Abandoned() }
                 let slot = try transactions.add(id)
                 let code = transactionKinds.index(of: rows.text(1)).map { UInt8($0 + 1) } ?? 0
@@ -275,13 +299,12 @@ extension NativePass {
         private mutating func readBankFeed(_ db: Database) throws {
             let statuses = Vocabulary(["new", "matched", "added", "excluded"])
             feedLines.reserveCapacity(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bank_feed") ?? 0)
-            let rows = try RawRows(
+            var side: IndexAgreement.TableSide?
+            let rows = try select(
                 db,
-                sql: """
-                    SELECT id, account_id, fitid, posted_date, amount, status, transaction_id, downloaded_at
-                    FROM bank_feed ORDER BY rowid
-                    """)
-            while try rows.next() {
+                ["id", "account_id", "fitid", "posted_date", "amount", "status", "transaction_id", "downloaded_at"],
+                from: "bank_feed", side: &side)
+            while try more(rows, &side, of: "bank_feed") {
                 guard let id = rows.integer(0) else { throw NativePass.Abandoned() }
                 let account = rows.integer(1)
                 let amount = Amount(rows, 4)
@@ -324,13 +347,11 @@ extension NativePass {
         private mutating func readSplits(_ db: Database) throws {
             let cleared = Vocabulary(["n", "c", "r"])
             let reconciled = 2
-            let rows = try RawRows(
-                db,
-                sql: """
-                    SELECT id, transaction_id, account_id, party_id, amount, cleared, reconciliation_id
-                    FROM splits ORDER BY rowid
-                    """)
-            while try rows.next() {
+            var side: IndexAgreement.TableSide?
+            let rows = try select(
+                db, ["id", "transaction_id", "account_id", "party_id", "amount", "cleared", "reconciliation_id"],
+                from: "splits", side: &side)
+            while try more(rows, &side, of: "splits") {
                 guard let id = rows.integer(0) else { throw NativePass.Abandoned() }
                 let account = rows.integer(2)
                 let amount = Amount(rows, 4)
@@ -388,12 +409,10 @@ extension NativePass {
         }
 
         private mutating func readDocumentLines(_ db: Database) throws {
-            let rows = try RawRows(
-                db,
-                sql: """
-                    SELECT id, transaction_id, item_id, amount FROM document_lines ORDER BY rowid
-                    """)
-            while try rows.next() {
+            var side: IndexAgreement.TableSide?
+            let rows = try select(
+                db, ["id", "transaction_id", "item_id", "amount"], from: "document_lines", side: &side)
+            while try more(rows, &side, of: "document_lines") {
                 guard let id = rows.integer(0) else { throw NativePass.Abandoned() }
                 let amount = Amount(rows, 3)
                 try count(amount)
@@ -408,12 +427,9 @@ extension NativePass {
         }
 
         private mutating func readApplications(_ db: Database) throws {
-            let rows = try RawRows(
-                db,
-                sql: """
-                    SELECT id, payment_id, document_id, amount FROM applications ORDER BY rowid
-                    """)
-            while try rows.next() {
+            var side: IndexAgreement.TableSide?
+            let rows = try select(db, ["id", "payment_id", "document_id", "amount"], from: "applications", side: &side)
+            while try more(rows, &side, of: "applications") {
                 guard let id = rows.integer(0) else { throw NativePass.Abandoned() }
                 let amount = Amount(rows, 3)
                 try count(amount)

@@ -15,7 +15,13 @@ enum StructureCheck {
     /// log of changes not yet written back, auto-vacuum's pointer pages), the
     /// whole-file check runs and its findings are the answer: the verdict is
     /// always `integrity_check`'s (or `quick_check`'s).
-    static func integrity(path: String, connections: [DatabaseQueue], quick: Bool) throws -> [Finding] {
+    ///
+    /// The full check proves each table's indexes in two parts (`IndexAgreement`):
+    /// the indexes' entries first, then the rows, taken from `sides` when the
+    /// native pass hands them over, so that the big tables are read once.
+    static func integrity(
+        path: String, connections: [DatabaseQueue], quick: Bool, sides: RowSides? = nil
+    ) throws -> [Finding] {
         guard let first = connections.first else { return [] }
         guard connections.count > 1, let tables = try? first.inDatabase({ try tablesToCheck($0, path: path) }) else {
             return try first.inDatabase { try integrity($0, quick: quick) }
@@ -31,30 +37,71 @@ enum StructureCheck {
         let jobs = Array(tables.map(Job.table).prefix(2)) + [.pages] + tables.dropFirst(2).map(Job.table)
         let pool = ConnectionPool(connections)
         // Each part says whether it can stand for its share of the whole check.
-        let results = Results<(findings: [Finding], sound: Bool)>(count: jobs.count)
+        let results = Results<Part>(count: jobs.count)
         try Parallel.forEach(jobs.count, width: connections.count) { index in
             try pool.with { queue in
                 try queue.inDatabase { db in
                     switch jobs[index] {
                     case .table(let name):
-                        do {
-                            results.set(index, (try check(db, quick: quick, table: name), true))
-                        } catch let error as DatabaseError
-                            where error.resultCode != .SQLITE_BUSY && error.resultCode != .SQLITE_LOCKED
-                        {
-                            results.set(index, ([], false))  // a table SQLite will not check alone
-                        }
+                        results.set(index, try soundly { try firstPart(db, quick: quick, table: name) })
                     case .pages:
-                        results.set(index, ([], (try? pagesAddUp(db, path: path)) == true))
+                        results.set(index, (try? pagesAddUp(db, path: path)) == true ? .done([]) : .unsound)
                     }
                 }
             }
         }
         let parts = results.values
-        guard parts.count == jobs.count, parts.allSatisfy(\.sound) else {
-            return try first.inDatabase { try integrity($0, quick: quick) }
+        guard parts.count == jobs.count else { return try first.inDatabase { try integrity($0, quick: quick) } }
+        // The rows' side of each index agreement, once its entries are read.
+        let agreements = parts.compactMap { part -> IndexAgreement.Entries? in
+            guard case .agreement(let entries) = part else { return nil }
+            return entries
         }
-        return parts.flatMap(\.findings)
+        let agreed = Results<Part>(count: agreements.count)
+        try Parallel.forEach(agreements.count, width: connections.count) { index in
+            try pool.with { queue in
+                try queue.inDatabase { db in
+                    agreed.set(
+                        index,
+                        try soundly {
+                            .done(
+                                try secondPart(
+                                    db, entries: agreements[index], handed: sides?.side(of: agreements[index].table)))
+                        })
+                }
+            }
+        }
+        let checked = agreed.values
+        var findings: [Finding] = []
+        for part in parts + checked {
+            switch part {
+            case .done(let found): findings += found
+            case .agreement: continue
+            case .unsound: return try first.inDatabase { try integrity($0, quick: quick) }
+            }
+        }
+        guard checked.count == agreements.count else { return try first.inDatabase { try integrity($0, quick: quick) } }
+        return findings
+    }
+
+    /// Where one table's part of the split check stands.
+    enum Part: Sendable {
+        /// Checked: these are its findings.
+        case done([Finding])
+        /// Its indexes' entries are read; their agreement with the rows is still to prove.
+        case agreement(IndexAgreement.Entries)
+        /// SQLite will not check the table alone: the whole file is checked.
+        case unsound
+    }
+
+    /// Runs `part`, turning an error that is not a lock into `unsound`.
+    private static func soundly(_ part: () throws -> Part) throws -> Part {
+        do {
+            return try part()
+        } catch let error as DatabaseError where error.resultCode != .SQLITE_BUSY && error.resultCode != .SQLITE_LOCKED
+        {
+            return .unsound
+        }
     }
 
     /// One table and its indexes checked: `quick_check` of the table, and,
@@ -64,10 +111,33 @@ enum StructureCheck {
     /// table runs and its findings are the answer, so findings are always
     /// SQLite's.
     static func check(_ db: Database, quick: Bool, table: String) throws -> [Finding] {
+        switch try firstPart(db, quick: quick, table: table) {
+        case .done(let findings): return findings
+        case .agreement(let entries): return try secondPart(db, entries: entries, handed: nil)
+        case .unsound: return try integrity(db, quick: false, table: table)
+        }
+    }
+
+    /// `quick_check` of the table, and for the full check its indexes'
+    /// entries, read in order: the agreement with the rows is then still to prove.
+    private static func firstPart(_ db: Database, quick: Bool, table: String) throws -> Part {
         let found = try integrity(db, quick: true, table: table)
-        if quick { return found }
-        if found.isEmpty, IndexAgreement.holds(db, table: table) == true { return [] }
-        return try integrity(db, quick: false, table: table)
+        if quick { return .done(found) }
+        if found.isEmpty, let entries = IndexAgreement.entries(db, table: table) {
+            return entries.indexes.isEmpty ? .done([]) : .agreement(entries)
+        }
+        return .done(try integrity(db, quick: false, table: table))
+    }
+
+    /// The indexes' agreement with the rows: with the rows' side `handed`
+    /// over, else (or when it differs) read here; `integrity_check` of the
+    /// table when they do not agree.
+    private static func secondPart(
+        _ db: Database, entries: IndexAgreement.Entries, handed: IndexAgreement.TableSide?
+    ) throws -> [Finding] {
+        if IndexAgreement.holds(entries, rows: handed) == true { return [] }
+        if IndexAgreement.holds(entries, rows: IndexAgreement.rows(db, entries: entries)) == true { return [] }
+        return try integrity(db, quick: false, table: entries.table)
     }
 
     /// The tables to check one by one, biggest first, with `sqlite_master`;

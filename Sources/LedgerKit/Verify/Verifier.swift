@@ -89,11 +89,15 @@ public enum Verifier {
 
         let structure = [try access.connect(), try access.connect()]
         let secondLane = try access.connect()
+        // The full check's index agreement takes the rows' sides from the native pass.
+        let sides = RowSides()
         return try Worker<[Finding]>.run(
             {
-                try StructureCheck.integrity(path: path, connections: structure, quick: quick)
+                try StructureCheck.integrity(
+                    path: path, connections: structure, quick: quick, sides: quick ? nil : sides)
             },
             during: { structural in
+                defer { sides.finish() }
                 // The schema decides which checks can run; then the checks run in two
                 // lanes on two more connections, beside the structure check.
                 var findings: [Finding] = []
@@ -106,7 +110,10 @@ public enum Verifier {
                     findings.append(LogicalRun.damageFinding(nil, "the list of tables", error))
                     available = []
                 }
-                let suspects = engine == .native && findings.isEmpty ? try logical.inDatabase(nativePass) : nil
+                let suspects =
+                    engine == .native && findings.isEmpty
+                    ? try logical.inDatabase { try nativePass($0, sides: quick ? nil : sides) } : nil
+                sides.finish()
                 let lanes = WorkUnit.lanes()
                 let counter = ProgressCounter(
                     total: lanes.first.count + lanes.second.count + lanes.shared.count, report: progress)
@@ -148,10 +155,10 @@ public enum Verifier {
     /// The native pass over a file whose schema is whole, or nil when every row
     /// goes to the SQL: the columns are typed otherwise, the pass cannot vouch
     /// for its sums, or a table cannot be read (the SQL then says which and how).
-    static func nativePass(_ db: Database) throws -> Suspects? {
+    static func nativePass(_ db: Database, sides: RowSides? = nil) throws -> Suspects? {
         do {
             guard try NativePass.typesAreStandard(db) else { return nil }
-            return try NativePass.suspects(db)
+            return try NativePass.suspects(db, sides: sides)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
         {
             throw error

@@ -130,10 +130,9 @@ import Testing
         #expect(try Self.holds(path, "t") == nil)
     }
 
-    /// The split structure check takes SQLite's findings for a table whose
-    /// index does not agree: the same lines a whole-file check gives.
-    @Test func theFindingsOfADisagreeingIndexAreSQLites() throws {
-        let folder = TemporaryDirectory()
+    /// A copy of the structure template whose `splits_party` index is said to
+    /// be on `account_id`: its entries hold other values than the rows make.
+    static func rewrittenIndexFile(_ folder: TemporaryDirectory) throws -> String {
         let path = folder.file("books.db")
         try FileManager.default.copyItem(atPath: StructureCheckTests.template.path, toPath: path)
         try Damage.apply(to: path) { db in
@@ -142,15 +141,29 @@ import Testing
                 sql: "UPDATE sqlite_master SET sql = 'CREATE INDEX splits_party ON splits(account_id)' "
                     + "WHERE name = 'splits_party'")
         }
-        #expect(StructureCheckTests.sqliteVerdict(path, quick: true))
-        #expect(!StructureCheckTests.sqliteVerdict(path, quick: false))
+        return path
+    }
+
+    /// The split check of `rewrittenIndexFile` (given `sides`) says what
+    /// SQLite's whole-file check says, about `splits_party` only.
+    static func expectSQLitesFindings(_ path: String, sides: RowSides?) throws {
         let access = ReadOnlyAccess(path: path)
         defer { access.close() }
         let parts = try StructureCheck.integrity(
-            path: path, connections: [try access.connect(), try access.connect()], quick: false)
+            path: path, connections: [try access.connect(), try access.connect()], quick: false, sides: sides)
         let whole = try access.connect().inDatabase { try StructureCheck.integrity($0, quick: false) }
         #expect(!parts.isEmpty)
         #expect(Set(parts) == Set(whole))
         #expect(parts.allSatisfy { $0.table == "splits" && $0.message.contains("splits_party") })
+    }
+
+    /// The split structure check takes SQLite's findings for a table whose
+    /// index does not agree: the same lines a whole-file check gives.
+    @Test func theFindingsOfADisagreeingIndexAreSQLites() throws {
+        let folder = TemporaryDirectory()
+        let path = try Self.rewrittenIndexFile(folder)
+        #expect(StructureCheckTests.sqliteVerdict(path, quick: true))
+        #expect(!StructureCheckTests.sqliteVerdict(path, quick: false))
+        try Self.expectSQLitesFindings(path, sides: nil)
     }
 }
