@@ -62,7 +62,7 @@ enum IncrementalReader {
         let hashes = key == nil ? nil : try? table.pageHashes(pageCount: layout.pageCount)
         let descriptor: Int32
         do {
-            descriptor = try SystemCalls.open(temporary, O_WRONLY | O_CREAT | O_EXCL)
+            descriptor = try SystemCalls.open(temporary, O_RDWR | O_CREAT | O_EXCL)
         } catch let error as SystemCallError {
             throw BackupError.cannotWrite(path: temporary, reason: error.reason)
         }
@@ -71,11 +71,39 @@ enum IncrementalReader {
             snapshot: snapshot, store: store, keys: keys, key: key, hashes: hashes,
             descriptor: descriptor, path: temporary, pageSize: layout.pageSize)
         let packs = table.packs
-        let indexed = table.namesBlobs
-        // Two packs at once: each is inflated while the other is read.
-        try Parallel.forEach(packs.count, width: 2) { number in
-            try job.restore(packs[number], indexed: indexed, runs: runsByPack[number])
+        guard table.namesBlobs else {
+            // Two packs at once: each is inflated while the other is read.
+            try Parallel.forEach(packs.count, width: 2) { number in
+                try job.restore(packs[number], index: nil, runs: runsByPack[number], bases: [])
+            }
+            return try finish(descriptor, snapshot: snapshot, manifest: manifest, path: temporary)
         }
+        // The indexes first: a delta blob's base may lie in any pack the table names.
+        let indexes = Results<PackIndex>(count: packs.count)
+        try Parallel.forEach(packs.count, width: 2) { number in
+            indexes.set(number, try packIndex(of: packs[number], for: snapshot, in: store, with: keys))
+        }
+        let read = indexes.values
+        guard read.count == packs.count else {
+            throw IncrementalError.tableDamaged(snapshot: snapshot.path, reason: "its packs could not all be read")
+        }
+        let plan = try DeltaPlan(table: table, indexes: read, runsByPack: runsByPack, snapshot: snapshot)
+        // Whole pages, and each delta page's base at its place; then the deltas, against those bases.
+        try Parallel.forEach(packs.count, width: 2) { number in
+            try job.restore(packs[number], index: read[number], runs: runsByPack[number], bases: plan.bases[number])
+        }
+        let deltaPacks = packs.indices.filter { plan.holdsDeltas[$0] }
+        try Parallel.forEach(deltaPacks.count, width: 2) { position in
+            let number = deltaPacks[position]
+            try job.applyDeltas(packs[number], index: read[number], runs: runsByPack[number])
+        }
+        try finish(descriptor, snapshot: snapshot, manifest: manifest, path: temporary)
+    }
+
+    /// Sizes, syncs and checks the rebuilt file against its manifest.
+    private static func finish(_ descriptor: Int32, snapshot: Snapshot, manifest: Manifest, path temporary: String)
+        throws
+    {
         do {
             try SystemCalls.ftruncate(descriptor, to: manifest.databaseBytes, path: temporary)
             try SystemCalls.fsync(descriptor, path: temporary)
@@ -124,6 +152,50 @@ enum IncrementalReader {
         }
     }
 
+    /// Where the delta blobs of a table of version 2 meet their bases: for
+    /// each pack, the (page, blob) pairs of the bases it holds, and whether it
+    /// holds deltas. Memory is a pair per delta page of the file.
+    struct DeltaPlan: Sendable {
+        /// By pack number: each page (from 0) whose delta's base is a blob of that pack, and the blob.
+        let bases: [[(page: Int, blob: Int)]]
+        let holdsDeltas: [Bool]
+
+        /// - Throws: `IncrementalError.packDamaged` naming the index of a run's
+        ///   pack when it has fewer blobs than the run names, or gives a blob a
+        ///   base that is not a whole page of a pack the table names.
+        init(table: IncrementalTable, indexes: [PackIndex], runsByPack: [[[Int]]], snapshot: Snapshot) throws {
+            var numbers: [String: Int] = [:]
+            for (number, pack) in table.packs.enumerated() { numbers[pack] = number }
+            var bases = [[(page: Int, blob: Int)]](repeating: [], count: table.packs.count)
+            var holdsDeltas = [Bool](repeating: false, count: table.packs.count)
+            for (number, runs) in runsByPack.enumerated() {
+                let index = indexes[number]
+                func damaged(_ reason: String) -> IncrementalError {
+                    .packDamaged(
+                        pack: PackIndex.objectName(of: table.packs[number]), snapshot: snapshot.path, reason: reason)
+                }
+                // checkRuns has bounded every number: no sum below overflows.
+                for run in runs {
+                    guard run[3] + run[1] <= index.count else {
+                        throw damaged("it has fewer blobs than the page table names")
+                    }
+                    for step in 0..<run[1] {
+                        guard let base = index.base(run[3] + step) else { continue }
+                        guard let holder = numbers[base.pack], base.number < indexes[holder].count,
+                            indexes[holder].base(base.number) == nil
+                        else {
+                            throw damaged("a blob's base is not a whole page of a pack the page table names")
+                        }
+                        bases[holder].append((run[0] - 1 + step, base.number))
+                        holdsDeltas[number] = true
+                    }
+                }
+            }
+            self.bases = bases
+            self.holdsDeltas = holdsDeltas
+        }
+    }
+
     /// What restoring the pages of each pack shares.
     private struct Job: Sendable {
         let snapshot: Snapshot
@@ -136,36 +208,53 @@ enum IncrementalReader {
         let path: String
         let pageSize: Int
 
-        /// Reads `pack` (and its index when the table is `indexed`) and writes
-        /// its blobs for the pages of `runs` (the table's runs in this pack) to the file.
-        func restore(_ pack: String, indexed: Bool, runs: [[Int]]) throws {
+        private func damaged(_ object: String, _ reason: String) -> IncrementalError {
+            .packDamaged(pack: object, snapshot: snapshot.path, reason: reason)
+        }
+
+        /// The plain bytes of `pack`, checked against its `index` when it has one.
+        private func bytes(of pack: String, index: PackIndex?) throws -> [UInt8] {
             let name = "packs/" + pack
-            let index = indexed ? try packIndex(of: pack, for: snapshot, in: store, with: keys) : nil
             let plain = try read(name, of: snapshot, in: store, with: keys)
-            func damaged(_ object: String, _ reason: String) -> IncrementalError {
-                .packDamaged(pack: object, snapshot: snapshot.path, reason: reason)
-            }
             if let index, index.plainBytes != plain.count {
                 throw damaged(name, "it does not hold the bytes its index gives")
             }
+            return plain
+        }
+
+        /// Whether `page` has the hash `expected` (true when the key cannot be read).
+        private func matches(_ page: [UInt8], _ expected: Data?) -> Bool {
+            key.flatMap { key in expected.map { page.withUnsafeBytes(key.pageHash) == $0 } } ?? true
+        }
+
+        private func write(_ page: [UInt8], at number: Int) throws {
+            do {
+                try page.withUnsafeBytes {
+                    try SystemCalls.pwrite(descriptor, $0, at: Int64(number) * Int64(pageSize), path: path)
+                }
+            } catch let error as SystemCallError {
+                throw BackupError.cannotWrite(path: path, reason: error.reason)
+            }
+        }
+
+        /// Reads `pack` and writes its whole-page blobs for the pages of `runs`
+        /// (the table's runs in this pack), and the `bases` of delta pages
+        /// (blobs of this pack) at their delta pages' places. `index` is the pack's index (nil for a table of version 1).
+        func restore(_ pack: String, index: PackIndex?, runs: [[Int]], bases: [(page: Int, blob: Int)]) throws {
+            let name = "packs/" + pack
+            let plain = try bytes(of: pack, index: index)
             let blobs = try PackBlobs(level: 1)
             var page = [UInt8](repeating: 0, count: pageSize)
             func write(page number: Int, from range: Range<Int>, expected: Data?) throws {
                 let whole = plain[range].withUnsafeBytes { blob in
                     page.withUnsafeMutableBytes { blobs.inflate(blob, into: $0) }
                 }
-                let matches =
-                    whole && (key.flatMap { key in expected.map { page.withUnsafeBytes(key.pageHash) == $0 } } ?? true)
-                guard matches else { throw damaged(name, "a page in it does not inflate to its hash") }
-                do {
-                    try page.withUnsafeBytes {
-                        try SystemCalls.pwrite(descriptor, $0, at: Int64(number) * Int64(pageSize), path: path)
-                    }
-                } catch let error as SystemCallError {
-                    throw BackupError.cannotWrite(path: path, reason: error.reason)
+                guard whole && matches(page, expected) else {
+                    throw damaged(name, "a page in it does not inflate to its hash")
                 }
+                try self.write(page, at: number)
             }
-            // checkRuns has bounded every number: no sum below overflows.
+            // checkRuns (and the plan, for its indexes) has bounded every number: no sum below overflows.
             for run in runs {
                 if let index, run[3] + run[1] > index.count {
                     throw damaged(PackIndex.objectName(of: pack), "it has fewer blobs than the page table names")
@@ -176,6 +265,8 @@ enum IncrementalReader {
                     let range: Range<Int>
                     let expected: Data?
                     if let index {
+                        // A delta's page is written once its base is in place.
+                        if index.base(run[3] + step) != nil { continue }
                         (range, expected) = (index.range(run[3] + step), index.hash(run[3] + step))
                     } else {
                         let length = run[4 + step]
@@ -186,6 +277,40 @@ enum IncrementalReader {
                         offset += length
                     }
                     try write(page: number, from: range, expected: expected)
+                }
+            }
+            for (target, blob) in bases {
+                try write(page: target, from: index?.range(blob) ?? 0..<0, expected: index?.hash(blob))
+            }
+        }
+
+        /// Reads `pack` again and writes its delta blobs for the pages of
+        /// `runs`, each inflated against its base, which `restore` has put at
+        /// its page's place.
+        func applyDeltas(_ pack: String, index: PackIndex, runs: [[Int]]) throws {
+            let name = "packs/" + pack
+            let plain = try bytes(of: pack, index: index)
+            let deltas = try PageDeltas(level: 1)
+            var base = [UInt8](repeating: 0, count: pageSize)
+            var page = [UInt8](repeating: 0, count: pageSize)
+            for run in runs {
+                for step in 0..<run[1] where index.base(run[3] + step) != nil {
+                    let number = run[0] - 1 + step
+                    let read = try? base.withUnsafeMutableBytes {
+                        try SystemCalls.pread(descriptor, into: $0, at: Int64(number) * Int64(pageSize), path: path)
+                    }
+                    guard read == pageSize else {
+                        throw BackupError.cannotRead(path: path, reason: "a page just written cannot be read back")
+                    }
+                    let whole = plain[index.range(run[3] + step)].withUnsafeBytes { blob in
+                        base.withUnsafeBytes { base in
+                            page.withUnsafeMutableBytes { deltas.inflate(blob, against: base, into: $0) }
+                        }
+                    }
+                    guard whole && matches(page, index.hash(run[3] + step)) else {
+                        throw damaged(name, "a page in it does not inflate to its hash")
+                    }
+                    try write(page, at: number)
                 }
             }
         }

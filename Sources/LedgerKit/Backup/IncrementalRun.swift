@@ -15,4 +15,6 @@ public struct IncrementalRun: Sendable {
     public var pages: Int
     /// Pages the location did not hold yet.
     public var newPages: Int
+    /// Of the new pages, those stored as changes to an earlier version (delta blobs).
+    public var deltaPages: Int
 }

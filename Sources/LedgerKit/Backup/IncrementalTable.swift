@@ -8,10 +8,12 @@ import Foundation
 /// `version` key, written before index objects) gives each blob's offset and
 /// length and every page's hash in the table itself; it is still read.
 struct IncrementalTable: Codable, Equatable, Sendable {
-    /// A blob as the writer knows it: its pack's name and its number in the pack.
+    /// A blob as the writer knows it: its pack's name and its number in the
+    /// pack, and for a delta blob the pack its base lies in.
     struct Blob: Equatable, Sendable {
         var pack: String
         var number: Int
+        var basePack: String? = nil
     }
 
     /// 2 for a table of blob numbers; nil (or 1) for a table of version 1.
@@ -114,7 +116,8 @@ struct IncrementalTable: Codable, Equatable, Sendable {
 
 extension IncrementalTable {
     /// The version 2 table of `blobs` (page 1 first): a run for each stretch
-    /// of pages whose blobs follow one another in one pack.
+    /// of pages whose blobs follow one another in one pack; then the packs
+    /// only delta blobs' bases lie in, which have no run.
     init(blobs: [Blob]) {
         var packs: [String] = []
         var numbers: [String: Int] = [:]
@@ -132,6 +135,10 @@ extension IncrementalTable {
                 runs.append([page + 1, 1, pack, blob.number])
             }
             previous = blob
+        }
+        for base in Set(blobs.compactMap(\.basePack)).sorted() where numbers[base] == nil {
+            numbers[base] = packs.count
+            packs.append(base)
         }
         self.init(version: 2, packs: packs, runs: runs, hashes: nil)
     }

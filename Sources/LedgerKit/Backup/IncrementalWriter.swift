@@ -41,7 +41,7 @@ public enum IncrementalWriter {
             let snapshot = try SnapshotWriter.take(resolved, into: store)
             return IncrementalRun(
                 snapshot: snapshot, fullBecause: reason, packsCreated: 0, bytesWritten: snapshot.bytes,
-                pages: 0, newPages: 0)
+                pages: 0, newPages: 0, deltaPages: 0)
         }
         let unchecked = Manifest(
             createdAt: Timestamp.string(from: request.now), kind: request.kind,
@@ -69,9 +69,17 @@ public enum IncrementalWriter {
                         after: current.last(where: { $0.manifest?.incremental != nil }), in: store,
                         keys: keys, key: key, pageSize: pageSize, sealing: sealing, near: near)
                     let packs = PackWriter(store: store, key: key, sealing: sealing, near: near)
-                    let (blobs, newPages, digest) = try split(
+                    // Changed pages compress against their earlier versions, kept beside
+                    // the file (only a readable copy is ever kept: a damaged file's may be
+                    // staged in the location).
+                    let bases =
+                        readable
+                        ? PageBases(path: PageBases.path(for: file, location: store.description), pageSize: pageSize)
+                        : nil
+                    let (blobs, newPages, deltaPages, digest) = try split(
                         copy, pageSize: pageSize, key: key, level: request.level,
-                        index: &index, into: packs)
+                        index: &index, bases: bases, into: packs)
+                    bases?.finish(pages: blobs.count)
                     try packs.close()
                     var manifest = try checking.wait().get()
                     (manifest.databaseBytes, manifest.databaseSha256) = digest
@@ -91,7 +99,7 @@ public enum IncrementalWriter {
                     return IncrementalRun(
                         snapshot: snapshot, fullBecause: nil, packsCreated: packs.created,
                         bytesWritten: packs.bytesWritten + index.bytesWritten + snapshot.bytes,
-                        pages: blobs.count, newPages: newPages)
+                        pages: blobs.count, newPages: newPages, deltaPages: deltaPages)
                 }
             })
     }
@@ -116,7 +124,8 @@ public enum IncrementalWriter {
     /// the page table of `previous` names, from the packs' index objects.
     /// A pack whose index cannot be read, or that is gone or not the size its
     /// index gives (in a plain location), is left out (its pages are written
-    /// again). A pack of a version 1 table has no index object yet: its index
+    /// again), and so is a delta blob whose base is not a whole page of a pack
+    /// kept. A pack of a version 1 table has no index object yet: its index
     /// is made from the pack's bytes and created, before the snapshot object
     /// that will need it. A `previous` whose pages are not `pageSize` bytes
     /// (a hostile or another file's layout) gives no index.
@@ -129,6 +138,7 @@ public enum IncrementalWriter {
             layout.pageSize == pageSize,
             let table = try? IncrementalReader.table(of: previous, in: store, with: keys)
         else { return index }
+        var kept: [String: PackIndex] = [:]
         for pack in table.packs {
             let found: PackIndex
             if let read = try? IncrementalReader.packIndex(of: pack, for: previous, in: store, with: keys) {
@@ -151,8 +161,18 @@ public enum IncrementalWriter {
             guard let stored = (try? store.store.entry("packs/" + pack)) ?? nil, stored.size > 0,
                 previous.encrypted || stored.size == Int64(found.plainBytes)
             else { continue }
+            kept[pack] = found
+        }
+        for pack in table.packs {
+            guard let found = kept[pack] else { continue }
             for number in 0..<found.count where index.blobs[found.hash(number)] == nil {
-                index.blobs[found.hash(number)] = IncrementalTable.Blob(pack: pack, number: number)
+                var blob = IncrementalTable.Blob(pack: pack, number: number)
+                if let base = found.base(number) {
+                    guard let holder = kept[base.pack], base.number < holder.count, holder.base(base.number) == nil
+                    else { continue }
+                    blob.basePack = base.pack
+                }
+                index.blobs[found.hash(number)] = blob
             }
         }
         return index
@@ -165,13 +185,16 @@ public enum IncrementalWriter {
     }
 
     /// Reads `copy` page by page: a page whose keyed hash `index` knows is
-    /// pointed at, any other compressed into `packs` (and added to `index`);
-    /// also the copy's size and SHA-256 (hex), for the manifest.
+    /// pointed at, any other compressed into `packs` (and added to `index`):
+    /// as a delta against its page in `bases` when that page's hash is a
+    /// whole-page blob of an earlier pack and the delta is the smaller blob,
+    /// else whole (and then kept in `bases`). Also the copy's size and SHA-256
+    /// (hex), for the manifest.
     private static func split(
         _ copy: String, pageSize: Int, key: IncrementalKey, level: Int,
-        index: inout DedupeIndex,
+        index: inout DedupeIndex, bases: PageBases?,
         into packs: PackWriter
-    ) throws -> (blobs: [IncrementalTable.Blob], new: Int, digest: (bytes: Int64, sha256: String)) {
+    ) throws -> (blobs: [IncrementalTable.Blob], new: Int, deltas: Int, digest: (bytes: Int64, sha256: String)) {
         let descriptor: Int32
         do {
             descriptor = try SystemCalls.open(copy, O_RDONLY)
@@ -180,8 +203,11 @@ public enum IncrementalWriter {
         }
         defer { SystemCalls.close(descriptor) }
         let compressor = try PackBlobs(level: level)
+        let deltas = try PageDeltas(level: level)
+        var base = [UInt8](repeating: 0, count: pageSize)
         var blobs: [IncrementalTable.Blob] = []
         var new = 0
+        var deltaCount = 0
         var hasher = SHA256()
         let perRead = max(1, (1 << 20) / pageSize)
         var buffer = [UInt8](repeating: 0, count: perRead * pageSize)
@@ -201,19 +227,38 @@ public enum IncrementalWriter {
                 hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: all.prefix(got)))
                 for start in stride(from: 0, to: got, by: pageSize) {
                     let page = UnsafeRawBufferPointer(rebasing: all[start..<start + pageSize])
+                    let number = blobs.count + 1
                     let hash = key.pageHash(page)
                     if let known = index.blobs[hash] {
                         blobs.append(known)
+                        if bases?.rewriting == true { bases?.write(page, at: number) }
                         continue
                     }
-                    let blob = try packs.add(try compressor.blob(of: page), hash: hash)
-                    index.blobs[hash] = blob
-                    blobs.append(blob)
+                    var blob = try compressor.blob(of: page)
+                    var against: PackIndex.Base?
+                    if let bases, base.withUnsafeMutableBytes({ bases.read(number, into: $0) }),
+                        let held = index.blobs[base.withUnsafeBytes(key.pageHash)], held.basePack == nil,
+                        !held.pack.hasPrefix("#")
+                    {
+                        let delta = try base.withUnsafeBytes { try deltas.delta(of: page, against: $0) }
+                        if delta.count < blob.count {
+                            blob = delta
+                            against = PackIndex.Base(pack: held.pack, number: held.number)
+                        }
+                    }
+                    let added = try packs.add(blob, hash: hash, base: against)
+                    index.blobs[hash] = added
+                    blobs.append(added)
                     new += 1
+                    if against == nil {
+                        bases?.write(page, at: number)
+                    } else {
+                        deltaCount += 1
+                    }
                 }
             }
             offset += Int64(got)
         }
-        return (blobs, new, (offset, hasher.finalize().hex))
+        return (blobs, new, deltaCount, (offset, hasher.finalize().hex))
     }
 }

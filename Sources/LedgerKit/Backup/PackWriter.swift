@@ -29,13 +29,15 @@ final class PackWriter {
         self.near = near
     }
 
-    /// Adds `blob`, the blob of a page whose hash is `hash`, and returns it
-    /// in a pack named provisionally until `close`.
-    func add(_ blob: [UInt8], hash: Data) throws -> IncrementalTable.Blob {
+    /// Adds `blob`, the blob of a page whose hash is `hash` (a delta against
+    /// `base`, a whole-page blob of a pack already in the location, when given),
+    /// and returns it in a pack named provisionally until `close`.
+    func add(_ blob: [UInt8], hash: Data, base: PackIndex.Base? = nil) throws -> IncrementalTable.Blob {
         if pending.count + blob.count > Self.limit && !pending.isEmpty { try close() }
-        let added = IncrementalTable.Blob(pack: Self.provisional(names.count), number: pendingIndex.count)
+        let added = IncrementalTable.Blob(
+            pack: Self.provisional(names.count), number: pendingIndex.count, basePack: base?.pack)
         pending += blob
-        pendingIndex.append(hash: hash, length: blob.count)
+        pendingIndex.append(hash: hash, length: blob.count, base: base)
         return added
     }
 

@@ -26,7 +26,9 @@ enum BackupText {
         if let why = run.fullBecause { return ["Full snapshot instead of an incremental one: \(why)."] }
         let mebibytes = String(format: "%.1f MiB", Double(run.bytesWritten) / 1_048_576)
         return [
-            "Incremental: \(run.newPages) of \(run.pages) pages new, \(run.packsCreated) pack"
+            "Incremental: \(run.newPages) of \(run.pages) pages new"
+                + (run.deltaPages > 0 ? " (\(run.deltaPages) stored as changes to their earlier versions)" : "")
+                + ", \(run.packsCreated) pack"
                 + (run.packsCreated == 1 ? "" : "s") + " created, \(mebibytes) written."
         ]
     }

@@ -326,7 +326,9 @@ import Testing
         var hashes = Data()
         var previous: (pack: Int, end: Int)?
         for (page, place) in try table.places(pageCount: layout.pageCount).enumerated() {
-            guard case .blob(let pack, let number) = place else { throw BackupError.damagedSnapshot("not version 2") }
+            guard case .blob(let pack, let number) = place, indexes[pack].base(number) == nil else {
+                throw BackupError.damagedSnapshot("not version 2 of whole pages")
+            }
             let range = indexes[pack].range(number)
             hashes.append(indexes[pack].hash(number))
             if let previous, previous.pack == pack, previous.end == range.lowerBound {
@@ -360,6 +362,8 @@ import Testing
                     request(path, at: step, sealing: SnapshotRecipients()), into: store, keys: keys
                 )
                 .snapshot)
+            // Code before delta blobs kept no base pages: every page it stored was whole.
+            try? FileManager.default.removeItem(atPath: PageBases.path(for: path, location: store.description))
         }
         for snapshot in snapshots[1...] { try downgrade(snapshot, in: store) }
         for name in try store.store.list(prefix: "packs/").map(\.name) where name.hasSuffix(".index") {

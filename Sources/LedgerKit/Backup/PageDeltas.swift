@@ -1,0 +1,88 @@
+import CZlib
+import Foundation
+
+/// Delta blobs (docs/incremental.md, "Delta blobs"): a page compressed as one
+/// raw deflate stream whose preset dictionary is another page, its base, and
+/// back. A page changed by a few rows compresses against its earlier version
+/// to a tenth of its own blob. Owns its zlib streams.
+final class PageDeltas {
+    private let deflater: UnsafeMutablePointer<z_stream>
+    private let inflater: UnsafeMutablePointer<z_stream>
+
+    /// - Parameter level: the deflate level, 1 to 9.
+    init(level: Int) throws {
+        // Each stream is kept only once zlib has started it (see `Inflater`).
+        let deflater = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        deflater.initialize(to: z_stream())
+        let status = CZlib_deflateInit2(
+            deflater, Int32(max(1, min(9, level))), Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY)
+        guard status == Z_OK else {
+            deflater.deinitialize(count: 1)
+            deflater.deallocate()
+            throw BackupError.compression("zlib could not start (code \(status))")
+        }
+        let inflater = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        inflater.initialize(to: z_stream())
+        let started = CZlib_inflateInit2(inflater, -15)
+        guard started == Z_OK else {
+            deflateEnd(deflater)
+            deflater.deinitialize(count: 1)
+            deflater.deallocate()
+            inflater.deinitialize(count: 1)
+            inflater.deallocate()
+            throw BackupError.compression("zlib could not start (code \(started))")
+        }
+        self.deflater = deflater
+        self.inflater = inflater
+    }
+
+    deinit {
+        deflateEnd(deflater)
+        deflater.deinitialize(count: 1)
+        deflater.deallocate()
+        inflateEnd(inflater)
+        inflater.deinitialize(count: 1)
+        inflater.deallocate()
+    }
+
+    /// The delta blob of `page` against `base` (a page of the same size).
+    func delta(of page: UnsafeRawBufferPointer, against base: UnsafeRawBufferPointer) throws -> [UInt8] {
+        guard let pageStart = page.baseAddress, let baseStart = base.baseAddress, base.count == page.count else {
+            throw BackupError.compression("a page and its base differ in size")
+        }
+        guard deflateReset(deflater) == Z_OK,
+            deflateSetDictionary(deflater, baseStart.assumingMemoryBound(to: Bytef.self), uInt(base.count)) == Z_OK
+        else {
+            throw BackupError.compression("zlib would not take a base page")
+        }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(deflater, uLong(page.count))))
+        let status = output.withUnsafeMutableBytes { out -> Int32 in
+            deflater.pointee.next_in = UnsafeMutablePointer(mutating: pageStart.assumingMemoryBound(to: Bytef.self))
+            deflater.pointee.avail_in = uInt(page.count)
+            deflater.pointee.next_out = out.baseAddress?.assumingMemoryBound(to: Bytef.self)
+            deflater.pointee.avail_out = uInt(out.count)
+            return CZlib.deflate(deflater, Z_FINISH)
+        }
+        guard status == Z_STREAM_END else { throw BackupError.compression("zlib had no room for a delta") }
+        output.removeSubrange(Int(deflater.pointee.total_out)...)
+        return output
+    }
+
+    /// Inflates the delta blob `blob` against `base` into `page`, which it must fill exactly.
+    /// - Returns: false unless `blob` is exactly one deflate stream of `page.count` bytes against `base`.
+    func inflate(
+        _ blob: UnsafeRawBufferPointer, against base: UnsafeRawBufferPointer, into page: UnsafeMutableRawBufferPointer
+    ) -> Bool {
+        guard let input = blob.baseAddress, let baseStart = base.baseAddress, let output = page.baseAddress,
+            base.count == page.count, blob.count > 0,
+            inflateReset(inflater) == Z_OK,
+            inflateSetDictionary(inflater, baseStart.assumingMemoryBound(to: Bytef.self), uInt(base.count)) == Z_OK
+        else { return false }
+        inflater.pointee.next_in = UnsafeMutablePointer(mutating: input.assumingMemoryBound(to: Bytef.self))
+        inflater.pointee.avail_in = uInt(blob.count)
+        inflater.pointee.next_out = output.assumingMemoryBound(to: Bytef.self)
+        inflater.pointee.avail_out = uInt(page.count)
+        let status = CZlib.inflate(inflater, Z_FINISH)
+        return status == Z_STREAM_END && inflater.pointee.avail_out == 0 && inflater.pointee.avail_in == 0
+    }
+}
