@@ -62,6 +62,8 @@ import Testing
             #expect((run.fullBecause != nil) == (step == 0))
             if step > 1 {
                 #expect(run.newPages < run.pages / 4, "step \(step): \(run.newPages) of \(run.pages) pages new")
+                // A changed page is a change to its earlier version.
+                #expect(run.deltaPages > 0, "step \(step): no delta")
             }
             taken.append((run.snapshot, try books(path)))
         }
