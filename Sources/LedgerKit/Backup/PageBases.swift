@@ -29,9 +29,14 @@ final class PageBases {
     /// nil when it can be neither.
     init?(path: String, pageSize: Int) {
         if !FileManager.default.fileExists(atPath: path) { try? PrivateFile.create(at: path) }
-        guard pageSize >= 512, let descriptor = try? SystemCalls.open(path, O_RDWR | O_NOFOLLOW),
+        guard pageSize >= 512, let descriptor = try? SystemCalls.open(path, O_RDWR | O_NOFOLLOW) else { return nil }
+        // It holds the books: private, whoever made it and however.
+        guard (try? SystemCalls.fchmod(descriptor, 0o600, path: path)) != nil,
             let size = try? SystemCalls.size(of: path)
-        else { return nil }
+        else {
+            SystemCalls.close(descriptor)
+            return nil
+        }
         self.path = path
         self.pageSize = pageSize
         self.descriptor = descriptor

@@ -137,6 +137,10 @@ import Testing
         // A page past the first is the company file's own.
         let file = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(bytes[pageSize..<2 * pageSize] == file[pageSize..<2 * pageSize])
+        // Made readable by someone since: private again at the next backup.
+        #expect(chmod(bases, 0o644) == 0)
+        _ = try IncrementalWriter.take(request(path, at: 2), into: store, keys: SnapshotIdentities())
+        #expect((try FileManager.default.attributesOfItem(atPath: bases)[.posixPermissions] as? Int) == 0o600)
     }
 
     /// Base pages changed by anyone (random bytes), or a link put in their
