@@ -193,3 +193,40 @@ extension Ledger {
         return running && process.terminationReason == .uncaughtSignal
     }
 }
+
+/// `backup --incremental`: what it stored, in words and in `--json`.
+@Suite struct IncrementalBackupCommandTests {
+    let folder = TemporaryDirectory()
+
+    private func backup(_ file: String, _ backups: String) throws -> [String: Any] {
+        let made = try Ledger.run("backup", file, "--to", backups, "--incremental", "--json")
+        #expect(made.status == 0, "\(made.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: Any])
+        return try #require(object["incremental_backup"] as? [String: Any])
+    }
+
+    @Test func theOutputSaysWhatWasStoredAndHow() throws {
+        let file = try folder.sample("acme.db", transactions: 1_500)
+        let backups = folder.file("backups")
+        let first = try backup(file, backups)
+        #expect((first["full_because"] as? String)?.contains("no full snapshot") == true)
+        let second = try backup(file, backups)
+        #expect(second["full_because"] == nil)
+        // The first incremental stores every page (but for pages that repeat another).
+        #expect((second["new_pages"] as? Int ?? 0) > (second["pages"] as? Int ?? 0) / 2)
+        #expect(second["delta_pages"] as? Int == 0)
+
+        try editWithPython(file, "UPDATE transactions SET memo = 'edited ' || id WHERE id % 50 = 0")
+        let third = try backup(file, backups)
+        let newPages = third["new_pages"] as? Int ?? 0
+        #expect(newPages > 5 && newPages < (third["pages"] as? Int ?? 0) / 2)
+        #expect((third["delta_pages"] as? Int ?? 0) > 0)
+        #expect((third["bytes_written"] as? Int ?? 0) > 0)
+        #expect(third["packs_created"] as? Int == 1)
+
+        try editWithPython(file, "UPDATE transactions SET memo = 'again ' || id WHERE id % 50 = 0")
+        let text = try Ledger.run("backup", file, "--to", backups, "--incremental")
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("stored as changes to their earlier versions"), "\(text.stdout)")
+    }
+}
