@@ -57,8 +57,12 @@ struct IncrementalKey: Sendable {
         Data(HMAC<SHA256>.authenticationCode(for: page, using: key)).prefix(IncrementalTable.hashBytes)
     }
 
-    /// A pack's name (without `packs/`): the keyed hash of its stored bytes, in hex.
-    func packName(of stored: [UInt8]) -> String {
-        Data(HMAC<SHA256>.authenticationCode(for: stored, using: key)).hex
+    /// A pack's name (without `packs/`): the keyed hash of its stored bytes,
+    /// then of its index's `references` when it holds delta blobs, in hex.
+    func packName(of stored: [UInt8], references: [UInt8] = []) -> String {
+        var code = HMAC<SHA256>(key: key)
+        code.update(data: stored)
+        code.update(data: references)
+        return Data(code.finalize()).hex
     }
 }

@@ -78,24 +78,20 @@ enum IncrementalReader {
             }
             return try finish(descriptor, snapshot: snapshot, manifest: manifest, path: temporary)
         }
-        // The indexes first: a delta blob's base may lie in any pack the table names.
-        let indexes = Results<PackIndex>(count: packs.count)
-        try Parallel.forEach(packs.count, width: 2) { number in
-            indexes.set(number, try packIndex(of: packs[number], for: snapshot, in: store, with: keys))
+        // Where each delta's base lies, from every pack's index, two at a time: only that is kept.
+        let plan = try DeltaPlan(table: table, runsByPack: runsByPack, snapshot: snapshot.path) { number in
+            try packIndex(of: packs[number], for: snapshot, in: store, with: keys)
         }
-        let read = indexes.values
-        guard read.count == packs.count else {
-            throw IncrementalError.tableDamaged(snapshot: snapshot.path, reason: "its packs could not all be read")
-        }
-        let plan = try DeltaPlan(table: table, indexes: read, runsByPack: runsByPack, snapshot: snapshot)
         // Whole pages, and each delta page's base at its place; then the deltas, against those bases.
         try Parallel.forEach(packs.count, width: 2) { number in
-            try job.restore(packs[number], index: read[number], runs: runsByPack[number], bases: plan.bases[number])
+            let index = try packIndex(of: packs[number], for: snapshot, in: store, with: keys)
+            try job.restore(packs[number], index: index, runs: runsByPack[number], bases: plan.bases[number])
         }
         let deltaPacks = packs.indices.filter { plan.holdsDeltas[$0] }
         try Parallel.forEach(deltaPacks.count, width: 2) { position in
             let number = deltaPacks[position]
-            try job.applyDeltas(packs[number], index: read[number], runs: runsByPack[number])
+            let index = try packIndex(of: packs[number], for: snapshot, in: store, with: keys)
+            try job.applyDeltas(packs[number], index: index, runs: runsByPack[number])
         }
         try finish(descriptor, snapshot: snapshot, manifest: manifest, path: temporary)
     }
@@ -154,45 +150,66 @@ enum IncrementalReader {
 
     /// Where the delta blobs of a table of version 2 meet their bases: for
     /// each pack, the (page, blob) pairs of the bases it holds, and whether it
-    /// holds deltas. Memory is a pair per delta page of the file.
+    /// holds deltas. Made from each pack's index in turn, two at a time and
+    /// none kept: memory is a pair per delta page of the file.
     struct DeltaPlan: Sendable {
         /// By pack number: each page (from 0) whose delta's base is a blob of that pack, and the blob.
         let bases: [[(page: Int, blob: Int)]]
         let holdsDeltas: [Bool]
 
+        /// - Parameter snapshot: the snapshot's path, for errors.
+        /// - Parameter index: reads the index of the pack of that number.
         /// - Throws: `IncrementalError.packDamaged` naming the index of a run's
         ///   pack when it has fewer blobs than the run names, or gives a blob a
-        ///   base that is not a whole page of a pack the table names.
-        init(table: IncrementalTable, indexes: [PackIndex], runsByPack: [[[Int]]], snapshot: Snapshot) throws {
+        ///   base in a pack the table does not name (the holder checks that the base is a whole page).
+        init(
+            table: IncrementalTable, runsByPack: [[[Int]]], snapshot: String,
+            index: @escaping @Sendable (Int) throws -> PackIndex
+        ) throws {
             var numbers: [String: Int] = [:]
             for (number, pack) in table.packs.enumerated() { numbers[pack] = number }
-            var bases = [[(page: Int, blob: Int)]](repeating: [], count: table.packs.count)
-            var holdsDeltas = [Bool](repeating: false, count: table.packs.count)
-            for (number, runs) in runsByPack.enumerated() {
-                let index = indexes[number]
-                func damaged(_ reason: String) -> IncrementalError {
-                    .packDamaged(
-                        pack: PackIndex.objectName(of: table.packs[number]), snapshot: snapshot.path, reason: reason)
-                }
+            let found = Results<[Use]>(count: table.packs.count)
+            try Parallel.forEach(table.packs.count, width: 2) { [numbers] number in
+                let read = try index(number)
+                let object = PackIndex.objectName(of: table.packs[number])
+                var uses: [Use] = []
                 // checkRuns has bounded every number: no sum below overflows.
-                for run in runs {
-                    guard run[3] + run[1] <= index.count else {
-                        throw damaged("it has fewer blobs than the page table names")
+                for run in runsByPack[number] {
+                    guard run[3] + run[1] <= read.count else {
+                        throw IncrementalError.packDamaged(
+                            pack: object, snapshot: snapshot, reason: "it has fewer blobs than the page table names")
                     }
                     for step in 0..<run[1] {
-                        guard let base = index.base(run[3] + step) else { continue }
-                        guard let holder = numbers[base.pack], base.number < indexes[holder].count,
-                            indexes[holder].base(base.number) == nil
-                        else {
-                            throw damaged("a blob's base is not a whole page of a pack the page table names")
+                        guard let base = read.base(run[3] + step) else { continue }
+                        guard let holder = numbers[base.pack] else {
+                            throw IncrementalError.packDamaged(
+                                pack: object, snapshot: snapshot,
+                                reason: "a blob's base lies in a pack the page table does not name")
                         }
-                        bases[holder].append((run[0] - 1 + step, base.number))
-                        holdsDeltas[number] = true
+                        uses.append(Use(holder: holder, page: run[0] - 1 + step, blob: base.number))
                     }
                 }
+                found.set(number, uses)
+            }
+            let all = found.values
+            guard all.count == table.packs.count else {
+                throw BackupError.damagedSnapshot("its packs' indexes could not all be read")
+            }
+            var bases = [[(page: Int, blob: Int)]](repeating: [], count: table.packs.count)
+            var holdsDeltas = [Bool](repeating: false, count: table.packs.count)
+            for (number, uses) in all.enumerated() {
+                holdsDeltas[number] = !uses.isEmpty
+                for use in uses { bases[use.holder].append((use.page, use.blob)) }
             }
             self.bases = bases
             self.holdsDeltas = holdsDeltas
+        }
+
+        /// A delta page's base: blob `blob` of pack `holder`.
+        struct Use: Sendable {
+            let holder: Int
+            let page: Int
+            let blob: Int
         }
     }
 
@@ -279,8 +296,13 @@ enum IncrementalReader {
                     try write(page: number, from: range, expected: expected)
                 }
             }
+            guard let index else { return }
             for (target, blob) in bases {
-                try write(page: target, from: index?.range(blob) ?? 0..<0, expected: index?.hash(blob))
+                // A delta's base is a whole page of this pack, or the index lies.
+                guard blob < index.count, index.base(blob) == nil else {
+                    throw damaged(PackIndex.objectName(of: pack), "a blob's base in it is not a whole page")
+                }
+                try write(page: target, from: index.range(blob), expected: index.hash(blob))
             }
         }
 

@@ -58,7 +58,8 @@ struct IncrementalTable: Codable, Equatable, Sendable {
             throw BackupError.damagedSnapshot("its page table does not add up")
         }
         // A name becomes an object's name: nothing but a pack's name may reach the store.
-        guard packs.allSatisfy(PackIndex.isPackName) else {
+        // Each pack once: a name repeated would have its index read, and held, as often.
+        guard packs.allSatisfy(PackIndex.isPackName), Set(packs).count == packs.count else {
             throw BackupError.damagedSnapshot("its page table names a pack wrongly")
         }
         var covered = 0

@@ -236,12 +236,15 @@ public enum IncrementalWriter {
                     }
                     var blob = try compressor.blob(of: page)
                     var against: PackIndex.Base?
-                    if let bases, base.withUnsafeMutableBytes({ bases.read(number, into: $0) }),
+                    if let bases, pageSize <= PageDeltas.largestPage,
+                        base.withUnsafeMutableBytes({ bases.read(number, into: $0) }),
                         let held = index.blobs[base.withUnsafeBytes(key.pageHash)], held.basePack == nil,
                         !held.pack.hasPrefix("#")
                     {
-                        let delta = try base.withUnsafeBytes { try deltas.delta(of: page, against: $0) }
-                        if delta.count < blob.count {
+                        // A delta zlib will not make is a whole page instead.
+                        if let delta = try? base.withUnsafeBytes({ try deltas.delta(of: page, against: $0) }),
+                            delta.count < blob.count
+                        {
                             blob = delta
                             against = PackIndex.Base(pack: held.pack, number: held.number)
                         }

@@ -88,6 +88,17 @@ struct PackIndex: Equatable, Sendable {
     }
 
     /// The index object's plain bytes, for the pack `pack` (a pack's name).
+    /// What the index says beyond the pack's bytes: its base packs and each
+    /// blob's base, as version 2 encodes them from byte 48 on; empty when every
+    /// blob is a whole page. A pack's name covers them too (`PackWriter`).
+    var references: [UInt8] {
+        guard !basePacks.isEmpty else { return [] }
+        var bytes = Gzip.littleEndian(UInt32(basePacks.count))
+        for base in basePacks { bytes += ManifestKey.bytes(hex: base) ?? [] }
+        for base in bases { bytes += Gzip.littleEndian(base.pack) + Gzip.littleEndian(base.number) }
+        return bytes
+    }
+
     /// Version 1 when every blob is a whole page, so that a ledger that
     /// reads no delta reads every pack without one.
     func encoded(for pack: String) -> [UInt8] {
@@ -134,9 +145,10 @@ struct PackIndex: Equatable, Sendable {
             guard bases >= 1, bases <= largestBaseCount, bases <= (bytes.count - start) / 32 else {
                 throw BackupError.damagedSnapshot("a pack index names its base packs wrongly")
             }
+            var named: Set<String> = [pack]
             for number in 0..<bases {
                 let name = Array(bytes[start + 32 * number..<start + 32 * (number + 1)]).hex
-                guard name != pack, !index.basePacks.contains(name) else {
+                guard named.insert(name).inserted else {
                     throw BackupError.damagedSnapshot("a pack index names its base packs wrongly")
                 }
                 index.basePacks.append(name)

@@ -48,7 +48,9 @@ final class PackWriter {
         let staged = try IncrementalObjects.stage(pending, sealing: sealing, near: near, purpose: "pack.partial")
         defer { unlink(staged) }
         let stored = try Self.readBack(staged, "the pack")
-        let name = key.packName(of: stored)
+        // A delta's base is in the index, not in the pack's bytes: the name covers both, so that
+        // two packs of the same bytes with other bases never share a name (nor an index object).
+        let name = key.packName(of: stored, references: pendingIndex.references)
         bytesWritten += try Self.createIndex(pendingIndex, of: name, in: store, sealing: sealing, near: near)
         if try Self.create("packs/" + name, from: staged, bytes: stored, in: store) {
             bytesWritten += Int64(stored.count)

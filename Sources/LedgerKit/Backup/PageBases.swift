@@ -26,13 +26,14 @@ final class PageBases {
     }
 
     /// Opens (or creates) the file at `path` for pages of `pageSize` bytes;
-    /// nil when it can be neither.
+    /// nil when it can be neither. Anything else under its name (a link, a
+    /// file with another name too, someone else's) is removed, never written
+    /// through, and a new file made in its place.
     init?(path: String, pageSize: Int) {
-        if !FileManager.default.fileExists(atPath: path) { try? PrivateFile.create(at: path) }
-        guard pageSize >= 512, let descriptor = try? SystemCalls.open(path, O_RDWR | O_NOFOLLOW) else { return nil }
+        guard pageSize >= 512, let descriptor = Self.open(path) ?? Self.replace(path) else { return nil }
         // It holds the books: private, whoever made it and however.
         guard (try? SystemCalls.fchmod(descriptor, 0o600, path: path)) != nil,
-            let size = try? SystemCalls.size(of: path)
+            let size = try? SystemCalls.size(of: descriptor, path: path)
         else {
             SystemCalls.close(descriptor)
             return nil
@@ -41,6 +42,23 @@ final class PageBases {
         self.pageSize = pageSize
         self.descriptor = descriptor
         rewriting = size == 0 || size % Int64(pageSize) != 0
+    }
+
+    /// The file at `path` opened, when it is this user's own regular file and has no other name.
+    private static func open(_ path: String) -> Int32? {
+        guard let descriptor = try? SystemCalls.open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK) else { return nil }
+        guard (try? SystemCalls.isOwnPlainFile(descriptor, path: path)) == true else {
+            SystemCalls.close(descriptor)
+            return nil
+        }
+        return descriptor
+    }
+
+    /// A new, empty file at `path`, whatever was under the name.
+    private static func replace(_ path: String) -> Int32? {
+        unlink(path)
+        guard (try? PrivateFile.create(at: path)) != nil else { return nil }
+        return open(path)
     }
 
     deinit {

@@ -6,6 +6,10 @@ import Foundation
 /// back. A page changed by a few rows compresses against its earlier version
 /// to a tenth of its own blob. Owns its zlib streams.
 final class PageDeltas {
+    /// The largest page a delta is made for: deflate reaches back 32 KiB, so a
+    /// page of 32 KiB or more could not match its base's bytes at its own offset.
+    static let largestPage = 16_384
+
     private let deflater: UnsafeMutablePointer<z_stream>
     private let inflater: UnsafeMutablePointer<z_stream>
 

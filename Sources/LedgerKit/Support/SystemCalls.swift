@@ -188,6 +188,15 @@ enum SystemCalls {
         return Int64(status.st_size)
     }
 
+    /// Whether the open file `descriptor` is a regular file of this user's
+    /// with no other name (no hard link elsewhere), so that writing to it
+    /// changes no one else's file.
+    static func isOwnPlainFile(_ descriptor: Int32, path: String) throws -> Bool {
+        var status = stat()
+        try retrying("fstat", path) { fstat(descriptor, &status) }
+        return status.st_mode & S_IFMT == S_IFREG && status.st_nlink == 1 && status.st_uid == geteuid()
+    }
+
     /// The size of the file at `path`, in bytes.
     static func size(of path: String) throws -> Int64 {
         var status = stat()

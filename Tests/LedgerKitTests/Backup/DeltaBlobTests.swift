@@ -146,16 +146,24 @@ import Testing
     /// Base pages changed by anyone (random bytes), or a link put in their
     /// place: no delta is made against them, nothing is written through the
     /// link, and the snapshot is whole.
-    @Test(arguments: ["scribbled", "link"])
+    @Test(arguments: ["scribbled", "link", "hard link", "fifo"])
     func basePagesOfOtherBytesOnlyCostBytes(how: String) throws {
         let (path, store) = try started("backups", seed: 9)
         let bases = PageBases.path(for: path, location: store.description)
         let elsewhere = folder.file("elsewhere")
         try Data("not books".utf8).write(to: URL(fileURLWithPath: elsewhere))
-        if how == "link" {
+        #expect(chmod(elsewhere, 0o644) == 0)
+        switch how {
+        case "link":
             try FileManager.default.removeItem(atPath: bases)
             try FileManager.default.createSymbolicLink(atPath: bases, withDestinationPath: elsewhere)
-        } else {
+        case "hard link":
+            try FileManager.default.removeItem(atPath: bases)
+            #expect(link(elsewhere, bases) == 0)
+        case "fifo":
+            try FileManager.default.removeItem(atPath: bases)
+            #expect(mkfifo(bases, 0o600) == 0)
+        default:
             var random = SplitMix64(seed: 9)
             let size = Int(try SystemCalls.size(of: bases))
             try Data((0..<size).map { _ in UInt8(truncatingIfNeeded: random.next()) }).write(
@@ -166,7 +174,12 @@ import Testing
         let run = try IncrementalWriter.take(request(path, at: 2), into: store, keys: SnapshotIdentities())
         #expect(run.newPages > 0 && run.deltaPages == 0)
         #expect(try rebuilds(run.snapshot, in: store))
+        // Nothing was written through the name, and a file of the base's own is in its place.
         #expect(try String(contentsOfFile: elsewhere, encoding: .utf8) == "not books")
+        #expect((try FileManager.default.attributesOfItem(atPath: elsewhere)[.posixPermissions] as? Int) == 0o644)
+        let made = try FileManager.default.attributesOfItem(atPath: bases)
+        #expect(made[.type] as? FileAttributeType == .typeRegular)
+        #expect((made[.size] as? Int) == Int(try SystemCalls.size(of: path)))
         if how == "scribbled" {
             // The pages stored whole are the base pages again: the next change is a delta.
             try change(path, &random)
@@ -217,6 +230,35 @@ import Testing
         }
         let check = try #require(try SnapshotChecker.check(location).first { $0.path == snapshot.path })
         #expect(!check.ok)
+    }
+
+    /// A pack's name covers its index's base references: the same bytes with
+    /// other bases are another pack, so no index is ever replaced by one that
+    /// points elsewhere. A pack of whole pages is named by its bytes alone.
+    @Test func aPacksNameCoversItsBases() throws {
+        let key = IncrementalKey(key: SymmetricKey(data: [UInt8](repeating: 0x3C, count: 32)))
+        let bytes = [UInt8](repeating: 7, count: 100)
+        let hash = Data(repeating: 1, count: IncrementalTable.hashBytes)
+        var first = PackIndex()
+        first.append(hash: hash, length: 100, base: PackIndex.Base(pack: String(repeating: "a", count: 64), number: 3))
+        var second = PackIndex()
+        second.append(hash: hash, length: 100, base: PackIndex.Base(pack: String(repeating: "b", count: 64), number: 3))
+        var whole = PackIndex()
+        whole.append(hash: hash, length: 100)
+        #expect(whole.references.isEmpty)
+        #expect(key.packName(of: bytes, references: whole.references) == key.packName(of: bytes))
+        let names = [first, second, whole].map { key.packName(of: bytes, references: $0.references) }
+        #expect(Set(names).count == 3)
+    }
+
+    /// A page table naming a pack twice is damaged: its index would be read as often.
+    @Test func aTableNamingAPackTwiceIsRefused() throws {
+        let pack = IncrementalHostileTests.pack
+        let table = IncrementalTable(
+            version: 2, packs: [pack, pack], runs: [[1, 1, 0, 0], [2, 1, 1, 0]], hashes: nil)
+        #expect(throws: BackupError.self) { try table.checkRuns(pageCount: 2) }
+        let once = IncrementalTable(version: 2, packs: [pack], runs: [[1, 2, 0, 0]], hashes: nil)
+        try once.checkRuns(pageCount: 2)
     }
 
     /// A delta inflates only against its own base, to exactly one page.
