@@ -84,13 +84,17 @@ enum IncrementalReader {
         }
         // Whole pages, and each delta page's base at its place; then the deltas, against those bases.
         try Parallel.forEach(packs.count, width: 2) { number in
-            let index = try packIndex(of: packs[number], for: snapshot, in: store, with: keys)
+            let index = try plan.index(number) {
+                try packIndex(of: packs[number], for: snapshot, in: store, with: keys)
+            }
             try job.restore(packs[number], index: index, runs: runsByPack[number], bases: plan.bases[number])
         }
         let deltaPacks = packs.indices.filter { plan.holdsDeltas[$0] }
         try Parallel.forEach(deltaPacks.count, width: 2) { position in
             let number = deltaPacks[position]
-            let index = try packIndex(of: packs[number], for: snapshot, in: store, with: keys)
+            let index = try plan.index(number) {
+                try packIndex(of: packs[number], for: snapshot, in: store, with: keys)
+            }
             try job.applyDeltas(packs[number], index: index, runs: runsByPack[number])
         }
         try finish(descriptor, snapshot: snapshot, manifest: manifest, path: temporary)
@@ -150,27 +154,32 @@ enum IncrementalReader {
 
     /// Where the delta blobs of a table of version 2 meet their bases: for
     /// each pack, the (page, blob) pairs of the bases it holds, and whether it
-    /// holds deltas. Made from each pack's index in turn, two at a time and
-    /// none kept: memory is a pair per delta page of the file.
+    /// holds deltas. Made from each pack's index in turn, two at a time,
+    /// keeping indexes up to `keptEntries` entries in all (the others are read
+    /// again when their pack is): memory is that and a pair per delta page.
     struct DeltaPlan: Sendable {
         /// By pack number: each page (from 0) whose delta's base is a blob of that pack, and the blob.
         let bases: [[(page: Int, blob: Int)]]
         let holdsDeltas: [Bool]
 
         /// - Parameter snapshot: the snapshot's path, for errors.
+        /// - Parameter keeping: how many index entries in all to keep for the restore.
         /// - Parameter index: reads the index of the pack of that number.
         /// - Throws: `IncrementalError.packDamaged` naming the index of a run's
         ///   pack when it has fewer blobs than the run names, or gives a blob a
         ///   base in a pack the table does not name (the holder checks that the base is a whole page).
         init(
-            table: IncrementalTable, runsByPack: [[[Int]]], snapshot: String,
+            table: IncrementalTable, runsByPack: [[[Int]]], snapshot: String, keeping: Int = keptEntries,
             index: @escaping @Sendable (Int) throws -> PackIndex
         ) throws {
             var numbers: [String: Int] = [:]
             for (number, pack) in table.packs.enumerated() { numbers[pack] = number }
             let found = Results<[Use]>(count: table.packs.count)
+            let kept = Results<PackIndex>(count: table.packs.count)
+            let budget = IndexBudget(entries: keeping)
             try Parallel.forEach(table.packs.count, width: 2) { [numbers] number in
                 let read = try index(number)
+                if budget.take(read.count) { kept.set(number, read) }
                 let object = PackIndex.objectName(of: table.packs[number])
                 var uses: [Use] = []
                 // checkRuns has bounded every number: no sum below overflows.
@@ -203,6 +212,33 @@ enum IncrementalReader {
             }
             self.bases = bases
             self.holdsDeltas = holdsDeltas
+            self.kept = kept
+        }
+
+        /// Indexes kept from the plan's reading, to be read again only past this many entries in all.
+        static let keptEntries = 2_000_000
+        private let kept: Results<PackIndex>
+
+        /// The index of pack `number`, kept from the plan's reading or read again by `index`.
+        func index(_ number: Int, else read: () throws -> PackIndex) rethrows -> PackIndex {
+            try kept.value(number) ?? read()
+        }
+
+        /// How many index entries may still be kept (about 40 bytes each).
+        private final class IndexBudget: @unchecked Sendable {
+            // `left` is guarded by `lock`.
+            private let lock = NSLock()
+            private var left: Int
+
+            init(entries: Int) { left = entries }
+
+            func take(_ count: Int) -> Bool {
+                lock.lock()
+                defer { lock.unlock() }
+                guard count <= left else { return false }
+                left -= count
+                return true
+            }
         }
 
         /// A delta page's base: blob `blob` of pack `holder`.

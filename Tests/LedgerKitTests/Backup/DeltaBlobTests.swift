@@ -261,6 +261,41 @@ import Testing
         try once.checkRuns(pageCount: 2)
     }
 
+    /// The plan of a restore keeps the indexes it read up to its budget, and
+    /// past it has them read again, with the same plan either way.
+    @Test func theRestorePlanKeepsIndexesWithinItsBudget() throws {
+        let (path, store) = try started("backups", seed: 13)
+        var random = SplitMix64(seed: 13)
+        try change(path, &random)
+        let run = try IncrementalWriter.take(request(path, at: 2), into: store, keys: SnapshotIdentities())
+        let snapshot = run.snapshot
+        let table = try IncrementalReader.table(of: snapshot, in: store, with: SnapshotIdentities())
+        let layout = try #require(snapshot.manifest?.incremental)
+        let runs = try table.runsByPack(pageCount: layout.pageCount)
+        let read: @Sendable (Int) throws -> PackIndex = { number in
+            try IncrementalReader.packIndex(
+                of: table.packs[number], for: snapshot, in: store, with: SnapshotIdentities())
+        }
+        let kept = try IncrementalReader.DeltaPlan(table: table, runsByPack: runs, snapshot: snapshot.path, index: read)
+        let none = try IncrementalReader.DeltaPlan(
+            table: table, runsByPack: runs, snapshot: snapshot.path, keeping: 0, index: read)
+        #expect(kept.holdsDeltas == none.holdsDeltas && kept.holdsDeltas.contains(true))
+        #expect(kept.bases.map { $0.map(\.page) } == none.bases.map { $0.map(\.page) })
+        var again = 0
+        for number in table.packs.indices {
+            let fromKept = try kept.index(number) {
+                again += 1
+                return try read(number)
+            }
+            let fromNone = try none.index(number) {
+                again += 100
+                return try read(number)
+            }
+            #expect(fromKept == fromNone)
+        }
+        #expect(again == 100 * table.packs.count)
+    }
+
     /// A delta inflates only against its own base, to exactly one page.
     @Test func aDeltaInflatesOnlyAgainstItsBase() throws {
         var random = SplitMix64(seed: 12)

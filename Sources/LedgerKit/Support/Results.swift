@@ -17,6 +17,13 @@ final class Results<Value>: @unchecked Sendable {
         slots[index] = value
     }
 
+    /// The value of job `index`, if it set one.
+    func value(_ index: Int) -> Value? {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.indices.contains(index) ? slots[index] : nil
+    }
+
     /// The values of the jobs that finished, in job order.
     var values: [Value] {
         lock.lock()
