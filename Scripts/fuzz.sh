@@ -69,10 +69,17 @@ PY
             printf '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>\n' > "$corpus/error.xml"
             printf 'bytes 0-4095/646144' > "$corpus/range.txt" ;;
         packs)
-            # A real incremental: its first pack's index object and its snapshot object (a gzip page table).
+            # A real incremental: its pack index objects (one of delta blobs: version 2)
+            # and its snapshot object (a gzip page table).
             .build/debug/ledger backup "$seedfolder/seed.db" --to "$seedfolder/backups" --incremental >/dev/null
             .build/debug/ledger backup "$seedfolder/seed.db" --to "$seedfolder/backups" --incremental >/dev/null
-            cp "$(ls "$seedfolder"/backups/packs/*.index | head -n 1)" "$corpus/seed.index"
+            python3 -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1])
+c.execute(\"UPDATE transactions SET memo = 'fuzz ' || id WHERE id % 4 = 0\"); c.commit()" "$seedfolder/seed.db"
+            .build/debug/ledger backup "$seedfolder/seed.db" --to "$seedfolder/backups" --incremental >/dev/null
+            number=0
+            for index in "$seedfolder"/backups/packs/*.index; do
+                number=$((number + 1)); cp "$index" "$corpus/seed-$number.index"
+            done
             cp "$(ls "$seedfolder"/backups/*.gz | tail -n 1)" "$corpus/seed-table.gz" ;;
         recipients)
             recipient=$(.build/debug/ledger key new --out "$seedfolder/key.txt" 2>/dev/null)

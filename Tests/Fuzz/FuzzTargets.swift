@@ -10,7 +10,7 @@ import Foundation
 /// readers of object storage's answers (a listing page and its bound, a
 /// Content-Range), the owner's recipients file
 /// (`~/.config/ledger/recipients`), and an incremental snapshot's pack index
-/// object and page table (docs/incremental.md). A target may throw (that is
+/// object, page table and delta blobs (docs/incremental.md). A target may throw (that is
 /// how a reader refuses); it must never crash or hang.
 enum FuzzTarget: String, CaseIterable {
     case ofx, csv, page, wal, gzip, manifest, age, listing, recipients, packs
@@ -119,6 +119,17 @@ enum FuzzTarget: String, CaseIterable {
                 for number in 0..<min(index.count, 4_096) {
                     _ = index.range(number)
                     _ = index.hash(number)
+                    _ = index.base(number)
+                }
+            }
+            // The same bytes as a delta blob, inflated against a base page as restore does.
+            if let deltas = try? PageDeltas(level: 1) {
+                let base = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+                var page = [UInt8](repeating: 0, count: 4096)
+                _ = bytes.withUnsafeBytes { blob in
+                    base.withUnsafeBytes { base in
+                        page.withUnsafeMutableBytes { deltas.inflate(blob, against: base, into: $0) }
+                    }
                 }
             }
             let inflated = try? IncrementalObjects.gunzip(bytes, limit: 1 << 20)
