@@ -78,23 +78,20 @@ enum IncrementalReader {
             }
             return try finish(descriptor, snapshot: snapshot, manifest: manifest, path: temporary)
         }
-        // Where each delta's base lies, from every pack's index, two at a time: only that is kept.
-        let plan = try DeltaPlan(table: table, runsByPack: runsByPack, snapshot: snapshot.path) { number in
+        let readIndex: @Sendable (Int) throws -> PackIndex = { number in
             try packIndex(of: packs[number], for: snapshot, in: store, with: keys)
         }
+        // Where each delta's base lies, from every pack's index, two at a time.
+        let plan = try DeltaPlan(table: table, runsByPack: runsByPack, snapshot: snapshot.path, index: readIndex)
         // Whole pages, and each delta page's base at its place; then the deltas, against those bases.
         try Parallel.forEach(packs.count, width: 2) { number in
-            let index = try plan.index(number) {
-                try packIndex(of: packs[number], for: snapshot, in: store, with: keys)
-            }
+            let index = try plan.index(number) { try readIndex(number) }
             try job.restore(packs[number], index: index, runs: runsByPack[number], bases: plan.bases[number])
         }
         let deltaPacks = packs.indices.filter { plan.holdsDeltas[$0] }
         try Parallel.forEach(deltaPacks.count, width: 2) { position in
             let number = deltaPacks[position]
-            let index = try plan.index(number) {
-                try packIndex(of: packs[number], for: snapshot, in: store, with: keys)
-            }
+            let index = try plan.index(number) { try readIndex(number) }
             try job.applyDeltas(packs[number], index: index, runs: runsByPack[number])
         }
         try finish(descriptor, snapshot: snapshot, manifest: manifest, path: temporary)
@@ -152,6 +149,19 @@ enum IncrementalReader {
         }
     }
 
+    /// Checks that `index`, the index of `pack`, has every blob `runs` (the
+    /// table's runs in that pack) name. An index read again may differ from
+    /// the one read before (the location is someone else's), so every reader
+    /// of one checks it. checkRuns has bounded every number: no sum overflows.
+    /// - Throws: `IncrementalError.packDamaged` naming the index object.
+    static func check(_ runs: [[Int]], fit index: PackIndex, of pack: String, snapshot: String) throws {
+        guard runs.allSatisfy({ $0[3] + $0[1] <= index.count }) else {
+            throw IncrementalError.packDamaged(
+                pack: PackIndex.objectName(of: pack), snapshot: snapshot,
+                reason: "it has fewer blobs than the page table names")
+        }
+    }
+
     /// Where the delta blobs of a table of version 2 meet their bases: for
     /// each pack, the (page, blob) pairs of the bases it holds, and whether it
     /// holds deltas. Made from each pack's index in turn, two at a time,
@@ -182,12 +192,8 @@ enum IncrementalReader {
                 if budget.take(read.count) { kept.set(number, read) }
                 let object = PackIndex.objectName(of: table.packs[number])
                 var uses: [Use] = []
-                // checkRuns has bounded every number: no sum below overflows.
+                try IncrementalReader.check(runsByPack[number], fit: read, of: table.packs[number], snapshot: snapshot)
                 for run in runsByPack[number] {
-                    guard run[3] + run[1] <= read.count else {
-                        throw IncrementalError.packDamaged(
-                            pack: object, snapshot: snapshot, reason: "it has fewer blobs than the page table names")
-                    }
                     for step in 0..<run[1] {
                         guard let base = read.base(run[3] + step) else { continue }
                         guard let holder = numbers[base.pack] else {
@@ -307,11 +313,8 @@ enum IncrementalReader {
                 }
                 try self.write(page, at: number)
             }
-            // checkRuns (and the plan, for its indexes) has bounded every number: no sum below overflows.
+            if let index { try check(runs, fit: index, of: pack, snapshot: snapshot.path) }
             for run in runs {
-                if let index, run[3] + run[1] > index.count {
-                    throw damaged(PackIndex.objectName(of: pack), "it has fewer blobs than the page table names")
-                }
                 var offset = run[3]
                 for step in 0..<run[1] {
                     let number = run[0] - 1 + step
@@ -347,6 +350,7 @@ enum IncrementalReader {
         /// its page's place.
         func applyDeltas(_ pack: String, index: PackIndex, runs: [[Int]]) throws {
             let name = "packs/" + pack
+            try check(runs, fit: index, of: pack, snapshot: snapshot.path)
             let plain = try bytes(of: pack, index: index)
             let deltas = try PageDeltas(level: 1)
             var base = [UInt8](repeating: 0, count: pageSize)

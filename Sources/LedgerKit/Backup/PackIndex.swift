@@ -88,13 +88,17 @@ struct PackIndex: Equatable, Sendable {
     }
 
     /// The index object's plain bytes, for the pack `pack` (a pack's name).
-    /// What the index says beyond the pack's bytes: its base packs and each
-    /// blob's base, as version 2 encodes them from byte 48 on; empty when every
-    /// blob is a whole page. A pack's name covers them too (`PackWriter`).
+    /// The count of base packs, then their names, as version 2 encodes them at byte 48.
+    private var basePackList: [UInt8] {
+        basePacks.reduce(Gzip.littleEndian(UInt32(basePacks.count))) { $0 + (ManifestKey.bytes(hex: $1) ?? []) }
+    }
+
+    /// What the index says beyond the pack's bytes: the count of base packs,
+    /// their names, then each blob's base (pack number and blob number, 4
+    /// bytes each); empty when every blob is a whole page. A pack's name covers them too (`PackWriter`).
     var references: [UInt8] {
         guard !basePacks.isEmpty else { return [] }
-        var bytes = Gzip.littleEndian(UInt32(basePacks.count))
-        for base in basePacks { bytes += ManifestKey.bytes(hex: base) ?? [] }
+        var bytes = basePackList
         for base in bases { bytes += Gzip.littleEndian(base.pack) + Gzip.littleEndian(base.number) }
         return bytes
     }
@@ -106,10 +110,7 @@ struct PackIndex: Equatable, Sendable {
         var bytes =
             Self.magic + Gzip.littleEndian(deltas ? Self.deltaVersion : Self.version) + Gzip.littleEndian(UInt32(count))
         bytes += ManifestKey.bytes(hex: pack) ?? []
-        if deltas {
-            bytes += Gzip.littleEndian(UInt32(basePacks.count))
-            for base in basePacks { bytes += ManifestKey.bytes(hex: base) ?? [] }
-        }
+        if deltas { bytes += basePackList }
         bytes.reserveCapacity(bytes.count + count * (deltas ? Self.deltaEntryBytes : Self.entryBytes))
         for number in 0..<count {
             bytes += hashes[number * IncrementalTable.hashBytes..<(number + 1) * IncrementalTable.hashBytes]

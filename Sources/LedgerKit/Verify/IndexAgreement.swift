@@ -45,13 +45,6 @@ enum IndexAgreement {
         let sets: [Multiset]
     }
 
-    /// Whether every index of `table` agrees with its rows (true), or nil when
-    /// this check cannot tell and `integrity_check` must.
-    static func holds(_ db: Database, table: String) -> Bool? {
-        guard let entries = entries(db, table: table) else { return nil }
-        return holds(entries, rows: rows(db, entries: entries))
-    }
-
     /// Whether the indexes' entries are the rows' own: true, or nil when this
     /// check cannot tell (`rows` is nil, or read other indexes, or anything differs).
     static func holds(_ entries: Entries, rows: TableSide?) -> Bool? {

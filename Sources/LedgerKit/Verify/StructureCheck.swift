@@ -104,20 +104,6 @@ enum StructureCheck {
         }
     }
 
-    /// One table and its indexes checked: `quick_check` of the table, and,
-    /// for the full check, the indexes' agreement with the rows
-    /// (`IndexAgreement`), which is what `integrity_check` adds, read in order.
-    /// When either finds anything or cannot tell, `integrity_check` of the
-    /// table runs and its findings are the answer, so findings are always
-    /// SQLite's.
-    static func check(_ db: Database, quick: Bool, table: String) throws -> [Finding] {
-        switch try firstPart(db, quick: quick, table: table) {
-        case .done(let findings): return findings
-        case .agreement(let entries): return try secondPart(db, entries: entries, handed: nil)
-        case .unsound: return try integrity(db, quick: false, table: table)
-        }
-    }
-
     /// `quick_check` of the table, and for the full check its indexes'
     /// entries, read in order: the agreement with the rows is then still to prove.
     private static func firstPart(_ db: Database, quick: Bool, table: String) throws -> Part {

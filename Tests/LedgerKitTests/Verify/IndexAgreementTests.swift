@@ -29,7 +29,10 @@ import Testing
     }
 
     private static func holds(_ path: String, _ table: String) throws -> Bool? {
-        try DatabaseQueue(path: path).read { IndexAgreement.holds($0, table: table) }
+        try DatabaseQueue(path: path).read { db in
+            guard let entries = IndexAgreement.entries(db, table: table) else { return nil }
+            return IndexAgreement.holds(entries, rows: IndexAgreement.rows(db, entries: entries))
+        }
     }
 
     /// Every table of a sample company agrees, read in order; only `accounts`,
