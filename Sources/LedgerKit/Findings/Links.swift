@@ -101,15 +101,7 @@ extension FindingCatalog {
                     sql: "SELECT * FROM (\(context.rows(of: .emptyTransaction, in: "transactions"))) ORDER BY 1")
                 guard !empty.isEmpty else { return }
                 var lost = LostSplits(context.db)
-                var rebuilt: [(transaction: Int64, splits: [LostSplits.Split])] = []
-                var unknown: [Int64] = []
-                for transaction in empty {
-                    if let splits = try lost.plan(transaction) {
-                        rebuilt.append((transaction, splits))
-                    } else {
-                        unknown.append(transaction)
-                    }
-                }
+                let (rebuilt, unknown) = try lost.plan(empty)
                 if !unknown.isEmpty {
                     try context.db.execute(
                         sql:

@@ -32,9 +32,57 @@ struct LostSplits {
         self.db = db
     }
 
+    /// The splits that rebuild each of `transactions`, balanced to 0 with
+    /// Rebuild Suspense, and the transactions nothing in the file tells the
+    /// splits of. The feed lines of all of them are read in one pass of
+    /// `bank_feed`, which has no index by transaction (SPEC §1).
+    mutating func plan(_ transactions: [Int64]) throws -> (
+        rebuilt: [(transaction: Int64, splits: [Split])], unknown: [Int64]
+    ) {
+        try gatherFeed(of: transactions)
+        defer {
+            try? db.execute(sql: "DROP TABLE IF EXISTS temp.rebuild_feed; DROP TABLE IF EXISTS temp.rebuild_feed_of")
+        }
+        var rebuilt: [(transaction: Int64, splits: [Split])] = []
+        var unknown: [Int64] = []
+        for transaction in transactions {
+            if let splits = try plan(transaction) {
+                rebuilt.append((transaction, splits))
+            } else {
+                unknown.append(transaction)
+            }
+        }
+        return (rebuilt, unknown)
+    }
+
+    /// Copies the matched or added feed lines of `transactions` (of accounts
+    /// a split may take) into `temp.rebuild_feed`, indexed by transaction.
+    private func gatherFeed(of transactions: [Int64]) throws {
+        try db.execute(
+            sql: """
+                DROP TABLE IF EXISTS temp.rebuild_feed_of;
+                CREATE TEMP TABLE rebuild_feed_of (id INTEGER PRIMARY KEY);
+                DROP TABLE IF EXISTS temp.rebuild_feed;
+                CREATE TEMP TABLE rebuild_feed (transaction_id INTEGER, id INTEGER, account INTEGER, amount INTEGER);
+                """)
+        let add = try BulkStatement(db, sql: "INSERT OR IGNORE INTO temp.rebuild_feed_of (id) VALUES (?)")
+        for transaction in transactions { try add.run(transaction) }
+        // The same columns and conditions the lines were read with one transaction at a time.
+        try db.execute(
+            sql: """
+                INSERT INTO temp.rebuild_feed
+                SELECT f.transaction_id, f.id, f.account_id, f.amount FROM bank_feed f JOIN accounts a ON a.id = f.account_id
+                WHERE f.transaction_id IN (SELECT id FROM temp.rebuild_feed_of) AND f.status IN ('matched', 'added')
+                  AND a.type NOT IN \(Catalog.receivablePayable)
+                  AND NOT (a.name = 'Rebuild Suspense' AND a.parent_id IS NULL AND a.type = 'other_current_asset');
+                CREATE INDEX temp.rebuild_feed_transaction ON rebuild_feed(transaction_id, id);
+                """)
+    }
+
     /// The splits that rebuild `transaction`, balanced to 0 with Rebuild
-    /// Suspense, or nil when nothing in the file tells what they were.
-    mutating func plan(_ transaction: Int64) throws -> [Split]? {
+    /// Suspense, or nil when nothing in the file tells what they were; its
+    /// feed lines are those `gatherFeed` copied.
+    private mutating func plan(_ transaction: Int64) throws -> [Split]? {
         guard let (kind, name, party) = try header(transaction) else { return nil }
         if let kind, kind == .invoice || kind == .bill, let splits = try fromDocument(transaction, kind, name, party) {
             return splits
@@ -273,12 +321,8 @@ struct LostSplits {
     private func feedSplits(_ transaction: Int64) throws -> ([Split], String) {
         let lines = try Row.fetchAll(
             db.cachedStatement(
-                sql: """
-                    SELECT f.id, f.account_id AS account, f.amount FROM bank_feed f JOIN accounts a ON a.id = f.account_id
-                    WHERE f.transaction_id = ? AND f.status IN ('matched', 'added') AND a.type NOT IN \(Catalog.receivablePayable)
-                      AND NOT (a.name = 'Rebuild Suspense' AND a.parent_id IS NULL AND a.type = 'other_current_asset')
-                    ORDER BY f.id
-                    """), arguments: [transaction])
+                sql: "SELECT id, account, amount FROM temp.rebuild_feed WHERE transaction_id = ? ORDER BY id"),
+            arguments: [transaction])
         var splits: [Split] = []
         var ids: [Int64] = []
         var accounts: Set<Int64> = []
