@@ -25,6 +25,8 @@ extension NativePass {
         static let partyIsOdd = TransactionFlags(rawValue: 8)
         static let hasApplications = TransactionFlags(rawValue: 16)
         static let hasSplits = TransactionFlags(rawValue: 32)
+        /// A matched or added feed line names it: the splits look for their feed lines.
+        static let hasFeedLines = TransactionFlags(rawValue: 64)
     }
 
     /// A reconciliation's row, as the pass keeps it.
@@ -328,6 +330,7 @@ extension NativePass {
                         MatchedFeedLine(
                             id: id, unbooked: CompactSum(cents), account: small,
                             transaction: slot))
+                    flags[linked].insert(.hasFeedLines)
                 }
             }
             feedLines.sort { ($0.transaction, $0.id) < ($1.transaction, $1.id) }
@@ -390,7 +393,7 @@ extension NativePass {
                             paymentSums[Int(sums[t])].receivablePayable &+= cents
                         }
                     }
-                    if var line = firstFeedLine(of: t) {
+                    if flags[t].contains(.hasFeedLines), var line = firstFeedLine(of: t) {
                         while line < feedLines.count, Int(feedLines[line].transaction) == t {
                             if Int64(feedLines[line].account) == account { feedLines[line].unbooked.subtract(amount) }
                             line += 1
