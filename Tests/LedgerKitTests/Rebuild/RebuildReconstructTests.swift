@@ -481,6 +481,66 @@ import Testing
 
     /// A payment whose applications fall short of its feed line: the bank side
     /// from the line, the receivable from the applications, the rest in suspense.
+    /// The feed lines of every empty transaction are read in one pass: each
+    /// takes its own line and no other's, and a line naming a transaction by
+    /// text that is not its id is no line of it.
+    @Test func everyEmptyTransactionTakesItsOwnFeedLine() throws {
+        let path = try Damage.sample(in: folder, transactions: 400, seed: 7)
+        let (checks, lines) = try Damage.apply(to: path) { db -> ([Int64], [Int64: Row]) in
+            let checks = try Damage.all(
+                db,
+                """
+                SELECT t.id FROM transactions t WHERE t.kind = 'check'
+                  AND (SELECT COUNT(*) FROM bank_feed f WHERE f.transaction_id = t.id) = 1
+                  AND EXISTS (SELECT 1 FROM bank_feed f WHERE f.transaction_id = t.id AND f.status IN ('matched', 'added'))
+                ORDER BY t.id LIMIT 12
+                """)
+            var lines: [Int64: Row] = [:]
+            for check in checks {
+                lines[check] = try Row.fetchOne(
+                    db, sql: "SELECT id, account_id, amount FROM bank_feed WHERE transaction_id = ?", arguments: [check]
+                )
+                try db.execute(sql: "DELETE FROM splits WHERE transaction_id = ?", arguments: [check])
+            }
+            if let last = checks.last {
+                try db.execute(
+                    sql: "UPDATE bank_feed SET transaction_id = CAST(? AS TEXT) || 'x' WHERE transaction_id = ?",
+                    arguments: [last, last])
+            }
+            return (checks, lines)
+        }
+        try #require(checks.count == 12)
+        _ = try Self.rebuild(path, folder)
+
+        try CompanyFile.read(path) { db in
+            let suspense = try Self.one(db, Self.suspenseSQL)
+            for check in checks.dropLast() {
+                let line = try #require(lines[check])
+                let id: Int64 = line["id"]
+                let amount: Int64 = line["amount"]
+                #expect(
+                    try Self.postings(db, check) == [
+                        Posting(
+                            account: line["account_id"], party: nil, amount: amount,
+                            memo: "Rebuilt by rebuild from bank feed line \(id) (its splits were lost)"),
+                        Posting(
+                            account: suspense, party: nil, amount: -amount,
+                            memo:
+                                "Rebuilt by rebuild from bank feed line \(id); the other account is unknown (Rebuild Suspense, empty-transaction)"
+                        ),
+                    ], "check \(check)")
+            }
+            // Its line names it by other text: nothing tells its splits, so it goes.
+            let last = try #require(checks.last)
+            #expect(try Self.one(db, "SELECT COUNT(*) FROM transactions WHERE id = ?", [last]) == 0)
+            #expect(
+                try Self.one(
+                    db,
+                    "SELECT COUNT(*) FROM repair_actions WHERE code = 'empty-transaction' AND table_name = 'transactions' AND action = 'delete'"
+                ) == 1)
+        }
+    }
+
     @Test func aPaymentTakesItsBankSideFromItsFeedLine() throws {
         let path = try Damage.sample(in: folder, transactions: 300, seed: 6)
         let payment = try Damage.apply(to: path) { db -> Int64 in
