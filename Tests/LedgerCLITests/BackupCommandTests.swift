@@ -228,5 +228,9 @@ extension Ledger {
         let text = try Ledger.run("backup", file, "--to", backups, "--incremental")
         #expect(text.status == 0)
         #expect(text.stdout.contains("stored as changes to their earlier versions"), "\(text.stdout)")
+        // A few KiB are said in KiB, not as "0.0 MiB".
+        let line = try #require(text.stdout.split(separator: "\n").first.map(String.init))
+        #expect(line.hasPrefix("Incremental: ") && line.contains(" stored as changes to their earlier versions), "))
+        #expect(line.wholeMatch(of: /.*, 1 pack created, \d+(\.\d)? (bytes|KiB) written\./) != nil, "\(line)")
     }
 }

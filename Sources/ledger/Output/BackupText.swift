@@ -24,12 +24,11 @@ enum BackupText {
     /// What an incremental backup did: a full snapshot and why, or the pages it stored.
     static func incremental(_ run: IncrementalRun) -> [String] {
         if let why = run.fullBecause { return ["Full snapshot instead of an incremental one: \(why)."] }
-        let mebibytes = String(format: "%.1f MiB", Double(run.bytesWritten) / 1_048_576)
         return [
             "Incremental: \(run.newPages) of \(run.pages) pages new"
                 + (run.deltaPages > 0 ? " (\(run.deltaPages) stored as changes to their earlier versions)" : "")
                 + ", \(run.packsCreated) pack"
-                + (run.packsCreated == 1 ? "" : "s") + " created, \(mebibytes) written."
+                + (run.packsCreated == 1 ? "" : "s") + " created, \(Output.bytes(run.bytesWritten)) written."
         ]
     }
 
