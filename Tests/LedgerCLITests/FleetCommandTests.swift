@@ -283,6 +283,55 @@ import Testing
         #expect(timer.contains("OnCalendar=*-*-* 01:30:00"))
     }
 
+    /// The nightly timer runs backup, drill and report, no fleet verify: the
+    /// backup's verify of its copy is the client's last verify, so a client
+    /// whose books are in order is good, and one with findings is not.
+    @Test func theNightlyStepsAloneSayWhereEachClientStands() throws {
+        for (name, seed) in [("tidy", 1), ("untidy", 2)] {
+            #expect(
+                try Ledger.run("sample", folder.file(name + ".db"), "--transactions", "200", "--seed", String(seed))
+                    .status == 0)
+        }
+        try editWithPython(folder.file("untidy.db"), "UPDATE accounts SET balance = balance + 1 WHERE id = 1")
+        let location = folder.file("backups")
+        let backup = try ledger(["fleet", "backup", folder.path, "--to", location, "--json"])
+        #expect(backup.status == 1, "\(backup.stderr)")
+        // The untidy client's snapshot is not a good copy: its drill fails.
+        #expect(try ledger(["fleet", "drill", folder.path, "--to", location]).status == 1)
+
+        let tidy = try status(location, "tidy")
+        let taken = (tidy["backup"] as? [String: Any])?["at"] as? String
+        #expect(outcome(tidy, "verify") == "clean" && outcome(tidy, "drill") == "clean")
+        #expect((tidy["verify"] as? [String: Any])?["at"] as? String == taken, "the backup's own time")
+        let untidy = try status(location, "untidy")
+        let found = try #require(untidy["verify"] as? [String: Any])
+        #expect(found["outcome"] as? String == "findings")
+        #expect(found["by_code"] as? [String: Int] == ["account-balance-mismatch": 1])
+        #expect(found["by_severity"] as? [String: Int] == ["error": 1])
+        let lines = try #require(found["findings"] as? [[String: Any]])
+        #expect(lines.count == 1 && lines.first?["code"] as? String == "account-balance-mismatch")
+
+        let report = try ledger(["fleet", "report", location, "--json"])
+        #expect(report.status == 1, "\(report.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        let rows = try #require(object["clients"] as? [[String: Any]])
+        #expect(rows.map { $0["client"] as? String } == ["untidy", "tidy"])
+        #expect(rows.map { $0["level"] as? String } == ["attention", "good"])
+
+        // A later verify (another machine's) stays; one whose time cannot be read is replaced.
+        let record = location + "/tidy/ledger-status.json"
+        for (stored, kept) in [("2999-01-01T00:00:00Z", true), ("tonight", false)] {
+            var edited = try status(location, "tidy")
+            var verify = try #require(edited["verify"] as? [String: Any])
+            verify["at"] = stored
+            edited["verify"] = verify
+            try JSONSerialization.data(withJSONObject: edited).write(to: URL(fileURLWithPath: record))
+            #expect(try ledger(["fleet", "backup", folder.file("tidy.db"), "--to", location]).status == 0)
+            let after = (try status(location, "tidy")["verify"] as? [String: Any])?["at"] as? String
+            #expect((after == stored) == kept, "\(stored) → \(after ?? "none")")
+        }
+    }
+
     /// `check-backups --drill` proves one file's newest snapshot, and tells a forged one.
     @Test func checkBackupsDrillsOneLocation() throws {
         let file = try folder.sample("acme.db", transactions: 120)

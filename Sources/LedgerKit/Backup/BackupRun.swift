@@ -15,6 +15,9 @@ public struct BackupRun: Sendable {
     public var verified: Bool
     /// What an incremental backup (`--incremental`) did; nil for a full one asked for.
     public var incremental: IncrementalRun? = nil
+    /// The findings of the copy's quick verify; nil when it did not run (not
+    /// asked for, or SQLite could not read the file).
+    public var findings: [Finding]? = nil
 
     /// Whether the snapshot is a good copy: its quick verify found it `clean`.
     /// A snapshot with findings, of a file that could not be read, or not
@@ -33,9 +36,11 @@ public struct BackupRun: Sendable {
         wait: TimeInterval = CompanyFile.lockWait, now: Date = Date(),
         incremental: IncrementalOptions? = nil
     ) throws -> BackupRun {
-        let request = SnapshotRequest(
+        var request = SnapshotRequest(
             of: file, kind: kind, level: level, verify: verify, recipients: recipients,
             signing: key, wait: wait, now: now)
+        let found = Results<[Finding]>(count: 1)
+        request.findings = { found.set(0, $0) }
         var pages: IncrementalRun?
         if let incremental {
             pages = try IncrementalWriter.take(
@@ -44,6 +49,7 @@ public struct BackupRun: Sendable {
         }
         let snapshot = try pages?.snapshot ?? SnapshotWriter.take(request, into: SnapshotStore.open(text))
         var run = BackupRun(snapshot: snapshot, decisions: [], standing: nil, verified: verify, incremental: pages)
+        run.findings = found.value(0)
         if !policy.isEmpty {
             run.decisions = try Retention.prune(
                 text, policy: policy, dryRun: false,

@@ -55,7 +55,7 @@ public enum IncrementalWriter {
         return try Worker<Manifest>.run(
             {
                 guard verify else { return unchecked }
-                return try SnapshotWriter.verified(unchecked, copy: copy, digest: false)
+                return try SnapshotWriter.verified(unchecked, copy: copy, digest: false, findings: request.findings)
             },
             during: { checking in
                 try store.exclusively {

@@ -48,6 +48,8 @@ public struct SnapshotRequest: Sendable {
     var sealing: SnapshotRecipients?
     /// How many threads compress (nil: one per core).
     var threads: Int?
+    /// Given the findings of the copy's quick verify, when it ran.
+    var findings: (@Sendable ([Finding]) -> Void)?
 
     /// A request to snapshot `file`, with the gzip level, whether to verify the copy first, and the rest as `ledger backup` sets them.
     public init(

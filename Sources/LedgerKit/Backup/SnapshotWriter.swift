@@ -125,7 +125,7 @@ public enum SnapshotWriter {
         let relay = ManifestRelay()
         return try Worker<Manifest>.run(
             {
-                let checked = try verified(manifest, copy: copy)
+                let checked = try verified(manifest, copy: copy, findings: request.findings)
                 relay.known(checked)
                 return checked
             },
@@ -150,11 +150,15 @@ public enum SnapshotWriter {
 
     /// `manifest` completed from a quick verify of the private copy `copy`:
     /// its size and digest (unless `digest` is false: the caller reads the
-    /// bytes anyway and digests them there), `verify`, the counts and the split sum.
-    static func verified(_ manifest: Manifest, copy: String, digest: Bool = true) throws -> Manifest {
+    /// bytes anyway and digests them there), `verify`, the counts and the split
+    /// sum; the verify's findings go to `findings`.
+    static func verified(
+        _ manifest: Manifest, copy: String, digest: Bool = true, findings: (@Sendable ([Finding]) -> Void)? = nil
+    ) throws -> Manifest {
         var checked = manifest
         if digest { (checked.databaseBytes, checked.databaseSha256) = try FileDigest.of(copy) }
         let report = try Verifier.verify(path: copy, quick: true)
+        findings?(report.findings)
         // The native pass summed the splits; else (another program's column
         // types, damage) SQLite sums them, and no sum when it cannot.
         let sum: Int64? =

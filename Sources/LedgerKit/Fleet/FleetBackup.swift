@@ -12,6 +12,9 @@ public enum FleetBackup {
         let location = FleetStorage.clientLocation(root, slug: client.slug)
         var step = ClientStatus.BackupStep(at: Timestamp.string(from: now()), outcome: .failed)
         var summary: String
+        // The quick verify of the copy is the client's latest verify too: a
+        // nightly backup keeps the report's verify column current.
+        var verified: ClientStatus.VerifyStep?
         do {
             let run = try gate.passing {
                 try FleetStorage.backUp(client.file, into: location, options: options, now: now())
@@ -20,6 +23,12 @@ public enum FleetBackup {
             step.outcome = run.isGoodCopy ? .clean : verify == "findings" ? .findings : .damaged
             step.snapshot = run.snapshot.path
             step.bytes = run.snapshot.bytes
+            if let findings = run.findings {
+                verified = FleetVerify.step(at: run.snapshot.createdAt, findings: findings)
+            } else if run.verified, verify == "skipped" {
+                verified = ClientStatus.VerifyStep(at: run.snapshot.createdAt, outcome: .damaged)
+                verified?.problem = "SQLite cannot read the whole file: run ledger rebuild"
+            }
             summary = "\(run.snapshot.path) (verify: \(verify))"
             if run.isGoodCopy {
                 step.lastGoodAt = run.snapshot.createdAt
@@ -46,6 +55,13 @@ public enum FleetBackup {
                 step.lastGoodBytes = previous.lastGoodBytes
             }
             status.backup = step
+            // A later verify (another machine's, say) stays; one whose time cannot be read does not.
+            if let verified,
+                status.verify.flatMap({ Timestamp.parse($0.at) }).map({ $0 <= (Timestamp.parse(verified.at) ?? now()) })
+                    ?? true
+            {
+                status.verify = verified
+            }
             if let size { status.size = size }
             StatusUpdates.night(
                 &status, outcome: step.outcome, now: now(), fileBytes: size?.bytes, snapshotBytes: step.bytes)

@@ -26,20 +26,27 @@ public enum FleetVerify {
 
     /// The record's verify step for the file at `file`: never throws; a file that cannot be verified is `failed`.
     public static func verify(_ file: String, quick: Bool, at moment: Date) -> ClientStatus.VerifyStep {
-        var step = ClientStatus.VerifyStep(at: Timestamp.string(from: moment), outcome: .failed)
+        let at = Timestamp.string(from: moment)
         do {
-            let report = try Verifier.verify(path: file, quick: quick)
-            let damaged = report.findings.contains { $0.code == .sqliteCorruption }
-            step.outcome = report.ok ? .clean : damaged ? .damaged : .findings
-            for finding in report.findings {
-                step.bySeverity[finding.severity.rawValue, default: 0] += 1
-                step.byCode[finding.code.rawValue, default: 0] += 1
-            }
-            step.findings = report.findings.prefix(findingsKept).map {
-                ClientStatus.FindingLine(code: $0.code.rawValue, severity: $0.severity.rawValue, message: $0.message)
-            }
+            return step(at: at, findings: try Verifier.verify(path: file, quick: quick).findings)
         } catch {
+            var step = ClientStatus.VerifyStep(at: at, outcome: .failed)
             step.problem = FleetError.describe(error)
+            return step
+        }
+    }
+
+    /// The record's verify step of a verify that ran at `at` and found `findings`
+    /// (a fleet verify's, or the quick verify of a fleet backup's copy).
+    static func step(at: String, findings: [Finding]) -> ClientStatus.VerifyStep {
+        let damaged = findings.contains { $0.code == .sqliteCorruption }
+        var step = ClientStatus.VerifyStep(at: at, outcome: findings.isEmpty ? .clean : damaged ? .damaged : .findings)
+        for finding in findings {
+            step.bySeverity[finding.severity.rawValue, default: 0] += 1
+            step.byCode[finding.code.rawValue, default: 0] += 1
+        }
+        step.findings = findings.prefix(findingsKept).map {
+            ClientStatus.FindingLine(code: $0.code.rawValue, severity: $0.severity.rawValue, message: $0.message)
         }
         return step
     }
