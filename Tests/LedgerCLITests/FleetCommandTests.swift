@@ -332,6 +332,47 @@ import Testing
         }
     }
 
+    /// Beside encrypted snapshots a status record holds no words of the books,
+    /// whichever step writes it later; every record is private (0600).
+    @Test func aRecordBesideEncryptedSnapshotsKeepsNoWordsOfTheBooks() throws {
+        for name in ["open", "sealed"] {
+            let file = folder.file(name + ".db")
+            #expect(try Ledger.run("sample", file, "--transactions", "200", "--seed", "3").status == 0)
+            try editWithPython(file, "UPDATE accounts SET balance = balance + 1 WHERE id = 1")
+        }
+        let made = try Ledger.run("key", "new", "--out", folder.file("key.txt"))
+        #expect(made.status == 0, "\(made.stderr)")
+        let recipient = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let open = folder.file("open-backups")
+        let sealed = folder.file("sealed-backups")
+        #expect(try ledger(["fleet", "backup", folder.file("open.db"), "--to", open]).status == 1)
+        #expect(
+            try ledger(["fleet", "backup", folder.file("sealed.db"), "--to", sealed, "--encrypt-to", recipient])
+                .status == 1)
+
+        func record(_ location: String, _ slug: String) throws -> (text: String, message: String?, mode: Int?) {
+            let path = location + "/" + slug + "/ledger-status.json"
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let lines = (try status(location, slug)["verify"] as? [String: Any])?["findings"] as? [[String: Any]]
+            let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+            return (text, lines?.first?["message"] as? String, mode)
+        }
+        let plain = try record(open, "open")
+        #expect(plain.message?.hasPrefix("Account 'Checking' (1) shows a balance of ") == true, "\(plain.text)")
+        #expect(plain.mode == 0o600)
+        for step in [
+            ["fleet", "backup", folder.file("sealed.db"), "--to", sealed, "--encrypt-to", recipient],
+            ["fleet", "verify", folder.file("sealed.db"), "--to", sealed],
+        ] {
+            #expect(try ledger(step).status == 1)
+            let kept = try record(sealed, "sealed")
+            #expect(kept.message == "Account balances that disagree with their transactions", "\(step)")
+            #expect(!kept.text.contains("Checking") && !kept.text.contains("shows a balance"), "\(kept.text)")
+            #expect(try status(sealed, "sealed")["sealed"] as? Bool == true)
+            #expect(kept.mode == 0o600)
+        }
+    }
+
     /// `check-backups --drill` proves one file's newest snapshot, and tells a forged one.
     @Test func checkBackupsDrillsOneLocation() throws {
         let file = try folder.sample("acme.db", transactions: 120)

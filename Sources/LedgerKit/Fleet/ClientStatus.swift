@@ -31,6 +31,9 @@ public struct ClientStatus: Codable, Equatable, Sendable {
     public var size: FileSize?
     /// One entry a night, newest last, at most `historyLimit` entries.
     public var history: [Night]?
+    /// True once the record is kept where snapshots are encrypted: it then
+    /// holds no words of the books (see `seal`), and every later writer keeps it so.
+    public var sealed: Bool?
 
     /// The value of `format` in every record of ours.
     public static let formatName = "ledger-client-status"
@@ -238,7 +241,21 @@ public struct ClientStatus: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case format, version, client, slug, file, host
         case updatedAt = "updated_at"
-        case verify, backup, drill, size, history
+        case verify, backup, drill, size, history, sealed
+    }
+
+    /// Makes the record fit a location whose snapshots are encrypted: each
+    /// finding's message, which quotes names and amounts from the books,
+    /// becomes its code's title in the catalog (docs/findings.md).
+    public mutating func seal() {
+        sealed = true
+        guard var verify else { return }
+        verify.findings = verify.findings.map { line in
+            ClientStatus.FindingLine(
+                code: line.code, severity: line.severity,
+                message: FindingCode(rawValue: line.code)?.title ?? "a finding this version does not know")
+        }
+        self.verify = verify
     }
 
     /// The record as compact JSON with sorted keys.

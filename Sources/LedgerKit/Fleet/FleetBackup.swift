@@ -15,6 +15,7 @@ public enum FleetBackup {
         // The quick verify of the copy is the client's latest verify too: a
         // nightly backup keeps the report's verify column current.
         var verified: ClientStatus.VerifyStep?
+        var encrypted = false
         do {
             let run = try gate.passing {
                 try FleetStorage.backUp(client.file, into: location, options: options, now: now())
@@ -23,6 +24,7 @@ public enum FleetBackup {
             step.outcome = run.isGoodCopy ? .clean : verify == "findings" ? .findings : .damaged
             step.snapshot = run.snapshot.path
             step.bytes = run.snapshot.bytes
+            encrypted = run.snapshot.encrypted
             if let findings = run.findings {
                 verified = FleetVerify.step(at: run.snapshot.createdAt, findings: findings)
             } else if run.verified, verify == "skipped" {
@@ -47,7 +49,7 @@ public enum FleetBackup {
         }
         var result = ClientResult(client: client, outcome: step.outcome, summary: summary)
         let size = StatusUpdates.size(of: client.file, now: now())
-        result.statusProblem = StatusUpdates.update(client, root: root, now: now()) { status in
+        result.statusProblem = StatusUpdates.update(client, root: root, now: now(), encrypted: encrypted) { status in
             // A failed backup keeps the last good one the record knew.
             if step.lastGoodAt == nil, let previous = status.backup {
                 step.lastGoodAt = previous.lastGoodAt

@@ -11,7 +11,8 @@ public enum FleetDrill {
         let drilled = RestoreDrill.newest(in: FleetStorage.clientLocation(root, slug: client.slug), keys: keys)
         var result = ClientResult(client: client, outcome: drilled.outcome, summary: drilled.summary)
         var lastProven: String?
-        result.statusProblem = StatusUpdates.update(client, root: root, now: now()) { status in
+        let encrypted = drilled.snapshot.map(SnapshotName.isEncrypted) ?? false
+        result.statusProblem = StatusUpdates.update(client, root: root, now: now(), encrypted: encrypted) { status in
             record(drilled, in: &status, now: now())
             lastProven = status.drill?.lastProvenAt
         }

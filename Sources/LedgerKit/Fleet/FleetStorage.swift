@@ -70,9 +70,8 @@ enum FleetStorage {
         try opened.prepare()
         let path = opened.path(of: name)
         do {
-            try AtomicFile.create(at: path, replacing: true) { temporary in
-                try data.write(to: URL(fileURLWithPath: temporary))
-            }
+            // Private, as every file the tool writes: a record holds what verify found in the books.
+            try AtomicFile.create(at: path, replacing: true) { temporary in try PrivateFile.write(data, to: temporary) }
         } catch let error as BackupError {
             throw error
         } catch {

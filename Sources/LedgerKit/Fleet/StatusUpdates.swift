@@ -16,18 +16,21 @@ public enum StatusUpdates {
         return status
     }
 
-    /// Updates the record of `client` under `root` with `change`, stamps it and writes it back.
+    /// Updates the record of `client` under `root` with `change`, stamps it and writes it back;
+    /// `encrypted` when the step met an encrypted snapshot there (see `save`).
     /// - Returns: why it could not be read or written, or nil when it was.
     @discardableResult
     public static func update(
-        _ client: FleetClient, root: String, now: Date,
+        _ client: FleetClient, root: String, now: Date, encrypted: Bool = false,
         _ change: (inout ClientStatus) -> Void
     ) -> String? {
         do {
             var status = try load(client, root: root, now: now)
             change(&status)
             status.file = client.file
-            try save(status, in: FleetStorage.clientLocation(root, slug: client.slug), now: now)
+            let location = FleetStorage.clientLocation(root, slug: client.slug)
+            if encrypted || isSealed(location, root: root) { status.seal() }
+            try save(status, in: location, now: now)
             return nil
         } catch {
             return FleetError.describe(error)
@@ -45,6 +48,7 @@ public enum StatusUpdates {
                 var status = try FleetStorage.read(ClientStatus.objectName, in: location).flatMap(ClientStatus.decoded)
             else { return (false, nil) }
             change(&status)
+            if isSealed(location, root: nil) { status.seal() }
             try save(status, in: location, now: now)
             return (true, nil)
         } catch {
@@ -52,8 +56,26 @@ public enum StatusUpdates {
         }
     }
 
+    /// Whether a record in `location` (a client's folder or prefix of the fleet
+    /// location `root`) must keep no words of the books: the owner set
+    /// recipients for it or for `root` on this machine, or its own
+    /// `.ledger-recipients` asks for encryption. A record once sealed stays so
+    /// (`ClientStatus.seal`); a location that cannot be asked counts as sealed.
+    static func isSealed(_ location: String, root: String?) -> Bool {
+        guard let config = try? RecipientsConfig.load() else { return true }
+        if !config.recipients(for: location).isEmpty || !(root.map(config.recipients(for:))?.isEmpty ?? true) {
+            return true
+        }
+        do {
+            return try SnapshotStore.open(location).setting(LocationRecipients.fileName) != nil
+        } catch {
+            return true
+        }
+    }
+
     private static func save(_ status: ClientStatus, in location: String, now: Date) throws {
         var status = status
+        if status.sealed == true { status.seal() }
         status.host = ProcessInfo.processInfo.hostName
         status.updatedAt = Timestamp.string(from: now)
         try FleetStorage.write(try status.encoded(), as: ClientStatus.objectName, in: location)

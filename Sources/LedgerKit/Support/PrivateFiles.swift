@@ -20,6 +20,14 @@ enum PrivateFile {
         }
     }
 
+    /// Writes `data` as the new file `path` (as `create` makes it).
+    static func write(_ data: Data, to path: String) throws {
+        try create(at: path)
+        let output = try SystemCalls.open(path, O_WRONLY | O_NOFOLLOW)
+        defer { SystemCalls.close(output) }
+        try data.withUnsafeBytes { try SystemCalls.pwrite(output, $0, at: 0, path: path) }
+    }
+
     /// Copies the bytes of the file `source` into the new file `destination`
     /// (as `create` makes it), 1 MiB at a time.
     static func copy(_ source: String, to destination: String) throws {
