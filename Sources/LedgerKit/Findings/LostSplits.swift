@@ -63,19 +63,25 @@ struct LostSplits {
                 DROP TABLE IF EXISTS temp.rebuild_feed_of;
                 CREATE TEMP TABLE rebuild_feed_of (id INTEGER PRIMARY KEY);
                 DROP TABLE IF EXISTS temp.rebuild_feed;
-                CREATE TEMP TABLE rebuild_feed (transaction_id INTEGER, id INTEGER, account INTEGER, amount INTEGER);
+                CREATE TEMP TABLE rebuild_feed (planned, id, account, amount);
                 """)
         let add = try BulkStatement(db, sql: "INSERT OR IGNORE INTO temp.rebuild_feed_of (id) VALUES (?)")
         for transaction in transactions { try add.run(transaction) }
-        // The same columns and conditions the lines were read with one transaction at a time.
+        // The lines and values the query of one transaction at a time gave: untyped
+        // columns keep each value as stored, and `f.transaction_id = +o.id` compares
+        // as `f.transaction_id = ?` did (an expression, like a bound value, has no
+        // affinity; `o.id = …` alone would take the text '05' for 5). CROSS JOIN
+        // keeps the feed the outer loop: one pass, whatever the planner guesses.
         try db.execute(
             sql: """
                 INSERT INTO temp.rebuild_feed
-                SELECT f.transaction_id, f.id, f.account_id, f.amount FROM bank_feed f JOIN accounts a ON a.id = f.account_id
-                WHERE f.transaction_id IN (SELECT id FROM temp.rebuild_feed_of) AND f.status IN ('matched', 'added')
+                SELECT o.id, f.id, f.account_id, f.amount
+                FROM bank_feed f JOIN accounts a ON a.id = f.account_id
+                     CROSS JOIN temp.rebuild_feed_of o ON o.id = f.transaction_id AND f.transaction_id = +o.id
+                WHERE f.status IN ('matched', 'added')
                   AND a.type NOT IN \(Catalog.receivablePayable)
                   AND NOT (a.name = 'Rebuild Suspense' AND a.parent_id IS NULL AND a.type = 'other_current_asset');
-                CREATE INDEX temp.rebuild_feed_transaction ON rebuild_feed(transaction_id, id);
+                CREATE INDEX temp.rebuild_feed_planned ON rebuild_feed(planned, id);
                 """)
     }
 
@@ -321,7 +327,7 @@ struct LostSplits {
     private func feedSplits(_ transaction: Int64) throws -> ([Split], String) {
         let lines = try Row.fetchAll(
             db.cachedStatement(
-                sql: "SELECT id, account, amount FROM temp.rebuild_feed WHERE transaction_id = ? ORDER BY id"),
+                sql: "SELECT id, account, amount FROM temp.rebuild_feed WHERE planned = ? ORDER BY id"),
             arguments: [transaction])
         var splits: [Split] = []
         var ids: [Int64] = []
