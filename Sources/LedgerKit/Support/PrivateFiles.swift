@@ -10,22 +10,29 @@ enum PrivateFile {
     /// file for a new database (`VACUUM INTO` too), so a database made at
     /// `path` afterwards is private with all its companions.
     static func create(at path: String) throws {
+        SystemCalls.close(try opened(at: path))
+    }
+
+    /// `create`, keeping the file open for writing: what is written goes into
+    /// the very file made, whatever is put at `path` meanwhile.
+    private static func opened(at path: String) throws -> Int32 {
         let descriptor = try SystemCalls.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
-        defer { SystemCalls.close(descriptor) }
         do {
             try SystemCalls.fchmod(descriptor, 0o600, path: path)
         } catch {
+            SystemCalls.close(descriptor)
             unlink(path)
             throw error
         }
+        return descriptor
     }
 
-    /// Writes `data` as the new file `path` (as `create` makes it).
+    /// Writes `data` as the new file `path` (as `create` makes it), synced.
     static func write(_ data: Data, to path: String) throws {
-        try create(at: path)
-        let output = try SystemCalls.open(path, O_WRONLY | O_NOFOLLOW)
+        let output = try opened(at: path)
         defer { SystemCalls.close(output) }
         try data.withUnsafeBytes { try SystemCalls.pwrite(output, $0, at: 0, path: path) }
+        try SystemCalls.fsync(output, path: path)
     }
 
     /// Copies the bytes of the file `source` into the new file `destination`
@@ -33,8 +40,7 @@ enum PrivateFile {
     static func copy(_ source: String, to destination: String) throws {
         let input = try SystemCalls.open(source, O_RDONLY)
         defer { SystemCalls.close(input) }
-        try create(at: destination)
-        let output = try SystemCalls.open(destination, O_WRONLY | O_NOFOLLOW)
+        let output = try opened(at: destination)
         defer { SystemCalls.close(output) }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var offset: Int64 = 0
