@@ -318,17 +318,33 @@ import Testing
         #expect(rows.map { $0["client"] as? String } == ["untidy", "tidy"])
         #expect(rows.map { $0["level"] as? String } == ["attention", "good"])
 
-        // A later verify (another machine's) stays; one whose time cannot be read is replaced.
+        // A later verify (another machine's, its clock a minute ahead) stays, and a full
+        // verify's damage stays until a full verify says otherwise; a quick one's does
+        // not, nor a time that cannot be read or lies ahead (which the report flags).
         let record = location + "/tidy/ledger-status.json"
-        for (stored, kept) in [("2999-01-01T00:00:00Z", true), ("tonight", false)] {
+        let soon = ISO8601DateFormatter().string(from: Date() + 60)
+        let cases: [(at: String, outcome: String, quick: Bool, kept: Bool)] = [
+            (soon, "clean", false, true), ("2026-01-01T00:00:00Z", "damaged", false, true),
+            ("2026-01-01T00:00:00Z", "damaged", true, false), ("2999-01-01T00:00:00Z", "clean", false, false),
+            ("tonight", "clean", false, false),
+        ]
+        for stored in cases {
             var edited = try status(location, "tidy")
             var verify = try #require(edited["verify"] as? [String: Any])
-            verify["at"] = stored
+            (verify["at"], verify["outcome"]) = (stored.at, stored.outcome)
+            verify["quick"] = stored.quick ? true : nil
             edited["verify"] = verify
             try JSONSerialization.data(withJSONObject: edited).write(to: URL(fileURLWithPath: record))
+            if stored.at.hasPrefix("2999") {
+                let ahead = try ledger(["fleet", "report", location])
+                #expect(ahead.stdout.contains("the last verify's time is in the future"), "\(ahead.stdout)")
+            }
             #expect(try ledger(["fleet", "backup", folder.file("tidy.db"), "--to", location]).status == 0)
-            let after = (try status(location, "tidy")["verify"] as? [String: Any])?["at"] as? String
-            #expect((after == stored) == kept, "\(stored) → \(after ?? "none")")
+            let after = try #require(try status(location, "tidy")["verify"] as? [String: Any])
+            #expect(
+                (after["at"] as? String == stored.at && after["outcome"] as? String == stored.outcome) == stored.kept,
+                "\(stored) → \(after)")
+            if !stored.kept { #expect(after["outcome"] as? String == "clean" && after["quick"] as? Bool == true) }
         }
     }
 
@@ -364,6 +380,11 @@ import Testing
             ["fleet", "backup", folder.file("sealed.db"), "--to", sealed, "--encrypt-to", recipient],
             ["fleet", "verify", folder.file("sealed.db"), "--to", sealed],
         ] {
+            // Whoever can write the location may drop the record's mark: its encrypted snapshots still tell.
+            var unmarked = try status(sealed, "sealed")
+            unmarked["sealed"] = nil
+            try JSONSerialization.data(withJSONObject: unmarked).write(
+                to: URL(fileURLWithPath: sealed + "/sealed/ledger-status.json"))
             #expect(try ledger(step).status == 1)
             let kept = try record(sealed, "sealed")
             #expect(kept.message == "Account balances that disagree with their transactions", "\(step)")

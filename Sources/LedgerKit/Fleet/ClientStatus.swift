@@ -67,12 +67,15 @@ public struct ClientStatus: Codable, Equatable, Sendable {
         public var findings: [FindingLine] = []
         /// Why the step failed, one line, when it did.
         public var problem: String?
+        /// True for a quick verify (`quick_check`: no index checked against its
+        /// table), such as a backup's of its copy; absent for a full one.
+        public var quick: Bool?
 
         enum CodingKeys: String, CodingKey {
             case at, outcome
             case bySeverity = "by_severity"
             case byCode = "by_code"
-            case findings, problem
+            case findings, problem, quick
         }
 
         /// A verify step with no findings yet.
@@ -90,6 +93,7 @@ public struct ClientStatus: Codable, Equatable, Sendable {
             byCode = try container.decodeIfPresent([String: Int].self, forKey: .byCode) ?? [:]
             findings = try container.decodeIfPresent([FindingLine].self, forKey: .findings) ?? []
             problem = try container.decodeIfPresent(String.self, forKey: .problem)
+            quick = try? container.decodeIfPresent(Bool.self, forKey: .quick)
         }
     }
 

@@ -26,10 +26,11 @@ public enum FleetBackup {
             step.bytes = run.snapshot.bytes
             encrypted = run.snapshot.encrypted
             if let findings = run.findings {
-                verified = FleetVerify.step(at: run.snapshot.createdAt, findings: findings)
+                verified = FleetVerify.step(at: run.snapshot.createdAt, findings: findings, quick: true)
             } else if run.verified, verify == "skipped" {
                 verified = ClientStatus.VerifyStep(at: run.snapshot.createdAt, outcome: .damaged)
                 verified?.problem = "SQLite cannot read the whole file: run ledger rebuild"
+                verified?.quick = true
             }
             summary = "\(run.snapshot.path) (verify: \(verify))"
             if run.isGoodCopy {
@@ -57,10 +58,8 @@ public enum FleetBackup {
                 step.lastGoodBytes = previous.lastGoodBytes
             }
             status.backup = step
-            // A later verify (another machine's, say) stays; one whose time cannot be read does not.
             if let verified,
-                status.verify.flatMap({ Timestamp.parse($0.at) }).map({ $0 <= (Timestamp.parse(verified.at) ?? now()) })
-                    ?? true
+                FleetVerify.replaces(status.verify, quickAt: Timestamp.parse(verified.at) ?? now(), now: now())
             {
                 status.verify = verified
             }

@@ -95,7 +95,10 @@ public struct FleetReport: Sendable {
         case .clean?: break
         }
         if let verify, verify.outcome != .failed, verify.outcome != .unknown {
-            if let age = self.age(verify.at) {
+            if let at = Timestamp.parse(verify.at), at > generatedAt + FleetVerify.clockTolerance {
+                // Else it would never be late: a record claiming a verify to come.
+                note(.notVerified, "the last verify's time is in the future (\(verify.at))")
+            } else if let age = self.age(verify.at) {
                 if age > late { note(.notVerified, "last verified \(Self.span(age)) ago") }
             } else {
                 note(.notVerified, "the last verify's time is unreadable")

@@ -5,6 +5,24 @@ public enum FleetVerify {
     /// Findings kept in a record for the report's details.
     static let findingsKept = 50
 
+    /// How far past this machine's clock a recorded time may lie (another
+    /// machine's clock may run a little ahead): beyond it, the time is not believed.
+    static let clockTolerance: TimeInterval = 300
+
+    /// Whether a quick verify done at `verified` (a backup's) takes the place
+    /// of the record's `recorded` one at `now`: unless that one is later, or a
+    /// full verify that found what a quick one cannot see. A recorded time
+    /// that cannot be read, or lies in the future, is not believed.
+    static func replaces(_ recorded: ClientStatus.VerifyStep?, quickAt verified: Date, now: Date) -> Bool {
+        guard let recorded else { return true }
+        guard let at = Timestamp.parse(recorded.at), at <= now + clockTolerance else { return true }
+        if at > verified { return false }
+        switch recorded.outcome {
+        case .clean, .failed, .unknown: return true
+        case .findings, .damaged: return recorded.quick == true
+        }
+    }
+
     /// Verifies `client`'s file (read-only); with `root`, records the result in its status record there.
     public static func run(
         _ client: FleetClient, root: String?, quick: Bool = false, now: @Sendable () -> Date = Date.init
@@ -28,17 +46,18 @@ public enum FleetVerify {
     public static func verify(_ file: String, quick: Bool, at moment: Date) -> ClientStatus.VerifyStep {
         let at = Timestamp.string(from: moment)
         do {
-            return step(at: at, findings: try Verifier.verify(path: file, quick: quick).findings)
+            return step(at: at, findings: try Verifier.verify(path: file, quick: quick).findings, quick: quick)
         } catch {
             var step = ClientStatus.VerifyStep(at: at, outcome: .failed)
             step.problem = FleetError.describe(error)
+            if quick { step.quick = true }
             return step
         }
     }
 
     /// The record's verify step of a verify that ran at `at` and found `findings`
     /// (a fleet verify's, or the quick verify of a fleet backup's copy).
-    static func step(at: String, findings: [Finding]) -> ClientStatus.VerifyStep {
+    static func step(at: String, findings: [Finding], quick: Bool) -> ClientStatus.VerifyStep {
         let damaged = findings.contains { $0.code == .sqliteCorruption }
         var step = ClientStatus.VerifyStep(at: at, outcome: findings.isEmpty ? .clean : damaged ? .damaged : .findings)
         for finding in findings {
@@ -48,6 +67,7 @@ public enum FleetVerify {
         step.findings = findings.prefix(findingsKept).map {
             ClientStatus.FindingLine(code: $0.code.rawValue, severity: $0.severity.rawValue, message: $0.message)
         }
+        if quick { step.quick = true }
         return step
     }
 

@@ -58,16 +58,20 @@ public enum StatusUpdates {
 
     /// Whether a record in `location` (a client's folder or prefix of the fleet
     /// location `root`) must keep no words of the books: the owner set
-    /// recipients for it or for `root` on this machine, or its own
-    /// `.ledger-recipients` asks for encryption. A record once sealed stays so
-    /// (`ClientStatus.seal`); a location that cannot be asked counts as sealed.
+    /// recipients for it or for `root` on this machine, its own
+    /// `.ledger-recipients` asks for encryption, or it holds an encrypted
+    /// snapshot (a backup given `--encrypt-to` leaves no other trace). A record
+    /// once sealed stays so (`ClientStatus.seal`); a location that cannot be
+    /// asked counts as sealed.
     static func isSealed(_ location: String, root: String?) -> Bool {
         guard let config = try? RecipientsConfig.load() else { return true }
         if !config.recipients(for: location).isEmpty || !(root.map(config.recipients(for:))?.isEmpty ?? true) {
             return true
         }
         do {
-            return try SnapshotStore.open(location).setting(LocationRecipients.fileName) != nil
+            let store = try SnapshotStore.open(location)
+            return try store.setting(LocationRecipients.fileName) != nil
+                || store.listedNames().contains(where: SnapshotName.isEncrypted)
         } catch {
             return true
         }
