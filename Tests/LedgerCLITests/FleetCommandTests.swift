@@ -42,11 +42,16 @@ import Testing
     /// Makes the newest snapshot's manifest record another trial balance, keeping its
     /// bytes' digest right: only a drill that compares the books can tell.
     private func forgeTrialBalance(in folder: String) throws {
+        try forge("\"trial_balance_sha256\":\"", in: folder)
+    }
+
+    /// Changes the first digit after `key` in the newest snapshot's manifest (its gzip header, plain).
+    private func forge(_ key: String, in folder: String) throws {
         let name = try #require(
             try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".gz") }.sorted().last)
         let path = folder + "/" + name
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        let marker = Array("\"trial_balance_sha256\":\"".utf8)
+        let marker = Array(key.utf8)
         let start = try #require(
             (0..<(bytes.count - marker.count)).first { Array(bytes[$0..<$0 + marker.count]) == marker })
         let at = start + marker.count
@@ -346,6 +351,21 @@ import Testing
                 "\(stored) → \(after)")
             if !stored.kept { #expect(after["outcome"] as? String == "clean" && after["quick"] as? Bool == true) }
         }
+    }
+
+    /// A drill tells a split sum that differs from its manifest's without
+    /// quoting either (a record may lie beside encrypted snapshots).
+    @Test func aDrillTellsAnotherSplitSumWithoutItsFigures() throws {
+        let file = try folder.sample("acme.db", transactions: 120)
+        let location = folder.file("backups")
+        #expect(try ledger(["fleet", "backup", file, "--to", location]).status == 0)
+        try forge("\"split_sum\":", in: location + "/acme")
+        let drill = try ledger(["fleet", "drill", file, "--to", location, "--json"])
+        #expect(drill.status == 1)
+        let summary = try clients(drill)["acme"]?["summary"] as? String ?? ""
+        #expect(summary == "drill failed: the splits add up to another sum than the one recorded", "\(summary)")
+        let problem = (try status(location, "acme")["drill"] as? [String: Any])?["problem"] as? String
+        #expect(problem == "the splits add up to another sum than the one recorded")
     }
 
     /// Beside encrypted snapshots a status record holds no words of the books,

@@ -112,7 +112,7 @@ public enum RestoreDrill {
         }
         if let recorded = manifest.splitSum, let sum = report.splitTotal {
             result.compared.append("split_sum")
-            if sum != recorded { problems.append("the splits sum to \(sum) cents restored, \(recorded) recorded") }
+            if sum != recorded { problems.append("the splits add up to another sum than the one recorded") }
         }
         if manifest.tableCounts != nil || manifest.trialBalanceSha256 != nil {
             do {
