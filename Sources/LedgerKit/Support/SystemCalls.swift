@@ -156,9 +156,10 @@ enum SystemCalls {
         }
     }
 
-    /// Flushes the file or folder at `path`.
+    /// Flushes the file or folder at `path`. Opened without blocking: a FIFO
+    /// put in a file's place (in a folder others can write) never hangs the run.
     static func fsync(path: String) throws {
-        let descriptor = try open(path, O_RDONLY)
+        let descriptor = try open(path, O_RDONLY | O_NONBLOCK)
         defer { close(descriptor) }
         try fsync(descriptor, path: path)
     }

@@ -49,6 +49,16 @@ import Testing
         #expect(finished.isSet, "the worker outlived the call that started it")
     }
 
+    /// A FIFO put in a file's place by whoever can write the folder neither
+    /// hangs a sync of it nor receives a private file's bytes.
+    @Test func aFIFOInAFilesPlaceHangsNothing() throws {
+        let folder = TemporaryDirectory()
+        let fifo = folder.file("record.json")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        try SystemCalls.fsync(path: fifo)
+        #expect(throws: SystemCallError.self) { try PrivateFile.write(Data("books".utf8), to: fifo) }
+    }
+
     @Test func systemCallsSayWhichErrnoFailed() throws {
         let folder = TemporaryDirectory()
         do {
