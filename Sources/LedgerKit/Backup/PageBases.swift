@@ -57,8 +57,7 @@ final class PageBases {
     /// A new, empty file at `path`, whatever was under the name.
     private static func replace(_ path: String) -> Int32? {
         unlink(path)
-        guard (try? PrivateFile.create(at: path)) != nil else { return nil }
-        return open(path)
+        return try? PrivateFile.opened(at: path, readable: true)
     }
 
     deinit {

@@ -4,49 +4,21 @@ import Foundation
 /// Delta blobs (docs/incremental.md, "Delta blobs"): a page compressed as one
 /// raw deflate stream whose preset dictionary is another page, its base, and
 /// back. A page changed by a few rows compresses against its earlier version
-/// to a tenth of its own blob. Owns its zlib streams.
+/// to a tenth of its own blob.
 final class PageDeltas {
     /// The largest page a delta is made for: deflate reaches back 32 KiB, so a
     /// page of 32 KiB or more could not match its base's bytes at its own offset.
     static let largestPage = 16_384
 
-    private let deflater: UnsafeMutablePointer<z_stream>
-    private let inflater: UnsafeMutablePointer<z_stream>
+    private let deflating: ZStream
+    private let inflating: ZStream
+    private var deflater: UnsafeMutablePointer<z_stream> { deflating.pointer }
+    private var inflater: UnsafeMutablePointer<z_stream> { inflating.pointer }
 
     /// - Parameter level: the deflate level, 1 to 9.
     init(level: Int) throws {
-        // Each stream is kept only once zlib has started it (see `Inflater`).
-        let deflater = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        deflater.initialize(to: z_stream())
-        let status = CZlib_deflateInit2(
-            deflater, Int32(max(1, min(9, level))), Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY)
-        guard status == Z_OK else {
-            deflater.deinitialize(count: 1)
-            deflater.deallocate()
-            throw BackupError.compression("zlib could not start (code \(status))")
-        }
-        let inflater = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        inflater.initialize(to: z_stream())
-        let started = CZlib_inflateInit2(inflater, -15)
-        guard started == Z_OK else {
-            deflateEnd(deflater)
-            deflater.deinitialize(count: 1)
-            deflater.deallocate()
-            inflater.deinitialize(count: 1)
-            inflater.deallocate()
-            throw BackupError.compression("zlib could not start (code \(started))")
-        }
-        self.deflater = deflater
-        self.inflater = inflater
-    }
-
-    deinit {
-        deflateEnd(deflater)
-        deflater.deinitialize(count: 1)
-        deflater.deallocate()
-        inflateEnd(inflater)
-        inflater.deinitialize(count: 1)
-        inflater.deallocate()
+        deflating = try ZStream.deflating(level: level)
+        inflating = try ZStream.inflating()
     }
 
     /// The delta blob of `page` against `base` (a page of the same size).

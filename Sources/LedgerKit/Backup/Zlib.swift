@@ -1,32 +1,59 @@
 import CLibdeflate
 import CZlib
 
-/// One raw-inflate decompressor: owns its `z_stream`, which lives on the heap
-/// because zlib keeps a pointer back to it, and ends it in `deinit`.
-final class Inflater {
-    private let stream: UnsafeMutablePointer<z_stream>
-    private(set) var finished = false
+/// One zlib stream, raw (no zlib or gzip wrapper): it lives on the heap
+/// because zlib keeps a pointer back to it, is started by its maker and ended
+/// (`inflateEnd`, `deflateEnd`) in `deinit`.
+final class ZStream {
+    let pointer: UnsafeMutablePointer<z_stream>
+    private let end: (UnsafeMutablePointer<z_stream>) -> Int32
 
-    /// - Parameter windowBits: zlib's, negative for raw inflate (-8 to -15).
-    init(windowBits: Int32 = -15) throws {
+    /// An inflating stream; `windowBits` is zlib's, negative for raw inflate (-8 to -15).
+    static func inflating(windowBits: Int32 = -15) throws -> ZStream {
+        try ZStream(start: { CZlib_inflateInit2($0, windowBits) }, end: { inflateEnd($0) })
+    }
+
+    /// A deflating stream at `level`, 1 to 9.
+    static func deflating(level: Int) throws -> ZStream {
+        let level = Int32(max(1, min(9, level)))
+        return try ZStream(
+            start: { CZlib_deflateInit2($0, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) }, end: { deflateEnd($0) })
+    }
+
+    private init(
+        start: (UnsafeMutablePointer<z_stream>) -> Int32, end: @escaping (UnsafeMutablePointer<z_stream>) -> Int32
+    ) throws {
         // The stream is stored only once zlib has started it: an initializer that
         // throws after every property is set runs `deinit`, which would end and
         // free it a second time.
         let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        let status = CZlib_inflateInit2(stream, windowBits)
+        let status = start(stream)
         guard status == Z_OK else {
             stream.deinitialize(count: 1)
             stream.deallocate()
             throw BackupError.compression("zlib could not start (code \(status))")
         }
-        self.stream = stream
+        pointer = stream
+        self.end = end
     }
 
     deinit {
-        inflateEnd(stream)
-        stream.deinitialize(count: 1)
-        stream.deallocate()
+        _ = end(pointer)
+        pointer.deinitialize(count: 1)
+        pointer.deallocate()
+    }
+}
+
+/// One raw-inflate decompressor of a stream of any length.
+final class Inflater {
+    private let owned: ZStream
+    private var stream: UnsafeMutablePointer<z_stream> { owned.pointer }
+    private(set) var finished = false
+
+    /// - Parameter windowBits: zlib's, negative for raw inflate (-8 to -15).
+    init(windowBits: Int32 = -15) throws {
+        owned = try ZStream.inflating(windowBits: windowBits)
     }
 
     /// Inflates as much of `input` as fits, calling `sink` with each piece of

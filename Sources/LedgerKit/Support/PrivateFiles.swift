@@ -13,10 +13,12 @@ enum PrivateFile {
         SystemCalls.close(try opened(at: path))
     }
 
-    /// `create`, keeping the file open for writing: what is written goes into
-    /// the very file made, whatever is put at `path` meanwhile.
-    private static func opened(at path: String) throws -> Int32 {
-        let descriptor = try SystemCalls.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
+    /// `create`, keeping the file open for writing (and reading, with
+    /// `readable`): what is written goes into the very file made, whatever is
+    /// put at `path` meanwhile. The caller closes the descriptor.
+    static func opened(at path: String, readable: Bool = false) throws -> Int32 {
+        let access = readable ? O_RDWR : O_WRONLY
+        let descriptor = try SystemCalls.open(path, access | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
         do {
             try SystemCalls.fchmod(descriptor, 0o600, path: path)
         } catch {

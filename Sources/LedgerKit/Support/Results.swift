@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// One value per job, set from the jobs' threads.
 final class Results<Value>: @unchecked Sendable {

@@ -45,6 +45,23 @@ import Testing
             path: path, options: RebuildOptions(backupFolder: folder.file("backups"), now: RebuildRepairTests.now))
     }
 
+    /// The splits a transaction rebuilt from its one feed line `line` (`id`,
+    /// `account_id`, `amount`) gets: the line's amount in its account, the other side in Rebuild Suspense.
+    static func fromFeedLine(_ line: Row, suspense: Int64?) -> [Posting] {
+        let id: Int64 = line["id"]
+        let amount: Int64 = line["amount"]
+        return [
+            Posting(
+                account: line["account_id"], party: nil, amount: amount,
+                memo: "Rebuilt by rebuild from bank feed line \(id) (its splits were lost)"),
+            Posting(
+                account: suspense, party: nil, amount: -amount,
+                memo:
+                    "Rebuilt by rebuild from bank feed line \(id); the other account is unknown (Rebuild Suspense, empty-transaction)"
+            ),
+        ]
+    }
+
     static let suspenseSQL =
         "SELECT id FROM accounts WHERE name = 'Rebuild Suspense' AND type = 'other_current_asset' AND parent_id IS NULL"
 
@@ -247,18 +264,7 @@ import Testing
                     db, sql: "SELECT id, account_id, amount FROM bank_feed WHERE transaction_id = ?",
                     arguments: [picked.check]))
             let feedID: Int64 = feed["id"]
-            let feedAmount: Int64 = feed["amount"]
-            #expect(
-                try Self.postings(db, picked.check) == [
-                    Posting(
-                        account: feed["account_id"], party: nil, amount: feedAmount,
-                        memo: "Rebuilt by rebuild from bank feed line \(feedID) (its splits were lost)"),
-                    Posting(
-                        account: suspense, party: nil, amount: -feedAmount,
-                        memo:
-                            "Rebuilt by rebuild from bank feed line \(feedID); the other account is unknown (Rebuild Suspense, empty-transaction)"
-                    ),
-                ])
+            #expect(try Self.postings(db, picked.check) == Self.fromFeedLine(feed, suspense: suspense))
             #expect(
                 try String.fetchOne(db, sql: "SELECT status FROM bank_feed WHERE id = ?", arguments: [feedID])
                     == "matched")
@@ -516,19 +522,7 @@ import Testing
             let suspense = try Self.one(db, Self.suspenseSQL)
             for check in checks.dropLast() {
                 let line = try #require(lines[check])
-                let id: Int64 = line["id"]
-                let amount: Int64 = line["amount"]
-                #expect(
-                    try Self.postings(db, check) == [
-                        Posting(
-                            account: line["account_id"], party: nil, amount: amount,
-                            memo: "Rebuilt by rebuild from bank feed line \(id) (its splits were lost)"),
-                        Posting(
-                            account: suspense, party: nil, amount: -amount,
-                            memo:
-                                "Rebuilt by rebuild from bank feed line \(id); the other account is unknown (Rebuild Suspense, empty-transaction)"
-                        ),
-                    ], "check \(check)")
+                #expect(try Self.postings(db, check) == Self.fromFeedLine(line, suspense: suspense), "check \(check)")
             }
             // Its line names it by other text: nothing tells its splits, so it goes.
             let last = try #require(checks.last)
