@@ -244,15 +244,27 @@ enum Catalog {
     }
 
     /// Whether the suspect accounts' and parties' splits are a fifth of the
-    /// table or more (counted through the indexes).
+    /// table's rowid span or more (counted through the indexes, and only up to
+    /// that fifth: once there, the rest cannot change the answer).
     static func suspectSplitsAreMany(_ db: Database) throws -> Bool {
-        try Bool.fetchOne(
-            db,
-            sql: """
-                SELECT 5 * ((SELECT COUNT(*) FROM splits WHERE account_id IN (SELECT id FROM temp.suspect_accounts))
-                            + (SELECT COUNT(*) FROM splits WHERE party_id IN (SELECT id FROM temp.suspect_parties)))
-                       >= (SELECT COALESCE(MAX(rowid) - MIN(rowid) + 1, 0) FROM splits)
-                """) ?? false
+        guard let span = try Row.fetchOne(db, sql: "SELECT MIN(rowid), MAX(rowid) FROM splits"),
+            let low = span[0] as Int64?, let high = span[1] as Int64?
+        else { return true }
+        // A span beyond 64 bits: no count of rows reaches a fifth of it.
+        let (width, overflow) = high.subtractingReportingOverflow(low)
+        guard !overflow, width <= Int64.max - 5 else { return false }
+        let fifth = (width + 1 + 4) / 5
+        let sides = [
+            "SELECT 1 FROM splits WHERE account_id IN (SELECT id FROM temp.suspect_accounts)",
+            "SELECT 1 FROM splits WHERE party_id IN (SELECT id FROM temp.suspect_parties)",
+        ]
+        var counted: Int64 = 0
+        for side in sides where counted < fifth {
+            counted +=
+                try Int64.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM (\(side) LIMIT ?)", arguments: [fifth - counted]) ?? 0
+        }
+        return counted >= fifth
     }
 
     private static func vTx(_ restriction: String) -> String {

@@ -27,6 +27,20 @@ enum SplitGroups {
     private struct Sum {
         var total: Int64?
         var bad = false
+
+        /// Adds a split's amount as the catalog's SQL sums it (NULL adds
+        /// nothing; an amount beyond the money limit marks the group bad).
+        /// - Returns: false when the sum leaves 64 bits.
+        mutating func add(_ amount: Int64?) -> Bool {
+            guard let amount else { return true }
+            guard amount >= -Money.limit, amount <= Money.limit else {
+                bad = true
+                return true
+            }
+            let (added, overflow) = (total ?? 0).addingReportingOverflow(amount)
+            total = added
+            return !overflow
+        }
     }
 
     /// Makes `temp.v_grp` on `db` over every split, or over those of the
@@ -56,17 +70,8 @@ enum SplitGroups {
                     || key.statement.map(suspects.statements.contains) == true
                 guard wanted else { continue }
             }
-            var sum = groups[key] ?? Sum()
-            if let value = amount {
-                if value >= -Money.limit, value <= Money.limit {
-                    let (added, overflow) = (sum.total ?? 0).addingReportingOverflow(value)
-                    guard !overflow else { return false }
-                    sum.total = added
-                } else {
-                    sum.bad = true
-                }
-            }
-            groups[key] = sum
+            // One lookup a split: the group's sum changes where it is kept.
+            guard groups[key, default: Sum()].add(amount) else { return false }
         }
         try db.execute(
             sql: """

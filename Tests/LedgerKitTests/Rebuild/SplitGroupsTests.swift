@@ -110,6 +110,55 @@ import Testing
         }
     }
 
+    /// Counting the suspects' splits only up to a fifth of the table answers
+    /// as counting them all did, on either side of the fifth and at it.
+    @Test func suspectSplitsAreManyAnswersAsTheWholeCount() throws {
+        let path = try Damage.sample(in: folder, transactions: 300)
+        try Damage.apply(to: path) { db in
+            func wholeCount() throws -> Bool {
+                try Bool.fetchOne(
+                    db,
+                    sql: """
+                        SELECT 5 * ((SELECT COUNT(*) FROM splits WHERE account_id IN (SELECT id FROM temp.suspect_accounts))
+                                    + (SELECT COUNT(*) FROM splits WHERE party_id IN (SELECT id FROM temp.suspect_parties)))
+                               >= (SELECT COALESCE(MAX(rowid) - MIN(rowid) + 1, 0) FROM splits)
+                        """) ?? false
+            }
+            let accounts = try Int64.fetchAll(db, sql: "SELECT DISTINCT account_id FROM splits ORDER BY 1")
+            let parties = try Int64.fetchAll(db, sql: "SELECT DISTINCT party_id FROM splits WHERE party_id NOT NULL")
+            var random = SplitMix64(seed: 1_003)
+            var answers: Set<Bool> = []
+            for _ in 0..<60 {
+                try Self.suspects(
+                    db, accounts: accounts.filter { _ in random.next() % 4 == 0 },
+                    parties: parties.filter { _ in random.next() % 3 == 0 }, statements: [])
+                let expected = try wholeCount()
+                answers.insert(expected)
+                #expect(try Catalog.suspectSplitsAreMany(db) == expected)
+            }
+            #expect(answers == [true, false])
+
+            // Exactly a fifth of the span, and one split fewer.
+            let span = try Damage.one(db, "SELECT MAX(rowid) - MIN(rowid) + 1 FROM splits")
+            let fifth = (span + 4) / 5
+            try db.execute(sql: "UPDATE splits SET party_id = NULL")
+            try db.execute(
+                sql: "UPDATE splits SET account_id = 99999 WHERE rowid IN (SELECT rowid FROM splits LIMIT ?)",
+                arguments: [fifth])
+            try Self.suspects(db, accounts: [99999], parties: [], statements: [])
+            #expect(try wholeCount() && Catalog.suspectSplitsAreMany(db))
+            try db.execute(
+                sql:
+                    "UPDATE splits SET account_id = 1 WHERE rowid = (SELECT MIN(rowid) FROM splits WHERE account_id = 99999)"
+            )
+            #expect(try !wholeCount() && !Catalog.suspectSplitsAreMany(db))
+
+            // No splits: as many as a fifth of nothing.
+            try db.execute(sql: "DELETE FROM splits")
+            #expect(try wholeCount() && Catalog.suspectSplitsAreMany(db))
+        }
+    }
+
     @Test func leavesASumBeyond64BitsToTheSQL() throws {
         let path = try Damage.sample(in: folder, transactions: 100)
         try Damage.apply(to: path) { db in
