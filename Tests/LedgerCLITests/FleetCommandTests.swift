@@ -431,25 +431,47 @@ import Testing
         #expect(object["snapshots"] != nil)
     }
 
-    /// A manifest from before the drill's fields (here: their names changed in place, so the bytes'
-    /// digest still holds) drills on what it has, and passes.
-    @Test func anOldManifestDrillsOnWhatItHas() throws {
+    /// A 120-transaction `acme.db` backed up into a new folder location, its
+    /// snapshot's manifest rewritten in place (each text by one as long, so the
+    /// snapshot stays whole). Returns the location.
+    private func backedUpAcme(rewriting pairs: [(String, String)]) throws -> String {
         let file = try folder.sample("acme.db", transactions: 120)
         let location = folder.file("backups")
         #expect(try Ledger.run("backup", file, "--to", location).status == 0)
         let name = try #require(
             try FileManager.default.contentsOfDirectory(atPath: location).first { $0.hasSuffix(".gz") })
         let path = location + "/" + name
-        var text = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        for (old, new) in [
-            ("\"table_counts\"", "\"table_countz\""), ("\"trial_balance_sha256\"", "\"trial_balance_sha25x\""),
-        ] {
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        for (old, new) in pairs {
             let from = Array(old.utf8)
-            let to = Array(new.utf8)
-            let at = try #require((0..<(text.count - from.count)).first { Array(text[$0..<$0 + from.count]) == from })
-            text.replaceSubrange(at..<at + from.count, with: to)
+            let at = try #require((0..<(bytes.count - from.count)).first { Array(bytes[$0..<$0 + from.count]) == from })
+            bytes.replaceSubrange(at..<at + from.count, with: Array(new.utf8))
         }
-        try Data(text).write(to: URL(fileURLWithPath: path))
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return location
+    }
+
+    /// A manifest whose `source` is a path ("../x.db", as long as "acme.db",
+    /// so the snapshot's bytes stay whole) restores inside the drill's scratch,
+    /// never beside it.
+    @Test func aDrillWritesNothingWhereTheManifestSourcePoints() throws {
+        let location = try backedUpAcme(rewriting: [("\"source\":\"acme.db\"", "\"source\":\"../x.db\"")])
+        let temporary = folder.file("tmp")
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = temporary
+        let drilled = try Ledger.run(["check-backups", location, "--drill"], environment: environment)
+        #expect(drilled.status == 0 || drilled.status == 1, "\(drilled.stdout)\(drilled.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: temporary + "/ledger-\(getuid())/x.db"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary + "/ledger-\(getuid())") == [])
+    }
+
+    /// A manifest from before the drill's fields (here: their names changed in place, so the bytes'
+    /// digest still holds) drills on what it has, and passes.
+    @Test func anOldManifestDrillsOnWhatItHas() throws {
+        let location = try backedUpAcme(rewriting: [
+            ("\"table_counts\"", "\"table_countz\""), ("\"trial_balance_sha256\"", "\"trial_balance_sha25x\""),
+        ])
         let drilled = try Ledger.run("check-backups", location, "--drill", "--json")
         #expect(drilled.status == 0, "\(drilled.stdout)\(drilled.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(drilled.stdout.utf8)) as? [String: Any])

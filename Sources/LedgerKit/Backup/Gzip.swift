@@ -191,9 +191,14 @@ enum Gzip {
     ///   members end where its database does.
     /// - Throws: `BackupError.damagedSnapshot` for anything that does not add up.
     static func decompress(path: String, limit: Int64? = nil, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let input = open(path, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw BackupError.cannotRead(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(input) }
+        // A snapshot lies in a location others may write: a FIFO in its place is refused, not waited on.
+        let input: Int32
+        do {
+            input = try SystemCalls.openRegularFile(path)
+        } catch let error as SystemCallError {
+            throw BackupError.cannotRead(path: path, reason: error.reason)
+        }
+        defer { SystemCalls.close(input) }
         var reader = PendingBytes(descriptor: input, path: path)
         var members = 0
         var total: Int64 = 0

@@ -81,8 +81,8 @@ public struct FleetReport: Sendable {
         let late = policy.every + policy.grace
 
         let verify = status.verify
-        let errors = verify?.bySeverity["error"] ?? 0
-        let warnings = verify?.bySeverity["warning"] ?? 0
+        let errors = Self.count(verify?.bySeverity["error"])
+        let warnings = Self.count(verify?.bySeverity["warning"])
         switch verify?.outcome {
         case nil: note(.notVerified, "never verified")
         case .damaged?: note(.damaged, verify?.problem ?? "the file is damaged: run ledger rebuild")
@@ -137,7 +137,8 @@ public struct FleetReport: Sendable {
             }
         }
         if let growth = weeklyGrowth(status.history ?? []), growth > policy.growthLimit {
-            note(.growingFast, "grew \(Int((growth * 100).rounded()))% in a week")
+            // A record may claim any sizes: the figure is capped, never trapped on.
+            note(.growingFast, "grew \(Int((min(growth, 1_000_000) * 100).rounded()))% in a week")
         }
 
         concerns.sort { $0.concern.weight > $1.concern.weight }
@@ -195,6 +196,12 @@ public struct FleetReport: Sendable {
             let before = known.filter({ $0.day <= newest.day - 7 }).max(by: { $0.day < $1.day })
         else { return nil }
         return Double(newest.bytes - before.bytes) / Double(before.bytes)
+    }
+
+    /// A count a record gives, as a count: none below zero, and none so large
+    /// that adding two overflows (a record is the location's word).
+    static func count(_ recorded: Int?) -> Int {
+        min(max(recorded ?? 0, 0), Int(Int32.max))
     }
 
     /// "3 days", "5 hours", "40 minutes".

@@ -76,7 +76,9 @@ public enum RestoreDrill {
         do {
             let scratch = try privateFolder()
             defer { try? FileManager.default.removeItem(atPath: scratch) }
-            let restored = scratch + "/" + (snapshot.manifest?.source ?? "restored.db")
+            // A fixed name: the manifest's `source` is the location's word, and
+            // a path in it ("../../.ssh/authorized_keys") would write outside the scratch.
+            let restored = scratch + "/restored.db"
             try FleetStorage.unpack(snapshot, to: restored, keys: keys)
             result.compared.append("sha256")
             guard let manifest = snapshot.manifest else { throw EncryptionError.needsIdentity(path: snapshot.path) }

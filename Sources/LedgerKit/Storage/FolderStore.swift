@@ -108,9 +108,9 @@ public struct FolderStore: ByteStore {
         let path = path(of: name)
         let descriptor: Int32
         do {
-            descriptor = try SystemCalls.open(path, O_RDONLY)
-        } catch {
-            throw FileError.cannotRead(path: path, reason: "cannot open it")
+            descriptor = try SystemCalls.openRegularFile(path)
+        } catch let error as SystemCallError {
+            throw FileError.cannotRead(path: path, reason: error.detail ?? "cannot open it")
         }
         defer { SystemCalls.close(descriptor) }
         var data = Data(count: Int(range.upperBound - range.lowerBound + 1))
@@ -136,7 +136,8 @@ public struct FolderStore: ByteStore {
     public func contents(of name: String, limit: Int) throws -> Data? {
         guard let entry = try entry(name) else { return nil }
         guard entry.size <= limit else { throw ByteStoreError.tooLarge(path: path(of: name), limit: limit) }
-        let data = try read(name, range: 0...Int64(limit))
+        // One byte past the size it had, to tell a file grown since: never the whole limit's room.
+        let data = try read(name, range: 0...min(Int64(limit), max(entry.size, 0)))
         guard data.count <= limit else { throw ByteStoreError.tooLarge(path: path(of: name), limit: limit) }
         return data
     }

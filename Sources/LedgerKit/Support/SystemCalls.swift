@@ -7,13 +7,15 @@ struct SystemCallError: Error, Equatable, CustomStringConvertible {
     let call: String
     let path: String
     let code: Int32
+    /// What went wrong, where `strerror` would not say it.
+    var detail: String? = nil
 
     var isNoSpace: Bool { code == ENOSPC || code == EDQUOT }
     var isPermission: Bool { code == EACCES || code == EPERM || code == EROFS }
     var isMissing: Bool { code == ENOENT }
 
     /// "No space left on device" and the like.
-    var reason: String { String(cString: strerror(code)) }
+    var reason: String { detail ?? String(cString: strerror(code)) }
 
     var description: String { "\(call) \(path): \(reason)" }
 }
@@ -41,6 +43,19 @@ enum SystemCalls {
 
     static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o600) throws -> Int32 {
         try retrying("open", path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
+    }
+
+    /// Opens a file others may have put in place (in a backup location) for
+    /// reading, without blocking: a FIFO, a device or a folder in a file's
+    /// place is refused, so nothing hangs or reads without end.
+    static func openRegularFile(_ path: String) throws -> Int32 {
+        let descriptor = try open(path, O_RDONLY | O_NONBLOCK)
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            close(descriptor)
+            throw SystemCallError(call: "open", path: path, code: EINVAL, detail: "it is not a regular file")
+        }
+        return descriptor
     }
 
     static func close(_ descriptor: Int32) {

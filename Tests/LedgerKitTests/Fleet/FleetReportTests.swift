@@ -135,6 +135,34 @@ import Testing
         #expect(csv.contains(",\"'=HYPERLINK(\"\"http://evil\"\")\","))
         #expect(FleetReport.csvField("-12") == "-12")
         #expect(FleetReport.csvField("-x") == "'-x")
+        #expect(FleetReport.csvField("Evil Ltd\r\n=cmd") == "\"Evil Ltd\r\n=cmd\"")
+        #expect(FleetReport.csvField("Evil Ltd\n") == "\"Evil Ltd\n\"")
+    }
+
+    /// Counts and sizes at the edges of 64 bits cost their own row nothing and trap nowhere.
+    @Test func countsAndSizesAtTheEdgesMakeARow() throws {
+        var status = Self.healthy("Edges")
+        var found = ClientStatus.VerifyStep(at: Self.at(hoursAgo: 1), outcome: .findings)
+        found.bySeverity = ["error": Int.max, "warning": 1]
+        found.findings = [.init(code: "x", severity: "error", message: "m")]
+        status.verify = found
+        let today = CivilDate(Self.now)
+        status.history = [
+            .init(day: (today + -8).description, outcome: .clean, fileBytes: 1),
+            .init(day: today.description, outcome: .clean, fileBytes: Int64.max),
+        ]
+        var negative = Self.healthy("Negative")
+        var odd = ClientStatus.VerifyStep(at: Self.at(hoursAgo: 1), outcome: .findings)
+        odd.bySeverity = ["error": Int.min, "warning": -3]
+        negative.verify = odd
+        let report = Self.report([status, negative])
+        let row = try #require(report.rows.first { $0.client == "Edges" })
+        #expect(row.errors == Int(Int32.max) && row.warnings == 1)
+        #expect(row.concerns.map(\.detail).contains("grew 100000000% in a week"), "\(row.concerns)")
+        #expect(report.rows.first { $0.client == "Negative" }.map { ($0.errors, $0.warnings) } ?? (1, 1) == (0, 0))
+        #expect(report.html().contains("The first 1 of \(Int(Int32.max) + 1)"))
+        _ = report.csv()
+        _ = try report.json()
     }
 
     @Test func jsonCarriesTheRanking() throws {

@@ -57,6 +57,17 @@ import Testing
         #expect(mkfifo(fifo, 0o600) == 0)
         try SystemCalls.fsync(path: fifo)
         #expect(throws: SystemCallError.self) { try PrivateFile.write(Data("books".utf8), to: fifo) }
+        // Read from a location: refused at once, as a file that is not a regular one.
+        let store = FolderStore(folder.path)
+        #expect(throws: FileError.cannotRead(path: fifo, reason: "it is not a regular file")) {
+            try store.contents(of: "record.json", limit: 1_000)
+        }
+        #expect(throws: FileError.self) { try store.read("record.json", range: 0...10) }
+        #expect(throws: BackupError.cannotRead(path: fifo, reason: "it is not a regular file")) {
+            try Gzip.decompress(path: fifo) { _ in }
+        }
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: folder.file("small.json")))
+        #expect(try store.contents(of: "small.json", limit: 1 << 28) == Data("{}".utf8))
     }
 
     @Test func systemCallsSayWhichErrnoFailed() throws {
