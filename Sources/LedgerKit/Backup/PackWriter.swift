@@ -89,15 +89,22 @@ final class PackWriter {
     /// Creates `name` from the file `staged`, whose bytes are `bytes`, unless
     /// the same bytes are there already (names are keyed hashes of what they
     /// hold). Other bytes under the name (an object cut short or changed since
-    /// it was written) are replaced: a new snapshot never points at them.
-    /// Runs under the location's lock.
+    /// it was written, or too large to be one of ours) are replaced: a new
+    /// snapshot never points at them. An object that cannot be read now (the
+    /// network, a server's error) is left as it is and the backup fails: it
+    /// may be the very pack other snapshots need. Runs under the location's lock.
     /// - Returns: whether anything was sent.
     static func create(_ name: String, from staged: String, bytes: [UInt8], in store: SnapshotStore) throws -> Bool {
         do {
             try store.store.create(name, from: staged, attributes: [:])
             return true
         } catch ByteStoreError.exists {
-            let there = (try? store.store.contents(of: name, limit: IncrementalReader.objectLimit)) ?? nil
+            let there: Data?
+            do {
+                there = try store.store.contents(of: name, limit: IncrementalReader.objectLimit)
+            } catch ByteStoreError.tooLarge {
+                there = nil
+            }
             if let there, there.count == bytes.count, there.elementsEqual(bytes) { return false }
             try store.store.remove(name)
             try store.store.create(name, from: staged, attributes: [:])

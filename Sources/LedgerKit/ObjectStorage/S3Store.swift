@@ -113,7 +113,14 @@ public final class S3Store: ByteStore {
     /// is none; a longer one throws `ByteStoreError.tooLarge`.
     public func contents(of name: String, limit: Int) throws -> Data? {
         let data: Data? = try explainingFailures {
-            let (response, data) = try client.send("GET", bucket: location.bucket, key: key(name))
+            // Held to the caller's limit, not the client's own bound: a sealed pack is over 16 MiB.
+            let (response, data): (HTTPURLResponse, Data)
+            do {
+                (response, data) = try client.send(
+                    "GET", bucket: location.bucket, key: key(name), plan: { _ in .memory(limit: limit) })
+            } catch S3Failure.tooLarge {
+                throw ByteStoreError.tooLarge(path: path(of: name), limit: limit)
+            }
             if response.statusCode == 404 { return nil }
             guard (200..<300).contains(response.statusCode) else {
                 throw S3Failure.status(

@@ -142,6 +142,35 @@ import Testing
         }
     }
 
+    /// A pack's name taken by an object that cannot be read now is left as
+    /// it is (it may be the very pack other snapshots need) and the backup
+    /// fails; other bytes under the name, readable, are replaced.
+    @Test func aPackThatCannotBeReadIsNeverRemovedToMakeRoom() throws {
+        let folder = TemporaryDirectory()
+        let location = folder.file("backups")
+        try FileManager.default.createDirectory(atPath: location + "/packs", withIntermediateDirectories: true)
+        let store = try SnapshotStore.open(location)
+        let staged = folder.file("staged")
+        let bytes = Array("pack bytes".utf8)
+        try Data(bytes).write(to: URL(fileURLWithPath: staged))
+        let unreadable = location + "/packs/" + Self.pack
+        #expect(mkfifo(unreadable, 0o600) == 0)
+        #expect(throws: FileError.self) {
+            try PackWriter.create("packs/" + Self.pack, from: staged, bytes: bytes, in: store)
+        }
+        var status = stat()
+        #expect(lstat(unreadable, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO)
+
+        let changed = location + "/packs/" + String(repeating: "6b", count: 32)
+        try Data("other bytes".utf8).write(to: URL(fileURLWithPath: changed))
+        #expect(
+            try PackWriter.create("packs/" + String(repeating: "6b", count: 32), from: staged, bytes: bytes, in: store))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: changed)) == Data(bytes))
+        #expect(
+            try !PackWriter.create("packs/" + String(repeating: "6b", count: 32), from: staged, bytes: bytes, in: store)
+        )
+    }
+
     @Test func aTableThatClaimsMorePagesThanSQLiteAllowsIsRefusedWithoutMemory() throws {
         let table = IncrementalTable(
             version: 2, packs: [Self.pack], runs: [[1, Int.max, 0, 0]], hashes: nil)

@@ -44,6 +44,15 @@ enum ByteStoreContract {
         // Whole small objects, within a limit.
         #expect(try store.contents(of: "books-b", limit: 5_000) == bytes)
         #expect(throws: (any Error).self) { _ = try store.contents(of: "books-b", limit: 100) }
+        // Whole to the caller's limit, past any bound of the store's own (an encrypted
+        // pack is a little over 16 MiB; S3's answers were held to 16 MiB).
+        let large = Data((0..<((16 << 20) + 4_096)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 12) })
+        let largeSource = scratch.file("large")
+        try large.write(to: URL(fileURLWithPath: largeSource))
+        try store.create("large", from: largeSource, attributes: [:])
+        #expect(try store.contents(of: "large", limit: 64 << 20) == large)
+        #expect(throws: ByteStoreError.self) { _ = try store.contents(of: "large", limit: 16 << 20) }
+        try store.remove("large")
 
         // The object's bytes as a local file.
         let local = try store.withLocalFile(of: "books-b", near: scratch.file("near")) {
