@@ -110,8 +110,9 @@ public enum IncrementalWriter {
         let fulls = earlier.filter {
             $0.manifest != nil && $0.manifest?.incremental == nil && ($0.kind == .manual || $0.kind == .scheduled)
         }
-        // The manifest's own time: the rule counts the snapshots' times as they were taken.
-        guard let newest = fulls.compactMap({ Timestamp.parse($0.createdAt) }).max() else {
+        // When each was taken, as far as can be trusted (never later than the location lists it
+        // written); a time still ahead of now is not believed: it must not put off every full one.
+        guard let newest = fulls.compactMap(\.takenAt).filter({ $0 <= now + 300 }).max() else {
             return "this file has no full snapshot in the location yet"
         }
         guard now.timeIntervalSince(newest) < every else {

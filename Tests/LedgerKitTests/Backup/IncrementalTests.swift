@@ -136,6 +136,27 @@ import Testing
         #expect(try take(after: 8).fullBecause == nil)
     }
 
+    /// A full snapshot dated ahead (a forged manifest, a clock once wrong)
+    /// counts as taken when its location lists it written, and a time still
+    /// ahead of now is not believed: it does not put off the full snapshots after it.
+    @Test func aFullSnapshotDatedAheadDoesNotPutOffTheNextFullOne() throws {
+        func full(createdAt: String, listedAt: String?) -> Snapshot {
+            let manifest = Manifest(
+                createdAt: createdAt, kind: .scheduled, company: "Acme", source: "books.db", formatVersion: 1,
+                databaseBytes: 4_096, databaseSha256: String(repeating: "0", count: 64), verify: "clean",
+                counts: nil, splitSum: nil)
+            return Snapshot(path: "books-x.db.gz", bytes: 100, manifest: manifest, listedAt: listedAt)
+        }
+        let now = Timestamp.parse("2026-12-06T12:00:00Z") ?? start
+        let week: TimeInterval = 7 * 86_400
+        let ahead = full(createdAt: "2099-01-01T00:00:00Z", listedAt: "2026-11-20T00:00:00Z")
+        #expect(IncrementalWriter.fullReason([ahead], now: now, every: week)?.contains("2026-11-20T00:00:00Z") == true)
+        let unlisted = full(createdAt: "2099-01-01T00:00:00Z", listedAt: nil)
+        #expect(IncrementalWriter.fullReason([unlisted], now: now, every: week) != nil)
+        let recent = full(createdAt: "2026-12-05T00:00:00Z", listedAt: "2026-12-05T00:00:01Z")
+        #expect(IncrementalWriter.fullReason([ahead, recent], now: now, every: week) == nil)
+    }
+
     @Test func aVacuumMakesACorrectIncremental() throws {
         let path = try Damage.sample(in: folder, transactions: 1_500, seed: 9)
         let store = try SnapshotStore.open(folder.file("backups"))
