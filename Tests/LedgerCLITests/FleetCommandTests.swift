@@ -231,6 +231,37 @@ import Testing
         #expect(again.stderr.contains("no run to resume"))
     }
 
+    /// What the stopped run found still counts: a client it found findings in
+    /// makes the resumed run need attention (exit 1), named in its output.
+    @Test func aResumedRunKeepsWhatTheStoppedRunFound() throws {
+        try FileManager.default.createDirectory(atPath: folder.file("c"), withIntermediateDirectories: true)
+        for index in 0..<3 { _ = try folder.sample("c/client\(index).db", transactions: 100) }
+        let state = folder.file("run.json")
+        #expect(try ledger(["fleet", "verify", folder.file("c"), "--state", state]).status == 0)
+        // As if killed after two clients, the first with findings.
+        var journal = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: state))) as? [String: Any])
+        journal["finished"] = false
+        journal["done"] = ["client0": "findings", "client1": "clean"]
+        try JSONSerialization.data(withJSONObject: journal).write(to: URL(fileURLWithPath: state))
+
+        let resumed = try ledger(["fleet", "verify", folder.file("c"), "--state", state, "--resume", "--json"])
+        #expect(resumed.status == 1, "\(resumed.stdout)\(resumed.stderr)")
+        #expect(Set(try clients(resumed).keys) == ["client2"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(resumed.stdout.utf8)) as? [String: Any])
+        #expect(object["ok"] as? Bool == false)
+        let earlier = try #require(object["resumed_attention"] as? [[String: Any]])
+        #expect(earlier.map { $0["slug"] as? String } == ["client0"])
+        #expect(earlier.map { $0["outcome"] as? String } == ["findings"])
+
+        journal["done"] = ["client0": "findings", "client1": "clean"]
+        try JSONSerialization.data(withJSONObject: journal).write(to: URL(fileURLWithPath: state))
+        let text = try ledger(["fleet", "verify", folder.file("c"), "--state", state, "--resume"])
+        #expect(text.status == 1)
+        #expect(text.stdout.contains("ATTENTION client0  findings (in the run resumed)"), "\(text.stdout)")
+        #expect(text.stdout.contains("(resumed: 2 done before, 1 of them needing attention)"), "\(text.stdout)")
+    }
+
     /// Two machines (two processes at once), one share each: every client once, every record written.
     @Test func twoShardsCoverEveryClientExactlyOnce() throws {
         try FileManager.default.createDirectory(atPath: folder.file("c"), withIntermediateDirectories: true)

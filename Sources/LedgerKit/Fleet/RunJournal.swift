@@ -92,6 +92,13 @@ public final class RunJournalKeeper: @unchecked Sendable {
         return Set(journal.done.keys)
     }
 
+    /// The outcome of each client done before, by slug.
+    public var outcomes: [String: ClientStatus.StepOutcome] {
+        lock.lock()
+        defer { lock.unlock() }
+        return journal.done
+    }
+
     /// Writes the journal as it starts: a failure here stops the run before any work.
     public func start() throws {
         lock.lock()

@@ -57,14 +57,21 @@ struct FleetOptions: ParsableArguments {
             let clients = try FleetDiscovery.clients(from: sources, list: list).filter { share.contains($0.slug) }
             let keeper = try journal(command, root: root)
             let skipped = keeper?.done.count ?? 0
+            // What the stopped run found still counts: a resumed run ends as the whole run would have.
+            let earlier = keeper?.outcomes ?? [:]
+            let earlierAttention = clients.compactMap { client in
+                earlier[client.slug].flatMap {
+                    $0 == .clean ? nil : FleetSummary.Earlier(slug: client.slug, outcome: $0)
+                }
+            }
             let meter = FleetMeter(enabled: Output.stderrIsTerminal)
             let results = FleetRunner.run(
                 clients, jobs: jobs, journal: keeper, progress: { meter.show($0) }, step: step)
             meter.finish()
-            attention = results.contains(where: \.needsAttention)
             let summary = FleetSummary(
                 command: command, shard: share.description, results: results, resumedPast: skipped,
-                journalProblem: keeper?.problem)
+                resumedAttention: earlierAttention, journalProblem: keeper?.problem)
+            attention = !summary.ok
             if json { return try Output.json(summary) }
             summary.printText()
         }

@@ -8,11 +8,21 @@ struct FleetSummary: Encodable {
     let results: [ClientResult]
     /// Clients a resumed run left alone: the stopped run had done them.
     let resumedPast: Int
+    /// Of those, the ones whose outcome was not clean.
+    let resumedAttention: [Earlier]
     let journalProblem: String?
 
-    var ok: Bool { !results.contains(where: \.needsAttention) }
+    /// A client the stopped run did, with what it found.
+    struct Earlier: Encodable {
+        let slug: String
+        let outcome: ClientStatus.StepOutcome
+    }
 
-    enum CodingKeys: String, CodingKey { case command, shard, clients, resumedPast, journalProblem, ok }
+    var ok: Bool { !results.contains(where: \.needsAttention) && resumedAttention.isEmpty }
+
+    enum CodingKeys: String, CodingKey {
+        case command, shard, clients, resumedPast, resumedAttention, journalProblem, ok
+    }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -20,6 +30,7 @@ struct FleetSummary: Encodable {
         try container.encode(shard, forKey: .shard)
         try container.encode(results, forKey: .clients)
         try container.encode(resumedPast, forKey: .resumedPast)
+        try container.encode(resumedAttention, forKey: .resumedAttention)
         try container.encodeIfPresent(journalProblem, forKey: .journalProblem)
         try container.encode(ok, forKey: .ok)
     }
@@ -33,11 +44,18 @@ struct FleetSummary: Encodable {
                 "\(mark) \(result.slug)  \(result.summary)"
                     + (result.statusProblem.map { "; its status record could not be written: \($0)" } ?? ""))
         }
+        for earlier in resumedAttention {
+            Output.line("\(paint.red("ATTENTION")) \(earlier.slug)  \(earlier.outcome.rawValue) (in the run resumed)")
+        }
         let attention = results.filter(\.needsAttention).count
+        let resumed =
+            resumedPast == 0
+            ? ""
+            : " (resumed: \(resumedPast) done before"
+                + (resumedAttention.isEmpty ? "" : ", \(resumedAttention.count) of them needing attention") + ")"
         Output.line(
             "\(Output.count(results.count, "client")): \(results.count - attention) in order, \(attention) "
-                + (attention == 1 ? "needs" : "need") + " attention"
-                + (resumedPast > 0 ? " (resumed: \(resumedPast) done before)" : "") + ".")
+                + (attention == 1 ? "needs" : "need") + " attention" + resumed + ".")
         if let journalProblem { Output.message("ledger: the run's journal could not be kept: \(journalProblem)") }
     }
 }
