@@ -384,6 +384,33 @@ import Testing
         }
     }
 
+    /// A check that finds the only snapshot damaged clears the last good
+    /// backup the backup recorded: the report never shows that client green.
+    @Test func aFailedCheckClearsTheLastGoodBackup() throws {
+        let file = try folder.sample("acme.db", transactions: 120)
+        let location = folder.file("backups")
+        #expect(try ledger(["fleet", "verify", file, "--to", location]).status == 0)
+        #expect(try ledger(["fleet", "backup", file, "--to", location]).status == 0)
+        #expect(try ledger(["fleet", "drill", file, "--to", location]).status == 0)
+        let before = try ledger(["fleet", "report", location, "--json"])
+        #expect(before.status == 0, "\(before.stdout)")
+        let name = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: location + "/acme").first { $0.hasSuffix(".gz") })
+        let path = location + "/acme/" + name
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[bytes.count / 2] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let check = try ledger(["fleet", "check-backups", file, "--to", location])
+        #expect(check.status == 1, "\(check.stdout)\(check.stderr)")
+        let backup = try #require(try status(location, "acme")["backup"] as? [String: Any])
+        #expect(backup["last_good_at"] == nil && backup["last_good_snapshot"] == nil, "\(backup)")
+        let after = try ledger(["fleet", "report", location, "--json"])
+        #expect(after.status == 1, "\(after.stdout)")
+        let row = try #require(try clients(after)["acme"])
+        #expect(row["level"] as? String == "attention", "\(row)")
+    }
+
     /// A drill tells a split sum that differs from its manifest's without
     /// quoting either (a record may lie beside encrypted snapshots).
     @Test func aDrillTellsAnotherSplitSumWithoutItsFigures() throws {

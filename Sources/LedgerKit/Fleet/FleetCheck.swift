@@ -12,6 +12,8 @@ public enum FleetCheck {
         var outcome = ClientStatus.StepOutcome.failed
         var summary: String
         var good: (at: String?, path: String?)
+        // Whether the snapshots were read: then the last good copy is what the check found, even none.
+        var checkedAll = false
         do {
             let found = try SnapshotChecker.checkLocation(
                 location, sample: sample, with: keys, maxAge: maxAge, now: now())
@@ -26,6 +28,7 @@ public enum FleetCheck {
                 outcome = .failed
                 summary = "no snapshots in \(location)"
             }
+            checkedAll = true
             let problems = found.companies.flatMap(\.problems)
             if !problems.isEmpty { summary += "; " + problems.map { "\($0)" }.joined(separator: ", ") }
         } catch {
@@ -41,8 +44,12 @@ public enum FleetCheck {
         var result = ClientResult(client: client, outcome: outcome, summary: summary)
         let checked = outcome
         result.statusProblem = StatusUpdates.update(client, root: root, now: now()) { status in
-            if let at = good.at, var backup = status.backup {
-                backup.lastGoodAt = at
+            // The check's word on the last good copy stands over the backups': a snapshot
+            // found damaged since is no good copy, and none found clears it (the report then
+            // says the last good backup is missing), so a failed check never shows green.
+            if checkedAll || good.at != nil, var backup = status.backup {
+                if backup.lastGoodSnapshot != good.path { backup.lastGoodBytes = nil }
+                backup.lastGoodAt = good.at
                 backup.lastGoodSnapshot = good.path
                 status.backup = backup
             }
