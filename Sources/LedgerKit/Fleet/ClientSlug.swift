@@ -4,8 +4,9 @@ import Foundation
 /// Client names made into folder and prefix names: lower-case ASCII letters,
 /// digits and single hyphens, at most 48 characters, never empty; two clients
 /// whose names make the same slug both get the first 8 hex digits of the
-/// SHA-256 of their file's full path after it, so two `books.db` never share a
-/// folder and each keeps its own from run to run.
+/// SHA-256 of their file's full path after it (more of it, or a count, where
+/// even that is taken), so two `books.db` never share a folder and each keeps
+/// its own from run to run.
 public enum ClientSlug {
     /// The longest slug made from a name, before any hash is added.
     static let maximumLength = 48
@@ -33,9 +34,24 @@ public enum ClientSlug {
         for entry in named { seen[safe(entry.name), default: 0] += 1 }
         var taken = Set<String>()
         return named.map { entry in
-            var slug = safe(entry.name)
-            if seen[slug, default: 0] > 1 || taken.contains(slug) {
-                slug += "-" + Array(SHA256.hash(data: Data(entry.file.utf8))).prefix(4).hex
+            let plain = safe(entry.name)
+            var slug = plain
+            if seen[plain, default: 0] > 1 || taken.contains(plain) {
+                // A hashed slug may still be taken (another client's name may be that very
+                // text, or the same file may be listed twice): more of the hash, then a count.
+                let hash = Array(SHA256.hash(data: Data(entry.file.utf8))).hex
+                var digits = 8
+                var count = 1
+                slug = plain + "-" + hash.prefix(digits)
+                while taken.contains(slug) {
+                    if digits < hash.count {
+                        digits = min(digits * 2, hash.count)
+                        slug = plain + "-" + hash.prefix(digits)
+                    } else {
+                        count += 1
+                        slug = plain + "-" + hash.prefix(8) + "-\(count)"
+                    }
+                }
             }
             taken.insert(slug)
             return FleetClient(name: entry.name, slug: slug, file: entry.file)

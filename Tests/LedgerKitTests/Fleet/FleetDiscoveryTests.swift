@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 
@@ -32,6 +33,20 @@ import Testing
             #expect(other.first { $0.file == client.file }?.slug == client.slug)
         }
         #expect(one[0].slug.hasPrefix("books-") && one[0].slug.count == "books-".count + 8)
+    }
+
+    /// A name that is another client's hashed slug, and a file listed twice
+    /// under one name: still a slug each, none shared.
+    @Test func aHashedSlugThatIsTakenIsMadeLonger() {
+        let hashed = "x-" + Array(SHA256.hash(data: Data("/c/a.db".utf8))).prefix(4).hex
+        let clients = ClientSlug.assign([
+            ("/c/c.db", hashed), ("/c/a.db", "x"), ("/c/b.db", "x"), ("/c/d.db", "d"), ("/c/d.db", "d"),
+        ])
+        #expect(Set(clients.map(\.slug)).count == 5, "\(clients.map(\.slug))")
+        #expect(clients[0].slug == hashed)
+        #expect(clients[1].slug.hasPrefix(hashed) && clients[1].slug.count == "x-".count + 16)
+        #expect(clients[2].slug.count == "x-".count + 8)
+        #expect(clients[4].slug.count == "d-".count + 16 && clients[4].slug.hasPrefix(clients[3].slug))
     }
 
     /// A seeded fleet: every client is in exactly one share of N, the same one each time.
