@@ -54,7 +54,9 @@ final class LoopbackListener {
         _ = pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
-    /// Waits for the next connection; its reads and writes give up after `timeout` seconds.
+    /// Waits for the next connection; its reads and writes give up once `timeout`
+    /// seconds have passed since it was accepted, in all: a peer sending a byte
+    /// now and then holds the server no longer than that.
     func accept(timeout: Int) throws -> LoopbackConnection {
         while true {
             let connection = Glibc.accept(descriptor, nil, nil)
@@ -64,7 +66,9 @@ final class LoopbackListener {
                 let size = socklen_t(MemoryLayout<timeval>.size)
                 _ = setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &limit, size)
                 _ = setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, &limit, size)
-                return LoopbackConnection(descriptor: connection)
+                return LoopbackConnection(
+                    descriptor: connection,
+                    deadline: DispatchTime.now().uptimeNanoseconds + UInt64(max(timeout, 0)) * 1_000_000_000)
             }
             if errno == EINTR || errno == ECONNABORTED { continue }
             throw SystemCallError(call: "accept", path: "127.0.0.1:\(port)", code: errno)
@@ -75,19 +79,36 @@ final class LoopbackListener {
 /// One accepted connection; closed in `deinit`.
 final class LoopbackConnection {
     private let descriptor: Int32
+    /// When the connection's time is up, on the monotonic clock, in nanoseconds.
+    private let deadline: UInt64
 
-    init(descriptor: Int32) {
+    init(descriptor: Int32, deadline: UInt64) {
         self.descriptor = descriptor
+        self.deadline = deadline
+    }
+
+    /// Waits until the connection is ready for `events` (`POLLIN`, `POLLOUT`) or its time is up.
+    /// - Returns: false when its time is up (or the wait failed).
+    private func ready(for events: Int32) -> Bool {
+        while true {
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard now < deadline else { return false }
+            var entry = pollfd(fd: descriptor, events: Int16(events), revents: 0)
+            let milliseconds = Int32(min((deadline - now) / 1_000_000 + 1, UInt64(Int32.max)))
+            let result = poll(&entry, 1, milliseconds)
+            if result > 0 { return true }
+            if result < 0 && errno != EINTR { return false }
+        }
     }
 
     deinit { Glibc.close(descriptor) }
 
-    /// Reads until the bytes hold `terminator`, the peer stops, the timeout passes, or
+    /// Reads until the bytes hold `terminator`, the peer stops, the connection's time is up, or
     /// `limit` bytes came; returns what came.
     func read(until terminator: [UInt8], limit: Int) -> [UInt8] {
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
-        while received.count < limit {
+        while received.count < limit, ready(for: Int32(POLLIN)) {
             let count = chunk.withUnsafeMutableBytes { buffer in
                 Glibc.recv(descriptor, buffer.baseAddress, min(buffer.count, limit - received.count), 0)
             }
@@ -110,10 +131,10 @@ final class LoopbackConnection {
         return false
     }
 
-    /// Writes all of `bytes`, or as much as the peer takes before it goes away or the timeout passes.
+    /// Writes all of `bytes`, or as much as the peer takes before it goes away or the connection's time is up.
     func write(_ bytes: [UInt8]) {
         var offset = 0
-        while offset < bytes.count {
+        while offset < bytes.count, ready(for: Int32(POLLOUT)) {
             let count = bytes.withUnsafeBytes { buffer in
                 Glibc.send(
                     descriptor, buffer.baseAddress.map { $0 + offset }, buffer.count - offset, Int32(MSG_NOSIGNAL))

@@ -47,6 +47,40 @@ import Testing
         #expect(head.status == "HTTP/1.1 200 OK" && !head.text.contains("<p>"))
     }
 
+    /// A peer that sends a byte now and then holds a connection no longer than
+    /// its time in all (here 1 s), not that time between bytes.
+    @Test func aSlowPeerHoldsAConnectionOnlyForItsTime() throws {
+        let listener = try LoopbackListener(port: 0)
+        let port = listener.port
+        let peer = Thread {
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { Glibc.close(socket) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(port).bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard connected == 0 else { return }
+            // One byte every 0.3 s for up to 9 s: each far within a per-read timeout of 1 s.
+            // It stops once the server has closed the connection.
+            for _ in 0..<30 {
+                guard Glibc.send(socket, "G", 1, Int32(MSG_NOSIGNAL)) == 1 else { return }
+                usleep(300_000)
+            }
+        }
+        peer.start()
+        let connection = try listener.accept(timeout: 1)
+        let started = Date()
+        let head = connection.read(until: Array("\r\n\r\n".utf8), limit: 16_384)
+        let waited = Date().timeIntervalSince(started)
+        #expect(waited < 4, "read for \(waited) s")
+        #expect(!head.isEmpty && head.count < 30)
+    }
+
     @Test func newTokensAreLongAndDiffer() {
         let tokens = (0..<20).map { _ in ReportServer.newToken() }
         #expect(Set(tokens).count == 20)
