@@ -52,6 +52,23 @@ struct IncrementalKey: Sendable {
         return IncrementalKey(key: SymmetricKey(data: bytes))
     }
 
+    /// The key's own mark, kept in each incremental's manifest: 16 bytes of
+    /// a keyed hash of a fixed text, in hex, which tells the key without revealing it.
+    var check: String { mark("ledger page key check") }
+
+    /// Whom `sealing` encrypts to, as a keyed hash (in hex, 16 bytes): the
+    /// recipients' public keys in order, or the passphrase, or none.
+    func sealedTo(_ sealing: SnapshotRecipients) -> String {
+        let recipients = sealing.recipients.map(\.text).sorted()
+        return mark(
+            (["ledger sealed to"] + recipients + (sealing.passphrase.map { ["passphrase", $0] } ?? []))
+                .joined(separator: "\n"))
+    }
+
+    private func mark(_ text: String) -> String {
+        Data(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key)).prefix(16).hex
+    }
+
     /// The 16-byte keyed hash of a page.
     func pageHash(_ page: UnsafeRawBufferPointer) -> Data {
         Data(HMAC<SHA256>.authenticationCode(for: page, using: key)).prefix(IncrementalTable.hashBytes)

@@ -9,6 +9,14 @@ public struct IncrementalLayout: Codable, Equatable, Sendable {
     public var pageCount: Int
     /// How many bytes the snapshot's data inflates to (its page table).
     public var tableBytes: Int
+    /// The page key it was made with, as `IncrementalKey.check` gives it
+    /// (nil in snapshots of earlier versions): another key's hashes say
+    /// nothing about its pages.
+    public var keyCheck: String? = nil
+    /// Whom its packs were encrypted to, as `IncrementalKey.sealedTo` gives
+    /// it (nil in snapshots of earlier versions): a later incremental shares
+    /// its packs only when encrypted to the very same recipients.
+    public var sealedTo: String? = nil
 
     /// Whether the layout can be a SQLite file's: a page size that is a power
     /// of two from 512 to 65,536, and a page count SQLite allows. Stored
@@ -25,5 +33,7 @@ public struct IncrementalLayout: Codable, Equatable, Sendable {
         case pageSize = "page_size"
         case pageCount = "page_count"
         case tableBytes = "table_bytes"
+        case keyCheck = "key_check"
+        case sealedTo = "sealed_to"
     }
 }

@@ -58,7 +58,10 @@ enum IncrementalReader {
         let runsByPack = try table.runsByPack(pageCount: layout.pageCount)
         // Each page is checked against its keyed hash when the key can be read:
         // damage is then named by its pack, not only by the file's SHA-256.
-        let key = try? IncrementalKey.existing(in: store, sealed: snapshot.encrypted, keys: keys)
+        // A key other than the one it was made with (the location's lost and made anew)
+        // checks nothing: the file's SHA-256 alone then stands for every page.
+        let key = (try? IncrementalKey.existing(in: store, sealed: snapshot.encrypted, keys: keys))
+            .flatMap { key in layout.keyCheck.map { $0 == key.check } ?? true ? key : nil }
         let hashes = key == nil ? nil : try? table.pageHashes(pageCount: layout.pageCount)
         let descriptor: Int32
         do {

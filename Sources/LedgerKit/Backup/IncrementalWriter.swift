@@ -65,9 +65,20 @@ public enum IncrementalWriter {
                     // names are the index of pages the location holds. Listed again under the
                     // lock: a prune since the first listing may have removed it.
                     let current = try store.list(with: keys).snapshots.filter { $0.stem == stem }
+                    // Its packs are shared only when made with this key and encrypted to these very
+                    // recipients: after a change of recipients, every page goes into new packs, so
+                    // that the new identities alone restore what is taken from now on.
+                    let sealedTo = key.sealedTo(sealing)
+                    var sharable = current.last(where: { $0.manifest?.incremental != nil })
+                    if let layout = sharable?.manifest?.incremental,
+                        layout.keyCheck.map({ $0 != key.check }) ?? false
+                            || layout.sealedTo.map({ $0 != sealedTo }) ?? false
+                    {
+                        sharable = nil
+                    }
                     var index = dedupeIndex(
-                        after: current.last(where: { $0.manifest?.incremental != nil }), in: store,
-                        keys: keys, key: key, pageSize: pageSize, sealing: sealing, near: near)
+                        after: sharable, in: store, keys: keys, key: key, pageSize: pageSize, sealing: sealing,
+                        near: near)
                     let packs = PackWriter(store: store, key: key, sealing: sealing, near: near)
                     // Changed pages compress against their earlier versions, kept beside
                     // the file (only a readable copy is ever kept: a damaged file's may be
@@ -86,7 +97,8 @@ public enum IncrementalWriter {
                     let table = IncrementalTable(blobs: blobs.map(packs.named))
                     let tableBytes = try table.encoded()
                     manifest.incremental = IncrementalLayout(
-                        pageSize: pageSize, pageCount: blobs.count, tableBytes: tableBytes.count)
+                        pageSize: pageSize, pageCount: blobs.count, tableBytes: tableBytes.count,
+                        keyCheck: key.check, sealedTo: sealedTo)
                     manifest.hmac = try request.signing?.signature(of: manifest)
                     let object = try IncrementalObjects.gzip(
                         tableBytes, comment: try manifest.commentText(), modified: request.now,

@@ -157,6 +157,69 @@ import Testing
         #expect(IncrementalWriter.fullReason([ahead, recent], now: now, every: week) == nil)
     }
 
+    /// A location's page key lost and made anew: the incrementals made with
+    /// the old one still restore to their SHA-256 (their pages' hashes under
+    /// another key say nothing, and are not held against them).
+    @Test func incrementalsOfALostPageKeyStillRestore() throws {
+        let path = try Damage.sample(in: folder, transactions: 600, seed: 12)
+        let store = try SnapshotStore.open(folder.file("backups"))
+        var random = SplitMix64(seed: 12)
+        var taken: [Snapshot] = []
+        for step in 0..<3 {
+            if step > 0 { try change(path, &random) }
+            let run = try IncrementalWriter.take(
+                request(path, at: step, sealing: SnapshotRecipients()), into: store, keys: SnapshotIdentities())
+            taken.append(run.snapshot)
+        }
+        let before = try #require(taken[2].manifest?.incremental?.keyCheck)
+        try FileManager.default.removeItem(atPath: folder.file("backups/" + IncrementalKey.plainName))
+        try change(path, &random)
+        let after = try IncrementalWriter.take(
+            request(path, at: 3, sealing: SnapshotRecipients()), into: store, keys: SnapshotIdentities())
+        #expect(after.snapshot.manifest?.incremental?.keyCheck != before)
+        // Every page written again (but for pages the file holds twice).
+        #expect(after.newPages > after.pages * 9 / 10, "\(after.newPages) of \(after.pages) pages new")
+        for (index, snapshot) in (taken.suffix(2) + [after.snapshot]).enumerated() {
+            let rebuilt = folder.file("lost-key-\(index).db")
+            try IncrementalReader.rebuild(snapshot, in: store, to: rebuilt, with: SnapshotIdentities())
+            #expect(try sha256(rebuilt) == snapshot.manifest?.databaseSha256)
+        }
+    }
+
+    /// After the location's recipients change, an incremental shares no pack
+    /// with the ones before: the new identity alone restores it.
+    @Test func anIncrementalAfterNewRecipientsNeedsOnlyTheNewIdentity() throws {
+        let path = try Damage.sample(in: folder, transactions: 600, seed: 13)
+        let store = try SnapshotStore.open(folder.file("backups"))
+        let old = AgeIdentity.generate()
+        let new = AgeIdentity.generate()
+        let both = SnapshotIdentities(identities: [old, new])
+        var random = SplitMix64(seed: 13)
+        for step in 0..<2 {
+            if step > 0 { try change(path, &random) }
+            _ = try IncrementalWriter.take(
+                request(path, at: step, sealing: SnapshotRecipients(recipients: [old.recipient])), into: store,
+                keys: both)
+        }
+        try change(path, &random)
+        let moved = try IncrementalWriter.take(
+            request(path, at: 2, sealing: SnapshotRecipients(recipients: [old.recipient, new.recipient])),
+            into: store, keys: both)
+        #expect(moved.fullBecause == nil)
+        #expect(moved.newPages > moved.pages * 9 / 10, "\(moved.newPages) of \(moved.pages) pages new")
+        let rebuilt = folder.file("new-identity.db")
+        try IncrementalReader.rebuild(
+            moved.snapshot, in: store, to: rebuilt, with: SnapshotIdentities(identities: [new]))
+        #expect(try sha256(rebuilt) == moved.snapshot.manifest?.databaseSha256)
+
+        // The same recipients again: pages are shared as before.
+        try change(path, &random)
+        let again = try IncrementalWriter.take(
+            request(path, at: 3, sealing: SnapshotRecipients(recipients: [new.recipient, old.recipient])),
+            into: store, keys: both)
+        #expect(again.newPages < again.pages / 4)
+    }
+
     @Test func aVacuumMakesACorrectIncremental() throws {
         let path = try Damage.sample(in: folder, transactions: 1_500, seed: 9)
         let store = try SnapshotStore.open(folder.file("backups"))
