@@ -171,8 +171,11 @@ public enum IncrementalWriter {
             }
             // A pack gone or cut short (lost to damage, or removed by someone else) is not pointed
             // at again: its pages are written anew, so no new snapshot silently needs a lost pack.
+            // Encrypted, its size is known but for its header's: one cut short is caught too.
             guard let stored = (try? store.store.entry("packs/" + pack)) ?? nil, stored.size > 0,
-                previous.encrypted || stored.size == Int64(found.plainBytes)
+                previous.encrypted
+                    ? AgeFile.sealedSizes(ofPlain: Int64(found.plainBytes)).contains(stored.size)
+                    : stored.size == Int64(found.plainBytes)
             else { continue }
             kept[pack] = found
         }

@@ -53,6 +53,18 @@ enum AgeFile {
     /// The reason of a header that needs more bytes than were given.
     static let cutShort = "the header is cut short"
 
+    /// The sizes an age file of `plain` bytes can have: its payload (the
+    /// nonce, then every chunk with its tag; an empty file has one empty
+    /// chunk) after a header of at least its first and last lines, at most
+    /// `maxHeaderBytes`.
+    static func sealedSizes(ofPlain plain: Int64) -> ClosedRange<Int64> {
+        let chunks = plain == 0 ? 1 : (plain + Int64(chunkSize) - 1) / Int64(chunkSize)
+        let payload = 16 + plain + 16 * chunks
+        // "age-encryption.org/v1\n" and "--- " with the 43 characters of the MAC and "\n".
+        let shortestHeader = Int64(intro.count + 1 + 4 + 43 + 1)
+        return (payload + shortestHeader)...(payload + Int64(maxHeaderBytes))
+    }
+
     struct Stanza: Equatable {
         var type: String
         var arguments: [String]

@@ -220,6 +220,32 @@ import Testing
         #expect(again.newPages < again.pages / 4)
     }
 
+    /// In an encrypted location, a pack cut short is not pointed at again:
+    /// the next incremental writes its pages anew and restores alone.
+    @Test func aSealedPackCutShortIsNotSharedAgain() throws {
+        let path = try Damage.sample(in: folder, transactions: 600, seed: 14)
+        let store = try SnapshotStore.open(folder.file("backups"))
+        let identity = AgeIdentity.generate()
+        let sealing = SnapshotRecipients(recipients: [identity.recipient])
+        let keys = SnapshotIdentities(identities: [identity])
+        var random = SplitMix64(seed: 14)
+        for step in 0..<2 {
+            if step > 0 { try change(path, &random) }
+            _ = try IncrementalWriter.take(request(path, at: step, sealing: sealing), into: store, keys: keys)
+        }
+        let packs = folder.file("backups/packs")
+        let biggest = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: packs).filter { !$0.hasSuffix(".index") }
+                .max { (try SystemCalls.size(of: packs + "/" + $0)) < (try SystemCalls.size(of: packs + "/" + $1)) })
+        #expect(truncate(packs + "/" + biggest, 1_000) == 0)
+        try change(path, &random)
+        let next = try IncrementalWriter.take(request(path, at: 2, sealing: sealing), into: store, keys: keys)
+        #expect(next.newPages > next.pages / 2, "\(next.newPages) of \(next.pages) pages new")
+        let rebuilt = folder.file("after-cut.db")
+        try IncrementalReader.rebuild(next.snapshot, in: store, to: rebuilt, with: keys)
+        #expect(try sha256(rebuilt) == next.snapshot.manifest?.databaseSha256)
+    }
+
     @Test func aVacuumMakesACorrectIncremental() throws {
         let path = try Damage.sample(in: folder, transactions: 1_500, seed: 9)
         let store = try SnapshotStore.open(folder.file("backups"))

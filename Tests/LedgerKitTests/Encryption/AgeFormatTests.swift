@@ -123,6 +123,12 @@ import Testing
 
         let locked = try encrypted(plain, for: SnapshotRecipients(passphrase: "correct horse"))
         #expect(try decrypted(locked, with: SnapshotIdentities(passphrases: ["wrong", "correct horse"])) == plain)
+        // The sizes a sealed file of so many bytes can have hold both, and nothing a byte short of the payload.
+        let sizes = AgeFile.sealedSizes(ofPlain: Int64(size))
+        #expect(sizes.contains(Int64(sealed.count)) && sizes.contains(Int64(locked.count)))
+        let single = try encrypted(plain, for: SnapshotRecipients(recipients: [alice.recipient]))
+        #expect(sizes.contains(Int64(single.count)))
+        #expect(!sizes.contains(Int64(single.count) - 99) && !sizes.contains(Int64(size)))
         #expect(throws: AgeFile.Failure.noMatch) {
             try decrypted(locked, with: SnapshotIdentities(passphrases: ["wrong"]))
         }
