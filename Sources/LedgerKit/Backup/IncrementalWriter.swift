@@ -58,7 +58,7 @@ public enum IncrementalWriter {
                 return try SnapshotWriter.verified(unchecked, copy: copy, digest: false, findings: request.findings)
             },
             during: { checking in
-                try store.exclusively {
+                try store.holding { lock in
                     try LocationRecipients.refusePlain(sealing, into: store, configPath: config.path)
                     let key = try IncrementalKey.load(from: store, sealing: sealing, keys: keys, near: near)
                     // The newest incremental of this file and the indexes of the packs it
@@ -106,6 +106,9 @@ public enum IncrementalWriter {
                     let staged = try IncrementalObjects.stage(
                         object, sealing: sealing, near: near, purpose: "snapshot.partial")
                     defer { unlink(staged) }
+                    // Its packs were made under the lock; a prune that took the lock since
+                    // would see them needed by no snapshot. Published only while still held.
+                    try lock.confirm()
                     let snapshot = try store.publish(
                         staged, manifest: manifest, at: request.now, encrypted: !sealing.isEmpty)
                     return IncrementalRun(

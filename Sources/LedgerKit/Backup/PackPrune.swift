@@ -8,8 +8,12 @@ enum PackPrune {
     /// needed, and returns their names. Removes none when any remaining snapshot's
     /// page table cannot be read (an encrypted one without a key, a damaged
     /// one): a pack still needed is never removed.
+    /// - Parameter confirm: called just before the first removal, to make sure
+    ///   the location's lock is still held (a backup that took it since may need them).
     @discardableResult
-    static func removeUnneeded(in location: SnapshotStore, with keys: SnapshotIdentities) throws -> [String] {
+    static func removeUnneeded(
+        in location: SnapshotStore, with keys: SnapshotIdentities, confirm: () throws -> Void = {}
+    ) throws -> [String] {
         guard try location.store.exists() else { return [] }
         let packs = try location.store.list(prefix: "packs/").map(\.name)
         guard !packs.isEmpty else { return [] }
@@ -25,6 +29,8 @@ enum PackPrune {
         }
         // Only names ledger writes there: anything else under packs/ is not ours to remove.
         let orphans = packs.filter { !needed.contains($0) && isPackObjectName($0) }
+        guard !orphans.isEmpty else { return [] }
+        try confirm()
         for name in orphans { try location.store.remove(name) }
         return orphans
     }

@@ -133,11 +133,12 @@ public enum Retention {
                 timeZone: timeZone)
         }
         guard !dryRun else { return try decisions() }
-        return try location.exclusively {
+        return try location.holding { lock in
             let decided = try decisions()
             for decision in decided where !decision.keep { try location.remove(decision.snapshot) }
-            // Then the packs no remaining snapshot needs (docs/incremental.md).
-            try PackPrune.removeUnneeded(in: location, with: keys)
+            // Then the packs no remaining snapshot needs (docs/incremental.md), only while
+            // the lock is surely held: a backup that took it since may need them.
+            try PackPrune.removeUnneeded(in: location, with: keys, confirm: lock.confirm)
             return decided
         }
     }

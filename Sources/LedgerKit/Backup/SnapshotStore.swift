@@ -228,6 +228,11 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
         try store.exclusively(body)
     }
 
+    /// As `exclusively`, given the lock, to confirm it before a step that needs it still held.
+    func holding<T>(_ body: (any StoreLock) throws -> T) throws -> T {
+        try store.holding(body)
+    }
+
     /// The heads of a listing as they arrive, from several threads.
     private final class HeadList: @unchecked Sendable {
         // Guarded by `lock`.

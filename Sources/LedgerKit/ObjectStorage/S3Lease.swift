@@ -23,7 +23,9 @@ import Foundation
 /// laptop) can lose its lease to another run; its renewal then sees another
 /// holder and stops (`isHeld` turns false), but the work in hand finishes.
 /// Snapshots stay safe even then: they are never overwritten, and prune only
-/// removes what it listed.
+/// removes what it listed; the steps that are safe only under the lease (an
+/// incremental's snapshot object, which needs the packs made before it, and
+/// prune's removal of packs no snapshot names) `confirm` it just before.
 final class S3Lease: StoreLock {
     static let name = ".ledger-lease"
     /// The most of a lease object read: this tool writes under 300 bytes.
@@ -179,6 +181,17 @@ final class S3Lease: StoreLock {
 
     /// Whether this run still holds the lease, as far as its last renewal knows.
     var isHeld: Bool { state.isHeld }
+
+    /// Renews the lease now: a run stalled past its lifetime (a laptop
+    /// suspended mid-backup) learns here, not after the fact, that another
+    /// run may have taken it.
+    func confirm() throws {
+        guard state.isHeld, renew() else {
+            throw ObjectStorageError.refused(
+                "The lease on \(bucket)/\(key) was lost to another run while this one worked (was it paused?); nothing more was written: run it again"
+            )
+        }
+    }
 
     /// The ETag of a conditional write's answer; nil when its condition failed
     /// (412, or 409 for a write that raced another, or 404 for `If-Match` on a lease now gone).

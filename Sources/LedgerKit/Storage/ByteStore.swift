@@ -99,14 +99,29 @@ public protocol GrowthFeed: Sendable {
 public protocol StoreLock: Sendable {
     /// Lets the next waiter in.
     func release()
+
+    /// Makes sure, now, that the lock is still this run's (a lease renewed on
+    /// the spot), before a step that is safe only under it.
+    /// - Throws: when another run may have taken it since.
+    func confirm() throws
+}
+
+extension StoreLock {
+    /// A lock that cannot be lost while held (a folder's) needs no confirming.
+    public func confirm() throws {}
 }
 
 extension ByteStore {
     /// Runs `body` while holding the store's lock.
     public func exclusively<T>(_ body: () throws -> T) throws -> T {
+        try holding { _ in try body() }
+    }
+
+    /// Runs `body` while holding the store's lock, given the lock (to confirm it).
+    public func holding<T>(_ body: (any StoreLock) throws -> T) throws -> T {
         let held = try lock()
         defer { held.release() }
-        return try body()
+        return try body(held)
     }
 
     /// Writes the whole file, then leaves creating the object to the caller.

@@ -140,6 +140,24 @@ import Testing
             "release left the other's lease alone")
     }
 
+    /// Confirming renews on the spot: a holder whose lease was taken over
+    /// learns it at once, before its next renewal would have told it.
+    @Test func confirmingALeaseTakenOverThrowsAtOnce() throws {
+        let (direct, bucket) = try bucket()
+        let place = try #require(try S3Location("s3://\(bucket)/acme"))
+        let lease = try S3Lease(client: direct, at: place, wait: 0, lifetime: 600)
+        try lease.confirm()
+        let theirs = Data(
+            #"{"holder":"other pid 7","host":"other","pid":7,"token":"theirs","expires_at":"2999-01-01T00:00:00Z"}"#
+                .utf8)
+        try direct.expect("PUT", bucket: bucket, key: "acme/.ledger-lease", body: theirs)
+        #expect(lease.isHeld, "no renewal has run yet (every 200 s)")
+        #expect(throws: ObjectStorageError.self) { try lease.confirm() }
+        #expect(!lease.isHeld)
+        lease.release()
+        #expect(try direct.expect("GET", bucket: bucket, key: "acme/.ledger-lease").1 == theirs)
+    }
+
     @Test func storageThatIgnoresIfMatchNeverHasADeadLeaseTakenOver() throws {
         let proxy = try FaultProxy(upstream: try S3TestServer.port()) { _ in .dropHeader("If-Match") }
         defer { proxy.stop() }
