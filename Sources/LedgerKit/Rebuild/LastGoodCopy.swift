@@ -15,24 +15,38 @@ struct LastGoodCopy {
         var notes: [String] = []
     }
 
-    /// How many clean snapshots, newest first, are tried before giving up
-    /// (one that fails its SHA-256 is passed over for the next).
+    /// How many clean snapshots of the company, newest first, may fail (their
+    /// SHA-256, their check) before giving up; one of another company does
+    /// not count.
     static let tries = 3
 
     /// Finds the newest clean snapshot of the file named `source` (its name,
-    /// as the manifests keep it) taken at or before `now` in `locations`, and
-    /// decompresses it to `destination`. Snapshots dated after `now` are never
-    /// taken (a clock or a name cannot be trusted past the present).
+    /// as the manifests keep it) of `company` taken at or before `now` in
+    /// `locations`, and decompresses it to `destination`. Snapshots dated
+    /// after `now` are never taken (a clock or a name cannot be trusted past
+    /// the present).
+    ///
+    /// Many companies' files may share a name and a backup folder: a snapshot
+    /// is used only when what it holds is of `company` (same name and creation
+    /// time); others are passed over, and said so. With `company` nil (the
+    /// damaged file's own company row could not be read) no snapshot can be
+    /// shown to be of these books, and none is used.
     ///
     /// A backup location is someone else's disk: what it holds could plant
     /// rows in the books. So a snapshot is used when this machine signed its
     /// manifest (`key`), or when it lies in one of `unsigned`, the places
     /// trusted without a signature (nil: every place).
     static func find(
-        source: String, in locations: [String], keys: SnapshotIdentities, now: Date,
+        source: String, of company: CompanyIdentity?, in locations: [String], keys: SnapshotIdentities, now: Date,
         key: ManifestKey? = nil, unsigned: Set<String>? = nil, destination: String
     ) -> Search {
         var search = Search()
+        guard let company else {
+            search.notes.append(
+                "the company row of \(source) could not be read, so no snapshot can be shown to be of this company: none was used, and rows the damage took are counted as lost"
+            )
+            return search
+        }
         var candidates: [Snapshot] = []
         var sealed = 0
         var untrusted: [String: Int] = [:]
@@ -67,24 +81,62 @@ struct LastGoodCopy {
             )
         }
         candidates.sort { SnapshotCatalog.isOlder($1, than: $0) }
-        for snapshot in candidates.prefix(tries) {
+        // Newer snapshots of other companies met before the one used, by what they hold.
+        var others: [String: Int] = [:]
+        search.found = newest(of: company, among: candidates, keys: keys, destination: destination) {
+            others[$0, default: 0] += 1
+        } failed: {
+            search.notes.append($0)
+        }
+        for (other, count) in others.sorted(by: { $0.key < $1.key }) {
+            search.notes.append(
+                "\(count) clean snapshot\(count == 1 ? "" : "s") named \(source) \(count == 1 ? "holds" : "hold") \(other), not \(company.described): passed over"
+            )
+        }
+        return search
+    }
+
+    /// The first of `candidates` (newest first) that holds `company`,
+    /// decompressed to `destination`. One of another company is passed over,
+    /// what it holds told to `other`; one that cannot be used is told to
+    /// `failed`, and after `tries` of those the search stops.
+    private static func newest(
+        of company: CompanyIdentity, among candidates: [Snapshot], keys: SnapshotIdentities, destination: String,
+        other: (String) -> Void, failed: (String) -> Void
+    ) -> LastGoodCopy? {
+        var failures = 0
+        for snapshot in candidates where failures < tries {
+            // The manifest's word suffices to pass one over; only the content can admit one.
+            if let named = snapshot.manifest?.company, named != company.name {
+                other("another company, \(named)")
+                continue
+            }
             AtomicFile.removeDatabaseFiles(at: destination)
             do {
                 try Restorer.decompress(snapshot, to: destination, near: destination, with: keys)
                 // Its manifest is the location's word: what it holds must be a sound company file too.
                 if let reason = unsound(destination) {
                     AtomicFile.removeDatabaseFiles(at: destination)
-                    search.notes.append("\(snapshot.path) was passed over: \(reason)")
+                    failed("\(snapshot.path) was passed over: \(reason)")
+                    failures += 1
                     continue
                 }
-                search.found = LastGoodCopy(snapshot: snapshot, path: destination)
-                return search
+                let held = CompanyIdentity.read(path: destination)
+                guard held == company else {
+                    AtomicFile.removeDatabaseFiles(at: destination)
+                    other(
+                        held.map { "another company, \($0.described)" }
+                            ?? "a company file whose company row cannot be read")
+                    continue
+                }
+                return LastGoodCopy(snapshot: snapshot, path: destination)
             } catch {
                 AtomicFile.removeDatabaseFiles(at: destination)
-                search.notes.append("\(snapshot.path) could not be used (\(error.localizedDescription))")
+                failed("\(snapshot.path) could not be used (\(error.localizedDescription))")
+                failures += 1
             }
         }
-        return search
+        return nil
     }
 
     /// Why the decompressed snapshot at `path` cannot be read rows from, or nil.

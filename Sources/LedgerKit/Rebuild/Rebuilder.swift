@@ -296,8 +296,8 @@ public enum Rebuilder {
         defer { AtomicFile.removeDatabaseFiles(at: lastGood) }
         let damage = salvage.map { salvage in
             Self.damage(
-                of: source, salvage: salvage, original: original, options: options, lastGood: lastGood,
-                progress: progress)
+                of: source, salvage: salvage, into: working, original: original, options: options,
+                lastGood: lastGood, progress: progress)
         }
         func attempt(suspects: (@Sendable () throws -> Suspects?)?, salvaged: Bool) throws -> (
             Repaired, remaining: [Finding]
@@ -327,10 +327,11 @@ public enum Rebuilder {
 
     /// Where the damage lay and the last clean snapshot to bring rows back
     /// from, looked for only when salvage could not bring back every row as it
-    /// was (or read rows from damaged pages).
+    /// was (or read rows from damaged pages). Only a snapshot of the company
+    /// whose row salvage read into `working` can be that snapshot.
     private static func damage(
-        of source: String, salvage: [SalvagedTable], original: String, options: RebuildOptions,
-        lastGood: String, progress: (@Sendable (RebuildProgress) -> Void)?
+        of source: String, salvage: [SalvagedTable], into working: String, original: String,
+        options: RebuildOptions, lastGood: String, progress: (@Sendable (RebuildProgress) -> Void)?
     ) -> Damage {
         let pages = DamagedPages.rows(in: source)
         let cut = (try? FileHeader.read(path: source))?.missingPages
@@ -342,7 +343,8 @@ public enum Rebuilder {
         // The folder beside the file is the books' own disk; elsewhere, what this computer signed (or the user trusts).
         let beside = URL(fileURLWithPath: original).deletingLastPathComponent().path + "/backups"
         let search = LastGoodCopy.find(
-            source: URL(fileURLWithPath: original).lastPathComponent, in: locations, keys: options.keys,
+            source: URL(fileURLWithPath: original).lastPathComponent, of: CompanyIdentity.read(path: working),
+            in: locations, keys: options.keys,
             now: options.now, key: options.manifestKey,
             unsigned: options.trustUnsigned ? nil : [beside], destination: lastGood)
         return Damage(salvage: salvage, damagedPages: pages, copy: search.found, notes: search.notes, cutShortBy: cut)

@@ -46,8 +46,10 @@ import Testing
         }
     }
 
-    /// Every table of docs/company-file.md (the maintenance log filled by an earlier rebuild).
-    @Test(arguments: Schema.tableNames)
+    /// Every table of docs/company-file.md (the maintenance log filled by an
+    /// earlier rebuild) but `company`, whose row tells which company's
+    /// snapshots may be used (see `withoutItsCompanyRowNoSnapshotCanBeUsed`).
+    @Test(arguments: Schema.tableNames.filter { $0 != "company" })
     func aCleanSnapshotJustBeforeTheDamageGivesBackEveryRow(table: String) throws {
         let path = try Damage.sample(in: folder, transactions: 1_500)
         try Damage.apply(to: path) { db in try db.execute(sql: "UPDATE accounts SET balance = balance + 1 WHERE id = 1")
@@ -252,6 +254,116 @@ import Testing
         let damage = try #require(report.damage, "the zeroed page sends the rebuild to salvage")
         #expect(damage.snapshot == nil)
         #expect(damage.restored == [:])
+    }
+
+    /// A company file named `books.db` in the folder `sub` of the test's folder
+    /// (nil: the test's folder itself, beside `backups`).
+    private func company(
+        _ sub: String?, name: String, seed: UInt64, firstDay: CivilDate = CivilDate(dayNumber: 19_358)
+    ) throws -> String {
+        guard let sub else { return try company(in: folder.path, name: name, seed: seed, firstDay: firstDay) }
+        try FileManager.default.createDirectory(atPath: folder.file(sub), withIntermediateDirectories: true)
+        return try company(in: folder.file(sub), name: name, seed: seed, firstDay: firstDay)
+    }
+
+    private func company(in place: String, name: String, seed: UInt64, firstDay: CivilDate) throws -> String {
+        let path = place + "/books.db"
+        _ = try SampleCompany.generate(
+            at: path, options: SampleOptions(transactions: 600, seed: seed, name: name, firstDay: firstDay))
+        return path
+    }
+
+    /// Zeroes a leaf of splits and one of bank_feed; returns the splits' rowids lost.
+    private func zeroSplitsAndFeed(of path: String) throws -> [Int64] {
+        let (splits, lost) = try leaf(path, of: "splits", offset: 2)
+        let (feed, _) = try leaf(path, of: "bank_feed", offset: 1)
+        try Damage.scribble(on: path, page: splits, byte: 0x00)
+        try Damage.scribble(on: path, page: feed, byte: 0x00)
+        return lost
+    }
+
+    /// Two companies keep `books.db` and back up to one folder: the damaged one's
+    /// rows come back from its own snapshot, not from the newer ones of the others
+    /// (one named otherwise, one of the same name created another day).
+    @Test func rowsComeBackOnlyFromASnapshotOfTheSameCompany() throws {
+        let path = try company(nil, name: "Sample Company", seed: 1)
+        let other = try company("b", name: "Other Co", seed: 2)
+        let namesake = try company("c", name: "Sample Company", seed: 3, firstDay: CivilDate(dayNumber: 19_723))
+        let now = Date()
+        let own = try SnapshotWriter.take(
+            SnapshotRequest(of: path, kind: .manual, now: now.addingTimeInterval(-60)),
+            into: SnapshotStore.open(backups))
+        for (file, age) in [(namesake, -40.0), (other, -20.0)] {
+            _ = try SnapshotWriter.take(
+                SnapshotRequest(of: file, kind: .manual, now: now.addingTimeInterval(age)),
+                into: SnapshotStore.open(backups))
+        }
+        let before = try rows(path)
+        _ = try zeroSplitsAndFeed(of: path)
+
+        let report = try rebuild(path, now: now)
+        let damage = try #require(report.damage)
+        #expect(damage.snapshot == own.path)
+        #expect(
+            damage.notes == [
+                "1 clean snapshot named books.db holds another company, Other Co, not Sample Company (created 2023-01-01T09:00:00Z): passed over",
+                "1 clean snapshot named books.db holds another company, Sample Company (created 2024-01-01T09:00:00Z), not Sample Company (created 2023-01-01T09:00:00Z): passed over",
+            ])
+        #expect(try rows(path) == before)
+        #expect(report.exitStatus == 0)
+    }
+
+    /// With only another company's snapshot of the same file name, none of its
+    /// rows enters the books: the loss is counted, and the exit status says so.
+    @Test func anotherCompanysSnapshotNeverFillsTheGaps() throws {
+        let path = try company(nil, name: "Sample Company", seed: 1)
+        let other = try company("b", name: "Other Co", seed: 2)
+        _ = try SnapshotWriter.take(SnapshotRequest(of: other, kind: .manual), into: SnapshotStore.open(backups))
+        let before = try rows(path)
+        let theirs = try rows(other)
+        let lost = try zeroSplitsAndFeed(of: path)
+
+        let report = try rebuild(path)
+        let damage = try #require(report.damage)
+        #expect(damage.snapshot == nil)
+        #expect(damage.restored == [:])
+        #expect(
+            damage.notes == [
+                "1 clean snapshot named books.db holds another company, Other Co, not Sample Company (created 2023-01-01T09:00:00Z): passed over"
+            ])
+        #expect(
+            damage.loss.first { $0.table == "splits" }
+                == TableLoss(table: "splits", lost: lost.count, exact: true, why: nil, fromSnapshot: 0, fromIndexes: 0))
+        #expect(report.exitStatus == 1)
+        let after = try rows(path)
+        #expect(Set((after["splits"] ?? [:]).keys).isDisjoint(with: lost))
+        for (table, rebuilt) in after {
+            let taken = rebuilt.filter { id, content in
+                content != before[table]?[id] && content == theirs[table]?[id]
+            }
+            #expect(taken.isEmpty, "\(table): \(taken.keys.sorted()) are the other company's")
+        }
+    }
+
+    /// The company row tells whose snapshot may fill the gaps: when the damage
+    /// took it, no snapshot is used, even one of the same file name beside it.
+    @Test func withoutItsCompanyRowNoSnapshotCanBeUsed() throws {
+        let path = try Damage.sample(in: folder, transactions: 600)
+        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
+        let (page, rows) = try leaf(path, of: "company", offset: 0)
+        #expect(rows == [1])
+        try Damage.scribble(on: path, page: page, byte: 0x00)
+
+        let report = try rebuild(path)
+        let damage = try #require(report.damage)
+        #expect(damage.snapshot == nil)
+        #expect(damage.restored == [:])
+        #expect(
+            damage.notes == [
+                "the company row of books.db could not be read, so no snapshot can be shown to be of this company: none was used, and rows the damage took are counted as lost"
+            ])
+        #expect(report.exitStatus == 1)
+        #expect(try CompanyFile.read(path) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM company") } == 0)
     }
 
     /// Every row of a table as text, by rowid.
