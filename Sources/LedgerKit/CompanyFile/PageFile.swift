@@ -150,6 +150,55 @@ final class PageFile {
         return gaps.sorted { $0.lowerBound < $1.lowerBound }
     }
 
+    /// The leaf pages of the table b-tree rooted at `root` with the rowids each
+    /// may hold, as the keys of the interior pages above it bound them, in rowid
+    /// order. A leaf is bounded by those keys whatever its own cells say, so a
+    /// damaged leaf still has its true range. Leaves under an interior page that
+    /// cannot be read, or whose keys are out of order, are left out.
+    func leafKeys(from root: Int, skipping free: Set<Int>) -> [(page: Int, keys: ClosedRange<Int64>)] {
+        var leaves: [(page: Int, keys: ClosedRange<Int64>)] = []
+        var stack: [(page: Int, range: ClosedRange<Int64>)] = [(root, Int64.min...Int64.max)]
+        var seen: Set<Int> = []
+        while let (number, range) = stack.popLast() {
+            guard !free.contains(number), seen.insert(number).inserted, let bytes = page(number) else { continue }
+            let header = number == 1 ? 100 : 0
+            switch bytes[header] {
+            case 0x0D:
+                leaves.append((number, range))
+            case 0x05:
+                let count = Int(Self.uint16(bytes, header + 3))
+                guard header + 12 + 2 * count <= bytes.count else { continue }
+                var children: [(page: Int, range: ClosedRange<Int64>)] = []
+                var low = range.lowerBound
+                var ordered = true
+                for index in 0..<count {
+                    var offset = Int(Self.uint16(bytes, header + 12 + 2 * index))
+                    guard offset + 4 <= bytes.count else {
+                        ordered = false
+                        break
+                    }
+                    let child = Int(Self.uint32(bytes, offset))
+                    offset += 4
+                    guard let key = Self.varint(bytes, &offset), key >= low, key <= range.upperBound else {
+                        ordered = false
+                        break
+                    }
+                    children.append((child, low...key))
+                    guard key < Int64.max else { break }
+                    low = key + 1
+                }
+                guard ordered else { continue }
+                if low <= range.upperBound, children.last?.range.upperBound != Int64.max {
+                    children.append((Int(Self.uint32(bytes, header + 8)), low...range.upperBound))
+                }
+                stack.append(contentsOf: children.reversed())
+            default:
+                continue
+            }
+        }
+        return leaves
+    }
+
     /// The rows of a table leaf page; nil when its header makes no sense. Cells
     /// that cannot be decoded are left out.
     func rows(ofLeaf bytes: [UInt8], headerAt header: Int = 0) -> [(rowid: Int64, values: [DatabaseValue])]? {

@@ -8,7 +8,9 @@ import GRDB
 /// A table is read in rowid order from its own b-tree (never through an index,
 /// which may be the damaged part). When a page cannot be read, the reader seeks
 /// past it: it probes ever further rowids until a seek succeeds, then narrows
-/// down to the first rowid it can reach, and goes on from there. The rows in
+/// down to the first rowid it can reach, and goes on from there; a seek that
+/// gives a rowid the damaged leaf cannot hold (its interior pages' keys bound
+/// it) is not believed, and reading goes on at the next leaf. The rows in
 /// between are what the damage took; the table's indexes still list their
 /// rowids (so the loss is counted exactly) and some of their columns, from which
 /// whole rows are rebuilt where the schema allows it: a transaction from its
@@ -104,7 +106,8 @@ enum Salvage {
                     continue
                 }
                 let own = indexes.filter { $0.table == table }.map(\.name)
-                report.append(try copy(table, columns: columns, indexes: own, from: src, to: dst, now: now))
+                report.append(
+                    try copy(table, columns: columns, indexes: own, from: src, at: source, to: dst, now: now))
             }
             try inferKinds(dst)
             // Tables of other tools (GRDB's migrations, a user's own) come along as they are.
@@ -120,7 +123,8 @@ enum Salvage {
                     }
                     try dst.inSavepoint {
                         try dst.execute(sql: sql)
-                        report.append(try copy(table, columns: columns, indexes: [], from: src, to: dst, now: now))
+                        report.append(
+                            try copy(table, columns: columns, indexes: [], from: src, at: source, to: dst, now: now))
                         return .commit
                     }
                 } catch {
@@ -171,14 +175,21 @@ enum Salvage {
         case end
         /// The read hit a damaged page.
         case damaged
+
+        /// Whether it found a row whose rowid `leaf` (the keys of the leaf page
+        /// the seek went to) may hold.
+        func lies(within leaf: ClosedRange<Int64>) -> Bool {
+            if case .row(let rowid) = self { return leaf.contains(rowid) }
+            return false
+        }
     }
 
-    /// Copies the readable rows of `table`, stepping over damaged pages, then
-    /// counts (and where it can, rebuilds) the rows its indexes know of that the
-    /// table lost.
+    /// Copies the readable rows of `table` (of the file at `source`), stepping
+    /// over damaged pages, then counts (and where it can, rebuilds) the rows its
+    /// indexes know of that the table lost.
     private static func copy(
         _ table: String, columns sourceColumns: [String], indexes: [String],
-        from src: Database, to dst: Database, now: Date
+        from src: Database, at source: String, to dst: Database, now: Date
     ) throws -> SalvagedTable {
         let expected = StructureCheck.expectedColumns[table] ?? sourceColumns
         let common = expected.filter(sourceColumns.contains)
@@ -201,6 +212,8 @@ enum Salvage {
         var altered = 0
         var refused: [Int64] = []
         var gaps: [ClosedRange<Int64>] = []
+        // Read page by page only when damage is met.
+        var leaves: [ClosedRange<Int64>]?
         reading: while true {
             var last: Int64?
             do {
@@ -234,7 +247,19 @@ enum Salvage {
                     continue reading
                 }
                 // Nothing could be read from `start` on: find where reading can resume.
-                switch probe(table, at: start, src) {
+                let found = probe(table, at: start, src)
+                if leaves == nil { leaves = leafKeys(of: table, at: source, src) }
+                if let leaf = leaves?.first(where: { $0.contains(start) }), leaf.upperBound < Int64.max,
+                    !found.lies(within: leaf)
+                {
+                    // The seek met the damaged leaf itself, which gave a rowid out of
+                    // its place in the b-tree (or none): trusting it would skip healthy
+                    // leaves. What the damage took ends where the leaf's keys end.
+                    gaps.append(start...leaf.upperBound)
+                    start = leaf.upperBound + 1
+                    continue reading
+                }
+                switch found {
                 case .end:
                     gaps.append(start...Int64.max)
                     break reading
@@ -281,6 +306,18 @@ enum Salvage {
         salvaged.damage = damage
         salvaged.damage.lostIDs += refused
         return salvaged
+    }
+
+    /// The rowids each leaf page of `table` in the file at `source` may hold,
+    /// bounded by the keys of the interior pages (`PageFile.leafKeys`), in
+    /// order; nil when the file cannot be read page by page.
+    private static func leafKeys(of table: String, at source: String, _ src: Database) -> [ClosedRange<Int64>]? {
+        let sql = "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = ?"
+        guard let row = (try? Row.fetchOne(src, sql: sql, arguments: [table])) ?? nil,
+            let root = row.integer("rootpage"), root >= 1, root <= Int64(Int.max),
+            let file = try? PageFile(path: source)
+        else { return nil }
+        return file.leafKeys(from: Int(root), skipping: file.freelist()).map(\.keys)
     }
 
     private static func probe(_ table: String, at rowid: Int64, _ src: Database) -> Probe {
