@@ -32,7 +32,10 @@ final class DamageRecovery {
     let copy: LastGoodCopy?
     private var db: Database { context.db }
     private(set) var restored: [String: Int] = [:]
+    /// Per table, rows read from damaged pages whose values the snapshot's replaced.
     private(set) var replaced: [String: Int] = [:]
+    /// Each value of those rows that the snapshot's replaced, as read and as now.
+    private(set) var replacedValues: [ReplacedValue] = []
     /// Rows in the snapshot that the damage took but whose transaction changed since.
     private(set) var changedSince: [String: Int] = [:]
     /// Tables the snapshot could not be read for (a column missing).
@@ -211,10 +214,15 @@ final class DamageRecovery {
         if count > 0 { restored[table] = count }
     }
 
-    /// Rows read from damaged pages or rebuilt from indexes take the
+    /// Rows rebuilt from indexes, and rows read from damaged pages, take the
     /// snapshot's values where their transaction has not changed since (a
     /// customer or vendor rebuilt from the names index, where the snapshot's
     /// has that very kind and name).
+    ///
+    /// A row rebuilt from indexes only gets the fields it lacked: it counts as
+    /// brought back. A row read from a damaged page had every field: each value
+    /// the snapshot's replaces is kept in `replacedValues`, as read and as now,
+    /// and the rebuild is not complete (docs/rebuild-after-damage.md).
     private func replaceDoubted(_ table: String) throws {
         let condition: String
         if Self.transactionKey[table] != nil {
@@ -225,17 +233,24 @@ final class DamageRecovery {
             return
         }
         let list = columns(table).joined(separator: ", ")
-        let count = try context.change(
-            .sqliteCorruption, table,
-            rows: """
-                SELECT m.rowid FROM temp.recovery_doubt d JOIN main."\(table)" m ON m.rowid = d.id JOIN snap."\(table)" s ON s.rowid = m.rowid
-                WHERE d.tbl = '\(table)' AND \(differs(table, "m", "s")) AND \(condition)
-                """, .update,
-            apply: """
-                UPDATE main."\(table)" SET (\(list)) = (SELECT \(list) FROM snap."\(table)" s WHERE s.rowid = main."\(table)".rowid)
-                WHERE rowid IN (SELECT id FROM temp.rebuild_rows)
-                """)
-        if count > 0 { replaced[table] = count }
+        let apply = """
+            UPDATE main."\(table)" SET (\(list)) = (SELECT \(list) FROM snap."\(table)" s WHERE s.rowid = main."\(table)".rowid)
+            WHERE rowid IN (SELECT id FROM temp.rebuild_rows)
+            """
+        func rows(_ why: String) -> String {
+            """
+            SELECT m.rowid FROM temp.recovery_doubt d JOIN main."\(table)" m ON m.rowid = d.id JOIN snap."\(table)" s ON s.rowid = m.rowid
+            WHERE d.tbl = '\(table)' AND d.why = '\(why)' AND \(differs(table, "m", "s")) AND \(condition)
+            """
+        }
+        let completed = try context.change(.sqliteCorruption, table, rows: rows("index"), .update, apply: apply)
+        if completed > 0 { restored[table, default: 0] += completed }
+        let values = try valuesReplaced(table, rows: rows("page"))
+        let count = try context.change(.sqliteCorruption, table, rows: rows("page"), .update, apply: apply)
+        if count > 0 {
+            replaced[table] = count
+            replacedValues += values
+        }
         // Whatever now equals the snapshot is confirmed.
         try db.execute(
             sql: """
@@ -243,6 +258,45 @@ final class DamageRecovery {
                   SELECT m.rowid FROM main."\(table)" m JOIN snap."\(table)" s ON s.rowid = m.rowid
                   WHERE m.rowid IN (SELECT id FROM temp.recovery_doubt WHERE tbl = ?) AND NOT \(differs(table, "m", "s")))
                 """, arguments: [table, table])
+    }
+
+    /// Each column of the rows `rows` selects whose value differs from the snapshot's, as read and as the snapshot has it.
+    private func valuesReplaced(_ table: String, rows: String) throws -> [ReplacedValue] {
+        let amounts = Set(
+            (ValueRule.byTable[table] ?? []).compactMap { entry -> String? in
+                guard case .amount = entry.rule else { return nil }
+                return entry.column
+            })
+        let names = StructureCheck.expectedColumns[table] ?? []
+        guard !names.isEmpty else { return [] }
+        let select = names.map { name in
+            """
+            SELECT m.rowid AS id, '\(name)' AS col, m."\(name)" AS old, s."\(name)" AS new
+            FROM main."\(table)" m JOIN snap."\(table)" s ON s.rowid = m.rowid
+            WHERE m.rowid IN (\(rows)) AND m."\(name)" IS NOT s."\(name)"
+            """
+        }.joined(separator: " UNION ALL ")
+        return try Row.fetchAll(db, sql: "SELECT * FROM (\(select)) ORDER BY id, col").compactMap { row in
+            guard let id = row.integer("id"), let column = row.text("col") else { return nil }
+            let money = amounts.contains(column)
+            return ReplacedValue(
+                table: table, rowID: id, column: column,
+                old: Self.shown(row["old"] as DatabaseValue, money: money),
+                new: Self.shown(row["new"] as DatabaseValue, money: money))
+        }
+    }
+
+    /// A stored value as a bookkeeper reads it: an amount in money, a text in quotes.
+    static func shown(_ value: DatabaseValue, money: Bool) -> String {
+        switch value.storage {
+        case .null: return "empty"
+        case .int64(let number):
+            return money && number >= -Money.limit && number <= Money.limit
+                ? Money(cents: number).description : String(number)
+        case .double(let number): return String(number)
+        case .string(let text): return "'\(text)'"
+        case .blob(let data): return "\(data.count) bytes"
+        }
     }
 
     // MARK: Cached balances as evidence

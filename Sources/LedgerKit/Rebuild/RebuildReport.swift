@@ -171,6 +171,27 @@ public struct DoubtfulRow: Codable, Sendable, Equatable {
     }
 }
 
+/// A value read from a damaged page that a rebuild replaced by the last clean
+/// snapshot's, because the rest of the file did not show its row changed since.
+public struct ReplacedValue: Codable, Sendable, Equatable {
+    /// The table of the row.
+    public let table: String
+    /// The row's rowid.
+    public let rowID: Int64
+    /// The column whose value was replaced.
+    public let column: String
+    /// The value as read from the damaged page: an amount in money, a text in quotes, "empty" for NULL.
+    public let old: String
+    /// The snapshot's value, written the same way.
+    public let new: String
+
+    enum CodingKeys: String, CodingKey {
+        case table
+        case rowID = "row_id"
+        case column, old, new
+    }
+}
+
 /// What a rebuild did to keep everything after damage (docs/rebuild.md).
 public struct DamageOutcome: Encodable, Sendable {
     /// Pages the file's header says it has and its end lacked.
@@ -179,11 +200,14 @@ public struct DamageOutcome: Encodable, Sendable {
     public var snapshot: String?
     /// When that snapshot was taken (UTC timestamp).
     public var snapshotTakenAt: String?
-    /// Per table, rows brought back from it, and rows read from damaged pages
-    /// or rebuilt from indexes that took its values.
+    /// Per table, rows brought back from it, and rows rebuilt from indexes
+    /// that took its values for the fields they lacked.
     public var restored: [String: Int] = [:]
-    /// Per table, rows read from damaged pages or rebuilt from indexes whose values the snapshot replaced.
+    /// Per table, rows read whole from damaged pages whose values the
+    /// snapshot's replaced: the rebuild is then not complete.
     public var replaced: [String: Int] = [:]
+    /// Each value of those rows, as read and as the snapshot had it.
+    public var replacedValues: [ReplacedValue] = []
     /// Per table, rows the snapshot holds that the damage took but were not
     /// brought back: their transaction changed after the snapshot.
     public var changedSince: [String: Int] = [:]
@@ -204,6 +228,7 @@ public struct DamageOutcome: Encodable, Sendable {
         case snapshotTakenAt = "recovered_from_taken_at"
         case restored = "restored_from_snapshot"
         case replaced = "replaced_from_snapshot"
+        case replacedValues = "values_replaced"
         case changedSince = "changed_since_snapshot"
         case notes, loss
         case keptBalances = "kept_balances"
@@ -220,6 +245,7 @@ public struct DamageOutcome: Encodable, Sendable {
         try container.encode(snapshotTakenAt, forKey: .snapshotTakenAt)
         try container.encode(restored, forKey: .restored)
         try container.encode(replaced, forKey: .replaced)
+        try container.encode(replacedValues, forKey: .replacedValues)
         try container.encode(changedSince, forKey: .changedSince)
         try container.encode(notes, forKey: .notes)
         try container.encode(loss, forKey: .loss)
@@ -228,10 +254,11 @@ public struct DamageOutcome: Encodable, Sendable {
         try container.encode(snapshotWouldBringBack, forKey: .snapshotWouldBringBack)
     }
 
-    /// Whether every row of the damaged original came back as it was.
+    /// Whether every row of the damaged original came back as it was, and no
+    /// value read from it was replaced by the snapshot's.
     public var isWhole: Bool {
         loss.allSatisfy { $0.lost == 0 && $0.exact && $0.fromIndexes == 0 } && unconfirmed.isEmpty
-            && keptBalances.isEmpty
+            && keptBalances.isEmpty && replaced.values.allSatisfy { $0 == 0 } && replacedValues.isEmpty
     }
 }
 

@@ -658,6 +658,7 @@ public enum Rebuilder {
                     fromSnapshot: recovery.restored[table] ?? 0, fromIndexes: try recovery.stillFromIndexes(table)))
         }
         outcome.keptBalances = kept
+        outcome.replacedValues = recovery.replacedValues
         outcome.unconfirmed = try recovery.unconfirmed()
         outcome.snapshotWouldBringBack = try recovery.snapshotRowsMissing()
         return (context, schema, outcome)

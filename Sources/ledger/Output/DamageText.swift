@@ -15,8 +15,14 @@ enum DamageText {
                 "  rows the damage took: " + (restored.isEmpty ? "none needed" : restored.joined(separator: ", ")))
             if !replaced.isEmpty {
                 Output.line(
-                    "  rows read from damaged pages, set back to the snapshot's values: "
+                    "  rows read from damaged pages, set back to the snapshot's values (check them): "
                         + replaced.joined(separator: ", "))
+                for value in damage.replacedValues.prefix(limit * 4) {
+                    Output.line("    \(value.table) \(value.rowID) \(value.column): \(value.old) → \(value.new)")
+                }
+                if damage.replacedValues.count > limit * 4 {
+                    Output.line("    … and \(damage.replacedValues.count - limit * 4) more")
+                }
             }
             let changed = damage.changedSince.filter { $0.value > 0 }.sorted { $0.key < $1.key }
             if !changed.isEmpty {
@@ -80,6 +86,11 @@ enum DamageText {
         parts += altered
         if !damage.unconfirmed.isEmpty {
             parts.append("\(Output.count(damage.unconfirmed.count, "row")) read from a damaged page: check them")
+        }
+        let replaced = damage.replaced.values.reduce(0, +)
+        if replaced > 0 {
+            parts.append(
+                "\(Output.count(replaced, "row")) read from a damaged page set back to the snapshot: check them")
         }
         if !damage.keptBalances.isEmpty {
             parts.append("\(Output.count(damage.keptBalances.count, "balance")) kept by a 'Lost in damage' journal")

@@ -219,7 +219,17 @@ import Testing
             let damage = try #require(report.damage)
             if withSnapshot {
                 #expect(damage.unconfirmed == [])
-                #expect(damage.replaced["splits"] == 1)
+                #expect(damage.replaced == ["splits": 1])
+                let read = try #require(amount)
+                // A value replaced is never silent: named, as read and as now, and the exit status is 1.
+                #expect(
+                    damage.replacedValues == [
+                        ReplacedValue(
+                            table: "splits", rowID: rows[0], column: "amount",
+                            old: Money(cents: read + 1).description, new: Money(cents: read).description)
+                    ])
+                #expect(!report.isComplete)
+                #expect(report.exitStatus == 1)
                 #expect(
                     try CompanyFile.read(path) {
                         try Int64.fetchOne($0, sql: "SELECT amount FROM splits WHERE id = ?", arguments: [rows[0]])
