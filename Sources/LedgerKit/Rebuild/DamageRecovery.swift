@@ -36,6 +36,11 @@ final class DamageRecovery {
     private(set) var replaced: [String: Int] = [:]
     /// Each value of those rows that the snapshot's replaced, as read and as now.
     private(set) var replacedValues: [ReplacedValue] = []
+    /// Per table, rows brought back that no index of the file named: the
+    /// snapshot alone says they were there (one deleted since would be among them).
+    private(set) var restoredUnlisted: [String: Int] = [:]
+    /// Tables with damage whose every lost rowid an index read to its end named.
+    private var listedTables: Set<String> = []
     /// Rows in the snapshot that the damage took but whose transaction changed since.
     private(set) var changedSince: [String: Int] = [:]
     /// Tables the snapshot could not be read for (a column missing).
@@ -59,6 +64,7 @@ final class DamageRecovery {
                 CREATE TEMP TABLE recovery_changed (id PRIMARY KEY);
                 CREATE TEMP TABLE recovery_restored (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
                 CREATE TEMP TABLE recovery_evidence (tbl TEXT NOT NULL, id INTEGER NOT NULL, balance INTEGER NOT NULL, PRIMARY KEY (tbl, id));
+                CREATE TEMP TABLE recovery_listed (tbl TEXT PRIMARY KEY);
                 """)
         let gap = try db.makeStatement(sql: "INSERT INTO temp.recovery_gap (tbl, lo, hi) VALUES (?, ?, ?)")
         let known = try db.makeStatement(sql: "INSERT OR IGNORE INTO temp.recovery_known (tbl, id) VALUES (?, ?)")
@@ -76,6 +82,12 @@ final class DamageRecovery {
                 }
             }
             for id in table.damage.rebuiltIDs { try doubt.execute(arguments: [table.table, id, "index"]) }
+            // An index read to its end lists every row the gaps held: a row it lacks was not in the file.
+            if table.metDamage, table.lostIsExact {
+                listedTables.insert(table.table)
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO temp.recovery_listed (tbl) VALUES (?)", arguments: [table.table])
+            }
         }
         for (table, ids) in damagedPages where Schema.tableNames.contains(table) {
             for id in ids { try doubt.execute(arguments: [table, id, "page"]) }
@@ -109,12 +121,14 @@ final class DamageRecovery {
         for table in Self.order where try !snapshotHas(table) { unusable.append(table) }
         for table in Self.order where !unusable.contains(table) {
             snapshotMax[table] = try Int64.fetchOne(db, sql: "SELECT MAX(rowid) FROM snap.\"\(table)\"")
-            // What the snapshot knows the damage took (rows in the gaps, not read).
+            // What the snapshot knows the damage took (rows in the gaps, not read), where no
+            // index listed them all: with one, a row of the snapshot it lacks was deleted since.
             try db.execute(
                 sql: """
                     INSERT OR IGNORE INTO temp.recovery_known (tbl, id)
                     SELECT ?, s.rowid FROM temp.recovery_gap g JOIN snap."\(table)" s ON s.rowid BETWEEN g.lo AND g.hi
                     WHERE g.tbl = ? AND NOT EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = s.rowid)
+                      AND NOT \(listed(table))
                     """, arguments: [table, table])
         }
         try markChangedTransactions()
@@ -143,6 +157,21 @@ final class DamageRecovery {
         "EXISTS (SELECT 1 FROM temp.recovery_gap g WHERE g.tbl = '\(table)' AND \(rowid) BETWEEN g.lo AND g.hi)"
     }
 
+    /// Whether an index of `table` was read to its end: it names every row the gaps held.
+    private func listed(_ table: String) -> String {
+        "EXISTS (SELECT 1 FROM temp.recovery_listed WHERE tbl = '\(table)')"
+    }
+
+    /// Whether the snapshot's row of rowid `rowid` was in the file when the
+    /// damage struck, as far as the file tells: in a gap, and named by the
+    /// table's index when one was read to its end.
+    private func takenByDamage(_ table: String, _ rowid: String) -> String {
+        """
+        (\(inGap(table, rowid)) AND (NOT \(listed(table))
+             OR EXISTS (SELECT 1 FROM temp.recovery_known k WHERE k.tbl = '\(table)' AND k.id = \(rowid))))
+        """
+    }
+
     private func doubted(_ table: String, _ rowid: String) -> String {
         "EXISTS (SELECT 1 FROM temp.recovery_doubt d WHERE d.tbl = '\(table)' AND d.id = \(rowid))"
     }
@@ -150,7 +179,7 @@ final class DamageRecovery {
     /// The transactions whose surviving rows show they changed after the
     /// snapshot: a trusted row that differs from the snapshot's or is not in
     /// it, or a row of the snapshot that is gone from a part of the file that
-    /// could be read (deleted since).
+    /// could be read, or that a complete index does not name (deleted since).
     private func markChangedTransactions() throws {
         for (table, key) in Self.transactionKey.sorted(by: { $0.key < $1.key }) where !unusable.contains(table) {
             try db.execute(
@@ -163,7 +192,7 @@ final class DamageRecovery {
                     WHERE \(differs(table, "m", "s")) AND NOT \(doubted(table, "m.rowid"))
                     UNION ALL
                     SELECT s."\(key)" FROM snap."\(table)" s
-                    WHERE NOT EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = s.rowid) AND NOT \(inGap(table, "s.rowid"))
+                    WHERE NOT EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = s.rowid) AND NOT \(takenByDamage(table, "s.rowid"))
                     """)
         }
     }
@@ -176,7 +205,7 @@ final class DamageRecovery {
         return """
             \(id) NOT IN (SELECT id FROM temp.recovery_changed WHERE id IS NOT NULL)
             AND (EXISTS (SELECT 1 FROM main.transactions h WHERE h.id = \(id))
-                 OR EXISTS (SELECT 1 FROM snap.transactions h WHERE h.id = \(id) AND \(inGap("transactions", "h.id"))))
+                 OR EXISTS (SELECT 1 FROM snap.transactions h WHERE h.id = \(id) AND \(takenByDamage("transactions", "h.id"))))
             """
     }
 
@@ -185,6 +214,7 @@ final class DamageRecovery {
         let candidates = """
             SELECT s.rowid FROM temp.recovery_gap g JOIN snap."\(table)" s ON s.rowid BETWEEN g.lo AND g.hi
             WHERE g.tbl = '\(table)' AND NOT EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = s.rowid)
+              AND \(takenByDamage(table, "s.rowid"))
             """
         if Self.transactionKey[table] != nil {
             changedSince[table] =
@@ -211,7 +241,10 @@ final class DamageRecovery {
         let count =
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM temp.recovery_restored WHERE tbl = ?", arguments: [table])
             ?? 0
-        if count > 0 { restored[table] = count }
+        if count > 0 {
+            restored[table] = count
+            if !listedTables.contains(table) { restoredUnlisted[table] = count }
+        }
     }
 
     /// Rows rebuilt from indexes, and rows read from damaged pages, take the

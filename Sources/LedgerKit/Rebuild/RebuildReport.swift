@@ -203,6 +203,9 @@ public struct DamageOutcome: Encodable, Sendable {
     /// Per table, rows brought back from it, and rows rebuilt from indexes
     /// that took its values for the fields they lacked.
     public var restored: [String: Int] = [:]
+    /// Per table, rows among `restored` that no index of the file named: the
+    /// snapshot alone says they were there, so a row deleted after it would be among them.
+    public var restoredUnlisted: [String: Int] = [:]
     /// Per table, rows read whole from damaged pages whose values the
     /// snapshot's replaced: the rebuild is then not complete.
     public var replaced: [String: Int] = [:]
@@ -227,6 +230,7 @@ public struct DamageOutcome: Encodable, Sendable {
         case snapshot = "recovered_from"
         case snapshotTakenAt = "recovered_from_taken_at"
         case restored = "restored_from_snapshot"
+        case restoredUnlisted = "restored_on_snapshot_alone"
         case replaced = "replaced_from_snapshot"
         case replacedValues = "values_replaced"
         case changedSince = "changed_since_snapshot"
@@ -244,6 +248,7 @@ public struct DamageOutcome: Encodable, Sendable {
         try container.encode(snapshot, forKey: .snapshot)
         try container.encode(snapshotTakenAt, forKey: .snapshotTakenAt)
         try container.encode(restored, forKey: .restored)
+        try container.encode(restoredUnlisted, forKey: .restoredUnlisted)
         try container.encode(replaced, forKey: .replaced)
         try container.encode(replacedValues, forKey: .replacedValues)
         try container.encode(changedSince, forKey: .changedSince)

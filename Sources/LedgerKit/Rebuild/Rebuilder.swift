@@ -659,6 +659,7 @@ public enum Rebuilder {
         }
         outcome.keptBalances = kept
         outcome.replacedValues = recovery.replacedValues
+        outcome.restoredUnlisted = recovery.restoredUnlisted
         outcome.unconfirmed = try recovery.unconfirmed()
         outcome.snapshotWouldBringBack = try recovery.snapshotRowsMissing()
         return (context, schema, outcome)

@@ -13,6 +13,12 @@ enum DamageText {
                     + " from the last clean snapshot, \(snapshot) (taken \(damage.snapshotTakenAt ?? "?")):")
             Output.line(
                 "  rows the damage took: " + (restored.isEmpty ? "none needed" : restored.joined(separator: ", ")))
+            let alone = damage.restoredUnlisted.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+            if !alone.isEmpty {
+                Output.line(
+                    "  of these, taken on the snapshot's word alone (no index of the file could list what the damaged pages held, so a row deleted after the snapshot would be among them): "
+                        + alone.map { "\($0.key) \(Output.grouped($0.value))" }.joined(separator: ", "))
+            }
             if !replaced.isEmpty {
                 Output.line(
                     "  rows read from damaged pages, set back to the snapshot's values (check them): "

@@ -166,6 +166,151 @@ import Testing
         #expect(report.exitStatus == 1)
     }
 
+    /// The leaf page of `table` whose rowids span `id` (it need not hold it).
+    private func leaf(_ path: String, of table: String, spanning id: Int64) throws -> (page: Int, rows: [Int64]) {
+        let pages = try DatabaseQueue(path: path).read { db in
+            try Int.fetchAll(
+                db, sql: "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno",
+                arguments: [table])
+        }
+        let file = try PageFile(path: path)
+        for number in pages {
+            guard let rows = file.page(number).flatMap({ file.rows(ofLeaf: $0) })?.map(\.rowid),
+                let first = rows.min(), let last = rows.max()
+            else { continue }
+            if first <= id, id <= last { return (number, rows) }
+        }
+        throw DamageError.noSuchRow("no leaf of \(table) spans \(id)")
+    }
+
+    /// Deletes whole transactions with their lines, as a person would after the
+    /// snapshot, then lets a rebuild set every balance to match: the file is clean after.
+    private func remove(_ ids: [Int64], from path: String) throws {
+        let list = ids.map(String.init).joined(separator: ", ")
+        try Damage.apply(to: path) { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM applications WHERE payment_id IN (\(list)) OR document_id IN (\(list));
+                    DELETE FROM document_lines WHERE transaction_id IN (\(list));
+                    DELETE FROM documents WHERE transaction_id IN (\(list));
+                    DELETE FROM splits WHERE transaction_id IN (\(list));
+                    UPDATE bank_feed SET status = 'new', transaction_id = NULL WHERE transaction_id IN (\(list));
+                    DELETE FROM transactions WHERE id IN (\(list));
+                    """)
+        }
+        _ = try rebuild(path)
+        #expect(try Verifier.verify(path: path).ok)
+    }
+
+    /// A payment deleted after the snapshot, its header, lines and application
+    /// on pages that are then lost: the file's indexes, read to their end, do not
+    /// name it, so it stays deleted and no cent moves.
+    @Test func aTransactionDeletedSinceTheSnapshotStaysDeletedWhenTheIndexesListTheLostRows() throws {
+        let path = try Damage.sample(in: folder, transactions: 1_500)
+        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
+        // An unreconciled payment whose invoices lie well before it, on other pages than its own.
+        let (payment, splits, applications) = try CompanyFile.read(path) { db in
+            let payment = try Damage.one(
+                db,
+                """
+                SELECT payment_id FROM applications a
+                WHERE NOT EXISTS (SELECT 1 FROM splits s WHERE s.transaction_id = a.payment_id AND s.reconciliation_id IS NOT NULL)
+                GROUP BY payment_id HAVING MAX(document_id) < payment_id - 200
+                ORDER BY payment_id LIMIT 1 OFFSET 10
+                """)
+            return (
+                payment,
+                try Damage.all(db, "SELECT id FROM splits WHERE transaction_id = ? ORDER BY id", [payment]),
+                try Damage.all(db, "SELECT id FROM applications WHERE payment_id = ? ORDER BY id", [payment])
+            )
+        }
+        let firstSplit = try #require(splits.first)
+        let firstApplication = try #require(applications.first)
+        try remove([payment], from: path)
+        let before = try digest(path)
+        let accounts = try balances(path, of: "accounts")
+        let parties = try balances(path, of: "parties")
+        let pages = [
+            try leaf(path, of: "transactions", spanning: payment).page,
+            try leaf(path, of: "splits", spanning: firstSplit).page,
+            try leaf(path, of: "applications", spanning: firstApplication).page,
+        ]
+        for page in pages { try Damage.scribble(on: path, page: page, byte: 0x00) }
+
+        let report = try rebuild(path)
+        let damage = try #require(report.damage)
+        #expect(damage.snapshot != nil)
+        #expect(damage.changedSince.values.allSatisfy { $0 == 0 })
+        #expect(damage.restoredUnlisted == [:])
+        #expect(damage.loss.allSatisfy { $0.lost == 0 && $0.exact && $0.fromIndexes == 0 }, "\(damage.loss)")
+        #expect(report.exitStatus == 0)
+        let back = try CompanyFile.read(path) { db in
+            [
+                try Damage.all(db, "SELECT id FROM transactions WHERE id = ?", [payment]),
+                try Damage.all(db, "SELECT id FROM splits WHERE transaction_id = ?", [payment]),
+                try Damage.all(db, "SELECT id FROM applications WHERE payment_id = ?", [payment]),
+            ]
+        }
+        #expect(back == [[], [], []])
+        #expect(try balances(path, of: "accounts") == accounts)
+        #expect(try balances(path, of: "parties") == parties)
+        #expect(try digest(path) == before)
+    }
+
+    /// Transactions undone after the snapshot (the newest clean one holds
+    /// them), then the last pages of transactions and splits lost: the indexes
+    /// show the file no longer had them, so they do not come back.
+    @Test func transactionsUndoneSinceTheSnapshotDoNotComeBackFromItsLastPages() throws {
+        let path = try Damage.sample(in: folder, transactions: 1_500)
+        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
+        // The last 20 unreconciled transactions that no document or application ties to another.
+        let undone = try CompanyFile.read(path) { db in
+            try Damage.all(
+                db,
+                """
+                SELECT id FROM transactions t
+                WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = t.id)
+                  AND NOT EXISTS (SELECT 1 FROM applications a WHERE a.payment_id = t.id OR a.document_id = t.id)
+                  AND NOT EXISTS (SELECT 1 FROM splits s WHERE s.transaction_id = t.id AND s.reconciliation_id IS NOT NULL)
+                ORDER BY id DESC LIMIT 20
+                """)
+        }
+        #expect(undone.count == 20)
+        try remove(undone, from: path)
+        let before = try digest(path)
+        let accounts = try balances(path, of: "accounts")
+        let last = try CompanyFile.read(path) { db in
+            (
+                transaction: try Damage.one(db, "SELECT MAX(id) FROM transactions"),
+                split: try Damage.one(db, "SELECT MAX(id) FROM splits")
+            )
+        }
+        let transactions = try leaf(path, of: "transactions", spanning: last.transaction)
+        let splits = try leaf(path, of: "splits", spanning: last.split)
+        // Some of the undone ones lie past the last rowid the file keeps readable.
+        let readable = try #require(transactions.rows.min())
+        #expect(undone.contains { $0 > readable })
+        try Damage.scribble(on: path, page: transactions.page, byte: 0x00)
+        try Damage.scribble(on: path, page: splits.page, byte: 0x00)
+
+        let report = try rebuild(path)
+        let damage = try #require(report.damage)
+        #expect(damage.snapshot != nil)
+        #expect(damage.restoredUnlisted == [:])
+        #expect(damage.loss.allSatisfy { $0.lost == 0 && $0.exact && $0.fromIndexes == 0 }, "\(damage.loss)")
+        #expect(report.exitStatus == 0)
+        let list = undone.map(String.init).joined(separator: ", ")
+        let back = try CompanyFile.read(path) { db in
+            [
+                try Damage.all(db, "SELECT id FROM transactions WHERE id IN (\(list))"),
+                try Damage.all(db, "SELECT id FROM splits WHERE transaction_id IN (\(list))"),
+            ]
+        }
+        #expect(back == [[], []])
+        #expect(try balances(path, of: "accounts") == accounts)
+        #expect(try digest(path) == before)
+    }
+
     @Test func withoutASnapshotSurvivingBalancesAreKeptByOneJournal() throws {
         let path = try Damage.sample(in: folder, transactions: 1_500)
         let accounts = try balances(path, of: "accounts")
