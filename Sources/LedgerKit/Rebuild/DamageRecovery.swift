@@ -179,7 +179,10 @@ final class DamageRecovery {
     /// The transactions whose surviving rows show they changed after the
     /// snapshot: a trusted row that differs from the snapshot's or is not in
     /// it, or a row of the snapshot that is gone from a part of the file that
-    /// could be read, or that a complete index does not name (deleted since).
+    /// could be read, or that a complete index does not name (deleted since);
+    /// or whose header's `modified_at` differs from the snapshot's or is later
+    /// than the snapshot (from a damaged page too), or whose header rebuilt from
+    /// indexes has another date or party than the snapshot's.
     private func markChangedTransactions() throws {
         for (table, key) in Self.transactionKey.sorted(by: { $0.key < $1.key }) where !unusable.contains(table) {
             try db.execute(
@@ -195,6 +198,21 @@ final class DamageRecovery {
                     WHERE NOT EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = s.rowid) AND NOT \(takenByDamage(table, "s.rowid"))
                     """)
         }
+        guard !unusable.contains("transactions") else { return }
+        // A header says when its transaction last changed, even read from a damaged page: a time
+        // other than the snapshot's, or after it, means the rows on a damaged page may be that change.
+        // A header rebuilt from indexes has no time of its own, but its date and party were read.
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO temp.recovery_changed (id)
+                SELECT m.id FROM main.transactions m JOIN snap.transactions s ON s.rowid = m.rowid
+                WHERE NOT EXISTS (SELECT 1 FROM temp.recovery_doubt d WHERE d.tbl = 'transactions' AND d.id = m.rowid AND d.why = 'index')
+                  AND (m.modified_at IS NOT s.modified_at OR m.modified_at > ?)
+                UNION ALL
+                SELECT m.id FROM main.transactions m JOIN snap.transactions s ON s.rowid = m.rowid
+                WHERE EXISTS (SELECT 1 FROM temp.recovery_doubt d WHERE d.tbl = 'transactions' AND d.id = m.rowid AND d.why = 'index')
+                  AND (m.date IS NOT s.date OR (m.party_id IS NOT NULL AND m.party_id IS NOT s.party_id))
+                """, arguments: [copy?.snapshot.createdAt])
     }
 
     /// Whether the row aliased `s` of the snapshot's `table` belongs to a

@@ -386,6 +386,79 @@ import Testing
         }
     }
 
+    /// A charge edited after the snapshot, its header and lines on pages whose
+    /// header SQLite's check faults while every row on them is whole: the header's
+    /// `modified_at` shows the change, so the rows are kept as read, not set back
+    /// to the snapshot's amounts, and listed for a person.
+    @Test func rowsOnADamagedPageThatChangedSinceTheSnapshotKeepTheirValues() throws {
+        let path = try Damage.sample(in: folder, transactions: 1_500)
+        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
+        // Two lines, neither receivable nor payable, unreconciled, no document, no bank line.
+        let (charge, lines) = try CompanyFile.read(path) { db in
+            let charge = try Damage.one(
+                db,
+                """
+                SELECT t.id FROM transactions t
+                WHERE (SELECT COUNT(*) FROM splits s WHERE s.transaction_id = t.id) = 2
+                  AND NOT EXISTS (SELECT 1 FROM splits s JOIN accounts a ON a.id = s.account_id WHERE s.transaction_id = t.id
+                                  AND (a.type IN ('accounts_receivable', 'accounts_payable') OR s.reconciliation_id IS NOT NULL))
+                  AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = t.id)
+                  AND NOT EXISTS (SELECT 1 FROM bank_feed f WHERE f.transaction_id = t.id)
+                ORDER BY t.id LIMIT 1 OFFSET 60
+                """)
+            return (charge, try Damage.all(db, "SELECT id FROM splits WHERE transaction_id = ? ORDER BY id", [charge]))
+        }
+        let edited = Timestamp.string(from: Date())
+        try Damage.apply(to: path) { db in
+            try db.execute(
+                sql: """
+                    UPDATE accounts SET balance = balance + (SELECT SIGN(amount) * 10000 FROM splits WHERE id = ?) WHERE id = (SELECT account_id FROM splits WHERE id = ?);
+                    UPDATE accounts SET balance = balance + (SELECT SIGN(amount) * 10000 FROM splits WHERE id = ?) WHERE id = (SELECT account_id FROM splits WHERE id = ?);
+                    UPDATE splits SET amount = amount + SIGN(amount) * 10000 WHERE id IN (?, ?);
+                    UPDATE transactions SET modified_at = ? WHERE id = ?;
+                    """, arguments: [lines[0], lines[0], lines[1], lines[1], lines[0], lines[1], edited, charge])
+        }
+        #expect(try Verifier.verify(path: path).ok)
+        let before = try digest(path)
+        let accounts = try balances(path, of: "accounts")
+        let amounts = try CompanyFile.read(path) { db in
+            try Damage.all(db, "SELECT amount FROM splits WHERE transaction_id = ? ORDER BY id", [charge])
+        }
+        let pages = Set([
+            try leaf(path, of: "transactions", spanning: charge).page,
+            try leaf(path, of: "splits", spanning: lines[0]).page,
+            try leaf(path, of: "splits", spanning: lines[1]).page,
+        ])
+        for page in pages {
+            // The count of fragmented free bytes in the page's header: no row on the page changes.
+            let count = try Damage.read(path, at: (page - 1) * 4096 + 7, 1)
+            try Damage.write(path, at: (page - 1) * 4096 + 7, [count[0] &+ 1])
+        }
+        #expect(pages.isSubset(of: DamagedPages.named(in: path)))
+
+        let report = try rebuild(path)
+        let damage = try #require(report.damage)
+        #expect(damage.replaced == [:])
+        #expect(damage.replacedValues == [])
+        #expect(
+            damage.unconfirmed
+                == lines.map { DoubtfulRow(table: "splits", rowID: $0) } + [
+                    DoubtfulRow(table: "transactions", rowID: charge)
+                ])
+        #expect(report.exitStatus == 1)
+        let after = try CompanyFile.read(path) { db in
+            (
+                amounts: try Damage.all(db, "SELECT amount FROM splits WHERE transaction_id = ? ORDER BY id", [charge]),
+                modified: try String.fetchOne(
+                    db, sql: "SELECT modified_at FROM transactions WHERE id = ?", arguments: [charge])
+            )
+        }
+        #expect(after.amounts == amounts)
+        #expect(after.modified == edited)
+        #expect(try balances(path, of: "accounts") == accounts)
+        #expect(try digest(path) == before)
+    }
+
     @Test func onlyCleanSnapshotsOfThisFileTakenBeforeNowAreUsed() throws {
         let path = try Damage.sample(in: folder, name: "acme.db", transactions: 600)
         let other = try Damage.sample(in: folder, name: "zimmer.db", transactions: 600, seed: 9)
