@@ -483,7 +483,9 @@ final class DamageRecovery {
     /// The rows of the damaged original that are not in the working copy now,
     /// whether salvage or a repair removed them, and whether that count is
     /// exact. A row the damage took counts as lost unless the snapshot gave it
-    /// back, even when a repair made a new row with its id.
+    /// back, and a row a repair deleted counts unless this run had made it,
+    /// even when a repair made a new row with its id (the "Lost in damage"
+    /// journal takes the next free id, often that of a deleted transaction).
     func count(_ table: String) throws -> (rows: Int, exact: Bool, why: String?) {
         let salvaged = salvage.first { $0.table == table }
         let gone =
@@ -494,10 +496,12 @@ final class DamageRecovery {
                               AND NOT EXISTS (SELECT 1 FROM temp.recovery_restored r WHERE r.tbl = ?1 AND r.id = k.id
                                               AND EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = k.id)))
                          + (SELECT COUNT(DISTINCT r.row_id) FROM repair_actions r WHERE r.run_id = ?2 AND r.table_name = ?1 AND r.action = 'delete'
-                              AND NOT EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = r.row_id)
+                              AND (NOT EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = r.row_id)
+                                   OR EXISTS (SELECT 1 FROM repair_actions i WHERE i.run_id = ?2 AND i.table_name = ?1
+                                              AND i.action = 'insert' AND i.row_id = r.row_id AND i.id > r.id))
                               AND NOT EXISTS (SELECT 1 FROM temp.recovery_known k WHERE k.tbl = ?1 AND k.id = r.row_id)
                               AND NOT EXISTS (SELECT 1 FROM repair_actions i WHERE i.run_id = ?2 AND i.table_name = ?1
-                                              AND i.action = 'insert' AND i.row_id = r.row_id))
+                                              AND i.action = 'insert' AND i.row_id = r.row_id AND i.id < r.id))
                     """, arguments: [table, context.runID]) ?? 0
         guard let salvaged, !salvaged.damage.gaps.isEmpty, !salvaged.lostIsExact else { return (gone, true, nil) }
         // Rows past the snapshot's last could have been on the lost pages, unseen.

@@ -341,6 +341,54 @@ import Testing
         #expect(try Verifier.verify(path: path).findings.filter(\.repairable) == [])
     }
 
+    /// The last transaction loses every line and has nothing to rebuild them
+    /// from, so a repair deletes it; the "Lost in damage" journal then takes its
+    /// id. It is still counted as lost.
+    @Test func aTransactionDeletedByARepairIsCountedThoughTheJournalTookItsID() throws {
+        let path = try Damage.sample(in: folder, transactions: 1_500)
+        let journal = try Damage.apply(to: path) { db -> Int64 in
+            let expense = try Damage.one(db, "SELECT id FROM accounts WHERE type = 'expense' ORDER BY id LIMIT 1")
+            let equity = try Damage.one(db, "SELECT id FROM accounts WHERE type = 'equity' ORDER BY id LIMIT 1")
+            try db.execute(
+                sql: """
+                    INSERT INTO transactions (kind, date, number, party_id, memo, created_at, modified_at)
+                    VALUES ('journal', '2024-12-31', NULL, NULL, 'Year-end accrual', '2025-01-02T09:00:00Z', '2025-01-02T09:00:00Z')
+                    """)
+            let journal = db.lastInsertedRowID
+            try db.execute(
+                sql: """
+                    INSERT INTO splits (transaction_id, account_id, amount, cleared) VALUES (?1, ?2, 12345, 'n'), (?1, ?3, -12345, 'n')
+                    """, arguments: [journal, expense, equity])
+            try db.execute(sql: "UPDATE accounts SET balance = balance + 12345 WHERE id = ?", arguments: [expense])
+            try db.execute(sql: "UPDATE accounts SET balance = balance - 12345 WHERE id = ?", arguments: [equity])
+            return journal
+        }
+        #expect(try Verifier.verify(path: path).ok)
+        let before = try CompanyFile.read(path) { db in try Damage.all(db, "SELECT id FROM transactions") }
+        let lines = try CompanyFile.read(path) { db in
+            try Damage.all(db, "SELECT id FROM splits WHERE transaction_id = ?", [journal])
+        }
+        let page = try leaf(path, of: "splits", spanning: try #require(lines.first)).page
+        #expect(try leaf(path, of: "splits", spanning: try #require(lines.last)).page == page)
+        try Damage.scribble(on: path, page: page, byte: 0x00)
+
+        let report = try rebuild(path)
+        let damage = try #require(report.damage)
+        let (now, taken) = try CompanyFile.read(path) { db in
+            (
+                Set(try Damage.all(db, "SELECT id FROM transactions")),
+                try Damage.all(
+                    db, "SELECT id FROM transactions WHERE memo LIKE 'Lost in damage (rebuild run %' ORDER BY id")
+            )
+        }
+        // The journal of kept balances holds the id of the deleted one.
+        #expect(taken == [journal])
+        let gone = before.filter { !now.contains($0) }.count + taken.filter(before.contains).count
+        #expect(gone >= 1)
+        #expect(damage.loss.first { $0.table == "transactions" }?.lost == gone)
+        #expect(report.exitStatus == 1)
+    }
+
     @Test func rowsReadFromADamagedPageAreListedOrSetBackFromTheSnapshot() throws {
         for withSnapshot in [false, true] {
             let name = withSnapshot ? "with.db" : "without.db"
