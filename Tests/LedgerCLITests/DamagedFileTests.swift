@@ -1,4 +1,5 @@
 import Foundation
+import LedgerKit
 import LedgerTestSupport
 import Testing
 
@@ -184,6 +185,55 @@ import Testing
         let after = try python(
             path, "for r in c.execute('SELECT id, fitid, amount FROM bank_feed ORDER BY id'): print(r)")
         #expect(after.split(separator: "\n").count == feed.split(separator: "\n").count)
+    }
+
+    /// A value on a damaged page that the backup sets back is named, as read
+    /// and as the backup had it, and the rebuild exits 1.
+    @Test func aValueSetBackFromTheBackupIsNamedAndNeedsAPerson() throws {
+        let path = try sample()
+        #expect(try Ledger.run("backup", path, "--to", folder.file("backups")).status == 0)
+        let page = try #require(try leaves(path, of: "splits").dropFirst(3).first)
+        // The first rowid of the page (a table leaf: its cells' first varint is the payload size, then the rowid).
+        let found = try python(
+            path,
+            """
+            def varint(b, i):
+                v = 0
+                for k in range(8):
+                    v = (v << 7) | (b[i + k] & 0x7f)
+                    if b[i + k] < 0x80: return v, i + k + 1
+                return (v << 8) | b[i + 8], i + 9
+            b = open(sys.argv[1], 'rb').read()[(\(page) - 1) * 4096:\(page) * 4096]
+            _, i = varint(b, (b[8] << 8) | b[9])
+            rowid, _ = varint(b, i)
+            (amount,) = c.execute('SELECT amount FROM splits WHERE id = ?', (rowid,)).fetchone()
+            c.execute('UPDATE splits SET amount = amount + 100 WHERE id = ?', (rowid,))
+            c.commit()
+            c.execute('PRAGMA wal_checkpoint(TRUNCATE)')
+            print(rowid, amount)
+            """
+        ).split(separator: " ").compactMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        #expect(found.count == 2)
+        let (split, amount) = (found[0], found[1])
+        // The page's free-space pointer is wrecked: SQLite's check names the page, its rows stay whole.
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        try handle.seek(toOffset: UInt64((page - 1) * 4096 + 1))
+        let first = try #require(try handle.read(upToCount: 1)?.first)
+        try handle.seek(toOffset: UInt64((page - 1) * 4096 + 1))
+        try handle.write(contentsOf: Data([first ^ 0x40]))
+        try handle.close()
+
+        let result = try Ledger.run("rebuild", path)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(
+            lines.contains("  rows read from damaged pages, set back to the snapshot's values (check them): splits 1"))
+        #expect(
+            lines.contains(
+                "    splits \(split) amount: \(Money(cents: amount + 100)) → \(Money(cents: amount))"))
+        #expect(
+            try #require(lines.last).contains(
+                "NOT EVERY ROW CAME BACK: 1 row read from a damaged page set back to the snapshot: check them"))
     }
 
     @Test func aSnapshotAnotherComputerWroteElsewhereIsUsedOnlyWhenTrusted() throws {
