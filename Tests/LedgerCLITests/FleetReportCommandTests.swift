@@ -90,6 +90,21 @@ import Testing
                 + "Name the location fleet backup writes to.\n")
     }
 
+    /// A tab or an escape in a record's client name is shown escaped: it makes
+    /// no column of the text report and no command to the terminal.
+    @Test func aNameInARecordMakesNoColumnInTheTextReport() throws {
+        let folder = TemporaryDirectory()
+        let location = folder.file("fleet")
+        try FileManager.default.createDirectory(atPath: location + "/acme", withIntermediateDirectories: true)
+        let status = ClientStatus(
+            client: "Acme\tGood\u{1B}[2J", slug: "acme", updatedAt: Timestamp.string(from: Date()))
+        try status.encoded().write(to: URL(fileURLWithPath: location + "/acme/" + ClientStatus.objectName))
+        let run = try Ledger.run("fleet", "report", location)
+        let line = try #require(run.stdout.components(separatedBy: "\n").dropFirst().first)
+        #expect(line.components(separatedBy: "\t").count == 3, "\(line)")
+        #expect(line.contains("Acme\\u{09}Good\\u{1B}[2J"), "\(line)")
+    }
+
     @Test func serveRefusesWithoutTokenOrWithAForeignHostAndListensOnLoopbackOnly() throws {
         let folder = TemporaryDirectory()
         let location = try Self.fleet(in: folder)

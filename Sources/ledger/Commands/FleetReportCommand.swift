@@ -55,7 +55,9 @@ struct FleetReportCommand: ParsableCommand {
                 + "\(counts[.watch] ?? 0) to keep an eye on, \(counts[.good] ?? 0) good")
         for row in report.rows {
             let worst = row.concerns.first.map { ": " + $0.detail } ?? ""
-            Output.line("\(row.rank)\t\(row.client)\t\(row.level.words)\(worst)")
+            // The name and the detail are a record's words: a tab in them must not make a column.
+            Output.line(
+                "\(row.rank)\t\(Output.printable(row.client))\t\(row.level.words)\(Output.printable(worst))")
         }
     }
 }
