@@ -589,6 +589,16 @@ import Testing
         #expect(report.exitStatus == 0)
     }
 
+    /// Rebuilds `path` and expects no snapshot used, nothing restored, and `note` the one note.
+    private func rebuiltWithNoSnapshot(_ path: String, note: String) throws -> (RebuildReport, DamageOutcome) {
+        let report = try rebuild(path)
+        let damage = try #require(report.damage)
+        #expect(damage.snapshot == nil)
+        #expect(damage.restored == [:])
+        #expect(damage.notes == [note])
+        return (report, damage)
+    }
+
     /// With only another company's snapshot of the same file name, none of its
     /// rows enters the books: the loss is counted, and the exit status says so.
     @Test func anotherCompanysSnapshotNeverFillsTheGaps() throws {
@@ -599,14 +609,11 @@ import Testing
         let theirs = try rows(other)
         let lost = try zeroSplitsAndFeed(of: path)
 
-        let report = try rebuild(path)
-        let damage = try #require(report.damage)
-        #expect(damage.snapshot == nil)
-        #expect(damage.restored == [:])
-        #expect(
-            damage.notes == [
+        let (report, damage) = try rebuiltWithNoSnapshot(
+            path,
+            note:
                 "1 clean snapshot named books.db holds another company, Other Co, not Sample Company (created 2023-01-01T09:00:00Z): passed over"
-            ])
+        )
         #expect(
             damage.loss.first { $0.table == "splits" }
                 == TableLoss(table: "splits", lost: lost.count, exact: true, why: nil, fromSnapshot: 0, fromIndexes: 0))
@@ -630,14 +637,11 @@ import Testing
         #expect(rows == [1])
         try Damage.scribble(on: path, page: page, byte: 0x00)
 
-        let report = try rebuild(path)
-        let damage = try #require(report.damage)
-        #expect(damage.snapshot == nil)
-        #expect(damage.restored == [:])
-        #expect(
-            damage.notes == [
+        let (report, _) = try rebuiltWithNoSnapshot(
+            path,
+            note:
                 "the company row of books.db could not be read, so no snapshot can be shown to be of this company: none was used, and rows the damage took are counted as lost"
-            ])
+        )
         #expect(report.exitStatus == 1)
         #expect(try CompanyFile.read(path) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM company") } == 0)
     }
