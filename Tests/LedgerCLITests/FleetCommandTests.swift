@@ -384,6 +384,27 @@ import Testing
         }
     }
 
+    /// A snapshot of another company's books under a client's prefix restores
+    /// and verifies, but proves nothing of this client: the drill fails.
+    @Test func aDrillOfAnotherCompanysBooksFails() throws {
+        let file = try folder.sample("acme.db", transactions: 120)
+        let location = folder.file("backups")
+        #expect(try ledger(["fleet", "backup", file, "--to", location]).status == 0)
+        let other = folder.file("other/acme.db")
+        try FileManager.default.createDirectory(atPath: folder.file("other"), withIntermediateDirectories: true)
+        #expect(try Ledger.run("sample", other, "--transactions", "100", "--name", "Other Co").status == 0)
+        // Planted later, beside the client's own: the newest.
+        Thread.sleep(forTimeInterval: 1.1)
+        #expect(try Ledger.run("backup", other, "--to", location + "/acme").status == 0)
+        let drill = try ledger(["fleet", "drill", file, "--to", location, "--json"])
+        #expect(drill.status == 1, "\(drill.stdout)")
+        let summary = try clients(drill)["acme"]?["summary"] as? String ?? ""
+        #expect(
+            summary.hasPrefix("drill failed: it holds the books of another company, Other Co (created "), "\(summary)")
+        #expect(summary.contains(", not Sample Company (created "))
+        #expect((try status(location, "acme")["drill"] as? [String: Any])?["last_proven_at"] == nil)
+    }
+
     /// A check that finds the only snapshot damaged clears the last good
     /// backup the backup recorded: the report never shows that client green.
     @Test func aFailedCheckClearsTheLastGoodBackup() throws {

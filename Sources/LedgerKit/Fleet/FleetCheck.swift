@@ -36,7 +36,8 @@ public enum FleetCheck {
         }
         var drilled: DrillResult?
         if drill {
-            let result = RestoreDrill.newest(in: location, keys: keys)
+            let result = RestoreDrill.newest(
+                in: location, keys: keys, company: CompanyIdentity.read(path: client.file))
             drilled = result
             outcome = StatusUpdates.worse(outcome, result.outcome)
             summary += "; " + result.summary

@@ -8,7 +8,9 @@ public enum FleetDrill {
     )
         -> ClientResult
     {
-        let drilled = RestoreDrill.newest(in: FleetStorage.clientLocation(root, slug: client.slug), keys: keys)
+        let drilled = RestoreDrill.newest(
+            in: FleetStorage.clientLocation(root, slug: client.slug), keys: keys,
+            company: CompanyIdentity.read(path: client.file))
         var result = ClientResult(client: client, outcome: drilled.outcome, summary: drilled.summary)
         var lastProven: String?
         let encrypted = drilled.snapshot.map(SnapshotName.isEncrypted) ?? false

@@ -42,11 +42,12 @@ public struct DrillResult: Codable, Equatable, Sendable {
 public enum RestoreDrill {
     /// Drills the newest snapshot of `stem` (of any, when nil) in the location `location` names.
     /// Never throws: a location that cannot be listed is a failed drill.
-    public static func newest(
-        in location: String, stem: String? = nil, keys: SnapshotIdentities = SnapshotIdentities()
-    )
-        -> DrillResult
-    {
+    /// - Parameter company: the client's own company, when its file could be
+    ///   read: a snapshot holding another company's books proves nothing of it.
+    static func newest(
+        in location: String, stem: String? = nil, keys: SnapshotIdentities = SnapshotIdentities(),
+        company: CompanyIdentity?
+    ) -> DrillResult {
         let snapshot: Snapshot?
         do {
             snapshot = try FleetStorage.newest(in: location, stem: stem, keys: keys)
@@ -60,7 +61,15 @@ public enum RestoreDrill {
             result.problems = ["there is no snapshot to restore in \(location)"]
             return result
         }
-        return drill(snapshot, keys: keys)
+        return drill(snapshot, keys: keys, company: company)
+    }
+
+    /// Drills the newest snapshot of `stem` (of any, when nil) in the location `location` names.
+    /// Never throws: a location that cannot be listed is a failed drill.
+    public static func newest(
+        in location: String, stem: String? = nil, keys: SnapshotIdentities = SnapshotIdentities()
+    ) -> DrillResult {
+        newest(in: location, stem: stem, keys: keys, company: nil)
     }
 
     /// The stems of the company files `location` holds snapshots of (`check-backups --drill` drills each).
@@ -70,6 +79,11 @@ public enum RestoreDrill {
 
     /// Drills `snapshot`: never throws; what goes wrong is in the result's problems.
     public static func drill(_ snapshot: Snapshot, keys: SnapshotIdentities = SnapshotIdentities()) -> DrillResult {
+        drill(snapshot, keys: keys, company: nil)
+    }
+
+    /// Drills `snapshot`, which must hold `company`'s books when it is given.
+    static func drill(_ snapshot: Snapshot, keys: SnapshotIdentities, company: CompanyIdentity?) -> DrillResult {
         var result = DrillResult(
             snapshot: snapshot.path, takenAt: snapshot.takenAt.map(Timestamp.string(from:)) ?? snapshot.createdAt,
             outcome: .failed)
@@ -82,6 +96,13 @@ public enum RestoreDrill {
             try FleetStorage.unpack(snapshot, to: restored, keys: keys)
             result.compared.append("sha256")
             guard let manifest = snapshot.manifest else { throw EncryptionError.needsIdentity(path: snapshot.path) }
+            // The location's snapshot, not the client's word: books of another company under the
+            // client's prefix would restore and verify, and prove nothing of this client.
+            if let company, let held = CompanyIdentity.read(path: restored), held != company {
+                result.problems.append(
+                    "it holds the books of another company, \(held.described), not \(company.described)")
+                return result
+            }
             compare(restored, with: manifest, into: &result)
         } catch {
             result.problems.append(FleetError.describe(error))
