@@ -218,6 +218,24 @@ final class PageFile {
         return rows
     }
 
+    /// The rowid of every cell of a table leaf page, whatever its payload
+    /// holds; nil when the page is not a table leaf or its header makes no
+    /// sense. A cell whose rowid cannot be decoded is left out.
+    func rowids(ofLeaf bytes: [UInt8], headerAt header: Int = 0) -> [Int64]? {
+        guard bytes.count > header + 8, bytes[header] == 0x0D else { return nil }
+        let count = Int(Self.uint16(bytes, header + 3))
+        guard header + 8 + 2 * count <= usable else { return nil }
+        var rowids: [Int64] = []
+        for index in 0..<count {
+            var offset = Int(Self.uint16(bytes, header + 8 + 2 * index))
+            guard offset < usable, Self.varint(bytes, &offset) != nil, let rowid = Self.varint(bytes, &offset) else {
+                continue
+            }
+            rowids.append(rowid)
+        }
+        return rowids
+    }
+
     /// A cell's payload, following its overflow pages (SQLite's file format, §1.6).
     private func payload(_ bytes: [UInt8], at offset: Int, size: Int) -> [UInt8]? {
         let maxLocal = usable - 35

@@ -6,11 +6,14 @@ import GRDB
 /// read, table by table.
 ///
 /// A table is read in rowid order from its own b-tree (never through an index,
-/// which may be the damaged part). When a page cannot be read, the reader seeks
-/// past it: it probes ever further rowids until a seek succeeds, then narrows
-/// down to the first rowid it can reach, and goes on from there; a seek that
-/// gives a rowid the damaged leaf cannot hold (its interior pages' keys bound
-/// it) is not believed, and reading goes on at the next leaf. The rows in
+/// which may be the damaged part), one leaf page at a time: the keys of the
+/// interior pages bound the rowids each leaf may hold (`PageFile.leafKeys`), and
+/// a row outside them, or not among the cells of the leaf's page, is not this
+/// table's row of that place (another table's page swapped in, or garbage): it
+/// is not kept, and the leaf's whole place is what the damage took. When a page
+/// cannot be read, the reader seeks past it within the leaf, and goes on at the
+/// next leaf; where no leaf is known, it probes ever further rowids until a seek
+/// succeeds, then narrows down to the first rowid it can reach. The rows in
 /// between are what the damage took; the table's indexes still list their
 /// rowids (so the loss is counted exactly) and some of their columns, from which
 /// whole rows are rebuilt where the schema allows it: a transaction from its
@@ -175,13 +178,6 @@ enum Salvage {
         case end
         /// The read hit a damaged page.
         case damaged
-
-        /// Whether it found a row whose rowid `leaf` (the keys of the leaf page
-        /// the seek went to) may hold.
-        func lies(within leaf: ClosedRange<Int64>) -> Bool {
-            if case .row(let rowid) = self { return leaf.contains(rowid) }
-            return false
-        }
     }
 
     /// Copies the readable rows of `table` (of the file at `source`), stepping
@@ -201,81 +197,112 @@ enum Salvage {
         let missing = expected.filter { !common.contains($0) && $0 != key }
         let select =
             "SELECT rowid AS salvage_rowid" + common.map { ", \"\($0)\"" }.joined()
-            + " FROM \"\(table)\" NOT INDEXED WHERE rowid >= ? ORDER BY rowid"
+            + " FROM \"\(table)\" NOT INDEXED WHERE rowid >= ? AND rowid <= ? ORDER BY rowid"
         let targetNames = targets.map { String($0.dropFirst().dropLast()) }
         let insert = try dst.makeStatement(
             sql: "INSERT INTO \"\(table)\" (\(targets.joined(separator: ", "))) VALUES ("
                 + Array(repeating: "?", count: targets.count).joined(separator: ", ") + ")")
 
-        var start = Int64.min
         var recovered = 0
         var altered = 0
         var refused: [Int64] = []
         var gaps: [ClosedRange<Int64>] = []
-        // Read page by page only when damage is met.
-        var leaves: [ClosedRange<Int64>]?
-        reading: while true {
-            var last: Int64?
-            do {
-                let rows = try Row.fetchCursor(src, sql: select, arguments: [start])
-                while let row = try rows.next() {
-                    guard let rowid = row.integer("salvage_rowid") else { continue }
-                    var values = common.map { row[$0] as DatabaseValue }
-                    if keyFromRowid { values.append(rowid.databaseValue) }
-                    do {
-                        try insert.execute(arguments: StatementArguments(values))
-                        recovered += 1
-                    } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                        // A value a CHECK refuses is replaced; a NULL where the schema
-                        // forbids one, or a second item of one name, cannot be kept.
-                        if let mended = CheckedValues.mended(table, columns: targetNames, values: values),
-                            (try? insert.execute(arguments: StatementArguments(mended))) != nil
-                        {
+        // Rows a leaf held that are not the rows its place in the b-tree gives it.
+        var outOfPlace = 0
+        for segment in segments(of: table, at: source, src) {
+            let keys = segment.keys
+            let firstGap = gaps.count
+            // Rowids read from this leaf (kept or refused by the schema).
+            var seen: Set<Int64> = []
+            var start = keys.lowerBound
+            var foreign = 0
+            reading: while true {
+                var last: Int64?
+                do {
+                    let rows = try Row.fetchCursor(src, sql: select, arguments: [start, keys.upperBound])
+                    while let row = try rows.next() {
+                        guard let rowid = row.integer("salvage_rowid") else { continue }
+                        last = rowid
+                        // A row that is not on this leaf's page is not the row of this place:
+                        // past the leaf's last row, SQLite went on to the next page, which
+                        // holds rows of another place (it is read in its own turn).
+                        if let cells = segment.cells, !cells.contains(rowid) {
+                            if cells.allSatisfy({ !keys.contains($0) || seen.contains($0) }) { break reading }
+                            foreign += 1
+                            continue
+                        }
+                        seen.insert(rowid)
+                        var values = common.map { row[$0] as DatabaseValue }
+                        if keyFromRowid { values.append(rowid.databaseValue) }
+                        do {
+                            try insert.execute(arguments: StatementArguments(values))
                             recovered += 1
-                            altered += 1
-                        } else {
-                            refused.append(rowid)
+                        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                            // A value a CHECK refuses is replaced; a NULL where the schema
+                            // forbids one, or a second item of one name, cannot be kept.
+                            if let mended = CheckedValues.mended(table, columns: targetNames, values: values),
+                                (try? insert.execute(arguments: StatementArguments(mended))) != nil
+                            {
+                                recovered += 1
+                                altered += 1
+                            } else {
+                                refused.append(rowid)
+                            }
                         }
                     }
-                    last = rowid
-                }
-                break reading
-            } catch let error as DatabaseError where StructureCheck.isDamage(error) {
-                if let last {
-                    guard last < Int64.max else { break reading }
-                    start = last + 1
-                    continue reading
-                }
-                // Nothing could be read from `start` on: find where reading can resume.
-                let found = probe(table, at: start, src)
-                if leaves == nil { leaves = leafKeys(of: table, at: source, src) }
-                if let leaf = leaves?.first(where: { $0.contains(start) }), leaf.upperBound < Int64.max,
-                    !found.lies(within: leaf)
-                {
-                    // The seek met the damaged leaf itself, which gave a rowid out of
-                    // its place in the b-tree (or none): trusting it would skip healthy
-                    // leaves. What the damage took ends where the leaf's keys end.
-                    gaps.append(start...leaf.upperBound)
-                    start = leaf.upperBound + 1
-                    continue reading
-                }
-                switch found {
-                case .end:
-                    gaps.append(start...Int64.max)
                     break reading
-                case .row(let rowid):
-                    // The seek works but the row itself cannot be read: it is lost.
-                    gaps.append(start...rowid)
-                    guard rowid < Int64.max else { break reading }
-                    start = rowid + 1
-                case .damaged:
-                    guard let resume = resumePoint(table, after: start, src) else {
-                        gaps.append(start...Int64.max)
+                } catch let error as DatabaseError where StructureCheck.isDamage(error) {
+                    if let last {
+                        // Every row of the leaf was read: the damage lies on a page after it.
+                        if let cells = segment.cells, cells.allSatisfy({ !keys.contains($0) || $0 <= last }) {
+                            break reading
+                        }
+                        guard last < keys.upperBound else { break reading }
+                        start = last + 1
+                        continue reading
+                    }
+                    // Nothing could be read from `start` on: find where reading can resume.
+                    let found = probe(table, at: start, src)
+                    if segment.cells != nil {
+                        // On a known leaf, a seek that gives a rowid out of its place in
+                        // the b-tree (or none) is not believed: what the damage took ends
+                        // where the leaf's keys end, and reading goes on at the next leaf.
+                        guard case .row(let rowid) = found, rowid < keys.upperBound else {
+                            gaps.append(start...keys.upperBound)
+                            break reading
+                        }
+                        // The seek works but the row itself cannot be read: it is lost.
+                        gaps.append(start...rowid)
+                        start = rowid + 1
+                        continue reading
+                    }
+                    switch found {
+                    case .row(let rowid) where rowid < keys.upperBound:
+                        gaps.append(start...rowid)
+                        start = rowid + 1
+                    case .damaged:
+                        guard let resume = resumePoint(table, after: start, src), resume <= keys.upperBound else {
+                            gaps.append(start...keys.upperBound)
+                            break reading
+                        }
+                        gaps.append(start...(resume - 1))
+                        start = resume
+                    case .row, .end:
+                        gaps.append(start...keys.upperBound)
                         break reading
                     }
-                    gaps.append(start...(resume - 1))
-                    start = resume
                 }
+            }
+            guard let cells = segment.cells else { continue }
+            // A leaf holding rows its place cannot hold (another table's page, or
+            // garbage), or not giving every row it holds, lost what its place held:
+            // every rowid of its place not read is what the damage took.
+            let misplaced = cells.filter { !keys.contains($0) }.count
+            let unread = cells.contains { keys.contains($0) && !seen.contains($0) }
+            if misplaced > 0 || foreign > 0 || unread {
+                outOfPlace += misplaced + foreign
+                gaps.removeSubrange(firstGap...)
+                gaps.append(keys)
             }
         }
         var note: String?
@@ -291,6 +318,13 @@ enum Salvage {
         }
         if altered > 0 {
             note = [note, CheckedValues.note(table, count: altered)].compactMap { $0 }.joined(separator: "; ")
+        }
+        if outOfPlace > 0 {
+            note = [
+                note,
+                "\(outOfPlace) rows on its pages lay outside the rowids those pages hold and were not taken as its rows",
+            ]
+            .compactMap { $0 }.joined(separator: "; ")
         }
         guard !gaps.isEmpty else {
             var whole = SalvagedTable(
@@ -308,16 +342,40 @@ enum Salvage {
         return salvaged
     }
 
-    /// The rowids each leaf page of `table` in the file at `source` may hold,
-    /// bounded by the keys of the interior pages (`PageFile.leafKeys`), in
-    /// order; nil when the file cannot be read page by page.
-    private static func leafKeys(of table: String, at source: String, _ src: Database) -> [ClosedRange<Int64>]? {
+    /// The parts of a table's rowids that are read one at a time: each leaf
+    /// page with the rowids its interior pages' keys let it hold
+    /// (`PageFile.leafKeys`) and the rowids of the cells it holds; between
+    /// them, and for the whole table when it cannot be read page by page,
+    /// stretches whose pages are not known (`cells` nil). In rowid order,
+    /// covering every rowid.
+    private static func segments(of table: String, at source: String, _ src: Database) -> [Segment] {
+        let everything = [Segment(keys: Int64.min...Int64.max, cells: nil)]
         let sql = "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = ?"
         guard let row = (try? Row.fetchOne(src, sql: sql, arguments: [table])) ?? nil,
             let root = row.integer("rootpage"), root >= 1, root <= Int64(Int.max),
             let file = try? PageFile(path: source)
-        else { return nil }
-        return file.leafKeys(from: Int(root), skipping: file.freelist()).map(\.keys)
+        else { return everything }
+        var segments: [Segment] = []
+        var next: Int64? = Int64.min
+        for leaf in file.leafKeys(from: Int(root), skipping: file.freelist()) {
+            guard let low = next, leaf.keys.lowerBound >= low else { continue }
+            if leaf.keys.lowerBound > low {
+                segments.append(Segment(keys: low...(leaf.keys.lowerBound - 1), cells: nil))
+            }
+            let cells = file.page(leaf.page).flatMap { file.rowids(ofLeaf: $0) }.map(Set.init)
+            segments.append(Segment(keys: leaf.keys, cells: cells))
+            next = leaf.keys.upperBound == Int64.max ? nil : leaf.keys.upperBound + 1
+        }
+        if let low = next { segments.append(Segment(keys: low...Int64.max, cells: nil)) }
+        return segments
+    }
+
+    /// A stretch of a table's rowids read at once (see `segments`).
+    private struct Segment {
+        let keys: ClosedRange<Int64>
+        /// The rowids of the cells on the leaf page that holds `keys`; nil when
+        /// no one page is known to.
+        let cells: Set<Int64>?
     }
 
     private static func probe(_ table: String, at rowid: Int64, _ src: Database) -> Probe {
