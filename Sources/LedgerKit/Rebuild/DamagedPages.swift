@@ -17,9 +17,14 @@ enum DamagedPages {
         let free = file.freelist()
         var found: [String: [Int64]] = [:]
         for (table, root) in file.tableRoots() where Schema.tableNames.contains(table) {
+            // A cell outside the rowids the leaf's place holds is not a row of this table
+            // (another table's page, or garbage): salvage did not take it, and a real row
+            // elsewhere under that rowid is not in doubt for it.
+            let places = Dictionary(
+                file.leafKeys(from: root, skipping: free).map { ($0.page, $0.keys) }, uniquingKeysWith: { $1 })
             for leaf in file.leaves(from: root, skipping: free) where pages.contains(leaf) {
-                guard let bytes = file.page(leaf), let rows = file.rows(ofLeaf: bytes) else { continue }
-                found[table, default: []] += rows.map(\.rowid)
+                guard let bytes = file.page(leaf), let rowids = file.rowids(ofLeaf: bytes) else { continue }
+                found[table, default: []] += rowids.filter { places[leaf]?.contains($0) ?? true }
             }
         }
         return found
