@@ -30,6 +30,22 @@ enum DamagedPages {
         return found
     }
 
+    /// The indexes the integrity check of `db` names ("row 5 missing from
+    /// index splits_account", "wrong # of entries in index …", "non-unique
+    /// entry in index …"): their entries may be short of the rows. Nil when
+    /// the check cannot run (a page too damaged for it): it vouches for none.
+    static func indexesNamed(in db: Database) -> Set<String>? {
+        guard let lines = try? String.fetchAll(db, sql: "PRAGMA integrity_check(\(lineLimit))") else { return nil }
+        var names: Set<String> = []
+        for line in lines.flatMap({ $0.split(separator: "\n") }) {
+            let words = line.split(separator: " ")
+            for (index, word) in words.enumerated() where word == "index" && index + 1 < words.count {
+                names.insert(String(words[index + 1]).trimmingCharacters(in: CharacterSet(charactersIn: ",.:;")))
+            }
+        }
+        return names
+    }
+
     /// The page numbers the integrity check's lines name ("Page 38: …",
     /// "On tree page 38 cell 1: …", "Multiple uses for byte 3611 of page 38").
     static func named(in source: String) -> Set<Int> {

@@ -99,6 +99,8 @@ enum Salvage {
         }
         var report: [SalvagedTable] = []
         try reader.inDatabase { src in
+            // Indexes the integrity check names: once for every table (see `fromIndexes`).
+            let doubted = DamagedPages.indexesNamed(in: src)
             for table in Schema.tableNames {
                 guard let columns = layout[table] else {
                     var missing = SalvagedTable(
@@ -110,7 +112,9 @@ enum Salvage {
                 }
                 let own = indexes.filter { $0.table == table }.map(\.name)
                 report.append(
-                    try copy(table, columns: columns, indexes: own, from: src, at: source, to: dst, now: now))
+                    try copy(
+                        table, columns: columns, indexes: own, doubted: doubted, from: src, at: source, to: dst,
+                        now: now))
             }
             try inferKinds(dst)
             // Tables of other tools (GRDB's migrations, a user's own) come along as they are.
@@ -184,7 +188,7 @@ enum Salvage {
     /// over damaged pages, then counts (and where it can, rebuilds) the rows its
     /// indexes know of that the table lost.
     private static func copy(
-        _ table: String, columns sourceColumns: [String], indexes: [String],
+        _ table: String, columns sourceColumns: [String], indexes: [String], doubted: Set<String>? = nil,
         from src: Database, at source: String, to dst: Database, now: Date
     ) throws -> SalvagedTable {
         let expected = StructureCheck.expectedColumns[table] ?? sourceColumns
@@ -333,7 +337,8 @@ enum Salvage {
             whole.damage.lostIDs = refused
             return whole
         }
-        let (damage, exact) = try fromIndexes(table, indexes: indexes, gaps: gaps, src: src, dst: dst, now: now)
+        let (damage, exact) = try fromIndexes(
+            table, indexes: indexes, doubted: doubted, gaps: gaps, src: src, dst: dst, now: now)
         var salvaged = SalvagedTable(
             table: table, recovered: recovered, fromIndexes: damage.rebuiltIDs.count,
             lost: damage.lostIDs.count + refused.count, lostIsExact: exact, altered: altered, note: note)
@@ -424,7 +429,7 @@ enum Salvage {
     /// - Returns: the gaps with the rowids lost and rebuilt in them, and
     ///   whether the lost are all known (an index was read to its end).
     private static func fromIndexes(
-        _ table: String, indexes: [String], gaps: [ClosedRange<Int64>],
+        _ table: String, indexes: [String], doubted: Set<String>?, gaps: [ClosedRange<Int64>],
         src: Database, dst: Database, now: Date
     ) throws -> (TableDamage, Bool) {
         let columns = StructureCheck.expectedColumns[table] ?? []
@@ -432,7 +437,12 @@ enum Salvage {
         try dst.execute(
             sql: "CREATE TEMP TABLE salvage_lost (salvage_rowid INTEGER PRIMARY KEY"
                 + columns.map { ", \"\($0)\"" }.joined() + ")")
-        var exact = false
+        // An index read to its end lists every row the gaps held, unless it is
+        // damaged itself in a way that reads without an error (a page that lost
+        // cells). Two or more read to their end must name the same rows; one
+        // alone must not be named by the integrity check where it could run.
+        // Otherwise the snapshot's rows are not judged by the indexes.
+        var complete: [(index: String, named: Set<Int64>)] = []
         for index in indexes {
             // Plain columns only: an expression's value cannot be put back in a column.
             let covered: [String] =
@@ -450,16 +460,18 @@ enum Salvage {
             let statement = try dst.makeStatement(sql: upsert)
             let present = try dst.makeStatement(sql: "SELECT 1 FROM \"\(table)\" WHERE rowid = ?")
             do {
+                var named: Set<Int64> = []
                 let rows = try Row.fetchCursor(src, sql: select)
                 while let row = try rows.next() {
                     guard let rowid = row.integer("salvage_rowid") else { continue }
                     guard gaps.contains(where: { $0.contains(rowid) }),
                         try Int.fetchOne(present, arguments: [rowid]) == nil
                     else { continue }
+                    named.insert(rowid)
                     try statement.execute(
                         arguments: StatementArguments([rowid.databaseValue] + covered.map { row[$0] as DatabaseValue }))
                 }
-                exact = true
+                complete.append((index, named))
             } catch let error as DatabaseError where StructureCheck.isDamage(error) {
                 continue
             }
@@ -494,6 +506,10 @@ enum Salvage {
             if row.integer("present") == 1 { damage.rebuiltIDs.append(rowid) } else { damage.lostIDs.append(rowid) }
         }
         try dst.execute(sql: "DROP TABLE temp.salvage_lost")
+        let exact =
+            complete.count == 1
+            ? doubted.map { !$0.contains(complete[0].index) } ?? true
+            : complete.count > 1 && complete.allSatisfy { $0.named == complete[0].named }
         return (damage, exact)
     }
 }
