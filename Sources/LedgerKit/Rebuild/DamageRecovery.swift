@@ -165,11 +165,22 @@ final class DamageRecovery {
     /// Whether the snapshot's row of rowid `rowid` was in the file when the
     /// damage struck, as far as the file tells: in a gap, and named by the
     /// table's index when one was read to its end.
+    /// A transaction the file's own rows still point at (its lines, its
+    /// invoice or bill, its payments applied) was there too, whatever an
+    /// index says: an index page that lost cells must not make it "deleted since".
     private func takenByDamage(_ table: String, _ rowid: String) -> String {
-        """
-        (\(inGap(table, rowid)) AND (NOT \(listed(table))
-             OR EXISTS (SELECT 1 FROM temp.recovery_known k WHERE k.tbl = '\(table)' AND k.id = \(rowid))))
-        """
+        let pointedAt =
+            table == "transactions"
+            ? """
+            OR EXISTS (SELECT 1 FROM main.splits r WHERE r.transaction_id = \(rowid))
+            OR EXISTS (SELECT 1 FROM main.documents r WHERE r.transaction_id = \(rowid))
+            OR EXISTS (SELECT 1 FROM main.applications r WHERE r.payment_id = \(rowid))
+            """ : ""
+        return """
+            (\(inGap(table, rowid)) AND (NOT \(listed(table))
+                 OR EXISTS (SELECT 1 FROM temp.recovery_known k WHERE k.tbl = '\(table)' AND k.id = \(rowid))
+                 \(pointedAt)))
+            """
     }
 
     private func doubted(_ table: String, _ rowid: String) -> String {

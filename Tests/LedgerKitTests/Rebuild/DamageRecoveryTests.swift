@@ -205,6 +205,51 @@ import Testing
     /// A payment deleted after the snapshot, its header, lines and application
     /// on pages that are then lost: the file's indexes, read to their end, do not
     /// name it, so it stays deleted and no cent moves.
+    /// Both indexes of `transactions` lost their last entry (a page that lost a
+    /// cell reads to its end without an error) and the header's page is gone:
+    /// its lines, read whole from the file, still point at it, so it was there,
+    /// and it comes back from the snapshot with them, as it was.
+    @Test func aTransactionItsLinesPointAtComesBackThoughNoIndexNamesIt() throws {
+        let path = try Damage.sample(in: folder, transactions: 600)
+        let id = try CompanyFile.read(path) { try Damage.one($0, "SELECT MAX(id) + 1 FROM transactions") }
+        try Damage.apply(to: path) { db in
+            // Last in both indexes: the latest date, the greatest party, the greatest id.
+            try db.execute(
+                sql: """
+                    INSERT INTO transactions (id, kind, date, party_id, memo, created_at, modified_at)
+                    VALUES (?, 'journal', '2099-12-31', (SELECT MAX(id) FROM parties), 'last of all',
+                            '2026-12-01T10:00:00Z', '2026-12-01T10:00:00Z')
+                    """, arguments: [id])
+            try db.execute(
+                sql: "INSERT INTO splits (transaction_id, account_id, amount) VALUES (?, 1, 12345), (?, 2, -12345)",
+                arguments: [id, id])
+            try db.execute(sql: "UPDATE accounts SET balance = balance + 12345 WHERE id = 1")
+            try db.execute(sql: "UPDATE accounts SET balance = balance - 12345 WHERE id = 2")
+        }
+        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
+        let before = try digest(path)
+        for index in ["transactions_date", "transactions_party"] {
+            let page = try #require(
+                try DatabaseQueue(path: path).read { db in
+                    try Int.fetchOne(
+                        db, sql: "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY path DESC",
+                        arguments: [index])
+                })
+            let count = try Damage.read(path, at: (page - 1) * 4_096 + 3, 2)
+            let cells = Int(count[0]) << 8 | Int(count[1])
+            try Damage.write(path, at: (page - 1) * 4_096 + 3, [UInt8((cells - 1) >> 8), UInt8((cells - 1) & 0xFF)])
+            let named = try CompanyFile.read(path) {
+                try Damage.one($0, "SELECT COUNT(*) FROM transactions INDEXED BY \(index) WHERE id = ?", [id])
+            }
+            #expect(named == 0, "\(index) still names \(id)")
+        }
+        try Damage.scribble(on: path, page: try leaf(path, of: "transactions", spanning: id).page, byte: 0x00)
+
+        let report = try rebuild(path)
+        #expect(try digest(path) == before)
+        #expect(report.damage?.loss.first { $0.table == "transactions" }?.lost == 0)
+    }
+
     @Test func aTransactionDeletedSinceTheSnapshotStaysDeletedWhenTheIndexesListTheLostRows() throws {
         let path = try Damage.sample(in: folder, transactions: 1_500)
         _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
