@@ -83,7 +83,7 @@ final class DamageRecovery {
             }
             for id in table.damage.rebuiltIDs { try doubt.execute(arguments: [table.table, id, "index"]) }
             // An index read to its end lists every row the gaps held: a row it lacks was not in the file.
-            if table.metDamage, table.lostIsExact {
+            if table.metDamage, table.damage.listsEveryRow {
                 listedTables.insert(table.table)
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO temp.recovery_listed (tbl) VALUES (?)", arguments: [table.table])

@@ -101,6 +101,11 @@ struct TableDamage: Sendable, Equatable {
     var lostIDs: [Int64] = []
     /// Rowids rebuilt from the indexes, with fields missing.
     var rebuiltIDs: [Int64] = []
+    /// Whether the indexes surely list every row the gaps held (two or more
+    /// read to their end that agree, or a lone one the integrity check ran
+    /// past and did not name), so that a row of a snapshot they do not name
+    /// was deleted since. Stronger than the loss being counted exactly.
+    var listsEveryRow = false
 
     static let everything = TableDamage(gaps: [Int64.min...Int64.max])
 

@@ -440,8 +440,9 @@ enum Salvage {
         // An index read to its end lists every row the gaps held, unless it is
         // damaged itself in a way that reads without an error (a page that lost
         // cells). Two or more read to their end must name the same rows; one
-        // alone must not be named by the integrity check where it could run.
-        // Otherwise the snapshot's rows are not judged by the indexes.
+        // alone must be vouched for by an integrity check that ran and did not
+        // name it (the check cannot run past some damage, and then vouches for
+        // none). Otherwise the snapshot's rows are not judged by the indexes.
         var complete: [(index: String, named: Set<Int64>)] = []
         for index in indexes {
             // Plain columns only: an expression's value cannot be put back in a column.
@@ -506,11 +507,13 @@ enum Salvage {
             if row.integer("present") == 1 { damage.rebuiltIDs.append(rowid) } else { damage.lostIDs.append(rowid) }
         }
         try dst.execute(sql: "DROP TABLE temp.salvage_lost")
-        let exact =
+        // The loss is counted exactly once any index was read to its end; the
+        // snapshot's rows are judged by the indexes only when they surely list them all.
+        damage.listsEveryRow =
             complete.count == 1
-            ? doubted.map { !$0.contains(complete[0].index) } ?? true
+            ? doubted.map { !$0.contains(complete[0].index) } ?? false
             : complete.count > 1 && complete.allSatisfy { $0.named == complete[0].named }
-        return (damage, exact)
+        return (damage, !complete.isEmpty)
     }
 }
 

@@ -479,4 +479,41 @@ import Testing
         let clean = try Damage.sample(in: folder, name: "clean.db", transactions: 100, seed: 2)
         #expect(try DatabaseQueue(path: clean).read { DamagedPages.indexesNamed(in: $0) } == [])
     }
+
+    /// The lone index of `bank_feed` lost its last entry on a page (a cell
+    /// count one short reads without an error) and the table's leaf of that row
+    /// is gone: the integrity check cannot run past the zeroed page, so
+    /// nothing vouches for the index, and the row comes back from the snapshot.
+    @Test func aLoneIndexNothingVouchesForDropsNoRowOfTheSnapshot() throws {
+        let path = try Damage.sample(in: folder, transactions: 3_000)
+        _ = try SnapshotWriter.take(
+            SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(folder.file("backups")))
+        let before = try content(path)
+        let page = try #require(
+            try DatabaseQueue(path: path).read { db in
+                try Int.fetchOne(
+                    db,
+                    sql:
+                        "SELECT pageno FROM dbstat WHERE name = 'bank_feed_fitid' AND pagetype = 'leaf' LIMIT 1 OFFSET 1"
+                )
+            })
+        let count = try Damage.read(path, at: (page - 1) * 4_096 + 3, 2)
+        let cells = Int(count[0]) << 8 | Int(count[1])
+        try Damage.write(path, at: (page - 1) * 4_096 + 3, [UInt8((cells - 1) >> 8), UInt8((cells - 1) & 0xFF)])
+        let dropped = try CompanyFile.read(path) { db in
+            let listed = Set(try Damage.all(db, "SELECT rowid FROM bank_feed INDEXED BY bank_feed_fitid"))
+            return try Damage.all(db, "SELECT rowid FROM bank_feed NOT INDEXED ORDER BY rowid").filter {
+                !listed.contains($0)
+            }
+        }
+        #expect(dropped.count == 1)
+        let row = try #require(dropped.first)
+        try Damage.scribble(on: path, page: try leaf(of: "bank_feed", holding: row, in: path).page, byte: 0x00)
+
+        let report = try rebuild(path)
+        let salvage = try #require(report.salvage)
+        #expect(salvage.first { $0.table == "bank_feed" }?.damage.listsEveryRow == false)
+        #expect(try content(path)["bank_feed"] == before["bank_feed"])
+    }
+
 }
