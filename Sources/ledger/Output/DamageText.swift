@@ -37,7 +37,11 @@ enum DamageText {
                         + changed.map { "\($0.key) \(Output.grouped($0.value))" }.joined(separator: ", "))
             }
         } else {
-            Output.line("No clean snapshot of this file was found to bring lost rows back from.")
+            // Snapshots found but passed over (another company's, none shown to be of these books) say why in the notes.
+            Output.line(
+                damage.notes.isEmpty
+                    ? "No clean snapshot of this file was found to bring lost rows back from."
+                    : "No snapshot could be used to bring lost rows back from (the notes below say why).")
         }
         for note in damage.notes { Output.line("  Note: \(note)") }
         if !damage.keptBalances.isEmpty {
