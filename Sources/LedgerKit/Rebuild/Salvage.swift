@@ -207,6 +207,7 @@ enum Salvage {
             sql: "INSERT INTO \"\(table)\" (\(targets.joined(separator: ", "))) VALUES ("
                 + Array(repeating: "?", count: targets.count).joined(separator: ", ") + ")")
 
+        let present = try dst.makeStatement(sql: "SELECT 1 FROM \"\(table)\" WHERE rowid = ?")
         var recovered = 0
         var altered = 0
         var refused: [Int64] = []
@@ -226,6 +227,9 @@ enum Salvage {
                     let rows = try Row.fetchCursor(src, sql: select, arguments: [start, keys.upperBound])
                     while let row = try rows.next() {
                         guard let rowid = row.integer("salvage_rowid") else { continue }
+                        // A rowid this leaf gave already: SQLite went on to another page
+                        // (a page of another table swapped in after it, whose rowids repeat).
+                        if seen.contains(rowid) { break reading }
                         last = rowid
                         // A row that is not on this leaf's page is not the row of this place:
                         // past the leaf's last row, SQLite went on to the next page, which
@@ -242,6 +246,13 @@ enum Salvage {
                             try insert.execute(arguments: StatementArguments(values))
                             recovered += 1
                         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                            // A rowid another leaf gave already is that leaf's row, read in
+                            // its place; this one lies where it does not belong.
+                            // (Our tables' rowids are their keys; another program's may not be.)
+                            if Schema.tableNames.contains(table), try Int.fetchOne(present, arguments: [rowid]) != nil {
+                                foreign += 1
+                                continue
+                            }
                             // A value a CHECK refuses is replaced; a NULL where the schema
                             // forbids one, or a second item of one name, cannot be kept.
                             if let mended = CheckedValues.mended(table, columns: targetNames, values: values),
