@@ -64,7 +64,6 @@ final class DamageRecovery {
                 CREATE TEMP TABLE recovery_changed (id PRIMARY KEY);
                 CREATE TEMP TABLE recovery_restored (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
                 CREATE TEMP TABLE recovery_evidence (tbl TEXT NOT NULL, id INTEGER NOT NULL, balance INTEGER NOT NULL, PRIMARY KEY (tbl, id));
-                CREATE TEMP TABLE recovery_listed (tbl TEXT PRIMARY KEY);
                 """)
         let gap = try db.makeStatement(sql: "INSERT INTO temp.recovery_gap (tbl, lo, hi) VALUES (?, ?, ?)")
         let known = try db.makeStatement(sql: "INSERT OR IGNORE INTO temp.recovery_known (tbl, id) VALUES (?, ?)")
@@ -83,11 +82,7 @@ final class DamageRecovery {
             }
             for id in table.damage.rebuiltIDs { try doubt.execute(arguments: [table.table, id, "index"]) }
             // An index read to its end lists every row the gaps held: a row it lacks was not in the file.
-            if table.metDamage, table.damage.listsEveryRow {
-                listedTables.insert(table.table)
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO temp.recovery_listed (tbl) VALUES (?)", arguments: [table.table])
-            }
+            if table.metDamage, table.damage.listsEveryRow { listedTables.insert(table.table) }
         }
         for (table, ids) in damagedPages where Schema.tableNames.contains(table) {
             for id in ids { try doubt.execute(arguments: [table, id, "page"]) }
@@ -158,8 +153,9 @@ final class DamageRecovery {
     }
 
     /// Whether an index of `table` was read to its end: it names every row the gaps held.
+    /// (As SQL: known before any query, so a constant.)
     private func listed(_ table: String) -> String {
-        "EXISTS (SELECT 1 FROM temp.recovery_listed WHERE tbl = '\(table)')"
+        listedTables.contains(table) ? "1" : "0"
     }
 
     /// Whether the snapshot's row of rowid `rowid` was in the file when the

@@ -35,9 +35,9 @@ enum DamagedPages {
     /// entry in index …"): their entries may be short of the rows. Nil when
     /// the check cannot run (a page too damaged for it): it vouches for none.
     static func indexesNamed(in db: Database) -> Set<String>? {
-        guard let lines = try? String.fetchAll(db, sql: "PRAGMA integrity_check(\(lineLimit))") else { return nil }
+        guard let lines = checkLines(db) else { return nil }
         var names: Set<String> = []
-        for line in lines.flatMap({ $0.split(separator: "\n") }) {
+        for line in lines {
             let words = line.split(separator: " ")
             for (index, word) in words.enumerated() where word == "index" && index + 1 < words.count {
                 names.insert(String(words[index + 1]).trimmingCharacters(in: CharacterSet(charactersIn: ",.:;")))
@@ -46,18 +46,23 @@ enum DamagedPages {
         return names
     }
 
+    /// The integrity check's lines (up to `lineLimit` of them, each split at
+    /// its line ends); nil when the check cannot run.
+    private static func checkLines(_ db: Database) -> [Substring]? {
+        guard let lines = try? String.fetchAll(db, sql: "PRAGMA integrity_check(\(lineLimit))") else { return nil }
+        return lines.flatMap { $0.split(separator: "\n") }
+    }
+
     /// The page numbers the integrity check's lines name ("Page 38: …",
     /// "On tree page 38 cell 1: …", "Multiple uses for byte 3611 of page 38").
     static func named(in source: String) -> Set<Int> {
         let access = ReadOnlyAccess(path: source)
         defer { access.close() }
-        guard let queue = try? access.connect(),
-            let lines = try? queue.inDatabase({ db in
-                try String.fetchAll(db, sql: "PRAGMA integrity_check(\(lineLimit))")
-            })
-        else { return [] }
+        guard let queue = try? access.connect(), let lines = queue.inDatabase({ checkLines($0) }) else {
+            return []
+        }
         var pages: Set<Int> = []
-        for line in lines.flatMap({ $0.split(separator: "\n") }) {
+        for line in lines {
             let words = line.lowercased().split(whereSeparator: { $0 == " " || $0 == ":" || $0 == "," })
             for (index, word) in words.enumerated() where word == "page" && index + 1 < words.count {
                 if let number = Int(words[index + 1]), number > 0 { pages.insert(number) }

@@ -99,8 +99,9 @@ enum Salvage {
         }
         var report: [SalvagedTable] = []
         try reader.inDatabase { src in
-            // Indexes the integrity check names: once for every table (see `fromIndexes`).
+            // Indexes the integrity check names, and the file's pages: once for every table.
             let doubted = DamagedPages.indexesNamed(in: src)
+            let pages = try? PageFile(path: source)
             for table in Schema.tableNames {
                 guard let columns = layout[table] else {
                     var missing = SalvagedTable(
@@ -113,7 +114,7 @@ enum Salvage {
                 let own = indexes.filter { $0.table == table }.map(\.name)
                 report.append(
                     try copy(
-                        table, columns: columns, indexes: own, doubted: doubted, from: src, at: source, to: dst,
+                        table, columns: columns, indexes: own, doubted: doubted, from: src, pages: pages, to: dst,
                         now: now))
             }
             try inferKinds(dst)
@@ -131,7 +132,7 @@ enum Salvage {
                     try dst.inSavepoint {
                         try dst.execute(sql: sql)
                         report.append(
-                            try copy(table, columns: columns, indexes: [], from: src, at: source, to: dst, now: now))
+                            try copy(table, columns: columns, indexes: [], from: src, pages: pages, to: dst, now: now))
                         return .commit
                     }
                 } catch {
@@ -184,12 +185,12 @@ enum Salvage {
         case damaged
     }
 
-    /// Copies the readable rows of `table` (of the file at `source`), stepping
-    /// over damaged pages, then counts (and where it can, rebuilds) the rows its
+    /// Copies the readable rows of `table` (its leaves found through `pages`,
+    /// the file's own, when they can be read), stepping over damaged pages, then counts (and where it can, rebuilds) the rows its
     /// indexes know of that the table lost.
     private static func copy(
         _ table: String, columns sourceColumns: [String], indexes: [String], doubted: Set<String>? = nil,
-        from src: Database, at source: String, to dst: Database, now: Date
+        from src: Database, pages: PageFile?, to dst: Database, now: Date
     ) throws -> SalvagedTable {
         let expected = StructureCheck.expectedColumns[table] ?? sourceColumns
         let common = expected.filter(sourceColumns.contains)
@@ -214,7 +215,7 @@ enum Salvage {
         var gaps: [ClosedRange<Int64>] = []
         // Rows a leaf held that are not the rows its place in the b-tree gives it.
         var outOfPlace = 0
-        for segment in segments(of: table, at: source, src) {
+        for segment in segments(of: table, in: pages, src) {
             let keys = segment.keys
             let firstGap = gaps.count
             // Rowids read from this leaf (kept or refused by the schema).
@@ -364,12 +365,11 @@ enum Salvage {
     /// them, and for the whole table when it cannot be read page by page,
     /// stretches whose pages are not known (`cells` nil). In rowid order,
     /// covering every rowid.
-    private static func segments(of table: String, at source: String, _ src: Database) -> [Segment] {
+    private static func segments(of table: String, in pages: PageFile?, _ src: Database) -> [Segment] {
         let everything = [Segment(keys: Int64.min...Int64.max, cells: nil)]
         let sql = "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = ?"
         guard let row = (try? Row.fetchOne(src, sql: sql, arguments: [table])) ?? nil,
-            let root = row.integer("rootpage"), root >= 1, root <= Int64(Int.max),
-            let file = try? PageFile(path: source)
+            let root = row.integer("rootpage"), root >= 1, root <= Int64(Int.max), let file = pages
         else { return everything }
         var segments: [Segment] = []
         var next: Int64? = Int64.min
