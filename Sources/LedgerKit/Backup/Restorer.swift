@@ -129,6 +129,30 @@ public enum Restorer {
         return chosen
     }
 
+    /// Refuses to put the company file at `restored` in place of `file`, the
+    /// company file at `target`, when they are of two companies: their names
+    /// differ (the snapshot's manifest's `claimed` name when the restored file's
+    /// cannot be read), or their `created_at` differ, both read: two companies
+    /// may well share a name. Nothing is refused when `file`'s company cannot
+    /// be read (a damaged file is what a restore is for).
+    private static func refuseOtherCompany(_ restored: String, claimed: String?, over file: String, target: String)
+        throws
+    {
+        let name = "SELECT name FROM company WHERE id = 1"
+        guard let current = (try? CompanyFile.read(file) { try String.fetchOne($0, sql: name) }) ?? nil,
+            let incoming = ((try? CompanyFile.read(restored) { try String.fetchOne($0, sql: name) }) ?? nil) ?? claimed
+        else { return }
+        if current != incoming {
+            throw RestoreError.otherCompany(target: target, targetCompany: current, snapshotCompany: incoming)
+        }
+        if let here = CompanyIdentity.read(path: file), let there = CompanyIdentity.read(path: restored),
+            here.createdAt != there.createdAt
+        {
+            throw RestoreError.otherCompany(
+                target: target, targetCompany: here.described, snapshotCompany: there.described)
+        }
+    }
+
     /// Restores `snapshot` to `target`.
     ///
     /// Whatever the manifest says, the restored bytes are installed only when
@@ -185,19 +209,9 @@ public enum Restorer {
             findings = report.findings.count
             verifiedNow = true
         }
-        let restoredCompany = try? CompanyFile.read(temporary) {
-            try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1")
-        }
         var replaced: Snapshot?
         if exists {
-            let current = try? CompanyFile.read(file) {
-                try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1")
-            }
-            if !force, let current = current ?? nil, let incoming = restoredCompany ?? manifest.company,
-                current != incoming
-            {
-                throw RestoreError.otherCompany(target: target, targetCompany: current, snapshotCompany: incoming)
-            }
+            if !force { try refuseOtherCompany(temporary, claimed: manifest.company, over: file, target: target) }
             replaced = try SnapshotWriter.take(
                 SnapshotRequest(
                     of: target, kind: .preRestore, signing: manifestKey, wait: wait,

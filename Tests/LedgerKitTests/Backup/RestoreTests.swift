@@ -99,6 +99,29 @@ import Testing
         #expect(try company(file) == "Wednesday Co")
     }
 
+    @Test func refusesAnotherCompanyOfTheSameName() throws {
+        let (file, _, taken) = try nights()
+        // Another company called Monday Co, created a day later, in the same file name.
+        try Damage.apply(to: file) { db in
+            try db.execute(sql: "UPDATE company SET name = 'Monday Co', created_at = '2023-01-02T09:00:00Z'")
+        }
+        let created = "2023-01-02T09:00:00Z"
+        _ = try Restorer.restore(taken[0], to: folder.file("look.db"), backupFolder: folder.file("b"), verify: false)
+        let snapshotIdentity = try #require(CompanyIdentity.read(path: folder.file("look.db")))
+        #expect(snapshotIdentity.name == "Monday Co" && snapshotIdentity.createdAt != created)
+        #expect(
+            throws: RestoreError.otherCompany(
+                target: file, targetCompany: "Monday Co (created \(created))",
+                snapshotCompany: "Monday Co (created \(snapshotIdentity.createdAt))")
+        ) {
+            try Restorer.restore(taken[0], to: file, backupFolder: folder.file("b"))
+        }
+        #expect(CompanyIdentity.read(path: file)?.createdAt == created, "left as it was")
+        let forced = try Restorer.restore(taken[0], to: file, backupFolder: folder.file("b"), force: true)
+        #expect(forced.replaced != nil)
+        #expect(CompanyIdentity.read(path: file) == snapshotIdentity)
+    }
+
     @Test func restoresToANewFile() throws {
         let (_, _, taken) = try nights()
         let fresh = folder.file("fresh.db")
