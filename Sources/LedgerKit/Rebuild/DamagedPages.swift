@@ -9,10 +9,59 @@ enum DamagedPages {
     /// is damaged throughout and the rows it gives are doubtful anyway.
     static let lineLimit = 2_000
 
-    /// Per table of docs/company-file.md, the rowids on the table's leaf pages that the
-    /// integrity check of `source` names. Empty when it names none or cannot run.
-    static func rows(in source: String) -> [String: [Int64]] {
-        let pages = named(in: source)
+    /// The integrity check's lines of one run, read for what they name: a
+    /// salvage runs it once, for its indexes and for its pages.
+    struct Check: Sendable {
+        /// Up to `lineLimit` lines, each split at its line ends; nil when the check cannot run.
+        let lines: [Substring]?
+
+        /// Runs the check on `db`.
+        init(_ db: Database) {
+            lines = try? String.fetchAll(db, sql: "PRAGMA integrity_check(\(lineLimit))").flatMap {
+                $0.split(separator: "\n")
+            }
+        }
+
+        /// Runs the check on the file at `source`, on a read-only connection.
+        init(path source: String) {
+            let access = ReadOnlyAccess(path: source)
+            defer { access.close() }
+            lines = (try? access.connect())?.inDatabase { Check($0).lines }
+        }
+
+        /// The indexes the lines name ("row 5 missing from index
+        /// splits_account", "wrong # of entries in index …", "non-unique entry
+        /// in index …"): their entries may be short of the rows. Nil when the
+        /// check could not run (a page too damaged for it): it vouches for none.
+        var indexesNamed: Set<String>? {
+            guard let lines else { return nil }
+            var names: Set<String> = []
+            for line in lines {
+                let words = line.split(separator: " ")
+                for (index, word) in words.enumerated() where word == "index" && index + 1 < words.count {
+                    names.insert(String(words[index + 1]).trimmingCharacters(in: CharacterSet(charactersIn: ",.:;")))
+                }
+            }
+            return names
+        }
+
+        /// The page numbers the lines name ("Page 38: …", "On tree page 38
+        /// cell 1: …", "Multiple uses for byte 3611 of page 38").
+        var pagesNamed: Set<Int> {
+            var pages: Set<Int> = []
+            for line in lines ?? [] {
+                let words = line.lowercased().split(whereSeparator: { $0 == " " || $0 == ":" || $0 == "," })
+                for (index, word) in words.enumerated() where word == "page" && index + 1 < words.count {
+                    if let number = Int(words[index + 1]), number > 0 { pages.insert(number) }
+                }
+            }
+            return pages
+        }
+    }
+
+    /// Per table of docs/company-file.md, the rowids on the table's leaf pages of
+    /// `source` that the integrity check names (`pages`). Empty when it names none.
+    static func rows(in source: String, named pages: Set<Int>) -> [String: [Int64]] {
         guard !pages.isEmpty, let file = try? PageFile(path: source) else { return [:] }
         let free = file.freelist()
         var found: [String: [Int64]] = [:]
@@ -28,46 +77,5 @@ enum DamagedPages {
             }
         }
         return found
-    }
-
-    /// The indexes the integrity check of `db` names ("row 5 missing from
-    /// index splits_account", "wrong # of entries in index …", "non-unique
-    /// entry in index …"): their entries may be short of the rows. Nil when
-    /// the check cannot run (a page too damaged for it): it vouches for none.
-    static func indexesNamed(in db: Database) -> Set<String>? {
-        guard let lines = checkLines(db) else { return nil }
-        var names: Set<String> = []
-        for line in lines {
-            let words = line.split(separator: " ")
-            for (index, word) in words.enumerated() where word == "index" && index + 1 < words.count {
-                names.insert(String(words[index + 1]).trimmingCharacters(in: CharacterSet(charactersIn: ",.:;")))
-            }
-        }
-        return names
-    }
-
-    /// The integrity check's lines (up to `lineLimit` of them, each split at
-    /// its line ends); nil when the check cannot run.
-    private static func checkLines(_ db: Database) -> [Substring]? {
-        guard let lines = try? String.fetchAll(db, sql: "PRAGMA integrity_check(\(lineLimit))") else { return nil }
-        return lines.flatMap { $0.split(separator: "\n") }
-    }
-
-    /// The page numbers the integrity check's lines name ("Page 38: …",
-    /// "On tree page 38 cell 1: …", "Multiple uses for byte 3611 of page 38").
-    static func named(in source: String) -> Set<Int> {
-        let access = ReadOnlyAccess(path: source)
-        defer { access.close() }
-        guard let queue = try? access.connect(), let lines = queue.inDatabase({ checkLines($0) }) else {
-            return []
-        }
-        var pages: Set<Int> = []
-        for line in lines {
-            let words = line.lowercased().split(whereSeparator: { $0 == " " || $0 == ":" || $0 == "," })
-            for (index, word) in words.enumerated() where word == "page" && index + 1 < words.count {
-                if let number = Int(words[index + 1]), number > 0 { pages.insert(number) }
-            }
-        }
-        return pages
     }
 }

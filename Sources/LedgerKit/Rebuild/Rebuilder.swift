@@ -290,14 +290,15 @@ public enum Rebuilder {
         progress: (@Sendable (RebuildProgress) -> Void)?,
         suspects: @escaping @Sendable (String) throws -> Suspects? = suspectsOfCopy
     ) throws -> Rebuilt {
-        let salvage = try workingCopy(
+        let salvaged = try workingCopy(
             of: source, readable: readable && !forced, at: working, original: original, now: options.now)
+        let salvage = salvaged?.tables
         let lastGood = AtomicFile.temporaryPath(beside: file ?? original, purpose: "rebuild-snapshot")
         defer { AtomicFile.removeDatabaseFiles(at: lastGood) }
-        let damage = salvage.map { salvage in
+        let damage = salvaged.map { salvaged in
             Self.damage(
-                of: source, salvage: salvage, into: working, original: original, options: options,
-                lastGood: lastGood, progress: progress)
+                of: source, salvage: salvaged.tables, check: salvaged.check, into: working, original: original,
+                options: options, lastGood: lastGood, progress: progress)
         }
         func attempt(suspects: (@Sendable () throws -> Suspects?)?, salvaged: Bool) throws -> (
             Repaired, remaining: [Finding]
@@ -330,10 +331,12 @@ public enum Rebuilder {
     /// was (or read rows from damaged pages). Only a snapshot of the company
     /// whose row salvage read into `working` can be that snapshot.
     private static func damage(
-        of source: String, salvage: [SalvagedTable], into working: String, original: String,
-        options: RebuildOptions, lastGood: String, progress: (@Sendable (RebuildProgress) -> Void)?
+        of source: String, salvage: [SalvagedTable], check: DamagedPages.Check?, into working: String,
+        original: String, options: RebuildOptions, lastGood: String,
+        progress: (@Sendable (RebuildProgress) -> Void)?
     ) -> Damage {
-        let pages = DamagedPages.rows(in: source)
+        // Salvage's own run of the integrity check, when it ran one.
+        let pages = DamagedPages.rows(in: source, named: (check ?? DamagedPages.Check(path: source)).pagesNamed)
         let cut = (try? FileHeader.read(path: source))?.missingPages
         guard !salvage.allSatisfy(\.isWhole) || !pages.isEmpty || cut != nil else {
             return Damage(salvage: salvage, damagedPages: pages, copy: nil, notes: [], cutShortBy: cut)
@@ -519,7 +522,7 @@ public enum Rebuilder {
     static func workingCopy(
         of source: String, readable: Bool, at working: String, original: String,
         now: Date
-    ) throws -> [SalvagedTable]? {
+    ) throws -> Salvage.Salvaged? {
         if readable {
             do {
                 var configuration = Configuration()

@@ -19,8 +19,16 @@ import GRDB
 /// whole rows are rebuilt where the schema allows it: a transaction from its
 /// date (and party), a customer or vendor from its kind and name.
 enum Salvage {
+    /// What a salvage read, and the damaged file's integrity check when it ran one.
+    struct Salvaged {
+        /// Per table of docs/company-file.md, what came back.
+        var tables: [SalvagedTable]
+        /// The check salvage ran on the damaged file; nil when SQLite could not read its list of tables.
+        var check: DamagedPages.Check?
+    }
+
     static func run(from source: String, into destination: String, original: String, now: Date) throws
-        -> [SalvagedTable]
+        -> Salvaged
     {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = false
@@ -34,7 +42,7 @@ enum Salvage {
             try dst.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA temp_store = FILE")
             // CHECK constraints stay on: a salvaged file is one that integrity_check
             // calls ok; a value a CHECK refuses is replaced (`CheckedValues`) and counted.
-            var report: [SalvagedTable] = []
+            var report = Salvaged(tables: [], check: nil)
             try dst.inTransaction(.immediate) {
                 for table in Schema.tables { try dst.execute(sql: table.sql) }
                 try dst.execute(
@@ -48,7 +56,7 @@ enum Salvage {
                     guard let pages = try PageSalvage.run(from: source, into: dst, now: now) else {
                         throw RebuildError.unsalvageable(path: original, detail: error.detail)
                     }
-                    report = pages
+                    report = Salvaged(tables: pages, check: nil)
                 }
                 try FormatMigrations.markApplied(upTo: Schema.formatVersion, in: dst)
                 // The repairs need the lookup indexes; the unique ones are made after them.
@@ -68,7 +76,7 @@ enum Salvage {
 
     /// Copies every table SQLite can find through `sqlite_master`.
     /// - Throws: `SchemaUnreadable` when SQLite cannot read the list of tables.
-    private static func throughSQLite(from source: String, to dst: Database, now: Date) throws -> [SalvagedTable] {
+    private static func throughSQLite(from source: String, to dst: Database, now: Date) throws -> Salvaged {
         let access = ReadOnlyAccess(path: source)
         defer { access.close() }
         let reader: DatabaseQueue
@@ -98,9 +106,12 @@ enum Salvage {
             throw SchemaUnreadable(detail: error.localizedDescription)
         }
         var report: [SalvagedTable] = []
+        var check: DamagedPages.Check?
         try reader.inDatabase { src in
-            // Indexes the integrity check names, and the file's pages: once for every table.
-            let doubted = DamagedPages.indexesNamed(in: src)
+            // The integrity check, for the indexes it names, and the file's pages: once for every table.
+            let ran = DamagedPages.Check(src)
+            check = ran
+            let doubted = ran.indexesNamed
             let pages = try? PageFile(path: source)
             for table in Schema.tableNames {
                 guard let columns = layout[table] else {
@@ -146,7 +157,7 @@ enum Salvage {
                 }
             }
         }
-        return report
+        return Salvaged(tables: report, check: check)
     }
 
     /// The memo of a transaction rebuilt from the file's indexes.

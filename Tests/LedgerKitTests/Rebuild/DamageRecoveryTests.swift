@@ -451,7 +451,7 @@ import Testing
             }
             let first = try Damage.read(path, at: (page - 1) * 4096 + 1, 1)
             try Damage.write(path, at: (page - 1) * 4096 + 1, [first[0] ^ 0x40])
-            #expect(DamagedPages.named(in: path).contains(page))
+            #expect(DamagedPages.Check(path: path).pagesNamed.contains(page))
 
             let report = try rebuild(path)
             let damage = try #require(report.damage)
@@ -527,7 +527,7 @@ import Testing
             let count = try Damage.read(path, at: (page - 1) * 4096 + 7, 1)
             try Damage.write(path, at: (page - 1) * 4096 + 7, [count[0] &+ 1])
         }
-        #expect(pages.isSubset(of: DamagedPages.named(in: path)))
+        #expect(pages.isSubset(of: DamagedPages.Check(path: path).pagesNamed))
 
         let report = try rebuild(path)
         let damage = try #require(report.damage)

@@ -474,10 +474,10 @@ import Testing
         let cells = Int(count[0]) << 8 | Int(count[1])
         #expect(cells > 1)
         try Damage.write(path, at: offset + 3, [UInt8((cells - 1) >> 8), UInt8((cells - 1) & 0xFF)])
-        let named = try DatabaseQueue(path: path).read { DamagedPages.indexesNamed(in: $0) }
+        let named = try DatabaseQueue(path: path).read { DamagedPages.Check($0).indexesNamed }
         #expect(named == ["splits_account"], "\(named)")
         let clean = try Damage.sample(in: folder, name: "clean.db", transactions: 100, seed: 2)
-        #expect(try DatabaseQueue(path: clean).read { DamagedPages.indexesNamed(in: $0) } == [])
+        #expect(try DatabaseQueue(path: clean).read { DamagedPages.Check($0).indexesNamed } == [])
     }
 
     /// The lone index of `bank_feed` lost its last entry on a page (a cell
