@@ -20,6 +20,9 @@ final class DamageRecovery {
         "transactions": "id", "splits": "transaction_id", "documents": "transaction_id",
         "document_lines": "transaction_id", "applications": "payment_id",
     ]
+    /// Tables no command of ledger deletes rows from: a row of the snapshot in a
+    /// gap of theirs was in the file when the damage struck.
+    static let neverDeleted: Set<String> = ["company", "maintenance_runs", "repair_actions"]
     /// The order rows are brought back in: the log of changes first, so that
     /// the rows recording this run's own changes come after the ones it restores.
     static let order = [
@@ -60,6 +63,8 @@ final class DamageRecovery {
             sql: """
                 CREATE TEMP TABLE recovery_gap (tbl TEXT NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL);
                 CREATE TEMP TABLE recovery_known (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
+                CREATE TEMP TABLE recovery_named (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
+                CREATE TEMP TABLE recovery_alone (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
                 CREATE TEMP TABLE recovery_doubt (tbl TEXT NOT NULL, id INTEGER NOT NULL, why TEXT NOT NULL, PRIMARY KEY (tbl, id));
                 CREATE TEMP TABLE recovery_changed (id PRIMARY KEY);
                 CREATE TEMP TABLE recovery_restored (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
@@ -67,6 +72,7 @@ final class DamageRecovery {
                 """)
         let gap = try db.makeStatement(sql: "INSERT INTO temp.recovery_gap (tbl, lo, hi) VALUES (?, ?, ?)")
         let known = try db.makeStatement(sql: "INSERT OR IGNORE INTO temp.recovery_known (tbl, id) VALUES (?, ?)")
+        let named = try db.makeStatement(sql: "INSERT OR IGNORE INTO temp.recovery_named (tbl, id) VALUES (?, ?)")
         let doubt = try db.makeStatement(
             sql: "INSERT OR IGNORE INTO temp.recovery_doubt (tbl, id, why) VALUES (?, ?, ?)")
         for table in salvage where Schema.tableNames.contains(table.table) {
@@ -75,6 +81,7 @@ final class DamageRecovery {
             }
             for id in table.damage.lostIDs {
                 try known.execute(arguments: [table.table, id])
+                try named.execute(arguments: [table.table, id])
                 // A row read whole but refused by the schema lies outside every gap.
                 if !table.damage.gaps.contains(where: { $0.contains(id) }) {
                     try gap.execute(arguments: [table.table, id, id])
@@ -165,17 +172,37 @@ final class DamageRecovery {
     /// invoice or bill, its payments applied) was there too, whatever an
     /// index says: an index page that lost cells must not make it "deleted since".
     private func takenByDamage(_ table: String, _ rowid: String) -> String {
-        let pointedAt =
-            table == "transactions"
-            ? """
-            OR EXISTS (SELECT 1 FROM main.splits r WHERE r.transaction_id = \(rowid))
-            OR EXISTS (SELECT 1 FROM main.documents r WHERE r.transaction_id = \(rowid))
-            OR EXISTS (SELECT 1 FROM main.applications r WHERE r.payment_id = \(rowid))
-            """ : ""
+        "(\(inGap(table, rowid)) AND (NOT \(listed(table)) OR \(vouchedFor(table, rowid, by: "recovery_known"))))"
+    }
+
+    /// Whether the file itself says the row of rowid `rowid` was there when
+    /// the damage struck: an index of `table` names it (in `named`, the temp
+    /// table of those rowids: `recovery_named`, or `recovery_known` when the
+    /// table's indexes list every row); for a transaction, rows read from the
+    /// file point at it (asked before its lines come back); for a row of a
+    /// transaction, that transaction is in the file and did not itself come
+    /// back on the snapshot's word alone. A row brought back without this is on
+    /// the snapshot's word alone.
+    private func vouchedFor(_ table: String, _ rowid: String, by named: String = "recovery_named") -> String {
+        let pointedAt: String
+        if table == "transactions" {
+            pointedAt = """
+                OR EXISTS (SELECT 1 FROM main.splits r WHERE r.transaction_id = \(rowid))
+                OR EXISTS (SELECT 1 FROM main.documents r WHERE r.transaction_id = \(rowid))
+                OR EXISTS (SELECT 1 FROM main.applications r WHERE r.payment_id = \(rowid))
+                """
+        } else if let key = Self.transactionKey[table], named == "recovery_named" {
+            pointedAt = """
+                OR EXISTS (SELECT 1 FROM main."\(table)" r JOIN main.transactions h ON h.id = r."\(key)"
+                           WHERE r.rowid = \(rowid)
+                             AND NOT EXISTS (SELECT 1 FROM temp.recovery_alone a WHERE a.tbl = 'transactions' AND a.id = h.id))
+                """
+        } else {
+            pointedAt = ""
+        }
         return """
-            (\(inGap(table, rowid)) AND (NOT \(listed(table))
-                 OR EXISTS (SELECT 1 FROM temp.recovery_known k WHERE k.tbl = '\(table)' AND k.id = \(rowid))
-                 \(pointedAt)))
+            (EXISTS (SELECT 1 FROM temp.\(named) k WHERE k.tbl = '\(table)' AND k.id = \(rowid))
+             \(pointedAt))
             """
     }
 
@@ -266,9 +293,19 @@ final class DamageRecovery {
         let count =
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM temp.recovery_restored WHERE tbl = ?", arguments: [table])
             ?? 0
-        if count > 0 {
-            restored[table] = count
-            if !listedTables.contains(table) { restoredUnlisted[table] = count }
+        if count > 0 { restored[table] = count }
+        // Where the indexes need not list every row, a row the file does not vouch for came back on the
+        // snapshot's word alone (one deleted since would be among them).
+        if count > 0, !listedTables.contains(table), !Self.neverDeleted.contains(table) {
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO temp.recovery_alone (tbl, id)
+                    SELECT tbl, id FROM temp.recovery_restored o WHERE o.tbl = ? AND NOT \(vouchedFor(table, "o.id"))
+                    """, arguments: [table])
+            let alone =
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM temp.recovery_alone WHERE tbl = ?", arguments: [table])
+                ?? 0
+            if alone > 0 { restoredUnlisted[table] = alone }
         }
     }
 

@@ -264,11 +264,13 @@ public struct DamageOutcome: Encodable, Sendable {
         try container.encode(snapshotWouldBringBack, forKey: .snapshotWouldBringBack)
     }
 
-    /// Whether every row of the damaged original came back as it was, and no
-    /// value read from it was replaced by the snapshot's.
+    /// Whether every row of the damaged original came back as it was, no
+    /// value read from it was replaced by the snapshot's, and no row came back
+    /// on the snapshot's word alone (one deleted after it would be among them).
     public var isWhole: Bool {
         loss.allSatisfy { $0.lost == 0 && $0.exact && $0.fromIndexes == 0 } && unconfirmed.isEmpty
             && keptBalances.isEmpty && replaced.values.allSatisfy { $0 == 0 } && replacedValues.isEmpty
+            && restoredUnlisted.values.allSatisfy { $0 == 0 }
     }
 }
 

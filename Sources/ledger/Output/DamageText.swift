@@ -16,7 +16,7 @@ enum DamageText {
             let alone = damage.restoredUnlisted.filter { $0.value > 0 }.sorted { $0.key < $1.key }
             if !alone.isEmpty {
                 Output.line(
-                    "  of these, taken on the snapshot's word alone (no index of the file could list what the damaged pages held, so a row deleted after the snapshot would be among them): "
+                    "  of these, taken on the snapshot's word alone (no index of the file could list what the damaged pages held, so a row deleted after the snapshot would be among them; check them against your records): "
                         + alone.map { "\($0.key) \(Output.grouped($0.value))" }.joined(separator: ", "))
             }
             if !replaced.isEmpty {

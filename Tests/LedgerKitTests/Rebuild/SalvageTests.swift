@@ -514,6 +514,12 @@ import Testing
         let salvage = try #require(report.salvage)
         #expect(salvage.first { $0.table == "bank_feed" }?.damage.listsEveryRow == false)
         #expect(try content(path)["bank_feed"] == before["bank_feed"])
+        // The rows the index names were there; the one it lost came back on the snapshot's word
+        // alone (one deleted since would have too): said, and a person checks it.
+        let damage = try #require(report.damage)
+        #expect(damage.restored["bank_feed"] ?? 0 > 1)
+        #expect(damage.restoredUnlisted == ["bank_feed": 1])
+        #expect(report.exitStatus == 1)
     }
 
     /// The reviewer's second swap: in the 3,000-transaction sample of seed 7,
