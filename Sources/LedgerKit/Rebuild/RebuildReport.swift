@@ -208,8 +208,9 @@ public struct DamageOutcome: Encodable, Sendable {
     /// Per table, rows brought back from it, and rows rebuilt from indexes
     /// that took its values for the fields they lacked.
     public var restored: [String: Int] = [:]
-    /// Per table, rows among `restored` that no index of the file named: the
-    /// snapshot alone says they were there, so a row deleted after it would be among them.
+    /// Per table, rows among `restored` the file does not vouch for (no index
+    /// names them, no row read from the file points at them): the snapshot
+    /// alone says they were there, so a row deleted after it would be among them.
     public var restoredUnlisted: [String: Int] = [:]
     /// Per table, rows read whole from damaged pages whose values the
     /// snapshot's replaced: the rebuild is then not complete.
