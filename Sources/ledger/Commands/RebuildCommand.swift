@@ -177,7 +177,9 @@ struct RebuildCommand: ParsableCommand {
         if !report.isComplete, let salvage = report.salvage {
             // Loss is never silent: the last line says what did not come back, per table.
             state +=
-                "; NOT EVERY ROW CAME BACK: " + DamageText.summary(report, salvage: salvage)
+                (DamageText.onlyTakenOnTrust(report, salvage: salvage)
+                    ? "; every row came back, and rows need a person: " : "; NOT EVERY ROW CAME BACK: ")
+                + DamageText.summary(report, salvage: salvage)
                 + (report.snapshot.map { " — the damaged original is kept in \($0)" } ?? "")
             if let damage = report.damage, damage.snapshotWouldBringBack > 0, let snapshot = damage.snapshot {
                 state +=

@@ -70,6 +70,16 @@ enum DamageText {
     }
 
     /// "splits 147 lost; documents: unknown (why)" for the last line.
+    /// Whether every row did come back, and all that keeps the rebuild from
+    /// complete is rows taken on the snapshot's word alone (a person checks them).
+    static func onlyTakenOnTrust(_ report: RebuildReport, salvage: [SalvagedTable]) -> Bool {
+        guard var damage = report.damage, damage.restoredUnlisted.values.contains(where: { $0 > 0 }) else {
+            return false
+        }
+        damage.restoredUnlisted = [:]
+        return damage.isWhole && salvage.allSatisfy { $0.altered == 0 }
+    }
+
     static func summary(_ report: RebuildReport, salvage: [SalvagedTable]) -> String {
         guard let damage = report.damage else {
             return salvage.filter { !$0.isWhole }.map { "\($0.table) \(Output.grouped($0.lost)) lost" }.joined(
@@ -104,6 +114,12 @@ enum DamageText {
         }
         if !damage.keptBalances.isEmpty {
             parts.append("\(Output.count(damage.keptBalances.count, "balance")) kept by a 'Lost in damage' journal")
+        }
+        let alone = damage.restoredUnlisted.values.reduce(0, +)
+        if alone > 0 {
+            parts.append(
+                "\(Output.count(alone, "row")) brought back on the snapshot's word alone: check none was deleted after it"
+            )
         }
         if let cut = damage.cutShortBy { parts.insert("the file was cut short by \(Output.count(cut, "page"))", at: 0) }
         return parts.joined(separator: "; ")
