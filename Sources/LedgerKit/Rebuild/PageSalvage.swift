@@ -6,7 +6,8 @@ import GRDB
 /// by page and every table b-tree leaf that can be decoded gives back its rows.
 ///
 /// A leaf belongs to a table when a table's root, found in what can still be
-/// read of `sqlite_master`, leads to it; otherwise its rows are matched to the
+/// read of `sqlite_master`, leads to it and its rows lie within the rowids the
+/// interior pages' keys give its place; otherwise its rows are matched to the
 /// table of docs/company-file.md whose columns they fit. Pages on the freelist hold deleted
 /// rows and are never read. With the indexes unreadable too, how many rows were
 /// lost cannot be counted.
@@ -54,11 +55,23 @@ enum PageSalvage {
         for (name, root) in file.tableRoots() where Schema.tableNames.contains(name) && unread[name] == nil {
             // Where the b-tree leads to a page that is not there, its keys bound the rowids lost.
             unread[name] = file.unreadable(from: root, skipping: free)
-            for number in file.leaves(from: root, skipping: free) where read.insert(number).inserted {
+            // The rowids each leaf's place holds, as the interior pages' keys bound them.
+            let places = Dictionary(
+                file.leafKeys(from: root, skipping: free).map { ($0.page, $0.keys) }, uniquingKeysWith: { $1 })
+            for number in file.leaves(from: root, skipping: free) where !read.contains(number) {
                 guard let page = file.page(number), let rows = file.rows(ofLeaf: page) else {
-                    unread[name, default: []].append(Int64.min...Int64.max)
+                    read.insert(number)
+                    unread[name, default: []].append(places[number] ?? Int64.min...Int64.max)
                     continue
                 }
+                // A row outside its leaf's place: the page is not this table's (another's
+                // swapped in, or garbage). Its place is what the damage took here, and the page
+                // is left to be matched by the shape of its rows, below.
+                if let keys = places[number], rows.contains(where: { !keys.contains($0.rowid) }) {
+                    unread[name, default: []].append(keys)
+                    continue
+                }
+                read.insert(number)
                 try insert(rows, into: name)
             }
         }

@@ -443,6 +443,51 @@ import Testing
         #expect(try Verifier.verify(path: path).findings.filter(\.repairable) == [])
     }
 
+    /// The swap of `twoSwappedLeavesWithoutASnapshotCountTheirOwnRowsAsLost`,
+    /// in a file whose list of tables SQLite refuses (one index's SQL wrecked):
+    /// read page by page, each leaf is bounded by the keys above it too, so the
+    /// splits' page under the transactions' tree gives no transaction, and the
+    /// transactions' page under the splits' tree no split.
+    @Test func aSwappedLeafReadPageByPageGivesNoRowToTheWrongTable() throws {
+        let path = try Damage.sample(in: folder, transactions: 3_000)
+        let before = try content(path)
+        let transactions = try leaf(of: "transactions", holding: 1_400, in: path)
+        let splits = try leaf(of: "splits", holding: 3_700, in: path)
+        #expect(transactions.keys == 1_385...1_435 && splits.keys == 3_622...3_768)
+        try swap(path, transactions.page, splits.page)
+        // "CREATE INDEX" of the first index becomes "CREATE INDEZ": SQLite refuses every query.
+        let head = try Damage.read(path, at: 0, 16 * 4096)
+        let word = Array("CREATE INDEX".utf8)
+        let at = try #require(
+            (0...(head.count - word.count)).first { Array(head[$0..<$0 + word.count]) == word })
+        try Damage.write(path, at: at + word.count - 1, Array("Z".utf8))
+        #expect(throws: (any Error).self) { try CompanyFile.read(path) { try Int.fetchOne($0, sql: "SELECT 1") } }
+
+        let report = try rebuild(path)
+        let salvage = try #require(report.salvage)
+        let note =
+            "the file's list of tables was damaged: rows were read page by page, and how many were lost cannot be counted"
+        #expect(salvage.first { $0.table == "splits" }?.note == note)
+        let after = try content(path)
+        // No split outside the swapped leaves changed or appeared; the transactions'
+        // page read as splits gave none (their ids lie outside that leaf's place).
+        let beforeSplits = before["splits"] ?? [:]
+        let afterSplits = after["splits"] ?? [:]
+        for (id, row) in afterSplits where !(3_622...3_768).contains(id) {
+            #expect(beforeSplits[id] == row, "split \(id)")
+        }
+        let beforeTransactions = before["transactions"] ?? [:]
+        let afterTransactions = after["transactions"] ?? [:]
+        for (id, row) in afterTransactions {
+            #expect(beforeTransactions[id] == row, "transaction \(id)")
+        }
+        // The splits' own rows, found under the other tree, are matched to their table by shape.
+        for id in 3_622...3_768 {
+            #expect(afterSplits[Int64(id)] == beforeSplits[Int64(id)], "split \(id)")
+        }
+        #expect(report.exitStatus == 1)
+    }
+
     @Test func aFileWithNothingReadableIsRefusedAndLeftAlone() throws {
         let path = try Damage.sample(in: folder, transactions: 200)
         let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
