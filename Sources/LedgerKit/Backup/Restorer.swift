@@ -134,12 +134,21 @@ public enum Restorer {
     /// differ (the snapshot's manifest's `claimed` name when the restored file's
     /// cannot be read), or their `created_at` differ, both read: two companies
     /// may well share a name. Nothing is refused when `file`'s company cannot
-    /// be read (a damaged file is what a restore is for).
+    /// be read (a damaged file is what a restore is for), unless another
+    /// program holds it: then it is in use, not unreadable.
     private static func refuseOtherCompany(_ restored: String, claimed: String?, over file: String, target: String)
         throws
     {
         let name = "SELECT name FROM company WHERE id = 1"
-        guard let current = (try? CompanyFile.read(file) { try String.fetchOne($0, sql: name) }) ?? nil,
+        let held: String?
+        do {
+            held = try CompanyFile.read(file) { try String.fetchOne($0, sql: name) }
+        } catch CompanyFileError.locked {
+            throw RestoreError.targetInUse(path: target)
+        } catch {
+            held = nil
+        }
+        guard let current = held,
             let incoming = ((try? CompanyFile.read(restored) { try String.fetchOne($0, sql: name) }) ?? nil) ?? claimed
         else { return }
         if current != incoming {
