@@ -20,9 +20,6 @@ final class DamageRecovery {
         "transactions": "id", "splits": "transaction_id", "documents": "transaction_id",
         "document_lines": "transaction_id", "applications": "payment_id",
     ]
-    /// Tables no command of ledger deletes rows from: a row of the snapshot in a
-    /// gap of theirs was in the file when the damage struck.
-    static let neverDeleted: Set<String> = ["company", "maintenance_runs", "repair_actions"]
     /// The order rows are brought back in: the log of changes first, so that
     /// the rows recording this run's own changes come after the ones it restores.
     static let order = [
@@ -65,6 +62,7 @@ final class DamageRecovery {
                 CREATE TEMP TABLE recovery_known (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
                 CREATE TEMP TABLE recovery_named (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
                 CREATE TEMP TABLE recovery_alone (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
+                CREATE TEMP TABLE recovery_read (id INTEGER PRIMARY KEY);
                 CREATE TEMP TABLE recovery_doubt (tbl TEXT NOT NULL, id INTEGER NOT NULL, why TEXT NOT NULL, PRIMARY KEY (tbl, id));
                 CREATE TEMP TABLE recovery_changed (id PRIMARY KEY);
                 CREATE TEMP TABLE recovery_restored (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
@@ -94,6 +92,14 @@ final class DamageRecovery {
         for (table, ids) in damagedPages where Schema.tableNames.contains(table) {
             for id in ids { try doubt.execute(arguments: [table, id, "page"]) }
         }
+        // The transaction headers read from the file, not rebuilt from its indexes: what they hold is
+        // the file's own word (the snapshot's values may replace a rebuilt one's later).
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO temp.recovery_read (id)
+                SELECT id FROM main.transactions WHERE typeof(id) = 'integer'
+                  AND id NOT IN (SELECT id FROM temp.recovery_doubt WHERE tbl = 'transactions' AND why = 'index')
+                """)
         // Rows that were not there to read (the damaged page held them) are no doubt.
         for table in Schema.tableNames {
             try db.execute(
@@ -180,9 +186,10 @@ final class DamageRecovery {
     /// table of those rowids: `recovery_named`, or `recovery_known` when the
     /// table's indexes list every row); for a transaction, rows read from the
     /// file point at it (asked before its lines come back); for a row of a
-    /// transaction, that transaction is in the file and did not itself come
-    /// back on the snapshot's word alone. A row brought back without this is on
-    /// the snapshot's word alone.
+    /// transaction, that transaction's header was read from the file (not
+    /// rebuilt from indexes, not brought back): it has not changed since the
+    /// snapshot, so neither have its rows. A row brought back without this is
+    /// on the snapshot's word alone.
     private func vouchedFor(_ table: String, _ rowid: String, by named: String = "recovery_named") -> String {
         let pointedAt: String
         if table == "transactions" {
@@ -193,9 +200,8 @@ final class DamageRecovery {
                 """
         } else if let key = Self.transactionKey[table], named == "recovery_named" {
             pointedAt = """
-                OR EXISTS (SELECT 1 FROM main."\(table)" r JOIN main.transactions h ON h.id = r."\(key)"
-                           WHERE r.rowid = \(rowid)
-                             AND NOT EXISTS (SELECT 1 FROM temp.recovery_alone a WHERE a.tbl = 'transactions' AND a.id = h.id))
+                OR EXISTS (SELECT 1 FROM main."\(table)" r JOIN temp.recovery_read h ON h.id = r."\(key)"
+                           WHERE r.rowid = \(rowid))
                 """
         } else {
             pointedAt = ""
@@ -296,7 +302,7 @@ final class DamageRecovery {
         if count > 0 { restored[table] = count }
         // Where the indexes need not list every row, a row the file does not vouch for came back on the
         // snapshot's word alone (one deleted since would be among them).
-        if count > 0, !listedTables.contains(table), !Self.neverDeleted.contains(table) {
+        if count > 0, !listedTables.contains(table) {
             try db.execute(
                 sql: """
                     INSERT OR IGNORE INTO temp.recovery_alone (tbl, id)

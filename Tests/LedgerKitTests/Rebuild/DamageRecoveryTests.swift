@@ -302,6 +302,59 @@ import Testing
         #expect(try digest(path) == before)
     }
 
+    /// The reviewer's case: two lines of an invoice that cancel out, deleted
+    /// after the snapshot (the invoice's `modified_at` says so), then the
+    /// lines' leaf and the invoice's header leaf zeroed. The header comes back
+    /// from the indexes, so nothing in the file shows the edit: the lines come
+    /// back on the snapshot's word alone, and a person is asked to check them.
+    @Test func linesOfAHeaderRebuiltFromIndexesComeBackOnlyOnTheSnapshotsWord() throws {
+        let path = try Damage.sample(in: folder, transactions: 1_500)
+        let invoice = try CompanyFile.read(path) { db in
+            try Damage.one(
+                db,
+                """
+                SELECT l.transaction_id FROM document_lines l JOIN transactions t ON t.id = l.transaction_id
+                WHERE t.kind = 'invoice' ORDER BY l.transaction_id LIMIT 1 OFFSET 300
+                """)
+        }
+        try Damage.apply(to: path) { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO document_lines (transaction_id, item_id, description, amount)
+                    VALUES (?, NULL, 'Credit', 2500), (?, NULL, 'Credit taken back', -2500)
+                    """, arguments: [invoice, invoice])
+        }
+        let added = try CompanyFile.read(path) { db in
+            try Damage.all(
+                db, "SELECT id FROM document_lines WHERE transaction_id = ? AND description LIKE 'Credit%' ORDER BY id",
+                [invoice])
+        }
+        #expect(added.count == 2)
+        let taken = Date()
+        _ = try SnapshotWriter.take(
+            SnapshotRequest(of: path, kind: .manual, now: taken), into: SnapshotStore.open(backups))
+        let lines = try leaf(path, of: "document_lines", spanning: added[0]).page
+        let header = try leaf(path, of: "transactions", spanning: invoice).page
+        try Damage.apply(to: path) { db in
+            try db.execute(sql: "DELETE FROM document_lines WHERE id IN (?, ?)", arguments: [added[0], added[1]])
+            try db.execute(
+                sql: "UPDATE transactions SET modified_at = ? WHERE id = ?",
+                arguments: [Timestamp.string(from: taken + 60), invoice])
+        }
+        try Damage.scribble(on: path, page: lines, byte: 0x00)
+        try Damage.scribble(on: path, page: header, byte: 0x00)
+
+        let report = try rebuild(path, now: taken + 120)
+        let damage = try #require(report.damage)
+        #expect(damage.snapshot != nil)
+        let back = try CompanyFile.read(path) { db in
+            try Damage.all(db, "SELECT id FROM document_lines WHERE id IN (?, ?)", [added[0], added[1]])
+        }
+        #expect(back == added, "the snapshot's word brought them back")
+        #expect(damage.restoredUnlisted["document_lines"] == 2, "\(damage.restoredUnlisted)")
+        #expect(report.exitStatus == 1)
+    }
+
     /// Transactions undone after the snapshot (the newest clean one holds
     /// them), then the last pages of transactions and splits lost: the indexes
     /// show the file no longer had them, so they do not come back.
