@@ -49,26 +49,37 @@ enum IncrementalObjects {
 
     /// The data of the one gzip member `bytes`, at most `limit` bytes, its CRC and length checked.
     static func gunzip(_ bytes: [UInt8], limit: Int) throws -> [UInt8] {
+        var data: [UInt8] = []
+        try gunzip(bytes, limit: limit) { data += $0 }
+        return data
+    }
+
+    /// Hands the data of the one gzip member `bytes` to `sink` piece by piece
+    /// as it inflates, never holding it whole: at most `limit` bytes, its CRC
+    /// and length checked after the last piece (so the caller trusts nothing
+    /// before this returns).
+    static func gunzip(_ bytes: [UInt8], limit: Int, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard let header = Gzip.parseHeader(bytes), bytes.count >= header.dataOffset + 8 else {
             throw BackupError.damagedSnapshot("it is not a gzip file")
         }
-        var data: [UInt8] = []
+        var count = 0
+        var crc: UInt32 = 0
         let inflater = try Inflater()
         let used = try bytes[header.dataOffset...].withUnsafeBytes { input in
             try inflater.inflate(input) { piece in
-                guard data.count + piece.count <= limit else {
+                guard count + piece.count <= limit else {
                     throw BackupError.damagedSnapshot("it holds more than its manifest says")
                 }
-                data += piece
+                count += piece.count
+                crc = CRC32.of(piece, continuing: crc)
+                try sink(piece)
             }
         }
         let trailer = Array(bytes[(header.dataOffset + used)...])
-        let crc = data.withUnsafeBytes { CRC32.of($0) }
         guard inflater.finished, trailer.count == 8, Array(trailer[0..<4]) == Gzip.littleEndian(crc),
-            Array(trailer[4..<8]) == Gzip.littleEndian(UInt32(truncatingIfNeeded: data.count))
+            Array(trailer[4..<8]) == Gzip.littleEndian(UInt32(truncatingIfNeeded: count))
         else {
             throw BackupError.damagedSnapshot("its gzip data does not add up")
         }
-        return data
     }
 }

@@ -11,9 +11,14 @@ enum IncrementalReader {
     static let tableLimit = 256 << 20
 
     /// The page table of `snapshot` (whose manifest is incremental), from `store`.
-    static func table(of snapshot: Snapshot, in store: SnapshotStore, with keys: SnapshotIdentities) throws
-        -> IncrementalTable
-    {
+    /// Its text is read as it inflates, never whole (`IncrementalTableReader`):
+    /// memory follows what the table spells out for the pages its manifest gives.
+    /// - Parameter keep: `.packs` when only the packs' names are needed: the
+    ///   runs and hashes are then checked and dropped (the table has no runs).
+    static func table(
+        of snapshot: Snapshot, in store: SnapshotStore, with keys: SnapshotIdentities,
+        keep: IncrementalTableReader.Keep = .everything
+    ) throws -> IncrementalTable {
         guard let manifest = snapshot.manifest, let layout = manifest.incremental else {
             throw IncrementalError.tableDamaged(snapshot: snapshot.path, reason: "it is not an incremental snapshot")
         }
@@ -24,9 +29,10 @@ enum IncrementalReader {
         }
         do {
             let plain = try IncrementalObjects.open(stored, sealed: snapshot.encrypted, with: keys, path: snapshot.path)
-            let table = try IncrementalTable.decode(
-                try IncrementalObjects.gunzip(plain, limit: min(layout.tableBytes, tableLimit)))
-            try table.checkRuns(pageCount: layout.pageCount)
+            var reader = IncrementalTableReader(pageCount: layout.pageCount, keep: keep)
+            try IncrementalObjects.gunzip(plain, limit: min(layout.tableBytes, tableLimit)) { try reader.read($0) }
+            let table = try reader.finish()
+            if keep == .everything { try table.checkRuns(pageCount: layout.pageCount) }
             return table
         } catch let error as BackupError {
             throw IncrementalError.tableDamaged(snapshot: snapshot.path, reason: error.errorDescription ?? "\(error)")
@@ -264,8 +270,8 @@ enum IncrementalReader {
         let store: SnapshotStore
         let keys: SnapshotIdentities
         let key: IncrementalKey?
-        /// Version 1: each page's hash, from the table.
-        let hashes: [Data]?
+        /// Version 1: the pages' hashes, from the table (`IncrementalTable.pageHashes`).
+        let hashes: Data?
         let descriptor: Int32
         let path: String
         let pageSize: Int
@@ -332,7 +338,9 @@ enum IncrementalReader {
                         guard offset <= plain.count, length <= plain.count - offset else {
                             throw damaged(name, "it is cut short")
                         }
-                        (range, expected) = (offset..<offset + length, hashes?[number])
+                        (range, expected) = (
+                            offset..<offset + length, hashes.map { IncrementalTable.pageHash(number, in: $0) }
+                        )
                         offset += length
                     }
                     try write(page: number, from: range, expected: expected)

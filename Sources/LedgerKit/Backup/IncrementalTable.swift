@@ -89,15 +89,23 @@ struct IncrementalTable: Codable, Equatable, Sendable {
         guard covered == pageCount else { throw BackupError.damagedSnapshot("its page table misses pages") }
     }
 
-    /// Version 1: the page hashes, page 1 first; nil for a table of version 2, whose hashes are in the pack indexes.
-    func pageHashes(pageCount: Int) throws -> [Data]? {
+    /// Version 1: the page hashes, 16 bytes each, page 1 first, in one buffer
+    /// (a `Data` a page would take several times their bytes); nil for a
+    /// table of version 2, whose hashes are in the pack indexes.
+    func pageHashes(pageCount: Int) throws -> Data? {
         guard !namesBlobs, let hashes else { return nil }
         guard let all = Data(base64Encoded: hashes), all.count / Self.hashBytes == pageCount,
             all.count % Self.hashBytes == 0
         else {
             throw BackupError.damagedSnapshot("its page hashes do not add up")
         }
-        return (0..<pageCount).map { all.subdata(in: $0 * Self.hashBytes..<($0 + 1) * Self.hashBytes) }
+        return all
+    }
+
+    /// Version 1: the hash of page `number` (from 0) in `hashes`, as `pageHashes` gives them.
+    static func pageHash(_ number: Int, in hashes: Data) -> Data {
+        let start = hashes.startIndex + number * hashBytes
+        return hashes[start..<start + hashBytes]
     }
 
     func encoded() throws -> [UInt8] {

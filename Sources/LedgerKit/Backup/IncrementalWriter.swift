@@ -152,7 +152,7 @@ public enum IncrementalWriter {
         var index = DedupeIndex()
         guard let previous, let layout = previous.manifest?.incremental, layout.isSound,
             layout.pageSize == pageSize,
-            let table = try? IncrementalReader.table(of: previous, in: store, with: keys)
+            let table = try? IncrementalReader.table(of: previous, in: store, with: keys, keep: .packs)
         else { return index }
         var kept: [String: PackIndex] = [:]
         for pack in table.packs {

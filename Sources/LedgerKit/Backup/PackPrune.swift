@@ -23,7 +23,9 @@ enum PackPrune {
         for snapshot in listing.snapshots {
             guard let manifest = snapshot.manifest else { return [] }
             guard manifest.incremental != nil else { continue }
-            guard let table = try? IncrementalReader.table(of: snapshot, in: location, with: keys) else { return [] }
+            guard let table = try? IncrementalReader.table(of: snapshot, in: location, with: keys, keep: .packs) else {
+                return []
+            }
             // A pack and its index object go together (a version 1 table's packs may have one too).
             for pack in table.packs { needed.formUnion(["packs/" + pack, PackIndex.objectName(of: pack)]) }
         }

@@ -109,6 +109,13 @@ import Testing
         return Array(("{" + fields.shuffled(using: &random).joined(separator: ",") + "}").utf8)
     }
 
+    /// The table `IncrementalTableReader` reads from `bytes` in one piece, or nil when it refuses them.
+    static func read(_ bytes: [UInt8], pageCount: Int, keep: IncrementalTableReader.Keep) -> IncrementalTable? {
+        var reader = IncrementalTableReader(pageCount: pageCount, keep: keep)
+        guard (try? bytes.withUnsafeBytes { try reader.read($0) }) != nil else { return nil }
+        return try? reader.finish()
+    }
+
     @Test(arguments: 0..<8 as Range<UInt64>)
     func hostilePageTablesAreRefusedOrHoldTogether(seed: UInt64) throws {
         var random = SplitMix64(seed: seed)
@@ -118,6 +125,19 @@ import Testing
                 round % 5 == 0
                 ? (0..<(random.next() % 120)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
                 : Self.hostileTable(&random, pageCount: pageCount)
+            // The streaming reader takes no table that JSONDecoder and checkRuns refuse, and reads the same one.
+            let read = [
+                Self.read(bytes, pageCount: pageCount, keep: .everything),
+                Self.read(bytes, pageCount: pageCount, keep: .packs),
+            ]
+            if let whole = read[0] {
+                let decoded = try IncrementalTable.decode(bytes)
+                try decoded.checkRuns(pageCount: pageCount)
+                #expect(decoded == whole)
+                #expect(read[1]?.packs == whole.packs && read[1]?.version == whole.version)
+            } else {
+                #expect(read[1] == nil)
+            }
             do {
                 let table = try IncrementalTable.decode(bytes)
                 try table.checkRuns(pageCount: pageCount)
@@ -135,7 +155,9 @@ import Testing
                         #expect(offset >= 0 && length >= 1 && length <= IncrementalTable.largestBlob)
                     }
                 }
-                if let hashes = try table.pageHashes(pageCount: pageCount) { #expect(hashes.count == pageCount) }
+                if let hashes = try table.pageHashes(pageCount: pageCount) {
+                    #expect(hashes.count == pageCount * IncrementalTable.hashBytes)
+                }
             } catch let error as BackupError {
                 guard case .damagedSnapshot = error else { throw error }
             }

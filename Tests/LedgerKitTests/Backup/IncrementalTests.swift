@@ -520,6 +520,82 @@ import Testing
         #expect(try SnapshotChecker.check(backups).allSatisfy(\.ok))
     }
 
+    /// The text of a hostile version 1 table for a file of `pages` pages
+    /// naming `pack`, in pieces, never whole: what a few hundred KB of gzip
+    /// inflate to. `shape` 0: its runs right, then MBs of one repeated hash;
+    /// 1: a run of one page with MBs of lengths; 2: a run claiming every page
+    /// and more, with as many lengths.
+    private static func hostileVersion1(shape: UInt64, pages: Int, pack: String, bulk: Int) -> [[UInt8]] {
+        let chunk = 1 << 16
+        func repeated(_ text: String) -> [[UInt8]] {
+            let piece = Array(String(repeating: text, count: chunk / text.utf8.count).utf8)
+            return Array(repeating: piece, count: bulk / piece.count)
+        }
+        let lengths = (0..<pages).map { _ in "100" }.joined(separator: ",")
+        switch shape {
+        case 0:
+            return [Array("{\"packs\":[\"\(pack)\"],\"runs\":[[1,\(pages),0,0,\(lengths)]],\"hashes\":\"".utf8)]
+                + repeated("AAAA") + [Array("\"}".utf8)]
+        case 1:
+            return [Array("{\"packs\":[\"\(pack)\"],\"runs\":[[1,1,0,0".utf8)] + repeated(",1") + [Array("]]}".utf8)]
+        default:
+            return [Array("{\"packs\":[\"\(pack)\"],\"runs\":[[1,\(pages + 1),0,0".utf8)] + repeated(",1")
+                + [Array("]]}".utf8)]
+        }
+    }
+
+    /// A version 1 table that inflates to far more than its pages could need
+    /// (MBs of one hash, of lengths) is refused as damaged as soon as it holds
+    /// more than that, never decoded whole: prune then removes no pack, and
+    /// restore and check-backups name the snapshot.
+    @Test(arguments: 0..<6 as Range<UInt64>)
+    func aVersion1TableHoldingMoreThanItsPagesIsRefusedAsItInflates(seed: UInt64) throws {
+        let (store, backups, snapshots) = try threeIncrementals(seed: 100 + seed % 2)
+        var random = SplitMix64(seed: seed)
+        let shape = seed % 3
+        let snapshot = snapshots[3]
+        var manifest = try #require(snapshot.manifest)
+        let layout = try #require(manifest.incremental)
+        let pack = try IncrementalReader.table(of: snapshot, in: store, with: SnapshotIdentities()).packs[0]
+        let bulk = (8 + Int(random.next() % 8)) << 20
+        let pieces = Self.hostileVersion1(shape: shape, pages: layout.pageCount, pack: pack, bulk: bulk)
+
+        // The reader stops within what the pages could need, whatever follows.
+        for keep in [IncrementalTableReader.Keep.everything, .packs] {
+            var reader = IncrementalTableReader(pageCount: layout.pageCount, keep: keep)
+            #expect(throws: BackupError.self) {
+                for piece in pieces { try piece.withUnsafeBytes { try reader.read($0) } }
+                _ = try reader.finish()
+            }
+            let need = 256 + 100 * layout.pageCount
+            #expect(
+                reader.bytesRead <= need + (1 << 16), "\(reader.bytesRead) bytes read for \(layout.pageCount) pages")
+        }
+
+        // In a location: a few hundred KB of gzip, refused with a one-line reason.
+        let text = pieces.reduce(into: [UInt8]()) { $0 += $1 }
+        manifest.incremental?.tableBytes = text.count
+        let object = try IncrementalObjects.gzip(text, comment: try manifest.commentText(), modified: start, level: 9)
+        #expect(object.count < text.count / 100, "\(object.count) bytes of gzip for \(text.count)")
+        try Data(object).write(to: URL(fileURLWithPath: snapshot.path))
+        let listed = try #require(
+            try store.list(with: SnapshotIdentities()).snapshots.first { $0.path == snapshot.path })
+        #expect {
+            try IncrementalReader.table(of: listed, in: store, with: SnapshotIdentities())
+        } throws: { error in
+            guard case .tableDamaged(_, let reason)? = error as? IncrementalError else { return false }
+            return !reason.contains("\n") && reason.contains("add up")
+        }
+        let before = Set(try store.store.list(prefix: "packs/").map(\.name))
+        #expect(try PackPrune.removeUnneeded(in: store, with: SnapshotIdentities()).isEmpty)
+        #expect(Set(try store.store.list(prefix: "packs/").map(\.name)) == before)
+        #expect(throws: IncrementalError.self) {
+            try IncrementalReader.rebuild(
+                listed, in: store, to: folder.file("hostile-v1.db"), with: SnapshotIdentities())
+        }
+        #expect(try SnapshotChecker.check(backups).contains { $0.path == snapshot.path && !$0.ok })
+    }
+
     @Test(arguments: ["missing", "damaged", "cut short", "another pack's"])
     func aBrokenPackIndexIsFoundByCheckBackupsAndRefusedByRestore(how: String) throws {
         let (store, backups, snapshots) = try threeIncrementals(seed: 80)
