@@ -134,6 +134,16 @@ enum FuzzTarget: String, CaseIterable {
             }
             let inflated = try? IncrementalObjects.gunzip(bytes, limit: 1 << 20)
             for candidate in [bytes, inflated].compactMap({ $0 }) {
+                // The reader restore and prune use, fed in two pieces as the inflater would.
+                for keep in [IncrementalTableReader.Keep.everything, .packs] {
+                    var reader = IncrementalTableReader(pageCount: 5, keep: keep)
+                    let half = candidate.count / 2
+                    _ = try? candidate.withUnsafeBytes { all in
+                        try reader.read(UnsafeRawBufferPointer(rebasing: all[..<half]))
+                        try reader.read(UnsafeRawBufferPointer(rebasing: all[half...]))
+                        _ = try reader.finish()
+                    }
+                }
                 guard let table = try? IncrementalTable.decode(candidate) else { continue }
                 // The page count a manifest would claim: the runs' own, and a wrong one.
                 let claimed = table.runs.reduce(0) { $0 &+ (($1.count > 1 ? $1[1] : 0) & 0xFFFF_FFFF) }

@@ -131,6 +131,17 @@ import Testing
                 Self.read(bytes, pageCount: pageCount, keep: .packs),
             ]
             if let whole = read[0] {
+                // In pieces of 1 to 7 bytes, as an inflater may hand them: the same table.
+                var pieces = IncrementalTableReader(pageCount: pageCount, keep: .everything)
+                var start = 0
+                try bytes.withUnsafeBytes { all in
+                    while start < all.count {
+                        let end = min(all.count, start + 1 + Int(random.next() % 7))
+                        try pieces.read(UnsafeRawBufferPointer(rebasing: all[start..<end]))
+                        start = end
+                    }
+                }
+                #expect(try pieces.finish() == whole)
                 let decoded = try IncrementalTable.decode(bytes)
                 try decoded.checkRuns(pageCount: pageCount)
                 #expect(decoded == whole)
