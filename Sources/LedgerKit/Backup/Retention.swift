@@ -59,6 +59,8 @@ public enum Retention {
     /// periods that have one. Beyond the rules, the newest snapshot whose
     /// verify is `clean` stays, and so does every encrypted one newer than it
     /// that no key opened (any may be the newest clean one), and `taken`.
+    /// Snapshots of one file name whose manifests name two companies keep
+    /// each company's newest `clean` one.
     public static func decide(
         _ snapshots: [Snapshot], policy: RetentionPolicy, taken: Snapshot? = nil,
         timeZone: TimeZone = .current
@@ -69,7 +71,19 @@ public enum Retention {
         for (_, group) in Dictionary(grouping: snapshots, by: \.source).sorted(by: { $0.key < $1.key }) {
             let newestFirst = group.sorted { SnapshotCatalog.isOlder($1, than: $0) }
             let (good, unknown) = CompanyStanding.lastGoodCopy(newestFirst: newestFirst)
-            let uncertain = Set(unknown.map(\.path))
+            var newestClean = Set([good?.path].compactMap { $0 })
+            var uncertain = Set(unknown.map(\.path))
+            // Two companies' files of one name in one location (two clients' books.db): each keeps
+            // its own last good copy, whatever the other's newer ones say.
+            let companies = Set(newestFirst.compactMap { $0.manifest?.company })
+            if companies.count > 1 {
+                for company in companies {
+                    let (own, doubtful) = CompanyStanding.lastGoodCopy(
+                        newestFirst: newestFirst.filter { $0.manifest == nil || $0.manifest?.company == company })
+                    if let own { newestClean.insert(own.path) }
+                    uncertain.formUnion(doubtful.map(\.path))
+                }
+            }
             var seen: [String: Set<String>] = [:]
             for (position, snapshot) in newestFirst.enumerated() {
                 var reasons: [String] = []
@@ -98,7 +112,7 @@ public enum Retention {
                 }
                 let ruled = !reasons.isEmpty
                 var guards: [RetentionDecision.Safeguard] = []
-                if snapshot.path == good?.path { guards.append(.newestClean) }
+                if newestClean.contains(snapshot.path) { guards.append(.newestClean) }
                 if uncertain.contains(snapshot.path) { guards.append(.mayBeNewestClean) }
                 if snapshot.path == taken?.path { guards.append(.justTaken) }
                 reasons += guards.map { $0.rawValue.replacingOccurrences(of: "-", with: " ") }

@@ -80,14 +80,16 @@ import Testing
 
     /// A snapshot named as docs/snapshots.md names them, taken at `time` (its manifest's
     /// time) and listed at `listed`; without `verify`, encrypted and read without a key.
-    private func snapshot(_ stem: String, _ time: String, listed: String? = nil, verify: String?) -> Snapshot {
+    private func snapshot(
+        _ stem: String, _ time: String, listed: String? = nil, verify: String?, company: String = "Acme"
+    ) -> Snapshot {
         let name =
             "\(stem)-" + time.replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "") + ".db.gz"
         guard let verify else {
             return Snapshot(sealedAt: "/b/" + name + ".age", bytes: 1, kind: nil, listedAt: listed ?? time)!
         }
         let manifest = Manifest(
-            createdAt: time, kind: .scheduled, company: "Acme", source: "\(stem).db", formatVersion: 1,
+            createdAt: time, kind: .scheduled, company: company, source: "\(stem).db", formatVersion: 1,
             databaseBytes: 1, databaseSha256: "", verify: verify, counts: nil, splitSum: nil)
         return Snapshot(path: "/b/" + name, bytes: 1, manifest: manifest, listedAt: listed ?? time)
     }
@@ -117,6 +119,24 @@ import Testing
                 "acme-20261104T020000Z.db.gz": nil,
             ])
         #expect(daily[1].reasons == ["daily 2026-11-02", "newest clean"])
+    }
+
+    /// Two clients' `books.db` backed up to one folder: the newer clean
+    /// snapshots of one must not prune the other's last good copy.
+    @Test func twoCompaniesOfOneFileNameEachKeepTheirNewestClean() {
+        let snapshots = [
+            snapshot("books", "2026-11-01T02:00:00Z", verify: "clean", company: "Acme"),
+            snapshot("books", "2026-11-01T03:00:00Z", verify: "clean", company: "Bayside"),
+            snapshot("books", "2026-11-02T02:00:00Z", verify: "findings", company: "Acme"),
+            snapshot("books", "2026-11-02T03:00:00Z", verify: "clean", company: "Bayside"),
+            snapshot("books", "2026-11-03T02:00:00Z", verify: nil),
+        ]
+        let decisions = Retention.decide(snapshots, policy: RetentionPolicy(last: 1), timeZone: utc)
+        #expect(
+            kept(decisions) == [
+                "books-20261101T020000Z.db.gz": .newestClean, "books-20261102T030000Z.db.gz": .newestClean,
+                "books-20261103T020000Z.db.gz.age": nil,
+            ])
     }
 
     @Test func encryptedSnapshotsNoKeyOpensStayWhileAnyMayBeTheNewestClean() {
