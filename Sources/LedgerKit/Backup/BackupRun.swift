@@ -61,7 +61,10 @@ public struct BackupRun: Sendable {
             policy.isEmpty
             ? try SnapshotCatalog.list(try SnapshotStore.open(text), with: SnapshotIdentities(), knowing: snapshot)
             : run.decisions.filter(\.keep).map(\.snapshot)
-        run.standing = CompanyStanding.of(remaining, now: now).first { $0.stem == snapshot.stem }
+        // Its own company's, where one file name holds two companies' snapshots.
+        run.standing = CompanyStanding.of(remaining, now: now).first {
+            $0.stem == snapshot.stem && ($0.company == nil || $0.company == snapshot.manifest?.company)
+        }
         return run
     }
 }

@@ -23,6 +23,10 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
 
     /// The stem its snapshots are named with: `acme` for `acme.db`.
     public var stem: String
+    /// The company its snapshots' manifests name, given only where one stem's
+    /// snapshots name two companies or more (two clients' `books.db` in one
+    /// place): each then stands alone. Nil otherwise.
+    public var company: String?
     /// How many snapshots of it the location holds (whose header can be read).
     public var snapshots: Int
     /// Its newest snapshot (`Snapshot.takenAt`).
@@ -47,7 +51,9 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
     /// Whether its backups are safe: a recent good copy and no problem.
     public var ok: Bool
 
-    /// The standing of each company file (by stem, sorted) among `snapshots`.
+    /// The standing of each company file (by stem, sorted; where one stem's
+    /// manifests name two companies, one for each, by name) among `snapshots`.
+    /// Encrypted snapshots no key opens count for every company of their stem.
     /// - Parameters:
     ///   - verdicts: what a full read found, by path, over the manifest's word:
     ///     `damaged` for a snapshot that is not whole.
@@ -56,26 +62,43 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
         _ snapshots: [Snapshot], verdicts: [String: String] = [:], maxAge: TimeInterval? = nil,
         now: Date = Date()
     ) -> [CompanyStanding] {
-        Dictionary(grouping: snapshots, by: \.stem).sorted { $0.key < $1.key }.compactMap { stem, group in
-            let newestFirst = group.sorted { SnapshotCatalog.isOlder($1, than: $0) }
-            guard let newest = newestFirst.first else { return nil }
-            let verify = { (snapshot: Snapshot) in verdicts[snapshot.path] ?? snapshot.verify }
-            let (good, unknown) = lastGoodCopy(newestFirst: newestFirst, verify: verify)
-            let age = good.flatMap(\.takenAt).map { Int(now.timeIntervalSince($0).rounded(.down)) }
-            var problems: [Problem] = []
-            switch verify(newest) {
-            case "clean": break
-            case nil: problems.append(.newestUnknown)
-            default: problems.append(.newestNotClean)
+        Dictionary(grouping: snapshots, by: \.stem).sorted { $0.key < $1.key }.flatMap { stem, group in
+            let companies = Set(group.compactMap { $0.manifest?.company }).sorted()
+            guard companies.count > 1 else {
+                return standing(stem, company: nil, group, verdicts: verdicts, maxAge: maxAge, now: now).map { [$0] }
+                    ?? []
             }
-            if good == nil { problems.append(unknown.isEmpty ? .noGoodCopy : .goodCopyUnknown) }
-            if let maxAge, let age, Double(age) > maxAge { problems.append(.goodCopyTooOld) }
-            return CompanyStanding(
-                stem: stem, snapshots: group.count, newest: newest.path,
-                newestTakenAt: newest.takenAt.map(Timestamp.string(from:)), newestVerify: verify(newest),
-                lastGoodCopy: good?.path, lastGoodCopyTakenAt: good?.takenAt.map(Timestamp.string(from:)),
-                lastGoodCopyAgeSeconds: age, unknown: unknown.map(\.path), problems: problems, ok: problems.isEmpty)
+            return companies.compactMap { company in
+                standing(
+                    stem, company: company, group.filter { $0.manifest == nil || $0.manifest?.company == company },
+                    verdicts: verdicts, maxAge: maxAge, now: now)
+            }
         }
+    }
+
+    /// The standing of `group`, the snapshots of one company file.
+    private static func standing(
+        _ stem: String, company: String?, _ group: [Snapshot], verdicts: [String: String], maxAge: TimeInterval?,
+        now: Date
+    ) -> CompanyStanding? {
+        let newestFirst = group.sorted { SnapshotCatalog.isOlder($1, than: $0) }
+        guard let newest = newestFirst.first else { return nil }
+        let verify = { (snapshot: Snapshot) in verdicts[snapshot.path] ?? snapshot.verify }
+        let (good, unknown) = lastGoodCopy(newestFirst: newestFirst, verify: verify)
+        let age = good.flatMap(\.takenAt).map { Int(now.timeIntervalSince($0).rounded(.down)) }
+        var problems: [Problem] = []
+        switch verify(newest) {
+        case "clean": break
+        case nil: problems.append(.newestUnknown)
+        default: problems.append(.newestNotClean)
+        }
+        if good == nil { problems.append(unknown.isEmpty ? .noGoodCopy : .goodCopyUnknown) }
+        if let maxAge, let age, Double(age) > maxAge { problems.append(.goodCopyTooOld) }
+        return CompanyStanding(
+            stem: stem, company: company, snapshots: group.count, newest: newest.path,
+            newestTakenAt: newest.takenAt.map(Timestamp.string(from:)), newestVerify: verify(newest),
+            lastGoodCopy: good?.path, lastGoodCopyTakenAt: good?.takenAt.map(Timestamp.string(from:)),
+            lastGoodCopyAgeSeconds: age, unknown: unknown.map(\.path), problems: problems, ok: problems.isEmpty)
     }
 
     /// In `newestFirst` (snapshots of one company file), the newest whose

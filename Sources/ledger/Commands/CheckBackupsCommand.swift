@@ -113,32 +113,34 @@ struct CheckBackupsCommand: ParsableCommand {
 
     /// "acme: last good copy 2026-12-01T02:00:00Z (3 days ago), DIR/acme-….db.gz", then a line per problem.
     private func standingLines(_ company: CompanyStanding) -> [String] {
+        // One file name, two companies' snapshots: each is named.
+        let name = company.company.map { "\(company.stem) (\(Output.printable($0)))" } ?? company.stem
         var lines: [String] = []
         if let good = company.lastGoodCopy {
             lines.append(
-                "\(company.stem): last good copy \(company.lastGoodCopyTakenAt ?? "?")"
+                "\(name): last good copy \(company.lastGoodCopyTakenAt ?? "?")"
                     + (company.lastGoodCopyAgeSeconds.map { " (\(Age.phrase($0)))" } ?? "") + ", \(good)")
         }
         for problem in company.problems {
             switch problem {
             case .newestNotClean:
                 lines.append(
-                    "\(company.stem): NOT SAFE: its newest snapshot is not a good copy (verify: \(company.newestVerify ?? "?")): \(company.newest)"
+                    "\(name): NOT SAFE: its newest snapshot is not a good copy (verify: \(company.newestVerify ?? "?")): \(company.newest)"
                 )
             case .newestUnknown:
                 lines.append(
-                    "\(company.stem): NOT KNOWN: its newest snapshot is encrypted; give --identity to tell whether it is clean: \(company.newest)"
+                    "\(name): NOT KNOWN: its newest snapshot is encrypted; give --identity to tell whether it is clean: \(company.newest)"
                 )
             case .noGoodCopy:
                 lines.append(
-                    "\(company.stem): NOT SAFE: none of its \(Output.count(company.snapshots, "snapshot")) is a good copy"
+                    "\(name): NOT SAFE: none of its \(Output.count(company.snapshots, "snapshot")) is a good copy"
                 )
             case .goodCopyUnknown:
                 lines.append(
-                    "\(company.stem): NOT KNOWN: no snapshot is known to be clean; \(Output.count(company.unknown.count, "encrypted snapshot")) may be: give --identity"
+                    "\(name): NOT KNOWN: no snapshot is known to be clean; \(Output.count(company.unknown.count, "encrypted snapshot")) may be: give --identity"
                 )
             case .goodCopyTooOld:
-                lines.append("\(company.stem): NOT SAFE: its last good copy is older than --max-age \(maxAge.text)")
+                lines.append("\(name): NOT SAFE: its last good copy is older than --max-age \(maxAge.text)")
             }
         }
         return lines

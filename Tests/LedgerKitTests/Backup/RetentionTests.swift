@@ -195,6 +195,23 @@ import Testing
         #expect(damaged[0].problems == [.newestNotClean, .noGoodCopy] && damaged[0].newestVerify == "damaged")
     }
 
+    /// One client's books.db found damaged last night must not hide behind
+    /// another client's clean books.db snapshot in the same place.
+    @Test func twoCompaniesOfOneFileNameStandApart() {
+        let now = Timestamp.parse("2026-12-04T12:00:00Z")!
+        let snapshots = [
+            snapshot("books", "2026-12-03T02:00:00Z", verify: "clean", company: "Acme"),
+            snapshot("books", "2026-12-04T02:00:00Z", verify: "findings", company: "Acme"),
+            snapshot("books", "2026-12-04T03:00:00Z", verify: "clean", company: "Bayside"),
+        ]
+        let standings = CompanyStanding.of(snapshots, now: now)
+        #expect(standings.map(\.company) == ["Acme", "Bayside"])
+        #expect(standings.map(\.problems) == [[.newestNotClean], []])
+        #expect(standings[0].lastGoodCopy == "/b/books-20261203T020000Z.db.gz" && standings[0].snapshots == 2)
+        // One company alone names none.
+        #expect(CompanyStanding.of(Array(snapshots.prefix(2)), now: now).map(\.company) == [nil])
+    }
+
     @Test func pruneRemovesFilesAndDryRunDoesNot() throws {
         let path = try Damage.sample(in: folder, name: "acme.db", transactions: 30)
         let backups = folder.file("backups")
