@@ -16,7 +16,7 @@ enum DamageText {
             let alone = damage.restoredUnlisted.filter { $0.value > 0 }.sorted { $0.key < $1.key }
             if !alone.isEmpty {
                 Output.line(
-                    "  of these, taken on the snapshot's word alone (no index of the file could list what the damaged pages held, so a row deleted after the snapshot would be among them; check them against your records): "
+                    "  of these, taken on the snapshot's word alone (nothing left in the file shows they were still there, so a row deleted after the snapshot would be among them; check them against your records): "
                         + alone.map { "\($0.key) \(Output.grouped($0.value))" }.joined(separator: ", "))
             }
             if !replaced.isEmpty {
@@ -69,7 +69,6 @@ enum DamageText {
         }
     }
 
-    /// "splits 147 lost; documents: unknown (why)" for the last line.
     /// Whether every row did come back, and all that keeps the rebuild from
     /// complete is rows taken on the snapshot's word alone (a person checks them).
     static func onlyTakenOnTrust(_ report: RebuildReport, salvage: [SalvagedTable]) -> Bool {
@@ -80,6 +79,7 @@ enum DamageText {
         return damage.isWhole && salvage.allSatisfy { $0.altered == 0 }
     }
 
+    /// "splits 147 lost; documents: unknown (why)" for the last line.
     static func summary(_ report: RebuildReport, salvage: [SalvagedTable]) -> String {
         guard let damage = report.damage else {
             return salvage.filter { !$0.isWhole }.map { "\($0.table) \(Output.grouped($0.lost)) lost" }.joined(
