@@ -212,10 +212,12 @@ public enum FeedBook {
                                 transaction: try TransactionTitle.of(transaction, amount: amount, in: db),
                                 posted: posted, amount: amount, payee: payee, account: nil))
                     } else if let other = amount >= 0 ? deposits : withdrawals, other.id != accountID {
-                        added.append(
-                            try add(
-                                db, line: id, account: accountID, against: other, amount: amount, posted: posted,
-                                payee: payee, memo: memo, now: now))
+                        let link = try add(
+                            db, line: id, account: accountID, against: other, amount: amount, posted: posted,
+                            payee: payee, memo: memo, now: now)
+                        // The line's own transaction: no later line of the run may match it too.
+                        taken.insert(link.transactionID)
+                        added.append(link)
                     }
                 }
             }

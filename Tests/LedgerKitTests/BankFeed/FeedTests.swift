@@ -145,6 +145,32 @@ import Testing
         #expect(again.matched == [] && again.added == [])
     }
 
+    /// The reviewer's case: a line added to the books early in a run must
+    /// not be matched by a later line of the same amount more than a month
+    /// on, when the candidates are read again: each line its own transaction.
+    @Test func aLineAddedInARunIsNoMatchForALaterLine() throws {
+        let file = try sample()
+        let statement = folder.file("petty.csv")
+        try "Date,Amount,Payee\n2026-01-01,-5.00,Stamps\n2026-01-31,-50.00,Courier\n2026-02-02,-50.00,Courier\n"
+            .write(toFile: statement, atomically: true, encoding: .utf8)
+        let read = try CSVReader.read(
+            path: statement, mapping: CSVMapping(date: "Date", amount: "Amount", payee: "Payee"))
+        _ = try FeedImport.run(file: file, statement: read, from: statement, account: "Petty Cash")
+        let report = try FeedBook.match(file: file, account: "Petty Cash", addTo: "Uncategorized Expense")
+        #expect(report.matched == [] && report.added.count == 3)
+        #expect(Set(report.added.map(\.transactionID)).count == 3)
+        try CompanyFile.read(file) { db in
+            let moved = try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT SUM(s.amount) FROM splits s JOIN accounts a ON a.id = s.account_id
+                    WHERE a.name = 'Petty Cash' AND s.transaction_id IN (SELECT transaction_id FROM bank_feed)
+                    """)
+            #expect(moved == -10_500)
+        }
+        #expect(try Verifier.verify(path: file).ok)
+    }
+
     @Test func matchPrefersTheClosestDateThenThePayee() throws {
         let file = try sample()
         try Damage.apply(to: file) { db in
