@@ -223,8 +223,11 @@ public struct AmountStyle: Sendable, Equatable {
         // Spaces (also no-break and thin spaces) and apostrophes group digits or pad signs.
         var body = String(text.unicodeScalars.filter { !$0.properties.isWhitespace && $0 != "'" && $0 != "\u{2019}" })
         var negative = false
+        // "(-12.00)", "--12", "-12-": two signs say nothing sure about the direction.
+        var signs = 0
         if body.hasPrefix("("), body.hasSuffix(")") {
             negative = true
+            signs += 1
             body = String(body.dropFirst().dropLast())
         }
         var stripping = true
@@ -232,11 +235,13 @@ public struct AmountStyle: Sendable, Equatable {
             stripping = false
             if let first = body.first, first == "-" || first == "+" || first == "\u{2212}" {
                 negative = negative || first != "+"
+                signs += 1
                 body.removeFirst()
                 stripping = true
             }
             if let last = body.last, last == "-" || last == "\u{2212}" {
                 negative = true
+                signs += 1
                 body.removeLast()
                 stripping = true
             }
@@ -251,6 +256,7 @@ public struct AmountStyle: Sendable, Equatable {
                 }
             }
         }
+        guard signs <= 1 else { return failure("has more than one sign") }
         let separator = (decimal ?? .point).rawValue
         let thousands: Character = separator == "." ? "," : "."
         let parts = body.split(separator: separator, omittingEmptySubsequences: false)
@@ -274,7 +280,9 @@ public struct AmountStyle: Sendable, Equatable {
         guard digits.count <= 15 else { return failure("is too large") }
         while fraction.count > 2 && fraction.hasSuffix("0") { fraction.removeLast() }
         var rounding: Decimal = 0
-        var cents = (Int64(digits.isEmpty ? "0" : digits) ?? 0) * 100 + (Int64((fraction + "00").prefix(2)) ?? 0)
+        guard let units = Int64(digits.isEmpty ? "0" : digits), let hundredths = Int64((fraction + "00").prefix(2))
+        else { return failure("is not an amount") }
+        var cents = units * 100 + hundredths
         if fraction.count > 2 {
             guard roundCents else {
                 return failure(
@@ -286,6 +294,10 @@ public struct AmountStyle: Sendable, Equatable {
             let up = restValue > 0.5 || (restValue == 0.5 && cents % 2 == 1)
             if up { cents += 1 }
             rounding = (up ? 1 : 0) - restValue
+        }
+        // What one stored amount may hold (docs/findings.md): larger would be left out of every sum.
+        guard cents <= Money.limit else {
+            return failure("is too large: no amount may exceed \(Money(cents: Money.limit))")
         }
         return .success(Parsed(cents: negative ? -cents : cents, rounding: negative ? -rounding : rounding))
     }
@@ -306,7 +318,9 @@ struct AmountError: Error {
 }
 
 extension Character {
-    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+    /// One of 0…9 alone: "1" with a combining mark, a joiner or a variation
+    /// selector is one Character too, and no digit.
+    var isASCIIDigit: Bool { isASCII && ("0"..."9").contains(self) }
 }
 
 /// Why a statement could not be read at all.

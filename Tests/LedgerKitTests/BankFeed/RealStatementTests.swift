@@ -237,6 +237,13 @@ import Testing
         ("-$5", nil, -500), ("€ 5,10", AmountStyle.Separator.comma, 510), ("1,120", nil, 112_000),
         ("1,120", AmountStyle.Separator.comma, 112), ("-8.4850", nil, nil), ("12,34", nil, 1_234),
         ("1,12,0", nil, nil), ("(12", nil, nil), ("12,34", AmountStyle.Separator.point, nil),
+        // A digit with a combining mark, a joiner or a variation selector is no digit (these read as 0 once).
+        ("-1\u{301}2.34", nil, nil), ("-12.3\u{301}4", nil, nil), ("-1\u{200D}00.00", nil, nil),
+        ("-5\u{FE0F}.00", nil, nil), ("-1\u{FE0F}\u{20E3}", nil, nil),
+        // Two signs, and more than one stored amount may hold (docs/findings.md).
+        ("(-12.00)", nil, nil), ("--12", nil, nil), ("-12-", nil, nil), ("+-12", nil, nil),
+        ("-10,000,000,000,000.00", nil, -1_000_000_000_000_000), ("-10,000,000,000,000.01", nil, nil),
+        ("-99999999999999.99", nil, nil),
     ])
     func amountsAsBanksWriteThem(text: String, decimal: AmountStyle.Separator?, cents: Int64?) {
         // As in a file of this one amount: the separator found from it unless given.
