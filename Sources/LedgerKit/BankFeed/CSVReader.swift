@@ -94,7 +94,16 @@ public enum CSVReader {
                 "Name the amount column (--amount-col), or the debit and credit columns (--debit-col, --credit-col).")
         }
         guard let format = DateFormat(mapping.dateFormat) else { throw StatementError.badOption("--date-format") }
-        var records = rows(of: statementText(data), delimiter: mapping.delimiter)
+        let (read, unclosed) = rows(of: statementText(data), delimiter: mapping.delimiter)
+        // A quote never closed would make every line after it one field: lines lost, not read.
+        if let unclosed {
+            throw StatementError.notAStatement(
+                path: path,
+                reason:
+                    "a quote opened on line \(unclosed) is never closed, so every line after it would be read as one field; fix that line, then import again"
+            )
+        }
+        var records = read
         // Leading lines (the bank's title, the account, a blank line) before the header.
         if let skip = mapping.skip {
             records = Array(records.dropFirst(skip))
@@ -114,8 +123,14 @@ public enum CSVReader {
                     && format.day(record.fields[number - 1].trimmingCharacters(in: .whitespaces)) != nil
             }), firstDated >= 1
         {
-            // Columns by number and lines before the header (a bank's summary): the header is the row before the first dated one.
-            records = Array(records[(firstDated - 1)...])
+            // Columns by number and lines before the header (a bank's summary): the header is the last row
+            // before the first dated one whose date column holds no digit, so that a line of the statement
+            // with a date that is not real is rejected with its reason, never taken for the header.
+            let header =
+                records[..<firstDated].lastIndex { record in
+                    number <= record.fields.count && !record.fields[number - 1].contains(where: \.isASCIIDigit)
+                } ?? (firstDated - 1)
+            records = Array(records[header...])
         }
         guard !records.isEmpty else { throw StatementError.notAStatement(path: path, reason: "it is empty") }
         let header = mapping.hasHeader ? records[0].fields : []
@@ -174,6 +189,16 @@ public enum CSVReader {
                 statement.summaries.append(RejectedLine(line: record.line, reason: words))
                 return true
             }
+            // More fields than the header names: a delimiter in an unquoted field ("-1,234.56")
+            // has shifted the columns, and what they would give is not the line.
+            if mapping.hasHeader, record.fields.count > header.count,
+                record.fields[header.count...].contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
+            {
+                reject(
+                    "it has \(record.fields.count) fields and the header names \(header.count): a '\(mapping.delimiter)' inside a field that is not in quotes?"
+                )
+                continue
+            }
             guard let dateText = field(record, dateColumn) else {
                 if !passOver() { reject("it has no date in column \(dateColumn + 1)") }
                 continue
@@ -214,6 +239,11 @@ public enum CSVReader {
                     reject(error.message)
                     continue
                 case .success(let value):
+                    // A deposit written negative says nothing sure about which way it went.
+                    guard debit != nil || value.cents >= 0 else {
+                        reject("its credit amount '\(text)' is negative: credits are written as positive numbers")
+                        continue
+                    }
                     parsed = value
                     parsed.cents = debit != nil ? -abs(value.cents) : abs(value.cents)
                     parsed.rounding = debit != nil ? -abs(value.rounding) : abs(value.rounding)
@@ -292,13 +322,15 @@ public enum CSVReader {
     }
 
     /// The records of CSV text, with the line each starts on; quoted fields may
-    /// hold delimiters, doubled quotes and line breaks.
-    static func rows(of text: String, delimiter: Character) -> [Record] {
+    /// hold delimiters, doubled quotes and line breaks. `unclosedQuote` is the
+    /// line of a quote the text never closes (nil when every one is).
+    static func rows(of text: String, delimiter: Character) -> (records: [Record], unclosedQuote: Int?) {
         var records: [Record] = []
         var fields: [String] = []
         var field = ""
         var quoted = false
         var wasQuoted = false
+        var quoteLine = 1
         var line = 1
         var start = 1
         var characters = text.makeIterator()
@@ -323,6 +355,7 @@ public enum CSVReader {
             case "\"" where field.isEmpty && !wasQuoted:
                 quoted = true
                 wasQuoted = true
+                quoteLine = line
             case delimiter:
                 fields.append(field)
                 field = ""
@@ -343,7 +376,7 @@ public enum CSVReader {
             fields.append(field)
             records.append(Record(fields: fields, line: start))
         }
-        return records
+        return (records, quoted ? quoteLine : nil)
     }
 
     /// A date layout made of YYYY, MM (or M) and DD (or D) with separators

@@ -115,15 +115,27 @@ public struct BankStatement: Sendable, Equatable {
     }
 
     /// Gives every line a distinct id: the k-th line (k ≥ 2) that repeats a
-    /// FITID of its statement is `FITID#k`, so two lines a bank gave one id are
-    /// two lines, and importing the same file again still adds nothing.
+    /// FITID of its statement is `FITID#k` (the next k whose name no line of
+    /// the statement has), so two lines a bank gave one id are two lines, and
+    /// importing the same file again still adds nothing.
     mutating func distinguishRepeatedIDs() {
+        // A name the statement itself gives another line ("X", "X", "X#2") is passed over: two lines
+        // under one id would make the second "already present" and lose it.
+        var taken = Set(lines.map(\.fitid))
+        var first: Set<String> = []
         var seen: [String: Int] = [:]
         for index in lines.indices {
             let id = lines[index].fitid
-            let count = seen[id, default: 0] + 1
+            if first.insert(id).inserted { continue }
+            var count = seen[id, default: 1]
+            var name: String
+            repeat {
+                count += 1
+                name = "\(id)#\(count)"
+            } while taken.contains(name)
             seen[id] = count
-            if count > 1 { lines[index].fitid = "\(id)#\(count)" }
+            taken.insert(name)
+            lines[index].fitid = name
         }
     }
 }

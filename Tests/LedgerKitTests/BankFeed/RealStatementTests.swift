@@ -184,6 +184,75 @@ import Testing
         #expect(try feed(books).map { $0.split(separator: " ")[3] } == ["-1000", "-1000", "-725", "-300", "-300"])
     }
 
+    /// The reviewer's ids `X`, `X`, `X#2`: the second `X` may not take the
+    /// third line's own id, or that line is "already present" and lost.
+    @Test func aRepeatedIDNeverTakesAnotherLinesID() throws {
+        let books = try company()
+        let path = try write(
+            "ids.csv", "Date,Amount,Payee,Id\n2026-01-05,-10.00,A,X\n2026-01-06,-20.00,B,X\n2026-01-07,-30.00,C,X#2\n")
+        let mapping = CSVMapping(date: "Date", amount: "Amount", payee: "Payee", id: "Id")
+        let statement = try CSVReader.read(path: path, mapping: mapping)
+        #expect(statement.lines.map(\.fitid) == ["X", "X#3", "X#2"])
+        let report = try FeedImport.run(file: books, statement: statement, from: path, account: "Checking")
+        #expect(report.added == 3)
+        #expect(try feed(books).map { $0.split(separator: " ")[3] } == ["-1000", "-2000", "-3000"])
+        let again = try FeedImport.run(
+            file: books, statement: try CSVReader.read(path: path, mapping: mapping), from: path, account: "Checking")
+        #expect(again.added == 0)
+    }
+
+    /// Shapes a review found read wrongly without a word: a field with the
+    /// delimiter and no quotes, a quote never closed, a negative credit, and a
+    /// first line with a date that is no date under a header of numbered columns.
+    @Test func csvShapesThatWouldLoseALineAreRefusedOrRejected() throws {
+        let mapping = CSVMapping(date: "Date", amount: "Amount", payee: "Payee")
+        let shifted = try CSVReader.read(
+            path: try write("shifted.csv", "Date,Amount,Payee\n2026-01-06,-1,234.56,Rent\n2026-01-05,-10.00,Rent\n"),
+            mapping: mapping)
+        #expect(shifted.lines.map(\.amount) == [-1_000])
+        #expect(
+            shifted.rejected
+                == [
+                    RejectedLine(
+                        line: 2,
+                        reason: "it has 4 fields and the header names 3: a ',' inside a field that is not in quotes?")
+                ])
+        // A trailing empty field is no shift.
+        let trailing = try CSVReader.read(
+            path: try write("trailing.csv", "Date,Amount,Payee\n2026-01-05,-10.00,Rent,\n"), mapping: mapping)
+        #expect(trailing.lines.map(\.amount) == [-1_000] && trailing.rejected == [])
+
+        let unclosed = try write(
+            "unclosed.csv", "Date,Amount,Payee\n2026-01-05,-10.00,\"Joe's\n2026-01-06,-20.00,B\n2026-01-07,-30.00,C\n")
+        #expect(
+            throws: StatementError.notAStatement(
+                path: unclosed,
+                reason:
+                    "a quote opened on line 2 is never closed, so every line after it would be read as one field; fix that line, then import again"
+            )
+        ) { try CSVReader.read(path: unclosed, mapping: mapping) }
+
+        let columns = try CSVReader.read(
+            path: try write("credit.csv", "Date,Payee,Debit,Credit\n2026-01-05,Refund,,-25.00\n2026-01-06,Fee,5.00,\n"),
+            mapping: CSVMapping(date: "Date", payee: "Payee", debit: "Debit", credit: "Credit"))
+        #expect(columns.lines.map(\.amount) == [-500])
+        #expect(
+            columns.rejected
+                == [
+                    RejectedLine(
+                        line: 2,
+                        reason: "its credit amount '-25.00' is negative: credits are written as positive numbers")
+                ])
+
+        let numbered = try CSVReader.read(
+            path: try write(
+                "numbered.csv",
+                "Date,Amount,Payee\n2026-02-30,-999.00,First\n2026-03-01,-10.00,Second\n2026-03-02,-20.00,Third\n"),
+            mapping: CSVMapping(date: "1", amount: "2", payee: "3"))
+        #expect(numbered.lines.map(\.amount) == [-1_000, -2_000])
+        #expect(numbered.rejected.map(\.line) == [2], "the line with no real date is rejected, not taken as the header")
+    }
+
     @Test func aFileCutShortAddsNothing() throws {
         let books = try company()
         let whole = """

@@ -53,7 +53,7 @@ import Testing
         }
         let path = folder.file("books.csv")
         try JournalExport.export(file: file, format: .csv, to: path)
-        let rows = CSVReader.rows(of: try String(contentsOfFile: path, encoding: .utf8), delimiter: ",")
+        let rows = CSVReader.rows(of: try String(contentsOfFile: path, encoding: .utf8), delimiter: ",").records
         let splits = try CompanyFile.read(file) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM splits") }
         #expect(rows.count == splits! + 1)
         #expect(
