@@ -204,7 +204,12 @@ public enum CSVReader {
                 continue
             }
             guard let posted = format.day(dateText) else {
-                if passOver() { continue }
+                // A row with a date, even one that is not real ("2026-02-30", not "Total"), and an amount
+                // is a line: never a summary, whatever its payee says.
+                let amounts = [amountColumn, debitColumn, creditColumn].compactMap { field(record, $0) }
+                let dated = dateText.contains(where: \.isASCIIDigit)
+                let line = dated && amounts.contains { (try? style.parse($0).get()) != nil }
+                if !line && passOver() { continue }
                 if fileDates == nil { fileDates = body.compactMap { field($0, dateColumn) } }
                 reject(
                     "the date '\(dateText)' is not a real date written \(mapping.dateFormat)"

@@ -251,6 +251,14 @@ import Testing
             mapping: CSVMapping(date: "1", amount: "2", payee: "3"))
         #expect(numbered.lines.map(\.amount) == [-1_000, -2_000])
         #expect(numbered.rejected.map(\.line) == [2], "the line with no real date is rejected, not taken as the header")
+
+        // A payee that speaks of a balance does not make a line with an amount a summary.
+        let transfer = try CSVReader.read(
+            path: try write(
+                "transfer.csv",
+                "Date,Amount,Payee\n2026-02-30,-45.00,Balance transfer\n2026-03-01,-10.00,Fee\n,,Total balance 55.00\n"),
+            mapping: mapping)
+        #expect(transfer.rejected.map(\.line) == [2] && transfer.summaries.map(\.line) == [4])
     }
 
     @Test func aFileCutShortAddsNothing() throws {
