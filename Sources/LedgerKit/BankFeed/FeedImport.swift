@@ -337,6 +337,7 @@ public enum FeedImport {
                     """)
             let present = try db.makeStatement(
                 sql: "SELECT EXISTS (SELECT 1 FROM bank_feed WHERE account_id = ? AND fitid = ?)")
+            let presentIDs = try db.makeStatement(sql: "SELECT id FROM bank_feed WHERE account_id = ? AND fitid = ?")
             // Lines up to this id were there before this import: only they can be another file's.
             let lastBefore = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM bank_feed") ?? 0
             let stamp = Timestamp.string(from: now)
@@ -361,6 +362,13 @@ public enum FeedImport {
                 if !rejectedAny {
                     var originals = try FeedOriginals(
                         db, account: target.id, lastID: lastBefore, lines: statement.lines)
+                    // A line the feed has under this statement's own id is that line, already
+                    // here: it is no other line's original, wherever that line stands in the file.
+                    for line in statement.lines {
+                        for id in try Int64.fetchAll(presentIDs, arguments: [target.id, line.fitid]) {
+                            originals.pair(id)
+                        }
+                    }
                     for line in statement.lines {
                         if try Bool.fetchOne(present, arguments: [target.id, line.fitid]) == true {
                             alreadyPresent += 1

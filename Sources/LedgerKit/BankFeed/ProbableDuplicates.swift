@@ -38,6 +38,7 @@ public struct ProbableDuplicate: Codable, Sendable, Equatable {
 /// amount, each the original of at most one new line of that import.
 struct FeedOriginals {
     private var byKey: [String: [Int64]] = [:]
+    private var keyOf: [Int64: String] = [:]
 
     /// The lines of `account` with ids up to `lastID` (those before this
     /// import) posted between the statement's first and last day, except lines
@@ -57,6 +58,7 @@ struct FeedOriginals {
             guard let id = row.integer("id"), let posted = row.text("posted_date"), let amount = row.integer("amount")
             else { continue }
             byKey[Self.key(posted, amount), default: []].append(id)
+            keyOf[id] = Self.key(posted, amount)
         }
     }
 
@@ -67,6 +69,12 @@ struct FeedOriginals {
         let first = ids.removeFirst()
         byKey[key] = ids
         return first
+    }
+
+    /// Takes line `id` out of the originals: it is paired already.
+    mutating func pair(_ id: Int64) {
+        guard let key = keyOf[id] else { return }
+        byKey[key]?.removeAll { $0 == id }
     }
 
     private static func key(_ posted: String, _ amount: Int64) -> String { posted + " " + String(amount) }

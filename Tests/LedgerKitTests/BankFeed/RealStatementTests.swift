@@ -261,6 +261,28 @@ import Testing
         #expect(transfer.rejected.map(\.line) == [2] && transfer.summaries.map(\.line) == [4])
     }
 
+    /// The reviewer's case: a line the feed has under the next statement's own
+    /// id is that line, so a second line of that day and amount is new, not a
+    /// probable duplicate of it, wherever it stands in the file.
+    @Test func aLineAlreadyHereByItsOwnIDIsNoOtherLinesOriginal() throws {
+        let books = try company()
+        func ofx(_ name: String, _ lines: [String]) throws -> String {
+            try write(
+                name,
+                "<OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>USD<BANKTRANLIST>\n"
+                    + lines.map { "<STMTTRN><DTPOSTED>20260131<TRNAMT>-3.00<FITID>\($0)<NAME>Fee \($0)</STMTTRN>\n" }
+                    .joined() + "</BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>\n")
+        }
+        let first = try ofx("month1.ofx", ["A1"])
+        _ = try FeedImport.run(
+            file: books, statement: try OFXReader.read(path: first), from: first, account: "Checking")
+        let second = try ofx("month2.ofx", ["B7", "A1"])
+        let report = try FeedImport.run(
+            file: books, statement: try OFXReader.read(path: second), from: second, account: "Checking")
+        #expect(report.added == 1 && report.statements[0].probableDuplicates == [])
+        #expect(try FeedBook.lines(file: books, status: "new").map(\.fitid).sorted() == ["A1", "B7"])
+    }
+
     @Test func aFileCutShortAddsNothing() throws {
         let books = try company()
         let whole = """
