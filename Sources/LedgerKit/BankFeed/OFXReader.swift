@@ -8,9 +8,12 @@ import Foundation
 /// (bank, card, investment), its lines (STMTTRN's FITID, DTPOSTED, TRNAMT,
 /// NAME or PAYEE, MEMO and CHECKNUM), LEDGERBAL and CURDEF.
 public enum OFXReader {
-    /// Every statement of the file at `path`.
-    /// - Throws: `StatementError` when the file cannot be read, is not OFX, or
-    ///   is the bank's error reply (its message is given).
+    /// Every statement of the file at `path`. A transaction whose fields run
+    /// into another's, or that begins inside one a file ends elsewhere, comes
+    /// back rejected, as does a transaction's field outside any STMTTRN.
+    /// - Throws: `StatementError` when the file cannot be read, is not OFX, is
+    ///   the bank's error reply (its message is given), or has a statement that
+    ///   begins inside another or a transaction outside any statement.
     public static func readFile(path: String, style: AmountStyle = AmountStyle()) throws -> StatementFile {
         guard let data = FileManager.default.contents(atPath: path) else { throw StatementError.unreadable(path: path) }
         return try parse(statementText(data), path: path, style: style)
@@ -43,33 +46,110 @@ public enum OFXReader {
         }
         let style = style.detected(from: amounts)
 
+        // A file that ends some transactions with </STMTTRN> ends them all: one opened
+        // inside another there means the file is not what it seems.
+        let closesTransactions = tokens.contains {
+            if case .close("STMTTRN") = $0.kind { return true }
+            return false
+        }
+
         var statements: [BankStatement] = []
         var current: BankStatement?
+        var statementLine = 0
         var open: [String] = []
         var fields: [String: String]?
         var transactionLine = 0
+        /// Why the transaction being read cannot be imported, in words that follow "transaction FITID".
+        var transactionFault: String?
+        /// The fields the transaction being read gives itself (not inside its PAYEE, say), those
+        /// it gives twice, and the line of the first second one.
+        var given: Set<String> = []
+        var repeated: [String] = []
+        var repeatedLine = 0
+        /// Whether fields of a transaction outside any STMTTRN were rejected since the last STMTTRN began.
+        var strayRejected = false
         var balance: [String: String] = [:]
         var status: [String: String] = [:]
         var errors: [String] = []
+        /// A transaction as messages name it: its FITID, else its line.
+        func transactionLabel(_ fields: [String: String]) -> String {
+            let fitid = fields["FITID"]?.trimmingCharacters(in: .whitespaces) ?? ""
+            return fitid.isEmpty ? "of line \(transactionLine)" : fitid
+        }
         /// Ends the transaction being read, if any (an end tag, or an SGML file that leaves it out).
         func endTransaction() {
             guard let done = fields else { return }
             fields = nil
-            if current?.kind != .investment { current?.add(done, at: transactionLine, style: style) }
+            defer {
+                transactionFault = nil
+                given = []
+                repeated = []
+            }
+            guard current?.kind != .investment else { return }
+            var fault = transactionFault
+            if fault == nil, !repeated.isEmpty {
+                let names =
+                    repeated.count == 1
+                    ? repeated[0] : repeated.dropLast().joined(separator: ", ") + " and " + (repeated.last ?? "")
+                fault =
+                    "gives \(names) twice (the second time from line \(repeatedLine) on): it may be two "
+                    + "transactions run together; download the file again or ask the bank"
+            }
+            if let fault {
+                current?.rejected.append(
+                    RejectedLine(line: transactionLine, reason: "transaction \(transactionLabel(done)) \(fault)"))
+            } else {
+                current?.add(done, at: transactionLine, style: style)
+            }
         }
         for token in tokens {
             switch token.kind {
             case .open(let name):
                 switch name {
                 case "STMTRS", "CCSTMTRS", "INVSTMTRS":
+                    if let outer = current {
+                        // Its lines would be read as the inner statement's, or lost with it.
+                        throw StatementError.notAStatement(
+                            path: path,
+                            reason:
+                                "a statement (\(name), line \(token.line)) begins inside \(outer.name) (line \(statementLine)), "
+                                + "which has not ended; download the file again or ask the bank")
+                    }
                     var statement = BankStatement()
                     statement.kind = name == "STMTRS" ? .bank : name == "CCSTMTRS" ? .creditCard : .investment
                     current = statement
+                    statementLine = token.line
                     balance = [:]
                 case "STMTTRN":
+                    guard current != nil else {
+                        // No statement says whose line it is, and leaving it out would lose it.
+                        let after = statements.last.map { ", after the end of \($0.name)" } ?? ""
+                        throw StatementError.notAStatement(
+                            path: path,
+                            reason:
+                                "a transaction (STMTTRN, line \(token.line)) stands outside any statement\(after); "
+                                + "download the file again or ask the bank")
+                    }
+                    var fault: String?
+                    if let before = fields {
+                        // SGML may leave </STMTTRN> out: the next transaction ends the one before.
+                        if let index = open.lastIndex(of: "STMTTRN") { open.removeSubrange(index...) }
+                        if closesTransactions {
+                            let unclear =
+                                "though the file ends its other transactions with </STMTTRN>: which fields are whose "
+                                + "is unclear; download the file again or ask the bank"
+                            fault =
+                                "begins inside transaction \(transactionLabel(before)) (line \(transactionLine)), "
+                                + unclear
+                            transactionFault =
+                                "has not ended when the transaction of line \(token.line) begins, \(unclear)"
+                        }
+                    }
                     endTransaction()
                     fields = [:]
                     transactionLine = token.line
+                    transactionFault = fault
+                    strayRejected = false
                 case "STATUS":
                     status = [:]
                 default:
@@ -104,7 +184,36 @@ public enum OFXReader {
             case .value(let value):
                 guard let element = open.last else { continue }
                 if fields != nil && open.contains("STMTTRN") {
-                    fields?[element] = value
+                    // A field given twice is two transactions run together (an SGML file that
+                    // left out </STMTTRN> and <STMTTRN>): keeping either value would lose the other.
+                    let own = open.dropLast().last(where: isAggregate) == "STMTTRN"
+                    if own, Self.onceInTransaction.contains(element), !given.insert(element).inserted {
+                        if repeated.isEmpty { repeatedLine = token.line }
+                        if !repeated.contains(element) { repeated.append(element) }
+                    } else {
+                        fields?[element] = value
+                    }
+                } else if ["DTPOSTED", "TRNAMT", "FITID"].contains(element), current == nil,
+                    open.contains("BANKTRANLIST")
+                {
+                    throw StatementError.notAStatement(
+                        path: path,
+                        reason:
+                            "\(element) '\(value)' (line \(token.line)) stands outside any statement and any "
+                            + "transaction; download the file again or ask the bank")
+                } else if ["DTPOSTED", "TRNAMT", "FITID"].contains(element),
+                    current?.kind == .bank || current?.kind == .creditCard
+                {
+                    // A transaction whose <STMTTRN> is missing: its fields are no other transaction's.
+                    if !strayRejected {
+                        current?.rejected.append(
+                            RejectedLine(
+                                line: token.line,
+                                reason:
+                                    "\(element) '\(value)' stands outside any transaction (no <STMTTRN> before it): "
+                                    + "a transaction's start may be missing; download the file again or ask the bank"))
+                        strayRejected = true
+                    }
                 } else if open.contains("LEDGERBAL") {
                     balance[element] = value
                 } else if element == "CURDEF" {
@@ -141,6 +250,11 @@ public enum OFXReader {
         }
         return StatementFile(statements: statements)
     }
+
+    /// The fields of a STMTTRN that the reader keeps or that begin a transaction; each comes once in one.
+    private static let onceInTransaction: Set<String> = [
+        "TRNTYPE", "DTPOSTED", "TRNAMT", "FITID", "NAME", "PAYEEID", "MEMO", "CHECKNUM",
+    ]
 
     private static let aggregates: Set<String> = [
         "OFX", "SIGNONMSGSRSV1", "SONRS", "STATUS", "FI", "BANKMSGSRSV1", "STMTTRNRS", "STMTRS", "BANKACCTFROM",
