@@ -63,7 +63,8 @@ public struct BackupRun: Sendable {
             : run.decisions.filter(\.keep).map(\.snapshot)
         // Its own company's, where one file name holds two companies' snapshots.
         run.standing = CompanyStanding.of(remaining, now: now).first {
-            $0.stem == snapshot.stem && ($0.company == nil || $0.company == snapshot.manifest?.company)
+            $0.stem == snapshot.stem
+                && ($0.companyCreatedAt == nil || $0.companyCreatedAt == snapshot.manifest?.companyCreatedAt)
         }
         return run
     }

@@ -23,10 +23,13 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
 
     /// The stem its snapshots are named with: `acme` for `acme.db`.
     public var stem: String
-    /// The company its snapshots' manifests name, given only where one stem's
-    /// snapshots name two companies or more (two clients' `books.db` in one
-    /// place): each then stands alone. Nil otherwise.
+    /// The company's name (its newest snapshot's), given only where one
+    /// stem's snapshots are of two companies or more by their manifests'
+    /// `company_created_at` (two clients' `books.db` in one place): each then
+    /// stands alone. Nil otherwise.
     public var company: String?
+    /// With `company`: its `created_at`, which tells it from the others.
+    public var companyCreatedAt: String?
     /// How many snapshots of it the location holds (whose header can be read).
     public var snapshots: Int
     /// Its newest snapshot (`Snapshot.takenAt`).
@@ -52,8 +55,9 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
     public var ok: Bool
 
     /// The standing of each company file (by stem, sorted; where one stem's
-    /// manifests name two companies, one for each, by name) among `snapshots`.
-    /// Encrypted snapshots no key opens count for every company of their stem.
+    /// manifests give two companies' creation times, one for each) among
+    /// `snapshots`. Snapshots whose manifest does not say (older ones,
+    /// encrypted ones no key opens) count for every company of their stem.
     /// - Parameters:
     ///   - verdicts: what a full read found, by path, over the manifest's word:
     ///     `damaged` for a snapshot that is not whole.
@@ -63,17 +67,28 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
         now: Date = Date()
     ) -> [CompanyStanding] {
         Dictionary(grouping: snapshots, by: \.stem).sorted { $0.key < $1.key }.flatMap { stem, group in
-            let companies = Set(group.compactMap { $0.manifest?.company }).sorted()
+            let companies = Set(group.compactMap { $0.manifest?.companyCreatedAt }).sorted()
             guard companies.count > 1 else {
                 return standing(stem, company: nil, group, verdicts: verdicts, maxAge: maxAge, now: now).map { [$0] }
                     ?? []
             }
             return companies.compactMap { company in
-                standing(
-                    stem, company: company, group.filter { $0.manifest == nil || $0.manifest?.company == company },
-                    verdicts: verdicts, maxAge: maxAge, now: now)
+                let own = group.filter { mayBe($0, of: company) }
+                // Named by its newest snapshot's name for the company (a rename keeps the creation time).
+                let name = own.sorted { SnapshotCatalog.isOlder($1, than: $0) }.lazy.compactMap(\.manifest?.company)
+                    .first
+                var found = standing(stem, company: name ?? "?", own, verdicts: verdicts, maxAge: maxAge, now: now)
+                found?.companyCreatedAt = company
+                return found
             }
         }
+    }
+
+    /// Whether `snapshot` may be of the company created at `createdAt`: its
+    /// manifest says so, or does not say (an older manifest, or none read).
+    static func mayBe(_ snapshot: Snapshot, of createdAt: String) -> Bool {
+        guard let given = snapshot.manifest?.companyCreatedAt else { return true }
+        return given == createdAt
     }
 
     /// The standing of `group`, the snapshots of one company file.

@@ -43,11 +43,13 @@ public enum IncrementalWriter {
                 snapshot: snapshot, fullBecause: reason, packsCreated: 0, bytesWritten: snapshot.bytes,
                 pages: 0, newPages: 0, deltaPages: 0)
         }
-        let unchecked = Manifest(
+        var draft = Manifest(
             createdAt: Timestamp.string(from: request.now), kind: request.kind,
             company: resolved.copy?.company, source: URL(fileURLWithPath: file).lastPathComponent,
             formatVersion: header.userVersion, databaseBytes: 0, databaseSha256: "",
             verify: "skipped", counts: nil, splitSum: nil)
+        draft.companyCreatedAt = resolved.copy?.companyCreatedAt
+        let unchecked = draft
         let verify = readable && request.verify
         let near = store.stagingFolder(for: file) + "/" + unchecked.source
         // The quick verify of the copy runs while its pages are split, digested

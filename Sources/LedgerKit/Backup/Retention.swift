@@ -59,8 +59,9 @@ public enum Retention {
     /// periods that have one. Beyond the rules, the newest snapshot whose
     /// verify is `clean` stays, and so does every encrypted one newer than it
     /// that no key opened (any may be the newest clean one), and `taken`.
-    /// Snapshots of one file name whose manifests name two companies keep
-    /// each company's newest `clean` one.
+    /// Snapshots of one file name whose manifests give two companies (by
+    /// `company_created_at`, which a rename keeps) keep each company's newest
+    /// `clean` one.
     public static func decide(
         _ snapshots: [Snapshot], policy: RetentionPolicy, taken: Snapshot? = nil,
         timeZone: TimeZone = .current
@@ -75,11 +76,11 @@ public enum Retention {
             var uncertain = Set(unknown.map(\.path))
             // Two companies' files of one name in one location (two clients' books.db): each keeps
             // its own last good copy, whatever the other's newer ones say.
-            let companies = Set(newestFirst.compactMap { $0.manifest?.company })
+            let companies = Set(newestFirst.compactMap { $0.manifest?.companyCreatedAt })
             if companies.count > 1 {
                 for company in companies {
                     let (own, doubtful) = CompanyStanding.lastGoodCopy(
-                        newestFirst: newestFirst.filter { $0.manifest == nil || $0.manifest?.company == company })
+                        newestFirst: newestFirst.filter { CompanyStanding.mayBe($0, of: company) })
                     if let own { newestClean.insert(own.path) }
                     uncertain.formUnion(doubtful.map(\.path))
                 }

@@ -42,6 +42,10 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var trialBalanceSha256: String? = nil
     /// Set for an incremental snapshot (docs/incremental.md): its pages are in packs.
     public var incremental: IncrementalLayout? = nil
+    /// `company.created_at` of the copy, when it could be read; absent in
+    /// older manifests. Unlike the name, a rename leaves it as it was: it
+    /// tells two companies' files of one name apart (keep rules, check-backups).
+    public var companyCreatedAt: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case createdAt = "created_at"
@@ -55,6 +59,7 @@ public struct Manifest: Codable, Equatable, Sendable {
         case tableCounts = "table_counts"
         case trialBalanceSha256 = "trial_balance_sha256"
         case incremental
+        case companyCreatedAt = "company_created_at"
     }
 
     /// The manifest as one line of ASCII JSON (RFC 1952 comments are Latin-1, so

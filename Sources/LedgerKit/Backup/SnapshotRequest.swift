@@ -12,6 +12,8 @@ public struct SnapshotRequest: Sendable {
         var readable: Bool
         /// The company's name in it, if it could be read.
         var company: String?
+        /// Its company's `created_at`, if it could be read.
+        var companyCreatedAt: String? = nil
         /// The file's format version (`FileHeader.userVersion`).
         var formatVersion: Int
     }

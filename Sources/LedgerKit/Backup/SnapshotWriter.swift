@@ -46,6 +46,7 @@ public enum SnapshotWriter {
         resolved.copy = SnapshotRequest.Copy(
             path: copy, readable: readable,
             company: readable ? PrivateCopy.companyName(in: copy) : nil,
+            companyCreatedAt: readable ? CompanyIdentity.read(path: copy)?.createdAt : nil,
             formatVersion: header.userVersion)
         return resolved
     }
@@ -109,11 +110,13 @@ public enum SnapshotWriter {
         holding store: SnapshotStore
     ) throws -> Snapshot {
         let copy = made.path
-        let manifest = Manifest(
+        var unchecked = Manifest(
             createdAt: Timestamp.string(from: request.now), kind: request.kind,
             company: made.company, source: URL(fileURLWithPath: request.file).lastPathComponent,
             formatVersion: made.formatVersion, databaseBytes: 0, databaseSha256: "",
             verify: "skipped", counts: nil, splitSum: nil)
+        unchecked.companyCreatedAt = made.companyCreatedAt
+        let manifest = unchecked
         guard made.readable && request.verify else {
             return try write(copy, manifest: manifest, request, sealing: sealing, into: store) { _ in }
         }

@@ -114,7 +114,10 @@ struct CheckBackupsCommand: ParsableCommand {
     /// "acme: last good copy 2026-12-01T02:00:00Z (3 days ago), DIR/acme-….db.gz", then a line per problem.
     private func standingLines(_ company: CompanyStanding) -> [String] {
         // One file name, two companies' snapshots: each is named.
-        let name = company.company.map { "\(company.stem) (\(Output.printable($0)))" } ?? company.stem
+        let name =
+            company.company.map {
+                "\(company.stem) (\(Output.printable($0)), created \(Output.printable(company.companyCreatedAt ?? "?")))"
+            } ?? company.stem
         var lines: [String] = []
         if let good = company.lastGoodCopy {
             lines.append(

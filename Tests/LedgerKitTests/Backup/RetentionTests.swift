@@ -81,16 +81,18 @@ import Testing
     /// A snapshot named as docs/snapshots.md names them, taken at `time` (its manifest's
     /// time) and listed at `listed`; without `verify`, encrypted and read without a key.
     private func snapshot(
-        _ stem: String, _ time: String, listed: String? = nil, verify: String?, company: String = "Acme"
+        _ stem: String, _ time: String, listed: String? = nil, verify: String?, company: String = "Acme",
+        created: String? = nil
     ) -> Snapshot {
         let name =
             "\(stem)-" + time.replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "") + ".db.gz"
         guard let verify else {
             return Snapshot(sealedAt: "/b/" + name + ".age", bytes: 1, kind: nil, listedAt: listed ?? time)!
         }
-        let manifest = Manifest(
+        var manifest = Manifest(
             createdAt: time, kind: .scheduled, company: company, source: "\(stem).db", formatVersion: 1,
             databaseBytes: 1, databaseSha256: "", verify: verify, counts: nil, splitSum: nil)
+        manifest.companyCreatedAt = created
         return Snapshot(path: "/b/" + name, bytes: 1, manifest: manifest, listedAt: listed ?? time)
     }
 
@@ -124,11 +126,12 @@ import Testing
     /// Two clients' `books.db` backed up to one folder: the newer clean
     /// snapshots of one must not prune the other's last good copy.
     @Test func twoCompaniesOfOneFileNameEachKeepTheirNewestClean() {
+        let (acme, bayside) = ("2023-01-01T09:00:00Z", "2024-05-06T10:00:00Z")
         let snapshots = [
-            snapshot("books", "2026-11-01T02:00:00Z", verify: "clean", company: "Acme"),
-            snapshot("books", "2026-11-01T03:00:00Z", verify: "clean", company: "Bayside"),
-            snapshot("books", "2026-11-02T02:00:00Z", verify: "findings", company: "Acme"),
-            snapshot("books", "2026-11-02T03:00:00Z", verify: "clean", company: "Bayside"),
+            snapshot("books", "2026-11-01T02:00:00Z", verify: "clean", company: "Acme", created: acme),
+            snapshot("books", "2026-11-01T03:00:00Z", verify: "clean", company: "Bayside", created: bayside),
+            snapshot("books", "2026-11-02T02:00:00Z", verify: "findings", company: "Acme", created: acme),
+            snapshot("books", "2026-11-02T03:00:00Z", verify: "clean", company: "Bayside", created: bayside),
             snapshot("books", "2026-11-03T02:00:00Z", verify: nil),
         ]
         let decisions = Retention.decide(snapshots, policy: RetentionPolicy(last: 1), timeZone: utc)
@@ -136,6 +139,16 @@ import Testing
             kept(decisions) == [
                 "books-20261101T020000Z.db.gz": .newestClean, "books-20261102T030000Z.db.gz": .newestClean,
                 "books-20261103T020000Z.db.gz.age": nil,
+            ])
+        // A company renamed keeps its creation time: one company, whose newest clean one stays.
+        let renamed = [
+            snapshot("books", "2026-11-01T02:00:00Z", verify: "clean", company: "Acme", created: acme),
+            snapshot("books", "2026-11-02T02:00:00Z", verify: "clean", company: "Acme Ltd", created: acme),
+            snapshot("books", "2026-11-03T02:00:00Z", verify: "findings", company: "Acme Ltd", created: acme),
+        ]
+        #expect(
+            kept(Retention.decide(renamed, policy: RetentionPolicy(last: 1), timeZone: utc)) == [
+                "books-20261102T020000Z.db.gz": .newestClean, "books-20261103T020000Z.db.gz": nil,
             ])
     }
 
@@ -199,13 +212,15 @@ import Testing
     /// another client's clean books.db snapshot in the same place.
     @Test func twoCompaniesOfOneFileNameStandApart() {
         let now = Timestamp.parse("2026-12-04T12:00:00Z")!
+        let (acme, bayside) = ("2023-01-01T09:00:00Z", "2024-05-06T10:00:00Z")
         let snapshots = [
-            snapshot("books", "2026-12-03T02:00:00Z", verify: "clean", company: "Acme"),
-            snapshot("books", "2026-12-04T02:00:00Z", verify: "findings", company: "Acme"),
-            snapshot("books", "2026-12-04T03:00:00Z", verify: "clean", company: "Bayside"),
+            snapshot("books", "2026-12-03T02:00:00Z", verify: "clean", company: "Acme", created: acme),
+            snapshot("books", "2026-12-04T02:00:00Z", verify: "findings", company: "Acme Ltd", created: acme),
+            snapshot("books", "2026-12-04T03:00:00Z", verify: "clean", company: "Bayside", created: bayside),
         ]
         let standings = CompanyStanding.of(snapshots, now: now)
-        #expect(standings.map(\.company) == ["Acme", "Bayside"])
+        #expect(standings.map(\.company) == ["Acme Ltd", "Bayside"])
+        #expect(standings.map(\.companyCreatedAt) == [acme, bayside])
         #expect(standings.map(\.problems) == [[.newestNotClean], []])
         #expect(standings[0].lastGoodCopy == "/b/books-20261203T020000Z.db.gz" && standings[0].snapshots == 2)
         // One company alone names none.
