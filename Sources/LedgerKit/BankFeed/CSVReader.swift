@@ -194,6 +194,8 @@ public enum CSVReader {
             if mapping.hasHeader, record.fields.count > header.count,
                 record.fields[header.count...].contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
             {
+                // A bank's balance or total row without a date may be wider than its lines.
+                if field(record, dateColumn).flatMap(format.day) == nil && passOver() { continue }
                 reject(
                     "it has \(record.fields.count) fields and the header names \(header.count): a '\(mapping.delimiter)' inside a field that is not in quotes?"
                 )

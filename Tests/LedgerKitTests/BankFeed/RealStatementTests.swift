@@ -256,7 +256,7 @@ import Testing
         let transfer = try CSVReader.read(
             path: try write(
                 "transfer.csv",
-                "Date,Amount,Payee\n2026-02-30,-45.00,Balance transfer\n2026-03-01,-10.00,Fee\n,,Total balance 55.00\n"),
+                "Date,Amount,Payee\n2026-02-30,-45.00,Balance transfer\n2026-03-01,-10.00,Fee\n,,Total balance,55.00\n"),
             mapping: mapping)
         #expect(transfer.rejected.map(\.line) == [2] && transfer.summaries.map(\.line) == [4])
     }
