@@ -23,6 +23,16 @@ import Testing
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Python that reads one SQLite varint of `b` at `i`: its value and where the next begins.
+    static let varint = """
+        def varint(b, i):
+            v = 0
+            for k in range(8):
+                v = (v << 7) | (b[i + k] & 0x7f)
+                if b[i + k] < 0x80: return v, i + k + 1
+            return (v << 8) | b[i + 8], i + 9
+        """
+
     /// Every row of the books' tables, one line each, in order.
     private func books(_ path: String) throws -> String {
         try python(
@@ -130,12 +140,7 @@ import Testing
         let found = try python(
             path,
             """
-            def varint(b, i):
-                v = 0
-                for k in range(8):
-                    v = (v << 7) | (b[i + k] & 0x7f)
-                    if b[i + k] < 0x80: return v, i + k + 1
-                return (v << 8) | b[i + 8], i + 9
+            \(Self.varint)
             def rowids(b):
                 out = []
                 for n in range((b[3] << 8) | b[4]):
@@ -260,12 +265,7 @@ import Testing
         let found = try python(
             path,
             """
-            def varint(b, i):
-                v = 0
-                for k in range(8):
-                    v = (v << 7) | (b[i + k] & 0x7f)
-                    if b[i + k] < 0x80: return v, i + k + 1
-                return (v << 8) | b[i + 8], i + 9
+            \(Self.varint)
             b = open(sys.argv[1], 'rb').read()[(\(page) - 1) * 4096:\(page) * 4096]
             _, i = varint(b, (b[8] << 8) | b[9])
             rowid, _ = varint(b, i)

@@ -228,7 +228,7 @@ import Testing
     /// back every amount it holds.
     @Test(arguments: 0..<400)
     func noBrokenFileLosesALineSilently(seed: Int) throws {
-        var random = SplitMix(seed: UInt64(seed))
+        var random = SplitMix64(seed: UInt64(seed))
         let writing = Writing.allCases[Int(random.next() % 3)]
         let amounts = (0..<(1 + Int(random.next() % 3))).map { _ in
             (0..<(1 + Int(random.next() % 4))).map { _ in
@@ -290,22 +290,5 @@ import Testing
         #expect(
             file.statements.flatMap(\.lines).map(\.amount).sorted() == amounts.flatMap { $0 }.sorted(),
             "seed \(seed): lines lost\n\(text)")
-    }
-}
-
-/// SplitMix64: the same seed, the same numbers.
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
     }
 }
