@@ -252,28 +252,12 @@ struct IncrementalTableReader {
             guard byte == UInt8(ascii: "}") else { throw Self.notJSON }
             state = .end
         case .packsFirst, .packsNext:
-            if byte == UInt8(ascii: "]") {
-                state = .afterValue
-                return
-            }
-            if case .packsNext = state {
-                guard byte == UInt8(ascii: ",") else { throw Self.notJSON }
-                state = .packsFirst
-                return
-            }
+            if try listPunctuation(byte, afterItem: state == .packsNext, next: .packsFirst) { return }
             guard byte == UInt8(ascii: "\"") else { throw Self.badName }
             text = []
             token = .string
         case .runsFirst, .runsNext:
-            if byte == UInt8(ascii: "]") {
-                state = .afterValue
-                return
-            }
-            if case .runsNext = state {
-                guard byte == UInt8(ascii: ",") else { throw Self.notJSON }
-                state = .runsFirst
-                return
-            }
+            if try listPunctuation(byte, afterItem: state == .runsNext, next: .runsFirst) { return }
             guard byte == UInt8(ascii: "[") else { throw Self.badRun }
             run = []
             runNumbers = 0
@@ -289,6 +273,20 @@ struct IncrementalTableReader {
         case .end:
             throw Self.notJSON
         }
+    }
+
+    /// In the list of packs or of runs: a "]" ends it, and after an item a ","
+    /// leads to the next (`next`, the state before an item). True when `byte` was
+    /// one of those; false when an item begins at it.
+    private mutating func listPunctuation(_ byte: UInt8, afterItem: Bool, next: State) throws -> Bool {
+        if byte == UInt8(ascii: "]") {
+            state = .afterValue
+            return true
+        }
+        guard afterItem else { return false }
+        guard byte == UInt8(ascii: ",") else { throw Self.notJSON }
+        state = next
+        return true
     }
 
     private mutating func startNumber(_ byte: UInt8) throws {
