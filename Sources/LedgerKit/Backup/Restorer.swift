@@ -139,26 +139,30 @@ public enum Restorer {
     private static func refuseOtherCompany(_ restored: String, claimed: String?, over file: String, target: String)
         throws
     {
-        let name = "SELECT name FROM company WHERE id = 1"
-        let held: String?
+        // Each file's company row, read once: its name and creation time, as text when they are.
+        func company(_ path: String) throws -> (name: String?, createdAt: String?) {
+            let row = try CompanyFile.read(path) {
+                try Row.fetchOne($0, sql: "SELECT name, created_at FROM company WHERE id = 1")
+            }
+            return (row?.text("name"), row?.text("created_at"))
+        }
+        let here: (name: String?, createdAt: String?)
         do {
-            held = try CompanyFile.read(file) { try String.fetchOne($0, sql: name) }
+            here = try company(file)
         } catch CompanyFileError.locked {
             throw RestoreError.targetInUse(path: target)
         } catch {
-            held = nil
+            return
         }
-        guard let current = held,
-            let incoming = ((try? CompanyFile.read(restored) { try String.fetchOne($0, sql: name) }) ?? nil) ?? claimed
-        else { return }
+        let there = (try? company(restored)) ?? (name: nil, createdAt: nil)
+        guard let current = here.name, let incoming = there.name ?? claimed else { return }
         if current != incoming {
             throw RestoreError.otherCompany(target: target, targetCompany: current, snapshotCompany: incoming)
         }
-        if let here = CompanyIdentity.read(path: file), let there = CompanyIdentity.read(path: restored),
-            here.createdAt != there.createdAt
-        {
+        if let mine = here.createdAt, let theirs = there.createdAt, mine != theirs {
             throw RestoreError.otherCompany(
-                target: target, targetCompany: here.described, snapshotCompany: there.described)
+                target: target, targetCompany: CompanyIdentity(name: current, createdAt: mine).described,
+                snapshotCompany: CompanyIdentity(name: current, createdAt: theirs).described)
         }
     }
 

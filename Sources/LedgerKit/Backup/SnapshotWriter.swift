@@ -43,10 +43,12 @@ public enum SnapshotWriter {
         var resolved = request
         resolved.config = config
         resolved.sealing = sealing
+        // The company row, read once (the name alone when its creation time is not text).
+        let identity = readable ? CompanyIdentity.read(path: copy) : nil
         resolved.copy = SnapshotRequest.Copy(
             path: copy, readable: readable,
-            company: readable ? PrivateCopy.companyName(in: copy) : nil,
-            companyCreatedAt: readable ? CompanyIdentity.read(path: copy)?.createdAt : nil,
+            company: readable ? identity?.name ?? PrivateCopy.companyName(in: copy) : nil,
+            companyCreatedAt: identity?.createdAt,
             formatVersion: header.userVersion)
         return resolved
     }
