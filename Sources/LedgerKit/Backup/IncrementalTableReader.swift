@@ -74,6 +74,8 @@ struct IncrementalTableReader {
     private var token = Token.none
     private var field: Field?
     private var seen: Set<Field> = []
+    /// A "," was read in a list: an item must follow, not its end.
+    private var itemDue = false
 
     /// - Parameter pageCount: the pages the manifest gives (checked against the runs as they come).
     init(pageCount: Int, keep: Keep) {
@@ -263,29 +265,39 @@ struct IncrementalTableReader {
             runNumbers = 0
             state = .runFirst
         case .runFirst, .runNext:
-            if byte == UInt8(ascii: "]") { return try endedRun() }
+            if byte == UInt8(ascii: "]") {
+                guard !itemDue else { throw Self.notJSON }
+                return try endedRun()
+            }
             if case .runNext = state {
                 guard byte == UInt8(ascii: ",") else { throw Self.badRun }
                 state = .runFirst
+                itemDue = true
                 return
             }
+            itemDue = false
             try startNumber(byte)
         case .end:
             throw Self.notJSON
         }
     }
 
-    /// In the list of packs or of runs: a "]" ends it, and after an item a ","
-    /// leads to the next (`next`, the state before an item). True when `byte` was
-    /// one of those; false when an item begins at it.
+    /// In the list of packs or of runs: a "]" ends it (never right after a ","),
+    /// and after an item a "," leads to the next (`next`, the state before an
+    /// item). True when `byte` was one of those; false when an item begins at it.
     private mutating func listPunctuation(_ byte: UInt8, afterItem: Bool, next: State) throws -> Bool {
         if byte == UInt8(ascii: "]") {
+            guard !itemDue else { throw Self.notJSON }
             state = .afterValue
             return true
         }
-        guard afterItem else { return false }
+        guard afterItem else {
+            itemDue = false
+            return false
+        }
         guard byte == UInt8(ascii: ",") else { throw Self.notJSON }
         state = next
+        itemDue = true
         return true
     }
 

@@ -175,6 +175,22 @@ import Testing
         }
     }
 
+    /// A list that ends right after a "," is not JSON (RFC 8259), though Foundation's
+    /// JSONDecoder takes it: refused, while the same table without the comma is read.
+    @Test func aListEndingInACommaIsRefused() throws {
+        let packs = "\"packs\": [\"\(Self.pack)\"]"
+        let sound = "{\"version\": 2, \(packs), \"runs\": [[1, 2, 0, 0]]}"
+        #expect(Self.read(Array(sound.utf8), pageCount: 2, keep: .everything)?.runs == [[1, 2, 0, 0]])
+        let trailing = [
+            "{\"version\": 2, \(packs), \"runs\": [[1, 2, 0, 0,]]}",
+            "{\"version\": 2, \(packs), \"runs\": [[1, 2, 0, 0],]}",
+            "{\"version\": 2, \"packs\": [\"\(Self.pack)\",], \"runs\": [[1, 2, 0, 0]]}",
+        ]
+        for text in trailing {
+            #expect(Self.read(Array(text.utf8), pageCount: 2, keep: .everything) == nil)
+        }
+    }
+
     /// A pack's name taken by an object that cannot be read now is left as
     /// it is (it may be the very pack other snapshots need) and the backup
     /// fails; other bytes under the name, readable, are replaced.
