@@ -87,9 +87,10 @@ enum ValueRule: Sendable {
         "(CAST(\(column) AS INTEGER) IS NOT \(column) OR (\(column) NOT BETWEEN -\(Money.limit) AND \(Money.limit)) IS 1)"
     }
 
-    /// SQL of the amount when it may be summed, else NULL (which SUM skips).
+    /// SQL of the amount when it may be summed (an integer within the limit), else
+    /// NULL (which SUM skips): a fraction never joins a sum, so no sum is a real.
     static func summable(_ column: String) -> String {
-        "CASE WHEN \(column) BETWEEN -\(Money.limit) AND \(Money.limit) THEN \(column) END"
+        "CASE WHEN typeof(\(column)) = 'integer' AND \(column) BETWEEN -\(Money.limit) AND \(Money.limit) THEN \(column) END"
     }
 
     /// SQL true when text that matches the date pattern names a real day.

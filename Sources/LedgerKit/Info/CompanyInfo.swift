@@ -16,14 +16,15 @@ public struct MaintenanceRun: Codable, Sendable, Equatable, FetchableRecord {
     /// What it did, as JSON the command wrote.
     public var summary: String?
 
-    /// Reads a `maintenance_runs` row.
+    /// Reads a `maintenance_runs` row, whatever another program stored in it: a
+    /// value that is not text is shown as it reads (`DatabaseValue.described`).
     public init(row: Row) throws {
-        id = row["id"]
-        command = row["command"]
-        startedAt = row["started_at"]
-        finishedAt = row["finished_at"]
-        outcome = row["outcome"]
-        summary = row["summary"]
+        id = row.integer("id") ?? 0
+        command = row.shown("command") ?? "empty"
+        startedAt = row.shown("started_at") ?? "empty"
+        finishedAt = row.shown("finished_at")
+        outcome = row.shown("outcome")
+        summary = row.shown("summary")
     }
 }
 
@@ -71,8 +72,8 @@ public struct CompanyInfo: Codable, Sendable, Equatable {
                     : []
                 return CompanyInfo(
                     file: path,
-                    company: company?["name"],
-                    currency: company?["currency"],
+                    company: company?.shown("name"),
+                    currency: company?.shown("currency"),
                     formatVersion: try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0,
                     fileBytes: fileSize(path),
                     walBytes: fileSize(path + "-wal"),

@@ -38,38 +38,50 @@ public struct ChartOfAccounts: Codable, Sendable {
     public let currency: String?
     /// By number (accounts without one last), then by full name.
     public let accounts: [Account]
+    /// Splits left out of the balances: amounts that are not whole cents within
+    /// the limit, and splits naming no account by an integer id.
+    public let leftOut: SplitsLeftOut
 
     /// Reads the chart of the company file at `path`.
-    /// - Throws: `CompanyFileError` when the file cannot be opened or read.
+    /// - Throws: `CompanyFileError` when the file cannot be opened or read;
+    ///   `SumError` when a balance is past what an Int64 of cents holds.
     public static func read(path: String) throws -> ChartOfAccounts {
+        let (company, rows, sums): (Row?, [Row], AccountSums)
         do {
-            return try CompanyFile.read(path) { db in
-                let company = try Row.fetchOne(db, sql: "SELECT name, currency FROM company WHERE id = 1")
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: """
-                        WITH sums AS (SELECT account_id, SUM(\(ValueRule.summable("amount"))) AS total FROM splits GROUP BY account_id)
-                        SELECT n.id, n.number, n.full_name, n.type, a.is_active, COALESCE(s.total, 0) AS total
-                        FROM (\(AccountNames.sql)) n JOIN accounts a ON a.id = n.id LEFT JOIN sums s ON s.account_id = n.id
-                        ORDER BY n.number IS NULL, n.number, n.full_name, n.id
-                        """)
-                let accounts = rows.compactMap { row -> Account? in
-                    guard let id = row.integer("id") else { return nil }
-                    return Account(
-                        id: id, number: row.value("number", as: String.self),
-                        name: row.value("full_name", as: String.self) ?? "Account \(id)",
-                        type: row.text("type").flatMap(AccountType.init(rawValue:)),
-                        isActive: row.integer("is_active") != 0,
-                        balance: Money(cents: row.integer("total") ?? 0))
-                }
-                return ChartOfAccounts(
-                    company: company?.value("name", as: String.self),
-                    currency: company?.value("currency", as: String.self),
-                    accounts: accounts)
+            (company, rows, sums) = try CompanyFile.read(path) { db in
+                (
+                    try Row.fetchOne(db, sql: "SELECT name, currency FROM company WHERE id = 1"),
+                    try Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT n.id, n.number, n.full_name, n.type, a.is_active
+                            FROM (\(AccountNames.sql)) n JOIN accounts a ON a.id = n.id
+                            ORDER BY n.number IS NULL, n.number, n.full_name, n.id
+                            """),
+                    try AccountSums.read(db)
+                )
             }
         } catch let error as DatabaseError {
             throw CompanyFileError(error, path: path)
         }
+        let totals = Dictionary(sums.accounts.map { ($0.id, $0.total) }, uniquingKeysWith: +)
+        let accounts = try rows.compactMap { row -> Account? in
+            guard let id = row.integer("id") else { return nil }
+            let name = row.value("full_name", as: String.self) ?? "Account \(id)"
+            return Account(
+                id: id, number: row.value("number", as: String.self), name: name,
+                type: row.text("type").flatMap(AccountType.init(rawValue:)),
+                isActive: row.integer("is_active") != 0,
+                balance: try AccountSums.money(totals[id] ?? 0, of: name))
+        }
+        // A missing account's splits have no row of the chart to show them.
+        let listed = Set(accounts.map(\.id))
+        var leftOut = sums.leftOut
+        for account in sums.accounts where !listed.contains(account.id) { leftOut.noAccount += account.splits }
+        return ChartOfAccounts(
+            company: company?.shown("name"),
+            currency: company?.shown("currency"),
+            accounts: accounts, leftOut: leftOut)
     }
 }
 

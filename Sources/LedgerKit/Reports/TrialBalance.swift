@@ -33,48 +33,46 @@ public struct TrialBalance: Codable, Sendable {
     /// The sum of the credit column.
     public let totalCredits: Money
 
+    /// Splits the sums left out: amounts that are not whole cents within the limit, splits
+    /// naming no account, and, as of a day, splits of a missing or undated transaction.
+    public let leftOut: SplitsLeftOut
+
     /// Whether the debits equal the credits, as double entry requires.
     public var isBalanced: Bool { totalDebits == totalCredits }
 
     /// Sums the splits of the company file at `path`, up to and including `asOf`.
     ///
-    /// Accounts with no splits and a zero balance are left out.
-    /// - Throws: `CompanyFileError` when the file cannot be opened or read.
+    /// Accounts with no splits and a zero balance are left out; so are the splits
+    /// `AccountSums` cannot sum, counted in `leftOut`.
+    /// - Throws: `CompanyFileError` when the file cannot be opened or read;
+    ///   `SumError` when a sum is past what an Int64 of cents holds.
     public static func read(path: String, asOf: CivilDate? = nil) throws -> TrialBalance {
+        let (company, sums): (Row?, AccountSums)
         do {
-            return try CompanyFile.read(path) { db in
-                let company = try Row.fetchOne(db, sql: "SELECT name, currency FROM company WHERE id = 1")
-                let filter =
-                    asOf == nil ? "" : "WHERE s.transaction_id IN (SELECT id FROM transactions WHERE date <= ?)"
-                let arguments: StatementArguments = asOf.map { [$0.description] } ?? []
-                let rows = try Row.fetchCursor(
-                    db,
-                    sql: """
-                        WITH sums AS (SELECT s.account_id, SUM(s.amount) AS total FROM splits s \(filter) GROUP BY s.account_id)
-                        SELECT s.account_id, a.number, f.full_name AS name, a.type, s.total
-                        FROM sums s LEFT JOIN accounts a ON a.id = s.account_id LEFT JOIN (\(AccountNames.sql)) f ON f.id = s.account_id
-                        WHERE s.total != 0
-                        ORDER BY a.number IS NULL, a.number, f.full_name, s.account_id
-                        """, arguments: arguments)
-                var lines: [Line] = []
-                var debits = Money.zero
-                var credits = Money.zero
-                while let row = try rows.next() {
-                    let id: Int64 = row["account_id"]
-                    let total = Money(cents: row["total"])
-                    lines.append(
-                        Line(
-                            accountID: id, number: row["number"], name: row["name"] ?? "Missing account \(id)",
-                            type: row["type"], debit: total.cents > 0 ? total : .zero,
-                            credit: total.cents < 0 ? -total : .zero))
-                    if total.cents > 0 { debits += total } else { credits -= total }
-                }
-                return TrialBalance(
-                    company: company?["name"], currency: company?["currency"], asOf: asOf?.description,
-                    lines: lines, totalDebits: debits, totalCredits: credits)
+            (company, sums) = try CompanyFile.read(path) { db in
+                (
+                    try Row.fetchOne(db, sql: "SELECT name, currency FROM company WHERE id = 1"),
+                    try AccountSums.read(db, asOf: asOf)
+                )
             }
         } catch let error as DatabaseError {
             throw CompanyFileError(error, path: path)
         }
+        var lines: [Line] = []
+        var debits: Int128 = 0
+        var credits: Int128 = 0
+        for account in sums.accounts where account.total != 0 {
+            let name = account.name ?? "Missing account \(account.id)"
+            let total = try AccountSums.money(account.total, of: name)
+            lines.append(
+                Line(
+                    accountID: account.id, number: account.number, name: name, type: account.type,
+                    debit: total.cents > 0 ? total : .zero, credit: total.cents < 0 ? -total : .zero))
+            if account.total > 0 { debits += account.total } else { credits -= account.total }
+        }
+        return TrialBalance(
+            company: company?.shown("name"), currency: company?.shown("currency"),
+            asOf: asOf?.description, lines: lines, totalDebits: try AccountSums.money(debits, of: "the debit column"),
+            totalCredits: try AccountSums.money(credits, of: "the credit column"), leftOut: sums.leftOut)
     }
 }

@@ -25,6 +25,14 @@ extension Row {
         return nil
     }
 
+    /// The value of `column` as a person reads it: its text, a number or a blob
+    /// as `DatabaseValue.described` shows it, nil for NULL.
+    func shown(_ column: String) -> String? {
+        let value = stored(column)
+        if case .null = value.storage { return nil }
+        return self.value(column, as: String.self) ?? value.described
+    }
+
     /// The value of `column` converted to `T` the way GRDB converts it, or nil
     /// when it cannot be (where GRDB's subscript would trap).
     func value<T: DatabaseValueConvertible>(_ column: String, as type: T.Type = T.self) -> T? {

@@ -12,7 +12,10 @@ struct AccountsCommand: ParsableCommand {
             account's type reads them: assets and expenses as debits, liabilities, equity and \\
             income as credits, each positive when it is the usual side. With --json, balance is \\
             whole cents with debits positive and credits negative, as the company file keeps \\
-            money. Read-only. Exit status: 0 listed, 2 the file cannot be read, 64 bad usage.
+            money. A split a balance cannot take (an amount that is not whole cents within \
+            the limit, or no account that exists) is left out and counted (left_out in \
+            --json). Read-only. Exit status: 0 listed, 1 listed with splits left out, 2 the \
+            file cannot be read, 64 bad usage.
             """)
 
     @Argument(help: "The company file.")
@@ -27,6 +30,7 @@ struct AccountsCommand: ParsableCommand {
         guard let chart else { return }
         if json {
             try Output.json(chart)
+            if chart.leftOut.count > 0 { throw ExitCode(1) }
             return
         }
         let title = "Chart of accounts of \(chart.company ?? file)" + (chart.currency.map { " (\($0))" } ?? "")
@@ -46,5 +50,9 @@ struct AccountsCommand: ParsableCommand {
                     + Output.rightAligned(account.naturalBalance.description, 16))
         }
         Output.line(Output.count(chart.accounts.count, "account"))
+        if let leftOut = chart.leftOut.sentence {
+            Output.line("Balances are not whole: " + leftOut + ".")
+            throw ExitCode(1)
+        }
     }
 }

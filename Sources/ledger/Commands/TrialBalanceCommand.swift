@@ -8,9 +8,12 @@ struct TrialBalanceCommand: ParsableCommand {
         abstract: "Every account's balance from its transactions, as debits and credits that must be equal.",
         discussion: """
             Balances are summed from the transactions themselves, not from the balances the \
-            file keeps, so this is what to read after 'ledger verify'. Exit status 0 when \
-            debits equal credits, 1 when they do not, 2 when the file cannot be read. With \
-            --json, amounts are whole cents.
+            file keeps, so this is what to read after 'ledger verify'. A split the sums cannot \
+            take (an amount that is not whole cents within the limit, no account, or with \
+            --as-of a transaction missing or without a real date) is left out and counted. \
+            Exit status 0 when debits equal credits and nothing was left out, 1 when they \
+            differ or splits were left out, 2 when the file cannot be read. With --json, \
+            amounts are whole cents and left_out counts the splits left out.
             """)
 
     @Argument(help: "The company file.")
@@ -51,13 +54,21 @@ struct TrialBalanceCommand: ParsableCommand {
             Output.line(
                 pad("Total", width) + left(report.totalDebits.description, 18)
                     + left(report.totalCredits.description, 18))
-            Output.line(
-                report.isBalanced
-                    ? "Debits equal credits: the books balance."
-                    : "Debits and credits differ by \((report.totalDebits - report.totalCredits).magnitude): the books do not balance; run ledger verify."
-            )
+            if let leftOut = report.leftOut.sentence {
+                Output.line(
+                    (report.isBalanced
+                        ? "Debits equal credits for the splits summed, but "
+                        : "Debits and credits differ by \((report.totalDebits - report.totalCredits).magnitude), and ")
+                        + leftOut + ".")
+            } else {
+                Output.line(
+                    report.isBalanced
+                        ? "Debits equal credits: the books balance."
+                        : "Debits and credits differ by \((report.totalDebits - report.totalCredits).magnitude): the books do not balance; run ledger verify."
+                )
+            }
         }
-        if !report.isBalanced { throw ExitCode(1) }
+        if !report.isBalanced || report.leftOut.count > 0 { throw ExitCode(1) }
     }
 
     private func pad(_ text: String, _ width: Int) -> String { Output.padded(text, width) }
