@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// Every account's sum of its splits' amounts, as Verify sums them (docs/findings.md):
-/// an amount that is not whole cents within `Money.limit` is left out, and so is a
+/// an amount that is NULL or not whole cents within `Money.limit` is left out, and so is a
 /// split naming no account by an integer id; with a day, so is a split whose
 /// transaction is missing or has no readable date. Each is counted in `leftOut`,
 /// never dropped unsaid.
@@ -45,7 +45,7 @@ struct AccountSums {
                   SELECT s.account_id,
                     SUM(CASE WHEN \(within) AND \(good) THEN s.amount / \(part) END) AS high,
                     SUM(CASE WHEN \(within) AND \(good) THEN s.amount % \(part) END) AS low,
-                    SUM(CASE WHEN \(within) AND s.amount IS NOT NULL AND NOT (\(good)) THEN 1 ELSE 0 END) AS bad,
+                    SUM(CASE WHEN \(within) AND NOT (\(good)) THEN 1 ELSE 0 END) AS bad,
                     SUM(CASE WHEN \(within) THEN 1 ELSE 0 END) AS counted,
                     SUM(CASE WHEN \(undated) THEN 1 ELSE 0 END) AS undated
                   FROM splits s \(join) GROUP BY s.account_id)
@@ -88,7 +88,7 @@ struct AccountSums {
 
 /// The splits a report's sums left out, by why (`AccountSums`).
 public struct SplitsLeftOut: Codable, Sendable, Equatable {
-    /// Splits whose amount is not whole cents within `Money.limit` (`invalid-value`).
+    /// Splits whose amount is NULL or not whole cents within `Money.limit` (`invalid-value`).
     public var badAmounts = 0
     /// Splits whose account is NULL or not an integer id, and in the chart of
     /// accounts, splits of an account that does not exist (the trial balance
@@ -105,7 +105,7 @@ public struct SplitsLeftOut: Codable, Sendable, Equatable {
     public var sentence: String? {
         guard count > 0 else { return nil }
         let parts = [
-            badAmounts > 0 ? "\(badAmounts) with an amount that is not whole cents within the limit" : nil,
+            badAmounts > 0 ? "\(badAmounts) with an amount that is missing or not whole cents within the limit" : nil,
             noAccount > 0 ? "\(noAccount) naming no account" : nil,
             undated > 0 ? "\(undated) whose transaction is missing or has no real date" : nil,
         ].compactMap { $0 }
