@@ -96,33 +96,40 @@ struct WriteAheadLog {
             pageOneOffset: committedPageOne)
     }
 
-    /// Whether the log's page size is not the database's: what the main
-    /// file's header says, and what the log's own last committed page 1 says
-    /// (SQLite reads that one instead). A header that is not SQLite's (damage)
+    /// Whether the log's page size is not the database's. SQLite reads page 1
+    /// from the log when the log has it, so the log's own last committed page 1
+    /// decides first: one of another page size is not this log's. When it agrees
+    /// with the log, the main file's header is asked too; it may differ only in a
+    /// damaged page-size field (every other field SQLite fixes at creation the
+    /// same as the log's page 1), which SQLite reads past. Without a page 1 in the
+    /// log, the main file's header decides. A header that is not SQLite's (damage)
     /// says nothing either way.
     private static func pageSizeDiffers(
         _ log: WriteAheadLog, logAt source: Int32, path: String,
         database: Int32, databasePath: String
     ) throws -> Bool {
-        func pageSize(inHeader bytes: [UInt8]) -> Int? {
-            guard Array(bytes[0..<16]) == FileHeader.sqliteMagic else { return nil }
+        func header(_ descriptor: Int32, at offset: Int64, path: String) throws -> [UInt8]? {
+            var bytes = [UInt8](repeating: 0, count: 100)
+            let got = try bytes.withUnsafeMutableBytes {
+                try SystemCalls.pread(descriptor, into: $0, at: offset, path: path)
+            }
+            guard got == bytes.count, Array(bytes[0..<16]) == FileHeader.sqliteMagic else { return nil }
+            return bytes
+        }
+        func pageSize(_ bytes: [UInt8]) -> Int {
             let raw = Int(bytes[16]) << 8 | Int(bytes[17])
             return raw == 1 ? 65_536 : raw
         }
-        var header = [UInt8](repeating: 0, count: 18)
-        var sizes: [Int] = []
-        if try header.withUnsafeMutableBytes({ try SystemCalls.pread(database, into: $0, at: 0, path: databasePath) })
-            == header.count
-        {
-            sizes += [pageSize(inHeader: header)].compactMap { $0 }
+        let main = try header(database, at: 0, path: databasePath)
+        guard let pageOne = try log.pageOneOffset.flatMap({ try header(source, at: $0, path: path) }) else {
+            return main.map(pageSize).map { $0 != log.pageSize } ?? false
         }
-        if let pageOne = log.pageOneOffset,
-            try header.withUnsafeMutableBytes({ try SystemCalls.pread(source, into: $0, at: pageOne, path: path) })
-                == header.count
-        {
-            sizes += [pageSize(inHeader: header)].compactMap { $0 }
-        }
-        return sizes.contains { $0 != log.pageSize }
+        guard pageSize(pageOne) == log.pageSize else { return true }
+        guard let main, pageSize(main) != log.pageSize else { return false }
+        // Fixed when the file was made: the format bytes, the reserved space, the payload fractions, the
+        // text encoding and the application id.
+        let fixed = [18, 19, 20, 21, 22, 23, 56, 57, 58, 59, 68, 69, 70, 71]
+        return fixed.contains { main[$0] != pageOne[$0] }
     }
 
     /// Whether the log at `path` holds committed frames whose page size is

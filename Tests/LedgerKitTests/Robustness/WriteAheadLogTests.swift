@@ -241,4 +241,45 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == before, "without a page of the log")
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
     }
+
+    /// The main file's page-size field damaged (4096 read as 8192) while the -wal
+    /// holds a committed page 1 that agrees with the log: SQLite reads page 1 from
+    /// the log and the whole file with it. The log is the file's: the copy is
+    /// SQLite's and rebuild keeps the transactions committed only in the log, where
+    /// they used to be dropped and the log deleted.
+    @Test func aDamagedPageSizeFieldDoesNotDisownTheFilesLog() throws {
+        let folder = TemporaryDirectory()
+        let path = try Damage.sample(in: folder, name: "acme.db", transactions: 300)
+        let ids = try ForcedShutdown.commitInLogOnly(path, transactions: 200)
+        #expect(try WriteAheadLog.read(path: path + "-wal")?.pageOneOffset != nil, "page 1 is in the log")
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        try handle.seek(toOffset: 16)
+        try handle.write(contentsOf: Data([0x20, 0x00]))
+        try handle.close()
+        #expect(try !WriteAheadLog.isForeign(logAt: path + "-wal", database: path))
+        let copy = folder.file("copy.db")
+        #expect(try PrivateCopy.make(of: path, to: copy, wait: 1), "SQLite's own copy")
+        #expect(try ForcedShutdown.rows(of: copy)["transactions"]?.isSuperset(of: ids) == true)
+
+        let report = try Rebuilder.rebuild(
+            path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
+        #expect(report.salvage == nil, "nothing to salvage")
+        #expect(try ForcedShutdown.rows(of: path)["transactions"]?.isSuperset(of: ids) == true)
+        #expect(try FileHeader.read(path: path).pageSize == 4096)
+    }
+
+    /// The same log beside a main file whose header differs in more than its page
+    /// size (another application id): not this file's log, applied to nothing.
+    @Test func aLogWhosePageOneIsAnotherFilesIsNotTheFilesLog() throws {
+        let folder = TemporaryDirectory()
+        let path = try Damage.sample(in: folder, name: "acme.db", transactions: 300)
+        try ForcedShutdown.commitInLogOnly(path, transactions: 200)
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        try handle.seek(toOffset: 16)
+        try handle.write(contentsOf: Data([0x20, 0x00]))
+        try handle.seek(toOffset: 68)
+        try handle.write(contentsOf: Data("XXXX".utf8))
+        try handle.close()
+        #expect(try WriteAheadLog.isForeign(logAt: path + "-wal", database: path))
+    }
 }
