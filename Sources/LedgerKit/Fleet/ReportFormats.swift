@@ -65,16 +65,18 @@ extension FleetReport {
         }
     }
 
-    /// One CSV field: quoted when it holds a comma, quote or line end; a text a spreadsheet
-    /// would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) gets a leading `'`,
-    /// since client names come from a location anyone with access could write.
+    /// One CSV field: quoted when it holds a comma, semicolon, tab, quote or line end; a text a
+    /// spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) gets a
+    /// leading `'`, since client names come from a location anyone with access could write. A
+    /// semicolon or tab is quoted too: a spreadsheet whose list separator is one of them (Excel
+    /// in much of Europe) would otherwise split `a;=cmd|…` into a cell that starts with `=`.
     static func csvField(_ value: String) -> String {
         var value = value
         if let first = value.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), Int(value) == nil {
             value = "'" + value
         }
         // By scalars: "\r\n" is one Character, equal to neither line end.
-        guard value.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
+        guard value.unicodeScalars.contains(where: { ",;\t\"\n\r".unicodeScalars.contains($0) }) else {
             return value
         }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""

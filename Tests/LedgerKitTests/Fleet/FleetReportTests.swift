@@ -139,6 +139,22 @@ import Testing
         #expect(FleetReport.csvField("Evil Ltd\n") == "\"Evil Ltd\n\"")
     }
 
+    /// A semicolon or a tab is quoted: a spreadsheet whose list separator is one of them must not
+    /// split a record's name into a cell that starts with `=`.
+    @Test func aSemicolonOrTabInAFieldIsQuoted() {
+        #expect(FleetReport.csvField("a;=cmd|' /C calc'!A0") == "\"a;=cmd|' /C calc'!A0\"")
+        #expect(FleetReport.csvField("a\t=cmd|' /C calc'!A0") == "\"a\t=cmd|' /C calc'!A0\"")
+        #expect(FleetReport.csvField("\t=cmd") == "\"'\t=cmd\"")
+        #expect(FleetReport.csvField("Acme Ltd") == "Acme Ltd")
+        var status = Self.healthy("Acme;=cmd|' /C calc'!A0")
+        status.slug = "acme"
+        let lines = Self.report([status]).csv().components(separatedBy: "\r\n")
+        let hour = Self.at(hoursAgo: 1)
+        #expect(
+            lines[1] == "1,\"Acme;=cmd|' /C calc'!A0\",acme,good,0,,\(hour),clean,0,0,\(hour),1,1000,\(hour),clean,,",
+            "\(lines[1])")
+    }
+
     /// Counts and sizes at the edges of 64 bits cost their own row nothing and trap nowhere.
     @Test func countsAndSizesAtTheEdgesMakeARow() throws {
         var status = Self.healthy("Edges")
