@@ -432,6 +432,60 @@ import Testing
         #expect(row["level"] as? String == "attention", "\(row)")
     }
 
+    /// A check that finds the newest of two snapshots damaged fails, and the report
+    /// says so above the older good copy it still found: a failed check outranks a
+    /// good backup, and stands until a check passes.
+    @Test func aFailedCheckOutranksTheGoodCopyItFound() throws {
+        let file = try folder.sample("acme.db", transactions: 120)
+        let location = folder.file("backups")
+        #expect(try ledger(["fleet", "backup", file, "--to", location]).status == 0)
+        Thread.sleep(forTimeInterval: 1.1)
+        #expect(try ledger(["fleet", "backup", file, "--to", location]).status == 0)
+        #expect(try ledger(["fleet", "drill", file, "--to", location]).status == 0)
+        #expect(try ledger(["fleet", "report", location]).status == 0)
+        let names = try FileManager.default.contentsOfDirectory(atPath: location + "/acme")
+            .filter { $0.hasSuffix(".gz") }.sorted()
+        #expect(names.count == 2)
+        let newest = try #require(names.last)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: location + "/acme/" + newest)))
+        bytes[bytes.count / 2] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: location + "/acme/" + newest))
+
+        let check = try ledger(["fleet", "check-backups", file, "--to", location, "--json"])
+        #expect(check.status == 1, "\(check.stdout)\(check.stderr)")
+        let summary = try #require(try clients(check)["acme"]?["summary"] as? String)
+        #expect(summary.hasPrefix("1 of 2 snapshots whole; last good copy "), "\(summary)")
+        let recorded = try #require(try status(location, "acme")["check"] as? [String: Any])
+        #expect(recorded["outcome"] as? String == "failed")
+        let problems = try #require(recorded["problems"] as? [String])
+        #expect(problems.count == 2 && problems.first == "newest-not-clean", "\(problems)")
+        #expect(problems.last?.hasPrefix(newest + ": ") == true, "\(problems)")
+
+        let report = try ledger(["fleet", "report", location, "--json"])
+        #expect(report.status == 1, "\(report.stdout)")
+        let row = try #require(try clients(report)["acme"])
+        #expect(row["level"] as? String == "attention" && row["risk"] as? Int == 70, "\(row)")
+        let concerns = try #require(row["concerns"] as? [[String: Any]])
+        #expect(concerns.map { $0["concern"] as? String } == ["check-failed"], "\(concerns)")
+        #expect(
+            concerns.first?["detail"] as? String
+                == "the last check of the backups failed: newest-not-clean; " + (problems.last ?? ""))
+        #expect(row["check_outcome"] as? String == "failed" && row["last_check_at"] is String)
+        let text = try ledger(["fleet", "report", location])
+        #expect(
+            text.stdout.hasPrefix(
+                "1 client: 1 need attention, 0 to keep an eye on, 0 good\n"
+                    + "1\tacme\tNeeds attention: the last check of the backups failed: newest-not-clean; "),
+            "\(text.stdout)")
+
+        // A backup since does not clear it; a check that passes does.
+        try FileManager.default.removeItem(atPath: location + "/acme/" + newest)
+        #expect(try ledger(["fleet", "backup", file, "--to", location]).status == 0)
+        #expect(try ledger(["fleet", "report", location]).status == 1)
+        #expect(try ledger(["fleet", "check-backups", file, "--to", location]).status == 0)
+        #expect(try ledger(["fleet", "report", location]).status == 0)
+    }
+
     /// A drill tells a split sum that differs from its manifest's without
     /// quoting either (a record may lie beside encrypted snapshots).
     @Test func aDrillTellsAnotherSplitSumWithoutItsFigures() throws {

@@ -27,6 +27,8 @@ public struct ClientStatus: Codable, Equatable, Sendable {
     public var backup: BackupStep?
     /// The last restore drill; nil when none was recorded.
     public var drill: DrillStep?
+    /// The last `fleet check-backups` of the client's snapshots; nil when none was recorded.
+    public var check: CheckStep?
     /// The file's size when a step last looked at it.
     public var size: FileSize?
     /// One entry a night, newest last, at most `historyLimit` entries.
@@ -178,6 +180,39 @@ public struct ClientStatus: Codable, Equatable, Sendable {
         }
     }
 
+    /// The last `fleet check-backups`: every snapshot of the client read back. A failed
+    /// check stands until a later check passes, whatever backups came between: the
+    /// snapshots it found damaged are still in the location.
+    public struct CheckStep: Codable, Equatable, Sendable {
+        /// When the check ran, UTC, ISO 8601.
+        public var at: String
+        /// `clean` when every snapshot was whole and a recent good copy was found, else `failed`.
+        public var outcome: StepOutcome
+        /// What the check found wrong, one line each (at most `problemsKept`).
+        public var problems: [String] = []
+
+        /// Problems kept in a record.
+        public static let problemsKept = 20
+
+        /// A check step with no problems yet.
+        public init(at: String, outcome: StepOutcome) {
+            self.at = at
+            self.outcome = outcome
+        }
+
+        /// Problems are optional in a stored record: a record without them has none.
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            at = try container.decode(String.self, forKey: .at)
+            outcome = try container.decode(StepOutcome.self, forKey: .outcome)
+            problems = try container.decodeIfPresent([String].self, forKey: .problems) ?? []
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case at, outcome, problems
+        }
+    }
+
     /// The company file's size when a step last looked at it.
     public struct FileSize: Codable, Equatable, Sendable {
         /// When the size was taken, UTC, ISO 8601.
@@ -245,7 +280,7 @@ public struct ClientStatus: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case format, version, client, slug, file, host
         case updatedAt = "updated_at"
-        case verify, backup, drill, size, history, sealed
+        case verify, backup, drill, check, size, history, sealed
     }
 
     /// Makes the record fit a location whose snapshots are encrypted: each

@@ -16,6 +16,9 @@ public enum Concern: String, Codable, Sendable, CaseIterable {
     case errors
     /// No good backup, or the last good one is older than the schedule plus its grace.
     case backupOverdue = "backup-overdue"
+    /// The last check of the backups (`fleet check-backups`) failed: a snapshot not whole,
+    /// the newest not a good copy, or no recent good copy. It stands until a check passes.
+    case checkFailed = "check-failed"
     /// The last restore drill failed.
     case drillFailed = "drill-failed"
     /// The last verify found warnings only.
@@ -33,7 +36,7 @@ public enum Concern: String, Codable, Sendable, CaseIterable {
         case .unreadableRecord, .damaged: return 100
         case .notVerified: return 90
         case .errors: return 80
-        case .backupOverdue: return 70
+        case .backupOverdue, .checkFailed: return 70
         case .drillFailed: return 60
         case .warnings: return 50
         case .notProven: return 40

@@ -11,6 +11,8 @@ public enum FleetCheck {
         let location = FleetStorage.clientLocation(root, slug: client.slug)
         var outcome = ClientStatus.StepOutcome.failed
         var summary: String
+        // The check's own word, apart from a drill's: the report judges it on its own.
+        var check = ClientStatus.CheckStep(at: Timestamp.string(from: now()), outcome: .failed)
         var good: (at: String?, path: String?)
         // Whether the snapshots were read: then the last good copy is what the check found, even none.
         var checkedAll = false
@@ -31,9 +33,18 @@ public enum FleetCheck {
             checkedAll = true
             let problems = found.companies.flatMap(\.problems)
             if !problems.isEmpty { summary += "; " + problems.map { "\($0)" }.joined(separator: ", ") }
+            check.outcome = outcome
+            check.problems =
+                (found.snapshots.isEmpty ? [summary] : [])
+                + problems.map(\.rawValue)
+                + found.snapshots.filter { !$0.ok }.map {
+                    URL(fileURLWithPath: $0.path).lastPathComponent + ": " + ($0.problem ?? "not whole")
+                }
         } catch {
             summary = "could not check: " + FleetError.describe(error)
+            check.problems = [summary]
         }
+        check.problems = Array(check.problems.prefix(ClientStatus.CheckStep.problemsKept))
         var drilled: DrillResult?
         if drill {
             let result = RestoreDrill.newest(
@@ -54,6 +65,7 @@ public enum FleetCheck {
                 backup.lastGoodSnapshot = good.path
                 status.backup = backup
             }
+            status.check = check
             if let drilled { FleetDrill.record(drilled, in: &status, now: now()) }
             StatusUpdates.night(&status, outcome: checked, now: now())
         }

@@ -116,6 +116,14 @@ public struct FleetReport: Sendable {
             note(.backupOverdue, "the last backup failed: " + (backup.problem ?? "no reason recorded"))
         }
 
+        // A failed check outranks any backup since: the snapshots it found wrong are still there.
+        if let check = status.check, check.outcome != .clean {
+            let problems = check.problems.prefix(5).joined(separator: "; ")
+            note(
+                .checkFailed,
+                "the last check of the backups failed: " + (problems.isEmpty ? "no reason recorded" : problems))
+        }
+
         let drill = status.drill
         if let drill, drill.outcome != .clean {
             note(.drillFailed, "the last restore drill failed: " + (drill.problem ?? "no reason recorded"))
@@ -150,6 +158,7 @@ public struct FleetReport: Sendable {
             lastGoodBackupAt: backup?.lastGoodAt,
             lastGoodBackupAgeHours: goodAge.map { Int(($0 / 3_600).rounded(.down)) },
             lastGoodBackupBytes: backup?.lastGoodBytes, lastProvenAt: drill?.lastProvenAt, drillOutcome: drill?.outcome,
+            lastCheckAt: status.check?.at, checkOutcome: status.check?.outcome,
             fileBytes: status.size?.bytes, freePagesPercent: freePercent,
             nights: strip(status.history ?? []), sizes: sizes(status.history ?? []))
     }

@@ -34,6 +34,10 @@ public struct ReportRow: Codable, Sendable, Equatable {
     public var lastProvenAt: String?
     /// How the last restore drill ended.
     public var drillOutcome: ClientStatus.StepOutcome?
+    /// When the client's snapshots were last read back (`fleet check-backups`).
+    public var lastCheckAt: String?
+    /// How that check ended.
+    public var checkOutcome: ClientStatus.StepOutcome?
     /// The company file's size in bytes, when the record has it.
     public var fileBytes: Int64?
     /// Free pages as a percentage of the file, when the record has its size.

@@ -84,6 +84,25 @@ import Testing
         #expect(report.rows[1].concerns.map(\.detail) == ["no good backup"])
     }
 
+    /// A failed check of the backups makes a row red over the good backup taken since it.
+    @Test func aFailedCheckOfTheBackupsOutranksAGoodBackup() {
+        var checked = Self.healthy("Checked")
+        var check = ClientStatus.CheckStep(at: Self.at(hoursAgo: 5), outcome: .failed)
+        check.problems = ["newest-not-clean", "checked-20261205T070000Z.db.gz: not whole"]
+        checked.check = check
+        var passed = Self.healthy("Passed")
+        passed.check = .init(at: Self.at(hoursAgo: 5), outcome: .clean)
+        let report = Self.report([passed, checked])
+        #expect(report.rows.map(\.client) == ["Checked", "Passed"])
+        #expect(report.rows.map(\.level) == [.attention, .good])
+        #expect(report.rows[0].risk == 70 && report.rows[0].concerns.map(\.concern) == [.checkFailed])
+        #expect(
+            report.rows[0].concerns.map(\.detail) == [
+                "the last check of the backups failed: newest-not-clean; checked-20261205T070000Z.db.gz: not whole"
+            ])
+        #expect(report.rows[0].checkOutcome == .failed && report.rows[0].lastCheckAt == Self.at(hoursAgo: 5))
+    }
+
     @Test func nightsAndGrowthAndFreePages() {
         var status = Self.healthy("Growing")
         let today = CivilDate(Self.now)
