@@ -95,22 +95,28 @@ public struct FleetReport: Sendable {
         case .clean?: break
         }
         if let verify, verify.outcome != .failed, verify.outcome != .unknown {
-            if let at = Timestamp.parse(verify.at), at > generatedAt + FleetVerify.clockTolerance {
+            switch when(verify.at) {
+            case .future:
                 // Else it would never be late: a record claiming a verify to come.
                 note(.notVerified, "the last verify's time is in the future (\(verify.at))")
-            } else if let age = self.age(verify.at) {
-                if age > late { note(.notVerified, "last verified \(Self.span(age)) ago") }
-            } else {
-                note(.notVerified, "the last verify's time is unreadable")
+            case .unreadable: note(.notVerified, "the last verify's time is unreadable")
+            case .age(let age): if age > late { note(.notVerified, "last verified \(Self.span(age)) ago") }
             }
         }
 
         let backup = status.backup
-        let goodAge = backup?.lastGoodAt.flatMap(age)
-        if let goodAge {
-            if goodAge > late { note(.backupOverdue, "last good backup \(Self.span(goodAge)) ago") }
-        } else {
-            note(.backupOverdue, backup?.problem.map { "no good backup: " + $0 } ?? "no good backup")
+        var goodAge: TimeInterval?
+        switch backup?.lastGoodAt.map(when) {
+        case nil: note(.backupOverdue, backup?.problem.map { "no good backup: " + $0 } ?? "no good backup")
+        case .future?:
+            note(.backupOverdue, "the last good backup's time is in the future (\(backup?.lastGoodAt ?? ""))")
+        case .unreadable?: note(.backupOverdue, "the last good backup's time is unreadable")
+        case .age(let age)?:
+            goodAge = age
+            if age > late { note(.backupOverdue, "last good backup \(Self.span(age)) ago") }
+        }
+        if let backup, case .future = when(backup.at) {
+            note(.backupOverdue, "the last backup's time is in the future (\(backup.at))")
         }
         if let backup, backup.outcome == .failed || backup.outcome == .unknown, goodAge.map({ $0 <= late }) ?? false {
             note(.backupOverdue, "the last backup failed: " + (backup.problem ?? "no reason recorded"))
@@ -128,12 +134,15 @@ public struct FleetReport: Sendable {
         if let drill, drill.outcome != .clean {
             note(.drillFailed, "the last restore drill failed: " + (drill.problem ?? "no reason recorded"))
         }
-        if let provenAge = drill?.lastProvenAt.flatMap(age) {
-            if provenAge > policy.drillEvery + policy.grace {
-                note(.notProven, "last proven restorable \(Self.span(provenAge)) ago")
+        switch drill?.lastProvenAt.map(when) {
+        case nil: note(.notProven, "never proven restorable")
+        case .future?:
+            note(.notProven, "the last proven restore's time is in the future (\(drill?.lastProvenAt ?? ""))")
+        case .unreadable?: note(.notProven, "the last proven restore's time is unreadable")
+        case .age(let age)?:
+            if age > policy.drillEvery + policy.grace {
+                note(.notProven, "last proven restorable \(Self.span(age)) ago")
             }
-        } else {
-            note(.notProven, "never proven restorable")
         }
 
         var freePercent: Int?
@@ -163,10 +172,23 @@ public struct FleetReport: Sendable {
             nights: strip(status.history ?? []), sizes: sizes(status.history ?? []))
     }
 
-    /// Seconds from a record's timestamp to the report's time; nil when unreadable.
-    /// A time in the future counts as now: a clock ahead must not make a step look late.
-    private func age(_ timestamp: String) -> TimeInterval? {
-        Timestamp.parse(timestamp).map { max(0, generatedAt.timeIntervalSince($0)) }
+    /// What a record's time tells the report.
+    private enum Moment {
+        /// Seconds before the report's time (0 for a time a little ahead).
+        case age(TimeInterval)
+        /// More than `FleetVerify.clockTolerance` ahead of the report's time: not believed.
+        case future
+        /// Not a time at all.
+        case unreadable
+    }
+
+    /// How long before the report's time `timestamp` lies. A time a little ahead
+    /// (another machine's clock) counts as now, so it never makes a step look late;
+    /// one further ahead is not believed, or it would stay on time for ever.
+    private func when(_ timestamp: String) -> Moment {
+        guard let at = Timestamp.parse(timestamp) else { return .unreadable }
+        if at > generatedAt + FleetVerify.clockTolerance { return .future }
+        return .age(max(0, generatedAt.timeIntervalSince(at)))
     }
 
     /// The last `nightsShown` days ending on the report's day, oldest first.

@@ -103,6 +103,34 @@ import Testing
         #expect(report.rows[0].checkOutcome == .failed && report.rows[0].lastCheckAt == Self.at(hoursAgo: 5))
     }
 
+    /// A backup, last good backup or proven restore dated more than the clock's tolerance
+    /// ahead is not believed (it would stay on time for ever); a minute ahead is now.
+    @Test func timesFarAheadAreNotBelieved() {
+        let ahead = "2999-01-01T00:00:00Z"
+        var good = Self.healthy("AheadGood")
+        good.backup?.lastGoodAt = ahead
+        var taken = Self.healthy("AheadTaken")
+        taken.backup?.at = ahead
+        var proven = Self.healthy("AheadProven")
+        proven.drill?.lastProvenAt = ahead
+        var soon = Self.healthy("Soon")
+        let minute = Timestamp.string(from: Self.now + 60)
+        soon.backup?.at = minute
+        soon.backup?.lastGoodAt = minute
+        soon.drill?.lastProvenAt = minute
+        let report = Self.report([soon, proven, taken, good])
+        #expect(report.rows.map(\.client) == ["AheadGood", "AheadTaken", "AheadProven", "Soon"])
+        #expect(report.rows.map(\.level) == [.attention, .attention, .watch, .good])
+        #expect(
+            report.rows.map { $0.concerns.map(\.detail) } == [
+                ["the last good backup's time is in the future (2999-01-01T00:00:00Z)"],
+                ["the last backup's time is in the future (2999-01-01T00:00:00Z)"],
+                ["the last proven restore's time is in the future (2999-01-01T00:00:00Z)"],
+                [],
+            ])
+        #expect(report.rows[0].lastGoodBackupAgeHours == nil && report.rows[3].lastGoodBackupAgeHours == 0)
+    }
+
     @Test func nightsAndGrowthAndFreePages() {
         var status = Self.healthy("Growing")
         let today = CivilDate(Self.now)
