@@ -81,18 +81,34 @@ public struct FleetReport: Sendable {
         let late = policy.every + policy.grace
 
         let verify = status.verify
+        var verifyOutcome = verify?.outcome
         let errors = Self.count(verify?.bySeverity["error"])
         let warnings = Self.count(verify?.bySeverity["warning"])
+        // A severity this version does not know counts as an error: never as milder than it may be.
+        let unknown = Self.count(
+            (verify?.bySeverity ?? [:]).filter { $0.key != "error" && $0.key != "warning" }.values
+                .reduce(0) { $0 + Self.count($1) })
+        let listsFindings =
+            errors + warnings + unknown > 0 || !(verify?.findings.isEmpty ?? true)
+            || (verify?.byCode.values.contains { $0 > 0 } ?? false)
         switch verify?.outcome {
         case nil: note(.notVerified, "never verified")
         case .damaged?: note(.damaged, verify?.problem ?? "the file is damaged: run ledger rebuild")
         case .failed?, .unknown?:
             note(.notVerified, "verify could not run: " + (verify?.problem ?? "no reason recorded"))
-        case .findings?:
+        case .clean? where !listsFindings: break
+        case .clean?, .findings?:
+            if verifyOutcome == .clean {
+                // A record that says clean and lists findings is not believed either way.
+                note(.notVerified, "the last verify says clean, yet lists findings")
+                verifyOutcome = .unknown
+            }
             if errors > 0 { note(.errors, "\(errors) error\(errors == 1 ? "" : "s") found") }
+            if unknown > 0 {
+                note(.errors, "\(unknown) finding\(unknown == 1 ? "" : "s") of a severity this version does not know")
+            }
             if warnings > 0 { note(.warnings, "\(warnings) warning\(warnings == 1 ? "" : "s") found") }
-            if errors == 0 && warnings == 0 { note(.warnings, "findings of unknown severity") }
-        case .clean?: break
+            if errors == 0 && warnings == 0 && unknown == 0 { note(.errors, "findings of unknown severity") }
         }
         if let verify, verify.outcome != .failed, verify.outcome != .unknown {
             switch when(verify.at) {
@@ -162,7 +178,8 @@ public struct FleetReport: Sendable {
         let worst = concerns.first?.concern
         return ReportRow(
             rank: 0, client: status.client, slug: slug, level: worst?.level ?? .good, risk: worst?.weight ?? 0,
-            concerns: concerns, lastVerifyAt: verify?.at, verifyOutcome: verify?.outcome, errors: errors,
+            concerns: concerns, lastVerifyAt: verify?.at, verifyOutcome: verifyOutcome,
+            errors: Self.count(errors + unknown),
             warnings: warnings, findings: Array((verify?.findings ?? []).prefix(50)),
             lastGoodBackupAt: backup?.lastGoodAt,
             lastGoodBackupAgeHours: goodAge.map { Int(($0 / 3_600).rounded(.down)) },

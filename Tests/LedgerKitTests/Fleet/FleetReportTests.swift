@@ -131,6 +131,41 @@ import Testing
         #expect(report.rows[0].lastGoodBackupAgeHours == nil && report.rows[3].lastGoodBackupAgeHours == 0)
     }
 
+    /// A verify the record calls clean while it lists findings is not believed, and a
+    /// severity this version does not know ranks as an error, never as a warning.
+    @Test func cleanWithFindingsAndUnknownSeveritiesAreNotTakenAsMild() {
+        var cleanButErrors = Self.healthy("CleanButErrors")
+        var claimed = ClientStatus.VerifyStep(at: Self.at(hoursAgo: 1), outcome: .clean)
+        claimed.bySeverity = ["error": 2]
+        claimed.findings = [.init(code: "x", severity: "error", message: "m")]
+        cleanButErrors.verify = claimed
+        var odd = Self.healthy("OddSeverity")
+        var critical = ClientStatus.VerifyStep(at: Self.at(hoursAgo: 1), outcome: .findings)
+        critical.bySeverity = ["critical": 3]
+        odd.verify = critical
+        var unlabelled = Self.healthy("Unlabelled")
+        var fatal = ClientStatus.VerifyStep(at: Self.at(hoursAgo: 1), outcome: .findings)
+        fatal.findings = [.init(code: "x", severity: "fatal", message: "m")]
+        unlabelled.verify = fatal
+        var warned = Self.healthy("Warned")
+        var warning = ClientStatus.VerifyStep(at: Self.at(hoursAgo: 1), outcome: .findings)
+        warning.bySeverity = ["warning": 1]
+        warned.verify = warning
+        let report = Self.report([warned, unlabelled, odd, cleanButErrors])
+        #expect(report.rows.map(\.client) == ["CleanButErrors", "OddSeverity", "Unlabelled", "Warned"])
+        #expect(report.rows.map(\.level) == [.attention, .attention, .attention, .watch])
+        #expect(
+            report.rows.map { $0.concerns.map(\.detail) } == [
+                ["the last verify says clean, yet lists findings", "2 errors found"],
+                ["3 findings of a severity this version does not know"],
+                ["findings of unknown severity"],
+                ["1 warning found"],
+            ])
+        #expect(report.rows.map(\.risk) == [90, 80, 80, 50])
+        #expect(report.rows.map(\.errors) == [2, 3, 0, 0])
+        #expect(report.rows[0].verifyOutcome == .unknown)
+    }
+
     @Test func nightsAndGrowthAndFreePages() {
         var status = Self.healthy("Growing")
         let today = CivilDate(Self.now)
