@@ -16,18 +16,27 @@ public final class ReportServer {
 
     private let listener: LoopbackListener
     private let page: () throws -> String
+    private let requestSeconds: Int
 
     /// Request heads larger than this are refused.
     static let headLimit = 16 * 1024
+    /// Seconds a connection has to take its answer, counted from when the answer is ready.
+    static let answerSeconds = 30
 
     /// Listens on 127.0.0.1:`port` (0: any free port); `page` builds the HTML for each request.
-    public init(port: Int, token: String = ReportServer.newToken(), page: @escaping () throws -> String) throws {
+    /// Each connection has `requestSeconds` to send its request head; building the page does
+    /// not count against it.
+    public init(
+        port: Int, token: String = ReportServer.newToken(), requestSeconds: Int = 5,
+        page: @escaping () throws -> String
+    ) throws {
         do {
             listener = try LoopbackListener(port: port)
         } catch let error as SystemCallError {
             throw ReportError.cannotListen(port, error.reason)
         }
         self.token = token
+        self.requestSeconds = requestSeconds
         self.page = page
     }
 
@@ -44,19 +53,32 @@ public final class ReportServer {
     /// Answers connections one at a time until the process is stopped; `log` hears one line a request.
     public func serve(log: (String) -> Void = { _ in }) throws {
         LoopbackListener.allowTerminationSignals()
-        while true {
-            let connection = try listener.accept(timeout: 5)
-            let head = connection.read(until: Array("\r\n\r\n".utf8), limit: Self.headLimit)
-            let answer = respond(to: head)
-            connection.write(answer.bytes)
-            log(answer.summary)
-        }
+        while true { try serveOne(log: log) }
+    }
+
+    /// Waits for one connection and answers it.
+    func serveOne(log: (String) -> Void) throws {
+        let connection = try listener.accept(timeout: requestSeconds)
+        let head = connection.read(until: Array("\r\n\r\n".utf8), limit: Self.headLimit)
+        var answer = respond(to: head)
+        // The page may take longer to build than the request had to come: the answer's time starts now.
+        connection.allow(seconds: Self.answerSeconds)
+        answer.head.withUnsafeBytes { connection.write($0) }
+        // Sent from the page's own bytes: a large page is not copied again.
+        answer.body.withUTF8 { connection.write(UnsafeRawBufferPointer($0)) }
+        log(answer.summary)
     }
 
     /// An HTTP answer and the line the log shows for it.
     struct Answer {
-        let bytes: [UInt8]
+        /// The status line and the headers, through the blank line.
+        let head: [UInt8]
+        /// The body (empty for HEAD).
+        var body: String
         let summary: String
+
+        /// The whole answer, as sent.
+        var bytes: [UInt8] { head + Array(body.utf8) }
     }
 
     /// The answer to one request head (the bytes up to the blank line).
@@ -85,15 +107,14 @@ public final class ReportServer {
         _ status: Int, _ reason: String, _ body: String, type: String = "text/plain; charset=utf-8",
         bodyless: Bool = false, allow: Bool = false
     ) -> Answer {
-        let content = Array(body.utf8)
         var head = "HTTP/1.1 \(status) \(reason)\r\n"
-        head += "Content-Type: \(type)\r\nContent-Length: \(content.count)\r\n"
+        head += "Content-Type: \(type)\r\nContent-Length: \(body.utf8.count)\r\n"
         head += "Content-Security-Policy: \(FleetReport.contentSecurityPolicy); frame-ancestors 'none'\r\n"
         head += "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n"
         head += "Cache-Control: no-store\r\nCross-Origin-Resource-Policy: same-origin\r\n"
         if allow { head += "Allow: GET, HEAD\r\n" }
         head += "Connection: close\r\n\r\n"
-        return Answer(bytes: Array(head.utf8) + (bodyless ? [] : content), summary: "\(status) \(reason)")
+        return Answer(head: Array(head.utf8), body: bodyless ? "" : body, summary: "\(status) \(reason)")
     }
 
     /// Compares two texts in time that depends on their lengths only, not on where they differ.

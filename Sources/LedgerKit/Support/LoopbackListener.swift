@@ -54,9 +54,9 @@ final class LoopbackListener {
         _ = pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
-    /// Waits for the next connection; its reads and writes give up once `timeout`
-    /// seconds have passed since it was accepted, in all: a peer sending a byte
-    /// now and then holds the server no longer than that.
+    /// Waits for the next connection; its reads give up once `timeout` seconds have
+    /// passed since it was accepted, in all: a peer sending a byte now and then holds
+    /// the server no longer than that. Writing has a time of its own (`write(_:within:)`).
     func accept(timeout: Int) throws -> LoopbackConnection {
         while true {
             let connection = Glibc.accept(descriptor, nil, nil)
@@ -80,7 +80,7 @@ final class LoopbackListener {
 final class LoopbackConnection {
     private let descriptor: Int32
     /// When the connection's time is up, on the monotonic clock, in nanoseconds.
-    private let deadline: UInt64
+    private var deadline: UInt64
 
     init(descriptor: Int32, deadline: UInt64) {
         self.descriptor = descriptor
@@ -131,14 +131,18 @@ final class LoopbackConnection {
         return false
     }
 
+    /// Gives the connection `seconds` from now for what follows: an answer's time starts once
+    /// it is ready, not when the request came, however long building it took.
+    func allow(seconds: Int) {
+        deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(seconds, 0)) * 1_000_000_000
+    }
+
     /// Writes all of `bytes`, or as much as the peer takes before it goes away or the connection's time is up.
-    func write(_ bytes: [UInt8]) {
+    func write(_ bytes: UnsafeRawBufferPointer) {
         var offset = 0
         while offset < bytes.count, ready(for: Int32(POLLOUT)) {
-            let count = bytes.withUnsafeBytes { buffer in
-                Glibc.send(
-                    descriptor, buffer.baseAddress.map { $0 + offset }, buffer.count - offset, Int32(MSG_NOSIGNAL))
-            }
+            let count = Glibc.send(
+                descriptor, bytes.baseAddress.map { $0 + offset }, bytes.count - offset, Int32(MSG_NOSIGNAL))
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { return }
             offset += count

@@ -81,6 +81,71 @@ import Testing
         #expect(!head.isEmpty && head.count < 30)
     }
 
+    /// A page that takes longer to build than a request has to come is still sent whole:
+    /// the answer's time starts once it is built.
+    @Test func aPageSlowerThanTheRequestsTimeIsStillSent() throws {
+        let server = try ReportServer(port: 0, token: "0123456789abcdef0123456789abcdef", requestSeconds: 1) {
+            Thread.sleep(forTimeInterval: 2)
+            return "<p>slow page</p>"
+        }
+        let port = server.port
+        let received = Received()
+        let peer = Thread {
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer {
+                Glibc.close(socket)
+                received.done.signal()
+            }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(port).bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard connected == 0 else { return }
+            let request = Array(
+                "GET /0123456789abcdef0123456789abcdef/ HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n".utf8)
+            _ = request.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            var buffer = [UInt8](repeating: 0, count: 4_096)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { Glibc.recv(socket, $0.baseAddress, $0.count, 0) }
+                guard count > 0 else { break }
+                received.append(buffer[0..<count])
+            }
+        }
+        peer.start()
+        var logged: [String] = []
+        try server.serveOne { logged.append($0) }
+        #expect(received.done.wait(timeout: .now() + 10) == .success)
+        let text = String(decoding: received.bytes, as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(text)")
+        #expect(text.hasSuffix("\r\n\r\n<p>slow page</p>"), "\(text)")
+        #expect(logged == ["200 OK"])
+    }
+
+    /// What a peer thread received, handed to the test.
+    private final class Received: @unchecked Sendable {
+        // `stored` is guarded by `lock`.
+        private let lock = NSLock()
+        private var stored: [UInt8] = []
+        let done = DispatchSemaphore(value: 0)
+
+        func append(_ chunk: ArraySlice<UInt8>) {
+            lock.lock()
+            defer { lock.unlock() }
+            stored += chunk
+        }
+
+        var bytes: [UInt8] {
+            lock.lock()
+            defer { lock.unlock() }
+            return stored
+        }
+    }
+
     @Test func newTokensAreLongAndDiffer() {
         let tokens = (0..<20).map { _ in ReportServer.newToken() }
         #expect(Set(tokens).count == 20)
