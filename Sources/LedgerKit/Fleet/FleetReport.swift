@@ -77,7 +77,11 @@ public struct FleetReport: Sendable {
 
     private func judge(_ status: ClientStatus, slug: String) -> ReportRow {
         var concerns: [ReportRow.Noted] = []
-        func note(_ concern: Concern, _ detail: String) { concerns.append(.init(concern: concern, detail: detail)) }
+        // Every text a row keeps from a record is cut to a bound: a page's size then grows with
+        // the clients, never with what a hostile record holds.
+        func note(_ concern: Concern, _ detail: String) {
+            concerns.append(.init(concern: concern, detail: Self.cut(detail)))
+        }
         let late = policy.every + policy.grace
 
         let verify = status.verify
@@ -140,7 +144,7 @@ public struct FleetReport: Sendable {
 
         // A failed check outranks any backup since: the snapshots it found wrong are still there.
         if let check = status.check, check.outcome != .clean {
-            let problems = check.problems.prefix(5).joined(separator: "; ")
+            let problems = check.problems.prefix(5).map { Self.cut($0) }.joined(separator: "; ")
             note(
                 .checkFailed,
                 "the last check of the backups failed: " + (problems.isEmpty ? "no reason recorded" : problems))
@@ -177,14 +181,21 @@ public struct FleetReport: Sendable {
         concerns.sort { $0.concern.weight > $1.concern.weight }
         let worst = concerns.first?.concern
         return ReportRow(
-            rank: 0, client: status.client, slug: slug, level: worst?.level ?? .good, risk: worst?.weight ?? 0,
-            concerns: concerns, lastVerifyAt: verify?.at, verifyOutcome: verifyOutcome,
+            rank: 0, client: Self.cut(status.client), slug: slug, level: worst?.level ?? .good,
+            risk: worst?.weight ?? 0,
+            concerns: concerns, lastVerifyAt: verify.map { Self.cut($0.at) }, verifyOutcome: verifyOutcome,
             errors: Self.count(errors + unknown),
-            warnings: warnings, findings: Array((verify?.findings ?? []).prefix(50)),
-            lastGoodBackupAt: backup?.lastGoodAt,
+            warnings: warnings,
+            findings: (verify?.findings ?? []).prefix(50).map {
+                ClientStatus.FindingLine(
+                    code: Self.cut($0.code, Self.codeLimit), severity: Self.cut($0.severity, Self.codeLimit),
+                    message: Self.cut($0.message))
+            },
+            lastGoodBackupAt: backup?.lastGoodAt.map { Self.cut($0) },
             lastGoodBackupAgeHours: goodAge.map { Int(($0 / 3_600).rounded(.down)) },
-            lastGoodBackupBytes: backup?.lastGoodBytes, lastProvenAt: drill?.lastProvenAt, drillOutcome: drill?.outcome,
-            lastCheckAt: status.check?.at, checkOutcome: status.check?.outcome,
+            lastGoodBackupBytes: backup?.lastGoodBytes, lastProvenAt: drill?.lastProvenAt.map { Self.cut($0) },
+            drillOutcome: drill?.outcome, lastCheckAt: status.check.map { Self.cut($0.at) },
+            checkOutcome: status.check?.outcome,
             fileBytes: status.size?.bytes, freePagesPercent: freePercent,
             nights: strip(status.history ?? []), sizes: sizes(status.history ?? []))
     }
@@ -244,6 +255,23 @@ public struct FleetReport: Sendable {
             let before = known.filter({ $0.day <= newest.day - 7 }).max(by: { $0.day < $1.day })
         else { return nil }
         return Double(newest.bytes - before.bytes) / Double(before.bytes)
+    }
+
+    /// The most of a record's text (a name, a problem, a finding's message) a row keeps, in Unicode scalars.
+    static let textLimit = 500
+    /// The most of a finding's code or severity a row keeps.
+    static let codeLimit = 64
+    /// What follows a text that was cut.
+    static let cutMark = "… (cut)"
+
+    /// `text`, or its first `limit` Unicode scalars marked as cut. Counted in scalars, not
+    /// characters: one character may join any number of scalars.
+    static func cut(_ text: String, _ limit: Int = textLimit) -> String {
+        let scalars = text.unicodeScalars
+        guard let end = scalars.index(scalars.startIndex, offsetBy: limit, limitedBy: scalars.endIndex),
+            end != scalars.endIndex
+        else { return text }
+        return String(scalars[..<end]) + cutMark
     }
 
     /// A count a record gives, as a count: none below zero, and none so large

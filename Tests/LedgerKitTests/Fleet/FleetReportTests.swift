@@ -263,6 +263,40 @@ import Testing
         _ = try report.json()
     }
 
+    /// A record's long texts are cut when it is judged (a name, a problem, a finding's code,
+    /// severity and message: 500 scalars, marked), so the page grows with the clients, never
+    /// with what a hostile record holds.
+    @Test func aRecordsLongTextsAreCutSoThePageGrowsWithTheClientsOnly() throws {
+        var status = Self.healthy(String(repeating: "N", count: 4_000))
+        var found = ClientStatus.VerifyStep(at: Self.at(hoursAgo: 1), outcome: .findings)
+        found.bySeverity = ["error": 50]
+        found.findings = (0..<50).map { _ in
+            .init(
+                code: String(repeating: "c", count: 100), severity: "error",
+                message: String(repeating: "<", count: 4_000))
+        }
+        status.verify = found
+        status.drill?.outcome = .failed
+        status.drill?.problem = String(repeating: "p", count: 20_000)
+        let data = try status.encoded()
+        #expect(data.count <= ClientStatus.maximumBytes)
+        var report = FleetReport(generatedAt: Self.now)
+        for index in 0..<10 { report.add(slug: "hostile-\(index)", data: data) }
+        report.rank()
+        let row = report.rows[0]
+        #expect(row.client == String(repeating: "N", count: 500) + "… (cut)")
+        #expect(row.findings.count == 50)
+        #expect(row.findings.allSatisfy { $0.message == String(repeating: "<", count: 500) + "… (cut)" })
+        #expect(row.findings.allSatisfy { $0.code == String(repeating: "c", count: 64) + "… (cut)" })
+        #expect(
+            row.concerns.map(\.detail) == [
+                "50 errors found", "the last restore drill failed: " + String(repeating: "p", count: 469) + "… (cut)",
+            ])
+        let page = report.html()
+        #expect(page.utf8.count < 10 * 150_000, "\(page.utf8.count) bytes")
+        #expect(FleetReport.cut("e\u{301}\u{301}\u{301}", 2) == "e\u{301}… (cut)")
+    }
+
     @Test func jsonCarriesTheRanking() throws {
         var damaged = Self.healthy("Damaged")
         damaged.verify = .init(at: Self.at(hoursAgo: 2), outcome: .damaged)
