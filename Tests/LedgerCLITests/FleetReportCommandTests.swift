@@ -90,6 +90,25 @@ import Testing
                 + "Name the location fleet backup writes to.\n")
     }
 
+    /// A location with no client folder (an empty folder, a mount point with nothing
+    /// mounted; hidden entries do not count) is an error, never "0 clients" and exit 0.
+    @Test func aLocationWithNoClientFolderIsAnError() throws {
+        let folder = TemporaryDirectory()
+        let empty = folder.file("mnt")
+        try FileManager.default.createDirectory(atPath: empty + "/.hidden", withIntermediateDirectories: true)
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: empty + "/.ledger-fleet-backup-1-of-1.json"))
+        let message =
+            "ledger: \(empty) holds no client folder: nothing to report. Check it is the location fleet backup "
+            + "writes to, and that it is mounted.\n"
+        for arguments in [["fleet", "report", empty], ["fleet", "report", empty, "--json"]] {
+            let run = try Ledger.run(arguments)
+            #expect(run.status == 2, "\(arguments): \(run.stdout)")
+            #expect(run.stdout == "" && run.stderr == message, "\(run.stderr)")
+        }
+        let serve = try Ledger.run("fleet", "serve", empty, "--port", "0")
+        #expect(serve.status == 2 && serve.stderr == message, "\(serve.stderr)")
+    }
+
     /// A tab or an escape in a record's client name is shown escaped: it makes
     /// no column of the text report and no command to the terminal.
     @Test func aNameInARecordMakesNoColumnInTheTextReport() throws {

@@ -10,6 +10,8 @@ public enum StatusRecords {
     /// Calls `body` with each client's slug and its record's bytes (nil when the client's
     /// folder holds no readable record), in slug order.
     /// - Parameter location: a folder or `s3://BUCKET/PREFIX`, as given to `fleet backup --to`.
+    /// - Throws: `ReportError.noClientFolders` when the location holds no client folder at all
+    ///   (an empty folder, a drive not mounted, a wrong prefix): "0 clients" would look like all is well.
     public static func forEach(
         in location: String, environment: [String: String] = ProcessInfo.processInfo.environment,
         _ body: (_ slug: String, _ data: Data?) throws -> Void
@@ -22,7 +24,9 @@ public enum StatusRecords {
         } catch {
             throw ReportError.locationUnreadable(location, (error as? LocalizedError)?.errorDescription ?? "\(error)")
         }
-        for slug in slugs.sorted() where !slug.hasPrefix(".") {
+        let clients = slugs.filter { !$0.hasPrefix(".") }.sorted()
+        guard !clients.isEmpty else { throw ReportError.noClientFolders(location) }
+        for slug in clients {
             let client = try StoreRegistry.open(clientLocation(location, slug), environment: environment)
             let data = try? client.contents(of: ClientStatus.objectName, limit: ClientStatus.maximumBytes)
             try body(slug, data ?? nil)

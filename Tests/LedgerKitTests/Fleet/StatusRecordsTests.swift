@@ -41,6 +41,10 @@ import Testing
         #expect(throws: ReportError.locationMissing(folder.file("nowhere"))) {
             try Self.read(folder.file("nowhere"), environment: [:])
         }
+        try FileManager.default.createDirectory(atPath: folder.file("unmounted/.x"), withIntermediateDirectories: true)
+        #expect(throws: ReportError.noClientFolders(folder.file("unmounted"))) {
+            try Self.read(folder.file("unmounted"), environment: [:])
+        }
     }
 
     @Test func readsEveryClientPrefixOfObjectStorage() throws {
