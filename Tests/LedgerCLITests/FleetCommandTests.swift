@@ -486,6 +486,45 @@ import Testing
         #expect(try ledger(["fleet", "report", location]).status == 0)
     }
 
+    /// A client folder in the location that is a link to a folder elsewhere is refused by
+    /// every step (nothing is read or written through it, the client fails by name, the
+    /// others go on) and makes a row of the report, never dropped.
+    @Test func aLinkedClientFolderIsRefusedAndReported() throws {
+        let acme = try folder.sample("acme.db", transactions: 60)
+        let west = try folder.sample("west.db", transactions: 60)
+        let location = folder.file("backups")
+        let elsewhere = folder.file("elsewhere")
+        for path in [location, elsewhere] {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+        try FileManager.default.createSymbolicLink(atPath: location + "/acme", withDestinationPath: elsewhere)
+        let refusal =
+            "refused its folder: Cannot read \(location)/acme: it is a link or not a folder; in a backup location "
+            + "it must be a folder itself (remove the link, then run the command again)."
+        for step in [["backup"], ["verify"], ["drill"], ["check-backups"]] {
+            let run = try ledger(["fleet"] + step + [acme, west, "--to", location, "--json"])
+            #expect(run.status == 1, "\(step): \(run.stdout)\(run.stderr)")
+            let results = try clients(run)
+            #expect(results["acme"]?["outcome"] as? String == "failed", "\(step)")
+            #expect(results["acme"]?["summary"] as? String == refusal, "\(step)")
+            #expect(results["west"]?["outcome"] as? String == "clean", "\(step)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere) == [], "\(step)")
+        }
+        let text = try ledger(["fleet", "verify", acme, "--to", location])
+        #expect(text.stdout.contains("ATTENTION acme  " + refusal), "\(text.stdout)")
+
+        let report = try ledger(["fleet", "report", location, "--json"])
+        #expect(report.status == 1, "\(report.stdout)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        let rows = try #require(object["clients"] as? [[String: Any]])
+        #expect(rows.map { $0["slug"] as? String } == ["acme", "west"])
+        let concerns = try #require(rows.first?["concerns"] as? [[String: Any]])
+        #expect(concerns.map { $0["concern"] as? String } == ["unreadable-record"])
+        #expect(
+            concerns.first?["detail"] as? String
+                == "the client's folder is a link, which the report does not follow: make it a folder")
+    }
+
     /// A drill tells a split sum that differs from its manifest's without
     /// quoting either (a record may lie beside encrypted snapshots).
     @Test func aDrillTellsAnotherSplitSumWithoutItsFigures() throws {

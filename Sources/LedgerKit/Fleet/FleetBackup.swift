@@ -9,6 +9,7 @@ public enum FleetBackup {
         _ client: FleetClient, root: String, options: FleetBackupOptions, gate: FleetGate,
         now: @Sendable () -> Date = Date.init
     ) -> ClientResult {
+        if let refused = FleetStorage.refused(client, root: root) { return refused }
         let location = FleetStorage.clientLocation(root, slug: client.slug)
         var step = ClientStatus.BackupStep(at: Timestamp.string(from: now()), outcome: .failed)
         var summary: String

@@ -8,6 +8,7 @@ public enum FleetCheck {
         _ client: FleetClient, root: String, sample: Double, maxAge: TimeInterval?, drill: Bool,
         keys: SnapshotIdentities, now: @Sendable () -> Date = Date.init
     ) -> ClientResult {
+        if let refused = FleetStorage.refused(client, root: root) { return refused }
         let location = FleetStorage.clientLocation(root, slug: client.slug)
         var outcome = ClientStatus.StepOutcome.failed
         var summary: String

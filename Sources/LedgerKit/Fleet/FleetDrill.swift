@@ -8,6 +8,7 @@ public enum FleetDrill {
     )
         -> ClientResult
     {
+        if let refused = FleetStorage.refused(client, root: root) { return refused }
         let drilled = RestoreDrill.newest(
             in: FleetStorage.clientLocation(root, slug: client.slug), keys: keys,
             company: CompanyIdentity.read(path: client.file))

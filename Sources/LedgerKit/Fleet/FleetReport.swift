@@ -24,9 +24,12 @@ public struct FleetReport: Sendable {
     }
 
     /// Adds the record found under `slug` in the location: `data` is its bytes, or nil
-    /// when the client's folder has no readable record.
-    public mutating func add(slug: String, data: Data?) {
-        if let data, let status = ClientStatus.decoded(data) {
+    /// when the client's folder has no readable record; `refused` says why it was not read
+    /// at all, when it was not (a link).
+    public mutating func add(slug: String, data: Data?, refused: String? = nil) {
+        if let refused {
+            add(unreadable: slug, why: refused)
+        } else if let data, let status = ClientStatus.decoded(data) {
             add(status, slug: slug)
         } else {
             add(

@@ -12,6 +12,28 @@ enum FleetStorage {
         return trimmed + "/" + slug
     }
 
+    /// Why the client folder `slug` of the folder location `root` must not be used: it is a
+    /// link, which could lead anywhere on this machine (snapshots and the record would be
+    /// written there, outside the location), or not a folder. Nil when it is a folder, is not
+    /// there yet, or `root` is object storage, where there are no links.
+    static func refusal(ofClient slug: String, in root: String) -> String? {
+        guard (try? S3Location(root)) == nil else { return nil }
+        do {
+            try FolderStore(root).refuseLinkedFolders(in: slug + "/")
+            return nil
+        } catch {
+            return FleetError.describe(error)
+        }
+    }
+
+    /// `client`'s result when its folder in `root` is refused (`refusal(ofClient:in:)`): the
+    /// step then reads and writes nothing there. Nil when the folder may be used.
+    static func refused(_ client: FleetClient, root: String) -> ClientResult? {
+        refusal(ofClient: client.slug, in: root).map {
+            ClientResult(client: client, outcome: .failed, summary: "refused its folder: " + $0)
+        }
+    }
+
     /// Takes a snapshot of `file` into `location` and applies the keep rules (`BackupRun.perform`).
     static func backUp(
         _ file: String, into location: String, options: FleetBackupOptions, now: Date

@@ -29,6 +29,7 @@ public enum FleetVerify {
     )
         -> ClientResult
     {
+        if let root, let refused = FleetStorage.refused(client, root: root) { return refused }
         let step = verify(client.file, quick: quick, at: now())
         var result = ClientResult(client: client, outcome: step.outcome, summary: summary(of: step))
         if let root {

@@ -8,13 +8,15 @@ import Foundation
 /// silently.
 public enum StatusRecords {
     /// Calls `body` with each client's slug and its record's bytes (nil when the client's
-    /// folder holds no readable record), in slug order.
+    /// folder holds no readable record), in slug order. An entry of a folder location that is
+    /// a link is never followed (it could lead anywhere on this machine) but still given, with
+    /// no bytes and why, so that it makes a row.
     /// - Parameter location: a folder or `s3://BUCKET/PREFIX`, as given to `fleet backup --to`.
     /// - Throws: `ReportError.noClientFolders` when the location holds no client folder at all
     ///   (an empty folder, a drive not mounted, a wrong prefix): "0 clients" would look like all is well.
     public static func forEach(
         in location: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-        _ body: (_ slug: String, _ data: Data?) throws -> Void
+        _ body: (_ slug: String, _ data: Data?, _ refused: String?) throws -> Void
     ) throws {
         let root = try StoreRegistry.open(location, environment: environment)
         guard try root.exists() else { throw ReportError.locationMissing(location) }
@@ -24,12 +26,26 @@ public enum StatusRecords {
         } catch {
             throw ReportError.locationUnreadable(location, (error as? LocalizedError)?.errorDescription ?? "\(error)")
         }
-        let clients = slugs.filter { !$0.hasPrefix(".") }.sorted()
+        let links = (root as? FolderStore).map(links(in:)) ?? []
+        let clients = Set(slugs + links).filter { !$0.hasPrefix(".") }.sorted()
         guard !clients.isEmpty else { throw ReportError.noClientFolders(location) }
         for slug in clients {
+            if links.contains(slug) {
+                try body(slug, nil, "the client's folder is a link, which the report does not follow: make it a folder")
+                continue
+            }
             let client = try StoreRegistry.open(clientLocation(location, slug), environment: environment)
             let data = try? client.contents(of: ClientStatus.objectName, limit: ClientStatus.maximumBytes)
-            try body(slug, data ?? nil)
+            try body(slug, data ?? nil, nil)
+        }
+    }
+
+    /// The names in `folder` that are links (to anything, or to nothing).
+    private static func links(in folder: FolderStore) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.folder)) ?? []
+        return names.filter { name in
+            var status = stat()
+            return lstat(folder.path(of: name), &status) == 0 && status.st_mode & S_IFMT == S_IFLNK
         }
     }
 

@@ -24,6 +24,8 @@ public enum StatusUpdates {
         _ client: FleetClient, root: String, now: Date, encrypted: Bool = false,
         _ change: (inout ClientStatus) -> Void
     ) -> String? {
+        // Never through a link: the record would be read and written outside the location.
+        if let refusal = FleetStorage.refusal(ofClient: client.slug, in: root) { return refusal }
         do {
             var status = try load(client, root: root, now: now)
             change(&status)

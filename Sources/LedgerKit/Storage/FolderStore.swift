@@ -205,7 +205,7 @@ public struct FolderStore: ByteStore {
 
     /// Throws unless every folder of `sub` (`packs/`) that exists is a folder
     /// itself, not a link to one, which could lead anywhere on this machine.
-    private func refuseLinkedFolders(in sub: String) throws {
+    func refuseLinkedFolders(in sub: String) throws {
         var walked = folder
         for part in sub.split(separator: "/") {
             walked += "/" + part

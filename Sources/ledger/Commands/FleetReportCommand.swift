@@ -80,7 +80,9 @@ struct ReportPolicyOptions: ParsableArguments {
         settings.grace = grace.seconds
         settings.drillEvery = drillEvery.seconds
         var report = FleetReport(generatedAt: Date(), policy: settings)
-        try StatusRecords.forEach(in: location) { slug, data in report.add(slug: slug, data: data) }
+        try StatusRecords.forEach(in: location) { slug, data, refused in
+            report.add(slug: slug, data: data, refused: refused)
+        }
         report.rank()
         return report
     }

@@ -13,11 +13,12 @@ import Testing
         return try status.encoded()
     }
 
-    /// Each client's name from its record, or "-" when its record could not be used.
+    /// Each client's name from its record, "-" when its record could not be used, or
+    /// "refused" when it was not read at all (a link).
     static func read(_ location: String, environment: [String: String]) throws -> [String: String] {
         var seen: [String: String] = [:]
-        try StatusRecords.forEach(in: location, environment: environment) { slug, data in
-            seen[slug] = data.flatMap(ClientStatus.decoded)?.client ?? "-"
+        try StatusRecords.forEach(in: location, environment: environment) { slug, data, refused in
+            seen[slug] = refused.map { _ in "refused" } ?? data.flatMap(ClientStatus.decoded)?.client ?? "-"
         }
         return seen
     }
@@ -37,7 +38,8 @@ import Testing
         try FileManager.default.createDirectory(atPath: root + "/.hidden", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: root + "/acme")
         let seen = try Self.read(root, environment: [:])
-        #expect(seen == ["acme": "Acme", "bobs": "-", "big": "-", "empty": "-"])
+        // A link is never followed, but still makes a row: a client never drops out silently.
+        #expect(seen == ["acme": "Acme", "bobs": "-", "big": "-", "empty": "-", "link": "refused"])
         #expect(throws: ReportError.locationMissing(folder.file("nowhere"))) {
             try Self.read(folder.file("nowhere"), environment: [:])
         }
