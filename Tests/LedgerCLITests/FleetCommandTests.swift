@@ -525,6 +525,36 @@ import Testing
                 == "the client's folder is a link, which the report does not follow: make it a folder")
     }
 
+    /// A backup that is not a good copy, into a location that holds no good one any more,
+    /// clears the record's older last good backup rather than keep it: the report then
+    /// says there is none.
+    @Test func aBackupThatFindsNoGoodCopyClearsTheOldOne() throws {
+        let file = try folder.sample("acme.db", transactions: 120)
+        let location = folder.file("backups")
+        #expect(try ledger(["fleet", "backup", file, "--to", location]).status == 0)
+        let before = try #require(try status(location, "acme")["backup"] as? [String: Any])
+        #expect(before["last_good_at"] is String)
+        for name in try FileManager.default.contentsOfDirectory(atPath: location + "/acme") where name.hasSuffix(".gz")
+        {
+            try FileManager.default.removeItem(atPath: location + "/acme/" + name)
+        }
+        try editWithPython(file, "UPDATE accounts SET balance = balance + 1 WHERE id = 1")
+
+        let backup = try ledger(["fleet", "backup", file, "--to", location, "--json"])
+        #expect(backup.status == 1, "\(backup.stderr)")
+        let summary = try #require(try clients(backup)["acme"]?["summary"] as? String)
+        #expect(summary.hasSuffix(" (verify: findings); not a good copy, and there is no good one"), "\(summary)")
+        let after = try #require(try status(location, "acme")["backup"] as? [String: Any])
+        #expect(after["outcome"] as? String == "findings")
+        #expect(after["last_good_at"] == nil && after["last_good_snapshot"] == nil && after["last_good_bytes"] == nil)
+        let report = try ledger(["fleet", "report", location, "--json"])
+        let concerns = try #require(try clients(report)["acme"]?["concerns"] as? [[String: Any]])
+        #expect(
+            concerns.contains {
+                $0["concern"] as? String == "backup-overdue" && $0["detail"] as? String == "no good backup"
+            })
+    }
+
     /// A drill tells a split sum that differs from its manifest's without
     /// quoting either (a record may lie beside encrypted snapshots).
     @Test func aDrillTellsAnotherSplitSumWithoutItsFigures() throws {

@@ -17,6 +17,8 @@ public enum FleetBackup {
         // nightly backup keeps the report's verify column current.
         var verified: ClientStatus.VerifyStep?
         var encrypted = false
+        // Whether the location was listed and holds no good copy: the record's older one is then gone too.
+        var noGoodCopy = false
         do {
             let run = try gate.passing {
                 try FleetStorage.backUp(client.file, into: location, options: options, now: now())
@@ -42,8 +44,14 @@ public enum FleetBackup {
                 step.lastGoodAt = standing.lastGoodCopyTakenAt
                 step.lastGoodSnapshot = good
                 summary += "; not a good copy, the last good one is \(good)"
-            } else {
+            } else if let standing = run.standing, standing.unknown.isEmpty,
+                !standing.problems.contains(.goodCopyUnknown)
+            {
+                noGoodCopy = true
                 summary += "; not a good copy, and there is no good one"
+            } else {
+                // Encrypted snapshots no key here opens may hold one: the record's word stands.
+                summary += "; not a good copy, and no good one is known here"
             }
         } catch {
             step.problem = FleetError.describe(error)
@@ -52,8 +60,9 @@ public enum FleetBackup {
         var result = ClientResult(client: client, outcome: step.outcome, summary: summary)
         let size = StatusUpdates.size(of: client.file, now: now())
         result.statusProblem = StatusUpdates.update(client, root: root, now: now(), encrypted: encrypted) { status in
-            // A failed backup keeps the last good one the record knew.
-            if step.lastGoodAt == nil, let previous = status.backup {
+            // A failed backup keeps the last good one the record knew, unless the location,
+            // listed, holds none: the report then says so rather than keep an older word.
+            if step.lastGoodAt == nil, !noGoodCopy, let previous = status.backup {
                 step.lastGoodAt = previous.lastGoodAt
                 step.lastGoodSnapshot = previous.lastGoodSnapshot
                 step.lastGoodBytes = previous.lastGoodBytes
