@@ -555,6 +555,55 @@ import Testing
             })
     }
 
+    /// A client a folder search found, whose file is later overwritten (ransomware) or
+    /// removed, is not passed over by the next runs: it fails by name, its record and the
+    /// report say why, and the run exits 1.
+    @Test func aClientWhoseFileIsDamagedOrGoneStillFails() throws {
+        let clients = folder.file("c")
+        try FileManager.default.createDirectory(atPath: clients, withIntermediateDirectories: true)
+        for name in ["acme", "gone", "west"] { _ = try folder.sample("c/\(name).db", transactions: 60) }
+        let location = folder.file("backups")
+        #expect(try ledger(["fleet", "backup", clients, "--to", location]).status == 0)
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: clients + "/acme.db"))
+        try handle.write(contentsOf: Data(repeating: 0xA5, count: 4_096))
+        try handle.close()
+        try FileManager.default.removeItem(atPath: clients + "/gone.db")
+        let overwritten =
+            "no longer found: \(clients)/acme.db is no longer a company file (its header was overwritten, cut short "
+            + "or encrypted?), yet its status record says it was a client"
+        let missing = "no longer found: \(clients)/gone.db is missing, yet its status record says it was a client"
+
+        let backup = try ledger(["fleet", "backup", clients, "--to", location, "--json"])
+        #expect(backup.status == 1, "\(backup.stdout)\(backup.stderr)")
+        let results = try self.clients(backup)
+        #expect(results.keys.sorted() == ["acme", "gone", "west"])
+        #expect(
+            results["acme"]?["outcome"] as? String == "failed" && results["gone"]?["outcome"] as? String == "failed")
+        #expect((results["acme"]?["summary"] as? String)?.hasPrefix(overwritten + "; could not back up: ") == true)
+        #expect((results["gone"]?["summary"] as? String)?.hasPrefix(missing + "; could not back up: ") == true)
+        #expect(results["west"]?["outcome"] as? String == "clean")
+
+        for step in [["verify"], ["drill"], ["check-backups"]] {
+            let run = try ledger(["fleet"] + step + [clients, "--to", location])
+            #expect(run.status == 1, "\(step)")
+            #expect(run.stdout.contains("ATTENTION acme  " + overwritten + "; "), "\(step): \(run.stdout)")
+            #expect(run.stdout.contains("ATTENTION gone  " + missing + "; "), "\(step): \(run.stdout)")
+            #expect(run.stdout.hasSuffix("3 clients: 1 in order, 2 need attention.\n"), "\(step): \(run.stdout)")
+        }
+        let record = try #require(try status(location, "gone")["verify"] as? [String: Any])
+        #expect(record["outcome"] as? String == "failed" && record["problem"] as? String == missing)
+
+        let report = try ledger(["fleet", "report", location, "--json"])
+        #expect(report.status == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        let rows = try #require(object["clients"] as? [[String: Any]])
+        #expect(rows.map { $0["slug"] as? String } == ["acme", "gone", "west"])
+        #expect(rows.map { $0["level"] as? String } == ["attention", "attention", "good"])
+        let worst = (rows[0]["concerns"] as? [[String: Any]])?.first
+        #expect(worst?["concern"] as? String == "not-verified")
+        #expect(worst?["detail"] as? String == "verify could not run: " + overwritten)
+    }
+
     /// A drill tells a split sum that differs from its manifest's without
     /// quoting either (a record may lie beside encrypted snapshots).
     @Test func aDrillTellsAnotherSplitSumWithoutItsFigures() throws {

@@ -9,11 +9,17 @@ public struct FleetClient: Codable, Equatable, Sendable {
     public var slug: String
     /// The company file's path, as named or found.
     public var file: String
+    /// Why a client that its status record in the location says was found in a folder or by a
+    /// pattern named now is not found there any more (its file missing, or no longer a company
+    /// file: damaged, or encrypted by ransomware); nil for a client found as it is. Such a client
+    /// fails whatever its step finds: a client never drops out of a run silently.
+    public var lost: String?
 
     /// A client of `name`, under `slug`, whose company file is `file`.
-    public init(name: String, slug: String, file: String) {
+    public init(name: String, slug: String, file: String, lost: String? = nil) {
         self.name = name
         self.slug = slug
         self.file = file
+        self.lost = lost
     }
 }

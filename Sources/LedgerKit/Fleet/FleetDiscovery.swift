@@ -8,17 +8,102 @@ public enum FleetDiscovery {
     ///
     /// A path named outright (on the command line or in the list) is a client even
     /// when it is missing or not a company file: its step then says so. Folders,
-    /// and folders or files a pattern matches, give only company files.
+    /// and folders or files a pattern matches, give only company files; but with the
+    /// fleet's `location`, a file that a client's status record there says was found in
+    /// one of those folders or by one of those patterns, and that is now missing or no
+    /// longer a company file, is a client still, under its own folder, marked `lost`.
     /// - Throws: `FleetError.listUnreadable`, `FleetError.noClients`.
-    public static func clients(from sources: [String], list: String? = nil) throws -> [FleetClient] {
+    public static func clients(from sources: [String], list: String? = nil, location: String? = nil) throws
+        -> [FleetClient]
+    {
         // The list first: the name a firm gave a client wins over a file's stem.
         var named: [(file: String, name: String)] = try list.map(listed(in:)) ?? []
         for source in sources { named += entries(for: source) }
         var seen = Set<String>()
         let unique = named.filter { seen.insert($0.file).inserted }
-        guard !unique.isEmpty else { throw FleetError.noClients(sources: sources + (list.map { [$0] } ?? [])) }
-        return ClientSlug.assign(unique)
+        // A source that is not there may be a folder not mounted: its clients' records still count.
+        let searched = sources.filter { isPattern($0) || isFolder($0) || !FileManager.default.fileExists(atPath: $0) }
+        let recorded = searched.isEmpty ? [] : location.map(recordedFiles(in:)) ?? []
+        let found = ClientSlug.assign(unique)
+        let lost = lostClients(recorded, searched: searched, found: found)
+        guard !found.isEmpty || !lost.isEmpty else {
+            throw FleetError.noClients(sources: sources + (list.map { [$0] } ?? []))
+        }
+        return found + lost
     }
+
+    /// Each client folder of `location` with the file its status record names; none when
+    /// the location cannot be read (each client's step then says why).
+    static func recordedFiles(in location: String) -> [(slug: String, file: String)] {
+        var recorded: [(slug: String, file: String)] = []
+        try? StatusRecords.forEach(in: location) { slug, data, refused in
+            guard refused == nil, let file = data.flatMap(ClientStatus.decoded)?.file else { return }
+            recorded.append((slug, file))
+        }
+        return recorded
+    }
+
+    /// The clients of `recorded` (a client folder and the file its record names) that a folder
+    /// or pattern of `searched` would have found, and that are now missing or not company files.
+    /// The record is the location's word: only a file inside a folder or pattern named here is
+    /// taken, and only under the folder the record is in, when that folder's slug is the one the
+    /// file's name gives and no client found now has it. Nothing but its header is read.
+    static func lostClients(
+        _ recorded: [(slug: String, file: String)], searched: [String], found: [FleetClient]
+    ) -> [FleetClient] {
+        var taken = Set(found.map(\.slug))
+        var files = Set(found.map(\.file))
+        var lost: [FleetClient] = []
+        for (slug, file) in recorded.sorted(by: { $0.slug < $1.slug }) {
+            guard !taken.contains(slug), !files.contains(file), absolute(file) == file,
+                let name = searched.lazy.compactMap({ formerName(of: file, in: $0) }).first
+            else { continue }
+            let plain = ClientSlug.safe(name)
+            guard slug == plain || slug.hasPrefix(plain + "-"), let why = whyNotFound(file) else { continue }
+            taken.insert(slug)
+            files.insert(file)
+            lost.append(
+                FleetClient(
+                    name: name, slug: slug, file: file,
+                    lost: "no longer found: \(file) \(why), yet its status record says it was a client"))
+        }
+        return lost
+    }
+
+    /// The name `file` would have had, found by the folder or pattern `source`; nil when the
+    /// source would not find it (outside it, or under a hidden entry).
+    private static func formerName(of file: String, in source: String) -> String? {
+        let base = absolute(isPattern(source) ? literalFolder(of: source) : source)
+        let prefix = base.hasSuffix("/") ? base : base + "/"
+        guard file.hasPrefix(prefix) else { return nil }
+        let inside = file.dropFirst(prefix.count).split(separator: "/")
+        guard !inside.isEmpty, !inside.contains(where: { $0.hasPrefix(".") }) else { return nil }
+        if isPattern(source) {
+            // The pattern matched the file, or a folder it lies in.
+            let parts = source.split(separator: "/", omittingEmptySubsequences: false)
+            let literal = parts.prefix { !$0.contains(where: { "*?[".contains($0) }) }.count
+            let pattern = prefix + parts.dropFirst(literal).joined(separator: "/")
+            let matched = (1...inside.count).contains { count in
+                fnmatch(pattern, prefix + inside.prefix(count).joined(separator: "/"), FNM_PATHNAME | FNM_PERIOD) == 0
+            }
+            guard matched else { return nil }
+        }
+        return named([file], under: base).first?.name
+    }
+
+    /// Why a file that was a client is not found now: "is missing", or "is no longer a company
+    /// file (…)"; nil when it is found after all (a company file), or is not a plain file
+    /// (a link, a folder), which a folder search passes over in any case.
+    private static func whyNotFound(_ file: String) -> String? {
+        var status = stat()
+        guard lstat(file, &status) == 0 else {
+            return errno == ENOENT || errno == ENOTDIR ? "is missing" : "cannot be read"
+        }
+        guard status.st_mode & S_IFMT == S_IFREG, !isCompanyFile(file) else { return nil }
+        return "is no longer a company file (its header was overwritten, cut short or encrypted?)"
+    }
+
+    private static func isPattern(_ source: String) -> Bool { source.contains(where: { "*?[".contains($0) }) }
 
     /// The lines of a list file: `PATH`, or `PATH<TAB>NAME`, or `PATH  NAME` (two spaces or more);
     /// blank lines and lines starting with `#` are skipped; a relative path is taken from the list's folder.
@@ -39,7 +124,7 @@ public enum FleetDiscovery {
     }
 
     private static func entries(for source: String) -> [(file: String, name: String)] {
-        if source.contains(where: { "*?[".contains($0) }) {
+        if isPattern(source) {
             // Named by their paths inside the pattern's own folder, as a folder's files are inside it:
             // 'clients/*/books.db' names acme/books and west/books, whatever else matches.
             let base = literalFolder(of: source)

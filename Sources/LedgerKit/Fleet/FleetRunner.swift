@@ -34,7 +34,12 @@ public enum FleetRunner {
             let thread = Thread {
                 defer { group.leave() }
                 while let index = board.next() {
-                    let result = step(pending[index])
+                    var result = step(pending[index])
+                    if let lost = pending[index].lost {
+                        // Whatever the step found (a drill may still pass), a client whose file is lost fails.
+                        result.outcome = StatusUpdates.worse(result.outcome, .failed)
+                        result.summary = lost + "; " + result.summary
+                    }
                     journal?.record(result.slug, result.outcome)
                     progress?(board.finish(index, result))
                 }

@@ -29,6 +29,13 @@ public enum StatusUpdates {
         do {
             var status = try load(client, root: root, now: now)
             change(&status)
+            if let lost = client.lost {
+                // The file cannot be verified, whatever this step did: the report says why.
+                var verify = ClientStatus.VerifyStep(at: Timestamp.string(from: now), outcome: .failed)
+                verify.problem = lost
+                status.verify = verify
+                night(&status, outcome: .failed, now: now)
+            }
             status.file = client.file
             let location = FleetStorage.clientLocation(root, slug: client.slug)
             if encrypted || isSealed(location, root: root) { status.seal() }

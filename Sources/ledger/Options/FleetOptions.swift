@@ -54,7 +54,8 @@ struct FleetOptions: ParsableArguments {
     func run(_ command: String, root: String?, step: @escaping @Sendable (FleetClient) -> ClientResult) throws {
         var attention = false
         try reportingFailures {
-            let clients = try FleetDiscovery.clients(from: sources, list: list).filter { share.contains($0.slug) }
+            let clients = try FleetDiscovery.clients(from: sources, list: list, location: root)
+                .filter { share.contains($0.slug) }
             let keeper = try journal(command, root: root)
             let skipped = keeper?.done.count ?? 0
             // What the stopped run found still counts: a resumed run ends as the whole run would have.

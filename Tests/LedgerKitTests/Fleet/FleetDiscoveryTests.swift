@@ -156,6 +156,50 @@ import Testing
         #expect(FleetDiscovery.literalFolder(of: "/*.db") == "/")
     }
 
+    /// A client that its record in the location says a folder or pattern found, whose file is
+    /// now missing or no longer a company file, is a client still, marked lost, under its own
+    /// folder. A record naming a file outside the sources, under a hidden entry, or in a folder
+    /// that is not its own, is not believed.
+    @Test func aClientWhoseFileIsLostStaysAClient() throws {
+        try FileManager.default.createDirectory(atPath: folder.file("c/sub"), withIntermediateDirectories: true)
+        for name in ["acme", "west", "sub/gone"] {
+            _ = try SampleCompany.generate(
+                at: folder.file("c/\(name).db"), options: SampleOptions(transactions: 20, seed: 1))
+        }
+        let location = folder.file("loc")
+        for (slug, file) in [
+            ("acme", folder.file("c/acme.db")), ("west", folder.file("c/west.db")),
+            ("sub-gone", folder.file("c/sub/gone.db")), ("elsewhere", "/etc/passwd"),
+            ("zzz", folder.file("c/other.db")), ("hidden", folder.file("c/.hidden/hidden.db")),
+            ("dots", folder.file("c/sub/../west.db")),
+        ] {
+            var status = ClientStatus(client: slug, slug: slug, updatedAt: "2026-12-05T10:00:00Z")
+            status.file = file
+            try FileManager.default.createDirectory(atPath: location + "/" + slug, withIntermediateDirectories: true)
+            try status.encoded().write(to: URL(fileURLWithPath: location + "/" + slug + "/" + ClientStatus.objectName))
+        }
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: folder.file("c/west.db")))
+        try handle.write(contentsOf: Data(repeating: 0xA5, count: 100))
+        try handle.close()
+        try FileManager.default.removeItem(atPath: folder.file("c/sub/gone.db"))
+
+        let clients = try FleetDiscovery.clients(from: [folder.file("c")], location: location)
+        #expect(clients.map(\.slug) == ["acme", "sub-gone", "west"])
+        #expect(clients.map(\.name) == ["acme", "sub/gone", "west"])
+        #expect(
+            clients.map(\.lost) == [
+                nil,
+                "no longer found: \(folder.file("c/sub/gone.db")) is missing, yet its status record says it was a client",
+                "no longer found: \(folder.file("c/west.db")) is no longer a company file (its header was "
+                    + "overwritten, cut short or encrypted?), yet its status record says it was a client",
+            ])
+        #expect(try FleetDiscovery.clients(from: [folder.file("c")]).map(\.slug) == ["acme"])
+        let matched = try FleetDiscovery.clients(from: [folder.file("c/*.db")], location: location)
+        #expect(matched.map(\.slug) == ["acme", "west"] && matched[1].lost != nil)
+        // Named outright, a file is a client as it is: nothing is added from the records.
+        #expect(try FleetDiscovery.clients(from: [folder.file("c/acme.db")], location: location).count == 1)
+    }
+
     @Test func nothingFoundIsTheRunsFailure() throws {
         #expect(throws: FleetError.self) { try FleetDiscovery.clients(from: [folder.path]) }
         #expect(throws: FleetError.listUnreadable(path: folder.file("none.txt"))) {
