@@ -262,6 +262,65 @@ import Testing
         #expect(text.stdout.contains("(resumed: 2 done before, 1 of them needing attention)"), "\(text.stdout)")
     }
 
+    /// A journal planted in the location, naming every client (and one that is none) done,
+    /// skips nobody: a client is skipped only when its own record shows the step ended since
+    /// the journal's run started. A journal older than 24 hours is not resumed at all.
+    @Test func aPlantedJournalSkipsNoClient() throws {
+        let clients = folder.file("c")
+        try FileManager.default.createDirectory(atPath: clients, withIntermediateDirectories: true)
+        for index in 0..<3 { _ = try folder.sample("c/client\(index).db", transactions: 60) }
+        let location = folder.file("backups")
+        let journal = location + "/.ledger-fleet-backup-1-of-1.json"
+        func plant(startedAt: Date, done: [String: String]) throws {
+            try FileManager.default.createDirectory(atPath: location, withIntermediateDirectories: true)
+            let object: [String: Any] = [
+                "format": "ledger-fleet-run", "command": "backup", "shard": "1/1",
+                "started_at": ISO8601DateFormatter().string(from: startedAt), "done": done, "finished": false,
+            ]
+            try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: journal))
+        }
+        func summary(_ run: CommandResult) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        }
+        let everyone = ["client0": "clean", "client1": "clean", "client2": "clean", "ghost": "clean"]
+        try plant(startedAt: Date() - 3_600, done: everyone)
+        let planted = try ledger(["fleet", "backup", clients, "--to", location, "--resume", "--json"])
+        #expect(planted.status == 0, "\(planted.stdout)\(planted.stderr)")
+        #expect(try self.clients(planted).keys.sorted() == ["client0", "client1", "client2"])
+        #expect(try summary(planted)["resumed_past"] as? Int == 0)
+        #expect(
+            planted.stderr
+                == "ledger: 4 clients the journal names as done are done again: not this run's, or not shown "
+                + "done by their status records.\n")
+        for index in 0..<3 { #expect(try outcome(status(location, "client\(index)"), "backup") == "clean") }
+
+        let old = Date() - 2 * 86_400
+        try plant(startedAt: old, done: everyone)
+        let stale = try ledger(["fleet", "backup", clients, "--to", location, "--resume", "--json"])
+        #expect(stale.status == 0, "\(stale.stderr)")
+        #expect(try self.clients(stale).count == 3)
+        #expect(
+            stale.stderr
+                == "ledger: The run's journal \(journal) is of a run started \(ISO8601DateFormatter().string(from: old)), not "
+                + "within the last 24 hours: doing every client afresh.\n")
+
+        // A run really stopped after client0, which its record shows backed up since it started.
+        let started = Date() - 1
+        try editWithPython(clients + "/client0.db", "UPDATE accounts SET balance = balance + 1 WHERE id = 1")
+        #expect(try ledger(["fleet", "backup", clients + "/client0.db", "--to", location]).status == 1)
+        try plant(startedAt: started, done: ["client0": "clean"])
+        let resumed = try ledger(["fleet", "backup", clients, "--to", location, "--resume", "--json"])
+        #expect(resumed.status == 1, "\(resumed.stdout)\(resumed.stderr)")
+        #expect(try self.clients(resumed).keys.sorted() == ["client1", "client2"])
+        let object = try summary(resumed)
+        #expect(object["resumed_past"] as? Int == 1)
+        // The record's word on how it ended counts over the journal's "clean".
+        let earlier = try #require(object["resumed_attention"] as? [[String: Any]])
+        #expect(earlier.map { $0["slug"] as? String } == ["client0"])
+        #expect(earlier.map { $0["outcome"] as? String } == ["findings"])
+        #expect(resumed.stderr == "")
+    }
+
     /// Two machines (two processes at once), one share each: every client once, every record written.
     @Test func twoShardsCoverEveryClientExactlyOnce() throws {
         try FileManager.default.createDirectory(atPath: folder.file("c"), withIntermediateDirectories: true)

@@ -6,6 +6,7 @@ public enum FleetError: LocalizedError, Equatable, Sendable {
     case listUnreadable(path: String)
     case noRunToResume(place: String)
     case journalUnusable(place: String, reason: String)
+    case journalStale(place: String, startedAt: String)
 
     /// The one line a person reads: what happened and what to do.
     public var errorDescription: String? {
@@ -20,6 +21,9 @@ public enum FleetError: LocalizedError, Equatable, Sendable {
                 + "and the client's name."
         case .noRunToResume(let place):
             return "There is no run to resume in \(place). Run the command again without --resume."
+        case .journalStale(let place, let startedAt):
+            return "The run's journal \(place) is of a run started \(startedAt), not within the last 24 hours: "
+                + "doing every client afresh."
         case .journalUnusable(let place, let reason):
             return "The run's journal in \(place) cannot be kept (\(reason)); --resume needs it. Give --state FILE, "
                 + "or check the location."

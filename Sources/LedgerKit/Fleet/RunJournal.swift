@@ -30,6 +30,9 @@ public struct RunJournal: Codable, Equatable, Sendable {
         self.startedAt = Timestamp.string(from: startedAt)
     }
 
+    /// How old a journal may be and still be resumed: a run stopped longer ago is done afresh.
+    public static let resumeLimit: TimeInterval = 24 * 3_600
+
     /// The journal's object name in a location: one per command and shard, hidden from listings.
     public static func objectName(command: String, shard: FleetShard) -> String {
         ".ledger-fleet-\(command)-\(shard.index)-of-\(shard.count).json"
@@ -67,9 +70,12 @@ public final class RunJournalKeeper: @unchecked Sendable {
     }
 
     /// The unfinished journal in `folder`, for `--resume`.
-    /// - Throws: `FleetError.noRunToResume` when there is none, or it is of another command or shard.
-    public static func resumable(folder: String, name: String, command: String, shard: FleetShard) throws -> RunJournal
-    {
+    /// - Throws: `FleetError.noRunToResume` when there is none, or it is of another command or shard;
+    ///   `FleetError.journalStale` when its run started more than `RunJournal.resumeLimit` before
+    ///   `now`, at a time that cannot be read, or ahead of `now` (the run is then done afresh).
+    public static func resumable(
+        folder: String, name: String, command: String, shard: FleetShard, now: Date = Date()
+    ) throws -> RunJournal {
         let data: Data?
         do {
             data = try FleetStorage.read(name, in: folder)
@@ -82,7 +88,59 @@ public final class RunJournalKeeper: @unchecked Sendable {
         else {
             throw FleetError.noRunToResume(place: folder + "/" + name)
         }
+        guard let started = Timestamp.parse(journal.startedAt), started <= now + FleetVerify.clockTolerance,
+            now.timeIntervalSince(started) <= RunJournal.resumeLimit
+        else {
+            throw FleetError.journalStale(place: folder + "/" + name, startedAt: journal.startedAt)
+        }
         return journal
+    }
+
+    /// Keeps, of the clients the journal names done, only those of `clients` (this run's) whose own
+    /// status record under `root` shows this command's step ended at or after the journal's run
+    /// started, with the worse of the two outcomes; the rest are done again. A journal in a
+    /// location is that location's word, and so is a record, but a journal alone no longer
+    /// skips a client. Without `root` (a `--state` file of `fleet verify`), the journal's
+    /// clients of this run are taken as they are.
+    /// - Returns: how many clients the journal named done that are done again.
+    @discardableResult
+    public func confirm(_ clients: [FleetClient], root: String?, now: Date = Date()) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        let current = Set(clients.map(\.slug))
+        let named = journal.done.filter { current.contains($0.key) }
+        var kept: [String: ClientStatus.StepOutcome] = [:]
+        let started = Timestamp.parse(journal.startedAt) ?? .distantFuture
+        for (slug, outcome) in named {
+            guard let root else {
+                kept[slug] = outcome
+                continue
+            }
+            let location = FleetStorage.clientLocation(root, slug: slug)
+            guard FleetStorage.refusal(ofClient: slug, in: root) == nil,
+                let data = try? FleetStorage.read(ClientStatus.objectName, in: location),
+                let status = ClientStatus.decoded(data),
+                let step = Self.step(of: journal.command, in: status),
+                let at = Timestamp.parse(step.at), at >= started, at <= now + FleetVerify.clockTolerance
+            else { continue }
+            kept[slug] = StatusUpdates.worse(outcome, step.outcome)
+        }
+        let dropped = journal.done.count - kept.count
+        journal.done = kept
+        return dropped
+    }
+
+    /// When `command`'s step last ended in `status`, and how.
+    private static func step(of command: String, in status: ClientStatus) -> (
+        at: String, outcome: ClientStatus.StepOutcome
+    )? {
+        switch command {
+        case "verify": return status.verify.map { ($0.at, $0.outcome) }
+        case "backup": return status.backup.map { ($0.at, $0.outcome) }
+        case "check-backups": return status.check.map { ($0.at, $0.outcome) }
+        case "drill": return status.drill.map { ($0.at, $0.outcome) }
+        default: return nil
+        }
     }
 
     /// The slugs done before.

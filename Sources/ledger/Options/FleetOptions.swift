@@ -56,7 +56,7 @@ struct FleetOptions: ParsableArguments {
         try reportingFailures {
             let clients = try FleetDiscovery.clients(from: sources, list: list, location: root)
                 .filter { share.contains($0.slug) }
-            let keeper = try journal(command, root: root)
+            let keeper = try journal(command, root: root, clients: clients)
             let skipped = keeper?.done.count ?? 0
             // What the stopped run found still counts: a resumed run ends as the whole run would have.
             let earlier = keeper?.outcomes ?? [:]
@@ -80,16 +80,29 @@ struct FleetOptions: ParsableArguments {
     }
 
     /// The run's journal: the unfinished one with `--resume`, else a new one; nil when there is nowhere to keep it.
-    private func journal(_ command: String, root: String?) throws -> RunJournalKeeper? {
+    private func journal(_ command: String, root: String?, clients: [FleetClient]) throws -> RunJournalKeeper? {
         guard let place = RunJournalKeeper.at(state: state, root: root, command: command, shard: share) else {
             if resume { throw FleetError.noRunToResume(place: "this run (give --state FILE or --to LOCATION)") }
             return nil
         }
-        let journal =
-            resume
-            ? try RunJournalKeeper.resumable(folder: place.folder, name: place.name, command: command, shard: share)
-            : RunJournal(command: command, shard: share, startedAt: Date())
+        var journal = RunJournal(command: command, shard: share, startedAt: Date())
+        if resume {
+            do {
+                journal = try RunJournalKeeper.resumable(
+                    folder: place.folder, name: place.name, command: command, shard: share)
+            } catch let error as FleetError {
+                guard case .journalStale = error else { throw error }
+                Output.message("ledger: " + FleetError.describe(error))
+            }
+        }
         let keeper = RunJournalKeeper(journal, folder: place.folder, name: place.name)
+        let redone = keeper.confirm(clients, root: root)
+        if redone > 0 {
+            Output.message(
+                "ledger: \(Output.count(redone, "client")) the journal names as done "
+                    + "\(redone == 1 ? "is" : "are") done again: not this run's, or not shown done by "
+                    + (redone == 1 ? "its status record." : "their status records."))
+        }
         try keeper.start()
         return keeper
     }
