@@ -126,6 +126,18 @@ public enum Rebuilder {
         let source = AtomicFile.temporaryPath(beside: file, purpose: "rebuild-source")
         defer { AtomicFile.removeDatabaseFiles(at: source) }
         let readable = try PrivateCopy.make(of: file, to: source, wait: options.wait)
+        // The main file's header may not give the format: a change of version still in
+        // the -wal shows in the copy, which holds every committed frame. A newer format is
+        // never repaired (nor salvaged into this one); an older one SQLite reads is refused
+        // as verify refuses it, not called clean.
+        if let copied = try? FileHeader.read(path: source), copied.isCompanyFile {
+            guard copied.userVersion <= Schema.formatVersion else {
+                throw CompanyFileError.newerFormat(path: path, version: copied.userVersion)
+            }
+            guard copied.userVersion == Schema.formatVersion || !readable else {
+                throw CompanyFileError.olderFormat(path: path, version: copied.userVersion)
+            }
+        }
 
         guard !options.dryRun else {
             return try rebuildCopy(

@@ -282,4 +282,37 @@ import Testing
         try handle.close()
         #expect(try WriteAheadLog.isForeign(logAt: path + "-wal", database: path))
     }
+
+    /// A newer format committed only in the -wal (the main file's header still says 1):
+    /// rebuild refuses the file as verify does, where it used to repair it as version 1,
+    /// or salvage it down to version 1; an older format SQLite reads is refused, not
+    /// called clean.
+    @Test func rebuildReadsTheFormatThroughTheLog() throws {
+        let folder = TemporaryDirectory()
+        let path = try Damage.sample(in: folder, name: "acme.db", transactions: 100)
+        let crash = folder.file("crash.db")
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0; PRAGMA user_version = 2")
+        }
+        for suffix in ["", "-wal"] {
+            try FileManager.default.copyItem(atPath: path + suffix, toPath: crash + suffix)
+        }
+        try queue.close()
+        #expect(try FileHeader.read(path: crash).userVersion == 1)
+        let options = RebuildOptions(backupFolder: folder.file("backups"), wait: 1)
+        #expect(throws: CompanyFileError.newerFormat(path: crash, version: 2)) {
+            try Rebuilder.rebuild(path: crash, options: options)
+        }
+        // Refused before any repair: every committed frame is where it was (the main file
+        // or its log), and SQLite still reads version 2.
+        let version = try DatabaseQueue(path: crash).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
+        #expect(version == 2)
+
+        let older = try Damage.sample(in: folder, name: "older.db", transactions: 100)
+        try Damage.apply(to: older) { db in try db.execute(sql: "PRAGMA user_version = 0") }
+        #expect(throws: CompanyFileError.olderFormat(path: older, version: 0)) {
+            try Rebuilder.rebuild(path: older, options: options)
+        }
+    }
 }
