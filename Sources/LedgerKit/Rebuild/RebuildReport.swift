@@ -299,6 +299,9 @@ public struct RebuildReport: Encodable, Sendable {
     public var damage: DamageOutcome?
     /// When this rebuild booked to Rebuild Suspense: what it holds now.
     public var suspense: SuspenseReview?
+    /// Where the `-wal` beside the file was kept when it was not the file's log (another
+    /// page size: its frames went into no copy), instead of being removed with it.
+    public var keptLog: String?
 
     enum CodingKeys: String, CodingKey {
         case file
@@ -313,6 +316,7 @@ public struct RebuildReport: Encodable, Sendable {
         case rebuiltFromIndexes = "rebuilt_from_indexes"
         case lossIsExact = "loss_is_exact"
         case complete, damage, suspense
+        case keptLog = "kept_log"
     }
 
     /// A report of what a rebuild did; `damage` and `suspense` are set after.

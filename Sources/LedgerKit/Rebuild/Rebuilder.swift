@@ -255,8 +255,29 @@ public enum Rebuilder {
         try AtomicFile.fsync(path: final)
 
         progress?(RebuildProgress(phase: "Replacing the company file"))
+        report.keptLog = try keepForeignLog(of: file, shown: path, now: Date())
         try replace(file, with: final, identity: identity, shown: path)
         return report
+    }
+
+    /// A `-wal` beside `file` that is not its log (`PrivateCopy.hasForeignLog`) went
+    /// into no copy; the file's replacement removes it. It is kept first, by a second
+    /// name beside the file (`acme.db-wal.not-applied-20261207T004500Z`), so that nothing
+    /// committed anywhere is lost unsaid. Returns that name, or nil when there was none.
+    static func keepForeignLog(of file: String, shown: String, now: Date) throws -> String? {
+        var status = stat()
+        guard stat(file + "-wal", &status) == 0, status.st_size > 0, try PrivateCopy.hasForeignLog(file) else {
+            return nil
+        }
+        let stamp = Timestamp.string(from: now).replacingOccurrences(of: "-", with: "")
+            .replacingOccurrences(of: ":", with: "")
+        let kept = file + "-wal.not-applied-" + stamp
+        guard link(file + "-wal", kept) == 0 || errno == EEXIST else {
+            throw RebuildError.cannotWrite(
+                path: shown,
+                reason: "its -wal, not applied, could not be kept as \(kept): \(String(cString: strerror(errno)))")
+        }
+        return shown + "-wal.not-applied-" + stamp
     }
 
     /// Whether an error of the normal path is damage that salvage gets round:

@@ -148,6 +148,11 @@ struct RebuildCommand: ParsableCommand {
                 )
             }
         }
+        if let kept = report.keptLog {
+            Output.line(
+                "The -wal beside the file was not its log (another page size), so none of it was applied; it is kept as \(kept)."
+            )
+        }
         if let suspense = report.suspense {
             // What a person should review: money only ever waits there.
             Output.line("")

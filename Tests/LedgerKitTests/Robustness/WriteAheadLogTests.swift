@@ -240,6 +240,16 @@ import Testing
         #expect(try PrivateCopy.make(of: path, to: copy, wait: 1) == false, "the file is copied by its bytes")
         #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == before, "without a page of the log")
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+
+        // Rebuild replaces the file and its -wal with it: the log, which went into no
+        // copy, is kept by another name first, and the report says where.
+        let log = try Data(contentsOf: URL(fileURLWithPath: path + "-wal"))
+        let report = try Rebuilder.rebuild(
+            path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
+        let kept = try #require(report.keptLog)
+        #expect(kept.hasPrefix(path + "-wal.not-applied-2"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: kept)) == log)
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
     }
 
     /// The main file's page-size field damaged (4096 read as 8192) while the -wal
