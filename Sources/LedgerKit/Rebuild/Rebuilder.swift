@@ -272,7 +272,13 @@ public enum Rebuilder {
         let stamp = Timestamp.string(from: now).replacingOccurrences(of: "-", with: "")
             .replacingOccurrences(of: ":", with: "")
         let kept = file + "-wal.not-applied-" + stamp
-        guard link(file + "-wal", kept) == 0 || errno == EEXIST else {
+        // Linked already (a rebuild killed after this step, in the same second) is kept too.
+        var existing = stat()
+        guard
+            link(file + "-wal", kept) == 0
+                || (errno == EEXIST && stat(kept, &existing) == 0 && existing.st_ino == status.st_ino
+                    && existing.st_dev == status.st_dev)
+        else {
             throw RebuildError.cannotWrite(
                 path: shown,
                 reason: "its -wal, not applied, could not be kept as \(kept): \(String(cString: strerror(errno)))")
