@@ -244,6 +244,9 @@ extension CompanyFileError {
             self = .locked(path: path)
         case .SQLITE_NOTADB:
             self = .notSQLite(path: path)
+        case .SQLITE_CANTOPEN where WriteAheadLog.hasUnknownVersion(path: path + "-wal"):
+            // Nothing is refused to us: the log's own header is damaged.
+            self = .damaged(path: path, detail: "its -wal has a format version SQLite does not know")
         case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH:
             self = .unreadable(path: path)
         default:

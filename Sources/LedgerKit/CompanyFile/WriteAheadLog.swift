@@ -32,6 +32,21 @@ struct WriteAheadLog {
     /// The only format version of the log SQLite writes or reads (`WAL_MAX_VERSION`).
     static let formatVersion: UInt32 = 3_007_000
 
+    /// Whether the log at `path` has SQLite's magic but another format version:
+    /// SQLite then refuses to open the database at all (SQLITE_CANTOPEN), as it
+    /// would a missing permission, though nothing but the log's bytes is wrong.
+    static func hasUnknownVersion(path: String) -> Bool {
+        guard let descriptor = try? SystemCalls.open(path, O_RDONLY) else { return false }
+        defer { SystemCalls.close(descriptor) }
+        var header = [UInt8](repeating: 0, count: 8)
+        guard
+            (try? header.withUnsafeMutableBytes({ try SystemCalls.pread(descriptor, into: $0, at: 0, path: path) }))
+                == header.count
+        else { return false }
+        let magic = word(header, 0, bigEndian: true)
+        return (magic == 0x377F_0682 || magic == 0x377F_0683) && word(header, 4, bigEndian: true) != formatVersion
+    }
+
     /// Reads the log at `path` and finds its committed frames, one frame in
     /// memory at a time. Nil when there is no log, or no committed frame in it
     /// (a torn or garbage log yields what was committed before the tear).

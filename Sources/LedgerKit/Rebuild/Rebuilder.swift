@@ -255,18 +255,22 @@ public enum Rebuilder {
         try AtomicFile.fsync(path: final)
 
         progress?(RebuildProgress(phase: "Replacing the company file"))
-        report.keptLog = try keepForeignLog(of: file, shown: path, now: Date())
+        report.keptLog = try keepUnappliedLog(of: file, copiedByBytes: !readable, shown: path, now: Date())
         try replace(file, with: final, identity: identity, shown: path)
         return report
     }
 
-    /// A `-wal` beside `file` that is not its log (`PrivateCopy.hasForeignLog`) went
-    /// into no copy; the file's replacement removes it. It is kept first, by a second
-    /// name beside the file (`acme.db-wal.not-applied-20261207T004500Z`), so that nothing
-    /// committed anywhere is lost unsaid. Returns that name, or nil when there was none.
-    static func keepForeignLog(of file: String, shown: String, now: Date) throws -> String? {
+    /// A `-wal` beside `file` whose frames may be in no copy: one that is not its log
+    /// (`PrivateCopy.hasForeignLog`), or any log when SQLite could not read the file
+    /// (`copiedByBytes`: only the frames `WriteAheadLog.apply` took went into the copy,
+    /// none of a log SQLite refuses). The file's replacement removes it; it is kept
+    /// first, by a second name beside the file (`acme.db-wal.not-applied-20261207T004500Z`),
+    /// so that nothing committed anywhere is lost unsaid. Returns that name, or nil.
+    static func keepUnappliedLog(of file: String, copiedByBytes: Bool, shown: String, now: Date) throws -> String? {
         var status = stat()
-        guard stat(file + "-wal", &status) == 0, status.st_size > 0, try PrivateCopy.hasForeignLog(file) else {
+        guard stat(file + "-wal", &status) == 0, status.st_size > 0,
+            try copiedByBytes || PrivateCopy.hasForeignLog(file)
+        else {
             return nil
         }
         let stamp = Timestamp.string(from: now).replacingOccurrences(of: "-", with: "")
@@ -543,6 +547,11 @@ public enum Rebuilder {
             try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
             try queue.close()
         } catch let error as DatabaseError where StructureCheck.isDamage(error) {
+            return
+        } catch let error as DatabaseError
+            where error.resultCode == .SQLITE_CANTOPEN && WriteAheadLog.hasUnknownVersion(path: path + "-wal")
+        {
+            // A log SQLite will not open: the file is copied by its bytes and the log kept.
             return
         } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
         {

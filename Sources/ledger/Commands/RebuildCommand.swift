@@ -150,7 +150,7 @@ struct RebuildCommand: ParsableCommand {
         }
         if let kept = report.keptLog {
             Output.line(
-                "The -wal beside the file was not its log (another page size), so none of it was applied; it is kept as \(kept)."
+                "The -wal beside the file may hold work no copy took (it is another file's log, or SQLite could not read the file with it); it is kept as \(kept)."
             )
         }
         if let suspense = report.suspense {

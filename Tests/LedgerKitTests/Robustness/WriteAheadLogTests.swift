@@ -325,4 +325,36 @@ import Testing
             try Rebuilder.rebuild(path: older, options: options)
         }
     }
+
+    /// A -wal whose format version field is damaged: SQLite will not open the file at
+    /// all (SQLITE_CANTOPEN), which read as "permission denied" with no snapshot and a
+    /// raw SQLite error from rebuild. It is damage now: verify says so, the copy is the
+    /// file's bytes, and rebuild keeps the log it could not apply.
+    @Test func aLogOfAnUnknownVersionIsDamageNotAPermission() throws {
+        let folder = TemporaryDirectory()
+        let path = try Damage.sample(in: folder, name: "acme.db", transactions: 200)
+        try ForcedShutdown.commitInLogOnly(path, transactions: 5)
+        // Version 3,007,001, with the header's checksum made again (else SQLite ignores the log).
+        var header = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path + "-wal")).prefix(32))
+        header.replaceSubrange(4..<8, with: [0x00, 0x2D, 0xE2, 0x19])
+        let sums = WriteAheadLog.checksum(header[0..<24], bigEndian: header[3] & 1 == 1, seed: (0, 0))
+        header.replaceSubrange(
+            24..<32, with: [sums.0, sums.1].flatMap { withUnsafeBytes(of: $0.bigEndian, Array.init) })
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path + "-wal"))
+        try handle.write(contentsOf: Data(header))
+        try handle.close()
+        #expect(WriteAheadLog.hasUnknownVersion(path: path + "-wal"))
+        let log = try Data(contentsOf: URL(fileURLWithPath: path + "-wal"))
+
+        let report = try Verifier.verify(path: path)
+        #expect(report.findings.map(\.code) == [.sqliteCorruption])
+        #expect(report.findings.first?.message.contains("format version SQLite does not know") == true)
+        #expect(try PrivateCopy.make(of: path, to: folder.file("copy.db"), wait: 1) == false)
+
+        let rebuilt = try Rebuilder.rebuild(
+            path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
+        let kept = try #require(rebuilt.keptLog)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: kept)) == log)
+        #expect(try Verifier.verify(path: path).findings.isEmpty)
+    }
 }
