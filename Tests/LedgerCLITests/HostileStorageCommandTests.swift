@@ -31,6 +31,79 @@ import Testing
         return (bucket, try #require(snapshot["path"] as? String), try #require(snapshot["database_sha256"] as? String))
     }
 
+    /// The keys under `prefix`, from the AWS CLI.
+    private func keys(_ bucket: String, _ prefix: String = "") throws -> [String] {
+        let environment = try S3TestServer.environment()
+        let listed = try ExternalTool.require("aws", install: "pip install awscli").run(
+            [
+                "--endpoint-url", environment["AWS_ENDPOINT_URL"] ?? "", "s3api", "list-objects-v2", "--bucket", bucket,
+                "--prefix", prefix, "--query", "Contents[].Key", "--output", "text",
+            ], environment: environment)
+        return listed.output.split(whereSeparator: \.isWhitespace).map(String.init).filter { $0 != "None" }.sorted()
+    }
+
+    /// A bucket holding a full and an incremental snapshot of a sample company under `acme/`, and its keys.
+    private func bucketWithPacks() throws -> (bucket: String, keys: [String]) {
+        let bucket = try bucket()
+        let file = try folder.sample("acme.db")
+        for _ in 0..<2 {
+            let made = try ledger(["backup", file, "--to", "s3://\(bucket)/acme", "--incremental"])
+            #expect(made.status == 0, "\(made.stderr)")
+        }
+        let keys = try keys(bucket)
+        #expect(keys.filter { $0.hasPrefix("acme/packs/") }.count >= 2, "\(keys)")
+        return (bucket, keys)
+    }
+
+    /// An error sent with 200 is no listing: every command that lists refuses it
+    /// (exit 2, one line), and prune removes nothing, packs least of all.
+    @Test(arguments: ["prune", "snapshots", "check-backups"])
+    func aListingAnsweredWithAnErrorDocumentIsNoEmptyListing(command: String) throws {
+        let (bucket, before) = try bucketWithPacks()
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in
+            request.method == "GET" && request.target.contains("list-type")
+                ? .answer(200, body: Array("<Error><Code>InternalError</Code></Error>".utf8)) : nil
+        }
+        defer { proxy.stop() }
+        let place = "s3://\(bucket)/acme"
+        let arguments = command == "prune" ? ["prune", place, "--keep-last", "10"] : [command, place]
+        let result = try ledger(arguments, endpoint: proxy.endpoint)
+        #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+        #expect(
+            result.stderr
+                == "ledger: \(place) answered with a document that is not the one asked for (not an S3 listing or upload); "
+                + "nothing was removed or used. Check that AWS_ENDPOINT_URL names your object storage.\n")
+        #expect(!proxy.requests.contains { $0.method == "DELETE" && !$0.target.contains(".ledger-lease") })
+        #expect(try keys(bucket) == before)
+    }
+
+    /// A server that lists packs but no snapshot (an empty page for the
+    /// location, a true one for `packs/`) makes prune keep every pack and say so.
+    @Test func pruneKeepsEveryPackWhenTheLocationListsNoSnapshot() throws {
+        let (bucket, before) = try bucketWithPacks()
+        let empty = Array("<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>".utf8)
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in
+            request.method == "GET" && request.target.contains("list-type") && !request.target.contains("packs")
+                ? .answer(200, body: empty) : nil
+        }
+        defer { proxy.stop() }
+        let place = "s3://\(bucket)/acme"
+        let packs = before.filter { $0.hasPrefix("acme/packs/") }.count
+        let result = try ledger(["prune", place, "--keep-last", "10"], endpoint: proxy.endpoint)
+        #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+        #expect(
+            result.stderr
+                == "ledger: \(place) holds \(packs) pack objects of incremental snapshots but lists no snapshot at all; "
+                + "no pack was removed, since a listing that shows none may be wrong. "
+                + "If every snapshot there is gone on purpose, delete its packs/ yourself.\n")
+        #expect(!proxy.requests.contains { $0.method == "DELETE" && !$0.target.contains(".ledger-lease") })
+        #expect(try keys(bucket) == before)
+
+        // check-backups does not call a place with no snapshot green.
+        let checked = try ledger(["check-backups", "s3://\(bucket)/empty"])
+        #expect(checked.status == 1, "\(checked.stdout)\(checked.stderr)")
+    }
+
     /// A ListObjectsV2 page that says there is more: 20 keys and a new token each time.
     private static func endlessPages(_ tally: Tally) -> FaultProxy.Rule {
         { request in

@@ -7,7 +7,11 @@ enum PackPrune {
     /// with its index object, and every index object whose pack is not
     /// needed, and returns their names. Removes none when any remaining snapshot's
     /// page table cannot be read (an encrypted one without a key, a damaged
-    /// one): a pack still needed is never removed.
+    /// one), nor when no incremental snapshot is listed at all: a listing
+    /// that shows none while packs remain is as likely a wrong answer as a
+    /// true one, and a pack still needed is never removed on its word.
+    /// - Throws: `PackPruneError.noSnapshotListed` when packs remain and the
+    ///   location lists no snapshot at all, so that a person looks.
     /// - Parameter confirm: called just before the first removal, to make sure
     ///   the location's lock is still held (a backup that took it since may need them).
     @discardableResult
@@ -19,6 +23,14 @@ enum PackPrune {
         guard !packs.isEmpty else { return [] }
         let listing = try location.list(with: keys)
         guard listing.unreadable.isEmpty else { return [] }
+        // Full snapshots alone (incrementals given up) leave their packs: kept, harmless but for the space.
+        guard listing.snapshots.contains(where: { $0.manifest?.incremental != nil }) else {
+            guard !listing.snapshots.isEmpty || !packs.contains(where: isPackObjectName) else {
+                throw PackPruneError.noSnapshotListed(
+                    location: location.description, packs: packs.filter(isPackObjectName).count)
+            }
+            return []
+        }
         var needed = Set<String>()
         for snapshot in listing.snapshots {
             guard let manifest = snapshot.manifest else { return [] }
@@ -43,5 +55,22 @@ enum PackPrune {
         var hex = name.dropFirst("packs/".count)
         if hex.hasSuffix(".index") { hex = hex.dropLast(".index".count) }
         return hex.count == 64 && hex.allSatisfy { ("0"..."9").contains($0) || ("a"..."f").contains($0) }
+    }
+}
+
+/// Why prune left every pack where it was.
+public enum PackPruneError: LocalizedError, Equatable, Sendable {
+    /// The location holds `packs` pack objects and lists no snapshot.
+    case noSnapshotListed(location: String, packs: Int)
+
+    /// What happened and what to do, in a person's words.
+    public var errorDescription: String? {
+        switch self {
+        case .noSnapshotListed(let location, let packs):
+            return
+                "\(location) holds \(packs) pack objects of incremental snapshots but lists no snapshot at all; "
+                + "no pack was removed, since a listing that shows none may be wrong. "
+                + "If every snapshot there is gone on purpose, delete its packs/ yourself."
+        }
     }
 }

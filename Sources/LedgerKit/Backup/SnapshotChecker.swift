@@ -27,9 +27,10 @@ public struct BackupCheck: Codable, Equatable, Sendable {
     public var snapshots: [SnapshotCheck]
     /// Each company file (by stem) the location holds snapshots of.
     public var companies: [CompanyStanding]
-    /// Whether a person needs to look: a snapshot not whole, or a company
-    /// without a recent good copy.
-    public var ok: Bool { snapshots.allSatisfy(\.ok) && companies.allSatisfy(\.ok) }
+    /// Whether all is well: false when a person needs to look (a snapshot not
+    /// whole, a company without a recent good copy), and for a location that
+    /// holds no snapshot at all: nothing is green that was not checked.
+    public var ok: Bool { !snapshots.isEmpty && snapshots.allSatisfy(\.ok) && companies.allSatisfy(\.ok) }
 }
 
 /// Reads every byte of every snapshot, like `restic check --read-data`, or

@@ -3,6 +3,9 @@ import Foundation
 /// A ListObjectsV2 answer: its keys and sizes, and where the next page
 /// starts. The document is flat and small (a page is 1,000 keys), so it is
 /// read by its tags, with XML's five entities and numeric references undone.
+/// Only a whole `<ListBucketResult>` document is a listing: anything else
+/// (an `<Error>` sent with 200, a page cut short) is refused, never read as
+/// an empty listing, since an empty listing lets prune remove what is there.
 struct ListingParser {
     private(set) var objects: [S3Client.Object] = []
     /// The folders one level down (`CommonPrefixes`), when listed with a delimiter.
@@ -10,7 +13,9 @@ struct ListingParser {
     private(set) var truncated = false
     private(set) var nextToken: String?
 
-    static func parse(_ data: Data) -> ListingParser {
+    /// - Throws: `S3Failure.badListing` for anything but a whole `<ListBucketResult>` document.
+    static func parse(_ data: Data) throws -> ListingParser {
+        guard isListing(data) else { throw S3Failure.badListing }
         let text = String(decoding: data, as: UTF8.self)
         var listing = ListingParser()
         var rest = text[...]
@@ -40,6 +45,32 @@ struct ListingParser {
         listing.truncated = element("IsTruncated", in: text[...]) == "true"
         listing.nextToken = element("NextContinuationToken", in: text[...])
         return listing
+    }
+
+    /// Whether `data` is one `<ListBucketResult>` document: after an optional
+    /// XML declaration, its root is that element, and it ends with its close.
+    static func isListing(_ data: Data) -> Bool {
+        let bytes = [UInt8](data)
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        func starts(_ text: String, at index: Int) -> Bool {
+            let word = Array(text.utf8)
+            return bytes.count - index >= word.count && Array(bytes[index..<index + word.count]) == word
+        }
+        var start = starts("\u{FEFF}", at: 0) ? 3 : 0
+        while start < bytes.count, isSpace(bytes[start]) { start += 1 }
+        if starts("<?xml", at: start) {
+            while start < bytes.count, !starts("?>", at: start) { start += 1 }
+            start += 2
+            while start < bytes.count, isSpace(bytes[start]) { start += 1 }
+        }
+        let root = "<ListBucketResult"
+        guard starts(root, at: start), start + root.utf8.count < bytes.count else { return false }
+        let after = bytes[start + root.utf8.count]
+        guard after == UInt8(ascii: ">") || isSpace(after) else { return false }
+        var end = bytes.count
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        let close = "</ListBucketResult>"
+        return end - start > root.utf8.count + close.utf8.count && starts(close, at: end - close.utf8.count)
     }
 
     /// `2026-12-04T16:29:53Z` from a listing's `2026-12-04T16:29:53.000Z`

@@ -61,6 +61,10 @@ extension ObjectStorageError {
                 "\(location) gives a listing that does not end (\(stop.reason)); stopped after \(objects) objects in \(pages) pages. "
                     + "Check that AWS_ENDPOINT_URL names your object storage, or give --max-objects a larger count if the place holds more"
             )
+        case S3Failure.badListing:
+            return .refused(
+                "\(location) answered with a document that is not the one asked for (not an S3 listing or upload); nothing was removed or used. Check that AWS_ENDPOINT_URL names your object storage"
+            )
         case S3Failure.tooLarge(let bytes):
             return .refused(
                 "\(location) sent an answer longer than \(bytes) bytes, more than any it should; stopped reading it. Check that AWS_ENDPOINT_URL names your object storage"

@@ -428,7 +428,7 @@ final class S3Client: Sendable {
             var query: [(String, String?)] = [("delimiter", "/"), ("list-type", "2"), ("prefix", prefix)]
             if let token { query.append(("continuation-token", token)) }
             let (_, data) = try expect("GET", bucket: bucket, query: query)
-            let page = ListingParser.parse(data)
+            let page = try ListingParser.parse(data)
             objects += page.objects
             prefixes += page.prefixes
             try bound.count(page, bytes: data.count, objects: objects.count + prefixes.count)

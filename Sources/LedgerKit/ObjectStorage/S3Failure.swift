@@ -8,7 +8,8 @@ import Foundation
 enum S3Failure: Error, Equatable {
     case notHTTP
     case status(Int, code: String?, request: String)
-    /// An answer that is not the document expected (no upload id).
+    /// An answer that is not the document expected: a listing that is no
+    /// `<ListBucketResult>`, an upload's start without an upload id.
     case badListing
     /// A listing that does not end: why, and how far it was followed.
     case endlessListing(ListingBound.Stop, objects: Int, pages: Int)

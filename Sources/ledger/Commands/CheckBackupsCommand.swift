@@ -16,7 +16,8 @@ struct CheckBackupsCommand: ParsableCommand {
             sample that covers everything in time, without downloading every snapshot every night. \
             Exit status 0 when every snapshot read is whole and every company's newest snapshot is \
             clean and its last good copy younger than --max-age; 1 when not (or when encrypted \
-            snapshots no --identity opens leave it unknown); 2 when the location cannot be read.
+            snapshots no --identity opens leave it unknown, or the location holds no snapshot); \
+            2 when the location cannot be read.
             """)
 
     @Argument(help: "The backup folder, or s3://BUCKET/PREFIX.")

@@ -362,8 +362,11 @@ import Testing
             for _ in 0..<10_000 {
                 let count = Int(random.next() % 40)
                 let token: String? = [nil, "", "a", "b", "t\(random.next() % 1_000)"][Int(random.next() % 5)]
-                var page = ListingParser.parse(Data(Self.page(count, from: objects, token: token)))
-                if random.next() % 50 == 0 { page = ListingParser.parse(Data("<IsTruncated>false</IsTruncated>".utf8)) }
+                var page = try ListingParser.parse(Data(Self.page(count, from: objects, token: token)))
+                if random.next() % 50 == 0 {
+                    page = try ListingParser.parse(
+                        Data("<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>".utf8))
+                }
                 objects += page.objects.count
                 do {
                     try bound.count(page, bytes: 100 * count, objects: objects)
