@@ -167,7 +167,7 @@ final class GrowingUpload: @unchecked Sendable {
                     bucket: self.bucket, key: self.key, uploadID: id, into: self.parts)
                 self.progress?(done, size)
             }
-            try client.completeMultipart(id, parts: parts, bucket: bucket, key: key)
+            try client.completeMultipart(id, parts: parts, size: size, bucket: bucket, key: key)
             return true
         } catch {
             client.abortMultipart(id, bucket: bucket, key: key)

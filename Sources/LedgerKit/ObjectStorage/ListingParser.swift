@@ -47,14 +47,18 @@ struct ListingParser {
         return listing
     }
 
-    /// Whether `data` is one `<ListBucketResult>` document: after an optional
-    /// XML declaration, its root is that element, and it ends with its close.
-    static func isListing(_ data: Data) -> Bool {
+    /// Whether `data` is one `<ListBucketResult>` document.
+    static func isListing(_ data: Data) -> Bool { isDocument(data, root: "ListBucketResult") }
+
+    /// Whether `data` is one XML document whose root is `root`: after
+    /// whitespace (S3 pads a slow answer with it) and an optional XML
+    /// declaration, the root element opens, and the document ends with its close.
+    static func isDocument(_ data: Data, root: String) -> Bool {
         let bytes = [UInt8](data)
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
         func starts(_ text: String, at index: Int) -> Bool {
             let word = Array(text.utf8)
-            return bytes.count - index >= word.count && Array(bytes[index..<index + word.count]) == word
+            return index >= 0 && bytes.count - index >= word.count && Array(bytes[index..<index + word.count]) == word
         }
         var start = starts("\u{FEFF}", at: 0) ? 3 : 0
         while start < bytes.count, isSpace(bytes[start]) { start += 1 }
@@ -63,14 +67,14 @@ struct ListingParser {
             start += 2
             while start < bytes.count, isSpace(bytes[start]) { start += 1 }
         }
-        let root = "<ListBucketResult"
-        guard starts(root, at: start), start + root.utf8.count < bytes.count else { return false }
-        let after = bytes[start + root.utf8.count]
+        let open = "<" + root
+        guard starts(open, at: start), start + open.utf8.count < bytes.count else { return false }
+        let after = bytes[start + open.utf8.count]
         guard after == UInt8(ascii: ">") || isSpace(after) else { return false }
         var end = bytes.count
         while end > start, isSpace(bytes[end - 1]) { end -= 1 }
-        let close = "</ListBucketResult>"
-        return end - start > root.utf8.count + close.utf8.count && starts(close, at: end - close.utf8.count)
+        let close = "</\(root)>"
+        return end - start > open.utf8.count + close.utf8.count && starts(close, at: end - close.utf8.count)
     }
 
     /// `2026-12-04T16:29:53Z` from a listing's `2026-12-04T16:29:53.000Z`

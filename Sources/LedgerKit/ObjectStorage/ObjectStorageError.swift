@@ -54,6 +54,10 @@ extension ObjectStorageError {
                     "\(location) answered \(request) with HTTP \(status)\(code.map { " (\($0))" } ?? ""); nothing was written"
                 )
             }
+        case S3Failure.notCompleted(let key, let reason):
+            return .refused(
+                "\(location) did not surely store \(key) (\(reason)); it is not counted as written: run it again"
+            )
         case S3Failure.exists(let key):
             return .refused("\(location) already holds \(key); nothing was overwritten")
         case S3Failure.endlessListing(let stop, let objects, let pages):

@@ -180,7 +180,7 @@ final class S3Client: Sendable {
                     uploadID: uploadID, into: parts)
                 progress?(sent, size)
             }
-            try completeMultipart(uploadID, parts: parts, bucket: bucket, key: key)
+            try completeMultipart(uploadID, parts: parts, size: size, bucket: bucket, key: key)
         } catch {
             abortMultipart(uploadID, bucket: bucket, key: key)
             throw error
@@ -221,18 +221,46 @@ final class S3Client: Sendable {
             index, etag: response.value(forHTTPHeaderField: "ETag") ?? "", checksum: checksum, bytes: Int64(body.count))
     }
 
-    /// Completes a multipart upload, only if no object has the name yet.
-    /// - Throws: `S3Failure.exists` when the name was taken meanwhile.
-    func completeMultipart(_ uploadID: String, parts: PartList, bucket: String, key: String) throws {
+    /// Completes a multipart upload of `size` bytes, only if no object has
+    /// the name yet, and makes sure it did: S3 answers 200 at once, may pad
+    /// with whitespace for minutes, and only then says whether it worked, so
+    /// the whole answer (within `answerBytes`) must be a
+    /// `<CompleteMultipartUploadResult>`, and the object then must be there
+    /// (HEAD) with `size` bytes. The caller aborts the upload on a throw.
+    /// - Throws: `S3Failure.exists` when the name was taken meanwhile;
+    ///   `S3Failure.notCompleted` when the storage did not surely store it.
+    func completeMultipart(_ uploadID: String, parts: PartList, size: Int64, bucket: String, key: String) throws {
         let document =
             "<CompleteMultipartUpload>"
             + parts.all.map { part in
                 "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(part.etag)</ETag><ChecksumSHA256>\(part.checksum)</ChecksumSHA256></Part>"
             }.joined() + "</CompleteMultipartUpload>"
-        try created(
-            send(
-                "POST", bucket: bucket, key: key, query: [("uploadId", uploadID)],
-                headers: [("If-None-Match", "*")], body: Data(document.utf8)), key: key)
+        let (response, data) = try send(
+            "POST", bucket: bucket, key: key, query: [("uploadId", uploadID)],
+            headers: [("If-None-Match", "*")], body: Data(document.utf8))
+        if response.statusCode == 412 { throw S3Failure.exists(key: key) }
+        guard (200..<300).contains(response.statusCode) else {
+            throw S3Failure.status(response.statusCode, code: S3ErrorDocument.code(in: data), request: "POST \(key)")
+        }
+        // AWS's root; moto's (and some S3-compatibles') is ...Response.
+        guard
+            ListingParser.isDocument(data, root: "CompleteMultipartUploadResult")
+                || ListingParser.isDocument(data, root: "CompleteMultipartUploadResponse")
+        else {
+            throw S3Failure.notCompleted(
+                key: key,
+                reason: S3ErrorDocument.code(in: data).map { "it answered \($0) after 200" }
+                    ?? "its answer was no CompleteMultipartUploadResult")
+        }
+        let (head, _) = try send("HEAD", bucket: bucket, key: key)
+        let stored = Int64(head.value(forHTTPHeaderField: "Content-Length") ?? "")
+        guard head.statusCode == 200, stored == size else {
+            throw S3Failure.notCompleted(
+                key: key,
+                reason: head.statusCode == 200
+                    ? "it holds \(stored.map(String.init) ?? "an unknown count of") bytes there, not the \(size) sent"
+                    : "it answers HEAD there with HTTP \(head.statusCode)")
+        }
     }
 
     /// Aborts a multipart upload, so its parts are dropped; best effort.
@@ -264,11 +292,10 @@ final class S3Client: Sendable {
         }
     }
 
-    /// Checks the answer of a create-only write.
+    /// Checks the answer of a create-only write (PUT).
     private func created(_ answer: (HTTPURLResponse, Data), key: String) throws {
         let (response, data) = answer
         if response.statusCode == 412 { throw S3Failure.exists(key: key) }
-        // CompleteMultipartUpload can fail with 200 and an error document.
         guard (200..<300).contains(response.statusCode),
             !String(decoding: data.prefix(512), as: UTF8.self).contains("<Error>")
         else {

@@ -13,6 +13,8 @@ enum S3Failure: Error, Equatable {
     case badListing
     /// A listing that does not end: why, and how far it was followed.
     case endlessListing(ListingBound.Stop, objects: Int, pages: Int)
+    /// A multipart upload the storage did not surely complete: why not.
+    case notCompleted(key: String, reason: String)
     /// A create-only write met an object of that name (412).
     case exists(key: String)
     /// An answer longer than it may be (`bytes`): a page, a setting, or more than the object.

@@ -197,6 +197,55 @@ import Testing
         }
     }
 
+    // MARK: Multipart uploads
+
+    /// S3 answers CompleteMultipartUpload with 200 at once, pads it with
+    /// whitespace while it works, and may then say it failed.
+    @Test func aCompletionThatFailsAfterItsPaddingIsNoObject() throws {
+        let (direct, bucket) = try bucket()
+        let padded =
+            [UInt8](repeating: 0x20, count: 4_096)
+            + Array(
+                "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>".utf8)
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in
+            request.method == "POST" && request.target.contains("uploadId=") ? .answer(200, body: padded) : nil
+        }
+        defer { proxy.stop() }
+        let path = try folder.randomFile("snapshot.db.gz", size: 11 << 20)
+        let store = S3Store(try #require(try S3Location("s3://\(bucket)/acme")), client: try client(proxy.endpoint))
+        #expect {
+            try store.create("big.db.gz", from: path, attributes: [:])
+        } throws: { error in
+            (error as? LocalizedError)?.errorDescription
+                == "s3://\(bucket)/acme did not surely store acme/big.db.gz (it answered InternalError after 200); "
+                + "it is not counted as written: run it again."
+        }
+        #expect(
+            proxy.requests.contains { $0.method == "DELETE" && $0.target.contains("uploadId=") },
+            "the upload was aborted")
+        #expect(try direct.send("HEAD", bucket: bucket, key: "acme/big.db.gz").0.statusCode == 404)
+        let (_, uploads) = try direct.expect("GET", bucket: bucket, query: [("uploads", nil)])
+        #expect(!String(decoding: uploads, as: UTF8.self).contains("<UploadId>"), "no upload is left open")
+    }
+
+    @Test func aCompletionTheStorageDoesNotHoldAtItsSizeIsNoObject() throws {
+        let (_, bucket) = try bucket()
+        let tally = Tally()
+        // The first HEAD (is the name free?) goes through; the one after completing says 5 bytes.
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in
+            request.method == "HEAD" && tally.next("head") == 2
+                ? .answer(200, body: [UInt8](repeating: 0, count: 5)) : nil
+        }
+        defer { proxy.stop() }
+        let path = try folder.randomFile("snapshot.db.gz", size: 11 << 20)
+        #expect(
+            throws: S3Failure.notCompleted(
+                key: "acme/big.db.gz", reason: "it holds 5 bytes there, not the 11534336 sent")
+        ) {
+            try client(proxy.endpoint).upload(file: path, bucket: bucket, key: "acme/big.db.gz", partSize: 5 << 20)
+        }
+    }
+
     // MARK: Listings
 
     /// A ListObjectsV2 page that says there is more: `count` keys from `first`, and `token` as given.
