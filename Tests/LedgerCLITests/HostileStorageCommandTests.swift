@@ -104,6 +104,29 @@ import Testing
         #expect(checked.status == 1, "\(checked.stdout)\(checked.stderr)")
     }
 
+    /// Storage that lets a second create of a name through could have two
+    /// runs at once overwrite each other: prune and incremental backups, which
+    /// take the lease, refuse it and write nothing.
+    @Test(arguments: ["prune", "backup"])
+    func storageThatIgnoresIfNoneMatchIsRefused(command: String) throws {
+        let (bucket, before) = try bucketWithPacks()
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { _ in .dropHeader("If-None-Match") }
+        defer { proxy.stop() }
+        let place = "s3://\(bucket)/acme"
+        let arguments =
+            command == "prune"
+            ? ["prune", place, "--keep-last", "1"]
+            : ["backup", folder.file("acme.db"), "--to", place, "--incremental"]
+        let result = try ledger(arguments, endpoint: proxy.endpoint)
+        #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+        #expect(
+            result.stderr
+                == "ledger: \(place) does not honour conditional writes (it let a second If-None-Match create of "
+                + ".ledger-lease through), so two backups there could overwrite each other's snapshots; "
+                + "ledger writes nothing there. Use storage that supports conditional writes.\n")
+        #expect(try keys(bucket) == before)
+    }
+
     /// A ListObjectsV2 page that says there is more: 20 keys and a new token each time.
     private static func endlessPages(_ tally: Tally) -> FaultProxy.Rule {
         { request in

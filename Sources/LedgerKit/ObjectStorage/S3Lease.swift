@@ -18,6 +18,10 @@ import Foundation
 /// Storage that ignores `If-Match` (told by a probe right after taking, one
 /// request) could let two runs take over one dead lease: there, a lease left
 /// by a dead run is never taken over, and the person is told to remove it.
+/// Storage that ignores `If-None-Match` (AWS before August 2024, many
+/// S3-compatibles) would let two runs both create the lease, and a snapshot be
+/// overwritten: once the lease is taken, a second create of it must be
+/// refused (412), or the lease is let go and nothing is written there.
 ///
 /// Honest limits: a holder stalled longer than `lifetime` (a suspended
 /// laptop) can lose its lease to another run; its renewal then sees another
@@ -102,7 +106,8 @@ final class S3Lease: StoreLock {
     /// Takes the lease of `location`, waiting up to `wait` seconds for another holder.
     /// - Parameter lifetime: how long the lease lasts unrenewed; renewed every third of it.
     /// - Throws: `ObjectStorageError.refused` naming the holder when the wait ran out,
-    ///   or a lease left by a dead run on storage that ignores `If-Match`.
+    ///   or a lease left by a dead run on storage that ignores `If-Match`, or
+    ///   when the storage ignores `If-None-Match`.
     init(
         client: S3Client, at location: S3Location, wait: TimeInterval = 600, lifetime: TimeInterval = 300,
         now: @escaping @Sendable () -> Date = Date.init
@@ -158,6 +163,18 @@ final class S3Lease: StoreLock {
                 )
             }
             Thread.sleep(forTimeInterval: Double.random(in: 0.5...2))
+        }
+        if let taken = etag,
+            let ignored = try Self.secondCreateLetThrough(
+                client, bucket: bucket, key: key,
+                body: try Self.content(token: token, until: now().addingTimeInterval(lifetime)))
+        {
+            // Let go of it (on the ETag that write gave, else the one in hand): nothing is written here.
+            _ = try? client.send("DELETE", bucket: bucket, key: key, headers: [("If-Match", ignored ?? taken)])
+            throw ObjectStorageError.refused(
+                "\(location) does not honour conditional writes (it let a second If-None-Match create of \(Self.name) through), "
+                    + "so two backups there could overwrite each other's snapshots; ledger writes nothing there. Use storage that supports conditional writes"
+            )
         }
         state = State(etag: etag ?? "")
         // Without If-Match a renewal could overwrite another's lease: there, the lease is not renewed.
@@ -218,6 +235,23 @@ final class S3Lease: StoreLock {
         // 409: the storage weighed the condition against a write racing it.
         if response.statusCode == 412 || response.statusCode == 409 { return true }
         if (200..<300).contains(response.statusCode) { return false }
+        throw S3Failure.status(response.statusCode, code: S3ErrorDocument.code(in: data), request: "PUT \(key)")
+    }
+
+    /// Whether the storage lets a create (`If-None-Match: *`) of the lease,
+    /// which exists, through: nil when it refuses it (412, or 409 for a create
+    /// raced), else the ETag of the write (nil inside when none was given).
+    /// `body` is the lease as written, so a write let through changes little.
+    /// - Throws: `S3Failure.status` for an answer that says neither.
+    private static func secondCreateLetThrough(_ client: S3Client, bucket: String, key: String, body: Data) throws
+        -> String??
+    {
+        let (response, data) = try client.send(
+            "PUT", bucket: bucket, key: key, headers: [("If-None-Match", "*")], body: body)
+        if response.statusCode == 412 || response.statusCode == 409 { return nil }
+        if (200..<300).contains(response.statusCode) {
+            return .some(response.value(forHTTPHeaderField: "ETag").flatMap { $0.isEmpty ? nil : $0 })
+        }
         throw S3Failure.status(response.statusCode, code: S3ErrorDocument.code(in: data), request: "PUT \(key)")
     }
 

@@ -183,6 +183,24 @@ import Testing
         #expect(try direct.send("HEAD", bucket: bucket, key: "acme/.ledger-lease").0.statusCode == 404)
     }
 
+    @Test func storageThatIgnoresIfNoneMatchIsNeverWrittenTo() throws {
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { _ in .dropHeader("If-None-Match") }
+        defer { proxy.stop() }
+        let (direct, bucket) = try bucket()
+        #expect {
+            _ = try S3Lease(client: try client(proxy.endpoint), at: try #require(try S3Location("s3://\(bucket)/acme")))
+        } throws: { error in
+            (error as? LocalizedError)?.errorDescription
+                == "s3://\(bucket)/acme does not honour conditional writes (it let a second If-None-Match create of "
+                + ".ledger-lease through), so two backups there could overwrite each other's snapshots; "
+                + "ledger writes nothing there. Use storage that supports conditional writes."
+        }
+        #expect(try direct.send("HEAD", bucket: bucket, key: "acme/.ledger-lease").0.statusCode == 404, "let go")
+        #expect(
+            proxy.requests.filter { $0.method == "PUT" }.count == 3, "the create, the If-Match probe, the second create"
+        )
+    }
+
     @Test func aLeaseAnswerPastItsBoundIsNotRead() throws {
         let (direct, bucket) = try bucket()
         let huge = [UInt8](repeating: 0x20, count: 1 << 20)
