@@ -122,11 +122,23 @@ final class S3Lease: StoreLock {
         // Whether the storage refuses a write on a stale ETag; asked once, when first needed.
         var honoursIfMatch: Bool?
         var etag: String?
+        // The holder last seen, for the refusal when the wait runs out.
+        var holder: Content?
+        var passes = 0
         while etag == nil {
+            // Every pass after the first waits, and none starts past the deadline: an answer that
+            // keeps changing (a lease that vanishes, a takeover refused) never spins the loop.
+            if passes > 0 {
+                guard now() < deadline else { throw Self.waitRanOut(holder, at: "s3://\(bucket)/\(key)", wait: wait) }
+                Thread.sleep(
+                    forTimeInterval: min(Double.random(in: 0.5...2), max(0.05, deadline.timeIntervalSince(now()))))
+            }
+            passes += 1
             let body = try Self.content(token: token, until: now().addingTimeInterval(lifetime))
             let created = try client.send(
                 "PUT", bucket: bucket, key: key, headers: [("If-None-Match", "*")], body: body)
-            if let tag = try Self.written(created, key: key) {
+            // A create has no lease to find gone: a 404 there is the bucket's (NoSuchBucket), an error.
+            if let tag = try Self.written(created, key: key, goneIsRefusal: false) {
                 etag = tag
                 if honoursIfMatch == nil {
                     honoursIfMatch = try Self.probe(client, bucket: bucket, key: key, body: body)
@@ -135,11 +147,13 @@ final class S3Lease: StoreLock {
             }
             // Held: by a live run (wait) or by one that died (take it over, on the ETag read).
             let (response, data) = try client.send("GET", bucket: bucket, key: key) { _ in .memory(limit: Self.bytes) }
+            // Gone since: look again.
             if response.statusCode == 404 { continue }
             guard response.statusCode == 200 else {
                 throw S3Failure.status(response.statusCode, code: S3ErrorDocument.code(in: data), request: "GET \(key)")
             }
             let current = try? JSONDecoder().decode(Content.self, from: data)
+            holder = current
             // Stale, or not a lease this tool can read: replaced only as it was read.
             if current?.isStale(now: now()) ?? true {
                 guard let seen = response.value(forHTTPHeaderField: "ETag"), !seen.isEmpty else {
@@ -154,15 +168,8 @@ final class S3Lease: StoreLock {
                 let replaced = try client.send(
                     "PUT", bucket: bucket, key: key, headers: [("If-Match", seen)], body: body)
                 // Refused: another run took it over first, or it is gone: look again.
-                etag = try Self.written(replaced, key: key)
-                continue
+                etag = try Self.written(replaced, key: key, goneIsRefusal: true)
             }
-            guard now() < deadline else {
-                throw ObjectStorageError.refused(
-                    "another ledger backup or prune (\(current?.holder ?? "unknown")) holds s3://\(bucket)/\(key) until \(current?.expiresAt ?? "?"); try again later, or delete that object if that run is gone"
-                )
-            }
-            Thread.sleep(forTimeInterval: Double.random(in: 0.5...2))
         }
         if let taken = etag,
             let ignored = try Self.secondCreateLetThrough(
@@ -188,6 +195,18 @@ final class S3Lease: StoreLock {
         renewal.start()
     }
 
+    /// The refusal when the wait for the lease ran out, naming its holder as last seen.
+    private static func waitRanOut(_ holder: Content?, at place: String, wait: TimeInterval) -> ObjectStorageError {
+        guard let holder else {
+            return .refused(
+                "\(place) could not be taken within \(Int(wait)) s: the storage refused to create it but showed no lease there; "
+                    + "try again later, and check that AWS_ENDPOINT_URL names your object storage")
+        }
+        return .refused(
+            "another ledger backup or prune (\(holder.holder)) holds \(place) until \(holder.expiresAt); try again later, or delete that object if that run is gone"
+        )
+    }
+
     /// The refusal to take over a lease that looks left by a dead run.
     private static func cannotTakeOver(_ current: Content?, at place: String, why: String) -> ObjectStorageError {
         .refused(
@@ -211,11 +230,14 @@ final class S3Lease: StoreLock {
     }
 
     /// The ETag of a conditional write's answer; nil when its condition failed
-    /// (412, or 409 for a write that raced another, or 404 for `If-Match` on a lease now gone).
+    /// (412, or 409 for a write that raced another, or, when `goneIsRefusal`,
+    /// 404 for `If-Match` on a lease now gone).
     /// - Throws: `S3Failure.status` for any other failure, or a success without an ETag.
-    private static func written(_ answer: (HTTPURLResponse, Data), key: String) throws -> String? {
+    private static func written(_ answer: (HTTPURLResponse, Data), key: String, goneIsRefusal: Bool = true) throws
+        -> String?
+    {
         let (response, data) = answer
-        if [412, 409, 404].contains(response.statusCode) { return nil }
+        if [412, 409].contains(response.statusCode) || (goneIsRefusal && response.statusCode == 404) { return nil }
         guard (200..<300).contains(response.statusCode), let etag = response.value(forHTTPHeaderField: "ETag"),
             !etag.isEmpty
         else {

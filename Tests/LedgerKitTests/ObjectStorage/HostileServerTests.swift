@@ -201,6 +201,40 @@ import Testing
         )
     }
 
+    /// A lease whose create is refused but which is never there (GET 404) is
+    /// waited for, backing off, only until the wait runs out.
+    @Test func aLeaseThatIsRefusedYetNeverThereEndsWithTheWait() throws {
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in
+            guard request.target.contains(".ledger-lease") else { return nil }
+            return request.method == "PUT" ? .status(412, code: "PreconditionFailed") : .status(404, code: "NoSuchKey")
+        }
+        defer { proxy.stop() }
+        let (_, bucket) = try bucket()
+        let started = Date()
+        #expect {
+            _ = try S3Lease(
+                client: try client(proxy.endpoint), at: try #require(try S3Location("s3://\(bucket)/acme")), wait: 3)
+        } throws: { error in
+            (error as? LocalizedError)?.errorDescription
+                == "s3://\(bucket)/acme/.ledger-lease could not be taken within 3 s: the storage refused to create it "
+                + "but showed no lease there; try again later, and check that AWS_ENDPOINT_URL names your object storage."
+        }
+        #expect(Date().timeIntervalSince(started) < 8)
+        let asked = proxy.requests.filter { $0.target.contains(".ledger-lease") }.count
+        #expect(asked >= 4 && asked <= 2 * 8, "\(asked) requests in 3 s: one create and one read a pass, with pauses")
+    }
+
+    @Test func aLeaseInABucketThatIsNotThereIsAnError() throws {
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { _ in .status(404, code: "NoSuchBucket") }
+        defer { proxy.stop() }
+        #expect(throws: S3Failure.status(404, code: "NoSuchBucket", request: "PUT acme/.ledger-lease")) {
+            _ = try S3Lease(
+                client: try client(proxy.endpoint), at: try #require(try S3Location("s3://no-such-bucket/acme")),
+                wait: 30)
+        }
+        #expect(proxy.requests.count == 1)
+    }
+
     @Test func aLeaseAnswerPastItsBoundIsNotRead() throws {
         let (direct, bucket) = try bucket()
         let huge = [UInt8](repeating: 0x20, count: 1 << 20)
