@@ -7,7 +7,9 @@ import Foundation
 /// The lock of a location in object storage, where `flock` cannot reach: an
 /// object `PREFIX/.ledger-lease` saying who holds it and until when. Every
 /// write to it is conditional, so that two runs never both hold it:
-/// - taking it is a create (`If-None-Match: *`): one creator wins;
+/// - taking it is a create (`If-None-Match: *`): one creator wins; a lease
+///   found holding this run's own token (a create whose answer was lost, then
+///   retried) is this run's, on the ETag read;
 /// - renewing it, taking over a lease left by a run that died (past its
 ///   expiry, or held by a process of this machine that is gone), and
 ///   releasing it are each one request on the ETag last seen (`If-Match`):
@@ -154,6 +156,14 @@ final class S3Lease: StoreLock {
             }
             let current = try? JSONDecoder().decode(Content.self, from: data)
             holder = current
+            // Ours: a create whose answer was lost, then retried and refused (412) by its own lease.
+            if current?.token == token, let seen = response.value(forHTTPHeaderField: "ETag"), !seen.isEmpty {
+                etag = seen
+                if honoursIfMatch == nil {
+                    honoursIfMatch = try Self.probe(client, bucket: bucket, key: key, body: data)
+                }
+                break
+            }
             // Stale, or not a lease this tool can read: replaced only as it was read.
             if current?.isStale(now: now()) ?? true {
                 guard let seen = response.value(forHTTPHeaderField: "ETag"), !seen.isEmpty else {

@@ -224,6 +224,27 @@ import Testing
         #expect(asked >= 4 && asked <= 2 * 8, "\(asked) requests in 3 s: one create and one read a pass, with pauses")
     }
 
+    /// The answer to the lease's create is lost after the write: the retry is
+    /// refused by the run's own lease, which it takes as its own at once.
+    @Test func aLeaseWhoseCreateAnswerIsLostIsTakenAsOurs() throws {
+        let tally = Tally()
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in
+            request.method == "PUT" && request.headers["if-none-match"] != nil && tally.next("create") == 1
+                ? .dropResponse(afterBytes: 1) : nil
+        }
+        defer { proxy.stop() }
+        let (direct, bucket) = try bucket()
+        let started = Date()
+        let lease = try S3Lease(
+            client: try client(proxy.endpoint), at: try #require(try S3Location("s3://\(bucket)/acme")), wait: 20)
+        #expect(Date().timeIntervalSince(started) < 5, "taken at once, not after waiting for itself")
+        #expect(lease.isHeld)
+        #expect(proxy.requests.filter { $0.method == "PUT" && $0.headers["if-none-match"] != nil }.count >= 2)
+        try lease.confirm()
+        lease.release()
+        #expect(try direct.send("HEAD", bucket: bucket, key: "acme/.ledger-lease").0.statusCode == 404)
+    }
+
     @Test func aLeaseInABucketThatIsNotThereIsAnError() throws {
         let proxy = try FaultProxy(upstream: try S3TestServer.port()) { _ in .status(404, code: "NoSuchBucket") }
         defer { proxy.stop() }
