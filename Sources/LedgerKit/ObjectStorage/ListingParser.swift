@@ -1,11 +1,13 @@
 import Foundation
 
 /// A ListObjectsV2 answer: its keys and sizes, and where the next page
-/// starts. The document is flat and small (a page is 1,000 keys), so it is
-/// read by its tags, with XML's five entities and numeric references undone.
-/// Only a whole `<ListBucketResult>` document is a listing: anything else
-/// (an `<Error>` sent with 200, a page cut short) is refused, never read as
-/// an empty listing, since an empty listing lets prune remove what is there.
+/// starts. The document is flat, so it is read by its tags in one forward
+/// scan of its bytes (linear in its size, whatever it holds), with XML's five
+/// entities and numeric references undone. Only a whole `<ListBucketResult>`
+/// document is a listing: anything else (an `<Error>` sent with 200, a page
+/// cut short) is refused, never read as an empty listing, since an empty
+/// listing lets prune remove what is there; so is a page of more entries
+/// than S3 ever puts in one.
 struct ListingParser {
     private(set) var objects: [S3Client.Object] = []
     /// The folders one level down (`CommonPrefixes`), when listed with a delimiter.
@@ -13,38 +15,107 @@ struct ListingParser {
     private(set) var truncated = false
     private(set) var nextToken: String?
 
-    /// - Throws: `S3Failure.badListing` for anything but a whole `<ListBucketResult>` document.
+    /// The most entries (`Contents` and `CommonPrefixes` together) a page may hold: S3's `max-keys` is 1,000.
+    static let mostEntries = 1_000
+
+    /// - Throws: `S3Failure.badListing` for anything but a whole `<ListBucketResult>`
+    ///   document; `S3Failure.tooManyEntries` for a page of more than `mostEntries`.
     static func parse(_ data: Data) throws -> ListingParser {
         guard isListing(data) else { throw S3Failure.badListing }
-        let text = String(decoding: data, as: UTF8.self)
+        let bytes = [UInt8](data)
         var listing = ListingParser()
-        var rest = text[...]
-        while let start = rest.range(of: "<Contents>"),
-            let end = rest.range(of: "</Contents>", range: start.upperBound..<rest.endIndex)
-        {
-            let block = rest[start.upperBound..<end.lowerBound]
-            // An entry without a key, or whose size is not a count of bytes, is not to be trusted: it is left out.
-            if let key = element("Key", in: block), let size = element("Size", in: block).flatMap({ Int64($0) }),
-                size >= 0
-            {
-                listing.objects.append(
-                    S3Client.Object(
-                        key: key, size: size, lastModified: element("LastModified", in: block).flatMap(isoSeconds)))
+        var scan = Scan()
+        var index = 0
+        while let open = bytes[index...].firstIndex(of: UInt8(ascii: "<")) {
+            guard let close = bytes[(open + 1)...].firstIndex(of: UInt8(ascii: ">")) else { break }
+            index = close + 1
+            let tag = bytes[(open + 1)..<close]
+            guard let first = tag.first, first != UInt8(ascii: "?"), first != UInt8(ascii: "!") else {
+                scan.opened = nil
+                continue
             }
-            rest = rest[end.upperBound...]
-        }
-        rest = text[...]
-        while let start = rest.range(of: "<CommonPrefixes>"),
-            let end = rest.range(of: "</CommonPrefixes>", range: start.upperBound..<rest.endIndex)
-        {
-            if let prefix = element("Prefix", in: rest[start.upperBound..<end.lowerBound]) {
-                listing.prefixes.append(prefix)
+            if first == UInt8(ascii: "/") {
+                let name = tag.dropFirst()
+                // The text of an element is what lies between its open tag and its close, with no tag between.
+                if let (opened, from) = scan.opened, opened.elementsEqual(name) {
+                    scan.take(name, text: bytes[from..<open], into: &listing)
+                }
+                scan.opened = nil
+                scan.closed(name, into: &listing)
+            } else {
+                let name = tag.prefix { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "/") && $0 > 0x20 }
+                scan.opened = tag.last == UInt8(ascii: "/") ? nil : (name, close + 1)
+                try scan.began(name)
             }
-            rest = rest[end.upperBound...]
         }
-        listing.truncated = element("IsTruncated", in: text[...]) == "true"
-        listing.nextToken = element("NextContinuationToken", in: text[...])
         return listing
+    }
+
+    /// Where a scan is: in which entry, what that entry holds so far, and the element last opened.
+    private struct Scan {
+        enum Inside { case top, contents, prefixes }
+        var inside = Inside.top
+        var entries = 0
+        var key: String?
+        var size: String?
+        var modified: String?
+        var prefix: String?
+        var truncatedSeen = false
+        var tokenSeen = false
+        /// The element last opened and where its text starts; nil after any other tag.
+        var opened: (name: ArraySlice<UInt8>, from: Int)?
+
+        static let contents = Array("Contents".utf8)
+        static let commonPrefixes = Array("CommonPrefixes".utf8)
+
+        mutating func began(_ name: ArraySlice<UInt8>) throws {
+            if name.elementsEqual(Self.contents) {
+                inside = .contents
+                (key, size, modified) = (nil, nil, nil)
+            } else if name.elementsEqual(Self.commonPrefixes) {
+                inside = .prefixes
+                prefix = nil
+            } else {
+                return
+            }
+            entries += 1
+            guard entries <= ListingParser.mostEntries else {
+                throw S3Failure.tooManyEntries(most: ListingParser.mostEntries)
+            }
+        }
+
+        /// Keeps the first text of each element that matters where it is.
+        mutating func take(_ name: ArraySlice<UInt8>, text bytes: ArraySlice<UInt8>, into listing: inout ListingParser)
+        {
+            func text() -> String { ListingParser.unescape(String(decoding: bytes, as: UTF8.self)) }
+            switch (inside, String(decoding: name, as: UTF8.self)) {
+            case (.contents, "Key") where key == nil: key = text()
+            case (.contents, "Size") where size == nil: size = text()
+            case (.contents, "LastModified") where modified == nil: modified = text()
+            case (.prefixes, "Prefix") where prefix == nil: prefix = text()
+            case (.top, "IsTruncated") where !truncatedSeen:
+                truncatedSeen = true
+                listing.truncated = text() == "true"
+            case (.top, "NextContinuationToken") where !tokenSeen:
+                tokenSeen = true
+                listing.nextToken = text()
+            default: break
+            }
+        }
+
+        /// Ends an entry: one without a key, or whose size is not a count of bytes, is not to be trusted and is left out.
+        mutating func closed(_ name: ArraySlice<UInt8>, into listing: inout ListingParser) {
+            if inside == .contents, name.elementsEqual(Self.contents) {
+                if let key, let size = size.flatMap({ Int64($0) }), size >= 0 {
+                    listing.objects.append(
+                        S3Client.Object(key: key, size: size, lastModified: modified.flatMap(ListingParser.isoSeconds)))
+                }
+                inside = .top
+            } else if inside == .prefixes, name.elementsEqual(Self.commonPrefixes) {
+                if let prefix { listing.prefixes.append(prefix) }
+                inside = .top
+            }
+        }
     }
 
     /// Whether `data` is one `<ListBucketResult>` document.

@@ -69,6 +69,10 @@ extension ObjectStorageError {
             return .refused(
                 "\(location) answered with a document that is not the one asked for (not an S3 listing or upload); nothing was removed or used. Check that AWS_ENDPOINT_URL names your object storage"
             )
+        case S3Failure.tooManyEntries(let most):
+            return .refused(
+                "\(location) sent a listing page of more than \(most) entries, more than S3 ever sends in one; stopped reading it. Check that AWS_ENDPOINT_URL names your object storage"
+            )
         case S3Failure.tooLarge(let bytes):
             return .refused(
                 "\(location) sent an answer longer than \(bytes) bytes, more than any it should; stopped reading it. Check that AWS_ENDPOINT_URL names your object storage"

@@ -11,6 +11,8 @@ enum S3Failure: Error, Equatable {
     /// An answer that is not the document expected: a listing that is no
     /// `<ListBucketResult>`, an upload's start without an upload id.
     case badListing
+    /// A listing page of more entries than this, more than S3 ever puts in one.
+    case tooManyEntries(most: Int)
     /// A listing that does not end: why, and how far it was followed.
     case endlessListing(ListingBound.Stop, objects: Int, pages: Int)
     /// A multipart upload the storage did not surely complete: why not.

@@ -376,6 +376,22 @@ import Testing
         }
     }
 
+    @Test func aListingPageOfMoreEntriesThanS3SendsIsRefused() throws {
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in
+            request.target.contains("list-type") ? .answer(200, body: Self.page(1_001, from: 0, token: "t")) : nil
+        }
+        defer { proxy.stop() }
+        let (client, bucket) = try bucket(through: proxy.endpoint)
+        let store = S3Store(try #require(try S3Location("s3://\(bucket)/acme")), client: client)
+        #expect {
+            _ = try store.list(prefix: "")
+        } throws: { error in
+            (error as? LocalizedError)?.errorDescription
+                == "s3://\(bucket)/acme sent a listing page of more than 1000 entries, more than S3 ever sends in one; "
+                + "stopped reading it. Check that AWS_ENDPOINT_URL names your object storage."
+        }
+    }
+
     @Test func aListingPagePastItsBoundIsNotRead() throws {
         let huge = Self.page(1, from: 0, token: "t") + [UInt8](repeating: 0x20, count: S3Client.answerBytes)
         let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in

@@ -66,6 +66,39 @@ import Testing
         #expect(throws: S3Failure.badListing) { try ListingParser.parse(Data([0xFF, 0x00, 0x3C])) }
     }
 
+    /// A page of S3's most entries, with keys of S3's longest, is read in one
+    /// pass (a reader that searched the rest of the page for each entry took
+    /// 116 s for 40,000); a page of more entries than S3 ever sends is refused.
+    @Test func aPageOfAThousandEntriesIsReadAndOneMoreIsRefused() throws {
+        func page(_ count: Int, prefixes: Int = 0) -> Data {
+            let long = String(repeating: "x", count: 1_000)
+            let contents = (0..<count).map {
+                "<Contents><Key>acme/\(long)-\($0)&amp;.db.gz</Key><Size>\($0)</Size>"
+                    + "<LastModified>2026-12-04T16:29:53.000Z</LastModified></Contents>"
+            }
+            let folders = (0..<prefixes).map { "<CommonPrefixes><Prefix>acme/f\($0)/</Prefix></CommonPrefixes>" }
+            return Data(
+                ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult><IsTruncated>true</IsTruncated>"
+                    + "<NextContinuationToken>next</NextContinuationToken>"
+                    + (contents + folders).joined() + "</ListBucketResult>").utf8)
+        }
+        let read = try ListingParser.parse(page(1_000))
+        #expect(read.objects.count == 1_000)
+        #expect(read.objects.map(\.size) == (0..<1_000).map(Int64.init))
+        #expect(
+            read.objects.last
+                == S3Client.Object(
+                    key: "acme/\(String(repeating: "x", count: 1_000))-999&.db.gz", size: 999,
+                    lastModified: "2026-12-04T16:29:53Z"))
+        #expect(read.truncated && read.nextToken == "next")
+        #expect(try ListingParser.parse(page(990, prefixes: 10)).prefixes.count == 10)
+        for (count, prefixes) in [(1_001, 0), (1_000, 1), (40_000, 0)] {
+            #expect(throws: S3Failure.tooManyEntries(most: 1_000)) {
+                try ListingParser.parse(page(count, prefixes: prefixes))
+            }
+        }
+    }
+
     @Test func writeTimesAreReadFromListingsAndHeadersWithoutTrust() throws {
         let page = try ListingParser.parse(
             Data(
