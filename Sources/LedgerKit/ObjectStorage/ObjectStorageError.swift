@@ -73,6 +73,10 @@ extension ObjectStorageError {
             return .refused(
                 "\(location) sent a listing page of more than \(most) entries, more than S3 ever sends in one; stopped reading it. Check that AWS_ENDPOINT_URL names your object storage"
             )
+        case S3Failure.sizeMismatch(let key, let listed, let head):
+            return .refused(
+                "\(location) gives \(key) two sizes, \(listed) bytes in its listing and \(head) by HEAD; nothing was read. Check that AWS_ENDPOINT_URL names your object storage"
+            )
         case S3Failure.tooLarge(let bytes):
             return .refused(
                 "\(location) sent an answer longer than \(bytes) bytes, more than any it should; stopped reading it. Check that AWS_ENDPOINT_URL names your object storage"

@@ -330,17 +330,22 @@ final class S3Client: Sendable {
     /// server that ignores `Range` (`200`, the whole object) is read once, as
     /// it streams, for every chunk: the bytes fetched are the object's size,
     /// not a chunk count times it. Never more than the object's size is written.
+    /// - Parameter listed: the object's size as its listing gives it, when
+    ///   known: HEAD must say the same, so a HEAD that lies costs nothing.
     /// - Returns: the object's size.
     /// - Throws: `S3Failure.badRange` for a `206` of other bytes than asked;
-    ///   `S3Failure.tooLarge` for an answer longer than the object.
+    ///   `S3Failure.tooLarge` for an answer longer than the object;
+    ///   `S3Failure.sizeMismatch` for a HEAD that is not the size listed.
     @discardableResult
-    func download(bucket: String, key: String, to path: String, chunk: Int = 8 << 20, progress: Progress? = nil) throws
-        -> Int64
-    {
+    func download(
+        bucket: String, key: String, to path: String, size listed: Int64? = nil, chunk: Int = 8 << 20,
+        progress: Progress? = nil
+    ) throws -> Int64 {
         let (head, _) = try expect("HEAD", bucket: bucket, key: key)
         guard let size = Int64(head.value(forHTTPHeaderField: "Content-Length") ?? ""), size >= 0 else {
             throw S3Failure.status(head.statusCode, code: "NoContentLength", request: "HEAD \(key)")
         }
+        if let listed, listed != size { throw S3Failure.sizeMismatch(key: key, listed: listed, head: size) }
         let descriptor = try SystemCalls.open(path, O_WRONLY | O_CREAT | O_EXCL)
         defer { SystemCalls.close(descriptor) }
         var offset: Int64 = 0

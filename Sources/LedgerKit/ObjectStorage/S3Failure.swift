@@ -21,6 +21,8 @@ enum S3Failure: Error, Equatable {
     case exists(key: String)
     /// An answer longer than it may be (`bytes`): a page, a setting, or more than the object.
     case tooLarge(bytes: Int64)
+    /// An object whose HEAD gives another size than its listing.
+    case sizeMismatch(key: String, listed: Int64, head: Int64)
     /// A `206` holding other bytes than the `Range` asked (its `Content-Range`).
     case badRange(asked: String, got: String, request: String)
 }

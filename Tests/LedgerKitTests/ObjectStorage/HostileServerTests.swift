@@ -453,6 +453,30 @@ import Testing
         }
     }
 
+    /// HEAD says more than the listing: nothing is downloaded, not even the listed bytes.
+    @Test func aDownloadWhoseHeadIsNotItsListedSizeIsRefused() throws {
+        let (direct, bucket) = try bucket()
+        try direct.create(bucket: bucket, key: "acme/small.db.gz", body: Data(repeating: 1, count: 1_000))
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in
+            guard request.target.contains("small.db.gz"), !request.target.contains("list-type") else { return nil }
+            return .answer(200, body: [UInt8](repeating: 0, count: 300_000))
+        }
+        defer { proxy.stop() }
+        let store = S3Store(try #require(try S3Location("s3://\(bucket)/acme")), client: try client(proxy.endpoint))
+        #expect {
+            try store.withLocalFile(of: "small.db.gz", near: folder.file("restored.db")) { _ in }
+        } throws: { error in
+            (error as? LocalizedError)?.errorDescription
+                == "s3://\(bucket)/acme gives acme/small.db.gz two sizes, 1000 bytes in its listing and 300000 by HEAD; "
+                + "nothing was read. Check that AWS_ENDPOINT_URL names your object storage."
+        }
+        #expect(
+            !proxy.requests.contains {
+                $0.method == "GET" && $0.target.contains("small.db.gz") && !$0.target.contains("list-type")
+            })
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty, "no download left behind")
+    }
+
     @Test func aWholeAnswerLongerThanTheObjectIsRefused() throws {
         let (direct, bucket) = try bucket()
         try direct.create(bucket: bucket, key: "acme/small.db.gz", body: Data(repeating: 1, count: 1_000))
