@@ -22,6 +22,8 @@ public final class FaultProxy: @unchecked Sendable {
         case respond(Int, headers: [String: String], body: [UInt8])
         /// Pass the request on without this header (a server that ignores `Range`, or `If-Match`).
         case dropHeader(String)
+        /// Answer this status with these bytes as the body, one byte every `every` seconds, never passing the request on.
+        case trickle(Int, body: [UInt8], every: TimeInterval)
     }
 
     /// One request as the proxy saw it.
@@ -162,6 +164,15 @@ public final class FaultProxy: @unchecked Sendable {
                 "HTTP/1.1 \(status) Injected\r\n\(lines)Content-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
             answer(client, Array(head.utf8) + (words[0] == "HEAD" ? [] : bytes))
             return
+        case .trickle(let status, let bytes, let interval):
+            let head = "HTTP/1.1 \(status) Injected\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
+            answer(client, Array(head.utf8))
+            for byte in words[0] == "HEAD" ? [] : bytes {
+                Thread.sleep(forTimeInterval: interval)
+                // The client gave up: stop.
+                guard answer(client, [byte]) else { return }
+            }
+            return
         case .delay(let seconds):
             Thread.sleep(forTimeInterval: seconds)
         default:
@@ -219,23 +230,26 @@ public final class FaultProxy: @unchecked Sendable {
         return true
     }
 
-    /// Sends bytes of an answer to a client, counted in `bytesServed`.
-    private func answer(_ client: Int32, _ bytes: [UInt8]) {
+    /// Sends bytes of an answer to a client, counted in `bytesServed`; false when the client is gone.
+    @discardableResult
+    private func answer(_ client: Int32, _ bytes: [UInt8]) -> Bool {
         lock.lock()
         served += bytes.count
         lock.unlock()
-        send(client, bytes)
+        return send(client, bytes)
     }
 
-    private func send(_ socket: Int32, _ bytes: [UInt8]) {
+    @discardableResult
+    private func send(_ socket: Int32, _ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes {
                 Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
             }
-            guard sent > 0 else { return }
+            guard sent > 0 else { return false }
             offset += sent
         }
+        return true
     }
 
     private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {

@@ -77,6 +77,10 @@ extension ObjectStorageError {
             return .refused(
                 "\(location) gives \(key) two sizes, \(listed) bytes in its listing and \(head) by HEAD; nothing was read. Check that AWS_ENDPOINT_URL names your object storage"
             )
+        case S3Failure.tooSlow(let request, let seconds):
+            return .refused(
+                "\(location) took more than \(seconds) s to answer \(request), far longer than its size needs; stopped waiting. Check the network and AWS_ENDPOINT_URL"
+            )
         case S3Failure.tooLarge(let bytes):
             return .refused(
                 "\(location) sent an answer longer than \(bytes) bytes, more than any it should; stopped reading it. Check that AWS_ENDPOINT_URL names your object storage"

@@ -33,9 +33,24 @@ final class S3Client: Sendable {
     /// location's setting): a page of 1,000 keys of S3's longest, escaped, is under 8 MiB.
     static let answerBytes = 16 << 20
 
-    init(configuration: S3Configuration, retries: RetryPolicy = RetryPolicy(), timeout: TimeInterval = 60) {
+    /// How long a request may wait for its next byte (URLSession's idle timeout).
+    let timeout: TimeInterval
+    /// The slowest transfer believed, in bytes a second: a request may take
+    /// `timeout` plus its bytes at this rate in all, and is then cancelled, so
+    /// that a server sending a byte now and then never holds a run for ever.
+    let slowest: Double
+
+    /// The most answer bytes a request is expected to bring when it does not say (a listing page, a lease).
+    static let expectedAnswer: Int64 = 1 << 20
+
+    init(
+        configuration: S3Configuration, retries: RetryPolicy = RetryPolicy(), timeout: TimeInterval = 60,
+        slowest: Double = 32_768
+    ) {
         self.configuration = configuration
         self.retries = retries
+        self.timeout = timeout
+        self.slowest = slowest
         let settings = URLSessionConfiguration.ephemeral
         settings.timeoutIntervalForRequest = timeout
         settings.httpMaximumConnectionsPerHost = 8
@@ -68,11 +83,14 @@ final class S3Client: Sendable {
     /// server fails in a way worth another try (`RetryPolicy`), and returns the
     /// last answer and its body: in memory up to `answerBytes` unless `plan`
     /// says otherwise (chosen anew for each try); an error's first 64 KiB.
-    /// - Throws: `S3Failure.tooLarge` for a body past its bound.
+    /// Each try may take `timeout` plus its bytes (`body` and `expecting`)
+    /// at `slowest`, and is cancelled then.
+    /// - Throws: `S3Failure.tooLarge` for a body past its bound; `S3Failure.tooSlow`
+    ///   for a try past its time (not tried again: a server that slow stays so).
     func send(
         _ method: String, bucket: String, key: String = "", query: [(String, String?)] = [],
         headers: [(name: String, value: String)] = [], body: Data = Data(),
-        plan: AnswerBody.Plan? = nil
+        expecting: Int64 = S3Client.expectedAnswer, plan: AnswerBody.Plan? = nil
     ) throws -> (HTTPURLResponse, Data) {
         // The body's SHA-256 is signed; hashed once for every try, and not at all
         // when the caller already put it in a checksum header.
@@ -84,6 +102,7 @@ final class S3Client: Sendable {
             do {
                 let answer = try once(
                     method, bucket: bucket, key: key, query: query, headers: headers, body: body, payload: payload,
+                    within: timeout + Double(Int64(body.count) + max(0, expecting)) / slowest,
                     plan: plan ?? { _ in .memory(limit: Self.answerBytes) })
                 let status = answer.0.statusCode
                 guard attempt + 1 < retries.attempts, status >= 300,
@@ -100,7 +119,7 @@ final class S3Client: Sendable {
     private func once(
         _ method: String, bucket: String, key: String, query: [(String, String?)],
         headers: [(name: String, value: String)], body: Data,
-        payload: SignatureV4.Payload, plan: @escaping AnswerBody.Plan
+        payload: SignatureV4.Payload, within seconds: TimeInterval, plan: @escaping AnswerBody.Plan
     ) throws -> (HTTPURLResponse, Data) {
         let encodedQuery = SignatureV4.encodeQuery(query)
         let (url, host, path) = try address(bucket: bucket, key: key, query: encodedQuery)
@@ -120,7 +139,7 @@ final class S3Client: Sendable {
         let task =
             method == "PUT" || method == "POST"
             ? session.uploadTask(with: request, from: body) : session.dataTask(with: request)
-        return try exchanges.run(task, plan: plan)
+        return try exchanges.run(task, plan: plan, within: seconds, request: "\(method) \(key.isEmpty ? bucket : key)")
     }
 
     /// Sends a request that must succeed (2xx); S3's error otherwise.
@@ -128,10 +147,11 @@ final class S3Client: Sendable {
     func expect(
         _ method: String, bucket: String, key: String = "", query: [(String, String?)] = [],
         headers: [(name: String, value: String)] = [], body: Data = Data(),
-        plan: AnswerBody.Plan? = nil
+        expecting: Int64 = S3Client.expectedAnswer, plan: AnswerBody.Plan? = nil
     ) throws -> (HTTPURLResponse, Data) {
         let (response, data) = try send(
-            method, bucket: bucket, key: key, query: query, headers: headers, body: body, plan: plan)
+            method, bucket: bucket, key: key, query: query, headers: headers, body: body, expecting: expecting,
+            plan: plan)
         guard (200..<300).contains(response.statusCode) else {
             throw S3Failure.status(
                 response.statusCode, code: S3ErrorDocument.code(in: data),
@@ -309,7 +329,8 @@ final class S3Client: Sendable {
     /// - Throws: `S3Failure.badRange` for a `206` of other bytes.
     func read(bucket: String, key: String, range: ClosedRange<Int64>) throws -> Data {
         let (response, data) = try expect(
-            "GET", bucket: bucket, key: key, headers: [("Range", Self.rangeHeader(range))]
+            "GET", bucket: bucket, key: key, headers: [("Range", Self.rangeHeader(range))],
+            expecting: range.upperBound - range.lowerBound + 1
         ) { response in
             switch response.statusCode {
             case 206:
@@ -352,7 +373,10 @@ final class S3Client: Sendable {
         while offset < size {
             let asked = offset...(min(size, offset + Int64(chunk)) - 1)
             let used = LastSink()
-            try expect("GET", bucket: bucket, key: key, headers: [("Range", Self.rangeHeader(asked))]) { response in
+            // A server that ignores Range sends all the rest in this one answer.
+            try expect(
+                "GET", bucket: bucket, key: key, headers: [("Range", Self.rangeHeader(asked))], expecting: size - offset
+            ) { response in
                 let sink: FileSink
                 switch response.statusCode {
                 case 206:

@@ -60,14 +60,20 @@ final class S3Exchanges: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     private var running: [Int: Exchange] = [:]
     private let lock = NSLock()
 
-    /// Starts `task` and waits for its answer; the body is read as `plan` says.
-    func run(_ task: URLSessionTask, plan: @escaping AnswerBody.Plan) throws -> (HTTPURLResponse, Data) {
+    /// Starts `task` and waits for its answer, at most `seconds` in all; the body is read as `plan` says.
+    /// - Throws: `S3Failure.tooSlow` naming `request` when the time ran out (the task is cancelled).
+    func run(_ task: URLSessionTask, plan: @escaping AnswerBody.Plan, within seconds: TimeInterval, request: String)
+        throws -> (HTTPURLResponse, Data)
+    {
         let exchange = Exchange(plan: plan)
         lock.lock()
         running[task.taskIdentifier] = exchange
         lock.unlock()
         task.resume()
-        return try exchange.wait()
+        return try exchange.wait(within: seconds) {
+            task.cancel()
+            return S3Failure.tooSlow(request: request, seconds: Int(seconds.rounded(.up)))
+        }
     }
 
     private func exchange(_ task: URLSessionTask) -> Exchange? {
@@ -172,8 +178,15 @@ final class S3Exchanges: NSObject, URLSessionDataDelegate, @unchecked Sendable {
             done.signal()
         }
 
-        func wait() throws -> (HTTPURLResponse, Data) {
-            done.wait()
+        /// Waits for the end, at most `seconds`; then `late` stops the transfer and
+        /// says why, and the end it brings (cancelled) is waited for, so that no
+        /// piece is written after the caller goes on.
+        func wait(within seconds: TimeInterval, late: () -> any Error) throws -> (HTTPURLResponse, Data) {
+            if done.wait(timeout: .now() + min(seconds, 1e7)) == .timedOut {
+                let error = late()
+                done.wait()
+                throw error
+            }
             if let failure { throw failure }
             guard let response else { throw S3Failure.notHTTP }
             return (response, data)

@@ -23,6 +23,8 @@ enum S3Failure: Error, Equatable {
     case tooLarge(bytes: Int64)
     /// An object whose HEAD gives another size than its listing.
     case sizeMismatch(key: String, listed: Int64, head: Int64)
+    /// A request that took longer in all than its bytes could need: cancelled after this many seconds.
+    case tooSlow(request: String, seconds: Int)
     /// A `206` holding other bytes than the `Range` asked (its `Content-Range`).
     case badRange(asked: String, got: String, request: String)
 }

@@ -117,7 +117,8 @@ public final class S3Store: ByteStore {
             let (response, data): (HTTPURLResponse, Data)
             do {
                 (response, data) = try client.send(
-                    "GET", bucket: location.bucket, key: key(name), plan: { _ in .memory(limit: limit) })
+                    "GET", bucket: location.bucket, key: key(name), expecting: Int64(limit),
+                    plan: { _ in .memory(limit: limit) })
             } catch S3Failure.tooLarge {
                 throw ByteStoreError.tooLarge(path: path(of: name), limit: limit)
             }

@@ -404,6 +404,32 @@ import Testing
         }
     }
 
+    /// A server that sends a byte now and then, never idle long enough for
+    /// the idle timeout, is cancelled once the request has had the time its
+    /// bytes could need, and is not asked again.
+    @Test func anAnswerThatTricklesIsCancelledAtItsDeadline() throws {
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in
+            request.target.contains("list-type")
+                ? .trickle(200, body: Self.page(1, from: 0, token: nil), every: 0.3) : nil
+        }
+        defer { proxy.stop() }
+        let (_, bucket) = try bucket()
+        let client = S3Client(
+            configuration: try S3TestServer.configuration(endpoint: proxy.endpoint),
+            retries: RetryPolicy(attempts: 3, base: 0.01, cap: 0.05), timeout: 2, slowest: 1_048_576)
+        let started = Date()
+        #expect(throws: S3Failure.tooSlow(request: "GET \(bucket)", seconds: 3)) {
+            try client.list(bucket: bucket, prefix: "acme/")
+        }
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(proxy.requests.filter { $0.target.contains("list-type") }.count == 1, "not asked again")
+        #expect(
+            ObjectStorageError.explaining(S3Failure.tooSlow(request: "GET \(bucket)", seconds: 3), at: "s3://b/acme")
+                .errorDescription
+                == "s3://b/acme took more than 3 s to answer GET \(bucket), far longer than its size needs; "
+                + "stopped waiting. Check the network and AWS_ENDPOINT_URL.")
+    }
+
     // MARK: Ranged reads
 
     @Test func aServerThatIgnoresRangeIsReadOnceForAllTheChunks() throws {
