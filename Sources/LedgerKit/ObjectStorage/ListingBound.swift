@@ -64,8 +64,12 @@ public struct ListingBound: Sendable {
         pages += 1
         bytes += Int64(more)
         let stop: Stop
+        // Saturating: --max-objects may be as large as an Int goes.
         let mostPages = maxObjects / Stop.objectsPerPage + 10
-        let mostBytes = Int64(maxObjects) * 2048 + Int64(S3Client.answerBytes)
+        let (perObject, over) = Int64(maxObjects).multipliedReportingOverflow(by: 2048)
+        let mostBytes =
+            over || perObject > Int64.max - Int64(S3Client.answerBytes)
+            ? Int64.max : perObject + Int64(S3Client.answerBytes)
         if objects > maxObjects {
             stop = .tooManyObjects(maxObjects)
         } else if bytes > mostBytes {

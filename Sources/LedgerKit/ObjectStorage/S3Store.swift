@@ -62,12 +62,14 @@ public final class S3Store: ByteStore {
     /// Always true: object storage has no place to make, and asking costs a request.
     public func exists() throws -> Bool { true }
 
-    /// The listing's keys under the store's prefix; a key the server lists
-    /// outside it is no object of this store.
+    /// The listing's keys directly under `prefix` of the store's prefix; a key
+    /// the server lists outside it, or further down (a `/` past `prefix`: a
+    /// "sub-folder"), is no object of this store's folder, and is never
+    /// taken for a snapshot, nor removed as one.
     public func list(prefix: String) throws -> [StoredObject] {
         let top = key("")
         return try explainingFailures { try client.list(bucket: location.bucket, prefix: top + prefix) }
-            .filter { $0.key.hasPrefix(top) }
+            .filter { $0.key.hasPrefix(top + prefix) && !$0.key.dropFirst(top.count + prefix.count).contains("/") }
             .map { StoredObject(name: String($0.key.dropFirst(top.count)), size: $0.size, modified: $0.lastModified) }
     }
 

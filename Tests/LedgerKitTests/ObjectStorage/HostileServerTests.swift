@@ -541,6 +541,15 @@ import Testing
         #expect(S3Client.contentRange("bytes 0-4095/*")! == (0, 4095, nil))
     }
 
+    @Test func theLargestMaxObjectsNeverOverflows() throws {
+        var bound = ListingBound(maxObjects: .max)
+        let page = try ListingParser.parse(Data(Self.page(3, from: 0, token: "t1")))
+        try bound.count(page, bytes: 300, objects: 3)
+        #expect(throws: S3Failure.endlessListing(.repeatedToken, objects: 6, pages: 2)) {
+            try bound.count(page, bytes: 300, objects: 6)
+        }
+    }
+
     @Test func randomListingPagesAlwaysMeetABound() throws {
         var random = SplitMix64(seed: 77)
         for _ in 0..<300 {

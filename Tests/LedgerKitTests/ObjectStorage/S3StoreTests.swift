@@ -48,6 +48,36 @@ import Testing
         #expect(try store.name(at: "s3://elsewhere/clients/acme/a") == nil)
     }
 
+    /// A key further down (a "sub-folder", as a server may list one among
+    /// the folder's own) is no snapshot of this place: never listed, never removed.
+    @Test func keysFurtherDownAreNotListed() throws {
+        let (_, client, bucket) = try store()
+        try client.create(bucket: bucket, key: "clients/acme/acme-20260101T000000Z.db.gz", body: Data("1".utf8))
+        try client.create(bucket: bucket, key: "clients/acme/sub/acme-20260102T000000Z.db.gz", body: Data("2".utf8))
+        try client.create(bucket: bucket, key: "clients/acme/packs/sub/x", body: Data("3".utf8))
+        let proxy = try FaultProxy(upstream: try S3TestServer.port()) { request in
+            guard request.target.contains("list-type") else { return nil }
+            // Every key under the place, as if no delimiter had been asked for.
+            let keys =
+                request.target.contains("packs")
+                ? ["clients/acme/packs/sub/x"]
+                : ["clients/acme/acme-20260101T000000Z.db.gz", "clients/acme/sub/acme-20260102T000000Z.db.gz"]
+            let contents = keys.map { "<Contents><Key>\($0)</Key><Size>1</Size></Contents>" }.joined()
+            return .answer(
+                200,
+                body: Array("<ListBucketResult><IsTruncated>false</IsTruncated>\(contents)</ListBucketResult>".utf8))
+        }
+        defer { proxy.stop() }
+        let store = S3Store(
+            try #require(try S3Location("s3://\(bucket)/clients/acme")),
+            client: S3Client(configuration: try S3TestServer.configuration(endpoint: proxy.endpoint)))
+        #expect(try store.list(prefix: "").map(\.name) == ["acme-20260101T000000Z.db.gz"])
+        #expect(try store.list(prefix: "packs/").isEmpty)
+        let listed = try SnapshotStore(store).list(with: SnapshotIdentities())
+        #expect(
+            listed.snapshots.map(\.path) == [] && listed.unreadable.map(\.path).allSatisfy { !$0.contains("/sub/") })
+    }
+
     @Test func aFileSentWhileWrittenAppearsOnlyWhole() throws {
         let (store, _, _) = try store()
         let path = folder.file("growing")
