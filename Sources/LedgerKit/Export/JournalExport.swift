@@ -51,6 +51,8 @@ public enum JournalExport {
     private static func write(file: String, format: ExportFormat, into handle: FileHandle, now: Date) throws -> Int {
         var out = BufferedOutput(handle: handle)
         return try CompanyFile.read(file) { db in
+            // Refused before a line is written, so that standard output gets nothing either.
+            try AmountCheck.refuseInvalid(db, path: file)
             let currency = try String.fetchOne(db, sql: "SELECT currency FROM company WHERE id = 1") ?? "USD"
             var names: [Int64: (name: String, number: String?, type: String)] = [:]
             for row in try Row.fetchAll(db, sql: AccountNames.sql) {
@@ -71,29 +73,31 @@ public enum JournalExport {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT t.id, t.date, t.kind, t.number, t.memo AS transaction_memo, p.name AS payee,
+                    SELECT t.id, s.id AS split_id, t.date, t.kind, t.number, t.memo AS transaction_memo, p.name AS payee,
                            s.account_id, s.amount, s.memo AS split_memo, s.cleared
                     FROM transactions t JOIN splits s ON s.transaction_id = t.id LEFT JOIN parties p ON p.id = t.party_id
                     ORDER BY t.date, t.id, s.id
                     """)
             var current: Int64?
-            var sum: Int64 = 0
+            var sum = CentsSum()
             var count = 0
             while let row = try rows.next() {
-                let id: Int64 = row["id"]
-                // An amount that is not an integer (invalid-value) cannot be exported.
-                let value: DatabaseValue = row["amount"]
-                guard case .int64(let amount) = value.storage else {
-                    throw ExportError.unbalanced(path: file, transaction: id)
+                guard let id = row.integer("id"), let split = row.integer("split_id") else {
+                    throw CompanyFileError.damaged(path: file, detail: "a transaction or split has no row id")
+                }
+                let value = row.stored("amount")
+                guard let amount = AmountCheck.cents(value) else {
+                    throw ExportError.invalidAmounts(
+                        path: file, splits: 1, first: split, transaction: String(id), value: value.described)
                 }
                 if id != current {
-                    if let current, sum != 0 { throw ExportError.unbalanced(path: file, transaction: current) }
+                    if let current, !sum.isZero { throw ExportError.unbalanced(path: file, transaction: current) }
                     current = id
-                    sum = 0
+                    sum = CentsSum()
                     count += 1
                     if format == .hledger { try out.write(hledgerHeader(row)) }
                 }
-                sum += amount
+                sum.add(amount)
                 let accountID: Int64 = row["account_id"]
                 let account = names[accountID] ?? ("Missing account \(accountID)", nil, "other_asset")
                 let money = Money(cents: amount).formatted(grouping: false)
@@ -114,7 +118,7 @@ public enum JournalExport {
                     try out.write(fields.map { csvField($0 ?? "") }.joined(separator: ",") + "\n")
                 }
             }
-            if let current, sum != 0 { throw ExportError.unbalanced(path: file, transaction: current) }
+            if let current, !sum.isZero { throw ExportError.unbalanced(path: file, transaction: current) }
             try out.flush()
             return count
         }

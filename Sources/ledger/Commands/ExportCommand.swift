@@ -13,7 +13,9 @@ struct ExportCommand: ParsableCommand {
             with 'ledger report trial-balance' to the cent. --format csv writes date, transaction, \
             kind, number, payee, account, account number, amount, currency, memo and cleared mark \
             for every split. Read-only. A file whose transactions do not balance is refused: \
-            rebuild it first. Exit status: 0 written, 2 could not (nothing written at --out), 64 bad usage.
+            rebuild it first. So is one with an amount that is not a whole number of cents, or \
+            more than 10,000,000,000,000.00 either way (verify's invalid-value): correct it by hand. \
+            Exit status: 0 written, 2 could not (nothing written at --out), 64 bad usage.
             """)
 
     @Argument(help: "The company file.")
