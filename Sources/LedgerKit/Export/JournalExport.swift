@@ -53,6 +53,7 @@ public enum JournalExport {
         return try CompanyFile.read(file) { db in
             // Refused before a line is written, so that standard output gets nothing either.
             try AmountCheck.refuseInvalid(db, path: file)
+            try OrphanCheck.refuse(db, path: file)
             let currency = try String.fetchOne(db, sql: "SELECT currency FROM company WHERE id = 1") ?? "USD"
             var names: [Int64: (name: String, number: String?, type: String)] = [:]
             for row in try Row.fetchAll(db, sql: AccountNames.sql) {

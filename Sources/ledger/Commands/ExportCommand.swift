@@ -13,8 +13,10 @@ struct ExportCommand: ParsableCommand {
             with 'ledger report trial-balance' to the cent. --format csv writes date, transaction, \
             kind, number, payee, account, account number, amount, currency, memo and cleared mark \
             for every split. Read-only. A file whose transactions do not balance is refused: \
-            rebuild it first. So is one with an amount that is not a whole number of cents, or \
-            more than 10,000,000,000,000.00 either way (verify's invalid-value): correct it by hand. \
+            rebuild it first. So is one with splits of transactions that no longer exist \
+            (orphan-split), which an export would leave out: rebuild gathers them. So is one \
+            with an amount that is not a whole number of cents, or more than \
+            10,000,000,000,000.00 either way (verify's invalid-value): correct it by hand. \
             Exit status: 0 written, 2 could not (nothing written at --out), 64 bad usage.
             """)
 

@@ -105,6 +105,60 @@ import Testing
         }
     }
 
+    @Test(arguments: ExportFormat.allCases)
+    func splitsOfNoTransactionAreRefusedWithWhatTheyMove(format: ExportFormat) throws {
+        let file = try Damage.sample(in: folder, transactions: 100)
+        try Damage.apply(to: file) { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO splits (transaction_id, account_id, amount)
+                    VALUES (777, 1, 4500000), (777, 2, -4500000), (778, 1, 1234), ('12x', 2, 0)
+                    """)
+        }
+        let error = ExportError.orphanSplits(
+            path: file, splits: 4, debits: Money(cents: 4_501_234), credits: Money(cents: 4_500_000))
+        #expect(throws: error) { try JournalExport.export(file: file, format: format, to: folder.file("out")) }
+        #expect(try leftovers() == [])
+        #expect(
+            error.errorDescription
+                == "4 splits of \(file) belong to no transaction (orphan-split): 45,012.34 in debits and 45,000.00 in credits that an export would leave out, so that its balances would disagree with the trial balance. Run 'ledger verify \(file)' to see them, then 'ledger rebuild \(file)' to gather them into a transaction."
+        )
+    }
+
+    /// The reviewer's case: transaction 1 deleted, its splits left behind.
+    @Test func aDeletedTransactionsSplitsAreRefused() throws {
+        let file = try Damage.sample(in: folder, transactions: 200, seed: 1)
+        let (count, debits) = try Damage.apply(to: file) { db in
+            let figures = try Row.fetchOne(
+                db, sql: "SELECT COUNT(*) AS n, SUM(MAX(amount, 0)) AS d FROM splits WHERE transaction_id = 1")
+            try db.execute(sql: "DELETE FROM transactions WHERE id = 1")
+            return (figures?.integer("n") ?? 0, figures?.integer("d") ?? 0)
+        }
+        #expect(count > 1)
+        #expect(
+            throws: ExportError.orphanSplits(
+                path: file, splits: Int(count), debits: Money(cents: debits), credits: Money(cents: debits))
+        ) { try JournalExport.export(file: file, format: .hledger, to: folder.file("out")) }
+        #expect(try leftovers() == [])
+    }
+
+    @Test func orphansTooLargeToTotalSaySo() throws {
+        let file = try Damage.sample(in: folder, transactions: 20)
+        try Damage.apply(to: file) { db in
+            try db.execute(
+                sql: """
+                    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 9224)
+                    INSERT INTO splits (transaction_id, account_id, amount) SELECT 777, 1, 1000000000000000 FROM n
+                    """)
+        }
+        let error = ExportError.orphanSplits(path: file, splits: 9_224, debits: nil, credits: .zero)
+        #expect(throws: error) { try JournalExport.export(file: file, format: .csv, to: folder.file("out")) }
+        #expect(
+            error.errorDescription?.hasPrefix(
+                "9224 splits of \(file) belong to no transaction (orphan-split): more than 92,233,720,368,547,758.07 in debits and 0.00 in credits"
+            ) == true)
+    }
+
     @Test func centsSumCountsItsWraps() {
         var sum = CentsSum()
         sum.add(.max)
