@@ -54,4 +54,18 @@ import Testing
         )
         #expect(try leftovers() == [])
     }
+
+    @Test func aNameThatIsNotUTF8IsWrittenSaidAndExitsOne() throws {
+        let file = try folder.sample()
+        try editWithPython(file, "UPDATE accounts SET name = X'FF' WHERE id = 1;")
+        let said =
+            "1 stored text of \(file) held bytes that are not UTF-8, written as U+FFFD (\u{FFFD}): every amount is exported, but correct those names or memos to keep them exact.\n"
+        let csv = try Ledger.run("export", file, "--format", "csv")
+        #expect(csv.status == 1)
+        #expect(csv.stderr == said)
+        #expect(csv.stdout.contains(",\u{FFFD},1000,"))
+        let journal = try Ledger.run("export", file, "--format", "hledger", "--out", folder.file("out.journal"))
+        #expect(journal.status == 1)
+        #expect(journal.stderr == "Wrote 400 transactions to \(folder.file("out.journal")).\n" + said)
+    }
 }

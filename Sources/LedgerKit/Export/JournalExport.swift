@@ -10,30 +10,42 @@ public enum ExportFormat: String, CaseIterable, Sendable {
     case csv
 }
 
+/// What an export wrote.
+public struct ExportSummary: Equatable, Sendable {
+    /// How many transactions were written.
+    public let transactions: Int
+    /// How many stored texts (names, numbers, memos, dates…) held bytes that are
+    /// not UTF-8, which were written as U+FFFD (�): the export is whole, but
+    /// those texts are not quite what the file holds.
+    public let textsNotUTF8: Int
+}
+
 /// Writes the whole book in a format other tools read, streaming: one
 /// transaction in memory at a time.
 public enum JournalExport {
     /// Exports the company file at `file` to `output` (a path, or nil for standard output).
     ///
     /// A file written to a path appears there only when complete.
-    /// - Returns: how many transactions were written.
     /// - Throws: `CompanyFileError`, `ExportError` (nothing is left at `output`).
     @discardableResult
-    public static func export(file: String, format: ExportFormat, to output: String?, now: Date = Date()) throws -> Int
+    public static func export(file: String, format: ExportFormat, to output: String?, now: Date = Date()) throws
+        -> ExportSummary
     {
         guard let output else {
             return try write(file: file, format: format, into: FileHandle.standardOutput, now: now)
         }
         let temporary = AtomicFile.temporaryPath(beside: output, purpose: "export")
-        guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]),
-            let handle = FileHandle(forWritingAtPath: temporary)
+        guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600])
         else {
             throw ExportError.cannotWrite(path: output, reason: "the file cannot be created")
         }
         defer { unlink(temporary) }
-        let count: Int
+        guard let handle = FileHandle(forWritingAtPath: temporary) else {
+            throw ExportError.cannotWrite(path: output, reason: "the file cannot be opened")
+        }
+        let summary: ExportSummary
         do {
-            count = try write(file: file, format: format, into: handle, now: now)
+            summary = try write(file: file, format: format, into: handle, now: now)
             try handle.synchronize()
             try handle.close()
         } catch {
@@ -45,19 +57,45 @@ public enum JournalExport {
         } catch let error as SystemCallError {
             throw ExportError.cannotWrite(path: output, reason: error.reason)
         }
-        return count
+        return summary
     }
 
-    private static func write(file: String, format: ExportFormat, into handle: FileHandle, now: Date) throws -> Int {
+    /// One transaction's own columns, read once for all its splits.
+    private struct Header {
+        let id: Int64
+        let date: String
+        let kind: String?
+        let number: String?
+        let memo: String?
+        let payee: String?
+    }
+
+    private static func write(file: String, format: ExportFormat, into handle: FileHandle, now: Date) throws
+        -> ExportSummary
+    {
         var out = BufferedOutput(handle: handle)
         return try CompanyFile.read(file) { db in
             // Refused before a line is written, so that standard output gets nothing either.
             try AmountCheck.refuseInvalid(db, path: file)
             try OrphanCheck.refuse(db, path: file)
-            let currency = try String.fetchOne(db, sql: "SELECT currency FROM company WHERE id = 1") ?? "USD"
+            var text = StoredText()
+            let company = try Row.fetchOne(
+                db, sql: "SELECT CAST(currency AS BLOB) AS currency FROM company WHERE id = 1")
+            let currency = text.read(company, "currency") ?? "USD"
             var names: [Int64: (name: String, number: String?, type: String)] = [:]
-            for row in try Row.fetchAll(db, sql: AccountNames.sql) {
-                names[row["id"]] = (sanitizedAccount(row["full_name"]), row["number"], row["type"])
+            let accounts = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT id, CAST(full_name AS BLOB) AS full_name, CAST(number AS BLOB) AS number,
+                           CAST(type AS BLOB) AS type
+                    FROM (\(AccountNames.sql))
+                    """)
+            while let row = try accounts.next() {
+                guard let id = row.integer("id") else { continue }
+                names[id] = (
+                    sanitizedAccount(text.read(row, "full_name") ?? ""), text.read(row, "number"),
+                    text.read(row, "type") ?? ""
+                )
             }
             if format == .hledger {
                 try out.write(
@@ -74,12 +112,14 @@ public enum JournalExport {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT t.id, s.id AS split_id, t.date, t.kind, t.number, t.memo AS transaction_memo, p.name AS payee,
-                           s.account_id, s.amount, s.memo AS split_memo, s.cleared
+                    SELECT t.id, s.id AS split_id, CAST(t.date AS BLOB) AS date, CAST(t.kind AS BLOB) AS kind,
+                           CAST(t.number AS BLOB) AS number, CAST(t.memo AS BLOB) AS transaction_memo,
+                           CAST(p.name AS BLOB) AS payee, s.account_id, s.amount, CAST(s.memo AS BLOB) AS split_memo,
+                           CAST(s.cleared AS BLOB) AS cleared
                     FROM transactions t JOIN splits s ON s.transaction_id = t.id LEFT JOIN parties p ON p.id = t.party_id
                     ORDER BY t.date, t.id, s.id
                     """)
-            var current: Int64?
+            var current: Header?
             var sum = CentsSum()
             var count = 0
             while let row = try rows.next() {
@@ -91,50 +131,56 @@ public enum JournalExport {
                     throw ExportError.invalidAmounts(
                         path: file, splits: 1, first: split, transaction: String(id), value: value.described)
                 }
-                if id != current {
-                    if let current, !sum.isZero { throw ExportError.unbalanced(path: file, transaction: current) }
-                    current = id
+                if id != current?.id {
+                    if let current, !sum.isZero { throw ExportError.unbalanced(path: file, transaction: current.id) }
+                    let header = Header(
+                        id: id, date: text.read(row, "date") ?? "", kind: text.read(row, "kind"),
+                        number: text.read(row, "number"), memo: text.read(row, "transaction_memo"),
+                        payee: text.read(row, "payee"))
+                    current = header
                     sum = CentsSum()
                     count += 1
-                    if format == .hledger { try out.write(hledgerHeader(row)) }
+                    if format == .hledger { try out.write(hledgerHeader(header)) }
                 }
+                guard let header = current else { continue }
                 sum.add(amount)
                 let accountID: Int64 = row["account_id"]
                 let account = names[accountID] ?? ("Missing account \(accountID)", nil, "other_asset")
                 let money = Money(cents: amount).formatted(grouping: false)
+                let splitMemo = text.read(row, "split_memo")
                 switch format {
                 case .hledger:
-                    let memo = (row["split_memo"] as String?).map { "  ; " + oneLine($0) } ?? ""
+                    let memo = splitMemo.map { "  ; " + oneLine($0) } ?? ""
                     try out.write("    \(account.name)  \(money) \(currency)\(memo)\n")
                 case .csv:
                     // A transaction without a party names its payee in its memo (as the bank feed books
                     // them); with a party, its memo is the memo of splits that have none of their own.
-                    let payee = row.value("payee", as: String.self)
-                    let memo = row.value("transaction_memo", as: String.self)
                     let fields: [String?] = [
-                        row["date"], String(id), row["kind"], row["number"], payee ?? memo,
+                        header.date, String(id), header.kind, header.number, header.payee ?? header.memo,
                         account.name, account.number, money, currency,
-                        row.value("split_memo", as: String.self) ?? (payee == nil ? nil : memo), row["cleared"],
+                        splitMemo ?? (header.payee == nil ? nil : header.memo), text.read(row, "cleared"),
                     ]
                     try out.write(fields.map { csvField($0 ?? "") }.joined(separator: ",") + "\n")
                 }
             }
-            if let current, !sum.isZero { throw ExportError.unbalanced(path: file, transaction: current) }
+            if let current, !sum.isZero { throw ExportError.unbalanced(path: file, transaction: current.id) }
+            if format == .hledger && text.notUTF8 > 0 {
+                try out.write(
+                    "\n; \(text.notUTF8) stored text\(text.notUTF8 == 1 ? "" : "s") held bytes that are not UTF-8, written here as U+FFFD.\n"
+                )
+            }
             try out.flush()
-            return count
+            return ExportSummary(transactions: count, textsNotUTF8: text.notUTF8)
         }
     }
 
     /// "2025-01-02 (1043) Acme Supply  ; memo".
-    private static func hledgerHeader(_ row: Row) -> String {
-        let kind = (row["kind"] as String?).flatMap(TransactionKind.init(rawValue:))?.displayName ?? "Transaction"
-        let code =
-            (row["number"] as String?).map { " (" + oneLine($0).replacingOccurrences(of: ")", with: "]") + ")" } ?? ""
-        let payee: String? = row["payee"]
-        let memo: String? = row["transaction_memo"]
-        let description = oneLine(payee ?? memo ?? kind).replacingOccurrences(of: ";", with: ",")
-        let comment = memo.map { payee == nil ? "" : "  ; " + oneLine($0) } ?? ""
-        return "\n\(row["date"] as String)\(code) \(description)\(comment)\n"
+    private static func hledgerHeader(_ header: Header) -> String {
+        let kind = header.kind.flatMap(TransactionKind.init(rawValue:))?.displayName ?? "Transaction"
+        let code = header.number.map { " (" + oneLine($0).replacingOccurrences(of: ")", with: "]") + ")" } ?? ""
+        let description = oneLine(header.payee ?? header.memo ?? kind).replacingOccurrences(of: ";", with: ",")
+        let comment = header.memo.map { header.payee == nil ? "" : "  ; " + oneLine($0) } ?? ""
+        return "\n\(oneLine(header.date))\(code) \(description)\(comment)\n"
     }
 
     /// An hledger account name: no run of two spaces (which would end it), no

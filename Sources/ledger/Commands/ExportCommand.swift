@@ -17,7 +17,9 @@ struct ExportCommand: ParsableCommand {
             (orphan-split), which an export would leave out: rebuild gathers them. So is one \
             with an amount that is not a whole number of cents, or more than \
             10,000,000,000,000.00 either way (verify's invalid-value): correct it by hand. \
-            Exit status: 0 written, 2 could not (nothing written at --out), 64 bad usage.
+            Text that is not UTF-8 is written with U+FFFD in place of its bad bytes, and said. \
+            Exit status: 0 written, 1 written but some text was not UTF-8, 2 could not (nothing \
+            written at --out), 64 bad usage.
             """)
 
     @Argument(help: "The company file.")
@@ -31,8 +33,15 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let count = try JournalExport.export(file: file, format: format, to: out)
-            if let out { Output.message("Wrote \(Output.count(count, "transaction")) to \(out).") }
+            let summary = try JournalExport.export(file: file, format: format, to: out)
+            if let out { Output.message("Wrote \(Output.count(summary.transactions, "transaction")) to \(out).") }
+            if summary.textsNotUTF8 > 0 {
+                let texts = Output.count(summary.textsNotUTF8, "stored text")
+                Output.message(
+                    "\(texts) of \(file) held bytes that are not UTF-8, written as U+FFFD (\u{FFFD}): every amount is exported, but correct those names or memos to keep them exact."
+                )
+                throw ExitCode(1)
+            }
         }
     }
 }

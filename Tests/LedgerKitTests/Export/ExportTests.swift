@@ -26,7 +26,7 @@ import Testing
         }
         let journal = folder.file("books.journal")
         let count = try JournalExport.export(file: file, format: .hledger, to: journal)
-        #expect(count == transactions)
+        #expect(count.transactions == transactions)
         let check = try hledger(["-f", journal, "check", "accounts", "commodities"])
         #expect(check.status == 0, "\(check.output)")
 

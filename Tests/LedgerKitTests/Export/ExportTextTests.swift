@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+import LedgerTestSupport
+import Testing
+
+@testable import LedgerKit
+
+/// Stored text of any kind reaches the export's output without a trap, and
+/// what could not be kept is counted.
+@Suite struct ExportTextTests {
+    let folder = TemporaryDirectory()
+
+    /// Blobs and text that are not UTF-8 in an account's name, number and
+    /// type, a parent's name (so four full names) and a split's memo.
+    private func bytesThatAreNotUTF8() throws -> String {
+        let file = try Damage.sample(in: folder, transactions: 100)
+        try Damage.apply(to: file) { db in
+            try db.execute(sql: "UPDATE accounts SET name = X'FF' WHERE id = 1")
+            try db.execute(sql: "UPDATE accounts SET number = X'31FE' WHERE id = 2")
+            try db.execute(sql: "UPDATE accounts SET type = X'FF' WHERE id = 3")
+            try db.execute(sql: "UPDATE accounts SET name = CAST(X'53E9' AS TEXT) WHERE id = 14")
+            try db.execute(sql: "UPDATE splits SET memo = CAST(X'41FF42' AS TEXT) WHERE id = 3")
+        }
+        return file
+    }
+
+    @Test func csvWritesBytesThatAreNotUTF8AsReplacementCharacters() throws {
+        let file = try bytesThatAreNotUTF8()
+        let path = folder.file("books.csv")
+        #expect(
+            try JournalExport.export(file: file, format: .csv, to: path) == .init(transactions: 100, textsNotUTF8: 8))
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(
+            lines[1...4] == [
+                "2023-01-01,1,journal,,Opening balances,\u{FFFD},1000,45000.00,USD,,r",
+                "2023-01-01,1,journal,,Opening balances,Savings,1\u{FFFD},120000.00,USD,,n",
+                "2023-01-01,1,journal,,Opening balances,Furniture and Equipment,1500,18500.00,USD,A\u{FFFD}B,n",
+                "2023-01-01,1,journal,,Opening balances,Opening Balance Equity,3000,-183500.00,USD,,n",
+            ])
+    }
+
+    @Test func hledgerDeclaresTheNamesAndSaysWhatWasReplaced() throws {
+        let file = try bytesThatAreNotUTF8()
+        let path = folder.file("books.journal")
+        #expect(
+            try JournalExport.export(file: file, format: .hledger, to: path)
+                == .init(transactions: 100, textsNotUTF8: 8))
+        let journal = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(journal.contains("\naccount \u{FFFD}  ; type: A\n"))
+        #expect(journal.contains("\naccount Petty Cash  ; type: X\n"))
+        #expect(journal.contains("\naccount S\u{FFFD}:Federal Withholding  ; type: L\n"))
+        #expect(journal.contains("\n    Furniture and Equipment  18500.00 USD  ; A\u{FFFD}B\n"))
+        #expect(journal.hasSuffix("\n\n; 8 stored texts held bytes that are not UTF-8, written here as U+FFFD.\n"))
+        let check = try ExternalTool.require("hledger", install: "apt-get install hledger")
+            .run(["-f", path, "check", "accounts", "commodities"])
+        #expect(check.status == 0, "\(check.output)")
+    }
+
+    @Test func cleanBooksReplaceNothing() throws {
+        let file = try Damage.sample(in: folder, transactions: 100)
+        let path = folder.file("books.journal")
+        #expect(
+            try JournalExport.export(file: file, format: .hledger, to: path)
+                == .init(transactions: 100, textsNotUTF8: 0))
+        #expect(!(try String(contentsOfFile: path, encoding: .utf8)).contains("UTF-8"))
+    }
+}
