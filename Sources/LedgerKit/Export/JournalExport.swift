@@ -144,8 +144,12 @@ public enum JournalExport {
                 }
                 guard let header = current else { continue }
                 sum.add(amount)
-                let accountID: Int64 = row["account_id"]
-                let account = names[accountID] ?? ("Missing account \(accountID)", nil, "other_asset")
+                // Read strictly: GRDB's Int64 subscript reads the text '1x' as account 1. A value
+                // that is not an integer names no account (verify's split-account-missing).
+                let accountID = row.stored("account_id")
+                let account =
+                    row.integer("account_id").flatMap { names[$0] }
+                    ?? (sanitizedAccount("Missing account \(accountID.described)"), nil, "other_asset")
                 let money = Money(cents: amount).formatted(grouping: false)
                 let splitMemo = text.read(row, "split_memo")
                 switch format {

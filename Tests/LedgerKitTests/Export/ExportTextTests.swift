@@ -64,4 +64,23 @@ import Testing
                 == .init(transactions: 100, textsNotUTF8: 0))
         #expect(!(try String(contentsOfFile: path, encoding: .utf8)).contains("UTF-8"))
     }
+
+    /// GRDB's Int64 subscript reads '1x' as 1: the split would land in Checking.
+    @Test func anAccountIdThatIsNotAnIntegerNamesNoAccount() throws {
+        let file = try Damage.sample(in: folder, transactions: 100)
+        try Damage.apply(to: file) { db in
+            try db.execute(sql: "UPDATE splits SET account_id = '1x' WHERE id = 1")
+            try db.execute(sql: "UPDATE splits SET account_id = 20.5 WHERE id = 4")
+        }
+        let path = folder.file("books.csv")
+        try JournalExport.export(file: file, format: .csv, to: path)
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(
+            lines[1...4] == [
+                "2023-01-01,1,journal,,Opening balances,Missing account '1x',,45000.00,USD,,r",
+                "2023-01-01,1,journal,,Opening balances,Savings,1010,120000.00,USD,,n",
+                "2023-01-01,1,journal,,Opening balances,Furniture and Equipment,1500,18500.00,USD,,n",
+                "2023-01-01,1,journal,,Opening balances,Missing account 20.5,,-183500.00,USD,,n",
+            ])
+    }
 }
