@@ -83,4 +83,26 @@ import Testing
                 "2023-01-01,1,journal,,Opening balances,Missing account 20.5,,-183500.00,USD,,n",
             ])
     }
+
+    /// "\r\n" is one Character in Swift: a check on Characters let it through unquoted,
+    /// and a spreadsheet read the rest of the memo as a new row.
+    @Test func csvQuotesEveryLineBreak() throws {
+        let file = try Damage.sample(in: folder, transactions: 100)
+        try Damage.apply(to: file) { db in
+            try db.execute(sql: "UPDATE splits SET memo = 'line one' || char(13, 10) || '2099-01-01' WHERE id = 2")
+            try db.execute(sql: "UPDATE splits SET memo = 'cr' || char(13) || 'only' WHERE id = 3")
+        }
+        let path = folder.file("books.csv")
+        try JournalExport.export(file: file, format: .csv, to: path)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(
+            text.contains(
+                "\n2023-01-01,1,journal,,Opening balances,Savings,1010,120000.00,USD,\"line one\r\n2099-01-01\",n\n"
+                    + "2023-01-01,1,journal,,Opening balances,Furniture and Equipment,1500,18500.00,USD,\"cr\ronly\",n\n"
+            ))
+        let rows = CSVReader.rows(of: text, delimiter: ",").records
+        let splits = try CompanyFile.read(file) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM splits") }
+        #expect(rows.count == (splits ?? 0) + 1)
+        #expect(rows[2].fields[9] == "line one\r\n2099-01-01")
+    }
 }
