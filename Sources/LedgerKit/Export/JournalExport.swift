@@ -159,12 +159,13 @@ public enum JournalExport {
                 case .csv:
                     // A transaction without a party names its payee in its memo (as the bank feed books
                     // them); with a party, its memo is the memo of splits that have none of their own.
-                    let fields: [String?] = [
-                        header.date, String(id), header.kind, header.number, header.payee ?? header.memo,
-                        account.name, account.number, money, currency,
-                        splitMemo ?? (header.payee == nil ? nil : header.memo), text.read(row, "cleared"),
+                    let fields = [
+                        csvText(header.date), String(id), csvText(header.kind), csvText(header.number),
+                        csvText(header.payee ?? header.memo), csvText(account.name), csvText(account.number), money,
+                        csvText(currency), csvText(splitMemo ?? (header.payee == nil ? nil : header.memo)),
+                        csvText(text.read(row, "cleared")),
                     ]
-                    try out.write(fields.map { csvField($0 ?? "") }.joined(separator: ",") + "\n")
+                    try out.write(fields.map(csvField).joined(separator: ",") + "\n")
                 }
             }
             if let current, !sum.isZero { throw ExportError.unbalanced(path: file, transaction: current.id) }
@@ -209,6 +210,15 @@ public enum JournalExport {
 
     private static func oneLine(_ text: String) -> String {
         text.components(separatedBy: .newlines).joined(separator: " ")
+    }
+
+    /// Text as a CSV field may hold it: text a spreadsheet would take for a formula
+    /// (a leading =, +, -, @, tab or carriage return) gets a leading ', as OWASP's
+    /// advice on CSV injection has it. Only text: the amount column keeps its minus.
+    static func csvText(_ text: String?) -> String {
+        guard let text else { return "" }
+        guard let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return text }
+        return "'" + text
     }
 
     /// A field of RFC 4180 CSV: quoted when it holds a comma, a quote or a line break.

@@ -12,7 +12,8 @@ struct ExportCommand: ParsableCommand {
             with its postings, in the company's currency, so that 'hledger -f PATH balance' agrees \
             with 'ledger report trial-balance' to the cent. --format csv writes date, transaction, \
             kind, number, payee, account, account number, amount, currency, memo and cleared mark \
-            for every split. Read-only. A file whose transactions do not balance is refused: \
+            for every split; a text field that begins with =, +, -, @, a tab or a carriage return \
+            gets a leading ' so that a spreadsheet does not run it as a formula. Read-only. A file whose transactions do not balance is refused: \
             rebuild it first. So is one with splits of transactions that no longer exist \
             (orphan-split), which an export would leave out: rebuild gathers them. So is one \
             with an amount that is not a whole number of cents, or more than \

