@@ -82,28 +82,14 @@ public enum JournalExport {
             let company = try Row.fetchOne(
                 db, sql: "SELECT CAST(currency AS BLOB) AS currency FROM company WHERE id = 1")
             let currency = text.read(company, "currency") ?? "USD"
-            var names: [Int64: (name: String, number: String?, type: String)] = [:]
-            let accounts = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT id, CAST(full_name AS BLOB) AS full_name, CAST(number AS BLOB) AS number,
-                           CAST(type AS BLOB) AS type
-                    FROM (\(AccountNames.sql))
-                    """)
-            while let row = try accounts.next() {
-                guard let id = row.integer("id") else { continue }
-                names[id] = (
-                    sanitizedAccount(text.read(row, "full_name") ?? ""), text.read(row, "number"),
-                    text.read(row, "type") ?? ""
-                )
-            }
+            let accounts = try ExportAccounts.read(db, text: &text)
             if format == .hledger {
                 try out.write(
                     "; The books of \(URL(fileURLWithPath: file).lastPathComponent), exported by ledger on \(Timestamp.string(from: now)).\n"
                 )
                 try out.write("commodity 1000.00 \(currency)\n\n")
-                for (_, account) in names.sorted(by: { $0.value.name < $1.value.name }) {
-                    try out.write("account \(account.name)  ; type: \(hledgerType(account.type))\n")
+                for account in accounts.declared {
+                    try out.write("account \(account.name)  ; type: \(hledgerType(account.type ?? ""))\n")
                 }
             } else {
                 try out.write(
@@ -144,12 +130,7 @@ public enum JournalExport {
                 }
                 guard let header = current else { continue }
                 sum.add(amount)
-                // Read strictly: GRDB's Int64 subscript reads the text '1x' as account 1. A value
-                // that is not an integer names no account (verify's split-account-missing).
-                let accountID = row.stored("account_id")
-                let account =
-                    row.integer("account_id").flatMap { names[$0] }
-                    ?? (sanitizedAccount("Missing account \(accountID.described)"), nil, "other_asset")
+                let account = accounts.account(for: row.stored("account_id"))
                 let money = Money(cents: amount).formatted(grouping: false)
                 let splitMemo = text.read(row, "split_memo")
                 switch format {
@@ -186,16 +167,6 @@ public enum JournalExport {
         let description = oneLine(header.payee ?? header.memo ?? kind).replacingOccurrences(of: ";", with: ",")
         let comment = header.memo.map { header.payee == nil ? "" : "  ; " + oneLine($0) } ?? ""
         return "\n\(oneLine(header.date))\(code) \(description)\(comment)\n"
-    }
-
-    /// An hledger account name: no run of two spaces (which would end it), no
-    /// leading bracket (which would make the posting virtual).
-    static func sanitizedAccount(_ name: String) -> String {
-        var text = oneLine(name).replacingOccurrences(of: "\t", with: " ")
-        while text.contains("  ") { text = text.replacingOccurrences(of: "  ", with: " ") }
-        text = text.trimmingCharacters(in: .whitespaces)
-        if let first = text.first, "([".contains(first) { text = "_" + text }
-        return text.isEmpty ? "Unnamed" : text
     }
 
     private static func hledgerType(_ type: String) -> String {

@@ -10,7 +10,9 @@ struct ExportCommand: ParsableCommand {
         discussion: """
             --format hledger writes account declarations with their types and every transaction \
             with its postings, in the company's currency, so that 'hledger -f PATH balance' agrees \
-            with 'ledger report trial-balance' to the cent. --format csv writes date, transaction, \
+            with 'ledger report trial-balance' to the cent; two accounts whose names read alike \
+            there ('Checking' and 'Checking ') stay apart, the later one as 'Checking #950'. \
+            --format csv writes date, transaction, \
             kind, number, payee, account, account number, amount, currency, memo and cleared mark \
             for every split; a text field that begins with =, +, -, @, a tab or a carriage return \
             gets a leading ' so that a spreadsheet does not run it as a formula. Read-only. A file whose transactions do not balance is refused: \

@@ -79,10 +79,4 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path))
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".") } == [])
     }
-
-    @Test func accountNamesAreMadeSafeForAJournal() {
-        #expect(JournalExport.sanitizedAccount("Meals  and   Fun") == "Meals and Fun")
-        #expect(JournalExport.sanitizedAccount("(Old) Card") == "_(Old) Card")
-        #expect(JournalExport.sanitizedAccount("  ") == "Unnamed")
-    }
 }
