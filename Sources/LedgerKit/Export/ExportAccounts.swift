@@ -34,7 +34,8 @@ struct ExportAccounts {
     /// Names are given in a fixed order, so the same file always exports the
     /// same names: accounts by id, then values that name no account as SQLite
     /// orders them. The first to claim a name keeps it; a later one with the
-    /// same name gets " #id" after it ("Checking #950").
+    /// same name (or one the CSV writes alike) gets " #id" after it
+    /// ("Checking #950").
     static func read(_ db: Database, text: inout StoredText) throws -> ExportAccounts {
         var accounts = ExportAccounts()
         var taken: Set<String> = []
@@ -70,10 +71,13 @@ struct ExportAccounts {
     }
 
     /// `name`, or when it is taken `name #tag`, `name #tag-2`, …: the first free one.
+    ///
+    /// Taken as the CSV writes it, so that the names stay apart there too: the
+    /// CSV writes "=A" as "'=A", which an account named "'=A" already is.
     private static func claim(_ name: String, tag: String, from taken: inout Set<String>) -> String {
         var candidate = name
         var round = 0
-        while !taken.insert(candidate).inserted {
+        while !taken.insert(JournalExport.csvText(candidate)).inserted {
             round += 1
             candidate = name + " #" + tag + (round == 1 ? "" : "-\(round)")
         }

@@ -99,4 +99,27 @@ import Testing
         #expect(names.byID[949]?.name == "Checking #949")
         #expect(names.byID[950]?.name == "Checking #950")
     }
+
+    /// The CSV writes the name "=SUM(A1)" as "'=SUM(A1)": an account already named so gets its id.
+    @Test func namesStayApartInTheCSVToo() throws {
+        let file = try Damage.sample(in: folder, transactions: 50)
+        try Damage.apply(to: file) { db in
+            try db.execute(sql: "UPDATE accounts SET name = '=SUM(A1)' WHERE id = 1")
+            try db.execute(sql: "UPDATE accounts SET name = char(39) || '=SUM(A1)' WHERE id = 2")
+        }
+        let names = try CompanyFile.read(file) { db in
+            var text = StoredText()
+            return try ExportAccounts.read(db, text: &text)
+        }
+        #expect(names.byID[1]?.name == "=SUM(A1)")
+        #expect(names.byID[2]?.name == "'=SUM(A1) #2")
+        let path = folder.file("books.csv")
+        try JournalExport.export(file: file, format: .csv, to: path)
+        let accounts = Set(
+            CSVReader.rows(of: try String(contentsOfFile: path, encoding: .utf8), delimiter: ",").records.map {
+                $0.fields[5]
+            })
+        #expect(accounts.contains("'=SUM(A1)"))
+        #expect(accounts.contains("'=SUM(A1) #2"))
+    }
 }
