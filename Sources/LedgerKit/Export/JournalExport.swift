@@ -192,12 +192,13 @@ public enum JournalExport {
         return "'" + text
     }
 
-    /// A field of RFC 4180 CSV: quoted when it holds a comma, a quote or a line break.
+    /// A field of RFC 4180 CSV: quoted when it holds a comma, a quote or a line
+    /// break, and a semicolon or a tab too: a spreadsheet whose list separator is
+    /// one of them (Excel in much of Europe) would split `a;=cmd|…` into a cell
+    /// that starts with `=`, past `csvText`'s look at the first character.
     private static func csvField(_ text: String) -> String {
         // Scalars, not Characters: "\r\n" is one Character, equal to neither "\r" nor "\n".
-        guard text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
-            return text
-        }
+        guard text.unicodeScalars.contains(where: { ",;\t\"\n\r".unicodeScalars.contains($0) }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -126,12 +126,30 @@ import Testing
             lines[1...4] == [
                 "2023-01-01,1,journal,,\(payee),Checking,1000,45000.00,USD,'+1 call,r",
                 "2023-01-01,1,journal,,\(payee),Savings,1010,120000.00,USD,'@SUM(A1),n",
-                "2023-01-01,1,journal,,\(payee),Furniture and Equipment,1500,18500.00,USD,'\ttab,n",
+                "2023-01-01,1,journal,,\(payee),Furniture and Equipment,1500,18500.00,USD,\"'\ttab\",n",
                 "2023-01-01,1,journal,,\(payee),Opening Balance Equity,'-3000,-183500.00,USD,\"'\rcr\",n",
             ])
         #expect(JournalExport.csvText("-12.50") == "'-12.50")
         #expect(JournalExport.csvText("a=b") == "a=b")
         #expect(JournalExport.csvText("") == "")
         #expect(JournalExport.csvText(nil) == "")
+    }
+
+    /// Excel with ';' as its list separator splits an unquoted field at the semicolon,
+    /// and the second cell starts with '='.
+    @Test func csvQuotesSemicolonsAndTabs() throws {
+        let file = try Damage.sample(in: folder, transactions: 100)
+        try Damage.apply(to: file) { db in
+            try db.execute(sql: "UPDATE splits SET memo = 'a;=cmd|'' /C calc''!A0' WHERE id = 1")
+            try db.execute(sql: "UPDATE splits SET memo = 'a' || char(9) || '=1+1' WHERE id = 2")
+        }
+        let path = folder.file("books.csv")
+        try JournalExport.export(file: file, format: .csv, to: path)
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(
+            lines[1...2] == [
+                "2023-01-01,1,journal,,Opening balances,Checking,1000,45000.00,USD,\"a;=cmd|' /C calc'!A0\",r",
+                "2023-01-01,1,journal,,Opening balances,Savings,1010,120000.00,USD,\"a\t=1+1\",n",
+            ])
     }
 }
