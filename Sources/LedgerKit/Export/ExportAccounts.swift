@@ -65,7 +65,8 @@ struct ExportAccounts {
         return accounts
     }
 
-    /// "Missing account 77", "Missing account '1x'": as the trial balance names them.
+    /// "Missing account 77", as the trial balance names a split's account id that
+    /// no account has; "Missing account '1x'" for a value that is no id at all.
     private static func missingName(_ value: DatabaseValue) -> String {
         hledgerName("Missing account \(value.described)")
     }
