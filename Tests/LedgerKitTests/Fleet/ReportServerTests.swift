@@ -10,6 +10,20 @@ import Testing
         try ReportServer(port: 0, token: "0123456789abcdef0123456789abcdef") { "<p>page</p>" }
     }
 
+    /// Connects `socket` to 127.0.0.1:`port`; false when it cannot.
+    static func connect(_ socket: Int32, toPort port: Int) -> Bool {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        return connected == 0
+    }
+
     static func answer(_ server: ReportServer, _ head: String) -> (status: String, text: String) {
         let text = String(decoding: server.respond(to: Array(head.utf8)).bytes, as: UTF8.self)
         return (text.components(separatedBy: "\r\n").first ?? "", text)
@@ -55,16 +69,7 @@ import Testing
         let peer = Thread {
             let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             defer { Glibc.close(socket) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = UInt16(port).bigEndian
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            guard connected == 0 else { return }
+            guard Self.connect(socket, toPort: port) else { return }
             // One byte every 0.3 s for up to 9 s: each far within a per-read timeout of 1 s.
             // It stops once the server has closed the connection.
             for _ in 0..<30 {
@@ -96,16 +101,7 @@ import Testing
                 Glibc.close(socket)
                 received.done.signal()
             }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = UInt16(port).bigEndian
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            guard connected == 0 else { return }
+            guard Self.connect(socket, toPort: port) else { return }
             let request = Array(
                 "GET /0123456789abcdef0123456789abcdef/ HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n".utf8)
             _ = request.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
