@@ -102,6 +102,10 @@ import Testing
         // check-backups does not call a place with no snapshot green.
         let checked = try ledger(["check-backups", "s3://\(bucket)/empty"])
         #expect(checked.status == 1, "\(checked.stdout)\(checked.stderr)")
+        #expect(
+            checked.stdout
+                == "s3://\(bucket)/empty holds no snapshot: nothing there is proven. Check that it is the right place, "
+                + "or take one with 'ledger backup FILE --to s3://\(bucket)/empty'.\n")
     }
 
     /// Storage that lets a second create of a name through could have two

@@ -79,6 +79,13 @@ struct CheckBackupsCommand: ParsableCommand {
                     ?? Output.json(found)
             }
             let results = found.snapshots
+            if results.isEmpty {
+                Output.line(
+                    "\(folder) holds no snapshot: nothing there is proven. "
+                        + "Check that it is the right place, or take one with 'ledger backup FILE --to \(folder)'.")
+                drills?.lines().forEach(Output.line)
+                return
+            }
             for result in results {
                 let sealed = result.encrypted && !result.read && result.ok
                 let status = !result.ok ? "DAMAGED " : result.read ? "ok      " : sealed ? "sealed  " : "listed  "
