@@ -11,10 +11,22 @@ final class FolderLock: StoreLock {
     ///   or another run keeps the lock past the timeout.
     init(folder: String, timeout: TimeInterval = 600) throws {
         let path = folder + "/.ledger.lock"
+        // The location is someone else's disk: a link planted at the lock's name is
+        // not followed (it would make the lock file wherever it points), and anything
+        // that is not a regular file is refused.
         do {
-            descriptor = try SystemCalls.open(path, O_RDWR | O_CREAT)
+            descriptor = try SystemCalls.open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK)
+        } catch let error as SystemCallError where error.code == ELOOP {
+            throw FileError.cannotWrite(
+                path: path,
+                reason: "it is a symbolic link, which ledger does not follow in a backup location; remove it")
         } catch let error as SystemCallError {
             throw FileError.cannotWrite(path: path, reason: error.reason)
+        }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            SystemCalls.close(descriptor)
+            throw FileError.cannotWrite(path: path, reason: "it is not a regular file; remove it")
         }
         let deadline = Date().addingTimeInterval(timeout)
         do {

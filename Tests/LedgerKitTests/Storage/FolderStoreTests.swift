@@ -53,6 +53,25 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: store.folder + "/packs/sub"))
     }
 
+    /// A link planted at the lock's name used to make the lock file wherever it pointed
+    /// (an empty file anywhere the backup's user may write); a FIFO there is refused too.
+    @Test func aPlantedLockIsNeitherFollowedNorOpened() throws {
+        let store = FolderStore(folder.file("store"))
+        try store.prepare()
+        let target = folder.file("nologin")
+        try FileManager.default.createSymbolicLink(atPath: store.folder + "/.ledger.lock", withDestinationPath: target)
+        #expect(throws: FileError.self) { _ = try store.lock() }
+        #expect(!FileManager.default.fileExists(atPath: target))
+
+        try FileManager.default.removeItem(atPath: store.folder + "/.ledger.lock")
+        #expect(mkfifo(store.folder + "/.ledger.lock", 0o600) == 0)
+        #expect(throws: FileError.self) { _ = try store.lock() }
+
+        try FileManager.default.removeItem(atPath: store.folder + "/.ledger.lock")
+        let lock = try store.lock()
+        lock.release()
+    }
+
     @Test func aMissingFolderHasNoListingButIsMadeWhenPrepared() throws {
         let store = FolderStore(folder.file("later"))
         #expect(try !store.exists())
