@@ -71,10 +71,7 @@ import Testing
         #expect(fromHledger["Missing account 77 #missing"] == Hledger.usd(1_200))
 
         // Every other account too: hledger's balance of each is the trial balance's.
-        let names = try CompanyFile.read(file) { db in
-            var text = StoredText()
-            return try ExportAccounts.read(db, text: &text)
-        }
+        let names = try ExportAccounts.read(file: file)
         var fromTrial: [String: String] = [:]
         for line in try TrialBalance.read(path: file).lines {
             let name = names.account(for: line.accountID.databaseValue).name
@@ -91,10 +88,7 @@ import Testing
             try db.execute(sql: "INSERT INTO accounts (id, name, type) VALUES (950, 'Checking ', 'bank')")
             try db.execute(sql: "INSERT INTO accounts (id, name, type) VALUES (949, 'Checking  ', 'bank')")
         }
-        let names = try CompanyFile.read(file) { db in
-            var text = StoredText()
-            return try ExportAccounts.read(db, text: &text)
-        }
+        let names = try ExportAccounts.read(file: file)
         #expect(names.byID[1]?.name == "Checking")
         #expect(names.byID[949]?.name == "Checking #949")
         #expect(names.byID[950]?.name == "Checking #950")
@@ -107,10 +101,7 @@ import Testing
             try db.execute(sql: "UPDATE accounts SET name = '=SUM(A1)' WHERE id = 1")
             try db.execute(sql: "UPDATE accounts SET name = char(39) || '=SUM(A1)' WHERE id = 2")
         }
-        let names = try CompanyFile.read(file) { db in
-            var text = StoredText()
-            return try ExportAccounts.read(db, text: &text)
-        }
+        let names = try ExportAccounts.read(file: file)
         #expect(names.byID[1]?.name == "=SUM(A1)")
         #expect(names.byID[2]?.name == "'=SUM(A1) #2")
         let path = folder.file("books.csv")

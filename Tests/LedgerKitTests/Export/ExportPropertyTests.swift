@@ -73,10 +73,7 @@ import Testing
                 continue
             }
             #expect(summary.transactions == transactions, "\(context)")
-            let accounts = try CompanyFile.read(file) { db in
-                var text = StoredText()
-                return try ExportAccounts.read(db, text: &text)
-            }
+            let accounts = try ExportAccounts.read(file: file)
             // One name per account, and hledger's and the CSV's sum of each is its own.
             var byName: [String: Int64] = [:]
             var splits = 0

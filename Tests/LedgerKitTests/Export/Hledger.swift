@@ -29,3 +29,13 @@ enum Hledger {
         Money(cents: cents).formatted(grouping: false) + " USD"
     }
 }
+
+extension ExportAccounts {
+    /// The names the export gives the accounts of the company file at `file`.
+    static func read(file: String) throws -> ExportAccounts {
+        try CompanyFile.read(file) { db in
+            var text = StoredText()
+            return try read(db, text: &text)
+        }
+    }
+}

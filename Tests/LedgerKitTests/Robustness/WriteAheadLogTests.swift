@@ -262,10 +262,7 @@ import Testing
         let path = try Damage.sample(in: folder, name: "acme.db", transactions: 300)
         let ids = try ForcedShutdown.commitInLogOnly(path, transactions: 200)
         #expect(try WriteAheadLog.read(path: path + "-wal")?.pageOneOffset != nil, "page 1 is in the log")
-        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
-        try handle.seek(toOffset: 16)
-        try handle.write(contentsOf: Data([0x20, 0x00]))
-        try handle.close()
+        try Damage.write(path, at: 16, [0x20, 0x00])
         #expect(try !WriteAheadLog.isForeign(logAt: path + "-wal", database: path))
         let copy = folder.file("copy.db")
         #expect(try PrivateCopy.make(of: path, to: copy, wait: 1), "SQLite's own copy")
@@ -284,12 +281,8 @@ import Testing
         let folder = TemporaryDirectory()
         let path = try Damage.sample(in: folder, name: "acme.db", transactions: 300)
         try ForcedShutdown.commitInLogOnly(path, transactions: 200)
-        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
-        try handle.seek(toOffset: 16)
-        try handle.write(contentsOf: Data([0x20, 0x00]))
-        try handle.seek(toOffset: 68)
-        try handle.write(contentsOf: Data("XXXX".utf8))
-        try handle.close()
+        try Damage.write(path, at: 16, [0x20, 0x00])
+        try Damage.write(path, at: 68, Array("XXXX".utf8))
         #expect(try WriteAheadLog.isForeign(logAt: path + "-wal", database: path))
     }
 
@@ -340,9 +333,7 @@ import Testing
         let sums = WriteAheadLog.checksum(header[0..<24], bigEndian: header[3] & 1 == 1, seed: (0, 0))
         header.replaceSubrange(
             24..<32, with: [sums.0, sums.1].flatMap { withUnsafeBytes(of: $0.bigEndian, Array.init) })
-        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path + "-wal"))
-        try handle.write(contentsOf: Data(header))
-        try handle.close()
+        try Damage.write(path + "-wal", at: 0, header)
         #expect(WriteAheadLog.hasUnknownVersion(path: path + "-wal"))
         let log = try Data(contentsOf: URL(fileURLWithPath: path + "-wal"))
 
