@@ -161,8 +161,7 @@ enum SnapshotName {
 
     static func make(source: String, at moment: Date, sequence: Int, encrypted: Bool = false) -> String {
         let (stem, ext) = split(source)
-        let compact = Timestamp.string(from: moment).replacingOccurrences(of: "-", with: "").replacingOccurrences(
-            of: ":", with: "")
+        let compact = Timestamp.compact(from: moment)
         return stem + "-" + compact + (sequence > 1 ? "-\(sequence)" : "") + ext + ".gz"
             + (encrypted ? encryptedSuffix : "")
     }

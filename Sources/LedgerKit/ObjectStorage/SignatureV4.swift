@@ -118,7 +118,7 @@ struct SignatureV4: Sendable {
 
     /// `20261121T020000Z`: the company file's timestamp (docs/company-file.md) without its separators.
     static func timestamp(_ moment: Date) -> String {
-        Timestamp.string(from: moment).filter { $0 != "-" && $0 != ":" }
+        Timestamp.compact(from: moment)
     }
 
     /// Characters S3 takes as they are: RFC 3986's unreserved ones.

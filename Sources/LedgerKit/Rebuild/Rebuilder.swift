@@ -260,21 +260,16 @@ public enum Rebuilder {
         return report
     }
 
-    /// A `-wal` beside `file` whose frames may be in no copy: one that is not its log
-    /// (`PrivateCopy.hasForeignLog`), or any log when SQLite could not read the file
-    /// (`copiedByBytes`: only the frames `WriteAheadLog.apply` took went into the copy,
-    /// none of a log SQLite refuses). The file's replacement removes it; it is kept
+    /// A `-wal` beside `file` whose frames may be in no copy: any log when the file was
+    /// copied by its bytes (`copiedByBytes`: SQLite could not read it, or the log is not
+    /// its log), since only the frames `WriteAheadLog.apply` took went into the copy. The file's replacement removes it; it is kept
     /// first, by a second name beside the file (`acme.db-wal.not-applied-20261207T004500Z`),
     /// so that nothing committed anywhere is lost unsaid. Returns that name, or nil.
     static func keepUnappliedLog(of file: String, copiedByBytes: Bool, shown: String, now: Date) throws -> String? {
         var status = stat()
-        guard stat(file + "-wal", &status) == 0, status.st_size > 0,
-            try copiedByBytes || PrivateCopy.hasForeignLog(file)
-        else {
-            return nil
-        }
-        let stamp = Timestamp.string(from: now).replacingOccurrences(of: "-", with: "")
-            .replacingOccurrences(of: ":", with: "")
+        // A log not the file's (`PrivateCopy.hasForeignLog`) always has the file copied by its bytes.
+        guard copiedByBytes, stat(file + "-wal", &status) == 0, status.st_size > 0 else { return nil }
+        let stamp = Timestamp.compact(from: now)
         let kept = file + "-wal.not-applied-" + stamp
         // Linked already (a rebuild killed after this step, in the same second) is kept too.
         var existing = stat()

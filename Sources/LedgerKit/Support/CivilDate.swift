@@ -111,6 +111,12 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
 
 /// The `YYYY-MM-DDTHH:MM:SSZ` timestamps of the company file (UTC, whole seconds).
 public enum Timestamp {
+    /// Formats a moment as `YYYYMMDDTHHMMSSZ` (`20261121T020000Z`): the timestamp
+    /// without its separators, as snapshot names and Signature V4 write it.
+    static func compact(from date: Date) -> String {
+        string(from: date).filter { $0 != "-" && $0 != ":" }
+    }
+
     /// Formats a moment as `YYYY-MM-DDTHH:MM:SSZ`.
     public static func string(from date: Date) -> String {
         let seconds = Int(date.timeIntervalSince1970.rounded(.down))
