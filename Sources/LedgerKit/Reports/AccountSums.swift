@@ -31,7 +31,7 @@ struct AccountSums {
 
     /// Sums the splits of `db`, up to and including `asOf` when given.
     static func read(_ db: Database, asOf: CivilDate? = nil) throws -> AccountSums {
-        let good = "typeof(s.amount) = 'integer' AND s.amount BETWEEN -\(Money.limit) AND \(Money.limit)"
+        let summable = ValueRule.summable("s.amount")
         // With a day: a split counts when its transaction's date is a real day up to it; a
         // transaction missing, or dated in a way no day can be read from, leaves it out.
         let dated = "t.date IS NOT NULL AND NOT \(ValueRule.date.violation("t.date"))"
@@ -43,9 +43,9 @@ struct AccountSums {
             sql: """
                 WITH sums AS (
                   SELECT s.account_id,
-                    SUM(CASE WHEN \(within) AND \(good) THEN s.amount / \(part) END) AS high,
-                    SUM(CASE WHEN \(within) AND \(good) THEN s.amount % \(part) END) AS low,
-                    SUM(CASE WHEN \(within) AND NOT (\(good)) THEN 1 ELSE 0 END) AS bad,
+                    SUM(CASE WHEN \(within) THEN \(summable) / \(part) END) AS high,
+                    SUM(CASE WHEN \(within) THEN \(summable) % \(part) END) AS low,
+                    SUM(CASE WHEN \(within) AND (\(summable)) IS NULL THEN 1 ELSE 0 END) AS bad,
                     SUM(CASE WHEN \(within) THEN 1 ELSE 0 END) AS counted,
                     SUM(CASE WHEN \(undated) THEN 1 ELSE 0 END) AS undated
                   FROM splits s \(join) GROUP BY s.account_id)

@@ -54,18 +54,16 @@ struct TrialBalanceCommand: ParsableCommand {
             Output.line(
                 pad("Total", width) + left(report.totalDebits.description, 18)
                     + left(report.totalCredits.description, 18))
+            let differ = "Debits and credits differ by \((report.totalDebits - report.totalCredits).magnitude)"
             if let leftOut = report.leftOut.sentence {
                 Output.line(
-                    (report.isBalanced
-                        ? "Debits equal credits for the splits summed, but "
-                        : "Debits and credits differ by \((report.totalDebits - report.totalCredits).magnitude), and ")
+                    (report.isBalanced ? "Debits equal credits for the splits summed, but " : differ + ", and ")
                         + leftOut + ".")
             } else {
                 Output.line(
                     report.isBalanced
                         ? "Debits equal credits: the books balance."
-                        : "Debits and credits differ by \((report.totalDebits - report.totalCredits).magnitude): the books do not balance; run ledger verify."
-                )
+                        : differ + ": the books do not balance; run ledger verify.")
             }
         }
         if !report.isBalanced || report.leftOut.count > 0 { throw ExitCode(1) }
