@@ -213,7 +213,8 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
     /// the snapshot itself, or a private copy downloaded beside `near` and removed after.
     func withFile<T>(of snapshot: Snapshot, near: String, _ body: (String) throws -> T) throws -> T {
         guard let name = try store.name(at: snapshot.path) else { return try body(snapshot.path) }
-        return try store.withLocalFile(of: name, near: near, body)
+        // Its size as listed, so object storage need not list it again (0: not known).
+        return try store.withLocalFile(of: name, size: snapshot.bytes > 0 ? snapshot.bytes : nil, near: near, body)
     }
 
     /// Removes one snapshot.

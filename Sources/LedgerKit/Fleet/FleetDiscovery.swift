@@ -23,8 +23,10 @@ public enum FleetDiscovery {
         let unique = named.filter { seen.insert($0.file).inserted }
         // A source that is not there may be a folder not mounted: its clients' records still count.
         let searched = sources.filter { isPattern($0) || isFolder($0) || !FileManager.default.fileExists(atPath: $0) }
-        let recorded = searched.isEmpty ? [] : location.map(recordedFiles(in:)) ?? []
         let found = ClientSlug.assign(unique)
+        // Only a folder no client found now has can be a lost client's: the others' records are not read.
+        let taken = Set(found.map(\.slug))
+        let recorded = searched.isEmpty ? [] : location.map { recordedFiles(in: $0, skipping: taken) } ?? []
         let lost = lostClients(recorded, searched: searched, found: found)
         guard !found.isEmpty || !lost.isEmpty else {
             throw FleetError.noClients(sources: sources + (list.map { [$0] } ?? []))
@@ -32,11 +34,11 @@ public enum FleetDiscovery {
         return found + lost
     }
 
-    /// Each client folder of `location` with the file its status record names; none when
-    /// the location cannot be read (each client's step then says why).
-    static func recordedFiles(in location: String) -> [(slug: String, file: String)] {
+    /// Each client folder of `location` (but those of `skipping`) with the file its status
+    /// record names; none when the location cannot be read (each client's step then says why).
+    static func recordedFiles(in location: String, skipping: Set<String> = []) -> [(slug: String, file: String)] {
         var recorded: [(slug: String, file: String)] = []
-        try? StatusRecords.forEach(in: location) { slug, data, refused in
+        try? StatusRecords.forEach(in: location, skipping: skipping) { slug, data, refused in
             guard refused == nil, let file = data.flatMap(ClientStatus.decoded)?.file else { return }
             recorded.append((slug, file))
         }

@@ -12,10 +12,12 @@ public enum StatusRecords {
     /// a link is never followed (it could lead anywhere on this machine) but still given, with
     /// no bytes and why, so that it makes a row.
     /// - Parameter location: a folder or `s3://BUCKET/PREFIX`, as given to `fleet backup --to`.
+    /// - Parameter skipping: slugs whose records are not read or given.
     /// - Throws: `ReportError.noClientFolders` when the location holds no client folder at all
     ///   (an empty folder, a drive not mounted, a wrong prefix): "0 clients" would look like all is well.
     public static func forEach(
         in location: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        skipping: Set<String> = [],
         _ body: (_ slug: String, _ data: Data?, _ refused: String?) throws -> Void
     ) throws {
         let root = try StoreRegistry.open(location, environment: environment)
@@ -29,7 +31,7 @@ public enum StatusRecords {
         let links = (root as? FolderStore).map(links(in:)) ?? []
         let clients = Set(slugs + links).filter { !$0.hasPrefix(".") }.sorted()
         guard !clients.isEmpty else { throw ReportError.noClientFolders(location) }
-        for slug in clients {
+        for slug in clients where !skipping.contains(slug) {
             if links.contains(slug) {
                 try body(slug, nil, "the client's folder is a link, which the report does not follow: make it a folder")
                 continue

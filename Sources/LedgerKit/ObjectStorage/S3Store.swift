@@ -137,16 +137,18 @@ public final class S3Store: ByteStore {
 
     /// Downloads the object to a private file beside `near`, calls `body` with its
     /// path, and removes the file after. No more is read than the listing
-    /// gives the object: a HEAD that says otherwise is refused before any byte.
-    public func withLocalFile<T>(of name: String, near: String, _ body: (String) throws -> T) throws -> T {
+    /// gives the object (`size`, or a listing of it made here): a HEAD that says
+    /// otherwise is refused before any byte.
+    public func withLocalFile<T>(of name: String, size: Int64?, near: String, _ body: (String) throws -> T) throws -> T
+    {
         let copy = AtomicFile.temporaryPath(beside: near, purpose: "download")
         defer { unlink(copy) }
         try explainingFailures {
-            guard let listed = try list(prefix: name).first(where: { $0.name == name }) else {
+            guard let size = try size ?? list(prefix: name).first(where: { $0.name == name })?.size else {
                 throw S3Failure.status(404, code: "NoSuchKey", request: "GET \(key(name))")
             }
             _ = try client.download(
-                bucket: location.bucket, key: key(name), to: copy, size: listed.size,
+                bucket: location.bucket, key: key(name), to: copy, size: size,
                 progress: TransferProgress.reporter("Downloading \(name)"))
         }
         return try body(copy)

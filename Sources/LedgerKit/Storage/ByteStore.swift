@@ -42,7 +42,9 @@ public protocol ByteStore: Sendable, CustomStringConvertible {
     /// Calls `body` with a file on this machine holding the object's bytes:
     /// the object itself, or a private copy streamed down beside `near` and
     /// removed after.
-    func withLocalFile<T>(of name: String, near: String, _ body: (String) throws -> T) throws -> T
+    /// - Parameter size: the object's size as a listing gave it, when the caller
+    ///   has one: no more is read, and the store need not list it again.
+    func withLocalFile<T>(of name: String, size: Int64?, near: String, _ body: (String) throws -> T) throws -> T
 
     /// A folder on this machine where a file that becomes an object is best
     /// built (`create` then moves it rather than copying it), or nil when any

@@ -142,8 +142,9 @@ public struct FolderStore: ByteStore {
         return data
     }
 
-    /// Calls `body` with the file itself: no copy is made, so `near` is unused.
-    public func withLocalFile<T>(of name: String, near: String, _ body: (String) throws -> T) throws -> T {
+    /// Calls `body` with the file itself: no copy is made, so `size` and `near` are unused.
+    public func withLocalFile<T>(of name: String, size: Int64?, near: String, _ body: (String) throws -> T) throws -> T
+    {
         try body(path(of: name))
     }
 

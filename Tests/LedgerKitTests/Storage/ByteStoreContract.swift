@@ -55,7 +55,7 @@ enum ByteStoreContract {
         try store.remove("large")
 
         // The object's bytes as a local file.
-        let local = try store.withLocalFile(of: "books-b", near: scratch.file("near")) {
+        let local = try store.withLocalFile(of: "books-b", size: nil, near: scratch.file("near")) {
             try Data(contentsOf: URL(fileURLWithPath: $0))
         }
         #expect(local == bytes)
