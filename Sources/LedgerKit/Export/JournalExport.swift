@@ -106,7 +106,8 @@ public enum JournalExport {
                     ORDER BY t.date, t.id, s.id
                     """)
             var current: Header?
-            var sum = CentsSum()
+            // No sum of splits overflows an Int128.
+            var sum: Int128 = 0
             var count = 0
             while let row = try rows.next() {
                 guard let id = row.integer("id"), let split = row.integer("split_id") else {
@@ -118,18 +119,18 @@ public enum JournalExport {
                         path: file, splits: 1, first: split, transaction: String(id), value: value.described)
                 }
                 if id != current?.id {
-                    if let current, !sum.isZero { throw ExportError.unbalanced(path: file, transaction: current.id) }
+                    if let current, sum != 0 { throw ExportError.unbalanced(path: file, transaction: current.id) }
                     let header = Header(
                         id: id, date: text.read(row, "date") ?? "", kind: text.read(row, "kind"),
                         number: text.read(row, "number"), memo: text.read(row, "transaction_memo"),
                         payee: text.read(row, "payee"))
                     current = header
-                    sum = CentsSum()
+                    sum = 0
                     count += 1
                     if format == .hledger { try out.write(hledgerHeader(header)) }
                 }
                 guard let header = current else { continue }
-                sum.add(amount)
+                sum += Int128(amount)
                 let account = accounts.account(for: row.stored("account_id"))
                 let money = Money(cents: amount).formatted(grouping: false)
                 let splitMemo = text.read(row, "split_memo")
@@ -149,7 +150,7 @@ public enum JournalExport {
                     try out.write(fields.map(csvField).joined(separator: ",") + "\n")
                 }
             }
-            if let current, !sum.isZero { throw ExportError.unbalanced(path: file, transaction: current.id) }
+            if let current, sum != 0 { throw ExportError.unbalanced(path: file, transaction: current.id) }
             if format == .hledger && text.notUTF8 > 0 {
                 try out.write(
                     "\n; \(text.notUTF8) stored text\(text.notUTF8 == 1 ? "" : "s") held bytes that are not UTF-8, written here as U+FFFD.\n"

@@ -15,16 +15,19 @@ enum OrphanCheck {
                 WHERE NOT EXISTS (SELECT 1 FROM transactions t WHERE t.id = s.transaction_id)
                 """)
         var count = 0
-        var debits = CentsSum()
-        var credits = CentsSum()
+        // No sum of splits overflows an Int128.
+        var debits: Int128 = 0
+        var credits: Int128 = 0
         while let amount = try amounts.next() {
             count += 1
             // Amounts an export cannot carry were refused first.
             guard let cents = AmountCheck.cents(amount) else { continue }
-            if cents > 0 { debits.add(cents) } else { credits.add(-cents) }
+            if cents > 0 { debits += Int128(cents) } else { credits -= Int128(cents) }
         }
         if count > 0 {
-            throw ExportError.orphanSplits(path: path, splits: count, debits: debits.money, credits: credits.money)
+            throw ExportError.orphanSplits(
+                path: path, splits: count, debits: Int64(exactly: debits).map(Money.init(cents:)),
+                credits: Int64(exactly: credits).map(Money.init(cents:)))
         }
     }
 }
