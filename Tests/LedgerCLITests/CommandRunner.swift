@@ -102,3 +102,28 @@ func editWithPython(_ path: String, _ sql: String) throws {
     process.waitUntilExit()
     #expect(process.terminationStatus == 0)
 }
+
+/// Writes an executable script at `path`, and runs it once (stdin empty) so
+/// that no test hands on a script the kernel still refuses to run. Another
+/// test's process started while the script was being written holds the file
+/// open for writing until it execs, and running the script then fails with
+/// "Text file busy": `ledger` would read that as no crontab at all.
+func writeScript(_ text: String, to path: String) throws {
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+    for attempt in 1... {
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: path)
+        probe.standardInput = FileHandle.nullDevice
+        probe.standardOutput = FileHandle.nullDevice
+        probe.standardError = FileHandle.nullDevice
+        do {
+            try probe.run()
+            probe.waitUntilExit()
+            return
+        } catch {
+            guard attempt < 200 else { throw error }
+            Thread.sleep(forTimeInterval: 0.025)
+        }
+    }
+}

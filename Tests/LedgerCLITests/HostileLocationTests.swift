@@ -338,9 +338,7 @@ import Testing
         // logger, its error to cron, and its status is the line's.
         let bin = folder.file("bin")
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-        try "#!/bin/sh\ncat >> '\(folder.file("logged"))'\n".write(
-            toFile: bin + "/logger", atomically: true, encoding: .utf8)
-        chmod(bin + "/logger", 0o755)
+        try writeScript("#!/bin/sh\ncat >> '\(folder.file("logged"))'\n", to: bin + "/logger")
         let job = String(line.split(separator: " ", maxSplits: 5)[5])
         func cronRuns(_ job: String) throws -> CommandResult {
             let process = Process()

@@ -20,8 +20,7 @@ import Testing
         let script = bin + "/crontab"
         let body =
             crontab.map { "cat <<'LEDGER_END'\n\($0)\nLEDGER_END\n" } ?? "echo 'no crontab for you' >&2; exit 1\n"
-        try ("#!/bin/sh\n" + body).write(toFile: script, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+        try writeScript("#!/bin/sh\n" + body, to: script)
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
         environment["PATH"] = bin + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
         return environment.merging(extra) { $1 }
