@@ -7,6 +7,9 @@ struct LastGoodCopy {
     let snapshot: Snapshot
     /// The decompressed company file: hidden, mode 0600, removed by the rebuild.
     let path: String
+    /// What showed it holds these books when the damage took their company row;
+    /// nil when the company row named them.
+    var evidence: TransactionAgreement?
 
     /// Where a rebuild looks, and what it met there that a person should know.
     struct Search {
@@ -29,24 +32,19 @@ struct LastGoodCopy {
     /// Many companies' files may share a name and a backup folder: a snapshot
     /// is used only when what it holds is of `company` (same name and creation
     /// time); others are passed over, and said so. With `company` nil (the
-    /// damaged file's own company row could not be read) no snapshot can be
-    /// shown to be of these books, and none is used.
+    /// damage took the file's own company row) a snapshot is used only when
+    /// the transactions that survived in `survivors` (the salvaged file) show
+    /// it holds these books (`TransactionAgreement.vouches`); the note says so.
     ///
     /// A backup location is someone else's disk: what it holds could plant
     /// rows in the books. So a snapshot is used when this machine signed its
     /// manifest (`key`), or when it lies in one of `unsigned`, the places
     /// trusted without a signature (nil: every place).
     static func find(
-        source: String, of company: CompanyIdentity?, in locations: [String], keys: SnapshotIdentities, now: Date,
-        key: ManifestKey? = nil, unsigned: Set<String>? = nil, destination: String
+        source: String, of company: CompanyIdentity?, survivors: String, in locations: [String],
+        keys: SnapshotIdentities, now: Date, key: ManifestKey? = nil, unsigned: Set<String>? = nil, destination: String
     ) -> Search {
         var search = Search()
-        guard let company else {
-            search.notes.append(
-                "the company row of \(source) could not be read, so no snapshot can be shown to be of this company: none was used, and rows the damage took are counted as lost"
-            )
-            return search
-        }
         var candidates: [Snapshot] = []
         var sealed = 0
         var untrusted: [String: Int] = [:]
@@ -83,31 +81,45 @@ struct LastGoodCopy {
         candidates.sort { SnapshotCatalog.isOlder($1, than: $0) }
         // Newer snapshots of other companies met before the one used, by what they hold.
         var others: [String: Int] = [:]
-        search.found = newest(of: company, among: candidates, keys: keys, destination: destination) {
+        search.found = newest(
+            of: company, survivors: survivors, among: candidates, keys: keys, destination: destination
+        ) {
             others[$0, default: 0] += 1
         } failed: {
             search.notes.append($0)
         }
-        for (other, count) in others.sorted(by: { $0.key < $1.key }) {
+        if let company {
+            for (other, count) in others.sorted(by: { $0.key < $1.key }) {
+                search.notes.append(
+                    "\(count) clean snapshot\(count == 1 ? "" : "s") named \(source) \(count == 1 ? "holds" : "hold") \(other), not \(company.described): passed over"
+                )
+            }
+        } else if let found = search.found, let evidence = found.evidence {
             search.notes.append(
-                "\(count) clean snapshot\(count == 1 ? "" : "s") named \(source) \(count == 1 ? "holds" : "hold") \(other), not \(company.described): passed over"
+                "the company row of \(source) could not be read: \(found.snapshot.path) was taken as these books' own, as \(evidence.identical) of the \(evidence.shared) surviving transactions it holds too are identical to its own"
+            )
+        } else {
+            search.notes.append(
+                "the company row of \(source) could not be read, and no clean snapshot's transactions show it holds these books: none was used, and rows the damage took are counted as lost"
             )
         }
         return search
     }
 
-    /// The first of `candidates` (newest first) that holds `company`,
-    /// decompressed to `destination`. One of another company is passed over,
-    /// what it holds told to `other`; one that cannot be used is told to
-    /// `failed`, and after `tries` of those the search stops.
+    /// The first of `candidates` (newest first) that holds `company` (with
+    /// `company` nil: whose transactions those of `survivors` show holds these
+    /// books), decompressed to `destination`. One of another company is passed
+    /// over, what it holds told to `other`; one that cannot be used, or whose
+    /// transactions do not show it, is told to `failed`, and after `tries` of
+    /// those the search stops.
     private static func newest(
-        of company: CompanyIdentity, among candidates: [Snapshot], keys: SnapshotIdentities, destination: String,
-        other: (String) -> Void, failed: (String) -> Void
+        of company: CompanyIdentity?, survivors: String, among candidates: [Snapshot], keys: SnapshotIdentities,
+        destination: String, other: (String) -> Void, failed: (String) -> Void
     ) -> LastGoodCopy? {
         var failures = 0
         for snapshot in candidates where failures < tries {
             // The manifest's word suffices to pass one over; only the content can admit one.
-            if let named = snapshot.manifest?.company, named != company.name {
+            if let company, let named = snapshot.manifest?.company, named != company.name {
                 other("another company, \(named)")
                 continue
             }
@@ -120,6 +132,20 @@ struct LastGoodCopy {
                     failed("\(snapshot.path) was passed over: \(reason)")
                     failures += 1
                     continue
+                }
+                guard let company else {
+                    let agreement = TransactionAgreement.measure(survivors: survivors, snapshot: destination)
+                    guard let agreement, agreement.vouches else {
+                        AtomicFile.removeDatabaseFiles(at: destination)
+                        failed(
+                            "\(snapshot.path) was passed over: "
+                                + (agreement.map {
+                                    "\($0.identical) of the \($0.shared) surviving transactions it holds too are identical to its own, too few to show it holds these books"
+                                } ?? "its transactions could not be compared with the surviving ones"))
+                        failures += 1
+                        continue
+                    }
+                    return LastGoodCopy(snapshot: snapshot, path: destination, evidence: agreement)
                 }
                 let held = CompanyIdentity.read(path: destination)
                 guard held == company else {

@@ -367,7 +367,8 @@ public enum Rebuilder {
     /// Where the damage lay and the last clean snapshot to bring rows back
     /// from, looked for only when salvage could not bring back every row as it
     /// was (or read rows from damaged pages). Only a snapshot of the company
-    /// whose row salvage read into `working` can be that snapshot.
+    /// whose row salvage read into `working` can be that snapshot; when the
+    /// damage took that row, one its surviving transactions show holds these books.
     private static func damage(
         of source: String, salvage: [SalvagedTable], check: DamagedPages.Check?, into working: String,
         original: String, options: RebuildOptions, lastGood: String,
@@ -385,7 +386,7 @@ public enum Rebuilder {
         let beside = URL(fileURLWithPath: original).deletingLastPathComponent().path + "/backups"
         let search = LastGoodCopy.find(
             source: URL(fileURLWithPath: original).lastPathComponent, of: CompanyIdentity.read(path: working),
-            in: locations, keys: options.keys,
+            survivors: working, in: locations, keys: options.keys,
             now: options.now, key: options.manifestKey,
             unsigned: options.trustUnsigned ? nil : [beside], destination: lastGood)
         return Damage(salvage: salvage, damagedPages: pages, copy: search.found, notes: search.notes, cutShortBy: cut)

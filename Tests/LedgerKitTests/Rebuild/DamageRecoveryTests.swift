@@ -726,21 +726,56 @@ import Testing
         }
     }
 
-    /// The company row tells whose snapshot may fill the gaps: when the damage
-    /// took it, no snapshot is used, even one of the same file name beside it.
-    @Test func withoutItsCompanyRowNoSnapshotCanBeUsed() throws {
+    /// When the damage took the company row, the transactions that survived
+    /// tell whose snapshot may fill the gaps: the one beside the file whose
+    /// transactions are theirs brings back the company row and every lost row.
+    /// Nothing left in the file vouches for the company row it brings back (an
+    /// edit since the snapshot would be lost), so a person checks it: exit 1.
+    @Test func withoutItsCompanyRowTheSurvivingTransactionsShowTheSnapshot() throws {
         let path = try Damage.sample(in: folder, transactions: 600)
-        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
+        let own = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
+        let before = try rows(path)
         let (page, rows) = try leaf(path, of: "company", offset: 0)
         #expect(rows == [1])
         try Damage.scribble(on: path, page: page, byte: 0x00)
+        let lost = try zeroSplitsAndFeed(of: path)
 
-        let (report, _) = try rebuiltWithNoSnapshot(
-            path,
-            note:
-                "the company row of books.db could not be read, so no snapshot can be shown to be of this company: none was used, and rows the damage took are counted as lost"
-        )
+        let report = try rebuild(path)
+        let damage = try #require(report.damage)
+        #expect(damage.snapshot == own.path)
+        #expect(damage.restored["company"] == 1 && damage.restored["splits"] == lost.count)
+        #expect(damage.restoredUnlisted.filter { $0.value > 0 } == ["company": 1])
+        #expect(
+            damage.notes == [
+                "the company row of books.db could not be read: \(own.path) was taken as these books' own, as 600 of the 600 surviving transactions it holds too are identical to its own"
+            ])
+        #expect(try self.rows(path) == before)
         #expect(report.exitStatus == 1)
+    }
+
+    /// Without the company row, another company's snapshot of the same file
+    /// name shares transaction ids but not the transactions: none of its rows
+    /// enters the books, and the loss is counted.
+    @Test func withoutItsCompanyRowAnotherCompanysSnapshotIsPassedOver() throws {
+        let path = try company(nil, name: "Sample Company", seed: 1)
+        let other = try company("b", name: "Sample Company", seed: 2)
+        let theirs = try SnapshotWriter.take(
+            SnapshotRequest(of: other, kind: .manual), into: SnapshotStore.open(backups))
+        let (page, _) = try leaf(path, of: "company", offset: 0)
+        try Damage.scribble(on: path, page: page, byte: 0x00)
+        let lost = try zeroSplitsAndFeed(of: path)
+
+        let report = try rebuild(path)
+        let damage = try #require(report.damage)
+        #expect(damage.snapshot == nil)
+        #expect(damage.restored == [:])
+        #expect(
+            damage.notes == [
+                "\(theirs.path) was passed over: 0 of the 600 surviving transactions it holds too are identical to its own, too few to show it holds these books",
+                "the company row of books.db could not be read, and no clean snapshot's transactions show it holds these books: none was used, and rows the damage took are counted as lost",
+            ])
+        #expect(report.exitStatus == 1)
+        #expect(Set((try self.rows(path)["splits"] ?? [:]).keys).isDisjoint(with: lost))
         #expect(try CompanyFile.read(path) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM company") } == 0)
     }
 
