@@ -18,6 +18,10 @@ public struct RestoreResult: Codable, Sendable {
     public var verifiedNow: Bool
     /// How many findings the verify of the restored content made (0 unless `verify` is `findings`).
     public var findings: Int = 0
+    /// The file replaced, kept beside the target by a second name, when it held
+    /// nothing a snapshot could take (its start damaged: `acme.db.replaced-20261207T021823Z`),
+    /// with `--force`; its `-wal`, if any, is kept as that name with `-wal`.
+    public var keptAs: String?
 }
 
 /// Why a restore was refused. The target is untouched in every case.
@@ -31,6 +35,8 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
     case checksumMismatch(path: String)
     case targetInUse(path: String)
     case otherCompany(target: String, targetCompany: String, snapshotCompany: String)
+    /// The file to be replaced holds no company file (`why`), and `--force` was not given.
+    case targetNotCompanyFile(path: String, why: String)
     /// What the snapshot holds is not a company file of docs/company-file.md, whatever its manifest says.
     case notCompanyFile(path: String)
     /// What the snapshot holds is a company file of a format newer than this tool's.
@@ -63,6 +69,9 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
         case .otherCompany(let target, let targetCompany, let snapshotCompany):
             return
                 "\(target) holds \(targetCompany), but the snapshot is of \(snapshotCompany). Add --force to replace it anyway."
+        case .targetNotCompanyFile(let path, let why):
+            return
+                "\(path) is not a company file (\(why)): nothing was restored. If it is your company file and its start is damaged, add --force: the snapshot takes its place and it is kept beside it as \(path).replaced-<time>."
         case .notCompanyFile(let path):
             return
                 "\(path) does not hold a company file, whatever its manifest says: nothing was restored. Choose another snapshot."
@@ -179,7 +188,8 @@ public enum Restorer {
     /// - Parameters:
     ///   - backupFolder: where the `pre-restore` snapshot of the replaced file goes
     ///     (a folder or `s3://BUCKET/PREFIX`).
-    ///   - force: replace a file of another company.
+    ///   - force: replace a file of another company, or one that holds no
+    ///     company file (kept beside it by a second name, `keptAs`).
     ///   - verify: run a quick verify of the restored content first, unless its
     ///     manifest says `clean` and carries `manifestKey`'s signature: then
     ///     this machine verified those very bytes when it took the snapshot.
@@ -223,12 +233,21 @@ public enum Restorer {
             verifiedNow = true
         }
         var replaced: Snapshot?
+        var keptAs: String?
         if exists {
             if !force { try refuseOtherCompany(temporary, claimed: manifest.company, over: file, target: target) }
-            replaced = try SnapshotWriter.take(
-                SnapshotRequest(
-                    of: target, kind: .preRestore, signing: manifestKey, wait: wait,
-                    now: now), into: SnapshotStore.open(backupFolder))
+            do {
+                replaced = try SnapshotWriter.take(
+                    SnapshotRequest(
+                        of: target, kind: .preRestore, signing: manifestKey, wait: wait,
+                        now: now), into: SnapshotStore.open(backupFolder))
+            } catch CompanyFileError.empty {
+                // Zero bytes hold no books: nothing to keep.
+            } catch let error as CompanyFileError {
+                guard let why = error.holdsNoCompanyFile else { throw error }
+                guard force else { throw RestoreError.targetNotCompanyFile(path: target, why: why) }
+                keptAs = try keepReplaced(file, shown: target, now: now)
+            }
         }
         // The in-use check is held through the rename, and the restored file keeps
         // the owner and mode of the file it replaces.
@@ -241,7 +260,25 @@ public enum Restorer {
         }
         return RestoreResult(
             snapshot: snapshot, target: target, replaced: replaced, verify: status, verifiedNow: verifiedNow,
-            findings: findings)
+            findings: findings, keptAs: keptAs)
+    }
+
+    /// Keeps `file`, which no snapshot can take, beside it by a second name
+    /// (`acme.db.replaced-20261207T021823Z`, its `-wal` as that name with `-wal`)
+    /// before the restored file takes its name. Returns that name as `shown` gives it.
+    private static func keepReplaced(_ file: String, shown: String, now: Date) throws -> String {
+        let suffix = ".replaced-" + Timestamp.compact(from: now)
+        do {
+            try AtomicFile.keepSecondName(file, as: file + suffix)
+            var log = stat()
+            if stat(file + "-wal", &log) == 0, log.st_size > 0 {
+                try AtomicFile.keepSecondName(file + "-wal", as: file + suffix + "-wal")
+            }
+        } catch let error as SystemCallError {
+            throw BackupError.cannotWrite(
+                path: shown, reason: "it could not be kept as \(shown + suffix) before the restore: \(error.reason)")
+        }
+        return shown + suffix
     }
 
     /// What a decompressed snapshot holds, judged without its manifest.

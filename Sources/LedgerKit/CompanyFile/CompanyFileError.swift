@@ -58,6 +58,16 @@ public enum CompanyFileError: LocalizedError, Equatable, Sendable {
         }
     }
 
+    /// Why the file holds no company file at all, when that is the error: a
+    /// file whose start is damaged reads as one of these.
+    var holdsNoCompanyFile: String? {
+        switch self {
+        case .notSQLite: return "it does not start as an SQLite database"
+        case .notCompanyFile: return "it is an SQLite database of another program"
+        default: return nil
+        }
+    }
+
     /// The whole message: the file's path and what is wrong with it.
     public var errorDescription: String? {
         switch self {
@@ -70,7 +80,8 @@ public enum CompanyFileError: LocalizedError, Equatable, Sendable {
         case .empty(let path):
             return "\(path) is empty (0 bytes), not a company file. Restore it from a backup with 'ledger restore'."
         case .notSQLite(let path):
-            return "\(path) is not a company file (it is not an SQLite database). Check that you named the right file."
+            return
+                "\(path) is not a company file (it is not an SQLite database). Check that you named the right file. If it is your company file, its start is damaged: 'ledger restore BACKUP-FOLDER --to \(path) --force' puts the newest snapshot in its place and keeps this file beside it."
         case .notCompanyFile(let path):
             return
                 "\(path) is an SQLite database of another program, not a ledger company file; ledger will not touch it."

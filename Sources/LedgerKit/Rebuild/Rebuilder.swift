@@ -271,16 +271,11 @@ public enum Rebuilder {
         guard copiedByBytes, stat(file + "-wal", &status) == 0, status.st_size > 0 else { return nil }
         let stamp = Timestamp.compact(from: now)
         let kept = file + "-wal.not-applied-" + stamp
-        // Linked already (a rebuild killed after this step, in the same second) is kept too.
-        var existing = stat()
-        guard
-            link(file + "-wal", kept) == 0
-                || (errno == EEXIST && stat(kept, &existing) == 0 && existing.st_ino == status.st_ino
-                    && existing.st_dev == status.st_dev)
-        else {
+        do {
+            try AtomicFile.keepSecondName(file + "-wal", as: kept)
+        } catch let error as SystemCallError {
             throw RebuildError.cannotWrite(
-                path: shown,
-                reason: "its -wal, not applied, could not be kept as \(kept): \(String(cString: strerror(errno)))")
+                path: shown, reason: "its -wal, not applied, could not be kept as \(kept): \(error.reason)")
         }
         return shown + "-wal.not-applied-" + stamp
     }

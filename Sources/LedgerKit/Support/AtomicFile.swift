@@ -74,6 +74,22 @@ enum AtomicFile {
         for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
     }
 
+    /// Gives the file at `path` a second name, `kept`, so that it outlives a
+    /// replacement of `path` (the rename takes the name, not the file). The
+    /// same file already under `kept` (a run killed after this step, in the
+    /// same second) is kept already.
+    /// - Throws: `SystemCallError` (`link`: a name taken by another file, a permission).
+    static func keepSecondName(_ path: String, as kept: String) throws {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw SystemCallError(call: "stat", path: path, code: errno) }
+        guard link(path, kept) != 0 else { return }
+        let code = errno
+        var existing = stat()
+        guard code == EEXIST, stat(kept, &existing) == 0, existing.st_ino == status.st_ino,
+            existing.st_dev == status.st_dev
+        else { throw SystemCallError(call: "link", path: kept, code: code) }
+    }
+
     /// Why `replace` did not replace.
     enum Refusal: Error, Equatable {
         /// Another program has the file open (SQLite's lock bytes are held).

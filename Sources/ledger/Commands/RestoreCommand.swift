@@ -23,7 +23,9 @@ struct RestoreCommand: ParsableCommand {
             verify, never the company-file check). Refuses, leaving FILE untouched: a damaged \
             snapshot or one that does not hold a company file, one that does not fit in the free \
             space, a time before the oldest snapshot, FILE open in another program, a snapshot of \
-            another company (unless --force). Exit status 0 restored, 1 restored but its verify \
+            another company, a FILE that holds no company file (its start damaged, or not ours) \
+            (the last two unless --force: such a FILE is kept beside as FILE.replaced-<time>; an \
+            empty FILE holds nothing to keep and is replaced). Exit status 0 restored, 1 restored but its verify \
             found something (run 'ledger verify FILE'), 2 refused or failed, 64 bad usage.
             """)
 
@@ -54,7 +56,10 @@ struct RestoreCommand: ParsableCommand {
 
     @OptionGroup var wait: WaitOption
 
-    @Flag(help: "Replace a file that holds another company.")
+    @Flag(
+        help:
+            "Replace a file that holds another company, or one that holds no company file (kept beside as FILE.replaced-<time>)."
+    )
     var force = false
 
     @Flag(
@@ -109,6 +114,9 @@ struct RestoreCommand: ParsableCommand {
             Output.line(
                 "Restored \(to) from \(snapshot.path) (taken \(snapshot.createdAt)), verify: \(result.verify)\(how)")
             if let replaced = result.replaced { Output.line("The file it replaced is kept in \(replaced.path)") }
+            if let kept = result.keptAs {
+                Output.line("The file it replaced held no company file a snapshot could take; it is kept as \(kept)")
+            }
             if result.findings > 0 {
                 Output.message(
                     "ledger: the restored file has \(result.findings) finding\(result.findings == 1 ? "" : "s"): "

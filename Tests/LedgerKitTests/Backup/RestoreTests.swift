@@ -131,6 +131,53 @@ import Testing
         #expect(try company(fresh) == "Tuesday Co")
     }
 
+    /// A company file whose first page is gone reads as no SQLite database at
+    /// all: refused unless forced (the message says how); forced, it is kept
+    /// beside by a second name, byte for byte, and the snapshot takes its place.
+    @Test func aFileWhoseStartIsDamagedIsKeptBesideWhenForced() throws {
+        let (file, backups, taken) = try nights()
+        try Damage.write(file, at: 0, [UInt8](repeating: 0, count: 4096))
+        let damaged = try Data(contentsOf: URL(fileURLWithPath: file))
+        #expect(
+            throws: RestoreError.targetNotCompanyFile(path: file, why: "it does not start as an SQLite database")
+        ) {
+            try Restorer.restore(taken[1], to: file, backupFolder: backups)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == damaged)
+
+        let result = try Restorer.restore(
+            taken[1], to: file, backupFolder: backups, force: true, now: moment("2026-11-20T09:00:00Z"))
+        #expect(result.replaced == nil)
+        #expect(result.keptAs == file + ".replaced-20261120T090000Z")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file + ".replaced-20261120T090000Z")) == damaged)
+        #expect(try company(file) == "Tuesday Co")
+        #expect(try SnapshotCatalog.list(backups).snapshots.count == 3, "no snapshot could take the damaged file")
+    }
+
+    /// An empty file (a save cut short) holds nothing to keep: restore, as
+    /// verify's message for it says to run, replaces it with no --force.
+    @Test func anEmptyFileIsReplacedWithNothingToKeep() throws {
+        let (file, backups, taken) = try nights()
+        #expect(truncate(file, 0) == 0)
+        let result = try Restorer.restore(taken[2], to: file, backupFolder: backups)
+        #expect(result.replaced == nil && result.keptAs == nil)
+        #expect(try company(file) == "Wednesday Co")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["acme.db", "backups"])
+    }
+
+    /// Another program's SQLite database is refused unless forced.
+    @Test func anotherProgramsDatabaseIsRefusedUnlessForced() throws {
+        let (_, backups, taken) = try nights()
+        let other = folder.file("acme-other.db")
+        try DatabaseQueue(path: other).write { try $0.execute(sql: "CREATE TABLE notes (body TEXT)") }
+        #expect(
+            throws: RestoreError.targetNotCompanyFile(path: other, why: "it is an SQLite database of another program")
+        ) {
+            try Restorer.restore(taken[0], to: other, backupFolder: backups)
+        }
+        #expect(try DatabaseQueue(path: other).read { try $0.tableExists("notes") })
+    }
+
     @Test func aDamagedSnapshotLeavesTheTargetUntouched() throws {
         let (file, backups, taken) = try nights()
         let before = try Data(contentsOf: URL(fileURLWithPath: file))
