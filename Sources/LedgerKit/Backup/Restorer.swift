@@ -35,6 +35,9 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
     case checksumMismatch(path: String)
     case targetInUse(path: String)
     case otherCompany(target: String, targetCompany: String, snapshotCompany: String)
+    /// The place holds snapshots of `stem` of several companies, and `target`
+    /// cannot say which is its own; `newest` names each one's newest snapshot.
+    case severalCompanies(stem: String, folder: String, target: String, newest: [String])
     /// The file to be replaced holds no company file (`why`), and `--force` was not given.
     case targetNotCompanyFile(path: String, why: String)
     /// What the snapshot holds is not a company file of docs/company-file.md, whatever its manifest says.
@@ -69,6 +72,11 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
         case .otherCompany(let target, let targetCompany, let snapshotCompany):
             return
                 "\(target) holds \(targetCompany), but the snapshot is of \(snapshotCompany). Add --force to replace it anyway."
+        case .severalCompanies(let stem, let folder, let target, let newest):
+            return
+                "\(folder) holds snapshots named \(Self.printable(stem)) of \(newest.count) companies, and \(target) cannot say which is its own (it is missing, or its company row cannot be read): restore one by naming its snapshot as the source. Newest of each: "
+                + newest.prefix(10).map(Self.printable).joined(separator: "; ")
+                + (newest.count > 10 ? "; and \(newest.count - 10) more" : "")
         case .targetNotCompanyFile(let path, let why):
             return
                 "\(path) is not a company file (\(why)): nothing was restored. If it is your company file and its start is damaged, add --force: the snapshot takes its place and it is kept beside it as \(path).replaced-<time>."
@@ -116,8 +124,8 @@ public enum Restorer {
         if let named { return try location.snapshot(at: named, with: keys) }
         let listing = try location.list(with: keys)
         let wanted = stem ?? SnapshotName.stem(of: target)
-        let snapshots = listing.snapshots.filter { $0.stem == wanted }
-        guard let oldest = snapshots.first, let newest = snapshots.last else {
+        let ofStem = listing.snapshots.filter { $0.stem == wanted }
+        guard !ofStem.isEmpty else {
             // Files named as this company's snapshots whose head cannot be read say more than the other stems.
             let unreadable = listing.unreadable.filter {
                 SnapshotName.parse(URL(fileURLWithPath: $0.path).lastPathComponent)?.stem == wanted
@@ -129,13 +137,53 @@ public enum Restorer {
             if !held.isEmpty { throw RestoreError.noSnapshotsOf(stem: wanted, folder: source, held: held) }
             throw RestoreError.noSnapshots(folder: source)
         }
+        let snapshots = try ofTargetsCompany(ofStem, target: target, stem: wanted, folder: source)
+        guard let oldest = snapshots.first, let newest = snapshots.last else {
+            throw RestoreError.noSnapshots(folder: source)
+        }
         guard let time else { return newest }
-        guard let chosen = snapshots.last(where: { ($0.takenAt ?? .distantPast) <= time }) else {
+        // Taken at or before `time` by both its own word and the location's: a
+        // location whose clock runs slow must not bring back books from after it.
+        guard
+            let chosen = snapshots.last(where: {
+                ($0.takenAt ?? .distantPast) <= time && (Timestamp.parse($0.createdAt) ?? .distantPast) <= time
+            })
+        else {
             throw RestoreError.beforeOldest(
                 time: Timestamp.string(from: time),
                 oldest: oldest.takenAt.map(Timestamp.string(from:)) ?? oldest.createdAt)
         }
         return chosen
+    }
+
+    /// Among `snapshots` (of one stem, oldest first), those that may be of the
+    /// company `target` holds. Where their manifests give two companies or
+    /// more (by `company_created_at`, which a rename keeps: two clients'
+    /// `books.db` backed up to one place), only the target's own (a manifest
+    /// without that time, by the company's name; one no key opened is judged
+    /// after decompressing); when the target cannot say (missing, or its
+    /// company row unreadable) the choice is the person's: refused, naming
+    /// each company's newest snapshot.
+    private static func ofTargetsCompany(_ snapshots: [Snapshot], target: String, stem: String, folder: String)
+        throws -> [Snapshot]
+    {
+        let byCompany = Dictionary(grouping: snapshots.filter { $0.manifest?.companyCreatedAt != nil }) {
+            $0.manifest?.companyCreatedAt ?? ""
+        }
+        guard byCompany.count > 1 else { return snapshots }
+        guard let own = CompanyIdentity.read(path: AtomicFile.resolvedTarget(of: target)) else {
+            let newest = byCompany.values.compactMap(\.last).sorted { $0.path < $1.path }.map { snapshot in
+                "\(snapshot.manifest?.company ?? "?") (created \(snapshot.manifest?.companyCreatedAt ?? "?")): \(snapshot.path)"
+            }
+            throw RestoreError.severalCompanies(stem: stem, folder: folder, target: target, newest: newest)
+        }
+        let theirs = snapshots.filter { snapshot in
+            guard let manifest = snapshot.manifest else { return true }
+            guard let createdAt = manifest.companyCreatedAt else { return manifest.company == own.name }
+            return createdAt == own.createdAt
+        }
+        // None of the target's company: the company check after decompressing refuses (unless --force).
+        return theirs.contains { $0.manifest != nil } ? theirs : snapshots
     }
 
     /// Refuses to put the company file at `restored` in place of `file`, the

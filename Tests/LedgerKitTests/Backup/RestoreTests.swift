@@ -122,6 +122,55 @@ import Testing
         #expect(CompanyIdentity.read(path: file) == snapshotIdentity)
     }
 
+    /// Two clients' `acme.db` backed up to one folder: a restore takes the
+    /// target's own company's snapshots, however new the other's; when the
+    /// target cannot say which is its own (missing, or its company row
+    /// destroyed), it names each company's newest and restores nothing.
+    @Test func twoCompaniesInOnePlaceEachRestoresItsOwn() throws {
+        let (file, backups, taken) = try nights()
+        try FileManager.default.createDirectory(atPath: folder.file("beta"), withIntermediateDirectories: true)
+        let beta = try Damage.sample(in: folder, name: "beta/acme.db", transactions: 300, seed: 2)
+        try Damage.apply(to: beta) { db in
+            try db.execute(sql: "UPDATE company SET name = 'Beta Inc', created_at = '2024-05-05T10:00:00Z'")
+        }
+        let theirs = try SnapshotWriter.take(
+            SnapshotRequest(of: beta, kind: .scheduled, signing: key, now: moment("2026-11-19T02:00:00Z")),
+            into: SnapshotStore.open(backups))
+
+        #expect(try Restorer.choose(backups, target: file, at: nil) == taken[2])
+        #expect(try Restorer.choose(backups, target: file, at: moment("2026-11-19T12:00:00Z")) == taken[2])
+        #expect(try Restorer.choose(backups, target: beta, at: nil) == theirs)
+
+        let created = try #require(CompanyIdentity.read(path: file)).createdAt
+        // Each company's newest, in the order of their paths.
+        let newest = [
+            (taken[2].path, "Wednesday Co (created \(created)): \(taken[2].path)"),
+            (theirs.path, "Beta Inc (created 2024-05-05T10:00:00Z): \(theirs.path)"),
+        ].sorted { $0.0 < $1.0 }.map(\.1)
+        let missing = folder.file("new-machine/acme.db")
+        #expect(
+            throws: RestoreError.severalCompanies(stem: "acme", folder: backups, target: missing, newest: newest)
+        ) {
+            try Restorer.choose(backups, target: missing, at: nil)
+        }
+        try Damage.write(file, at: 4096, [UInt8](repeating: 0, count: 4096))
+        #expect(CompanyIdentity.read(path: file) == nil, "page 2, the company table, is gone")
+        #expect(throws: RestoreError.severalCompanies(stem: "acme", folder: backups, target: file, newest: newest)) {
+            try Restorer.choose(backups, target: file, at: nil)
+        }
+    }
+
+    /// A location whose clock runs slow lists a snapshot as written before it
+    /// was taken: `--at` never brings back books from after the time asked for.
+    @Test func atNeverPicksASnapshotTakenAfterTheTime() throws {
+        let (file, backups, taken) = try nights()
+        try FileManager.default.setAttributes(
+            [.modificationDate: moment("2026-11-17T03:00:00Z")], ofItemAtPath: taken[2].path)
+        let listed = try Restorer.choose(backups, target: file, at: nil)
+        #expect(listed.takenAt == moment("2026-11-17T03:00:00Z"), "the listed time caps the name's")
+        #expect(try Restorer.choose(backups, target: file, at: moment("2026-11-17T12:00:00Z")) == taken[1])
+    }
+
     @Test func restoresToANewFile() throws {
         let (_, _, taken) = try nights()
         let fresh = folder.file("fresh.db")
