@@ -54,7 +54,7 @@ public struct BackupRun: Sendable {
             run.decisions = try Retention.prune(
                 text, policy: policy, dryRun: false,
                 with: incremental?.keys ?? SnapshotIdentities(),
-                taken: snapshot)
+                taken: snapshot, signedBy: key)
         }
         guard !policy.isEmpty || !run.isGoodCopy else { return run }
         let remaining =

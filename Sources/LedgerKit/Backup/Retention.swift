@@ -35,6 +35,10 @@ public struct RetentionDecision: Codable, Equatable, Sendable {
         case mayBeNewestClean = "may-be-newest-clean"
         /// The backup that prunes has just taken it.
         case justTaken = "just-taken"
+        /// Its manifest says `clean`, but read whole it is not what its manifest
+        /// says (bytes rotted or changed): kept for a person to look at, and no
+        /// good copy, so an older clean one stays as the last good copy.
+        case notWhole = "not-whole"
     }
 
     /// The snapshot decided on.
@@ -61,29 +65,30 @@ public enum Retention {
     /// that no key opened (any may be the newest clean one), and `taken`.
     /// Snapshots of one file name whose manifests give two companies (by
     /// `company_created_at`, which a rename keeps) keep each company's newest
-    /// `clean` one.
+    /// `clean` one, and so do those whose names differ at one creation time
+    /// (copies of one template, files made in one second). With `key`, the
+    /// newest `clean` one this machine signed stays too: a file planted in the
+    /// location with a newer date and a `clean` manifest never leaves the books
+    /// without a copy this machine took.
+    /// - Parameter verdicts: what a read of the whole snapshot found, by path,
+    ///   over its manifest's word (`damaged`).
     public static func decide(
         _ snapshots: [Snapshot], policy: RetentionPolicy, taken: Snapshot? = nil,
-        timeZone: TimeZone = .current
+        timeZone: TimeZone = .current, verdicts: [String: String] = [:], signedBy key: ManifestKey? = nil
     ) -> [RetentionDecision] {
         var calendar = Calendar(identifier: .iso8601)
         calendar.timeZone = timeZone
         var decisions: [RetentionDecision] = []
         for (_, group) in Dictionary(grouping: snapshots, by: \.source).sorted(by: { $0.key < $1.key }) {
             let newestFirst = group.sorted { SnapshotCatalog.isOlder($1, than: $0) }
-            let (good, unknown) = CompanyStanding.lastGoodCopy(newestFirst: newestFirst)
-            var newestClean = Set([good?.path].compactMap { $0 })
-            var uncertain = Set(unknown.map(\.path))
-            // Two companies' files of one name in one location (two clients' books.db): each keeps
-            // its own last good copy, whatever the other's newer ones say.
-            let companies = Set(newestFirst.compactMap { $0.manifest?.companyCreatedAt })
-            if companies.count > 1 {
-                for company in companies {
-                    let (own, doubtful) = CompanyStanding.lastGoodCopy(
-                        newestFirst: newestFirst.filter { CompanyStanding.mayBe($0, of: company) })
-                    if let own { newestClean.insert(own.path) }
-                    uncertain.formUnion(doubtful.map(\.path))
+            var newestClean: Set<String> = []
+            var uncertain: Set<String> = []
+            for candidates in lastGoodCopyGroups(newestFirst, signedBy: key) {
+                let (good, unknown) = CompanyStanding.lastGoodCopy(newestFirst: candidates) {
+                    verdicts[$0.path] ?? $0.verify
                 }
+                if let good { newestClean.insert(good.path) }
+                uncertain.formUnion(unknown.map(\.path))
             }
             var seen: [String: Set<String>] = [:]
             for (position, snapshot) in newestFirst.enumerated() {
@@ -114,6 +119,7 @@ public enum Retention {
                 let ruled = !reasons.isEmpty
                 var guards: [RetentionDecision.Safeguard] = []
                 if newestClean.contains(snapshot.path) { guards.append(.newestClean) }
+                if verdicts[snapshot.path] != nil { guards.append(.notWhole) }
                 if uncertain.contains(snapshot.path) { guards.append(.mayBeNewestClean) }
                 if snapshot.path == taken?.path { guards.append(.justTaken) }
                 reasons += guards.map { $0.rawValue.replacingOccurrences(of: "-", with: " ") }
@@ -126,6 +132,37 @@ public enum Retention {
         return decisions.sorted { SnapshotCatalog.isOlder($0.snapshot, than: $1.snapshot) }
     }
 
+    /// The groups of `newestFirst` (the snapshots of one source file) whose
+    /// newest `clean` snapshot each stays: all of them; where their manifests
+    /// give two companies (two clients' books.db in one location), each
+    /// company's, by creation time (which a rename keeps) and by name at one
+    /// creation time (copies of one template share it); and, with `key`, each
+    /// of these among the snapshots this machine signed. Snapshots whose
+    /// manifest does not say belong to every group that may be theirs.
+    private static func lastGoodCopyGroups(_ newestFirst: [Snapshot], signedBy key: ManifestKey?) -> [[Snapshot]] {
+        var groups = [newestFirst]
+        let times = Set(newestFirst.compactMap { $0.manifest?.companyCreatedAt })
+        if times.count > 1 {
+            groups += times.sorted().map { time in newestFirst.filter { CompanyStanding.mayBe($0, of: time) } }
+        }
+        // Each company as its name and creation time, "name\ntime".
+        var named: Set<String> = []
+        for snapshot in newestFirst {
+            guard let manifest = snapshot.manifest, let time = manifest.companyCreatedAt else { continue }
+            named.insert((manifest.company ?? "") + "\n" + time)
+        }
+        if named.count > times.count {
+            groups += named.sorted().map { identity in
+                newestFirst.filter { snapshot in
+                    guard let manifest = snapshot.manifest, let time = manifest.companyCreatedAt else { return true }
+                    return (manifest.company ?? "") + "\n" + time == identity
+                }
+            }
+        }
+        if let key { groups += groups.map { $0.filter { $0.manifest.map(key.signed) == true } } }
+        return groups
+    }
+
     /// Applies `policy` to the snapshots in the location `text` names (a
     /// folder or `s3://…`): removes what it does not keep (unless `dryRun`) and
     /// returns every decision, oldest first. Removing holds the location's
@@ -136,16 +173,34 @@ public enum Retention {
     ///   - taken: the snapshot the calling backup has just taken, whose
     ///     manifest it knows even when it is encrypted; it always stays.
     ///   - timeZone: the one whose days, weeks and months the rules count (the machine's).
+    ///   - key: this machine's manifest key: the newest clean snapshot it signed stays too.
+    ///
+    /// Before anything is removed, each snapshot kept as a last good copy
+    /// (except `taken`, just written) is read whole into this machine's
+    /// scratch folder, its CRC, size and SHA-256 checked: one that is not what
+    /// its manifest says is kept (`notWhole`), and the next older clean one
+    /// stays as the last good copy in its place.
     public static func prune(
         _ text: String, policy: RetentionPolicy, dryRun: Bool,
         with keys: SnapshotIdentities = SnapshotIdentities(), taken: Snapshot? = nil,
-        timeZone: TimeZone = .current
+        timeZone: TimeZone = .current, signedBy key: ManifestKey? = nil
     ) throws -> [RetentionDecision] {
         let location = try SnapshotStore.open(text)
         func decisions() throws -> [RetentionDecision] {
-            decide(
-                try SnapshotCatalog.list(location, with: keys, knowing: taken), policy: policy, taken: taken,
-                timeZone: timeZone)
+            let listed = try SnapshotCatalog.list(location, with: keys, knowing: taken)
+            var verdicts: [String: String] = [:]
+            var read = Set([taken?.path].compactMap { $0 })
+            while true {
+                let decided = decide(
+                    listed, policy: policy, taken: taken, timeZone: timeZone, verdicts: verdicts, signedBy: key)
+                guard decided.contains(where: { !$0.keep }) else { return decided }
+                let unread = decided.filter { $0.reasons.contains("newest clean") && !read.contains($0.snapshot.path) }
+                guard !unread.isEmpty else { return decided }
+                for decision in unread {
+                    read.insert(decision.snapshot.path)
+                    if !(try isWhole(decision.snapshot, with: keys)) { verdicts[decision.snapshot.path] = "damaged" }
+                }
+            }
         }
         guard !dryRun else { return try decisions() }
         return try location.holding { lock in
@@ -155,6 +210,23 @@ public enum Retention {
             // the lock is surely held: a backup that took it since may need them.
             try PackPrune.removeUnneeded(in: location, with: keys, confirm: lock.confirm)
             return decided
+        }
+    }
+
+    /// Whether `snapshot`, read whole into this machine's scratch folder (never
+    /// the location), is what its manifest says: CRC, size and SHA-256 (an
+    /// incremental's every page). A failure of the location itself is thrown:
+    /// it says nothing of the snapshot.
+    private static func isWhole(_ snapshot: Snapshot, with keys: SnapshotIdentities) throws -> Bool {
+        let temporary = try ScratchFolder.temporaryPath(for: snapshot.path, purpose: "checking")
+        defer { AtomicFile.removeDatabaseFiles(at: temporary) }
+        do {
+            try Restorer.decompress(snapshot, to: temporary, with: keys)
+            return true
+        } catch let error as ObjectStorageError {
+            throw error
+        } catch {
+            return false
         }
     }
 }

@@ -44,7 +44,8 @@ struct PruneCommand: ParsableCommand {
         listing.apply()
         try reportingFailures {
             let decisions = try Retention.prune(
-                folder, policy: keep.policy, dryRun: dryRun, with: try identities.resolve())
+                folder, policy: keep.policy, dryRun: dryRun, with: try identities.resolve(),
+                signedBy: ManifestKey.forThisMachine())
             if json { return try Output.json(decisions) }
             for decision in decisions {
                 if let kept = BackupText.keptBeyondRules(decision) {

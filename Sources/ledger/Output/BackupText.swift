@@ -16,6 +16,9 @@ enum BackupText {
                 + "give --identity to tell (the rules alone would have pruned it)"
         case .justTaken?:
             return "Kept \(snapshot.path): just taken (the rules alone would have pruned it)"
+        case .notWhole?:
+            return "Kept \(snapshot.path): its manifest says clean, but read whole it is not what its manifest says, "
+                + "so an older clean snapshot stays as the last good copy; run 'ledger check-backups' (the rules alone would have pruned it)"
         case nil:
             return nil
         }

@@ -140,15 +140,44 @@ import Testing
                 "books-20261101T020000Z.db.gz": .newestClean, "books-20261102T030000Z.db.gz": .newestClean,
                 "books-20261103T020000Z.db.gz.age": nil,
             ])
-        // A company renamed keeps its creation time: one company, whose newest clean one stays.
-        let renamed = [
+        // Two companies may share a creation time (copies of one template, files made in one
+        // second): each name keeps its own newest clean one. A company renamed keeps one more
+        // copy for it, its newest clean one under the old name: a rename and a second company
+        // made from one template look alike.
+        let sameMoment = [
             snapshot("books", "2026-11-01T02:00:00Z", verify: "clean", company: "Acme", created: acme),
             snapshot("books", "2026-11-02T02:00:00Z", verify: "clean", company: "Acme Ltd", created: acme),
             snapshot("books", "2026-11-03T02:00:00Z", verify: "findings", company: "Acme Ltd", created: acme),
         ]
         #expect(
-            kept(Retention.decide(renamed, policy: RetentionPolicy(last: 1), timeZone: utc)) == [
-                "books-20261102T020000Z.db.gz": .newestClean, "books-20261103T020000Z.db.gz": nil,
+            kept(Retention.decide(sameMoment, policy: RetentionPolicy(last: 1), timeZone: utc)) == [
+                "books-20261101T020000Z.db.gz": .newestClean, "books-20261102T020000Z.db.gz": .newestClean,
+                "books-20261103T020000Z.db.gz": nil,
+            ])
+    }
+
+    /// A file planted in the location with a later date and a `clean` manifest
+    /// (storage that takes writes but not deletes) does not leave the books
+    /// without the newest clean snapshot this machine signed.
+    @Test func theNewestCleanSnapshotThisMachineSignedStays() {
+        let key = ManifestKey.random()
+        func signed(_ snapshot: Snapshot) -> Snapshot {
+            var signed = snapshot
+            signed.manifest?.hmac = snapshot.manifest.flatMap { try? key.signature(of: $0) }
+            return signed
+        }
+        let snapshots = [
+            signed(snapshot("acme", "2026-11-01T02:00:00Z", verify: "clean")),
+            signed(snapshot("acme", "2026-11-02T02:00:00Z", verify: "clean")),
+            snapshot("acme", "2026-11-03T02:00:00Z", verify: "clean"),
+        ]
+        #expect(
+            kept(Retention.decide(snapshots, policy: RetentionPolicy(last: 1), timeZone: utc)) == [
+                "acme-20261103T020000Z.db.gz": nil
+            ])
+        #expect(
+            kept(Retention.decide(snapshots, policy: RetentionPolicy(last: 1), timeZone: utc, signedBy: key)) == [
+                "acme-20261102T020000Z.db.gz": .newestClean, "acme-20261103T020000Z.db.gz": nil,
             ])
     }
 
@@ -225,6 +254,31 @@ import Testing
         #expect(standings[0].lastGoodCopy == "/b/books-20261203T020000Z.db.gz" && standings[0].snapshots == 2)
         // One company alone names none.
         #expect(CompanyStanding.of(Array(snapshots.prefix(2)), now: now).map(\.company) == [nil])
+    }
+
+    /// The newest clean snapshot's bytes rotted: prune reads it whole before
+    /// removing anything, keeps it for a person (`notWhole`), and keeps the
+    /// older clean one as the last good copy, the one check-backups names.
+    @Test func aLastGoodCopyThatIsNotWholeDoesNotLetPruneRemoveTheOneBefore() throws {
+        let path = try Damage.sample(in: folder, name: "acme.db", transactions: 300)
+        let backups = folder.file("backups")
+        var taken: [Snapshot] = []
+        for day in 1...3 {
+            taken.append(
+                try SnapshotWriter.take(
+                    SnapshotRequest(of: path, kind: .scheduled, now: Timestamp.parse("2026-11-0\(day)T02:00:00Z")!),
+                    into: SnapshotStore.open(backups)))
+        }
+        let size = Int(try #require(taken[2].bytes))
+        try Damage.write(taken[2].path, at: size / 2, [UInt8](repeating: 0, count: 8))
+
+        let decisions = try Retention.prune(backups, policy: RetentionPolicy(last: 1), dryRun: false)
+        #expect(
+            kept(decisions) == ["acme-20261102T020000Z.db.gz": .newestClean, "acme-20261103T020000Z.db.gz": nil])
+        #expect(decisions[2].reasons == ["newest", "last 1", "not whole"])
+        #expect(try SnapshotCatalog.list(backups).snapshots.map(\.path) == [taken[1].path, taken[2].path])
+        let check = try SnapshotChecker.checkLocation(backups, maxAge: nil)
+        #expect(check.companies.first?.lastGoodCopy == taken[1].path)
     }
 
     @Test func pruneRemovesFilesAndDryRunDoesNot() throws {
