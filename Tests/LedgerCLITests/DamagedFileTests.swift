@@ -89,6 +89,40 @@ import Testing
         #expect(try Ledger.run("verify", path).status == 0)
     }
 
+    /// Damage at the start of the file takes page 2, the company table, with a
+    /// leaf of splits: last night's backup, shown to be of these books by the
+    /// transactions that survived, brings back every row and the company row,
+    /// which a person checks (exit 1).
+    @Test func withItsCompanyRowGoneTheSurvivingTransactionsFindLastNightsBackup() throws {
+        let path = try sample()
+        #expect(try Ledger.run("backup", path, "--to", folder.file("backups")).status == 0)
+        let before = try books(path)
+        #expect(try leaves(path, of: "company") == [2])
+        try zero(path, page: 2)
+        try zero(path, page: try #require(try leaves(path, of: "splits").dropFirst(3).first))
+
+        let result = try Ledger.run("rebuild", path)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(
+            lines.contains {
+                $0.hasPrefix("  Note: the company row of h.db could not be read: \(folder.file("backups/h-"))")
+                    && $0.hasSuffix(
+                        " was taken as these books' own, as 500 of the 500 surviving transactions it holds too are identical to its own"
+                    )
+            }, "\(result.stdout)")
+        #expect(
+            lines.contains(
+                "  the company row (its name and currency) is the snapshot's: a change made after the snapshot is not in it; check it with 'ledger info'"
+            ))
+        #expect(
+            try #require(lines.last).contains(
+                "every row came back, and rows need a person: the company row came back as the snapshot had it: check it"
+            ))
+        #expect(try books(path) == before)
+        #expect(try Ledger.run("verify", path).status == 0)
+    }
+
     @Test func withoutABackupNothingThatSurvivedIsDeletedAndBalancesAreKept() throws {
         let path = try sample()
         let headers = try python(path, "print(c.execute('SELECT COUNT(*) FROM transactions').fetchone()[0])")

@@ -14,10 +14,16 @@ enum DamageText {
             Output.line(
                 "  rows the damage took: " + (restored.isEmpty ? "none needed" : restored.joined(separator: ", ")))
             let alone = damage.restoredUnlisted.filter { $0.value > 0 }.sorted { $0.key < $1.key }
-            if !alone.isEmpty {
+            let rows = alone.filter { $0.key != "company" }
+            if !rows.isEmpty {
                 Output.line(
                     "  of these, taken on the snapshot's word alone (nothing left in the file shows they were still there, so a row deleted after the snapshot would be among them; check them against your records): "
-                        + alone.map { "\($0.key) \(Output.grouped($0.value))" }.joined(separator: ", "))
+                        + rows.map { "\($0.key) \(Output.grouped($0.value))" }.joined(separator: ", "))
+            }
+            if alone.contains(where: { $0.key == "company" }) {
+                Output.line(
+                    "  the company row (its name and currency) is the snapshot's: a change made after the snapshot is not in it; check it with 'ledger info'"
+                )
             }
             if !replaced.isEmpty {
                 Output.line(
@@ -115,11 +121,14 @@ enum DamageText {
         if !damage.keptBalances.isEmpty {
             parts.append("\(Output.count(damage.keptBalances.count, "balance")) kept by a 'Lost in damage' journal")
         }
-        let alone = damage.restoredUnlisted.values.reduce(0, +)
+        let alone = damage.restoredUnlisted.filter { $0.key != "company" }.values.reduce(0, +)
         if alone > 0 {
             parts.append(
                 "\(Output.count(alone, "row")) brought back on the snapshot's word alone: check none was deleted after it"
             )
+        }
+        if damage.restoredUnlisted["company", default: 0] > 0 {
+            parts.append("the company row came back as the snapshot had it: check it")
         }
         if let cut = damage.cutShortBy { parts.insert("the file was cut short by \(Output.count(cut, "page"))", at: 0) }
         return parts.joined(separator: "; ")
