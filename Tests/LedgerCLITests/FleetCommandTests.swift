@@ -378,6 +378,47 @@ import Testing
         #expect(timer.contains("OnCalendar=*-*-* 01:30:00"))
     }
 
+    /// systemd expands `%x` in a unit's descriptions and command, and `$$` and
+    /// `${NAME}` in its command: a location and a client folder holding them
+    /// reach the three commands as written, and the descriptions say them.
+    @Test func theFleetUnitsKeepDollarsAndPercentsOfTheirPaths() throws {
+        let clients = folder.file(#"firm$$ ${HOME} %n "q""#)
+        try FileManager.default.createDirectory(atPath: clients, withIntermediateDirectories: true)
+        _ = try folder.sample(#"firm$$ ${HOME} %n "q"/acme.db"#, transactions: 30)
+        let location = folder.file(#"p%n $$ ${HOME} %% "q" \x/fbk"#)
+        let units = folder.file("units")
+        let made = try Ledger.run([
+            "fleet", "schedule", clients, "--to", location, "--unit-dir", units, "--keep-daily", "7",
+        ])
+        #expect(made.status == 0, "\(made.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: units).sorted()
+        let service = try String(
+            contentsOfFile: units + "/" + (names.first { $0.hasSuffix(".service") } ?? ""), encoding: .utf8)
+        let timer = try String(
+            contentsOfFile: units + "/" + (names.first { $0.hasSuffix(".timer") } ?? ""), encoding: .utf8)
+        let ledger = Ledger.binary.path
+        let commands = SystemdRules.lines(of: service).filter { $0.hasPrefix("ExecStart=") }.map {
+            SystemdRules.commandWords(
+                String($0.dropFirst("ExecStart=".count)), environment: ["HOME": "/home/elsewhere"])
+        }
+        // The `-` before the first two lets the report run after a client that needs attention.
+        #expect(
+            commands == [
+                [
+                    "-" + ledger, "fleet", "backup", clients, "--to", location, "--kind", "scheduled", "--keep-daily",
+                    "7",
+                ],
+                ["-" + ledger, "fleet", "drill", clients, "--to", location, "--one-in-seven"],
+                [ledger, "fleet", "report", location],
+            ], "\(service)")
+        #expect(
+            SystemdRules.value(of: "Description", in: service).map(SystemdRules.specifiers)
+                == "Nightly ledger fleet backup, drills and report into \(location)")
+        #expect(
+            SystemdRules.value(of: "Description", in: timer).map(SystemdRules.specifiers)
+                == "Nightly ledger fleet run into \(location) at 02:00")
+    }
+
     /// The nightly timer runs backup, drill and report, no fleet verify: the
     /// backup's verify of its copy is the client's last verify, so a client
     /// whose books are in order is good, and one with findings is not.

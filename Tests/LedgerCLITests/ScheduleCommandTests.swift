@@ -242,4 +242,52 @@ import Testing
         #expect(service.contains("Environment=\"AWS_REGION=eu-west-1\"\n"))
         #expect(!service.contains("AKIA") && !service.contains("secret-of-acme"))
     }
+
+    /// Each `ExecStart=` value of `unit`, as the words its process gets, with
+    /// `HOME` set to a folder no test path names.
+    private func commandWords(in unit: String) -> [[String]?] {
+        SystemdRules.lines(of: unit).filter { $0.hasPrefix("ExecStart=") }.map {
+            SystemdRules.commandWords(
+                String($0.dropFirst("ExecStart=".count)), environment: ["HOME": "/home/elsewhere"])
+        }
+    }
+
+    /// A folder of the test's, named `name`, holding a sample `books.db`; its path and the file's.
+    private func companyIn(_ name: String) throws -> (folder: String, file: String) {
+        try FileManager.default.createDirectory(atPath: folder.file(name), withIntermediateDirectories: true)
+        return (folder.file(name), try folder.sample(name + "/books.db", transactions: 30))
+    }
+
+    /// systemd reads `$$`, `${NAME}` and `%x` in a unit's command, and `\` and
+    /// `"` end or escape its quotes: a path holding them (and a combining mark
+    /// after them, one Swift character but two bytes to systemd) reaches the
+    /// job as written, the descriptions say it, and `--list` shows it.
+    @Test func aPathWithDollarsPercentsAndQuotesReachesTheJobAsWritten() throws {
+        let odd = try companyIn(
+            #"co$$x ${HOME}y $HOME %n 100%% \q \%x "q" it's"# + " \"\u{301} %\u{301}n $\u{301}$ \\\u{301}")
+        let backups = odd.folder + "/bk$$ ${HOME}"
+        let units = folder.file("units")
+        let env = try environment(crontab: nil)
+        let made = try Ledger.run(["schedule", odd.file, "--to", backups, "--unit-dir", units], environment: env)
+        #expect(made.status == 0, "\(made.stderr)")
+        let name = unit(of: odd.file)
+        let service = try String(contentsOfFile: "\(units)/\(name).service", encoding: .utf8)
+        let timer = try String(contentsOfFile: "\(units)/\(name).timer", encoding: .utf8)
+        #expect(
+            commandWords(in: service) == [
+                [Ledger.binary.path, "backup", odd.file, "--to", backups, "--kind", "scheduled"]
+            ], "\(service)")
+        #expect(
+            SystemdRules.value(of: "Description", in: service).map(SystemdRules.specifiers)
+                == "Nightly ledger backup of \(odd.file)")
+        #expect(
+            SystemdRules.value(of: "Description", in: timer).map(SystemdRules.specifiers)
+                == "Nightly ledger backup of \(odd.file) at 02:00")
+
+        let listed = try Ledger.run(["schedule", "--list", "--unit-dir", units], environment: env)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(
+            listed.stdout
+                == "\(name): \(odd.file) to \(backups) at 02:00 (systemd timer \(units)/\(name).timer)\n1 schedule\n")
+    }
 }

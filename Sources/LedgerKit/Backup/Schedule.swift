@@ -144,18 +144,48 @@ public struct BackupSchedule: Sendable, Equatable {
 
     /// `text` with systemd's `%` specifiers escaped (`%%`), for a setting that is not quoted.
     static func specifiersEscaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "%", with: "%%")
+        var escaped = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if scalar == "%" { escaped.append(scalar) }
+            escaped.append(scalar)
+        }
+        return String(escaped)
     }
 
-    /// systemd quoting: a word in double quotes, with \, " and % escaped.
+    /// systemd quoting: a word in double quotes, with `\`, `"` and `%` escaped,
+    /// as an `Environment=` assignment takes it (no variables are expanded there).
     static func systemdQuoted(_ word: String) -> String {
-        "\""
-            + word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "%", with: "%%") + "\""
+        systemdQuoted(word, dollars: false)
+    }
+
+    /// A word of an `ExecStart=` line: quoted as `systemdQuoted`, and `$`
+    /// written `$$`, since systemd replaces `${NAME}` (and a word `$NAME`) with
+    /// a variable when it runs the command; an unescaped `co${HOME}` in a path
+    /// would make the job back up somewhere else.
+    static func systemdCommandWord(_ word: String) -> String {
+        systemdQuoted(word, dollars: true)
+    }
+
+    /// Scalar by scalar, so a combining mark after `"` or `%` (one Swift
+    /// character, two of systemd's bytes) cannot slip past the escaping.
+    private static func systemdQuoted(_ word: String, dollars: Bool) -> String {
+        var quoted = String.UnicodeScalarView()
+        quoted.append("\"")
+        for scalar in word.unicodeScalars {
+            switch scalar {
+            case "\\", "\"": quoted.append("\\")
+            case "%": quoted.append("%")
+            case "$" where dollars: quoted.append("$")
+            default: break
+            }
+            quoted.append(scalar)
+        }
+        quoted.append("\"")
+        return String(quoted)
     }
 
     private var execLine: String {
-        arguments.map(Self.systemdQuoted).joined(separator: " ")
+        arguments.map(Self.systemdCommandWord).joined(separator: " ")
     }
 
     private var environmentLines: String {

@@ -147,32 +147,46 @@ extension BackupSchedule {
         return nil
     }
 
-    /// The words of an `ExecStart=` line as `execLine` writes them: each in
-    /// double quotes, with `\` escapes and `%%` for `%`.
+    /// The words of an `ExecStart=` line as systemd reads the ones `execLine`
+    /// writes: `%%` is `%` across the line (specifiers), then each word is in
+    /// double quotes with `\` escapes, then in each word `$$` is `$` (variables).
     static func systemdWords(_ line: String) -> [String] {
         var words: [String] = []
-        var current: String?
+        var word = String.UnicodeScalarView()
+        var inWord = false
         var escaped = false
-        for character in line {
-            if var word = current {
-                if escaped {
-                    word.append(character)
-                    escaped = false
-                } else if character == "\\" {
-                    escaped = true
-                } else if character == "\"" {
-                    words.append(word.replacingOccurrences(of: "%%", with: "%"))
-                    current = nil
-                    continue
-                } else {
-                    word.append(character)
-                }
-                current = word
-            } else if character == "\"" {
-                current = ""
+        for scalar in pairsUndone(line, "%").unicodeScalars {
+            if !inWord {
+                inWord = scalar == "\""
+            } else if escaped {
+                word.append(scalar)
+                escaped = false
+            } else if scalar == "\\" {
+                escaped = true
+            } else if scalar == "\"" {
+                words.append(pairsUndone(String(word), "$"))
+                word = String.UnicodeScalarView()
+                inWord = false
+            } else {
+                word.append(scalar)
             }
         }
         return words
+    }
+
+    /// `text` with each doubled `mark` made one, from the left: `$$$` is `$$`.
+    private static func pairsUndone(_ text: String, _ mark: Unicode.Scalar) -> String {
+        var single = String.UnicodeScalarView()
+        var afterMark = false
+        for scalar in text.unicodeScalars {
+            if scalar == mark && afterMark {
+                afterMark = false
+                continue
+            }
+            afterMark = scalar == mark
+            single.append(scalar)
+        }
+        return String(single)
     }
 
     /// The words of a `/bin/sh` line as `cronLine` writes them: single-quoted

@@ -80,12 +80,12 @@ public struct FleetSchedule: Sendable, Equatable {
             "Environment=" + BackupSchedule.systemdQuoted("\($0.key)=\($0.value)") + "\n"
         }
         let lines = commands.enumerated().map { index, words in
-            "ExecStart=" + (index < 2 ? "-" : "") + words.map(BackupSchedule.systemdQuoted).joined(separator: " ")
+            "ExecStart=" + (index < 2 ? "-" : "") + words.map(BackupSchedule.systemdCommandWord).joined(separator: " ")
                 + "\n"
         }
         return """
             [Unit]
-            Description=Nightly ledger fleet backup, drills and report into \(location)
+            Description=Nightly ledger fleet backup, drills and report into \(BackupSchedule.specifiersEscaped(location))
 
             [Service]
             Type=oneshot
@@ -97,7 +97,9 @@ public struct FleetSchedule: Sendable, Equatable {
 
     /// The timer: every night at `time`, caught up after a night the machine was off.
     public var timer: String {
-        BackupSchedule.timer(describing: "Nightly ledger fleet run into \(location) at \(time)", at: time)
+        BackupSchedule.timer(
+            describing: "Nightly ledger fleet run into \(BackupSchedule.specifiersEscaped(location)) at \(time)",
+            at: time)
     }
 
     /// Writes `<unit>.service` and `<unit>.timer` into `folder` (made when missing); returns their paths.
