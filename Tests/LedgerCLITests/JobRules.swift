@@ -100,3 +100,40 @@ enum SystemdRules {
         return found.count == 1 ? String(found[0].dropFirst(key.count + 1)) : nil
     }
 }
+
+/// How cron (cronie, Debian's and Vixie cron alike) hands a crontab line's
+/// command to `/bin/sh`, written for the tests from crontab(5) and cronie's
+/// do_command.c: after the five time fields, `\%` is `%`, a backslash
+/// before anything else stays, and a bare `%` ends the command.
+enum CronRules {
+    /// The command of `line` and, after a bare `%`, the input cron would give it.
+    static func command(of line: String) -> (command: String, input: String?) {
+        var rest = Substring(line)
+        for _ in 0..<5 {
+            rest = rest.drop { $0 == " " || $0 == "\t" }
+            rest = rest.drop { $0 != " " && $0 != "\t" }
+        }
+        rest = rest.drop { $0 == " " || $0 == "\t" }
+        var command = String.UnicodeScalarView()
+        var escaped = false
+        var scalars = rest.unicodeScalars.makeIterator()
+        while let scalar = scalars.next() {
+            if escaped {
+                escaped = false
+                if scalar == "%" {
+                    command.removeLast()
+                    command.append("%")
+                    continue
+                }
+            } else if scalar == "\\" {
+                escaped = true
+            } else if scalar == "%" {
+                var input = String.UnicodeScalarView()
+                while let more = scalars.next() { input.append(more) }
+                return (String(command), String(input))
+            }
+            command.append(scalar)
+        }
+        return (String(command), nil)
+    }
+}

@@ -290,4 +290,44 @@ import Testing
             listed.stdout
                 == "\(name): \(odd.file) to \(backups) at 02:00 (systemd timer \(units)/\(name).timer)\n1 schedule\n")
     }
+
+    /// Cron ends a command at a bare `%` and reads `\%` as `%`, so a path
+    /// holding `\%` once made the line stop inside a quote, and the backup never
+    /// ran. The line, as cron hands it to `/bin/sh`, now backs up the file into
+    /// the folder named, and `--list` shows both.
+    @Test func aCrontabLineBacksUpAPathWithBackslashPercentAsWritten() throws {
+        let odd = try companyIn(#"co\%x 50% \\%% it's \'%'"# + " '\u{301}; %\u{301}")
+        let backups = odd.folder + #"/bk\%"#
+        let env = try environment(crontab: nil)
+        let cron = try Ledger.run(["schedule", odd.file, "--to", backups, "--cron"], environment: env)
+        #expect(cron.status == 0, "\(cron.stderr)")
+        let lines = cron.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 2 && lines.last == "", "one line")
+        let run = CronRules.command(of: String(lines[0]))
+        #expect(run.input == nil, "no bare % ends the command early: \(cron.stdout)")
+
+        // Run it as cron would, with a logger that keeps what the job says.
+        let said = folder.file("said.txt")
+        try writeScript("#!/bin/sh\ncat >> '\(said)'\n", to: folder.file("bin/logger"))
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", run.command]
+        shell.environment = env
+        shell.standardInput = FileHandle.nullDevice
+        try shell.run()
+        shell.waitUntilExit()
+        let log = (try? String(contentsOfFile: said, encoding: .utf8)) ?? ""
+        #expect(shell.terminationStatus == 0, "\(log)")
+        let taken = (try? FileManager.default.contentsOfDirectory(atPath: backups)) ?? []
+        #expect(
+            taken.filter { $0.hasPrefix("books-") && $0.hasSuffix(".db.gz") }.count == 1,
+            "\(taken) in \(backups)")
+
+        let listed = try Ledger.run(
+            ["schedule", "--list", "--unit-dir", folder.file("units")],
+            environment: try environment(crontab: cron.stdout))
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(
+            listed.stdout == "\(unit(of: odd.file)): \(odd.file) to \(backups) at 02:00 (crontab line)\n1 schedule\n")
+    }
 }

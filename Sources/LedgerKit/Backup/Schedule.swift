@@ -257,12 +257,31 @@ public struct BackupSchedule: Sendable, Equatable {
     public var cronLine: String {
         let (hour, minute) = Self.validTime(time) ?? (2, 0)
         let fields = every?.cronFields ?? "\(minute) \(hour) * * *"
-        let quoted = { (word: String) in "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let quoted = Self.cronQuoted
         let variables = environment.sorted { $0.key < $1.key }.map { $0.key + "=" + quoted($0.value) + " " }.joined()
-        let command = (variables + arguments.map(quoted).joined(separator: " ")).replacingOccurrences(
-            of: "%", with: "\\%")
+        let command = variables + arguments.map(quoted).joined(separator: " ")
         return
             "\(fields) status=$( { { \(command); echo $? >&3; } | logger -t \(unitName); } 3>&1 ); exit \"${status:-1}\""
+    }
+
+    /// `word` in single quotes for `/bin/sh` (`'\''` for a quote inside), each
+    /// `%` put outside the quotes and escaped for cron (`'\%'`). Cron ends the
+    /// command at a bare `%` and turns `\%` into `%`, but a backslash just
+    /// before keeps that `\` and leaves the `%` bare: `a\%b` written as
+    /// `'a\\%b'` would run `'a\\`, a quote never closed, and no backup. Closing
+    /// the quote first puts a `'` before every `%`.
+    static func cronQuoted(_ word: String) -> String {
+        var quoted = String.UnicodeScalarView()
+        quoted.append("'")
+        for scalar in word.unicodeScalars {
+            switch scalar {
+            case "'": quoted.append(contentsOf: "'\\''".unicodeScalars)
+            case "%": quoted.append(contentsOf: "'\\%'".unicodeScalars)
+            default: quoted.append(scalar)
+            }
+        }
+        quoted.append("'")
+        return String(quoted)
     }
 
     /// Writes `<unit>.service` and `<unit>.timer` into `folder` (created if

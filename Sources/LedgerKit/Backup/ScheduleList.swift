@@ -86,7 +86,7 @@ extension BackupSchedule {
             }
             let every =
                 fields.count == 3 ? ScheduleInterval.parse(cronMinute: String(fields[0]), hour: String(fields[1])) : nil
-            let words = shellWords(trimmed.replacingOccurrences(of: "\\%", with: "%"))
+            let words = shellWords(cronCommand(trimmed))
             let job = backupJob(in: words)
             found.append(
                 ScheduledBackup(
@@ -189,36 +189,62 @@ extension BackupSchedule {
         return String(single)
     }
 
+    /// The command of a crontab line as cron hands it to `/bin/sh`: `\%` is
+    /// `%`, a backslash before anything else stays, and a bare `%` ends the
+    /// command (what follows is its input).
+    static func cronCommand(_ line: String) -> String {
+        var command = String.UnicodeScalarView()
+        var escaped = false
+        for scalar in line.unicodeScalars {
+            if escaped {
+                escaped = false
+                if scalar == "%" {
+                    command.removeLast()
+                    command.append(scalar)
+                    continue
+                }
+            } else if scalar == "\\" {
+                escaped = true
+            } else if scalar == "%" {
+                break
+            }
+            command.append(scalar)
+        }
+        return String(command)
+    }
+
     /// The words of a `/bin/sh` line as `cronLine` writes them: single-quoted
-    /// pieces (`'\''` for a quote inside) and bare text, split at blanks.
+    /// pieces (`'\''` for a quote inside) and bare text, split at blanks. None
+    /// when a quote is never closed: the shell would run nothing.
     static func shellWords(_ line: String) -> [String] {
         var words: [String] = []
-        var current = ""
+        var current = String.UnicodeScalarView()
         var started = false
         var quoted = false
         var escaped = false
-        for character in line {
+        for scalar in line.unicodeScalars {
             if quoted {
-                if character == "'" { quoted = false } else { current.append(character) }
+                if scalar == "'" { quoted = false } else { current.append(scalar) }
             } else if escaped {
-                current.append(character)
+                current.append(scalar)
                 escaped = false
-            } else if character == "'" {
+            } else if scalar == "'" {
                 quoted = true
                 started = true
-            } else if character == "\\" {
+            } else if scalar == "\\" {
                 escaped = true
                 started = true
-            } else if character == " " || character == "\t" {
-                if started { words.append(current) }
-                current = ""
+            } else if scalar == " " || scalar == "\t" {
+                if started { words.append(String(current)) }
+                current = String.UnicodeScalarView()
                 started = false
             } else {
-                current.append(character)
+                current.append(scalar)
                 started = true
             }
         }
-        if started { words.append(current) }
+        if quoted { return [] }
+        if started { words.append(String(current)) }
         return words
     }
 }
