@@ -330,4 +330,52 @@ import Testing
         #expect(
             listed.stdout == "\(unit(of: odd.file)): \(odd.file) to \(backups) at 02:00 (crontab line)\n1 schedule\n")
     }
+
+    /// A path may hold U+2028, U+2029 or U+0085, which Swift counts as line
+    /// breaks but systemd and cron do not: `--list` reads a unit and a crontab
+    /// line by their `\n` alone and gives the path as written. `schedule`
+    /// itself refuses them, as the crontab line it prints would show them
+    /// escaped and so name another path.
+    @Test func aPathWithUnicodeLineSeparatorsIsListedAsWrittenAndNotScheduled() throws {
+        let odd = try companyIn("line\u{2028}sep\u{85}next\u{2029}para")
+        let backups = odd.folder + "/bk\u{2028}\u{85}"
+        let units = folder.file("units")
+        let schedule = BackupSchedule(
+            ledger: Ledger.binary.path, file: odd.file, folder: backups, time: "02:00", policy: RetentionPolicy())
+        _ = try schedule.writeUnits(into: units)
+        let env = try environment(crontab: schedule.cronLine)
+        let json = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(
+                    try Ledger.run(["schedule", "--list", "--json", "--unit-dir", units], environment: env).stdout
+                        .utf8)) as? [[String: Any]])
+        #expect(json.map { $0["kind"] as? String } == ["systemd", "cron"])
+        #expect(json.map { $0["file"] as? String } == [odd.file, odd.file])
+        #expect(json.map { $0["folder"] as? String } == [backups, backups])
+        let listed = try Ledger.run(["schedule", "--list", "--unit-dir", units], environment: env)
+        let shown = { (path: String) in
+            path.replacingOccurrences(of: "\u{2028}", with: #"\u{2028}"#)
+                .replacingOccurrences(of: "\u{2029}", with: #"\u{2029}"#)
+                .replacingOccurrences(of: "\u{85}", with: #"\u{85}"#)
+        }
+        let name = schedule.unitName
+        #expect(
+            listed.stdout == """
+                \(name): \(shown(odd.file)) to \(shown(backups)) at 02:00 (systemd timer \(units)/\(name).timer)
+                \(name): \(shown(odd.file)) to \(shown(backups)) at 02:00 (crontab line)
+                2 schedules
+
+                """)
+
+        for words in [["--unit-dir", folder.file("more")], ["--cron"]] {
+            let refused = try Ledger.run(["schedule", odd.file, "--to", folder.file("bk")] + words, environment: env)
+            #expect(refused.status == 64 && refused.stdout == "")
+            #expect(
+                refused.stderr.hasPrefix(
+                    "Error: '\(shown(odd.file))' has a line break or another control character (or an invisible "
+                        + "direction mark), which a unit file or a crontab line cannot hold safely; rename it, then "
+                        + "schedule again.\n"), "\(refused.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.file("more")))
+    }
 }

@@ -66,9 +66,17 @@ public struct BackupSchedule: Sendable, Equatable {
 
     /// Whether `word` has a line break or another control character, which a
     /// unit file or a crontab line cannot hold safely: a line break there starts
-    /// a new setting or a new crontab entry.
+    /// a new setting or a new crontab entry. The C1 controls (U+0085 among
+    /// them), the line and paragraph separators and the invisible direction
+    /// marks count too: a terminal cannot show them as they are, so the
+    /// crontab line `schedule --cron` prints would name another path.
     public static func holdsControlCharacters(_ word: String) -> Bool {
-        word.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }
+        word.unicodeScalars.contains {
+            switch $0.value {
+            case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: true
+            default: false
+            }
+        }
     }
 
     /// The full path of the running `ledger` program, as the kernel knows it

@@ -74,7 +74,7 @@ extension BackupSchedule {
                     time: every == nil ? time : nil, every: every?.text, incremental: words.contains("--incremental"),
                     path: unitFolder + "/" + name))
         }
-        for line in (crontab ?? "").split(whereSeparator: \.isNewline).map(String.init) {
+        for line in lines(of: crontab ?? "") {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             guard !trimmed.hasPrefix("#"), let tag = loggerTag(in: trimmed) else { continue }
             let fields = trimmed.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
@@ -126,9 +126,14 @@ extension BackupSchedule {
 
     /// The value of the first `key=` line of a unit file.
     private static func value(of key: String, in text: String) -> String? {
-        text.split(whereSeparator: \.isNewline).first { $0.hasPrefix(key + "=") }.map {
-            String($0.dropFirst(key.count + 1))
-        }
+        lines(of: text).first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+    }
+
+    /// The lines of a unit file or a crontab, split at `\n` alone, as systemd
+    /// and cron split them: Swift's `isNewline` would also split at U+2028 or
+    /// U+0085, which a path may hold.
+    static func lines(of text: String) -> [String] {
+        text.unicodeScalars.split(separator: "\n").map { String(String.UnicodeScalarView($0)) }
     }
 
     /// `ledger-backup-…` after `logger -t ` in a crontab line.

@@ -4,14 +4,17 @@ import LedgerKit
 /// What a scheduled job's command line may hold: the words go into a systemd
 /// unit file and a crontab line, where a line break starts a new setting or
 /// a new crontab entry, so a path with one (or another control character)
-/// could add a command that runs at night. Such a path is refused.
+/// could add a command that runs at night; and the crontab line is printed,
+/// where such a character is shown escaped (`Output.printable`), so the line
+/// would name another path. Such a path is refused.
 enum JobWords {
     /// Throws a usage error naming the first of `words` with a control character.
     static func check(_ words: [String]) throws {
         for word in words where BackupSchedule.holdsControlCharacters(word) {
             throw ValidationError(
-                "'\(word.debugDescription.dropFirst().dropLast())' has a line break or another control character, "
-                    + "which a unit file or a crontab line cannot hold safely; rename it, then schedule again.")
+                "'\(Output.printable(word))' has a line break or another control character (or an invisible "
+                    + "direction mark), which a unit file or a crontab line cannot hold safely; rename it, then "
+                    + "schedule again.")
         }
     }
 }
