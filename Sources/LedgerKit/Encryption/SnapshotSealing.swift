@@ -32,6 +32,9 @@ public enum SnapshotSealing {
     static func reason(_ error: any Error) -> String {
         switch error as? AgeFile.Failure {
         case .header(let why): return "its age header is not valid (\(why))"
+        case .workFactor(let asked):
+            return "its passphrase stanza asks for scrypt work factor \(asked), above the "
+                + "\(AgeFile.maxScryptWorkFactor) ledger accepts"
         case .noMatch: return "none of the keys given opens it"
         case .hmac: return "its age header was changed (the MAC does not match)"
         case .payload(let why): return "its content was changed or cut short (\(why))"

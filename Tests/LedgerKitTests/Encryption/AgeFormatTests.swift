@@ -65,7 +65,7 @@ import Testing
             try AgeFile.decrypt(ByteFeed.bytes(vector.file), with: keys) { released += $0 }
         } catch let failure as AgeFile.Failure {
             switch failure {
-            case .header: outcome = "header failure"
+            case .header, .workFactor: outcome = "header failure"
             case .noMatch: outcome = "no match"
             case .hmac: outcome = "HMAC failure"
             case .payload: outcome = "payload failure"
@@ -75,6 +75,35 @@ import Testing
         if let payload = vector.values("payload").first {
             #expect(Self.hex(Array(SHA256.hash(data: released))) == payload, "what was released before any failure")
         }
+    }
+
+    /// A passphrase stanza may ask for any scrypt work factor, and each step
+    /// doubles the memory (128 · 8 · 2^N bytes: 22 is 4 GiB, and a listing
+    /// opens eight heads at once): above 20 the file is refused by name, before
+    /// anything is derived. Ledger writes 18.
+    @Test func aPassphraseStanzaAskingAboveTwentyIsRefusedBeforeDeriving() throws {
+        let backups = folder.file("backups")
+        try FileManager.default.createDirectory(atPath: backups, withIntermediateDirectories: true)
+        let salt = RawBase64.encode([UInt8](repeating: 7, count: 16))
+        #expect(salt.count == 22)
+        let header =
+            "age-encryption.org/v1\n-> scrypt \(salt) 21\n\(RawBase64.encode([UInt8](repeating: 1, count: 32)))\n"
+            + "--- \(RawBase64.encode([UInt8](repeating: 2, count: 32)))\n"
+        let path = backups + "/acme-20261121T020000Z.db.gz.age"
+        try Data(Array(header.utf8) + [UInt8](repeating: 3, count: 16 + 100)).write(to: URL(fileURLWithPath: path))
+
+        let started = ContinuousClock.now
+        let listed = try SnapshotCatalog.list(backups, with: SnapshotIdentities(passphrases: ["correct horse"]))
+        let took = ContinuousClock.now - started
+        #expect(listed.snapshots.isEmpty)
+        #expect(
+            listed.unreadable == [
+                .init(
+                    path: path,
+                    reason: "\(path) cannot be decrypted: its passphrase stanza asks for scrypt work factor 21, "
+                        + "above the 20 ledger accepts. It was changed or cut short; use another snapshot.")
+            ])
+        #expect(took < .seconds(1), "refused before a derivation of 2 GiB: \(took)")
     }
 
     @Test func keysRoundTripThroughTheirTexts() throws {
