@@ -74,7 +74,7 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
                 "\(target) holds \(targetCompany), but the snapshot is of \(snapshotCompany). Add --force to replace it anyway."
         case .severalCompanies(let stem, let folder, let target, let newest):
             return
-                "\(folder) holds snapshots named \(Self.printable(stem)) of \(newest.count) companies, and \(target) cannot say which is its own (it is missing, or its company row cannot be read): restore one by naming its snapshot as the source. Newest of each: "
+                "\(folder) holds snapshots named \(Self.printable(stem)) of \(newest.count) companies (or names of one), and \(target) cannot say which is its own (it is missing, or its company row cannot be read): restore one by naming its snapshot as the source. Newest of each: "
                 + newest.prefix(10).map(Self.printable).joined(separator: "; ")
                 + (newest.count > 10 ? "; and \(newest.count - 10) more" : "")
         case .targetNotCompanyFile(let path, let why):
@@ -137,53 +137,62 @@ public enum Restorer {
             if !held.isEmpty { throw RestoreError.noSnapshotsOf(stem: wanted, folder: source, held: held) }
             throw RestoreError.noSnapshots(folder: source)
         }
-        let snapshots = try ofTargetsCompany(ofStem, target: target, stem: wanted, folder: source)
-        guard let oldest = snapshots.first, let newest = snapshots.last else {
-            throw RestoreError.noSnapshots(folder: source)
-        }
-        guard let time else { return newest }
+        guard let oldest = ofStem.first else { throw RestoreError.noSnapshots(folder: source) }
         // Taken at or before `time` by both its own word and the location's: a
         // location whose clock runs slow must not bring back books from after it.
-        guard
-            let chosen = snapshots.last(where: {
-                ($0.takenAt ?? .distantPast) <= time && (Timestamp.parse($0.createdAt) ?? .distantPast) <= time
-            })
-        else {
+        let eligible = ofStem.filter { snapshot in
+            guard let time else { return true }
+            return (snapshot.takenAt ?? .distantPast) <= time
+                && (Timestamp.parse(snapshot.createdAt) ?? .distantPast) <= time
+        }
+        guard let chosen = try newestOfTargetsCompany(eligible, target: target, stem: wanted, folder: source) else {
             throw RestoreError.beforeOldest(
-                time: Timestamp.string(from: time),
+                time: Timestamp.string(from: time ?? Date()),
                 oldest: oldest.takenAt.map(Timestamp.string(from:)) ?? oldest.createdAt)
         }
         return chosen
     }
 
-    /// Among `snapshots` (of one stem, oldest first), those that may be of the
-    /// company `target` holds. Where their manifests give two companies or
-    /// more (by `company_created_at`, which a rename keeps: two clients'
-    /// `books.db` backed up to one place), only the target's own (a manifest
-    /// without that time, by the company's name; one no key opened is judged
-    /// after decompressing); when the target cannot say (missing, or its
-    /// company row unreadable) the choice is the person's: refused, naming
-    /// each company's newest snapshot.
-    private static func ofTargetsCompany(_ snapshots: [Snapshot], target: String, stem: String, folder: String)
-        throws -> [Snapshot]
-    {
-        let byCompany = Dictionary(grouping: snapshots.filter { $0.manifest?.companyCreatedAt != nil }) {
-            $0.manifest?.companyCreatedAt ?? ""
+    /// The newest of `snapshots` (of one stem, oldest first) that may be of the
+    /// company `target` holds, nil when there are none. Where their manifests
+    /// give two companies or more (a company is its name and
+    /// `company_created_at`: two clients' `books.db` backed up to one place,
+    /// or two copies of one template, which share the time; a manifest without
+    /// the time, from before it was kept, joins the company of its name), the
+    /// newest of the target's own name and time; else of its time (a company
+    /// renamed since: the company check after decompressing asks for
+    /// `--force`); else the newest, which that check refuses. When the target
+    /// cannot say (missing, or its company row unreadable) the choice is the
+    /// person's: refused, naming each one's newest snapshot.
+    private static func newestOfTargetsCompany(
+        _ snapshots: [Snapshot], target: String, stem: String, folder: String
+    ) throws -> Snapshot? {
+        let timed = Set(snapshots.compactMap { $0.manifest?.companyCreatedAt == nil ? nil : $0.manifest?.company })
+        // Each company's newest snapshot, by "name\ntime"; one without the time joins a timed company of its name.
+        var byCompany: [String: Snapshot] = [:]
+        for snapshot in snapshots {
+            guard let manifest = snapshot.manifest else { continue }
+            let name = manifest.company ?? ""
+            if let time = manifest.companyCreatedAt {
+                byCompany[name + "\n" + time] = snapshot
+            } else if !timed.contains(name) {
+                byCompany[name + "\n"] = snapshot
+            }
         }
-        guard byCompany.count > 1 else { return snapshots }
+        guard byCompany.count > 1 else { return snapshots.last }
         guard let own = CompanyIdentity.read(path: AtomicFile.resolvedTarget(of: target)) else {
-            let newest = byCompany.values.compactMap(\.last).sorted { $0.path < $1.path }.map { snapshot in
-                "\(snapshot.manifest?.company ?? "?") (created \(snapshot.manifest?.companyCreatedAt ?? "?")): \(snapshot.path)"
+            let newest = byCompany.values.sorted { $0.path < $1.path }.map {
+                "\($0.manifest?.company ?? "?") (created \($0.manifest?.companyCreatedAt ?? "?")): \($0.path)"
             }
             throw RestoreError.severalCompanies(stem: stem, folder: folder, target: target, newest: newest)
         }
-        let theirs = snapshots.filter { snapshot in
+        // A snapshot no key opened may be anyone's: judged after decompressing.
+        let exact = snapshots.last { snapshot in
             guard let manifest = snapshot.manifest else { return true }
-            guard let createdAt = manifest.companyCreatedAt else { return manifest.company == own.name }
-            return createdAt == own.createdAt
+            return manifest.company == own.name && (manifest.companyCreatedAt ?? own.createdAt) == own.createdAt
         }
-        // None of the target's company: the company check after decompressing refuses (unless --force).
-        return theirs.contains { $0.manifest != nil } ? theirs : snapshots
+        let renamed = snapshots.last { $0.manifest.map { $0.companyCreatedAt == own.createdAt } ?? true }
+        return exact ?? renamed ?? snapshots.last
     }
 
     /// Refuses to put the company file at `restored` in place of `file`, the
@@ -290,7 +299,11 @@ public enum Restorer {
                         of: target, kind: .preRestore, signing: manifestKey, wait: wait,
                         now: now), into: SnapshotStore.open(backupFolder))
             } catch CompanyFileError.empty {
-                // Zero bytes hold no books: nothing to keep.
+                // Zero bytes hold no books; a -wal beside them may hold committed work: kept.
+                var log = stat()
+                if stat(file + "-wal", &log) == 0, log.st_size > 0 {
+                    keptAs = try keepReplaced(file, shown: target, now: now)
+                }
             } catch let error as CompanyFileError {
                 guard let why = error.holdsNoCompanyFile else { throw error }
                 guard force else { throw RestoreError.targetNotCompanyFile(path: target, why: why) }
@@ -313,7 +326,8 @@ public enum Restorer {
 
     /// Keeps `file`, which no snapshot can take, beside it by a second name
     /// (`acme.db.replaced-20261207T021823Z`, its `-wal` as that name with `-wal`)
-    /// before the restored file takes its name. Returns that name as `shown` gives it.
+    /// before the restored file takes its name. Returns that name (beside the
+    /// file a symbolic link `shown` names, when it is one).
     private static func keepReplaced(_ file: String, shown: String, now: Date) throws -> String {
         let suffix = ".replaced-" + Timestamp.compact(from: now)
         do {
@@ -326,7 +340,7 @@ public enum Restorer {
             throw BackupError.cannotWrite(
                 path: shown, reason: "it could not be kept as \(shown + suffix) before the restore: \(error.reason)")
         }
-        return shown + suffix
+        return file + suffix
     }
 
     /// What a decompressed snapshot holds, judged without its manifest.

@@ -136,7 +136,8 @@ public enum Retention {
     /// newest `clean` snapshot each stays: all of them; where their manifests
     /// give two companies (two clients' books.db in one location), each
     /// company's, by creation time (which a rename keeps) and by name at one
-    /// creation time (copies of one template share it); and, with `key`, each
+    /// creation time (copies of one template share it), a manifest without the
+    /// time by its name; and, with `key`, each
     /// of these among the snapshots this machine signed. Snapshots whose
     /// manifest does not say belong to every group that may be theirs.
     private static func lastGoodCopyGroups(_ newestFirst: [Snapshot], signedBy key: ManifestKey?) -> [[Snapshot]] {
@@ -145,17 +146,24 @@ public enum Retention {
         if times.count > 1 {
             groups += times.sorted().map { time in newestFirst.filter { CompanyStanding.mayBe($0, of: time) } }
         }
-        // Each company as its name and creation time, "name\ntime".
-        var named: Set<String> = []
-        for snapshot in newestFirst {
-            guard let manifest = snapshot.manifest, let time = manifest.companyCreatedAt else { continue }
-            named.insert((manifest.company ?? "") + "\n" + time)
+        // Each company as its name and creation time; a manifest from before the time was kept, by
+        // its name alone (it may be of any company of that name).
+        struct Company: Hashable, Comparable {
+            let name: String
+            let createdAt: String?
+            static func < (a: Company, b: Company) -> Bool { (a.name, a.createdAt ?? "") < (b.name, b.createdAt ?? "") }
         }
-        if named.count > times.count {
-            groups += named.sorted().map { identity in
+        let named = Set(
+            newestFirst.compactMap {
+                $0.manifest.map { Company(name: $0.company ?? "", createdAt: $0.companyCreatedAt) }
+            })
+        if named.count > 1 {
+            groups += named.sorted().map { company in
                 newestFirst.filter { snapshot in
-                    guard let manifest = snapshot.manifest, let time = manifest.companyCreatedAt else { return true }
-                    return (manifest.company ?? "") + "\n" + time == identity
+                    guard let manifest = snapshot.manifest else { return true }
+                    guard manifest.company ?? "" == company.name else { return false }
+                    return manifest.companyCreatedAt == nil || company.createdAt == nil
+                        || manifest.companyCreatedAt == company.createdAt
                 }
             }
         }

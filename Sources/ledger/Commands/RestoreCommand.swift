@@ -25,7 +25,7 @@ struct RestoreCommand: ParsableCommand {
             space, a time before the oldest snapshot, FILE open in another program, a snapshot of \
             another company, a FILE that holds no company file (its start damaged, or not ours) \
             (the last two unless --force: such a FILE is kept beside as FILE.replaced-<time>; an \
-            empty FILE holds nothing to keep and is replaced). Exit status 0 restored, 1 restored but its verify \
+            empty FILE is replaced, kept so only when its -wal holds something). Exit status 0 restored, 1 restored but its verify \
             found something (run 'ledger verify FILE'), 2 refused or failed, 64 bad usage.
             """)
 

@@ -143,7 +143,11 @@ import Testing
 
         let created = try #require(CompanyIdentity.read(path: file)).createdAt
         // Each company's newest, in the order of their paths.
+        // The nights renamed the company: each name's newest is named too (a rename and a copy
+        // of one template look alike).
         let newest = [
+            (taken[0].path, "Monday Co (created \(created)): \(taken[0].path)"),
+            (taken[1].path, "Tuesday Co (created \(created)): \(taken[1].path)"),
             (taken[2].path, "Wednesday Co (created \(created)): \(taken[2].path)"),
             (theirs.path, "Beta Inc (created 2024-05-05T10:00:00Z): \(theirs.path)"),
         ].sorted { $0.0 < $1.0 }.map(\.1)
@@ -212,6 +216,42 @@ import Testing
         #expect(result.replaced == nil && result.keptAs == nil)
         #expect(try company(file) == "Wednesday Co")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["acme.db", "backups"])
+
+        // An empty file whose -wal holds committed work: both kept beside, by second names.
+        #expect(truncate(file, 0) == 0)
+        try Data([1, 2, 3, 4]).write(to: URL(fileURLWithPath: file + "-wal"))
+        let kept = try Restorer.restore(taken[2], to: file, backupFolder: backups, now: moment("2026-11-21T09:00:00Z"))
+        #expect(kept.keptAs == file + ".replaced-20261121T090000Z")
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: file + ".replaced-20261121T090000Z-wal")) == Data([1, 2, 3, 4]))
+        #expect(try company(file) == "Wednesday Co")
+    }
+
+    /// Two copies of one template share their creation time: told apart by name.
+    @Test func copiesOfOneTemplateAreToldApartByName() throws {
+        let (file, backups, taken) = try nights()
+        try FileManager.default.createDirectory(atPath: folder.file("beta"), withIntermediateDirectories: true)
+        let beta = folder.file("beta/acme.db")
+        try FileManager.default.copyItem(atPath: file, toPath: beta)
+        try Damage.apply(to: beta) { db in try db.execute(sql: "UPDATE company SET name = 'Beta Inc'") }
+        let theirs = try SnapshotWriter.take(
+            SnapshotRequest(of: beta, kind: .scheduled, signing: key, now: moment("2026-11-19T02:00:00Z")),
+            into: SnapshotStore.open(backups))
+        #expect(try Restorer.choose(backups, target: file, at: nil) == taken[2])
+        #expect(try Restorer.choose(backups, target: beta, at: nil) == theirs)
+        let created = try #require(CompanyIdentity.read(path: file)).createdAt
+        let missing = folder.file("new-machine/acme.db")
+        let newest = [
+            (taken[0].path, "Monday Co (created \(created)): \(taken[0].path)"),
+            (taken[1].path, "Tuesday Co (created \(created)): \(taken[1].path)"),
+            (taken[2].path, "Wednesday Co (created \(created)): \(taken[2].path)"),
+            (theirs.path, "Beta Inc (created \(created)): \(theirs.path)"),
+        ].sorted { $0.0 < $1.0 }.map(\.1)
+        #expect(
+            throws: RestoreError.severalCompanies(stem: "acme", folder: backups, target: missing, newest: newest)
+        ) {
+            try Restorer.choose(backups, target: missing, at: nil)
+        }
     }
 
     /// Another program's SQLite database is refused unless forced.
