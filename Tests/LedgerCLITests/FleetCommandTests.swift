@@ -765,6 +765,50 @@ import Testing
         }
     }
 
+    /// A recipients line for the fleet's location encrypts every client's
+    /// snapshots under it, as a single backup there would be, and seals each
+    /// record; a sibling location whose name merely starts the same is not under it.
+    @Test func aFleetsRecipientsLineEncryptsEveryClientUnderIt() throws {
+        try FileManager.default.createDirectory(atPath: folder.file("clients"), withIntermediateDirectories: true)
+        for name in ["acme", "globex"] {
+            _ = try folder.sample("clients/\(name).db", transactions: 40)
+        }
+        let made = try Ledger.run("key", "new", "--out", folder.file("key.txt"))
+        #expect(made.status == 0, "\(made.stderr)")
+        let recipient = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let fleet = folder.file("fleet")
+        try FileManager.default.createDirectory(atPath: folder.file("config/ledger"), withIntermediateDirectories: true)
+        let config = folder.file("config/ledger/recipients")
+        try "\(fleet) \(recipient)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        chmod(config, 0o600)
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_CONFIG_HOME"] = folder.file("config")
+        for location in [fleet, folder.file("fleet2")] {
+            let run = try Ledger.run(
+                ["fleet", "backup", folder.file("clients"), "--to", location], environment: environment)
+            #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        }
+        for slug in ["acme", "globex"] {
+            let names = try FileManager.default.contentsOfDirectory(atPath: fleet + "/" + slug)
+                .filter { !$0.hasPrefix(".") }.sorted()
+            #expect(names.count == 2 && names[1] == "ledger-status.json", "\(names)")
+            #expect(names[0].hasPrefix(slug + "-") && names[0].hasSuffix(".db.gz.age"), "\(names)")
+            let head = try Data(contentsOf: URL(fileURLWithPath: fleet + "/" + slug + "/" + names[0])).prefix(21)
+            #expect(String(decoding: head, as: UTF8.self) == "age-encryption.org/v1")
+            #expect(try status(fleet, slug)["sealed"] as? Bool == true)
+
+            let plain = try FileManager.default.contentsOfDirectory(atPath: folder.file("fleet2/" + slug))
+                .filter { !$0.hasPrefix(".") }.sorted()
+            #expect(plain.count == 2 && plain[0].hasSuffix(".db.gz") && plain[1] == "ledger-status.json", "\(plain)")
+            #expect(try status(folder.file("fleet2"), slug)["sealed"] == nil)
+        }
+        // A single backup into a client's folder follows the same rule.
+        let single = try Ledger.run(
+            ["backup", folder.file("clients/acme.db"), "--to", fleet + "/acme", "--json"], environment: environment)
+        #expect(single.status == 0, "\(single.stderr)")
+        #expect(single.stdout.contains(".db.gz.age\""), "\(single.stdout)")
+    }
+
     /// `check-backups --drill` proves one file's newest snapshot, and tells a forged one.
     @Test func checkBackupsDrillsOneLocation() throws {
         let file = try folder.sample("acme.db", transactions: 120)

@@ -15,8 +15,10 @@ public enum LocationRecipients {
 
     /// What a snapshot written to `location` is encrypted to: the owner's
     /// recipients, those `given` (`--encrypt-to`, `--recipients-file`,
-    /// `--passphrase`) and those `config` sets for the location; no one (a
-    /// plain snapshot) when neither names anyone.
+    /// `--passphrase`) and those `config` sets for the location or the
+    /// nearest location holding it (`RecipientsConfig.recipients(for:)`, the
+    /// rule a status record is sealed by too); no one (a plain snapshot) when
+    /// neither names anyone.
     /// - Throws: `RecipientsError` when the location's `.ledger-recipients`
     ///   differs from them, or exists while they name no one; nothing is
     ///   written then.

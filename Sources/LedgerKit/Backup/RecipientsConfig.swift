@@ -17,8 +17,11 @@ import Foundation
 /// `s3://BUCKET/PREFIX`, in double quotes when it holds spaces; the
 /// recipients (`age1…`) follow it, separated by spaces. A `#` starts a
 /// comment (a whole line, or after the recipients); blank lines are ignored.
-/// Lines for one location add up. Folders are matched after following
-/// symbolic links, so `--to` may name a folder by another path.
+/// Lines for one location add up. A location's recipients hold for it and
+/// for every place under it (`/mnt/nas/fleet` for `/mnt/nas/fleet/acme`, never
+/// for `/mnt/nas/fleet2`); where several lines' locations hold a place, the
+/// nearest counts. Folders are matched after following symbolic links, so
+/// `--to` may name a folder by another path.
 public struct RecipientsConfig: Sendable, Equatable {
     /// Where it was read from (or would be), for messages.
     public let path: String
@@ -150,24 +153,56 @@ public struct RecipientsConfig: Sendable, Equatable {
     }
 
     /// The recipients set for the location `text` names (a folder, relative
-    /// to the current folder, or `s3://…`): those of every line naming it,
-    /// each once, in the file's order.
+    /// to the current folder, or `s3://…`): those of the nearest configured
+    /// location that is it or holds it, component by component
+    /// (`s3://books/fleet` holds `s3://books/fleet/acme`, not
+    /// `s3://books/fleet2`), from every line naming that location, each once,
+    /// in the file's order. Every writer and reader of a location asks here,
+    /// so a fleet's line covers each of its clients' folders.
     public func recipients(for text: String) -> [AgeRecipient] {
-        guard let wanted = Self.canonical(text, home: home) else { return [] }
+        guard let wanted = Self.components(text, home: home) else { return [] }
+        let holding = entries.compactMap { entry -> (depth: Int, recipients: [AgeRecipient])? in
+            guard let place = Self.components(entry.location, home: home), wanted.starts(with: place) else {
+                return nil
+            }
+            return (place.count, entry.recipients)
+        }
+        // Two places that both hold `wanted` and have as many components are the same place.
+        guard let nearest = holding.map(\.depth).max() else { return [] }
         var found: [AgeRecipient] = []
-        for entry in entries where Self.canonical(entry.location, home: home) == wanted {
+        for entry in holding where entry.depth == nearest {
             for recipient in entry.recipients where !found.contains(recipient) { found.append(recipient) }
         }
         return found
     }
 
+    /// The place `text` names, component by component from the top: a
+    /// folder's as `/` then its canonical path's names, an object storage
+    /// location's as `s3://BUCKET` then its prefix's parts, so that no folder
+    /// holds a bucket's place nor the other way round. Nil for an `s3://` text
+    /// that is not a location.
+    static func components(_ text: String, home: String) -> [String]? {
+        guard let canonical = canonical(text, home: home) else { return nil }
+        if let bucket = try? S3Location(canonical) {
+            return ["s3://" + bucket.bucket] + bucket.prefix.split(separator: "/").map(String.init)
+        }
+        return ["/"] + canonical.split(separator: "/").map(String.init)
+    }
+
     /// One spelling per place: `s3://bucket/prefix` without a trailing `/`;
     /// a folder as a full path with `.`, `..` and symbolic links resolved
-    /// (as far as it exists). Nil for an `s3://` text that is not a location.
+    /// as far as it exists (a client's folder not made yet, under a link, is
+    /// still under the folder the link leads to). Nil for an `s3://` text
+    /// that is not a location.
     static func canonical(_ text: String, home: String) -> String? {
         if text.lowercased().hasPrefix("s3://") { return (try? S3Location(text))?.description }
         let expanded = text == "~" ? home : text.hasPrefix("~/") ? home + text.dropFirst(1) : text
-        let url = URL(fileURLWithPath: expanded).standardizedFileURL
-        return url.resolvingSymlinksInPath().path
+        var existing = URL(fileURLWithPath: expanded).standardizedFileURL
+        var missing: [String] = []
+        while existing.path != "/", !FileManager.default.fileExists(atPath: existing.path) {
+            missing.insert(existing.lastPathComponent, at: 0)
+            existing = existing.deletingLastPathComponent()
+        }
+        return missing.reduce(existing.resolvingSymlinksInPath()) { $0.appendingPathComponent($1) }.path
     }
 }

@@ -38,7 +38,7 @@ public enum StatusUpdates {
             }
             status.file = client.file
             let location = FleetStorage.clientLocation(root, slug: client.slug)
-            if encrypted || isSealed(location, root: root) { status.seal() }
+            if encrypted || isSealed(location) { status.seal() }
             try save(status, in: location, now: now)
             return nil
         } catch {
@@ -57,7 +57,7 @@ public enum StatusUpdates {
                 var status = try FleetStorage.read(ClientStatus.objectName, in: location).flatMap(ClientStatus.decoded)
             else { return (false, nil) }
             change(&status)
-            if isSealed(location, root: nil) { status.seal() }
+            if isSealed(location) { status.seal() }
             try save(status, in: location, now: now)
             return (true, nil)
         } catch {
@@ -65,18 +65,17 @@ public enum StatusUpdates {
         }
     }
 
-    /// Whether a record in `location` (a client's folder or prefix of the fleet
-    /// location `root`) must keep no words of the books: the owner set
-    /// recipients for it or for `root` on this machine, its own
+    /// Whether a record in `location` (a client's folder or prefix) must keep
+    /// no words of the books: the owner set recipients on this machine for it
+    /// or a location holding it, such as the fleet's (the rule that encrypts
+    /// its snapshots: `RecipientsConfig.recipients(for:)`), its own
     /// `.ledger-recipients` asks for encryption, or it holds an encrypted
     /// snapshot (a backup given `--encrypt-to` leaves no other trace). A record
     /// once sealed stays so (`ClientStatus.seal`); a location that cannot be
     /// asked counts as sealed.
-    static func isSealed(_ location: String, root: String?) -> Bool {
+    static func isSealed(_ location: String) -> Bool {
         guard let config = try? RecipientsConfig.load() else { return true }
-        if !config.recipients(for: location).isEmpty || !(root.map(config.recipients(for:))?.isEmpty ?? true) {
-            return true
-        }
+        if !config.recipients(for: location).isEmpty { return true }
         do {
             let store = try SnapshotStore.open(location)
             return try store.setting(LocationRecipients.fileName) != nil

@@ -51,9 +51,52 @@ import Testing
         #expect(read.recipients(for: folder.file("USB Drive")) == [office])
         #expect(read.recipients(for: "s3://acme-books/ledger") == [office])
         #expect(read.recipients(for: "S3://acme-books/ledger/") == [office])
-        #expect(read.recipients(for: "s3://acme-books/ledger/old").isEmpty)
+        #expect(read.recipients(for: "s3://acme-books/ledger/old") == [office], "a place under the location")
         #expect(read.recipients(for: "/home/office/books") == [laptop])
         #expect(read.recipients(for: folder.file("other")).isEmpty)
+    }
+
+    /// A line's recipients hold for its location and every place under it,
+    /// component by component, never by a mere string prefix; the nearest
+    /// location's lines count. A fleet's line thus encrypts each client's folder.
+    @Test func aLocationsRecipientsHoldForEveryPlaceUnderIt() throws {
+        let fleet = folder.file("fleet")
+        try FileManager.default.createDirectory(atPath: fleet + "/acme", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder.file("nas"), withDestinationPath: fleet)
+        let read = try config(
+            """
+            \(fleet) \(office.text)
+            \(fleet)/acme/old \(laptop.text)
+            \(fleet)/acme/old/ \(office.text)
+            s3://acme-books/fleet \(office.text)
+            s3://acme-books/fleet/acme/old \(intruder.text)
+            """)
+        #expect(read.recipients(for: fleet) == [office])
+        #expect(read.recipients(for: fleet + "/acme") == [office])
+        #expect(read.recipients(for: fleet + "/globex") == [office], "a client's folder not made yet")
+        #expect(read.recipients(for: folder.file("nas/globex/2026")) == [office], "through a link, not made yet")
+        #expect(read.recipients(for: fleet + "/acme/old") == [laptop, office])
+        #expect(read.recipients(for: fleet + "/acme/old/x") == [laptop, office])
+        #expect(read.recipients(for: folder.file("fleet2")).isEmpty, "not a place under the location")
+        #expect(read.recipients(for: folder.file("fleet2/acme")).isEmpty)
+        #expect(read.recipients(for: folder.path).isEmpty, "the place holding it")
+        #expect(read.recipients(for: "s3://acme-books/fleet/globex") == [office])
+        #expect(read.recipients(for: "s3://acme-books/fleet/acme/old/x") == [intruder])
+        #expect(read.recipients(for: "s3://acme-books/fleet2/acme").isEmpty)
+        #expect(read.recipients(for: "s3://acme-books").isEmpty)
+        #expect(read.recipients(for: "s3://acme-booksx/fleet").isEmpty)
+        #expect(read.recipients(for: "/acme-books/fleet/acme").isEmpty, "a folder is never a bucket's place")
+
+        // The snapshot writer follows the same rule: a client's folder under the fleet is encrypted to it.
+        let path = try Damage.sample(in: folder, name: "acme.db", transactions: 20)
+        let sealed = try SnapshotWriter.take(
+            SnapshotRequest(of: path, kind: .manual, config: read), into: SnapshotStore.open(fleet + "/globex"))
+        #expect(sealed.encrypted)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: fleet + "/globex").filter { $0.hasSuffix(".gz") } == [])
+        let plain = try SnapshotWriter.take(
+            SnapshotRequest(of: path, kind: .manual, config: read), into: SnapshotStore.open(folder.file("fleet2")))
+        #expect(!plain.encrypted)
     }
 
     @Test(arguments: [
