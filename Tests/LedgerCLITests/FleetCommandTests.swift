@@ -809,6 +809,34 @@ import Testing
         #expect(single.stdout.contains(".db.gz.age\""), "\(single.stdout)")
     }
 
+    /// A drill that finds another company's books beside encrypted snapshots
+    /// prints both names on this machine, but the sealed record names neither.
+    @Test func aSealedRecordNamesNoCompanyADrillFound() throws {
+        let file = try folder.sample("acme.db", transactions: 120)
+        let made = try Ledger.run("key", "new", "--out", folder.file("key.txt"))
+        #expect(made.status == 0, "\(made.stderr)")
+        let recipient = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let location = folder.file("backups")
+        #expect(try ledger(["fleet", "backup", file, "--to", location, "--encrypt-to", recipient]).status == 0)
+        let other = folder.file("other/acme.db")
+        try FileManager.default.createDirectory(atPath: folder.file("other"), withIntermediateDirectories: true)
+        #expect(try Ledger.run("sample", other, "--transactions", "100", "--name", "Other Co").status == 0)
+        Thread.sleep(forTimeInterval: 1.1)
+        #expect(try Ledger.run("backup", other, "--to", location + "/acme", "--encrypt-to", recipient).status == 0)
+        let drill = try ledger(
+            ["fleet", "drill", file, "--to", location, "--identity", folder.file("key.txt"), "--json"])
+        #expect(drill.status == 1, "\(drill.stdout)\n\(drill.stderr)")
+        let summary = try clients(drill)["acme"]?["summary"] as? String ?? ""
+        #expect(
+            summary.hasPrefix("drill failed: it holds the books of another company, Other Co (created "), "\(summary)")
+        #expect(summary.contains(", not Sample Company (created "), "\(summary)")
+        let text = try String(contentsOfFile: location + "/acme/ledger-status.json", encoding: .utf8)
+        #expect(!text.contains("Other Co") && !text.contains("Sample Company"), "\(text)")
+        let record = try status(location, "acme")
+        #expect((record["drill"] as? [String: Any])?["problem"] as? String == "it holds another company's books")
+        #expect(record["sealed"] as? Bool == true)
+    }
+
     /// `check-backups --drill` proves one file's newest snapshot, and tells a forged one.
     @Test func checkBackupsDrillsOneLocation() throws {
         let file = try folder.sample("acme.db", transactions: 120)

@@ -283,18 +283,34 @@ public struct ClientStatus: Codable, Equatable, Sendable {
         case verify, backup, drill, check, size, history, sealed
     }
 
-    /// Makes the record fit a location whose snapshots are encrypted: each
-    /// finding's message, which quotes names and amounts from the books,
-    /// becomes its code's title in the catalog (docs/findings.md).
+    /// What a sealed record says in place of a problem whose words it cannot
+    /// keep: they are printed only on the machine that ran the step (`host`).
+    public static let seeItsOutput = "see the output on the machine that ran it"
+    /// A verify's problem when SQLite cannot read the file whole: no words of the books.
+    static let unreadableWhole = "SQLite cannot read the whole file: run ledger rebuild"
+
+    /// Makes the record fit a location whose snapshots are encrypted: it then
+    /// holds no words of the books. Each finding's message, which quotes names
+    /// and amounts, becomes its code's title in the catalog (docs/findings.md);
+    /// each step's problem, which may quote a company's name (a drill of
+    /// another company's books), a path or an error's words, becomes a fixed
+    /// phrase (`seeItsOutput`, or one that says what kind of failure it was):
+    /// the full words are printed only where the step ran. Sealing a sealed
+    /// record changes nothing.
     public mutating func seal() {
         sealed = true
-        guard var verify else { return }
-        verify.findings = verify.findings.map { line in
-            ClientStatus.FindingLine(
-                code: line.code, severity: line.severity,
-                message: FindingCode(rawValue: line.code)?.title ?? "a finding this version does not know")
+        if var verify {
+            verify.findings = verify.findings.map { line in
+                ClientStatus.FindingLine(
+                    code: line.code, severity: line.severity,
+                    message: FindingCode(rawValue: line.code)?.title ?? "a finding this version does not know")
+            }
+            verify.problem = verify.problem.map { $0 == Self.unreadableWhole ? $0 : Self.seeItsOutput }
+            self.verify = verify
         }
-        self.verify = verify
+        if backup?.problem != nil { backup?.problem = Self.seeItsOutput }
+        if let problem = drill?.problem { drill?.problem = RestoreDrill.sealed(problem) }
+        if let problems = check?.problems { check?.problems = FleetCheck.sealed(problems) }
     }
 
     /// The record as compact JSON with sorted keys.

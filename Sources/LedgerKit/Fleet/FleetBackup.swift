@@ -32,7 +32,7 @@ public enum FleetBackup {
                 verified = FleetVerify.step(at: run.snapshot.createdAt, findings: findings, quick: true)
             } else if run.verified, verify == "skipped" {
                 verified = ClientStatus.VerifyStep(at: run.snapshot.createdAt, outcome: .damaged)
-                verified?.problem = "SQLite cannot read the whole file: run ledger rebuild"
+                verified?.problem = ClientStatus.unreadableWhole
                 verified?.quick = true
             }
             summary = "\(run.snapshot.path) (verify: \(verify))"

@@ -3,6 +3,36 @@ import Foundation
 /// `fleet check-backups`: reads one client's snapshots (as `ledger check-backups`), optionally
 /// drills its newest, and folds both into its status record.
 public enum FleetCheck {
+    /// How the problem of a location holding no snapshot starts; the location follows.
+    static let noSnapshots = "no snapshots"
+    /// What a sealed record keeps of a snapshot the check found not whole: its name and this.
+    static let notWhole = "not whole"
+
+    /// What a sealed record (`ClientStatus.seal`) keeps of a check's problems:
+    /// the codes (`newest-not-clean`…), each snapshot found not whole by its
+    /// name alone (the location shows the names anyway), and a fixed phrase for
+    /// the rest, whose words (an error's, a server's) are printed only on the
+    /// machine that ran the check; each once, in order.
+    static func sealed(_ problems: [String]) -> [String] {
+        var kept: [String] = []
+        for problem in problems {
+            let phrase: String
+            if CompanyStanding.Problem(rawValue: problem) != nil || problem == ClientStatus.seeItsOutput {
+                phrase = problem
+            } else if problem.hasPrefix(noSnapshots) {
+                phrase = noSnapshots
+            } else if let colon = problem.range(of: ": "),
+                SnapshotName.parse(String(problem[..<colon.lowerBound])) != nil
+            {
+                phrase = String(problem[..<colon.lowerBound]) + ": " + notWhole
+            } else {
+                phrase = ClientStatus.seeItsOutput
+            }
+            if !kept.contains(phrase) { kept.append(phrase) }
+        }
+        return kept
+    }
+
     /// Checks the snapshots under `<root>/<slug>/`; a location that cannot be read is a failure of this client only.
     public static func run(
         _ client: FleetClient, root: String, sample: Double, maxAge: TimeInterval?, drill: Bool,
@@ -29,7 +59,7 @@ public enum FleetCheck {
                 + (good.at.map { "; last good copy \($0)" } ?? "; no good copy")
             if found.snapshots.isEmpty {
                 outcome = .failed
-                summary = "no snapshots in \(location)"
+                summary = noSnapshots + " in \(location)"
             }
             checkedAll = true
             let problems = found.companies.flatMap(\.problems)

@@ -40,6 +40,28 @@ public struct DrillResult: Codable, Equatable, Sendable {
 /// counts, split sum, and where the manifest has them the rows of every table
 /// and the trial balance's digest), then removed.
 public enum RestoreDrill {
+    /// How a problem of a drill that found another company's books starts; the company names follow.
+    static let anotherCompany = "it holds the books of another company"
+    /// That problem in a sealed record: no company's name.
+    static let anotherCompanySealed = "it holds another company's books"
+    /// How the problem of a location with nothing to drill starts; the location follows.
+    static let noSnapshot = "there is no snapshot to restore"
+    /// The problem of a copy whose splits add up to another sum than its manifest's (neither sum quoted).
+    static let otherSplitSum = "the splits add up to another sum than the one recorded"
+    /// The problem of a copy whose trial balance differs from its manifest's (neither quoted).
+    static let otherTrialBalance = "the trial balance differs from the one recorded"
+    /// A drill's problems that quote nothing of the books, so a sealed record keeps them as they are.
+    static let wordFree: Set<String> = [otherSplitSum, otherTrialBalance]
+
+    /// What a sealed record (`ClientStatus.seal`) keeps of a drill's problem: a
+    /// fixed phrase, never a company's name, a path or an error's words, which
+    /// are printed only on the machine that ran the drill.
+    static func sealed(_ problem: String) -> String {
+        if problem.hasPrefix(anotherCompany) || problem == anotherCompanySealed { return anotherCompanySealed }
+        if problem.hasPrefix(noSnapshot) { return noSnapshot }
+        return wordFree.contains(problem) ? problem : ClientStatus.seeItsOutput
+    }
+
     /// Drills the newest snapshot of `stem` (of any, when nil) in the location `location` names.
     /// Never throws: a location that cannot be listed is a failed drill.
     /// - Parameter company: the client's own company, when its file could be
@@ -58,7 +80,7 @@ public enum RestoreDrill {
         }
         guard let snapshot else {
             var result = DrillResult(snapshot: nil, takenAt: nil, outcome: .failed)
-            result.problems = ["there is no snapshot to restore in \(location)"]
+            result.problems = [noSnapshot + " in \(location)"]
             return result
         }
         return drill(snapshot, keys: keys, company: company)
@@ -100,7 +122,7 @@ public enum RestoreDrill {
             // client's prefix would restore and verify, and prove nothing of this client.
             if let company, let held = CompanyIdentity.read(path: restored), held != company {
                 result.problems.append(
-                    "it holds the books of another company, \(held.described), not \(company.described)")
+                    anotherCompany + ", \(held.described), not \(company.described)")
                 return result
             }
             compare(restored, with: manifest, into: &result)
@@ -135,7 +157,7 @@ public enum RestoreDrill {
         }
         if let recorded = manifest.splitSum, let sum = report.splitTotal {
             result.compared.append("split_sum")
-            if sum != recorded { problems.append("the splits add up to another sum than the one recorded") }
+            if sum != recorded { problems.append(otherSplitSum) }
         }
         if manifest.tableCounts != nil || manifest.trialBalanceSha256 != nil {
             do {
@@ -153,7 +175,7 @@ public enum RestoreDrill {
                 if let recorded = manifest.trialBalanceSha256 {
                     result.compared.append("trial_balance")
                     if figures.trialBalanceSha256 != recorded {
-                        problems.append("the trial balance differs from the one recorded")
+                        problems.append(otherTrialBalance)
                     }
                 }
             } catch {

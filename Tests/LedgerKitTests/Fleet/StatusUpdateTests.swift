@@ -40,6 +40,84 @@ import Testing
         #expect(try StatusUpdates.load(client, root: folder.path, now: now).verify == nil)
     }
 
+    /// A sealed record keeps no free words of any step: each problem becomes a
+    /// fixed phrase (a drill of another company's books names neither company),
+    /// codes and snapshot names stay, and sealing again changes nothing.
+    @Test func aSealedRecordKeepsNoFreeWordsOfAnyStep() throws {
+        var status = ClientStatus(client: "acme", slug: "acme", updatedAt: "2026-12-01T00:00:00Z")
+        var verify = ClientStatus.VerifyStep(at: "2026-12-01T00:00:00Z", outcome: .failed)
+        verify.problem = "/books/acme.db is not a company file: Acme Trading Ltd, 1,234.56"
+        verify.findings = [
+            ClientStatus.FindingLine(
+                code: "account-balance-mismatch", severity: "error",
+                message: "Account 'Acme Trading Ltd' (1) shows a balance of 1,234.56")
+        ]
+        status.verify = verify
+        var backup = ClientStatus.BackupStep(at: "2026-12-01T00:00:00Z", outcome: .failed)
+        backup.problem = "cannot write /mnt/nas/fleet/acme: Acme Trading Ltd"
+        backup.lastGoodSnapshot = "/mnt/nas/fleet/acme/acme-20261130T020000Z.db.gz.age"
+        status.backup = backup
+        var drill = ClientStatus.DrillStep(at: "2026-12-01T00:00:00Z", outcome: .failed)
+        drill.problem =
+            "it holds the books of another company, Globex Corp (created 2026-01-02T00:00:00Z), "
+            + "not Acme Trading Ltd (created 2025-03-04T00:00:00Z)"
+        status.drill = drill
+        var check = ClientStatus.CheckStep(at: "2026-12-01T00:00:00Z", outcome: .failed)
+        check.problems = [
+            "newest-not-clean", "no-good-copy",
+            "acme-20261130T020000Z.db.gz.age: its manifest says Acme Trading Ltd",
+            "acme-20261129T020000Z.db.gz: cannot be decrypted: Acme Trading Ltd",
+            "could not check: Acme Trading Ltd", "no snapshots in /mnt/nas/fleet/acme", "the server said Acme",
+        ]
+        status.check = check
+
+        status.seal()
+        let expected = (
+            verify: ClientStatus.seeItsOutput, backup: ClientStatus.seeItsOutput,
+            drill: "it holds another company's books",
+            check: [
+                "newest-not-clean", "no-good-copy", "acme-20261130T020000Z.db.gz.age: not whole",
+                "acme-20261129T020000Z.db.gz: not whole", "see the output on the machine that ran it", "no snapshots",
+            ]
+        )
+        #expect(ClientStatus.seeItsOutput == "see the output on the machine that ran it")
+        #expect(status.sealed == true)
+        #expect(status.verify?.problem == expected.verify)
+        #expect(
+            status.verify?.findings == [
+                ClientStatus.FindingLine(
+                    code: "account-balance-mismatch", severity: "error",
+                    message: "Account balances that disagree with their transactions")
+            ])
+        #expect(status.backup?.problem == expected.backup)
+        #expect(status.backup?.lastGoodSnapshot == "/mnt/nas/fleet/acme/acme-20261130T020000Z.db.gz.age")
+        #expect(status.drill?.problem == expected.drill)
+        #expect(status.check?.problems == expected.check)
+        let text = String(decoding: try status.encoded(), as: UTF8.self)
+        for word in ["Acme Trading", "Globex", "1,234.56", "server", "decrypted", "/books"] {
+            #expect(!text.contains(word), "\(word): \(text)")
+        }
+        var again = status
+        again.seal()
+        #expect(again == status)
+
+        // Problems that quote nothing stay as they are.
+        var plain = ClientStatus(client: "acme", slug: "acme", updatedAt: "2026-12-01T00:00:00Z")
+        var damaged = ClientStatus.VerifyStep(at: "2026-12-01T00:00:00Z", outcome: .damaged)
+        damaged.problem = "SQLite cannot read the whole file: run ledger rebuild"
+        plain.verify = damaged
+        var forged = ClientStatus.DrillStep(at: "2026-12-01T00:00:00Z", outcome: .failed)
+        forged.problem = "the splits add up to another sum than the one recorded"
+        plain.drill = forged
+        plain.seal()
+        #expect(plain.verify?.problem == "SQLite cannot read the whole file: run ledger rebuild")
+        #expect(plain.drill?.problem == "the splits add up to another sum than the one recorded")
+        forged.problem = "there is no snapshot to restore in /mnt/nas/fleet/acme"
+        plain.drill = forged
+        plain.seal()
+        #expect(plain.drill?.problem == "there is no snapshot to restore")
+    }
+
     /// A manifest written before the drill's fields were added still decodes, without them.
     @Test func anOldManifestStillDecodes() throws {
         let old =
