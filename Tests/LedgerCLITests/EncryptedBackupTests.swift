@@ -393,4 +393,53 @@ import Testing
             "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.file("backups")))
     }
+
+    /// A secret key pasted into this machine's recipients file, or given where
+    /// a recipient belongs, is refused saying where it is and its public key:
+    /// not one character of it is echoed (stderr reaches logs and mail).
+    @Test func aSecretKeyWhereARecipientBelongsIsNeverEchoed() throws {
+        let file = try folder.sample("acme.db")
+        let (key, recipient) = try newKey()
+        let contents = try String(contentsOfFile: key, encoding: .utf8)
+        let secret = try #require(contents.split(separator: "\n").first { $0.hasPrefix("AGE-SECRET-KEY-1") })
+        let backups = folder.file("backups")
+        try FileManager.default.createDirectory(atPath: folder.file("config/ledger"), withIntermediateDirectories: true)
+        let config = folder.file("config/ledger/recipients")
+        try "# the office\n\(backups) \(secret)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        chmod(config, 0o600)
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_CONFIG_HOME"] = folder.file("config")
+        let refused = try Ledger.run(["backup", file, "--to", backups], environment: environment)
+        #expect(refused.status == 2)
+        #expect(
+            refused.stderr
+                == "ledger: \(config) line 2: it holds a secret key (AGE-SECRET-KEY-1…), which must never be written "
+                + "here: remove it, and write its public key, \(recipient), in its place. Write each line as "
+                + "'LOCATION age1… [age1…]' (a full path or s3://BUCKET/PREFIX); # starts a comment.\n",
+            "\(refused.stderr)")
+        #expect(
+            (try? FileManager.default.contentsOfDirectory(atPath: backups))?.filter { !$0.hasPrefix(".") } ?? [] == [])
+
+        let given = try Ledger.run("backup", file, "--to", backups, "--encrypt-to", String(secret))
+        #expect(given.status == 2)
+        #expect(
+            given.stderr
+                == "ledger: A secret key (AGE-SECRET-KEY-1…) was given as a recipient: never give a secret key to "
+                + "backup; give its public key instead: --encrypt-to \(recipient).\n", "\(given.stderr)")
+        // The whole key file, as `--encrypt-to "$(cat key.txt)"` gives it, line breaks and all.
+        let scheduled = try Ledger.run(
+            "schedule", file, "--to", backups, "--encrypt-to", contents, "--unit-dir", folder.file("units"))
+        #expect(scheduled.status == 64)
+        #expect(
+            scheduled.stderr.hasPrefix(
+                "Error: A secret key (AGE-SECRET-KEY-1…) was given where a recipient or a path belongs: never give a "
+                    + "secret key to a schedule; give its public key (age1…, what 'age-keygen -y KEYFILE' prints).\n"),
+            "\(scheduled.stderr)")
+        let body = String(secret.dropFirst("AGE-SECRET-KEY-1".count).prefix(8))
+        for run in [refused, given, scheduled] {
+            #expect(!(run.stdout + run.stderr).contains(body), "\(run.stderr)")
+        }
+        #expect(
+            (try? FileManager.default.contentsOfDirectory(atPath: backups))?.filter { !$0.hasPrefix(".") } ?? [] == [])
+    }
 }

@@ -121,6 +121,8 @@ public struct RecipientsConfig: Sendable, Equatable {
                 location = String(rest.prefix { $0 != " " && $0 != "\t" })
                 rest = rest.dropFirst(location.count)
             }
+            // A secret key pasted here is never quoted back, not even its start: messages reach logs.
+            guard !AgeKeyFiles.holdsSecretKey(location) else { throw refuse(Self.secretKey(location)) }
             guard location.hasPrefix("/") || location.hasPrefix("~/") || location.lowercased().hasPrefix("s3://") else {
                 throw refuse("'\(Self.shown(location))' is not a full path (/…, ~/…) or s3://BUCKET/PREFIX")
             }
@@ -134,6 +136,7 @@ public struct RecipientsConfig: Sendable, Equatable {
             var recipients: [AgeRecipient] = []
             for word in rest.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
                 if word.hasPrefix("#") { break }
+                guard !AgeKeyFiles.holdsSecretKey(word) else { throw refuse(Self.secretKey(String(word))) }
                 guard let recipient = try? AgeRecipient(String(word)) else {
                     throw refuse("'\(Self.shown(String(word)))' is not an age1… recipient")
                 }
@@ -143,6 +146,15 @@ public struct RecipientsConfig: Sendable, Equatable {
             entries.append((location, recipients))
         }
         return RecipientsConfig(path: path, entries: entries, home: home)
+    }
+
+    /// Why a line holding a secret key is refused: what to write instead, never the key.
+    private static func secretKey(_ word: String) -> String {
+        let instead =
+            AgeIdentity(text: word).map { "its public key, \($0.recipient.text)," }
+            ?? "its public key (what 'age-keygen -y KEYFILE' prints)"
+        return "it holds a secret key (AGE-SECRET-KEY-1…), which must never be written here: "
+            + "remove it, and write \(instead) in its place"
     }
 
     /// A piece of a line, short and on one line, for a message.

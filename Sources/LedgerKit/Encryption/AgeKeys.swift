@@ -5,6 +5,9 @@ import Foundation
 /// none ever holds a key.
 public enum EncryptionError: LocalizedError, Equatable, Sendable {
     case badRecipient(String)
+    /// A secret key given where a recipient (a public key) belongs; `publicKey`
+    /// is its recipient when it reads as a key. The key itself is not kept.
+    case secretKeyAsRecipient(publicKey: String?)
     case badIdentityFile(path: String, reason: String)
     /// A file given as recipients (public keys) that is not a list of them.
     case badRecipientsFile(path: String, reason: String)
@@ -26,6 +29,10 @@ public enum EncryptionError: LocalizedError, Equatable, Sendable {
         case .badRecipient(let text):
             let shown = text.count > 12 ? String(text.prefix(12)) + "…" : text
             return "'\(shown)' is not an age recipient: write it as age1… (from 'ledger key new' or age-keygen)."
+        case .secretKeyAsRecipient(let publicKey):
+            return "A secret key (AGE-SECRET-KEY-1…) was given as a recipient: never give a secret key to backup; "
+                + (publicKey.map { "give its public key instead: --encrypt-to \($0)." }
+                    ?? "give its public key instead (what 'age-keygen -y KEYFILE' prints).")
         case .badIdentityFile(let path, let reason):
             return
                 "\(path) holds no usable age identity: \(reason). It should hold an AGE-SECRET-KEY-1… line, as 'ledger key new' or age-keygen write."
@@ -64,9 +71,14 @@ public enum EncryptionError: LocalizedError, Equatable, Sendable {
 public struct AgeRecipient: Sendable, Equatable {
     let publicKey: [UInt8]
 
-    /// - Throws: `EncryptionError.badRecipient` for anything that is not `age1…` of a 32-byte key.
+    /// - Throws: `EncryptionError.secretKeyAsRecipient` for text holding a
+    ///   secret key (never kept in the error), `.badRecipient` for anything
+    ///   else that is not `age1…` of a 32-byte key.
     public init(_ text: String) throws {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if AgeKeyFiles.holdsSecretKey(trimmed) {
+            throw EncryptionError.secretKeyAsRecipient(publicKey: AgeIdentity(text: trimmed)?.recipient.text)
+        }
         guard trimmed == trimmed.lowercased(), let (hrp, data) = Bech32.decode(trimmed), hrp == "age", data.count == 32
         else {
             throw EncryptionError.badRecipient(text)
@@ -200,6 +212,12 @@ public enum AgeKeyFiles {
                     path: path, reason: "line \(number + 1) is not an age1… recipient")
             }
         }
+    }
+
+    /// Whether `text` holds an age secret key (`AGE-SECRET-KEY-…`, in any
+    /// case): such text is never quoted in a message, not even its start.
+    public static func holdsSecretKey<Text: StringProtocol>(_ text: Text) -> Bool {
+        text.uppercased().contains("AGE-SECRET-KEY-")
     }
 
     /// The lines of a key file that are neither blank nor comments, trimmed.

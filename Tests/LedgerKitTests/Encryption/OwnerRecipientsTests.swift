@@ -116,6 +116,42 @@ import Testing
         #expect(error == .badConfigLine(path: "/home/office/.config/ledger/recipients", line: line, reason: reason))
     }
 
+    /// A secret key pasted into the file, as a recipient or as the location,
+    /// in any case, is refused naming its line and its public key: not one
+    /// character of it is quoted.
+    @Test func aSecretKeyInTheFileIsNeverQuoted() throws {
+        let identity = AgeIdentity.generate()
+        let secret = identity.secretText
+        let reason =
+            "it holds a secret key (AGE-SECRET-KEY-1…), which must never be written here: remove it, and write "
+            + "its public key, \(identity.recipient.text), in its place"
+        for (text, line) in [
+            ("/srv/backups \(office.text)\n/srv/books \(secret)", 2),
+            ("/srv/backups \(office.text) \(secret.lowercased()) # the office", 1),
+            ("# pasted\n\n\(secret)", 3),
+            ("\"\(secret)\" \(office.text)", 1),
+        ] {
+            #expect(
+                refusal { _ = try config(text) }
+                    == .badConfigLine(path: "/home/office/.config/ledger/recipients", line: line, reason: reason),
+                "\(text)")
+        }
+        // Cut or run into a path, it cannot be read as a key: still refused without a word of it.
+        #expect(
+            refusal { _ = try config("/srv/books\(secret.dropLast(3)) \(office.text)") }
+                == .badConfigLine(
+                    path: "/home/office/.config/ledger/recipients", line: 1,
+                    reason: "it holds a secret key (AGE-SECRET-KEY-1…), which must never be written here: remove it, "
+                        + "and write its public key (what 'age-keygen -y KEYFILE' prints) in its place"))
+        #expect(throws: EncryptionError.secretKeyAsRecipient(publicKey: identity.recipient.text)) {
+            _ = try AgeRecipient(" " + secret)
+        }
+        #expect(
+            EncryptionError.secretKeyAsRecipient(publicKey: nil).errorDescription
+                == "A secret key (AGE-SECRET-KEY-1…) was given as a recipient: never give a secret key to backup; "
+                + "give its public key instead (what 'age-keygen -y KEYFILE' prints).")
+    }
+
     @Test func theFileIsFoundWhereXDGSaysAndMustBeTheOwnersAlone() throws {
         #expect(
             RecipientsConfig.path(environment: ["XDG_CONFIG_HOME": "/x/config", "HOME": "/home/a"])
