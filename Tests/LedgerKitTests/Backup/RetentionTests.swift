@@ -154,6 +154,16 @@ import Testing
                 "books-20261101T020000Z.db.gz": .newestClean, "books-20261102T020000Z.db.gz": .newestClean,
                 "books-20261103T020000Z.db.gz": nil,
             ])
+        // Manifests from before company_created_at was kept: told apart by name.
+        let untimed = [
+            snapshot("books", "2026-11-01T02:00:00Z", verify: "clean", company: "Acme"),
+            snapshot("books", "2026-11-02T02:00:00Z", verify: "clean", company: "Bayside", created: bayside),
+            snapshot("books", "2026-11-03T02:00:00Z", verify: "clean", company: "Bayside"),
+        ]
+        #expect(
+            kept(Retention.decide(untimed, policy: RetentionPolicy(last: 1), timeZone: utc)) == [
+                "books-20261101T020000Z.db.gz": .newestClean, "books-20261103T020000Z.db.gz": nil,
+            ])
     }
 
     /// A file planted in the location with a later date and a `clean` manifest
