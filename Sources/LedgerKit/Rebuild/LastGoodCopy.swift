@@ -32,17 +32,20 @@ struct LastGoodCopy {
     /// Many companies' files may share a name and a backup folder: a snapshot
     /// is used only when what it holds is of `company` (same name and creation
     /// time); others are passed over, and said so. With `company` nil (the
-    /// damage took the file's own company row) a snapshot is used only when
-    /// the transactions that survived in `survivors` (the salvaged file) show
-    /// it holds these books (`TransactionAgreement.vouches`); the note says so.
+    /// damage took the file's own company row) the newest clean snapshot of
+    /// each company the manifests name is measured against the transactions
+    /// that survived whole in `survivors` (the salvaged file; `doubtful` ids
+    /// left out), and one is used only when it alone vouches
+    /// (`TransactionAgreement.vouches`); the notes say which and why.
     ///
     /// A backup location is someone else's disk: what it holds could plant
     /// rows in the books. So a snapshot is used when this machine signed its
     /// manifest (`key`), or when it lies in one of `unsigned`, the places
     /// trusted without a signature (nil: every place).
     static func find(
-        source: String, of company: CompanyIdentity?, survivors: String, in locations: [String],
-        keys: SnapshotIdentities, now: Date, key: ManifestKey? = nil, unsigned: Set<String>? = nil, destination: String
+        source: String, of company: CompanyIdentity?, survivors: String, doubtful: Set<Int64> = [],
+        in locations: [String], keys: SnapshotIdentities, now: Date, key: ManifestKey? = nil,
+        unsigned: Set<String>? = nil, destination: String
     ) -> Search {
         var search = Search()
         var candidates: [Snapshot] = []
@@ -81,45 +84,111 @@ struct LastGoodCopy {
         candidates.sort { SnapshotCatalog.isOlder($1, than: $0) }
         // Newer snapshots of other companies met before the one used, by what they hold.
         var others: [String: Int] = [:]
-        search.found = newest(
-            of: company, survivors: survivors, among: candidates, keys: keys, destination: destination
-        ) {
+        guard let company else {
+            search.found = byEvidence(
+                source: source, survivors: survivors, doubtful: doubtful, among: candidates, keys: keys,
+                destination: destination, notes: &search.notes)
+            return search
+        }
+        search.found = newest(of: company, among: candidates, keys: keys, destination: destination) {
             others[$0, default: 0] += 1
         } failed: {
             search.notes.append($0)
         }
-        if let company {
-            for (other, count) in others.sorted(by: { $0.key < $1.key }) {
-                search.notes.append(
-                    "\(count) clean snapshot\(count == 1 ? "" : "s") named \(source) \(count == 1 ? "holds" : "hold") \(other), not \(company.described): passed over"
-                )
-            }
-        } else if let found = search.found, let evidence = found.evidence {
+        for (other, count) in others.sorted(by: { $0.key < $1.key }) {
             search.notes.append(
-                "the company row of \(source) could not be read: \(found.snapshot.path) was taken as these books' own, as \(evidence.identical) of the \(evidence.shared) surviving transactions it holds too are identical to its own"
-            )
-        } else {
-            search.notes.append(
-                "the company row of \(source) could not be read, and no clean snapshot's transactions show it holds these books: none was used, and rows the damage took are counted as lost"
+                "\(count) clean snapshot\(count == 1 ? "" : "s") named \(source) \(count == 1 ? "holds" : "hold") \(other), not \(company.described): passed over"
             )
         }
         return search
     }
 
-    /// The first of `candidates` (newest first) that holds `company` (with
-    /// `company` nil: whose transactions those of `survivors` show holds these
-    /// books), decompressed to `destination`. One of another company is passed
-    /// over, what it holds told to `other`; one that cannot be used, or whose
-    /// transactions do not show it, is told to `failed`, and after `tries` of
-    /// those the search stops.
+    /// How many companies' newest clean snapshots are measured when the
+    /// damage took the company row.
+    static let companiesMeasured = 8
+
+    /// With the company row gone: the newest of `candidates` (newest first)
+    /// of each company their manifests name (name and creation time; at most
+    /// `companiesMeasured`) is decompressed and measured against the surviving
+    /// transactions. The one that alone vouches is decompressed to
+    /// `destination`; when none does, or more than one company's does (copies
+    /// of one template that neither changed since), none is used. Every
+    /// snapshot measured and the outcome are told in `notes`.
+    private static func byEvidence(
+        source: String, survivors: String, doubtful: Set<Int64>, among candidates: [Snapshot],
+        keys: SnapshotIdentities, destination: String, notes: inout [String]
+    ) -> LastGoodCopy? {
+        var seen: Set<String> = []
+        let newestOfEach = candidates.filter { snapshot in
+            guard let manifest = snapshot.manifest else { return false }
+            return seen.insert((manifest.company ?? "") + "\n" + (manifest.companyCreatedAt ?? "")).inserted
+        }
+        var vouching: [(snapshot: Snapshot, agreement: TransactionAgreement)] = []
+        for snapshot in newestOfEach.prefix(companiesMeasured) {
+            AtomicFile.removeDatabaseFiles(at: destination)
+            defer { AtomicFile.removeDatabaseFiles(at: destination) }
+            do {
+                try Restorer.decompress(snapshot, to: destination, near: destination, with: keys)
+            } catch {
+                notes.append("\(snapshot.path) could not be used (\(error.localizedDescription))")
+                continue
+            }
+            if let reason = unsound(destination) {
+                notes.append("\(snapshot.path) was passed over: \(reason)")
+                continue
+            }
+            guard
+                let agreement = TransactionAgreement.measure(
+                    survivors: survivors, snapshot: destination, takenAt: snapshot.createdAt, doubtful: doubtful)
+            else {
+                notes.append(
+                    "\(snapshot.path) was passed over: its transactions could not be compared with the surviving ones")
+                continue
+            }
+            guard agreement.vouches else {
+                notes.append(
+                    "\(snapshot.path) was passed over: of the \(agreement.shared) surviving transactions it holds too, \(agreement.identical) are identical to its own and \(agreement.contradicted) \(agreement.contradicted == 1 ? "differs" : "differ") though not changed since it was taken"
+                )
+                continue
+            }
+            vouching.append((snapshot, agreement))
+        }
+        let lost = "none was used, and rows the damage took are counted as lost"
+        guard vouching.count == 1, let (snapshot, agreement) = vouching.first else {
+            notes.append(
+                vouching.isEmpty
+                    ? "the company row of \(source) could not be read, and no clean snapshot's transactions show it holds these books: \(lost)"
+                    : "the company row of \(source) could not be read, and the surviving transactions match snapshots of \(vouching.count) companies (\(vouching.map { $0.snapshot.path }.joined(separator: ", "))), which cannot be told apart: \(lost)"
+            )
+            return nil
+        }
+        do {
+            try Restorer.decompress(snapshot, to: destination, near: destination, with: keys)
+        } catch {
+            AtomicFile.removeDatabaseFiles(at: destination)
+            notes.append("\(snapshot.path) could not be used (\(error.localizedDescription))")
+            return nil
+        }
+        notes.append(
+            "the company row of \(source) could not be read: \(snapshot.path) was taken as these books' own, as \(agreement.identical) of the \(agreement.shared) surviving transactions it holds too are identical to its own"
+                + (agreement.identical < agreement.shared
+                    ? ", and the other \(agreement.shared - agreement.identical) changed after it was taken" : "")
+        )
+        return LastGoodCopy(snapshot: snapshot, path: destination, evidence: agreement)
+    }
+
+    /// The first of `candidates` (newest first) that holds `company`,
+    /// decompressed to `destination`. One of another company is passed over,
+    /// what it holds told to `other`; one that cannot be used is told to
+    /// `failed`, and after `tries` of those the search stops.
     private static func newest(
-        of company: CompanyIdentity?, survivors: String, among candidates: [Snapshot], keys: SnapshotIdentities,
-        destination: String, other: (String) -> Void, failed: (String) -> Void
+        of company: CompanyIdentity, among candidates: [Snapshot], keys: SnapshotIdentities, destination: String,
+        other: (String) -> Void, failed: (String) -> Void
     ) -> LastGoodCopy? {
         var failures = 0
         for snapshot in candidates where failures < tries {
             // The manifest's word suffices to pass one over; only the content can admit one.
-            if let company, let named = snapshot.manifest?.company, named != company.name {
+            if let named = snapshot.manifest?.company, named != company.name {
                 other("another company, \(named)")
                 continue
             }
@@ -132,20 +201,6 @@ struct LastGoodCopy {
                     failed("\(snapshot.path) was passed over: \(reason)")
                     failures += 1
                     continue
-                }
-                guard let company else {
-                    let agreement = TransactionAgreement.measure(survivors: survivors, snapshot: destination)
-                    guard let agreement, agreement.vouches else {
-                        AtomicFile.removeDatabaseFiles(at: destination)
-                        failed(
-                            "\(snapshot.path) was passed over: "
-                                + (agreement.map {
-                                    "\($0.identical) of the \($0.shared) surviving transactions it holds too are identical to its own, too few to show it holds these books"
-                                } ?? "its transactions could not be compared with the surviving ones"))
-                        failures += 1
-                        continue
-                    }
-                    return LastGoodCopy(snapshot: snapshot, path: destination, evidence: agreement)
                 }
                 let held = CompanyIdentity.read(path: destination)
                 guard held == company else {

@@ -381,7 +381,10 @@ public enum Rebuilder {
         let beside = URL(fileURLWithPath: original).deletingLastPathComponent().path + "/backups"
         let search = LastGoodCopy.find(
             source: URL(fileURLWithPath: original).lastPathComponent, of: CompanyIdentity.read(path: working),
-            survivors: working, in: locations, keys: options.keys,
+            survivors: working,
+            doubtful: Set(
+                (salvage.first { $0.table == "transactions" }?.damage.rebuiltIDs ?? []) + (pages["transactions"] ?? [])),
+            in: locations, keys: options.keys,
             now: options.now, key: options.manifestKey,
             unsigned: options.trustUnsigned ? nil : [beside], destination: lastGood)
         return Damage(salvage: salvage, damagedPages: pages, copy: search.found, notes: search.notes, cutShortBy: cut)

@@ -771,12 +771,82 @@ import Testing
         #expect(damage.restored == [:])
         #expect(
             damage.notes == [
-                "\(theirs.path) was passed over: 0 of the 600 surviving transactions it holds too are identical to its own, too few to show it holds these books",
+                "\(theirs.path) was passed over: of the 600 surviving transactions it holds too, 0 are identical to its own and 600 differ though not changed since it was taken",
                 "the company row of books.db could not be read, and no clean snapshot's transactions show it holds these books: none was used, and rows the damage took are counted as lost",
             ])
         #expect(report.exitStatus == 1)
         #expect(Set((try self.rows(path)["splits"] ?? [:]).keys).isDisjoint(with: lost))
         #expect(try CompanyFile.read(path) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM company") } == 0)
+    }
+
+    /// Without the company row, copies of one template share every
+    /// transaction but those each changed: a newer snapshot of the other copy
+    /// holds one these books changed before it was taken, and is passed over;
+    /// so are newer snapshots of other companies; the books' own is used.
+    @Test func withoutItsCompanyRowATemplateCopysSnapshotIsToldApart() throws {
+        let path = try company(nil, name: "Alpha Bakery", seed: 1)
+        let beta = try company("beta", name: "Beta Plumbing", seed: 1)
+        func edit(_ file: String, memo: String) throws {
+            try Damage.apply(to: file) { db in
+                try db.execute(
+                    sql: "UPDATE transactions SET memo = ?, modified_at = '2026-01-05T10:00:00Z' WHERE id = 5",
+                    arguments: [memo])
+            }
+        }
+        try edit(path, memo: "Alpha's own")
+        try edit(beta, memo: "Beta's own")
+        let now = Date()
+        let own = try SnapshotWriter.take(
+            SnapshotRequest(of: path, kind: .manual, now: now.addingTimeInterval(-100)),
+            into: SnapshotStore.open(backups))
+        let theirs = try SnapshotWriter.take(
+            SnapshotRequest(of: beta, kind: .manual, now: now.addingTimeInterval(-80)),
+            into: SnapshotStore.open(backups))
+        var strangers: [Snapshot] = []
+        for seed in 11...13 {
+            let other = try company("c\(seed)", name: "Other \(seed)", seed: UInt64(seed))
+            strangers.append(
+                try SnapshotWriter.take(
+                    SnapshotRequest(of: other, kind: .manual, now: now.addingTimeInterval(Double(seed - 70))),
+                    into: SnapshotStore.open(backups)))
+        }
+        let before = try rows(path)
+        let (page, _) = try leaf(path, of: "company", offset: 0)
+        try Damage.scribble(on: path, page: page, byte: 0x00)
+        _ = try zeroSplitsAndFeed(of: path)
+
+        let report = try rebuild(path, now: now)
+        let damage = try #require(report.damage)
+        #expect(damage.snapshot == own.path)
+        #expect(
+            damage.notes
+                == strangers.reversed().map {
+                    "\($0.path) was passed over: of the 600 surviving transactions it holds too, 0 are identical to its own and 600 differ though not changed since it was taken"
+                } + [
+                    "\(theirs.path) was passed over: of the 600 surviving transactions it holds too, 599 are identical to its own and 1 differs though not changed since it was taken",
+                    "the company row of books.db could not be read: \(own.path) was taken as these books' own, as 600 of the 600 surviving transactions it holds too are identical to its own",
+                ])
+        #expect(try rows(path) == before)
+        #expect(CompanyIdentity.read(path: path)?.name == "Alpha Bakery")
+    }
+
+    /// Rows rebuilt from the indexes (fields missing) or read from damaged
+    /// pages are no evidence either way: a leaf of transactions lost with the
+    /// company row still lets the file's own snapshot be shown, and used.
+    @Test func withoutItsCompanyRowDoubtfulTransactionsAreLeftOutOfTheEvidence() throws {
+        let path = try Damage.sample(in: folder, transactions: 300)
+        let own = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
+        let before = try rows(path)
+        let (company, _) = try leaf(path, of: "company", offset: 0)
+        let (transactions, lost) = try leaf(path, of: "transactions", offset: 2)
+        try Damage.scribble(on: path, page: company, byte: 0x00)
+        try Damage.scribble(on: path, page: transactions, byte: 0x00)
+
+        let report = try rebuild(path)
+        let damage = try #require(report.damage)
+        #expect(damage.snapshot == own.path, "\(damage.notes)")
+        #expect(!lost.isEmpty)
+        #expect(try rows(path) == before)
     }
 
     /// Every row of a table as text, by rowid.
