@@ -202,7 +202,16 @@ public enum Retention {
                 let decided = decide(
                     listed, policy: policy, taken: taken, timeZone: timeZone, verdicts: verdicts, signedBy: key)
                 guard decided.contains(where: { !$0.keep }) else { return decided }
-                let unread = decided.filter { $0.reasons.contains("newest clean") && !read.contains($0.snapshot.path) }
+                // Only a last good copy older ones of its file are removed beside: others' removal
+                // does not lean on it.
+                let removed = decided.filter { !$0.keep }.map(\.snapshot)
+                let unread = decided.filter { decision in
+                    decision.reasons.contains("newest clean") && !read.contains(decision.snapshot.path)
+                        && removed.contains {
+                            $0.source == decision.snapshot.source
+                                && SnapshotCatalog.isOlder($0, than: decision.snapshot)
+                        }
+                }
                 guard !unread.isEmpty else { return decided }
                 for decision in unread {
                     read.insert(decision.snapshot.path)
@@ -223,13 +232,16 @@ public enum Retention {
 
     /// Whether `snapshot`, read whole into this machine's scratch folder (never
     /// the location), is what its manifest says: CRC, size and SHA-256 (an
-    /// incremental's every page). A failure of the location itself is thrown:
+    /// incremental's every page), and holds a company file that passes
+    /// SQLite's `quick_check`. A failure of the location itself is thrown:
     /// it says nothing of the snapshot.
     private static func isWhole(_ snapshot: Snapshot, with keys: SnapshotIdentities) throws -> Bool {
         let temporary = try ScratchFolder.temporaryPath(for: snapshot.path, purpose: "checking")
         defer { AtomicFile.removeDatabaseFiles(at: temporary) }
         do {
             try Restorer.decompress(snapshot, to: temporary, with: keys)
+            // Bytes that match their manifest may still be no company file (one planted with its own SHA-256).
+            guard case .companyFile = Restorer.content(of: temporary) else { return false }
             return true
         } catch let error as ObjectStorageError {
             throw error
