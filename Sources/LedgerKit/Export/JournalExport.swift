@@ -147,7 +147,7 @@ public enum JournalExport {
                         csvText(currency), csvText(splitMemo ?? (header.payee == nil ? nil : header.memo)),
                         csvText(text.read(row, "cleared")),
                     ]
-                    try out.write(fields.map(csvField).joined(separator: ",") + "\n")
+                    try out.write(fields.map(Quoting.csvField).joined(separator: ",") + "\n")
                 }
             }
             if let current, sum != 0 { throw ExportError.unbalanced(path: file, transaction: current.id) }
@@ -193,15 +193,6 @@ public enum JournalExport {
         return "'" + text
     }
 
-    /// A field of RFC 4180 CSV: quoted when it holds a comma, a quote or a line
-    /// break, and a semicolon or a tab too: a spreadsheet whose list separator is
-    /// one of them (Excel in much of Europe) would split `a;=cmd|…` into a cell
-    /// that starts with `=`, past `csvText`'s look at the first character.
-    private static func csvField(_ text: String) -> String {
-        // Scalars, not Characters: "\r\n" is one Character, equal to neither "\r" nor "\n".
-        guard text.unicodeScalars.contains(where: { ",;\t\"\n\r".unicodeScalars.contains($0) }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
 }
 
 /// Text written in 64 KiB pieces.

@@ -53,6 +53,6 @@ enum Repairs {
 
     /// `text` as an SQL string literal.
     static func sqlLiteral(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+        Quoting.sqlLiteral(text)
     }
 }

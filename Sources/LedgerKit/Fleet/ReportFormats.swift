@@ -75,11 +75,7 @@ extension FleetReport {
         if let first = value.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), Int(value) == nil {
             value = "'" + value
         }
-        // By scalars: "\r\n" is one Character, equal to neither line end.
-        guard value.unicodeScalars.contains(where: { ",;\t\"\n\r".unicodeScalars.contains($0) }) else {
-            return value
-        }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return Quoting.csvField(value)
     }
 }
 

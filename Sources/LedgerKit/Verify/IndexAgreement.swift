@@ -94,7 +94,7 @@ enum IndexAgreement {
     }
 
     private static func quoted(_ name: String) -> String {
-        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        Quoting.sqlIdentifier(name)
     }
 
     /// The table's indexes, or nil when one is outside what this check reads.

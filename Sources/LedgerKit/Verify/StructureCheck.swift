@@ -188,7 +188,7 @@ enum StructureCheck {
         do {
             let lines = try String.fetchCursor(
                 db,
-                sql: table.map { pragma + "(\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\")" } ?? pragma)
+                sql: table.map { pragma + "(" + Quoting.sqlIdentifier($0) + ")" } ?? pragma)
             // A row may hold several lines ("*** in database main ***" and what follows).
             while let row = try lines.next() {
                 for line in row.split(separator: "\n").map(String.init) {

@@ -1,0 +1,32 @@
+/// Quotes text for SQL and CSV by Unicode scalars. A quote mark followed by a
+/// combining mark (`"` U+0301) is one Character, which Character-wise
+/// replacement (`replacingOccurrences`) leaves undoubled: a name read from a
+/// hostile company file could then end its quotes early.
+enum Quoting {
+    /// `text` between `mark`s, each `mark` in it doubled.
+    static func doubling(_ mark: Unicode.Scalar, around text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        scalars.append(mark)
+        for scalar in text.unicodeScalars {
+            scalars.append(scalar)
+            if scalar == mark { scalars.append(mark) }
+        }
+        scalars.append(mark)
+        return String(scalars)
+    }
+
+    /// An SQL identifier: `"name"`.
+    static func sqlIdentifier(_ name: String) -> String { doubling("\"", around: name) }
+
+    /// An SQL string literal: `'text'`.
+    static func sqlLiteral(_ text: String) -> String { doubling("'", around: text) }
+
+    /// A field of RFC 4180 CSV: quoted when it holds a comma, a quote or a line
+    /// break, and a semicolon or a tab too (a spreadsheet whose list separator
+    /// is one of them, Excel in much of Europe, would split it otherwise).
+    /// Scalars, not Characters: "\r\n" is one Character, equal to neither line end.
+    static func csvField(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { ",;\t\"\n\r".unicodeScalars.contains($0) }) else { return text }
+        return doubling("\"", around: text)
+    }
+}
