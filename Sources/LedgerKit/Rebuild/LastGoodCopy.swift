@@ -110,10 +110,11 @@ struct LastGoodCopy {
     /// With the company row gone: the newest of `candidates` (newest first)
     /// of each company their manifests name (name and creation time; at most
     /// `companiesMeasured`) is decompressed and measured against the surviving
-    /// transactions. The one that alone vouches is decompressed to
-    /// `destination`; when none does, or more than one company's does (copies
-    /// of one template that neither changed since), none is used. Every
-    /// snapshot measured and the outcome are told in `notes`.
+    /// transactions. The one that vouches is decompressed to `destination`;
+    /// of several (a company renamed, copies of one template), the one with
+    /// more identical transactions than any other; when none vouches, or two
+    /// tie, none is used. Every snapshot measured and the outcome are told in
+    /// `notes`.
     private static func byEvidence(
         source: String, survivors: String, doubtful: Set<Int64>, among candidates: [Snapshot],
         keys: SnapshotIdentities, destination: String, notes: inout [String]
@@ -154,11 +155,15 @@ struct LastGoodCopy {
             vouching.append((snapshot, agreement))
         }
         let lost = "none was used, and rows the damage took are counted as lost"
-        guard vouching.count == 1, let (snapshot, agreement) = vouching.first else {
+        // Two that vouch are a company renamed, or two copies of one template: the one that
+        // agrees with more surviving transactions than any other wins; a tie is no answer.
+        let most = vouching.map(\.agreement.identical).max() ?? 0
+        let best = vouching.filter { $0.agreement.identical == most }
+        guard best.count == 1, let (snapshot, agreement) = best.first else {
             notes.append(
                 vouching.isEmpty
                     ? "the company row of \(source) could not be read, and no clean snapshot's transactions show it holds these books: \(lost)"
-                    : "the company row of \(source) could not be read, and the surviving transactions match snapshots of \(vouching.count) companies (\(vouching.map { $0.snapshot.path }.joined(separator: ", "))), which cannot be told apart: \(lost)"
+                    : "the company row of \(source) could not be read, and the surviving transactions match snapshots of \(best.count) companies equally (\(best.map { $0.snapshot.path }.joined(separator: ", "))), which cannot be told apart: \(lost)"
             )
             return nil
         }

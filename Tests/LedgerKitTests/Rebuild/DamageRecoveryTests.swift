@@ -830,6 +830,35 @@ import Testing
         #expect(CompanyIdentity.read(path: path)?.name == "Alpha Bakery")
     }
 
+    /// A company renamed since its older snapshot: both snapshots vouch, and
+    /// the newer, which agrees with more surviving transactions, is used.
+    @Test func withoutItsCompanyRowARenamedCompanysNewerSnapshotIsUsed() throws {
+        let path = try company(nil, name: "Acme", seed: 1)
+        let now = Date()
+        let older = try SnapshotWriter.take(
+            SnapshotRequest(of: path, kind: .manual, now: now.addingTimeInterval(-3_600)),
+            into: SnapshotStore.open(backups))
+        try Damage.apply(to: path) { db in
+            try db.execute(sql: "UPDATE company SET name = 'Acme Ltd'")
+            try db.execute(
+                sql: "UPDATE transactions SET memo = 'edited', modified_at = ? WHERE id = 5",
+                arguments: [Timestamp.string(from: now.addingTimeInterval(-1_800))])
+        }
+        let newer = try SnapshotWriter.take(
+            SnapshotRequest(of: path, kind: .manual, now: now.addingTimeInterval(-60)),
+            into: SnapshotStore.open(backups))
+        let before = try rows(path)
+        let (page, _) = try leaf(path, of: "company", offset: 0)
+        try Damage.scribble(on: path, page: page, byte: 0x00)
+        _ = try zeroSplitsAndFeed(of: path)
+
+        let report = try rebuild(path, now: now)
+        let damage = try #require(report.damage)
+        #expect(damage.snapshot == newer.path && older.path != newer.path)
+        #expect(try rows(path) == before)
+        #expect(CompanyIdentity.read(path: path)?.name == "Acme Ltd")
+    }
+
     /// Rows rebuilt from the indexes (fields missing) or read from damaged
     /// pages are no evidence either way: a leaf of transactions lost with the
     /// company row still lets the file's own snapshot be shown, and used.
