@@ -726,6 +726,20 @@ import Testing
         }
     }
 
+    /// Zeroes the company table's page (page 2: its one row) and a leaf of
+    /// splits and of bank_feed, then rebuilds: the splits' rowids lost, and
+    /// what the rebuild found of the damage.
+    private func rebuiltWithoutTheCompanyRow(_ path: String, now: Date = Date()) throws -> (
+        lost: [Int64], report: RebuildReport, damage: DamageOutcome
+    ) {
+        let (page, rows) = try leaf(path, of: "company", offset: 0)
+        #expect(rows == [1])
+        try Damage.scribble(on: path, page: page, byte: 0x00)
+        let lost = try zeroSplitsAndFeed(of: path)
+        let report = try rebuild(path, now: now)
+        return (lost, report, try #require(report.damage))
+    }
+
     /// When the damage took the company row, the transactions that survived
     /// tell whose snapshot may fill the gaps: the one beside the file whose
     /// transactions are theirs brings back the company row and every lost row.
@@ -735,13 +749,7 @@ import Testing
         let path = try Damage.sample(in: folder, transactions: 600)
         let own = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
         let before = try rows(path)
-        let (page, rows) = try leaf(path, of: "company", offset: 0)
-        #expect(rows == [1])
-        try Damage.scribble(on: path, page: page, byte: 0x00)
-        let lost = try zeroSplitsAndFeed(of: path)
-
-        let report = try rebuild(path)
-        let damage = try #require(report.damage)
+        let (lost, report, damage) = try rebuiltWithoutTheCompanyRow(path)
         #expect(damage.snapshot == own.path)
         #expect(damage.restored["company"] == 1 && damage.restored["splits"] == lost.count)
         #expect(damage.restoredUnlisted.filter { $0.value > 0 } == ["company": 1])
@@ -761,12 +769,7 @@ import Testing
         let other = try company("b", name: "Sample Company", seed: 2)
         let theirs = try SnapshotWriter.take(
             SnapshotRequest(of: other, kind: .manual), into: SnapshotStore.open(backups))
-        let (page, _) = try leaf(path, of: "company", offset: 0)
-        try Damage.scribble(on: path, page: page, byte: 0x00)
-        let lost = try zeroSplitsAndFeed(of: path)
-
-        let report = try rebuild(path)
-        let damage = try #require(report.damage)
+        let (lost, report, damage) = try rebuiltWithoutTheCompanyRow(path)
         #expect(damage.snapshot == nil)
         #expect(damage.restored == [:])
         #expect(
@@ -811,12 +814,7 @@ import Testing
                     into: SnapshotStore.open(backups)))
         }
         let before = try rows(path)
-        let (page, _) = try leaf(path, of: "company", offset: 0)
-        try Damage.scribble(on: path, page: page, byte: 0x00)
-        _ = try zeroSplitsAndFeed(of: path)
-
-        let report = try rebuild(path, now: now)
-        let damage = try #require(report.damage)
+        let (_, _, damage) = try rebuiltWithoutTheCompanyRow(path, now: now)
         #expect(damage.snapshot == own.path)
         #expect(
             damage.notes
@@ -848,12 +846,7 @@ import Testing
             SnapshotRequest(of: path, kind: .manual, now: now.addingTimeInterval(-60)),
             into: SnapshotStore.open(backups))
         let before = try rows(path)
-        let (page, _) = try leaf(path, of: "company", offset: 0)
-        try Damage.scribble(on: path, page: page, byte: 0x00)
-        _ = try zeroSplitsAndFeed(of: path)
-
-        let report = try rebuild(path, now: now)
-        let damage = try #require(report.damage)
+        let (_, _, damage) = try rebuiltWithoutTheCompanyRow(path, now: now)
         #expect(damage.snapshot == newer.path && older.path != newer.path)
         #expect(try rows(path) == before)
         #expect(CompanyIdentity.read(path: path)?.name == "Acme Ltd")
