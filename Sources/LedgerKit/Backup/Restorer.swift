@@ -167,17 +167,15 @@ public enum Restorer {
     private static func newestOfTargetsCompany(
         _ snapshots: [Snapshot], target: String, stem: String, folder: String
     ) throws -> Snapshot? {
-        let timed = Set(snapshots.compactMap { $0.manifest?.companyCreatedAt == nil ? nil : $0.manifest?.company })
-        // Each company's newest snapshot, by "name\ntime"; one without the time joins a timed company of its name.
-        var byCompany: [String: Snapshot] = [:]
+        let timed = Set(
+            snapshots.compactMap { $0.manifest?.companyIdentity }.filter { $0.createdAt != nil }.map(\.name))
+        // Each company's newest snapshot; one without the time joins a timed company of its name.
+        var byCompany: [ManifestCompany: Snapshot] = [:]
         for snapshot in snapshots {
-            guard let manifest = snapshot.manifest else { continue }
-            let name = manifest.company ?? ""
-            if let time = manifest.companyCreatedAt {
-                byCompany[name + "\n" + time] = snapshot
-            } else if !timed.contains(name) {
-                byCompany[name + "\n"] = snapshot
-            }
+            guard let company = snapshot.manifest?.companyIdentity,
+                company.createdAt != nil || !timed.contains(company.name)
+            else { continue }
+            byCompany[company] = snapshot
         }
         guard byCompany.count > 1 else { return snapshots.last }
         guard let own = CompanyIdentity.read(path: AtomicFile.resolvedTarget(of: target)) else {
@@ -187,9 +185,8 @@ public enum Restorer {
             throw RestoreError.severalCompanies(stem: stem, folder: folder, target: target, newest: newest)
         }
         // A snapshot no key opened may be anyone's: judged after decompressing.
-        let exact = snapshots.last { snapshot in
-            guard let manifest = snapshot.manifest else { return true }
-            return manifest.company == own.name && (manifest.companyCreatedAt ?? own.createdAt) == own.createdAt
+        let exact = snapshots.last {
+            $0.manifest?.companyIdentity.mayBe(ManifestCompany(name: own.name, createdAt: own.createdAt)) ?? true
         }
         let renamed = snapshots.last { $0.manifest.map { $0.companyCreatedAt == own.createdAt } ?? true }
         return exact ?? renamed ?? snapshots.last

@@ -148,23 +148,10 @@ public enum Retention {
         }
         // Each company as its name and creation time; a manifest from before the time was kept, by
         // its name alone (it may be of any company of that name).
-        struct Company: Hashable, Comparable {
-            let name: String
-            let createdAt: String?
-            static func < (a: Company, b: Company) -> Bool { (a.name, a.createdAt ?? "") < (b.name, b.createdAt ?? "") }
-        }
-        let named = Set(
-            newestFirst.compactMap {
-                $0.manifest.map { Company(name: $0.company ?? "", createdAt: $0.companyCreatedAt) }
-            })
+        let named = Set(newestFirst.compactMap { $0.manifest?.companyIdentity })
         if named.count > 1 {
             groups += named.sorted().map { company in
-                newestFirst.filter { snapshot in
-                    guard let manifest = snapshot.manifest else { return true }
-                    guard manifest.company ?? "" == company.name else { return false }
-                    return manifest.companyCreatedAt == nil || company.createdAt == nil
-                        || manifest.companyCreatedAt == company.createdAt
-                }
+                newestFirst.filter { $0.manifest?.companyIdentity.mayBe(company) ?? true }
             }
         }
         if let key { groups += groups.map { $0.filter { $0.manifest.map(key.signed) == true } } }

@@ -81,6 +81,29 @@ public struct Manifest: Codable, Equatable, Sendable {
     }
 }
 
+/// The company a manifest names: its name and creation time (nil in manifests
+/// from before `company_created_at` was kept). Copies of one template share the
+/// time and a rename keeps it: the two together tell companies apart.
+struct ManifestCompany: Hashable, Comparable, Sendable {
+    let name: String
+    let createdAt: String?
+
+    /// Whether a snapshot of this company may be of `other`: the same name,
+    /// and the same time where both give one.
+    func mayBe(_ other: ManifestCompany) -> Bool {
+        name == other.name && (createdAt == nil || other.createdAt == nil || createdAt == other.createdAt)
+    }
+
+    static func < (a: ManifestCompany, b: ManifestCompany) -> Bool {
+        (a.name, a.createdAt ?? "") < (b.name, b.createdAt ?? "")
+    }
+}
+
+extension Manifest {
+    /// The company it names.
+    var companyIdentity: ManifestCompany { ManifestCompany(name: company ?? "", createdAt: companyCreatedAt) }
+}
+
 /// A snapshot and what is known of it: everything its manifest says, or,
 /// for an encrypted snapshot read without a key, what its name (and the
 /// location's metadata) says.

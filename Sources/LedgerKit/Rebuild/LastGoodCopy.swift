@@ -119,28 +119,31 @@ struct LastGoodCopy {
         source: String, survivors: String, doubtful: Set<Int64>, among candidates: [Snapshot],
         keys: SnapshotIdentities, destination: String, notes: inout [String]
     ) -> LastGoodCopy? {
-        var seen: Set<String> = []
+        var seen: Set<ManifestCompany> = []
         let newestOfEach = candidates.filter { snapshot in
-            guard let manifest = snapshot.manifest else { return false }
-            return seen.insert((manifest.company ?? "") + "\n" + (manifest.companyCreatedAt ?? "")).inserted
+            snapshot.manifest.map { seen.insert($0.companyIdentity).inserted } ?? false
         }
+        // Each is measured beside `destination`; the best so far is kept there, so none is
+        // decompressed twice.
+        let candidate = AtomicFile.temporaryPath(beside: destination, purpose: "candidate")
+        defer { AtomicFile.removeDatabaseFiles(at: candidate) }
+        AtomicFile.removeDatabaseFiles(at: destination)
         var vouching: [(snapshot: Snapshot, agreement: TransactionAgreement)] = []
         for snapshot in newestOfEach.prefix(companiesMeasured) {
-            AtomicFile.removeDatabaseFiles(at: destination)
-            defer { AtomicFile.removeDatabaseFiles(at: destination) }
+            AtomicFile.removeDatabaseFiles(at: candidate)
             do {
-                try Restorer.decompress(snapshot, to: destination, near: destination, with: keys)
+                try Restorer.decompress(snapshot, to: candidate, near: candidate, with: keys)
             } catch {
                 notes.append("\(snapshot.path) could not be used (\(error.localizedDescription))")
                 continue
             }
-            if let reason = unsound(destination) {
+            if let reason = unsound(candidate) {
                 notes.append("\(snapshot.path) was passed over: \(reason)")
                 continue
             }
             guard
                 let agreement = TransactionAgreement.measure(
-                    survivors: survivors, snapshot: destination, takenAt: snapshot.createdAt, doubtful: doubtful)
+                    survivors: survivors, snapshot: candidate, takenAt: snapshot.createdAt, doubtful: doubtful)
             else {
                 notes.append(
                     "\(snapshot.path) was passed over: its transactions could not be compared with the surviving ones")
@@ -152,6 +155,13 @@ struct LastGoodCopy {
                 )
                 continue
             }
+            if vouching.allSatisfy({ $0.agreement.identical < agreement.identical }) {
+                AtomicFile.removeDatabaseFiles(at: destination)
+                guard rename(candidate, destination) == 0 else {
+                    notes.append("\(snapshot.path) could not be used (\(String(cString: strerror(errno))))")
+                    return nil
+                }
+            }
             vouching.append((snapshot, agreement))
         }
         let lost = "none was used, and rows the damage took are counted as lost"
@@ -160,18 +170,12 @@ struct LastGoodCopy {
         let most = vouching.map(\.agreement.identical).max() ?? 0
         let best = vouching.filter { $0.agreement.identical == most }
         guard best.count == 1, let (snapshot, agreement) = best.first else {
+            AtomicFile.removeDatabaseFiles(at: destination)
             notes.append(
                 vouching.isEmpty
                     ? "the company row of \(source) could not be read, and no clean snapshot's transactions show it holds these books: \(lost)"
                     : "the company row of \(source) could not be read, and the surviving transactions match snapshots of \(best.count) companies equally (\(best.map { $0.snapshot.path }.joined(separator: ", "))), which cannot be told apart: \(lost)"
             )
-            return nil
-        }
-        do {
-            try Restorer.decompress(snapshot, to: destination, near: destination, with: keys)
-        } catch {
-            AtomicFile.removeDatabaseFiles(at: destination)
-            notes.append("\(snapshot.path) could not be used (\(error.localizedDescription))")
             return nil
         }
         notes.append(
