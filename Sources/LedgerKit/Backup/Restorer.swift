@@ -297,10 +297,7 @@ public enum Restorer {
                         now: now), into: SnapshotStore.open(backupFolder))
             } catch CompanyFileError.empty {
                 // Zero bytes hold no books; a -wal beside them may hold committed work: kept.
-                var log = stat()
-                if stat(file + "-wal", &log) == 0, log.st_size > 0 {
-                    keptAs = try keepReplaced(file, shown: target, now: now)
-                }
+                if WriteAheadLog.isBeside(file) { keptAs = try keepReplaced(file, shown: target, now: now) }
             } catch let error as CompanyFileError {
                 guard let why = error.holdsNoCompanyFile else { throw error }
                 guard force else { throw RestoreError.targetNotCompanyFile(path: target, why: why) }
@@ -329,8 +326,7 @@ public enum Restorer {
         let suffix = ".replaced-" + Timestamp.compact(from: now)
         do {
             try AtomicFile.keepSecondName(file, as: file + suffix)
-            var log = stat()
-            if stat(file + "-wal", &log) == 0, log.st_size > 0 {
+            if WriteAheadLog.isBeside(file) {
                 try AtomicFile.keepSecondName(file + "-wal", as: file + suffix + "-wal")
             }
         } catch let error as SystemCallError {

@@ -28,6 +28,12 @@ struct WriteAheadLog {
     let pageOneOffset: Int64?
 
     static let headerSize = 32
+
+    /// Whether a `-wal` holding anything lies beside the database at `path`.
+    static func isBeside(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path + "-wal", &status) == 0 && status.st_size > 0
+    }
     static let frameHeaderSize = 24
     /// The only format version of the log SQLite writes or reads (`WAL_MAX_VERSION`).
     static let formatVersion: UInt32 = 3_007_000

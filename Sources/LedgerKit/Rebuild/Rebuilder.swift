@@ -266,9 +266,8 @@ public enum Rebuilder {
     /// first, by a second name beside the file (`acme.db-wal.not-applied-20261207T004500Z`),
     /// so that nothing committed anywhere is lost unsaid. Returns that name, or nil.
     static func keepUnappliedLog(of file: String, copiedByBytes: Bool, shown: String, now: Date) throws -> String? {
-        var status = stat()
         // A log not the file's (`PrivateCopy.hasForeignLog`) always has the file copied by its bytes.
-        guard copiedByBytes, stat(file + "-wal", &status) == 0, status.st_size > 0 else { return nil }
+        guard copiedByBytes, WriteAheadLog.isBeside(file) else { return nil }
         let stamp = Timestamp.compact(from: now)
         let kept = file + "-wal.not-applied-" + stamp
         do {
@@ -529,8 +528,7 @@ public enum Rebuilder {
     /// checkpointed: that would write its pages over the file.
     static func settle(_ path: String, wait: TimeInterval) throws {
         guard ReadOnlyAccess.waitUntilNoOneElseHasItOpen(path, wait: wait) else { throw RebuildError.inUse(path: path) }
-        var status = stat()
-        guard stat(path + "-wal", &status) == 0, status.st_size > 0, try !PrivateCopy.hasForeignLog(path) else {
+        guard WriteAheadLog.isBeside(path), try !PrivateCopy.hasForeignLog(path) else {
             return
         }
         // The last connection to close checkpoints the WAL and removes it. A

@@ -129,8 +129,7 @@ enum StructureCheck {
     /// The tables to check one by one, biggest first, with `sqlite_master`;
     /// nil when the file must be checked whole.
     private static func tablesToCheck(_ db: Database, path: String) throws -> [String]? {
-        var status = stat()
-        if stat(path + "-wal", &status) == 0, status.st_size > 0 { return nil }
+        if WriteAheadLog.isBeside(path) { return nil }
         guard try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") == 0 else { return nil }
         let names = try String.fetchAll(
             db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND rootpage > 0 ORDER BY rootpage")
