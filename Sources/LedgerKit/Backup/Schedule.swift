@@ -60,8 +60,17 @@ public struct BackupSchedule: Sendable, Equatable {
                 "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "LEDGER_S3_ADDRESSING",
             ]
         }
-        // A value with a line break could start a new line of the unit or the crontab: left out.
-        return environment.filter { kept.contains($0.key) && !$0.value.isEmpty && !holdsControlCharacters($0.value) }
+        // A value with a line break could start a new line of the unit or the crontab: left out. An
+        // endpoint is kept without a user name or password (S3 never uses them): a unit is no place for one.
+        let endpoints: Set = ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
+        var chosen: [String: String] = [:]
+        for (name, value) in environment where kept.contains(name) {
+            guard let value = endpoints.contains(name) ? S3Configuration.withoutUserInfo(value) : value,
+                !value.isEmpty, !holdsControlCharacters(value)
+            else { continue }
+            chosen[name] = value
+        }
+        return chosen
     }
 
     /// Whether `word` has a line break or another control character, which a

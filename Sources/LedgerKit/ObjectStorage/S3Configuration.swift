@@ -50,16 +50,19 @@ public struct S3Configuration: Sendable, Equatable {
         }
         let region =
             environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? fromConfig["region"] ?? "us-east-1"
-        let custom =
+        let given =
             environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"] ?? fromConfig["s3.endpoint_url"]
             ?? fromConfig["endpoint_url"]
+        let custom = given.map { withoutUserInfo($0) ?? "" }
         let endpoint: URL
         if let custom {
             guard let url = URL(string: custom), let scheme = url.scheme?.lowercased(),
                 ["http", "https"].contains(scheme),
                 url.host != nil
             else {
-                throw ObjectStorageError.badConfiguration("the endpoint '\(custom)' is not an http:// or https:// URL")
+                // Never quoted whole: what could not be read may hold a password.
+                let shown = custom.isEmpty || custom.contains("@") ? "given" : "'\(custom)'"
+                throw ObjectStorageError.badConfiguration("the endpoint \(shown) is not an http:// or https:// URL")
             }
             endpoint = url
         } else {
@@ -77,5 +80,17 @@ public struct S3Configuration: Sendable, Equatable {
         }
         return S3Configuration(
             credentials: credentials, region: region, endpoint: endpoint, pathStyle: pathStyle, profile: profile)
+    }
+
+    /// `endpoint` without a user name or password (`https://user:pw@host` is
+    /// `https://host`): S3 requests are signed with the keys and never use
+    /// them, and a password must reach no message and no unit file. Nil when
+    /// it has them and is not a URL they can be taken out of.
+    public static func withoutUserInfo(_ endpoint: String) -> String? {
+        guard endpoint.contains("@") else { return endpoint }
+        guard var parts = URLComponents(string: endpoint) else { return nil }
+        parts.user = nil
+        parts.password = nil
+        return parts.string.flatMap { $0.contains("@") ? nil : $0 }
     }
 }

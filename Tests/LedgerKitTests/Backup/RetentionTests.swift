@@ -439,6 +439,16 @@ import Testing
                 "AWS_PROFILE": "books", "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "https://minio.lan:9000",
                 "LEDGER_S3_ADDRESSING": "path",
             ])
+        // A user name and password in the endpoint (S3 never uses them) stay out of the unit.
+        var withPassword = environment
+        withPassword["AWS_ENDPOINT_URL"] = "https://office:hunter2@minio.lan:9000/"
+        withPassword["AWS_ENDPOINT_URL_S3"] = "https://office:hunter2@[bad"
+        #expect(
+            BackupSchedule.keptEnvironment(for: "s3://acme-books/ledger", from: withPassword)["AWS_ENDPOINT_URL"]
+                == "https://minio.lan:9000/")
+        #expect(
+            BackupSchedule.keptEnvironment(for: "s3://acme-books/ledger", from: withPassword)["AWS_ENDPOINT_URL_S3"]
+                == nil)
         let schedule = BackupSchedule(
             ledger: "/usr/local/bin/ledger", file: "/srv/books/acme.db", folder: "s3://acme-books/ledger",
             time: "02:00", policy: RetentionPolicy(daily: 7), environment: kept)

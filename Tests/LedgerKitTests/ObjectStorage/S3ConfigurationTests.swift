@@ -47,6 +47,21 @@ import Testing
                 "AWS_ENDPOINT_URL_S3": "http://b:2", "LEDGER_S3_ADDRESSING": "virtual",
             ], home: home)
         #expect(s3Only.endpoint.absoluteString == "http://b:2" && !s3Only.pathStyle)
+        // A user name and password in the endpoint are never used, nor shown when it cannot be read.
+        let withPassword = try S3Configuration.resolve(
+            environment: [
+                "AWS_ACCESS_KEY_ID": "K", "AWS_SECRET_ACCESS_KEY": "S",
+                "AWS_ENDPOINT_URL": "http://office:hunter2@127.0.0.1:9000",
+            ], home: home)
+        #expect(withPassword.endpoint.absoluteString == "http://127.0.0.1:9000")
+        let unreadable = #expect(throws: ObjectStorageError.self) {
+            try S3Configuration.resolve(
+                environment: [
+                    "AWS_ACCESS_KEY_ID": "K", "AWS_SECRET_ACCESS_KEY": "S",
+                    "AWS_ENDPOINT_URL": "ftp://office:hunter2@127.0.0.1:9000",
+                ], home: home)
+        }
+        #expect(unreadable?.errorDescription?.contains("hunter2") == false)
     }
 
     @Test func profilesFromTheFiles() throws {
