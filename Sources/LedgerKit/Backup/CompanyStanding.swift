@@ -24,11 +24,11 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
     /// The stem its snapshots are named with: `acme` for `acme.db`.
     public var stem: String
     /// The company's name (its newest snapshot's), given only where one
-    /// stem's snapshots are of two companies or more by their manifests'
-    /// `company_created_at` (two clients' `books.db` in one place): each then
-    /// stands alone. Nil otherwise.
+    /// stem's snapshots are of two companies or more (two clients' `books.db`
+    /// in one place), by their manifests' `company_created_at`, and by name at
+    /// one creation time (`companies(in:)`): each then stands alone. Nil otherwise.
     public var company: String?
-    /// With `company`: its `created_at`, which tells it from the others.
+    /// With `company`: its `created_at`, which with the name tells it from the others.
     public var companyCreatedAt: String?
     /// How many snapshots of it the location holds (whose header can be read).
     public var snapshots: Int
@@ -55,9 +55,10 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
     public var ok: Bool
 
     /// The standing of each company file (by stem, sorted; where one stem's
-    /// manifests give two companies' creation times, one for each) among
-    /// `snapshots`. Snapshots whose manifest does not say (older ones,
-    /// encrypted ones no key opens) count for every company of their stem.
+    /// manifests give two companies, one for each: see `companies`) among
+    /// `snapshots`. Snapshots whose manifest does not say which company they
+    /// are of (older ones, encrypted ones no key opens) count for every
+    /// company they may be of.
     /// - Parameters:
     ///   - verdicts: what a full read found, by path, over the manifest's word:
     ///     `damaged` for a snapshot that is not whole.
@@ -67,28 +68,75 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
         now: Date = Date()
     ) -> [CompanyStanding] {
         Dictionary(grouping: snapshots, by: \.stem).sorted { $0.key < $1.key }.flatMap { stem, group in
-            let companies = Set(group.compactMap { $0.manifest?.companyCreatedAt }).sorted()
+            let companies = companies(in: group)
             guard companies.count > 1 else {
                 return standing(stem, company: nil, group, verdicts: verdicts, maxAge: maxAge, now: now).map { [$0] }
                     ?? []
             }
             return companies.compactMap { company in
-                let own = group.filter { mayBe($0, of: company) }
-                // Named by its newest snapshot's name for the company (a rename keeps the creation time).
-                let name = own.sorted { SnapshotCatalog.isOlder($1, than: $0) }.lazy.compactMap(\.manifest?.company)
-                    .first
-                var found = standing(stem, company: name ?? "?", own, verdicts: verdicts, maxAge: maxAge, now: now)
-                found?.companyCreatedAt = company
+                let own = group.filter { company.mayHold($0, among: companies) }
+                var found = standing(
+                    stem, company: company.newestName, own, verdicts: verdicts, maxAge: maxAge, now: now)
+                found?.companyCreatedAt = company.createdAt
                 return found
             }
         }
     }
 
-    /// Whether `snapshot` may be of the company created at `createdAt`: its
-    /// manifest says so, or does not say (an older manifest, or none read).
-    static func mayBe(_ snapshot: Snapshot, of createdAt: String) -> Bool {
-        guard let given = snapshot.manifest?.companyCreatedAt else { return true }
-        return given == createdAt
+    /// One company among one stem's snapshots: a creation time and the names
+    /// it went by, oldest first.
+    struct Company {
+        let createdAt: String
+        var names: [String]
+        /// When its snapshots of its newest name begin and end.
+        var first: Date
+        var last: Date
+        var newestName: String { names.last ?? "?" }
+
+        /// Whether `snapshot` may be of this company: its manifest names it,
+        /// gives no creation time and one of its names (or a name no company
+        /// of the stem went by), or says nothing.
+        func mayHold(_ snapshot: Snapshot, among all: [Company]) -> Bool {
+            guard let manifest = snapshot.manifest else { return true }
+            guard let createdAt = manifest.companyCreatedAt else {
+                return names.contains(manifest.company ?? "")
+                    || !all.contains { $0.names.contains(manifest.company ?? "") }
+            }
+            return createdAt == self.createdAt && names.contains(manifest.company ?? "")
+        }
+    }
+
+    /// The companies `group` (one stem's snapshots) holds, by their manifests'
+    /// company and `company_created_at`: a creation time is a company, which
+    /// a rename keeps; at one creation time, names whose snapshots come one
+    /// after the other are a rename of one company, and names whose snapshots
+    /// interleave are two (copies of one template, which share the time).
+    static func companies(in group: [Snapshot]) -> [Company] {
+        // Each company as its name and creation time, with when its snapshots begin and end.
+        var spans: [ManifestCompany: (first: Date, last: Date)] = [:]
+        for snapshot in group {
+            guard let manifest = snapshot.manifest, manifest.companyCreatedAt != nil else { continue }
+            let at = snapshot.takenAt ?? .distantPast
+            let span = spans[manifest.companyIdentity]
+            spans[manifest.companyIdentity] = (min(span?.first ?? at, at), max(span?.last ?? at, at))
+        }
+        var companies: [Company] = []
+        for (identity, span) in spans.sorted(by: { ($0.value.first, $0.key) < ($1.value.first, $1.key) }) {
+            guard let createdAt = identity.createdAt else { continue }
+            // A name that begins after exactly one company of its time has ended is that company renamed.
+            let ended = companies.indices.filter {
+                companies[$0].createdAt == createdAt && companies[$0].last < span.first
+            }
+            let overlapping = companies.contains { $0.createdAt == createdAt && $0.last >= span.first }
+            if ended.count == 1, !overlapping, let index = ended.first {
+                companies[index].names.append(identity.name)
+                companies[index].last = span.last
+            } else {
+                companies.append(
+                    Company(createdAt: createdAt, names: [identity.name], first: span.first, last: span.last))
+            }
+        }
+        return companies.sorted { ($0.createdAt, $0.newestName) < ($1.createdAt, $1.newestName) }
     }
 
     /// The standing of `group`, the snapshots of one company file.

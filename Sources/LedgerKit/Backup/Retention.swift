@@ -144,7 +144,9 @@ public enum Retention {
         var groups = [newestFirst]
         let times = Set(newestFirst.compactMap { $0.manifest?.companyCreatedAt })
         if times.count > 1 {
-            groups += times.sorted().map { time in newestFirst.filter { CompanyStanding.mayBe($0, of: time) } }
+            groups += times.sorted().map { time in
+                newestFirst.filter { $0.manifest?.companyCreatedAt.map { $0 == time } ?? true }
+            }
         }
         // Each company as its name and creation time; a manifest from before the time was kept, by
         // its name alone (it may be of any company of that name).

@@ -266,6 +266,38 @@ import Testing
         #expect(CompanyStanding.of(Array(snapshots.prefix(2)), now: now).map(\.company) == [nil])
     }
 
+    /// Two copies of one template share its creation time: Alpha's books.db,
+    /// damaged last night, must not hide behind Beta's clean one backed up
+    /// beside it each night. A rename, whose names follow one another, stays one company.
+    @Test func copiesOfOneTemplateStandApartAndARenameDoesNot() {
+        let now = Timestamp.parse("2026-12-04T12:00:00Z")!
+        let template = "2022-01-01T00:00:00Z"
+        let copies = [
+            snapshot("books", "2026-12-02T02:00:00Z", verify: "clean", company: "Alpha", created: template),
+            snapshot("books", "2026-12-02T02:30:00Z", verify: "clean", company: "Beta", created: template),
+            snapshot("books", "2026-12-03T02:00:00Z", verify: "clean", company: "Alpha", created: template),
+            snapshot("books", "2026-12-03T02:30:00Z", verify: "clean", company: "Beta", created: template),
+            snapshot("books", "2026-12-04T02:00:00Z", verify: "findings", company: "Alpha", created: template),
+            snapshot("books", "2026-12-04T02:30:00Z", verify: "clean", company: "Beta", created: template),
+            // An older manifest without the time goes with its name.
+            snapshot("books", "2026-12-01T02:00:00Z", verify: "clean", company: "Beta"),
+        ]
+        let standings = CompanyStanding.of(copies, now: now)
+        #expect(standings.map(\.company) == ["Alpha", "Beta"])
+        #expect(standings.map(\.problems) == [[.newestNotClean], []])
+        #expect(standings.map(\.snapshots) == [3, 4])
+        #expect(standings[0].lastGoodCopy == "/b/books-20261203T020000Z.db.gz")
+        let renamed = [
+            snapshot("books", "2026-12-02T02:00:00Z", verify: "clean", company: "Alpha", created: template),
+            snapshot("books", "2026-12-03T02:00:00Z", verify: "clean", company: "Alpha", created: template),
+            snapshot("books", "2026-12-04T02:00:00Z", verify: "findings", company: "Alpha Ltd", created: template),
+        ]
+        let one = CompanyStanding.of(renamed, now: now)
+        #expect(one.map(\.company) == [nil] && one.map(\.snapshots) == [3])
+        #expect(one.first?.problems == [.newestNotClean])
+        #expect(one.first?.lastGoodCopy == "/b/books-20261203T020000Z.db.gz")
+    }
+
     /// The newest clean snapshot's bytes rotted: prune reads it whole before
     /// removing anything, keeps it for a person (`notWhole`), and keeps the
     /// older clean one as the last good copy, the one check-backups names.
