@@ -282,6 +282,36 @@ import Testing
             "no partial file stays beside the company file")
     }
 
+    @Test func keepRulesThatCannotFinishLeaveTheSnapshotAndSaySo() throws {
+        let bucket = try bucket()
+        let file = try folder.sample("acme.db")
+        for _ in 0..<2 {
+            #expect(try ledger("backup", file, "--to", "s3://\(bucket)/acme").status == 0)
+        }
+        let before = try keys(bucket, "acme/").filter { $0.hasSuffix(".db.gz") }
+        #expect(before.count == 2)
+        // The location takes the snapshot, then refuses every removal.
+        let refusing = try FaultProxy(upstream: try S3TestServer.port()) { request in
+            request.method == "DELETE" && !request.target.contains(".ledger-lease")
+                ? .status(403, code: "AccessDenied") : nil
+        }
+        defer { refusing.stop() }
+        let made = try ledger(
+            "backup", file, "--to", "s3://\(bucket)/acme", "--keep-last", "1", "--json", endpoint: refusing.endpoint)
+        #expect(made.status == 1, "\(made.stderr)")
+        let listing = try JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: Any]
+        let problem = listing?["keepRulesProblem"] as? String ?? listing?["keep_rules_problem"] as? String
+        #expect(problem?.contains("denies this request") == true, "\(made.stdout)")
+        let after = try keys(bucket, "acme/").filter { $0.hasSuffix(".db.gz") }
+        #expect(after.count == 3 && Set(before).isSubset(of: after), "\(after)")
+        let text = try ledger(
+            "backup", file, "--to", "s3://\(bucket)/acme", "--keep-last", "1", endpoint: refusing.endpoint)
+        #expect(text.status == 1)
+        #expect(
+            text.stderr.contains("the snapshot is in place, but the keep rules could not finish")
+                && text.stdout.contains("Snapshot s3://\(bucket)/acme/"), "\(text.stderr)")
+    }
+
     @Test func killedUploadsNeverLeaveAPartialSnapshot() throws {
         let bucket = try bucket()
         // Ballast the compression cannot shrink, so the snapshot goes up in several

@@ -18,6 +18,10 @@ public struct BackupRun: Sendable {
     /// The findings of the copy's quick verify; nil when it did not run (not
     /// asked for, or SQLite could not read the file).
     public var findings: [Finding]? = nil
+    /// Why the keep rules could not finish (the location failed while they
+    /// read or removed), when they could not: the snapshot is in place, and
+    /// what they removed before the failure is not known here.
+    public var keepRulesProblem: String? = nil
 
     /// Whether the snapshot is a good copy: its quick verify found it `clean`.
     /// A snapshot with findings, of a file that could not be read, or not
@@ -51,21 +55,34 @@ public struct BackupRun: Sendable {
         var run = BackupRun(snapshot: snapshot, decisions: [], standing: nil, verified: verify, incremental: pages)
         run.findings = found.value(0)
         if !policy.isEmpty {
-            run.decisions = try Retention.prune(
-                text, policy: policy, dryRun: false,
-                with: incremental?.keys ?? SnapshotIdentities(),
-                taken: snapshot, signedBy: key)
+            // The snapshot is written: a failure of the rules is told beside it, not in its place.
+            do {
+                run.decisions = try Retention.prune(
+                    text, policy: policy, dryRun: false,
+                    with: incremental?.keys ?? SnapshotIdentities(),
+                    taken: snapshot, signedBy: key)
+            } catch {
+                run.keepRulesProblem = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            }
         }
         guard !policy.isEmpty || !run.isGoodCopy else { return run }
-        let remaining =
-            policy.isEmpty
-            ? try SnapshotCatalog.list(try SnapshotStore.open(text), with: SnapshotIdentities(), knowing: snapshot)
-            : run.decisions.filter(\.keep).map(\.snapshot)
+        let remaining: [Snapshot]
+        if policy.isEmpty || run.keepRulesProblem != nil {
+            let listed = try? SnapshotCatalog.list(
+                try SnapshotStore.open(text), with: SnapshotIdentities(), knowing: snapshot)
+            guard let listed else { return run }
+            remaining = listed
+        } else {
+            remaining = run.decisions.filter(\.keep).map(\.snapshot)
+        }
         // Its own company's, where one file name holds two companies' snapshots.
-        run.standing = CompanyStanding.of(remaining, now: now).first {
+        let standings = CompanyStanding.of(remaining, now: now).filter {
             $0.stem == snapshot.stem
                 && ($0.companyCreatedAt == nil || $0.companyCreatedAt == snapshot.manifest?.companyCreatedAt)
         }
+        // At one creation time (copies of one template), the one its name is the newest of.
+        run.standing =
+            standings.first { $0.company == nil || $0.company == snapshot.manifest?.company } ?? standings.first
         return run
     }
 }

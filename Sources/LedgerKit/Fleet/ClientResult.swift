@@ -16,6 +16,9 @@ public struct ClientResult: Codable, Equatable, Sendable {
     public var lastProvenAt: String?
     /// Why the client's status record could not be written, when it could not.
     public var statusProblem: String?
+    /// What needs a person although the step did its work, when something
+    /// beside it failed: keep rules that could not finish after the snapshot was written.
+    public var problem: String?
 
     /// A result for `client`; no drill time and no record problem yet.
     public init(client: FleetClient, outcome: ClientStatus.StepOutcome, summary: String) {
@@ -26,6 +29,7 @@ public struct ClientResult: Codable, Equatable, Sendable {
         self.summary = summary
     }
 
-    /// Whether a person must look at this client: anything but clean, or a record that could not be kept.
-    public var needsAttention: Bool { outcome != .clean || statusProblem != nil }
+    /// Whether a person must look at this client: anything but clean, a
+    /// problem beside the step, or a record that could not be kept.
+    public var needsAttention: Bool { outcome != .clean || problem != nil || statusProblem != nil }
 }

@@ -19,6 +19,8 @@ public enum FleetBackup {
         var encrypted = false
         // Whether the location was listed and holds no good copy: the record's older one is then gone too.
         var noGoodCopy = false
+        // Why the keep rules could not finish after the snapshot was written, when they could not.
+        var keepRules: String?
         do {
             let run = try gate.passing {
                 try FleetStorage.backUp(client.file, into: location, options: options, now: now())
@@ -36,6 +38,10 @@ public enum FleetBackup {
                 verified?.quick = true
             }
             summary = "\(run.snapshot.path) (verify: \(verify))"
+            if let problem = run.keepRulesProblem {
+                keepRules = "the keep rules could not finish: " + problem
+                step.problem = keepRules
+            }
             if run.isGoodCopy {
                 step.lastGoodAt = run.snapshot.createdAt
                 step.lastGoodSnapshot = run.snapshot.path
@@ -58,6 +64,10 @@ public enum FleetBackup {
             summary = "could not back up: " + (step.problem ?? "")
         }
         var result = ClientResult(client: client, outcome: step.outcome, summary: summary)
+        if let keepRules {
+            result.summary += "; " + keepRules
+            result.problem = keepRules
+        }
         let size = StatusUpdates.size(of: client.file, now: now())
         result.statusProblem = StatusUpdates.update(client, root: root, now: now(), encrypted: encrypted) { status in
             // A failed backup keeps the last good one the record knew, unless the location,

@@ -24,7 +24,8 @@ struct BackupCommand: ParsableCommand {
             (--keep-…) prune as 'ledger prune' does, and always keep the newest clean snapshot. Exit \
             status 0 on success; 1 when the snapshot is written but is not a good copy (its verify \
             is not clean: findings, a file that cannot be read, or --no-verify), saying which \
-            snapshot is the last good copy and its age; 2 when it could not be taken (nothing is left \
+            snapshot is the last good copy and its age, or when the location failed while the keep \
+            rules ran (the snapshot is in place); 2 when it could not be taken (nothing is left \
             behind); 64 bad usage.
             """)
 
@@ -66,7 +67,7 @@ struct BackupCommand: ParsableCommand {
                 signing: ManifestKey.forThisMachine(), wait: wait.seconds,
                 incremental: try pages.resolve())
             let snapshot = run.snapshot
-            goodCopy = run.isGoodCopy
+            goodCopy = run.isGoodCopy && run.keepRulesProblem == nil
             if json { return try Output.json(BackupListing(run)) }
             for decision in run.decisions where !decision.keep { Output.line("Pruned \(decision.snapshot.path)") }
             for decision in run.decisions { BackupText.keptBeyondRules(decision).map(Output.line) }
@@ -76,6 +77,7 @@ struct BackupCommand: ParsableCommand {
                 "  \(snapshot.manifest?.company ?? snapshot.source), \(BackupText.sizes(snapshot)), verify: \(snapshot.manifest?.verify ?? "?")"
             )
             if !run.isGoodCopy { Output.message("ledger: " + BackupText.notAGoodCopy(run, of: file, in: to)) }
+            run.keepRulesProblem.map { Output.message("ledger: " + BackupText.keepRulesFailed($0, in: to)) }
         }
         if !goodCopy { throw ExitCode(1) }
     }

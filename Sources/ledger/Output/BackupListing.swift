@@ -12,7 +12,9 @@ struct BackupListing: Encodable {
         self.run = run
     }
 
-    enum Keys: String, CodingKey { case goodCopy, standing, pruned, keptBeyondRules, incrementalBackup }
+    enum Keys: String, CodingKey {
+        case goodCopy, standing, pruned, keptBeyondRules, incrementalBackup, keepRulesProblem
+    }
 
     /// `incremental_backup`: the pages stored and the bytes sent, and
     /// `full_because` when a full snapshot was taken instead.
@@ -47,5 +49,6 @@ struct BackupListing: Encodable {
             },
             forKey: .keptBeyondRules)
         try container.encodeIfPresent(run.incremental.map(Incremental.init), forKey: .incrementalBackup)
+        try container.encodeIfPresent(run.keepRulesProblem, forKey: .keepRulesProblem)
     }
 }

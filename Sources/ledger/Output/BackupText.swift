@@ -54,10 +54,20 @@ enum BackupText {
             text +=
                 "No snapshot of \(stem) in \(location) is known to be clean; \(Output.count(standing.unknown.count, "encrypted snapshot")) "
                 + "may be ('ledger snapshots \(location) --identity KEYFILE' tells); keep rules keep them."
-        } else {
+        } else if run.standing != nil {
             text += "There is no clean snapshot of \(stem) in \(location)."
+        } else {
+            text +=
+                "Which snapshot of \(stem) is the last good copy could not be read ('ledger snapshots \(location)' lists them)."
         }
         return text + " Check the file with 'ledger verify \(file)'."
+    }
+
+    /// The line a backup whose keep rules could not finish ends with: the
+    /// snapshot is in place, and the rules are to be run again.
+    static func keepRulesFailed(_ problem: String, in location: String) -> String {
+        "the snapshot is in place, but the keep rules could not finish (\(problem.hasSuffix(".") ? String(problem.dropLast()) : problem)); "
+            + "some old snapshots may have been removed and others not: run 'ledger prune \(location)' with the same --keep options once the location answers again"
     }
 
     /// "1.9 MiB → 631.7 KiB (33%)": the company file's size, the snapshot's, and their ratio.
