@@ -407,6 +407,13 @@ public enum Restorer {
     ) throws {
         let manifest = try opened(snapshot, with: keys)
         if manifest.incremental != nil { return try IncrementalReader.rebuild(snapshot, to: temporary, with: keys) }
+        // Stored, the file is compressed (and encrypted): a place that lists more bytes than that can
+        // take is not believed, and nothing is downloaded, so it cannot fill this machine's disk.
+        guard snapshot.bytes <= largestStored(manifest) else {
+            throw BackupError.damagedSnapshot(
+                "its place lists \(snapshot.bytes) bytes, more than a snapshot of \(manifest.databaseBytes) bytes of books can take"
+            )
+        }
         let beside = near ?? temporary
         try SnapshotStore.containing(snapshot).withFile(of: snapshot, near: beside) { file in
             guard snapshot.encrypted else {
@@ -417,6 +424,14 @@ public enum Restorer {
             try SnapshotSealing.decrypt(file, to: plain, with: keys, path: snapshot.path)
             try decompress(manifest, of: snapshot.path, from: plain, to: temporary)
         }
+    }
+
+    /// The most bytes a full snapshot of `manifest` can take where it is kept:
+    /// gzip's stored blocks (5 bytes in 65,535) and age's tags (16 in 65,536)
+    /// over `database_bytes`, and room for the head (manifest, recipients).
+    static func largestStored(_ manifest: Manifest) -> Int64 {
+        let bytes = min(max(manifest.databaseBytes, 0), Int64.max / 2)
+        return bytes + bytes / 1_024 + 32 << 20
     }
 
     private static func decompress(_ manifest: Manifest, of path: String, from file: String, to temporary: String)

@@ -158,6 +158,26 @@ import Testing
         #expect(try names() == ["acme-20261121T020000Z.db.gz", "acme.db", "long"])
     }
 
+    /// A place that lists a snapshot far larger than its books could make is
+    /// not believed: nothing is read or downloaded, so it cannot fill the disk.
+    @Test func aSnapshotListedLargerThanItsBooksCanMakeIsNotRead() throws {
+        let (path, before) = try target()
+        let content = try companyCopy(of: path, named: "content.db")
+        let made = try craft(content)
+        let bytes = try #require(made.manifest?.databaseBytes)
+        // Sparse: 64 MiB listed, nothing written.
+        #expect(truncate(made.path, 64 << 20) == 0)
+        let snapshot = try SnapshotCatalog.read(made.path)
+        #expect(snapshot.bytes == 64 << 20)
+        #expect(
+            throws: BackupError.damagedSnapshot(
+                "its place lists 67108864 bytes, more than a snapshot of \(bytes) bytes of books can take")
+        ) {
+            try restoring(snapshot, to: path)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+
     @Test(arguments: [false, true])
     func aMemberPastTheEndIsRefused(empty: Bool) throws {
         let (path, before) = try target()
