@@ -31,16 +31,33 @@ public enum StatusRecords {
         let links = (root as? FolderStore).map(links(in:)) ?? []
         let clients = Set(slugs + links).filter { !$0.hasPrefix(".") }.sorted()
         guard !clients.isEmpty else { throw ReportError.noClientFolders(location) }
-        for slug in clients where !skipping.contains(slug) {
-            if links.contains(slug) {
-                try body(slug, nil, "the client's folder is a link, which the report does not follow: make it a folder")
-                continue
+        // Read through the one store, a batch at a time (a round trip each in object storage),
+        // and handed on in slug order.
+        let wanted = clients.filter { !skipping.contains($0) }
+        for start in stride(from: 0, to: wanted.count, by: batch) {
+            let slugs = Array(wanted[start..<min(start + batch, wanted.count)])
+            let records = Results<Data?>(count: slugs.count)
+            try Parallel.forEach(slugs.count, width: 8) { index in
+                guard !links.contains(slugs[index]) else { return }
+                // A record that is a link, or in a folder that is one, is refused by the store unread.
+                let data = try? root.contents(
+                    of: slugs[index] + "/" + ClientStatus.objectName, limit: ClientStatus.maximumBytes)
+                records.set(index, data ?? nil)
             }
-            let client = try StoreRegistry.open(clientLocation(location, slug), environment: environment)
-            let data = try? client.contents(of: ClientStatus.objectName, limit: ClientStatus.maximumBytes)
-            try body(slug, data ?? nil, nil)
+            for (index, slug) in slugs.enumerated() {
+                if links.contains(slug) {
+                    try body(
+                        slug, nil, "the client's folder is a link, which the report does not follow: make it a folder")
+                } else {
+                    try body(slug, records.value(index) ?? nil, nil)
+                }
+            }
         }
     }
+
+    /// How many records are read at once before they are handed on: few
+    /// enough to hold (each at most `ClientStatus.maximumBytes`).
+    static let batch = 32
 
     /// The names in `folder` that are links (to anything, or to nothing).
     private static func links(in folder: FolderStore) -> [String] {

@@ -92,23 +92,31 @@ public struct FolderStore: ByteStore {
         }
     }
 
-    /// The file `name` with its size and time, or nil when there is none.
+    /// The file `name` with its size and time, or nil when there is none. A
+    /// link in its place is refused, never followed: a location is someone
+    /// else's disk, and a link planted there could lead to any file on this machine.
     public func entry(_ name: String) throws -> StoredObject? {
+        try refuseLinkedFolders(above: name)
         var status = stat()
-        guard stat(path(of: name), &status) == 0 else {
+        guard lstat(path(of: name), &status) == 0 else {
             if errno == ENOENT { return nil }
             throw FileError.cannotRead(path: path(of: name), reason: String(cString: strerror(errno)))
+        }
+        guard status.st_mode & S_IFMT != S_IFLNK else {
+            throw FileError.cannotRead(path: path(of: name), reason: SystemCalls.linkRefused)
         }
         let modified = Date(timeIntervalSince1970: TimeInterval(status.st_mtim.tv_sec))
         return StoredObject(name: name, size: Int64(status.st_size), modified: Timestamp.string(from: modified))
     }
 
-    /// Bytes `range` of the file `name`: fewer only where the file ends.
+    /// Bytes `range` of the file `name`: fewer only where the file ends. A
+    /// link in its place is refused, as by `entry`.
     public func read(_ name: String, range: ClosedRange<Int64>) throws -> Data {
+        try refuseLinkedFolders(above: name)
         let path = path(of: name)
         let descriptor: Int32
         do {
-            descriptor = try SystemCalls.openRegularFile(path)
+            descriptor = try SystemCalls.openRegularFile(path, followingLinks: false)
         } catch let error as SystemCallError {
             throw FileError.cannotRead(path: path, reason: error.detail ?? "cannot open it")
         }
@@ -206,6 +214,12 @@ public struct FolderStore: ByteStore {
 
     /// Throws unless every folder of `sub` (`packs/`) that exists is a folder
     /// itself, not a link to one, which could lead anywhere on this machine.
+    /// `refuseLinkedFolders(in:)` for the sub-folders a name in one (`packs/…`) lies in.
+    private func refuseLinkedFolders(above name: String) throws {
+        guard let slash = name.range(of: "/", options: .backwards) else { return }
+        try refuseLinkedFolders(in: String(name[..<slash.upperBound]))
+    }
+
     func refuseLinkedFolders(in sub: String) throws {
         var walked = folder
         for part in sub.split(separator: "/") {

@@ -45,11 +45,20 @@ enum SystemCalls {
         try retrying("open", path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
     }
 
+    /// Why a link in a backup location is not followed.
+    static let linkRefused = "it is a link, which could lead anywhere on this machine"
+
     /// Opens a file others may have put in place (in a backup location) for
     /// reading, without blocking: a FIFO, a device or a folder in a file's
-    /// place is refused, so nothing hangs or reads without end.
-    static func openRegularFile(_ path: String) throws -> Int32 {
-        let descriptor = try open(path, O_RDONLY | O_NONBLOCK)
+    /// place is refused, so nothing hangs or reads without end; without
+    /// `followingLinks`, so is a link.
+    static func openRegularFile(_ path: String, followingLinks: Bool = true) throws -> Int32 {
+        let descriptor: Int32
+        do {
+            descriptor = try open(path, O_RDONLY | O_NONBLOCK | (followingLinks ? 0 : O_NOFOLLOW))
+        } catch let error as SystemCallError where error.code == ELOOP && !followingLinks {
+            throw SystemCallError(call: "open", path: path, code: ELOOP, detail: Self.linkRefused)
+        }
         var status = stat()
         guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
             close(descriptor)

@@ -37,9 +37,21 @@ import Testing
         try Data("x".utf8).write(to: URL(fileURLWithPath: root + "/fleet-journal.json"))
         try FileManager.default.createDirectory(atPath: root + "/.hidden", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: root + "/acme")
+        // A record that is a link to a file of this machine is not read through.
+        let outside = folder.file("elsewhere.json")
+        try Self.record("Elsewhere", "planted").write(to: URL(fileURLWithPath: outside))
+        try FileManager.default.createDirectory(atPath: root + "/planted", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: root + "/planted/" + ClientStatus.objectName, withDestinationPath: outside)
         let seen = try Self.read(root, environment: [:])
         // A link is never followed, but still makes a row: a client never drops out silently.
-        #expect(seen == ["acme": "Acme", "bobs": "-", "big": "-", "empty": "-", "link": "refused"])
+        #expect(seen == ["acme": "Acme", "bobs": "-", "big": "-", "empty": "-", "link": "refused", "planted": "-"])
+        // Nor is it read, merged and written back by a step.
+        let before = try Data(contentsOf: URL(fileURLWithPath: outside))
+        let client = FleetClient(name: "Planted", slug: "planted", file: folder.file("planted.db"))
+        let problem = StatusUpdates.update(client, root: root, now: Date()) { $0.size = nil }
+        #expect(problem?.contains("it is a link") == true, "\(problem ?? "")")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: outside)) == before)
         #expect(throws: ReportError.locationMissing(folder.file("nowhere"))) {
             try Self.read(folder.file("nowhere"), environment: [:])
         }

@@ -96,7 +96,26 @@ import Testing
         try store.prepare()
         #expect(symlink(folder.file("nowhere"), store.path(of: "dangling")) == 0)
         #expect(try store.list(prefix: "") == [StoredObject(name: "dangling", size: 0)])
-        #expect(try store.entry("dangling") == nil)
+        #expect(throws: FileError.cannotRead(path: store.path(of: "dangling"), reason: SystemCalls.linkRefused)) {
+            try store.entry("dangling")
+        }
+    }
+
+    /// A link planted at an object's name, or at the sub-folder it lies in, is
+    /// never followed: its target is a file of this machine, not the location's.
+    @Test func aPlantedLinkIsNeverReadThrough() throws {
+        let store = FolderStore(folder.file("store"))
+        try store.prepare()
+        let secret = folder.file("secret.json")
+        try Data("{\"the\":\"books\"}".utf8).write(to: URL(fileURLWithPath: secret))
+        #expect(symlink(secret, store.path(of: "ledger-status.json")) == 0)
+        let refused = FileError.cannotRead(path: store.path(of: "ledger-status.json"), reason: SystemCalls.linkRefused)
+        #expect(throws: refused) { try store.entry("ledger-status.json") }
+        #expect(throws: refused) { try store.contents(of: "ledger-status.json", limit: 1 << 20) }
+        #expect(throws: refused) { try store.read("ledger-status.json", range: 0...100) }
+        #expect(symlink(folder.path, store.path(of: "packs")) == 0)
+        #expect(throws: FileError.self) { try store.read("packs/secret.json", range: 0...100) }
+        #expect(throws: FileError.self) { try store.entry("packs/secret.json") }
     }
 
     @Test func namesOutsideTheFolderAreNotItsObjects() throws {
