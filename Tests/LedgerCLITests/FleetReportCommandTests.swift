@@ -67,7 +67,9 @@ import Testing
         #expect(run.status == 1, "\(run.stderr)")
         #expect(
             run.stdout.components(separatedBy: "\n").dropFirst().prefix(4).map { $0.components(separatedBy: "\t")[1] }
-                == ["Damaged & Sons", "Warned Ltd", "Unproven Inc", "Good Co"])
+                == [
+                    "Damaged & Sons (damaged-sons)", "Warned Ltd (warned)", "Unproven Inc (unproven)", "Good Co (good)",
+                ])
         #expect(run.stdout.hasPrefix("4 clients: 1 need attention, 2 to keep an eye on, 1 good"))
         for file in ["r.csv", "r.html"] {
             let mode = try FileManager.default.attributesOfItem(atPath: folder.file(file))[.posixPermissions] as? Int

@@ -86,6 +86,19 @@ public struct FleetReport: Sendable {
             concerns.append(.init(concern: concern, detail: Self.cut(detail)))
         }
         let late = policy.every + policy.grace
+        // A record names its own folder, and its snapshots lie in it: one that does not was copied
+        // from another client's folder or planted, and its good news is not this client's.
+        if status.slug != slug {
+            note(
+                .unreadableRecord,
+                "the record is another client's (it names the folder \(status.slug)): copied or planted")
+        } else if let stray = [
+            status.backup?.snapshot, status.backup?.lastGoodSnapshot, status.drill?.snapshot,
+            status.drill?.lastProvenSnapshot,
+        ]
+        .compactMap({ $0 }).first(where: { !Self.lies($0, inFolder: slug) }) {
+            note(.unreadableRecord, "the record names a snapshot outside the client's folder (\(stray))")
+        }
 
         let verify = status.verify
         var verifyOutcome = verify?.outcome
@@ -275,6 +288,13 @@ public struct FleetReport: Sendable {
             end != scalars.endIndex
         else { return text }
         return String(scalars[..<end]) + cutMark
+    }
+
+    /// Whether `snapshot` (a path or `s3://…` name a record gives) lies
+    /// directly in the client folder or prefix `slug`.
+    static func lies(_ snapshot: String, inFolder slug: String) -> Bool {
+        let parts = snapshot.split(separator: "/", omittingEmptySubsequences: false)
+        return parts.count >= 2 && parts[parts.count - 2] == slug && parts.last?.isEmpty == false
     }
 
     /// A count a record gives, as a count: none below zero, and none so large

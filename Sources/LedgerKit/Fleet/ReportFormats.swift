@@ -72,7 +72,11 @@ extension FleetReport {
     /// in much of Europe) would otherwise split `a;=cmd|…` into a cell that starts with `=`.
     static func csvField(_ value: String) -> String {
         var value = value
-        if let first = value.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), Int(value) == nil {
+        // The first mark a spreadsheet may read as one: past spaces and invisible characters too.
+        let first = value.unicodeScalars.first {
+            !($0.properties.isWhitespace || $0.properties.generalCategory == .format) || $0 == "\t" || $0 == "\r"
+        }
+        if let first, "=+-@\t\r\u{FF1D}\u{FF0B}\u{FF0D}\u{FF20}".unicodeScalars.contains(first), Int(value) == nil {
             value = "'" + value
         }
         return Quoting.csvField(value)

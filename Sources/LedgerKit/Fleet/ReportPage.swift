@@ -58,8 +58,9 @@ extension FleetReport {
         var cells = "<tr class=\"client \(row.level.rawValue)\" id=\"\(id)\" data-rank=\"\(row.rank)\" "
         cells += "data-slug=\"\(Self.escaped(row.slug))\" data-level=\"\(row.level.rawValue)\">"
         cells += "<td class=\"rank\">\(row.rank)</td>"
-        cells += "<td class=\"name\"><details><summary>\(Self.escaped(row.client))"
-        if row.client != row.slug { cells += " <span class=\"slug\">\(Self.escaped(row.slug))</span>" }
+        // Each name isolated (<bdi>): a record's name cannot reorder the folder's beside it.
+        cells += "<td class=\"name\"><details><summary><bdi>\(Self.escaped(row.client))</bdi>"
+        if row.client != row.slug { cells += " <span class=\"slug\"><bdi>\(Self.escaped(row.slug))</bdi></span>" }
         cells += "</summary><div class=\"findings\">\(details(row))</div></details></td>"
         cells += "<td class=\"status\"><span class=\"pill \(row.level.rawValue)\">\(row.level.words)</span>"
         if let worst = row.concerns.first { cells += "<div class=\"why\">\(Self.escaped(worst.detail))</div>" }
@@ -183,6 +184,9 @@ extension FleetReport {
             case "\"": result += "&quot;"
             case "'": result += "&#39;"
             case "\u{0}"..."\u{8}", "\u{B}", "\u{C}", "\u{E}"..."\u{1F}", "\u{7F}"..."\u{9F}": result += "\u{FFFD}"
+            // Direction marks and overrides: a name could show as another client's.
+            case "\u{200E}", "\u{200F}", "\u{202A}"..."\u{202E}", "\u{2066}"..."\u{2069}", "\u{061C}":
+                result += "\u{FFFD}"
             default: result.unicodeScalars.append(scalar)
             }
         }
@@ -195,6 +199,7 @@ extension FleetReport {
         .summary{margin:0;font-size:1rem}.help{color:#555;font-size:.85rem;margin:.3rem 0 1rem}
         .count.attention{color:var(--red);font-weight:600}.count.watch{color:var(--amber);font-weight:600}
         .count.good{color:var(--green);font-weight:600}
+        td.name{max-width:24rem;overflow-wrap:anywhere}
         table{border-collapse:collapse;width:100%;background:#fff}th,td{padding:.45rem .6rem;text-align:left;
         vertical-align:top;border-bottom:1px solid #e4e4e4;font-size:.9rem}thead th{background:#f0f0f0;font-weight:600}
         tr.client.attention td.rank{border-left:4px solid var(--red)}tr.client.watch td.rank{border-left:4px solid var(--amber)}

@@ -55,9 +55,10 @@ struct FleetReportCommand: ParsableCommand {
                 + "\(counts[.watch] ?? 0) to keep an eye on, \(counts[.good] ?? 0) good")
         for row in report.rows {
             let worst = row.concerns.first.map { ": " + $0.detail } ?? ""
-            // The name and the detail are a record's words: a tab in them must not make a column.
-            Output.line(
-                "\(row.rank)\t\(Output.printable(row.client))\t\(row.level.words)\(Output.printable(worst))")
+            // The name and the detail are a record's words: a tab in them must not make a column. The
+            // folder is the location's own, and tells which client a record's name claims to be.
+            let name = row.client == row.slug ? row.client : "\(row.client) (\(row.slug))"
+            Output.line("\(row.rank)\t\(Output.printable(name))\t\(row.level.words)\(Output.printable(worst))")
         }
     }
 }

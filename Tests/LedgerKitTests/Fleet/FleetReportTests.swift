@@ -221,6 +221,42 @@ import Testing
         #expect(FleetReport.csvField("Evil Ltd\n") == "\"Evil Ltd\n\"")
     }
 
+    /// A formula behind spaces or invisible characters is marked too, and a
+    /// direction override cannot make a name show as another client's.
+    @Test func hiddenFormulasAndDirectionMarksAreDefused() {
+        for hidden in [" =1+1", "\u{A0}=1+1", "\u{200B}=1+1", "\u{FEFF}=1+1", "\u{FF1D}1+1", "\u{2028}@SUM(A1)"] {
+            #expect(
+                FleetReport.csvField(hidden).hasPrefix("'") || FleetReport.csvField(hidden).hasPrefix("\"'"),
+                "\(hidden)")
+        }
+        #expect(FleetReport.csvField(" 12") == " 12" && FleetReport.csvField("Acme Ltd") == "Acme Ltd")
+        var spoof = Self.healthy("Acme Ltd\u{202E}")
+        spoof.slug = "dtl-emca"
+        let html = Self.report([spoof]).html()
+        #expect(!html.contains("\u{202E}") && html.contains("<bdi>Acme Ltd\u{FFFD}</bdi>"))
+    }
+
+    /// A record copied into another client's folder, or naming snapshots
+    /// outside its own, is not believed: its good news is not this client's.
+    @Test func aRecordOfAnotherFolderIsNotBelieved() {
+        var report = FleetReport(generatedAt: Self.now)
+        report.add(Self.healthy("Acme"), slug: "beta")
+        var stray = Self.healthy("Gamma")
+        stray.backup?.lastGoodSnapshot = "/srv/fleet/acme/acme-20261205T110000Z.db.gz"
+        report.add(stray, slug: "gamma")
+        var own = Self.healthy("Delta")
+        own.backup?.lastGoodSnapshot = "s3://books/fleet/delta/delta-20261205T110000Z.db.gz"
+        report.add(own, slug: "delta")
+        report.rank()
+        #expect(report.rows.map(\.slug) == ["beta", "gamma", "delta"])
+        #expect(report.rows.map(\.level) == [.attention, .attention, .good])
+        #expect(
+            report.rows.prefix(2).map { $0.concerns.first?.detail } == [
+                "the record is another client's (it names the folder acme): copied or planted",
+                "the record names a snapshot outside the client's folder (/srv/fleet/acme/acme-20261205T110000Z.db.gz)",
+            ])
+    }
+
     /// A semicolon or a tab is quoted: a spreadsheet whose list separator is one of them must not
     /// split a record's name into a cell that starts with `=`.
     @Test func aSemicolonOrTabInAFieldIsQuoted() {
@@ -281,7 +317,10 @@ import Testing
         let data = try status.encoded()
         #expect(data.count <= ClientStatus.maximumBytes)
         var report = FleetReport(generatedAt: Self.now)
-        for index in 0..<10 { report.add(slug: "hostile-\(index)", data: data) }
+        for index in 0..<10 {
+            status.slug = "hostile-\(index)"
+            report.add(slug: status.slug, data: try status.encoded())
+        }
         report.rank()
         let row = report.rows[0]
         #expect(row.client == String(repeating: "N", count: 500) + "… (cut)")
