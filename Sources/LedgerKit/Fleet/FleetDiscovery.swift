@@ -38,7 +38,7 @@ public enum FleetDiscovery {
     /// record names; none when the location cannot be read (each client's step then says why).
     static func recordedFiles(in location: String, skipping: Set<String> = []) -> [(slug: String, file: String)] {
         var recorded: [(slug: String, file: String)] = []
-        try? StatusRecords.forEach(in: location, skipping: skipping) { slug, data, refused in
+        try? StatusRecords.forEach(in: location, skipping: skipping) { slug, data, refused, _ in
             guard refused == nil, let file = data.flatMap(ClientStatus.decoded)?.file else { return }
             recorded.append((slug, file))
         }

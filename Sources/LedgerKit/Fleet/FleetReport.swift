@@ -25,12 +25,13 @@ public struct FleetReport: Sendable {
 
     /// Adds the record found under `slug` in the location: `data` is its bytes, or nil
     /// when the client's folder has no readable record; `refused` says why it was not read
-    /// at all, when it was not (a link).
-    public mutating func add(slug: String, data: Data?, refused: String? = nil) {
+    /// at all, when it was not (a link); `gone`, the snapshots it names as good
+    /// that the location no longer holds.
+    public mutating func add(slug: String, data: Data?, refused: String? = nil, gone: [String] = []) {
         if let refused {
             add(unreadable: slug, why: refused)
         } else if let data, let status = ClientStatus.decoded(data) {
-            add(status, slug: slug)
+            add(status, slug: slug, gone: gone)
         } else {
             add(
                 unreadable: slug,
@@ -40,8 +41,8 @@ public struct FleetReport: Sendable {
 
     /// Adds one client's record. `slug` is the folder the record was found in; the record's own
     /// slug is not trusted to name it.
-    public mutating func add(_ status: ClientStatus, slug: String) {
-        rows.append(judge(status, slug: slug))
+    public mutating func add(_ status: ClientStatus, slug: String, gone: [String] = []) {
+        rows.append(judge(status, slug: slug, gone: gone))
         sorted = false
     }
 
@@ -78,7 +79,7 @@ public struct FleetReport: Sendable {
 
     // MARK: - Judging one record
 
-    private func judge(_ status: ClientStatus, slug: String) -> ReportRow {
+    private func judge(_ status: ClientStatus, slug: String, gone: [String]) -> ReportRow {
         var concerns: [ReportRow.Noted] = []
         // Every text a row keeps from a record is cut to a bound: a page's size then grows with
         // the clients, never with what a hostile record holds.
@@ -141,6 +142,8 @@ public struct FleetReport: Sendable {
         }
 
         let backup = status.backup
+        // Its word that a good backup exists, against the location's: removed since, it is no backup.
+        for snapshot in gone { note(.backupOverdue, "the last good backup is gone from the location (\(snapshot))") }
         var goodAge: TimeInterval?
         switch backup?.lastGoodAt.map(when) {
         case nil: note(.backupOverdue, backup?.problem.map { "no good backup: " + $0 } ?? "no good backup")

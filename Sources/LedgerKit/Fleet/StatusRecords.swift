@@ -13,12 +13,14 @@ public enum StatusRecords {
     /// no bytes and why, so that it makes a row.
     /// - Parameter location: a folder or `s3://BUCKET/PREFIX`, as given to `fleet backup --to`.
     /// - Parameter skipping: slugs whose records are not read or given.
+    /// - Parameter checkingSnapshots: also ask whether the last good snapshot
+    ///   each record names is still in the client's folder (`gone` when not).
     /// - Throws: `ReportError.noClientFolders` when the location holds no client folder at all
     ///   (an empty folder, a drive not mounted, a wrong prefix): "0 clients" would look like all is well.
     public static func forEach(
         in location: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-        skipping: Set<String> = [],
-        _ body: (_ slug: String, _ data: Data?, _ refused: String?) throws -> Void
+        skipping: Set<String> = [], checkingSnapshots: Bool = false,
+        _ body: (_ slug: String, _ data: Data?, _ refused: String?, _ gone: [String]) throws -> Void
     ) throws {
         let root = try StoreRegistry.open(location, environment: environment)
         guard try root.exists() else { throw ReportError.locationMissing(location) }
@@ -37,21 +39,40 @@ public enum StatusRecords {
         for start in stride(from: 0, to: wanted.count, by: batch) {
             let slugs = Array(wanted[start..<min(start + batch, wanted.count)])
             let records = Results<Data?>(count: slugs.count)
+            let gone = Results<[String]>(count: slugs.count)
             try Parallel.forEach(slugs.count, width: 8) { index in
                 guard !links.contains(slugs[index]) else { return }
                 // A record that is a link, or in a folder that is one, is refused by the store unread.
                 let data = try? root.contents(
                     of: slugs[index] + "/" + ClientStatus.objectName, limit: ClientStatus.maximumBytes)
                 records.set(index, data ?? nil)
+                if checkingSnapshots, let data, let status = ClientStatus.decoded(data) {
+                    gone.set(index, missing(status, slug: slugs[index], in: root))
+                }
             }
             for (index, slug) in slugs.enumerated() {
                 if links.contains(slug) {
                     try body(
-                        slug, nil, "the client's folder is a link, which the report does not follow: make it a folder")
+                        slug, nil, "the client's folder is a link, which the report does not follow: make it a folder",
+                        [])
                 } else {
-                    try body(slug, records.value(index) ?? nil, nil)
+                    try body(slug, records.value(index) ?? nil, nil, gone.value(index) ?? [])
                 }
             }
+        }
+    }
+
+    /// The last good snapshot `status` names, when it lies in the client's
+    /// folder and the location no longer holds it (removed since, by hand or
+    /// by someone who should not have); a location that cannot be asked says nothing.
+    private static func missing(_ status: ClientStatus, slug: String, in root: any ByteStore) -> [String] {
+        guard let recorded = status.backup?.lastGoodSnapshot, FleetReport.lies(recorded, inFolder: slug),
+            let name = recorded.split(separator: "/").last
+        else { return [] }
+        do {
+            return try root.entry(slug + "/" + name) == nil ? [recorded] : []
+        } catch {
+            return []
         }
     }
 

@@ -81,8 +81,8 @@ struct ReportPolicyOptions: ParsableArguments {
         settings.grace = grace.seconds
         settings.drillEvery = drillEvery.seconds
         var report = FleetReport(generatedAt: Date(), policy: settings)
-        try StatusRecords.forEach(in: location) { slug, data, refused in
-            report.add(slug: slug, data: data, refused: refused)
+        try StatusRecords.forEach(in: location, checkingSnapshots: true) { slug, data, refused, gone in
+            report.add(slug: slug, data: data, refused: refused, gone: gone)
         }
         report.rank()
         return report

@@ -17,7 +17,7 @@ import Testing
     /// "refused" when it was not read at all (a link).
     static func read(_ location: String, environment: [String: String]) throws -> [String: String] {
         var seen: [String: String] = [:]
-        try StatusRecords.forEach(in: location, environment: environment) { slug, data, refused in
+        try StatusRecords.forEach(in: location, environment: environment) { slug, data, refused, _ in
             seen[slug] = refused.map { _ in "refused" } ?? data.flatMap(ClientStatus.decoded)?.client ?? "-"
         }
         return seen
@@ -59,6 +59,40 @@ import Testing
         #expect(throws: ReportError.noClientFolders(folder.file("unmounted"))) {
             try Self.read(folder.file("unmounted"), environment: [:])
         }
+    }
+
+    /// A record's word that a good backup exists is held against the location:
+    /// a snapshot removed since (by hand, or by whoever should not have) is gone, and the report says so.
+    @Test func aLastGoodSnapshotRemovedSinceIsFoundGone() throws {
+        let folder = TemporaryDirectory()
+        let root = folder.file("fleet")
+        let snapshot = root + "/acme/acme-20261205T100000Z.db.gz"
+        var status = ClientStatus(client: "Acme", slug: "acme", updatedAt: "2026-12-05T10:00:00Z")
+        var backup = ClientStatus.BackupStep(at: "2026-12-05T10:00:00Z", outcome: .clean)
+        backup.lastGoodAt = "2026-12-05T10:00:00Z"
+        backup.lastGoodSnapshot = snapshot
+        status.backup = backup
+        try FileManager.default.createDirectory(atPath: root + "/acme", withIntermediateDirectories: true)
+        try status.encoded().write(to: URL(fileURLWithPath: root + "/acme/" + ClientStatus.objectName))
+        try Data("gz".utf8).write(to: URL(fileURLWithPath: snapshot))
+        func gone() throws -> [String: [String]] {
+            var found: [String: [String]] = [:]
+            try StatusRecords.forEach(in: root, environment: [:], checkingSnapshots: true) { slug, _, _, gone in
+                found[slug] = gone
+            }
+            return found
+        }
+        #expect(try gone() == ["acme": []])
+        try FileManager.default.removeItem(atPath: snapshot)
+        #expect(try gone() == ["acme": [snapshot]])
+        var report = FleetReport(generatedAt: Timestamp.parse("2026-12-05T11:00:00Z")!)
+        report.add(status, slug: "acme", gone: [snapshot])
+        #expect(report.rows.first?.level == .attention)
+        #expect(
+            report.rows.first?.concerns.contains {
+                $0.concern == .backupOverdue
+                    && $0.detail == "the last good backup is gone from the location (\(snapshot))"
+            } == true)
     }
 
     @Test func readsEveryClientPrefixOfObjectStorage() throws {
