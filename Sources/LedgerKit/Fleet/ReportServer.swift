@@ -6,7 +6,13 @@ import Foundation
 /// address and port (a DNS-rebinding page), is refused; it sends no CORS header,
 /// so no other site's script may read the page, and it runs nothing: each request
 /// reads the status records and builds the page anew.
-public final class ReportServer {
+///
+/// Each connection is answered on a thread of its own (at most `connectionLimit`
+/// at once), so a peer that sends its request slowly, or never, holds up no
+/// other; pages are built one at a time, so memory does not grow with the visits.
+/// Its state is set once and never changed, and `page` and the log are called
+/// under `building`: it may be shared with those threads.
+public final class ReportServer: @unchecked Sendable {
     /// The random token, 32 hex digits, that the URL must carry.
     public let token: String
     /// The port the server listens on.
@@ -22,6 +28,14 @@ public final class ReportServer {
     static let headLimit = 16 * 1024
     /// Seconds a connection has to take its answer, counted from when the answer is ready.
     static let answerSeconds = 30
+    /// Connections answered at once; one more is closed unanswered.
+    static let connectionLimit = 32
+
+    /// Held while a page is built and while the log hears a line.
+    private let building = NSLock()
+    /// Connections being answered; guarded by `counting`.
+    private var open = 0
+    private let counting = NSLock()
 
     /// Listens on 127.0.0.1:`port` (0: any free port); `page` builds the HTML for each request.
     /// Each connection has `requestSeconds` to send its request head; building the page does
@@ -50,23 +64,60 @@ public final class ReportServer {
         }.joined()
     }
 
-    /// Answers connections one at a time until the process is stopped; `log` hears one line a request.
-    public func serve(log: (String) -> Void = { _ in }) throws {
+    /// Answers connections, each on a thread of its own, until the process is
+    /// stopped; `log` hears one line a request, one line at a time.
+    public func serve(log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         LoopbackListener.allowTerminationSignals()
-        while true { try serveOne(log: log) }
+        while true {
+            let connection = Handed(try listener.accept(timeout: requestSeconds))
+            guard take() else { continue }  // Too many at once: this one is closed unanswered.
+            Thread.detachNewThread { [self] in
+                defer { give() }
+                answer(connection.value, log: log)
+            }
+        }
     }
 
-    /// Waits for one connection and answers it.
+    /// Waits for one connection and answers it on this thread.
     func serveOne(log: (String) -> Void) throws {
-        let connection = try listener.accept(timeout: requestSeconds)
+        answer(try listener.accept(timeout: requestSeconds), log: log)
+    }
+
+    /// A connection handed to the thread that answers it, and used by that thread alone.
+    private struct Handed: @unchecked Sendable {
+        let value: LoopbackConnection
+        init(_ value: LoopbackConnection) { self.value = value }
+    }
+
+    /// Counts one more connection being answered, unless `connectionLimit` are.
+    private func take() -> Bool {
+        counting.lock()
+        defer { counting.unlock() }
+        guard open < Self.connectionLimit else { return false }
+        open += 1
+        return true
+    }
+
+    private func give() {
+        counting.lock()
+        defer { counting.unlock() }
+        open -= 1
+    }
+
+    /// Reads the request on `connection` (within its time) and answers it.
+    private func answer(_ connection: LoopbackConnection, log: (String) -> Void) {
         let head = connection.read(until: Array("\r\n\r\n".utf8), limit: Self.headLimit)
+        building.lock()
         var answer = respond(to: head)
+        building.unlock()
         // The page may take longer to build than the request had to come: the answer's time starts now.
         connection.allow(seconds: Self.answerSeconds)
         answer.head.withUnsafeBytes { connection.write($0) }
         // Sent from the page's own bytes: a large page is not copied again.
         answer.body.withUTF8 { connection.write(UnsafeRawBufferPointer($0)) }
+        building.lock()
         log(answer.summary)
+        building.unlock()
     }
 
     /// An HTTP answer and the line the log shows for it.

@@ -142,6 +142,41 @@ import Testing
         }
     }
 
+    /// Peers that connect and send nothing hold up no one else: the page
+    /// comes at once, not after each silent peer's time in turn.
+    @Test func silentPeersHoldUpNoOneElse() throws {
+        let server = try ReportServer(port: 0, token: "0123456789abcdef0123456789abcdef", requestSeconds: 5) {
+            "<p>page</p>"
+        }
+        let port = server.port
+        let serving = Thread { try? server.serve() }
+        serving.start()
+        var silent: [Int32] = []
+        defer { silent.forEach { Glibc.close($0) } }
+        for _ in 0..<10 {
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            #expect(Self.connect(socket, toPort: port))
+            silent.append(socket)
+        }
+        usleep(200_000)
+        let started = Date()
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { Glibc.close(socket) }
+        #expect(Self.connect(socket, toPort: port))
+        let request = Array("GET /\(server.token)/ HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4_096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.recv(socket, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { break }
+            received += buffer[0..<count]
+        }
+        let waited = Date().timeIntervalSince(started)
+        #expect(String(decoding: received, as: UTF8.self).hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(waited < 4, "answered after \(waited) s")
+    }
+
     @Test func newTokensAreLongAndDiffer() {
         let tokens = (0..<20).map { _ in ReportServer.newToken() }
         #expect(Set(tokens).count == 20)
