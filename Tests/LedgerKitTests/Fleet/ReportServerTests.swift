@@ -152,7 +152,7 @@ import Testing
         let serving = Thread { try? server.serve() }
         serving.start()
         var silent: [Int32] = []
-        defer { silent.forEach { Glibc.close($0) } }
+        defer { for socket in silent { Glibc.close(socket) } }
         for _ in 0..<10 {
             let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             #expect(Self.connect(socket, toPort: port))
