@@ -83,8 +83,9 @@ public struct FleetReport: Sendable {
         var concerns: [ReportRow.Noted] = []
         // Every text a row keeps from a record is cut to a bound: a page's size then grows with
         // the clients, never with what a hostile record holds.
+        var notes = TextBudget(bytes: Self.rowTextBytes)
         func note(_ concern: Concern, _ detail: String) {
-            concerns.append(.init(concern: concern, detail: Self.cut(detail)))
+            concerns.append(.init(concern: concern, detail: notes.cut(detail)))
         }
         let late = policy.every + policy.grace
         // A record names its own folder, and its snapshots lie in it: one that does not was copied
@@ -199,6 +200,7 @@ public struct FleetReport: Sendable {
 
         concerns.sort { $0.concern.weight > $1.concern.weight }
         let worst = concerns.first?.concern
+        var findingTexts = TextBudget(bytes: Self.rowTextBytes)
         return ReportRow(
             rank: 0, client: Self.cut(status.client), slug: slug, level: worst?.level ?? .good,
             risk: worst?.weight ?? 0,
@@ -207,8 +209,11 @@ public struct FleetReport: Sendable {
             warnings: warnings,
             findings: (verify?.findings ?? []).prefix(50).map {
                 ClientStatus.FindingLine(
-                    code: Self.cut($0.code, Self.codeLimit), severity: Self.cut($0.severity, Self.codeLimit),
-                    message: Self.cut($0.message))
+                    code: findingTexts.cut($0.code, Self.codeLimit),
+                    // The two severities ledger writes are kept whole, past the room too.
+                    severity: ["error", "warning"].contains($0.severity)
+                        ? $0.severity : findingTexts.cut($0.severity, Self.codeLimit),
+                    message: findingTexts.cut($0.message))
             },
             lastGoodBackupAt: backup?.lastGoodAt.map { Self.cut($0) },
             lastGoodBackupAgeHours: goodAge.map { Int(($0 / 3_600).rounded(.down)) },
@@ -282,6 +287,24 @@ public struct FleetReport: Sendable {
     static let codeLimit = 64
     /// What follows a text that was cut.
     static let cutMark = "… (cut)"
+    /// The most UTF-8 bytes of a record's texts a row keeps for its concerns'
+    /// details, and as much for its findings: so the rows of thousands of
+    /// hostile records still fit in memory.
+    static let rowTextBytes = 4_096
+
+    /// What is left of a row's room for a record's texts (`rowTextBytes`):
+    /// each text is cut to its own limit and to what is left, and once the
+    /// room is used up, texts keep only the cut mark.
+    struct TextBudget {
+        var bytes: Int
+
+        mutating func cut(_ text: String, _ limit: Int = textLimit) -> String {
+            // A scalar takes at most 4 bytes.
+            let kept = FleetReport.cut(text, min(limit, max(bytes / 4, 0)))
+            bytes -= kept.utf8.count
+            return kept
+        }
+    }
 
     /// `text`, or its first `limit` Unicode scalars marked as cut. Counted in scalars, not
     /// characters: one character may join any number of scalars.
