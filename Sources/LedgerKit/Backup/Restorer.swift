@@ -22,6 +22,11 @@ public struct RestoreResult: Codable, Sendable {
     /// nothing a snapshot could take (its start damaged: `acme.db.replaced-20261207T021823Z`),
     /// with `--force`; its `-wal`, if any, is kept as that name with `-wal`.
     public var keptAs: String?
+    /// The `-wal` of the file replaced, kept beside it by a second name
+    /// (`acme.db-wal.not-applied-20261207T021823Z`), when SQLite could not take
+    /// it into the file or the snapshot of it (another page size, a version it
+    /// does not know): what it committed may be in no snapshot, and a person must look.
+    public var keptLog: String?
 }
 
 /// Why a restore was refused. The target is untouched in every case.
@@ -34,6 +39,8 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
     case beforeOldest(time: String, oldest: String)
     case checksumMismatch(path: String)
     case targetInUse(path: String)
+    /// The target changed (another program wrote to it) after its pre-restore snapshot was taken.
+    case changedMeanwhile(path: String)
     case otherCompany(target: String, targetCompany: String, snapshotCompany: String)
     /// The place holds snapshots of `stem` of several companies, and `target`
     /// cannot say which is its own; `newest` names each one's newest snapshot.
@@ -67,6 +74,9 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
         case .checksumMismatch(let path):
             return
                 "\(path) does not match its SHA-256: the snapshot is damaged and nothing was restored. Choose an older snapshot."
+        case .changedMeanwhile(let path):
+            return
+                "\(path) was changed by another program while it was restored, after its pre-restore snapshot was taken; nothing was replaced. Close the other program and run the restore again."
         case .targetInUse(let path):
             return "\(path) is open in another program. Close it everywhere, then restore again."
         case .otherCompany(let target, let targetCompany, let snapshotCompany):
@@ -265,7 +275,17 @@ public enum Restorer {
         // Resolved once: the rename replaces the file a link names, and keeps the link.
         let file = AtomicFile.resolvedTarget(of: target)
         let exists = FileManager.default.fileExists(atPath: file)
-        if exists { try refuseIfInUse(file, wait: wait) }
+        if exists {
+            try refuseIfInUse(file, wait: wait)
+            // What its -wal committed goes into the file first, so that the file alone, which the
+            // pre-restore snapshot takes, holds it all, and the -wal removed with it holds nothing.
+            // One SQLite cannot take in stays, and is kept by a second name below.
+            guard (try? PrivateCopy.settle(file, wait: wait)) != false else {
+                throw RestoreError.targetInUse(path: target)
+            }
+        }
+        // From here on the file must not change: a write after the pre-restore snapshot is in no copy.
+        let identity = exists ? FileIdentity(file) : nil
         AtomicFile.removeLeftovers(beside: file, purposes: ["restoring", "download", "decrypting"])
         let temporary = AtomicFile.temporaryPath(beside: file, purpose: "restoring")
         defer { AtomicFile.removeDatabaseFiles(at: temporary) }
@@ -287,7 +307,8 @@ public enum Restorer {
             verifiedNow = true
         }
         var replaced: Snapshot?
-        var keptAs: String?
+        // The replaced file kept whole by a second name (no snapshot can take it), made under the lock.
+        var keepsFile = false
         if exists {
             if !force { try refuseOtherCompany(temporary, claimed: manifest.company, over: file, target: target) }
             do {
@@ -297,25 +318,52 @@ public enum Restorer {
                         now: now), into: SnapshotStore.open(backupFolder))
             } catch CompanyFileError.empty {
                 // Zero bytes hold no books; a -wal beside them may hold committed work: kept.
-                if WriteAheadLog.isBeside(file) { keptAs = try keepReplaced(file, shown: target, now: now) }
+                keepsFile = WriteAheadLog.isBeside(file)
             } catch let error as CompanyFileError {
                 guard let why = error.holdsNoCompanyFile else { throw error }
                 guard force else { throw RestoreError.targetNotCompanyFile(path: target, why: why) }
-                keptAs = try keepReplaced(file, shown: target, now: now)
+                keepsFile = true
             }
         }
+        var keptAs: String?
+        var keptLog: String?
         // The in-use check is held through the rename, and the restored file keeps
-        // the owner and mode of the file it replaces.
+        // the owner and mode of the file it replaces. Second names are made under
+        // the lock, just before it: a refusal leaves none as an alias of the live file.
         do {
-            try AtomicFile.replace(file, with: temporary, database: true)
+            try AtomicFile.replace(file, with: temporary, database: true, unchangedSince: identity) {
+                if keepsFile {
+                    keptAs = try keepReplaced(file, shown: target, now: now)
+                } else if WriteAheadLog.holdsUntakenWork(beside: file) {
+                    // A -wal the settling above could not take in: what it committed is in no copy.
+                    keptLog = try keepLog(of: file, shown: target, now: now)
+                }
+            }
         } catch AtomicFile.Refusal.inUse {
             throw RestoreError.targetInUse(path: target)
+        } catch AtomicFile.Refusal.changedMeanwhile {
+            throw RestoreError.changedMeanwhile(path: target)
         } catch let error as SystemCallError {
             throw BackupError.cannotWrite(path: target, reason: error.reason)
         }
         return RestoreResult(
             snapshot: snapshot, target: target, replaced: replaced, verify: status, verifiedNow: verifiedNow,
-            findings: findings, keptAs: keptAs)
+            findings: findings, keptAs: keptAs, keptLog: keptLog)
+    }
+
+    /// Keeps the `-wal` of `file` beside it by a second name
+    /// (`acme.db-wal.not-applied-20261207T021823Z`) before the restored file
+    /// takes the name; returns that name (beside the link `shown`, when it is one).
+    private static func keepLog(of file: String, shown: String, now: Date) throws -> String {
+        let suffix = "-wal.not-applied-" + Timestamp.compact(from: now)
+        do {
+            try AtomicFile.keepSecondName(file + "-wal", as: file + suffix)
+        } catch let error as SystemCallError {
+            throw BackupError.cannotWrite(
+                path: shown,
+                reason: "its -wal could not be kept as \(shown + suffix) before the restore: \(error.reason)")
+        }
+        return shown + suffix
     }
 
     /// Keeps `file`, which no snapshot can take, beside it by a second name

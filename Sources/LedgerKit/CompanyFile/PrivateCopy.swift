@@ -42,6 +42,35 @@ enum PrivateCopy {
         return false
     }
 
+    /// Folds a leftover WAL into the file at `path` so that the file alone holds
+    /// every committed transaction (before it is replaced: a `-wal` removed with
+    /// the old file must hold nothing). A `-wal` that is not the file's log
+    /// (another page size) is never checkpointed: that would write its pages
+    /// over the file; nor is one SQLite cannot read, nor one of a damaged file
+    /// (the private copy takes its committed frames).
+    /// - Returns: false, with nothing done, when another program has the file open.
+    static func settle(_ path: String, wait: TimeInterval) throws -> Bool {
+        guard ReadOnlyAccess.waitUntilNoOneElseHasItOpen(path, wait: wait) else { return false }
+        // Only a log SQLite reads: checkpointing one it cannot would empty it unread.
+        guard WriteAheadLog.isBeside(path), !WriteAheadLog.holdsUntakenWork(beside: path) else { return true }
+        // The last connection to close checkpoints the WAL and removes it.
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            try queue.close()
+        } catch let error as DatabaseError where StructureCheck.isDamage(error) {
+            return true
+        } catch let error as DatabaseError
+            where error.resultCode == .SQLITE_CANTOPEN && WriteAheadLog.hasUnknownVersion(path: path + "-wal")
+        {
+            return true
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+        {
+            return false
+        }
+        return true
+    }
+
     /// Whether the `-wal` beside `file` is not its log (see `WriteAheadLog.isForeign`).
     static func hasForeignLog(_ file: String) throws -> Bool {
         do {

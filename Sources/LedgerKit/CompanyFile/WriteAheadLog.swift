@@ -53,6 +53,51 @@ struct WriteAheadLog {
         return (magic == 0x377F_0682 || magic == 0x377F_0683) && word(header, 4, bigEndian: true) != formatVersion
     }
 
+    /// A log's header, read as SQLite's recovery reads it: nil unless its magic
+    /// is one of the two, its format version 3,007,000, its page size a power of
+    /// two from 512 to 65,536 and its checksum right.
+    private struct Header {
+        let pageSize: Int
+        let bigEndian: Bool
+        let salts: (UInt32, UInt32)
+        /// The checksum of the header, which the frames' chain starts from.
+        let sums: (UInt32, UInt32)
+
+        init?(_ descriptor: Int32, path: String) throws {
+            var header = [UInt8](repeating: 0, count: headerSize)
+            let read = try header.withUnsafeMutableBytes {
+                try SystemCalls.pread(descriptor, into: $0, at: 0, path: path)
+            }
+            guard read == headerSize else { return nil }
+            let magic = word(header, 0, bigEndian: true)
+            guard magic == 0x377F_0682 || magic == 0x377F_0683, word(header, 4, bigEndian: true) == formatVersion
+            else { return nil }
+            bigEndian = magic & 1 == 1
+            // The log writes 65,536 as it is (a database header writes it as 1).
+            pageSize = Int(word(header, 8, bigEndian: true))
+            guard pageSize >= 512, pageSize <= 65_536, pageSize & (pageSize - 1) == 0 else { return nil }
+            sums = checksum(header[0..<24], bigEndian: bigEndian, seed: (0, 0))
+            guard sums.0 == word(header, 24, bigEndian: true), sums.1 == word(header, 28, bigEndian: true) else {
+                return nil
+            }
+            salts = (word(header, 16, bigEndian: true), word(header, 20, bigEndian: true))
+        }
+    }
+
+    /// Whether the `-wal` beside the database at `path` may hold committed
+    /// work that no copy takes in. SQLite checkpoints, and `apply` writes, a
+    /// log whose header reads; a log with such a header and no committed frame
+    /// holds nothing. One of another page size (`isForeign`), or whose header
+    /// does not read (a version SQLite does not know, damage), is taken in by neither.
+    static func holdsUntakenWork(beside path: String) -> Bool {
+        guard isBeside(path) else { return false }
+        let log = path + "-wal"
+        if (try? isForeign(logAt: log, database: path)) ?? true { return true }
+        guard let descriptor = try? SystemCalls.open(log, O_RDONLY) else { return true }
+        defer { SystemCalls.close(descriptor) }
+        return ((try? Header(descriptor, path: log)) ?? nil) == nil
+    }
+
     /// Reads the log at `path` and finds its committed frames, one frame in
     /// memory at a time. Nil when there is no log, or no committed frame in it
     /// (a torn or garbage log yields what was committed before the tear).
@@ -64,22 +109,9 @@ struct WriteAheadLog {
             return nil
         }
         defer { SystemCalls.close(descriptor) }
-        var header = [UInt8](repeating: 0, count: headerSize)
-        let read = try header.withUnsafeMutableBytes { try SystemCalls.pread(descriptor, into: $0, at: 0, path: path) }
-        guard read == headerSize else { return nil }
-        let magic = word(header, 0, bigEndian: true)
-        guard magic == 0x377F_0682 || magic == 0x377F_0683, word(header, 4, bigEndian: true) == formatVersion else {
-            return nil
-        }
-        let bigEndian = magic & 1 == 1
-        // The log writes 65,536 as it is (a database header writes it as 1).
-        let pageSize = Int(word(header, 8, bigEndian: true))
-        guard pageSize >= 512, pageSize <= 65_536, pageSize & (pageSize - 1) == 0 else { return nil }
-        var sums = checksum(header[0..<24], bigEndian: bigEndian, seed: (0, 0))
-        guard sums.0 == word(header, 24, bigEndian: true), sums.1 == word(header, 28, bigEndian: true) else {
-            return nil
-        }
-        let salts = (word(header, 16, bigEndian: true), word(header, 20, bigEndian: true))
+        guard let header = try Header(descriptor, path: path) else { return nil }
+        let (pageSize, bigEndian, salts) = (header.pageSize, header.bigEndian, header.salts)
+        var sums = header.sums
 
         var frame = [UInt8](repeating: 0, count: frameHeaderSize + pageSize)
         var offset = Int64(headerSize)

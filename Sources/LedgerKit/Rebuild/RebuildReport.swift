@@ -388,11 +388,13 @@ public struct RebuildReport: Encodable, Sendable {
     }
 
     /// docs/rebuild.md's exit status: 0 clean now and nothing lost (dry run: nothing to
-    /// change), 1 findings for a person remain or a salvage lost or guessed
-    /// rows (dry run: changes planned).
+    /// change), 1 findings for a person remain, a salvage lost or guessed
+    /// rows, or a `-wal` whose frames may be in no copy was kept beside the
+    /// file (`keptLog`: what it committed may not be in the rebuilt file) (dry
+    /// run: changes planned).
     public var exitStatus: Int32 {
         if dryRun { return changedAnything ? 1 : 0 }
-        return remaining.isEmpty && isComplete ? 0 : 1
+        return remaining.isEmpty && isComplete && keptLog == nil ? 0 : 1
     }
 }
 

@@ -523,32 +523,9 @@ public enum Rebuilder {
     }
 
     /// Refuses a file another program has open, and folds a leftover WAL into
-    /// the file so that the file alone holds every committed transaction.
-    /// A `-wal` that is not the file's log (another page size) is never
-    /// checkpointed: that would write its pages over the file.
+    /// the file (`PrivateCopy.settle`).
     static func settle(_ path: String, wait: TimeInterval) throws {
-        guard ReadOnlyAccess.waitUntilNoOneElseHasItOpen(path, wait: wait) else { throw RebuildError.inUse(path: path) }
-        guard WriteAheadLog.isBeside(path), try !PrivateCopy.hasForeignLog(path) else {
-            return
-        }
-        // The last connection to close checkpoints the WAL and removes it. A
-        // damaged file may refuse: its WAL stays, and the private copy takes the
-        // committed frames from it.
-        do {
-            let queue = try DatabaseQueue(path: path)
-            try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
-            try queue.close()
-        } catch let error as DatabaseError where StructureCheck.isDamage(error) {
-            return
-        } catch let error as DatabaseError
-            where error.resultCode == .SQLITE_CANTOPEN && WriteAheadLog.hasUnknownVersion(path: path + "-wal")
-        {
-            // A log SQLite will not open: the file is copied by its bytes and the log kept.
-            return
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
-        {
-            throw RebuildError.inUse(path: path)
-        }
+        guard try PrivateCopy.settle(path, wait: wait) else { throw RebuildError.inUse(path: path) }
     }
 
     /// Makes the working copy from the private copy: its pages as they are

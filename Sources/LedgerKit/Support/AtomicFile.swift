@@ -107,16 +107,23 @@ enum AtomicFile {
     ///   - database: the files are company files: the rename happens while
     ///     holding the lock that proves no other program has `path` open, and
     ///     its stale `-wal` and `-shm` are removed under that lock, so that no
-    ///     old log ever meets the new file.
+    ///     old log ever meets the new file. A program may have opened the old
+    ///     file without reading it yet (SQLite takes no lock until it reads): once
+    ///     the old file has no name left, its header is wiped (`disown`), so
+    ///     such a program fails to read it instead of writing a log beside the new one.
     ///   - identity: when given, the file must be as it was then.
+    ///   - beforeRename: runs under the lock, just before the rename (second
+    ///     names that must not outlive a refusal).
     /// - Throws: `Refusal`, or `SystemCallError` (a full disk, a permission).
     static func replace(
-        _ path: String, with temporary: String, database: Bool, unchangedSince identity: FileIdentity? = nil
+        _ path: String, with temporary: String, database: Bool, unchangedSince identity: FileIdentity? = nil,
+        beforeRename: () throws -> Void = {}
     ) throws {
         try SystemCalls.fsync(path: temporary)
         let exists = FileManager.default.fileExists(atPath: path)
-        func install() throws {
+        func install(_ old: Int32?) throws {
             if let identity, FileIdentity(path) != identity { throw Refusal.changedMeanwhile }
+            try beforeRename()
             if database {
                 unlink(path + "-wal")
                 unlink(path + "-shm")
@@ -129,8 +136,24 @@ enum AtomicFile {
             }
             try SystemCalls.rename(temporary, path)
             try SystemCalls.fsync(path: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+            if let old { disown(old) }
         }
-        guard database && exists else { return try install() }
-        guard try DatabaseLock.whileNoOneElseHasItOpen(path, install) else { throw Refusal.inUse }
+        guard database && exists else { return try install(nil) }
+        guard try DatabaseLock.whileNoOneElseHasItOpen(path, holding: { try install($0) }) else {
+            throw Refusal.inUse
+        }
+    }
+
+    /// Wipes the header of the replaced company file open as `descriptor`,
+    /// when it has no name left (no second name keeps it): only programs that
+    /// opened it before the rename still reach it, and SQLite, reading it, then
+    /// says it is not a database, where it would have read the old books and
+    /// written its log by name, beside the new file, which that log would damage.
+    /// Its content is in the snapshot taken before (pre-rebuild, pre-restore).
+    static func disown(_ descriptor: Int32) {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_nlink == 0, status.st_size > 0 else { return }
+        let blank = [UInt8](repeating: 0, count: min(100, Int(status.st_size)))
+        _ = blank.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
     }
 }

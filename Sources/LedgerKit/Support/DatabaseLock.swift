@@ -13,6 +13,12 @@ enum DatabaseLock {
     /// not seen, and closing the descriptor drops this process's locks on the
     /// file, so callers close their own connections first.
     static func whileNoOneElseHasItOpen(_ path: String, _ work: () throws -> Void) rethrows -> Bool {
+        try whileNoOneElseHasItOpen(path, holding: { _ in try work() })
+    }
+
+    /// The same, giving `work` the descriptor that holds the lock: the file
+    /// `path` named when the lock was taken, whatever `work` does to the name.
+    static func whileNoOneElseHasItOpen(_ path: String, holding work: (Int32) throws -> Void) rethrows -> Bool {
         guard let descriptor = try? SystemCalls.open(path, O_RDWR) else { return false }
         defer { SystemCalls.close(descriptor) }
         // SQLite's PENDING_BYTE; RESERVED and SHARED follow.
@@ -21,7 +27,7 @@ enum DatabaseLock {
         let locked = try? SystemCalls.tryLock(descriptor, from: start, length: length, path: path)
         guard locked == true else { return false }
         defer { SystemCalls.unlock(descriptor, from: start, length: length) }
-        try work()
+        try work(descriptor)
         return true
     }
 }

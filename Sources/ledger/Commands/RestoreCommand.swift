@@ -25,8 +25,11 @@ struct RestoreCommand: ParsableCommand {
             space, a time before the oldest snapshot, FILE open in another program, a snapshot of \
             another company, a FILE that holds no company file (its start damaged, or not ours) \
             (the last two unless --force: such a FILE is kept beside as FILE.replaced-<time>; an \
-            empty FILE is replaced, kept so only when its -wal holds something). Exit status 0 restored, 1 restored but its verify \
-            found something (run 'ledger verify FILE'), 2 refused or failed, 64 bad usage.
+            empty FILE is replaced, kept so only when its -wal holds something). FILE's -wal is \
+            folded into it first; one SQLite cannot read is kept as FILE-wal.not-applied-<time>. A \
+            FILE changed by another program during the restore is not replaced. Exit status 0 \
+            restored, 1 restored but its verify found something (run 'ledger verify FILE') or a \
+            -wal was kept, 2 refused or failed, 64 bad usage.
             """)
 
     @Argument(help: "A snapshot, or a backup folder, on disk or s3://BUCKET/PREFIX.")
@@ -96,6 +99,7 @@ struct RestoreCommand: ParsableCommand {
     func run() throws {
         listing.apply()
         var findings = 0
+        var keptLog = false
         try reportingFailures {
             let keys = try identities.resolve()
             let snapshot = try Restorer.choose(
@@ -107,6 +111,7 @@ struct RestoreCommand: ParsableCommand {
                 reverify: reverify, keys: keys, manifestKey: ManifestKey.forThisMachine(),
                 wait: wait.seconds)
             findings = result.findings
+            keptLog = result.keptLog != nil
             if json { return try Output.json(result) }
             let how =
                 result.verify == "clean" && !result.verifiedNow
@@ -117,12 +122,17 @@ struct RestoreCommand: ParsableCommand {
             if let kept = result.keptAs {
                 Output.line("The file it replaced held no company file a snapshot could take; it is kept as \(kept)")
             }
+            if let kept = result.keptLog {
+                Output.message(
+                    "ledger: the -wal beside the file it replaced could not be read into it or its snapshot, so what it "
+                        + "committed may be in no copy; it is kept as \(kept) for a person to look at.")
+            }
             if result.findings > 0 {
                 Output.message(
                     "ledger: the restored file has \(result.findings) finding\(result.findings == 1 ? "" : "s"): "
                         + "run 'ledger verify \(to)' to see them, 'ledger rebuild \(to)' to repair them.")
             }
         }
-        if findings > 0 { throw ExitCode(1) }
+        if findings > 0 || keptLog { throw ExitCode(1) }
     }
 }

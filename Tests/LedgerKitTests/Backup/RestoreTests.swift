@@ -287,6 +287,51 @@ import Testing
         #expect(try SnapshotCatalog.list(backups).snapshots.count == 3, "no pre-restore snapshot was taken")
     }
 
+    /// What the target's -wal committed goes into the file before anything else:
+    /// a restore killed after the -wal is removed with the old file, or one
+    /// that fails, loses none of it.
+    @Test func theTargetsLogIsFoldedInFirst() throws {
+        let (file, backups, taken) = try nights()
+        let ids = try ForcedShutdown.commitInLogOnly(file, transactions: 3)
+        #expect(WriteAheadLog.isBeside(file))
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: taken[0].path))
+        bytes[bytes.count - 100] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: taken[0].path))
+        #expect(throws: (any Error).self) {
+            try Restorer.restore(taken[0], to: file, backupFolder: backups, force: true)
+        }
+        // The main file alone, without any log, holds them.
+        #expect(!WriteAheadLog.isBeside(file))
+        let alone = folder.file("alone.db")
+        try FileManager.default.copyItem(atPath: file, toPath: alone)
+        let found = try CompanyFile.read(alone) { db in
+            try Int.fetchOne(
+                db,
+                sql: "SELECT count(*) FROM transactions WHERE id IN (\(ids.map(String.init).joined(separator: ",")))")
+        }
+        #expect(found == 3)
+    }
+
+    /// A -wal SQLite cannot read (a version it does not know) is in no copy: it
+    /// is kept beside the file by a second name, and the result says so.
+    @Test func aLogSQLiteCannotReadIsKeptBeside() throws {
+        let (file, backups, taken) = try nights()
+        try ForcedShutdown.commitInLogOnly(file, transactions: 3)
+        var header = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file + "-wal")).prefix(32))
+        header.replaceSubrange(4..<8, with: [0x00, 0x2D, 0xE2, 0x19])
+        let sums = WriteAheadLog.checksum(header[0..<24], bigEndian: header[3] & 1 == 1, seed: (0, 0))
+        header.replaceSubrange(
+            24..<32, with: [sums.0, sums.1].flatMap { withUnsafeBytes(of: $0.bigEndian, Array.init) })
+        try Damage.write(file + "-wal", at: 0, header)
+        let log = try Data(contentsOf: URL(fileURLWithPath: file + "-wal"))
+        let result = try Restorer.restore(
+            taken[0], to: file, backupFolder: backups, force: true, now: moment("2026-12-07T05:00:00Z"))
+        #expect(result.keptLog == file + "-wal.not-applied-20261207T050000Z")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file + "-wal.not-applied-20261207T050000Z")) == log)
+        #expect(!FileManager.default.fileExists(atPath: file + "-wal"))
+        #expect(try company(file) == "Monday Co")
+    }
+
     @Test func refusesATargetOpenInAnotherProgram() throws {
         let (file, backups, taken) = try nights()
         let holder = try FileHolder(file, .open)

@@ -248,6 +248,7 @@ import Testing
             path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
         let kept = try #require(report.keptLog)
         #expect(kept.hasPrefix(path + "-wal.not-applied-2"))
+        #expect(report.exitStatus == 1, "what the log committed is in no copy: a person must look")
         #expect(try Data(contentsOf: URL(fileURLWithPath: kept)) == log)
         #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
     }
@@ -346,6 +347,7 @@ import Testing
             path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
         let kept = try #require(rebuilt.keptLog)
         #expect(try Data(contentsOf: URL(fileURLWithPath: kept)) == log)
+        #expect(rebuilt.exitStatus == 1)
         #expect(try Verifier.verify(path: path).findings.isEmpty)
     }
 }

@@ -161,3 +161,41 @@ import Testing
         #expect(throws: FileError.self) { _ = try ScratchFolder.path(environment: ["TMPDIR": linked]) }
     }
 }
+
+/// The one way a company file is replaced whole: what another program that
+/// opened the old file meets afterwards.
+@Suite struct AtomicReplaceTests {
+    let folder = TemporaryDirectory()
+
+    private func file(_ name: String, _ text: String) throws -> String {
+        let path = folder.file(name)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// A program that opened the old file but had not read it yet (SQLite takes
+    /// no lock until then) finds no database there, rather than old books whose
+    /// log it would write beside the new file.
+    @Test func aProgramThatOpenedTheOldFileFindsNoDatabaseThere() throws {
+        let path = try file("acme.db", "SQLite format 3\u{0}old books")
+        let other = open(path, O_RDONLY)
+        defer { close(other) }
+        #expect(other >= 0)
+        try AtomicFile.replace(path, with: try file(".acme.db.new", "SQLite format 3\u{0}new books"), database: true)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "SQLite format 3\u{0}new books")
+        var seen = [UInt8](repeating: 0xFF, count: 16)
+        #expect(pread(other, &seen, 16, 0) == 16)
+        #expect(seen == [UInt8](repeating: 0, count: 16))
+    }
+
+    /// An old file kept by a second name (restore --force keeps what no snapshot can take) is left whole.
+    @Test func anOldFileKeptByASecondNameIsLeftWhole() throws {
+        let path = try file("acme.db", "SQLite format 3\u{0}old books")
+        let kept = folder.file("acme.db.replaced")
+        try AtomicFile.replace(path, with: try file(".acme.db.new", "SQLite format 3\u{0}new books"), database: true) {
+            try AtomicFile.keepSecondName(path, as: kept)
+        }
+        #expect(try String(contentsOfFile: kept, encoding: .utf8) == "SQLite format 3\u{0}old books")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "SQLite format 3\u{0}new books")
+    }
+}
