@@ -31,17 +31,20 @@ public enum JournalExport {
     public static func export(file: String, format: ExportFormat, to output: String?, now: Date = Date()) throws
         -> ExportSummary
     {
-        guard let output else {
+        guard let given = output else {
             return try write(file: file, format: format, into: FileHandle.standardOutput, now: now)
         }
+        // The file a link names is written, and the link kept.
+        let output = AtomicFile.resolvedTarget(of: given)
+        try refuseDatabase(at: output, shown: given)
         let temporary = AtomicFile.temporaryPath(beside: output, purpose: "export")
         guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600])
         else {
-            throw ExportError.cannotWrite(path: output, reason: "the file cannot be created")
+            throw ExportError.cannotWrite(path: given, reason: "the file cannot be created")
         }
         defer { unlink(temporary) }
         guard let handle = FileHandle(forWritingAtPath: temporary) else {
-            throw ExportError.cannotWrite(path: output, reason: "the file cannot be opened")
+            throw ExportError.cannotWrite(path: given, reason: "the file cannot be opened")
         }
         let summary: ExportSummary
         do {
@@ -55,9 +58,19 @@ public enum JournalExport {
         do {
             try AtomicFile.replace(output, with: temporary, database: false)
         } catch let error as SystemCallError {
-            throw ExportError.cannotWrite(path: output, reason: error.reason)
+            throw ExportError.cannotWrite(path: given, reason: error.reason)
         }
         return summary
+    }
+
+    /// Refuses an output that is an SQLite database (the company file itself,
+    /// or another): an export replaces what is at `--out`, and a slip of the
+    /// command line must not turn books into a CSV file.
+    private static func refuseDatabase(at output: String, shown: String) throws {
+        guard (try? FileHeader.read(path: output)) != nil else { return }
+        throw ExportError.cannotWrite(
+            path: shown,
+            reason: "it is an SQLite database (a company file?), which an export never replaces; choose another --out")
     }
 
     /// One transaction's own columns, read once for all its splits.

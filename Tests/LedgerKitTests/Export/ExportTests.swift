@@ -66,6 +66,29 @@ import Testing
         #expect(rows.contains { $0.fields[9] == "Lunch, \"team\"" })
     }
 
+    /// --out naming the company file itself (or any SQLite database) is refused:
+    /// an export never turns books into a CSV file. A link at --out is written through and kept.
+    @Test func anOutputThatIsADatabaseIsRefusedAndALinkIsWrittenThrough() throws {
+        let file = try Damage.sample(in: folder, transactions: 100)
+        let before = try Data(contentsOf: URL(fileURLWithPath: file))
+        #expect(
+            throws: ExportError.cannotWrite(
+                path: file,
+                reason:
+                    "it is an SQLite database (a company file?), which an export never replaces; choose another --out")
+        ) {
+            try JournalExport.export(file: file, format: .csv, to: file)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == before)
+        let target = folder.file("books.csv")
+        try Data("old".utf8).write(to: URL(fileURLWithPath: target))
+        let link = folder.file("latest.csv")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        try JournalExport.export(file: file, format: .csv, to: link)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target)
+        #expect(try String(contentsOfFile: target, encoding: .utf8).hasPrefix("date,transaction_id,"))
+    }
+
     @Test func unbalancedBooksAreRefusedAndNothingIsWritten() throws {
         let file = try Damage.sample(in: folder, transactions: 100)
         try Damage.apply(to: file) { db in try db.execute(sql: "UPDATE splits SET amount = amount + 1 WHERE id = 40") }

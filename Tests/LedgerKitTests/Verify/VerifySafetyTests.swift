@@ -129,6 +129,15 @@ import Testing
                 "  error account-balance-mismatch [accounts 1]: Account 'Checking' (1) shows a balance of"))
         #expect(lines[2].hasPrefix("  result: 1 error, 0 warnings, 1 repairable, "))
         #expect(lines[3].contains("(format 1, quick)"))
+        // The company file named as the log by a slip is not written to.
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(
+            throws: CompanyFileError.cannotCreate(
+                path: path, reason: "it is an SQLite database (a company file?), not a log; choose another --log")
+        ) {
+            try VerifyLog.append(report, quick: false, to: path, at: moment)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
     }
 }
 
