@@ -7,9 +7,18 @@ extension AtomicFile {
     ///
     /// - Parameter replacing: when false, an existing file at `path` is never
     ///   overwritten and `CompanyFileError.alreadyExists` is thrown.
+    /// - Parameter database: the file is a company file (`sample --force`):
+    ///   replaced as `replace(_:with:database:)` replaces one (only while no
+    ///   other program has it open, else `CompanyFileError.locked`), and, when
+    ///   `path` is a link, in the file it names. Other files (a status record in
+    ///   a backup location) are renamed over, never through a link.
     /// - Throws: whatever `build` throws (the temporary file is removed), or
     ///   `CompanyFileError.cannotCreate` when the folder refuses the file.
-    static func create(at path: String, replacing: Bool, build: (String) throws -> Void) throws {
+    static func create(at given: String, replacing: Bool, database: Bool = false, build: (String) throws -> Void)
+        throws
+    {
+        // A company file a link names takes the new content, and the link stays.
+        let path = replacing && database ? resolvedTarget(of: given) : given
         if !replacing {
             for candidate in [path, path + "-wal"] where FileManager.default.fileExists(atPath: candidate) {
                 throw CompanyFileError.alreadyExists(path: candidate)
@@ -28,10 +37,15 @@ extension AtomicFile {
         try build(temporary)
         do {
             try SystemCalls.fsync(path: temporary)
-            if replacing {
-                // A stale WAL beside the old file would be replayed onto the new one.
-                unlink(path + "-wal")
-                unlink(path + "-shm")
+            if replacing && database {
+                // Only while no other program has the old file open, its stale -wal removed
+                // under the same lock (it would be replayed onto the new file).
+                do {
+                    try replace(path, with: temporary, database: true)
+                } catch Refusal.inUse {
+                    throw CompanyFileError.locked(path: given)
+                }
+            } else if replacing {
                 try SystemCalls.rename(temporary, path)
             } else {
                 try SystemCalls.link(temporary, path)

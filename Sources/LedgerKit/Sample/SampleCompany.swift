@@ -74,7 +74,7 @@ public enum SampleCompany {
             createdAt: Date(timeIntervalSince1970: TimeInterval(options.firstDay.dayNumber * 86_400 + 9 * 3600)))
         try profile.validate()
         var summary: SampleSummary?
-        try AtomicFile.create(at: path, replacing: replacing) { temporary in
+        try AtomicFile.create(at: path, replacing: replacing, database: true) { temporary in
             try PrivateFile.create(at: temporary)
             let queue = try CompanyFile.connect(temporary, readOnly: false)
             // The file is private until renamed into place: a crash leaves only a

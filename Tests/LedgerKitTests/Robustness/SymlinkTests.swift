@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LedgerTestSupport
 import Testing
 
 @testable import LedgerKit
@@ -85,5 +86,20 @@ import Testing
         _ = try Verifier.verify(path: path)
         #expect(try names("") == ["plain.db", "plain.db-wal"])
         #expect(try Data(contentsOf: URL(fileURLWithPath: path + "-wal")) == log)
+    }
+
+    /// `sample --force` replaces the file a link names, keeping the link, and
+    /// never a file another program has open.
+    @Test func aSampleMadeAgainReplacesTheFileTheLinkNamesAndNoneInUse() throws {
+        let (link, target) = try linked()
+        _ = try SampleCompany.generate(at: link, options: SampleOptions(transactions: 30, seed: 4), replacing: true)
+        try expectLinkKept(link)
+        #expect(try CompanyFile.read(target) { try Int.fetchOne($0, sql: "SELECT count(*) FROM transactions") } == 30)
+        let holder = try FileHolder(target, .open)
+        defer { holder.release() }
+        #expect(throws: CompanyFileError.locked(path: link)) {
+            try SampleCompany.generate(at: link, options: SampleOptions(transactions: 40, seed: 5), replacing: true)
+        }
+        #expect(try CompanyFile.read(target) { try Int.fetchOne($0, sql: "SELECT count(*) FROM transactions") } == 30)
     }
 }
