@@ -26,6 +26,8 @@ struct WriteAheadLog {
     let committedFrames: Int
     /// Where the page of the last committed frame of page 1 begins, if any.
     let pageOneOffset: Int64?
+    /// The header's salts, which every frame of this generation of the log repeats.
+    let salts: (UInt32, UInt32)
 
     static let headerSize = 32
 
@@ -146,7 +148,7 @@ struct WriteAheadLog {
         guard frames > 0 else { return nil }
         return WriteAheadLog(
             pageSize: pageSize, committedEnd: committedEnd, databasePages: pages, committedFrames: frames,
-            pageOneOffset: committedPageOne)
+            pageOneOffset: committedPageOne, salts: salts)
     }
 
     /// Whether the log's page size is not the database's. SQLite reads page 1
@@ -207,6 +209,13 @@ struct WriteAheadLog {
     @discardableResult
     static func apply(logAt path: String, onto database: String) throws -> Int {
         guard let log = try read(path: path) else { return 0 }
+        return try apply(log, at: path, onto: database)
+    }
+
+    /// `apply(logAt:onto:)` of the log read as `log`: refused (`EAGAIN`) when
+    /// a frame it counted is no longer there as read (the log was reset and
+    /// written again since: the copy would be torn).
+    static func apply(_ log: WriteAheadLog, at path: String, onto database: String) throws -> Int {
         let source = try SystemCalls.open(path, O_RDONLY)
         defer { SystemCalls.close(source) }
         let target = try SystemCalls.open(database, O_RDWR)
@@ -224,7 +233,15 @@ struct WriteAheadLog {
             let got = try frame.withUnsafeMutableBytes {
                 try SystemCalls.pread(source, into: $0, at: offset, path: path)
             }
-            guard got == frame.count else { break }
+            // A frame of another generation: the log was reset and written again since it was read,
+            // so the frames counted are no longer all there. The copy would be torn: refused.
+            guard word(frame, 8, bigEndian: true) == log.salts.0, word(frame, 12, bigEndian: true) == log.salts.1,
+                got == frame.count
+            else {
+                throw SystemCallError(
+                    call: "read", path: path, code: EAGAIN,
+                    detail: "the log changed while it was read (another program is writing to the file): try again")
+            }
             let page = Int64(word(frame, 0, bigEndian: true))
             offset += Int64(frame.count)
             guard page <= size else { continue }

@@ -220,6 +220,34 @@ import Testing
         }
     }
 
+    /// A log reset and written again between its reading and its applying (a
+    /// writer at work): a frame counted is no longer there as read, and the
+    /// copy, which would be torn, is refused rather than made of two generations.
+    @Test func aLogResetSinceItWasReadIsNotApplied() throws {
+        let folder = TemporaryDirectory()
+        let path = try Damage.sample(in: folder, name: "books.db", transactions: 80)
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0; PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+        for step in 0..<3 {
+            try queue.write { db in try db.execute(sql: "UPDATE company SET name = ?", arguments: ["Step \(step)"]) }
+        }
+        let database = try Data(contentsOf: URL(fileURLWithPath: path))
+        var log = try Data(contentsOf: URL(fileURLWithPath: path + "-wal"))
+        try queue.close()
+        let copy = folder.file("copy.db")
+        try database.write(to: URL(fileURLWithPath: copy))
+        try log.write(to: URL(fileURLWithPath: copy + "-wal"))
+        let read = try #require(try WriteAheadLog.read(path: copy + "-wal"))
+        #expect(read.committedFrames >= 3)
+        // The second frame now carries other salts, as a new generation written over the old would.
+        let second = WriteAheadLog.headerSize + WriteAheadLog.frameHeaderSize + read.pageSize + 8
+        log[second] ^= 0xFF
+        try log.write(to: URL(fileURLWithPath: copy + "-wal"))
+        #expect(throws: SystemCallError.self) { try WriteAheadLog.apply(read, at: copy + "-wal", onto: copy) }
+    }
+
     /// A 224 KiB company file with a committed -wal of 1024-byte pages beside
     /// it (SQLite calls the pair malformed): the log is not the file's, and
     /// neither the backup nor the rebuild takes its pages.
