@@ -275,17 +275,7 @@ public enum Restorer {
         // Resolved once: the rename replaces the file a link names, and keeps the link.
         let file = AtomicFile.resolvedTarget(of: target)
         let exists = FileManager.default.fileExists(atPath: file)
-        if exists {
-            try refuseIfInUse(file, wait: wait)
-            // What its -wal committed goes into the file first, so that the file alone, which the
-            // pre-restore snapshot takes, holds it all, and the -wal removed with it holds nothing.
-            // One SQLite cannot take in stays, and is kept by a second name below.
-            guard (try? PrivateCopy.settle(file, wait: wait)) != false else {
-                throw RestoreError.targetInUse(path: target)
-            }
-        }
-        // From here on the file must not change: a write after the pre-restore snapshot is in no copy.
-        let identity = exists ? FileIdentity(file) : nil
+        if exists { try refuseIfInUse(file, wait: wait) }
         AtomicFile.removeLeftovers(beside: file, purposes: ["restoring", "download", "decrypting"])
         let temporary = AtomicFile.temporaryPath(beside: file, purpose: "restoring")
         defer { AtomicFile.removeDatabaseFiles(at: temporary) }
@@ -309,8 +299,18 @@ public enum Restorer {
         var replaced: Snapshot?
         // The replaced file kept whole by a second name (no snapshot can take it), made under the lock.
         var keepsFile = false
+        var identity: FileIdentity?
         if exists {
             if !force { try refuseOtherCompany(temporary, claimed: manifest.company, over: file, target: target) }
+            // What its -wal committed goes into the file now, so that the file alone, which the
+            // pre-restore snapshot takes, holds it all, and the -wal removed with it holds nothing.
+            // One SQLite cannot take in stays, and is kept by a second name below. (A refusal
+            // above leaves the file as it was, -wal and all.)
+            guard (try? PrivateCopy.settle(file, wait: wait)) != false else {
+                throw RestoreError.targetInUse(path: target)
+            }
+            // From here on the file must not change: a write after the pre-restore snapshot is in no copy.
+            identity = FileIdentity(file)
             do {
                 replaced = try SnapshotWriter.take(
                     SnapshotRequest(

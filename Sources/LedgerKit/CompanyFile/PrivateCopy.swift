@@ -51,14 +51,17 @@ enum PrivateCopy {
     /// - Returns: false, with nothing done, when another program has the file open.
     static func settle(_ path: String, wait: TimeInterval) throws -> Bool {
         guard ReadOnlyAccess.waitUntilNoOneElseHasItOpen(path, wait: wait) else { return false }
-        // Only a log SQLite reads: checkpointing one it cannot would empty it unread.
-        guard WriteAheadLog.isBeside(path), !WriteAheadLog.holdsUntakenWork(beside: path) else { return true }
+        // Only a log SQLite reads, beside a file that starts as SQLite's: checkpointing one it cannot
+        // read would empty it unread, and SQLite removes a log beside an empty file.
+        guard WriteAheadLog.isBeside(path), (try? FileHeader.read(path: path)) != nil,
+            !WriteAheadLog.holdsUntakenWork(beside: path)
+        else { return true }
         // The last connection to close checkpoints the WAL and removes it.
         do {
             let queue = try DatabaseQueue(path: path)
             try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
             try queue.close()
-        } catch let error as DatabaseError where StructureCheck.isDamage(error) {
+        } catch let error as DatabaseError where CompanyFileError.isDamage(error) {
             return true
         } catch let error as DatabaseError
             where error.resultCode == .SQLITE_CANTOPEN && WriteAheadLog.hasUnknownVersion(path: path + "-wal")

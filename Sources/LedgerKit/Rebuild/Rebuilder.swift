@@ -255,19 +255,19 @@ public enum Rebuilder {
         try AtomicFile.fsync(path: final)
 
         progress?(RebuildProgress(phase: "Replacing the company file"))
-        report.keptLog = try keepUnappliedLog(of: file, copiedByBytes: !readable, shown: path, now: Date())
+        report.keptLog = try keepUnappliedLog(of: file, shown: path, now: Date())
         try replace(file, with: final, identity: identity, shown: path)
         return report
     }
 
-    /// A `-wal` beside `file` whose frames may be in no copy: any log when the file was
-    /// copied by its bytes (`copiedByBytes`: SQLite could not read it, or the log is not
-    /// its log), since only the frames `WriteAheadLog.apply` took went into the copy. The file's replacement removes it; it is kept
-    /// first, by a second name beside the file (`acme.db-wal.not-applied-20261207T004500Z`),
-    /// so that nothing committed anywhere is lost unsaid. Returns that name, or nil.
-    static func keepUnappliedLog(of file: String, copiedByBytes: Bool, shown: String, now: Date) throws -> String? {
-        // A log not the file's (`PrivateCopy.hasForeignLog`) always has the file copied by its bytes.
-        guard copiedByBytes, WriteAheadLog.isBeside(file) else { return nil }
+    /// A `-wal` beside `file` whose frames may be in no copy
+    /// (`WriteAheadLog.holdsUntakenWork`: not the file's log, or one whose header
+    /// neither SQLite nor `WriteAheadLog.apply` reads). The file's replacement removes
+    /// it; it is kept first, by a second name beside the file
+    /// (`acme.db-wal.not-applied-20261207T004500Z`), so that nothing committed anywhere
+    /// is lost unsaid. Returns that name, or nil. Restore keeps such a log the same way.
+    static func keepUnappliedLog(of file: String, shown: String, now: Date) throws -> String? {
+        guard WriteAheadLog.holdsUntakenWork(beside: file) else { return nil }
         let stamp = Timestamp.compact(from: now)
         let kept = file + "-wal.not-applied-" + stamp
         do {

@@ -225,6 +225,14 @@ import Testing
         #expect(
             try Data(contentsOf: URL(fileURLWithPath: file + ".replaced-20261121T090000Z-wal")) == Data([1, 2, 3, 4]))
         #expect(try company(file) == "Wednesday Co")
+
+        // The same with a log SQLite wrote: kept whole, never emptied by a checkpoint first.
+        try ForcedShutdown.commitInLogOnly(file, transactions: 2)
+        let log = try Data(contentsOf: URL(fileURLWithPath: file + "-wal"))
+        #expect(truncate(file, 0) == 0)
+        let again = try Restorer.restore(taken[2], to: file, backupFolder: backups, now: moment("2026-11-22T09:00:00Z"))
+        #expect(again.keptAs == file + ".replaced-20261122T090000Z")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file + ".replaced-20261122T090000Z-wal")) == log)
     }
 
     /// Two copies of one template share their creation time: told apart by name.
@@ -287,21 +295,26 @@ import Testing
         #expect(try SnapshotCatalog.list(backups).snapshots.count == 3, "no pre-restore snapshot was taken")
     }
 
-    /// What the target's -wal committed goes into the file before anything else:
-    /// a restore killed after the -wal is removed with the old file, or one
-    /// that fails, loses none of it.
-    @Test func theTargetsLogIsFoldedInFirst() throws {
+    /// What the target's -wal committed goes into the file before it is
+    /// replaced (`PrivateCopy.settle`), so a restore killed after the -wal is
+    /// removed with the old file loses none of it; a refused restore leaves the
+    /// file as it was, -wal and all; an empty file's -wal and one SQLite cannot
+    /// read are never emptied unread.
+    @Test func theTargetsLogIsFoldedInOnlyOnceTheRestoreGoesAhead() throws {
         let (file, backups, taken) = try nights()
         let ids = try ForcedShutdown.commitInLogOnly(file, transactions: 3)
-        #expect(WriteAheadLog.isBeside(file))
+        let log = try Data(contentsOf: URL(fileURLWithPath: file + "-wal"))
         var bytes = try Data(contentsOf: URL(fileURLWithPath: taken[0].path))
         bytes[bytes.count - 100] ^= 0x01
         try bytes.write(to: URL(fileURLWithPath: taken[0].path))
         #expect(throws: (any Error).self) {
             try Restorer.restore(taken[0], to: file, backupFolder: backups, force: true)
         }
-        // The main file alone, without any log, holds them.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file + "-wal")) == log, "refused: untouched")
+
+        #expect(try PrivateCopy.settle(file, wait: 1))
         #expect(!WriteAheadLog.isBeside(file))
+        // The main file alone, without any log, holds them.
         let alone = folder.file("alone.db")
         try FileManager.default.copyItem(atPath: file, toPath: alone)
         let found = try CompanyFile.read(alone) { db in
@@ -310,6 +323,15 @@ import Testing
                 sql: "SELECT count(*) FROM transactions WHERE id IN (\(ids.map(String.init).joined(separator: ",")))")
         }
         #expect(found == 3)
+
+        // An empty file beside a log: SQLite would remove the log; it is left as it is.
+        let empty = folder.file("empty.db")
+        try ForcedShutdown.commitInLogOnly(file, transactions: 1)
+        try FileManager.default.copyItem(atPath: file + "-wal", toPath: empty + "-wal")
+        #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
+        let emptyLog = try Data(contentsOf: URL(fileURLWithPath: empty + "-wal"))
+        #expect(try PrivateCopy.settle(empty, wait: 1))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: empty + "-wal")) == emptyLog)
     }
 
     /// A -wal SQLite cannot read (a version it does not know) is in no copy: it

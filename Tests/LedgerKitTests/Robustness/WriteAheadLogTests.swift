@@ -220,6 +220,21 @@ import Testing
         }
     }
 
+    /// A -wal cut short within its header (a crash while it was made): neither
+    /// SQLite nor ledger reads it, so rebuild keeps it, says so and exits 1, as
+    /// restore does.
+    @Test func aLogWhoseHeaderDoesNotReadIsKeptByRebuild() throws {
+        let folder = TemporaryDirectory()
+        let path = try Damage.sample(in: folder, name: "acme.db", transactions: 100)
+        let torn = Data([0x37, 0x7F, 0x06, 0x82] + [UInt8](repeating: 7, count: 16))
+        try torn.write(to: URL(fileURLWithPath: path + "-wal"))
+        let report = try Rebuilder.rebuild(
+            path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
+        let kept = try #require(report.keptLog)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: kept)) == torn)
+        #expect(report.exitStatus == 1)
+    }
+
     /// A log reset and written again between its reading and its applying (a
     /// writer at work): a frame counted is no longer there as read, and the
     /// copy, which would be torn, is refused rather than made of two generations.
