@@ -19,6 +19,15 @@ public struct FileHeader: Sendable, Equatable {
     /// is nonzero and written by the same change as the header's counter).
     public var headerPageCount: Int? = nil
 
+    /// Whether the path (followed through links) names a regular file that
+    /// starts as an SQLite database. Anything else (a FIFO, a device, a folder)
+    /// is never opened, so asking never blocks.
+    public static func holdsDatabase(_ path: String) -> Bool {
+        var status = stat()
+        guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return false }
+        return (try? read(path: path)) != nil
+    }
+
     /// Reads the header of the file at `path`.
     ///
     /// - Throws: `CompanyFileError` for a missing, unreadable, empty or non-SQLite file.

@@ -67,7 +67,7 @@ public enum JournalExport {
     /// or another): an export replaces what is at `--out`, and a slip of the
     /// command line must not turn books into a CSV file.
     private static func refuseDatabase(at output: String, shown: String) throws {
-        guard (try? FileHeader.read(path: output)) != nil else { return }
+        guard FileHeader.holdsDatabase(output) else { return }
         throw ExportError.cannotWrite(
             path: shown,
             reason: "it is an SQLite database (a company file?), which an export never replaces; choose another --out")

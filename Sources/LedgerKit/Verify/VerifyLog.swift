@@ -30,7 +30,7 @@ public enum VerifyLog {
     /// - Throws: `CompanyFileError.cannotCreate` when the log cannot be written.
     public static func append(_ report: VerifyReport, quick: Bool, to path: String, at moment: Date = Date()) throws {
         // A log is text: an SQLite database there (the company file named by a slip) is not written to.
-        guard (try? FileHeader.read(path: path)) == nil else {
+        guard !FileHeader.holdsDatabase(path) else {
             throw CompanyFileError.cannotCreate(
                 path: path, reason: "it is an SQLite database (a company file?), not a log; choose another --log")
         }

@@ -138,6 +138,10 @@ import Testing
             try VerifyLog.append(report, quick: false, to: path, at: moment)
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        // Asking whether a FIFO holds a database never opens it (which would wait for a writer).
+        let fifo = folder.file("log.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        #expect(!FileHeader.holdsDatabase(fifo))
     }
 }
 
