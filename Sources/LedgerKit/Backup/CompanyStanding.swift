@@ -84,14 +84,16 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
     }
 
     /// One company among one stem's snapshots: a creation time and the names
-    /// it went by, oldest first.
+    /// it went by.
     struct Company {
         let createdAt: String
         var names: [String]
-        /// When its snapshots of its newest name begin and end.
-        var first: Date
-        var last: Date
-        var newestName: String { names.last ?? "?" }
+        /// When each of its names' snapshots were taken, by name.
+        var times: [String: [Date]]
+        /// The name of its newest snapshot.
+        var newestName: String {
+            times.max { ($0.value.last ?? .distantPast, $0.key) < ($1.value.last ?? .distantPast, $1.key) }?.key ?? "?"
+        }
 
         /// Whether `snapshot` may be of this company: its manifest names it,
         /// gives no creation time and one of its names (or a name no company
@@ -107,33 +109,40 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
     }
 
     /// The companies `group` (one stem's snapshots) holds, by their manifests'
-    /// company and `company_created_at`: a creation time is a company, which
-    /// a rename keeps; at one creation time, names whose snapshots come one
-    /// after the other are a rename of one company, and names whose snapshots
-    /// interleave are two (copies of one template, which share the time).
+    /// company and `company_created_at`: a creation time is a company, which a
+    /// rename keeps. At one creation time, two names are two companies (copies
+    /// of one template, which share the time) when their snapshots interleave
+    /// both ways: each was taken between two of the other's, as two files
+    /// backed up side by side are. A name whose snapshots come after another's,
+    /// or within them (a rename, undone), is the same company's; a name that
+    /// could be either of two companies' is a company of its own.
     static func companies(in group: [Snapshot]) -> [Company] {
-        // Each company as its name and creation time, with when its snapshots begin and end.
-        var spans: [ManifestCompany: (first: Date, last: Date)] = [:]
+        var times: [ManifestCompany: [Date]] = [:]
         for snapshot in group {
             guard let manifest = snapshot.manifest, manifest.companyCreatedAt != nil else { continue }
-            let at = snapshot.takenAt ?? .distantPast
-            let span = spans[manifest.companyIdentity]
-            spans[manifest.companyIdentity] = (min(span?.first ?? at, at), max(span?.last ?? at, at))
+            times[manifest.companyIdentity, default: []].append(snapshot.takenAt ?? .distantPast)
+        }
+        for key in times.keys { times[key]?.sort() }
+        /// Whether one of `these` was taken between two of `those`.
+        func between(_ these: [Date], _ those: [Date]) -> Bool {
+            guard let first = those.first, let last = those.last else { return false }
+            return these.contains { $0 > first && $0 < last }
         }
         var companies: [Company] = []
-        for (identity, span) in spans.sorted(by: { ($0.value.first, $0.key) < ($1.value.first, $1.key) }) {
+        let ordered = times.sorted {
+            ($0.value.first ?? .distantPast, $0.key) < ($1.value.first ?? .distantPast, $1.key)
+        }
+        for (identity, taken) in ordered {
             guard let createdAt = identity.createdAt else { continue }
-            // A name that begins after exactly one company of its time has ended is that company renamed.
-            let ended = companies.indices.filter {
-                companies[$0].createdAt == createdAt && companies[$0].last < span.first
+            let joinable = companies.indices.filter { index in
+                companies[index].createdAt == createdAt
+                    && !companies[index].times.values.contains { between(taken, $0) && between($0, taken) }
             }
-            let overlapping = companies.contains { $0.createdAt == createdAt && $0.last >= span.first }
-            if ended.count == 1, !overlapping, let index = ended.first {
+            if joinable.count == 1, let index = joinable.first {
                 companies[index].names.append(identity.name)
-                companies[index].last = span.last
+                companies[index].times[identity.name] = taken
             } else {
-                companies.append(
-                    Company(createdAt: createdAt, names: [identity.name], first: span.first, last: span.last))
+                companies.append(Company(createdAt: createdAt, names: [identity.name], times: [identity.name: taken]))
             }
         }
         return companies.sorted { ($0.createdAt, $0.newestName) < ($1.createdAt, $1.newestName) }

@@ -296,6 +296,15 @@ import Testing
         #expect(one.map(\.company) == [nil] && one.map(\.snapshots) == [3])
         #expect(one.first?.problems == [.newestNotClean])
         #expect(one.first?.lastGoodCopy == "/b/books-20261203T020000Z.db.gz")
+        // A rename undone (Alpha, Alpha Ltd, Alpha again) is still one company, not one whose
+        // "Alpha Ltd" copy grows older for ever.
+        let undone = [
+            snapshot("books", "2026-12-02T02:00:00Z", verify: "clean", company: "Alpha", created: template),
+            snapshot("books", "2026-12-03T02:00:00Z", verify: "clean", company: "Alpha Ltd", created: template),
+            snapshot("books", "2026-12-04T02:00:00Z", verify: "clean", company: "Alpha", created: template),
+        ]
+        let same = CompanyStanding.of(undone, maxAge: 12 * 3_600, now: now)
+        #expect(same.map(\.company) == [nil] && same.map(\.snapshots) == [3] && same.allSatisfy(\.ok))
     }
 
     /// The newest clean snapshot's bytes rotted: prune reads it whole before
