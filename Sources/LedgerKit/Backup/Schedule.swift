@@ -73,6 +73,24 @@ public struct BackupSchedule: Sendable, Equatable {
         return chosen
     }
 
+    /// `keptEnvironment`, refusing an endpoint it would leave out (one whose
+    /// user name and password cannot be taken out of it, or with a line
+    /// break): without it, the job would write to another place than this shell does.
+    /// - Throws: `ObjectStorageError.badConfiguration`.
+    public static func jobEnvironment(for folder: String, from environment: [String: String]) throws
+        -> [String: String]
+    {
+        let kept = keptEnvironment(for: folder, from: environment)
+        guard folder.lowercased().hasPrefix("s3://") else { return kept }
+        for name in ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
+        where !(environment[name] ?? "").isEmpty && kept[name] == nil {
+            throw ObjectStorageError.badConfiguration(
+                "\(name) cannot be written into the job (a user name or password that cannot be taken out, or a line break); give it as https://HOST:PORT"
+            )
+        }
+        return kept
+    }
+
     /// Whether `word` has a line break or another control character, which a
     /// unit file or a crontab line cannot hold safely: a line break there starts
     /// a new setting or a new crontab entry. The C1 controls (U+0085 among

@@ -89,8 +89,13 @@ public struct S3Configuration: Sendable, Equatable {
     public static func withoutUserInfo(_ endpoint: String) -> String? {
         guard endpoint.contains("@") else { return endpoint }
         guard var parts = URLComponents(string: endpoint) else { return nil }
+        // An "@" elsewhere (in the path) is no user name.
+        guard parts.user != nil || parts.password != nil else { return endpoint }
         parts.user = nil
         parts.password = nil
-        return parts.string.flatMap { $0.contains("@") ? nil : $0 }
+        guard let cleaned = parts.string, let again = URLComponents(string: cleaned), again.user == nil,
+            again.password == nil
+        else { return nil }
+        return cleaned
     }
 }

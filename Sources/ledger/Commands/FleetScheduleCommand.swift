@@ -65,9 +65,8 @@ struct FleetScheduleCommand: ParsableCommand {
             let schedule = FleetSchedule(
                 ledger: try BackupSchedule.runningProgram(), sources: sources.map(absolute),
                 list: list.map(absolute), location: location, time: at, policy: keep.policy, jobs: jobs,
-                environment: BackupSchedule.keptEnvironment(
-                    for: location,
-                    from: ProcessInfo.processInfo.environment),
+                environment: try BackupSchedule.jobEnvironment(
+                    for: location, from: ProcessInfo.processInfo.environment),
                 recipients: try named.recipients.map(AgeRecipient.init),
                 recipientFiles: named.recipientFiles.map(absolute))
             let folder = unitDir ?? (FileManager.default.homeDirectoryForCurrentUser.path + "/.config/systemd/user")

@@ -121,7 +121,7 @@ struct ScheduleCommand: ParsableCommand {
             var schedule = BackupSchedule(
                 ledger: try BackupSchedule.runningProgram(), file: absolute(file), folder: destination,
                 time: at ?? "02:00", policy: keep.policy,
-                environment: BackupSchedule.keptEnvironment(
+                environment: try BackupSchedule.jobEnvironment(
                     for: destination, from: ProcessInfo.processInfo.environment),
                 recipients: try named.recipients.map(AgeRecipient.init), recipientFiles: files)
             schedule.every = every.flatMap(ScheduleInterval.init)

@@ -467,7 +467,7 @@ import Testing
         }
     }
 
-    @Test func aScheduleToObjectStorageKeepsTheSettingsThatAreNotSecrets() {
+    @Test func aScheduleToObjectStorageKeepsTheSettingsThatAreNotSecrets() throws {
         let environment = [
             "AWS_PROFILE": "books", "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "https://minio.lan:9000",
             "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "token",
@@ -490,6 +490,14 @@ import Testing
         #expect(
             BackupSchedule.keptEnvironment(for: "s3://acme-books/ledger", from: withPassword)["AWS_ENDPOINT_URL_S3"]
                 == nil)
+        // The schedule refuses it rather than let the job write elsewhere.
+        #expect(throws: ObjectStorageError.self) {
+            try BackupSchedule.jobEnvironment(for: "s3://acme-books/ledger", from: withPassword)
+        }
+        withPassword["AWS_ENDPOINT_URL_S3"] = nil
+        #expect(
+            try BackupSchedule.jobEnvironment(for: "s3://acme-books/ledger", from: withPassword)["AWS_ENDPOINT_URL"]
+                == "https://minio.lan:9000/")
         let schedule = BackupSchedule(
             ledger: "/usr/local/bin/ledger", file: "/srv/books/acme.db", folder: "s3://acme-books/ledger",
             time: "02:00", policy: RetentionPolicy(daily: 7), environment: kept)

@@ -54,6 +54,8 @@ import Testing
                 "AWS_ENDPOINT_URL": "http://office:hunter2@127.0.0.1:9000",
             ], home: home)
         #expect(withPassword.endpoint.absoluteString == "http://127.0.0.1:9000")
+        // An "@" in the path is no password.
+        #expect(S3Configuration.withoutUserInfo("https://minio.lan:9000/a@b") == "https://minio.lan:9000/a@b")
         let unreadable = #expect(throws: ObjectStorageError.self) {
             try S3Configuration.resolve(
                 environment: [
