@@ -43,7 +43,10 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
             throw BackupError.cannotRead(path: text, reason: "no such file or folder")
         }
         if isFolder.boolValue { return (SnapshotStore(FolderStore(text)), nil) }
-        return (SnapshotStore(try StoreRegistry.holder(of: text, environment: environment).store), text)
+        // A snapshot named by a link the user gives is the file it names (a link found in a
+        // location is never followed).
+        let file = AtomicFile.resolvedTarget(of: text)
+        return (SnapshotStore(try StoreRegistry.holder(of: file, environment: environment).store), file)
     }
 
     /// The store a snapshot was listed from, told by its path.
@@ -113,7 +116,11 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
     /// are keys, and known by its name and attributes when there are none.
     private func snapshot(of object: StoredObject, at path: String, with keys: SnapshotIdentities) throws -> Snapshot {
         let size = object.size
-        guard size > 0 else { throw BackupError.damagedSnapshot("\(path) is empty") }
+        guard size > 0 else {
+            // Listed with no bytes: asked again, a link (never followed) or a file gone says so.
+            _ = try store.entry(object.name)
+            throw BackupError.damagedSnapshot("\(path) is empty")
+        }
         if SnapshotName.isEncrypted(object.name) {
             var attributes = object.attributes
             if keys.isEmpty && attributes["kind"] == nil {

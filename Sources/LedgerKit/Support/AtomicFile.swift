@@ -19,12 +19,22 @@ enum AtomicFile {
     /// file resolves it once and works beside the result, so that the rename
     /// replaces the file the link names and the link stays a link. A chain
     /// longer than 40 links (a loop) is returned as it is: the work then
-    /// meets SQLite's or the kernel's own refusal (ELOOP).
+    /// meets SQLite's or the kernel's own refusal (ELOOP). A link is followed
+    /// as the kernel's `protected_symlinks` would: not one another user
+    /// planted in a sticky folder anyone may write (`/tmp`), whose target
+    /// could be any file of this user's; the work then meets that link itself.
     static func resolvedTarget(of path: String) -> String {
         var current = path
         for _ in 0..<40 {
             var status = stat()
             guard lstat(current, &status) == 0, status.st_mode & S_IFMT == S_IFLNK else { return current }
+            var folder = stat()
+            let parent = URL(fileURLWithPath: current).deletingLastPathComponent().path
+            if stat(parent, &folder) == 0, folder.st_mode & S_ISVTX != 0, folder.st_mode & S_IWOTH != 0,
+                status.st_uid != geteuid(), status.st_uid != folder.st_uid
+            {
+                return current
+            }
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
             let count = readlink(current, &buffer, buffer.count - 1)
             guard count > 0 else { return current }

@@ -354,6 +354,20 @@ import Testing
         #expect(try company(file) == "Monday Co")
     }
 
+    /// A snapshot named by a link the user gives is the file it names; a link
+    /// found in a location is not followed, and says so.
+    @Test func aLinkTheUserNamesIsFollowedAndOneInTheLocationIsNot() throws {
+        let (file, backups, taken) = try nights()
+        let link = folder.file("latest.db.gz")
+        #expect(symlink(taken[2].path, link) == 0)
+        #expect(try Restorer.choose(link, target: file, at: nil).path == taken[2].path)
+        let planted = backups + "/acme-20261120T020000Z.db.gz"
+        #expect(symlink(taken[0].path, planted) == 0)
+        let listing = try SnapshotCatalog.list(backups)
+        #expect(listing.snapshots.count == 3)
+        #expect(listing.unreadable.map(\.reason).contains { $0.contains("it is a link") })
+    }
+
     @Test func refusesATargetOpenInAnotherProgram() throws {
         let (file, backups, taken) = try nights()
         let holder = try FileHolder(file, .open)

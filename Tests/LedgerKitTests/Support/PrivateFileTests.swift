@@ -198,4 +198,21 @@ import Testing
         #expect(try String(contentsOfFile: kept, encoding: .utf8) == "SQLite format 3\u{0}old books")
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "SQLite format 3\u{0}new books")
     }
+
+    /// A link another user planted in a sticky folder anyone may write (/tmp)
+    /// is not followed, as the kernel's protected_symlinks would not; one of
+    /// this user's own is.
+    @Test func aLinkAnotherUserPlantedInASharedFolderIsNotFollowed() throws {
+        let shared = folder.file("tmp")
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+        #expect(chmod(shared, 0o1777) == 0)
+        let victim = try file("victim.txt", "mine")
+        let planted = shared + "/books.csv"
+        #expect(symlink(victim, planted) == 0)
+        #expect(AtomicFile.resolvedTarget(of: planted) == victim, "this user's own link")
+        let other: uid_t = geteuid() == 65_534 ? 65_533 : 65_534
+        // Only root may give a link to another user; elsewhere this half cannot be set up.
+        guard lchown(planted, other, other) == 0 else { return }
+        #expect(AtomicFile.resolvedTarget(of: planted) == planted)
+    }
 }
