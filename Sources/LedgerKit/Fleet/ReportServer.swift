@@ -5,11 +5,12 @@ import Foundation
 /// a request without the random token, or whose Host header is not this loopback
 /// address and port (a DNS-rebinding page), is refused; it sends no CORS header,
 /// so no other site's script may read the page, and it runs nothing: each request
-/// reads the status records and builds the page anew.
+/// reads the status records and builds the page anew (see `pageSeconds`).
 ///
 /// Each connection is answered on a thread of its own (at most `connectionLimit`
 /// at once), so a peer that sends its request slowly, or never, holds up no
-/// other; pages are built one at a time, so memory does not grow with the visits.
+/// other; pages are built one at a time, and one built in the last
+/// `pageSeconds` serves the visits meanwhile, so a burst shares one page.
 /// Its state is set once and never changed, and `page` and the log are called
 /// under `building`: it may be shared with those threads.
 public final class ReportServer: @unchecked Sendable {
@@ -29,7 +30,12 @@ public final class ReportServer: @unchecked Sendable {
     /// Seconds a connection has to take its answer, counted from when the answer is ready.
     static let answerSeconds = 30
     /// Connections answered at once; one more is closed unanswered.
-    static let connectionLimit = 32
+    static let connectionLimit = 64
+    /// Seconds a page built serves the visits that come meanwhile: a burst of
+    /// them shares one page (one reading of the records, one copy in memory).
+    static let pageSeconds: TimeInterval = 2
+    /// The page built last and when; guarded by `building`.
+    private var lastPage: (at: Date, html: String)?
 
     /// Held while a page is built and while the log hears a line.
     private let building = NSLock()
@@ -146,7 +152,13 @@ public final class ReportServer: @unchecked Sendable {
             return answer(404, "Not found", "this page needs the token that ledger fleet serve printed")
         }
         do {
-            let html = try page()
+            let html: String
+            if let last = lastPage, abs(last.at.timeIntervalSinceNow) < Self.pageSeconds {
+                html = last.html
+            } else {
+                html = try page()
+                lastPage = (Date(), html)
+            }
             return answer(200, "OK", html, type: "text/html; charset=utf-8", bodyless: request.method == "HEAD")
         } catch {
             let why = (error as? LocalizedError)?.errorDescription ?? "\(error)"

@@ -177,6 +177,37 @@ import Testing
         #expect(waited < 4, "answered after \(waited) s")
     }
 
+    /// Visits within two seconds share one page: a burst reads the records once.
+    @Test func aBurstOfVisitsSharesOnePage() throws {
+        let builds = Counter()
+        let server = try ReportServer(port: 0, token: "0123456789abcdef0123456789abcdef") {
+            builds.add()
+            return "<p>page</p>"
+        }
+        let head = "GET /\(server.token)/ HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\n\r\n"
+        for _ in 0..<5 { #expect(Self.answer(server, head).status == "HTTP/1.1 200 OK") }
+        #expect(builds.value == 1)
+    }
+
+    /// A count shared with a page closure.
+    private final class Counter: @unchecked Sendable {
+        // `count` is guarded by `lock`.
+        private let lock = NSLock()
+        private var count = 0
+
+        func add() {
+            lock.lock()
+            defer { lock.unlock() }
+            count += 1
+        }
+
+        var value: Int {
+            lock.lock()
+            defer { lock.unlock() }
+            return count
+        }
+    }
+
     @Test func newTokensAreLongAndDiffer() {
         let tokens = (0..<20).map { _ in ReportServer.newToken() }
         #expect(Set(tokens).count == 20)
