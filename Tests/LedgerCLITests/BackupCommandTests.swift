@@ -59,6 +59,14 @@ import Testing
         let check = try Ledger.run("check-backups", backups)
         #expect(check.status == 0)
         #expect(check.stdout.hasSuffix("1 of 1 snapshots are whole.\n"))
+        // A snapshot whose head cannot be read counts as checked and not whole.
+        let lone = folder.file("lone")
+        try FileManager.default.createDirectory(atPath: lone, withIntermediateDirectories: true)
+        try Data("not gzip".utf8).write(to: URL(fileURLWithPath: lone + "/acme-20261120T020000Z.db.gz"))
+        let unreadable = try Ledger.run("check-backups", lone)
+        #expect(
+            unreadable.status == 1 && unreadable.stdout.hasSuffix("0 of 1 snapshots are whole.\n"),
+            "\(unreadable.stdout)")
 
         let target = folder.file("restored.db")
         let restored = try Ledger.run("restore", backups, "--to", target, "--stem", "acme", "--at", "2099-01-01")

@@ -98,14 +98,17 @@ struct CheckBackupsCommand: ParsableCommand {
                                 : sealed ? " (encrypted; not read: give --identity to read it)" : " (header only)"))
             }
             for company in found.companies { standingLines(company).forEach(Output.line) }
-            let read = results.filter(\.read).count
-            let failed = results.filter { !$0.ok }.count
+            // Checked: read whole, or found not whole (a head that could not be read counts).
+            let checked = results.filter { $0.read || !$0.ok }.count
+            let whole = results.filter { $0.read && $0.ok }.count
             let sealed = results.filter { $0.encrypted && !$0.read && $0.ok }.count
             var summary =
-                read == results.count
-                ? "\(read - failed) of \(read) snapshots are whole"
-                : "\(read - failed) of \(read) snapshots read are whole"
-            if results.count - read - sealed > 0 { summary += "; \(results.count - read - sealed) more only listed" }
+                checked == results.count
+                ? "\(whole) of \(checked) snapshots are whole"
+                : "\(whole) of \(checked) snapshots read are whole"
+            if results.count - checked - sealed > 0 {
+                summary += "; \(results.count - checked - sealed) more only listed"
+            }
             if sealed > 0 {
                 summary +=
                     "; \(Output.count(sealed, "encrypted snapshot")) could not be read "
