@@ -339,12 +339,7 @@ import Testing
     @Test func aLogSQLiteCannotReadIsKeptBeside() throws {
         let (file, backups, taken) = try nights()
         try ForcedShutdown.commitInLogOnly(file, transactions: 3)
-        var header = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file + "-wal")).prefix(32))
-        header.replaceSubrange(4..<8, with: [0x00, 0x2D, 0xE2, 0x19])
-        let sums = WriteAheadLog.checksum(header[0..<24], bigEndian: header[3] & 1 == 1, seed: (0, 0))
-        header.replaceSubrange(
-            24..<32, with: [sums.0, sums.1].flatMap { withUnsafeBytes(of: $0.bigEndian, Array.init) })
-        try Damage.write(file + "-wal", at: 0, header)
+        try ForcedShutdown.giveUnknownVersion(toLogOf: file)
         let log = try Data(contentsOf: URL(fileURLWithPath: file + "-wal"))
         let result = try Restorer.restore(
             taken[0], to: file, backupFolder: backups, force: true, now: moment("2026-12-07T05:00:00Z"))

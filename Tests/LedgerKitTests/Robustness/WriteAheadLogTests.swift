@@ -240,20 +240,9 @@ import Testing
     /// copy, which would be torn, is refused rather than made of two generations.
     @Test func aLogResetSinceItWasReadIsNotApplied() throws {
         let folder = TemporaryDirectory()
-        let path = try Damage.sample(in: folder, name: "books.db", transactions: 80)
-        let queue = try DatabaseQueue(path: path)
-        try queue.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0; PRAGMA wal_checkpoint(TRUNCATE)")
-        }
-        for step in 0..<3 {
-            try queue.write { db in try db.execute(sql: "UPDATE company SET name = ?", arguments: ["Step \(step)"]) }
-        }
-        let database = try Data(contentsOf: URL(fileURLWithPath: path))
-        var log = try Data(contentsOf: URL(fileURLWithPath: path + "-wal"))
-        try queue.close()
-        let copy = folder.file("copy.db")
-        try database.write(to: URL(fileURLWithPath: copy))
-        try log.write(to: URL(fileURLWithPath: copy + "-wal"))
+        let copy = try Damage.sample(in: folder, name: "books.db", transactions: 80)
+        try ForcedShutdown.commitInLogOnly(copy, transactions: 3)
+        var log = try Data(contentsOf: URL(fileURLWithPath: copy + "-wal"))
         let read = try #require(try WriteAheadLog.read(path: copy + "-wal"))
         #expect(read.committedFrames >= 3)
         // The second frame now carries other salts, as a new generation written over the old would.
@@ -371,13 +360,7 @@ import Testing
         let folder = TemporaryDirectory()
         let path = try Damage.sample(in: folder, name: "acme.db", transactions: 200)
         try ForcedShutdown.commitInLogOnly(path, transactions: 5)
-        // Version 3,007,001, with the header's checksum made again (else SQLite ignores the log).
-        var header = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path + "-wal")).prefix(32))
-        header.replaceSubrange(4..<8, with: [0x00, 0x2D, 0xE2, 0x19])
-        let sums = WriteAheadLog.checksum(header[0..<24], bigEndian: header[3] & 1 == 1, seed: (0, 0))
-        header.replaceSubrange(
-            24..<32, with: [sums.0, sums.1].flatMap { withUnsafeBytes(of: $0.bigEndian, Array.init) })
-        try Damage.write(path + "-wal", at: 0, header)
+        try ForcedShutdown.giveUnknownVersion(toLogOf: path)
         #expect(WriteAheadLog.hasUnknownVersion(path: path + "-wal"))
         let log = try Data(contentsOf: URL(fileURLWithPath: path + "-wal"))
 
