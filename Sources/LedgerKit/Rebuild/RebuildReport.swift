@@ -416,6 +416,8 @@ public enum RebuildError: LocalizedError, Equatable, Sendable {
     case incomplete(path: String, left: Int, first: String)
     /// There is no room, or no permission, for a copy beside the file.
     case cannotWrite(path: String, reason: String)
+    /// The file itself may not be written (its mode, an immutable flag, a read-only disk).
+    case readOnly(path: String, reason: String)
     /// SQLite refused one of the rebuild's own copies of the file (removed since).
     case copyUnusable(path: String, reason: String)
 
@@ -437,6 +439,9 @@ public enum RebuildError: LocalizedError, Equatable, Sendable {
         case .cannotWrite(let path, let reason):
             return
                 "Cannot write beside \(path): \(reason). Rebuild needs room for a copy of the file in its folder; nothing was changed."
+        case .readOnly(let path, let reason):
+            return
+                "\(path) cannot be written (\(reason)); rebuild replaces it, so it must be writable: make it so (chmod u+w, or clear its immutable flag), then run 'ledger rebuild \(path)' again. Nothing was changed."
         case .copyUnusable(let path, let reason):
             return
                 "Rebuild stopped: its copy of \(path) \(reason); \(path) is untouched. Run 'ledger verify \(path)', and if it finds the file sound, please report this with the output of 'ledger verify \(path) --json'."

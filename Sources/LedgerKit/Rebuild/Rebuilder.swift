@@ -118,6 +118,10 @@ public enum Rebuilder {
         if !options.dryRun { try backups.prepare() }
         let sealing = options.dryRun ? SnapshotRecipients() : try SnapshotWriter.sealing(for: backups)
         if !options.dryRun {
+            // A file this user may not write would wait the whole --wait and be called open elsewhere.
+            guard Glibc.access(file, W_OK) == 0 else {
+                throw RebuildError.readOnly(path: path, reason: String(cString: strerror(errno)))
+            }
             try settle(file, wait: options.wait)
         }
         let identity = FileIdentity(file)

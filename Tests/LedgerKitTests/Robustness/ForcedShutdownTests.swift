@@ -95,4 +95,28 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
         #expect(try SnapshotCatalog.list(folder.file("backups")).snapshots.isEmpty)
     }
+
+    /// A company file that may not be written (here an immutable flag, which
+    /// stops root too) is said to be so at once, not waited on for --wait and
+    /// then called open in another program.
+    @Test func aFileThatMayNotBeWrittenIsSaidToBeSo() throws {
+        let folder = TemporaryDirectory()
+        let path = try Damage.sample(in: folder, name: "acme.db", transactions: 60)
+        func chattr(_ flag: String) -> Bool {
+            let tool = Process()
+            tool.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+            tool.arguments = [flag, path]
+            guard (try? tool.run()) != nil else { return false }
+            tool.waitUntilExit()
+            return tool.terminationStatus == 0
+        }
+        // A file system without the flag cannot set this up.
+        guard chattr("+i") else { return }
+        defer { _ = chattr("-i") }
+        let started = Date()
+        #expect(throws: RebuildError.readOnly(path: path, reason: "Operation not permitted")) {
+            try Rebuilder.rebuild(path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 5))
+        }
+        #expect(Date().timeIntervalSince(started) < 4, "it did not wait")
+    }
 }
