@@ -77,6 +77,20 @@ final class TemporaryDirectory {
 
     func file(_ name: String) -> String { path + "/" + name }
 
+    /// Writes `text` as this machine's recipients file under `config/` in this
+    /// folder (mode 0600), and returns its path and this process's environment
+    /// pointing the tool there (`XDG_CONFIG_HOME`).
+    @discardableResult
+    func recipientsConfig(_ text: String) throws -> (path: String, environment: [String: String]) {
+        try FileManager.default.createDirectory(atPath: file("config/ledger"), withIntermediateDirectories: true)
+        let config = file("config/ledger/recipients")
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        chmod(config, 0o600)
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_CONFIG_HOME"] = file("config")
+        return (config, environment)
+    }
+
     /// A sample company of `transactions` made in this folder by the built binary.
     func sample(_ name: String = "books.db", transactions: Int = 400) throws -> String {
         let made = try Ledger.run("sample", file(name), "--transactions", String(transactions))

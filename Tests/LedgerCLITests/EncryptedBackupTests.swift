@@ -403,12 +403,7 @@ import Testing
         let contents = try String(contentsOfFile: key, encoding: .utf8)
         let secret = try #require(contents.split(separator: "\n").first { $0.hasPrefix("AGE-SECRET-KEY-1") })
         let backups = folder.file("backups")
-        try FileManager.default.createDirectory(atPath: folder.file("config/ledger"), withIntermediateDirectories: true)
-        let config = folder.file("config/ledger/recipients")
-        try "# the office\n\(backups) \(secret)\n".write(toFile: config, atomically: true, encoding: .utf8)
-        chmod(config, 0o600)
-        var environment = ProcessInfo.processInfo.environment
-        environment["XDG_CONFIG_HOME"] = folder.file("config")
+        let (config, environment) = try folder.recipientsConfig("# the office\n\(backups) \(secret)\n")
         let refused = try Ledger.run(["backup", file, "--to", backups], environment: environment)
         #expect(refused.status == 2)
         #expect(

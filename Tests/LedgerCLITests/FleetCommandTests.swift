@@ -777,12 +777,7 @@ import Testing
         #expect(made.status == 0, "\(made.stderr)")
         let recipient = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let fleet = folder.file("fleet")
-        try FileManager.default.createDirectory(atPath: folder.file("config/ledger"), withIntermediateDirectories: true)
-        let config = folder.file("config/ledger/recipients")
-        try "\(fleet) \(recipient)\n".write(toFile: config, atomically: true, encoding: .utf8)
-        chmod(config, 0o600)
-        var environment = ProcessInfo.processInfo.environment
-        environment["XDG_CONFIG_HOME"] = folder.file("config")
+        let environment = try folder.recipientsConfig("\(fleet) \(recipient)\n").environment
         for location in [fleet, folder.file("fleet2")] {
             let run = try Ledger.run(
                 ["fleet", "backup", folder.file("clients"), "--to", location], environment: environment)

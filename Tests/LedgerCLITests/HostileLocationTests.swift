@@ -28,10 +28,7 @@ import Testing
 
     /// Writes this machine's recipients file (mode 0600).
     private func configure(_ text: String) throws {
-        try FileManager.default.createDirectory(atPath: folder.file("config/ledger"), withIntermediateDirectories: true)
-        let path = folder.file("config/ledger/recipients")
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o600)
+        try folder.recipientsConfig(text)
     }
 
     private func names(_ path: String) throws -> [String] {
