@@ -111,6 +111,48 @@ import Testing
         #expect(serve.status == 2 && serve.stderr == message, "\(serve.stderr)")
     }
 
+    /// A client folder deleted from the location still needs attention in the report,
+    /// until `fleet forget` says the client left; forget refuses what it must not do.
+    @Test func aClientWhoseFolderIsDeletedNeedsAttentionUntilForgotten() throws {
+        let folder = TemporaryDirectory()
+        let location = try Self.fleet(in: folder)
+        // The records were written by hand here: a fleet step puts its clients on the roster.
+        try FileManager.default.createDirectory(
+            atPath: location + "/" + FleetRoster.folder, withIntermediateDirectories: true)
+        for slug in ["good", "warned"] {
+            try Data("{}".utf8).write(to: URL(fileURLWithPath: location + "/.ledger-roster/" + slug))
+        }
+        try FileManager.default.removeItem(atPath: location + "/good")
+        let report = try Ledger.run("fleet", "report", location)
+        #expect(report.status == 1)
+        // Its record went with its folder: the row has the folder's name, and says what to do.
+        let row = try #require(
+            report.stdout.components(separatedBy: "\n").first {
+                $0.components(separatedBy: "\t").dropFirst().first == "good"
+            })
+        #expect(
+            row.contains(
+                "\tNeeds attention: the client's folder is gone from the location, yet the location's roster lists it"),
+            "\(row)")
+        #expect(report.stdout.hasPrefix("4 clients: 2 need attention"), "\(report.stdout)")
+
+        let still = try Ledger.run("fleet", "forget", location, "good", "warned")
+        #expect(still.status == 2 && still.stdout == "")
+        #expect(
+            still.stderr
+                == "ledger: The client folder warned is still in \(location): a client is reported while its "
+                + "folder is there. Move or remove the folder first, then forget the client.\n", "\(still.stderr)")
+        let unknown = try Ledger.run("fleet", "forget", location, "nobody")
+        #expect(unknown.status == 2 && unknown.stderr.contains("nobody"), "\(unknown.stderr)")
+        let forgot = try Ledger.run("fleet", "forget", location, "good", "--json")
+        #expect(forgot.status == 0, "\(forgot.stderr)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(forgot.stdout.utf8)) as? [String: Any])
+        #expect(object["forgotten"] as? [String] == ["good"] && object["location"] as? String == location)
+        let after = try Ledger.run("fleet", "report", location)
+        #expect(after.stdout.hasPrefix("3 clients: 1 need attention"), "\(after.stdout)")
+    }
+
     /// A tab or an escape in a record's client name is shown escaped: it makes
     /// no column of the text report and no command to the terminal.
     @Test func aNameInARecordMakesNoColumnInTheTextReport() throws {

@@ -27,6 +27,17 @@ public enum ClientSlug {
         return slug.isEmpty ? "client" : slug
     }
 
+    /// Whether `text` could be a slug this type makes: lower-case ASCII letters, digits
+    /// and hyphens, starting with a letter or digit, at most 128 characters (a name's slug,
+    /// a hash and a count). A name a location lists is taken as a client's folder only then.
+    public static func isSlug(_ text: String) -> Bool {
+        guard let first = text.utf8.first, first != UInt8(ascii: "-"), text.utf8.count <= 128 else { return false }
+        return text.utf8.allSatisfy {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                || $0 == UInt8(ascii: "-")
+        }
+    }
+
     /// Gives each named file a slug, unique among them (see the type's summary).
     /// - Parameter named: each company file's full path and the name it goes by.
     public static func assign(_ named: [(file: String, name: String)]) -> [FleetClient] {

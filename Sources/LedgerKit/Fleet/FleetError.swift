@@ -7,6 +7,8 @@ public enum FleetError: LocalizedError, Equatable, Sendable {
     case noRunToResume(place: String)
     case journalUnusable(place: String, reason: String)
     case journalStale(place: String, startedAt: String)
+    case stillInLocation(slug: String, location: String)
+    case notOnRoster(slug: String, location: String)
 
     /// The one line a person reads: what happened and what to do.
     public var errorDescription: String? {
@@ -24,6 +26,11 @@ public enum FleetError: LocalizedError, Equatable, Sendable {
         case .journalStale(let place, let startedAt):
             return "The run's journal \(place) is of a run started \(startedAt), not within the last 24 hours: "
                 + "doing every client afresh."
+        case .stillInLocation(let slug, let location):
+            return "The client folder \(slug) is still in \(location): a client is reported while its folder is "
+                + "there. Move or remove the folder first, then forget the client."
+        case .notOnRoster(let slug, let location):
+            return "No client \(slug) is on the roster of \(location). Name a client's folder as the report shows it."
         case .journalUnusable(let place, let reason):
             return "The run's journal in \(place) cannot be kept (\(reason)); --resume needs it. Give --state FILE, "
                 + "or check the location."

@@ -4,13 +4,16 @@ import Foundation
 /// `<slug>/ledger-status.json` one level down, one at a time, from a folder or an
 /// `s3://` prefix alike. The location is someone else's storage: a record is read
 /// to at most `ClientStatus.maximumBytes`, and a client folder without a readable
-/// record still makes a row (unreadable), so a client never drops out of the report
+/// record still makes a row (unreadable), and so does a client on the fleet's roster
+/// whose folder is gone (`FleetRoster`), so a client never drops out of the report
 /// silently.
 public enum StatusRecords {
     /// Calls `body` with each client's slug and its record's bytes (nil when the client's
     /// folder holds no readable record), in slug order. An entry of a folder location that is
     /// a link is never followed (it could lead anywhere on this machine) but still given, with
-    /// no bytes and why, so that it makes a row.
+    /// no bytes and why (`refused`), so that it makes a row; so is a client on the location's
+    /// roster whose folder is gone (`FleetRoster`).
+    /// - Throws: `ReportError.locationUnreadable` when the roster cannot be listed, or is a link.
     /// - Parameter location: a folder or `s3://BUCKET/PREFIX`, as given to `fleet backup --to`.
     /// - Parameter skipping: slugs whose records are not read or given.
     /// - Parameter checkingSnapshots: also ask whether the last good snapshot
@@ -31,7 +34,22 @@ public enum StatusRecords {
             throw ReportError.locationUnreadable(location, (error as? LocalizedError)?.errorDescription ?? "\(error)")
         }
         let links = (root as? FolderStore).map(links(in:)) ?? []
-        let clients = Set(slugs + links).filter { !$0.hasPrefix(".") }.sorted()
+        let present = Set(slugs + links)
+        // A client the roster lists and the location no longer holds still makes a row.
+        let folderGone: [String: FleetRoster.Missing]
+        do {
+            if let refusal = FleetStorage.refusal(ofClient: FleetRoster.folder, in: location) {
+                throw ReportError.locationUnreadable(location, refusal)
+            }
+            let missing = try FleetRoster.missing(from: root, folders: present)
+            folderGone = Dictionary(missing.map { ($0.slug, $0) }) { first, _ in first }
+        } catch let error as ReportError {
+            throw error
+        } catch {
+            throw ReportError.locationUnreadable(
+                location, "its roster cannot be read: " + ((error as? LocalizedError)?.errorDescription ?? "\(error)"))
+        }
+        let clients = Set(present.filter { !$0.hasPrefix(".") }).union(folderGone.keys).sorted()
         guard !clients.isEmpty else { throw ReportError.noClientFolders(location) }
         // Read through the one store, a batch at a time (a round trip each in object storage),
         // and handed on in slug order.
@@ -41,7 +59,7 @@ public enum StatusRecords {
             let records = Results<Data?>(count: slugs.count)
             let gone = Results<[String]>(count: slugs.count)
             try Parallel.forEach(slugs.count, width: 8) { index in
-                guard !links.contains(slugs[index]) else { return }
+                guard !links.contains(slugs[index]), folderGone[slugs[index]] == nil else { return }
                 // A record that is a link, or in a folder that is one, is refused by the store unread.
                 let data = try? root.contents(
                     of: slugs[index] + "/" + ClientStatus.objectName, limit: ClientStatus.maximumBytes)
@@ -51,7 +69,9 @@ public enum StatusRecords {
                 }
             }
             for (index, slug) in slugs.enumerated() {
-                if links.contains(slug) {
+                if let gone = folderGone[slug] {
+                    try body(slug, nil, goneFolder(gone), [])
+                } else if links.contains(slug) {
                     try body(
                         slug, nil, "the client's folder is a link, which the report does not follow: make it a folder",
                         [])
@@ -60,6 +80,13 @@ public enum StatusRecords {
                 }
             }
         }
+    }
+
+    /// Why a client on the roster makes a row with no record: its folder is gone.
+    private static func goneFolder(_ gone: FleetRoster.Missing) -> String {
+        "the client's folder is gone from the location, yet the location's roster lists it"
+            + (gone.since.map { " (since \($0))" } ?? "")
+            + ": put the folder back, or run ledger fleet forget if the client left"
     }
 
     /// The last good snapshot `status` names, when it lies in the client's

@@ -40,10 +40,11 @@ public enum StatusUpdates {
             let location = FleetStorage.clientLocation(root, slug: client.slug)
             if encrypted || isSealed(location) { status.seal() }
             try save(status, in: location, now: now)
-            return nil
         } catch {
             return FleetError.describe(error)
         }
+        // On the roster once its record is written: should its folder go, the report still asks for it.
+        return FleetRoster.enrol(client, root: root, now: now)
     }
 
     /// Updates the record already in `location` (a fleet client's folder or prefix) with `change`;

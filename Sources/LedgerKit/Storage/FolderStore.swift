@@ -153,7 +153,8 @@ public struct FolderStore: ByteStore {
     /// Calls `body` with the file itself: no copy is made, so `size` and `near` are unused.
     public func withLocalFile<T>(of name: String, size: Int64?, near: String, _ body: (String) throws -> T) throws -> T
     {
-        try body(path(of: name))
+        try refuseLinkedFolders(above: name)
+        return try body(path(of: name))
     }
 
     /// The folder itself: a file built here becomes an object by a link, not a copy.
@@ -165,6 +166,12 @@ public struct FolderStore: ByteStore {
     @discardableResult
     public func create(_ name: String, from source: String, attributes: [String: String]) throws -> String? {
         let final = path(of: name)
+        // Never into a sub-folder that is a link: the object would be written outside the location.
+        do {
+            try refuseLinkedFolders(above: name)
+        } catch FileError.cannotRead(let path, let reason) {
+            throw FileError.cannotWrite(path: path, reason: reason)
+        }
         if let slash = name.lastIndex(of: "/") {
             // A name in a subfolder (`packs/…`): the subfolder is made first.
             try? FileManager.default.createDirectory(

@@ -17,6 +17,6 @@ struct FleetCommand: ParsableCommand {
             """,
         subcommands: [
             FleetVerifyCommand.self, FleetBackupCommand.self, FleetCheckBackupsCommand.self, FleetDrillCommand.self,
-            FleetScheduleCommand.self, FleetReportCommand.self, FleetServeCommand.self,
+            FleetScheduleCommand.self, FleetReportCommand.self, FleetServeCommand.self, FleetForgetCommand.self,
         ])
 }

@@ -118,6 +118,27 @@ import Testing
         #expect(throws: FileError.self) { try store.entry("packs/secret.json") }
     }
 
+    /// A sub-folder planted as a link is never written through: a pack or a status
+    /// record created "in" it would land in another folder of this machine.
+    @Test func aPlantedLinkIsNeverWrittenThrough() throws {
+        let store = FolderStore(folder.file("store"))
+        try store.prepare()
+        let elsewhere = folder.file("documents")
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        #expect(symlink(elsewhere, store.path(of: "packs")) == 0)
+        let source = folder.file("source")
+        try Data("books".utf8).write(to: URL(fileURLWithPath: source))
+        #expect(throws: FileError.self) { try store.create("packs/a", from: source, attributes: [:]) }
+        #expect(throws: FileError.self) {
+            try store.withLocalFile(of: "packs/a", size: nil, near: folder.path) { _ in }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).isEmpty)
+        // A real sub-folder is written as before.
+        try FileManager.default.removeItem(atPath: store.path(of: "packs"))
+        try store.create("packs/a", from: source, attributes: [:])
+        #expect(try store.read("packs/a", range: 0...99) == Data("books".utf8))
+    }
+
     @Test func namesOutsideTheFolderAreNotItsObjects() throws {
         let store = FolderStore(folder.file("store"))
         #expect(try store.name(at: folder.file("elsewhere/a")) == nil)

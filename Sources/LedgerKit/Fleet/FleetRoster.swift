@@ -1,0 +1,98 @@
+import Foundation
+
+/// The fleet's roster (docs/fleet.md): one small object a client,
+/// `LOCATION/.ledger-roster/<slug>`, made by the first fleet step that writes the
+/// client's status record. A client folder deleted from the location, or renamed to a
+/// name the report does not read (one starting with `.`, one that is not UTF-8), would
+/// otherwise leave the report unsaid; its roster entry still makes a row that needs
+/// attention, until the folder is back or `ledger fleet forget` says the client left.
+///
+/// An entry holds no word of the books, only the slug (the folder's own name) and when
+/// it was made, so it may lie in a location whose records are sealed.
+public enum FleetRoster {
+    /// The roster's folder or prefix under the location: hidden, so it is never taken for a client.
+    public static let folder = ".ledger-roster"
+
+    /// What an entry holds.
+    struct Entry: Codable {
+        var format = "ledger-fleet-roster"
+        var version = 1
+        var slug: String
+        var addedAt: String
+
+        enum CodingKeys: String, CodingKey {
+            case format, version, slug
+            case addedAt = "added_at"
+        }
+    }
+
+    /// One client on the roster whose folder the location no longer holds.
+    public struct Missing: Sendable, Equatable {
+        /// The folder it had.
+        public let slug: String
+        /// When its entry was made, as the location lists it; nil when it does not say.
+        public let since: String?
+    }
+
+    /// Puts `client` on the roster of the location `root` when it is not there yet.
+    /// - Returns: why it could not be, or nil when it is there.
+    static func enrol(_ client: FleetClient, root: String, now: Date) -> String? {
+        // Never through a link: the entry would be written outside the location.
+        if let refusal = FleetStorage.refusal(ofClient: folder, in: root) { return refusal }
+        do {
+            guard try StoreRegistry.open(root).entry(folder + "/" + client.slug) == nil else { return nil }
+            let entry = Entry(slug: client.slug, addedAt: Timestamp.string(from: now))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try FleetStorage.write(
+                try encoder.encode(entry), as: client.slug, in: FleetStorage.clientLocation(root, slug: folder))
+            return nil
+        } catch {
+            return "could not put the client on the location's roster: " + FleetError.describe(error)
+        }
+    }
+
+    /// The clients on the roster of `store` (a fleet location) whose folder is not among
+    /// `folders`, in slug order. Only names that are slugs are taken: the listing is the
+    /// location's word.
+    /// - Throws: when the roster cannot be listed (a link in its place, a failing request).
+    static func missing(from store: any ByteStore, folders: Set<String>) throws -> [Missing] {
+        try store.list(prefix: folder + "/").compactMap { object in
+            let slug = String(object.name.dropFirst(folder.count + 1))
+            guard ClientSlug.isSlug(slug), !folders.contains(slug) else { return nil }
+            return Missing(slug: slug, since: object.modified)
+        }
+        .sorted { $0.slug < $1.slug }
+    }
+
+    /// Takes `slugs` off the roster of `location`: clients that left, whose folders are
+    /// gone on purpose, so the report stops asking for them.
+    /// - Throws: `FleetError.stillInLocation` for a client whose folder the location still
+    ///   holds (it is reported while its folder is there), `FleetError.notOnRoster` for one
+    ///   the roster does not list; nothing is removed then.
+    public static func forget(
+        _ slugs: [String], in location: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
+        let store = try StoreRegistry.open(location, environment: environment)
+        guard try store.exists() else { throw ReportError.locationMissing(location) }
+        if let refusal = FleetStorage.refusal(ofClient: folder, in: location) {
+            throw ReportError.locationUnreadable(location, refusal)
+        }
+        let folders = Set(try store.folders())
+        let listed = Set(try store.list(prefix: folder + "/").map { String($0.name.dropFirst(folder.count + 1)) })
+        for slug in slugs {
+            // A link in a folder location is a row of the report too (never followed): still there.
+            var status = stat()
+            if folders.contains(slug)
+                || (store as? FolderStore).map({ lstat($0.path(of: slug), &status) == 0 }) ?? false
+            {
+                throw FleetError.stillInLocation(slug: slug, location: location)
+            }
+            guard ClientSlug.isSlug(slug), listed.contains(slug) else {
+                throw FleetError.notOnRoster(slug: slug, location: location)
+            }
+        }
+        for slug in slugs { try store.remove(folder + "/" + slug) }
+    }
+}
