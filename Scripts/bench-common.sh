@@ -19,14 +19,16 @@ make_sample() {
     cat "$1" > /dev/null
 }
 
-# timed COMMAND: wall seconds of a shell command; "seconds peak-KiB" stays in $work/t for peak.
-# (GNU time puts "Command exited with non-zero status N" first when a command
-# reports findings, so the figures are read from the last line.)
+# timed COMMAND: wall seconds of a shell command; "seconds peak-KiB user sys" stays in
+# $work/t for peak and cpu. (GNU time puts "Command exited with non-zero status N"
+# first when a command reports findings, so the figures are read from the last line.)
 timed() {
-    /usr/bin/time -f "%e %M" -o "$work/t" bash -c "$1" >/dev/null 2>&1 || true
+    /usr/bin/time -f "%e %M %U %S" -o "$work/t" bash -c "$1" >/dev/null 2>&1 || true
     tail -n 1 "$work/t" | cut -d' ' -f1
 }
 peak() { echo $(( $(tail -n 1 "$work/t" | cut -d' ' -f2) / 1024 )); }
+# cpu: the CPU seconds (user and system, children included) of the last timed command.
+cpu() { tail -n 1 "$work/t" | awk '{ printf "%.2f", $3 + $4 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # median N…: the middle figure (the mean of the two middle ones for an even count).
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
