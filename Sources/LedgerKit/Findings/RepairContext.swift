@@ -121,8 +121,10 @@ final class RepairContext {
                 BEGIN INSERT OR IGNORE INTO rebuild_new (id) VALUES (NEW.rowid); END;
                 DELETE FROM temp.rebuild_new;
                 """)
+        let ceiling = try referenceCeiling(of: table)
         try db.execute(sql: insert, arguments: arguments)
         try db.execute(sql: "DROP TRIGGER temp.rebuild_new_\(table)")
+        try moveAbove(ceiling, newRowsOf: table)
         try db.execute(
             sql: """
                 INSERT INTO repair_actions (run_id, code, table_name, row_id, action, after)
@@ -130,6 +132,80 @@ final class RepairContext {
                 WHERE t.rowid IN (SELECT id FROM temp.rebuild_new) ORDER BY t.rowid
                 """, arguments: [runID, code.rawValue, table])
         return try Int64.fetchAll(db, sql: "SELECT id FROM temp.rebuild_new ORDER BY id")
+    }
+
+    /// The columns (`table`, `column`) that reference `table`'s rows, read once a run.
+    private func references(to table: String) throws -> [(table: String, column: String)] {
+        if let known = referencing[table] { return known }
+        var found: [(table: String, column: String)] = []
+        for other in try String.fetchAll(db, sql: "SELECT name FROM main.sqlite_master WHERE type = 'table'") {
+            let keys = try Row.fetchAll(
+                db, sql: "SELECT \"table\", \"from\" FROM pragma_foreign_key_list(?)", arguments: [other])
+            for key in keys where (key["table"] as String?)?.lowercased() == table.lowercased() {
+                if let column: String = key["from"] { found.append((other, column)) }
+            }
+        }
+        referencing[table] = found
+        return found
+    }
+
+    /// The highest id that a column referencing `table` names, whether its row
+    /// is there or not (0 when none does); read once a run: a repair makes no
+    /// reference to a row that is not there.
+    private func referenceCeiling(of table: String) throws -> Int64 {
+        if let known = ceilings[table] { return known }
+        var ceiling: Int64 = 0
+        for (other, column) in try references(to: table) {
+            // Only numbers: text sorts above every number, and names no rowid.
+            let highest = try DatabaseValue.fetchOne(
+                db,
+                sql: "SELECT MAX(\"\(column)\") FROM main.\"\(other)\" WHERE \"\(column)\" <= 9223372036854775807")
+            switch highest?.storage {
+            case .int64(let value): ceiling = max(ceiling, value)
+            case .double(let value): ceiling = max(ceiling, value >= 9.2e18 ? .max : Int64(max(value, 0).rounded(.up)))
+            default: break
+            }
+        }
+        ceilings[table] = ceiling
+        return ceiling
+    }
+
+    /// The referencing columns, and their highest ids, by the table they reference.
+    private var referencing: [String: [(table: String, column: String)]] = [:]
+    private var ceilings: [String: Int64] = [:]
+
+    /// Moves the rows just inserted into `table` (their ids in `temp.rebuild_new`)
+    /// to ids above `ceiling`, when they took ids at or below it: a new row must
+    /// never take an id that a dangling reference names (a split of a lost account,
+    /// a line of a lost transaction), or it would adopt that row without a word.
+    private func moveAbove(_ ceiling: Int64, newRowsOf table: String) throws {
+        let made = try Int64.fetchAll(db, sql: "SELECT id FROM temp.rebuild_new ORDER BY id")
+        guard let lowest = made.first, lowest <= ceiling else { return }
+        let highest = try Int64.fetchOne(db, sql: "SELECT MAX(rowid) FROM main.\(table)") ?? 0
+        let start = max(highest, ceiling)
+        guard start <= Int64.max - Int64(made.count) else {
+            // No room above (a reference names the largest id): they stay where no reference names them.
+            for (other, column) in try references(to: table) {
+                let named = try Bool.fetchOne(
+                    db,
+                    sql:
+                        "SELECT EXISTS (SELECT 1 FROM main.\"\(other)\" WHERE \"\(column)\" IN (SELECT id FROM temp.rebuild_new))"
+                )
+                if named == true {
+                    throw RepairFailure.noRowMade("a row of \(table) with an id no reference names")
+                }
+            }
+            return
+        }
+        // Each row to the next free id past both the table's rows and the references.
+        var moved: [Int64] = []
+        for (offset, id) in made.enumerated() {
+            let target = start + 1 + Int64(offset)
+            try db.execute(sql: "UPDATE main.\(table) SET rowid = ? WHERE rowid = ?", arguments: [target, id])
+            moved.append(target)
+        }
+        try db.execute(sql: "DELETE FROM temp.rebuild_new")
+        for id in moved { try db.execute(sql: "INSERT INTO temp.rebuild_new (id) VALUES (?)", arguments: [id]) }
     }
 
     /// Inserts rows whose rowids are known beforehand (`rows` selects them) and records them.

@@ -212,6 +212,58 @@ import Testing
         #expect(again.exitStatus == 0)
     }
 
+    /// A row rebuild makes never takes the id a dangling reference names: the
+    /// Rebuild Suspense account made for a split of the missing account next
+    /// above the highest used to be given that very id, and adopted the split
+    /// with no memo and no repair action; a journal made for missing
+    /// transaction 1 of 2 adopted the other's lines the same way.
+    @Test func aNewRowNeverTakesTheIdOfAMissingOne() throws {
+        let path = try Damage.sample(in: folder)
+        let (missingAccount, split, lostTransactions) = try Damage.apply(to: path) { db in
+            let missing = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM accounts") ?? 0) + 1
+            let split = try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM splits WHERE reconciliation_id IS NULL") ?? 0
+            try db.execute(sql: "UPDATE splits SET account_id = ? WHERE id = ?", arguments: [missing, split])
+            // The two newest transactions lost, their lines left.
+            let newest = try Int64.fetchAll(db, sql: "SELECT id FROM transactions ORDER BY id DESC LIMIT 2")
+            try db.execute(sql: "DELETE FROM documents WHERE transaction_id IN (\(newest[0]), \(newest[1]))")
+            try db.execute(sql: "DELETE FROM transactions WHERE id IN (\(newest[0]), \(newest[1]))")
+            return (missing, split, newest.sorted())
+        }
+        let linesOfLost = try CompanyFile.read(path) { db in
+            try lostTransactions.map {
+                try Int64.fetchAll(
+                    db, sql: "SELECT id FROM splits WHERE transaction_id = ? ORDER BY id", arguments: [$0])
+            }
+        }
+        #expect(linesOfLost.allSatisfy { !$0.isEmpty })
+        _ = try Self.rebuild(path, in: folder)
+        try CompanyFile.read(path) { db in
+            let suspense = try #require(
+                try Int64.fetchOne(db, sql: "SELECT id FROM accounts WHERE name = 'Rebuild Suspense'"))
+            #expect(suspense > missingAccount)
+            let moved = try #require(
+                try Row.fetchOne(db, sql: "SELECT account_id, memo FROM splits WHERE id = ?", arguments: [split]))
+            #expect(moved["account_id"] == suspense)
+            #expect((moved["memo"] as String?)?.contains("split-account-missing") == true)
+            let actions = try String.fetchAll(
+                db, sql: "SELECT code FROM repair_actions WHERE table_name = 'splits' AND row_id = ? ORDER BY id",
+                arguments: [split])
+            #expect(actions == ["split-account-missing"])
+            // Each lost transaction's lines are in a journal of their own, neither under a lost id.
+            let journals = try linesOfLost.map { lines in
+                Set(
+                    try Int64.fetchAll(
+                        db,
+                        sql:
+                            "SELECT transaction_id FROM splits WHERE id IN (\(lines.map(String.init).joined(separator: ",")))"
+                    ))
+            }
+            #expect(journals.allSatisfy { $0.count == 1 }, "\(journals)")
+            #expect(journals[0] != journals[1], "\(journals)")
+            #expect(journals.allSatisfy { $0.isDisjoint(with: lostTransactions) }, "\(journals)")
+        }
+    }
+
     @Test func aSecondRebuildChangesNothing() throws {
         let path = try Damage.sample(in: folder)
         try Damage.apply(to: path) { db in
