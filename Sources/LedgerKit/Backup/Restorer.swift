@@ -123,18 +123,21 @@ public enum Restorer {
     /// snapshot, else, among the snapshots there of `target`'s own stem (or of
     /// `stem`), never another's, the newest taken at or before `time` (the
     /// newest of all without), by `Snapshot.takenAt`. Encrypted snapshots no
-    /// key opens are chosen by their names' times, and read with `keys`.
+    /// key opens are chosen by their names' times, and read with `keys`;
+    /// those `key` signed (this machine's) by their manifests' times, whatever
+    /// time the location gives their files.
     /// - Throws: `RestoreError.noSnapshotsOf` when the place holds snapshots,
     ///   but none of that stem, naming the stems it holds.
     public static func choose(
         _ source: String, target: String, stem: String? = nil, at time: Date?,
-        with keys: SnapshotIdentities = SnapshotIdentities()
+        with keys: SnapshotIdentities = SnapshotIdentities(), signedBy key: ManifestKey? = nil
     ) throws -> Snapshot {
         let (location, named) = try SnapshotStore.source(source)
         if let named { return try location.snapshot(at: named, with: keys) }
         let listing = try location.list(with: keys)
         let wanted = stem ?? SnapshotName.stem(of: target)
-        let ofStem = listing.snapshots.filter { $0.stem == wanted }
+        let ofStem = Snapshot.marking(listing.snapshots.filter { $0.stem == wanted }, signedBy: key)
+            .sorted(by: SnapshotCatalog.isOlder)
         guard !ofStem.isEmpty else {
             // Files named as this company's snapshots whose head cannot be read say more than the other stems.
             let unreadable = listing.unreadable.filter {

@@ -79,6 +79,7 @@ public enum Retention {
         var calendar = Calendar(identifier: .iso8601)
         calendar.timeZone = timeZone
         var decisions: [RetentionDecision] = []
+        let snapshots = Snapshot.marking(snapshots, signedBy: key)
         for (_, group) in Dictionary(grouping: snapshots, by: \.source).sorted(by: { $0.key < $1.key }) {
             let newestFirst = group.sorted { SnapshotCatalog.isOlder($1, than: $0) }
             var newestClean: Set<String> = []

@@ -126,6 +126,24 @@ public struct Snapshot: Codable, Equatable, Sendable {
     /// file's modification time, an object's `LastModified`; nil when the
     /// location did not say.
     public var listedAt: String?
+    /// Whether this machine's `ManifestKey` signed its manifest, as
+    /// `marking(_:signedBy:)` found: its own time is then believed over the
+    /// location's (which a location may set back to outrank it).
+    public var signedHere = false
+
+    enum CodingKeys: String, CodingKey {
+        case path, bytes, manifest, encrypted, createdAt, kind, source, listedAt
+    }
+
+    /// `snapshots`, each marked `signedHere` when `key` signed its manifest.
+    public static func marking(_ snapshots: [Snapshot], signedBy key: ManifestKey?) -> [Snapshot] {
+        guard let key else { return snapshots }
+        return snapshots.map { snapshot in
+            var marked = snapshot
+            marked.signedHere = snapshot.manifest.map(key.signed) ?? false
+            return marked
+        }
+    }
 
     /// A snapshot whose manifest was read.
     public init(path: String, bytes: Int64, manifest: Manifest, encrypted: Bool = false, listedAt: String? = nil) {
@@ -156,9 +174,12 @@ public struct Snapshot: Codable, Equatable, Sendable {
     /// name) says, unless that is later than the time its location lists it
     /// written, which it cannot honestly be, then the listed time. A copy made
     /// later (`cp`, `aws s3 cp`) keeps its own time; a name dated in the future
-    /// never outranks a snapshot taken since. Nil when neither time can be read.
+    /// never outranks a snapshot taken since. A manifest this machine signed
+    /// (`signedHere`) is believed: a location that sets its file's time back
+    /// cannot make it older than the others. Nil when neither time can be read.
     public var takenAt: Date? {
         let claimed = Timestamp.parse(createdAt)
+        if signedHere, let claimed { return claimed }
         let listed = listedAt.flatMap(Timestamp.parse)
         guard let claimed, let listed else { return claimed ?? listed }
         return min(claimed, listed)

@@ -151,10 +151,30 @@ public struct FolderStore: ByteStore {
     }
 
     /// Calls `body` with the file itself: no copy is made, so `size` and `near` are unused.
+    /// The file is opened here, never through a link, and `body` is given that open file
+    /// (`/proc/self/fd/N`), not its name: a link put in its place after it was listed
+    /// is not followed out of the location.
     public func withLocalFile<T>(of name: String, size: Int64?, near: String, _ body: (String) throws -> T) throws -> T
     {
         try refuseLinkedFolders(above: name)
-        return try body(path(of: name))
+        let path = path(of: name)
+        let descriptor: Int32
+        do {
+            descriptor = try SystemCalls.openRegularFile(path, followingLinks: false)
+        } catch let error as SystemCallError {
+            throw FileError.cannotRead(path: path, reason: error.reason)
+        }
+        defer { SystemCalls.close(descriptor) }
+        let opened = "/proc/self/fd/\(descriptor)"
+        guard FileManager.default.fileExists(atPath: opened) else { return try body(path) }
+        do {
+            return try body(opened)
+        } catch BackupError.cannotRead(opened, let reason) {
+            // Said of the file's own name.
+            throw BackupError.cannotRead(path: path, reason: reason)
+        } catch FileError.cannotRead(opened, let reason) {
+            throw FileError.cannotRead(path: path, reason: reason)
+        }
     }
 
     /// The folder itself: a file built here becomes an object by a link, not a copy.

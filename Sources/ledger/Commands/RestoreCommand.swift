@@ -102,13 +102,15 @@ struct RestoreCommand: ParsableCommand {
         var keptLog = false
         try reportingFailures {
             let keys = try identities.resolve()
+            let manifestKey = ManifestKey.forThisMachine()
             let snapshot = try Restorer.choose(
-                source, target: to, stem: stem, at: at.flatMap { PointInTime.parse($0) }, with: keys)
+                source, target: to, stem: stem, at: at.flatMap { PointInTime.parse($0) }, with: keys,
+                signedBy: manifestKey)
             let folder =
                 backupDir ?? URL(fileURLWithPath: to).deletingLastPathComponent().appendingPathComponent("backups").path
             let result = try Restorer.restore(
                 snapshot, to: to, backupFolder: folder, force: force, verify: !noVerify,
-                reverify: reverify, keys: keys, manifestKey: ManifestKey.forThisMachine(),
+                reverify: reverify, keys: keys, manifestKey: manifestKey,
                 wait: wait.seconds)
             findings = result.findings
             keptLog = result.keptLog != nil

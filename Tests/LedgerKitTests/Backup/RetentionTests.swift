@@ -191,6 +191,31 @@ import Testing
             ])
     }
 
+    /// A location that sets the file time of the newest snapshot this machine
+    /// signed back by years cannot make it older than the others: its signed
+    /// time is believed, so it stays the newest, and restore picks it.
+    @Test func aSignedSnapshotsTimeIsNotTheLocations() {
+        let key = ManifestKey.random()
+        func signed(_ snapshot: Snapshot) -> Snapshot {
+            var signed = snapshot
+            signed.manifest?.hmac = snapshot.manifest.flatMap { try? key.signature(of: $0) }
+            return signed
+        }
+        let snapshots = [
+            signed(snapshot("acme", "2026-11-01T02:00:00Z", verify: "clean")),
+            signed(snapshot("acme", "2026-11-02T02:00:00Z", listed: "2001-01-01T00:00:00Z", verify: "clean")),
+        ]
+        // Without the key, the location's word stands: the back-dated one is the older.
+        #expect(
+            kept(Retention.decide(snapshots, policy: RetentionPolicy(last: 1), timeZone: utc)) == [
+                "acme-20261101T020000Z.db.gz": nil
+            ])
+        #expect(
+            kept(Retention.decide(snapshots, policy: RetentionPolicy(last: 1), timeZone: utc, signedBy: key)) == [
+                "acme-20261102T020000Z.db.gz": nil
+            ])
+    }
+
     @Test func encryptedSnapshotsNoKeyOpensStayWhileAnyMayBeTheNewestClean() {
         let snapshots = [
             snapshot("acme", "2026-11-01T02:00:00Z", verify: nil),

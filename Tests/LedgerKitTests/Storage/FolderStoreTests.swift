@@ -139,6 +139,28 @@ import Testing
         #expect(try store.read("packs/a", range: 0...99) == Data("books".utf8))
     }
 
+    /// A whole read (restore, check-backups, a drill) reads the file that was opened:
+    /// a link the location puts at its name meanwhile is not followed out of it.
+    @Test func aLinkPutInPlaceDuringAReadIsNotFollowed() throws {
+        let store = FolderStore(folder.file("store"))
+        try store.prepare()
+        let source = folder.file("source")
+        try Data("books".utf8).write(to: URL(fileURLWithPath: source))
+        try store.create("a.db.gz", from: source, attributes: [:])
+        let secret = folder.file("secret")
+        try Data("another file of this machine".utf8).write(to: URL(fileURLWithPath: secret))
+        let read = try store.withLocalFile(of: "a.db.gz", size: nil, near: folder.path) { local in
+            try FileManager.default.removeItem(atPath: store.path(of: "a.db.gz"))
+            #expect(symlink(secret, store.path(of: "a.db.gz")) == 0)
+            return try Data(contentsOf: URL(fileURLWithPath: local))
+        }
+        #expect(read == Data("books".utf8))
+        // A link already there when the read begins is refused.
+        #expect(throws: FileError.self) {
+            try store.withLocalFile(of: "a.db.gz", size: nil, near: folder.path) { _ in }
+        }
+    }
+
     @Test func namesOutsideTheFolderAreNotItsObjects() throws {
         let store = FolderStore(folder.file("store"))
         #expect(try store.name(at: folder.file("elsewhere/a")) == nil)
