@@ -21,7 +21,7 @@ struct LastGoodCopy {
     /// How many clean snapshots of the company, newest first, may fail (their
     /// SHA-256, their check) before giving up; one of another company does
     /// not count.
-    static let tries = 3
+    static let tries = 8
 
     /// Finds the newest clean snapshot of the file named `source` (its name,
     /// as the manifests keep it) of `company` taken at or before `now` in
@@ -90,7 +90,10 @@ struct LastGoodCopy {
                 destination: destination, notes: &search.notes)
             return search
         }
-        search.found = newest(of: company, among: candidates, keys: keys, destination: destination) {
+        search.found = newest(
+            of: company, among: candidates, keys: keys, survivors: survivors, doubtful: doubtful,
+            destination: destination
+        ) {
             others[$0, default: 0] += 1
         } failed: {
             search.notes.append($0)
@@ -189,10 +192,13 @@ struct LastGoodCopy {
     /// The first of `candidates` (newest first) that holds `company`,
     /// decompressed to `destination`. One of another company is passed over,
     /// what it holds told to `other`; one that cannot be used is told to
-    /// `failed`, and after `tries` of those the search stops.
+    /// `failed`, and after `tries` of those the search stops. One whose company
+    /// row is these books' but whose transactions mostly differ from the
+    /// surviving ones, though not changed since it was taken, is another
+    /// company's too: a copy of one template keeps its name and creation time.
     private static func newest(
-        of company: CompanyIdentity, among candidates: [Snapshot], keys: SnapshotIdentities, destination: String,
-        other: (String) -> Void, failed: (String) -> Void
+        of company: CompanyIdentity, among candidates: [Snapshot], keys: SnapshotIdentities, survivors: String,
+        doubtful: Set<Int64>, destination: String, other: (String) -> Void, failed: (String) -> Void
     ) -> LastGoodCopy? {
         var failures = 0
         for snapshot in candidates where failures < tries {
@@ -217,6 +223,16 @@ struct LastGoodCopy {
                     other(
                         held.map { "another company, \($0.described)" }
                             ?? "a company file whose company row cannot be read")
+                    continue
+                }
+                if let agreement = TransactionAgreement.measure(
+                    survivors: survivors, snapshot: destination, takenAt: snapshot.createdAt, doubtful: doubtful),
+                    agreement.contradicted > agreement.identical
+                {
+                    AtomicFile.removeDatabaseFiles(at: destination)
+                    other(
+                        "another company of the same name and creation time (\(agreement.contradicted) of the \(agreement.shared) surviving transactions it holds too differ from its own, though not changed since it was taken)"
+                    )
                     continue
                 }
                 return LastGoodCopy(snapshot: snapshot, path: destination)

@@ -726,6 +726,32 @@ import Testing
         }
     }
 
+    /// A copy of one template keeps the company row's name and creation time:
+    /// with the company row intact, the surviving transactions still tell its
+    /// snapshot from these books', so none of its rows enters them and restoring
+    /// it is never suggested.
+    @Test func aTemplateCopysSnapshotIsToldApartWithTheCompanyRowIntact() throws {
+        let path = try company(nil, name: "Sample Company", seed: 1)
+        let copy = try company("b", name: "Sample Company", seed: 2)
+        _ = try SnapshotWriter.take(SnapshotRequest(of: copy, kind: .manual), into: SnapshotStore.open(backups))
+        let before = try rows(path)
+        let theirs = try rows(copy)
+        #expect(before["company"] == theirs["company"])
+        let lost = try zeroSplitsAndFeed(of: path)
+
+        let report = try rebuild(path)
+        let damage = try #require(report.damage)
+        #expect(damage.snapshot == nil)
+        #expect(damage.restored == [:])
+        #expect(damage.snapshotWouldBringBack == 0)
+        #expect(damage.notes.count == 1)
+        #expect(damage.notes.first?.contains("another company of the same name and creation time") == true)
+        #expect(
+            damage.loss.first { $0.table == "splits" }
+                == TableLoss(table: "splits", lost: lost.count, exact: true, why: nil, fromSnapshot: 0, fromIndexes: 0))
+        #expect(report.exitStatus == 1)
+    }
+
     /// Zeroes the company table's page (page 2: its one row) and a leaf of
     /// splits and of bank_feed, then rebuilds: the splits' rowids lost, and
     /// what the rebuild found of the damage.
