@@ -210,9 +210,18 @@ public enum Rebuilder {
         }
         var rebuilt: Rebuilt
         do {
-            rebuilt = try repairCopy(
-                source, readable: readable, salvage: false, working: working, final: final,
-                original: path, file: file, options: options, progress: progress)
+            // SQLite's own check of the copy runs beside the repairs: damage that reads
+            // without an error (a page of another table, or of its own, written in the
+            // wrong place) must not be "repaired" as if the rows were the books'.
+            rebuilt = try Worker<Bool>.run(
+                { readable && showsDamage(source) },
+                during: { damaged in
+                    let repaired = try repairCopy(
+                        source, readable: readable, salvage: false, working: working, final: final,
+                        original: path, file: file, options: options, progress: progress)
+                    if try damaged.wait().get() { throw DamageReadWithoutError() }
+                    return repaired
+                })
         } catch let error where salvageMayHelp(error) {
             // docs/rebuild.md: damage met anywhere on the normal path (the copy, REINDEX,
             // a repair's query, ANALYZE, the final check, VACUUM INTO) means
@@ -283,6 +292,27 @@ public enum Rebuilder {
         return shown + "-wal.not-applied-" + stamp
     }
 
+    /// SQLite's check of the copy found damage the normal path read without an error.
+    private struct DamageReadWithoutError: Error {}
+
+    /// Whether `quick_check` of the file at `source` finds damage: anything
+    /// but a CHECK constraint a row breaks, which another program can write
+    /// (`ignore_check_constraints`) and the repairs mend. A NULL in a NOT NULL
+    /// column, a number in a text column, a page never used or rows out of
+    /// order, no SQL writes: they are damage, and salvage reads the rows.
+    static func showsDamage(_ source: String) -> Bool {
+        let access = ReadOnlyAccess(path: source)
+        defer { access.close() }
+        guard
+            let lines = try? access.connect().inDatabase({ db in
+                try String.fetchAll(db, sql: "PRAGMA quick_check(\(DamagedPages.lineLimit))")
+            })
+        else { return false }
+        return lines.flatMap { $0.split(separator: "\n") }.contains { line in
+            line != "ok" && !line.hasPrefix("CHECK constraint failed in ")
+        }
+    }
+
     /// Whether an error of the normal path is damage that salvage gets round:
     /// SQLite calling a page malformed; a unique index the rows break (REINDEX
     /// of swapped pages); a damaged page claiming a record larger than the disk
@@ -298,7 +328,7 @@ public enum Rebuilder {
         case let error as CompanyFileError:
             if case .damaged = error { return true }
             return false
-        case is Leftovers: return true
+        case is Leftovers, is DamageReadWithoutError: return true
         default: return false
         }
     }
@@ -513,6 +543,8 @@ public enum Rebuilder {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = false
         configuration.label = "ledger-rebuild-source"
+        // SQLite's check of the copy may be reading it meanwhile.
+        configuration.busyMode = .timeout(CompanyFile.busyTimeout)
         let queue = try DatabaseQueue(path: source, configuration: configuration)
         defer { try? queue.close() }
         return try queue.inDatabase { db in try Verifier.nativePass(db) }
@@ -549,6 +581,8 @@ public enum Rebuilder {
                 var configuration = Configuration()
                 configuration.foreignKeysEnabled = false
                 configuration.label = "ledger-rebuild-source"
+                // SQLite's check of the copy may be reading it meanwhile.
+                configuration.busyMode = .timeout(CompanyFile.busyTimeout)
                 let queue = try DatabaseQueue(path: source, configuration: configuration)
                 let complete = try queue.inDatabase { db -> Bool in
                     let schema = try StructureCheck.schema(db)

@@ -332,6 +332,29 @@ enum Salvage {
                 gaps.append(keys)
             }
         }
+        // The table's own indexes say which rows it holds: a row they all name that no leaf
+        // gave was taken by the damage, though no leaf read showed where (a root page
+        // overwritten by a leaf of its own); a row none of them names is not this table's
+        // (another table's page read in its place). Not for another program's tables.
+        if Schema.tableNames.contains(table) {
+            let evidence = try indexEvidence(table, indexes: indexes, refused: Set(refused), src: src, dst: dst)
+            // Rowids outside the gaps already found: those are read from the indexes anyway.
+            let existing = gaps
+            gaps += ranges(of: evidence.unread.filter { id in !existing.contains { $0.contains(id) } })
+            // A row refused by the schema that no index names was never this table's row either.
+            let foreignRefused = Set(evidence.unnamedRefused)
+            refused.removeAll { foreignRefused.contains($0) }
+            outOfPlace += foreignRefused.count
+            if !evidence.stray.isEmpty {
+                for chunk in stride(from: 0, to: evidence.stray.count, by: 500) {
+                    let ids = evidence.stray[chunk..<min(chunk + 500, evidence.stray.count)]
+                    try dst.execute(
+                        sql: "DELETE FROM \"\(table)\" WHERE rowid IN (\(ids.map(String.init).joined(separator: ",")))")
+                }
+                recovered -= evidence.stray.count
+                outOfPlace += evidence.stray.count
+            }
+        }
         var note: String?
         if !missing.isEmpty {
             note = "the columns \(missing.joined(separator: ", ")) were missing and were given their default values"
@@ -444,6 +467,80 @@ enum Salvage {
             if case .damaged = probe(table, at: middle, src) { low = middle } else { high = middle }
         }
         return high
+    }
+
+    /// What the indexes of `table` (those read to their end) say of the rows
+    /// copied into `dst`: `unread`, rowids every one of them names that the copy
+    /// lacks (and the schema did not refuse); `stray`, rowids the copy holds that
+    /// none of them names, and `unnamedRefused`, those of `refused` none names,
+    /// told only when two or more agree (one index that lost an entry must not
+    /// cost a row). Each index is first compared by its count
+    /// and rowid sums; only one that differs is read row by row.
+    private static func indexEvidence(
+        _ table: String, indexes: [String], refused: Set<Int64>, src: Database, dst: Database
+    ) throws -> (unread: [Int64], stray: [Int64], unnamedRefused: [Int64]) {
+        let sums = "SELECT COUNT(*), TOTAL(rowid), TOTAL((rowid % 65521) * (rowid % 65521))"
+        let copied = try Row.fetchOne(dst, sql: "\(sums) FROM main.\"\(table)\"")
+        var complete: [String] = []
+        var differs = false
+        for index in indexes {
+            do {
+                let named = try Row.fetchOne(src, sql: "\(sums) FROM \"\(table)\" INDEXED BY \"\(index)\"")
+                complete.append(index)
+                if named != copied || !refused.isEmpty { differs = true }
+            } catch let error as DatabaseError where StructureCheck.isDamage(error) {
+                continue
+            }
+        }
+        guard differs, !complete.isEmpty else { return ([], [], []) }
+        try dst.execute(
+            sql: """
+                DROP TABLE IF EXISTS temp.salvage_named;
+                CREATE TEMP TABLE salvage_named (id INTEGER NOT NULL, index_number INTEGER NOT NULL,
+                  PRIMARY KEY (id, index_number)) WITHOUT ROWID
+                """)
+        defer { try? dst.execute(sql: "DROP TABLE IF EXISTS temp.salvage_named") }
+        let insert = try dst.makeStatement(sql: "INSERT OR IGNORE INTO temp.salvage_named VALUES (?, ?)")
+        var read = 0
+        for index in complete {
+            do {
+                let rowids = try Int64.fetchCursor(src, sql: "SELECT rowid FROM \"\(table)\" INDEXED BY \"\(index)\"")
+                while let rowid = try rowids.next() { try insert.execute(arguments: [rowid, read]) }
+                read += 1
+            } catch let error as DatabaseError where StructureCheck.isDamage(error) {
+                try dst.execute(sql: "DELETE FROM temp.salvage_named WHERE index_number = ?", arguments: [read])
+            }
+        }
+        guard read > 0 else { return ([], [], []) }
+        let unread = try Int64.fetchAll(
+            dst,
+            sql: """
+                SELECT id FROM temp.salvage_named GROUP BY id HAVING COUNT(*) = ?
+                EXCEPT SELECT rowid FROM main."\(table)" ORDER BY 1
+                """, arguments: [read]
+        ).filter { !refused.contains($0) }
+        guard read >= 2 else { return (unread, [], []) }
+        let stray = try Int64.fetchAll(
+            dst,
+            sql: """
+                SELECT rowid FROM main."\(table)" EXCEPT SELECT id FROM temp.salvage_named ORDER BY 1
+                """)
+        let named = try dst.makeStatement(sql: "SELECT 1 FROM temp.salvage_named WHERE id = ? LIMIT 1")
+        let unnamedRefused = try refused.sorted().filter { try Int.fetchOne(named, arguments: [$0]) == nil }
+        return (unread, stray, unnamedRefused)
+    }
+
+    /// `ids` (ascending) as the fewest ranges.
+    static func ranges(of ids: [Int64]) -> [ClosedRange<Int64>] {
+        var ranges: [ClosedRange<Int64>] = []
+        for id in ids {
+            if let last = ranges.last, last.upperBound < Int64.max, last.upperBound + 1 == id {
+                ranges[ranges.count - 1] = last.lowerBound...id
+            } else {
+                ranges.append(id...id)
+            }
+        }
+        return ranges
     }
 
     /// Reads the indexes of `table` for rowids inside `gaps` that the copy does

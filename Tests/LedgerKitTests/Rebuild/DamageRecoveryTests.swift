@@ -726,6 +726,73 @@ import Testing
         }
     }
 
+    /// Writes page `from` of the file over page `to`: one page written in the wrong place.
+    private func misdirect(_ path: String, page from: Int, over to: Int) throws {
+        try Damage.write(path, at: (to - 1) * 4096, Damage.read(path, at: (from - 1) * 4096, 4096))
+    }
+
+    /// The splits table's root page overwritten by one of its own leaves reads as a
+    /// table of that leaf's rows, with no error: the indexes still name every split,
+    /// so the rest are known lost and come back from the snapshot, every one.
+    @Test func aRootOverwrittenByItsOwnLeafLosesNoSplit() throws {
+        let path = try company(nil, name: "Sample Company", seed: 1)
+        let own = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
+        let before = try rows(path)
+        let root = try #require(
+            try DatabaseQueue(path: path).read {
+                try Int.fetchOne($0, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'splits'")
+            })
+        let (page, _) = try leaf(path, of: "splits", offset: 2)
+        try misdirect(path, page: page, over: root)
+
+        let report = try rebuild(path)
+        let salvaged = try #require(report.salvage?.first { $0.table == "splits" })
+        #expect(salvaged.lost == (before["splits"]?.count ?? 0) - salvaged.recovered && salvaged.lost > 0)
+        #expect(report.damage?.snapshot == own.path)
+        #expect(try rows(path) == before)
+        #expect(report.lostRows == 0)
+    }
+
+    /// A leaf of splits written over the last leaf of transactions reads as
+    /// transactions with no error (SQLite's check says NUMERIC values in text
+    /// columns): no index of transactions names those rows, so none is taken as
+    /// a transaction or counted as lost; the transactions its page held come back
+    /// from the snapshot, or, without one, from the indexes, and the loss is told.
+    @Test(arguments: [true, false])
+    func anotherTablesPageReadWithoutAnErrorIsNotTakenForRows(withSnapshot: Bool) throws {
+        let path = try company(nil, name: "Sample Company", seed: 1)
+        if withSnapshot {
+            _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
+        }
+        let before = try rows(path)
+        let last = try #require(
+            try DatabaseQueue(path: path).read { db in
+                try Int.fetchOne(
+                    db,
+                    sql:
+                        "SELECT pageno FROM dbstat WHERE name = 'transactions' AND pagetype = 'leaf' ORDER BY path DESC LIMIT 1"
+                )
+            })
+        let file = try PageFile(path: path)
+        let held = try #require(file.page(last).flatMap { file.rows(ofLeaf: $0) }).map(\.rowid)
+        let (splits, _) = try leaf(path, of: "splits", offset: 4)
+        try misdirect(path, page: splits, over: last)
+        #expect(Rebuilder.showsDamage(path))
+
+        let report = try rebuild(path)
+        let after = try rows(path)
+        #expect(Set((after["transactions"] ?? [:]).keys) == Set((before["transactions"] ?? [:]).keys))
+        if withSnapshot {
+            #expect(after == before)
+            #expect(report.exitStatus == 0)
+        } else {
+            let salvaged = try #require(report.salvage?.first { $0.table == "transactions" })
+            #expect(salvaged.fromIndexes == held.count)
+            #expect(report.exitStatus == 1)
+            #expect(!report.isComplete)
+        }
+    }
+
     /// A copy of one template keeps the company row's name and creation time:
     /// with the company row intact, the surviving transactions still tell its
     /// snapshot from these books', so none of its rows enters them and restoring
