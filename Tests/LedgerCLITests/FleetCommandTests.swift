@@ -505,6 +505,29 @@ import Testing
         #expect((try status(location, "acme")["drill"] as? [String: Any])?["last_proven_at"] == nil)
     }
 
+    /// Another client's snapshot (this machine signed it) moved into a client's
+    /// folder in place of its own is no good copy of that client: the nightly
+    /// check fails it and clears the last good backup, without a drill.
+    @Test func aCheckOfAnotherCompanysSnapshotFails() throws {
+        let file = try folder.sample("acme.db", transactions: 120)
+        let location = folder.file("backups")
+        let other = folder.file("other/acme.db")
+        try FileManager.default.createDirectory(atPath: folder.file("other"), withIntermediateDirectories: true)
+        #expect(try Ledger.run("sample", other, "--transactions", "100", "--name", "Other Co").status == 0)
+        #expect(try Ledger.run("backup", other, "--to", location + "/acme").status == 0)
+        let checked = try ledger(["fleet", "check-backups", file, "--to", location, "--json"])
+        #expect(checked.status == 1, "\(checked.stdout)")
+        let summary = try clients(checked)["acme"]?["summary"] as? String ?? ""
+        #expect(summary.contains("the last good copy holds another company's books (Other Co, created "), "\(summary)")
+        let check = try #require(try status(location, "acme")["check"] as? [String: Any])
+        #expect(check["outcome"] as? String == "failed")
+        #expect(check["problems"] as? [String] == ["the last good copy holds another company's books"])
+        #expect((try status(location, "acme")["backup"] as? [String: Any])?["last_good_at"] == nil)
+        // Its own snapshot beside it is checked as before.
+        #expect(try ledger(["fleet", "backup", file, "--to", location]).status == 0)
+        #expect(try ledger(["fleet", "check-backups", file, "--to", location]).status == 0)
+    }
+
     /// A check that finds the only snapshot damaged clears the last good
     /// backup the backup recorded: the report never shows that client green.
     @Test func aFailedCheckClearsTheLastGoodBackup() throws {

@@ -127,8 +127,8 @@ public struct Snapshot: Codable, Equatable, Sendable {
     /// location did not say.
     public var listedAt: String?
     /// Whether this machine's `ManifestKey` signed its manifest, as
-    /// `marking(_:signedBy:)` found: its own time is then believed over the
-    /// location's (which a location may set back to outrank it).
+    /// `marking(_:signedBy:)` found: it is then ranked by its own time, not
+    /// the location's (`rankedAt`).
     public var signedHere = false
 
     enum CodingKeys: String, CodingKey {
@@ -174,15 +174,21 @@ public struct Snapshot: Codable, Equatable, Sendable {
     /// name) says, unless that is later than the time its location lists it
     /// written, which it cannot honestly be, then the listed time. A copy made
     /// later (`cp`, `aws s3 cp`) keeps its own time; a name dated in the future
-    /// never outranks a snapshot taken since. A manifest this machine signed
-    /// (`signedHere`) is believed: a location that sets its file's time back
-    /// cannot make it older than the others. Nil when neither time can be read.
+    /// never outranks a snapshot taken since. Nil when neither time can be read.
     public var takenAt: Date? {
         let claimed = Timestamp.parse(createdAt)
-        if signedHere, let claimed { return claimed }
         let listed = listedAt.flatMap(Timestamp.parse)
         guard let claimed, let listed else { return claimed ?? listed }
         return min(claimed, listed)
+    }
+
+    /// The time it is ranked by among others (`SnapshotCatalog.isOlder`):
+    /// `takenAt`, but the manifest's own time when this machine signed it
+    /// (`signedHere`), so that a location setting its file's time back cannot
+    /// make the newest snapshot this machine took rank as an old one.
+    var rankedAt: Date? {
+        guard signedHere, let claimed = Timestamp.parse(createdAt) else { return takenAt }
+        return claimed
     }
 
     /// Its verify, when its manifest could be read: nil for an encrypted snapshot read without a key.

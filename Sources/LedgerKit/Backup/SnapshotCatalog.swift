@@ -43,13 +43,18 @@ public enum SnapshotCatalog {
         encrypted ? 2 * AgeFile.sealedChunkSize : 64 * 1024
     }
 
-    /// Oldest first: by the time each was taken (`Snapshot.takenAt`: never a
-    /// time later than its location lists it; one with no readable time is
-    /// the oldest), then by the `-N` of snapshots taken in one second.
+    /// Oldest first: by the time each was taken (`Snapshot.rankedAt`: never a
+    /// time later than its location lists it, unless this machine signed it;
+    /// one with no readable time is the oldest), then by the `-N` of snapshots
+    /// taken in one second.
     static func isOlder(_ first: Snapshot, than second: Snapshot) -> Bool {
-        let one = first.takenAt ?? .distantPast
-        let other = second.takenAt ?? .distantPast
+        let one = first.rankedAt ?? .distantPast
+        let other = second.rankedAt ?? .distantPast
         guard one == other else { return one < other }
+        // Taken in one second: the location's time next, as for unsigned ones.
+        let listedOne = first.takenAt ?? .distantPast
+        let listedOther = second.takenAt ?? .distantPast
+        guard listedOne == listedOther else { return listedOne < listedOther }
         return (sequence(first.path), first.path) < (sequence(second.path), second.path)
     }
 

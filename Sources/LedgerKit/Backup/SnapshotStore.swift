@@ -221,7 +221,14 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
     func withFile<T>(of snapshot: Snapshot, near: String, _ body: (String) throws -> T) throws -> T {
         guard let name = try store.name(at: snapshot.path) else { return try body(snapshot.path) }
         // Its size as listed, so object storage need not list it again (0: not known).
-        return try store.withLocalFile(of: name, size: snapshot.bytes > 0 ? snapshot.bytes : nil, near: near, body)
+        return try store.withLocalFile(of: name, size: snapshot.bytes > 0 ? snapshot.bytes : nil, near: near) { local in
+            do {
+                return try body(local)
+            } catch BackupError.cannotRead(local, let reason) {
+                // Said of the snapshot, not of the file on this machine that holds its bytes.
+                throw BackupError.cannotRead(path: snapshot.path, reason: reason)
+            }
+        }
     }
 
     /// Removes one snapshot.

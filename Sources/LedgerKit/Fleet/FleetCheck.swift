@@ -7,6 +7,9 @@ public enum FleetCheck {
     static let noSnapshots = "no snapshots"
     /// What a sealed record keeps of a snapshot the check found not whole: its name and this.
     static let notWhole = "not whole"
+    /// The problem of a last good copy that holds another company's books than
+    /// the client's file: copied or planted into its folder.
+    static let otherCompany = "the last good copy holds another company's books"
 
     /// What a sealed record (`ClientStatus.seal`) keeps of a check's problems:
     /// the codes (`newest-not-clean`…), each snapshot found not whole by its
@@ -17,7 +20,9 @@ public enum FleetCheck {
         var kept: [String] = []
         for problem in problems {
             let phrase: String
-            if CompanyStanding.Problem(rawValue: problem) != nil || problem == ClientStatus.seeItsOutput {
+            if CompanyStanding.Problem(rawValue: problem) != nil || problem == ClientStatus.seeItsOutput
+                || problem == otherCompany
+            {
                 phrase = problem
             } else if problem.hasPrefix(noSnapshots) {
                 phrase = noSnapshots
@@ -52,7 +57,14 @@ public enum FleetCheck {
                 location, sample: sample, with: keys, maxAge: maxAge, now: now())
             let broken = found.snapshots.filter { !$0.ok }.count
             outcome = found.ok ? .clean : .failed
-            let standing = found.companies.first
+            // Where the folder holds two companies' snapshots, the client's own company's standing.
+            let own = CompanyIdentity.read(path: client.file)
+            let standing =
+                found.companies.first { standing in
+                    standing.company == nil
+                        || (standing.company == own?.name
+                            && (standing.companyCreatedAt == nil || standing.companyCreatedAt == own?.createdAt))
+                } ?? found.companies.first
             good = (standing?.lastGoodCopyTakenAt, standing?.lastGoodCopy)
             summary =
                 "\(found.snapshots.count - broken) of \(found.snapshots.count) snapshots whole"
@@ -62,10 +74,18 @@ public enum FleetCheck {
                 summary = noSnapshots + " in \(location)"
             }
             checkedAll = true
+            // A good copy of another company (copied or planted into the client's folder,
+            // even one this machine signed for another client) is no good copy of this one.
+            if let path = good.path, let theirs = otherCompany(in: path, of: client, location: location, keys: keys) {
+                outcome = .failed
+                good = (nil, nil)
+                summary += "; " + otherCompany + " (\(theirs)), not the client's"
+                check.problems.append(otherCompany)
+            }
             let problems = found.companies.flatMap(\.problems)
             if !problems.isEmpty { summary += "; " + problems.map { "\($0)" }.joined(separator: ", ") }
             check.outcome = outcome
-            check.problems =
+            check.problems +=
                 (found.snapshots.isEmpty ? [summary] : [])
                 + problems.map(\.rawValue)
                 + found.snapshots.filter { !$0.ok }.map {
@@ -101,5 +121,20 @@ public enum FleetCheck {
             StatusUpdates.night(&status, outcome: checked, now: now())
         }
         return result
+    }
+
+    /// The company the snapshot at `path` holds, as its manifest says, when the
+    /// client's file can be read and holds another (by name, and by creation time
+    /// where the manifest keeps it); nil when they agree or either cannot say.
+    static func otherCompany(in path: String, of client: FleetClient, location: String, keys: SnapshotIdentities)
+        -> String?
+    {
+        guard let own = CompanyIdentity.read(path: client.file),
+            let manifest = try? SnapshotStore.open(location).snapshot(at: path, with: keys).manifest,
+            let theirs = manifest.company
+        else { return nil }
+        let created = manifest.companyCreatedAt
+        guard theirs != own.name || created.map({ $0 != own.createdAt }) ?? false else { return nil }
+        return created.map { "\(theirs), created \($0)" } ?? theirs
     }
 }

@@ -169,10 +169,8 @@ public struct FolderStore: ByteStore {
         guard FileManager.default.fileExists(atPath: opened) else { return try body(path) }
         do {
             return try body(opened)
-        } catch BackupError.cannotRead(opened, let reason) {
-            // Said of the file's own name.
-            throw BackupError.cannotRead(path: path, reason: reason)
         } catch FileError.cannotRead(opened, let reason) {
+            // Said of the file's own name.
             throw FileError.cannotRead(path: path, reason: reason)
         }
     }
