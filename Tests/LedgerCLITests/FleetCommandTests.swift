@@ -786,6 +786,20 @@ import Testing
             #expect(try status(sealed, "sealed")["sealed"] as? Bool == true)
             #expect(kept.mode == 0o600)
         }
+        // Nor can it hide the encrypted snapshots too: this machine remembers it sealed records there.
+        for name in try FileManager.default.contentsOfDirectory(atPath: sealed + "/sealed") where name.hasSuffix(".age")
+        {
+            try FileManager.default.moveItem(atPath: sealed + "/sealed/" + name, toPath: sealed + "/sealed/." + name)
+        }
+        var unmarked = try status(sealed, "sealed")
+        unmarked["sealed"] = nil
+        unmarked["verify"] = nil
+        try JSONSerialization.data(withJSONObject: unmarked).write(
+            to: URL(fileURLWithPath: sealed + "/sealed/ledger-status.json"))
+        #expect(try ledger(["fleet", "verify", folder.file("sealed.db"), "--to", sealed]).status == 1)
+        let kept = try record(sealed, "sealed")
+        #expect(kept.message == "Account balances that disagree with their transactions", "\(kept.text)")
+        #expect(!kept.text.contains("Checking") && !kept.text.contains("shows a balance"), "\(kept.text)")
     }
 
     /// A recipients line for the fleet's location encrypts every client's

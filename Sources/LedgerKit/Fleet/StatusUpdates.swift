@@ -40,6 +40,7 @@ public enum StatusUpdates {
             let location = FleetStorage.clientLocation(root, slug: client.slug)
             if encrypted || isSealed(location) { status.seal() }
             try save(status, in: location, now: now)
+            if status.sealed == true { SealedLocations.remember(location) }
         } catch {
             return FleetError.describe(error)
         }
@@ -60,6 +61,7 @@ public enum StatusUpdates {
             change(&status)
             if isSealed(location) { status.seal() }
             try save(status, in: location, now: now)
+            if status.sealed == true { SealedLocations.remember(location) }
             return (true, nil)
         } catch {
             return (true, FleetError.describe(error))
@@ -72,9 +74,11 @@ public enum StatusUpdates {
     /// its snapshots: `RecipientsConfig.recipients(for:)`), its own
     /// `.ledger-recipients` asks for encryption, or it holds an encrypted
     /// snapshot (a backup given `--encrypt-to` leaves no other trace). A record
-    /// once sealed stays so (`ClientStatus.seal`); a location that cannot be
-    /// asked counts as sealed.
+    /// once sealed stays so (`ClientStatus.seal`), and this machine remembers
+    /// it (`SealedLocations`: the location may hide its other signs); a
+    /// location that cannot be asked counts as sealed.
     static func isSealed(_ location: String) -> Bool {
+        if SealedLocations.contains(location) { return true }
         guard let config = try? RecipientsConfig.load() else { return true }
         if !config.recipients(for: location).isEmpty { return true }
         do {
