@@ -97,21 +97,31 @@ struct WriteAheadLog {
         if (try? isForeign(logAt: log, database: path)) ?? true { return true }
         guard let descriptor = try? SystemCalls.open(log, O_RDONLY) else { return true }
         defer { SystemCalls.close(descriptor) }
-        return ((try? Header(descriptor, path: log)) ?? nil) == nil
+        guard ((try? Header(descriptor, path: log)) ?? nil) != nil else { return true }
+        return (try? walk(path: log).commitsAfterTear) ?? true
     }
 
     /// Reads the log at `path` and finds its committed frames, one frame in
     /// memory at a time. Nil when there is no log, or no committed frame in it
     /// (a torn or garbage log yields what was committed before the tear).
     static func read(path: String) throws -> WriteAheadLog? {
+        try walk(path: path).log
+    }
+
+    /// Walks the log at `path` as `read` does, and past the first frame that
+    /// breaks its chain of checksums: `commitsAfterTear` when a frame of this
+    /// log's salts marks a commit there. SQLite's own recovery stops at the break
+    /// too, so what that transaction committed is in no copy (a write that reached
+    /// the disk out of order, a damaged frame): it must not go unsaid.
+    private static func walk(path: String) throws -> (log: WriteAheadLog?, commitsAfterTear: Bool) {
         let descriptor: Int32
         do {
             descriptor = try SystemCalls.open(path, O_RDONLY)
         } catch let error as SystemCallError where error.isMissing {
-            return nil
+            return (nil, false)
         }
         defer { SystemCalls.close(descriptor) }
-        guard let header = try Header(descriptor, path: path) else { return nil }
+        guard let header = try Header(descriptor, path: path) else { return (nil, false) }
         let (pageSize, bigEndian, salts) = (header.pageSize, header.bigEndian, header.salts)
         var sums = header.sums
 
@@ -145,10 +155,25 @@ struct WriteAheadLog {
                 committedPageOne = pageOne
             }
         }
-        guard frames > 0 else { return nil }
-        return WriteAheadLog(
+        // Past the break, only the frames' headers: one of this log's salts marking a commit.
+        var commitsAfterTear = false
+        var head = [UInt8](repeating: 0, count: frameHeaderSize)
+        var next = offset + Int64(frame.count)
+        while !commitsAfterTear {
+            let got = try head.withUnsafeMutableBytes {
+                try SystemCalls.pread(descriptor, into: $0, at: next, path: path)
+            }
+            guard got == head.count else { break }
+            commitsAfterTear =
+                word(head, 8, bigEndian: true) == salts.0 && word(head, 12, bigEndian: true) == salts.1
+                && word(head, 0, bigEndian: true) > 0 && word(head, 4, bigEndian: true) > 0
+            next += Int64(frame.count)
+        }
+        guard frames > 0 else { return (nil, commitsAfterTear) }
+        let log = WriteAheadLog(
             pageSize: pageSize, committedEnd: committedEnd, databasePages: pages, committedFrames: frames,
             pageOneOffset: committedPageOne, salts: salts)
+        return (log, commitsAfterTear)
     }
 
     /// Whether the log's page size is not the database's. SQLite reads page 1

@@ -235,6 +235,27 @@ import Testing
         #expect(report.exitStatus == 1)
     }
 
+    /// A frame damaged before later commits: SQLite's recovery stops at it, so
+    /// what those transactions committed is in no copy. Rebuild keeps the log
+    /// beside the file, says so and exits 1, rather than removing it unsaid.
+    @Test func aCommitPastADamagedFrameIsKeptByRebuild() throws {
+        let folder = TemporaryDirectory()
+        let path = try Damage.sample(in: folder, name: "acme.db", transactions: 80)
+        try ForcedShutdown.commitInLogOnly(path, transactions: 3)
+        var log = try Data(contentsOf: URL(fileURLWithPath: path + "-wal"))
+        let read = try #require(try WriteAheadLog.read(path: path + "-wal"))
+        #expect(read.committedFrames >= 3)
+        #expect(!WriteAheadLog.holdsUntakenWork(beside: path))
+        log[WriteAheadLog.headerSize + WriteAheadLog.frameHeaderSize + 100] ^= 0x40
+        try log.write(to: URL(fileURLWithPath: path + "-wal"))
+        #expect(WriteAheadLog.holdsUntakenWork(beside: path))
+        let report = try Rebuilder.rebuild(
+            path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
+        let kept = try #require(report.keptLog)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: kept)) == log)
+        #expect(report.exitStatus == 1)
+    }
+
     /// A log reset and written again between its reading and its applying (a
     /// writer at work): a frame counted is no longer there as read, and the
     /// copy, which would be torn, is refused rather than made of two generations.
