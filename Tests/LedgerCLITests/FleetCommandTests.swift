@@ -528,6 +528,47 @@ import Testing
         #expect(try ledger(["fleet", "check-backups", file, "--to", location]).status == 0)
     }
 
+    /// Restoring a client onto a new machine (no file to compare) from its
+    /// folder never takes another client's snapshot moved there in place of its
+    /// own: each manifest names the client folder it was taken into, signed.
+    @Test func aRestoreFromAClientsFolderRefusesAnotherClientsSnapshot() throws {
+        try FileManager.default.createDirectory(atPath: folder.file("clients/alpha"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: folder.file("clients/beta"), withIntermediateDirectories: true)
+        #expect(
+            try Ledger.run("sample", folder.file("clients/alpha/books.db"), "--transactions", "60", "--name", "Alpha")
+                .status == 0)
+        #expect(
+            try Ledger.run("sample", folder.file("clients/beta/books.db"), "--transactions", "60", "--name", "Beta")
+                .status == 0)
+        let location = folder.file("loc")
+        #expect(try ledger(["fleet", "backup", folder.file("clients"), "--to", location]).status == 0)
+        let folders = try FileManager.default.contentsOfDirectory(atPath: location).filter { !$0.hasPrefix(".") }
+            .sorted()
+        #expect(folders.count == 2, "\(folders)")
+        let (alpha, beta) = (location + "/" + folders[0], location + "/" + folders[1])
+        let theirs = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: beta).first { $0.hasSuffix(".db.gz") })
+        let manifest = try #require(
+            try JSONSerialization.jsonObject(with: Data(try Ledger.run("snapshots", beta, "--json").stdout.utf8))
+                as? [[String: Any]])
+        #expect(manifest.first?["fleet_client"] as? String == folders[1])
+        // The location swaps alpha's snapshots for beta's.
+        for name in try FileManager.default.contentsOfDirectory(atPath: alpha) where name.hasSuffix(".db.gz") {
+            try FileManager.default.removeItem(atPath: alpha + "/" + name)
+        }
+        try FileManager.default.copyItem(atPath: beta + "/" + theirs, toPath: alpha + "/" + theirs)
+        let restored = folder.file("new/books.db")
+        try FileManager.default.createDirectory(atPath: folder.file("new"), withIntermediateDirectories: true)
+        let refused = try Ledger.run("restore", alpha, "--to", restored)
+        #expect(refused.status == 2, "\(refused.stdout)")
+        #expect(
+            refused.stderr.contains("were taken into another fleet client's folder (\(folders[1]))"),
+            "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: restored))
+        // Named as the source, it is restored as asked.
+        #expect(try Ledger.run("restore", alpha + "/" + theirs, "--to", restored).status == 0)
+    }
+
     /// A check that finds the only snapshot damaged clears the last good
     /// backup the backup recorded: the report never shows that client green.
     @Test func aFailedCheckClearsTheLastGoodBackup() throws {

@@ -49,6 +49,7 @@ public enum IncrementalWriter {
             formatVersion: header.userVersion, databaseBytes: 0, databaseSha256: "",
             verify: "skipped", counts: nil, splitSum: nil)
         draft.companyCreatedAt = resolved.copy?.companyCreatedAt
+        draft.fleetClient = request.fleetClient
         let unchecked = draft
         let verify = readable && request.verify
         let near = store.stagingFolder(for: file) + "/" + unchecked.source

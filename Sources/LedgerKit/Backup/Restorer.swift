@@ -45,6 +45,9 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
     /// The place holds snapshots of `stem` of several companies, and `target`
     /// cannot say which is its own; `newest` names each one's newest snapshot.
     case severalCompanies(stem: String, folder: String, target: String, newest: [String])
+    /// Every snapshot of the stem in the fleet client's folder `folder` says it was
+    /// taken into another client's folder (`clients`): moved or planted here.
+    case otherClients(folder: String, clients: [String], newest: String)
     /// The file to be replaced holds no company file (`why`), and `--force` was not given.
     case targetNotCompanyFile(path: String, why: String)
     /// What the snapshot holds is not a company file of docs/company-file.md, whatever its manifest says.
@@ -87,6 +90,9 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
                 "\(folder) holds snapshots named \(Self.printable(stem)) of \(newest.count) companies (or names of one), and \(target) cannot say which is its own (it is missing, or its company row cannot be read): restore one by naming its snapshot as the source. Newest of each: "
                 + newest.prefix(10).map(Self.printable).joined(separator: "; ")
                 + (newest.count > 10 ? "; and \(newest.count - 10) more" : "")
+        case .otherClients(let folder, let clients, let newest):
+            return
+                "The snapshots in \(folder) were taken into another fleet client's folder (\(clients.prefix(5).map(Self.printable).joined(separator: ", "))), not this one: they were moved here and may be another client's books. Nothing was restored. To restore one anyway, name it as the source: \(Self.printable(newest))"
         case .targetNotCompanyFile(let path, let why):
             return
                 "\(path) is not a company file (\(why)): nothing was restored. If it is your company file and its start is damaged, add --force: the snapshot takes its place and it is kept beside it as \(path).replaced-<time>."
@@ -151,9 +157,18 @@ public enum Restorer {
             throw RestoreError.noSnapshots(folder: source)
         }
         guard let oldest = ofStem.first else { throw RestoreError.noSnapshots(folder: source) }
+        // A fleet client's folder holds its own snapshots: one whose manifest (signed with
+        // the rest) says it was taken into another client's folder was moved here.
+        let folderName = source.split(separator: "/").last.map(String.init) ?? ""
+        let own = ofStem.filter { $0.manifest?.fleetClient.map { $0 == folderName } ?? true }
+        if own.isEmpty, let newest = ofStem.last {
+            throw RestoreError.otherClients(
+                folder: source, clients: Set(ofStem.compactMap { $0.manifest?.fleetClient }).sorted(),
+                newest: newest.path)
+        }
         // Taken at or before `time` by both its own word and the location's: a
         // location whose clock runs slow must not bring back books from after it.
-        let eligible = ofStem.filter { snapshot in
+        let eligible = own.filter { snapshot in
             guard let time else { return true }
             return (snapshot.takenAt ?? .distantPast) <= time
                 && (Timestamp.parse(snapshot.createdAt) ?? .distantPast) <= time

@@ -46,6 +46,10 @@ public struct Manifest: Codable, Equatable, Sendable {
     /// older manifests. Unlike the name, a rename leaves it as it was: it
     /// tells two companies' files of one name apart (keep rules, check-backups).
     public var companyCreatedAt: String? = nil
+    /// The fleet client's folder (its slug) `fleet backup` took it into; absent
+    /// for a single backup. Signed with the rest, it tells a snapshot moved
+    /// into another client's folder (`Restorer.choose`).
+    public var fleetClient: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case createdAt = "created_at"
@@ -60,6 +64,7 @@ public struct Manifest: Codable, Equatable, Sendable {
         case trialBalanceSha256 = "trial_balance_sha256"
         case incremental
         case companyCreatedAt = "company_created_at"
+        case fleetClient = "fleet_client"
     }
 
     /// The manifest as one line of ASCII JSON (RFC 1952 comments are Latin-1, so

@@ -50,6 +50,8 @@ public struct SnapshotRequest: Sendable {
     var sealing: SnapshotRecipients?
     /// How many threads compress (nil: one per core).
     var threads: Int?
+    /// The fleet client's slug, for the manifest's `fleet_client`; nil for a single backup.
+    public var fleetClient: String?
     /// Given the findings of the copy's quick verify, when it ran.
     var findings: (@Sendable ([Finding]) -> Void)?
 

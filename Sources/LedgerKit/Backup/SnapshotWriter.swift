@@ -118,6 +118,7 @@ public enum SnapshotWriter {
             formatVersion: made.formatVersion, databaseBytes: 0, databaseSha256: "",
             verify: "skipped", counts: nil, splitSum: nil)
         unchecked.companyCreatedAt = made.companyCreatedAt
+        unchecked.fleetClient = request.fleetClient
         let manifest = unchecked
         guard made.readable && request.verify else {
             return try write(copy, manifest: manifest, request, sealing: sealing, into: store) { _ in }

@@ -23,7 +23,8 @@ public enum FleetBackup {
         var keepRules: String?
         do {
             let run = try gate.passing {
-                try FleetStorage.backUp(client.file, into: location, options: options, now: now())
+                try FleetStorage.backUp(
+                    client.file, into: location, slug: client.slug, options: options, now: now())
             }
             let verify = run.snapshot.verify ?? "skipped"
             step.outcome = run.isGoodCopy ? .clean : verify == "findings" ? .findings : .damaged

@@ -34,14 +34,15 @@ enum FleetStorage {
         }
     }
 
-    /// Takes a snapshot of `file` into `location` and applies the keep rules (`BackupRun.perform`).
+    /// Takes a snapshot of `file` into `location`, the folder of the client `slug`
+    /// (which its manifest keeps), and applies the keep rules (`BackupRun.perform`).
     static func backUp(
-        _ file: String, into location: String, options: FleetBackupOptions, now: Date
+        _ file: String, into location: String, slug: String, options: FleetBackupOptions, now: Date
     ) throws -> BackupRun {
         try BackupRun.perform(
             of: file, into: location, kind: options.kind, level: options.level, verify: true,
             recipients: options.recipients, policy: options.policy, signing: options.signing,
-            wait: options.wait, now: now)
+            wait: options.wait, now: now, fleetClient: slug)
     }
 
     /// The newest snapshot of the company file named by `stem` in `location`
