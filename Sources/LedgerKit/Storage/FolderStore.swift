@@ -112,14 +112,7 @@ public struct FolderStore: ByteStore {
     /// Bytes `range` of the file `name`: fewer only where the file ends. A
     /// link in its place is refused, as by `entry`.
     public func read(_ name: String, range: ClosedRange<Int64>) throws -> Data {
-        try refuseLinkedFolders(above: name)
-        let path = path(of: name)
-        let descriptor: Int32
-        do {
-            descriptor = try SystemCalls.openRegularFile(path, followingLinks: false)
-        } catch let error as SystemCallError {
-            throw FileError.cannotRead(path: path, reason: error.detail ?? "cannot open it")
-        }
+        let (path, descriptor) = try openRefusingLinks(name)
         defer { SystemCalls.close(descriptor) }
         var data = Data(count: Int(range.upperBound - range.lowerBound + 1))
         var got = 0
@@ -156,14 +149,7 @@ public struct FolderStore: ByteStore {
     /// is not followed out of the location.
     public func withLocalFile<T>(of name: String, size: Int64?, near: String, _ body: (String) throws -> T) throws -> T
     {
-        try refuseLinkedFolders(above: name)
-        let path = path(of: name)
-        let descriptor: Int32
-        do {
-            descriptor = try SystemCalls.openRegularFile(path, followingLinks: false)
-        } catch let error as SystemCallError {
-            throw FileError.cannotRead(path: path, reason: error.reason)
-        }
+        let (path, descriptor) = try openRefusingLinks(name)
         defer { SystemCalls.close(descriptor) }
         let opened = "/proc/self/fd/\(descriptor)"
         guard FileManager.default.fileExists(atPath: opened) else { return try body(path) }
@@ -240,6 +226,18 @@ public struct FolderStore: ByteStore {
     /// Throws unless every folder of `sub` (`packs/`) that exists is a folder
     /// itself, not a link to one, which could lead anywhere on this machine.
     /// `refuseLinkedFolders(in:)` for the sub-folders a name in one (`packs/…`) lies in.
+    /// The path of the file `name` and a descriptor open on it for reading, neither it
+    /// nor a folder above it in the location being a link.
+    private func openRefusingLinks(_ name: String) throws -> (path: String, descriptor: Int32) {
+        try refuseLinkedFolders(above: name)
+        let path = path(of: name)
+        do {
+            return (path, try SystemCalls.openRegularFile(path, followingLinks: false))
+        } catch let error as SystemCallError {
+            throw FileError.cannotRead(path: path, reason: error.detail ?? "cannot open it")
+        }
+    }
+
     private func refuseLinkedFolders(above name: String) throws {
         guard let slash = name.range(of: "/", options: .backwards) else { return }
         try refuseLinkedFolders(in: String(name[..<slash.upperBound]))

@@ -96,6 +96,13 @@ import Testing
         return Snapshot(path: "/b/" + name, bytes: 1, manifest: manifest, listedAt: listed ?? time)
     }
 
+    /// `snapshot` with its manifest signed by `key`.
+    static func signed(_ snapshot: Snapshot, by key: ManifestKey) -> Snapshot {
+        var signed = snapshot
+        signed.manifest?.hmac = snapshot.manifest.flatMap { try? key.signature(of: $0) }
+        return signed
+    }
+
     private func kept(_ decisions: [RetentionDecision]) -> [String: RetentionDecision.Safeguard?] {
         Dictionary(
             uniqueKeysWithValues: decisions.filter(\.keep).map {
@@ -171,11 +178,7 @@ import Testing
     /// without the newest clean snapshot this machine signed.
     @Test func theNewestCleanSnapshotThisMachineSignedStays() {
         let key = ManifestKey.random()
-        func signed(_ snapshot: Snapshot) -> Snapshot {
-            var signed = snapshot
-            signed.manifest?.hmac = snapshot.manifest.flatMap { try? key.signature(of: $0) }
-            return signed
-        }
+        func signed(_ snapshot: Snapshot) -> Snapshot { Self.signed(snapshot, by: key) }
         let snapshots = [
             signed(snapshot("acme", "2026-11-01T02:00:00Z", verify: "clean")),
             signed(snapshot("acme", "2026-11-02T02:00:00Z", verify: "clean")),
@@ -196,11 +199,7 @@ import Testing
     /// time is believed, so it stays the newest, and restore picks it.
     @Test func aSignedSnapshotsTimeIsNotTheLocations() {
         let key = ManifestKey.random()
-        func signed(_ snapshot: Snapshot) -> Snapshot {
-            var signed = snapshot
-            signed.manifest?.hmac = snapshot.manifest.flatMap { try? key.signature(of: $0) }
-            return signed
-        }
+        func signed(_ snapshot: Snapshot) -> Snapshot { Self.signed(snapshot, by: key) }
         let snapshots = [
             signed(snapshot("acme", "2026-11-01T02:00:00Z", verify: "clean")),
             signed(snapshot("acme", "2026-11-02T02:00:00Z", listed: "2001-01-01T00:00:00Z", verify: "clean")),
