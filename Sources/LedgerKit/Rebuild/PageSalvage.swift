@@ -25,8 +25,11 @@ enum PageSalvage {
         var recovered: [String: Int] = [:]
         var altered: [String: Int] = [:]
         /// Inserts a leaf's rows into `table`; a rowid already there (from a page read earlier) is kept.
-        func insert(_ rows: [(rowid: Int64, values: [DatabaseValue])], into table: String) throws {
+        /// Returns the rowids it inserted.
+        @discardableResult
+        func insert(_ rows: [(rowid: Int64, values: [DatabaseValue])], into table: String) throws -> [Int64] {
             let shape = Schema.columns[table] ?? []
+            var inserted: [Int64] = []
             for row in rows where row.values.count <= shape.count {
                 var values = row.values + Array(repeating: DatabaseValue.null, count: shape.count - row.values.count)
                 if let key = shape.firstIndex(where: \.isKey) { values[key] = row.rowid.databaseValue }
@@ -35,6 +38,7 @@ enum PageSalvage {
                     try statement.execute(arguments: StatementArguments(values))
                     if dst.changesCount > 0 {
                         recovered[table, default: 0] += 1
+                        inserted.append(row.rowid)
                     } else if let mended = CheckedValues.mended(table, columns: shape.map(\.name), values: values),
                         try Int.fetchOne(dst, sql: "SELECT 1 FROM \(table) WHERE rowid = ?", arguments: [row.rowid])
                             == nil
@@ -43,11 +47,13 @@ enum PageSalvage {
                         try statement.execute(arguments: StatementArguments(mended))
                         recovered[table, default: 0] += dst.changesCount
                         altered[table, default: 0] += dst.changesCount
+                        if dst.changesCount > 0 { inserted.append(row.rowid) }
                     }
                 } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
                     continue
                 }
             }
+            return inserted
         }
         // What sqlite_master still says: the root page of each table, and the leaves it leads to.
         var read: Set<Int> = free.union(file.leaves(from: 1, skipping: free))
@@ -75,20 +81,27 @@ enum PageSalvage {
                 try insert(rows, into: name)
             }
         }
-        // Table leaves no known root reaches: matched by the shape of their rows.
+        // Table leaves no known root reaches: matched by the shape of their rows. When the
+        // freelist could not be read whole, such a leaf may be a free page, whose rows were
+        // deleted before the damage: they are kept, but in doubt, for a person or a snapshot.
+        let freelistShort = free.count < file.freelistCount()
+        var doubted: [String: [Int64]] = [:]
         for number in 2...max(2, file.pageCount) where !read.contains(number) {
             guard let page = file.page(number), page.first == 0x0D, let rows = file.rows(ofLeaf: page),
                 let table = Shape.table(fitting: rows.map(\.values))
             else { continue }
-            try insert(rows, into: table)
+            let inserted = try insert(rows, into: table)
+            if freelistShort { doubted[table, default: []] += inserted }
         }
         guard !recovered.isEmpty else { return nil }
         return Schema.tableNames.map { table in
             // A table whose every page its b-tree leads to was read came back whole.
             if let gaps = unread[table], gaps.isEmpty {
-                return SalvagedTable(
+                var whole = SalvagedTable(
                     table: table, recovered: recovered[table] ?? 0, fromIndexes: 0, lost: 0, lostIsExact: true,
                     altered: altered[table] ?? 0, note: nil)
+                whole.damage.doubtedIDs = doubted[table] ?? []
+                return whole
             }
             var salvaged = SalvagedTable(
                 table: table, recovered: recovered[table] ?? 0, fromIndexes: 0, lost: 0, lostIsExact: false,
@@ -98,6 +111,7 @@ enum PageSalvage {
             )
             // The rowids its b-tree's keys bound, or any rowid at all.
             salvaged.damage = TableDamage(gaps: unread[table] ?? TableDamage.everything.gaps)
+            salvaged.damage.doubtedIDs = doubted[table] ?? []
             return salvaged
         }
     }

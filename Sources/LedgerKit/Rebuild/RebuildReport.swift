@@ -106,6 +106,10 @@ struct TableDamage: Sendable, Equatable {
     /// past and did not name), so that a row of a snapshot they do not name
     /// was deleted since. Stronger than the loss being counted exactly.
     var listsEveryRow = false
+    /// Rowids read from pages that may hold rows deleted before the damage
+    /// (a leaf no root reaches while the freelist could not be read whole):
+    /// put in doubt as rows read from damaged pages are.
+    var doubtedIDs: [Int64] = []
 
     static let everything = TableDamage(gaps: [Int64.min...Int64.max])
 

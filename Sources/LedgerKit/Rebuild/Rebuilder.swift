@@ -403,7 +403,11 @@ public enum Rebuilder {
         progress: (@Sendable (RebuildProgress) -> Void)?
     ) -> Damage {
         // Salvage's own run of the integrity check, when it ran one.
-        let pages = DamagedPages.rows(in: source, named: (check ?? DamagedPages.Check(path: source)).pagesNamed)
+        var pages = DamagedPages.rows(in: source, named: (check ?? DamagedPages.Check(path: source)).pagesNamed)
+        // Rows salvage read from pages that may be free ones: in doubt as those are.
+        for table in salvage where !table.damage.doubtedIDs.isEmpty {
+            pages[table.table] = Array(Set(pages[table.table, default: []] + table.damage.doubtedIDs)).sorted()
+        }
         let cut = (try? FileHeader.read(path: source))?.missingPages
         guard !salvage.allSatisfy(\.isWhole) || !pages.isEmpty || cut != nil else {
             return Damage(salvage: salvage, damagedPages: pages, copy: nil, notes: [], cutShortBy: cut)

@@ -793,6 +793,39 @@ import Testing
         }
     }
 
+    /// With the list of tables and the freelist's trunk both gone, a free page
+    /// cannot be told from a live leaf no root reaches: rows deleted before the
+    /// damage would come back as live. Every row read from such a page is in
+    /// doubt, listed for a person, and the exit status says so.
+    @Test func rowsOfPagesThatMayBeFreeAreInDoubtWhenTheFreelistIsLost() throws {
+        let path = try company(nil, name: "Sample Company", seed: 1)
+        try Damage.apply(to: path) { db in
+            try db.execute(sql: "PRAGMA secure_delete = OFF")
+            try db.execute(sql: "DELETE FROM splits WHERE transaction_id BETWEEN 200 AND 300")
+            try db.execute(sql: "DELETE FROM transactions WHERE id BETWEEN 200 AND 300")
+        }
+        let (schemaLeaves, trunk) = try DatabaseQueue(path: path).read { db in
+            (
+                try Int.fetchAll(
+                    db, sql: "SELECT pageno FROM dbstat WHERE name = 'sqlite_schema' AND pagetype = 'leaf'"),
+                try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
+            )
+        }
+        #expect(!schemaLeaves.isEmpty && trunk > 1)
+        let first = Int(PageFile.uint32(try Damage.read(path, at: 0, 100), 32))
+        for page in schemaLeaves + [first] where page > 1 { try Damage.scribble(on: path, page: page, byte: 0x00) }
+
+        let report = try rebuild(path)
+        let back = try CompanyFile.read(path) { db in
+            try Int64.fetchAll(db, sql: "SELECT id FROM transactions WHERE id BETWEEN 200 AND 300")
+        }
+        let doubted = Set((report.damage?.unconfirmed ?? []).filter { $0.table == "transactions" }.map(\.rowID))
+        // Some deleted transactions come back from their free pages: never as if they were live.
+        #expect(!back.isEmpty)
+        #expect(Set(back).isSubset(of: doubted), "\(Set(back).subtracting(doubted).sorted())")
+        #expect(report.exitStatus == 1)
+    }
+
     /// A copy of one template keeps the company row's name and creation time:
     /// with the company row intact, the surviving transactions still tell its
     /// snapshot from these books', so none of its rows enters them and restoring
