@@ -514,6 +514,14 @@ import Testing
         let other = folder.file("other/acme.db")
         try FileManager.default.createDirectory(atPath: folder.file("other"), withIntermediateDirectories: true)
         #expect(try Ledger.run("sample", other, "--transactions", "100", "--name", "Other Co").status == 0)
+        // The client's own backup records a last good copy; the location then swaps it for the other's.
+        #expect(try ledger(["fleet", "backup", file, "--to", location]).status == 0)
+        let lastGood = (try status(location, "acme")["backup"] as? [String: Any])?["last_good_at"] as? String
+        #expect(lastGood != nil)
+        for name in try FileManager.default.contentsOfDirectory(atPath: location + "/acme") where name.hasSuffix(".gz")
+        {
+            try FileManager.default.removeItem(atPath: location + "/acme/" + name)
+        }
         #expect(try Ledger.run("backup", other, "--to", location + "/acme").status == 0)
         let checked = try ledger(["fleet", "check-backups", file, "--to", location, "--json"])
         #expect(checked.status == 1, "\(checked.stdout)")

@@ -41,12 +41,12 @@ final class PageFile {
         return count == pageSize ? bytes : nil
     }
 
-    /// The pages on the freelist, as far as its trunk pages can be read.
     /// How many pages the header says the freelist holds (trunks and leaves).
     func freelistCount() -> Int {
         page(1).map { Int(Self.uint32($0, 36)) } ?? 0
     }
 
+    /// The pages on the freelist, as far as its trunk pages can be read.
     func freelist() -> Set<Int> {
         guard let first = page(1) else { return [] }
         var free: Set<Int> = []

@@ -94,11 +94,10 @@ struct WriteAheadLog {
     static func holdsUntakenWork(beside path: String) -> Bool {
         guard isBeside(path) else { return false }
         let log = path + "-wal"
-        if (try? isForeign(logAt: log, database: path)) ?? true { return true }
-        guard let descriptor = try? SystemCalls.open(log, O_RDONLY) else { return true }
-        defer { SystemCalls.close(descriptor) }
-        guard ((try? Header(descriptor, path: log)) ?? nil) != nil else { return true }
-        return (try? walk(path: log).commitsAfterTear) ?? true
+        // One walk of the log: its header, its committed frames, and a commit past a tear.
+        guard let walked = try? walk(path: log), walked.headerReads, !walked.commitsAfterTear else { return true }
+        guard let read = walked.log else { return false }
+        return (try? isForeign(read, logAt: log, database: path)) ?? true
     }
 
     /// Reads the log at `path` and finds its committed frames, one frame in
@@ -113,15 +112,16 @@ struct WriteAheadLog {
     /// log's salts marks a commit there. SQLite's own recovery stops at the break
     /// too, so what that transaction committed is in no copy (a write that reached
     /// the disk out of order, a damaged frame): it must not go unsaid.
-    private static func walk(path: String) throws -> (log: WriteAheadLog?, commitsAfterTear: Bool) {
+    /// `headerReads` is false when there is no log, or its header does not read.
+    private static func walk(path: String) throws -> (log: WriteAheadLog?, headerReads: Bool, commitsAfterTear: Bool) {
         let descriptor: Int32
         do {
             descriptor = try SystemCalls.open(path, O_RDONLY)
         } catch let error as SystemCallError where error.isMissing {
-            return (nil, false)
+            return (nil, false, false)
         }
         defer { SystemCalls.close(descriptor) }
-        guard let header = try Header(descriptor, path: path) else { return (nil, false) }
+        guard let header = try Header(descriptor, path: path) else { return (nil, false, false) }
         let (pageSize, bigEndian, salts) = (header.pageSize, header.bigEndian, header.salts)
         var sums = header.sums
 
@@ -169,11 +169,11 @@ struct WriteAheadLog {
                 && word(head, 0, bigEndian: true) > 0 && word(head, 4, bigEndian: true) > 0
             next += Int64(frame.count)
         }
-        guard frames > 0 else { return (nil, commitsAfterTear) }
+        guard frames > 0 else { return (nil, true, commitsAfterTear) }
         let log = WriteAheadLog(
             pageSize: pageSize, committedEnd: committedEnd, databasePages: pages, committedFrames: frames,
             pageOneOffset: committedPageOne, salts: salts)
-        return (log, commitsAfterTear)
+        return (log, true, commitsAfterTear)
     }
 
     /// Whether the log's page size is not the database's. SQLite reads page 1
@@ -219,6 +219,11 @@ struct WriteAheadLog {
     /// checkpointed. False when there is no log or nothing committed in it.
     static func isForeign(logAt path: String, database: String) throws -> Bool {
         guard let log = try read(path: path) else { return false }
+        return try isForeign(log, logAt: path, database: database)
+    }
+
+    /// `isForeign` of the log already read from `path`.
+    private static func isForeign(_ log: WriteAheadLog, logAt path: String, database: String) throws -> Bool {
         let source = try SystemCalls.open(path, O_RDONLY)
         defer { SystemCalls.close(source) }
         let target = try SystemCalls.open(database, O_RDONLY)

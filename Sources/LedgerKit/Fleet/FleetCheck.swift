@@ -76,7 +76,9 @@ public enum FleetCheck {
             checkedAll = true
             // A good copy of another company (copied or planted into the client's folder,
             // even one this machine signed for another client) is no good copy of this one.
-            if let path = good.path, let theirs = otherCompany(in: path, of: client, location: location, keys: keys) {
+            if let path = good.path, let own,
+                let theirs = otherCompany(in: path, than: own, location: location, keys: keys)
+            {
                 outcome = .failed
                 good = (nil, nil)
                 summary += "; " + otherCompany + " (\(theirs)), not the client's"
@@ -123,14 +125,13 @@ public enum FleetCheck {
         return result
     }
 
-    /// The company the snapshot at `path` holds, as its manifest says, when the
-    /// client's file can be read and holds another (by name, and by creation time
-    /// where the manifest keeps it); nil when they agree or either cannot say.
-    static func otherCompany(in path: String, of client: FleetClient, location: String, keys: SnapshotIdentities)
+    /// The company the snapshot at `path` holds, as its manifest says, when it is
+    /// not `own`, the client's file's (by name, and by creation time where the
+    /// manifest keeps it); nil when they agree or the manifest cannot say.
+    static func otherCompany(in path: String, than own: CompanyIdentity, location: String, keys: SnapshotIdentities)
         -> String?
     {
-        guard let own = CompanyIdentity.read(path: client.file),
-            let manifest = try? SnapshotStore.open(location).snapshot(at: path, with: keys).manifest,
+        guard let manifest = try? SnapshotStore.open(location).snapshot(at: path, with: keys).manifest,
             let theirs = manifest.company
         else { return nil }
         let created = manifest.companyCreatedAt

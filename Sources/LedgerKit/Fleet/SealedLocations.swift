@@ -13,13 +13,12 @@ enum SealedLocations {
     /// Serializes this process's appends: fleet steps run clients side by side.
     private static let appending = NSLock()
 
-    /// Where the list lives; nil when neither `XDG_CONFIG_HOME` nor `HOME` is a path.
+    /// Where the list lives: beside this machine's manifest key, in its ledger
+    /// configuration folder; nil when there is none (`ManifestKey.defaultPath`).
     static func path(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
-        if let config = environment["XDG_CONFIG_HOME"], config.hasPrefix("/") {
-            return config + "/ledger/sealed-locations"
+        ManifestKey.defaultPath(environment: environment).map {
+            URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("sealed-locations").path
         }
-        if let home = environment["HOME"], home.hasPrefix("/") { return home + "/.config/ledger/sealed-locations" }
-        return nil
     }
 
     /// Whether this machine sealed a record in `location` before.
@@ -46,10 +45,9 @@ enum SealedLocations {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try? FileManager.default.createDirectory(
             atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { return }
-        defer { close(descriptor) }
-        let line = Array((location + "\n").utf8)
-        _ = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard let descriptor = try? SystemCalls.open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW) else { return }
+        defer { SystemCalls.close(descriptor) }
+        // One write of one line: appends of several processes never interleave within it.
+        try? Array((location + "\n").utf8).withUnsafeBytes { try SystemCalls.write(descriptor, $0, path: path) }
     }
 }

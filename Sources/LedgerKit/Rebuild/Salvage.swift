@@ -345,15 +345,8 @@ enum Salvage {
             let foreignRefused = Set(evidence.unnamedRefused)
             refused.removeAll { foreignRefused.contains($0) }
             outOfPlace += foreignRefused.count
-            if !evidence.stray.isEmpty {
-                for chunk in stride(from: 0, to: evidence.stray.count, by: 500) {
-                    let ids = evidence.stray[chunk..<min(chunk + 500, evidence.stray.count)]
-                    try dst.execute(
-                        sql: "DELETE FROM \"\(table)\" WHERE rowid IN (\(ids.map(String.init).joined(separator: ",")))")
-                }
-                recovered -= evidence.stray.count
-                outOfPlace += evidence.stray.count
-            }
+            recovered -= evidence.strayRemoved
+            outOfPlace += evidence.strayRemoved
         }
         var note: String?
         if !missing.isEmpty {
@@ -471,28 +464,29 @@ enum Salvage {
 
     /// What the indexes of `table` (those read to their end) say of the rows
     /// copied into `dst`: `unread`, rowids every one of them names that the copy
-    /// lacks (and the schema did not refuse); `stray`, rowids the copy holds that
-    /// none of them names, and `unnamedRefused`, those of `refused` none names,
-    /// told only when two or more agree (one index that lost an entry must not
-    /// cost a row). Each index is first compared by its count
-    /// and rowid sums; only one that differs is read row by row.
+    /// lacks (and the schema did not refuse); rows the copy holds that none of
+    /// them names, removed from it (`strayRemoved` counts them), and
+    /// `unnamedRefused`, those of `refused` none names: these two only when two
+    /// or more agree (one index that lost an entry must not cost a row). Each
+    /// index is first compared by its count and rowid sums; only when one
+    /// differs (or the schema refused rows) are they read row by row.
     private static func indexEvidence(
         _ table: String, indexes: [String], refused: Set<Int64>, src: Database, dst: Database
-    ) throws -> (unread: [Int64], stray: [Int64], unnamedRefused: [Int64]) {
+    ) throws -> (unread: [Int64], strayRemoved: Int, unnamedRefused: [Int64]) {
         let sums = "SELECT COUNT(*), TOTAL(rowid), TOTAL((rowid % 65521) * (rowid % 65521))"
         let copied = try Row.fetchOne(dst, sql: "\(sums) FROM main.\"\(table)\"")
         var complete: [String] = []
-        var differs = false
+        var differs = !refused.isEmpty
         for index in indexes {
             do {
                 let named = try Row.fetchOne(src, sql: "\(sums) FROM \"\(table)\" INDEXED BY \"\(index)\"")
                 complete.append(index)
-                if named != copied || !refused.isEmpty { differs = true }
+                if named != copied { differs = true }
             } catch let error as DatabaseError where StructureCheck.isDamage(error) {
                 continue
             }
         }
-        guard differs, !complete.isEmpty else { return ([], [], []) }
+        guard differs, !complete.isEmpty else { return ([], 0, []) }
         try dst.execute(
             sql: """
                 DROP TABLE IF EXISTS temp.salvage_named;
@@ -511,7 +505,7 @@ enum Salvage {
                 try dst.execute(sql: "DELETE FROM temp.salvage_named WHERE index_number = ?", arguments: [read])
             }
         }
-        guard read > 0 else { return ([], [], []) }
+        guard read > 0 else { return ([], 0, []) }
         let unread = try Int64.fetchAll(
             dst,
             sql: """
@@ -519,15 +513,13 @@ enum Salvage {
                 EXCEPT SELECT rowid FROM main."\(table)" ORDER BY 1
                 """, arguments: [read]
         ).filter { !refused.contains($0) }
-        guard read >= 2 else { return (unread, [], []) }
-        let stray = try Int64.fetchAll(
-            dst,
-            sql: """
-                SELECT rowid FROM main."\(table)" EXCEPT SELECT id FROM temp.salvage_named ORDER BY 1
-                """)
+        guard read >= 2 else { return (unread, 0, []) }
+        try dst.execute(
+            sql: "DELETE FROM main.\"\(table)\" WHERE rowid NOT IN (SELECT id FROM temp.salvage_named)")
+        let strayRemoved = dst.changesCount
         let named = try dst.makeStatement(sql: "SELECT 1 FROM temp.salvage_named WHERE id = ? LIMIT 1")
         let unnamedRefused = try refused.sorted().filter { try Int.fetchOne(named, arguments: [$0]) == nil }
-        return (unread, stray, unnamedRefused)
+        return (unread, strayRemoved, unnamedRefused)
     }
 
     /// `ids` (ascending) as the fewest ranges.
