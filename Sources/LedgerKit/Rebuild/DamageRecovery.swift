@@ -41,6 +41,10 @@ final class DamageRecovery {
     private(set) var restoredUnlisted: [String: Int] = [:]
     /// Tables with damage whose every lost rowid an index read to its end named.
     private var listedTables: Set<String> = []
+    /// Each value of a row brought back from the snapshot that the file's
+    /// indexes show changed after it: the snapshot's (`old`) and the row's now
+    /// (`new`, the index's unless another row holds that name).
+    private(set) var changedValues: [ReplacedValue] = []
     /// Rows in the snapshot that the damage took but whose transaction changed since.
     private(set) var changedSince: [String: Int] = [:]
     /// Tables the snapshot could not be read for (a column missing).
@@ -68,6 +72,20 @@ final class DamageRecovery {
                 CREATE TEMP TABLE recovery_restored (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
                 CREATE TEMP TABLE recovery_evidence (tbl TEXT NOT NULL, id INTEGER NOT NULL, balance INTEGER NOT NULL, PRIMARY KEY (tbl, id));
                 """)
+        // What the damaged file's indexes said of the rows the damage took (kept by salvage).
+        try db.execute(
+            sql: """
+                CREATE TEMP TABLE recovery_indexed (tbl TEXT NOT NULL, id INTEGER NOT NULL, col TEXT NOT NULL, value,
+                  PRIMARY KEY (tbl, id, col)) WITHOUT ROWID
+                """)
+        if try db.tableExists(Salvage.indexValues, in: "main") {
+            try db.execute(
+                sql: """
+                    INSERT INTO temp.recovery_indexed (tbl, id, col, value)
+                    SELECT tbl, id, col, value FROM main.\(Salvage.indexValues);
+                    DROP TABLE main.\(Salvage.indexValues);
+                    """)
+        }
         let gap = try db.makeStatement(sql: "INSERT INTO temp.recovery_gap (tbl, lo, hi) VALUES (?, ?, ?)")
         let known = try db.makeStatement(sql: "INSERT OR IGNORE INTO temp.recovery_known (tbl, id) VALUES (?, ?)")
         let named = try db.makeStatement(sql: "INSERT OR IGNORE INTO temp.recovery_named (tbl, id) VALUES (?, ?)")
@@ -216,10 +234,21 @@ final class DamageRecovery {
         "EXISTS (SELECT 1 FROM temp.recovery_doubt d WHERE d.tbl = '\(table)' AND d.id = \(rowid))"
     }
 
+    /// Whether the value index entry `entry` (a row of `recovery_indexed`)
+    /// gives for a column of `table` differs from that of the snapshot's row `row`.
+    private func indexDiffers(_ table: String, _ entry: String, _ row: String) -> String {
+        let checks = (StructureCheck.expectedColumns[table] ?? []).map {
+            "(\(entry).col = '\($0)' AND \(entry).value IS NOT \(row).\"\($0)\")"
+        }
+        return checks.isEmpty ? "0" : "(" + checks.joined(separator: " OR ") + ")"
+    }
+
     /// The transactions whose surviving rows show they changed after the
     /// snapshot: a trusted row that differs from the snapshot's or is not in
     /// it, or a row of the snapshot that is gone from a part of the file that
     /// could be read, or that a complete index does not name (deleted since);
+    /// or a row the damage took whose index entries hold other values than
+    /// the snapshot's row, or name a row the snapshot lacks;
     /// or whose header's `modified_at` differs from the snapshot's or is later
     /// than the snapshot (from a damaged page too), or whose header rebuilt from
     /// indexes has another date or party than the snapshot's.
@@ -236,6 +265,13 @@ final class DamageRecovery {
                     UNION ALL
                     SELECT s."\(key)" FROM snap."\(table)" s
                     WHERE NOT EXISTS (SELECT 1 FROM main."\(table)" m WHERE m.rowid = s.rowid) AND NOT \(takenByDamage(table, "s.rowid"))
+                    UNION ALL
+                    SELECT s."\(key)" FROM temp.recovery_indexed v JOIN snap."\(table)" s ON s.rowid = v.id
+                    WHERE v.tbl = '\(table)' AND \(indexDiffers(table, "v", "s"))
+                    UNION ALL
+                    SELECT v.value FROM temp.recovery_indexed v
+                    WHERE v.tbl = '\(table)' AND v.col = '\(key)' AND typeof(v.value) = 'integer'
+                      AND NOT EXISTS (SELECT 1 FROM snap."\(table)" s WHERE s.rowid = v.id AND s."\(key)" IS v.value)
                     """)
         }
         guard !unusable.contains("transactions") else { return }
@@ -284,12 +320,24 @@ final class DamageRecovery {
         }
         let chosen =
             "SELECT s.rowid FROM snap.\"\(table)\" s WHERE s.rowid IN (\(candidates)) AND \(unchanged(table, "s"))"
+        // Outside a transaction's rows (which come back only unchanged), a value the file's indexes
+        // still hold is the file's later word: it is kept over the snapshot's, and told.
+        let values =
+            Self.transactionKey[table] != nil
+            ? list
+            : (StructureCheck.expectedColumns[table] ?? []).map { column in
+                """
+                CASE WHEN EXISTS (SELECT 1 FROM temp.recovery_indexed v WHERE v.tbl = '\(table)' AND v.id = s.rowid AND v.col = '\(column)')
+                THEN (SELECT v.value FROM temp.recovery_indexed v WHERE v.tbl = '\(table)' AND v.id = s.rowid AND v.col = '\(column)')
+                ELSE s."\(column)" END
+                """
+            }.joined(separator: ", ")
         // A row whose name another row took meanwhile stays out (OR IGNORE) and is counted as lost.
         try context.insertKeyed(
             .sqliteCorruption, table, rows: chosen,
             insert: """
                 INSERT OR IGNORE INTO main."\(table)" (\(list))
-                SELECT \(list) FROM snap."\(table)" WHERE rowid IN (SELECT id FROM temp.rebuild_rows)
+                SELECT \(values) FROM snap."\(table)" s WHERE s.rowid IN (SELECT id FROM temp.rebuild_rows)
                 """)
         try db.execute(
             sql: """
@@ -300,6 +348,7 @@ final class DamageRecovery {
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM temp.recovery_restored WHERE tbl = ?", arguments: [table])
             ?? 0
         if count > 0 { restored[table] = count }
+        if count > 0, Self.transactionKey[table] == nil { changedValues += try valuesChangedSince(table) }
         // Where the indexes need not list every row, a row the file does not vouch for came back on the
         // snapshot's word alone (one deleted since would be among them).
         if count > 0, !listedTables.contains(table) {
@@ -363,11 +412,7 @@ final class DamageRecovery {
 
     /// Each column of the rows `rows` selects whose value differs from the snapshot's, as read and as the snapshot has it.
     private func valuesReplaced(_ table: String, rows: String) throws -> [ReplacedValue] {
-        let amounts = Set(
-            (ValueRule.byTable[table] ?? []).compactMap { entry -> String? in
-                guard case .amount = entry.rule else { return nil }
-                return entry.column
-            })
+        let amounts = amountColumns(table)
         let names = StructureCheck.expectedColumns[table] ?? []
         guard !names.isEmpty else { return [] }
         let select = names.map { name in
@@ -385,6 +430,42 @@ final class DamageRecovery {
                 old: Self.shown(row["old"] as DatabaseValue, money: money),
                 new: Self.shown(row["new"] as DatabaseValue, money: money))
         }
+    }
+
+    /// Each value of the rows of `table` brought back from the snapshot that
+    /// the file's indexes show changed since: the snapshot's, and the row's now.
+    private func valuesChangedSince(_ table: String) throws -> [ReplacedValue] {
+        let names = StructureCheck.expectedColumns[table] ?? []
+        guard !names.isEmpty else { return [] }
+        func pick(_ alias: String) -> String {
+            "CASE v.col " + names.map { "WHEN '\($0)' THEN \(alias).\"\($0)\"" }.joined(separator: " ") + " END"
+        }
+        let amounts = amountColumns(table)
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.id, v.col, \(pick("s")) AS old, \(pick("m")) AS new
+                FROM temp.recovery_restored r JOIN temp.recovery_indexed v ON v.tbl = r.tbl AND v.id = r.id
+                JOIN snap."\(table)" s ON s.rowid = r.id JOIN main."\(table)" m ON m.rowid = r.id
+                WHERE r.tbl = ? AND \(indexDiffers(table, "v", "s")) ORDER BY r.id, v.col
+                """, arguments: [table]
+        ).compactMap { row in
+            guard let id = row.integer("id"), let column = row.text("col") else { return nil }
+            let money = amounts.contains(column)
+            return ReplacedValue(
+                table: table, rowID: id, column: column,
+                old: Self.shown(row["old"] as DatabaseValue, money: money),
+                new: Self.shown(row["new"] as DatabaseValue, money: money))
+        }
+    }
+
+    /// The columns of `table` that hold an amount of money.
+    private func amountColumns(_ table: String) -> Set<String> {
+        Set(
+            (ValueRule.byTable[table] ?? []).compactMap { entry -> String? in
+                guard case .amount = entry.rule else { return nil }
+                return entry.column
+            })
     }
 
     /// A stored value as a bookkeeper reads it: an amount in money, a text in quotes.
@@ -412,14 +493,27 @@ final class DamageRecovery {
         return loss.rows > 0 || !loss.exact
     }
 
+    /// Whether splits came back from the snapshot: the balances the accounts
+    /// and names they post to showed before the damage then say whether those
+    /// lines changed after the snapshot (an edit that left `modified_at` alone).
+    func splitsBroughtBack() -> Bool {
+        restored["splits", default: 0] > 0
+    }
+
     /// Books, in one journal dated today against Rebuild Suspense, what each
     /// surviving account and customer or vendor showed before the damage and
-    /// its remaining lines no longer give: their balances stay as they were.
+    /// its lines now no longer give: their balances stay as they were.
+    /// - Parameter onlyBroughtBack: weigh only the accounts and names that a
+    ///   split brought back from the snapshot posts to (no split was lost
+    ///   beyond recovery: any other difference is the ordinary repairs' to mend).
     /// - Returns: what was kept, for a person.
-    func keepBalances() throws -> [KeptBalance] {
+    func keepBalances(onlyBroughtBack: Bool = false) throws -> [KeptBalance] {
         try context.refresh(.byAccountPartyStatement)
         // Made only when a balance needs keeping; it takes the other side, never a line of its own.
         let existing = try context.existingSuspense()
+        let linesNow =
+            splitsBroughtBack()
+            ? "the lines that survived and those brought back from the last clean snapshot" : "the lines that survived"
         var lines: [(account: Int64, party: Int64?, amount: Int64, memo: String)] = []
         var kept: [KeptBalance] = []
         // Names first: their lines sit in an A/R or A/P account, whose own difference then accounts for them.
@@ -436,7 +530,7 @@ final class DamageRecovery {
                        (SELECT a.id FROM accounts a WHERE a.type = CASE p.kind WHEN 'vendor' THEN 'accounts_payable' ELSE 'accounts_receivable' END
                         AND typeof(a.id) = 'integer' ORDER BY a.id LIMIT 1) AS fallback
                 FROM temp.recovery_evidence e JOIN main.parties p ON p.id = e.id
-                WHERE e.tbl = 'parties' ORDER BY p.id
+                WHERE e.tbl = 'parties' AND \(broughtBack("party_id", "p.id", onlyBroughtBack)) ORDER BY p.id
                 """)
         var movedIn: [Int64: Int64] = [:]
         var unsummable: Set<Int64> = []
@@ -453,7 +547,7 @@ final class DamageRecovery {
             lines.append(
                 (
                     account, id, difference,
-                    "Lost in damage: \(name) showed a balance of \(Money(cents: shown)); the lines that survived come to \(Money(cents: have))"
+                    "Lost in damage: \(name) showed a balance of \(Money(cents: shown)); \(linesNow) come to \(Money(cents: have))"
                 ))
             let (sum, over) = (movedIn[account] ?? 0).addingReportingOverflow(difference)
             if over { unsummable.insert(account) } else { movedIn[account] = sum }
@@ -466,7 +560,8 @@ final class DamageRecovery {
                        (SELECT SUM(g.total) FROM temp.v_grp g WHERE g.account_id = a.id) AS lines,
                        (SELECT MAX(g.bad) FROM temp.v_grp g WHERE g.account_id = a.id) AS bad
                 FROM temp.recovery_evidence e JOIN main.accounts a ON a.id = e.id
-                WHERE e.tbl = 'accounts' AND a.id IS NOT ? ORDER BY a.id
+                WHERE e.tbl = 'accounts' AND a.id IS NOT ? AND \(broughtBack("account_id", "a.id", onlyBroughtBack))
+                ORDER BY a.id
                 """, arguments: [existing])
         for row in accounts {
             guard row.integer("bad") ?? 0 == 0, let id = row.integer("id"), let shown = row.integer("shown") else {
@@ -486,7 +581,7 @@ final class DamageRecovery {
             lines.append(
                 (
                     id, nil, difference,
-                    "Lost in damage: account \(row.text("name") ?? String(id)) showed a balance of \(Money(cents: shown)); the lines that survived come to \(Money(cents: have))"
+                    "Lost in damage: account \(row.text("name") ?? String(id)) showed a balance of \(Money(cents: shown)); \(linesNow) come to \(Money(cents: have))"
                 ))
         }
         guard !lines.isEmpty else { return [] }
@@ -526,6 +621,16 @@ final class DamageRecovery {
         context.invalidate(.byTransaction)
         context.invalidate(.byAccountPartyStatement)
         return kept
+    }
+
+    /// Whether the account or name `id` (column `column` of a split) is one a
+    /// split brought back from the snapshot posts to; always true unless `only`.
+    private func broughtBack(_ column: String, _ id: String, _ only: Bool) -> String {
+        guard only else { return "1" }
+        return """
+            EXISTS (SELECT 1 FROM temp.recovery_restored r JOIN main.splits s ON s.rowid = r.id
+                    WHERE r.tbl = 'splits' AND s.\(column) = \(id))
+            """
     }
 
     // MARK: Loss told exactly

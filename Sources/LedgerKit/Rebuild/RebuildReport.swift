@@ -162,7 +162,8 @@ public struct KeptBalance: Codable, Sendable, Equatable {
     public let name: String
     /// The balance it showed (cents).
     public let shown: Int64
-    /// What the lines that survived come to (cents).
+    /// What its lines come to after the rebuild: those that survived, and
+    /// those brought back from the last clean snapshot (cents).
     public let remaining: Int64
 }
 
@@ -221,6 +222,11 @@ public struct DamageOutcome: Encodable, Sendable {
     public var replaced: [String: Int] = [:]
     /// Each value of those rows, as read and as the snapshot had it.
     public var replacedValues: [ReplacedValue] = []
+    /// Each value of a row brought back from the snapshot that the file's
+    /// indexes show changed after it: `old` is the snapshot's, `new` the
+    /// row's now (the index's). The rest of such a row is the snapshot's, so
+    /// the rebuild is then not complete.
+    public var changedValues: [ReplacedValue] = []
     /// Per table, rows the snapshot holds that the damage took but were not
     /// brought back: their transaction changed after the snapshot.
     public var changedSince: [String: Int] = [:]
@@ -244,6 +250,7 @@ public struct DamageOutcome: Encodable, Sendable {
         case replaced = "replaced_from_snapshot"
         case replacedValues = "values_replaced"
         case changedSince = "changed_since_snapshot"
+        case changedValues = "values_changed_since_snapshot"
         case notes, loss
         case keptBalances = "kept_balances"
         case unconfirmed = "read_from_damaged_pages"
@@ -262,6 +269,7 @@ public struct DamageOutcome: Encodable, Sendable {
         try container.encode(replaced, forKey: .replaced)
         try container.encode(replacedValues, forKey: .replacedValues)
         try container.encode(changedSince, forKey: .changedSince)
+        try container.encode(changedValues, forKey: .changedValues)
         try container.encode(notes, forKey: .notes)
         try container.encode(loss, forKey: .loss)
         try container.encode(keptBalances, forKey: .keptBalances)
@@ -270,12 +278,13 @@ public struct DamageOutcome: Encodable, Sendable {
     }
 
     /// Whether every row of the damaged original came back as it was, no
-    /// value read from it was replaced by the snapshot's, and no row came back
-    /// on the snapshot's word alone (one deleted after it would be among them).
+    /// value read from it was replaced by the snapshot's, no row came back
+    /// on the snapshot's word alone (one deleted after it would be among them),
+    /// and none that the file's indexes show changed after the snapshot.
     public var isWhole: Bool {
         loss.allSatisfy { $0.lost == 0 && $0.exact && $0.fromIndexes == 0 } && unconfirmed.isEmpty
             && keptBalances.isEmpty && replaced.values.allSatisfy { $0 == 0 } && replacedValues.isEmpty
-            && restoredUnlisted.values.allSatisfy { $0 == 0 }
+            && restoredUnlisted.values.allSatisfy { $0 == 0 } && changedValues.isEmpty
     }
 }
 

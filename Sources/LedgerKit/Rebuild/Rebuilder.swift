@@ -683,6 +683,8 @@ public enum Rebuilder {
         damage: Damage?
     ) throws -> (context: RepairContext, schema: [String], outcome: DamageOutcome?) {
         let context = try RepairContext(db: db, runID: runID, now: now, onlySuspects: onlySuspects)
+        // Salvage's note of what the indexes said is the recovery's to read; never part of the books.
+        if damage == nil { try db.execute(sql: "DROP TABLE IF EXISTS main.\(Salvage.indexValues)") }
         let recovery = try damage.map { damage in
             try DamageRecovery(
                 context: context, salvage: damage.salvage, damagedPages: damage.damagedPages, copy: damage.copy)
@@ -696,7 +698,12 @@ public enum Rebuilder {
                 repair.code == .accountBalanceMismatch || repair.code == .partyBalanceMismatch
             {
                 balancesWeighed = true
-                if try recovery.splitsLostBeyondRecovery() { kept = try recovery.keepBalances() }
+                if try recovery.splitsLostBeyondRecovery() {
+                    kept = try recovery.keepBalances()
+                } else if recovery.splitsBroughtBack() {
+                    // Lines set back to the snapshot that the balances show were edited since.
+                    kept = try recovery.keepBalances(onlyBroughtBack: true)
+                }
             }
             try repair.run(context)
             try context.grow()
@@ -721,6 +728,7 @@ public enum Rebuilder {
         }
         outcome.keptBalances = kept
         outcome.replacedValues = recovery.replacedValues
+        outcome.changedValues = recovery.changedValues
         outcome.restoredUnlisted = recovery.restoredUnlisted
         outcome.unconfirmed = try recovery.unconfirmed()
         outcome.snapshotWouldBringBack = try recovery.snapshotRowsMissing()

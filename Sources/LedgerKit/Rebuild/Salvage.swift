@@ -46,6 +46,11 @@ enum Salvage {
             try dst.inTransaction(.immediate) {
                 for table in Schema.tables { try dst.execute(sql: table.sql) }
                 try dst.execute(
+                    sql: """
+                        CREATE TABLE \(indexValues) (tbl TEXT NOT NULL, id INTEGER NOT NULL, col TEXT NOT NULL, value,
+                          PRIMARY KEY (tbl, id, col)) WITHOUT ROWID
+                        """)
+                try dst.execute(
                     sql:
                         "PRAGMA application_id = \(Schema.applicationID); PRAGMA user_version = \(Schema.formatVersion)"
                 )
@@ -535,8 +540,16 @@ enum Salvage {
         return ranges
     }
 
+    /// The table of the salvaged copy that keeps, for the rebuild's recovery
+    /// from a snapshot, what the indexes said of each row the damage took:
+    /// `(tbl, id, col, value)`, the first index's word where two name one
+    /// column. The recovery drops it before the repairs' transaction commits
+    /// (docs/rebuild-after-damage.md, "What the indexes still say").
+    static let indexValues = "ledger_rebuild_index_values"
+
     /// Reads the indexes of `table` for rowids inside `gaps` that the copy does
     /// not have, and rebuilds whole rows from them where the schema allows.
+    /// What each index said of such a row is kept in `indexValues`.
     /// - Returns: the gaps with the rowids lost and rebuilt in them, and
     ///   whether the lost are all known (an index was read to its end).
     private static func fromIndexes(
@@ -570,6 +583,8 @@ enum Salvage {
                     ? "salvage_rowid = excluded.salvage_rowid"
                     : covered.map { "\"\($0)\" = excluded.\"\($0)\"" }.joined(separator: ", "))
             let statement = try dst.makeStatement(sql: upsert)
+            let kept = try dst.makeStatement(
+                sql: "INSERT OR IGNORE INTO main.\(indexValues) (tbl, id, col, value) VALUES (?, ?, ?, ?)")
             let present = try dst.makeStatement(sql: "SELECT 1 FROM \"\(table)\" WHERE rowid = ?")
             do {
                 var named: Set<Int64> = []
@@ -582,6 +597,9 @@ enum Salvage {
                     named.insert(rowid)
                     try statement.execute(
                         arguments: StatementArguments([rowid.databaseValue] + covered.map { row[$0] as DatabaseValue }))
+                    for column in covered {
+                        try kept.execute(arguments: [table, rowid, column, row[column] as DatabaseValue])
+                    }
                 }
                 complete.append((index, named))
             } catch let error as DatabaseError where StructureCheck.isDamage(error) {

@@ -36,6 +36,17 @@ enum DamageText {
                     Output.line("    … and \(damage.replacedValues.count - limit * 4) more")
                 }
             }
+            if !damage.changedValues.isEmpty {
+                Output.line(
+                    "  rows brought back whose values the file's indexes show changed after the snapshot: the indexes' values are kept, the rest is the snapshot's (check them):"
+                )
+                for value in damage.changedValues.prefix(limit * 4) {
+                    Output.line("    \(value.table) \(value.rowID) \(value.column): \(value.old) → \(value.new)")
+                }
+                if damage.changedValues.count > limit * 4 {
+                    Output.line("    … and \(damage.changedValues.count - limit * 4) more")
+                }
+            }
             let changed = damage.changedSince.filter { $0.value > 0 }.sorted { $0.key < $1.key }
             if !changed.isEmpty {
                 Output.line(
@@ -58,7 +69,7 @@ enum DamageText {
             for kept in damage.keptBalances.prefix(limit * 4) {
                 let what = kept.table == "accounts" ? "Account \(kept.name)" : kept.name
                 Output.line(
-                    "  \(what) (\(kept.table) \(kept.id)): showed \(Money(cents: kept.shown)); its lines that survived come to \(Money(cents: kept.remaining))"
+                    "  \(what) (\(kept.table) \(kept.id)): showed \(Money(cents: kept.shown)); its lines now come to \(Money(cents: kept.remaining))"
                 )
             }
             if damage.keptBalances.count > limit * 4 {
@@ -76,12 +87,16 @@ enum DamageText {
     }
 
     /// Whether every row did come back, and all that keeps the rebuild from
-    /// complete is rows taken on the snapshot's word alone (a person checks them).
+    /// complete is rows taken on the snapshot's word alone, or brought back
+    /// with values the file's indexes show changed since (a person checks them).
     static func onlyTakenOnTrust(_ report: RebuildReport, salvage: [SalvagedTable]) -> Bool {
-        guard var damage = report.damage, damage.restoredUnlisted.values.contains(where: { $0 > 0 }) else {
+        guard var damage = report.damage,
+            damage.restoredUnlisted.values.contains(where: { $0 > 0 }) || !damage.changedValues.isEmpty
+        else {
             return false
         }
         damage.restoredUnlisted = [:]
+        damage.changedValues = []
         return damage.isWhole && salvage.allSatisfy { $0.altered == 0 }
     }
 
@@ -117,6 +132,11 @@ enum DamageText {
         if replaced > 0 {
             parts.append(
                 "\(Output.count(replaced, "row")) read from a damaged page set back to the snapshot: check them")
+        }
+        let changedRows = Set(damage.changedValues.map { "\($0.table) \($0.rowID)" }).count
+        if changedRows > 0 {
+            parts.append(
+                "\(Output.count(changedRows, "row")) brought back from the snapshot changed after it: check them")
         }
         if !damage.keptBalances.isEmpty {
             parts.append("\(Output.count(damage.keptBalances.count, "balance")) kept by a 'Lost in damage' journal")

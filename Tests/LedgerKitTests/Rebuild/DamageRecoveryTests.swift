@@ -166,6 +166,162 @@ import Testing
         #expect(report.exitStatus == 1)
     }
 
+    /// Two lines of a transaction edited after the snapshot by a program that
+    /// left `modified_at` alone (the balances it updated), then their page is
+    /// lost: the lines come back as the snapshot had them, but the balances
+    /// they post to show the edit, so those balances are kept by the "Lost in
+    /// damage" journal, to the cent, and the rebuild is not complete.
+    @Test func linesEditedSinceTheSnapshotWithoutATimeLeaveTheirBalancesShown() throws {
+        let path = try Damage.sample(in: folder, transactions: 1_500)
+        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
+        let (page, rows) = try leaf(path, of: "splits", offset: 2)
+        let list = rows.map(String.init).joined(separator: ", ")
+        let (debit, credit) = try Damage.apply(to: path) { db -> (Row, Row) in
+            // Two lines of one transaction on the page, on two accounts, with no name, statement,
+            // bank line or document that would show the edit.
+            let pair = try #require(
+                try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT a.id AS first, b.id AS second FROM splits a JOIN splits b
+                          ON b.transaction_id = a.transaction_id AND b.id > a.id AND b.account_id != a.account_id
+                        WHERE a.id IN (\(list)) AND b.id IN (\(list)) AND a.party_id IS NULL AND b.party_id IS NULL
+                          AND a.reconciliation_id IS NULL AND b.reconciliation_id IS NULL
+                          AND NOT EXISTS (SELECT 1 FROM bank_feed f WHERE f.transaction_id = a.transaction_id)
+                          AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = a.transaction_id)
+                        ORDER BY a.id LIMIT 1
+                        """))
+            try db.execute(
+                sql: """
+                    UPDATE splits SET amount = amount + 1000 WHERE id = ?;
+                    UPDATE splits SET amount = amount - 1000 WHERE id = ?;
+                    UPDATE accounts SET balance = balance + 1000 WHERE id = (SELECT account_id FROM splits WHERE id = ?);
+                    UPDATE accounts SET balance = balance - 1000 WHERE id = (SELECT account_id FROM splits WHERE id = ?);
+                    """, arguments: [pair["first"], pair["second"], pair["first"], pair["second"]])
+            let first = try #require(
+                try Row.fetchOne(db, sql: "SELECT * FROM splits WHERE id = ?", arguments: [pair["first"]]))
+            let second = try #require(
+                try Row.fetchOne(db, sql: "SELECT * FROM splits WHERE id = ?", arguments: [pair["second"]]))
+            return (first, second)
+        }
+        let edited = try Verifier.verify(path: path)
+        #expect(edited.ok, "\(edited.findings.map(\.code))")
+        let accounts = try balances(path, of: "accounts")
+        try Damage.scribble(on: path, page: page, byte: 0x00)
+
+        let report = try rebuild(path)
+        let damage = try #require(report.damage)
+        #expect(damage.restored["splits"] == rows.count)
+        // The two accounts the edit moved, each by $10.00 the snapshot's lines lack.
+        let debitAccount: Int64 = debit["account_id"]
+        let creditAccount: Int64 = credit["account_id"]
+        #expect(
+            damage.keptBalances.sorted { $0.id < $1.id }.map { [$0.id, $0.shown - $0.remaining] }
+                == [[debitAccount, 1000], [creditAccount, -1000]].sorted { $0[0] < $1[0] })
+        #expect(report.exitStatus == 1)
+        let after = try balances(path, of: "accounts")
+        for (id, balance) in accounts { #expect(after[id] == balance, "account \(id)") }
+        try CompanyFile.read(path) { db in
+            // The lines are the snapshot's; the journal holds the edit against Rebuild Suspense.
+            let first: Int64 = debit["amount"]
+            #expect(
+                try Int64.fetchOne(db, sql: "SELECT amount FROM splits WHERE id = ?", arguments: [debit["id"]])
+                    == first - 1000)
+            let journal = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.account_id, s.amount FROM splits s JOIN transactions t ON t.id = s.transaction_id
+                    WHERE t.memo LIKE 'Lost in damage (rebuild run %' AND s.amount != 0 ORDER BY s.account_id
+                    """
+            ).map { [$0["account_id"] as Int64, $0["amount"] as Int64] }
+            #expect(journal == [[debitAccount, 1000], [creditAccount, -1000]].sorted { $0[0] < $1[0] })
+        }
+        #expect(try Verifier.verify(path: path).findings.filter(\.repairable) == [])
+    }
+
+    /// An account renamed after the snapshot, then the accounts' page lost:
+    /// its index still holds the new name, so the account comes back with it
+    /// (the rest as the snapshot had it), the change is listed, and the
+    /// rebuild is not complete.
+    @Test func anAccountRenamedSinceTheSnapshotKeepsTheNameItsIndexHolds() throws {
+        let path = try Damage.sample(in: folder, transactions: 600)
+        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
+        let (page, rows) = try leaf(path, of: "accounts", offset: 0)
+        let renamed = try #require(rows.last)
+        let old = try Damage.apply(to: path) { db -> String in
+            let name = try #require(
+                try String.fetchOne(db, sql: "SELECT name FROM accounts WHERE id = ?", arguments: [renamed]))
+            try db.execute(
+                sql: "UPDATE accounts SET name = 'Renamed After The Snapshot' WHERE id = ?", arguments: [renamed])
+            return name
+        }
+        let before = try digest(path)
+        try Damage.scribble(on: path, page: page, byte: 0x00)
+
+        let report = try rebuild(path)
+        let damage = try #require(report.damage)
+        #expect(damage.restored["accounts"] == rows.count)
+        #expect(
+            damage.changedValues
+                == [
+                    ReplacedValue(
+                        table: "accounts", rowID: renamed, column: "name", old: "'\(old)'",
+                        new: "'Renamed After The Snapshot'")
+                ])
+        #expect(report.exitStatus == 1)
+        // Every row is as it was before the damage.
+        #expect(try digest(path) == before)
+    }
+
+    /// A line moved to another account after the snapshot by a program that
+    /// left `modified_at` alone, then its page lost: the file's index of lines
+    /// by account says so, so its transaction's lost lines do not come back as
+    /// the snapshot had them, and the balances stay as the file showed them.
+    @Test func aLineMovedSinceTheSnapshotIsNotSetBackByIt() throws {
+        let path = try Damage.sample(in: folder, transactions: 1_500)
+        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
+        let (page, rows) = try leaf(path, of: "splits", offset: 2)
+        let list = rows.map(String.init).joined(separator: ", ")
+        let (moved, transaction) = try Damage.apply(to: path) { db -> (Int64, Int64) in
+            let row = try #require(
+                try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT s.id, s.transaction_id, s.account_id, s.amount FROM splits s JOIN accounts a ON a.id = s.account_id
+                        WHERE s.id IN (\(list)) AND s.party_id IS NULL AND s.reconciliation_id IS NULL AND a.type = 'expense'
+                          AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = s.transaction_id)
+                        ORDER BY s.id LIMIT 1
+                        """))
+            let other = try Damage.one(
+                db, "SELECT MIN(id) FROM accounts WHERE type = 'expense' AND id != ?", [row["account_id"]])
+            try db.execute(
+                sql: """
+                    UPDATE splits SET account_id = ? WHERE id = ?;
+                    UPDATE accounts SET balance = balance - ? WHERE id = ?;
+                    UPDATE accounts SET balance = balance + ? WHERE id = ?;
+                    """,
+                arguments: [other, row["id"], row["amount"], row["account_id"], row["amount"], other])
+            return (row["id"], row["transaction_id"])
+        }
+        #expect(try Verifier.verify(path: path).ok)
+        let accounts = try balances(path, of: "accounts")
+        try Damage.scribble(on: path, page: page, byte: 0x00)
+
+        let report = try rebuild(path)
+        let damage = try #require(report.damage)
+        let lostOfMoved = rows.count - (damage.restored["splits"] ?? 0)
+        #expect(lostOfMoved >= 1 && damage.changedSince["splits"] == lostOfMoved)
+        #expect(report.exitStatus == 1)
+        let left = try CompanyFile.read(path) { db in
+            try Int.fetchAll(
+                db, sql: "SELECT id FROM splits WHERE id = ? OR (transaction_id = ? AND id BETWEEN ? AND ?)",
+                arguments: [moved, transaction, rows.first, rows.last])
+        }
+        #expect(left == [])
+        let after = try balances(path, of: "accounts")
+        for (id, balance) in accounts { #expect(after[id] == balance, "account \(id)") }
+    }
+
     /// The leaf page of `table` whose rowids span `id` (it need not hold it).
     private func leaf(_ path: String, of table: String, spanning id: Int64) throws -> (page: Int, rows: [Int64]) {
         let pages = try DatabaseQueue(path: path).read { db in
