@@ -162,8 +162,8 @@ enum IncrementalReader {
     /// the one read before (the location is someone else's), so every reader
     /// of one checks it. checkRuns has bounded every number: no sum overflows.
     /// - Throws: `IncrementalError.packDamaged` naming the index object.
-    static func check(_ runs: [[Int]], fit index: PackIndex, of pack: String, snapshot: String) throws {
-        guard runs.allSatisfy({ $0[3] + $0[1] <= index.count }) else {
+    static func check(_ runs: PackRuns, fit index: PackIndex, of pack: String, snapshot: String) throws {
+        guard runs.allSatisfy({ $0.start + $0.count <= index.count }) else {
             throw IncrementalError.packDamaged(
                 pack: PackIndex.objectName(of: pack), snapshot: snapshot,
                 reason: "it has fewer blobs than the page table names")
@@ -187,7 +187,7 @@ enum IncrementalReader {
         ///   pack when it has fewer blobs than the run names, or gives a blob a
         ///   base in a pack the table does not name (the holder checks that the base is a whole page).
         init(
-            table: IncrementalTable, runsByPack: [[[Int]]], snapshot: String, keeping: Int = keptEntries,
+            table: IncrementalTable, runsByPack: [PackRuns], snapshot: String, keeping: Int = keptEntries,
             index: @escaping @Sendable (Int) throws -> PackIndex
         ) throws {
             var numbers: [String: Int] = [:]
@@ -202,14 +202,14 @@ enum IncrementalReader {
                 var uses: [Use] = []
                 try IncrementalReader.check(runsByPack[number], fit: read, of: table.packs[number], snapshot: snapshot)
                 for run in runsByPack[number] {
-                    for step in 0..<run[1] {
-                        guard let base = read.base(run[3] + step) else { continue }
+                    for step in 0..<run.count {
+                        guard let base = read.base(run.start + step) else { continue }
                         guard let holder = numbers[base.pack] else {
                             throw IncrementalError.packDamaged(
                                 pack: object, snapshot: snapshot,
                                 reason: "a blob's base lies in a pack the page table does not name")
                         }
-                        uses.append(Use(holder: holder, page: run[0] - 1 + step, blob: base.number))
+                        uses.append(Use(holder: holder, page: run.first - 1 + step, blob: base.number))
                     }
                 }
                 found.set(number, uses)
@@ -307,7 +307,7 @@ enum IncrementalReader {
         /// Reads `pack` and writes its whole-page blobs for the pages of `runs`
         /// (the table's runs in this pack), and the `bases` of delta pages
         /// (blobs of this pack) at their delta pages' places. `index` is the pack's index (nil for a table of version 1).
-        func restore(_ pack: String, index: PackIndex?, runs: [[Int]], bases: [(page: Int, blob: Int)]) throws {
+        func restore(_ pack: String, index: PackIndex?, runs: PackRuns, bases: [(page: Int, blob: Int)]) throws {
             let name = "packs/" + pack
             let plain = try bytes(of: pack, index: index)
             let blobs = try PackBlobs(level: 1)
@@ -323,17 +323,17 @@ enum IncrementalReader {
             }
             if let index { try check(runs, fit: index, of: pack, snapshot: snapshot.path) }
             for run in runs {
-                var offset = run[3]
-                for step in 0..<run[1] {
-                    let number = run[0] - 1 + step
+                var offset = run.start
+                for step in 0..<run.count {
+                    let number = run.first - 1 + step
                     let range: Range<Int>
                     let expected: Data?
                     if let index {
                         // A delta's page is written once its base is in place.
-                        if index.base(run[3] + step) != nil { continue }
-                        (range, expected) = (index.range(run[3] + step), index.hash(run[3] + step))
+                        if index.base(run.start + step) != nil { continue }
+                        (range, expected) = (index.range(run.start + step), index.hash(run.start + step))
                     } else {
-                        let length = run[4 + step]
+                        let length = runs.runs.length(ofPage: number)
                         guard offset <= plain.count, length <= plain.count - offset else {
                             throw damaged(name, "it is cut short")
                         }
@@ -358,7 +358,7 @@ enum IncrementalReader {
         /// Reads `pack` again and writes its delta blobs for the pages of
         /// `runs`, each inflated against its base, which `restore` has put at
         /// its page's place.
-        func applyDeltas(_ pack: String, index: PackIndex, runs: [[Int]]) throws {
+        func applyDeltas(_ pack: String, index: PackIndex, runs: PackRuns) throws {
             let name = "packs/" + pack
             try check(runs, fit: index, of: pack, snapshot: snapshot.path)
             let plain = try bytes(of: pack, index: index)
@@ -366,20 +366,20 @@ enum IncrementalReader {
             var base = [UInt8](repeating: 0, count: pageSize)
             var page = [UInt8](repeating: 0, count: pageSize)
             for run in runs {
-                for step in 0..<run[1] where index.base(run[3] + step) != nil {
-                    let number = run[0] - 1 + step
+                for step in 0..<run.count where index.base(run.start + step) != nil {
+                    let number = run.first - 1 + step
                     let read = try? base.withUnsafeMutableBytes {
                         try SystemCalls.pread(descriptor, into: $0, at: Int64(number) * Int64(pageSize), path: path)
                     }
                     guard read == pageSize else {
                         throw BackupError.cannotRead(path: path, reason: "a page just written cannot be read back")
                     }
-                    let whole = plain[index.range(run[3] + step)].withUnsafeBytes { blob in
+                    let whole = plain[index.range(run.start + step)].withUnsafeBytes { blob in
                         base.withUnsafeBytes { base in
                             page.withUnsafeMutableBytes { deltas.inflate(blob, against: base, into: $0) }
                         }
                     }
-                    guard whole && matches(page, index.hash(run[3] + step)) else {
+                    guard whole && matches(page, index.hash(run.start + step)) else {
                         throw damaged(name, "a page in it does not inflate to its hash")
                     }
                     try write(page, at: number)

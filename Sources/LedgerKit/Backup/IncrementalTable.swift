@@ -21,8 +21,9 @@ struct IncrementalTable: Codable, Equatable, Sendable {
     /// The packs' names, without `packs/`.
     var packs: [String]
     /// Version 2: `[first_page, count, pack, first_blob]`;
-    /// version 1: `[first_page, count, pack, offset, length_1 … length_count]`.
-    var runs: [[Int]]
+    /// version 1: `[first_page, count, pack, offset, length_1 … length_count]`;
+    /// kept flat (`PageRuns`).
+    var runs: PageRuns
     /// Version 1 only: base64 of the 16-byte page hashes, page 1 first.
     var hashes: String?
 
@@ -38,11 +39,12 @@ struct IncrementalTable: Codable, Equatable, Sendable {
     /// pack without a place for every page: memory follows the table's own
     /// size, never a count it claims.
     /// - Throws: `BackupError.damagedSnapshot` unless the runs cover pages 1 to `pageCount` once each, in order.
-    func runsByPack(pageCount: Int) throws -> [[[Int]]] {
+    func runsByPack(pageCount: Int) throws -> [PackRuns] {
         try checkRuns(pageCount: pageCount)
-        var byPack = [[[Int]]](repeating: [], count: packs.count)
-        for run in runs { byPack[run[2]].append(run) }
-        return byPack
+        var byPack = [[UInt32]](repeating: [], count: packs.count)
+        // checkRuns holds the runs below 2^32 pages, so their positions too.
+        for position in runs.indices { byPack[runs[position].pack].append(UInt32(truncatingIfNeeded: position)) }
+        return byPack.map { PackRuns(runs: runs, positions: $0) }
     }
 
     /// Checks the runs without making a place for each page, so that no count
@@ -62,29 +64,35 @@ struct IncrementalTable: Codable, Equatable, Sendable {
         guard packs.allSatisfy(PackIndex.isPackName), Set(packs).count == packs.count else {
             throw BackupError.damagedSnapshot("its page table names a pack wrongly")
         }
+        // Every number fits the flat runs, and every run has this version's shape.
+        let shaped = namesBlobs ? !runs.hasRangeRuns : !runs.hasBlobRuns
+        guard runs.isSound, shaped else {
+            throw BackupError.damagedSnapshot("a run of its page table does not add up")
+        }
         var covered = 0
         for run in runs {
-            let shaped = namesBlobs ? run.count == 4 : run.count >= 5 && run.count - 4 == run[1]
-            guard shaped, run[0] >= 1, run[0] - 1 == covered, run[1] >= 1, run[1] <= pageCount - covered,
-                packs.indices.contains(run[2]), run[3] >= 0
+            guard run.first >= 1, run.first - 1 == covered, run.count >= 1, run.count <= pageCount - covered,
+                packs.indices.contains(run.pack)
             else {
                 throw BackupError.damagedSnapshot("a run of its page table does not add up")
             }
             if namesBlobs {
                 // The blob numbers must stay below any count a pack index can give (2^32).
-                guard run[3] <= Int(UInt32.max) - run[1] else {
+                guard run.start <= Int(UInt32.max) - run.count else {
                     throw BackupError.damagedSnapshot("a run of its page table does not add up")
                 }
             } else {
-                var end = run[3]
-                for length in run[4...] {
+                // Version 1's lengths follow the runs page by page: the run's are from its first page on.
+                var end = run.start
+                for page in covered..<covered + run.count {
+                    let length = runs.length(ofPage: page)
                     guard length > 0, length <= Self.largestBlob, end <= Int.max - length else {
                         throw BackupError.damagedSnapshot("a blob length is wrong")
                     }
                     end += length
                 }
             }
-            covered += run[1]
+            covered += run.count
         }
         guard covered == pageCount else { throw BackupError.damagedSnapshot("its page table misses pages") }
     }
@@ -130,7 +138,7 @@ extension IncrementalTable {
     init(blobs: [Blob]) {
         var packs: [String] = []
         var numbers: [String: Int] = [:]
-        var runs: [[Int]] = []
+        var runs = PageRuns()
         var previous: Blob?
         for (page, blob) in blobs.enumerated() {
             let pack = numbers[blob.pack] ?? packs.count
@@ -139,9 +147,9 @@ extension IncrementalTable {
                 packs.append(blob.pack)
             }
             if let previous, previous.pack == blob.pack, previous.number + 1 == blob.number {
-                runs[runs.count - 1][1] += 1
+                runs.extendLast()
             } else {
-                runs.append([page + 1, 1, pack, blob.number])
+                runs.append(first: page + 1, count: 1, pack: pack, blob: blob.number)
             }
             previous = blob
         }

@@ -29,14 +29,14 @@ struct IncrementalTableReader {
 
     private var version: Int??
     private var packs: [String]?
-    private var runs: [[Int]]?
+    private var runs: PageRuns?
     /// The hashes' characters as read (kept only for `.everything`), nil until the key is read.
     private var hashes: [UInt8]??
     /// Pages the runs read so far cover.
     private var covered = 0
-    /// The run being read: its first four numbers (and its lengths, kept
-    /// only for `.everything`), how many numbers it has had, and where its
-    /// blobs end (version 1).
+    /// The run being read: its first four numbers (its lengths go straight
+    /// into `runs`, only for `.everything`), how many numbers it has had, and
+    /// where its blobs end (version 1).
     private var run: [Int] = []
     private var runNumbers = 0
     private var runEnd = 0
@@ -115,7 +115,7 @@ struct IncrementalTableReader {
         }
         guard largestPack < packs.count, Set(packs).count == packs.count else { throw Self.badName }
         guard covered == pageCount else { throw BackupError.damagedSnapshot("its page table misses pages") }
-        let runs = self.runs ?? []
+        let runs = self.runs ?? PageRuns()
         let hashes = keep == .everything ? (self.hashes ?? nil).map { String(decoding: $0, as: UTF8.self) } : nil
         return IncrementalTable(version: version, packs: packs, runs: runs, hashes: hashes)
     }
@@ -332,7 +332,7 @@ struct IncrementalTableReader {
             state = .packsFirst
         case .runs?:
             guard byte == UInt8(ascii: "[") else { throw Self.badRun }
-            if keep == .everything { runs = [] }
+            if keep == .everything { runs = PageRuns() }
             state = .runsFirst
         case nil:
             throw Self.notJSON
@@ -368,9 +368,10 @@ struct IncrementalTableReader {
             switch runNumbers {
             case 0: guard number >= 1, number - 1 == covered else { throw Self.badRun }
             case 1: guard number >= 1, number <= pageCount - covered else { throw Self.badRun }
-            case 2: guard number >= 0 else { throw Self.badRun }
+            // Runs are kept flat, in 32 bits a number (a pack is read whole only up to 64 MiB).
+            case 2: guard number >= 0, number <= Int(UInt32.max) else { throw Self.badRun }
             case 3:
-                guard number >= 0 else { throw Self.badRun }
+                guard number >= 0, number <= Int(UInt32.max) else { throw Self.badRun }
                 runEnd = number
             default:
                 guard runNumbers - 4 < run[1], number > 0, number <= IncrementalTable.largestBlob,
@@ -378,7 +379,11 @@ struct IncrementalTableReader {
                 else { throw Self.badRun }
                 runEnd += number
             }
-            if runNumbers < 4 || keep == .everything { run.append(number) }
+            if runNumbers < 4 {
+                run.append(number)
+            } else {
+                runs?.appendLength(number)
+            }
             runNumbers += 1
             state = .runNext
         default:
@@ -398,7 +403,9 @@ struct IncrementalTableReader {
         }
         largestPack = max(largestPack, run[2])
         covered += run[1]
-        runs?.append(run)
+        runs?.appendHead(first: run[0], count: run[1], pack: run[2], start: run[3], ranges: runNumbers > 4)
+        // Pages past 2^32 - 2 are no SQLite file's.
+        guard runs?.isSound ?? true else { throw Self.badRun }
         state = .runsNext
     }
 

@@ -220,6 +220,22 @@ import Testing
         )
     }
 
+    /// A location can write a small object whose table holds millions of
+    /// one-page runs: each run is kept in 16 bytes (room for twice that
+    /// while the storage grows), never an array of its own, and each pack's
+    /// share in 4 more.
+    @Test func aTableOfManyOnePageRunsIsKeptFlat() throws {
+        let count = 200_000
+        var text = "{\"version\": 2, \"packs\": [\"\(Self.pack)\"], \"runs\": ["
+        text += (1...count).map { "[\($0),1,0,0]" }.joined(separator: ",") + "]}"
+        let table = try #require(Self.read(Array(text.utf8), pageCount: count, keep: .everything))
+        #expect(table.runs.count == count)
+        #expect(table.runs.heldBytes <= count * 32)
+        #expect(table.runs[count - 1] == PageRuns.Run(first: count, count: 1, pack: 0, start: 0))
+        let byPack = try table.runsByPack(pageCount: count)
+        #expect(byPack.count == 1 && byPack[0].count == count && byPack[0].positions.capacity <= count * 2)
+    }
+
     @Test func aTableThatClaimsMorePagesThanSQLiteAllowsIsRefusedWithoutMemory() throws {
         let table = IncrementalTable(
             version: 2, packs: [Self.pack], runs: [[1, Int.max, 0, 0]], hashes: nil)

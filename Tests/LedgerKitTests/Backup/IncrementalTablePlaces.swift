@@ -27,12 +27,13 @@ extension IncrementalTable {
         places.reserveCapacity(pageCount)
         for run in runs {
             if namesBlobs {
-                for step in 0..<run[1] { places.append(.blob(pack: run[2], number: run[3] + step)) }
+                for step in 0..<run.count { places.append(.blob(pack: run.pack, number: run.start + step)) }
             } else {
                 // Version 1: each blob starts where the one before ends.
-                var offset = run[3]
-                for length in run[4...] {
-                    places.append(.range(pack: run[2], offset: offset, length: length))
+                var offset = run.start
+                for page in run.first - 1..<run.first - 1 + run.count {
+                    let length = runs.length(ofPage: page)
+                    places.append(.range(pack: run.pack, offset: offset, length: length))
                     offset += length
                 }
             }

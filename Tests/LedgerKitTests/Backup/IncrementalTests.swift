@@ -451,7 +451,8 @@ import Testing
             }
             previous = (pack, range.upperBound)
         }
-        let old = IncrementalTable(version: nil, packs: table.packs, runs: runs, hashes: hashes.base64EncodedString())
+        let old = IncrementalTable(
+            version: nil, packs: table.packs, runs: PageRuns(runs), hashes: hashes.base64EncodedString())
         let bytes = try old.encoded()
         #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("{\"hashes\":"))
         manifest.incremental?.tableBytes = bytes.count
