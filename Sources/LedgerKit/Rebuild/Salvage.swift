@@ -118,6 +118,7 @@ enum Salvage {
             check = ran
             let doubted = ran.indexesNamed
             let pages = try? PageFile(path: source)
+            let orphans = OrphanLeaves(pages)
             for table in Schema.tableNames {
                 guard let columns = layout[table] else {
                     var missing = SalvagedTable(
@@ -130,8 +131,8 @@ enum Salvage {
                 let own = indexes.filter { $0.table == table }.map(\.name)
                 report.append(
                     try copy(
-                        table, columns: columns, indexes: own, doubted: doubted, from: src, pages: pages, to: dst,
-                        now: now))
+                        table, columns: columns, indexes: own, doubted: doubted, from: src, pages: pages,
+                        orphans: orphans, to: dst, now: now))
             }
             try inferKinds(dst)
             // Tables of other tools (GRDB's migrations, a user's own) come along as they are.
@@ -206,7 +207,7 @@ enum Salvage {
     /// indexes know of that the table lost.
     private static func copy(
         _ table: String, columns sourceColumns: [String], indexes: [String], doubted: Set<String>? = nil,
-        from src: Database, pages: PageFile?, to dst: Database, now: Date
+        from src: Database, pages: PageFile?, orphans: OrphanLeaves? = nil, to dst: Database, now: Date
     ) throws -> SalvagedTable {
         let expected = StructureCheck.expectedColumns[table] ?? sourceColumns
         let common = expected.filter(sourceColumns.contains)
@@ -337,6 +338,41 @@ enum Salvage {
                 gaps.append(keys)
             }
         }
+        // Leaves of this table that its b-tree no longer leads to (a page above them was lost)
+        // still hold the rows of its gaps, as the file has them.
+        var orphanRows = 0
+        var orphanDoubted: [Int64] = []
+        if !gaps.isEmpty, Schema.tableNames.contains(table), let pages, let orphans {
+            let key = Schema.columns[table]?.first(where: \.isKey)?.name
+            let leaves = orphans.leaves(of: table)
+            // Known once the leaves were looked for.
+            let doubtful = orphans.freelistShort
+            for number in leaves {
+                guard let page = pages.page(number), let rows = pages.rows(ofLeaf: page) else { continue }
+                for row in rows where gaps.contains(where: { $0.contains(row.rowid) }) {
+                    guard try Int.fetchOne(present, arguments: [row.rowid]) == nil else { continue }
+                    let values = targetNames.map { name -> DatabaseValue in
+                        guard let at = sourceColumns.firstIndex(of: name), at < row.values.count,
+                            !(name == key && row.values[at].isNull)
+                        else { return name == key ? row.rowid.databaseValue : .null }
+                        return row.values[at]
+                    }
+                    do {
+                        try insert.execute(arguments: StatementArguments(values))
+                    } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                        // A value a CHECK refuses is replaced; a row that breaks another rule stays out
+                        // (its indexes count it as lost).
+                        guard let mended = CheckedValues.mended(table, columns: targetNames, values: values),
+                            (try? insert.execute(arguments: StatementArguments(mended))) != nil
+                        else { continue }
+                        altered += 1
+                    }
+                    recovered += 1
+                    orphanRows += 1
+                    if doubtful { orphanDoubted.append(row.rowid) }
+                }
+            }
+        }
         // The table's own indexes say which rows it holds: a row they all name that no leaf
         // gave was taken by the damage, though no leaf read showed where (a root page
         // overwritten by a leaf of its own); a row none of them names is not this table's
@@ -374,11 +410,21 @@ enum Salvage {
             ]
             .compactMap { $0 }.joined(separator: "; ")
         }
+        if orphanRows > 0 {
+            note = [
+                note,
+                "\(orphanRows) rows were read from pages its b-tree no longer leads to (a page above them was damaged)",
+            ]
+            .compactMap { $0 }.joined(separator: "; ")
+        }
+        // Rows an index stray check removed are not in doubt: they are gone.
+        let doubtedOrphans = try orphanDoubted.filter { try Int.fetchOne(present, arguments: [$0]) != nil }
         guard !gaps.isEmpty else {
             var whole = SalvagedTable(
                 table: table, recovered: recovered, fromIndexes: 0, lost: refused.count, lostIsExact: true,
                 altered: altered, note: note)
             whole.damage.lostIDs = refused
+            whole.damage.doubtedIDs = doubtedOrphans
             return whole
         }
         let (damage, exact) = try fromIndexes(
@@ -388,7 +434,48 @@ enum Salvage {
             lost: damage.lostIDs.count + refused.count, lostIsExact: exact, altered: altered, note: note)
         salvaged.damage = damage
         salvaged.damage.lostIDs += refused
+        salvaged.damage.doubtedIDs += doubtedOrphans
         return salvaged
+    }
+
+    /// The table leaves of a file that no table's b-tree leads to and that are
+    /// not on the freelist: a page above them was lost (`Page N is never
+    /// used`), so their rows are the file's own, out of reach of SQLite.
+    /// Each is matched to the table of docs/company-file.md whose columns its
+    /// rows fit (`PageSalvage.Shape`). Found once, the first time a table
+    /// with gaps asks: reading every page costs a pass over the file.
+    final class OrphanLeaves {
+        private let file: PageFile?
+        private var found: [String: [Int]]?
+        /// Whether the freelist could not be read whole: an unreached leaf may
+        /// then be a free page, whose rows were deleted before the damage.
+        private(set) var freelistShort = false
+
+        init(_ file: PageFile?) {
+            self.file = file
+        }
+
+        /// The unreached leaves whose rows fit `table`.
+        func leaves(of table: String) -> [Int] {
+            if found == nil { found = search() }
+            return found?[table] ?? []
+        }
+
+        private func search() -> [String: [Int]] {
+            guard let file else { return [:] }
+            let free = file.freelist()
+            freelistShort = free.count < file.freelistCount()
+            var reached = free.union(file.leaves(from: 1, skipping: free))
+            for (_, root) in file.tableRoots() { reached.formUnion(file.leaves(from: root, skipping: free)) }
+            var found: [String: [Int]] = [:]
+            for number in 2...max(2, file.pageCount) where !reached.contains(number) {
+                guard let page = file.page(number), page.first == 0x0D, let rows = file.rows(ofLeaf: page),
+                    let table = PageSalvage.Shape.table(fitting: rows.map(\.values))
+                else { continue }
+                found[table, default: []].append(number)
+            }
+            return found
+        }
     }
 
     /// The parts of a table's rowids that are read one at a time: each leaf
