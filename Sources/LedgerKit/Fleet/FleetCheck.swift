@@ -101,7 +101,8 @@ public enum FleetCheck {
         var drilled: DrillResult?
         if drill {
             let result = RestoreDrill.newest(
-                in: location, keys: keys, company: CompanyIdentity.read(path: client.file))
+                in: location, stem: SnapshotName.stem(of: client.file), client: client.slug, keys: keys,
+                company: CompanyIdentity.read(path: client.file))
             drilled = result
             outcome = StatusUpdates.worse(outcome, result.outcome)
             summary += "; " + result.summary

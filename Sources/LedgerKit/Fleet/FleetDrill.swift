@@ -2,7 +2,8 @@ import Foundation
 
 /// `fleet drill`: a restore drill of one client's newest snapshot, folded into its status record.
 public enum FleetDrill {
-    /// Drills the newest snapshot under `<root>/<slug>/` and records it.
+    /// Drills the newest snapshot of the client's file under `<root>/<slug>/`
+    /// (its stem, made for this client) and records it.
     public static func run(
         _ client: FleetClient, root: String, keys: SnapshotIdentities, now: @Sendable () -> Date = Date.init
     )
@@ -10,8 +11,8 @@ public enum FleetDrill {
     {
         if let refused = FleetStorage.refused(client, root: root) { return refused }
         let drilled = RestoreDrill.newest(
-            in: FleetStorage.clientLocation(root, slug: client.slug), keys: keys,
-            company: CompanyIdentity.read(path: client.file))
+            in: FleetStorage.clientLocation(root, slug: client.slug), stem: SnapshotName.stem(of: client.file),
+            client: client.slug, keys: keys, company: CompanyIdentity.read(path: client.file))
         var result = ClientResult(client: client, outcome: drilled.outcome, summary: drilled.summary)
         var lastProven: String?
         let encrypted = drilled.snapshot.map(SnapshotName.isEncrypted) ?? false

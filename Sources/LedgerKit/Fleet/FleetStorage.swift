@@ -48,9 +48,17 @@ enum FleetStorage {
     /// The newest snapshot of the company file named by `stem` in `location`
     /// (of any, when nil); nil when there is none.
     /// - Throws: when the location cannot be listed.
-    static func newest(in location: String, stem: String?, keys: SnapshotIdentities) throws -> Snapshot? {
+    /// The newest snapshot of `stem` (of any, when nil) in `location`; with
+    /// `client`, never one whose manifest names another fleet client (a
+    /// snapshot moved or planted into this client's folder proves nothing of it).
+    static func newest(
+        in location: String, stem: String?, client: String? = nil, keys: SnapshotIdentities
+    ) throws -> Snapshot? {
         let listing = try SnapshotStore.open(location).list(with: keys)
-        return listing.snapshots.last { stem == nil || $0.stem == stem }
+        return listing.snapshots.last { snapshot in
+            (stem == nil || snapshot.stem == stem)
+                && (client == nil || snapshot.manifest?.fleetClient.map { $0 == client } ?? true)
+        }
     }
 
     /// The stems of the company files `location` holds snapshots of, sorted.

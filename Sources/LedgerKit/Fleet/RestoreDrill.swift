@@ -66,13 +66,14 @@ public enum RestoreDrill {
     /// Never throws: a location that cannot be listed is a failed drill.
     /// - Parameter company: the client's own company, when its file could be
     ///   read: a snapshot holding another company's books proves nothing of it.
+    /// - Parameter client: the fleet client's slug: a snapshot made for another client is never drilled.
     static func newest(
-        in location: String, stem: String? = nil, keys: SnapshotIdentities = SnapshotIdentities(),
-        company: CompanyIdentity?
+        in location: String, stem: String? = nil, client: String? = nil,
+        keys: SnapshotIdentities = SnapshotIdentities(), company: CompanyIdentity?
     ) -> DrillResult {
         let snapshot: Snapshot?
         do {
-            snapshot = try FleetStorage.newest(in: location, stem: stem, keys: keys)
+            snapshot = try FleetStorage.newest(in: location, stem: stem, client: client, keys: keys)
         } catch {
             var result = DrillResult(snapshot: nil, takenAt: nil, outcome: .failed)
             result.problems = ["the snapshots cannot be listed: " + FleetError.describe(error)]
