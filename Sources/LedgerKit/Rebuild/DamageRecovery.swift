@@ -45,6 +45,11 @@ final class DamageRecovery {
     /// indexes show changed after it: the snapshot's (`old`) and the row's now
     /// (`new`, the index's unless another row holds that name).
     private(set) var changedValues: [ReplacedValue] = []
+    /// Bank lines brought back from the snapshot that ledger's own bank-feed
+    /// commands, run after it (the file's `maintenance_runs` says so), may
+    /// have changed since; and those commands, "feed match at TIME".
+    private(set) var perhapsChanged: [DoubtfulRow] = []
+    private(set) var laterCommands: [String] = []
     /// Rows in the snapshot that the damage took but whose transaction changed since.
     private(set) var changedSince: [String: Int] = [:]
     /// Tables the snapshot could not be read for (a column missing).
@@ -349,6 +354,7 @@ final class DamageRecovery {
             ?? 0
         if count > 0 { restored[table] = count }
         if count > 0, Self.transactionKey[table] == nil { changedValues += try valuesChangedSince(table) }
+        if count > 0, table == "bank_feed" { try weighLaterFeedCommands() }
         // Where the indexes need not list every row, a row the file does not vouch for came back on the
         // snapshot's word alone (one deleted since would be among them).
         if count > 0, !listedTables.contains(table) {
@@ -430,6 +436,42 @@ final class DamageRecovery {
                 old: Self.shown(row["old"] as DatabaseValue, money: money),
                 new: Self.shown(row["new"] as DatabaseValue, money: money))
         }
+    }
+
+    /// Which bank-feed commands change a line of each status: a `new` line is
+    /// matched, added or excluded; a matched or added one unmatched; an excluded
+    /// one included. (An import only adds lines, which no snapshot holds.)
+    static let feedCommands: [(command: String, statuses: [String])] = [
+        ("feed match", ["new"]), ("feed add", ["new"]), ("feed exclude", ["new"]),
+        ("feed unmatch", ["matched", "added"]), ("feed include", ["excluded"]),
+    ]
+
+    /// The bank lines brought back whose status a bank-feed command logged in
+    /// the file's `maintenance_runs` after the snapshot could have changed:
+    /// nothing else in the file says which lines it changed, so each is listed.
+    private func weighLaterFeedCommands() throws {
+        guard let since = copy?.snapshot.createdAt else { return }
+        let runs = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT command, MAX(started_at) AS at FROM main.maintenance_runs
+                WHERE typeof(started_at) = 'text' AND started_at > ? AND command IN (\(Self.feedCommands.map { "'\($0.command)'" }.joined(separator: ", ")))
+                GROUP BY command ORDER BY MAX(started_at)
+                """, arguments: [since])
+        let commands = runs.compactMap { $0.text("command") }
+        guard !commands.isEmpty else { return }
+        laterCommands = runs.compactMap { row in
+            row.text("command").map { "\($0) at \(row.text("at") ?? "?")" }
+        }
+        let statuses = Set(Self.feedCommands.filter { commands.contains($0.command) }.flatMap(\.statuses))
+        perhapsChanged = try Int64.fetchAll(
+            db,
+            sql: """
+                SELECT m.id FROM temp.recovery_restored r JOIN main.bank_feed m ON m.rowid = r.id
+                WHERE r.tbl = 'bank_feed' AND m.status IN (\(statuses.sorted().map { "'\($0)'" }.joined(separator: ", ")))
+                ORDER BY m.id
+                """
+        ).map { DoubtfulRow(table: "bank_feed", rowID: $0) }
     }
 
     /// Each value of the rows of `table` brought back from the snapshot that

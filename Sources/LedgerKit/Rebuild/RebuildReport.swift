@@ -227,6 +227,12 @@ public struct DamageOutcome: Encodable, Sendable {
     /// row's now (the index's). The rest of such a row is the snapshot's, so
     /// the rebuild is then not complete.
     public var changedValues: [ReplacedValue] = []
+    /// Bank lines brought back from the snapshot whose status a bank-feed
+    /// command of ledger's, logged after the snapshot, may have changed: the
+    /// rebuild is then not complete.
+    public var perhapsChanged: [DoubtfulRow] = []
+    /// Those commands, each with its last run after the snapshot ("feed match at TIME").
+    public var laterCommands: [String] = []
     /// Per table, rows the snapshot holds that the damage took but were not
     /// brought back: their transaction changed after the snapshot.
     public var changedSince: [String: Int] = [:]
@@ -251,6 +257,8 @@ public struct DamageOutcome: Encodable, Sendable {
         case replacedValues = "values_replaced"
         case changedSince = "changed_since_snapshot"
         case changedValues = "values_changed_since_snapshot"
+        case perhapsChanged = "brought_back_perhaps_changed"
+        case laterCommands = "commands_since_snapshot"
         case notes, loss
         case keptBalances = "kept_balances"
         case unconfirmed = "read_from_damaged_pages"
@@ -270,6 +278,8 @@ public struct DamageOutcome: Encodable, Sendable {
         try container.encode(replacedValues, forKey: .replacedValues)
         try container.encode(changedSince, forKey: .changedSince)
         try container.encode(changedValues, forKey: .changedValues)
+        try container.encode(perhapsChanged, forKey: .perhapsChanged)
+        try container.encode(laterCommands, forKey: .laterCommands)
         try container.encode(notes, forKey: .notes)
         try container.encode(loss, forKey: .loss)
         try container.encode(keptBalances, forKey: .keptBalances)
@@ -280,11 +290,12 @@ public struct DamageOutcome: Encodable, Sendable {
     /// Whether every row of the damaged original came back as it was, no
     /// value read from it was replaced by the snapshot's, no row came back
     /// on the snapshot's word alone (one deleted after it would be among them),
-    /// and none that the file's indexes show changed after the snapshot.
+    /// and none that the file's indexes, or its log of bank-feed commands,
+    /// show changed (or may have changed) after the snapshot.
     public var isWhole: Bool {
         loss.allSatisfy { $0.lost == 0 && $0.exact && $0.fromIndexes == 0 } && unconfirmed.isEmpty
             && keptBalances.isEmpty && replaced.values.allSatisfy { $0 == 0 } && replacedValues.isEmpty
-            && restoredUnlisted.values.allSatisfy { $0 == 0 } && changedValues.isEmpty
+            && restoredUnlisted.values.allSatisfy { $0 == 0 } && changedValues.isEmpty && perhapsChanged.isEmpty
     }
 }
 

@@ -729,6 +729,8 @@ public enum Rebuilder {
         outcome.keptBalances = kept
         outcome.replacedValues = recovery.replacedValues
         outcome.changedValues = recovery.changedValues
+        outcome.perhapsChanged = recovery.perhapsChanged
+        outcome.laterCommands = recovery.laterCommands
         outcome.restoredUnlisted = recovery.restoredUnlisted
         outcome.unconfirmed = try recovery.unconfirmed()
         outcome.snapshotWouldBringBack = try recovery.snapshotRowsMissing()

@@ -47,6 +47,17 @@ enum DamageText {
                     Output.line("    … and \(damage.changedValues.count - limit * 4) more")
                 }
             }
+            if !damage.perhapsChanged.isEmpty {
+                Output.line(
+                    "  bank lines brought back whose status ledger's bank-feed commands may have changed after the snapshot ("
+                        + damage.laterCommands.joined(separator: ", ")
+                        + "); the snapshot's status is kept, check each against the bank:")
+                let shown = damage.perhapsChanged.prefix(limit * 4).map { String($0.rowID) }
+                Output.line(
+                    "    bank lines " + shown.joined(separator: ", ")
+                        + (damage.perhapsChanged.count > shown.count
+                            ? " … and \(damage.perhapsChanged.count - shown.count) more" : ""))
+            }
             let changed = damage.changedSince.filter { $0.value > 0 }.sorted { $0.key < $1.key }
             if !changed.isEmpty {
                 Output.line(
@@ -92,11 +103,13 @@ enum DamageText {
     static func onlyTakenOnTrust(_ report: RebuildReport, salvage: [SalvagedTable]) -> Bool {
         guard var damage = report.damage,
             damage.restoredUnlisted.values.contains(where: { $0 > 0 }) || !damage.changedValues.isEmpty
+                || !damage.perhapsChanged.isEmpty
         else {
             return false
         }
         damage.restoredUnlisted = [:]
         damage.changedValues = []
+        damage.perhapsChanged = []
         return damage.isWhole && salvage.allSatisfy { $0.altered == 0 }
     }
 
@@ -137,6 +150,11 @@ enum DamageText {
         if changedRows > 0 {
             parts.append(
                 "\(Output.count(changedRows, "row")) brought back from the snapshot changed after it: check them")
+        }
+        if !damage.perhapsChanged.isEmpty {
+            parts.append(
+                "\(Output.count(damage.perhapsChanged.count, "bank line")) brought back that a bank-feed command may have changed since: check them"
+            )
         }
         if !damage.keptBalances.isEmpty {
             parts.append("\(Output.count(damage.keptBalances.count, "balance")) kept by a 'Lost in damage' journal")

@@ -273,6 +273,40 @@ import Testing
         #expect(try digest(path) == before)
     }
 
+    /// A bank line added to the books after the snapshot (`ledger feed add`),
+    /// then its page lost: it comes back as the snapshot had it, `new`, but
+    /// the file's log says a bank-feed command ran since, so the line is
+    /// listed for a person and the rebuild is not complete.
+    @Test func bankLinesALaterFeedCommandMayHaveChangedAreListed() throws {
+        let path = try Damage.sample(in: folder, transactions: 600)
+        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
+        let (page, rows) = try leaf(path, of: "bank_feed", offset: 1)
+        let line = try #require(
+            try CompanyFile.read(path) { db in
+                try Int64.fetchOne(
+                    db,
+                    sql: "SELECT id FROM bank_feed WHERE status = 'new' AND id BETWEEN ? AND ? ORDER BY id LIMIT 1",
+                    arguments: [rows.first, rows.last])
+            })
+        let later = Date().addingTimeInterval(5)
+        _ = try FeedBook.add(file: path, line: line, to: "Office Supplies", now: later)
+        try Damage.scribble(on: path, page: page, byte: 0x00)
+
+        let report = try rebuild(path, now: later.addingTimeInterval(5))
+        let damage = try #require(report.damage)
+        #expect(damage.restored["bank_feed"] == rows.count)
+        #expect(damage.perhapsChanged.map(\.rowID).contains(line))
+        #expect(damage.laterCommands.count == 1 && damage.laterCommands[0].hasPrefix("feed add at "))
+        // Lines the snapshot already had matched or excluded no later command here could change.
+        let unchangeable = try CompanyFile.read(path) { db in
+            try Int64.fetchAll(
+                db, sql: "SELECT id FROM bank_feed WHERE status != 'new' AND id BETWEEN ? AND ?",
+                arguments: [rows.first, rows.last])
+        }
+        #expect(Set(unchangeable).isDisjoint(with: damage.perhapsChanged.map(\.rowID)))
+        #expect(report.exitStatus == 1)
+    }
+
     /// A line moved to another account after the snapshot by a program that
     /// left `modified_at` alone, then its page lost: the file's index of lines
     /// by account says so, so its transaction's lost lines do not come back as
