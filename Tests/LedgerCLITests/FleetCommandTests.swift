@@ -890,6 +890,34 @@ import Testing
         #expect(single.stdout.contains(".db.gz.age\""), "\(single.stdout)")
     }
 
+    /// The fleet's own `.ledger-recipients` speaks for every client's folder:
+    /// a new client's first backup from a machine that sets no recipients
+    /// (its folder holds no encrypted snapshot yet) writes nothing, instead
+    /// of a plain snapshot in an encrypted fleet; with the recipient it is
+    /// encrypted, and its record sealed.
+    @Test func aFleetsRecipientsListRefusesAPlainFirstBackup() throws {
+        let file = try folder.sample("newco.db", transactions: 40)
+        let made = try Ledger.run("key", "new", "--out", folder.file("key.txt"))
+        #expect(made.status == 0, "\(made.stderr)")
+        let recipient = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let fleet = folder.file("fleet")
+        try FileManager.default.createDirectory(atPath: fleet, withIntermediateDirectories: true)
+        try Data((recipient + "\n").utf8).write(to: URL(fileURLWithPath: fleet + "/.ledger-recipients"))
+
+        let plain = try ledger(["fleet", "backup", file, "--to", fleet, "--json"])
+        #expect(plain.status == 1, "\(plain.stdout)\n\(plain.stderr)")
+        #expect(try clients(plain)["newco"]?["outcome"] as? String == "failed")
+        #expect((try clients(plain)["newco"]?["summary"] as? String ?? "").contains(".ledger-recipients"))
+        let written = (try? FileManager.default.contentsOfDirectory(atPath: fleet + "/newco")) ?? []
+        #expect(written.allSatisfy { !$0.contains(".db.gz") }, "\(written)")
+
+        let sealed = try ledger(["fleet", "backup", file, "--to", fleet, "--encrypt-to", recipient])
+        #expect(sealed.status == 0, "\(sealed.stdout)\n\(sealed.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: fleet + "/newco")
+        #expect(names.contains { $0.hasSuffix(".db.gz.age") } && !names.contains { $0.hasSuffix(".db.gz") }, "\(names)")
+        #expect(try status(fleet, "newco")["sealed"] as? Bool == true)
+    }
+
     /// A drill that finds another company's books beside encrypted snapshots
     /// prints both names on this machine, but the sealed record names neither.
     @Test func aSealedRecordNamesNoCompanyADrillFound() throws {

@@ -34,9 +34,19 @@ public enum LocationRecipients {
         for recipient in given.recipients + configured where !owner.recipients.contains(recipient) {
             owner.recipients.append(recipient)
         }
-        guard let data = try location.setting(fileName) else { return owner }
+        try compare(owner, withListAt: location, configPath: config.path)
+        return owner
+    }
+
+    /// Compares `owner`, whom snapshots are encrypted to, with the list
+    /// `.ledger-recipients` at `location` (the backup location, or one holding
+    /// it such as a fleet's); a location without the file asks nothing.
+    /// - Throws: `RecipientsError` when the list differs from `owner`, or
+    ///   exists while `owner` names no one.
+    static func compare(_ owner: SnapshotRecipients, withListAt location: SnapshotStore, configPath: String) throws {
+        guard let data = try location.setting(fileName) else { return }
         guard !owner.isEmpty else {
-            throw RecipientsError.locationAsksForEncryption(location: location.description, configPath: config.path)
+            throw RecipientsError.locationAsksForEncryption(location: location.description, configPath: configPath)
         }
         guard data.count <= locationFileLimit else {
             throw RecipientsError.badLocationFile(location: location.description, reason: "it is larger than 64 KiB")
@@ -53,9 +63,8 @@ public enum LocationRecipients {
         guard added.isEmpty && missing.isEmpty else {
             throw RecipientsError.locationDiffers(
                 location: location.description, added: Array(Set(added)).sorted(),
-                missing: missing, configPath: config.path)
+                missing: missing, configPath: configPath)
         }
-        return owner
     }
 
     /// Refuses to write a plain snapshot (`sealing` names no one) to a

@@ -24,7 +24,7 @@ public enum FleetBackup {
         do {
             let run = try gate.passing {
                 try FleetStorage.backUp(
-                    client.file, into: location, slug: client.slug, options: options, now: now())
+                    client.file, into: location, root: root, slug: client.slug, options: options, now: now())
             }
             let verify = run.snapshot.verify ?? "skipped"
             step.outcome = run.isGoodCopy ? .clean : verify == "findings" ? .findings : .damaged

@@ -35,11 +35,21 @@ enum FleetStorage {
     }
 
     /// Takes a snapshot of `file` into `location`, the folder of the client `slug`
-    /// (which its manifest keeps), and applies the keep rules (`BackupRun.perform`).
+    /// (which its manifest keeps) under the fleet's `root`, and applies the keep
+    /// rules (`BackupRun.perform`).
+    /// - Throws: `RecipientsError` when the fleet's own `.ledger-recipients`
+    ///   differs from whom the snapshot would be encrypted to: it speaks for
+    ///   every client's folder, so a new client's (or another machine's) first
+    ///   snapshot is never written plain into an encrypted fleet.
     static func backUp(
-        _ file: String, into location: String, slug: String, options: FleetBackupOptions, now: Date
+        _ file: String, into location: String, root: String, slug: String, options: FleetBackupOptions,
+        now: Date
     ) throws -> BackupRun {
-        try BackupRun.perform(
+        let config = try RecipientsConfig.load()
+        let owner = try LocationRecipients.sealing(
+            given: options.recipients, at: SnapshotStore.open(location), config: config)
+        try LocationRecipients.compare(owner, withListAt: SnapshotStore.open(root), configPath: config.path)
+        return try BackupRun.perform(
             of: file, into: location, kind: options.kind, level: options.level, verify: true,
             recipients: options.recipients, policy: options.policy, signing: options.signing,
             wait: options.wait, now: now, fleetClient: slug)

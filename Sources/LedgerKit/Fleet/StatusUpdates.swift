@@ -38,7 +38,7 @@ public enum StatusUpdates {
             }
             status.file = client.file
             let location = FleetStorage.clientLocation(root, slug: client.slug)
-            if encrypted || isSealed(location) { status.seal() }
+            if encrypted || isSealed(location) || listsRecipients(root) { status.seal() }
             try save(status, in: location, now: now)
             if status.sealed == true { SealedLocations.remember(location) }
         } catch {
@@ -85,6 +85,17 @@ public enum StatusUpdates {
             let store = try SnapshotStore.open(location)
             return try store.setting(LocationRecipients.fileName) != nil
                 || store.listedNames().contains(where: SnapshotName.isEncrypted)
+        } catch {
+            return true
+        }
+    }
+
+    /// Whether the fleet's `root` holds a `.ledger-recipients`, which asks for
+    /// encryption in every client's folder under it; a root that cannot be
+    /// asked counts as asking.
+    static func listsRecipients(_ root: String) -> Bool {
+        do {
+            return try SnapshotStore.open(root).setting(LocationRecipients.fileName) != nil
         } catch {
             return true
         }
