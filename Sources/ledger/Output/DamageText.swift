@@ -38,7 +38,7 @@ enum DamageText {
             }
             if !damage.changedValues.isEmpty {
                 Output.line(
-                    "  rows brought back whose values the file's indexes show changed after the snapshot: the indexes' values are kept, the rest is the snapshot's (check them):"
+                    "  rows brought back that the damaged file shows were changed after the snapshot: the newer values it still holds are kept, the rest is the snapshot's (check them):"
                 )
                 for value in damage.changedValues.prefix(limit * 4) {
                     Output.line("    \(value.table) \(value.rowID) \(value.column): \(value.old) → \(value.new)")
@@ -49,9 +49,9 @@ enum DamageText {
             }
             if !damage.perhapsChanged.isEmpty {
                 Output.line(
-                    "  bank lines brought back whose status ledger's bank-feed commands may have changed after the snapshot ("
+                    "  bank lines brought back that 'ledger feed' commands run after the snapshot may have changed ("
                         + damage.laterCommands.joined(separator: ", ")
-                        + "); the snapshot's status is kept, check each against the bank:")
+                        + "): each keeps the snapshot's status; check it against your bank statement:")
                 let shown = damage.perhapsChanged.prefix(limit * 4).map { String($0.rowID) }
                 Output.line(
                     "    bank lines " + shown.joined(separator: ", ")
