@@ -48,6 +48,9 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
     /// Every snapshot of the stem in the fleet client's folder `folder` says it was
     /// taken into another client's folder (`clients`): moved or planted here.
     case otherClients(folder: String, clients: [String], newest: String)
+    /// The snapshot's manifest names one company, and the books in it are another's:
+    /// the manifest was not written with them.
+    case notAsClaimed(path: String, claimed: String, holds: String)
     /// The file to be replaced holds no company file (`why`), and `--force` was not given.
     case targetNotCompanyFile(path: String, why: String)
     /// What the snapshot holds is not a company file of docs/company-file.md, whatever its manifest says.
@@ -90,6 +93,9 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
                 "\(folder) holds snapshots named \(Self.printable(stem)) of \(newest.count) companies (or names of one), and \(target) cannot say which is its own (it is missing, or its company row cannot be read): restore one by naming its snapshot as the source. Newest of each: "
                 + newest.prefix(10).map(Self.printable).joined(separator: "; ")
                 + (newest.count > 10 ? "; and \(newest.count - 10) more" : "")
+        case .notAsClaimed(let path, let claimed, let holds):
+            return
+                "\(Self.printable(path)) says it holds the books of \(Self.printable(claimed)), but holds those of \(Self.printable(holds)): its manifest was not written with these books (it was changed or planted). Nothing was restored. Choose another snapshot."
         case .otherClients(let folder, let clients, let newest):
             return
                 "The snapshots in \(folder) were taken into another fleet client's folder (\(clients.prefix(5).map(Self.printable).joined(separator: ", "))), not this one: they were moved here and may be another client's books. Nothing was restored. To restore one anyway, name it as the source: \(Self.printable(newest))"
@@ -257,6 +263,20 @@ public enum Restorer {
         }
     }
 
+    /// Refuses books whose company row is not the one their manifest names:
+    /// ledger reads both from one copy when it takes a snapshot, so they
+    /// differ only when someone changed the manifest or put other books
+    /// under it (a planted snapshot claiming this company's name, which a
+    /// restore into a missing file has nothing else to check against).
+    /// Nothing is refused where either cannot be read.
+    static func refuseUnlessAsClaimed(_ restored: String, manifest: Manifest, snapshot: String) throws {
+        guard let claimed = manifest.company, let holds = CompanyIdentity.read(path: restored) else { return }
+        let timeDiffers = manifest.companyCreatedAt.map { $0 != holds.createdAt } ?? false
+        guard claimed != holds.name || timeDiffers else { return }
+        let said = manifest.companyCreatedAt.map { CompanyIdentity(name: claimed, createdAt: $0).described } ?? claimed
+        throw RestoreError.notAsClaimed(path: snapshot, claimed: said, holds: holds.described)
+    }
+
     /// Restores `snapshot` to `target`.
     ///
     /// Whatever the manifest says, the restored bytes are installed only when
@@ -302,6 +322,7 @@ public enum Restorer {
         // The SHA-256 and the size were checked while decompressing; what they
         // vouch for is only what the manifest says, and anyone may write one.
         try refuseUnlessInstallable(temporary, from: snapshot.path)
+        try refuseUnlessAsClaimed(temporary, manifest: manifest, snapshot: snapshot.path)
 
         var status = "skipped"
         var verifiedNow = false

@@ -142,6 +142,31 @@ import Testing
             "a genuine snapshot with findings is still installed")
     }
 
+    /// A planted snapshot whose manifest names this company over another
+    /// company's books: a restore into a missing file (a new computer, a file
+    /// deleted) has no file to compare with, but the books must be the ones
+    /// the manifest names. Nothing is installed.
+    @Test func booksOfAnotherCompanyUnderThisCompanysManifestAreRefused() throws {
+        let other = folder.file("other.db")
+        _ = try SampleCompany.generate(
+            at: other, options: SampleOptions(transactions: 40, seed: 2, name: "Other Co"))
+        let content = try companyCopy(of: other, named: "content.db")
+        let snapshot = try craft(content) {
+            $0.company = "Sample Company"
+            $0.companyCreatedAt = "2023-01-01T09:00:00Z"
+        }
+        let target = folder.file("new-computer/acme.db")
+        try FileManager.default.createDirectory(atPath: folder.file("new-computer"), withIntermediateDirectories: true)
+        #expect {
+            _ = try restoring(snapshot, to: target)
+        } throws: { error in
+            guard case RestoreError.notAsClaimed(_, let claimed, let holds) = error else { return false }
+            return claimed == "Sample Company (created 2023-01-01T09:00:00Z)" && holds.hasPrefix("Other Co (created ")
+        }
+        #expect(!FileManager.default.fileExists(atPath: target))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("new-computer")) == [])
+    }
+
     @Test func aStreamLongerThanItsManifestIsRefusedBeforeWritingPastIt() throws {
         let (path, before) = try target()
         let long = try folder.randomFile("long", size: 2_000_000)
