@@ -46,6 +46,34 @@ final class PageFile {
         page(1).map { Int(Self.uint32($0, 36)) } ?? 0
     }
 
+    /// Whether the freelist can be believed: its chain ends, every page it
+    /// names lies in the file (past page 1) and is named once, no trunk
+    /// claims more leaves than it has room for, and it holds as many pages as
+    /// the header says. A trunk of garbage fails this, though the numbers it
+    /// gives may outnumber the header's count.
+    func freelistIsSound() -> Bool {
+        guard let first = page(1) else { return false }
+        let expected = Int(Self.uint32(first, 36))
+        var named = 0
+        var free: Set<Int> = []
+        var trunk = Int(Self.uint32(first, 32))
+        while trunk != 0 {
+            guard trunk >= 2, trunk <= pageCount, free.insert(trunk).inserted, let bytes = page(trunk) else {
+                return false
+            }
+            named += 1
+            let leaves = Int(Self.uint32(bytes, 4))
+            guard leaves <= (usable - 8) / 4 else { return false }
+            for index in 0..<leaves {
+                let leaf = Int(Self.uint32(bytes, 8 + 4 * index))
+                guard leaf >= 2, leaf <= pageCount, free.insert(leaf).inserted else { return false }
+                named += 1
+            }
+            trunk = Int(Self.uint32(bytes, 0))
+        }
+        return named == expected
+    }
+
     /// The pages on the freelist, as far as its trunk pages can be read.
     func freelist() -> Set<Int> {
         guard let first = page(1) else { return [] }

@@ -446,18 +446,27 @@ final class DamageRecovery {
         ("feed unmatch", ["matched", "added"]), ("feed include", ["excluded"]),
     ]
 
+    /// How long before a snapshot's time a bank-feed command's start still
+    /// counts as after it: one that began before the copy was read may have
+    /// committed after (the copy waits for a writer, up to `--wait`).
+    static let feedCommandMargin: TimeInterval = 300
+
     /// The bank lines brought back whose status a bank-feed command logged in
     /// the file's `maintenance_runs` after the snapshot could have changed:
     /// nothing else in the file says which lines it changed, so each is listed.
     private func weighLaterFeedCommands() throws {
-        guard let since = copy?.snapshot.createdAt else { return }
+        guard let taken = copy?.snapshot.createdAt, let moment = Timestamp.parse(taken) else { return }
+        // Times are whole seconds, and a command that began before the snapshot may have
+        // committed after its copy was read: any that ran near it or after counts.
+        let since = Timestamp.string(from: moment.addingTimeInterval(-Self.feedCommandMargin))
         let runs = try Row.fetchAll(
             db,
             sql: """
                 SELECT command, MAX(started_at) AS at FROM main.maintenance_runs
-                WHERE typeof(started_at) = 'text' AND started_at > ? AND command IN (\(Self.feedCommands.map { "'\($0.command)'" }.joined(separator: ", ")))
+                WHERE typeof(started_at) = 'text' AND (started_at >= ?1 OR finished_at >= ?2)
+                  AND command IN (\(Self.feedCommands.map { "'\($0.command)'" }.joined(separator: ", ")))
                 GROUP BY command ORDER BY MAX(started_at)
-                """, arguments: [since])
+                """, arguments: [since, taken])
         let commands = runs.compactMap { $0.text("command") }
         guard !commands.isEmpty else { return }
         laterCommands = runs.compactMap { row in
@@ -542,12 +551,25 @@ final class DamageRecovery {
         restored["splits", default: 0] > 0
     }
 
+    /// Whether splits read from damaged pages, or from pages that may be free
+    /// ones, are still unconfirmed: the balances the accounts and names they
+    /// post to showed are then the better word on what those lines held.
+    func splitsInDoubt() throws -> Bool {
+        try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT EXISTS (SELECT 1 FROM temp.recovery_doubt d JOIN main.splits s ON s.rowid = d.id
+                               WHERE d.tbl = 'splits' AND d.why = 'page')
+                """) ?? false
+    }
+
     /// Books, in one journal dated today against Rebuild Suspense, what each
     /// surviving account and customer or vendor showed before the damage and
     /// its lines now no longer give: their balances stay as they were.
     /// - Parameter onlyBroughtBack: weigh only the accounts and names that a
-    ///   split brought back from the snapshot posts to (no split was lost
-    ///   beyond recovery: any other difference is the ordinary repairs' to mend).
+    ///   split brought back from the snapshot, or still in doubt, posts to (no
+    ///   split was lost beyond recovery: any other difference is the ordinary
+    ///   repairs' to mend).
     /// - Returns: what was kept, for a person.
     func keepBalances(onlyBroughtBack: Bool = false) throws -> [KeptBalance] {
         try context.refresh(.byAccountPartyStatement)
@@ -555,7 +577,8 @@ final class DamageRecovery {
         let existing = try context.existingSuspense()
         let linesNow =
             splitsBroughtBack()
-            ? "the lines that survived and those brought back from the last clean snapshot" : "the lines that survived"
+            ? "the lines that survived and those brought back from the last clean snapshot"
+            : "the lines it has now"
         var lines: [(account: Int64, party: Int64?, amount: Int64, memo: String)] = []
         var kept: [KeptBalance] = []
         // Names first: their lines sit in an A/R or A/P account, whose own difference then accounts for them.
@@ -670,8 +693,10 @@ final class DamageRecovery {
     private func broughtBack(_ column: String, _ id: String, _ only: Bool) -> String {
         guard only else { return "1" }
         return """
-            EXISTS (SELECT 1 FROM temp.recovery_restored r JOIN main.splits s ON s.rowid = r.id
-                    WHERE r.tbl = 'splits' AND s.\(column) = \(id))
+            (EXISTS (SELECT 1 FROM temp.recovery_restored r JOIN main.splits s ON s.rowid = r.id
+                     WHERE r.tbl = 'splits' AND s.\(column) = \(id))
+             OR EXISTS (SELECT 1 FROM temp.recovery_doubt d JOIN main.splits s ON s.rowid = d.id
+                        WHERE d.tbl = 'splits' AND d.why = 'page' AND s.\(column) = \(id)))
             """
     }
 

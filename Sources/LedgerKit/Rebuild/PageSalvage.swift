@@ -14,7 +14,10 @@ import GRDB
 enum PageSalvage {
     static func run(from source: String, into dst: Database, now: Date) throws -> [SalvagedTable]? {
         guard let file = try? PageFile(path: source) else { return nil }
-        let free = file.freelist()
+        // A freelist that does not add up (a trunk of garbage) is believed in nothing:
+        // its numbers could name live leaves, and any unreached leaf may be a free page.
+        let freelistShort = !file.freelistIsSound()
+        let free = freelistShort ? [] : file.freelist()
         var inserts: [String: Statement] = [:]
         for table in Schema.tableNames {
             let shape = Schema.columns[table] ?? []
@@ -84,7 +87,6 @@ enum PageSalvage {
         // Table leaves no known root reaches: matched by the shape of their rows. When the
         // freelist could not be read whole, such a leaf may be a free page, whose rows were
         // deleted before the damage: they are kept, but in doubt, for a person or a snapshot.
-        let freelistShort = free.count < file.freelistCount()
         var doubted: [String: [Int64]] = [:]
         for number in 2...max(2, file.pageCount) where !read.contains(number) {
             guard let page = file.page(number), page.first == 0x0D, let rows = file.rows(ofLeaf: page),

@@ -700,8 +700,9 @@ public enum Rebuilder {
                 balancesWeighed = true
                 if try recovery.splitsLostBeyondRecovery() {
                     kept = try recovery.keepBalances()
-                } else if recovery.splitsBroughtBack() {
-                    // Lines set back to the snapshot that the balances show were edited since.
+                } else if try recovery.splitsBroughtBack() || recovery.splitsInDoubt() {
+                    // Lines set back to the snapshot, or read from pages in doubt, that the
+                    // balances show were edited since (or were never live).
                     kept = try recovery.keepBalances(onlyBroughtBack: true)
                 }
             }

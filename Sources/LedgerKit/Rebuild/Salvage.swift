@@ -345,17 +345,27 @@ enum Salvage {
         if !gaps.isEmpty, Schema.tableNames.contains(table), let pages, let orphans {
             let key = Schema.columns[table]?.first(where: \.isKey)?.name
             let leaves = orphans.leaves(of: table)
+            let stored = try dst.makeStatement(
+                sql: "SELECT \(targets.joined(separator: ", ")) FROM \"\(table)\" WHERE rowid = ?")
             // Known once the leaves were looked for.
             let doubtful = orphans.freelistShort
             for number in leaves {
                 guard let page = pages.page(number), let rows = pages.rows(ofLeaf: page) else { continue }
                 for row in rows where gaps.contains(where: { $0.contains(row.rowid) }) {
-                    guard try Int.fetchOne(present, arguments: [row.rowid]) == nil else { continue }
                     let values = targetNames.map { name -> DatabaseValue in
                         guard let at = sourceColumns.firstIndex(of: name), at < row.values.count,
                             !(name == key && row.values[at].isNull)
                         else { return name == key ? row.rowid.databaseValue : .null }
                         return row.values[at]
+                    }
+                    if try Int.fetchOne(present, arguments: [row.rowid]) != nil {
+                        // Two pages give this row: one is an older copy (a page freed by a
+                        // rebuild of the table, its freelist lost), and which is not known.
+                        if try Row.fetchOne(stored, arguments: [row.rowid]).map({ Array($0.databaseValues) }) != values
+                        {
+                            orphanDoubted.append(row.rowid)
+                        }
+                        continue
                     }
                     do {
                         try insert.execute(arguments: StatementArguments(values))
@@ -418,7 +428,9 @@ enum Salvage {
             .compactMap { $0 }.joined(separator: "; ")
         }
         // Rows an index stray check removed are not in doubt: they are gone.
-        let doubtedOrphans = try orphanDoubted.filter { try Int.fetchOne(present, arguments: [$0]) != nil }
+        let doubtedOrphans = try Set(orphanDoubted).sorted().filter {
+            try Int.fetchOne(present, arguments: [$0]) != nil
+        }
         guard !gaps.isEmpty else {
             var whole = SalvagedTable(
                 table: table, recovered: recovered, fromIndexes: 0, lost: refused.count, lostIsExact: true,
@@ -463,10 +475,14 @@ enum Salvage {
 
         private func search() -> [String: [Int]] {
             guard let file else { return [:] }
-            let free = file.freelist()
-            freelistShort = free.count < file.freelistCount()
-            var reached = free.union(file.leaves(from: 1, skipping: free))
-            for (_, root) in file.tableRoots() { reached.formUnion(file.leaves(from: root, skipping: free)) }
+            var free = file.freelist()
+            var reached = Set(file.leaves(from: 1, skipping: []))
+            for (_, root) in file.tableRoots() { reached.formUnion(file.leaves(from: root, skipping: [])) }
+            // A freelist that names a page a b-tree reaches, or does not add up, is damaged
+            // itself: none of it is believed, and every unreached leaf may be a free page.
+            freelistShort = !file.freelistIsSound() || !free.isDisjoint(with: reached)
+            if freelistShort { free = [] }
+            reached.formUnion(free)
             var found: [String: [Int]] = [:]
             for number in 2...max(2, file.pageCount) where !reached.contains(number) {
                 guard let page = file.page(number), page.first == 0x0D, let rows = file.rows(ofLeaf: page),
