@@ -799,9 +799,7 @@ import Testing
             #expect(try Ledger.run("sample", file, "--transactions", "200", "--seed", "3").status == 0)
             try editWithPython(file, "UPDATE accounts SET balance = balance + 1 WHERE id = 1")
         }
-        let made = try Ledger.run("key", "new", "--out", folder.file("key.txt"))
-        #expect(made.status == 0, "\(made.stderr)")
-        let recipient = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let recipient = try newKey()
         let open = folder.file("open-backups")
         let sealed = folder.file("sealed-backups")
         #expect(try ledger(["fleet", "backup", folder.file("open.db"), "--to", open]).status == 1)
@@ -851,6 +849,13 @@ import Testing
         #expect(!kept.text.contains("Checking") && !kept.text.contains("shows a balance"), "\(kept.text)")
     }
 
+    /// A new age key in `key.txt`; its recipient.
+    private func newKey() throws -> String {
+        let made = try Ledger.run("key", "new", "--out", folder.file("key.txt"))
+        #expect(made.status == 0, "\(made.stderr)")
+        return made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// A recipients line for the fleet's location encrypts every client's
     /// snapshots under it, as a single backup there would be, and seals each
     /// record; a sibling location whose name merely starts the same is not under it.
@@ -859,9 +864,7 @@ import Testing
         for name in ["acme", "globex"] {
             _ = try folder.sample("clients/\(name).db", transactions: 40)
         }
-        let made = try Ledger.run("key", "new", "--out", folder.file("key.txt"))
-        #expect(made.status == 0, "\(made.stderr)")
-        let recipient = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let recipient = try newKey()
         let fleet = folder.file("fleet")
         let environment = try folder.recipientsConfig("\(fleet) \(recipient)\n").environment
         for location in [fleet, folder.file("fleet2")] {
@@ -897,9 +900,7 @@ import Testing
     /// encrypted, and its record sealed.
     @Test func aFleetsRecipientsListRefusesAPlainFirstBackup() throws {
         let file = try folder.sample("newco.db", transactions: 40)
-        let made = try Ledger.run("key", "new", "--out", folder.file("key.txt"))
-        #expect(made.status == 0, "\(made.stderr)")
-        let recipient = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let recipient = try newKey()
         let fleet = folder.file("fleet")
         try FileManager.default.createDirectory(atPath: fleet, withIntermediateDirectories: true)
         try Data((recipient + "\n").utf8).write(to: URL(fileURLWithPath: fleet + "/.ledger-recipients"))
@@ -922,9 +923,7 @@ import Testing
     /// prints both names on this machine, but the sealed record names neither.
     @Test func aSealedRecordNamesNoCompanyADrillFound() throws {
         let file = try folder.sample("acme.db", transactions: 120)
-        let made = try Ledger.run("key", "new", "--out", folder.file("key.txt"))
-        #expect(made.status == 0, "\(made.stderr)")
-        let recipient = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let recipient = try newKey()
         let location = folder.file("backups")
         #expect(try ledger(["fleet", "backup", file, "--to", location, "--encrypt-to", recipient]).status == 0)
         let other = folder.file("other/acme.db")

@@ -428,14 +428,19 @@ final class DamageRecovery {
             WHERE m.rowid IN (\(rows)) AND m."\(name)" IS NOT s."\(name)"
             """
         }.joined(separator: " UNION ALL ")
-        return try Row.fetchAll(db, sql: "SELECT * FROM (\(select)) ORDER BY id, col").compactMap { row in
-            guard let id = row.integer("id"), let column = row.text("col") else { return nil }
-            let money = amounts.contains(column)
-            return ReplacedValue(
-                table: table, rowID: id, column: column,
-                old: Self.shown(row["old"] as DatabaseValue, money: money),
-                new: Self.shown(row["new"] as DatabaseValue, money: money))
+        return try Row.fetchAll(db, sql: "SELECT * FROM (\(select)) ORDER BY id, col").compactMap {
+            Self.value(of: table, $0, amounts: amounts)
         }
+    }
+
+    /// A row of `id`, `col`, `old` and `new` as a value a person reads.
+    private static func value(of table: String, _ row: Row, amounts: Set<String>) -> ReplacedValue? {
+        guard let id = row.integer("id"), let column = row.text("col") else { return nil }
+        let money = amounts.contains(column)
+        return ReplacedValue(
+            table: table, rowID: id, column: column,
+            old: shown(row["old"] as DatabaseValue, money: money),
+            new: shown(row["new"] as DatabaseValue, money: money))
     }
 
     /// Which bank-feed commands change a line of each status: a `new` line is
@@ -500,14 +505,7 @@ final class DamageRecovery {
                 JOIN snap."\(table)" s ON s.rowid = r.id JOIN main."\(table)" m ON m.rowid = r.id
                 WHERE r.tbl = ? AND \(indexDiffers(table, "v", "s")) ORDER BY r.id, v.col
                 """, arguments: [table]
-        ).compactMap { row in
-            guard let id = row.integer("id"), let column = row.text("col") else { return nil }
-            let money = amounts.contains(column)
-            return ReplacedValue(
-                table: table, rowID: id, column: column,
-                old: Self.shown(row["old"] as DatabaseValue, money: money),
-                new: Self.shown(row["new"] as DatabaseValue, money: money))
-        }
+        ).compactMap { Self.value(of: table, $0, amounts: amounts) }
     }
 
     /// The columns of `table` that hold an amount of money.

@@ -29,23 +29,13 @@ enum DamageText {
                 Output.line(
                     "  rows read from damaged pages, set back to the snapshot's values (check them): "
                         + replaced.joined(separator: ", "))
-                for value in damage.replacedValues.prefix(limit * 4) {
-                    Output.line("    \(value.table) \(value.rowID) \(value.column): \(value.old) → \(value.new)")
-                }
-                if damage.replacedValues.count > limit * 4 {
-                    Output.line("    … and \(damage.replacedValues.count - limit * 4) more")
-                }
+                values(damage.replacedValues, limit: limit)
             }
             if !damage.changedValues.isEmpty {
                 Output.line(
                     "  rows brought back that the damaged file shows were changed after the snapshot: the newer values it still holds are kept, the rest is the snapshot's (check them):"
                 )
-                for value in damage.changedValues.prefix(limit * 4) {
-                    Output.line("    \(value.table) \(value.rowID) \(value.column): \(value.old) → \(value.new)")
-                }
-                if damage.changedValues.count > limit * 4 {
-                    Output.line("    … and \(damage.changedValues.count - limit * 4) more")
-                }
+                values(damage.changedValues, limit: limit)
             }
             if !damage.perhapsChanged.isEmpty {
                 Output.line(
@@ -95,6 +85,14 @@ enum DamageText {
                 Output.line("  … and \(damage.unconfirmed.count - limit * 4) more")
             }
         }
+    }
+
+    /// Each value as it was and as it is now ("splits 4304 amount: 253.53 → 153.53"), the first few.
+    private static func values(_ values: [ReplacedValue], limit: Int) {
+        for value in values.prefix(limit * 4) {
+            Output.line("    \(value.table) \(value.rowID) \(value.column): \(value.old) → \(value.new)")
+        }
+        if values.count > limit * 4 { Output.line("    … and \(values.count - limit * 4) more") }
     }
 
     /// Whether every row did come back, and all that keeps the rebuild from
