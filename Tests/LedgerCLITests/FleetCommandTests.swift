@@ -919,6 +919,25 @@ import Testing
         #expect(try status(fleet, "newco")["sealed"] as? Bool == true)
     }
 
+    /// A line of this machine's for one client's folder may add a reader to
+    /// what the fleet's list names: the fleet's list asks for its readers,
+    /// never forbids more.
+    @Test func aClientsOwnLineMayAddAReaderToTheFleetsList() throws {
+        _ = try folder.sample("acme.db", transactions: 40)
+        let office = try newKey()
+        let acme = try Ledger.run("key", "new", "--out", folder.file("acme-key.txt")).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let fleet = folder.file("fleet")
+        try FileManager.default.createDirectory(atPath: fleet, withIntermediateDirectories: true)
+        try Data((office + "\n").utf8).write(to: URL(fileURLWithPath: fleet + "/.ledger-recipients"))
+        let environment = try folder.recipientsConfig("\(fleet) \(office)\n\(fleet)/acme \(office) \(acme)\n")
+            .environment
+        let run = try Ledger.run(["fleet", "backup", folder.file("acme.db"), "--to", fleet], environment: environment)
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: fleet + "/acme")
+        #expect(names.contains { $0.hasSuffix(".db.gz.age") }, "\(names)")
+    }
+
     /// A drill that finds another company's books beside encrypted snapshots
     /// prints both names on this machine, but the sealed record names neither.
     @Test func aSealedRecordNamesNoCompanyADrillFound() throws {

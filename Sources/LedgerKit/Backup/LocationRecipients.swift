@@ -41,9 +41,14 @@ public enum LocationRecipients {
     /// Compares `owner`, whom snapshots are encrypted to, with the list
     /// `.ledger-recipients` at `location` (the backup location, or one holding
     /// it such as a fleet's); a location without the file asks nothing.
+    /// - Parameter holding: `location` holds the backup location (a fleet's):
+    ///   `owner` may name more readers than its list (a line of this
+    ///   machine's for the client's own folder), never fewer.
     /// - Throws: `RecipientsError` when the list differs from `owner`, or
     ///   exists while `owner` names no one.
-    static func compare(_ owner: SnapshotRecipients, withListAt location: SnapshotStore, configPath: String) throws {
+    static func compare(
+        _ owner: SnapshotRecipients, withListAt location: SnapshotStore, holding: Bool = false, configPath: String
+    ) throws {
         guard let data = try location.setting(fileName) else { return }
         guard !owner.isEmpty else {
             throw RecipientsError.locationAsksForEncryption(location: location.description, configPath: configPath)
@@ -59,7 +64,7 @@ public enum LocationRecipients {
                 location: location.description, reason: "a line is not an age1… recipient")
         }
         let added = listed.filter { !owner.recipients.contains($0) }.map(\.text)
-        let missing = owner.recipients.filter { !listed.contains($0) }.map(\.text)
+        let missing = holding ? [] : owner.recipients.filter { !listed.contains($0) }.map(\.text)
         guard added.isEmpty && missing.isEmpty else {
             throw RecipientsError.locationDiffers(
                 location: location.description, added: Array(Set(added)).sorted(),

@@ -136,7 +136,8 @@ public enum FleetCheck {
             let theirs = manifest.company
         else { return nil }
         let created = manifest.companyCreatedAt
-        guard theirs != own.name || created.map({ $0 != own.createdAt }) ?? false else { return nil }
+        // By its creation time, which a rename keeps; by its name only where the manifest has no time.
+        guard created.map({ $0 != own.createdAt }) ?? (theirs != own.name) else { return nil }
         return created.map { "\(theirs), created \($0)" } ?? theirs
     }
 }

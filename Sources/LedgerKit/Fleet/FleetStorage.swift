@@ -38,9 +38,10 @@ enum FleetStorage {
     /// (which its manifest keeps) under the fleet's `root`, and applies the keep
     /// rules (`BackupRun.perform`).
     /// - Throws: `RecipientsError` when the fleet's own `.ledger-recipients`
-    ///   differs from whom the snapshot would be encrypted to: it speaks for
-    ///   every client's folder, so a new client's (or another machine's) first
-    ///   snapshot is never written plain into an encrypted fleet.
+    ///   names a reader the snapshot would not be encrypted to (or any, when
+    ///   it would be plain): it speaks for every client's folder, so a new
+    ///   client's (or another machine's) first snapshot is never written plain
+    ///   into an encrypted fleet. A client's own folder may add readers.
     static func backUp(
         _ file: String, into location: String, root: String, slug: String, options: FleetBackupOptions,
         now: Date
@@ -48,7 +49,8 @@ enum FleetStorage {
         let config = try RecipientsConfig.load()
         let owner = try LocationRecipients.sealing(
             given: options.recipients, at: SnapshotStore.open(location), config: config)
-        try LocationRecipients.compare(owner, withListAt: SnapshotStore.open(root), configPath: config.path)
+        try LocationRecipients.compare(
+            owner, withListAt: SnapshotStore.open(root), holding: true, configPath: config.path)
         return try BackupRun.perform(
             of: file, into: location, kind: options.kind, level: options.level, verify: true,
             recipients: options.recipients, policy: options.policy, signing: options.signing,

@@ -120,8 +120,9 @@ public enum RestoreDrill {
             result.compared.append("sha256")
             guard let manifest = snapshot.manifest else { throw EncryptionError.needsIdentity(path: snapshot.path) }
             // The location's snapshot, not the client's word: books of another company under the
-            // client's prefix would restore and verify, and prove nothing of this client.
-            if let company, let held = CompanyIdentity.read(path: restored), held != company {
+            // client's prefix would restore and verify, and prove nothing of this client. A
+            // company keeps its creation time when renamed: a snapshot from before is still its own.
+            if let company, let held = CompanyIdentity.read(path: restored), held.createdAt != company.createdAt {
                 result.problems.append(
                     anotherCompany + ", \(held.described), not \(company.described)")
                 return result

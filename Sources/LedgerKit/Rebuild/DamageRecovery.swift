@@ -76,6 +76,7 @@ final class DamageRecovery {
                 CREATE TEMP TABLE recovery_changed (id PRIMARY KEY);
                 CREATE TEMP TABLE recovery_restored (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
                 CREATE TEMP TABLE recovery_evidence (tbl TEXT NOT NULL, id INTEGER NOT NULL, balance INTEGER NOT NULL, PRIMARY KEY (tbl, id));
+                CREATE TEMP TABLE recovery_maybe_free (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
                 """)
         // What the damaged file's indexes said of the rows the damage took (kept by salvage).
         try db.execute(
@@ -114,6 +115,13 @@ final class DamageRecovery {
         }
         for (table, ids) in damagedPages where Schema.tableNames.contains(table) {
             for id in ids { try doubt.execute(arguments: [table, id, "page"]) }
+        }
+        // Of those, the rows salvage read from pages that may be free ones, or that two pages
+        // gave: they may be rows deleted before the damage, or older copies.
+        let maybeFree = try db.makeStatement(
+            sql: "INSERT OR IGNORE INTO temp.recovery_maybe_free (tbl, id) VALUES (?, ?)")
+        for table in salvage where Schema.tableNames.contains(table.table) {
+            for id in table.damage.doubtedIDs { try maybeFree.execute(arguments: [table.table, id]) }
         }
         // The transaction headers read from the file, not rebuilt from its indexes: what they hold is
         // the file's own word (the snapshot's values may replace a rebuilt one's later).
@@ -451,27 +459,28 @@ final class DamageRecovery {
         ("feed unmatch", ["matched", "added"]), ("feed include", ["excluded"]),
     ]
 
-    /// How long before a snapshot's time a bank-feed command's start still
-    /// counts as after it: one that began before the copy was read may have
-    /// committed after (the copy waits for a writer, up to `--wait`).
-    static let feedCommandMargin: TimeInterval = 300
+    /// How long before a snapshot's time a bank-feed command's end still
+    /// counts as after it: times are whole seconds, and the end is written
+    /// just before the command commits.
+    static let feedCommandMargin: TimeInterval = 2
 
     /// The bank lines brought back whose status a bank-feed command logged in
     /// the file's `maintenance_runs` after the snapshot could have changed:
     /// nothing else in the file says which lines it changed, so each is listed.
     private func weighLaterFeedCommands() throws {
         guard let taken = copy?.snapshot.createdAt, let moment = Timestamp.parse(taken) else { return }
-        // Times are whole seconds, and a command that began before the snapshot may have
-        // committed after its copy was read: any that ran near it or after counts.
+        // The snapshot's copy is read after its time, and a command's `finished_at` is
+        // written just before it commits: one not in the copy finished at or after that time,
+        // give or take the whole second times are kept in.
         let since = Timestamp.string(from: moment.addingTimeInterval(-Self.feedCommandMargin))
         let runs = try Row.fetchAll(
             db,
             sql: """
                 SELECT command, MAX(started_at) AS at FROM main.maintenance_runs
-                WHERE typeof(started_at) = 'text' AND (started_at >= ?1 OR finished_at >= ?2)
+                WHERE typeof(COALESCE(finished_at, started_at)) = 'text' AND COALESCE(finished_at, started_at) >= ?
                   AND command IN (\(Self.feedCommands.map { "'\($0.command)'" }.joined(separator: ", ")))
                 GROUP BY command ORDER BY MAX(started_at)
-                """, arguments: [since, taken])
+                """, arguments: [since])
         let commands = runs.compactMap { $0.text("command") }
         guard !commands.isEmpty else { return }
         laterCommands = runs.compactMap { row in
@@ -549,17 +558,21 @@ final class DamageRecovery {
         restored["splits", default: 0] > 0
     }
 
-    /// Whether splits read from damaged pages, or from pages that may be free
-    /// ones, are still unconfirmed: the balances the accounts and names they
-    /// post to showed are then the better word on what those lines held.
+    /// Whether splits read from pages that may be free ones, or that two
+    /// pages gave, are still unconfirmed: they may be lines deleted before
+    /// the damage or older copies, and the balances the accounts and names
+    /// they post to showed are then the better word. (Rows read whole from a
+    /// page the integrity check merely names are the file's own: a balance
+    /// that differs from them is the ordinary repairs' to mend.)
     func splitsInDoubt() throws -> Bool {
-        try Bool.fetchOne(
-            db,
-            sql: """
-                SELECT EXISTS (SELECT 1 FROM temp.recovery_doubt d JOIN main.splits s ON s.rowid = d.id
-                               WHERE d.tbl = 'splits' AND d.why = 'page')
-                """) ?? false
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (\(Self.maybeFreeSplits) WHERE 1)") ?? false
     }
+
+    /// The splits still unconfirmed that may be free pages' rows or older copies (alias `s`).
+    private static let maybeFreeSplits = """
+        SELECT 1 FROM temp.recovery_maybe_free f JOIN temp.recovery_doubt d ON d.tbl = f.tbl AND d.id = f.id
+        JOIN main.splits s ON s.rowid = f.id AND f.tbl = 'splits'
+        """
 
     /// Books, in one journal dated today against Rebuild Suspense, what each
     /// surviving account and customer or vendor showed before the damage and
@@ -693,8 +706,7 @@ final class DamageRecovery {
         return """
             (EXISTS (SELECT 1 FROM temp.recovery_restored r JOIN main.splits s ON s.rowid = r.id
                      WHERE r.tbl = 'splits' AND s.\(column) = \(id))
-             OR EXISTS (SELECT 1 FROM temp.recovery_doubt d JOIN main.splits s ON s.rowid = d.id
-                        WHERE d.tbl = 'splits' AND d.why = 'page' AND s.\(column) = \(id)))
+             OR EXISTS (\(Self.maybeFreeSplits) WHERE s.\(column) = \(id)))
             """
     }
 

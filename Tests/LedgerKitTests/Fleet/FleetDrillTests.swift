@@ -41,6 +41,22 @@ import Testing
         return (result, status)
     }
 
+    /// A company renamed after its last snapshot keeps its creation time:
+    /// the snapshot is still its own, and the drill passes.
+    @Test func aSnapshotFromBeforeARenameIsStillTheCompanys() throws {
+        let root = folder.file("location")
+        let file = try company("acme.db", company: "Acme", seed: 1)
+        var own = SnapshotRequest(of: file, kind: .scheduled, now: Date(timeIntervalSince1970: 1_790_000_000))
+        own.fleetClient = "acme"
+        _ = try SnapshotWriter.take(own, into: SnapshotStore.open(root + "/acme"))
+        try Damage.apply(to: file) { db in try db.execute(sql: "UPDATE company SET name = 'Acme Renamed'") }
+        let client = FleetClient(name: "Acme", slug: "acme", file: file)
+        let result = FleetDrill.run(client, root: root, keys: SnapshotIdentities()) {
+            Date(timeIntervalSince1970: 1_790_001_000)
+        }
+        #expect(result.outcome == .clean, "\(result.summary)")
+    }
+
     @Test func aNewerSnapshotOfAnotherFileInTheClientsFolderIsNotDrilled() throws {
         let (result, status) = try drilled(plantedName: "planted.db", plantedFor: nil)
         #expect(result.outcome == .clean, "\(result.summary)")

@@ -1090,6 +1090,33 @@ import Testing
         #expect(report.exitStatus == 1)
     }
 
+    /// A cached balance wrong before the damage, then a splits leaf whose
+    /// rows stay whole though the integrity check names its page: its rows
+    /// are the file's own, not possibly deleted ones, so the balance is
+    /// mended from the lines as without damage, never kept by a "Lost in
+    /// damage" journal.
+    @Test func aWrongBalanceIsMendedWhenTheDamagedPageKeptItsRows() throws {
+        let path = try Damage.sample(in: folder, transactions: 1_500)
+        try Damage.apply(to: path) { db in
+            try db.execute(sql: "UPDATE accounts SET balance = balance + 100 WHERE id = 1")
+        }
+        let (page, _) = try leaf(path, of: "splits", offset: 2)
+        // The count of fragmented free bytes: wrong, yet every cell reads.
+        try Damage.write(path, at: (page - 1) * 4096 + 7, [0xFF])
+
+        let report = try rebuild(path)
+        #expect(report.damage?.keptBalances == [])
+        try CompanyFile.read(path) { db in
+            let row = try #require(
+                try Row.fetchOne(
+                    db,
+                    sql:
+                        "SELECT balance, (SELECT SUM(amount) FROM splits WHERE account_id = 1) AS lines FROM accounts WHERE id = 1"
+                ))
+            #expect(row["balance"] as Int64 == row["lines"] as Int64)
+        }
+    }
+
     /// An older copy of a leaf lies on a free page (as a table rebuilt by a
     /// schema tool leaves one; here a scratch table's page taken off the
     /// freelist), a line on the live leaf is edited, then the root is lost:
