@@ -136,8 +136,8 @@ public enum FleetCheck {
             let theirs = manifest.company
         else { return nil }
         let created = manifest.companyCreatedAt
-        // By its creation time, which a rename keeps; by its name only where the manifest has no time.
-        guard created.map({ $0 != own.createdAt }) ?? (theirs != own.name) else { return nil }
+        // By name and time both: copies of one template share the time, so a name alone tells them apart.
+        guard theirs != own.name || created.map({ $0 != own.createdAt }) ?? false else { return nil }
         return created.map { "\(theirs), created \($0)" } ?? theirs
     }
 }

@@ -120,9 +120,11 @@ public enum RestoreDrill {
             result.compared.append("sha256")
             guard let manifest = snapshot.manifest else { throw EncryptionError.needsIdentity(path: snapshot.path) }
             // The location's snapshot, not the client's word: books of another company under the
-            // client's prefix would restore and verify, and prove nothing of this client. A
-            // company keeps its creation time when renamed: a snapshot from before is still its own.
-            if let company, let held = CompanyIdentity.read(path: restored), held.createdAt != company.createdAt {
+            // client's prefix would restore and verify, and prove nothing of this client. A name
+            // other than the client's fails too, though the time is the same: copies of one
+            // template share it, so a rename cannot be told from another copy (the next backup,
+            // after the rename, is the client's again).
+            if let company, let held = CompanyIdentity.read(path: restored), held != company {
                 result.problems.append(
                     anotherCompany + ", \(held.described), not \(company.described)")
                 return result

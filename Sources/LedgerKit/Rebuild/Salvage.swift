@@ -452,15 +452,17 @@ enum Salvage {
 
     /// The table leaves of a file that no table's b-tree leads to and that are
     /// not on the freelist: a page above them was lost (`Page N is never
-    /// used`), so their rows are the file's own, out of reach of SQLite.
+    /// used`), so their rows are the file's own, out of reach of SQLite
+    /// (unless the freelist is not believed: see `freelistShort`).
     /// Each is matched to the table of docs/company-file.md whose columns its
     /// rows fit (`PageSalvage.Shape`). Found once, the first time a table
     /// with gaps asks: reading every page costs a pass over the file.
     final class OrphanLeaves {
         private let file: PageFile?
         private var found: [String: [Int]]?
-        /// Whether the freelist could not be read whole: an unreached leaf may
-        /// then be a free page, whose rows were deleted before the damage.
+        /// Whether the freelist is not believed (`PageFile.freelistIsSound`, or
+        /// it names a page a b-tree reaches): an unreached leaf may then be a
+        /// free page, whose rows were deleted before the damage.
         private(set) var freelistShort = false
 
         init(_ file: PageFile?) {

@@ -41,20 +41,31 @@ import Testing
         return (result, status)
     }
 
-    /// A company renamed after its last snapshot keeps its creation time:
-    /// the snapshot is still its own, and the drill passes.
-    @Test func aSnapshotFromBeforeARenameIsStillTheCompanys() throws {
+    /// A company renamed after its last snapshot keeps its creation time,
+    /// but so do copies of one template: the drill cannot tell a rename from
+    /// another company's books, so it fails and says which, rather than prove
+    /// what may be another client's (the next backup is the client's again).
+    @Test func aSnapshotFromBeforeARenameFailsItsDrillUntilTheNextBackup() throws {
         let root = folder.file("location")
         let file = try company("acme.db", company: "Acme", seed: 1)
         var own = SnapshotRequest(of: file, kind: .scheduled, now: Date(timeIntervalSince1970: 1_790_000_000))
         own.fleetClient = "acme"
-        _ = try SnapshotWriter.take(own, into: SnapshotStore.open(root + "/acme"))
+        let store = try SnapshotStore.open(root + "/acme")
+        _ = try SnapshotWriter.take(own, into: store)
         try Damage.apply(to: file) { db in try db.execute(sql: "UPDATE company SET name = 'Acme Renamed'") }
         let client = FleetClient(name: "Acme", slug: "acme", file: file)
-        let result = FleetDrill.run(client, root: root, keys: SnapshotIdentities()) {
+        let before = FleetDrill.run(client, root: root, keys: SnapshotIdentities()) {
             Date(timeIntervalSince1970: 1_790_001_000)
         }
-        #expect(result.outcome == .clean, "\(result.summary)")
+        #expect(before.outcome == .failed)
+        #expect(before.summary.contains("another company"), "\(before.summary)")
+        var next = SnapshotRequest(of: file, kind: .scheduled, now: Date(timeIntervalSince1970: 1_790_002_000))
+        next.fleetClient = "acme"
+        _ = try SnapshotWriter.take(next, into: store)
+        let after = FleetDrill.run(client, root: root, keys: SnapshotIdentities()) {
+            Date(timeIntervalSince1970: 1_790_003_000)
+        }
+        #expect(after.outcome == .clean, "\(after.summary)")
     }
 
     @Test func aNewerSnapshotOfAnotherFileInTheClientsFolderIsNotDrilled() throws {
