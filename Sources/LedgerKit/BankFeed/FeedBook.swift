@@ -66,6 +66,15 @@ public struct MatchReport: Codable, Sendable {
     public let unmatched: Int
 }
 
+/// What `feed match` logs in `maintenance_runs`: its counts, and the lines it
+/// changed, which a rebuild after damage reads (docs/rebuild-after-damage.md).
+struct MatchSummary: Encodable {
+    let matched: Int
+    let added: Int
+    let unmatched: Int
+    let lines: [Int64]
+}
+
 /// A line `ledger feed unmatch` made new again.
 public struct UnmatchedLine: Codable, Sendable, Equatable {
     /// The feed line's id.
@@ -229,9 +238,9 @@ public enum FeedBook {
             if !matched.isEmpty || !added.isEmpty {
                 try MaintenanceRecord.add(
                     "feed match", startedAt: now, outcome: "ok",
-                    summary: [
-                        "matched": matched.count, "added": added.count, "unmatched": left,
-                    ], in: db)
+                    summary: MatchSummary(
+                        matched: matched.count, added: added.count, unmatched: left,
+                        lines: (matched + added).map(\.line).sorted()), in: db)
             }
             return report
         }

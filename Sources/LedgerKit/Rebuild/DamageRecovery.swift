@@ -466,7 +466,8 @@ final class DamageRecovery {
 
     /// The bank lines brought back whose status a bank-feed command logged in
     /// the file's `maintenance_runs` after the snapshot could have changed:
-    /// nothing else in the file says which lines it changed, so each is listed.
+    /// the lines its log names, and where it names none (a `feed match` of
+    /// before its log named them), every line of a status it changes.
     private func weighLaterFeedCommands() throws {
         guard let taken = copy?.snapshot.createdAt, let moment = Timestamp.parse(taken) else { return }
         // The snapshot's copy is read after its time, and a command's `finished_at` is
@@ -476,25 +477,61 @@ final class DamageRecovery {
         let runs = try Row.fetchAll(
             db,
             sql: """
-                SELECT command, MAX(started_at) AS at FROM main.maintenance_runs
+                SELECT command, started_at, summary FROM main.maintenance_runs
                 WHERE typeof(COALESCE(finished_at, started_at)) = 'text' AND COALESCE(finished_at, started_at) >= ?
                   AND command IN (\(Self.feedCommands.map { "'\($0.command)'" }.joined(separator: ", ")))
-                GROUP BY command ORDER BY MAX(started_at)
+                ORDER BY started_at
                 """, arguments: [since])
-        let commands = runs.compactMap { $0.text("command") }
-        guard !commands.isEmpty else { return }
-        laterCommands = runs.compactMap { row in
-            row.text("command").map { "\($0) at \(row.text("at") ?? "?")" }
+        guard !runs.isEmpty else { return }
+        var latest: [String: String] = [:]
+        var named: Set<Int64> = []
+        var statuses: Set<String> = []
+        for run in runs {
+            guard let command = run.text("command") else { continue }
+            latest[command] = run.text("started_at") ?? "?"
+            if let lines = Self.linesNamed(by: command, summary: run.text("summary")) {
+                named.formUnion(lines)
+            } else {
+                statuses.formUnion(Self.feedCommands.first { $0.command == command }?.statuses ?? [])
+            }
         }
-        let statuses = Set(Self.feedCommands.filter { commands.contains($0.command) }.flatMap(\.statuses))
+        laterCommands = latest.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.map { "\($0.key) at \($0.value)" }
+        try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS recovery_feed_named (id INTEGER PRIMARY KEY)")
+        try db.execute(sql: "DELETE FROM temp.recovery_feed_named")
+        let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO temp.recovery_feed_named (id) VALUES (?)")
+        for id in named { try insert.execute(arguments: [id]) }
+        let anyStatus = statuses.sorted().map { "'\($0)'" }.joined(separator: ", ")
         perhapsChanged = try Int64.fetchAll(
             db,
             sql: """
                 SELECT m.id FROM temp.recovery_restored r JOIN main.bank_feed m ON m.rowid = r.id
-                WHERE r.tbl = 'bank_feed' AND m.status IN (\(statuses.sorted().map { "'\($0)'" }.joined(separator: ", ")))
+                WHERE r.tbl = 'bank_feed'
+                  AND (m.id IN (SELECT id FROM temp.recovery_feed_named)\(anyStatus.isEmpty ? "" : " OR m.status IN (\(anyStatus))"))
                 ORDER BY m.id
                 """
         ).map { DoubtfulRow(table: "bank_feed", rowID: $0) }
+    }
+
+    /// The bank lines a bank-feed command's logged `summary` names; nil when
+    /// it names none it changed (a `feed match` logged before its lines were).
+    static func linesNamed(by command: String, summary: String?) -> [Int64]? {
+        guard let data = summary?.data(using: .utf8),
+            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else { return nil }
+        func ids(_ value: Any?) -> [Int64]? {
+            (value as? [Any])?.compactMap { ($0 as? NSNumber)?.int64Value }
+        }
+        switch command {
+        case "feed add": return (object["line"] as? NSNumber).map { [$0.int64Value] }
+        case "feed exclude": return ids(object["excluded"])
+        case "feed include": return ids(object["included"])
+        case "feed match": return ids(object["lines"])
+        case "feed unmatch":
+            return (object["lines"] as? [Any])?.compactMap {
+                (($0 as? [String: Any])?["line"] as? NSNumber)?.int64Value
+            }
+        default: return nil
+        }
     }
 
     /// Each value of the rows of `table` brought back from the snapshot that

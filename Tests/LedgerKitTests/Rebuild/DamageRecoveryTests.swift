@@ -311,6 +311,47 @@ import Testing
         #expect(report.exitStatus == 1)
     }
 
+    /// The log of a bank-feed command names the lines it changed: only those
+    /// are listed, not every line of a status it could change.
+    @Test func onlyTheBankLinesALaterCommandNamesAreListed() throws {
+        let path = try Damage.sample(in: folder, transactions: 600)
+        let taken = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+        _ = try SnapshotWriter.take(
+            SnapshotRequest(of: path, kind: .manual, now: taken), into: SnapshotStore.open(backups))
+        let (page, rows) = try leaf(path, of: "bank_feed", offset: 1)
+        let fresh = try CompanyFile.read(path) { db in
+            try Int64.fetchAll(
+                db, sql: "SELECT id FROM bank_feed WHERE status = 'new' AND id BETWEEN ? AND ? ORDER BY id",
+                arguments: [rows.first, rows.last])
+        }
+        #expect(fresh.count >= 2)
+        let line = try #require(fresh.first)
+        _ = try FeedBook.exclude(file: path, lines: [line], now: taken.addingTimeInterval(5))
+        try Damage.scribble(on: path, page: page, byte: 0x00)
+
+        let report = try rebuild(path, now: taken.addingTimeInterval(10))
+        #expect(report.damage?.perhapsChanged == [DoubtfulRow(table: "bank_feed", rowID: line)])
+        #expect(report.exitStatus == 1)
+    }
+
+    /// Each command's logged summary gives the lines it changed; a `feed
+    /// match` logged before it named them gives none (every `new` line is then listed).
+    @Test func theLinesEachFeedCommandLogs() {
+        #expect(DamageRecovery.linesNamed(by: "feed add", summary: #"{"line":7,"transaction_id":3}"#) == [7])
+        #expect(DamageRecovery.linesNamed(by: "feed exclude", summary: #"{"excluded":[4,5]}"#) == [4, 5])
+        #expect(DamageRecovery.linesNamed(by: "feed include", summary: #"{"included":[6]}"#) == [6])
+        #expect(
+            DamageRecovery.linesNamed(
+                by: "feed match", summary: #"{"added":1,"lines":[8,9],"matched":1,"unmatched":0}"#)
+                == [8, 9])
+        #expect(DamageRecovery.linesNamed(by: "feed match", summary: #"{"added":1,"matched":1,"unmatched":0}"#) == nil)
+        #expect(
+            DamageRecovery.linesNamed(
+                by: "feed unmatch", summary: #"{"lines":[{"line":3,"was":"matched"}],"removed":[]}"#)
+                == [3])
+        #expect(DamageRecovery.linesNamed(by: "feed add", summary: "not json") == nil)
+    }
+
     /// A line moved to another account after the snapshot by a program that
     /// left `modified_at` alone, then its page lost: the file's index of lines
     /// by account says so, so its transaction's lost lines do not come back as
