@@ -38,12 +38,13 @@ public struct BackupRun: Sendable {
         recipients: SnapshotRecipients = SnapshotRecipients(), policy: RetentionPolicy = RetentionPolicy(),
         signing key: ManifestKey? = nil,
         wait: TimeInterval = CompanyFile.lockWait, now: Date = Date(),
-        incremental: IncrementalOptions? = nil, fleetClient: String? = nil
+        incremental: IncrementalOptions? = nil, fleetClient: String? = nil, within: String? = nil
     ) throws -> BackupRun {
         var request = SnapshotRequest(
             of: file, kind: kind, level: level, verify: verify, recipients: recipients,
             signing: key, wait: wait, now: now)
         request.fleetClient = fleetClient
+        request.within = within
         let found = Results<[Finding]>(count: 1)
         request.findings = { found.set(0, $0) }
         var pages: IncrementalRun?

@@ -21,7 +21,8 @@ public enum IncrementalWriter {
         guard header.isCompanyFile else { throw CompanyFileError.notCompanyFile(path: file) }
         try store.prepare()
         let config = try request.config ?? RecipientsConfig.load()
-        let sealing = try SnapshotWriter.sealing(for: store, given: request.recipients, config: config)
+        let sealing = try SnapshotWriter.sealing(
+            for: store, given: request.recipients, config: config, within: request.within)
         guard sealing.isEmpty || !keys.isEmpty else {
             throw IncrementalError.needsIdentity(location: store.description)
         }

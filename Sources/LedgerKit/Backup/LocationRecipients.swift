@@ -22,8 +22,11 @@ public enum LocationRecipients {
     /// - Throws: `RecipientsError` when the location's `.ledger-recipients`
     ///   differs from them, or exists while they name no one; nothing is
     ///   written then.
+    /// - Parameter holder: a location holding `location` (a fleet's), whose
+    ///   own list speaks for it too: every reader it names must be among
+    ///   them (`compare(_:withListAt:holding:configPath:)`).
     static func sealing(
-        given: SnapshotRecipients, at location: SnapshotStore,
+        given: SnapshotRecipients, at location: SnapshotStore, within holder: SnapshotStore? = nil,
         config: RecipientsConfig
     ) throws -> SnapshotRecipients {
         var owner = SnapshotRecipients(passphrase: given.passphrase)
@@ -35,6 +38,7 @@ public enum LocationRecipients {
             owner.recipients.append(recipient)
         }
         try compare(owner, withListAt: location, configPath: config.path)
+        if let holder { try compare(owner, withListAt: holder, holding: true, configPath: config.path) }
         return owner
     }
 

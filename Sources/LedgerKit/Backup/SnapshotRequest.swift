@@ -52,6 +52,9 @@ public struct SnapshotRequest: Sendable {
     var threads: Int?
     /// The fleet client's slug, for the manifest's `fleet_client`; nil for a single backup.
     public var fleetClient: String?
+    /// The location holding the backup location (a fleet's), whose own
+    /// `.ledger-recipients` is compared too (`LocationRecipients.sealing`).
+    public var within: String?
     /// Given the findings of the copy's quick verify, when it ran.
     var findings: (@Sendable ([Finding]) -> Void)?
 

@@ -21,9 +21,8 @@ public enum SnapshotWriter {
         guard header.isCompanyFile else { throw CompanyFileError.notCompanyFile(path: file) }
         try store.prepare()
         let config = try request.config ?? RecipientsConfig.load()
-        let sealing = try LocationRecipients.sealing(given: request.recipients, at: store, config: config)
-        // Before the work; checked again under the store's lock, where it counts.
-        try LocationRecipients.refusePlain(sealing, into: store, configPath: config.path)
+        // Refused as plain before the work too; checked again under the store's lock, where it counts.
+        let sealing = try Self.sealing(for: store, given: request.recipients, config: config, within: request.within)
         let staged = privateStaging(for: file, into: store, sealing: sealing)
         removeLeftovers(of: file, into: store)
         let copy = AtomicFile.temporaryPath(beside: staged, purpose: "copy.partial")
@@ -58,10 +57,11 @@ public enum SnapshotWriter {
     /// and would refuse before its work.
     static func sealing(
         for store: SnapshotStore, given: SnapshotRecipients = SnapshotRecipients(),
-        config: RecipientsConfig? = nil
+        config: RecipientsConfig? = nil, within holder: String? = nil
     ) throws -> SnapshotRecipients {
         let config = try config ?? RecipientsConfig.load()
-        let sealing = try LocationRecipients.sealing(given: given, at: store, config: config)
+        let sealing = try LocationRecipients.sealing(
+            given: given, at: store, within: holder.map { try SnapshotStore.open($0) }, config: config)
         try LocationRecipients.refusePlain(sealing, into: store, configPath: config.path)
         return sealing
     }

@@ -41,52 +41,41 @@ final class PageFile {
         return count == pageSize ? bytes : nil
     }
 
-    /// How many pages the header says the freelist holds (trunks and leaves).
-    func freelistCount() -> Int {
-        page(1).map { Int(Self.uint32($0, 36)) } ?? 0
-    }
-
-    /// Whether the freelist can be believed: its chain ends, every page it
-    /// names lies in the file (past page 1) and is named once, no trunk
-    /// claims more leaves than it has room for, and it holds as many pages as
-    /// the header says. A trunk of garbage fails this, though the numbers it
-    /// gives may outnumber the header's count.
-    func freelistIsSound() -> Bool {
-        guard let first = page(1) else { return false }
-        let expected = Int(Self.uint32(first, 36))
-        var named = 0
+    /// The pages on the freelist, as far as its trunk pages can be read, and
+    /// whether it can be believed: its chain ends, every page it names lies
+    /// in the file (past page 1) and is named once, no trunk claims more
+    /// leaves than it has room for, and it holds as many pages as the header
+    /// says. A trunk of garbage fails this, though the numbers it gives may
+    /// outnumber the header's count.
+    func freelistRead() -> (pages: Set<Int>, sound: Bool) {
+        guard let first = page(1) else { return ([], false) }
         var free: Set<Int> = []
-        var trunk = Int(Self.uint32(first, 32))
-        while trunk != 0 {
-            guard trunk >= 2, trunk <= pageCount, free.insert(trunk).inserted, let bytes = page(trunk) else {
-                return false
-            }
+        var named = 0
+        var sound = true
+        func name(_ number: Int) {
             named += 1
-            let leaves = Int(Self.uint32(bytes, 4))
-            guard leaves <= (usable - 8) / 4 else { return false }
-            for index in 0..<leaves {
-                let leaf = Int(Self.uint32(bytes, 8 + 4 * index))
-                guard leaf >= 2, leaf <= pageCount, free.insert(leaf).inserted else { return false }
-                named += 1
+            if number < 2 || number > pageCount || !free.insert(number).inserted { sound = false }
+        }
+        var trunk = Int(Self.uint32(first, 32))
+        var seen: Set<Int> = []
+        while trunk != 0, seen.insert(trunk).inserted {
+            name(trunk)
+            guard let bytes = page(trunk) else {
+                sound = false
+                break
             }
+            let claimed = Int(Self.uint32(bytes, 4))
+            if claimed > (usable - 8) / 4 { sound = false }
+            for index in 0..<min(claimed, (usable - 8) / 4) { name(Int(Self.uint32(bytes, 8 + 4 * index))) }
             trunk = Int(Self.uint32(bytes, 0))
         }
-        return named == expected
+        if trunk != 0 { sound = false }
+        return (free, sound && named == Int(Self.uint32(first, 36)))
     }
 
     /// The pages on the freelist, as far as its trunk pages can be read.
     func freelist() -> Set<Int> {
-        guard let first = page(1) else { return [] }
-        var free: Set<Int> = []
-        var trunk = Int(Self.uint32(first, 32))
-        var seen: Set<Int> = []
-        while trunk != 0, seen.insert(trunk).inserted, let bytes = page(trunk) {
-            free.insert(trunk)
-            let leaves = min(Int(Self.uint32(bytes, 4)), (usable - 8) / 4)
-            for index in 0..<leaves { free.insert(Int(Self.uint32(bytes, 8 + 4 * index))) }
-            trunk = Int(Self.uint32(bytes, 0))
-        }
-        return free
+        freelistRead().pages
     }
 
     /// Name and root page of every table `sqlite_master` still lists.

@@ -46,15 +46,10 @@ enum FleetStorage {
         _ file: String, into location: String, root: String, slug: String, options: FleetBackupOptions,
         now: Date
     ) throws -> BackupRun {
-        let config = try RecipientsConfig.load()
-        let owner = try LocationRecipients.sealing(
-            given: options.recipients, at: SnapshotStore.open(location), config: config)
-        try LocationRecipients.compare(
-            owner, withListAt: SnapshotStore.open(root), holding: true, configPath: config.path)
-        return try BackupRun.perform(
+        try BackupRun.perform(
             of: file, into: location, kind: options.kind, level: options.level, verify: true,
             recipients: options.recipients, policy: options.policy, signing: options.signing,
-            wait: options.wait, now: now, fleetClient: slug)
+            wait: options.wait, now: now, fleetClient: slug, within: root)
     }
 
     /// The newest snapshot of the company file named by `stem` in `location`

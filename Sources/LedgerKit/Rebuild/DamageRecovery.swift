@@ -77,6 +77,7 @@ final class DamageRecovery {
                 CREATE TEMP TABLE recovery_restored (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
                 CREATE TEMP TABLE recovery_evidence (tbl TEXT NOT NULL, id INTEGER NOT NULL, balance INTEGER NOT NULL, PRIMARY KEY (tbl, id));
                 CREATE TEMP TABLE recovery_maybe_free (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
+                CREATE TEMP TABLE recovery_feed_named (id INTEGER PRIMARY KEY);
                 """)
         // What the damaged file's indexes said of the rows the damage took (kept by salvage).
         try db.execute(
@@ -496,8 +497,6 @@ final class DamageRecovery {
             }
         }
         laterCommands = latest.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.map { "\($0.key) at \($0.value)" }
-        try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS recovery_feed_named (id INTEGER PRIMARY KEY)")
-        try db.execute(sql: "DELETE FROM temp.recovery_feed_named")
         let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO temp.recovery_feed_named (id) VALUES (?)")
         for id in named { try insert.execute(arguments: [id]) }
         let anyStatus = statuses.sorted().map { "'\($0)'" }.joined(separator: ", ")
@@ -614,12 +613,12 @@ final class DamageRecovery {
     /// Books, in one journal dated today against Rebuild Suspense, what each
     /// surviving account and customer or vendor showed before the damage and
     /// its lines now no longer give: their balances stay as they were.
-    /// - Parameter onlyBroughtBack: weigh only the accounts and names that a
+    /// - Parameter onlyAffected: weigh only the accounts and names that a
     ///   split brought back from the snapshot, or still in doubt, posts to (no
     ///   split was lost beyond recovery: any other difference is the ordinary
     ///   repairs' to mend).
     /// - Returns: what was kept, for a person.
-    func keepBalances(onlyBroughtBack: Bool = false) throws -> [KeptBalance] {
+    func keepBalances(onlyAffected: Bool = false) throws -> [KeptBalance] {
         try context.refresh(.byAccountPartyStatement)
         // Made only when a balance needs keeping; it takes the other side, never a line of its own.
         let existing = try context.existingSuspense()
@@ -643,7 +642,7 @@ final class DamageRecovery {
                        (SELECT a.id FROM accounts a WHERE a.type = CASE p.kind WHEN 'vendor' THEN 'accounts_payable' ELSE 'accounts_receivable' END
                         AND typeof(a.id) = 'integer' ORDER BY a.id LIMIT 1) AS fallback
                 FROM temp.recovery_evidence e JOIN main.parties p ON p.id = e.id
-                WHERE e.tbl = 'parties' AND \(broughtBack("party_id", "p.id", onlyBroughtBack)) ORDER BY p.id
+                WHERE e.tbl = 'parties' AND \(affected("party_id", "p.id", onlyAffected)) ORDER BY p.id
                 """)
         var movedIn: [Int64: Int64] = [:]
         var unsummable: Set<Int64> = []
@@ -673,7 +672,7 @@ final class DamageRecovery {
                        (SELECT SUM(g.total) FROM temp.v_grp g WHERE g.account_id = a.id) AS lines,
                        (SELECT MAX(g.bad) FROM temp.v_grp g WHERE g.account_id = a.id) AS bad
                 FROM temp.recovery_evidence e JOIN main.accounts a ON a.id = e.id
-                WHERE e.tbl = 'accounts' AND a.id IS NOT ? AND \(broughtBack("account_id", "a.id", onlyBroughtBack))
+                WHERE e.tbl = 'accounts' AND a.id IS NOT ? AND \(affected("account_id", "a.id", onlyAffected))
                 ORDER BY a.id
                 """, arguments: [existing])
         for row in accounts {
@@ -737,8 +736,9 @@ final class DamageRecovery {
     }
 
     /// Whether the account or name `id` (column `column` of a split) is one a
-    /// split brought back from the snapshot posts to; always true unless `only`.
-    private func broughtBack(_ column: String, _ id: String, _ only: Bool) -> String {
+    /// split brought back from the snapshot, or still in doubt as a possibly
+    /// free page's row, posts to; always true unless `only`.
+    private func affected(_ column: String, _ id: String, _ only: Bool) -> String {
         guard only else { return "1" }
         return """
             (EXISTS (SELECT 1 FROM temp.recovery_restored r JOIN main.splits s ON s.rowid = r.id

@@ -16,8 +16,9 @@ enum PageSalvage {
         guard let file = try? PageFile(path: source) else { return nil }
         // A freelist that does not add up (a trunk of garbage) is believed in nothing:
         // its numbers could name live leaves, and any unreached leaf may be a free page.
-        let freelistShort = !file.freelistIsSound()
-        let free = freelistShort ? [] : file.freelist()
+        let freelist = file.freelistRead()
+        let freelistShort = !freelist.sound
+        let free = freelistShort ? [] : freelist.pages
         var inserts: [String: Statement] = [:]
         for table in Schema.tableNames {
             let shape = Schema.columns[table] ?? []

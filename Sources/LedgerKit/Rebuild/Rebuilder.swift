@@ -703,7 +703,7 @@ public enum Rebuilder {
                 } else if try recovery.splitsBroughtBack() || recovery.splitsInDoubt() {
                     // Lines set back to the snapshot, or read from pages in doubt, that the
                     // balances show were edited since (or were never live).
-                    kept = try recovery.keepBalances(onlyBroughtBack: true)
+                    kept = try recovery.keepBalances(onlyAffected: true)
                 }
             }
             try repair.run(context)

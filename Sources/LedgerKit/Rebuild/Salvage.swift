@@ -358,13 +358,10 @@ enum Salvage {
                         else { return name == key ? row.rowid.databaseValue : .null }
                         return row.values[at]
                     }
-                    if try Int.fetchOne(present, arguments: [row.rowid]) != nil {
+                    if let there = try Row.fetchOne(stored, arguments: [row.rowid]) {
                         // Two pages give this row: one is an older copy (a page freed by a
                         // rebuild of the table, its freelist lost), and which is not known.
-                        if try Row.fetchOne(stored, arguments: [row.rowid]).map({ Array($0.databaseValues) }) != values
-                        {
-                            orphanDoubted.append(row.rowid)
-                        }
+                        if Array(there.databaseValues) != values { orphanDoubted.append(row.rowid) }
                         continue
                     }
                     do {
@@ -460,7 +457,7 @@ enum Salvage {
     final class OrphanLeaves {
         private let file: PageFile?
         private var found: [String: [Int]]?
-        /// Whether the freelist is not believed (`PageFile.freelistIsSound`, or
+        /// Whether the freelist is not believed (`PageFile.freelistRead`, or
         /// it names a page a b-tree reaches): an unreached leaf may then be a
         /// free page, whose rows were deleted before the damage.
         private(set) var freelistShort = false
@@ -477,12 +474,13 @@ enum Salvage {
 
         private func search() -> [String: [Int]] {
             guard let file else { return [:] }
-            var free = file.freelist()
+            let freelist = file.freelistRead()
+            var free = freelist.pages
             var reached = Set(file.leaves(from: 1, skipping: []))
             for (_, root) in file.tableRoots() { reached.formUnion(file.leaves(from: root, skipping: [])) }
             // A freelist that names a page a b-tree reaches, or does not add up, is damaged
             // itself: none of it is believed, and every unreached leaf may be a free page.
-            freelistShort = !file.freelistIsSound() || !free.isDisjoint(with: reached)
+            freelistShort = !freelist.sound || !free.isDisjoint(with: reached)
             if freelistShort { free = [] }
             reached.formUnion(free)
             var found: [String: [Int]] = [:]

@@ -973,10 +973,7 @@ import Testing
         let path = try company(nil, name: "Sample Company", seed: 1)
         let own = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
         let before = try rows(path)
-        let root = try #require(
-            try DatabaseQueue(path: path).read {
-                try Int.fetchOne($0, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'splits'")
-            })
+        let root = try Damage.rootPage(of: "splits", in: path)
         let (page, _) = try leaf(path, of: "splits", offset: 2)
         try misdirect(path, page: page, over: root)
 
@@ -1068,10 +1065,7 @@ import Testing
     func leavesBelowALostRootGiveBackEveryRow(table: String) throws {
         let path = try Damage.sample(in: folder, transactions: 1_500)
         let before = try digest(path)
-        let root = try DatabaseQueue(path: path).read { db in
-            try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = ?", arguments: [table])
-        }
-        let page = try #require(root)
+        let page = try Damage.rootPage(of: table, in: path)
         let interior = try DatabaseQueue(path: path).read { db in
             try String.fetchOne(db, sql: "SELECT pagetype FROM dbstat WHERE pageno = ?", arguments: [page])
         }
@@ -1105,10 +1099,7 @@ import Testing
             try db.execute(sql: "DELETE FROM splits WHERE transaction_id BETWEEN 200 AND 400")
             return ids
         }
-        let root = try #require(
-            try DatabaseQueue(path: path).read { db in
-                try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'splits'")
-            })
+        let root = try Damage.rootPage(of: "splits", in: path)
         let trunk = Int(PageFile.uint32(try Damage.read(path, at: 0, 100), 32))
         #expect(trunk > 1)
         try Damage.scribble(on: path, page: root, byte: 0x00)
@@ -1187,7 +1178,7 @@ import Testing
         func bigEndian(_ value: Int) -> [UInt8] { (0..<4).map { UInt8((value >> (24 - 8 * $0)) & 0xFF) } }
         try Damage.write(path, at: (trunk - 1) * 4096 + 4, bigEndian(leaves - 1))
         try Damage.write(path, at: 36, bigEndian(Int(PageFile.uint32(header, 36)) - 1))
-        #expect(try PageFile(path: path).freelistIsSound())
+        #expect(try PageFile(path: path).freelistRead().sound)
         let (live, rows) = try leaf(path, of: "splits", offset: 1)
         try Damage.write(path, at: (free - 1) * 4096, try Damage.read(path, at: (live - 1) * 4096, 4096))
         let edited = try #require(rows.first)
@@ -1199,10 +1190,7 @@ import Testing
             try db.execute(sql: "UPDATE splits SET amount = amount + 1000 WHERE id = ?", arguments: [edited])
         }
         let accounts = try balances(path, of: "accounts")
-        let root = try #require(
-            try DatabaseQueue(path: path).read { db in
-                try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'splits'")
-            })
+        let root = try Damage.rootPage(of: "splits", in: path)
         try Damage.scribble(on: path, page: root, byte: 0x00)
 
         let report = try rebuild(path)

@@ -59,6 +59,14 @@ enum Damage {
         try handle.write(contentsOf: Data(repeating: byte, count: count))
     }
 
+    /// The root page of `table` in the file at `path`.
+    static func rootPage(of table: String, in path: String) throws -> Int {
+        let sql = "SELECT rootpage FROM sqlite_master WHERE name = ?"
+        guard let root = try DatabaseQueue(path: path).read({ try Int.fetchOne($0, sql: sql, arguments: [table]) })
+        else { throw DamageError.noSuchRow(sql) }
+        return root
+    }
+
     /// `count` bytes of the file from `offset` (fewer at its end).
     static func read(_ path: String, at offset: Int, _ count: Int) throws -> [UInt8] {
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
