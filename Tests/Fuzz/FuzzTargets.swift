@@ -56,12 +56,16 @@ enum FuzzTarget: String, CaseIterable {
             // The input is a whole file: a page-size header of the fuzzer's, then pages.
             guard let pages = try? PageFile(path: file("damaged.db", data)) else { return }
             let free = pages.freelist()
-            for (_, root) in pages.tableRoots() { _ = pages.leaves(from: root, skipping: free) }
+            for (_, root) in pages.tableRoots() {
+                _ = pages.leaves(from: root, skipping: free)
+                _ = pages.leafKeys(from: root, skipping: free, unreadable: true)
+            }
             for number in 1...max(1, min(pages.pageCount, 64)) {
                 guard let page = pages.page(number) else { continue }
                 if let rows = pages.rows(ofLeaf: page, headerAt: number == 1 ? 100 : 0) {
                     _ = PageSalvage.Shape.table(fitting: rows.map(\.values))
                 }
+                _ = pages.scannedRows(of: page, keys: Int64.min...Int64.max) { PageSalvage.Shape.fits($0, "splits") }
             }
         case .wal:
             // A log beside an eight-page database file of zeros.

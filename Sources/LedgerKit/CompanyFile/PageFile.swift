@@ -177,7 +177,11 @@ final class PageFile {
     /// order. A leaf is bounded by those keys whatever its own cells say, so a
     /// damaged leaf still has its true range. Leaves under an interior page that
     /// cannot be read, or whose keys are out of order, are left out.
-    func leafKeys(from root: Int, skipping free: Set<Int>) -> [(page: Int, keys: ClosedRange<Int64>)] {
+    /// - Parameter unreadable: whether a page whose type byte is no b-tree
+    ///   page's (a header lost) is given too, as a leaf of its place.
+    func leafKeys(
+        from root: Int, skipping free: Set<Int>, unreadable: Bool = false
+    ) -> [(page: Int, keys: ClosedRange<Int64>)] {
         var leaves: [(page: Int, keys: ClosedRange<Int64>)] = []
         var stack: [(page: Int, range: ClosedRange<Int64>)] = [(root, Int64.min...Int64.max)]
         var seen: Set<Int> = []
@@ -214,8 +218,10 @@ final class PageFile {
                     children.append((Int(Self.uint32(bytes, header + 8)), low...range.upperBound))
                 }
                 stack.append(contentsOf: children.reversed())
-            default:
+            case 0x02, 0x0A:
                 continue
+            default:
+                if unreadable { leaves.append((number, range)) }
             }
         }
         return leaves
@@ -258,15 +264,43 @@ final class PageFile {
         return rowids
     }
 
+    /// The rows that the bytes of a table leaf whose header or cell pointers
+    /// were lost still hold, found as `sqlite3_recover` finds them: at every
+    /// offset, a cell (payload size, rowid, record) whose rowid lies in `keys`,
+    /// whose record is exactly as long as its size says, and whose values
+    /// `accept` takes. A cell found is stepped over whole. Such a row may be a
+    /// deleted one or an older copy (a freed cell's bytes stay until reused).
+    func scannedRows(
+        of bytes: [UInt8], keys: ClosedRange<Int64>, accept: ([DatabaseValue]) -> Bool
+    ) -> [(rowid: Int64, values: [DatabaseValue])] {
+        var rows: [(rowid: Int64, values: [DatabaseValue])] = []
+        var start = 0
+        while start < usable {
+            var offset = start
+            start += 1
+            guard let size = Self.varint(bytes, &offset), size >= 1, size <= 1 << 20,
+                let rowid = Self.varint(bytes, &offset), keys.contains(rowid),
+                let payload = payload(bytes, at: offset, size: Int(size)),
+                let values = Self.record(payload, exact: true), accept(values)
+            else { continue }
+            rows.append((rowid, values))
+            start = offset + localSize(Int(size))
+        }
+        return rows
+    }
+
+    /// How many bytes of a table leaf cell's payload of `size` lie on the page itself.
+    private func localSize(_ size: Int) -> Int {
+        let maxLocal = usable - 35
+        guard size > maxLocal else { return size }
+        let minLocal = (usable - 12) * 32 / 255 - 23
+        let local = minLocal + (size - minLocal) % (usable - 4)
+        return local > maxLocal ? minLocal : local
+    }
+
     /// A cell's payload, following its overflow pages (SQLite's file format, §1.6).
     private func payload(_ bytes: [UInt8], at offset: Int, size: Int) -> [UInt8]? {
-        let maxLocal = usable - 35
-        var local = size
-        if size > maxLocal {
-            let minLocal = (usable - 12) * 32 / 255 - 23
-            local = minLocal + (size - minLocal) % (usable - 4)
-            if local > maxLocal { local = minLocal }
-        }
+        let local = localSize(size)
         guard offset + local <= usable else { return nil }
         var payload = Array(bytes[offset..<offset + local])
         guard local < size else { return payload }
@@ -283,7 +317,8 @@ final class PageFile {
     }
 
     /// The values of a record (SQLite's record format, §2.1).
-    static func record(_ payload: [UInt8]) -> [DatabaseValue]? {
+    /// - Parameter exact: whether bytes past the last value make it no record.
+    static func record(_ payload: [UInt8], exact: Bool = false) -> [DatabaseValue]? {
         var offset = 0
         guard let headerSize = varint(payload, &offset), headerSize >= 1, Int(headerSize) <= payload.count else {
             return nil
@@ -330,7 +365,7 @@ final class PageFile {
                 return nil
             }
         }
-        return values
+        return exact && position != payload.count ? nil : values
     }
 
     /// A big-endian variable-length integer of one to nine bytes.

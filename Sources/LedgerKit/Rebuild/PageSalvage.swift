@@ -139,6 +139,11 @@ enum PageSalvage {
             return tie ? nil : best?.table
         }
 
+        /// Whether `values` fit the columns of `table` of docs/company-file.md.
+        static func fits(_ values: [DatabaseValue], _ table: String) -> Bool {
+            Schema.columns[table].map { fit(values, $0) } ?? false
+        }
+
         private static func fit(_ values: [DatabaseValue], _ shape: [Schema.Column]) -> Bool {
             guard values.count == shape.count else { return false }
             for (value, column) in zip(values, shape) {

@@ -232,9 +232,14 @@ enum Salvage {
         var gaps: [ClosedRange<Int64>] = []
         // Rows a leaf held that are not the rows its place in the b-tree gives it.
         var outOfPlace = 0
+        // The leaves of the b-tree that did not give every row of their place.
+        var scanned: [(page: Int, keys: ClosedRange<Int64>)] = []
         for segment in segments(of: table, in: pages, src) {
             let keys = segment.keys
             let firstGap = gaps.count
+            defer {
+                if let page = segment.page, gaps.count > firstGap { scanned.append((page, keys)) }
+            }
             // Rowids read from this leaf (kept or refused by the schema).
             var seen: Set<Int64> = []
             var start = keys.lowerBound
@@ -338,45 +343,62 @@ enum Salvage {
                 gaps.append(keys)
             }
         }
-        // Leaves of this table that its b-tree no longer leads to (a page above them was lost)
-        // still hold the rows of its gaps, as the file has them.
+        // Rows read from pages SQLite could not read them from: the bytes of a leaf whose
+        // header was lost, and leaves its b-tree no longer leads to (a page above them was
+        // lost). They fill the gaps, as the file has them; those that may be deleted rows or
+        // older copies are in doubt.
         var orphanRows = 0
+        var scannedRows = 0
         var orphanDoubted: [Int64] = []
-        if !gaps.isEmpty, Schema.tableNames.contains(table), let pages, let orphans {
+        if !gaps.isEmpty, Schema.tableNames.contains(table), let pages {
             let key = Schema.columns[table]?.first(where: \.isKey)?.name
-            let leaves = orphans.leaves(of: table)
             let stored = try dst.makeStatement(
                 sql: "SELECT \(targets.joined(separator: ", ")) FROM \"\(table)\" WHERE rowid = ?")
-            // Known once the leaves were looked for.
-            let doubtful = orphans.freelistShort
-            for number in leaves {
-                guard let page = pages.page(number), let rows = pages.rows(ofLeaf: page) else { continue }
-                for row in rows where gaps.contains(where: { $0.contains(row.rowid) }) {
-                    let values = targetNames.map { name -> DatabaseValue in
-                        guard let at = sourceColumns.firstIndex(of: name), at < row.values.count,
-                            !(name == key && row.values[at].isNull)
-                        else { return name == key ? row.rowid.databaseValue : .null }
-                        return row.values[at]
-                    }
-                    if let there = try Row.fetchOne(stored, arguments: [row.rowid]) {
-                        // Two pages give this row: one is an older copy (a page freed by a
-                        // rebuild of the table, its freelist lost), and which is not known.
-                        if Array(there.databaseValues) != values { orphanDoubted.append(row.rowid) }
-                        continue
-                    }
-                    do {
-                        try insert.execute(arguments: StatementArguments(values))
-                    } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                        // A value a CHECK refuses is replaced; a row that breaks another rule stays out
-                        // (its indexes count it as lost).
-                        guard let mended = CheckedValues.mended(table, columns: targetNames, values: values),
-                            (try? insert.execute(arguments: StatementArguments(mended))) != nil
-                        else { continue }
-                        altered += 1
-                    }
-                    recovered += 1
-                    orphanRows += 1
-                    if doubtful { orphanDoubted.append(row.rowid) }
+            /// Puts `row` in its gap; whether it was kept. A row the copy holds
+            /// already is not, and is in doubt when `twice` and its values differ.
+            func bringBack(_ row: (rowid: Int64, values: [DatabaseValue]), doubtful: Bool, twice: Bool) throws -> Bool {
+                guard gaps.contains(where: { $0.contains(row.rowid) }) else { return false }
+                let values = targetNames.map { name -> DatabaseValue in
+                    guard let at = sourceColumns.firstIndex(of: name), at < row.values.count,
+                        !(name == key && row.values[at].isNull)
+                    else { return name == key ? row.rowid.databaseValue : .null }
+                    return row.values[at]
+                }
+                if let there = try Row.fetchOne(stored, arguments: [row.rowid]) {
+                    // Two pages give this row: one is an older copy (a page freed by a
+                    // rebuild of the table, its freelist lost), and which is not known.
+                    if twice, Array(there.databaseValues) != values { orphanDoubted.append(row.rowid) }
+                    return false
+                }
+                do {
+                    try insert.execute(arguments: StatementArguments(values))
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                    // A value a CHECK refuses is replaced; a row that breaks another rule stays out
+                    // (its indexes count it as lost).
+                    guard let mended = CheckedValues.mended(table, columns: targetNames, values: values),
+                        (try? insert.execute(arguments: StatementArguments(mended))) != nil
+                    else { return false }
+                    altered += 1
+                }
+                recovered += 1
+                if doubtful { orphanDoubted.append(row.rowid) }
+                return true
+            }
+            // A leaf of the b-tree whose rows SQLite could not all give: its cells are looked
+            // for in its bytes. A freed cell's bytes stay until reused, so each is in doubt.
+            // Rows another page gave already are that page's.
+            for leaf in scanned {
+                guard let page = pages.page(leaf.page) else { continue }
+                let rows = pages.scannedRows(of: page, keys: leaf.keys) { PageSalvage.Shape.fits($0, table) }
+                for row in rows where try bringBack(row, doubtful: true, twice: false) { scannedRows += 1 }
+            }
+            if let orphans {
+                let leaves = orphans.leaves(of: table)
+                // Known once the leaves were looked for.
+                let doubtful = orphans.freelistShort
+                for number in leaves {
+                    guard let page = pages.page(number), let rows = pages.rows(ofLeaf: page) else { continue }
+                    for row in rows where try bringBack(row, doubtful: doubtful, twice: true) { orphanRows += 1 }
                 }
             }
         }
@@ -414,6 +436,13 @@ enum Salvage {
             note = [
                 note,
                 "\(outOfPlace) rows on its pages lay outside the rowids those pages hold and were not taken as its rows",
+            ]
+            .compactMap { $0 }.joined(separator: "; ")
+        }
+        if scannedRows > 0 {
+            note = [
+                note,
+                "\(scannedRows) rows were read from the bytes of pages whose header was damaged; they may be deleted rows or older copies, and are listed to be checked",
             ]
             .compactMap { $0 }.joined(separator: "; ")
         }
@@ -501,23 +530,23 @@ enum Salvage {
     /// stretches whose pages are not known (`cells` nil). In rowid order,
     /// covering every rowid.
     private static func segments(of table: String, in pages: PageFile?, _ src: Database) -> [Segment] {
-        let everything = [Segment(keys: Int64.min...Int64.max, cells: nil)]
+        let everything = [Segment(keys: Int64.min...Int64.max, cells: nil, page: nil)]
         let sql = "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = ?"
         guard let row = (try? Row.fetchOne(src, sql: sql, arguments: [table])) ?? nil,
             let root = row.integer("rootpage"), root >= 1, root <= Int64(Int.max), let file = pages
         else { return everything }
         var segments: [Segment] = []
         var next: Int64? = Int64.min
-        for leaf in file.leafKeys(from: Int(root), skipping: file.freelist()) {
+        for leaf in file.leafKeys(from: Int(root), skipping: file.freelist(), unreadable: true) {
             guard let low = next, leaf.keys.lowerBound >= low else { continue }
             if leaf.keys.lowerBound > low {
-                segments.append(Segment(keys: low...(leaf.keys.lowerBound - 1), cells: nil))
+                segments.append(Segment(keys: low...(leaf.keys.lowerBound - 1), cells: nil, page: nil))
             }
             let cells = file.page(leaf.page).flatMap { file.rowids(ofLeaf: $0) }.map(Set.init)
-            segments.append(Segment(keys: leaf.keys, cells: cells))
+            segments.append(Segment(keys: leaf.keys, cells: cells, page: leaf.page))
             next = leaf.keys.upperBound == Int64.max ? nil : leaf.keys.upperBound + 1
         }
-        if let low = next { segments.append(Segment(keys: low...Int64.max, cells: nil)) }
+        if let low = next { segments.append(Segment(keys: low...Int64.max, cells: nil, page: nil)) }
         return segments
     }
 
@@ -525,8 +554,10 @@ enum Salvage {
     private struct Segment {
         let keys: ClosedRange<Int64>
         /// The rowids of the cells on the leaf page that holds `keys`; nil when
-        /// no one page is known to.
+        /// no one page is known to (or the page's header was lost).
         let cells: Set<Int64>?
+        /// The leaf page of the b-tree at this place, when one is known.
+        let page: Int?
     }
 
     private static func probe(_ table: String, at rowid: Int64, _ src: Database) -> Probe {

@@ -1082,6 +1082,115 @@ import Testing
         #expect(try digest(path) == before)
     }
 
+    /// A splits leaf whose first 512 bytes (its header, its cell pointers and
+    /// the cells below them) are zeroed, no snapshot: SQLite reads none of its
+    /// rows, and salvage finds the cells its bytes still hold, as
+    /// `sqlite3_recover` does. Each comes back with its values to the cent, but
+    /// listed, since a freed cell's bytes look alike: the lines of a
+    /// transaction deleted before the damage, whose freed cells lie on the
+    /// same page, stay out (no index names them).
+    @Test func aLeafWhoseHeaderIsLostGivesBackTheCellsItsBytesHold() throws {
+        let path = try Damage.sample(in: folder, transactions: 1_500)
+        let (page, rows) = try leaf(path, of: "splits", offset: 5)
+        let bytes = try Damage.read(path, at: (page - 1) * 4096, 4096)
+        let count = Int(PageFile.uint16(bytes, 3))
+        var offsets: [Int64: Int] = [:]
+        for (index, rowid) in rows.enumerated() where index < count {
+            offsets[rowid] = Int(PageFile.uint16(bytes, 8 + 2 * index))
+        }
+        // A transaction with a line on this page, deleted (its cells' bytes stay).
+        let (journal, deleted) = try Damage.apply(to: path) { db -> (Int64, Set<Int64>) in
+            try db.execute(sql: "PRAGMA secure_delete = OFF")
+            let list = rows.map(String.init).joined(separator: ",")
+            let id = try Damage.one(
+                db,
+                """
+                SELECT t.id FROM transactions t JOIN splits s ON s.transaction_id = t.id
+                WHERE s.id IN (\(list)) AND s.reconciliation_id IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM bank_feed b WHERE b.transaction_id = t.id)
+                  AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = t.id)
+                  AND NOT EXISTS (SELECT 1 FROM applications a WHERE t.id IN (a.payment_id, a.document_id))
+                ORDER BY s.id DESC LIMIT 1
+                """)
+            let lines = try Damage.all(db, "SELECT id FROM splits WHERE transaction_id = ?", [id])
+            for sql in [
+                """
+                UPDATE accounts SET balance = balance
+                  - (SELECT COALESCE(SUM(amount), 0) FROM splits WHERE transaction_id = ? AND account_id = accounts.id)
+                """,
+                """
+                UPDATE parties SET balance = balance
+                  - (SELECT COALESCE(SUM(s.amount), 0) FROM splits s JOIN accounts a ON a.id = s.account_id
+                     WHERE s.transaction_id = ? AND s.party_id = parties.id
+                       AND a.type IN ('accounts_receivable', 'accounts_payable'))
+                """,
+                "DELETE FROM splits WHERE transaction_id = ?",
+                "DELETE FROM transactions WHERE id = ?",
+            ] {
+                try db.execute(sql: sql, arguments: [id])
+            }
+            return (id, Set(lines).intersection(rows))
+        }
+        #expect(!deleted.isEmpty)
+        let intact = rows.filter { !deleted.contains($0) && offsets[$0, default: 0] >= 512 }
+        #expect(intact.count >= 10)
+        let before = try splitValues(path, intact)
+        try Damage.scribble(on: path, page: page, count: 512, byte: 0x00)
+
+        let report = try rebuild(path)
+        #expect(report.damage?.snapshot == nil)
+        let salvaged = try #require(report.salvage?.first { $0.table == "splits" })
+        #expect(salvaged.note?.contains("read from the bytes of pages whose header was damaged") == true)
+        #expect(try splitValues(path, intact) == before)
+        let unconfirmed = Set(report.damage?.unconfirmed.filter { $0.table == "splits" }.map(\.rowID) ?? [])
+        #expect(Set(intact).isSubset(of: unconfirmed), "\(Set(intact).subtracting(unconfirmed).sorted())")
+        let list = deleted.map(String.init).joined(separator: ",")
+        let back = try CompanyFile.read(path) { db in
+            try Damage.all(
+                db, "SELECT id FROM splits WHERE id IN (\(list)) UNION ALL SELECT id FROM transactions WHERE id = ?",
+                [journal])
+        }
+        #expect(back == [])
+        #expect(report.exitStatus == 1)
+    }
+
+    /// A small table held on its root page alone, that page's header and
+    /// cell pointers zeroed, no snapshot: SQLite reads none of the table, and
+    /// every row comes back from the page's bytes as it was, listed.
+    @Test(arguments: ["accounts", "parties"])
+    func aRootLeafWhoseHeaderIsLostGivesBackEveryRow(table: String) throws {
+        let path = try Damage.sample(in: folder, transactions: 300)
+        let root = try Damage.rootPage(of: table, in: path)
+        let file = try PageFile(path: path)
+        let rows = try #require(file.page(root).flatMap { file.rows(ofLeaf: $0) })
+        let stored = try CompanyFile.read(path) { db in try Damage.one(db, "SELECT COUNT(*) FROM \(table)") }
+        #expect(Int64(rows.count) == stored)
+        let before = try digest(path)
+        let pointers = 8 + 2 * rows.count
+        try Damage.scribble(on: path, page: root, count: pointers, byte: 0x00)
+
+        let report = try rebuild(path)
+        #expect(report.damage?.loss.allSatisfy { $0.lost == 0 } == true)
+        let unconfirmed = Set(report.damage?.unconfirmed.filter { $0.table == table }.map(\.rowID) ?? [])
+        #expect(unconfirmed == Set(rows.map(\.rowid)))
+        #expect(report.exitStatus == 1)
+        let after = try digest(path)
+        #expect(after[table] == before[table])
+        #expect(after["splits"] == before["splits"])
+    }
+
+    /// Every column of the splits `ids`, as the file holds them.
+    private func splitValues(_ path: String, _ ids: [Int64]) throws -> [Int64: [DatabaseValue]] {
+        try CompanyFile.read(path) { db in
+            var values: [Int64: [DatabaseValue]] = [:]
+            let list = ids.map(String.init).joined(separator: ",")
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM splits WHERE id IN (\(list))") {
+                values[row["id"]] = Array(row.databaseValues)
+            }
+            return values
+        }
+    }
+
     /// Lines deleted before the damage leave free pages (new lines made from
     /// their invoices later take ids above every line's); the freelist's trunk
     /// and the splits' root are then lost, so free pages and live leaves look

@@ -79,8 +79,20 @@ import Testing
                 try Int.fetchOne($0, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'splits'")
             })
         let leaf = try #require(file.leafKeys(from: root, skipping: []).first { $0.keys.contains(3_700) })
-        let onPage = Set(try #require(file.page(leaf.page).flatMap { file.rows(ofLeaf: $0) }).map(\.rowid))
+        let bytes = try #require(file.page(leaf.page))
+        let onPage = Set(try #require(file.rows(ofLeaf: bytes)).map(\.rowid))
         #expect(leaf.keys == 3_622...3_768 && onPage.count == 147)
+        // The cells the garbage (64 bytes from 1500) writes over.
+        var overwritten: Set<Int64> = []
+        for index in 0..<Int(PageFile.uint16(bytes, 3)) {
+            let start = Int(PageFile.uint16(bytes, 8 + 2 * index))
+            var offset = start
+            guard let size = PageFile.varint(bytes, &offset), let rowid = PageFile.varint(bytes, &offset) else {
+                continue
+            }
+            if start < 1_564, offset + Int(size) > 1_500 { overwritten.insert(rowid) }
+        }
+        #expect(!overwritten.isEmpty)
         try Damage.write(
             path, at: (leaf.page - 1) * 4096 + 1500,
             Array(
@@ -98,11 +110,14 @@ import Testing
         let report = try rebuild(path)
         let after = try splits(path)
         let missing = Set(before.keys).subtracting(after.keys)
-        // Only rows of the damaged page are missing; every other split is there, as it was.
-        #expect(missing == Set(3_715...3_768))
-        for (id, content) in before where !onPage.contains(id) {
+        // Only the rows the garbage wrote over are missing; every other split is there, as it
+        // was: those of the damaged page SQLite could not read are found in its bytes, and listed.
+        #expect(missing == overwritten)
+        for (id, content) in before where !missing.contains(id) {
             #expect(after[id] == content, "split \(id)")
         }
+        let unconfirmed = Set(report.damage?.unconfirmed.filter { $0.table == "splits" }.map(\.rowID) ?? [])
+        #expect(Set(3_715...3_768).subtracting(missing).isSubset(of: unconfirmed))
         let salvaged = try #require(report.salvage?.first { $0.table == "splits" })
         #expect(salvaged.recovered == before.count - missing.count)
         #expect(salvaged.lost == missing.count && salvaged.lostIsExact)
@@ -285,18 +300,21 @@ import Testing
 
         let report = try rebuild(path)
         let after = try splits(path)
-        #expect(Set(before.keys).subtracting(after.keys) == Set(3_700...3_768))
-        for (id, content) in before where !(3_700...3_768).contains(id) {
+        // The two damaged cells are lost; the page's other cells, past them, are found in its bytes.
+        #expect(Set(before.keys).subtracting(after.keys) == [3_700, 3_701])
+        for (id, content) in before where ![3_700, 3_701].contains(id) {
             #expect(after[id] == content, "split \(id)")
         }
         let salvaged = try #require(report.salvage?.first { $0.table == "splits" })
-        #expect(salvaged.lost == 69 && salvaged.lostIsExact)
-        #expect(salvaged.damage.lostIDs == Array(3_700...3_768))
-        #expect(salvaged.recovered == before.count - 69)
-        #expect(report.damage?.loss.first { $0.table == "splits" }?.lost == 69)
+        #expect(salvaged.lost == 2 && salvaged.lostIsExact)
+        #expect(salvaged.damage.lostIDs == [3_700, 3_701])
+        #expect(salvaged.recovered == before.count - 2)
+        #expect(report.damage?.loss.first { $0.table == "splits" }?.lost == 2)
         // Only the rows read from the damaged page are in doubt: not split 8000,
         // whose id a garbage cell of that page bore.
-        #expect(report.damage?.unconfirmed.map { "\($0.table) \($0.rowID)" } == (3_622...3_699).map { "splits \($0)" })
+        #expect(
+            report.damage?.unconfirmed.map { "\($0.table) \($0.rowID)" }
+                == ((3_622...3_699).map { $0 } + (3_702...3_768).map { $0 }).map { "splits \($0)" })
         #expect(report.exitStatus == 1)
     }
 

@@ -20,6 +20,7 @@ import Testing
         case acrossBoundary = "a run of bytes across a page boundary"
         case tornLog = "a torn -wal"
         case garbageLog = "a -wal with a garbage tail"
+        case zeroedHeader = "a page's header and cell pointers zeroed"
     }
 
     static let pageSize = 4096
@@ -45,8 +46,8 @@ import Testing
         return (folder, pages, rows)
     }()
 
-    /// Seeds 0..<324: each kind 36 times.
-    @Test(arguments: Array(0..<324))
+    /// Seeds 0..<360: each kind 36 times.
+    @Test(arguments: Array(0..<360))
     func verifyAndRebuildHoldOnDamage(seed: Int) throws {
         let kind = Kind.allCases[seed % Kind.allCases.count]
         var random = SplitMix64(seed: UInt64(seed) &* 104_729 &+ 17)
@@ -166,6 +167,10 @@ import Testing
         case .zeroedPage:
             try Damage.write(path, at: (page - 1) * size, [UInt8](repeating: 0, count: size))
             return "page \(page)"
+        case .zeroedHeader:
+            let count = Int(random.next() % 1024) + 8
+            try Damage.write(path, at: (page - 1) * size, [UInt8](repeating: 0, count: count))
+            return "page \(page), its first \(count) bytes"
         case .garbagePage:
             try Damage.write(path, at: (page - 1) * size, bytes(size, &random))
             return "page \(page)"
