@@ -416,13 +416,16 @@ final class DamageRecovery {
             replaced[table] = count
             replacedValues += values
         }
-        // Whatever now equals the snapshot is confirmed.
+        // Whatever now equals the snapshot is confirmed; but not a row that may be a
+        // deleted one or an older copy (a free page's, an old cell's): it equals the
+        // snapshot just as well when it was deleted or changed after it.
         try db.execute(
             sql: """
                 DELETE FROM temp.recovery_doubt WHERE tbl = ? AND id IN (
                   SELECT m.rowid FROM main."\(table)" m JOIN snap."\(table)" s ON s.rowid = m.rowid
                   WHERE m.rowid IN (SELECT id FROM temp.recovery_doubt WHERE tbl = ?) AND NOT \(differs(table, "m", "s")))
-                """, arguments: [table, table])
+                  AND id NOT IN (SELECT id FROM temp.recovery_maybe_free WHERE tbl = ?)
+                """, arguments: [table, table, table])
     }
 
     /// Each column of the rows `rows` selects whose value differs from the snapshot's, as read and as the snapshot has it.

@@ -349,6 +349,7 @@ enum Salvage {
         // older copies are in doubt.
         var orphanRows = 0
         var scannedRows = 0
+        var scannedIDs: Set<Int64> = []
         var orphanDoubted: [Int64] = []
         if !gaps.isEmpty, Schema.tableNames.contains(table), let pages {
             let key = Schema.columns[table]?.first(where: \.isKey)?.name
@@ -384,14 +385,6 @@ enum Salvage {
                 if doubtful { orphanDoubted.append(row.rowid) }
                 return true
             }
-            // A leaf of the b-tree whose rows SQLite could not all give: its cells are looked
-            // for in its bytes. A freed cell's bytes stay until reused, so each is in doubt.
-            // Rows another page gave already are that page's.
-            for leaf in scanned {
-                guard let page = pages.page(leaf.page) else { continue }
-                let rows = pages.scannedRows(of: page, keys: leaf.keys) { PageSalvage.Shape.fits($0, table) }
-                for row in rows where try bringBack(row, doubtful: true, twice: false) { scannedRows += 1 }
-            }
             if let orphans {
                 let leaves = orphans.leaves(of: table)
                 // Known once the leaves were looked for.
@@ -401,13 +394,27 @@ enum Salvage {
                     for row in rows where try bringBack(row, doubtful: doubtful, twice: true) { orphanRows += 1 }
                 }
             }
+            // Then a page of the b-tree whose rows SQLite could not all give: its cells are
+            // looked for in its bytes. Cells SQLite moved or replaced stay there until written
+            // over (a root that grew into an interior page keeps its old cells), so each row
+            // found is in doubt, one another page gave is that page's (and in doubt when they
+            // differ), and the live cells, written last at the page's end, are taken first.
+            for leaf in scanned {
+                guard let page = pages.page(leaf.page) else { continue }
+                let rows = pages.scannedRows(of: page, keys: leaf.keys) { PageSalvage.Shape.fits($0, table) }
+                for row in rows.reversed() where try bringBack(row, doubtful: true, twice: true) {
+                    scannedRows += 1
+                    scannedIDs.insert(row.rowid)
+                }
+            }
         }
         // The table's own indexes say which rows it holds: a row they all name that no leaf
         // gave was taken by the damage, though no leaf read showed where (a root page
         // overwritten by a leaf of its own); a row none of them names is not this table's
         // (another table's page read in its place). Not for another program's tables.
         if Schema.tableNames.contains(table) {
-            let evidence = try indexEvidence(table, indexes: indexes, refused: Set(refused), src: src, dst: dst)
+            let evidence = try indexEvidence(
+                table, indexes: indexes, refused: Set(refused), found: scannedIDs, src: src, dst: dst)
             // Rowids outside the gaps already found: those are read from the indexes anyway.
             let existing = gaps
             gaps += ranges(of: evidence.unread.filter { id in !existing.contains { $0.contains(id) } })
@@ -610,7 +617,8 @@ enum Salvage {
     /// index is first compared by its count and rowid sums; only when one
     /// differs (or the schema refused rows) are they read row by row.
     private static func indexEvidence(
-        _ table: String, indexes: [String], refused: Set<Int64>, src: Database, dst: Database
+        _ table: String, indexes: [String], refused: Set<Int64>, found: Set<Int64> = [], src: Database,
+        dst: Database
     ) throws -> (unread: [Int64], strayRemoved: Int, unnamedRefused: [Int64]) {
         let sums = "SELECT COUNT(*), TOTAL(rowid), TOTAL((rowid % 65521) * (rowid % 65521))"
         let copied = try Row.fetchOne(dst, sql: "\(sums) FROM main.\"\(table)\"")
@@ -652,12 +660,21 @@ enum Salvage {
                 EXCEPT SELECT rowid FROM main."\(table)" ORDER BY 1
                 """, arguments: [read]
         ).filter { !refused.contains($0) }
-        guard read >= 2 else { return (unread, 0, []) }
+        // A row found in a damaged page's bytes that an index read whole does not name is
+        // an old cell of a row deleted since: one index is enough to leave it out.
+        var oldCells = 0
+        let named = try dst.makeStatement(
+            sql: "SELECT COUNT(*) FROM temp.salvage_named WHERE id = ? GROUP BY id HAVING COUNT(*) = ?")
+        for id in found.sorted() where try Int.fetchOne(named, arguments: [id, read]) == nil {
+            try dst.execute(sql: "DELETE FROM main.\"\(table)\" WHERE rowid = ?", arguments: [id])
+            oldCells += dst.changesCount
+        }
+        guard read >= 2 else { return (unread, oldCells, []) }
         try dst.execute(
             sql: "DELETE FROM main.\"\(table)\" WHERE rowid NOT IN (SELECT id FROM temp.salvage_named)")
-        let strayRemoved = dst.changesCount
-        let named = try dst.makeStatement(sql: "SELECT 1 FROM temp.salvage_named WHERE id = ? LIMIT 1")
-        let unnamedRefused = try refused.sorted().filter { try Int.fetchOne(named, arguments: [$0]) == nil }
+        let strayRemoved = dst.changesCount + oldCells
+        let naming = try dst.makeStatement(sql: "SELECT 1 FROM temp.salvage_named WHERE id = ? LIMIT 1")
+        let unnamedRefused = try refused.sorted().filter { try Int.fetchOne(naming, arguments: [$0]) == nil }
         return (unread, strayRemoved, unnamedRefused)
     }
 
