@@ -32,13 +32,17 @@ public struct BackupRun: Sendable {
     /// `SnapshotWriter.take`), then applies `policy` (as `Retention.prune`,
     /// which always keeps the snapshot just taken and the newest clean one);
     /// `key` signs its manifest (see `ManifestKey`).
+    /// `keys` (or `incremental`'s) open the location's encrypted snapshots for
+    /// the keep rules, so that two companies' snapshots under one file name
+    /// are told apart there too (`Retention.decide`).
     /// When the snapshot is not a good copy, the location is listed to find the last one.
     public static func perform(
         of file: String, into text: String, kind: SnapshotKind, level: Int = 6, verify: Bool = true,
         recipients: SnapshotRecipients = SnapshotRecipients(), policy: RetentionPolicy = RetentionPolicy(),
         signing key: ManifestKey? = nil,
         wait: TimeInterval = CompanyFile.lockWait, now: Date = Date(),
-        incremental: IncrementalOptions? = nil, fleetClient: String? = nil, within: String? = nil
+        incremental: IncrementalOptions? = nil, fleetClient: String? = nil, within: String? = nil,
+        keys: SnapshotIdentities = SnapshotIdentities()
     ) throws -> BackupRun {
         var request = SnapshotRequest(
             of: file, kind: kind, level: level, verify: verify, recipients: recipients,
@@ -61,7 +65,7 @@ public struct BackupRun: Sendable {
             do {
                 run.decisions = try Retention.prune(
                     text, policy: policy, dryRun: false,
-                    with: incremental?.keys ?? SnapshotIdentities(),
+                    with: incremental?.keys ?? keys,
                     taken: snapshot, signedBy: key)
             } catch {
                 run.keepRulesProblem = (error as? LocalizedError)?.errorDescription ?? "\(error)"

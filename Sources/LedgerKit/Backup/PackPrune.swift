@@ -12,14 +12,28 @@ enum PackPrune {
     /// true one, and a pack still needed is never removed on its word.
     /// - Throws: `PackPruneError.noSnapshotListed` when packs remain and the
     ///   location lists no snapshot at all, so that a person looks.
+    ///
+    /// A listing may lag behind what was written (a store that lists a new
+    /// object only after a while) or leave an object out: so the packs of
+    /// `keeping` (the snapshots the keep rules kept, and the one a backup
+    /// has just taken) are needed whatever this listing shows, and a pack
+    /// written within `grace` of `now` is never removed (the next prune
+    /// removes it if no snapshot needs it).
     /// - Parameter confirm: called just before the first removal, to make sure
     ///   the location's lock is still held (a backup that took it since may need them).
     @discardableResult
     static func removeUnneeded(
-        in location: SnapshotStore, with keys: SnapshotIdentities, confirm: () throws -> Void = {}
+        in location: SnapshotStore, with keys: SnapshotIdentities, keeping: [Snapshot] = [], now: Date = Date(),
+        confirm: () throws -> Void = {}
     ) throws -> [String] {
         guard try location.store.exists() else { return [] }
-        let packs = try location.store.list(prefix: "packs/").map(\.name)
+        let objects = try location.store.list(prefix: "packs/")
+        // Unknown times are old: a store that never gives one still has its orphans removed.
+        let recent = Set(
+            objects.filter { object in
+                object.modified.flatMap(Timestamp.parse).map { $0 > now.addingTimeInterval(-grace) } ?? false
+            }.map(\.name))
+        let packs = objects.map(\.name)
         guard !packs.isEmpty else { return [] }
         let listing = try location.list(with: keys)
         guard listing.unreadable.isEmpty else { return [] }
@@ -32,7 +46,8 @@ enum PackPrune {
             return []
         }
         var needed = Set<String>()
-        for snapshot in listing.snapshots {
+        var known: Set<String> = []
+        for snapshot in listing.snapshots + keeping where known.insert(snapshot.path).inserted {
             guard let manifest = snapshot.manifest else { return [] }
             guard manifest.incremental != nil else { continue }
             guard let table = try? IncrementalReader.table(of: snapshot, in: location, with: keys, keep: .packs) else {
@@ -42,12 +57,15 @@ enum PackPrune {
             for pack in table.packs { needed.formUnion(["packs/" + pack, PackIndex.objectName(of: pack)]) }
         }
         // Only names ledger writes there: anything else under packs/ is not ours to remove.
-        let orphans = packs.filter { !needed.contains($0) && isPackObjectName($0) }
+        let orphans = packs.filter { !needed.contains($0) && !recent.contains($0) && isPackObjectName($0) }
         guard !orphans.isEmpty else { return [] }
         try confirm()
         for name in orphans { try location.store.remove(name) }
         return orphans
     }
+
+    /// How long a pack object just written is left whatever the listing says (an hour).
+    static let grace: TimeInterval = 3_600
 
     /// `packs/` and 64 lowercase hex digits, with `.index` or not.
     static func isPackObjectName(_ name: String) -> Bool {

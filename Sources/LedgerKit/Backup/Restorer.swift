@@ -48,6 +48,10 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
     /// Every snapshot of the stem in the fleet client's folder `folder` says it was
     /// taken into another client's folder (`clients`): moved or planted here.
     case otherClients(folder: String, clients: [String], newest: String)
+    /// The newest snapshot of the target's company's creation time (`newest`) names
+    /// another company than the target, and an older one (`own`) names the target's:
+    /// the company was renamed, or the two are copies of one template.
+    case renamedOrCopy(target: String, company: String, own: String, newest: String, newestCompany: String)
     /// The snapshot's manifest names one company, and the books in it are another's:
     /// the manifest was not written with them.
     case notAsClaimed(path: String, claimed: String, holds: String)
@@ -93,6 +97,9 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
                 "\(folder) holds snapshots named \(Self.printable(stem)) of \(newest.count) companies (or names of one), and \(target) cannot say which is its own (it is missing, or its company row cannot be read): restore one by naming its snapshot as the source. Newest of each: "
                 + newest.prefix(10).map(Self.printable).joined(separator: "; ")
                 + (newest.count > 10 ? "; and \(newest.count - 10) more" : "")
+        case .renamedOrCopy(let target, let company, let own, let newest, let newestCompany):
+            return
+                "The newest snapshot of \(target)'s company, by its creation time, names \(Self.printable(newestCompany)), not \(Self.printable(company)): the company was renamed, or the two are copies of one template. Nothing was restored. Name the snapshot to restore as the source: \(Self.printable(newest)) (the newest), or \(Self.printable(own)) (the newest named \(Self.printable(company)))."
         case .notAsClaimed(let path, let claimed, let holds):
             return
                 "\(Self.printable(path)) says it holds the books of \(Self.printable(claimed)), but holds those of \(Self.printable(holds)): its manifest was not written with these books (it was changed or planted). Nothing was restored. Choose another snapshot."
@@ -222,20 +229,27 @@ public enum Restorer {
         let exact = snapshots.last {
             $0.manifest?.companyIdentity.mayBe(ManifestCompany(name: own.name, createdAt: own.createdAt)) ?? true
         }
-        let renamed = snapshots.last { $0.manifest.map { $0.companyCreatedAt == own.createdAt } ?? true }
-        return exact ?? renamed ?? snapshots.last
+        let renamed = snapshots.lastIndex { $0.manifest.map { $0.companyCreatedAt == own.createdAt } ?? true }
+        // A newer snapshot of its time under another name: this company's own, renamed since (then the
+        // older one would lose what was done after it), or a copy of one template (then it is another's).
+        if let exact = exact.flatMap({ found in snapshots.lastIndex { $0.path == found.path } }), let renamed,
+            renamed > exact
+        {
+            throw RestoreError.renamedOrCopy(
+                target: target, company: own.name, own: snapshots[exact].path, newest: snapshots[renamed].path,
+                newestCompany: snapshots[renamed].manifest?.company ?? "?")
+        }
+        return exact ?? renamed.map { snapshots[$0] } ?? snapshots.last
     }
 
     /// Refuses to put the company file at `restored` in place of `file`, the
     /// company file at `target`, when they are of two companies: their names
-    /// differ (the snapshot's manifest's `claimed` name when the restored file's
-    /// cannot be read), or their `created_at` differ, both read: two companies
-    /// may well share a name. Nothing is refused when `file`'s company cannot
+    /// differ, or the restored file's company row cannot be read (its manifest's
+    /// word proves nothing of the books), or their `created_at` differ,
+    /// both read: two companies may well share a name. Nothing is refused when `file`'s company cannot
     /// be read (a damaged file is what a restore is for), unless another
     /// program holds it: then it is in use, not unreadable.
-    private static func refuseOtherCompany(_ restored: String, claimed: String?, over file: String, target: String)
-        throws
-    {
+    private static func refuseOtherCompany(_ restored: String, over file: String, target: String) throws {
         // Each file's company row, read once: its name and creation time, as text when they are.
         func company(_ path: String) throws -> (name: String?, createdAt: String?) {
             let row = try CompanyFile.read(path) {
@@ -252,7 +266,13 @@ public enum Restorer {
             return
         }
         let there = (try? company(restored)) ?? (name: nil, createdAt: nil)
-        guard let current = here.name, let incoming = there.name ?? claimed else { return }
+        guard let current = here.name else { return }
+        // Books that cannot name their company (no company row, a name that is no text)
+        // may be anyone's: what a snapshot of this company could not be but by damage.
+        guard let incoming = there.name else {
+            throw RestoreError.otherCompany(
+                target: target, targetCompany: current, snapshotCompany: "books whose company row cannot be read")
+        }
         if current != incoming {
             throw RestoreError.otherCompany(target: target, targetCompany: current, snapshotCompany: incoming)
         }
@@ -268,9 +288,19 @@ public enum Restorer {
     /// differ only when someone changed the manifest or put other books
     /// under it (a planted snapshot claiming this company's name, which a
     /// restore into a missing file has nothing else to check against).
-    /// Nothing is refused where either cannot be read.
+    /// Nothing is refused where the manifest names no company; books whose
+    /// company row cannot be read under a manifest that names one are refused.
     static func refuseUnlessAsClaimed(_ restored: String, manifest: Manifest, snapshot: String) throws {
-        guard let claimed = manifest.company, let holds = CompanyIdentity.read(path: restored) else { return }
+        guard let claimed = manifest.company else { return }
+        guard let holds = CompanyIdentity.read(path: restored) else {
+            // A manifest from before the creation time was kept asks only for the name.
+            let name = try? CompanyFile.read(restored) {
+                try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1 AND typeof(name) = 'text'")
+            }
+            if manifest.companyCreatedAt == nil, name == claimed { return }
+            throw RestoreError.notAsClaimed(
+                path: snapshot, claimed: claimed, holds: "a company whose row cannot be read")
+        }
         let timeDiffers = manifest.companyCreatedAt.map { $0 != holds.createdAt } ?? false
         guard claimed != holds.name || timeDiffers else { return }
         let said = manifest.companyCreatedAt.map { CompanyIdentity(name: claimed, createdAt: $0).described } ?? claimed
@@ -340,7 +370,7 @@ public enum Restorer {
         var keepsFile = false
         var identity: FileIdentity?
         if exists {
-            if !force { try refuseOtherCompany(temporary, claimed: manifest.company, over: file, target: target) }
+            if !force { try refuseOtherCompany(temporary, over: file, target: target) }
             // What its -wal committed goes into the file now, so that the file alone, which the
             // pre-restore snapshot takes, holds it all, and the -wal removed with it holds nothing.
             // One SQLite cannot take in stays, and is kept by a second name below. (A refusal

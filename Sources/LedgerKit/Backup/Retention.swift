@@ -157,7 +157,9 @@ public enum Retention {
                 newestFirst.filter { $0.manifest?.companyIdentity.mayBe(company) ?? true }
             }
         }
-        if let key { groups += groups.map { $0.filter { $0.manifest.map(key.signed) == true } } }
+        // Among those this machine signed, an encrypted one no key opened may be one it signed:
+        // a plain file planted newer than them never leaves them unguarded.
+        if let key { groups += groups.map { $0.filter { $0.manifest.map(key.signed) ?? true } } }
         return groups
     }
 
@@ -172,6 +174,7 @@ public enum Retention {
     ///     manifest it knows even when it is encrypted; it always stays.
     ///   - timeZone: the one whose days, weeks and months the rules count (the machine's).
     ///   - key: this machine's manifest key: the newest clean snapshot it signed stays too.
+    ///   - now: the time a pack's is compared with (`PackPrune.grace`).
     ///
     /// Before anything is removed, each snapshot kept as a last good copy
     /// (except `taken`, just written) is read whole into this machine's
@@ -181,7 +184,7 @@ public enum Retention {
     public static func prune(
         _ text: String, policy: RetentionPolicy, dryRun: Bool,
         with keys: SnapshotIdentities = SnapshotIdentities(), taken: Snapshot? = nil,
-        timeZone: TimeZone = .current, signedBy key: ManifestKey? = nil
+        timeZone: TimeZone = .current, signedBy key: ManifestKey? = nil, now: Date = Date()
     ) throws -> [RetentionDecision] {
         let location = try SnapshotStore.open(text)
         func decisions() throws -> [RetentionDecision] {
@@ -215,7 +218,9 @@ public enum Retention {
             for decision in decided where !decision.keep { try location.remove(decision.snapshot) }
             // Then the packs no remaining snapshot needs (docs/incremental.md), only while
             // the lock is surely held: a backup that took it since may need them.
-            try PackPrune.removeUnneeded(in: location, with: keys, confirm: lock.confirm)
+            try PackPrune.removeUnneeded(
+                in: location, with: keys, keeping: decided.filter(\.keep).map(\.snapshot) + [taken].compactMap { $0 },
+                now: now, confirm: lock.confirm)
             return decided
         }
     }

@@ -190,11 +190,18 @@ public struct Snapshot: Codable, Equatable, Sendable {
     /// The time it is ranked by among others (`SnapshotCatalog.isOlder`):
     /// `takenAt`, but the manifest's own time when this machine signed it
     /// (`signedHere`), so that a location setting its file's time back cannot
-    /// make the newest snapshot this machine took rank as an old one.
+    /// make the newest snapshot this machine took rank as an old one. A time
+    /// more than `clockSkew` past this machine's clock (a snapshot taken while a
+    /// clock ran ahead) is not known: it ranks oldest, so that it never
+    /// outranks, for ever, every snapshot taken since.
     var rankedAt: Date? {
-        guard signedHere, let claimed = Timestamp.parse(createdAt) else { return takenAt }
-        return claimed
+        let time = signedHere ? Timestamp.parse(createdAt) ?? takenAt : takenAt
+        guard let time, time <= Date().addingTimeInterval(Self.clockSkew) else { return nil }
+        return time
     }
+
+    /// How far past this machine's clock a snapshot's time may lie and still be believed (ten minutes).
+    static let clockSkew: TimeInterval = 600
 
     /// Its verify, when its manifest could be read: nil for an encrypted snapshot read without a key.
     public var verify: String? { manifest?.verify }

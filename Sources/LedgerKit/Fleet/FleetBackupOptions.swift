@@ -14,12 +14,14 @@ public struct FleetBackupOptions: Sendable {
     public var signing: ManifestKey?
     /// Seconds to wait for another program's lock on a company file.
     public var wait: TimeInterval
+    /// What opens the location's encrypted snapshots for the keep rules (the saved key).
+    public var keys: SnapshotIdentities
 
     /// Options as `ledger backup` takes them; the defaults are its defaults.
     public init(
         kind: SnapshotKind = .manual, level: Int = 6, recipients: SnapshotRecipients = SnapshotRecipients(),
         policy: RetentionPolicy = RetentionPolicy(), signing: ManifestKey? = nil,
-        wait: TimeInterval = CompanyFile.lockWait
+        wait: TimeInterval = CompanyFile.lockWait, keys: SnapshotIdentities = SnapshotIdentities()
     ) {
         self.kind = kind
         self.level = level
@@ -27,5 +29,6 @@ public struct FleetBackupOptions: Sendable {
         self.policy = policy
         self.signing = signing
         self.wait = wait
+        self.keys = keys
     }
 }

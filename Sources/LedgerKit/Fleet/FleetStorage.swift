@@ -49,7 +49,7 @@ enum FleetStorage {
         try BackupRun.perform(
             of: file, into: location, kind: options.kind, level: options.level, verify: true,
             recipients: options.recipients, policy: options.policy, signing: options.signing,
-            wait: options.wait, now: now, fleetClient: slug, within: root)
+            wait: options.wait, now: now, fleetClient: slug, within: root, keys: options.keys)
     }
 
     /// The newest snapshot of the company file named by `stem` in `location`

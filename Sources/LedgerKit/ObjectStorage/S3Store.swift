@@ -65,11 +65,15 @@ public final class S3Store: ByteStore {
     /// The listing's keys directly under `prefix` of the store's prefix; a key
     /// the server lists outside it, or further down (a `/` past `prefix`: a
     /// "sub-folder"), is no object of this store's folder, and is never
-    /// taken for a snapshot, nor removed as one.
+    /// taken for a snapshot, nor removed as one. A key listed twice is listed
+    /// once (as first given): a snapshot counted twice would take a place the
+    /// keep rules give another.
     public func list(prefix: String) throws -> [StoredObject] {
         let top = key("")
+        var seen: Set<String> = []
         return try explainingFailures { try client.list(bucket: location.bucket, prefix: top + prefix) }
             .filter { $0.key.hasPrefix(top + prefix) && !$0.key.dropFirst(top.count + prefix.count).contains("/") }
+            .filter { seen.insert($0.key).inserted }
             .map { StoredObject(name: String($0.key.dropFirst(top.count)), size: $0.size, modified: $0.lastModified) }
     }
 

@@ -65,7 +65,9 @@ struct BackupCommand: ParsableCommand {
                 of: file, into: to, kind: snapshotOptions.snapshotKind, level: snapshotOptions.level,
                 verify: !noVerify, recipients: try encryption.resolve(), policy: keep.policy,
                 signing: ManifestKey.forThisMachine(), wait: wait.seconds,
-                incremental: try pages.resolve())
+                incremental: try pages.resolve(),
+                keys: keep.policy.isEmpty
+                    ? SnapshotIdentities() : try IdentityOptions.keys(files: pages.identityFiles, passphrase: false))
             let snapshot = run.snapshot
             goodCopy = run.isGoodCopy && run.keepRulesProblem == nil
             if json { return try Output.json(BackupListing(run)) }

@@ -35,7 +35,9 @@ struct FleetBackupCommand: ParsableCommand {
             options = FleetBackupOptions(
                 kind: snapshotOptions.snapshotKind, level: snapshotOptions.level,
                 recipients: try encryption.resolve(), policy: keep.policy,
-                signing: ManifestKey.forThisMachine(), wait: wait.seconds)
+                signing: ManifestKey.forThisMachine(), wait: wait.seconds,
+                keys: keep.policy.isEmpty
+                    ? SnapshotIdentities() : try IdentityOptions.keys(files: [], passphrase: false))
         }
         guard let options else { throw ExitCode(2) }
         let root = to

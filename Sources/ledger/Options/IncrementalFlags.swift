@@ -20,8 +20,8 @@ struct IncrementalFlags: ParsableArguments {
     @Option(
         name: .customLong("identity"),
         help: ArgumentHelp(
-            "With --incremental into an encrypted location, an age identity file that opens its page key and "
-                + "earlier snapshots (also LEDGER_IDENTITY_FILE).",
+            "An age identity file that opens an encrypted location's earlier snapshots, for the keep rules and "
+                + "(with --incremental) its page key (also LEDGER_IDENTITY_FILE; else the saved key).",
             valueName: "file"))
     var identityFiles: [String] = []
 

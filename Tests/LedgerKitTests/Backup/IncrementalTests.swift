@@ -348,7 +348,7 @@ import Testing
         // An orphan, as a backup killed before its snapshot object would leave.
         let orphan = backups + "/packs/" + String(repeating: "ab", count: 32)
         try Data("orphan".utf8).write(to: URL(fileURLWithPath: orphan))
-        let decisions = try Retention.prune(backups, policy: RetentionPolicy(last: 1), dryRun: false)
+        let decisions = try Retention.prune(backups, policy: RetentionPolicy(last: 1), dryRun: false, now: later)
         let kept = decisions.filter(\.keep).map(\.snapshot)
         #expect(kept.map(\.path).contains(snapshots[3].path))
         #expect(!FileManager.default.fileExists(atPath: orphan))
@@ -356,6 +356,38 @@ import Testing
         try IncrementalReader.rebuild(snapshots[3], in: store, to: rebuilt, with: SnapshotIdentities())
         #expect(try sha256(rebuilt) == snapshots[3].manifest?.databaseSha256)
         #expect(Set(try store.store.list(prefix: "packs/").map(\.name)) == (try needed(in: store)))
+    }
+
+    /// Past `PackPrune.grace` after every pack a test writes.
+    private let later = Date().addingTimeInterval(2 * PackPrune.grace)
+
+    /// A listing that does not show the snapshot a backup has just taken (a store that
+    /// lists new objects only after a while, or leaves one out): its packs stay, and so
+    /// do packs written within the grace period; past it, with the listing still
+    /// wrong and no word from the backup, they would go.
+    @Test func packsOfASnapshotTheListingDoesNotShowYetStay() throws {
+        let (store, backups, snapshots) = try threeIncrementals(seed: 23)
+        let newest = snapshots[3]
+        let name = URL(fileURLWithPath: newest.path).lastPathComponent
+        func packs(of snapshot: Snapshot) throws -> Set<String> {
+            Set(
+                try IncrementalReader.table(of: snapshot, in: store, with: SnapshotIdentities()).packs.map {
+                    "packs/" + $0
+                })
+        }
+        // The packs the newest alone needs.
+        let own = try packs(of: newest).subtracting(try packs(of: snapshots[2]))
+        #expect(!own.isEmpty)
+        let hidden = folder.file(name)
+        try FileManager.default.moveItem(atPath: newest.path, toPath: hidden)
+        func packs() throws -> Set<String> { Set(try store.store.list(prefix: "packs/").map(\.name)) }
+
+        _ = try Retention.prune(backups, policy: RetentionPolicy(last: 1), dryRun: false, taken: newest, now: later)
+        #expect(own.isSubset(of: try packs()))
+        try PackPrune.removeUnneeded(in: store, with: SnapshotIdentities())
+        #expect(own.isSubset(of: try packs()))
+        try PackPrune.removeUnneeded(in: store, with: SnapshotIdentities(), now: later)
+        #expect(own.isDisjoint(with: try packs()))
     }
 
     /// The packs the incremental snapshots in `store` need, and their index objects.
@@ -394,7 +426,7 @@ import Testing
                 snapshot, in: store, to: folder.file("killed-\(index).db"), with: SnapshotIdentities())
         }
         // And the next prune leaves no orphan behind.
-        _ = try Retention.prune(backups, policy: RetentionPolicy(last: 1), dryRun: false)
+        _ = try Retention.prune(backups, policy: RetentionPolicy(last: 1), dryRun: false, now: later)
         #expect(Set(try store.store.list(prefix: "packs/").map(\.name)) == (try needed(in: store)))
     }
 
@@ -511,7 +543,7 @@ import Testing
         // A prune keeps what both versions need, and both still rebuild.
         let orphan = backups + "/packs/" + String(repeating: "ef", count: 32)
         try Data("orphan".utf8).write(to: URL(fileURLWithPath: orphan + ".index"))
-        _ = try Retention.prune(backups, policy: RetentionPolicy(last: 2), dryRun: false)
+        _ = try Retention.prune(backups, policy: RetentionPolicy(last: 2), dryRun: false, now: later)
         #expect(!FileManager.default.fileExists(atPath: orphan + ".index"))
         let kept = try store.list(with: keys).snapshots.filter { $0.manifest?.incremental != nil }
         #expect(kept.map(\.path) == [snapshots[3].path, next.snapshot.path])

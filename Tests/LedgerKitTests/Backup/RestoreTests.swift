@@ -235,7 +235,11 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: file + ".replaced-20261122T090000Z-wal")) == log)
     }
 
-    /// Two copies of one template share their creation time: told apart by name.
+    /// Two copies of one template share their creation time: told apart by
+    /// name. Where the newest snapshot of that time has another name than the
+    /// target, and an older one the target's, the two cannot be told from a
+    /// company renamed since: restoring the older one silently would lose what
+    /// the newer ones hold, so the choice is the person's.
     @Test func copiesOfOneTemplateAreToldApartByName() throws {
         let (file, backups, taken) = try nights()
         try FileManager.default.createDirectory(atPath: folder.file("beta"), withIntermediateDirectories: true)
@@ -245,8 +249,27 @@ import Testing
         let theirs = try SnapshotWriter.take(
             SnapshotRequest(of: beta, kind: .scheduled, signing: key, now: moment("2026-11-19T02:00:00Z")),
             into: SnapshotStore.open(backups))
-        #expect(try Restorer.choose(backups, target: file, at: nil) == taken[2])
+        #expect(
+            throws: RestoreError.renamedOrCopy(
+                target: file, company: "Wednesday Co", own: taken[2].path, newest: theirs.path,
+                newestCompany: "Beta Inc")
+        ) {
+            try Restorer.choose(backups, target: file, at: nil)
+        }
         #expect(try Restorer.choose(backups, target: beta, at: nil) == theirs)
+        // Before Beta Inc's was taken, Wednesday Co's is the newest of its time: chosen.
+        let before = moment("2026-11-18T03:00:00Z")
+        #expect(try Restorer.choose(backups, target: file, at: before) == taken[2])
+        // A company renamed back to an older name: never set back to that name's older snapshot.
+        try Damage.apply(to: file) { db in try db.execute(sql: "UPDATE company SET name = 'Monday Co'") }
+        #expect(
+            throws: RestoreError.renamedOrCopy(
+                target: file, company: "Monday Co", own: taken[0].path, newest: taken[2].path,
+                newestCompany: "Wednesday Co")
+        ) {
+            try Restorer.choose(backups, target: file, at: before)
+        }
+        try Damage.apply(to: file) { db in try db.execute(sql: "UPDATE company SET name = 'Wednesday Co'") }
         let created = try #require(CompanyIdentity.read(path: file)).createdAt
         let missing = folder.file("new-machine/acme.db")
         let newest = [

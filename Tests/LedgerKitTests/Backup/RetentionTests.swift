@@ -242,6 +242,51 @@ import Testing
         #expect(standing[0].problems == [.newestNotClean])
     }
 
+    /// Encrypted snapshots read without a key, and a plain one planted after
+    /// them (any `ledger backup` of any books under that file name makes one):
+    /// the planted one is clean and newest, but this machine did not sign it,
+    /// and any of the encrypted ones may be the newest clean one it signed, so
+    /// they stay. Without this machine's key, the planted one's word stands.
+    @Test func aPlantedPlainSnapshotLeavesTheEncryptedOnesNoKeyOpensInPlace() {
+        let key = ManifestKey.random()
+        let snapshots = [
+            snapshot("acme", "2026-11-01T02:00:00Z", verify: nil),
+            snapshot("acme", "2026-11-02T02:00:00Z", verify: nil),
+            snapshot("acme", "2026-11-03T02:00:00Z", verify: nil),
+            snapshot("acme", "2026-11-04T02:00:00Z", verify: "clean", company: "Whatever"),
+        ]
+        #expect(
+            kept(Retention.decide(snapshots, policy: RetentionPolicy(last: 1), timeZone: utc)) == [
+                "acme-20261104T020000Z.db.gz": nil
+            ])
+        #expect(
+            kept(Retention.decide(snapshots, policy: RetentionPolicy(last: 1), timeZone: utc, signedBy: key)) == [
+                "acme-20261101T020000Z.db.gz.age": .mayBeNewestClean,
+                "acme-20261102T020000Z.db.gz.age": .mayBeNewestClean,
+                "acme-20261103T020000Z.db.gz.age": .mayBeNewestClean, "acme-20261104T020000Z.db.gz": nil,
+            ])
+    }
+
+    /// A snapshot this machine signed while its clock ran a year ahead: its
+    /// time has not come, so it is not known, and it ranks oldest; before, it
+    /// stayed the newest, and the newest clean, for ever, and every later
+    /// snapshot was pruned in its favour.
+    @Test func aSignedSnapshotFromAClockRunningAheadDoesNotOutrankLaterOnes() {
+        let key = ManifestKey.random()
+        func signed(_ snapshot: Snapshot) -> Snapshot { Self.signed(snapshot, by: key) }
+        let ahead = Timestamp.string(from: Date().addingTimeInterval(180 * 86_400))
+        let recent = Timestamp.string(from: Date().addingTimeInterval(-3_600))
+        let earlier = Timestamp.string(from: Date().addingTimeInterval(-7_200))
+        let snapshots = [
+            signed(snapshot("acme", ahead, listed: ahead, verify: "clean")),
+            signed(snapshot("acme", earlier, verify: "clean")),
+            signed(snapshot("acme", recent, verify: "clean")),
+        ]
+        let decisions = Retention.decide(snapshots, policy: RetentionPolicy(last: 1), timeZone: utc, signedBy: key)
+        #expect(decisions.filter(\.keep).map(\.snapshot.createdAt) == [recent])
+        #expect(decisions.first?.snapshot.createdAt == ahead)
+    }
+
     @Test func aNameDatedInTheFutureNeverOutranksOneTakenSince() {
         let future = snapshot("acme", "2099-12-31T00:00:00Z", listed: "2026-12-01T00:00:00Z", verify: "clean")
         let taken = snapshot("acme", "2026-12-04T16:00:00Z", verify: "clean")
@@ -354,6 +399,38 @@ import Testing
         #expect(try SnapshotCatalog.list(backups).snapshots.map(\.path) == [taken[1].path, taken[2].path])
         let check = try SnapshotChecker.checkLocation(backups, maxAge: nil)
         #expect(check.companies.first?.lastGoodCopy == taken[1].path)
+    }
+
+    /// Two companies' books.db backed up into one encrypted location, each
+    /// with `--keep-last 2`: Beta's one snapshot stays however often Alpha's is
+    /// taken, because the keep rules open the earlier snapshots with the key
+    /// given (the saved one, from the command line) and see two companies.
+    /// Before, a full backup opened none, and Beta's only copy was pruned.
+    @Test func twoCompaniesInOneEncryptedLocationKeepEachTheirNewestClean() throws {
+        let identity = AgeIdentity.generate()
+        let recipients = SnapshotRecipients(recipients: [identity.recipient])
+        let keys = SnapshotIdentities(identities: [identity])
+        try FileManager.default.createDirectory(atPath: folder.file("a"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: folder.file("b"), withIntermediateDirectories: true)
+        let alpha = try Damage.sample(in: folder, name: "a/books.db", transactions: 60, seed: 1)
+        let beta = try Damage.sample(in: folder, name: "b/books.db", transactions: 60, seed: 2)
+        try Damage.apply(to: beta) { db in
+            try db.execute(sql: "UPDATE company SET name = 'Beta Plumbing', created_at = '2024-03-01T09:00:00Z'")
+        }
+        let location = folder.file("location")
+        let start = Date().addingTimeInterval(-3_600)
+        let betas = try BackupRun.perform(
+            of: beta, into: location, kind: .manual, recipients: recipients, policy: RetentionPolicy(last: 2),
+            now: start, keys: keys
+        ).snapshot
+        for night in 1...3 {
+            _ = try BackupRun.perform(
+                of: alpha, into: location, kind: .manual, recipients: recipients, policy: RetentionPolicy(last: 2),
+                now: start.addingTimeInterval(Double(night) * 60), keys: keys)
+        }
+        let left = try SnapshotStore.open(location).list(with: keys).snapshots
+        #expect(left.contains { $0.path == betas.path })
+        #expect(left.filter { $0.manifest?.company != "Beta Plumbing" }.count == 2)
     }
 
     @Test func pruneRemovesFilesAndDryRunDoesNot() throws {
