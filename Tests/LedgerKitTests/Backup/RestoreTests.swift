@@ -99,6 +99,30 @@ import Testing
         #expect(try company(file) == "Wednesday Co")
     }
 
+    /// Books whose company row is gone, or whose name is no text, may be
+    /// anyone's (a planted snapshot needs no more to pass as this company's):
+    /// never put in place of a company's file without --force.
+    @Test(arguments: ["DELETE FROM company", "UPDATE company SET name = CAST('Evil Co' AS BLOB)"])
+    func refusesBooksThatCannotNameTheirCompany(change: String) throws {
+        let (file, _, _) = try nights()
+        let other = try Damage.sample(in: folder, name: "other.db", transactions: 60, seed: 9)
+        try Damage.apply(to: other) { db in try db.execute(sql: change) }
+        let planted = try SnapshotWriter.take(
+            SnapshotRequest(of: other, kind: .scheduled, now: moment("2026-11-20T02:00:00Z")),
+            into: SnapshotStore.open(folder.file("planted")))
+        // Its manifest names the blob's bytes as text: the books do not bear it out.
+        let expected =
+            planted.manifest?.company == nil
+            ? RestoreError.otherCompany(
+                target: file, targetCompany: "Wednesday Co", snapshotCompany: "books whose company row cannot be read")
+            : RestoreError.notAsClaimed(
+                path: planted.path, claimed: "Evil Co", holds: "a company whose row cannot be read")
+        #expect(throws: expected) {
+            try Restorer.restore(planted, to: file, backupFolder: folder.file("b"))
+        }
+        #expect(try company(file) == "Wednesday Co")
+    }
+
     @Test func refusesAnotherCompanyOfTheSameName() throws {
         let (file, _, taken) = try nights()
         // Another company called Monday Co, created a day later, in the same file name.

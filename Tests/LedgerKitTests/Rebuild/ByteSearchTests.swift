@@ -20,6 +20,18 @@ import Testing
             .filter { !["maintenance_runs", "repair_actions", "sqlite_stat1"].contains($0.key) }
     }
 
+    /// Zeroes the header and cell pointers of the leaf `page`.
+    private func loseHeader(of page: Int, in path: String) throws {
+        let file = try PageFile(path: path)
+        let rows = try #require(file.page(page).flatMap { file.rows(ofLeaf: $0) })
+        try Damage.scribble(on: path, page: page, count: 8 + 2 * rows.count, byte: 0x00)
+    }
+
+    /// The rows `report` lists as read from damaged pages, as "table id".
+    private func listed(_ report: RebuildReport) -> [String] {
+        report.damage?.unconfirmed.map { "\($0.table) \($0.rowID)" } ?? []
+    }
+
     private func cellOffsets(_ path: String, page: Int) throws -> [Int64: Int] {
         let bytes = try Damage.read(path, at: (page - 1) * 4096, 4096)
         var offsets: [Int64: Int] = [:]
@@ -53,15 +65,13 @@ import Testing
             try db.execute(sql: "PRAGMA secure_delete = OFF")
             try db.execute(sql: "DELETE FROM parties WHERE id = ?", arguments: [id])
         }
-        let file = try PageFile(path: path)
-        let rows = try #require(file.page(root).flatMap { file.rows(ofLeaf: $0) })
-        try Damage.scribble(on: path, page: root, count: 8 + 2 * rows.count, byte: 0x00)
+        try loseHeader(of: root, in: path)
 
         let report = try rebuild(path)
         let back = try CompanyFile.read(path) { db in
             try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM parties WHERE id = ?", arguments: [id])
         }
-        let unconfirmed = report.damage?.unconfirmed.map { "\($0.table) \($0.rowID)" } ?? []
+        let unconfirmed = listed(report)
         let onItsWord = report.damage?.restoredUnlisted["parties", default: 0] ?? 0
         #expect(back == 0 || unconfirmed.contains("parties \(id)") || onItsWord > 0)
         #expect(report.exitStatus == 1 || back == 0)
@@ -93,15 +103,13 @@ import Testing
             try db.execute(sql: "PRAGMA secure_delete = OFF")
             try db.execute(sql: "UPDATE parties SET name = 'Ann Renamed Ltd' WHERE id = ?", arguments: [small])
         }
-        let file = try PageFile(path: path)
-        let rows = try #require(file.page(root).flatMap { file.rows(ofLeaf: $0) })
-        try Damage.scribble(on: path, page: root, count: 8 + 2 * rows.count, byte: 0x00)
+        try loseHeader(of: root, in: path)
 
         let report = try rebuild(path)
         let name = try CompanyFile.read(path) { db in
             try String.fetchOne(db, sql: "SELECT name FROM parties WHERE id = ?", arguments: [small])
         }
-        let unconfirmed = report.damage?.unconfirmed.map { "\($0.table) \($0.rowID)" } ?? []
+        let unconfirmed = listed(report)
         #expect(name == "Ann Renamed Ltd" || unconfirmed.contains("parties \(small)"))
         #expect(report.exitStatus == 1 || name == "Ann Renamed Ltd")
     }
@@ -147,7 +155,7 @@ import Testing
         let back = try CompanyFile.read(path) { db in
             try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM parties WHERE id = ?", arguments: [victim])
         }
-        let unconfirmed = report.damage?.unconfirmed.map { "\($0.table) \($0.rowID)" } ?? []
+        let unconfirmed = listed(report)
         #expect(back == 0 || unconfirmed.contains("parties \(victim)"))
         #expect(report.exitStatus == 1 || back == 0)
     }
@@ -180,7 +188,7 @@ import Testing
         let name = try CompanyFile.read(path) { db in
             try String.fetchOne(db, sql: "SELECT name FROM parties WHERE id = ?", arguments: [victim])
         }
-        let unconfirmed = report.damage?.unconfirmed.map { "\($0.table) \($0.rowID)" } ?? []
+        let unconfirmed = listed(report)
         #expect(name == "Imported Vendor 83 (renamed)" || unconfirmed.contains("parties \(victim)"))
         #expect(report.exitStatus == 1 || name == "Imported Vendor 83 (renamed)")
     }
@@ -252,7 +260,7 @@ import Testing
         let amountAfter = try CompanyFile.read(path) { db in
             try String.fetchOne(db, sql: "SELECT cleared FROM splits WHERE id = ?", arguments: [x])
         }
-        let unconfirmed = report.damage?.unconfirmed.map { "\($0.table) \($0.rowID)" } ?? []
+        let unconfirmed = listed(report)
         #expect(amountAfter == amountBefore || unconfirmed.contains("splits \(x)"))
     }
 }
