@@ -226,46 +226,51 @@ public enum Restorer {
             throw RestoreError.severalCompanies(stem: stem, folder: folder, target: target, newest: newest)
         }
         // A snapshot no key opened may be anyone's: judged after decompressing.
-        let exact = snapshots.last {
+        let exact = snapshots.lastIndex {
             $0.manifest?.companyIdentity.mayBe(ManifestCompany(name: own.name, createdAt: own.createdAt)) ?? true
         }
         let renamed = snapshots.lastIndex { $0.manifest.map { $0.companyCreatedAt == own.createdAt } ?? true }
         // A newer snapshot of its time under another name: this company's own, renamed since (then the
         // older one would lose what was done after it), or a copy of one template (then it is another's).
-        if let exact = exact.flatMap({ found in snapshots.lastIndex { $0.path == found.path } }), let renamed,
-            renamed > exact
-        {
+        if let exact, let renamed, renamed > exact {
             throw RestoreError.renamedOrCopy(
                 target: target, company: own.name, own: snapshots[exact].path, newest: snapshots[renamed].path,
                 newestCompany: snapshots[renamed].manifest?.company ?? "?")
         }
-        return exact ?? renamed.map { snapshots[$0] } ?? snapshots.last
+        return (exact ?? renamed).map { snapshots[$0] } ?? snapshots.last
     }
 
-    /// Refuses to put the company file at `restored` in place of `file`, the
+    /// A company file's company row: its name and creation time, as text when they are.
+    private struct CompanyRow {
+        var name: String?
+        var createdAt: String?
+
+        init(_ path: String) throws {
+            let row = try CompanyFile.read(path) {
+                try Row.fetchOne($0, sql: "SELECT name, created_at FROM company WHERE id = 1")
+            }
+            (name, createdAt) = (row?.text("name"), row?.text("created_at"))
+        }
+
+        init() {}
+    }
+
+    /// Refuses to put the company file whose company row is `there` in place of `file`, the
     /// company file at `target`, when they are of two companies: their names
     /// differ, or the restored file's company row cannot be read (its manifest's
     /// word proves nothing of the books), or their `created_at` differ,
     /// both read: two companies may well share a name. Nothing is refused when `file`'s company cannot
     /// be read (a damaged file is what a restore is for), unless another
     /// program holds it: then it is in use, not unreadable.
-    private static func refuseOtherCompany(_ restored: String, over file: String, target: String) throws {
-        // Each file's company row, read once: its name and creation time, as text when they are.
-        func company(_ path: String) throws -> (name: String?, createdAt: String?) {
-            let row = try CompanyFile.read(path) {
-                try Row.fetchOne($0, sql: "SELECT name, created_at FROM company WHERE id = 1")
-            }
-            return (row?.text("name"), row?.text("created_at"))
-        }
-        let here: (name: String?, createdAt: String?)
+    private static func refuseOtherCompany(_ there: CompanyRow, over file: String, target: String) throws {
+        let here: CompanyRow
         do {
-            here = try company(file)
+            here = try CompanyRow(file)
         } catch CompanyFileError.locked {
             throw RestoreError.targetInUse(path: target)
         } catch {
             return
         }
-        let there = (try? company(restored)) ?? (name: nil, createdAt: nil)
         guard let current = here.name else { return }
         // Books that cannot name their company (no company row, a name that is no text)
         // may be anyone's: what a snapshot of this company could not be but by damage.
@@ -283,24 +288,22 @@ public enum Restorer {
         }
     }
 
-    /// Refuses books whose company row is not the one their manifest names:
+    /// Refuses books whose company `row` is not the one their manifest names:
     /// ledger reads both from one copy when it takes a snapshot, so they
     /// differ only when someone changed the manifest or put other books
     /// under it (a planted snapshot claiming this company's name, which a
     /// restore into a missing file has nothing else to check against).
     /// Nothing is refused where the manifest names no company; books whose
     /// company row cannot be read under a manifest that names one are refused.
-    static func refuseUnlessAsClaimed(_ restored: String, manifest: Manifest, snapshot: String) throws {
+    private static func refuseUnlessAsClaimed(_ row: CompanyRow, manifest: Manifest, snapshot: String) throws {
         guard let claimed = manifest.company else { return }
-        guard let holds = CompanyIdentity.read(path: restored) else {
+        guard let name = row.name, let createdAt = row.createdAt else {
             // A manifest from before the creation time was kept asks only for the name.
-            let name = try? CompanyFile.read(restored) {
-                try String.fetchOne($0, sql: "SELECT name FROM company WHERE id = 1 AND typeof(name) = 'text'")
-            }
-            if manifest.companyCreatedAt == nil, name == claimed { return }
+            if manifest.companyCreatedAt == nil, row.name == claimed { return }
             throw RestoreError.notAsClaimed(
                 path: snapshot, claimed: claimed, holds: "a company whose row cannot be read")
         }
+        let holds = CompanyIdentity(name: name, createdAt: createdAt)
         let timeDiffers = manifest.companyCreatedAt.map { $0 != holds.createdAt } ?? false
         guard claimed != holds.name || timeDiffers else { return }
         let said = manifest.companyCreatedAt.map { CompanyIdentity(name: claimed, createdAt: $0).described } ?? claimed
@@ -352,7 +355,9 @@ public enum Restorer {
         // The SHA-256 and the size were checked while decompressing; what they
         // vouch for is only what the manifest says, and anyone may write one.
         try refuseUnlessInstallable(temporary, from: snapshot.path)
-        try refuseUnlessAsClaimed(temporary, manifest: manifest, snapshot: snapshot.path)
+        // The restored books' company row, read once for the checks against the manifest and the target.
+        let restoredCompany = (try? CompanyRow(temporary)) ?? CompanyRow()
+        try refuseUnlessAsClaimed(restoredCompany, manifest: manifest, snapshot: snapshot.path)
 
         var status = "skipped"
         var verifiedNow = false
@@ -370,7 +375,7 @@ public enum Restorer {
         var keepsFile = false
         var identity: FileIdentity?
         if exists {
-            if !force { try refuseOtherCompany(temporary, over: file, target: target) }
+            if !force { try refuseOtherCompany(restoredCompany, over: file, target: target) }
             // What its -wal committed goes into the file now, so that the file alone, which the
             // pre-restore snapshot takes, holds it all, and the -wal removed with it holds nothing.
             // One SQLite cannot take in stays, and is kept by a second name below. (A refusal

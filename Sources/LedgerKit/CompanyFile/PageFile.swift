@@ -47,7 +47,18 @@ final class PageFile {
     /// leaves than it has room for, and it holds as many pages as the header
     /// says. A trunk of garbage fails this, though the numbers it gives may
     /// outnumber the header's count.
+    /// Walked once: the file is a copy no one writes while it is read page by page.
     func freelistRead() -> (pages: Set<Int>, sound: Bool) {
+        if let walked = freelistWalked { return walked }
+        let walked = walkFreelist()
+        freelistWalked = walked
+        return walked
+    }
+
+    /// The freelist as `freelistRead` found it, once it has.
+    private var freelistWalked: (pages: Set<Int>, sound: Bool)?
+
+    private func walkFreelist() -> (pages: Set<Int>, sound: Bool) {
         guard let first = page(1) else { return ([], false) }
         var free: Set<Int> = []
         var named = 0

@@ -53,11 +53,10 @@ enum FleetStorage {
     }
 
     /// The newest snapshot of the company file named by `stem` in `location`
-    /// (of any, when nil); nil when there is none.
+    /// (of any, when nil); nil when there is none. With `client`, never one
+    /// whose manifest names another fleet client (a snapshot moved or planted
+    /// into this client's folder proves nothing of it).
     /// - Throws: when the location cannot be listed.
-    /// The newest snapshot of `stem` (of any, when nil) in `location`; with
-    /// `client`, never one whose manifest names another fleet client (a
-    /// snapshot moved or planted into this client's folder proves nothing of it).
     static func newest(
         in location: String, stem: String?, client: String? = nil, keys: SnapshotIdentities
     ) throws -> Snapshot? {

@@ -98,6 +98,8 @@ final class DamageRecovery {
         let named = try db.makeStatement(sql: "INSERT OR IGNORE INTO temp.recovery_named (tbl, id) VALUES (?, ?)")
         let doubt = try db.makeStatement(
             sql: "INSERT OR IGNORE INTO temp.recovery_doubt (tbl, id, why) VALUES (?, ?, ?)")
+        let maybeFree = try db.makeStatement(
+            sql: "INSERT OR IGNORE INTO temp.recovery_maybe_free (tbl, id) VALUES (?, ?)")
         for table in salvage where Schema.tableNames.contains(table.table) {
             for range in table.damage.gaps {
                 try gap.execute(arguments: [table.table, range.lowerBound, range.upperBound])
@@ -111,18 +113,15 @@ final class DamageRecovery {
                 }
             }
             for id in table.damage.rebuiltIDs { try doubt.execute(arguments: [table.table, id, "index"]) }
+            // The rows salvage read from pages that may be free ones, from old cells, or that two
+            // pages gave: they may be rows deleted before the damage, or older copies (each is
+            // among the damaged pages' rows too, so in doubt).
+            for id in table.damage.doubtedIDs { try maybeFree.execute(arguments: [table.table, id]) }
             // An index read to its end lists every row the gaps held: a row it lacks was not in the file.
             if table.metDamage, table.damage.listsEveryRow { listedTables.insert(table.table) }
         }
         for (table, ids) in damagedPages where Schema.tableNames.contains(table) {
             for id in ids { try doubt.execute(arguments: [table, id, "page"]) }
-        }
-        // Of those, the rows salvage read from pages that may be free ones, or that two pages
-        // gave: they may be rows deleted before the damage, or older copies.
-        let maybeFree = try db.makeStatement(
-            sql: "INSERT OR IGNORE INTO temp.recovery_maybe_free (tbl, id) VALUES (?, ?)")
-        for table in salvage where Schema.tableNames.contains(table.table) {
-            for id in table.damage.doubtedIDs { try maybeFree.execute(arguments: [table.table, id]) }
         }
         // The transaction headers read from the file, not rebuilt from its indexes: what they hold is
         // the file's own word (the snapshot's values may replace a rebuilt one's later).

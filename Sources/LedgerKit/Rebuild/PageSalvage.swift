@@ -89,10 +89,7 @@ enum PageSalvage {
         // freelist could not be read whole, such a leaf may be a free page, whose rows were
         // deleted before the damage: they are kept, but in doubt, for a person or a snapshot.
         var doubted: [String: [Int64]] = [:]
-        for number in 2...max(2, file.pageCount) where !read.contains(number) {
-            guard let page = file.page(number), page.first == 0x0D, let rows = file.rows(ofLeaf: page),
-                let table = Shape.table(fitting: rows.map(\.values))
-            else { continue }
+        try unreachedLeaves(in: file, reached: read) { _, table, rows in
             let inserted = try insert(rows, into: table)
             if freelistShort { doubted[table, default: []] += inserted }
         }
@@ -116,6 +113,21 @@ enum PageSalvage {
             salvaged.damage = TableDamage(gaps: unread[table] ?? TableDamage.everything.gaps)
             salvaged.damage.doubtedIDs = doubted[table] ?? []
             return salvaged
+        }
+    }
+
+    /// Calls `each` with every table leaf of `file` past page 1 that is not in
+    /// `reached`, in page order, with the table of docs/company-file.md its
+    /// rows fit (`Shape`) and those rows; leaves that fit no one table are left out.
+    static func unreachedLeaves(
+        in file: PageFile, reached: Set<Int>,
+        _ each: (Int, String, [(rowid: Int64, values: [DatabaseValue])]) throws -> Void
+    ) rethrows {
+        for number in 2...max(2, file.pageCount) where !reached.contains(number) {
+            guard let page = file.page(number), page.first == 0x0D, let rows = file.rows(ofLeaf: page),
+                let table = Shape.table(fitting: rows.map(\.values))
+            else { continue }
+            try each(number, table, rows)
         }
     }
 

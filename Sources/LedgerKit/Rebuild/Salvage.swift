@@ -348,27 +348,26 @@ enum Salvage {
         // lost). They fill the gaps, as the file has them; those that may be deleted rows or
         // older copies are in doubt.
         var orphanRows = 0
-        var scannedRows = 0
         var scannedIDs: Set<Int64> = []
         var orphanDoubted: [Int64] = []
         if !gaps.isEmpty, Schema.tableNames.contains(table), let pages {
-            let key = Schema.columns[table]?.first(where: \.isKey)?.name
             let stored = try dst.makeStatement(
                 sql: "SELECT \(targets.joined(separator: ", ")) FROM \"\(table)\" WHERE rowid = ?")
+            // Where each target column lies in a row as the file stores it.
+            let positions = targetNames.map { (name: $0, at: sourceColumns.firstIndex(of: $0)) }
             /// Puts `row` in its gap; whether it was kept. A row the copy holds
-            /// already is not, and is in doubt when `twice` and its values differ.
-            func bringBack(_ row: (rowid: Int64, values: [DatabaseValue]), doubtful: Bool, twice: Bool) throws -> Bool {
+            /// already is not, and is in doubt when its values differ.
+            func bringBack(_ row: (rowid: Int64, values: [DatabaseValue]), doubtful: Bool) throws -> Bool {
                 guard gaps.contains(where: { $0.contains(row.rowid) }) else { return false }
-                let values = targetNames.map { name -> DatabaseValue in
-                    guard let at = sourceColumns.firstIndex(of: name), at < row.values.count,
-                        !(name == key && row.values[at].isNull)
-                    else { return name == key ? row.rowid.databaseValue : .null }
+                let values = positions.map { column -> DatabaseValue in
+                    guard let at = column.at, at < row.values.count, !(column.name == key && row.values[at].isNull)
+                    else { return column.name == key ? row.rowid.databaseValue : .null }
                     return row.values[at]
                 }
                 if let there = try Row.fetchOne(stored, arguments: [row.rowid]) {
                     // Two pages give this row: one is an older copy (a page freed by a
-                    // rebuild of the table, its freelist lost), and which is not known.
-                    if twice, Array(there.databaseValues) != values { orphanDoubted.append(row.rowid) }
+                    // rebuild of the table, its freelist lost, or an old cell), and which is not known.
+                    if Array(there.databaseValues) != values { orphanDoubted.append(row.rowid) }
                     return false
                 }
                 do {
@@ -391,7 +390,7 @@ enum Salvage {
                 let doubtful = orphans.freelistShort
                 for number in leaves {
                     guard let page = pages.page(number), let rows = pages.rows(ofLeaf: page) else { continue }
-                    for row in rows where try bringBack(row, doubtful: doubtful, twice: true) { orphanRows += 1 }
+                    for row in rows where try bringBack(row, doubtful: doubtful) { orphanRows += 1 }
                 }
             }
             // Then a page of the b-tree whose rows SQLite could not all give: its cells are
@@ -402,10 +401,7 @@ enum Salvage {
             for leaf in scanned {
                 guard let page = pages.page(leaf.page) else { continue }
                 let rows = pages.scannedRows(of: page, keys: leaf.keys) { PageSalvage.Shape.fits($0, table) }
-                for row in rows.reversed() where try bringBack(row, doubtful: true, twice: true) {
-                    scannedRows += 1
-                    scannedIDs.insert(row.rowid)
-                }
+                for row in rows.reversed() where try bringBack(row, doubtful: true) { scannedIDs.insert(row.rowid) }
             }
         }
         // The table's own indexes say which rows it holds: a row they all name that no leaf
@@ -446,10 +442,10 @@ enum Salvage {
             ]
             .compactMap { $0 }.joined(separator: "; ")
         }
-        if scannedRows > 0 {
+        if !scannedIDs.isEmpty {
             note = [
                 note,
-                "\(scannedRows) rows were read from the bytes of pages whose header was damaged; they may be deleted rows or older copies, and are listed to be checked",
+                "\(scannedIDs.count) rows were read from the bytes of pages whose header was damaged; they may be deleted rows or older copies, and are listed to be checked",
             ]
             .compactMap { $0 }.joined(separator: "; ")
         }
@@ -520,10 +516,7 @@ enum Salvage {
             if freelistShort { free = [] }
             reached.formUnion(free)
             var found: [String: [Int]] = [:]
-            for number in 2...max(2, file.pageCount) where !reached.contains(number) {
-                guard let page = file.page(number), page.first == 0x0D, let rows = file.rows(ofLeaf: page),
-                    let table = PageSalvage.Shape.table(fitting: rows.map(\.values))
-                else { continue }
+            PageSalvage.unreachedLeaves(in: file, reached: reached) { number, table, _ in
                 found[table, default: []].append(number)
             }
             return found
@@ -617,8 +610,7 @@ enum Salvage {
     /// index is first compared by its count and rowid sums; only when one
     /// differs (or the schema refused rows) are they read row by row.
     private static func indexEvidence(
-        _ table: String, indexes: [String], refused: Set<Int64>, found: Set<Int64> = [], src: Database,
-        dst: Database
+        _ table: String, indexes: [String], refused: Set<Int64>, found: Set<Int64>, src: Database, dst: Database
     ) throws -> (unread: [Int64], strayRemoved: Int, unnamedRefused: [Int64]) {
         let sums = "SELECT COUNT(*), TOTAL(rowid), TOTAL((rowid % 65521) * (rowid % 65521))"
         let copied = try Row.fetchOne(dst, sql: "\(sums) FROM main.\"\(table)\"")
@@ -665,8 +657,9 @@ enum Salvage {
         var oldCells = 0
         let named = try dst.makeStatement(
             sql: "SELECT COUNT(*) FROM temp.salvage_named WHERE id = ? GROUP BY id HAVING COUNT(*) = ?")
+        let remove = try dst.makeStatement(sql: "DELETE FROM main.\"\(table)\" WHERE rowid = ?")
         for id in found.sorted() where try Int.fetchOne(named, arguments: [id, read]) == nil {
-            try dst.execute(sql: "DELETE FROM main.\"\(table)\" WHERE rowid = ?", arguments: [id])
+            try remove.execute(arguments: [id])
             oldCells += dst.changesCount
         }
         guard read >= 2 else { return (unread, oldCells, []) }

@@ -61,13 +61,17 @@ struct BackupCommand: ParsableCommand {
         var goodCopy = true
         listing.apply()
         try reportingFailures {
+            let incremental = try pages.resolve()
             let run = try BackupRun.perform(
                 of: file, into: to, kind: snapshotOptions.snapshotKind, level: snapshotOptions.level,
                 verify: !noVerify, recipients: try encryption.resolve(), policy: keep.policy,
                 signing: ManifestKey.forThisMachine(), wait: wait.seconds,
-                incremental: try pages.resolve(),
-                keys: keep.policy.isEmpty
-                    ? SnapshotIdentities() : try IdentityOptions.keys(files: pages.identityFiles, passphrase: false))
+                incremental: incremental,
+                // The incremental's own keys serve the keep rules too: the identity files are read once.
+                keys: incremental?.keys
+                    ?? (keep.policy.isEmpty
+                        ? SnapshotIdentities()
+                        : try IdentityOptions.keys(files: pages.identityFiles, passphrase: false)))
             let snapshot = run.snapshot
             goodCopy = run.isGoodCopy && run.keepRulesProblem == nil
             if json { return try Output.json(BackupListing(run)) }
