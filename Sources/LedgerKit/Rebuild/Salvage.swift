@@ -421,41 +421,27 @@ enum Salvage {
             recovered -= evidence.strayRemoved
             outOfPlace += evidence.strayRemoved
         }
-        var note: String?
-        if !missing.isEmpty {
-            note = "the columns \(missing.joined(separator: ", ")) were missing and were given their default values"
-        }
-        if !refused.isEmpty {
-            note = [
-                note,
-                "\(refused.count) rows broke a rule of the schema (a missing required value) and could not be kept",
-            ]
-            .compactMap { $0 }.joined(separator: "; ")
-        }
-        if altered > 0 {
-            note = [note, CheckedValues.note(table, count: altered)].compactMap { $0 }.joined(separator: "; ")
-        }
-        if outOfPlace > 0 {
-            note = [
-                note,
-                "\(outOfPlace) rows on its pages lay outside the rowids those pages hold and were not taken as its rows",
-            ]
-            .compactMap { $0 }.joined(separator: "; ")
-        }
-        if !scannedIDs.isEmpty {
-            note = [
-                note,
-                "\(scannedIDs.count) rows were read from the bytes of pages whose header was damaged; they may be deleted rows or older copies, and are listed to be checked",
-            ]
-            .compactMap { $0 }.joined(separator: "; ")
-        }
-        if orphanRows > 0 {
-            note = [
-                note,
-                "\(orphanRows) rows were read from pages its b-tree no longer leads to (a page above them was damaged)",
-            ]
-            .compactMap { $0 }.joined(separator: "; ")
-        }
+        // What the person is told of the table, each part that applies, in this order.
+        let parts: [String?] = [
+            missing.isEmpty
+                ? nil
+                : "the columns \(missing.joined(separator: ", ")) were missing and were given their default values",
+            refused.isEmpty
+                ? nil
+                : "\(refused.count) rows broke a rule of the schema (a missing required value) and could not be kept",
+            altered > 0 ? CheckedValues.note(table, count: altered) : nil,
+            outOfPlace > 0
+                ? "\(outOfPlace) rows on its pages lay outside the rowids those pages hold and were not taken as its rows"
+                : nil,
+            scannedIDs.isEmpty
+                ? nil
+                : "\(scannedIDs.count) rows were read from the bytes of pages whose header was damaged; they may be deleted rows or older copies, and are listed to be checked",
+            orphanRows > 0
+                ? "\(orphanRows) rows were read from pages its b-tree no longer leads to (a page above them was damaged)"
+                : nil,
+        ]
+        let said = parts.compactMap { $0 }
+        let note = said.isEmpty ? nil : said.joined(separator: "; ")
         // Rows an index stray check removed are not in doubt: they are gone.
         let doubtedOrphans = try Set(orphanDoubted).sorted().filter {
             try Int.fetchOne(present, arguments: [$0]) != nil
