@@ -146,6 +146,35 @@ import Testing
         #expect(try bytes(folder.file("mine.db")) == bytes(folder.file("theirs.db")))
     }
 
+    /// A snapshot another computer wrote (or anyone who can write to the
+    /// backup place) after this one's last is not put over the books unless
+    /// the person says to trust it.
+    @Test func aNewerSnapshotThisComputerDidNotTakeIsRestoredOnlyWhenTrusted() throws {
+        let target = try folder.sample("acme.db", transactions: 60)
+        let location = folder.file("offsite")
+        #expect(try ledger("backup", target, "--to", location).status == 0)
+        let ours = try names("offsite")
+        try python(
+            "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE transactions SET memo = 'planted' WHERE id = 1\"); c.commit()",
+            target)
+        #expect(try ledger("backup", target, "--to", location, config: "elsewhere").status == 0)
+        let planted = try #require(try names("offsite").first { !ours.contains($0) })
+        try python(
+            "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE transactions SET memo = 'ours' WHERE id = 1\"); c.commit()",
+            target)
+        let before = try bytes(target)
+
+        let refused = try ledger("restore", location, "--to", target)
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("\(planted) was not taken by this computer"))
+        #expect(refused.stderr.contains("--trust-unsigned"))
+        #expect(try bytes(target) == before, "nothing was restored")
+
+        let trusted = try ledger("restore", location, "--to", target, "--trust-unsigned")
+        #expect(trusted.status == 0, "\(trusted.stderr)")
+        #expect(trusted.stdout.contains(planted))
+    }
+
     @Test func aRestoreWhoseVerifyFindsSomethingExits1() throws {
         let file = try folder.sample("acme.db", transactions: 60)
         try editWithPython(file, "UPDATE accounts SET balance = balance + 1 WHERE id = 1")

@@ -52,6 +52,10 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
     /// another company than the target, and an older one (`own`) names the target's:
     /// the company was renamed, or the two are copies of one template.
     case renamedOrCopy(target: String, company: String, own: String, newest: String, newestCompany: String)
+    /// The snapshot chosen (`newest`) is not signed by this machine, and an older
+    /// one of its company (`signed`, taken `signedAt`) is: the newer may have
+    /// been planted where the backups are, or taken on another computer.
+    case notSignedHere(newest: String, signed: String, signedAt: String)
     /// The snapshot's manifest names one company, and the books in it are another's:
     /// the manifest was not written with them.
     case notAsClaimed(path: String, claimed: String, holds: String)
@@ -100,6 +104,9 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
         case .renamedOrCopy(let target, let company, let own, let newest, let newestCompany):
             return
                 "The newest snapshot of \(target)'s company, by its creation time, names \(Self.printable(newestCompany)), not \(Self.printable(company)): the company was renamed, or the two are copies of one template. Nothing was restored. Name the snapshot to restore as the source: \(Self.printable(newest)) (the newest), or \(Self.printable(own)) (the newest named \(Self.printable(company)))."
+        case .notSignedHere(let newest, let signed, let signedAt):
+            return
+                "\(Self.printable(newest)) was not taken by this computer (it has no signature of this computer's key), but an older snapshot of the same company was: \(Self.printable(signed)) (taken \(signedAt)). The newer one may have been planted where the backups are, so nothing was restored. Restore the older one by naming it as the source, or add --trust-unsigned if the newer one came from a computer you trust."
         case .notAsClaimed(let path, let claimed, let holds):
             return
                 "\(Self.printable(path)) says it holds the books of \(Self.printable(claimed)), but holds those of \(Self.printable(holds)): its manifest was not written with these books (it was changed or planted). Nothing was restored. Choose another snapshot."
@@ -145,11 +152,17 @@ public enum Restorer {
     /// key opens are chosen by their names' times, and read with `keys`;
     /// those `key` signed (this machine's) by their manifests' times, whatever
     /// time the location gives their files.
+    /// - Parameter trustUnsigned: choose a snapshot `key` did not sign even
+    ///   when an older one of its company it did sign is there.
     /// - Throws: `RestoreError.noSnapshotsOf` when the place holds snapshots,
-    ///   but none of that stem, naming the stems it holds.
+    ///   but none of that stem, naming the stems it holds;
+    ///   `RestoreError.notSignedHere` when the snapshot chosen is not signed by
+    ///   `key` and an older one of its company is (unless `trustUnsigned`):
+    ///   anyone who can write to the location can put a snapshot there.
     public static func choose(
         _ source: String, target: String, stem: String? = nil, at time: Date?,
-        with keys: SnapshotIdentities = SnapshotIdentities(), signedBy key: ManifestKey? = nil
+        with keys: SnapshotIdentities = SnapshotIdentities(), signedBy key: ManifestKey? = nil,
+        trustUnsigned: Bool = false
     ) throws -> Snapshot {
         let (location, named) = try SnapshotStore.source(source)
         if let named { return try location.snapshot(at: named, with: keys) }
@@ -191,7 +204,25 @@ public enum Restorer {
                 time: Timestamp.string(from: time ?? Date()),
                 oldest: oldest.takenAt.map(Timestamp.string(from:)) ?? oldest.createdAt)
         }
+        if !trustUnsigned, !chosen.signedHere, let signed = newestSigned(before: chosen, in: eligible) {
+            throw RestoreError.notSignedHere(newest: chosen.path, signed: signed.path, signedAt: signed.createdAt)
+        }
         return chosen
+    }
+
+    /// The newest of `snapshots` (oldest first) older than `chosen` that this
+    /// machine signed, of `chosen`'s company where both manifests say: of its
+    /// creation time (a rename keeps it), else of its name.
+    private static func newestSigned(before chosen: Snapshot, in snapshots: [Snapshot]) -> Snapshot? {
+        guard let position = snapshots.firstIndex(where: { $0.path == chosen.path }) else { return nil }
+        return snapshots[..<position].last { signed in
+            guard signed.signedHere else { return false }
+            guard let theirs = chosen.manifest?.companyIdentity, let ours = signed.manifest?.companyIdentity else {
+                return true
+            }
+            if let one = ours.createdAt, let other = theirs.createdAt { return one == other }
+            return ours.name == theirs.name
+        }
     }
 
     /// The newest of `snapshots` (of one stem, oldest first) that may be of the

@@ -23,7 +23,9 @@ struct RestoreCommand: ParsableCommand {
             verify, never the company-file check). Refuses, leaving FILE untouched: a damaged \
             snapshot or one that does not hold a company file, one that does not fit in the free \
             space, a time before the oldest snapshot, FILE open in another program, a snapshot of \
-            another company, a FILE that holds no company file (its start damaged, or not ours) \
+            another company, a snapshot this machine did not take when an older one it took is \
+            there (unless --trust-unsigned: anyone who can write to the backup place can put one \
+            there), a FILE that holds no company file (its start damaged, or not ours) \
             (the last two unless --force: such a FILE is kept beside as FILE.replaced-<time>; an \
             empty FILE is replaced, kept so only when its -wal holds something). FILE's -wal is \
             folded into it first; one SQLite cannot read is kept as FILE-wal.not-applied-<time>. A \
@@ -77,6 +79,13 @@ struct RestoreCommand: ParsableCommand {
         help: "Verify the restored content even when it is a snapshot this machine took and verified clean.")
     var reverify = false
 
+    @Flag(
+        name: .customLong("trust-unsigned"),
+        help:
+            "Restore the newest snapshot even when this machine did not take it (it has no signature of this machine's key) and an older one it did take is there."
+    )
+    var trustUnsigned = false
+
     @OptionGroup var identities: IdentityOptions
 
     @OptionGroup var listing: ListingOptions
@@ -105,7 +114,7 @@ struct RestoreCommand: ParsableCommand {
             let manifestKey = ManifestKey.forThisMachine()
             let snapshot = try Restorer.choose(
                 source, target: to, stem: stem, at: at.flatMap { PointInTime.parse($0) }, with: keys,
-                signedBy: manifestKey)
+                signedBy: manifestKey, trustUnsigned: trustUnsigned)
             let folder =
                 backupDir ?? URL(fileURLWithPath: to).deletingLastPathComponent().appendingPathComponent("backups").path
             let result = try Restorer.restore(

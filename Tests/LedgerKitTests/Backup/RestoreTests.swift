@@ -43,6 +43,49 @@ import Testing
         }
     }
 
+    /// Anyone who can write where the backups are can put a snapshot there
+    /// dated after the last one this machine took: restore does not install it
+    /// in its place unless told to trust it.
+    @Test func aNewerSnapshotThisMachineDidNotSignIsNotRestoredOverOneItDid() throws {
+        let (file, backups, taken) = try nights()
+        let planted = try SnapshotWriter.take(
+            SnapshotRequest(of: file, kind: .scheduled, now: moment("2026-11-19T02:00:00Z")),
+            into: SnapshotStore.open(backups))
+        #expect(
+            throws: RestoreError.notSignedHere(
+                newest: planted.path, signed: taken[2].path, signedAt: "2026-11-18T02:00:00Z")
+        ) {
+            try Restorer.choose(backups, target: file, at: nil, signedBy: key)
+        }
+        #expect(try Restorer.choose(backups, target: file, at: nil, signedBy: key, trustUnsigned: true) == planted)
+        // Before it, the newest is this machine's own; without this machine's key, none is known as its own.
+        #expect(
+            try Restorer.choose(backups, target: file, at: moment("2026-11-18T03:00:00Z"), signedBy: key).path
+                == taken[2].path)
+        #expect(try Restorer.choose(backups, target: file, at: nil, signedBy: ManifestKey.random()) == planted)
+        #expect(try Restorer.choose(backups, target: file, at: nil) == planted)
+        // One this machine signs later is chosen again.
+        let signed = try SnapshotWriter.take(
+            SnapshotRequest(of: file, kind: .scheduled, signing: key, now: moment("2026-11-20T02:00:00Z")),
+            into: SnapshotStore.open(backups))
+        #expect(try Restorer.choose(backups, target: file, at: nil, signedBy: key).path == signed.path)
+        // An older signed snapshot of another company (its own creation time) does not hold one back.
+        try FileManager.default.createDirectory(atPath: folder.file("other"), withIntermediateDirectories: true)
+        let other = try Damage.sample(in: folder, name: "other/acme.db", transactions: 20)
+        try Damage.apply(to: other) { db in
+            try db.execute(sql: "UPDATE company SET created_at = '2020-01-01T00:00:00Z'")
+        }
+        try FileManager.default.removeItem(atPath: backups)
+        let theirs = try SnapshotWriter.take(
+            SnapshotRequest(of: other, kind: .scheduled, signing: key, now: moment("2026-11-21T02:00:00Z")),
+            into: SnapshotStore.open(backups))
+        let unsigned = try SnapshotWriter.take(
+            SnapshotRequest(of: file, kind: .scheduled, now: moment("2026-11-22T02:00:00Z")),
+            into: SnapshotStore.open(backups))
+        #expect(theirs.manifest?.companyCreatedAt != unsigned.manifest?.companyCreatedAt)
+        #expect(try Restorer.choose(backups, target: file, at: nil, signedBy: key) == unsigned)
+    }
+
     @Test func restoresAndKeepsTheReplacedFile() throws {
         let (file, backups, taken) = try nights()
         try Damage.apply(to: file) { db in try db.execute(sql: "DELETE FROM bank_feed") }
