@@ -69,7 +69,10 @@ public enum Retention {
     /// (copies of one template, files made in one second). With `key`, the
     /// newest `clean` one this machine signed stays too: a file planted in the
     /// location with a newer date and a `clean` manifest never leaves the books
-    /// without a copy this machine took.
+    /// without a copy this machine took; and the rules count the snapshots
+    /// it signed (or may have: encrypted ones no key opened) apart from the
+    /// others, each with their own places, so that files planted there with
+    /// later dates never push the history this machine took out of them.
     /// - Parameter verdicts: what a read of the whole snapshot found, by path,
     ///   over its manifest's word (`damaged`).
     public static func decide(
@@ -91,11 +94,17 @@ public enum Retention {
                 if let good { newestClean.insert(good.path) }
                 uncertain.formUnion(unknown.map(\.path))
             }
-            var seen: [String: Set<String>] = [:]
+            // With `key`, those this machine signed (or may have: encrypted, unopened) and the
+            // others each have the rules' places: files planted there never take this machine's.
+            var seen: [Bool: [String: Set<String>]] = [:]
+            var counted: [Bool: Int] = [:]
             for (position, snapshot) in newestFirst.enumerated() {
+                let signer = key.map { key in snapshot.manifest.map(key.signed) ?? true } ?? true
+                let place = counted[signer, default: 0]
+                counted[signer] = place + 1
                 var reasons: [String] = []
                 if position == 0 { reasons.append("newest") }
-                if position < policy.last { reasons.append("last \(position + 1)") }
+                if place < policy.last { reasons.append("last \(place + 1)") }
                 // A time that cannot be read keeps its own text as its day, week and month.
                 var day = String(snapshot.createdAt.prefix(10))
                 var month = String(snapshot.createdAt.prefix(7))
@@ -111,9 +120,9 @@ public enum Retention {
                     ("daily", day, policy.daily), ("weekly", week, policy.weekly),
                     ("monthly", month, policy.monthly),
                 ] {
-                    let buckets = seen[rule, default: []]
+                    let buckets = seen[signer, default: [:]][rule, default: []]
                     if !buckets.contains(bucket) && buckets.count < limit {
-                        seen[rule, default: []].insert(bucket)
+                        seen[signer, default: [:]][rule, default: []].insert(bucket)
                         reasons.append("\(rule) \(bucket)")
                     }
                 }

@@ -190,8 +190,56 @@ import Testing
             ])
         #expect(
             kept(Retention.decide(snapshots, policy: RetentionPolicy(last: 1), timeZone: utc, signedBy: key)) == [
-                "acme-20261102T020000Z.db.gz": .newestClean, "acme-20261103T020000Z.db.gz": nil,
+                "acme-20261102T020000Z.db.gz": nil, "acme-20261103T020000Z.db.gz": nil,
             ])
+        // Unsigned, the newer one would have been the newest clean; this machine's clean one stays all the same.
+        let unsigned = snapshots.map {
+            var plain = $0
+            plain.manifest?.hmac = nil
+            return plain
+        }
+        #expect(
+            kept(Retention.decide(unsigned, policy: RetentionPolicy(last: 1), timeZone: utc, signedBy: key)) == [
+                "acme-20261103T020000Z.db.gz": nil
+            ])
+        let onlyClean =
+            [signed(snapshot("acme", "2026-11-02T02:00:00Z", verify: "clean"))] + [
+                signed(snapshot("acme", "2026-11-03T02:00:00Z", verify: "findings")),
+                snapshot("acme", "2026-11-04T02:00:00Z", verify: "clean"),
+            ]
+        #expect(
+            kept(Retention.decide(onlyClean, policy: RetentionPolicy(last: 1), timeZone: utc, signedBy: key)) == [
+                "acme-20261102T020000Z.db.gz": .newestClean, "acme-20261103T020000Z.db.gz": nil,
+                "acme-20261104T020000Z.db.gz": nil,
+            ])
+    }
+
+    /// Files planted in the location with later dates (storage that takes
+    /// writes but not deletes) take no place the keep rules give: the
+    /// snapshots this machine signed keep theirs, and the others have their own.
+    @Test func plantedSnapshotsNeverPushThisMachinesHistoryOutOfTheRules() {
+        let key = ManifestKey.random()
+        let ours = (1...10).map { day in
+            Self.signed(snapshot("acme", String(format: "2026-11-%02dT02:00:00Z", day), verify: "clean"), by: key)
+        }
+        let planted = (11...20).map { day in
+            snapshot("acme", String(format: "2026-11-%02dT03:00:00Z", day), verify: "clean")
+        }
+        let policy = RetentionPolicy(last: 2, daily: 3)
+        let decided = Retention.decide(ours + planted, policy: policy, timeZone: utc, signedBy: key)
+        #expect(
+            decided.filter(\.keep).map(\.snapshot.createdAt) == [
+                "2026-11-08T02:00:00Z", "2026-11-09T02:00:00Z", "2026-11-10T02:00:00Z",
+                "2026-11-18T03:00:00Z", "2026-11-19T03:00:00Z", "2026-11-20T03:00:00Z",
+            ])
+        #expect(
+            decided.first { $0.snapshot.createdAt == "2026-11-10T02:00:00Z" }?.reasons == [
+                "last 1", "daily 2026-11-10", "newest clean",
+            ])
+        // Without this machine's key, all are one history: the planted ones take every place.
+        #expect(
+            Retention.decide(ours + planted, policy: policy, timeZone: utc).filter(\.keep).map(\.snapshot.createdAt)
+                == ["2026-11-18T03:00:00Z", "2026-11-19T03:00:00Z", "2026-11-20T03:00:00Z"])
     }
 
     /// A location that sets the file time of the newest snapshot this machine
@@ -263,7 +311,7 @@ import Testing
             kept(Retention.decide(snapshots, policy: RetentionPolicy(last: 1), timeZone: utc, signedBy: key)) == [
                 "acme-20261101T020000Z.db.gz.age": .mayBeNewestClean,
                 "acme-20261102T020000Z.db.gz.age": .mayBeNewestClean,
-                "acme-20261103T020000Z.db.gz.age": .mayBeNewestClean, "acme-20261104T020000Z.db.gz": nil,
+                "acme-20261103T020000Z.db.gz.age": nil, "acme-20261104T020000Z.db.gz": nil,
             ])
     }
 
