@@ -22,6 +22,9 @@ public struct BackupRun: Sendable {
     /// read or removed), when they could not: the snapshot is in place, and
     /// what they removed before the failure is not known here.
     public var keepRulesProblem: String? = nil
+    /// Why the keep rules removed no pack of incremental snapshots, when something
+    /// stopped them (`PackPruneOutcome.heldBack`): nothing is lost, no space reclaimed.
+    public var packsHeldBack: String? = nil
 
     /// Whether the snapshot is a good copy: its quick verify found it `clean`.
     /// A snapshot with findings, of a file that could not be read, or not
@@ -63,10 +66,12 @@ public struct BackupRun: Sendable {
         if !policy.isEmpty {
             // The snapshot is written: a failure of the rules is told beside it, not in its place.
             do {
-                run.decisions = try Retention.prune(
+                let pruned = try Retention.prune(
                     text, policy: policy, dryRun: false,
                     with: incremental?.keys ?? keys,
                     taken: snapshot, signedBy: key)
+                run.decisions = pruned.decisions
+                run.packsHeldBack = pruned.packs.heldBack
             } catch {
                 run.keepRulesProblem = (error as? LocalizedError)?.errorDescription ?? "\(error)"
             }

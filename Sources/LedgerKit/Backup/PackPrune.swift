@@ -5,11 +5,13 @@ import Foundation
 enum PackPrune {
     /// Removes every pack no incremental snapshot left in `location` names,
     /// with its index object, and every index object whose pack is not
-    /// needed, and returns their names. Removes none when any remaining snapshot's
-    /// page table cannot be read (an encrypted one without a key, a damaged
-    /// one), nor when no incremental snapshot is listed at all: a listing
-    /// that shows none while packs remain is as likely a wrong answer as a
-    /// true one, and a pack still needed is never removed on its word.
+    /// needed, and returns their names. Removes none when a file there cannot
+    /// be read as a snapshot, or any remaining snapshot's page table cannot be
+    /// read (an encrypted one without a key, a damaged one), and says why
+    /// (`PackPruneOutcome.heldBack`); nor when no incremental snapshot is
+    /// listed at all: a listing that shows none while packs remain is as
+    /// likely a wrong answer as a true one, and a pack still needed is never
+    /// removed on its word.
     /// - Throws: `PackPruneError.noSnapshotListed` when packs remain and the
     ///   location lists no snapshot at all, so that a person looks.
     ///
@@ -25,8 +27,8 @@ enum PackPrune {
     static func removeUnneeded(
         in location: SnapshotStore, with keys: SnapshotIdentities, keeping: [Snapshot] = [], now: Date = Date(),
         confirm: () throws -> Void = {}
-    ) throws -> [String] {
-        guard try location.store.exists() else { return [] }
+    ) throws -> PackPruneOutcome {
+        guard try location.store.exists() else { return PackPruneOutcome() }
         let objects = try location.store.list(prefix: "packs/")
         // Unknown times are old: a store that never gives one still has its orphans removed.
         let recent = Set(
@@ -34,34 +36,49 @@ enum PackPrune {
                 object.modified.flatMap(Timestamp.parse).map { $0 > now.addingTimeInterval(-grace) } ?? false
             }.map(\.name))
         let packs = objects.map(\.name)
-        guard !packs.isEmpty else { return [] }
+        guard !packs.isEmpty else { return PackPruneOutcome() }
         let listing = try location.list(with: keys)
-        guard listing.unreadable.isEmpty else { return [] }
+        if let first = listing.unreadable.first {
+            return PackPruneOutcome(
+                heldBack: "\(listing.unreadable.count) file\(listing.unreadable.count == 1 ? "" : "s") there cannot be "
+                    + "read as a snapshot and may need packs (\(Quoting.oneLine(first.path))"
+                    + "\(listing.unreadable.count == 1 ? "" : " and others"): move it away if it is none, "
+                    + "or see 'ledger check-backups')")
+        }
         // Full snapshots alone (incrementals given up) leave their packs: kept, harmless but for the space.
         guard listing.snapshots.contains(where: { $0.manifest?.incremental != nil }) else {
             guard !listing.snapshots.isEmpty || !packs.contains(where: isPackObjectName) else {
                 throw PackPruneError.noSnapshotListed(
                     location: location.description, packs: packs.filter(isPackObjectName).count)
             }
-            return []
+            return PackPruneOutcome()
         }
         var needed = Set<String>()
         var known: Set<String> = []
         for snapshot in listing.snapshots + keeping where known.insert(snapshot.path).inserted {
-            guard let manifest = snapshot.manifest else { return [] }
+            guard let manifest = snapshot.manifest else {
+                return PackPruneOutcome(
+                    heldBack: "\(Quoting.oneLine(snapshot.path)) is encrypted and no key given opens it, so the packs "
+                        + "it needs are not known (give --identity)")
+            }
             guard manifest.incremental != nil else { continue }
-            guard let table = try? IncrementalReader.table(of: snapshot, in: location, with: keys, keep: .packs) else {
-                return []
+            let table: IncrementalTable
+            do {
+                table = try IncrementalReader.table(of: snapshot, in: location, with: keys, keep: .packs)
+            } catch {
+                let why = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+                return PackPruneOutcome(
+                    heldBack: "the page table of \(Quoting.oneLine(snapshot.path)) cannot be read (\(why))")
             }
             // A pack and its index object go together (a version 1 table's packs may have one too).
             for pack in table.packs { needed.formUnion(["packs/" + pack, PackIndex.objectName(of: pack)]) }
         }
         // Only names ledger writes there: anything else under packs/ is not ours to remove.
         let orphans = packs.filter { !needed.contains($0) && !recent.contains($0) && isPackObjectName($0) }
-        guard !orphans.isEmpty else { return [] }
+        guard !orphans.isEmpty else { return PackPruneOutcome() }
         try confirm()
         for name in orphans { try location.store.remove(name) }
-        return orphans
+        return PackPruneOutcome(removed: orphans)
     }
 
     /// How long a pack object just written is left whatever the listing says (an hour).
@@ -74,6 +91,15 @@ enum PackPrune {
         if hex.hasSuffix(".index") { hex = hex.dropLast(".index".count) }
         return hex.count == 64 && hex.allSatisfy { ("0"..."9").contains($0) || ("a"..."f").contains($0) }
     }
+}
+
+/// What removing unneeded packs did.
+public struct PackPruneOutcome: Codable, Equatable, Sendable {
+    /// The pack and index objects removed.
+    public var removed: [String] = []
+    /// Why no pack was removed, when something stopped it: every pack stays,
+    /// and the space of those no snapshot needs is not reclaimed until then.
+    public var heldBack: String?
 }
 
 /// Why prune left every pack where it was.

@@ -159,9 +159,7 @@ public struct RecipientsConfig: Sendable, Equatable {
 
     /// A piece of a line, short and on one line, for a message.
     private static func shown(_ text: String) -> String {
-        let short = text.count > 40 ? String(text.prefix(40)) + "…" : text
-        return String(
-            String.UnicodeScalarView(short.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
+        Quoting.oneLine(text.count > 40 ? String(text.prefix(40)) + "…" : text)
     }
 
     /// The recipients set for the location `text` names (a folder, relative

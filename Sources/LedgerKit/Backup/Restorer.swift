@@ -135,11 +135,8 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
         String(format: "%.1f MiB", Double(bytes) / 1_048_576)
     }
 
-    /// A name from someone else's disk as one line can show it: control characters become `?`.
-    private static func printable(_ name: String) -> String {
-        String(
-            String.UnicodeScalarView(name.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
-    }
+    /// A name from someone else's disk as one line can show it.
+    private static func printable(_ name: String) -> String { Quoting.oneLine(name) }
 }
 
 /// Restores snapshots (docs/snapshots.md): checks the SHA-256 before touching anything,

@@ -52,6 +52,14 @@ public struct RetentionDecision: Codable, Equatable, Sendable {
     public var safeguard: Safeguard?
 }
 
+/// What `Retention.prune` did.
+public struct PruneResult: Sendable {
+    /// Every snapshot's decision, oldest first.
+    public var decisions: [RetentionDecision]
+    /// The packs of incremental snapshots removed, or why none was (none with `dryRun`).
+    public var packs = PackPruneOutcome()
+}
+
 /// The keep rules applied to a location's snapshots (docs/snapshots.md, keep rules).
 public enum Retention {
     /// Decides, for snapshots of each source file separately, newest first by
@@ -174,7 +182,8 @@ public enum Retention {
 
     /// Applies `policy` to the snapshots in the location `text` names (a
     /// folder or `s3://…`): removes what it does not keep (unless `dryRun`) and
-    /// returns every decision, oldest first. Removing holds the location's
+    /// returns every decision, oldest first, and what became of the packs
+    /// no kept snapshot needs. Removing holds the location's
     /// lock, so no backup publishes meanwhile.
     /// - Parameters:
     ///   - keys: open encrypted snapshots, so their verify is known; without
@@ -194,7 +203,7 @@ public enum Retention {
         _ text: String, policy: RetentionPolicy, dryRun: Bool,
         with keys: SnapshotIdentities = SnapshotIdentities(), taken: Snapshot? = nil,
         timeZone: TimeZone = .current, signedBy key: ManifestKey? = nil, now: Date = Date()
-    ) throws -> [RetentionDecision] {
+    ) throws -> PruneResult {
         let location = try SnapshotStore.open(text)
         func decisions() throws -> [RetentionDecision] {
             let listed = try SnapshotCatalog.list(location, with: keys, knowing: taken)
@@ -221,16 +230,16 @@ public enum Retention {
                 }
             }
         }
-        guard !dryRun else { return try decisions() }
+        guard !dryRun else { return PruneResult(decisions: try decisions()) }
         return try location.holding { lock in
             let decided = try decisions()
             for decision in decided where !decision.keep { try location.remove(decision.snapshot) }
             // Then the packs no remaining snapshot needs (docs/incremental.md), only while
             // the lock is surely held: a backup that took it since may need them.
-            try PackPrune.removeUnneeded(
+            let packs = try PackPrune.removeUnneeded(
                 in: location, with: keys, keeping: decided.filter(\.keep).map(\.snapshot) + [taken].compactMap { $0 },
                 now: now, confirm: lock.confirm)
-            return decided
+            return PruneResult(decisions: decided, packs: packs)
         }
     }
 

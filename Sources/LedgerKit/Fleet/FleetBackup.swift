@@ -43,6 +43,7 @@ public enum FleetBackup {
                 keepRules = "the keep rules could not finish: " + problem
                 step.problem = keepRules
             }
+            if let held = run.packsHeldBack { summary += "; no pack of incremental snapshots was removed: \(held)" }
             if run.isGoodCopy {
                 step.lastGoodAt = run.snapshot.createdAt
                 step.lastGoodSnapshot = run.snapshot.path

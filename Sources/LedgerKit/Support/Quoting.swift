@@ -15,6 +15,13 @@ enum Quoting {
         return String(scalars)
     }
 
+    /// Text from someone else's disk (a name, a reason) as one line of a
+    /// message can show it: control characters (line breaks, escapes) become `?`.
+    static func oneLine(_ text: String) -> String {
+        String(
+            String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
+    }
+
     /// An SQL identifier: `"name"`.
     static func sqlIdentifier(_ name: String) -> String { doubling("\"", around: name) }
 

@@ -84,6 +84,7 @@ struct BackupCommand: ParsableCommand {
             )
             if !run.isGoodCopy { Output.message("ledger: " + BackupText.notAGoodCopy(run, of: file, in: to)) }
             run.keepRulesProblem.map { Output.message("ledger: " + BackupText.keepRulesFailed($0, in: to)) }
+            run.packsHeldBack.map { Output.message("ledger: " + BackupText.packsHeldBack($0)) }
         }
         if !goodCopy { throw ExitCode(1) }
     }

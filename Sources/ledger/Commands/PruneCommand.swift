@@ -43,9 +43,11 @@ struct PruneCommand: ParsableCommand {
     func run() throws {
         listing.apply()
         try reportingFailures {
-            let decisions = try Retention.prune(
+            let pruned = try Retention.prune(
                 folder, policy: keep.policy, dryRun: dryRun, with: try identities.resolve(),
                 signedBy: ManifestKey.forThisMachine())
+            let decisions = pruned.decisions
+            pruned.packs.heldBack.map { Output.message("ledger: " + BackupText.packsHeldBack($0)) }
             if json { return try Output.json(decisions) }
             for decision in decisions {
                 if let kept = BackupText.keptBeyondRules(decision) {

@@ -70,6 +70,12 @@ enum BackupText {
             + "some old snapshots may have been removed and others not: run 'ledger prune \(location)' with the same --keep options once the location answers again"
     }
 
+    /// Why no pack of incremental snapshots was removed: nothing is lost, and the space waits.
+    static func packsHeldBack(_ why: String) -> String {
+        "no pack of incremental snapshots was removed, so the space of those no snapshot needs is not reclaimed yet: "
+            + "\(why); nothing is lost, and the next prune removes them once that is mended"
+    }
+
     /// "1.9 MiB → 631.7 KiB (33%)": the company file's size, the snapshot's, and their ratio.
     static func sizes(_ snapshot: Snapshot) -> String {
         let original = snapshot.manifest?.databaseBytes ?? 0

@@ -349,6 +349,7 @@ import Testing
         let orphan = backups + "/packs/" + String(repeating: "ab", count: 32)
         try Data("orphan".utf8).write(to: URL(fileURLWithPath: orphan))
         let decisions = try Retention.prune(backups, policy: RetentionPolicy(last: 1), dryRun: false, now: later)
+            .decisions
         let kept = decisions.filter(\.keep).map(\.snapshot)
         #expect(kept.map(\.path).contains(snapshots[3].path))
         #expect(!FileManager.default.fileExists(atPath: orphan))
@@ -356,6 +357,28 @@ import Testing
         try IncrementalReader.rebuild(snapshots[3], in: store, to: rebuilt, with: SnapshotIdentities())
         #expect(try sha256(rebuilt) == snapshots[3].manifest?.databaseSha256)
         #expect(Set(try store.store.list(prefix: "packs/").map(\.name)) == (try needed(in: store)))
+    }
+
+    /// A file there that cannot be read as a snapshot may need any pack: every
+    /// pack stays, and prune says why the space was not reclaimed.
+    @Test func pruneSaysWhyItLeftOrphanPacksBesideAnUnreadableSnapshot() throws {
+        let (store, backups, _) = try threeIncrementals(seed: 19)
+        let orphan = backups + "/packs/" + String(repeating: "cd", count: 32)
+        try Data("orphan".utf8).write(to: URL(fileURLWithPath: orphan))
+        let unreadable = backups + "/books-20261101T020000Z.db.gz"
+        try Data("not a gzip file\n\u{1b}[31m".utf8).write(to: URL(fileURLWithPath: unreadable))
+        let held = try PackPrune.removeUnneeded(in: store, with: SnapshotIdentities(), now: later)
+        #expect(held.removed.isEmpty)
+        #expect(FileManager.default.fileExists(atPath: orphan))
+        let why = try #require(held.heldBack)
+        #expect(
+            why
+                == "1 file there cannot be read as a snapshot and may need packs (\(unreadable): move it away if it is none, or see 'ledger check-backups')"
+        )
+        #expect(!why.unicodeScalars.contains { $0.properties.generalCategory == .control })
+        try FileManager.default.removeItem(atPath: unreadable)
+        let removed = try PackPrune.removeUnneeded(in: store, with: SnapshotIdentities(), now: later)
+        #expect(removed == PackPruneOutcome(removed: ["packs/" + String(repeating: "cd", count: 32)]))
     }
 
     /// Past `PackPrune.grace` after every pack a test writes.
@@ -620,7 +643,9 @@ import Testing
             return !reason.contains("\n") && reason.contains("add up")
         }
         let before = Set(try store.store.list(prefix: "packs/").map(\.name))
-        #expect(try PackPrune.removeUnneeded(in: store, with: SnapshotIdentities()).isEmpty)
+        let held = try PackPrune.removeUnneeded(in: store, with: SnapshotIdentities())
+        #expect(held.removed.isEmpty)
+        #expect(held.heldBack?.hasPrefix("the page table of \(snapshot.path) cannot be read (") == true)
         #expect(Set(try store.store.list(prefix: "packs/").map(\.name)) == before)
         #expect(throws: IncrementalError.self) {
             try IncrementalReader.rebuild(

@@ -440,7 +440,7 @@ import Testing
         let size = Int(try #require(taken[2].bytes))
         try Damage.write(taken[2].path, at: size / 2, [UInt8](repeating: 0, count: 8))
 
-        let decisions = try Retention.prune(backups, policy: RetentionPolicy(last: 1), dryRun: false)
+        let decisions = try Retention.prune(backups, policy: RetentionPolicy(last: 1), dryRun: false).decisions
         #expect(
             kept(decisions) == ["acme-20261102T020000Z.db.gz": .newestClean, "acme-20261103T020000Z.db.gz": nil])
         #expect(decisions[2].reasons == ["newest", "last 1", "not whole"])
@@ -490,7 +490,7 @@ import Testing
                     of: path, kind: .scheduled,
                     now: Timestamp.parse("2026-11-0\(day)T02:00:00Z")!), into: SnapshotStore.open(backups))
         }
-        let dry = try Retention.prune(backups, policy: RetentionPolicy(last: 2), dryRun: true)
+        let dry = try Retention.prune(backups, policy: RetentionPolicy(last: 2), dryRun: true).decisions
         #expect(dry.filter { !$0.keep }.count == 3)
         #expect(try SnapshotCatalog.list(backups).snapshots.count == 5)
         _ = try Retention.prune(backups, policy: RetentionPolicy(last: 2), dryRun: false)

@@ -49,7 +49,7 @@ import Testing
         #expect(!PackPrune.isPackObjectName("packs/sub"))
         #expect(!PackPrune.isPackObjectName("packs/" + String(repeating: "0F", count: 32)))
         #expect(!PackPrune.isPackObjectName("packs/../" + String(repeating: "0f", count: 32)))
-        #expect(try PackPrune.removeUnneeded(in: SnapshotStore(store), with: SnapshotIdentities()).isEmpty)
+        #expect(try PackPrune.removeUnneeded(in: SnapshotStore(store), with: SnapshotIdentities()).removed.isEmpty)
         #expect(FileManager.default.fileExists(atPath: store.folder + "/packs/sub"))
     }
 
