@@ -48,6 +48,15 @@ public struct ManifestKey: Sendable {
         defaultPath(environment: environment).flatMap { try? loadOrCreate(at: $0) }
     }
 
+    /// This machine's key (at `defaultPath`) when there is one it can trust;
+    /// nil, and nothing made, when there is none: for commands that only
+    /// read snapshots (`prune`, even with `--dry-run`).
+    public static func existing(environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> ManifestKey?
+    {
+        defaultPath(environment: environment).flatMap(load(at:))
+    }
+
     /// The key at `path`, or nil when there is none or it cannot be trusted:
     /// not a regular file of this user's, readable or writable by others,
     /// or not 64 hex digits. Restore then verifies in full.

@@ -45,7 +45,7 @@ struct PruneCommand: ParsableCommand {
         try reportingFailures {
             let pruned = try Retention.prune(
                 folder, policy: keep.policy, dryRun: dryRun, with: try identities.resolve(),
-                signedBy: ManifestKey.forThisMachine())
+                signedBy: ManifestKey.existing())
             let decisions = pruned.decisions
             pruned.packs.heldBack.map { Output.message("ledger: " + BackupText.packsHeldBack($0)) }
             if json { return try Output.json(decisions) }

@@ -274,6 +274,20 @@ import Testing
         #expect(ManifestKey.load(at: path) == nil)
     }
 
+    /// A command that only reads snapshots (prune) finds the key, and makes none.
+    @Test func readingTheKeyMakesNone() throws {
+        let environment = ["XDG_CONFIG_HOME": folder.file("fresh")]
+        #expect(ManifestKey.existing(environment: environment) == nil)
+        #expect(!FileManager.default.fileExists(atPath: folder.file("fresh")))
+        let made = try #require(ManifestKey.forThisMachine(environment: environment))
+        let manifest = Manifest(
+            createdAt: "2026-11-21T02:00:00Z", kind: .manual, company: "Acme", source: "acme.db", formatVersion: 1,
+            databaseBytes: 4096, databaseSha256: String(repeating: "a", count: 64), verify: "clean",
+            counts: ["splits": 3], splitSum: 0)
+        let found = try #require(ManifestKey.existing(environment: environment))
+        #expect(try found.signature(of: manifest) == made.signature(of: manifest))
+    }
+
     @Test func theSignatureCoversEveryField() throws {
         let key = ManifestKey.random()
         var manifest = Manifest(
