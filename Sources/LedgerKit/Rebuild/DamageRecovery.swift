@@ -77,7 +77,6 @@ final class DamageRecovery {
                 CREATE TEMP TABLE recovery_restored (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
                 CREATE TEMP TABLE recovery_evidence (tbl TEXT NOT NULL, id INTEGER NOT NULL, balance INTEGER NOT NULL, PRIMARY KEY (tbl, id));
                 CREATE TEMP TABLE recovery_maybe_free (tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id));
-                CREATE TEMP TABLE recovery_feed_named (id INTEGER PRIMARY KEY);
                 """)
         // What the damaged file's indexes said of the rows the damage took (kept by salvage).
         try db.execute(
@@ -89,8 +88,7 @@ final class DamageRecovery {
             try db.execute(
                 sql: """
                     INSERT INTO temp.recovery_indexed (tbl, id, col, value)
-                    SELECT tbl, id, col, value FROM main.\(Salvage.indexValues);
-                    DROP TABLE main.\(Salvage.indexValues);
+                    SELECT tbl, id, col, value FROM main.\(Salvage.indexValues)
                     """)
         }
         let gap = try db.makeStatement(sql: "INSERT INTO temp.recovery_gap (tbl, lo, hi) VALUES (?, ?, ?)")
@@ -454,14 +452,6 @@ final class DamageRecovery {
             new: shown(row["new"] as DatabaseValue, money: money))
     }
 
-    /// Which bank-feed commands change a line of each status: a `new` line is
-    /// matched, added or excluded; a matched or added one unmatched; an excluded
-    /// one included. (An import only adds lines, which no snapshot holds.)
-    static let feedCommands: [(command: String, statuses: [String])] = [
-        ("feed match", ["new"]), ("feed add", ["new"]), ("feed exclude", ["new"]),
-        ("feed unmatch", ["matched", "added"]), ("feed include", ["excluded"]),
-    ]
-
     /// How long before a snapshot's time a bank-feed command's end still
     /// counts as after it: times are whole seconds, and the end is written
     /// just before the command commits.
@@ -482,7 +472,7 @@ final class DamageRecovery {
             sql: """
                 SELECT command, started_at, summary FROM main.maintenance_runs
                 WHERE typeof(COALESCE(finished_at, started_at)) = 'text' AND COALESCE(finished_at, started_at) >= ?
-                  AND command IN (\(Self.feedCommands.map { "'\($0.command)'" }.joined(separator: ", ")))
+                  AND command IN (\(FeedBook.loggedCommands.map { "'\($0.command)'" }.joined(separator: ", ")))
                 ORDER BY started_at
                 """, arguments: [since])
         guard !runs.isEmpty else { return }
@@ -492,46 +482,24 @@ final class DamageRecovery {
         for run in runs {
             guard let command = run.text("command") else { continue }
             latest[command] = run.text("started_at") ?? "?"
-            if let lines = Self.linesNamed(by: command, summary: run.text("summary")) {
+            if let lines = FeedBook.linesNamed(by: command, summary: run.text("summary")) {
                 named.formUnion(lines)
             } else {
-                statuses.formUnion(Self.feedCommands.first { $0.command == command }?.statuses ?? [])
+                statuses.formUnion(FeedBook.loggedCommands.first { $0.command == command }?.statuses ?? [])
             }
         }
         laterCommands = latest.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.map { "\($0.key) at \($0.value)" }
-        let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO temp.recovery_feed_named (id) VALUES (?)")
-        for id in named { try insert.execute(arguments: [id]) }
-        let anyStatus = statuses.sorted().map { "'\($0)'" }.joined(separator: ", ")
-        perhapsChanged = try Int64.fetchAll(
+        let restored = try Row.fetchCursor(
             db,
             sql: """
-                SELECT m.id FROM temp.recovery_restored r JOIN main.bank_feed m ON m.rowid = r.id
-                WHERE r.tbl = 'bank_feed'
-                  AND (m.id IN (SELECT id FROM temp.recovery_feed_named)\(anyStatus.isEmpty ? "" : " OR m.status IN (\(anyStatus))"))
-                ORDER BY m.id
-                """
-        ).map { DoubtfulRow(table: "bank_feed", rowID: $0) }
-    }
-
-    /// The bank lines a bank-feed command's logged `summary` names; nil when
-    /// it names none it changed (a `feed match` logged before its lines were).
-    static func linesNamed(by command: String, summary: String?) -> [Int64]? {
-        guard let data = summary?.data(using: .utf8),
-            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-        else { return nil }
-        func ids(_ value: Any?) -> [Int64]? {
-            (value as? [Any])?.compactMap { ($0 as? NSNumber)?.int64Value }
-        }
-        switch command {
-        case "feed add": return (object["line"] as? NSNumber).map { [$0.int64Value] }
-        case "feed exclude": return ids(object["excluded"])
-        case "feed include": return ids(object["included"])
-        case "feed match": return ids(object["lines"])
-        case "feed unmatch":
-            return (object["lines"] as? [Any])?.compactMap {
-                (($0 as? [String: Any])?["line"] as? NSNumber)?.int64Value
-            }
-        default: return nil
+                SELECT m.id, m.status FROM temp.recovery_restored r JOIN main.bank_feed m ON m.rowid = r.id
+                WHERE r.tbl = 'bank_feed' ORDER BY m.id
+                """)
+        perhapsChanged = []
+        while let row = try restored.next() {
+            guard let id = row.integer("id"), named.contains(id) || row.text("status").map(statuses.contains) == true
+            else { continue }
+            perhapsChanged.append(DoubtfulRow(table: "bank_feed", rowID: id))
         }
     }
 

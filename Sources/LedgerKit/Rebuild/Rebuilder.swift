@@ -683,12 +683,12 @@ public enum Rebuilder {
         damage: Damage?
     ) throws -> (context: RepairContext, schema: [String], outcome: DamageOutcome?) {
         let context = try RepairContext(db: db, runID: runID, now: now, onlySuspects: onlySuspects)
-        // Salvage's note of what the indexes said is the recovery's to read; never part of the books.
-        if damage == nil { try db.execute(sql: "DROP TABLE IF EXISTS main.\(Salvage.indexValues)") }
         let recovery = try damage.map { damage in
             try DamageRecovery(
                 context: context, salvage: damage.salvage, damagedPages: damage.damagedPages, copy: damage.copy)
         }
+        // Salvage's note of what the indexes said is the recovery's to read (it has); never part of the books.
+        try db.execute(sql: "DROP TABLE IF EXISTS main.\(Salvage.indexValues)")
         try recovery?.restore()
         var kept: [KeptBalance] = []
         var balancesWeighed = false

@@ -223,4 +223,33 @@ import Testing
         #expect(try FeedBook.lines(file: file).first { $0.id == fee.id }?.status == "excluded")
         #expect(try Verifier.verify(path: file).ok)
     }
+
+    /// What each bank-feed command logs names the lines it changed, as a
+    /// rebuild reads them back (`FeedBook.linesNamed`): a line changed after
+    /// the snapshot it brings back from must not be set back unnoticed.
+    @Test func eachCommandsLogNamesTheLinesItChanged() throws {
+        let file = try sample()
+        _ = try importStatement(file, Self.december)
+        let new = try FeedBook.lines(file: file, status: "new").map(\.id).sorted()
+        #expect(new.count == 14, "the sample's new lines and December's two")
+        func logged() throws -> (command: String, lines: [Int64]?) {
+            let row = try #require(
+                try CompanyFile.read(file) {
+                    try Row.fetchOne($0, sql: "SELECT command, summary FROM maintenance_runs ORDER BY id DESC LIMIT 1")
+                })
+            let command: String = try #require(row["command"])
+            return (command, FeedBook.linesNamed(by: command, summary: row["summary"]).map { $0.sorted() })
+        }
+        #expect(try FeedBook.exclude(file: file, lines: [new[0]]) == [new[0]])
+        #expect(try logged() == ("feed exclude", [new[0]]))
+        #expect(try FeedBook.include(file: file, lines: [new[0]]) == [new[0]])
+        #expect(try logged() == ("feed include", [new[0]]))
+        let link = try FeedBook.add(file: file, line: new[1], to: "Uncategorized Income")
+        #expect(try logged() == ("feed add", [new[1]]))
+        _ = try FeedBook.unmatch(file: file, lines: [link.line])
+        #expect(try logged() == ("feed unmatch", [new[1]]))
+        let matched = try FeedBook.match(file: file, addTo: "Uncategorized Income")
+        #expect(try logged() == ("feed match", (matched.matched.map(\.line) + matched.added.map(\.line)).sorted()))
+        #expect(matched.matched.count + matched.added.count == 14)
+    }
 }

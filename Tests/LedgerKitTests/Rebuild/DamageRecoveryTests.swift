@@ -337,19 +337,19 @@ import Testing
     /// Each command's logged summary gives the lines it changed; a `feed
     /// match` logged before it named them gives none (every `new` line is then listed).
     @Test func theLinesEachFeedCommandLogs() {
-        #expect(DamageRecovery.linesNamed(by: "feed add", summary: #"{"line":7,"transaction_id":3}"#) == [7])
-        #expect(DamageRecovery.linesNamed(by: "feed exclude", summary: #"{"excluded":[4,5]}"#) == [4, 5])
-        #expect(DamageRecovery.linesNamed(by: "feed include", summary: #"{"included":[6]}"#) == [6])
+        #expect(FeedBook.linesNamed(by: "feed add", summary: #"{"line":7,"transaction_id":3}"#) == [7])
+        #expect(FeedBook.linesNamed(by: "feed exclude", summary: #"{"excluded":[4,5]}"#) == [4, 5])
+        #expect(FeedBook.linesNamed(by: "feed include", summary: #"{"included":[6]}"#) == [6])
         #expect(
-            DamageRecovery.linesNamed(
+            FeedBook.linesNamed(
                 by: "feed match", summary: #"{"added":1,"lines":[8,9],"matched":1,"unmatched":0}"#)
                 == [8, 9])
-        #expect(DamageRecovery.linesNamed(by: "feed match", summary: #"{"added":1,"matched":1,"unmatched":0}"#) == nil)
+        #expect(FeedBook.linesNamed(by: "feed match", summary: #"{"added":1,"matched":1,"unmatched":0}"#) == nil)
         #expect(
-            DamageRecovery.linesNamed(
+            FeedBook.linesNamed(
                 by: "feed unmatch", summary: #"{"lines":[{"line":3,"was":"matched"}],"removed":[]}"#)
                 == [3])
-        #expect(DamageRecovery.linesNamed(by: "feed add", summary: "not json") == nil)
+        #expect(FeedBook.linesNamed(by: "feed add", summary: "not json") == nil)
     }
 
     /// A line moved to another account after the snapshot by a program that
