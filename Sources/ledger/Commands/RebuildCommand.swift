@@ -137,15 +137,10 @@ struct RebuildCommand: ParsableCommand {
         if !report.remaining.isEmpty {
             Output.line("")
             Output.line("Left for a person (rebuild does not change these):")
-            for finding in report.remaining.prefix(limit * 4) {
-                Output.line(
-                    "  \(finding.severity == .error ? paint.red("error") : paint.yellow("warning")) \(finding.code.rawValue): \(finding.message)"
-                )
-            }
-            if report.remaining.count > limit * 4 {
-                Output.line(
-                    "  … and \(report.remaining.count - limit * 4) more ('ledger verify \(report.file)' lists every one)"
-                )
+            Output.lines(
+                report.remaining, limit: limit * 4, where: " ('ledger verify \(report.file)' lists every one)"
+            ) { finding in
+                "\(finding.severity == .error ? paint.red("error") : paint.yellow("warning")) \(finding.code.rawValue): \(finding.message)"
             }
         }
         if let kept = report.keptLog {

@@ -67,32 +67,24 @@ enum DamageText {
                 paint.bold("Lost in damage")
                     + " — these balances were kept as they were before the damage, against Rebuild Suspense; check them against your records:"
             )
-            for kept in damage.keptBalances.prefix(limit * 4) {
+            Output.lines(damage.keptBalances, limit: limit * 4) { kept in
                 let what = kept.table == "accounts" ? "Account \(kept.name)" : kept.name
-                Output.line(
-                    "  \(what) (\(kept.table) \(kept.id)): showed \(Money(cents: kept.shown)); its lines now come to \(Money(cents: kept.remaining))"
-                )
-            }
-            if damage.keptBalances.count > limit * 4 {
-                Output.line("  … and \(damage.keptBalances.count - limit * 4) more")
+                return
+                    "\(what) (\(kept.table) \(kept.id)): showed \(Money(cents: kept.shown)); its lines now come to \(Money(cents: kept.remaining))"
             }
         }
         if !damage.unconfirmed.isEmpty {
             Output.line(
                 paint.bold("Read from a damaged page: check them") + " — no clean snapshot confirmed these rows:")
-            for row in damage.unconfirmed.prefix(limit * 4) { Output.line("  \(row.table) \(row.rowID)") }
-            if damage.unconfirmed.count > limit * 4 {
-                Output.line("  … and \(damage.unconfirmed.count - limit * 4) more")
-            }
+            Output.lines(damage.unconfirmed, limit: limit * 4) { "\($0.table) \($0.rowID)" }
         }
     }
 
     /// Each value as it was and as it is now ("splits 4304 amount: 253.53 → 153.53"), the first few.
     private static func values(_ values: [ReplacedValue], limit: Int) {
-        for value in values.prefix(limit * 4) {
-            Output.line("    \(value.table) \(value.rowID) \(value.column): \(value.old) → \(value.new)")
+        Output.lines(values, limit: limit * 4, indent: "    ") {
+            "\($0.table) \($0.rowID) \($0.column): \($0.old) → \($0.new)"
         }
-        if values.count > limit * 4 { Output.line("    … and \(values.count - limit * 4) more") }
     }
 
     /// Whether every row did come back, and all that keeps the rebuild from

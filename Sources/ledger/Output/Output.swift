@@ -85,6 +85,15 @@ enum Output {
         return value < 0 ? "-" + text : text
     }
 
+    /// The first `limit` of `items`, a line each as `shown` words it, then
+    /// "… and N more" (with `where`, what lists every one) for the rest.
+    static func lines<Item>(
+        _ items: [Item], limit: Int, indent: String = "  ", where everyOne: String = "", _ shown: (Item) -> String
+    ) {
+        for item in items.prefix(limit) { line(indent + shown(item)) }
+        if items.count > limit { line(indent + "… and \(items.count - limit) more" + everyOne) }
+    }
+
     /// "1 error", "3 errors".
     static func count(_ value: Int, _ noun: String) -> String {
         "\(grouped(value)) \(noun)" + (value == 1 ? "" : "s")
