@@ -46,8 +46,17 @@ import Testing
         return (folder, pages, rows)
     }()
 
-    /// Seeds 0..<360: each kind 36 times.
-    @Test(arguments: Array(0..<360))
+    /// Seeds 0..<360: each kind 36 times. A longer campaign, outside the
+    /// suite, names its own: `LEDGER_DAMAGE_SEEDS=360-3959 swift test --filter DamagePropertyTests`.
+    static let seeds: [Int] = {
+        let bounds = ProcessInfo.processInfo.environment["LEDGER_DAMAGE_SEEDS"]?.split(separator: "-").compactMap {
+            Int($0)
+        }
+        guard let bounds, bounds.count == 2, bounds[0] <= bounds[1] else { return Array(0..<360) }
+        return Array(bounds[0]...bounds[1])
+    }()
+
+    @Test(arguments: seeds)
     func verifyAndRebuildHoldOnDamage(seed: Int) throws {
         let kind = Kind.allCases[seed % Kind.allCases.count]
         var random = SplitMix64(seed: UInt64(seed) &* 104_729 &+ 17)
