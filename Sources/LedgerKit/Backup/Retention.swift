@@ -78,9 +78,11 @@ public enum Retention {
     /// newest `clean` one this machine signed stays too: a file planted in the
     /// location with a newer date and a `clean` manifest never leaves the books
     /// without a copy this machine took; and the rules count the snapshots
-    /// it signed (or may have: encrypted ones no key opened) apart from the
-    /// others, each with their own places, so that files planted there with
-    /// later dates never push the history this machine took out of them.
+    /// it is proven to have signed apart from all the others (another
+    /// computer's, planted ones, encrypted ones no key opened: their reasons
+    /// say "not made here"), each with their own places, by the signed time
+    /// of the ones it signed, so that files planted or re-dated there never
+    /// push the history this machine took out of them.
     /// - Parameter verdicts: what a read of the whole snapshot found, by path,
     ///   over its manifest's word (`damaged`).
     public static func decide(
@@ -102,22 +104,25 @@ public enum Retention {
                 if let good { newestClean.insert(good.path) }
                 uncertain.formUnion(unknown.map(\.path))
             }
-            // With `key`, those this machine signed (or may have: encrypted, unopened) and the
-            // others each have the rules' places: files planted there never take this machine's.
+            // With `key`, those this machine is proven to have signed and the others each have
+            // the rules' places: files planted there (no key is needed to make one) never take
+            // this machine's.
             var seen: [Bool: [String: Set<String>]] = [:]
             var counted: [Bool: Int] = [:]
             for (position, snapshot) in newestFirst.enumerated() {
-                let signer = key.map { key in snapshot.manifest.map(key.signed) ?? true } ?? true
-                let place = counted[signer, default: 0]
-                counted[signer] = place + 1
+                let ours = key == nil || snapshot.signedHere
+                let place = counted[ours, default: 0]
+                counted[ours] = place + 1
+                let whose = ours ? "" : " (not made here)"
                 var reasons: [String] = []
                 if position == 0 { reasons.append("newest") }
-                if place < policy.last { reasons.append("last \(place + 1)") }
-                // A time that cannot be read keeps its own text as its day, week and month.
+                if place < policy.last { reasons.append("last \(place + 1)\(whose)") }
+                // A time that cannot be read keeps its own text as its day, week and month. One this
+                // machine signed is of its signed time: a location re-dating its file cannot move it.
                 var day = String(snapshot.createdAt.prefix(10))
                 var month = String(snapshot.createdAt.prefix(7))
                 var week = day
-                if let moment = snapshot.takenAt {
+                if let moment = snapshot.rankedAt ?? snapshot.takenAt {
                     let parts = calendar.dateComponents(
                         [.year, .month, .day, .yearForWeekOfYear, .weekOfYear], from: moment)
                     month = String(format: "%04d-%02d", parts.year ?? 0, parts.month ?? 0)
@@ -128,10 +133,10 @@ public enum Retention {
                     ("daily", day, policy.daily), ("weekly", week, policy.weekly),
                     ("monthly", month, policy.monthly),
                 ] {
-                    let buckets = seen[signer, default: [:]][rule, default: []]
+                    let buckets = seen[ours, default: [:]][rule, default: []]
                     if !buckets.contains(bucket) && buckets.count < limit {
-                        seen[signer, default: [:]][rule, default: []].insert(bucket)
-                        reasons.append("\(rule) \(bucket)")
+                        seen[ours, default: [:]][rule, default: []].insert(bucket)
+                        reasons.append("\(rule) \(bucket)\(whose)")
                     }
                 }
                 let ruled = !reasons.isEmpty

@@ -215,31 +215,39 @@ import Testing
     }
 
     /// Files planted in the location with later dates (storage that takes
-    /// writes but not deletes) take no place the keep rules give: the
-    /// snapshots this machine signed keep theirs, and the others have their own.
+    /// writes but not deletes; an encrypted file needs no key to make), and
+    /// the location re-dating this machine's files, take no place the keep
+    /// rules give: the snapshots this machine signed keep theirs, by their
+    /// signed times, and all the others share their own.
     @Test func plantedSnapshotsNeverPushThisMachinesHistoryOutOfTheRules() {
         let key = ManifestKey.random()
         let ours = (1...10).map { day in
-            Self.signed(snapshot("acme", String(format: "2026-11-%02dT02:00:00Z", day), verify: "clean"), by: key)
+            Self.signed(
+                snapshot(
+                    "acme", String(format: "2026-11-%02dT02:00:00Z", day), listed: "2026-10-01T00:00:00Z",
+                    verify: "clean"), by: key)
         }
         let planted = (11...20).map { day in
             snapshot("acme", String(format: "2026-11-%02dT03:00:00Z", day), verify: "clean")
         }
+        let junk = (21...22).map { day in snapshot("acme", "2026-11-\(day)T03:00:00Z", verify: nil) }
         let policy = RetentionPolicy(last: 2, daily: 3)
-        let decided = Retention.decide(ours + planted, policy: policy, timeZone: utc, signedBy: key)
+        let decided = Retention.decide(ours + planted + junk, policy: policy, timeZone: utc, signedBy: key)
         #expect(
             decided.filter(\.keep).map(\.snapshot.createdAt) == [
                 "2026-11-08T02:00:00Z", "2026-11-09T02:00:00Z", "2026-11-10T02:00:00Z",
-                "2026-11-18T03:00:00Z", "2026-11-19T03:00:00Z", "2026-11-20T03:00:00Z",
+                "2026-11-20T03:00:00Z", "2026-11-21T03:00:00Z", "2026-11-22T03:00:00Z",
             ])
+        func reasons(_ time: String) -> [String]? { decided.first { $0.snapshot.createdAt == time }?.reasons }
+        #expect(reasons("2026-11-10T02:00:00Z") == ["last 1", "daily 2026-11-10", "newest clean"])
         #expect(
-            decided.first { $0.snapshot.createdAt == "2026-11-10T02:00:00Z" }?.reasons == [
-                "last 1", "daily 2026-11-10", "newest clean",
+            reasons("2026-11-22T03:00:00Z") == [
+                "newest", "last 1 (not made here)", "daily 2026-11-22 (not made here)", "may be newest clean",
             ])
-        // Without this machine's key, all are one history: the planted ones take every place.
+        // Without this machine's key, all are one history: the others take every place.
         #expect(
-            Retention.decide(ours + planted, policy: policy, timeZone: utc).filter(\.keep).map(\.snapshot.createdAt)
-                == ["2026-11-18T03:00:00Z", "2026-11-19T03:00:00Z", "2026-11-20T03:00:00Z"])
+            Retention.decide(ours + planted + junk, policy: policy, timeZone: utc).filter(\.keep).map(
+                \.snapshot.createdAt) == ["2026-11-20T03:00:00Z", "2026-11-21T03:00:00Z", "2026-11-22T03:00:00Z"])
     }
 
     /// A location that sets the file time of the newest snapshot this machine
@@ -311,7 +319,7 @@ import Testing
             kept(Retention.decide(snapshots, policy: RetentionPolicy(last: 1), timeZone: utc, signedBy: key)) == [
                 "acme-20261101T020000Z.db.gz.age": .mayBeNewestClean,
                 "acme-20261102T020000Z.db.gz.age": .mayBeNewestClean,
-                "acme-20261103T020000Z.db.gz.age": nil, "acme-20261104T020000Z.db.gz": nil,
+                "acme-20261103T020000Z.db.gz.age": .mayBeNewestClean, "acme-20261104T020000Z.db.gz": nil,
             ])
     }
 
