@@ -575,6 +575,13 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: restored))
         // Named as the source, it is restored as asked.
         #expect(try Ledger.run("restore", alpha + "/" + theirs, "--to", restored).status == 0)
+        // A client's own folder, named as "." or through a link, is that client's.
+        let own = folder.file("new/beta.db")
+        let here = try Ledger.run("restore", ".", "--to", own, "--stem", "books", in: beta)
+        #expect(here.status == 0, "\(here.stderr)")
+        try FileManager.default.createSymbolicLink(atPath: folder.file("beta-link"), withDestinationPath: beta)
+        let linked = try Ledger.run("restore", folder.file("beta-link"), "--to", own, "--stem", "books")
+        #expect(linked.status == 0, "\(linked.stderr)")
     }
 
     /// A check that finds the only snapshot damaged clears the last good

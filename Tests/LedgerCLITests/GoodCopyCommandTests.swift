@@ -184,7 +184,11 @@ import Testing
             try touch(path, back: Double(night) * 86_400 + 60)
             nights.append(path)
         }
-        let pruned = try Ledger.run("prune", backups, "--keep-daily", "14")
+        // Pruned where no key signed them (another computer): their days are the files' times,
+        // set back one a night; the computer that signed them counts the days it signed.
+        var elsewhere = ProcessInfo.processInfo.environment
+        elsewhere["XDG_CONFIG_HOME"] = folder.file("elsewhere")
+        let pruned = try Ledger.run(["prune", backups, "--keep-daily", "14"], environment: elsewhere)
         #expect(pruned.status == 0, "\(pruned.stderr)")
         let lines = pruned.stdout.split(separator: "\n").map(String.init)
         #expect(

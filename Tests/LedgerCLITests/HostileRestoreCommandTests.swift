@@ -142,7 +142,11 @@ import Testing
         let theirs = try ledger(
             "restore", folder.file("b/" + snapshot), "--to", folder.file("theirs.db"), config: "elsewhere")
         #expect(theirs.status == 0)
-        #expect(theirs.stdout.hasSuffix("verify: clean\n"))
+        #expect(
+            theirs.stdout.hasSuffix(
+                "verify: clean\nThis snapshot was not made with this computer's ledger key (another user account or "
+                    + "computer made it, or someone who can write where it was): it was checked as a company file "
+                    + "and verified in full before it was put in place.\n"))
         #expect(try bytes(folder.file("mine.db")) == bytes(folder.file("theirs.db")))
     }
 
@@ -166,7 +170,7 @@ import Testing
 
         let refused = try ledger("restore", location, "--to", target)
         #expect(refused.status == 2)
-        #expect(refused.stderr.contains("\(planted) was not taken by this computer"))
+        #expect(refused.stderr.contains("\(planted) was not made with this computer's ledger key"))
         #expect(refused.stderr.contains("--trust-unsigned"))
         #expect(try bytes(target) == before, "nothing was restored")
 

@@ -42,7 +42,7 @@ enum PackPrune {
             return PackPruneOutcome(
                 heldBack: "\(listing.unreadable.count) file\(listing.unreadable.count == 1 ? "" : "s") there cannot be "
                     + "read as a snapshot and may need packs (\(Quoting.oneLine(first.path))"
-                    + "\(listing.unreadable.count == 1 ? "" : " and others"): move it away if it is none, "
+                    + "\(listing.unreadable.count == 1 ? "" : " and others"): move it away if it is not a backup, "
                     + "or see 'ledger check-backups')")
         }
         // Full snapshots alone (incrementals given up) leave their packs: kept, harmless but for the space.
@@ -58,8 +58,11 @@ enum PackPrune {
         for snapshot in listing.snapshots + keeping where known.insert(snapshot.path).inserted {
             guard let manifest = snapshot.manifest else {
                 return PackPruneOutcome(
-                    heldBack: "\(Quoting.oneLine(snapshot.path)) is encrypted and no key given opens it, so the packs "
-                        + "it needs are not known (give --identity)")
+                    heldBack: "\(Quoting.oneLine(snapshot.path)) is encrypted and "
+                        + (keys.isEmpty
+                            ? "no key was given to open it, so the packs it needs are not known (give --identity)"
+                            : "none of the keys given opens it, so the packs it needs are not known (it may not be "
+                                + "a backup of yours: move it away if it is not)"))
             }
             guard manifest.incremental != nil else { continue }
             let table: IncrementalTable

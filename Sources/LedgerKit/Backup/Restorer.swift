@@ -27,6 +27,9 @@ public struct RestoreResult: Codable, Sendable {
     /// it into the file or the snapshot of it (another page size, a version it
     /// does not know): what it committed may be in no snapshot, and a person must look.
     public var keptLog: String?
+    /// Whether this machine's manifest key signed the snapshot's manifest;
+    /// false for one from another user account or computer, or planted.
+    public var signedHere = false
 }
 
 /// Why a restore was refused. The target is untouched in every case.
@@ -52,10 +55,11 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
     /// another company than the target, and an older one (`own`) names the target's:
     /// the company was renamed, or the two are copies of one template.
     case renamedOrCopy(target: String, company: String, own: String, newest: String, newestCompany: String)
-    /// The snapshot chosen (`newest`) is not signed by this machine, and an older
-    /// one of its company (`signed`, taken `signedAt`) is: the newer may have
-    /// been planted where the backups are, or taken on another computer.
-    case notSignedHere(newest: String, signed: String, signedAt: String)
+    /// The snapshot chosen (`chosen`) is not signed by this machine's key, and
+    /// other snapshots of its company there are (the newest: `signed`, taken
+    /// `signedAt`): `chosen` may have been planted where the backups are, or
+    /// made by another user account or computer.
+    case notSignedHere(chosen: String, signed: String, signedAt: String)
     /// The snapshot's manifest names one company, and the books in it are another's:
     /// the manifest was not written with them.
     case notAsClaimed(path: String, claimed: String, holds: String)
@@ -104,9 +108,10 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
         case .renamedOrCopy(let target, let company, let own, let newest, let newestCompany):
             return
                 "The newest snapshot of \(target)'s company, by its creation time, names \(Self.printable(newestCompany)), not \(Self.printable(company)): the company was renamed, or the two are copies of one template. Nothing was restored. Name the snapshot to restore as the source: \(Self.printable(newest)) (the newest), or \(Self.printable(own)) (the newest named \(Self.printable(company)))."
-        case .notSignedHere(let newest, let signed, let signedAt):
+        case .notSignedHere(let chosen, let signed, let signedAt):
+            let taken = Timestamp.parse(signedAt).map { PointInTime.localText($0) } ?? signedAt
             return
-                "\(Self.printable(newest)) was not taken by this computer (it has no signature of this computer's key), but an older snapshot of the same company was: \(Self.printable(signed)) (taken \(signedAt)). The newer one may have been planted where the backups are, so nothing was restored. Restore the older one by naming it as the source, or add --trust-unsigned if the newer one came from a computer you trust."
+                "\(Self.printable(chosen)) was not made with this computer's ledger key (it came from another user account or computer, or from someone who can write where the backups are), though other snapshots of this company there were. Nothing was restored. Restore the newest of those by naming it as the source, \(Self.printable(signed)) (taken \(taken); anything done after that is not in it), or add --trust-unsigned if you know where the first one came from."
         case .notAsClaimed(let path, let claimed, let holds):
             return
                 "\(Self.printable(path)) says it holds the books of \(Self.printable(claimed)), but holds those of \(Self.printable(holds)): its manifest was not written with these books (it was changed or planted). Nothing was restored. Choose another snapshot."
@@ -180,9 +185,22 @@ public enum Restorer {
             throw RestoreError.noSnapshots(folder: source)
         }
         guard let oldest = ofStem.first else { throw RestoreError.noSnapshots(folder: source) }
+        // A snapshot this machine's key did not sign, where it signed others of its company
+        // there (whenever taken: planted before the first one too), is the person's choice.
+        // One no key opened is refused when it is read, for that.
+        func refuseUnsigned(_ snapshot: Snapshot) throws {
+            guard !trustUnsigned, !snapshot.signedHere, let company = snapshot.manifest?.companyIdentity,
+                let signed = newestSigned(of: company, in: ofStem)
+            else { return }
+            throw RestoreError.notSignedHere(chosen: snapshot.path, signed: signed.path, signedAt: signed.createdAt)
+        }
         // A fleet client's folder holds its own snapshots: one whose manifest (signed with
-        // the rest) says it was taken into another client's folder was moved here.
-        let folderName = source.split(separator: "/").last.map(String.init) ?? ""
+        // the rest) says it was taken into another client's folder was moved here. The
+        // folder's own name, whatever names it (".", a link).
+        let folderName =
+            location.store is FolderStore
+            ? URL(fileURLWithPath: source).resolvingSymlinksInPath().standardizedFileURL.lastPathComponent
+            : source.split(separator: "/").last.map(String.init) ?? ""
         let own = ofStem.filter { $0.manifest?.fleetClient.map { $0 == folderName } ?? true }
         if own.isEmpty, let newest = ofStem.last {
             throw RestoreError.otherClients(
@@ -196,29 +214,25 @@ public enum Restorer {
             return (snapshot.takenAt ?? .distantPast) <= time
                 && (Timestamp.parse(snapshot.createdAt) ?? .distantPast) <= time
         }
-        guard let chosen = try newestOfTargetsCompany(eligible, target: target, stem: wanted, folder: source) else {
+        guard
+            let chosen = try newestOfTargetsCompany(
+                eligible, target: target, stem: wanted, folder: source, refuseUnsigned: refuseUnsigned)
+        else {
             throw RestoreError.beforeOldest(
                 time: Timestamp.string(from: time ?? Date()),
                 oldest: oldest.takenAt.map(Timestamp.string(from:)) ?? oldest.createdAt)
         }
-        if !trustUnsigned, !chosen.signedHere, let signed = newestSigned(before: chosen, in: eligible) {
-            throw RestoreError.notSignedHere(newest: chosen.path, signed: signed.path, signedAt: signed.createdAt)
-        }
+        try refuseUnsigned(chosen)
         return chosen
     }
 
-    /// The newest of `snapshots` (oldest first) older than `chosen` that this
-    /// machine signed, of `chosen`'s company where both manifests say: of its
-    /// creation time (a rename keeps it), else of its name.
-    private static func newestSigned(before chosen: Snapshot, in snapshots: [Snapshot]) -> Snapshot? {
-        guard let position = snapshots.firstIndex(where: { $0.path == chosen.path }) else { return nil }
-        return snapshots[..<position].last { signed in
-            guard signed.signedHere else { return false }
-            guard let theirs = chosen.manifest?.companyIdentity, let ours = signed.manifest?.companyIdentity else {
-                return true
-            }
-            if let one = ours.createdAt, let other = theirs.createdAt { return one == other }
-            return ours.name == theirs.name
+    /// The newest of `snapshots` (oldest first) that this machine signed, of
+    /// `company`: of its creation time (a rename keeps it), else of its name.
+    private static func newestSigned(of company: ManifestCompany, in snapshots: [Snapshot]) -> Snapshot? {
+        snapshots.last { signed in
+            guard signed.signedHere, let ours = signed.manifest?.companyIdentity else { return false }
+            if let one = ours.createdAt, let other = company.createdAt { return one == other }
+            return ours.name == company.name
         }
     }
 
@@ -233,8 +247,12 @@ public enum Restorer {
     /// `--force`); else the newest, which that check refuses. When the target
     /// cannot say (missing, or its company row unreadable) the choice is the
     /// person's: refused, naming each one's newest snapshot.
+    /// - Parameter refuseUnsigned: throws for a snapshot this machine's key did
+    ///   not sign where it signed others: called before a newer snapshot is named
+    ///   as the company's (renamed), so a planted one is never pointed to.
     private static func newestOfTargetsCompany(
-        _ snapshots: [Snapshot], target: String, stem: String, folder: String
+        _ snapshots: [Snapshot], target: String, stem: String, folder: String,
+        refuseUnsigned: (Snapshot) throws -> Void
     ) throws -> Snapshot? {
         let timed = Set(
             snapshots.compactMap { $0.manifest?.companyIdentity }.filter { $0.createdAt != nil }.map(\.name))
@@ -261,6 +279,7 @@ public enum Restorer {
         // A newer snapshot of its time under another name: this company's own, renamed since (then the
         // older one would lose what was done after it), or a copy of one template (then it is another's).
         if let exact, let renamed, renamed > exact {
+            try refuseUnsigned(snapshots[renamed])
             throw RestoreError.renamedOrCopy(
                 target: target, company: own.name, own: snapshots[exact].path, newest: snapshots[renamed].path,
                 newestCompany: snapshots[renamed].manifest?.company ?? "?")
@@ -450,7 +469,8 @@ public enum Restorer {
         }
         return RestoreResult(
             snapshot: snapshot, target: target, replaced: replaced, verify: status, verifiedNow: verifiedNow,
-            findings: findings, keptAs: keptAs, keptLog: keptLog)
+            findings: findings, keptAs: keptAs, keptLog: keptLog,
+            signedHere: manifestKey?.signed(manifest) == true)
     }
 
     /// Keeps the `-wal` of `file` beside it by a second name

@@ -77,8 +77,8 @@ public enum Retention {
     /// (copies of one template, files made in one second). With `key`, the
     /// newest `clean` one this machine signed stays too: a file planted in the
     /// location with a newer date and a `clean` manifest never leaves the books
-    /// without a copy this machine took; and the rules count the snapshots
-    /// it is proven to have signed apart from all the others (another
+    /// without a copy this machine took; and, where it signed any of a file's,
+    /// the rules count the snapshots it is proven to have signed apart from all the others (another
     /// computer's, planted ones, encrypted ones no key opened: their reasons
     /// say "not made here"), each with their own places, by the signed time
     /// of the ones it signed, so that files planted or re-dated there never
@@ -104,13 +104,14 @@ public enum Retention {
                 if let good { newestClean.insert(good.path) }
                 uncertain.formUnion(unknown.map(\.path))
             }
-            // With `key`, those this machine is proven to have signed and the others each have
+            // Where this machine is proven to have signed some, those and the others each have
             // the rules' places: files planted there (no key is needed to make one) never take
             // this machine's.
+            let apart = newestFirst.contains(where: \.signedHere)
             var seen: [Bool: [String: Set<String>]] = [:]
             var counted: [Bool: Int] = [:]
             for (position, snapshot) in newestFirst.enumerated() {
-                let ours = key == nil || snapshot.signedHere
+                let ours = !apart || snapshot.signedHere
                 let place = counted[ours, default: 0]
                 counted[ours] = place + 1
                 let whose = ours ? "" : " (not made here)"

@@ -129,6 +129,12 @@ struct RestoreCommand: ParsableCommand {
                 ? " (verified when this machine took it; its signature and SHA-256 match)" : ""
             Output.line(
                 "Restored \(to) from \(snapshot.path) (taken \(snapshot.createdAt)), verify: \(result.verify)\(how)")
+            if !result.signedHere {
+                Output.line(
+                    "This snapshot was not made with this computer's ledger key (another user account or computer "
+                        + "made it, or someone who can write where it was): it was checked as a company file"
+                        + (result.verifiedNow ? " and verified in full" : "") + " before it was put in place.")
+            }
             if let replaced = result.replaced { Output.line("The file it replaced is kept in \(replaced.path)") }
             if let kept = result.keptAs {
                 Output.line("The file it replaced held no company file a snapshot could take; it is kept as \(kept)")

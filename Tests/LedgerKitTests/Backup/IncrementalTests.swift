@@ -373,7 +373,7 @@ import Testing
         let why = try #require(held.heldBack)
         #expect(
             why
-                == "1 file there cannot be read as a snapshot and may need packs (\(unreadable): move it away if it is none, or see 'ledger check-backups')"
+                == "1 file there cannot be read as a snapshot and may need packs (\(unreadable): move it away if it is not a backup, or see 'ledger check-backups')"
         )
         #expect(!why.unicodeScalars.contains { $0.properties.generalCategory == .control })
         try FileManager.default.removeItem(atPath: unreadable)

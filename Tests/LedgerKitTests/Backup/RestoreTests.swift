@@ -53,7 +53,7 @@ import Testing
             into: SnapshotStore.open(backups))
         #expect(
             throws: RestoreError.notSignedHere(
-                newest: planted.path, signed: taken[2].path, signedAt: "2026-11-18T02:00:00Z")
+                chosen: planted.path, signed: taken[2].path, signedAt: "2026-11-18T02:00:00Z")
         ) {
             try Restorer.choose(backups, target: file, at: nil, signedBy: key)
         }
@@ -84,6 +84,36 @@ import Testing
             into: SnapshotStore.open(backups))
         #expect(theirs.manifest?.companyCreatedAt != unsigned.manifest?.companyCreatedAt)
         #expect(try Restorer.choose(backups, target: file, at: nil, signedBy: key) == unsigned)
+    }
+
+    /// A planted snapshot dated before this machine's first one (restore
+    /// `--at` an early time), or one whose company bears another name at the
+    /// same creation time (a rename, to restore's eyes): refused as not made
+    /// here, never chosen, nor pointed to as the company's newest.
+    @Test func anUnsignedSnapshotIsRefusedWhenOlderOrRenamedToo() throws {
+        let (file, backups, taken) = try nights()
+        let early = try SnapshotWriter.take(
+            SnapshotRequest(of: file, kind: .scheduled, now: moment("2026-11-15T02:00:00Z")),
+            into: SnapshotStore.open(backups))
+        #expect(
+            throws: RestoreError.notSignedHere(
+                chosen: early.path, signed: taken[2].path, signedAt: "2026-11-18T02:00:00Z")
+        ) {
+            try Restorer.choose(backups, target: file, at: moment("2026-11-15T12:00:00Z"), signedBy: key)
+        }
+        try Damage.apply(to: file) { db in try db.execute(sql: "UPDATE company SET name = 'Renamed Co'") }
+        let renamed = try SnapshotWriter.take(
+            SnapshotRequest(of: file, kind: .scheduled, now: moment("2026-11-19T02:00:00Z")),
+            into: SnapshotStore.open(backups))
+        try Damage.apply(to: file) { db in try db.execute(sql: "UPDATE company SET name = 'Wednesday Co'") }
+        #expect(
+            throws: RestoreError.notSignedHere(
+                chosen: renamed.path, signed: taken[2].path, signedAt: "2026-11-18T02:00:00Z")
+        ) {
+            try Restorer.choose(backups, target: file, at: nil, signedBy: key)
+        }
+        // Without this machine's key, a rename is what restore sees.
+        #expect(throws: RestoreError.self) { try Restorer.choose(backups, target: file, at: nil) }
     }
 
     @Test func restoresAndKeepsTheReplacedFile() throws {
