@@ -155,12 +155,12 @@ public enum Restorer {
     /// those `key` signed (this machine's) by their manifests' times, whatever
     /// time the location gives their files.
     /// - Parameter trustUnsigned: choose a snapshot `key` did not sign even
-    ///   when an older one of its company it did sign is there.
+    ///   when others of its company there are signed by it.
     /// - Throws: `RestoreError.noSnapshotsOf` when the place holds snapshots,
     ///   but none of that stem, naming the stems it holds;
     ///   `RestoreError.notSignedHere` when the snapshot chosen is not signed by
-    ///   `key` and an older one of its company is (unless `trustUnsigned`):
-    ///   anyone who can write to the location can put a snapshot there.
+    ///   `key` and another of its company there is, newer or older (unless
+    ///   `trustUnsigned`): anyone who can write to the location can put a snapshot there.
     public static func choose(
         _ source: String, target: String, stem: String? = nil, at time: Date?,
         with keys: SnapshotIdentities = SnapshotIdentities(), signedBy key: ManifestKey? = nil,
