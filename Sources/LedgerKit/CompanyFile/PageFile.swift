@@ -291,6 +291,10 @@ final class PageFile {
             start += 1
             guard let size = Self.varint(bytes, &offset), size >= 1, size <= 1 << 20,
                 let rowid = Self.varint(bytes, &offset), keys.contains(rowid),
+                // A record header on the page that gives another length: no cell, and no overflow
+                // chain followed for it (crafted claims would make each candidate cost pages).
+                Self.recordLength(bytes, at: offset, before: min(usable, offset + localSize(Int(size))))
+                    .map({ $0 == size }) ?? true,
                 let payload = payload(bytes, at: offset, size: Int(size)),
                 let values = Self.record(payload, exact: true), accept(values)
             else { continue }
@@ -377,6 +381,27 @@ final class PageFile {
             }
         }
         return exact && position != payload.count ? nil : values
+    }
+
+    /// The length of the record whose header starts at `start`, as its header
+    /// says (the header and every value's width): -1 when a serial type is
+    /// none of SQLite's; nil when the header does not end before `end`.
+    static func recordLength(_ bytes: [UInt8], at start: Int, before end: Int) -> Int64? {
+        var offset = start
+        guard let headerSize = varint(bytes, &offset), headerSize >= 1, headerSize <= end - start else { return nil }
+        var length = headerSize
+        while offset < start + Int(headerSize) {
+            guard let type = varint(bytes, &offset) else { return nil }
+            switch type {
+            case 0, 8, 9: break
+            case 1...4: length += type
+            case 5: length += 6
+            case 6, 7: length += 8
+            case 12...(1 << 40): length += (type - (type % 2 == 0 ? 12 : 13)) / 2
+            default: return -1
+            }
+        }
+        return offset == start + Int(headerSize) ? length : -1
     }
 
     /// A big-endian variable-length integer of one to nine bytes.
