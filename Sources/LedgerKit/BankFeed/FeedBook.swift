@@ -139,12 +139,19 @@ public enum FeedBook {
                     ORDER BY f.posted_date, f.id
                     """, arguments: [only, status]
             ).map { row in
-                let transactionID: Int64? = row["transaction_id"]
-                let amount: Int64 = row["amount"]
+                // Another program may have written anything: a line that cannot be read whole is the rebuild's.
+                guard let id = row.integer("id"), let amount = row.integer("amount"), let fitid = row.text("fitid"),
+                    let posted = row.text("posted_date"), let status = row.text("status")
+                else {
+                    throw FeedError.needsRebuild(
+                        path: file,
+                        reason: "has bank line \(row.shown("id") ?? "?") with a value that cannot be read")
+                }
+                let transactionID = row.integer("transaction_id")
                 return FeedLine(
-                    id: row["id"], account: row["full_name"] ?? "account \(row["account_id"] as Int64? ?? 0)",
-                    fitid: row["fitid"], posted: row["posted_date"], amount: amount, payee: row["payee"],
-                    memo: row["memo"], status: row["status"], transactionID: transactionID,
+                    id: id, account: row.text("full_name") ?? "account \(row.shown("account_id") ?? "?")",
+                    fitid: fitid, posted: posted, amount: amount, payee: row.text("payee"),
+                    memo: row.text("memo"), status: status, transactionID: transactionID,
                     transaction: try transactionID.map { try TransactionTitle.of($0, amount: amount, in: db) })
             }
         }

@@ -52,8 +52,9 @@ public enum MaintenanceLog {
 
     private static func action(_ row: Row) -> RepairAction {
         RepairAction(
-            code: FindingCode(rawValue: row["code"] ?? "") ?? .sqliteCorruption, table: row["table_name"] ?? "?",
-            rowID: row["row_id"], action: RepairAction.Kind(rawValue: row["action"] ?? "") ?? .update,
-            before: row["before"], after: row["after"])
+            code: row.text("code").flatMap(FindingCode.init(rawValue:)) ?? .sqliteCorruption,
+            table: row.text("table_name") ?? "?", rowID: row.integer("row_id"),
+            action: row.text("action").flatMap(RepairAction.Kind.init(rawValue:)) ?? .update,
+            before: row.text("before"), after: row.text("after"))
     }
 }

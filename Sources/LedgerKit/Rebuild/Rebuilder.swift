@@ -641,16 +641,23 @@ public enum Rebuilder {
         defer { if damage?.copy != nil { try? db.execute(sql: "DETACH DATABASE snap") } }
         try db.execute(sql: "BEGIN IMMEDIATE")
         do {
-            // After the ids of the runs the snapshot may bring back (SQLite picks one when the ids run out).
-            let last =
+            // After the ids of the runs the snapshot may bring back, and of every run a repair
+            // action names (a run whose own row the damage took): this run's actions are its own
+            // alone. SQLite picks one when the ids run out.
+            let snapshotRuns =
                 damage?.copy == nil
-                ? nil
-                : try Int64.fetchOne(
-                    db,
-                    sql: """
-                        SELECT MAX(m) FROM (SELECT MAX(id) AS m FROM main.maintenance_runs
-                                            UNION ALL SELECT MAX(id) FROM snap.maintenance_runs WHERE typeof(id) = 'integer')
-                        """)
+                ? ""
+                : """
+                UNION ALL SELECT MAX(id) FROM snap.maintenance_runs WHERE typeof(id) = 'integer'
+                UNION ALL SELECT MAX(run_id) FROM snap.repair_actions WHERE typeof(run_id) = 'integer'
+                """
+            let last = try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT MAX(m) FROM (SELECT MAX(id) AS m FROM main.maintenance_runs
+                                        UNION ALL SELECT MAX(run_id) FROM main.repair_actions WHERE typeof(run_id) = 'integer'
+                                        \(snapshotRuns))
+                    """)
             if let last, last < Int64.max {
                 try db.execute(
                     sql: "INSERT INTO maintenance_runs (id, command, started_at) VALUES (?, 'rebuild', ?)",
@@ -747,9 +754,9 @@ public enum Rebuilder {
                 SELECT code, COUNT(*) AS count, MIN(id) AS first FROM repair_actions WHERE run_id = ? GROUP BY code ORDER BY first
                 """, arguments: [runID])
         return try counts.compactMap { row in
-            guard let code = FindingCode(rawValue: row["code"]) else { return nil }
+            guard let code = row.text("code").flatMap(FindingCode.init(rawValue:)) else { return nil }
             let actions = try MaintenanceLog.actions(db, runID: runID, code: code, limit: examples)
-            return RepairGroup(code: code, count: row["count"], examples: actions)
+            return RepairGroup(code: code, count: Int(row.integer("count") ?? 0), examples: actions)
         }
     }
 

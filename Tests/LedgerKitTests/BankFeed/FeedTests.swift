@@ -224,6 +224,34 @@ import Testing
         #expect(try Verifier.verify(path: file).ok)
     }
 
+    /// Another program may leave any value in a bank line: listing the lines
+    /// says the file needs a rebuild, and never stops on the value.
+    @Test func aLineWithAValueThatCannotBeReadAsksForARebuild() throws {
+        let file = try sample()
+        _ = try importStatement(file, Self.december)
+        let line = try #require(try FeedBook.lines(file: file).first).id
+        for (column, value) in [
+            ("amount", "'12.50'"), ("status", "x'07'"), ("fitid", "x'00'"), ("posted_date", "x'2025'"),
+        ] {
+            try Damage.apply(to: file) { db in
+                try db.execute(sql: "UPDATE bank_feed SET \(column) = \(value) WHERE id = ?", arguments: [line])
+            }
+            #expect(
+                throws: FeedError.needsRebuild(
+                    path: file, reason: "has bank line \(line) with a value that cannot be read"), "\(column)"
+            ) {
+                try FeedBook.lines(file: file)
+            }
+            try Damage.apply(to: file) { db in
+                try db.execute(
+                    sql:
+                        "UPDATE bank_feed SET amount = 100, status = 'new', fitid = 'F', posted_date = '2025-12-01' WHERE id = ?",
+                    arguments: [line])
+            }
+        }
+        #expect(try FeedBook.lines(file: file).count > 1)
+    }
+
     /// What each bank-feed command logs names the lines it changed, as a
     /// rebuild reads them back (`FeedBook.linesNamed`): a line changed after
     /// the snapshot it brings back from must not be set back unnoticed.

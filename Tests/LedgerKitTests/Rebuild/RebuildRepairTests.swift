@@ -287,6 +287,31 @@ import Testing
         #expect(try MaintenanceLog.actions(path: path, runID: runs[1].id) { _ in } == first.changedRows)
     }
 
+    /// A run whose own row the damage took leaves its repair actions behind:
+    /// the next rebuild's run takes another id, so it never counts them as
+    /// its own, nor reads their values as its own.
+    @Test func aRunsActionsLeftWithoutItsRowAreNeverTheNextRebuildsOwn() throws {
+        let path = try Damage.sample(in: folder)
+        let lostRun = try Damage.apply(to: path) { db in
+            _ = try Faults.inject(.duplicateName, db)
+            let lost = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM maintenance_runs") ?? 0) + 1
+            try db.execute(
+                sql: """
+                    INSERT INTO repair_actions (run_id, code, table_name, row_id, action, before, after)
+                    VALUES (?1, 'split-account-missing', 'splits', 1, 'update', '{}', '{}'),
+                           (?1, 'not-a-code', 'splits', 2, 'update', x'00', 7)
+                    """, arguments: [lost])
+            return lost
+        }
+        let report = try Self.rebuild(path, in: folder)
+        #expect(report.repairs.map(\.code) == [.duplicateName])
+        let runs = try MaintenanceLog.runs(path: path)
+        let own = try #require(runs.last)
+        #expect(own.id > lostRun)
+        #expect(try MaintenanceLog.actions(path: path, runID: own.id) { _ in } == report.changedRows)
+        #expect(try MaintenanceLog.actions(path: path, runID: lostRun) { _ in } == 2, "left as they were")
+    }
+
     /// Should the repairs among the native pass's suspects leave anything
     /// repairable (here they are given no suspects at all), the working copy is
     /// made again and the repairs look at every row: the final copy is the
