@@ -144,7 +144,11 @@ public struct FleetReport: Sendable {
 
         let backup = status.backup
         // Its word that a good backup exists, against the location's: removed since, it is no backup.
-        for snapshot in gone { note(.backupOverdue, "the last good backup is gone from the location (\(snapshot))") }
+        for snapshot in gone {
+            note(
+                .backupOverdue,
+                "the last good backup is gone from the location, or is no longer as it was written (\(snapshot))")
+        }
         var goodAge: TimeInterval?
         switch backup?.lastGoodAt.map(when) {
         case nil: note(.backupOverdue, backup?.problem.map { "no good backup: " + $0 } ?? "no good backup")

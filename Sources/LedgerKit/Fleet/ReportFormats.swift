@@ -70,8 +70,10 @@ extension FleetReport {
     /// leading `'`, since client names come from a location anyone with access could write. A
     /// semicolon or tab is quoted too: a spreadsheet whose list separator is one of them (Excel
     /// in much of Europe) would otherwise split `a;=cmd|…` into a cell that starts with `=`.
+    /// Direction marks become U+FFFD, as on the page: a name could show as another client's.
     static func csvField(_ value: String) -> String {
-        var value = value
+        var value = String(
+            String.UnicodeScalarView(value.unicodeScalars.map { Quoting.isDirectionMark($0) ? "\u{FFFD}" : $0 }))
         // The first mark a spreadsheet may read as one: past spaces and invisible characters too.
         let first = value.unicodeScalars.first {
             !($0.properties.isWhitespace || $0.properties.generalCategory == .format) || $0 == "\t" || $0 == "\r"

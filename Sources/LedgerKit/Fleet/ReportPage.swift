@@ -80,7 +80,9 @@ extension FleetReport {
         case .clean?: return "clean"
         case .findings?: return "\(row.errors) errors, \(row.warnings) warnings"
         case .damaged?: return "damaged"
-        case .failed?, .unknown?: return "could not run"
+        case .failed?: return "could not run"
+        // A record whose verify says clean and lists findings, or whose outcome is none this version knows.
+        case .unknown?: return "unclear, see details"
         }
     }
 
@@ -185,8 +187,7 @@ extension FleetReport {
             case "'": result += "&#39;"
             case "\u{0}"..."\u{8}", "\u{B}", "\u{C}", "\u{E}"..."\u{1F}", "\u{7F}"..."\u{9F}": result += "\u{FFFD}"
             // Direction marks and overrides: a name could show as another client's.
-            case "\u{200E}", "\u{200F}", "\u{202A}"..."\u{202E}", "\u{2066}"..."\u{2069}", "\u{061C}":
-                result += "\u{FFFD}"
+            case _ where Quoting.isDirectionMark(scalar): result += "\u{FFFD}"
             default: result.unicodeScalars.append(scalar)
             }
         }

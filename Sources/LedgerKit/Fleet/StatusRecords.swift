@@ -90,14 +90,17 @@ public enum StatusRecords {
     }
 
     /// The last good snapshot `status` names, when it lies in the client's
-    /// folder and the location no longer holds it (removed since, by hand or
-    /// by someone who should not have); a location that cannot be asked says nothing.
+    /// folder and the location no longer holds it as the record says
+    /// (removed, or emptied, cut or put in place of by something of another
+    /// size, by hand or by someone who should not have); a location that
+    /// cannot be asked says nothing.
     private static func missing(_ status: ClientStatus, slug: String, in root: any ByteStore) -> [String] {
         guard let recorded = status.backup?.lastGoodSnapshot, FleetReport.lies(recorded, inFolder: slug),
             let name = recorded.split(separator: "/").last
         else { return [] }
         do {
-            return try root.entry(slug + "/" + name) == nil ? [recorded] : []
+            guard let entry = try root.entry(slug + "/" + name) else { return [recorded] }
+            return status.backup?.lastGoodBytes.map { $0 == entry.size } ?? true ? [] : [recorded]
         } catch {
             return []
         }

@@ -22,6 +22,16 @@ enum Quoting {
             String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
     }
 
+    /// Whether `scalar` changes the direction text is shown in (marks,
+    /// embeddings, overrides, isolates): a name holding one could show as
+    /// another's, so what a person reads shows U+FFFD in its place.
+    static func isDirectionMark(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "\u{200E}", "\u{200F}", "\u{202A}"..."\u{202E}", "\u{2066}"..."\u{2069}", "\u{061C}": return true
+        default: return false
+        }
+    }
+
     /// An SQL identifier: `"name"`.
     static func sqlIdentifier(_ name: String) -> String { doubling("\"", around: name) }
 

@@ -164,6 +164,7 @@ import Testing
         #expect(report.rows.map(\.risk) == [90, 80, 80, 50])
         #expect(report.rows.map(\.errors) == [2, 3, 0, 0])
         #expect(report.rows[0].verifyOutcome == .unknown)
+        #expect(report.html().contains("unclear, see details") && !report.html().contains("could not run"))
     }
 
     @Test func nightsAndGrowthAndFreePages() {
@@ -234,6 +235,9 @@ import Testing
         spoof.slug = "dtl-emca"
         let html = Self.report([spoof]).html()
         #expect(!html.contains("\u{202E}") && html.contains("<bdi>Acme Ltd\u{FFFD}</bdi>"))
+        #expect(FleetReport.csvField("Acme Ltd\u{202E}") == "Acme Ltd\u{FFFD}")
+        #expect(
+            Self.report([spoof]).csv().contains("Acme Ltd\u{FFFD}") && !Self.report([spoof]).csv().contains("\u{202E}"))
     }
 
     /// A record copied into another client's folder, or naming snapshots

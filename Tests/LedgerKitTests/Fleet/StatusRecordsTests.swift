@@ -62,7 +62,8 @@ import Testing
     }
 
     /// A record's word that a good backup exists is held against the location:
-    /// a snapshot removed since (by hand, or by whoever should not have) is gone, and the report says so.
+    /// a snapshot removed since (by hand, or by whoever should not have), or emptied, or a folder
+    /// in its place, is gone, and the report says so.
     @Test func aLastGoodSnapshotRemovedSinceIsFoundGone() throws {
         let folder = TemporaryDirectory()
         let root = folder.file("fleet")
@@ -71,6 +72,7 @@ import Testing
         var backup = ClientStatus.BackupStep(at: "2026-12-05T10:00:00Z", outcome: .clean)
         backup.lastGoodAt = "2026-12-05T10:00:00Z"
         backup.lastGoodSnapshot = snapshot
+        backup.lastGoodBytes = 2
         status.backup = backup
         try FileManager.default.createDirectory(atPath: root + "/acme", withIntermediateDirectories: true)
         try status.encoded().write(to: URL(fileURLWithPath: root + "/acme/" + ClientStatus.objectName))
@@ -83,6 +85,11 @@ import Testing
             return found
         }
         #expect(try gone() == ["acme": []])
+        try Data().write(to: URL(fileURLWithPath: snapshot))
+        #expect(try gone() == ["acme": [snapshot]], "emptied")
+        try FileManager.default.removeItem(atPath: snapshot)
+        try FileManager.default.createDirectory(atPath: snapshot, withIntermediateDirectories: false)
+        #expect(try gone() == ["acme": [snapshot]], "a folder in its place")
         try FileManager.default.removeItem(atPath: snapshot)
         #expect(try gone() == ["acme": [snapshot]])
         var report = FleetReport(generatedAt: Timestamp.parse("2026-12-05T11:00:00Z")!)
@@ -91,7 +98,8 @@ import Testing
         #expect(
             report.rows.first?.concerns.contains {
                 $0.concern == .backupOverdue
-                    && $0.detail == "the last good backup is gone from the location (\(snapshot))"
+                    && $0.detail
+                        == "the last good backup is gone from the location, or is no longer as it was written (\(snapshot))"
             } == true)
     }
 
