@@ -60,6 +60,10 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
     /// `signedAt`): `chosen` may have been planted where the backups are, or
     /// made by another user account or computer.
     case notSignedHere(chosen: String, signed: String, signedAt: String)
+    /// The snapshot chosen (`chosen`) is encrypted and none of the keys given
+    /// opens it, while they open an older one of the stem there (`opened`): it
+    /// is another's, or was put there by someone who can write where the backups are.
+    case notOpenable(chosen: String, opened: String)
     /// The snapshot's manifest names one company, and the books in it are another's:
     /// the manifest was not written with them.
     case notAsClaimed(path: String, claimed: String, holds: String)
@@ -112,6 +116,9 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
             let taken = Timestamp.parse(signedAt).map { PointInTime.localText($0) } ?? signedAt
             return
                 "\(Self.printable(chosen)) was not made with this computer's ledger key (it came from another user account or computer, or from someone who can write where the backups are), though other snapshots of this company there were. Nothing was restored. Restore the newest of those by naming it as the source, \(Self.printable(signed)) (taken \(taken); anything done after that is not in it), or add --trust-unsigned if you know where the first one came from."
+        case .notOpenable(let chosen, let opened):
+            return
+                "None of the keys given opens \(Self.printable(chosen)), the newest snapshot there: it was encrypted for other recipients (someone else's, or put there by someone who can write where the backups are). Nothing was restored. Restore the newest one your keys open by naming it as the source, \(Self.printable(opened)), or give the identity the newer one was made for (--identity)."
         case .notAsClaimed(let path, let claimed, let holds):
             return
                 "\(Self.printable(path)) says it holds the books of \(Self.printable(claimed)), but holds those of \(Self.printable(holds)): its manifest was not written with these books (it was changed or planted). Nothing was restored. Choose another snapshot."
@@ -223,6 +230,13 @@ public enum Restorer {
                 oldest: oldest.takenAt.map(Timestamp.string(from:)) ?? oldest.createdAt)
         }
         try refuseUnsigned(chosen)
+        // One the keys given cannot open, where they open an older one: anyone may encrypt a
+        // file to a recipient of their own and put it there; the person chooses.
+        if chosen.manifest == nil, !keys.isEmpty,
+            let opened = eligible.last(where: { $0.manifest != nil && $0.path != chosen.path })
+        {
+            throw RestoreError.notOpenable(chosen: chosen.path, opened: opened.path)
+        }
         return chosen
     }
 

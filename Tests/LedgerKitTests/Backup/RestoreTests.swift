@@ -116,6 +116,34 @@ import Testing
         #expect(throws: RestoreError.self) { try Restorer.choose(backups, target: file, at: nil) }
     }
 
+    /// Anyone can encrypt a file to a recipient of their own and put it in
+    /// the place, dated after the owner's: restore from the place names the
+    /// newest snapshot the owner's keys open instead of failing on it.
+    @Test func aNewerSnapshotNoKeyGivenOpensIsNotChosenBlindly() throws {
+        let file = try Damage.sample(in: folder, name: "acme.db", transactions: 60)
+        let owner = AgeIdentity.generate()
+        let stranger = AgeIdentity.generate()
+        let location = folder.file("location")
+        let start = Date().addingTimeInterval(-3_600)
+        let ours = try BackupRun.perform(
+            of: file, into: location, kind: .manual,
+            recipients: SnapshotRecipients(recipients: [owner.recipient]), policy: RetentionPolicy(), now: start
+        ).snapshot
+        let theirs = try BackupRun.perform(
+            of: file, into: location, kind: .manual,
+            recipients: SnapshotRecipients(recipients: [stranger.recipient]), policy: RetentionPolicy(),
+            now: start.addingTimeInterval(60)
+        ).snapshot
+        let keys = SnapshotIdentities(identities: [owner])
+        #expect(throws: RestoreError.notOpenable(chosen: theirs.path, opened: ours.path)) {
+            try Restorer.choose(location, target: file, at: nil, with: keys)
+        }
+        #expect(
+            try Restorer.choose(location, target: file, at: start.addingTimeInterval(30), with: keys).path == ours.path)
+        // Without any key the person is asked for one, as before.
+        #expect(try Restorer.choose(location, target: file, at: nil).path == theirs.path)
+    }
+
     @Test func restoresAndKeepsTheReplacedFile() throws {
         let (file, backups, taken) = try nights()
         try Damage.apply(to: file) { db in try db.execute(sql: "DELETE FROM bank_feed") }
