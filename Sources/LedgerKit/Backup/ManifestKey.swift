@@ -112,8 +112,19 @@ public struct ManifestKey: Sendable {
     public func signature(of manifest: Manifest) throws -> String {
         var unsigned = manifest
         unsigned.hmac = nil
-        let message = Self.context + Array(try unsigned.commentText().utf8)
-        return Array(HMAC<SHA256>.authenticationCode(for: message, using: key)).hex
+        return code(for: Self.context + Array(try unsigned.commentText().utf8))
+    }
+
+    /// This key's HMAC-SHA256 of `message`, lowercase hex: what it signs
+    /// besides manifests (fleet status records) starts `message` with a context of its own.
+    func code(for message: [UInt8]) -> String {
+        Array(HMAC<SHA256>.authenticationCode(for: message, using: key)).hex
+    }
+
+    /// Whether `claimed` (hex) is this key's HMAC-SHA256 of `message`.
+    func isCode(_ claimed: String, for message: [UInt8]) -> Bool {
+        guard claimed.utf8.count == 64, let code = Self.bytes(hex: claimed) else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: message, using: key)
     }
 
     /// Whether `manifest` carries this key's HMAC of itself: then this

@@ -36,6 +36,10 @@ public struct ClientStatus: Codable, Equatable, Sendable {
     /// True once the record is kept where snapshots are encrypted: it then
     /// holds no words of the books (see `seal`), and every later writer keeps it so.
     public var sealed: Bool?
+    /// The HMAC of the rest of the record by the manifest key of the machine
+    /// that wrote it (`signed(by:)`): a report on that machine (or one that
+    /// shares its key) believes only the records it finds so signed.
+    public var hmac: String?
 
     /// The value of `format` in every record of ours.
     public static let formatName = "ledger-client-status"
@@ -280,7 +284,7 @@ public struct ClientStatus: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case format, version, client, slug, file, host
         case updatedAt = "updated_at"
-        case verify, backup, drill, check, size, history, sealed
+        case verify, backup, drill, check, size, history, sealed, hmac
     }
 
     /// What a sealed record says in place of a problem whose words it cannot
@@ -322,6 +326,27 @@ public struct ClientStatus: Codable, Equatable, Sendable {
 
     /// A record read from a location: nil when it is too large, not JSON of this shape, not
     /// ours, or of a later version. Never traps, whatever the bytes.
+    /// What a record's HMAC is made over begins with this, so that no other signed text passes for a record.
+    private static let signingContext = Array("ledger fleet status record v1\n".utf8)
+
+    /// The record signed by `key`: its `hmac` made over the rest, as `encoded` writes it.
+    public func signed(by key: ManifestKey) throws -> ClientStatus {
+        var signed = self
+        signed.hmac = nil
+        signed.hmac = key.code(for: Self.signingContext + Array(try signed.encoded()))
+        return signed
+    }
+
+    /// Whether `key` signed the record as it reads now (a record written elsewhere,
+    /// planted, or changed since does not pass).
+    public func isSigned(by key: ManifestKey) -> Bool {
+        guard let claimed = hmac else { return false }
+        var unsigned = self
+        unsigned.hmac = nil
+        guard let bytes = try? unsigned.encoded() else { return false }
+        return key.isCode(claimed, for: Self.signingContext + Array(bytes))
+    }
+
     public static func decoded(_ data: Data) -> ClientStatus? {
         guard data.count <= maximumBytes else { return nil }
         guard let status = try? JSONDecoder().decode(ClientStatus.self, from: data),

@@ -13,14 +13,19 @@ public struct FleetReport: Sendable {
     public let generatedAt: Date
     /// The thresholds the rows are judged by.
     public let policy: ReportPolicy
+    /// This machine's manifest key: where it signed any record, a record it did not
+    /// sign is not believed (`rank`); nil takes every record at its word.
+    public let key: ManifestKey?
     /// The clients, most at risk first.
     public private(set) var rows: [ReportRow] = []
     private var sorted = true
 
-    /// An empty report, made at `generatedAt`, judged by `policy`.
-    public init(generatedAt: Date, policy: ReportPolicy = ReportPolicy()) {
+    /// An empty report, made at `generatedAt`, judged by `policy`, with records
+    /// signed by `key` (this machine's) believed over others.
+    public init(generatedAt: Date, policy: ReportPolicy = ReportPolicy(), signedBy key: ManifestKey? = nil) {
         self.generatedAt = generatedAt
         self.policy = policy
+        self.key = key
     }
 
     /// Adds the record found under `slug` in the location: `data` is its bytes, or nil
@@ -42,8 +47,31 @@ public struct FleetReport: Sendable {
     /// Adds one client's record. `slug` is the folder the record was found in; the record's own
     /// slug is not trusted to name it.
     public mutating func add(_ status: ClientStatus, slug: String, gone: [String] = []) {
-        rows.append(judge(status, slug: slug, gone: gone))
+        var row = judge(status, slug: slug, gone: gone)
+        row.signedHere = key.map(status.isSigned)
+        rows.append(row)
         sorted = false
+    }
+
+    /// What a row whose record this machine did not sign says, where it signed others.
+    static let notSignedHere =
+        "the record was not written with this computer's ledger key (by another computer of the fleet, "
+        + "or put there by someone who can write to the location): its word is not taken; run the fleet "
+        + "steps for this client here, or give the fleet's computers one key"
+
+    /// Where this machine signed any record of the location, every record it did not
+    /// sign is not believed: anyone who can write there could have written it (a
+    /// damaged client's record replaced with a clean one). Rows are made again as
+    /// unreadable, keeping their client's name.
+    private mutating func doubtUnsigned() {
+        guard rows.contains(where: { $0.signedHere == true }) else { return }
+        for index in rows.indices where rows[index].signedHere == false {
+            guard !rows[index].concerns.contains(where: { $0.detail == Self.notSignedHere }) else { continue }
+            let noted = ReportRow.Noted(concern: .unreadableRecord, detail: Self.notSignedHere)
+            rows[index].concerns.insert(noted, at: 0)
+            rows[index].level = Concern.unreadableRecord.level
+            rows[index].risk = max(rows[index].risk, Concern.unreadableRecord.weight)
+        }
     }
 
     /// Adds a row for a client whose record could not be used.
@@ -60,6 +88,7 @@ public struct FleetReport: Sendable {
     /// Sorts the rows by risk and numbers them; call once all records are added.
     public mutating func rank() {
         guard !sorted else { return }
+        doubtUnsigned()
         rows.sort { a, b in
             if a.risk != b.risk { return a.risk > b.risk }
             let aWeight = a.concerns.reduce(0) { $0 + $1.concern.weight }

@@ -46,6 +46,9 @@ public struct ReportRow: Codable, Sendable, Equatable {
     public var nights: [NightMark]
     /// The sizes the record's history holds, oldest first: for the chart.
     public var sizes: [SizePoint]
+    /// Whether the report's machine signed the record (`ClientStatus.isSigned`);
+    /// nil when the report was built without its key.
+    public var signedHere: Bool? = nil
 
     /// A concern with the words that explain it for this client.
     public struct Noted: Codable, Sendable, Equatable {

@@ -106,6 +106,8 @@ public enum StatusUpdates {
         if status.sealed == true { status.seal() }
         status.host = ProcessInfo.processInfo.hostName
         status.updatedAt = Timestamp.string(from: now)
+        // Signed with this machine's manifest key when it has one (any backup makes it).
+        if let key = ManifestKey.existing() { status = try status.signed(by: key) } else { status.hmac = nil }
         try FleetStorage.write(try status.encoded(), as: ClientStatus.objectName, in: location)
     }
 

@@ -74,13 +74,21 @@ struct ReportPolicyOptions: ParsableArguments {
     @Option(name: .customLong("drill-every"), help: "How often each client should be proven restorable.")
     var drillEvery = MaxAge(text: "7d", seconds: 604_800)
 
+    @Flag(
+        name: .customLong("trust-unsigned"),
+        help:
+            "Take every status record at its word. Without it, where this computer's ledger key signed any record there, one it did not sign needs attention: anyone who can write to the location could have written it."
+    )
+    var trustUnsigned = false
+
     /// The report of `location` as of now.
     func build(location: String) throws -> FleetReport {
         var settings = ReportPolicy()
         settings.every = every.seconds
         settings.grace = grace.seconds
         settings.drillEvery = drillEvery.seconds
-        var report = FleetReport(generatedAt: Date(), policy: settings)
+        var report = FleetReport(
+            generatedAt: Date(), policy: settings, signedBy: trustUnsigned ? nil : ManifestKey.existing())
         try StatusRecords.forEach(in: location, checkingSnapshots: true) { slug, data, refused, gone in
             report.add(slug: slug, data: data, refused: refused, gone: gone)
         }

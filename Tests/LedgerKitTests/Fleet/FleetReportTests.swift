@@ -32,6 +32,37 @@ import Testing
         return report
     }
 
+    /// A record this machine signed is believed; where it signed any, one it
+    /// did not sign (written by hand, planted, or changed since) is not: a
+    /// damaged client's record replaced with a clean one needs attention.
+    @Test func aRecordNotSignedHereIsNotBelievedWhereOthersAre() throws {
+        let key = ManifestKey.random()
+        let signed = try Self.healthy("Signed").signed(by: key)
+        let decoded = try #require(ClientStatus.decoded(try signed.encoded()))
+        #expect(decoded.isSigned(by: key) && !decoded.isSigned(by: ManifestKey.random()))
+        var changed = decoded
+        changed.verify?.outcome = .clean
+        changed.backup?.lastGoodBytes = 2_000
+        #expect(!changed.isSigned(by: key), "a field changed since")
+        let forged = Self.healthy("Forged")
+        func rows(_ key: ManifestKey?, _ statuses: [ClientStatus]) -> [ReportRow] {
+            var report = FleetReport(generatedAt: Self.now, signedBy: key)
+            for status in statuses { report.add(status, slug: status.slug) }
+            report.rank()
+            report.rank()
+            return report.rows
+        }
+        let doubted = rows(key, [signed, forged])
+        #expect(doubted.map(\.client) == ["Forged", "Signed"])
+        #expect(doubted.map(\.level) == [.attention, .good])
+        #expect(doubted.map(\.signedHere) == [false, true])
+        #expect(doubted[0].concerns.map(\.detail) == [FleetReport.notSignedHere], "once, however often ranked")
+        #expect(doubted[0].risk == Concern.unreadableRecord.weight)
+        // Without the key, or where it signed none, every record is taken at its word.
+        #expect(rows(nil, [signed, forged]).map(\.level) == [.good, .good])
+        #expect(rows(ManifestKey.random(), [signed, forged]).map(\.level) == [.good, .good])
+    }
+
     @Test func ranksWorstFirstWithExactConcerns() throws {
         var damaged = Self.healthy("Damaged")
         damaged.verify = .init(at: Self.at(hoursAgo: 2), outcome: .damaged)
