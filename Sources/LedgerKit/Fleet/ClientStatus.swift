@@ -324,8 +324,6 @@ public struct ClientStatus: Codable, Equatable, Sendable {
         return try encoder.encode(self)
     }
 
-    /// A record read from a location: nil when it is too large, not JSON of this shape, not
-    /// ours, or of a later version. Never traps, whatever the bytes.
     /// What a record's HMAC is made over begins with this, so that no other signed text passes for a record.
     private static let signingContext = Array("ledger fleet status record v1\n".utf8)
 
@@ -347,6 +345,8 @@ public struct ClientStatus: Codable, Equatable, Sendable {
         return key.isCode(claimed, for: Self.signingContext + Array(bytes))
     }
 
+    /// A record read from a location: nil when it is too large, not JSON of this shape, not
+    /// ours, or of a later version. Never traps, whatever the bytes.
     public static func decoded(_ data: Data) -> ClientStatus? {
         guard data.count <= maximumBytes else { return nil }
         guard let status = try? JSONDecoder().decode(ClientStatus.self, from: data),
