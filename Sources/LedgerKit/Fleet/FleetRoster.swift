@@ -32,6 +32,36 @@ public enum FleetRoster {
         public let slug: String
         /// When its entry was made, as the location lists it; nil when it does not say.
         public let since: String?
+        /// Whether only this machine's copy of the roster (`LocalRoster`) still lists
+        /// it: its entry in the location is gone too.
+        public var onlyHere = false
+    }
+
+    /// This machine's copy of every roster it wrote an entry in: one `LOCATION<tab>slug` a
+    /// line (`MachineList`). Whoever can write the location can remove a client's folder and
+    /// its roster entry there together; the client still makes a row in a report on this machine.
+    enum LocalRoster {
+        private static let list = MachineList(name: "fleet-rosters")
+
+        /// The location as the copy names it: a folder's absolute path, or the URL.
+        static func key(_ location: String) -> String {
+            if location.hasPrefix("s3://") { return location.hasSuffix("/") ? String(location.dropLast()) : location }
+            return URL(fileURLWithPath: location).standardizedFileURL.path
+        }
+
+        /// Puts `slug` on this machine's copy of `location`'s roster.
+        static func remember(_ slug: String, in location: String) { list.append(key(location) + "\t" + slug) }
+
+        /// The slugs this machine put on the roster of `location`.
+        static func slugs(in location: String) -> Set<String> {
+            let prefix = key(location) + "\t"
+            return Set(list.lines().filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) })
+        }
+
+        /// Takes `slugs` off this machine's copy of `location`'s roster (`fleet forget`).
+        static func forget(_ slugs: [String], in location: String) throws {
+            try list.remove(Set(slugs.map { key(location) + "\t" + $0 }))
+        }
     }
 
     /// Puts `client` on the roster of the location `root` when it is not there yet.
@@ -40,6 +70,7 @@ public enum FleetRoster {
         // Never through a link: the entry would be written outside the location.
         if let refusal = FleetStorage.refusal(ofClient: folder, in: root) { return refusal }
         do {
+            LocalRoster.remember(client.slug, in: root)
             guard try StoreRegistry.open(root).entry(folder + "/" + client.slug) == nil else { return nil }
             let entry = Entry(slug: client.slug, addedAt: Timestamp.string(from: now))
             let encoder = JSONEncoder()
@@ -81,6 +112,7 @@ public enum FleetRoster {
         }
         let folders = Set(try store.folders())
         let listed = Set(try store.list(prefix: folder + "/").map { String($0.name.dropFirst(folder.count + 1)) })
+        let here = LocalRoster.slugs(in: location)
         for slug in slugs {
             // A link in a folder location is a row of the report too (never followed): still there.
             var status = stat()
@@ -89,10 +121,11 @@ public enum FleetRoster {
             {
                 throw FleetError.stillInLocation(slug: slug, location: location)
             }
-            guard ClientSlug.isSlug(slug), listed.contains(slug) else {
+            guard ClientSlug.isSlug(slug), listed.contains(slug) || here.contains(slug) else {
                 throw FleetError.notOnRoster(slug: slug, location: location)
             }
         }
-        for slug in slugs { try store.remove(folder + "/" + slug) }
+        for slug in slugs where listed.contains(slug) { try store.remove(folder + "/" + slug) }
+        try LocalRoster.forget(slugs, in: location)
     }
 }

@@ -41,7 +41,14 @@ public enum StatusRecords {
             if let refusal = FleetStorage.refusal(ofClient: FleetRoster.folder, in: location) {
                 throw ReportError.locationUnreadable(location, refusal)
             }
-            let missing = try FleetRoster.missing(from: root, folders: present)
+            var missing = try FleetRoster.missing(from: root, folders: present)
+            let listed = Set(missing.map(\.slug))
+            for slug in FleetRoster.LocalRoster.slugs(in: location).sorted()
+            where ClientSlug.isSlug(slug) && !present.contains(slug) && !listed.contains(slug) {
+                var gone = FleetRoster.Missing(slug: slug, since: nil)
+                gone.onlyHere = true
+                missing.append(gone)
+            }
             folderGone = Dictionary(missing.map { ($0.slug, $0) }) { first, _ in first }
         } catch let error as ReportError {
             throw error
@@ -84,7 +91,10 @@ public enum StatusRecords {
 
     /// Why a client on the roster makes a row with no record: its folder is gone.
     private static func goneFolder(_ gone: FleetRoster.Missing) -> String {
-        "the client's folder is gone from the location, yet the location's roster lists it"
+        "the client's folder is gone from the location, yet "
+            + (gone.onlyHere
+                ? "this computer's copy of the roster lists it (its entry in the location is gone too)"
+                : "the location's roster lists it")
             + (gone.since.map { " (since \($0))" } ?? "")
             + ": put the folder back, or run ledger fleet forget if the client left"
     }

@@ -83,6 +83,32 @@ import Testing
         #expect(try Self.rows(root).keys.sorted() == ["acme"])
     }
 
+    /// Whoever can write the location can remove a client's folder and its roster entry
+    /// together: this machine's copy of the roster still makes the client's row.
+    @Test func aClientRemovedWithItsRosterEntryStillMakesARowHere() throws {
+        let folder = TemporaryDirectory()
+        let root = folder.file("fleet")
+        let clients = ["acme", "bobs"].map { FleetClient(name: $0, slug: $0, file: folder.file($0 + ".db")) }
+        try Self.step(clients, root: root)
+        try FileManager.default.removeItem(atPath: root + "/bobs")
+        try FileManager.default.removeItem(atPath: root + "/.ledger-roster/bobs")
+        let rows = try Self.rows(root)
+        #expect(rows.keys.sorted() == ["acme", "bobs"])
+        #expect(
+            rows["bobs"]
+                == "the client's folder is gone from the location, yet this computer's copy of the roster lists it "
+                + "(its entry in the location is gone too): put the folder back, or run ledger fleet forget if the "
+                + "client left")
+        // Named the other way (a relative path), the location is the same.
+        let relative = try Self.rows(URL(fileURLWithPath: root).path + "/./")
+        #expect(relative.keys.sorted() == ["acme", "bobs"])
+        try FleetRoster.forget(["bobs"], in: root)
+        #expect(try Self.rows(root).keys.sorted() == ["acme"])
+        #expect(throws: FleetError.notOnRoster(slug: "bobs", location: root)) {
+            try FleetRoster.forget(["bobs"], in: root)
+        }
+    }
+
     @Test func theRosterIsTheLocationsWord() throws {
         let folder = TemporaryDirectory()
         let root = folder.file("fleet")
