@@ -32,11 +32,15 @@ public struct FleetReport: Sendable {
     /// when the client's folder has no readable record; `refused` says why it was not read
     /// at all, when it was not (a link); `gone`, the snapshots it names as good
     /// that the location no longer holds.
-    public mutating func add(slug: String, data: Data?, refused: String? = nil, gone: [String] = []) {
+    /// `writtenHere`, when this machine last wrote the record (`WrittenRecords`): an older one
+    /// was put back.
+    public mutating func add(
+        slug: String, data: Data?, refused: String? = nil, gone: [String] = [], writtenHere: String? = nil
+    ) {
         if let refused {
             add(unreadable: slug, why: refused)
         } else if let data, let status = ClientStatus.decoded(data) {
-            add(status, slug: slug, gone: gone)
+            add(status, slug: slug, gone: gone, writtenHere: writtenHere)
         } else {
             add(
                 unreadable: slug,
@@ -46,11 +50,27 @@ public struct FleetReport: Sendable {
 
     /// Adds one client's record. `slug` is the folder the record was found in; the record's own
     /// slug is not trusted to name it.
-    public mutating func add(_ status: ClientStatus, slug: String, gone: [String] = []) {
+    public mutating func add(_ status: ClientStatus, slug: String, gone: [String] = [], writtenHere: String? = nil) {
         var row = judge(status, slug: slug, gone: gone)
         row.signedHere = key.map(status.isSigned)
+        if let writtenHere, let written = Timestamp.parse(writtenHere),
+            Timestamp.parse(status.updatedAt).map({ $0 < written }) ?? true
+        {
+            Self.doubt(
+                &row,
+                "the record is older than the one this computer last wrote there (\(writtenHere)): it was put back by "
+                    + "someone who can write to the location; its word is not taken until the next fleet step")
+        }
         rows.append(row)
         sorted = false
+    }
+
+    /// Puts `detail` first among `row`'s concerns, as `unreadableRecord`: the record's word is not taken.
+    private static func doubt(_ row: inout ReportRow, _ detail: String) {
+        guard !row.concerns.contains(where: { $0.detail == detail }) else { return }
+        row.concerns.insert(ReportRow.Noted(concern: .unreadableRecord, detail: detail), at: 0)
+        row.level = Concern.unreadableRecord.level
+        row.risk = max(row.risk, Concern.unreadableRecord.weight)
     }
 
     /// What a row whose record this machine did not sign says, where it signed others.
@@ -66,11 +86,7 @@ public struct FleetReport: Sendable {
     private mutating func doubtUnsigned() {
         guard rows.contains(where: { $0.signedHere == true }) else { return }
         for index in rows.indices where rows[index].signedHere == false {
-            guard !rows[index].concerns.contains(where: { $0.detail == Self.notSignedHere }) else { continue }
-            let noted = ReportRow.Noted(concern: .unreadableRecord, detail: Self.notSignedHere)
-            rows[index].concerns.insert(noted, at: 0)
-            rows[index].level = Concern.unreadableRecord.level
-            rows[index].risk = max(rows[index].risk, Concern.unreadableRecord.weight)
+            Self.doubt(&rows[index], Self.notSignedHere)
         }
     }
 

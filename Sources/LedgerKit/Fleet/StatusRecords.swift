@@ -116,6 +116,12 @@ public enum StatusRecords {
         }
     }
 
+    /// When this machine last wrote the record of the client `slug` of the fleet location
+    /// `location` (`WrittenRecords`); nil when it never did.
+    public static func lastWritten(_ slug: String, in location: String) -> String? {
+        WrittenRecords.lastWritten(in: FleetStorage.clientLocation(location, slug: slug))
+    }
+
     /// How many records are read at once before they are handed on: few
     /// enough to hold (each at most `ClientStatus.maximumBytes`).
     static let batch = 32

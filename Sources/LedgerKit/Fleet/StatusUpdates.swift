@@ -109,6 +109,7 @@ public enum StatusUpdates {
         // Signed with this machine's manifest key when it has one (any backup makes it).
         if let key = ManifestKey.existing() { status = try status.signed(by: key) } else { status.hmac = nil }
         try FleetStorage.write(try status.encoded(), as: ClientStatus.objectName, in: location)
+        WrittenRecords.remember(location, updatedAt: status.updatedAt)
     }
 
     /// Tonight's entry of `status`'s history made no better than `outcome`, with the sizes

@@ -90,7 +90,9 @@ struct ReportPolicyOptions: ParsableArguments {
         var report = FleetReport(
             generatedAt: Date(), policy: settings, signedBy: trustUnsigned ? nil : ManifestKey.existing())
         try StatusRecords.forEach(in: location, checkingSnapshots: true) { slug, data, refused, gone in
-            report.add(slug: slug, data: data, refused: refused, gone: gone)
+            report.add(
+                slug: slug, data: data, refused: refused, gone: gone,
+                writtenHere: StatusRecords.lastWritten(slug, in: location))
         }
         report.rank()
         return report

@@ -103,6 +103,46 @@ import Testing
             } == true)
     }
 
+    /// A record this machine signed, put back in the location after a later one
+    /// was written (a damaged client's clean record of last week), passes its
+    /// signature; it is older than the one this machine last wrote there, and not believed.
+    @Test func aRecordPutBackAfterALaterOneIsNotBelieved() throws {
+        let folder = TemporaryDirectory()
+        let root = folder.file("fleet")
+        let client = FleetClient(name: "Acme", slug: "acme", file: folder.file("acme.db"))
+        let record = root + "/acme/" + ClientStatus.objectName
+        let monday = try #require(Timestamp.parse("2026-12-07T02:00:00Z"))
+        #expect(
+            StatusUpdates.update(client, root: root, now: monday) {
+                $0.verify = .init(at: "2026-12-07T02:00:00Z", outcome: .clean)
+            } == nil)
+        let clean = try Data(contentsOf: URL(fileURLWithPath: record))
+        #expect(
+            StatusUpdates.update(client, root: root, now: monday + 86_400) {
+                $0.verify = .init(at: "2026-12-08T02:00:00Z", outcome: .damaged)
+            } == nil)
+        #expect(StatusRecords.lastWritten("acme", in: root) == "2026-12-08T02:00:00Z")
+        #expect(StatusRecords.lastWritten("acme", in: root + "/") == "2026-12-08T02:00:00Z")
+        func row() throws -> ReportRow {
+            var report = FleetReport(generatedAt: monday + 90_000)
+            try StatusRecords.forEach(in: root, environment: [:]) { slug, data, refused, gone in
+                report.add(
+                    slug: slug, data: data, refused: refused, gone: gone,
+                    writtenHere: StatusRecords.lastWritten(slug, in: root))
+            }
+            report.rank()
+            return try #require(report.rows.first)
+        }
+        #expect(try row().concerns.first?.concern == .damaged)
+        try clean.write(to: URL(fileURLWithPath: record))
+        let putBack = try row()
+        #expect(putBack.level == .attention)
+        #expect(
+            putBack.concerns.first?.detail
+                == "the record is older than the one this computer last wrote there (2026-12-08T02:00:00Z): it was "
+                + "put back by someone who can write to the location; its word is not taken until the next fleet step")
+    }
+
     @Test func readsEveryClientPrefixOfObjectStorage() throws {
         let bucket = S3TestServer.bucketName()
         let environment = try S3TestServer.environment()
