@@ -255,6 +255,12 @@ import Testing
         try (FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1
     }
 
+    /// A manifest to sign.
+    static let signable = Manifest(
+        createdAt: "2026-11-21T02:00:00Z", kind: .manual, company: "Acme", source: "acme.db", formatVersion: 1,
+        databaseBytes: 4096, databaseSha256: String(repeating: "a", count: 64), verify: "clean",
+        counts: ["splits": 3], splitSum: 0)
+
     @Test func theKeyIsMadeOnceAndPrivate() throws {
         let path = folder.file("config/ledger/manifest.key")
         let made = try ManifestKey.loadOrCreate(at: path)
@@ -262,10 +268,7 @@ import Testing
         #expect(try mode(folder.file("config/ledger")) == 0o700)
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.utf8.count == 65 && text.hasSuffix("\n"))
-        let manifest = Manifest(
-            createdAt: "2026-11-21T02:00:00Z", kind: .manual, company: "Acme", source: "acme.db", formatVersion: 1,
-            databaseBytes: 4096, databaseSha256: String(repeating: "a", count: 64), verify: "clean",
-            counts: ["splits": 3], splitSum: 0)
+        let manifest = Self.signable
         let again = try #require(ManifestKey.load(at: path))
         #expect(try again.signature(of: manifest) == made.signature(of: manifest))
         #expect(try ManifestKey.loadOrCreate(at: path).signature(of: manifest) == made.signature(of: manifest))
@@ -280,10 +283,7 @@ import Testing
         #expect(ManifestKey.existing(environment: environment) == nil)
         #expect(!FileManager.default.fileExists(atPath: folder.file("fresh")))
         let made = try #require(ManifestKey.forThisMachine(environment: environment))
-        let manifest = Manifest(
-            createdAt: "2026-11-21T02:00:00Z", kind: .manual, company: "Acme", source: "acme.db", formatVersion: 1,
-            databaseBytes: 4096, databaseSha256: String(repeating: "a", count: 64), verify: "clean",
-            counts: ["splits": 3], splitSum: 0)
+        let manifest = Self.signable
         let found = try #require(ManifestKey.existing(environment: environment))
         #expect(try found.signature(of: manifest) == made.signature(of: manifest))
     }

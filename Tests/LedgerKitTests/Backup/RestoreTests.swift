@@ -28,6 +28,13 @@ import Testing
         return (file, backups, taken)
     }
 
+    /// A snapshot of `file` taken at `time` into `backups` with no machine's signature:
+    /// what another computer, or anyone who can write there, puts in the place.
+    private func unsigned(_ file: String, into backups: String, at time: String) throws -> Snapshot {
+        try SnapshotWriter.take(
+            SnapshotRequest(of: file, kind: .scheduled, now: moment(time)), into: SnapshotStore.open(backups))
+    }
+
     private func company(_ path: String) throws -> String? {
         try CompanyFile.read(path) { try String.fetchOne($0, sql: "SELECT name FROM company") }
     }
@@ -48,9 +55,7 @@ import Testing
     /// in its place unless told to trust it.
     @Test func aNewerSnapshotThisMachineDidNotSignIsNotRestoredOverOneItDid() throws {
         let (file, backups, taken) = try nights()
-        let planted = try SnapshotWriter.take(
-            SnapshotRequest(of: file, kind: .scheduled, now: moment("2026-11-19T02:00:00Z")),
-            into: SnapshotStore.open(backups))
+        let planted = try unsigned(file, into: backups, at: "2026-11-19T02:00:00Z")
         #expect(
             throws: RestoreError.notSignedHere(
                 chosen: planted.path, signed: taken[2].path, signedAt: "2026-11-18T02:00:00Z")
@@ -79,9 +84,7 @@ import Testing
         let theirs = try SnapshotWriter.take(
             SnapshotRequest(of: other, kind: .scheduled, signing: key, now: moment("2026-11-21T02:00:00Z")),
             into: SnapshotStore.open(backups))
-        let unsigned = try SnapshotWriter.take(
-            SnapshotRequest(of: file, kind: .scheduled, now: moment("2026-11-22T02:00:00Z")),
-            into: SnapshotStore.open(backups))
+        let unsigned = try unsigned(file, into: backups, at: "2026-11-22T02:00:00Z")
         #expect(theirs.manifest?.companyCreatedAt != unsigned.manifest?.companyCreatedAt)
         #expect(try Restorer.choose(backups, target: file, at: nil, signedBy: key) == unsigned)
     }
@@ -92,9 +95,7 @@ import Testing
     /// here, never chosen, nor pointed to as the company's newest.
     @Test func anUnsignedSnapshotIsRefusedWhenOlderOrRenamedToo() throws {
         let (file, backups, taken) = try nights()
-        let early = try SnapshotWriter.take(
-            SnapshotRequest(of: file, kind: .scheduled, now: moment("2026-11-15T02:00:00Z")),
-            into: SnapshotStore.open(backups))
+        let early = try unsigned(file, into: backups, at: "2026-11-15T02:00:00Z")
         #expect(
             throws: RestoreError.notSignedHere(
                 chosen: early.path, signed: taken[2].path, signedAt: "2026-11-18T02:00:00Z")
@@ -102,9 +103,7 @@ import Testing
             try Restorer.choose(backups, target: file, at: moment("2026-11-15T12:00:00Z"), signedBy: key)
         }
         try Damage.apply(to: file) { db in try db.execute(sql: "UPDATE company SET name = 'Renamed Co'") }
-        let renamed = try SnapshotWriter.take(
-            SnapshotRequest(of: file, kind: .scheduled, now: moment("2026-11-19T02:00:00Z")),
-            into: SnapshotStore.open(backups))
+        let renamed = try unsigned(file, into: backups, at: "2026-11-19T02:00:00Z")
         try Damage.apply(to: file) { db in try db.execute(sql: "UPDATE company SET name = 'Wednesday Co'") }
         #expect(
             throws: RestoreError.notSignedHere(
