@@ -64,6 +64,10 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
     /// opens it, while they open an older one of the stem there (`opened`): it
     /// is another's, or was put there by someone who can write where the backups are.
     case notOpenable(chosen: String, opened: String)
+    /// The snapshot chosen (`chosen`) is not signed by this machine's key, none
+    /// of its company there is, and this machine remembers signing one there
+    /// (`newest`, taken `takenAt`): its snapshots were removed from the place.
+    case signedGone(chosen: String, newest: String, takenAt: String)
     /// The snapshot's manifest names one company, and the books in it are another's:
     /// the manifest was not written with them.
     case notAsClaimed(path: String, claimed: String, holds: String)
@@ -116,6 +120,10 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
             let taken = Timestamp.parse(signedAt).map { PointInTime.localText($0) } ?? signedAt
             return
                 "\(Self.printable(chosen)) was not made with this computer's ledger key (it came from another user account or computer, or from someone who can write where the backups are), though other snapshots of this company there were. Nothing was restored. Restore the newest of those by naming it as the source, \(Self.printable(signed)) (taken \(taken); anything done after that is not in it), or add --trust-unsigned if you know where the first one came from."
+        case .signedGone(let chosen, let newest, let takenAt):
+            let taken = Timestamp.parse(takenAt).map { PointInTime.localText($0) } ?? takenAt
+            return
+                "\(Self.printable(chosen)) was not made with this computer's ledger key, and the snapshots this computer took of this company there are gone (the newest was \(Self.printable(newest)), taken \(taken)): someone removed them, and may have put this one in their place. Nothing was restored. Restore from another backup place, or add --trust-unsigned if you know where this one came from."
         case .notOpenable(let chosen, let opened):
             return
                 "None of the keys given opens \(Self.printable(chosen)), the newest snapshot there: it was encrypted for other recipients (someone else's, or put there by someone who can write where the backups are). Nothing was restored. Restore the newest one your keys open by naming it as the source, \(Self.printable(opened)), or give the identity the newer one was made for (--identity)."
@@ -196,10 +204,20 @@ public enum Restorer {
         // there (whenever taken: planted before the first one too), is the person's choice.
         // One no key opened is refused when it is read, for that.
         func refuseUnsigned(_ snapshot: Snapshot) throws {
-            guard !trustUnsigned, !snapshot.signedHere, let company = snapshot.manifest?.companyIdentity,
-                let signed = newestSigned(of: company, in: ofStem)
+            guard !trustUnsigned, key != nil, !snapshot.signedHere, let company = snapshot.manifest?.companyIdentity
             else { return }
-            throw RestoreError.notSignedHere(chosen: snapshot.path, signed: signed.path, signedAt: signed.createdAt)
+            if let signed = newestSigned(of: company, in: ofStem) {
+                throw RestoreError.notSignedHere(
+                    chosen: snapshot.path, signed: signed.path, signedAt: signed.createdAt)
+            }
+            // None there now: this machine remembers the newest it took there (`SignedSnapshots`).
+            if let remembered = SignedSnapshots.newest(in: location.description, stem: wanted),
+                Self.sameCompany(remembered.company, company),
+                !ofStem.contains(where: { URL(fileURLWithPath: $0.path).lastPathComponent == remembered.name })
+            {
+                throw RestoreError.signedGone(
+                    chosen: snapshot.path, newest: remembered.name, takenAt: remembered.createdAt)
+            }
         }
         // A fleet client's folder holds its own snapshots: one whose manifest (signed with
         // the rest) says it was taken into another client's folder was moved here. The
@@ -245,9 +263,15 @@ public enum Restorer {
     private static func newestSigned(of company: ManifestCompany, in snapshots: [Snapshot]) -> Snapshot? {
         snapshots.last { signed in
             guard signed.signedHere, let ours = signed.manifest?.companyIdentity else { return false }
-            if let one = ours.createdAt, let other = company.createdAt { return one == other }
-            return ours.name == company.name
+            return sameCompany(ours, company)
         }
+    }
+
+    /// Whether two manifests' companies are one: the same creation time (a rename keeps
+    /// it), else, where either lacks it, the same name.
+    private static func sameCompany(_ one: ManifestCompany, _ other: ManifestCompany) -> Bool {
+        if let first = one.createdAt, let second = other.createdAt { return first == second }
+        return one.name == other.name
     }
 
     /// The newest of `snapshots` (of one stem, oldest first) that may be of the

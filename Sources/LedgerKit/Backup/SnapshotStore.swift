@@ -188,9 +188,11 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
                 // Another backup took this name in the same second.
                 continue
             }
-            return Snapshot(
+            let snapshot = Snapshot(
                 path: store.path(of: name), bytes: size, manifest: manifest, encrypted: encrypted,
                 listedAt: written)
+            SignedSnapshots.remember(snapshot, in: description)
+            return snapshot
         }
     }
 
@@ -213,7 +215,9 @@ public struct SnapshotStore: Sendable, CustomStringConvertible {
         guard let manifest = written else { throw BackupError.compression("the snapshot was not written") }
         guard created else { return try publish(partial, manifest: manifest, at: moment, encrypted: false) }
         let size = (try? SystemCalls.size(of: partial)) ?? 0
-        return Snapshot(path: store.path(of: name), bytes: size, manifest: manifest, encrypted: false)
+        let snapshot = Snapshot(path: store.path(of: name), bytes: size, manifest: manifest, encrypted: false)
+        SignedSnapshots.remember(snapshot, in: description)
+        return snapshot
     }
 
     /// Calls `body` with a file on this machine holding the snapshot's bytes:

@@ -5,6 +5,14 @@ import Foundation
 /// storage (`S3Store`), anything else a folder (`FolderStore`). The one place
 /// that knows every kind of store.
 public enum StoreRegistry {
+    /// The location `text` names as what this machine keeps of it is keyed by
+    /// (`SignedSnapshots`, the fleet's roster copy and written records): a
+    /// folder's absolute path, or the URL without a trailing `/`.
+    static func key(of text: String) -> String {
+        if text.hasPrefix("s3://") { return text.hasSuffix("/") ? String(text.dropLast()) : text }
+        return URL(fileURLWithPath: text).standardizedFileURL.path
+    }
+
     /// The store `text` names.
     /// - Parameter environment: where object storage's configuration comes
     ///   from (docs/snapshots.md: the AWS CLI's variables and files).

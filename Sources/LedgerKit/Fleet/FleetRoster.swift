@@ -43,24 +43,20 @@ public enum FleetRoster {
     enum LocalRoster {
         private static let list = MachineList(name: "fleet-rosters")
 
-        /// The location as the copy names it: a folder's absolute path, or the URL.
-        static func key(_ location: String) -> String {
-            if location.hasPrefix("s3://") { return location.hasSuffix("/") ? String(location.dropLast()) : location }
-            return URL(fileURLWithPath: location).standardizedFileURL.path
-        }
-
         /// Puts `slug` on this machine's copy of `location`'s roster.
-        static func remember(_ slug: String, in location: String) { list.append(key(location) + "\t" + slug) }
+        static func remember(_ slug: String, in location: String) {
+            list.append(StoreRegistry.key(of: location) + "\t" + slug)
+        }
 
         /// The slugs this machine put on the roster of `location`.
         static func slugs(in location: String) -> Set<String> {
-            let prefix = key(location) + "\t"
+            let prefix = StoreRegistry.key(of: location) + "\t"
             return Set(list.lines().filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) })
         }
 
         /// Takes `slugs` off this machine's copy of `location`'s roster (`fleet forget`).
         static func forget(_ slugs: [String], in location: String) throws {
-            try list.remove(Set(slugs.map { key(location) + "\t" + $0 }))
+            try list.remove(Set(slugs.map { StoreRegistry.key(of: location) + "\t" + $0 }))
         }
     }
 

@@ -17,7 +17,7 @@ enum WrittenRecords {
 
     /// The file of the client location `location` (`FleetStorage.clientLocation`).
     private static func file(of location: String) -> String? {
-        let key = FleetRoster.LocalRoster.key(location)
+        let key = StoreRegistry.key(of: location)
         return folder().map { $0 + "/" + Array(SHA256.hash(data: Data(key.utf8))).prefix(16).hex }
     }
 

@@ -115,6 +115,30 @@ import Testing
         #expect(throws: RestoreError.self) { try Restorer.choose(backups, target: file, at: nil) }
     }
 
+    /// Whoever can write the place can remove every snapshot this machine took
+    /// there and put one of their own in their place: this machine remembers
+    /// the newest it signed there, and restore refuses the stranger.
+    @Test func anUnsignedSnapshotIsRefusedWhereThisMachinesWereRemoved() throws {
+        let (file, backups, taken) = try nights()
+        for snapshot in taken { try FileManager.default.removeItem(atPath: snapshot.path) }
+        let planted = try unsigned(file, into: backups, at: "2026-11-19T02:00:00Z")
+        #expect(
+            throws: RestoreError.signedGone(
+                chosen: planted.path, newest: URL(fileURLWithPath: taken[2].path).lastPathComponent,
+                takenAt: "2026-11-18T02:00:00Z")
+        ) {
+            try Restorer.choose(backups, target: file, at: nil, signedBy: key)
+        }
+        #expect(try Restorer.choose(backups, target: file, at: nil, signedBy: key, trustUnsigned: true) == planted)
+        // Another company's snapshot under the name is no stranger to this one's record.
+        try Damage.apply(to: file) { db in
+            try db.execute(sql: "UPDATE company SET created_at = '2020-01-01T00:00:00Z'")
+        }
+        try FileManager.default.removeItem(atPath: planted.path)
+        let other = try unsigned(file, into: backups, at: "2026-11-20T02:00:00Z")
+        #expect(try Restorer.choose(backups, target: file, at: nil, signedBy: key) == other)
+    }
+
     /// Anyone can encrypt a file to a recipient of their own and put it in
     /// the place, dated after the owner's: restore from the place names the
     /// newest snapshot the owner's keys open instead of failing on it.
