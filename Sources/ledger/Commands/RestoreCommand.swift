@@ -22,12 +22,14 @@ struct RestoreCommand: ParsableCommand {
             (--verify does); every other snapshot is verified first (--no-verify skips that \
             verify, never the company-file check). Refuses, leaving FILE untouched: a damaged \
             snapshot or one that does not hold a company file, one that does not fit in the free \
-            space, a time before the oldest snapshot, FILE open in another program, a snapshot of \
-            another company, a snapshot this machine did not take when an older one it took is \
-            there (unless --trust-unsigned: anyone who can write to the backup place can put one \
-            there), a FILE that holds no company file (its start damaged, or not ours) \
-            (the last two unless --force: such a FILE is kept beside as FILE.replaced-<time>; an \
-            empty FILE is replaced, kept so only when its -wal holds something). FILE's -wal is \
+            space, a time before the oldest snapshot, FILE open in another program, a snapshot \
+            this machine's key did not make when it made others of the company there, or made \
+            some that are gone from there (unless --trust-unsigned: anyone who can write to the \
+            backup place can put one there), a newer snapshot none of the keys given opens when \
+            they open an older one, a snapshot of another company and a FILE that holds no company \
+            file (its start damaged, or not ours) (these two unless --force: such a FILE is kept \
+            beside as FILE.replaced-<time>; an empty FILE is replaced, kept so only when its -wal \
+            holds something). FILE's -wal is \
             folded into it first; one SQLite cannot read is kept as FILE-wal.not-applied-<time>. A \
             FILE changed by another program during the restore is not replaced. Exit status 0 \
             restored, 1 restored but its verify found something (run 'ledger verify FILE') or a \
@@ -82,7 +84,7 @@ struct RestoreCommand: ParsableCommand {
     @Flag(
         name: .customLong("trust-unsigned"),
         help:
-            "Restore the newest snapshot even when this machine did not take it (it has no signature of this machine's key) and an older one it did take is there."
+            "From a folder, restore the snapshot chosen even when this machine's key did not make it while it made others of the company there (or made some that are gone from there)."
     )
     var trustUnsigned = false
 
