@@ -48,6 +48,16 @@ public struct ManifestKey: Sendable {
         defaultPath(environment: environment).flatMap { try? loadOrCreate(at: $0) }
     }
 
+    /// The file `name` in this machine's ledger configuration folder, beside its
+    /// key (`defaultPath`): what it keeps that a backup location must not make it forget.
+    static func configFile(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> String?
+    {
+        defaultPath(environment: environment).map {
+            URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent(name).path
+        }
+    }
+
     /// This machine's key (at `defaultPath`) when there is one it can trust;
     /// nil, and nothing made, when there is none: for commands that only
     /// read snapshots (`prune`, even with `--dry-run`).
@@ -130,15 +140,10 @@ public struct ManifestKey: Sendable {
     /// Whether `manifest` carries this key's HMAC of itself: then this
     /// machine wrote it, and its `verify` and `database_sha256` are its own word.
     public func signed(_ manifest: Manifest) -> Bool {
-        guard let claimed = manifest.hmac, claimed.utf8.count == 64, let code = Self.bytes(hex: claimed),
-            let unsignedText = try? {
-                var unsigned = manifest
-                unsigned.hmac = nil
-                return try unsigned.commentText()
-            }()
-        else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(
-            code, authenticating: Self.context + Array(unsignedText.utf8), using: key)
+        var unsigned = manifest
+        unsigned.hmac = nil
+        guard let claimed = manifest.hmac, let text = try? unsigned.commentText() else { return false }
+        return isCode(claimed, for: Self.context + Array(text.utf8))
     }
 
     static func bytes(hex: String) -> [UInt8]? {

@@ -346,38 +346,30 @@ final class PageFile {
         var position = Int(headerSize)
         var values: [DatabaseValue] = []
         for type in types {
-            let widths: [Int64: Int] = [1: 1, 2: 2, 3: 3, 4: 4, 5: 6, 6: 8, 7: 8]
+            guard let width = valueWidth(type).map(Int.init), position + width <= payload.count else { return nil }
+            let bytes = payload[position..<position + width]
+            position += width
             switch type {
             case 0:
                 values.append(.null)
             case 1...6:
-                guard let width = widths[type], position + width <= payload.count else { return nil }
-                var value = Int64(Int8(bitPattern: payload[position]))
-                for byte in payload[(position + 1)..<(position + width)] { value = value << 8 | Int64(byte) }
+                var value = Int64(Int8(bitPattern: bytes[bytes.startIndex]))
+                for byte in bytes.dropFirst() { value = value << 8 | Int64(byte) }
                 values.append(value.databaseValue)
-                position += width
             case 7:
-                guard position + 8 <= payload.count else { return nil }
-                let bits = payload[position..<position + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                let bits = bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
                 values.append(Double(bitPattern: bits).databaseValue)
-                position += 8
             case 8:
                 values.append(Int64(0).databaseValue)
             case 9:
                 values.append(Int64(1).databaseValue)
-            case 12...:
-                let length = Int((type - (type % 2 == 0 ? 12 : 13)) / 2)
-                guard position + length <= payload.count else { return nil }
-                let bytes = Array(payload[position..<position + length])
+            default:
                 if type % 2 == 0 {
                     values.append(Data(bytes).databaseValue)
                 } else {
-                    guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
+                    guard let text = String(validating: Array(bytes), as: UTF8.self) else { return nil }
                     values.append(text.databaseValue)
                 }
-                position += length
-            default:
-                return nil
             }
         }
         return exact && position != payload.count ? nil : values
@@ -392,16 +384,24 @@ final class PageFile {
         var length = headerSize
         while offset < start + Int(headerSize) {
             guard let type = varint(bytes, &offset) else { return nil }
-            switch type {
-            case 0, 8, 9: break
-            case 1...4: length += type
-            case 5: length += 6
-            case 6, 7: length += 8
-            case 12...(1 << 40): length += (type - (type % 2 == 0 ? 12 : 13)) / 2
-            default: return -1
-            }
+            guard let width = valueWidth(type) else { return -1 }
+            length += width
         }
         return offset == start + Int(headerSize) ? length : -1
+    }
+
+    /// How many bytes a value of serial `type` takes in a record (SQLite's
+    /// record format, §2.1); nil for a type that is none of SQLite's (10, 11,
+    /// negative) or that claims more than a terabyte.
+    static func valueWidth(_ type: Int64) -> Int64? {
+        switch type {
+        case 0, 8, 9: return 0
+        case 1...4: return type
+        case 5: return 6
+        case 6, 7: return 8
+        case 12...(1 << 41): return (type - (type % 2 == 0 ? 12 : 13)) / 2
+        default: return nil
+        }
     }
 
     /// A big-endian variable-length integer of one to nine bytes.

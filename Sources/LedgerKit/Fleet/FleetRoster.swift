@@ -79,17 +79,24 @@ public enum FleetRoster {
         }
     }
 
-    /// The clients on the roster of `store` (a fleet location) whose folder is not among
-    /// `folders`, in slug order. Only names that are slugs are taken: the listing is the
-    /// location's word.
+    /// The clients on the roster of `store` (the fleet location `location` names), or on this
+    /// machine's copy of it (`LocalRoster`), whose folder is not among `folders`, in slug
+    /// order. Only names that are slugs are taken: the listing is the location's word.
     /// - Throws: when the roster cannot be listed (a link in its place, a failing request).
-    static func missing(from store: any ByteStore, folders: Set<String>) throws -> [Missing] {
-        try store.list(prefix: folder + "/").compactMap { object in
+    static func missing(from store: any ByteStore, at location: String, folders: Set<String>) throws -> [Missing] {
+        var missing = try store.list(prefix: folder + "/").compactMap { object -> Missing? in
             let slug = String(object.name.dropFirst(folder.count + 1))
             guard ClientSlug.isSlug(slug), !folders.contains(slug) else { return nil }
             return Missing(slug: slug, since: object.modified)
         }
-        .sorted { $0.slug < $1.slug }
+        let listed = Set(missing.map(\.slug))
+        for slug in LocalRoster.slugs(in: location)
+        where ClientSlug.isSlug(slug) && !folders.contains(slug) && !listed.contains(slug) {
+            var gone = Missing(slug: slug, since: nil)
+            gone.onlyHere = true
+            missing.append(gone)
+        }
+        return missing.sorted { $0.slug < $1.slug }
     }
 
     /// Takes `slugs` off the roster of `location`: clients that left, whose folders are

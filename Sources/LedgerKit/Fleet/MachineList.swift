@@ -17,9 +17,7 @@ struct MachineList: Sendable {
 
     /// Where the list lives; nil when there is no configuration folder (`ManifestKey.defaultPath`).
     func path(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
-        ManifestKey.defaultPath(environment: environment).map {
-            URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent(name).path
-        }
+        ManifestKey.configFile(name, environment: environment)
     }
 
     /// Its lines; none when it cannot be read (a link in its place is never followed).

@@ -41,14 +41,7 @@ public enum StatusRecords {
             if let refusal = FleetStorage.refusal(ofClient: FleetRoster.folder, in: location) {
                 throw ReportError.locationUnreadable(location, refusal)
             }
-            var missing = try FleetRoster.missing(from: root, folders: present)
-            let listed = Set(missing.map(\.slug))
-            for slug in FleetRoster.LocalRoster.slugs(in: location).sorted()
-            where ClientSlug.isSlug(slug) && !present.contains(slug) && !listed.contains(slug) {
-                var gone = FleetRoster.Missing(slug: slug, since: nil)
-                gone.onlyHere = true
-                missing.append(gone)
-            }
+            let missing = try FleetRoster.missing(from: root, at: location, folders: present)
             folderGone = Dictionary(missing.map { ($0.slug, $0) }) { first, _ in first }
         } catch let error as ReportError {
             throw error
