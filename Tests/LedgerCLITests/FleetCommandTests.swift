@@ -859,6 +859,38 @@ import Testing
         #expect(!kept.text.contains("Checking") && !kept.text.contains("shows a balance"), "\(kept.text)")
     }
 
+    /// This machine remembers the places it sealed records in by their full
+    /// path, and a fleet it backed up encrypted as a whole: spelling the
+    /// location another way, or a client that joins the fleet later, is no way
+    /// round the seal once the location hides its other signs.
+    @Test func aSealedFleetIsKnownHoweverItIsSpelledAndSealsNewClients() throws {
+        for name in ["acme", "hooli"] {
+            let file = folder.file(name + ".db")
+            #expect(try Ledger.run("sample", file, "--transactions", "200", "--seed", "3").status == 0)
+            try editWithPython(file, "UPDATE accounts SET balance = balance + 1 WHERE id = 1")
+        }
+        let recipient = try newKey()
+        let backup = try Ledger.run(
+            ["fleet", "backup", "acme.db", "--to", "fleet", "--encrypt-to", recipient],
+            environment: try S3TestServer.environment(), in: folder.path)
+        #expect(backup.status == 1, "\(backup.stdout)\n\(backup.stderr)")
+        // Whoever can write the location hides the encrypted snapshots and drops the record.
+        let client = folder.file("fleet/acme")
+        for name in try FileManager.default.contentsOfDirectory(atPath: client) where name != "ledger-status.json" {
+            try FileManager.default.removeItem(atPath: client + "/" + name)
+        }
+        try FileManager.default.removeItem(atPath: client + "/ledger-status.json")
+        for file in ["acme.db", "hooli.db"] {
+            let verify = try ledger(["fleet", "verify", folder.file(file), "--to", folder.file("fleet/./")])
+            #expect(verify.status == 1, "\(verify.stdout)\n\(verify.stderr)")
+        }
+        for slug in ["acme", "hooli"] {
+            let text = try String(contentsOfFile: folder.file("fleet/\(slug)/ledger-status.json"), encoding: .utf8)
+            #expect(try status(folder.file("fleet"), slug)["sealed"] as? Bool == true, "\(slug): \(text)")
+            #expect(!text.contains("Checking") && !text.contains("shows a balance"), "\(slug): \(text)")
+        }
+    }
+
     /// A new age key in `key.txt`; its recipient.
     private func newKey() throws -> String {
         let made = try Ledger.run("key", "new", "--out", folder.file("key.txt"))

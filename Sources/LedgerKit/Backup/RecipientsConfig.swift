@@ -169,13 +169,19 @@ public struct RecipientsConfig: Sendable, Equatable {
     /// `s3://books/fleet2`), from every line naming that location, each once,
     /// in the file's order. Every writer and reader of a location asks here,
     /// so a fleet's line covers each of its clients' folders.
+    ///
+    /// A folder is known by two spellings, as written (`.` and `..` taken
+    /// away) and with its links resolved, and is covered when either lies in
+    /// a line's place (either spelling of it): a link planted in a covered
+    /// folder, leading out of it, does not take what is written through it
+    /// out of the owner's rule.
     public func recipients(for text: String) -> [AgeRecipient] {
-        guard let wanted = Self.components(text, home: home) else { return [] }
+        let wanted = Self.spellings(text, home: home)
         let holding = entries.compactMap { entry -> (depth: Int, recipients: [AgeRecipient])? in
-            guard let place = Self.components(entry.location, home: home), wanted.starts(with: place) else {
-                return nil
+            let depths = Self.spellings(entry.location, home: home).compactMap { place in
+                wanted.contains(where: { $0.starts(with: place) }) ? place.count : nil
             }
-            return (place.count, entry.recipients)
+            return depths.max().map { ($0, entry.recipients) }
         }
         // Two places that both hold `wanted` and have as many components are the same place.
         guard let nearest = holding.map(\.depth).max() else { return [] }
@@ -199,6 +205,17 @@ public struct RecipientsConfig: Sendable, Equatable {
         return ["/"] + canonical.split(separator: "/").map(String.init)
     }
 
+    /// The place `text` names as `components` gives it and, for a folder,
+    /// also as written: a full path with `.` and `..` taken away, no link
+    /// resolved. Empty for an `s3://` text that is not a location.
+    static func spellings(_ text: String, home: String) -> [[String]] {
+        guard let resolved = components(text, home: home) else { return [] }
+        guard resolved.first == "/" else { return [resolved] }
+        let path = URL(fileURLWithPath: expanded(text, home: home)).standardizedFileURL.path
+        let written = ["/"] + path.split(separator: "/").map(String.init)
+        return written == resolved ? [resolved] : [resolved, written]
+    }
+
     /// One spelling per place: `s3://bucket/prefix` without a trailing `/`;
     /// a folder as a full path with `.`, `..` and symbolic links resolved
     /// as far as it exists (a client's folder not made yet, under a link, is
@@ -206,13 +223,17 @@ public struct RecipientsConfig: Sendable, Equatable {
     /// that is not a location.
     static func canonical(_ text: String, home: String) -> String? {
         if text.lowercased().hasPrefix("s3://") { return (try? S3Location(text))?.description }
-        let expanded = text == "~" ? home : text.hasPrefix("~/") ? home + text.dropFirst(1) : text
-        var existing = URL(fileURLWithPath: expanded).standardizedFileURL
+        var existing = URL(fileURLWithPath: expanded(text, home: home)).standardizedFileURL
         var missing: [String] = []
         while existing.path != "/", !FileManager.default.fileExists(atPath: existing.path) {
             missing.insert(existing.lastPathComponent, at: 0)
             existing = existing.deletingLastPathComponent()
         }
         return missing.reduce(existing.resolvingSymlinksInPath()) { $0.appendingPathComponent($1) }.path
+    }
+
+    /// `text` with a leading `~` for `home`.
+    private static func expanded(_ text: String, home: String) -> String {
+        text == "~" ? home : text.hasPrefix("~/") ? home + text.dropFirst(1) : text
     }
 }

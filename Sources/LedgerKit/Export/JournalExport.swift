@@ -38,14 +38,15 @@ public enum JournalExport {
         let output = AtomicFile.resolvedTarget(of: given)
         try refuseDatabase(at: output, shown: given)
         let temporary = AtomicFile.temporaryPath(beside: output, purpose: "export")
-        guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600])
-        else {
-            throw ExportError.cannotWrite(path: given, reason: "the file cannot be created")
+        // Made 0600 from the start (the books are in it), never through a link.
+        let descriptor: Int32
+        do {
+            descriptor = try PrivateFile.opened(at: temporary)
+        } catch let error as SystemCallError {
+            throw ExportError.cannotWrite(path: given, reason: error.reason)
         }
         defer { unlink(temporary) }
-        guard let handle = FileHandle(forWritingAtPath: temporary) else {
-            throw ExportError.cannotWrite(path: given, reason: "the file cannot be opened")
-        }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         let summary: ExportSummary
         do {
             summary = try write(file: file, format: format, into: handle, now: now)

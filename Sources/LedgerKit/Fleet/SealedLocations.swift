@@ -9,9 +9,15 @@ import Foundation
 enum SealedLocations {
     private static let list = MachineList(name: "sealed-locations")
 
-    /// Whether this machine sealed a record in `location` before.
-    static func contains(_ location: String) -> Bool { list.contains(location) }
+    /// Whether this machine sealed a record in `location` before, however
+    /// either time spelled it (relative or full, with `.` or `..`; lines of
+    /// earlier versions kept the spelling of the command line).
+    static func contains(_ location: String) -> Bool {
+        let lines = list.lines()
+        return lines.contains(StoreRegistry.key(of: location)) || lines.contains(location)
+    }
 
-    /// Remembers that a sealed record was written in `location`.
-    static func remember(_ location: String) { list.append(location) }
+    /// Remembers that a sealed record was written in `location` (a client's
+    /// folder or prefix, or a fleet's, whose clients' records are then all sealed).
+    static func remember(_ location: String) { list.append(StoreRegistry.key(of: location)) }
 }

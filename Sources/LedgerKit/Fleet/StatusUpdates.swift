@@ -38,8 +38,13 @@ public enum StatusUpdates {
             }
             status.file = client.file
             let location = FleetStorage.clientLocation(root, slug: client.slug)
-            if encrypted || isSealed(location) || listsRecipients(root) { status.seal() }
+            // A fleet once backed up encrypted (`--encrypt-to` leaves no trace in a new client's
+            // folder) seals the record of every client that joins it later.
+            if encrypted || isSealed(location) || listsRecipients(root) || SealedLocations.contains(root) {
+                status.seal()
+            }
             try save(status, in: location, now: now)
+            if encrypted { SealedLocations.remember(root) }
             if status.sealed == true { SealedLocations.remember(location) }
         } catch {
             return FleetError.describe(error)

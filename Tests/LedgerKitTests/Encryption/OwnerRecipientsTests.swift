@@ -99,6 +99,28 @@ import Testing
         #expect(!plain.encrypted)
     }
 
+    /// Whoever writes the location may put a link in it that leads out of it:
+    /// what is written through the link is still the owner's to encrypt.
+    @Test func aLinkPlantedInACoveredFolderDoesNotTurnEncryptionOff() throws {
+        let books = folder.file("nas/books")
+        let outside = folder.file("nas/public")
+        try FileManager.default.createDirectory(atPath: books, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: books + "/acme", withDestinationPath: "../public")
+        let read = try config("\(books) \(office.text)")
+        #expect(read.recipients(for: books + "/acme") == [office])
+        #expect(read.recipients(for: books + "/acme/2026") == [office], "a place not made yet under the link")
+        #expect(read.recipients(for: outside).isEmpty, "the folder the link leads to, named as it is")
+
+        let path = try Damage.sample(in: folder, name: "acme.db", transactions: 20)
+        let snapshot = try SnapshotWriter.take(
+            SnapshotRequest(of: path, kind: .manual, config: read), into: SnapshotStore.open(books + "/acme"))
+        #expect(snapshot.encrypted)
+        let written = try FileManager.default.contentsOfDirectory(atPath: outside)
+        #expect(written.filter { $0.contains(".db.") } == [URL(fileURLWithPath: snapshot.path).lastPathComponent])
+        #expect(snapshot.path.hasSuffix(".db.gz.age"), "\(written)")
+    }
+
     @Test(arguments: [
         (
             "backups \(AgeIdentity.generate().recipient.text)", 1,
