@@ -375,6 +375,7 @@ public struct RebuildReport: Encodable, Sendable {
         try container.encode(isComplete, forKey: .complete)
         try container.encode(damage, forKey: .damage)
         try container.encode(suspense, forKey: .suspense)
+        try container.encode(keptLog, forKey: .keptLog)
         try container.encode(remaining, forKey: .remaining)
         try container.encode(runID, forKey: .runID)
         try container.encode(elapsedMS, forKey: .elapsedMS)
@@ -405,11 +406,16 @@ public struct RebuildReport: Encodable, Sendable {
 
     /// Whether every row of the file came through as it was (always true
     /// without a salvage): none lost, guessed, altered or left in doubt.
-    public var isComplete: Bool {
+    public var rowsCameThrough: Bool {
         guard let salvage else { return true }
         let unaltered = salvage.allSatisfy { $0.altered == 0 }
         return unaltered && (damage?.isWhole ?? salvage.allSatisfy(\.isWhole))
     }
+
+    /// Whether the rebuilt file holds all the file held: every row came
+    /// through as it was, and no `-wal` was kept aside (`keptLog`: what it
+    /// committed may be in no copy). JSON's `complete`.
+    public var isComplete: Bool { rowsCameThrough && keptLog == nil }
 
     /// docs/rebuild.md's exit status: 0 clean now and nothing lost (dry run: nothing to
     /// change), 1 findings for a person remain, a salvage lost or guessed
@@ -418,7 +424,7 @@ public struct RebuildReport: Encodable, Sendable {
     /// run: changes planned).
     public var exitStatus: Int32 {
         if dryRun { return changedAnything ? 1 : 0 }
-        return remaining.isEmpty && isComplete && keptLog == nil ? 0 : 1
+        return remaining.isEmpty && isComplete ? 0 : 1
     }
 }
 

@@ -39,11 +39,16 @@ public struct RebuildOptions: Sendable {
         self.trustUnsigned = trustUnsigned
     }
 
-    /// Where the last clean snapshot is looked for: the backup folder, then each `fromBackups`.
+    /// Where the last clean snapshot is looked for (SPEC §3): the backup
+    /// folder, the `backups` folder beside the file (when there is one, if
+    /// another backup folder is given), then each `fromBackups`. The first is
+    /// where the pre-rebuild snapshot goes.
     func snapshotLocations(beside path: String) -> [String] {
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let beside = URL(fileURLWithPath: path).deletingLastPathComponent().path + "/backups"
+        var places = [backupFolder ?? beside]
+        if backupFolder != nil, FileManager.default.fileExists(atPath: beside) { places.append(beside) }
         var seen: Set<String> = []
-        return ([backupFolder ?? folder + "/backups"] + fromBackups).filter { seen.insert($0).inserted }
+        return (places + fromBackups).filter { seen.insert(StoreRegistry.key(of: $0)).inserted }
     }
 }
 
@@ -760,15 +765,18 @@ public enum Rebuilder {
         }
     }
 
-    /// What Rebuild Suspense holds when run `runID` booked a line to it; nil otherwise.
+    /// What Rebuild Suspense holds when run `runID` booked a line to it (a
+    /// line added there, or one moved there from an account that no longer
+    /// exists); nil otherwise.
     static func review(_ db: Database, runID: Int64, largest: Int = 10) throws -> SuspenseReview? {
         guard
             let account = try Int64.fetchOne(
                 db,
                 sql: """
                     SELECT id FROM accounts WHERE \(RepairContext.isSuspense)
-                      AND EXISTS (SELECT 1 FROM repair_actions r WHERE r.run_id = ? AND r.table_name = 'splits' AND r.action = 'insert'
-                                  AND json_extract(r.after, '$.account_id') = accounts.id)
+                      AND EXISTS (SELECT 1 FROM repair_actions r WHERE r.run_id = ? AND r.table_name = 'splits' AND r.action IN ('insert', 'update')
+                                  AND json_extract(r.after, '$.account_id') = accounts.id
+                                  AND json_extract(r.before, '$.account_id') IS NOT accounts.id)
                     ORDER BY id LIMIT 1
                     """, arguments: [runID])
         else { return nil }

@@ -20,8 +20,8 @@ struct RebuildCommand: ParsableCommand {
             it was (the last line says how many per table; the snapshot keeps the original); 2 could not rebuild (FILE untouched, reason given); 64 bad usage. \
             With --dry-run: 0 nothing to change, 1 changes planned. \
             After damage, rebuild keeps everything that can be kept: rows the damage took come \
-            back from the newest snapshot of FILE that verified clean (in --backup-dir and each \
-            --from-backup place) wherever their transaction has not changed since; transactions \
+            back from the newest snapshot of FILE that verified clean (in --backup-dir, the backups \
+            folder beside FILE, and each --from-backup place) wherever their transaction has not changed since; transactions \
             whose lines are gone get lines rebuilt from their invoice, bill, payments or bank line; \
             balances that can no longer be explained are kept by one 'Lost in damage' journal; and \
             the last line says exactly what did not come back, per table.
@@ -174,7 +174,7 @@ struct RebuildCommand: ParsableCommand {
             ? "the file is clean"
             : "\(Output.count(report.remaining.count, "finding")) " + (report.remaining.count == 1 ? "needs" : "need")
                 + " a person"
-        if !report.isComplete, let salvage = report.salvage {
+        if !report.rowsCameThrough, let salvage = report.salvage {
             // Loss is never silent: the last line says what did not come back, per table.
             state +=
                 (DamageText.onlyTakenOnTrust(report, salvage: salvage)

@@ -105,6 +105,28 @@ import Testing
         #expect(try Verifier.verify(path: path).ok)
     }
 
+    /// SPEC §3: the snapshot is looked for in `--backup-dir`, the `backups`
+    /// folder beside the file and each `--from-backup`: naming a backup folder
+    /// elsewhere does not hide the clean snapshot beside the file.
+    @Test func theBackupsFolderBesideTheFileIsSearchedThoughAnotherBackupFolderIsGiven() throws {
+        let path = try Damage.sample(in: folder, transactions: 1_500)
+        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
+        let before = try digest(path)
+        let (page, rows) = try leaf(path, of: "splits", offset: 1)
+        try Damage.scribble(on: path, page: page, byte: 0x00)
+
+        let elsewhere = folder.file("elsewhere")
+        let report = try Rebuilder.rebuild(path: path, options: RebuildOptions(backupFolder: elsewhere))
+        let damage = try #require(report.damage)
+        #expect(damage.snapshot?.hasPrefix(backups + "/") == true, "\(String(describing: damage.snapshot))")
+        #expect(damage.restored["splits"] == rows.count)
+        #expect(damage.loss.allSatisfy { $0.lost == 0 && $0.exact && $0.fromIndexes == 0 }, "\(damage.loss)")
+        #expect(report.exitStatus == 0)
+        #expect(try digest(path) == before)
+        // The pre-rebuild snapshot went where it was asked to.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).filter { $0.hasSuffix(".db.gz") }.count == 1)
+    }
+
     @Test func aCutFileComesBackFromTheSnapshotButTheCountStaysHonest() throws {
         let path = try Damage.sample(in: folder, transactions: 1_500)
         _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))

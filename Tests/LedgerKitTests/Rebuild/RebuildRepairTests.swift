@@ -212,6 +212,31 @@ import Testing
         #expect(again.exitStatus == 0)
     }
 
+    /// Lines moved to Rebuild Suspense from an account that no longer exists
+    /// are what it holds for a person to review, as added lines are.
+    @Test func linesMovedToSuspenseAreListedForReview() throws {
+        let path = try Damage.sample(in: folder)
+        let (split, amount, transaction) = try Damage.apply(to: path) { db in
+            let row = try #require(
+                try Row.fetchOne(
+                    db,
+                    sql:
+                        "SELECT id, amount, transaction_id FROM splits WHERE reconciliation_id IS NULL AND amount != 0 ORDER BY id LIMIT 1"
+                ))
+            let missing = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM accounts") ?? 0) + 7
+            try db.execute(sql: "UPDATE splits SET account_id = ? WHERE id = ?", arguments: [missing, row["id"]])
+            return (row["id"] as Int64, row["amount"] as Int64, row["transaction_id"] as Int64)
+        }
+        let report = try Self.rebuild(path, in: folder)
+        // The line moved, then the balances of the account it was on and of Suspense.
+        #expect(report.repairs.map(\.code) == [.splitAccountMissing, .accountBalanceMismatch])
+        let review = try #require(report.suspense, "split \(split) moved, but no review")
+        #expect(review.balance == amount)
+        #expect(review.transactionCount == 1)
+        #expect(review.largest.map(\.transaction) == [transaction])
+        #expect(review.largest.map(\.amount) == [amount])
+    }
+
     /// A row rebuild makes never takes the id a dangling reference names: the
     /// Rebuild Suspense account made for a split of the missing account next
     /// above the highest used to be given that very id, and adopted the split

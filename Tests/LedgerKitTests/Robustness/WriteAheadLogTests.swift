@@ -254,6 +254,11 @@ import Testing
         let kept = try #require(report.keptLog)
         #expect(try Data(contentsOf: URL(fileURLWithPath: kept)) == log)
         #expect(report.exitStatus == 1)
+        // Scripts read the same: the log kept, and the rebuild not complete.
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any])
+        #expect(json["kept_log"] as? String == kept)
+        #expect(json["complete"] as? Bool == false)
     }
 
     /// A log reset and written again between its reading and its applying (a
