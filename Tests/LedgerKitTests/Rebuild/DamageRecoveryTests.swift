@@ -124,7 +124,8 @@ import Testing
         #expect(report.exitStatus == 0)
         #expect(try digest(path) == before)
         // The pre-rebuild snapshot went where it was asked to.
-        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).filter { $0.hasSuffix(".db.gz") }.count == 1)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: elsewhere).filter { $0.hasSuffix(".db.gz") }.count == 1)
     }
 
     @Test func aCutFileComesBackFromTheSnapshotButTheCountStaysHonest() throws {
