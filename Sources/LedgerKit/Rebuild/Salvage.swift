@@ -350,49 +350,55 @@ enum Salvage {
         var orphanRows = 0
         var scannedIDs: Set<Int64> = []
         var orphanDoubted: [Int64] = []
-        if !gaps.isEmpty, Schema.tableNames.contains(table), let pages {
-            let stored = try dst.makeStatement(
-                sql: "SELECT \(targets.joined(separator: ", ")) FROM \"\(table)\" WHERE rowid = ?")
-            // Where each target column lies in a row as the file stores it.
-            let positions = targetNames.map { (name: $0, at: sourceColumns.firstIndex(of: $0)) }
-            /// Puts `row` in its gap; whether it was kept. A row the copy holds
-            /// already is not, and is in doubt when its values differ.
-            func bringBack(_ row: (rowid: Int64, values: [DatabaseValue]), doubtful: Bool) throws -> Bool {
-                guard gaps.contains(where: { $0.contains(row.rowid) }) else { return false }
-                let values = positions.map { column -> DatabaseValue in
-                    guard let at = column.at, at < row.values.count, !(column.name == key && row.values[at].isNull)
-                    else { return column.name == key ? row.rowid.databaseValue : .null }
-                    return row.values[at]
-                }
-                if let there = try Row.fetchOne(stored, arguments: [row.rowid]) {
-                    // Two pages give this row: one is an older copy (a page freed by a
-                    // rebuild of the table, its freelist lost, or an old cell), and which is not known.
-                    if Array(there.databaseValues) != values { orphanDoubted.append(row.rowid) }
-                    return false
-                }
-                do {
-                    try insert.execute(arguments: StatementArguments(values))
-                } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                    // A value a CHECK refuses is replaced; a row that breaks another rule stays out
-                    // (its indexes count it as lost).
-                    guard let mended = CheckedValues.mended(table, columns: targetNames, values: values),
-                        (try? insert.execute(arguments: StatementArguments(mended))) != nil
-                    else { return false }
-                    altered += 1
-                }
-                recovered += 1
-                if doubtful { orphanDoubted.append(row.rowid) }
-                return true
+        let ours = Schema.tableNames.contains(table)
+        let stored =
+            ours && pages != nil
+            ? try dst.makeStatement(sql: "SELECT \(targets.joined(separator: ", ")) FROM \"\(table)\" WHERE rowid = ?")
+            : nil
+        // Where each target column lies in a row as the file stores it.
+        let positions = targetNames.map { (name: $0, at: sourceColumns.firstIndex(of: $0)) }
+        /// Puts `row` in its gap; whether it was kept. A row the copy holds
+        /// already is not, and is in doubt when its values differ.
+        func bringBack(_ row: (rowid: Int64, values: [DatabaseValue]), doubtful: Bool) throws -> Bool {
+            guard let stored, gaps.contains(where: { $0.contains(row.rowid) }) else { return false }
+            let values = positions.map { column -> DatabaseValue in
+                guard let at = column.at, at < row.values.count, !(column.name == key && row.values[at].isNull)
+                else { return column.name == key ? row.rowid.databaseValue : .null }
+                return row.values[at]
             }
-            if let orphans {
-                let leaves = orphans.leaves(of: table)
-                // Known once the leaves were looked for.
-                let doubtful = orphans.freelistShort
-                for number in leaves {
-                    guard let page = pages.page(number), let rows = pages.rows(ofLeaf: page) else { continue }
-                    for row in rows where try bringBack(row, doubtful: doubtful) { orphanRows += 1 }
-                }
+            if let there = try Row.fetchOne(stored, arguments: [row.rowid]) {
+                // Two pages give this row: one is an older copy (a page freed by a
+                // rebuild of the table, its freelist lost, or an old cell), and which is not known.
+                if Array(there.databaseValues) != values { orphanDoubted.append(row.rowid) }
+                return false
             }
+            do {
+                try insert.execute(arguments: StatementArguments(values))
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                // A value a CHECK refuses is replaced; a row that breaks another rule stays out
+                // (its indexes count it as lost).
+                guard let mended = CheckedValues.mended(table, columns: targetNames, values: values),
+                    (try? insert.execute(arguments: StatementArguments(mended))) != nil
+                else { return false }
+                altered += 1
+            }
+            recovered += 1
+            if doubtful { orphanDoubted.append(row.rowid) }
+            return true
+        }
+        /// Fills the gaps from the leaves the b-tree no longer leads to.
+        func readUnreachedLeaves() throws {
+            guard let orphans, let pages, stored != nil else { return }
+            // Known once the leaves were looked for.
+            let leaves = orphans.leaves(of: table)
+            let doubtful = orphans.freelistShort
+            for number in leaves {
+                guard let page = pages.page(number), let rows = pages.rows(ofLeaf: page) else { continue }
+                for row in rows where try bringBack(row, doubtful: doubtful) { orphanRows += 1 }
+            }
+        }
+        if !gaps.isEmpty, ours, let pages {
+            try readUnreachedLeaves()
             // Then a page of the b-tree whose rows SQLite could not all give: its cells are
             // looked for in its bytes. Cells SQLite moved or replaced stay there until written
             // over (a root that grew into an interior page keeps its old cells), so each row
@@ -408,12 +414,16 @@ enum Salvage {
         // gave was taken by the damage, though no leaf read showed where (a root page
         // overwritten by a leaf of its own); a row none of them names is not this table's
         // (another table's page read in its place). Not for another program's tables.
-        if Schema.tableNames.contains(table) {
+        if ours {
             let evidence = try indexEvidence(
                 table, indexes: indexes, refused: Set(refused), found: scannedIDs, src: src, dst: dst)
             // Rowids outside the gaps already found: those are read from the indexes anyway.
             let existing = gaps
-            gaps += ranges(of: evidence.unread.filter { id in !existing.contains { $0.contains(id) } })
+            let shown = ranges(of: evidence.unread.filter { id in !existing.contains { $0.contains(id) } })
+            gaps += shown
+            // A leaf the b-tree no longer leads to may hold them whole (its root and the
+            // interior page above it were both lost, and no leaf read showed a gap).
+            if !shown.isEmpty { try readUnreachedLeaves() }
             // A row refused by the schema that no index names was never this table's row either.
             let foreignRefused = Set(evidence.unnamedRefused)
             refused.removeAll { foreignRefused.contains($0) }
