@@ -288,18 +288,21 @@ final class DamageRecovery {
         guard !unusable.contains("transactions") else { return }
         // A header says when its transaction last changed, even read from a damaged page: a time
         // other than the snapshot's, or after it, means the rows on a damaged page may be that change.
-        // A header rebuilt from indexes has no time of its own, but its date and party were read.
+        // A header rebuilt from indexes has no time of its own, but its date and party were read;
+        // one made again from the rows that name it has no date of its own either
+        // (`Salvage.fromReferencesMemo`), only the party of its lines.
         try db.execute(
             sql: """
                 INSERT OR IGNORE INTO temp.recovery_changed (id)
                 SELECT m.id FROM main.transactions m JOIN snap.transactions s ON s.rowid = m.rowid
                 WHERE NOT EXISTS (SELECT 1 FROM temp.recovery_doubt d WHERE d.tbl = 'transactions' AND d.id = m.rowid AND d.why = 'index')
-                  AND (m.modified_at IS NOT s.modified_at OR m.modified_at > ?)
+                  AND (m.modified_at IS NOT s.modified_at OR m.modified_at > ?1)
                 UNION ALL
                 SELECT m.id FROM main.transactions m JOIN snap.transactions s ON s.rowid = m.rowid
                 WHERE EXISTS (SELECT 1 FROM temp.recovery_doubt d WHERE d.tbl = 'transactions' AND d.id = m.rowid AND d.why = 'index')
-                  AND (m.date IS NOT s.date OR (m.party_id IS NOT NULL AND m.party_id IS NOT s.party_id))
-                """, arguments: [copy?.snapshot.createdAt])
+                  AND ((m.date IS NOT s.date AND substr(m.memo, 1, length(?2)) IS NOT ?2)
+                       OR (m.party_id IS NOT NULL AND m.party_id IS NOT s.party_id))
+                """, arguments: [copy?.snapshot.createdAt, Salvage.fromReferencesMemo])
     }
 
     /// Whether the row aliased `s` of the snapshot's `table` belongs to a

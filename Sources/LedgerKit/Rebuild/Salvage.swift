@@ -63,6 +63,8 @@ enum Salvage {
                     }
                     report = Salvaged(tables: pages, check: nil)
                 }
+                try headersNamedByOtherRows(dst, tables: &report.tables, now: now)
+                try inferKinds(dst)
                 try FormatMigrations.markApplied(upTo: Schema.formatVersion, in: dst)
                 // The repairs need the lookup indexes; the unique ones are made after them.
                 for index in Schema.indexes where !index.sql.hasPrefix("CREATE UNIQUE") {
@@ -134,7 +136,6 @@ enum Salvage {
                         table, columns: columns, indexes: own, doubted: doubted, from: src, pages: pages,
                         orphans: orphans, to: dst, now: now))
             }
-            try inferKinds(dst)
             // Tables of other tools (GRDB's migrations, a user's own) come along as they are.
             // Not ours to refuse a salvage over, but never dropped in silence: a
             // table that cannot be copied (WITHOUT ROWID, say) is reported as lost.
@@ -169,27 +170,100 @@ enum Salvage {
     /// The memo of a transaction rebuilt from the file's indexes.
     static let fromIndexesMemo = "Recovered by rebuild from the file's indexes: its kind, number and memo were lost"
 
-    /// Gives the transactions rebuilt from indexes back the kind their other
-    /// rows show, once every table is copied: a `documents` row makes an
+    /// The memo of a transaction made again from the rows that name it.
+    static let fromReferencesMemo =
+        "Recovered by rebuild from the rows that name it: its kind, date, number and memo were lost"
+
+    /// Makes again, each with its own id, the transactions the damage took
+    /// (in the gaps of the transactions table) whose invoice or bill header,
+    /// lines, applications or matched bank lines survived: missing, the
+    /// repairs would delete those rows as belonging to nothing, and a row that
+    /// survived is never deleted because rows it depends on were lost (SPEC
+    /// §3). Dated as `orphan-split` dates its journals, with the party of its
+    /// receivable or payable line, else of a transaction applied with it;
+    /// counted with the rows rebuilt from indexes (fields missing), and said
+    /// in the table's note. Their kinds are told by `inferKinds`.
+    private static func headersNamedByOtherRows(_ dst: Database, tables: inout [SalvagedTable], now: Date) throws {
+        guard let at = tables.firstIndex(where: { $0.table == "transactions" }) else { return }
+        let gaps = tables[at].damage.gaps
+        guard !gaps.isEmpty else { return }
+        let named = try Int64.fetchAll(
+            dst,
+            sql: """
+                SELECT id FROM (
+                  SELECT transaction_id AS id FROM documents UNION SELECT transaction_id FROM document_lines
+                  UNION SELECT payment_id FROM applications UNION SELECT document_id FROM applications
+                  UNION SELECT transaction_id FROM bank_feed WHERE status IN ('matched', 'added'))
+                WHERE typeof(id) = 'integer' AND id NOT IN (SELECT id FROM transactions) ORDER BY id
+                """
+        ).filter { id in gaps.contains { $0.contains(id) } }
+        guard !named.isEmpty else { return }
+        let stamp = Timestamp.string(from: now)
+        let insert = try dst.makeStatement(
+            sql: """
+                INSERT INTO transactions (id, kind, date, number, party_id, memo, created_at, modified_at)
+                VALUES (?1, 'journal',
+                  COALESCE(
+                    (SELECT MIN(r.statement_date) FROM splits s JOIN reconciliations r ON r.id = s.reconciliation_id
+                     WHERE s.transaction_id = ?1 AND s.cleared = 'r'),
+                    (SELECT MIN(posted_date) FROM bank_feed WHERE transaction_id = ?1), ?2),
+                  NULL,
+                  COALESCE(
+                    (SELECT s.party_id FROM splits s JOIN accounts a ON a.id = s.account_id
+                     WHERE s.transaction_id = ?1 AND a.type IN ('accounts_receivable', 'accounts_payable')
+                       AND s.party_id IN (SELECT id FROM parties) ORDER BY s.id LIMIT 1),
+                    (SELECT t.party_id FROM applications ap
+                     JOIN transactions t ON t.id = CASE WHEN ap.payment_id = ?1 THEN ap.document_id ELSE ap.payment_id END
+                     WHERE ?1 IN (ap.payment_id, ap.document_id) AND t.party_id IN (SELECT id FROM parties)
+                     ORDER BY ap.id LIMIT 1)),
+                  ?3, ?4, ?4)
+                """)
+        for id in named {
+            try insert.execute(arguments: [id, String(stamp.prefix(10)), fromReferencesMemo, stamp])
+        }
+        let table = tables[at]
+        let wasLost = Set(named).intersection(table.damage.lostIDs)
+        let said =
+            "\(named.count) transactions were made again with the ids their other rows name (an invoice or bill header, lines, payments or bank lines): their date, number and memo were lost"
+        var updated = SalvagedTable(
+            table: table.table, recovered: table.recovered, fromIndexes: table.fromIndexes + named.count,
+            lost: max(0, table.lost - wasLost.count), lostIsExact: table.lostIsExact, altered: table.altered,
+            note: [table.note, said].compactMap { $0 }.joined(separator: "; "))
+        updated.damage = table.damage
+        updated.damage.lostIDs.removeAll { wasLost.contains($0) }
+        updated.damage.rebuiltIDs += named
+        tables[at] = updated
+    }
+
+    /// Gives the transactions rebuilt from indexes, or from the rows that
+    /// name them, back the kind their other rows show, once every table is
+    /// copied: a `documents` row, lines or applications paid to it make an
     /// invoice (a bill, with a payable line), applications paid from it a
     /// payment (a bill payment). As journals, the repairs would delete their
     /// documents, lines and applications as belonging to no invoice or bill.
     private static func inferKinds(_ dst: Database) throws {
-        let payable =
-            "EXISTS (SELECT 1 FROM splits s JOIN accounts a ON a.id = s.account_id WHERE s.transaction_id = transactions.id AND a.type = 'accounts_payable')"
+        // A payable line says bill; with no receivable line either (its lines lost), a vendor does.
+        let payable = """
+            (EXISTS (SELECT 1 FROM splits s JOIN accounts a ON a.id = s.account_id WHERE s.transaction_id = transactions.id AND a.type = 'accounts_payable')
+             OR (NOT EXISTS (SELECT 1 FROM splits s JOIN accounts a ON a.id = s.account_id WHERE s.transaction_id = transactions.id AND a.type = 'accounts_receivable')
+                 AND EXISTS (SELECT 1 FROM parties p WHERE p.id = transactions.party_id AND p.kind = 'vendor')))
+            """
+        let document = """
+            (EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = transactions.id)
+             OR EXISTS (SELECT 1 FROM document_lines l WHERE l.transaction_id = transactions.id)
+             OR EXISTS (SELECT 1 FROM applications ap WHERE ap.document_id = transactions.id))
+            """
         try dst.execute(
             sql: """
                 UPDATE transactions SET
                   kind = CASE
-                    WHEN EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = transactions.id)
-                      THEN CASE WHEN \(payable) THEN 'bill' ELSE 'invoice' END
+                    WHEN \(document) THEN CASE WHEN \(payable) THEN 'bill' ELSE 'invoice' END
                     ELSE CASE WHEN \(payable) THEN 'bill_payment' ELSE 'payment' END END,
-                  memo = memo || ' (its kind was told by its ' || CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = transactions.id)
-                    THEN 'invoice or bill header' ELSE 'payments applied' END || ')'
-                WHERE memo = ? AND kind = 'journal'
-                  AND (EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = transactions.id)
-                       OR EXISTS (SELECT 1 FROM applications ap WHERE ap.payment_id = transactions.id))
-                """, arguments: [fromIndexesMemo])
+                  memo = memo || ' (its kind was told by its ' || CASE WHEN \(document)
+                    THEN 'invoice or bill header, lines or payments' ELSE 'payments applied' END || ')'
+                WHERE memo IN (?, ?) AND kind = 'journal'
+                  AND (\(document) OR EXISTS (SELECT 1 FROM applications ap WHERE ap.payment_id = transactions.id))
+                """, arguments: [fromIndexesMemo, fromReferencesMemo])
     }
 
     /// What looking for the next row of a table found.
