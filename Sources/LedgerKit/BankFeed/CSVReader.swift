@@ -308,7 +308,7 @@ public enum CSVReader {
                 statement.rejected.append(problem.line)
             }
         }
-        if idColumn != nil { statement.distinguishRepeatedIDs() } else { statement.madeIDs = statement.lines.count }
+        if idColumn == nil { statement.madeIDs = statement.lines.count }
         return statement
     }
 

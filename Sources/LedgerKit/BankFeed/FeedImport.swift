@@ -141,6 +141,8 @@ public struct StatementImport: Codable, Sendable {
     public let alreadyPresent: Int
     /// Lines that repeat a line the feed had from another file: set aside as `excluded`.
     public let probableDuplicates: [ProbableDuplicate]
+    /// Lines added under a bank id an earlier line of the feed has too (another day or amount).
+    public let reusedIDs: [ReusedID]
     /// CSV rows that give a balance or a total, passed over.
     public let summaries: [RejectedLine]
     /// Lines without the bank's id, given one made from their content.
@@ -163,6 +165,7 @@ public struct StatementImport: Codable, Sendable {
         case rounded, skipped, rejected
         case balanceCheck = "balance_check"
         case probableDuplicates = "probable_duplicates"
+        case reusedIDs = "reused_ids"
         case summaries
     }
 }
@@ -181,6 +184,8 @@ public struct ImportReport: Codable, Sendable {
     public let alreadyPresent: Int
     /// Lines set aside as `excluded`: each repeats a line the feed had from another file.
     public let probableDuplicates: [ProbableDuplicate]
+    /// Lines added under a bank id an earlier line of the feed has too (another day or amount).
+    public let reusedIDs: [ReusedID]
     /// Lines that cannot be imported; when there are any, nothing was added.
     public let rejected: [RejectedLine]
     /// The statement's ledger balance against the books, for a file of one statement.
@@ -207,6 +212,7 @@ public struct ImportReport: Codable, Sendable {
         case balanceCheck = "balance_check"
         case statements
         case probableDuplicates = "probable_duplicates"
+        case reusedIDs = "reused_ids"
     }
 
     init(file: String, statement: String, statements: [StatementImport]) {
@@ -217,6 +223,7 @@ public struct ImportReport: Codable, Sendable {
         added = statements.reduce(0) { $0 + $1.added }
         alreadyPresent = statements.reduce(0) { $0 + $1.alreadyPresent }
         probableDuplicates = statements.flatMap(\.probableDuplicates)
+        reusedIDs = statements.flatMap(\.reusedIDs)
         rejected = statements.flatMap(\.rejected)
         balanceCheck = statements.count == 1 ? statements[0].balanceCheck : nil
     }
@@ -260,8 +267,10 @@ public enum FeedImport {
     }
 
     /// Adds the lines of every statement of a file to the feed of its account,
-    /// status `new`, in one write transaction: a line whose id the account
-    /// already has is counted and skipped; a line that agrees on day and amount
+    /// status `new`, in one write transaction: a line the account already has
+    /// (its id, day and amount, `FeedIDs`) is counted and skipped; a line under
+    /// an id the feed has for another line is added as its own and listed as a
+    /// `ReusedID`; a line that agrees on day and amount
     /// with a line the account had before this import is added `excluded` as a
     /// `ProbableDuplicate`; a file with a rejected line adds nothing. A check
     /// number is kept in the line's memo (`CheckNumber`).
@@ -330,19 +339,38 @@ public enum FeedImport {
                 matches.append(match)
             }
             let rejectedAny = statements.statements.contains { !$0.rejected.isEmpty }
+            // A unique index conflict here would be a line lost: FeedIDs gives every new line a free id.
             let insert = try db.makeStatement(
                 sql: """
                     INSERT INTO bank_feed (account_id, fitid, posted_date, amount, payee, memo, status, transaction_id, downloaded_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (account_id, fitid) DO NOTHING
+                    VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)
                     """)
-            let present = try db.makeStatement(
-                sql: "SELECT EXISTS (SELECT 1 FROM bank_feed WHERE account_id = ? AND fitid = ?)")
-            let presentIDs = try db.makeStatement(sql: "SELECT id FROM bank_feed WHERE account_id = ? AND fitid = ?")
             // Lines up to this id were there before this import: only they can be another file's.
             let lastBefore = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM bank_feed") ?? 0
             let stamp = Timestamp.string(from: now)
+            // Every line of the file going to one account is placed at once: two statements of one
+            // file (two bank accounts) sent to one ledger account may give one id to two lines.
+            var outcomes: [[FeedIDs.Outcome]] = statements.statements.map { _ in [] }
+            var originalsByAccount: [Int64: FeedOriginals] = [:]
+            if !rejectedAny {
+                for account in Set(matches.map(\.id)) {
+                    let indices = matches.indices.filter { matches[$0].id == account }
+                    let lines = indices.flatMap { statements.statements[$0].lines }
+                    let placed = try FeedIDs(db, account: account, lines: lines).outcomes
+                    var offset = 0
+                    for index in indices {
+                        let count = statements.statements[index].lines.count
+                        outcomes[index] = Array(placed[offset..<offset + count])
+                        offset += count
+                    }
+                    var originals = try FeedOriginals(db, account: account, lastID: lastBefore, lines: lines)
+                    // A line the feed has already is no other line's original.
+                    for case .present(let id) in placed { originals.pair(id) }
+                    originalsByAccount[account] = originals
+                }
+            }
             var reports: [StatementImport] = []
-            for (statement, target) in zip(statements.statements, matches) {
+            for (index, (statement, target)) in zip(statements.statements, matches).enumerated() {
                 var balanceCheck: ImportReport.BalanceCheck?
                 if let balance = statement.ledgerBalance {
                     let books =
@@ -359,25 +387,17 @@ public enum FeedImport {
                 var added = 0
                 var alreadyPresent = 0
                 var duplicates: [ProbableDuplicate] = []
-                if !rejectedAny {
-                    var originals = try FeedOriginals(
-                        db, account: target.id, lastID: lastBefore, lines: statement.lines)
-                    // A line the feed has under this statement's own id is that line, already
-                    // here: it is no other line's original, wherever that line stands in the file.
-                    for line in statement.lines {
-                        for id in try Int64.fetchAll(presentIDs, arguments: [target.id, line.fitid]) {
-                            originals.pair(id)
-                        }
-                    }
-                    for line in statement.lines {
-                        if try Bool.fetchOne(present, arguments: [target.id, line.fitid]) == true {
+                var reused: [ReusedID] = []
+                if !rejectedAny, var originals = originalsByAccount[target.id] {
+                    for (line, outcome) in zip(statement.lines, outcomes[index]) {
+                        guard case .new(let fitid, let sharing) = outcome else {
                             alreadyPresent += 1
                             continue
                         }
                         let memo = CheckNumber.memo(line.memo, payee: line.payee, number: line.checkNumber)
                         if let original = originals.take(posted: line.posted, amount: line.amount) {
                             try insert.execute(arguments: [
-                                target.id, line.fitid, line.posted, line.amount, line.payee,
+                                target.id, fitid, line.posted, line.amount, line.payee,
                                 ProbableDuplicate.memo(memo, original: original), "excluded", stamp,
                             ])
                             duplicates.append(
@@ -386,17 +406,26 @@ public enum FeedImport {
                                     amount: line.amount, payee: line.payee))
                         } else {
                             try insert.execute(arguments: [
-                                target.id, line.fitid, line.posted, line.amount, line.payee, memo, "new", stamp,
+                                target.id, fitid, line.posted, line.amount, line.payee, memo, "new", stamp,
                             ])
-                            added += db.changesCount
+                            added += 1
+                        }
+                        if let sharing {
+                            reused.append(
+                                ReusedID(
+                                    line: db.lastInsertedRowID, fileLine: line.line, fitid: line.fitid,
+                                    storedAs: fitid, posted: line.posted, amount: line.amount, payee: line.payee,
+                                    original: sharing.id, originalPosted: sharing.posted,
+                                    originalAmount: sharing.amount))
                         }
                     }
+                    originalsByAccount[target.id] = originals
                 }
                 reports.append(
                     StatementImport(
                         name: statement.name, kind: statement.kind, accountID: statement.accountID,
                         account: target.name, added: added, alreadyPresent: alreadyPresent,
-                        probableDuplicates: duplicates, summaries: statement.summaries,
+                        probableDuplicates: duplicates, reusedIDs: reused, summaries: statement.summaries,
                         madeIDs: statement.madeIDs, rounded: statement.rounded, skipped: statement.skipped,
                         rejected: statement.rejected, balanceCheck: balanceCheck))
             }

@@ -170,7 +170,6 @@ public enum OFXReader {
                         {
                             statement.ledgerBalance = BankStatement.Balance(amount: amount, date: date)
                         }
-                        statement.distinguishRepeatedIDs()
                         statements.append(statement)
                     }
                     current = nil

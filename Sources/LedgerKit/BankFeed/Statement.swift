@@ -3,7 +3,8 @@ import Foundation
 
 /// One line of a bank or card statement, as the ledger sees it.
 public struct StatementLine: Sendable, Equatable, Codable {
-    /// The bank's own id of the line (OFX FITID).
+    /// The bank's own id of the line (OFX FITID), as the file gives it: a bank may
+    /// give one id to several lines, which the import tells apart (`FeedIDs`).
     public var fitid: String
     /// `YYYY-MM-DD`.
     public var posted: String
@@ -112,31 +113,6 @@ public struct BankStatement: Sendable, Equatable {
         if let accountID { words.append(accountID) }
         if let bankID, kind == .bank { words.append("at bank \(bankID)") }
         return words.isEmpty ? "the statement" : words.joined(separator: " ")
-    }
-
-    /// Gives every line a distinct id: the k-th line (k ≥ 2) that repeats a
-    /// FITID of its statement is `FITID#k` (the next k whose name no line of
-    /// the statement has), so two lines a bank gave one id are two lines, and
-    /// importing the same file again still adds nothing.
-    mutating func distinguishRepeatedIDs() {
-        // A name the statement itself gives another line ("X", "X", "X#2") is passed over: two lines
-        // under one id would make the second "already present" and lose it.
-        var taken = Set(lines.map(\.fitid))
-        var first: Set<String> = []
-        var seen: [String: Int] = [:]
-        for index in lines.indices {
-            let id = lines[index].fitid
-            if first.insert(id).inserted { continue }
-            var count = seen[id, default: 1]
-            var name: String
-            repeat {
-                count += 1
-                name = "\(id)#\(count)"
-            } while taken.contains(name)
-            seen[id] = count
-            taken.insert(name)
-            lines[index].fitid = name
-        }
     }
 }
 

@@ -9,9 +9,10 @@ struct ImportCommand: ParsableCommand {
         discussion: """
             Reads OFX 1.x (SGML) and 2.x (XML) statements, QFX (Web Connect) and QBO files, \
             and with --csv a bank's CSV export. Every line goes into the account's bank feed as \
-            'new'; a line whose bank id (FITID) the account already has is counted and skipped, \
-            so importing the same file twice adds nothing; two lines a bank gave one id are two \
-            lines. A line with the day and amount of a line imported before from another file \
+            'new'; a line the account already has (its bank id, FITID or --id-col, day and \
+            amount) is counted and skipped, so importing the same file twice adds nothing; two \
+            lines a bank gave one id are two lines, and a line under an id the feed has for \
+            another day or amount is added as its own and listed. A line with the day and amount of a line imported before from another file \
             (an OFX statement and an overlapping CSV export) is set aside as a probable \
             duplicate ('excluded'; 'ledger feed include' takes it in). A check number (OFX \
             CHECKNUM, --check-col) is kept in the line's memo as "Check 1043". CSV rows that give \
@@ -205,6 +206,19 @@ struct ImportCommand: ParsableCommand {
                 if !part.probableDuplicates.isEmpty {
                     Output.line(
                         "  If \(part.probableDuplicates.count == 1 ? "it is a real line" : "one is a real line") of its own: ledger feed include \(file) \(part.probableDuplicates.map { String($0.line) }.joined(separator: " "))"
+                    )
+                }
+                for reused in part.reusedIDs {
+                    let words = [reused.posted, Money(cents: reused.amount).description, reused.payee].compactMap { $0 }
+                    let before = [reused.originalPosted, reused.originalAmount.map { Money(cents: $0).description }]
+                        .compactMap { $0 }
+                    Output.line(
+                        "  line \(reused.line) (\(words.joined(separator: ", "))) has the bank's id \(reused.fitid), as line \(reused.original) (\(before.joined(separator: ", "))) imported before: added as a line of its own, id \(reused.storedAs)."
+                    )
+                }
+                if !part.reusedIDs.isEmpty {
+                    Output.line(
+                        "  If \(part.reusedIDs.count == 1 ? "it corrects that line" : "one corrects the line it shares its id with") rather than being a line of its own: ledger feed exclude \(file) \(part.reusedIDs.map { String($0.line) }.joined(separator: " "))"
                     )
                 }
             }

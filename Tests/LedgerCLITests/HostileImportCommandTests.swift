@@ -1,0 +1,52 @@
+import Foundation
+import LedgerTestSupport
+import Testing
+
+/// `ledger import` and `ledger feed` on the attacker's review's files: the
+/// exact lines printed and the exit status, so that nothing is lost or changed
+/// without the output and the status saying so.
+@Suite struct HostileImportCommandTests {
+    let folder = TemporaryDirectory()
+
+    private func books() throws -> String {
+        let path = folder.file("books.db")
+        let made = try Ledger.run("init", path, "--name", "Acme Plumbing")
+        #expect(made.status == 0, "\(made.stderr)")
+        return path
+    }
+
+    private func write(_ name: String, _ text: String) throws -> String {
+        let path = folder.file(name)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    private static func ofx(_ transactions: String) -> String {
+        """
+        <OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>USD
+        <BANKACCTFROM><BANKID>021000021<ACCTID>123456<ACCTTYPE>CHECKING</BANKACCTFROM>
+        <BANKTRANLIST>
+        \(transactions)
+        </BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>
+
+        """
+    }
+
+    @Test func aReusedIDIsAddedAndSaid() throws {
+        let file = try books()
+        let fee = "<STMTTRN><DTPOSTED>20260106<TRNAMT>-2.00<FITID>D1<NAME>FEE</STMTTRN>"
+        let r1 = try write("r1.ofx", Self.ofx(fee))
+        let r2 = try write(
+            "r2.ofx", Self.ofx("<STMTTRN><DTPOSTED>20260105<TRNAMT>-1.00<FITID>D1<NAME>FEE</STMTTRN>\n" + fee))
+        #expect(try Ledger.run("import", file, r1, "--account", "Checking").status == 0)
+        let second = try Ledger.run("import", file, r2, "--account", "Checking")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(
+            second.stdout == """
+                r2.ofx: checking 123456 at bank 021000021 into Checking: 1 added, 1 already present.
+                  line 2 (2026-01-05, -1.00, FEE) has the bank's id D1, as line 1 (2026-01-06, -2.00) imported before: added as a line of its own, id D1#2.
+                  If it corrects that line rather than being a line of its own: ledger feed exclude \(file) 2
+
+                """)
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import LedgerKit
+
+/// The attacker's review of import: statements that lost a line, changed a
+/// cent or doubled a line without a word. Each test gives the exact lines the
+/// feed holds afterwards, or the exact reason a line is refused.
+@Suite struct HostileStatementTests {
+    let folder = TemporaryDirectory()
+
+    private func write(_ name: String, _ text: String) throws -> String {
+        let path = folder.file(name)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    private func company() throws -> String {
+        let path = folder.file("books.db")
+        _ = try CompanyFile.create(at: path, profile: CompanyProfile(name: "Acme Plumbing"))
+        return path
+    }
+
+    /// "fitid posted amount status" of every feed line, in id order.
+    private func feed(_ path: String) throws -> [String] {
+        try CompanyFile.read(path) { db in
+            try Row.fetchAll(db, sql: "SELECT fitid, posted_date, amount, status FROM bank_feed ORDER BY id").map {
+                row in
+                "\(row.text("fitid") ?? "") \(row.text("posted_date") ?? "") \(row.integer("amount") ?? 0) \(row.text("status") ?? "")"
+            }
+        }
+    }
+
+    /// An OFX 1.x file of one checking statement (ACCTID 123456) holding `transactions` as written.
+    static func ofx(_ transactions: String, account: String = "123456") -> String {
+        """
+        OFXHEADER:100
+        DATA:OFXSGML
+
+        <OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>USD
+        <BANKACCTFROM><BANKID>021000021<ACCTID>\(account)<ACCTTYPE>CHECKING</BANKACCTFROM>
+        <BANKTRANLIST>
+        \(transactions)
+        </BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>
+
+        """
+    }
+
+    private func importOFX(_ books: String, _ name: String, _ transactions: String) throws -> ImportReport {
+        let path = try write(name, Self.ofx(transactions))
+        return try FeedImport.run(
+            file: books, statement: try OFXReader.read(path: path), from: path, account: "Checking")
+    }
+
+    // MARK: Item 1 and 8: an id names a line only with its day and amount
+
+    @Test func aReusedIDWithAnotherDayIsAddedAndListedNeverTakenForTheLineBefore() throws {
+        let books = try company()
+        let r1 = "<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20260106<TRNAMT>-2.00<FITID>D1<NAME>FEE</STMTTRN>"
+        let r2 =
+            "<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20260105<TRNAMT>-1.00<FITID>D1<NAME>FEE</STMTTRN>\n" + r1
+        let first = try importOFX(books, "r1.ofx", r1)
+        #expect(first.added == 1 && first.reusedIDs == [])
+        let second = try importOFX(books, "r2.ofx", r2)
+        #expect(second.added == 1)
+        #expect(second.alreadyPresent == 1)
+        #expect(second.probableDuplicates == [])
+        #expect(
+            second.reusedIDs == [
+                ReusedID(
+                    line: 2, fileLine: 7, fitid: "D1", storedAs: "D1#2", posted: "2026-01-05", amount: -100,
+                    payee: "FEE", original: 1, originalPosted: "2026-01-06", originalAmount: -200)
+            ])
+        #expect(try feed(books) == ["D1 2026-01-06 -200 new", "D1#2 2026-01-05 -100 new"])
+        // Again, and in the other order into other books: nothing more, nothing lost.
+        let third = try importOFX(books, "r2.ofx", r2)
+        #expect(third.added == 0 && third.alreadyPresent == 2 && third.reusedIDs == [])
+        #expect(try importOFX(books, "r1.ofx", r1).alreadyPresent == 1)
+        #expect(try feed(books) == ["D1 2026-01-06 -200 new", "D1#2 2026-01-05 -100 new"])
+        #expect(try Verifier.verify(path: books).findings.isEmpty)
+    }
+
+    @Test func aReusedCSVIDIsTheSame() throws {
+        let books = try company()
+        let mapping = CSVMapping(date: "Date", amount: "Amount", id: "Ref")
+        for (name, text) in [
+            ("c1.csv", "Date,Amount,Ref\n2026-01-06,-2.00,DD\n"),
+            ("c2.csv", "Date,Amount,Ref\n2026-01-05,-1.00,DD\n2026-01-06,-2.00,DD\n"),
+        ] {
+            let path = try write(name, text)
+            _ = try FeedImport.run(
+                file: books, statement: try CSVReader.read(path: path, mapping: mapping), from: path,
+                account: "Checking")
+        }
+        #expect(try feed(books) == ["DD 2026-01-06 -200 new", "DD#2 2026-01-05 -100 new"])
+    }
+
+    @Test func theSameIDWithAnotherAmountIsAddedAndListed() throws {
+        let books = try company()
+        _ = try importOFX(books, "same1.ofx", "<STMTTRN><DTPOSTED>20260105<TRNAMT>-10.00<FITID>X1<NAME>A</STMTTRN>")
+        let second = try importOFX(
+            books, "same2.ofx", "<STMTTRN><DTPOSTED>20260105<TRNAMT>-15.00<FITID>X1<NAME>A</STMTTRN>")
+        #expect(second.added == 1 && second.alreadyPresent == 0)
+        #expect(second.reusedIDs.map(\.storedAs) == ["X1#2"])
+        #expect(second.reusedIDs.map(\.originalAmount) == [-1_000])
+        #expect(try feed(books) == ["X1 2026-01-05 -1000 new", "X1#2 2026-01-05 -1500 new"])
+    }
+
+    @Test func twoStatementsSentToOneAccountKeepLinesOfOneID() throws {
+        let books = try company()
+        let text = """
+            <OFX><BANKMSGSRSV1>
+            <STMTTRNRS><STMTRS><CURDEF>USD<BANKACCTFROM><BANKID>1<ACCTID>111<ACCTTYPE>CHECKING</BANKACCTFROM>
+            <BANKTRANLIST><STMTTRN><DTPOSTED>20260105<TRNAMT>-10.00<FITID>1001<NAME>A</STMTTRN></BANKTRANLIST>
+            </STMTRS></STMTTRNRS>
+            <STMTTRNRS><STMTRS><CURDEF>USD<BANKACCTFROM><BANKID>1<ACCTID>222<ACCTTYPE>CHECKING</BANKACCTFROM>
+            <BANKTRANLIST><STMTTRN><DTPOSTED>20260106<TRNAMT>-20.00<FITID>1001<NAME>B</STMTTRN></BANKTRANLIST>
+            </STMTRS></STMTTRNRS>
+            </BANKMSGSRSV1></OFX>
+            """
+        let path = try write("two.ofx", text)
+        func run() throws -> ImportReport {
+            try FeedImport.run(
+                file: books, statements: try OFXReader.readFile(path: path), from: path,
+                accounts: AccountChoice(["111=Checking", "222=Checking"], accountIDs: ["111", "222"]))
+        }
+        let first = try run()
+        #expect(first.statements.map(\.added) == [1, 1])
+        #expect(first.reusedIDs == [])
+        #expect(try feed(books) == ["1001 2026-01-05 -1000 new", "1001#2 2026-01-06 -2000 new"])
+        let again = try run()
+        #expect(again.added == 0 && again.alreadyPresent == 2)
+        #expect(try feed(books).count == 2)
+    }
+
+    /// Two equal lines under one id in a later file than the one that had one of them: one is new.
+    @Test func moreEqualLinesUnderOneIDThanTheFeedHasAddTheRest() throws {
+        let books = try company()
+        let coffee = "<STMTTRN><DTPOSTED>20260105<TRNAMT>-4.50<FITID>C<NAME>Coffee</STMTTRN>\n"
+        _ = try importOFX(books, "a.ofx", coffee)
+        let second = try importOFX(books, "b.ofx", coffee + coffee)
+        #expect(second.added == 1 && second.alreadyPresent == 1)
+        #expect(second.reusedIDs.map(\.storedAs) == ["C#2"])
+        #expect(try feed(books) == ["C 2026-01-05 -450 new", "C#2 2026-01-05 -450 new"])
+        #expect(try importOFX(books, "b.ofx", coffee + coffee).alreadyPresent == 2)
+    }
+}
