@@ -183,14 +183,25 @@ public enum OFXReader {
             case .value(let value):
                 guard let element = open.last else { continue }
                 if fields != nil && open.contains("STMTTRN") {
-                    // A field given twice is two transactions run together (an SGML file that
-                    // left out </STMTTRN> and <STMTTRN>): keeping either value would lose the other.
-                    let own = open.dropLast().last(where: isAggregate) == "STMTTRN"
-                    if own, Self.onceInTransaction.contains(element), !given.insert(element).inserted {
+                    // A transaction's fields are taken at its own level only; inside PAYEE or
+                    // CURRENCY a value is kept as "PAYEE.NAME", "CURRENCY.CURSYM".
+                    let container = open.dropLast().last(where: isAggregate) ?? "STMTTRN"
+                    let key = container == "STMTTRN" ? element : container + "." + element
+                    if container != "STMTTRN", Self.ownFields.contains(element) {
+                        // A transaction's own field inside PAYEE: that aggregate was left unclosed and
+                        // the field is most likely the next transaction's, run into this one.
+                        if transactionFault == nil {
+                            transactionFault =
+                                "gives \(element) inside its \(container) (line \(token.line)), which has not ended there: "
+                                + "it may be two transactions run together; download the file again or ask the bank"
+                        }
+                    } else if Self.onceInTransaction.contains(element), !given.insert(key).inserted {
+                        // A field given twice is two transactions run together (an SGML file that
+                        // left out </STMTTRN> and <STMTTRN>): keeping either value would lose the other.
                         if repeated.isEmpty { repeatedLine = token.line }
                         if !repeated.contains(element) { repeated.append(element) }
                     } else {
-                        fields?[element] = value
+                        fields?[key] = value
                     }
                 } else if ["DTPOSTED", "TRNAMT", "FITID"].contains(element), current == nil,
                     open.contains("BANKTRANLIST")
@@ -252,7 +263,14 @@ public enum OFXReader {
 
     /// The fields of a STMTTRN that the reader keeps or that begin a transaction; each comes once in one.
     private static let onceInTransaction: Set<String> = [
-        "TRNTYPE", "DTPOSTED", "TRNAMT", "FITID", "NAME", "PAYEEID", "MEMO", "CHECKNUM",
+        "TRNTYPE", "DTPOSTED", "TRNAMT", "FITID", "NAME", "PAYEEID", "MEMO", "CHECKNUM", "CURSYM", "CURRATE",
+    ]
+
+    /// The fields a STMTTRN gives at its own level only, never inside its PAYEE, CURRENCY or
+    /// BANKACCTTO (whose NAME, CURSYM and ACCTID are theirs).
+    private static let ownFields: Set<String> = [
+        "TRNTYPE", "DTPOSTED", "DTUSER", "DTAVAIL", "TRNAMT", "FITID", "CORRECTFITID", "CORRECTACTION", "SRVRTID",
+        "CHECKNUM", "REFNUM", "SIC", "PAYEEID", "MEMO",
     ]
 
     private static let aggregates: Set<String> = [
@@ -349,7 +367,9 @@ extension BankStatement {
         case .failure(let error):
             reject("transaction \(label): \(error.message)")
         case .success(let parsed):
-            let payee = (fields["NAME"] ?? fields["PAYEEID"]).map { $0.trimmingCharacters(in: .whitespaces) }
+            let payee = (fields["NAME"] ?? fields["PAYEE.NAME"] ?? fields["PAYEEID"]).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
             let memo = fields["MEMO"].map { $0.trimmingCharacters(in: .whitespaces) }
             if parsed.rounding != 0 {
                 rounded.lines += 1

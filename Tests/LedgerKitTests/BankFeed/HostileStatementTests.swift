@@ -145,4 +145,64 @@ import Testing
         #expect(try feed(books) == ["C 2026-01-05 -450 new", "C#2 2026-01-05 -450 new"])
         #expect(try importOFX(books, "b.ofx", coffee + coffee).alreadyPresent == 2)
     }
+
+    // MARK: Item 2: a transaction's fields only at its own level
+
+    @Test(arguments: [
+        ("PAYEE", "<PAYEE><NAME>ACME<CITY>X"),
+        ("CURRENCY", "<CURRENCY><CURRATE>1<CURSYM>USD"),
+    ])
+    func anAggregateLeftOpenDoesNotHideTheNextTransaction(container: String, opened: String) throws {
+        let path = try write(
+            "runtog.ofx",
+            Self.ofx(
+                """
+                <STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20260105<TRNAMT>-12.34<FITID>T1\(opened)
+                <TRNTYPE>DEBIT<DTPOSTED>20260106<TRNAMT>-99.99<FITID>T2<NAME>BOB</STMTTRN>
+                <STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20260107<TRNAMT>-1.00<FITID>T3<NAME>PAYEE</STMTTRN>
+                """))
+        let statement = try OFXReader.read(path: path)
+        #expect(statement.lines.map(\.fitid) == ["T3"])
+        #expect(
+            statement.rejected == [
+                RejectedLine(
+                    line: 7,
+                    reason:
+                        "transaction T1 gives TRNTYPE inside its \(container) (line 8), which has not ended there: "
+                        + "it may be two transactions run together; download the file again or ask the bank")
+            ])
+        let books = try company()
+        let report = try FeedImport.run(file: books, statement: statement, from: path, account: "Checking")
+        #expect(report.added == 0 && report.rejected.count == 1)
+        #expect(try feed(books) == [])
+    }
+
+    @Test func anAmountInsidePayeeNeverReplacesTheTransactionsOwn() throws {
+        let statement = try OFXReader.read(
+            path: try write(
+                "nest.ofx",
+                Self.ofx(
+                    "<STMTTRN><DTPOSTED>20260105<TRNAMT>-12.34<FITID>P1<PAYEE><NAME>ACME<TRNAMT>-99.99</PAYEE></STMTTRN>"
+                )))
+        #expect(statement.lines == [])
+        #expect(
+            statement.rejected.map(\.reason) == [
+                "transaction P1 gives TRNAMT inside its PAYEE (line 7), which has not ended there: "
+                    + "it may be two transactions run together; download the file again or ask the bank"
+            ])
+    }
+
+    @Test func aPayeeAggregateGivesThePayee() throws {
+        let statement = try OFXReader.read(
+            path: try write(
+                "payee.ofx",
+                Self.ofx(
+                    """
+                    <STMTTRN><DTPOSTED>20260105<TRNAMT>-12.34<FITID>P1<PAYEE><NAME>ACME<ADDR1>1 Main St<CITY>Springfield</PAYEE></STMTTRN>
+                    <STMTTRN><DTPOSTED>20260106<TRNAMT>-5.00<FITID>P2<NAME>Shop<PAYEE><NAME>Shop Inc</PAYEE></STMTTRN>
+                    """)))
+        #expect(statement.rejected == [])
+        #expect(statement.lines.map(\.amount) == [-1_234, -500])
+        #expect(statement.lines.map(\.payee) == ["ACME", "Shop"])
+    }
 }
