@@ -163,6 +163,12 @@ public enum CSVReader {
         let idColumn = try column(mapping.id, "--id-col")
         let checkColumn = try column(mapping.check, "--check-col")
         let body = Array(records.dropFirst(mapping.hasHeader ? 1 : 0))
+        let headerWidth = Self.width(header)
+        let mapped = Set(
+            [
+                dateColumn, amountColumn, debitColumn, creditColumn, typeColumn, payeeColumn, memoColumn, idColumn,
+                checkColumn,
+            ].compactMap { $0 })
 
         func field(_ record: Record, _ index: Int?) -> String? {
             guard let index, index < record.fields.count else { return nil }
@@ -189,16 +195,25 @@ public enum CSVReader {
                 statement.summaries.append(RejectedLine(line: record.line, reason: words))
                 return true
             }
-            // More fields than the header names: a delimiter in an unquoted field ("-1,234.56")
-            // has shifted the columns, and what they would give is not the line.
-            if mapping.hasHeader, record.fields.count > header.count,
-                record.fields[header.count...].contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
-            {
+            // More fields than the header names (empty ones after the last excepted, which a header
+            // ending in a delimiter has too): a delimiter in an unquoted field ("-1,234.56") has
+            // shifted the columns, and what they would give is not the line.
+            let width = Self.width(record.fields)
+            if mapping.hasHeader, width > headerWidth {
                 // A bank's balance or total row without a date may be wider than its lines.
                 if field(record, dateColumn).flatMap(format.day) == nil && passOver() { continue }
                 reject(
-                    "it has \(record.fields.count) fields and the header names \(header.count): a '\(mapping.delimiter)' inside a field that is not in quotes?"
+                    "it has \(width) fields and the header names \(headerWidth): a '\(mapping.delimiter)' inside a field that is not in quotes?"
                 )
+                continue
+            }
+            // The same in a column the mapping does not read ("Balance", empty on this line):
+            // an amount of one to three digits, then three digits in the next column.
+            if let reason = [amountColumn, debitColumn, creditColumn].lazy.compactMap({ column in
+                Self.splitAmount(record, column, mapped: mapped, delimiter: mapping.delimiter)
+            }).first {
+                if field(record, dateColumn).flatMap(format.day) == nil && passOver() { continue }
+                reject(reason)
                 continue
             }
             guard let dateText = field(record, dateColumn) else {
@@ -315,6 +330,32 @@ public enum CSVReader {
     struct Record {
         let fields: [String]
         let line: Int
+    }
+
+    /// How many fields there are up to the last that is not empty.
+    static func width(_ fields: [String]) -> Int {
+        (fields.lastIndex { !$0.trimmingCharacters(in: .whitespaces).isEmpty } ?? -1) + 1
+    }
+
+    /// Why the amount in `column` is most likely the first part of an amount the delimiter
+    /// split ("1" and "234.56" of an unquoted 1,234.56, the rest in a column no option
+    /// names), or nil when it is not.
+    static func splitAmount(_ record: Record, _ column: Int?, mapped: Set<Int>, delimiter: Character) -> String? {
+        guard delimiter == ",", let column, column + 1 < record.fields.count, !mapped.contains(column + 1) else {
+            return nil
+        }
+        let amount = record.fields[column].trimmingCharacters(in: .whitespaces)
+        let next = record.fields[column + 1].trimmingCharacters(in: .whitespaces)
+        let digits = amount.filter { !"+-\u{2212}$€£(".contains($0) }
+        let whole = next.prefix { $0.isASCIIDigit }
+        let rest = next.dropFirst(whole.count)
+        guard (1...3).contains(digits.count), digits.allSatisfy(\.isASCIIDigit), whole.count == 3,
+            rest.isEmpty || (rest.first == "." && rest.dropFirst().allSatisfy { $0.isASCIIDigit || $0 == ")" })
+        else { return nil }
+        return
+            "the amount '\(amount)' is followed by '\(next)' in column \(column + 2): if the bank means \(amount),\(next), "
+            + "the ',' inside it split the field, which is not in quotes; ask the bank for an export with amounts "
+            + "in quotes, or put this one in quotes, and import again"
     }
 
     /// The words of a row that gives a balance or a total rather than a

@@ -205,4 +205,49 @@ import Testing
         #expect(statement.lines.map(\.amount) == [-1_234, -500])
         #expect(statement.lines.map(\.payee) == ["ACME", "Shop"])
     }
+
+    // MARK: Item 3: an unquoted 1,234.56 is never 1.00
+
+    private static let shifted =
+        "the amount '1' is followed by '234.56' in column 4: if the bank means 1,234.56, the ',' inside it split the "
+        + "field, which is not in quotes; ask the bank for an export with amounts in quotes, or put this one in "
+        + "quotes, and import again"
+
+    @Test func trailingDelimitersDoNotHideAnAmountSplitInTwo() throws {
+        let mapping = CSVMapping(date: "Date", amount: "Amount", payee: "Description")
+        let trailing = try CSVReader.read(
+            path: try write(
+                "trail.csv",
+                "Date,Description,Amount,\n2026-01-05,Coffee,-4.50,\n2026-01-06,Big deposit,1,234.56,\n"
+                    + "2026-01-07,Rent,-1200.00,\n"),
+            mapping: mapping)
+        #expect(trailing.lines.map(\.amount) == [-450, -120_000])
+        #expect(
+            trailing.rejected == [
+                RejectedLine(
+                    line: 3,
+                    reason: "it has 4 fields and the header names 3: a ',' inside a field that is not in quotes?")
+            ])
+        let balance = try CSVReader.read(
+            path: try write(
+                "bal.csv",
+                "Date,Description,Amount,Balance\n2026-01-05,Coffee,-4.50,\n2026-01-06,Big deposit,1,234.56\n"
+                    + "2026-01-07,Rent,-1200.00,\n"),
+            mapping: mapping)
+        #expect(balance.lines.map(\.amount) == [-450, -120_000])
+        #expect(balance.rejected == [RejectedLine(line: 3, reason: Self.shifted)])
+        // Quoted, it is the amount; a real balance after a real amount is read.
+        let quoted = try CSVReader.read(
+            path: try write(
+                "quoted.csv",
+                "Date,Description,Amount,Balance\n2026-01-06,Big deposit,\"1,234.56\",\n2026-01-07,Fee,-1.50,1233.06\n"),
+            mapping: mapping)
+        #expect(quoted.rejected == [] && quoted.lines.map(\.amount) == [123_456, -150])
+        let books = try company()
+        let path = folder.file("bal.csv")
+        let report = try FeedImport.run(
+            file: books, statement: try CSVReader.read(path: path, mapping: mapping), from: path, account: "Checking")
+        #expect(report.added == 0 && report.rejected.count == 1)
+        #expect(try feed(books) == [])
+    }
 }
