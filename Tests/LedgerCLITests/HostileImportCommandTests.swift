@@ -49,4 +49,21 @@ import Testing
 
                 """)
     }
+
+    @Test func aHeaderlessFileWithoutNoHeaderIsRefused() throws {
+        let file = try books()
+        let csv = try write("nohdr.csv", "2026-01-05,Coffee,-4.50\n2026-01-06,Deposit,1234.56\n")
+        let refused = try Ledger.run(
+            "import", file, csv, "--account", "Checking", "--date-col", "1", "--amount-col", "3")
+        #expect(refused.status == 2)
+        #expect(refused.stdout == "")
+        #expect(
+            refused.stderr
+                == "ledger: Line 1 of \(csv) would be the header, but its column 1 holds the date 2026-01-05: if the file has no row of column names, import with --no-header; if its names come later, say how many lines come before them with --skip. Nothing was imported.\n"
+        )
+        let read = try Ledger.run(
+            "import", file, csv, "--account", "Checking", "--date-col", "1", "--amount-col", "3", "--no-header")
+        #expect(read.status == 0)
+        #expect(read.stdout == "nohdr.csv into Checking: 2 added, 0 already present.\n")
+    }
 }

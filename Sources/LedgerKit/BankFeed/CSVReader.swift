@@ -134,6 +134,16 @@ public enum CSVReader {
         }
         guard !records.isEmpty else { throw StatementError.notAStatement(path: path, reason: "it is empty") }
         let header = mapping.hasHeader ? records[0].fields : []
+        // Column names are never a date: a first row that has one in the date column is a line,
+        // and taking it for the header would lose it.
+        if mapping.hasHeader, let number = Int(mapping.date), number >= 1, number <= header.count,
+            let day = format.day(header[number - 1].trimmingCharacters(in: .whitespaces))
+        {
+            throw StatementError.badOption(
+                "Line \(records[0].line) of \(path) would be the header, but its column \(number) holds the date \(day): "
+                    + "if the file has no row of column names, import with --no-header; if its names come later, "
+                    + "say how many lines come before them with --skip. Nothing was imported.")
+        }
         func column(_ name: String?, _ option: String) throws -> Int? {
             guard let name else { return nil }
             if let number = Int(name) {

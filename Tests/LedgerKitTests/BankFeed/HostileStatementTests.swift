@@ -250,4 +250,26 @@ import Testing
         #expect(report.added == 0 && report.rejected.count == 1)
         #expect(try feed(books) == [])
     }
+
+    // MARK: Item 4: a headerless file never loses its first line
+
+    @Test func aFirstRowWithADateIsNeverTheHeader() throws {
+        let path = try write(
+            "nohdr.csv", "2026-01-05,Coffee,-4.50\n2026-01-06,Deposit,1234.56\n2026-01-07,Rent,-1200.00\n")
+        #expect(
+            throws: StatementError.badOption(
+                "Line 1 of \(path) would be the header, but its column 1 holds the date 2026-01-05: "
+                    + "if the file has no row of column names, import with --no-header; if its names come later, "
+                    + "say how many lines come before them with --skip. Nothing was imported.")
+        ) {
+            try CSVReader.read(path: path, mapping: CSVMapping(date: "1", amount: "3"))
+        }
+        let read = try CSVReader.read(path: path, mapping: CSVMapping(date: "1", amount: "3", hasHeader: false))
+        #expect(read.lines.map(\.amount) == [-450, 123_456, -120_000])
+        // A title and a header above the lines are still found.
+        let titled = try CSVReader.read(
+            path: try write("titled.csv", "Acme Bank export\nDate,Payee,Amount\n2026-01-05,Coffee,-4.50\n"),
+            mapping: CSVMapping(date: "1", amount: "3"))
+        #expect(titled.rejected == [] && titled.lines.map(\.amount) == [-450])
+    }
 }
