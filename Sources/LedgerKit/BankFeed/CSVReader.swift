@@ -312,7 +312,7 @@ public enum CSVReader {
             statement.lines.append(
                 StatementLine(
                     fitid: fitid, posted: posted, amount: parsed.cents, payee: payee, memo: memo, line: record.line,
-                    checkNumber: field(record, checkColumn)))
+                    checkNumber: field(record, checkColumn), currency: parsed.currency))
             lastGood = index
         }
         // Lines after the last transaction (a total, "***END OF FILE***") are a

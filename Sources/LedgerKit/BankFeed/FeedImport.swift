@@ -308,6 +308,7 @@ public enum FeedImport {
         let company = try CompanyFile.open(file, mode: .readWrite, wait: wait)
         defer { try? company.database.close() }
         return try company.write { db in
+            var statements = statements
             guard
                 try Bool.fetchOne(
                     db, sql: "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'index' AND name = 'bank_feed_fitid'")
@@ -337,6 +338,22 @@ public enum FeedImport {
                         statement: statement.name, account: match.name, type: match.type.rawValue)
                 }
                 matches.append(match)
+            }
+            // A line in another currency than the books' would be stored as so many of the books' cents.
+            for index in statements.statements.indices {
+                var statement = statements.statements[index]
+                let foreign = statement.lines.filter { !$0.isIn(books) }
+                guard !foreign.isEmpty else { continue }
+                statement.rejected += foreign.map { line in
+                    RejectedLine(
+                        line: line.line,
+                        reason:
+                            "its amount \(Money(cents: line.amount)) is in \(line.currency ?? "") and the company's books are in \(books): "
+                            + "a company file holds one currency; leave this line out of the file and enter it by hand "
+                            + "in \(books), at the rate the bank used")
+                }
+                statement.rejected.sort { $0.line < $1.line }
+                statements.statements[index] = statement
             }
             let rejectedAny = statements.statements.contains { !$0.rejected.isEmpty }
             // A unique index conflict here would be a line lost: FeedIDs gives every new line a free id.

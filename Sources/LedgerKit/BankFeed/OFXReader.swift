@@ -386,7 +386,11 @@ extension BankStatement {
             lines.append(
                 StatementLine(
                     fitid: fitid, posted: posted, amount: parsed.cents, payee: cleanPayee, memo: cleanMemo,
-                    line: line, checkNumber: check?.isEmpty == false ? check : nil))
+                    line: line, checkNumber: check?.isEmpty == false ? check : nil,
+                    // CURRENCY says the amount is in another currency than CURDEF; ORIGCURRENCY says it was
+                    // converted into CURDEF from one, so the amount is the statement's own.
+                    currency: fields["CURRENCY.CURSYM"].map { $0.trimmingCharacters(in: .whitespaces) }
+                        ?? parsed.currency))
         }
     }
 }

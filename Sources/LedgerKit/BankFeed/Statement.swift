@@ -18,6 +18,26 @@ public struct StatementLine: Sendable, Equatable, Codable {
     public var line: Int
     /// The check's number (OFX CHECKNUM, a CSV's `--check-col`), when the line is a check.
     public var checkNumber: String? = nil
+    /// The currency the line itself says its amount is in (OFX CURRENCY's CURSYM, a CSV
+    /// amount's `€` or `EUR`): an ISO 4217 code, or `$` or `¥`, which several currencies
+    /// write; nil when the line does not say.
+    public var currency: String? = nil
+
+    /// Whether the line's own currency, if it gives one, can be `books` (ISO 4217).
+    func isIn(_ books: String) -> Bool {
+        guard let currency else { return true }
+        switch currency {
+        case "$": return Self.dollars.contains(books)
+        case "¥": return books == "JPY" || books == "CNY"
+        default: return currency.uppercased() == books
+        }
+    }
+
+    /// Currencies written with `$`.
+    private static let dollars: Set<String> = [
+        "USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN", "TWD", "ARS", "CLP", "COP", "BSD", "BBD", "BZD", "BMD", "FJD",
+        "JMD", "LRD", "NAD", "SBD", "SRD", "TTD", "XCD", "BND", "GYD", "KYD",
+    ]
 }
 
 /// Ids for lines the bank gave none: a digest of a line's date, amount, payee
@@ -170,6 +190,8 @@ public struct AmountStyle: Sendable, Equatable {
         var cents: Int64
         /// Rounded − as written, in cents (0 unless it had fractions of a cent).
         var rounding: Decimal
+        /// The currency its sign or code says (`EUR` for `€`, `$` for `$`), if it has one.
+        var currency: String? = nil
     }
 
     /// The same style with the decimal separator the file's amounts show, when
@@ -219,6 +241,7 @@ public struct AmountStyle: Sendable, Equatable {
             body = String(body.dropFirst().dropLast())
         }
         var stripping = true
+        var symbols: [String] = []
         while stripping {
             stripping = false
             if let first = body.first, first == "-" || first == "+" || first == "\u{2212}" {
@@ -237,14 +260,18 @@ public struct AmountStyle: Sendable, Equatable {
                 if body.hasPrefix(symbol) {
                     body.removeFirst(symbol.count)
                     stripping = true
+                    symbols.append(symbol)
                 }
                 if body.hasSuffix(symbol) {
                     body.removeLast(symbol.count)
                     stripping = true
+                    symbols.append(symbol)
                 }
             }
         }
         guard signs <= 1 else { return failure("has more than one sign") }
+        let currencies = Set(symbols.map { Self.currencyOfSymbol[$0] ?? $0 })
+        guard currencies.count <= 1 else { return failure("gives two currencies") }
         let separator = (decimal ?? .point).rawValue
         let thousands: Character = separator == "." ? "," : "."
         let parts = body.split(separator: separator, omittingEmptySubsequences: false)
@@ -287,8 +314,14 @@ public struct AmountStyle: Sendable, Equatable {
         guard cents <= Money.limit else {
             return failure("is too large: no amount may exceed \(Money(cents: Money.limit))")
         }
-        return .success(Parsed(cents: negative ? -cents : cents, rounding: negative ? -rounding : rounding))
+        return .success(
+            Parsed(
+                cents: negative ? -cents : cents, rounding: negative ? -rounding : rounding, currency: currencies.first)
+        )
     }
+
+    /// The ISO 4217 code a sign stands for, where only one currency writes it.
+    private static let currencyOfSymbol = ["€": "EUR", "£": "GBP", "₹": "INR"]
 
     /// Whether `digits` groups by threes with `mark` ("1,234,567").
     private static func isGrouped(_ digits: Substring, by mark: Character) -> Bool {

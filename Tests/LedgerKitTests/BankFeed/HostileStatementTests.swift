@@ -16,9 +16,9 @@ import Testing
         return path
     }
 
-    private func company() throws -> String {
-        let path = folder.file("books.db")
-        _ = try CompanyFile.create(at: path, profile: CompanyProfile(name: "Acme Plumbing"))
+    private func company(currency: String = "USD") throws -> String {
+        let path = folder.file("books-\(currency).db")
+        _ = try CompanyFile.create(at: path, profile: CompanyProfile(name: "Acme Plumbing", currency: currency))
         return path
     }
 
@@ -271,5 +271,56 @@ import Testing
             path: try write("titled.csv", "Acme Bank export\nDate,Payee,Amount\n2026-01-05,Coffee,-4.50\n"),
             mapping: CSVMapping(date: "1", amount: "3"))
         #expect(titled.rejected == [] && titled.lines.map(\.amount) == [-450])
+    }
+
+    // MARK: Item 5: a line in another currency is never so many dollars
+
+    private static func foreign(_ amount: String, _ currency: String, books: String = "USD") -> String {
+        "its amount \(amount) is in \(currency) and the company's books are in \(books): a company file holds one "
+            + "currency; leave this line out of the file and enter it by hand in \(books), at the rate the bank used"
+    }
+
+    @Test func anOFXLineInAnotherCurrencyIsRejected() throws {
+        let books = try company()
+        let report = try importOFX(
+            books, "fx.ofx",
+            """
+            <STMTTRN><DTPOSTED>20260105<TRNAMT>-100.00<FITID>F1<NAME>HOTEL PARIS<CURRENCY><CURRATE>1.0850<CURSYM>EUR</CURRENCY></STMTTRN>
+            <STMTTRN><DTPOSTED>20260106<TRNAMT>-5.00<FITID>F2<NAME>Local<CURRENCY><CURRATE>1<CURSYM>USD</CURRENCY></STMTTRN>
+            """)
+        #expect(report.added == 0)
+        #expect(report.rejected == [RejectedLine(line: 7, reason: Self.foreign("-100.00", "EUR"))])
+        #expect(try feed(books) == [])
+        // ORIGCURRENCY: the bank converted the amount into the statement's own currency already.
+        let converted = try importOFX(
+            books, "fx2.ofx",
+            "<STMTTRN><DTPOSTED>20260105<TRNAMT>-108.50<FITID>F1<ORIGCURRENCY><CURRATE>1.0850<CURSYM>EUR</ORIGCURRENCY></STMTTRN>"
+        )
+        #expect(converted.added == 1 && converted.rejected == [])
+        #expect(try feed(books) == ["F1 2026-01-05 -10850 new"])
+    }
+
+    @Test func aCSVAmountWithAnotherCurrencysSignIsRejected() throws {
+        let text = "Date;Amount\n2026-01-05;€1.234,56\n2026-01-06;EUR-12,00\n2026-01-07;$5,00\n2026-01-08;-7,25\n"
+        let path = try write("eur.csv", text)
+        let mapping = CSVMapping(date: "Date", amount: "Amount", delimiter: ";")
+        let usd = try company()
+        let intoDollars = try FeedImport.run(
+            file: usd, statement: try CSVReader.read(path: path, mapping: mapping), from: path, account: "Checking")
+        #expect(intoDollars.added == 0)
+        #expect(
+            intoDollars.rejected == [
+                RejectedLine(line: 2, reason: Self.foreign("1,234.56", "EUR")),
+                RejectedLine(line: 3, reason: Self.foreign("-12.00", "EUR")),
+            ])
+        #expect(try feed(usd) == [])
+        let eur = try company(currency: "EUR")
+        let intoEuros = try FeedImport.run(
+            file: eur, statement: try CSVReader.read(path: path, mapping: mapping), from: path, account: "Checking")
+        #expect(intoEuros.rejected == [RejectedLine(line: 4, reason: Self.foreign("5.00", "$", books: "EUR"))])
+        let mixed = try CSVReader.read(
+            path: try write("mixed.csv", "Date,Amount\n2026-01-05,€5.00 USD\n"),
+            mapping: CSVMapping(date: "1", amount: "2"))
+        #expect(mixed.rejected.map(\.reason) == ["the amount '€5.00 USD' gives two currencies"])
     }
 }
