@@ -270,6 +270,7 @@ public struct AmountStyle: Sendable, Equatable {
             }
         }
         guard signs <= 1 else { return failure("has more than one sign") }
+        if decimal == nil, let reason = Self.ambiguity(body) { return failure(reason) }
         let currencies = Set(symbols.map { Self.currencyOfSymbol[$0] ?? $0 })
         guard currencies.count <= 1 else { return failure("gives two currencies") }
         let separator = (decimal ?? .point).rawValue
@@ -322,6 +323,29 @@ public struct AmountStyle: Sendable, Equatable {
 
     /// The ISO 4217 code a sign stands for, where only one currency writes it.
     private static let currencyOfSymbol = ["€": "EUR", "£": "GBP", "₹": "INR"]
+
+    /// Why `body` (an amount without its sign) says nothing sure when the file never shows which
+    /// separator comes before the cents: one `.` or `,` with exactly three digits after it is
+    /// 1.5 one way and 1500 the other. Nil when it is not so.
+    private static func ambiguity(_ body: String) -> String? {
+        let marks = body.filter { $0 == "." || $0 == "," }
+        guard marks.count == 1, let mark = marks.first, let index = body.firstIndex(of: mark) else { return nil }
+        let whole = body[..<index]
+        let after = body[body.index(after: index)...]
+        guard !whole.isEmpty, whole.allSatisfy(\.isASCIIDigit), after.count == 3, after.allSatisfy(\.isASCIIDigit)
+        else { return nil }
+        let units = whole.drop { $0 == "0" }
+        var small = (units.isEmpty ? "0" : String(units)) + "." + after
+        while small.hasSuffix("0") { small.removeLast() }
+        if small.hasSuffix(".") { small.removeLast() }
+        let thousands = (whole + after).drop { $0 == "0" }
+        let large = thousands.isEmpty ? "0" : String(thousands)
+        let pointMeans = mark == "." ? small : large
+        let commaMeans = mark == "." ? large : small
+        return
+            "could mean \(small) or \(large): nothing in the file shows whether the bank writes '.' or ',' before the "
+            + "cents; import with --decimal-point if it means \(pointMeans), or --decimal-comma if it means \(commaMeans)"
+    }
 
     /// Whether `digits` groups by threes with `mark` ("1,234,567").
     private static func isGrouped(_ digits: Substring, by mark: Character) -> Bool {

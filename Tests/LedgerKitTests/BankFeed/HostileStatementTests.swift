@@ -323,4 +323,50 @@ import Testing
             mapping: CSVMapping(date: "1", amount: "2"))
         #expect(mixed.rejected.map(\.reason) == ["the amount '€5.00 USD' gives two currencies"])
     }
+
+    // MARK: Item 6: 1.500 is never 1.50 by a guess
+
+    @Test func anAmountWhoseSeparatorTheFileNeverShowsIsRefused() throws {
+        let path = try write(
+            "eu2.csv", "Datum;Betrag\n2026-01-05;-20\n2026-01-06;-1.500\n2026-01-07;2.000\n2026-01-08;-3\n")
+        let mapping = CSVMapping(date: "Datum", amount: "Betrag", delimiter: ";")
+        let guessed = try CSVReader.read(path: path, mapping: mapping)
+        #expect(guessed.lines.map(\.amount) == [-2_000, -300])
+        #expect(
+            guessed.rejected == [
+                RejectedLine(
+                    line: 3,
+                    reason:
+                        "the amount '-1.500' could mean 1.5 or 1500: nothing in the file shows whether the bank writes "
+                        + "'.' or ',' before the cents; import with --decimal-point if it means 1.5, or --decimal-comma "
+                        + "if it means 1500"),
+                RejectedLine(
+                    line: 4,
+                    reason:
+                        "the amount '2.000' could mean 2 or 2000: nothing in the file shows whether the bank writes "
+                        + "'.' or ',' before the cents; import with --decimal-point if it means 2, or --decimal-comma "
+                        + "if it means 2000"),
+            ])
+        let comma = try CSVReader.read(path: path, mapping: mapping, style: AmountStyle(decimal: .comma))
+        #expect(comma.rejected == [] && comma.lines.map(\.amount) == [-2_000, -150_000, 200_000, -300])
+        let point = try CSVReader.read(path: path, mapping: mapping, style: AmountStyle(decimal: .point))
+        #expect(point.rejected == [] && point.lines.map(\.amount) == [-2_000, -150, 200, -300])
+        // One amount that shows the separator settles it for the file.
+        let shown = try CSVReader.read(
+            path: try write("shown.csv", "Date,Amount\n2026-01-05,\"1,500\"\n2026-01-06,-4.50\n"),
+            mapping: CSVMapping(date: "Date", amount: "Amount"))
+        #expect(shown.rejected == [] && shown.lines.map(\.amount) == [150_000, -450])
+        #expect(
+            AmountStyle().cents("0,125").failure?.message
+                == "the amount '0,125' could mean 0.125 or 125: nothing in the file shows whether the bank writes '.' "
+                + "or ',' before the cents; import with --decimal-point if it means 125, or --decimal-comma if it means 0.125"
+        )
+    }
+}
+
+extension Result {
+    fileprivate var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
 }

@@ -88,15 +88,21 @@ import Testing
                 RejectedLine(
                     line: 7,
                     reason:
-                        "transaction of line 7: the amount '1.005' has fractions of a cent; import with --round-cents to round such amounts to whole cents"
+                        "transaction of line 7: the amount '1.005' could mean 1.005 or 1005: nothing in the file shows whether the bank writes '.' or ',' before the cents; import with --decimal-point if it means 1.005, or --decimal-comma if it means 1005"
                 ),
             ])
+        let point = try OFXReader.read(path: path, style: AmountStyle(decimal: .point))
+        #expect(
+            point.rejected.last?.reason
+                == "transaction of line 7: the amount '1.005' has fractions of a cent; import with --round-cents to round such amounts to whole cents"
+        )
         let comma = try OFXReader.read(path: path, style: AmountStyle(decimalComma: true))
         #expect(comma.lines.first { $0.fitid == "A3" }?.amount == 1_234)
     }
 
     @Test(arguments: [
-        ("12.34", Int64?.some(1_234)), ("-0.5", -50), ("+12", 1_200), (".5", 50), ("1.230", 123), ("1.005", nil),
+        ("12.34", Int64?.some(1_234)), ("-0.5", -50), ("+12", 1_200), (".5", 50), ("1.230", nil), ("1.23", 123),
+        ("1.005", nil),
         ("abc", nil), ("", nil), ("1.2.3", nil), ("-", nil), ("99999999999999999", nil),
     ])
     func amounts(text: String, cents: Int64?) {
