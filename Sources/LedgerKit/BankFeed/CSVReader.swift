@@ -194,11 +194,14 @@ public enum CSVReader {
         var statement = BankStatement()
         var contentIDs = ContentIDs(prefix: "csv")
         var lastGood = -1
-        var problems: [(index: Int, line: RejectedLine)] = []
+        var problems: [(index: Int, line: RejectedLine, dated: Bool)] = []
         var fileDates: [String]?
         for (index, record) in body.enumerated() {
             if record.fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
-            func reject(_ reason: String) { problems.append((index, RejectedLine(line: record.line, reason: reason))) }
+            func reject(_ reason: String) {
+                let dated = field(record, dateColumn).flatMap(format.day) != nil
+                problems.append((index, RejectedLine(line: record.line, reason: reason), dated))
+            }
             // A row with no date or no amount that speaks of a balance or a total is the bank's summary.
             func passOver() -> Bool {
                 guard let words = summaryWords(record) else { return false }
@@ -316,9 +319,10 @@ public enum CSVReader {
             lastGood = index
         }
         // Lines after the last transaction (a total, "***END OF FILE***") are a
-        // footer: left out only when asked, and listed either way.
+        // footer: left out only when asked, and listed either way. A row with a real
+        // date in the date column is a transaction that cannot be read, never a footer.
         for problem in problems {
-            if problem.index > lastGood && lastGood >= 0 {
+            if problem.index > lastGood && lastGood >= 0 && !problem.dated {
                 if mapping.skipFooter {
                     statement.skipped.append(problem.line)
                 } else {

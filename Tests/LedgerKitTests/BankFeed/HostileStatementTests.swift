@@ -362,6 +362,30 @@ import Testing
                 + "or ',' before the cents; import with --decimal-point if it means 125, or --decimal-comma if it means 0.125"
         )
     }
+
+    // MARK: Item 7: a dated row is never a footer
+
+    @Test func aDatedRowIsNeverLeftOutAsTheFooter() throws {
+        let path = try write(
+            "foot.csv",
+            "Date,Description,Amount\n2026-01-05,Coffee,-4.50\n2026-01-31,Rent,-1200.005\nEND OF FILE\n")
+        let mapping = CSVMapping(date: "Date", amount: "Amount", payee: "Description", skipFooter: true)
+        let statement = try CSVReader.read(path: path, mapping: mapping)
+        #expect(statement.lines.map(\.amount) == [-450])
+        #expect(
+            statement.rejected == [
+                RejectedLine(
+                    line: 3,
+                    reason:
+                        "the amount '-1200.005' has fractions of a cent; import with --round-cents to round such amounts to whole cents"
+                )
+            ])
+        #expect(statement.skipped.map(\.line) == [4])
+        let books = try company()
+        let report = try FeedImport.run(file: books, statement: statement, from: path, account: "Checking")
+        #expect(report.added == 0 && report.rejected.map(\.line) == [3])
+        #expect(try feed(books) == [])
+    }
 }
 
 extension Result {
