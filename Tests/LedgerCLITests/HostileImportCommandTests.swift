@@ -66,4 +66,30 @@ import Testing
         #expect(read.status == 0)
         #expect(read.stdout == "nohdr.csv into Checking: 2 added, 0 already present.\n")
     }
+
+    @Test func anAddPastTheLargestBalanceIsRefusedAndChangesNothing() throws {
+        let file = try books()
+        let csv = try write(
+            "max.csv", "Date,Amount\n2026-01-05,-10000000000000.00\n2026-01-06,-10000000000000.00\n")
+        let imported = try Ledger.run(
+            "import", file, csv, "--account", "Checking", "--date-col", "1", "--amount-col", "2")
+        #expect(imported.status == 0, "\(imported.stdout)")
+        let added = try Ledger.run(
+            "feed", "match", file, "--add-unmatched", "--to-account", "Uncategorized Expense")
+        #expect(added.status == 2)
+        #expect(added.stdout == "")
+        #expect(
+            added.stderr
+                == "ledger: Adding bank feed line 2 (-10,000,000,000,000.00) would take the balance of Checking past 10,000,000,000,000.00 either way, more than the books can hold; nothing was changed. Check the line against the bank's statement, and set it aside with 'ledger feed exclude \(file) 2' if it is wrong.\n"
+        )
+        let list = try Ledger.run("feed", file, "--status", "new", "--json")
+        let lines = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        #expect(lines.count == 2)
+        #expect(try Ledger.run("verify", file).status == 0)
+        // One line fits: it is added, and verify stays clean.
+        #expect(try Ledger.run("feed", "exclude", file, "2").status == 0)
+        let one = try Ledger.run("feed", "match", file, "--add-unmatched", "--to-account", "Uncategorized Expense")
+        #expect(one.status == 0, "\(one.stderr)")
+        #expect(try Ledger.run("verify", file).status == 0)
+    }
 }

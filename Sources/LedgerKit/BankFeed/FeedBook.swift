@@ -230,7 +230,7 @@ public enum FeedBook {
                     } else if let other = amount >= 0 ? deposits : withdrawals, other.id != accountID {
                         let link = try add(
                             db, line: id, account: accountID, against: other, amount: amount, posted: posted,
-                            payee: payee, memo: memo, now: now)
+                            payee: payee, memo: memo, now: now, file: file)
                         // The line's own transaction: no later line of the run may match it too.
                         taken.insert(link.transactionID)
                         added.append(link)
@@ -288,7 +288,8 @@ public enum FeedBook {
             guard other.id != accountID else { throw FeedError.sameAccount(line: id, account: other.name) }
             let link = try add(
                 db, line: id, account: accountID, against: other, amount: amount, posted: posted,
-                payee: row.value("payee", as: String.self), memo: row.value("memo", as: String.self), now: now)
+                payee: row.value("payee", as: String.self), memo: row.value("memo", as: String.self), now: now,
+                file: file)
             try MaintenanceRecord.add("feed add", startedAt: now, outcome: "ok", summary: link, in: db)
             return link
         }
@@ -491,8 +492,18 @@ public enum FeedBook {
     /// Books line `id` as a transaction of its own and marks it `added`.
     private static func add(
         _ db: Database, line id: Int64, account: Int64, against other: AccountMatch, amount: Int64,
-        posted: String, payee: String?, memo: String?, now: Date
+        posted: String, payee: String?, memo: String?, now: Date, file: String
     ) throws -> FeedLink {
+        // A cached balance past what verify accepts would be invalid-value, and past 64 bits a float.
+        for (side, cents) in [(account, amount), (other.id, -amount)] {
+            let row = try Row.fetchOne(db, sql: "SELECT name, balance FROM accounts WHERE id = ?", arguments: [side])
+            guard case .int64(let balance) = (row?["balance"] as DatabaseValue?)?.storage else { continue }
+            let (sum, overflow) = balance.addingReportingOverflow(cents)
+            if overflow || sum > Money.limit || sum < -Money.limit {
+                throw FeedError.balanceTooLarge(
+                    line: id, amount: amount, account: row?.text("name") ?? "account \(side)", file: file)
+            }
+        }
         let transaction = try book(
             db, account: account, against: other, amount: amount, posted: posted, payee: payee, memo: memo, now: now)
         try db.execute(

@@ -31,6 +31,8 @@ public enum FeedError: LocalizedError, Equatable, Sendable {
     case kindMismatch(statement: String, account: String, type: String)
     /// An `ACCTID=NAME` for an account number the file has no statement of.
     case unknownStatement(accountID: String, known: [String])
+    /// Adding line `line` would take `account`'s cached balance past `Money.limit`.
+    case balanceTooLarge(line: Int64, amount: Int64, account: String, file: String)
 
     /// What is wrong and how to put it right, in a bookkeeper's words.
     public var errorDescription: String? {
@@ -85,6 +87,9 @@ public enum FeedError: LocalizedError, Equatable, Sendable {
         case .kindMismatch(let statement, let account, let type):
             return
                 "The \(statement) is not of a \(type.replacingOccurrences(of: "_", with: " ")) account like \(account); check --account, or import with --force if it is right. Nothing was imported."
+        case .balanceTooLarge(let line, let amount, let account, let file):
+            return
+                "Adding bank feed line \(line) (\(Money(cents: amount))) would take the balance of \(account) past \(Money(cents: Money.limit)) either way, more than the books can hold; nothing was changed. Check the line against the bank's statement, and set it aside with 'ledger feed exclude \(file) \(line)' if it is wrong."
         case .unknownStatement(let accountID, let known):
             return
                 "The file has no statement of account \(accountID); its statements are of \(known.joined(separator: ", ")). Nothing was imported."
