@@ -92,4 +92,17 @@ import Testing
         #expect(one.status == 0, "\(one.stderr)")
         #expect(try Ledger.run("verify", file).status == 0)
     }
+
+    @Test func twoPlainAccountsAreBadUsage() throws {
+        let file = try books()
+        let ofx = try write("a.ofx", Self.ofx("<STMTTRN><DTPOSTED>20260105<TRNAMT>-1.00<FITID>A</STMTTRN>"))
+        let result = try Ledger.run("import", file, ofx, "--account", "Checking", "--account", "Savings")
+        #expect(result.status == 64)
+        #expect(
+            result.stderr.hasPrefix(
+                "Error: --account 'Checking' and --account 'Savings': give one account for a file of one statement, or ACCTID=NAME for each statement of a file of several.\n"
+            ), "\(result.stderr)")
+        let list = try Ledger.run("feed", file, "--json")
+        #expect(list.stdout == "[\n\n]\n")
+    }
 }

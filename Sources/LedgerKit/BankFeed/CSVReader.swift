@@ -508,14 +508,18 @@ public enum CSVReader {
             var year: Int?
             var month: Int?
             var date: Int?
-            for part in parts {
+            for (index, part) in parts.enumerated() {
                 switch part {
                 case .separator(let character):
                     guard rest.first == character else { return nil }
                     rest = rest.dropFirst()
                 case .year, .month, .day:
-                    let digits = rest.prefix { $0.isASCIIDigit }
-                    let allowed = part == .year ? 4...4 : 1...2
+                    // Numbers written together ("YYYYMMDD") have their full widths; apart, a month or day may have one digit.
+                    var together = index + 1 < parts.count
+                    if together, case .separator = parts[index + 1] { together = false }
+                    let width = part == .year ? 4 : 2
+                    let digits = rest.prefix { $0.isASCIIDigit }.prefix(together ? width : Int.max)
+                    let allowed = part == .year ? 4...4 : together ? 2...2 : 1...2
                     guard allowed.contains(digits.count), let number = Int(digits) else { return nil }
                     rest = rest.dropFirst(digits.count)
                     switch part {

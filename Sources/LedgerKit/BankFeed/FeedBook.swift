@@ -459,12 +459,13 @@ public enum FeedBook {
         return try company.write(body)
     }
 
-    /// `columns` of the feed lines `ids`, in that order.
+    /// `columns` of the feed lines `ids`, in that order, each once however often it is given.
     /// - Throws: `FeedError.unknownLines` naming every id that is no line.
     private static func feedRows(_ ids: [Int64], columns: String, in db: Database) throws -> [(id: Int64, row: Row)] {
         var rows: [(id: Int64, row: Row)] = []
         var missing: [Int64] = []
-        for id in ids {
+        var seen: Set<Int64> = []
+        for id in ids where seen.insert(id).inserted {
             if let row = try Row.fetchOne(db, sql: "SELECT \(columns) FROM bank_feed WHERE id = ?", arguments: [id]) {
                 rows.append((id, row))
             } else {

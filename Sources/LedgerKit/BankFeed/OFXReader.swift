@@ -312,14 +312,43 @@ public enum OFXReader {
         var tokens: [Token] = []
         var line = 1
         var index = text.startIndex
+        /// Text of the value being read, and the line it started on: a '<' that begins no tag
+        /// ("A<B CO") and CDATA are part of it.
+        var pending = ""
+        var pendingLine = 1
+        func breaks(_ text: Substring) -> Int {
+            text.reduce(0) { $1 == "\n" || $1 == "\r\n" || $1 == "\r" ? $0 + 1 : $0 }
+        }
+        func flush() {
+            let value = pending.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !value.isEmpty, !tokens.isEmpty { tokens.append(Token(kind: .value(value), line: pendingLine)) }
+            pending = ""
+        }
         while index < text.endIndex {
             guard let open = text[index...].firstIndex(of: "<") else { break }
-            line += text[index..<open].reduce(0) { $1 == "\n" || $1 == "\r\n" ? $0 + 1 : $0 }
-            let value = text[index..<open].trimmingCharacters(in: .whitespacesAndNewlines)
-            if !value.isEmpty, !tokens.isEmpty { tokens.append(Token(kind: .value(unescape(value)), line: line)) }
+            line += breaks(text[index..<open])
+            if pending.isEmpty { pendingLine = line }
+            pending += unescape(String(text[index..<open]))
+            if text[open...].hasPrefix("<![CDATA[") {
+                // Taken as it is, '>' and '&' included, up to "]]>".
+                let start = text.index(open, offsetBy: 9)
+                let end = text[start...].range(of: "]]>")
+                let content = text[start..<(end?.lowerBound ?? text.endIndex)]
+                line += breaks(content)
+                pending += content
+                index = end?.upperBound ?? text.endIndex
+                continue
+            }
             guard let close = text[open...].firstIndex(of: ">") else { break }
             let inside = text[text.index(after: open)..<close]
-            line += inside.reduce(0) { $1 == "\n" || $1 == "\r\n" ? $0 + 1 : $0 }
+            if inside.contains("<") || inside.first.map({ !$0.isLetter && !"/?!".contains($0) }) ?? true {
+                // "A<B CO<MEMO>": no tag begins at this '<'; it is the value's own.
+                pending += "<"
+                index = text.index(after: open)
+                continue
+            }
+            flush()
+            line += breaks(inside)
             if inside.hasPrefix("/") {
                 tokens.append(
                     Token(
@@ -335,6 +364,7 @@ public enum OFXReader {
             }
             index = text.index(after: close)
         }
+        flush()
         return tokens
     }
 
@@ -346,7 +376,11 @@ public enum OFXReader {
         }
         while let range = result.range(of: "&#[0-9]+;", options: .regularExpression) {
             let number = result[range].dropFirst(2).dropLast()
-            result.replaceSubrange(range, with: UInt32(number).flatMap(Unicode.Scalar.init).map { String($0) } ?? "")
+            // A NUL or another control character would end or garble the text where it is stored: a space.
+            let scalar = UInt32(number).flatMap(Unicode.Scalar.init).map {
+                $0.properties.generalCategory == .control ? " " : String($0)
+            }
+            result.replaceSubrange(range, with: scalar ?? "")
         }
         return result.replacingOccurrences(of: "&amp;", with: "&")
     }

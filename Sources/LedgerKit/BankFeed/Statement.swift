@@ -304,10 +304,13 @@ public struct AmountStyle: Sendable, Equatable {
                 return failure(
                     "has fractions of a cent; import with --round-cents to round such amounts to whole cents")
             }
-            // Half to even on the digits past the cents.
+            // Half to even on the digits past the cents, read as digits: a Decimal holds 38 of them,
+            // and 0.5000…0001 cut there is a half, rounded down.
             let rest = fraction.dropFirst(2)
             let restValue = Decimal(string: "0." + rest) ?? 0
-            let up = restValue > 0.5 || (restValue == 0.5 && cents % 2 == 1)
+            let first = rest.first ?? "0"
+            let overHalf = first > "5" || (first == "5" && rest.dropFirst().contains { $0 != "0" })
+            let up = overHalf || (first == "5" && cents % 2 == 1)
             if up { cents += 1 }
             rounding = (up ? 1 : 0) - restValue
         }

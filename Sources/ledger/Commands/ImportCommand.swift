@@ -128,6 +128,12 @@ struct ImportCommand: ParsableCommand {
             throw ValidationError(
                 "Name the account with --account (for several statements, --account ACCTID=NAME for each).")
         }
+        let plain = account.filter { !$0.contains("=") }
+        guard plain.count <= 1 else {
+            throw ValidationError(
+                "--account \(plain.map { "'\($0)'" }.joined(separator: " and --account ")): give one account for a file of one statement, or ACCTID=NAME for each statement of a file of several."
+            )
+        }
         guard !(decimalComma && decimalPoint) else {
             throw ValidationError("Give --decimal-comma or --decimal-point, not both.")
         }

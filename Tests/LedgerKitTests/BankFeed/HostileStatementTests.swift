@@ -386,6 +386,76 @@ import Testing
         #expect(report.added == 0 && report.rejected.map(\.line) == [3])
         #expect(try feed(books) == [])
     }
+
+    // MARK: Item 11: the smaller things
+
+    @Test func textOfOFXValuesIsKeptWhole() throws {
+        let sgml = try OFXReader.read(
+            path: try write(
+                "text.ofx",
+                Self.ofx(
+                    """
+                    <STMTTRN><DTPOSTED>20260105<TRNAMT>-1.00<FITID>N1<NAME>Shell&#0;Station<MEMO>one</STMTTRN>
+                    <STMTTRN><DTPOSTED>20260105<TRNAMT>-2.00<FITID>N2<NAME>A<B CO<MEMO>Note</STMTTRN>
+                    """)))
+        #expect(sgml.rejected == [])
+        #expect(sgml.lines.map(\.payee) == ["Shell Station", "A<B CO"])
+        #expect(sgml.lines.map(\.memo) == ["one", "Note"])
+        let xml = try OFXReader.read(
+            path: try write(
+                "cdata.ofx",
+                """
+                <?xml version="1.0"?>
+                <OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>USD</CURDEF><BANKTRANLIST>
+                <STMTTRN><DTPOSTED>20260105</DTPOSTED><TRNAMT>-3.00</TRNAMT><FITID>C1</FITID><NAME><![CDATA[A>B & <C>]]></NAME><MEMO>m</MEMO></STMTTRN>
+                </BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>
+                """))
+        #expect(xml.rejected == [])
+        #expect(xml.lines.map(\.payee) == ["A>B & <C>"])
+        #expect(xml.lines.map(\.memo) == ["m"])
+    }
+
+    @Test func linesOfACarriageReturnOnlyFileAreNumbered() throws {
+        let text = Self.ofx(
+            """
+            <STMTTRN><DTPOSTED>20260105<TRNAMT>-1.00<FITID>A</STMTTRN>
+            <STMTTRN><DTPOSTED>20260230<TRNAMT>-1.00<FITID>B</STMTTRN>
+            """
+        ).replacingOccurrences(of: "\n", with: "\r")
+        let statement = try OFXReader.read(path: try write("cr.ofx", text))
+        #expect(
+            statement.rejected == [
+                RejectedLine(line: 8, reason: "transaction B is dated '20260230', which is not a real YYYYMMDD date")
+            ])
+    }
+
+    @Test func datesWrittenWithoutSeparatorsAreRead() throws {
+        let statement = try CSVReader.read(
+            path: try write(
+                "ymd.csv", "Date,Amount\n20260105,-1.00\n20261231,-2.00\n2026-01-05,-3.00\n20260105,-4.00\n"),
+            mapping: CSVMapping(date: "Date", amount: "Amount", dateFormat: "YYYYMMDD"))
+        #expect(statement.lines.map(\.posted) == ["2026-01-05", "2026-12-31", "2026-01-05"])
+        #expect(statement.rejected.map(\.line) == [4])
+    }
+
+    @Test func roundingReadsEveryDigitPastTheCents() {
+        let style = AmountStyle(decimal: .point, roundCents: true)
+        let long = "0.005" + String(repeating: "0", count: 45) + "1"
+        #expect((try? style.cents(long).get()) == 1)
+        #expect((try? style.cents("0.005").get()) == 0)
+        #expect((try? style.cents("0.015").get()) == 2)
+        #expect((try? style.cents("-0.0049999").get()) == 0)
+    }
+
+    @Test func anIDGivenTwiceIsOneLine() throws {
+        let books = try company()
+        _ = try importOFX(books, "a.ofx", "<STMTTRN><DTPOSTED>20260105<TRNAMT>-1.00<FITID>A</STMTTRN>")
+        #expect(try FeedBook.exclude(file: books, lines: [1, 1]) == [1])
+        #expect(try FeedBook.include(file: books, lines: [1, 1]) == [1])
+        _ = try FeedBook.add(file: books, line: 1, to: "Uncategorized Expense")
+        #expect(try FeedBook.unmatch(file: books, lines: [1, 1]).map(\.line) == [1])
+        #expect(try feed(books) == ["A 2026-01-05 -100 new"])
+    }
 }
 
 extension Result {
