@@ -78,8 +78,7 @@ public enum CSVReader {
     public static func read(path: String, mapping: CSVMapping, style: AmountStyle = AmountStyle()) throws
         -> BankStatement
     {
-        guard let data = FileManager.default.contents(atPath: path) else { throw StatementError.unreadable(path: path) }
-        return try read(data, path: path, mapping: mapping, style: style)
+        try read(try StatementLimits.data(path: path), path: path, mapping: mapping, style: style)
     }
 
     /// Reads the CSV bytes `data` of the file at `path` (named in messages).
@@ -304,6 +303,13 @@ public enum CSVReader {
             }
             let payee = field(record, payeeColumn)
             let memo = field(record, memoColumn)
+            if let reason = StatementLimits.overlong([
+                ("payee", payee), ("memo", memo), ("id", field(record, idColumn)),
+                ("check number", field(record, checkColumn)),
+            ]) {
+                reject(reason)
+                continue
+            }
             var fitid = field(record, idColumn) ?? ""
             if idColumn == nil {
                 // The same date, amount, payee and memo twice in one file are two lines.

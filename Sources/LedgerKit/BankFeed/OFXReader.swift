@@ -15,8 +15,7 @@ public enum OFXReader {
     ///   the bank's error reply (its message is given), or has a statement that
     ///   begins inside another or a transaction outside any statement.
     public static func readFile(path: String, style: AmountStyle = AmountStyle()) throws -> StatementFile {
-        guard let data = FileManager.default.contents(atPath: path) else { throw StatementError.unreadable(path: path) }
-        return try parse(statementText(data), path: path, style: style)
+        try parse(statementText(try StatementLimits.data(path: path)), path: path, style: style)
     }
 
     /// The one statement of a file that holds one.
@@ -391,7 +390,13 @@ extension BankStatement {
     mutating func add(_ fields: [String: String], at line: Int, style: AmountStyle) {
         func reject(_ reason: String) { rejected.append(RejectedLine(line: line, reason: reason)) }
         var fitid = fields["FITID"]?.trimmingCharacters(in: .whitespaces) ?? ""
-        let label = fitid.isEmpty ? "of line \(line)" : fitid
+        let label = fitid.isEmpty || fitid.utf8.count > 64 ? "of line \(line)" : fitid
+        if let reason = StatementLimits.overlong([
+            ("FITID", fitid), ("NAME", fields["NAME"] ?? fields["PAYEE.NAME"] ?? fields["PAYEEID"]),
+            ("MEMO", fields["MEMO"]), ("CHECKNUM", fields["CHECKNUM"]),
+        ]) {
+            return reject("transaction \(label): \(reason)")
+        }
         guard let postedText = fields["DTPOSTED"] else { return reject("transaction \(label) has no DTPOSTED date") }
         guard let posted = OFXReader.day(postedText) else {
             return reject("transaction \(label) is dated '\(postedText)', which is not a real YYYYMMDD date")

@@ -40,6 +40,44 @@ public struct StatementLine: Sendable, Equatable, Codable {
     ]
 }
 
+/// How much of a statement ledger reads: a bank's file is hostile input, and
+/// the readers hold a file and its fields in memory (README.md, *Bank feeds*).
+public enum StatementLimits {
+    /// The largest statement file read: 32 MiB, years of a busy account's lines.
+    public static let fileBytes = 32 << 20
+    /// The longest payee, memo, id or check number of one line, in UTF-8 bytes: 64 KiB.
+    public static let fieldBytes = 64 << 10
+
+    /// The bytes of the statement file at `path`, reading at most one byte past `fileBytes`.
+    /// - Throws: `StatementError.unreadable`, or `.tooLarge` past `fileBytes`.
+    static func data(path: String) throws -> Data {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue,
+            let handle = FileHandle(forReadingAtPath: path)
+        else { throw StatementError.unreadable(path: path) }
+        defer { try? handle.close() }
+        let data: Data
+        do {
+            data = try handle.read(upToCount: fileBytes + 1) ?? Data()
+        } catch {
+            throw StatementError.unreadable(path: path)
+        }
+        guard data.count <= fileBytes else { throw StatementError.tooLarge(path: path, limit: fileBytes) }
+        return data
+    }
+
+    /// Why a line with these fields (name and value) cannot be imported, when one is longer than `fieldBytes`.
+    static func overlong(_ fields: [(String, String?)]) -> String? {
+        for (name, value) in fields {
+            guard let count = value?.utf8.count, count > fieldBytes else { continue }
+            return
+                "its \(name) is \(count) bytes long, more than the \(fieldBytes) a line's \(name) may hold: "
+                + "no bank writes one so long; download the file again or ask the bank"
+        }
+        return nil
+    }
+}
+
 /// Ids for lines the bank gave none: a digest of a line's date, amount, payee
 /// and memo and how many such lines came before it in the file, so that the
 /// same file gives the same ids and two equal lines two ids.
@@ -383,6 +421,8 @@ public enum StatementError: LocalizedError, Equatable, Sendable {
     case bankReply(path: String, message: String)
     /// A file of several statements where one was expected.
     case severalStatements(path: String, names: [String])
+    /// A file larger than `limit` bytes (`StatementLimits.fileBytes`).
+    case tooLarge(path: String, limit: Int)
 
     /// What is wrong with the statement file and what to do, in a bookkeeper's words.
     public var errorDescription: String? {
@@ -396,6 +436,9 @@ public enum StatementError: LocalizedError, Equatable, Sendable {
         case .bankReply(let path, let message):
             return
                 "\(path) is the bank's error reply, not a statement; the bank says: \(message). Download the statement again, or ask the bank."
+        case .tooLarge(let path, let limit):
+            return
+                "\(path) is larger than \(limit >> 20) MiB, more than a bank statement ledger reads; nothing was imported. Download a shorter period (a month or a year at a time) and import each file."
         case .severalStatements(let path, let names):
             return
                 "\(path) holds \(names.count) statements (\(names.joined(separator: "; "))); name each one's account."

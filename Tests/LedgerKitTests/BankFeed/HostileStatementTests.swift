@@ -456,6 +456,58 @@ import Testing
         #expect(try FeedBook.unmatch(file: books, lines: [1, 1]).map(\.line) == [1])
         #expect(try feed(books) == ["A 2026-01-05 -100 new"])
     }
+
+    // MARK: Item 9: memory stays bounded
+
+    @Test func aFileLargerThanAnyStatementIsRefusedUnread() throws {
+        let path = folder.file("huge.csv")
+        #expect(FileManager.default.createFile(atPath: path, contents: Data("Date,Amount\n".utf8)))
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: UInt64(StatementLimits.fileBytes + 1))
+        try handle.close()
+        #expect(throws: StatementError.tooLarge(path: path, limit: 32 << 20)) {
+            try CSVReader.read(path: path, mapping: CSVMapping(date: "1", amount: "2"))
+        }
+        #expect(throws: StatementError.tooLarge(path: path, limit: 32 << 20)) { try OFXReader.readFile(path: path) }
+        #expect(
+            StatementError.tooLarge(path: "huge.ofx", limit: 32 << 20).errorDescription
+                == "huge.ofx is larger than 32 MiB, more than a bank statement ledger reads; nothing was imported. "
+                + "Download a shorter period (a month or a year at a time) and import each file.")
+        #expect(throws: StatementError.unreadable(path: folder.path)) { try OFXReader.readFile(path: folder.path) }
+    }
+
+    @Test func aFieldLongerThanAnyBanksIsRejected() throws {
+        let long = String(repeating: "A", count: StatementLimits.fieldBytes + 1)
+        let ofx = try OFXReader.read(
+            path: try write(
+                "long.ofx",
+                Self.ofx(
+                    """
+                    <STMTTRN><DTPOSTED>20260105<TRNAMT>-1.00<FITID>L1<NAME>\(long)</STMTTRN>
+                    <STMTTRN><DTPOSTED>20260105<TRNAMT>-2.00<FITID>L2<NAME>\(long.dropLast())</STMTTRN>
+                    """)))
+        #expect(ofx.lines.map(\.fitid) == ["L2"])
+        #expect(
+            ofx.rejected == [
+                RejectedLine(
+                    line: 7,
+                    reason:
+                        "transaction L1: its NAME is 65537 bytes long, more than the 65536 a line's NAME may hold: "
+                        + "no bank writes one so long; download the file again or ask the bank")
+            ])
+        let csv = try CSVReader.read(
+            path: try write("long.csv", "Date,Amount,Memo\n2026-01-05,-1.00,\(long)\n2026-01-06,-2.00,ok\n"),
+            mapping: CSVMapping(date: "Date", amount: "Amount", memo: "Memo"))
+        #expect(csv.lines.map(\.amount) == [-200])
+        #expect(
+            csv.rejected == [
+                RejectedLine(
+                    line: 2,
+                    reason:
+                        "its memo is 65537 bytes long, more than the 65536 a line's memo may hold: no bank writes one "
+                        + "so long; download the file again or ask the bank")
+            ])
+    }
 }
 
 extension Result {
