@@ -240,12 +240,10 @@ import Testing
         #expect(!lost.stdout.contains("at least 0"))
         let last = try #require(lost.stdout.split(separator: "\n").last)
         #expect(last.contains("NOT EVERY ROW CAME BACK: the file was cut short by "))
-        // No index counts the transactions; the headers the surviving applications name were made
-        // again: those with nothing to rebuild their lines from (invoices) are counted lost.
         #expect(
             last.contains(
-                "transactions 152 lost and maybe more (pages of the table could not be read and no index or snapshot lists what they held), 153 rebuilt from indexes with fields missing"
-            ), "\(last)")
+                "transactions loss unknown (pages of the table could not be read and no index or snapshot lists what they held)"
+            ))
 
         let kept = try Ledger.run("rebuild", whole, "--backup-dir", folder.file("b2"))
         #expect(kept.status == 0, "\(kept.stdout)")

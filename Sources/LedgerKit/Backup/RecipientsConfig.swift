@@ -171,15 +171,24 @@ public struct RecipientsConfig: Sendable, Equatable {
     /// so a fleet's line covers each of its clients' folders.
     ///
     /// A folder is known by two spellings, as written (`.` and `..` taken
-    /// away) and with its links resolved, and is covered when either lies in
-    /// a line's place (either spelling of it): a link planted in a covered
-    /// folder, leading out of it, does not take what is written through it
-    /// out of the owner's rule.
+    /// away) and with its links resolved; each gets the recipients of its
+    /// nearest line, and a snapshot there is encrypted to both: a link planted
+    /// in a covered folder, leading out of it (or to a place another line
+    /// covers), does not take what is written through it out of the owner's rule.
     public func recipients(for text: String) -> [AgeRecipient] {
-        let wanted = Self.spellings(text, home: home)
+        var found: [AgeRecipient] = []
+        for wanted in Self.spellings(text, home: home) {
+            for recipient in nearest(holding: wanted) where !found.contains(recipient) { found.append(recipient) }
+        }
+        return found
+    }
+
+    /// The recipients of the nearest lines whose place (either spelling of
+    /// it) is `wanted` or holds it.
+    private func nearest(holding wanted: [String]) -> [AgeRecipient] {
         let holding = entries.compactMap { entry -> (depth: Int, recipients: [AgeRecipient])? in
             let depths = Self.spellings(entry.location, home: home).compactMap { place in
-                wanted.contains(where: { $0.starts(with: place) }) ? place.count : nil
+                wanted.starts(with: place) ? place.count : nil
             }
             return depths.max().map { ($0, entry.recipients) }
         }

@@ -63,13 +63,15 @@ enum Salvage {
                     }
                     report = Salvaged(tables: pages, check: nil)
                 }
-                try headersNamedByOtherRows(dst, tables: &report.tables, now: now)
-                try inferKinds(dst)
                 try FormatMigrations.markApplied(upTo: Schema.formatVersion, in: dst)
-                // The repairs need the lookup indexes; the unique ones are made after them.
+                // The repairs need the lookup indexes (and so do the next two steps); the unique
+                // ones are made after them.
                 for index in Schema.indexes where !index.sql.hasPrefix("CREATE UNIQUE") {
                     try dst.execute(sql: index.sql)
                 }
+                try inferKinds(
+                    dst, rebuilt: report.tables.first { $0.table == "transactions" }?.damage.rebuiltIDs ?? [])
+                try headersNamedByOtherRows(dst, tables: &report.tables, now: now)
                 return .commit
             }
             return report
@@ -175,25 +177,39 @@ enum Salvage {
         "Recovered by rebuild from the rows that name it: its kind, date, number and memo were lost"
 
     /// Makes again, each with its own id, the transactions the damage took
-    /// (in the gaps of the transactions table) whose invoice or bill header,
-    /// lines, applications or matched bank lines survived: missing, the
-    /// repairs would delete those rows as belonging to nothing, and a row that
-    /// survived is never deleted because rows it depends on were lost (SPEC
-    /// §3). Dated as `orphan-split` dates its journals, with the party of its
-    /// receivable or payable line, else of a transaction applied with it;
-    /// counted with the rows rebuilt from indexes (fields missing), and said
-    /// in the table's note. Their kinds are told by `inferKinds`.
+    /// whose rows survived to show they were there: a surviving `documents`
+    /// row or lines name it, or splits do together with an application or a
+    /// matched bank line. Missing, the repairs would delete those rows as
+    /// belonging to nothing, and a row that survived is never deleted because
+    /// rows it depends on were lost (SPEC §3).
+    ///
+    /// Only where the table's indexes cannot say which rows it held (none
+    /// read to its end): where one can, a header it does not name was not in
+    /// the file (deleted by another program, its links left behind), and one
+    /// it names was rebuilt from it already. Only in the table's gaps.
+    ///
+    /// Dated as `orphan-split` dates its journals, with the party of its
+    /// receivable or payable line, else of a transaction applied with it.
+    /// Its kind is what its rows show beyond doubt: an invoice (a bill) when
+    /// only the receivable side (the payable side) shows, by its lines'
+    /// accounts or its party; a payment (a bill payment) likewise; else a
+    /// journal, whose document rows the repairs then delete, as before.
+    /// Counted with the rows rebuilt from indexes (fields missing), and said
+    /// in the table's note.
     private static func headersNamedByOtherRows(_ dst: Database, tables: inout [SalvagedTable], now: Date) throws {
         guard let at = tables.firstIndex(where: { $0.table == "transactions" }) else { return }
         let gaps = tables[at].damage.gaps
-        guard !gaps.isEmpty else { return }
+        guard !gaps.isEmpty, !tables[at].damage.listsEveryRow else { return }
         let named = try Int64.fetchAll(
             dst,
             sql: """
+                WITH orphaned AS (
+                  SELECT DISTINCT transaction_id AS id FROM splits WHERE transaction_id NOT IN (SELECT id FROM transactions))
                 SELECT id FROM (
                   SELECT transaction_id AS id FROM documents UNION SELECT transaction_id FROM document_lines
-                  UNION SELECT payment_id FROM applications UNION SELECT document_id FROM applications
-                  UNION SELECT transaction_id FROM bank_feed WHERE status IN ('matched', 'added'))
+                  UNION SELECT id FROM orphaned
+                  WHERE id IN (SELECT payment_id FROM applications UNION SELECT document_id FROM applications
+                               UNION SELECT transaction_id FROM bank_feed WHERE status IN ('matched', 'added')))
                 WHERE typeof(id) = 'integer' AND id NOT IN (SELECT id FROM transactions) ORDER BY id
                 """
         ).filter { id in gaps.contains { $0.contains(id) } }
@@ -221,6 +237,40 @@ enum Salvage {
         for id in named {
             try insert.execute(arguments: [id, String(stamp.prefix(10)), fromReferencesMemo, stamp])
         }
+        try dst.execute(
+            sql: """
+                DROP TABLE IF EXISTS temp.salvage_made;
+                CREATE TEMP TABLE salvage_made (id INTEGER PRIMARY KEY)
+                """)
+        defer { try? dst.execute(sql: "DROP TABLE IF EXISTS temp.salvage_made") }
+        let made = try dst.makeStatement(sql: "INSERT INTO temp.salvage_made (id) VALUES (?)")
+        for id in named { try made.execute(arguments: [id]) }
+        // Each side, by the accounts of its lines or by its party; a kind only where one side alone shows.
+        func side(_ types: String, party: String) -> String {
+            """
+            (EXISTS (SELECT 1 FROM splits s JOIN accounts a ON a.id = s.account_id
+                     WHERE s.transaction_id = transactions.id AND a.type IN (\(types)))
+             OR EXISTS (SELECT 1 FROM parties p WHERE p.id = transactions.party_id AND p.kind = '\(party)'))
+            """
+        }
+        let receivable = side("'accounts_receivable', 'income', 'other_income'", party: "customer")
+        let payable = side("'accounts_payable', 'expense', 'cost_of_goods_sold', 'other_expense'", party: "vendor")
+        let paidTo = side("'accounts_receivable'", party: "customer")
+        let paidFrom = side("'accounts_payable'", party: "vendor")
+        try dst.execute(
+            sql: """
+                UPDATE transactions SET kind = CASE
+                    WHEN EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = transactions.id)
+                      OR EXISTS (SELECT 1 FROM document_lines l WHERE l.transaction_id = transactions.id)
+                      OR EXISTS (SELECT 1 FROM applications ap WHERE ap.document_id = transactions.id)
+                    THEN CASE WHEN \(receivable) AND NOT \(payable) THEN 'invoice'
+                              WHEN \(payable) AND NOT \(receivable) THEN 'bill' ELSE 'journal' END
+                    WHEN EXISTS (SELECT 1 FROM applications ap WHERE ap.payment_id = transactions.id)
+                    THEN CASE WHEN \(paidTo) AND NOT \(paidFrom) THEN 'payment'
+                              WHEN \(paidFrom) AND NOT \(paidTo) THEN 'bill_payment' ELSE 'journal' END
+                    ELSE 'journal' END
+                WHERE id IN (SELECT id FROM temp.salvage_made)
+                """)
         let table = tables[at]
         let wasLost = Set(named).intersection(table.damage.lostIDs)
         let said =
@@ -235,35 +285,37 @@ enum Salvage {
         tables[at] = updated
     }
 
-    /// Gives the transactions rebuilt from indexes, or from the rows that
-    /// name them, back the kind their other rows show, once every table is
-    /// copied: a `documents` row, lines or applications paid to it make an
+    /// Gives the transactions rebuilt from indexes (`rebuilt`, those salvage
+    /// made from them, no other row whatever its memo) back the kind their
+    /// other rows show, once every table is copied: a `documents` row makes an
     /// invoice (a bill, with a payable line), applications paid from it a
     /// payment (a bill payment). As journals, the repairs would delete their
     /// documents, lines and applications as belonging to no invoice or bill.
-    private static func inferKinds(_ dst: Database) throws {
-        // A payable line says bill; with no receivable line either (its lines lost), a vendor does.
-        let payable = """
-            (EXISTS (SELECT 1 FROM splits s JOIN accounts a ON a.id = s.account_id WHERE s.transaction_id = transactions.id AND a.type = 'accounts_payable')
-             OR (NOT EXISTS (SELECT 1 FROM splits s JOIN accounts a ON a.id = s.account_id WHERE s.transaction_id = transactions.id AND a.type = 'accounts_receivable')
-                 AND EXISTS (SELECT 1 FROM parties p WHERE p.id = transactions.party_id AND p.kind = 'vendor')))
-            """
-        let document = """
-            (EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = transactions.id)
-             OR EXISTS (SELECT 1 FROM document_lines l WHERE l.transaction_id = transactions.id)
-             OR EXISTS (SELECT 1 FROM applications ap WHERE ap.document_id = transactions.id))
-            """
+    private static func inferKinds(_ dst: Database, rebuilt: [Int64]) throws {
+        guard !rebuilt.isEmpty else { return }
+        try dst.execute(
+            sql: """
+                DROP TABLE IF EXISTS temp.salvage_rebuilt;
+                CREATE TEMP TABLE salvage_rebuilt (id INTEGER PRIMARY KEY)
+                """)
+        defer { try? dst.execute(sql: "DROP TABLE IF EXISTS temp.salvage_rebuilt") }
+        let add = try dst.makeStatement(sql: "INSERT OR IGNORE INTO temp.salvage_rebuilt (id) VALUES (?)")
+        for id in rebuilt { try add.execute(arguments: [id]) }
+        let payable =
+            "EXISTS (SELECT 1 FROM splits s JOIN accounts a ON a.id = s.account_id WHERE s.transaction_id = transactions.id AND a.type = 'accounts_payable')"
         try dst.execute(
             sql: """
                 UPDATE transactions SET
                   kind = CASE
-                    WHEN \(document) THEN CASE WHEN \(payable) THEN 'bill' ELSE 'invoice' END
+                    WHEN EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = transactions.id)
+                      THEN CASE WHEN \(payable) THEN 'bill' ELSE 'invoice' END
                     ELSE CASE WHEN \(payable) THEN 'bill_payment' ELSE 'payment' END END,
-                  memo = memo || ' (its kind was told by its ' || CASE WHEN \(document)
-                    THEN 'invoice or bill header, lines or payments' ELSE 'payments applied' END || ')'
-                WHERE memo IN (?, ?) AND kind = 'journal'
-                  AND (\(document) OR EXISTS (SELECT 1 FROM applications ap WHERE ap.payment_id = transactions.id))
-                """, arguments: [fromIndexesMemo, fromReferencesMemo])
+                  memo = memo || ' (its kind was told by its ' || CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = transactions.id)
+                    THEN 'invoice or bill header' ELSE 'payments applied' END || ')'
+                WHERE id IN (SELECT id FROM temp.salvage_rebuilt) AND memo = ? AND kind = 'journal'
+                  AND (EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = transactions.id)
+                       OR EXISTS (SELECT 1 FROM applications ap WHERE ap.payment_id = transactions.id))
+                """, arguments: [fromIndexesMemo])
     }
 
     /// What looking for the next row of a table found.

@@ -107,7 +107,11 @@ import Testing
         try FileManager.default.createDirectory(atPath: books, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: books + "/acme", withDestinationPath: "../public")
-        let read = try config("\(books) \(office.text)")
+        try FileManager.default.createDirectory(atPath: outside + "/deep", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: books + "/beta", withDestinationPath: "../public/deep")
+        let read = try config("\(books) \(office.text)\n\(outside)/deep \(laptop.text)")
+        // Through a link to a place another line covers, it is encrypted to both owners' lines.
+        #expect(read.recipients(for: books + "/beta") == [laptop, office])
         #expect(read.recipients(for: books + "/acme") == [office])
         #expect(read.recipients(for: books + "/acme/2026") == [office], "a place not made yet under the link")
         #expect(read.recipients(for: outside).isEmpty, "the folder the link leads to, named as it is")

@@ -812,6 +812,52 @@ import Testing
         #expect(try Verifier.verify(path: path).findings.filter(\.repairable) == [])
     }
 
+    /// A check deleted by another program, its matched bank line left behind,
+    /// then a leaf of transactions around it lost with the indexes intact:
+    /// they list every row the leaf held, and not the check, so no header is
+    /// made for the bank line (no money posted for it): it is unmatched, as
+    /// without the damage.
+    @Test func aHeaderTheIndexesDoNotNameIsNotMadeAgainForItsBankLine() throws {
+        let path = try Damage.sample(in: folder, transactions: 1_500)
+        let (check, line) = try Damage.apply(to: path) { db -> (Int64, Int64) in
+            let row = try #require(
+                try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT t.id, f.id AS line FROM transactions t JOIN bank_feed f ON f.transaction_id = t.id
+                        WHERE t.kind = 'check' AND f.status = 'matched' ORDER BY t.id LIMIT 1 OFFSET 20
+                        """))
+            let check: Int64 = row["id"]
+            try db.execute(sql: "DELETE FROM splits WHERE transaction_id = ?", arguments: [check])
+            try db.execute(sql: "DELETE FROM transactions WHERE id = ?", arguments: [check])
+            return (check, row["line"] as Int64)
+        }
+        let pages = try DatabaseQueue(path: path).read { db in
+            try Int.fetchAll(
+                db, sql: "SELECT pageno FROM dbstat WHERE name = 'transactions' AND pagetype = 'leaf' ORDER BY pageno")
+        }
+        let file = try PageFile(path: path)
+        let leaf = try #require(
+            pages.first { number in
+                let rows = file.page(number).flatMap { file.rows(ofLeaf: $0) }?.map(\.rowid) ?? []
+                return (rows.min() ?? .max) < check && check < (rows.max() ?? .min)
+            })
+        try Damage.scribble(on: path, page: leaf, byte: 0x00)
+
+        let report = try rebuild(path)
+        let salvaged = try #require(report.salvage?.first { $0.table == "transactions" })
+        #expect(salvaged.note?.contains("made again") != true, "\(salvaged)")
+        try CompanyFile.read(path) { db in
+            #expect(
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM transactions WHERE id = ?", arguments: [check]) == 0)
+            let feed = try #require(
+                try Row.fetchOne(
+                    db, sql: "SELECT status, transaction_id FROM bank_feed WHERE id = ?", arguments: [line]))
+            #expect(feed["status"] == "new")
+            #expect((feed["transaction_id"] as Int64?) == nil)
+        }
+    }
+
     /// The last transaction loses every line and has nothing to rebuild them
     /// from, so a repair deletes it; the "Lost in damage" journal then takes its
     /// id. It is still counted as lost.
