@@ -8,19 +8,6 @@ import Testing
 @Suite struct BankLinesCommandTests {
     let folder = TemporaryDirectory()
 
-    private func books() throws -> String {
-        let path = folder.file("books.db")
-        let made = try Ledger.run("init", path, "--name", "Acme Plumbing")
-        #expect(made.status == 0, "\(made.stderr)")
-        return path
-    }
-
-    private func write(_ name: String, _ text: String) throws -> String {
-        let path = folder.file(name)
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
     private static let january = """
         OFXHEADER:100
         DATA:OFXSGML
@@ -35,14 +22,14 @@ import Testing
         """
 
     @Test func checksDuplicatesAddsAndUndos() throws {
-        let file = try books()
-        let ofx = try write("jan.ofx", Self.january)
+        let file = try folder.books()
+        let ofx = try folder.write("jan.ofx", Self.january)
         let first = try Ledger.run("import", file, ofx, "--account", "Checking")
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout == "jan.ofx: checking 1234 at bank 021000021 into Checking: 3 added, 0 already present.\n")
 
         // The CSV export of the same account overlaps the OFX statement by one line, under other ids.
-        let csv = try write(
+        let csv = try folder.write(
             "feb.csv", "Date,Description,Amount,Check\n01/31/2026,SERVICE FEE,-15.00,\n02/02/2026,Rent,-2000.00,1044\n")
         let second = try Ledger.run(
             "import", file, csv, "--account", "Checking", "--date-col", "Date", "--amount-col", "Amount",
@@ -185,8 +172,8 @@ import Testing
     }
 
     @Test func bankOfAmericaSummaryRowsArePassedOver() throws {
-        let file = try books()
-        let csv = try write(
+        let file = try folder.books()
+        let csv = try folder.write(
             "bofa.csv",
             """
             Description,,Summary Amt.
@@ -217,8 +204,8 @@ import Testing
     }
 
     @Test func aDateInAnotherLayoutNamesTheFormatThatReadsIt() throws {
-        let file = try books()
-        let dayFirst = try write("day-first.csv", "Date,Amount\n31/01/2026,-5.00\n15/01/2026,3.00\n")
+        let file = try folder.books()
+        let dayFirst = try folder.write("day-first.csv", "Date,Amount\n31/01/2026,-5.00\n15/01/2026,3.00\n")
         let result = try Ledger.run(
             "import", file, dayFirst, "--account", "Checking", "--date-col", "1", "--amount-col", "2",
             "--date-format", "MM/DD/YYYY")
@@ -230,7 +217,7 @@ import Testing
                   line 3: the date '15/01/2026' is not a real date written MM/DD/YYYY; import with --date-format DD/MM/YYYY, which reads it
 
                 """)
-        let either = try write("either.csv", "Date,Amount\n01/02/2026,-5.00\n")
+        let either = try folder.write("either.csv", "Date,Amount\n01/02/2026,-5.00\n")
         let unsure = try Ledger.run(
             "import", file, either, "--account", "Checking", "--date-col", "1", "--amount-col", "2")
         #expect(

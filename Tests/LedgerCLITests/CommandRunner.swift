@@ -91,6 +91,19 @@ final class TemporaryDirectory {
         return (config, environment)
     }
 
+    /// A new, empty company file (`ledger init`) in this folder.
+    func books(_ name: String = "books.db") throws -> String {
+        let made = try Ledger.run("init", file(name), "--name", "Acme Plumbing")
+        #expect(made.status == 0, "\(made.stderr)")
+        return file(name)
+    }
+
+    /// Writes `text` as the file `name` in this folder; its path.
+    func write(_ name: String, _ text: String) throws -> String {
+        try text.write(toFile: file(name), atomically: true, encoding: .utf8)
+        return file(name)
+    }
+
     /// A sample company of `transactions` made in this folder by the built binary.
     func sample(_ name: String = "books.db", transactions: Int = 400) throws -> String {
         let made = try Ledger.run("sample", file(name), "--transactions", String(transactions))

@@ -8,19 +8,6 @@ import Testing
 @Suite struct HostileImportCommandTests {
     let folder = TemporaryDirectory()
 
-    private func books() throws -> String {
-        let path = folder.file("books.db")
-        let made = try Ledger.run("init", path, "--name", "Acme Plumbing")
-        #expect(made.status == 0, "\(made.stderr)")
-        return path
-    }
-
-    private func write(_ name: String, _ text: String) throws -> String {
-        let path = folder.file(name)
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
     private static func ofx(_ transactions: String) -> String {
         """
         <OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>USD
@@ -33,10 +20,10 @@ import Testing
     }
 
     @Test func aReusedIDIsAddedAndSaid() throws {
-        let file = try books()
+        let file = try folder.books()
         let fee = "<STMTTRN><DTPOSTED>20260106<TRNAMT>-2.00<FITID>D1<NAME>FEE</STMTTRN>"
-        let r1 = try write("r1.ofx", Self.ofx(fee))
-        let r2 = try write(
+        let r1 = try folder.write("r1.ofx", Self.ofx(fee))
+        let r2 = try folder.write(
             "r2.ofx", Self.ofx("<STMTTRN><DTPOSTED>20260105<TRNAMT>-1.00<FITID>D1<NAME>FEE</STMTTRN>\n" + fee))
         #expect(try Ledger.run("import", file, r1, "--account", "Checking").status == 0)
         let second = try Ledger.run("import", file, r2, "--account", "Checking")
@@ -51,8 +38,8 @@ import Testing
     }
 
     @Test func aHeaderlessFileWithoutNoHeaderIsRefused() throws {
-        let file = try books()
-        let csv = try write("nohdr.csv", "2026-01-05,Coffee,-4.50\n2026-01-06,Deposit,1234.56\n")
+        let file = try folder.books()
+        let csv = try folder.write("nohdr.csv", "2026-01-05,Coffee,-4.50\n2026-01-06,Deposit,1234.56\n")
         let refused = try Ledger.run(
             "import", file, csv, "--account", "Checking", "--date-col", "1", "--amount-col", "3")
         #expect(refused.status == 2)
@@ -68,8 +55,8 @@ import Testing
     }
 
     @Test func anAddPastTheLargestBalanceIsRefusedAndChangesNothing() throws {
-        let file = try books()
-        let csv = try write(
+        let file = try folder.books()
+        let csv = try folder.write(
             "max.csv", "Date,Amount\n2026-01-05,-10000000000000.00\n2026-01-06,-10000000000000.00\n")
         let imported = try Ledger.run(
             "import", file, csv, "--account", "Checking", "--date-col", "1", "--amount-col", "2")
@@ -94,8 +81,8 @@ import Testing
     }
 
     @Test func twoPlainAccountsAreBadUsage() throws {
-        let file = try books()
-        let ofx = try write("a.ofx", Self.ofx("<STMTTRN><DTPOSTED>20260105<TRNAMT>-1.00<FITID>A</STMTTRN>"))
+        let file = try folder.books()
+        let ofx = try folder.write("a.ofx", Self.ofx("<STMTTRN><DTPOSTED>20260105<TRNAMT>-1.00<FITID>A</STMTTRN>"))
         let result = try Ledger.run("import", file, ofx, "--account", "Checking", "--account", "Savings")
         #expect(result.status == 64)
         #expect(

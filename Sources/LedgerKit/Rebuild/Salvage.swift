@@ -237,14 +237,8 @@ enum Salvage {
         for id in named {
             try insert.execute(arguments: [id, String(stamp.prefix(10)), fromReferencesMemo, stamp])
         }
-        try dst.execute(
-            sql: """
-                DROP TABLE IF EXISTS temp.salvage_made;
-                CREATE TEMP TABLE salvage_made (id INTEGER PRIMARY KEY)
-                """)
+        try idTable("salvage_made", of: named, in: dst)
         defer { try? dst.execute(sql: "DROP TABLE IF EXISTS temp.salvage_made") }
-        let made = try dst.makeStatement(sql: "INSERT INTO temp.salvage_made (id) VALUES (?)")
-        for id in named { try made.execute(arguments: [id]) }
         // Each side, by the accounts of its lines or by its party; a kind only where one side alone shows.
         func side(_ types: String, party: String) -> String {
             """
@@ -293,14 +287,8 @@ enum Salvage {
     /// documents, lines and applications as belonging to no invoice or bill.
     private static func inferKinds(_ dst: Database, rebuilt: [Int64]) throws {
         guard !rebuilt.isEmpty else { return }
-        try dst.execute(
-            sql: """
-                DROP TABLE IF EXISTS temp.salvage_rebuilt;
-                CREATE TEMP TABLE salvage_rebuilt (id INTEGER PRIMARY KEY)
-                """)
+        try idTable("salvage_rebuilt", of: rebuilt, in: dst)
         defer { try? dst.execute(sql: "DROP TABLE IF EXISTS temp.salvage_rebuilt") }
-        let add = try dst.makeStatement(sql: "INSERT OR IGNORE INTO temp.salvage_rebuilt (id) VALUES (?)")
-        for id in rebuilt { try add.execute(arguments: [id]) }
         let payable =
             "EXISTS (SELECT 1 FROM splits s JOIN accounts a ON a.id = s.account_id WHERE s.transaction_id = transactions.id AND a.type = 'accounts_payable')"
         try dst.execute(
@@ -316,6 +304,15 @@ enum Salvage {
                   AND (EXISTS (SELECT 1 FROM documents d WHERE d.transaction_id = transactions.id)
                        OR EXISTS (SELECT 1 FROM applications ap WHERE ap.payment_id = transactions.id))
                 """, arguments: [fromIndexesMemo])
+    }
+
+    /// Makes the temporary table `temp.NAME` holding `ids`, for a statement to
+    /// select rows by; the caller drops it.
+    private static func idTable(_ name: String, of ids: [Int64], in dst: Database) throws {
+        try dst.execute(
+            sql: "DROP TABLE IF EXISTS temp.\(name); CREATE TEMP TABLE \(name) (id INTEGER PRIMARY KEY)")
+        let add = try dst.makeStatement(sql: "INSERT OR IGNORE INTO temp.\(name) (id) VALUES (?)")
+        for id in ids { try add.execute(arguments: [id]) }
     }
 
     /// What looking for the next row of a table found.

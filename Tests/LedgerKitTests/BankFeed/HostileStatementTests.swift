@@ -10,12 +10,6 @@ import Testing
 @Suite struct HostileStatementTests {
     let folder = TemporaryDirectory()
 
-    private func write(_ name: String, _ text: String) throws -> String {
-        let path = folder.file(name)
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
     private func company(currency: String = "USD") throws -> String {
         let path = folder.file("books-\(currency).db")
         _ = try CompanyFile.create(at: path, profile: CompanyProfile(name: "Acme Plumbing", currency: currency))
@@ -48,7 +42,7 @@ import Testing
     }
 
     private func importOFX(_ books: String, _ name: String, _ transactions: String) throws -> ImportReport {
-        let path = try write(name, Self.ofx(transactions))
+        let path = try folder.write(name, Self.ofx(transactions))
         return try FeedImport.run(
             file: books, statement: try OFXReader.read(path: path), from: path, account: "Checking")
     }
@@ -88,7 +82,7 @@ import Testing
             ("c1.csv", "Date,Amount,Ref\n2026-01-06,-2.00,DD\n"),
             ("c2.csv", "Date,Amount,Ref\n2026-01-05,-1.00,DD\n2026-01-06,-2.00,DD\n"),
         ] {
-            let path = try write(name, text)
+            let path = try folder.write(name, text)
             _ = try FeedImport.run(
                 file: books, statement: try CSVReader.read(path: path, mapping: mapping), from: path,
                 account: "Checking")
@@ -119,7 +113,7 @@ import Testing
             </STMTRS></STMTTRNRS>
             </BANKMSGSRSV1></OFX>
             """
-        let path = try write("two.ofx", text)
+        let path = try folder.write("two.ofx", text)
         func run() throws -> ImportReport {
             try FeedImport.run(
                 file: books, statements: try OFXReader.readFile(path: path), from: path,
@@ -153,7 +147,7 @@ import Testing
         ("CURRENCY", "<CURRENCY><CURRATE>1<CURSYM>USD"),
     ])
     func anAggregateLeftOpenDoesNotHideTheNextTransaction(container: String, opened: String) throws {
-        let path = try write(
+        let path = try folder.write(
             "runtog.ofx",
             Self.ofx(
                 """
@@ -179,7 +173,7 @@ import Testing
 
     @Test func anAmountInsidePayeeNeverReplacesTheTransactionsOwn() throws {
         let statement = try OFXReader.read(
-            path: try write(
+            path: try folder.write(
                 "nest.ofx",
                 Self.ofx(
                     "<STMTTRN><DTPOSTED>20260105<TRNAMT>-12.34<FITID>P1<PAYEE><NAME>ACME<TRNAMT>-99.99</PAYEE></STMTTRN>"
@@ -194,7 +188,7 @@ import Testing
 
     @Test func aPayeeAggregateGivesThePayee() throws {
         let statement = try OFXReader.read(
-            path: try write(
+            path: try folder.write(
                 "payee.ofx",
                 Self.ofx(
                     """
@@ -216,7 +210,7 @@ import Testing
     @Test func trailingDelimitersDoNotHideAnAmountSplitInTwo() throws {
         let mapping = CSVMapping(date: "Date", amount: "Amount", payee: "Description")
         let trailing = try CSVReader.read(
-            path: try write(
+            path: try folder.write(
                 "trail.csv",
                 "Date,Description,Amount,\n2026-01-05,Coffee,-4.50,\n2026-01-06,Big deposit,1,234.56,\n"
                     + "2026-01-07,Rent,-1200.00,\n"),
@@ -229,7 +223,7 @@ import Testing
                     reason: "it has 4 fields and the header names 3: a ',' inside a field that is not in quotes?")
             ])
         let balance = try CSVReader.read(
-            path: try write(
+            path: try folder.write(
                 "bal.csv",
                 "Date,Description,Amount,Balance\n2026-01-05,Coffee,-4.50,\n2026-01-06,Big deposit,1,234.56\n"
                     + "2026-01-07,Rent,-1200.00,\n"),
@@ -238,7 +232,7 @@ import Testing
         #expect(balance.rejected == [RejectedLine(line: 3, reason: Self.shifted)])
         // Quoted, it is the amount; a real balance after a real amount is read.
         let quoted = try CSVReader.read(
-            path: try write(
+            path: try folder.write(
                 "quoted.csv",
                 "Date,Description,Amount,Balance\n2026-01-06,Big deposit,\"1,234.56\",\n2026-01-07,Fee,-1.50,1233.06\n"),
             mapping: mapping)
@@ -254,7 +248,7 @@ import Testing
     // MARK: Item 4: a headerless file never loses its first line
 
     @Test func aFirstRowWithADateIsNeverTheHeader() throws {
-        let path = try write(
+        let path = try folder.write(
             "nohdr.csv", "2026-01-05,Coffee,-4.50\n2026-01-06,Deposit,1234.56\n2026-01-07,Rent,-1200.00\n")
         #expect(
             throws: StatementError.badOption(
@@ -268,7 +262,7 @@ import Testing
         #expect(read.lines.map(\.amount) == [-450, 123_456, -120_000])
         // A title and a header above the lines are still found.
         let titled = try CSVReader.read(
-            path: try write("titled.csv", "Acme Bank export\nDate,Payee,Amount\n2026-01-05,Coffee,-4.50\n"),
+            path: try folder.write("titled.csv", "Acme Bank export\nDate,Payee,Amount\n2026-01-05,Coffee,-4.50\n"),
             mapping: CSVMapping(date: "1", amount: "3"))
         #expect(titled.rejected == [] && titled.lines.map(\.amount) == [-450])
     }
@@ -302,7 +296,7 @@ import Testing
 
     @Test func aCSVAmountWithAnotherCurrencysSignIsRejected() throws {
         let text = "Date;Amount\n2026-01-05;€1.234,56\n2026-01-06;EUR-12,00\n2026-01-07;$5,00\n2026-01-08;-7,25\n"
-        let path = try write("eur.csv", text)
+        let path = try folder.write("eur.csv", text)
         let mapping = CSVMapping(date: "Date", amount: "Amount", delimiter: ";")
         let usd = try company()
         let intoDollars = try FeedImport.run(
@@ -319,7 +313,7 @@ import Testing
             file: eur, statement: try CSVReader.read(path: path, mapping: mapping), from: path, account: "Checking")
         #expect(intoEuros.rejected == [RejectedLine(line: 4, reason: Self.foreign("5.00", "$", books: "EUR"))])
         let mixed = try CSVReader.read(
-            path: try write("mixed.csv", "Date,Amount\n2026-01-05,€5.00 USD\n"),
+            path: try folder.write("mixed.csv", "Date,Amount\n2026-01-05,€5.00 USD\n"),
             mapping: CSVMapping(date: "1", amount: "2"))
         #expect(mixed.rejected.map(\.reason) == ["the amount '€5.00 USD' gives two currencies"])
     }
@@ -327,7 +321,7 @@ import Testing
     // MARK: Item 6: 1.500 is never 1.50 by a guess
 
     @Test func anAmountWhoseSeparatorTheFileNeverShowsIsRefused() throws {
-        let path = try write(
+        let path = try folder.write(
             "eu2.csv", "Datum;Betrag\n2026-01-05;-20\n2026-01-06;-1.500\n2026-01-07;2.000\n2026-01-08;-3\n")
         let mapping = CSVMapping(date: "Datum", amount: "Betrag", delimiter: ";")
         let guessed = try CSVReader.read(path: path, mapping: mapping)
@@ -353,7 +347,7 @@ import Testing
         #expect(point.rejected == [] && point.lines.map(\.amount) == [-2_000, -150, 200, -300])
         // One amount that shows the separator settles it for the file.
         let shown = try CSVReader.read(
-            path: try write("shown.csv", "Date,Amount\n2026-01-05,\"1,500\"\n2026-01-06,-4.50\n"),
+            path: try folder.write("shown.csv", "Date,Amount\n2026-01-05,\"1,500\"\n2026-01-06,-4.50\n"),
             mapping: CSVMapping(date: "Date", amount: "Amount"))
         #expect(shown.rejected == [] && shown.lines.map(\.amount) == [150_000, -450])
         #expect(
@@ -366,7 +360,7 @@ import Testing
     // MARK: Item 7: a dated row is never a footer
 
     @Test func aDatedRowIsNeverLeftOutAsTheFooter() throws {
-        let path = try write(
+        let path = try folder.write(
             "foot.csv",
             "Date,Description,Amount\n2026-01-05,Coffee,-4.50\n2026-01-31,Rent,-1200.005\nEND OF FILE\n")
         let mapping = CSVMapping(date: "Date", amount: "Amount", payee: "Description", skipFooter: true)
@@ -391,7 +385,7 @@ import Testing
 
     @Test func textOfOFXValuesIsKeptWhole() throws {
         let sgml = try OFXReader.read(
-            path: try write(
+            path: try folder.write(
                 "text.ofx",
                 Self.ofx(
                     """
@@ -402,7 +396,7 @@ import Testing
         #expect(sgml.lines.map(\.payee) == ["Shell Station", "A<B CO"])
         #expect(sgml.lines.map(\.memo) == ["one", "Note"])
         let xml = try OFXReader.read(
-            path: try write(
+            path: try folder.write(
                 "cdata.ofx",
                 """
                 <?xml version="1.0"?>
@@ -422,7 +416,7 @@ import Testing
             <STMTTRN><DTPOSTED>20260230<TRNAMT>-1.00<FITID>B</STMTTRN>
             """
         ).replacingOccurrences(of: "\n", with: "\r")
-        let statement = try OFXReader.read(path: try write("cr.ofx", text))
+        let statement = try OFXReader.read(path: try folder.write("cr.ofx", text))
         #expect(
             statement.rejected == [
                 RejectedLine(line: 8, reason: "transaction B is dated '20260230', which is not a real YYYYMMDD date")
@@ -431,7 +425,7 @@ import Testing
 
     @Test func datesWrittenWithoutSeparatorsAreRead() throws {
         let statement = try CSVReader.read(
-            path: try write(
+            path: try folder.write(
                 "ymd.csv", "Date,Amount\n20260105,-1.00\n20261231,-2.00\n2026-01-05,-3.00\n20260105,-4.00\n"),
             mapping: CSVMapping(date: "Date", amount: "Amount", dateFormat: "YYYYMMDD"))
         #expect(statement.lines.map(\.posted) == ["2026-01-05", "2026-12-31", "2026-01-05"])
@@ -479,7 +473,7 @@ import Testing
     @Test func aFieldLongerThanAnyBanksIsRejected() throws {
         let long = String(repeating: "A", count: StatementLimits.fieldBytes + 1)
         let ofx = try OFXReader.read(
-            path: try write(
+            path: try folder.write(
                 "long.ofx",
                 Self.ofx(
                     """
@@ -496,7 +490,7 @@ import Testing
                         + "no bank writes one so long; download the file again or ask the bank")
             ])
         let csv = try CSVReader.read(
-            path: try write("long.csv", "Date,Amount,Memo\n2026-01-05,-1.00,\(long)\n2026-01-06,-2.00,ok\n"),
+            path: try folder.write("long.csv", "Date,Amount,Memo\n2026-01-05,-1.00,\(long)\n2026-01-06,-2.00,ok\n"),
             mapping: CSVMapping(date: "Date", amount: "Amount", memo: "Memo"))
         #expect(csv.lines.map(\.amount) == [-200])
         #expect(

@@ -11,12 +11,6 @@ import Testing
 @Suite struct OFXStructureTests {
     let folder = TemporaryDirectory()
 
-    private func write(_ name: String, _ text: String) throws -> String {
-        let path = folder.file(name)
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
     /// A new company with the default chart (Checking, Savings…).
     private func company() throws -> String {
         let path = folder.file("books.db")
@@ -47,7 +41,7 @@ import Testing
             """
 
     @Test func aStatementBeginningInsideAnotherIsRefused() throws {
-        let path = try write("lost_stmt.ofx", Self.unendedStatement)
+        let path = try folder.write("lost_stmt.ofx", Self.unendedStatement)
         #expect(
             throws: StatementError.notAStatement(
                 path: path,
@@ -57,7 +51,7 @@ import Testing
         ) { try OFXReader.readFile(path: path) }
 
         // Ended where it should be, the same file is two statements holding all three lines.
-        let ended = try write(
+        let ended = try folder.write(
             "ended.ofx",
             Self.unendedStatement.replacingOccurrences(
                 of: "</BANKTRANLIST>\n<STMTRS>", with: "</BANKTRANLIST></STMTRS>\n<STMTRS>"))
@@ -81,7 +75,7 @@ import Testing
 
     @Test func twoTransactionsInOneSTMTTRNAreRejectedAndAddNothing() throws {
         let books = try company()
-        let path = try write("merged.ofx", Self.runTogether)
+        let path = try folder.write("merged.ofx", Self.runTogether)
         let statement = try OFXReader.read(path: path)
         #expect(statement.lines.map(\.amount) == [3_000])
         #expect(
@@ -98,7 +92,7 @@ import Testing
         #expect(try feedCount(books) == 0)
 
         // Each in its own STMTTRN, the same lines are all read.
-        let apart = try write(
+        let apart = try folder.write(
             "apart.ofx",
             Self.runTogether.replacingOccurrences(of: "<NAME>First\n", with: "<NAME>First</STMTTRN>\n<STMTTRN>"))
         let read = try OFXReader.read(path: apart)
@@ -106,7 +100,7 @@ import Testing
     }
 
     @Test func aFieldGivenTwiceInAnXMLTransactionIsRejected() throws {
-        let path = try write(
+        let path = try folder.write(
             "twice.ofx",
             """
             <?xml version="1.0"?>
@@ -133,7 +127,7 @@ import Testing
     }
 
     @Test func aTransactionBeginningInsideAnotherIsRejectedWhenTheFileEndsTheOthers() throws {
-        let path = try write(
+        let path = try folder.write(
             "nested.ofx",
             """
             <?xml version="1.0"?>
@@ -158,7 +152,7 @@ import Testing
     }
 
     @Test func fieldsOfATransactionWithoutItsStartAreRejected() throws {
-        let path = try write(
+        let path = try folder.write(
             "no_start.ofx",
             Self.runTogether.replacingOccurrences(of: "<NAME>First\n", with: "<NAME>First</STMTTRN>\n"))
         let statement = try OFXReader.read(path: path)
@@ -174,7 +168,7 @@ import Testing
     }
 
     @Test func aTransactionOutsideAnyStatementIsRefused() throws {
-        let afterClose = try write(
+        let afterClose = try folder.write(
             "after_close.ofx",
             Self.header + """
                 <OFX><BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS>
@@ -195,7 +189,7 @@ import Testing
                     + "bank 021000021; download the file again or ask the bank")
         ) { try OFXReader.readFile(path: afterClose) }
 
-        let before = try write(
+        let before = try folder.write(
             "before.ofx",
             """
             <OFX><BANKMSGSRSV1><STMTTRNRS>

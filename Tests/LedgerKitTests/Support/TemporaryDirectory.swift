@@ -18,6 +18,12 @@ final class TemporaryDirectory {
 
     func file(_ name: String) -> String { path + "/" + name }
 
+    /// Writes `text` as the file `name` in this folder; its path.
+    func write(_ name: String, _ text: String) throws -> String {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: file(name)))
+        return file(name)
+    }
+
     /// A file `name` of `size` bytes that compress to nothing and in which no
     /// two offsets repeat soon (a stand-in for a big snapshot).
     func randomFile(_ name: String, size: Int) throws -> String {
