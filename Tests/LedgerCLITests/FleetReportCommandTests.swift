@@ -144,7 +144,10 @@ import Testing
                 + "folder is there. Move or remove the folder first, then forget the client.\n", "\(still.stderr)")
         let unknown = try Ledger.run("fleet", "forget", location, "nobody")
         #expect(unknown.status == 2 && unknown.stderr.contains("nobody"), "\(unknown.stderr)")
-        let forgot = try Ledger.run("fleet", "forget", location, "good", "--json")
+        // On a machine whose configuration folder was never made (nothing to take off its copy).
+        var fresh = ProcessInfo.processInfo.environment
+        fresh["XDG_CONFIG_HOME"] = folder.file("never-made")
+        let forgot = try Ledger.run(["fleet", "forget", location, "good", "--json"], environment: fresh)
         #expect(forgot.status == 0, "\(forgot.stderr)")
         let object = try #require(
             try JSONSerialization.jsonObject(with: Data(forgot.stdout.utf8)) as? [String: Any])

@@ -51,12 +51,15 @@ struct MachineList: Sendable {
         try? Array((line + "\n").utf8).withUnsafeBytes { try SystemCalls.write(descriptor, $0, path: path) }
     }
 
-    /// Takes `unwanted` lines off the list: the rest is written beside it and renamed over it.
+    /// Takes `unwanted` lines off the list: the rest is written beside it and
+    /// renamed over it. A list that does not hold them (or is not there) is left as it is.
     func remove(_ unwanted: Set<String>) throws {
         guard let path = path() else { return }
         Self.changing.lock()
         defer { Self.changing.unlock() }
-        let kept = lines().filter { !unwanted.contains($0) }
+        let all = lines()
+        let kept = all.filter { !unwanted.contains($0) }
+        guard kept.count < all.count else { return }
         try AtomicFile.create(at: path, replacing: true) { temporary in
             try PrivateFile.write(Data(kept.map { $0 + "\n" }.joined().utf8), to: temporary)
         }
