@@ -812,6 +812,56 @@ import Testing
         #expect(try Verifier.verify(path: path).findings.filter(\.repairable) == [])
     }
 
+    /// A bill made again with neither its payable line nor a party to tell
+    /// its side (both lost): its expense lines say bill. Before, a header with
+    /// no payable line was taken for an invoice, and its costs for income.
+    @Test func aBillMadeAgainWithoutItsPayableLineStaysABill() throws {
+        let path = try Damage.sample(in: folder, transactions: 1_500)
+        let leaves = try DatabaseQueue(path: path).read { db in
+            try Int.fetchAll(
+                db, sql: "SELECT pageno FROM dbstat WHERE name = 'transactions' AND pagetype = 'leaf' ORDER BY pageno")
+        }
+        let file = try PageFile(path: path)
+        var found: (bill: Int64, leaf: Int)?
+        for number in leaves.dropFirst() where found == nil {
+            let rows = try #require(file.page(number).flatMap { file.rows(ofLeaf: $0) }).map(\.rowid)
+            let list = rows.map(String.init).joined(separator: ",")
+            let bill = try DatabaseQueue(path: path).read { db in
+                try Int64.fetchOne(
+                    db,
+                    sql: """
+                        SELECT t.id FROM transactions t WHERE t.kind = 'bill' AND t.id IN (\(list))
+                          AND EXISTS (SELECT 1 FROM splits s JOIN accounts a ON a.id = s.account_id
+                                      WHERE s.transaction_id = t.id AND a.type IN ('expense', 'cost_of_goods_sold'))
+                        ORDER BY t.id LIMIT 1
+                        """)
+            }
+            if let bill { found = (bill, number) }
+        }
+        let (bill, leaf) = try #require(found)
+        // Its payable line and its payments lost before (as another page's damage would take them).
+        try Damage.apply(to: path) { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM splits WHERE transaction_id = ?
+                      AND account_id IN (SELECT id FROM accounts WHERE type = 'accounts_payable')
+                    """, arguments: [bill])
+            try db.execute(sql: "DELETE FROM applications WHERE document_id = ?", arguments: [bill])
+        }
+        let indexes = try DatabaseQueue(path: path).read { db in
+            try Int.fetchAll(
+                db, sql: "SELECT pageno FROM dbstat WHERE name IN ('transactions_date', 'transactions_party')")
+        }
+        for page in [leaf] + indexes { try Damage.scribble(on: path, page: page, byte: 0x00) }
+
+        let report = try rebuild(path)
+        #expect(report.exitStatus == 1)
+        try CompanyFile.read(path) { db in
+            let kind = try String.fetchOne(db, sql: "SELECT kind FROM transactions WHERE id = ?", arguments: [bill])
+            #expect(kind == "bill")
+        }
+    }
+
     /// A check deleted by another program, its matched bank line left behind,
     /// then a leaf of transactions around it lost with the indexes intact:
     /// they list every row the leaf held, and not the check, so no header is
