@@ -107,9 +107,9 @@ struct WriteAheadLog {
         try walk(path: path).log
     }
 
-    /// Walks the log at `path` as `read` does, and past the first frame that
-    /// breaks its chain of checksums: `commitsAfterTear` when a frame of this
-    /// log's salts marks a commit there. SQLite's own recovery stops at the break
+    /// Walks the log at `path` as `read` does, and from the first frame that
+    /// breaks its chain of checksums on: `commitsAfterTear` when a frame of this
+    /// log's salts marks a commit there, that frame itself included. SQLite's own recovery stops at the break
     /// too, so what that transaction committed is in no copy (a write that reached
     /// the disk out of order, a damaged frame): it must not go unsaid.
     /// `headerReads` is false when there is no log, or its header does not read.
@@ -155,10 +155,12 @@ struct WriteAheadLog {
                 committedPageOne = pageOne
             }
         }
-        // Past the break, only the frames' headers: one of this log's salts marking a commit.
+        // From the break on, only the frames' headers: one of this log's salts marking a commit. The
+        // frame that broke the chain counts too: a commit frame whose bytes fail their checksum (a
+        // flipped bit, or a write cut short) may be a transaction the program was told was saved.
         var commitsAfterTear = false
         var head = [UInt8](repeating: 0, count: frameHeaderSize)
-        var next = offset + Int64(frame.count)
+        var next = offset
         while !commitsAfterTear {
             let got = try head.withUnsafeMutableBytes {
                 try SystemCalls.pread(descriptor, into: $0, at: next, path: path)

@@ -261,6 +261,67 @@ import Testing
         #expect(json["complete"] as? Bool == false)
     }
 
+    /// The frames of a log, each as (offset, whether its header marks a commit).
+    private static func frames(of log: Data, pageSize: Int) -> [(offset: Int, commits: Bool)] {
+        let size = WriteAheadLog.frameHeaderSize + pageSize
+        return stride(from: WriteAheadLog.headerSize, to: log.count, by: size).map { offset in
+            let commit = log[(offset + 4)..<(offset + 8)].reduce(0) { $0 << 8 | Int($1) }
+            return (offset, commit > 0)
+        }
+    }
+
+    /// The last transaction's commit frame damaged, nothing after it: SQLite
+    /// reads the log without that transaction, which its program may have been
+    /// told was saved. Rebuild keeps the log beside the file, says so and exits
+    /// 1; a backup's copy leaves the transaction out as SQLite does.
+    @Test func aDamagedLastCommitIsKeptByRebuild() throws {
+        let folder = TemporaryDirectory()
+        let path = try Damage.sample(in: folder, name: "acme.db", transactions: 80)
+        let ids = try ForcedShutdown.commitInLogOnly(path, transactions: 3)
+        var log = try Data(contentsOf: URL(fileURLWithPath: path + "-wal"))
+        let read = try #require(try WriteAheadLog.read(path: path + "-wal"))
+        let frames = Self.frames(of: log, pageSize: read.pageSize)
+        let last = try #require(frames.last)
+        #expect(last.commits && frames.count == read.committedFrames)
+        #expect(!WriteAheadLog.holdsUntakenWork(beside: path))
+        log[last.offset + WriteAheadLog.frameHeaderSize + 100] ^= 0x40
+        try log.write(to: URL(fileURLWithPath: path + "-wal"))
+        #expect(try WriteAheadLog.read(path: path + "-wal")?.committedFrames ?? 0 < read.committedFrames)
+        #expect(WriteAheadLog.holdsUntakenWork(beside: path))
+        let report = try Rebuilder.rebuild(
+            path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
+        let kept = try #require(report.keptLog)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: kept)) == log)
+        #expect(report.exitStatus == 1)
+        // The transactions committed before it are in the rebuilt file; the last is not.
+        let there = try CompanyFile.read(path) { db in
+            try Int64.fetchAll(db, sql: "SELECT id FROM transactions WHERE id >= ? ORDER BY id", arguments: [ids[0]])
+        }
+        #expect(there == Array(ids.dropLast()))
+    }
+
+    /// A log cut inside a frame that marks no commit (a transaction being
+    /// written when the power went): nothing it held was ever committed, and
+    /// the log is taken in as SQLite takes it, with nothing kept aside.
+    @Test func aLogCutInsideAnUncommittedFrameHoldsNothingUntaken() throws {
+        let folder = TemporaryDirectory()
+        let path = try Damage.sample(in: folder, name: "acme.db", transactions: 80)
+        _ = try ForcedShutdown.commitInLogOnly(path, transactions: 3)
+        let log = try Data(contentsOf: URL(fileURLWithPath: path + "-wal"))
+        let read = try #require(try WriteAheadLog.read(path: path + "-wal"))
+        let frames = Self.frames(of: log, pageSize: read.pageSize)
+        // The last frame of the log that marks no commit, cut in its page: the frames after it go too.
+        let open = try #require(frames.lastIndex { !$0.commits })
+        let cut = log.prefix(frames[open].offset + WriteAheadLog.frameHeaderSize + 10)
+        try cut.write(to: URL(fileURLWithPath: path + "-wal"))
+        #expect(!WriteAheadLog.holdsUntakenWork(beside: path))
+        // The same cut inside the commit frame that follows it is kept.
+        let commit = try #require(frames[open...].first { $0.commits })
+        try log.prefix(commit.offset + WriteAheadLog.frameHeaderSize + 10).write(
+            to: URL(fileURLWithPath: path + "-wal"))
+        #expect(WriteAheadLog.holdsUntakenWork(beside: path))
+    }
+
     /// A log reset and written again between its reading and its applying (a
     /// writer at work): a frame counted is no longer there as read, and the
     /// copy, which would be torn, is refused rather than made of two generations.
