@@ -134,7 +134,7 @@ struct FindingRow {
 /// Names a transaction as a bookkeeper would, looked up only for found rows.
 final class TransactionDescriber {
     private let db: Database
-    private var cache: [Int64: String] = [:]
+    private var cache: [Int64: String?] = [:]
     private let hasSplits: Bool
 
     init(db: Database, hasSplits: Bool) {
@@ -144,21 +144,25 @@ final class TransactionDescriber {
 
     func transaction(_ id: Int64?) throws -> String {
         guard let id else { return "a transaction with no id" }
+        return try present(id) ?? "transaction \(id), which no longer exists,"
+    }
+
+    /// "Check 1043 of 2026-03-02 for 250.00 (transaction 812)", or nil when
+    /// the file has no transaction `id`.
+    func present(_ id: Int64) throws -> String? {
         if let known = cache[id] { return known }
         let sql =
             hasSplits
             ? "SELECT kind, number, date, (SELECT SUM(CASE WHEN amount BETWEEN 1 AND \(Money.limit) THEN amount END) FROM splits WHERE transaction_id = t.id) AS debits FROM transactions t WHERE id = ?"
             : "SELECT kind, number, date, NULL AS debits FROM transactions WHERE id = ?"
-        var text = "Transaction \(id)"
+        var text: String?
         if let row = try? Row.fetchOne(db, sql: sql, arguments: [id]) {
             let kind = row.text("kind").flatMap(TransactionKind.init(rawValue:))?.displayName ?? "Transaction"
             let number = row.stored("number")
             let date = row.text("date") ?? "an unknown date"
-            text = kind + (number.isNull ? "" : " " + (row.text("number") ?? number.described)) + " of \(date)"
-            if let debits = row.integer("debits"), debits > 0 { text += " for \(Money(cents: debits))" }
-            text += " (transaction \(id))"
-        } else {
-            text = "Transaction \(id), which no longer exists,"
+            var named = kind + (number.isNull ? "" : " " + (row.text("number") ?? number.described)) + " of \(date)"
+            if let debits = row.integer("debits"), debits > 0 { named += " for \(Money(cents: debits))" }
+            text = named + " (transaction \(id))"
         }
         if cache.count > 10_000 { cache.removeAll() }
         cache[id] = text

@@ -118,7 +118,9 @@ final class RepairWording {
             switch column {
             case "account_id", "income_account_id", "expense_account_id", "parent_id": return account(value)
             case "party_id": return party(value)
-            case "transaction_id", "payment_id", "document_id": return transaction(value)
+            case "transaction_id", "payment_id", "document_id":
+                // After its column's words ("transaction"): "transaction 3, which no longer exists, → …".
+                return (try? transactions.present(number)).flatMap { $0 } ?? "\(number), which no longer exists,"
             default: return String(number)
             }
         case .text(let text):

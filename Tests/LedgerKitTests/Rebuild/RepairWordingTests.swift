@@ -55,6 +55,32 @@ import Testing
         #expect(logged.allSatisfy { !$0.contains("{") })
     }
 
+    /// A line moved off a transaction that no longer exists names the old one
+    /// by its number alone, once: "transaction 3, which no longer exists, → …".
+    @Test func aLineMovedOffAMissingTransactionNamesItOnce() throws {
+        let path = try Damage.sample(in: folder, transactions: 50)
+        let (gone, lines) = try Damage.apply(to: path) { db -> (Int64, [Int64]) in
+            let gone = try #require(
+                try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM transactions WHERE kind = 'check'"))
+            let lines = try Int64.fetchAll(
+                db, sql: "SELECT id FROM splits WHERE transaction_id = ? ORDER BY id", arguments: [gone])
+            try db.execute(sql: "DELETE FROM documents WHERE transaction_id = ?", arguments: [gone])
+            try db.execute(sql: "DELETE FROM transactions WHERE id = ?", arguments: [gone])
+            return (gone, lines)
+        }
+        let report = try Rebuilder.rebuild(path: path, options: RebuildOptions(backupFolder: folder.file("backups")))
+        let orphans = try #require(report.repairs.first { $0.code == .orphanSplit })
+        let moved = try #require(orphans.examples.first { $0.table == "splits" && $0.rowID == lines.first })
+        let made = try #require(orphans.examples.first { $0.table == "transactions" }?.rowID)
+        let named = try CompanyFile.read(path) { db in
+            try #require(try TransactionDescriber(db: db, hasSplits: true).present(made))
+        }
+        #expect(
+            moved.words
+                == "changed line \(lines[0]) of \(named): transaction \(gone), which no longer exists, → \(named)",
+            "\(moved.words ?? "nil")")
+    }
+
     @Test func hostileValuesInTheRecordAreToldPlainly() throws {
         let path = try Damage.sample(in: folder, transactions: 50)
         let words = try CompanyFile.read(path) { db -> [String] in
