@@ -35,6 +35,10 @@ public struct RetentionDecision: Codable, Equatable, Sendable {
         case mayBeNewestClean = "may-be-newest-clean"
         /// The backup that prunes has just taken it.
         case justTaken = "just-taken"
+        /// It is the newest full snapshot whose verify is `clean`, and the last
+        /// good copy is incremental: that one leans on packs written before it,
+        /// which no backup reads again, while this one stands alone.
+        case newestFullClean = "newest-full-clean"
         /// Its manifest says `clean`, but read whole it is not what its manifest
         /// says (bytes rotted or changed): kept for a person to look at, and no
         /// good copy, so an older clean one stays as the last good copy.
@@ -96,13 +100,22 @@ public enum Retention {
         for (_, group) in Dictionary(grouping: snapshots, by: \.source).sorted(by: { $0.key < $1.key }) {
             let newestFirst = group.sorted { SnapshotCatalog.isOlder($1, than: $0) }
             var newestClean: Set<String> = []
+            var newestFullClean: Set<String> = []
             var uncertain: Set<String> = []
             for candidates in lastGoodCopyGroups(newestFirst, signedBy: key) {
-                let (good, unknown) = CompanyStanding.lastGoodCopy(newestFirst: candidates) {
-                    verdicts[$0.path] ?? $0.verify
-                }
+                let verify = { (snapshot: Snapshot) in verdicts[snapshot.path] ?? snapshot.verify }
+                let (good, unknown) = CompanyStanding.lastGoodCopy(newestFirst: candidates, verify: verify)
                 if let good { newestClean.insert(good.path) }
                 uncertain.formUnion(unknown.map(\.path))
+                // An incremental last good copy restores only while every pack it names does, and a
+                // pack written once is never read again by a backup: one rotted since leaves it
+                // unrestorable. The newest full clean one, which stands alone, stays beside it (an
+                // encrypted one no key opened may be it).
+                guard let good, good.manifest?.incremental != nil else { continue }
+                let (full, unknownFull) = CompanyStanding.lastGoodCopy(
+                    newestFirst: candidates.filter { $0.manifest?.incremental == nil }, verify: verify)
+                if let full { newestFullClean.insert(full.path) }
+                uncertain.formUnion(unknownFull.map(\.path))
             }
             // Where this machine is proven to have signed some, those and the others each have
             // the rules' places: files planted there (no key is needed to make one) never take
@@ -143,6 +156,7 @@ public enum Retention {
                 let ruled = !reasons.isEmpty
                 var guards: [RetentionDecision.Safeguard] = []
                 if newestClean.contains(snapshot.path) { guards.append(.newestClean) }
+                if newestFullClean.contains(snapshot.path) { guards.append(.newestFullClean) }
                 if verdicts[snapshot.path] != nil { guards.append(.notWhole) }
                 if uncertain.contains(snapshot.path) { guards.append(.mayBeNewestClean) }
                 if snapshot.path == taken?.path { guards.append(.justTaken) }
@@ -223,7 +237,8 @@ public enum Retention {
                 // does not lean on it.
                 let removed = decided.filter { !$0.keep }.map(\.snapshot)
                 let unread = decided.filter { decision in
-                    decision.reasons.contains("newest clean") && !read.contains(decision.snapshot.path)
+                    (decision.reasons.contains("newest clean") || decision.reasons.contains("newest full clean"))
+                        && !read.contains(decision.snapshot.path)
                         && removed.contains {
                             $0.source == decision.snapshot.source
                                 && SnapshotCatalog.isOlder($0, than: decision.snapshot)

@@ -14,6 +14,9 @@ enum BackupText {
         case .mayBeNewestClean?:
             return "Kept \(snapshot.path): encrypted, it may be the newest clean snapshot of \(snapshot.source); "
                 + "give --identity to tell (the rules alone would have pruned it)"
+        case .newestFullClean?:
+            return "Kept \(snapshot.path): the newest full clean snapshot of \(snapshot.source), which restores "
+                + "without the packs the incremental ones lean on (the rules alone would have pruned it)"
         case .justTaken?:
             return "Kept \(snapshot.path): just taken (the rules alone would have pruned it)"
         case .notWhole?:

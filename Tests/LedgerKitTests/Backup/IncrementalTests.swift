@@ -310,6 +310,33 @@ import Testing
         }
     }
 
+    /// A pack rotted in place (its size kept): the next incremental points at it
+    /// again, as it trusts a pack by its index and size, and so restores no more
+    /// than the earlier ones. Keep rules leave the newest full snapshot, which
+    /// stands alone, beside that incremental last good copy: a location is never
+    /// left with only snapshots that lean on a rotted pack.
+    @Test func keepRulesLeaveTheNewestFullSnapshotBesideIncrementals() throws {
+        let (store, backups, snapshots) = try threeIncrementals(seed: 29)
+        let table = try IncrementalReader.table(of: snapshots[1], in: store, with: SnapshotIdentities())
+        let packPath = backups + "/packs/" + table.packs[0]
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: packPath))
+        bytes[bytes.count / 2] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: packPath))
+        let path = folder.file("books.db")
+        let next = try IncrementalWriter.take(
+            request(path, at: 4, sealing: SnapshotRecipients()), into: store, keys: SnapshotIdentities())
+        #expect(next.fullBecause == nil)
+        let decisions = try Retention.prune(
+            backups, policy: RetentionPolicy(last: 1), dryRun: false, taken: next.snapshot, now: later
+        ).decisions
+        let full = try #require(decisions.first { $0.snapshot.path == snapshots[0].path })
+        #expect(full.keep && full.safeguard == .newestFullClean, "\(full.reasons)")
+        #expect(decisions.filter(\.keep).map(\.snapshot.path) == [snapshots[0].path, next.snapshot.path])
+        let restored = folder.file("restored.db")
+        try Restorer.decompress(snapshots[0], to: restored)
+        #expect(try sha256(restored) == snapshots[0].manifest?.databaseSha256)
+    }
+
     /// A pack lost after it was written (gone, or cut short) is not pointed at by the next
     /// incremental: its pages are written again (into a pack of the same bytes, so of the
     /// same name, which replaces what was cut), and the new snapshot restores.
