@@ -357,8 +357,11 @@ enum Salvage {
         var outOfPlace = 0
         // The leaves of the b-tree that did not give every row of their place.
         var scanned: [(page: Int, keys: ClosedRange<Int64>)] = []
+        // The leaves of the table's own b-tree, by the rowids their place holds.
+        var ownLeaves: [(page: Int, keys: ClosedRange<Int64>)] = []
         for segment in segments(of: table, in: pages, src) {
             let keys = segment.keys
+            if let page = segment.page { ownLeaves.append((page, keys)) }
             let firstGap = gaps.count
             defer {
                 if let page = segment.page, gaps.count > firstGap { scanned.append((page, keys)) }
@@ -471,6 +474,7 @@ enum Salvage {
         // lost). They fill the gaps, as the file has them; those that may be deleted rows or
         // older copies are in doubt.
         var orphanRows = 0
+        var unnamedKept = 0
         var scannedIDs: Set<Int64> = []
         var orphanDoubted: [Int64] = []
         let ours = Schema.tableNames.contains(table)
@@ -538,8 +542,30 @@ enum Salvage {
         // overwritten by a leaf of its own); a row none of them names is not this table's
         // (another table's page read in its place). Not for another program's tables.
         if ours {
+            // A row no index names is still this table's when its own leaf holds it, whole and of
+            // the table's shape, and that leaf is no free page: its indexes are older than it (a
+            // write to their pages lost), which the indexes made anew mend.
+            var free: Set<Int>?
+            var leafRows: [Int: [Int64: [DatabaseValue]]] = [:]
+            func onItsOwnLeaf(_ rowid: Int64) -> Bool {
+                guard let pages, let leaf = ownLeaves.first(where: { $0.keys.contains(rowid) }) else { return false }
+                if free == nil {
+                    let freelist = pages.freelistRead()
+                    // A freelist that does not add up may leave out the page: none is believed.
+                    free = freelist.sound ? freelist.pages : nil
+                }
+                guard let free, !free.contains(leaf.page) else { return false }
+                if leafRows[leaf.page] == nil {
+                    if leafRows.count > 64 { leafRows.removeAll() }
+                    let rows = pages.page(leaf.page).flatMap { pages.rows(ofLeaf: $0) } ?? []
+                    leafRows[leaf.page] = Dictionary(rows.map { ($0.rowid, $0.values) }) { first, _ in first }
+                }
+                guard let values = leafRows[leaf.page]?[rowid] else { return false }
+                return PageSalvage.Shape.fits(values, table)
+            }
             let evidence = try indexEvidence(
-                table, indexes: indexes, refused: Set(refused), found: scannedIDs, src: src, dst: dst)
+                table, indexes: indexes, refused: Set(refused), found: scannedIDs, ownRow: onItsOwnLeaf,
+                src: src, dst: dst)
             // Rowids outside the gaps already found: those are read from the indexes anyway.
             let existing = gaps
             let shown = ranges(of: evidence.unread.filter { id in !existing.contains { $0.contains(id) } })
@@ -553,9 +579,13 @@ enum Salvage {
             outOfPlace += foreignRefused.count
             recovered -= evidence.strayRemoved
             outOfPlace += evidence.strayRemoved
+            unnamedKept = evidence.unnamedKept
         }
         // What the person is told of the table, each part that applies, in this order.
         let parts: [String?] = [
+            unnamedKept > 0
+                ? "\(unnamedKept) rows that no index of the table names were kept: their own pages hold them whole (the indexes were older than the rows, and were made anew)"
+                : nil,
             missing.isEmpty
                 ? nil
                 : "the columns \(missing.joined(separator: ", ")) were missing and were given their default values",
@@ -725,12 +755,15 @@ enum Salvage {
     /// lacks (and the schema did not refuse); rows the copy holds that none of
     /// them names, removed from it (`strayRemoved` counts them), and
     /// `unnamedRefused`, those of `refused` none names: these two only when two
-    /// or more agree (one index that lost an entry must not cost a row). Each
+    /// or more agree (one index that lost an entry must not cost a row). A row
+    /// none names that `ownRow` finds on the table's own leaf stays
+    /// (`unnamedKept` counts them): the indexes are older than it. Each
     /// index is first compared by its count and rowid sums; only when one
     /// differs (or the schema refused rows) are they read row by row.
     private static func indexEvidence(
-        _ table: String, indexes: [String], refused: Set<Int64>, found: Set<Int64>, src: Database, dst: Database
-    ) throws -> (unread: [Int64], strayRemoved: Int, unnamedRefused: [Int64]) {
+        _ table: String, indexes: [String], refused: Set<Int64>, found: Set<Int64>, ownRow: (Int64) -> Bool,
+        src: Database, dst: Database
+    ) throws -> (unread: [Int64], strayRemoved: Int, unnamedRefused: [Int64], unnamedKept: Int) {
         let sums = "SELECT COUNT(*), TOTAL(rowid), TOTAL((rowid % 65521) * (rowid % 65521))"
         let copied = try Row.fetchOne(dst, sql: "\(sums) FROM main.\"\(table)\"")
         var complete: [String] = []
@@ -744,7 +777,7 @@ enum Salvage {
                 continue
             }
         }
-        guard differs, !complete.isEmpty else { return ([], 0, []) }
+        guard differs, !complete.isEmpty else { return ([], 0, [], 0) }
         try dst.execute(
             sql: """
                 DROP TABLE IF EXISTS temp.salvage_named;
@@ -763,7 +796,7 @@ enum Salvage {
                 try dst.execute(sql: "DELETE FROM temp.salvage_named WHERE index_number = ?", arguments: [read])
             }
         }
-        guard read > 0 else { return ([], 0, []) }
+        guard read > 0 else { return ([], 0, [], 0) }
         let unread = try Int64.fetchAll(
             dst,
             sql: """
@@ -781,13 +814,22 @@ enum Salvage {
             try remove.execute(arguments: [id])
             oldCells += dst.changesCount
         }
-        guard read >= 2 else { return (unread, oldCells, []) }
-        try dst.execute(
-            sql: "DELETE FROM main.\"\(table)\" WHERE rowid NOT IN (SELECT id FROM temp.salvage_named)")
-        let strayRemoved = dst.changesCount + oldCells
+        guard read >= 2 else { return (unread, oldCells, [], 0) }
+        let unnamed = try Int64.fetchAll(
+            dst, sql: "SELECT rowid FROM main.\"\(table)\" WHERE rowid NOT IN (SELECT id FROM temp.salvage_named)")
+        var strayRemoved = oldCells
+        var unnamedKept = 0
+        for id in unnamed {
+            if ownRow(id) {
+                unnamedKept += 1
+            } else {
+                try remove.execute(arguments: [id])
+                strayRemoved += dst.changesCount
+            }
+        }
         let naming = try dst.makeStatement(sql: "SELECT 1 FROM temp.salvage_named WHERE id = ? LIMIT 1")
         let unnamedRefused = try refused.sorted().filter { try Int.fetchOne(naming, arguments: [$0]) == nil }
-        return (unread, strayRemoved, unnamedRefused)
+        return (unread, strayRemoved, unnamedRefused, unnamedKept)
     }
 
     /// `ids` (ascending) as the fewest ranges.
