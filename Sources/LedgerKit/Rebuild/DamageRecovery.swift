@@ -48,8 +48,12 @@ final class DamageRecovery {
     /// Bank lines brought back from the snapshot that ledger's own bank-feed
     /// commands, run after it (the file's `maintenance_runs` says so), may
     /// have changed since; and those commands, "feed match at TIME".
+    /// Lines brought back whose cleared mark a reconciliation made (or
+    /// changed) after the snapshot may have changed are among them too.
     private(set) var perhapsChanged: [DoubtfulRow] = []
     private(set) var laterCommands: [String] = []
+    /// Those reconciliations, "reconciliation 36 of Checking for 2026-11-30".
+    private(set) var laterReconciliations: [String] = []
     /// Rows in the snapshot that the damage took but whose transaction changed since.
     private(set) var changedSince: [String: Int] = [:]
     /// Tables the snapshot could not be read for (a column missing).
@@ -364,6 +368,7 @@ final class DamageRecovery {
         if count > 0 { restored[table] = count }
         if count > 0, Self.transactionKey[table] == nil { changedValues += try valuesChangedSince(table) }
         if count > 0, table == "bank_feed" { try weighLaterFeedCommands() }
+        if count > 0, table == "splits" { try weighLaterReconciliations() }
         // Where the indexes need not list every row, a row the file does not vouch for came back on the
         // snapshot's word alone (one deleted since would be among them).
         if count > 0, !listedTables.contains(table) {
@@ -498,12 +503,51 @@ final class DamageRecovery {
                 SELECT m.id, m.status FROM temp.recovery_restored r JOIN main.bank_feed m ON m.rowid = r.id
                 WHERE r.tbl = 'bank_feed' ORDER BY m.id
                 """)
-        perhapsChanged = []
+        perhapsChanged.removeAll { $0.table == "bank_feed" }
         while let row = try restored.next() {
             guard let id = row.integer("id"), named.contains(id) || row.text("status").map(statuses.contains) == true
             else { continue }
             perhapsChanged.append(DoubtfulRow(table: "bank_feed", rowID: id))
         }
+    }
+
+    /// The lines brought back whose cleared mark a reconciliation of the file
+    /// made or changed after the snapshot (none of the snapshot's, or one that
+    /// differs from it) may have changed: each posts to its account, in a
+    /// transaction dated on or before its statement. They keep the snapshot's
+    /// mark, and a person checks them against that statement.
+    private func weighLaterReconciliations() throws {
+        guard !unusable.contains("reconciliations") else { return }
+        let later = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.id, r.account_id, r.statement_date, a.name FROM main.reconciliations r
+                LEFT JOIN main.accounts a ON a.id = r.account_id
+                WHERE typeof(r.statement_date) = 'text' AND NOT EXISTS (
+                  SELECT 1 FROM snap.reconciliations s WHERE s.id = r.id AND s.account_id IS r.account_id
+                    AND s.statement_date IS r.statement_date AND s.beginning_balance IS r.beginning_balance
+                    AND s.ending_balance IS r.ending_balance AND s.reconciled_at IS r.reconciled_at)
+                ORDER BY r.id
+                """)
+        guard !later.isEmpty else { return }
+        var lines: Set<Int64> = []
+        let touched = try db.makeStatement(
+            sql: """
+                SELECT m.id FROM temp.recovery_restored o JOIN main.splits m ON m.rowid = o.id
+                JOIN main.transactions t ON t.id = m.transaction_id
+                WHERE o.tbl = 'splits' AND m.account_id = ? AND typeof(t.date) = 'text' AND t.date <= ?
+                """)
+        for reconciliation in later {
+            guard let id = reconciliation.integer("id"), let account = reconciliation.integer("account_id"),
+                let date = reconciliation.text("statement_date")
+            else { continue }
+            let found = try Int64.fetchAll(touched, arguments: [account, date])
+            guard !found.isEmpty else { continue }
+            lines.formUnion(found)
+            let name = reconciliation.text("name").map { "\($0) (account \(account))" } ?? "account \(account)"
+            laterReconciliations.append("reconciliation \(id) of \(name) for \(date)")
+        }
+        perhapsChanged += lines.sorted().map { DoubtfulRow(table: "splits", rowID: $0) }
     }
 
     /// Each value of the rows of `table` brought back from the snapshot that

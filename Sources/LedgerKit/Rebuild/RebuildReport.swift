@@ -228,11 +228,14 @@ public struct DamageOutcome: Encodable, Sendable {
     /// the rebuild is then not complete.
     public var changedValues: [ReplacedValue] = []
     /// Bank lines brought back from the snapshot whose status a bank-feed
-    /// command of ledger's, logged after the snapshot, may have changed: the
-    /// rebuild is then not complete.
+    /// command of ledger's, logged after the snapshot, may have changed, and
+    /// lines (splits) whose cleared mark a reconciliation made after it may
+    /// have changed: the rebuild is then not complete.
     public var perhapsChanged: [DoubtfulRow] = []
     /// Those commands, each with its last run after the snapshot ("feed match at TIME").
     public var laterCommands: [String] = []
+    /// Those reconciliations ("reconciliation 36 of Checking (account 1) for 2026-11-30").
+    public var laterReconciliations: [String] = []
     /// Per table, rows the snapshot holds that the damage took but were not
     /// brought back: their transaction changed after the snapshot.
     public var changedSince: [String: Int] = [:]
@@ -259,6 +262,7 @@ public struct DamageOutcome: Encodable, Sendable {
         case changedValues = "values_changed_since_snapshot"
         case perhapsChanged = "brought_back_perhaps_changed"
         case laterCommands = "commands_since_snapshot"
+        case laterReconciliations = "reconciliations_since_snapshot"
         case notes, loss
         case keptBalances = "kept_balances"
         case unconfirmed = "read_from_damaged_pages"
@@ -280,6 +284,7 @@ public struct DamageOutcome: Encodable, Sendable {
         try container.encode(changedValues, forKey: .changedValues)
         try container.encode(perhapsChanged, forKey: .perhapsChanged)
         try container.encode(laterCommands, forKey: .laterCommands)
+        try container.encode(laterReconciliations, forKey: .laterReconciliations)
         try container.encode(notes, forKey: .notes)
         try container.encode(loss, forKey: .loss)
         try container.encode(keptBalances, forKey: .keptBalances)

@@ -744,6 +744,7 @@ public enum Rebuilder {
         outcome.changedValues = recovery.changedValues
         outcome.perhapsChanged = recovery.perhapsChanged
         outcome.laterCommands = recovery.laterCommands
+        outcome.laterReconciliations = recovery.laterReconciliations
         outcome.restoredUnlisted = recovery.restoredUnlisted
         outcome.unconfirmed = try recovery.unconfirmed()
         outcome.snapshotWouldBringBack = try recovery.snapshotRowsMissing()

@@ -37,16 +37,21 @@ enum DamageText {
                 )
                 values(damage.changedValues, limit: limit)
             }
-            if !damage.perhapsChanged.isEmpty {
+            let bankLines = damage.perhapsChanged.filter { $0.table == "bank_feed" }
+            if !bankLines.isEmpty {
                 Output.line(
                     "  bank lines brought back that 'ledger feed' commands run after the snapshot may have changed ("
                         + damage.laterCommands.joined(separator: ", ")
                         + "): each keeps the snapshot's status; check it against your bank statement:")
-                let shown = damage.perhapsChanged.prefix(limit * 4).map { String($0.rowID) }
+                Output.line("    bank lines " + ids(bankLines, limit: limit))
+            }
+            let lines = damage.perhapsChanged.filter { $0.table == "splits" }
+            if !lines.isEmpty {
                 Output.line(
-                    "    bank lines " + shown.joined(separator: ", ")
-                        + (damage.perhapsChanged.count > shown.count
-                            ? " … and \(damage.perhapsChanged.count - shown.count) more" : ""))
+                    "  lines brought back whose cleared mark a reconciliation made after the snapshot may have changed ("
+                        + damage.laterReconciliations.joined(separator: ", ")
+                        + "): each keeps the snapshot's mark; check them against that statement:")
+                Output.line("    lines " + ids(lines, limit: limit))
             }
             let changed = damage.changedSince.filter { $0.value > 0 }.sorted { $0.key < $1.key }
             if !changed.isEmpty {
@@ -81,6 +86,13 @@ enum DamageText {
     }
 
     /// Each value as it was and as it is now ("splits 4304 amount: 253.53 → 153.53"), the first few.
+    /// "12, 13, 14 … and 8 more": the rows' ids, as many as four times `limit`.
+    private static func ids(_ rows: [DoubtfulRow], limit: Int) -> String {
+        let shown = rows.prefix(limit * 4).map { String($0.rowID) }
+        return shown.joined(separator: ", ")
+            + (rows.count > shown.count ? " … and \(rows.count - shown.count) more" : "")
+    }
+
     private static func values(_ values: [ReplacedValue], limit: Int) {
         Output.lines(values, limit: limit * 4, indent: "    ") {
             "\($0.table) \($0.rowID) \($0.column): \($0.old) → \($0.new)"
@@ -141,9 +153,16 @@ enum DamageText {
             parts.append(
                 "\(Output.count(changedRows, "row")) brought back from the snapshot changed after it: check them")
         }
-        if !damage.perhapsChanged.isEmpty {
+        let bankLines = damage.perhapsChanged.filter { $0.table == "bank_feed" }.count
+        if bankLines > 0 {
             parts.append(
-                "\(Output.count(damage.perhapsChanged.count, "bank line")) brought back that a bank-feed command may have changed since: check them"
+                "\(Output.count(bankLines, "bank line")) brought back that a bank-feed command may have changed since: check them"
+            )
+        }
+        let lines = damage.perhapsChanged.filter { $0.table == "splits" }.count
+        if lines > 0 {
+            parts.append(
+                "\(Output.count(lines, "line")) brought back whose cleared mark a later reconciliation may have changed: check them"
             )
         }
         if !damage.keptBalances.isEmpty {

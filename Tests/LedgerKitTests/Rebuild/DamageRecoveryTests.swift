@@ -478,6 +478,53 @@ import Testing
         #expect(report.exitStatus == 0)
     }
 
+    /// A statement reconciled after the snapshot marks lines of a leaf that
+    /// damage then takes: they come back as the snapshot had them (cleared, not
+    /// reconciled), and the rebuild lists them with that reconciliation and is
+    /// not complete, rather than saying every row came back as it was.
+    @Test func linesALaterReconciliationMarkedAreListedWhenTheyComeBack() throws {
+        let path = try Damage.sample(in: folder, transactions: 1_500)
+        _ = try SnapshotWriter.take(SnapshotRequest(of: path, kind: .manual), into: SnapshotStore.open(backups))
+        let (page, rows) = try leaf(path, of: "splits", offset: 5)
+        let (reconciliation, marked) = try Damage.apply(to: path) { db -> (Int64, [Int64]) in
+            let list = rows.map(String.init).joined(separator: ",")
+            let account = try Damage.one(
+                db,
+                "SELECT account_id FROM splits WHERE id IN (\(list)) GROUP BY account_id ORDER BY COUNT(*) DESC LIMIT 1"
+            )
+            let marked = try Damage.all(
+                db, "SELECT id FROM splits WHERE id IN (\(list)) AND account_id = ? ORDER BY id", [account])
+            let statement = try #require(
+                try String.fetchOne(
+                    db,
+                    sql:
+                        "SELECT MAX(t.date) FROM splits s JOIN transactions t ON t.id = s.transaction_id WHERE s.id IN (\(list))"
+                ))
+            try db.execute(
+                sql: """
+                    INSERT INTO reconciliations (account_id, statement_date, beginning_balance, ending_balance, reconciled_at)
+                    VALUES (?, ?, 0, 0, '2026-12-08T00:00:00Z')
+                    """, arguments: [account, statement])
+            let id = db.lastInsertedRowID
+            try db.execute(
+                sql:
+                    "UPDATE splits SET cleared = 'r', reconciliation_id = ? WHERE id IN (\(marked.map(String.init).joined(separator: ",")))",
+                arguments: [id])
+            return (id, marked)
+        }
+        #expect(!marked.isEmpty)
+        try Damage.scribble(on: path, page: page, byte: 0x00)
+
+        let report = try rebuild(path)
+        let damage = try #require(report.damage)
+        #expect(damage.restored["splits"] == rows.count)
+        let listed = Set(damage.perhapsChanged.filter { $0.table == "splits" }.map(\.rowID))
+        #expect(Set(marked).isSubset(of: listed), "\(listed)")
+        #expect(damage.laterReconciliations.count == 1)
+        #expect(damage.laterReconciliations.first?.hasPrefix("reconciliation \(reconciliation) of ") == true)
+        #expect(report.exitStatus == 1)
+    }
+
     /// The leaf page of `table` whose rowids span `id` (it need not hold it).
     private func leaf(_ path: String, of table: String, spanning id: Int64) throws -> (page: Int, rows: [Int64]) {
         let pages = try DatabaseQueue(path: path).read { db in
