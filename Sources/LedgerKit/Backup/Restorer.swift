@@ -284,14 +284,20 @@ public enum Restorer {
     /// renamed since: the company check after decompressing asks for
     /// `--force`); else the newest, which that check refuses. When the target
     /// cannot say (missing, or its company row unreadable) the choice is the
-    /// person's: refused, naming each one's newest snapshot.
+    /// person's: refused, naming each one's newest snapshot. A manifest that
+    /// names no company (a snapshot of a file whose company row could not be
+    /// read: `verify: skipped`) is of no company known, never another one: it
+    /// is chosen only where no other snapshot there may be of a company.
     /// - Parameter refuseUnsigned: throws for a snapshot this machine's key did
     ///   not sign where it signed others: called before a newer snapshot is named
     ///   as the company's (renamed), so a planted one is never pointed to.
     private static func newestOfTargetsCompany(
-        _ snapshots: [Snapshot], target: String, stem: String, folder: String,
+        _ eligible: [Snapshot], target: String, stem: String, folder: String,
         refuseUnsigned: (Snapshot) throws -> Void
     ) throws -> Snapshot? {
+        // One no key opened may be of a company; one whose manifest names none is not.
+        let ofACompany = eligible.filter { $0.manifest.map { $0.company != nil } ?? true }
+        let snapshots = ofACompany.isEmpty ? eligible : ofACompany
         let timed = Set(
             snapshots.compactMap { $0.manifest?.companyIdentity }.filter { $0.createdAt != nil }.map(\.name))
         // Each company's newest snapshot; one without the time joins a timed company of its name.

@@ -312,6 +312,28 @@ import Testing
         }
     }
 
+    /// A snapshot taken while damage kept the file's company row from being
+    /// read names no company: it is not a second company, and a restore into
+    /// a missing file (the disk died) takes the newest that names one; alone,
+    /// or named as the source, it is still the one taken.
+    @Test func aSnapshotOfADamagedFileIsNoSecondCompany() throws {
+        let file = try Damage.sample(in: folder, name: "acme.db", transactions: 200)
+        let backups = folder.file("backups")
+        let good = try SnapshotWriter.take(
+            SnapshotRequest(of: file, kind: .scheduled, signing: key, now: moment("2026-11-16T02:00:00Z")),
+            into: SnapshotStore.open(backups))
+        try Damage.scribble(on: file, page: 1, offset: 100, count: 3_996, byte: 0x55)
+        let damaged = try SnapshotWriter.take(
+            SnapshotRequest(of: file, kind: .scheduled, signing: key, now: moment("2026-11-17T02:00:00Z")),
+            into: SnapshotStore.open(backups))
+        #expect(damaged.manifest?.verify == "skipped" && damaged.manifest?.company == nil)
+        let missing = folder.file("new-machine/acme.db")
+        #expect(try Restorer.choose(backups, target: missing, at: nil, signedBy: key).path == good.path)
+        #expect(try Restorer.choose(damaged.path, target: missing, at: nil, signedBy: key).path == damaged.path)
+        try FileManager.default.removeItem(atPath: good.path)
+        #expect(try Restorer.choose(backups, target: missing, at: nil, signedBy: key).path == damaged.path)
+    }
+
     /// A location whose clock runs slow lists a snapshot as written before it
     /// was taken: `--at` never brings back books from after the time asked for.
     @Test func atNeverPicksASnapshotTakenAfterTheTime() throws {
