@@ -100,6 +100,42 @@ import Testing
         #expect(try names(backups).filter { !$0.hasPrefix(".") }.count == 3)
     }
 
+    /// `restore` and `rebuild` take no recipients on their command line: where
+    /// the snapshot of the file they replace would be plain among encrypted
+    /// ones, the refusal names what they accept, and doing so works.
+    @Test func aPlainSnapshotBeforeReplacingAsksForWhatRestoreAndRebuildAccept() throws {
+        let file = try folder.sample("acme.db")
+        let (key, office) = try newKey("office.txt")
+        // Restore decrypts in the private scratch folder, made under TMPDIR.
+        try FileManager.default.createDirectory(atPath: folder.file("tmp"), withIntermediateDirectories: true)
+        let backups = folder.file("backups")
+        let sealed = try run("backup", file, "--to", backups, "--encrypt-to", office)
+        #expect(sealed.status == 0, "\(sealed.stderr)")
+        let config = folder.file("config/ledger/recipients")
+        let advice =
+            " and no recipients are set for it on this machine, so the snapshot of the file about to be replaced "
+            + "would be readable there by anyone; nothing was written. Add the line '\(backups) age1…' (the "
+            + "recipients its snapshots are encrypted to) to \(config), or give --backup-dir another folder for that "
+            + "snapshot.\n"
+        let restored = try run("restore", backups, "--to", file, "--identity", key)
+        #expect(restored.status == 2)
+        #expect(
+            restored.stderr.hasPrefix("ledger: \(backups) holds encrypted snapshots (acme-")
+                && restored.stderr.hasSuffix(advice), "\(restored.stderr)")
+        let rebuilt = try run("rebuild", file)
+        #expect(rebuilt.status == 2 && rebuilt.stderr.hasSuffix(advice), "\(rebuilt.stderr)")
+        #expect(try names(backups).filter { !$0.hasPrefix(".") }.count == 1)
+
+        // Another --backup-dir, or the location's line: each works, and the location stays encrypted.
+        let elsewhere = try run("rebuild", file, "--backup-dir", folder.file("mine"))
+        #expect(elsewhere.status == 0, "\(elsewhere.stderr)")
+        try configure("\(backups) \(office)\n")
+        let again = try run("restore", backups, "--to", file, "--identity", key)
+        #expect(again.status == 0, "\(again.stderr)")
+        let kept = try names(backups).filter { !$0.hasPrefix(".") }
+        #expect(kept.count == 2 && kept.allSatisfy { $0.hasSuffix(".db.gz.age") }, "\(kept)")
+    }
+
     @Test func anObjectStoragePrefixIsHeldToTheSameRules() throws {
         var environment = try S3TestServer.environment()
         environment["XDG_CONFIG_HOME"] = folder.file("config")

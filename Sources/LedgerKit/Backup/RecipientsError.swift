@@ -18,6 +18,34 @@ public enum RecipientsError: LocalizedError, Equatable, Sendable {
     case plainAmongEncrypted(location: String, example: String, configPath: String)
     /// `--passphrase` for a location this machine's recipients file sets recipients for.
     case passphraseWithRecipients(location: String, configPath: String)
+    /// The snapshot `restore` or `rebuild` takes of the file it replaces would
+    /// be plain in `location`, which holds encrypted snapshots (`example` is
+    /// one) or whose `.ledger-recipients` asks for them (`example` nil), and
+    /// no recipients are set for it here: those commands take none on their
+    /// command line, so the advice names this machine's recipients file, or another `--backup-dir`.
+    case plainBeforeReplacing(location: String, example: String?, configPath: String)
+
+    /// This refusal as said to a command that snapshots the file it is about
+    /// to replace (`restore`, `rebuild`): they have no `--encrypt-to`.
+    var beforeReplacing: RecipientsError {
+        switch self {
+        case .plainAmongEncrypted(let location, let example, let configPath):
+            return .plainBeforeReplacing(location: location, example: example, configPath: configPath)
+        case .locationAsksForEncryption(let location, let configPath):
+            return .plainBeforeReplacing(location: location, example: nil, configPath: configPath)
+        default:
+            return self
+        }
+    }
+
+    /// Runs `body`, which snapshots a file about to be replaced, saying its refusals as `beforeReplacing` does.
+    static func beforeReplacing<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as RecipientsError {
+            throw error.beforeReplacing
+        }
+    }
 
     /// One line for the person: what is wrong and what to do.
     public var errorDescription: String? {
@@ -49,6 +77,15 @@ public enum RecipientsError: LocalizedError, Equatable, Sendable {
                 "\(location) holds encrypted snapshots (\(example)) and no recipients are set for it on this machine, so this "
                 + "snapshot would be readable there by anyone; nothing was written. Give --encrypt-to, or add the line "
                 + "'\(location) age1…' to \(configPath)."
+        case .plainBeforeReplacing(let location, let example, let configPath):
+            let why =
+                example.map { "\(location) holds encrypted snapshots (\($0))" }
+                ?? "\(location)/\(LocationRecipients.fileName) asks for encrypted snapshots"
+            return
+                why + " and no recipients are set for it on this machine, so the snapshot of the file about to be "
+                + "replaced would be readable there by anyone; nothing was written. Add the line '\(location) age1…' "
+                + "(the recipients its snapshots are encrypted to) to \(configPath), or give --backup-dir another folder "
+                + "for that snapshot."
         case .passphraseWithRecipients(let location, let configPath):
             return
                 "--passphrase cannot be combined with the recipients \(configPath) sets for \(location): age allows a passphrase "

@@ -477,10 +477,12 @@ public enum Restorer {
             // From here on the file must not change: a write after the pre-restore snapshot is in no copy.
             identity = FileIdentity(file)
             do {
-                replaced = try SnapshotWriter.take(
-                    SnapshotRequest(
-                        of: target, kind: .preRestore, signing: manifestKey, wait: wait,
-                        now: now), into: SnapshotStore.open(backupFolder))
+                replaced = try RecipientsError.beforeReplacing {
+                    try SnapshotWriter.take(
+                        SnapshotRequest(
+                            of: target, kind: .preRestore, signing: manifestKey, wait: wait,
+                            now: now), into: SnapshotStore.open(backupFolder))
+                }
             } catch CompanyFileError.empty {
                 // Zero bytes hold no books; a -wal beside them may hold committed work: kept.
                 keepsFile = WriteAheadLog.isBeside(file)

@@ -121,7 +121,9 @@ public enum Rebuilder {
         // Refuse before any work when the snapshot could not be written (or not
         // to the recipients the owner set for its location).
         if !options.dryRun { try backups.prepare() }
-        let sealing = options.dryRun ? SnapshotRecipients() : try SnapshotWriter.sealing(for: backups)
+        let sealing =
+            options.dryRun
+            ? SnapshotRecipients() : try RecipientsError.beforeReplacing { try SnapshotWriter.sealing(for: backups) }
         if !options.dryRun {
             // A file this user may not write would wait the whole --wait and be called open elsewhere.
             guard Glibc.access(file, W_OK) == 0 else {
@@ -167,7 +169,7 @@ public enum Rebuilder {
                     path: source, readable: readable, company: company, formatVersion: formatVersion)
                 request.sealing = sealing
                 request.threads = 1
-                return try SnapshotWriter.take(request, into: backups)
+                return try RecipientsError.beforeReplacing { try SnapshotWriter.take(request, into: backups) }
             },
             during: { snapshotting in
                 try rebuildCopy(
