@@ -36,7 +36,10 @@ public enum IncrementalWriter {
         let pageSize = (try? FileHeader.read(path: copy).pageSize) ?? 0
         let size = (try? SystemCalls.size(of: copy)) ?? 0
         let reason =
-            fullReason(earlier, now: request.now, every: fullEvery)
+            fullReason(
+                earlier,
+                of: ManifestCompany(name: resolved.copy?.company ?? "", createdAt: resolved.copy?.companyCreatedAt),
+                signedBy: request.signing, now: request.now, every: fullEvery)
             ?? (pageSize >= 512 && size % Int64(max(pageSize, 1)) == 0 ? nil : "the copy is not whole pages")
         if let reason {
             let snapshot = try SnapshotWriter.take(resolved, into: store)
@@ -123,11 +126,25 @@ public enum IncrementalWriter {
             })
     }
 
-    /// Why the next snapshot of a file must be full, given its `earlier`
-    /// snapshots in the location: none full, or the newest full one older than `every`.
-    static func fullReason(_ earlier: [Snapshot], now: Date, every: TimeInterval) -> String? {
-        let fulls = earlier.filter {
-            $0.manifest != nil && $0.manifest?.incremental == nil && ($0.kind == .manual || $0.kind == .scheduled)
+    /// Why the next snapshot of a file must be full, given the `earlier`
+    /// snapshots of its stem in the location: none full of this company file,
+    /// or the newest such one older than `every`.
+    /// - Parameters:
+    ///   - company: the company of the copy about to be taken, as its manifest
+    ///     will record it: only full snapshots whose manifests give that very
+    ///     name and creation time count (another client's `books.db` in the
+    ///     same place never puts off this one's full snapshot).
+    ///   - key: this machine's key, when it signs: then only full snapshots it
+    ///     signed count, so that one planted there with a recent date never does.
+    static func fullReason(
+        _ earlier: [Snapshot], of company: ManifestCompany, signedBy key: ManifestKey?, now: Date,
+        every: TimeInterval
+    ) -> String? {
+        let fulls = earlier.filter { snapshot in
+            guard let manifest = snapshot.manifest, manifest.incremental == nil,
+                snapshot.kind == .manual || snapshot.kind == .scheduled
+            else { return false }
+            return manifest.companyIdentity == company && key.map { $0.signed(manifest) } ?? true
         }
         // When each was taken, as far as can be trusted (never later than the location lists it
         // written); a time still ahead of now is not believed: it must not put off every full one.

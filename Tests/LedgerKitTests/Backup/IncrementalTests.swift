@@ -149,12 +149,55 @@ import Testing
         }
         let now = Timestamp.parse("2026-12-06T12:00:00Z") ?? start
         let week: TimeInterval = 7 * 86_400
+        let acme = ManifestCompany(name: "Acme", createdAt: nil)
+        func reason(_ earlier: [Snapshot]) -> String? {
+            IncrementalWriter.fullReason(earlier, of: acme, signedBy: nil, now: now, every: week)
+        }
         let ahead = full(createdAt: "2099-01-01T00:00:00Z", listedAt: "2026-11-20T00:00:00Z")
-        #expect(IncrementalWriter.fullReason([ahead], now: now, every: week)?.contains("2026-11-20T00:00:00Z") == true)
+        #expect(reason([ahead])?.contains("2026-11-20T00:00:00Z") == true)
         let unlisted = full(createdAt: "2099-01-01T00:00:00Z", listedAt: nil)
-        #expect(IncrementalWriter.fullReason([unlisted], now: now, every: week) != nil)
+        #expect(reason([unlisted]) != nil)
         let recent = full(createdAt: "2026-12-05T00:00:00Z", listedAt: "2026-12-05T00:00:01Z")
-        #expect(IncrementalWriter.fullReason([ahead, recent], now: now, every: week) == nil)
+        #expect(reason([ahead, recent]) == nil)
+    }
+
+    /// Two clients' `books.db` backed up incrementally into one place: each
+    /// company file gets its own full snapshot, whatever the other's; and a
+    /// full snapshot this machine did not sign (planted there, dated recently)
+    /// puts off none of its own.
+    @Test func onlyThisCompanyFilesOwnFullSnapshotsPutOffTheNextFullOne() throws {
+        let key = ManifestKey.random()
+        let store = try SnapshotStore.open(folder.file("nas"))
+        let day: TimeInterval = 86_400
+        for client in ["alpha", "beta"] {
+            try FileManager.default.createDirectory(atPath: folder.file(client), withIntermediateDirectories: true)
+        }
+        let alpha = try Damage.sample(in: folder, name: "alpha/books.db", transactions: 200, seed: 3)
+        let beta = try Damage.sample(in: folder, name: "beta/books.db", transactions: 200, seed: 4)
+        try Damage.apply(to: beta) { db in
+            try db.execute(sql: "UPDATE company SET name = 'Beta', created_at = '2024-02-02T02:02:02Z'")
+        }
+        func take(_ path: String, after days: Double) throws -> IncrementalRun {
+            var request = request(path, at: 0, sealing: SnapshotRecipients())
+            request.now = start.addingTimeInterval(days * day)
+            request.signing = key
+            return try IncrementalWriter.take(request, into: store, keys: SnapshotIdentities(), fullEvery: 7 * day)
+        }
+        #expect(try take(alpha, after: 0).fullBecause != nil)
+        let first = try take(beta, after: 0.1)
+        #expect(first.fullBecause != nil && first.snapshot.manifest?.incremental == nil)
+        #expect(try take(beta, after: 0.2).fullBecause == nil)
+        #expect(try take(alpha, after: 0.3).fullBecause == nil)
+
+        // Alpha's books, unsigned, dated a moment before the next backup: a full snapshot
+        // anyone who can write there could have put there.
+        _ = try SnapshotWriter.take(
+            SnapshotRequest(
+                of: alpha, kind: .scheduled, config: RecipientsConfig.none(environment: [:]),
+                now: start.addingTimeInterval(7.9 * day)), into: store)
+        let due = try take(alpha, after: 8)
+        #expect(due.fullBecause?.contains("older than --full-every") == true, "\(due.fullBecause ?? "incremental")")
+        #expect(due.snapshot.manifest?.incremental == nil)
     }
 
     /// A location's page key lost and made anew: the incrementals made with
