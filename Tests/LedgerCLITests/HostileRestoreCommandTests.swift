@@ -179,6 +179,74 @@ import Testing
         #expect(trusted.stdout.contains(planted))
     }
 
+    /// A newer snapshot another key signed (another computer, or anyone who can
+    /// write there): restore refuses it without --trust-unsigned, so
+    /// check-backups never calls it the last good copy, and its drill fails.
+    @Test func checkBackupsNeverCallsGoodASnapshotRestoreRefusesForItsSignature() throws {
+        let target = try folder.sample("acme.db", transactions: 60)
+        let location = folder.file("offsite")
+        #expect(try ledger("backup", target, "--to", location).status == 0)
+        let ours = try #require(try names("offsite").first { $0.hasSuffix(".db.gz") })
+        #expect(try ledger("backup", target, "--to", location, config: "elsewhere").status == 0)
+        let planted = try #require(try names("offsite").first { $0.hasSuffix(".db.gz") && $0 != ours })
+        #expect(try ledger("restore", location, "--to", target).status == 2)
+
+        let checked = try ledger("check-backups", location)
+        #expect(checked.status == 1, "\(checked.stdout)")
+        let lines = checked.stdout.split(separator: "\n").map(String.init)
+        #expect(
+            lines.contains {
+                $0.hasPrefix(
+                    "REFUSED \(location)/\(planted): restore refuses it: it was not made with this "
+                        + "computer's ledger key, though other snapshots of its company there were (the newest: "
+                        + "\(location)/\(ours)); restore takes it only with --trust-unsigned")
+            }, "\(checked.stdout)")
+        #expect(lines.contains { $0.hasPrefix("acme: last good copy ") && $0.hasSuffix(", \(location)/\(ours)") })
+        #expect(
+            lines.contains(
+                "acme: NOT SAFE: restore refuses its newest snapshot (this computer's ledger key did not make it, "
+                    + "though it made others of the company there): \(location)/\(planted)"), "\(checked.stdout)")
+
+        let drilled = try ledger("check-backups", location, "--drill")
+        #expect(drilled.status == 1)
+        #expect(
+            drilled.stdout.contains("acme: DRILL FAILED: drill failed: restore refuses it: it was not made with "),
+            "\(drilled.stdout)")
+    }
+
+    /// A snapshot whose books are another company's than its manifest names
+    /// (planted, or its manifest changed): restore refuses it even where
+    /// nothing is signed, and so check-backups and its drill never call it good.
+    @Test func checkBackupsNeverCallsGoodBooksOtherThanTheManifestNames() throws {
+        let evil = folder.file("evil.db")
+        let made = try ledger("sample", evil, "--transactions", "50", "--name", "Evil Co", "--seed", "7")
+        #expect(made.status == 0, "\(made.stderr)")
+        try FileManager.default.createDirectory(atPath: folder.file("offsite"), withIntermediateDirectories: true)
+        let planted = folder.file("offsite/acme-20261121T020000Z.db.gz")
+        try craft(planted, holding: evil)
+        #expect(try ledger("restore", folder.file("offsite"), "--to", folder.file("acme.db")).status == 2)
+
+        let checked = try ledger("check-backups", folder.file("offsite"), "--max-age", "36500d")
+        #expect(checked.status == 1, "\(checked.stdout)")
+        #expect(
+            checked.stdout.contains(
+                "REFUSED \(planted): restore refuses it: its manifest says it holds the books of Sample Company, "
+                    + "but it holds those of Evil Co (created "), "\(checked.stdout)")
+        #expect(!checked.stdout.contains("last good copy"), "\(checked.stdout)")
+        #expect(
+            checked.stdout.contains(
+                "acme: NOT SAFE: restore refuses its newest snapshot (its books are not those its manifest names): "
+                    + planted))
+
+        let drilled = try ledger("check-backups", folder.file("offsite"), "--max-age", "36500d", "--drill")
+        #expect(drilled.status == 1)
+        #expect(
+            drilled.stdout.contains(
+                "acme: DRILL FAILED: drill failed: restore refuses it: its manifest says it holds the books of "
+                    + "Sample Company, but it holds those of Evil Co"), "\(drilled.stdout)")
+        #expect(!drilled.stdout.contains("last proven restorable"))
+    }
+
     @Test func aRestoreWhoseVerifyFindsSomethingExits1() throws {
         let file = try folder.sample("acme.db", transactions: 60)
         try editWithPython(file, "UPDATE accounts SET balance = balance + 1 WHERE id = 1")

@@ -9,6 +9,10 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
         /// Its newest snapshot is not a good copy: verify `findings` or
         /// `skipped` (the file could not be read), or it is not whole.
         case newestNotClean = "newest-not-clean"
+        /// Its newest snapshot is one `restore` refuses (`newestVerify` says
+        /// why: `not-as-claimed`, `not-signed-here`; `SnapshotCheck.Refusal`):
+        /// planted, changed, or made by another computer; whole or not, it is no good copy.
+        case newestRefused = "newest-refused"
         /// Its newest snapshot is encrypted and no key given opens it, so
         /// whether it is a good copy cannot be told.
         case newestUnknown = "newest-unknown"
@@ -36,8 +40,9 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
     public var newest: String
     /// When the newest snapshot was taken.
     public var newestTakenAt: String?
-    /// `clean`, `findings`, `skipped`, `damaged` (not whole when read), or nil
-    /// when it is encrypted and no key given opens it.
+    /// `clean`, `findings`, `skipped`, `damaged` (not whole when read),
+    /// `not-as-claimed` or `not-signed-here` (restore refuses it:
+    /// `SnapshotCheck.Refusal`), or nil when it is encrypted and no key given opens it.
     public var newestVerify: String?
     /// Its newest snapshot known to be `clean`; nil when none is.
     public var lastGoodCopy: String?
@@ -61,7 +66,8 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
     /// company they may be of.
     /// - Parameters:
     ///   - verdicts: what a full read found, by path, over the manifest's word:
-    ///     `damaged` for a snapshot that is not whole.
+    ///     `damaged` for a snapshot that is not whole; a `SnapshotCheck.Refusal`
+    ///     for one restore refuses, which is then no good copy either.
     ///   - maxAge: the oldest a last good copy may be, in seconds; nil: any age.
     public static func of(
         _ snapshots: [Snapshot], verdicts: [String: String] = [:], maxAge: TimeInterval? = nil,
@@ -162,6 +168,7 @@ public struct CompanyStanding: Codable, Equatable, Sendable {
         switch verify(newest) {
         case "clean": break
         case nil: problems.append(.newestUnknown)
+        case let verdict? where SnapshotCheck.Refusal(rawValue: verdict) != nil: problems.append(.newestRefused)
         default: problems.append(.newestNotClean)
         }
         if good == nil { problems.append(unknown.isEmpty ? .noGoodCopy : .goodCopyUnknown) }

@@ -151,6 +151,24 @@ public enum RestoreError: LocalizedError, Equatable, Sendable {
         }
     }
 
+    /// Why restore refuses a snapshot, without what to do: for `check-backups`
+    /// and drills, which say it of a snapshot they judge. Nil for other errors.
+    var refusalReason: String? {
+        switch self {
+        case .notAsClaimed(_, let claimed, let holds):
+            return
+                "its manifest says it holds the books of \(Self.printable(claimed)), but it holds those of \(Self.printable(holds)): it was changed or planted"
+        case .notSignedHere(_, let signed, _):
+            return
+                "it was not made with this computer's ledger key, though other snapshots of its company there were (the newest: \(Self.printable(signed))); restore takes it only with --trust-unsigned"
+        case .signedGone(_, let newest, _):
+            return
+                "it was not made with this computer's ledger key, and the snapshots this computer took of its company there are gone (the newest was \(Self.printable(newest))); restore takes it only with --trust-unsigned"
+        default:
+            return nil
+        }
+    }
+
     private static func mebibytes(_ bytes: Int64) -> String {
         String(format: "%.1f MiB", Double(bytes) / 1_048_576)
     }
@@ -204,20 +222,11 @@ public enum Restorer {
         // there (whenever taken: planted before the first one too), is the person's choice.
         // One no key opened is refused when it is read, for that.
         func refuseUnsigned(_ snapshot: Snapshot) throws {
-            guard !trustUnsigned, key != nil, !snapshot.signedHere, let company = snapshot.manifest?.companyIdentity
+            guard !trustUnsigned,
+                let refusal = unsignedRefusal(
+                    of: snapshot, among: ofStem, in: location.description, stem: wanted, signedBy: key)
             else { return }
-            if let signed = newestSigned(of: company, in: ofStem) {
-                throw RestoreError.notSignedHere(
-                    chosen: snapshot.path, signed: signed.path, signedAt: signed.createdAt)
-            }
-            // None there now: this machine remembers the newest it took there (`SignedSnapshots`).
-            if let remembered = SignedSnapshots.newest(in: location.description, stem: wanted),
-                Self.sameCompany(remembered.company, company),
-                !ofStem.contains(where: { URL(fileURLWithPath: $0.path).lastPathComponent == remembered.name })
-            {
-                throw RestoreError.signedGone(
-                    chosen: snapshot.path, newest: remembered.name, takenAt: remembered.createdAt)
-            }
+            throw refusal
         }
         // A fleet client's folder holds its own snapshots: one whose manifest (signed with
         // the rest) says it was taken into another client's folder was moved here. The
@@ -256,6 +265,30 @@ public enum Restorer {
             throw RestoreError.notOpenable(chosen: chosen.path, opened: opened.path)
         }
         return chosen
+    }
+
+    /// Why a restore without `--trust-unsigned` refuses `snapshot`, one of
+    /// `ofStem` (the snapshots of `stem` in `location`, marked by `key`), for
+    /// who signed it: `notSignedHere` when `key` did not sign it and signed
+    /// another of its company there, newer or older; `signedGone` when it
+    /// signed none of them there and the newest it remembers signing there
+    /// (`SignedSnapshots`) is gone. Nil when neither, or without a key.
+    /// `check-backups` asks the same, so that it never calls good what restore refuses.
+    static func unsignedRefusal(
+        of snapshot: Snapshot, among ofStem: [Snapshot], in location: String, stem: String, signedBy key: ManifestKey?
+    ) -> RestoreError? {
+        guard key != nil, !snapshot.signedHere, let company = snapshot.manifest?.companyIdentity else { return nil }
+        if let signed = newestSigned(of: company, in: ofStem) {
+            return .notSignedHere(chosen: snapshot.path, signed: signed.path, signedAt: signed.createdAt)
+        }
+        // None there now: this machine remembers the newest it took there (`SignedSnapshots`).
+        if let remembered = SignedSnapshots.newest(in: location, stem: stem),
+            sameCompany(remembered.company, company),
+            !ofStem.contains(where: { URL(fileURLWithPath: $0.path).lastPathComponent == remembered.name })
+        {
+            return .signedGone(chosen: snapshot.path, newest: remembered.name, takenAt: remembered.createdAt)
+        }
+        return nil
     }
 
     /// The newest of `snapshots` (oldest first) that this machine signed, of
@@ -332,7 +365,7 @@ public enum Restorer {
     }
 
     /// A company file's company row: its name and creation time, as text when they are.
-    private struct CompanyRow {
+    struct CompanyRow {
         var name: String?
         var createdAt: String?
 
@@ -386,7 +419,7 @@ public enum Restorer {
     /// restore into a missing file has nothing else to check against).
     /// Nothing is refused where the manifest names no company; books whose
     /// company row cannot be read under a manifest that names one are refused.
-    private static func refuseUnlessAsClaimed(_ row: CompanyRow, manifest: Manifest, snapshot: String) throws {
+    static func refuseUnlessAsClaimed(_ row: CompanyRow, manifest: Manifest, snapshot: String) throws {
         guard let claimed = manifest.company else { return }
         guard let name = row.name, let createdAt = row.createdAt else {
             // A manifest from before the creation time was kept asks only for the name.
@@ -399,6 +432,14 @@ public enum Restorer {
         guard claimed != holds.name || timeDiffers else { return }
         let said = manifest.companyCreatedAt.map { CompanyIdentity(name: claimed, createdAt: $0).described } ?? claimed
         throw RestoreError.notAsClaimed(path: snapshot, claimed: said, holds: holds.described)
+    }
+
+    /// Refuses the books at `path`, restored from the snapshot at `snapshot`,
+    /// as restore does when their company row is not the one `manifest` names
+    /// (`refuseUnlessAsClaimed`): for a check or a drill, which must never
+    /// call good what restore refuses.
+    static func refuseUnlessAsClaimed(at path: String, manifest: Manifest, snapshot: String) throws {
+        try refuseUnlessAsClaimed((try? CompanyRow(path)) ?? CompanyRow(), manifest: manifest, snapshot: snapshot)
     }
 
     /// Restores `snapshot` to `target`.

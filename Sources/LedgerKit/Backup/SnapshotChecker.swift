@@ -18,6 +18,20 @@ public struct SnapshotCheck: Codable, Equatable, Sendable {
     public var read: Bool
     /// Whether it is encrypted.
     public var encrypted: Bool
+    /// Why `restore` refuses it, whole or not; nil when it would take it.
+    /// Such a snapshot is never a good copy.
+    public var refused: Refusal? = nil
+
+    /// Why `restore` refuses a snapshot (`Restorer`), as a check finds it.
+    public enum Refusal: String, Codable, Sendable {
+        /// Read whole, its books are another company's than its manifest
+        /// names: the manifest was changed or the snapshot planted (`notAsClaimed`).
+        case notAsClaimed = "not-as-claimed"
+        /// This machine's key did not sign it, and signed others of its
+        /// company there, or signed some that are gone (`notSignedHere`,
+        /// `signedGone`): restore takes it only with `--trust-unsigned`.
+        case notSignedHere = "not-signed-here"
+    }
 }
 
 /// What checking a backup location found: each snapshot, and where each
@@ -37,23 +51,46 @@ public struct BackupCheck: Codable, Equatable, Sendable {
 /// of a random sample of them (`--read-data-subset`).
 public enum SnapshotChecker {
     /// Checks each snapshot as `check` does, and judges each company file's
-    /// standing from what was found: a snapshot found not whole, or whose
-    /// content does not verify as its manifest says, is not a good copy.
-    /// - Parameter maxAge: the oldest a last good copy may be, in seconds.
+    /// standing from what was found: a snapshot found not whole, whose
+    /// content does not verify as its manifest says, or that restore refuses
+    /// (`SnapshotCheck.refused`), is not a good copy.
+    /// - Parameters:
+    ///   - maxAge: the oldest a last good copy may be, in seconds.
+    ///   - key: this machine's manifest key: a snapshot it did not sign,
+    ///     where it signed others of its company there, is refused as restore
+    ///     refuses it without `--trust-unsigned`. Nil: no snapshot is refused for that.
     public static func checkLocation(
         _ text: String, sample: Double = 1, with keys: SnapshotIdentities = SnapshotIdentities(),
-        maxAge: TimeInterval?, now: Date = Date()
+        maxAge: TimeInterval?, signedBy key: ManifestKey? = nil, now: Date = Date()
     ) throws -> BackupCheck {
         let location = try SnapshotStore.open(text)
         let listing = try location.list(with: keys)
-        let checks = try check(listing, in: location, sample: sample, with: keys)
+        let marked = Snapshot.marking(listing.snapshots, signedBy: key)
+        var checks = try check(listing, in: location, sample: sample, with: keys)
+        // Restore's rule for who signed a snapshot, asked of each, among the snapshots of its stem.
+        let byStem = Dictionary(grouping: marked, by: \.stem)
+        var unsigned: [String: String] = [:]
+        for snapshot in marked {
+            if let refusal = Restorer.unsignedRefusal(
+                of: snapshot, among: byStem[snapshot.stem] ?? [], in: location.description, stem: snapshot.stem,
+                signedBy: key), let reason = refusal.refusalReason
+            {
+                unsigned[snapshot.path] = reason
+            }
+        }
+        for index in checks.indices where checks[index].refused == nil {
+            guard let reason = unsigned[checks[index].path] else { continue }
+            checks[index].refused = .notSignedHere
+            checks[index].problem = checks[index].problem ?? "restore refuses it: " + reason
+        }
         var verdicts: [String: String] = [:]
         for result in checks where result.read && !result.ok {
             verdicts[result.path] = result.verify.isEmpty || result.verify == "clean" ? "damaged" : result.verify
         }
+        for result in checks { if let refused = result.refused { verdicts[result.path] = refused.rawValue } }
         return BackupCheck(
             snapshots: checks,
-            companies: CompanyStanding.of(listing.snapshots, verdicts: verdicts, maxAge: maxAge, now: now))
+            companies: CompanyStanding.of(marked, verdicts: verdicts, maxAge: maxAge, now: now))
     }
 
     /// Decompresses each snapshot in the location `text` names into a private
@@ -101,6 +138,17 @@ public enum SnapshotChecker {
             defer { AtomicFile.removeDatabaseFiles(at: temporary) }
             do {
                 try Restorer.decompress(snapshot, to: temporary, with: keys)
+                // Books of another company than the manifest names are what restore refuses first.
+                do {
+                    try Restorer.refuseUnlessAsClaimed(at: temporary, manifest: manifest, snapshot: snapshot.path)
+                } catch let refusal as RestoreError {
+                    results.append(
+                        SnapshotCheck(
+                            path: snapshot.path, ok: false, verify: "",
+                            problem: refusal.refusalReason.map { "restore refuses it: " + $0 }, read: true,
+                            encrypted: snapshot.encrypted, refused: .notAsClaimed))
+                    continue
+                }
                 if manifest.verify == "skipped" {
                     results.append(
                         SnapshotCheck(

@@ -55,16 +55,18 @@ enum FleetStorage {
     /// The newest snapshot of the company file named by `stem` in `location`
     /// (of any, when nil); nil when there is none. With `client`, never one
     /// whose manifest names another fleet client (a snapshot moved or planted
-    /// into this client's folder proves nothing of it).
+    /// into this client's folder proves nothing of it). With it, every snapshot
+    /// the location lists, oldest first, which restore's rules judge it among.
     /// - Throws: when the location cannot be listed.
     static func newest(
         in location: String, stem: String?, client: String? = nil, keys: SnapshotIdentities
-    ) throws -> Snapshot? {
+    ) throws -> (newest: Snapshot?, all: [Snapshot]) {
         let listing = try SnapshotStore.open(location).list(with: keys)
-        return listing.snapshots.last { snapshot in
+        let newest = listing.snapshots.last { snapshot in
             (stem == nil || snapshot.stem == stem)
                 && (client == nil || snapshot.manifest?.fleetClient.map { $0 == client } ?? true)
         }
+        return (newest, listing.snapshots)
     }
 
     /// The stems of the company files `location` holds snapshots of, sorted.

@@ -67,13 +67,17 @@ public enum RestoreDrill {
     /// - Parameter company: the client's own company, when its file could be
     ///   read: a snapshot holding another company's books proves nothing of it.
     /// - Parameter client: the fleet client's slug: a snapshot made for another client is never drilled.
+    /// - Parameter key: this machine's manifest key: a newest snapshot it did
+    ///   not sign, where it signed others of its company there, fails the
+    ///   drill, as restore refuses it without `--trust-unsigned`.
     static func newest(
         in location: String, stem: String? = nil, client: String? = nil,
-        keys: SnapshotIdentities = SnapshotIdentities(), company: CompanyIdentity?
+        keys: SnapshotIdentities = SnapshotIdentities(), company: CompanyIdentity?, signedBy key: ManifestKey? = nil
     ) -> DrillResult {
         let snapshot: Snapshot?
+        let others: [Snapshot]
         do {
-            snapshot = try FleetStorage.newest(in: location, stem: stem, client: client, keys: keys)
+            (snapshot, others) = try FleetStorage.newest(in: location, stem: stem, client: client, keys: keys)
         } catch {
             var result = DrillResult(snapshot: nil, takenAt: nil, outcome: .failed)
             result.problems = ["the snapshots cannot be listed: " + FleetError.describe(error)]
@@ -84,15 +88,28 @@ public enum RestoreDrill {
             result.problems = [noSnapshot + " in \(location)"]
             return result
         }
+        let ofStem = Snapshot.marking(others.filter { $0.stem == snapshot.stem }, signedBy: key)
+        if let marked = ofStem.first(where: { $0.path == snapshot.path }),
+            let reason = Restorer.unsignedRefusal(
+                of: marked, among: ofStem, in: location, stem: snapshot.stem, signedBy: key)?.refusalReason
+        {
+            var result = DrillResult(
+                snapshot: snapshot.path, takenAt: snapshot.takenAt.map(Timestamp.string(from:)) ?? snapshot.createdAt,
+                outcome: .failed)
+            result.problems = ["restore refuses it: " + reason]
+            return result
+        }
         return drill(snapshot, keys: keys, company: company)
     }
 
     /// Drills the newest snapshot of `stem` (of any, when nil) in the location `location` names.
     /// Never throws: a location that cannot be listed is a failed drill.
+    /// - Parameter key: this machine's manifest key: restore's rule for snapshots it did not sign holds.
     public static func newest(
-        in location: String, stem: String? = nil, keys: SnapshotIdentities = SnapshotIdentities()
+        in location: String, stem: String? = nil, keys: SnapshotIdentities = SnapshotIdentities(),
+        signedBy key: ManifestKey? = nil
     ) -> DrillResult {
-        newest(in: location, stem: stem, keys: keys, company: nil)
+        newest(in: location, stem: stem, keys: keys, company: nil, signedBy: key)
     }
 
     /// The stems of the company files `location` holds snapshots of (`check-backups --drill` drills each).
@@ -127,6 +144,13 @@ public enum RestoreDrill {
             if let company, let held = CompanyIdentity.read(path: restored), held != company {
                 result.problems.append(
                     anotherCompany + ", \(held.described), not \(company.described)")
+                return result
+            }
+            // Books of another company than the manifest names: restore refuses them, whoever's they are.
+            do {
+                try Restorer.refuseUnlessAsClaimed(at: restored, manifest: manifest, snapshot: snapshot.path)
+            } catch let refusal as RestoreError {
+                result.problems.append("restore refuses it: " + (refusal.refusalReason ?? FleetError.describe(refusal)))
                 return result
             }
             compare(restored, with: manifest, into: &result)

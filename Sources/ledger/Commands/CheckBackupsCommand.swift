@@ -11,7 +11,11 @@ struct CheckBackupsCommand: ParsableCommand {
         discussion: """
             Each snapshot: checksum, SHA-256 and a verify of its content. Each company file \
             (by the stem its snapshots are named with): the time of its last good copy (its newest \
-            clean snapshot) and its age. --read-data-subset 10% reads a random tenth of the \
+            clean snapshot) and its age. A snapshot restore refuses is no good copy, however whole: \
+            one whose books are not the company its manifest names (changed or planted), or one this \
+            computer's ledger key did not make where it made others of the company there (restore \
+            takes those only with --trust-unsigned); it is listed as REFUSED, saying why, and a \
+            drill of it fails. --read-data-subset 10% reads a random tenth of the \
             snapshots (at least one) and only the headers of the rest, as restic does: a nightly \
             sample that covers everything in time, without downloading every snapshot every night. \
             Exit status 0 when every snapshot read is whole and every company's newest snapshot is \
@@ -70,9 +74,11 @@ struct CheckBackupsCommand: ParsableCommand {
         listing.apply()
         try reportingFailures {
             let keys = try identities.resolve()
+            // Restore's rules for snapshots this machine did not sign hold here too.
+            let manifestKey = ManifestKey.existing()
             let found = try SnapshotChecker.checkLocation(
-                folder, sample: share ?? 1, with: keys, maxAge: maxAge.seconds)
-            let drills = drill ? try FleetLocationDrill(location: folder, keys: keys) : nil
+                folder, sample: share ?? 1, with: keys, maxAge: maxAge.seconds, signedBy: manifestKey)
+            let drills = drill ? try FleetLocationDrill(location: folder, keys: keys, signedBy: manifestKey) : nil
             ok = found.ok && drills?.ok != false
             if json {
                 return try drills.map { try Output.json(CheckWithDrills(check: found, drills: $0)) }
@@ -88,10 +94,12 @@ struct CheckBackupsCommand: ParsableCommand {
             }
             for result in results {
                 let sealed = result.encrypted && !result.read && result.ok
-                let status = !result.ok ? "DAMAGED " : result.read ? "ok      " : sealed ? "sealed  " : "listed  "
+                let status =
+                    result.refused != nil
+                    ? "REFUSED " : !result.ok ? "DAMAGED " : result.read ? "ok      " : sealed ? "sealed  " : "listed  "
                 Output.line(
                     status + result.path
-                        + (!result.ok
+                        + (!result.ok || result.refused != nil
                             ? ": \(result.problem ?? "")"
                             : result.read
                                 ? " (verify: \(result.verify))"
@@ -100,7 +108,9 @@ struct CheckBackupsCommand: ParsableCommand {
             for company in found.companies { standingLines(company).forEach(Output.line) }
             // Checked: read whole, or found not whole (a head that could not be read counts).
             let checked = results.filter { $0.read || !$0.ok }.count
-            let whole = results.filter { $0.read && $0.ok }.count
+            // Books other than its manifest names came out whole: restore refuses them all the same.
+            let whole = results.filter { $0.read && ($0.ok || $0.refused == .notAsClaimed) }.count
+            let refused = results.filter { $0.refused != nil }.count
             let sealed = results.filter { $0.encrypted && !$0.read && $0.ok }.count
             var summary =
                 checked == results.count
@@ -116,6 +126,7 @@ struct CheckBackupsCommand: ParsableCommand {
                         ? "without a key: give --identity KEYFILE"
                         : "with the keys given: give the identity file that opens them (--identity)")
             }
+            if refused > 0 { summary += "; restore refuses \(Output.count(refused, "snapshot")) (REFUSED above)" }
             Output.line(summary + ".")
             drills?.lines().forEach(Output.line)
         }
@@ -141,6 +152,12 @@ struct CheckBackupsCommand: ParsableCommand {
                 lines.append(
                     "\(name): NOT SAFE: its newest snapshot is not a good copy (verify: \(company.newestVerify ?? "?")): \(company.newest)"
                 )
+            case .newestRefused:
+                let why =
+                    company.newestVerify == SnapshotCheck.Refusal.notAsClaimed.rawValue
+                    ? "its books are not those its manifest names"
+                    : "this computer's ledger key did not make it, though it made others of the company there"
+                lines.append("\(name): NOT SAFE: restore refuses its newest snapshot (\(why)): \(company.newest)")
             case .newestUnknown:
                 lines.append(
                     "\(name): NOT KNOWN: its newest snapshot is encrypted; give --identity to tell whether it is clean: \(company.newest)"

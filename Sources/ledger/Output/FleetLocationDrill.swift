@@ -12,9 +12,10 @@ struct FleetLocationDrill: Encodable {
 
     /// Drills every company file `location` holds snapshots of.
     /// - Throws: when the location cannot be listed.
-    init(location: String, keys: SnapshotIdentities) throws {
+    /// - Parameter key: this machine's manifest key: a snapshot restore refuses for who signed it fails its drill.
+    init(location: String, keys: SnapshotIdentities, signedBy key: ManifestKey? = nil) throws {
         drills = try RestoreDrill.stems(in: location, keys: keys).map { stem in
-            (stem, RestoreDrill.newest(in: location, stem: stem, keys: keys))
+            (stem, RestoreDrill.newest(in: location, stem: stem, keys: keys, signedBy: key))
         }
         let now = Date()
         for (_, result) in drills {
