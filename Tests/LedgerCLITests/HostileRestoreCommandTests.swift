@@ -31,12 +31,15 @@ import Testing
     /// Writes, with no tool of ours, a gzip file at `snapshot` holding the file
     /// `content` under a manifest that says `verify: clean` over its exact size
     /// and SHA-256, or over `claimedBytes` when given.
-    private func craft(_ snapshot: String, holding content: String, claimedBytes: Int? = nil) throws {
+    private func craft(
+        _ snapshot: String, holding content: String, claimedBytes: Int? = nil,
+        createdAt: String = "2026-11-21T02:00:00Z"
+    ) throws {
         try python(
             """
             import hashlib, json, struct, sys, zlib
             snapshot, content, claimed = sys.argv[1], open(sys.argv[2], 'rb').read(), int(sys.argv[3])
-            manifest = {'created_at': '2026-11-21T02:00:00Z', 'kind': 'scheduled', 'company': 'Sample Company',
+            manifest = {'created_at': sys.argv[4], 'kind': 'scheduled', 'company': 'Sample Company',
                         'source': 'acme.db', 'format_version': 1,
                         'database_bytes': claimed if claimed >= 0 else len(content),
                         'database_sha256': hashlib.sha256(content).hexdigest(), 'verify': 'clean'}
@@ -45,7 +48,7 @@ import Testing
             with open(snapshot, 'wb') as out:
                 out.write(b'\\x1f\\x8b\\x08\\x10' + struct.pack('<I', 0) + b'\\x00\\x03' + json.dumps(manifest).encode() + b'\\x00')
                 out.write(body + struct.pack('<II', zlib.crc32(content), len(content) & 0xffffffff))
-            """, snapshot, content, String(claimedBytes ?? -1))
+            """, snapshot, content, String(claimedBytes ?? -1), createdAt)
     }
 
     private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
@@ -245,6 +248,42 @@ import Testing
                 "acme: DRILL FAILED: drill failed: restore refuses it: its manifest says it holds the books of "
                     + "Sample Company, but it holds those of Evil Co"), "\(drilled.stdout)")
         #expect(!drilled.stdout.contains("last proven restorable"))
+    }
+
+    /// A snapshot planted newest under this company's manifest, holding
+    /// another company's books: prune on a machine without the key that signed
+    /// the real ones reads it whole, finds what restore refuses, and keeps the
+    /// newest real snapshot as the last good copy.
+    @Test func pruneNeverKeepsAsTheLastGoodCopyBooksOtherThanTheManifestNames() throws {
+        let file = try folder.sample("acme.db", transactions: 60)
+        for _ in 0..<2 { #expect(try ledger("backup", file, "--to", folder.file("offsite")).status == 0) }
+        let real = try names("offsite").filter { $0.hasSuffix(".db.gz") }.sorted()
+        #expect(real.count == 2)
+        let evil = folder.file("evil.db")
+        #expect(try ledger("sample", evil, "--transactions", "50", "--name", "Evil Co", "--seed", "7").status == 0)
+        // Two minutes ahead (its name, its manifest and the time the folder gives it): newest, yet not so
+        // far ahead that it ranks oldest.
+        let later = Date().addingTimeInterval(120)
+        let soon = ISO8601DateFormatter().string(from: later)
+        let stamp = soon.replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+        let planted = folder.file("offsite/acme-\(stamp).db.gz")
+        try craft(planted, holding: evil, createdAt: soon)
+        try FileManager.default.setAttributes([.modificationDate: later], ofItemAtPath: planted)
+
+        let pruned = try ledger("prune", folder.file("offsite"), "--keep-last", "1", config: "another-machine")
+        #expect(pruned.status == 0, "\(pruned.stderr)")
+        #expect(pruned.stdout.contains("keep   \(planted) (newest, last 1, not whole)"), "\(pruned.stdout)")
+        // Newest by its time, then, in one second, by "-2" after it.
+        let newest = try #require(
+            real.max {
+                $0.replacingOccurrences(of: "Z.db", with: "Z-1.db")
+                    < $1.replacingOccurrences(of: "Z.db", with: "Z-1.db")
+            })
+        #expect(
+            pruned.stdout.contains(
+                "Kept \(folder.file("offsite/" + newest)): the newest clean snapshot of acme.db"))
+        let left = try names("offsite").filter { $0.hasSuffix(".db.gz") }
+        #expect(Set(left) == [newest, URL(fileURLWithPath: planted).lastPathComponent], "\(pruned.stdout)")
     }
 
     @Test func aRestoreWhoseVerifyFindsSomethingExits1() throws {

@@ -267,15 +267,20 @@ public enum Retention {
     /// Whether `snapshot`, read whole into this machine's scratch folder (never
     /// the location), is what its manifest says: CRC, size and SHA-256 (an
     /// incremental's every page), and holds a company file that passes
-    /// SQLite's `quick_check`. A failure of the location itself is thrown:
+    /// SQLite's `quick_check` whose company row is the one its manifest names
+    /// (as restore refuses). A failure of the location itself is thrown:
     /// it says nothing of the snapshot.
     private static func isWhole(_ snapshot: Snapshot, with keys: SnapshotIdentities) throws -> Bool {
         let temporary = try ScratchFolder.temporaryPath(for: snapshot.path, purpose: "checking")
         defer { AtomicFile.removeDatabaseFiles(at: temporary) }
         do {
             try Restorer.decompress(snapshot, to: temporary, with: keys)
-            // Bytes that match their manifest may still be no company file (one planted with its own SHA-256).
-            guard case .companyFile = Restorer.content(of: temporary) else { return false }
+            // Bytes that match their manifest may still be no company file (one planted with its own SHA-256),
+            // or another company's books under this one's manifest, which restore refuses.
+            guard case .companyFile = Restorer.content(of: temporary), let manifest = snapshot.manifest else {
+                return false
+            }
+            try Restorer.refuseUnlessAsClaimed(at: temporary, manifest: manifest, snapshot: snapshot.path)
             return true
         } catch let error as ObjectStorageError {
             throw error
