@@ -145,7 +145,7 @@ struct RebuildCommand: ParsableCommand {
         }
         if let kept = report.keptLog {
             Output.line(
-                "The -wal beside the file may hold work no copy took (it is another file's log, or SQLite could not read the file with it); it is kept as \(kept)."
+                "The -wal beside the file may hold committed work that is not in the rebuilt file (it is another file's log, SQLite could not read the file with it, or a frame of it was damaged or cut short); it is kept as \(kept) for a person to look at."
             )
         }
         if let suspense = report.suspense {
@@ -192,6 +192,10 @@ struct RebuildCommand: ParsableCommand {
                 + (report.damage?.cutShortBy.map {
                     " (the file was cut short by \(Output.count($0, "page")), which held none of its rows)"
                 } ?? "")
+        }
+        if let kept = report.keptLog {
+            // The rows of the file came through; a transaction only the -wal held may not have.
+            state += "; work its -wal committed may be missing (the log is kept as \(kept))"
         }
         Output.line("\(report.file) \(what) in \(seconds) s — \(state)")
     }
