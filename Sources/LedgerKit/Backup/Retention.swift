@@ -123,14 +123,24 @@ public enum Retention {
             let apart = newestFirst.contains(where: \.signedHere)
             var seen: [Bool: [String: Set<String>]] = [:]
             var counted: [Bool: Int] = [:]
+            // A copy of a snapshot ranked newer (its very manifest, under a `-2` name: no key is needed to
+            // copy a file) takes no place of `--keep-last`: copies never push the history out.
+            var manifests: Set<String> = []
             for (position, snapshot) in newestFirst.enumerated() {
                 let ours = !apart || snapshot.signedHere
+                let isCopy =
+                    snapshot.manifest.map {
+                        !manifests.insert(
+                            [$0.createdAt, $0.source, $0.databaseSha256, String($0.databaseBytes), $0.hmac ?? ""]
+                                .joined(separator: "|")
+                        ).inserted
+                    } ?? false
                 let place = counted[ours, default: 0]
-                counted[ours] = place + 1
+                if !isCopy { counted[ours] = place + 1 }
                 let whose = ours ? "" : " (not made here)"
                 var reasons: [String] = []
                 if position == 0 { reasons.append("newest") }
-                if place < policy.last { reasons.append("last \(place + 1)\(whose)") }
+                if place < policy.last && !isCopy { reasons.append("last \(place + 1)\(whose)") }
                 // A time that cannot be read keeps its own text as its day, week and month. One this
                 // machine signed is of its signed time: a location re-dating its file cannot move it.
                 var day = String(snapshot.createdAt.prefix(10))

@@ -250,6 +250,31 @@ import Testing
                 \.snapshot.createdAt) == ["2026-11-20T03:00:00Z", "2026-11-21T03:00:00Z", "2026-11-22T03:00:00Z"])
     }
 
+    /// Copies of the newest snapshot under `-2`, `-3` names (its very manifest)
+    /// take no place of `--keep-last`: the history it keeps is the one taken,
+    /// and one of the identical newest stays.
+    @Test func copiesOfASnapshotTakeNoPlaceOfKeepLast() throws {
+        let key = ManifestKey.random()
+        let taken = (1...3).map { day in
+            Self.signed(snapshot("acme", String(format: "2026-11-%02dT02:00:00Z", day), verify: "clean"), by: key)
+        }
+        let newest = try #require(taken[2].manifest)
+        let copies = (2...3).map { number in
+            Snapshot(
+                path: "/b/acme-20261103T020000Z-\(number).db.gz", bytes: 1, manifest: newest,
+                listedAt: "2026-11-03T02:00:00Z")
+        }
+        for signedBy in [key, nil] {
+            let decided = Retention.decide(
+                taken + copies, policy: RetentionPolicy(last: 3), timeZone: utc, signedBy: signedBy)
+            // The copy ranked newest ("-3") keeps the newest's place; the two before it keep theirs.
+            #expect(
+                decided.filter(\.keep).map(\.snapshot.path) == [
+                    taken[0].path, taken[1].path, "/b/acme-20261103T020000Z-3.db.gz",
+                ], "\(decided.map { ($0.snapshot.path, $0.reasons) })")
+        }
+    }
+
     /// A location that sets the file time of the newest snapshot this machine
     /// signed back by years cannot make it older than the others: its signed
     /// time is believed, so it stays the newest, and restore picks it.
