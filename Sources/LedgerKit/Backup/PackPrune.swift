@@ -53,6 +53,20 @@ enum PackPrune {
             }
             return PackPruneOutcome()
         }
+        // The newest snapshot this machine signed of a file there, which it remembers, missing from the
+        // listing: the listing leaves out what was written (or lags), and the packs that snapshot needs
+        // are not known. None is removed until it is listed (the next backup of the file remembers anew).
+        let listed = Set(listing.snapshots.map { URL(fileURLWithPath: $0.path).lastPathComponent })
+        for stem in Set((listing.snapshots + keeping).map(\.stem)).sorted() {
+            guard let newest = SignedSnapshots.newest(in: location.description, stem: stem),
+                !listed.contains(newest.name)
+            else { continue }
+            return PackPruneOutcome(
+                heldBack: "the newest snapshot this computer took of \(Quoting.oneLine(stem)) there, "
+                    + "\(Quoting.oneLine(newest.name)) (\(newest.createdAt)), is not in the location's listing, so "
+                    + "the packs it needs are not known (a store may list a new object only after a while; "
+                    + "the next backup of the file or a listing that shows it lets them go)")
+        }
         var needed = Set<String>()
         var known: Set<String> = []
         for snapshot in listing.snapshots + keeping where known.insert(snapshot.path).inserted {

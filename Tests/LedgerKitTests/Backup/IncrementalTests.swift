@@ -483,6 +483,45 @@ import Testing
         #expect(own.isDisjoint(with: try packs()))
     }
 
+    /// The same listing that leaves out the newest incremental, which this
+    /// machine signed and remembers: past the grace period too, no pack is
+    /// removed, and prune says why; once the listing shows it, the orphans go.
+    @Test func packsOfTheNewestSignedSnapshotStayWhileTheListingLeavesItOut() throws {
+        let path = try Damage.sample(in: folder, transactions: 1_500, seed: 31)
+        let backups = folder.file("backups")
+        let store = try SnapshotStore.open(backups)
+        let key = ManifestKey.random()
+        var random = SplitMix64(seed: 31)
+        var snapshots: [Snapshot] = []
+        for step in 0..<3 {
+            if step > 0 { try change(path, &random) }
+            var signed = request(path, at: step, sealing: SnapshotRecipients())
+            signed.signing = key
+            snapshots.append(try IncrementalWriter.take(signed, into: store, keys: SnapshotIdentities()).snapshot)
+        }
+        let newest = try #require(snapshots.last)
+        let own = Set(
+            try IncrementalReader.table(of: newest, in: store, with: SnapshotIdentities()).packs.map { "packs/" + $0 }
+        ).subtracting(
+            try IncrementalReader.table(of: snapshots[1], in: store, with: SnapshotIdentities()).packs.map {
+                "packs/" + $0
+            })
+        #expect(!own.isEmpty)
+        let orphan = "packs/" + String(repeating: "cd", count: 32)
+        try Data("orphan".utf8).write(to: URL(fileURLWithPath: backups + "/" + orphan))
+        let hidden = folder.file("hidden.db.gz")
+        try FileManager.default.moveItem(atPath: newest.path, toPath: hidden)
+        func packs() throws -> Set<String> { Set(try store.store.list(prefix: "packs/").map(\.name)) }
+
+        let held = try PackPrune.removeUnneeded(in: store, with: SnapshotIdentities(), now: later)
+        #expect(own.union([orphan]).isSubset(of: try packs()))
+        #expect(held.heldBack?.contains(URL(fileURLWithPath: newest.path).lastPathComponent) == true)
+        try FileManager.default.moveItem(atPath: hidden, toPath: newest.path)
+        let removed = try PackPrune.removeUnneeded(in: store, with: SnapshotIdentities(), now: later)
+        #expect(removed.removed == [orphan])
+        #expect(own.isSubset(of: try packs()))
+    }
+
     /// The packs the incremental snapshots in `store` need, and their index objects.
     private func needed(in store: SnapshotStore) throws -> Set<String> {
         let snapshots = try store.list(with: SnapshotIdentities()).snapshots.filter { $0.manifest?.incremental != nil }
