@@ -136,6 +136,28 @@ import Testing
         #expect(kept.count == 2 && kept.allSatisfy { $0.hasSuffix(".db.gz.age") }, "\(kept)")
     }
 
+    /// A location's list changed to add a reader: restore and rebuild refuse to
+    /// snapshot the file they replace there, and the advice names only what
+    /// they accept (this machine's line, or another --backup-dir).
+    @Test func aChangedListBeforeReplacingAsksForWhatRestoreAndRebuildAccept() throws {
+        let file = try folder.sample("acme.db")
+        let (_, office) = try newKey("office.txt")
+        let (_, intruder) = try newKey("intruder.txt")
+        let backups = folder.file("backups")
+        try configure("\(backups) \(office)\n")
+        #expect(try run("backup", file, "--to", backups).status == 0)
+        try "\(office)\n\(intruder)\n".write(toFile: backups + "/.ledger-recipients", atomically: true, encoding: .utf8)
+        let rebuilt = try run("rebuild", file)
+        #expect(rebuilt.status == 2)
+        #expect(
+            rebuilt.stderr
+                == "ledger: \(backups)/.ledger-recipients names \(intruder), which this machine does not; nothing was "
+                + "written. If the location's list is right, set the same recipients in its line in "
+                + "\(folder.file("config/ledger/recipients")); if not, someone changed it: correct or remove it. Or "
+                + "give --backup-dir another folder for the snapshot of the file about to be replaced.\n",
+            "\(rebuilt.stderr)")
+    }
+
     @Test func anObjectStoragePrefixIsHeldToTheSameRules() throws {
         var environment = try S3TestServer.environment()
         environment["XDG_CONFIG_HOME"] = folder.file("config")

@@ -24,6 +24,8 @@ public enum RecipientsError: LocalizedError, Equatable, Sendable {
     /// no recipients are set for it here: those commands take none on their
     /// command line, so the advice names this machine's recipients file, or another `--backup-dir`.
     case plainBeforeReplacing(location: String, example: String?, configPath: String)
+    /// `locationDiffers`, said to `restore` or `rebuild`, which take no `--encrypt-to`.
+    case locationDiffersBeforeReplacing(location: String, added: [String], missing: [String], configPath: String)
 
     /// This refusal as said to a command that snapshots the file it is about
     /// to replace (`restore`, `rebuild`): they have no `--encrypt-to`.
@@ -33,6 +35,9 @@ public enum RecipientsError: LocalizedError, Equatable, Sendable {
             return .plainBeforeReplacing(location: location, example: example, configPath: configPath)
         case .locationAsksForEncryption(let location, let configPath):
             return .plainBeforeReplacing(location: location, example: nil, configPath: configPath)
+        case .locationDiffers(let location, let added, let missing, let configPath):
+            return .locationDiffersBeforeReplacing(
+                location: location, added: added, missing: missing, configPath: configPath)
         default:
             return self
         }
@@ -57,13 +62,14 @@ public enum RecipientsError: LocalizedError, Equatable, Sendable {
             return
                 "\(path) \(reason), so someone else could add their own recipient: make it yours alone with 'chmod 600 \(path)', then try again."
         case .locationDiffers(let location, let added, let missing, let configPath):
-            var differences: [String] = []
-            if !added.isEmpty { differences.append("names \(Self.listed(added)), which this machine does not") }
-            if !missing.isEmpty { differences.append("lacks \(Self.listed(missing)), which this machine sets") }
-            return
-                "\(location)/\(LocationRecipients.fileName) \(differences.joined(separator: " and ")); nothing was written. "
+            return Self.differs(location, added, missing)
                 + "If the location's list is right, set the same recipients here (--encrypt-to, or its line in \(configPath)); "
                 + "if not, someone changed it: correct or remove it."
+        case .locationDiffersBeforeReplacing(let location, let added, let missing, let configPath):
+            return Self.differs(location, added, missing)
+                + "If the location's list is right, set the same recipients in its line in \(configPath); if not, someone "
+                + "changed it: correct or remove it. Or give --backup-dir another folder for the snapshot of the file "
+                + "about to be replaced."
         case .locationAsksForEncryption(let location, let configPath):
             return
                 "\(location)/\(LocationRecipients.fileName) asks for encrypted snapshots, but no recipients are set for \(location) "
@@ -91,6 +97,15 @@ public enum RecipientsError: LocalizedError, Equatable, Sendable {
                 "--passphrase cannot be combined with the recipients \(configPath) sets for \(location): age allows a passphrase "
                 + "only alone. Leave out --passphrase to encrypt to them."
         }
+    }
+
+    /// "LOCATION/.ledger-recipients names …, which this machine does not; nothing was written. "
+    private static func differs(_ location: String, _ added: [String], _ missing: [String]) -> String {
+        var differences: [String] = []
+        if !added.isEmpty { differences.append("names \(Self.listed(added)), which this machine does not") }
+        if !missing.isEmpty { differences.append("lacks \(Self.listed(missing)), which this machine sets") }
+        return
+            "\(location)/\(LocationRecipients.fileName) \(differences.joined(separator: " and ")); nothing was written. "
     }
 
     /// Up to three recipients in full, then how many more.
