@@ -71,18 +71,192 @@ public struct CSVMapping: Sendable {
     }
 }
 
-/// Reads a bank's CSV export (RFC 4180 quoting) into statement lines.
+/// Reads a bank's CSV export (RFC 4180 quoting) into statement lines, in two
+/// passes over the file that hold a few rows at a time: the first finds the
+/// header, the columns, the decimal separator the amounts show and the
+/// layouts the dates fit; the second reads the lines.
 public enum CSVReader {
-    /// Reads the CSV file at `path`: a line that cannot be imported is rejected with its reason.
+    /// Reads the CSV file at `path` into memory: a line that cannot be imported is rejected with its reason.
     /// - Throws: `StatementError` for an unreadable file or a mapping that does not fit it.
     public static func read(path: String, mapping: CSVMapping, style: AmountStyle = AmountStyle()) throws
         -> BankStatement
     {
-        try read(try StatementLimits.data(path: path), path: path, mapping: mapping, style: style)
+        try collected(StatementSource(path: path), mapping: mapping, style: style)
+    }
+
+    /// Reads the CSV file at `path`, its lines going into `spool` rather than `lines`, for `FeedImport`.
+    /// - Throws: as `read(path:mapping:style:)`.
+    public static func read(
+        path: String, mapping: CSVMapping, style: AmountStyle = AmountStyle(), into spool: StatementSpool
+    )
+        throws -> BankStatement
+    {
+        try spool.fill { lines in try read(StatementSource(path: path), mapping: mapping, style: style, into: lines) }
     }
 
     /// Reads the CSV bytes `data` of the file at `path` (named in messages).
     static func read(_ data: Data, path: String, mapping: CSVMapping, style: AmountStyle) throws -> BankStatement {
+        try collected(StatementSource(data: data, path: path), mapping: mapping, style: style)
+    }
+
+    /// Reads `source` with its lines in memory.
+    static func collected(_ source: StatementSource, mapping: CSVMapping, style: AmountStyle) throws -> BankStatement {
+        let lines = CollectedLines()
+        var statement = try read(source, mapping: mapping, style: style, into: lines)
+        statement.lines = lines.lines[0] ?? []
+        return statement
+    }
+
+    /// What the first pass learns of the file.
+    private struct Survey {
+        /// The index of the row that is the header (or the first line), counting every row from 0.
+        var start = 0
+        /// The header's fields, empty without one.
+        var header: [String] = []
+        /// What the amounts say of the decimal separator.
+        var votes = AmountStyle.Votes()
+        /// Which usual layouts (`DateFormat.usual`) read each date of the file, by the date's separator.
+        var dateShapes: [Character: Set<UInt8>] = [:]
+    }
+
+    /// The columns of the mapping, as indexes of the header's fields.
+    private struct Columns {
+        var date = 0
+        var amount: Int?
+        var debit: Int?
+        var credit: Int?
+        var type: Int?
+        var payee: Int?
+        var memo: Int?
+        var id: Int?
+        var check: Int?
+
+        var mapped: Set<Int> { Set([date, amount, debit, credit, type, payee, memo, id, check].compactMap { $0 }) }
+        var amounts: [Int?] { [amount, debit, credit] }
+
+        init(header: [String], mapping: CSVMapping) throws {
+            func column(_ name: String?, _ option: String) throws -> Int? {
+                guard let name else { return nil }
+                if let number = Int(name) {
+                    guard number >= 1 else {
+                        throw StatementError.badOption("\(option) \(name): columns are numbered from 1.")
+                    }
+                    return number - 1
+                }
+                guard
+                    let index = header.firstIndex(where: {
+                        $0.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare(name) == .orderedSame
+                    })
+                else {
+                    throw StatementError.badOption(
+                        "\(option) '\(name)': the file has no such column; its columns are \(header.map { "'\($0)'" }.joined(separator: ", "))."
+                    )
+                }
+                return index
+            }
+            date = try column(mapping.date, "--date-col") ?? 0
+            amount = try column(mapping.amount, "--amount-col")
+            debit = try column(mapping.debit, "--debit-col")
+            credit = try column(mapping.credit, "--credit-col")
+            type = try column(mapping.type, "--type-col")
+            payee = try column(mapping.payee, "--payee-col")
+            memo = try column(mapping.memo, "--memo-col")
+            id = try column(mapping.id, "--id-col")
+            check = try column(mapping.check, "--check-col")
+        }
+    }
+
+    private static func field(_ record: Record, _ index: Int?) -> String? {
+        guard let index, index < record.fields.count else { return nil }
+        let value = record.fields[index].trimmingCharacters(in: .whitespaces)
+        return value.isEmpty ? nil : value
+    }
+
+    /// The first pass: where the header is, the columns, and what the amounts and dates say.
+    private static func survey(_ source: StatementSource, mapping: CSVMapping, format: DateFormat) throws -> Survey {
+        var rows = RecordReader(try source.characters(), delimiter: mapping.delimiter)
+        var survey = Survey()
+        // Leading lines (the bank's title, the account, a blank line) before the header.
+        var head: [Record] = []
+        while head.count < 30, let record = try rows.next() { head.append(record) }
+        if let skip = mapping.skip {
+            survey.start = skip
+        } else if mapping.hasHeader, !mapping.namedColumns.isEmpty,
+            let start = head.firstIndex(where: { record in
+                mapping.namedColumns.allSatisfy { name in
+                    record.fields.contains {
+                        $0.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare(name) == .orderedSame
+                    }
+                }
+            })
+        {
+            survey.start = start
+        } else if mapping.hasHeader, let number = Int(mapping.date), number >= 1,
+            let firstDated = head.firstIndex(where: { record in
+                number <= record.fields.count
+                    && format.day(record.fields[number - 1].trimmingCharacters(in: .whitespaces)) != nil
+            }), firstDated >= 1
+        {
+            // Columns by number and lines before the header (a bank's summary): the header is the last row
+            // before the first dated one whose date column holds no digit, so that a line of the statement
+            // with a date that is not real is rejected with its reason, never taken for the header.
+            survey.start =
+                head[..<firstDated].lastIndex { record in
+                    number <= record.fields.count && !record.fields[number - 1].contains(where: \.isASCIIDigit)
+                } ?? (firstDated - 1)
+        }
+        var first: Record?
+        var columns = Result<Columns, any Error>.failure(StatementError.badOption("--date-col"))
+        var index = 0
+        var usual: [Character: [DateFormat]] = [:]
+        func look(_ record: Record) {
+            defer { index += 1 }
+            if index == survey.start {
+                first = record
+                survey.header = mapping.hasHeader ? record.fields : []
+                columns = Result { try Columns(header: survey.header, mapping: mapping) }
+            }
+            guard index > survey.start || (index == survey.start && !mapping.hasHeader),
+                case .success(let columns) = columns
+            else { return }
+            for column in columns.amounts {
+                if let text = field(record, column) { survey.votes.count(text) }
+            }
+            if let date = field(record, columns.date),
+                let (separator, shape) = DateFormat.shape(of: date, usual: &usual)
+            {
+                survey.dateShapes[separator, default: []].insert(shape)
+            }
+        }
+        for record in head { look(record) }
+        while let record = try rows.next() { look(record) }
+        // A quote never closed would make every line after it one field: lines lost, not read.
+        if let unclosed = rows.unclosedQuote {
+            throw StatementError.notAStatement(
+                path: source.path,
+                reason:
+                    "a quote opened on line \(unclosed) is never closed, so every line after it would be read as one field; fix that line, then import again"
+            )
+        }
+        guard let first else { throw StatementError.notAStatement(path: source.path, reason: "it is empty") }
+        // Column names are never a date: a first row that has one in the date column is a line,
+        // and taking it for the header would lose it.
+        if mapping.hasHeader, let number = Int(mapping.date), number >= 1, number <= survey.header.count,
+            let day = format.day(survey.header[number - 1].trimmingCharacters(in: .whitespaces))
+        {
+            throw StatementError.badOption(
+                "Line \(first.line) of \(source.path) would be the header, but its column \(number) holds the date \(day): "
+                    + "if the file has no row of column names, import with --no-header; if its names come later, "
+                    + "say how many lines come before them with --skip. Nothing was imported.")
+        }
+        _ = try columns.get()
+        return survey
+    }
+
+    /// Reads `source`, each line that can be imported going to `lines`.
+    static func read(_ source: StatementSource, mapping: CSVMapping, style: AmountStyle, into lines: any StatementLines)
+        throws -> BankStatement
+    {
         guard DateFormat(mapping.dateFormat) != nil else {
             throw StatementError.badOption(
                 "--date-format '\(mapping.dateFormat)' must hold YYYY, MM (or M) and DD (or D) once each, as in MM/DD/YYYY or M/D/YYYY."
@@ -93,119 +267,64 @@ public enum CSVReader {
                 "Name the amount column (--amount-col), or the debit and credit columns (--debit-col, --credit-col).")
         }
         guard let format = DateFormat(mapping.dateFormat) else { throw StatementError.badOption("--date-format") }
-        let (read, unclosed) = rows(of: statementText(data), delimiter: mapping.delimiter)
-        // A quote never closed would make every line after it one field: lines lost, not read.
-        if let unclosed {
-            throw StatementError.notAStatement(
-                path: path,
-                reason:
-                    "a quote opened on line \(unclosed) is never closed, so every line after it would be read as one field; fix that line, then import again"
-            )
-        }
-        var records = read
-        // Leading lines (the bank's title, the account, a blank line) before the header.
-        if let skip = mapping.skip {
-            records = Array(records.dropFirst(skip))
-        } else if mapping.hasHeader, !mapping.namedColumns.isEmpty,
-            let start = records.prefix(30).firstIndex(where: { record in
-                mapping.namedColumns.allSatisfy { name in
-                    record.fields.contains {
-                        $0.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare(name) == .orderedSame
-                    }
-                }
-            })
-        {
-            records = Array(records[start...])
-        } else if mapping.hasHeader, let number = Int(mapping.date), number >= 1,
-            let firstDated = records.prefix(30).firstIndex(where: { record in
-                number <= record.fields.count
-                    && format.day(record.fields[number - 1].trimmingCharacters(in: .whitespaces)) != nil
-            }), firstDated >= 1
-        {
-            // Columns by number and lines before the header (a bank's summary): the header is the last row
-            // before the first dated one whose date column holds no digit, so that a line of the statement
-            // with a date that is not real is rejected with its reason, never taken for the header.
-            let header =
-                records[..<firstDated].lastIndex { record in
-                    number <= record.fields.count && !record.fields[number - 1].contains(where: \.isASCIIDigit)
-                } ?? (firstDated - 1)
-            records = Array(records[header...])
-        }
-        guard !records.isEmpty else { throw StatementError.notAStatement(path: path, reason: "it is empty") }
-        let header = mapping.hasHeader ? records[0].fields : []
-        // Column names are never a date: a first row that has one in the date column is a line,
-        // and taking it for the header would lose it.
-        if mapping.hasHeader, let number = Int(mapping.date), number >= 1, number <= header.count,
-            let day = format.day(header[number - 1].trimmingCharacters(in: .whitespaces))
-        {
-            throw StatementError.badOption(
-                "Line \(records[0].line) of \(path) would be the header, but its column \(number) holds the date \(day): "
-                    + "if the file has no row of column names, import with --no-header; if its names come later, "
-                    + "say how many lines come before them with --skip. Nothing was imported.")
-        }
-        func column(_ name: String?, _ option: String) throws -> Int? {
-            guard let name else { return nil }
-            if let number = Int(name) {
-                guard number >= 1 else {
-                    throw StatementError.badOption("\(option) \(name): columns are numbered from 1.")
-                }
-                return number - 1
-            }
-            guard
-                let index = header.firstIndex(where: {
-                    $0.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare(name) == .orderedSame
-                })
-            else {
-                throw StatementError.badOption(
-                    "\(option) '\(name)': the file has no such column; its columns are \(header.map { "'\($0)'" }.joined(separator: ", "))."
-                )
-            }
-            return index
-        }
-        let dateColumn = try column(mapping.date, "--date-col") ?? 0
-        let amountColumn = try column(mapping.amount, "--amount-col")
-        let debitColumn = try column(mapping.debit, "--debit-col")
-        let creditColumn = try column(mapping.credit, "--credit-col")
-        let typeColumn = try column(mapping.type, "--type-col")
-        let payeeColumn = try column(mapping.payee, "--payee-col")
-        let memoColumn = try column(mapping.memo, "--memo-col")
-        let idColumn = try column(mapping.id, "--id-col")
-        let checkColumn = try column(mapping.check, "--check-col")
-        let body = Array(records.dropFirst(mapping.hasHeader ? 1 : 0))
+        let survey = try survey(source, mapping: mapping, format: format)
+        let columns = try Columns(header: survey.header, mapping: mapping)
+        let header = survey.header
         let headerWidth = Self.width(header)
-        let mapped = Set(
-            [
-                dateColumn, amountColumn, debitColumn, creditColumn, typeColumn, payeeColumn, memoColumn, idColumn,
-                checkColumn,
-            ].compactMap { $0 })
-
-        func field(_ record: Record, _ index: Int?) -> String? {
-            guard let index, index < record.fields.count else { return nil }
-            let value = record.fields[index].trimmingCharacters(in: .whitespaces)
-            return value.isEmpty ? nil : value
-        }
+        let mapped = columns.mapped
+        let dateColumn = columns.date
+        let amountColumn = columns.amount
+        let debitColumn = columns.debit
+        let creditColumn = columns.credit
+        let typeColumn = columns.type
+        let payeeColumn = columns.payee
+        let memoColumn = columns.memo
+        let idColumn = columns.id
+        let checkColumn = columns.check
         // The decimal separator is the file's: found from all its amounts first.
-        let style = style.detected(
-            from: body.flatMap { record in [amountColumn, debitColumn, creditColumn].compactMap { field(record, $0) } })
+        let style = style.detected(by: survey.votes)
         let debitWords = Set(mapping.debitWords.map { $0.lowercased() })
         let creditWords = Set(mapping.creditWords.map { $0.lowercased() })
+        let contentIDs = ContentIDs(prefix: "csv")
 
         var statement = BankStatement()
-        var contentIDs = ContentIDs(prefix: "csv")
         var lastGood = -1
+        /// Rows that cannot be imported since the last line that can: the file's footer, if no line follows.
         var problems: [(index: Int, line: RejectedLine, dated: Bool)] = []
-        var fileDates: [String]?
-        for (index, record) in body.enumerated() {
-            if record.fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
+        /// Those past `StatementLimits.listedLines`, counted: with a real date, and without.
+        var problemsBeyond = (dated: 0, undated: 0)
+        var rows = RecordReader(try source.characters(), delimiter: mapping.delimiter)
+        var rowIndex = -1
+        let bodyStart = survey.start + (mapping.hasHeader ? 1 : 0)
+        var index = -1
+        while let record = try rows.next() {
+            rowIndex += 1
+            guard rowIndex >= bodyStart else { continue }
+            index += 1
+            if record.fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) && !record.cut {
+                continue
+            }
             func reject(_ reason: String) {
                 let dated = field(record, dateColumn).flatMap(format.day) != nil
-                problems.append((index, RejectedLine(line: record.line, reason: reason), dated))
+                if problems.count < StatementLimits.listedLines {
+                    problems.append((index, RejectedLine(line: record.line, reason: reason), dated))
+                } else if dated {
+                    problemsBeyond.dated += 1
+                } else {
+                    problemsBeyond.undated += 1
+                }
             }
             // A row with no date or no amount that speaks of a balance or a total is the bank's summary.
             func passOver() -> Bool {
                 guard let words = summaryWords(record) else { return false }
-                statement.summaries.append(RejectedLine(line: record.line, reason: words))
+                statement.pass(over: RejectedLine(line: record.line, reason: words))
                 return true
+            }
+            if record.cut {
+                reject(
+                    "it is longer than \(StatementLimits.rowBytes >> 20) MiB or has more than \(StatementLimits.rowFields) "
+                        + "fields, more than any bank writes on one line: download the file again or ask the bank")
+                continue
             }
             // More fields than the header names (empty ones after the last excepted, which a header
             // ending in a delimiter has too): a delimiter in an unquoted field ("-1,234.56") has
@@ -239,10 +358,9 @@ public enum CSVReader {
                 let dated = dateText.contains(where: \.isASCIIDigit)
                 let line = dated && amounts.contains { (try? style.parse($0).get()) != nil }
                 if !line && passOver() { continue }
-                if fileDates == nil { fileDates = body.compactMap { field($0, dateColumn) } }
                 reject(
                     "the date '\(dateText)' is not a real date written \(mapping.dateFormat)"
-                        + DateFormat.suggestion(for: dateText, among: fileDates ?? [], instead: format))
+                        + DateFormat.suggestion(for: dateText, shapes: survey.dateShapes, instead: format))
                 continue
             }
             var parsed: AmountStyle.Parsed
@@ -313,16 +431,24 @@ public enum CSVReader {
             var fitid = field(record, idColumn) ?? ""
             if idColumn == nil {
                 // The same date, amount, payee and memo twice in one file are two lines.
-                fitid = contentIDs.next(posted: posted, amount: parsed.cents, payee: payee, memo: memo)
+                fitid = try contentIDs.next(
+                    posted: posted, amount: parsed.cents, payee: payee, memo: memo, statement: 0, counts: lines)
             } else if fitid.isEmpty {
                 reject("it has no id in column \((idColumn ?? 0) + 1)")
                 continue
             }
-            statement.lines.append(
+            try lines.add(
                 StatementLine(
                     fitid: fitid, posted: posted, amount: parsed.cents, payee: payee, memo: memo, line: record.line,
-                    checkNumber: field(record, checkColumn), currency: parsed.currency))
+                    checkNumber: field(record, checkColumn), currency: parsed.currency),
+                statement: 0)
+            statement.span.add(posted)
             lastGood = index
+            // Rows before a line are no footer: rejected as they are.
+            for problem in problems { statement.reject(problem.line) }
+            statement.unlisted.rejected += problemsBeyond.dated + problemsBeyond.undated
+            problems = []
+            problemsBeyond = (0, 0)
         }
         // Lines after the last transaction (a total, "***END OF FILE***") are a
         // footer: left out only when asked, and listed either way. A row with a real
@@ -330,9 +456,9 @@ public enum CSVReader {
         for problem in problems {
             if problem.index > lastGood && lastGood >= 0 && !problem.dated {
                 if mapping.skipFooter {
-                    statement.skipped.append(problem.line)
+                    statement.leaveOut(problem.line)
                 } else {
-                    statement.rejected.append(
+                    statement.reject(
                         RejectedLine(
                             line: problem.line.line,
                             reason: problem.line.reason
@@ -340,16 +466,24 @@ public enum CSVReader {
                         ))
                 }
             } else {
-                statement.rejected.append(problem.line)
+                statement.reject(problem.line)
             }
         }
-        if idColumn == nil { statement.madeIDs = statement.lines.count }
+        if lastGood >= 0 && mapping.skipFooter {
+            statement.unlisted.skipped += problemsBeyond.undated
+            statement.unlisted.rejected += problemsBeyond.dated
+        } else {
+            statement.unlisted.rejected += problemsBeyond.dated + problemsBeyond.undated
+        }
+        if idColumn == nil { statement.madeIDs = statement.span.count }
         return statement
     }
 
     struct Record {
         let fields: [String]
         let line: Int
+        /// Whether the row was longer than `StatementLimits.rowBytes` or `rowFields`, and cut.
+        var cut = false
     }
 
     /// How many fields there are up to the last that is not empty.
@@ -393,58 +527,107 @@ public enum CSVReader {
     /// hold delimiters, doubled quotes and line breaks. `unclosedQuote` is the
     /// line of a quote the text never closes (nil when every one is).
     static func rows(of text: String, delimiter: Character) -> (records: [Record], unclosedQuote: Int?) {
+        let characters = StatementCharacters(DataBytes(Data(text.utf8)), encoding: .utf8(start: 0))
+        var reader = RecordReader(characters, delimiter: delimiter, rowBytes: .max, rowFields: .max)
         var records: [Record] = []
-        var fields: [String] = []
-        var field = ""
-        var quoted = false
-        var wasQuoted = false
-        var quoteLine = 1
-        var line = 1
-        var start = 1
-        var characters = text.makeIterator()
-        var pending: Character? = characters.next()
-        while let character = pending {
-            pending = characters.next()
-            if quoted {
-                if character == "\"" {
-                    if pending == "\"" {
-                        field.append("\"")
-                        pending = characters.next()
-                    } else {
-                        quoted = false
-                    }
+        while let record = try? reader.next() { records.append(record) }
+        return (records, reader.unclosedQuote)
+    }
+
+    /// The records of CSV text one at a time, each row's text held up to
+    /// `rowBytes` and `rowFields` (a row past them comes back `cut`).
+    struct RecordReader {
+        private let characters: StatementCharacters
+        private let delimiter: Character
+        private let rowBytes: Int
+        private let rowFields: Int
+        private var quoted = false
+        private var quoteLine = 1
+        private var line = 1
+        private var pending: Character?
+        private var started = false
+
+        init(
+            _ characters: StatementCharacters, delimiter: Character, rowBytes: Int = StatementLimits.rowBytes,
+            rowFields: Int = StatementLimits.rowFields
+        ) {
+            self.characters = characters
+            self.delimiter = delimiter
+            self.rowBytes = rowBytes
+            self.rowFields = rowFields
+        }
+
+        /// The line of a quote the text never closes, once `next()` has given nil.
+        var unclosedQuote: Int? { quoted ? quoteLine : nil }
+
+        /// The next record, nil at the end of the text.
+        /// - Throws: `StatementError.unreadable` when the file cannot be read on.
+        mutating func next() throws -> Record? {
+            if !started {
+                started = true
+                pending = try characters.next()
+            }
+            var fields: [String] = []
+            var field = ""
+            var wasQuoted = false
+            var kept = 0
+            var cut = false
+            let start = line
+            func keep(_ character: Character) {
+                guard !cut else { return }
+                kept += character.utf8.count
+                if kept > rowBytes {
+                    cut = true
                 } else {
-                    if character == "\n" || character == "\r\n" { line += 1 }
                     field.append(character)
                 }
-                continue
             }
-            switch character {
-            case "\"" where field.isEmpty && !wasQuoted:
-                quoted = true
-                wasQuoted = true
-                quoteLine = line
-            case delimiter:
-                fields.append(field)
+            func endField() {
+                if fields.count < rowFields {
+                    fields.append(field)
+                } else {
+                    cut = true
+                }
                 field = ""
                 wasQuoted = false
-            case "\n", "\r\n", "\r":
-                fields.append(field)
-                records.append(Record(fields: fields, line: start))
-                fields = []
-                field = ""
-                wasQuoted = false
-                line += 1
-                start = line
-            default:
-                field.append(character)
             }
+            while let character = pending {
+                pending = try characters.next()
+                if quoted {
+                    if character == "\"" {
+                        if pending == "\"" {
+                            keep("\"")
+                            pending = try characters.next()
+                        } else {
+                            quoted = false
+                        }
+                    } else {
+                        if character == "\n" || character == "\r\n" { line += 1 }
+                        keep(character)
+                    }
+                    continue
+                }
+                switch character {
+                case "\"" where field.isEmpty && !wasQuoted:
+                    quoted = true
+                    wasQuoted = true
+                    quoteLine = line
+                case delimiter:
+                    endField()
+                case "\n", "\r\n", "\r":
+                    endField()
+                    line += 1
+                    return Record(fields: fields, line: start, cut: cut)
+                default:
+                    keep(character)
+                }
+            }
+            if !field.isEmpty || !fields.isEmpty || wasQuoted || cut {
+                endField()
+                return Record(fields: fields, line: start, cut: cut)
+            }
+            return nil
         }
-        if !field.isEmpty || !fields.isEmpty || wasQuoted {
-            fields.append(field)
-            records.append(Record(fields: fields, line: start))
-        }
-        return (records, quoted ? quoteLine : nil)
     }
 
     /// A date layout made of YYYY, MM (or M) and DD (or D) with separators
@@ -489,20 +672,60 @@ public enum CSVReader {
             self.parts = parts
         }
 
-        /// What to say after "is not a real date written …": the `--date-format`
-        /// that reads `text`, preferring one that reads every date of the file
-        /// (`dates`); "" when no usual layout reads it.
-        static func suggestion(for text: String, among dates: [String], instead current: DateFormat) -> String {
-            guard let separator = text.first(where: { !$0.isASCIIDigit }), !separator.isLetter else { return "" }
-            let candidates = [
+        /// The usual layouts with `separator` between the numbers, named, in the order of a date shape's bits.
+        static func usual(_ separator: Character) -> [(String, DateFormat)] {
+            [
                 "YYYY\(separator)MM\(separator)DD", "MM\(separator)DD\(separator)YYYY",
                 "DD\(separator)MM\(separator)YYYY",
             ]
             .compactMap { name in DateFormat(name).map { (name, $0) } }
-            .filter { $0.1.parts != current.parts && $0.1.day(text) != nil }
-            let dated = dates.filter { date in candidates.contains { $0.1.day(date) != nil } }
-            let readingAll = candidates.filter { candidate in dated.allSatisfy { candidate.1.day($0) != nil } }
-            let names = (readingAll.isEmpty ? candidates : readingAll).map(\.0)
+        }
+
+        /// Which usual layouts read `date`, as bits (`usual(_:)`' order), with the date's
+        /// separator; nil when none does. `usual` keeps the layouts of each separator met.
+        static func shape(of date: String, usual: inout [Character: [DateFormat]]) -> (Character, UInt8)? {
+            guard let separator = date.first(where: { !$0.isASCIIDigit }), !separator.isLetter else { return nil }
+            if usual[separator] == nil {
+                // A file of ever new separators is no statement: the suggestion is only a help.
+                guard usual.count < 64 else { return nil }
+                usual[separator] = Self.usual(separator).map(\.1)
+            }
+            var shape: UInt8 = 0
+            for (bit, layout) in (usual[separator] ?? []).enumerated() where layout.day(date) != nil {
+                shape |= 1 << bit
+            }
+            return shape == 0 ? nil : (separator, shape)
+        }
+
+        /// `suggestion(for:shapes:instead:)` with the shapes of `dates`, every date of the file.
+        static func suggestion(for text: String, among dates: [String], instead current: DateFormat) -> String {
+            var usual: [Character: [DateFormat]] = [:]
+            var shapes: [Character: Set<UInt8>] = [:]
+            for date in dates {
+                if let (separator, shape) = shape(of: date, usual: &usual) {
+                    shapes[separator, default: []].insert(shape)
+                }
+            }
+            return suggestion(for: text, shapes: shapes, instead: current)
+        }
+
+        /// What to say after "is not a real date written …": the `--date-format`
+        /// that reads `text`, preferring one that reads every date of the file;
+        /// "" when no usual layout reads it. `shapes` says which usual layouts
+        /// read each date of the file, by the date's first character that is no digit
+        /// (the only separator a usual layout that reads it can have).
+        static func suggestion(for text: String, shapes: [Character: Set<UInt8>], instead current: DateFormat)
+            -> String
+        {
+            guard let separator = text.first(where: { !$0.isASCIIDigit }), !separator.isLetter else { return "" }
+            let usual = usual(separator)
+            // A layout the usual ones cannot make (the separator is a letter of YYYY, MM or DD) reads nothing.
+            guard usual.count == 3 else { return "" }
+            let candidates = usual.indices.filter { usual[$0].1.parts != current.parts && usual[$0].1.day(text) != nil }
+            let mask = candidates.reduce(UInt8(0)) { $0 | 1 << $1 }
+            let dated = (shapes[separator] ?? []).filter { $0 & mask != 0 }
+            let readingAll = candidates.filter { candidate in dated.allSatisfy { $0 & 1 << candidate != 0 } }
+            let names = (readingAll.isEmpty ? candidates : readingAll).map { usual[$0].0 }
             guard let first = names.first else { return "" }
             if names.count == 1 { return "; import with --date-format \(first), which reads it" }
             return "; import with --date-format \(first), or --date-format \(names[1]) if the bank writes the day first"

@@ -49,6 +49,11 @@ public struct ReusedID: Codable, Sendable, Equatable {
 /// is added under its own id when the feed and this import have no line under
 /// it, else under the first free `ID#k` (k ≥ 2) that no line of the file
 /// names itself.
+///
+/// The lines are those of the import's spool (`StatementSpool`, attached as
+/// `spool`), and what is learnt of them is kept there, not in memory: the
+/// lines present (`spool.present`), the feed lines they pair with
+/// (`spool.paired`), the ids given (`spool.assigned`).
 struct FeedIDs {
     /// A feed line that has a line's id, or its id with a `#k` suffix.
     struct Stored {
@@ -58,79 +63,108 @@ struct FeedIDs {
         let amount: Int64?
     }
 
-    /// What the import does with one line.
-    enum Outcome {
-        /// The feed has it already: feed line `Int64`.
-        case present(Int64)
-        /// A new line, stored under `id`; `sharing` is the earlier feed line under the bank's own id, if any.
-        case new(id: String, sharing: Stored?)
+    private let account: Int64
+    private let lastBefore: Int64
+    private let sharingStatement: Statement
+    private let existsStatement: Statement
+    private let namedStatement: Statement
+    private let assignStatement: Statement
+
+    /// Places the spool's lines of `statements` (the statements of the file going to `account`)
+    /// in that account's feed, whose lines before this import have ids up to `lastBefore`: the
+    /// lines present are found now, in file order; `id(for:)` gives each other line its id.
+    init(_ db: Database, account: Int64, statements: [Int], lastBefore: Int64) throws {
+        self.account = account
+        self.lastBefore = lastBefore
+        let list = statements.map(String.init).joined(separator: ", ")
+        sharingStatement = try db.makeStatement(
+            sql: """
+                SELECT id, fitid, posted_date, amount FROM main.bank_feed
+                WHERE account_id = ? AND fitid = ? AND id <= ? ORDER BY id
+                """)
+        existsStatement = try db.makeStatement(
+            sql: "SELECT EXISTS (SELECT 1 FROM main.bank_feed WHERE account_id = ? AND fitid = ? AND id <= ?)")
+        namedStatement = try db.makeStatement(
+            sql: "SELECT EXISTS (SELECT 1 FROM spool.line WHERE fitid = ? AND statement IN (\(list)))")
+        assignStatement = try db.makeStatement(
+            sql: "INSERT OR IGNORE INTO spool.assigned (account, name) VALUES (?, ?)")
+        try Self.pair(db, account: account, statements: list)
     }
 
-    /// One outcome per line of `lines`, in order.
-    let outcomes: [Outcome]
-
-    /// Places `lines` (every line of the import going to `account`, in file order) in that account's feed.
-    init(_ db: Database, account: Int64, lines: [StatementLine]) throws {
-        let candidatesStatement = try db.makeStatement(
+    /// Finds the lines the feed has already, under the very id first, then under a repeat's
+    /// suffix, so that a bank's own "X#2" keeps its line.
+    private static func pair(_ db: Database, account: Int64, statements list: String) throws {
+        let candidates = try db.makeStatement(
             sql: """
-                SELECT id, fitid, posted_date, amount FROM bank_feed
-                WHERE account_id = ? AND (fitid = ? OR (fitid >= ? AND fitid < ?)) ORDER BY id
+                SELECT id, fitid, posted_date, amount FROM main.bank_feed
+                WHERE account_id = ? AND (fitid = ? OR (fitid >= ? AND fitid < ?))
+                  AND NOT EXISTS (SELECT 1 FROM spool.paired p WHERE p.feed_id = bank_feed.id)
+                ORDER BY id
                 """)
-        let existsStatement = try db.makeStatement(
-            sql: "SELECT EXISTS (SELECT 1 FROM bank_feed WHERE account_id = ? AND fitid = ?)")
-        var candidates: [String: [Stored]] = [:]
-        for fitid in Set(lines.map(\.fitid)) {
-            let rows = try Row.fetchCursor(
-                candidatesStatement, arguments: [account, fitid, fitid + "#", fitid + "$"])
-            var found: [Stored] = []
-            while let row = try rows.next() {
-                guard let id = row.integer("id"), let stored = row.text("fitid") else { continue }
-                let suffix = stored.dropFirst(fitid.count + 1)
-                guard stored == fitid || (!suffix.isEmpty && suffix.allSatisfy(\.isASCIIDigit)) else { continue }
-                found.append(
-                    Stored(id: id, fitid: stored, posted: row.text("posted_date"), amount: row.integer("amount")))
-            }
-            candidates[fitid] = found
-        }
-        var paired: Set<Int64> = []
-        var present: [Int64?] = Array(repeating: nil, count: lines.count)
-        // Under the very id first, then under a repeat's suffix, so that a bank's own "X#2" keeps its line.
+        let present = try db.makeStatement(sql: "INSERT INTO spool.present (seq, feed_id) VALUES (?, ?)")
+        let paired = try db.makeStatement(sql: "INSERT INTO spool.paired (feed_id) VALUES (?)")
         for exact in [true, false] {
-            for (index, line) in lines.enumerated() where present[index] == nil {
-                let match = candidates[line.fitid]?.first { stored in
-                    (!exact || stored.fitid == line.fitid) && !paired.contains(stored.id)
-                        && stored.posted == line.posted && stored.amount == line.amount
-                }
-                if let match {
-                    paired.insert(match.id)
-                    present[index] = match.id
+            // Only lines the feed has an id like theirs for (their id, or it and more before '$',
+            // which the index finds at once): of a new account's feed, none.
+            let lines = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT seq, fitid, posted, amount FROM spool.line l
+                    WHERE statement IN (\(list)) AND NOT EXISTS (SELECT 1 FROM spool.present p WHERE p.seq = l.seq)
+                      AND EXISTS (
+                        SELECT 1 FROM main.bank_feed f
+                        WHERE f.account_id = ? AND f.fitid >= l.fitid AND f.fitid < l.fitid || '$')
+                    ORDER BY seq
+                    """, arguments: [account])
+            while let line = try lines.next() {
+                guard let seq = line.integer("seq"), let fitid = line.text("fitid") else { continue }
+                let posted = line.text("posted")
+                let amount = line.integer("amount")
+                let rows = try Row.fetchCursor(candidates, arguments: [account, fitid, fitid + "#", fitid + "$"])
+                while let row = try rows.next() {
+                    guard let id = row.integer("id"), let stored = row.text("fitid") else { continue }
+                    let suffix = stored.dropFirst(fitid.count + 1)
+                    guard stored == fitid || (!suffix.isEmpty && suffix.allSatisfy(\.isASCIIDigit)) else { continue }
+                    guard
+                        (!exact || stored == fitid) && row.text("posted_date") == posted
+                            && row.integer("amount") == amount
+                    else { continue }
+                    try present.execute(arguments: [seq, id])
+                    try paired.execute(arguments: [id])
+                    break
                 }
             }
         }
-        let named = Set(lines.map(\.fitid))
-        var assigned: Set<String> = []
-        var outcomes: [Outcome] = []
-        for (index, line) in lines.enumerated() {
-            if let id = present[index] {
-                outcomes.append(.present(id))
-                continue
-            }
-            let sharing = candidates[line.fitid]?.first { $0.fitid == line.fitid }
-            var name = line.fitid
-            if sharing != nil || assigned.contains(name) {
-                var count = 1
-                var taken = true
-                while taken {
-                    count += 1
-                    name = "\(line.fitid)#\(count)"
-                    taken =
-                        try assigned.contains(name) || named.contains(name)
-                        || Bool.fetchOne(existsStatement, arguments: [account, name]) == true
-                }
-            }
-            assigned.insert(name)
-            outcomes.append(.new(id: name, sharing: sharing))
+    }
+
+    /// The id a new line whose bank id is `fitid` is stored under, and the feed line that had
+    /// `fitid` before this import, if any. Called for the new lines in file order.
+    func id(for fitid: String, in db: Database) throws -> (id: String, sharing: Stored?) {
+        var sharing: Stored?
+        let rows = try Row.fetchCursor(sharingStatement, arguments: [account, fitid, lastBefore])
+        while let row = try rows.next() {
+            guard let id = row.integer("id"), let stored = row.text("fitid"), stored == fitid else { continue }
+            sharing = Stored(id: id, fitid: stored, posted: row.text("posted_date"), amount: row.integer("amount"))
+            break
         }
-        self.outcomes = outcomes
+        func assign(_ name: String) throws -> Bool {
+            try assignStatement.execute(arguments: [account, name])
+            return db.changesCount > 0
+        }
+        var name = fitid
+        if try sharing != nil || !assign(fitid) {
+            var count = 1
+            while true {
+                count += 1
+                name = "\(fitid)#\(count)"
+                if try Bool.fetchOne(namedStatement, arguments: [name]) == true
+                    || Bool.fetchOne(existsStatement, arguments: [account, name, lastBefore]) == true
+                {
+                    continue
+                }
+                if try assign(name) { break }
+            }
+        }
+        return (name, sharing)
     }
 }

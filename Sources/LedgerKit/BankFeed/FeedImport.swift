@@ -160,9 +160,11 @@ public struct StatementImport: Codable, Sendable {
     public let rejected: [RejectedLine]
     /// The statement's ledger balance against the books, when it gives one.
     public let balanceCheck: ImportReport.BalanceCheck?
+    /// How many lines of each kind the lists above leave out (`StatementLimits.listedLines`), when any.
+    public var unlisted: BankStatement.Unlisted? = nil
 
     enum CodingKeys: String, CodingKey {
-        case name, kind
+        case name, kind, unlisted
         case accountID = "account_id"
         case account, added
         case alreadyPresent = "already_present"
@@ -193,6 +195,8 @@ public struct ImportReport: Codable, Sendable {
     public let reusedIDs: [ReusedID]
     /// Lines that cannot be imported; when there are any, nothing was added.
     public let rejected: [RejectedLine]
+    /// How many lines cannot be imported in all, `rejected` and those past what a statement lists.
+    public var rejectedCount: Int { rejected.count + statements.reduce(0) { $0 + ($1.unlisted?.rejected ?? 0) } }
     /// The statement's ledger balance against the books, for a file of one statement.
     public let balanceCheck: BalanceCheck?
     /// Each statement of the file, in order.
@@ -271,6 +275,25 @@ public enum FeedImport {
             accounts: AccountChoice(account: account), force: force, wait: wait, now: now)
     }
 
+    /// Adds the lines of every statement of a file, read into memory, to the feed of its
+    /// account, as `run(file:statements:lines:from:accounts:force:wait:now:)` does.
+    public static func run(
+        file: String, statements: StatementFile, from statementPath: String, accounts: AccountChoice,
+        force: Bool = false, wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()
+    ) throws -> ImportReport {
+        var counted = statements
+        for index in counted.statements.indices {
+            var span = LineSpan()
+            for line in counted.statements[index].lines { span.add(line.posted) }
+            counted.statements[index].span = span
+        }
+        let spool = try StatementSpool()
+        try spool.fill(with: statements)
+        return try run(
+            file: file, statements: counted, lines: spool, from: statementPath, accounts: accounts, force: force,
+            wait: wait, now: now)
+    }
+
     /// Adds the lines of every statement of a file to the feed of its account,
     /// status `new`, in one write transaction: a line the account already has
     /// (its id, day and amount, `FeedIDs`) is counted and skipped; a line under
@@ -278,13 +301,15 @@ public enum FeedImport {
     /// `ReusedID`; a line that agrees on day and amount
     /// with a line the account had before this import is added `excluded` as a
     /// `ProbableDuplicate`; a file with a rejected line adds nothing. A check
-    /// number is kept in the line's memo (`CheckNumber`).
+    /// number is kept in the line's memo (`CheckNumber`). The lines are read
+    /// from `spool`, where a reader put them (`CSVReader.read(path:mapping:style:into:)`,
+    /// `OFXReader.readFile(path:style:into:)`), and added as they are read.
     /// - Throws: `CompanyFileError`, `FeedError` (several statements without a
     ///   mapping, an investment statement, a card statement for a bank account
     ///   or the reverse without `force`, another currency).
     public static func run(
-        file: String, statements: StatementFile, from statementPath: String, accounts: AccountChoice,
-        force: Bool = false, wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()
+        file: String, statements: StatementFile, lines spool: StatementSpool, from statementPath: String,
+        accounts: AccountChoice, force: Bool = false, wait: TimeInterval = CompanyFile.lockWait, now: Date = Date()
     ) throws -> ImportReport {
         let name = URL(fileURLWithPath: statementPath).lastPathComponent
         if let investment = statements.statements.first(where: { $0.kind == .investment }) {
@@ -303,7 +328,7 @@ public enum FeedImport {
             throw FeedError.severalStatements(
                 file: name,
                 statements: statements.statements.map {
-                    "\($0.name), \($0.lines.count) lines" + (dates(of: $0).map { ", \($0)" } ?? "")
+                    "\($0.name), \($0.span.count) lines" + ($0.span.dates.map { ", \($0)" } ?? "")
                 },
                 example: "ledger import FILE \(name) "
                     + statements.statements.enumerated().map { index, statement in
@@ -312,6 +337,11 @@ public enum FeedImport {
         }
         let company = try CompanyFile.open(file, mode: .readWrite, wait: wait)
         defer { try? company.database.close() }
+        try spool.close()
+        try company.database.writeWithoutTransaction { db in
+            try db.execute(sql: "ATTACH DATABASE ? AS spool", arguments: [spool.path])
+            try db.execute(sql: "PRAGMA spool.journal_mode = OFF; PRAGMA spool.cache_size = -4096")
+        }
         return try company.write { db in
             var statements = statements
             guard
@@ -345,22 +375,25 @@ public enum FeedImport {
                 matches.append(match)
             }
             // A line in another currency than the books' would be stored as so many of the books' cents.
-            for index in statements.statements.indices {
-                var statement = statements.statements[index]
-                let foreign = statement.lines.filter { !$0.isIn(books) }
-                guard !foreign.isEmpty else { continue }
-                statement.rejected += foreign.map { line in
+            let foreign = try Row.fetchCursor(
+                db,
+                sql: "SELECT statement, line, amount, currency FROM spool.line WHERE currency IS NOT NULL ORDER BY seq")
+            var withForeign: Set<Int> = []
+            while let row = try foreign.next() {
+                guard let index = row.integer("statement").map(Int.init), statements.statements.indices.contains(index),
+                    let currency = row.text("currency"), !StatementLine.currency(currency, canBe: books)
+                else { continue }
+                statements.statements[index].reject(
                     RejectedLine(
-                        line: line.line,
+                        line: row.integer("line").map(Int.init) ?? 0,
                         reason:
-                            "its amount \(Money(cents: line.amount)) is in \(line.currency ?? "") and the company's books are in \(books): "
+                            "its amount \(Money(cents: row.integer("amount") ?? 0)) is in \(currency) and the company's books are in \(books): "
                             + "a company file holds one currency; leave this line out of the file and enter it by hand "
-                            + "in \(books), at the rate the bank used")
-                }
-                statement.rejected.sort { $0.line < $1.line }
-                statements.statements[index] = statement
+                            + "in \(books), at the rate the bank used"))
+                withForeign.insert(index)
             }
-            let rejectedAny = statements.statements.contains { !$0.rejected.isEmpty }
+            for index in withForeign { statements.statements[index].rejected.sort { $0.line < $1.line } }
+            let rejectedAny = statements.statements.contains { !$0.rejected.isEmpty || $0.unlisted.rejected > 0 }
             // A unique index conflict here would be a line lost: FeedIDs gives every new line a free id.
             let insert = try db.makeStatement(
                 sql: """
@@ -372,23 +405,16 @@ public enum FeedImport {
             let stamp = Timestamp.string(from: now)
             // Every line of the file going to one account is placed at once: two statements of one
             // file (two bank accounts) sent to one ledger account may give one id to two lines.
-            var outcomes: [[FeedIDs.Outcome]] = statements.statements.map { _ in [] }
-            var originalsByAccount: [Int64: FeedOriginals] = [:]
+            var placing: [Int64: (ids: FeedIDs, originals: FeedOriginals)] = [:]
             if !rejectedAny {
+                // For the ids of repeats (`FeedIDs.id(for:in:)`): whether a line of the file names one itself.
+                try db.execute(sql: "CREATE INDEX IF NOT EXISTS spool.line_fitid ON line (fitid, statement)")
                 for account in Set(matches.map(\.id)) {
                     let indices = matches.indices.filter { matches[$0].id == account }
-                    let lines = indices.flatMap { statements.statements[$0].lines }
-                    let placed = try FeedIDs(db, account: account, lines: lines).outcomes
-                    var offset = 0
-                    for index in indices {
-                        let count = statements.statements[index].lines.count
-                        outcomes[index] = Array(placed[offset..<offset + count])
-                        offset += count
-                    }
-                    var originals = try FeedOriginals(db, account: account, lastID: lastBefore, lines: lines)
+                    let ids = try FeedIDs(db, account: account, statements: indices, lastBefore: lastBefore)
                     // A line the feed has already is no other line's original.
-                    for case .present(let id) in placed { originals.pair(id) }
-                    originalsByAccount[account] = originals
+                    let originals = try FeedOriginals(db, account: account, lastID: lastBefore, statements: indices)
+                    placing[account] = (ids, originals)
                 }
             }
             var reports: [StatementImport] = []
@@ -410,38 +436,49 @@ public enum FeedImport {
                 var alreadyPresent = 0
                 var duplicates: [ProbableDuplicate] = []
                 var reused: [ReusedID] = []
-                if !rejectedAny, var originals = originalsByAccount[target.id] {
-                    for (line, outcome) in zip(statement.lines, outcomes[index]) {
-                        guard case .new(let fitid, let sharing) = outcome else {
+                if !rejectedAny, let (ids, originals) = placing[target.id] {
+                    let lines = try Row.fetchCursor(
+                        db,
+                        sql: """
+                            SELECT l.fitid, l.posted, l.amount, l.payee, l.memo, l.line, l.check_number, p.feed_id
+                            FROM spool.line l LEFT JOIN spool.present p ON p.seq = l.seq
+                            WHERE l.statement = ? ORDER BY l.seq
+                            """, arguments: [index])
+                    while let row = try lines.next() {
+                        guard row.integer("feed_id") == nil else {
                             alreadyPresent += 1
                             continue
                         }
-                        let memo = CheckNumber.memo(line.memo, payee: line.payee, number: line.checkNumber)
-                        if let original = originals.take(posted: line.posted, amount: line.amount) {
+                        guard let bankID = row.text("fitid"), let posted = row.text("posted"),
+                            let amount = row.integer("amount")
+                        else { continue }
+                        let payee = row.text("payee")
+                        let (fitid, sharing) = try ids.id(for: bankID, in: db)
+                        let memo = CheckNumber.memo(row.text("memo"), payee: payee, number: row.text("check_number"))
+                        if let original = try originals.take(posted: posted, amount: amount) {
                             try insert.execute(arguments: [
-                                target.id, fitid, line.posted, line.amount, line.payee,
+                                target.id, fitid, posted, amount, payee,
                                 ProbableDuplicate.memo(memo, original: original), "excluded", stamp,
                             ])
                             duplicates.append(
                                 ProbableDuplicate(
-                                    line: db.lastInsertedRowID, original: original, posted: line.posted,
-                                    amount: line.amount, payee: line.payee))
+                                    line: db.lastInsertedRowID, original: original, posted: posted,
+                                    amount: amount, payee: payee))
                         } else {
                             try insert.execute(arguments: [
-                                target.id, fitid, line.posted, line.amount, line.payee, memo, "new", stamp,
+                                target.id, fitid, posted, amount, payee, memo, "new", stamp,
                             ])
                             added += 1
                         }
                         if let sharing {
                             reused.append(
                                 ReusedID(
-                                    line: db.lastInsertedRowID, fileLine: line.line, fitid: line.fitid,
-                                    storedAs: fitid, posted: line.posted, amount: line.amount, payee: line.payee,
+                                    line: db.lastInsertedRowID, fileLine: row.integer("line").map(Int.init) ?? 0,
+                                    fitid: bankID, storedAs: fitid, posted: posted, amount: amount, payee: payee,
                                     original: sharing.id, originalPosted: sharing.posted,
                                     originalAmount: sharing.amount))
                         }
                     }
-                    originalsByAccount[target.id] = originals
                 }
                 reports.append(
                     StatementImport(
@@ -449,7 +486,8 @@ public enum FeedImport {
                         account: target.name, added: added, alreadyPresent: alreadyPresent,
                         probableDuplicates: duplicates, reusedIDs: reused, summaries: statement.summaries,
                         madeIDs: statement.madeIDs, rounded: statement.rounded, skipped: statement.skipped,
-                        rejected: statement.rejected, balanceCheck: balanceCheck))
+                        rejected: statement.rejected, balanceCheck: balanceCheck,
+                        unlisted: statement.unlisted.isEmpty ? nil : statement.unlisted))
             }
             let report = ImportReport(file: file, statement: name, statements: reports)
             if !rejectedAny {
@@ -457,14 +495,6 @@ public enum FeedImport {
             }
             return report
         }
-    }
-
-    /// "2026-01-01 to 2026-01-31", from the statement's lines.
-    private static func dates(of statement: BankStatement) -> String? {
-        guard let first = statement.lines.map(\.posted).min(), let last = statement.lines.map(\.posted).max() else {
-            return nil
-        }
-        return first == last ? first : "\(first) to \(last)"
     }
 }
 

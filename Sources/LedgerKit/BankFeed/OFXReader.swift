@@ -8,14 +8,24 @@ import Foundation
 /// (bank, card, investment), its lines (STMTTRN's FITID, DTPOSTED, TRNAMT,
 /// NAME or PAYEE, MEMO and CHECKNUM), LEDGERBAL and CURDEF.
 public enum OFXReader {
-    /// Every statement of the file at `path`. A transaction whose fields run
+    /// Every statement of the file at `path`, its lines in memory. A transaction whose fields run
     /// into another's, or that begins inside one a file ends elsewhere, comes
     /// back rejected, as does a transaction's field outside any STMTTRN.
     /// - Throws: `StatementError` when the file cannot be read, is not OFX, is
     ///   the bank's error reply (its message is given), or has a statement that
     ///   begins inside another or a transaction outside any statement.
     public static func readFile(path: String, style: AmountStyle = AmountStyle()) throws -> StatementFile {
-        try parse(statementText(try StatementLimits.data(path: path)), path: path, style: style)
+        let lines = CollectedLines()
+        return lines.filled(try read(StatementSource(path: path), style: style, into: lines))
+    }
+
+    /// Every statement of the file at `path`, its lines going into `spool` rather than each
+    /// statement's `lines`, for `FeedImport`.
+    /// - Throws: as `readFile(path:style:)`.
+    public static func readFile(path: String, style: AmountStyle = AmountStyle(), into spool: StatementSpool) throws
+        -> StatementFile
+    {
+        try spool.fill { lines in try read(StatementSource(path: path), style: style, into: lines) }
     }
 
     /// The one statement of a file that holds one.
@@ -27,30 +37,64 @@ public enum OFXReader {
         return only
     }
 
+    /// The statements of OFX text, read whole (tests, the fuzzer).
     static func parse(_ text: String, path: String, style: AmountStyle) throws -> StatementFile {
-        guard text.contains("<OFX>") || text.contains("<OFX ") else {
-            throw StatementError.notAStatement(
-                path: path, reason: "it has no <OFX> element (is it an OFX, QFX or QBO file?)")
-        }
-        let tokens = tokens(of: text)
-        // The decimal separator is the file's: found from all its amounts first.
-        var amounts: [String] = []
+        let lines = CollectedLines()
+        let source = StatementSource(data: Data(text.utf8), path: path)
+        return lines.filled(try read(source, style: style, into: lines))
+    }
+
+    /// What the first pass learns of a file.
+    private struct Survey {
+        /// Whether it has an <OFX> element.
+        var isOFX = false
+        /// What its amounts say of the decimal separator.
+        var votes = AmountStyle.Votes()
+        /// Whether it ends some transaction with </STMTTRN>.
+        var closesTransactions = false
+    }
+
+    /// The first pass over `source`.
+    private static func survey(_ source: StatementSource) throws -> Survey {
+        var survey = Survey()
         var last = ""
-        for token in tokens {
+        let characters = try source.characters()
+        var window: [Character] = []
+        var isOFX = false
+        characters.watch = { character in
+            guard !isOFX else { return }
+            if window.count == 5 { window.removeFirst() }
+            window.append(character)
+            isOFX =
+                window.count == 5 && window.starts(with: ["<", "O", "F", "X"]) && (window[4] == ">" || window[4] == " ")
+        }
+        try tokens(of: characters) { token in
             switch token.kind {
             case .open(let name): last = name
-            case .value(let value) where last == "TRNAMT" || last == "BALAMT": amounts.append(value)
+            case .value(let value) where last == "TRNAMT" || last == "BALAMT": survey.votes.count(value)
+            case .close("STMTTRN"): survey.closesTransactions = true
             default: break
             }
         }
-        let style = style.detected(from: amounts)
+        survey.isOFX = isOFX
+        return survey
+    }
 
+    /// Reads `source` in two passes, each line that can be imported going to `lines`.
+    static func read(_ source: StatementSource, style: AmountStyle, into lines: any StatementLines) throws
+        -> StatementFile
+    {
+        let path = source.path
+        let survey = try survey(source)
+        guard survey.isOFX else {
+            throw StatementError.notAStatement(
+                path: path, reason: "it has no <OFX> element (is it an OFX, QFX or QBO file?)")
+        }
+        // The decimal separator is the file's: found from all its amounts first.
+        let style = style.detected(by: survey.votes)
         // A file that ends some transactions with </STMTTRN> ends them all: one opened
         // inside another there means the file is not what it seems.
-        let closesTransactions = tokens.contains {
-            if case .close("STMTTRN") = $0.kind { return true }
-            return false
-        }
+        let closesTransactions = survey.closesTransactions
 
         var statements: [BankStatement] = []
         var current: BankStatement?
@@ -69,14 +113,16 @@ public enum OFXReader {
         var strayRejected = false
         var balance: [String: String] = [:]
         var status: [String: String] = [:]
-        var errors: [String] = []
+        /// The first error a STATUS reports, the only one told.
+        var error: String?
+        var lastLine = 1
         /// A transaction as messages name it: its FITID, else its line.
         func transactionLabel(_ fields: [String: String]) -> String {
             let fitid = fields["FITID"]?.trimmingCharacters(in: .whitespaces) ?? ""
             return fitid.isEmpty ? "of line \(transactionLine)" : fitid
         }
         /// Ends the transaction being read, if any (an end tag, or an SGML file that leaves it out).
-        func endTransaction() {
+        func endTransaction() throws {
             guard let done = fields else { return }
             fields = nil
             defer {
@@ -84,7 +130,10 @@ public enum OFXReader {
                 given = []
                 repeated = []
             }
-            guard current?.kind != .investment else { return }
+            guard current?.kind != .investment, var statement = current else { return }
+            // Taken out while it changes, so that its lists are not copied.
+            current = nil
+            defer { current = statement }
             var fault = transactionFault
             if fault == nil, !repeated.isEmpty {
                 let names =
@@ -95,13 +144,14 @@ public enum OFXReader {
                     + "transactions run together; download the file again or ask the bank"
             }
             if let fault {
-                current?.rejected.append(
+                statement.reject(
                     RejectedLine(line: transactionLine, reason: "transaction \(transactionLabel(done)) \(fault)"))
             } else {
-                current?.add(done, at: transactionLine, style: style)
+                try statement.add(done, at: transactionLine, style: style, into: lines, statement: statements.count)
             }
         }
-        for token in tokens {
+        try tokens(of: try source.characters()) { token in
+            lastLine = token.line
             switch token.kind {
             case .open(let name):
                 switch name {
@@ -144,7 +194,7 @@ public enum OFXReader {
                                 "has not ended when the transaction of line \(token.line) begins, \(unclear)"
                         }
                     }
-                    endTransaction()
+                    try endTransaction()
                     fields = [:]
                     transactionLine = token.line
                     transactionFault = fault
@@ -154,15 +204,22 @@ public enum OFXReader {
                 default:
                     break
                 }
+                guard open.count < StatementLimits.depth else {
+                    throw StatementError.notAStatement(
+                        path: path,
+                        reason:
+                            "more than \(StatementLimits.depth) elements are open inside one another at line \(token.line), "
+                            + "deeper than any statement nests; download the file again or ask the bank")
+                }
                 open.append(name)
             case .close(let name):
                 // SGML leaves leaf elements open: closing an aggregate closes them too.
                 if let index = open.lastIndex(of: name) { open.removeSubrange(index...) }
                 switch name {
                 case "STMTTRN", "BANKTRANLIST", "INVTRANLIST":
-                    endTransaction()
+                    try endTransaction()
                 case "STMTRS", "CCSTMTRS", "INVSTMTRS":
-                    endTransaction()
+                    try endTransaction()
                     if var statement = current {
                         if let amount = balance["BALAMT"].flatMap({ try? style.cents($0).get() }),
                             let date = balance["DTASOF"].flatMap(day)
@@ -173,14 +230,14 @@ public enum OFXReader {
                     }
                     current = nil
                 case "STATUS":
-                    if let code = status["CODE"], code != "0", status["SEVERITY"] != "INFO" {
-                        errors.append((status["MESSAGE"].map { "\($0) " } ?? "") + "(code \(code))")
+                    if error == nil, let code = status["CODE"], code != "0", status["SEVERITY"] != "INFO" {
+                        error = (status["MESSAGE"].map { "\($0) " } ?? "") + "(code \(code))"
                     }
                 default:
                     break
                 }
             case .value(let value):
-                guard let element = open.last else { continue }
+                guard let element = open.last else { return }
                 if fields != nil && open.contains("STMTTRN") {
                     // A transaction's fields are taken at its own level only; inside PAYEE or
                     // CURRENCY a value is kept as "PAYEE.NAME", "CURRENCY.CURSYM".
@@ -199,7 +256,7 @@ public enum OFXReader {
                         // left out </STMTTRN> and <STMTTRN>): keeping either value would lose the other.
                         if repeated.isEmpty { repeatedLine = token.line }
                         if !repeated.contains(element) { repeated.append(element) }
-                    } else {
+                    } else if Self.keptFields.contains(key) {
                         fields?[key] = value
                     }
                 } else if ["DTPOSTED", "TRNAMT", "FITID"].contains(element), current == nil,
@@ -215,7 +272,7 @@ public enum OFXReader {
                 {
                     // A transaction whose <STMTTRN> is missing: its fields are no other transaction's.
                     if !strayRejected {
-                        current?.rejected.append(
+                        current?.reject(
                             RejectedLine(
                                 line: token.line,
                                 reason:
@@ -224,7 +281,7 @@ public enum OFXReader {
                         strayRejected = true
                     }
                 } else if open.contains("LEDGERBAL") {
-                    balance[element] = value
+                    if element == "BALAMT" || element == "DTASOF" { balance[element] = value }
                 } else if element == "CURDEF" {
                     current?.currency = value
                 } else if open.contains("BANKACCTFROM") || open.contains("CCACCTFROM") || open.contains("INVACCTFROM") {
@@ -234,7 +291,9 @@ public enum OFXReader {
                     case "ACCTTYPE": current?.accountType = value
                     default: break
                     }
-                } else if open.last == element, open.dropLast().last == "STATUS" {
+                } else if open.last == element, open.dropLast().last == "STATUS",
+                    ["CODE", "SEVERITY", "MESSAGE"].contains(element)
+                {
                     status[element] = value
                 }
                 // A leaf element of SGML has no end tag: its value ends it.
@@ -243,14 +302,12 @@ public enum OFXReader {
         }
         if var statement = current {
             // The file ends inside a statement: a download cut short. Nothing of it is imported.
-            statement.rejected.append(
-                RejectedLine(
-                    line: tokens.last?.line ?? 1,
-                    reason: "the file ends before the statement does: download it again"))
+            statement.reject(
+                RejectedLine(line: lastLine, reason: "the file ends before the statement does: download it again"))
             statements.append(statement)
         }
         if statements.isEmpty {
-            if let error = errors.first {
+            if let error {
                 throw StatementError.bankReply(path: path, message: error)
             }
             throw StatementError.notAStatement(
@@ -259,6 +316,11 @@ public enum OFXReader {
         }
         return StatementFile(statements: statements)
     }
+
+    /// The fields of a STMTTRN that `BankStatement.add` reads, the only ones kept.
+    private static let keptFields: Set<String> = [
+        "FITID", "NAME", "PAYEE.NAME", "PAYEEID", "MEMO", "CHECKNUM", "DTPOSTED", "TRNAMT", "CURRENCY.CURSYM",
+    ]
 
     /// The fields of a STMTTRN that the reader keeps or that begin a transaction; each comes once in one.
     private static let onceInTransaction: Set<String> = [
@@ -305,66 +367,131 @@ public enum OFXReader {
         let line: Int
     }
 
-    /// Start tags, end tags and the text between them, with line numbers. The
-    /// SGML header and XML declarations are skipped.
-    static func tokens(of text: String) -> [Token] {
-        var tokens: [Token] = []
+    /// Start tags, end tags and the text between them, with line numbers, each
+    /// given to `take` as it is read. The
+    /// SGML header and XML declarations are skipped. A value keeps at most
+    /// `StatementLimits.valueBytes`, and a tag longer than `fieldBytes` is taken
+    /// for text, so that no part of a file is held whole.
+    static func tokens(of characters: StatementCharacters, _ take: (Token) throws -> Void) throws {
         var line = 1
-        var index = text.startIndex
+        var any = false
         /// Text of the value being read, and the line it started on: a '<' that begins no tag
         /// ("A<B CO") and CDATA are part of it.
         var pending = ""
         var pendingLine = 1
-        func breaks(_ text: Substring) -> Int {
-            text.reduce(0) { $1 == "\n" || $1 == "\r\n" || $1 == "\r" ? $0 + 1 : $0 }
+        /// How many '>' the characters read so far hold, of `characters.closers` in all.
+        var closers = 0
+        func read() throws -> Character? {
+            guard let character = try characters.next() else { return nil }
+            if character == ">" {
+                closers += 1
+            } else if !character.isASCII {
+                closers += character.unicodeScalars.reduce(0) { $1 == ">" ? $0 + 1 : $0 }
+            }
+            return character
         }
-        func flush() {
+        func giveBack(_ read: [Character]) {
+            for character in read { closers -= character.unicodeScalars.reduce(0) { $1 == ">" ? $0 + 1 : $0 } }
+            characters.giveBack(read)
+        }
+        func isBreak(_ character: Character) -> Bool {
+            character == "\n" || character == "\r\n" || character == "\r"
+        }
+        func append(_ text: String) {
+            guard pending.utf8.count < StatementLimits.valueBytes else { return }
+            pending += text
+        }
+        func flush() throws {
             let value = pending.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !value.isEmpty, !tokens.isEmpty { tokens.append(Token(kind: .value(value), line: pendingLine)) }
+            if !value.isEmpty, any { try take(Token(kind: .value(value), line: pendingLine)) }
             pending = ""
         }
-        while index < text.endIndex {
-            guard let open = text[index...].firstIndex(of: "<") else { break }
-            line += breaks(text[index..<open])
-            if pending.isEmpty { pendingLine = line }
-            pending += unescape(String(text[index..<open]))
-            if text[open...].hasPrefix("<![CDATA[") {
-                // Taken as it is, '>' and '&' included, up to "]]>".
-                let start = text.index(open, offsetBy: 9)
-                let end = text[start...].range(of: "]]>")
-                let content = text[start..<(end?.lowerBound ?? text.endIndex)]
-                line += breaks(content)
-                pending += content
-                index = end?.upperBound ?? text.endIndex
-                continue
-            }
-            guard let close = text[open...].firstIndex(of: ">") else { break }
-            let inside = text[text.index(after: open)..<close]
-            if inside.contains("<") || inside.first.map({ !$0.isLetter && !"/?!".contains($0) }) ?? true {
-                // "A<B CO<MEMO>": no tag begins at this '<'; it is the value's own.
-                pending += "<"
-                index = text.index(after: open)
-                continue
-            }
-            flush()
-            line += breaks(inside)
-            if inside.hasPrefix("/") {
-                tokens.append(
-                    Token(
-                        kind: .close(inside.dropFirst().trimmingCharacters(in: .whitespaces).uppercased()), line: line))
-            } else if !inside.hasPrefix("?") && !inside.hasPrefix("!") {
-                let name = inside.split(separator: " ").first.map(String.init)?.uppercased() ?? ""
-                if inside.hasSuffix("/") {
-                    tokens.append(Token(kind: .open(name), line: line))
-                    tokens.append(Token(kind: .close(name), line: line))
-                } else {
-                    tokens.append(Token(kind: .open(name), line: line))
-                }
-            }
-            index = text.index(after: close)
+        func emit(_ kind: Token.Kind) throws {
+            any = true
+            try take(Token(kind: kind, line: line))
         }
-        flush()
-        return tokens
+        let cdata = Array("![CDATA[")
+        while true {
+            var segment = ""
+            var breaks = 0
+            var found = false
+            while let character = try read() {
+                if character == "<" {
+                    found = true
+                    break
+                }
+                if isBreak(character) { breaks += 1 }
+                if segment.utf8.count < StatementLimits.valueBytes { segment.append(character) }
+            }
+            guard found else { break }
+            line += breaks
+            if pending.isEmpty { pendingLine = line }
+            append(unescape(segment))
+            var look: [Character] = []
+            while look.count < cdata.count, let character = try read() {
+                look.append(character)
+                if character != cdata[look.count - 1] { break }
+            }
+            if look == cdata {
+                // Taken as it is, '>' and '&' included, up to "]]>".
+                var content = ""
+                var brackets = 0
+                func keep(_ character: Character) {
+                    if isBreak(character) { line += 1 }
+                    if content.utf8.count < StatementLimits.valueBytes { content.append(character) }
+                }
+                while let character = try read() {
+                    if character == "]" {
+                        brackets += 1
+                        continue
+                    }
+                    if character == ">" && brackets >= 2 {
+                        for _ in 0..<(brackets - 2) { keep("]") }
+                        brackets = -1
+                        break
+                    }
+                    for _ in 0..<brackets { keep("]") }
+                    brackets = 0
+                    keep(character)
+                }
+                for _ in 0..<max(0, brackets) { keep("]") }
+                append(content)
+                continue
+            }
+            giveBack(look)
+            var inside: [Character] = []
+            var insideBytes = 0
+            var end: Character?
+            while let character = try read() {
+                if character == ">" || character == "<" {
+                    end = character
+                    break
+                }
+                inside.append(character)
+                insideBytes += character.utf8.count
+                if insideBytes > StatementLimits.fieldBytes { break }
+            }
+            // No '>' after this '<' in the whole file: the rest is no tag and no value.
+            if end == nil && insideBytes <= StatementLimits.fieldBytes { break }
+            if end == "<" && closers == characters.closers { break }
+            let text = String(inside)
+            if end != ">" || text.first.map({ !$0.isLetter && !"/?!".contains($0) }) ?? true {
+                // "A<B CO<MEMO>": no tag begins at this '<'; it is the value's own.
+                append("<")
+                giveBack(inside + (end.map { [$0] } ?? []))
+                continue
+            }
+            try flush()
+            line += inside.reduce(0) { isBreak($1) ? $0 + 1 : $0 }
+            if text.hasPrefix("/") {
+                try emit(.close(text.dropFirst().trimmingCharacters(in: .whitespaces).uppercased()))
+            } else if !text.hasPrefix("?") && !text.hasPrefix("!") {
+                let name = text.split(separator: " ").first.map(String.init)?.uppercased() ?? ""
+                try emit(.open(name))
+                if text.hasSuffix("/") { try emit(.close(name)) }
+            }
+        }
+        try flush()
     }
 
     private static func unescape(_ text: String) -> String {
@@ -386,9 +513,12 @@ public enum OFXReader {
 }
 
 extension BankStatement {
-    /// Adds one STMTTRN, or the reason it cannot be imported.
-    mutating func add(_ fields: [String: String], at line: Int, style: AmountStyle) {
-        func reject(_ reason: String) { rejected.append(RejectedLine(line: line, reason: reason)) }
+    /// Adds one STMTTRN to `lines` as a line of statement `index`, or the reason it cannot be imported.
+    mutating func add(
+        _ fields: [String: String], at line: Int, style: AmountStyle, into lines: any StatementLines,
+        statement index: Int
+    ) throws {
+        func reject(_ reason: String) { self.reject(RejectedLine(line: line, reason: reason)) }
         var fitid = fields["FITID"]?.trimmingCharacters(in: .whitespaces) ?? ""
         let label = fitid.isEmpty || fitid.utf8.count > 64 ? "of line \(line)" : fitid
         if let reason = StatementLimits.overlong([
@@ -418,18 +548,22 @@ extension BankStatement {
             let cleanMemo = memo?.isEmpty == false ? memo : nil
             if fitid.isEmpty {
                 // No id from the bank: one made from the content, as for CSV lines.
-                fitid = contentIDs.next(posted: posted, amount: parsed.cents, payee: cleanPayee, memo: cleanMemo)
+                fitid = try ContentIDs(prefix: "ofx").next(
+                    posted: posted, amount: parsed.cents, payee: cleanPayee, memo: cleanMemo, statement: index,
+                    counts: lines)
                 madeIDs += 1
             }
             let check = fields["CHECKNUM"]?.trimmingCharacters(in: .whitespaces)
-            lines.append(
+            span.add(posted)
+            try lines.add(
                 StatementLine(
                     fitid: fitid, posted: posted, amount: parsed.cents, payee: cleanPayee, memo: cleanMemo,
                     line: line, checkNumber: check?.isEmpty == false ? check : nil,
                     // CURRENCY says the amount is in another currency than CURDEF; ORIGCURRENCY says it was
                     // converted into CURDEF from one, so the amount is the statement's own.
                     currency: fields["CURRENCY.CURSYM"].map { $0.trimmingCharacters(in: .whitespaces) }
-                        ?? parsed.currency))
+                        ?? parsed.currency),
+                statement: index)
         }
     }
 }

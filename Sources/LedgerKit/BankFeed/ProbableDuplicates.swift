@@ -35,47 +35,45 @@ public struct ProbableDuplicate: Codable, Sendable, Equatable {
 }
 
 /// The lines an account's feed already had before an import, by day and
-/// amount, each the original of at most one new line of that import.
+/// amount, each the original of at most one new line of that import: kept in
+/// the import's spool (`spool.original`), not in memory.
 struct FeedOriginals {
-    private var byKey: [String: [Int64]] = [:]
-    private var keyOf: [Int64: String] = [:]
+    private let account: Int64
+    private let find: Statement
+    private let remove: Statement
 
-    /// The lines of `account` with ids up to `lastID` (those before this
-    /// import) posted between the statement's first and last day, except lines
-    /// that were themselves set aside as probable duplicates.
-    init(_ db: Database, account: Int64, lastID: Int64, lines: [StatementLine]) throws {
-        guard let first = lines.map(\.posted).min(), let last = lines.map(\.posted).max() else { return }
-        let rows = try Row.fetchCursor(
-            db,
+    /// Copies the lines of `account` with ids up to `lastID` (those before this
+    /// import) posted between the first and last day of the spool's lines of
+    /// `statements`, except lines that were themselves set aside as probable
+    /// duplicates and lines the import found present (`FeedIDs`).
+    init(_ db: Database, account: Int64, lastID: Int64, statements: [Int]) throws {
+        self.account = account
+        let list = statements.map(String.init).joined(separator: ", ")
+        find = try db.makeStatement(
+            sql: "SELECT id FROM spool.original WHERE account = ? AND posted = ? AND amount = ? ORDER BY id LIMIT 1")
+        remove = try db.makeStatement(sql: "DELETE FROM spool.original WHERE id = ?")
+        guard
+            let span = try Row.fetchOne(
+                db, sql: "SELECT MIN(posted) AS first, MAX(posted) AS last FROM spool.line WHERE statement IN (\(list))"
+            ),
+            let first = span.text("first"), let last = span.text("last")
+        else { return }
+        try db.execute(
             sql: """
-                SELECT id, posted_date, amount FROM bank_feed
+                INSERT INTO spool.original (id, account, posted, amount)
+                SELECT id, account_id, posted_date, amount FROM main.bank_feed
                 WHERE account_id = ? AND id <= ? AND posted_date BETWEEN ? AND ? AND typeof(amount) = 'integer'
+                  AND typeof(id) = 'integer' AND typeof(posted_date) = 'text'
                   AND NOT (status = 'excluded' AND substr(COALESCE(memo, ''), 1, ?) = ?)
-                ORDER BY id
+                  AND id NOT IN (SELECT feed_id FROM spool.present)
                 """,
             arguments: [account, lastID, first, last, ProbableDuplicate.prefix.count, ProbableDuplicate.prefix])
-        while let row = try rows.next() {
-            guard let id = row.integer("id"), let posted = row.text("posted_date"), let amount = row.integer("amount")
-            else { continue }
-            byKey[Self.key(posted, amount), default: []].append(id)
-            keyOf[id] = Self.key(posted, amount)
-        }
     }
 
     /// The oldest unpaired line posted on `posted` for `amount`, now paired.
-    mutating func take(posted: String, amount: Int64) -> Int64? {
-        let key = Self.key(posted, amount)
-        guard var ids = byKey[key], !ids.isEmpty else { return nil }
-        let first = ids.removeFirst()
-        byKey[key] = ids
-        return first
+    func take(posted: String, amount: Int64) throws -> Int64? {
+        guard let id = try Int64.fetchOne(find, arguments: [account, posted, amount]) else { return nil }
+        try remove.execute(arguments: [id])
+        return id
     }
-
-    /// Takes line `id` out of the originals: it is paired already.
-    mutating func pair(_ id: Int64) {
-        guard let key = keyOf[id] else { return }
-        byKey[key]?.removeAll { $0 == id }
-    }
-
-    private static func key(_ posted: String, _ amount: Int64) -> String { posted + " " + String(amount) }
 }

@@ -24,7 +24,10 @@ public struct StatementLine: Sendable, Equatable, Codable {
     public var currency: String? = nil
 
     /// Whether the line's own currency, if it gives one, can be `books` (ISO 4217).
-    func isIn(_ books: String) -> Bool {
+    func isIn(_ books: String) -> Bool { Self.currency(currency, canBe: books) }
+
+    /// Whether a line whose own currency is `currency` (nil: it does not say) can be in `books`.
+    static func currency(_ currency: String?, canBe books: String) -> Bool {
         guard let currency else { return true }
         switch currency {
         case "$": return Self.dollars.contains(books)
@@ -40,31 +43,28 @@ public struct StatementLine: Sendable, Equatable, Codable {
     ]
 }
 
-/// How much of a statement ledger reads: a bank's file is hostile input, and
-/// the readers hold a file and its fields in memory (README.md, *Bank feeds*).
+/// How much of a statement ledger holds at once: a bank's file is hostile
+/// input of any size, so the readers stream it (README.md, *Bank feeds*).
 public enum StatementLimits {
-    /// The largest statement file read: 32 MiB, years of a busy account's lines.
-    public static let fileBytes = 32 << 20
     /// The longest payee, memo, id or check number of one line, in UTF-8 bytes: 64 KiB.
     public static let fieldBytes = 64 << 10
-
-    /// The bytes of the statement file at `path`, reading at most one byte past `fileBytes`.
-    /// - Throws: `StatementError.unreadable`, or `.tooLarge` past `fileBytes`.
-    static func data(path: String) throws -> Data {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue,
-            let handle = FileHandle(forReadingAtPath: path)
-        else { throw StatementError.unreadable(path: path) }
-        defer { try? handle.close() }
-        let data: Data
-        do {
-            data = try handle.read(upToCount: fileBytes + 1) ?? Data()
-        } catch {
-            throw StatementError.unreadable(path: path)
-        }
-        guard data.count <= fileBytes else { throw StatementError.tooLarge(path: path, limit: fileBytes) }
-        return data
-    }
+    /// How many bytes a reader asks for at a time: 64 KiB.
+    static let chunkBytes = 64 << 10
+    /// The most bytes held while looking for a place to end a piece of text
+    /// (`StatementCharacters`): 1 MiB.
+    static let carryBytes = 1 << 20
+    /// The most of one value (an OFX element's text, a CSV field) kept, in UTF-8 bytes:
+    /// 1 MiB, past which it is cut, which `fieldBytes` rejects anyway.
+    static let valueBytes = 1 << 20
+    /// The most of one CSV row kept, in UTF-8 bytes (1 MiB), and of its fields (4,096): past them
+    /// the row is rejected, not read.
+    static let rowBytes = 1 << 20
+    static let rowFields = 4_096
+    /// The most OFX elements open inside one another: far more than any statement nests.
+    static let depth = 1_000
+    /// The most lines a statement lists as rejected, passed over or left out, each kind on its
+    /// own: past it they are counted, so that a file of nothing but bad lines takes no more memory.
+    static let listedLines = 1_000
 
     /// Why a line with these fields (name and value) cannot be imported, when one is longer than `fieldBytes`.
     static func overlong(_ fields: [(String, String?)]) -> String? {
@@ -79,20 +79,18 @@ public enum StatementLimits {
 }
 
 /// Ids for lines the bank gave none: a digest of a line's date, amount, payee
-/// and memo and how many such lines came before it in the file, so that the
-/// same file gives the same ids and two equal lines two ids.
+/// and memo and how many such lines came before it in its statement, so that
+/// the same file gives the same ids and two equal lines two ids. The count of
+/// each content is kept where the lines go (`StatementLines`), not in memory.
 struct ContentIDs: Sendable, Equatable {
     let prefix: String
-    private var seen: [String: Int] = [:]
 
-    init(prefix: String) {
-        self.prefix = prefix
-    }
-
-    mutating func next(posted: String, amount: Int64, payee: String?, memo: String?) -> String {
+    /// The id of the next line with this content in statement `statement`.
+    func next(
+        posted: String, amount: Int64, payee: String?, memo: String?, statement: Int, counts: any StatementLines
+    ) throws -> String {
         let key = [posted, String(amount), payee ?? "", memo ?? ""].joined(separator: "\u{1F}")
-        let occurrence = seen[key, default: 0]
-        seen[key] = occurrence + 1
+        let occurrence = try counts.occurrence(of: key, statement: statement)
         let digest = SHA256.hash(data: Data((key + "\u{1F}\(occurrence)").utf8))
         return prefix + "-" + digest.prefix(12).hex
     }
@@ -146,8 +144,9 @@ public struct BankStatement: Sendable, Equatable {
     public var currency: String?
     /// Lines that came without the bank's id, given one made from their content.
     public var madeIDs = 0
-    /// The maker of those ids for this statement's OFX lines.
-    var contentIDs = ContentIDs(prefix: "ofx")
+    /// How many lines can be imported, and their first and last day: `lines` holds
+    /// them only when read into memory, a spool (`StatementSpool`) otherwise.
+    var span = LineSpan()
     /// Lines with fractions of a cent rounded to whole cents (`--round-cents`).
     public var rounded = Rounding()
     /// Trailing lines that are not transactions, left out with `--skip-footer`.
@@ -156,8 +155,51 @@ public struct BankStatement: Sendable, Equatable {
     /// of 01/01/2026"), not a transaction: passed over and counted; the reason is the row's words.
     public var summaries: [RejectedLine] = []
 
+    /// Lines past `StatementLimits.listedLines` of each kind, counted rather than listed.
+    public var unlisted = Unlisted()
+
+    /// How many lines a statement did not list, of each kind.
+    public struct Unlisted: Sendable, Equatable, Codable {
+        /// Lines that cannot be imported, past those in `rejected`.
+        public var rejected = 0
+        /// Balance and total rows passed over, past those in `summaries`.
+        public var summaries = 0
+        /// Footer lines left out, past those in `skipped`.
+        public var skipped = 0
+
+        /// Whether every line is listed.
+        public var isEmpty: Bool { rejected == 0 && summaries == 0 && skipped == 0 }
+    }
+
     /// An empty statement of unknown kind.
     public init() {}
+
+    /// Lists `line` as one that cannot be imported, or counts it past the limit.
+    mutating func reject(_ line: RejectedLine) {
+        if rejected.count < StatementLimits.listedLines {
+            rejected.append(line)
+        } else {
+            unlisted.rejected += 1
+        }
+    }
+
+    /// Lists `line` as a balance or total row passed over, or counts it past the limit.
+    mutating func pass(over line: RejectedLine) {
+        if summaries.count < StatementLimits.listedLines {
+            summaries.append(line)
+        } else {
+            unlisted.summaries += 1
+        }
+    }
+
+    /// Lists `line` as the file's footer, left out, or counts it past the limit.
+    mutating func leaveOut(_ line: RejectedLine) {
+        if skipped.count < StatementLimits.listedLines {
+            skipped.append(line)
+        } else {
+            unlisted.skipped += 1
+        }
+    }
 
     /// "checking 1234567 at bank 021000021", "card 4000…1234", "the statement".
     public var name: String {
@@ -171,6 +213,25 @@ public struct BankStatement: Sendable, Equatable {
         if let accountID { words.append(accountID) }
         if let bankID, kind == .bank { words.append("at bank \(bankID)") }
         return words.isEmpty ? "the statement" : words.joined(separator: " ")
+    }
+}
+
+/// How many lines a statement has that can be imported, and their first and last day.
+struct LineSpan: Sendable, Equatable {
+    var count = 0
+    var first: String?
+    var last: String?
+
+    mutating func add(_ posted: String) {
+        count += 1
+        if first.map({ posted < $0 }) ?? true { first = posted }
+        if last.map({ posted > $0 }) ?? true { last = posted }
+    }
+
+    /// "2026-01-01 to 2026-01-31".
+    var dates: String? {
+        guard let first, let last else { return nil }
+        return first == last ? first : "\(first) to \(last)"
     }
 }
 
@@ -237,25 +298,38 @@ public struct AmountStyle: Sendable, Equatable {
     /// one or two digits is the decimal one; one that comes twice, or before
     /// the other, separates thousands. `1,120` alone says nothing.
     func detected(from texts: [String]) -> AmountStyle {
+        var votes = Votes()
+        for text in texts { votes.count(text) }
+        return detected(by: votes)
+    }
+
+    /// The same style with the separator `votes` agree on, when the style does not say.
+    func detected(by votes: Votes) -> AmountStyle {
         guard decimal == nil else { return self }
-        var votes: Set<Character> = []
-        for text in texts {
+        var style = self
+        if votes.marks.count == 1, let only = votes.marks.first { style.decimal = Separator(rawValue: only) }
+        return style
+    }
+
+    /// What a file's amounts say of the decimal separator, counted one amount at a time.
+    struct Votes: Sendable {
+        /// The separators some amount shows before its cents.
+        private(set) var marks: Set<Character> = []
+
+        mutating func count(_ text: String) {
             let body = text.filter { $0.isASCIIDigit || $0 == "." || $0 == "," }
-            guard let last = body.lastIndex(where: { $0 == "." || $0 == "," }) else { continue }
+            guard let last = body.lastIndex(where: { $0 == "." || $0 == "," }) else { return }
             let mark = body[last]
             let other: Character = mark == "." ? "," : "."
             let digitsAfter = body.distance(from: body.index(after: last), to: body.endIndex)
             if body.contains(other) {
-                votes.insert(mark)
+                marks.insert(mark)
             } else if body.filter({ $0 == mark }).count > 1 {
-                votes.insert(other)
+                marks.insert(other)
             } else if digitsAfter != 3 {
-                votes.insert(mark)
+                marks.insert(mark)
             }
         }
-        var style = self
-        if votes.count == 1, let only = votes.first { style.decimal = Separator(rawValue: only) }
-        return style
     }
 
     /// Cents from an amount as banks write it: "-1,234.56", "1.234,56", "(12.00)",
@@ -421,8 +495,6 @@ public enum StatementError: LocalizedError, Equatable, Sendable {
     case bankReply(path: String, message: String)
     /// A file of several statements where one was expected.
     case severalStatements(path: String, names: [String])
-    /// A file larger than `limit` bytes (`StatementLimits.fileBytes`).
-    case tooLarge(path: String, limit: Int)
 
     /// What is wrong with the statement file and what to do, in a bookkeeper's words.
     public var errorDescription: String? {
@@ -436,9 +508,6 @@ public enum StatementError: LocalizedError, Equatable, Sendable {
         case .bankReply(let path, let message):
             return
                 "\(path) is the bank's error reply, not a statement; the bank says: \(message). Download the statement again, or ask the bank."
-        case .tooLarge(let path, let limit):
-            return
-                "\(path) is larger than \(limit >> 20) MiB, more than a bank statement ledger reads; nothing was imported. Download a shorter period (a month or a year at a time) and import each file."
         case .severalStatements(let path, let names):
             return
                 "\(path) holds \(names.count) statements (\(names.joined(separator: "; "))); name each one's account."
@@ -446,7 +515,8 @@ public enum StatementError: LocalizedError, Equatable, Sendable {
     }
 }
 
-/// Bytes of a statement as text: UTF-16 when a byte-order mark says so,
+/// Bytes of a statement as text, all at once (the readers decode a piece at a
+/// time, the same way: `StatementCharacters`): UTF-16 when a byte-order mark says so,
 /// UTF-8 when they are (a UTF-8 mark dropped), else Windows-1252 (which
 /// Latin-1 is a part of), the encodings banks' files declare. A NUL, which
 /// would end the text where SQLite stores it, becomes a space.

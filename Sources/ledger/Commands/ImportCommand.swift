@@ -159,6 +159,8 @@ struct ImportCommand: ParsableCommand {
             let style = AmountStyle(
                 decimal: decimalComma ? .comma : decimalPoint ? .point : nil, roundCents: roundCents)
             let parsed: StatementFile
+            // The lines go to a working file, not memory: a statement may be of any size.
+            let spool = try StatementSpool()
             if isCSV {
                 let words = { (text: String) in
                     text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -169,14 +171,15 @@ struct ImportCommand: ParsableCommand {
                     debitWords: words(debitWords), creditWords: words(creditWords),
                     dateFormat: dateFormat, hasHeader: !noHeader, delimiter: delimiter.first ?? ",",
                     skip: skip, skipFooter: skipFooter)
-                parsed = StatementFile(statements: [try CSVReader.read(path: statement, mapping: mapping, style: style)]
-                )
+                parsed = StatementFile(statements: [
+                    try CSVReader.read(path: statement, mapping: mapping, style: style, into: spool)
+                ])
             } else {
-                parsed = try OFXReader.readFile(path: statement, style: style)
+                parsed = try OFXReader.readFile(path: statement, style: style, into: spool)
             }
             let choice = AccountChoice(account, accountIDs: parsed.statements.compactMap(\.accountID))
             report = try FeedImport.run(
-                file: file, statements: parsed, from: statement, accounts: choice, force: force,
+                file: file, statements: parsed, lines: spool, from: statement, accounts: choice, force: force,
                 wait: wait.seconds)
         }
         guard let report else { return }
@@ -185,19 +188,23 @@ struct ImportCommand: ParsableCommand {
         } else {
             printText(report)
         }
-        if !report.rejected.isEmpty { throw ExitCode(1) }
+        if report.rejectedCount > 0 { throw ExitCode(1) }
     }
 
     private func printText(_ report: ImportReport) {
-        if !report.rejected.isEmpty {
+        if report.rejectedCount > 0 {
             Output.line(
-                "\(report.statement): nothing was imported; \(Output.count(report.rejected.count, "line")) cannot be read:"
+                "\(report.statement): nothing was imported; \(Output.count(report.rejectedCount, "line")) cannot be read:"
             )
             for line in report.rejected { Output.line("  line \(line.line): \(line.reason)") }
+            if report.rejectedCount > report.rejected.count {
+                Output.line(
+                    "  and \(Output.count(report.rejectedCount - report.rejected.count, "more line")), not listed.")
+            }
         }
         for part in report.statements {
             let what = part.kind == .unknown ? report.statement : "\(report.statement): \(part.name)"
-            if report.rejected.isEmpty {
+            if report.rejectedCount == 0 {
                 let set = part.probableDuplicates.count
                 Output.line(
                     "\(what) into \(part.account): \(part.added) added, \(part.alreadyPresent) already present"
@@ -229,9 +236,11 @@ struct ImportCommand: ParsableCommand {
                 }
             }
             if !part.summaries.isEmpty {
+                let more = part.unlisted?.summaries ?? 0
                 Output.line(
-                    "  \(Output.count(part.summaries.count, "balance or summary row")) passed over: "
-                        + part.summaries.map { "line \($0.line) (\($0.reason))" }.joined(separator: ", ") + ".")
+                    "  \(Output.count(part.summaries.count + more, "balance or summary row")) passed over: "
+                        + part.summaries.map { "line \($0.line) (\($0.reason))" }.joined(separator: ", ")
+                        + (more > 0 ? " and \(more) more." : "."))
             }
             if part.madeIDs > 0 && part.kind != .unknown {
                 Output.line(
@@ -245,6 +254,9 @@ struct ImportCommand: ParsableCommand {
             }
             for line in part.skipped {
                 Output.line("  left out line \(line.line) as the file's footer: \(line.reason)")
+            }
+            if let more = part.unlisted?.skipped, more > 0 {
+                Output.line("  left out \(Output.count(more, "more line")) as the file's footer, not listed.")
             }
             if let check = part.balanceCheck {
                 let statement = Money(cents: check.statement)
