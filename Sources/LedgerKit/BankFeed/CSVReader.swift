@@ -168,7 +168,14 @@ public enum CSVReader {
 
     private static func field(_ record: Record, _ index: Int?) -> String? {
         guard let index, index < record.fields.count else { return nil }
-        let value = record.fields[index].trimmingCharacters(in: .whitespaces)
+        let field = record.fields[index]
+        // Most fields have no space at either end: Foundation's trimming is for those that do.
+        func isSpace(_ scalar: Unicode.Scalar?) -> Bool {
+            scalar.map { $0 == "\t" || $0.properties.generalCategory == .spaceSeparator } ?? false
+        }
+        if field.isEmpty { return nil }
+        if !isSpace(field.unicodeScalars.first) && !isSpace(field.unicodeScalars.last) { return field }
+        let value = field.trimmingCharacters(in: .whitespaces)
         return value.isEmpty ? nil : value
     }
 
