@@ -50,6 +50,9 @@ public final class StatementSpool {
             FileManager.default.temporaryDirectory.appendingPathComponent("ledger-import-\(UUID().uuidString).spool")
             .path
         do {
+            // A bank statement's lines are the books: the file is made 0600 first, whatever the umask
+            // (and never over a file or link another user put there), and SQLite takes it as it is.
+            try PrivateFile.create(at: path)
             var configuration = Configuration()
             configuration.label = "ledger spool"
             let queue = try DatabaseQueue(path: path, configuration: configuration)

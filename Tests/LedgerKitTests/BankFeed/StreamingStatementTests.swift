@@ -84,6 +84,14 @@ import Testing
         #expect(characters.mostHeld <= StatementLimits.chunkBytes + 100)
     }
 
+    /// The spool holds a statement's lines (payees, amounts): only its owner may read it.
+    @Test func theSpoolIsMadePrivate() throws {
+        let spool = try StatementSpool()
+        let mode = try #require(
+            try FileManager.default.attributesOfItem(atPath: spool.path)[.posixPermissions] as? Int)
+        #expect(mode == 0o600)
+    }
+
     @Test func aStatementOverTheOldLimitImportsThroughTheSpool() throws {
         // More lines than any whole-file reader was allowed (32 MiB) would take too long in a debug
         // build: these are enough to pass the pieces and the spool, and each cent is checked.
