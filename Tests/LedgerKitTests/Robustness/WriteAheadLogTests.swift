@@ -247,6 +247,19 @@ import Testing
         #expect(read.committedFrames >= 3)
         #expect(!WriteAheadLog.holdsUntakenWork(beside: path))
         log[WriteAheadLog.headerSize + WriteAheadLog.frameHeaderSize + 100] ^= 0x40
+        let (report, kept) = try rebuildKeeping(log, beside: path, in: folder)
+        // Scripts read the same: the log kept, and the rebuild not complete.
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any])
+        #expect(json["kept_log"] as? String == kept)
+        #expect(json["complete"] as? Bool == false)
+    }
+
+    /// Writes `log` as the -wal beside `path`, which must then hold work no copy
+    /// takes, rebuilds, and expects the log kept as it was and exit 1.
+    private func rebuildKeeping(_ log: Data, beside path: String, in folder: TemporaryDirectory) throws
+        -> (RebuildReport, String)
+    {
         try log.write(to: URL(fileURLWithPath: path + "-wal"))
         #expect(WriteAheadLog.holdsUntakenWork(beside: path))
         let report = try Rebuilder.rebuild(
@@ -254,11 +267,7 @@ import Testing
         let kept = try #require(report.keptLog)
         #expect(try Data(contentsOf: URL(fileURLWithPath: kept)) == log)
         #expect(report.exitStatus == 1)
-        // Scripts read the same: the log kept, and the rebuild not complete.
-        let json = try #require(
-            try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any])
-        #expect(json["kept_log"] as? String == kept)
-        #expect(json["complete"] as? Bool == false)
+        return (report, kept)
     }
 
     /// The frames of a log, each as (offset, whether its header marks a commit).
@@ -285,14 +294,10 @@ import Testing
         #expect(last.commits && frames.count == read.committedFrames)
         #expect(!WriteAheadLog.holdsUntakenWork(beside: path))
         log[last.offset + WriteAheadLog.frameHeaderSize + 100] ^= 0x40
+        // SQLite's recovery, as ledger reads it, stops before the damaged commit.
         try log.write(to: URL(fileURLWithPath: path + "-wal"))
         #expect(try WriteAheadLog.read(path: path + "-wal")?.committedFrames ?? 0 < read.committedFrames)
-        #expect(WriteAheadLog.holdsUntakenWork(beside: path))
-        let report = try Rebuilder.rebuild(
-            path: path, options: RebuildOptions(backupFolder: folder.file("backups"), wait: 1))
-        let kept = try #require(report.keptLog)
-        #expect(try Data(contentsOf: URL(fileURLWithPath: kept)) == log)
-        #expect(report.exitStatus == 1)
+        _ = try rebuildKeeping(log, beside: path, in: folder)
         // The transactions committed before it are in the rebuilt file; the last is not.
         let there = try CompanyFile.read(path) { db in
             try Int64.fetchAll(db, sql: "SELECT id FROM transactions WHERE id >= ? ORDER BY id", arguments: [ids[0]])
