@@ -547,8 +547,19 @@ enum Salvage {
             // write to their pages lost), which the indexes made anew mend.
             var free: Set<Int>?
             var leafRows: [Int: [Int64: [DatabaseValue]]] = [:]
+            // By their first key, so that a row's leaf is found by halving (stale indexes may leave many out).
+            let byKey = ownLeaves.sorted { $0.keys.lowerBound < $1.keys.lowerBound }
+            func leaf(holding rowid: Int64) -> (page: Int, keys: ClosedRange<Int64>)? {
+                var (low, high) = (0, byKey.count)
+                while low < high {
+                    let middle = (low + high) / 2
+                    if byKey[middle].keys.lowerBound <= rowid { low = middle + 1 } else { high = middle }
+                }
+                guard low > 0, byKey[low - 1].keys.contains(rowid) else { return nil }
+                return byKey[low - 1]
+            }
             func onItsOwnLeaf(_ rowid: Int64) -> Bool {
-                guard let pages, let leaf = ownLeaves.first(where: { $0.keys.contains(rowid) }) else { return false }
+                guard let pages, let leaf = leaf(holding: rowid) else { return false }
                 if free == nil {
                     let freelist = pages.freelistRead()
                     // A freelist that does not add up may leave out the page: none is believed.
