@@ -233,8 +233,13 @@ extension CompanyFileError {
 
     /// Whether SQLite failed because the file's bytes are damaged, not for a lock or a full disk.
     static func isDamage(_ error: DatabaseError) -> Bool {
-        [.SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_IOERR, .SQLITE_FORMAT, .SQLITE_RANGE, .SQLITE_MISMATCH]
-            .contains(error.resultCode)
+        // SQLITE_TOOBIG: a record claiming a value longer than SQLite allows (damaged bytes across a
+        // page boundary did so under `integrity_check`); no company file holds one.
+        [
+            .SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_IOERR, .SQLITE_FORMAT, .SQLITE_RANGE, .SQLITE_MISMATCH,
+            .SQLITE_TOOBIG,
+        ]
+        .contains(error.resultCode)
     }
 
     /// Names an SQLite failure in a company file's terms.

@@ -46,13 +46,15 @@ import Testing
         return (folder, pages, rows)
     }()
 
-    /// Seeds 0..<360: each kind 36 times. A longer campaign, outside the
-    /// suite, names its own: `LEDGER_DAMAGE_SEEDS=360-3959 swift test --filter DamagePropertyTests`.
+    /// Seeds 0..<360: each kind 36 times, and the seeds a campaign once found
+    /// failing (79506: bytes across a page boundary that make `integrity_check`
+    /// fail with SQLITE_TOOBIG). A longer campaign, outside the suite, names
+    /// its own: `LEDGER_DAMAGE_SEEDS=360-3959 swift test --filter DamagePropertyTests`.
     static let seeds: [Int] = {
         let bounds = ProcessInfo.processInfo.environment["LEDGER_DAMAGE_SEEDS"]?.split(separator: "-").compactMap {
             Int($0)
         }
-        guard let bounds, bounds.count == 2, bounds[0] <= bounds[1] else { return Array(0..<360) }
+        guard let bounds, bounds.count == 2, bounds[0] <= bounds[1] else { return Array(0..<360) + [79_506] }
         return Array(bounds[0]...bounds[1])
     }()
 
